@@ -1,0 +1,306 @@
+//! Cost models: per-operator FLOPs and bytes for one prefill, and the roofline time of each.
+//!
+//! The pipeline is model + schedule + hardware → [`CostModel::run`] (operators with FLOPs and
+//! bytes, timed by [`roofline`]) → [`crate::sim`] (schedule vs baseline) → [`crate::report`].
+
+pub mod llm_viewer;
+
+use crate::hardware::Gpu;
+use crate::model::Model;
+use serde::Serialize;
+
+/// Which cost model to use (`--cost-model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostModelKind {
+    /// The LLM-Viewer roofline exactly as the AIM paper used it, quirks included.
+    LlmViewer,
+}
+
+impl CostModelKind {
+    /// The implementation behind the name.
+    pub fn implementation(self) -> &'static dyn CostModel {
+        match self {
+            CostModelKind::LlmViewer => &llm_viewer::LlmViewer,
+        }
+    }
+}
+
+/// What an operator is, for grouping in reports and plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    /// A weight GEMM (projections, MLP).
+    Linear,
+    /// Attention score/value products, softmax, or a fused attention kernel.
+    Attention,
+    /// RMSNorm / LayerNorm.
+    Norm,
+    /// Activations, residual adds, RoPE and other element-wise passes.
+    Elementwise,
+    /// The output projection to the vocabulary.
+    LmHead,
+    /// Token merging before the LLM.
+    Merge,
+    /// Importance scoring, top-k and gather at a pruning layer.
+    Prune,
+    /// Vision encoder and projector.
+    Vision,
+    /// Collective communication between GPUs.
+    Communication,
+}
+
+/// One operator's work: operations and the bytes it moves, split as LLM-Viewer splits them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Operator {
+    pub name: &'static str,
+    pub kind: OpKind,
+    /// Operations (FLOPs; INT8 ops when quantised).
+    pub flops: f64,
+    pub load_weight_bytes: f64,
+    pub load_act_bytes: f64,
+    pub store_act_bytes: f64,
+    pub load_kv_bytes: f64,
+    pub store_kv_bytes: f64,
+}
+
+impl Operator {
+    /// Total bytes moved through device memory.
+    pub fn bytes(&self) -> f64 {
+        self.load_weight_bytes
+            + self.load_act_bytes
+            + self.store_act_bytes
+            + self.load_kv_bytes
+            + self.store_kv_bytes
+    }
+}
+
+/// Whether an operator (or layer) is limited by arithmetic or by memory traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bound {
+    Compute,
+    Memory,
+}
+
+/// An operator with its roofline timing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimedOp {
+    #[serde(flatten)]
+    pub op: Operator,
+    pub bytes: f64,
+    /// FLOPs per byte.
+    pub arithmetic_intensity: f64,
+    pub bound: Bound,
+    pub time_s: f64,
+}
+
+/// The roofline of one device at one precision: peak ops/s and bandwidth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Roofline {
+    pub peak_flops_per_s: f64,
+    pub bandwidth_bytes_per_s: f64,
+}
+
+impl Roofline {
+    /// llm-viewer-cost-model.md "Roofline for one operator": `ai = ops / bytes`,
+    /// `tp = P / BW`; memory-bound (`ai < tp`) runs at `ai · BW`, else at `P`.
+    pub fn time(&self, op: Operator) -> TimedOp {
+        let bytes = op.bytes();
+        let ai = if bytes > 0.0 {
+            op.flops / bytes
+        } else {
+            f64::INFINITY
+        };
+        let turning_point = self.peak_flops_per_s / self.bandwidth_bytes_per_s;
+        let (bound, perf) = if ai < turning_point {
+            (Bound::Memory, ai * self.bandwidth_bytes_per_s)
+        } else {
+            (Bound::Compute, self.peak_flops_per_s)
+        };
+        let time_s = if op.flops > 0.0 {
+            op.flops / perf
+        } else {
+            bytes / self.bandwidth_bytes_per_s
+        };
+        TimedOp {
+            op,
+            bytes,
+            arithmetic_intensity: ai,
+            bound,
+            time_s,
+        }
+    }
+}
+
+/// Bit widths of weights, activations and the KV cache (`--w-bits`, `--a-bits`, `--kv-bits`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Precision {
+    pub w_bits: u32,
+    pub a_bits: u32,
+    pub kv_bits: u32,
+}
+
+impl Precision {
+    /// Widths the tool accepts: the quantisation widths used in practice.
+    pub const SUPPORTED_BITS: &'static [u32] = &[1, 2, 3, 4, 5, 6, 8, 16, 32];
+
+    pub fn w_bytes(&self) -> f64 {
+        self.w_bits as f64 / 8.0
+    }
+    pub fn a_bytes(&self) -> f64 {
+        self.a_bits as f64 / 8.0
+    }
+    pub fn kv_bytes(&self) -> f64 {
+        self.kv_bits as f64 / 8.0
+    }
+    /// llm-viewer-cost-model.md: INT8 peak when every width is <= 8 bits, else FP16.
+    pub fn uses_int8_peak(&self) -> bool {
+        self.w_bits <= 8 && self.a_bits <= 8 && self.kv_bits <= 8
+    }
+}
+
+impl Default for Precision {
+    fn default() -> Self {
+        Precision {
+            w_bits: 16,
+            a_bits: 16,
+            kv_bits: 16,
+        }
+    }
+}
+
+/// Settings that shape one prefill, independent of the token counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunOptions {
+    pub batch: u64,
+    pub precision: Precision,
+    pub flash_attention: bool,
+    /// Drop the second residual add (`mlp_add`) from the totals, as the paper's video runs did.
+    pub skip_mlp_add: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            batch: 1,
+            precision: Precision::default(),
+            flash_attention: false,
+            skip_mlp_add: false,
+        }
+    }
+}
+
+/// Everything a cost model reads besides the token counts.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub gpu: &'a Gpu,
+    pub options: &'a RunOptions,
+}
+
+impl Context<'_> {
+    /// The roofline at this run's precision.
+    pub fn roofline(&self) -> Roofline {
+        let peak = if self.options.precision.uses_int8_peak() {
+            self.gpu.int8_peak
+        } else {
+            self.gpu.fp16_peak
+        };
+        Roofline {
+            peak_flops_per_s: peak,
+            bandwidth_bytes_per_s: self.gpu.bandwidth,
+        }
+    }
+}
+
+/// One decoder layer's operators and their sums.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerCost {
+    pub layer: usize,
+    pub tokens: u64,
+    pub flops: f64,
+    pub bytes: f64,
+    pub arithmetic_intensity: f64,
+    /// `compute` when compute-bound operators take most of the layer's time.
+    pub bound: Bound,
+    pub time_s: f64,
+    pub operators: Vec<TimedOp>,
+}
+
+impl LayerCost {
+    /// Sums timed operators into a layer.
+    pub fn new(layer: usize, tokens: u64, operators: Vec<TimedOp>) -> LayerCost {
+        let flops = operators.iter().map(|o| o.op.flops).sum::<f64>();
+        let bytes = operators.iter().map(|o| o.bytes).sum::<f64>();
+        let time_s = operators.iter().map(|o| o.time_s).sum::<f64>();
+        let compute_s: f64 = operators
+            .iter()
+            .filter(|o| o.bound == Bound::Compute)
+            .map(|o| o.time_s)
+            .sum();
+        LayerCost {
+            layer,
+            tokens,
+            flops,
+            bytes,
+            arithmetic_intensity: if bytes > 0.0 { flops / bytes } else { 0.0 },
+            bound: if compute_s >= time_s - compute_s {
+                Bound::Compute
+            } else {
+                Bound::Memory
+            },
+            time_s,
+            operators,
+        }
+    }
+}
+
+/// Totals of one prefill.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Totals {
+    pub flops: f64,
+    pub bytes: f64,
+    pub time_s: f64,
+    /// LLM-Viewer's "memory consumption": layer weights + KV cache stored + the last layer's
+    /// stored activations (llm-viewer-cost-model.md, "Whole prefill").
+    pub memory_consumption_bytes: f64,
+    pub load_weight_bytes: f64,
+    pub load_act_bytes: f64,
+    pub store_act_bytes: f64,
+    pub load_kv_bytes: f64,
+    pub store_kv_bytes: f64,
+}
+
+impl Totals {
+    /// Adds one operator's work and time.
+    pub fn add(&mut self, op: &TimedOp) {
+        self.flops += op.op.flops;
+        self.bytes += op.bytes;
+        self.time_s += op.time_s;
+        self.load_weight_bytes += op.op.load_weight_bytes;
+        self.load_act_bytes += op.op.load_act_bytes;
+        self.store_act_bytes += op.op.store_act_bytes;
+        self.load_kv_bytes += op.op.load_kv_bytes;
+        self.store_kv_bytes += op.op.store_kv_bytes;
+    }
+}
+
+/// The cost of one prefill: per-layer operators, the head, and the totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunCost {
+    /// Work before the first decoder layer (merging, vision encoder); empty in `llm-viewer`.
+    pub stages: Vec<TimedOp>,
+    pub layers: Vec<LayerCost>,
+    /// Work after the last layer (the LM head).
+    pub head: Vec<TimedOp>,
+    pub totals: Totals,
+}
+
+/// A way of turning a model, a device and per-layer token counts into operator costs.
+pub trait CostModel: Sync {
+    /// The `--cost-model` name.
+    fn name(&self) -> &'static str;
+    /// Prices a prefill whose layer `i` processes `layer_tokens[i]` tokens.
+    fn run(&self, ctx: &Context, layer_tokens: &[u64]) -> RunCost;
+}

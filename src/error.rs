@@ -1,0 +1,55 @@
+//! Typed errors of the library. Every variant is an input problem the user can fix, so the
+//! binary maps all of them to exit code 2; each message is one line naming the problem and the fix.
+
+use std::path::PathBuf;
+
+/// An input the simulator cannot use. Messages are single-line by construction.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A preset name that is not embedded in the binary and is not a file either.
+    #[error(
+        "unknown {kind} '{name}': valid presets are {valid} (or give a path to your own file)"
+    )]
+    UnknownPreset {
+        kind: &'static str,
+        name: String,
+        valid: String,
+    },
+    /// A file that could not be read.
+    #[error("cannot read {}: {source} (check the path)", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A file that was read but does not parse, or parses to the wrong shape.
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+    /// A value that parses but makes no sense (zero tokens, NaN bandwidth, l2 <= l1 ...).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::Invalid`] with a formatted message.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid(message.into())
+    }
+}
+
+/// Library result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One-line description of a TOML parse error: `line L, column C: message`.
+/// The toml crate's own Display spans several lines with a source excerpt.
+pub fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().replace('\n', " ");
+    match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", message.trim())
+        }
+        None => message.trim().to_string(),
+    }
+}

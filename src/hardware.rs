@@ -1,0 +1,152 @@
+//! GPU profiles: the handful of datasheet figures a roofline needs, in base SI units.
+//! File format: `hardware/*.toml` (see README "File formats").
+
+use crate::error::{Error, Result};
+use crate::presets::{self, Source};
+use serde::{Deserialize, Serialize};
+
+/// A GPU as the cost models see it. All figures in base SI units (bytes, bytes/s, op/s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gpu {
+    /// Human-readable name, shown in reports.
+    pub name: String,
+    /// Device-memory bandwidth, bytes/s.
+    pub bandwidth: f64,
+    /// Dense FP16/BF16 tensor-core peak, FLOP/s.
+    pub fp16_peak: f64,
+    /// Dense INT8 tensor-core peak, op/s.
+    pub int8_peak: f64,
+    /// On-chip buffer LLM-Viewer uses to size FlashAttention blocks, bytes
+    /// (LLM-Viewer convention: SMs × 256 KiB register file).
+    pub onchip_buffer: f64,
+    /// Device memory, bytes.
+    pub memory: f64,
+    /// GPU-to-GPU bandwidth per direction, bytes/s (tensor parallelism). Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interconnect_bandwidth: Option<f64>,
+    /// Measured efficiency factors (calibration hook of the refined model). Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency: Option<Efficiency>,
+}
+
+/// Achieved fractions of peak, measured on a real device (`aim-sim calibrate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Efficiency {
+    /// Achieved fraction of `fp16_peak` (or `int8_peak`) for GEMMs, in (0, 1].
+    pub matmul: f64,
+    /// Achieved fraction of the roofline for fused attention, in (0, 1].
+    pub attention: f64,
+    /// Achieved fraction of `bandwidth` for element-wise passes, in (0, 1].
+    pub elementwise: f64,
+    /// Fixed cost added to every kernel launch, seconds.
+    pub launch_overhead_s: f64,
+}
+
+impl Gpu {
+    /// Loads a preset name or a TOML file path, then validates it.
+    pub fn load(name_or_path: &str) -> Result<Gpu> {
+        let source = presets::resolve("GPU", name_or_path, presets::GPUS)?;
+        Gpu::from_source(&source)
+    }
+
+    /// Parses and validates an already-read definition.
+    pub fn from_source(source: &Source) -> Result<Gpu> {
+        let gpu: Gpu = presets::parse_toml(source)?;
+        gpu.validate().map_err(|message| Error::Parse {
+            origin: source.origin.clone(),
+            message,
+        })?;
+        Ok(gpu)
+    }
+
+    /// Every figure must be finite and positive; a zero bandwidth would give infinite times.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut figures = vec![
+            ("bandwidth", self.bandwidth),
+            ("fp16_peak", self.fp16_peak),
+            ("int8_peak", self.int8_peak),
+            ("onchip_buffer", self.onchip_buffer),
+            ("memory", self.memory),
+        ];
+        if let Some(bw) = self.interconnect_bandwidth {
+            figures.push(("interconnect_bandwidth", bw));
+        }
+        for (key, value) in figures {
+            positive_finite(key, value)?;
+        }
+        if let Some(eff) = &self.efficiency {
+            for (key, value) in [
+                ("efficiency.matmul", eff.matmul),
+                ("efficiency.attention", eff.attention),
+                ("efficiency.elementwise", eff.elementwise),
+            ] {
+                positive_finite(key, value)?;
+                if value > 1.0 {
+                    return Err(format!(
+                        "key '{key}' = {value} is a fraction of peak and must be in (0, 1]"
+                    ));
+                }
+            }
+            if !(eff.launch_overhead_s.is_finite() && eff.launch_overhead_s >= 0.0) {
+                return Err(format!(
+                    "key 'efficiency.launch_overhead_s' = {} must be a finite number of seconds >= 0",
+                    eff.launch_overhead_s
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn positive_finite(key: &str, value: f64) -> Result<(), String> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "key '{key}' = {value} must be a finite positive number in base SI units (e.g. bandwidth = 1555e9)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_loads_and_validates() {
+        for name in presets::names(presets::GPUS) {
+            let gpu = Gpu::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                gpu.fp16_peak / gpu.bandwidth > 10.0,
+                "{name}: implausible ridge point"
+            );
+        }
+    }
+
+    #[test]
+    fn a100_is_the_papers_profile() {
+        let gpu = Gpu::load("a100").unwrap();
+        assert_eq!(gpu.bandwidth, 1555e9);
+        assert_eq!(gpu.fp16_peak, 312e12);
+        assert_eq!(gpu.int8_peak, 624e12);
+        assert_eq!(gpu.onchip_buffer, 27648e3);
+    }
+
+    #[test]
+    fn zero_nan_and_negative_figures_are_rejected() {
+        for bad in ["0", "nan", "-1e9", "inf"] {
+            let text = format!(
+                "name='x'\nbandwidth={bad}\nfp16_peak=1e14\nint8_peak=2e14\nonchip_buffer=1e7\nmemory=1e10\n"
+            );
+            let source = Source {
+                origin: "test".into(),
+                text,
+                path: None,
+            };
+            let err = Gpu::from_source(&source).unwrap_err().to_string();
+            assert!(err.contains("bandwidth"), "{bad}: {err}");
+        }
+    }
+}

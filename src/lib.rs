@@ -1,0 +1,14 @@
+//! aim-sim: what a visual-token reduction schedule (AIM: merge + PageRank pruning, FastV, ...)
+//! costs in a multi-modal LLM's prefill, per operator and per layer, on a given GPU.
+//!
+//! Pipeline: [`model`] + [`schedule`] + [`hardware`] → [`cost`] (FLOPs, bytes, roofline time)
+//! → [`sim`] (schedule vs. baseline) → [`report`] (table / JSON / CSV).
+
+pub mod cost;
+pub mod error;
+pub mod hardware;
+pub mod model;
+pub mod presets;
+pub mod schedule;
+
+pub use error::{Error, Result};

@@ -1,0 +1,86 @@
+//! Preset files (GPUs, models, schedules) embedded in the binary so the tool runs from any
+//! directory. Each `--gpu`/`--model`/`--schedule` value is first looked up here, then read as a path.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// One embedded preset: its name (file stem) and the file's text.
+pub type Preset = (&'static str, &'static str);
+
+macro_rules! presets {
+    ($dir:literal: $($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../", $dir, "/", $name, ".toml")))),*]
+    };
+}
+
+/// GPU profiles in `hardware/`.
+pub const GPUS: &[Preset] = presets!("hardware":
+    "a100", "a100-80g", "h100", "h100-pcie", "h200", "l40s", "l40", "a6000", "rtx4090", "v100");
+
+/// Model presets in `models/`.
+pub const MODELS: &[Preset] = presets!("models":
+    "llava-ov-0.5b", "llava-ov-7b", "llava-ov-72b", "llava-video-7b", "llava-1.5-7b",
+    "llava-1.5-13b", "qwen2-vl-7b", "qwen2.5-vl-7b", "internvl2.5-8b");
+
+/// Schedule presets in `schedules/`.
+pub const SCHEDULES: &[Preset] = presets!("schedules":
+    "none", "linear", "merge-only", "aim-image");
+
+/// Where a definition came from: a preset name or a file path. Used in error messages.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub origin: String,
+    pub text: String,
+    /// Path of the user's file, `None` for an embedded preset.
+    pub path: Option<std::path::PathBuf>,
+}
+
+/// Resolves `name_or_path` against `presets`, falling back to reading a file.
+pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Result<Source> {
+    if let Some((name, text)) = presets.iter().find(|(n, _)| *n == name_or_path) {
+        return Ok(Source {
+            origin: format!("{kind} preset '{name}'"),
+            text: (*text).to_string(),
+            path: None,
+        });
+    }
+    let path = Path::new(name_or_path);
+    let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
+        || name_or_path.contains('/')
+        || path.extension().is_some();
+    if !path.is_file() {
+        if looks_like_path {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        return Err(Error::UnknownPreset {
+            kind,
+            name: name_or_path.to_string(),
+            valid: names(presets).join(", "),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Source {
+        origin: path.display().to_string(),
+        text,
+        path: Some(path.to_path_buf()),
+    })
+}
+
+/// The names of a preset list, in file order.
+pub fn names(presets: &[Preset]) -> Vec<&'static str> {
+    presets.iter().map(|(n, _)| *n).collect()
+}
+
+/// Parses TOML text into `T`, turning errors into one line that names the origin.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T> {
+    toml::from_str(&source.text).map_err(|e| Error::Parse {
+        origin: source.origin.clone(),
+        message: crate::error::toml_error_line(&source.text, &e),
+    })
+}

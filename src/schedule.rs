@@ -1,0 +1,437 @@
+//! Token-reduction schedules: how many tokens each decoder layer processes.
+//!
+//! A schedule has an optional `[merge]` (before the LLM, per frame) and an optional `[prune]`
+//! (inside the LLM). Rules follow ../shared/specs/paper-cases.md (AIM's piecewise-linear
+//! scheduler) and models-and-methods.md (FastV, PDrop, VTW ... as `steps`).
+
+use crate::error::{Error, Result};
+use crate::presets::{self, Source};
+use serde::{Deserialize, Serialize};
+
+/// A schedule file (`schedules/*.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Shown in reports; defaults to the preset name or file stem.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Layer indices in `[prune]` are written for a model of this depth and scaled
+    /// (`round(x · L / scale_to_layers)`) to other depths. Absent: used as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_to_layers: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<Merge>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<Prune>,
+}
+
+/// Per-frame token merging before the LLM. Exactly one key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Merge {
+    /// Tokens kept per frame (AIM default for LLaVA-OV: 49 of 196).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_frame: Option<u64>,
+    /// Fraction kept per frame: `floor(P · keep_ratio)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_ratio: Option<f64>,
+}
+
+/// Pruning inside the LLM. `N` = visual tokens after merging, `T` = text tokens (always kept).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Prune {
+    /// AIM's scheduler: layer `i` keeps `floor(r_i · N) + T`, `r_i = 1` for `i < start`, else
+    /// `max(0, 1 - (i - start + 1) · step)`, `step = 1 / (end - start)` by default.
+    Linear {
+        start: u64,
+        end: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<f64>,
+    },
+    /// Staged drops: layer `at[j]` and later keep `floor(keep[j] · N)` visual tokens.
+    Steps { at: Vec<u64>, keep: Vec<f64> },
+    /// One keep fraction per layer: layer `i` keeps `floor(keep[i] · N)`.
+    Explicit { keep: Vec<f64> },
+}
+
+/// When a pruning decision takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PruneTiming {
+    /// As the AIM paper's FLOPs script counts: layer `i` already runs on its reduced count.
+    Paper,
+    /// As the reference code runs: the importance computed in layer `i` shrinks layer `i + 1`.
+    Code,
+}
+
+/// Largest sequence a layer may hold; beyond this the input is a typo.
+pub const MAX_TOKENS: u64 = 1_000_000_000;
+
+/// The visual input to the LLM: `frames` frames of `tokens_per_frame` tokens each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VisualInput {
+    pub frames: u64,
+    pub tokens_per_frame: u64,
+    pub text_tokens: u64,
+}
+
+impl VisualInput {
+    /// Visual tokens before merging.
+    pub fn visual_tokens(&self) -> u64 {
+        self.frames * self.tokens_per_frame
+    }
+}
+
+/// What a schedule does to one input on one model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenPlan {
+    /// Visual tokens per frame after merging.
+    pub merged_tokens_per_frame: u64,
+    /// Visual tokens entering layer 0 (`N`).
+    pub merged_visual_tokens: u64,
+    /// Sequence length of every layer (visual + text).
+    pub layer_tokens: Vec<u64>,
+}
+
+impl Schedule {
+    /// Loads a preset name or a TOML path, then checks what can be checked without a model.
+    pub fn load(name_or_path: &str) -> Result<Schedule> {
+        let source = presets::resolve("schedule", name_or_path, presets::SCHEDULES)?;
+        Schedule::from_source(&source, name_or_path)
+    }
+
+    /// Parses and validates a schedule; `fallback_name` names it when the file does not.
+    pub fn from_source(source: &Source, fallback_name: &str) -> Result<Schedule> {
+        let mut s: Schedule = presets::parse_toml(source)?;
+        if s.name.is_empty() {
+            s.name = source
+                .path
+                .as_ref()
+                .and_then(|p| p.file_stem())
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|| fallback_name.to_string());
+        }
+        s.validate().map_err(|message| Error::Parse {
+            origin: source.origin.clone(),
+            message,
+        })?;
+        Ok(s)
+    }
+
+    /// Checks independent of the model and input.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(m) = &self.merge {
+            match (m.tokens_per_frame, m.keep_ratio) {
+                (Some(0), _) => return Err("merge.tokens_per_frame must be at least 1".into()),
+                (Some(_), None) => {}
+                (None, Some(x)) if x.is_finite() && x > 0.0 && x <= 1.0 => {}
+                (None, Some(x)) => {
+                    return Err(format!("merge.keep_ratio = {x} must be in (0, 1]"));
+                }
+                _ => {
+                    return Err(
+                        "[merge] needs exactly one of tokens_per_frame or keep_ratio".into(),
+                    );
+                }
+            }
+        }
+        if self.scale_to_layers == Some(0) {
+            return Err("scale_to_layers must be at least 1".into());
+        }
+        let fraction = |key: &str, x: f64| -> Result<(), String> {
+            if x.is_finite() && (0.0..=1.0).contains(&x) {
+                Ok(())
+            } else {
+                Err(format!("{key} = {x} must be a fraction in [0, 1]"))
+            }
+        };
+        match &self.prune {
+            None => {}
+            Some(Prune::Linear { start, end, step }) => {
+                if end <= start {
+                    return Err(format!(
+                        "prune end = {end} must be greater than start = {start} (l2 > l1)"
+                    ));
+                }
+                if let Some(s) = step {
+                    if !(s.is_finite() && *s > 0.0 && *s <= 1.0) {
+                        return Err(format!("prune step = {s} must be in (0, 1]"));
+                    }
+                }
+            }
+            Some(Prune::Steps { at, keep }) => {
+                if at.is_empty() || at.len() != keep.len() {
+                    return Err(format!(
+                        "prune 'steps' needs as many 'at' layers as 'keep' fractions (got {} and {})",
+                        at.len(),
+                        keep.len()
+                    ));
+                }
+                if at.windows(2).any(|w| w[1] <= w[0]) {
+                    return Err("prune 'at' layers must be strictly increasing".into());
+                }
+                for k in keep {
+                    fraction("prune keep", *k)?;
+                }
+            }
+            Some(Prune::Explicit { keep }) => {
+                if keep.is_empty() {
+                    return Err("prune 'explicit' needs one keep fraction per layer".into());
+                }
+                for k in keep {
+                    fraction("prune keep", *k)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Visual tokens per frame after merging a frame of `frame_tokens`.
+    pub fn merged_per_frame(&self, frame_tokens: u64) -> Result<u64> {
+        let Some(m) = &self.merge else {
+            return Ok(frame_tokens);
+        };
+        let kept = match (m.tokens_per_frame, m.keep_ratio) {
+            (Some(k), _) => k,
+            // floor(P · x): paper-cases.md, "Merging keeps floor(196 * ratio) tokens per frame".
+            (None, Some(x)) => (frame_tokens as f64 * x).floor() as u64,
+            (None, None) => frame_tokens,
+        };
+        if kept > frame_tokens {
+            return Err(Error::invalid(format!(
+                "schedule '{}' merges to {kept} tokens per frame but a frame has only {frame_tokens}: lower merge.tokens_per_frame",
+                self.name
+            )));
+        }
+        if kept == 0 {
+            return Err(Error::invalid(format!(
+                "schedule '{}' merges a frame of {frame_tokens} tokens to 0: raise merge.keep_ratio",
+                self.name
+            )));
+        }
+        Ok(kept)
+    }
+
+    /// Layer index `x` written for `scale_to_layers` layers, on a model of `layers` layers.
+    fn scale(&self, x: u64, layers: u64) -> u64 {
+        match self.scale_to_layers {
+            Some(r) if r != layers => ((x as f64) * layers as f64 / r as f64).round() as u64,
+            _ => x,
+        }
+    }
+
+    /// The keep fraction `r_i` of every layer, before the timing shift.
+    fn keep_fractions(&self, layers: u64) -> Result<Vec<f64>> {
+        let n = layers as usize;
+        match &self.prune {
+            None => Ok(vec![1.0; n]),
+            Some(Prune::Linear { start, end, step }) => {
+                let (l1, l2) = (self.scale(*start, layers), self.scale(*end, layers));
+                if l1 >= layers {
+                    return Err(Error::invalid(format!(
+                        "schedule '{}' starts pruning at layer {l1} but the model has {layers} layers (0..{}): lower prune start",
+                        self.name,
+                        layers - 1
+                    )));
+                }
+                if l2 <= l1 {
+                    return Err(Error::invalid(format!(
+                        "schedule '{}': prune end {l2} <= start {l1} on a {layers}-layer model",
+                        self.name
+                    )));
+                }
+                let s = step.unwrap_or(1.0 / (l2 - l1) as f64);
+                // paper-cases.md: r_i = 1 for i < l1, else max(0, 1 - (i - l1 + 1) * s).
+                Ok((0..layers)
+                    .map(|i| {
+                        if i < l1 {
+                            1.0
+                        } else {
+                            (1.0 - (i - l1 + 1) as f64 * s).max(0.0)
+                        }
+                    })
+                    .collect())
+            }
+            Some(Prune::Steps { at, keep }) => {
+                let mut r = vec![1.0; n];
+                for (a, k) in at.iter().zip(keep) {
+                    let a = self.scale(*a, layers) as usize;
+                    for x in r.iter_mut().skip(a) {
+                        *x = *k;
+                    }
+                }
+                Ok(r)
+            }
+            Some(Prune::Explicit { keep }) => {
+                if keep.len() != n {
+                    return Err(Error::invalid(format!(
+                        "schedule '{}' lists {} keep fractions but the model has {layers} layers: give one per layer",
+                        self.name,
+                        keep.len()
+                    )));
+                }
+                Ok(keep.clone())
+            }
+        }
+    }
+
+    /// Sequence length of every layer for this input.
+    pub fn plan(&self, layers: u64, input: &VisualInput, timing: PruneTiming) -> Result<TokenPlan> {
+        let merged_per_frame = self.merged_per_frame(input.tokens_per_frame)?;
+        let n = merged_per_frame * input.frames;
+        let mut keep = self.keep_fractions(layers)?;
+        // Only the linear rule has a decision-inside-layer-i reading; steps/explicit state
+        // directly which layers hold which count (models-and-methods.md, "after layer k").
+        if timing == PruneTiming::Code && matches!(self.prune, Some(Prune::Linear { .. })) {
+            keep.rotate_right(1);
+            keep[0] = 1.0;
+        }
+        let layer_tokens = keep
+            .iter()
+            .map(|r| (r * n as f64).floor() as u64 + input.text_tokens)
+            .collect();
+        Ok(TokenPlan {
+            merged_tokens_per_frame: merged_per_frame,
+            merged_visual_tokens: n,
+            layer_tokens,
+        })
+    }
+
+    /// A one-line human summary, e.g. "merge 196→49/frame, prune linear layers 14–22".
+    pub fn summary(&self, layers: u64) -> String {
+        let mut parts = Vec::new();
+        if let Some(m) = &self.merge {
+            match (m.tokens_per_frame, m.keep_ratio) {
+                (Some(k), _) => parts.push(format!("merge to {k}/frame")),
+                (None, Some(x)) => parts.push(format!("merge keep {:.4}/frame", x)),
+                _ => {}
+            }
+        }
+        match &self.prune {
+            None => {}
+            Some(Prune::Linear { start, end, step }) => {
+                let (l1, l2) = (self.scale(*start, layers), self.scale(*end, layers));
+                let s = step.map(|s| format!(", step {s}")).unwrap_or_default();
+                parts.push(format!("prune linear l1={l1} l2={l2}{s}"));
+            }
+            Some(Prune::Steps { at, keep }) => {
+                let st: Vec<String> = at
+                    .iter()
+                    .zip(keep)
+                    .map(|(a, k)| format!("{}@{}", k, self.scale(*a, layers)))
+                    .collect();
+                parts.push(format!("prune steps {}", st.join(" ")));
+            }
+            Some(Prune::Explicit { .. }) => parts.push("prune explicit per layer".into()),
+        }
+        if parts.is_empty() {
+            "no reduction".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn linear(start: u64, end: u64, step: Option<f64>) -> Schedule {
+        Schedule {
+            name: "t".into(),
+            description: String::new(),
+            scale_to_layers: None,
+            merge: Some(Merge {
+                tokens_per_frame: Some(49),
+                keep_ratio: None,
+            }),
+            prune: Some(Prune::Linear { start, end, step }),
+        }
+    }
+
+    const OV: VisualInput = VisualInput {
+        frames: 32,
+        tokens_per_frame: 196,
+        text_tokens: 100,
+    };
+
+    #[test]
+    fn aim_default_matches_the_spec_sequence() {
+        // llm-viewer-cost-model.md: 1668 × 14, then 1472, 1276, 1080, 884, 688, 492, 296, then 100 × 7.
+        let plan = linear(14, 22, None)
+            .plan(28, &OV, PruneTiming::Paper)
+            .unwrap();
+        let mut want = vec![1668; 14];
+        want.extend([1472, 1276, 1080, 884, 688, 492, 296]);
+        want.extend([100; 7]);
+        assert_eq!(plan.layer_tokens, want);
+        assert_eq!(plan.merged_visual_tokens, 1568);
+    }
+
+    #[test]
+    fn code_timing_shifts_by_one_layer() {
+        let s = linear(14, 22, None);
+        let paper = s.plan(28, &OV, PruneTiming::Paper).unwrap().layer_tokens;
+        let code = s.plan(28, &OV, PruneTiming::Code).unwrap().layer_tokens;
+        assert_eq!(code[0], 1668);
+        assert_eq!(&code[1..], &paper[..27]);
+        assert_eq!(code[14], 1668);
+        assert_eq!(code[15], 1472);
+    }
+
+    #[test]
+    fn steps_and_explicit() {
+        let s = Schedule {
+            prune: Some(Prune::Steps {
+                at: vec![2],
+                keep: vec![0.5],
+            }),
+            merge: None,
+            ..linear(0, 1, None)
+        };
+        let t = s.plan(4, &OV, PruneTiming::Code).unwrap().layer_tokens;
+        assert_eq!(t, vec![6372, 6372, 3136 + 100, 3136 + 100]);
+        let e = Schedule {
+            prune: Some(Prune::Explicit {
+                keep: vec![1.0, 0.0],
+            }),
+            ..s.clone()
+        };
+        assert_eq!(
+            e.plan(2, &OV, PruneTiming::Paper).unwrap().layer_tokens,
+            vec![6372, 100]
+        );
+        assert!(e.plan(3, &OV, PruneTiming::Paper).is_err());
+    }
+
+    #[test]
+    fn scaled_layers() {
+        let mut s = linear(14, 22, None);
+        s.scale_to_layers = Some(28);
+        let t = s.plan(32, &OV, PruneTiming::Paper).unwrap().layer_tokens;
+        // 14·32/28 = 16, 22·32/28 = 25.14 → 25: layers 0..15 full, layer 16 first reduced.
+        assert_eq!(t[15], 1668);
+        assert!(t[16] < 1668);
+        assert_eq!(t[24], 100);
+        assert!(t[23] > 100);
+    }
+
+    #[test]
+    fn invalid_schedules() {
+        assert!(linear(22, 14, None).validate().is_err());
+        assert!(linear(14, 14, None).validate().is_err());
+        assert!(linear(14, 22, Some(f64::NAN)).validate().is_err());
+        assert!(linear(30, 40, None)
+            .plan(28, &OV, PruneTiming::Paper)
+            .is_err());
+        let mut big = linear(14, 22, None);
+        big.merge = Some(Merge {
+            tokens_per_frame: Some(300),
+            keep_ratio: None,
+        });
+        assert!(big.plan(28, &OV, PruneTiming::Paper).is_err());
+    }
+}
