@@ -27,9 +27,23 @@ pub enum Error {
     /// A value that parses but makes no sense (zero tokens, NaN bandwidth, l2 <= l1 ...).
     #[error("{0}")]
     Invalid(String),
+    /// The result could not be written (disk full, permission denied).
+    #[error("cannot write {}: {source}", path.display())]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
+    /// Process exit code: 2 for anything the user can fix in the input, 1 for failures to write.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Output { .. } => 1,
+            _ => 2,
+        }
+    }
+
     /// Shorthand for [`Error::Invalid`] with a formatted message.
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid(message.into())

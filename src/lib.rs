@@ -12,3 +12,9 @@ pub mod presets;
 pub mod schedule;
 
 pub use error::{Error, Result};
+pub mod app;
+pub mod cli;
+pub mod paper;
+pub mod report;
+pub mod scenario;
+pub mod sim;

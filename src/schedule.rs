@@ -300,37 +300,24 @@ impl Schedule {
         })
     }
 
-    /// A one-line human summary, e.g. "merge 196→49/frame, prune linear layers 14–22".
-    pub fn summary(&self, layers: u64) -> String {
-        let mut parts = Vec::new();
-        if let Some(m) = &self.merge {
-            match (m.tokens_per_frame, m.keep_ratio) {
-                (Some(k), _) => parts.push(format!("merge to {k}/frame")),
-                (None, Some(x)) => parts.push(format!("merge keep {:.4}/frame", x)),
-                _ => {}
-            }
-        }
+    /// A one-line human summary of the pruning, e.g. "prune linear l1=14 l2=22".
+    pub fn prune_summary(&self, layers: u64) -> String {
         match &self.prune {
-            None => {}
+            None => "no pruning".into(),
             Some(Prune::Linear { start, end, step }) => {
                 let (l1, l2) = (self.scale(*start, layers), self.scale(*end, layers));
                 let s = step.map(|s| format!(", step {s}")).unwrap_or_default();
-                parts.push(format!("prune linear l1={l1} l2={l2}{s}"));
+                format!("prune linear l1={l1} l2={l2}{s}")
             }
             Some(Prune::Steps { at, keep }) => {
                 let st: Vec<String> = at
                     .iter()
                     .zip(keep)
-                    .map(|(a, k)| format!("{}@{}", k, self.scale(*a, layers)))
+                    .map(|(a, k)| format!("keep {k} from layer {}", self.scale(*a, layers)))
                     .collect();
-                parts.push(format!("prune steps {}", st.join(" ")));
+                format!("prune steps: {}", st.join(", "))
             }
-            Some(Prune::Explicit { .. }) => parts.push("prune explicit per layer".into()),
-        }
-        if parts.is_empty() {
-            "no reduction".into()
-        } else {
-            parts.join(", ")
+            Some(Prune::Explicit { .. }) => "prune explicit per layer".into(),
         }
     }
 }

@@ -1,0 +1,156 @@
+//! Raw command-line flags (clap). Validation and defaults live in [`crate::scenario`], so this
+//! file says only what a user can type.
+
+use crate::cost::CostModelKind;
+use crate::report::Format;
+use crate::schedule::PruneTiming;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// What a visual-token reduction schedule costs in a multi-modal LLM's prefill.
+///
+/// Without a subcommand, simulates one prefill, e.g.
+/// `aim-sim --tokens 6272 --schedule linear --gpu a100`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "aim-sim",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    allow_negative_numbers = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Subcommands besides the default single simulation.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate one prefill (the default when no subcommand is given).
+    Simulate {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// List the embedded presets (GPUs, models, schedules).
+    List {
+        /// Only this kind.
+        #[arg(value_enum)]
+        kind: Option<PresetKind>,
+    },
+}
+
+/// Which preset list `aim-sim list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PresetKind {
+    Gpus,
+    Models,
+    Schedules,
+}
+
+/// Everything that defines one simulated prefill.
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Model preset name, a model TOML, or a Hugging Face config.json.
+    #[arg(long, default_value = "llava-ov-7b", value_name = "NAME|PATH")]
+    pub model: String,
+    /// GPU preset name or a GPU TOML.
+    #[arg(long, default_value = "a100", value_name = "NAME|PATH")]
+    pub gpu: String,
+    /// Visual tokens before merging (N / tokens-per-frame frames when it divides, else one frame).
+    #[arg(long, value_name = "N", value_parser = parse_count, conflicts_with = "frames")]
+    pub tokens: Option<u64>,
+    /// Frames (video) or images [default: the model's, 32 for video models, 1 for image models].
+    #[arg(long, value_name = "F", value_parser = parse_count)]
+    pub frames: Option<u64>,
+    /// Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV].
+    #[arg(long, value_name = "P", value_parser = parse_count)]
+    pub tokens_per_frame: Option<u64>,
+    /// Text tokens (always kept).
+    #[arg(long, default_value = "100", value_name = "T", value_parser = parse_count)]
+    pub text_tokens: u64,
+    /// Schedule preset name or a schedule TOML.
+    #[arg(long, default_value = "linear", value_name = "NAME|PATH")]
+    pub schedule: String,
+    /// Override the schedule's merge: visual tokens kept per frame.
+    #[arg(long, value_name = "K", value_parser = parse_count, conflicts_with = "merge_keep_ratio")]
+    pub merge_tokens_per_frame: Option<u64>,
+    /// Override the schedule's merge: fraction of each frame kept, floor(P·x).
+    #[arg(long, value_name = "X")]
+    pub merge_keep_ratio: Option<f64>,
+    /// Override the schedule's pruning: linear pruning start layer l1.
+    #[arg(long, value_name = "L1", requires = "prune_end")]
+    pub prune_start: Option<u64>,
+    /// Override the schedule's pruning: linear pruning end layer l2.
+    #[arg(long, value_name = "L2", requires = "prune_start")]
+    pub prune_end: Option<u64>,
+    /// Override the linear pruning step [default: 1/(l2-l1)].
+    #[arg(long, value_name = "S", requires = "prune_start")]
+    pub prune_step: Option<f64>,
+    /// Exact sequence length of every layer, comma-separated (overrides the schedule).
+    #[arg(long, value_name = "A,B,C,...", value_delimiter = ',', value_parser = parse_count)]
+    pub layer_tokens: Option<Vec<u64>>,
+    /// Cost model.
+    #[arg(long, value_enum, default_value = "llm-viewer")]
+    pub cost_model: CostModelKind,
+    /// When a pruning decision takes effect [default: paper for llm-viewer].
+    #[arg(long, value_enum)]
+    pub prune_timing: Option<PruneTiming>,
+    /// Model attention as one fused FlashAttention operator.
+    #[arg(long)]
+    pub flash_attention: bool,
+    /// Batch size.
+    #[arg(long, default_value = "1", value_name = "B", value_parser = parse_count)]
+    pub batch: u64,
+    /// Weight bits.
+    #[arg(long, default_value = "16", value_name = "BITS")]
+    pub w_bits: u32,
+    /// Activation bits.
+    #[arg(long, default_value = "16", value_name = "BITS")]
+    pub a_bits: u32,
+    /// KV-cache bits [default: --a-bits].
+    #[arg(long, value_name = "BITS")]
+    pub kv_bits: Option<u32>,
+    /// Drop the second residual add from the totals (as the paper's video runs did).
+    #[arg(long)]
+    pub skip_mlp_add: bool,
+}
+
+/// Where and how results are written.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// A positive integer count, with a message that says what to type instead.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    if let Ok(v) = t.parse::<u64>() {
+        return if v == 0 {
+            Err("must be at least 1".into())
+        } else {
+            Ok(v)
+        };
+    }
+    if t.parse::<i128>().is_ok() {
+        return Err("must be a positive integer".into());
+    }
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 && f.fract() == 0.0 && f <= u64::MAX as f64 => {
+            Ok(f as u64)
+        }
+        Ok(_) => Err("must be a positive whole number".into()),
+        Err(_) => Err(format!("'{t}' is not a number; give a positive integer")),
+    }
+}

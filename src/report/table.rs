@@ -1,0 +1,125 @@
+//! The human table: per layer, then totals, baseline and reduction. Human units
+//! (TFLOPs = 1e12 FLOPs, GB = 1e9 bytes, ms).
+
+use crate::cost::{Bound, LayerCost, RunCost, TimedOp};
+use crate::sim::Report;
+use std::fmt::Write;
+
+fn bound(b: Bound) -> &'static str {
+    match b {
+        Bound::Compute => "compute",
+        Bound::Memory => "memory",
+    }
+}
+
+fn line(out: &mut String, label: &str, tokens: u64, flops: f64, bytes: f64, b: Bound, time_s: f64) {
+    let ai = if bytes > 0.0 { flops / bytes } else { 0.0 };
+    let _ = writeln!(
+        out,
+        "{label:>7} {tokens:>9} {:>10.4} {:>10.3} {ai:>10.1} {:>8} {:>10.3}",
+        flops / 1e12,
+        bytes / 1e9,
+        bound(b),
+        time_s * 1e3
+    );
+}
+
+fn op_line(out: &mut String, label: &str, tokens: u64, o: &TimedOp) {
+    line(out, label, tokens, o.op.flops, o.bytes, o.bound, o.time_s);
+}
+
+fn layer_line(out: &mut String, l: &LayerCost) {
+    line(
+        out,
+        &l.layer.to_string(),
+        l.tokens,
+        l.flops,
+        l.bytes,
+        l.bound,
+        l.time_s,
+    );
+}
+
+fn totals_line(out: &mut String, label: &str, run: &RunCost) {
+    let t = &run.totals;
+    let _ = writeln!(
+        out,
+        "{label:<10} {:>10.4} TFLOPs {:>9.3} GB moved {:>10.3} ms   memory {:>7.2} GB",
+        t.flops / 1e12,
+        t.bytes / 1e9,
+        t.time_s * 1e3,
+        t.memory_consumption_bytes / 1e9
+    );
+}
+
+/// Renders the report as an aligned text table.
+pub fn render(r: &Report) -> String {
+    let s = &r.scenario;
+    let m = &s.model;
+    let p = &s.options.precision;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "aim-sim: {} on {} · cost model {}",
+        if m.description.is_empty() {
+            &m.name
+        } else {
+            &m.description
+        },
+        s.gpu.name,
+        r.cost_model
+    );
+    let _ = writeln!(
+        out,
+        "input:    {} frame(s) × {} = {} visual tokens + {} text tokens · batch {} · W{}A{}KV{} · {} attention",
+        s.input.frames,
+        s.input.tokens_per_frame,
+        s.input.visual_tokens(),
+        s.input.text_tokens,
+        s.options.batch,
+        p.w_bits,
+        p.a_bits,
+        p.kv_bits,
+        if s.options.flash_attention { "FlashAttention" } else { "eager" }
+    );
+    let _ = writeln!(
+        out,
+        "schedule: {}: {} · {} visual tokens into layer 0 · prune timing {}{}",
+        s.schedule.name,
+        r.schedule_summary,
+        r.plan.merged_visual_tokens,
+        match s.prune_timing {
+            crate::schedule::PruneTiming::Paper => "paper",
+            crate::schedule::PruneTiming::Code => "code",
+        },
+        if s.options.skip_mlp_add {
+            " · mlp_add dropped"
+        } else {
+            ""
+        }
+    );
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{:>7} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10}",
+        "layer", "tokens", "TFLOPs", "GB moved", "FLOP/byte", "bound", "time ms"
+    );
+    for o in &r.run.stages {
+        op_line(&mut out, o.op.name, s.input.visual_tokens(), o);
+    }
+    for l in &r.run.layers {
+        layer_line(&mut out, l);
+    }
+    for o in &r.run.head {
+        op_line(&mut out, "head", 1, o);
+    }
+    out.push('\n');
+    totals_line(&mut out, "schedule", &r.run);
+    totals_line(&mut out, "baseline", &r.baseline);
+    let _ = writeln!(
+        out,
+        "reduction  {:>9.2}× FLOPs {:>9.2}× bytes    {:>9.2}× time",
+        r.reduction.flops, r.reduction.bytes, r.reduction.time
+    );
+    out
+}

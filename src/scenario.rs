@@ -1,0 +1,186 @@
+//! A validated, fully resolved simulation input: the border between raw flags and the model.
+
+use crate::cli::SimArgs;
+use crate::cost::{CostModelKind, Precision, RunOptions};
+use crate::error::{Error, Result};
+use crate::hardware::Gpu;
+use crate::model::Model;
+use crate::schedule::{Merge, Prune, PruneTiming, Schedule, TokenPlan, VisualInput, MAX_TOKENS};
+use serde::Serialize;
+
+/// Largest batch accepted.
+const MAX_BATCH: u64 = 1_000_000;
+
+/// One prefill to price: model, device, input, schedule and settings, all checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    pub model: Model,
+    pub gpu: Gpu,
+    pub schedule: Schedule,
+    pub input: VisualInput,
+    /// `--layer-tokens`: overrides the schedule when present.
+    pub layer_tokens_override: Option<Vec<u64>>,
+    pub options: RunOptions,
+    pub cost_model: CostModelKind,
+    pub prune_timing: PruneTiming,
+}
+
+impl CostModelKind {
+    /// The prune timing a cost model uses unless told otherwise: `llm-viewer` counts as the
+    /// paper did, so it stays exact.
+    pub fn default_prune_timing(self) -> PruneTiming {
+        match self {
+            CostModelKind::LlmViewer => PruneTiming::Paper,
+        }
+    }
+}
+
+impl Scenario {
+    /// Loads presets/files and checks every flag once.
+    pub fn from_args(args: &SimArgs) -> Result<Scenario> {
+        let model = Model::load(&args.model)?;
+        let gpu = Gpu::load(&args.gpu)?;
+        let mut schedule = Schedule::load(&args.schedule)?;
+        apply_overrides(&mut schedule, args)?;
+
+        let input = resolve_input(&model, args)?;
+        let precision = resolve_precision(args)?;
+        if args.batch > MAX_BATCH {
+            return Err(Error::invalid(format!(
+                "--batch {} is too large (at most {MAX_BATCH})",
+                args.batch
+            )));
+        }
+        if let Some(list) = &args.layer_tokens {
+            check_layer_tokens(list, model.num_layers)?;
+        }
+        let scenario = Scenario {
+            input,
+            layer_tokens_override: args.layer_tokens.clone(),
+            options: RunOptions {
+                batch: args.batch,
+                precision,
+                flash_attention: args.flash_attention,
+                skip_mlp_add: args.skip_mlp_add,
+            },
+            cost_model: args.cost_model,
+            prune_timing: args
+                .prune_timing
+                .unwrap_or_else(|| args.cost_model.default_prune_timing()),
+            model,
+            gpu,
+            schedule,
+        };
+        // Surface schedule/model mismatches (merge larger than a frame, l1 beyond the last
+        // layer, explicit lists of the wrong length) now, as input errors.
+        scenario.plan()?;
+        Ok(scenario)
+    }
+
+    /// The sequence length of every layer under the schedule (or the explicit list).
+    pub fn plan(&self) -> Result<TokenPlan> {
+        let mut plan = self
+            .schedule
+            .plan(self.model.num_layers, &self.input, self.prune_timing)?;
+        if let Some(list) = &self.layer_tokens_override {
+            plan.layer_tokens = list.clone();
+        }
+        Ok(plan)
+    }
+
+    /// Every layer at full length: the same input with no reduction.
+    pub fn baseline_tokens(&self) -> Vec<u64> {
+        vec![self.input.visual_tokens() + self.input.text_tokens; self.model.num_layers as usize]
+    }
+}
+
+/// `--merge-*` and `--prune-*` flags replace the schedule's own tables.
+fn apply_overrides(schedule: &mut Schedule, args: &SimArgs) -> Result<()> {
+    let mut changed = false;
+    if args.merge_tokens_per_frame.is_some() || args.merge_keep_ratio.is_some() {
+        schedule.merge = Some(Merge {
+            tokens_per_frame: args.merge_tokens_per_frame,
+            keep_ratio: args.merge_keep_ratio,
+        });
+        changed = true;
+    }
+    if let (Some(start), Some(end)) = (args.prune_start, args.prune_end) {
+        schedule.prune = Some(Prune::Linear {
+            start,
+            end,
+            step: args.prune_step,
+        });
+        // Layers given on the command line are absolute, never scaled.
+        schedule.scale_to_layers = None;
+        changed = true;
+    }
+    if changed {
+        schedule.name = format!("{} (overridden)", schedule.name);
+        schedule
+            .validate()
+            .map_err(|m| Error::invalid(format!("schedule overrides: {m}")))?;
+    }
+    Ok(())
+}
+
+/// Frames and tokens per frame from `--tokens` / `--frames` / `--tokens-per-frame`.
+fn resolve_input(model: &Model, args: &SimArgs) -> Result<VisualInput> {
+    let per_frame = args.tokens_per_frame.unwrap_or(model.tokens_per_frame);
+    let (frames, tokens_per_frame) = match (args.tokens, args.frames) {
+        // "--tokens alone means N / P frames when it divides, else one frame of N tokens".
+        (Some(n), _) if n % per_frame == 0 => (n / per_frame, per_frame),
+        (Some(n), _) => (1, n),
+        (None, Some(f)) => (f, per_frame),
+        (None, None) => (model.default_frames, per_frame),
+    };
+    let visual = frames.saturating_mul(tokens_per_frame);
+    let total = visual.saturating_add(args.text_tokens);
+    if total > MAX_TOKENS {
+        return Err(Error::invalid(format!(
+            "{frames} frames × {tokens_per_frame} tokens + {} text tokens = {} tokens exceeds the limit of {MAX_TOKENS}: use fewer frames or tokens",
+            args.text_tokens,
+            if visual == u64::MAX { "more than 2^64".to_string() } else { total.to_string() }
+        )));
+    }
+    Ok(VisualInput {
+        frames,
+        tokens_per_frame,
+        text_tokens: args.text_tokens,
+    })
+}
+
+fn resolve_precision(args: &SimArgs) -> Result<Precision> {
+    let p = Precision {
+        w_bits: args.w_bits,
+        a_bits: args.a_bits,
+        kv_bits: args.kv_bits.unwrap_or(args.a_bits),
+    };
+    for (flag, bits) in [
+        ("--w-bits", p.w_bits),
+        ("--a-bits", p.a_bits),
+        ("--kv-bits", p.kv_bits),
+    ] {
+        if !Precision::SUPPORTED_BITS.contains(&bits) {
+            return Err(Error::invalid(format!(
+                "{flag} {bits} is not supported: use one of {:?}",
+                Precision::SUPPORTED_BITS
+            )));
+        }
+    }
+    Ok(p)
+}
+
+fn check_layer_tokens(list: &[u64], layers: u64) -> Result<()> {
+    if list.len() as u64 != layers {
+        return Err(Error::invalid(format!(
+            "--layer-tokens has {} values but the model has {layers} layers: give one per layer",
+            list.len()
+        )));
+    }
+    if let Some(v) = list.iter().find(|&&v| v > MAX_TOKENS) {
+        return Err(Error::invalid(format!(
+            "--layer-tokens value {v} exceeds the limit of {MAX_TOKENS} tokens"
+        )));
+    }
+    Ok(())
+}
