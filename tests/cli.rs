@@ -1,0 +1,281 @@
+//! The binary as a user meets it: output formats, presets, user files, and bad input.
+
+mod common;
+
+use common::{fails, json, ok, run};
+use std::io::Write;
+
+const HEADLINE: &[&str] = &["--tokens", "6272", "--schedule", "linear", "--gpu", "a100"];
+
+#[test]
+fn design_card_command_prints_a_per_layer_table() {
+    let out = ok(HEADLINE);
+    assert!(out.contains("NVIDIA A100 40GB SXM"), "{out}");
+    // 28 layer rows + head, then schedule/baseline/reduction lines.
+    let rows = out
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|w| w.parse::<u32>().is_ok())
+        })
+        .count();
+    assert_eq!(rows, 28, "{out}");
+    for needle in ["baseline", "reduction", "TFLOPs", "time ms", "bound"] {
+        assert!(out.contains(needle), "missing {needle}: {out}");
+    }
+}
+
+#[test]
+fn json_has_the_documented_keys() {
+    let v = json(HEADLINE);
+    for key in ["flops", "bytes", "time_s", "memory_consumption_bytes"] {
+        assert!(v["totals"][key].as_f64().unwrap() > 0.0, "totals.{key}");
+        assert!(
+            v["baseline"]["totals"][key].as_f64().unwrap() > 0.0,
+            "baseline.totals.{key}"
+        );
+    }
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 28);
+    for l in layers {
+        for key in ["tokens", "flops", "bytes", "time_s"] {
+            assert!(l[key].as_f64().unwrap() > 0.0, "layers[].{key}");
+        }
+        assert!(matches!(l["bound"].as_str(), Some("compute" | "memory")));
+        assert!(!l["operators"].as_array().unwrap().is_empty());
+    }
+    // The per-layer sums are the totals (llm-viewer: layers + lm_head).
+    let sum: f64 = layers
+        .iter()
+        .map(|l| l["flops"].as_f64().unwrap())
+        .sum::<f64>()
+        + v["head"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["flops"].as_f64().unwrap())
+            .sum::<f64>()
+        + v["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["flops"].as_f64().unwrap())
+            .sum::<f64>();
+    let total = v["totals"]["flops"].as_f64().unwrap();
+    assert!((sum - total).abs() / total < 1e-12);
+    let r = v["reduction"]["flops"].as_f64().unwrap();
+    let want = v["baseline"]["totals"]["flops"].as_f64().unwrap() / total;
+    assert!((r - want).abs() < 1e-12 && r > 1.0);
+    assert!(v["reduction"]["time"].as_f64().unwrap() > 1.0);
+}
+
+#[test]
+fn csv_has_one_row_per_operator_per_layer() {
+    let out = ok(&["--tokens", "6272", "--format", "csv"]);
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for col in [
+        "run", "layer", "tokens", "operator", "flops", "bytes", "time_s",
+    ] {
+        assert!(header.contains(&col), "missing column {col}");
+    }
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    let layer_rows =
+        |run: &str, layer: &str| rows.iter().filter(|r| r[0] == run && r[1] == layer).count();
+    // Eager attention: norm, q, k, v, qk, softmax, sv, o, add, norm, gate, up, act, down, add.
+    assert_eq!(layer_rows("schedule", "0"), 15);
+    assert_eq!(layer_rows("baseline", "27"), 15);
+    for r in &rows {
+        let flops: f64 = r[5].parse().expect("numeric flops");
+        assert!(flops >= 0.0 && flops.is_finite());
+    }
+}
+
+#[test]
+fn output_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    let out = ok(&["--format", "json", "--output", path.to_str().unwrap()]);
+    assert!(out.is_empty());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(v["totals"]["flops"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn list_prints_every_preset() {
+    let out = ok(&["list"]);
+    for name in aim_sim::presets::names(aim_sim::presets::GPUS)
+        .into_iter()
+        .chain(aim_sim::presets::names(aim_sim::presets::MODELS))
+        .chain(aim_sim::presets::names(aim_sim::presets::SCHEDULES))
+    {
+        assert!(out.contains(name), "list lacks {name}");
+    }
+}
+
+#[test]
+fn frames_and_tokens_are_equivalent() {
+    let a = json(&["--tokens", "6272"]);
+    let b = json(&["--frames", "32"]);
+    let c = json(&[] as &[&str]);
+    assert_eq!(a["totals"], b["totals"]);
+    assert_eq!(a["totals"], c["totals"]);
+    // 6000 does not divide by 196: one frame of 6000 tokens, merged to 25 % = 1500.
+    let d = json(&["--tokens", "6000"]);
+    assert_eq!(d["plan"]["merged_visual_tokens"], 1500);
+}
+
+#[test]
+fn layer_tokens_override_the_schedule() {
+    let list = vec!["500"; 28].join(",");
+    let v = json(&["--layer-tokens", &list]);
+    assert!(v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["tokens"] == 500));
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn user_files_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpu = write(
+        &dir,
+        "my-gpu.toml",
+        "name='half A100'\nbandwidth=777.5e9\nfp16_peak=156e12\nint8_peak=312e12\nonchip_buffer=27648e3\nmemory=4e10\n",
+    );
+    let full = json(&["--gpu", "a100"]);
+    let half = json(&["--gpu", &gpu]);
+    let t = |v: &serde_json::Value| v["totals"]["time_s"].as_f64().unwrap();
+    assert!(
+        (t(&half) / t(&full) - 2.0).abs() < 1e-9,
+        "every roofline time doubles"
+    );
+    let hf = write(
+        &dir,
+        "config.json",
+        r#"{"text_config":{"model_type":"qwen2","hidden_size":3584,"num_attention_heads":28,"num_key_value_heads":4,"num_hidden_layers":28,"intermediate_size":18944,"vocab_size":152064}}"#,
+    );
+    assert_eq!(json(&["--model", &hf])["totals"], full["totals"]);
+    let sched = write(
+        &dir,
+        "sched.toml",
+        "[merge]\ntokens_per_frame = 49\n[prune]\nkind = 'linear'\nstart = 14\nend = 22\n",
+    );
+    assert_eq!(json(&["--schedule", &sched])["totals"], full["totals"]);
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_toml = write(&dir, "bad.toml", "name = 'x'\nbandwidth = \n");
+    let nan_gpu = write(
+        &dir,
+        "nan.toml",
+        "name='x'\nbandwidth=nan\nfp16_peak=1e14\nint8_peak=1e14\nonchip_buffer=1e7\nmemory=1e10\n",
+    );
+    let missing = write(&dir, "missing.toml", "name='x'\nbandwidth=1e12\n");
+    let bad_json = write(&dir, "config.json", "{\"hidden_size\": 4096,");
+    let bad_shape = write(
+        &dir,
+        "shape.json",
+        r#"{"hidden_size":4096,"num_attention_heads":30,"num_hidden_layers":2,"intermediate_size":8,"vocab_size":8}"#,
+    );
+    let inverted = write(
+        &dir,
+        "inv.toml",
+        "[prune]\nkind='linear'\nstart=22\nend=14\n",
+    );
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--tokens".into(), "0".into()], "at least 1"),
+        (vec!["--tokens".into(), "-5".into()], "positive"),
+        (vec!["--tokens".into(), "lots".into()], "not a number"),
+        (vec!["--tokens".into(), "2000000000".into()], "exceeds"),
+        (vec!["--frames".into(), "99999999999999".into()], "exceeds"),
+        (vec!["--text-tokens".into(), "0".into()], "at least 1"),
+        (vec!["--gpu".into(), "b200x".into()], "a100"),
+        (vec!["--model".into(), "gpt-5".into()], "llava-ov-7b"),
+        (vec!["--schedule".into(), "fastest".into()], "linear"),
+        (vec!["--gpu".into(), bad_toml.clone()], "bad.toml"),
+        (vec!["--gpu".into(), nan_gpu], "bandwidth"),
+        (vec!["--gpu".into(), missing], "missing field"),
+        (
+            vec!["--gpu".into(), "/no/such/file.toml".into()],
+            "cannot read",
+        ),
+        (vec!["--model".into(), bad_json], "invalid JSON"),
+        (vec!["--model".into(), bad_shape], "does not divide"),
+        (vec!["--schedule".into(), inverted], "greater than start"),
+        (vec!["--layer-tokens".into(), "100,200".into()], "28 layers"),
+        (
+            vec!["--layer-tokens".into(), vec!["0"; 28].join(",")],
+            "at least 1",
+        ),
+        (
+            vec!["--merge-tokens-per-frame".into(), "300".into()],
+            "only 196",
+        ),
+        (
+            vec![
+                "--prune-start".into(),
+                "22".into(),
+                "--prune-end".into(),
+                "14".into(),
+            ],
+            "greater than start",
+        ),
+        (
+            vec![
+                "--prune-start".into(),
+                "40".into(),
+                "--prune-end".into(),
+                "50".into(),
+            ],
+            "28 layers",
+        ),
+        (vec!["--w-bits".into(), "7".into()], "not supported"),
+        (vec!["--kv-bits".into(), "0".into()], "not supported"),
+        (
+            vec!["--merge-keep-ratio".into(), "1.5".into()],
+            "keep_ratio",
+        ),
+        (
+            vec![
+                "--prune-start".into(),
+                "14".into(),
+                "--prune-end".into(),
+                "22".into(),
+                "--prune-step".into(),
+                "nan".into(),
+            ],
+            "step",
+        ),
+        (vec!["--batch".into(), "0".into()], "at least 1"),
+        (vec!["--no-such-flag".into()], "unexpected argument"),
+    ];
+    for (args, needle) in cases {
+        let err = fails(&args);
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected '{needle}' in: {err}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    assert!(run(&["--help"]).status.success());
+    assert!(run(&["--version"]).status.success());
+}
