@@ -14,6 +14,7 @@ pub mod schedule;
 pub use error::{Error, Result};
 pub mod app;
 pub mod cli;
+pub mod measure;
 pub mod paper;
 pub mod report;
 pub mod scenario;

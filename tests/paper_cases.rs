@@ -63,3 +63,21 @@ fn headline_reduction_factors() {
     assert_eq!(format!("{flops:.1}"), "6.8");
     assert_eq!(format!("{time:.1}"), "8.0");
 }
+
+#[test]
+fn counted_as_the_code_runs() {
+    // paper-cases.md: "Counting as the code runs gives about 15.53 TFLOPs / 57.68 ms".
+    let v = common::json(&[
+        "--tokens",
+        "6272",
+        "--cost-model",
+        "llm-viewer",
+        "--prune-timing",
+        "code",
+        "--skip-mlp-add",
+    ]);
+    let tflops = v["totals"]["flops"].as_f64().unwrap() / 1e12;
+    let ms = v["totals"]["time_s"].as_f64().unwrap() * 1e3;
+    assert!((tflops - 15.53).abs() < 0.005, "{tflops}");
+    assert!((ms - 57.68).abs() < 0.005, "{ms}");
+}
