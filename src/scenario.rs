@@ -286,8 +286,10 @@ fn check_refined_flags(
         ] {
             if value % tp != 0 {
                 return Err(Error::invalid(format!(
-                    "--tp {tp} does not divide the model's {value} {what}: use a divisor of {}",
-                    model.kv_heads()
+                    "--tp {tp} does not divide the model's {value} {what}: use a common divisor of {} heads, {} KV heads and {} (intermediate size)",
+                    model.num_heads,
+                    model.kv_heads(),
+                    model.intermediate_size
                 )));
             }
         }

@@ -475,6 +475,27 @@ mod tests {
     }
 
     #[test]
+    fn importance_key_defaults_to_pagerank_and_takes_method_aliases() {
+        let parse = |text: &str| -> Schedule { toml::from_str(text).unwrap() };
+        let base = "[prune]\nkind = \"linear\"\nstart = 2\nend = 4\n";
+        assert_eq!(
+            parse(base).prune.unwrap().importance(),
+            Importance::Pagerank
+        );
+        for (value, want) in [
+            ("pagerank", Importance::Pagerank),
+            ("fastv", Importance::LastToken),
+            ("pdrop", Importance::LastToken),
+            ("sparsevlm", Importance::TextToVisual),
+            ("none", Importance::None),
+        ] {
+            let s = parse(&format!("{base}importance = \"{value}\"\n"));
+            assert_eq!(s.prune.unwrap().importance(), want, "{value}");
+        }
+        assert!(toml::from_str::<Schedule>(&format!("{base}importance = \"x\"\n")).is_err());
+    }
+
+    #[test]
     fn invalid_schedules() {
         assert!(linear(22, 14, None).validate().is_err());
         assert!(linear(14, 14, None).validate().is_err());
