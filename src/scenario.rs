@@ -263,6 +263,11 @@ fn check_refined_flags(
             )));
         }
     }
+    if args.cost_model == CostModelKind::Refined && args.skip_mlp_add {
+        return Err(Error::invalid(
+            "--skip-mlp-add reproduces a quirk of the paper's accounting: use it with --cost-model llm-viewer (refined always counts both residual adds)",
+        ));
+    }
     if args.include_vision && model.vision.is_none() {
         return Err(Error::invalid(format!(
             "--include-vision: model '{}' has no [vision] table: add one to the model file",
