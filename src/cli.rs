@@ -96,15 +96,30 @@ pub struct SimArgs {
     /// Exact sequence length of every layer, comma-separated (overrides the schedule).
     #[arg(long, value_name = "A,B,C,...", value_delimiter = ',', value_parser = parse_count)]
     pub layer_tokens: Option<Vec<u64>>,
-    /// Cost model.
-    #[arg(long, value_enum, default_value = "llm-viewer")]
+    /// Cost model: `refined` (what a GPU runs) or `llm-viewer` (the paper's, exactly).
+    #[arg(long, value_enum, default_value = "refined")]
     pub cost_model: CostModelKind,
-    /// When a pruning decision takes effect [default: paper for llm-viewer].
+    /// When a pruning decision takes effect [default: code for refined, paper for llm-viewer].
     #[arg(long, value_enum)]
     pub prune_timing: Option<PruneTiming>,
-    /// Model attention as one fused FlashAttention operator.
-    #[arg(long)]
+    /// Model attention as one fused FlashAttention operator (same as --attention flash).
+    #[arg(long, conflicts_with = "attention")]
     pub flash_attention: bool,
+    /// Attention implementation [default: flash for refined, eager for llm-viewer].
+    #[arg(long, value_enum)]
+    pub attention: Option<AttentionImpl>,
+    /// Refined: price the vision encoder, pooling and projector too (time to first token).
+    #[arg(long)]
+    pub include_vision: bool,
+    /// Refined: decode this many tokens after the prefill, with the pruned KV cache.
+    #[arg(long, value_name = "G", value_parser = parse_count)]
+    pub gen_tokens: Option<u64>,
+    /// Refined: tensor-parallel degree (weights and heads split over N GPUs).
+    #[arg(long, default_value = "1", value_name = "N", value_parser = parse_count)]
+    pub tp: u64,
+    /// Refined: compute logits for every position instead of only the last one.
+    #[arg(long)]
+    pub all_logits: bool,
     /// Batch size.
     #[arg(long, default_value = "1", value_name = "B", value_parser = parse_count)]
     pub batch: u64,
@@ -120,6 +135,15 @@ pub struct SimArgs {
     /// Drop the second residual add from the totals (as the paper's video runs did).
     #[arg(long)]
     pub skip_mlp_add: bool,
+}
+
+/// How attention runs (`--attention`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AttentionImpl {
+    /// One fused kernel (FlashAttention-2 in `refined`, LLM-Viewer's fused operator in `llm-viewer`).
+    Flash,
+    /// Materialised softmax: `n²` logits written and read back.
+    Eager,
 }
 
 /// Where and how results are written.

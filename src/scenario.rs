@@ -1,11 +1,13 @@
 //! A validated, fully resolved simulation input: the border between raw flags and the model.
 
-use crate::cli::SimArgs;
-use crate::cost::{CostModelKind, Precision, RunOptions};
+use crate::cli::{AttentionImpl, SimArgs};
+use crate::cost::{CostModelKind, Precision, PruneDecision, RunOptions, Workload};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
 use crate::model::Model;
-use crate::schedule::{Merge, Prune, PruneTiming, Schedule, TokenPlan, VisualInput, MAX_TOKENS};
+use crate::schedule::{
+    Importance, Merge, Prune, PruneTiming, Schedule, TokenPlan, VisualInput, MAX_TOKENS,
+};
 use serde::Serialize;
 
 /// Largest batch accepted.
@@ -31,6 +33,15 @@ impl CostModelKind {
     pub fn default_prune_timing(self) -> PruneTiming {
         match self {
             CostModelKind::LlmViewer => PruneTiming::Paper,
+            CostModelKind::Refined => PruneTiming::Code,
+        }
+    }
+
+    /// Whether attention is fused unless told otherwise: the paper ran eager attention.
+    pub fn default_flash_attention(self) -> bool {
+        match self {
+            CostModelKind::LlmViewer => false,
+            CostModelKind::Refined => true,
         }
     }
 }
@@ -54,14 +65,24 @@ impl Scenario {
         if let Some(list) = &args.layer_tokens {
             check_layer_tokens(list, model.num_layers)?;
         }
+        check_refined_flags(args, &model, &gpu, &input)?;
+        let flash_attention = match (args.flash_attention, args.attention) {
+            (true, _) | (false, Some(AttentionImpl::Flash)) => true,
+            (false, Some(AttentionImpl::Eager)) => false,
+            (false, None) => args.cost_model.default_flash_attention(),
+        };
         let scenario = Scenario {
             input,
             layer_tokens_override: args.layer_tokens.clone(),
             options: RunOptions {
                 batch: args.batch,
                 precision,
-                flash_attention: args.flash_attention,
+                flash_attention,
                 skip_mlp_add: args.skip_mlp_add,
+                include_vision: args.include_vision,
+                gen_tokens: args.gen_tokens.unwrap_or(0),
+                tp: args.tp,
+                all_logits: args.all_logits,
             },
             cost_model: args.cost_model,
             prune_timing: args
@@ -88,6 +109,38 @@ impl Scenario {
         Ok(plan)
     }
 
+    /// What the cost model prices for `plan`: the input before merging and how pruning is decided.
+    pub fn workload<'a>(&self, plan: &'a TokenPlan) -> Workload<'a> {
+        let linear = matches!(self.schedule.prune, Some(Prune::Linear { .. }));
+        Workload {
+            layer_tokens: &plan.layer_tokens,
+            input: self.input,
+            merged_tokens_per_frame: plan.merged_tokens_per_frame,
+            importance: self
+                .schedule
+                .prune
+                .as_ref()
+                .map_or(Importance::default(), Prune::importance),
+            // Only the linear rule is shifted by the timing (schedule.rs, `plan`).
+            decision: if self.prune_timing == PruneTiming::Paper && linear {
+                PruneDecision::AtDrop
+            } else {
+                PruneDecision::BeforeDrop
+            },
+        }
+    }
+
+    /// The baseline's workload: the same input, no merging, no pruning.
+    pub fn baseline_workload<'a>(&self, layer_tokens: &'a [u64]) -> Workload<'a> {
+        Workload {
+            layer_tokens,
+            input: self.input,
+            merged_tokens_per_frame: self.input.tokens_per_frame,
+            importance: Importance::None,
+            decision: PruneDecision::BeforeDrop,
+        }
+    }
+
     /// Every layer at full length: the same input with no reduction.
     pub fn baseline_tokens(&self) -> Vec<u64> {
         vec![self.input.visual_tokens() + self.input.text_tokens; self.model.num_layers as usize]
@@ -109,6 +162,8 @@ fn apply_overrides(schedule: &mut Schedule, args: &SimArgs) -> Result<()> {
             start,
             end,
             step: args.prune_step,
+            // Keep the schedule's own importance rule when only the layers change.
+            importance: schedule.prune.as_ref().and_then(Prune::importance_key),
         });
         // Layers given on the command line are absolute, never scaled.
         schedule.scale_to_layers = None;
@@ -181,6 +236,74 @@ fn check_layer_tokens(list: &[u64], layers: u64) -> Result<()> {
         return Err(Error::invalid(format!(
             "--layer-tokens value {v} exceeds the limit of {MAX_TOKENS} tokens"
         )));
+    }
+    Ok(())
+}
+
+/// Largest `--gen-tokens` accepted.
+const MAX_GEN_TOKENS: u64 = 1_000_000;
+
+/// Flags only the refined model prices, and their consistency with the model and GPU.
+fn check_refined_flags(
+    args: &SimArgs,
+    model: &Model,
+    gpu: &Gpu,
+    input: &VisualInput,
+) -> Result<()> {
+    if args.cost_model == CostModelKind::LlmViewer {
+        let used = [
+            ("--include-vision", args.include_vision),
+            ("--gen-tokens", args.gen_tokens.is_some()),
+            ("--tp", args.tp > 1),
+            ("--all-logits", args.all_logits),
+        ];
+        if let Some((flag, _)) = used.iter().find(|(_, on)| *on) {
+            return Err(Error::invalid(format!(
+                "{flag} is priced only by the refined cost model: drop it or use --cost-model refined"
+            )));
+        }
+    }
+    if args.cost_model == CostModelKind::Refined && args.skip_mlp_add {
+        return Err(Error::invalid(
+            "--skip-mlp-add reproduces a quirk of the paper's accounting: use it with --cost-model llm-viewer (refined always counts both residual adds)",
+        ));
+    }
+    if args.include_vision && model.vision.is_none() {
+        return Err(Error::invalid(format!(
+            "--include-vision: model '{}' has no [vision] table: add one to the model file",
+            model.name
+        )));
+    }
+    if let Some(g) = args.gen_tokens {
+        let context = input.visual_tokens() + input.text_tokens;
+        if g > MAX_GEN_TOKENS || context.saturating_add(g) > MAX_TOKENS {
+            return Err(Error::invalid(format!(
+                "--gen-tokens {g} is too many (at most {MAX_GEN_TOKENS}, and prompt + generated at most {MAX_TOKENS})"
+            )));
+        }
+    }
+    let tp = args.tp;
+    if tp > 1 {
+        for (what, value) in [
+            ("attention heads", model.num_heads),
+            ("KV heads", model.kv_heads()),
+            ("intermediate size", model.intermediate_size),
+        ] {
+            if value % tp != 0 {
+                return Err(Error::invalid(format!(
+                    "--tp {tp} does not divide the model's {value} {what}: use a common divisor of {} heads, {} KV heads and {} (intermediate size)",
+                    model.num_heads,
+                    model.kv_heads(),
+                    model.intermediate_size
+                )));
+            }
+        }
+        if gpu.interconnect_bandwidth.is_none() {
+            return Err(Error::invalid(format!(
+                "--tp {tp} needs 'interconnect_bandwidth' (bytes/s per direction) in the GPU file of {}",
+                gpu.name
+            )));
+        }
     }
     Ok(())
 }

@@ -50,11 +50,66 @@ pub enum Prune {
         end: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         step: Option<f64>,
+        /// How the kept tokens are chosen [default: pagerank].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        importance: Option<Importance>,
     },
     /// Staged drops: layer `at[j]` and later keep `floor(keep[j] · N)` visual tokens.
-    Steps { at: Vec<u64>, keep: Vec<f64> },
+    Steps {
+        at: Vec<u64>,
+        keep: Vec<f64>,
+        /// How the kept tokens are chosen [default: pagerank].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        importance: Option<Importance>,
+    },
     /// One keep fraction per layer: layer `i` keeps `floor(keep[i] · N)`.
-    Explicit { keep: Vec<f64> },
+    Explicit {
+        keep: Vec<f64>,
+        /// How the kept tokens are chosen [default: pagerank].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        importance: Option<Importance>,
+    },
+}
+
+/// What a pruning layer computes to decide which visual tokens survive (`importance` key of
+/// `[prune]`). The refined cost model prices exactly this work at each pruning layer
+/// (models-and-methods.md, "attention it needs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Importance {
+    /// AIM: attention probabilities at temperature 0.1 over all `n × n` pairs per head,
+    /// 5 power iterations, root-mean-square over heads, top-k, gather.
+    #[default]
+    #[serde(alias = "aim")]
+    Pagerank,
+    /// FastV / PyramidDrop: the last query's attention row over all tokens, averaged over heads.
+    #[serde(alias = "fastv", alias = "pdrop")]
+    LastToken,
+    /// SparseVLM: text queries' attention logits over the visual keys, averaged.
+    #[serde(alias = "sparsevlm")]
+    TextToVisual,
+    /// No scoring (VTW, fixed positions): only the gather of the kept hidden states.
+    None,
+}
+
+impl Prune {
+    /// The importance the schedule names, or the default (pagerank).
+    pub fn importance(&self) -> Importance {
+        match self {
+            Prune::Linear { importance, .. }
+            | Prune::Steps { importance, .. }
+            | Prune::Explicit { importance, .. } => importance.unwrap_or_default(),
+        }
+    }
+
+    /// The `importance` key exactly as written (None when absent).
+    pub fn importance_key(&self) -> Option<Importance> {
+        match self {
+            Prune::Linear { importance, .. }
+            | Prune::Steps { importance, .. }
+            | Prune::Explicit { importance, .. } => *importance,
+        }
+    }
 }
 
 /// When a pruning decision takes effect.
@@ -150,7 +205,9 @@ impl Schedule {
         };
         match &self.prune {
             None => {}
-            Some(Prune::Linear { start, end, step }) => {
+            Some(Prune::Linear {
+                start, end, step, ..
+            }) => {
                 if end <= start {
                     return Err(format!(
                         "prune end = {end} must be greater than start = {start} (l2 > l1)"
@@ -162,7 +219,7 @@ impl Schedule {
                     }
                 }
             }
-            Some(Prune::Steps { at, keep }) => {
+            Some(Prune::Steps { at, keep, .. }) => {
                 if at.is_empty() || at.len() != keep.len() {
                     return Err(format!(
                         "prune 'steps' needs as many 'at' layers as 'keep' fractions (got {} and {})",
@@ -177,7 +234,7 @@ impl Schedule {
                     fraction("prune keep", *k)?;
                 }
             }
-            Some(Prune::Explicit { keep }) => {
+            Some(Prune::Explicit { keep, .. }) => {
                 if keep.is_empty() {
                     return Err("prune 'explicit' needs one keep fraction per layer".into());
                 }
@@ -228,7 +285,9 @@ impl Schedule {
         let n = layers as usize;
         match &self.prune {
             None => Ok(vec![1.0; n]),
-            Some(Prune::Linear { start, end, step }) => {
+            Some(Prune::Linear {
+                start, end, step, ..
+            }) => {
                 let (l1, l2) = (self.scale(*start, layers), self.scale(*end, layers));
                 if l1 >= layers {
                     return Err(Error::invalid(format!(
@@ -255,7 +314,7 @@ impl Schedule {
                     })
                     .collect())
             }
-            Some(Prune::Steps { at, keep }) => {
+            Some(Prune::Steps { at, keep, .. }) => {
                 let mut r = vec![1.0; n];
                 for (a, k) in at.iter().zip(keep) {
                     let a = self.scale(*a, layers) as usize;
@@ -265,7 +324,7 @@ impl Schedule {
                 }
                 Ok(r)
             }
-            Some(Prune::Explicit { keep }) => {
+            Some(Prune::Explicit { keep, .. }) => {
                 if keep.len() != n {
                     return Err(Error::invalid(format!(
                         "schedule '{}' lists {} keep fractions but the model has {layers} layers: give one per layer",
@@ -304,12 +363,14 @@ impl Schedule {
     pub fn prune_summary(&self, layers: u64) -> String {
         match &self.prune {
             None => "no pruning".into(),
-            Some(Prune::Linear { start, end, step }) => {
+            Some(Prune::Linear {
+                start, end, step, ..
+            }) => {
                 let (l1, l2) = (self.scale(*start, layers), self.scale(*end, layers));
                 let s = step.map(|s| format!(", step {s}")).unwrap_or_default();
                 format!("prune linear l1={l1} l2={l2}{s}")
             }
-            Some(Prune::Steps { at, keep }) => {
+            Some(Prune::Steps { at, keep, .. }) => {
                 let st: Vec<String> = at
                     .iter()
                     .zip(keep)
@@ -335,7 +396,12 @@ mod tests {
                 tokens_per_frame: Some(49),
                 keep_ratio: None,
             }),
-            prune: Some(Prune::Linear { start, end, step }),
+            prune: Some(Prune::Linear {
+                start,
+                end,
+                step,
+                importance: None,
+            }),
         }
     }
 
@@ -375,6 +441,7 @@ mod tests {
             prune: Some(Prune::Steps {
                 at: vec![2],
                 keep: vec![0.5],
+                importance: Some(Importance::LastToken),
             }),
             merge: None,
             ..linear(0, 1, None)
@@ -384,6 +451,7 @@ mod tests {
         let e = Schedule {
             prune: Some(Prune::Explicit {
                 keep: vec![1.0, 0.0],
+                importance: None,
             }),
             ..s.clone()
         };
@@ -404,6 +472,27 @@ mod tests {
         assert!(t[16] < 1668);
         assert_eq!(t[24], 100);
         assert!(t[23] > 100);
+    }
+
+    #[test]
+    fn importance_key_defaults_to_pagerank_and_takes_method_aliases() {
+        let parse = |text: &str| -> Schedule { toml::from_str(text).unwrap() };
+        let base = "[prune]\nkind = \"linear\"\nstart = 2\nend = 4\n";
+        assert_eq!(
+            parse(base).prune.unwrap().importance(),
+            Importance::Pagerank
+        );
+        for (value, want) in [
+            ("pagerank", Importance::Pagerank),
+            ("fastv", Importance::LastToken),
+            ("pdrop", Importance::LastToken),
+            ("sparsevlm", Importance::TextToVisual),
+            ("none", Importance::None),
+        ] {
+            let s = parse(&format!("{base}importance = \"{value}\"\n"));
+            assert_eq!(s.prune.unwrap().importance(), want, "{value}");
+        }
+        assert!(toml::from_str::<Schedule>(&format!("{base}importance = \"x\"\n")).is_err());
     }
 
     #[test]

@@ -27,8 +27,15 @@ pub struct Report {
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Reduction {
     pub flops: f64,
+    /// Of the whole prefill (`totals.time_s`: time to first token in `refined`).
     pub time: f64,
     pub bytes: f64,
+    /// Decoder layers + head only: the LLM speed-up (refined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm_time: Option<f64>,
+    /// Time to first token + decode (refined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_to_end_time: Option<f64>,
 }
 
 /// Prices the scenario and its baseline.
@@ -40,8 +47,10 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
         gpu: &scenario.gpu,
         options: &scenario.options,
     };
-    let run: RunCost = cost_model.run(&ctx, &plan.layer_tokens);
-    let base: RunCost = cost_model.run(&ctx, &scenario.baseline_tokens());
+    let run: RunCost = cost_model.run_workload(&ctx, &scenario.workload(&plan));
+    let baseline_tokens = scenario.baseline_tokens();
+    let base: RunCost =
+        cost_model.run_workload(&ctx, &scenario.baseline_workload(&baseline_tokens));
     let ratio = |b: f64, r: f64| if r > 0.0 { b / r } else { f64::INFINITY };
     Ok(Report {
         cost_model: cost_model.name(),
@@ -66,6 +75,16 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
             flops: ratio(base.totals.flops, run.totals.flops),
             time: ratio(base.totals.time_s, run.totals.time_s),
             bytes: ratio(base.totals.bytes, run.totals.bytes),
+            llm_time: run
+                .pipeline
+                .as_ref()
+                .zip(base.pipeline.as_ref())
+                .map(|(r, b)| ratio(b.llm_time_s, r.llm_time_s)),
+            end_to_end_time: run
+                .pipeline
+                .as_ref()
+                .zip(base.pipeline.as_ref())
+                .map(|(r, b)| ratio(b.end_to_end_time_s, r.end_to_end_time_s)),
         },
         scenario: scenario.clone(),
         plan,

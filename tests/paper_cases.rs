@@ -53,6 +53,8 @@ fn headline_reduction_factors() {
         "linear",
         "--gpu",
         "a100",
+        "--cost-model",
+        "llm-viewer",
         "--skip-mlp-add",
     ]);
     let flops = v["reduction"]["flops"].as_f64().unwrap();

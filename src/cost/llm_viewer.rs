@@ -211,6 +211,7 @@ impl CostModel for LlmViewer {
             layers,
             head,
             totals,
+            ..RunCost::default()
         }
     }
 }

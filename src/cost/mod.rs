@@ -4,6 +4,12 @@
 //! bytes, timed by [`roofline`]) → [`crate::sim`] (schedule vs baseline) → [`crate::report`].
 
 pub mod llm_viewer;
+pub mod refined;
+mod summary;
+mod workload;
+
+pub use summary::{Decode, KvCache, PeakMemory, Pipeline};
+pub use workload::{PruneDecision, PruneStep, Workload};
 
 use crate::hardware::Gpu;
 use crate::model::Model;
@@ -13,6 +19,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum CostModelKind {
+    /// What the prefill really costs on a GPU: causal FlashAttention, per-frame merging,
+    /// importance at pruning layers, optional vision encoder, decode, memory, TP (docs/cost-models.md).
+    Refined,
     /// The LLM-Viewer roofline exactly as the AIM paper used it, quirks included.
     LlmViewer,
 }
@@ -22,6 +31,7 @@ impl CostModelKind {
     pub fn implementation(self) -> &'static dyn CostModel {
         match self {
             CostModelKind::LlmViewer => &llm_viewer::LlmViewer,
+            CostModelKind::Refined => &refined::Refined,
         }
     }
 }
@@ -93,6 +103,10 @@ pub struct TimedOp {
     pub arithmetic_intensity: f64,
     pub bound: Bound,
     pub time_s: f64,
+    /// FLOPs a dense (non-causal, full `n²`) count gives, where it differs from `flops`
+    /// (causal attention in the refined model); papers quote this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense_flops: Option<f64>,
 }
 
 /// The roofline of one device at one precision: peak ops/s and bandwidth.
@@ -129,6 +143,7 @@ impl Roofline {
             arithmetic_intensity: ai,
             bound,
             time_s,
+            dense_flops: None,
         }
     }
 }
@@ -178,6 +193,14 @@ pub struct RunOptions {
     pub flash_attention: bool,
     /// Drop the second residual add (`mlp_add`) from the totals, as the paper's video runs did.
     pub skip_mlp_add: bool,
+    /// Refined only: price the vision encoder, pooling and projector before the LLM.
+    pub include_vision: bool,
+    /// Refined only: decode steps after the prefill (0 = prefill only).
+    pub gen_tokens: u64,
+    /// Refined only: tensor-parallel degree (1 = one GPU).
+    pub tp: u64,
+    /// Refined only: compute logits for every position, not just the last one.
+    pub all_logits: bool,
 }
 
 impl Default for RunOptions {
@@ -187,6 +210,10 @@ impl Default for RunOptions {
             precision: Precision::default(),
             flash_attention: false,
             skip_mlp_add: false,
+            include_vision: false,
+            gen_tokens: 0,
+            tp: 1,
+            all_logits: false,
         }
     }
 }
@@ -270,6 +297,9 @@ pub struct Totals {
     pub store_act_bytes: f64,
     pub load_kv_bytes: f64,
     pub store_kv_bytes: f64,
+    /// `flops` with attention counted dense (`n²`), as papers quote it; refined model only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense_flops: Option<f64>,
 }
 
 impl Totals {
@@ -287,7 +317,8 @@ impl Totals {
 }
 
 /// The cost of one prefill: per-layer operators, the head, and the totals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The optional parts are filled by the refined model only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunCost {
     /// Work before the first decoder layer (merging, vision encoder); empty in `llm-viewer`.
     pub stages: Vec<TimedOp>,
@@ -295,6 +326,27 @@ pub struct RunCost {
     /// Work after the last layer (the LM head).
     pub head: Vec<TimedOp>,
     pub totals: Totals,
+    /// Time split by pipeline stage: vision, merge, LLM, importance, TTFT, decode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<Pipeline>,
+    /// KV-cache bytes each layer holds after the prefill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_cache: Option<KvCache>,
+    /// `--gen-tokens` decode steps after the prefill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode: Option<Decode>,
+    /// Peak device memory during the prefill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_memory: Option<PeakMemory>,
+    /// How timings were derived: ideal roofline or the GPU file's `[efficiency]` table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
+    /// Modelling choices that shape these figures (e.g. importance recomputed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Results the user should act on (e.g. peak memory above the GPU's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A way of turning a model, a device and per-layer token counts into operator costs.
@@ -303,4 +355,9 @@ pub trait CostModel: Sync {
     fn name(&self) -> &'static str;
     /// Prices a prefill whose layer `i` processes `layer_tokens[i]` tokens.
     fn run(&self, ctx: &Context, layer_tokens: &[u64]) -> RunCost;
+    /// Prices a prefill knowing the whole workload (input before merging, how pruning is
+    /// decided). Models that only need the per-layer counts keep this default.
+    fn run_workload(&self, ctx: &Context, workload: &Workload) -> RunCost {
+        self.run(ctx, workload.layer_tokens)
+    }
 }

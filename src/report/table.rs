@@ -1,6 +1,8 @@
 //! The human table: per layer, then totals, baseline and reduction. Human units
 //! (TFLOPs = 1e12 FLOPs, GB = 1e9 bytes, ms).
 
+mod refined;
+
 use crate::cost::{Bound, LayerCost, RunCost, TimedOp};
 use crate::sim::Report;
 use std::fmt::Write;
@@ -24,8 +26,20 @@ fn line(out: &mut String, label: &str, tokens: u64, flops: f64, bytes: f64, b: B
     );
 }
 
-fn op_line(out: &mut String, label: &str, tokens: u64, o: &TimedOp) {
-    line(out, label, tokens, o.op.flops, o.bytes, o.bound, o.time_s);
+/// The head's operators as one line (`llm-viewer` has one, `refined` a norm and the logits).
+fn head_line(out: &mut String, head: &[TimedOp]) {
+    let Some(slowest) = head.iter().max_by(|a, b| a.time_s.total_cmp(&b.time_s)) else {
+        return;
+    };
+    line(
+        out,
+        "head",
+        1,
+        head.iter().map(|o| o.op.flops).sum(),
+        head.iter().map(|o| o.bytes).sum(),
+        slowest.bound,
+        head.iter().map(|o| o.time_s).sum(),
+    );
 }
 
 fn layer_line(out: &mut String, l: &LayerCost) {
@@ -82,6 +96,7 @@ pub fn render(r: &Report) -> String {
         p.kv_bits,
         if s.options.flash_attention { "FlashAttention" } else { "eager" }
     );
+    refined::settings(&mut out, r);
     let _ = writeln!(
         out,
         "schedule: {}: {} · {} visual tokens into layer 0 · prune timing {}{}",
@@ -104,16 +119,12 @@ pub fn render(r: &Report) -> String {
         "{:>7} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10}",
         "layer", "tokens", "TFLOPs", "GB moved", "FLOP/byte", "bound", "time ms"
     );
-    for o in &r.run.stages {
-        op_line(&mut out, o.op.name, s.input.visual_tokens(), o);
-    }
     for l in &r.run.layers {
         layer_line(&mut out, l);
     }
-    for o in &r.run.head {
-        op_line(&mut out, "head", 1, o);
-    }
+    head_line(&mut out, &r.run.head);
     out.push('\n');
+    refined::stages(&mut out, &r.run, s.input.visual_tokens());
     totals_line(&mut out, "schedule", &r.run);
     totals_line(&mut out, "baseline", &r.baseline);
     let _ = writeln!(
@@ -121,5 +132,6 @@ pub fn render(r: &Report) -> String {
         "reduction  {:>9.2}× FLOPs {:>9.2}× bytes    {:>9.2}× time",
         r.reduction.flops, r.reduction.bytes, r.reduction.time
     );
+    refined::summary(&mut out, r);
     out
 }

@@ -1,0 +1,141 @@
+//! What a pruning layer computes to choose the kept visual tokens, by importance rule
+//! (`importance` key of a schedule's `[prune]`). paper-cases.md, "PageRank importance in the
+//! code"; models-and-methods.md, "attention it needs".
+
+use super::kernel::{kernel, Class, Kernel};
+use super::layer::{Dims, FP32_BYTES, SOFTMAX_FLOPS};
+use crate::cost::{OpKind, PruneStep};
+use crate::schedule::Importance;
+
+/// AIM's power iterations: `dist = dist @ M`, 5 times from the uniform vector (paper-cases.md).
+pub const PAGERANK_ITERATIONS: f64 = 5.0;
+/// AIM's temperature on the attention logits before the importance softmax (paper-cases.md).
+pub const PAGERANK_TEMPERATURE: f64 = 0.1;
+/// Bytes of an int64 index (top-k output, argmax indices).
+const INDEX_BYTES: f64 = 8.0;
+
+/// The importance work of one pruning layer, plus the largest `n × n`-sized map it keeps live
+/// (bytes), for the memory estimate.
+pub struct ImportanceWork {
+    pub kernels: Vec<Kernel>,
+    pub map_bytes: f64,
+}
+
+/// Prices `rule` at one pruning layer. `flash`: whether the layer's attention ran as
+/// FlashAttention (then any probabilities the rule needs must be recomputed from Q and K);
+/// with eager attention the logits already sit in memory and are read back.
+pub fn importance(
+    d: &Dims,
+    step: PruneStep,
+    text_tokens: u64,
+    rule: Importance,
+    flash: bool,
+) -> ImportanceWork {
+    let n = step.scored_tokens as f64;
+    let text = (text_tokens.min(step.scored_tokens)) as f64;
+    let visual = n - text;
+    let kept = step.kept_tokens as f64;
+    let (b, heads, a) = (d.b, d.heads, d.a);
+    let mut kernels = Vec::new();
+    let mut map_bytes = 0.0;
+    match rule {
+        Importance::Pagerank => {
+            let scores = heads * n * n * b;
+            if flash {
+                // Probabilities are not kept by FlashAttention: Q·Kᵀ again, written out.
+                kernels.push(
+                    kernel(
+                        "importance_qk_recompute",
+                        OpKind::Prune,
+                        Class::Matmul,
+                        2.0 * scores * d.d,
+                    )
+                    .reads(n * d.q_width() * b * a)
+                    .reads_kv(n * d.q_width() * b * d.kv)
+                    .writes(scores * a),
+                );
+            }
+            // softmax((logits + causal mask) / 0.1) per row, kept in fp32 as the matrix M.
+            kernels.push(
+                kernel(
+                    "importance_softmax_t0.1",
+                    OpKind::Prune,
+                    Class::Elementwise,
+                    (SOFTMAX_FLOPS + 2.0) * scores,
+                )
+                .reads(scores * a)
+                .writes(scores * FP32_BYTES),
+            );
+            // 5 × (vector · matrix) per head: M is far larger than L2, so re-read each time.
+            kernels.push(
+                kernel(
+                    "pagerank_power_iterations",
+                    OpKind::Prune,
+                    Class::Elementwise,
+                    PAGERANK_ITERATIONS * 2.0 * scores,
+                )
+                .reads(PAGERANK_ITERATIONS * (scores + heads * n * b) * FP32_BYTES)
+                .writes(PAGERANK_ITERATIONS * heads * n * b * FP32_BYTES)
+                .launches(PAGERANK_ITERATIONS),
+            );
+            kernels.push(
+                kernel(
+                    "importance_rms_over_heads",
+                    OpKind::Prune,
+                    Class::Elementwise,
+                    3.0 * heads * n * b,
+                )
+                .reads(heads * n * b * FP32_BYTES)
+                .writes(n * b * FP32_BYTES),
+            );
+            map_bytes = scores * (a + FP32_BYTES);
+        }
+        Importance::LastToken | Importance::TextToVisual => {
+            // FastV/PDrop: the last query's row over all n keys; SparseVLM: text queries over
+            // the visual keys. Recomputed under FlashAttention, read back under eager.
+            let (name, rows, keys) = if rule == Importance::LastToken {
+                ("importance_last_query_attention", 1.0, n)
+            } else {
+                ("importance_text_to_visual_attention", text.max(1.0), visual)
+            };
+            let scores = heads * rows * keys * b;
+            let k = if flash {
+                kernel(
+                    name,
+                    OpKind::Prune,
+                    Class::Attention,
+                    (2.0 * d.d + SOFTMAX_FLOPS + 1.0) * scores,
+                )
+                .reads(rows * d.q_width() * b * a)
+                .reads_kv(keys * d.q_width() * b * d.kv)
+            } else {
+                kernel(name, OpKind::Prune, Class::Elementwise, scores).reads(scores * a)
+            };
+            kernels.push(k.writes(keys * b * FP32_BYTES));
+            map_bytes = scores * FP32_BYTES;
+        }
+        Importance::None => {}
+    }
+    if rule != Importance::None {
+        // Top-k over the visual candidates (text is always kept): ~ m·log2(m) comparisons.
+        let m = visual.max(1.0);
+        kernels.push(
+            kernel(
+                "topk_visual",
+                OpKind::Prune,
+                Class::Elementwise,
+                m * m.log2().max(1.0) * b,
+            )
+            .reads(m * b * FP32_BYTES)
+            .writes((kept - text).max(0.0) * b * INDEX_BYTES),
+        );
+    }
+    // Gather the kept hidden states (full width: replicated across TP ranks).
+    let kept_act = kept * d.h * b * a;
+    kernels.push(
+        kernel("gather_kept", OpKind::Prune, Class::Elementwise, 0.0)
+            .reads(kept_act + kept * b * INDEX_BYTES)
+            .writes(kept_act),
+    );
+    ImportanceWork { kernels, map_bytes }
+}

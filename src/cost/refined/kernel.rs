@@ -1,0 +1,251 @@
+//! One GPU kernel (or a batch of identical launches) and how the refined model times it:
+//! the roofline of [`crate::cost::Roofline`], scaled by the GPU file's `[efficiency]` table when
+//! present, plus a fixed launch overhead per kernel; interconnect traffic for collectives.
+
+use crate::cost::{Bound, OpKind, Operator, Roofline, TimedOp};
+use crate::hardware::{Efficiency, Gpu};
+
+/// Which efficiency factor of the GPU file applies to a kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// GEMMs: `efficiency.matmul` of peak compute.
+    Matmul,
+    /// Fused or eager attention kernels: `efficiency.attention` of both roofs.
+    Attention,
+    /// Memory-bound passes (norms, adds, softmax, top-k, gather): `efficiency.elementwise`
+    /// of bandwidth.
+    Elementwise,
+    /// Collectives: bytes over `interconnect_bandwidth`.
+    Communication,
+}
+
+/// An operator before timing, with what the timing needs besides FLOPs and bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kernel {
+    pub op: Operator,
+    pub class: Class,
+    /// Kernel launches this operator stands for (identical layers or passes batched into one).
+    pub launches: f64,
+    /// Dense-count FLOPs where the executed count differs (causal attention).
+    pub dense_flops: Option<f64>,
+    /// Bytes each GPU sends over the interconnect (collectives only).
+    pub link_bytes: f64,
+}
+
+/// A kernel with `flops` and no traffic yet; add bytes with the builder methods.
+pub fn kernel(name: &'static str, kind: OpKind, class: Class, flops: f64) -> Kernel {
+    Kernel {
+        op: Operator {
+            name,
+            kind,
+            flops,
+            load_weight_bytes: 0.0,
+            load_act_bytes: 0.0,
+            store_act_bytes: 0.0,
+            load_kv_bytes: 0.0,
+            store_kv_bytes: 0.0,
+        },
+        class,
+        launches: 1.0,
+        dense_flops: None,
+        link_bytes: 0.0,
+    }
+}
+
+impl Kernel {
+    pub fn weights(mut self, bytes: f64) -> Kernel {
+        self.op.load_weight_bytes += bytes;
+        self
+    }
+    pub fn reads(mut self, bytes: f64) -> Kernel {
+        self.op.load_act_bytes += bytes;
+        self
+    }
+    pub fn writes(mut self, bytes: f64) -> Kernel {
+        self.op.store_act_bytes += bytes;
+        self
+    }
+    pub fn reads_kv(mut self, bytes: f64) -> Kernel {
+        self.op.load_kv_bytes += bytes;
+        self
+    }
+    pub fn writes_kv(mut self, bytes: f64) -> Kernel {
+        self.op.store_kv_bytes += bytes;
+        self
+    }
+    pub fn launches(mut self, n: f64) -> Kernel {
+        self.launches = n;
+        self
+    }
+    pub fn dense(mut self, flops: f64) -> Kernel {
+        self.dense_flops = Some(flops);
+        self
+    }
+    pub fn link(mut self, bytes: f64) -> Kernel {
+        self.link_bytes = bytes;
+        self
+    }
+    /// `k` identical copies as one entry (identical layers of an encoder, frames of a batch).
+    pub fn times(mut self, k: f64) -> Kernel {
+        let o = &mut self.op;
+        o.flops *= k;
+        o.load_weight_bytes *= k;
+        o.load_act_bytes *= k;
+        o.store_act_bytes *= k;
+        o.load_kv_bytes *= k;
+        o.store_kv_bytes *= k;
+        self.launches *= k;
+        self.dense_flops = self.dense_flops.map(|f| f * k);
+        self.link_bytes *= k;
+        self
+    }
+}
+
+/// Times kernels on one GPU.
+#[derive(Debug, Clone)]
+pub struct Timer {
+    pub roofline: Roofline,
+    pub efficiency: Option<Efficiency>,
+    pub interconnect_bytes_per_s: Option<f64>,
+}
+
+impl Timer {
+    pub fn new(roofline: Roofline, gpu: &Gpu) -> Timer {
+        Timer {
+            roofline,
+            efficiency: gpu.efficiency.clone(),
+            interconnect_bytes_per_s: gpu.interconnect_bandwidth,
+        }
+    }
+
+    /// `max(flops / (peak·e_c), bytes / (BW·e_b))` (the roofline of llm-viewer-cost-model.md
+    /// with achieved fractions), plus `launches × launch_overhead_s`; collectives take
+    /// `link_bytes / interconnect_bandwidth` when that is longer than their memory traffic.
+    pub fn time(&self, k: Kernel) -> TimedOp {
+        let (compute_frac, bandwidth_frac, launch_s) = match &self.efficiency {
+            None => (1.0, 1.0, 0.0),
+            Some(e) => {
+                let (c, b) = match k.class {
+                    // A GEMM that is memory-bound streams its weights like any other pass.
+                    Class::Matmul => (e.matmul, e.elementwise),
+                    Class::Attention => (e.attention, e.attention),
+                    Class::Elementwise | Class::Communication => (1.0, e.elementwise),
+                };
+                (c, b, e.launch_overhead_s)
+            }
+        };
+        let roofline = Roofline {
+            peak_flops_per_s: self.roofline.peak_flops_per_s * compute_frac,
+            bandwidth_bytes_per_s: self.roofline.bandwidth_bytes_per_s * bandwidth_frac,
+        };
+        let mut t = roofline.time(k.op);
+        if k.class == Class::Communication {
+            let link_s = match self.interconnect_bytes_per_s {
+                Some(bw) => k.link_bytes / bw,
+                None => 0.0,
+            };
+            if link_s > t.time_s {
+                t.time_s = link_s;
+                t.bound = Bound::Memory;
+            }
+        }
+        t.time_s += k.launches * launch_s;
+        t.dense_flops = k.dense_flops;
+        t
+    }
+}
+
+/// Adds `o`'s work and time to `acc` (same operator, another pass, layer or step).
+/// `arithmetic_intensity` and `bound` are left for the caller to settle.
+pub fn accumulate(acc: &mut TimedOp, o: &TimedOp) {
+    acc.dense_flops = match (acc.dense_flops, o.dense_flops) {
+        (None, None) => None,
+        (x, y) => Some(x.unwrap_or(acc.op.flops) + y.unwrap_or(o.op.flops)),
+    };
+    let a = &mut acc.op;
+    a.flops += o.op.flops;
+    a.load_weight_bytes += o.op.load_weight_bytes;
+    a.load_act_bytes += o.op.load_act_bytes;
+    a.store_act_bytes += o.op.store_act_bytes;
+    a.load_kv_bytes += o.op.load_kv_bytes;
+    a.store_kv_bytes += o.op.store_kv_bytes;
+    acc.bytes += o.bytes;
+    acc.time_s += o.time_s;
+}
+
+/// Sums timed operators of the same name (across passes, layers or steps) into one entry,
+/// in first-seen order. The entry is compute-bound when compute-bound instances take most of
+/// its time.
+pub fn aggregate(ops: &[TimedOp]) -> Vec<TimedOp> {
+    let mut out: Vec<TimedOp> = Vec::new();
+    let mut compute_s: Vec<f64> = Vec::new();
+    for o in ops {
+        let c = if o.bound == Bound::Compute {
+            o.time_s
+        } else {
+            0.0
+        };
+        match out.iter().position(|x| x.op.name == o.op.name) {
+            Some(i) => {
+                accumulate(&mut out[i], o);
+                compute_s[i] += c;
+            }
+            None => {
+                out.push(o.clone());
+                compute_s.push(c);
+            }
+        }
+    }
+    for (a, c) in out.iter_mut().zip(compute_s) {
+        a.arithmetic_intensity = if a.bytes > 0.0 {
+            a.op.flops / a.bytes
+        } else {
+            f64::INFINITY
+        };
+        a.bound = if c >= a.time_s - c {
+            Bound::Compute
+        } else {
+            Bound::Memory
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timer(eff: Option<Efficiency>) -> Timer {
+        Timer {
+            roofline: Roofline {
+                peak_flops_per_s: 100e12,
+                bandwidth_bytes_per_s: 1e12,
+            },
+            efficiency: eff,
+            interconnect_bytes_per_s: Some(100e9),
+        }
+    }
+
+    #[test]
+    fn efficiency_scales_the_roofs_and_adds_launch_overhead() {
+        let gemm = kernel("g", OpKind::Linear, Class::Matmul, 1e12).reads(1e6);
+        let ideal = timer(None).time(gemm.clone());
+        assert!((ideal.time_s - 0.01).abs() < 1e-12);
+        let eff = Efficiency {
+            matmul: 0.5,
+            attention: 0.8,
+            elementwise: 0.9,
+            launch_overhead_s: 5e-6,
+        };
+        let real = timer(Some(eff)).time(gemm.launches(2.0));
+        assert!((real.time_s - (0.02 + 10e-6)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn collectives_take_the_link_time() {
+        let ar = kernel("ar", OpKind::Communication, Class::Communication, 0.0)
+            .reads(1e6)
+            .link(1e9);
+        assert!((timer(None).time(ar).time_s - 0.01).abs() < 1e-12);
+    }
+}

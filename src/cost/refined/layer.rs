@@ -1,0 +1,369 @@
+//! The decoder layer as a GPU runs it: RMSNorm, q/k/v/o with GQA widths and the model's biases,
+//! RoPE, causal attention (FlashAttention-2 or eager), residual adds, SwiGLU, and the
+//! tensor-parallel all-reduces; the final norm and LM head. Per GPU when `tp > 1`.
+
+use super::kernel::{kernel, Class, Kernel};
+use crate::cost::{Context, OpKind};
+
+/// FlashAttention-2 forward tile: query rows per thread block (`kBlockM`).
+/// flash-attention `flash_fwd_launch_template.h`, head dims 64–128 on sm80/sm90: 128.
+pub const FLASH_BLOCK_ROWS: u64 = 128;
+/// FlashAttention-2 forward tile: key columns per iteration (`kBlockN`); 64 for head dim 128
+/// with causal masking on sm80 (same file).
+pub const FLASH_BLOCK_COLS: u64 = 64;
+/// Bytes of an fp32 value (softmax statistics, importance maps, upcast logits).
+pub const FP32_BYTES: f64 = 4.0;
+
+/// Element-wise FLOPs per element. RMSNorm (HF `Qwen2RMSNorm`): square, mean, scale by
+/// `rsqrt`, multiply by the weight.
+const RMSNORM_FLOPS: f64 = 4.0;
+/// RoPE: `x·cos + rotate_half(x)·sin`, two multiplies and an add.
+const ROPE_FLOPS: f64 = 3.0;
+/// SiLU(gate)·up: `x / (1 + exp(-x))` (exp, add, divide, negate) then the product.
+const SWIGLU_FLOPS: f64 = 5.0;
+/// Softmax per score: max, subtract, exp, sum, divide (the count llm-viewer uses).
+pub const SOFTMAX_FLOPS: f64 = 5.0;
+
+/// Shapes and byte widths of one run, per GPU.
+#[derive(Debug, Clone, Copy)]
+pub struct Dims {
+    pub h: f64,
+    /// Query heads on this GPU (`H / tp`).
+    pub heads: f64,
+    /// Key/value heads on this GPU (`Hkv / tp`).
+    pub kv_heads: f64,
+    pub d: f64,
+    /// SwiGLU width on this GPU (`I / tp`).
+    pub inter: f64,
+    pub vocab: f64,
+    pub b: f64,
+    pub w: f64,
+    pub a: f64,
+    pub kv: f64,
+    pub tp: f64,
+    pub qkv_bias: bool,
+}
+
+impl Dims {
+    pub fn new(ctx: &Context) -> Dims {
+        let m = ctx.model;
+        let p = ctx.options.precision;
+        let tp = ctx.options.tp.max(1);
+        Dims {
+            h: m.hidden_size as f64,
+            heads: (m.num_heads / tp) as f64,
+            kv_heads: (m.kv_heads() / tp) as f64,
+            d: m.head_dim() as f64,
+            inter: (m.intermediate_size / tp) as f64,
+            vocab: m.vocab_size as f64,
+            b: ctx.options.batch as f64,
+            w: p.w_bytes(),
+            a: p.a_bytes(),
+            kv: p.kv_bytes(),
+            tp: tp as f64,
+            qkv_bias: m.qkv_bias,
+        }
+    }
+
+    /// Width of the q projection on this GPU.
+    pub fn q_width(&self) -> f64 {
+        self.heads * self.d
+    }
+    /// Width of each of k and v on this GPU (GQA: `Hkv · d`).
+    pub fn kv_width(&self) -> f64 {
+        self.kv_heads * self.d
+    }
+
+    /// Weights of one decoder layer on this GPU, with biases (parameters, not bytes).
+    pub fn layer_params(&self) -> f64 {
+        let bias = if self.qkv_bias {
+            self.q_width() + 2.0 * self.kv_width()
+        } else {
+            0.0
+        };
+        self.h * (self.q_width() + 2.0 * self.kv_width()) // q, k, v
+            + bias
+            + self.q_width() * self.h // o
+            + 3.0 * self.h * self.inter // gate, up, down
+            + 2.0 * self.h // two RMSNorm weights (replicated)
+    }
+
+    /// KV-cache bytes of `tokens` tokens in one layer on this GPU: `2 · n · Hkv · d · kv · b`.
+    pub fn kv_bytes(&self, tokens: f64) -> f64 {
+        2.0 * tokens * self.kv_width() * self.kv * self.b
+    }
+}
+
+/// Where a linear layer's output goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Dst {
+    Act,
+    Kv,
+}
+
+/// `y = x·W (+ b)` over `n` tokens: 2 FLOPs per multiply-accumulate; a bias is one more MAC per
+/// output (`[x, 1]·[W; b]`), so FLOPs = `2 · params · n` exactly.
+fn linear(
+    name: &'static str,
+    d: &Dims,
+    n: f64,
+    input: f64,
+    output: f64,
+    bias: bool,
+    dst: Dst,
+) -> Kernel {
+    let params = input * output + if bias { output } else { 0.0 };
+    let k = kernel(name, OpKind::Linear, Class::Matmul, 2.0 * params * n * d.b)
+        .weights(params * d.w)
+        .reads(input * n * d.b * d.a);
+    match dst {
+        Dst::Act => k.writes(output * n * d.b * d.a),
+        Dst::Kv => k.writes_kv(output * n * d.b * d.kv),
+    }
+}
+
+/// RMSNorm over `n` tokens of width `h`: one read, one write, the weight vector.
+fn rmsnorm(name: &'static str, d: &Dims, n: f64) -> Kernel {
+    let act = n * d.h * d.b * d.a;
+    kernel(
+        name,
+        OpKind::Norm,
+        Class::Elementwise,
+        RMSNORM_FLOPS * n * d.h * d.b,
+    )
+    .weights(d.h * d.w)
+    .reads(act)
+    .writes(act)
+}
+
+/// Residual add: reads both operands, writes the sum.
+fn residual(name: &'static str, d: &Dims, n: f64) -> Kernel {
+    let act = n * d.h * d.b * d.a;
+    kernel(name, OpKind::Elementwise, Class::Elementwise, n * d.h * d.b)
+        .reads(2.0 * act)
+        .writes(act)
+}
+
+/// Ring all-reduce of an `n × h` activation: each GPU sends `2 (tp − 1) / tp` of the message
+/// (Patarasuk & Yuan 2009; NCCL's "bus bandwidth" factor) and reads/writes it once in memory.
+fn all_reduce(name: &'static str, d: &Dims, n: f64) -> Kernel {
+    let message = n * d.h * d.b * d.a;
+    kernel(name, OpKind::Communication, Class::Communication, 0.0)
+        .reads(message)
+        .writes(message)
+        .link(2.0 * (d.tp - 1.0) / d.tp * message)
+}
+
+/// Query rows × key columns a causal FlashAttention-2 forward computes for `n` tokens: each
+/// `Br`-row query block visits every `Bc`-column key block up to its last row, the diagonal
+/// tiles in full (masked inside the tile). Returns (score pairs, key rows read per head).
+pub fn flash_causal_work(n: u64, block_rows: u64, block_cols: u64) -> (f64, f64) {
+    let (mut pairs, mut keys_read) = (0.0, 0.0);
+    let mut start = 0u64;
+    while start < n {
+        let end = (start + block_rows).min(n);
+        let cols = end.div_ceil(block_cols) * block_cols;
+        let cols = cols.min(n) as f64;
+        pairs += (end - start) as f64 * cols;
+        keys_read += cols;
+        start = end;
+    }
+    (pairs, keys_read)
+}
+
+/// Attention of `n` tokens as one fused causal FlashAttention-2 kernel: Q read once, K and V
+/// read once per query block up to the diagonal, O written once with its fp32 log-sum-exp;
+/// no `n²` traffic. K/V re-reads are counted per KV head: the query heads of one GQA group
+/// read the same tiles, which L2 serves after the first (counting them per query head would
+/// multiply this traffic by `H / Hkv`). FLOPs as executed
+/// (`4·d + 5` per computed score); the dense `n²` count goes in `dense_flops`.
+pub fn flash_attention(d: &Dims, n: u64) -> Kernel {
+    let nf = n as f64;
+    let (pairs, keys_read) = flash_causal_work(n, FLASH_BLOCK_ROWS, FLASH_BLOCK_COLS);
+    let per_score = 4.0 * d.d + SOFTMAX_FLOPS;
+    kernel(
+        "flash_attention",
+        OpKind::Attention,
+        Class::Attention,
+        per_score * pairs * d.heads * d.b,
+    )
+    .dense(per_score * nf * nf * d.heads * d.b)
+    .reads(nf * d.q_width() * d.b * d.a)
+    .reads_kv(2.0 * keys_read * d.kv_width() * d.b * d.kv)
+    .writes(nf * d.q_width() * d.b * d.a + nf * d.heads * d.b * FP32_BYTES)
+}
+
+/// Eager attention as HF `eager_attention_forward` (what the AIM reference code runs):
+/// `Q·Kᵀ` over all `n²` pairs written out, mask + softmax read and written, `P·V` read back.
+pub fn eager_attention(d: &Dims, n: u64) -> Vec<Kernel> {
+    let nf = n as f64;
+    let map = d.heads * nf * nf * d.b * d.a;
+    let q = nf * d.q_width() * d.b * d.a;
+    // K and V as each query head reads them (`repeat_kv` expands the GQA heads).
+    let kv = nf * d.q_width() * d.b * d.kv;
+    let gemm = 2.0 * nf * nf * d.d * d.heads * d.b;
+    vec![
+        kernel("qk_matmul", OpKind::Attention, Class::Attention, gemm)
+            .reads(q)
+            .reads_kv(kv)
+            .writes(map),
+        kernel(
+            "mask_softmax",
+            OpKind::Attention,
+            Class::Attention,
+            (SOFTMAX_FLOPS + 1.0) * d.heads * nf * nf * d.b,
+        )
+        .reads(map)
+        .writes(map),
+        kernel("sv_matmul", OpKind::Attention, Class::Attention, gemm)
+            .reads(map)
+            .reads_kv(kv)
+            .writes(q),
+    ]
+}
+
+/// Single-query attention over `context` cached tokens (decode): K and V read once per KV
+/// head (FlashDecoding packs the GQA query heads of one KV head together).
+pub fn decode_attention(d: &Dims, context: f64) -> Kernel {
+    kernel(
+        "decode_attention",
+        OpKind::Attention,
+        Class::Attention,
+        (4.0 * d.d + SOFTMAX_FLOPS) * context * d.heads * d.b,
+    )
+    .reads(2.0 * d.q_width() * d.b * d.a)
+    .reads_kv(2.0 * context * d.kv_width() * d.b * d.kv)
+    .writes(d.q_width() * d.b * d.a)
+}
+
+/// The operators of one decoder layer for `n` new tokens, with `attention` in the middle.
+pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
+    let mut ops = Vec::with_capacity(20);
+    ops.push(rmsnorm("attn_norm", d, n));
+    ops.push(linear(
+        "q_proj",
+        d,
+        n,
+        d.h,
+        d.q_width(),
+        d.qkv_bias,
+        Dst::Act,
+    ));
+    ops.push(linear(
+        "k_proj",
+        d,
+        n,
+        d.h,
+        d.kv_width(),
+        d.qkv_bias,
+        Dst::Kv,
+    ));
+    ops.push(linear(
+        "v_proj",
+        d,
+        n,
+        d.h,
+        d.kv_width(),
+        d.qkv_bias,
+        Dst::Kv,
+    ));
+    // RoPE rotates q in place and k before it is cached.
+    let q = n * d.q_width() * d.b;
+    let k = n * d.kv_width() * d.b;
+    ops.push(
+        kernel(
+            "rope",
+            OpKind::Elementwise,
+            Class::Elementwise,
+            ROPE_FLOPS * (q + k),
+        )
+        .reads(q * d.a + 2.0 * n * d.d * d.b * d.a) // q and the cos/sin tables
+        .reads_kv(k * d.kv)
+        .writes(q * d.a)
+        .writes_kv(k * d.kv),
+    );
+    ops.extend(attention);
+    ops.push(linear("o_proj", d, n, d.q_width(), d.h, false, Dst::Act));
+    if d.tp > 1.0 {
+        ops.push(all_reduce("attn_all_reduce", d, n));
+    }
+    ops.push(residual("attn_residual", d, n));
+    ops.push(rmsnorm("mlp_norm", d, n));
+    ops.push(linear("gate_proj", d, n, d.h, d.inter, false, Dst::Act));
+    ops.push(linear("up_proj", d, n, d.h, d.inter, false, Dst::Act));
+    let act = n * d.inter * d.b;
+    ops.push(
+        kernel(
+            "silu_mul",
+            OpKind::Elementwise,
+            Class::Elementwise,
+            SWIGLU_FLOPS * act,
+        )
+        .reads(2.0 * act * d.a)
+        .writes(act * d.a),
+    );
+    ops.push(linear("down_proj", d, n, d.inter, d.h, false, Dst::Act));
+    if d.tp > 1.0 {
+        ops.push(all_reduce("mlp_all_reduce", d, n));
+    }
+    ops.push(residual("mlp_residual", d, n));
+    ops
+}
+
+/// Final norm over the last layer's `n` tokens (HF normalises every position) and the LM head
+/// over `rows` positions: `2·h·V` FLOPs per row. Vocabulary-parallel under TP, then the
+/// logits are gathered.
+pub fn head_ops(d: &Dims, n: f64, rows: f64) -> Vec<Kernel> {
+    let vocab = d.vocab / d.tp;
+    let mut ops = vec![
+        rmsnorm("final_norm", d, n),
+        kernel(
+            "lm_head",
+            OpKind::LmHead,
+            Class::Matmul,
+            2.0 * rows * d.h * vocab * d.b,
+        )
+        .weights(d.h * vocab * d.w)
+        .reads(rows * d.h * d.b * d.a)
+        .writes(rows * vocab * d.b * d.a),
+    ];
+    if d.tp > 1.0 {
+        let message = rows * d.vocab * d.b * d.a;
+        ops.push(
+            kernel(
+                "logits_all_gather",
+                OpKind::Communication,
+                Class::Communication,
+                0.0,
+            )
+            .reads(message / d.tp)
+            .writes(message)
+            .link((d.tp - 1.0) / d.tp * message),
+        );
+    }
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causal_tiles_cover_half_the_square_plus_the_diagonal() {
+        // n = 256 with 128×64 tiles: block 0 computes 128×128, block 1 computes 128×256.
+        let (pairs, keys) = flash_causal_work(256, 128, 64);
+        assert_eq!(pairs, 128.0 * 128.0 + 128.0 * 256.0);
+        assert_eq!(keys, 128.0 + 256.0);
+        // Partial last block: 130 tokens → 128×128 + 2×130.
+        assert_eq!(
+            flash_causal_work(130, 128, 64).0,
+            128.0 * 128.0 + 2.0 * 130.0
+        );
+        // Long sequences: within 1 % of n²/2.
+        let n = 32768u64;
+        let (pairs, _) = flash_causal_work(n, 128, 64);
+        let half = (n * n) as f64 / 2.0;
+        assert!((pairs / half - 1.0).abs() < 0.01, "{}", pairs / half);
+        assert!(pairs > half);
+    }
+}

@@ -1,0 +1,439 @@
+//! Physics checks of the refined model: each test states a law the counts must obey.
+
+use super::*;
+use crate::cost::{Context, CostModel, OpKind, PruneDecision, RunOptions, Workload};
+use crate::hardware::{Efficiency, Gpu};
+use crate::model::Model;
+use crate::presets;
+use crate::schedule::{Importance, VisualInput};
+
+fn flash() -> RunOptions {
+    RunOptions {
+        flash_attention: true,
+        ..RunOptions::default()
+    }
+}
+
+fn eager() -> RunOptions {
+    RunOptions::default()
+}
+
+fn run_with(model: &Model, gpu: &Gpu, options: &RunOptions, w: &Workload) -> RunCost {
+    let ctx = Context {
+        model,
+        gpu,
+        options,
+    };
+    Refined.run_workload(&ctx, w)
+}
+
+fn run(model: &str, tokens: &[u64], options: RunOptions) -> RunCost {
+    let model = Model::load(model).unwrap();
+    let gpu = Gpu::load("a100").unwrap();
+    run_with(&model, &gpu, &options, &Workload::from_layer_tokens(tokens))
+}
+
+fn sum(ops: &[TimedOp], kind: OpKind) -> f64 {
+    ops.iter()
+        .filter(|o| o.op.kind == kind)
+        .map(|o| o.op.flops)
+        .sum()
+}
+
+fn find<'a>(ops: &'a [TimedOp], name: &str) -> &'a TimedOp {
+    ops.iter()
+        .find(|o| o.op.name == name)
+        .unwrap_or_else(|| panic!("no operator {name}"))
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * b.abs().max(1e-300)
+}
+
+/// Parameters of one decoder layer's linear layers, from the model file alone.
+fn linear_params(m: &Model) -> f64 {
+    let (h, q, kv, i) = (
+        m.hidden_size as f64,
+        (m.num_heads * m.head_dim()) as f64,
+        (m.kv_heads() * m.head_dim()) as f64,
+        m.intermediate_size as f64,
+    );
+    let bias = if m.qkv_bias { q + 2.0 * kv } else { 0.0 };
+    h * (q + 2.0 * kv) + bias + q * h + 3.0 * h * i
+}
+
+#[test]
+fn linear_flops_are_two_per_parameter_per_token_for_every_preset() {
+    for name in presets::names(presets::MODELS) {
+        let m = Model::load(name).unwrap();
+        let n = 1234u64;
+        let r = run(name, &[n], flash());
+        let linear = sum(&r.layers[0].operators, OpKind::Linear);
+        let want = 2.0 * linear_params(&m) * n as f64;
+        assert!(close(linear, want, 1e-12), "{name}: {linear} vs {want}");
+    }
+}
+
+#[test]
+fn qwen2_has_qkv_biases_and_llama_has_none() {
+    let ops = |model| run(model, &[10], flash()).layers[0].operators.clone();
+    let qwen = ops("llava-ov-7b");
+    let q = find(&qwen, "q_proj");
+    assert_eq!(q.op.flops, 2.0 * 10.0 * (3584.0 * 3584.0 + 3584.0));
+    let k = find(&qwen, "k_proj");
+    assert_eq!(k.op.flops, 2.0 * 10.0 * (3584.0 * 512.0 + 512.0));
+    let vicuna = ops("llava-1.5-7b");
+    assert_eq!(
+        find(&vicuna, "q_proj").op.flops,
+        2.0 * 10.0 * 4096.0 * 4096.0
+    );
+}
+
+#[test]
+fn swiglu_activation_runs_over_the_intermediate_width() {
+    let r = run("llava-ov-7b", &[100], flash());
+    let act = find(&r.layers[0].operators, "silu_mul");
+    // gate and up read, product written, all n × I (not n × h as llm-viewer sizes it).
+    assert_eq!(act.op.load_act_bytes, 2.0 * 100.0 * 18944.0 * 2.0);
+    assert_eq!(act.op.store_act_bytes, 100.0 * 18944.0 * 2.0);
+}
+
+#[test]
+fn causal_flash_attention_is_half_of_dense_for_long_sequences() {
+    let n = 65536;
+    let r = run("llava-ov-7b", &[n], flash());
+    let a = find(&r.layers[0].operators, "flash_attention");
+    let dense = a.dense_flops.unwrap();
+    // dense = (4d + 5) · H · n² (the n² count papers quote)
+    assert_eq!(dense, (4.0 * 128.0 + 5.0) * 28.0 * (n as f64).powi(2));
+    let ratio = a.op.flops / dense;
+    assert!(ratio > 0.5 && ratio < 0.505, "{ratio}");
+    // totals.flops holds the executed count; totals.dense_flops the quoted one.
+    let gap = r.totals.dense_flops.unwrap() - r.totals.flops;
+    assert!(close(gap, dense - a.op.flops, 1e-9));
+}
+
+#[test]
+fn doubling_tokens_doubles_linear_and_quadruples_attention_flops() {
+    let (n1, n2) = (8192, 16384);
+    for options in [flash(), eager()] {
+        let a = run("llava-ov-7b", &[n1], options.clone());
+        let b = run("llava-ov-7b", &[n2], options);
+        let (la, lb) = (a.layers[0].operators.clone(), b.layers[0].operators.clone());
+        assert!(close(
+            sum(&lb, OpKind::Linear),
+            2.0 * sum(&la, OpKind::Linear),
+            1e-12
+        ));
+        let ratio = sum(&lb, OpKind::Attention) / sum(&la, OpKind::Attention);
+        assert!((3.95..=4.0).contains(&ratio), "{ratio}");
+    }
+}
+
+#[test]
+fn flash_attention_moves_no_n_squared_bytes_and_eager_does() {
+    let n = 4096u64;
+    let map_bytes = 28.0 * (n as f64).powi(2) * 2.0;
+    let f = run("llava-ov-7b", &[n], flash());
+    let fa = find(&f.layers[0].operators, "flash_attention");
+    assert!(fa.bytes < map_bytes / 4.0, "{} vs {map_bytes}", fa.bytes);
+    // Q read once, O written once (+ fp32 log-sum-exp).
+    let q_bytes = n as f64 * 3584.0 * 2.0;
+    assert_eq!(fa.op.load_act_bytes, q_bytes);
+    assert_eq!(fa.op.store_act_bytes, q_bytes + n as f64 * 28.0 * 4.0);
+    let e = run("llava-ov-7b", &[n], eager());
+    let qk = find(&e.layers[0].operators, "qk_matmul");
+    assert_eq!(qk.op.store_act_bytes, map_bytes);
+    assert_eq!(
+        find(&e.layers[0].operators, "sv_matmul").op.load_act_bytes,
+        map_bytes
+    );
+    // Eager executes the dense product: no separate dense count.
+    assert!(qk.dense_flops.is_none());
+}
+
+#[test]
+fn logits_only_for_the_last_position_unless_asked() {
+    let r = run("llava-ov-7b", &[500], flash());
+    let head = find(&r.head, "lm_head");
+    assert_eq!(head.op.flops, 2.0 * 3584.0 * 152064.0);
+    let all = run(
+        "llava-ov-7b",
+        &[500],
+        RunOptions {
+            all_logits: true,
+            ..flash()
+        },
+    );
+    assert_eq!(find(&all.head, "lm_head").op.flops, 500.0 * head.op.flops);
+}
+
+#[test]
+fn kv_cache_bytes_per_layer_are_two_tokens_kv_heads_head_dim_bytes() {
+    let tokens = [1668, 1472, 100];
+    let r = run("llava-ov-7b", &tokens, flash());
+    let kv = r.kv_cache.unwrap();
+    for (bytes, n) in kv.bytes_per_layer.iter().zip(tokens) {
+        assert_eq!(*bytes, 2.0 * n as f64 * 4.0 * 128.0 * 2.0);
+    }
+    assert_eq!(kv.total_bytes, kv.bytes_per_layer.iter().sum::<f64>());
+}
+
+fn aim_workload(tokens: &[u64], decision: PruneDecision) -> Workload<'_> {
+    Workload {
+        layer_tokens: tokens,
+        input: VisualInput {
+            frames: 32,
+            tokens_per_frame: 196,
+            text_tokens: 100,
+        },
+        merged_tokens_per_frame: 49,
+        importance: Importance::Pagerank,
+        decision,
+    }
+}
+
+/// The AIM default under code timing: 1668 × 15, then 1472 … 296, then 100 × 6.
+fn aim_code_tokens() -> Vec<u64> {
+    let mut t = vec![1668; 15];
+    t.extend([1472, 1276, 1080, 884, 688, 492, 296]);
+    t.extend([100; 6]);
+    t
+}
+
+#[test]
+fn pagerank_is_priced_in_the_layer_that_computes_it() {
+    let model = Model::load("llava-ov-7b").unwrap();
+    let gpu = Gpu::load("a100").unwrap();
+    let tokens = aim_code_tokens();
+    let r = run_with(
+        &model,
+        &gpu,
+        &flash(),
+        &aim_workload(&tokens, PruneDecision::BeforeDrop),
+    );
+    let pruning: Vec<usize> = r
+        .layers
+        .iter()
+        .filter(|l| l.operators.iter().any(|o| o.op.kind == OpKind::Prune))
+        .map(|l| l.layer)
+        .collect();
+    assert_eq!(pruning, (14..22).collect::<Vec<_>>());
+    // Layer 14 scores its 1668 tokens: 5 vector–matrix products per head over n × n.
+    let ops = &r.layers[14].operators;
+    let n = 1668.0f64;
+    assert_eq!(
+        find(ops, "pagerank_power_iterations").op.flops,
+        5.0 * 2.0 * 28.0 * n * n
+    );
+    // The tempered probabilities exist as H × n × n fp32.
+    assert_eq!(
+        find(ops, "importance_softmax_t0.1").op.store_act_bytes,
+        28.0 * n * n * 4.0
+    );
+    // FlashAttention kept no probabilities: Q·Kᵀ is recomputed; eager reuses its logits.
+    assert!(ops.iter().any(|o| o.op.name == "importance_qk_recompute"));
+    let e = run_with(
+        &model,
+        &gpu,
+        &eager(),
+        &aim_workload(&tokens, PruneDecision::BeforeDrop),
+    );
+    assert!(!e.layers[14]
+        .operators
+        .iter()
+        .any(|o| o.op.name == "importance_qk_recompute"));
+    // Kept hidden states gathered for layer 15.
+    assert_eq!(
+        find(ops, "gather_kept").op.store_act_bytes,
+        1472.0 * 3584.0 * 2.0
+    );
+}
+
+#[test]
+fn other_importance_rules_pay_less() {
+    let model = Model::load("llava-ov-7b").unwrap();
+    let gpu = Gpu::load("a100").unwrap();
+    let tokens = aim_code_tokens();
+    let cost = |importance| {
+        let w = Workload {
+            importance,
+            ..aim_workload(&tokens, PruneDecision::BeforeDrop)
+        };
+        run_with(&model, &gpu, &flash(), &w)
+            .pipeline
+            .unwrap()
+            .importance_flops
+    };
+    let (pr, last, text, none) = (
+        cost(Importance::Pagerank),
+        cost(Importance::LastToken),
+        cost(Importance::TextToVisual),
+        cost(Importance::None),
+    );
+    assert!(pr > 100.0 * last && last > 0.0, "{pr} {last}");
+    assert!(text > last && text < pr);
+    assert_eq!(none, 0.0);
+}
+
+#[test]
+fn merging_is_a_stage_before_the_llm_counted_per_frame() {
+    let model = Model::load("llava-ov-7b").unwrap();
+    let gpu = Gpu::load("a100").unwrap();
+    let tokens = aim_code_tokens();
+    let r = run_with(
+        &model,
+        &gpu,
+        &flash(),
+        &aim_workload(&tokens, PruneDecision::BeforeDrop),
+    );
+    let sim = find(&r.stages, "merge_similarity");
+    // 32 frames × (98 × 98 + 49 × 49) × h × 2, not 3136² × h × 2 over the whole video.
+    assert_eq!(
+        sim.op.flops,
+        32.0 * 2.0 * 3584.0 * (98.0 * 98.0 + 49.0 * 49.0)
+    );
+    let p = r.pipeline.unwrap();
+    assert!(p.merge_flops > sim.op.flops && p.merge_time_s > 0.0);
+    // paper-cases.md: whole-video merging was ~30× the per-frame cost (88.25 GFLOPs).
+    assert!((20.0..40.0).contains(&(88.25e9 / p.merge_flops)));
+}
+
+#[test]
+fn vision_encoder_matches_its_parameter_count() {
+    let model = Model::load("llava-ov-7b").unwrap();
+    let gpu = Gpu::load("a100").unwrap();
+    let tokens = aim_code_tokens();
+    let options = RunOptions {
+        include_vision: true,
+        ..flash()
+    };
+    let r = run_with(
+        &model,
+        &gpu,
+        &options,
+        &aim_workload(&tokens, PruneDecision::BeforeDrop),
+    );
+    let v = model.vision.as_ref().unwrap();
+    // SigLIP linear FLOPs = 2 · (linear params) · tokens: 26 layers, 32 frames × 729 patches.
+    let (hv, iv) = (1152.0, 4304.0);
+    let per_layer = 4.0 * (hv * hv + hv) + (hv * iv + iv) + (iv * hv + hv);
+    let linear: f64 = [
+        "vision_qkv_proj",
+        "vision_out_proj",
+        "vision_fc1",
+        "vision_fc2",
+    ]
+    .iter()
+    .map(|n| find(&r.stages, n).op.flops)
+    .sum();
+    assert!(close(
+        linear,
+        2.0 * 26.0 * per_layer * 32.0 * v.patches_per_frame as f64,
+        1e-12
+    ));
+    let p = r.pipeline.unwrap();
+    assert!(p.vision_time_s > 0.0);
+    assert!(close(
+        p.ttft_s,
+        p.vision_time_s + p.merge_time_s + p.llm_time_s,
+        1e-12
+    ));
+    // SigLIP-so400m is ~0.4 B parameters.
+    let params = stages::vision_params(v, 3584.0);
+    assert!((0.39e9..0.47e9).contains(&params), "{params}");
+}
+
+#[test]
+fn tensor_parallel_splits_weights_and_adds_two_all_reduces_per_layer() {
+    let one = run("llava-ov-7b", &[2000], flash());
+    let two = run("llava-ov-7b", &[2000], RunOptions { tp: 2, ..flash() });
+    let (l1, l2) = (&one.layers[0].operators, &two.layers[0].operators);
+    assert!(close(
+        sum(l2, OpKind::Linear),
+        sum(l1, OpKind::Linear) / 2.0,
+        1e-12
+    ));
+    let comm: Vec<_> = l2
+        .iter()
+        .filter(|o| o.op.kind == OpKind::Communication)
+        .collect();
+    assert_eq!(comm.len(), 2);
+    // Ring all-reduce over 300 GB/s: 2 (tp−1)/tp × n·h·2 bytes.
+    let message = 2000.0 * 3584.0 * 2.0;
+    assert!(close(comm[0].time_s, message / 300e9, 1e-9));
+    assert!(two.kv_cache.unwrap().total_bytes * 2.0 == one.kv_cache.unwrap().total_bytes);
+}
+
+#[test]
+fn efficiency_table_slows_kernels_and_is_reported() {
+    let model = Model::load("llava-ov-7b").unwrap();
+    let mut gpu = Gpu::load("a100").unwrap();
+    let tokens = [1000u64; 4];
+    let w = Workload::from_layer_tokens(&tokens);
+    let ideal = run_with(&model, &gpu, &flash(), &w);
+    assert!(ideal.calibration.as_ref().unwrap().starts_with("ideal"));
+    gpu.efficiency = Some(Efficiency {
+        matmul: 0.7,
+        attention: 0.5,
+        elementwise: 0.8,
+        launch_overhead_s: 4e-6,
+    });
+    let real = run_with(&model, &gpu, &flash(), &w);
+    assert!(real.calibration.as_ref().unwrap().contains("matmul 70 %"));
+    assert!(real.totals.time_s > ideal.totals.time_s * 1.2);
+    assert_eq!(real.totals.flops, ideal.totals.flops);
+}
+
+#[test]
+fn peak_memory_counts_the_attention_map_and_warns_beyond_the_device() {
+    // 192 frames × 196 tokens, no reduction, eager: 28 × 37732² maps cannot fit in 40 GB.
+    let tokens = [192 * 196 + 100; 2];
+    let e = run("llava-ov-7b", &tokens, eager());
+    let m = e.peak_memory.as_ref().unwrap();
+    let n = tokens[0] as f64;
+    assert_eq!(m.attention_map_bytes, 28.0 * n * n * (2.0 + 4.0));
+    assert!(m.peak_bytes > m.device_bytes);
+    assert!(e.warnings.iter().any(|w| w.contains("exceeds")));
+    let f = run("llava-ov-7b", &tokens, flash());
+    let m = f.peak_memory.unwrap();
+    assert_eq!(m.attention_map_bytes, 0.0);
+    assert!(close(
+        m.peak_bytes,
+        m.weights_bytes + m.kv_cache_bytes + m.activations_bytes,
+        1e-12
+    ));
+    assert!(f.warnings.is_empty());
+}
+
+#[test]
+fn decode_reads_the_pruned_cache_and_grows_with_it() {
+    let tokens = aim_code_tokens();
+    let r = run(
+        "llava-ov-7b",
+        &tokens,
+        RunOptions {
+            gen_tokens: 64,
+            ..flash()
+        },
+    );
+    let d = r.decode.unwrap();
+    assert_eq!(d.gen_tokens, 64);
+    assert!(d.last_step_time_s > d.first_step_time_s);
+    let kv_per_token = 2.0 * 4.0 * 128.0 * 2.0;
+    let want: f64 = tokens.iter().map(|&n| (n + 64) as f64 * kv_per_token).sum();
+    assert_eq!(d.final_kv_cache_bytes, want);
+    // Each step streams every layer's weights once: decode is memory-bound.
+    let weights: f64 = d.operators.iter().map(|o| o.op.load_weight_bytes).sum();
+    assert!(d.time_s >= weights / 1555e9);
+    // The linear FLOPs per step are 2 · params (one token).
+    let model = Model::load("llava-ov-7b").unwrap();
+    let linear = sum(&d.operators, OpKind::Linear);
+    assert!(close(
+        linear,
+        2.0 * linear_params(&model) * 28.0 * 64.0,
+        1e-12
+    ));
+    let p = r.pipeline.unwrap();
+    assert!(close(p.end_to_end_time_s, p.ttft_s + d.time_s, 1e-12));
+}

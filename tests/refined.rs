@@ -1,0 +1,182 @@
+//! The refined cost model through the real binary: defaults, flags, errors and the physics a
+//! user can read off the JSON.
+
+mod common;
+
+use serde_json::Value;
+use std::io::Write;
+
+const HEADLINE: [&str; 6] = ["--tokens", "6272", "--schedule", "linear", "--gpu", "a100"];
+
+fn args(extra: &[&str]) -> Vec<String> {
+    HEADLINE
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn f(v: &Value, path: &[&str]) -> f64 {
+    path.iter()
+        .fold(v, |v, k| &v[*k])
+        .as_f64()
+        .unwrap_or_else(|| panic!("{path:?} is not a number"))
+}
+
+fn ops_of(layer: &Value) -> Vec<String> {
+    layer["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A temporary file with `text`, kept alive by the returned handle.
+fn temp_toml(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    file
+}
+
+#[test]
+fn refined_is_the_default_with_flash_attention_and_code_timing() {
+    let v = common::json(&args(&[]));
+    assert_eq!(v["cost_model"], "refined");
+    assert_eq!(v["scenario"]["prune_timing"], "code");
+    assert_eq!(v["scenario"]["options"]["flash_attention"], true);
+    // Code timing: layer 14 still holds 1668 tokens and computes the importance.
+    assert_eq!(v["plan"]["layer_tokens"][14], 1668);
+    assert!(ops_of(&v["layers"][14]).contains(&"pagerank_power_iterations".to_string()));
+    assert!(!ops_of(&v["layers"][13]).contains(&"pagerank_power_iterations".to_string()));
+    // Dense count above the executed one; merging is a stage; TTFT = totals.
+    assert!(f(&v, &["totals", "dense_flops"]) > f(&v, &["totals", "flops"]));
+    assert_eq!(v["stages"][1]["name"], "merge_similarity");
+    assert_eq!(f(&v, &["pipeline", "ttft_s"]), f(&v, &["totals", "time_s"]));
+    assert_eq!(
+        f(&v, &["totals", "memory_consumption_bytes"]),
+        f(&v, &["peak_memory", "peak_bytes"])
+    );
+}
+
+#[test]
+fn prune_timing_works_in_both_models() {
+    // paper-cases.md: counted as the code runs, the llm-viewer model gives ~15.53 / 57.68.
+    let code = common::json(&args(&[
+        "--cost-model",
+        "llm-viewer",
+        "--skip-mlp-add",
+        "--prune-timing",
+        "code",
+    ]));
+    assert!((f(&code, &["totals", "flops"]) / 1e12 - 15.5277).abs() < 5e-4);
+    assert!((f(&code, &["totals", "time_s"]) * 1e3 - 57.684).abs() < 5e-3);
+    let paper = common::json(&args(&["--prune-timing", "paper"]));
+    let run = common::json(&args(&[]));
+    assert!(f(&paper, &["totals", "flops"]) < f(&run, &["totals", "flops"]));
+    // Paper accounting: the importance sits in the layer whose count already dropped.
+    assert_eq!(paper["plan"]["layer_tokens"][14], 1472);
+    assert!(ops_of(&paper["layers"][14]).contains(&"gather_kept".to_string()));
+}
+
+#[test]
+fn attention_flag_and_its_alias() {
+    let eager = common::json(&args(&["--attention", "eager"]));
+    assert_eq!(eager["scenario"]["options"]["flash_attention"], false);
+    assert!(ops_of(&eager["layers"][0]).contains(&"qk_matmul".to_string()));
+    let flash = common::json(&args(&["--flash-attention"]));
+    assert!(ops_of(&flash["layers"][0]).contains(&"flash_attention".to_string()));
+    assert!(f(&eager, &["totals", "time_s"]) > f(&flash, &["totals", "time_s"]));
+    let err = common::fails(&args(&["--flash-attention", "--attention", "eager"]));
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
+fn vision_decode_and_tp_sections() {
+    let v = common::json(&args(&[
+        "--include-vision",
+        "--gen-tokens",
+        "16",
+        "--tp",
+        "2",
+    ]));
+    let p = &v["pipeline"];
+    assert!(f(p, &["vision_time_s"]) > 0.0);
+    assert!(f(p, &["communication_time_s"]) > 0.0);
+    assert_eq!(v["decode"]["gen_tokens"], 16);
+    assert!(f(&v, &["reduction", "end_to_end_time"]) < f(&v, &["reduction", "llm_time"]));
+    let table = common::ok(&args(&["--include-vision", "--gen-tokens", "16"]));
+    for section in [
+        "before the LLM",
+        "vision_attention",
+        "time to first token",
+        "KV cache:",
+        "decode: 16 tokens",
+        "peak memory:",
+        "timing: ideal roofline",
+        "end to end",
+    ] {
+        assert!(table.contains(section), "missing {section}:\n{table}");
+    }
+}
+
+#[test]
+fn importance_key_of_a_schedule_file() {
+    let file = temp_toml(
+        "name = \"fastv-like\"\n[prune]\nkind = \"steps\"\nat = [2]\nkeep = [0.5]\nimportance = \"fastv\"\n",
+    );
+    let path = file.path().to_str().unwrap();
+    let v = common::json(&["--schedule", path, "--tokens", "6272"]);
+    // Steps say "layer 2 and later hold fewer": layer 1 computes the last query's attention.
+    assert!(ops_of(&v["layers"][1]).contains(&"importance_last_query_attention".to_string()));
+    assert_eq!(
+        v["scenario"]["schedule"]["prune"]["importance"],
+        "last-token"
+    );
+    let bad = temp_toml("[prune]\nkind = \"linear\"\nstart = 2\nend = 4\nimportance = \"magic\"\n");
+    let err = common::fails(&["--schedule", bad.path().to_str().unwrap()]);
+    assert!(err.contains("importance") || err.contains("magic"), "{err}");
+}
+
+#[test]
+fn calibration_table_of_a_gpu_file_is_applied_and_reported() {
+    let a100 = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/hardware/a100.toml"))
+        .unwrap();
+    let file = temp_toml(&format!(
+        "{a100}\n[efficiency]\nmatmul = 0.7\nattention = 0.5\nelementwise = 0.8\nlaunch_overhead_s = 5e-6\n"
+    ));
+    let path = file.path().to_str().unwrap();
+    let table = common::ok(&["--gpu", path]);
+    assert!(
+        table.contains("calibrated with the [efficiency] table"),
+        "{table}"
+    );
+    let ideal = common::json(&["--gpu", "a100"]);
+    let real = common::json(&["--gpu", path]);
+    assert!(f(&real, &["totals", "time_s"]) > f(&ideal, &["totals", "time_s"]));
+}
+
+#[test]
+fn bad_refined_flags_are_one_line_errors() {
+    for (extra, needle) in [
+        (vec!["--tp", "3"], "does not divide"),
+        (vec!["--gen-tokens", "5000000"], "too many"),
+        (
+            vec!["--cost-model", "llm-viewer", "--include-vision"],
+            "refined",
+        ),
+        (vec!["--cost-model", "llm-viewer", "--tp", "2"], "refined"),
+        (
+            vec!["--model", "qwen2-vl-7b", "--include-vision"],
+            "[vision]",
+        ),
+    ] {
+        let err = common::fails(&extra);
+        assert!(err.contains(needle), "{extra:?}: {err}");
+    }
+    let no_link = temp_toml(
+        "name = \"solo\"\nbandwidth = 1e12\nfp16_peak = 1e14\nint8_peak = 2e14\nonchip_buffer = 1e7\nmemory = 1e10\n",
+    );
+    let err = common::fails(&["--gpu", no_link.path().to_str().unwrap(), "--tp", "2"]);
+    assert!(err.contains("interconnect_bandwidth"), "{err}");
+}
