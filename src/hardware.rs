@@ -34,11 +34,11 @@ pub struct Gpu {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Efficiency {
-    /// Achieved fraction of `fp16_peak` (or `int8_peak`) for GEMMs, in (0, 1].
+    /// Achieved fraction of `fp16_peak` (or `int8_peak`) for compute-bound GEMMs, in (0, 1].
     pub matmul: f64,
-    /// Achieved fraction of the roofline for fused attention, in (0, 1].
+    /// Achieved fraction of both roofs for attention and importance kernels, in (0, 1].
     pub attention: f64,
-    /// Achieved fraction of `bandwidth` for element-wise passes, in (0, 1].
+    /// Achieved fraction of `bandwidth` for memory-bound passes (and memory-bound GEMMs), in (0, 1].
     pub elementwise: f64,
     /// Fixed cost added to every kernel launch, seconds.
     pub launch_overhead_s: f64,

@@ -1,11 +1,13 @@
 //! `aim-sim calibrate`: time the kernels a prefill launches and turn the timings into the
 //! `[efficiency]` table of a GPU profile (the refined model's calibration hook).
 //!
-//! Definition used throughout (hardware.rs, `Efficiency`): a kernel of class `c` is predicted
-//! to take `roofline_time / efficiency.c + launch_overhead_s`, where `roofline_time =
-//! max(flops / peak, bytes / bandwidth)`. Calibration therefore sets each class's factor to
-//! `Σ roofline_time / Σ (measured − launch_overhead)` over that class's kernels: the
-//! time-weighted fit that makes the class's total come out right.
+//! The refined model reads `[efficiency]` as (cost/refined/kernel.rs): a kernel takes
+//! `max(flops / (peak · c), bytes / (bandwidth · b)) + launch_overhead_s`, with `(c, b)` =
+//! `(matmul, elementwise)` for GEMMs, `(attention, attention)` for attention and importance,
+//! `(1, elementwise)` for element-wise passes. Calibration fits each factor as
+//! `Σ roofline_time / Σ (measured − launch_overhead)` over the kernels that factor governs —
+//! compute-bound GEMMs for `matmul`, memory-bound passes for `elementwise`, attention kernels
+//! for `attention`: the time-weighted fit that makes each group's total come out right.
 
 use super::stack::{KernelCall, KernelClass, StackPlan};
 use super::TimingSource;

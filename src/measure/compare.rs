@@ -252,7 +252,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs a cost model that applies [efficiency] (refined, issue 3); enabled at merge"]
     fn calibration_lands_total_prediction_closer_to_measurement() {
         let s = scenario();
         let mut dev = device();

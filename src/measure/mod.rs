@@ -34,15 +34,12 @@ impl TimingSource for FakeDevice {
 
     fn time_kernel(&mut self, call: &KernelCall) -> Result<f64> {
         let e = &self.efficiency;
-        let compute_fraction = match call.class() {
-            KernelClass::Matmul => e.matmul,
-            KernelClass::Attention => e.attention,
-            KernelClass::Elementwise => 1.0,
-        };
-        let bandwidth_fraction = match call.class() {
-            KernelClass::Elementwise => e.elementwise,
-            KernelClass::Attention => e.attention,
-            KernelClass::Matmul => e.matmul,
+        // The refined model's reading of [efficiency] (cost/refined/kernel.rs): GEMMs compute
+        // at `matmul` and stream at `elementwise`; attention at `attention` on both roofs.
+        let (compute_fraction, bandwidth_fraction) = match call.class() {
+            KernelClass::Matmul => (e.matmul, e.elementwise),
+            KernelClass::Attention => (e.attention, e.attention),
+            KernelClass::Elementwise => (1.0, e.elementwise),
         };
         let compute_s = call.flops() / (self.gpu.fp16_peak * compute_fraction);
         let memory_s = call.min_bytes() / (self.gpu.bandwidth * bandwidth_fraction);
