@@ -94,7 +94,7 @@ pub fn render(r: &Report) -> String {
         p.w_bits,
         p.a_bits,
         p.kv_bits,
-        if s.options.flash_attention { "FlashAttention" } else { "eager" }
+        if s.options.flash_attention { "fused (FlashAttention)" } else { "eager" }
     );
     refined::settings(&mut out, r);
     let _ = writeln!(
