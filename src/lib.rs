@@ -7,6 +7,7 @@
 pub mod cost;
 pub mod error;
 pub mod hardware;
+pub mod kernels;
 pub mod model;
 pub mod presets;
 pub mod schedule;
