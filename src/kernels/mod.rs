@@ -12,6 +12,7 @@ pub mod error;
 pub mod gpu;
 pub mod nvrtc;
 pub mod rng;
+pub mod work;
 
 pub use error::KernelError;
 
@@ -142,7 +143,13 @@ impl std::fmt::Display for Dtype {
 
 /// A host/device element type the kernels accept.
 pub trait Element:
-    cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits + Copy + Default + Send + Sync + 'static
+    cudarc::driver::DeviceRepr
+    + cudarc::driver::ValidAsZeroBits
+    + Copy
+    + Default
+    + Send
+    + Sync
+    + 'static
 {
     const DTYPE: Dtype;
     fn from_f32(x: f32) -> Self;
@@ -284,8 +291,7 @@ mod tests {
         for source in KernelSource::ALL {
             for name in source.entry_points() {
                 assert!(
-                    source.source().contains(name)
-                        || source.source().contains(&macro_stem(name)),
+                    source.source().contains(name) || source.source().contains(&macro_stem(name)),
                     "{name} not found in {}",
                     source.file_name()
                 );

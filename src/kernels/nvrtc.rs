@@ -99,10 +99,12 @@ impl Drop for Program {
 
 fn compile_unguarded(source: KernelSource, target: Target) -> Result<Output, KernelError> {
     let file = source.file_name();
-    let nvrtc_err = |step: &'static str| move |e: result::NvrtcError| KernelError::Nvrtc {
-        step,
-        file,
-        source: e,
+    let nvrtc_err = |step: &'static str| {
+        move |e: result::NvrtcError| KernelError::Nvrtc {
+            step,
+            file,
+            source: e,
+        }
     };
     let no_nul = |what: &str| KernelError::Unavailable(format!("{what} contains a NUL byte"));
     let src = CString::new(source.source()).map_err(|_| no_nul(file))?;
@@ -136,7 +138,8 @@ fn compile_unguarded(source: KernelSource, target: Target) -> Result<Output, Ker
         "--prec-div=true".to_string(),
         "--prec-sqrt=true".to_string(),
     ];
-    if std::env::var_os("AIM_SIM_PTXAS_VERBOSE").is_some() && matches!(target, Target::Cubin { .. }) {
+    if std::env::var_os("AIM_SIM_PTXAS_VERBOSE").is_some() && matches!(target, Target::Cubin { .. })
+    {
         options.push("--ptxas-options=-v".to_string());
     }
     // SAFETY: `program.0` is a live program.
