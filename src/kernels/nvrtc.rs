@@ -77,12 +77,20 @@ pub fn nvrtc_status() -> Result<(i32, i32), String> {
 /// Compiles one kernel source for `target`. Options: C++17, IEEE division and square root (the
 /// CPU references are compared at 1e-5), FMA contraction on.
 pub fn compile(source: KernelSource, target: Target) -> Result<Output, KernelError> {
+    compile_source(source.file_name(), source.source(), target)
+}
+
+/// Compiles CUDA C `text` (which may `#include "common.cuh"`), named `file` in messages.
+pub fn compile_source(
+    file: &'static str,
+    text: &str,
+    target: Target,
+) -> Result<Output, KernelError> {
     nvrtc_status().map_err(KernelError::Unavailable)?;
-    match catch_unwind(AssertUnwindSafe(|| compile_unguarded(source, target))) {
+    match catch_unwind(AssertUnwindSafe(|| compile_unguarded(file, text, target))) {
         Ok(result) => result,
         Err(_) => Err(KernelError::Unavailable(format!(
-            "NVRTC panicked while compiling {}: {NVRTC_HINT}",
-            source.file_name()
+            "NVRTC panicked while compiling {file}: {NVRTC_HINT}"
         ))),
     }
 }
@@ -97,8 +105,11 @@ impl Drop for Program {
     }
 }
 
-fn compile_unguarded(source: KernelSource, target: Target) -> Result<Output, KernelError> {
-    let file = source.file_name();
+fn compile_unguarded(
+    file: &'static str,
+    text: &str,
+    target: Target,
+) -> Result<Output, KernelError> {
     let nvrtc_err = |step: &'static str| {
         move |e: result::NvrtcError| KernelError::Nvrtc {
             step,
@@ -107,7 +118,7 @@ fn compile_unguarded(source: KernelSource, target: Target) -> Result<Output, Ker
         }
     };
     let no_nul = |what: &str| KernelError::Unavailable(format!("{what} contains a NUL byte"));
-    let src = CString::new(source.source()).map_err(|_| no_nul(file))?;
+    let src = CString::new(text).map_err(|_| no_nul(file))?;
     let name = CString::new(file).map_err(|_| no_nul(file))?;
     let header = CString::new(COMMON_HEADER).map_err(|_| no_nul("common.cuh"))?;
     let header_name = c"common.cuh";

@@ -191,7 +191,11 @@ mod tests {
         // moves M's lower triangle 7 times (7 × 155.9 MB).
         let mat_bytes = logits.bytes + materialised.bytes;
         assert!((mat_bytes / 1e9 - 1.418).abs() < 0.01, "{mat_bytes}");
-        assert!((materialised.flops / 1e9 - 0.545).abs() < 0.01, "{}", materialised.flops);
+        assert!(
+            (materialised.flops / 1e9 - 0.545).abs() < 0.01,
+            "{}",
+            materialised.flops
+        );
     }
 
     #[test]
