@@ -11,5 +11,6 @@ pub mod kernels;
 pub mod model;
 pub mod presets;
 pub mod schedule;
+pub mod validate;
 
 pub use error::{Error, Result};
