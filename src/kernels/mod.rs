@@ -15,6 +15,7 @@ pub mod rng;
 pub mod work;
 
 pub use error::KernelError;
+pub use gpu::gpu_status;
 
 use serde::Serialize;
 
