@@ -388,6 +388,24 @@ fn nvrtc_missing() -> Option<String> {
 }
 
 #[test]
+fn every_cu_file_is_registered() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".cu"))
+        .map(|name| format!("kernels/{name}"))
+        .collect();
+    on_disk.sort();
+    let mut registered: Vec<String> = KernelSource::ALL
+        .iter()
+        .map(|s| s.file_name().to_string())
+        .collect();
+    registered.sort();
+    assert_eq!(on_disk, registered, "add new .cu files to KernelSource");
+}
+
+#[test]
 fn every_kernel_compiles_with_nvrtc_for_sm80_and_sm90() {
     if let Some(reason) = nvrtc_missing() {
         println!("skipping: {reason}");
