@@ -7,9 +7,11 @@
 pub mod cost;
 pub mod error;
 pub mod hardware;
+pub mod kernels;
 pub mod model;
 pub mod presets;
 pub mod schedule;
+pub mod validate;
 
 pub use error::{Error, Result};
 pub mod app;

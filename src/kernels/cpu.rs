@@ -1,0 +1,518 @@
+//! CPU references with the kernels' exact semantics (f32 data, same masks, same tie-breaking,
+//! same summation order where it matters for discrete decisions). They are the ground truth of
+//! `aim-sim validate` and are tested on their own against hand-checked cases (`tests/kernels.rs`).
+//!
+//! Layouts are row-major: frames `[frames, tokens, dim]`; attention head-major (see
+//! [`AttnShape`]); logits and probabilities `[heads, n, n]`; importance `[n]`.
+
+use super::{AttnShape, KernelError};
+use std::ops::Range;
+
+/// F.normalize's epsilon: norms below it are clamped, so a zero token has similarity 0.
+pub const NORM_EPS: f32 = 1e-12;
+
+/// `sum(a[k] * b[k])` with eight independent partial sums (vectorises; order is fixed).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for u in 0..8 {
+            acc[u] += x[u] * y[u];
+        }
+    }
+    let mut tail = 0.0f32;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += x * y;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Runs `f(chunk_index, chunk)` over `out.chunks_mut(chunk_len)` on all cores.
+fn par_chunks<F>(out: &mut [f32], chunk_len: usize, f: F)
+where
+    F: Fn(usize, &mut [f32]) + Sync,
+{
+    if chunk_len == 0 || out.is_empty() {
+        return;
+    }
+    let chunks = out.len().div_ceil(chunk_len);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(chunks);
+    if threads <= 1 {
+        for (i, c) in out.chunks_mut(chunk_len).enumerate() {
+            f(i, c);
+        }
+        return;
+    }
+    let per_thread = chunks.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (t, group) in out.chunks_mut(per_thread * chunk_len).enumerate() {
+            let f = &f;
+            scope.spawn(move || {
+                for (i, c) in group.chunks_mut(chunk_len).enumerate() {
+                    f(t * per_thread + i, c);
+                }
+            });
+        }
+    });
+}
+
+fn check_len(kernel: &'static str, what: &str, got: usize, want: usize) -> Result<(), KernelError> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(KernelError::shape(
+            kernel,
+            format!("{what} has {got} elements, the sizes imply {want}"),
+        ))
+    }
+}
+
+// ---- Token merging --------------------------------------------------------------------------
+
+/// The matching decided for one frame by one merging pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameMatch {
+    /// For each A token (even position `2 i`): the B token (odd position `2 j + 1`) it merges
+    /// into, or `None` when it stays.
+    pub dst: Vec<Option<usize>>,
+    /// The A tokens that stay, in output order (best-match score descending, ties: lower index).
+    pub unmerged: Vec<usize>,
+}
+
+/// Decides one pass for one frame `[tokens, dim]`: cosine similarity of every A token with every
+/// B token; each A token's best match (ties: lowest j); the `r` A tokens with the highest best
+/// score merge (ties: lower i first).
+pub fn merge_match(frame: &[f32], tokens: usize, dim: usize, r: usize) -> FrameMatch {
+    let (n_a, n_b) = (tokens.div_ceil(2), tokens / 2);
+    let row = |t: usize| &frame[t * dim..(t + 1) * dim];
+    let norms: Vec<f32> = (0..tokens)
+        .map(|t| dot(row(t), row(t)).sqrt().max(NORM_EPS))
+        .collect();
+    let best: Vec<(usize, f32)> = (0..n_a)
+        .map(|i| {
+            let a = 2 * i;
+            let mut best = (0usize, f32::NEG_INFINITY);
+            for j in 0..n_b {
+                let b = 2 * j + 1;
+                let s = dot(row(a), row(b)) / (norms[a] * norms[b]);
+                if s > best.1 || j == 0 {
+                    best = (j, s);
+                }
+            }
+            best
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n_a).collect();
+    order.sort_by(|&x, &y| best[y].1.total_cmp(&best[x].1).then(x.cmp(&y)));
+    let mut dst = vec![None; n_a];
+    for &i in &order[..r.min(n_a)] {
+        dst[i] = Some(best[i].0);
+    }
+    FrameMatch {
+        dst,
+        unmerged: order[r.min(n_a)..].to_vec(),
+    }
+}
+
+/// One merging pass over `frames` frames `[frames, tokens, dim]`: output `[frames, tokens - r,
+/// dim]` = the unmerged A tokens, then each B token as the mean of itself and the A tokens merged
+/// into it (summed in increasing A index, then divided by the count).
+pub fn merge_pass(
+    x: &[f32],
+    frames: usize,
+    tokens: usize,
+    dim: usize,
+    r: usize,
+) -> Result<Vec<f32>, KernelError> {
+    check_len("merge", "input", x.len(), frames * tokens * dim)?;
+    if r > tokens / 2 {
+        return Err(KernelError::shape(
+            "merge",
+            format!("r = {r} exceeds half of {tokens} tokens (the B set)"),
+        ));
+    }
+    let out_tokens = tokens - r;
+    let mut out = vec![0.0f32; frames * out_tokens * dim];
+    par_chunks(&mut out, out_tokens * dim, |f, out_frame| {
+        let frame = &x[f * tokens * dim..(f + 1) * tokens * dim];
+        let m = merge_match(frame, tokens, dim, r);
+        let row = |t: usize| &frame[t * dim..(t + 1) * dim];
+        let mut o = 0;
+        for &i in &m.unmerged {
+            out_frame[o * dim..(o + 1) * dim].copy_from_slice(row(2 * i));
+            o += 1;
+        }
+        for j in 0..tokens / 2 {
+            let acc = &mut out_frame[o * dim..(o + 1) * dim];
+            acc.copy_from_slice(row(2 * j + 1));
+            let mut count = 1usize;
+            for (i, d) in m.dst.iter().enumerate() {
+                if *d == Some(j) {
+                    for (a, v) in acc.iter_mut().zip(row(2 * i)) {
+                        *a += v;
+                    }
+                    count += 1;
+                }
+            }
+            let count_f = count as f32;
+            for a in acc.iter_mut() {
+                *a /= count_f;
+            }
+            o += 1;
+        }
+    });
+    Ok(out)
+}
+
+/// Merges every frame of `tokens` tokens down to `target` by the passes of
+/// [`super::merge_passes`] (196 → 98 → 49). Returns the merged frames `[frames, target, dim]`.
+pub fn merge_frames(
+    x: &[f32],
+    frames: usize,
+    tokens: usize,
+    dim: usize,
+    target: usize,
+) -> Result<Vec<f32>, KernelError> {
+    let mut current = tokens;
+    let mut data = x.to_vec();
+    check_len("merge", "input", x.len(), frames * tokens * dim)?;
+    for r in super::merge_passes(tokens, target)? {
+        data = merge_pass(&data, frames, current, dim, r)?;
+        current -= r;
+    }
+    Ok(data)
+}
+
+// ---- Attention -------------------------------------------------------------------------------
+
+fn check_attn(
+    kernel: &'static str,
+    shape: &AttnShape,
+    q: &[f32],
+    k: &[f32],
+) -> Result<(), KernelError> {
+    shape.check(kernel)?;
+    check_len(kernel, "Q", q.len(), shape.q_len())?;
+    check_len(kernel, "K", k.len(), shape.kv_len())
+}
+
+/// Eager attention's logits `[heads, n, n]`: `q_i . k_j / sqrt(d)` for `j <= i`, `-inf` above
+/// the diagonal (the causal mask applied).
+pub fn causal_logits(q: &[f32], k: &[f32], shape: &AttnShape) -> Result<Vec<f32>, KernelError> {
+    check_attn("attention logits", shape, q, k)?;
+    let (n, d) = (shape.tokens, shape.head_dim);
+    let scale = shape.scale();
+    let mut out = vec![0.0f32; shape.heads * n * n];
+    par_chunks(&mut out, n * n, |h, logits| {
+        let kv = shape.kv_head(h);
+        for i in 0..n {
+            let qi = &q[(h * n + i) * d..(h * n + i + 1) * d];
+            for j in 0..n {
+                logits[i * n + j] = if j <= i {
+                    dot(qi, &k[(kv * n + j) * d..(kv * n + j + 1) * d]) * scale
+                } else {
+                    f32::NEG_INFINITY
+                };
+            }
+        }
+    });
+    Ok(out)
+}
+
+/// Causal softmax attention `O = softmax(mask(Q K^T / sqrt(d))) V`, `[heads, n, d]`; GQA heads
+/// read K/V head `h / (heads / kv_heads)`.
+pub fn attention_causal(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    shape: &AttnShape,
+) -> Result<Vec<f32>, KernelError> {
+    check_attn("attention", shape, q, k)?;
+    check_len("attention", "V", v.len(), shape.kv_len())?;
+    let (n, d) = (shape.tokens, shape.head_dim);
+    let scale = shape.scale();
+    let mut out = vec![0.0f32; shape.q_len()];
+    par_chunks(&mut out, n * d, |h, o| {
+        let kv = shape.kv_head(h);
+        let mut s = vec![0.0f32; n];
+        for i in 0..n {
+            let qi = &q[(h * n + i) * d..(h * n + i + 1) * d];
+            let mut m = f32::NEG_INFINITY;
+            for j in 0..=i {
+                s[j] = dot(qi, &k[(kv * n + j) * d..(kv * n + j + 1) * d]) * scale;
+                m = m.max(s[j]);
+            }
+            let mut l = 0.0f32;
+            let oi = &mut o[i * d..(i + 1) * d];
+            oi.fill(0.0);
+            for j in 0..=i {
+                let p = (s[j] - m).exp();
+                l += p;
+                for (acc, x) in oi
+                    .iter_mut()
+                    .zip(&v[(kv * n + j) * d..(kv * n + j + 1) * d])
+                {
+                    *acc += p * x;
+                }
+            }
+            for acc in oi.iter_mut() {
+                *acc /= l;
+            }
+        }
+    });
+    Ok(out)
+}
+
+// ---- PageRank importance --------------------------------------------------------------------
+
+/// Row softmax of causal logits with a temperature: `P[h, i, j] = exp((L_ij - max_i) / t) /
+/// sum` over `j <= i`, 0 above the diagonal. `[heads, n, n]`.
+pub fn causal_softmax(
+    logits: &[f32],
+    heads: usize,
+    n: usize,
+    temperature: f32,
+) -> Result<Vec<f32>, KernelError> {
+    check_len("softmax", "logits", logits.len(), heads * n * n)?;
+    check_temperature(temperature)?;
+    let mut out = vec![0.0f32; heads * n * n];
+    par_chunks(&mut out, n, |row_index, p| {
+        let i = row_index % n;
+        let row = &logits[row_index * n..row_index * n + i + 1];
+        let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut l = 0.0f32;
+        for (pj, x) in p.iter_mut().zip(row) {
+            *pj = ((x - m) / temperature).exp();
+            l += *pj;
+        }
+        for pj in p[..=i].iter_mut() {
+            *pj /= l;
+        }
+    });
+    Ok(out)
+}
+
+fn check_temperature(temperature: f32) -> Result<(), KernelError> {
+    if temperature.is_finite() && temperature > 0.0 {
+        Ok(())
+    } else {
+        Err(KernelError::shape(
+            "pagerank",
+            format!("temperature {temperature} must be finite and positive"),
+        ))
+    }
+}
+
+/// Power iterations on row-stochastic `probs` `[heads, n, n]`: `dist` starts at `1/n`, then
+/// `dist <- dist M` `iterations` times (no damping). Returns `dist` per head, `[heads, n]`.
+pub fn power_iterations(
+    probs: &[f32],
+    heads: usize,
+    n: usize,
+    iterations: usize,
+) -> Result<Vec<f32>, KernelError> {
+    check_len("pagerank", "probabilities", probs.len(), heads * n * n)?;
+    let mut dist = vec![1.0 / n as f32; heads * n];
+    par_chunks(&mut dist, n, |h, d| {
+        let p = &probs[h * n * n..(h + 1) * n * n];
+        let mut next = vec![0.0f32; n];
+        for _ in 0..iterations {
+            next.fill(0.0);
+            for i in 0..n {
+                let w = d[i];
+                for (acc, pij) in next[..=i].iter_mut().zip(&p[i * n..i * n + i + 1]) {
+                    *acc += w * pij;
+                }
+            }
+            d.copy_from_slice(&next);
+        }
+    });
+    Ok(dist)
+}
+
+/// Root mean square over heads: `score_j = sqrt(sum_h dist[h, j]^2 / heads)`.
+pub fn rms_over_heads(dist: &[f32], heads: usize, n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|j| {
+            let sum: f32 = (0..heads).map(|h| dist[h * n + j] * dist[h * n + j]).sum();
+            (sum / heads as f32).sqrt()
+        })
+        .collect()
+}
+
+/// AIM's importance from materialised causal logits `[heads, n, n]`: softmax with
+/// `temperature`, `iterations` power iterations from uniform, RMS over heads. `[n]`.
+pub fn pagerank_from_logits(
+    logits: &[f32],
+    heads: usize,
+    n: usize,
+    temperature: f32,
+    iterations: usize,
+) -> Result<Vec<f32>, KernelError> {
+    let probs = causal_softmax(logits, heads, n, temperature)?;
+    let dist = power_iterations(&probs, heads, n, iterations)?;
+    Ok(rms_over_heads(&dist, heads, n))
+}
+
+/// Per-row normalisers of the fused path, in the log2 domain the kernels use:
+/// `z_ij = (q_i . k_j) scale log2(e) / t`, `row_max_i = max_{j<=i} z_ij`,
+/// `row_sum_i = sum_{j<=i} exp2(z_ij - row_max_i)`. Each `[heads, n]`.
+pub fn pagerank_row_stats(
+    q: &[f32],
+    k: &[f32],
+    shape: &AttnShape,
+    temperature: f32,
+) -> Result<(Vec<f32>, Vec<f32>), KernelError> {
+    check_attn("pagerank fused", shape, q, k)?;
+    check_temperature(temperature)?;
+    let (n, d) = (shape.tokens, shape.head_dim);
+    let c = z_scale(shape, temperature);
+    let mut stats = vec![0.0f32; shape.heads * n * 2];
+    par_chunks(&mut stats, 2 * n, |h, st| {
+        let kv = shape.kv_head(h);
+        let mut z = vec![0.0f32; n];
+        for i in 0..n {
+            let qi = &q[(h * n + i) * d..(h * n + i + 1) * d];
+            for j in 0..=i {
+                z[j] = dot(qi, &k[(kv * n + j) * d..(kv * n + j + 1) * d]) * c;
+            }
+            let m = z[..=i].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            st[i] = m;
+            st[n + i] = z[..=i].iter().map(|zj| (zj - m).exp2()).sum();
+        }
+    });
+    let mut row_max = Vec::with_capacity(shape.heads * n);
+    let mut row_sum = Vec::with_capacity(shape.heads * n);
+    for st in stats.chunks(2 * n) {
+        row_max.extend_from_slice(&st[..n]);
+        row_sum.extend_from_slice(&st[n..]);
+    }
+    Ok((row_max, row_sum))
+}
+
+fn z_scale(shape: &AttnShape, temperature: f32) -> f32 {
+    shape.scale() * std::f32::consts::LOG2_E / temperature
+}
+
+/// The fused (FlashAttention-compatible) importance: the same result as
+/// [`pagerank_from_logits`] on [`causal_logits`], computed as the GPU's fused kernels do it:
+/// row normalisers first, then every power iteration recomputes `q_i . k_j` and uses
+/// `p_ij = exp2(z_ij - row_max_i) / row_sum_i`, never storing the `n x n` matrix.
+pub fn pagerank_from_qk(
+    q: &[f32],
+    k: &[f32],
+    shape: &AttnShape,
+    temperature: f32,
+    iterations: usize,
+) -> Result<Vec<f32>, KernelError> {
+    let (row_max, row_sum) = pagerank_row_stats(q, k, shape, temperature)?;
+    let (n, d) = (shape.tokens, shape.head_dim);
+    let c = z_scale(shape, temperature);
+    let mut dist = vec![1.0 / n as f32; shape.heads * n];
+    par_chunks(&mut dist, n, |h, dh| {
+        let kv = shape.kv_head(h);
+        let mut next = vec![0.0f32; n];
+        for _ in 0..iterations {
+            next.fill(0.0);
+            for i in 0..n {
+                let qi = &q[(h * n + i) * d..(h * n + i + 1) * d];
+                let w = dh[i] / row_sum[h * n + i];
+                let m = row_max[h * n + i];
+                for (j, acc) in next[..=i].iter_mut().enumerate() {
+                    let z = dot(qi, &k[(kv * n + j) * d..(kv * n + j + 1) * d]) * c;
+                    *acc += w * (z - m).exp2();
+                }
+            }
+            dh.copy_from_slice(&next);
+        }
+    });
+    Ok(rms_over_heads(&dist, shape.heads, n))
+}
+
+// ---- Pruning ---------------------------------------------------------------------------------
+
+/// Which tokens survive a pruning layer: every token outside `visual` (text) and the
+/// `keep_visual` visual tokens with the highest score (ties: lower position first), returned in
+/// sequence order.
+pub fn select_tokens(
+    scores: &[f32],
+    visual: Range<usize>,
+    keep_visual: usize,
+) -> Result<Vec<usize>, KernelError> {
+    if visual.start > visual.end || visual.end > scores.len() {
+        return Err(KernelError::shape(
+            "select",
+            format!(
+                "visual range {visual:?} does not fit {} tokens",
+                scores.len()
+            ),
+        ));
+    }
+    let mut ranked: Vec<usize> = visual.clone().collect();
+    ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    let mut keep = vec![true; scores.len()];
+    for &j in ranked.iter().skip(keep_visual) {
+        keep[j] = false;
+    }
+    Ok((0..scores.len()).filter(|&j| keep[j]).collect())
+}
+
+/// Rows `index` of `hidden` `[tokens, width]`, in that order: the compaction that makes the next
+/// layer cheaper.
+pub fn gather_rows<T: Copy>(
+    hidden: &[T],
+    width: usize,
+    index: &[usize],
+) -> Result<Vec<T>, KernelError> {
+    let tokens = hidden.len().checked_div(width).unwrap_or(0);
+    if let Some(&bad) = index.iter().find(|&&i| i >= tokens) {
+        return Err(KernelError::shape(
+            "gather",
+            format!("row {bad} out of {tokens}"),
+        ));
+    }
+    let mut out = Vec::with_capacity(index.len() * width);
+    for &i in index {
+        out.extend_from_slice(&hidden[i * width..(i + 1) * width]);
+    }
+    Ok(out)
+}
+
+/// [`select_tokens`] then [`gather_rows`]: the kept positions and the compacted hidden states.
+pub fn select_and_gather<T: Copy>(
+    hidden: &[T],
+    width: usize,
+    scores: &[f32],
+    visual: Range<usize>,
+    keep_visual: usize,
+) -> Result<(Vec<usize>, Vec<T>), KernelError> {
+    check_len("select", "hidden", hidden.len(), scores.len() * width)?;
+    let index = select_tokens(scores, visual, keep_visual)?;
+    let gathered = gather_rows(hidden, width, &index)?;
+    Ok((index, gathered))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_matches_a_plain_loop() {
+        let a: Vec<f32> = (0..21).map(|i| i as f32 * 0.5).collect();
+        let b: Vec<f32> = (0..21).map(|i| 1.0 - i as f32 * 0.25).collect();
+        let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - plain).abs() < 1e-4);
+    }
+
+    #[test]
+    fn par_chunks_visits_every_chunk_once() {
+        let mut out = vec![0.0f32; 103];
+        par_chunks(&mut out, 10, |i, c| c.fill(i as f32));
+        for (e, x) in out.iter().enumerate() {
+            assert_eq!(*x, (e / 10) as f32);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! One error type for everything the kernels can hit: a missing CUDA library or device, an NVRTC
+//! compile failure (with the compiler log), a driver error (with the kernel or step it came from),
+//! or a shape the kernels were not written for.
+
+use cudarc::driver::DriverError;
+use cudarc::nvrtc::result::NvrtcError;
+
+/// A kernel-side failure. `Unavailable` is the expected state of a machine without CUDA: callers
+/// report it in one line and carry on (see [`crate::kernels::gpu_status`]).
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    /// No usable CUDA library or device; the message says which and what to install or set.
+    #[error("{0}")]
+    Unavailable(String),
+    /// NVRTC rejected a kernel source. `log` is the compiler's output (several lines).
+    #[error("NVRTC could not compile {file} for {arch}:\n{log}")]
+    Compile {
+        file: &'static str,
+        arch: String,
+        log: String,
+    },
+    /// An NVRTC call other than the compilation itself failed.
+    #[error("NVRTC {step} for {file}: {source}")]
+    Nvrtc {
+        step: &'static str,
+        file: &'static str,
+        source: NvrtcError,
+    },
+    /// A CUDA driver call failed; `context` names the kernel, module or copy.
+    #[error("CUDA driver error in {context}: {source}")]
+    Driver {
+        context: String,
+        source: DriverError,
+    },
+    /// Sizes a kernel does not support (e.g. a head dimension other than 64 or 128).
+    #[error("{kernel}: {message}")]
+    Shape {
+        kernel: &'static str,
+        message: String,
+    },
+}
+
+impl KernelError {
+    /// Whether this is the "no CUDA here" case rather than a real failure.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, KernelError::Unavailable(_))
+    }
+
+    pub(crate) fn shape(kernel: &'static str, message: impl Into<String>) -> Self {
+        KernelError::Shape {
+            kernel,
+            message: message.into(),
+        }
+    }
+}
+
+/// Attaches a context to driver results: `stream.synchronize().ctx("merge_scores")?`.
+pub(crate) trait DriverContext<T> {
+    fn ctx(self, context: impl std::fmt::Display) -> Result<T, KernelError>;
+}
+
+impl<T> DriverContext<T> for Result<T, DriverError> {
+    fn ctx(self, context: impl std::fmt::Display) -> Result<T, KernelError> {
+        self.map_err(|source| KernelError::Driver {
+            context: context.to_string(),
+            source,
+        })
+    }
+}
