@@ -13,6 +13,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => simulate(&cli.sim, &cli.output),
         Some(Command::Simulate { sim, output }) => simulate(&sim, &output),
+        Some(Command::Sweep { grid, output }) => crate::sweep::command(&grid, &output),
         Some(Command::List { kind }) => emit(&OutputArgs::stdout(), &list(kind)),
     }
 }

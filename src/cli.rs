@@ -38,6 +38,15 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Price many configurations: comma lists and inclusive ranges (`--frames 8:256:8`) of
+    /// models, GPUs, schedules, cost models, frames, tokens, text tokens and batch; one
+    /// table/CSV/JSON row per combination.
+    Sweep {
+        #[command(flatten)]
+        grid: Box<crate::sweep::GridArgs>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// List the embedded presets (GPUs, models, schedules).
     List {
         /// Only this kind.

@@ -18,3 +18,4 @@ pub mod paper;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
