@@ -14,6 +14,11 @@ pub fn run(cli: Cli) -> Result<()> {
         None => simulate(&cli.sim, &cli.output),
         Some(Command::Simulate { sim, output }) => simulate(&sim, &output),
         Some(Command::Sweep { grid, output }) => crate::sweep::command(&grid, &output),
+        Some(Command::Budget {
+            sim,
+            budget,
+            output,
+        }) => crate::budget::command(&sim, &budget, &output),
         Some(Command::List { kind }) => emit(&OutputArgs::stdout(), &list(kind)),
     }
 }

@@ -47,6 +47,16 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// The largest number of frames a schedule fits within a reference run's FLOPs or time, or
+    /// (--target-reduction) the pruning window or merge ratio that reaches a reduction factor.
+    Budget {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        budget: crate::budget::BudgetArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// List the embedded presets (GPUs, models, schedules).
     List {
         /// Only this kind.

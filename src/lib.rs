@@ -13,6 +13,7 @@ pub mod schedule;
 
 pub use error::{Error, Result};
 pub mod app;
+pub mod budget;
 pub mod cli;
 pub mod paper;
 pub mod report;
