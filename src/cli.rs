@@ -57,6 +57,11 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// The AIM paper's efficiency rows beside aim-sim's numbers for the same settings.
+    Reproduce {
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// List the embedded presets (GPUs, models, schedules).
     List {
         /// Only this kind.

@@ -17,6 +17,7 @@ pub mod budget;
 pub mod cli;
 pub mod paper;
 pub mod report;
+pub mod reproduce;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
