@@ -19,6 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
             budget,
             output,
         }) => crate::budget::command(&sim, &budget, &output),
+        Some(Command::Plot { plot }) => crate::plot::command(&plot),
         Some(Command::Reproduce { output }) => crate::reproduce::command(&output),
         Some(Command::List { kind }) => emit(&OutputArgs::stdout(), &list(kind)),
     }

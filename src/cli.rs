@@ -57,6 +57,12 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Charts (PNG or SVG): efficiency curves over frames, a per-layer view of one run, or the
+    /// GPU's roofline with every operator of one run.
+    Plot {
+        #[command(flatten)]
+        plot: Box<crate::plot::PlotArgs>,
+    },
     /// The AIM paper's efficiency rows beside aim-sim's numbers for the same settings.
     Reproduce {
         #[command(flatten)]

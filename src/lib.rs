@@ -16,6 +16,7 @@ pub mod app;
 pub mod budget;
 pub mod cli;
 pub mod paper;
+pub mod plot;
 pub mod report;
 pub mod reproduce;
 pub mod scenario;

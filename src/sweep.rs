@@ -139,6 +139,13 @@ impl GridArgs {
         }
     }
 
+    /// Whether the list flag `--<long>` (e.g. `"frames"`) was given.
+    pub fn has_list(&self, long: &str) -> bool {
+        AXES.iter()
+            .find(|a| a.long == long)
+            .is_some_and(|a| self.list(a.id).is_some())
+    }
+
     /// Sets the list flag `--<long>` (e.g. `("frames", "8:64:8")`), as if typed.
     pub fn with_list(mut self, long: &str, value: &str) -> GridArgs {
         if let Some(axis) = AXES.iter().find(|a| a.long == long) {
@@ -337,6 +344,11 @@ impl Grid {
             self.visual.len(),
             self.schedules.len(),
         ]
+    }
+
+    /// Whether the visual input is given as token counts (`--tokens`) rather than frames.
+    pub fn visual_is_tokens(&self) -> bool {
+        self.visual.iter().any(|v| matches!(v, Visual::Tokens(_)))
     }
 
     /// Number of configurations (the product of the list lengths).
