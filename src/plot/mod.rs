@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 /// Which chart `aim-sim plot` draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlotKind {
-    /// FLOPs and prefill time against frames, one line per schedule (lists/ranges allowed).
+    /// FLOPs and prefill time against frames, one line per schedule; lists and ranges allowed
+    /// [default: --frames 8:256:8 --schedule none,merge-only,fastv,pdrop,linear].
     Curves,
     /// One run per layer: tokens, and time stacked by operator kind, baseline beside schedule.
     Layers,
@@ -53,8 +54,7 @@ pub struct PlotArgs {
     /// Y-axis scale of `curves`.
     #[arg(long, value_enum, default_value = "auto")]
     pub y_scale: Scale,
-    /// The run(s) to draw: every flag of a single run, lists and ranges for `curves`
-    /// [curves default: --frames 8:256:8 --schedule none,merge-only,fastv,pdrop,linear].
+    /// The run(s) to draw: every flag of a single run; lists and ranges for `curves`.
     #[command(flatten)]
     pub grid: GridArgs,
 }
