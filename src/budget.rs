@@ -98,7 +98,7 @@ pub struct Point {
 pub struct FrameBudget {
     pub model: String,
     pub gpu: String,
-    pub cost_model: &'static str,
+    pub cost_model: String,
     pub by: By,
     /// Largest frame count within the reference (0: not even one frame fits).
     pub frames: u64,
@@ -116,7 +116,7 @@ pub struct FrameBudget {
 pub struct TargetSolution {
     pub model: String,
     pub gpu: String,
-    pub cost_model: &'static str,
+    pub cost_model: String,
     pub by: By,
     pub target_reduction: f64,
     pub solve: Solve,
@@ -230,7 +230,7 @@ pub fn frame_budget(sim: &SimArgs, b: &BudgetArgs) -> Result<FrameBudget> {
     Ok(FrameBudget {
         model: ref_report.scenario.model.name.clone(),
         gpu: ref_report.scenario.gpu.name.clone(),
-        cost_model: ref_report.cost_model,
+        cost_model: ref_report.cost_model.to_string(),
         by: b.by,
         frames,
         at_max_frames: frames == b.max_frames,
@@ -336,7 +336,7 @@ pub fn solve_target(sim: &SimArgs, b: &BudgetArgs, target: f64) -> Result<Target
     Ok(TargetSolution {
         model: r.scenario.model.name.clone(),
         gpu: r.scenario.gpu.name.clone(),
-        cost_model: r.cost_model,
+        cost_model: r.cost_model.to_string(),
         by: b.by,
         target_reduction: target,
         solve,

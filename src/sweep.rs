@@ -412,7 +412,7 @@ pub struct SweepRow {
     pub model: String,
     pub gpu: String,
     pub schedule: String,
-    pub cost_model: &'static str,
+    pub cost_model: String,
     pub frames: u64,
     /// Visual tokens per frame before merging.
     pub tokens_per_frame: u64,
@@ -484,7 +484,7 @@ fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
         model: args.model,
         gpu: args.gpu,
         schedule: args.schedule,
-        cost_model: report.cost_model,
+        cost_model: report.cost_model.to_string(),
         frames: input.frames,
         tokens_per_frame: input.tokens_per_frame,
         visual_tokens: input.visual_tokens(),

@@ -35,7 +35,7 @@ fn key(r: &SweepRow, tokens: bool) -> [String; 7] {
         r.schedule.clone(),
         r.model.clone(),
         r.gpu.clone(),
-        r.cost_model.to_string(),
+        r.cost_model.clone(),
         if tokens {
             String::new()
         } else {
@@ -102,7 +102,7 @@ impl Data {
             .iter()
             .map(|g| Gpu::load(g).map(|g| g.name))
             .collect::<Result<Vec<_>>>()?;
-        let cost_models = unique(rows.iter().map(|r| r.cost_model));
+        let cost_models = unique(rows.iter().map(|r| r.cost_model.clone()));
         let first = &rows[0];
         let same = |f: fn(&SweepRow) -> u64| rows.iter().all(|r| f(r) == f(first));
         let mut input = Vec::new();

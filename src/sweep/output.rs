@@ -116,7 +116,7 @@ mod tests {
             model: "m,1".into(),
             gpu: "g".into(),
             schedule: "s".into(),
-            cost_model: "llm-viewer",
+            cost_model: "llm-viewer".into(),
             frames: 1,
             tokens_per_frame: 2,
             visual_tokens: 2,
