@@ -13,6 +13,14 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => simulate(&cli.sim, &cli.output),
         Some(Command::Simulate { sim, output }) => simulate(&sim, &output),
+        Some(Command::Sweep { grid, output }) => crate::sweep::command(&grid, &output),
+        Some(Command::Budget {
+            sim,
+            budget,
+            output,
+        }) => crate::budget::command(&sim, &budget, &output),
+        Some(Command::Plot { plot }) => crate::plot::command(&plot),
+        Some(Command::Reproduce { output }) => crate::reproduce::command(&output),
         Some(Command::List { kind }) => emit(&OutputArgs::stdout(), &list(kind)),
     }
 }

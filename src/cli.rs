@@ -38,6 +38,44 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Price many configurations: lists and ranges in, one row per combination out.
+    ///
+    /// Models, GPUs, schedules, cost models, frames, tokens, tokens per frame, text tokens and
+    /// batch take comma lists and inclusive ranges (`--frames 8:256:8`); every other flag of a
+    /// single run applies to all rows.
+    Sweep {
+        #[command(flatten)]
+        grid: Box<crate::sweep::GridArgs>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Frames a schedule fits in a reference's FLOPs/time, or the setting that hits a reduction.
+    ///
+    /// Without --target-reduction: the largest number of frames whose FLOPs (--by time: prefill
+    /// time) stay within the reference run's. With it: the least aggressive pruning window,
+    /// start, end or merge (--solve) whose reduction factor reaches the target.
+    Budget {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        budget: crate::budget::BudgetArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Charts (PNG or SVG): efficiency curves, a per-layer view, or a roofline.
+    ///
+    /// `curves`: FLOPs and prefill time against frames, one line per schedule; `layers`: tokens
+    /// and time per layer of one run, stacked by operator kind, beside the baseline; `roofline`:
+    /// the GPU's roofline with every operator of one run as a point.
+    Plot {
+        #[command(flatten)]
+        plot: Box<crate::plot::PlotArgs>,
+    },
+    /// The AIM paper's efficiency rows beside aim-sim's numbers for the same settings.
+    Reproduce {
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// List the embedded presets (GPUs, models, schedules).
     List {
         /// Only this kind.

@@ -15,9 +15,13 @@ pub mod validate;
 
 pub use error::{Error, Result};
 pub mod app;
+pub mod budget;
 pub mod cli;
 pub mod measure;
 pub mod paper;
+pub mod plot;
 pub mod report;
+pub mod reproduce;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;

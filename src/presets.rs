@@ -24,7 +24,10 @@ pub const MODELS: &[Preset] = presets!("models":
 
 /// Schedule presets in `schedules/`.
 pub const SCHEDULES: &[Preset] = presets!("schedules":
-    "none", "linear", "merge-only", "aim-image");
+    "none", "linear", "merge-only", "aim-image",
+    // Other methods and AIM variants (issue 4); each file cites its source.
+    "aim-aggressive", "aim-late", "aim-prune-only", "fastv", "pdrop", "vtw", "sparsevlm-192",
+    "fastvid", "visionzip-64");
 
 /// Where a definition came from: a preset name or a file path. Used in error messages.
 #[derive(Debug, Clone)]

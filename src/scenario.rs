@@ -51,7 +51,18 @@ impl Scenario {
     pub fn from_args(args: &SimArgs) -> Result<Scenario> {
         let model = Model::load(&args.model)?;
         let gpu = Gpu::load(&args.gpu)?;
-        let mut schedule = Schedule::load(&args.schedule)?;
+        let schedule = Schedule::load(&args.schedule)?;
+        Scenario::from_loaded(args, model, gpu, schedule)
+    }
+
+    /// [`Scenario::from_args`] with the model, GPU and schedule already loaded from
+    /// `args.model`, `args.gpu` and `args.schedule` (a sweep loads each preset once).
+    pub fn from_loaded(
+        args: &SimArgs,
+        model: Model,
+        gpu: Gpu,
+        mut schedule: Schedule,
+    ) -> Result<Scenario> {
         apply_overrides(&mut schedule, args)?;
 
         let input = resolve_input(&model, args)?;

@@ -359,6 +359,17 @@ impl Schedule {
         })
     }
 
+    /// `(l1, l2)` of a linear pruning as applied to a model of `layers` layers (scaled when the
+    /// file says `scale_to_layers`); `None` for other kinds.
+    pub fn linear_layers(&self, layers: u64) -> Option<(u64, u64)> {
+        match &self.prune {
+            Some(Prune::Linear { start, end, .. }) => {
+                Some((self.scale(*start, layers), self.scale(*end, layers)))
+            }
+            _ => None,
+        }
+    }
+
     /// A one-line human summary of the pruning, e.g. "prune linear l1=14 l2=22".
     pub fn prune_summary(&self, layers: u64) -> String {
         match &self.prune {

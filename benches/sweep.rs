@@ -1,0 +1,36 @@
+//! Sweep throughput: configurations priced per second (`cargo bench --bench sweep`).
+//! 1,000 frame counts × 10 schedules = 10,000 configurations, llm-viewer on LLaVA-OV-7B / A100;
+//! criterion reports the throughput in elements (configurations) per second.
+
+use aim_sim::cli::Cli;
+use aim_sim::sweep::{self, Grid, GridArgs};
+use clap::Parser;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+
+const SCHEDULES: &str =
+    "none,linear,fastv,pdrop,vtw,sparsevlm-192,aim-late,aim-aggressive,fastvid,merge-only";
+
+fn grid(frames: &str) -> Grid {
+    let cli = Cli::try_parse_from(["aim-sim", "--skip-mlp-add"]).expect("flags parse");
+    let args = GridArgs::single(cli.sim)
+        .with_list("frames", frames)
+        .with_list("schedule", SCHEDULES);
+    Grid::new(&args).expect("valid grid")
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sweep");
+    for (name, frames) in [("10k_configs", "1:1000"), ("1k_configs", "1:100")] {
+        let g = grid(frames);
+        group.throughput(Throughput::Elements(g.len() as u64));
+        group.sample_size(20);
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(sweep::run(&g, |_| {}).expect("sweep runs")))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,502 @@
+//! `aim-sim budget`: two questions a schedule's cost answers.
+//!
+//! * Frame budget: the largest number of frames whose FLOPs (or prefill time, `--by time`) stay
+//!   within a reference run's, e.g. "192 frames with AIM at the cost of 32 without" (AIM paper).
+//! * Inverse (`--target-reduction X`): the least aggressive setting that still reaches a
+//!   reduction factor `X` (baseline / schedule) at the given input, varying one knob (`--solve`):
+//!   - `window`: the linear pruning window `l1..l2` slides, its span `l2 - l1` fixed;
+//!   - `start`: `l1` moves, `l2` fixed;
+//!   - `end`: `l2` moves, `l1` fixed;
+//!   - `merge`: tokens kept per frame by merging, the schedule's pruning unchanged.
+//!
+//!   "Least aggressive" is the latest pruning (largest layer) or the most tokens kept per frame.
+//!
+//! Every candidate is an ordinary run (`Scenario::from_args` + `sim::simulate`); cost grows
+//! monotonically with frames, pruning layers and tokens kept, so each answer is a binary search.
+
+use crate::cli::{parse_count, OutputArgs, SimArgs};
+use crate::cost::Totals;
+use crate::error::{Error, Result};
+use crate::report::Format;
+use crate::scenario::Scenario;
+use crate::sim::{self, Report};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// What is held within the reference / reduced by the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum By {
+    /// Total prefill FLOPs.
+    Flops,
+    /// Prefill time on the GPU (roofline).
+    Time,
+}
+
+/// The knob `--target-reduction` varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Solve {
+    /// Slide the linear pruning window l1..l2, span fixed.
+    Window,
+    /// Move the pruning start l1, end l2 fixed.
+    Start,
+    /// Move the pruning end l2, start l1 fixed.
+    End,
+    /// Tokens kept per frame by merging; pruning unchanged.
+    Merge,
+}
+
+/// Flags of `aim-sim budget` besides those of a single run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BudgetArgs {
+    /// Schedule of the reference run.
+    #[arg(long, default_value = "none", value_name = "NAME|PATH")]
+    pub reference_schedule: String,
+    /// Frames of the reference run [default: --frames, else the model's].
+    #[arg(long, value_name = "F", value_parser = parse_count)]
+    pub reference_frames: Option<u64>,
+    /// Quantity compared: FLOPs or prefill time.
+    #[arg(long, value_enum, default_value = "flops")]
+    pub by: By,
+    /// Largest frame count considered.
+    #[arg(long, default_value = "100000", value_name = "F", value_parser = parse_count)]
+    pub max_frames: u64,
+    /// Inverse question: the least aggressive --solve setting whose reduction factor
+    /// (baseline / schedule, --by) reaches X at the given input.
+    #[arg(long, value_name = "X", conflicts_with_all = ["reference_frames", "max_frames"])]
+    pub target_reduction: Option<f64>,
+    /// What --target-reduction varies [default: window].
+    #[arg(long, value_enum)]
+    pub solve: Option<Solve>,
+}
+
+/// One priced point: settings and totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
+    pub schedule: String,
+    pub frames: u64,
+    pub flops: f64,
+    pub time_s: f64,
+    /// Baseline / schedule, FLOPs.
+    pub reduction_flops: f64,
+    /// Baseline / schedule, time.
+    pub reduction_time: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_start: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_end: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_tokens_per_frame: Option<u64>,
+    /// `merge_tokens_per_frame / tokens_per_frame`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_keep_ratio: Option<f64>,
+}
+
+/// The answer to the frame-budget question. JSON: the answer is `frames`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameBudget {
+    pub model: String,
+    pub gpu: String,
+    pub cost_model: String,
+    pub by: By,
+    /// Largest frame count within the reference (0: not even one frame fits).
+    pub frames: u64,
+    /// Whether the answer is `--max-frames` itself (the search stopped there).
+    pub at_max_frames: bool,
+    pub reference: Point,
+    /// The schedule at `frames` frames (absent when `frames` is 0).
+    pub schedule: Option<Point>,
+    /// The schedule at `frames + 1`, the first that exceeds the reference.
+    pub next: Option<Point>,
+}
+
+/// The answer to `--target-reduction`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetSolution {
+    pub model: String,
+    pub gpu: String,
+    pub cost_model: String,
+    pub by: By,
+    pub target_reduction: f64,
+    pub solve: Solve,
+    /// The least aggressive setting reaching the target; its knob is `prune_start`/`prune_end`
+    /// or `merge_tokens_per_frame`.
+    pub solution: Point,
+    /// The next less aggressive setting, which misses the target (absent at the search's end).
+    pub next: Option<Point>,
+}
+
+impl Solve {
+    /// The `--solve` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Solve::Window => "window",
+            Solve::Start => "start",
+            Solve::End => "end",
+            Solve::Merge => "merge",
+        }
+    }
+}
+
+fn metric(by: By, t: &Totals) -> f64 {
+    match by {
+        By::Flops => t.flops,
+        By::Time => t.time_s,
+    }
+}
+
+fn price(args: &SimArgs) -> Result<Report> {
+    sim::simulate(&Scenario::from_args(args)?)
+}
+
+fn point(args: &SimArgs, r: &Report) -> Point {
+    let merge = args.merge_tokens_per_frame;
+    Point {
+        schedule: args.schedule.clone(),
+        frames: r.scenario.input.frames,
+        flops: r.run.totals.flops,
+        time_s: r.run.totals.time_s,
+        reduction_flops: r.reduction.flops,
+        reduction_time: r.reduction.time,
+        prune_start: args.prune_start,
+        prune_end: args.prune_end,
+        merge_tokens_per_frame: merge,
+        merge_keep_ratio: merge.map(|k| k as f64 / r.scenario.input.tokens_per_frame as f64),
+    }
+}
+
+/// The largest `x` in `lo..=hi` with `fits(x)`, for a `fits` that holds on a prefix of the range.
+fn last_fitting(
+    lo: u64,
+    hi: u64,
+    mut fits: impl FnMut(u64) -> Result<bool>,
+) -> Result<Option<u64>> {
+    if lo > hi || !fits(lo)? {
+        return Ok(None);
+    }
+    let (mut good, mut bad) = (lo, hi + 1);
+    while bad - good > 1 {
+        let mid = good + (bad - good) / 2;
+        if fits(mid)? {
+            good = mid;
+        } else {
+            bad = mid;
+        }
+    }
+    Ok(Some(good))
+}
+
+/// The frame-budget question.
+pub fn frame_budget(sim: &SimArgs, b: &BudgetArgs) -> Result<FrameBudget> {
+    if sim.tokens.is_some() {
+        return Err(Error::invalid(
+            "budget varies the number of frames: give --frames and --tokens-per-frame instead of --tokens",
+        ));
+    }
+    if sim.layer_tokens.is_some() {
+        return Err(Error::invalid(
+            "budget varies the number of frames, which --layer-tokens fixes: drop --layer-tokens",
+        ));
+    }
+    let mut reference = sim.clone();
+    reference.schedule.clone_from(&b.reference_schedule);
+    reference.frames = b.reference_frames.or(sim.frames);
+    // The --merge-*/--prune-* overrides shape the schedule under test, not the reference.
+    reference.merge_tokens_per_frame = None;
+    reference.merge_keep_ratio = None;
+    reference.prune_start = None;
+    reference.prune_end = None;
+    reference.prune_step = None;
+    let ref_report = price(&reference)?;
+    let limit = metric(b.by, &ref_report.run.totals);
+
+    let at = |frames: u64| -> Result<(SimArgs, Report)> {
+        let mut a = sim.clone();
+        a.frames = Some(frames);
+        let r = price(&a)?;
+        Ok((a, r))
+    };
+    let frames = last_fitting(1, b.max_frames, |f| {
+        Ok(metric(b.by, &at(f)?.1.run.totals) <= limit)
+    })?
+    .unwrap_or(0);
+    let schedule = (frames > 0)
+        .then(|| at(frames).map(|(a, r)| point(&a, &r)))
+        .transpose()?;
+    let next = (frames < b.max_frames)
+        .then(|| at(frames + 1).map(|(a, r)| point(&a, &r)))
+        .transpose()?;
+    Ok(FrameBudget {
+        model: ref_report.scenario.model.name.clone(),
+        gpu: ref_report.scenario.gpu.name.clone(),
+        cost_model: ref_report.cost_model.to_string(),
+        by: b.by,
+        frames,
+        at_max_frames: frames == b.max_frames,
+        reference: point(&reference, &ref_report),
+        schedule,
+        next,
+    })
+}
+
+/// Writes one value of the solved knob into the flags.
+type SetKnob = Box<dyn Fn(&mut SimArgs, u64)>;
+
+/// The inverse question: the least aggressive setting reaching `target` × reduction.
+pub fn solve_target(sim: &SimArgs, b: &BudgetArgs, target: f64) -> Result<TargetSolution> {
+    if !(target.is_finite() && target >= 1.0) {
+        return Err(Error::invalid(format!(
+            "--target-reduction {target} must be a factor of at least 1 (baseline / schedule)"
+        )));
+    }
+    if sim.layer_tokens.is_some() {
+        return Err(Error::invalid(
+            "--target-reduction varies the schedule, which --layer-tokens replaces: drop --layer-tokens",
+        ));
+    }
+    let base = Scenario::from_args(sim)?;
+    let layers = base.model.num_layers;
+    let reduction = |r: &Report| match b.by {
+        By::Flops => r.reduction.flops,
+        By::Time => r.reduction.time,
+    };
+    let mut args = sim.clone();
+    // (knob range, how a knob value sets the flags); larger values are less aggressive.
+    let solve = b.solve.unwrap_or(Solve::Window);
+    let (lo, hi, set): (u64, u64, SetKnob) = match solve {
+        Solve::Merge => {
+            args.merge_keep_ratio = None;
+            (
+                1,
+                base.input.tokens_per_frame,
+                Box::new(|a: &mut SimArgs, k| a.merge_tokens_per_frame = Some(k)),
+            )
+        }
+        knob => {
+            let (l1, l2) = match (sim.prune_start, sim.prune_end) {
+                (Some(s), Some(e)) => (s, e),
+                _ => base.schedule.linear_layers(layers).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "--solve {} moves a linear pruning window, but schedule '{}' has none: use e.g. --schedule linear, or give --prune-start and --prune-end",
+                        knob.name(),
+                        base.schedule.name
+                    ))
+                })?,
+            };
+            // The default step 1/(l2 - l1) follows the window; a fixed step would not.
+            args.prune_step = None;
+            let span = l2 - l1;
+            match knob {
+                Solve::Window => (
+                    0,
+                    layers - 1,
+                    Box::new(move |a: &mut SimArgs, s| {
+                        (a.prune_start, a.prune_end) = (Some(s), Some(s + span))
+                    }),
+                ),
+                Solve::Start => (
+                    0,
+                    (l2 - 1).min(layers - 1),
+                    Box::new(move |a: &mut SimArgs, s| {
+                        (a.prune_start, a.prune_end) = (Some(s), Some(l2))
+                    }),
+                ),
+                _ => (
+                    l1 + 1,
+                    // Past 2L the window barely prunes; the search stops there.
+                    (2 * layers).max(l1 + 1),
+                    Box::new(move |a: &mut SimArgs, e| {
+                        (a.prune_start, a.prune_end) = (Some(l1), Some(e))
+                    }),
+                ),
+            }
+        }
+    };
+    let at = |v: u64| -> Result<(SimArgs, Report)> {
+        let mut a = args.clone();
+        set(&mut a, v);
+        let r = price(&a)?;
+        Ok((a, r))
+    };
+    let best = last_fitting(lo, hi, |v| Ok(reduction(&at(v)?.1) >= target))?;
+    let Some(best) = best else {
+        let (_, r) = at(lo)?;
+        return Err(Error::invalid(format!(
+            "a {target}× {} reduction is out of reach by --solve {}: the most aggressive setting gives {:.3}×",
+            match b.by { By::Flops => "FLOPs", By::Time => "time" },
+            solve.name(),
+            reduction(&r)
+        )));
+    };
+    let (a, r) = at(best)?;
+    let next = (best < hi)
+        .then(|| at(best + 1).map(|(a, r)| point(&a, &r)))
+        .transpose()?;
+    Ok(TargetSolution {
+        model: r.scenario.model.name.clone(),
+        gpu: r.scenario.gpu.name.clone(),
+        cost_model: r.cost_model.to_string(),
+        by: b.by,
+        target_reduction: target,
+        solve,
+        solution: point(&a, &r),
+        next,
+    })
+}
+
+fn unit(by: By) -> &'static str {
+    match by {
+        By::Flops => "FLOPs",
+        By::Time => "prefill time",
+    }
+}
+
+fn cost_line(p: &Point) -> String {
+    format!("{:.4} TFLOPs, {:.3} ms", p.flops / 1e12, p.time_s * 1e3)
+}
+
+fn render_budget(a: &FrameBudget) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "budget: {} on {} · cost model {} · by {}",
+        a.model,
+        a.gpu,
+        a.cost_model,
+        unit(a.by)
+    );
+    let _ = writeln!(
+        out,
+        "reference: {} at {} frames: {}",
+        a.reference.schedule,
+        a.reference.frames,
+        cost_line(&a.reference)
+    );
+    match &a.schedule {
+        Some(s) => {
+            let share = match a.by {
+                By::Flops => s.flops / a.reference.flops,
+                By::Time => s.time_s / a.reference.time_s,
+            };
+            let _ = writeln!(
+                out,
+                "answer:    {} fits {} frames{}: {} ({:.2} % of the reference)",
+                s.schedule,
+                a.frames,
+                if a.at_max_frames {
+                    " (the --max-frames limit)"
+                } else {
+                    ""
+                },
+                cost_line(s),
+                share * 100.0
+            );
+        }
+        None => {
+            let _ = writeln!(out, "answer:    not even 1 frame fits (0 frames)");
+        }
+    }
+    if let Some(n) = &a.next {
+        let _ = writeln!(
+            out,
+            "           {} frames would cost {}",
+            n.frames,
+            cost_line(n)
+        );
+    }
+    out
+}
+
+fn render_target(t: &TargetSolution) -> String {
+    let knob = |p: &Point| match (p.merge_tokens_per_frame, p.prune_start, p.prune_end) {
+        (Some(k), _, _) => format!(
+            "merge to {k} tokens per frame (keep ratio {:.4})",
+            p.merge_keep_ratio.unwrap_or_default()
+        ),
+        (None, Some(s), Some(e)) => format!("prune l1={s} l2={e}"),
+        _ => "unchanged".into(),
+    };
+    let red = |p: &Point| match t.by {
+        By::Flops => p.reduction_flops,
+        By::Time => p.reduction_time,
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "target: {}× less {} · {} on {} · cost model {} · varying the {}",
+        t.target_reduction,
+        unit(t.by),
+        t.model,
+        t.gpu,
+        t.cost_model,
+        match t.solve {
+            Solve::Window => "pruning window (span fixed)",
+            Solve::Start => "pruning start l1 (l2 fixed)",
+            Solve::End => "pruning end l2 (l1 fixed)",
+            Solve::Merge => "merge tokens per frame",
+        }
+    );
+    let s = &t.solution;
+    let _ = writeln!(
+        out,
+        "answer: {} with {}: {:.3}× ({})",
+        s.schedule,
+        knob(s),
+        red(s),
+        cost_line(s)
+    );
+    if let Some(n) = &t.next {
+        let _ = writeln!(out, "        {} would give {:.3}×", knob(n), red(n));
+    }
+    out
+}
+
+/// `aim-sim budget`.
+pub fn command(sim: &SimArgs, b: &BudgetArgs, output: &OutputArgs) -> Result<()> {
+    if output.format == Format::Csv {
+        return Err(Error::invalid(
+            "budget answers one question: use --format table or --format json",
+        ));
+    }
+    let text = match b.target_reduction {
+        Some(target) => {
+            let t = solve_target(sim, b, target)?;
+            match output.format {
+                Format::Json | Format::Csv => json(&t),
+                Format::Table => render_target(&t),
+            }
+        }
+        None if b.solve.is_some() => {
+            return Err(Error::invalid(
+                "--solve says what --target-reduction varies: give --target-reduction X too",
+            ))
+        }
+        None => {
+            let a = frame_budget(sim, b)?;
+            match output.format {
+                Format::Json | Format::Csv => json(&a),
+                Format::Table => render_budget(&a),
+            }
+        }
+    };
+    crate::app::emit(output, &text)
+}
+
+fn json<T: Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("answer serialises");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn last_fitting_finds_the_prefix_end() {
+        let f = |limit: u64| move |x: u64| Ok(x <= limit);
+        assert_eq!(super::last_fitting(1, 100, f(37)).unwrap(), Some(37));
+        assert_eq!(super::last_fitting(1, 100, f(0)).unwrap(), None);
+        assert_eq!(super::last_fitting(1, 100, f(500)).unwrap(), Some(100));
+        assert_eq!(super::last_fitting(5, 5, f(5)).unwrap(), Some(5));
+    }
+}

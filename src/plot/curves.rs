@@ -1,0 +1,295 @@
+//! Efficiency curves: prefill FLOPs and time against frames (or tokens), one line per schedule
+//! (and per model/GPU/... when those are lists too).
+
+use super::{theme, tick, titled, Scale};
+use crate::error::{Error, Result};
+use crate::hardware::Gpu;
+use crate::model::Model;
+use crate::sweep::{self, Grid, SweepRow};
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::ops::Range;
+
+/// One line: its label and `(x, TFLOPs, ms)` points in x order.
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// Everything the chart shows.
+pub struct Data {
+    pub series: Vec<Series>,
+    pub x_desc: &'static str,
+    pub title: String,
+    pub subtitle: String,
+}
+
+/// Most lines one chart holds (one colour each).
+pub const MAX_LINES: usize = theme::SERIES.len();
+
+/// The columns that tell two lines apart, besides x. Against tokens, the frame split that
+/// `--tokens` implies is part of x, not of the line.
+fn key(r: &SweepRow, tokens: bool) -> [String; 7] {
+    [
+        r.schedule.clone(),
+        r.model.clone(),
+        r.gpu.clone(),
+        r.cost_model.clone(),
+        if tokens {
+            String::new()
+        } else {
+            format!("{} tokens/frame", r.tokens_per_frame)
+        },
+        format!("{} text", r.text_tokens),
+        format!("batch {}", r.batch),
+    ]
+}
+
+fn unique<T: PartialEq + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+impl Data {
+    /// Runs the sweep and groups its rows into lines.
+    pub fn collect(grid: &Grid) -> Result<Data> {
+        let rows = sweep::run(grid, |_| {})?;
+        let tokens = grid.visual_is_tokens();
+        let keys: Vec<[String; 7]> = unique(rows.iter().map(|r| key(r, tokens)));
+        if keys.len() > MAX_LINES {
+            return Err(Error::invalid(format!(
+                "plot curves draws at most {MAX_LINES} lines, but the lists give {}: shorten the lists of schedules, models, GPUs, ...",
+                keys.len()
+            )));
+        }
+        // Label each line by the key parts that differ between lines (the schedule always).
+        let varies: Vec<bool> = (0..7)
+            .map(|k| k == 0 || keys.iter().any(|x| x[k] != keys[0][k]))
+            .collect();
+        let series = keys
+            .iter()
+            .map(|k| {
+                let mut points: Vec<(f64, f64, f64)> = rows
+                    .iter()
+                    .filter(|r| key(r, tokens) == *k)
+                    .map(|r| {
+                        let x = if tokens { r.visual_tokens } else { r.frames };
+                        (x as f64, r.flops / 1e12, r.time_s * 1e3)
+                    })
+                    .collect();
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let label = k
+                    .iter()
+                    .zip(&varies)
+                    .filter(|(_, v)| **v)
+                    .map(|(s, _)| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                Series { label, points }
+            })
+            .collect();
+        let models = unique(rows.iter().map(|r| r.model.clone()))
+            .iter()
+            .map(|m| Model::load(m).map(|m| super::model_label(&m).to_string()))
+            .collect::<Result<Vec<_>>>()?;
+        let gpus = unique(rows.iter().map(|r| r.gpu.clone()))
+            .iter()
+            .map(|g| Gpu::load(g).map(|g| g.name))
+            .collect::<Result<Vec<_>>>()?;
+        let cost_models = unique(rows.iter().map(|r| r.cost_model.clone()));
+        let first = &rows[0];
+        let same = |f: fn(&SweepRow) -> u64| rows.iter().all(|r| f(r) == f(first));
+        let mut input = Vec::new();
+        if !tokens && same(|r| r.tokens_per_frame) {
+            input.push(format!(
+                "{} visual tokens per frame",
+                first.tokens_per_frame
+            ));
+        }
+        if same(|r| r.text_tokens) {
+            input.push(format!("{} text tokens", first.text_tokens));
+        }
+        if same(|r| r.batch) {
+            input.push(format!("batch {}", first.batch));
+        }
+        Ok(Data {
+            series,
+            x_desc: if tokens {
+                "visual tokens before merging"
+            } else {
+                "frames"
+            },
+            title: format!(
+                "Prefill cost vs. {} · {} on {}",
+                if tokens { "visual tokens" } else { "frames" },
+                models.join(", "),
+                gpus.join(", ")
+            ),
+            subtitle: format!(
+                "cost model {} · {}",
+                cost_models.join(", "),
+                input.join(" · ")
+            ),
+        })
+    }
+}
+
+type DrawResult<DB> =
+    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Draws the two panels: FLOPs on the left, time on the right.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &Data,
+    scale: Scale,
+) -> DrawResult<DB> {
+    let area = titled(root, &data.title, &data.subtitle)?;
+    let (left, right) = area.split_horizontally(area.dim_in_pixel().0 / 2);
+    let x_values = data
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0));
+    let (x_min, x_max) = x_values.fold((f64::INFINITY, 0.0_f64), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    });
+    let x_range = if x_max > x_min {
+        x_min..x_max
+    } else {
+        (x_min - 1.0).max(0.0)..x_max + 1.0
+    };
+    for (panel, pick, caption, unit) in [
+        (
+            &left,
+            (|p: &(f64, f64, f64)| p.1) as fn(&(f64, f64, f64)) -> f64,
+            "Prefill FLOPs",
+            "TFLOPs",
+        ),
+        (
+            &right,
+            |p: &(f64, f64, f64)| p.2,
+            "Prefill time",
+            "time (ms)",
+        ),
+    ] {
+        let lines: Vec<(String, Vec<(f64, f64)>)> = data
+            .series
+            .iter()
+            .map(|s| {
+                (
+                    s.label.clone(),
+                    s.points.iter().map(|p| (p.0, pick(p))).collect(),
+                )
+            })
+            .collect();
+        let (lo, hi) = lines
+            .iter()
+            .flat_map(|l| l.1.iter().map(|p| p.1))
+            .filter(|v| *v > 0.0)
+            .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        let (lo, hi) = if hi > 0.0 { (lo, hi) } else { (1.0, 10.0) };
+        let log = match scale {
+            Scale::Log => true,
+            Scale::Linear => false,
+            Scale::Auto => hi / lo > 20.0,
+        };
+        let y_desc = if log {
+            format!("{unit}, log scale")
+        } else {
+            unit.to_string()
+        };
+        let first = std::ptr::eq(panel, &left);
+        if log {
+            let y: LogCoord<f64> = (lo / 1.3..hi * 1.3).log_scale().into();
+            panel_chart(
+                panel,
+                caption,
+                data.x_desc,
+                &y_desc,
+                x_range.clone(),
+                y,
+                &lines,
+                first,
+            )?;
+        } else {
+            let y: plotters::coord::types::RangedCoordf64 = (0.0..hi * 1.08).into();
+            panel_chart(
+                panel,
+                caption,
+                data.x_desc,
+                &y_desc,
+                x_range.clone(),
+                y,
+                &lines,
+                first,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn panel_chart<DB: DrawingBackend, Y>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    x: Range<f64>,
+    y: Y,
+    lines: &[(String, Vec<(f64, f64)>)],
+    legend: bool,
+) -> DrawResult<DB>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", theme::PANEL_TITLE_PX))
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(("sans-serif", theme::AXIS_DESC_PX))
+        .label_style(("sans-serif", theme::LABEL_PX))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .y_labels(12)
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(200, 200, 200))
+        .draw()?;
+    for (i, (label, points)) in lines.iter().enumerate() {
+        let color = theme::SERIES[i % theme::SERIES.len()];
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(3),
+            ))?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+            });
+        if points.len() <= 64 {
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
+    }
+    if legend {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", theme::LEGEND_PX))
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(160, 160, 160))
+            .draw()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! `aim-sim reproduce`: the AIM paper's printed efficiency rows (`reference/paper-cases.toml`)
+//! beside what aim-sim computes from each row's settings, with relative differences. Each row
+//! goes through the same command-line parsing as a user's run ([`Case::cli_args`]).
+
+use crate::cli::{Cli, OutputArgs};
+use crate::error::{Error, Result};
+use crate::paper::{self, Case};
+use crate::report::Format;
+use crate::scenario::Scenario;
+use crate::sim;
+use clap::Parser;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// One paper row and aim-sim's figures for it. Relative differences are `(aim_sim - x) / x`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub setting: String,
+    /// The `aim-sim` flags that reproduce the row.
+    pub args: String,
+    /// As printed in the paper (rounded).
+    pub paper_tflops: f64,
+    /// What the LLM-Viewer formulas give (4 decimals).
+    pub exact_tflops: f64,
+    pub aim_sim_tflops: f64,
+    pub tflops_rel_diff_vs_paper: f64,
+    pub tflops_rel_diff_vs_exact: f64,
+    pub paper_ms: f64,
+    pub exact_ms: f64,
+    pub aim_sim_ms: f64,
+    pub ms_rel_diff_vs_paper: f64,
+    pub ms_rel_diff_vs_exact: f64,
+}
+
+/// All rows and the largest differences.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reproduction {
+    pub rows: Vec<Row>,
+    /// Largest |relative difference| against the printed figures, TFLOPs and ms together.
+    pub max_abs_rel_diff_vs_paper: f64,
+    /// Largest |relative difference| against the exact formula values.
+    pub max_abs_rel_diff_vs_exact: f64,
+}
+
+fn rel(value: f64, reference: f64) -> f64 {
+    (value - reference) / reference
+}
+
+/// Runs one case through the command-line parser and the simulator.
+pub fn run_case(case: &Case) -> Result<Row> {
+    let args = case.cli_args();
+    let cli = Cli::try_parse_from(std::iter::once("aim-sim".to_string()).chain(args.clone()))
+        .map_err(|e| {
+            let first = e.to_string();
+            Error::invalid(format!(
+                "paper case {}: {}",
+                case.id,
+                first.lines().next().unwrap_or("invalid flags")
+            ))
+        })?;
+    let report = sim::simulate(&Scenario::from_args(&cli.sim)?)?;
+    let tflops = report.run.totals.flops / 1e12;
+    let ms = report.run.totals.time_s * 1e3;
+    Ok(Row {
+        id: case.id.clone(),
+        setting: case.setting.clone(),
+        args: args.join(" "),
+        paper_tflops: case.paper_tflops,
+        exact_tflops: case.exact_tflops,
+        aim_sim_tflops: tflops,
+        tflops_rel_diff_vs_paper: rel(tflops, case.paper_tflops),
+        tflops_rel_diff_vs_exact: rel(tflops, case.exact_tflops),
+        paper_ms: case.paper_ms,
+        exact_ms: case.exact_ms,
+        aim_sim_ms: ms,
+        ms_rel_diff_vs_paper: rel(ms, case.paper_ms),
+        ms_rel_diff_vs_exact: rel(ms, case.exact_ms),
+    })
+}
+
+/// Every paper row, in the paper's order.
+pub fn reproduce() -> Result<Reproduction> {
+    let rows = paper::cases()
+        .iter()
+        .map(run_case)
+        .collect::<Result<Vec<_>>>()?;
+    let max = |f: fn(&Row) -> [f64; 2]| {
+        rows.iter()
+            .flat_map(f)
+            .map(f64::abs)
+            .fold(0.0_f64, f64::max)
+    };
+    Ok(Reproduction {
+        max_abs_rel_diff_vs_paper: max(|r| [r.tflops_rel_diff_vs_paper, r.ms_rel_diff_vs_paper]),
+        max_abs_rel_diff_vs_exact: max(|r| [r.tflops_rel_diff_vs_exact, r.ms_rel_diff_vs_exact]),
+        rows,
+    })
+}
+
+fn table(r: &Reproduction) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "AIM paper (arXiv 2412.03248) efficiency rows beside aim-sim: llm-viewer cost model, A100, batch 1, 16-bit, eager attention"
+    );
+    let _ = writeln!(
+        out,
+        "Δ = (aim-sim − x) / x; paper figures are printed rounded, exact ones to 4 (TFLOPs) / 3 (ms) decimals\n"
+    );
+    let _ = writeln!(
+        out,
+        "{:<16} {:>8} {:>9} {:>8} {:>9} {:>9} │ {:>8} {:>9} {:>8} {:>9} {:>9}  setting",
+        "id",
+        "paper",
+        "aim-sim",
+        "Δ paper",
+        "exact",
+        "Δ exact",
+        "paper",
+        "aim-sim",
+        "Δ paper",
+        "exact",
+        "Δ exact"
+    );
+    let units = format!(
+        "{:<16} {:^47} │ {:^47}",
+        "", "── TFLOPs ──", "── prefill ms ──"
+    );
+    let _ = writeln!(out, "{}", units.trim_end());
+    for row in &r.rows {
+        let _ = writeln!(
+            out,
+            "{:<16} {:>8.2} {:>9.4} {:>+7.3}% {:>9.4} {:>+9.1e} │ {:>8.2} {:>9.3} {:>+7.3}% {:>9.3} {:>+9.1e}  {}",
+            row.id,
+            row.paper_tflops,
+            row.aim_sim_tflops,
+            row.tflops_rel_diff_vs_paper * 100.0,
+            row.exact_tflops,
+            row.tflops_rel_diff_vs_exact,
+            row.paper_ms,
+            row.aim_sim_ms,
+            row.ms_rel_diff_vs_paper * 100.0,
+            row.exact_ms,
+            row.ms_rel_diff_vs_exact,
+            row.setting
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{} rows; largest |Δ| vs the printed figures {:.3} % (their rounding), vs the exact values {:.1e}",
+        r.rows.len(),
+        r.max_abs_rel_diff_vs_paper * 100.0,
+        r.max_abs_rel_diff_vs_exact
+    );
+    if let (Some(base), Some(aim)) = (
+        r.rows.iter().find(|x| x.id == "ov-base"),
+        r.rows.iter().find(|x| x.id == "ov-aim"),
+    ) {
+        let _ = writeln!(
+            out,
+            "headline: {:.2}× fewer FLOPs (paper: 6.8×), {:.2}× less prefill time (paper: 8.0×)",
+            base.aim_sim_tflops / aim.aim_sim_tflops,
+            base.aim_sim_ms / aim.aim_sim_ms
+        );
+    }
+    out
+}
+
+fn csv(r: &Reproduction) -> String {
+    let mut out = String::from(
+        "id,paper_tflops,exact_tflops,aim_sim_tflops,tflops_rel_diff_vs_paper,tflops_rel_diff_vs_exact,paper_ms,exact_ms,aim_sim_ms,ms_rel_diff_vs_paper,ms_rel_diff_vs_exact\n",
+    );
+    for x in &r.rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            x.id,
+            x.paper_tflops,
+            x.exact_tflops,
+            x.aim_sim_tflops,
+            x.tflops_rel_diff_vs_paper,
+            x.tflops_rel_diff_vs_exact,
+            x.paper_ms,
+            x.exact_ms,
+            x.aim_sim_ms,
+            x.ms_rel_diff_vs_paper,
+            x.ms_rel_diff_vs_exact
+        );
+    }
+    out
+}
+
+/// `aim-sim reproduce`.
+pub fn command(output: &OutputArgs) -> Result<()> {
+    let r = reproduce()?;
+    let text = match output.format {
+        Format::Table => table(&r),
+        Format::Csv => csv(&r),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&r).expect("rows serialise");
+            s.push('\n');
+            s
+        }
+    };
+    crate::app::emit(output, &text)
+}

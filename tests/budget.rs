@@ -1,0 +1,131 @@
+//! `aim-sim budget` through the real binary: the paper's "192 frames at the cost of 32" claim,
+//! the time variant, and the inverse question.
+
+mod common;
+
+const PAPER: &[&str] = &[
+    "budget",
+    "--model",
+    "llava-ov-7b",
+    "--gpu",
+    "a100",
+    "--cost-model",
+    "llm-viewer",
+    "--skip-mlp-add",
+    "--schedule",
+    "linear",
+    "--reference-schedule",
+    "none",
+    "--reference-frames",
+    "32",
+];
+
+#[test]
+fn aim_fits_192_frames_in_the_flops_of_32_without_it() {
+    let v = common::json(PAPER);
+    assert_eq!(v["frames"], 192, "{v}");
+    // paper-cases.md: ov-aim-192f 99.2746 TFLOPs vs ov-base 99.6270.
+    let at = v["schedule"]["flops"].as_f64().unwrap() / 1e12;
+    let reference = v["reference"]["flops"].as_f64().unwrap() / 1e12;
+    assert!((at - 99.2746).abs() < 5e-5, "{at}");
+    assert!((reference - 99.6270).abs() < 5e-5, "{reference}");
+    let next = v["next"]["flops"].as_f64().unwrap() / 1e12;
+    assert_eq!(v["next"]["frames"], 193);
+    assert!(
+        next > reference,
+        "193 frames must exceed the reference: {next}"
+    );
+}
+
+#[test]
+fn by_time_is_a_different_budget() {
+    let mut args = PAPER.to_vec();
+    args.extend(["--by", "time"]);
+    let v = common::json(&args);
+    let frames = v["frames"].as_u64().unwrap();
+    assert!((100..192).contains(&frames), "{frames}");
+    assert!(v["schedule"]["time_s"].as_f64() <= v["reference"]["time_s"].as_f64());
+    assert!(v["next"]["time_s"].as_f64() > v["reference"]["time_s"].as_f64());
+    // Without reduction, the reference's own frame count is the answer.
+    let v = common::json(&["budget", "--schedule", "none", "--reference-frames", "48"]);
+    assert_eq!(v["frames"], 48);
+}
+
+#[test]
+fn table_output_states_the_answer() {
+    let out = common::ok(PAPER);
+    assert!(out.contains("fits 192 frames"), "{out}");
+    assert!(out.contains("99.2746 TFLOPs"), "{out}");
+}
+
+#[test]
+fn target_reduction_finds_the_least_aggressive_window() {
+    let base = [
+        "budget",
+        "--schedule",
+        "linear",
+        "--skip-mlp-add",
+        "--target-reduction",
+        "8",
+    ];
+    // Window (span 8 as in l1=14..22): slides earlier until the FLOPs reduction reaches 8×.
+    let v = common::json(&base);
+    let s = &v["solution"];
+    let (l1, l2) = (
+        s["prune_start"].as_u64().unwrap(),
+        s["prune_end"].as_u64().unwrap(),
+    );
+    assert_eq!(l2 - l1, 8);
+    assert!(s["reduction_flops"].as_f64().unwrap() >= 8.0);
+    assert!(v["next"]["reduction_flops"].as_f64().unwrap() < 8.0);
+    assert_eq!(v["next"]["prune_start"], l1 + 1);
+    // The AIM default gives 6.75×, so the window must start earlier than 14.
+    assert!(l1 < 14, "{l1}");
+
+    let mut end = base.to_vec();
+    end.extend(["--solve", "end"]);
+    let v = common::json(&end);
+    assert_eq!(v["solution"]["prune_start"], 14);
+    assert!(v["solution"]["reduction_flops"].as_f64().unwrap() >= 8.0);
+
+    let mut merge = base.to_vec();
+    merge.extend(["--solve", "merge"]);
+    let v = common::json(&merge);
+    let k = v["solution"]["merge_tokens_per_frame"].as_u64().unwrap();
+    assert!(k < 49 && k > 1, "{k}");
+    let ratio = v["solution"]["merge_keep_ratio"].as_f64().unwrap();
+    assert!((ratio - k as f64 / 196.0).abs() < 1e-12);
+    assert_eq!(v["next"]["merge_tokens_per_frame"], k + 1);
+    assert!(v["next"]["reduction_flops"].as_f64().unwrap() < 8.0);
+}
+
+#[test]
+fn impossible_or_malformed_questions_are_one_line_errors() {
+    for (args, needle) in [
+        (
+            vec![
+                "budget",
+                "--schedule",
+                "linear",
+                "--target-reduction",
+                "400",
+            ],
+            "out of reach",
+        ),
+        (
+            vec!["budget", "--schedule", "none", "--target-reduction", "2"],
+            "has none",
+        ),
+        (vec!["budget", "--target-reduction", "0.5"], "at least 1"),
+        (vec!["budget", "--solve", "merge"], "--target-reduction"),
+        (vec!["budget", "--tokens", "6272"], "--frames"),
+        (vec!["budget", "--format", "csv"], "--format json"),
+        (
+            vec!["budget", "--reference-schedule", "nope"],
+            "unknown schedule 'nope'",
+        ),
+    ] {
+        let err = common::fails(&args);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}

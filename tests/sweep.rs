@@ -1,0 +1,158 @@
+//! `aim-sim sweep` through the real binary: list/range parsing, row counts, agreement with
+//! single runs, and one-line errors.
+
+mod common;
+
+#[test]
+fn row_count_is_the_product_of_the_list_lengths() {
+    // 4 frame values × 3 schedules × 2 GPUs × 2 text-token values.
+    let v = common::json(&[
+        "sweep",
+        "--frames",
+        "8:32:8",
+        "--schedule",
+        "none,linear,fastv",
+        "--gpu",
+        "a100,h100",
+        "--text-tokens",
+        "50,100",
+    ]);
+    let rows = v.as_array().expect("a JSON array");
+    assert_eq!(rows.len(), 4 * 3 * 2 * 2);
+    let frames: std::collections::BTreeSet<u64> =
+        rows.iter().map(|r| r["frames"].as_u64().unwrap()).collect();
+    assert_eq!(frames.into_iter().collect::<Vec<_>>(), [8, 16, 24, 32]);
+    for r in rows {
+        for key in [
+            "model",
+            "gpu",
+            "schedule",
+            "cost_model",
+            "tokens_per_frame",
+            "visual_tokens",
+            "text_tokens",
+            "batch",
+            "memory_consumption_bytes",
+            "baseline_time_s",
+        ] {
+            assert!(!r[key].is_null(), "{key} missing in {r}");
+        }
+        if r["schedule"] == "none" {
+            assert_eq!(r["reduction_flops"].as_f64(), Some(1.0));
+            assert_eq!(r["flops"], r["baseline_flops"]);
+        }
+    }
+}
+
+#[test]
+fn a_sweep_row_equals_the_single_run() {
+    let single = common::json(&["--schedule", "linear", "--frames", "32", "--skip-mlp-add"]);
+    let csv = common::ok(&[
+        "sweep",
+        "--schedule",
+        "none,linear",
+        "--frames",
+        "16,32",
+        "--skip-mlp-add",
+        "--format",
+        "csv",
+    ]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r[col("schedule")] == "linear" && r[col("frames")] == "32")
+        .expect("linear at 32 frames");
+    let flops: f64 = row[col("flops")].parse().unwrap();
+    let time_s: f64 = row[col("time_s")].parse().unwrap();
+    // Same computation; the JSON reader may be one ulp off (serde_json without float_roundtrip).
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b.abs();
+    assert!(close(flops, single["totals"]["flops"].as_f64().unwrap()));
+    assert!(close(time_s, single["totals"]["time_s"].as_f64().unwrap()));
+    // The paper headline (llm-viewer-cost-model.md): 99.6270 / 14.7566.
+    let reduction: f64 = row[col("reduction_flops")].parse().unwrap();
+    assert!((reduction - 99.6270 / 14.7566).abs() < 1e-4, "{reduction}");
+}
+
+#[test]
+fn every_axis_takes_a_list() {
+    let v = common::json(&[
+        "sweep",
+        "--model",
+        "llava-ov-7b,llava-ov-0.5b",
+        "--tokens",
+        "1568,3136",
+        "--batch",
+        "1:2",
+        "--cost-model",
+        "llm-viewer",
+        "--schedule",
+        "merge-only",
+    ]);
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2 * 2 * 2);
+    assert!(rows
+        .iter()
+        .any(|r| r["model"] == "llava-ov-0.5b" && r["batch"] == 2 && r["frames"] == 16));
+    // Merging 25 % of 196 per frame: 8 frames → 392 visual tokens into layer 0.
+    assert!(rows
+        .iter()
+        .all(|r| r["merged_visual_tokens"].as_u64().unwrap() * 4
+            == r["visual_tokens"].as_u64().unwrap()));
+}
+
+#[test]
+fn bad_lists_are_one_line_errors() {
+    for (args, needle) in [
+        (
+            vec!["sweep", "--frames", "8:4"],
+            "range end 4 is before its start 8",
+        ),
+        (vec!["sweep", "--frames", "8:16:0"], "--frames '8:16:0'"),
+        (vec!["sweep", "--frames", "1,,2"], "empty list item"),
+        (vec!["sweep", "--frames", "a:9"], "not a number"),
+        (vec!["sweep", "--frames", "1:2:3:4"], "START:END[:STEP]"),
+        (
+            vec!["sweep", "--schedule", "none,nope"],
+            "unknown schedule 'nope'",
+        ),
+        (vec!["sweep", "--cost-model", "exact"], "unknown cost model"),
+        (
+            vec!["sweep", "--frames", "8", "--tokens", "9"],
+            "cannot be used",
+        ),
+        (
+            vec!["sweep", "--frames", "1:100000", "--text-tokens", "1:1000"],
+            "more than 10000000 configurations",
+        ),
+        (
+            vec![
+                "sweep",
+                "--schedule",
+                "visionzip-64",
+                "--tokens-per-frame",
+                "32,196",
+            ],
+            "tokens-per-frame=",
+        ),
+    ] {
+        let err = common::fails(&args);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn piped_output_has_no_progress_bar() {
+    let out = common::run(&["sweep", "--frames", "1:2000", "--format", "csv"]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2001);
+}
