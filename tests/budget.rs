@@ -64,6 +64,8 @@ fn target_reduction_finds_the_least_aggressive_window() {
         "budget",
         "--schedule",
         "linear",
+        "--cost-model",
+        "llm-viewer",
         "--skip-mlp-add",
         "--target-reduction",
         "8",

@@ -72,7 +72,14 @@ fn json_has_the_documented_keys() {
 
 #[test]
 fn csv_has_one_row_per_operator_per_layer() {
-    let out = ok(&["--tokens", "6272", "--cost-model", "llm-viewer", "--format", "csv"]);
+    let out = ok(&[
+        "--tokens",
+        "6272",
+        "--cost-model",
+        "llm-viewer",
+        "--format",
+        "csv",
+    ]);
     let mut lines = out.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     for col in [

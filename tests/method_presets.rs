@@ -102,11 +102,17 @@ fn sparsevlm_192_keeps_300_200_110_of_576() {
 fn aim_variants_match_the_paper_ablation_rows() {
     // paper-cases.md: ov-prune-7-15 = 9.3592 TFLOPs, ov-prune-21-29 = 20.1540 TFLOPs (exact).
     for (schedule, tflops) in [("aim-aggressive", 9.3592), ("aim-late", 20.1540)] {
-        let v = common::json(&["--schedule", schedule, "--skip-mlp-add"]);
+        let v = common::json(&[
+            "--schedule",
+            schedule,
+            "--cost-model",
+            "llm-viewer",
+            "--skip-mlp-add",
+        ]);
         let got = v["totals"]["flops"].as_f64().unwrap() / 1e12;
         assert!((got - tflops).abs() < 5e-5, "{schedule}: {got}");
     }
-    let t = layer_tokens(&["--schedule", "aim-prune-only"]);
+    let t = layer_tokens(&["--schedule", "aim-prune-only", "--prune-timing", "paper"]);
     assert_eq!(&t[..14], &[6372; 14]);
     assert_eq!(t[14], 5588); // 1 - 1/8 of 6272 + 100
     assert_eq!(&t[21..], &[100; 7]);

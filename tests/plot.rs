@@ -33,7 +33,14 @@ fn every_kind_renders_png_and_svg() {
         let png = dir.path().join(format!("{kind}.png"));
         let svg = dir.path().join(format!("{kind}.svg"));
         for out in [&png, &svg] {
-            let mut args = vec!["plot", kind, "--output", out.to_str().unwrap()];
+            let mut args = vec![
+                "plot",
+                kind,
+                "--cost-model",
+                "llm-viewer",
+                "--output",
+                out.to_str().unwrap(),
+            ];
             args.extend(extra);
             common::ok(&args);
         }

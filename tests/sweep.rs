@@ -46,13 +46,23 @@ fn row_count_is_the_product_of_the_list_lengths() {
 
 #[test]
 fn a_sweep_row_equals_the_single_run() {
-    let single = common::json(&["--schedule", "linear", "--frames", "32", "--skip-mlp-add"]);
+    let single = common::json(&[
+        "--schedule",
+        "linear",
+        "--frames",
+        "32",
+        "--cost-model",
+        "llm-viewer",
+        "--skip-mlp-add",
+    ]);
     let csv = common::ok(&[
         "sweep",
         "--schedule",
         "none,linear",
         "--frames",
         "16,32",
+        "--cost-model",
+        "llm-viewer",
         "--skip-mlp-add",
         "--format",
         "csv",
