@@ -21,6 +21,24 @@ pub fn run(cli: Cli) -> Result<()> {
         }) => crate::budget::command(&sim, &budget, &output),
         Some(Command::Plot { plot }) => crate::plot::command(&plot),
         Some(Command::Reproduce { output }) => crate::reproduce::command(&output),
+        Some(Command::Validate {
+            sim,
+            gpu,
+            dtype,
+            output,
+        }) => crate::gpu_commands::validate(&sim, &gpu, dtype, &output),
+        Some(Command::Measure {
+            sim,
+            gpu,
+            calibrated_gpu,
+            output,
+        }) => crate::gpu_commands::measure(&sim, &gpu, calibrated_gpu.as_deref(), &output),
+        Some(Command::Calibrate {
+            sim,
+            gpu,
+            profile,
+            output,
+        }) => crate::gpu_commands::calibrate(&sim, &gpu, profile.as_deref(), &output),
         Some(Command::List { kind }) => emit(&OutputArgs::stdout(), &list(kind)),
     }
 }

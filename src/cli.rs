@@ -76,12 +76,76 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Run the CUDA kernels (merge, PageRank, attention) at the sizes a configuration implies,
+    /// check them against the CPU references and time them against the prediction.
+    ///
+    /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    Validate {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        gpu: GpuArgs,
+        /// Element type of the kernel inputs.
+        #[arg(long, value_enum, default_value = "bf16")]
+        dtype: KernelDtype,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run the prefill's layer stack on the GPU with tokens really removed, and set every
+    /// layer's measured time against the cost model's prediction (uncalibrated and calibrated).
+    ///
+    /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    Measure {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        gpu: GpuArgs,
+        /// A GPU profile whose [efficiency] table gives the calibrated prediction
+        /// [default: the --gpu profile's own table, if it has one].
+        #[arg(long, value_name = "PATH")]
+        calibrated_gpu: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Time the kernels of a prefill (schedule and baseline) on the GPU and write the --gpu
+    /// profile with a fitted [efficiency] table (the refined model's calibration hook).
+    ///
+    /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    Calibrate {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        gpu: GpuArgs,
+        /// Write the calibrated GPU profile (TOML) here [default: standard output].
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// List the embedded presets (GPUs, models, schedules).
     List {
         /// Only this kind.
         #[arg(value_enum)]
         kind: Option<PresetKind>,
     },
+}
+
+/// Options of the commands that run on a GPU.
+#[derive(Debug, Clone, Args)]
+pub struct GpuArgs {
+    /// Exit with code 2 (instead of 0) when no usable GPU is found.
+    #[arg(long)]
+    pub require_gpu: bool,
+    /// CUDA device ordinal.
+    #[arg(long, default_value = "0", value_name = "N")]
+    pub device: usize,
+}
+
+/// Element type of the validated kernels' inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KernelDtype {
+    Bf16,
+    F32,
 }
 
 /// Which preset list `aim-sim list` prints.

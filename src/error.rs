@@ -27,6 +27,12 @@ pub enum Error {
     /// A value that parses but makes no sense (zero tokens, NaN bandwidth, l2 <= l1 ...).
     #[error("{0}")]
     Invalid(String),
+    /// A GPU command found no usable GPU and `--require-gpu` was given.
+    #[error("{0} (and --require-gpu was given)")]
+    GpuUnavailable(String),
+    /// A GPU run failed (kernel compile error, launch failure, results off the CPU reference).
+    #[error("GPU run failed: {0}")]
+    Gpu(String),
     /// The result could not be written (disk full, permission denied).
     #[error("cannot write {}: {source}", path.display())]
     Output {
@@ -36,10 +42,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// Process exit code: 2 for anything the user can fix in the input, 1 for failures to write.
+    /// Process exit code: 2 for anything the user can fix in the input (a missing GPU included),
+    /// 1 for failures to write and failed GPU runs.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Output { .. } => 1,
+            Error::Output { .. } | Error::Gpu(_) => 1,
             _ => 2,
         }
     }

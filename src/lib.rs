@@ -17,6 +17,7 @@ pub use error::{Error, Result};
 pub mod app;
 pub mod budget;
 pub mod cli;
+pub mod gpu_commands;
 pub mod measure;
 pub mod paper;
 pub mod plot;

@@ -136,6 +136,37 @@ pub fn calibrated_profile(gpu: &Gpu, calibration: &Calibration, date: &str) -> R
     ))
 }
 
+/// The human summary: fitted factors, then every timed kernel.
+pub fn render_table(c: &Calibration) -> String {
+    use std::fmt::Write;
+    let e = &c.efficiency;
+    let mut out = format!(
+        "aim-sim calibrate: {}\n[efficiency] matmul {:.3} · attention {:.3} · elementwise {:.3} · launch overhead {:.2} µs\n\n",
+        c.device,
+        e.matmul,
+        e.attention,
+        e.elementwise,
+        e.launch_overhead_s * 1e6
+    );
+    let _ = writeln!(
+        out,
+        "{:<44} {:>12} {:>12} {:>14} {:>10}",
+        "kernel", "class", "roofline µs", "measured µs", "fraction"
+    );
+    for s in &c.samples {
+        let _ = writeln!(
+            out,
+            "{:<44} {:>12} {:>12.1} {:>14.1} {:>10.3}",
+            s.kernel,
+            format!("{:?}", s.class).to_lowercase(),
+            s.roofline_time_s * 1e6,
+            s.measured_time_s * 1e6,
+            s.fraction_of_roofline
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +226,16 @@ mod tests {
         assert_eq!(back.efficiency, Some(cal.efficiency.clone()));
         assert_eq!(back.bandwidth, gpu.bandwidth);
         assert!(text.starts_with("# NVIDIA H100"), "{text}");
+    }
+
+    #[test]
+    fn table_lists_every_sample() {
+        let mut dev = fake();
+        let ks = kernels();
+        let cal = calibrate(&mut dev, &Gpu::load("h100").unwrap(), &ks).unwrap();
+        let table = render_table(&cal);
+        assert_eq!(table.lines().count(), 4 + ks.len());
+        assert!(table.contains("matmul 0.72"), "{table}");
     }
 
     #[test]

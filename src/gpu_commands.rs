@@ -1,0 +1,190 @@
+//! `aim-sim validate`, `measure` and `calibrate`: the commands that need a GPU. Each checks
+//! for one first and, without it, prints one line and exits 0 (2 with `--require-gpu`).
+
+use crate::app::emit;
+use crate::cli::{GpuArgs, KernelDtype, OutputArgs, SimArgs};
+use crate::error::{Error, Result};
+use crate::hardware::Gpu;
+use crate::kernels::{Dtype, KernelError};
+use crate::measure::{calibrate, compare, stack, TimingSource};
+use crate::report::Format;
+use crate::scenario::Scenario;
+use crate::schedule::PruneTiming;
+use crate::validate::{self, ValidateOptions, ValidateSizes};
+
+/// `Ok(true)` when a GPU is usable; `Ok(false)` after telling the user there is none.
+fn gpu_present(command: &str, gpu: &GpuArgs) -> Result<bool> {
+    match validate::gpu_status() {
+        Ok(()) => Ok(true),
+        Err(reason) if gpu.require_gpu => Err(Error::GpuUnavailable(format!(
+            "aim-sim {command}: {reason}"
+        ))),
+        Err(reason) => {
+            println!("aim-sim {command}: {reason}; nothing to run (exit 0; --require-gpu makes this an error)");
+            Ok(false)
+        }
+    }
+}
+
+/// A kernel error as a crate error: a missing GPU is the user's to fix (exit 2), anything
+/// else is a failed run (exit 1).
+fn gpu_error(e: KernelError) -> Error {
+    if e.is_unavailable() {
+        Error::GpuUnavailable(e.to_string())
+    } else {
+        Error::Gpu(e.to_string().replace('\n', " | "))
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("reports serialise");
+    s.push('\n');
+    s
+}
+
+/// `aim-sim validate`.
+pub fn validate(
+    args: &SimArgs,
+    gpu: &GpuArgs,
+    dtype: KernelDtype,
+    output: &OutputArgs,
+) -> Result<()> {
+    let scenario = Scenario::from_args(args)?;
+    if !gpu_present("validate", gpu)? {
+        return Ok(());
+    }
+    // Kernels run as the reference code does: importance in layer i shrinks layer i+1.
+    let plan = scenario.schedule.plan(
+        scenario.model.num_layers,
+        &scenario.input,
+        PruneTiming::Code,
+    )?;
+    let sizes =
+        ValidateSizes::from_plan(&scenario.model, &scenario.input, &plan).map_err(gpu_error)?;
+    let mut opts = ValidateOptions::new(scenario.model.clone(), scenario.gpu.clone(), sizes);
+    opts.device = gpu.device;
+    opts.dtype = match dtype {
+        KernelDtype::Bf16 => Dtype::Bf16,
+        KernelDtype::F32 => Dtype::F32,
+    };
+    let report = validate::run_validate(&opts).map_err(gpu_error)?;
+    let text = match output.format {
+        Format::Json => json(&report),
+        _ => validate::render_table(&report),
+    };
+    emit(output, &text)?;
+    if report.all_passed {
+        Ok(())
+    } else {
+        Err(Error::Gpu(
+            "a kernel's result differs from its CPU reference beyond tolerance (see the table)"
+                .into(),
+        ))
+    }
+}
+
+/// Opens the GPU as a timing source for the layer stack.
+fn timing_source(gpu: &GpuArgs, profile: &Gpu) -> Result<Box<dyn TimingSource>> {
+    // MERGE-PENDING: replaced by measure::cuda::CudaTiming::open when branch `measure` lands.
+    let _ = (gpu, profile);
+    Err(gpu_error(KernelError::Unavailable(
+        "the CUDA timing source is not in this build".into(),
+    )))
+}
+
+/// `aim-sim measure`.
+pub fn measure(
+    args: &SimArgs,
+    gpu: &GpuArgs,
+    calibrated_gpu: Option<&str>,
+    output: &OutputArgs,
+) -> Result<()> {
+    let scenario = Scenario::from_args(args)?;
+    let efficiency = match calibrated_gpu {
+        Some(path) => Some(Gpu::load(path)?.efficiency.ok_or_else(|| {
+            Error::invalid(format!(
+                "--calibrated-gpu {path} has no [efficiency] table: run aim-sim calibrate first"
+            ))
+        })?),
+        None => scenario.gpu.efficiency.clone(),
+    };
+    if !gpu_present("measure", gpu)? {
+        return Ok(());
+    }
+    // The uncalibrated prediction uses the profile without its table.
+    let mut uncalibrated = scenario.clone();
+    uncalibrated.gpu.efficiency = None;
+    let mut source = timing_source(gpu, &scenario.gpu)?;
+    let report = compare::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
+    let text = match output.format {
+        Format::Json => json(&report),
+        _ => compare::render_table(&report),
+    };
+    emit(output, &text)
+}
+
+/// `aim-sim calibrate`.
+pub fn calibrate(
+    args: &SimArgs,
+    gpu: &GpuArgs,
+    profile: Option<&std::path::Path>,
+    output: &OutputArgs,
+) -> Result<()> {
+    let scenario = Scenario::from_args(args)?;
+    if !gpu_present("calibrate", gpu)? {
+        return Ok(());
+    }
+    // The shapes of both the schedule's run and the baseline: every size a comparison meets.
+    let mut baseline = scenario.clone();
+    baseline.schedule.merge = None;
+    baseline.schedule.prune = None;
+    baseline.layer_tokens_override = None;
+    let plans = [stack::plan(&scenario)?, stack::plan(&baseline)?];
+    let kernels = calibrate::distinct_kernels(plans.iter());
+    let mut source = timing_source(gpu, &scenario.gpu)?;
+    let cal = calibrate::calibrate(source.as_mut(), &scenario.gpu, &kernels)?;
+    let date = today();
+    let toml = calibrate::calibrated_profile(&scenario.gpu, &cal, &date)?;
+    match profile {
+        Some(path) => std::fs::write(path, &toml).map_err(|source| Error::Output {
+            path: path.to_path_buf(),
+            source,
+        })?,
+        None => print!("{toml}"),
+    }
+    let text = match output.format {
+        Format::Json => json(&cal),
+        _ => calibrate::render_table(&cal),
+    };
+    emit(output, &text)
+}
+
+/// Today's date (UTC, YYYY-MM-DD) from the system clock, for the calibrated profile's header.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0) as i64;
+    // Civil-from-days (H. Hinnant's algorithm), proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn today_is_a_plausible_date() {
+        let d = super::today();
+        assert_eq!(d.len(), 10);
+        let year: i32 = d[..4].parse().unwrap();
+        assert!((2024..2100).contains(&year), "{d}");
+    }
+}
