@@ -222,6 +222,11 @@ pub struct SimArgs {
     /// Refined: compute logits for every position instead of only the last one.
     #[arg(long)]
     pub all_logits: bool,
+    /// Refined: how PageRank importance gets its attention probabilities. `materialized`: the
+    /// H×n×n fp32 matrix is written and streamed by each power iteration (the AIM reference
+    /// code); `fused`: Q·Kᵀ tiles recomputed in every iteration, no n² traffic (kernels/pagerank.cu).
+    #[arg(long, value_enum, default_value = "materialized")]
+    pub importance_kernel: crate::cost::ImportanceKernel,
     /// Batch size.
     #[arg(long, default_value = "1", value_name = "B", value_parser = parse_count)]
     pub batch: u64,

@@ -94,6 +94,7 @@ impl Scenario {
                 gen_tokens: args.gen_tokens.unwrap_or(0),
                 tp: args.tp,
                 all_logits: args.all_logits,
+                importance_kernel: args.importance_kernel,
             },
             cost_model: args.cost_model,
             prune_timing: args
@@ -267,6 +268,10 @@ fn check_refined_flags(
             ("--gen-tokens", args.gen_tokens.is_some()),
             ("--tp", args.tp > 1),
             ("--all-logits", args.all_logits),
+            (
+                "--importance-kernel fused",
+                args.importance_kernel == crate::cost::ImportanceKernel::Fused,
+            ),
         ];
         if let Some((flag, _)) = used.iter().find(|(_, on)| *on) {
             return Err(Error::invalid(format!(

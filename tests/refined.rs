@@ -180,3 +180,49 @@ fn bad_refined_flags_are_one_line_errors() {
     let err = common::fails(&["--gpu", no_link.path().to_str().unwrap(), "--tp", "2"]);
     assert!(err.contains("interconnect_bandwidth"), "{err}");
 }
+
+/// Sum of `key` over the operators of kind `prune` in layer 14 (the first pruning layer).
+fn prune_sum(v: &Value, key: &str) -> f64 {
+    v["layers"][14]["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "prune")
+        .map(|o| o[key].as_f64().unwrap())
+        .sum()
+}
+
+#[test]
+fn fused_importance_trades_flops_for_the_n_squared_traffic() {
+    let mat = common::json(&args(&["--importance-kernel", "materialized"]));
+    let fused = common::json(&args(&["--importance-kernel", "fused"]));
+    // The materialised path writes 28 × n × n fp32 at n = 1668 (312 MB) and streams it 5 times;
+    // the fused one re-reads Q and K (6 × 7 MB per head group) and gathers, never n².
+    let n2_bytes = 28.0 * 1668.0 * 1668.0 * 4.0;
+    assert!(prune_sum(&mat, "bytes") > 6.0 * n2_bytes);
+    assert!(prune_sum(&fused, "bytes") < 0.5 * n2_bytes);
+    // Recomputing Q·Kᵀ in 6 passes costs more arithmetic than one recompute + 5 mat-vecs.
+    assert!(prune_sum(&fused, "flops") > 2.0 * prune_sum(&mat, "flops"));
+    // Layers without pruning are identical.
+    assert_eq!(mat["layers"][0], fused["layers"][0]);
+    assert!(fused["layers"][14]["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["name"] == "pagerank_fused"));
+    assert!(
+        f(&fused, &["totals", "memory_consumption_bytes"])
+            < f(&mat, &["totals", "memory_consumption_bytes"])
+    );
+}
+
+#[test]
+fn fused_importance_is_refined_only() {
+    let err = common::fails(&args(&[
+        "--cost-model",
+        "llm-viewer",
+        "--importance-kernel",
+        "fused",
+    ]));
+    assert!(err.contains("refined"), "{err}");
+}

@@ -201,6 +201,19 @@ pub struct RunOptions {
     pub tp: u64,
     /// Refined only: compute logits for every position, not just the last one.
     pub all_logits: bool,
+    /// Refined only: how PageRank importance obtains its probabilities.
+    pub importance_kernel: ImportanceKernel,
+}
+
+/// How a PageRank importance kernel obtains the tempered attention probabilities.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportanceKernel {
+    /// Written once as an H×n×n fp32 matrix and streamed by every power iteration (AIM's code).
+    #[default]
+    Materialized,
+    /// Recomputed from Q and K tile by tile in every iteration; never stored (kernels/pagerank.cu).
+    Fused,
 }
 
 impl Default for RunOptions {
@@ -214,6 +227,7 @@ impl Default for RunOptions {
             gen_tokens: 0,
             tp: 1,
             all_logits: false,
+            importance_kernel: ImportanceKernel::Materialized,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::kernel::{kernel, Class, Kernel};
 use super::layer::{Dims, FP32_BYTES, SOFTMAX_FLOPS};
-use crate::cost::{OpKind, PruneStep};
+use crate::cost::{ImportanceKernel, OpKind, PruneStep};
 use crate::schedule::Importance;
 
 /// AIM's power iterations: `dist = dist @ M`, 5 times from the uniform vector (paper-cases.md).
@@ -13,6 +13,11 @@ pub const PAGERANK_ITERATIONS: f64 = 5.0;
 pub const PAGERANK_TEMPERATURE: f64 = 0.1;
 /// Bytes of an int64 index (top-k output, argmax indices).
 const INDEX_BYTES: f64 = 8.0;
+
+/// Query–key pairs of one head under the causal mask: `n(n+1)/2`.
+fn nf_pairs(n: f64) -> f64 {
+    n * (n + 1.0) / 2.0
+}
 
 /// The importance work of one pruning layer, plus the largest `n × n`-sized map it keeps live
 /// (bytes), for the memory estimate.
@@ -30,6 +35,7 @@ pub fn importance(
     text_tokens: u64,
     rule: Importance,
     flash: bool,
+    implementation: ImportanceKernel,
 ) -> ImportanceWork {
     let n = step.scored_tokens as f64;
     let text = (text_tokens.min(step.scored_tokens)) as f64;
@@ -39,6 +45,41 @@ pub fn importance(
     let mut kernels = Vec::new();
     let mut map_bytes = 0.0;
     match rule {
+        Importance::Pagerank if implementation == ImportanceKernel::Fused => {
+            // kernels/pagerank.cu (fused): one pass for each row's max and normaliser, then per
+            // power iteration Q·Kᵀ tiles are recomputed, tempered, exponentiated and multiplied
+            // into the vector, over the causal triangle only. Q and K are re-read by each of
+            // the 1 + 5 passes; no n × n value ever reaches memory (docs/kernels.md).
+            let pairs = nf_pairs(n) * heads * b;
+            let passes = 1.0 + PAGERANK_ITERATIONS;
+            let qk = 2.0 * d.d * pairs;
+            let vectors = heads * n * b * FP32_BYTES;
+            kernels.push(
+                kernel(
+                    "pagerank_fused",
+                    OpKind::Prune,
+                    Class::Attention,
+                    passes * (qk + (SOFTMAX_FLOPS + 1.0) * pairs)
+                        + PAGERANK_ITERATIONS * 2.0 * pairs,
+                )
+                .reads(passes * n * d.q_width() * b * a)
+                .reads_kv(passes * n * d.kv_width() * b * d.kv)
+                // normalisers (max, sum) once; the vector read and written per iteration.
+                .writes(2.0 * vectors + PAGERANK_ITERATIONS * vectors)
+                .reads(PAGERANK_ITERATIONS * vectors)
+                .launches(passes),
+            );
+            kernels.push(
+                kernel(
+                    "importance_rms_over_heads",
+                    OpKind::Prune,
+                    Class::Elementwise,
+                    3.0 * heads * n * b,
+                )
+                .reads(heads * n * b * FP32_BYTES)
+                .writes(n * b * FP32_BYTES),
+            );
+        }
         Importance::Pagerank => {
             let scores = heads * n * n * b;
             if flash {

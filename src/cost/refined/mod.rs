@@ -104,7 +104,14 @@ impl CostModel for Refined {
                 let mut ks = layer::layer_ops(&d, n as f64, attention);
                 let mut map_bytes = 0.0;
                 if let Some(step) = steps.iter().find(|s| s.layer == i) {
-                    let work = importance::importance(&d, *step, text, w.importance, flash);
+                    let work = importance::importance(
+                        &d,
+                        *step,
+                        text,
+                        w.importance,
+                        flash,
+                        opts.importance_kernel,
+                    );
                     map_bytes = work.map_bytes;
                     ks.extend(work.kernels);
                 }
@@ -243,6 +250,11 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
     }];
     if !w.prune_steps().is_empty() {
         let how = match (w.importance, o.flash_attention) {
+            (crate::schedule::Importance::Pagerank, _)
+                if o.importance_kernel == crate::cost::ImportanceKernel::Fused =>
+            {
+                "fused kernel: Q·Kᵀ recomputed tile by tile in a normaliser pass and each power iteration, no n² map"
+            }
             (crate::schedule::Importance::Pagerank, true) => {
                 "attention probabilities recomputed (Q·Kᵀ again) and materialised as H×n×n fp32"
             }
