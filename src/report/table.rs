@@ -85,7 +85,7 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "input:    {} frame(s) × {} = {} visual tokens + {} text tokens · batch {} · W{}A{}KV{} · {} attention",
+        "input:    {} frame(s) × {} = {} visual tokens + {} text tokens · batch {} · W{}A{}KV{} · attention {}",
         s.input.frames,
         s.input.tokens_per_frame,
         s.input.visual_tokens(),
@@ -94,7 +94,7 @@ pub fn render(r: &Report) -> String {
         p.w_bits,
         p.a_bits,
         p.kv_bits,
-        if s.options.flash_attention { "fused (FlashAttention)" } else { "eager" }
+        if s.options.flash_attention { "fused (FlashAttention)" } else { "eager (n² logits)" }
     );
     refined::settings(&mut out, r);
     let _ = writeln!(
