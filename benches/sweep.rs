@@ -1,6 +1,6 @@
 //! Sweep throughput: configurations priced per second (`cargo bench --bench sweep`).
-//! 1,000 frame counts × 10 schedules = 10,000 configurations, llm-viewer on LLaVA-OV-7B / A100;
-//! criterion reports the throughput in elements (configurations) per second.
+//! 1,000 frame counts × 10 schedules = 10,000 configurations on LLaVA-OV-7B / A100, in each
+//! cost model; criterion reports the throughput in elements (configurations) per second.
 
 use aim_sim::cli::Cli;
 use aim_sim::sweep::{self, Grid, GridArgs};
@@ -11,8 +11,8 @@ use std::hint::black_box;
 const SCHEDULES: &str =
     "none,linear,fastv,pdrop,vtw,sparsevlm-192,aim-late,aim-aggressive,fastvid,merge-only";
 
-fn grid(frames: &str) -> Grid {
-    let cli = Cli::try_parse_from(["aim-sim", "--skip-mlp-add"]).expect("flags parse");
+fn grid(cost_model: &str, frames: &str) -> Grid {
+    let cli = Cli::try_parse_from(["aim-sim", "--cost-model", cost_model]).expect("flags parse");
     let args = GridArgs::single(cli.sim)
         .with_list("frames", frames)
         .with_list("schedule", SCHEDULES);
@@ -21,8 +21,12 @@ fn grid(frames: &str) -> Grid {
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("sweep");
-    for (name, frames) in [("10k_configs", "1:1000"), ("1k_configs", "1:100")] {
-        let g = grid(frames);
+    for (name, cost_model, frames) in [
+        ("llm-viewer/10k_configs", "llm-viewer", "1:1000"),
+        ("llm-viewer/1k_configs", "llm-viewer", "1:100"),
+        ("refined/10k_configs", "refined", "1:1000"),
+    ] {
+        let g = grid(cost_model, frames);
         group.throughput(Throughput::Elements(g.len() as u64));
         group.sample_size(20);
         group.bench_function(name, |b| {

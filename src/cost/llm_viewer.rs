@@ -47,16 +47,7 @@ impl Dims {
 }
 
 fn op(name: &'static str, kind: OpKind, flops: f64) -> Operator {
-    Operator {
-        name,
-        kind,
-        flops,
-        load_weight_bytes: 0.0,
-        load_act_bytes: 0.0,
-        store_act_bytes: 0.0,
-        load_kv_bytes: 0.0,
-        store_kv_bytes: 0.0,
-    }
+    Operator::new(name, kind, flops)
 }
 
 /// "Linear layers": ops `2·in·out·b·n`; k/v write the KV cache instead of activations.

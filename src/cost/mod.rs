@@ -75,6 +75,31 @@ pub struct Operator {
 }
 
 impl Operator {
+    /// An operator with `flops` and no memory traffic yet.
+    pub fn new(name: &'static str, kind: OpKind, flops: f64) -> Operator {
+        Operator {
+            name,
+            kind,
+            flops,
+            load_weight_bytes: 0.0,
+            load_act_bytes: 0.0,
+            store_act_bytes: 0.0,
+            load_kv_bytes: 0.0,
+            store_kv_bytes: 0.0,
+        }
+    }
+
+    /// The same work done `k` times (identical layers, passes or steps as one entry).
+    pub fn scaled(mut self, k: f64) -> Operator {
+        self.flops *= k;
+        self.load_weight_bytes *= k;
+        self.load_act_bytes *= k;
+        self.store_act_bytes *= k;
+        self.load_kv_bytes *= k;
+        self.store_kv_bytes *= k;
+        self
+    }
+
     /// Total bytes moved through device memory.
     pub fn bytes(&self) -> f64 {
         self.load_weight_bytes

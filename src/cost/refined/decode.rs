@@ -8,13 +8,7 @@ use crate::cost::{Bound, Decode, TimedOp};
 /// `t` repeated `k` times.
 fn scaled(t: &TimedOp, k: f64) -> TimedOp {
     let mut s = t.clone();
-    let o = &mut s.op;
-    o.flops *= k;
-    o.load_weight_bytes *= k;
-    o.load_act_bytes *= k;
-    o.store_act_bytes *= k;
-    o.load_kv_bytes *= k;
-    o.store_kv_bytes *= k;
+    s.op = s.op.scaled(k);
     s.bytes *= k;
     s.time_s *= k;
     s

@@ -14,6 +14,18 @@ pub const PAGERANK_TEMPERATURE: f64 = 0.1;
 /// Bytes of an int64 index (top-k output, argmax indices).
 const INDEX_BYTES: f64 = 8.0;
 
+/// Root-mean-square of the per-head PageRank vectors: one fp32 score per token.
+fn rms_over_heads(heads: f64, n: f64, b: f64) -> Kernel {
+    kernel(
+        "importance_rms_over_heads",
+        OpKind::Prune,
+        Class::Elementwise,
+        3.0 * heads * n * b,
+    )
+    .reads(heads * n * b * FP32_BYTES)
+    .writes(n * b * FP32_BYTES)
+}
+
 /// Query–key pairs of one head under the causal mask: `n(n+1)/2`.
 fn nf_pairs(n: f64) -> f64 {
     n * (n + 1.0) / 2.0
@@ -69,16 +81,7 @@ pub fn importance(
                 .reads(PAGERANK_ITERATIONS * vectors)
                 .launches(passes),
             );
-            kernels.push(
-                kernel(
-                    "importance_rms_over_heads",
-                    OpKind::Prune,
-                    Class::Elementwise,
-                    3.0 * heads * n * b,
-                )
-                .reads(heads * n * b * FP32_BYTES)
-                .writes(n * b * FP32_BYTES),
-            );
+            kernels.push(rms_over_heads(heads, n, b));
         }
         Importance::Pagerank => {
             let scores = heads * n * n * b;
@@ -119,16 +122,7 @@ pub fn importance(
                 .writes(PAGERANK_ITERATIONS * heads * n * b * FP32_BYTES)
                 .launches(PAGERANK_ITERATIONS),
             );
-            kernels.push(
-                kernel(
-                    "importance_rms_over_heads",
-                    OpKind::Prune,
-                    Class::Elementwise,
-                    3.0 * heads * n * b,
-                )
-                .reads(heads * n * b * FP32_BYTES)
-                .writes(n * b * FP32_BYTES),
-            );
+            kernels.push(rms_over_heads(heads, n, b));
             map_bytes = scores * (a + FP32_BYTES);
         }
         Importance::LastToken | Importance::TextToVisual => {

@@ -35,16 +35,7 @@ pub struct Kernel {
 /// A kernel with `flops` and no traffic yet; add bytes with the builder methods.
 pub fn kernel(name: &'static str, kind: OpKind, class: Class, flops: f64) -> Kernel {
     Kernel {
-        op: Operator {
-            name,
-            kind,
-            flops,
-            load_weight_bytes: 0.0,
-            load_act_bytes: 0.0,
-            store_act_bytes: 0.0,
-            load_kv_bytes: 0.0,
-            store_kv_bytes: 0.0,
-        },
+        op: Operator::new(name, kind, flops),
         class,
         launches: 1.0,
         dense_flops: None,
@@ -87,13 +78,7 @@ impl Kernel {
     }
     /// `k` identical copies as one entry (identical layers of an encoder, frames of a batch).
     pub fn times(mut self, k: f64) -> Kernel {
-        let o = &mut self.op;
-        o.flops *= k;
-        o.load_weight_bytes *= k;
-        o.load_act_bytes *= k;
-        o.store_act_bytes *= k;
-        o.load_kv_bytes *= k;
-        o.store_kv_bytes *= k;
+        self.op = self.op.scaled(k);
         self.launches *= k;
         self.dense_flops = self.dense_flops.map(|f| f * k);
         self.link_bytes *= k;
