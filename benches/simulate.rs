@@ -1,5 +1,6 @@
 //! One full simulation of the design card's configuration (LLaVA-OV-7B, 28 layers, AIM linear
-//! schedule, A100). Target (issue 2): well under 0.1 ms per 28-layer configuration.
+//! schedule, A100) in each cost model. Target (issue 2): well under 0.1 ms per 28-layer
+//! configuration.
 
 use aim_sim::cli::Cli;
 use aim_sim::cost::Context;
@@ -9,7 +10,7 @@ use clap::Parser;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
-fn headline() -> Scenario {
+fn headline(cost_model: &str) -> Scenario {
     let cli = Cli::parse_from([
         "aim-sim",
         "--tokens",
@@ -18,26 +19,30 @@ fn headline() -> Scenario {
         "linear",
         "--gpu",
         "a100",
+        "--cost-model",
+        cost_model,
     ]);
     Scenario::from_args(&cli.sim).expect("valid scenario")
 }
 
 fn bench(c: &mut Criterion) {
-    let scenario = headline();
-    c.bench_function(
-        "simulate llava-ov-7b linear a100 (schedule + baseline)",
-        |b| b.iter(|| sim::simulate(black_box(&scenario)).unwrap()),
-    );
-    let plan = scenario.plan().unwrap();
-    let ctx = Context {
-        model: &scenario.model,
-        gpu: &scenario.gpu,
-        options: &scenario.options,
-    };
-    let cost_model = scenario.cost_model.implementation();
-    c.bench_function("one 28-layer prefill (cost model run only)", |b| {
-        b.iter(|| cost_model.run(black_box(&ctx), black_box(&plan.layer_tokens)))
-    });
+    for cost_model in ["llm-viewer", "refined"] {
+        let scenario = headline(cost_model);
+        c.bench_function(
+            &format!("{cost_model}: simulate (schedule + baseline)"),
+            |b| b.iter(|| sim::simulate(black_box(&scenario)).unwrap()),
+        );
+        let plan = scenario.plan().unwrap();
+        let ctx = Context {
+            model: &scenario.model,
+            gpu: &scenario.gpu,
+            options: &scenario.options,
+        };
+        let model = scenario.cost_model.implementation();
+        c.bench_function(&format!("{cost_model}: one 28-layer prefill"), |b| {
+            b.iter(|| model.run(black_box(&ctx), black_box(&plan.layer_tokens)))
+        });
+    }
 }
 
 criterion_group!(benches, bench);
