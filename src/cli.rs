@@ -139,6 +139,11 @@ pub struct GpuArgs {
     /// CUDA device ordinal.
     #[arg(long, default_value = "0", value_name = "N")]
     pub device: usize,
+    /// measure/calibrate: time kernels on a synthetic device instead of a GPU — a GPU TOML
+    /// whose [efficiency] table says how fast it runs. For testing the pipeline without a GPU;
+    /// every result says "synthetic".
+    #[arg(long, value_name = "PATH")]
+    pub synthetic_device: Option<String>,
 }
 
 /// Element type of the validated kernels' inputs.

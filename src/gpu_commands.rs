@@ -6,7 +6,7 @@ use crate::cli::{GpuArgs, KernelDtype, OutputArgs, SimArgs};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
 use crate::kernels::{Dtype, KernelError};
-use crate::measure::{calibrate, compare, stack, TimingSource};
+use crate::measure::{calibrate, compare, stack, FakeDevice, TimingSource};
 use crate::report::Format;
 use crate::scenario::Scenario;
 use crate::schedule::PruneTiming;
@@ -83,10 +83,30 @@ pub fn validate(
     }
 }
 
-/// Opens the GPU as a timing source for the layer stack.
-fn timing_source(gpu: &GpuArgs, profile: &Gpu) -> Result<Box<dyn TimingSource>> {
+/// The timing source of `measure`/`calibrate`: the synthetic device when asked for, else the
+/// GPU; `None` (after one line on stdout) when there is no GPU and none is required.
+fn timing_source(
+    command: &str,
+    gpu: &GpuArgs,
+    profile: &Gpu,
+) -> Result<Option<Box<dyn TimingSource>>> {
+    if let Some(path) = &gpu.synthetic_device {
+        let model = Gpu::load(path)?;
+        let efficiency = model.efficiency.clone().ok_or_else(|| {
+            Error::invalid(format!(
+                "--synthetic-device {path} has no [efficiency] table: add one (it sets how fast the synthetic device runs)"
+            ))
+        })?;
+        return Ok(Some(Box::new(FakeDevice {
+            gpu: model,
+            efficiency,
+        })));
+    }
+    if !gpu_present(command, gpu)? {
+        return Ok(None);
+    }
     // MERGE-PENDING: replaced by measure::cuda::CudaTiming::open when branch `measure` lands.
-    let _ = (gpu, profile);
+    let _ = profile;
     Err(gpu_error(KernelError::Unavailable(
         "the CUDA timing source is not in this build".into(),
     )))
@@ -108,13 +128,12 @@ pub fn measure(
         })?),
         None => scenario.gpu.efficiency.clone(),
     };
-    if !gpu_present("measure", gpu)? {
+    let Some(mut source) = timing_source("measure", gpu, &scenario.gpu)? else {
         return Ok(());
-    }
+    };
     // The uncalibrated prediction uses the profile without its table.
     let mut uncalibrated = scenario.clone();
     uncalibrated.gpu.efficiency = None;
-    let mut source = timing_source(gpu, &scenario.gpu)?;
     let report = compare::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
     let text = match output.format {
         Format::Json => json(&report),
@@ -131,9 +150,9 @@ pub fn calibrate(
     output: &OutputArgs,
 ) -> Result<()> {
     let scenario = Scenario::from_args(args)?;
-    if !gpu_present("calibrate", gpu)? {
+    let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu)? else {
         return Ok(());
-    }
+    };
     // The shapes of both the schedule's run and the baseline: every size a comparison meets.
     let mut baseline = scenario.clone();
     baseline.schedule.merge = None;
@@ -141,7 +160,6 @@ pub fn calibrate(
     baseline.layer_tokens_override = None;
     let plans = [stack::plan(&scenario)?, stack::plan(&baseline)?];
     let kernels = calibrate::distinct_kernels(plans.iter());
-    let mut source = timing_source(gpu, &scenario.gpu)?;
     let cal = calibrate::calibrate(source.as_mut(), &scenario.gpu, &kernels)?;
     let date = today();
     let toml = calibrate::calibrated_profile(&scenario.gpu, &cal, &date)?;
