@@ -113,6 +113,11 @@ impl Device {
         &self.stream
     }
 
+    /// The CUDA context (device attributes, memory information).
+    pub fn context(&self) -> &Arc<CudaContext> {
+        &self.ctx
+    }
+
     /// Synchronise after every launch (correctness runs), so a fault names its kernel.
     pub fn set_sync_after_launch(&self, on: bool) {
         self.sync_after_launch.store(on, Ordering::Relaxed);
