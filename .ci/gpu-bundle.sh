@@ -2,6 +2,7 @@
 # Builds everything a GPU machine needs to check the kernels (it has no Rust toolchain) and
 # copies it to out/gpu-bin/ with stable names:
 #   kernels-test   the tests/kernels.rs binary (GPU-vs-CPU tests run when a GPU is present)
+#   lib-test       the library's unit tests (measure::cuda's GPU tests run when a GPU is present)
 #   kernels-bench  the benches/kernels.rs binary (run with --bench)
 #   validate       examples/validate.rs (until `aim-sim validate` is wired into the CLI)
 #   aim-sim        the CLI
@@ -20,6 +21,7 @@ print(paths[-1])'
 }
 
 cp "$(executable test --release --test kernels --no-run)" "$dest/kernels-test"
+cp "$(executable test --release --lib --no-run)" "$dest/lib-test"
 cp "$(executable bench --bench kernels --no-run)" "$dest/kernels-bench"
 cp "$(executable build --release --example validate)" "$dest/validate"
 cp "$(executable build --release --bin aim-sim)" "$dest/aim-sim"

@@ -642,3 +642,73 @@ fn gpu_pagerank_and_prune_match_cpu() {
     assert_eq!(got_index, index);
     assert_eq!(dev.download(&prune.out).unwrap(), rows);
 }
+
+// ---- Layer passes (kernels/layers.cu) ---------------------------------------------------------
+
+/// A device buffer of `len` NaNs: any element a kernel fails to write fails the comparison.
+fn poisoned<T: Element>(dev: &Device, len: usize) -> cudarc::driver::CudaSlice<T> {
+    dev.upload(&vec![T::from_f32(f32::NAN); len]).unwrap()
+}
+
+fn gpu_layers<T: Element>(dev: &Device, tol: f32, rope_tol: f32) {
+    let mut rng = SplitMix64::new(14);
+    // RMSNorm: a width of whole 16-byte vectors and one that takes the scalar path.
+    for (rows, width) in [(37, 200), (5, 203), (3, 3584)] {
+        let (x, x32) = random::<T>(&mut rng, rows * width);
+        let (w, w32) = random::<T>(&mut rng, width);
+        let mut out = poisoned::<T>(dev, rows * width);
+        let (dx, dw) = (dev.upload(&x).unwrap(), dev.upload(&w).unwrap());
+        gpu::rmsnorm(dev, &dx, &dw, &mut out, width, cpu::RMSNORM_EPS).unwrap();
+        let want = cpu::rmsnorm(&x32, &w32, width, cpu::RMSNORM_EPS).unwrap();
+        assert_close(
+            &to_f32(&dev.download(&out).unwrap()),
+            &want,
+            tol,
+            &format!("rmsnorm {rows}x{width}"),
+        );
+    }
+    // RoPE: (rows, heads, head_dim); 64 and 128 vectorise, 12 does not.
+    for (rows, heads, head_dim) in [(50, 6, 64), (9, 3, 128), (20, 5, 12)] {
+        let width = heads * head_dim;
+        let (x, mut want) = random::<T>(&mut rng, rows * width);
+        let mut dx = dev.upload(&x).unwrap();
+        gpu::rope(dev, &mut dx, width, head_dim, cpu::ROPE_THETA).unwrap();
+        cpu::rope(&mut want, width, head_dim, cpu::ROPE_THETA).unwrap();
+        assert_close(
+            &to_f32(&dev.download(&dx).unwrap()),
+            &want,
+            rope_tol,
+            &format!("rope {rows}x{heads}x{head_dim}"),
+        );
+    }
+    // Flat passes: whole vectors, and a length with a tail.
+    for count in [4096, 100_003] {
+        let (a, a32) = random::<T>(&mut rng, count);
+        let (b, b32) = random::<T>(&mut rng, count);
+        let (da, db) = (dev.upload(&a).unwrap(), dev.upload(&b).unwrap());
+        let mut out = poisoned::<T>(dev, count);
+        gpu::swiglu(dev, &da, &db, &mut out).unwrap();
+        let got = to_f32(&dev.download(&out).unwrap());
+        assert_close(&got, &cpu::swiglu(&a32, &b32).unwrap(), tol, "swiglu");
+        let mut out = poisoned::<T>(dev, count);
+        gpu::add(dev, &da, &db, &mut out).unwrap();
+        let got = to_f32(&dev.download(&out).unwrap());
+        assert_close(&got, &cpu::add(&a32, &b32).unwrap(), tol, "add");
+        let mut out = poisoned::<T>(dev, count);
+        gpu::copy(dev, &da, &mut out).unwrap();
+        assert_eq!(to_f32(&dev.download(&out).unwrap()), a32, "copy");
+    }
+    let dx = dev.upload(&[T::from_f32(1.0); 10]).unwrap();
+    let mut small = poisoned::<T>(dev, 9);
+    assert!(
+        gpu::add(dev, &dx, &dx, &mut small).is_err(),
+        "length mismatch"
+    );
+}
+
+#[test]
+fn gpu_layer_passes_match_cpu() {
+    let Some(dev) = device() else { return };
+    gpu_layers::<f32>(&dev, 1e-5, 1e-4);
+    gpu_layers::<half::bf16>(&dev, 1e-2, 1e-2);
+}

@@ -495,6 +495,89 @@ pub fn select_and_gather<T: Copy>(
     Ok((index, gathered))
 }
 
+// ---- Layer passes (kernels/layers.cu) -------------------------------------------------------
+
+/// RMSNorm's epsilon in the Qwen2 / LLaVA-OneVision language models.
+pub const RMSNORM_EPS: f32 = 1e-6;
+/// RoPE base `theta` of the Qwen2 language models (`rope_theta`).
+pub const ROPE_THETA: f32 = 1_000_000.0;
+
+/// `out[r, c] = x[r, c] / sqrt(mean(x[r, :]²) + eps) · weight[c]` over rows of `width` (the
+/// mean of squares accumulated in f64).
+pub fn rmsnorm(x: &[f32], weight: &[f32], width: usize, eps: f32) -> Result<Vec<f32>, KernelError> {
+    if width == 0 || x.len() % width != 0 {
+        return Err(KernelError::shape(
+            "rmsnorm",
+            format!("{} elements are not rows of width {width}", x.len()),
+        ));
+    }
+    check_len("rmsnorm", "weight", weight.len(), width)?;
+    let mut out = Vec::with_capacity(x.len());
+    for row in x.chunks_exact(width) {
+        let mean_sq = row.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / width as f64;
+        let inv = (1.0 / (mean_sq + eps as f64).sqrt()) as f32;
+        out.extend(row.iter().zip(weight).map(|(&v, &w)| v * inv * w));
+    }
+    Ok(out)
+}
+
+/// The rotation angle of pair `i` at position `pos`: `pos · theta^(-2 i / head_dim)`, computed
+/// in the kernel's order (f32, `2^(-e · log2 theta)`).
+pub fn rope_angle(pos: usize, i: usize, head_dim: usize, log2_theta: f32) -> f32 {
+    let e = (2 * i) as f32 / head_dim as f32;
+    pos as f32 * (-e * log2_theta).exp2()
+}
+
+/// RoPE in the "rotate half" layout, in place on `x` `[rows, width]` with `width = heads ·
+/// head_dim` and row `r` at position `r`: per head, the pair `(a, b) = (x[i], x[i + head_dim/2])`
+/// becomes `(a cos θ − b sin θ, b cos θ + a sin θ)` with `θ = rope_angle(r, i, ..)`.
+pub fn rope(x: &mut [f32], width: usize, head_dim: usize, theta: f32) -> Result<(), KernelError> {
+    check_rope(x.len(), width, head_dim)?;
+    let (half, log2_theta) = (head_dim / 2, theta.log2());
+    for (pos, row) in x.chunks_exact_mut(width).enumerate() {
+        for head in row.chunks_exact_mut(head_dim) {
+            let (first, second) = head.split_at_mut(half);
+            for (i, (a, b)) in first.iter_mut().zip(second.iter_mut()).enumerate() {
+                let (s, c) = rope_angle(pos, i, head_dim, log2_theta).sin_cos();
+                let (ra, rb) = (*a * c - *b * s, *b * c + *a * s);
+                *a = ra;
+                *b = rb;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The sizes [`rope`] and its kernel accept: an even head dimension that divides the width.
+pub fn check_rope(len: usize, width: usize, head_dim: usize) -> Result<(), KernelError> {
+    if head_dim < 2 || head_dim % 2 != 0 || width == 0 || width % head_dim != 0 || len % width != 0
+    {
+        return Err(KernelError::shape(
+            "rope",
+            format!(
+                "{len} elements, width {width}, head dim {head_dim}: need an even head dim dividing the width, and whole rows"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `silu(gate) · up = gate / (1 + e^−gate) · up`, element-wise.
+pub fn swiglu(gate: &[f32], up: &[f32]) -> Result<Vec<f32>, KernelError> {
+    check_len("swiglu", "up", up.len(), gate.len())?;
+    Ok(gate
+        .iter()
+        .zip(up)
+        .map(|(&g, &u)| g / (1.0 + (-g).exp()) * u)
+        .collect())
+}
+
+/// `a + b`, element-wise (the residual connection).
+pub fn add(a: &[f32], b: &[f32]) -> Result<Vec<f32>, KernelError> {
+    check_len("add", "b", b.len(), a.len())?;
+    Ok(a.iter().zip(b).map(|(x, y)| x + y).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,5 +597,52 @@ mod tests {
         for (e, x) in out.iter().enumerate() {
             assert_eq!(*x, (e / 10) as f32);
         }
+    }
+
+    #[test]
+    fn rmsnorm_scales_each_row_to_unit_rms() {
+        // Row [3, 4]: mean of squares 12.5, so x / sqrt(12.5); weight [1, 2].
+        let out = rmsnorm(&[3.0, 4.0, -1.0, 1.0], &[1.0, 2.0], 2, 0.0).unwrap();
+        let r = 12.5f32.sqrt();
+        assert!((out[0] - 3.0 / r).abs() < 1e-6 && (out[1] - 8.0 / r).abs() < 1e-6);
+        // Row [-1, 1] has RMS 1: unchanged but for the weight.
+        assert_eq!(&out[2..], &[-1.0, 2.0]);
+        // eps keeps a zero row finite.
+        assert_eq!(
+            rmsnorm(&[0.0, 0.0], &[1.0, 1.0], 2, 1e-6).unwrap(),
+            vec![0.0, 0.0]
+        );
+        assert!(rmsnorm(&[1.0, 2.0, 3.0], &[1.0, 1.0], 2, 0.0).is_err());
+        assert!(rmsnorm(&[1.0, 2.0], &[1.0], 2, 0.0).is_err());
+    }
+
+    #[test]
+    fn rope_leaves_position_zero_and_rotates_pairs() {
+        // Two rows (positions 0 and 1), one head of dim 4: pairs (x0, x2) and (x1, x3).
+        let mut x = vec![1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0];
+        rope(&mut x, 4, 4, 10_000.0).unwrap();
+        assert_eq!(&x[..4], &[1.0, 2.0, 3.0, 4.0], "angle 0 at position 0");
+        // Pair 0 at position 1 rotates by 1 rad; pair 1 by 10000^(-1/2) = 0.01 rad.
+        let (s, c) = 1.0f32.sin_cos();
+        assert!((x[4] - (c - 3.0 * s)).abs() < 1e-6, "{}", x[4]);
+        assert!((x[6] - (3.0 * c + s)).abs() < 1e-6, "{}", x[6]);
+        let (s, c) = 0.01f32.sin_cos();
+        assert!((x[5] - (2.0 * c - 4.0 * s)).abs() < 1e-5, "{}", x[5]);
+        assert!((x[7] - (4.0 * c + 2.0 * s)).abs() < 1e-5, "{}", x[7]);
+        // A rotation keeps each pair's length.
+        assert!(((x[4] * x[4] + x[6] * x[6]) - 10.0).abs() < 1e-5);
+        assert!(rope(&mut x, 4, 3, 10_000.0).is_err());
+        assert!(rope(&mut x, 6, 4, 10_000.0).is_err());
+    }
+
+    #[test]
+    fn swiglu_and_add_are_elementwise() {
+        let out = swiglu(&[0.0, 2.0, -30.0], &[5.0, 3.0, 1.0]).unwrap();
+        assert_eq!(out[0], 0.0, "silu(0) = 0");
+        assert!((out[1] - 2.0 / (1.0 + (-2.0f32).exp()) * 3.0).abs() < 1e-6);
+        assert!(out[2].abs() < 1e-11, "silu(-30) is about -3e-12");
+        assert_eq!(add(&[1.0, -2.0], &[0.5, 2.0]).unwrap(), vec![1.5, 0.0]);
+        assert!(add(&[1.0], &[1.0, 2.0]).is_err());
+        assert!(swiglu(&[1.0], &[]).is_err());
     }
 }

@@ -32,6 +32,12 @@ pub enum KernelError {
         context: String,
         source: DriverError,
     },
+    /// A cuBLAS call failed; `context` names the GEMM or the step.
+    #[error("cuBLAS error in {context}: {source}")]
+    Cublas {
+        context: String,
+        source: cudarc::cublas::result::CublasError,
+    },
     /// Sizes a kernel does not support (e.g. a head dimension other than 64 or 128).
     #[error("{kernel}: {message}")]
     Shape {

@@ -113,6 +113,11 @@ impl Device {
         &self.stream
     }
 
+    /// The CUDA context (device attributes, memory information).
+    pub fn context(&self) -> &Arc<CudaContext> {
+        &self.ctx
+    }
+
     /// Synchronise after every launch (correctness runs), so a fault names its kernel.
     pub fn set_sync_after_launch(&self, on: bool) {
         self.sync_after_launch.store(on, Ordering::Relaxed);
@@ -559,40 +564,7 @@ impl<T: Element> EagerAttention<T> {
         q: &CudaSlice<T>,
         k: &CudaSlice<T>,
     ) -> Result<(), KernelError> {
-        let s = self.shape;
-        check_len("eager attention", "Q", q, s.q_len())?;
-        check_len("eager attention", "K", k, s.kv_len())?;
-        let name = head_dim_entry(
-            "eager attention",
-            &s,
-            T::DTYPE,
-            [
-                ["attn_logits_d64_f32", "attn_logits_d64_bf16"],
-                ["attn_logits_d128_f32", "attn_logits_d128_bf16"],
-            ],
-        )?;
-        let f = dev.function(KernelSource::Attention, name)?;
-        let (h, hkv, n, scale) = (
-            s.heads as i32,
-            s.kv_heads as i32,
-            s.tokens as i32,
-            s.scale(),
-        );
-        let mut launch = dev.stream.launch_builder(&f);
-        launch
-            .arg(q)
-            .arg(k)
-            .arg(&mut self.logits)
-            .arg(&h)
-            .arg(&hkv)
-            .arg(&n)
-            .arg(&scale);
-        let grid = (tiles(s.tokens)?, tiles(s.tokens)?, s.heads as u32);
-        // SAFETY: matches attn_logits_d*_*(const T*, const T*, float*, int, int, int, float);
-        // logits holds heads*n*n floats; every store is bounds-checked.
-        dev.launched(name, unsafe {
-            launch.launch(cfg(grid, (TILE_THREADS, 1, 1)))
-        })
+        launch_logits(dev, "eager attention", &self.shape, q, k, &mut self.logits)
     }
 
     /// Logits, softmax and P V: the whole eager attention.
@@ -644,6 +616,82 @@ impl<T: Element> EagerAttention<T> {
         dev.launched(name, unsafe {
             launch.launch(cfg(grid, (TILE_THREADS, 1, 1)))
         })
+    }
+}
+
+/// `attn_logits_*`: masked, scaled `q · k` for every (query, key) pair into `logits` `[heads, n,
+/// n]` f32 (`-inf` above the diagonal).
+fn launch_logits<T: Element>(
+    dev: &Device,
+    kernel: &'static str,
+    s: &AttnShape,
+    q: &CudaSlice<T>,
+    k: &CudaSlice<T>,
+    logits: &mut CudaSlice<f32>,
+) -> Result<(), KernelError> {
+    check_len(kernel, "Q", q, s.q_len())?;
+    check_len(kernel, "K", k, s.kv_len())?;
+    check_len(kernel, "logits", logits, s.heads * s.tokens * s.tokens)?;
+    let name = head_dim_entry(
+        kernel,
+        s,
+        T::DTYPE,
+        [
+            ["attn_logits_d64_f32", "attn_logits_d64_bf16"],
+            ["attn_logits_d128_f32", "attn_logits_d128_bf16"],
+        ],
+    )?;
+    let f = dev.function(KernelSource::Attention, name)?;
+    let (h, hkv, n, scale) = (
+        s.heads as i32,
+        s.kv_heads as i32,
+        s.tokens as i32,
+        s.scale(),
+    );
+    let mut launch = dev.stream.launch_builder(&f);
+    launch
+        .arg(q)
+        .arg(k)
+        .arg(logits)
+        .arg(&h)
+        .arg(&hkv)
+        .arg(&n)
+        .arg(&scale);
+    let grid = (tiles(s.tokens)?, tiles(s.tokens)?, s.heads as u32);
+    // SAFETY: matches attn_logits_d*_*(const T*, const T*, float*, int, int, int, float);
+    // logits holds heads*n*n floats (checked above); every store is bounds-checked.
+    dev.launched(name, unsafe {
+        launch.launch(cfg(grid, (TILE_THREADS, 1, 1)))
+    })
+}
+
+/// Only the causal logits `[heads, n, n]` f32, without the softmax and `P V` buffers of
+/// [`EagerAttention`]: the input of [`PageRankMaterialised`] when attention itself ran fused
+/// (the importance must recompute `Q Kᵀ` and write it out).
+pub struct AttentionLogits<T: Element> {
+    pub shape: AttnShape,
+    /// `[heads, n, n]` f32, `-inf` above the diagonal, after [`AttentionLogits::run`].
+    pub logits: CudaSlice<f32>,
+    _element: std::marker::PhantomData<T>,
+}
+
+impl<T: Element> AttentionLogits<T> {
+    pub fn new(dev: &Device, shape: AttnShape) -> Result<Self, KernelError> {
+        shape.check("attention logits")?;
+        Ok(AttentionLogits {
+            shape,
+            logits: dev.zeros(shape.heads * shape.tokens * shape.tokens)?,
+            _element: std::marker::PhantomData,
+        })
+    }
+
+    pub fn run(
+        &mut self,
+        dev: &Device,
+        q: &CudaSlice<T>,
+        k: &CudaSlice<T>,
+    ) -> Result<(), KernelError> {
+        launch_logits(dev, "attention logits", &self.shape, q, k, &mut self.logits)
     }
 }
 
@@ -1018,5 +1066,249 @@ impl<T: Element> Prune<T> {
     /// Kept tokens as counted on the device (must equal [`Prune::kept`]).
     pub fn device_count(&self, dev: &Device) -> Result<usize, KernelError> {
         Ok(dev.download(&self.count)?[0].max(0) as usize)
+    }
+}
+
+// ---- Layer passes ---------------------------------------------------------------------------
+
+/// Threads per block of every layer pass (a multiple of 32, as `block_sum` requires).
+pub const LAYER_THREADS: u32 = 256;
+/// Grid cap of the grid-stride passes: beyond it each thread loops (65 536 blocks of 256 threads
+/// are 16.7 M threads, several waves on any GPU).
+pub const LAYER_MAX_BLOCKS: usize = 1 << 16;
+
+/// Elements of `dtype` in one 16-byte vector access (`Lanes` in kernels/layers.cu).
+pub fn vector_lanes(dtype: Dtype) -> usize {
+    16 / dtype.bytes()
+}
+
+fn layer_grid(items: usize) -> LaunchConfig {
+    let blocks = items
+        .div_ceil(LAYER_THREADS as usize)
+        .clamp(1, LAYER_MAX_BLOCKS);
+    cfg((blocks as u32, 1, 1), (LAYER_THREADS, 1, 1))
+}
+
+/// Launch configuration of the flat passes (SwiGLU, add, copy) over `count` elements: one
+/// thread per 16-byte vector (the tail of `count % lanes` elements needs fewer threads than one
+/// block has), grid capped at [`LAYER_MAX_BLOCKS`].
+pub fn flat_launch(count: usize, dtype: Dtype) -> LaunchConfig {
+    layer_grid(count / vector_lanes(dtype))
+}
+
+/// Pairs each RoPE thread rotates: a whole vector of each half-head when `head_dim / 2` is a
+/// multiple of the vector width, else one (the kernel's `rope` makes the same choice).
+pub fn rope_pairs_per_thread(head_dim: usize, dtype: Dtype) -> usize {
+    let lanes = vector_lanes(dtype);
+    if head_dim >= 2 && (head_dim / 2) % lanes == 0 {
+        lanes
+    } else {
+        1
+    }
+}
+
+/// Launch configuration of RoPE over `rows` rows of `width = heads · head_dim`.
+pub fn rope_launch(rows: usize, width: usize, head_dim: usize, dtype: Dtype) -> LaunchConfig {
+    layer_grid(rows * (width / 2) / rope_pairs_per_thread(head_dim, dtype))
+}
+
+/// Launch configuration of RMSNorm: one block per row.
+pub fn rmsnorm_launch(rows: usize) -> Result<LaunchConfig, KernelError> {
+    let grid = u32::try_from(rows.max(1))
+        .map_err(|_| KernelError::shape("rmsnorm", format!("{rows} rows exceed the grid")))?;
+    Ok(cfg((grid, 1, 1), (LAYER_THREADS, 1, 1)))
+}
+
+fn layer_entry<T: Element>(f32_name: &'static str, bf16_name: &'static str) -> &'static str {
+    match T::DTYPE {
+        Dtype::F32 => f32_name,
+        Dtype::Bf16 => bf16_name,
+    }
+}
+
+/// RMSNorm of `x` `[rows, width]` with `weight` `[width]` into `out` (see `cpu::rmsnorm`).
+pub fn rmsnorm<T: Element>(
+    dev: &Device,
+    x: &CudaSlice<T>,
+    weight: &CudaSlice<T>,
+    out: &mut CudaSlice<T>,
+    width: usize,
+    eps: f32,
+) -> Result<(), KernelError> {
+    if width == 0 || x.len() % width != 0 {
+        return Err(KernelError::shape(
+            "rmsnorm",
+            format!("{} elements are not rows of width {width}", x.len()),
+        ));
+    }
+    check_len("rmsnorm", "weight", weight, width)?;
+    check_len("rmsnorm", "out", out, x.len())?;
+    let rows = x.len() / width;
+    let (rows_i, width_i) = (
+        int("rmsnorm", "rows", rows)?,
+        int("rmsnorm", "width", width)?,
+    );
+    let name = layer_entry::<T>("layer_rmsnorm_f32", "layer_rmsnorm_bf16");
+    let f = dev.function(KernelSource::Layers, name)?;
+    let mut launch = dev.stream.launch_builder(&f);
+    launch
+        .arg(x)
+        .arg(weight)
+        .arg(out)
+        .arg(&rows_i)
+        .arg(&width_i)
+        .arg(&eps);
+    let config = rmsnorm_launch(rows)?;
+    // SAFETY: matches layer_rmsnorm_*(const T*, const T*, T*, int, int, float); x and out hold
+    // rows*width elements, weight width (checked above); one block per row, 256 threads.
+    dev.launched(name, unsafe { launch.launch(config) })
+}
+
+/// RoPE in place on `x` `[rows, width]`, row `r` at position `r` (see `cpu::rope`).
+pub fn rope<T: Element>(
+    dev: &Device,
+    x: &mut CudaSlice<T>,
+    width: usize,
+    head_dim: usize,
+    theta: f32,
+) -> Result<(), KernelError> {
+    super::cpu::check_rope(x.len(), width, head_dim)?;
+    if !(theta.is_finite() && theta > 1.0) {
+        return Err(KernelError::shape(
+            "rope",
+            format!("theta {theta} must be finite and above 1"),
+        ));
+    }
+    let rows = x.len() / width;
+    let (rows_i, width_i, d_i) = (
+        int("rope", "rows", rows)?,
+        int("rope", "width", width)?,
+        int("rope", "head dim", head_dim)?,
+    );
+    let log2_theta = theta.log2();
+    let name = layer_entry::<T>("layer_rope_f32", "layer_rope_bf16");
+    let f = dev.function(KernelSource::Layers, name)?;
+    let config = rope_launch(rows, width, head_dim, T::DTYPE);
+    let mut launch = dev.stream.launch_builder(&f);
+    launch
+        .arg(x)
+        .arg(&rows_i)
+        .arg(&width_i)
+        .arg(&d_i)
+        .arg(&log2_theta);
+    // SAFETY: matches layer_rope_*(T*, int, int, int, float); x holds rows*width elements,
+    // head_dim is even and divides width (checked above); grid-stride, any grid is safe.
+    dev.launched(name, unsafe { launch.launch(config) })
+}
+
+/// The flat two-input passes: `layer_swiglu_*` and `layer_add_*`.
+fn binary_pass<T: Element>(
+    dev: &Device,
+    kernel: &'static str,
+    name: &'static str,
+    a: &CudaSlice<T>,
+    b: &CudaSlice<T>,
+    out: &mut CudaSlice<T>,
+) -> Result<(), KernelError> {
+    check_len(kernel, "second input", b, a.len())?;
+    check_len(kernel, "out", out, a.len())?;
+    let count = a.len() as i64;
+    let f = dev.function(KernelSource::Layers, name)?;
+    let mut launch = dev.stream.launch_builder(&f);
+    launch.arg(a).arg(b).arg(out).arg(&count);
+    // SAFETY: matches layer_{swiglu,add}_*(const T*, const T*, T*, long long); all three buffers
+    // hold `count` elements (checked above); grid-stride, any grid is safe.
+    dev.launched(name, unsafe {
+        launch.launch(flat_launch(a.len(), T::DTYPE))
+    })
+}
+
+/// `out = silu(gate) · up` (see `cpu::swiglu`).
+pub fn swiglu<T: Element>(
+    dev: &Device,
+    gate: &CudaSlice<T>,
+    up: &CudaSlice<T>,
+    out: &mut CudaSlice<T>,
+) -> Result<(), KernelError> {
+    let name = layer_entry::<T>("layer_swiglu_f32", "layer_swiglu_bf16");
+    binary_pass(dev, "swiglu", name, gate, up, out)
+}
+
+/// `out = a + b` (see `cpu::add`).
+pub fn add<T: Element>(
+    dev: &Device,
+    a: &CudaSlice<T>,
+    b: &CudaSlice<T>,
+    out: &mut CudaSlice<T>,
+) -> Result<(), KernelError> {
+    let name = layer_entry::<T>("layer_add_f32", "layer_add_bf16");
+    binary_pass(dev, "add", name, a, b, out)
+}
+
+/// `out = x` through `layer_copy_*` (a launch that does next to nothing: the launch probe).
+pub fn copy<T: Element>(
+    dev: &Device,
+    x: &CudaSlice<T>,
+    out: &mut CudaSlice<T>,
+) -> Result<(), KernelError> {
+    check_len("copy", "out", out, x.len())?;
+    let count = x.len() as i64;
+    let name = layer_entry::<T>("layer_copy_f32", "layer_copy_bf16");
+    let f = dev.function(KernelSource::Layers, name)?;
+    let mut launch = dev.stream.launch_builder(&f);
+    launch.arg(x).arg(out).arg(&count);
+    // SAFETY: matches layer_copy_*(const T*, T*, long long); both hold `count` elements.
+    dev.launched(name, unsafe {
+        launch.launch(flat_launch(x.len(), T::DTYPE))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_passes_take_one_thread_per_vector() {
+        // 6372 rows x 18944 (SwiGLU at the paper's size), bf16: 8 per vector.
+        let c = flat_launch(6372 * 18944, Dtype::Bf16);
+        assert_eq!(c.block_dim, (256, 1, 1));
+        assert_eq!(c.grid_dim, (6372 * 18944 / 8 / 256, 1, 1));
+        let c = flat_launch(1 << 33, Dtype::Bf16);
+        assert_eq!(
+            c.grid_dim.0 as usize, LAYER_MAX_BLOCKS,
+            "capped, grid-stride"
+        );
+        let c = flat_launch(4096 * 8, Dtype::Bf16);
+        assert_eq!(c.grid_dim, (16, 1, 1), "4096 vectors / 256 threads");
+        let c = flat_launch(4096 * 4, Dtype::F32);
+        assert_eq!(c.grid_dim, (16, 1, 1));
+        // The launch probe: 1024 bf16 = 128 vectors, one block; a tail-only size still gets one.
+        assert_eq!(flat_launch(1024, Dtype::Bf16).grid_dim, (1, 1, 1));
+        assert_eq!(flat_launch(7, Dtype::Bf16).grid_dim, (1, 1, 1));
+    }
+
+    #[test]
+    fn rope_vectorises_when_a_half_head_is_whole_vectors() {
+        assert_eq!(rope_pairs_per_thread(128, Dtype::Bf16), 8);
+        assert_eq!(rope_pairs_per_thread(64, Dtype::Bf16), 8);
+        assert_eq!(rope_pairs_per_thread(64, Dtype::F32), 4);
+        assert_eq!(
+            rope_pairs_per_thread(12, Dtype::Bf16),
+            1,
+            "6 pairs per half"
+        );
+        assert_eq!(rope_pairs_per_thread(12, Dtype::F32), 1);
+        assert_eq!(rope_pairs_per_thread(8, Dtype::F32), 4);
+        // q and k of LLaVA-OV-7B: 28 + 4 heads of 128, 100 rows: 100 * 2048 pairs / 8.
+        let c = rope_launch(100, 32 * 128, 128, Dtype::Bf16);
+        assert_eq!(c.grid_dim, (100 * 2048 / 8 / 256, 1, 1));
+        assert_eq!(rmsnorm_launch(6372).unwrap().grid_dim, (6372, 1, 1));
+        assert!(rmsnorm_launch(1 << 33).is_err());
+    }
+
+    #[test]
+    fn vector_lanes_are_16_bytes() {
+        assert_eq!(vector_lanes(Dtype::Bf16), 8);
+        assert_eq!(vector_lanes(Dtype::F32), 4);
     }
 }

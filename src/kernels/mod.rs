@@ -32,13 +32,17 @@ pub enum KernelSource {
     PageRank,
     /// `kernels/attention.cu`: causal attention, flash and eager.
     Attention,
+    /// `kernels/layers.cu`: a decoder layer's element-wise passes (RMSNorm, RoPE, SwiGLU,
+    /// residual add) and a copy.
+    Layers,
 }
 
 impl KernelSource {
-    pub const ALL: [KernelSource; 3] = [
+    pub const ALL: [KernelSource; 4] = [
         KernelSource::Merge,
         KernelSource::PageRank,
         KernelSource::Attention,
+        KernelSource::Layers,
     ];
 
     /// Path of the source relative to the repository root.
@@ -47,6 +51,7 @@ impl KernelSource {
             KernelSource::Merge => "kernels/merge.cu",
             KernelSource::PageRank => "kernels/pagerank.cu",
             KernelSource::Attention => "kernels/attention.cu",
+            KernelSource::Layers => "kernels/layers.cu",
         }
     }
 
@@ -56,6 +61,7 @@ impl KernelSource {
             KernelSource::Merge => include_str!("../../kernels/merge.cu"),
             KernelSource::PageRank => include_str!("../../kernels/pagerank.cu"),
             KernelSource::Attention => include_str!("../../kernels/attention.cu"),
+            KernelSource::Layers => include_str!("../../kernels/layers.cu"),
         }
     }
 
@@ -102,6 +108,18 @@ impl KernelSource {
                 "attn_pv_d64_bf16",
                 "attn_pv_d128_f32",
                 "attn_pv_d128_bf16",
+            ],
+            KernelSource::Layers => &[
+                "layer_rmsnorm_f32",
+                "layer_rmsnorm_bf16",
+                "layer_rope_f32",
+                "layer_rope_bf16",
+                "layer_swiglu_f32",
+                "layer_swiglu_bf16",
+                "layer_add_f32",
+                "layer_add_bf16",
+                "layer_copy_f32",
+                "layer_copy_bf16",
             ],
         }
     }

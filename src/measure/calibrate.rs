@@ -40,6 +40,7 @@ pub struct Calibration {
 pub const LAUNCH_PROBE: KernelCall = KernelCall::Elementwise {
     name: "launch_probe",
     elements: 1024,
+    width: 1024,
     reads: 1,
     writes: 1,
     flops_per_element: 1,

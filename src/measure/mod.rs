@@ -6,6 +6,7 @@
 
 pub mod calibrate;
 pub mod compare;
+pub mod cuda;
 pub mod stack;
 
 use crate::error::Result;

@@ -15,7 +15,7 @@ const FP32_BYTES: f64 = 4.0;
 
 /// One kernel launch of the measured stack. Shapes are in elements; all tensors bf16 unless
 /// noted, accumulation fp32.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kernel", rename_all = "snake_case")]
 pub enum KernelCall {
     /// `C[m×n] = A[m×k] · W[k×n]` (+ bias when `bias`), cuBLAS.
@@ -27,10 +27,13 @@ pub enum KernelCall {
         bias: bool,
     },
     /// An element-wise pass over `elements` values reading `reads` and writing `writes` tensors
-    /// of that size (RMSNorm, RoPE, SwiGLU, residual add).
+    /// of that size (RMSNorm, RoPE, SwiGLU, residual add). `elements` is rows × `width`: the
+    /// row width RMSNorm normalises over (the hidden size), or the `q` and `k` width RoPE
+    /// rotates (`(heads + kv_heads) · head_dim`).
     Elementwise {
         name: &'static str,
         elements: u64,
+        width: u64,
         reads: u32,
         writes: u32,
         flops_per_element: u32,
@@ -45,6 +48,17 @@ pub enum KernelCall {
     /// AIM importance at a pruning layer: causal softmax(QKᵀ/0.1) recomputed per power
     /// iteration (the fused, FlashAttention-compatible variant), RMS over heads.
     PageRank {
+        tokens: u64,
+        heads: u64,
+        kv_heads: u64,
+        head_dim: u64,
+        iterations: u32,
+    },
+    /// AIM importance from materialised probabilities, as the refined cost model prices it
+    /// (with FlashAttention in the layer): `Q Kᵀ` recomputed and written out as `[heads, n, n]`
+    /// f32 logits, the tempered softmax writes `M`, each power iteration reads `M`, RMS over
+    /// heads. Work as `kernels::work::{attention_logits, pagerank_materialised}` count it.
+    PageRankMaterialised {
         tokens: u64,
         heads: u64,
         kv_heads: u64,
@@ -98,6 +112,7 @@ impl KernelCall {
                 let qk = 2.0 * pairs * head_dim as f64;
                 heads as f64 * (qk + iterations as f64 * (qk + 2.0 * pairs))
             }
+            KernelCall::PageRankMaterialised { .. } => self.materialised_work().flops,
             KernelCall::SelectGather { tokens, .. } => tokens as f64 * (tokens as f64).log2(),
             KernelCall::MergePass {
                 frames,
@@ -142,6 +157,7 @@ impl KernelCall {
                 BF16_BYTES * (tokens * head_dim) as f64 * (heads + kv_heads) as f64
                     + FP32_BYTES * tokens as f64
             }
+            KernelCall::PageRankMaterialised { .. } => self.materialised_work().bytes,
             KernelCall::SelectGather {
                 tokens,
                 kept,
@@ -175,6 +191,9 @@ impl KernelCall {
                 format!("attention n={tokens} H={heads}/{kv_heads} d={head_dim}")
             }
             KernelCall::PageRank { tokens, heads, .. } => format!("pagerank n={tokens} H={heads}"),
+            KernelCall::PageRankMaterialised { tokens, heads, .. } => {
+                format!("pagerank materialised n={tokens} H={heads}")
+            }
             KernelCall::SelectGather { tokens, kept, .. } => {
                 format!("select+gather {tokens}->{kept}")
             }
@@ -193,10 +212,63 @@ impl KernelCall {
     pub fn class(&self) -> KernelClass {
         match self {
             KernelCall::Gemm { .. } => KernelClass::Matmul,
-            KernelCall::Attention { .. } | KernelCall::PageRank { .. } => KernelClass::Attention,
+            KernelCall::Attention { .. }
+            | KernelCall::PageRank { .. }
+            | KernelCall::PageRankMaterialised { .. } => KernelClass::Attention,
             _ => KernelClass::Elementwise,
         }
     }
+
+    /// FLOPs and bytes of [`KernelCall::PageRankMaterialised`]: the logits, then the
+    /// materialised power iterations (zero for any other call).
+    fn materialised_work(&self) -> crate::kernels::work::Work {
+        use crate::kernels::{work, AttnShape};
+        match *self {
+            KernelCall::PageRankMaterialised {
+                tokens,
+                heads,
+                kv_heads,
+                head_dim,
+                iterations,
+            } => {
+                let shape = AttnShape {
+                    heads: heads as usize,
+                    kv_heads: kv_heads as usize,
+                    tokens: tokens as usize,
+                    head_dim: head_dim as usize,
+                };
+                let logits = work::attention_logits(&shape, BF16_BYTES as usize);
+                let power = work::pagerank_materialised(
+                    heads as usize,
+                    tokens as usize,
+                    iterations as usize,
+                );
+                work::Work {
+                    flops: logits.flops + power.flops,
+                    bytes: logits.bytes + power.bytes,
+                    launches: logits.launches + power.launches,
+                }
+            }
+            _ => work::Work {
+                flops: 0.0,
+                bytes: 0.0,
+                launches: 0,
+            },
+        }
+    }
+}
+
+/// Which importance kernels a pruning layer of the plan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportanceKernel {
+    /// [`KernelCall::PageRank`]: recompute `softmax(Q Kᵀ / 0.1)` per power iteration, never
+    /// storing `n × n` (FlashAttention-compatible; what [`plan`] emits).
+    #[default]
+    Fused,
+    /// [`KernelCall::PageRankMaterialised`]: logits and `M` written out, as the refined cost
+    /// model prices importance.
+    Materialised,
 }
 
 /// The calibration class of a kernel (the `[efficiency]` key that applies to it).
@@ -223,9 +295,15 @@ pub struct StackPlan {
     pub layers: Vec<StackLayer>,
 }
 
-/// Builds the stack for a scenario. A real run always prunes as the reference code does
-/// (importance inside layer i shrinks layer i+1), so the plan uses `code` timing.
+/// Builds the stack for a scenario with the fused importance ([`ImportanceKernel::Fused`]). A
+/// real run always prunes as the reference code does (importance inside layer i shrinks layer
+/// i+1), so the plan uses `code` timing.
 pub fn plan(scenario: &Scenario) -> Result<StackPlan> {
+    plan_with(scenario, ImportanceKernel::Fused)
+}
+
+/// [`plan`] with the importance kernels of pruning layers chosen by `importance`.
+pub fn plan_with(scenario: &Scenario, importance: ImportanceKernel) -> Result<StackPlan> {
     let m = &scenario.model;
     let tokens = match &scenario.layer_tokens_override {
         Some(list) => list.clone(),
@@ -253,6 +331,7 @@ pub fn plan(scenario: &Scenario) -> Result<StackPlan> {
             let ew = |name, width: u64, reads, writes, flops| KernelCall::Elementwise {
                 name,
                 elements: rows * width,
+                width,
                 reads,
                 writes,
                 flops_per_element: flops,
@@ -289,12 +368,21 @@ pub fn plan(scenario: &Scenario) -> Result<StackPlan> {
             ];
             if let Some(&next) = tokens.get(i + 1) {
                 if next < n {
-                    kernels.push(KernelCall::PageRank {
-                        tokens: n,
-                        heads,
-                        kv_heads,
-                        head_dim: d,
-                        iterations: 5,
+                    kernels.push(match importance {
+                        ImportanceKernel::Fused => KernelCall::PageRank {
+                            tokens: n,
+                            heads,
+                            kv_heads,
+                            head_dim: d,
+                            iterations: 5,
+                        },
+                        ImportanceKernel::Materialised => KernelCall::PageRankMaterialised {
+                            tokens: n,
+                            heads,
+                            kv_heads,
+                            head_dim: d,
+                            iterations: 5,
+                        },
                     });
                     kernels.push(KernelCall::SelectGather {
                         tokens: n,
@@ -406,5 +494,99 @@ mod tests {
         };
         let dense = 4.0 * 8192f64 * 8192.0 * 28.0 * 128.0;
         assert!((k.flops() / dense - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn elementwise_width_divides_elements_and_names_the_row() {
+        let s = scenario(&["--tokens", "6272", "--schedule", "linear"]);
+        let p = plan(&s).unwrap();
+        let m = &s.model;
+        for layer in &p.layers {
+            for k in &layer.kernels {
+                if let KernelCall::Elementwise {
+                    name,
+                    elements,
+                    width,
+                    ..
+                } = *k
+                {
+                    assert_eq!(elements, layer.tokens * width, "{name}");
+                    let want = match name {
+                        "rope" => m.hidden_size + m.kv_heads() * m.head_dim(),
+                        "swiglu" => m.intermediate_size,
+                        _ => m.hidden_size,
+                    };
+                    assert_eq!(width, want, "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn materialised_importance_replaces_only_the_fused_kernel() {
+        let s = scenario(&["--tokens", "6272", "--schedule", "linear"]);
+        let fused = plan(&s).unwrap();
+        let mat = plan_with(&s, ImportanceKernel::Materialised).unwrap();
+        assert_eq!(fused.merge, mat.merge);
+        let mut replaced = 0;
+        for (a, b) in fused.layers.iter().zip(&mat.layers) {
+            assert_eq!(a.kernels.len(), b.kernels.len());
+            for (x, y) in a.kernels.iter().zip(&b.kernels) {
+                match (x, y) {
+                    (
+                        KernelCall::PageRank {
+                            tokens,
+                            heads,
+                            kv_heads,
+                            head_dim,
+                            iterations,
+                        },
+                        KernelCall::PageRankMaterialised {
+                            tokens: t2,
+                            heads: h2,
+                            kv_heads: k2,
+                            head_dim: d2,
+                            iterations: i2,
+                        },
+                    ) => {
+                        assert_eq!(
+                            (tokens, heads, kv_heads, head_dim, iterations),
+                            (t2, h2, k2, d2, i2)
+                        );
+                        replaced += 1;
+                        // Materialising moves more bytes (n × n maps) and does fewer FLOPs
+                        // (Q Kᵀ once, not once per iteration).
+                        assert!(y.min_bytes() > x.min_bytes());
+                        assert!(y.flops() < x.flops());
+                        assert_eq!(y.class(), KernelClass::Attention);
+                    }
+                    _ => assert_eq!(x, y),
+                }
+            }
+        }
+        assert_eq!(replaced, 8, "one per pruning layer, 14..=21");
+    }
+
+    #[test]
+    fn materialised_work_is_the_logits_plus_the_power_iterations() {
+        let k = KernelCall::PageRankMaterialised {
+            tokens: 100,
+            heads: 2,
+            kv_heads: 1,
+            head_dim: 64,
+            iterations: 5,
+        };
+        let (n, h, pairs) = (100.0, 2.0, 100.0 * 101.0 / 2.0);
+        // Q K: 2 d per visible pair; softmax 4 and 2 per iteration per pair; RMS 3 per (h, n).
+        let flops = h * pairs * 128.0 + h * pairs * 4.0 + 5.0 * h * pairs * 2.0 + 3.0 * h * n;
+        assert!((k.flops() - flops).abs() < 1e-6 * flops);
+        // Q and K in bf16, the full logits written; softmax read + write and 5 reads of the
+        // lower triangle; the distribution vectors and the score.
+        let bytes = (2.0 + 1.0) * n * 64.0 * 2.0
+            + h * n * n * 4.0
+            + 7.0 * h * pairs * 4.0
+            + 11.0 * h * n * 4.0
+            + n * 4.0;
+        assert!((k.min_bytes() - bytes).abs() < 1e-6 * bytes);
     }
 }
