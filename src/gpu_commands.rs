@@ -5,7 +5,7 @@ use crate::app::emit;
 use crate::cli::{GpuArgs, KernelDtype, OutputArgs, SimArgs};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
-use crate::kernels::{Dtype, KernelError};
+use crate::kernels::Dtype;
 use crate::measure::{calibrate, compare, stack, FakeDevice, TimingSource};
 use crate::report::Format;
 use crate::scenario::Scenario;
@@ -23,16 +23,6 @@ fn gpu_present(command: &str, gpu: &GpuArgs) -> Result<bool> {
             println!("aim-sim {command}: {reason}; nothing to run (exit 0; --require-gpu makes this an error)");
             Ok(false)
         }
-    }
-}
-
-/// A kernel error as a crate error: a missing GPU is the user's to fix (exit 2), anything
-/// else is a failed run (exit 1).
-fn gpu_error(e: KernelError) -> Error {
-    if e.is_unavailable() {
-        Error::GpuUnavailable(e.to_string())
-    } else {
-        Error::Gpu(e.to_string().replace('\n', " | "))
     }
 }
 
@@ -60,14 +50,14 @@ pub fn validate(
         PruneTiming::Code,
     )?;
     let sizes =
-        ValidateSizes::from_plan(&scenario.model, &scenario.input, &plan).map_err(gpu_error)?;
+        ValidateSizes::from_plan(&scenario.model, &scenario.input, &plan).map_err(Error::from)?;
     let mut opts = ValidateOptions::new(scenario.model.clone(), scenario.gpu.clone(), sizes);
     opts.device = gpu.device;
     opts.dtype = match dtype {
         KernelDtype::Bf16 => Dtype::Bf16,
         KernelDtype::F32 => Dtype::F32,
     };
-    let report = validate::run_validate(&opts).map_err(gpu_error)?;
+    let report = validate::run_validate(&opts).map_err(Error::from)?;
     let text = match output.format {
         Format::Json => json(&report),
         _ => validate::render_table(&report),
@@ -105,11 +95,8 @@ fn timing_source(
     if !gpu_present(command, gpu)? {
         return Ok(None);
     }
-    // MERGE-PENDING: replaced by measure::cuda::CudaTiming::open when branch `measure` lands.
-    let _ = profile;
-    Err(gpu_error(KernelError::Unavailable(
-        "the CUDA timing source is not in this build".into(),
-    )))
+    let source = crate::measure::cuda::CudaTiming::open(gpu.device, profile)?;
+    Ok(Some(Box::new(source)))
 }
 
 /// `aim-sim measure`.
@@ -163,16 +150,23 @@ pub fn calibrate(
     let cal = calibrate::calibrate(source.as_mut(), &scenario.gpu, &kernels)?;
     let date = today();
     let toml = calibrate::calibrated_profile(&scenario.gpu, &cal, &date)?;
-    match profile {
-        Some(path) => std::fs::write(path, &toml).map_err(|source| Error::Output {
+    if let Some(path) = profile {
+        std::fs::write(path, &toml).map_err(|source| Error::Output {
             path: path.to_path_buf(),
             source,
-        })?,
-        None => print!("{toml}"),
+        })?;
     }
-    let text = match output.format {
-        Format::Json => json(&cal),
-        _ => calibrate::render_table(&cal),
+    let text = match (output.format, profile) {
+        (Format::Json, _) => json(&cal),
+        (_, Some(path)) => format!(
+            "{}\ncalibrated profile written to {}\n",
+            calibrate::render_table(&cal),
+            path.display()
+        ),
+        (_, None) => format!(
+            "{}\n# the calibrated profile (save it with --profile FILE):\n{toml}",
+            calibrate::render_table(&cal)
+        ),
     };
     emit(output, &text)
 }

@@ -51,3 +51,69 @@ fn input_errors_come_before_the_gpu_check() {
     let err = common::fails(&["measure", "--calibrated-gpu", plain.to_str().unwrap()]);
     assert!(err.contains("no [efficiency] table"), "{err}");
 }
+
+/// A GPU profile with an `[efficiency]` table: the synthetic device's speed.
+fn synthetic_device(dir: &tempfile::TempDir) -> String {
+    let h100 = aim_sim::presets::GPUS
+        .iter()
+        .find(|(n, _)| *n == "h100")
+        .unwrap()
+        .1;
+    let text = format!(
+        "{h100}\n[efficiency]\nmatmul = 0.7\nattention = 0.45\nelementwise = 0.8\nlaunch_overhead_s = 5e-6\n"
+    );
+    let path = dir.path().join("synthetic.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn calibrate_then_measure_on_a_synthetic_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = synthetic_device(&dir);
+    let profile = dir.path().join("h100-calibrated.toml");
+    let cal = common::json(&[
+        "calibrate",
+        "--gpu",
+        "h100",
+        "--synthetic-device",
+        &device,
+        "--profile",
+        profile.to_str().unwrap(),
+    ]);
+    assert!(cal["device"].as_str().unwrap().contains("synthetic"));
+    // The fit recovers the synthetic device's fractions.
+    for (key, want) in [("matmul", 0.7), ("attention", 0.45), ("elementwise", 0.8)] {
+        let got = cal["efficiency"][key].as_f64().unwrap();
+        assert!((got / want - 1.0).abs() < 0.02, "{key}: {got}");
+    }
+    // The written profile loads as a GPU and carries the table.
+    let text = std::fs::read_to_string(&profile).unwrap();
+    assert!(text.starts_with("# NVIDIA H100"), "{text}");
+    let m = common::json(&[
+        "measure",
+        "--gpu",
+        "h100",
+        "--synthetic-device",
+        &device,
+        "--calibrated-gpu",
+        profile.to_str().unwrap(),
+    ]);
+    let run = &m["schedule_run"];
+    let measured = run["measured_time_s"].as_f64().unwrap();
+    let raw = run["predicted_time_s"].as_f64().unwrap();
+    let calibrated = run["predicted_calibrated_time_s"].as_f64().unwrap();
+    assert!((calibrated / measured - 1.0).abs() < 0.05);
+    assert!(
+        (raw / measured - 1.0).abs() > 0.2,
+        "the ideal roofline is optimistic"
+    );
+    assert_eq!(run["layers"].as_array().unwrap().len(), 28);
+    assert!(m["measured_speedup"].as_f64().unwrap() > 3.0);
+}
+
+#[test]
+fn synthetic_device_needs_an_efficiency_table() {
+    let err = common::fails(&["measure", "--synthetic-device", "h100"]);
+    assert!(err.contains("no [efficiency] table"), "{err}");
+}

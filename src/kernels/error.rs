@@ -73,3 +73,22 @@ impl<T> DriverContext<T> for Result<T, DriverError> {
         })
     }
 }
+
+/// A kernel error as a crate error: a missing GPU is the user's to fix (exit 2); anything else
+/// is a failed run (exit 1). Multi-line compiler logs are folded onto one line.
+impl From<KernelError> for crate::error::Error {
+    fn from(e: KernelError) -> Self {
+        let one_line = e
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if e.is_unavailable() {
+            crate::error::Error::GpuUnavailable(one_line)
+        } else {
+            crate::error::Error::Gpu(one_line)
+        }
+    }
+}

@@ -130,7 +130,7 @@ pub fn calibrated_profile(gpu: &Gpu, calibration: &Calibration, date: &str) -> R
     let body = toml::to_string(&calibrated)
         .map_err(|e| Error::invalid(format!("cannot write the calibrated profile: {e}")))?;
     Ok(format!(
-        "# {} calibrated by `aim-sim calibrate` on {date}\n# device: {}\n# {} kernel shapes timed; [efficiency]: predicted = roofline_time / factor + launch_overhead_s\n{body}",
+        "# {} calibrated by `aim-sim calibrate` on {date}\n# device: {}\n# {} kernel shapes timed; [efficiency] as the refined model reads it: kernel time =\n# max(flops / (peak · compute factor), bytes / (bandwidth · memory factor)) + launch_overhead_s\n{body}",
         gpu.name,
         calibration.device,
         calibration.samples.len()

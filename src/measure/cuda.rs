@@ -254,20 +254,8 @@ impl TimingSource for CudaTiming {
     }
 
     fn time_kernel(&mut self, call: &KernelCall) -> crate::error::Result<f64> {
-        self.time_call(call).map_err(to_crate_error)
+        self.time_call(call).map_err(crate::error::Error::from)
     }
-}
-
-/// A kernel failure as a crate error: one line (the NVRTC log's lines joined with "; ").
-pub fn to_crate_error(e: KernelError) -> crate::error::Error {
-    let text: Vec<String> = e
-        .to_string()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
-    crate::error::Error::invalid(format!("GPU timing: {}", text.join("; ")))
 }
 
 fn gib(bytes: u64) -> f64 {
@@ -1023,8 +1011,9 @@ impl<V> ShapeCache<V> {
 mod tests {
     use super::*;
     use crate::cli::Cli;
+    use crate::cost::ImportanceKernel;
     use crate::measure::calibrate::LAUNCH_PROBE;
-    use crate::measure::stack::{self, ImportanceKernel};
+    use crate::measure::stack;
     use crate::scenario::Scenario;
     use clap::Parser;
 
@@ -1292,7 +1281,7 @@ mod tests {
 
     #[test]
     fn kernel_errors_become_one_line_crate_errors() {
-        let e = to_crate_error(KernelError::Compile {
+        let e = crate::error::Error::from(KernelError::Compile {
             file: "kernels/layers.cu",
             arch: "sm_90".into(),
             log: "line 1: error\nline 2: note".into(),

@@ -3,6 +3,7 @@
 //! `kernels/`) and what `aim-sim calibrate` times; on a machine without a GPU it is still
 //! built and checked, so the plan and its arithmetic are tested in CI.
 
+use crate::cost::ImportanceKernel;
 use crate::error::Result;
 use crate::scenario::Scenario;
 use crate::schedule::PruneTiming;
@@ -258,19 +259,6 @@ impl KernelCall {
     }
 }
 
-/// Which importance kernels a pruning layer of the plan runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportanceKernel {
-    /// [`KernelCall::PageRank`]: recompute `softmax(Q Kᵀ / 0.1)` per power iteration, never
-    /// storing `n × n` (FlashAttention-compatible; what [`plan`] emits).
-    #[default]
-    Fused,
-    /// [`KernelCall::PageRankMaterialised`]: logits and `M` written out, as the refined cost
-    /// model prices importance.
-    Materialised,
-}
-
 /// The calibration class of a kernel (the `[efficiency]` key that applies to it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -295,11 +283,12 @@ pub struct StackPlan {
     pub layers: Vec<StackLayer>,
 }
 
-/// Builds the stack for a scenario with the fused importance ([`ImportanceKernel::Fused`]). A
-/// real run always prunes as the reference code does (importance inside layer i shrinks layer
-/// i+1), so the plan uses `code` timing.
+/// Builds the stack for a scenario, with the importance kernel its options name
+/// (`--importance-kernel`, the same one the refined model prices). A real run always prunes as
+/// the reference code does (importance inside layer i shrinks layer i+1), so the plan uses
+/// `code` timing.
 pub fn plan(scenario: &Scenario) -> Result<StackPlan> {
-    plan_with(scenario, ImportanceKernel::Fused)
+    plan_with(scenario, scenario.options.importance_kernel)
 }
 
 /// [`plan`] with the importance kernels of pruning layers chosen by `importance`.
@@ -376,7 +365,7 @@ pub fn plan_with(scenario: &Scenario, importance: ImportanceKernel) -> Result<St
                             head_dim: d,
                             iterations: 5,
                         },
-                        ImportanceKernel::Materialised => KernelCall::PageRankMaterialised {
+                        ImportanceKernel::Materialized => KernelCall::PageRankMaterialised {
                             tokens: n,
                             heads,
                             kv_heads,
@@ -476,7 +465,7 @@ mod tests {
             .filter(|l| {
                 l.kernels
                     .iter()
-                    .any(|k| matches!(k, KernelCall::PageRank { .. }))
+                    .any(|k| matches!(k, KernelCall::PageRankMaterialised { .. }))
             })
             .map(|l| l.layer)
             .collect();
@@ -525,8 +514,13 @@ mod tests {
     #[test]
     fn materialised_importance_replaces_only_the_fused_kernel() {
         let s = scenario(&["--tokens", "6272", "--schedule", "linear"]);
-        let fused = plan(&s).unwrap();
-        let mat = plan_with(&s, ImportanceKernel::Materialised).unwrap();
+        let fused = plan_with(&s, ImportanceKernel::Fused).unwrap();
+        let mat = plan(&s).unwrap();
+        assert_eq!(
+            s.options.importance_kernel,
+            ImportanceKernel::Materialized,
+            "the default"
+        );
         assert_eq!(fused.merge, mat.merge);
         let mut replaced = 0;
         for (a, b) in fused.layers.iter().zip(&mat.layers) {

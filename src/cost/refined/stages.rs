@@ -70,7 +70,9 @@ fn merge_pass(frames: f64, tokens: u64, r: u64, h: f64, a: f64) -> Vec<Kernel> {
         .writes((t - r) * h * a),
     ]
     .into_iter()
-    .map(|k| k.times(frames))
+    // Every frame's work in one launch per operator: the kernels batch over frames
+    // (kernels/merge.cu), so launch overhead is paid once per pass, not once per frame.
+    .map(|k| k.times(frames).launches(1.0))
     .collect()
 }
 
