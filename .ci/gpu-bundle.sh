@@ -4,8 +4,7 @@
 #   kernels-test   the tests/kernels.rs binary (GPU-vs-CPU tests run when a GPU is present)
 #   lib-test       the library's unit tests (measure::cuda's GPU tests run when a GPU is present)
 #   kernels-bench  the benches/kernels.rs binary (run with --bench)
-#   validate       examples/validate.rs (until `aim-sim validate` is wired into the CLI)
-#   aim-sim        the CLI
+#   aim-sim        the CLI (validate, calibrate, measure)
 # See docs/validation.md for what to run there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +22,5 @@ print(paths[-1])'
 cp "$(executable test --release --test kernels --no-run)" "$dest/kernels-test"
 cp "$(executable test --release --lib --no-run)" "$dest/lib-test"
 cp "$(executable bench --bench kernels --no-run)" "$dest/kernels-bench"
-cp "$(executable build --release --example validate)" "$dest/validate"
 cp "$(executable build --release --bin aim-sim)" "$dest/aim-sim"
 ls -l "$dest" >&2
