@@ -110,15 +110,21 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// The sequence length of every layer under the schedule (or the explicit list).
+    /// The sequence length of every layer under the schedule, or the explicit
+    /// `--layer-tokens` list, which replaces the whole schedule (no merging is priced; a
+    /// schedule TOML with `kind = "explicit"` combines merging with per-layer counts).
     pub fn plan(&self) -> Result<TokenPlan> {
-        let mut plan = self
+        let plan = self
             .schedule
             .plan(self.model.num_layers, &self.input, self.prune_timing)?;
-        if let Some(list) = &self.layer_tokens_override {
-            plan.layer_tokens = list.clone();
-        }
-        Ok(plan)
+        Ok(match &self.layer_tokens_override {
+            Some(list) => TokenPlan {
+                merged_tokens_per_frame: self.input.tokens_per_frame,
+                merged_visual_tokens: self.input.visual_tokens(),
+                layer_tokens: list.clone(),
+            },
+            None => plan,
+        })
     }
 
     /// What the cost model prices for `plan`: the input before merging and how pruning is decided.

@@ -286,3 +286,18 @@ fn help_and_version_exit_0() {
     assert!(run(&["--help"]).status.success());
     assert!(run(&["--version"]).status.success());
 }
+
+#[test]
+fn layer_tokens_replace_the_whole_schedule() {
+    // Refined prices merging as a stage before the LLM; an explicit list has none.
+    let list = vec!["1668"; 28].join(",");
+    let v = json(&["--layer-tokens", &list]);
+    assert!(
+        v["stages"].as_array().unwrap().is_empty(),
+        "{}",
+        v["stages"]
+    );
+    assert_eq!(v["plan"]["merged_visual_tokens"], 6272);
+    let with_merge = json(&[] as &[&str]);
+    assert!(!with_merge["stages"].as_array().unwrap().is_empty());
+}
