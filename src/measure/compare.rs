@@ -292,6 +292,36 @@ mod tests {
     }
 
     #[test]
+    fn the_json_reads_back() {
+        let r = measure(&mut device(), &scenario(), None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
+        let back = MeasureReport::load(&path).unwrap();
+        // serde_json reads floats back to within an ulp (no `float_roundtrip`).
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
+        assert_eq!(
+            (&back.model, &back.cost_model, &back.schedule, back.frames),
+            (&r.model, &r.cost_model, &r.schedule, r.frames)
+        );
+        assert_eq!(back.schedule_run.layers.len(), r.schedule_run.layers.len());
+        assert!(close(back.measured_speedup, r.measured_speedup));
+        for (b, o) in back.schedule_run.layers.iter().zip(&r.schedule_run.layers) {
+            assert!(close(b.measured_time_s, o.measured_time_s));
+            assert!(close(b.predicted_time_s, o.predicted_time_s));
+        }
+        // A run without layers is refused, naming the file.
+        let mut empty = r.clone();
+        empty.baseline_run.layers.clear();
+        std::fs::write(&path, serde_json::to_string(&empty).unwrap()).unwrap();
+        let err = MeasureReport::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("m.json") && err.contains("baseline_run has no layers"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn calibration_lands_total_prediction_closer_to_measurement() {
         let s = scenario();
         let mut dev = device();

@@ -418,3 +418,25 @@ pub fn draw<DB: DrawingBackend>(
         x_range,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legend_wraps_only_when_too_wide() {
+        assert_eq!(legend_rows(&[100, 100, 100], 1000), vec![0..3]);
+        // 100 + 28 + 100 = 228 fits 250; a third entry does not.
+        assert_eq!(legend_rows(&[100, 100, 100], 250), vec![0..2, 2..3]);
+        // An entry wider than the row still gets a row of its own.
+        assert_eq!(legend_rows(&[400, 100], 250), vec![0..1, 1..2]);
+        assert!(legend_rows(&[], 250).is_empty());
+    }
+
+    #[test]
+    fn percentages_are_signed_without_negative_zero() {
+        assert_eq!(pct(-0.3338), "-33.4%");
+        assert_eq!(pct(0.001), "+0.1%");
+        assert_eq!(pct(-0.0001), "0.0%");
+    }
+}
