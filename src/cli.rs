@@ -62,11 +62,12 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Charts (PNG or SVG): efficiency curves, a per-layer view, or a roofline.
+    /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, or a measurement.
     ///
     /// `curves`: FLOPs and prefill time against frames, one line per schedule; `layers`: tokens
     /// and time per layer of one run, stacked by operator kind, beside the baseline; `roofline`:
-    /// the GPU's roofline with every operator of one run as a point.
+    /// the GPU's roofline with every operator of one run as a point; `accuracy`: measured against
+    /// predicted time per layer from `aim-sim measure --format json` (--input).
     Plot {
         #[command(flatten)]
         plot: Box<crate::plot::PlotArgs>,

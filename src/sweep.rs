@@ -146,6 +146,14 @@ impl GridArgs {
             .is_some_and(|a| self.list(a.id).is_some())
     }
 
+    /// The list flags that were given, as `--<long>` names (e.g. `["frames", "schedule"]`).
+    pub fn given_lists(&self) -> Vec<&'static str> {
+        AXES.iter()
+            .filter(|a| self.list(a.id).is_some())
+            .map(|a| a.long)
+            .collect()
+    }
+
     /// Sets the list flag `--<long>` (e.g. `("frames", "8:64:8")`), as if typed.
     pub fn with_list(mut self, long: &str, value: &str) -> GridArgs {
         if let Some(axis) = AXES.iter().find(|a| a.long == long) {

@@ -91,3 +91,170 @@ fn bad_plot_requests_are_one_line_errors() {
     }
     assert!(!Path::new(png).exists());
 }
+
+/// A measurement on a synthetic device (no GPU needed), calibrated, saved as JSON.
+fn synthetic_measurement(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let h100 = aim_sim::presets::GPUS
+        .iter()
+        .find(|(n, _)| *n == "h100")
+        .unwrap()
+        .1;
+    let device = dir.path().join("synthetic.toml");
+    std::fs::write(
+        &device,
+        format!(
+            "{h100}\n[efficiency]\nmatmul = 0.7\nattention = 0.45\nelementwise = 0.8\nlaunch_overhead_s = 5e-6\n"
+        ),
+    )
+    .unwrap();
+    let device = device.to_str().unwrap();
+    let profile = dir.path().join("h100-calibrated.toml");
+    let profile = profile.to_str().unwrap();
+    common::ok(&[
+        "calibrate",
+        "--gpu",
+        "h100",
+        "--synthetic-device",
+        device,
+        "--profile",
+        profile,
+    ]);
+    let json = common::ok(&[
+        "measure",
+        "--gpu",
+        "h100",
+        "--synthetic-device",
+        device,
+        "--calibrated-gpu",
+        profile,
+        "--format",
+        "json",
+    ]);
+    let path = dir.path().join("measure.json");
+    std::fs::write(&path, json).unwrap();
+    path
+}
+
+#[test]
+fn accuracy_renders_a_saved_measurement() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = synthetic_measurement(&dir);
+    let png = dir.path().join("accuracy.png");
+    let svg = dir.path().join("accuracy.svg");
+    for out in [&png, &svg] {
+        common::ok(&[
+            "plot",
+            "accuracy",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+    }
+    assert!(is_png(&png), "accuracy: not a PNG");
+    assert!(is_svg(&svg), "accuracy: not an SVG");
+    let text = svg_text(&svg);
+    for needle in [
+        "llava-ov-7b",
+        "synthetic device modelled on NVIDIA H100",
+        "cost model refined",
+        "schedule linear",
+        "time per layer (ms)",
+        "decoder layer",
+        "error (%)",
+        "predicted, calibrated",
+        "measured",
+        "Baseline (no reduction)",
+        "speed-up",
+    ] {
+        assert!(text.contains(needle), "accuracy: no '{needle}' in the SVG");
+    }
+}
+
+#[test]
+fn accuracy_without_calibration_draws_two_bars() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = synthetic_measurement(&dir);
+    // Drop every calibrated field, as `aim-sim measure` without --calibrated-gpu writes it.
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                map.retain(|k, _| !k.contains("calibrated"));
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut m);
+    std::fs::write(&input, m.to_string()).unwrap();
+    let svg = dir.path().join("accuracy.svg");
+    common::ok(&[
+        "plot",
+        "accuracy",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        svg.to_str().unwrap(),
+    ]);
+    let text = svg_text(&svg);
+    assert!(text.contains("predicted (uncalibrated)"));
+    for absent in [
+        "predicted, calibrated",
+        "· calibrated",
+        "error of schedule, calibrated",
+    ] {
+        assert!(!text.contains(absent), "'{absent}' without calibration");
+    }
+}
+
+#[test]
+fn bad_accuracy_requests_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("x.png");
+    let png = png.to_str().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"model\": \"llava-ov-7b\"}").unwrap();
+    let bad = bad.to_str().unwrap();
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "not json").unwrap();
+    let garbage = garbage.to_str().unwrap();
+    let missing = dir.path().join("missing.json");
+    let missing = missing.to_str().unwrap();
+    for (args, needles) in [
+        (
+            vec!["plot", "accuracy", "--output", png],
+            &["needs --input"][..],
+        ),
+        (
+            vec!["plot", "layers", "--output", png, "--input", bad],
+            &["--input is only for `plot accuracy`"][..],
+        ),
+        (
+            vec!["plot", "accuracy", "--output", png, "--input", bad],
+            &["bad.json", "missing field `device`"][..],
+        ),
+        (
+            vec!["plot", "accuracy", "--output", png, "--input", garbage],
+            &["garbage.json", "aim-sim measure --format json"][..],
+        ),
+        (
+            vec!["plot", "accuracy", "--output", png, "--input", missing],
+            &["cannot read", "missing.json"][..],
+        ),
+        (
+            vec![
+                "plot", "accuracy", "--output", png, "--input", bad, "--frames", "16",
+            ],
+            &["--frames does not apply"][..],
+        ),
+    ] {
+        let err = common::fails(&args);
+        for needle in needles {
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+    assert!(!Path::new(png).exists());
+}

@@ -4,16 +4,17 @@
 
 use super::stack::{self, StackLayer, StackPlan};
 use super::TimingSource;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hardware::Efficiency;
 use crate::scenario::Scenario;
 use crate::schedule::{PruneTiming, Schedule};
 use crate::sim;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
+use std::path::Path;
 
 /// One layer: measured against predicted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LayerComparison {
     pub layer: usize,
     pub tokens: u64,
@@ -28,7 +29,7 @@ pub struct LayerComparison {
 }
 
 /// One measured prefill (the schedule's, or the baseline's).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunComparison {
     /// Merging before layer 0 (zero when the schedule does not merge).
     pub merge_measured_time_s: f64,
@@ -41,12 +42,12 @@ pub struct RunComparison {
 }
 
 /// The whole comparison.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MeasureReport {
     pub device: String,
     pub model: String,
     pub gpu_profile: String,
-    pub cost_model: &'static str,
+    pub cost_model: String,
     pub schedule: String,
     pub frames: u64,
     pub schedule_run: RunComparison,
@@ -55,6 +56,45 @@ pub struct MeasureReport {
     pub predicted_speedup: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predicted_calibrated_speedup: Option<f64>,
+}
+
+impl MeasureReport {
+    /// Reads back the result of `aim-sim measure --format json` (for `aim-sim plot accuracy`).
+    pub fn load(path: &Path) -> Result<MeasureReport> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let bad = |message: String| Error::Parse {
+            origin: path.display().to_string(),
+            message,
+        };
+        let report: MeasureReport = serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "not the JSON of `aim-sim measure --format json`: {}",
+                e.to_string().replace('\n', " ")
+            ))
+        })?;
+        for (name, run) in [
+            ("schedule_run", &report.schedule_run),
+            ("baseline_run", &report.baseline_run),
+        ] {
+            if run.layers.is_empty() {
+                return Err(bad(format!("{name} has no layers")));
+            }
+            let mut times = run.layers.iter().flat_map(|l| {
+                [l.predicted_time_s, l.measured_time_s]
+                    .into_iter()
+                    .chain(l.predicted_calibrated_time_s)
+            });
+            if let Some(t) = times.find(|t| !t.is_finite() || *t < 0.0) {
+                return Err(bad(format!(
+                    "{name} has a layer time of {t} s (times must be finite and not negative)"
+                )));
+            }
+        }
+        Ok(report)
+    }
 }
 
 /// Per-layer predicted times of a scenario (code timing: how the stack really runs), and the
@@ -137,7 +177,7 @@ pub fn measure(
         device: source.describe(),
         model: scenario.model.name.clone(),
         gpu_profile: scenario.gpu.name.clone(),
-        cost_model: scenario.cost_model.implementation().name(),
+        cost_model: scenario.cost_model.implementation().name().to_string(),
         schedule: scenario.schedule.name.clone(),
         frames: scenario.input.frames,
         measured_speedup: base.measured_time_s / run.measured_time_s,
@@ -249,6 +289,36 @@ mod tests {
             assert!((l.error - (l.predicted_time_s / l.measured_time_s - 1.0)).abs() < 1e-12);
         }
         assert!(render_table(&r).contains("speed-up"));
+    }
+
+    #[test]
+    fn the_json_reads_back() {
+        let r = measure(&mut device(), &scenario(), None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
+        let back = MeasureReport::load(&path).unwrap();
+        // serde_json reads floats back to within an ulp (no `float_roundtrip`).
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
+        assert_eq!(
+            (&back.model, &back.cost_model, &back.schedule, back.frames),
+            (&r.model, &r.cost_model, &r.schedule, r.frames)
+        );
+        assert_eq!(back.schedule_run.layers.len(), r.schedule_run.layers.len());
+        assert!(close(back.measured_speedup, r.measured_speedup));
+        for (b, o) in back.schedule_run.layers.iter().zip(&r.schedule_run.layers) {
+            assert!(close(b.measured_time_s, o.measured_time_s));
+            assert!(close(b.predicted_time_s, o.predicted_time_s));
+        }
+        // A run without layers is refused, naming the file.
+        let mut empty = r.clone();
+        empty.baseline_run.layers.clear();
+        std::fs::write(&path, serde_json::to_string(&empty).unwrap()).unwrap();
+        let err = MeasureReport::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("m.json") && err.contains("baseline_run has no layers"),
+            "{err}"
+        );
     }
 
     #[test]

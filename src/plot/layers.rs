@@ -45,7 +45,8 @@ fn kind_ms(run: &RunCost) -> Vec<Vec<(OpKind, f64)>> {
         .collect()
 }
 
-fn layer_tick(v: f64) -> String {
+/// An x-axis label for a layer index (integers only).
+pub(super) fn layer_tick(v: f64) -> String {
     if (v - v.round()).abs() < 1e-6 && v >= 0.0 {
         format!("{}", v.round() as i64)
     } else {

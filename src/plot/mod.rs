@@ -2,11 +2,14 @@
 //!
 //! * `curves`: FLOPs and prefill time against frames, one line per schedule (a sweep);
 //! * `layers`: one run per layer, tokens and time stacked by operator kind, baseline beside it;
-//! * `roofline`: the GPU's roofline with every operator of one run as a point.
+//! * `roofline`: the GPU's roofline with every operator of one run as a point;
+//! * `accuracy`: a saved `aim-sim measure --format json` result, measured against predicted
+//!   time per layer, schedule and baseline, with the relative errors and the speed-ups.
 //!
 //! Fonts are DejaVu Sans embedded in the binary (the `dejavu` crate), registered with plotters'
 //! `ab_glyph` backend, so no fontconfig or system font is needed.
 
+mod accuracy;
 mod curves;
 mod layers;
 mod roofline;
@@ -28,6 +31,20 @@ pub enum PlotKind {
     Layers,
     /// The GPU's roofline with every operator of one run as a point.
     Roofline,
+    /// Measured against predicted (and calibrated) time per layer, schedule and baseline, from
+    /// the JSON of `aim-sim measure --format json` given with --input.
+    Accuracy,
+}
+
+impl PlotKind {
+    fn name(self) -> &'static str {
+        match self {
+            PlotKind::Curves => "curves",
+            PlotKind::Layers => "layers",
+            PlotKind::Roofline => "roofline",
+            PlotKind::Accuracy => "accuracy",
+        }
+    }
 }
 
 /// Y-axis scale of `curves`.
@@ -48,13 +65,17 @@ pub struct PlotArgs {
     /// Image to write; the extension picks the format: .png or .svg.
     #[arg(long, short = 'o', value_name = "FILE.png|FILE.svg")]
     pub output: PathBuf,
-    /// Image size in pixels.
-    #[arg(long, default_value = "1400x800", value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
-    pub size: (u32, u32),
+    /// Image size in pixels [default: 1400x800; 1400x1000 for accuracy].
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
+    pub size: Option<(u32, u32)>,
     /// Y-axis scale of `curves`.
     #[arg(long, value_enum, default_value = "auto")]
     pub y_scale: Scale,
-    /// The run(s) to draw: every flag of a single run; lists and ranges for `curves`.
+    /// `accuracy` only: the measurement to draw, as written by `aim-sim measure --format json`.
+    #[arg(long, value_name = "MEASURE.json")]
+    pub input: Option<PathBuf>,
+    /// The run(s) to draw: every flag of a single run; lists and ranges for `curves`
+    /// (`accuracy` takes its run from --input instead).
     #[command(flatten)]
     pub grid: GridArgs,
 }
@@ -309,16 +330,41 @@ fn single(args: &GridArgs, kind: &str) -> Result<crate::sim::Report> {
     crate::sim::simulate(&scenario)
 }
 
+/// Checks the flags that belong to some kinds only.
+fn check_kind_flags(args: &PlotArgs) -> Result<()> {
+    match (args.kind, &args.input) {
+        (PlotKind::Accuracy, None) => Err(Error::invalid(
+            "plot accuracy needs --input MEASURE.json: the output of `aim-sim measure --format json`",
+        )),
+        (PlotKind::Accuracy, Some(_)) => match args.grid.given_lists().first() {
+            Some(flag) => Err(Error::invalid(format!(
+                "plot accuracy draws the run saved in --input: --{flag} does not apply (give it to `aim-sim measure` instead)"
+            ))),
+            None => Ok(()),
+        },
+        (kind, Some(_)) => Err(Error::invalid(format!(
+            "--input is only for `plot accuracy`; `plot {}` simulates the run its flags describe",
+            kind.name()
+        ))),
+        (_, None) => Ok(()),
+    }
+}
+
 /// `aim-sim plot`.
 pub fn command(args: &PlotArgs) -> Result<()> {
     image_format(&args.output)?;
+    check_kind_flags(args)?;
+    let size = args.size.unwrap_or(match args.kind {
+        PlotKind::Accuracy => (1400, 1000),
+        _ => (1400, 800),
+    });
     match args.kind {
         PlotKind::Curves => {
             let grid = curves_grid(&args.grid)?;
             let data = curves::Data::collect(&grid)?;
             render(
                 &args.output,
-                args.size,
+                size,
                 |root| curves::draw(root, &data, args.y_scale).map_err(|e| e.to_string()),
                 |root| curves::draw(root, &data, args.y_scale).map_err(|e| e.to_string()),
             )
@@ -327,7 +373,7 @@ pub fn command(args: &PlotArgs) -> Result<()> {
             let report = single(&args.grid, "layers")?;
             render(
                 &args.output,
-                args.size,
+                size,
                 |root| layers::draw(root, &report).map_err(|e| e.to_string()),
                 |root| layers::draw(root, &report).map_err(|e| e.to_string()),
             )
@@ -336,9 +382,19 @@ pub fn command(args: &PlotArgs) -> Result<()> {
             let report = single(&args.grid, "roofline")?;
             render(
                 &args.output,
-                args.size,
+                size,
                 |root| roofline::draw(root, &report).map_err(|e| e.to_string()),
                 |root| roofline::draw(root, &report).map_err(|e| e.to_string()),
+            )
+        }
+        PlotKind::Accuracy => {
+            let input = args.input.as_deref().expect("checked by check_kind_flags");
+            let report = crate::measure::compare::MeasureReport::load(input)?;
+            render(
+                &args.output,
+                size,
+                |root| accuracy::draw(root, &report).map_err(|e| e.to_string()),
+                |root| accuracy::draw(root, &report).map_err(|e| e.to_string()),
             )
         }
     }
