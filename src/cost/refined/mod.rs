@@ -54,7 +54,7 @@ impl CostModel for Refined {
         if let (true, Some(v)) = (opts.include_vision, &ctx.model.vision) {
             let per_image = ctx.model.tokens_per_frame;
             let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
-            if w.input.tokens_per_frame % per_image != 0 {
+            if !w.input.tokens_per_frame.is_multiple_of(per_image) {
                 warnings.push(format!(
                     "--include-vision: {} tokens per frame is not a multiple of the {per_image} one {} pass yields; priced {images} encoder passes",
                     w.input.tokens_per_frame, v.name
