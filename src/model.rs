@@ -119,13 +119,13 @@ impl Model {
                 ));
             }
         }
-        if self.hidden_size % self.num_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_heads) {
             return Err(format!(
                 "num_heads = {} does not divide hidden_size = {}: fix the shape",
                 self.num_heads, self.hidden_size
             ));
         }
-        if self.num_heads % self.kv_heads() != 0 {
+        if !self.num_heads.is_multiple_of(self.kv_heads()) {
             return Err(format!(
                 "num_kv_heads = {} does not divide num_heads = {}: fix the shape",
                 self.kv_heads(),

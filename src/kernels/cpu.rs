@@ -505,7 +505,7 @@ pub const ROPE_THETA: f32 = 1_000_000.0;
 /// `out[r, c] = x[r, c] / sqrt(mean(x[r, :]²) + eps) · weight[c]` over rows of `width` (the
 /// mean of squares accumulated in f64).
 pub fn rmsnorm(x: &[f32], weight: &[f32], width: usize, eps: f32) -> Result<Vec<f32>, KernelError> {
-    if width == 0 || x.len() % width != 0 {
+    if width == 0 || !x.len().is_multiple_of(width) {
         return Err(KernelError::shape(
             "rmsnorm",
             format!("{} elements are not rows of width {width}", x.len()),
@@ -550,7 +550,11 @@ pub fn rope(x: &mut [f32], width: usize, head_dim: usize, theta: f32) -> Result<
 
 /// The sizes [`rope`] and its kernel accept: an even head dimension that divides the width.
 pub fn check_rope(len: usize, width: usize, head_dim: usize) -> Result<(), KernelError> {
-    if head_dim < 2 || head_dim % 2 != 0 || width == 0 || width % head_dim != 0 || len % width != 0
+    if head_dim < 2
+        || !head_dim.is_multiple_of(2)
+        || width == 0
+        || !width.is_multiple_of(head_dim)
+        || !len.is_multiple_of(width)
     {
         return Err(KernelError::shape(
             "rope",

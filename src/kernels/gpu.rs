@@ -1100,7 +1100,7 @@ pub fn flat_launch(count: usize, dtype: Dtype) -> LaunchConfig {
 /// multiple of the vector width, else one (the kernel's `rope` makes the same choice).
 pub fn rope_pairs_per_thread(head_dim: usize, dtype: Dtype) -> usize {
     let lanes = vector_lanes(dtype);
-    if head_dim >= 2 && (head_dim / 2) % lanes == 0 {
+    if head_dim >= 2 && (head_dim / 2).is_multiple_of(lanes) {
         lanes
     } else {
         1
@@ -1135,7 +1135,7 @@ pub fn rmsnorm<T: Element>(
     width: usize,
     eps: f32,
 ) -> Result<(), KernelError> {
-    if width == 0 || x.len() % width != 0 {
+    if width == 0 || !x.len().is_multiple_of(width) {
         return Err(KernelError::shape(
             "rmsnorm",
             format!("{} elements are not rows of width {width}", x.len()),

@@ -215,7 +215,7 @@ impl AttnShape {
                 format!("every size must be positive, got {self:?}"),
             ));
         }
-        if self.heads % self.kv_heads != 0 {
+        if !self.heads.is_multiple_of(self.kv_heads) {
             return Err(KernelError::shape(
                 kernel,
                 format!(
