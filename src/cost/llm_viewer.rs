@@ -323,4 +323,191 @@ mod tests {
         );
         assert!(mixed.time_s > int8.time_s);
     }
+
+    /// Every operator of one layer of an odd-shaped GQA model, with batch, bit widths and
+    /// both attention paths, against the formulas of llm-viewer-cost-model.md written out
+    /// independently here: the model holds for any input, not only the paper's rows.
+    #[test]
+    fn every_operator_follows_the_spec_for_any_shape() {
+        let model = Model {
+            name: "odd".into(),
+            description: String::new(),
+            hidden_size: 1200,
+            num_heads: 10,
+            num_kv_heads: Some(2),
+            num_layers: 2,
+            intermediate_size: 3000,
+            vocab_size: 5000,
+            qkv_bias: false,
+            tokens_per_frame: 10,
+            default_frames: 1,
+            vision: None,
+        };
+        let gpu = Gpu {
+            onchip_buffer: 50_000.0,
+            ..Gpu::load("a100").unwrap()
+        };
+        let (h, hq, hkv, i_, v) = (1200.0, 10.0, 2.0, 3000.0, 5000.0);
+        let d = h / hq; // 120
+        let kvw = h * hkv / hq; // 240
+        let (n, b) = (777.0, 3.0);
+        let (w, a, kv) = (0.5, 1.0, 1.0); // 4-bit weights, 8-bit activations and KV
+        for flash in [false, true] {
+            let options = RunOptions {
+                batch: 3,
+                precision: Precision {
+                    w_bits: 4,
+                    a_bits: 8,
+                    kv_bits: 8,
+                },
+                flash_attention: flash,
+                ..RunOptions::default()
+            };
+            let ctx = Context {
+                model: &model,
+                gpu: &gpu,
+                options: &options,
+            };
+            let run = LlmViewer.run(&ctx, &[777, 5]);
+            let ops = &run.layers[0].operators;
+            let get = |name: &str| {
+                ops.iter()
+                    .find(|o| o.op.name == name)
+                    .unwrap_or_else(|| panic!("no {name}"))
+                    .op
+                    .clone()
+            };
+            // (ops, load_weight, load_act, store_act, load_kv, store_kv)
+            let lin = |inp: f64, out: f64, is_kv: bool| {
+                (
+                    2.0 * inp * out * b * n,
+                    inp * out * w,
+                    inp * b * n * a,
+                    if is_kv { 0.0 } else { out * b * n * a },
+                    0.0,
+                    if is_kv { out * b * n * kv } else { 0.0 },
+                )
+            };
+            let ew = |k: f64, reads: f64| {
+                (
+                    k * b * h * n,
+                    0.0,
+                    reads * b * h * n * a,
+                    b * h * n * a,
+                    0.0,
+                    0.0,
+                )
+            };
+            let mut want = vec![
+                ("q_proj", lin(h, h, false)),
+                ("k_proj", lin(h, kvw, true)),
+                ("v_proj", lin(h, kvw, true)),
+                ("out_proj", lin(h, h, false)),
+                ("gate_proj", lin(h, i_, false)),
+                ("up_proj", lin(h, i_, false)),
+                ("down_proj", lin(i_, h, false)),
+                ("attn_norm", ew(7.0, 1.0)),
+                ("mlp_norm", ew(7.0, 1.0)),
+                ("attn_add", ew(1.0, 1.0)),
+                ("mlp_add", ew(1.0, 1.0)),
+                ("mlp_act", ew(2.0, 2.0)),
+            ];
+            let qk = 2.0 * n * n * d * hq * b;
+            let sv = 2.0 * n * d * n * hq * b;
+            let sm = 5.0 * b * hq * n * n;
+            if flash {
+                // Br = min(ceil(S / (kv·d)), d) = min(ceil(50000 / 120), 120) = 120.
+                let blocks = (n / 120.0_f64).ceil();
+                want.push((
+                    "fused_attention",
+                    (
+                        qk + sv + sm,
+                        0.0,
+                        n * d * b * hq * a,
+                        2.0 * n * n * b * hq * a,
+                        blocks * n * d * b * hkv * kv * 2.0,
+                        0.0,
+                    ),
+                ));
+            } else {
+                want.push((
+                    "qk_matmul",
+                    (
+                        qk,
+                        0.0,
+                        n * d * b * hkv * a,
+                        n * n * b * hq * a,
+                        n * d * b * hkv * kv,
+                        0.0,
+                    ),
+                ));
+                want.push((
+                    "sv_matmul",
+                    (
+                        sv,
+                        0.0,
+                        n * n * b * hq * a,
+                        n * d * b * hq * a,
+                        n * d * b * hkv * kv,
+                        0.0,
+                    ),
+                ));
+                want.push((
+                    "softmax",
+                    (sm, 0.0, b * hq * n * n * a, b * hq * n * n * a, 0.0, 0.0),
+                ));
+            }
+            assert_eq!(ops.len(), want.len(), "flash={flash}");
+            for (name, expected) in want {
+                let o = get(name);
+                let got = (
+                    o.flops,
+                    o.load_weight_bytes,
+                    o.load_act_bytes,
+                    o.store_act_bytes,
+                    o.load_kv_bytes,
+                    o.store_kv_bytes,
+                );
+                assert_eq!(got, expected, "{name}, flash={flash}");
+            }
+            // lm_head once: b·h·V ops, h·V·w weights, h·a in, V·a out.
+            let head = &run.head[0];
+            assert_eq!(
+                (
+                    head.op.flops,
+                    head.op.load_weight_bytes,
+                    head.op.load_act_bytes,
+                    head.op.store_act_bytes
+                ),
+                (b * h * v, h * v * w, h * a, v * a)
+            );
+            // Every width <= 8 bits: the INT8 roofline times every operator.
+            let ridge = gpu.int8_peak / gpu.bandwidth;
+            for o in ops.iter().chain(&run.head) {
+                let ai = o.op.flops / o.bytes;
+                let want_s = if ai < ridge {
+                    o.op.flops / (ai * gpu.bandwidth)
+                } else {
+                    o.op.flops / gpu.int8_peak
+                };
+                assert!((o.time_s / want_s - 1.0).abs() < 1e-12, "{}", o.op.name);
+            }
+            // Memory consumption: layer weights + KV stores + the last layer's stored activations.
+            let layer_sum = |f: fn(&Operator) -> f64| -> f64 {
+                run.layers
+                    .iter()
+                    .flat_map(|l| &l.operators)
+                    .map(|o| f(&o.op))
+                    .sum()
+            };
+            let last: f64 = run.layers[1]
+                .operators
+                .iter()
+                .map(|o| o.op.store_act_bytes)
+                .sum();
+            let want_mem =
+                layer_sum(|o| o.load_weight_bytes) + layer_sum(|o| o.store_kv_bytes) + last;
+            assert!((run.totals.memory_consumption_bytes / want_mem - 1.0).abs() < 1e-12);
+        }
+    }
 }
