@@ -2,17 +2,15 @@
 //! schedule, A100) in each cost model. Target (issue 2): well under 0.1 ms per 28-layer
 //! configuration.
 
-use aim_sim::cli::Cli;
 use aim_sim::cost::Context;
 use aim_sim::scenario::Scenario;
 use aim_sim::sim;
-use clap::Parser;
+use aim_sim::spec::Spec;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
 fn headline(cost_model: &str) -> Scenario {
-    let cli = Cli::parse_from([
-        "aim-sim",
+    let spec = Spec::from_flags(&[
         "--tokens",
         "6272",
         "--schedule",
@@ -21,8 +19,9 @@ fn headline(cost_model: &str) -> Scenario {
         "a100",
         "--cost-model",
         cost_model,
-    ]);
-    Scenario::from_args(&cli.sim).expect("valid scenario")
+    ])
+    .expect("valid flags");
+    Scenario::from_spec(&spec).expect("valid scenario")
 }
 
 fn bench(c: &mut Criterion) {

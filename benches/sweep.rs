@@ -2,9 +2,8 @@
 //! 1,000 frame counts × 10 schedules = 10,000 configurations on LLaVA-OV-7B / A100, in each
 //! cost model; criterion reports the throughput in elements (configurations) per second.
 
-use aim_sim::cli::Cli;
-use aim_sim::sweep::{self, Grid, GridArgs};
-use clap::Parser;
+use aim_sim::spec::Spec;
+use aim_sim::sweep::{self, Axes, Grid, GridSpec};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -12,11 +11,15 @@ const SCHEDULES: &str =
     "none,linear,fastv,pdrop,vtw,sparsevlm-192,aim-late,aim-aggressive,fastvid,merge-only";
 
 fn grid(cost_model: &str, frames: &str) -> Grid {
-    let cli = Cli::try_parse_from(["aim-sim", "--cost-model", cost_model]).expect("flags parse");
-    let args = GridArgs::single(cli.sim)
-        .with_list("frames", frames)
-        .with_list("schedule", SCHEDULES);
-    Grid::new(&args).expect("valid grid")
+    let spec = GridSpec {
+        base: Spec::from_flags(&["--cost-model", cost_model]).expect("valid flags"),
+        axes: Axes {
+            frames: Some(frames.into()),
+            schedule: Some(SCHEDULES.into()),
+            ..Axes::default()
+        },
+    };
+    Grid::new(&spec).expect("valid grid")
 }
 
 fn bench(c: &mut Criterion) {

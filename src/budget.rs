@@ -11,30 +11,39 @@
 //!
 //!   "Least aggressive" is the latest pruning (largest layer) or the most tokens kept per frame.
 //!
-//! Every candidate is an ordinary run (`Scenario::from_args` + `sim::simulate`); cost grows
+//! Every candidate is an ordinary run (`Scenario::from_spec` + `sim::simulate`); cost grows
 //! monotonically with frames, pruning layers and tokens kept, so each answer is a binary search.
 
-use crate::cli::{parse_count, OutputArgs, SimArgs};
+use crate::choice::Choice;
 use crate::cost::Totals;
 use crate::error::{Error, Result};
 use crate::report::Format;
 use crate::scenario::Scenario;
 use crate::sim::{self, Report};
-use serde::Serialize;
+use crate::spec::{Definition, Spec};
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// What is held within the reference / reduced by the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum By {
     /// Total prefill FLOPs.
+    #[default]
     Flops,
     /// Prefill time on the GPU (roofline).
     Time,
 }
 
+impl Choice for By {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (By::Flops, "flops", "Total prefill FLOPs"),
+        (By::Time, "time", "Prefill time on the GPU"),
+    ];
+}
+
 /// The knob `--target-reduction` varies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Solve {
     /// Slide the linear pruning window l1..l2, span fixed.
@@ -47,28 +56,68 @@ pub enum Solve {
     Merge,
 }
 
-/// Flags of `aim-sim budget` besides those of a single run.
-#[derive(Debug, Clone, clap::Args)]
-pub struct BudgetArgs {
+impl Choice for Solve {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Solve::Window,
+            "window",
+            "Slide the linear pruning window l1..l2, span fixed",
+        ),
+        (
+            Solve::Start,
+            "start",
+            "Move the pruning start l1, end l2 fixed",
+        ),
+        (Solve::End, "end", "Move the pruning end l2, start l1 fixed"),
+        (
+            Solve::Merge,
+            "merge",
+            "Tokens kept per frame by merging; pruning unchanged",
+        ),
+    ];
+}
+
+/// The budget question besides the run it is asked about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetQuery {
     /// Schedule of the reference run.
-    #[arg(long, default_value = "none", value_name = "NAME|PATH")]
     pub reference_schedule: String,
-    /// Frames of the reference run [default: --frames, else the model's].
-    #[arg(long, value_name = "F", value_parser = parse_count)]
+    /// Frames of the reference run [default: the spec's frames, else the model's].
     pub reference_frames: Option<u64>,
     /// Quantity compared: FLOPs or prefill time.
-    #[arg(long, value_enum, default_value = "flops")]
     pub by: By,
     /// Largest frame count considered.
-    #[arg(long, default_value = "100000", value_name = "F", value_parser = parse_count)]
     pub max_frames: u64,
-    /// Inverse question: the least aggressive --solve setting whose reduction factor
-    /// (baseline / schedule, --by) reaches X at the given input.
-    #[arg(long, value_name = "X", conflicts_with_all = ["reference_frames", "max_frames"])]
+    /// Inverse question: the least aggressive `solve` setting whose reduction factor
+    /// (baseline / schedule, `by`) reaches this at the given input.
     pub target_reduction: Option<f64>,
-    /// What --target-reduction varies [default: window].
-    #[arg(long, value_enum)]
+    /// What `target_reduction` varies [default: window].
     pub solve: Option<Solve>,
+}
+
+/// Default largest frame count a frame budget considers.
+pub const DEFAULT_MAX_FRAMES: u64 = 100_000;
+
+impl Default for BudgetQuery {
+    fn default() -> Self {
+        BudgetQuery {
+            reference_schedule: "none".into(),
+            reference_frames: None,
+            by: By::Flops,
+            max_frames: DEFAULT_MAX_FRAMES,
+            target_reduction: None,
+            solve: None,
+        }
+    }
+}
+
+/// Either answer of `budget`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Frames(FrameBudget),
+    Target(TargetSolution),
 }
 
 /// One priced point: settings and totals.
@@ -127,18 +176,6 @@ pub struct TargetSolution {
     pub next: Option<Point>,
 }
 
-impl Solve {
-    /// The `--solve` value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Solve::Window => "window",
-            Solve::Start => "start",
-            Solve::End => "end",
-            Solve::Merge => "merge",
-        }
-    }
-}
-
 fn metric(by: By, t: &Totals) -> f64 {
     match by {
         By::Flops => t.flops,
@@ -146,14 +183,14 @@ fn metric(by: By, t: &Totals) -> f64 {
     }
 }
 
-fn price(args: &SimArgs) -> Result<Report> {
-    sim::simulate(&Scenario::from_args(args)?)
+fn price(args: &Spec) -> Result<Report> {
+    sim::simulate(&Scenario::from_spec(args)?)
 }
 
-fn point(args: &SimArgs, r: &Report) -> Point {
+fn point(args: &Spec, r: &Report) -> Point {
     let merge = args.merge_tokens_per_frame;
     Point {
-        schedule: args.schedule.clone(),
+        schedule: args.schedule.label("inline schedule").to_string(),
         frames: r.scenario.input.frames,
         flops: r.run.totals.flops,
         time_s: r.run.totals.time_s,
@@ -188,7 +225,7 @@ fn last_fitting(
 }
 
 /// The frame-budget question.
-pub fn frame_budget(sim: &SimArgs, b: &BudgetArgs) -> Result<FrameBudget> {
+pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
     if sim.tokens.is_some() {
         return Err(Error::invalid(
             "budget varies the number of frames: give --frames and --tokens-per-frame instead of --tokens",
@@ -200,7 +237,7 @@ pub fn frame_budget(sim: &SimArgs, b: &BudgetArgs) -> Result<FrameBudget> {
         ));
     }
     let mut reference = sim.clone();
-    reference.schedule.clone_from(&b.reference_schedule);
+    reference.schedule = Definition::Name(b.reference_schedule.clone());
     reference.frames = b.reference_frames.or(sim.frames);
     // The --merge-*/--prune-* overrides shape the schedule under test, not the reference.
     reference.merge_tokens_per_frame = None;
@@ -211,7 +248,7 @@ pub fn frame_budget(sim: &SimArgs, b: &BudgetArgs) -> Result<FrameBudget> {
     let ref_report = price(&reference)?;
     let limit = metric(b.by, &ref_report.run.totals);
 
-    let at = |frames: u64| -> Result<(SimArgs, Report)> {
+    let at = |frames: u64| -> Result<(Spec, Report)> {
         let mut a = sim.clone();
         a.frames = Some(frames);
         let r = price(&a)?;
@@ -241,10 +278,10 @@ pub fn frame_budget(sim: &SimArgs, b: &BudgetArgs) -> Result<FrameBudget> {
 }
 
 /// Writes one value of the solved knob into the flags.
-type SetKnob = Box<dyn Fn(&mut SimArgs, u64)>;
+type SetKnob = Box<dyn Fn(&mut Spec, u64)>;
 
 /// The inverse question: the least aggressive setting reaching `target` × reduction.
-pub fn solve_target(sim: &SimArgs, b: &BudgetArgs, target: f64) -> Result<TargetSolution> {
+pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSolution> {
     if !(target.is_finite() && target >= 1.0) {
         return Err(Error::invalid(format!(
             "--target-reduction {target} must be a factor of at least 1 (baseline / schedule)"
@@ -255,7 +292,7 @@ pub fn solve_target(sim: &SimArgs, b: &BudgetArgs, target: f64) -> Result<Target
             "--target-reduction varies the schedule, which --layer-tokens replaces: drop --layer-tokens",
         ));
     }
-    let base = Scenario::from_args(sim)?;
+    let base = Scenario::from_spec(sim)?;
     let layers = base.model.num_layers;
     let reduction = |r: &Report| match b.by {
         By::Flops => r.reduction.flops,
@@ -270,7 +307,7 @@ pub fn solve_target(sim: &SimArgs, b: &BudgetArgs, target: f64) -> Result<Target
             (
                 1,
                 base.input.tokens_per_frame,
-                Box::new(|a: &mut SimArgs, k| a.merge_tokens_per_frame = Some(k)),
+                Box::new(|a: &mut Spec, k| a.merge_tokens_per_frame = Some(k)),
             )
         }
         knob => {
@@ -291,14 +328,14 @@ pub fn solve_target(sim: &SimArgs, b: &BudgetArgs, target: f64) -> Result<Target
                 Solve::Window => (
                     0,
                     layers - 1,
-                    Box::new(move |a: &mut SimArgs, s| {
+                    Box::new(move |a: &mut Spec, s| {
                         (a.prune_start, a.prune_end) = (Some(s), Some(s + span))
                     }),
                 ),
                 Solve::Start => (
                     0,
                     (l2 - 1).min(layers - 1),
-                    Box::new(move |a: &mut SimArgs, s| {
+                    Box::new(move |a: &mut Spec, s| {
                         (a.prune_start, a.prune_end) = (Some(s), Some(l2))
                     }),
                 ),
@@ -306,14 +343,14 @@ pub fn solve_target(sim: &SimArgs, b: &BudgetArgs, target: f64) -> Result<Target
                     l1 + 1,
                     // Past 2L the window barely prunes; the search stops there.
                     (2 * layers).max(l1 + 1),
-                    Box::new(move |a: &mut SimArgs, e| {
+                    Box::new(move |a: &mut Spec, e| {
                         (a.prune_start, a.prune_end) = (Some(l1), Some(e))
                     }),
                 ),
             }
         }
     };
-    let at = |v: u64| -> Result<(SimArgs, Report)> {
+    let at = |v: u64| -> Result<(Spec, Report)> {
         let mut a = args.clone();
         set(&mut a, v);
         let r = price(&a)?;
@@ -452,35 +489,37 @@ fn render_target(t: &TargetSolution) -> String {
     out
 }
 
-/// `aim-sim budget`.
-pub fn command(sim: &SimArgs, b: &BudgetArgs, output: &OutputArgs) -> Result<()> {
-    if output.format == Format::Csv {
-        return Err(Error::invalid(
-            "budget answers one question: use --format table or --format json",
-        ));
+/// Answers the budget question `b` asks about the run `sim`.
+pub fn answer(sim: &Spec, b: &BudgetQuery) -> Result<Answer> {
+    match b.target_reduction {
+        Some(target) => Ok(Answer::Target(solve_target(sim, b, target)?)),
+        None if b.solve.is_some() => Err(Error::invalid(
+            "--solve says what --target-reduction varies: give --target-reduction X too",
+        )),
+        None => Ok(Answer::Frames(frame_budget(sim, b)?)),
     }
-    let text = match b.target_reduction {
-        Some(target) => {
-            let t = solve_target(sim, b, target)?;
-            match output.format {
-                Format::Json | Format::Csv => json(&t),
-                Format::Table => render_target(&t),
-            }
-        }
-        None if b.solve.is_some() => {
-            return Err(Error::invalid(
-                "--solve says what --target-reduction varies: give --target-reduction X too",
-            ))
-        }
-        None => {
-            let a = frame_budget(sim, b)?;
-            match output.format {
-                Format::Json | Format::Csv => json(&a),
-                Format::Table => render_budget(&a),
-            }
-        }
-    };
-    crate::app::emit(output, &text)
+}
+
+/// A budget answers one question: table or JSON, no CSV.
+pub fn check_format(format: Format) -> Result<()> {
+    match format {
+        Format::Csv => Err(Error::invalid(
+            "budget answers one question: use --format table or --format json",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Writes an answer as a table or JSON.
+pub fn render(answer: &Answer, format: Format) -> Result<String> {
+    check_format(format)?;
+    match (format, answer) {
+        (Format::Csv, _) => unreachable!("checked above"),
+        (Format::Json, Answer::Target(t)) => Ok(json(t)),
+        (Format::Json, Answer::Frames(a)) => Ok(json(a)),
+        (Format::Table, Answer::Target(t)) => Ok(render_target(t)),
+        (Format::Table, Answer::Frames(a)) => Ok(render_budget(a)),
+    }
 }
 
 fn json<T: Serialize>(v: &T) -> String {

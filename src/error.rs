@@ -66,11 +66,34 @@ pub fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
     let message = err.message().replace('\n', " ");
     match err.span() {
         Some(span) => {
-            let before = &text[..span.start.min(text.len())];
+            let start = floor_char_boundary(text, span.start.min(text.len()));
+            let before = &text[..start];
             let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: {}", message.trim())
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before[line_start..].chars().count() + 1;
+            // Name the key when the error sits on a `key = value` line.
+            let line_text = text[line_start..].lines().next().unwrap_or("");
+            let key = line_text
+                .split_once('=')
+                .map(|(k, _)| k.trim().trim_matches('"'))
+                .filter(|k| !k.is_empty() && !k.starts_with('[') && !k.starts_with('#'))
+                .map(|k| format!(", key '{k}'"))
+                .or_else(|| {
+                    let t = line_text.trim();
+                    t.starts_with('[')
+                        .then(|| format!(", table '{}'", t.trim_matches(['[', ']', ' '])))
+                })
+                .unwrap_or_default();
+            format!("line {line}, column {column}{key}: {}", message.trim())
         }
         None => message.trim().to_string(),
     }
+}
+
+/// The largest char boundary at or below `i` (a span may point inside a multi-byte character).
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }

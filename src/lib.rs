@@ -1,28 +1,72 @@
 //! aim-sim: what a visual-token reduction schedule (AIM: merge + PageRank pruning, FastV, ...)
 //! costs in a multi-modal LLM's prefill, per operator and per layer, on a given GPU.
 //!
-//! Pipeline: [`model`] + [`schedule`] + [`hardware`] → [`cost`] (FLOPs, bytes, roofline time)
-//! → [`sim`] (schedule vs. baseline) → [`report`] (table / JSON / CSV).
+//! The pipeline: a [`Spec`] (what to simulate) → [`Scenario`] (validated, presets loaded) →
+//! a cost model (per-operator FLOPs, bytes and time) → [`Report`] (schedule against baseline).
+//!
+//! ```
+//! use aim_sim::{simulate, Spec};
+//!
+//! // LLaVA-OneVision-7B, 32 frames, AIM's default schedule, the paper's A100, as the paper
+//! // counted it (LLM-Viewer roofline).
+//! let spec = Spec {
+//!     cost_model: aim_sim::cost::CostModelKind::LlmViewer,
+//!     skip_mlp_add: true,
+//!     ..Spec::default()
+//! };
+//! let report = simulate(&spec)?;
+//! assert!((report.run.totals.flops / 1e12 - 14.7566).abs() < 1e-4);
+//! assert!((report.reduction.time - 7.99).abs() < 0.01);
+//! # Ok::<(), aim_sim::Error>(())
+//! ```
+//!
+//! Layers (docs/architecture.md): everything here builds with `--no-default-features` and then
+//! depends on none of clap, indicatif, plotters or cudarc. The `cli` feature adds [`cli`]
+//! (the `aim-sim` binary's flags and commands), `plot` adds [`plot`], `cuda` adds the GPU
+//! kernels' launchers ([`kernels`]`::gpu`), [`validate`] and the CUDA timing source of
+//! [`measure`].
 
+// Core: the input, the data it reads, the cost models and what they produce.
+pub mod choice;
 pub mod cost;
 pub mod error;
 pub mod hardware;
-pub mod kernels;
 pub mod model;
+#[doc(hidden)]
 pub mod presets;
+pub mod report;
+pub mod scenario;
 pub mod schedule;
+pub mod sim;
+pub mod spec;
+
+// Questions asked of the core: many runs, budgets, the paper's rows. They return data.
+pub mod budget;
+#[doc(hidden)]
+pub mod paper;
+pub mod reproduce;
+pub mod sweep;
+
+// Kernels: CPU references always; GPU launchers with `cuda`. Measurement: the plan of a
+// prefill's kernels and the calibration fit always; the CUDA timing source with `cuda`.
+pub mod kernels;
+pub mod measure;
+#[cfg(feature = "cuda")]
 pub mod validate;
 
-pub use error::{Error, Result};
-pub mod app;
-pub mod budget;
+// Above the core.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
-pub mod gpu_commands;
-pub mod measure;
-pub mod paper;
+#[cfg(feature = "plot")]
 pub mod plot;
-pub mod report;
-pub mod reproduce;
-pub mod scenario;
-pub mod sim;
-pub mod sweep;
+
+pub use error::{Error, Result};
+pub use scenario::Scenario;
+pub use sim::Report;
+pub use spec::Spec;
+
+/// Validates `spec`, prices it and its no-reduction baseline.
+pub fn simulate(spec: &Spec) -> Result<Report> {
+    sim::simulate(&Scenario::from_spec(spec)?)
+}

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
-    match aim_sim::app::run(cli) {
+    match aim_sim::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("aim-sim: error: {e}");

@@ -1,7 +1,11 @@
 //! The AIM paper's printed efficiency rows (`reference/paper-cases.toml`), as data: the
-//! settings of each row and the figures it printed. `aim-sim reproduce` and the tests run each
-//! row through the real command line via [`Case::cli_args`].
+//! settings of each row and the figures it printed. `aim-sim reproduce` runs each row as a
+//! [`Spec`] ([`Case::spec`]); the tests also run it through the real command line
+//! ([`Case::cli_args`]).
 
+use crate::cost::CostModelKind;
+use crate::schedule::PruneTiming;
+use crate::spec::Spec;
 use serde::Deserialize;
 
 /// The embedded table of cases.
@@ -46,6 +50,25 @@ pub fn cases() -> Vec<Case> {
 }
 
 impl Case {
+    /// The spec that reproduces this row (paper's A100, llm-viewer, paper timing).
+    pub fn spec(&self) -> Spec {
+        Spec {
+            model: self.model.as_str().into(),
+            gpu: "a100".into(),
+            cost_model: CostModelKind::LlmViewer,
+            prune_timing: Some(PruneTiming::Paper),
+            schedule: "none".into(),
+            frames: Some(self.frames),
+            text_tokens: self.text_tokens,
+            merge_tokens_per_frame: self.merge_tokens_per_frame,
+            prune_start: self.prune_start,
+            prune_end: self.prune_end,
+            prune_step: self.prune_step,
+            skip_mlp_add: self.skip_mlp_add,
+            ..Spec::default()
+        }
+    }
+
     /// The `aim-sim` flags that reproduce this row (paper's A100, llm-viewer, paper timing).
     pub fn cli_args(&self) -> Vec<String> {
         let mut a: Vec<String> = [

@@ -87,3 +87,18 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T> 
         message: crate::error::toml_error_line(&source.text, &e),
     })
 }
+
+/// The `description` (or `name`) value of a preset file, for listings.
+pub fn describe(text: &str) -> String {
+    let table: toml::Table = toml::from_str(text).unwrap_or_default();
+    ["description", "name"]
+        .iter()
+        .find_map(|k| {
+            table
+                .get(*k)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or("")
+        .to_string()
+}

@@ -1,14 +1,13 @@
 //! `aim-sim reproduce`: the AIM paper's printed efficiency rows (`reference/paper-cases.toml`)
 //! beside what aim-sim computes from each row's settings, with relative differences. Each row
-//! goes through the same command-line parsing as a user's run ([`Case::cli_args`]).
+//! is an ordinary [`crate::spec::Spec`] ([`Case::spec`]); the flags shown beside it
+//! ([`Case::cli_args`]) give the same run on the command line (tests/paper_cases.rs checks so).
 
-use crate::cli::{Cli, OutputArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::paper::{self, Case};
 use crate::report::Format;
 use crate::scenario::Scenario;
 use crate::sim;
-use clap::Parser;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -47,19 +46,10 @@ fn rel(value: f64, reference: f64) -> f64 {
     (value - reference) / reference
 }
 
-/// Runs one case through the command-line parser and the simulator.
+/// Runs one case through the simulator.
 pub fn run_case(case: &Case) -> Result<Row> {
     let args = case.cli_args();
-    let cli = Cli::try_parse_from(std::iter::once("aim-sim".to_string()).chain(args.clone()))
-        .map_err(|e| {
-            let first = e.to_string();
-            Error::invalid(format!(
-                "paper case {}: {}",
-                case.id,
-                first.lines().next().unwrap_or("invalid flags")
-            ))
-        })?;
-    let report = sim::simulate(&Scenario::from_args(&cli.sim)?)?;
+    let report = sim::simulate(&Scenario::from_spec(&case.spec())?)?;
     let tflops = report.run.totals.flops / 1e12;
     let ms = report.run.totals.time_s * 1e3;
     Ok(Row {
@@ -191,17 +181,15 @@ fn csv(r: &Reproduction) -> String {
     out
 }
 
-/// `aim-sim reproduce`.
-pub fn command(output: &OutputArgs) -> Result<()> {
-    let r = reproduce()?;
-    let text = match output.format {
-        Format::Table => table(&r),
-        Format::Csv => csv(&r),
+/// Writes the reproduction as a table, CSV or JSON.
+pub fn render(r: &Reproduction, format: Format) -> String {
+    match format {
+        Format::Table => table(r),
+        Format::Csv => csv(r),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&r).expect("rows serialise");
+            let mut s = serde_json::to_string_pretty(r).expect("rows serialise");
             s.push('\n');
             s
         }
-    };
-    crate::app::emit(output, &text)
+    }
 }

@@ -1,6 +1,6 @@
-//! A validated, fully resolved simulation input: the border between raw flags and the model.
+//! A validated, fully resolved simulation input: the border between a [`Spec`] (what the user
+//! asked for) and the cost models (what they price).
 
-use crate::cli::{AttentionImpl, SimArgs};
 use crate::cost::{CostModelKind, Precision, PruneDecision, RunOptions, Workload};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
@@ -8,6 +8,7 @@ use crate::model::Model;
 use crate::schedule::{
     Importance, Merge, Prune, PruneTiming, Schedule, TokenPlan, VisualInput, MAX_TOKENS,
 };
+use crate::spec::{AttentionImpl, Definition, Spec};
 use serde::Serialize;
 
 /// Largest batch accepted.
@@ -25,6 +26,10 @@ pub struct Scenario {
     pub options: RunOptions,
     pub cost_model: CostModelKind,
     pub prune_timing: PruneTiming,
+    /// The spec this scenario was resolved from, every default filled in (see
+    /// [`Scenario::resolved_spec`]).
+    #[serde(skip)]
+    resolved: Spec,
 }
 
 impl CostModelKind {
@@ -47,22 +52,61 @@ impl CostModelKind {
 }
 
 impl Scenario {
-    /// Loads presets/files and checks every flag once.
-    pub fn from_args(args: &SimArgs) -> Result<Scenario> {
-        let model = Model::load(&args.model)?;
-        let gpu = Gpu::load(&args.gpu)?;
-        let schedule = Schedule::load(&args.schedule)?;
-        Scenario::from_loaded(args, model, gpu, schedule)
+    /// Loads presets/files and checks every setting once.
+    pub fn from_spec(spec: &Spec) -> Result<Scenario> {
+        let model = spec.model.load()?;
+        let gpu = spec.gpu.load()?;
+        let schedule = spec.schedule.load()?;
+        Scenario::from_loaded(spec, model, gpu, schedule)
     }
 
-    /// [`Scenario::from_args`] with the model, GPU and schedule already loaded from
-    /// `args.model`, `args.gpu` and `args.schedule` (a sweep loads each preset once).
+    /// [`Scenario::from_spec`] with the model, GPU and schedule already loaded from
+    /// `spec.model`, `spec.gpu` and `spec.schedule` (a sweep loads each preset once).
     pub fn from_loaded(
-        args: &SimArgs,
+        spec: &Spec,
         model: Model,
         gpu: Gpu,
-        mut schedule: Schedule,
+        schedule: Schedule,
     ) -> Result<Scenario> {
+        let args = spec;
+        if args.tokens.is_some() && args.frames.is_some() {
+            return Err(Error::invalid(
+                "give either tokens or frames, not both (--tokens N means N / tokens-per-frame frames)",
+            ));
+        }
+        if args.prune_start.is_some() != args.prune_end.is_some() {
+            return Err(Error::invalid(
+                "--prune-start and --prune-end go together: give both (l1 and l2)",
+            ));
+        }
+        if args.prune_step.is_some() && args.prune_start.is_none() {
+            return Err(Error::invalid(
+                "--prune-step overrides the step of --prune-start/--prune-end: give those too",
+            ));
+        }
+        if args.merge_tokens_per_frame.is_some() && args.merge_keep_ratio.is_some() {
+            return Err(Error::invalid(
+                "give either --merge-tokens-per-frame or --merge-keep-ratio, not both",
+            ));
+        }
+        for (flag, value) in [
+            ("--text-tokens", Some(args.text_tokens)),
+            ("--batch", Some(args.batch)),
+            ("--tp", Some(args.tp)),
+            ("--tokens", args.tokens),
+            ("--frames", args.frames),
+            ("--tokens-per-frame", args.tokens_per_frame),
+            ("--merge-tokens-per-frame", args.merge_tokens_per_frame),
+        ] {
+            if value == Some(0) {
+                return Err(Error::invalid(format!("{flag} must be at least 1")));
+            }
+        }
+        let resolved_schedule = match &spec.schedule {
+            Definition::Name(n) if is_preset(crate::presets::SCHEDULES, n) => spec.schedule.clone(),
+            _ => Definition::Inline(Box::new(schedule.clone())),
+        };
+        let mut schedule = schedule;
         apply_overrides(&mut schedule, args)?;
 
         let input = resolve_input(&model, args)?;
@@ -77,10 +121,35 @@ impl Scenario {
             check_layer_tokens(list, model.num_layers)?;
         }
         check_refined_flags(args, &model, &gpu, &input)?;
-        let flash_attention = match (args.flash_attention, args.attention) {
-            (true, _) | (false, Some(AttentionImpl::Flash)) => true,
-            (false, Some(AttentionImpl::Eager)) => false,
-            (false, None) => args.cost_model.default_flash_attention(),
+        let flash_attention = match args.attention {
+            Some(AttentionImpl::Flash) => true,
+            Some(AttentionImpl::Eager) => false,
+            None => args.cost_model.default_flash_attention(),
+        };
+        let prune_timing = args
+            .prune_timing
+            .unwrap_or_else(|| args.cost_model.default_prune_timing());
+        let resolved = Spec {
+            model: match &spec.model {
+                Definition::Name(n) if is_preset(crate::presets::MODELS, n) => spec.model.clone(),
+                _ => Definition::Inline(Box::new(model.clone())),
+            },
+            gpu: match &spec.gpu {
+                Definition::Name(n) if is_preset(crate::presets::GPUS, n) => spec.gpu.clone(),
+                _ => Definition::Inline(Box::new(gpu.clone())),
+            },
+            schedule: resolved_schedule,
+            tokens: None,
+            frames: Some(input.frames),
+            tokens_per_frame: Some(input.tokens_per_frame),
+            prune_timing: Some(prune_timing),
+            attention: Some(if flash_attention {
+                AttentionImpl::Flash
+            } else {
+                AttentionImpl::Eager
+            }),
+            kv_bits: Some(precision.kv_bits),
+            ..spec.clone()
         };
         let scenario = Scenario {
             input,
@@ -91,23 +160,30 @@ impl Scenario {
                 flash_attention,
                 skip_mlp_add: args.skip_mlp_add,
                 include_vision: args.include_vision,
-                gen_tokens: args.gen_tokens.unwrap_or(0),
+                gen_tokens: args.gen_tokens,
                 tp: args.tp,
                 all_logits: args.all_logits,
                 importance_kernel: args.importance_kernel,
             },
             cost_model: args.cost_model,
-            prune_timing: args
-                .prune_timing
-                .unwrap_or_else(|| args.cost_model.default_prune_timing()),
+            prune_timing,
             model,
             gpu,
             schedule,
+            resolved,
         };
         // Surface schedule/model mismatches (merge larger than a frame, l1 beyond the last
         // layer, explicit lists of the wrong length) now, as input errors.
         scenario.plan()?;
         Ok(scenario)
+    }
+
+    /// The spec with every default resolved: frames and tokens per frame explicit, prune timing,
+    /// attention and KV bits filled in; presets by name, files inline (so the replay does not
+    /// depend on the file still being there). `Scenario::from_spec(&s.resolved_spec())`
+    /// reproduces `s`.
+    pub fn resolved_spec(&self) -> &Spec {
+        &self.resolved
     }
 
     /// The sequence length of every layer under the schedule, or the explicit
@@ -165,8 +241,13 @@ impl Scenario {
     }
 }
 
+/// Whether `name` is one of the embedded presets (else it is a file path).
+fn is_preset(presets: &[crate::presets::Preset], name: &str) -> bool {
+    presets.iter().any(|(n, _)| *n == name)
+}
+
 /// `--merge-*` and `--prune-*` flags replace the schedule's own tables.
-fn apply_overrides(schedule: &mut Schedule, args: &SimArgs) -> Result<()> {
+fn apply_overrides(schedule: &mut Schedule, args: &Spec) -> Result<()> {
     let mut changed = false;
     if args.merge_tokens_per_frame.is_some() || args.merge_keep_ratio.is_some() {
         schedule.merge = Some(Merge {
@@ -197,7 +278,7 @@ fn apply_overrides(schedule: &mut Schedule, args: &SimArgs) -> Result<()> {
 }
 
 /// Frames and tokens per frame from `--tokens` / `--frames` / `--tokens-per-frame`.
-fn resolve_input(model: &Model, args: &SimArgs) -> Result<VisualInput> {
+fn resolve_input(model: &Model, args: &Spec) -> Result<VisualInput> {
     let per_frame = args.tokens_per_frame.unwrap_or(model.tokens_per_frame);
     let (frames, tokens_per_frame) = match (args.tokens, args.frames) {
         // "--tokens alone means N / P frames when it divides, else one frame of N tokens".
@@ -222,7 +303,7 @@ fn resolve_input(model: &Model, args: &SimArgs) -> Result<VisualInput> {
     })
 }
 
-fn resolve_precision(args: &SimArgs) -> Result<Precision> {
+fn resolve_precision(args: &Spec) -> Result<Precision> {
     let p = Precision {
         w_bits: args.w_bits,
         a_bits: args.a_bits,
@@ -262,16 +343,11 @@ fn check_layer_tokens(list: &[u64], layers: u64) -> Result<()> {
 const MAX_GEN_TOKENS: u64 = 1_000_000;
 
 /// Flags only the refined model prices, and their consistency with the model and GPU.
-fn check_refined_flags(
-    args: &SimArgs,
-    model: &Model,
-    gpu: &Gpu,
-    input: &VisualInput,
-) -> Result<()> {
+fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInput) -> Result<()> {
     if args.cost_model == CostModelKind::LlmViewer {
         let used = [
             ("--include-vision", args.include_vision),
-            ("--gen-tokens", args.gen_tokens.is_some()),
+            ("--gen-tokens", args.gen_tokens > 0),
             ("--tp", args.tp > 1),
             ("--all-logits", args.all_logits),
             (
@@ -296,7 +372,8 @@ fn check_refined_flags(
             model.name
         )));
     }
-    if let Some(g) = args.gen_tokens {
+    if args.gen_tokens > 0 {
+        let g = args.gen_tokens;
         let context = input.visual_tokens() + input.text_tokens;
         if g > MAX_GEN_TOKENS || context.saturating_add(g) > MAX_TOKENS {
             return Err(Error::invalid(format!(

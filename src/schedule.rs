@@ -113,13 +113,28 @@ impl Prune {
 }
 
 /// When a pruning decision takes effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PruneTiming {
     /// As the AIM paper's FLOPs script counts: layer `i` already runs on its reduced count.
     Paper,
     /// As the reference code runs: the importance computed in layer `i` shrinks layer `i + 1`.
     Code,
+}
+
+impl crate::choice::Choice for PruneTiming {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            PruneTiming::Paper,
+            "paper",
+            "As the AIM paper's FLOPs script counts: layer i already runs on its reduced count",
+        ),
+        (
+            PruneTiming::Code,
+            "code",
+            "As the reference code runs: the importance computed in layer i shrinks layer i + 1",
+        ),
+    ];
 }
 
 /// Largest sequence a layer may hold; beyond this the input is a typo.

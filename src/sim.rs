@@ -11,6 +11,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub cost_model: &'static str,
+    /// The resolved input: `aim-sim --spec` on this JSON replays the run exactly.
+    pub spec: crate::spec::Spec,
     pub scenario: Scenario,
     /// One-line description of the schedule as applied to this model.
     pub schedule_summary: String,
@@ -86,6 +88,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
                 .zip(base.pipeline.as_ref())
                 .map(|(r, b)| ratio(b.end_to_end_time_s, r.end_to_end_time_s)),
         },
+        spec: scenario.resolved_spec().clone(),
         scenario: scenario.clone(),
         plan,
         run,

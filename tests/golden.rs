@@ -66,7 +66,10 @@ fn golden_outputs_are_unchanged() {
     let list = std::fs::read_to_string(dir.join("commands.txt")).expect("commands.txt");
     let mut failures = Vec::new();
     let mut count = 0;
-    for line in list.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in list
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let mut words = line.split_whitespace();
         let name = words.next().expect("a name");
         let args: Vec<&str> = words.collect();

@@ -11,19 +11,36 @@ mod workload;
 pub use summary::{Decode, KvCache, PeakMemory, Pipeline};
 pub use workload::{PruneDecision, PruneStep, Workload};
 
+use crate::choice::Choice;
 use crate::hardware::Gpu;
 use crate::model::Model;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which cost model to use (`--cost-model`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CostModelKind {
     /// What the prefill really costs on a GPU: causal FlashAttention, per-frame merging,
     /// importance at pruning layers, optional vision encoder, decode, memory, TP (docs/cost-models.md).
+    #[default]
     Refined,
     /// The LLM-Viewer roofline exactly as the AIM paper used it, quirks included.
     LlmViewer,
+}
+
+impl Choice for CostModelKind {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            CostModelKind::Refined,
+            "refined",
+            "What the prefill really costs on a GPU: causal FlashAttention, per-frame merging, importance at pruning layers, optional vision encoder, decode, memory, TP (docs/cost-models.md)",
+        ),
+        (
+            CostModelKind::LlmViewer,
+            "llm-viewer",
+            "The LLM-Viewer roofline exactly as the AIM paper used it, quirks included",
+        ),
+    ];
 }
 
 impl CostModelKind {
@@ -231,7 +248,7 @@ pub struct RunOptions {
 }
 
 /// How a PageRank importance kernel obtains the tempered attention probabilities.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImportanceKernel {
     /// Written once as an H×n×n fp32 matrix and streamed by every power iteration (AIM's code).
@@ -239,6 +256,21 @@ pub enum ImportanceKernel {
     Materialized,
     /// Recomputed from Q and K tile by tile in every iteration; never stored (kernels/pagerank.cu).
     Fused,
+}
+
+impl Choice for ImportanceKernel {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            ImportanceKernel::Materialized,
+            "materialized",
+            "Written once as an H×n×n fp32 matrix and streamed by every power iteration (AIM's code)",
+        ),
+        (
+            ImportanceKernel::Fused,
+            "fused",
+            "Recomputed from Q and K tile by tile in every iteration; never stored (kernels/pagerank.cu)",
+        ),
+    ];
 }
 
 impl Default for RunOptions {

@@ -2,7 +2,9 @@
 //! compile failure (with the compiler log), a driver error (with the kernel or step it came from),
 //! or a shape the kernels were not written for.
 
+#[cfg(feature = "cuda")]
 use cudarc::driver::DriverError;
+#[cfg(feature = "cuda")]
 use cudarc::nvrtc::result::NvrtcError;
 
 /// A kernel-side failure. `Unavailable` is the expected state of a machine without CUDA: callers
@@ -20,6 +22,7 @@ pub enum KernelError {
         log: String,
     },
     /// An NVRTC call other than the compilation itself failed.
+    #[cfg(feature = "cuda")]
     #[error("NVRTC {step} for {file}: {source}")]
     Nvrtc {
         step: &'static str,
@@ -27,12 +30,14 @@ pub enum KernelError {
         source: NvrtcError,
     },
     /// A CUDA driver call failed; `context` names the kernel, module or copy.
+    #[cfg(feature = "cuda")]
     #[error("CUDA driver error in {context}: {source}")]
     Driver {
         context: String,
         source: DriverError,
     },
     /// A cuBLAS call failed; `context` names the GEMM or the step.
+    #[cfg(feature = "cuda")]
     #[error("cuBLAS error in {context}: {source}")]
     Cublas {
         context: String,
@@ -61,10 +66,12 @@ impl KernelError {
 }
 
 /// Attaches a context to driver results: `stream.synchronize().ctx("merge_scores")?`.
+#[cfg(feature = "cuda")]
 pub(crate) trait DriverContext<T> {
     fn ctx(self, context: impl std::fmt::Display) -> Result<T, KernelError>;
 }
 
+#[cfg(feature = "cuda")]
 impl<T> DriverContext<T> for Result<T, DriverError> {
     fn ctx(self, context: impl std::fmt::Display) -> Result<T, KernelError> {
         self.map_err(|source| KernelError::Driver {

@@ -9,12 +9,15 @@
 
 pub mod cpu;
 pub mod error;
+#[cfg(feature = "cuda")]
 pub mod gpu;
+#[cfg(feature = "cuda")]
 pub mod nvrtc;
 pub mod rng;
 pub mod work;
 
 pub use error::KernelError;
+#[cfg(feature = "cuda")]
 pub use gpu::gpu_status;
 
 use serde::Serialize;
@@ -161,6 +164,7 @@ impl std::fmt::Display for Dtype {
 }
 
 /// A host/device element type the kernels accept.
+#[cfg(feature = "cuda")]
 pub trait Element:
     cudarc::driver::DeviceRepr
     + cudarc::driver::ValidAsZeroBits
@@ -175,6 +179,7 @@ pub trait Element:
     fn to_f32(self) -> f32;
 }
 
+#[cfg(feature = "cuda")]
 impl Element for f32 {
     const DTYPE: Dtype = Dtype::F32;
     fn from_f32(x: f32) -> Self {
@@ -185,6 +190,7 @@ impl Element for f32 {
     }
 }
 
+#[cfg(feature = "cuda")]
 impl Element for half::bf16 {
     const DTYPE: Dtype = Dtype::Bf16;
     fn from_f32(x: f32) -> Self {

@@ -171,11 +171,9 @@ pub fn render_table(c: &Calibration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
     use crate::measure::{stack, FakeDevice};
     use crate::presets::Source;
     use crate::scenario::Scenario;
-    use clap::Parser;
 
     fn fake() -> FakeDevice {
         FakeDevice {
@@ -190,8 +188,8 @@ mod tests {
     }
 
     fn kernels() -> Vec<KernelCall> {
-        let cli = Cli::parse_from(["aim-sim", "--gpu", "h100", "--tokens", "6272"]);
-        let s = Scenario::from_args(&cli.sim).unwrap();
+        let spec = crate::spec::Spec::from_flags(&["--gpu", "h100", "--tokens", "6272"]);
+        let s = Scenario::from_spec(&spec.unwrap()).unwrap();
         distinct_kernels([&stack::plan(&s).unwrap()])
     }
 

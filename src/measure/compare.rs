@@ -246,15 +246,13 @@ pub fn render_table(r: &MeasureReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
     use crate::hardware::Gpu;
     use crate::measure::calibrate::{calibrate, distinct_kernels};
     use crate::measure::FakeDevice;
-    use clap::Parser;
 
     fn scenario() -> Scenario {
-        let cli = Cli::parse_from(["aim-sim", "--gpu", "h100", "--tokens", "6272"]);
-        Scenario::from_args(&cli.sim).unwrap()
+        let spec = crate::spec::Spec::from_flags(&["--gpu", "h100", "--tokens", "6272"]);
+        Scenario::from_spec(&spec.unwrap()).unwrap()
     }
 
     fn device() -> FakeDevice {

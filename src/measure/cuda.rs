@@ -1010,17 +1010,13 @@ impl<V> ShapeCache<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
     use crate::cost::ImportanceKernel;
     use crate::measure::calibrate::LAUNCH_PROBE;
     use crate::measure::stack;
     use crate::scenario::Scenario;
-    use clap::Parser;
 
     fn plan_calls(args: &[&str], importance: ImportanceKernel) -> Vec<KernelCall> {
-        let mut all = vec!["aim-sim"];
-        all.extend_from_slice(args);
-        let s = Scenario::from_args(&Cli::parse_from(all).sim).unwrap();
+        let s = Scenario::from_spec(&crate::spec::Spec::from_flags(args).unwrap()).unwrap();
         let p = stack::plan_with(&s, importance).unwrap();
         p.merge
             .iter()

@@ -6,6 +6,7 @@
 
 pub mod calibrate;
 pub mod compare;
+#[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod stack;
 

@@ -419,13 +419,10 @@ fn merge_passes(scenario: &Scenario) -> Result<Vec<KernelCall>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
-    use clap::Parser;
+    use crate::spec::Spec;
 
     fn scenario(args: &[&str]) -> Scenario {
-        let mut all = vec!["aim-sim"];
-        all.extend_from_slice(args);
-        Scenario::from_args(&Cli::parse_from(all).sim).unwrap()
+        Scenario::from_spec(&Spec::from_flags(args).unwrap()).unwrap()
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::{theme, tick, titled, Scale};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
 use crate::model::Model;
-use crate::sweep::{self, Grid, SweepRow};
+use crate::sweep::SweepRow;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -57,10 +57,13 @@ fn unique<T: PartialEq + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
 }
 
 impl Data {
-    /// Runs the sweep and groups its rows into lines.
-    pub fn collect(grid: &Grid) -> Result<Data> {
-        let rows = sweep::run(grid, |_| {})?;
-        let tokens = grid.visual_is_tokens();
+    /// Groups a sweep's rows into lines; `tokens`: x is visual tokens, else frames.
+    pub fn from_rows(rows: &[SweepRow], tokens: bool) -> Result<Data> {
+        if rows.is_empty() {
+            return Err(Error::invalid(
+                "plot curves needs at least one configuration",
+            ));
+        }
         let keys: Vec<[String; 7]> = unique(rows.iter().map(|r| key(r, tokens)));
         if keys.len() > MAX_LINES {
             return Err(Error::invalid(format!(
@@ -96,12 +99,13 @@ impl Data {
             .collect();
         let models = unique(rows.iter().map(|r| r.model.clone()))
             .iter()
-            .map(|m| Model::load(m).map(|m| super::model_label(&m).to_string()))
-            .collect::<Result<Vec<_>>>()?;
+            // The long name when the row names a preset or file; the label as is otherwise.
+            .map(|m| Model::load(m).map_or(m.clone(), |m| super::model_label(&m).to_string()))
+            .collect::<Vec<_>>();
         let gpus = unique(rows.iter().map(|r| r.gpu.clone()))
             .iter()
-            .map(|g| Gpu::load(g).map(|g| g.name))
-            .collect::<Result<Vec<_>>>()?;
+            .map(|g| Gpu::load(g).map_or(g.clone(), |g| g.name))
+            .collect::<Vec<_>>();
         let cost_models = unique(rows.iter().map(|r| r.cost_model.clone()));
         let first = &rows[0];
         let same = |f: fn(&SweepRow) -> u64| rows.iter().all(|r| f(r) == f(first));

@@ -1,4 +1,5 @@
-//! `aim-sim plot`: charts of simulated prefills, PNG or SVG (plotters, pure Rust).
+//! Charts of simulated prefills, PNG or SVG (plotters, pure Rust). Each chart takes data —
+//! a report, a sweep's rows, a measurement — and never runs a simulation itself.
 //!
 //! * `curves`: FLOPs and prefill time against frames, one line per schedule (a sweep);
 //! * `layers`: one run per layer, tokens and time stacked by operator kind, baseline beside it;
@@ -14,41 +15,18 @@ mod curves;
 mod layers;
 mod roofline;
 
+pub use curves::Data as CurvesData;
+
 use crate::cost::OpKind;
 use crate::error::{Error, Result};
-use crate::sweep::{Grid, GridArgs};
+use crate::measure::compare::MeasureReport;
+use crate::sim::Report;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::{Path, PathBuf};
-
-/// Which chart `aim-sim plot` draws.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlotKind {
-    /// FLOPs and prefill time against frames, one line per schedule; lists and ranges allowed
-    /// [default: --frames 8:256:8 --schedule none,merge-only,fastv,pdrop,linear].
-    Curves,
-    /// One run per layer: tokens, and time stacked by operator kind, baseline beside schedule.
-    Layers,
-    /// The GPU's roofline with every operator of one run as a point.
-    Roofline,
-    /// Measured against predicted (and calibrated) time per layer, schedule and baseline, from
-    /// the JSON of `aim-sim measure --format json` given with --input.
-    Accuracy,
-}
-
-impl PlotKind {
-    fn name(self) -> &'static str {
-        match self {
-            PlotKind::Curves => "curves",
-            PlotKind::Layers => "layers",
-            PlotKind::Roofline => "roofline",
-            PlotKind::Accuracy => "accuracy",
-        }
-    }
-}
+use std::path::Path;
 
 /// Y-axis scale of `curves`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
     /// Logarithmic when the lines span more than 20×, else linear.
     Auto,
@@ -56,51 +34,15 @@ pub enum Scale {
     Linear,
 }
 
-/// Flags of `aim-sim plot`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct PlotArgs {
-    /// What to draw.
-    #[arg(value_enum)]
-    pub kind: PlotKind,
-    /// Image to write; the extension picks the format: .png or .svg.
-    #[arg(long, short = 'o', value_name = "FILE.png|FILE.svg")]
-    pub output: PathBuf,
-    /// Image size in pixels [default: 1400x800; 1400x1000 for accuracy].
-    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
-    pub size: Option<(u32, u32)>,
-    /// Y-axis scale of `curves`.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub y_scale: Scale,
-    /// `accuracy` only: the measurement to draw, as written by `aim-sim measure --format json`.
-    #[arg(long, value_name = "MEASURE.json")]
-    pub input: Option<PathBuf>,
-    /// The run(s) to draw: every flag of a single run; lists and ranges for `curves`
-    /// (`accuracy` takes its run from --input instead).
-    #[command(flatten)]
-    pub grid: GridArgs,
-}
-
-fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
-    let bad = || format!("'{s}' is not WIDTHxHEIGHT, e.g. 1400x800 (each 200 to 8000)");
-    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
-    let (w, h): (u32, u32) = (
-        w.trim().parse().map_err(|_| bad())?,
-        h.trim().parse().map_err(|_| bad())?,
-    );
-    if !(200..=8000).contains(&w) || !(200..=8000).contains(&h) {
-        return Err(bad());
-    }
-    Ok((w, h))
-}
-
 /// Image format, from the output file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ImageFormat {
+pub enum ImageFormat {
     Png,
     Svg,
 }
 
-fn image_format(path: &Path) -> Result<ImageFormat> {
+/// The image format the file name asks for (`.png` or `.svg`), or an error saying so.
+pub fn image_format(path: &Path) -> Result<ImageFormat> {
     match path
         .extension()
         .and_then(|e| e.to_str())
@@ -304,100 +246,44 @@ fn render(
     }
 }
 
-/// Expands the grid, filling in the `curves` defaults for axes the user did not give.
-fn curves_grid(args: &GridArgs) -> Result<Grid> {
-    let mut args = args.clone();
-    let no_input = args.sim.frames.is_none() && args.sim.tokens.is_none();
-    if no_input && !args.has_list("frames") && !args.has_list("tokens") {
-        args = args.with_list("frames", "8:256:8");
-    }
-    if !args.has_list("schedule") {
-        args = args.with_list("schedule", "none,merge-only,fastv,pdrop,linear");
-    }
-    Grid::new(&args)
+/// Efficiency curves (FLOPs and time against frames) of a sweep's rows.
+pub fn curves(path: &Path, size: (u32, u32), data: &CurvesData, scale: Scale) -> Result<()> {
+    render(
+        path,
+        size,
+        |root| curves::draw(root, data, scale).map_err(|e| e.to_string()),
+        |root| curves::draw(root, data, scale).map_err(|e| e.to_string()),
+    )
 }
 
-/// The one configuration of `layers`/`roofline`.
-fn single(args: &GridArgs, kind: &str) -> Result<crate::sim::Report> {
-    let grid = Grid::new(args)?;
-    if grid.len() != 1 {
-        return Err(Error::invalid(format!(
-            "plot {kind} draws one run, but the flags give {} configurations: pass single values, not lists",
-            grid.len()
-        )));
-    }
-    let scenario = crate::scenario::Scenario::from_args(&grid.sim_args(0))?;
-    crate::sim::simulate(&scenario)
+/// One run per layer: tokens, and time stacked by operator kind, beside the baseline.
+pub fn layers(path: &Path, size: (u32, u32), report: &Report) -> Result<()> {
+    render(
+        path,
+        size,
+        |root| layers::draw(root, report).map_err(|e| e.to_string()),
+        |root| layers::draw(root, report).map_err(|e| e.to_string()),
+    )
 }
 
-/// Checks the flags that belong to some kinds only.
-fn check_kind_flags(args: &PlotArgs) -> Result<()> {
-    match (args.kind, &args.input) {
-        (PlotKind::Accuracy, None) => Err(Error::invalid(
-            "plot accuracy needs --input MEASURE.json: the output of `aim-sim measure --format json`",
-        )),
-        (PlotKind::Accuracy, Some(_)) => match args.grid.given_lists().first() {
-            Some(flag) => Err(Error::invalid(format!(
-                "plot accuracy draws the run saved in --input: --{flag} does not apply (give it to `aim-sim measure` instead)"
-            ))),
-            None => Ok(()),
-        },
-        (kind, Some(_)) => Err(Error::invalid(format!(
-            "--input is only for `plot accuracy`; `plot {}` simulates the run its flags describe",
-            kind.name()
-        ))),
-        (_, None) => Ok(()),
-    }
+/// Every operator of one run on the GPU's roofline.
+pub fn roofline(path: &Path, size: (u32, u32), report: &Report) -> Result<()> {
+    render(
+        path,
+        size,
+        |root| roofline::draw(root, report).map_err(|e| e.to_string()),
+        |root| roofline::draw(root, report).map_err(|e| e.to_string()),
+    )
 }
 
-/// `aim-sim plot`.
-pub fn command(args: &PlotArgs) -> Result<()> {
-    image_format(&args.output)?;
-    check_kind_flags(args)?;
-    let size = args.size.unwrap_or(match args.kind {
-        PlotKind::Accuracy => (1400, 1000),
-        _ => (1400, 800),
-    });
-    match args.kind {
-        PlotKind::Curves => {
-            let grid = curves_grid(&args.grid)?;
-            let data = curves::Data::collect(&grid)?;
-            render(
-                &args.output,
-                size,
-                |root| curves::draw(root, &data, args.y_scale).map_err(|e| e.to_string()),
-                |root| curves::draw(root, &data, args.y_scale).map_err(|e| e.to_string()),
-            )
-        }
-        PlotKind::Layers => {
-            let report = single(&args.grid, "layers")?;
-            render(
-                &args.output,
-                size,
-                |root| layers::draw(root, &report).map_err(|e| e.to_string()),
-                |root| layers::draw(root, &report).map_err(|e| e.to_string()),
-            )
-        }
-        PlotKind::Roofline => {
-            let report = single(&args.grid, "roofline")?;
-            render(
-                &args.output,
-                size,
-                |root| roofline::draw(root, &report).map_err(|e| e.to_string()),
-                |root| roofline::draw(root, &report).map_err(|e| e.to_string()),
-            )
-        }
-        PlotKind::Accuracy => {
-            let input = args.input.as_deref().expect("checked by check_kind_flags");
-            let report = crate::measure::compare::MeasureReport::load(input)?;
-            render(
-                &args.output,
-                size,
-                |root| accuracy::draw(root, &report).map_err(|e| e.to_string()),
-                |root| accuracy::draw(root, &report).map_err(|e| e.to_string()),
-            )
-        }
-    }
+/// A saved measurement: measured against predicted time per layer.
+pub fn accuracy(path: &Path, size: (u32, u32), report: &MeasureReport) -> Result<()> {
+    render(
+        path,
+        size,
+        |root| accuracy::draw(root, report).map_err(|e| e.to_string()),
+        |root| accuracy::draw(root, report).map_err(|e| e.to_string()),
+    )
 }
 
 #[cfg(test)]
@@ -414,10 +300,7 @@ mod tests {
     }
 
     #[test]
-    fn sizes_and_extensions() {
-        assert_eq!(parse_size("1400x800"), Ok((1400, 800)));
-        assert!(parse_size("10x10").is_err());
-        assert!(parse_size("big").is_err());
+    fn extensions() {
         assert_eq!(image_format(Path::new("a.PNG")).unwrap(), ImageFormat::Png);
         assert!(image_format(Path::new("a.jpg")).is_err());
     }

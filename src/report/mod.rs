@@ -5,15 +5,32 @@ mod csv;
 mod table;
 
 use crate::sim::Report;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Output format (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    #[default]
     Table,
     Json,
     Csv,
+}
+
+impl crate::choice::Choice for Format {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (Format::Table, "table", "Human units: TFLOPs, GB, ms"),
+        (
+            Format::Json,
+            "json",
+            "Base units (FLOPs, bytes, seconds); the resolved spec included",
+        ),
+        (
+            Format::Csv,
+            "csv",
+            "One row per operator per layer, schedule and baseline",
+        ),
+    ];
 }
 
 /// Renders a report in the chosen format.

@@ -1,20 +1,25 @@
 //! `aim-sim validate`, `measure` and `calibrate`: the commands that need a GPU. Each checks
 //! for one first and, without it, prints one line and exits 0 (2 with `--require-gpu`).
 
-use crate::app::emit;
-use crate::cli::{GpuArgs, KernelDtype, OutputArgs, SimArgs};
+use crate::cli::args::KernelDtype;
+use crate::cli::{emit, GpuArgs, OutputArgs, SimArgs};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
-use crate::kernels::Dtype;
 use crate::measure::{calibrate, compare, stack, FakeDevice, TimingSource};
 use crate::report::Format;
 use crate::scenario::Scenario;
-use crate::schedule::PruneTiming;
-use crate::validate::{self, ValidateOptions, ValidateSizes};
+
+/// Why no GPU can be used here, or `Ok` when one can.
+fn gpu_status() -> std::result::Result<(), String> {
+    #[cfg(feature = "cuda")]
+    return crate::validate::gpu_status();
+    #[cfg(not(feature = "cuda"))]
+    Err("this aim-sim was built without the `cuda` feature (rebuild with default features)".into())
+}
 
 /// `Ok(true)` when a GPU is usable; `Ok(false)` after telling the user there is none.
 fn gpu_present(command: &str, gpu: &GpuArgs) -> Result<bool> {
-    match validate::gpu_status() {
+    match gpu_status() {
         Ok(()) => Ok(true),
         Err(reason) if gpu.require_gpu => Err(Error::GpuUnavailable(format!(
             "aim-sim {command}: {reason}"
@@ -39,10 +44,28 @@ pub fn validate(
     dtype: KernelDtype,
     output: &OutputArgs,
 ) -> Result<()> {
-    let scenario = Scenario::from_args(args)?;
+    let scenario = Scenario::from_spec(&args.to_spec()?)?;
     if !gpu_present("validate", gpu)? {
         return Ok(());
     }
+    run_validate(&scenario, gpu, dtype, output)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn run_validate(_: &Scenario, _: &GpuArgs, _: KernelDtype, _: &OutputArgs) -> Result<()> {
+    unreachable!("gpu_present is false without the cuda feature")
+}
+
+#[cfg(feature = "cuda")]
+fn run_validate(
+    scenario: &Scenario,
+    gpu: &GpuArgs,
+    dtype: KernelDtype,
+    output: &OutputArgs,
+) -> Result<()> {
+    use crate::kernels::Dtype;
+    use crate::schedule::PruneTiming;
+    use crate::validate::{self, ValidateOptions, ValidateSizes};
     // Kernels run as the reference code does: importance in layer i shrinks layer i+1.
     let plan = scenario.schedule.plan(
         scenario.model.num_layers,
@@ -95,8 +118,15 @@ fn timing_source(
     if !gpu_present(command, gpu)? {
         return Ok(None);
     }
-    let source = crate::measure::cuda::CudaTiming::open(gpu.device, profile)?;
-    Ok(Some(Box::new(source)))
+    #[cfg(feature = "cuda")]
+    return Ok(Some(Box::new(crate::measure::cuda::CudaTiming::open(
+        gpu.device, profile,
+    )?)));
+    #[cfg(not(feature = "cuda"))]
+    unreachable!(
+        "gpu_present is false without the cuda feature for {}",
+        profile.name
+    )
 }
 
 /// `aim-sim measure`.
@@ -106,7 +136,7 @@ pub fn measure(
     calibrated_gpu: Option<&str>,
     output: &OutputArgs,
 ) -> Result<()> {
-    let scenario = Scenario::from_args(args)?;
+    let scenario = Scenario::from_spec(&args.to_spec()?)?;
     let efficiency = match calibrated_gpu {
         Some(path) => Some(Gpu::load(path)?.efficiency.ok_or_else(|| {
             Error::invalid(format!(
@@ -136,7 +166,7 @@ pub fn calibrate(
     profile: Option<&std::path::Path>,
     output: &OutputArgs,
 ) -> Result<()> {
-    let scenario = Scenario::from_args(args)?;
+    let scenario = Scenario::from_spec(&args.to_spec()?)?;
     let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu)? else {
         return Ok(());
     };

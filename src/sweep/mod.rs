@@ -1,16 +1,15 @@
-//! `aim-sim sweep`: many prefills at once. Any of models, GPUs, schedules, cost models, frames,
-//! tokens, tokens per frame, text tokens and batch may be a comma list or an inclusive range
-//! (`--frames 8:256:8`); every combination becomes one [`SweepRow`].
+//! Sweeps: many prefills at once. Any of models, GPUs, schedules, cost models, frames, tokens,
+//! tokens per frame, text tokens and batch may be a comma list or an inclusive range
+//! (`8:256:8`); every combination becomes one [`SweepRow`].
 //!
-//! Each configuration is an ordinary [`SimArgs`] and goes through
-//! [`Scenario::from_loaded`] and [`sim::simulate`], so validation and costing are exactly
-//! those of a single run. Presets are loaded once per distinct name, not once per row.
+//! Each configuration is an ordinary [`Spec`] and goes through [`Scenario::from_loaded`] and
+//! [`sim::simulate`], so validation and costing are exactly those of a single run. Presets are
+//! loaded once per distinct name, not once per row.
 
 mod output;
 
 pub use output::render;
 
-use crate::cli::{parse_count, SimArgs};
 use crate::cost::CostModelKind;
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
@@ -18,190 +17,73 @@ use crate::model::Model;
 use crate::scenario::Scenario;
 use crate::schedule::Schedule;
 use crate::sim;
-use clap::{Arg, ArgMatches, Args, FromArgMatches};
-use serde::Serialize;
+use crate::spec::{parse_count, Definition, Spec};
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Largest number of configurations one sweep may have.
 pub const MAX_CONFIGS: usize = 10_000_000;
 
-/// A flag of [`SimArgs`] that a sweep accepts as a list: clap id, flag name, value name, help.
-struct Axis {
-    id: &'static str,
-    long: &'static str,
-    /// The single-value flag of `SimArgs`, renamed out of the way and hidden.
-    hidden_long: &'static str,
-    list_id: &'static str,
-    value_name: &'static str,
-    help: &'static str,
+/// The values each axis of a sweep takes, as typed: comma lists of names, or of counts and
+/// inclusive ranges `START:END[:STEP]`. `None`: the base spec's single value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Axes {
+    pub model: Option<String>,
+    pub gpu: Option<String>,
+    pub schedule: Option<String>,
+    pub cost_model: Option<String>,
+    pub frames: Option<String>,
+    pub tokens: Option<String>,
+    pub tokens_per_frame: Option<String>,
+    pub text_tokens: Option<String>,
+    pub batch: Option<String>,
 }
 
-const AXES: &[Axis] = &[
-    Axis {
-        id: "model",
-        long: "model",
-        hidden_long: "single-model",
-        list_id: "list_model",
-        value_name: "NAMES",
-        help: "Model presets or files, comma-separated [default: llava-ov-7b]",
-    },
-    Axis {
-        id: "gpu",
-        long: "gpu",
-        hidden_long: "single-gpu",
-        list_id: "list_gpu",
-        value_name: "NAMES",
-        help: "GPU presets or files, comma-separated [default: a100]",
-    },
-    Axis {
-        id: "schedule",
-        long: "schedule",
-        hidden_long: "single-schedule",
-        list_id: "list_schedule",
-        value_name: "NAMES",
-        help: "Schedule presets or files, comma-separated [default: linear]",
-    },
-    Axis {
-        id: "cost_model",
-        long: "cost-model",
-        hidden_long: "single-cost-model",
-        list_id: "list_cost_model",
-        value_name: "NAMES",
-        help: "Cost models, comma-separated [default: as for a single run]",
-    },
-    Axis {
-        id: "frames",
-        long: "frames",
-        hidden_long: "single-frames",
-        list_id: "list_frames",
-        value_name: "LIST",
-        help: "Frames: a list and/or ranges START:END[:STEP], end inclusive, e.g. 8:256:8 [default: the model's]",
-    },
-    Axis {
-        id: "tokens",
-        long: "tokens",
-        hidden_long: "single-tokens",
-        list_id: "list_tokens",
-        value_name: "LIST",
-        help: "Visual tokens before merging (instead of --frames): list and/or ranges",
-    },
-    Axis {
-        id: "tokens_per_frame",
-        long: "tokens-per-frame",
-        hidden_long: "single-tokens-per-frame",
-        list_id: "list_tokens_per_frame",
-        value_name: "LIST",
-        help: "Visual tokens per frame before merging: list and/or ranges [default: the model's]",
-    },
-    Axis {
-        id: "text_tokens",
-        long: "text-tokens",
-        hidden_long: "single-text-tokens",
-        list_id: "list_text_tokens",
-        value_name: "LIST",
-        help: "Text tokens: list and/or ranges [default: 100]",
-    },
-    Axis {
-        id: "batch",
-        long: "batch",
-        hidden_long: "single-batch",
-        list_id: "list_batch",
-        value_name: "LIST",
-        help: "Batch sizes: list and/or ranges [default: 1]",
-    },
-];
-
-/// The flags of a single run, with the sweepable ones taking lists. Every other flag of
-/// `aim-sim simulate` (pruning overrides, precision, --skip-mlp-add, ...) applies to all rows.
-#[derive(Debug, Clone)]
-pub struct GridArgs {
-    /// The single-run flags; the sweepable ones hold their defaults.
-    pub sim: SimArgs,
-    /// The list flags as typed, `None` where not given.
-    pub lists: Vec<(&'static str, Option<String>)>,
-}
-
-impl GridArgs {
-    /// The raw list given for the `SimArgs` field `id`, if any.
-    fn list(&self, id: &str) -> Option<&str> {
-        self.lists
-            .iter()
-            .find(|(i, _)| *i == id)
-            .and_then(|(_, v)| v.as_deref())
-    }
-
-    /// Grid flags from a plain `SimArgs` (no lists): a sweep of one configuration.
-    pub fn single(sim: SimArgs) -> GridArgs {
-        GridArgs {
-            sim,
-            lists: AXES.iter().map(|a| (a.id, None)).collect(),
-        }
-    }
-
-    /// Whether the list flag `--<long>` (e.g. `"frames"`) was given.
-    pub fn has_list(&self, long: &str) -> bool {
-        AXES.iter()
-            .find(|a| a.long == long)
-            .is_some_and(|a| self.list(a.id).is_some())
-    }
-
-    /// The list flags that were given, as `--<long>` names (e.g. `["frames", "schedule"]`).
-    pub fn given_lists(&self) -> Vec<&'static str> {
-        AXES.iter()
-            .filter(|a| self.list(a.id).is_some())
-            .map(|a| a.long)
-            .collect()
-    }
-
-    /// Sets the list flag `--<long>` (e.g. `("frames", "8:64:8")`), as if typed.
-    pub fn with_list(mut self, long: &str, value: &str) -> GridArgs {
-        if let Some(axis) = AXES.iter().find(|a| a.long == long) {
-            if let Some(slot) = self.lists.iter_mut().find(|(i, _)| *i == axis.id) {
-                slot.1 = Some(value.to_string());
-            }
-        }
-        self
+impl Axes {
+    /// The axes that were given, as `(flag, value)` pairs (e.g. `("frames", "8:64:8")`).
+    pub fn given(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("model", &self.model),
+            ("gpu", &self.gpu),
+            ("schedule", &self.schedule),
+            ("cost-model", &self.cost_model),
+            ("frames", &self.frames),
+            ("tokens", &self.tokens),
+            ("tokens-per-frame", &self.tokens_per_frame),
+            ("text-tokens", &self.text_tokens),
+            ("batch", &self.batch),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect()
     }
 }
 
-impl Args for GridArgs {
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        let mut cmd = SimArgs::augment_args(cmd);
-        for axis in AXES {
-            cmd = cmd
-                .mut_arg(axis.id, |a| a.long(axis.hidden_long).hide(true))
-                .arg(
-                    Arg::new(axis.list_id)
-                        .long(axis.long)
-                        .value_name(axis.value_name)
-                        .help(axis.help)
-                        .help_heading("Sweep axes (comma lists and START:END[:STEP] ranges)"),
-                );
-        }
-        cmd.mut_arg("list_tokens", |a| a.conflicts_with("list_frames"))
-    }
-
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        Self::augment_args(cmd)
-    }
-}
-
-impl FromArgMatches for GridArgs {
-    fn from_arg_matches(m: &ArgMatches) -> std::result::Result<Self, clap::Error> {
-        Ok(GridArgs {
-            sim: SimArgs::from_arg_matches(m)?,
-            lists: AXES
-                .iter()
-                .map(|a| (a.id, m.get_one::<String>(a.list_id).cloned()))
-                .collect(),
-        })
-    }
-
-    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> std::result::Result<(), clap::Error> {
-        *self = Self::from_arg_matches(m)?;
-        Ok(())
-    }
+/// A sweep: every setting of `base`, with the axes that are given replaced by their lists.
+///
+/// ```
+/// use aim_sim::sweep::{self, Axes, Grid, GridSpec};
+/// let spec = GridSpec {
+///     axes: Axes {
+///         frames: Some("8:64:8".into()),
+///         schedule: Some("none,linear".into()),
+///         ..Axes::default()
+///     },
+///     ..GridSpec::default()
+/// };
+/// let grid = Grid::new(&spec)?;
+/// let rows = sweep::run(&grid, |_done| {})?;
+/// assert_eq!(rows.len(), 16);
+/// assert!(rows.iter().all(|r| r.reduction_time >= 1.0));
+/// # Ok::<(), aim_sim::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GridSpec {
+    pub base: Spec,
+    pub axes: Axes,
 }
 
 /// Positive counts from `8,16,32`, `8:256:8` (end inclusive), `1:4` (step 1) or a mix
@@ -276,10 +158,10 @@ enum Visual {
 /// Every axis expanded: the sweep is their Cartesian product.
 #[derive(Debug, Clone)]
 pub struct Grid {
-    base: SimArgs,
-    models: Vec<String>,
-    gpus: Vec<String>,
-    schedules: Vec<String>,
+    base: Spec,
+    models: Vec<Definition<Model>>,
+    gpus: Vec<Definition<Gpu>>,
+    schedules: Vec<Definition<Schedule>>,
     cost_models: Vec<CostModelKind>,
     visual: Vec<Visual>,
     tokens_per_frame: Vec<Option<u64>>,
@@ -288,26 +170,44 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// Expands the list flags; checks the lists, not the configurations.
-    pub fn new(args: &GridArgs) -> Result<Grid> {
-        let names = |id: &str, flag: &str, single: &str| -> Result<Vec<String>> {
-            match args.list(id) {
-                Some(spec) => parse_names(flag, spec),
-                None => Ok(vec![single.to_string()]),
+    /// Expands the axes; checks the lists, not the configurations.
+    pub fn new(spec: &GridSpec) -> Result<Grid> {
+        fn names<T>(
+            axis: &Option<String>,
+            flag: &str,
+            single: &Definition<T>,
+        ) -> Result<Vec<Definition<T>>>
+        where
+            Definition<T>: Clone,
+        {
+            match axis {
+                Some(list) => Ok(parse_names(flag, list)?
+                    .into_iter()
+                    .map(Definition::Name)
+                    .collect()),
+                None => Ok(vec![single.clone()]),
             }
+        }
+        let counts = |axis: &Option<String>, flag: &str| -> Result<Option<Vec<u64>>> {
+            axis.as_deref().map(|s| parse_counts(flag, s)).transpose()
         };
-        let counts = |id: &str, flag: &str| -> Result<Option<Vec<u64>>> {
-            args.list(id).map(|s| parse_counts(flag, s)).transpose()
-        };
-        let base = &args.sim;
-        let cost_models = match args.list("cost_model") {
+        let (base, axes) = (&spec.base, &spec.axes);
+        let cost_models = match &axes.cost_model {
             None => vec![base.cost_model],
             Some(spec) => parse_names("--cost-model", spec)?
                 .iter()
                 .map(|n| parse_cost_model(n))
                 .collect::<Result<_>>()?,
         };
-        let visual = match (counts("frames", "--frames")?, counts("tokens", "--tokens")?) {
+        if axes.frames.is_some() && axes.tokens.is_some() {
+            return Err(Error::invalid(
+                "give either --frames or --tokens as the sweep's visual input, not both",
+            ));
+        }
+        let visual = match (
+            counts(&axes.frames, "--frames")?,
+            counts(&axes.tokens, "--tokens")?,
+        ) {
             (Some(f), _) => f.into_iter().map(|f| Visual::Frames(Some(f))).collect(),
             (None, Some(t)) => t.into_iter().map(Visual::Tokens).collect(),
             (None, None) => vec![match (base.tokens, base.frames) {
@@ -316,17 +216,17 @@ impl Grid {
             }],
         };
         let grid = Grid {
-            models: names("model", "--model", &base.model)?,
-            gpus: names("gpu", "--gpu", &base.gpu)?,
-            schedules: names("schedule", "--schedule", &base.schedule)?,
+            models: names(&axes.model, "--model", &base.model)?,
+            gpus: names(&axes.gpu, "--gpu", &base.gpu)?,
+            schedules: names(&axes.schedule, "--schedule", &base.schedule)?,
             cost_models,
             visual,
-            tokens_per_frame: counts("tokens_per_frame", "--tokens-per-frame")?
+            tokens_per_frame: counts(&axes.tokens_per_frame, "--tokens-per-frame")?
                 .map(|v| v.into_iter().map(Some).collect())
                 .unwrap_or_else(|| vec![base.tokens_per_frame]),
-            text_tokens: counts("text_tokens", "--text-tokens")?
+            text_tokens: counts(&axes.text_tokens, "--text-tokens")?
                 .unwrap_or_else(|| vec![base.text_tokens]),
-            batch: counts("batch", "--batch")?.unwrap_or_else(|| vec![base.batch]),
+            batch: counts(&axes.batch, "--batch")?.unwrap_or_else(|| vec![base.batch]),
             base: base.clone(),
         };
         let n = grid.dims().iter().try_fold(1usize, |acc, &d| {
@@ -380,8 +280,8 @@ impl Grid {
         pos
     }
 
-    /// The single-run flags of configuration `index`.
-    pub fn sim_args(&self, index: usize) -> SimArgs {
+    /// The spec of configuration `index`.
+    pub fn spec(&self, index: usize) -> Spec {
         let [m, g, c, b, t, p, v, s] = self.position(index);
         let mut a = self.base.clone();
         a.model.clone_from(&self.models[m]);
@@ -400,15 +300,11 @@ impl Grid {
 }
 
 fn parse_cost_model(name: &str) -> Result<CostModelKind> {
-    use clap::ValueEnum;
-    CostModelKind::from_str(name, true).map_err(|_| {
-        let valid: Vec<String> = CostModelKind::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
+    use crate::choice::Choice;
+    CostModelKind::from_name(name).ok_or_else(|| {
         Error::invalid(format!(
             "--cost-model: unknown cost model '{name}': use one of {}",
-            valid.join(", ")
+            CostModelKind::names()
         ))
     })
 }
@@ -457,17 +353,13 @@ impl Loaded {
             models: grid
                 .models
                 .iter()
-                .map(|m| Model::load(m))
+                .map(|m| m.load())
                 .collect::<Result<_>>()?,
-            gpus: grid
-                .gpus
-                .iter()
-                .map(|g| Gpu::load(g))
-                .collect::<Result<_>>()?,
+            gpus: grid.gpus.iter().map(|g| g.load()).collect::<Result<_>>()?,
             schedules: grid
                 .schedules
                 .iter()
-                .map(|s| Schedule::load(s))
+                .map(|s| s.load())
                 .collect::<Result<_>>()?,
         })
     }
@@ -476,7 +368,7 @@ impl Loaded {
 /// Prices configuration `index`.
 fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
     let [m, g, _, _, _, _, _, s] = grid.position(index);
-    let args = grid.sim_args(index);
+    let args = grid.spec(index);
     let scenario = Scenario::from_loaded(
         &args,
         loaded.models[m].clone(),
@@ -489,9 +381,9 @@ fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
     let (run, base) = (&report.run.totals, &report.baseline.totals);
     let input = &report.scenario.input;
     Ok(SweepRow {
-        model: args.model,
-        gpu: args.gpu,
-        schedule: args.schedule,
+        model: args.model.label("inline model").to_string(),
+        gpu: args.gpu.label("inline GPU").to_string(),
+        schedule: args.schedule.label("inline schedule").to_string(),
         cost_model: report.cost_model.to_string(),
         frames: input.frames,
         tokens_per_frame: input.tokens_per_frame,
@@ -513,7 +405,7 @@ fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
 }
 
 /// The configuration in words, for error messages.
-fn describe(a: &SimArgs) -> String {
+fn describe(a: &Spec) -> String {
     let input = match (a.frames, a.tokens) {
         (_, Some(t)) => format!("tokens={t}"),
         (Some(f), None) => format!("frames={f}"),
@@ -525,7 +417,11 @@ fn describe(a: &SimArgs) -> String {
         .unwrap_or_default();
     format!(
         "sweep configuration model={} gpu={} schedule={} {input}{per_frame} text-tokens={} batch={}",
-        a.model, a.gpu, a.schedule, a.text_tokens, a.batch
+        a.model.label("inline"),
+        a.gpu.label("inline"),
+        a.schedule.label("inline"),
+        a.text_tokens,
+        a.batch
     )
 }
 
@@ -585,65 +481,6 @@ pub fn run(grid: &Grid, mut progress: impl FnMut(usize)) -> Result<Vec<SweepRow>
         rows.extend(part?);
     }
     Ok(rows)
-}
-
-/// A progress bar on standard error that appears only when the sweep has run for a while and
-/// standard error is a terminal; piped or redirected output never gets one.
-pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    total: usize,
-    started: Instant,
-}
-
-impl Progress {
-    /// Delay before a bar appears.
-    const AFTER: Duration = Duration::from_millis(300);
-
-    pub fn new(total: usize) -> Progress {
-        Progress {
-            bar: None,
-            total,
-            started: Instant::now(),
-        }
-    }
-
-    /// Reports `done` configurations.
-    pub fn update(&mut self, done: usize) {
-        use std::io::IsTerminal;
-        if self.bar.is_none()
-            && done < self.total
-            && self.started.elapsed() >= Self::AFTER
-            && std::io::stderr().is_terminal()
-        {
-            let bar = indicatif::ProgressBar::new(self.total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} configurations, {per_sec}, eta {eta}",
-                )
-                .expect("valid template"),
-            );
-            self.bar = Some(bar);
-        }
-        if let Some(bar) = &self.bar {
-            bar.set_position(done as u64);
-        }
-    }
-
-    /// Removes the bar.
-    pub fn finish(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// `aim-sim sweep`: expand, price, write.
-pub fn command(args: &GridArgs, output: &crate::cli::OutputArgs) -> Result<()> {
-    let grid = Grid::new(args)?;
-    let mut progress = Progress::new(grid.len());
-    let rows = run(&grid, |done| progress.update(done));
-    progress.finish();
-    crate::app::emit(output, &render(&rows?, output.format))
 }
 
 #[cfg(test)]

@@ -1,0 +1,224 @@
+//! Raw command-line flags (clap) and how they become a [`Spec`]. Defaults and validation live
+//! with the spec (`crate::spec`, `crate::scenario`), so this file says only what a user can
+//! type: every setting flag is optional and, when given, overrides the run file (`--spec`) or
+//! the spec's default.
+
+use super::choice;
+use crate::cost::{CostModelKind, ImportanceKernel};
+use crate::error::Result;
+use crate::report::Format;
+use crate::schedule::PruneTiming;
+use crate::spec::{parse_count, AttentionImpl, Definition, Spec};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Options of the commands that run on a GPU.
+#[derive(Debug, Clone, Args)]
+pub struct GpuArgs {
+    /// Exit with code 2 (instead of 0) when no usable GPU is found.
+    #[arg(long)]
+    pub require_gpu: bool,
+    /// CUDA device ordinal.
+    #[arg(long, default_value = "0", value_name = "N")]
+    pub device: usize,
+    /// measure/calibrate: time kernels on a synthetic device instead of a GPU — a GPU TOML
+    /// whose [efficiency] table says how fast it runs. For testing the pipeline without a GPU;
+    /// every result says "synthetic".
+    #[arg(long, value_name = "PATH")]
+    pub synthetic_device: Option<String>,
+}
+
+/// Element type of the validated kernels' inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KernelDtype {
+    Bf16,
+    F32,
+}
+
+/// Which preset list `aim-sim list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PresetKind {
+    Gpus,
+    Models,
+    Schedules,
+}
+
+/// Everything that defines one simulated prefill. Each flag overrides the `--spec` run file
+/// (or the default); the defaults shown are [`Spec::default`]'s.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SimArgs {
+    /// A run file: a spec in TOML or JSON, or the JSON output of an earlier run (replays it).
+    /// Flags given beside it override its values.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Model preset name, a model TOML, or a Hugging Face config.json [default: llava-ov-7b].
+    #[arg(long, value_name = "NAME|PATH")]
+    pub model: Option<String>,
+    /// GPU preset name or a GPU TOML [default: a100].
+    #[arg(long, value_name = "NAME|PATH")]
+    pub gpu: Option<String>,
+    /// Visual tokens before merging (N / tokens-per-frame frames when it divides, else one frame).
+    #[arg(long, value_name = "N", value_parser = parse_count, conflicts_with = "frames")]
+    pub tokens: Option<u64>,
+    /// Frames (video) or images [default: the model's, 32 for video models, 1 for image models].
+    #[arg(long, value_name = "F", value_parser = parse_count)]
+    pub frames: Option<u64>,
+    /// Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV].
+    #[arg(long, value_name = "P", value_parser = parse_count)]
+    pub tokens_per_frame: Option<u64>,
+    /// Text tokens (always kept) [default: 100].
+    #[arg(long, value_name = "T", value_parser = parse_count)]
+    pub text_tokens: Option<u64>,
+    /// Schedule preset name or a schedule TOML [default: linear].
+    #[arg(long, value_name = "NAME|PATH")]
+    pub schedule: Option<String>,
+    /// Override the schedule's merge: visual tokens kept per frame.
+    #[arg(long, value_name = "K", value_parser = parse_count, conflicts_with = "merge_keep_ratio")]
+    pub merge_tokens_per_frame: Option<u64>,
+    /// Override the schedule's merge: fraction of each frame kept, floor(P·x).
+    #[arg(long, value_name = "X")]
+    pub merge_keep_ratio: Option<f64>,
+    /// Override the schedule's pruning: linear pruning start layer l1.
+    #[arg(long, value_name = "L1", requires = "prune_end")]
+    pub prune_start: Option<u64>,
+    /// Override the schedule's pruning: linear pruning end layer l2.
+    #[arg(long, value_name = "L2", requires = "prune_start")]
+    pub prune_end: Option<u64>,
+    /// Override the linear pruning step [default: 1/(l2-l1)].
+    #[arg(long, value_name = "S", requires = "prune_start")]
+    pub prune_step: Option<f64>,
+    /// Exact sequence length of every layer, comma-separated (overrides the schedule).
+    #[arg(long, value_name = "A,B,C,...", value_delimiter = ',', value_parser = parse_count)]
+    pub layer_tokens: Option<Vec<u64>>,
+    /// Cost model: `refined` (what a GPU runs) or `llm-viewer` (the paper's, exactly)
+    /// [default: refined].
+    #[arg(long, value_name = "MODEL", value_parser = choice::<CostModelKind>())]
+    pub cost_model: Option<CostModelKind>,
+    /// When a pruning decision takes effect [default: code for refined, paper for llm-viewer].
+    #[arg(long, value_name = "WHEN", value_parser = choice::<PruneTiming>())]
+    pub prune_timing: Option<PruneTiming>,
+    /// Model attention as one fused FlashAttention operator (same as --attention flash).
+    #[arg(long, conflicts_with = "attention")]
+    pub flash_attention: bool,
+    /// Attention implementation [default: flash for refined, eager for llm-viewer].
+    #[arg(long, value_name = "IMPL", value_parser = choice::<AttentionImpl>())]
+    pub attention: Option<AttentionImpl>,
+    /// Refined: price the vision encoder, pooling and projector too (time to first token).
+    #[arg(long)]
+    pub include_vision: bool,
+    /// Refined: decode this many tokens after the prefill, with the pruned KV cache.
+    #[arg(long, value_name = "G", value_parser = parse_count)]
+    pub gen_tokens: Option<u64>,
+    /// Refined: tensor-parallel degree (weights and heads split over N GPUs) [default: 1].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub tp: Option<u64>,
+    /// Refined: compute logits for every position instead of only the last one.
+    #[arg(long)]
+    pub all_logits: bool,
+    /// Refined: how PageRank importance gets its attention probabilities. `materialized`: the
+    /// H×n×n fp32 matrix is written and streamed by each power iteration (the AIM reference
+    /// code); `fused`: Q·Kᵀ tiles recomputed in every iteration, no n² traffic
+    /// (kernels/pagerank.cu) [default: materialized].
+    #[arg(long, value_name = "KERNEL", value_parser = choice::<ImportanceKernel>())]
+    pub importance_kernel: Option<ImportanceKernel>,
+    /// Batch size [default: 1].
+    #[arg(long, value_name = "B", value_parser = parse_count)]
+    pub batch: Option<u64>,
+    /// Weight bits [default: 16].
+    #[arg(long, value_name = "BITS")]
+    pub w_bits: Option<u32>,
+    /// Activation bits [default: 16].
+    #[arg(long, value_name = "BITS")]
+    pub a_bits: Option<u32>,
+    /// KV-cache bits [default: --a-bits].
+    #[arg(long, value_name = "BITS")]
+    pub kv_bits: Option<u32>,
+    /// Drop the second residual add from the totals (as the paper's video runs did).
+    #[arg(long)]
+    pub skip_mlp_add: bool,
+}
+
+impl SimArgs {
+    /// The spec these flags describe: the `--spec` file (or the defaults), with every flag
+    /// that was given laid over it.
+    pub fn to_spec(&self) -> Result<Spec> {
+        let base = match &self.spec {
+            Some(path) => Spec::load(path)?,
+            None => Spec::default(),
+        };
+        Ok(self.overlay(base))
+    }
+
+    /// `base` with every flag that was given laid over it.
+    pub fn overlay(&self, base: Spec) -> Spec {
+        let mut s = base;
+        if let Some(m) = &self.model {
+            s.model = Definition::Name(m.clone());
+        }
+        if let Some(g) = &self.gpu {
+            s.gpu = Definition::Name(g.clone());
+        }
+        if let Some(x) = &self.schedule {
+            s.schedule = Definition::Name(x.clone());
+        }
+        // --tokens and --frames are two ways of giving the same input: the flag wins over the file.
+        if self.tokens.is_some() {
+            (s.tokens, s.frames) = (self.tokens, None);
+        }
+        if self.frames.is_some() {
+            (s.frames, s.tokens) = (self.frames, None);
+        }
+        if self.merge_tokens_per_frame.is_some() {
+            (s.merge_tokens_per_frame, s.merge_keep_ratio) = (self.merge_tokens_per_frame, None);
+        }
+        if self.merge_keep_ratio.is_some() {
+            (s.merge_keep_ratio, s.merge_tokens_per_frame) = (self.merge_keep_ratio, None);
+        }
+        if self.prune_start.is_some() {
+            (s.prune_start, s.prune_end, s.prune_step) =
+                (self.prune_start, self.prune_end, self.prune_step);
+        }
+        macro_rules! take {
+            ($($field:ident),*) => {$(
+                if let Some(v) = self.$field.clone() {
+                    s.$field = v.into();
+                }
+            )*};
+        }
+        take!(
+            tokens_per_frame,
+            layer_tokens,
+            prune_timing,
+            attention,
+            kv_bits
+        );
+        take!(
+            text_tokens,
+            cost_model,
+            gen_tokens,
+            tp,
+            importance_kernel,
+            batch,
+            w_bits,
+            a_bits
+        );
+        if self.flash_attention {
+            s.attention = Some(AttentionImpl::Flash);
+        }
+        s.include_vision |= self.include_vision;
+        s.all_logits |= self.all_logits;
+        s.skip_mlp_add |= self.skip_mlp_add;
+        s
+    }
+}
+
+/// Where and how results are written.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = choice::<Format>())]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,50 @@
+//! `aim-sim budget`: frames a schedule fits in a reference's cost, or the setting that reaches
+//! a reduction factor (the logic is `crate::budget`).
+
+use crate::budget::{self, BudgetQuery, By, Solve, DEFAULT_MAX_FRAMES};
+use crate::cli::{choice, emit, OutputArgs, SimArgs};
+use crate::error::Result;
+use crate::spec::parse_count;
+
+/// Flags of `aim-sim budget` besides those of a single run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BudgetArgs {
+    /// Schedule of the reference run.
+    #[arg(long, default_value = "none", value_name = "NAME|PATH")]
+    pub reference_schedule: String,
+    /// Frames of the reference run [default: --frames, else the model's].
+    #[arg(long, value_name = "F", value_parser = parse_count)]
+    pub reference_frames: Option<u64>,
+    /// Quantity compared: FLOPs or prefill time.
+    #[arg(long, value_name = "QUANTITY", default_value = "flops", value_parser = choice::<By>())]
+    pub by: By,
+    /// Largest frame count considered.
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAMES, value_name = "F", value_parser = parse_count)]
+    pub max_frames: u64,
+    /// Inverse question: the least aggressive --solve setting whose reduction factor
+    /// (baseline / schedule, --by) reaches X at the given input.
+    #[arg(long, value_name = "X", conflicts_with_all = ["reference_frames", "max_frames"])]
+    pub target_reduction: Option<f64>,
+    /// What --target-reduction varies [default: window].
+    #[arg(long, value_name = "KNOB", value_parser = choice::<Solve>())]
+    pub solve: Option<Solve>,
+}
+
+impl BudgetArgs {
+    fn query(&self) -> BudgetQuery {
+        BudgetQuery {
+            reference_schedule: self.reference_schedule.clone(),
+            reference_frames: self.reference_frames,
+            by: self.by,
+            max_frames: self.max_frames,
+            target_reduction: self.target_reduction,
+            solve: self.solve,
+        }
+    }
+}
+
+pub fn command(sim: &SimArgs, b: &BudgetArgs, output: &OutputArgs) -> Result<()> {
+    budget::check_format(output.format)?;
+    let answer = budget::answer(&sim.to_spec()?, &b.query())?;
+    emit(output, &budget::render(&answer, output.format)?)
+}

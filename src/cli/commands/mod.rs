@@ -1,0 +1,9 @@
+//! One module per subcommand: flags → core call → text. The core never calls back up here.
+
+pub mod budget;
+pub mod gpu;
+pub mod list;
+pub mod plot;
+pub mod reproduce;
+pub mod run;
+pub mod sweep;

@@ -1,0 +1,182 @@
+//! `aim-sim plot`: runs what the flags describe (a sweep, one run) or reads a saved measurement,
+//! and hands the data to `crate::plot`. Without the `plot` feature it says so.
+
+use super::sweep::GridArgs;
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+use crate::sim;
+use crate::sweep::{Grid, GridSpec};
+use std::path::PathBuf;
+
+/// Y-axis scale of `curves`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum YScale {
+    /// Logarithmic when the lines span more than 20×, else linear.
+    Auto,
+    Log,
+    Linear,
+}
+
+/// Which chart `aim-sim plot` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlotKind {
+    /// FLOPs and prefill time against frames, one line per schedule; lists and ranges allowed
+    /// [default: --frames 8:256:8 --schedule none,merge-only,fastv,pdrop,linear].
+    Curves,
+    /// One run per layer: tokens, and time stacked by operator kind, baseline beside schedule.
+    Layers,
+    /// The GPU's roofline with every operator of one run as a point.
+    Roofline,
+    /// Measured against predicted (and calibrated) time per layer, schedule and baseline, from
+    /// the JSON of `aim-sim measure --format json` given with --input.
+    Accuracy,
+}
+
+impl PlotKind {
+    fn name(self) -> &'static str {
+        match self {
+            PlotKind::Curves => "curves",
+            PlotKind::Layers => "layers",
+            PlotKind::Roofline => "roofline",
+            PlotKind::Accuracy => "accuracy",
+        }
+    }
+}
+
+/// Flags of `aim-sim plot`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlotArgs {
+    /// What to draw.
+    #[arg(value_enum)]
+    pub kind: PlotKind,
+    /// Image to write; the extension picks the format: .png or .svg.
+    #[arg(long, short = 'o', value_name = "FILE.png|FILE.svg")]
+    pub output: PathBuf,
+    /// Image size in pixels [default: 1400x800; 1400x1000 for accuracy].
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
+    pub size: Option<(u32, u32)>,
+    /// Y-axis scale of `curves`.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub y_scale: YScale,
+    /// `accuracy` only: the measurement to draw, as written by `aim-sim measure --format json`.
+    #[arg(long, value_name = "MEASURE.json")]
+    pub input: Option<PathBuf>,
+    /// The run(s) to draw: every flag of a single run; lists and ranges for `curves`
+    /// (`accuracy` takes its run from --input instead).
+    #[command(flatten)]
+    pub grid: GridArgs,
+}
+
+fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
+    let bad = || format!("'{s}' is not WIDTHxHEIGHT, e.g. 1400x800 (each 200 to 8000)");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (
+        w.trim().parse().map_err(|_| bad())?,
+        h.trim().parse().map_err(|_| bad())?,
+    );
+    if !(200..=8000).contains(&w) || !(200..=8000).contains(&h) {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
+/// The sweep of `curves`, with its defaults for the axes the user did not give.
+fn curves_grid(args: &GridArgs) -> Result<GridSpec> {
+    let mut spec = args.to_grid_spec()?;
+    let no_input = spec.base.frames.is_none() && spec.base.tokens.is_none();
+    if no_input && spec.axes.frames.is_none() && spec.axes.tokens.is_none() {
+        spec.axes.frames = Some("8:256:8".into());
+    }
+    if spec.axes.schedule.is_none() {
+        spec.axes.schedule = Some("none,merge-only,fastv,pdrop,linear".into());
+    }
+    Ok(spec)
+}
+
+/// The one configuration of `layers`/`roofline`.
+fn single(args: &GridArgs, kind: &str) -> Result<sim::Report> {
+    let spec = args.to_grid_spec()?;
+    let grid = Grid::new(&spec)?;
+    if grid.len() != 1 {
+        return Err(Error::invalid(format!(
+            "plot {kind} draws one run, but the flags give {} configurations: pass single values, not lists",
+            grid.len()
+        )));
+    }
+    sim::simulate(&Scenario::from_spec(&grid.spec(0))?)
+}
+
+/// Checks the flags that belong to some kinds only.
+fn check_kind_flags(args: &PlotArgs) -> Result<()> {
+    match (args.kind, &args.input) {
+        (PlotKind::Accuracy, None) => Err(Error::invalid(
+            "plot accuracy needs --input MEASURE.json: the output of `aim-sim measure --format json`",
+        )),
+        (PlotKind::Accuracy, Some(_)) => match args.grid.axes.given().first() {
+            Some((flag, _)) => Err(Error::invalid(format!(
+                "plot accuracy draws the run saved in --input: --{flag} does not apply (give it to `aim-sim measure` instead)"
+            ))),
+            None => Ok(()),
+        },
+        (kind, Some(_)) => Err(Error::invalid(format!(
+            "--input is only for `plot accuracy`; `plot {}` simulates the run its flags describe",
+            kind.name()
+        ))),
+        (_, None) => Ok(()),
+    }
+}
+
+/// `aim-sim plot` in a build without the `plot` feature.
+#[cfg(not(feature = "plot"))]
+pub fn command(args: &PlotArgs) -> Result<()> {
+    check_kind_flags(args)?;
+    let _ = (curves_grid, single);
+    Err(Error::invalid(
+        "this aim-sim was built without the `plot` feature: rebuild with default features",
+    ))
+}
+
+/// `aim-sim plot`.
+#[cfg(feature = "plot")]
+pub fn command(args: &PlotArgs) -> Result<()> {
+    use crate::measure::compare::MeasureReport;
+    use crate::plot::{self, Scale};
+    use crate::sweep;
+    plot::image_format(&args.output)?;
+    check_kind_flags(args)?;
+    let size = args.size.unwrap_or(match args.kind {
+        PlotKind::Accuracy => (1400, 1000),
+        _ => (1400, 800),
+    });
+    match args.kind {
+        PlotKind::Curves => {
+            let grid = Grid::new(&curves_grid(&args.grid)?)?;
+            let rows = sweep::run(&grid, |_| {})?;
+            let data = plot::CurvesData::from_rows(&rows, grid.visual_is_tokens())?;
+            let scale = match args.y_scale {
+                YScale::Auto => Scale::Auto,
+                YScale::Log => Scale::Log,
+                YScale::Linear => Scale::Linear,
+            };
+            plot::curves(&args.output, size, &data, scale)
+        }
+        PlotKind::Layers => plot::layers(&args.output, size, &single(&args.grid, "layers")?),
+        PlotKind::Roofline => plot::roofline(&args.output, size, &single(&args.grid, "roofline")?),
+        PlotKind::Accuracy => {
+            let input = args.input.as_deref().expect("checked by check_kind_flags");
+            plot::accuracy(&args.output, size, &MeasureReport::load(input)?)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1400x800"), Ok((1400, 800)));
+        assert!(parse_size("10x10").is_err());
+        assert!(parse_size("big").is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! `aim-sim [flags]` / `aim-sim simulate`: one prefill, schedule against baseline.
+
+use crate::cli::{emit, OutputArgs, SimArgs};
+use crate::error::Result;
+use crate::report;
+use crate::scenario::Scenario;
+use crate::sim;
+
+/// Simulates the run the flags (and `--spec`) describe and writes it.
+pub fn simulate(args: &SimArgs, output: &OutputArgs) -> Result<()> {
+    let scenario = Scenario::from_spec(&args.to_spec()?)?;
+    let report = sim::simulate(&scenario)?;
+    emit(output, &report::render(&report, output.format))
+}

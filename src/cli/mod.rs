@@ -1,0 +1,212 @@
+//! The command line: flags → [`Spec`](crate::spec::Spec) → the library → text on stdout and an
+//! exit code. Nothing below this module imports it; each command in [`commands`] parses its
+//! flags, calls the core (or the plot / GPU layers) for data, and hands the text to [`emit`].
+
+pub mod args;
+pub mod commands;
+
+pub use args::{GpuArgs, OutputArgs, SimArgs};
+
+use crate::choice::Choice;
+use crate::error::{Error, Result};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// What a visual-token reduction schedule costs in a multi-modal LLM's prefill.
+///
+/// Without a subcommand, simulates one prefill, e.g.
+/// `aim-sim --tokens 6272 --schedule linear --gpu a100`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "aim-sim",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    allow_negative_numbers = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Subcommands besides the default single simulation.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate one prefill (the default when no subcommand is given).
+    Simulate {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Price many configurations: lists and ranges in, one row per combination out.
+    ///
+    /// Models, GPUs, schedules, cost models, frames, tokens, tokens per frame, text tokens and
+    /// batch take comma lists and inclusive ranges (`--frames 8:256:8`); every other flag of a
+    /// single run applies to all rows.
+    Sweep {
+        #[command(flatten)]
+        grid: Box<commands::sweep::GridArgs>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Frames a schedule fits in a reference's FLOPs/time, or the setting that hits a reduction.
+    ///
+    /// Without --target-reduction: the largest number of frames whose FLOPs (--by time: prefill
+    /// time) stay within the reference run's. With it: the least aggressive pruning window,
+    /// start, end or merge (--solve) whose reduction factor reaches the target.
+    Budget {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        budget: commands::budget::BudgetArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, or a measurement.
+    ///
+    /// `curves`: FLOPs and prefill time against frames, one line per schedule; `layers`: tokens
+    /// and time per layer of one run, stacked by operator kind, beside the baseline; `roofline`:
+    /// the GPU's roofline with every operator of one run as a point; `accuracy`: measured against
+    /// predicted time per layer from `aim-sim measure --format json` (--input).
+    Plot {
+        #[command(flatten)]
+        plot: Box<commands::plot::PlotArgs>,
+    },
+    /// The AIM paper's efficiency rows beside aim-sim's numbers for the same settings.
+    Reproduce {
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run the CUDA kernels (merge, PageRank, attention) at the sizes a configuration implies,
+    /// check them against the CPU references and time them against the prediction.
+    ///
+    /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    Validate {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        gpu: GpuArgs,
+        /// Element type of the kernel inputs.
+        #[arg(long, value_enum, default_value = "bf16")]
+        dtype: args::KernelDtype,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run the prefill's layer stack on the GPU with tokens really removed, and set every
+    /// layer's measured time against the cost model's prediction (uncalibrated and calibrated).
+    ///
+    /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    Measure {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        gpu: GpuArgs,
+        /// A GPU profile whose [efficiency] table gives the calibrated prediction
+        /// [default: the --gpu profile's own table, if it has one].
+        #[arg(long, value_name = "PATH")]
+        calibrated_gpu: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Time the kernels of a prefill (schedule and baseline) on the GPU and write the --gpu
+    /// profile with a fitted [efficiency] table (the refined model's calibration hook).
+    ///
+    /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    Calibrate {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        gpu: GpuArgs,
+        /// Write the calibrated GPU profile (TOML) here [default: standard output].
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// List the embedded presets (GPUs, models, schedules).
+    List {
+        /// Only this kind.
+        #[arg(value_enum)]
+        kind: Option<args::PresetKind>,
+    },
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => commands::run::simulate(&cli.sim, &cli.output),
+        Some(Command::Simulate { sim, output }) => commands::run::simulate(&sim, &output),
+        Some(Command::Sweep { grid, output }) => commands::sweep::command(&grid, &output),
+        Some(Command::Budget {
+            sim,
+            budget,
+            output,
+        }) => commands::budget::command(&sim, &budget, &output),
+        Some(Command::Plot { plot }) => commands::plot::command(&plot),
+        Some(Command::Reproduce { output }) => commands::reproduce::command(&output),
+        Some(Command::Validate {
+            sim,
+            gpu,
+            dtype,
+            output,
+        }) => commands::gpu::validate(&sim, &gpu, dtype, &output),
+        Some(Command::Measure {
+            sim,
+            gpu,
+            calibrated_gpu,
+            output,
+        }) => commands::gpu::measure(&sim, &gpu, calibrated_gpu.as_deref(), &output),
+        Some(Command::Calibrate {
+            sim,
+            gpu,
+            profile,
+            output,
+        }) => commands::gpu::calibrate(&sim, &gpu, profile.as_deref(), &output),
+        Some(Command::List { kind }) => commands::list::command(kind),
+    }
+}
+
+/// A clap value parser for a core [`Choice`] enum: lists the words in `--help` and in errors,
+/// suggests the nearest on a typo.
+pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(
+        T::CHOICES
+            .iter()
+            .map(|(_, name, help)| PossibleValue::new(*name).help(*help)),
+    )
+    .map(|word| T::from_name(&word).expect("clap accepted only listed words"))
+}
+
+/// Writes `text` to `--output` or standard output. A closed pipe (`| head`) is not an error.
+pub fn emit(output: &OutputArgs, text: &str) -> Result<()> {
+    match &output.output {
+        Some(path) => std::fs::write(path, text).map_err(|source| Error::Output {
+            path: path.clone(),
+            source,
+        }),
+        None => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
+                path: "standard output".into(),
+                source: e,
+            }),
+            _ => Ok(()),
+        },
+    }
+}
+
+impl OutputArgs {
+    /// Table format on standard output.
+    pub fn stdout() -> OutputArgs {
+        OutputArgs {
+            format: crate::report::Format::Table,
+            output: None,
+        }
+    }
+}

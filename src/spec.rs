@@ -1,0 +1,417 @@
+//! One simulation, completely described: the input of the simulation core.
+//!
+//! A [`Spec`] is plain data (serde): the command line parses its flags into one, a run file
+//! (`aim-sim --spec run.toml`) is one, the Python binding builds one, and every JSON output
+//! carries the *resolved* spec ([`crate::scenario::Scenario::resolved_spec`]) so a run can be
+//! replayed exactly (`aim-sim --spec out.json`). Defaults live here, in [`Spec::default`];
+//! validation happens once, when a spec becomes a [`crate::scenario::Scenario`].
+
+use crate::choice::Choice;
+use crate::cost::{CostModelKind, ImportanceKernel};
+use crate::error::{Error, Result};
+use crate::hardware::Gpu;
+use crate::model::Model;
+use crate::schedule::{PruneTiming, Schedule};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A model, GPU or schedule: a preset name or file path, or the definition itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Definition<T> {
+    /// A preset name (`llava-ov-7b`) or a path to a TOML / Hugging Face `config.json` file.
+    Name(String),
+    /// The definition inline, in the same keys as its TOML file.
+    Inline(Box<T>),
+}
+
+/// A string is a name; a table is the definition, whose own errors (a missing key) come through.
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Definition<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = Definition<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a preset name, a file path, or an inline table")
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                v: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Definition::Name(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|t| Definition::Inline(Box::new(t)))
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<T> Definition<T> {
+    /// The name or path, or `what` for an inline definition (for messages and labels).
+    pub fn label<'a>(&'a self, inline: &'a str) -> &'a str {
+        match self {
+            Definition::Name(n) => n,
+            Definition::Inline(_) => inline,
+        }
+    }
+}
+
+impl<T> From<&str> for Definition<T> {
+    fn from(name: &str) -> Self {
+        Definition::Name(name.to_string())
+    }
+}
+
+impl Definition<Model> {
+    /// Loads a named model or validates an inline one.
+    pub fn load(&self) -> Result<Model> {
+        match self {
+            Definition::Name(n) => Model::load(n),
+            Definition::Inline(m) => {
+                m.validate().map_err(|message| Error::Parse {
+                    origin: "the spec's inline model".into(),
+                    message,
+                })?;
+                Ok((**m).clone())
+            }
+        }
+    }
+}
+
+impl Definition<Gpu> {
+    /// Loads a named GPU or validates an inline one.
+    pub fn load(&self) -> Result<Gpu> {
+        match self {
+            Definition::Name(n) => Gpu::load(n),
+            Definition::Inline(g) => {
+                g.validate().map_err(|message| Error::Parse {
+                    origin: "the spec's inline GPU".into(),
+                    message,
+                })?;
+                Ok((**g).clone())
+            }
+        }
+    }
+}
+
+impl Definition<Schedule> {
+    /// Loads a named schedule or validates an inline one.
+    pub fn load(&self) -> Result<Schedule> {
+        match self {
+            Definition::Name(n) => Schedule::load(n),
+            Definition::Inline(s) => {
+                s.validate().map_err(|message| Error::Parse {
+                    origin: "the spec's inline schedule".into(),
+                    message,
+                })?;
+                Ok((**s).clone())
+            }
+        }
+    }
+}
+
+/// How attention runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttentionImpl {
+    /// One fused kernel (FlashAttention-2 in `refined`, LLM-Viewer's fused operator in `llm-viewer`).
+    Flash,
+    /// Materialised softmax: `n²` logits written and read back.
+    Eager,
+}
+
+impl Choice for AttentionImpl {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            AttentionImpl::Flash,
+            "flash",
+            "One fused kernel (FlashAttention-2 in refined, LLM-Viewer's fused operator in llm-viewer)",
+        ),
+        (
+            AttentionImpl::Eager,
+            "eager",
+            "Materialised softmax: n² logits written and read back",
+        ),
+    ];
+}
+
+/// Everything that defines one simulated prefill. Field names are the long flags of the
+/// command line with `_` for `-`; absent optional fields take the documented defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Spec {
+    /// Model preset, model TOML or Hugging Face `config.json` path, or an inline model table.
+    pub model: Definition<Model>,
+    /// GPU preset or GPU TOML path, or an inline GPU table.
+    pub gpu: Definition<Gpu>,
+    /// Visual tokens before merging: `tokens / tokens_per_frame` frames when it divides, else
+    /// one frame of `tokens`. Excludes `frames`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<u64>,
+    /// Frames (video) or images [default: the model's].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u64>,
+    /// Visual tokens per frame before merging [default: the model's].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_frame: Option<u64>,
+    /// Text tokens, always kept.
+    pub text_tokens: u64,
+    /// Schedule preset or TOML path, or an inline schedule table.
+    pub schedule: Definition<Schedule>,
+    /// Override of the schedule's merge: visual tokens kept per frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_tokens_per_frame: Option<u64>,
+    /// Override of the schedule's merge: fraction of each frame kept, `floor(P·x)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_keep_ratio: Option<f64>,
+    /// Override of the schedule's pruning: linear start layer l1 (needs `prune_end`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_start: Option<u64>,
+    /// Override of the schedule's pruning: linear end layer l2 (needs `prune_start`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_end: Option<u64>,
+    /// Override of the linear pruning step [default: 1/(l2-l1)].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_step: Option<f64>,
+    /// Exact sequence length of every layer; replaces the whole schedule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_tokens: Option<Vec<u64>>,
+    pub cost_model: CostModelKind,
+    /// When a pruning decision takes effect [default: code for refined, paper for llm-viewer].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_timing: Option<PruneTiming>,
+    /// Attention implementation [default: flash for refined, eager for llm-viewer].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention: Option<AttentionImpl>,
+    /// Refined: price the vision encoder, pooling and projector too (time to first token).
+    pub include_vision: bool,
+    /// Refined: decode this many tokens after the prefill (0: prefill only).
+    pub gen_tokens: u64,
+    /// Refined: tensor-parallel degree.
+    pub tp: u64,
+    /// Refined: logits for every position instead of the last one only.
+    pub all_logits: bool,
+    /// Refined: how PageRank importance obtains its attention probabilities.
+    pub importance_kernel: ImportanceKernel,
+    pub batch: u64,
+    pub w_bits: u32,
+    pub a_bits: u32,
+    /// KV-cache bits [default: `a_bits`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_bits: Option<u32>,
+    /// llm-viewer: drop the second residual add from the totals (the paper's video runs did).
+    pub skip_mlp_add: bool,
+}
+
+/// Default model preset.
+pub const DEFAULT_MODEL: &str = "llava-ov-7b";
+/// Default GPU preset: the paper's A100 profile.
+pub const DEFAULT_GPU: &str = "a100";
+/// Default schedule preset: AIM's video default.
+pub const DEFAULT_SCHEDULE: &str = "linear";
+/// Default text tokens (the paper's video runs).
+pub const DEFAULT_TEXT_TOKENS: u64 = 100;
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            model: DEFAULT_MODEL.into(),
+            gpu: DEFAULT_GPU.into(),
+            tokens: None,
+            frames: None,
+            tokens_per_frame: None,
+            text_tokens: DEFAULT_TEXT_TOKENS,
+            schedule: DEFAULT_SCHEDULE.into(),
+            merge_tokens_per_frame: None,
+            merge_keep_ratio: None,
+            prune_start: None,
+            prune_end: None,
+            prune_step: None,
+            layer_tokens: None,
+            cost_model: CostModelKind::Refined,
+            prune_timing: None,
+            attention: None,
+            include_vision: false,
+            gen_tokens: 0,
+            tp: 1,
+            all_logits: false,
+            importance_kernel: ImportanceKernel::Materialized,
+            batch: 1,
+            w_bits: 16,
+            a_bits: 16,
+            kv_bits: None,
+            skip_mlp_add: false,
+        }
+    }
+}
+
+impl Spec {
+    /// Reads a run file: a spec in TOML, a spec in JSON, or any aim-sim JSON output that carries
+    /// one under `"spec"` (replays that run).
+    pub fn load(path: &Path) -> Result<Spec> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Spec::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses run-file text (TOML, or JSON when it starts with `{`); `origin` names it in errors.
+    ///
+    /// ```
+    /// use aim_sim::{simulate, Spec};
+    /// let spec = Spec::parse("gpu = \"h100\"\nframes = 64\nschedule = \"fastv\"\n", "run.toml")?;
+    /// let report = simulate(&spec)?;
+    /// assert_eq!(report.scenario.input.frames, 64);
+    /// // The report carries the resolved spec: replaying it gives the same run.
+    /// let again = simulate(&report.spec)?;
+    /// assert_eq!(again.run.totals.time_s, report.run.totals.time_s);
+    /// # Ok::<(), aim_sim::Error>(())
+    /// ```
+    pub fn parse(text: &str, origin: &str) -> Result<Spec> {
+        let parse = |message: String| Error::Parse {
+            origin: origin.to_string(),
+            message,
+        };
+        if text.trim_start().starts_with('{') {
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                parse(format!(
+                    "invalid JSON at line {}, column {}: {e}",
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+            let spec = match value.get("spec") {
+                Some(inner)
+                    if value.get("totals").is_some() || value.get("cost_model").is_some() =>
+                {
+                    inner.clone()
+                }
+                _ => value,
+            };
+            serde_path_to_error::deserialize(spec)
+                .map_err(|e| parse(format!("key '{}': {}", e.path(), e.inner())))
+        } else {
+            toml::from_str(text).map_err(|e| parse(crate::error::toml_error_line(text, &e)))
+        }
+    }
+
+    /// The spec as TOML, for writing a run file.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a spec serialises to TOML")
+    }
+}
+
+impl Spec {
+    /// A spec from `--key value` pairs and bare `--switch`es, the way the command line spells
+    /// them (`["--tokens", "6272", "--schedule", "none"]`): keys with `-` become fields with
+    /// `_`, numbers stay numbers. For tests and bindings that speak in flags.
+    pub fn from_flags(flags: &[&str]) -> Result<Spec> {
+        let mut map = serde_json::Map::new();
+        let mut i = 0;
+        while i < flags.len() {
+            let key = flags[i]
+                .strip_prefix("--")
+                .ok_or_else(|| Error::invalid(format!("'{}' is not a --flag", flags[i])))?;
+            let field = key.replace('-', "_");
+            let value = match flags.get(i + 1).filter(|v| !v.starts_with("--")) {
+                Some(v) => {
+                    i += 2;
+                    serde_json::from_str::<serde_json::Value>(v)
+                        .ok()
+                        .filter(|j| j.is_number())
+                        .unwrap_or_else(|| serde_json::Value::String(v.to_string()))
+                }
+                None => {
+                    i += 1;
+                    serde_json::Value::Bool(true)
+                }
+            };
+            map.insert(field, value);
+        }
+        serde_json::from_value(serde_json::Value::Object(map))
+            .map_err(|e| Error::invalid(format!("flags {flags:?}: {e}")))
+    }
+}
+
+/// A positive integer count, with a message that says what to type instead.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    if let Ok(v) = t.parse::<u64>() {
+        return if v == 0 {
+            Err("must be at least 1".into())
+        } else {
+            Ok(v)
+        };
+    }
+    if t.parse::<i128>().is_ok() {
+        return Err("must be a positive integer".into());
+    }
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 && f.fract() == 0.0 && f <= u64::MAX as f64 => {
+            Ok(f as u64)
+        }
+        Ok(_) => Err("must be a positive whole number".into()),
+        Err(_) => Err(format!("'{t}' is not a number; give a positive integer")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_through_toml_and_json() {
+        let spec = Spec::default();
+        let toml_text = spec.to_toml();
+        assert_eq!(Spec::parse(&toml_text, "t").unwrap(), spec);
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(Spec::parse(&json, "j").unwrap(), spec);
+    }
+
+    #[test]
+    fn a_run_file_needs_only_what_differs() {
+        let spec = Spec::parse(
+            "gpu = \"h100\"\nframes = 64\ncost_model = \"llm-viewer\"\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(spec.gpu, Definition::Name("h100".into()));
+        assert_eq!(spec.frames, Some(64));
+        assert_eq!(spec.cost_model, CostModelKind::LlmViewer);
+        assert_eq!(spec.text_tokens, DEFAULT_TEXT_TOKENS);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key() {
+        let err = Spec::parse("frmes = 3\n", "run.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("run.toml") && err.contains("frmes"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn an_inline_gpu_is_a_table() {
+        let text = "[gpu]\nname = \"x\"\nbandwidth = 1e12\nfp16_peak = 1e14\nint8_peak = 2e14\nonchip_buffer = 1e7\nmemory = 1e10\n";
+        let spec = Spec::parse(text, "t").unwrap();
+        let gpu = spec.gpu.load().unwrap();
+        assert_eq!(gpu.bandwidth, 1e12);
+    }
+
+    #[test]
+    fn counts_say_what_to_type() {
+        assert_eq!(parse_count("32"), Ok(32));
+        assert_eq!(parse_count("1e3"), Ok(1000));
+        assert!(parse_count("0").unwrap_err().contains("at least 1"));
+        assert!(parse_count("-3").unwrap_err().contains("positive"));
+        assert!(parse_count("2.5").unwrap_err().contains("whole"));
+        assert!(parse_count("x").unwrap_err().contains("not a number"));
+    }
+}

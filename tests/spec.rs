@@ -1,0 +1,186 @@
+//! `--spec`: a run file (TOML or JSON) describes a run; every JSON output carries the resolved
+//! spec, and `--spec out.json` replays it exactly.
+
+mod common;
+
+use serde_json::Value;
+
+fn without_spec(mut v: Value) -> Value {
+    v.as_object_mut().expect("an object").remove("spec");
+    v
+}
+
+#[test]
+fn json_output_carries_the_resolved_spec() {
+    let out = common::json(&["--tokens", "6272", "--gpu", "h100", "--schedule", "fastv"]);
+    let spec = &out["spec"];
+    assert_eq!(spec["model"], "llava-ov-7b");
+    assert_eq!(spec["gpu"], "h100");
+    assert_eq!(spec["schedule"], "fastv");
+    // --tokens 6272 resolved into frames × tokens per frame; defaults filled in.
+    assert_eq!(spec["frames"], 32);
+    assert_eq!(spec["tokens_per_frame"], 196);
+    assert!(spec.get("tokens").is_none());
+    assert_eq!(spec["prune_timing"], "code");
+    assert_eq!(spec["attention"], "flash");
+    assert_eq!(spec["kv_bits"], 16);
+    assert_eq!(spec["cost_model"], "refined");
+}
+
+#[test]
+fn a_json_output_replays_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    for flags in [
+        vec!["--tokens", "6272", "--gpu", "h100", "--schedule", "fastv"],
+        vec![
+            "--cost-model",
+            "llm-viewer",
+            "--skip-mlp-add",
+            "--prune-start",
+            "7",
+            "--prune-end",
+            "15",
+        ],
+        vec![
+            "--model",
+            "llava-1.5-7b",
+            "--schedule",
+            "aim-image",
+            "--include-vision",
+            "--gen-tokens",
+            "8",
+        ],
+        vec![
+            "--tokens",
+            "1000",
+            "--merge-keep-ratio",
+            "0.5",
+            "--w-bits",
+            "4",
+            "--a-bits",
+            "8",
+        ],
+    ] {
+        let first = common::ok(&[flags.clone(), vec!["--format", "json"]].concat());
+        let path = dir.path().join("out.json");
+        std::fs::write(&path, &first).unwrap();
+        let again = common::ok(&["--spec", path.to_str().unwrap(), "--format", "json"]);
+        let (a, b): (Value, Value) = (
+            serde_json::from_str(&first).unwrap(),
+            serde_json::from_str(&again).unwrap(),
+        );
+        assert_eq!(a, b, "replay of {flags:?} differs");
+    }
+}
+
+#[test]
+fn a_toml_run_file_is_the_same_as_its_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.toml");
+    std::fs::write(
+        &path,
+        "# a run file: only what differs from the defaults\ngpu = \"h100\"\nframes = 16\nschedule = \"pdrop\"\nimportance_kernel = \"fused\"\n",
+    )
+    .unwrap();
+    let from_file = common::json(&["--spec", path.to_str().unwrap()]);
+    let from_flags = common::json(&[
+        "--gpu",
+        "h100",
+        "--frames",
+        "16",
+        "--schedule",
+        "pdrop",
+        "--importance-kernel",
+        "fused",
+    ]);
+    assert_eq!(from_file, from_flags);
+    // Flags beside the file override it.
+    let overridden = common::json(&["--spec", path.to_str().unwrap(), "--frames", "8"]);
+    assert_eq!(overridden["spec"]["frames"], 8);
+    assert_eq!(overridden["spec"]["gpu"], "h100");
+    // --tokens replaces the file's frames instead of conflicting with them.
+    let tokens = common::json(&["--spec", path.to_str().unwrap(), "--tokens", "392"]);
+    assert_eq!(tokens["spec"]["frames"], 2);
+}
+
+#[test]
+fn files_are_inlined_so_the_replay_outlives_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("my-llm");
+    std::fs::create_dir(&model_dir).unwrap();
+    let config = model_dir.join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"model_type":"llama","hidden_size":2048,"num_attention_heads":16,"num_key_value_heads":4,
+            "num_hidden_layers":16,"intermediate_size":5632,"vocab_size":32000}"#,
+    )
+    .unwrap();
+    let first = common::ok(&[
+        "--model",
+        config.to_str().unwrap(),
+        "--schedule",
+        "fastv",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(v["spec"]["model"]["hidden_size"], 2048, "{}", v["spec"]);
+    std::fs::remove_dir_all(&model_dir).unwrap();
+    let out = dir.path().join("out.json");
+    std::fs::write(&out, &first).unwrap();
+    let again: Value = serde_json::from_str(&common::ok(&[
+        "--spec",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(without_spec(v), without_spec(again));
+}
+
+#[test]
+fn a_spec_file_works_for_budget_and_sweep_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.toml");
+    std::fs::write(&path, "cost_model = \"llm-viewer\"\nskip_mlp_add = true\n").unwrap();
+    let budget = common::ok(&[
+        "budget",
+        "--spec",
+        path.to_str().unwrap(),
+        "--reference-frames",
+        "32",
+    ]);
+    assert!(budget.contains("fits 192 frames"), "{budget}");
+    let sweep = common::ok(&[
+        "sweep",
+        "--spec",
+        path.to_str().unwrap(),
+        "--frames",
+        "32",
+        "--format",
+        "csv",
+    ]);
+    assert!(sweep.contains("llm-viewer"), "{sweep}");
+}
+
+#[test]
+fn bad_run_files_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, expect) in [
+        ("frmes = 3\n", "frmes"),
+        ("frames = \"many\"\n", "frames"),
+        ("frames = 0\n", "at least 1"),
+        ("tokens = 100\nframes = 2\n", "not both"),
+        ("prune_start = 3\n", "go together"),
+        ("{ \"frames\": -1 }", "frames"),
+        ("{ not json", "invalid JSON"),
+        ("[gpu]\nname = \"x\"\n", "gpu"),
+    ] {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let err = common::fails(&["--spec", path.to_str().unwrap()]);
+        assert!(err.contains(expect), "{text:?}: {err}");
+    }
+    let err = common::fails(&["--spec", "/no/such/run.toml"]);
+    assert!(err.contains("/no/such/run.toml"), "{err}");
+}
