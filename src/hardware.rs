@@ -30,7 +30,11 @@ pub struct Gpu {
     pub efficiency: Option<Efficiency>,
 }
 
-/// Achieved fractions of peak, measured on a real device (`aim-sim calibrate`).
+/// Achieved fractions of peak and fixed costs: measured on a device (`aim-sim calibrate`) or
+/// fitted to published prefill times for a framework (`aim-sim fit`, `frameworks/*.toml`).
+/// The refined model times each kernel as
+/// `max(flops / (peak · c), bytes / (bandwidth · m)) + launches · launch_overhead_s`
+/// (cost/refined/kernel.rs says which `c` and `m` each kind of kernel gets).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Efficiency {
@@ -42,6 +46,82 @@ pub struct Efficiency {
     pub elementwise: f64,
     /// Fixed cost added to every kernel launch, seconds.
     pub launch_overhead_s: f64,
+    /// Achieved fraction of `int8_peak` for 8-bit GEMMs (FP8/INT8) [default: `matmul`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matmul_8bit: Option<f64>,
+    /// Host cost of one forward beyond its kernels (framework set-up, sampling), seconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fixed_overhead_s: f64,
+    /// Latency of one collective (all-reduce, all-gather) beyond its bytes, seconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub collective_latency_s: f64,
+    /// Achieved fraction of `interconnect_bandwidth` by collectives, in (0, 1] [default: 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<f64>,
+    /// Weight-only quantisation (w_bits < a_bits) dequantises every weight matrix to 16 bits
+    /// before its GEMM (bitsandbytes), at this fraction of `bandwidth`. Absent: the GEMM reads
+    /// the packed weights directly (fused dequantisation, as in AWQ/Marlin kernels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dequant: Option<f64>,
+    /// Where these figures come from, for reports (e.g. "framework trtllm, fitted for h100").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+impl Efficiency {
+    /// The ideal device: every roof reached, no overhead.
+    pub fn ideal() -> Efficiency {
+        Efficiency {
+            matmul: 1.0,
+            attention: 1.0,
+            elementwise: 1.0,
+            launch_overhead_s: 0.0,
+            matmul_8bit: None,
+            fixed_overhead_s: 0.0,
+            collective_latency_s: 0.0,
+            link: None,
+            dequant: None,
+            source: None,
+        }
+    }
+
+    /// Every fraction in (0, 1], every time finite and ≥ 0; `Err` names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let fractions = [
+            ("efficiency.matmul", Some(self.matmul)),
+            ("efficiency.attention", Some(self.attention)),
+            ("efficiency.elementwise", Some(self.elementwise)),
+            ("efficiency.matmul_8bit", self.matmul_8bit),
+            ("efficiency.link", self.link),
+            ("efficiency.dequant", self.dequant),
+        ];
+        for (key, value) in fractions {
+            if let Some(value) = value {
+                positive_finite(key, value)?;
+                if value > 1.0 {
+                    return Err(format!(
+                        "key '{key}' = {value} is a fraction of peak and must be in (0, 1]"
+                    ));
+                }
+            }
+        }
+        for (key, value) in [
+            ("efficiency.launch_overhead_s", self.launch_overhead_s),
+            ("efficiency.fixed_overhead_s", self.fixed_overhead_s),
+            ("efficiency.collective_latency_s", self.collective_latency_s),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(format!(
+                    "key '{key}' = {value} must be a finite number of seconds >= 0"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Gpu {
@@ -77,24 +157,7 @@ impl Gpu {
             positive_finite(key, value)?;
         }
         if let Some(eff) = &self.efficiency {
-            for (key, value) in [
-                ("efficiency.matmul", eff.matmul),
-                ("efficiency.attention", eff.attention),
-                ("efficiency.elementwise", eff.elementwise),
-            ] {
-                positive_finite(key, value)?;
-                if value > 1.0 {
-                    return Err(format!(
-                        "key '{key}' = {value} is a fraction of peak and must be in (0, 1]"
-                    ));
-                }
-            }
-            if !(eff.launch_overhead_s.is_finite() && eff.launch_overhead_s >= 0.0) {
-                return Err(format!(
-                    "key 'efficiency.launch_overhead_s' = {} must be a finite number of seconds >= 0",
-                    eff.launch_overhead_s
-                ));
-            }
+            eff.validate()?;
         }
         Ok(())
     }

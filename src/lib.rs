@@ -30,6 +30,7 @@
 pub mod choice;
 pub mod cost;
 pub mod error;
+pub mod framework;
 pub mod hardware;
 pub mod model;
 #[doc(hidden)]
@@ -42,6 +43,7 @@ pub mod spec;
 
 // Questions asked of the core: many runs, budgets, the paper's rows. They return data.
 pub mod budget;
+pub mod check;
 #[doc(hidden)]
 pub mod paper;
 pub mod reproduce;

@@ -201,11 +201,17 @@ fn from_hf_config(source: &Source) -> Result<Model> {
     let qkv_bias = get("attention_bias")
         .and_then(|v| v.as_bool())
         .unwrap_or(model_type.starts_with("qwen2"));
+    // `dir/my-model/config.json` is "my-model"; `models/llama-2-7b.json` is "llama-2-7b".
     let name = source
         .path
         .as_ref()
-        .and_then(|p| p.parent())
-        .and_then(|p| p.file_name())
+        .and_then(|p| {
+            if p.file_name().is_some_and(|f| f == "config.json") {
+                p.parent().and_then(|p| p.file_name())
+            } else {
+                p.file_stem()
+            }
+        })
         .map(|s| s.to_string_lossy().into_owned())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| {

@@ -15,7 +15,7 @@ macro_rules! presets {
 
 /// GPU profiles in `hardware/`.
 pub const GPUS: &[Preset] = presets!("hardware":
-    "a100", "a100-80g", "h100", "h100-pcie", "h200", "l40s", "l40", "a6000", "rtx4090", "v100");
+    "a100", "a100-80g", "a800", "h100", "h100-pcie", "h200", "l40s", "l40", "a6000", "rtx4090", "v100");
 
 /// Model presets in `models/`.
 pub const MODELS: &[Preset] = presets!("models":
@@ -28,6 +28,10 @@ pub const SCHEDULES: &[Preset] = presets!("schedules":
     // Other methods and AIM variants (issue 4); each file cites its source.
     "aim-aggressive", "aim-late", "aim-prune-only", "fastv", "pdrop", "vtw", "sparsevlm-192",
     "fastvid", "visionzip-64");
+
+/// Framework profiles in `frameworks/` (how a software stack runs the kernels).
+pub const FRAMEWORKS: &[Preset] = presets!("frameworks":
+    "roofline", "trtllm", "hf", "hf-eager");
 
 /// Where a definition came from: a preset name or a file path. Used in error messages.
 #[derive(Debug, Clone)]

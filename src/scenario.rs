@@ -26,6 +26,12 @@ pub struct Scenario {
     pub options: RunOptions,
     pub cost_model: CostModelKind,
     pub prune_timing: PruneTiming,
+    /// The framework profile whose efficiency `gpu.efficiency` holds (`roofline`: the GPU
+    /// file's own table, if any).
+    pub framework: String,
+    /// What the framework profile could not fit for this run (pooled values used instead).
+    #[serde(skip)]
+    pub framework_notes: Vec<String>,
     /// The spec this scenario was resolved from, every default filled in (see
     /// [`Scenario::resolved_spec`]).
     #[serde(skip)]
@@ -65,10 +71,11 @@ impl Scenario {
     pub fn from_loaded(
         spec: &Spec,
         model: Model,
-        gpu: Gpu,
+        mut gpu: Gpu,
         schedule: Schedule,
     ) -> Result<Scenario> {
         let args = spec;
+        let framework = spec.framework.load()?;
         if args.tokens.is_some() && args.frames.is_some() {
             return Err(Error::invalid(
                 "give either tokens or frames, not both (--tokens N means N / tokens-per-frame frames)",
@@ -94,7 +101,6 @@ impl Scenario {
             ("--batch", Some(args.batch)),
             ("--tp", Some(args.tp)),
             ("--tokens", args.tokens),
-            ("--frames", args.frames),
             ("--tokens-per-frame", args.tokens_per_frame),
             ("--merge-tokens-per-frame", args.merge_tokens_per_frame),
         ] {
@@ -129,6 +135,23 @@ impl Scenario {
         let prune_timing = args
             .prune_timing
             .unwrap_or_else(|| args.cost_model.default_prune_timing());
+        let gpu_preset = match &spec.gpu {
+            Definition::Name(n) if is_preset(crate::presets::GPUS, n) => Some(n.as_str()),
+            _ => None,
+        };
+        let mut framework_notes = Vec::new();
+        if let Some((efficiency, notes)) =
+            framework.efficiency_for(gpu_preset, precision.uses_int8_peak())
+        {
+            if args.cost_model == CostModelKind::LlmViewer {
+                return Err(Error::invalid(format!(
+                    "--framework {} times real runs, which only the refined cost model prices: drop --framework or use --cost-model refined",
+                    framework.name
+                )));
+            }
+            gpu.efficiency = Some(efficiency);
+            framework_notes = notes;
+        }
         let resolved = Spec {
             model: match &spec.model {
                 Definition::Name(n) if is_preset(crate::presets::MODELS, n) => spec.model.clone(),
@@ -139,6 +162,12 @@ impl Scenario {
                 _ => Definition::Inline(Box::new(gpu.clone())),
             },
             schedule: resolved_schedule,
+            framework: match &spec.framework {
+                Definition::Name(n) if is_preset(crate::presets::FRAMEWORKS, n) => {
+                    spec.framework.clone()
+                }
+                _ => Definition::Inline(Box::new(framework.clone())),
+            },
             tokens: None,
             frames: Some(input.frames),
             tokens_per_frame: Some(input.tokens_per_frame),
@@ -167,6 +196,8 @@ impl Scenario {
             },
             cost_model: args.cost_model,
             prune_timing,
+            framework: framework.name.clone(),
+            framework_notes,
             model,
             gpu,
             schedule,

@@ -49,7 +49,8 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
         gpu: &scenario.gpu,
         options: &scenario.options,
     };
-    let run: RunCost = cost_model.run_workload(&ctx, &scenario.workload(&plan));
+    let mut run: RunCost = cost_model.run_workload(&ctx, &scenario.workload(&plan));
+    run.notes.extend(scenario.framework_notes.iter().cloned());
     let baseline_tokens = scenario.baseline_tokens();
     let base: RunCost =
         cost_model.run_workload(&ctx, &scenario.baseline_workload(&baseline_tokens));

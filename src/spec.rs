@@ -9,6 +9,7 @@
 use crate::choice::Choice;
 use crate::cost::{CostModelKind, ImportanceKernel};
 use crate::error::{Error, Result};
+use crate::framework::Framework;
 use crate::hardware::Gpu;
 use crate::model::Model;
 use crate::schedule::{PruneTiming, Schedule};
@@ -100,6 +101,24 @@ impl Definition<Gpu> {
     }
 }
 
+impl Definition<Framework> {
+    /// Loads a named framework profile or validates an inline one. The ideal `roofline` preset
+    /// is built without parsing (sweeps load it per row).
+    pub fn load(&self) -> Result<Framework> {
+        match self {
+            Definition::Name(n) if n == crate::framework::ROOFLINE => Ok(Framework::roofline()),
+            Definition::Name(n) => Framework::load(n),
+            Definition::Inline(f) => {
+                f.validate().map_err(|message| Error::Parse {
+                    origin: "the spec's inline framework".into(),
+                    message,
+                })?;
+                Ok((**f).clone())
+            }
+        }
+    }
+}
+
 impl Definition<Schedule> {
     /// Loads a named schedule or validates an inline one.
     pub fn load(&self) -> Result<Schedule> {
@@ -150,6 +169,9 @@ pub struct Spec {
     pub model: Definition<Model>,
     /// GPU preset or GPU TOML path, or an inline GPU table.
     pub gpu: Definition<Gpu>,
+    /// Framework profile (preset, TOML path or inline table): how the software stack runs the
+    /// kernels [default: roofline, the ideal].
+    pub framework: Definition<Framework>,
     /// Visual tokens before merging: `tokens / tokens_per_frame` frames when it divides, else
     /// one frame of `tokens`. Excludes `frames`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,6 +245,7 @@ impl Default for Spec {
         Spec {
             model: DEFAULT_MODEL.into(),
             gpu: DEFAULT_GPU.into(),
+            framework: crate::framework::ROOFLINE.into(),
             tokens: None,
             frames: None,
             tokens_per_frame: None,
@@ -337,6 +360,14 @@ impl Spec {
         }
         serde_json::from_value(serde_json::Value::Object(map))
             .map_err(|e| Error::invalid(format!("flags {flags:?}: {e}")))
+    }
+}
+
+/// A count that may be 0 (`--frames 0`: a text-only prompt).
+pub fn parse_count_or_zero(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Ok(0),
+        _ => parse_count(s),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::cost::{CostModelKind, ImportanceKernel};
 use crate::error::Result;
 use crate::report::Format;
 use crate::schedule::PruneTiming;
-use crate::spec::{parse_count, AttentionImpl, Definition, Spec};
+use crate::spec::{parse_count, parse_count_or_zero, AttentionImpl, Definition, Spec};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -57,11 +57,17 @@ pub struct SimArgs {
     /// GPU preset name or a GPU TOML [default: a100].
     #[arg(long, value_name = "NAME|PATH")]
     pub gpu: Option<String>,
+    /// Framework profile: how the software stack runs the kernels. `roofline` (ideal, what the
+    /// paper computes), `trtllm`, `hf`, `hf-eager` (fitted to published measurements,
+    /// docs/accuracy.md), or a profile TOML [default: roofline].
+    #[arg(long, value_name = "NAME|PATH")]
+    pub framework: Option<String>,
     /// Visual tokens before merging (N / tokens-per-frame frames when it divides, else one frame).
     #[arg(long, value_name = "N", value_parser = parse_count, conflicts_with = "frames")]
     pub tokens: Option<u64>,
-    /// Frames (video) or images [default: the model's, 32 for video models, 1 for image models].
-    #[arg(long, value_name = "F", value_parser = parse_count)]
+    /// Frames (video) or images; 0 for a text-only prompt [default: the model's, 32 for video
+    /// models, 1 for image models].
+    #[arg(long, value_name = "F", value_parser = parse_count_or_zero)]
     pub frames: Option<u64>,
     /// Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV].
     #[arg(long, value_name = "P", value_parser = parse_count)]
@@ -157,6 +163,9 @@ impl SimArgs {
         }
         if let Some(g) = &self.gpu {
             s.gpu = Definition::Name(g.clone());
+        }
+        if let Some(f) = &self.framework {
+            s.framework = Definition::Name(f.clone());
         }
         if let Some(x) = &self.schedule {
             s.schedule = Definition::Name(x.clone());

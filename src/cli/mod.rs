@@ -130,6 +130,26 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Predicted against published measurements: per row, per framework, speed-ups.
+    ///
+    /// Prices every row of a measurement file (reference/measurements.toml is the published
+    /// data set) with its framework profile and with the ideal roofline; prints the relative
+    /// errors, their median and worst per framework and overall, and measured against predicted
+    /// speed-ups for rows measured beside a baseline. --loo adds leave-one-out errors.
+    Check {
+        #[command(flatten)]
+        check: commands::check::CheckArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Fit framework profiles (launch overhead, GEMM and memory efficiency, ...) to a
+    /// measurement file; print in-sample and leave-one-out errors and the profiles.
+    Fit {
+        #[command(flatten)]
+        fit: commands::check::FitArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// List the embedded presets (GPUs, models, schedules).
     List {
         /// Only this kind.
@@ -170,6 +190,8 @@ pub fn run(cli: Cli) -> Result<()> {
             output,
         }) => commands::gpu::calibrate(&sim, &gpu, profile.as_deref(), &output),
         Some(Command::List { kind }) => commands::list::command(kind),
+        Some(Command::Check { check, output }) => commands::check::check(&check, &output),
+        Some(Command::Fit { fit, output }) => commands::check::fit(&fit, &output),
     }
 }
 

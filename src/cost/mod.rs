@@ -75,6 +75,8 @@ pub enum OpKind {
     Vision,
     /// Collective communication between GPUs.
     Communication,
+    /// Host work of a forward beyond its kernels (a framework profile's fixed overhead).
+    Host,
 }
 
 /// One operator's work: operations and the bytes it moves, split as LLM-Viewer splits them.

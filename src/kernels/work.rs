@@ -208,6 +208,7 @@ mod tests {
             attention: 0.5,
             elementwise: 0.5,
             launch_overhead_s: 5e-6,
+            ..crate::hardware::Efficiency::ideal()
         });
         let refined = refined_time_s(&work, &gpu).unwrap();
         let plain = predicted_time_s(work.flops, work.bytes, &gpu);

@@ -117,6 +117,7 @@ pub fn calibrate(
             attention: fit(KernelClass::Attention)?,
             elementwise: fit(KernelClass::Elementwise)?,
             launch_overhead_s,
+            ..crate::hardware::Efficiency::ideal()
         },
         samples,
     })
@@ -183,6 +184,7 @@ mod tests {
                 attention: 0.45,
                 elementwise: 0.83,
                 launch_overhead_s: 4e-6,
+                ..crate::hardware::Efficiency::ideal()
             },
         }
     }

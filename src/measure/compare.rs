@@ -263,6 +263,7 @@ mod tests {
                 attention: 0.5,
                 elementwise: 0.8,
                 launch_overhead_s: 5e-6,
+                ..crate::hardware::Efficiency::ideal()
             },
         }
     }

@@ -112,11 +112,12 @@ fn kind_style(kind: OpKind) -> (RGBColor, &'static str) {
         OpKind::Prune => (RGBColor(214, 39, 40), "prune"),
         OpKind::Vision => (RGBColor(188, 189, 34), "vision"),
         OpKind::Communication => (RGBColor(140, 86, 75), "communication"),
+        OpKind::Host => (RGBColor(0, 0, 0), "host overhead"),
     }
 }
 
 /// All kinds, in legend order.
-const KINDS: [OpKind; 9] = [
+const KINDS: [OpKind; 10] = [
     OpKind::Linear,
     OpKind::Attention,
     OpKind::Norm,
@@ -126,6 +127,7 @@ const KINDS: [OpKind; 9] = [
     OpKind::Prune,
     OpKind::Vision,
     OpKind::Communication,
+    OpKind::Host,
 ];
 
 /// A number for an axis label: 3 significant digits, no trailing zeros.

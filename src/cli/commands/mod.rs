@@ -1,6 +1,7 @@
 //! One module per subcommand: flags → core call → text. The core never calls back up here.
 
 pub mod budget;
+pub mod check;
 pub mod gpu;
 pub mod list;
 pub mod plot;

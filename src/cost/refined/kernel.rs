@@ -1,6 +1,8 @@
 //! One GPU kernel (or a batch of identical launches) and how the refined model times it:
-//! the roofline of [`crate::cost::Roofline`], scaled by the GPU file's `[efficiency]` table when
-//! present, plus a fixed launch overhead per kernel; interconnect traffic for collectives.
+//! the roofline of [`crate::cost::Roofline`], scaled by the achieved fractions of the run's
+//! [`Efficiency`] (a framework profile's, or the GPU file's `[efficiency]` table) when present,
+//! plus a fixed launch overhead per kernel; interconnect traffic and latency for collectives;
+//! host overhead per forward. [`Timer::time`] is the one place where a kernel gets its time.
 
 use crate::cost::{Bound, OpKind, Operator, Roofline, TimedOp};
 use crate::hardware::{Efficiency, Gpu};
@@ -15,8 +17,28 @@ pub enum Class {
     /// Memory-bound passes (norms, adds, softmax, top-k, gather): `efficiency.elementwise`
     /// of bandwidth.
     Elementwise,
-    /// Collectives: bytes over `interconnect_bandwidth`.
+    /// Collectives: bytes over `interconnect_bandwidth` (times `efficiency.link`), plus
+    /// `efficiency.collective_latency_s` each.
     Communication,
+    /// Dequantising packed weights to 16 bits before a GEMM (bitsandbytes): memory-bound at
+    /// `efficiency.dequant` of bandwidth.
+    Dequant,
+    /// Host work of one forward beyond its kernels: `efficiency.fixed_overhead_s` each.
+    Host,
+}
+
+thread_local! {
+    /// Kernels timed on this thread while [`record`] runs (`None` otherwise).
+    static RECORDED: std::cell::RefCell<Option<Vec<Kernel>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` and returns every kernel [`Timer::time`] timed meanwhile on this thread, so a run can
+/// be re-timed under other efficiency parameters without pricing it again (`aim-sim fit`).
+pub fn record<T>(f: impl FnOnce() -> T) -> (T, Vec<Kernel>) {
+    RECORDED.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let kernels = RECORDED.with(|r| r.borrow_mut().take()).unwrap_or_default();
+    (out, kernels)
 }
 
 /// An operator before timing, with what the timing needs besides FLOPs and bytes.
@@ -92,6 +114,8 @@ pub struct Timer {
     pub roofline: Roofline,
     pub efficiency: Option<Efficiency>,
     pub interconnect_bytes_per_s: Option<f64>,
+    /// GEMMs run on the 8-bit tensor path (`int8_peak`): `efficiency.matmul_8bit` applies.
+    pub eight_bit: bool,
 }
 
 impl Timer {
@@ -100,41 +124,60 @@ impl Timer {
             roofline,
             efficiency: gpu.efficiency.clone(),
             interconnect_bytes_per_s: gpu.interconnect_bandwidth,
+            eight_bit: false,
+        }
+    }
+
+    /// The timer of a run: its roofline, its GPU's efficiency, its precision's GEMM path.
+    pub fn for_context(ctx: &crate::cost::Context) -> Timer {
+        Timer {
+            eight_bit: ctx.options.precision.uses_int8_peak(),
+            ..Timer::new(ctx.roofline(), ctx.gpu)
         }
     }
 
     /// `max(flops / (peak·e_c), bytes / (BW·e_b))` (the roofline of llm-viewer-cost-model.md
     /// with achieved fractions), plus `launches × launch_overhead_s`; collectives take
-    /// `link_bytes / interconnect_bandwidth` when that is longer than their memory traffic.
+    /// `link_bytes / (interconnect_bandwidth · link) + collective_latency_s` when that is longer
+    /// than their memory traffic; host work takes `fixed_overhead_s`.
     pub fn time(&self, k: Kernel) -> TimedOp {
-        let (compute_frac, bandwidth_frac, launch_s) = match &self.efficiency {
-            None => (1.0, 1.0, 0.0),
-            Some(e) => {
-                let (c, b) = match k.class {
-                    // A GEMM that is memory-bound streams its weights like any other pass.
-                    Class::Matmul => (e.matmul, e.elementwise),
-                    Class::Attention => (e.attention, e.attention),
-                    Class::Elementwise | Class::Communication => (1.0, e.elementwise),
-                };
-                (c, b, e.launch_overhead_s)
+        RECORDED.with(|r| {
+            if let Some(v) = r.borrow_mut().as_mut() {
+                v.push(k.clone());
             }
+        });
+        let ideal = Efficiency::ideal();
+        let e = self.efficiency.as_ref().unwrap_or(&ideal);
+        let (compute_frac, bandwidth_frac) = match k.class {
+            // A GEMM that is memory-bound streams its weights like any other pass.
+            Class::Matmul if self.eight_bit => (e.matmul_8bit.unwrap_or(e.matmul), e.elementwise),
+            Class::Matmul => (e.matmul, e.elementwise),
+            Class::Attention => (e.attention, e.attention),
+            Class::Elementwise | Class::Communication | Class::Host => (1.0, e.elementwise),
+            Class::Dequant => (1.0, e.dequant.unwrap_or(e.elementwise)),
         };
         let roofline = Roofline {
             peak_flops_per_s: self.roofline.peak_flops_per_s * compute_frac,
             bandwidth_bytes_per_s: self.roofline.bandwidth_bytes_per_s * bandwidth_frac,
         };
         let mut t = roofline.time(k.op);
-        if k.class == Class::Communication {
-            let link_s = match self.interconnect_bytes_per_s {
-                Some(bw) => k.link_bytes / bw,
-                None => 0.0,
-            };
-            if link_s > t.time_s {
-                t.time_s = link_s;
-                t.bound = Bound::Memory;
+        match k.class {
+            Class::Communication => {
+                let link_s = match self.interconnect_bytes_per_s {
+                    Some(bw) => k.link_bytes / (bw * e.link.unwrap_or(1.0)),
+                    None => 0.0,
+                } + k.launches * e.collective_latency_s;
+                if link_s > t.time_s {
+                    t.time_s = link_s;
+                    t.bound = Bound::Memory;
+                }
             }
+            Class::Host => t.time_s = k.launches * e.fixed_overhead_s,
+            _ => {}
         }
-        t.time_s += k.launches * launch_s;
+        if k.class != Class::Host {
+            t.time_s += k.launches * e.launch_overhead_s;
+        }
         t.dense_flops = k.dense_flops;
         t
     }
@@ -208,6 +251,7 @@ mod tests {
             },
             efficiency: eff,
             interconnect_bytes_per_s: Some(100e9),
+            eight_bit: false,
         }
     }
 
@@ -221,6 +265,7 @@ mod tests {
             attention: 0.8,
             elementwise: 0.9,
             launch_overhead_s: 5e-6,
+            ..crate::hardware::Efficiency::ideal()
         };
         let real = timer(Some(eff)).time(gemm.launches(2.0));
         assert!((real.time_s - (0.02 + 10e-6)).abs() < 1e-12);

@@ -42,6 +42,8 @@ pub struct Dims {
     pub kv: f64,
     pub tp: f64,
     pub qkv_bias: bool,
+    /// Weight-only quantisation dequantised before every GEMM (the efficiency's `dequant`).
+    pub dequant: bool,
 }
 
 impl Dims {
@@ -62,6 +64,12 @@ impl Dims {
             kv: p.kv_bytes(),
             tp: tp as f64,
             qkv_bias: m.qkv_bias,
+            dequant: p.w_bits < p.a_bits
+                && ctx
+                    .gpu
+                    .efficiency
+                    .as_ref()
+                    .is_some_and(|e| e.dequant.is_some()),
         }
     }
 
@@ -119,6 +127,43 @@ fn linear(
     match dst {
         Dst::Act => k.writes(output * n * d.b * d.a),
         Dst::Kv => k.writes_kv(output * n * d.b * d.kv),
+    }
+}
+
+/// Pushes a linear layer, preceded by the dequantisation of its packed weights when the run
+/// dequantises (bitsandbytes `Linear4bit` with more than one token: the packed weights are
+/// expanded into a 16-bit copy, which the GEMM then reads).
+fn push_linear(ops: &mut Vec<Kernel>, d: &Dims, mut k: Kernel) {
+    if d.dequant {
+        let packed = k.op.load_weight_bytes;
+        let params = packed / d.w;
+        let expanded = params * d.a;
+        ops.push(
+            kernel(
+                dequant_name(k.op.name),
+                OpKind::Linear,
+                Class::Dequant,
+                params,
+            )
+            .weights(packed)
+            .writes(expanded),
+        );
+        k.op.load_weight_bytes = expanded;
+    }
+    ops.push(k);
+}
+
+/// The dequantisation kernel's name for a linear layer.
+fn dequant_name(linear: &str) -> &'static str {
+    match linear {
+        "q_proj" => "q_proj_dequant",
+        "k_proj" => "k_proj_dequant",
+        "v_proj" => "v_proj_dequant",
+        "o_proj" => "o_proj_dequant",
+        "gate_proj" => "gate_proj_dequant",
+        "up_proj" => "up_proj_dequant",
+        "down_proj" => "down_proj_dequant",
+        _ => "weight_dequant",
     }
 }
 
@@ -203,19 +248,20 @@ pub fn eager_attention(d: &Dims, n: u64) -> Vec<Kernel> {
     let kv = nf * d.q_width() * d.b * d.kv;
     let gemm = 2.0 * nf * nf * d.d * d.heads * d.b;
     vec![
-        kernel("qk_matmul", OpKind::Attention, Class::Attention, gemm)
+        // Batched GEMMs (cuBLAS) and a memory-bound softmax: timed as such.
+        kernel("qk_matmul", OpKind::Attention, Class::Matmul, gemm)
             .reads(q)
             .reads_kv(kv)
             .writes(map),
         kernel(
             "mask_softmax",
             OpKind::Attention,
-            Class::Attention,
+            Class::Elementwise,
             (SOFTMAX_FLOPS + 1.0) * d.heads * nf * nf * d.b,
         )
         .reads(map)
         .writes(map),
-        kernel("sv_matmul", OpKind::Attention, Class::Attention, gemm)
+        kernel("sv_matmul", OpKind::Attention, Class::Matmul, gemm)
             .reads(map)
             .reads_kv(kv)
             .writes(q),
@@ -240,33 +286,21 @@ pub fn decode_attention(d: &Dims, context: f64) -> Kernel {
 pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
     let mut ops = Vec::with_capacity(20);
     ops.push(rmsnorm("attn_norm", d, n));
-    ops.push(linear(
-        "q_proj",
+    push_linear(
+        &mut ops,
         d,
-        n,
-        d.h,
-        d.q_width(),
-        d.qkv_bias,
-        Dst::Act,
-    ));
-    ops.push(linear(
-        "k_proj",
+        linear("q_proj", d, n, d.h, d.q_width(), d.qkv_bias, Dst::Act),
+    );
+    push_linear(
+        &mut ops,
         d,
-        n,
-        d.h,
-        d.kv_width(),
-        d.qkv_bias,
-        Dst::Kv,
-    ));
-    ops.push(linear(
-        "v_proj",
+        linear("k_proj", d, n, d.h, d.kv_width(), d.qkv_bias, Dst::Kv),
+    );
+    push_linear(
+        &mut ops,
         d,
-        n,
-        d.h,
-        d.kv_width(),
-        d.qkv_bias,
-        Dst::Kv,
-    ));
+        linear("v_proj", d, n, d.h, d.kv_width(), d.qkv_bias, Dst::Kv),
+    );
     // RoPE rotates q in place and k before it is cached.
     let q = n * d.q_width() * d.b;
     let k = n * d.kv_width() * d.b;
@@ -283,14 +317,26 @@ pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
         .writes_kv(k * d.kv),
     );
     ops.extend(attention);
-    ops.push(linear("o_proj", d, n, d.q_width(), d.h, false, Dst::Act));
+    push_linear(
+        &mut ops,
+        d,
+        linear("o_proj", d, n, d.q_width(), d.h, false, Dst::Act),
+    );
     if d.tp > 1.0 {
         ops.push(all_reduce("attn_all_reduce", d, n));
     }
     ops.push(residual("attn_residual", d, n));
     ops.push(rmsnorm("mlp_norm", d, n));
-    ops.push(linear("gate_proj", d, n, d.h, d.inter, false, Dst::Act));
-    ops.push(linear("up_proj", d, n, d.h, d.inter, false, Dst::Act));
+    push_linear(
+        &mut ops,
+        d,
+        linear("gate_proj", d, n, d.h, d.inter, false, Dst::Act),
+    );
+    push_linear(
+        &mut ops,
+        d,
+        linear("up_proj", d, n, d.h, d.inter, false, Dst::Act),
+    );
     let act = n * d.inter * d.b;
     ops.push(
         kernel(
@@ -302,7 +348,11 @@ pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
         .reads(2.0 * act * d.a)
         .writes(act * d.a),
     );
-    ops.push(linear("down_proj", d, n, d.inter, d.h, false, Dst::Act));
+    push_linear(
+        &mut ops,
+        d,
+        linear("down_proj", d, n, d.inter, d.h, false, Dst::Act),
+    );
     if d.tp > 1.0 {
         ops.push(all_reduce("mlp_all_reduce", d, n));
     }

@@ -39,7 +39,7 @@ impl CostModel for Refined {
 
     fn run_workload(&self, ctx: &Context, w: &Workload) -> RunCost {
         let d = Dims::new(ctx);
-        let timer = Timer::new(ctx.roofline(), ctx.gpu);
+        let timer = Timer::for_context(ctx);
         let opts = ctx.options;
         let flash = opts.flash_attention;
         let time_all =
@@ -51,7 +51,9 @@ impl CostModel for Refined {
         // Stages before the LLM: vision encoder (optional), then per-frame merging.
         let mut stage_kernels = Vec::new();
         let mut vision_params = 0.0;
-        if let (true, Some(v)) = (opts.include_vision, &ctx.model.vision) {
+        // A text-only prompt (0 frames) has nothing to encode.
+        if let (true, Some(v), true) = (opts.include_vision, &ctx.model.vision, w.input.frames > 0)
+        {
             let per_image = ctx.model.tokens_per_frame;
             let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
             if !w.input.tokens_per_frame.is_multiple_of(per_image) {
@@ -123,7 +125,22 @@ impl CostModel for Refined {
         // Head: final norm and logits for the last position (or all of them).
         let last = w.layer_tokens.last().copied().unwrap_or(0) as f64;
         let rows = if opts.all_logits { last } else { 1.0 };
-        let head = time_all(layer::head_ops(&d, last, rows));
+        let mut head_kernels = layer::head_ops(&d, last, rows);
+        if ctx
+            .gpu
+            .efficiency
+            .as_ref()
+            .is_some_and(|e| e.fixed_overhead_s > 0.0)
+        {
+            // Host work of the forward (framework set-up, sampling), once per run.
+            head_kernels.push(kernel::kernel(
+                "host_overhead",
+                OpKind::Host,
+                kernel::Class::Host,
+                0.0,
+            ));
+        }
+        let head = time_all(head_kernels);
         memory.head(last, rows, &d);
 
         let mut totals = Totals::default();
@@ -227,14 +244,41 @@ fn calibration(ctx: &Context) -> String {
             "ideal roofline: {} has no [efficiency] table, so every kernel runs at peak compute or peak bandwidth with no launch overhead",
             ctx.gpu.name
         ),
-        Some(e) => format!(
-            "calibrated with the [efficiency] table of {}: matmul {:.0} % of peak, attention {:.0} %, element-wise {:.0} % of bandwidth, {:.1} µs launch overhead per kernel",
-            ctx.gpu.name,
-            e.matmul * 100.0,
-            e.attention * 100.0,
-            e.elementwise * 100.0,
-            e.launch_overhead_s * 1e6
-        ),
+        Some(e) => {
+            let source = e
+                .source
+                .clone()
+                .unwrap_or_else(|| format!("the [efficiency] table of {}", ctx.gpu.name));
+            let matmul = if ctx.options.precision.uses_int8_peak() {
+                e.matmul_8bit.unwrap_or(e.matmul)
+            } else {
+                e.matmul
+            };
+            let mut text = format!(
+                "calibrated with {source}: matmul {:.0} % of peak, attention {:.0} %, element-wise {:.0} % of bandwidth, {:.1} µs launch overhead per kernel",
+                matmul * 100.0,
+                e.attention * 100.0,
+                e.elementwise * 100.0,
+                e.launch_overhead_s * 1e6
+            );
+            if e.fixed_overhead_s > 0.0 {
+                text += &format!(", {:.2} ms host overhead per forward", e.fixed_overhead_s * 1e3);
+            }
+            if ctx.options.tp > 1 {
+                text += &format!(
+                    ", collectives at {:.0} % of the link plus {:.1} µs each",
+                    e.link.unwrap_or(1.0) * 100.0,
+                    e.collective_latency_s * 1e6
+                );
+            }
+            if let (Some(dq), true) = (e.dequant, ctx.options.precision.w_bits < ctx.options.precision.a_bits) {
+                text += &format!(
+                    ", weights dequantised to 16 bits before each GEMM at {:.0} % of bandwidth",
+                    dq * 100.0
+                );
+            }
+            text
+        }
     }
 }
 

@@ -378,6 +378,7 @@ fn efficiency_table_slows_kernels_and_is_reported() {
         attention: 0.5,
         elementwise: 0.8,
         launch_overhead_s: 4e-6,
+        ..crate::hardware::Efficiency::ideal()
     });
     let real = run_with(&model, &gpu, &flash(), &w);
     assert!(real.calibration.as_ref().unwrap().contains("matmul 70 %"));

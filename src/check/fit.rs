@@ -1,0 +1,705 @@
+//! Fitting a framework profile to published measurements, and leave-one-out error.
+//!
+//! Each priced row is recorded once: every kernel the refined model times for it
+//! ([`kernel::record`]), with how many identical copies it has. A candidate profile then
+//! re-times those kernels through the same [`Timer`] the model uses, so the fit and the model
+//! can never disagree about a formula.
+//!
+//! What is fitted (few, physically meaningful parameters):
+//! - per framework, over all its GPUs: `memory` (fraction of HBM bandwidth), `fixed_overhead_s`
+//!   (host work per forward), `collective_latency_s` (when rows use tensor parallelism),
+//!   `dequant` (when the profile dequantises and rows quantise weights only);
+//! - per (framework, GPU): `matmul` and/or `matmul_8bit` (the precisions its rows use),
+//!   `launch_overhead_s`, and `link` (when its rows use tensor parallelism);
+//! - pooled per framework: `matmul`, `matmul_8bit`, `launch_overhead_s`, the values a GPU
+//!   without rows gets. Each GPU's value is tied to the pooled one by a weak prior (log-normal,
+//!   σ = 0.25 for GEMM efficiency, 0.7 for launch overhead; `link` around 0.5 with σ = 0.7), so
+//!   a GPU with few rows borrows strength from the others instead of over-fitting them.
+//! - not fitted: `attention`, the fused attention kernel's fraction of peak, taken from kernel
+//!   benchmarks in the profile itself (FlashAttention-2: 50–73 % on A100).
+//!
+//! The objective is `Σ (ln(predicted / measured) / 0.1)²` (10 % measurement scatter) plus the
+//! priors; bounds keep every value
+//! physical (fractions in (0, 1], memory ≤ 0.95, overheads ≥ 0).
+
+use super::lm::{minimize, Bound};
+use super::{predicted_time_s, row_error, Measurements, Stats};
+use crate::cost::refined::kernel::{self, Kernel, Timer};
+use crate::cost::Roofline;
+use crate::error::{Error, Result};
+use crate::framework::{Framework, Params};
+use crate::hardware::Efficiency;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Relative scatter assumed for a published measurement (σ of `ln(measured)`): the same cell of
+/// TensorRT-LLM's table moves by up to 10 % between releases. Data residuals are divided by it,
+/// so the priors below weigh as priors against data with this noise.
+const DATA_SIGMA: f64 = 0.1;
+/// σ of the log-normal prior tying a GPU's GEMM efficiency to the framework's pooled value.
+const MATMUL_PRIOR_SIGMA: f64 = 0.25;
+/// σ of the prior on a GPU's launch overhead around the pooled value.
+const LAUNCH_PRIOR_SIGMA: f64 = 0.7;
+/// Centre and σ of the prior on collectives' fraction of the link bandwidth.
+const LINK_PRIOR: (f64, f64) = (0.5, 0.7);
+/// Highest fraction of HBM bandwidth a kernel reaches (streaming benchmarks on HBM2e/HBM3
+/// reach about 90–93 % of the datasheet figure).
+const MEMORY_MAX: f64 = 0.95;
+
+/// A priced row ready to be re-timed under any efficiency.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub id: String,
+    pub framework: String,
+    /// The GPU preset (or file) the row ran on: the key of its per-GPU parameters.
+    pub gpu: String,
+    pub measured_s: f64,
+    roofline: Roofline,
+    interconnect_bytes_per_s: Option<f64>,
+    eight_bit: bool,
+    uses_tp: bool,
+    dequantizes: bool,
+    /// Distinct kernels and how many times each runs.
+    kernels: Vec<(Kernel, f64)>,
+}
+
+impl Recorded {
+    /// Predicted time under `e`, seconds.
+    pub fn time_s(&self, e: &Efficiency) -> f64 {
+        let timer = Timer {
+            roofline: self.roofline,
+            efficiency: Some(e.clone()),
+            interconnect_bytes_per_s: self.interconnect_bytes_per_s,
+            eight_bit: self.eight_bit,
+        };
+        self.kernels
+            .iter()
+            .map(|(k, n)| n * timer.time(k.clone()).time_s)
+            .sum()
+    }
+}
+
+/// A profile with every kernel the fit may need present: host overhead on, dequantisation
+/// when the base profile dequantises.
+fn probe(base: &Framework) -> Framework {
+    Framework {
+        params: Params {
+            fixed_overhead_s: Some(1e-3),
+            dequant: base.params.dequant.map(|_| 0.5),
+            attention: base.params.attention,
+            ..Params::default()
+        },
+        gpu: BTreeMap::new(),
+        ..base.clone()
+    }
+}
+
+/// Records every priced row of `m` whose framework is `name`, with `base` as the profile
+/// structure.
+pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Recorded>> {
+    let probe = probe(base);
+    let mut out = Vec::new();
+    for r in m
+        .rows
+        .iter()
+        .filter(|r| r.framework == name && r.setting_known)
+    {
+        let scenario = m.scenario(r, Some(&probe))?;
+        let (time, kernels) = kernel::record(|| predicted_time_s(&scenario));
+        time.map_err(|e| row_error(&r.id, e))?;
+        // Identical kernels (the layers of a text-only prompt) are timed once, counted n times.
+        let mut distinct: Vec<(Kernel, f64)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for k in kernels {
+            let key = format!("{:?}", k);
+            match index.get(&key) {
+                Some(&i) => distinct[i].1 += 1.0,
+                None => {
+                    index.insert(key, distinct.len());
+                    distinct.push((k, 1.0));
+                }
+            }
+        }
+        let ctx_roofline = crate::cost::Context {
+            model: &scenario.model,
+            gpu: &scenario.gpu,
+            options: &scenario.options,
+        }
+        .roofline();
+        let p = scenario.options.precision;
+        out.push(Recorded {
+            id: r.id.clone(),
+            framework: r.framework.clone(),
+            gpu: r.gpu.clone(),
+            measured_s: r.measured_ms / 1e3,
+            roofline: ctx_roofline,
+            interconnect_bytes_per_s: scenario.gpu.interconnect_bandwidth,
+            eight_bit: p.uses_int8_peak(),
+            uses_tp: scenario.options.tp > 1,
+            dequantizes: base.params.dequant.is_some() && p.w_bits < p.a_bits,
+            kernels: distinct,
+        });
+    }
+    Ok(out)
+}
+
+/// What one fitted parameter is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Slot {
+    Memory,
+    Fixed,
+    Latency,
+    Dequant,
+    Pooled16,
+    Pooled8,
+    PooledLaunch,
+    Matmul16(String),
+    Matmul8(String),
+    Launch(String),
+    Link(String),
+}
+
+impl Slot {
+    fn bound(&self) -> Bound {
+        match self {
+            Slot::Memory => Bound {
+                lo: 0.05,
+                hi: MEMORY_MAX,
+            },
+            Slot::Fixed => Bound { lo: 0.0, hi: 0.5 },
+            Slot::Latency => Bound {
+                lo: 0.0,
+                hi: 300e-6,
+            },
+            Slot::Launch(_) | Slot::PooledLaunch => Bound {
+                lo: 1e-8,
+                hi: 300e-6,
+            },
+            _ => Bound { lo: 0.02, hi: 1.0 },
+        }
+    }
+
+    fn is_time(&self) -> bool {
+        matches!(
+            self,
+            Slot::Fixed | Slot::Latency | Slot::Launch(_) | Slot::PooledLaunch
+        )
+    }
+
+    /// This slot's value in a fitted profile (a warm start).
+    fn value_in(&self, f: &Framework) -> Option<f64> {
+        let g = |name: &String| f.gpu.get(name);
+        match self {
+            Slot::Memory => f.params.memory,
+            Slot::Fixed => f.params.fixed_overhead_s,
+            Slot::Latency => f.params.collective_latency_s,
+            Slot::Dequant => f.params.dequant,
+            Slot::Pooled16 => f.params.matmul,
+            Slot::Pooled8 => f.params.matmul_8bit,
+            Slot::PooledLaunch => f.params.launch_overhead_s,
+            Slot::Matmul16(n) => g(n).and_then(|p| p.matmul),
+            Slot::Matmul8(n) => g(n).and_then(|p| p.matmul_8bit),
+            Slot::Launch(n) => g(n).and_then(|p| p.launch_overhead_s),
+            Slot::Link(n) => g(n).and_then(|p| p.link),
+        }
+    }
+
+    fn start(&self) -> f64 {
+        match self {
+            Slot::Memory => 0.8,
+            Slot::Fixed => 1e-3,
+            Slot::Latency => 1e-5,
+            Slot::Dequant => 0.3,
+            Slot::Launch(_) | Slot::PooledLaunch => 1e-5,
+            Slot::Link(_) => 0.5,
+            _ => 0.6,
+        }
+    }
+}
+
+/// The parameters a set of rows can determine.
+fn slots(rows: &[Recorded]) -> Vec<Slot> {
+    let mut s = vec![Slot::Memory, Slot::Fixed, Slot::PooledLaunch];
+    let mut add = |slot: Slot| {
+        if !s.contains(&slot) {
+            s.push(slot);
+        }
+    };
+    for r in rows {
+        if r.eight_bit {
+            add(Slot::Pooled8);
+            add(Slot::Matmul8(r.gpu.clone()));
+        } else {
+            add(Slot::Pooled16);
+            add(Slot::Matmul16(r.gpu.clone()));
+        }
+        add(Slot::Launch(r.gpu.clone()));
+        if r.uses_tp {
+            add(Slot::Latency);
+            add(Slot::Link(r.gpu.clone()));
+        }
+        if r.dequantizes {
+            add(Slot::Dequant);
+        }
+    }
+    s
+}
+
+/// Fitted values by slot.
+struct Values<'a> {
+    slots: &'a [Slot],
+    x: &'a [f64],
+}
+
+impl Values<'_> {
+    fn get(&self, s: &Slot) -> Option<f64> {
+        self.slots.iter().position(|t| t == s).map(|i| self.x[i])
+    }
+
+    /// The profile these values give, on top of `base` (its fixed `attention`, its text).
+    fn framework(&self, base: &Framework) -> Framework {
+        let mut params = Params {
+            attention: base.params.attention,
+            memory: self.get(&Slot::Memory),
+            fixed_overhead_s: self.get(&Slot::Fixed),
+            collective_latency_s: self.get(&Slot::Latency),
+            dequant: self.get(&Slot::Dequant).or(base.params.dequant),
+            matmul: self.get(&Slot::Pooled16),
+            matmul_8bit: self.get(&Slot::Pooled8),
+            launch_overhead_s: self.get(&Slot::PooledLaunch),
+            link: None,
+        };
+        // The base profile's per-GPU values that are not fitted (e.g. attention) stay.
+        let mut gpu: BTreeMap<String, Params> = base.gpu.clone();
+        let mut links = Vec::new();
+        for (s, x) in self.slots.iter().zip(self.x) {
+            match s {
+                Slot::Matmul16(g) => gpu.entry(g.clone()).or_default().matmul = Some(*x),
+                Slot::Matmul8(g) => gpu.entry(g.clone()).or_default().matmul_8bit = Some(*x),
+                Slot::Launch(g) => gpu.entry(g.clone()).or_default().launch_overhead_s = Some(*x),
+                Slot::Link(g) => {
+                    gpu.entry(g.clone()).or_default().link = Some(*x);
+                    links.push(*x);
+                }
+                _ => {}
+            }
+        }
+        if !links.is_empty() {
+            // GPUs without tensor-parallel rows get the geometric mean of the fitted links.
+            params.link =
+                Some((links.iter().map(|l| l.ln()).sum::<f64>() / links.len() as f64).exp());
+        }
+        Framework {
+            params,
+            gpu,
+            ..base.clone()
+        }
+    }
+
+    /// Prior residuals tying per-GPU values to the pooled ones.
+    fn priors(&self) -> Vec<f64> {
+        let mut out = Vec::new();
+        for (s, x) in self.slots.iter().zip(self.x) {
+            let tie = |pooled: Slot, sigma: f64| -> Option<f64> {
+                self.get(&pooled).map(|p| (x / p).ln() / sigma)
+            };
+            let r = match s {
+                Slot::Matmul16(_) => tie(Slot::Pooled16, MATMUL_PRIOR_SIGMA),
+                Slot::Matmul8(_) => tie(Slot::Pooled8, MATMUL_PRIOR_SIGMA),
+                Slot::Launch(_) => tie(Slot::PooledLaunch, LAUNCH_PRIOR_SIGMA),
+                Slot::Link(_) => Some((x / LINK_PRIOR.0).ln() / LINK_PRIOR.1),
+                _ => None,
+            };
+            out.extend(r);
+        }
+        out
+    }
+}
+
+/// The efficiency a recorded row gets from a profile.
+fn efficiency(f: &Framework, r: &Recorded) -> Efficiency {
+    f.efficiency_for(Some(&r.gpu), r.eight_bit)
+        .map(|(e, _)| e)
+        .unwrap_or_else(Efficiency::ideal)
+}
+
+/// Number of starting points of a full fit (the objective has kinks where a kernel switches
+/// between compute- and memory-bound, so several starts guard against a poor local minimum).
+const STARTS: usize = 12;
+
+/// Fits `base`'s parameters to `rows` (all of one framework). `Err` when there are none.
+pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
+    fit_from(rows, base, None)
+}
+
+/// [`fit_rows`], starting from `warm` (a fit of similar rows) when given, else from several
+/// deterministic starting points.
+fn fit_from(rows: &[Recorded], base: &Framework, warm: Option<&Framework>) -> Result<Framework> {
+    if rows.is_empty() {
+        return Err(Error::invalid(format!(
+            "framework {}: no priced measurement to fit",
+            base.name
+        )));
+    }
+    let slots = slots(rows);
+    let bounds: Vec<Bound> = slots.iter().map(Slot::bound).collect();
+    let residuals = |x: &[f64]| -> Vec<f64> {
+        let v = Values { slots: &slots, x };
+        let f = v.framework(base);
+        let mut out: Vec<f64> = rows
+            .iter()
+            .map(|r| (r.time_s(&efficiency(&f, r)) / r.measured_s).ln() / DATA_SIGMA)
+            .collect();
+        out.extend(v.priors());
+        out
+    };
+    let mut starts: Vec<Vec<f64>> = Vec::new();
+    if let Some(w) = warm {
+        starts.push(
+            slots
+                .iter()
+                .map(|s| s.value_in(w).unwrap_or(s.start()))
+                .collect(),
+        );
+    } else {
+        starts.push(slots.iter().map(Slot::start).collect());
+        // Deterministic spread over each range: fractions uniform, times log-uniform.
+        let mut rng = crate::kernels::rng::SplitMix64::new(0x05ee_df17);
+        for _ in 1..STARTS {
+            starts.push(
+                slots
+                    .iter()
+                    .map(|s| {
+                        let b = s.bound();
+                        let t = f64::from(rng.uniform());
+                        if s.is_time() {
+                            (1e-7f64.ln() + t * ((b.hi).ln() - 1e-7f64.ln())).exp()
+                        } else {
+                            b.lo + t * (b.hi - b.lo)
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    for s in starts {
+        let (x, cost) = minimize(&residuals, &bounds, &s, 300);
+        if best.as_ref().is_none_or(|(_, c)| cost < *c) {
+            best = Some((x, cost));
+        }
+    }
+    let (x, _) = best.expect("at least one start");
+    let fitted = Values {
+        slots: &slots,
+        x: &x,
+    }
+    .framework(base);
+    fitted.validate().map_err(|m| {
+        Error::invalid(format!(
+            "framework {}: the fit gave impossible parameters ({m}); not written",
+            base.name
+        ))
+    })?;
+    Ok(fitted)
+}
+
+/// One framework's fit: the profile and its in-sample and leave-one-out errors.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitReport {
+    pub framework: String,
+    /// Rows used (priced rows of this framework).
+    pub rows: Vec<String>,
+    #[serde(skip)]
+    pub profile: Framework,
+    /// The profile as TOML, ready to save in `frameworks/`.
+    pub profile_toml: String,
+    pub in_sample: Option<Stats>,
+    pub loo: Option<Stats>,
+    /// Per row: measured, in-sample and leave-one-out predictions, ms.
+    pub predictions: Vec<FitRow>,
+}
+
+/// A row's predictions in a fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitRow {
+    pub id: String,
+    pub gpu: String,
+    pub measured_ms: f64,
+    pub fitted_ms: f64,
+    pub loo_ms: f64,
+}
+
+/// The frameworks named by a file's priced rows, in order of appearance.
+pub fn frameworks(m: &Measurements) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in m.rows.iter().filter(|r| r.setting_known) {
+        if !out.contains(&r.framework) && r.framework != crate::framework::ROOFLINE {
+            out.push(r.framework.clone());
+        }
+    }
+    out
+}
+
+/// The profile a framework name refers to in `m` (its structure is the fit's starting point).
+fn base(m: &Measurements, name: &str) -> Result<Framework> {
+    let path = m.dir.join(name);
+    let def = if crate::presets::FRAMEWORKS.iter().any(|(n, _)| *n == name) {
+        name.to_string()
+    } else {
+        path.display().to_string()
+    };
+    Framework::load(&def)
+}
+
+/// Predictions of every row of `rows` by a fit without it: each refit starts afresh from the
+/// same deterministic starting points, so the left-out row's measurement enters nowhere.
+fn loo_predictions(rows: &[Recorded], base: &Framework) -> Result<Vec<f64>> {
+    (0..rows.len())
+        .map(|i| {
+            let others: Vec<Recorded> = rows
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, r)| r.clone())
+                .collect();
+            let f = fit_rows(&others, base)?;
+            Ok(rows[i].time_s(&efficiency(&f, &rows[i])))
+        })
+        .collect()
+}
+
+/// Fits every framework `names` (all of the file's when empty) and measures leave-one-out.
+pub fn fit(m: &Measurements, names: &[String], provenance: &str) -> Result<Vec<FitReport>> {
+    let names = if names.is_empty() {
+        frameworks(m)
+    } else {
+        names.to_vec()
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let base = base(m, &name)?;
+        let rows = record(m, &name, &base)?;
+        let mut profile = fit_rows(&rows, &base)?;
+        let loo = loo_predictions(&rows, &base)?;
+        let predictions: Vec<FitRow> = rows
+            .iter()
+            .zip(&loo)
+            .map(|(r, l)| FitRow {
+                id: r.id.clone(),
+                gpu: r.gpu.clone(),
+                measured_ms: r.measured_s * 1e3,
+                fitted_ms: r.time_s(&efficiency(&profile, r)) * 1e3,
+                loo_ms: l * 1e3,
+            })
+            .collect();
+        let in_sample = Stats::of(
+            predictions
+                .iter()
+                .map(|p| (p.id.as_str(), p.fitted_ms / p.measured_ms - 1.0)),
+        );
+        let loo_stats = Stats::of(
+            predictions
+                .iter()
+                .map(|p| (p.id.as_str(), p.loo_ms / p.measured_ms - 1.0)),
+        );
+        profile.provenance = format!(
+            "{provenance}: {} rows ({}); in-sample median |error| {:.1} %, worst {:.1} %; leave-one-out median {:.1} %, worst {:.1} %",
+            rows.len(),
+            gpus_of(&rows).join(", "),
+            in_sample.as_ref().map_or(0.0, |s| s.median_abs_error * 100.0),
+            in_sample.as_ref().map_or(0.0, |s| s.worst_abs_error * 100.0),
+            loo_stats.as_ref().map_or(0.0, |s| s.median_abs_error * 100.0),
+            loo_stats.as_ref().map_or(0.0, |s| s.worst_abs_error * 100.0),
+        );
+        out.push(FitReport {
+            framework: name,
+            rows: rows.iter().map(|r| r.id.clone()).collect(),
+            profile_toml: profile_toml(&profile),
+            profile,
+            in_sample,
+            loo: loo_stats,
+            predictions,
+        });
+    }
+    Ok(out)
+}
+
+fn gpus_of(rows: &[Recorded]) -> Vec<String> {
+    let mut g: Vec<String> = Vec::new();
+    for r in rows {
+        if !g.contains(&r.gpu) {
+            g.push(r.gpu.clone());
+        }
+    }
+    g
+}
+
+/// A profile as TOML with a header saying what it is.
+pub fn profile_toml(f: &Framework) -> String {
+    let mut rounded = f.clone();
+    let round = |p: &mut Params| {
+        for v in [
+            &mut p.matmul,
+            &mut p.matmul_8bit,
+            &mut p.attention,
+            &mut p.memory,
+            &mut p.link,
+            &mut p.dequant,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *v = format!("{v:.4}").parse().expect("a formatted float parses");
+        }
+        for v in [
+            &mut p.launch_overhead_s,
+            &mut p.fixed_overhead_s,
+            &mut p.collective_latency_s,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            // Three significant digits; below a nanosecond is zero (the bound the fit approaches).
+            *v = if *v < 1e-9 {
+                0.0
+            } else {
+                format!("{v:.2e}")
+                    .parse()
+                    .expect("a formatted float parses")
+            };
+        }
+    };
+    round(&mut rounded.params);
+    rounded.gpu.values_mut().for_each(round);
+    format!(
+        "# Framework profile written by `aim-sim fit` (docs/accuracy.md). Fractions of peak and\n# overheads, fitted to published measurements; [gpu.NAME] tables are per GPU, [params] pooled.\n{}",
+        toml::to_string(&rounded).expect("a profile serialises")
+    )
+}
+
+/// Leave-one-out predictions (seconds) of every priced row of every framework in `m`.
+pub fn leave_one_out(m: &Measurements) -> Result<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    for name in frameworks(m) {
+        let base = base(m, &name)?;
+        let rows = record(m, &name, &base)?;
+        for (r, p) in rows.iter().zip(loo_predictions(&rows, &base)?) {
+            out.insert(r.id.clone(), p);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Synthetic measurements: the rows of `gpus` priced under the profile `truth`.
+    fn synthetic(truth: &Framework, gpus: &[&str]) -> Measurements {
+        // Shapes that separate the parameters: short and long prompts, images, a video.
+        let mut text = String::new();
+        let mut i = 0;
+        for gpu in gpus {
+            for (model, frames, text_tokens) in [
+                ("llava-1.5-7b", 0, 128),
+                ("llava-1.5-7b", 0, 2048),
+                ("llava-1.5-7b", 1, 60),
+                ("llava-1.5-13b", 0, 512),
+                ("llava-ov-7b", 8, 100),
+            ] {
+                i += 1;
+                text += &format!(
+                    "[[measurement]]\nid = \"r{i}\"\nsource = \"synthetic\"\nmodel = \"{model}\"\ngpu = \"{gpu}\"\nframework = \"hf\"\ntimed = \"prefill\"\nattention = \"flash\"\nw_bits = 16\na_bits = 16\nkv_bits = 16\nbatch = 1\ntext_tokens = {text_tokens}\nframes = {frames}\ntokens_per_frame = 196\nschedule = \"none\"\nmeasured_ms = 1.0\n\n"
+                );
+            }
+        }
+        let mut m = Measurements::parse(&text, "synthetic", ".".into()).unwrap();
+        for k in 0..m.rows.len() {
+            let s = m.scenario(&m.rows[k], Some(truth)).unwrap();
+            m.rows[k].measured_ms = predicted_time_s(&s).unwrap() * 1e3;
+        }
+        m
+    }
+
+    fn profile(text: &str) -> Framework {
+        Framework::from_source(&crate::presets::Source {
+            origin: "truth".into(),
+            text: text.into(),
+            path: None,
+        })
+        .unwrap()
+    }
+
+    fn close(a: Option<f64>, b: f64, tol: f64) {
+        let a = a.unwrap();
+        assert!((a / b - 1.0).abs() < tol, "{a} vs {b}");
+    }
+
+    /// One GPU: the model's own predictions under a known profile give that profile back.
+    #[test]
+    fn the_fit_recovers_known_parameters_from_synthetic_measurements() {
+        let truth = profile("name = \"hf\"\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.72\nlaunch_overhead_s = 2.2e-5\n");
+        let m = synthetic(&truth, &["a100-80g"]);
+        let base = Framework::load("hf").unwrap();
+        let rows = record(&m, "hf", &base).unwrap();
+        let fitted = fit_rows(&rows, &base).unwrap();
+        for r in &rows {
+            let p = r.time_s(&efficiency(&fitted, r));
+            assert!(
+                (p / r.measured_s - 1.0).abs() < 1e-3,
+                "{}: {p} vs {}",
+                r.id,
+                r.measured_s
+            );
+        }
+        close(fitted.gpu["a100-80g"].matmul, 0.72, 0.01);
+        close(fitted.params.memory, 0.85, 0.01);
+        close(fitted.params.fixed_overhead_s, 0.004, 0.02);
+        close(fitted.gpu["a100-80g"].launch_overhead_s, 2.2e-5, 0.02);
+    }
+
+    /// Two GPUs with different GEMM efficiency: each GPU's value is found, pulled a few per
+    /// cent towards the other by the pooling prior, and predictions stay within 3 %.
+    #[test]
+    fn per_gpu_parameters_are_recovered_up_to_partial_pooling() {
+        let truth = profile("name = \"hf\"\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.63\nlaunch_overhead_s = 2e-5\n[gpu.a100-80g]\nmatmul = 0.72\n[gpu.h100]\nattention = 0.35\nmatmul = 0.55\n");
+        let m = synthetic(&truth, &["a100-80g", "h100"]);
+        let base = Framework::load("hf").unwrap();
+        let rows = record(&m, "hf", &base).unwrap();
+        let fitted = fit_rows(&rows, &base).unwrap();
+        for r in &rows {
+            let p = r.time_s(&efficiency(&fitted, r));
+            assert!(
+                (p / r.measured_s - 1.0).abs() < 0.03,
+                "{}: {p} vs {}",
+                r.id,
+                r.measured_s
+            );
+        }
+        close(fitted.gpu["a100-80g"].matmul, 0.72, 0.05);
+        close(fitted.gpu["h100"].matmul, 0.55, 0.05);
+        let (a, h) = (
+            fitted.gpu["a100-80g"].matmul.unwrap(),
+            fitted.gpu["h100"].matmul.unwrap(),
+        );
+        assert!(a > h, "the faster GPU stays faster: {a} vs {h}");
+    }
+
+    #[test]
+    fn leave_one_out_never_sees_the_row_it_predicts() {
+        let text = crate::check::MEASUREMENTS_TOML;
+        let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
+        let base = Framework::load("hf").unwrap();
+        let rows: Vec<Recorded> = record(&m, "hf", &base).unwrap();
+        let rows = &rows[..rows.len().min(6)];
+        let loo = loo_predictions(rows, &base).unwrap();
+        // Changing row 0's measurement changes nothing in its own leave-one-out prediction,
+        // but does change the others' (they were fitted with it).
+        let mut changed = rows.to_vec();
+        changed[0].measured_s *= 3.0;
+        let loo2 = loo_predictions(&changed, &base).unwrap();
+        assert_eq!(loo[0], loo2[0]);
+        assert!(loo[1..].iter().zip(&loo2[1..]).any(|(a, b)| a != b));
+    }
+}

@@ -1,0 +1,196 @@
+//! A check report as a table, JSON or CSV.
+
+use super::{CheckReport, Stats, Summary};
+use crate::report::Format;
+use std::fmt::Write;
+
+fn pct(e: Option<f64>) -> String {
+    e.map_or("-".into(), |e| format!("{:+.1}%", e * 100.0))
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.2}"))
+}
+
+fn stats(s: &Option<Stats>) -> String {
+    s.as_ref().map_or("-".into(), |s| {
+        format!(
+            "{:>6.1}% {:>6.1}%  {:<3} ({})",
+            s.median_abs_error * 100.0,
+            s.worst_abs_error * 100.0,
+            s.rows,
+            s.worst_id
+        )
+    })
+}
+
+fn summary_table(out: &mut String, title: &str, rows: &[Summary], loo: bool) {
+    let _ = writeln!(out, "\n{title}");
+    let _ = writeln!(
+        out,
+        "  {:<10} {:<44} {:<44}{}",
+        "framework",
+        "roofline: median  worst  rows (worst row)",
+        "profile: median  worst  rows (worst row)",
+        if loo {
+            "  leave-one-out: median  worst  rows (worst row)"
+        } else {
+            ""
+        }
+    );
+    for s in rows {
+        let _ = writeln!(
+            out,
+            "  {:<10} {:<44} {:<44}{}",
+            s.group,
+            stats(&s.roofline),
+            stats(&s.calibrated),
+            if loo {
+                format!("  {}", stats(&s.loo))
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+fn table(r: &CheckReport) -> String {
+    let loo = r.rows.iter().any(|x| x.loo_predicted_ms.is_some());
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "aim-sim check: {} — predicted vs measured prefill/TTFT, error = predicted / measured − 1",
+        r.file
+    );
+    let _ = writeln!(
+        out,
+        "{:<44} {:<9} {:<9} {:>9} {:>9} {:>8} {:>9} {:>8}{}",
+        "id",
+        "framework",
+        "gpu",
+        "measured",
+        "roofline",
+        "error",
+        "profile",
+        "error",
+        if loo { "       loo    error" } else { "" }
+    );
+    for x in &r.rows {
+        if let Some(why) = &x.not_priced {
+            let _ = writeln!(
+                out,
+                "{:<44} {:<9} {:<9} {:>9.2}  not priced: {why}",
+                x.id, x.framework, x.gpu, x.measured_ms
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{:<44} {:<9} {:<9} {:>9.2} {:>9} {:>8} {:>9} {:>8}{}",
+            x.id,
+            x.framework,
+            x.gpu,
+            x.measured_ms,
+            ms(x.roofline_ms),
+            pct(x.roofline_error),
+            ms(x.predicted_ms),
+            pct(x.error),
+            if loo {
+                format!(" {:>9} {:>8}", ms(x.loo_predicted_ms), pct(x.loo_error))
+            } else {
+                String::new()
+            }
+        );
+    }
+    summary_table(
+        &mut out,
+        "|error| of predicted time (ms above):",
+        &r.summary,
+        loo,
+    );
+    if !r.speedups.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nspeed-ups against the same source's baseline (baseline time / row time):"
+        );
+        let _ = writeln!(
+            out,
+            "{:<44} {:>9} {:>9} {:>8} {:>9} {:>8}{}",
+            "id",
+            "measured",
+            "roofline",
+            "error",
+            "profile",
+            "error",
+            if loo { "       loo    error" } else { "" }
+        );
+        for s in &r.speedups {
+            let _ = writeln!(
+                out,
+                "{:<44} {:>8.2}× {:>8.2}× {:>8} {:>8.2}× {:>8}{}",
+                s.id,
+                s.measured_speedup,
+                s.roofline_speedup,
+                pct(Some(s.roofline_error)),
+                s.predicted_speedup,
+                pct(Some(s.error)),
+                match (s.loo_speedup, s.loo_error) {
+                    (Some(l), e) => format!(" {:>8.2}× {:>8}", l, pct(e)),
+                    _ => String::new(),
+                }
+            );
+        }
+        summary_table(
+            &mut out,
+            "|error| of predicted speed-ups:",
+            &r.speedup_summary,
+            loo,
+        );
+    }
+    out
+}
+
+fn csv(r: &CheckReport) -> String {
+    let mut out = String::from(
+        "id,framework,gpu,model,timed,measured_ms,roofline_ms,roofline_error,predicted_ms,error,loo_predicted_ms,loo_error,not_priced\n",
+    );
+    let f = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    for x in &r.rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            x.id,
+            x.framework,
+            x.gpu,
+            x.model,
+            serde_json::to_value(x.timed)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            x.measured_ms,
+            f(x.roofline_ms),
+            f(x.roofline_error),
+            f(x.predicted_ms),
+            f(x.error),
+            f(x.loo_predicted_ms),
+            f(x.loo_error),
+            x.not_priced
+                .as_deref()
+                .map_or(String::new(), |w| format!("\"{w}\""))
+        );
+    }
+    out
+}
+
+/// Writes a check report in the chosen format.
+pub fn render(r: &CheckReport, format: Format) -> String {
+    match format {
+        Format::Table => table(r),
+        Format::Csv => csv(r),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(r).expect("a check serialises");
+            s.push('\n');
+            s
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Framework profiles: how fast a software stack runs the kernels the refined model prices.
+//!
+//! The same prefill takes 57.8 ms in one published HF measurement and 138 ms in another on the
+//! same GPU: what runs it (fused engine or eager Python, FlashAttention or not, CUDA graphs or
+//! launches) matters as much as the device. A profile holds the physically meaningful
+//! parameters of one stack — achieved fractions of peak compute and bandwidth, launch and host
+//! overhead, collective latency, weight dequantisation — for every GPU it was fitted on
+//! (`[gpu.NAME]`) and pooled over them (`[params]`, used for other GPUs). They become the
+//! [`Efficiency`] the refined model's timer applies (cost/refined/kernel.rs).
+//!
+//! `roofline` is the ideal: no table, every kernel at its roof (or the GPU file's own
+//! `[efficiency]` table when it has one). The others are fitted to published measurements
+//! (`aim-sim fit reference/measurements.toml`, docs/accuracy.md) and say so in `provenance`.
+
+use crate::error::{Error, Result};
+use crate::hardware::Efficiency;
+use crate::presets::{self, Source};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The name of the ideal profile.
+pub const ROOFLINE: &str = "roofline";
+
+/// Parameters of a framework on one GPU (or pooled); absent keys fall back to `[params]`, then
+/// to the ideal.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Achieved fraction of `fp16_peak` by 16-bit GEMMs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matmul: Option<f64>,
+    /// Achieved fraction of `int8_peak` by 8-bit (FP8/INT8) GEMMs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matmul_8bit: Option<f64>,
+    /// Achieved fraction of peak by the fused attention kernel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<f64>,
+    /// Achieved fraction of HBM bandwidth by memory-bound kernels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<f64>,
+    /// Cost per kernel launch beyond its roofline time (dispatch, small-kernel inefficiency), s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_overhead_s: Option<f64>,
+    /// Host cost per forward beyond its kernels, s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_overhead_s: Option<f64>,
+    /// Latency per collective, s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collective_latency_s: Option<f64>,
+    /// Achieved fraction of the interconnect bandwidth by collectives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<f64>,
+    /// Weight-only quantised weights are dequantised before each GEMM at this fraction of
+    /// bandwidth (bitsandbytes); absent: packed weights are read directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dequant: Option<f64>,
+}
+
+impl Params {
+    /// `self` with its absent keys taken from `fallback`.
+    pub fn or(&self, fallback: &Params) -> Params {
+        Params {
+            matmul: self.matmul.or(fallback.matmul),
+            matmul_8bit: self.matmul_8bit.or(fallback.matmul_8bit),
+            attention: self.attention.or(fallback.attention),
+            memory: self.memory.or(fallback.memory),
+            launch_overhead_s: self.launch_overhead_s.or(fallback.launch_overhead_s),
+            fixed_overhead_s: self.fixed_overhead_s.or(fallback.fixed_overhead_s),
+            collective_latency_s: self.collective_latency_s.or(fallback.collective_latency_s),
+            link: self.link.or(fallback.link),
+            dequant: self.dequant.or(fallback.dequant),
+        }
+    }
+
+    /// As the timer reads it; absent keys are ideal (1 for fractions, 0 for overheads).
+    pub fn efficiency(&self, source: String) -> Efficiency {
+        Efficiency {
+            matmul: self.matmul.unwrap_or(1.0),
+            attention: self.attention.unwrap_or(1.0),
+            elementwise: self.memory.unwrap_or(1.0),
+            launch_overhead_s: self.launch_overhead_s.unwrap_or(0.0),
+            matmul_8bit: self.matmul_8bit,
+            fixed_overhead_s: self.fixed_overhead_s.unwrap_or(0.0),
+            collective_latency_s: self.collective_latency_s.unwrap_or(0.0),
+            link: self.link,
+            dequant: self.dequant,
+            source: Some(source),
+        }
+    }
+
+    /// Fractions in (0, 1], times finite and ≥ 0; `Err` names the key.
+    pub fn validate(&self, table: &str) -> Result<(), String> {
+        self.efficiency(String::new()).validate().map_err(|m| {
+            let m = m
+                .replace("efficiency.", "")
+                .replace("'elementwise'", "'memory'");
+            // Fractions have no unit; drop the bandwidth example of the generic message.
+            let m = m
+                .split(" in base SI units")
+                .next()
+                .unwrap_or(&m)
+                .to_string();
+            format!("[{table}]: {m}")
+        })
+    }
+}
+
+/// A framework profile file (`frameworks/*.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Framework {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// How the parameters were obtained: data, command, date, errors.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub provenance: String,
+    /// Parameters for every GPU (fitted pooled values, and those fixed from kernel benchmarks).
+    #[serde(default)]
+    pub params: Params,
+    /// Parameters fitted for one GPU, by GPU preset name; they override `params`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gpu: BTreeMap<String, Params>,
+}
+
+impl Framework {
+    /// The ideal profile.
+    pub fn roofline() -> Framework {
+        Framework {
+            name: ROOFLINE.into(),
+            description: String::new(),
+            provenance: String::new(),
+            params: Params::default(),
+            gpu: BTreeMap::new(),
+        }
+    }
+
+    /// Loads a preset name or a TOML file path, then validates it.
+    pub fn load(name_or_path: &str) -> Result<Framework> {
+        let source = presets::resolve("framework", name_or_path, presets::FRAMEWORKS)?;
+        Framework::from_source(&source)
+    }
+
+    /// Parses and validates an already-read profile.
+    pub fn from_source(source: &Source) -> Result<Framework> {
+        let f: Framework = presets::parse_toml(source)?;
+        f.validate().map_err(|message| Error::Parse {
+            origin: source.origin.clone(),
+            message,
+        })?;
+        Ok(f)
+    }
+
+    /// Every table's values within their physical ranges.
+    pub fn validate(&self) -> Result<(), String> {
+        self.params.validate("params")?;
+        for (gpu, p) in &self.gpu {
+            p.validate(&format!("gpu.{gpu}"))?;
+        }
+        Ok(())
+    }
+
+    /// Whether this is the ideal profile (no parameters at all).
+    pub fn is_roofline(&self) -> bool {
+        self.params == Params::default() && self.gpu.is_empty()
+    }
+
+    /// The efficiency a run on `gpu` (a preset name, or `None` for a GPU from a file) gets, and a
+    /// note when a needed figure was not fitted for that GPU. `None` for the ideal profile.
+    pub fn efficiency_for(
+        &self,
+        gpu: Option<&str>,
+        eight_bit: bool,
+    ) -> Option<(Efficiency, Vec<String>)> {
+        if self.is_roofline() {
+            return None;
+        }
+        let mut notes = Vec::new();
+        let table = gpu.and_then(|g| self.gpu.get(g));
+        let params = match table {
+            Some(t) => t.or(&self.params),
+            None => {
+                notes.push(format!(
+                    "framework {}: no parameters fitted for {}; its pooled [params] are used",
+                    self.name,
+                    gpu.map_or("a GPU from a file".to_string(), |g| format!("GPU '{g}'"))
+                ));
+                self.params.clone()
+            }
+        };
+        let own = |f: fn(&Params) -> Option<f64>| table.and_then(f).is_some();
+        let gemm_fitted = if eight_bit {
+            own(|p| p.matmul_8bit)
+        } else {
+            own(|p| p.matmul)
+        };
+        if table.is_some() && !gemm_fitted {
+            notes.push(format!(
+                "framework {}: no {}-bit GEMM efficiency fitted for {}; the pooled value is used",
+                self.name,
+                if eight_bit { 8 } else { 16 },
+                gpu.unwrap_or("this GPU")
+            ));
+        }
+        let source = match (gpu, table) {
+            (Some(g), Some(_)) => format!("framework {} (fitted for {g})", self.name),
+            _ => format!("framework {} (pooled parameters)", self.name),
+        };
+        Some((params.efficiency(source), notes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_loads_and_roofline_is_ideal() {
+        for name in presets::names(presets::FRAMEWORKS) {
+            let f = Framework::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(f.name, name);
+            assert_eq!(f.is_roofline(), name == ROOFLINE, "{name}");
+        }
+        assert!(Framework::load(ROOFLINE)
+            .unwrap()
+            .efficiency_for(Some("a100"), false)
+            .is_none());
+    }
+
+    #[test]
+    fn a_gpu_table_overrides_the_pooled_params() {
+        let text = "name = \"x\"\n[params]\nmatmul = 0.6\nmemory = 0.8\n[gpu.h100]\nmatmul = 0.5\n";
+        let f = Framework::from_source(&Source {
+            origin: "t".into(),
+            text: text.into(),
+            path: None,
+        })
+        .unwrap();
+        let (e, notes) = f.efficiency_for(Some("h100"), false).unwrap();
+        assert_eq!((e.matmul, e.elementwise), (0.5, 0.8));
+        assert!(notes.is_empty(), "{notes:?}");
+        let (e, notes) = f.efficiency_for(Some("a100"), false).unwrap();
+        assert_eq!(e.matmul, 0.6);
+        assert!(notes[0].contains("no parameters fitted"), "{notes:?}");
+        let (_, notes) = f.efficiency_for(Some("h100"), true).unwrap();
+        assert!(notes[0].contains("8-bit"), "{notes:?}");
+    }
+
+    #[test]
+    fn impossible_parameters_are_rejected() {
+        for bad in [
+            "matmul = 1.2",
+            "memory = 0",
+            "launch_overhead_s = -1e-6",
+            "link = nan",
+        ] {
+            let text = format!("name = \"x\"\n[gpu.a100]\n{bad}\n");
+            let err = Framework::from_source(&Source {
+                origin: "f.toml".into(),
+                text,
+                path: None,
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("gpu.a100") && err.contains(bad.split(' ').next().unwrap()),
+                "{err}"
+            );
+        }
+    }
+}
