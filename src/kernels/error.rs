@@ -44,6 +44,15 @@ pub enum KernelError {
         kernel: &'static str,
         message: String,
     },
+    /// A launch beyond CUDA's limits (`crate::kernels::launch`): grid x above 2³¹ − 1, grid y or
+    /// z above 65 535, more than 1024 threads per block.
+    #[error("{kernel}: {what} = {value} exceeds the CUDA limit of {limit}")]
+    LaunchLimit {
+        kernel: &'static str,
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
 }
 
 impl KernelError {

@@ -10,6 +10,7 @@
 pub mod cpu;
 pub mod error;
 pub mod gpu;
+pub mod launch;
 pub mod nvrtc;
 pub mod rng;
 pub mod work;
