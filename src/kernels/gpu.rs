@@ -985,15 +985,17 @@ impl<T: Element> Prune<T> {
         dev.launched("select_flags", unsafe { launch.launch(config.into()) })?;
 
         let f = dev.function(KernelSource::PageRank, "select_compact")?;
+        let capacity = self.kept() as i32;
         let config = launch::select_compact()?;
         let mut launch = dev.stream.launch_builder(&f);
         launch
             .arg(&self.flags)
             .arg(&mut self.index)
             .arg(&mut self.count)
-            .arg(&n);
-        // SAFETY: matches select_compact(const int*, int*, int*, int); exactly `kept` flags are
-        // set (text + k visual), so index writes stay below kept.
+            .arg(&n)
+            .arg(&capacity);
+        // SAFETY: matches select_compact(const int*, int*, int*, int, int); index holds
+        // `capacity` = kept ints and the kernel writes only below it.
         dev.launched("select_compact", unsafe { launch.launch(config.into()) })?;
 
         let name = if T::DTYPE == Dtype::F32 {
