@@ -7,6 +7,7 @@
 //! [`gpu_status`] and [`nvrtc::nvrtc_status`] say in one line why a GPU path cannot run, and
 //! every GPU entry point returns [`KernelError::Unavailable`] instead of panicking.
 
+pub mod check;
 pub mod cpu;
 pub mod error;
 pub mod gpu;
