@@ -53,6 +53,11 @@ pub enum KernelError {
         value: u64,
         limit: u64,
     },
+    /// The CPU emulator (`crate::kernels::emu`) refused a launch or found the kernel misbehaving:
+    /// a deadlock at a barrier or shuffle, a write outside an argument buffer, an argument list
+    /// that does not match the kernel's parameters.
+    #[error("emulated {kernel}: {message}")]
+    Emulator { kernel: String, message: String },
 }
 
 impl KernelError {

@@ -9,6 +9,8 @@
 
 pub mod check;
 pub mod cpu;
+#[cfg(feature = "emu")]
+pub mod emu;
 pub mod error;
 pub mod gpu;
 pub mod launch;
