@@ -3,7 +3,8 @@
 //! A [`Device`] owns the context, works on the default stream (a created stream would switch on
 //! cudarc's per-argument event tracking, adding host work to every launch: rust-cuda-stack.md),
 //! compiles each source once with NVRTC for the device's own `sm_XY` (a CUBIN, so a newer NVRTC
-//! than the driver cannot produce PTX the driver refuses) and caches modules and functions.
+//! than the driver cannot produce PTX the driver refuses) and caches modules and functions (and
+//! the CUBINs across processes in `$AIM_SIM_KERNEL_CACHE`, see `nvrtc::compile_cached`).
 //!
 //! Each operation is a plan struct that owns its output and scratch buffers, so that a timed run
 //! is only kernel launches: [`MergePass`], [`FlashAttention`], [`EagerAttention`],
@@ -138,7 +139,7 @@ impl Device {
             match modules.get(&source) {
                 Some(m) => m.clone(),
                 None => {
-                    let output = nvrtc::compile(source, Target::Cubin { sm: self.sm })?;
+                    let output = nvrtc::compile_cached(source, Target::Cubin { sm: self.sm })?;
                     let m = self
                         .ctx
                         .load_module(output.code.into_cudarc())
