@@ -321,9 +321,12 @@ pub struct MergePass<T: Element> {
     pub tokens: usize,
     pub dim: usize,
     pub r: usize,
-    scores: CudaSlice<f32>,
-    dst: CudaSlice<i32>,
-    unmerged: CudaSlice<i32>,
+    /// Cosine similarities `[frames, nA, nB]` after [`MergePass::run`].
+    pub scores: CudaSlice<f32>,
+    /// Per A token the B token it merges into, or -1, `[frames, nA]`.
+    pub dst: CudaSlice<i32>,
+    /// The unmerged A tokens in output order, `[frames, nA - r]`.
+    pub unmerged: CudaSlice<i32>,
     launches: launch::MergeLaunches,
     /// `[frames, tokens - r, dim]` after [`MergePass::run`].
     pub out: CudaSlice<T>,
