@@ -18,8 +18,10 @@ use aim_sim::kernels::emu::ops::{EagerRun, EmuElement, MergeRun, PageRankRun, Pr
 use aim_sim::kernels::gpu::{self, Device};
 use aim_sim::kernels::nvrtc::{self, Compiled, Target};
 use aim_sim::kernels::{
-    cpu, AttnShape, KernelError, KernelSource, PAGERANK_ITERATIONS, PAGERANK_TEMPERATURE,
+    cpu, AttnShape, Dtype, Element, KernelError, KernelSource, PAGERANK_ITERATIONS,
+    PAGERANK_TEMPERATURE,
 };
+use cudarc::driver::CudaSlice;
 use kernel_cases::*;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::ops::Range;
@@ -276,6 +278,196 @@ fn cut<T>(mut v: Vec<T>, len: usize) -> Vec<T> {
     v
 }
 
+/// The cases' element type `T` as the launchers' type `U` (the same type, f32 or bf16: exact).
+fn to_device<U: Element, T: EmuElement>(x: &[T]) -> Vec<U> {
+    x.iter().map(|v| U::from_f32(v.to_f32())).collect()
+}
+
+fn from_device<T: EmuElement, U: Element>(x: Vec<U>) -> Vec<T> {
+    x.into_iter().map(|v| T::from_f32(v.to_f32())).collect()
+}
+
+/// Runs `$self.$method::<U, T>(args)` with `U` the launchers' type of `T`.
+macro_rules! by_type {
+    ($t:ty, $self:ident . $method:ident ( $($arg:expr),* )) => {
+        match <$t as EmuElement>::DTYPE {
+            Dtype::F32 => $self.$method::<f32, $t>($($arg),*),
+            Dtype::Bf16 => $self.$method::<half::bf16, $t>($($arg),*),
+        }
+    };
+}
+
+impl Gpu<'_> {
+    fn merge_pass_as<U: Element, T: EmuElement>(
+        &self,
+        x: &[T],
+        frames: usize,
+        tokens: usize,
+        dim: usize,
+        r: usize,
+    ) -> Result<MergeRun<T>, KernelError> {
+        let dev = self.0;
+        let mut plan = gpu::MergePass::<U>::new(dev, frames, tokens, dim, r)?;
+        plan.run(dev, &dev.upload(&to_device::<U, T>(x))?)?;
+        let n_a = tokens.div_ceil(2);
+        Ok(MergeRun {
+            scores: dev.download(&plan.scores)?,
+            dst: dev.download(&plan.dst)?,
+            unmerged: cut(dev.download(&plan.unmerged)?, frames * (n_a - r)),
+            out: from_device(dev.download(&plan.out)?),
+        })
+    }
+
+    fn merge_frames_as<U: Element, T: EmuElement>(
+        &self,
+        x: &[T],
+        frames: usize,
+        tokens: usize,
+        dim: usize,
+        target: usize,
+    ) -> Result<Vec<T>, KernelError> {
+        let dev = self.0;
+        let mut plan = gpu::MergeFrames::<U>::new(dev, frames, tokens, dim, target)?;
+        if plan.is_identity() {
+            return Ok(x.to_vec());
+        }
+        plan.run(dev, &dev.upload(&to_device::<U, T>(x))?)?;
+        Ok(from_device(
+            dev.download(plan.out().expect("at least one pass"))?,
+        ))
+    }
+
+    fn flash_as<U: Element, T: EmuElement>(
+        &self,
+        s: &AttnShape,
+        q: &[T],
+        k: &[T],
+        v: &[T],
+    ) -> Result<Vec<T>, KernelError> {
+        let dev = self.0;
+        let mut plan = gpu::FlashAttention::<U>::new(dev, *s)?;
+        let up = |x: &[T]| dev.upload(&to_device::<U, T>(x));
+        plan.run(dev, &up(q)?, &up(k)?, &up(v)?)?;
+        Ok(from_device(dev.download(&plan.out)?))
+    }
+
+    fn eager_as<U: Element, T: EmuElement>(
+        &self,
+        s: &AttnShape,
+        q: &[T],
+        k: &[T],
+        v: &[T],
+    ) -> Result<EagerRun<T>, KernelError> {
+        let dev = self.0;
+        let mut plan = gpu::EagerAttention::<U>::new(dev, *s)?;
+        let up = |x: &[T]| dev.upload(&to_device::<U, T>(x));
+        plan.run(dev, &up(q)?, &up(k)?, &up(v)?)?;
+        Ok(EagerRun {
+            logits: dev.download(&plan.logits)?,
+            probs: dev.download(&plan.probs)?,
+            out: from_device(dev.download(&plan.out)?),
+        })
+    }
+
+    fn pagerank_fused_as<U: Element, T: EmuElement>(
+        &self,
+        s: &AttnShape,
+        q: &[T],
+        k: &[T],
+    ) -> Result<PageRankRun, KernelError> {
+        let dev = self.0;
+        let mut plan =
+            gpu::PageRankFused::<U>::new(dev, *s, PAGERANK_TEMPERATURE, PAGERANK_ITERATIONS)?;
+        let up = |x: &[T]| dev.upload(&to_device::<U, T>(x));
+        plan.run(dev, &up(q)?, &up(k)?)?;
+        Ok(PageRankRun {
+            probs: Vec::new(),
+            row_max: Vec::new(),
+            row_sum: Vec::new(),
+            dist: Vec::new(),
+            score: dev.download(plan.score())?,
+        })
+    }
+
+    fn prune_as<U: Element, T: EmuElement>(
+        &self,
+        hidden: &[T],
+        width: usize,
+        score: &[f32],
+        visual: Range<usize>,
+        keep_visual: usize,
+    ) -> Result<PruneRun<T>, KernelError> {
+        let dev = self.0;
+        let mut plan = gpu::Prune::<U>::new(dev, score.len(), width, visual, keep_visual)?;
+        plan.run(
+            dev,
+            &dev.upload(&to_device::<U, T>(hidden))?,
+            &dev.upload(score)?,
+        )?;
+        let kept = plan.kept();
+        Ok(PruneRun {
+            flags: Vec::new(),
+            index: cut(dev.download(&plan.index)?, kept),
+            count: plan.device_count(dev)? as i32,
+            out: cut(from_device(dev.download(&plan.out)?), kept * width),
+        })
+    }
+
+    /// An output buffer of NaNs: an element a kernel does not write fails the comparison.
+    fn nans<U: Element>(&self, len: usize) -> Result<CudaSlice<U>, KernelError> {
+        self.0.upload(&vec![U::from_f32(f32::NAN); len])
+    }
+
+    fn rmsnorm_as<U: Element, T: EmuElement>(
+        &self,
+        x: &[T],
+        w: &[T],
+        width: usize,
+    ) -> Result<Vec<T>, KernelError> {
+        let dev = self.0;
+        let mut out = self.nans::<U>(x.len())?;
+        let (dx, dw) = (
+            dev.upload(&to_device::<U, T>(x))?,
+            dev.upload(&to_device::<U, T>(w))?,
+        );
+        gpu::rmsnorm(dev, &dx, &dw, &mut out, width, cpu::RMSNORM_EPS)?;
+        Ok(from_device(dev.download(&out)?))
+    }
+
+    fn rope_as<U: Element, T: EmuElement>(
+        &self,
+        x: &[T],
+        width: usize,
+        head_dim: usize,
+    ) -> Result<Vec<T>, KernelError> {
+        let dev = self.0;
+        let mut dx = dev.upload(&to_device::<U, T>(x))?;
+        gpu::rope(dev, &mut dx, width, head_dim, cpu::ROPE_THETA)?;
+        Ok(from_device(dev.download(&dx)?))
+    }
+
+    /// `op` 0: SwiGLU, 1: add, 2: copy of `a`.
+    fn flat_as<U: Element, T: EmuElement>(
+        &self,
+        op: u8,
+        a: &[T],
+        b: &[T],
+    ) -> Result<Vec<T>, KernelError> {
+        let dev = self.0;
+        let mut out = self.nans::<U>(a.len())?;
+        let (da, db) = (
+            dev.upload(&to_device::<U, T>(a))?,
+            dev.upload(&to_device::<U, T>(b))?,
+        );
+        match op {
+            0 => gpu::swiglu(dev, &da, &db, &mut out)?,
+            1 => gpu::add(dev, &da, &db, &mut out)?,
+            _ => gpu::copy(dev, &da, &mut out)?,
+        }
+        Ok(from_device(dev.download(&out)?))
+    }
+}
+
 impl Backend for Gpu<'_> {
     fn merge_pass<T: EmuElement>(
         &self,
@@ -285,16 +477,7 @@ impl Backend for Gpu<'_> {
         dim: usize,
         r: usize,
     ) -> Result<MergeRun<T>, KernelError> {
-        let dev = self.0;
-        let mut plan = gpu::MergePass::<T>::new(dev, frames, tokens, dim, r)?;
-        plan.run(dev, &dev.upload(x)?)?;
-        let n_a = tokens.div_ceil(2);
-        Ok(MergeRun {
-            scores: dev.download(&plan.scores)?,
-            dst: dev.download(&plan.dst)?,
-            unmerged: cut(dev.download(&plan.unmerged)?, frames * (n_a - r)),
-            out: dev.download(&plan.out)?,
-        })
+        by_type!(T, self.merge_pass_as(x, frames, tokens, dim, r))
     }
     fn merge_frames<T: EmuElement>(
         &self,
@@ -304,13 +487,7 @@ impl Backend for Gpu<'_> {
         dim: usize,
         target: usize,
     ) -> Result<Vec<T>, KernelError> {
-        let dev = self.0;
-        let mut plan = gpu::MergeFrames::<T>::new(dev, frames, tokens, dim, target)?;
-        if plan.is_identity() {
-            return Ok(x.to_vec());
-        }
-        plan.run(dev, &dev.upload(x)?)?;
-        dev.download(plan.out().expect("at least one pass"))
+        by_type!(T, self.merge_frames_as(x, frames, tokens, dim, target))
     }
     fn flash<T: EmuElement>(
         &self,
@@ -319,10 +496,7 @@ impl Backend for Gpu<'_> {
         k: &[T],
         v: &[T],
     ) -> Result<Vec<T>, KernelError> {
-        let dev = self.0;
-        let mut plan = gpu::FlashAttention::<T>::new(dev, *s)?;
-        plan.run(dev, &dev.upload(q)?, &dev.upload(k)?, &dev.upload(v)?)?;
-        dev.download(&plan.out)
+        by_type!(T, self.flash_as(s, q, k, v))
     }
     fn eager<T: EmuElement>(
         &self,
@@ -331,14 +505,7 @@ impl Backend for Gpu<'_> {
         k: &[T],
         v: &[T],
     ) -> Result<EagerRun<T>, KernelError> {
-        let dev = self.0;
-        let mut plan = gpu::EagerAttention::<T>::new(dev, *s)?;
-        plan.run(dev, &dev.upload(q)?, &dev.upload(k)?, &dev.upload(v)?)?;
-        Ok(EagerRun {
-            logits: dev.download(&plan.logits)?,
-            probs: dev.download(&plan.probs)?,
-            out: dev.download(&plan.out)?,
-        })
+        by_type!(T, self.eager_as(s, q, k, v))
     }
     fn pagerank_materialised(
         &self,
@@ -369,17 +536,7 @@ impl Backend for Gpu<'_> {
         q: &[T],
         k: &[T],
     ) -> Result<PageRankRun, KernelError> {
-        let dev = self.0;
-        let mut plan =
-            gpu::PageRankFused::<T>::new(dev, *s, PAGERANK_TEMPERATURE, PAGERANK_ITERATIONS)?;
-        plan.run(dev, &dev.upload(q)?, &dev.upload(k)?)?;
-        Ok(PageRankRun {
-            probs: Vec::new(),
-            row_max: Vec::new(),
-            row_sum: Vec::new(),
-            dist: Vec::new(),
-            score: dev.download(plan.score())?,
-        })
+        by_type!(T, self.pagerank_fused_as(s, q, k))
     }
     fn prune<T: EmuElement>(
         &self,
@@ -389,16 +546,7 @@ impl Backend for Gpu<'_> {
         visual: Range<usize>,
         keep_visual: usize,
     ) -> Result<PruneRun<T>, KernelError> {
-        let dev = self.0;
-        let mut plan = gpu::Prune::<T>::new(dev, score.len(), width, visual, keep_visual)?;
-        plan.run(dev, &dev.upload(hidden)?, &dev.upload(score)?)?;
-        let kept = plan.kept();
-        Ok(PruneRun {
-            flags: Vec::new(),
-            index: cut(dev.download(&plan.index)?, kept),
-            count: plan.device_count(dev)? as i32,
-            out: cut(dev.download(&plan.out)?, kept * width),
-        })
+        by_type!(T, self.prune_as(hidden, width, score, visual, keep_visual))
     }
     fn rmsnorm<T: EmuElement>(
         &self,
@@ -406,17 +554,7 @@ impl Backend for Gpu<'_> {
         w: &[T],
         width: usize,
     ) -> Result<Vec<T>, KernelError> {
-        let dev = self.0;
-        let mut out = dev.upload(&vec![T::from_f32(f32::NAN); x.len()])?;
-        gpu::rmsnorm(
-            dev,
-            &dev.upload(x)?,
-            &dev.upload(w)?,
-            &mut out,
-            width,
-            cpu::RMSNORM_EPS,
-        )?;
-        dev.download(&out)
+        by_type!(T, self.rmsnorm_as(x, w, width))
     }
     fn rope<T: EmuElement>(
         &self,
@@ -424,28 +562,16 @@ impl Backend for Gpu<'_> {
         width: usize,
         head_dim: usize,
     ) -> Result<Vec<T>, KernelError> {
-        let dev = self.0;
-        let mut dx = dev.upload(x)?;
-        gpu::rope(dev, &mut dx, width, head_dim, cpu::ROPE_THETA)?;
-        dev.download(&dx)
+        by_type!(T, self.rope_as(x, width, head_dim))
     }
     fn swiglu<T: EmuElement>(&self, a: &[T], b: &[T]) -> Result<Vec<T>, KernelError> {
-        let dev = self.0;
-        let mut out = dev.upload(&vec![T::from_f32(f32::NAN); a.len()])?;
-        gpu::swiglu(dev, &dev.upload(a)?, &dev.upload(b)?, &mut out)?;
-        dev.download(&out)
+        by_type!(T, self.flat_as(0, a, b))
     }
     fn add<T: EmuElement>(&self, a: &[T], b: &[T]) -> Result<Vec<T>, KernelError> {
-        let dev = self.0;
-        let mut out = dev.upload(&vec![T::from_f32(f32::NAN); a.len()])?;
-        gpu::add(dev, &dev.upload(a)?, &dev.upload(b)?, &mut out)?;
-        dev.download(&out)
+        by_type!(T, self.flat_as(1, a, b))
     }
     fn copy<T: EmuElement>(&self, x: &[T]) -> Result<Vec<T>, KernelError> {
-        let dev = self.0;
-        let mut out = dev.upload(&vec![T::from_f32(f32::NAN); x.len()])?;
-        gpu::copy(dev, &dev.upload(x)?, &mut out)?;
-        dev.download(&out)
+        by_type!(T, self.flat_as(2, x, x))
     }
 }
 

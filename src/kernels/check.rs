@@ -32,9 +32,13 @@ pub const BF16_BIAS: f64 = 2e-3;
 /// Tolerance of an f32 result computed in a different summation order than its reference.
 pub const F32_RTOL: f64 = 1e-4;
 
-/// `x` rounded to bf16 (round to nearest even, as the kernels' `store_f32`), as f32.
+/// `x` rounded to bf16 (round to nearest even, NaN stays NaN: the kernels' `store_f32`), as f32.
 pub fn round_bf16(x: f32) -> f32 {
-    half::bf16::from_f32(x).to_f32()
+    let u = x.to_bits();
+    if (u & 0x7fff_ffff) > 0x7f80_0000 {
+        return f32::from_bits(0x7fc0_0000);
+    }
+    f32::from_bits(u.wrapping_add(0x7fff + ((u >> 16) & 1)) & 0xffff_0000)
 }
 
 /// `x <= limit`, false for NaN: a NaN result never passes.
@@ -229,6 +233,30 @@ mod tests {
         // Even 0.5 % is caught by the bias.
         let scaled: Vec<f32> = want.iter().map(|&w| round_bf16(w * 1.005)).collect();
         assert!(bf16_close(&scaled, &want, F32_RTOL, "scaled").is_err());
+    }
+
+    #[test]
+    fn bf16_rounding_is_to_nearest_even() {
+        let step = 2f32.powi(-7); // one bf16 ulp at 1.0
+        assert_eq!(
+            round_bf16(1.0 + step / 2.0),
+            1.0,
+            "a tie goes to the even neighbour"
+        );
+        assert_eq!(
+            round_bf16(1.0 + 1.5 * step),
+            1.0 + 2.0 * step,
+            "a tie goes to the even neighbour"
+        );
+        assert_eq!(round_bf16(1.0 + 0.51 * step), 1.0 + step);
+        assert_eq!(round_bf16(-3.0), -3.0);
+        assert_eq!(round_bf16(f32::INFINITY), f32::INFINITY);
+        assert!(round_bf16(f32::NAN).is_nan());
+        assert_eq!(
+            round_bf16(f32::MAX),
+            f32::INFINITY,
+            "rounds past the largest bf16"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 pub mod ops;
 
 use super::launch::Launch;
-use super::KernelError;
+use super::{Dtype, KernelError};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
 /// A planted bug that build.rs compiled as its own set of kernels (`tests/emu.rs` checks that
@@ -278,6 +278,34 @@ impl Scalar for half::bf16 {
 }
 impl Scalar for i32 {
     const CODE: u8 = b'I';
+}
+
+/// An element type of kernel inputs and outputs: f32 or bf16 (`half::bf16`, bit-identical to
+/// the kernels' `bf16_t`). The emulator's own trait, so that it needs nothing from CUDA.
+pub trait EmuElement: Scalar {
+    const DTYPE: Dtype;
+    fn from_f32(x: f32) -> Self;
+    fn to_f32(self) -> f32;
+}
+
+impl EmuElement for f32 {
+    const DTYPE: Dtype = Dtype::F32;
+    fn from_f32(x: f32) -> Self {
+        x
+    }
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
+impl EmuElement for half::bf16 {
+    const DTYPE: Dtype = Dtype::Bf16;
+    fn from_f32(x: f32) -> Self {
+        half::bf16::from_f32(x)
+    }
+    fn to_f32(self) -> f32 {
+        half::bf16::to_f32(self)
+    }
 }
 
 /// Bytes written into the guard zones (a pattern no kernel here produces by accident).

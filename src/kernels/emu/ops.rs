@@ -3,20 +3,17 @@
 //! slices. Outputs start as NaN (index buffers as zero, as `Device::zeros` leaves them), so an
 //! element a kernel fails to write cannot pass for a result.
 
-use super::{Arg, Buffer, Emu, Scalar};
+pub use super::EmuElement;
+use super::{Arg, Buffer, Emu};
 use crate::kernels::launch::{self, int};
-use crate::kernels::{cpu, AttnShape, Dtype, Element, KernelError, SUPPORTED_HEAD_DIMS};
+use crate::kernels::{cpu, AttnShape, Dtype, KernelError, SUPPORTED_HEAD_DIMS};
 use std::ops::Range;
-
-/// A kernel input or output element: f32 or bf16.
-pub trait EmuElement: Element + Scalar {}
-impl<T: Element + Scalar> EmuElement for T {}
 
 fn nan<T: EmuElement>(len: usize) -> Buffer {
     Buffer::filled(len, T::from_f32(f32::NAN))
 }
 
-fn by_dtype<T: Element>(f32_name: &'static str, bf16_name: &'static str) -> &'static str {
+fn by_dtype<T: EmuElement>(f32_name: &'static str, bf16_name: &'static str) -> &'static str {
     match T::DTYPE {
         Dtype::F32 => f32_name,
         Dtype::Bf16 => bf16_name,
@@ -35,7 +32,7 @@ fn check_len(kernel: &'static str, what: &str, got: usize, want: usize) -> Resul
 }
 
 /// The entry point of an attention-tile kernel for `head_dim` (64 or 128) and `T`.
-fn head_dim_entry<T: Element>(
+fn head_dim_entry<T: EmuElement>(
     kernel: &'static str,
     head_dim: usize,
     names: [[&'static str; 2]; 2],
