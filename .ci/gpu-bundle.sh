@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Builds everything a GPU machine needs to check the kernels (it has no Rust toolchain) and
-# copies it to out/gpu-bin/ with stable names:
-#   kernels-test   the tests/kernels.rs binary (GPU-vs-CPU tests run when a GPU is present)
-#   lib-test       the library's unit tests (measure::cuda's GPU tests run when a GPU is present)
-#   kernels-bench  the benches/kernels.rs binary (run with --bench)
-#   aim-sim        the CLI (validate, calibrate, measure)
-# See docs/validation.md for what to run there.
+# Builds, on a machine without a GPU, everything the GPU machine needs for one prepared run (it
+# has the NVIDIA driver and Python's CUDA 13 wheels but no Rust toolchain), into out/gpu-bundle/:
+#   gpu-run.sh   the run itself (.ci/gpu-run.sh): docs/validation.md, "The GPU run"
+#   cuda-test    tests/cuda.rs: NVRTC and every kernel on the GPU against the CPU references
+#   lib-test     the library's unit tests (the #[ignore]d GPU tests of measure::cuda)
+#   aim-sim      the CLI (validate, calibrate, measure); GPU profiles are built in
+#   BUILD        commit, date and toolchain of the build
+# Binaries are release builds, stripped; the kernels' CUDA sources are embedded in them. Also
+# writes out/gpu-bundle.tar.gz. Fails if the bundle reaches 40 MiB.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-dest="$root/out/gpu-bin"
+dest="$root/out/gpu-bundle"
+rm -rf "$dest"
 mkdir -p "$dest"
 
 executable() { # cargo args... -> path of the one executable they build
@@ -19,8 +22,22 @@ paths=[m["executable"] for m in map(json.loads, sys.stdin) if m.get("reason")=="
 print(paths[-1])'
 }
 
-cp "$(executable test --release --test kernels --no-run)" "$dest/kernels-test"
+cp "$(executable test --release --test cuda --no-run)" "$dest/cuda-test"
 cp "$(executable test --release --lib --no-run)" "$dest/lib-test"
-cp "$(executable bench --bench kernels --no-run)" "$dest/kernels-bench"
 cp "$(executable build --release --bin aim-sim)" "$dest/aim-sim"
+strip --strip-all "$dest/cuda-test" "$dest/lib-test" "$dest/aim-sim"
+cp .ci/gpu-run.sh "$dest/gpu-run.sh"
+{
+    echo "commit $(git rev-parse HEAD)$(git diff --quiet HEAD -- src kernels tests Cargo.toml build.rs || echo ' (with uncommitted changes)')"
+    echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -srm), $(ldd --version | head -n 1)"
+    rustc --version
+} >"$dest/BUILD"
+tar -C "$root/out" -czf "$root/out/gpu-bundle.tar.gz" gpu-bundle
+
+size_kib=$(du -sk "$dest" | cut -f1)
 ls -l "$dest" >&2
+echo "out/gpu-bundle: ${size_kib} KiB; out/gpu-bundle.tar.gz: $(du -k "$root/out/gpu-bundle.tar.gz" | cut -f1) KiB" >&2
+if ((size_kib >= 40 * 1024)); then
+    echo "error: the bundle is ${size_kib} KiB, over the 40 MiB limit" >&2
+    exit 1
+fi

@@ -198,7 +198,21 @@ AIM_PAGERANK_ENTRIES(128, bf16_t, bf16)
 
 // ---- Pruning: keep all text tokens and the top-k visual tokens, in sequence order -------------
 // Visual tokens are positions [vis_begin, vis_end); everything else is text. A visual token is
-// kept iff its rank (score descending, ties: lower position first) is below k.
+// kept iff its rank is below k. The rank order (`ranks_before`, mirrored by cpu::ranks_before):
+// higher score first; NaN after every number, so a NaN score is kept only when fewer than k
+// visual tokens have a number; equal scores (including -0 and +0) and NaNs by lower position.
+// It is a strict total order, so the ranks are a permutation and exactly min(k, visual) are kept.
+
+// Whether score `a` at position `pa` ranks before score `b` at position `pb`. NaN is tested on
+// the bits, which no compiler flag can fold away.
+__device__ __forceinline__ bool ranks_before(float a, int pa, float b, int pb) {
+    const bool a_nan = (__float_as_uint(a) & 0x7fffffffu) > 0x7f800000u;
+    const bool b_nan = (__float_as_uint(b) & 0x7fffffffu) > 0x7f800000u;
+    if (a_nan != b_nan) return b_nan;
+    if (!a_nan && a != b) return a > b;
+    return pa < pb;
+}
+
 // Grid ceil(n / 256), 256 threads.
 extern "C" __global__ void select_flags(const float* __restrict__ score, int* __restrict__ keep, int n,
                                         int vis_begin, int vis_end, int k) {
@@ -217,17 +231,19 @@ extern "C" __global__ void select_flags(const float* __restrict__ score, int* __
             for (int t = 0; t < len; ++t) {
                 const float other = chunk[t];
                 const int pos = base + t;
-                rank += (other > mine || (other == mine && pos < j)) ? 1 : 0;
+                rank += ranks_before(other, pos, mine, j) ? 1 : 0;
             }
         }
     }
     if (j < n) keep[j] = visual ? (rank < k ? 1 : 0) : 1;
 }
 
-// Ordered compaction: index[o] = position of the o-th kept token; *count = kept tokens.
+// Ordered compaction: index[o] = position of the o-th kept token for o < capacity (the size of
+// `index`); *count = kept tokens, which exceeds capacity only if the flags do (the launcher
+// compares it with the kept count it expects). Never writes past `index`.
 // One block of 1024 threads (any multiple of 32 up to 1024 works).
 extern "C" __global__ void select_compact(const int* __restrict__ keep, int* __restrict__ index,
-                                          int* __restrict__ count, int n) {
+                                          int* __restrict__ count, int n, int capacity) {
     __shared__ int warp_totals[32];
     __shared__ int running;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
@@ -254,7 +270,7 @@ extern "C" __global__ void select_compact(const int* __restrict__ keep, int* __r
         }
         __syncthreads();
         const int before = running + (warp > 0 ? warp_totals[warp - 1] : 0) + x - flag;
-        if (flag) index[before] = j;
+        if (flag && before < capacity) index[before] = j;
         __syncthreads();
         if (threadIdx.x == 0) running += warp_totals[warps - 1];
         __syncthreads();

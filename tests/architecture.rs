@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 /// Top-level modules of the simulation core (builds with `--no-default-features`).
 const CORE: &[&str] = &[
     "budget",
+    "check",
     "choice",
     "cost",
     "error",
+    "framework",
     "hardware",
     "kernels",
     "measure",

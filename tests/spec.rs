@@ -169,7 +169,7 @@ fn bad_run_files_are_one_line_errors() {
     for (text, expect) in [
         ("frmes = 3\n", "frmes"),
         ("frames = \"many\"\n", "frames"),
-        ("frames = 0\n", "at least 1"),
+        ("batch = 0\n", "at least 1"),
         ("tokens = 100\nframes = 2\n", "not both"),
         ("prune_start = 3\n", "go together"),
         ("{ \"frames\": -1 }", "frames"),

@@ -434,9 +434,23 @@ pub fn pagerank_from_qk(
 
 // ---- Pruning ---------------------------------------------------------------------------------
 
+/// The pruning rank order, as `select_flags` in kernels/pagerank.cu: whether score `a` at
+/// position `pa` ranks before score `b` at position `pb`. Higher scores first; NaN after every
+/// number (a NaN score is kept only when fewer than `k` visual tokens have a number); equal
+/// scores (`-0` and `+0` included) and two NaNs by lower position. A strict total order on
+/// distinct positions.
+pub fn ranks_before(a: f32, pa: usize, b: f32, pb: usize) -> bool {
+    match (a.is_nan(), b.is_nan()) {
+        (false, true) => true,
+        (true, false) => false,
+        (false, false) if a != b => a > b,
+        _ => pa < pb,
+    }
+}
+
 /// Which tokens survive a pruning layer: every token outside `visual` (text) and the
-/// `keep_visual` visual tokens with the highest score (ties: lower position first), returned in
-/// sequence order.
+/// `keep_visual` visual tokens first in [`ranks_before`] order (highest score, NaN last, ties:
+/// lower position first), returned in sequence order.
 pub fn select_tokens(
     scores: &[f32],
     visual: Range<usize>,
@@ -452,7 +466,15 @@ pub fn select_tokens(
         ));
     }
     let mut ranked: Vec<usize> = visual.clone().collect();
-    ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    ranked.sort_by(|&a, &b| {
+        if a == b {
+            std::cmp::Ordering::Equal
+        } else if ranks_before(scores[a], a, scores[b], b) {
+            std::cmp::Ordering::Less
+        } else {
+            std::cmp::Ordering::Greater
+        }
+    });
     let mut keep = vec![true; scores.len()];
     for &j in ranked.iter().skip(keep_visual) {
         keep[j] = false;
@@ -637,6 +659,29 @@ mod tests {
         assert!(((x[4] * x[4] + x[6] * x[6]) - 10.0).abs() < 1e-5);
         assert!(rope(&mut x, 4, 3, 10_000.0).is_err());
         assert!(rope(&mut x, 6, 4, 10_000.0).is_err());
+    }
+
+    #[test]
+    fn selection_ranks_nan_last_and_signed_zeros_as_ties() {
+        let nan = f32::NAN;
+        // Visual 1..7: numbers 0.5 (3), 2.0 (5), -1.0 (6); NaN at 1, 2, 4.
+        let scores = [9.0, nan, nan, 0.5, nan, 2.0, -1.0, nan];
+        assert_eq!(select_tokens(&scores, 1..7, 2).unwrap(), vec![0, 3, 5, 7]);
+        assert_eq!(
+            select_tokens(&scores, 1..7, 4).unwrap(),
+            vec![0, 1, 3, 5, 6, 7]
+        );
+        // More kept than numbers: NaNs fill up, lower positions first; never more than k.
+        assert_eq!(
+            select_tokens(&scores, 1..7, 5).unwrap(),
+            vec![0, 1, 2, 3, 5, 6, 7]
+        );
+        assert_eq!(select_tokens(&scores, 1..7, 6).unwrap().len(), 8);
+        // -0 and +0 are equal scores: the earlier position wins.
+        let zeros = [0.0, -0.0, 0.0, -0.0];
+        assert_eq!(select_tokens(&zeros, 0..4, 2).unwrap(), vec![0, 1]);
+        assert!(ranks_before(-0.0, 1, 0.0, 2) && !ranks_before(0.0, 2, -0.0, 1));
+        assert!(ranks_before(f32::NEG_INFINITY, 9, nan, 0));
     }
 
     #[test]

@@ -49,6 +49,20 @@ pub enum KernelError {
         kernel: &'static str,
         message: String,
     },
+    /// A launch beyond CUDA's limits (`crate::kernels::launch`): grid x above 2³¹ − 1, grid y or
+    /// z above 65 535, more than 1024 threads per block.
+    #[error("{kernel}: {what} = {value} exceeds the CUDA limit of {limit}")]
+    LaunchLimit {
+        kernel: &'static str,
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
+    /// The CPU emulator (`crate::kernels::emu`) refused a launch or found the kernel misbehaving:
+    /// a deadlock at a barrier or shuffle, a write outside an argument buffer, an argument list
+    /// that does not match the kernel's parameters.
+    #[error("emulated {kernel}: {message}")]
+    Emulator { kernel: String, message: String },
 }
 
 impl KernelError {

@@ -3,7 +3,8 @@
 //! A [`Device`] owns the context, works on the default stream (a created stream would switch on
 //! cudarc's per-argument event tracking, adding host work to every launch: rust-cuda-stack.md),
 //! compiles each source once with NVRTC for the device's own `sm_XY` (a CUBIN, so a newer NVRTC
-//! than the driver cannot produce PTX the driver refuses) and caches modules and functions.
+//! than the driver cannot produce PTX the driver refuses) and caches modules and functions (and
+//! the CUBINs across processes in `$AIM_SIM_KERNEL_CACHE`, see `nvrtc::compile_cached`).
 //!
 //! Each operation is a plan struct that owns its output and scratch buffers, so that a timed run
 //! is only kernel launches: [`MergePass`], [`FlashAttention`], [`EagerAttention`],
@@ -12,6 +13,7 @@
 //! fault is reported with the kernel that caused it.
 
 use super::error::DriverContext;
+use super::launch::{self, Launch};
 use super::nvrtc::{self, Target};
 use super::{AttnShape, Dtype, Element, KernelError, KernelSource, SUPPORTED_HEAD_DIMS};
 use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
@@ -137,7 +139,7 @@ impl Device {
             match modules.get(&source) {
                 Some(m) => m.clone(),
                 None => {
-                    let output = nvrtc::compile(source, Target::Cubin { sm: self.sm })?;
+                    let output = nvrtc::compile_cached(source, Target::Cubin { sm: self.sm })?;
                     let m = self
                         .ctx
                         .load_module(output.code.into_cudarc())
@@ -259,27 +261,16 @@ fn int(kernel: &'static str, what: &str, value: usize) -> Result<i32, KernelErro
         .map_err(|_| KernelError::shape(kernel, format!("{what} = {value} exceeds i32")))
 }
 
-fn grid_1d(items: usize, threads: u32) -> Result<u32, KernelError> {
-    u32::try_from(items.div_ceil(threads as usize).max(1))
-        .map_err(|_| KernelError::shape("launch", format!("{items} items exceed the grid")))
-}
-
-fn cfg(grid: (u32, u32, u32), block: (u32, u32, u32)) -> LaunchConfig {
-    LaunchConfig {
-        grid_dim: grid,
-        block_dim: block,
-        shared_mem_bytes: 0,
+/// Every launch configuration comes from [`launch`] (shared with the CPU emulator), already
+/// checked against CUDA's limits.
+impl From<Launch> for LaunchConfig {
+    fn from(l: Launch) -> LaunchConfig {
+        LaunchConfig {
+            grid_dim: (l.grid[0], l.grid[1], l.grid[2]),
+            block_dim: (l.block[0], l.block[1], l.block[2]),
+            shared_mem_bytes: l.shared_bytes,
+        }
     }
-}
-
-/// Must match `TILE` / `TILE_THREADS` in kernels/common.cuh.
-const TILE: usize = 32;
-const TILE_THREADS: u32 = 128;
-/// Must match `MERGE_MAX_A` in kernels/merge.cu.
-const MERGE_MAX_A: usize = 1024;
-
-fn tiles(n: usize) -> Result<u32, KernelError> {
-    grid_1d(n, TILE as u32)
 }
 
 fn head_dim_entry(
@@ -330,9 +321,13 @@ pub struct MergePass<T: Element> {
     pub tokens: usize,
     pub dim: usize,
     pub r: usize,
-    scores: CudaSlice<f32>,
-    dst: CudaSlice<i32>,
-    unmerged: CudaSlice<i32>,
+    /// Cosine similarities `[frames, nA, nB]` after [`MergePass::run`].
+    pub scores: CudaSlice<f32>,
+    /// Per A token the B token it merges into, or -1, `[frames, nA]`.
+    pub dst: CudaSlice<i32>,
+    /// The unmerged A tokens in output order, `[frames, nA - r]`.
+    pub unmerged: CudaSlice<i32>,
+    launches: launch::MergeLaunches,
     /// `[frames, tokens - r, dim]` after [`MergePass::run`].
     pub out: CudaSlice<T>,
 }
@@ -345,18 +340,8 @@ impl<T: Element> MergePass<T> {
         dim: usize,
         r: usize,
     ) -> Result<Self, KernelError> {
+        let launches = launch::merge(frames, tokens, dim, r)?;
         let (n_a, n_b) = (tokens.div_ceil(2), tokens / 2);
-        if frames == 0 || tokens < 2 || dim == 0 || r > n_b || n_a > MERGE_MAX_A {
-            return Err(KernelError::shape(
-                "merge",
-                format!(
-                    "frames {frames}, tokens {tokens}, dim {dim}, r {r}: need tokens >= 2, r <= tokens/2 and tokens <= {}",
-                    2 * MERGE_MAX_A
-                ),
-            ));
-        }
-        int("merge", "tokens", tokens)?;
-        int("merge", "dim", dim)?;
         Ok(MergePass {
             frames,
             tokens,
@@ -365,15 +350,14 @@ impl<T: Element> MergePass<T> {
             scores: dev.zeros(frames * n_a * n_b)?,
             dst: dev.zeros(frames * n_a)?,
             unmerged: dev.zeros(frames * (n_a - r))?,
+            launches,
             out: dev.zeros(frames * (tokens - r) * dim)?,
         })
     }
 
     pub fn run(&mut self, dev: &Device, x: &CudaSlice<T>) -> Result<(), KernelError> {
         check_len("merge", "input", x, self.frames * self.tokens * self.dim)?;
-        let (n_a, n_b) = (self.tokens.div_ceil(2), self.tokens / 2);
         let (p, d, r) = (self.tokens as i32, self.dim as i32, self.r as i32);
-        let frames = self.frames as u32;
         let suffix = T::DTYPE.suffix();
 
         let name = if suffix == "f32" {
@@ -382,16 +366,11 @@ impl<T: Element> MergePass<T> {
             "merge_scores_bf16"
         };
         let f = dev.function(KernelSource::Merge, name)?;
-        let grid = (
-            grid_1d(n_b, TILE as u32)?,
-            grid_1d(n_a, TILE as u32)?,
-            frames,
-        );
         let mut launch = dev.stream.launch_builder(&f);
         launch.arg(x).arg(&mut self.scores).arg(&p).arg(&d);
         // SAFETY: argument list matches merge_scores_*(const T*, float*, int, int); buffers hold
         // frames*P*D and frames*nA*nB elements; the kernel bounds-checks every index.
-        dev.launched(name, unsafe { launch.launch(cfg(grid, (256, 1, 1))) })?;
+        dev.launched(name, unsafe { launch.launch(self.launches.scores.into()) })?;
 
         let f = dev.function(KernelSource::Merge, "merge_match")?;
         let mut launch = dev.stream.launch_builder(&f);
@@ -404,7 +383,7 @@ impl<T: Element> MergePass<T> {
         // SAFETY: matches merge_match(const float*, int*, int*, int, int); dst holds frames*nA,
         // unmerged frames*(nA - r) ints; nA <= MERGE_MAX_A was checked in `new`.
         dev.launched("merge_match", unsafe {
-            launch.launch(cfg((frames, 1, 1), (128, 1, 1)))
+            launch.launch(self.launches.matching.into())
         })?;
 
         let name = if suffix == "f32" {
@@ -422,12 +401,9 @@ impl<T: Element> MergePass<T> {
             .arg(&p)
             .arg(&d)
             .arg(&r);
-        let rows = u32::try_from(self.tokens - self.r).unwrap_or(u32::MAX);
         // SAFETY: matches merge_apply_*(const T*, const int*, const int*, T*, int, int, int); out
         // holds frames*(P - r)*D elements; grid is exactly (P - r, frames).
-        dev.launched(name, unsafe {
-            launch.launch(cfg((rows, frames, 1), (256, 1, 1)))
-        })
+        dev.launched(name, unsafe { launch.launch(self.launches.apply.into()) })
     }
 }
 
@@ -526,12 +502,10 @@ impl<T: Element> FlashAttention<T> {
             .arg(&hkv)
             .arg(&n)
             .arg(&scale);
-        let grid = (tiles(s.tokens)?, s.heads as u32, 1);
+        let config = launch::attn_flash(&s)?;
         // SAFETY: matches attn_flash_d*_*(const T*, const T*, const T*, T*, int, int, int,
         // float); lengths checked above; 128 threads as TILE_THREADS requires.
-        dev.launched(name, unsafe {
-            launch.launch(cfg(grid, (TILE_THREADS, 1, 1)))
-        })
+        dev.launched(name, unsafe { launch.launch(config.into()) })
     }
 }
 
@@ -587,11 +561,9 @@ impl<T: Element> EagerAttention<T> {
             .arg(&mut self.probs)
             .arg(&h)
             .arg(&n);
-        let grid = (s.tokens as u32, s.heads as u32, 1);
+        let config = launch::row_softmax(s.heads, s.tokens)?;
         // SAFETY: matches attn_softmax(const float*, float*, int, int); grid (n, H).
-        dev.launched("attn_softmax", unsafe {
-            launch.launch(cfg(grid, (256, 1, 1)))
-        })?;
+        dev.launched("attn_softmax", unsafe { launch.launch(config.into()) })?;
 
         let name = head_dim_entry(
             "eager attention",
@@ -611,11 +583,9 @@ impl<T: Element> EagerAttention<T> {
             .arg(&h)
             .arg(&hkv)
             .arg(&n);
-        let grid = (tiles(s.tokens)?, s.heads as u32, 1);
+        let config = launch::attn_pv(&s)?;
         // SAFETY: matches attn_pv_d*_*(const float*, const T*, T*, int, int, int).
-        dev.launched(name, unsafe {
-            launch.launch(cfg(grid, (TILE_THREADS, 1, 1)))
-        })
+        dev.launched(name, unsafe { launch.launch(config.into()) })
     }
 }
 
@@ -657,12 +627,10 @@ fn launch_logits<T: Element>(
         .arg(&hkv)
         .arg(&n)
         .arg(&scale);
-    let grid = (tiles(s.tokens)?, tiles(s.tokens)?, s.heads as u32);
+    let config = launch::attn_logits(s)?;
     // SAFETY: matches attn_logits_d*_*(const T*, const T*, float*, int, int, int, float);
     // logits holds heads*n*n floats (checked above); every store is bounds-checked.
-    dev.launched(name, unsafe {
-        launch.launch(cfg(grid, (TILE_THREADS, 1, 1)))
-    })
+    dev.launched(name, unsafe { launch.launch(config.into()) })
 }
 
 /// Only the causal logits `[heads, n, n]` f32, without the softmax and `P V` buffers of
@@ -715,12 +683,11 @@ impl PowerState {
         let f = dev.function(KernelSource::PageRank, "pagerank_fill")?;
         let count = int("pagerank", "heads * n", heads * n)?;
         let value = 1.0f32 / n as f32;
+        let config = launch::pagerank_fill(heads * n)?;
         let mut launch = dev.stream.launch_builder(&f);
         launch.arg(&mut self.dist[0]).arg(&count).arg(&value);
         // SAFETY: matches pagerank_fill(float*, int, float); dist[0] holds heads*n floats.
-        dev.launched("pagerank_fill", unsafe {
-            launch.launch(cfg((grid_1d(heads * n, 256)?, 1, 1), (256, 1, 1)))
-        })
+        dev.launched("pagerank_fill", unsafe { launch.launch(config.into()) })
     }
 
     /// RMS over heads of `dist[which]` into `score`.
@@ -739,10 +706,9 @@ impl PowerState {
             .arg(&mut self.score)
             .arg(&h)
             .arg(&n_i);
+        let config = launch::pagerank_rms(n)?;
         // SAFETY: matches pagerank_rms(const float*, float*, int, int).
-        dev.launched("pagerank_rms", unsafe {
-            launch.launch(cfg((grid_1d(n, 256)?, 1, 1), (256, 1, 1)))
-        })
+        dev.launched("pagerank_rms", unsafe { launch.launch(config.into()) })
     }
 }
 
@@ -800,13 +766,13 @@ impl PageRankMaterialised {
             .arg(&h)
             .arg(&n_i)
             .arg(&inv_t);
+        let config = launch::row_softmax(heads, n)?;
         // SAFETY: matches pagerank_softmax(const float*, float*, int, int, float); grid (n, H).
-        dev.launched("pagerank_softmax", unsafe {
-            launch.launch(cfg((n as u32, heads as u32, 1), (256, 1, 1)))
-        })?;
+        dev.launched("pagerank_softmax", unsafe { launch.launch(config.into()) })?;
 
         self.state.fill_uniform(dev, heads, n)?;
         let f = dev.function(KernelSource::PageRank, "pagerank_step")?;
+        let step = launch::pagerank_step(heads, n)?;
         for it in 0..self.iterations {
             let [d0, d1] = &mut self.state.dist;
             let (src, dst) = if it % 2 == 0 { (&*d0, d1) } else { (&*d1, d0) };
@@ -814,9 +780,7 @@ impl PageRankMaterialised {
             launch.arg(&self.probs).arg(src).arg(dst).arg(&h).arg(&n_i);
             // SAFETY: matches pagerank_step(const float*, const float*, float*, int, int); block
             // (32, 8) as the kernel requires.
-            dev.launched("pagerank_step", unsafe {
-                launch.launch(cfg((tiles(n)?, heads as u32, 1), (32, 8, 1)))
-            })?;
+            dev.launched("pagerank_step", unsafe { launch.launch(step.into()) })?;
         }
         self.state.rms(dev, self.iterations % 2, heads, n)
     }
@@ -874,7 +838,7 @@ impl<T: Element> PageRankFused<T> {
         check_len("pagerank fused", "K", k, s.kv_len())?;
         let (h, hkv, n) = (s.heads as i32, s.kv_heads as i32, s.tokens as i32);
         let c_log2 = s.scale() * std::f32::consts::LOG2_E / self.temperature;
-        let grid = (tiles(s.tokens)?, s.heads as u32, 1);
+        let grid: LaunchConfig = launch::pagerank_fused(&s)?.into();
 
         let name = head_dim_entry(
             "pagerank fused",
@@ -901,9 +865,7 @@ impl<T: Element> PageRankFused<T> {
             .arg(&c_log2);
         // SAFETY: matches pagerank_row_stats_d*_*(const T*, const T*, float*, float*, int, int,
         // int, float); row buffers hold heads*n floats.
-        dev.launched(name, unsafe {
-            launch.launch(cfg(grid, (TILE_THREADS, 1, 1)))
-        })?;
+        dev.launched(name, unsafe { launch.launch(grid) })?;
 
         self.state.fill_uniform(dev, s.heads, s.tokens)?;
         let name = head_dim_entry(
@@ -939,9 +901,7 @@ impl<T: Element> PageRankFused<T> {
                 .arg(&c_log2);
             // SAFETY: matches pagerank_fused_step_d*_*(const T*, const T*, const float*, const
             // float*, const float*, float*, int, int, int, float).
-            dev.launched(name, unsafe {
-                launch.launch(cfg(grid, (TILE_THREADS, 1, 1)))
-            })?;
+            dev.launched(name, unsafe { launch.launch(grid) })?;
         }
         self.state.rms(dev, self.iterations % 2, s.heads, s.tokens)
     }
@@ -1023,24 +983,24 @@ impl<T: Element> Prune<T> {
             .arg(&vb)
             .arg(&ve)
             .arg(&k);
+        let config = launch::select_flags(self.tokens)?;
         // SAFETY: matches select_flags(const float*, int*, int, int, int, int); 256 threads as
         // the kernel's shared chunk requires.
-        dev.launched("select_flags", unsafe {
-            launch.launch(cfg((grid_1d(self.tokens, 256)?, 1, 1), (256, 1, 1)))
-        })?;
+        dev.launched("select_flags", unsafe { launch.launch(config.into()) })?;
 
         let f = dev.function(KernelSource::PageRank, "select_compact")?;
+        let capacity = self.kept() as i32;
+        let config = launch::select_compact()?;
         let mut launch = dev.stream.launch_builder(&f);
         launch
             .arg(&self.flags)
             .arg(&mut self.index)
             .arg(&mut self.count)
-            .arg(&n);
-        // SAFETY: matches select_compact(const int*, int*, int*, int); exactly `kept` flags are
-        // set (text + k visual), so index writes stay below kept.
-        dev.launched("select_compact", unsafe {
-            launch.launch(cfg((1, 1, 1), (1024, 1, 1)))
-        })?;
+            .arg(&n)
+            .arg(&capacity);
+        // SAFETY: matches select_compact(const int*, int*, int*, int, int); index holds
+        // `capacity` = kept ints and the kernel writes only below it.
+        dev.launched("select_compact", unsafe { launch.launch(config.into()) })?;
 
         let name = if T::DTYPE == Dtype::F32 {
             "gather_rows_f32"
@@ -1049,7 +1009,7 @@ impl<T: Element> Prune<T> {
         };
         let f = dev.function(KernelSource::PageRank, name)?;
         let (kept, width) = (self.kept() as i32, self.width as i32);
-        let rows = self.kept().max(1) as u32;
+        let config = launch::gather_rows(self.kept())?;
         let mut launch = dev.stream.launch_builder(&f);
         launch
             .arg(hidden)
@@ -1058,9 +1018,7 @@ impl<T: Element> Prune<T> {
             .arg(&kept)
             .arg(&width);
         // SAFETY: matches gather_rows_*(const T*, const int*, T*, int, int); grid = kept rows.
-        dev.launched(name, unsafe {
-            launch.launch(cfg((rows, 1, 1), (256, 1, 1)))
-        })
+        dev.launched(name, unsafe { launch.launch(config.into()) })
     }
 
     /// Kept tokens as counted on the device (must equal [`Prune::kept`]).
@@ -1071,52 +1029,21 @@ impl<T: Element> Prune<T> {
 
 // ---- Layer passes ---------------------------------------------------------------------------
 
-/// Threads per block of every layer pass (a multiple of 32, as `block_sum` requires).
-pub const LAYER_THREADS: u32 = 256;
-/// Grid cap of the grid-stride passes: beyond it each thread loops (65 536 blocks of 256 threads
-/// are 16.7 M threads, several waves on any GPU).
-pub const LAYER_MAX_BLOCKS: usize = 1 << 16;
+pub use super::launch::{rope_pairs_per_thread, vector_lanes, LAYER_MAX_BLOCKS, LAYER_THREADS};
 
-/// Elements of `dtype` in one 16-byte vector access (`Lanes` in kernels/layers.cu).
-pub fn vector_lanes(dtype: Dtype) -> usize {
-    16 / dtype.bytes()
-}
-
-fn layer_grid(items: usize) -> LaunchConfig {
-    let blocks = items
-        .div_ceil(LAYER_THREADS as usize)
-        .clamp(1, LAYER_MAX_BLOCKS);
-    cfg((blocks as u32, 1, 1), (LAYER_THREADS, 1, 1))
-}
-
-/// Launch configuration of the flat passes (SwiGLU, add, copy) over `count` elements: one
-/// thread per 16-byte vector (the tail of `count % lanes` elements needs fewer threads than one
-/// block has), grid capped at [`LAYER_MAX_BLOCKS`].
+/// Launch configuration of the flat passes (SwiGLU, add, copy): [`launch::flat`].
 pub fn flat_launch(count: usize, dtype: Dtype) -> LaunchConfig {
-    layer_grid(count / vector_lanes(dtype))
+    launch::flat(count, dtype).into()
 }
 
-/// Pairs each RoPE thread rotates: a whole vector of each half-head when `head_dim / 2` is a
-/// multiple of the vector width, else one (the kernel's `rope` makes the same choice).
-pub fn rope_pairs_per_thread(head_dim: usize, dtype: Dtype) -> usize {
-    let lanes = vector_lanes(dtype);
-    if head_dim >= 2 && (head_dim / 2).is_multiple_of(lanes) {
-        lanes
-    } else {
-        1
-    }
-}
-
-/// Launch configuration of RoPE over `rows` rows of `width = heads · head_dim`.
+/// Launch configuration of RoPE: [`launch::rope`].
 pub fn rope_launch(rows: usize, width: usize, head_dim: usize, dtype: Dtype) -> LaunchConfig {
-    layer_grid(rows * (width / 2) / rope_pairs_per_thread(head_dim, dtype))
+    launch::rope(rows, width, head_dim, dtype).into()
 }
 
-/// Launch configuration of RMSNorm: one block per row.
+/// Launch configuration of RMSNorm: [`launch::rmsnorm`].
 pub fn rmsnorm_launch(rows: usize) -> Result<LaunchConfig, KernelError> {
-    let grid = u32::try_from(rows.max(1))
-        .map_err(|_| KernelError::shape("rmsnorm", format!("{rows} rows exceed the grid")))?;
-    Ok(cfg((grid, 1, 1), (LAYER_THREADS, 1, 1)))
+    Ok(launch::rmsnorm(rows)?.into())
 }
 
 fn layer_entry<T: Element>(f32_name: &'static str, bf16_name: &'static str) -> &'static str {

@@ -6,11 +6,19 @@
 //! Nothing here needs CUDA to build. At run time the libraries are opened on demand:
 //! [`gpu_status`] and [`nvrtc::nvrtc_status`] say in one line why a GPU path cannot run, and
 //! every GPU entry point returns [`KernelError::Unavailable`] instead of panicking.
+//!
+//! [`launch`] computes every kernel's grid and block, checked against CUDA's limits, for the GPU
+//! launchers and for `emu` (feature `emu`, on in tests), which executes the same `.cu` sources on
+//! the CPU; [`check`] compares outputs with the references using relative tolerances.
 
+pub mod check;
 pub mod cpu;
+#[cfg(feature = "emu")]
+pub mod emu;
 pub mod error;
 #[cfg(feature = "cuda")]
 pub mod gpu;
+pub mod launch;
 #[cfg(feature = "cuda")]
 pub mod nvrtc;
 pub mod rng;

@@ -202,3 +202,86 @@ fn c_chars_to_string(raw: &[c_char]) -> String {
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
+
+/// The environment variable naming a directory where [`compile_cached`] keeps compiled kernels
+/// between processes (`.ci/gpu-run.sh` sets it, so that its steps compile each source once).
+pub const CACHE_ENV: &str = "AIM_SIM_KERNEL_CACHE";
+
+/// [`compile`], through the on-disk cache in `$AIM_SIM_KERNEL_CACHE` when that is set (see
+/// [`compile_cached_in`]).
+pub fn compile_cached(source: KernelSource, target: Target) -> Result<Output, KernelError> {
+    let dir = std::env::var_os(CACHE_ENV).filter(|d| !d.is_empty());
+    compile_cached_in(dir.as_deref().map(std::path::Path::new), source, target)
+}
+
+/// [`compile`], reusing the code compiled earlier for the same source text, shared header,
+/// target and NVRTC version from `dir` (created if missing), and storing it there otherwise.
+/// A cache file that cannot be read, or that is not a CUBIN (ELF) or PTX, is compiled again;
+/// a cache that cannot be written is only skipped. `None`: no cache.
+pub fn compile_cached_in(
+    dir: Option<&std::path::Path>,
+    source: KernelSource,
+    target: Target,
+) -> Result<Output, KernelError> {
+    use std::hash::{Hash, Hasher};
+    let Some(dir) = dir else {
+        return compile(source, target);
+    };
+    if std::env::var_os("AIM_SIM_PTXAS_VERBOSE").is_some() {
+        return compile(source, target);
+    }
+    let version = nvrtc_status().map_err(KernelError::Unavailable)?;
+    // SipHash with fixed keys: the same key in every process built from this source.
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    (
+        env!("CARGO_PKG_VERSION"),
+        source.file_name(),
+        source.source(),
+        COMMON_HEADER,
+        target.arch(),
+        version,
+    )
+        .hash(&mut h);
+    let stem = source
+        .file_name()
+        .trim_start_matches("kernels/")
+        .trim_end_matches(".cu");
+    let (ext, is_valid): (&str, fn(&[u8]) -> bool) = match target {
+        Target::Cubin { .. } => ("cubin", |b| b.len() > 64 && b.starts_with(b"\x7fELF")),
+        Target::Ptx { .. } => ("ptx", |b| {
+            b.starts_with(b"//") && std::str::from_utf8(b).is_ok()
+        }),
+    };
+    let path = dir.join(format!(
+        "{stem}-{}-{:016x}.{ext}",
+        target.arch(),
+        h.finish()
+    ));
+    if let Ok(bytes) = std::fs::read(&path) {
+        if is_valid(&bytes) {
+            let code = match target {
+                Target::Cubin { .. } => Compiled::Cubin(bytes),
+                Target::Ptx { .. } => Compiled::Ptx(String::from_utf8(bytes).unwrap_or_default()),
+            };
+            return Ok(Output {
+                code,
+                log: String::new(),
+            });
+        }
+    }
+    let out = compile(source, target)?;
+    let bytes: &[u8] = match &out.code {
+        Compiled::Cubin(b) => b,
+        Compiled::Ptx(t) => t.as_bytes(),
+    };
+    // Written under a temporary name and renamed, so a concurrent reader never sees half a file.
+    let tmp = dir.join(format!(".{}.{}", std::process::id(), ext));
+    let stored = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&tmp, bytes))
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    if stored.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Ok(out)
+}
