@@ -32,6 +32,7 @@ pub mod cost;
 pub mod error;
 pub mod hardware;
 pub mod model;
+pub mod palette;
 #[doc(hidden)]
 pub mod presets;
 pub mod report;

@@ -15,6 +15,7 @@ const CORE: &[&str] = &[
     "kernels",
     "measure",
     "model",
+    "palette",
     "paper",
     "presets",
     "report",
