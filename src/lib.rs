@@ -45,6 +45,7 @@ pub mod spec;
 pub mod budget;
 #[doc(hidden)]
 pub mod paper;
+pub mod pareto;
 pub mod reproduce;
 pub mod sweep;
 

@@ -17,6 +17,7 @@ const CORE: &[&str] = &[
     "model",
     "palette",
     "paper",
+    "pareto",
     "presets",
     "report",
     "reproduce",
