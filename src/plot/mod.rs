@@ -4,6 +4,7 @@
 //! * `curves`: FLOPs and prefill time against frames, one line per schedule (a sweep);
 //! * `layers`: one run per layer, tokens and time stacked by operator kind, baseline beside it;
 //! * `roofline`: the GPU's roofline with every operator of one run as a point;
+//! * `pareto`: published accuracy against computed cost, the Pareto frontier drawn;
 //! * `accuracy`: a saved `aim-sim measure --format json` result, measured against predicted
 //!   time per layer, schedule and baseline, with the relative errors and the speed-ups.
 //!
@@ -13,12 +14,15 @@
 
 mod accuracy;
 mod curves;
+mod labels;
 mod layers;
 mod marker;
+mod pareto;
 mod roofline;
 mod text;
 
-pub use curves::Data as CurvesData;
+pub use curves::{line_styles, Data as CurvesData};
+pub use pareto::row_style;
 
 use crate::cost::OpKind;
 use crate::error::{Error, Result};
@@ -261,6 +265,22 @@ pub fn roofline(path: &Path, size: (u32, u32), report: &Report) -> Result<()> {
         size,
         |root| roofline::draw(root, report).map_err(|e| e.to_string()),
         |root| roofline::draw(root, report).map_err(|e| e.to_string()),
+    )
+}
+
+/// Published accuracy against computed cost, Pareto frontier drawn; `compare_paper`: the
+/// paper's printed cost beside each point, an arrow to aim-sim's.
+pub fn pareto(
+    path: &Path,
+    size: (u32, u32),
+    data: &crate::pareto::Pareto,
+    compare_paper: bool,
+) -> Result<()> {
+    render(
+        path,
+        size,
+        |root| pareto::draw(root, data, compare_paper).map_err(|e| e.to_string()),
+        |root| pareto::draw(root, data, compare_paper).map_err(|e| e.to_string()),
     )
 }
 
