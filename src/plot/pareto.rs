@@ -469,12 +469,7 @@ enum Glyph {
     Optimal,
 }
 
-fn legend_entries(
-    p: &Pareto,
-    pts: &[Point],
-    lines: &[Series],
-    compare: bool,
-) -> Vec<Entry> {
+fn legend_entries(p: &Pareto, pts: &[Point], lines: &[Series], compare: bool) -> Vec<Entry> {
     let mut out: Vec<Entry> = Vec::new();
     let mut seen: Vec<Style> = Vec::new();
     for pt in pts {

@@ -165,7 +165,7 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
 #[cfg(not(feature = "plot"))]
 pub fn command(args: &PlotArgs) -> Result<()> {
     check_kind_flags(args)?;
-    let _ = (curves_grid, single, By::Time);
+    let _ = (curves_grid, single, By::Time, super::pareto::sim_from_grid);
     Err(Error::invalid(
         "this aim-sim was built without the `plot` feature: rebuild with default features",
     ))
