@@ -338,18 +338,35 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
     let printed_ok = q.model.is_none() && is_paper_accounting(&q.base);
     let gpu = q.base.gpu.load()?.name;
     let mut rows = Vec::new();
-    let mut unfit = 0;
-    for r in data
+    let selected: Vec<&PublishedRow> = data
         .row
         .iter()
         .filter(|r| r.accuracy.contains_key(&benchmark.key))
-    {
+        .collect();
+    let price = |r: &PublishedRow| {
+        r.spec.as_ref().map(|setting| {
+            crate::simulate(&setting.apply(
+                &q.base,
+                paper,
+                r.paper_model.as_ref(),
+                q.model.as_ref(),
+            ))
+        })
+    };
+    // The baseline row prices the caller's settings: if it cannot be priced, the settings are
+    // wrong (an unknown GPU, an impossible option) and that is the answer. A later row that
+    // fails fails for its own reason (its layer list does not fit --model, its model has no
+    // vision encoder for --include-vision) and is listed unpriced with that reason.
+    if let Some(Some(Err(e))) = selected.iter().find(|r| r.baseline).map(|r| price(r)) {
+        return Err(e);
+    }
+    let mut unfit = 0;
+    for r in selected {
         let mut note = r.note.clone();
         let (mut flops, mut time_s, mut source, mut model, mut spec) =
             (None, None, CostSource::None, None, None);
-        if let Some(setting) = &r.spec {
-            let s = setting.apply(&q.base, paper, r.paper_model.as_ref(), q.model.as_ref());
-            match crate::simulate(&s) {
+        if let Some(result) = price(r) {
+            match result {
                 Ok(report) => {
                     flops = Some(report.run.totals.flops);
                     time_s = Some(report.run.totals.time_s);
@@ -357,12 +374,10 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
                     model = Some(report.scenario.model.name.clone());
                     spec = Some(report.spec.clone());
                 }
-                // A row's own setting may not fit the model the caller put in its place.
-                Err(e) if q.model.is_some() => {
+                Err(e) => {
                     unfit += 1;
-                    note = Some(format!("not priced on this model: {e}"));
+                    note = Some(format!("not priced: {e}"));
                 }
-                Err(e) => return Err(e),
             }
         } else if printed_ok {
             flops = Some(r.printed_tflops * 1e12);
@@ -419,13 +434,13 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
     }
     if let Some(m) = &q.model {
         notes.push(format!(
-            "every row priced on model {} instead of its own{}",
-            m.label("(inline)"),
-            if unfit > 0 {
-                format!("; {unfit} row(s) do not fit it")
-            } else {
-                String::new()
-            }
+            "every row priced on model {} instead of its own",
+            m.label("(inline)")
+        ));
+    }
+    if unfit > 0 {
+        notes.push(format!(
+            "{unfit} row(s) could not be priced with these settings: see each row's note"
         ));
     }
     if q.base.cost_model == CostModelKind::Refined
@@ -633,6 +648,44 @@ mod tests {
             }
         }
         assert!(p.notes.iter().any(|n| n.contains("llava-ov-0.5b")));
+    }
+
+    #[test]
+    fn a_row_that_cannot_take_an_option_is_listed_unpriced_with_the_reason() {
+        // Qwen-VL-Chat has no vision encoder aim-sim can describe; the others have one.
+        let p = pareto(&Query {
+            benchmark: "vqav2".into(),
+            by: By::Time,
+            base: Spec {
+                include_vision: true,
+                ..Spec::default()
+            },
+            model: None,
+        })
+        .unwrap();
+        let qwen = p
+            .rows
+            .iter()
+            .find(|r| r.id == "image-qwen-vl-chat-7b")
+            .unwrap();
+        assert_eq!(qwen.cost_source, CostSource::None);
+        assert!(qwen.note.as_deref().unwrap().contains("vision"), "{qwen:?}");
+        assert!(p
+            .rows
+            .iter()
+            .filter(|r| r.id != qwen.id)
+            .all(|r| r.flops.is_some()));
+        // Settings the baseline row cannot take are an error, not a table of blanks.
+        let bad = pareto(&Query {
+            benchmark: "vqav2".into(),
+            by: By::Time,
+            base: Spec {
+                tp: 3, // LLaVA-1.5's 32 heads do not split 3 ways
+                ..Spec::default()
+            },
+            model: None,
+        });
+        assert!(bad.is_err());
     }
 
     #[test]

@@ -133,6 +133,11 @@ fn table(p: &Pareto) -> String {
     for n in &p.notes {
         let _ = writeln!(out, "note: {n}");
     }
+    for r in &p.rows {
+        if let Some(why) = r.note.as_deref().filter(|n| n.starts_with("not priced:")) {
+            let _ = writeln!(out, "note: {} {why}", r.id);
+        }
+    }
     out
 }
 
