@@ -43,7 +43,7 @@ fn the_papers_accounting_reproduces_the_printed_flops() {
         for r in rows(&v) {
             let id = r["id"].as_str().unwrap();
             for key in [
-                "method", "setting", "accuracy", "pareto", "source", "status",
+                "method", "model", "setting", "accuracy", "pareto", "source", "status",
             ] {
                 assert!(!r[key].is_null(), "{b} {id}: no {key}");
             }

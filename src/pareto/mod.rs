@@ -97,6 +97,8 @@ pub struct PublishedRow {
     pub id: String,
     pub group: String,
     pub method: String,
+    /// The model the accuracy was measured on, as printed.
+    pub model: String,
     pub label: String,
     #[serde(default)]
     pub baseline: bool,
@@ -254,8 +256,10 @@ pub struct Row {
     pub status: Status,
     /// As printed (`%`, or a score: see the answer's `accuracy_unit`).
     pub accuracy: f64,
-    /// The model priced (`None` when the row is not computed).
-    pub model: Option<String>,
+    /// The model the accuracy was measured on, as printed.
+    pub model: String,
+    /// The model aim-sim priced (`None` when the row is not computed).
+    pub priced_model: Option<String>,
     pub flops: Option<f64>,
     pub time_s: Option<f64>,
     pub cost_source: CostSource,
@@ -363,7 +367,7 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
     let mut unfit = 0;
     for r in selected {
         let mut note = r.note.clone();
-        let (mut flops, mut time_s, mut source, mut model, mut spec) =
+        let (mut flops, mut time_s, mut source, mut priced_model, mut spec) =
             (None, None, CostSource::None, None, None);
         if let Some(result) = price(r) {
             match result {
@@ -371,7 +375,7 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
                     flops = Some(report.run.totals.flops);
                     time_s = Some(report.run.totals.time_s);
                     source = CostSource::Computed;
-                    model = Some(report.scenario.model.name.clone());
+                    priced_model = Some(report.scenario.model.name.clone());
                     spec = Some(report.spec.clone());
                 }
                 Err(e) => {
@@ -393,7 +397,8 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
             setting: r.setting.clone(),
             status: r.status,
             accuracy: r.accuracy[&benchmark.key],
-            model,
+            model: r.model.clone(),
+            priced_model,
             flops,
             time_s,
             cost_source: source,
@@ -638,7 +643,9 @@ mod tests {
         .unwrap();
         for r in p.rows.iter().filter(|r| r.status != Status::Unknown) {
             match r.cost_source {
-                CostSource::Computed => assert_eq!(r.model.as_deref(), Some("llava-ov-0.5b")),
+                CostSource::Computed => {
+                    assert_eq!(r.priced_model.as_deref(), Some("llava-ov-0.5b"))
+                }
                 // Per-layer token counts of a 28-layer model do not fit a 24-layer one.
                 _ => assert!(
                     r.note.as_deref().unwrap().contains("not priced"),

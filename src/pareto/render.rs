@@ -152,7 +152,7 @@ fn field(s: &str) -> String {
 
 fn csv(p: &Pareto) -> String {
     let mut out = String::from(
-        "benchmark,id,group,method,label,baseline,status,accuracy,model,flops,time_s,cost_source,flops_reduction,time_reduction,printed_flops,printed_time_s,pareto,same_as,setting,source\n",
+        "benchmark,id,group,method,model,label,baseline,status,accuracy,priced_model,flops,time_s,cost_source,flops_reduction,time_reduction,printed_flops,printed_time_s,pareto,same_as,setting,source\n",
     );
     let num = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
     for r in &p.rows {
@@ -168,16 +168,17 @@ fn csv(p: &Pareto) -> String {
         };
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             p.benchmark.key,
             r.id,
             r.group,
             field(&r.method),
+            field(&r.model),
             field(&r.label),
             r.baseline,
             status,
             r.accuracy,
-            field(r.model.as_deref().unwrap_or("")),
+            field(r.priced_model.as_deref().unwrap_or("")),
             num(r.flops),
             num(r.time_s),
             cost_source,
