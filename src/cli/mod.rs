@@ -69,12 +69,15 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, or a measurement.
+    /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, a measurement, or
+    /// published accuracy against cost.
     ///
     /// `curves`: FLOPs and prefill time against frames, one line per schedule; `layers`: tokens
     /// and time per layer of one run, stacked by operator kind, beside the baseline; `roofline`:
     /// the GPU's roofline with every operator of one run as a point; `accuracy`: measured against
-    /// predicted time per layer from `aim-sim measure --format json` (--input).
+    /// predicted time per layer from `aim-sim measure --format json` (--input); `pareto`: a
+    /// benchmark's published accuracy against the cost of each row (--benchmark, --by,
+    /// --compare-paper).
     Plot {
         #[command(flatten)]
         plot: Box<commands::plot::PlotArgs>,

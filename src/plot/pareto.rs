@@ -132,8 +132,8 @@ fn frontier(p: &Pareto) -> Vec<(f64, f64)> {
     out
 }
 
-/// A log axis over `lo..hi` labelled at 1, 2 and 5 × 10^k, with light lines at every
-/// integer × 10^k.
+/// A log axis over `lo..hi` labelled at 1, 2 and 5 × 10^k (every integer × 10^k when that
+/// gives fewer than three labels), with light lines at the other integers × 10^k.
 fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
     let (mut bold, mut light) = (Vec::new(), Vec::new());
     let mut decade = 10f64.powf(lo.log10().floor());
@@ -149,6 +149,11 @@ fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
             }
         }
         decade *= 10.0;
+    }
+    // A narrow range (less than a decade or so): label every integer multiple.
+    if bold.len() < 3 {
+        bold.append(&mut light);
+        bold.sort_by(f64::total_cmp);
     }
     let axis: LogCoord<f64> = (lo..hi).log_scale().into();
     axis.with_key_points(bold).with_light_points(light)
