@@ -33,6 +33,7 @@ pub mod error;
 pub mod framework;
 pub mod hardware;
 pub mod model;
+pub mod palette;
 #[doc(hidden)]
 pub mod presets;
 pub mod report;
@@ -46,6 +47,7 @@ pub mod budget;
 pub mod check;
 #[doc(hidden)]
 pub mod paper;
+pub mod pareto;
 pub mod reproduce;
 pub mod sweep;
 

@@ -258,3 +258,74 @@ fn bad_accuracy_requests_are_one_line_errors() {
     }
     assert!(!Path::new(png).exists());
 }
+
+/// One colour per schedule/method in every chart: `linear` (AIM) is the palette's vermillion in
+/// curves (alone or among others), in the layers chart and in the Pareto chart.
+#[test]
+fn a_schedule_keeps_its_colour_in_every_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let hex = aim_sim::palette::style("linear").color.hex().to_uppercase();
+    assert_eq!(
+        aim_sim::palette::style("AIM"),
+        aim_sim::palette::style("linear")
+    );
+    let fastv = aim_sim::palette::style("fastv").color.hex().to_uppercase();
+    let draw = |name: &str, args: &[&str]| -> String {
+        let out = dir.path().join(name);
+        let mut all = args.to_vec();
+        all.extend(["-o", out.to_str().unwrap()]);
+        common::ok(&all);
+        std::fs::read_to_string(&out).unwrap().to_uppercase()
+    };
+    for (name, args) in [
+        (
+            "alone.svg",
+            &[
+                "plot",
+                "curves",
+                "--schedule",
+                "linear",
+                "--frames",
+                "8:32:8",
+            ][..],
+        ),
+        (
+            "last.svg",
+            &[
+                "plot",
+                "curves",
+                "--schedule",
+                "fastv,none,linear",
+                "--frames",
+                "8:32:8",
+            ][..],
+        ),
+        (
+            "layers.svg",
+            &["plot", "layers", "--schedule", "linear"][..],
+        ),
+        (
+            "pareto.svg",
+            &["plot", "pareto", "--benchmark", "videomme"][..],
+        ),
+    ] {
+        let svg = draw(name, args);
+        assert!(svg.contains(&hex), "{name}: linear/AIM is not {hex}");
+    }
+    // The first line of a chart is no longer simply the first colour of a cycle.
+    let alone = draw(
+        "alone2.svg",
+        &[
+            "plot",
+            "curves",
+            "--schedule",
+            "linear",
+            "--frames",
+            "8:32:8",
+        ],
+    );
+    assert!(
+        !alone.contains(&fastv),
+        "a chart without fastv uses fastv's colour"
+    );
+}

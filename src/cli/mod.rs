@@ -69,15 +69,34 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, or a measurement.
+    /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, a measurement, or
+    /// published accuracy against cost.
     ///
     /// `curves`: FLOPs and prefill time against frames, one line per schedule; `layers`: tokens
     /// and time per layer of one run, stacked by operator kind, beside the baseline; `roofline`:
     /// the GPU's roofline with every operator of one run as a point; `accuracy`: measured against
-    /// predicted time per layer from `aim-sim measure --format json` (--input).
+    /// predicted time per layer from `aim-sim measure --format json` (--input); `pareto`: a
+    /// benchmark's published accuracy against the cost of each row (--benchmark, --by,
+    /// --compare-paper).
     Plot {
         #[command(flatten)]
         plot: Box<commands::plot::PlotArgs>,
+    },
+    /// Published accuracy beside computed cost: every row of a benchmark, Pareto-optimal marked.
+    ///
+    /// Each published row (reference/accuracy.toml: AIM and the methods it compares with) is
+    /// priced at its own token setting with the cost flags given here (--gpu, --cost-model,
+    /// --attention, ...; --model prices every row on that model instead of its own). A row is
+    /// Pareto-optimal when no other row is at least as accurate and at most as costly (--by),
+    /// one strictly. --skip-mlp-add counts each row as the paper's run did; with
+    /// --cost-model llm-viewer it reproduces the paper's printed FLOPs and times.
+    Pareto {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        pareto: commands::pareto::ParetoArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// The AIM paper's efficiency rows beside aim-sim's numbers for the same settings.
     Reproduce {
@@ -170,6 +189,11 @@ pub fn run(cli: Cli) -> Result<()> {
             output,
         }) => commands::budget::command(&sim, &budget, &output),
         Some(Command::Plot { plot }) => commands::plot::command(&plot),
+        Some(Command::Pareto {
+            sim,
+            pareto,
+            output,
+        }) => commands::pareto::command(&sim, &pareto, &output),
         Some(Command::Reproduce { output }) => commands::reproduce::command(&output),
         Some(Command::Validate {
             sim,

@@ -3,8 +3,10 @@
 //! error of every layer's prediction below them. One legend row under the title serves all three.
 
 use super::layers::layer_tick;
+use super::marker::rgb;
 use super::{theme, tick, titled};
 use crate::measure::compare::{LayerComparison, MeasureReport, RunComparison};
+use crate::palette;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -23,9 +25,9 @@ enum Series {
 impl Series {
     fn color(self) -> RGBColor {
         match self {
-            Series::Predicted => theme::SERIES[1],
-            Series::Calibrated => theme::SERIES[2],
-            Series::Measured => theme::SERIES[0],
+            Series::Predicted => rgb(palette::PREDICTED),
+            Series::Calibrated => rgb(palette::CALIBRATED),
+            Series::Measured => rgb(palette::MEASURED),
         }
     }
 

@@ -1,19 +1,23 @@
 //! Efficiency curves: prefill FLOPs and time against frames (or tokens), one line per schedule
 //! (and per model/GPU/... when those are lists too).
 
+use super::marker::{dash_pattern, legend_glyph, rgb, MarkerAt};
 use super::{theme, tick, titled, Scale};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
 use crate::model::Model;
+use crate::palette::{self, Dash, Marker, Style};
 use crate::sweep::SweepRow;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::ops::Range;
 
-/// One line: its label and `(x, TFLOPs, ms)` points in x order.
+/// One line: its label, its style (the schedule's, from the shared palette) and
+/// `(x, TFLOPs, ms)` points in x order.
 pub struct Series {
     pub label: String,
+    pub style: Style,
     pub points: Vec<(f64, f64, f64)>,
 }
 
@@ -25,8 +29,41 @@ pub struct Data {
     pub subtitle: String,
 }
 
-/// Most lines one chart holds (one colour each).
-pub const MAX_LINES: usize = theme::SERIES.len();
+/// Most lines one chart holds.
+pub const MAX_LINES: usize = 10;
+
+/// Each line's style: its schedule's palette style, so a schedule has the same colour in every
+/// chart. A schedule drawn more than once (several models or GPUs) keeps its colour and
+/// changes dash (and after three, marker) with each repeat.
+pub fn line_styles(schedules: &[&str]) -> Vec<Style> {
+    const DASHES: [Dash; 3] = [Dash::Solid, Dash::Dashed, Dash::Dotted];
+    const MARKERS: [Marker; 5] = [
+        Marker::Circle,
+        Marker::Square,
+        Marker::Diamond,
+        Marker::TriangleUp,
+        Marker::TriangleDown,
+    ];
+    let mut out: Vec<Style> = Vec::new();
+    for (i, name) in schedules.iter().enumerate() {
+        let base = palette::style(name);
+        let repeat = schedules[..i]
+            .iter()
+            .filter(|n| palette::style(n) == base)
+            .count();
+        let mut s = base;
+        if repeat > 0 {
+            let d = DASHES.iter().position(|d| *d == base.dash).unwrap_or(0);
+            s.dash = DASHES[(d + repeat) % DASHES.len()];
+            if repeat >= DASHES.len() {
+                let m = MARKERS.iter().position(|m| *m == base.marker).unwrap_or(0);
+                s.marker = MARKERS[(m + repeat / DASHES.len()) % MARKERS.len()];
+            }
+        }
+        out.push(s);
+    }
+    out
+}
 
 /// The columns that tell two lines apart, besides x. Against tokens, the frame split that
 /// `--tokens` implies is part of x, not of the line.
@@ -75,9 +112,11 @@ impl Data {
         let varies: Vec<bool> = (0..7)
             .map(|k| k == 0 || keys.iter().any(|x| x[k] != keys[0][k]))
             .collect();
+        let styles = line_styles(&keys.iter().map(|k| k[0].as_str()).collect::<Vec<_>>());
         let series = keys
             .iter()
-            .map(|k| {
+            .zip(styles)
+            .map(|(k, style)| {
                 let mut points: Vec<(f64, f64, f64)> = rows
                     .iter()
                     .filter(|r| key(r, tokens) == *k)
@@ -94,7 +133,11 @@ impl Data {
                     .map(|(s, _)| s.as_str())
                     .collect::<Vec<_>>()
                     .join(" · ");
-                Series { label, points }
+                Series {
+                    label,
+                    style,
+                    points,
+                }
             })
             .collect();
         let models = unique(rows.iter().map(|r| r.model.clone()))
@@ -144,6 +187,13 @@ impl Data {
     }
 }
 
+/// One panel's line: label, style, `(x, y)` points.
+struct Line {
+    label: String,
+    style: Style,
+    points: Vec<(f64, f64)>,
+}
+
 type DrawResult<DB> =
     std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
@@ -181,19 +231,18 @@ pub fn draw<DB: DrawingBackend>(
             "time (ms)",
         ),
     ] {
-        let lines: Vec<(String, Vec<(f64, f64)>)> = data
+        let lines: Vec<Line> = data
             .series
             .iter()
-            .map(|s| {
-                (
-                    s.label.clone(),
-                    s.points.iter().map(|p| (p.0, pick(p))).collect(),
-                )
+            .map(|s| Line {
+                label: s.label.clone(),
+                style: s.style,
+                points: s.points.iter().map(|p| (p.0, pick(p))).collect(),
             })
             .collect();
         let (lo, hi) = lines
             .iter()
-            .flat_map(|l| l.1.iter().map(|p| p.1))
+            .flat_map(|l| l.points.iter().map(|p| p.1))
             .filter(|v| *v > 0.0)
             .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
@@ -247,7 +296,7 @@ fn panel_chart<DB: DrawingBackend, Y>(
     y_desc: &str,
     x: Range<f64>,
     y: Y,
-    lines: &[(String, Vec<(f64, f64)>)],
+    lines: &[Line],
     legend: bool,
 ) -> DrawResult<DB>
 where
@@ -271,19 +320,25 @@ where
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(200, 200, 200))
         .draw()?;
-    for (i, (label, points)) in lines.iter().enumerate() {
-        let color = theme::SERIES[i % theme::SERIES.len()];
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(3),
-            ))?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-            });
-        if points.len() <= 64 {
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    for line in lines {
+        let color = rgb(line.style.color);
+        let stroke = color.stroke_width(3);
+        let points = line.points.iter().copied();
+        let anno = match dash_pattern(line.style.dash) {
+            None => chart.draw_series(LineSeries::new(points, stroke))?,
+            Some((dash, gap)) => {
+                chart.draw_series(DashedLineSeries::new(points, dash, gap, stroke))?
+            }
+        };
+        let style = line.style;
+        anno.label(&line.label)
+            .legend(move |(x, y)| legend_glyph((x, y), &style));
+        if line.points.len() <= 64 {
+            chart.draw_series(
+                line.points
+                    .iter()
+                    .map(|&p| MarkerAt::new(p, &line.style, 3, true)),
+            )?;
         }
     }
     if legend {

@@ -1,8 +1,10 @@
 //! Per-layer view of one run: tokens per layer, and time per layer stacked by operator kind,
 //! the baseline's bar (faded, left) beside the schedule's (solid, right).
 
+use super::marker::rgb;
 use super::{kind_style, model_label, theme, tick, titled, KINDS};
 use crate::cost::{OpKind, RunCost};
+use crate::palette;
 use crate::sim::Report;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -115,8 +117,9 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         .disable_x_mesh()
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
-    let base_color = RGBColor(150, 150, 150);
-    let run_color = theme::SERIES[0];
+    // The schedule in its palette colour (the same as in every other chart), the baseline grey.
+    let base_color = rgb(palette::GREY);
+    let run_color = rgb(palette::style(&s.schedule.name).color);
     for (run, baseline, color) in [(&r.baseline, true, base_color), (&r.run, false, run_color)] {
         chart
             .draw_series(run.layers.iter().map(|l| {
@@ -124,9 +127,9 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
                 Rectangle::new([(x0, 0.0), (x1, l.tokens as f64)], color.filled())
             }))?
             .label(if baseline {
-                "baseline (no reduction)"
+                "baseline (no reduction)".to_string()
             } else {
-                "schedule"
+                format!("schedule {}", s.schedule.name)
             })
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], color.filled()));
     }

@@ -4,18 +4,25 @@
 //! * `curves`: FLOPs and prefill time against frames, one line per schedule (a sweep);
 //! * `layers`: one run per layer, tokens and time stacked by operator kind, baseline beside it;
 //! * `roofline`: the GPU's roofline with every operator of one run as a point;
+//! * `pareto`: published accuracy against computed cost, the Pareto frontier drawn;
 //! * `accuracy`: a saved `aim-sim measure --format json` result, measured against predicted
 //!   time per layer, schedule and baseline, with the relative errors and the speed-ups.
 //!
 //! Fonts are DejaVu Sans embedded in the binary (the `dejavu` crate), registered with plotters'
-//! `ab_glyph` backend, so no fontconfig or system font is needed.
+//! `ab_glyph` backend, so no fontconfig or system font is needed; PNG text is rasterised by
+//! `text.rs` (plotters' own glyph placement drops side bearings: "lin ear").
 
 mod accuracy;
 mod curves;
+mod labels;
 mod layers;
+mod marker;
+mod pareto;
 mod roofline;
+mod text;
 
-pub use curves::Data as CurvesData;
+pub use curves::{line_styles, Data as CurvesData};
+pub use pareto::row_style;
 
 use crate::cost::OpKind;
 use crate::error::{Error, Result};
@@ -76,44 +83,29 @@ fn register_fonts() {
 
 /// Font sizes and colours shared by every chart.
 pub(crate) mod theme {
-    use plotters::style::RGBColor;
-
     pub const TITLE_PX: u32 = 26;
     pub const SUBTITLE_PX: u32 = 18;
     pub const PANEL_TITLE_PX: u32 = 20;
     pub const AXIS_DESC_PX: u32 = 18;
     pub const LABEL_PX: u32 = 16;
     pub const LEGEND_PX: u32 = 16;
-
-    /// Line colours (Tableau 10), for series.
-    pub const SERIES: [RGBColor; 10] = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(214, 39, 40),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-        RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
-        RGBColor(188, 189, 34),
-        RGBColor(23, 190, 207),
-    ];
 }
 
-/// Colour and legend label of an operator kind.
+/// Colour (the shared palette's, `crate::palette::op_kind`) and legend label of an operator kind.
 fn kind_style(kind: OpKind) -> (RGBColor, &'static str) {
-    match kind {
-        OpKind::Linear => (RGBColor(31, 119, 180), "linear (GEMM)"),
-        OpKind::Attention => (RGBColor(255, 127, 14), "attention"),
-        OpKind::Norm => (RGBColor(44, 160, 44), "norm"),
-        OpKind::Elementwise => (RGBColor(148, 103, 189), "element-wise"),
-        OpKind::LmHead => (RGBColor(127, 127, 127), "LM head"),
-        OpKind::Merge => (RGBColor(23, 190, 207), "merge"),
-        OpKind::Prune => (RGBColor(214, 39, 40), "prune"),
-        OpKind::Vision => (RGBColor(188, 189, 34), "vision"),
-        OpKind::Communication => (RGBColor(140, 86, 75), "communication"),
-        OpKind::Host => (RGBColor(0, 0, 0), "host overhead"),
-    }
+    let label = match kind {
+        OpKind::Linear => "linear (GEMM)",
+        OpKind::Attention => "attention",
+        OpKind::Norm => "norm",
+        OpKind::Elementwise => "element-wise",
+        OpKind::LmHead => "LM head",
+        OpKind::Merge => "merge",
+        OpKind::Prune => "prune",
+        OpKind::Vision => "vision",
+        OpKind::Communication => "communication",
+        OpKind::Host => "host overhead",
+    };
+    (marker::rgb(crate::palette::op_kind(kind)), label)
 }
 
 /// All kinds, in legend order.
@@ -213,7 +205,7 @@ fn model_label(m: &crate::model::Model) -> &str {
 fn render(
     path: &Path,
     size: (u32, u32),
-    draw_png: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> std::result::Result<(), String>,
+    draw_png: impl FnOnce(&DrawingArea<text::Png, Shift>) -> std::result::Result<(), String>,
     draw_svg: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> std::result::Result<(), String>,
 ) -> Result<()> {
     register_fonts();
@@ -234,7 +226,7 @@ fn render(
     }
     match image_format(path)? {
         ImageFormat::Png => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
+            let root = text::Png(BitMapBackend::new(path, size)).into_drawing_area();
             root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
             draw_png(&root).map_err(fail)?;
             root.present().map_err(|e| fail(e.to_string()))
@@ -275,6 +267,22 @@ pub fn roofline(path: &Path, size: (u32, u32), report: &Report) -> Result<()> {
         size,
         |root| roofline::draw(root, report).map_err(|e| e.to_string()),
         |root| roofline::draw(root, report).map_err(|e| e.to_string()),
+    )
+}
+
+/// Published accuracy against computed cost, Pareto frontier drawn; `compare_paper`: the
+/// paper's printed cost beside each point, an arrow to aim-sim's.
+pub fn pareto(
+    path: &Path,
+    size: (u32, u32),
+    data: &crate::pareto::Pareto,
+    compare_paper: bool,
+) -> Result<()> {
+    render(
+        path,
+        size,
+        |root| pareto::draw(root, data, compare_paper).map_err(|e| e.to_string()),
+        |root| pareto::draw(root, data, compare_paper).map_err(|e| e.to_string()),
     )
 }
 

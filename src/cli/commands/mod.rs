@@ -4,6 +4,7 @@ pub mod budget;
 pub mod check;
 pub mod gpu;
 pub mod list;
+pub mod pareto;
 pub mod plot;
 pub mod reproduce;
 pub mod run;

@@ -2,6 +2,7 @@
 //! and hands the data to `crate::plot`. Without the `plot` feature it says so.
 
 use super::sweep::GridArgs;
+use crate::budget::By;
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use crate::sim;
@@ -30,6 +31,10 @@ pub enum PlotKind {
     /// Measured against predicted (and calibrated) time per layer, schedule and baseline, from
     /// the JSON of `aim-sim measure --format json` given with --input.
     Accuracy,
+    /// Published accuracy of a --benchmark against aim-sim's cost of each row's setting
+    /// (--by time or flops, log scale), Pareto frontier drawn; --compare-paper adds the
+    /// paper's printed cost of each point, an arrow to aim-sim's.
+    Pareto,
 }
 
 impl PlotKind {
@@ -39,6 +44,7 @@ impl PlotKind {
             PlotKind::Layers => "layers",
             PlotKind::Roofline => "roofline",
             PlotKind::Accuracy => "accuracy",
+            PlotKind::Pareto => "pareto",
         }
     }
 }
@@ -61,6 +67,16 @@ pub struct PlotArgs {
     /// `accuracy` only: the measurement to draw, as written by `aim-sim measure --format json`.
     #[arg(long, value_name = "MEASURE.json")]
     pub input: Option<PathBuf>,
+    /// `pareto` only: the accuracy column (videomme, mvbench, mme, ...; see `aim-sim pareto`).
+    #[arg(long, value_name = "NAME")]
+    pub benchmark: Option<String>,
+    /// `pareto` only: the cost on the x axis and the frontier's: prefill time or FLOPs.
+    #[arg(long, value_name = "QUANTITY", value_parser = crate::cli::choice::<By>())]
+    pub by: Option<By>,
+    /// `pareto` only: draw each point at the paper's printed cost too (hollow), an arrow
+    /// leading to aim-sim's cost of the same setting.
+    #[arg(long)]
+    pub compare_paper: bool,
     /// The run(s) to draw: every flag of a single run; lists and ranges for `curves`
     /// (`accuracy` takes its run from --input instead).
     #[command(flatten)]
@@ -108,6 +124,25 @@ fn single(args: &GridArgs, kind: &str) -> Result<sim::Report> {
 
 /// Checks the flags that belong to some kinds only.
 fn check_kind_flags(args: &PlotArgs) -> Result<()> {
+    let pareto_only = [
+        ("benchmark", args.benchmark.is_some()),
+        ("by", args.by.is_some()),
+        ("compare-paper", args.compare_paper),
+    ];
+    match (args.kind, pareto_only.iter().find(|(_, given)| *given)) {
+        (PlotKind::Pareto, _) if args.benchmark.is_none() => {
+            return Err(Error::invalid(
+                "plot pareto needs --benchmark NAME (videomme, mvbench, mme, ...; `aim-sim pareto --help` lists them)",
+            ))
+        }
+        (PlotKind::Pareto, _) | (_, None) => {}
+        (kind, Some((flag, _))) => {
+            return Err(Error::invalid(format!(
+                "--{flag} is only for `plot pareto`, not `plot {}`",
+                kind.name()
+            )))
+        }
+    }
     match (args.kind, &args.input) {
         (PlotKind::Accuracy, None) => Err(Error::invalid(
             "plot accuracy needs --input MEASURE.json: the output of `aim-sim measure --format json`",
@@ -130,7 +165,7 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
 #[cfg(not(feature = "plot"))]
 pub fn command(args: &PlotArgs) -> Result<()> {
     check_kind_flags(args)?;
-    let _ = (curves_grid, single);
+    let _ = (curves_grid, single, By::Time, super::pareto::sim_from_grid);
     Err(Error::invalid(
         "this aim-sim was built without the `plot` feature: rebuild with default features",
     ))
@@ -165,6 +200,21 @@ pub fn command(args: &PlotArgs) -> Result<()> {
         PlotKind::Accuracy => {
             let input = args.input.as_deref().expect("checked by check_kind_flags");
             plot::accuracy(&args.output, size, &MeasureReport::load(input)?)
+        }
+        PlotKind::Pareto => {
+            let sim = super::pareto::sim_from_grid(&args.grid)?;
+            let benchmark = args
+                .benchmark
+                .as_deref()
+                .expect("checked by check_kind_flags");
+            let by = args.by.unwrap_or(By::Time);
+            let q = super::pareto::query(&sim, benchmark, by, "plot pareto")?;
+            plot::pareto(
+                &args.output,
+                size,
+                &crate::pareto::pareto(&q)?,
+                args.compare_paper,
+            )
         }
     }
 }

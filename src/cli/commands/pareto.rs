@@ -1,0 +1,130 @@
+//! `aim-sim pareto`: every published accuracy row of a benchmark beside the cost aim-sim
+//! computes for its setting, Pareto-optimal rows marked (the logic is `crate::pareto`).
+
+use super::sweep::GridArgs;
+use crate::budget::By;
+use crate::choice::Choice;
+use crate::cli::{choice, emit, OutputArgs, SimArgs};
+use crate::cost::CostModelKind;
+use crate::error::{Error, Result};
+use crate::pareto::{self, Query};
+use crate::spec::{parse_count, Spec};
+
+/// Flags of `aim-sim pareto` besides those of a single run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ParetoArgs {
+    /// The accuracy column: videomme, videomme-subs, mvbench, mlvu, egoschema, nextqa,
+    /// perceptiontest, vqav2, gqa, mme, textvqa, sqa-img, mmb, pope.
+    #[arg(long, value_name = "NAME")]
+    pub benchmark: String,
+    /// The cost Pareto optimality is judged by: FLOPs or prefill time.
+    #[arg(long, value_name = "QUANTITY", default_value = "time", value_parser = choice::<By>())]
+    pub by: By,
+}
+
+/// The flags a row sets itself, as `(flag, given)`: giving one is an error, not silently ignored.
+fn row_flags(sim: &SimArgs, spec: &Spec) -> Vec<(&'static str, bool)> {
+    vec![
+        ("tokens", sim.tokens.is_some() || spec.tokens.is_some()),
+        ("frames", sim.frames.is_some() || spec.frames.is_some()),
+        (
+            "tokens-per-frame",
+            sim.tokens_per_frame.is_some() || spec.tokens_per_frame.is_some(),
+        ),
+        ("text-tokens", sim.text_tokens.is_some()),
+        ("schedule", sim.schedule.is_some()),
+        (
+            "merge-tokens-per-frame",
+            sim.merge_tokens_per_frame.is_some() || spec.merge_tokens_per_frame.is_some(),
+        ),
+        (
+            "merge-keep-ratio",
+            sim.merge_keep_ratio.is_some() || spec.merge_keep_ratio.is_some(),
+        ),
+        (
+            "prune-start",
+            sim.prune_start.is_some() || spec.prune_start.is_some(),
+        ),
+        (
+            "layer-tokens",
+            sim.layer_tokens.is_some() || spec.layer_tokens.is_some(),
+        ),
+    ]
+}
+
+/// The query these flags describe: the base spec is every flag given (over `--spec`, over the
+/// defaults); each row lays its own token setting over it, so any option of a single run
+/// (present or future) applies to every row.
+pub fn query(sim: &SimArgs, benchmark: &str, by: By, command: &str) -> Result<Query> {
+    let base = sim.to_spec()?;
+    if let Some((flag, _)) = row_flags(sim, &base).into_iter().find(|(_, given)| *given) {
+        return Err(Error::invalid(format!(
+            "{command} prices each published row at its own token setting: --{flag} does not apply (give the cost settings only: --gpu, --cost-model, --model, ...)"
+        )));
+    }
+    // A model given (by flag, or by a --spec file) replaces every row's own.
+    let model =
+        (sim.model.is_some() || base.model != Spec::default().model).then(|| base.model.clone());
+    Ok(Query {
+        benchmark: benchmark.to_string(),
+        by,
+        base,
+        model,
+    })
+}
+
+/// `aim-sim pareto`.
+pub fn command(sim: &SimArgs, args: &ParetoArgs, output: &OutputArgs) -> Result<()> {
+    let q = query(sim, &args.benchmark, args.by, "pareto")?;
+    let p = pareto::pareto(&q)?;
+    emit(output, &pareto::render(&p, output.format))
+}
+
+/// The single-run flags of `plot pareto`, whose flags are the sweep's (lists allowed there):
+/// each must be one value here.
+pub fn sim_from_grid(grid: &GridArgs) -> Result<SimArgs> {
+    let mut sim = grid.sim.clone();
+    let one = |flag: &str, v: &str| -> Result<String> {
+        if v.contains(',') || v.contains(':') {
+            Err(Error::invalid(format!(
+                "plot pareto prices each row once: --{flag} takes one value, not '{v}'"
+            )))
+        } else {
+            Ok(v.trim().to_string())
+        }
+    };
+    let a = &grid.axes;
+    if let Some(v) = &a.model {
+        sim.model = Some(one("model", v)?);
+    }
+    if let Some(v) = &a.gpu {
+        sim.gpu = Some(one("gpu", v)?);
+    }
+    if let Some(v) = &a.cost_model {
+        let v = one("cost-model", v)?;
+        sim.cost_model = Some(CostModelKind::from_name(&v).ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown cost model '{v}': give one of {}",
+                CostModelKind::names()
+            ))
+        })?);
+    }
+    if let Some(v) = &a.batch {
+        let v = one("batch", v)?;
+        sim.batch = Some(parse_count(&v).map_err(|e| Error::invalid(format!("--batch {v}: {e}")))?);
+    }
+    for (flag, v) in [
+        ("schedule", &a.schedule),
+        ("frames", &a.frames),
+        ("tokens", &a.tokens),
+        ("tokens-per-frame", &a.tokens_per_frame),
+        ("text-tokens", &a.text_tokens),
+    ] {
+        if v.is_some() {
+            return Err(Error::invalid(format!(
+                "plot pareto prices each published row at its own token setting: --{flag} does not apply (give the cost settings only: --gpu, --cost-model, --model, ...)"
+            )));
+        }
+    }
+    Ok(sim)
+}

@@ -1,0 +1,765 @@
+//! Accuracy against cost: the published accuracy of every method and setting the AIM paper
+//! reports (`reference/accuracy.toml`), beside the prefill cost aim-sim computes for the same
+//! setting, and which rows are Pareto-optimal.
+//!
+//! Accuracy is a published fact; cost is computed, in whatever cost model, GPU, precision ...
+//! the caller's base [`Spec`] says. Each row owns only its token setting (model, frames, tokens,
+//! merge/prune or per-layer counts); everything else is the base's, so a new option on `Spec`
+//! reaches every row without this module knowing it.
+//!
+//! Pareto optimality: a row is optimal when no other priced row of the same benchmark is at
+//! least as accurate and at most as costly, one of the two strictly. All rows of a benchmark
+//! are compared — other frame counts (AIM at 192 frames) and other base models (LongVA,
+//! Qwen-VL-Chat) included: they answer the same test set and are priced on the same GPU and
+//! cost model, and the paper itself sets AIM at 192 frames against the 32-frame baseline.
+//! Rows with the same setting printed in several tables (`same_as`) sit on the same point and
+//! share the verdict. Rows without a known setting are priced only in the paper's accounting
+//! (llm-viewer, A100, `--skip-mlp-add`, nothing else changed), at their printed cost; in any
+//! other accounting they are listed unpriced and take no part in the comparison.
+
+use crate::budget::By;
+use crate::choice::Choice;
+use crate::cost::CostModelKind;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::schedule::{PruneTiming, Schedule};
+use crate::spec::{AttentionImpl, Definition, Spec};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+mod render;
+pub use render::render;
+
+/// The embedded table of published accuracies.
+pub const ACCURACY_TOML: &str = include_str!("../../reference/accuracy.toml");
+
+/// One accuracy column of the paper.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Benchmark {
+    /// What `--benchmark` takes (`videomme`).
+    pub key: String,
+    pub name: String,
+    /// `%`, or `score` (MME, out of 2800).
+    pub unit: String,
+}
+
+/// One table of the paper.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub key: String,
+    pub title: String,
+    /// Its rows form a series (an ablation), drawn joined by a line.
+    pub line: bool,
+}
+
+/// How well a row's token setting is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The setting as the paper gives it; reproduces both printed figures.
+    Exact,
+    /// A setting fitted to the printed figures.
+    Inferred,
+    /// No known setting: priced only at its printed cost, in the paper's accounting.
+    Unknown,
+}
+
+/// A row's token setting, in [`Spec`] keys. Everything not here comes from the caller's base.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    pub model: Definition<Model>,
+    pub frames: u64,
+    pub tokens_per_frame: u64,
+    pub text_tokens: u64,
+    pub schedule: Definition<Schedule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_tokens_per_frame: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune_start: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune_end: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune_step: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_tokens: Option<Vec<u64>>,
+    /// The paper's run dropped the second residual add (its video runs did).
+    #[serde(default)]
+    pub skip_mlp_add: bool,
+}
+
+/// One printed row of `reference/accuracy.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedRow {
+    pub id: String,
+    pub group: String,
+    pub method: String,
+    /// The model the accuracy was measured on, as printed.
+    pub model: String,
+    pub label: String,
+    #[serde(default)]
+    pub baseline: bool,
+    pub setting: String,
+    pub status: Status,
+    pub printed_tflops: f64,
+    pub printed_ms: f64,
+    #[serde(default)]
+    pub same_as: Option<String>,
+    pub source: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub spec: Option<Setting>,
+    /// The model as the paper's run described it, where it differs from the real one.
+    #[serde(default)]
+    pub paper_model: Option<Definition<Model>>,
+    /// Benchmark key → accuracy, as printed.
+    pub accuracy: std::collections::BTreeMap<String, f64>,
+}
+
+/// Everything in `reference/accuracy.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Published {
+    pub benchmark: Vec<Benchmark>,
+    pub group: Vec<Group>,
+    pub row: Vec<PublishedRow>,
+}
+
+/// The embedded table, parsed once.
+pub fn published() -> &'static Published {
+    static DATA: OnceLock<Published> = OnceLock::new();
+    DATA.get_or_init(|| {
+        toml::from_str(ACCURACY_TOML).expect("reference/accuracy.toml is valid (checked by tests)")
+    })
+}
+
+impl Published {
+    /// The benchmark `key` names (case, `_` for `-` and surrounding space ignored).
+    pub fn benchmark(&self, key: &str) -> Result<&Benchmark> {
+        let want = key.trim().to_lowercase().replace('_', "-");
+        self.benchmark
+            .iter()
+            .find(|b| b.key == want)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown benchmark '{key}': give one of {}",
+                    self.benchmark
+                        .iter()
+                        .map(|b| b.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    pub fn group(&self, key: &str) -> Option<&Group> {
+        self.group.iter().find(|g| g.key == key)
+    }
+}
+
+impl Setting {
+    /// `base` with this token setting laid over it. `paper`: count as the paper's run did (its
+    /// skipped residual add, `paper_model` when given); `model`: the caller's model instead.
+    pub fn apply(
+        &self,
+        base: &Spec,
+        paper: bool,
+        paper_model: Option<&Definition<Model>>,
+        model: Option<&Definition<Model>>,
+    ) -> Spec {
+        let row_model = match paper_model {
+            Some(m) if paper => m,
+            _ => &self.model,
+        };
+        Spec {
+            model: model.unwrap_or(row_model).clone(),
+            tokens: None,
+            frames: Some(self.frames),
+            tokens_per_frame: Some(self.tokens_per_frame),
+            text_tokens: self.text_tokens,
+            schedule: self.schedule.clone(),
+            merge_tokens_per_frame: self.merge_tokens_per_frame,
+            merge_keep_ratio: None,
+            prune_start: self.prune_start,
+            prune_end: self.prune_end,
+            prune_step: self.prune_step,
+            layer_tokens: self.layer_tokens.clone(),
+            skip_mlp_add: paper && self.skip_mlp_add,
+            ..base.clone()
+        }
+    }
+}
+
+/// Whether `base` is the paper's accounting — llm-viewer, the A100 profile, the paper's
+/// timing, eager attention, 16 bits, batch 1, the skipped residual add, every other option at
+/// its default — so that a printed cost is a cost of the same kind as a computed one. The
+/// fields a row sets are ignored.
+pub fn is_paper_accounting(base: &Spec) -> bool {
+    let normalise = |s: &Spec| {
+        let mut s = s.clone();
+        s.prune_timing.get_or_insert(PruneTiming::Paper);
+        s.attention.get_or_insert(AttentionImpl::Eager);
+        s.kv_bits.get_or_insert(s.a_bits);
+        let row = Spec::default();
+        Spec {
+            model: row.model,
+            tokens: None,
+            frames: None,
+            tokens_per_frame: None,
+            text_tokens: row.text_tokens,
+            schedule: row.schedule,
+            merge_tokens_per_frame: None,
+            merge_keep_ratio: None,
+            prune_start: None,
+            prune_end: None,
+            prune_step: None,
+            layer_tokens: None,
+            ..s
+        }
+    };
+    let paper = Spec {
+        cost_model: CostModelKind::LlmViewer,
+        gpu: "a100".into(),
+        skip_mlp_add: true,
+        ..Spec::default()
+    };
+    normalise(base) == normalise(&paper)
+}
+
+/// Where a row's cost comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CostSource {
+    /// aim-sim priced the row's setting.
+    Computed,
+    /// The paper's printed figure (a row without a known setting, in the paper's accounting).
+    Printed,
+    /// Not priced: no known setting (or it does not fit `--model`), outside the paper's accounting.
+    None,
+}
+
+/// One row of the answer: a published accuracy and its cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub group: String,
+    pub method: String,
+    /// Short name for plots.
+    pub label: String,
+    /// The benchmark's no-reduction row, the reference of the reduction factors.
+    pub baseline: bool,
+    pub setting: String,
+    pub status: Status,
+    /// As printed (`%`, or a score: see the answer's `accuracy_unit`).
+    pub accuracy: f64,
+    /// The model the accuracy was measured on, as printed.
+    pub model: String,
+    /// The model aim-sim priced (`None` when the row is not computed).
+    pub priced_model: Option<String>,
+    pub flops: Option<f64>,
+    pub time_s: Option<f64>,
+    pub cost_source: CostSource,
+    /// Baseline row's FLOPs / this row's.
+    pub flops_reduction: Option<f64>,
+    /// Baseline row's time / this row's.
+    pub time_reduction: Option<f64>,
+    /// The paper's figures (LLM-Viewer, A100), as printed.
+    pub printed_flops: f64,
+    pub printed_time_s: f64,
+    /// Pareto-optimal in the answer's `by` (see the module doc).
+    pub pareto: bool,
+    pub same_as: Option<String>,
+    pub source: String,
+    pub note: Option<String>,
+    /// The spec priced; `aim-sim --spec` replays it.
+    pub spec: Option<Spec>,
+}
+
+impl Row {
+    /// The cost compared: FLOPs or seconds.
+    pub fn cost(&self, by: By) -> Option<f64> {
+        match by {
+            By::Flops => self.flops,
+            By::Time => self.time_s,
+        }
+    }
+}
+
+/// Accuracy against cost for one benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pareto {
+    pub benchmark: Benchmark,
+    /// The cost Pareto optimality is judged by.
+    pub by: By,
+    pub cost_model: String,
+    pub gpu: String,
+    /// Rows counted as the paper's runs were (`--skip-mlp-add`).
+    pub paper_accounting: bool,
+    /// Rows without a known setting are priced at their printed cost.
+    pub printed_cost_comparable: bool,
+    /// The model every row was priced on instead of its own, if one was given.
+    pub model_override: Option<String>,
+    pub rows: Vec<Row>,
+    /// What to keep in mind when reading the figures.
+    pub notes: Vec<String>,
+}
+
+/// What to price.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// A benchmark key (`videomme`; see `reference/accuracy.toml`).
+    pub benchmark: String,
+    pub by: By,
+    /// Everything but the rows' token settings: GPU, cost model, options. `skip_mlp_add`
+    /// means "count each row as the paper's run did".
+    pub base: Spec,
+    /// Price every row on this model instead of its own.
+    pub model: Option<Definition<Model>>,
+}
+
+/// Indices of the Pareto-optimal points among `(accuracy, cost)`; `None` costs take no part.
+pub fn optimal(points: &[(f64, Option<f64>)]) -> Vec<bool> {
+    points
+        .iter()
+        .map(|&(acc, cost)| {
+            let Some(cost) = cost else { return false };
+            !points
+                .iter()
+                .any(|&(a, c)| c.is_some_and(|c| a >= acc && c <= cost && (a > acc || c < cost)))
+        })
+        .collect()
+}
+
+/// Prices every row of `q.benchmark` and marks the Pareto-optimal ones.
+pub fn pareto(q: &Query) -> Result<Pareto> {
+    let data = published();
+    let benchmark = data.benchmark(&q.benchmark)?.clone();
+    let paper = q.base.skip_mlp_add;
+    let printed_ok = q.model.is_none() && is_paper_accounting(&q.base);
+    let gpu = q.base.gpu.load()?.name;
+    let mut rows = Vec::new();
+    let selected: Vec<&PublishedRow> = data
+        .row
+        .iter()
+        .filter(|r| r.accuracy.contains_key(&benchmark.key))
+        .collect();
+    let price = |r: &PublishedRow| {
+        r.spec.as_ref().map(|setting| {
+            crate::simulate(&setting.apply(
+                &q.base,
+                paper,
+                r.paper_model.as_ref(),
+                q.model.as_ref(),
+            ))
+        })
+    };
+    // The baseline row prices the caller's settings: if it cannot be priced, the settings are
+    // wrong (an unknown GPU, an impossible option) and that is the answer. A later row that
+    // fails fails for its own reason (its layer list does not fit --model, its model has no
+    // vision encoder for --include-vision) and is listed unpriced with that reason.
+    if let Some(Some(Err(e))) = selected.iter().find(|r| r.baseline).map(|r| price(r)) {
+        return Err(e);
+    }
+    let mut unfit = 0;
+    for r in selected {
+        let mut note = r.note.clone();
+        let (mut flops, mut time_s, mut source, mut priced_model, mut spec) =
+            (None, None, CostSource::None, None, None);
+        if let Some(result) = price(r) {
+            match result {
+                Ok(report) => {
+                    flops = Some(report.run.totals.flops);
+                    time_s = Some(report.run.totals.time_s);
+                    source = CostSource::Computed;
+                    priced_model = Some(report.scenario.model.name.clone());
+                    spec = Some(report.spec.clone());
+                }
+                Err(e) => {
+                    unfit += 1;
+                    note = Some(format!("not priced: {e}"));
+                }
+            }
+        } else if printed_ok {
+            flops = Some(r.printed_tflops * 1e12);
+            time_s = Some(r.printed_ms * 1e-3);
+            source = CostSource::Printed;
+        }
+        rows.push(Row {
+            id: r.id.clone(),
+            group: r.group.clone(),
+            method: r.method.clone(),
+            label: r.label.clone(),
+            baseline: r.baseline,
+            setting: r.setting.clone(),
+            status: r.status,
+            accuracy: r.accuracy[&benchmark.key],
+            model: r.model.clone(),
+            priced_model,
+            flops,
+            time_s,
+            cost_source: source,
+            flops_reduction: None,
+            time_reduction: None,
+            printed_flops: r.printed_tflops * 1e12,
+            printed_time_s: r.printed_ms * 1e-3,
+            pareto: false,
+            same_as: r.same_as.clone(),
+            source: r.source.clone(),
+            note,
+            spec,
+        });
+    }
+    if let Some(b) = rows.iter().find(|r| r.baseline).cloned() {
+        for r in &mut rows {
+            r.flops_reduction = b.flops.zip(r.flops).map(|(b, x)| b / x);
+            r.time_reduction = b.time_s.zip(r.time_s).map(|(b, x)| b / x);
+        }
+    }
+    let marks = optimal(
+        &rows
+            .iter()
+            .map(|r| (r.accuracy, r.cost(q.by)))
+            .collect::<Vec<_>>(),
+    );
+    for (r, m) in rows.iter_mut().zip(marks) {
+        r.pareto = m;
+    }
+    let mut notes = Vec::new();
+    let unknown = rows.iter().filter(|r| r.status == Status::Unknown).count();
+    if unknown > 0 {
+        notes.push(if printed_ok {
+            format!("{unknown} row(s) have no known token setting: shown at the paper's printed cost (the paper's accounting)")
+        } else {
+            format!("{unknown} row(s) have no known token setting: not priced here (their printed cost is the paper's LLM-Viewer figure; use --cost-model llm-viewer --skip-mlp-add to see them)")
+        });
+    }
+    if let Some(m) = &q.model {
+        notes.push(format!(
+            "every row priced on model {} instead of its own",
+            m.label("(inline)")
+        ));
+    }
+    if unfit > 0 {
+        notes.push(format!(
+            "{unfit} row(s) could not be priced with these settings: see each row's note"
+        ));
+    }
+    if q.base.cost_model == CostModelKind::Refined
+        && rows
+            .iter()
+            .any(|r| r.spec.as_ref().is_some_and(|s| s.layer_tokens.is_some()))
+    {
+        notes.push("rows given as per-layer token counts (FastV, VTW, PDrop, PruMerge, ...) are priced without their methods' own selection work; AIM's merging and PageRank importance are priced".into());
+    }
+    if !paper {
+        notes.push("counted as aim-sim counts every run; --skip-mlp-add counts each row as the paper's run did (its video runs dropped the second residual add, its Qwen-VL-Chat run used I = 22016)".into());
+    }
+    Ok(Pareto {
+        benchmark,
+        by: q.by,
+        cost_model: q.base.cost_model.name().to_string(),
+        gpu,
+        paper_accounting: paper,
+        printed_cost_comparable: printed_ok,
+        model_override: q.model.as_ref().map(|m| m.label("(inline)").to_string()),
+        rows,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Rows whose setting misses a printed figure by more than one unit of its last digit.
+    /// A new miss fails `reproducible_rows_match_the_printed_cost`; a miss that goes away
+    /// fails it too, so this list stays true.
+    const KNOWN_MISSES: &[(&str, &str, &str)] = &[(
+        "video-vtw",
+        "ms",
+        "layers 0-5 full, then text only: FLOPs exact (22.38), time 101.73 ms against the printed 101.93; no better setting is known",
+    )];
+
+    /// The paper's accounting: llm-viewer, A100, each row as the paper's run.
+    fn paper_base() -> Spec {
+        Spec {
+            cost_model: CostModelKind::LlmViewer,
+            skip_mlp_add: true,
+            ..Spec::default()
+        }
+    }
+
+    #[test]
+    fn the_table_is_complete_and_consistent() {
+        let d = published();
+        assert_eq!(
+            d.row.len(),
+            45,
+            "every printed row of published-accuracy.md"
+        );
+        let values: usize = d.row.iter().map(|r| r.accuracy.len()).sum();
+        assert_eq!(values, 158, "every printed accuracy value");
+        let mut ids = BTreeSet::new();
+        for (i, r) in d.row.iter().enumerate() {
+            assert!(ids.insert(r.id.as_str()), "duplicate id {}", r.id);
+            assert!(d.group(&r.group).is_some(), "{}: group {}", r.id, r.group);
+            for k in r.accuracy.keys() {
+                assert!(d.benchmark(k).is_ok(), "{}: benchmark {k}", r.id);
+            }
+            assert_eq!(
+                r.spec.is_none(),
+                r.status == Status::Unknown,
+                "{}: a setting exactly when the status is not unknown",
+                r.id
+            );
+            assert!(r.source.contains("2412.03248"), "{}: source", r.id);
+            if let Some(other) = &r.same_as {
+                let o = d.row[..i]
+                    .iter()
+                    .find(|o| &o.id == other)
+                    .unwrap_or_else(|| panic!("{}: same_as {other} is not an earlier row", r.id));
+                assert_eq!(r.spec, o.spec, "{}: same setting as {other}", r.id);
+                assert_eq!(
+                    (r.printed_tflops, r.printed_ms),
+                    (o.printed_tflops, o.printed_ms),
+                    "{}",
+                    r.id
+                );
+                let shared: Vec<_> = r
+                    .accuracy
+                    .keys()
+                    .filter(|k| o.accuracy.contains_key(*k))
+                    .collect();
+                assert!(!shared.is_empty(), "{}: no benchmark in common", r.id);
+                for k in shared {
+                    assert_eq!(r.accuracy[k], o.accuracy[k], "{}: {k}", r.id);
+                }
+            }
+        }
+        for g in &d.group {
+            let base = d.row.iter().filter(|r| r.group == g.key && r.baseline);
+            assert!(base.count() <= 1, "{}: one baseline row at most", g.key);
+        }
+        // Every benchmark has a baseline row, the reference of its reduction factors.
+        for b in &d.benchmark {
+            assert!(
+                d.row
+                    .iter()
+                    .any(|r| r.baseline && r.same_as.is_none() && r.accuracy.contains_key(&b.key)),
+                "{}",
+                b.key
+            );
+        }
+    }
+
+    #[test]
+    fn reproducible_rows_match_the_printed_cost() {
+        let base = paper_base();
+        let mut misses = Vec::new();
+        for r in &published().row {
+            let Some(setting) = &r.spec else { continue };
+            let spec = setting.apply(&base, true, r.paper_model.as_ref(), None);
+            let report = crate::simulate(&spec).unwrap_or_else(|e| panic!("{}: {e}", r.id));
+            // Two printed decimals: compare in hundredths.
+            let hundredths = |x: f64| (x * 100.0).round() as i64;
+            for (what, got, printed) in [
+                ("tflops", report.run.totals.flops / 1e12, r.printed_tflops),
+                ("ms", report.run.totals.time_s * 1e3, r.printed_ms),
+            ] {
+                let off = (hundredths(got) - hundredths(printed)).abs();
+                let allowed = match r.status {
+                    Status::Exact => 0,
+                    _ => 1,
+                };
+                if off > allowed {
+                    misses.push((
+                        r.id.as_str(),
+                        what,
+                        format!("{got:.4} vs printed {printed:.2}"),
+                    ));
+                }
+            }
+        }
+        let known: Vec<(&str, &str)> = KNOWN_MISSES.iter().map(|(id, w, _)| (*id, *w)).collect();
+        let got: Vec<(&str, &str)> = misses.iter().map(|(id, w, _)| (*id, *w)).collect();
+        assert_eq!(got, known, "misses: {misses:?}");
+    }
+
+    #[test]
+    fn the_paper_model_is_used_in_the_paper_accounting_only() {
+        let r = published()
+            .row
+            .iter()
+            .find(|r| r.id == "image-qwen-vl-chat-7b")
+            .unwrap();
+        let s = r.spec.as_ref().unwrap();
+        let intermediate = |paper: bool| match s
+            .apply(&paper_base(), paper, r.paper_model.as_ref(), None)
+            .model
+            .load()
+        {
+            Ok(m) => m.intermediate_size,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(intermediate(true), 22016);
+        assert_eq!(intermediate(false), 11008);
+    }
+
+    #[test]
+    fn only_the_papers_accounting_prices_rows_at_their_printed_cost() {
+        let q = |base: Spec| Query {
+            benchmark: "VideoMME".into(),
+            by: By::Time,
+            base,
+            model: None,
+        };
+        let paper = pareto(&q(paper_base())).unwrap();
+        let pdrop = paper.rows.iter().find(|r| r.id == "video-pdrop").unwrap();
+        assert_eq!(pdrop.cost_source, CostSource::Printed);
+        assert!((pdrop.flops.unwrap() - 24.22e12).abs() < 1.0);
+        let refined = pareto(&q(Spec::default())).unwrap();
+        let pdrop = refined.rows.iter().find(|r| r.id == "video-pdrop").unwrap();
+        assert_eq!(pdrop.cost_source, CostSource::None);
+        assert!(pdrop.flops.is_none() && !pdrop.pareto);
+        // The baseline row is the reference of the reductions.
+        let aim = paper.rows.iter().find(|r| r.id == "video-aim").unwrap();
+        assert!((aim.time_reduction.unwrap() - 439.578 / 55.028).abs() < 1e-3);
+        assert!(aim.pareto);
+    }
+
+    #[test]
+    fn a_models_override_reaches_every_row_or_says_why_not() {
+        let p = pareto(&Query {
+            benchmark: "videomme".into(),
+            by: By::Flops,
+            base: Spec::default(),
+            model: Some("llava-ov-0.5b".into()),
+        })
+        .unwrap();
+        for r in p.rows.iter().filter(|r| r.status != Status::Unknown) {
+            match r.cost_source {
+                CostSource::Computed => {
+                    assert_eq!(r.priced_model.as_deref(), Some("llava-ov-0.5b"))
+                }
+                // Per-layer token counts of a 28-layer model do not fit a 24-layer one.
+                _ => assert!(
+                    r.note.as_deref().unwrap().contains("not priced"),
+                    "{}",
+                    r.id
+                ),
+            }
+        }
+        assert!(p.notes.iter().any(|n| n.contains("llava-ov-0.5b")));
+    }
+
+    #[test]
+    fn a_row_that_cannot_take_an_option_is_listed_unpriced_with_the_reason() {
+        // Qwen-VL-Chat has no vision encoder aim-sim can describe; the others have one.
+        let p = pareto(&Query {
+            benchmark: "vqav2".into(),
+            by: By::Time,
+            base: Spec {
+                include_vision: true,
+                ..Spec::default()
+            },
+            model: None,
+        })
+        .unwrap();
+        let qwen = p
+            .rows
+            .iter()
+            .find(|r| r.id == "image-qwen-vl-chat-7b")
+            .unwrap();
+        assert_eq!(qwen.cost_source, CostSource::None);
+        assert!(qwen.note.as_deref().unwrap().contains("vision"), "{qwen:?}");
+        assert!(p
+            .rows
+            .iter()
+            .filter(|r| r.id != qwen.id)
+            .all(|r| r.flops.is_some()));
+        // Settings the baseline row cannot take are an error, not a table of blanks.
+        let bad = pareto(&Query {
+            benchmark: "vqav2".into(),
+            by: By::Time,
+            base: Spec {
+                tp: 3, // LLaVA-1.5's 32 heads do not split 3 ways
+                ..Spec::default()
+            },
+            model: None,
+        });
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn unknown_benchmarks_list_the_valid_ones() {
+        let e = published().benchmark("video-mme").unwrap_err().to_string();
+        assert!(e.contains("videomme") && e.contains("pope"), "{e}");
+        assert!(published().benchmark(" SQA_IMG ").is_ok());
+    }
+
+    #[test]
+    fn the_frontier_keeps_only_undominated_points() {
+        let p = [
+            (58.0, Some(10.0)),
+            (57.0, Some(12.0)), // dominated by the first
+            (59.0, Some(20.0)),
+            (59.0, Some(20.0)), // the same point twice: neither dominates the other
+            (50.0, Some(5.0)),
+            (99.0, None), // unpriced: never optimal, dominates nothing
+            (58.0, Some(10.0 + 1e-9)),
+        ];
+        assert_eq!(
+            optimal(&p),
+            vec![true, false, true, true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn the_paper_accounting_is_recognised() {
+        let paper = Spec {
+            cost_model: CostModelKind::LlmViewer,
+            skip_mlp_add: true,
+            ..Spec::default()
+        };
+        assert!(is_paper_accounting(&paper));
+        // Row fields do not matter; the defaults the llm-viewer model resolves to do not either.
+        let same = Spec {
+            frames: Some(64),
+            schedule: "fastv".into(),
+            prune_timing: Some(PruneTiming::Paper),
+            attention: Some(AttentionImpl::Eager),
+            kv_bits: Some(16),
+            ..paper.clone()
+        };
+        assert!(is_paper_accounting(&same));
+        for other in [
+            Spec {
+                gpu: "h100".into(),
+                ..paper.clone()
+            },
+            Spec {
+                skip_mlp_add: false,
+                ..paper.clone()
+            },
+            Spec {
+                attention: Some(AttentionImpl::Flash),
+                ..paper.clone()
+            },
+            Spec {
+                batch: 2,
+                ..paper.clone()
+            },
+            Spec {
+                skip_mlp_add: true,
+                ..Spec::default()
+            },
+        ] {
+            assert!(!is_paper_accounting(&other), "{other:?}");
+        }
+    }
+}

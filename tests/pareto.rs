@@ -1,0 +1,305 @@
+//! `aim-sim pareto` and `plot pareto`: published accuracy beside computed cost, through the real
+//! binary; the README's figures are the command's.
+
+mod common;
+
+use serde_json::Value;
+
+fn rows(v: &Value) -> &Vec<Value> {
+    v["rows"].as_array().expect("rows")
+}
+
+fn row<'a>(v: &'a Value, id: &str) -> &'a Value {
+    rows(v)
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no row {id}"))
+}
+
+fn f(r: &Value, key: &str) -> f64 {
+    r[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{}: no {key}", r["id"]))
+}
+
+const PAPER: &[&str] = &["--cost-model", "llm-viewer", "--skip-mlp-add"];
+
+fn pareto(benchmark: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["pareto", "--benchmark", benchmark];
+    args.extend(extra);
+    common::json(&args)
+}
+
+#[test]
+fn the_papers_accounting_reproduces_the_printed_flops() {
+    let benchmarks: Vec<String> = aim_sim::pareto::published()
+        .benchmark
+        .iter()
+        .map(|b| b.key.clone())
+        .collect();
+    let mut checked = std::collections::BTreeSet::new();
+    for b in &benchmarks {
+        let v = pareto(b, PAPER);
+        for r in rows(&v) {
+            let id = r["id"].as_str().unwrap();
+            for key in [
+                "method", "model", "setting", "accuracy", "pareto", "source", "status",
+            ] {
+                assert!(!r[key].is_null(), "{b} {id}: no {key}");
+            }
+            // Every row is priced: computed from its setting, or at its printed cost.
+            let (flops, printed) = (f(r, "flops"), f(r, "printed_flops"));
+            let hundredths = |x: f64| (x / 1e10).round() as i64;
+            let off = (hundredths(flops) - hundredths(printed)).abs();
+            match r["status"].as_str().unwrap() {
+                "exact" => assert_eq!(off, 0, "{id}: {flops} vs printed {printed}"),
+                "inferred" => assert!(off <= 1, "{id}: {flops} vs printed {printed}"),
+                _ => assert_eq!(r["cost_source"], "printed", "{id}"),
+            }
+            checked.insert(id.to_string());
+        }
+    }
+    assert_eq!(checked.len(), 45, "every published row");
+}
+
+#[test]
+fn json_and_csv_carry_every_row() {
+    let v = pareto("mvbench", &[]);
+    assert_eq!(v["benchmark"]["key"], "mvbench");
+    assert_eq!(v["by"], "time");
+    let n = rows(&v).len();
+    assert!(n >= 6, "{n}");
+    let csv = common::ok(&["pareto", "--benchmark", "mvbench", "--format", "csv"]);
+    assert_eq!(csv.lines().count(), n + 1);
+    assert!(csv.starts_with("benchmark,id,group,method,"));
+    // Pareto rows are those no other row beats: check against the JSON itself.
+    let pts: Vec<(f64, Option<f64>, bool)> = rows(&v)
+        .iter()
+        .map(|r| (f(r, "accuracy"), r["time_s"].as_f64(), r["pareto"] == true))
+        .collect();
+    for &(a, c, opt) in &pts {
+        let beaten = c.is_some_and(|c| {
+            pts.iter()
+                .any(|&(a2, c2, _)| c2.is_some_and(|c2| a2 >= a && c2 <= c && (a2 > a || c2 < c)))
+        });
+        assert_eq!(opt, c.is_some() && !beaten, "{a} {c:?}");
+    }
+}
+
+#[test]
+fn by_flops_and_by_time_can_disagree() {
+    // Images in the refined model: fixed costs (merging, importance, small n) make time and
+    // FLOPs rank some rows differently.
+    let time = pareto("mme", &[]);
+    let flops = pareto("mme", &["--by", "flops"]);
+    assert_eq!(flops["by"], "flops");
+    let marks = |v: &Value| -> Vec<bool> { rows(v).iter().map(|r| r["pareto"] == true).collect() };
+    assert_ne!(marks(&time), marks(&flops));
+}
+
+#[test]
+fn the_table_marks_the_frontier_and_the_printed_costs() {
+    let t = common::ok(&[
+        "pareto",
+        "--benchmark",
+        "videomme",
+        "--cost-model",
+        "llm-viewer",
+        "--skip-mlp-add",
+    ]);
+    assert!(t.contains("★"), "{t}");
+    assert!(t.contains("Pareto frontier by prefill time"), "{t}");
+    assert!(t.contains("* printed cost"), "{t}");
+    let refined = common::ok(&["pareto", "--benchmark", "videomme"]);
+    assert!(refined.contains("not priced here"), "{refined}");
+}
+
+#[test]
+fn bad_requests_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("p.png");
+    let png = png.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["pareto", "--benchmark", "video-mme"], "videomme"),
+        (
+            vec!["pareto", "--benchmark", "mme", "--frames", "64"],
+            "--frames does not apply",
+        ),
+        (
+            vec!["pareto", "--benchmark", "mme", "--schedule", "fastv"],
+            "--schedule does not apply",
+        ),
+        (
+            vec!["pareto", "--benchmark", "mme", "--gpu", "b300"],
+            "unknown GPU",
+        ),
+        (vec!["pareto", "--benchmark", "mme", "--by", "cost"], "cost"),
+        (vec!["plot", "pareto", "-o", png], "needs --benchmark"),
+        (
+            vec![
+                "plot",
+                "pareto",
+                "--benchmark",
+                "mme",
+                "--gpu",
+                "a100,h100",
+                "-o",
+                png,
+            ],
+            "one value",
+        ),
+        (
+            vec![
+                "plot",
+                "pareto",
+                "--benchmark",
+                "mme",
+                "--frames",
+                "8",
+                "-o",
+                png,
+            ],
+            "does not apply",
+        ),
+        (
+            vec!["plot", "curves", "--benchmark", "mme", "-o", png],
+            "only for `plot pareto`",
+        ),
+        (
+            vec!["plot", "layers", "--compare-paper", "-o", png],
+            "only for `plot pareto`",
+        ),
+    ] {
+        let e = common::fails(&args);
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+}
+
+/// The README's VideoMME table, rebuilt from the two commands it names.
+#[test]
+fn readme_figures_are_the_commands() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let paper = pareto("videomme", PAPER);
+    let refined = pareto("videomme", &[]);
+    let tf = |r: &Value| f(r, "flops") / 1e12;
+    let ms = |r: &Value| f(r, "time_s") * 1e3;
+    let base = |v: &Value| {
+        let r = row(v, "video-llava-ov-7b");
+        format!("{:.2} TFLOPs, {:.2} ms", tf(r), ms(r))
+    };
+    let red = |v: &Value, id: &str| {
+        let r = row(v, id);
+        format!(
+            "{:.2}× FLOPs, {:.2}× time",
+            f(r, "flops_reduction"),
+            f(r, "time_reduction")
+        )
+    };
+    let long = |v: &Value| {
+        let r = row(v, "long-aim-192f");
+        format!(
+            "{:.2} ms, {:.2}× the baseline's",
+            ms(r),
+            1.0 / f(r, "time_reduction")
+        )
+    };
+    let (p4, r4) = (row(&paper, "prune-exp4"), row(&refined, "prune-exp4"));
+    let aim = row(&refined, "video-aim");
+    assert!(p4["pareto"] == true && r4["pareto"] == false);
+    assert!(f(aim, "accuracy") >= f(r4, "accuracy") && ms(aim) <= ms(r4));
+    let (acc, aim_acc) = (f(p4, "accuracy"), f(aim, "accuracy"));
+    for line in [
+        format!(
+            "| LLaVA-OV-7B, 32 frames ({:.1}): prefill | {} | {} |",
+            f(row(&paper, "video-llava-ov-7b"), "accuracy"),
+            base(&paper),
+            base(&refined)
+        ),
+        format!(
+            "| AIM default ({aim_acc:.1}): reduction against it | {} | {} |",
+            red(&paper, "video-aim"),
+            red(&refined, "video-aim")
+        ),
+        format!(
+            "| AIM at 192 frames ({:.1}): prefill | {} | {} |",
+            f(row(&paper, "long-aim-192f"), "accuracy"),
+            long(&paper),
+            long(&refined)
+        ),
+        format!(
+            "| FastV ({:.1}): reduction | {} | {} |",
+            f(row(&paper, "video-fastv"), "accuracy"),
+            red(&paper, "video-fastv"),
+            red(&refined, "video-fastv")
+        ),
+        format!(
+            "| pruning l1=7, l2=29 ({acc:.1}): prefill | {:.2} ms, Pareto-optimal | {:.2} ms, dominated by AIM default |",
+            ms(p4),
+            ms(r4)
+        ),
+        // The prose rounds the same figures.
+        format!(
+            "{:.1}×\nagainst a FlashAttention baseline, not {:.0}×",
+            f(row(&refined, "video-aim"), "time_reduction"),
+            f(row(&paper, "video-aim"), "time_reduction")
+        ),
+    ] {
+        assert!(readme.contains(&line), "README.md lacks:\n{line}");
+    }
+    // The counts in the prose.
+    let data = aim_sim::pareto::published();
+    let count = |s: aim_sim::pareto::Status| data.row.iter().filter(|r| r.status == s).count();
+    let counts = format!("({} rows: 7 video and 7 image benchmarks", data.row.len());
+    assert!(readme.contains(&counts), "{counts}");
+    let statuses = format!(
+        "({} exact, {} inferred; {} have no known setting)",
+        count(aim_sim::pareto::Status::Exact),
+        count(aim_sim::pareto::Status::Inferred),
+        count(aim_sim::pareto::Status::Unknown)
+    );
+    assert!(readme.contains(&statuses), "{statuses}");
+}
+
+#[test]
+fn plot_pareto_draws_png_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        ("a.png", &["--compare-paper"][..]),
+        (
+            "b.svg",
+            &[
+                "--by",
+                "flops",
+                "--cost-model",
+                "llm-viewer",
+                "--skip-mlp-add",
+            ][..],
+        ),
+    ] {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "plot",
+            "pareto",
+            "--benchmark",
+            "videomme",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        common::ok(&args);
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.len() > 10_000, "{name}: {} bytes", bytes.len());
+        if name.ends_with(".svg") {
+            let text = String::from_utf8(bytes).unwrap();
+            for needle in [
+                "VideoMME",
+                "prefill TFLOPs, log scale",
+                "Pareto frontier (by FLOPs)",
+                "AIM, 192 f",
+                "LLaVA-OV-7B (no reduction)",
+            ] {
+                assert!(text.contains(needle), "no '{needle}' in the SVG");
+            }
+        }
+    }
+}
