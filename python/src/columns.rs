@@ -26,7 +26,10 @@ const COLUMNS: &[(&str, Get)] = &[
     ("frames", Get::Count(|r| r.frames)),
     ("tokens_per_frame", Get::Count(|r| r.tokens_per_frame)),
     ("visual_tokens", Get::Count(|r| r.visual_tokens)),
-    ("merged_visual_tokens", Get::Count(|r| r.merged_visual_tokens)),
+    (
+        "merged_visual_tokens",
+        Get::Count(|r| r.merged_visual_tokens),
+    ),
     ("text_tokens", Get::Count(|r| r.text_tokens)),
     ("batch", Get::Count(|r| r.batch)),
     ("flops", Get::Quantity(|r| r.flops)),

@@ -166,7 +166,11 @@ fn integer(key: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
 fn float(key: &str, f: f64) -> PyResult<Value> {
     serde_json::Number::from_f64(f)
         .map(Value::Number)
-        .ok_or_else(|| invalid(format!("invalid value {f} for '{key}': give a finite number")))
+        .ok_or_else(|| {
+            invalid(format!(
+                "invalid value {f} for '{key}': give a finite number"
+            ))
+        })
 }
 
 /// The `spec` option: a `Spec`, a run-file path, or a dict in the run file's keys.
@@ -252,11 +256,9 @@ fn sweep_columns<'py>(
     let out = PyList::empty(py);
     for (name, column) in columns {
         let (kind, data, categories) = match column {
-            Column::Categorical { codes, categories } => (
-                "category",
-                codes,
-                PyList::new(py, categories)?.into_any(),
-            ),
+            Column::Categorical { codes, categories } => {
+                ("category", codes, PyList::new(py, categories)?.into_any())
+            }
             Column::Int64(data) => ("int64", data, py.None().into_bound(py)),
             Column::Float64(data) => ("float64", data, py.None().into_bound(py)),
         };
