@@ -4,15 +4,26 @@ prefill, per operator and per layer, on a given GPU.
 The functions mirror the ``aim-sim`` command line: options are its long flags with ``_`` for
 ``-`` and have the same defaults; results are the CLI's JSON (``simulate``, ``budget``) or
 its CSV rows as a ``pandas.DataFrame`` (``sweep``). The simulation runs in Rust with the GIL
-released. Signatures and option documentation: ``__init__.pyi`` (``help()`` in an editor).
+released. Every option is documented in ``__init__.pyi``, the type stub editors read; at
+import, its docstrings and signatures are given to the functions here too, so ``help()`` and a
+notebook's ``?`` show them.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 from array import array
+from pathlib import Path
 
-from . import _core
+try:
+    from . import _core
+except ImportError as e:  # the source folder python/aim_sim/ shadows the installed package
+    raise ImportError(
+        f"aim_sim's compiled module is missing beside {__file__}: install the package "
+        "(pip install ./python) and import it from outside python/"
+    ) from e
 from ._core import AimSimError, Spec, __version__
 
 __all__ = [
@@ -78,3 +89,39 @@ def check(path):
 def list_presets(kind=None):
     """The embedded presets with their descriptions, as ``aim-sim list`` prints them."""
     return _core.list_presets(kind)
+
+
+def _document_from_stub():
+    """Gives each function the docstring and signature its stub declares (one source)."""
+    try:
+        stub = ast.parse(Path(__file__).with_name("__init__.pyi").read_text(encoding="utf-8"))
+    except OSError:
+        return
+    for node in stub.body:
+        function = globals().get(getattr(node, "name", None))
+        if not isinstance(node, ast.FunctionDef) or not inspect.isfunction(function):
+            continue
+        args, empty = node.args, inspect.Parameter.empty
+
+        def parameter(arg, default, kind):
+            return inspect.Parameter(
+                arg.arg,
+                kind,
+                default=empty if default is None else ast.literal_eval(default),
+                annotation=ast.unparse(arg.annotation) if arg.annotation else empty,
+            )
+
+        defaults = [None] * (len(args.args) - len(args.defaults)) + args.defaults
+        parameters = [
+            parameter(a, d, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            for a, d in zip(args.args, defaults)
+        ] + [
+            parameter(a, d, inspect.Parameter.KEYWORD_ONLY)
+            for a, d in zip(args.kwonlyargs, args.kw_defaults)
+        ]
+        returns = ast.unparse(node.returns) if node.returns else inspect.Signature.empty
+        function.__signature__ = inspect.Signature(parameters, return_annotation=returns)
+        function.__doc__ = ast.get_docstring(node)
+
+
+_document_from_stub()

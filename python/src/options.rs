@@ -166,25 +166,26 @@ pub fn sweep(mut options: Options) -> Result<GridSpec> {
 
 /// One axis as `aim-sim sweep` takes it: a string as is, a number, or a list of either.
 fn axis_text(key: &str, value: &Value) -> Result<String> {
-    let item = |v: &Value| {
+    fn item(key: &str, v: &Value) -> Result<String> {
         match v {
-        Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(n.to_string()),
-        other => Err(Error::invalid(format!(
-            "invalid value {other} in '{key}': a sweep axis takes a value, a list of values or a range string like \"8:256:8\""
-        ))),
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(Error::invalid(format!(
+                "invalid value {other} in '{key}': a sweep axis takes a value, a list of values \
+                 or a range string like \"8:256:8\""
+            ))),
+        }
     }
-    };
     match value {
         Value::Array(items) if items.is_empty() => Err(Error::invalid(format!(
             "'{key}' is an empty list: give at least one value"
         ))),
         Value::Array(items) => Ok(items
             .iter()
-            .map(item)
+            .map(|v| item(key, v))
             .collect::<Result<Vec<_>>>()?
             .join(",")),
-        other => item(other),
+        other => item(key, other),
     }
 }
 

@@ -121,6 +121,7 @@ def test_sweep_and_budget_check_their_own_options():
         "give either --frames or --tokens as the sweep's visual input, not both"
     )
     assert "empty list" in message(aim_sim.sweep, frames=[])
+    assert "a sweep axis takes a value, a list of values" in message(aim_sim.sweep, frames=[[8]])
     assert "unknown option 'by'" in message(aim_sim.sweep, by="time")
     assert "'max_frames' cannot be used with 'target_reduction'" in message(aim_sim.budget, target_reduction=2.0, max_frames=9)
     assert "invalid value 'size' for 'by': use one of flops, time" == message(aim_sim.budget, by="size")

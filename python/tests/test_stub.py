@@ -2,6 +2,7 @@
 flags, its defaults are the real defaults, and every option is documented."""
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -58,6 +59,17 @@ def test_stub_defaults_are_the_defaults(name):
             assert spec[option] == default, option
         else:
             assert default in (None, False), option
+
+
+def test_the_functions_carry_the_stub_signatures_and_docs():
+    """help(aim_sim.simulate) and a notebook's `?` show what the stub says."""
+    for name in ["simulate", "sweep", "budget", "check", "list_presets"]:
+        function = getattr(aim_sim, name)
+        assert function.__doc__ == ast.get_docstring(FUNCTIONS[name]), name
+        parameters = inspect.signature(function).parameters
+        kinds = FUNCTIONS[name].args
+        assert list(parameters) == [a.arg for a in kinds.args + kinds.kwonlyargs], name
+    assert inspect.signature(aim_sim.simulate).parameters["text_tokens"].default == 100
 
 
 def test_every_option_and_function_is_documented():
