@@ -1,0 +1,321 @@
+"""aim-sim from Python: what a visual-token reduction schedule (AIM: merge + PageRank pruning,
+FastV, PDrop, ...) costs in a multi-modal LLM's prefill, per operator and per layer, on a GPU.
+
+The functions mirror the ``aim-sim`` command line: every option is a long flag with ``_`` for
+``-`` and has the same default (``None`` means "not given": the default, or the ``spec``
+base's value). Results are the CLI's JSON (``simulate``, ``budget``) or its sweep CSV as a
+``pandas.DataFrame`` (``sweep``). Bad input raises ``AimSimError`` with the CLI's message.
+"""
+
+import os
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Union
+
+import pandas
+
+__version__: str
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: A preset name, a file path (model/GPU/schedule TOML, Hugging Face config.json), or the
+#: definition inline as a dict in the file's keys.
+Definition = Union[str, "os.PathLike[str]", Mapping[str, Any]]
+#: A sweep axis: one value, a list of values, or a string of comma lists and inclusive ranges
+#: ``"START:END[:STEP]"`` (``"8:256:8"``, ``"1,2,4:64:4"``), as ``aim-sim sweep`` takes it.
+Axis = Union[int, str, Sequence[Union[int, str]]]
+CostModel = Literal["refined", "llm-viewer"]
+PruneTiming = Literal["paper", "code"]
+Attention = Literal["flash", "eager"]
+ImportanceKernel = Literal["materialized", "fused"]
+
+class AimSimError(ValueError):
+    """Bad input: the one-line message the command line prints after ``aim-sim: error:``."""
+
+class Spec:
+    """One simulated prefill, completely described: the options of ``simulate`` as data.
+
+    Field names are the long flags with ``_`` for ``-``. A spec round-trips with the JSON and
+    TOML run files ``aim-sim --spec FILE`` reads, and with the ``"spec"`` every JSON output
+    carries (``Spec.from_dict(report["spec"])`` replays a run). Pass one as
+    ``simulate(spec=...)``, ``sweep(spec=...)`` or ``budget(spec=...)``; options given beside
+    it override its values. Specs compare equal when every field is equal, and pickle.
+    """
+
+    def __init__(
+        self,
+        *,
+        spec: Union["Spec", PathLike, Mapping[str, Any], None] = None,
+        model: Optional[Definition] = "llava-ov-7b",
+        gpu: Optional[Definition] = "a100",
+        tokens: Optional[int] = None,
+        frames: Optional[int] = None,
+        tokens_per_frame: Optional[int] = None,
+        text_tokens: Optional[int] = 100,
+        schedule: Optional[Definition] = "linear",
+        merge_tokens_per_frame: Optional[int] = None,
+        merge_keep_ratio: Optional[float] = None,
+        prune_start: Optional[int] = None,
+        prune_end: Optional[int] = None,
+        prune_step: Optional[float] = None,
+        layer_tokens: Union[Sequence[int], str, None] = None,
+        cost_model: Optional[CostModel] = "refined",
+        prune_timing: Optional[PruneTiming] = None,
+        flash_attention: Optional[bool] = False,
+        attention: Optional[Attention] = None,
+        include_vision: Optional[bool] = False,
+        gen_tokens: Optional[int] = 0,
+        tp: Optional[int] = 1,
+        all_logits: Optional[bool] = False,
+        importance_kernel: Optional[ImportanceKernel] = "materialized",
+        batch: Optional[int] = 1,
+        w_bits: Optional[int] = 16,
+        a_bits: Optional[int] = 16,
+        kv_bits: Optional[int] = None,
+        skip_mlp_add: Optional[bool] = False,
+    ) -> None:
+        """The defaults (or ``spec``) with the given options laid over them; the options are
+        those of ``simulate``."""
+    def replace(self, **options: Any) -> "Spec":
+        """A copy with the given options (those of ``simulate``) laid over this spec."""
+    @staticmethod
+    def load(path: PathLike) -> "Spec":
+        """Reads a run file: a spec in TOML or JSON, or the JSON output of an earlier run."""
+    @staticmethod
+    def from_json(text: str) -> "Spec":
+        """Parses a JSON spec, or a whole JSON output (its ``"spec"``)."""
+    @staticmethod
+    def from_toml(text: str) -> "Spec":
+        """Parses a TOML spec (a run file's text)."""
+    @staticmethod
+    def from_dict(table: Mapping[str, Any]) -> "Spec":
+        """A spec from a dict in the run file's keys, e.g. ``simulate(...)["spec"]``."""
+    def to_json(self) -> str:
+        """The spec as JSON text, as ``aim-sim --spec FILE`` reads it."""
+    def to_toml(self) -> str:
+        """The spec as TOML text (a run file)."""
+    def to_dict(self) -> Dict[str, Any]:
+        """The spec as a dict in the run file's keys (unset optional fields left out)."""
+    def resolved(self) -> "Spec":
+        """This spec with every default made explicit (the model's frames, the attention and
+        prune timing of the cost model, ...): the ``"spec"`` of the run's JSON output."""
+    def __eq__(self, other: object) -> bool: ...
+
+def simulate(
+    *,
+    spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
+    model: Optional[Definition] = "llava-ov-7b",
+    gpu: Optional[Definition] = "a100",
+    tokens: Optional[int] = None,
+    frames: Optional[int] = None,
+    tokens_per_frame: Optional[int] = None,
+    text_tokens: Optional[int] = 100,
+    schedule: Optional[Definition] = "linear",
+    merge_tokens_per_frame: Optional[int] = None,
+    merge_keep_ratio: Optional[float] = None,
+    prune_start: Optional[int] = None,
+    prune_end: Optional[int] = None,
+    prune_step: Optional[float] = None,
+    layer_tokens: Union[Sequence[int], str, None] = None,
+    cost_model: Optional[CostModel] = "refined",
+    prune_timing: Optional[PruneTiming] = None,
+    flash_attention: Optional[bool] = False,
+    attention: Optional[Attention] = None,
+    include_vision: Optional[bool] = False,
+    gen_tokens: Optional[int] = 0,
+    tp: Optional[int] = 1,
+    all_logits: Optional[bool] = False,
+    importance_kernel: Optional[ImportanceKernel] = "materialized",
+    batch: Optional[int] = 1,
+    w_bits: Optional[int] = 16,
+    a_bits: Optional[int] = 16,
+    kv_bits: Optional[int] = None,
+    skip_mlp_add: Optional[bool] = False,
+) -> Dict[str, Any]:
+    """Simulates one prefill, schedule against baseline: ``aim-sim [options] --format json``.
+
+    Returns the CLI's JSON as a dict, the same numbers: ``"totals"`` and ``"baseline"`` (FLOPs,
+    bytes, ``time_s``, memory), ``"reduction"`` (baseline / schedule), ``"layers"`` (every
+    operator of every decoder layer), ``"spec"`` (the resolved spec: ``Spec.from_dict`` replays
+    the run), and the rest of the report. Base units: FLOPs, bytes, seconds.
+
+    Args:
+        spec: A run file (TOML or JSON, or an earlier run's JSON output), a ``Spec`` or a dict:
+            the base that every other option given overrides (``--spec``).
+        model: Model preset name, model TOML or Hugging Face ``config.json`` path, or an inline
+            model dict (``aim_sim.list_presets("models")``).
+        gpu: GPU preset name or GPU TOML path, or an inline GPU dict.
+        tokens: Visual tokens before merging (``tokens / tokens_per_frame`` frames when it
+            divides, else one frame of ``tokens``). Excludes ``frames``.
+        frames: Frames (video) or images [default: the model's, 32 for video models, 1 for
+            image models]. Excludes ``tokens``.
+        tokens_per_frame: Visual tokens per frame before merging [default: the model's, e.g.
+            196 for LLaVA-OV].
+        text_tokens: Text tokens, always kept.
+        schedule: Schedule preset name or schedule TOML path, or an inline schedule dict.
+        merge_tokens_per_frame: Override of the schedule's merge: visual tokens kept per frame.
+            Excludes ``merge_keep_ratio``.
+        merge_keep_ratio: Override of the schedule's merge: fraction of each frame kept,
+            ``floor(P·x)``.
+        prune_start: Override of the schedule's pruning: linear pruning start layer l1 (needs
+            ``prune_end``).
+        prune_end: Override of the schedule's pruning: linear pruning end layer l2 (needs
+            ``prune_start``).
+        prune_step: Override of the linear pruning step [default: 1/(l2-l1)] (needs
+            ``prune_start``).
+        layer_tokens: Exact sequence length of every layer (a list, or ``"A,B,C"``); replaces
+            the whole schedule.
+        cost_model: ``"refined"`` (what a GPU runs) or ``"llm-viewer"`` (the AIM paper's
+            roofline, exactly).
+        prune_timing: When a pruning decision takes effect: ``"code"`` (the reference code:
+            importance computed in layer i shrinks layer i + 1) or ``"paper"`` [default: code
+            for refined, paper for llm-viewer].
+        flash_attention: Attention as one fused FlashAttention operator (same as
+            ``attention="flash"``).
+        attention: ``"flash"`` or ``"eager"`` (materialised softmax) [default: flash for
+            refined, eager for llm-viewer].
+        include_vision: Refined: price the vision encoder, pooling and projector too (time to
+            first token).
+        gen_tokens: Refined: decode this many tokens after the prefill, with the pruned KV
+            cache (0: prefill only).
+        tp: Refined: tensor-parallel degree (weights and heads split over N GPUs).
+        all_logits: Refined: logits for every position instead of only the last one.
+        importance_kernel: Refined: how PageRank importance gets its attention probabilities:
+            ``"materialized"`` (an H×n×n fp32 matrix streamed by each power iteration, the AIM
+            reference code) or ``"fused"`` (Q·Kᵀ tiles recomputed, no n² traffic).
+        batch: Batch size.
+        w_bits: Weight bits.
+        a_bits: Activation bits.
+        kv_bits: KV-cache bits [default: ``a_bits``].
+        skip_mlp_add: Drop the second residual add from the totals (as the paper's video runs
+            did).
+
+    Raises:
+        AimSimError: Bad input (an unknown preset, a count of 0, ``tokens`` with ``frames``,
+            an unknown option, ...), with the command line's one-line message.
+    """
+
+def sweep(
+    *,
+    spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
+    model: Union[Axis, Mapping[str, Any], None] = "llava-ov-7b",
+    gpu: Union[Axis, Mapping[str, Any], None] = "a100",
+    schedule: Union[Axis, Mapping[str, Any], None] = "linear",
+    cost_model: Optional[Axis] = "refined",
+    frames: Optional[Axis] = None,
+    tokens: Optional[Axis] = None,
+    tokens_per_frame: Optional[Axis] = None,
+    text_tokens: Optional[Axis] = 100,
+    batch: Optional[Axis] = 1,
+    merge_tokens_per_frame: Optional[int] = None,
+    merge_keep_ratio: Optional[float] = None,
+    prune_start: Optional[int] = None,
+    prune_end: Optional[int] = None,
+    prune_step: Optional[float] = None,
+    layer_tokens: Union[Sequence[int], str, None] = None,
+    prune_timing: Optional[PruneTiming] = None,
+    flash_attention: Optional[bool] = False,
+    attention: Optional[Attention] = None,
+    include_vision: Optional[bool] = False,
+    gen_tokens: Optional[int] = 0,
+    tp: Optional[int] = 1,
+    all_logits: Optional[bool] = False,
+    importance_kernel: Optional[ImportanceKernel] = "materialized",
+    w_bits: Optional[int] = 16,
+    a_bits: Optional[int] = 16,
+    kv_bits: Optional[int] = None,
+    skip_mlp_add: Optional[bool] = False,
+) -> Union["pandas.DataFrame", List[Dict[str, Any]]]:
+    """Prices every combination of the axes: ``aim-sim sweep [grid] --format csv``.
+
+    The axes (``model``, ``gpu``, ``schedule``, ``cost_model``, ``frames`` or ``tokens``,
+    ``tokens_per_frame``, ``text_tokens``, ``batch``) each take one value, a list, or a string
+    of comma lists and inclusive ranges ``"START:END[:STEP]"`` (``frames="8:256:8"``,
+    ``schedule=["none", "linear", "fastv"]``, ``frames=range(8, 257, 8)``). Every other option
+    of ``simulate`` applies to all rows. Rows come in the CLI's order (schedule varies
+    fastest, then frames/tokens, ... model slowest).
+
+    Returns a ``pandas.DataFrame`` when pandas is installed (else a list of dicts) with the
+    CLI's CSV columns and rows: ``model``, ``gpu``, ``schedule``, ``cost_model`` (category);
+    ``frames``, ``tokens_per_frame``, ``visual_tokens``, ``merged_visual_tokens``,
+    ``text_tokens``, ``batch`` (int64); ``flops``, ``bytes``, ``time_s``,
+    ``memory_consumption_bytes``, the same four with ``baseline_``, ``reduction_flops``,
+    ``reduction_time`` (float64; FLOPs, bytes, seconds). The sweep runs on all cores with the
+    GIL released; the frame is built from whole columns.
+
+    Raises:
+        AimSimError: Bad input, or a configuration that does not run (the message names it).
+    """
+
+def budget(
+    *,
+    spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
+    reference_schedule: Optional[Definition] = "none",
+    reference_frames: Optional[int] = None,
+    by: Optional[Literal["flops", "time"]] = "flops",
+    max_frames: Optional[int] = 100000,
+    target_reduction: Optional[float] = None,
+    solve: Optional[Literal["window", "start", "end", "merge"]] = None,
+    model: Optional[Definition] = "llava-ov-7b",
+    gpu: Optional[Definition] = "a100",
+    tokens: Optional[int] = None,
+    frames: Optional[int] = None,
+    tokens_per_frame: Optional[int] = None,
+    text_tokens: Optional[int] = 100,
+    schedule: Optional[Definition] = "linear",
+    merge_tokens_per_frame: Optional[int] = None,
+    merge_keep_ratio: Optional[float] = None,
+    prune_start: Optional[int] = None,
+    prune_end: Optional[int] = None,
+    prune_step: Optional[float] = None,
+    layer_tokens: Union[Sequence[int], str, None] = None,
+    cost_model: Optional[CostModel] = "refined",
+    prune_timing: Optional[PruneTiming] = None,
+    flash_attention: Optional[bool] = False,
+    attention: Optional[Attention] = None,
+    include_vision: Optional[bool] = False,
+    gen_tokens: Optional[int] = 0,
+    tp: Optional[int] = 1,
+    all_logits: Optional[bool] = False,
+    importance_kernel: Optional[ImportanceKernel] = "materialized",
+    batch: Optional[int] = 1,
+    w_bits: Optional[int] = 16,
+    a_bits: Optional[int] = 16,
+    kv_bits: Optional[int] = None,
+    skip_mlp_add: Optional[bool] = False,
+) -> Dict[str, Any]:
+    """Frames a schedule fits in a reference's FLOPs or time, or the setting that reaches a
+    reduction: ``aim-sim budget [options] --format json``.
+
+    Without ``target_reduction``: the largest number of frames whose FLOPs (``by="time"``:
+    prefill time) stay within the reference run's (``reference_schedule`` at
+    ``reference_frames``). With it: the least aggressive ``solve`` setting (pruning
+    ``"window"``, ``"start"``, ``"end"`` or ``"merge"``) whose reduction factor reaches the
+    target at the given input. The options of the run are those of ``simulate``.
+
+    Args:
+        reference_schedule: Schedule of the reference run.
+        reference_frames: Frames of the reference run [default: ``frames``, else the model's].
+        by: Quantity compared: ``"flops"`` or ``"time"`` (prefill time).
+        max_frames: Largest frame count considered.
+        target_reduction: Inverse question: the least aggressive ``solve`` setting whose
+            reduction factor (baseline / schedule, ``by``) reaches this. Excludes
+            ``reference_frames`` and ``max_frames``.
+        solve: What ``target_reduction`` varies [default: window].
+
+    Raises:
+        AimSimError: Bad input, with the command line's one-line message.
+    """
+
+def check(path: PathLike) -> Dict[str, Any]:
+    """The published-measurement check: ``aim-sim check FILE --format json`` — every published
+    measurement in the file set against aim-sim's prediction.
+
+    Not available yet: raises ``NotImplementedError`` until the command lands (issue 9).
+    """
+
+def list_presets(
+    kind: Optional[Literal["gpus", "models", "schedules"]] = None,
+) -> Dict[str, Any]:
+    """The embedded presets, as ``aim-sim list`` prints them.
+
+    Without ``kind``: ``{"gpus": {name: description}, "models": {...}, "schedules": {...}}``;
+    with it, that kind's ``{name: description}``, in file order.
+    """

@@ -1,0 +1,115 @@
+//! Sweep rows as columns, built in Rust so Python makes one array per column instead of one
+//! object per cell: numbers as packed native-endian bytes (`numpy.frombuffer`), names as
+//! categorical codes plus their categories (`pandas.Categorical.from_codes`).
+
+use aim_sim::sweep::SweepRow;
+use aim_sim::{Error, Result};
+use std::collections::HashMap;
+
+/// How one column is read from a row.
+enum Get {
+    /// A name: a categorical column.
+    Name(fn(&SweepRow) -> &str),
+    /// A count: an `int64` column.
+    Count(fn(&SweepRow) -> u64),
+    /// A quantity: a `float64` column.
+    Quantity(fn(&SweepRow) -> f64),
+}
+
+/// The columns of `aim-sim sweep --format csv`, in its order (`sweep::render`'s header; the
+/// Python tests compare the two).
+const COLUMNS: &[(&str, Get)] = &[
+    ("model", Get::Name(|r| &r.model)),
+    ("gpu", Get::Name(|r| &r.gpu)),
+    ("schedule", Get::Name(|r| &r.schedule)),
+    ("cost_model", Get::Name(|r| &r.cost_model)),
+    ("frames", Get::Count(|r| r.frames)),
+    ("tokens_per_frame", Get::Count(|r| r.tokens_per_frame)),
+    ("visual_tokens", Get::Count(|r| r.visual_tokens)),
+    (
+        "merged_visual_tokens",
+        Get::Count(|r| r.merged_visual_tokens),
+    ),
+    ("text_tokens", Get::Count(|r| r.text_tokens)),
+    ("batch", Get::Count(|r| r.batch)),
+    ("flops", Get::Quantity(|r| r.flops)),
+    ("bytes", Get::Quantity(|r| r.bytes)),
+    ("time_s", Get::Quantity(|r| r.time_s)),
+    (
+        "memory_consumption_bytes",
+        Get::Quantity(|r| r.memory_consumption_bytes),
+    ),
+    ("baseline_flops", Get::Quantity(|r| r.baseline_flops)),
+    ("baseline_bytes", Get::Quantity(|r| r.baseline_bytes)),
+    ("baseline_time_s", Get::Quantity(|r| r.baseline_time_s)),
+    (
+        "baseline_memory_consumption_bytes",
+        Get::Quantity(|r| r.baseline_memory_consumption_bytes),
+    ),
+    ("reduction_flops", Get::Quantity(|r| r.reduction_flops)),
+    ("reduction_time", Get::Quantity(|r| r.reduction_time)),
+];
+
+/// One column's values.
+pub enum Column {
+    /// `int32` codes (native endian) into `categories`, in order of first appearance.
+    Categorical {
+        codes: Vec<u8>,
+        categories: Vec<String>,
+    },
+    /// `int64` values, native endian.
+    Int64(Vec<u8>),
+    /// `float64` values, native endian.
+    Float64(Vec<u8>),
+}
+
+/// Named columns, in CSV order.
+pub fn from_rows(rows: &[SweepRow]) -> Result<Vec<(&'static str, Column)>> {
+    COLUMNS
+        .iter()
+        .map(|(name, get)| {
+            let column = match get {
+                Get::Name(f) => categorical(rows, *f)?,
+                Get::Count(f) => {
+                    let mut bytes = Vec::with_capacity(rows.len() * 8);
+                    for r in rows {
+                        let v = i64::try_from(f(r)).map_err(|_| {
+                            Error::invalid(format!("{name} {} does not fit an int64 column", f(r)))
+                        })?;
+                        bytes.extend_from_slice(&v.to_ne_bytes());
+                    }
+                    Column::Int64(bytes)
+                }
+                Get::Quantity(f) => {
+                    let mut bytes = Vec::with_capacity(rows.len() * 8);
+                    for r in rows {
+                        bytes.extend_from_slice(&f(r).to_ne_bytes());
+                    }
+                    Column::Float64(bytes)
+                }
+            };
+            Ok((*name, column))
+        })
+        .collect()
+}
+
+fn categorical(rows: &[SweepRow], name: fn(&SweepRow) -> &str) -> Result<Column> {
+    let mut index: HashMap<&str, i32> = HashMap::new();
+    let mut categories = Vec::new();
+    let mut codes = Vec::with_capacity(rows.len() * 4);
+    for r in rows {
+        let value = name(r);
+        let code = match index.get(value) {
+            Some(&code) => code,
+            None => {
+                let code = i32::try_from(categories.len())
+                    .map_err(|_| Error::invalid("more than 2³¹ distinct names in one column"))?;
+                index.insert(value, code);
+                categories.push(value.to_string());
+                code
+            }
+        };
+        codes.extend_from_slice(&code.to_ne_bytes());
+    }
+    Ok(Column::Categorical { codes, categories })
+}

@@ -1,0 +1,441 @@
+//! `aim_sim._core`: the compiled half of the `aim_sim` Python package (python/aim_sim/ is the
+//! other half, and the public API). It speaks the core's data: keyword options become a
+//! [`Spec`] (options.rs mirrors the command line's flags), results come back as the CLI's JSON
+//! text or, for sweeps, as packed columns (columns.rs). Rust works with the GIL released, bad
+//! input raises `AimSimError` with the core's one-line message, and a panic never crosses.
+
+mod columns;
+mod options;
+
+use aim_sim::report::Format;
+use aim_sim::sweep::{self, Grid};
+use aim_sim::{presets, Scenario, Spec};
+use columns::Column;
+use options::Options;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
+use serde_json::{Map, Value};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+
+pyo3::create_exception!(
+    aim_sim,
+    AimSimError,
+    PyValueError,
+    "Bad input: the one-line message the aim-sim command line prints after `aim-sim: error:`."
+);
+
+/// The core's error as the Python exception.
+fn error(e: aim_sim::Error) -> PyErr {
+    AimSimError::new_err(e.to_string())
+}
+
+fn invalid(message: String) -> PyErr {
+    AimSimError::new_err(message)
+}
+
+/// Runs core work with the GIL released; an error becomes `AimSimError`, a panic (a bug, never
+/// bad input) a `RuntimeError` instead of unwinding into Python.
+fn core<T: Send>(py: Python<'_>, work: impl FnOnce() -> aim_sim::Result<T> + Send) -> PyResult<T> {
+    match py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(work))) {
+        Ok(result) => result.map_err(error),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(PyRuntimeError::new_err(format!(
+                "aim-sim internal error: {what} (a bug, not your input: please report it with the options that caused it)"
+            )))
+        }
+    }
+}
+
+/// Runs a core function that reads a file (`str` or `os.PathLike`) and returns data.
+/// `Spec.load` uses it; so will `check` (the published-measurement check, issue 9).
+fn from_file<T: Send>(
+    py: Python<'_>,
+    path: &Bound<'_, PyAny>,
+    read: impl FnOnce(&Path) -> aim_sim::Result<T> + Send,
+) -> PyResult<T> {
+    let path = path_of(path)?;
+    core(py, move || read(&path))
+}
+
+fn path_of(path: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    let os = path.py().import("os")?;
+    let text = os
+        .call_method1("fspath", (path,))
+        .and_then(|p| p.extract::<String>())
+        .map_err(|_| {
+            invalid(format!(
+                "{} is not a file path: give a str or a pathlib.Path",
+                describe(path)
+            ))
+        })?;
+    Ok(PathBuf::from(text))
+}
+
+/// `repr(value)`, shortened, for messages.
+fn describe(value: &Bound<'_, PyAny>) -> String {
+    let text = value
+        .repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "the value".into());
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// A Python value as JSON: None, bool, int, float, str, dict, `Spec`, `os.PathLike`, and any
+/// other iterable (list, tuple, range, numpy array) as a list. `key` names it in errors.
+fn to_json(key: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if value.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return integer(key, value);
+    }
+    if let Ok(f) = value.cast::<PyFloat>() {
+        return float(key, f.value());
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(Value::String(s.extract()?));
+    }
+    if let Ok(dict) = value.cast::<PyDict>() {
+        let mut map = Map::new();
+        for (k, v) in dict.iter() {
+            let k: String = k.extract().map_err(|_| {
+                invalid(format!(
+                    "'{key}': the keys of a table are strings, not {}",
+                    describe(&k)
+                ))
+            })?;
+            let v = to_json(&k, &v)?;
+            if !v.is_null() {
+                map.insert(k, v);
+            }
+        }
+        return Ok(Value::Object(map));
+    }
+    if let Ok(spec) = value.cast::<PySpec>() {
+        return Ok(serde_json::to_value(&spec.get().inner).expect("a spec serialises"));
+    }
+    if value.hasattr("__fspath__")? {
+        return Ok(Value::String(path_of(value)?.display().to_string()));
+    }
+    if let Ok(items) = value.try_iter() {
+        return items
+            .map(|item| to_json(key, &item?))
+            .collect::<PyResult<Vec<_>>>()
+            .map(Value::Array);
+    }
+    // numpy scalars and other numbers that are not int or float subclasses.
+    if value.hasattr("__index__")? {
+        return integer(key, value);
+    }
+    if let Ok(f) = value.extract::<f64>() {
+        return float(key, f);
+    }
+    Err(invalid(format!(
+        "invalid value {} for '{key}': give a number, a string, a list or a dict",
+        describe(value)
+    )))
+}
+
+fn integer(key: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if let Ok(i) = value.extract::<i64>() {
+        return Ok(i.into());
+    }
+    if let Ok(u) = value.extract::<u64>() {
+        return Ok(u.into());
+    }
+    Err(invalid(format!(
+        "invalid value {} for '{key}': too large for a 64-bit integer",
+        describe(value)
+    )))
+}
+
+fn float(key: &str, f: f64) -> PyResult<Value> {
+    serde_json::Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or_else(|| {
+            invalid(format!(
+                "invalid value {f} for '{key}': give a finite number"
+            ))
+        })
+}
+
+/// The `spec` option: a `Spec`, a run-file path, or a dict in the run file's keys.
+fn spec_of(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Spec> {
+    if let Ok(spec) = value.cast::<PySpec>() {
+        return Ok(spec.get().inner.clone());
+    }
+    if value.is_instance_of::<PyString>() || value.hasattr("__fspath__")? {
+        return from_file(py, value, Spec::load);
+    }
+    if value.is_instance_of::<PyDict>() {
+        let text = to_json("spec", value)?.to_string();
+        return Spec::parse(&text, "the spec option").map_err(error);
+    }
+    Err(invalid(format!(
+        "invalid value {} for 'spec': give an aim_sim.Spec, a run-file path or a dict",
+        describe(value)
+    )))
+}
+
+/// Keyword options; `None` means "not given", as an absent flag does.
+fn options_of(
+    py: Python<'_>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+    base: Option<Spec>,
+) -> PyResult<Options> {
+    let mut options = Options {
+        base,
+        given: Map::new(),
+    };
+    for (key, value) in kwargs.into_iter().flat_map(|d| d.iter()) {
+        let key: String = key.extract()?;
+        if value.is_none() {
+            continue;
+        }
+        if key == "spec" {
+            options.base = Some(spec_of(py, &value)?);
+        } else {
+            let json = to_json(&key, &value)?;
+            options.given.insert(key, json);
+        }
+    }
+    Ok(options)
+}
+
+/// `aim-sim [options] --format json`: the report as JSON text.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
+    let options = options_of(py, options, None)?;
+    core(py, move || {
+        let report = aim_sim::simulate(&options::simulate(options)?)?;
+        Ok(aim_sim::report::render(&report, Format::Json))
+    })
+}
+
+/// `aim-sim budget [options] --format json`: the answer as JSON text.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
+    let options = options_of(py, options, None)?;
+    core(py, move || {
+        let (spec, query) = options::budget(options)?;
+        let answer = aim_sim::budget::answer(&spec, &query)?;
+        aim_sim::budget::render(&answer, Format::Json)
+    })
+}
+
+/// `aim-sim sweep [grid]` as columns: `[(name, kind, data, categories)]` with kind `"category"`
+/// (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed values).
+#[pyfunction]
+#[pyo3(signature = (**grid))]
+fn sweep_columns<'py>(
+    py: Python<'py>,
+    grid: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let options = options_of(py, grid, None)?;
+    let columns = core(py, move || {
+        let grid = Grid::new(&options::sweep(options)?)?;
+        let rows = sweep::run(&grid, |_done| {})?;
+        columns::from_rows(&rows)
+    })?;
+    let out = PyList::empty(py);
+    for (name, column) in columns {
+        let (kind, data, categories) = match column {
+            Column::Categorical { codes, categories } => {
+                ("category", codes, PyList::new(py, categories)?.into_any())
+            }
+            Column::Int64(data) => ("int64", data, py.None().into_bound(py)),
+            Column::Float64(data) => ("float64", data, py.None().into_bound(py)),
+        };
+        out.append((name, kind, PyBytes::new(py, &data), categories))?;
+    }
+    Ok(out)
+}
+
+/// The preset names and descriptions: all kinds, or one (`gpus`, `models`, `schedules`).
+#[pyfunction]
+#[pyo3(signature = (kind = None))]
+fn list_presets<'py>(py: Python<'py>, kind: Option<&str>) -> PyResult<Bound<'py, PyDict>> {
+    let kinds: [(&str, &[presets::Preset]); 3] = [
+        ("gpus", presets::GPUS),
+        ("models", presets::MODELS),
+        ("schedules", presets::SCHEDULES),
+    ];
+    let table = |list: &[presets::Preset]| -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (name, text) in list {
+            d.set_item(*name, presets::describe(text))?;
+        }
+        Ok(d)
+    };
+    match kind {
+        None => {
+            let all = PyDict::new(py);
+            for (k, list) in kinds {
+                all.set_item(k, table(list)?)?;
+            }
+            Ok(all)
+        }
+        Some(k) => match kinds.iter().find(|(name, _)| *name == k) {
+            Some((_, list)) => table(list),
+            None => Err(invalid(format!(
+                "unknown preset kind '{k}': use gpus, models or schedules"
+            ))),
+        },
+    }
+}
+
+/// One simulated prefill, completely described: the command line's options as data. Field
+/// names are the long flags with `_` for `-`; it round-trips with the JSON (and TOML) spec that
+/// `aim-sim --spec FILE` reads and every JSON output carries under `"spec"`.
+#[pyclass(name = "Spec", module = "aim_sim", frozen, eq)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PySpec {
+    inner: Spec,
+}
+
+#[pymethods]
+impl PySpec {
+    /// The defaults with the given options laid over them (`spec=` gives another base).
+    #[new]
+    #[pyo3(signature = (**options))]
+    fn new(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let options = options_of(py, options, None)?;
+        Ok(PySpec {
+            inner: options::simulate(options).map_err(error)?,
+        })
+    }
+
+    /// A copy with the given options laid over this spec.
+    #[pyo3(signature = (**options))]
+    fn replace(&self, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let options = options_of(py, options, Some(self.inner.clone()))?;
+        Ok(PySpec {
+            inner: options::simulate(options).map_err(error)?,
+        })
+    }
+
+    /// Reads a run file: TOML, JSON, or the JSON output of an earlier run.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PySpec {
+            inner: from_file(py, path, Spec::load)?,
+        })
+    }
+
+    /// Parses a JSON spec (or a whole JSON output, whose `"spec"` it takes).
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        if !text.trim_start().starts_with('{') {
+            return Err(invalid(
+                "a JSON spec is an object: it starts with '{' (use Spec.from_toml for TOML)".into(),
+            ));
+        }
+        Ok(PySpec {
+            inner: Spec::parse(text, "JSON spec").map_err(error)?,
+        })
+    }
+
+    /// Parses a TOML spec (a run file's text).
+    #[staticmethod]
+    fn from_toml(text: &str) -> PyResult<Self> {
+        Ok(PySpec {
+            inner: Spec::parse(text, "TOML spec").map_err(error)?,
+        })
+    }
+
+    /// A spec from a dict in the run file's keys (e.g. `report["spec"]`).
+    #[staticmethod]
+    fn from_dict(py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if !table.is_instance_of::<PyDict>() {
+            return Err(invalid(format!(
+                "Spec.from_dict takes a dict, not {}",
+                describe(table)
+            )));
+        }
+        Ok(PySpec {
+            inner: spec_of(py, table)?,
+        })
+    }
+
+    /// The spec as JSON text (what `aim-sim --spec FILE` reads).
+    fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.inner).expect("a spec serialises")
+    }
+
+    /// The spec as TOML text (a run file).
+    fn to_toml(&self) -> String {
+        self.inner.to_toml()
+    }
+
+    /// The spec as a dict in the run file's keys.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?.call_method1("loads", (self.to_json(),))
+    }
+
+    /// This spec with every default made explicit (model's frames, attention, prune timing,
+    /// ...): the `"spec"` of the run's JSON output.
+    fn resolved(&self, py: Python<'_>) -> PyResult<Self> {
+        let spec = self.inner.clone();
+        Ok(PySpec {
+            inner: core(py, move || {
+                Ok(Scenario::from_spec(&spec)?.resolved_spec().clone())
+            })?,
+        })
+    }
+
+    /// `Spec(frames=64, gpu='h100')`: the options that differ from the defaults.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let (Value::Object(this), Value::Object(default)) = (
+            serde_json::to_value(&self.inner).expect("a spec serialises"),
+            serde_json::to_value(Spec::default()).expect("a spec serialises"),
+        ) else {
+            unreachable!("specs serialise to objects")
+        };
+        let json = py.import("json")?;
+        let mut parts = Vec::new();
+        for (k, v) in &this {
+            if default.get(k) != Some(v) {
+                let value = json.call_method1("loads", (v.to_string(),))?;
+                parts.push(format!("{k}={}", value.repr()?));
+            }
+        }
+        Ok(format!("Spec({})", parts.join(", ")))
+    }
+
+    /// Pickling (multiprocessing): rebuilt from its JSON.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((
+            py.get_type::<PySpec>().getattr("from_json")?,
+            (self.to_json(),),
+        ))
+    }
+}
+
+/// The compiled half of aim_sim; use the `aim_sim` package, not this module.
+#[pymodule]
+mod _core {
+    #[pymodule_export]
+    use super::{budget_json, list_presets, simulate_json, sweep_columns, AimSimError, PySpec};
+
+    #[pymodule_init]
+    fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        use pyo3::types::PyModuleMethods;
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}

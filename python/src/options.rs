@@ -1,0 +1,332 @@
+//! Keyword options → the core's inputs, the way `cli::args::SimArgs::overlay` turns flags into a
+//! [`Spec`]: names are the long flags with `_` for `-`, every option is optional and overrides
+//! the `spec` base (a run file, a `Spec`, or the defaults), and the command line's exclusions
+//! hold (`tokens` or `frames`, `flash_attention` or `attention`, `prune_start` with
+//! `prune_end`). No Python here: values arrive as JSON, so the rules can be read alone.
+
+use aim_sim::budget::{BudgetQuery, By, Solve};
+use aim_sim::choice::Choice;
+use aim_sim::cost::{CostModelKind, ImportanceKernel};
+use aim_sim::schedule::PruneTiming;
+use aim_sim::spec::{parse_count, AttentionImpl};
+use aim_sim::sweep::{Axes, GridSpec};
+use aim_sim::{Error, Result, Spec};
+use serde_json::{Map, Value};
+
+/// The options of one simulated prefill: `aim-sim simulate`'s long flags.
+pub const SIM: &[&str] = &[
+    "spec",
+    "model",
+    "gpu",
+    "tokens",
+    "frames",
+    "tokens_per_frame",
+    "text_tokens",
+    "schedule",
+    "merge_tokens_per_frame",
+    "merge_keep_ratio",
+    "prune_start",
+    "prune_end",
+    "prune_step",
+    "layer_tokens",
+    "cost_model",
+    "prune_timing",
+    "flash_attention",
+    "attention",
+    "include_vision",
+    "gen_tokens",
+    "tp",
+    "all_logits",
+    "importance_kernel",
+    "batch",
+    "w_bits",
+    "a_bits",
+    "kv_bits",
+    "skip_mlp_add",
+];
+
+/// `aim-sim budget`'s own flags.
+pub const BUDGET: &[&str] = &[
+    "reference_schedule",
+    "reference_frames",
+    "by",
+    "max_frames",
+    "target_reduction",
+    "solve",
+];
+
+/// Options that are positive counts on the command line (`parse_count`).
+const COUNTS: &[&str] = &[
+    "tokens",
+    "frames",
+    "tokens_per_frame",
+    "text_tokens",
+    "merge_tokens_per_frame",
+    "tp",
+    "batch",
+    "reference_frames",
+    "max_frames",
+];
+
+/// Pairs the command line refuses together (clap `conflicts_with`).
+const CONFLICTS: &[(&str, &str)] = &[
+    ("tokens", "frames"),
+    ("merge_tokens_per_frame", "merge_keep_ratio"),
+    ("flash_attention", "attention"),
+    ("target_reduction", "reference_frames"),
+    ("target_reduction", "max_frames"),
+];
+
+/// Options given by keyword, `None`s already dropped, plus the base they override.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The `spec` option, already loaded: every other option overrides it.
+    pub base: Option<Spec>,
+    /// Every other option, by name, as JSON.
+    pub given: Map<String, Value>,
+}
+
+impl Options {
+    /// Checks the names against `allowed` (the `spec` option is handled by the caller).
+    pub fn check_names(&self, allowed: &[&[&str]]) -> Result<()> {
+        let known = || allowed.iter().flat_map(|list| list.iter().copied());
+        for key in self.given.keys() {
+            if !known().any(|k| k == key) {
+                let hint = known()
+                    .filter(|k| edit_distance(k, key) <= 2)
+                    .min_by_key(|k| edit_distance(k, key))
+                    .map(|k| format!(": did you mean '{k}'?"))
+                    .unwrap_or_default();
+                return Err(Error::invalid(format!(
+                    "unknown option '{key}'{hint} (the options are aim-sim's long flags with _ for -: {})",
+                    known().collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes `keys` out of the options, in that order (those given).
+    fn take(&mut self, keys: &[&str]) -> Map<String, Value> {
+        keys.iter()
+            .filter_map(|k| self.given.remove(*k).map(|v| (k.to_string(), v)))
+            .collect()
+    }
+}
+
+/// The spec of `aim_sim.simulate(**options)`.
+pub fn simulate(options: Options) -> Result<Spec> {
+    options.check_names(&[SIM])?;
+    spec(options)
+}
+
+/// The spec and question of `aim_sim.budget(**options)`.
+pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery)> {
+    options.check_names(&[SIM, BUDGET])?;
+    let mut query = options.take(BUDGET);
+    conflicts(&query)?;
+    counts(&mut query)?;
+    choice::<By>(&mut query, "by")?;
+    choice::<Solve>(&mut query, "solve")?;
+    let query = serde_json::from_value(Value::Object(query))
+        .map_err(|e| Error::invalid(format!("budget options: {e}")))?;
+    Ok((spec(options)?, query))
+}
+
+/// The grid of `aim_sim.sweep(**grid)`: the axes as `aim-sim sweep` takes them (comma lists and
+/// `START:END:STEP` ranges), every other option the base of all rows.
+pub fn sweep(mut options: Options) -> Result<GridSpec> {
+    options.check_names(&[SIM])?;
+    let mut axis = |key: &str| -> Result<Option<String>> {
+        match options.given.get(key) {
+            // An inline model, GPU or schedule table is not a list: it is the base's.
+            None | Some(Value::Object(_)) => Ok(None),
+            Some(_) => {
+                let value = options.given.remove(key).expect("present");
+                axis_text(key, &value).map(Some)
+            }
+        }
+    };
+    let axes = Axes {
+        model: axis("model")?,
+        gpu: axis("gpu")?,
+        schedule: axis("schedule")?,
+        cost_model: axis("cost_model")?,
+        frames: axis("frames")?,
+        tokens: axis("tokens")?,
+        tokens_per_frame: axis("tokens_per_frame")?,
+        text_tokens: axis("text_tokens")?,
+        batch: axis("batch")?,
+    };
+    Ok(GridSpec {
+        base: spec(options)?,
+        axes,
+    })
+}
+
+/// One axis as `aim-sim sweep` takes it: a string as is, a number, or a list of either.
+fn axis_text(key: &str, value: &Value) -> Result<String> {
+    fn item(key: &str, v: &Value) -> Result<String> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(Error::invalid(format!(
+                "invalid value {other} in '{key}': a sweep axis takes a value, a list of values \
+                 or a range string like \"8:256:8\""
+            ))),
+        }
+    }
+    match value {
+        Value::Array(items) if items.is_empty() => Err(Error::invalid(format!(
+            "'{key}' is an empty list: give at least one value"
+        ))),
+        Value::Array(items) => Ok(items
+            .iter()
+            .map(|v| item(key, v))
+            .collect::<Result<Vec<_>>>()?
+            .join(",")),
+        other => item(key, other),
+    }
+}
+
+/// `options.base` (or the default spec) with every given option laid over it.
+pub fn spec(options: Options) -> Result<Spec> {
+    let Options { base, mut given } = options;
+    conflicts(&given)?;
+    for (needs, what) in [
+        ("prune_start", "prune_end"),
+        ("prune_end", "prune_start"),
+        ("prune_step", "prune_start"),
+    ] {
+        if given.contains_key(needs) && !given.contains_key(what) {
+            return Err(Error::invalid(format!(
+                "'{needs}' needs '{what}' too: the linear pruning window is prune_start=l1, prune_end=l2"
+            )));
+        }
+    }
+    counts(&mut given)?;
+    choice::<CostModelKind>(&mut given, "cost_model")?;
+    choice::<PruneTiming>(&mut given, "prune_timing")?;
+    choice::<AttentionImpl>(&mut given, "attention")?;
+    choice::<ImportanceKernel>(&mut given, "importance_kernel")?;
+    if let Some(v) = given.get_mut("gen_tokens") {
+        // A count on the command line, where 0 is only the default; here 0 may be said.
+        if v.as_u64() != Some(0) {
+            *v = Value::from(count("gen_tokens", v)?);
+        }
+    }
+    if let Some(v) = given.get_mut("layer_tokens") {
+        let items = match &*v {
+            Value::String(s) => s.split(',').map(|t| Value::from(t.trim())).collect(),
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        *v = items
+            .iter()
+            .map(|t| count("layer_tokens", t).map(Value::from))
+            .collect::<Result<Vec<_>>>()?
+            .into();
+    }
+    match given.remove("flash_attention") {
+        None | Some(Value::Bool(false)) => {}
+        Some(Value::Bool(true)) => {
+            given.insert("attention".into(), "flash".into());
+        }
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "invalid value {other} for 'flash_attention': give True or False"
+            )))
+        }
+    }
+
+    let base = base.unwrap_or_default();
+    let Value::Object(mut spec) = serde_json::to_value(&base).expect("a spec serialises") else {
+        unreachable!("a spec serialises to an object")
+    };
+    // Two ways of giving one input: the option given replaces the base's other way.
+    for (a, b) in [
+        ("tokens", "frames"),
+        ("merge_tokens_per_frame", "merge_keep_ratio"),
+    ] {
+        if given.contains_key(a) {
+            spec.remove(b);
+        }
+        if given.contains_key(b) {
+            spec.remove(a);
+        }
+    }
+    // The window comes whole: a base's step does not outlive a new window.
+    if given.contains_key("prune_start") {
+        spec.remove("prune_step");
+    }
+    spec.extend(given);
+    Spec::parse(&Value::Object(spec).to_string(), "keyword options")
+}
+
+/// The command line's exclusions, among the options given.
+fn conflicts(given: &Map<String, Value>) -> Result<()> {
+    let set = |k: &str| given.get(k).is_some_and(|v| v != &Value::Bool(false));
+    for (a, b) in CONFLICTS {
+        if set(a) && set(b) {
+            return Err(Error::invalid(format!(
+                "the option '{b}' cannot be used with '{a}'"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every count option given, checked as the command line checks it and made a number.
+fn counts(given: &mut Map<String, Value>) -> Result<()> {
+    for key in COUNTS {
+        if let Some(v) = given.get_mut(*key) {
+            *v = Value::from(count(key, v)?);
+        }
+    }
+    Ok(())
+}
+
+/// A word for an enum, as the command line takes it (any case), or a message listing the words.
+fn choice<T: Choice>(given: &mut Map<String, Value>, key: &str) -> Result<()> {
+    if let Some(Value::String(word)) = given.get_mut(key) {
+        match T::from_name(word) {
+            Some(v) => *word = v.name().to_string(),
+            None => {
+                return Err(Error::invalid(format!(
+                    "invalid value '{word}' for '{key}': use one of {}",
+                    T::names()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A positive count (`parse_count`: `32`, `"32"`, `1e3`), or the command line's message.
+fn count(key: &str, value: &Value) -> Result<u64> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    };
+    parse_count(&text)
+        .map_err(|why| Error::invalid(format!("invalid value '{text}' for '{key}': {why}")))
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}

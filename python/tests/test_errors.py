@@ -1,0 +1,162 @@
+"""Bad input raises AimSimError (a ValueError) with the command line's one-line message, and
+nothing else escapes: no panic, no TypeError, no silent default."""
+
+import math
+import random
+
+import pytest
+
+import aim_sim
+from conftest import flags
+
+
+def message(call, **options):
+    with pytest.raises(aim_sim.AimSimError) as caught:
+        call(**options)
+    text = str(caught.value)
+    assert "\n" not in text, text
+    return text
+
+
+def test_it_is_a_value_error():
+    assert issubclass(aim_sim.AimSimError, ValueError)
+    with pytest.raises(ValueError):
+        aim_sim.simulate(gpu="nope")
+
+
+# The core's own checks: the message is the CLI's, word for word.
+SIMULATE = [
+    {"gpu": "nope"},
+    {"schedule": "nope"},
+    {"model": "missing/config.json"},
+    {"prune_start": 20, "prune_end": 10},
+    {"merge_keep_ratio": 1.5},
+    {"merge_tokens_per_frame": 500},
+    {"w_bits": 7},
+    {"tp": 3},
+    {"frames": 10**7},
+    {"layer_tokens": [100, 50]},
+    {"batch": 10**7},
+]
+
+
+@pytest.mark.parametrize("options", SIMULATE, ids=lambda o: " ".join(flags(o)))
+def test_simulate_errors_are_the_cli_messages(cli, options):
+    assert message(aim_sim.simulate, **options) == cli.error(*flags(options))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--frames", "8:4"],
+        ["--frames", "0:8"],
+        ["--frames", "1:2:3:4"],
+        ["--schedule", "none,,linear"],
+        ["--cost-model", "refined,foo"],
+        ["--gpu", "a100,nope"],
+        ["--frames", "1:100000000000"],
+    ],
+    ids=" ".join,
+)
+def test_sweep_errors_are_the_cli_messages(cli, args):
+    options = {args[0][2:].replace("-", "_"): args[1]}
+    assert message(aim_sim.sweep, **options) == cli.error("sweep", *args)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"solve": "merge"}, {"target_reduction": 1000.0}, {"reference_schedule": "nope"}],
+    ids=lambda o: " ".join(flags(o)),
+)
+def test_budget_errors_are_the_cli_messages(cli, options):
+    assert message(aim_sim.budget, **options) == cli.error("budget", *flags(options))
+
+
+def test_run_file_errors_are_the_cli_messages(cli, tmp_path):
+    bad = tmp_path / "run.toml"
+    bad.write_text("frmes = 3\n")
+    assert message(aim_sim.simulate, spec=bad) == cli.error("--spec", bad)
+    missing = tmp_path / "missing.toml"
+    assert message(aim_sim.simulate, spec=missing) == cli.error("--spec", missing)
+    assert message(aim_sim.Spec.load, path=missing) == cli.error("--spec", missing)
+
+
+# Argument checks happen in clap on the command line; here they name the keyword and give the
+# CLI's reason.
+@pytest.mark.parametrize(
+    "value, reason",
+    [(0, "must be at least 1"), (-3, "must be a positive integer"), (2.5, "must be a positive whole number"), ("x", "'x' is not a number; give a positive integer")],
+)
+def test_counts_give_the_cli_reason(cli, value, reason):
+    assert message(aim_sim.simulate, frames=value) == f"invalid value '{value}' for 'frames': {reason}"
+    assert cli.error("--frames", value).endswith(f"'--frames <F>': {reason} (see aim-sim --help)")
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"tokens": 100, "frames": 2}, "'frames' cannot be used with 'tokens'"),
+        ({"merge_tokens_per_frame": 4, "merge_keep_ratio": 0.5}, "cannot be used with"),
+        ({"flash_attention": True, "attention": "eager"}, "cannot be used with"),
+        ({"prune_start": 3}, "'prune_start' needs 'prune_end'"),
+        ({"prune_step": 0.5}, "'prune_step' needs 'prune_start'"),
+        ({"frmes": 3}, "unknown option 'frmes': did you mean 'frames'?"),
+        ({"format": "json"}, "unknown option 'format'"),
+        ({"cost_model": "foo"}, "invalid value 'foo' for 'cost_model': use one of refined, llm-viewer"),
+        ({"attention": "fast"}, "invalid value 'fast' for 'attention': use one of flash, eager"),
+        ({"w_bits": "x"}, "key 'w_bits'"),
+        ({"frames": math.nan}, "give a finite number"),
+        ({"frames": 2**70}, "too large for a 64-bit integer"),
+        ({"gpu": object()}, "invalid value <object object"),
+        ({"flash_attention": "yes"}, "for 'flash_attention': give True or False"),
+        ({"spec": 3}, "invalid value 3 for 'spec'"),
+    ],
+)
+def test_argument_errors_name_the_option(options, words):
+    assert words in message(aim_sim.simulate, **options)
+
+
+def test_sweep_and_budget_check_their_own_options():
+    assert message(aim_sim.sweep, frames=[8], tokens=[100]) == (
+        "give either --frames or --tokens as the sweep's visual input, not both"
+    )
+    assert "empty list" in message(aim_sim.sweep, frames=[])
+    assert "a sweep axis takes a value, a list of values" in message(aim_sim.sweep, frames=[[8]])
+    assert "unknown option 'by'" in message(aim_sim.sweep, by="time")
+    assert "'max_frames' cannot be used with 'target_reduction'" in message(aim_sim.budget, target_reduction=2.0, max_frames=9)
+    assert "invalid value 'size' for 'by': use one of flops, time" == message(aim_sim.budget, by="size")
+    assert "unknown preset kind" in message(aim_sim.list_presets, kind="cpus")
+
+
+JUNK = [0, -1, 2**40, 2**64 - 1, 0.0, -2.5, 1e300, math.inf, math.nan, "", "x", "1:2", [], [0],
+        [1, "a"], {}, {"name": 1}, True, b"raw", object()]
+# Values each option takes on the command line, to mix with the junk.
+VALID = {
+    "model": ["llava-ov-0.5b", "llava-1.5-7b"], "gpu": ["h100", "v100"], "tokens": [196, 5000],
+    "frames": [1, 8], "tokens_per_frame": [64, 196], "text_tokens": [1, 30],
+    "schedule": ["none", "fastv", "pdrop"], "merge_tokens_per_frame": [1, 49],
+    "merge_keep_ratio": [0.1, 1.0], "prune_start": [2], "prune_end": [20], "prune_step": [0.25],
+    "layer_tokens": ["100," * 27 + "100"], "cost_model": ["refined", "llm-viewer"],
+    "prune_timing": ["paper", "code"], "flash_attention": [True, False], "attention": ["eager"],
+    "include_vision": [True], "gen_tokens": [0, 5], "tp": [2, 4], "all_logits": [True],
+    "importance_kernel": ["fused"], "batch": [2], "w_bits": [4, 8], "a_bits": [8], "kv_bits": [4],
+    "skip_mlp_add": [True], "spec": [{"frames": 4}, {"gpu": "h200"}],
+}
+
+
+def test_any_junk_is_an_aim_sim_error_or_a_run():
+    """Property: whatever values the options get, the result is a report or AimSimError."""
+    rng = random.Random(12)
+    outcomes = {"ran": 0, "refused": 0}
+    for _ in range(600):
+        keys = rng.sample(sorted(VALID), rng.randint(1, 4))
+        options = {k: rng.choice(VALID[k] if rng.random() < 0.7 else JUNK) for k in keys}
+        try:
+            report = aim_sim.simulate(**options)
+        except aim_sim.AimSimError as e:
+            assert str(e) and "\n" not in str(e), (options, e)
+            outcomes["refused"] += 1
+        else:
+            assert report["totals"]["time_s"] > 0, options
+            outcomes["ran"] += 1
+    assert outcomes["ran"] > 100 and outcomes["refused"] > 100, outcomes

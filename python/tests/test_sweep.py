@@ -1,0 +1,128 @@
+"""sweep() gives the rows and columns of `aim-sim sweep --format csv`, as a DataFrame."""
+
+import csv
+import io
+import sys
+import threading
+import time
+
+import pytest
+
+import aim_sim
+from aim_sim import _core
+
+pandas = pytest.importorskip("pandas")
+numpy = pytest.importorskip("numpy")
+
+NAMES = ["model", "gpu", "schedule", "cost_model"]
+COUNTS = ["frames", "tokens_per_frame", "visual_tokens", "merged_visual_tokens", "text_tokens", "batch"]
+
+
+def cli_frame(cli, *args):
+    """The CLI's CSV, parsed with Python's own int() and float() (exact for shortest reprs)."""
+    text = cli.run("sweep", *args, "--format", "csv").stdout
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    parse = {name: str if name in NAMES else int if name in COUNTS else float for name in header}
+    columns = zip(*rows) if rows else [[] for _ in header]
+    return pandas.DataFrame({n: [parse[n](v) for v in col] for n, col in zip(header, columns)})
+
+
+def assert_same_rows(ours, theirs):
+    """Same columns in the same order, same rows, numbers bit for bit."""
+    assert list(ours.columns) == list(theirs.columns)
+    assert ours.shape == theirs.shape
+    for name in ours.columns:
+        a, b = ours[name].to_numpy(), theirs[name].to_numpy()
+        if name in NAMES:
+            assert list(a.astype(str)) == list(b.astype(str)), name
+        else:
+            assert numpy.array_equal(a, b), name
+
+
+def test_columns_and_dtypes_are_the_cli_csv(cli):
+    frame = aim_sim.sweep(frames="8:32:8", schedule=["none", "linear", "fastv"], gpu="a100,h100")
+    assert isinstance(frame, pandas.DataFrame)
+    assert frame.shape == (4 * 3 * 2, 20)
+    for name in frame.columns:
+        expected = "category" if name in NAMES else "int64" if name in COUNTS else "float64"
+        assert str(frame[name].dtype) == expected, name
+    # Categories in the order given, rows in the CLI's order (schedule fastest).
+    assert list(frame["schedule"].cat.categories) == ["none", "linear", "fastv"]
+    assert list(frame["schedule"][:4]) == ["none", "linear", "fastv", "none"]
+    assert_same_rows(frame, cli_frame(cli, "--frames", "8:32:8", "--schedule", "none,linear,fastv", "--gpu", "a100,h100"))
+
+
+def test_a_10000_row_sweep_equals_the_cli(cli):
+    frame = aim_sim.sweep(frames="1:100", text_tokens=range(1, 101))
+    assert frame.shape == (10_000, 20)
+    assert frame["frames"].iloc[-1] == 100 and frame["text_tokens"].iloc[-1] == 100
+    assert_same_rows(frame, cli_frame(cli, "--frames", "1:100", "--text-tokens", "1:100"))
+
+
+def test_every_axis_and_the_base_options(cli):
+    grid = dict(
+        model=["llava-ov-0.5b", "llava-ov-7b"],
+        cost_model="refined,llm-viewer",
+        tokens=[392, 784],
+        tokens_per_frame=196,
+        text_tokens="10,100",
+        batch="1:2",
+        schedule="linear",
+        w_bits=8,
+        flash_attention=True,
+        prune_start=3,
+        prune_end=9,
+    )
+    args = []
+    for key, value in grid.items():
+        args.append("--" + key.replace("_", "-"))
+        if value is not True:
+            args.append(",".join(map(str, value)) if isinstance(value, list) else str(value))
+    assert_same_rows(aim_sim.sweep(**grid), cli_frame(cli, *args))
+
+
+def test_axes_take_lists_ranges_and_arrays():
+    as_range = aim_sim.sweep(frames="8:64:8")
+    for same in ([8, 16, 24, 32, 40, 48, 56, 64], range(8, 65, 8), numpy.arange(8, 65, 8), "8,16,24:64:8"):
+        pandas.testing.assert_frame_equal(aim_sim.sweep(frames=same), as_range)
+
+
+def test_without_pandas_a_list_of_dicts(monkeypatch):
+    frame = aim_sim.sweep(frames="8:16:8", schedule="none,linear")
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    rows = aim_sim.sweep(frames="8:16:8", schedule="none,linear")
+    assert isinstance(rows, list) and len(rows) == 4
+    assert rows == frame.to_dict("records")
+    assert type(rows[0]["frames"]) is int and type(rows[0]["flops"]) is float and rows[1]["schedule"] == "linear"
+
+
+def test_the_frame_is_an_ordinary_writable_frame():
+    frame = aim_sim.sweep(frames="8:16:8")
+    frame["time_ms"] = frame["time_s"] * 1e3
+    frame["frames"] += 1
+    assert frame["frames"].tolist() == [9, 17]
+
+
+def test_the_gil_is_released_while_rust_works():
+    """Another Python thread keeps running during a sweep (it could not if the GIL were held)."""
+    count, stop = [0], threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            count[0] += 1
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    try:
+        time.sleep(0.2)
+        c0, t0 = count[0], time.perf_counter()
+        time.sleep(0.3)
+        rate = (count[0] - c0) / (time.perf_counter() - t0)
+        c0, t0 = count[0], time.perf_counter()
+        _core.sweep_columns(frames="1:30", text_tokens="1:100")
+        during = (count[0] - c0) / (time.perf_counter() - t0)
+    finally:
+        stop.set()
+        thread.join()
+    # Held, the spinning thread would stop for the whole call (a rate near 0).
+    assert during > 0.05 * rate, (during, rate)
