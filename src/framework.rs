@@ -115,6 +115,9 @@ pub struct Framework {
     /// How the parameters were obtained: data, command, date, errors.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub provenance: String,
+    /// Where the values that are not fitted come from (kept by `aim-sim fit`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Parameters for every GPU (fitted pooled values, and those fixed from kernel benchmarks).
     #[serde(default)]
     pub params: Params,
@@ -130,6 +133,7 @@ impl Framework {
             name: ROOFLINE.into(),
             description: String::new(),
             provenance: String::new(),
+            notes: Vec::new(),
             params: Params::default(),
             gpu: BTreeMap::new(),
         }

@@ -212,6 +212,17 @@ pub fn op_kind(kind: OpKind) -> Rgb {
     }
 }
 
+/// How a framework profile's points are drawn (the measurement check's chart).
+pub fn framework(name: &str) -> Style {
+    match name {
+        "trtllm" => st(BLUE, Marker::Circle, Dash::Solid),
+        "hf" => st(ORANGE, Marker::Square, Dash::Solid),
+        "hf-eager" => st(REDDISH_PURPLE, Marker::Diamond, Dash::Solid),
+        "roofline" => st(BLACK, Marker::Cross, Dash::Solid),
+        other => style(other),
+    }
+}
+
 /// Measured, predicted and calibrated time in the measurement chart.
 pub const MEASURED: Rgb = BLUE;
 pub const PREDICTED: Rgb = ORANGE;

@@ -79,11 +79,9 @@ def _records(columns):
     return [dict(zip(names, row)) for row in zip(*values)]
 
 
-def check(path):
-    """The published-measurement check (``aim-sim check FILE``)."""
-    raise NotImplementedError(
-        "aim_sim.check: the published-measurement check (aim-sim check) lands with issue 9"
-    )
+def check(path, loo=False):
+    """The published-measurement check: ``aim-sim check FILE [--loo] --format json``."""
+    return json.loads(_core.check_json(path, loo))
 
 
 def list_presets(kind=None):

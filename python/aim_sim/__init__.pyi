@@ -45,6 +45,7 @@ class Spec:
         spec: Union["Spec", PathLike, Mapping[str, Any], None] = None,
         model: Optional[Definition] = "llava-ov-7b",
         gpu: Optional[Definition] = "a100",
+        framework: Optional[Definition] = "roofline",
         tokens: Optional[int] = None,
         frames: Optional[int] = None,
         tokens_per_frame: Optional[int] = None,
@@ -103,6 +104,7 @@ def simulate(
     spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
+    framework: Optional[Definition] = "roofline",
     tokens: Optional[int] = None,
     frames: Optional[int] = None,
     tokens_per_frame: Optional[int] = None,
@@ -142,10 +144,13 @@ def simulate(
         model: Model preset name, model TOML or Hugging Face ``config.json`` path, or an inline
             model dict (``aim_sim.list_presets("models")``).
         gpu: GPU preset name or GPU TOML path, or an inline GPU dict.
+        framework: Framework profile: how the software stack runs the kernels. ``"roofline"``
+            (ideal, what the paper computes), ``"trtllm"``, ``"hf"``, ``"hf-eager"`` (fitted to
+            published measurements, docs/accuracy.md), a profile TOML path, or an inline dict.
         tokens: Visual tokens before merging (``tokens / tokens_per_frame`` frames when it
             divides, else one frame of ``tokens``). Excludes ``frames``.
-        frames: Frames (video) or images [default: the model's, 32 for video models, 1 for
-            image models]. Excludes ``tokens``.
+        frames: Frames (video) or images; 0 for a text-only prompt [default: the model's, 32
+            for video models, 1 for image models]. Excludes ``tokens``.
         tokens_per_frame: Visual tokens per frame before merging [default: the model's, e.g.
             196 for LLaVA-OV].
         text_tokens: Text tokens, always kept.
@@ -197,6 +202,7 @@ def sweep(
     spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
     model: Union[Axis, Mapping[str, Any], None] = "llava-ov-7b",
     gpu: Union[Axis, Mapping[str, Any], None] = "a100",
+    framework: Optional[Definition] = "roofline",
     schedule: Union[Axis, Mapping[str, Any], None] = "linear",
     cost_model: Optional[Axis] = "refined",
     frames: Optional[Axis] = None,
@@ -255,6 +261,7 @@ def budget(
     solve: Optional[Literal["window", "start", "end", "merge"]] = None,
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
+    framework: Optional[Definition] = "roofline",
     tokens: Optional[int] = None,
     frames: Optional[int] = None,
     tokens_per_frame: Optional[int] = None,
@@ -304,18 +311,26 @@ def budget(
         AimSimError: Bad input, with the command line's one-line message.
     """
 
-def check(path: PathLike) -> Dict[str, Any]:
-    """The published-measurement check: ``aim-sim check FILE --format json`` — every published
-    measurement in the file set against aim-sim's prediction.
+def check(path: PathLike, loo: bool = False) -> Dict[str, Any]:
+    """The published-measurement check: ``aim-sim check FILE [--loo] --format json`` — every
+    published measurement in the file set against aim-sim's prediction.
 
-    Not available yet: raises ``NotImplementedError`` until the command lands (issue 9).
+    Returns ``{"file", "rows": [{"id", "framework", "gpu", "measured_ms", "predicted_ms",
+    "error", "roofline_ms", "roofline_error", ...}], "summary": [...], "speedups": [...],
+    "speedup_summary": [...]}``; errors are ``predicted / measured - 1``. ``loo=True`` adds
+    leave-one-out predictions (each framework refitted without the row; slower).
+
+    Raises:
+        AimSimError: An unreadable file, or a row naming an unknown model, GPU, framework or
+            schedule (the message names the row's id).
     """
 
 def list_presets(
-    kind: Optional[Literal["gpus", "models", "schedules"]] = None,
+    kind: Optional[Literal["gpus", "models", "schedules", "frameworks"]] = None,
 ) -> Dict[str, Any]:
     """The embedded presets, as ``aim-sim list`` prints them.
 
-    Without ``kind``: ``{"gpus": {name: description}, "models": {...}, "schedules": {...}}``;
+    Without ``kind``: ``{"gpus": {name: description}, "models": {...}, "schedules": {...},
+    "frameworks": {...}}``;
     with it, that kind's ``{name: description}``, in file order.
     """

@@ -267,14 +267,27 @@ fn sweep_columns<'py>(
     Ok(out)
 }
 
-/// The preset names and descriptions: all kinds, or one (`gpus`, `models`, `schedules`).
+/// `aim-sim check FILE --format json` (`loo`: with leave-one-out refits).
+#[pyfunction]
+#[pyo3(signature = (path, loo = false))]
+fn check_json(py: Python<'_>, path: &Bound<'_, PyAny>, loo: bool) -> PyResult<String> {
+    from_file(py, path, move |p| {
+        let m = aim_sim::check::Measurements::load(p)?;
+        let report = aim_sim::check::check(&m, &aim_sim::check::CheckOptions { loo })?;
+        Ok(aim_sim::check::render(&report, Format::Json))
+    })
+}
+
+/// The preset names and descriptions: all kinds, or one (`gpus`, `models`, `schedules`,
+/// `frameworks`).
 #[pyfunction]
 #[pyo3(signature = (kind = None))]
 fn list_presets<'py>(py: Python<'py>, kind: Option<&str>) -> PyResult<Bound<'py, PyDict>> {
-    let kinds: [(&str, &[presets::Preset]); 3] = [
+    let kinds: [(&str, &[presets::Preset]); 4] = [
         ("gpus", presets::GPUS),
         ("models", presets::MODELS),
         ("schedules", presets::SCHEDULES),
+        ("frameworks", presets::FRAMEWORKS),
     ];
     let table = |list: &[presets::Preset]| -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -294,7 +307,7 @@ fn list_presets<'py>(py: Python<'py>, kind: Option<&str>) -> PyResult<Bound<'py,
         Some(k) => match kinds.iter().find(|(name, _)| *name == k) {
             Some((_, list)) => table(list),
             None => Err(invalid(format!(
-                "unknown preset kind '{k}': use gpus, models or schedules"
+                "unknown preset kind '{k}': use gpus, models, schedules or frameworks"
             ))),
         },
     }
@@ -431,7 +444,9 @@ impl PySpec {
 #[pymodule]
 mod _core {
     #[pymodule_export]
-    use super::{budget_json, list_presets, simulate_json, sweep_columns, AimSimError, PySpec};
+    use super::{
+        budget_json, check_json, list_presets, simulate_json, sweep_columns, AimSimError, PySpec,
+    };
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

@@ -8,7 +8,7 @@ use aim_sim::budget::{BudgetQuery, By, Solve};
 use aim_sim::choice::Choice;
 use aim_sim::cost::{CostModelKind, ImportanceKernel};
 use aim_sim::schedule::PruneTiming;
-use aim_sim::spec::{parse_count, AttentionImpl};
+use aim_sim::spec::{parse_count, parse_count_or_zero, AttentionImpl};
 use aim_sim::sweep::{Axes, GridSpec};
 use aim_sim::{Error, Result, Spec};
 use serde_json::{Map, Value};
@@ -18,6 +18,7 @@ pub const SIM: &[&str] = &[
     "spec",
     "model",
     "gpu",
+    "framework",
     "tokens",
     "frames",
     "tokens_per_frame",
@@ -58,7 +59,6 @@ pub const BUDGET: &[&str] = &[
 /// Options that are positive counts on the command line (`parse_count`).
 const COUNTS: &[&str] = &[
     "tokens",
-    "frames",
     "tokens_per_frame",
     "text_tokens",
     "merge_tokens_per_frame",
@@ -205,6 +205,16 @@ pub fn spec(options: Options) -> Result<Spec> {
         }
     }
     counts(&mut given)?;
+    if let Some(v) = given.get_mut("frames") {
+        // 0 frames is a text-only prompt, as `--frames 0`.
+        let text = match &*v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        *v = Value::from(parse_count_or_zero(&text).map_err(|why| {
+            Error::invalid(format!("invalid value '{text}' for 'frames': {why}"))
+        })?);
+    }
     choice::<CostModelKind>(&mut given, "cost_model")?;
     choice::<PruneTiming>(&mut given, "prune_timing")?;
     choice::<AttentionImpl>(&mut given, "attention")?;

@@ -88,8 +88,14 @@ def test_run_file_errors_are_the_cli_messages(cli, tmp_path):
     [(0, "must be at least 1"), (-3, "must be a positive integer"), (2.5, "must be a positive whole number"), ("x", "'x' is not a number; give a positive integer")],
 )
 def test_counts_give_the_cli_reason(cli, value, reason):
-    assert message(aim_sim.simulate, frames=value) == f"invalid value '{value}' for 'frames': {reason}"
-    assert cli.error("--frames", value).endswith(f"'--frames <F>': {reason} (see aim-sim --help)")
+    assert message(aim_sim.simulate, batch=value) == f"invalid value '{value}' for 'batch': {reason}"
+    assert cli.error("--batch", value).endswith(f"'--batch <B>': {reason} (see aim-sim --help)")
+
+
+def test_zero_frames_is_a_text_only_prompt(cli):
+    text_only = aim_sim.simulate(frames=0, text_tokens=512, schedule="none")
+    assert text_only["plan"]["layer_tokens"][0] == 512
+    assert text_only == cli.json("--frames", 0, "--text-tokens", 512, "--schedule", "none")
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import aim_sim
-from conftest import flags
+from conftest import REPO, flags
 
 # Several corners of the option space: each is run through the binding and the CLI.
 RUNS = [
@@ -73,7 +73,7 @@ def test_budget_equals_the_cli_json(cli, options):
 
 def test_list_presets_is_the_cli_list(cli):
     presets = aim_sim.list_presets()
-    assert list(presets) == ["gpus", "models", "schedules"]
+    assert list(presets) == ["gpus", "models", "schedules", "frameworks"]
     printed = cli.run("list").stdout.splitlines()
     listed = [line.split(None, 1) for line in printed if line.startswith("  ")]
     ours = [[name, text] for kind in presets.values() for name, text in kind.items()]
@@ -82,6 +82,29 @@ def test_list_presets_is_the_cli_list(cli):
     assert "a100" in presets["gpus"] and "llava-ov-7b" in presets["models"]
 
 
-def test_check_is_not_there_yet():
-    with pytest.raises(NotImplementedError, match="issue 9"):
-        aim_sim.check("measurements.toml")
+def test_check_is_the_clis(cli):
+    path = REPO / "reference" / "measurements.toml"
+    ours = aim_sim.check(str(path))
+    theirs = json.loads(cli.run("check", str(path), "--format", "json").stdout)
+    assert ours == theirs
+    assert len(ours["rows"]) >= 25
+    assert ours["summary"][-1]["group"] == "all"
+
+
+def test_check_names_the_bad_row(tmp_path):
+    bad = tmp_path / "m.toml"
+    bad.write_text(
+        '[[measurement]]\nid = "x1"\nsource = "s"\nmodel = "no-such-model"\ngpu = "a100"\n'
+        'framework = "hf"\ntimed = "prefill"\nattention = "flash"\nw_bits = 16\na_bits = 16\n'
+        'kv_bits = 16\nbatch = 1\ntext_tokens = 10\nframes = 0\nschedule = "none"\n'
+        "measured_ms = 1.0\n"
+    )
+    with pytest.raises(aim_sim.AimSimError, match="x1"):
+        aim_sim.check(bad)
+
+
+def test_framework_is_an_option():
+    hf = aim_sim.simulate(gpu="a100-80g", framework="hf")
+    ideal = aim_sim.simulate(gpu="a100-80g")
+    assert hf["spec"]["framework"] == "hf"
+    assert hf["totals"]["time_s"] > ideal["totals"]["time_s"]

@@ -41,6 +41,7 @@ pub enum PresetKind {
     Gpus,
     Models,
     Schedules,
+    Frameworks,
 }
 
 /// Everything that defines one simulated prefill. Each flag overrides the `--spec` run file

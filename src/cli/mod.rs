@@ -169,7 +169,7 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// List the embedded presets (GPUs, models, schedules).
+    /// List the embedded presets (GPUs, models, schedules, frameworks).
     List {
         /// Only this kind.
         #[arg(value_enum)]

@@ -13,6 +13,7 @@
 //! `text.rs` (plotters' own glyph placement drops side bearings: "lin ear").
 
 mod accuracy;
+mod check;
 mod curves;
 mod labels;
 mod layers;
@@ -272,6 +273,16 @@ pub fn roofline(path: &Path, size: (u32, u32), report: &Report) -> Result<()> {
 
 /// Published accuracy against computed cost, Pareto frontier drawn; `compare_paper`: the
 /// paper's printed cost beside each point, an arrow to aim-sim's.
+/// Predicted against measured time for a measurement check's rows.
+pub fn check(path: &Path, size: (u32, u32), report: &crate::check::CheckReport) -> Result<()> {
+    render(
+        path,
+        size,
+        |root| check::draw(root, report).map_err(|e| e.to_string()),
+        |root| check::draw(root, report).map_err(|e| e.to_string()),
+    )
+}
+
 pub fn pareto(
     path: &Path,
     size: (u32, u32),

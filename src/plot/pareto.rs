@@ -134,7 +134,7 @@ fn frontier(p: &Pareto) -> Vec<(f64, f64)> {
 
 /// A log axis over `lo..hi` labelled at 1, 2 and 5 × 10^k (every integer × 10^k when that
 /// gives fewer than three labels), with light lines at the other integers × 10^k.
-fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+pub(crate) fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
     let (mut bold, mut light) = (Vec::new(), Vec::new());
     let mut decade = 10f64.powf(lo.log10().floor());
     while decade <= hi {

@@ -11,13 +11,18 @@ pub fn command(kind: Option<PresetKind>) -> Result<()> {
 
 fn list(kind: Option<PresetKind>) -> String {
     let mut out = String::new();
-    let groups: [(PresetKind, &str, &[presets::Preset]); 3] = [
+    let groups: [(PresetKind, &str, &[presets::Preset]); 4] = [
         (PresetKind::Gpus, "GPUs (--gpu)", presets::GPUS),
         (PresetKind::Models, "models (--model)", presets::MODELS),
         (
             PresetKind::Schedules,
             "schedules (--schedule)",
             presets::SCHEDULES,
+        ),
+        (
+            PresetKind::Frameworks,
+            "frameworks (--framework)",
+            presets::FRAMEWORKS,
         ),
     ];
     for (k, title, list) in groups {

@@ -35,6 +35,10 @@ pub enum PlotKind {
     /// (--by time or flops, log scale), Pareto frontier drawn; --compare-paper adds the
     /// paper's printed cost of each point, an arrow to aim-sim's.
     Pareto,
+    /// Predicted against measured time for every priced row of a measurement file (--input,
+    /// e.g. reference/measurements.toml), log-log, coloured by framework, ±20 % band; --loo
+    /// draws the leave-one-out predictions.
+    Check,
 }
 
 impl PlotKind {
@@ -45,6 +49,7 @@ impl PlotKind {
             PlotKind::Roofline => "roofline",
             PlotKind::Accuracy => "accuracy",
             PlotKind::Pareto => "pareto",
+            PlotKind::Check => "check",
         }
     }
 }
@@ -64,9 +69,13 @@ pub struct PlotArgs {
     /// Y-axis scale of `curves`.
     #[arg(long, value_enum, default_value = "auto")]
     pub y_scale: YScale,
-    /// `accuracy` only: the measurement to draw, as written by `aim-sim measure --format json`.
-    #[arg(long, value_name = "MEASURE.json")]
+    /// `accuracy`: the measurement to draw, as written by `aim-sim measure --format json`;
+    /// `check`: a measurement file (reference/measurements.toml).
+    #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
+    /// `check` only: draw leave-one-out predictions (each framework refitted without the row).
+    #[arg(long)]
+    pub loo: bool,
     /// `pareto` only: the accuracy column (videomme, mvbench, mme, ...; see `aim-sim pareto`).
     #[arg(long, value_name = "NAME")]
     pub benchmark: Option<String>,
@@ -143,7 +152,22 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
             )))
         }
     }
+    if args.loo && args.kind != PlotKind::Check {
+        return Err(Error::invalid(format!(
+            "--loo is only for `plot check`, not `plot {}`",
+            args.kind.name()
+        )));
+    }
     match (args.kind, &args.input) {
+        (PlotKind::Check, None) => Err(Error::invalid(
+            "plot check needs --input FILE: a measurement file such as reference/measurements.toml",
+        )),
+        (PlotKind::Check, Some(_)) => match args.grid.axes.given().first() {
+            Some((flag, _)) => Err(Error::invalid(format!(
+                "plot check prices the rows of --input as they are: --{flag} does not apply"
+            ))),
+            None => Ok(()),
+        },
         (PlotKind::Accuracy, None) => Err(Error::invalid(
             "plot accuracy needs --input MEASURE.json: the output of `aim-sim measure --format json`",
         )),
@@ -181,6 +205,7 @@ pub fn command(args: &PlotArgs) -> Result<()> {
     check_kind_flags(args)?;
     let size = args.size.unwrap_or(match args.kind {
         PlotKind::Accuracy => (1400, 1000),
+        PlotKind::Check => (1100, 1000),
         _ => (1400, 800),
     });
     match args.kind {
@@ -200,6 +225,12 @@ pub fn command(args: &PlotArgs) -> Result<()> {
         PlotKind::Accuracy => {
             let input = args.input.as_deref().expect("checked by check_kind_flags");
             plot::accuracy(&args.output, size, &MeasureReport::load(input)?)
+        }
+        PlotKind::Check => {
+            let input = args.input.as_deref().expect("checked by check_kind_flags");
+            let m = crate::check::Measurements::load(input)?;
+            let report = crate::check::check(&m, &crate::check::CheckOptions { loo: args.loo })?;
+            plot::check(&args.output, size, &report)
         }
         PlotKind::Pareto => {
             let sim = super::pareto::sim_from_grid(&args.grid)?;

@@ -1,0 +1,127 @@
+//! Predicted against measured time for every priced row of a measurement check: log-log, one
+//! point per row coloured by framework, the y = x line and a ±20 % band. Filled points are the
+//! framework profile's prediction (leave-one-out when the check has it), hollow ones the ideal
+//! roofline's, so the distance the profiles close is visible.
+
+use super::marker::{rgb, MarkerAt};
+use super::pareto::log_axis;
+use super::{theme, tick, titled};
+use crate::check::CheckReport;
+use crate::palette;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+type DrawResult<DB> =
+    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Half-width of the shaded band: ±20 %.
+const BAND: f64 = 0.2;
+
+/// Draws the chart of `r`.
+pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) -> DrawResult<DB> {
+    let loo = r.rows.iter().any(|x| x.loo_predicted_ms.is_some());
+    // (framework, measured, predicted, roofline) per priced row.
+    let pts: Vec<(&str, f64, f64, f64)> = r
+        .rows
+        .iter()
+        .filter_map(|x| {
+            let p = if loo {
+                x.loo_predicted_ms
+            } else {
+                x.predicted_ms
+            }?;
+            Some((x.framework.as_str(), x.measured_ms, p, x.roofline_ms?))
+        })
+        .collect();
+    let all = r.summary.iter().find(|s| s.group == "all");
+    let stat = all.and_then(|s| {
+        if loo {
+            s.loo.as_ref()
+        } else {
+            s.calibrated.as_ref()
+        }
+    });
+    let ideal = all.and_then(|s| s.roofline.as_ref());
+    let title = format!(
+        "Predicted vs. measured prefill time: {} published measurements",
+        pts.len()
+    );
+    let sub = format!(
+        "filled: framework profile{} (median |error| {:.1} %, worst {:.1} %) · hollow: ideal roofline (median {:.1} %, worst {:.1} %) · band ±20 %",
+        if loo { ", leave-one-out" } else { "" },
+        stat.map_or(0.0, |s| s.median_abs_error * 100.0),
+        stat.map_or(0.0, |s| s.worst_abs_error * 100.0),
+        ideal.map_or(0.0, |s| s.median_abs_error * 100.0),
+        ideal.map_or(0.0, |s| s.worst_abs_error * 100.0),
+    );
+    let area = titled(root, &title, &sub)?;
+    let values = pts.iter().flat_map(|(_, m, p, q)| [*m, *p, *q]);
+    let (lo, hi) = values.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if hi > 0.0 {
+        (lo / 1.4, hi * 1.4)
+    } else {
+        (1.0, 1000.0)
+    };
+    let mut chart = ChartBuilder::on(&area)
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(80)
+        .build_cartesian_2d(log_axis(lo, hi), log_axis(lo, hi))?;
+    chart
+        .configure_mesh()
+        .x_desc("measured (ms), log scale")
+        .y_desc("predicted (ms), log scale")
+        .axis_desc_style(("sans-serif", theme::AXIS_DESC_PX))
+        .label_style(("sans-serif", theme::LABEL_PX))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(205, 205, 205))
+        .draw()?;
+    // The ±20 % band and y = x.
+    chart.draw_series(std::iter::once(Polygon::new(
+        vec![
+            (lo, lo * (1.0 - BAND)),
+            (hi, hi * (1.0 - BAND)),
+            (hi, hi * (1.0 + BAND)),
+            (lo, lo * (1.0 + BAND)),
+        ],
+        RGBColor(0, 0, 0).mix(0.07).filled(),
+    )))?;
+    chart.draw_series(LineSeries::new(
+        [(lo, lo), (hi, hi)],
+        RGBColor(0, 0, 0).mix(0.6).stroke_width(2),
+    ))?;
+    // Each row: a thin line from its roofline prediction to the profile's.
+    for (fw, m, p, q) in &pts {
+        let color = rgb(palette::framework(fw).color).mix(0.35);
+        chart.draw_series(LineSeries::new([(*m, *q), (*m, *p)], color.stroke_width(1)))?;
+    }
+    for (fw, m, p, q) in &pts {
+        let style = palette::framework(fw);
+        chart.draw_series(std::iter::once(MarkerAt::new((*m, *q), &style, 5, false)))?;
+        chart.draw_series(std::iter::once(MarkerAt::new((*m, *p), &style, 6, true)))?;
+    }
+    // Legend: one entry per framework, with its row count.
+    let mut frameworks: Vec<&str> = Vec::new();
+    for (fw, ..) in &pts {
+        if !frameworks.contains(fw) {
+            frameworks.push(fw);
+        }
+    }
+    let (x0, y0) = (110, 70);
+    for (i, fw) in frameworks.iter().enumerate() {
+        let style = palette::framework(fw);
+        let y = y0 + i as i32 * 26;
+        let n = pts.iter().filter(|p| p.0 == *fw).count();
+        area.draw(&MarkerAt::new((x0, y), &style, 6, true))?;
+        area.draw(&Text::new(
+            format!("{fw} ({n} rows)"),
+            (x0 + 16, y - 9),
+            ("sans-serif", theme::LEGEND_PX).into_font(),
+        ))?;
+    }
+    Ok(())
+}

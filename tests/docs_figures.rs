@@ -1,0 +1,197 @@
+//! The figures README.md and docs/accuracy.md quote from `aim-sim check` are the command's own:
+//! each marked block (`<!-- name:begin -->` … `<!-- name:end -->`) is rebuilt here from
+//! `aim-sim check reference/measurements.toml --loo --format json` and must match the file.
+//! After an intended change: `AIM_SIM_BLESS=1 cargo test --test docs_figures`, review the diff.
+
+mod common;
+
+use serde_json::Value;
+
+fn pct(v: &Value) -> String {
+    format!("{:.1} %", v.as_f64().expect("a number") * 100.0)
+}
+
+/// `median / worst` of a stats object, or "–".
+fn stats(s: &Value) -> String {
+    if s.is_null() {
+        return "–".into();
+    }
+    format!(
+        "{} / {}",
+        pct(&s["median_abs_error"]),
+        pct(&s["worst_abs_error"])
+    )
+}
+
+fn table(summary: &Value, what: &str) -> String {
+    let mut out = format!(
+        "| framework | {what} | ideal roofline: median / worst | with the profile (in-sample) | leave-one-out |\n|---|---|---|---|---|\n"
+    );
+    for s in summary.as_array().expect("summary rows") {
+        let rows = s["roofline"]["rows"].as_u64().unwrap_or(0);
+        out += &format!(
+            "| {} | {rows} | {} | {} | {} |\n",
+            s["group"].as_str().expect("a group"),
+            stats(&s["roofline"]),
+            stats(&s["calibrated"]),
+            stats(&s["loo"])
+        );
+    }
+    out
+}
+
+fn group<'a>(summary: &'a Value, name: &str) -> &'a Value {
+    summary
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|s| s["group"] == name)
+        .expect("the group")
+}
+
+/// Replaces (or checks) the block `name` of `path`.
+fn block(path: &str, name: &str, want: &str, failures: &mut Vec<String>) {
+    let text = std::fs::read_to_string(path).expect("readable doc");
+    let (begin, end) = (
+        format!("<!-- {name}:begin -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
+        failures.push(format!("{path}: markers of block '{name}' missing"));
+        return;
+    };
+    let got = &text[a + begin.len()..b];
+    if got == want {
+        return;
+    }
+    if std::env::var_os("AIM_SIM_BLESS").is_some() {
+        let new = format!("{}{want}{}", &text[..a + begin.len()], &text[b..]);
+        std::fs::write(path, new).expect("doc written");
+    } else {
+        failures.push(format!(
+            "{path}: block '{name}' differs from `aim-sim check`:\n--- in the file\n{got}--- from the command\n{want}"
+        ));
+    }
+}
+
+#[test]
+fn accuracy_figures_come_from_the_check_command() {
+    let report = common::json(&["check", "reference/measurements.toml", "--loo"]);
+    let priced = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r.get("not_priced").is_none())
+        .count();
+    let total = report["rows"].as_array().expect("rows").len();
+    let mut failures = Vec::new();
+    block(
+        "docs/accuracy.md",
+        "check-time",
+        &table(&report["summary"], "priced rows"),
+        &mut failures,
+    );
+    block(
+        "docs/accuracy.md",
+        "check-speedups",
+        &table(&report["speedup_summary"], "pairs"),
+        &mut failures,
+    );
+    let all = group(&report["summary"], "all");
+    let sp = group(&report["speedup_summary"], "all");
+    let readme = format!(
+        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements), the ideal roofline is off by {} at the median and {} at worst; with the fitted framework profiles, predicting each row with its framework refitted **without that row** (leave-one-out), by {} at the median and {} at worst ({} in-sample). Measured speed-ups of reduced runs over their baselines ({} pairs) are predicted within {} at the median and {} at worst under leave-one-out ({} / {} in-sample; the roofline: {} / {}).\n",
+        pct(&all["roofline"]["median_abs_error"]),
+        pct(&all["roofline"]["worst_abs_error"]),
+        pct(&all["loo"]["median_abs_error"]),
+        pct(&all["loo"]["worst_abs_error"]),
+        stats(&all["calibrated"]),
+        sp["roofline"]["rows"],
+        pct(&sp["loo"]["median_abs_error"]),
+        pct(&sp["loo"]["worst_abs_error"]),
+        pct(&sp["calibrated"]["median_abs_error"]),
+        pct(&sp["calibrated"]["worst_abs_error"]),
+        pct(&sp["roofline"]["median_abs_error"]),
+        pct(&sp["roofline"]["worst_abs_error"]),
+    );
+    block("README.md", "check-headline", &readme, &mut failures);
+    block("docs/accuracy.md", "check-headline", &readme, &mut failures);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The shipped profiles are what `aim-sim fit` gives on the shipped data, and docs/accuracy.md
+/// shows their parameters.
+#[test]
+fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
+    let dir = tempfile::tempdir().unwrap();
+    common::ok(&[
+        "fit",
+        "reference/measurements.toml",
+        "--write",
+        dir.path().to_str().unwrap(),
+    ]);
+    let mut failures = Vec::new();
+    let mut rows = String::from(
+        "| framework | GPU | GEMM 16-bit | GEMM 8-bit | attention (fixed) | memory | launch µs | host ms per forward | collective µs | link | dequant |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for name in ["trtllm", "hf", "hf-eager"] {
+        let fitted = std::fs::read_to_string(dir.path().join(format!("{name}.toml"))).unwrap();
+        let shipped = std::fs::read_to_string(format!("frameworks/{name}.toml")).unwrap();
+        if fitted != shipped {
+            if std::env::var_os("AIM_SIM_BLESS").is_some() {
+                std::fs::write(format!("frameworks/{name}.toml"), &fitted).unwrap();
+            } else {
+                failures.push(format!(
+                    "frameworks/{name}.toml is not what `aim-sim fit reference/measurements.toml --write frameworks` writes"
+                ));
+            }
+        }
+        let t: toml::Table = toml::from_str(&fitted).unwrap();
+        let params = t["params"].as_table().unwrap().clone();
+        // Per-GPU keys show only where that GPU has its own value; the others are pooled.
+        let per_gpu = [
+            "matmul",
+            "matmul_8bit",
+            "launch_overhead_s",
+            "link",
+            "attention",
+        ];
+        let f = |p: &toml::Table, k: &str, scale: f64, digits: usize| -> String {
+            let pooled_row = p.is_empty();
+            p.get(k)
+                .or_else(|| {
+                    (pooled_row || !per_gpu.contains(&k))
+                        .then(|| params.get(k))
+                        .flatten()
+                })
+                .and_then(|v| v.as_float())
+                .map_or("–".into(), |v| format!("{:.*}", digits, v * scale))
+        };
+        let mut line = |gpu: &str, p: &toml::Table| {
+            rows += &format!(
+                "| {name} | {gpu} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                f(p, "matmul", 1.0, 2),
+                f(p, "matmul_8bit", 1.0, 2),
+                f(p, "attention", 1.0, 2),
+                f(p, "memory", 1.0, 2),
+                f(p, "launch_overhead_s", 1e6, 1),
+                f(p, "fixed_overhead_s", 1e3, 1),
+                f(p, "collective_latency_s", 1e6, 1),
+                f(p, "link", 1.0, 2),
+                f(p, "dequant", 1.0, 2),
+            );
+        };
+        if let Some(gpus) = t.get("gpu").and_then(|g| g.as_table()) {
+            for (gpu, p) in gpus {
+                let p = p.as_table().unwrap();
+                // Tables that only carry a fixed attention value were not fitted.
+                if p.keys().any(|k| k != "attention") {
+                    line(gpu, p);
+                }
+            }
+        }
+        line("other GPUs (pooled)", &toml::Table::new());
+    }
+    block("docs/accuracy.md", "check-params", &rows, &mut failures);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
