@@ -19,6 +19,7 @@ use crate::cost::Totals;
 use crate::error::{Error, Result};
 use crate::report::Format;
 use crate::scenario::Scenario;
+use crate::schedule::MAX_TOKENS;
 use crate::sim::{self, Report};
 use crate::spec::{Definition, Spec};
 use serde::{Deserialize, Serialize};
@@ -153,6 +154,9 @@ pub struct FrameBudget {
     pub frames: u64,
     /// Whether the answer is `--max-frames` itself (the search stopped there).
     pub at_max_frames: bool,
+    /// The largest frame count searched: `--max-frames`, or fewer when more frames would exceed
+    /// the token limit of one prompt.
+    pub search_limit_frames: u64,
     pub reference: Point,
     /// The schedule at `frames` frames (absent when `frames` is 0).
     pub schedule: Option<Point>,
@@ -254,14 +258,23 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
         let r = price(&a)?;
         Ok((a, r))
     };
-    let frames = last_fitting(1, b.max_frames, |f| {
+    // The search stops at --max-frames, or earlier at the most frames a prompt may hold
+    // (MAX_TOKENS), so it never prices a frame count that is an input error.
+    let input = ref_report.scenario.input;
+    let tokens_per_frame = sim
+        .tokens_per_frame
+        .unwrap_or(ref_report.scenario.input.tokens_per_frame)
+        .max(1);
+    let pricable = (MAX_TOKENS.saturating_sub(input.text_tokens) / tokens_per_frame).max(1);
+    let search_limit_frames = b.max_frames.min(pricable);
+    let frames = last_fitting(1, search_limit_frames, |f| {
         Ok(metric(b.by, &at(f)?.1.run.totals) <= limit)
     })?
     .unwrap_or(0);
     let schedule = (frames > 0)
         .then(|| at(frames).map(|(a, r)| point(&a, &r)))
         .transpose()?;
-    let next = (frames < b.max_frames)
+    let next = (frames < search_limit_frames)
         .then(|| at(frames + 1).map(|(a, r)| point(&a, &r)))
         .transpose()?;
     Ok(FrameBudget {
@@ -270,7 +283,8 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
         cost_model: ref_report.cost_model.to_string(),
         by: b.by,
         frames,
-        at_max_frames: frames == b.max_frames,
+        at_max_frames: frames == search_limit_frames,
+        search_limit_frames,
         reference: point(&reference, &ref_report),
         schedule,
         next,
@@ -422,7 +436,7 @@ fn render_budget(a: &FrameBudget) -> String {
                 s.schedule,
                 a.frames,
                 if a.at_max_frames {
-                    " (the --max-frames limit)"
+                    " (the end of the search: more would exceed --max-frames or the token limit)"
                 } else {
                     ""
                 },

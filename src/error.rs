@@ -42,11 +42,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// Process exit code: 2 for anything the user can fix in the input (a missing GPU included),
-    /// 1 for failures to write and failed GPU runs.
+    /// Process exit code: 2 for anything the user can fix (the input, a missing GPU, an
+    /// output path that cannot be written), 1 for a GPU run that failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Output { .. } | Error::Gpu(_) => 1,
+            Error::Gpu(_) => 1,
             _ => 2,
         }
     }

@@ -101,10 +101,9 @@ impl Efficiency {
         ];
         for (key, value) in fractions {
             if let Some(value) = value {
-                positive_finite(key, value)?;
-                if value > 1.0 {
+                if !(value.is_finite() && (MIN_FRACTION..=1.0).contains(&value)) {
                     return Err(format!(
-                        "key '{key}' = {value} is a fraction of peak and must be in (0, 1]"
+                        "key '{key}' = {value} is a fraction of peak: it must be in [{MIN_FRACTION}, 1] (0.7 for 70 %)"
                     ));
                 }
             }
@@ -114,9 +113,9 @@ impl Efficiency {
             ("efficiency.fixed_overhead_s", self.fixed_overhead_s),
             ("efficiency.collective_latency_s", self.collective_latency_s),
         ] {
-            if !(value.is_finite() && value >= 0.0) {
+            if !(value.is_finite() && (0.0..=MAX_OVERHEAD_S).contains(&value)) {
                 return Err(format!(
-                    "key '{key}' = {value} must be a finite number of seconds >= 0"
+                    "key '{key}' = {value} must be between 0 and {MAX_OVERHEAD_S} seconds (5 µs is 5e-6)"
                 ));
             }
         }
@@ -143,18 +142,66 @@ impl Gpu {
 
     /// Every figure must be finite and positive; a zero bandwidth would give infinite times.
     pub fn validate(&self) -> Result<(), String> {
+        // Physically sensible ranges, so that a unit slip (GB/s written as bytes/s) is an
+        // error, not a prediction off by 1e9.
         let mut figures = vec![
-            ("bandwidth", self.bandwidth),
-            ("fp16_peak", self.fp16_peak),
-            ("int8_peak", self.int8_peak),
-            ("onchip_buffer", self.onchip_buffer),
-            ("memory", self.memory),
+            (
+                "bandwidth",
+                self.bandwidth,
+                1e9,
+                1e14,
+                "bytes/s",
+                "1555e9 for 1555 GB/s",
+            ),
+            (
+                "fp16_peak",
+                self.fp16_peak,
+                1e11,
+                1e17,
+                "FLOP/s",
+                "312e12 for 312 TFLOP/s",
+            ),
+            (
+                "int8_peak",
+                self.int8_peak,
+                1e11,
+                1e17,
+                "op/s",
+                "624e12 for 624 TOP/s",
+            ),
+            (
+                "onchip_buffer",
+                self.onchip_buffer,
+                1e4,
+                1e10,
+                "bytes",
+                "27648e3 for 27 MB",
+            ),
+            (
+                "memory",
+                self.memory,
+                1e8,
+                1e14,
+                "bytes",
+                "85899345920 for 80 GiB",
+            ),
         ];
         if let Some(bw) = self.interconnect_bandwidth {
-            figures.push(("interconnect_bandwidth", bw));
+            figures.push((
+                "interconnect_bandwidth",
+                bw,
+                1e8,
+                1e14,
+                "bytes/s",
+                "300e9 for 300 GB/s",
+            ));
         }
-        for (key, value) in figures {
-            positive_finite(key, value)?;
+        for (key, value, lo, hi, unit, example) in figures {
+            if !(value.is_finite() && (lo..=hi).contains(&value)) {
+                return Err(format!(
+                    "key '{key}' = {value} is outside {lo:e} to {hi:e} {unit}: give it in base units, e.g. {example}"
+                ));
+            }
         }
         if let Some(eff) = &self.efficiency {
             eff.validate()?;
@@ -163,15 +210,10 @@ impl Gpu {
     }
 }
 
-fn positive_finite(key: &str, value: f64) -> Result<(), String> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(format!(
-            "key '{key}' = {value} must be a finite positive number in base SI units (e.g. bandwidth = 1555e9)"
-        ))
-    }
-}
+/// Smallest achieved fraction of peak accepted: a kernel below 0.1 % of its roof is a typo.
+pub const MIN_FRACTION: f64 = 1e-3;
+/// Largest per-kernel or per-forward overhead accepted, seconds.
+pub const MAX_OVERHEAD_S: f64 = 1.0;
 
 #[cfg(test)]
 mod tests {

@@ -12,13 +12,14 @@ fn main() -> ExitCode {
     match aim_sim::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("aim-sim: error: {e}");
+            eprintln!("aim-sim: error: {}", one_line(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-/// Help and version go to stdout with exit 0; usage errors become one line on stderr, exit 2.
+/// Help and version go to stdout with exit 0; usage errors become one line on stderr, exit 2,
+/// keeping what clap says (the missing arguments, the valid values, "a similar argument exists").
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
@@ -30,12 +31,52 @@ fn clap_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let rendered = e.render().to_string();
-    let first = rendered
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
-    eprintln!("aim-sim: error: {first} (see aim-sim --help)");
+    eprintln!(
+        "aim-sim: error: {} (see aim-sim --help)",
+        clap_message(&e.render().to_string())
+    );
     ExitCode::from(2)
+}
+
+/// clap's multi-line error as one line: its text up to the usage, lines joined, tips after `;`.
+fn clap_message(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for line in rendered.lines() {
+        let line = line.trim();
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let line = line.trim_start_matches("error: ");
+        match parts.last_mut() {
+            Some(last) if !line.starts_with("tip:") => {
+                last.push(' ');
+                last.push_str(line);
+            }
+            _ => parts.push(line.to_string()),
+        }
+    }
+    let joined = parts.join("; ");
+    one_line(if joined.is_empty() {
+        "invalid arguments"
+    } else {
+        &joined
+    })
+}
+
+/// A message made safe for one terminal line: control characters (a newline in a file name, an
+/// escape sequence) are written as escapes.
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }

@@ -6,8 +6,10 @@ use crate::error::{Error, Result};
 use crate::presets::{self, Source};
 use serde::{Deserialize, Serialize};
 
-/// Largest shape value accepted; anything beyond is a typo, not a model.
-const MAX_DIM: u64 = 1 << 24;
+/// Largest shape value accepted (widths, heads, vocabulary); anything beyond is a typo.
+const MAX_DIM: u64 = 1_000_000;
+/// Most decoder or encoder layers accepted (the largest published LLMs have under 200).
+pub const MAX_LAYERS: u64 = 1024;
 
 /// An LLM backbone (decoder-only, SwiGLU MLP) and its visual front end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +121,12 @@ impl Model {
                 ));
             }
         }
+        if self.num_layers > MAX_LAYERS {
+            return Err(format!(
+                "key 'num_layers' = {} must be at most {MAX_LAYERS}: is it the model's layer count?",
+                self.num_layers
+            ));
+        }
         if !self.hidden_size.is_multiple_of(self.num_heads) {
             return Err(format!(
                 "num_heads = {} does not divide hidden_size = {}: fix the shape",
@@ -146,6 +154,12 @@ impl Model {
                         "key '{key}' = {value} must be between 1 and {MAX_DIM}"
                     ));
                 }
+            }
+            if v.num_layers > MAX_LAYERS {
+                return Err(format!(
+                    "key 'vision.num_layers' = {} must be at most {MAX_LAYERS}",
+                    v.num_layers
+                ));
             }
             if v.hidden_size % v.num_heads != 0 {
                 return Err(format!(

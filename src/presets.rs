@@ -68,10 +68,7 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
             valid: names(presets).join(", "),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_input(path)?;
     Ok(Source {
         origin: path.display().to_string(),
         text,
@@ -105,4 +102,39 @@ pub fn describe(text: &str) -> String {
         })
         .unwrap_or("")
         .to_string()
+}
+
+/// Largest input file read: presets, specs, measurements and reports are kilobytes; anything
+/// near this is a mistake (a binary, a log), and reading it whole would cost gigabytes.
+pub const MAX_INPUT_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Reads a user's input file: a regular file (not a FIFO, a device or a directory, which could
+/// block or never end) of at most [`MAX_INPUT_BYTES`], as UTF-8 text.
+pub fn read_input(path: &Path) -> Result<String> {
+    let io = |source: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(Error::invalid(format!(
+            "{} is not a regular file (a directory, device or pipe): give the path of a file",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(Error::invalid(format!(
+            "{} is {} MB, more than the {} MB an input file may have: is it the right file?",
+            path.display(),
+            meta.len() / 1_000_000,
+            MAX_INPUT_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::invalid(format!(
+            "{} is not UTF-8 text: give a TOML or JSON file",
+            path.display()
+        ))
+    })
 }

@@ -22,6 +22,7 @@ pub struct Scenario {
     pub schedule: Schedule,
     pub input: VisualInput,
     /// `--layer-tokens`: overrides the schedule when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layer_tokens_override: Option<Vec<u64>>,
     pub options: RunOptions,
     pub cost_model: CostModelKind,
@@ -32,6 +33,9 @@ pub struct Scenario {
     /// What the framework profile could not fit for this run (pooled values used instead).
     #[serde(skip)]
     pub framework_notes: Vec<String>,
+    /// Settings that were given but do not apply as a user may expect (reported as warnings).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
     /// The spec this scenario was resolved from, every default filled in (see
     /// [`Scenario::resolved_spec`]).
     #[serde(skip)]
@@ -90,6 +94,21 @@ impl Scenario {
             return Err(Error::invalid(
                 "--prune-step overrides the step of --prune-start/--prune-end: give those too",
             ));
+        }
+        if args.layer_tokens.is_some() {
+            let replaced = [
+                ("--prune-start", args.prune_start.is_some()),
+                (
+                    "--merge-tokens-per-frame",
+                    args.merge_tokens_per_frame.is_some(),
+                ),
+                ("--merge-keep-ratio", args.merge_keep_ratio.is_some()),
+            ];
+            if let Some((flag, _)) = replaced.iter().find(|(_, given)| *given) {
+                return Err(Error::invalid(format!(
+                    "--layer-tokens replaces the whole schedule, so {flag} would be ignored: give one or the other"
+                )));
+            }
         }
         if args.merge_tokens_per_frame.is_some() && args.merge_keep_ratio.is_some() {
             return Err(Error::invalid(
@@ -198,6 +217,7 @@ impl Scenario {
             prune_timing,
             framework: framework.name.clone(),
             framework_notes,
+            warnings: input_warnings(args, &model),
             model,
             gpu,
             schedule,
@@ -436,4 +456,18 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
         }
     }
     Ok(())
+}
+
+/// Flags that are accepted but do not do what they might seem to.
+fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    let per_frame = args.tokens_per_frame.unwrap_or(model.tokens_per_frame);
+    if let Some(n) = args.tokens {
+        if n % per_frame != 0 && args.tokens_per_frame.is_some() {
+            out.push(format!(
+                "--tokens {n} is not a multiple of --tokens-per-frame {per_frame}: priced as one frame of {n} tokens"
+            ));
+        }
+    }
+    out
 }

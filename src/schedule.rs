@@ -137,6 +137,10 @@ impl crate::choice::Choice for PruneTiming {
     ];
 }
 
+/// Largest layer index a schedule or override may name (far beyond any model; keeps layer
+/// arithmetic such as `start + span` from overflowing).
+pub const MAX_LAYER_INDEX: u64 = 1_000_000;
+
 /// Largest sequence a layer may hold; beyond this the input is a typo.
 pub const MAX_TOKENS: u64 = 1_000_000_000;
 
@@ -208,9 +212,24 @@ impl Schedule {
                 }
             }
         }
-        if self.scale_to_layers == Some(0) {
-            return Err("scale_to_layers must be at least 1".into());
+        let max_layers = crate::model::MAX_LAYERS;
+        if let Some(s) = self.scale_to_layers {
+            if s == 0 || s > max_layers {
+                return Err(format!(
+                    "scale_to_layers = {s} must be between 1 and {max_layers}"
+                ));
+            }
         }
+        // Layer indices beyond any model are typos (and would overflow `start + span`).
+        let layer = |key: &str, l: u64| -> Result<(), String> {
+            if l > MAX_LAYER_INDEX {
+                Err(format!(
+                    "{key} = {l} is beyond any model's layers: give a layer index up to {MAX_LAYER_INDEX}"
+                ))
+            } else {
+                Ok(())
+            }
+        };
         let fraction = |key: &str, x: f64| -> Result<(), String> {
             if x.is_finite() && (0.0..=1.0).contains(&x) {
                 Ok(())
@@ -223,6 +242,8 @@ impl Schedule {
             Some(Prune::Linear {
                 start, end, step, ..
             }) => {
+                layer("prune start", *start)?;
+                layer("prune end", *end)?;
                 if end <= start {
                     return Err(format!(
                         "prune end = {end} must be greater than start = {start} (l2 > l1)"
@@ -242,16 +263,28 @@ impl Schedule {
                         keep.len()
                     ));
                 }
+                if at.len() as u64 > max_layers {
+                    return Err(format!(
+                        "prune 'steps' has {} stages: at most {max_layers}",
+                        at.len()
+                    ));
+                }
                 if at.windows(2).any(|w| w[1] <= w[0]) {
                     return Err("prune 'at' layers must be strictly increasing".into());
+                }
+                for a in at {
+                    layer("prune at", *a)?;
                 }
                 for k in keep {
                     fraction("prune keep", *k)?;
                 }
             }
             Some(Prune::Explicit { keep, .. }) => {
-                if keep.is_empty() {
-                    return Err("prune 'explicit' needs one keep fraction per layer".into());
+                if keep.is_empty() || keep.len() as u64 > max_layers {
+                    return Err(format!(
+                        "prune 'explicit' needs one keep fraction per layer (1 to {max_layers}), got {}",
+                        keep.len()
+                    ));
                 }
                 for k in keep {
                     fraction("prune keep", *k)?;

@@ -278,10 +278,7 @@ impl Spec {
     /// Reads a run file: a spec in TOML, a spec in JSON, or any aim-sim JSON output that carries
     /// one under `"spec"` (replays that run).
     pub fn load(path: &Path) -> Result<Spec> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::presets::read_input(path)?;
         Spec::parse(&text, &path.display().to_string())
     }
 

@@ -120,10 +120,7 @@ pub const MEASUREMENTS_TOML: &str = include_str!("../../reference/measurements.t
 impl Measurements {
     /// Reads and checks a measurement file.
     pub fn load(path: &Path) -> Result<Measurements> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::presets::read_input(path)?;
         let dir = path
             .parent()
             .map(Path::to_path_buf)

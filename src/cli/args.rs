@@ -50,98 +50,113 @@ pub enum PresetKind {
 pub struct SimArgs {
     /// A run file: a spec in TOML or JSON, or the JSON output of an earlier run (replays it).
     /// Flags given beside it override its values.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Input", long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
     /// Model preset name, a model TOML, or a Hugging Face config.json [default: llava-ov-7b].
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH")]
     pub model: Option<String>,
     /// GPU preset name or a GPU TOML [default: a100].
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH")]
     pub gpu: Option<String>,
     /// Framework profile: how the software stack runs the kernels. `roofline` (ideal, what the
     /// paper computes), `trtllm`, `hf`, `hf-eager` (fitted to published measurements,
     /// docs/accuracy.md), or a profile TOML [default: roofline].
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH")]
     pub framework: Option<String>,
     /// Visual tokens before merging (N / tokens-per-frame frames when it divides, else one frame).
-    #[arg(long, value_name = "N", value_parser = parse_count, conflicts_with = "frames")]
+    #[arg(help_heading = "Input", long, value_name = "N", value_parser = parse_count, conflicts_with = "frames")]
     pub tokens: Option<u64>,
     /// Frames (video) or images; 0 for a text-only prompt [default: the model's, 32 for video
     /// models, 1 for image models].
-    #[arg(long, value_name = "F", value_parser = parse_count_or_zero)]
+    #[arg(help_heading = "Input", long, value_name = "F", value_parser = parse_count_or_zero)]
     pub frames: Option<u64>,
     /// Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV].
-    #[arg(long, value_name = "P", value_parser = parse_count)]
+    #[arg(help_heading = "Input", long, value_name = "P", value_parser = parse_count)]
     pub tokens_per_frame: Option<u64>,
     /// Text tokens (always kept) [default: 100].
-    #[arg(long, value_name = "T", value_parser = parse_count)]
+    #[arg(help_heading = "Input", long, value_name = "T", value_parser = parse_count)]
     pub text_tokens: Option<u64>,
     /// Schedule preset name or a schedule TOML [default: linear].
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(help_heading = "Schedule", long, value_name = "NAME|PATH")]
     pub schedule: Option<String>,
     /// Override the schedule's merge: visual tokens kept per frame.
-    #[arg(long, value_name = "K", value_parser = parse_count, conflicts_with = "merge_keep_ratio")]
+    #[arg(help_heading = "Schedule", long, value_name = "K", value_parser = parse_count, conflicts_with = "merge_keep_ratio")]
     pub merge_tokens_per_frame: Option<u64>,
     /// Override the schedule's merge: fraction of each frame kept, floor(P·x).
-    #[arg(long, value_name = "X")]
+    #[arg(help_heading = "Schedule", long, value_name = "X")]
     pub merge_keep_ratio: Option<f64>,
     /// Override the schedule's pruning: linear pruning start layer l1.
-    #[arg(long, value_name = "L1", requires = "prune_end")]
+    #[arg(
+        help_heading = "Schedule",
+        long,
+        value_name = "L1",
+        requires = "prune_end"
+    )]
     pub prune_start: Option<u64>,
     /// Override the schedule's pruning: linear pruning end layer l2.
-    #[arg(long, value_name = "L2", requires = "prune_start")]
+    #[arg(
+        help_heading = "Schedule",
+        long,
+        value_name = "L2",
+        requires = "prune_start"
+    )]
     pub prune_end: Option<u64>,
     /// Override the linear pruning step [default: 1/(l2-l1)].
-    #[arg(long, value_name = "S", requires = "prune_start")]
+    #[arg(
+        help_heading = "Schedule",
+        long,
+        value_name = "S",
+        requires = "prune_start"
+    )]
     pub prune_step: Option<f64>,
     /// Exact sequence length of every layer, comma-separated (overrides the schedule).
-    #[arg(long, value_name = "A,B,C,...", value_delimiter = ',', value_parser = parse_count)]
+    #[arg(help_heading = "Schedule", long, value_name = "A,B,C,...", value_delimiter = ',', value_parser = parse_count)]
     pub layer_tokens: Option<Vec<u64>>,
     /// Cost model: `refined` (what a GPU runs) or `llm-viewer` (the paper's, exactly)
     /// [default: refined].
-    #[arg(long, value_name = "MODEL", value_parser = choice::<CostModelKind>())]
+    #[arg(help_heading = "Cost model", long, value_name = "MODEL", value_parser = choice::<CostModelKind>())]
     pub cost_model: Option<CostModelKind>,
     /// When a pruning decision takes effect [default: code for refined, paper for llm-viewer].
-    #[arg(long, value_name = "WHEN", value_parser = choice::<PruneTiming>())]
+    #[arg(help_heading = "Schedule", long, value_name = "WHEN", value_parser = choice::<PruneTiming>())]
     pub prune_timing: Option<PruneTiming>,
     /// Model attention as one fused FlashAttention operator (same as --attention flash).
-    #[arg(long, conflicts_with = "attention")]
+    #[arg(help_heading = "Cost model", long, conflicts_with = "attention")]
     pub flash_attention: bool,
     /// Attention implementation [default: flash for refined, eager for llm-viewer].
-    #[arg(long, value_name = "IMPL", value_parser = choice::<AttentionImpl>())]
+    #[arg(help_heading = "Cost model", long, value_name = "IMPL", value_parser = choice::<AttentionImpl>())]
     pub attention: Option<AttentionImpl>,
     /// Refined: price the vision encoder, pooling and projector too (time to first token).
-    #[arg(long)]
+    #[arg(help_heading = "Cost model", long)]
     pub include_vision: bool,
     /// Refined: decode this many tokens after the prefill, with the pruned KV cache.
-    #[arg(long, value_name = "G", value_parser = parse_count)]
+    #[arg(help_heading = "Cost model", long, value_name = "G", value_parser = parse_count)]
     pub gen_tokens: Option<u64>,
     /// Refined: tensor-parallel degree (weights and heads split over N GPUs) [default: 1].
-    #[arg(long, value_name = "N", value_parser = parse_count)]
+    #[arg(help_heading = "Model and GPU", long, value_name = "N", value_parser = parse_count)]
     pub tp: Option<u64>,
     /// Refined: compute logits for every position instead of only the last one.
-    #[arg(long)]
+    #[arg(help_heading = "Cost model", long)]
     pub all_logits: bool,
     /// Refined: how PageRank importance gets its attention probabilities. `materialized`: the
     /// H×n×n fp32 matrix is written and streamed by each power iteration (the AIM reference
     /// code); `fused`: Q·Kᵀ tiles recomputed in every iteration, no n² traffic
     /// (kernels/pagerank.cu) [default: materialized].
-    #[arg(long, value_name = "KERNEL", value_parser = choice::<ImportanceKernel>())]
+    #[arg(help_heading = "Schedule", long, value_name = "KERNEL", value_parser = choice::<ImportanceKernel>())]
     pub importance_kernel: Option<ImportanceKernel>,
     /// Batch size [default: 1].
-    #[arg(long, value_name = "B", value_parser = parse_count)]
+    #[arg(help_heading = "Input", long, value_name = "B", value_parser = parse_count)]
     pub batch: Option<u64>,
     /// Weight bits [default: 16].
-    #[arg(long, value_name = "BITS")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "BITS")]
     pub w_bits: Option<u32>,
     /// Activation bits [default: 16].
-    #[arg(long, value_name = "BITS")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "BITS")]
     pub a_bits: Option<u32>,
     /// KV-cache bits [default: --a-bits].
-    #[arg(long, value_name = "BITS")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "BITS")]
     pub kv_bits: Option<u32>,
     /// Drop the second residual add from the totals (as the paper's video runs did).
-    #[arg(long)]
+    #[arg(help_heading = "Cost model", long)]
     pub skip_mlp_add: bool,
 }
 
@@ -226,9 +241,34 @@ impl SimArgs {
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = choice::<Format>())]
+    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = choice::<Format>())]
     pub format: Format,
     /// Write to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, short = 'o', help_heading = "Output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Where and how a single answer is written: a table or JSON (no CSV: there are no rows).
+#[derive(Debug, Clone, Args)]
+pub struct AnswerOutputArgs {
+    /// Output format.
+    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', help_heading = "Output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl AnswerOutputArgs {
+    /// As general output arguments.
+    pub fn general(&self) -> OutputArgs {
+        OutputArgs {
+            format: if self.format == "json" {
+                Format::Json
+            } else {
+                Format::Table
+            },
+            output: self.output.clone(),
+        }
+    }
 }

@@ -24,7 +24,8 @@ use std::path::PathBuf;
     version,
     about,
     args_conflicts_with_subcommands = true,
-    allow_negative_numbers = true
+    allow_negative_numbers = true,
+    after_help = "Examples:\n  aim-sim --tokens 6272 --schedule linear --gpu a100        AIM on a 32-frame video, A100\n  aim-sim --cost-model llm-viewer --skip-mlp-add            the paper's accounting, exactly\n  aim-sim --framework hf --gpu a100-80g --format json       as HF transformers would run it\n  aim-sim --spec run.toml --frames 64                       a run file, one flag changed\n  aim-sim list                                              presets (models, GPUs, schedules, frameworks)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -39,6 +40,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate one prefill (the default when no subcommand is given).
+    #[command(
+        after_help = "Examples:\n  aim-sim simulate --model llava-1.5-7b --schedule aim-image --include-vision\n  aim-sim simulate --frames 192 --importance-kernel fused --gpu h100"
+    )]
     Simulate {
         #[command(flatten)]
         sim: Box<SimArgs>,
@@ -50,6 +54,9 @@ pub enum Command {
     /// Models, GPUs, schedules, cost models, frames, tokens, tokens per frame, text tokens and
     /// batch take comma lists and inclusive ranges (`--frames 8:256:8`); every other flag of a
     /// single run applies to all rows.
+    #[command(
+        after_help = "Examples:\n  aim-sim sweep --frames 8:256:8 --schedule none,linear,fastv --format csv\n  aim-sim sweep --gpu a100,h100 --cost-model refined,llm-viewer --frames 32,64"
+    )]
     Sweep {
         #[command(flatten)]
         grid: Box<commands::sweep::GridArgs>,
@@ -61,13 +68,16 @@ pub enum Command {
     /// Without --target-reduction: the largest number of frames whose FLOPs (--by time: prefill
     /// time) stay within the reference run's. With it: the least aggressive pruning window,
     /// start, end or merge (--solve) whose reduction factor reaches the target.
+    #[command(
+        after_help = "Examples:\n  aim-sim budget --schedule linear --reference-schedule none --reference-frames 32\n  aim-sim budget --schedule linear --target-reduction 8 --solve window --by time"
+    )]
     Budget {
         #[command(flatten)]
         sim: Box<SimArgs>,
         #[command(flatten)]
         budget: commands::budget::BudgetArgs,
         #[command(flatten)]
-        output: OutputArgs,
+        output: args::AnswerOutputArgs,
     },
     /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, a measurement, or
     /// published accuracy against cost.
@@ -78,6 +88,9 @@ pub enum Command {
     /// predicted time per layer from `aim-sim measure --format json` (--input); `pareto`: a
     /// benchmark's published accuracy against the cost of each row (--benchmark, --by,
     /// --compare-paper).
+    #[command(
+        after_help = "Examples:\n  aim-sim plot curves -o curves.png --frames 8:128:8\n  aim-sim plot layers -o layers.svg --schedule fastv\n  aim-sim plot pareto --benchmark videomme -o pareto.png\n  aim-sim plot check --input reference/measurements.toml --loo -o check.png"
+    )]
     Plot {
         #[command(flatten)]
         plot: Box<commands::plot::PlotArgs>,
@@ -90,6 +103,9 @@ pub enum Command {
     /// Pareto-optimal when no other row is at least as accurate and at most as costly (--by),
     /// one strictly. --skip-mlp-add counts each row as the paper's run did; with
     /// --cost-model llm-viewer it reproduces the paper's printed FLOPs and times.
+    #[command(
+        after_help = "Examples:\n  aim-sim pareto --benchmark videomme\n  aim-sim pareto --benchmark videomme --cost-model llm-viewer --skip-mlp-add --format json"
+    )]
     Pareto {
         #[command(flatten)]
         sim: Box<SimArgs>,
@@ -99,6 +115,7 @@ pub enum Command {
         output: OutputArgs,
     },
     /// The AIM paper's efficiency rows beside aim-sim's numbers for the same settings.
+    #[command(after_help = "Examples:\n  aim-sim reproduce\n  aim-sim reproduce --format csv")]
     Reproduce {
         #[command(flatten)]
         output: OutputArgs,
@@ -107,6 +124,9 @@ pub enum Command {
     /// check them against the CPU references and time them against the prediction.
     ///
     /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    #[command(
+        after_help = "Examples:\n  aim-sim validate --require-gpu --dtype f32\n  aim-sim validate --frames 8 --format json"
+    )]
     Validate {
         #[command(flatten)]
         sim: Box<SimArgs>,
@@ -122,6 +142,9 @@ pub enum Command {
     /// layer's measured time against the cost model's prediction (uncalibrated and calibrated).
     ///
     /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    #[command(
+        after_help = "Examples:\n  aim-sim measure --gpu h100 --calibrated-gpu h100-calibrated.toml --format json > m.json"
+    )]
     Measure {
         #[command(flatten)]
         sim: Box<SimArgs>,
@@ -138,6 +161,9 @@ pub enum Command {
     /// profile with a fitted [efficiency] table (the refined model's calibration hook).
     ///
     /// Without a GPU it says so in one line and exits 0 (2 with --require-gpu).
+    #[command(
+        after_help = "Examples:\n  aim-sim calibrate --gpu h100 --profile h100-calibrated.toml"
+    )]
     Calibrate {
         #[command(flatten)]
         sim: Box<SimArgs>,
@@ -155,6 +181,9 @@ pub enum Command {
     /// data set) with its framework profile and with the ideal roofline; prints the relative
     /// errors, their median and worst per framework and overall, and measured against predicted
     /// speed-ups for rows measured beside a baseline. --loo adds leave-one-out errors.
+    #[command(
+        after_help = "Examples:\n  aim-sim check reference/measurements.toml\n  aim-sim check reference/measurements.toml --loo --format json"
+    )]
     Check {
         #[command(flatten)]
         check: commands::check::CheckArgs,
@@ -163,13 +192,28 @@ pub enum Command {
     },
     /// Fit framework profiles (launch overhead, GEMM and memory efficiency, ...) to a
     /// measurement file; print in-sample and leave-one-out errors and the profiles.
+    #[command(
+        after_help = "Examples:\n  aim-sim fit reference/measurements.toml\n  aim-sim fit reference/measurements.toml --framework hf --write frameworks"
+    )]
     Fit {
         #[command(flatten)]
         fit: commands::check::FitArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Shell completions on standard output (`aim-sim completions bash > /etc/bash_completion.d/aim-sim`).
+    #[command(
+        after_help = "Examples:\n  aim-sim completions bash > ~/.local/share/bash-completion/completions/aim-sim\n  aim-sim completions zsh > ~/.zfunc/_aim-sim"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on standard output (`aim-sim man > aim-sim.1; man ./aim-sim.1`).
+    Man,
     /// List the embedded presets (GPUs, models, schedules, frameworks).
+    #[command(after_help = "Examples:\n  aim-sim list\n  aim-sim list frameworks")]
     List {
         /// Only this kind.
         #[arg(value_enum)]
@@ -187,7 +231,7 @@ pub fn run(cli: Cli) -> Result<()> {
             sim,
             budget,
             output,
-        }) => commands::budget::command(&sim, &budget, &output),
+        }) => commands::budget::command(&sim, &budget, &output.general()),
         Some(Command::Plot { plot }) => commands::plot::command(&plot),
         Some(Command::Pareto {
             sim,
@@ -215,6 +259,26 @@ pub fn run(cli: Cli) -> Result<()> {
         }) => commands::gpu::calibrate(&sim, &gpu, profile.as_deref(), &output),
         Some(Command::List { kind }) => commands::list::command(kind),
         Some(Command::Check { check, output }) => commands::check::check(&check, &output),
+        Some(Command::Completions { shell }) => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "aim-sim",
+                &mut out,
+            );
+            emit(&OutputArgs::stdout(), &String::from_utf8_lossy(&out))
+        }
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|source| Error::Output {
+                    path: "standard output".into(),
+                    source,
+                })?;
+            emit(&OutputArgs::stdout(), &String::from_utf8_lossy(&out))
+        }
         Some(Command::Fit { fit, output }) => commands::check::fit(&fit, &output),
     }
 }

@@ -417,8 +417,8 @@ pub struct RunCost {
     /// Modelling choices that shape these figures (e.g. importance recomputed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// Results the user should act on (e.g. peak memory above the GPU's).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Results the user should act on (e.g. peak memory above the GPU's); always present.
+    #[serde(default)]
     pub warnings: Vec<String>,
 }
 

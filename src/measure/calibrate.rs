@@ -106,9 +106,17 @@ pub fn calibrate(
                 "calibration has no usable {class:?} kernel timings: include a schedule whose layers run such kernels"
             )));
         }
-        // A fraction above 1 means the datasheet roofline is pessimistic for this class
-        // (e.g. caches); clamp so the profile stays valid, and keep the raw samples.
-        Ok((roof / busy).min(1.0))
+        // Within 5 % above 1 is timing noise (or a cache helping): 1. Far above means the
+        // device is faster than the --gpu profile allows: the profile is not this device's, and
+        // a clamped 1.0 would hide it.
+        let fraction = roof / busy;
+        if fraction > 1.05 {
+            return Err(Error::invalid(format!(
+                "the {class:?} kernels ran {fraction:.2}× faster than the roofline of '{}' allows: that profile is not this device's; pass the matching --gpu",
+                gpu.name
+            )));
+        }
+        Ok(fraction.min(1.0))
     };
     Ok(Calibration {
         device: source.describe(),
@@ -128,6 +136,12 @@ pub fn calibrate(
 pub fn calibrated_profile(gpu: &Gpu, calibration: &Calibration, date: &str) -> Result<String> {
     let mut calibrated = gpu.clone();
     calibrated.efficiency = Some(calibration.efficiency.clone());
+    // Never write a profile aim-sim would refuse to read.
+    calibrated.validate().map_err(|m| {
+        Error::invalid(format!(
+            "the calibration gave an impossible profile ({m}); not written"
+        ))
+    })?;
     let body = toml::to_string(&calibrated)
         .map_err(|e| Error::invalid(format!("cannot write the calibrated profile: {e}")))?;
     Ok(format!(

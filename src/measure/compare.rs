@@ -61,10 +61,7 @@ pub struct MeasureReport {
 impl MeasureReport {
     /// Reads back the result of `aim-sim measure --format json` (for `aim-sim plot accuracy`).
     pub fn load(path: &Path) -> Result<MeasureReport> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::presets::read_input(path)?;
         let bad = |message: String| Error::Parse {
             origin: path.display().to_string(),
             message,
@@ -87,9 +84,9 @@ impl MeasureReport {
                     .into_iter()
                     .chain(l.predicted_calibrated_time_s)
             });
-            if let Some(t) = times.find(|t| !t.is_finite() || *t < 0.0) {
+            if let Some(t) = times.find(|t| !t.is_finite() || *t < 0.0 || *t > 1e6) {
                 return Err(bad(format!(
-                    "{name} has a layer time of {t} s (times must be finite and not negative)"
+                    "{name} has a layer time of {t} s (times must be between 0 and 1e6 s)"
                 )));
             }
         }

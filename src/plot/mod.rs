@@ -225,6 +225,12 @@ fn render(
             });
         }
     }
+    // Open the file before drawing, so an unwritable path is a plain I/O error (a directory,
+    // a missing folder, no permission), not the backend's debug text.
+    std::fs::File::create(path).map_err(|source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    })?;
     match image_format(path)? {
         ImageFormat::Png => {
             let root = text::Png(BitMapBackend::new(path, size)).into_drawing_area();

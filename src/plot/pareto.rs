@@ -135,6 +135,13 @@ fn frontier(p: &Pareto) -> Vec<(f64, f64)> {
 /// A log axis over `lo..hi` labelled at 1, 2 and 5 × 10^k (every integer × 10^k when that
 /// gives fewer than three labels), with light lines at the other integers × 10^k.
 pub(crate) fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    // A range that is not a positive, finite span (it cannot come from a priced run) becomes
+    // 1..10 rather than a loop over decades that never ends.
+    let (lo, hi) = if lo > 0.0 && hi > lo && hi.is_finite() && hi / lo < 1e30 {
+        (lo, hi)
+    } else {
+        (1.0, 10.0)
+    };
     let (mut bold, mut light) = (Vec::new(), Vec::new());
     let mut decade = 10f64.powf(lo.log10().floor());
     while decade <= hi {

@@ -56,9 +56,16 @@ fn layer_line(out: &mut String, l: &LayerCost) {
 
 fn totals_line(out: &mut String, label: &str, run: &RunCost) {
     let t = &run.totals;
+    // The refined model reports the peak; llm-viewer its "memory consumption" (weights + KV +
+    // the last layer's activations, llm-viewer-cost-model.md).
+    let memory = if run.peak_memory.is_some() {
+        "peak memory"
+    } else {
+        "memory consumption"
+    };
     let _ = writeln!(
         out,
-        "{label:<10} {:>10.4} TFLOPs {:>9.3} GB moved {:>10.3} ms   memory {:>7.2} GB",
+        "{label:<10} {:>10.4} TFLOPs {:>9.3} GB moved {:>10.3} ms · {memory} {:>7.2} GB",
         t.flops / 1e12,
         t.bytes / 1e9,
         t.time_s * 1e3,

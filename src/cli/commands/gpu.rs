@@ -17,15 +17,27 @@ fn gpu_status() -> std::result::Result<(), String> {
     Err("this aim-sim was built without the `cuda` feature (rebuild with default features)".into())
 }
 
-/// `Ok(true)` when a GPU is usable; `Ok(false)` after telling the user there is none.
-fn gpu_present(command: &str, gpu: &GpuArgs) -> Result<bool> {
+/// `Ok(true)` when a GPU is usable; `Ok(false)` after telling the user there is none, in the
+/// format asked for (JSON stays JSON).
+fn gpu_present(command: &str, gpu: &GpuArgs, output: &OutputArgs) -> Result<bool> {
     match gpu_status() {
         Ok(()) => Ok(true),
-        Err(reason) if gpu.require_gpu => Err(Error::GpuUnavailable(format!(
-            "aim-sim {command}: {reason}"
-        ))),
+        Err(reason) if gpu.require_gpu => {
+            Err(Error::GpuUnavailable(format!("{command}: {reason}")))
+        }
         Err(reason) => {
-            println!("aim-sim {command}: {reason}; nothing to run (exit 0; --require-gpu makes this an error)");
+            let text = match output.format {
+                Format::Json => json(&serde_json::json!({
+                    "command": command,
+                    "ran": false,
+                    "reason": reason,
+                    "note": "nothing to run without a GPU (exit 0; --require-gpu makes this an error)",
+                })),
+                _ => format!(
+                    "aim-sim {command}: {reason}; nothing to run (exit 0; --require-gpu makes this an error)\n"
+                ),
+            };
+            emit(output, &text)?;
             Ok(false)
         }
     }
@@ -45,7 +57,7 @@ pub fn validate(
     output: &OutputArgs,
 ) -> Result<()> {
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
-    if !gpu_present("validate", gpu)? {
+    if !gpu_present("validate", gpu, output)? {
         return Ok(());
     }
     run_validate(&scenario, gpu, dtype, output)
@@ -102,6 +114,7 @@ fn timing_source(
     command: &str,
     gpu: &GpuArgs,
     profile: &Gpu,
+    output: &OutputArgs,
 ) -> Result<Option<Box<dyn TimingSource>>> {
     if let Some(path) = &gpu.synthetic_device {
         let model = Gpu::load(path)?;
@@ -115,7 +128,7 @@ fn timing_source(
             efficiency,
         })));
     }
-    if !gpu_present(command, gpu)? {
+    if !gpu_present(command, gpu, output)? {
         return Ok(None);
     }
     #[cfg(feature = "cuda")]
@@ -145,7 +158,7 @@ pub fn measure(
         })?),
         None => scenario.gpu.efficiency.clone(),
     };
-    let Some(mut source) = timing_source("measure", gpu, &scenario.gpu)? else {
+    let Some(mut source) = timing_source("measure", gpu, &scenario.gpu, output)? else {
         return Ok(());
     };
     // The uncalibrated prediction uses the profile without its table.
@@ -167,7 +180,7 @@ pub fn calibrate(
     output: &OutputArgs,
 ) -> Result<()> {
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
-    let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu)? else {
+    let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu, output)? else {
         return Ok(());
     };
     // The shapes of both the schedule's run and the baseline: every size a comparison meets.

@@ -10,5 +10,14 @@ use crate::sim;
 pub fn simulate(args: &SimArgs, output: &OutputArgs) -> Result<()> {
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     let report = sim::simulate(&scenario)?;
+    warn(&report.run.warnings);
     emit(output, &report::render(&report, output.format))
+}
+
+/// Warnings go to standard error too, whatever the format (a CSV or a JSON file has no room
+/// for them that a reader would see).
+pub fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("aim-sim: warning: {w}");
+    }
 }

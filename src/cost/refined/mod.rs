@@ -176,10 +176,11 @@ impl CostModel for Refined {
         let peak = memory.peak(weights_bytes, &kv_cache, ctx.gpu.memory);
         if peak.peak_bytes > peak.device_bytes {
             warnings.push(format!(
-                "peak memory {:.1} GB exceeds the GPU's {:.1} GB ({}): use --tp, fewer frames or FlashAttention",
+                "peak memory {:.1} GB exceeds the GPU's {:.1} GB ({}): {}",
                 peak.peak_bytes / 1e9,
                 peak.device_bytes / 1e9,
-                peak.activations_at
+                peak.activations_at,
+                memory_advice(ctx, &peak)
             ));
         }
         totals.memory_consumption_bytes = peak.peak_bytes;
@@ -199,6 +200,20 @@ impl CostModel for Refined {
             notes,
             warnings,
         }
+    }
+}
+
+/// What would bring the peak down, given what holds it.
+fn memory_advice(ctx: &Context, peak: &PeakMemory) -> &'static str {
+    let o = ctx.options;
+    if peak.activations_at.contains("importance")
+        && o.importance_kernel == super::ImportanceKernel::Materialized
+    {
+        "use --importance-kernel fused (no n² importance map), --tp or fewer frames"
+    } else if peak.attention_map_bytes > 0.0 && !o.flash_attention {
+        "use --attention flash (no n² attention map), --tp or fewer frames"
+    } else {
+        "use --tp, fewer frames or fewer bits (--w-bits/--kv-bits)"
     }
 }
 
