@@ -157,7 +157,28 @@ fn all_reduce(name: &'static str, d: &Dims, n: f64) -> Kernel {
 /// Query rows × key columns a causal FlashAttention-2 forward computes for `n` tokens: each
 /// `Br`-row query block visits every `Bc`-column key block up to its last row, the diagonal
 /// tiles in full (masked inside the tile). Returns (score pairs, key rows read per head).
+///
+/// In closed form, O(1): when `Br` is a multiple of `Bc` (every FlashAttention-2 tile shape),
+/// block `k` of a full block ends at row `(k+1)·Br`, a multiple of `Bc`, so it visits exactly
+/// `(k+1)·Br` keys; a partial last block of `r = n mod Br` rows visits all `n`. With
+/// `m = ⌊n / Br⌋` full blocks: pairs `= Br²·m(m+1)/2 + r·n`, keys `= Br·m(m+1)/2 + n·[r > 0]`.
+/// Computed in integers, so exact up to the one rounding to `f64`. Other tile shapes take the
+/// block loop ([`flash_causal_work_loop`]).
 pub fn flash_causal_work(n: u64, block_rows: u64, block_cols: u64) -> (f64, f64) {
+    if block_cols == 0 || block_rows % block_cols != 0 {
+        return flash_causal_work_loop(n, block_rows, block_cols);
+    }
+    let (br, n128) = (block_rows as u128, n as u128);
+    let (m, r) = (n128 / br, n128 % br);
+    let triangle = m * (m + 1) / 2;
+    let pairs = br * br * triangle + r * n128;
+    let keys = br * triangle + if r > 0 { n128 } else { 0 };
+    (pairs as f64, keys as f64)
+}
+
+/// [`flash_causal_work`] block by block, as the kernel walks its grid: the reference the closed
+/// form is tested against, and the fallback for tiles where `Br` is not a multiple of `Bc`.
+pub fn flash_causal_work_loop(n: u64, block_rows: u64, block_cols: u64) -> (f64, f64) {
     let (mut pairs, mut keys_read) = (0.0, 0.0);
     let mut start = 0u64;
     while start < n {
@@ -365,5 +386,27 @@ mod tests {
         let half = (n * n) as f64 / 2.0;
         assert!((pairs / half - 1.0).abs() < 0.01, "{}", pairs / half);
         assert!(pairs > half);
+    }
+
+    #[test]
+    fn closed_form_tile_count_equals_the_block_loop() {
+        // Every n below 2000 (n < 128, n = 128·k, n = 128·k + 1, ...), then large n around block
+        // boundaries; tile shapes of FA2 (128×64, 128×128, 64×64) and a non-multiple (fallback).
+        let mut sizes: Vec<u64> = (0..2000).collect();
+        for k in [15, 16, 17, 50, 100, 781, 1024, 10_000, 65_536] {
+            for delta in [-1i64, 0, 1, 63, 64, 65, 127] {
+                sizes.push((128 * k + delta) as u64);
+            }
+        }
+        sizes.extend([1_000_003, 9_999_999, 12_345_678]);
+        for (br, bc) in [(128, 64), (128, 128), (64, 64), (128, 32), (96, 64), (1, 1)] {
+            for &n in sizes.iter().filter(|&&n| br > 1 || n < 5000) {
+                assert_eq!(
+                    flash_causal_work(n, br, bc),
+                    flash_causal_work_loop(n, br, bc),
+                    "n = {n}, tile {br}×{bc}"
+                );
+            }
+        }
     }
 }
