@@ -5,9 +5,11 @@
 
 pub mod llm_viewer;
 pub mod refined;
+mod sink;
 mod summary;
 mod workload;
 
+pub use sink::{Each, Sink};
 pub use summary::{Decode, KvCache, PeakMemory, Pipeline};
 pub use workload::{PruneDecision, PruneStep, Workload};
 
@@ -430,5 +432,10 @@ pub trait CostModel: Sync {
     /// decided). Models that only need the per-layer counts keep this default.
     fn run_workload(&self, ctx: &Context, workload: &Workload) -> RunCost {
         self.run(ctx, workload.layer_tokens)
+    }
+    /// The totals of [`CostModel::run_workload`] alone, the same figures bit for bit, without
+    /// the per-layer and per-operator lists, notes or labels (what a sweep row needs).
+    fn run_totals(&self, ctx: &Context, workload: &Workload) -> Totals {
+        self.run_workload(ctx, workload).totals
     }
 }

@@ -365,7 +365,7 @@ impl Loaded {
     }
 }
 
-/// Prices configuration `index`.
+/// Prices configuration `index`: totals only ([`sim::summarize`]), no per-operator detail.
 fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
     let [m, g, _, _, _, _, _, s] = grid.position(index);
     let args = grid.spec(index);
@@ -375,22 +375,22 @@ fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
         loaded.gpus[g].clone(),
         loaded.schedules[s].clone(),
     )
-    .and_then(|scenario| sim::simulate(&scenario))
+    .and_then(|scenario| sim::summarize(&scenario).map(|summary| (scenario, summary)))
     .map_err(|e| Error::invalid(format!("{}: {e}", describe(&args))));
-    let report = scenario?;
-    let (run, base) = (&report.run.totals, &report.baseline.totals);
-    let input = &report.scenario.input;
+    let (scenario, summary) = scenario?;
+    let (run, base) = (&summary.run, &summary.baseline);
+    let input = &scenario.input;
     Ok(SweepRow {
         model: args.model.label("inline model").to_string(),
         gpu: args.gpu.label("inline GPU").to_string(),
         schedule: args.schedule.label("inline schedule").to_string(),
-        cost_model: report.cost_model.to_string(),
+        cost_model: scenario.cost_model.implementation().name().to_string(),
         frames: input.frames,
         tokens_per_frame: input.tokens_per_frame,
         visual_tokens: input.visual_tokens(),
-        merged_visual_tokens: report.plan.merged_visual_tokens,
+        merged_visual_tokens: summary.merged_visual_tokens,
         text_tokens: input.text_tokens,
-        batch: report.scenario.options.batch,
+        batch: scenario.options.batch,
         flops: run.flops,
         bytes: run.bytes,
         time_s: run.time_s,
@@ -399,8 +399,8 @@ fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
         baseline_bytes: base.bytes,
         baseline_time_s: base.time_s,
         baseline_memory_consumption_bytes: base.memory_consumption_bytes,
-        reduction_flops: report.reduction.flops,
-        reduction_time: report.reduction.time,
+        reduction_flops: summary.reduction_flops,
+        reduction_time: summary.reduction_time,
     })
 }
 

@@ -3,7 +3,7 @@
 //! tensor-parallel all-reduces; the final norm and LM head. Per GPU when `tp > 1`.
 
 use super::kernel::{kernel, Class, Kernel};
-use crate::cost::{Context, OpKind};
+use crate::cost::{Context, OpKind, Sink};
 
 /// FlashAttention-2 forward tile: query rows per thread block (`kBlockM`).
 /// flash-attention `flash_fwd_launch_template.h`, head dims 64–128 on sm80/sm90: 128.
@@ -216,14 +216,14 @@ pub fn flash_attention(d: &Dims, n: u64) -> Kernel {
 
 /// Eager attention as HF `eager_attention_forward` (what the AIM reference code runs):
 /// `Q·Kᵀ` over all `n²` pairs written out, mask + softmax read and written, `P·V` read back.
-pub fn eager_attention(d: &Dims, n: u64) -> Vec<Kernel> {
+pub fn eager_attention(d: &Dims, n: u64) -> [Kernel; 3] {
     let nf = n as f64;
     let map = d.heads * nf * nf * d.b * d.a;
     let q = nf * d.q_width() * d.b * d.a;
     // K and V as each query head reads them (`repeat_kv` expands the GQA heads).
     let kv = nf * d.q_width() * d.b * d.kv;
     let gemm = 2.0 * nf * nf * d.d * d.heads * d.b;
-    vec![
+    [
         kernel("qk_matmul", OpKind::Attention, Class::Attention, gemm)
             .reads(q)
             .reads_kv(kv)
@@ -260,6 +260,17 @@ pub fn decode_attention(d: &Dims, context: f64) -> Kernel {
 /// The operators of one decoder layer for `n` new tokens, with `attention` in the middle.
 pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
     let mut ops = Vec::with_capacity(20);
+    emit_layer_ops(d, n, |ops| ops.push_all(attention), &mut ops);
+    ops
+}
+
+/// [`layer_ops`] into any sink, in execution order; `attention` puts the attention kernels.
+pub fn emit_layer_ops<S: Sink<Kernel>>(
+    d: &Dims,
+    n: f64,
+    attention: impl FnOnce(&mut S),
+    ops: &mut S,
+) {
     ops.push(rmsnorm("attn_norm", d, n));
     ops.push(linear(
         "q_proj",
@@ -303,7 +314,7 @@ pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
         .writes(q * d.a)
         .writes_kv(k * d.kv),
     );
-    ops.extend(attention);
+    attention(ops);
     ops.push(linear("o_proj", d, n, d.q_width(), d.h, false, Dst::Act));
     if d.tp > 1.0 {
         ops.push(all_reduce("attn_all_reduce", d, n));
@@ -328,16 +339,22 @@ pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
         ops.push(all_reduce("mlp_all_reduce", d, n));
     }
     ops.push(residual("mlp_residual", d, n));
-    ops
 }
 
 /// Final norm over the last layer's `n` tokens (HF normalises every position) and the LM head
 /// over `rows` positions: `2·h·V` FLOPs per row. Vocabulary-parallel under TP, then the
 /// logits are gathered.
 pub fn head_ops(d: &Dims, n: f64, rows: f64) -> Vec<Kernel> {
+    let mut ops = Vec::with_capacity(3);
+    emit_head_ops(d, n, rows, &mut ops);
+    ops
+}
+
+/// [`head_ops`] into any sink.
+pub fn emit_head_ops(d: &Dims, n: f64, rows: f64, ops: &mut impl Sink<Kernel>) {
     let vocab = d.vocab / d.tp;
-    let mut ops = vec![
-        rmsnorm("final_norm", d, n),
+    ops.push(rmsnorm("final_norm", d, n));
+    ops.push(
         kernel(
             "lm_head",
             OpKind::LmHead,
@@ -347,7 +364,7 @@ pub fn head_ops(d: &Dims, n: f64, rows: f64) -> Vec<Kernel> {
         .weights(d.h * vocab * d.w)
         .reads(rows * d.h * d.b * d.a)
         .writes(rows * vocab * d.b * d.a),
-    ];
+    );
     if d.tp > 1.0 {
         let message = rows * d.vocab * d.b * d.a;
         ops.push(
@@ -362,7 +379,6 @@ pub fn head_ops(d: &Dims, n: f64, rows: f64) -> Vec<Kernel> {
             .link((d.tp - 1.0) / d.tp * message),
         );
     }
-    ops
 }
 
 #[cfg(test)]
