@@ -2,7 +2,10 @@
 //! (../shared/specs/llm-viewer-cost-model.md). Every formula below cites that file's section.
 //! Do not "fix" anything here: the `refined` model is where physics is corrected.
 
-use super::{Context, CostModel, Each, LayerCost, OpKind, Operator, RunCost, Sink, Totals};
+use super::{
+    Context, CostModel, Each, LayerCost, LayerMemo, OpKind, Operator, RunCost, Sink, TimedOp,
+    Totals,
+};
 
 /// Marker type for the `llm-viewer` cost model.
 pub struct LlmViewer;
@@ -180,7 +183,7 @@ fn price(
     ctx: &Context,
     layer_tokens: &[u64],
     mut layers: Option<&mut Vec<LayerCost>>,
-) -> (Totals, super::TimedOp) {
+) -> (Totals, TimedOp) {
     let d = Dims::new(ctx);
     let roofline = ctx.roofline();
     let mut totals = Totals::default();
@@ -188,25 +191,36 @@ fn price(
     // activations; lm_head excluded (llm-viewer-cost-model.md, "Whole prefill"). Sums start
     // at −0.0 as `f64: Sum` does.
     let (mut weight_bytes, mut store_kv_bytes, mut last_store_act_bytes) = (-0.0, -0.0, 0.0);
+    // A layer with as many tokens as the one before it reuses its timed operators.
+    let mut memo = LayerMemo::default();
     for (i, &n) in layer_tokens.iter().enumerate() {
         let mut ops = Vec::new();
         let mut store_act_bytes = -0.0;
-        layer_ops(
-            &d,
-            n as f64,
-            ctx.options.flash_attention,
-            ctx.options.skip_mlp_add,
-            &mut Each(|o: Operator| {
-                let t = roofline.time(o);
-                totals.add(&t);
-                weight_bytes += t.op.load_weight_bytes;
-                store_kv_bytes += t.op.store_kv_bytes;
-                store_act_bytes += t.op.store_act_bytes;
-                if layers.is_some() {
-                    ops.push(t);
-                }
-            }),
-        );
+        let mut add = |t: &TimedOp| {
+            totals.add(t);
+            weight_bytes += t.op.load_weight_bytes;
+            store_kv_bytes += t.op.store_kv_bytes;
+            store_act_bytes += t.op.store_act_bytes;
+            if layers.is_some() {
+                ops.push(t.clone());
+            }
+        };
+        if memo.holds(n) {
+            memo.ops().for_each(&mut add);
+        } else {
+            memo.start(Some(n));
+            layer_ops(
+                &d,
+                n as f64,
+                ctx.options.flash_attention,
+                ctx.options.skip_mlp_add,
+                &mut Each(|o: Operator| {
+                    let t = roofline.time(o);
+                    add(&t);
+                    memo.record(&t);
+                }),
+            );
+        }
         last_store_act_bytes = store_act_bytes;
         if let Some(layers) = layers.as_deref_mut() {
             layers.push(LayerCost::new(i, n, ops));

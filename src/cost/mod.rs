@@ -9,7 +9,7 @@ mod sink;
 mod summary;
 mod workload;
 
-pub use sink::{Each, Sink};
+pub use sink::{Each, LayerMemo, Sink};
 pub use summary::{Decode, KvCache, PeakMemory, Pipeline};
 pub use workload::{PruneDecision, PruneStep, Workload};
 
@@ -163,6 +163,7 @@ pub struct Roofline {
 impl Roofline {
     /// llm-viewer-cost-model.md "Roofline for one operator": `ai = ops / bytes`,
     /// `tp = P / BW`; memory-bound (`ai < tp`) runs at `ai · BW`, else at `P`.
+    #[inline]
     pub fn time(&self, op: Operator) -> TimedOp {
         let bytes = op.bytes();
         let ai = if bytes > 0.0 {

@@ -106,6 +106,7 @@ impl Timer {
     /// `max(flops / (peak·e_c), bytes / (BW·e_b))` (the roofline of llm-viewer-cost-model.md
     /// with achieved fractions), plus `launches × launch_overhead_s`; collectives take
     /// `link_bytes / interconnect_bandwidth` when that is longer than their memory traffic.
+    #[inline]
     pub fn time(&self, k: Kernel) -> TimedOp {
         let (compute_frac, bandwidth_frac, launch_s) = match &self.efficiency {
             None => (1.0, 1.0, 0.0),

@@ -165,7 +165,7 @@ fn all_reduce(name: &'static str, d: &Dims, n: f64) -> Kernel {
 /// Computed in integers, so exact up to the one rounding to `f64`. Other tile shapes take the
 /// block loop ([`flash_causal_work_loop`]).
 pub fn flash_causal_work(n: u64, block_rows: u64, block_cols: u64) -> (f64, f64) {
-    if block_cols == 0 || block_rows % block_cols != 0 {
+    if block_cols == 0 || !block_rows.is_multiple_of(block_cols) {
         return flash_causal_work_loop(n, block_rows, block_cols);
     }
     let (br, n128) = (block_rows as u128, n as u128);

@@ -17,8 +17,8 @@ pub mod layer;
 mod stages;
 
 use super::{
-    Context, CostModel, Each, KvCache, LayerCost, OpKind, PeakMemory, Pipeline, RunCost, Sink,
-    TimedOp, Totals, Workload,
+    Context, CostModel, Each, KvCache, LayerCost, LayerMemo, OpKind, PeakMemory, Pipeline, RunCost,
+    Sink, TimedOp, Totals, Workload,
 };
 use kernel::{ByName, Kernel, Timer};
 use layer::{Dims, FLASH_BLOCK_COLS, FLASH_BLOCK_ROWS, FP32_BYTES};
@@ -249,33 +249,46 @@ fn price(ctx: &Context, w: &Workload, keep: &mut impl Keep) -> Priced {
         keep.stage(o);
     }
 
-    // Decoder layers, with the importance work at each pruning layer.
+    // Decoder layers, with the importance work at each pruning layer. A layer like the one
+    // before it (same tokens, neither a pruning layer) reuses its timed operators.
     let text = w.input.text_tokens;
+    let mut memo = LayerMemo::default();
     for (i, &n) in w.layer_tokens.iter().enumerate() {
-        let mut ops = Each(|k: Kernel| {
-            let t = timer.time(k);
-            sums.add(&t, true);
-            keep.layer_op(t);
-        });
-        let attention = |ops: &mut Each<_>| {
-            if flash {
-                ops.push(layer::flash_attention(&d, n));
-            } else {
-                ops.push_all(layer::eager_attention(&d, n));
+        let step = w.prune_step(i);
+        let map_bytes = if step.is_none() && memo.holds(n) {
+            for t in memo.ops() {
+                sums.add(t, true);
+                keep.layer_op(t.clone());
             }
-        };
-        layer::emit_layer_ops(&d, n as f64, attention, &mut ops);
-        let map_bytes = match w.prune_step(i) {
-            Some(step) => importance::importance(
-                &d,
-                step,
-                text,
-                w.importance,
-                flash,
-                opts.importance_kernel,
-                &mut ops,
-            ),
-            None => 0.0,
+            0.0
+        } else {
+            memo.start(step.is_none().then_some(n));
+            let mut ops = Each(|k: Kernel| {
+                let t = timer.time(k);
+                sums.add(&t, true);
+                memo.record(&t);
+                keep.layer_op(t);
+            });
+            let attention = |ops: &mut Each<_>| {
+                if flash {
+                    ops.push(layer::flash_attention(&d, n));
+                } else {
+                    ops.push_all(layer::eager_attention(&d, n));
+                }
+            };
+            layer::emit_layer_ops(&d, n as f64, attention, &mut ops);
+            match step {
+                Some(step) => importance::importance(
+                    &d,
+                    step,
+                    text,
+                    w.importance,
+                    flash,
+                    opts.importance_kernel,
+                    &mut ops,
+                ),
+                None => 0.0,
+            }
         };
         memory.layer(i, n, &d, flash, map_bytes);
         keep.end_layer(i, n);

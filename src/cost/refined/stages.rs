@@ -89,6 +89,7 @@ pub fn merge(frames: u64, from: u64, to: u64, h: f64, a: f64, ops: &mut impl Sin
 /// two-layer GELU projector to the LLM width `llm_h` (LLaVA-NeXT `encode_images` projects
 /// before `get_2dPool` pools). Layers are identical, so each operator is one entry for all
 /// layers. `flash`: fused non-causal attention, else eager with `p²` maps.
+#[allow(clippy::too_many_arguments)] // the shapes, then where the kernels go
 pub fn vision(
     v: &VisionEncoder,
     images: u64,
