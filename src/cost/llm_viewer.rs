@@ -177,6 +177,28 @@ impl CostModel for LlmViewer {
     }
 }
 
+/// Running sums of one prefill, in the order the operators are priced. Memory consumption:
+/// layer weights + layer KV stores + the LAST layer's stored activations; lm_head excluded
+/// (llm-viewer-cost-model.md, "Whole prefill"). Sums start at −0.0 as `f64: Sum` does.
+#[derive(Clone)]
+struct Sums {
+    totals: Totals,
+    weight_bytes: f64,
+    store_kv_bytes: f64,
+    /// Of the current layer.
+    store_act_bytes: f64,
+}
+
+impl Sums {
+    #[inline(always)]
+    fn add(&mut self, t: &TimedOp) {
+        self.totals.add(t);
+        self.weight_bytes += t.op.load_weight_bytes;
+        self.store_kv_bytes += t.op.store_kv_bytes;
+        self.store_act_bytes += t.op.store_act_bytes;
+    }
+}
+
 /// Prices the layers and the head, summing as it goes (the same additions in the same order
 /// whether or not `layers` keeps the per-layer operators), and returns the totals and the head.
 fn price(
@@ -186,27 +208,28 @@ fn price(
 ) -> (Totals, TimedOp) {
     let d = Dims::new(ctx);
     let roofline = ctx.roofline();
-    let mut totals = Totals::default();
-    // Memory consumption: layer weights + layer KV stores + the LAST layer's stored
-    // activations; lm_head excluded (llm-viewer-cost-model.md, "Whole prefill"). Sums start
-    // at −0.0 as `f64: Sum` does.
-    let (mut weight_bytes, mut store_kv_bytes, mut last_store_act_bytes) = (-0.0, -0.0, 0.0);
+    let mut sums = Sums {
+        totals: Totals::default(),
+        weight_bytes: -0.0,
+        store_kv_bytes: -0.0,
+        store_act_bytes: -0.0,
+    };
+    let mut last_store_act_bytes = 0.0;
     // A layer with as many tokens as the one before it reuses its timed operators.
     let mut memo = LayerMemo::default();
     for (i, &n) in layer_tokens.iter().enumerate() {
         let mut ops = Vec::new();
-        let mut store_act_bytes = -0.0;
-        let mut add = |t: &TimedOp| {
-            totals.add(t);
-            weight_bytes += t.op.load_weight_bytes;
-            store_kv_bytes += t.op.store_kv_bytes;
-            store_act_bytes += t.op.store_act_bytes;
-            if layers.is_some() {
-                ops.push(t.clone());
-            }
-        };
+        sums.store_act_bytes = -0.0;
         if memo.holds(n) {
-            memo.ops().for_each(&mut add);
+            // On a local copy, so the sums stay in registers: the same additions in order.
+            let mut local = sums.clone();
+            for t in memo.ops() {
+                local.add(t);
+                if layers.is_some() {
+                    ops.push(t.clone());
+                }
+            }
+            sums = local;
         } else {
             memo.start(Some(n));
             layer_ops(
@@ -216,19 +239,24 @@ fn price(
                 ctx.options.skip_mlp_add,
                 &mut Each(|o: Operator| {
                     let t = roofline.time(o);
-                    add(&t);
+                    sums.add(&t);
                     memo.record(&t);
+                    if layers.is_some() {
+                        ops.push(t);
+                    }
                 }),
             );
         }
-        last_store_act_bytes = store_act_bytes;
+        last_store_act_bytes = sums.store_act_bytes;
         if let Some(layers) = layers.as_deref_mut() {
             layers.push(LayerCost::new(i, n, ops));
         }
     }
     let head = roofline.time(lm_head(&d));
+    let mut totals = sums.totals;
     totals.add(&head);
-    totals.memory_consumption_bytes = weight_bytes + store_kv_bytes + last_store_act_bytes;
+    totals.memory_consumption_bytes =
+        sums.weight_bytes + sums.store_kv_bytes + last_store_act_bytes;
     (totals, head)
 }
 

@@ -378,6 +378,7 @@ pub struct Totals {
 
 impl Totals {
     /// Adds one operator's work and time.
+    #[inline]
     pub fn add(&mut self, op: &TimedOp) {
         self.flops += op.op.flops;
         self.bytes += op.bytes;

@@ -102,6 +102,8 @@ impl CostModel for Refined {
 /// What a pricing pass keeps besides the totals: everything for a report ([`Detail`]), or
 /// nothing ([`TotalsOnly`], a sweep row). Text is passed as closures, built only when kept.
 trait Keep {
+    /// Whether anything is kept (else the operators need not even be copied).
+    const DETAIL: bool;
     /// A stage operator (work before the LLM), summed over passes by name.
     fn stage(&mut self, op: TimedOp);
     /// An operator of the current decoder layer.
@@ -125,6 +127,7 @@ struct Detail {
 }
 
 impl Keep for Detail {
+    const DETAIL: bool = true;
     fn stage(&mut self, op: TimedOp) {
         self.stages.push(op);
     }
@@ -150,6 +153,7 @@ impl Keep for Detail {
 struct TotalsOnly;
 
 impl Keep for TotalsOnly {
+    const DETAIL: bool = false;
     fn stage(&mut self, _: TimedOp) {}
     fn layer_op(&mut self, _: TimedOp) {}
     fn end_layer(&mut self, _: usize, _: u64) {}
@@ -168,7 +172,7 @@ struct Priced {
 }
 
 /// Running sums of the timed operators, in the order they are priced: stages, layers, head.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Sums {
     totals: Totals,
     /// `dense_flops − flops` of stages and layers; starts at −0.0 as `f64: Sum` does, so the
@@ -177,6 +181,7 @@ struct Sums {
 }
 
 impl Sums {
+    #[inline(always)]
     fn add(&mut self, o: &TimedOp, dense: bool) {
         self.totals.add(o);
         if dense {
@@ -190,7 +195,7 @@ impl Sums {
 /// One prefill priced: every kernel built by the same functions, timed by the same [`Timer`]
 /// and added to the totals in the same order (stages summed by name, layers, head), whatever
 /// `keep` keeps, so the totals-only pass equals the report's totals bit for bit.
-fn price(ctx: &Context, w: &Workload, keep: &mut impl Keep) -> Priced {
+fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let d = Dims::new(ctx);
     let timer = Timer::new(ctx.roofline(), ctx.gpu);
     let opts = ctx.options;
@@ -256,10 +261,15 @@ fn price(ctx: &Context, w: &Workload, keep: &mut impl Keep) -> Priced {
     for (i, &n) in w.layer_tokens.iter().enumerate() {
         let step = w.prune_step(i);
         let map_bytes = if step.is_none() && memo.holds(n) {
+            // On a local copy, so the sums stay in registers: the same additions in order.
+            let mut local = sums.clone();
             for t in memo.ops() {
-                sums.add(t, true);
-                keep.layer_op(t.clone());
+                local.add(t, true);
+                if K::DETAIL {
+                    keep.layer_op(t.clone());
+                }
             }
+            sums = local;
             0.0
         } else {
             memo.start(step.is_none().then_some(n));
