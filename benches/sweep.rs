@@ -25,13 +25,13 @@ fn grid(cost_model: &str, axes: Axes) -> Grid {
     Grid::new(&spec).expect("valid grid")
 }
 
-/// `--frames 1:2000 --text-tokens 100:109 --schedule linear`: 20,000 configurations, the
+/// `--frames 1:1000 --text-tokens 100:109 --schedule linear`: 10,000 configurations, the
 /// shape of the README's 100,000-configuration command.
 fn frames_by_text(cost_model: &str) -> Grid {
     grid(
         cost_model,
         Axes {
-            frames: Some("1:2000".into()),
+            frames: Some("1:1000".into()),
             text_tokens: Some("100:109".into()),
             schedule: Some("linear".into()),
             ..Axes::default()
@@ -44,9 +44,9 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     let all_cores = sweep::default_jobs();
     for (name, cost_model, jobs) in [
-        ("refined/write-csv/20k", "refined", all_cores),
-        ("refined/write-csv/20k/1-job", "refined", 1),
-        ("llm-viewer/write-csv/20k", "llm-viewer", all_cores),
+        ("refined/write-csv/10k", "refined", all_cores),
+        ("refined/write-csv/10k/1-job", "refined", 1),
+        ("llm-viewer/write-csv/10k", "llm-viewer", all_cores),
     ] {
         let g = frames_by_text(cost_model);
         let s = Sweep::prepare(&g).expect("valid sweep");
@@ -67,7 +67,7 @@ fn bench(c: &mut Criterion) {
     {
         let g = frames_by_text("refined");
         group.throughput(Throughput::Elements(g.len() as u64));
-        group.bench_function("refined/rows/20k", |b| {
+        group.bench_function("refined/rows/10k", |b| {
             b.iter(|| black_box(sweep::run(&g, |_| {}).expect("sweep runs")))
         });
     }

@@ -652,6 +652,42 @@ mod tests {
     }
 
     #[test]
+    fn extremes_are_every_name_with_the_smallest_and_largest_counts() {
+        let grid = Grid::new(&GridSpec {
+            axes: Axes {
+                frames: Some("5,1,9,3".into()),
+                text_tokens: Some("3:4".into()),
+                schedule: Some("none,linear".into()),
+                batch: Some("2".into()),
+                ..Axes::default()
+            },
+            ..GridSpec::default()
+        })
+        .unwrap();
+        let picked: Vec<(u64, u64, String)> = grid
+            .extremes()
+            .into_iter()
+            .map(|i| {
+                let s = grid.spec(i);
+                (
+                    s.frames.unwrap(),
+                    s.text_tokens,
+                    s.schedule.label("").to_string(),
+                )
+            })
+            .collect();
+        let mut want = Vec::new();
+        for text in [3, 4] {
+            for frames in [1, 9] {
+                for schedule in ["none", "linear"] {
+                    want.push((frames, text, schedule.to_string()));
+                }
+            }
+        }
+        assert_eq!(picked, want, "in row order");
+    }
+
+    #[test]
     fn bad_ranges_say_what_to_type() {
         for bad in [
             "", "8:4", "0:8", "8:16:0", "a:b", "1:2:3:4", "1,,2", "-1", "2.5",
