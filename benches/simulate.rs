@@ -1,6 +1,6 @@
 //! One full simulation of the design card's configuration (LLaVA-OV-7B, 28 layers, AIM linear
-//! schedule, A100) in each cost model. Target (issue 2): well under 0.1 ms per 28-layer
-//! configuration.
+//! schedule, A100) in each cost model, with every operator and with totals only (a sweep row).
+//! Target (issue 2): well under 0.1 ms per 28-layer configuration.
 
 use aim_sim::cost::Context;
 use aim_sim::scenario::Scenario;
@@ -41,7 +41,17 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("{cost_model}: one 28-layer prefill"), |b| {
             b.iter(|| model.run(black_box(&ctx), black_box(&plan.layer_tokens)))
         });
+        c.bench_function(
+            &format!("{cost_model}: totals only (schedule + baseline)"),
+            |b| b.iter(|| sim::summarize(black_box(&scenario)).unwrap()),
+        );
     }
+    // Decode in closed form: a million steps cost what a handful do.
+    let spec = Spec::from_flags(&["--frames", "32", "--gen-tokens", "1000000"]).expect("valid");
+    let scenario = Scenario::from_spec(&spec).expect("valid scenario");
+    c.bench_function("refined: simulate with 1,000,000 decode steps", |b| {
+        b.iter(|| sim::simulate(black_box(&scenario)).unwrap())
+    });
 }
 
 criterion_group!(benches, bench);

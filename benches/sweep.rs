@@ -1,37 +1,90 @@
 //! Sweep throughput: configurations priced per second (`cargo bench --bench sweep`).
-//! 1,000 frame counts × 10 schedules = 10,000 configurations on LLaVA-OV-7B / A100, in each
-//! cost model; criterion reports the throughput in elements (configurations) per second.
+//!
+//! - `write-csv`: the default sweep columns streamed as CSV (what `aim-sim sweep --format csv`
+//!   does: pricing, formatting on the workers, writing in order) to `io::sink`, on every core
+//!   and on one;
+//! - `rows`: the rows collected ([`sweep::run`], what plots use);
+//! - the mixed grid of earlier figures: 1,000 frame counts × 10 schedules.
+//!
+//! Criterion reports the throughput in elements (configurations) per second.
 
 use aim_sim::spec::Spec;
-use aim_sim::sweep::{self, Axes, Grid, GridSpec};
+use aim_sim::sweep::{self, Axes, Grid, GridSpec, Sweep, SweepFormat};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
+use std::path::Path;
 
 const SCHEDULES: &str =
     "none,linear,fastv,pdrop,vtw,sparsevlm-192,aim-late,aim-aggressive,fastvid,merge-only";
 
-fn grid(cost_model: &str, frames: &str) -> Grid {
+fn grid(cost_model: &str, axes: Axes) -> Grid {
     let spec = GridSpec {
         base: Spec::from_flags(&["--cost-model", cost_model]).expect("valid flags"),
-        axes: Axes {
-            frames: Some(frames.into()),
-            schedule: Some(SCHEDULES.into()),
-            ..Axes::default()
-        },
+        axes,
     };
     Grid::new(&spec).expect("valid grid")
 }
 
+/// `--frames 1:1000 --text-tokens 100:109 --schedule linear`: 10,000 configurations, the
+/// shape of the README's 100,000-configuration command.
+fn frames_by_text(cost_model: &str) -> Grid {
+    grid(
+        cost_model,
+        Axes {
+            frames: Some("1:1000".into()),
+            text_tokens: Some("100:109".into()),
+            schedule: Some("linear".into()),
+            ..Axes::default()
+        },
+    )
+}
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("sweep");
+    group.sample_size(10);
+    let all_cores = sweep::default_jobs();
+    for (name, cost_model, jobs) in [
+        ("refined/write-csv/10k", "refined", all_cores),
+        ("refined/write-csv/10k/1-job", "refined", 1),
+        ("llm-viewer/write-csv/10k", "llm-viewer", all_cores),
+    ] {
+        let g = frames_by_text(cost_model);
+        let s = Sweep::prepare(&g).expect("valid sweep");
+        group.throughput(Throughput::Elements(g.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                s.write(
+                    SweepFormat::Csv,
+                    jobs,
+                    &mut std::io::sink(),
+                    Path::new("sink"),
+                    |_| {},
+                )
+                .expect("sweep runs")
+            })
+        });
+    }
+    {
+        let g = frames_by_text("refined");
+        group.throughput(Throughput::Elements(g.len() as u64));
+        group.bench_function("refined/rows/10k", |b| {
+            b.iter(|| black_box(sweep::run(&g, |_| {}).expect("sweep runs")))
+        });
+    }
     for (name, cost_model, frames) in [
         ("llm-viewer/10k_configs", "llm-viewer", "1:1000"),
         ("llm-viewer/1k_configs", "llm-viewer", "1:100"),
         ("refined/10k_configs", "refined", "1:1000"),
     ] {
-        let g = grid(cost_model, frames);
+        let g = grid(
+            cost_model,
+            Axes {
+                frames: Some(frames.into()),
+                schedule: Some(SCHEDULES.into()),
+                ..Axes::default()
+            },
+        );
         group.throughput(Throughput::Elements(g.len() as u64));
-        group.sample_size(20);
         group.bench_function(name, |b| {
             b.iter(|| black_box(sweep::run(&g, |_| {}).expect("sweep runs")))
         });

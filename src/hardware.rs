@@ -74,7 +74,7 @@ fn is_zero(x: &f64) -> bool {
 
 impl Efficiency {
     /// The ideal device: every roof reached, no overhead.
-    pub fn ideal() -> Efficiency {
+    pub const fn ideal() -> Efficiency {
         Efficiency {
             matmul: 1.0,
             attention: 1.0,

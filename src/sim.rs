@@ -1,7 +1,7 @@
 //! Runs a scenario through its cost model twice — with the schedule and without any
 //! reduction — and states the reduction factors.
 
-use crate::cost::{Context, RunCost};
+use crate::cost::{Context, RunCost, Totals};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use crate::schedule::TokenPlan;
@@ -40,6 +40,52 @@ pub struct Reduction {
     pub end_to_end_time: Option<f64>,
 }
 
+/// A scenario's totals beside its baseline's, without per-layer detail: what a sweep row needs.
+/// The same figures as [`simulate`]'s `run.totals`, `baseline.totals` and reduction, bit for bit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Visual tokens entering the first decoder layer (after merging).
+    pub merged_visual_tokens: u64,
+    pub run: Totals,
+    pub baseline: Totals,
+    /// `baseline.flops / run.flops`.
+    pub reduction_flops: f64,
+    /// `baseline.time_s / run.time_s`.
+    pub reduction_time: f64,
+}
+
+/// Baseline over schedule; infinite when the schedule costs nothing.
+fn ratio(baseline: f64, run: f64) -> f64 {
+    if run > 0.0 {
+        baseline / run
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Prices the scenario and its baseline, totals only ([`crate::cost::CostModel::run_totals`]).
+pub fn summarize(scenario: &Scenario) -> Result<Summary> {
+    let plan = scenario.plan()?;
+    let cost_model = scenario.cost_model.implementation();
+    let ctx = Context {
+        model: &scenario.model,
+        gpu: &scenario.gpu,
+        options: &scenario.options,
+    };
+    let run = cost_model.run_totals(&ctx, &scenario.workload(&plan));
+    let baseline_tokens = scenario.baseline_tokens();
+    let baseline = cost_model.run_totals(&ctx, &scenario.baseline_workload(&baseline_tokens));
+    finite_totals(&run, "the schedule's run")?;
+    finite_totals(&baseline, "the baseline")?;
+    Ok(Summary {
+        merged_visual_tokens: plan.merged_visual_tokens,
+        reduction_flops: ratio(baseline.flops, run.flops),
+        reduction_time: ratio(baseline.time_s, run.time_s),
+        run,
+        baseline,
+    })
+}
+
 /// Prices the scenario and its baseline.
 pub fn simulate(scenario: &Scenario) -> Result<Report> {
     let plan = scenario.plan()?;
@@ -63,7 +109,6 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
             &run,
             &base,
         )));
-    let ratio = |b: f64, r: f64| if r > 0.0 { b / r } else { f64::INFINITY };
     Ok(Report {
         cost_model: cost_model.name(),
         schedule_summary: if scenario.layer_tokens_override.is_some() {
@@ -110,6 +155,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
 /// the model can price (a GPU figure many orders too small), which must be an error, never a
 /// `null` in JSON or `inf ms` in a table.
 fn finite(run: &RunCost, what: &str) -> Result<()> {
+    finite_totals(&run.totals, what)?;
     let t = &run.totals;
     let ops = run
         .stages
@@ -122,6 +168,20 @@ fn finite(run: &RunCost, what: &str) -> Result<()> {
         || ops
             .clone()
             .any(|o| !(o.time_s.is_finite() && o.op.flops.is_finite()));
+    if bad || t.time_s > MAX_TIME_S {
+        return Err(Error::invalid(format!(
+            "{what} prices to {} s, beyond what aim-sim can report: check the GPU and model figures (a bandwidth or peak many orders of magnitude too small?)",
+            t.time_s
+        )));
+    }
+    Ok(())
+}
+
+/// [`finite`] for totals alone (a sweep row).
+fn finite_totals(t: &Totals, what: &str) -> Result<()> {
+    let bad = [t.flops, t.bytes, t.time_s, t.memory_consumption_bytes]
+        .into_iter()
+        .any(|v| !v.is_finite());
     if bad || t.time_s > MAX_TIME_S {
         return Err(Error::invalid(format!(
             "{what} prices to {} s, beyond what aim-sim can report: check the GPU and model figures (a bandwidth or peak many orders of magnitude too small?)",
@@ -173,4 +233,119 @@ fn schedule_warnings(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Spec;
+    use proptest::prelude::*;
+
+    const MODELS: &[&str] = &[
+        "llava-ov-7b",
+        "llava-ov-0.5b",
+        "llava-1.5-7b",
+        "qwen2-vl-7b",
+        "internvl2.5-8b",
+    ];
+    const GPUS: &[&str] = &["a100", "h100", "l40s", "tests/golden/synthetic-h100.toml"];
+    const SCHEDULES: &[&str] = &[
+        "none",
+        "linear",
+        "fastv",
+        "pdrop",
+        "vtw",
+        "sparsevlm-192",
+        "aim-late",
+        "aim-image",
+        "fastvid",
+        "visionzip-64",
+        "merge-only",
+    ];
+
+    /// Debug text of every field: equal text means equal bits (`-0.0` and `0.0` differ).
+    fn bits(t: &Totals) -> String {
+        format!("{t:?}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// The totals-only pass and the detailed report agree bit for bit, in both cost models,
+        /// over random models, GPUs (with and without [efficiency]), schedules, inputs and options.
+        #[test]
+        fn summary_equals_the_report_totals_bit_for_bit(
+            refined in any::<bool>(),
+            model in 0..MODELS.len(),
+            gpu in 0..GPUS.len(),
+            schedule in 0..SCHEDULES.len(),
+            frames in 1u64..80,
+            tokens_per_frame in prop_oneof![Just(None), (1u64..800).prop_map(Some)],
+            text_tokens in 1u64..400,
+            batch in 1u64..4,
+            eager in any::<bool>(),
+            paper_timing in any::<bool>(),
+            widths in prop_oneof![Just(("16", "16")), Just(("8", "8")), Just(("4", "16")), Just(("4", "8"))],
+            fused in any::<bool>(),
+            vision in any::<bool>(),
+            gen_tokens in prop_oneof![Just(0u64), 1u64..300],
+            tp in prop_oneof![Just(1u64), Just(2), Just(4)],
+            all_logits in any::<bool>(),
+            skip_mlp_add in any::<bool>(),
+        ) {
+            let (frames, text, batch, gen, tp_s) = (
+                frames.to_string(),
+                text_tokens.to_string(),
+                batch.to_string(),
+                gen_tokens.to_string(),
+                tp.to_string(),
+            );
+            let tpf = tokens_per_frame.map(|t| t.to_string());
+            let mut flags = vec![
+                "--cost-model", if refined { "refined" } else { "llm-viewer" },
+                "--model", MODELS[model],
+                "--gpu", GPUS[gpu],
+                "--schedule", SCHEDULES[schedule],
+                "--frames", &frames,
+                "--text-tokens", &text,
+                "--batch", &batch,
+                "--attention", if eager { "eager" } else { "flash" },
+                "--prune-timing", if paper_timing { "paper" } else { "code" },
+                "--w-bits", widths.0,
+                "--a-bits", widths.1,
+            ];
+            if let Some(tpf) = &tpf {
+                flags.extend(["--tokens-per-frame", tpf]);
+            }
+            if refined {
+                flags.extend(["--gen-tokens", &gen, "--tp", &tp_s]);
+                if fused {
+                    flags.extend(["--importance-kernel", "fused"]);
+                }
+                if vision {
+                    flags.push("--include-vision");
+                }
+                if all_logits {
+                    flags.push("--all-logits");
+                }
+            } else if skip_mlp_add {
+                flags.push("--skip-mlp-add");
+            }
+            let spec = Spec::from_flags(&flags).expect("flags parse");
+            // Some combinations are invalid input (a model without a vision encoder, a TP
+            // degree that does not divide the heads, merging beyond a frame): skipped.
+            let Ok(scenario) = Scenario::from_spec(&spec) else {
+                return Ok(());
+            };
+            let report = simulate(&scenario).expect("simulates");
+            let summary = summarize(&scenario).expect("summarizes");
+            prop_assert_eq!(bits(&summary.run), bits(&report.run.totals), "{:?}", flags);
+            prop_assert_eq!(bits(&summary.baseline), bits(&report.baseline.totals), "{:?}", flags);
+            prop_assert_eq!(
+                summary.reduction_flops.to_bits(),
+                report.reduction.flops.to_bits()
+            );
+            prop_assert_eq!(summary.reduction_time.to_bits(), report.reduction.time.to_bits());
+            prop_assert_eq!(summary.merged_visual_tokens, report.plan.merged_visual_tokens);
+        }
+    }
 }

@@ -121,7 +121,10 @@ fn impossible_or_malformed_questions_are_one_line_errors() {
         (vec!["budget", "--target-reduction", "0.5"], "at least 1"),
         (vec!["budget", "--solve", "merge"], "--target-reduction"),
         (vec!["budget", "--tokens", "6272"], "--frames"),
-        (vec!["budget", "--format", "csv"], "--format json"),
+        (
+            vec!["budget", "--format", "csv"],
+            "[possible values: table, json]",
+        ),
         (
             vec!["budget", "--reference-schedule", "nope"],
             "unknown schedule 'nope'",

@@ -166,3 +166,127 @@ fn piped_output_has_no_progress_bar() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2001);
 }
+
+/// The same sweep in every format and on any number of threads says the same thing: CSV equal
+/// byte for byte across `--jobs`, JSON Lines one object per line equal to the JSON array's.
+#[test]
+fn formats_and_thread_counts_agree() {
+    let args = [
+        "sweep",
+        "--frames",
+        "1:40:3",
+        "--schedule",
+        "none,linear,pdrop",
+        "--cost-model",
+        "refined,llm-viewer",
+    ];
+    let with = |extra: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(extra);
+        common::ok(&a)
+    };
+    let csv1 = with(&["--format", "csv", "--jobs", "1"]);
+    assert_eq!(csv1.lines().count(), 1 + 14 * 3 * 2);
+    for jobs in ["2", "3", "7"] {
+        assert_eq!(
+            with(&["--format", "csv", "--jobs", jobs]),
+            csv1,
+            "--jobs {jobs}"
+        );
+    }
+    let array: Vec<serde_json::Value> =
+        serde_json::from_str(&with(&["--format", "json", "--jobs", "3"])).unwrap();
+    let lines = with(&["--format", "jsonl"]);
+    let objects: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(objects, array);
+    // To a file as well.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rows.jsonl");
+    with(&["--format", "jsonl", "-o", path.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), lines);
+}
+
+#[test]
+fn jobs_must_be_at_least_one() {
+    let err = common::fails(&["sweep", "--frames", "1:4", "--jobs", "0"]);
+    assert!(err.contains("--jobs"), "{err}");
+}
+
+/// An invalid last row fails before any row is priced or written: the extremes of the grid
+/// are checked first (5,102,041 frames × 196 tokens exceed the 10⁹-token limit).
+#[test]
+fn an_invalid_late_row_fails_at_once() {
+    let out = common::run(&["sweep", "--frames", "1:5102041", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no row before the error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("frames=5102041") && err.contains("exceeds the limit"),
+        "{err}"
+    );
+    // The same grid one frame shorter is valid (and not run here).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("never.csv");
+    let out = common::run(&[
+        "sweep",
+        "--frames",
+        "1:5102041",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !path.exists(),
+        "no output file is created for a sweep that cannot run"
+    );
+}
+
+/// Rows stream: the first lines of a ten-million-configuration sweep can be read while it
+/// runs, and when the reader closes the pipe the sweep stops and exits 0.
+#[test]
+fn rows_stream_and_a_closed_pipe_stops_the_sweep() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aim-sim"))
+        .args([
+            "sweep",
+            "--frames",
+            "1:10000",
+            "--text-tokens",
+            "1:1000",
+            "--cost-model",
+            "llm-viewer",
+            "--format",
+            "csv",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("aim-sim starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let header = lines.next().unwrap().unwrap();
+    assert!(header.starts_with("model,gpu,schedule"), "{header}");
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("llava-ov-7b,a100,linear,llm-viewer,1,196,"),
+        "{first}"
+    );
+    drop(lines);
+    // Ten million rows would take minutes; a stopped sweep ends at once. The deadline only
+    // keeps a broken build from hanging the test suite.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the sweep did not stop after its reader went away");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+}

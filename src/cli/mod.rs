@@ -61,7 +61,7 @@ pub enum Command {
         #[command(flatten)]
         grid: Box<commands::sweep::GridArgs>,
         #[command(flatten)]
-        output: OutputArgs,
+        output: commands::sweep::SweepOutputArgs,
     },
     /// Frames a schedule fits in a reference's FLOPs/time, or the setting that hits a reduction.
     ///

@@ -2,7 +2,10 @@
 //! (../shared/specs/llm-viewer-cost-model.md). Every formula below cites that file's section.
 //! Do not "fix" anything here: the `refined` model is where physics is corrected.
 
-use super::{Context, CostModel, LayerCost, OpKind, Operator, RunCost, Totals};
+use super::{
+    Context, CostModel, Each, LayerCost, LayerMemo, OpKind, Operator, RunCost, Sink, TimedOp,
+    Totals,
+};
 
 /// Marker type for the `llm-viewer` cost model.
 pub struct LlmViewer;
@@ -79,7 +82,7 @@ fn elementwise(
 }
 
 /// The attention operators: three without FlashAttention, one fused with it.
-fn attention(d: &Dims, n: f64, flash: bool, out: &mut Vec<Operator>) {
+fn attention(d: &Dims, n: f64, flash: bool, out: &mut impl Sink<Operator>) {
     let (b, hq, hkv, hd) = (d.b, d.heads, d.kv_heads, d.d);
     let qk_flops = 2.0 * n * n * hd * hq * b;
     let sv_flops = 2.0 * n * hd * n * hq * b;
@@ -123,13 +126,12 @@ fn attention(d: &Dims, n: f64, flash: bool, out: &mut Vec<Operator>) {
 }
 
 /// All operators of one decoder layer processing `n` tokens, in execution order.
-fn layer_ops(d: &Dims, n: f64, flash: bool, skip_mlp_add: bool) -> Vec<Operator> {
-    let mut ops = Vec::with_capacity(15);
+fn layer_ops(d: &Dims, n: f64, flash: bool, skip_mlp_add: bool, ops: &mut impl Sink<Operator>) {
     ops.push(elementwise("attn_norm", OpKind::Norm, d, n, 7.0, 1.0));
     ops.push(linear("q_proj", d, n, d.h, d.h, false));
     ops.push(linear("k_proj", d, n, d.h, d.kv_width, true));
     ops.push(linear("v_proj", d, n, d.h, d.kv_width, true));
-    attention(d, n, flash, &mut ops);
+    attention(d, n, flash, ops);
     ops.push(linear("out_proj", d, n, d.h, d.h, false));
     ops.push(elementwise("attn_add", OpKind::Elementwise, d, n, 1.0, 1.0));
     ops.push(elementwise("mlp_norm", OpKind::Norm, d, n, 7.0, 1.0));
@@ -141,7 +143,6 @@ fn layer_ops(d: &Dims, n: f64, flash: bool, skip_mlp_add: bool) -> Vec<Operator>
     if !skip_mlp_add {
         ops.push(elementwise("mlp_add", OpKind::Elementwise, d, n, 1.0, 1.0));
     }
-    ops
 }
 
 /// "Whole prefill": lm_head once, ops `b·h·V` (quirk: no factor 2, one token).
@@ -160,51 +161,103 @@ impl CostModel for LlmViewer {
     }
 
     fn run(&self, ctx: &Context, layer_tokens: &[u64]) -> RunCost {
-        let d = Dims::new(ctx);
-        let roofline = ctx.roofline();
-        let mut totals = Totals::default();
-        let layers: Vec<LayerCost> = layer_tokens
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| {
-                let ops = layer_ops(
-                    &d,
-                    n as f64,
-                    ctx.options.flash_attention,
-                    ctx.options.skip_mlp_add,
-                )
-                .into_iter()
-                .map(|o| roofline.time(o))
-                .collect::<Vec<_>>();
-                ops.iter().for_each(|o| totals.add(o));
-                LayerCost::new(i, n, ops)
-            })
-            .collect();
-        let head = vec![roofline.time(lm_head(&d))];
-        head.iter().for_each(|o| totals.add(o));
-        // Memory consumption: layer weights + layer KV stores + the LAST layer's stored
-        // activations; lm_head excluded (llm-viewer-cost-model.md, "Whole prefill").
-        let layer_sum = |f: fn(&Operator) -> f64| -> f64 {
-            layers
-                .iter()
-                .flat_map(|l| &l.operators)
-                .map(|o| f(&o.op))
-                .sum()
-        };
-        let last_store_act: f64 = layers
-            .last()
-            .map(|l| l.operators.iter().map(|o| o.op.store_act_bytes).sum())
-            .unwrap_or(0.0);
-        totals.memory_consumption_bytes =
-            layer_sum(|o| o.load_weight_bytes) + layer_sum(|o| o.store_kv_bytes) + last_store_act;
+        let mut layers = Vec::with_capacity(layer_tokens.len());
+        let (totals, head) = price(ctx, layer_tokens, Some(&mut layers));
         RunCost {
             stages: Vec::new(),
             layers,
-            head,
+            head: vec![head],
             totals,
             ..RunCost::default()
         }
     }
+
+    fn run_totals(&self, ctx: &Context, w: &super::Workload) -> Totals {
+        price(ctx, w.layer_tokens, None).0
+    }
+}
+
+/// Running sums of one prefill, in the order the operators are priced. Memory consumption:
+/// layer weights + layer KV stores + the LAST layer's stored activations; lm_head excluded
+/// (llm-viewer-cost-model.md, "Whole prefill"). Sums start at −0.0 as `f64: Sum` does.
+#[derive(Clone)]
+struct Sums {
+    totals: Totals,
+    weight_bytes: f64,
+    store_kv_bytes: f64,
+    /// Of the current layer.
+    store_act_bytes: f64,
+}
+
+impl Sums {
+    #[inline(always)]
+    fn add(&mut self, t: &TimedOp) {
+        self.totals.add(t);
+        self.weight_bytes += t.op.load_weight_bytes;
+        self.store_kv_bytes += t.op.store_kv_bytes;
+        self.store_act_bytes += t.op.store_act_bytes;
+    }
+}
+
+/// Prices the layers and the head, summing as it goes (the same additions in the same order
+/// whether or not `layers` keeps the per-layer operators), and returns the totals and the head.
+fn price(
+    ctx: &Context,
+    layer_tokens: &[u64],
+    mut layers: Option<&mut Vec<LayerCost>>,
+) -> (Totals, TimedOp) {
+    let d = Dims::new(ctx);
+    let roofline = ctx.roofline();
+    let mut sums = Sums {
+        totals: Totals::default(),
+        weight_bytes: -0.0,
+        store_kv_bytes: -0.0,
+        store_act_bytes: -0.0,
+    };
+    let mut last_store_act_bytes = 0.0;
+    // A layer with as many tokens as the one before it reuses its timed operators.
+    let mut memo = LayerMemo::default();
+    for (i, &n) in layer_tokens.iter().enumerate() {
+        let mut ops = Vec::new();
+        sums.store_act_bytes = -0.0;
+        if memo.holds(n) {
+            // On a local copy, so the sums stay in registers: the same additions in order.
+            let mut local = sums.clone();
+            for t in memo.ops() {
+                local.add(t);
+                if layers.is_some() {
+                    ops.push(t.clone());
+                }
+            }
+            sums = local;
+        } else {
+            memo.start(Some(n));
+            layer_ops(
+                &d,
+                n as f64,
+                ctx.options.flash_attention,
+                ctx.options.skip_mlp_add,
+                &mut Each(|o: Operator| {
+                    let t = roofline.time(o);
+                    sums.add(&t);
+                    memo.record(&t);
+                    if layers.is_some() {
+                        ops.push(t);
+                    }
+                }),
+            );
+        }
+        last_store_act_bytes = sums.store_act_bytes;
+        if let Some(layers) = layers.as_deref_mut() {
+            layers.push(LayerCost::new(i, n, ops));
+        }
+    }
+    let head = roofline.time(lm_head(&d));
+    let mut totals = sums.totals;
+    totals.add(&head);
+    totals.memory_consumption_bytes =
+        sums.weight_bytes + sums.store_kv_bytes + last_store_act_bytes;
+    (totals, head)
 }
 
 #[cfg(test)]

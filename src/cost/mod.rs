@@ -5,9 +5,11 @@
 
 pub mod llm_viewer;
 pub mod refined;
+mod sink;
 mod summary;
 mod workload;
 
+pub use sink::{Each, LayerMemo, Sink};
 pub use summary::{Decode, KvCache, PeakMemory, Pipeline};
 pub use workload::{PruneDecision, PruneStep, Workload};
 
@@ -163,6 +165,7 @@ pub struct Roofline {
 impl Roofline {
     /// llm-viewer-cost-model.md "Roofline for one operator": `ai = ops / bytes`,
     /// `tp = P / BW`; memory-bound (`ai < tp`) runs at `ai · BW`, else at `P`.
+    #[inline]
     pub fn time(&self, op: Operator) -> TimedOp {
         let bytes = op.bytes();
         let ai = if bytes > 0.0 {
@@ -377,6 +380,7 @@ pub struct Totals {
 
 impl Totals {
     /// Adds one operator's work and time.
+    #[inline]
     pub fn add(&mut self, op: &TimedOp) {
         self.flops += op.op.flops;
         self.bytes += op.bytes;
@@ -432,5 +436,10 @@ pub trait CostModel: Sync {
     /// decided). Models that only need the per-layer counts keep this default.
     fn run_workload(&self, ctx: &Context, workload: &Workload) -> RunCost {
         self.run(ctx, workload.layer_tokens)
+    }
+    /// The totals of [`CostModel::run_workload`] alone, the same figures bit for bit, without
+    /// the per-layer and per-operator lists, notes or labels (what a sweep row needs).
+    fn run_totals(&self, ctx: &Context, workload: &Workload) -> Totals {
+        self.run_workload(ctx, workload).totals
     }
 }

@@ -63,24 +63,28 @@ impl<'a> Workload<'a> {
 
     /// The pruning layers implied by the token counts and the decision convention.
     pub fn prune_steps(&self) -> Vec<PruneStep> {
+        (0..self.layer_tokens.len())
+            .filter_map(|i| self.prune_step(i))
+            .collect()
+    }
+
+    /// Layer `i`'s pruning step, if it is a pruning layer ([`Workload::prune_steps`] without
+    /// the list).
+    pub fn prune_step(&self, i: usize) -> Option<PruneStep> {
         let t = self.layer_tokens;
         match self.decision {
-            PruneDecision::BeforeDrop => (0..t.len().saturating_sub(1))
-                .filter(|&i| t[i + 1] < t[i])
-                .map(|i| PruneStep {
-                    layer: i,
-                    scored_tokens: t[i],
-                    kept_tokens: t[i + 1],
-                })
-                .collect(),
-            PruneDecision::AtDrop => (1..t.len())
-                .filter(|&i| t[i] < t[i - 1])
-                .map(|i| PruneStep {
+            PruneDecision::BeforeDrop => (i + 1 < t.len() && t[i + 1] < t[i]).then(|| PruneStep {
+                layer: i,
+                scored_tokens: t[i],
+                kept_tokens: t[i + 1],
+            }),
+            PruneDecision::AtDrop => {
+                (i >= 1 && i < t.len() && t[i] < t[i - 1]).then(|| PruneStep {
                     layer: i,
                     scored_tokens: t[i],
                     kept_tokens: t[i],
                 })
-                .collect(),
+            }
         }
     }
 

@@ -3,12 +3,19 @@
 //! (`8:256:8`); every combination becomes one [`SweepRow`].
 //!
 //! Each configuration is an ordinary [`Spec`] and goes through [`Scenario::from_loaded`] and
-//! [`sim::simulate`], so validation and costing are exactly those of a single run. Presets are
-//! loaded once per distinct name, not once per row.
+//! [`sim::summarize`] (a single run's totals, bit for bit, without its per-operator detail), so
+//! validation and costing are exactly those of a single run. Presets are loaded once per
+//! distinct name, not once per row, and the grid's extreme configurations are checked before
+//! any row is priced.
+//!
+//! Rows are priced on every core ([`default_jobs`]) in small chunks taken from a shared
+//! counter, and handed over in order as they complete: [`Sweep::write`] streams them to any
+//! [`std::io::Write`] in flat memory, [`run`] collects them.
 
 mod output;
+mod stream;
 
-pub use output::render;
+pub use output::{render, RowWriter, SweepFormat};
 
 use crate::cost::CostModelKind;
 use crate::error::{Error, Result};
@@ -19,8 +26,7 @@ use crate::schedule::Schedule;
 use crate::sim;
 use crate::spec::{parse_count, Definition, Spec};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::path::Path;
 
 /// Largest number of configurations one sweep may have.
 pub const MAX_CONFIGS: usize = 10_000_000;
@@ -299,6 +305,65 @@ impl Grid {
     }
 }
 
+impl Grid {
+    /// The labels rows carry for each model, GPU and schedule (a table's column widths).
+    fn labels(&self) -> [Vec<&str>; 3] {
+        [
+            self.models
+                .iter()
+                .map(|m| m.label("inline model"))
+                .collect(),
+            self.gpus.iter().map(|g| g.label("inline GPU")).collect(),
+            self.schedules
+                .iter()
+                .map(|s| s.label("inline schedule"))
+                .collect(),
+        ]
+    }
+
+    /// The grid's extreme configurations, in row order: every model, GPU, cost model and
+    /// schedule, each with the smallest and the largest value of every count axis (batch,
+    /// text tokens, tokens per frame, frames or tokens). Every limit on the input (total tokens,
+    /// merging within a frame, decode length) is monotone in each count, so an invalid
+    /// configuration anywhere in the grid usually shows at one of these.
+    fn extremes(&self) -> Vec<usize> {
+        fn min_max<T: Copy, K: Ord>(values: &[T], key: impl Fn(T) -> K) -> Vec<usize> {
+            let by_key = |a: &usize, b: &usize| key(values[*a]).cmp(&key(values[*b]));
+            let idx = 0..values.len();
+            let mut v = vec![
+                idx.clone().min_by(by_key).unwrap_or(0),
+                idx.max_by(by_key).unwrap_or(0),
+            ];
+            v.dedup();
+            v
+        }
+        let all = |len: usize| (0..len).collect::<Vec<_>>();
+        let visual = |v: Visual| match v {
+            Visual::Frames(f) => f.unwrap_or(0),
+            Visual::Tokens(t) => t,
+        };
+        let axes: [Vec<usize>; 8] = [
+            all(self.models.len()),
+            all(self.gpus.len()),
+            all(self.cost_models.len()),
+            min_max(&self.batch, |b| b),
+            min_max(&self.text_tokens, |t| t),
+            min_max(&self.tokens_per_frame, |p| p),
+            min_max(&self.visual, visual),
+            all(self.schedules.len()),
+        ];
+        let dims = self.dims();
+        let mut out = vec![0usize];
+        for (axis, picks) in axes.iter().enumerate() {
+            out = out
+                .iter()
+                .flat_map(|&base| picks.iter().map(move |&p| base * dims[axis] + p))
+                .collect();
+        }
+        out
+    }
+}
+
 fn parse_cost_model(name: &str) -> Result<CostModelKind> {
     use crate::choice::Choice;
     CostModelKind::from_name(name).ok_or_else(|| {
@@ -348,6 +413,21 @@ struct Loaded {
 }
 
 impl Loaded {
+    /// Configuration `index`'s spec and validated scenario; errors name the configuration.
+    fn scenario(&self, grid: &Grid, index: usize) -> Result<(Spec, Scenario)> {
+        let [m, g, _, _, _, _, _, s] = grid.position(index);
+        let args = grid.spec(index);
+        match Scenario::from_loaded(
+            &args,
+            self.models[m].clone(),
+            self.gpus[g].clone(),
+            self.schedules[s].clone(),
+        ) {
+            Ok(scenario) => Ok((args, scenario)),
+            Err(e) => Err(Error::invalid(format!("{}: {e}", describe(&args)))),
+        }
+    }
+
     fn new(grid: &Grid) -> Result<Loaded> {
         Ok(Loaded {
             models: grid
@@ -365,32 +445,24 @@ impl Loaded {
     }
 }
 
-/// Prices configuration `index`.
+/// Prices configuration `index`: totals only ([`sim::summarize`]), no per-operator detail.
 fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
-    let [m, g, _, _, _, _, _, s] = grid.position(index);
-    let args = grid.spec(index);
-    let scenario = Scenario::from_loaded(
-        &args,
-        loaded.models[m].clone(),
-        loaded.gpus[g].clone(),
-        loaded.schedules[s].clone(),
-    )
-    .and_then(|scenario| sim::simulate(&scenario))
-    .map_err(|e| Error::invalid(format!("{}: {e}", describe(&args))));
-    let report = scenario?;
-    let (run, base) = (&report.run.totals, &report.baseline.totals);
-    let input = &report.scenario.input;
+    let (args, scenario) = loaded.scenario(grid, index)?;
+    let summary = sim::summarize(&scenario)
+        .map_err(|e| Error::invalid(format!("{}: {e}", describe(&args))))?;
+    let (run, base) = (&summary.run, &summary.baseline);
+    let input = &scenario.input;
     Ok(SweepRow {
         model: args.model.label("inline model").to_string(),
         gpu: args.gpu.label("inline GPU").to_string(),
         schedule: args.schedule.label("inline schedule").to_string(),
-        cost_model: report.cost_model.to_string(),
+        cost_model: scenario.cost_model.implementation().name().to_string(),
         frames: input.frames,
         tokens_per_frame: input.tokens_per_frame,
         visual_tokens: input.visual_tokens(),
-        merged_visual_tokens: report.plan.merged_visual_tokens,
+        merged_visual_tokens: summary.merged_visual_tokens,
         text_tokens: input.text_tokens,
-        batch: report.scenario.options.batch,
+        batch: scenario.options.batch,
         flops: run.flops,
         bytes: run.bytes,
         time_s: run.time_s,
@@ -399,8 +471,8 @@ fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
         baseline_bytes: base.bytes,
         baseline_time_s: base.time_s,
         baseline_memory_consumption_bytes: base.memory_consumption_bytes,
-        reduction_flops: report.reduction.flops,
-        reduction_time: report.reduction.time,
+        reduction_flops: summary.reduction_flops,
+        reduction_time: summary.reduction_time,
     })
 }
 
@@ -425,62 +497,141 @@ fn describe(a: &Spec) -> String {
     )
 }
 
+/// Worker threads a sweep uses unless told otherwise: one per core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}
+
 /// Prices every configuration of `grid`, in order, on all cores. `progress` is called now and
 /// then from the calling thread with the number of rows done so far.
-pub fn run(grid: &Grid, mut progress: impl FnMut(usize)) -> Result<Vec<SweepRow>> {
-    let loaded = Loaded::new(grid)?;
-    let n = grid.len();
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1)
-        .clamp(1, 64)
-        .min(n.div_ceil(256).max(1));
-    let chunk = n.div_ceil(threads);
-    let done = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
-    let caller = std::thread::current();
-    let parts: Vec<Result<Vec<SweepRow>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                let (loaded, done, finished) = (&loaded, &done, &finished);
-                let caller = caller.clone();
-                scope.spawn(move || {
-                    // Counts this worker as finished and wakes the caller, however it returns.
-                    struct Wake<'a>(std::thread::Thread, &'a AtomicUsize);
-                    impl Drop for Wake<'_> {
-                        fn drop(&mut self) {
-                            self.1.fetch_add(1, Ordering::Release);
-                            self.0.unpark();
-                        }
-                    }
-                    let _wake = Wake(caller, finished);
-                    let range = (t * chunk)..((t + 1) * chunk).min(n);
-                    let mut rows = Vec::with_capacity(range.len());
-                    for (k, i) in range.enumerate() {
-                        rows.push(row(grid, loaded, i)?);
-                        if k % 64 == 63 {
-                            done.fetch_add(64, Ordering::Relaxed);
-                        }
-                    }
-                    Ok(rows)
-                })
-            })
-            .collect();
-        while finished.load(Ordering::Acquire) < threads {
-            progress(done.load(Ordering::Relaxed).min(n));
-            std::thread::park_timeout(Duration::from_millis(50));
+pub fn run(grid: &Grid, progress: impl FnMut(usize)) -> Result<Vec<SweepRow>> {
+    Sweep::prepare(grid)?.run(default_jobs(), progress)
+}
+
+/// A grid ready to price: its presets loaded once, its extreme configurations checked
+/// ([`Grid::extremes`]), so that a sweep with an invalid late row fails before it starts (and
+/// before any output file is created).
+pub struct Sweep<'a> {
+    grid: &'a Grid,
+    loaded: Loaded,
+}
+
+impl<'a> Sweep<'a> {
+    pub fn prepare(grid: &'a Grid) -> Result<Sweep<'a>> {
+        let loaded = Loaded::new(grid)?;
+        for index in grid.extremes() {
+            loaded.scenario(grid, index)?;
         }
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("sweep worker panicked"))
-            .collect()
-    });
-    progress(n);
-    let mut rows = Vec::with_capacity(n);
-    for part in parts {
-        rows.extend(part?);
+        Ok(Sweep { grid, loaded })
     }
-    Ok(rows)
+
+    /// Every row, in order, priced on `jobs` worker threads.
+    pub fn run(&self, jobs: usize, progress: impl FnMut(usize)) -> Result<Vec<SweepRow>> {
+        struct Rows<P> {
+            rows: Vec<SweepRow>,
+            progress: P,
+        }
+        impl<P: FnMut(usize)> stream::Consumer<Vec<SweepRow>> for Rows<P> {
+            fn chunk(&mut self, rows: Vec<SweepRow>) -> Result<()> {
+                self.rows.extend(rows);
+                Ok(())
+            }
+            fn tick(&mut self, done: usize) -> Result<()> {
+                (self.progress)(done);
+                Ok(())
+            }
+        }
+        let (grid, loaded) = (self.grid, &self.loaded);
+        let mut rows = Rows {
+            rows: Vec::with_capacity(grid.len()),
+            progress,
+        };
+        stream::ordered(
+            grid.len(),
+            jobs,
+            |range| range.map(|i| row(grid, loaded, i)).collect(),
+            &mut rows,
+        )?;
+        (rows.progress)(grid.len());
+        Ok(rows.rows)
+    }
+
+    /// Prices every row on `jobs` threads and writes each to `out` in `format` as soon as it
+    /// and every row before it are done: memory stays flat whatever the number of rows, and the
+    /// first rows appear at once. Rows are formatted on the workers; `out` is flushed at least
+    /// every 50 ms while rows arrive. `destination` names `out` in errors: a failed write (a
+    /// closed pipe too) stops the sweep with [`Error::Output`]. The text equals [`render`] of
+    /// [`Sweep::run`]'s rows.
+    pub fn write(
+        &self,
+        format: SweepFormat,
+        jobs: usize,
+        out: &mut impl std::io::Write,
+        destination: &Path,
+        progress: impl FnMut(usize),
+    ) -> Result<()> {
+        struct Text<'a, W, P> {
+            out: &'a mut W,
+            destination: &'a Path,
+            progress: P,
+            unflushed: bool,
+        }
+        impl<W: std::io::Write, P> Text<'_, W, P> {
+            fn io(&self, source: std::io::Error) -> Error {
+                Error::Output {
+                    path: self.destination.to_path_buf(),
+                    source,
+                }
+            }
+            fn put(&mut self, text: &str) -> Result<()> {
+                self.unflushed = true;
+                self.out.write_all(text.as_bytes()).map_err(|e| self.io(e))
+            }
+        }
+        impl<W: std::io::Write, P: FnMut(usize)> stream::Consumer<String> for Text<'_, W, P> {
+            fn chunk(&mut self, text: String) -> Result<()> {
+                self.put(&text)
+            }
+            fn tick(&mut self, done: usize) -> Result<()> {
+                (self.progress)(done);
+                if self.unflushed {
+                    self.unflushed = false;
+                    self.out.flush().map_err(|e| self.io(e))?;
+                }
+                Ok(())
+            }
+        }
+        let (grid, loaded) = (self.grid, &self.loaded);
+        let [models, gpus, schedules] = grid.labels();
+        let writer = RowWriter::new(format, models, gpus, schedules);
+        let mut text = Text {
+            out,
+            destination,
+            progress,
+            unflushed: false,
+        };
+        let mut head = String::new();
+        writer.begin(&mut head);
+        text.put(&head)?;
+        stream::ordered(
+            grid.len(),
+            jobs,
+            |range| {
+                let mut s = String::with_capacity(range.len() * 360);
+                for i in range {
+                    writer.row(&row(grid, loaded, i)?, i == 0, &mut s);
+                }
+                Ok(s)
+            },
+            &mut text,
+        )?;
+        let mut tail = String::new();
+        writer.end(grid.len(), &mut tail);
+        text.put(&tail)?;
+        text.out.flush().map_err(|e| text.io(e))?;
+        (text.progress)(grid.len());
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -498,6 +649,42 @@ mod tests {
             [1, 2, 4, 8]
         );
         assert_eq!(parse_counts("--frames", "5:5").unwrap(), [5]);
+    }
+
+    #[test]
+    fn extremes_are_every_name_with_the_smallest_and_largest_counts() {
+        let grid = Grid::new(&GridSpec {
+            axes: Axes {
+                frames: Some("5,1,9,3".into()),
+                text_tokens: Some("3:4".into()),
+                schedule: Some("none,linear".into()),
+                batch: Some("2".into()),
+                ..Axes::default()
+            },
+            ..GridSpec::default()
+        })
+        .unwrap();
+        let picked: Vec<(u64, u64, String)> = grid
+            .extremes()
+            .into_iter()
+            .map(|i| {
+                let s = grid.spec(i);
+                (
+                    s.frames.unwrap(),
+                    s.text_tokens,
+                    s.schedule.label("").to_string(),
+                )
+            })
+            .collect();
+        let mut want = Vec::new();
+        for text in [3, 4] {
+            for frames in [1, 9] {
+                for schedule in ["none", "linear"] {
+                    want.push((frames, text, schedule.to_string()));
+                }
+            }
+        }
+        assert_eq!(picked, want, "in row order");
     }
 
     #[test]

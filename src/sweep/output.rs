@@ -1,90 +1,158 @@
-//! Writing sweep rows: an aligned table in human units, or CSV / JSON in base units (one row or
-//! object per configuration, fields as in [`SweepRow`]).
+//! Writing sweep rows: an aligned table in human units, or CSV / JSON / JSON Lines in base
+//! units (one row or object per configuration, fields as in [`SweepRow`]). Each row is
+//! formatted on its own ([`RowWriter`]), so rows can be written as they are priced; rendering
+//! all rows at once ([`render`]) gives the same text.
 
 use super::SweepRow;
-use crate::report::Format;
+use crate::choice::Choice;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
-/// CSV columns, in [`SweepRow`] field order.
-const CSV_HEADER: &str = "model,gpu,schedule,cost_model,frames,tokens_per_frame,visual_tokens,merged_visual_tokens,text_tokens,batch,flops,bytes,time_s,memory_consumption_bytes,baseline_flops,baseline_bytes,baseline_time_s,baseline_memory_consumption_bytes,reduction_flops,reduction_time";
+/// Output format of a sweep (`aim-sim sweep --format`): the single run's formats, plus JSON
+/// Lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SweepFormat {
+    #[default]
+    Table,
+    Json,
+    Csv,
+    Jsonl,
+}
 
-/// Renders the rows in the chosen format.
-pub fn render(rows: &[SweepRow], format: Format) -> String {
-    match format {
-        Format::Table => table(rows),
-        Format::Csv => csv(rows),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(rows).expect("rows serialise");
-            s.push('\n');
-            s
+impl Choice for SweepFormat {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (SweepFormat::Table, "table", "Human units: TFLOPs, ms"),
+        (
+            SweepFormat::Json,
+            "json",
+            "One JSON array of row objects, base units (FLOPs, bytes, seconds)",
+        ),
+        (
+            SweepFormat::Csv,
+            "csv",
+            "One row per configuration with a header, base units",
+        ),
+        (
+            SweepFormat::Jsonl,
+            "jsonl",
+            "JSON Lines: one compact row object per line, base units",
+        ),
+    ];
+}
+
+impl From<crate::report::Format> for SweepFormat {
+    fn from(f: crate::report::Format) -> SweepFormat {
+        match f {
+            crate::report::Format::Table => SweepFormat::Table,
+            crate::report::Format::Json => SweepFormat::Json,
+            crate::report::Format::Csv => SweepFormat::Csv,
         }
     }
 }
 
-/// A CSV field, quoted when it holds a comma, quote or newline (RFC 4180).
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// CSV columns, in [`SweepRow`] field order.
+const CSV_HEADER: &str = "model,gpu,schedule,cost_model,frames,tokens_per_frame,visual_tokens,merged_visual_tokens,text_tokens,batch,flops,bytes,time_s,memory_consumption_bytes,baseline_flops,baseline_bytes,baseline_time_s,baseline_memory_consumption_bytes,reduction_flops,reduction_time";
+
+/// Formats rows one at a time: the text before the first row, each row (knowing whether it is
+/// the first), and the text after the last.
+#[derive(Debug, Clone)]
+pub struct RowWriter {
+    format: SweepFormat,
+    /// Table column widths of model, GPU and schedule.
+    widths: [usize; 3],
 }
 
-fn csv(rows: &[SweepRow]) -> String {
-    let mut out = String::with_capacity(64 + rows.len() * 320);
-    out.push_str(CSV_HEADER);
-    out.push('\n');
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            field(&r.model),
-            field(&r.gpu),
-            field(&r.schedule),
-            r.cost_model,
-            r.frames,
-            r.tokens_per_frame,
-            r.visual_tokens,
-            r.merged_visual_tokens,
-            r.text_tokens,
-            r.batch,
-            r.flops,
-            r.bytes,
-            r.time_s,
-            r.memory_consumption_bytes,
-            r.baseline_flops,
-            r.baseline_bytes,
-            r.baseline_time_s,
-            r.baseline_memory_consumption_bytes,
-            r.reduction_flops,
-            r.reduction_time
-        );
+impl RowWriter {
+    /// `labels`: every model, GPU and schedule label the rows can hold (the table's column
+    /// widths; other formats ignore them).
+    pub fn new<'a>(
+        format: SweepFormat,
+        models: impl IntoIterator<Item = &'a str>,
+        gpus: impl IntoIterator<Item = &'a str>,
+        schedules: impl IntoIterator<Item = &'a str>,
+    ) -> RowWriter {
+        let width = |labels: &mut dyn Iterator<Item = &'a str>, title: &str| {
+            labels
+                .map(|l| l.chars().count())
+                .chain([title.len()])
+                .max()
+                .unwrap_or(0)
+        };
+        RowWriter {
+            format,
+            widths: [
+                width(&mut models.into_iter(), "model"),
+                width(&mut gpus.into_iter(), "gpu"),
+                width(&mut schedules.into_iter(), "schedule"),
+            ],
+        }
     }
-    out
-}
 
-/// Human units: TFLOPs = 1e12 FLOPs, ms.
-fn table(rows: &[SweepRow]) -> String {
-    let width = |f: fn(&SweepRow) -> &str, title: &str| {
-        rows.iter()
-            .map(|r| f(r).chars().count())
-            .chain([title.len()])
-            .max()
-            .unwrap_or(0)
-    };
-    let (wm, wg, ws) = (
-        width(|r| &r.model, "model"),
-        width(|r| &r.gpu, "gpu"),
-        width(|r| &r.schedule, "schedule"),
-    );
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<wm$} {:<wg$} {:<ws$} {:>11} {:>7} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
-        "model", "gpu", "schedule", "cost model", "frames", "visual", "into L0", "text", "batch",
-        "TFLOPs", "time ms", "base TFLOP", "base ms", "×FLOPs", "×time"
-    );
-    for r in rows {
+    /// For rows already at hand: the widths of their own labels.
+    pub fn for_rows(format: SweepFormat, rows: &[SweepRow]) -> RowWriter {
+        RowWriter::new(
+            format,
+            rows.iter().map(|r| r.model.as_str()),
+            rows.iter().map(|r| r.gpu.as_str()),
+            rows.iter().map(|r| r.schedule.as_str()),
+        )
+    }
+
+    /// Text before the first row: the header (table, CSV).
+    pub fn begin(&self, out: &mut String) {
+        let [wm, wg, ws] = self.widths;
+        match self.format {
+            SweepFormat::Table => {
+                let _ = writeln!(
+                    out,
+                    "{:<wm$} {:<wg$} {:<ws$} {:>11} {:>7} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
+                    "model", "gpu", "schedule", "cost model", "frames", "visual", "into L0", "text", "batch",
+                    "TFLOPs", "time ms", "base TFLOP", "base ms", "×FLOPs", "×time"
+                );
+            }
+            SweepFormat::Csv => {
+                out.push_str(CSV_HEADER);
+                out.push('\n');
+            }
+            SweepFormat::Json | SweepFormat::Jsonl => {}
+        }
+    }
+
+    /// One row; `first`: whether it is the first row written.
+    pub fn row(&self, r: &SweepRow, first: bool, out: &mut String) {
+        match self.format {
+            SweepFormat::Table => self.table_row(r, out),
+            SweepFormat::Csv => csv_row(r, out),
+            SweepFormat::Json => {
+                // `serde_json::to_string_pretty` of the whole array, element by element.
+                out.push_str(if first { "[\n" } else { ",\n" });
+                let object = serde_json::to_string_pretty(r).expect("rows serialise");
+                for (i, line) in object.lines().enumerate() {
+                    if i > 0 {
+                        out.push('\n');
+                    }
+                    out.push_str("  ");
+                    out.push_str(line);
+                }
+            }
+            SweepFormat::Jsonl => {
+                out.push_str(&serde_json::to_string(r).expect("rows serialise"));
+                out.push('\n');
+            }
+        }
+    }
+
+    /// Text after the last row; `rows`: how many were written.
+    pub fn end(&self, rows: usize, out: &mut String) {
+        if self.format == SweepFormat::Json {
+            out.push_str(if rows == 0 { "[]\n" } else { "\n]\n" });
+        }
+    }
+
+    /// Human units: TFLOPs = 1e12 FLOPs, ms.
+    fn table_row(&self, r: &SweepRow, out: &mut String) {
+        let [wm, wg, ws] = self.widths;
         let _ = writeln!(
             out,
             "{:<wm$} {:<wg$} {:<ws$} {:>11} {:>7} {:>8} {:>7} {:>6} {:>6} {:>10.4} {:>10.3} {:>10.4} {:>10.3} {:>8.2} {:>8.2}",
@@ -105,7 +173,54 @@ fn table(rows: &[SweepRow]) -> String {
             r.reduction_time
         );
     }
+}
+
+/// Renders the rows in the chosen format, all at once.
+pub fn render(rows: &[SweepRow], format: SweepFormat) -> String {
+    let writer = RowWriter::for_rows(format, rows);
+    let mut out = String::with_capacity(64 + rows.len() * 320);
+    writer.begin(&mut out);
+    for (i, r) in rows.iter().enumerate() {
+        writer.row(r, i == 0, &mut out);
+    }
+    writer.end(rows.len(), &mut out);
     out
+}
+
+/// A CSV field, quoted when it holds a comma, quote or newline (RFC 4180).
+fn field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+fn csv_row(r: &SweepRow, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        field(&r.model),
+        field(&r.gpu),
+        field(&r.schedule),
+        r.cost_model,
+        r.frames,
+        r.tokens_per_frame,
+        r.visual_tokens,
+        r.merged_visual_tokens,
+        r.text_tokens,
+        r.batch,
+        r.flops,
+        r.bytes,
+        r.time_s,
+        r.memory_consumption_bytes,
+        r.baseline_flops,
+        r.baseline_bytes,
+        r.baseline_time_s,
+        r.baseline_memory_consumption_bytes,
+        r.reduction_flops,
+        r.reduction_time
+    );
 }
 
 #[cfg(test)]
@@ -145,11 +260,63 @@ mod tests {
         keys.sort_unstable();
         header.sort_unstable();
         assert_eq!(keys, header);
-        let csv = super::csv(std::slice::from_ref(&row));
+        let csv = super::render(std::slice::from_ref(&row), super::SweepFormat::Csv);
         assert!(
             csv.lines().nth(1).unwrap().starts_with("\"m,1\",g,s,"),
             "{csv}"
         );
         assert_eq!(csv.lines().nth(1).unwrap().split(',').count(), 21);
+    }
+
+    fn rows(n: usize) -> Vec<super::SweepRow> {
+        (0..n)
+            .map(|i| super::SweepRow {
+                model: if i % 2 == 0 { "llava-ov-7b" } else { "m" }.into(),
+                gpu: "a100".into(),
+                schedule: "linear \"quoted\"".into(),
+                cost_model: "refined".into(),
+                frames: i as u64 + 1,
+                tokens_per_frame: 196,
+                visual_tokens: 196 * (i as u64 + 1),
+                merged_visual_tokens: 49 * (i as u64 + 1),
+                text_tokens: 100,
+                batch: 1,
+                flops: 1.5e13 * i as f64,
+                bytes: 2.0e10 / (i as f64 + 3.0),
+                time_s: 0.1 / 3.0,
+                memory_consumption_bytes: 1.6e10,
+                baseline_flops: 9e13,
+                baseline_bytes: 9e10,
+                baseline_time_s: 0.3,
+                baseline_memory_consumption_bytes: 1.7e10,
+                reduction_flops: f64::INFINITY,
+                reduction_time: 6.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_rows_one_by_one_are_the_pretty_array() {
+        for n in [0, 1, 2, 5] {
+            let rows = rows(n);
+            let mut want = serde_json::to_string_pretty(&rows).unwrap();
+            want.push('\n');
+            assert_eq!(
+                super::render(&rows, super::SweepFormat::Json),
+                want,
+                "{n} rows"
+            );
+        }
+    }
+
+    #[test]
+    fn json_lines_parse_back_one_row_per_line() {
+        let rows = rows(3);
+        let text = super::render(&rows, super::SweepFormat::Jsonl);
+        assert_eq!(text.lines().count(), 3);
+        for (line, row) in text.lines().zip(&rows) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v, serde_json::to_value(row).unwrap());
+        }
     }
 }

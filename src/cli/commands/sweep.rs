@@ -1,10 +1,12 @@
 //! `aim-sim sweep`: the flags of a single run, with the sweepable ones taking comma lists and
-//! ranges; the rows come from `crate::sweep` and stream to the output.
+//! ranges; the rows come from `crate::sweep` and stream to the output as they are priced.
 
-use crate::cli::{emit, OutputArgs, SimArgs};
-use crate::error::Result;
-use crate::sweep::{self, Axes, Grid, GridSpec};
+use crate::cli::{choice, SimArgs};
+use crate::error::{Error, Result};
+use crate::sweep::{Axes, Grid, GridSpec, Sweep, SweepFormat};
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// A flag of [`SimArgs`] that a sweep accepts as a list.
@@ -161,12 +163,27 @@ impl FromArgMatches for GridArgs {
     }
 }
 
+/// Where and how a sweep's rows are written, and on how many threads they are priced.
+#[derive(Debug, Clone, Args)]
+pub struct SweepOutputArgs {
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = choice::<SweepFormat>())]
+    pub format: SweepFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Worker threads pricing the rows [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub jobs: Option<u64>,
+}
+
 /// A progress bar on standard error that appears only when the sweep has run for a while and
 /// standard error is a terminal; piped or redirected output never gets one.
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     total: usize,
     started: Instant,
+    enabled: bool,
 }
 
 impl Progress {
@@ -178,13 +195,19 @@ impl Progress {
             bar: None,
             total,
             started: Instant::now(),
+            enabled: true,
         }
+    }
+
+    /// Never show a bar (the rows themselves go to the terminal).
+    pub fn disable(&mut self) {
+        self.enabled = false;
     }
 
     /// Reports `done` configurations.
     pub fn update(&mut self, done: usize) {
-        use std::io::IsTerminal;
-        if self.bar.is_none()
+        if self.enabled
+            && self.bar.is_none()
             && done < self.total
             && self.started.elapsed() >= Self::AFTER
             && std::io::stderr().is_terminal()
@@ -211,11 +234,55 @@ impl Progress {
     }
 }
 
-/// `aim-sim sweep`: expand, price, write.
-pub fn command(args: &GridArgs, output: &OutputArgs) -> Result<()> {
+/// `aim-sim sweep`: expand, check the extremes, then price and write the rows as they come.
+pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
     let grid = Grid::new(&args.to_grid_spec()?)?;
+    let sweep = Sweep::prepare(&grid)?;
+    let jobs = output
+        .jobs
+        .map_or_else(crate::sweep::default_jobs, |j| j as usize);
     let mut progress = Progress::new(grid.len());
-    let rows = sweep::run(&grid, |done| progress.update(done));
+    let result = match &output.output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|source| Error::Output {
+                path: path.clone(),
+                source,
+            })?;
+            let mut out = BufWriter::with_capacity(1 << 16, file);
+            sweep.write(output.format, jobs, &mut out, path, |done| {
+                progress.update(done)
+            })
+        }
+        None => {
+            let stdout = std::io::stdout();
+            // Rows streaming to the terminal show progress themselves: no bar over them.
+            if stdout.is_terminal() {
+                progress.disable();
+            }
+            let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+            let result = sweep.write(
+                output.format,
+                jobs,
+                &mut out,
+                Path::new("standard output"),
+                |done| progress.update(done),
+            );
+            // A closed pipe (`| head`) is not an error: the reader has what it wanted.
+            match result {
+                Err(Error::Output { source, .. })
+                    if source.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    Ok(())
+                }
+                other => other.and_then(|()| {
+                    out.flush().map_err(|source| Error::Output {
+                        path: "standard output".into(),
+                        source,
+                    })
+                }),
+            }
+        }
+    };
     progress.finish();
-    emit(output, &sweep::render(&rows?, output.format))
+    result
 }

@@ -4,7 +4,7 @@
 
 use super::kernel::{kernel, Class, Kernel};
 use super::layer::{Dims, FP32_BYTES, SOFTMAX_FLOPS};
-use crate::cost::{ImportanceKernel, OpKind, PruneStep};
+use crate::cost::{ImportanceKernel, OpKind, PruneStep, Sink};
 use crate::schedule::Importance;
 
 /// AIM's power iterations: `dist = dist @ M`, 5 times from the uniform vector (paper-cases.md).
@@ -31,16 +31,11 @@ fn nf_pairs(n: f64) -> f64 {
     n * (n + 1.0) / 2.0
 }
 
-/// The importance work of one pruning layer, plus the largest `n × n`-sized map it keeps live
-/// (bytes), for the memory estimate.
-pub struct ImportanceWork {
-    pub kernels: Vec<Kernel>,
-    pub map_bytes: f64,
-}
-
-/// Prices `rule` at one pruning layer. `flash`: whether the layer's attention ran as
-/// FlashAttention (then any probabilities the rule needs must be recomputed from Q and K);
-/// with eager attention the logits already sit in memory and are read back.
+/// Puts the kernels of `rule` at one pruning layer into `kernels` and returns the largest
+/// `n × n`-sized map it keeps live (bytes), for the memory estimate. `flash`: whether the
+/// layer's attention ran as FlashAttention (then any probabilities the rule needs must be
+/// recomputed from Q and K); with eager attention the logits already sit in memory and are
+/// read back.
 pub fn importance(
     d: &Dims,
     step: PruneStep,
@@ -48,13 +43,13 @@ pub fn importance(
     rule: Importance,
     flash: bool,
     implementation: ImportanceKernel,
-) -> ImportanceWork {
+    kernels: &mut impl Sink<Kernel>,
+) -> f64 {
     let n = step.scored_tokens as f64;
     let text = (text_tokens.min(step.scored_tokens)) as f64;
     let visual = n - text;
     let kept = step.kept_tokens as f64;
     let (b, heads, a) = (d.b, d.heads, d.a);
-    let mut kernels = Vec::new();
     let mut map_bytes = 0.0;
     match rule {
         Importance::Pagerank if implementation == ImportanceKernel::Fused => {
@@ -172,5 +167,5 @@ pub fn importance(
             .reads(kept_act + kept * b * INDEX_BYTES)
             .writes(kept_act),
     );
-    ImportanceWork { kernels, map_bytes }
+    map_bytes
 }

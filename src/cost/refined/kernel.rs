@@ -32,11 +32,28 @@ thread_local! {
     static RECORDED: std::cell::RefCell<Option<Vec<Kernel>>> = const { std::cell::RefCell::new(None) };
 }
 
+/// Recorders active in the process: the timer looks at its thread's recorder only when one is
+/// (one relaxed load per kernel otherwise).
+static RECORDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The ideal efficiency, for timers without a table.
+static IDEAL: Efficiency = Efficiency::ideal();
+
+/// Whether this thread records timed kernels ([`record`]): then every kernel must really be
+/// timed (no reuse of an identical layer's timed operators).
+pub fn recording() -> bool {
+    RECORDERS.load(std::sync::atomic::Ordering::Relaxed) > 0
+        && RECORDED.with(|r| r.borrow().is_some())
+}
+
 /// Runs `f` and returns every kernel [`Timer::time`] timed meanwhile on this thread, so a run can
 /// be re-timed under other efficiency parameters without pricing it again (`aim-sim fit`).
 pub fn record<T>(f: impl FnOnce() -> T) -> (T, Vec<Kernel>) {
+    use std::sync::atomic::Ordering;
     RECORDED.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    RECORDERS.fetch_add(1, Ordering::SeqCst);
     let out = f();
+    RECORDERS.fetch_sub(1, Ordering::SeqCst);
     let kernels = RECORDED.with(|r| r.borrow_mut().take()).unwrap_or_default();
     (out, kernels)
 }
@@ -140,14 +157,16 @@ impl Timer {
     /// with achieved fractions), plus `launches × launch_overhead_s`; collectives take
     /// `link_bytes / (interconnect_bandwidth · link) + collective_latency_s` when that is longer
     /// than their memory traffic; host work takes `fixed_overhead_s`.
+    #[inline]
     pub fn time(&self, k: Kernel) -> TimedOp {
-        RECORDED.with(|r| {
-            if let Some(v) = r.borrow_mut().as_mut() {
-                v.push(k.clone());
-            }
-        });
-        let ideal = Efficiency::ideal();
-        let e = self.efficiency.as_ref().unwrap_or(&ideal);
+        if RECORDERS.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            RECORDED.with(|r| {
+                if let Some(v) = r.borrow_mut().as_mut() {
+                    v.push(k.clone());
+                }
+            });
+        }
+        let e = self.efficiency.as_ref().unwrap_or(&IDEAL);
         let (compute_frac, bandwidth_frac) = match k.class {
             // A GEMM that is memory-bound streams its weights like any other pass.
             Class::Matmul if self.eight_bit => (e.matmul_8bit.unwrap_or(e.matmul), e.elementwise),
@@ -205,38 +224,85 @@ pub fn accumulate(acc: &mut TimedOp, o: &TimedOp) {
 /// in first-seen order. The entry is compute-bound when compute-bound instances take most of
 /// its time.
 pub fn aggregate(ops: &[TimedOp]) -> Vec<TimedOp> {
-    let mut out: Vec<TimedOp> = Vec::new();
-    let mut compute_s: Vec<f64> = Vec::new();
+    let mut by_name = ByName::new();
     for o in ops {
+        by_name.add(o.clone());
+    }
+    by_name.finish().collect()
+}
+
+/// Distinct names [`ByName`] holds without allocating (the stages have 18).
+const BY_NAME_INLINE: usize = 24;
+
+/// [`aggregate`] one operator at a time, without a heap allocation for up to 24 names: the
+/// totals-only pass sums its stages through this, the same additions in the same order.
+pub struct ByName {
+    /// (entry, its compute-bound seconds), first seen first.
+    inline: [Option<(TimedOp, f64)>; BY_NAME_INLINE],
+    len: usize,
+    spill: Vec<(TimedOp, f64)>,
+}
+
+impl Default for ByName {
+    fn default() -> Self {
+        ByName::new()
+    }
+}
+
+impl ByName {
+    pub fn new() -> ByName {
+        ByName {
+            inline: std::array::from_fn(|_| None),
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    /// Adds `o` to the entry of its name, or opens one.
+    pub fn add(&mut self, o: TimedOp) {
         let c = if o.bound == Bound::Compute {
             o.time_s
         } else {
             0.0
         };
-        match out.iter().position(|x| x.op.name == o.op.name) {
-            Some(i) => {
-                accumulate(&mut out[i], o);
-                compute_s[i] += c;
+        let existing = self.inline[..self.len]
+            .iter_mut()
+            .flatten()
+            .chain(self.spill.iter_mut())
+            .find(|(x, _)| x.op.name == o.op.name);
+        match existing {
+            Some((acc, compute_s)) => {
+                accumulate(acc, &o);
+                *compute_s += c;
             }
-            None => {
-                out.push(o.clone());
-                compute_s.push(c);
+            None if self.len < BY_NAME_INLINE => {
+                self.inline[self.len] = Some((o, c));
+                self.len += 1;
             }
+            None => self.spill.push((o, c)),
         }
     }
-    for (a, c) in out.iter_mut().zip(compute_s) {
-        a.arithmetic_intensity = if a.bytes > 0.0 {
-            a.op.flops / a.bytes
-        } else {
-            f64::INFINITY
-        };
-        a.bound = if c >= a.time_s - c {
-            Bound::Compute
-        } else {
-            Bound::Memory
-        };
+
+    /// The entries in first-seen order, arithmetic intensity and bound settled.
+    pub fn finish(self) -> impl Iterator<Item = TimedOp> {
+        self.inline
+            .into_iter()
+            .flatten()
+            .chain(self.spill)
+            .map(|(mut a, c)| {
+                a.arithmetic_intensity = if a.bytes > 0.0 {
+                    a.op.flops / a.bytes
+                } else {
+                    f64::INFINITY
+                };
+                a.bound = if c >= a.time_s - c {
+                    Bound::Compute
+                } else {
+                    Bound::Memory
+                };
+                a
+            })
     }
-    out
 }
 
 #[cfg(test)]
@@ -269,6 +335,34 @@ mod tests {
         };
         let real = timer(Some(eff)).time(gemm.launches(2.0));
         assert!((real.time_s - (0.02 + 10e-6)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn by_name_sums_like_aggregate_past_its_inline_capacity() {
+        // 30 names (more than fit inline), each seen three times, interleaved.
+        const NAMES: [&str; 30] = [
+            "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "b0", "b1", "b2", "b3",
+            "b4", "b5", "b6", "b7", "b8", "b9", "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7",
+            "c8", "c9",
+        ];
+        let t = timer(None);
+        let ops: Vec<TimedOp> = (0..90)
+            .map(|i| {
+                let flops = 1e9 * (1 + i % 7) as f64;
+                t.time(kernel(NAMES[i % 30], OpKind::Linear, Class::Matmul, flops).reads(1e7))
+            })
+            .collect();
+        let agg = aggregate(&ops);
+        assert_eq!(agg.len(), 30);
+        for (k, a) in agg.iter().enumerate() {
+            let mine: Vec<&TimedOp> = ops.iter().filter(|o| o.op.name == NAMES[k]).collect();
+            assert_eq!(a.op.name, NAMES[k]);
+            assert_eq!(
+                a.op.flops,
+                mine[0].op.flops + mine[1].op.flops + mine[2].op.flops
+            );
+            assert_eq!(a.time_s, mine[0].time_s + mine[1].time_s + mine[2].time_s);
+        }
     }
 
     #[test]

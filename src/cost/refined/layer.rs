@@ -3,7 +3,7 @@
 //! tensor-parallel all-reduces; the final norm and LM head. Per GPU when `tp > 1`.
 
 use super::kernel::{kernel, Class, Kernel};
-use crate::cost::{Context, OpKind};
+use crate::cost::{Context, OpKind, Sink};
 
 /// FlashAttention-2 forward tile: query rows per thread block (`kBlockM`).
 /// flash-attention `flash_fwd_launch_template.h`, head dims 64–128 on sm80/sm90: 128.
@@ -133,7 +133,7 @@ fn linear(
 /// Pushes a linear layer, preceded by the dequantisation of its packed weights when the run
 /// dequantises (bitsandbytes `Linear4bit` with more than one token: the packed weights are
 /// expanded into a 16-bit copy, which the GEMM then reads).
-fn push_linear(ops: &mut Vec<Kernel>, d: &Dims, mut k: Kernel) {
+fn push_linear<S: Sink<Kernel>>(ops: &mut S, d: &Dims, mut k: Kernel) {
     if d.dequant {
         let packed = k.op.load_weight_bytes;
         let params = packed / d.w;
@@ -202,7 +202,28 @@ fn all_reduce(name: &'static str, d: &Dims, n: f64) -> Kernel {
 /// Query rows × key columns a causal FlashAttention-2 forward computes for `n` tokens: each
 /// `Br`-row query block visits every `Bc`-column key block up to its last row, the diagonal
 /// tiles in full (masked inside the tile). Returns (score pairs, key rows read per head).
+///
+/// In closed form, O(1): when `Br` is a multiple of `Bc` (every FlashAttention-2 tile shape),
+/// block `k` of a full block ends at row `(k+1)·Br`, a multiple of `Bc`, so it visits exactly
+/// `(k+1)·Br` keys; a partial last block of `r = n mod Br` rows visits all `n`. With
+/// `m = ⌊n / Br⌋` full blocks: pairs `= Br²·m(m+1)/2 + r·n`, keys `= Br·m(m+1)/2 + n·[r > 0]`.
+/// Computed in integers, so exact up to the one rounding to `f64`. Other tile shapes take the
+/// block loop ([`flash_causal_work_loop`]).
 pub fn flash_causal_work(n: u64, block_rows: u64, block_cols: u64) -> (f64, f64) {
+    if block_cols == 0 || !block_rows.is_multiple_of(block_cols) {
+        return flash_causal_work_loop(n, block_rows, block_cols);
+    }
+    let (br, n128) = (block_rows as u128, n as u128);
+    let (m, r) = (n128 / br, n128 % br);
+    let triangle = m * (m + 1) / 2;
+    let pairs = br * br * triangle + r * n128;
+    let keys = br * triangle + if r > 0 { n128 } else { 0 };
+    (pairs as f64, keys as f64)
+}
+
+/// [`flash_causal_work`] block by block, as the kernel walks its grid: the reference the closed
+/// form is tested against, and the fallback for tiles where `Br` is not a multiple of `Bc`.
+pub fn flash_causal_work_loop(n: u64, block_rows: u64, block_cols: u64) -> (f64, f64) {
     let (mut pairs, mut keys_read) = (0.0, 0.0);
     let mut start = 0u64;
     while start < n {
@@ -240,14 +261,14 @@ pub fn flash_attention(d: &Dims, n: u64) -> Kernel {
 
 /// Eager attention as HF `eager_attention_forward` (what the AIM reference code runs):
 /// `Q·Kᵀ` over all `n²` pairs written out, mask + softmax read and written, `P·V` read back.
-pub fn eager_attention(d: &Dims, n: u64) -> Vec<Kernel> {
+pub fn eager_attention(d: &Dims, n: u64) -> [Kernel; 3] {
     let nf = n as f64;
     let map = d.heads * nf * nf * d.b * d.a;
     let q = nf * d.q_width() * d.b * d.a;
     // K and V as each query head reads them (`repeat_kv` expands the GQA heads).
     let kv = nf * d.q_width() * d.b * d.kv;
     let gemm = 2.0 * nf * nf * d.d * d.heads * d.b;
-    vec![
+    [
         // Batched GEMMs (cuBLAS) and a memory-bound softmax: timed as such.
         kernel("qk_matmul", OpKind::Attention, Class::Matmul, gemm)
             .reads(q)
@@ -285,19 +306,30 @@ pub fn decode_attention(d: &Dims, context: f64) -> Kernel {
 /// The operators of one decoder layer for `n` new tokens, with `attention` in the middle.
 pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
     let mut ops = Vec::with_capacity(20);
+    emit_layer_ops(d, n, |ops| ops.push_all(attention), &mut ops);
+    ops
+}
+
+/// [`layer_ops`] into any sink, in execution order; `attention` puts the attention kernels.
+pub fn emit_layer_ops<S: Sink<Kernel>>(
+    d: &Dims,
+    n: f64,
+    attention: impl FnOnce(&mut S),
+    ops: &mut S,
+) {
     ops.push(rmsnorm("attn_norm", d, n));
     push_linear(
-        &mut ops,
+        ops,
         d,
         linear("q_proj", d, n, d.h, d.q_width(), d.qkv_bias, Dst::Act),
     );
     push_linear(
-        &mut ops,
+        ops,
         d,
         linear("k_proj", d, n, d.h, d.kv_width(), d.qkv_bias, Dst::Kv),
     );
     push_linear(
-        &mut ops,
+        ops,
         d,
         linear("v_proj", d, n, d.h, d.kv_width(), d.qkv_bias, Dst::Kv),
     );
@@ -316,9 +348,9 @@ pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
         .writes(q * d.a)
         .writes_kv(k * d.kv),
     );
-    ops.extend(attention);
+    attention(ops);
     push_linear(
-        &mut ops,
+        ops,
         d,
         linear("o_proj", d, n, d.q_width(), d.h, false, Dst::Act),
     );
@@ -328,12 +360,12 @@ pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
     ops.push(residual("attn_residual", d, n));
     ops.push(rmsnorm("mlp_norm", d, n));
     push_linear(
-        &mut ops,
+        ops,
         d,
         linear("gate_proj", d, n, d.h, d.inter, false, Dst::Act),
     );
     push_linear(
-        &mut ops,
+        ops,
         d,
         linear("up_proj", d, n, d.h, d.inter, false, Dst::Act),
     );
@@ -349,7 +381,7 @@ pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
         .writes(act * d.a),
     );
     push_linear(
-        &mut ops,
+        ops,
         d,
         linear("down_proj", d, n, d.inter, d.h, false, Dst::Act),
     );
@@ -357,16 +389,22 @@ pub fn layer_ops(d: &Dims, n: f64, attention: Vec<Kernel>) -> Vec<Kernel> {
         ops.push(all_reduce("mlp_all_reduce", d, n));
     }
     ops.push(residual("mlp_residual", d, n));
-    ops
 }
 
 /// Final norm over the last layer's `n` tokens (HF normalises every position) and the LM head
 /// over `rows` positions: `2·h·V` FLOPs per row. Vocabulary-parallel under TP, then the
 /// logits are gathered.
 pub fn head_ops(d: &Dims, n: f64, rows: f64) -> Vec<Kernel> {
+    let mut ops = Vec::with_capacity(3);
+    emit_head_ops(d, n, rows, &mut ops);
+    ops
+}
+
+/// [`head_ops`] into any sink.
+pub fn emit_head_ops(d: &Dims, n: f64, rows: f64, ops: &mut impl Sink<Kernel>) {
     let vocab = d.vocab / d.tp;
-    let mut ops = vec![
-        rmsnorm("final_norm", d, n),
+    ops.push(rmsnorm("final_norm", d, n));
+    ops.push(
         kernel(
             "lm_head",
             OpKind::LmHead,
@@ -376,7 +414,7 @@ pub fn head_ops(d: &Dims, n: f64, rows: f64) -> Vec<Kernel> {
         .weights(d.h * vocab * d.w)
         .reads(rows * d.h * d.b * d.a)
         .writes(rows * vocab * d.b * d.a),
-    ];
+    );
     if d.tp > 1.0 {
         let message = rows * d.vocab * d.b * d.a;
         ops.push(
@@ -391,7 +429,6 @@ pub fn head_ops(d: &Dims, n: f64, rows: f64) -> Vec<Kernel> {
             .link((d.tp - 1.0) / d.tp * message),
         );
     }
-    ops
 }
 
 #[cfg(test)]
@@ -415,5 +452,27 @@ mod tests {
         let half = (n * n) as f64 / 2.0;
         assert!((pairs / half - 1.0).abs() < 0.01, "{}", pairs / half);
         assert!(pairs > half);
+    }
+
+    #[test]
+    fn closed_form_tile_count_equals_the_block_loop() {
+        // Every n below 2000 (n < 128, n = 128·k, n = 128·k + 1, ...), then large n around block
+        // boundaries; tile shapes of FA2 (128×64, 128×128, 64×64) and a non-multiple (fallback).
+        let mut sizes: Vec<u64> = (0..2000).collect();
+        for k in [15, 16, 17, 50, 100, 781, 1024, 10_000, 65_536] {
+            for delta in [-1i64, 0, 1, 63, 64, 65, 127] {
+                sizes.push((128 * k + delta) as u64);
+            }
+        }
+        sizes.extend([1_000_003, 9_999_999, 12_345_678]);
+        for (br, bc) in [(128, 64), (128, 128), (64, 64), (128, 32), (96, 64), (1, 1)] {
+            for &n in sizes.iter().filter(|&&n| br > 1 || n < 5000) {
+                assert_eq!(
+                    flash_causal_work(n, br, bc),
+                    flash_causal_work_loop(n, br, bc),
+                    "n = {n}, tile {br}×{bc}"
+                );
+            }
+        }
     }
 }

@@ -17,10 +17,10 @@ pub mod layer;
 mod stages;
 
 use super::{
-    Context, CostModel, KvCache, LayerCost, OpKind, PeakMemory, Pipeline, RunCost, TimedOp, Totals,
-    Workload,
+    Context, CostModel, Each, KvCache, LayerCost, LayerMemo, OpKind, PeakMemory, Pipeline, RunCost,
+    Sink, TimedOp, Totals, Workload,
 };
-use kernel::{aggregate, Kernel, Timer};
+use kernel::{ByName, Kernel, Timer};
 use layer::{Dims, FLASH_BLOCK_COLS, FLASH_BLOCK_ROWS, FP32_BYTES};
 
 pub use importance::{PAGERANK_ITERATIONS, PAGERANK_TEMPERATURE};
@@ -38,123 +38,22 @@ impl CostModel for Refined {
     }
 
     fn run_workload(&self, ctx: &Context, w: &Workload) -> RunCost {
-        let d = Dims::new(ctx);
-        let timer = Timer::for_context(ctx);
-        let opts = ctx.options;
-        let flash = opts.flash_attention;
-        let time_all =
-            |ks: Vec<Kernel>| -> Vec<TimedOp> { ks.into_iter().map(|k| timer.time(k)).collect() };
-        let mut notes = Vec::new();
-        let mut warnings = Vec::new();
-        let mut memory = MemoryTracker::default();
-
-        // Stages before the LLM: vision encoder (optional), then per-frame merging.
-        let mut stage_kernels = Vec::new();
-        let mut vision_params = 0.0;
-        // A text-only prompt (0 frames) has nothing to encode.
-        if let (true, Some(v), true) = (opts.include_vision, &ctx.model.vision, w.input.frames > 0)
-        {
-            let per_image = ctx.model.tokens_per_frame;
-            let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
-            if !w.input.tokens_per_frame.is_multiple_of(per_image) {
-                warnings.push(format!(
-                    "--include-vision: {} tokens per frame is not a multiple of the {per_image} one {} pass yields; priced {images} encoder passes",
-                    w.input.tokens_per_frame, v.name
-                ));
-            }
-            stage_kernels.extend(stages::vision(
-                v,
-                images * opts.batch,
-                per_image,
-                d.h,
-                d.a,
-                d.w,
-                flash,
-            ));
-            vision_params = stages::vision_params(v, d.h);
-            memory.vision_activation_bytes =
-                stages::vision_activation_bytes(v, images * opts.batch, d.a, flash);
-            notes.push(format!(
-                "vision: {} × {images} image(s) of {} patches, not split across GPUs",
-                v.name, v.patches_per_frame
-            ));
-        }
-        if w.merges() {
-            stage_kernels.extend(stages::merge(
-                w.input.frames * opts.batch,
-                w.input.tokens_per_frame,
-                w.merged_tokens_per_frame,
-                d.h,
-                d.a,
-            ));
-        }
-        let stage_ops = aggregate(&time_all(stage_kernels));
-
-        // Decoder layers, with the importance work at each pruning layer.
-        let steps = w.prune_steps();
-        let text = w.input.text_tokens;
-        let layers: Vec<LayerCost> = w
-            .layer_tokens
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| {
-                let attention = if flash {
-                    vec![layer::flash_attention(&d, n)]
-                } else {
-                    layer::eager_attention(&d, n)
-                };
-                let mut ks = layer::layer_ops(&d, n as f64, attention);
-                let mut map_bytes = 0.0;
-                if let Some(step) = steps.iter().find(|s| s.layer == i) {
-                    let work = importance::importance(
-                        &d,
-                        *step,
-                        text,
-                        w.importance,
-                        flash,
-                        opts.importance_kernel,
-                    );
-                    map_bytes = work.map_bytes;
-                    ks.extend(work.kernels);
-                }
-                memory.layer(i, n, &d, flash, map_bytes);
-                LayerCost::new(i, n, time_all(ks))
-            })
-            .collect();
-
-        // Head: final norm and logits for the last position (or all of them).
-        let last = w.layer_tokens.last().copied().unwrap_or(0) as f64;
-        let rows = if opts.all_logits { last } else { 1.0 };
-        let mut head_kernels = layer::head_ops(&d, last, rows);
-        if ctx
-            .gpu
-            .efficiency
-            .as_ref()
-            .is_some_and(|e| e.fixed_overhead_s > 0.0)
-        {
-            // Host work of the forward (framework set-up, sampling), once per run.
-            head_kernels.push(kernel::kernel(
-                "host_overhead",
-                OpKind::Host,
-                kernel::Class::Host,
-                0.0,
-            ));
-        }
-        let head = time_all(head_kernels);
-        memory.head(last, rows, &d);
-
-        let mut totals = Totals::default();
-        stage_ops
-            .iter()
-            .chain(layers.iter().flat_map(|l| &l.operators))
-            .chain(&head)
-            .for_each(|o| totals.add(o));
-        let dense_extra: f64 = stage_ops
-            .iter()
-            .chain(layers.iter().flat_map(|l| &l.operators))
-            .filter_map(|o| o.dense_flops.map(|f| f - o.op.flops))
-            .sum();
-        totals.dense_flops = Some(totals.flops + dense_extra);
+        let mut detail = Detail::default();
+        let priced = price(ctx, w, &mut detail);
+        let Priced {
+            d,
+            timer,
+            totals,
+            peak,
+        } = priced;
+        let Detail {
+            stages: stage_ops,
+            layers,
+            head,
+            mut notes,
+            mut warnings,
+            ..
+        } = detail;
 
         // KV cache, decode, memory.
         let kv_per_layer: Vec<f64> = w
@@ -166,14 +65,9 @@ impl CostModel for Refined {
             total_bytes: kv_per_layer.iter().sum(),
             bytes_per_layer: kv_per_layer,
         };
-        let decode = (opts.gen_tokens > 0)
-            .then(|| decode::decode(&d, &timer, w.layer_tokens, opts.gen_tokens));
-        let weights_bytes = (w.layer_tokens.len() as f64 * d.layer_params()
-            + 2.0 * d.h * d.vocab / d.tp // embedding and LM head, vocabulary-parallel
-            + d.h)
-            * d.w
-            + vision_params * d.w;
-        let peak = memory.peak(weights_bytes, &kv_cache, ctx.gpu.memory);
+        let decode = (ctx.options.gen_tokens > 0)
+            .then(|| decode::decode(&d, &timer, w.layer_tokens, ctx.options.gen_tokens));
+        let peak = peak.report();
         if peak.peak_bytes > peak.device_bytes {
             warnings.push(format!(
                 "peak memory {:.1} GB exceeds the GPU's {:.1} GB ({}): {}",
@@ -183,7 +77,6 @@ impl CostModel for Refined {
                 memory_advice(ctx, &peak)
             ));
         }
-        totals.memory_consumption_bytes = peak.peak_bytes;
 
         let pipeline = pipeline(&stage_ops, &layers, &head, &totals, decode.as_ref());
         notes.extend(model_notes(ctx, w));
@@ -200,6 +93,261 @@ impl CostModel for Refined {
             notes,
             warnings,
         }
+    }
+
+    fn run_totals(&self, ctx: &Context, w: &Workload) -> Totals {
+        price(ctx, w, &mut TotalsOnly).totals
+    }
+}
+
+/// What a pricing pass keeps besides the totals: everything for a report ([`Detail`]), or
+/// nothing ([`TotalsOnly`], a sweep row). Text is passed as closures, built only when kept.
+trait Keep {
+    /// Whether anything is kept (else the operators need not even be copied).
+    const DETAIL: bool;
+    /// A stage operator (work before the LLM), summed over passes by name.
+    fn stage(&mut self, op: TimedOp);
+    /// An operator of the current decoder layer.
+    fn layer_op(&mut self, op: TimedOp);
+    /// The current layer is complete.
+    fn end_layer(&mut self, layer: usize, tokens: u64);
+    fn head_op(&mut self, op: TimedOp);
+    fn note(&mut self, text: impl FnOnce() -> String);
+    fn warning(&mut self, text: impl FnOnce() -> String);
+}
+
+/// Every operator, layer, note and warning: the parts of a [`RunCost`].
+#[derive(Default)]
+struct Detail {
+    stages: Vec<TimedOp>,
+    layer_ops: Vec<TimedOp>,
+    layers: Vec<LayerCost>,
+    head: Vec<TimedOp>,
+    notes: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Keep for Detail {
+    const DETAIL: bool = true;
+    fn stage(&mut self, op: TimedOp) {
+        self.stages.push(op);
+    }
+    fn layer_op(&mut self, op: TimedOp) {
+        self.layer_ops.push(op);
+    }
+    fn end_layer(&mut self, layer: usize, tokens: u64) {
+        let ops = std::mem::take(&mut self.layer_ops);
+        self.layers.push(LayerCost::new(layer, tokens, ops));
+    }
+    fn head_op(&mut self, op: TimedOp) {
+        self.head.push(op);
+    }
+    fn note(&mut self, text: impl FnOnce() -> String) {
+        self.notes.push(text());
+    }
+    fn warning(&mut self, text: impl FnOnce() -> String) {
+        self.warnings.push(text());
+    }
+}
+
+/// Keeps nothing: the totals alone.
+struct TotalsOnly;
+
+impl Keep for TotalsOnly {
+    const DETAIL: bool = false;
+    fn stage(&mut self, _: TimedOp) {}
+    fn layer_op(&mut self, _: TimedOp) {}
+    fn end_layer(&mut self, _: usize, _: u64) {}
+    fn head_op(&mut self, _: TimedOp) {}
+    fn note(&mut self, _: impl FnOnce() -> String) {}
+    fn warning(&mut self, _: impl FnOnce() -> String) {}
+}
+
+/// What every pricing pass returns, whatever it keeps.
+struct Priced {
+    d: Dims,
+    timer: Timer,
+    /// With `dense_flops` and `memory_consumption_bytes` (the peak) filled in.
+    totals: Totals,
+    peak: Peak,
+}
+
+/// Running sums of the timed operators, in the order they are priced: stages, layers, head.
+#[derive(Clone, Default)]
+struct Sums {
+    totals: Totals,
+    /// `dense_flops − flops` of stages and layers; starts at −0.0 as `f64: Sum` does, so the
+    /// sum is that of the iterator it replaced, bit for bit.
+    dense_extra_flops: f64,
+}
+
+impl Sums {
+    #[inline(always)]
+    fn add(&mut self, o: &TimedOp, dense: bool) {
+        self.totals.add(o);
+        if dense {
+            if let Some(f) = o.dense_flops {
+                self.dense_extra_flops += f - o.op.flops;
+            }
+        }
+    }
+}
+
+/// One prefill priced: every kernel built by the same functions, timed by the same [`Timer`]
+/// and added to the totals in the same order (stages summed by name, layers, head), whatever
+/// `keep` keeps, so the totals-only pass equals the report's totals bit for bit.
+fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
+    let d = Dims::new(ctx);
+    let timer = Timer::for_context(ctx);
+    let opts = ctx.options;
+    let flash = opts.flash_attention;
+    let mut memory = MemoryTracker::default();
+    let mut sums = Sums {
+        dense_extra_flops: -0.0,
+        ..Sums::default()
+    };
+
+    // Stages before the LLM: vision encoder (optional), then per-frame merging.
+    let mut stages = ByName::new();
+    let mut stage_kernels = Each(|k: Kernel| stages.add(timer.time(k)));
+    let mut vision_params = 0.0;
+    // A text-only prompt (0 frames) has nothing to encode.
+    if let (true, Some(v), true) = (opts.include_vision, &ctx.model.vision, w.input.frames > 0) {
+        let per_image = ctx.model.tokens_per_frame;
+        let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
+        if !w.input.tokens_per_frame.is_multiple_of(per_image) {
+            keep.warning(|| format!(
+                "--include-vision: {} tokens per frame is not a multiple of the {per_image} one {} pass yields; priced {images} encoder passes",
+                w.input.tokens_per_frame, v.name
+            ));
+        }
+        stages::vision(
+            v,
+            images * opts.batch,
+            per_image,
+            d.h,
+            d.a,
+            d.w,
+            flash,
+            &mut stage_kernels,
+        );
+        vision_params = stages::vision_params(v, d.h);
+        memory.vision_activation_bytes =
+            stages::vision_activation_bytes(v, images * opts.batch, d.a, flash);
+        keep.note(|| {
+            format!(
+                "vision: {} × {images} image(s) of {} patches, not split across GPUs",
+                v.name, v.patches_per_frame
+            )
+        });
+    }
+    if w.merges() {
+        stages::merge(
+            w.input.frames * opts.batch,
+            w.input.tokens_per_frame,
+            w.merged_tokens_per_frame,
+            d.h,
+            d.a,
+            &mut stage_kernels,
+        );
+    }
+    for o in stages.finish() {
+        sums.add(&o, true);
+        keep.stage(o);
+    }
+
+    // Decoder layers, with the importance work at each pruning layer. A layer like the one
+    // before it (same tokens, neither a pruning layer) reuses its timed operators.
+    let text = w.input.text_tokens;
+    let mut memo = LayerMemo::default();
+    // A recorder (`aim-sim fit`) must see every layer's kernels.
+    let reuse = !kernel::recording();
+    for (i, &n) in w.layer_tokens.iter().enumerate() {
+        let step = w.prune_step(i);
+        let map_bytes = if reuse && step.is_none() && memo.holds(n) {
+            // On a local copy, so the sums stay in registers: the same additions in order.
+            let mut local = sums.clone();
+            for t in memo.ops() {
+                local.add(t, true);
+                if K::DETAIL {
+                    keep.layer_op(t.clone());
+                }
+            }
+            sums = local;
+            0.0
+        } else {
+            memo.start(step.is_none().then_some(n));
+            let mut ops = Each(|k: Kernel| {
+                let t = timer.time(k);
+                sums.add(&t, true);
+                memo.record(&t);
+                keep.layer_op(t);
+            });
+            let attention = |ops: &mut Each<_>| {
+                if flash {
+                    ops.push(layer::flash_attention(&d, n));
+                } else {
+                    ops.push_all(layer::eager_attention(&d, n));
+                }
+            };
+            layer::emit_layer_ops(&d, n as f64, attention, &mut ops);
+            match step {
+                Some(step) => importance::importance(
+                    &d,
+                    step,
+                    text,
+                    w.importance,
+                    flash,
+                    opts.importance_kernel,
+                    &mut ops,
+                ),
+                None => 0.0,
+            }
+        };
+        memory.layer(i, n, &d, flash, map_bytes);
+        keep.end_layer(i, n);
+    }
+
+    // Head: final norm and logits for the last position (or all of them).
+    let last = w.layer_tokens.last().copied().unwrap_or(0) as f64;
+    let rows = if opts.all_logits { last } else { 1.0 };
+    let mut head = Each(|k: Kernel| {
+        let t = timer.time(k);
+        sums.add(&t, false);
+        keep.head_op(t);
+    });
+    layer::emit_head_ops(&d, last, rows, &mut head);
+    if ctx
+        .gpu
+        .efficiency
+        .as_ref()
+        .is_some_and(|e| e.fixed_overhead_s > 0.0)
+    {
+        // Host work of the forward (framework set-up, sampling), once per run.
+        head.push(kernel::kernel(
+            "host_overhead",
+            OpKind::Host,
+            kernel::Class::Host,
+            0.0,
+        ));
+    }
+    memory.head(last, rows, &d);
+
+    let mut totals = sums.totals;
+    totals.dense_flops = Some(totals.flops + sums.dense_extra_flops);
+    let kv_total_bytes: f64 = w.layer_tokens.iter().map(|&n| d.kv_bytes(n as f64)).sum();
+    let weights_bytes = (w.layer_tokens.len() as f64 * d.layer_params()
+        + 2.0 * d.h * d.vocab / d.tp // embedding and LM head, vocabulary-parallel
+        + d.h)
+        * d.w
+        + vision_params * d.w;
+    let peak = memory.peak(weights_bytes, kv_total_bytes, ctx.gpu.memory);
+    totals.memory_consumption_bytes = peak.peak_bytes;
+    Priced {
+        d,
+        timer,
+        totals,
+        peak,
     }
 }
 
@@ -342,17 +490,61 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
     notes
 }
 
+/// Where the largest live activations were seen; formatted only for a report.
+#[derive(Debug, Clone, Copy)]
+enum At {
+    Layer(usize, &'static str),
+    Head,
+    Vision,
+}
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            At::Layer(i, what) => write!(f, "layer {i} {what}"),
+            At::Head => f.write_str("LM head logits"),
+            At::Vision => f.write_str("vision encoder"),
+        }
+    }
+}
+
 /// The largest live activations seen while pricing, with the KV cache held at that moment.
 #[derive(Debug, Default)]
 struct MemoryTracker {
     kv_so_far_bytes: f64,
     /// (activations, attention map, KV at that moment, where).
-    largest: Option<(f64, f64, f64, String)>,
+    largest: Option<(f64, f64, f64, At)>,
     vision_activation_bytes: f64,
 }
 
+/// Peak memory as priced, its place not yet in words ([`Peak::report`]).
+#[derive(Debug, Clone, Copy)]
+struct Peak {
+    weights_bytes: f64,
+    kv_cache_bytes: f64,
+    activations_bytes: f64,
+    at: Option<At>,
+    attention_map_bytes: f64,
+    peak_bytes: f64,
+    device_bytes: f64,
+}
+
+impl Peak {
+    fn report(self) -> PeakMemory {
+        PeakMemory {
+            weights_bytes: self.weights_bytes,
+            kv_cache_bytes: self.kv_cache_bytes,
+            activations_bytes: self.activations_bytes,
+            activations_at: self.at.map(|a| a.to_string()).unwrap_or_default(),
+            attention_map_bytes: self.attention_map_bytes,
+            peak_bytes: self.peak_bytes,
+            device_bytes: self.device_bytes,
+        }
+    }
+}
+
 impl MemoryTracker {
-    fn consider(&mut self, act: f64, map: f64, at: String) {
+    fn consider(&mut self, act: f64, map: f64, at: At) {
         let total = act + self.kv_so_far_bytes;
         if self
             .largest
@@ -387,34 +579,34 @@ impl MemoryTracker {
             (0.0, 0.0, ""),
             |best, c| if c.0 > best.0 { c } else { best },
         );
-        self.consider(stream + transient, map, format!("layer {i} {what}"));
+        self.consider(stream + transient, map, At::Layer(i, what));
     }
 
     /// Head: the last hidden states and the logits upcast to fp32.
     fn head(&mut self, n: f64, rows: f64, d: &Dims) {
         let logits = rows * d.vocab / d.tp * d.b * FP32_BYTES;
-        self.consider(n * d.h * d.b * d.a + logits, 0.0, "LM head logits".into());
+        self.consider(n * d.h * d.b * d.a + logits, 0.0, At::Head);
     }
 
-    fn peak(&self, weights_bytes: f64, kv: &KvCache, device_bytes: f64) -> PeakMemory {
-        let (act, map, kv_now, at) =
-            self.largest
-                .clone()
-                .unwrap_or((0.0, 0.0, kv.total_bytes, String::new()));
-        let llm = PeakMemory {
+    fn peak(&self, weights_bytes: f64, kv_total_bytes: f64, device_bytes: f64) -> Peak {
+        let (act, map, kv_now, at) = match self.largest {
+            Some((act, map, kv, at)) => (act, map, kv, Some(at)),
+            None => (0.0, 0.0, kv_total_bytes, None),
+        };
+        let llm = Peak {
             weights_bytes,
             kv_cache_bytes: kv_now,
             activations_bytes: act,
-            activations_at: at,
+            at,
             attention_map_bytes: map,
             peak_bytes: weights_bytes + kv_now + act,
             device_bytes,
         };
         if self.vision_activation_bytes > act + kv_now {
-            PeakMemory {
+            Peak {
                 kv_cache_bytes: 0.0,
                 activations_bytes: self.vision_activation_bytes,
-                activations_at: "vision encoder".into(),
+                at: Some(At::Vision),
                 attention_map_bytes: 0.0,
                 peak_bytes: weights_bytes + self.vision_activation_bytes,
                 ..llm

@@ -3,7 +3,7 @@
 
 use super::kernel::{kernel, Class, Kernel};
 use super::layer::{FLASH_BLOCK_ROWS, FP32_BYTES, SOFTMAX_FLOPS};
-use crate::cost::OpKind;
+use crate::cost::{Each, OpKind, Sink};
 use crate::model::VisionEncoder;
 
 /// Bytes of an int64 index.
@@ -23,14 +23,14 @@ const BILINEAR_FLOPS: f64 = 8.0;
 /// paper-cases.md, "Merging in the code": L2-normalise; A = even, B = odd positions; cosine
 /// similarity A·Bᵀ; each A token's best B; sort A by that score; the top `r` are
 /// scatter-averaged into their B match; output = unmerged A then B.
-fn merge_pass(frames: f64, tokens: u64, r: u64, h: f64, a: f64) -> Vec<Kernel> {
+fn merge_pass(frames: f64, tokens: u64, r: u64, h: f64, a: f64, ops: &mut impl Sink<Kernel>) {
     let t = tokens as f64;
     let set_a = tokens.div_ceil(2) as f64;
     let set_b = (tokens / 2) as f64;
     let r = r as f64;
     let x = t * h * a;
     let sim = set_a * set_b;
-    vec![
+    let pass = [
         kernel(
             "merge_normalize",
             OpKind::Merge,
@@ -68,31 +68,28 @@ fn merge_pass(frames: f64, tokens: u64, r: u64, h: f64, a: f64) -> Vec<Kernel> {
         )
         .reads(x + set_a * INDEX_BYTES)
         .writes((t - r) * h * a),
-    ]
-    .into_iter()
+    ];
     // Every frame's work in one launch per operator: the kernels batch over frames
     // (kernels/merge.cu), so launch overhead is paid once per pass, not once per frame.
-    .map(|k| k.times(frames).launches(1.0))
-    .collect()
+    ops.push_all(pass.into_iter().map(|k| k.times(frames).launches(1.0)));
 }
 
 /// Per-frame merging of `frames` frames from `from` to `to` tokens of width `h`: passes of
 /// `r = min(t − to, ⌊t/2⌋)` (at most half the tokens per pass, so 196 → 98 → 49).
-pub fn merge(frames: u64, from: u64, to: u64, h: f64, a: f64) -> Vec<Kernel> {
-    let mut ops = Vec::new();
+pub fn merge(frames: u64, from: u64, to: u64, h: f64, a: f64, ops: &mut impl Sink<Kernel>) {
     let mut t = from;
     while t > to && t >= 2 {
         let r = (t - to).min(t / 2);
-        ops.extend(merge_pass(frames as f64, t, r, h, a));
+        merge_pass(frames as f64, t, r, h, a, ops);
         t -= r;
     }
-    ops
 }
 
 /// Vision encoder over `images` frames/crops, then pooling to `tokens_per_image` and the
 /// two-layer GELU projector to the LLM width `llm_h` (LLaVA-NeXT `encode_images` projects
 /// before `get_2dPool` pools). Layers are identical, so each operator is one entry for all
 /// layers. `flash`: fused non-causal attention, else eager with `p²` maps.
+#[allow(clippy::too_many_arguments)] // the shapes, then where the kernels go
 pub fn vision(
     v: &VisionEncoder,
     images: u64,
@@ -101,7 +98,8 @@ pub fn vision(
     a: f64,
     w: f64,
     flash: bool,
-) -> Vec<Kernel> {
+    ops: &mut impl Sink<Kernel>,
+) {
     let u = images as f64;
     let patches = v.patches_per_frame as f64;
     let p = patches + if v.cls_token { 1.0 } else { 0.0 };
@@ -125,14 +123,15 @@ pub fn vision(
             .reads(reads * elems * a)
             .writes(elems * a)
     };
-    let mut ops = vec![lin("vision_patch_embed", u * patches, PATCH_PIXELS, hv)];
+    ops.push(lin("vision_patch_embed", u * patches, PATCH_PIXELS, hv));
     // Per layer: LN, q/k/v (with biases), attention, o, residual, LN, fc1, GELU, fc2, residual.
-    let mut layer = vec![
+    let mut layer = Each(|k: Kernel| ops.push(k.times(layers)));
+    layer.push(
         elementwise("vision_layernorm", tok * hv, LAYERNORM_FLOPS, 1.0)
             .weights(2.0 * hv * w)
             .times(2.0),
-        lin("vision_qkv_proj", tok, hv, hv).times(3.0),
-    ];
+    );
+    layer.push(lin("vision_qkv_proj", tok, hv, hv).times(3.0));
     let per_score = 4.0 * dv + SOFTMAX_FLOPS;
     let qo = 2.0 * tok * hv * a;
     layer.push(if flash {
@@ -164,7 +163,6 @@ pub fn vision(
     layer.push(lin("vision_fc1", tok, hv, iv));
     layer.push(elementwise("vision_gelu", tok * iv, GELU_FLOPS, 1.0));
     layer.push(lin("vision_fc2", tok, iv, hv));
-    ops.extend(layer.into_iter().map(|k| k.times(layers)));
     // Projector on the patch tokens (CLS dropped), then pooling in the LLM width.
     let rows = u * patches;
     let ph = v.projector_hidden as f64;
@@ -184,7 +182,6 @@ pub fn vision(
             .writes(pooled * llm_h * a),
         );
     }
-    ops
 }
 
 /// Parameters of the encoder and projector (weights + biases + position embeddings).
@@ -226,7 +223,12 @@ mod tests {
     #[test]
     fn aim_merge_is_two_passes_per_frame() {
         // 196 → 98 → 49: similarity 98×98 then 49×49 per frame, width h.
-        let ops = merge(32, 196, 49, 3584.0, 2.0);
+        let merged = |frames, from, to, h| {
+            let mut ops = Vec::new();
+            merge(frames, from, to, h, 2.0, &mut ops);
+            ops
+        };
+        let ops = merged(32, 196, 49, 3584.0);
         let sims: Vec<f64> = ops
             .iter()
             .filter(|k| k.op.name == "merge_similarity")
@@ -239,9 +241,9 @@ mod tests {
                 32.0 * 2.0 * 49.0 * 49.0 * 3584.0
             ]
         );
-        assert!(merge(32, 196, 196, 3584.0, 2.0).is_empty());
+        assert!(merged(32, 196, 196, 3584.0).is_empty());
         // 196 → 24: passes of 98, 49, 24, then 1.
-        let passes = merge(1, 196, 24, 8.0, 2.0)
+        let passes = merged(1, 196, 24, 8.0)
             .iter()
             .filter(|k| k.op.name == "merge_sort")
             .count();
