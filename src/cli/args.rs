@@ -6,7 +6,6 @@
 use super::choice;
 use crate::cost::{CostModelKind, ImportanceKernel};
 use crate::error::Result;
-use crate::report::Format;
 use crate::schedule::PruneTiming;
 use crate::spec::{parse_count, parse_count_or_zero, AttentionImpl, Definition, Spec};
 use clap::Args;
@@ -226,8 +225,8 @@ impl SimArgs {
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = choice::<Format>())]
-    pub format: Format,
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = super::format::parser())]
+    pub format: super::format::OutputFormat,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

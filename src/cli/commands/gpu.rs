@@ -44,6 +44,7 @@ pub fn validate(
     dtype: KernelDtype,
     output: &OutputArgs,
 ) -> Result<()> {
+    output.format.text("validate")?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     if !gpu_present("validate", gpu)? {
         return Ok(());
@@ -81,7 +82,7 @@ fn run_validate(
         KernelDtype::F32 => Dtype::F32,
     };
     let report = validate::run_validate(&opts).map_err(Error::from)?;
-    let text = match output.format {
+    let text = match output.format.text("validate")? {
         Format::Json => json(&report),
         _ => validate::render_table(&report),
     };
@@ -136,6 +137,7 @@ pub fn measure(
     calibrated_gpu: Option<&str>,
     output: &OutputArgs,
 ) -> Result<()> {
+    let format = output.format.text("measure")?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     let efficiency = match calibrated_gpu {
         Some(path) => Some(Gpu::load(path)?.efficiency.ok_or_else(|| {
@@ -152,7 +154,7 @@ pub fn measure(
     let mut uncalibrated = scenario.clone();
     uncalibrated.gpu.efficiency = None;
     let report = compare::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
-    let text = match output.format {
+    let text = match format {
         Format::Json => json(&report),
         _ => compare::render_table(&report),
     };
@@ -166,6 +168,7 @@ pub fn calibrate(
     profile: Option<&std::path::Path>,
     output: &OutputArgs,
 ) -> Result<()> {
+    let format = output.format.text("calibrate")?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu)? else {
         return Ok(());
@@ -186,7 +189,7 @@ pub fn calibrate(
             source,
         })?;
     }
-    let text = match (output.format, profile) {
+    let text = match (format, profile) {
         (Format::Json, _) => json(&cal),
         (_, Some(path)) => format!(
             "{}\ncalibrated profile written to {}\n",

@@ -1,7 +1,7 @@
 //! `aim-sim sweep`: the flags of a single run, with the sweepable ones taking comma lists and
 //! ranges; the rows come from `crate::sweep` and stream to the output.
 
-use crate::cli::{emit, OutputArgs, SimArgs};
+use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
 use crate::error::Result;
 use crate::sweep::{self, Axes, Grid, GridSpec};
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
@@ -217,5 +217,9 @@ pub fn command(args: &GridArgs, output: &OutputArgs) -> Result<()> {
     let mut progress = Progress::new(grid.len());
     let rows = sweep::run(&grid, |done| progress.update(done));
     progress.finish();
-    emit(output, &sweep::render(&rows?, output.format))
+    let rows = rows?;
+    match output.format {
+        OutputFormat::Text(format) => emit(output, &sweep::render(&rows, format)),
+        OutputFormat::Html => emit(output, &html::sweep(&rows, grid.visual_is_tokens())?),
+    }
 }
