@@ -11,29 +11,43 @@ use serde_json::json;
 
 const COMPARE_JS: &str = include_str!("assets/compare.js");
 
-/// The metric charts: element id, title, what the bar shows.
-const METRICS: &[(&str, &str, &str)] = &[
-    ("chart-time", "Prefill time (ms)", "time_s"),
-    ("chart-flops", "Prefill FLOPs (TFLOPs)", "flops"),
+/// The metric charts: element id, title, the row field the bar shows, caption.
+const METRICS: &[(&str, &str, &str, &str)] = &[
+    (
+        "chart-time",
+        "Prefill time (ms)",
+        "time_s",
+        "Time to first token of the prefill (refined) or the LLM-Viewer roofline time.",
+    ),
+    (
+        "chart-flops",
+        "Prefill FLOPs (TFLOPs)",
+        "flops",
+        "Operations of the whole prefill, importance scoring included.",
+    ),
     (
         "chart-speedup",
         "Speed-up against the first schedule",
         "speedup",
+        "The first schedule's time over each schedule's (dashed: 1×).",
     ),
     (
         "chart-reduction",
         "Time reduction against no reduction",
         "reduction_time",
+        "The same input with no reduction: its time over each schedule's.",
     ),
     (
         "chart-memory",
         "Peak memory (GB) against the device's",
         "peak_memory_bytes",
+        "Peak device memory (faded: does not fit); dashed: the device's memory.",
     ),
     (
         "chart-importance",
         "Importance scoring time (ms)",
         "importance_time_s",
+        "What the pruning's importance scores cost (PageRank, attention statistics).",
     ),
 ];
 
@@ -77,7 +91,8 @@ pub fn compare(c: &Comparison) -> Result<String> {
             ("importance TFLOPs", true),
             ("tokens into layer 0", true),
         ],
-    );
+    )
+    .wrapping(1);
     for r in &c.rows {
         t.row(vec![
             txt(r.schedule.clone()),
@@ -100,8 +115,8 @@ pub fn compare(c: &Comparison) -> Result<String> {
     }
     let mut body = messages(&c.warnings, &[]);
     let mut grid = String::from("<div class=\"row2\" id=\"metrics-grid\">");
-    for (id, label, _) in METRICS {
-        grid.push_str(&chart(id, label, label));
+    for (id, label, _, caption) in METRICS {
+        grid.push_str(&chart(id, label, caption));
     }
     grid.push_str("</div>\n");
     body.push_str(&section("metrics", "Side by side", &grid));
@@ -143,7 +158,7 @@ pub fn compare(c: &Comparison) -> Result<String> {
         data: json!({
             "page": "compare",
             "first": first,
-            "metrics": METRICS.iter().map(|(id, label, field)| json!({"id": id, "label": label, "field": field})).collect::<Vec<_>>(),
+            "metrics": METRICS.iter().map(|(id, label, field, _)| json!({"id": id, "label": label, "field": field})).collect::<Vec<_>>(),
             "rows": rows,
             "baseline_time_s": c.baseline_time_s,
             "baseline_flops": c.baseline_flops,

@@ -182,6 +182,8 @@ pub(crate) struct Table {
     pub columns: Vec<(String, bool)>,
     /// Each row's extra attributes (`data-layer="3"`) and cells.
     pub rows: Vec<(String, Vec<Cell>)>,
+    /// Columns whose long text wraps (descriptions), by index.
+    pub wrap: Vec<usize>,
 }
 
 impl Table {
@@ -191,7 +193,14 @@ impl Table {
             caption: caption.into(),
             columns: columns.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
             rows: Vec::new(),
+            wrap: Vec::new(),
         }
+    }
+
+    /// Lets column `i`'s text wrap.
+    pub fn wrapping(mut self, i: usize) -> Table {
+        self.wrap.push(i);
+        self
     }
 
     pub fn row(&mut self, cells: Vec<Cell>) {
@@ -227,10 +236,12 @@ impl Table {
                 out.push_str(attrs);
             }
             out.push('>');
-            for (cell, (_, numeric)) in cells.iter().zip(&self.columns) {
+            for (i, (cell, (_, numeric))) in cells.iter().zip(&self.columns).enumerate() {
                 out.push_str("<td");
                 if *numeric {
                     out.push_str(" class=\"n\"");
+                } else if self.wrap.contains(&i) {
+                    out.push_str(" class=\"wrap\"");
                 }
                 if let Some(v) = cell.sort {
                     let _ = write!(out, " data-v=\"{v:e}\"");

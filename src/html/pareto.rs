@@ -47,7 +47,8 @@ pub fn pareto(p: &Pareto) -> Result<String> {
             ("printed ms", true),
             ("Pareto", false),
         ],
-    );
+    )
+    .wrapping(2);
     for r in &p.rows {
         let status = serde_json::to_value(r.status)
             .ok()

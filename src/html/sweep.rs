@@ -163,7 +163,7 @@ pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
         "curves",
         "Efficiency curves",
         &format!(
-            "<div class=\"row2\">{}{}</div>",
+            "<div class=\"row2\" id=\"curves-grid\">{}{}</div>",
             chart(
                 "chart-flops",
                 &format!("Prefill FLOPs against {x_name}"),

@@ -126,7 +126,7 @@ var AIM = (function () {
   function frame(box, o) {
     box.textContent = "";
     var W = Math.max(320, box.clientWidth || 800), H = o.height || 320;
-    var m = { l: o.marginLeft || 74, r: o.marginRight || 18, t: o.title ? 28 : 10, b: 48 };
+    var m = { l: o.marginLeft || 74, r: o.marginRight || 18, t: o.title ? 28 : 10, b: o.xlabel ? 48 : 28 };
     var svg = el("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H }, box);
     var pw = W - m.l - m.r, ph = H - m.t - m.b;
     if (o.title) text(svg, m.l, 17, o.title, { "class": "title" });
@@ -357,13 +357,13 @@ var AIM = (function () {
     else first();
   }
 
-  /* A log/linear switch before box; onChange(log) when it changes. */
-  function scaleSwitch(box, log, onChange) {
+  /* A log/linear switch for `axis` ("x axis", "y axes") before box; onChange(log). */
+  function scaleSwitch(box, axis, log, onChange) {
     var id = box.id + "-scale";
     if (document.getElementById(id)) return;
     var div = html("div", { "class": "controls", id: id });
     box.parentNode.insertBefore(div, box);
-    html("span", null, div, "y axis: ");
+    html("span", null, div, axis + ": ");
     ["log", "linear"].forEach(function (k) {
       var lab = html("label", null, div);
       var inp = html("input", { type: "radio", name: id, value: k }, lab);

@@ -40,7 +40,7 @@
     var labelW = Math.min(220, 24 + 7.2 * Math.max.apply(null, D.rows.map(function (r) { return r.schedule.length; })));
     var f = AIM.frame(box, {
       height: 58 + rowH * Math.max(1, rows.length) + 28, x: AIM.domain(vals.concat(extra).concat([0]), false), y: [0, 1],
-      title: m.label, marginLeft: labelW, xlabel: null, yticks: false
+      title: m.label, marginLeft: labelW, marginRight: 100, xlabel: null, yticks: false
     });
     var step = f.height / Math.max(1, rows.length);
     rows.forEach(function (r, i) {
@@ -65,9 +65,6 @@
         AIM.el("line", { x1: dx, x2: dx, y1: y - 3, y2: y + h + 3, stroke: "#000", "stroke-width": 2, "stroke-dasharray": "4 2" }, f.plot);
       }
     });
-    if (m.field === "peak_memory_bytes") {
-      AIM.text(f.svg, f.left + f.width, 17, "dashed: device memory", { "text-anchor": "end", "class": "axis-label" });
-    }
     if (m.field === "speedup" || m.field === "reduction_time") {
       var one = f.x(1);
       AIM.el("line", { x1: one, x2: one, y1: f.top, y2: f.top + f.height, stroke: "#333", "stroke-dasharray": "3 3" }, f.plot);

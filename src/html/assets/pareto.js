@@ -55,7 +55,7 @@
       }
     });
     AIM.legend(box, methods, function (off) { hidden = off; draw(); }, hidden);
-    AIM.scaleSwitch(box, log, function (l) { log = l; draw(); });
+    AIM.scaleSwitch(box, "x axis", log, function (l) { log = l; draw(); });
   }
 
   AIM.start("pareto", draw);

@@ -125,6 +125,14 @@
     D.layers.forEach(function (l, i) {
       [[l.base_kinds, 0.4, f.x(i) + f.x.step * 0.08], [l.kinds, 1, f.x(i) + f.x.step * 0.08 + w]].forEach(function (b) {
         var acc = 0;
+        if (b[1] < 1) {
+          // The baseline's stack, outlined in grey so its faded colours are not read as kinds.
+          var t = total(b[0]);
+          AIM.el("rect", {
+            x: b[2], y: f.y(t * 1e3), width: w, height: f.y(0) - f.y(t * 1e3), fill: "none",
+            stroke: D.baseline_color, "stroke-width": 1, "pointer-events": "none"
+          }, f.plot);
+        }
         D.kinds.forEach(function (k) {
           var t = b[0][k.kind];
           if (!t || hiddenKinds[k.kind]) return;

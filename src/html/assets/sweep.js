@@ -57,12 +57,13 @@
   }
 
   function draw() {
-    var a = panel("chart-flops", "Prefill FLOPs", "TFLOPs", function (r) { return r.flops / 1e12; });
+    panel("chart-flops", "Prefill FLOPs", "TFLOPs", function (r) { return r.flops / 1e12; });
     panel("chart-time", "Prefill time", "time (ms)", function (r) { return r.time_s * 1e3; });
-    AIM.legend(a, D.series.map(function (s, i) {
+    var grid = document.getElementById("curves-grid");
+    AIM.legend(grid, D.series.map(function (s, i) {
       return { key: i, label: s.label, color: s.style.color, marker: s.style.marker, dash: s.style.dash, kind: "line" };
     }), function (off) { hidden = off; draw(); }, hidden);
-    AIM.scaleSwitch(a, log, function (l) { log = l; draw(); });
+    AIM.scaleSwitch(grid, "y axes", log, function (l) { log = l; draw(); });
     document.documentElement.setAttribute("data-scale", log ? "log" : "linear");
   }
 
