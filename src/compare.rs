@@ -282,7 +282,7 @@ fn table(c: &Comparison) -> String {
         c.gpu
     );
     for r in &c.rows {
-        let _ = writeln!(out, "  {:<width$} {}", r.schedule, r.summary);
+        let _ = writeln!(out, "  {:<width$}  {}", r.schedule, r.summary);
     }
     for w in &c.warnings {
         let _ = writeln!(out, "warning: {w}");

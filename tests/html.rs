@@ -532,3 +532,25 @@ fn the_browser_check_catches_planted_errors() {
     );
     b.close(p).unwrap();
 }
+
+#[test]
+fn readme_compare_block_is_the_commands_output() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let (begin, end) = ("<!-- compare:begin -->\n", "<!-- compare:end -->");
+    let a = readme.find(begin).expect("README has the compare block") + begin.len();
+    let b = readme.find(end).expect("closed");
+    let block = &readme[a..b];
+    let cmd = "$ aim-sim compare --schedule none,linear,fastv,pdrop,merge-only\n";
+    let want = format!(
+        "```text\n{cmd}{}```\n",
+        run(&[
+            "compare",
+            "--schedule",
+            "none,linear,fastv,pdrop,merge-only"
+        ])
+    );
+    assert_eq!(
+        block, want,
+        "README.md's compare block: rerun the command and paste its output"
+    );
+}

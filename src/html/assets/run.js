@@ -38,13 +38,16 @@
     });
   }
 
+  /* A click on a layer selects it (again: all layers); the chart's caption says so. */
   function pick(layer) {
     filter(selected === layer ? null : layer);
-    if (selected !== null) {
-      var t = document.getElementById("operators");
-      if (t && t.scrollIntoView && window.innerHeight < t.getBoundingClientRect().top) {
-        t.scrollIntoView({ behavior: "smooth", block: "start" });
-      }
+    var cap = document.querySelector("#chart-layers + figcaption");
+    if (cap) {
+      if (!cap.getAttribute("data-text")) cap.setAttribute("data-text", cap.textContent);
+      cap.textContent = selected === null
+        ? cap.getAttribute("data-text")
+        : (typeof selected === "number" ? "Layer " + selected : selected) +
+          " selected: its operators are in the Operators table below (click it again for all).";
     }
   }
 
@@ -145,7 +148,11 @@
         });
       });
     });
-    AIM.legend(box, D.kinds.map(function (k) {
+    // The kinds the layers have (merging and the head are outside them).
+    var inLayers = D.kinds.filter(function (k) {
+      return D.layers.some(function (l) { return l.kinds[k.kind] || l.base_kinds[k.kind]; });
+    });
+    AIM.legend(box, inLayers.map(function (k) {
       return { key: k.kind, label: k.label, color: k.color, kind: "box" };
     }), function (off) { hiddenKinds = off; drawLayers(); drawRoofline(); }, hiddenKinds);
   }
@@ -172,7 +179,7 @@
     // The roof: bandwidth-bound slope up to the ridge, flat compute peak after it.
     var roof = [[x0, x0 * BW / 1e12], [ridge, P], [x1, P]].map(function (p) { return [f.x(p[0]), f.y(Math.max(p[1], y0))]; });
     AIM.line(f.plot, roof, { color: "#333", dash: "solid" }, 2);
-    AIM.text(f.plot, f.x(ridge) + 6, f.y(P) - 6, "ridge " + AIM.fmt(ridge) + " FLOP/byte");
+    AIM.text(f.plot, f.x(ridge) + 8, f.y(P) + 18, "ridge " + AIM.fmt(ridge) + " FLOP/byte");
     function dot(o, isBase) {
       var k = kindOf[o[OP.kind]];
       if (hiddenKinds[o[OP.kind]] || (isBase && !showBaseline)) return;
