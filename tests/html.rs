@@ -37,19 +37,22 @@ fn run(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-/// One kind of page: the command that writes it and the same command's JSON.
+/// One page: its file name, its kind (`data-page`) and the command that writes it.
 struct Kind {
     name: &'static str,
+    page: &'static str,
     args: &'static [&'static str],
 }
 
 const KINDS: &[Kind] = &[
     Kind {
         name: "run",
+        page: "run",
         args: &["--tokens", "6272", "--schedule", "linear", "--gpu", "a100"],
     },
     Kind {
         name: "compare",
+        page: "compare",
         args: &[
             "compare",
             "--schedule",
@@ -58,6 +61,7 @@ const KINDS: &[Kind] = &[
     },
     Kind {
         name: "sweep",
+        page: "sweep",
         args: &[
             "sweep",
             "--schedule",
@@ -68,6 +72,7 @@ const KINDS: &[Kind] = &[
     },
     Kind {
         name: "budget",
+        page: "budget",
         args: &[
             "budget",
             "--schedule",
@@ -80,17 +85,70 @@ const KINDS: &[Kind] = &[
     },
     Kind {
         name: "pareto",
+        page: "pareto",
         args: &["pareto", "--benchmark", "videomme"],
     },
     Kind {
         name: "check",
+        page: "check",
         args: &["check", "reference/measurements.toml"],
+    },
+    // Variants: the paper's cost model (no pipeline, no peak memory, no importance), vision +
+    // decode + tensor parallelism (more operator kinds), the inverse budget, a token sweep.
+    Kind {
+        name: "run-llm-viewer",
+        page: "run",
+        args: &["--cost-model", "llm-viewer", "--skip-mlp-add"],
+    },
+    Kind {
+        name: "run-vision",
+        page: "run",
+        args: &[
+            "--model",
+            "llava-1.5-7b",
+            "--schedule",
+            "aim-image",
+            "--include-vision",
+            "--gen-tokens",
+            "16",
+            "--tp",
+            "2",
+        ],
+    },
+    Kind {
+        name: "compare-llm-viewer",
+        page: "compare",
+        args: &[
+            "compare",
+            "--schedule",
+            "linear,aim-late",
+            "--cost-model",
+            "llm-viewer",
+        ],
+    },
+    Kind {
+        name: "budget-target",
+        page: "budget",
+        args: &["budget", "--schedule", "linear", "--target-reduction", "4"],
+    },
+    Kind {
+        name: "sweep-tokens",
+        page: "sweep",
+        args: &[
+            "sweep",
+            "--tokens",
+            "1000,2000,4000",
+            "--text-tokens",
+            "10:30:10",
+            "--schedule",
+            "pdrop",
+        ],
     },
 ];
 
 /// Every page, written once per test process: `(kind, html path, the command's JSON)`.
-fn pages() -> &'static Vec<(&'static str, PathBuf, Value)> {
-    static PAGES: OnceLock<Vec<(&'static str, PathBuf, Value)>> = OnceLock::new();
+fn pages() -> &'static Vec<(&'static Kind, PathBuf, Value)> {
+    static PAGES: OnceLock<Vec<(&'static Kind, PathBuf, Value)>> = OnceLock::new();
     PAGES.get_or_init(|| {
         let dir = out_dir();
         KINDS
@@ -104,7 +162,7 @@ fn pages() -> &'static Vec<(&'static str, PathBuf, Value)> {
                 let mut args = k.args.to_vec();
                 args.extend(["--format", "json"]);
                 let json: Value = serde_json::from_str(&run(&args)).expect("JSON output");
-                (k.name, path, json)
+                (k, path, json)
             })
             .collect()
     })
@@ -113,7 +171,7 @@ fn pages() -> &'static Vec<(&'static str, PathBuf, Value)> {
 fn page(kind: &str) -> (PathBuf, String, Value) {
     let (_, path, json) = pages()
         .iter()
-        .find(|p| p.0 == kind)
+        .find(|p| p.0.name == kind)
         .expect("a page of that kind");
     let html = std::fs::read_to_string(path).expect("page written");
     (path.clone(), html, json.clone())
@@ -182,12 +240,21 @@ fn pages_are_self_contained_and_small() {
     for (kind, path, _) in pages() {
         let html = std::fs::read_to_string(path).unwrap();
         let found = urls(&html);
-        assert!(found.is_empty(), "{kind}: URL-like references {found:?}");
+        assert!(
+            found.is_empty(),
+            "{}: URL-like references {found:?}",
+            kind.name
+        );
         assert!(
             html.contains("content=\"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'\""),
-            "{kind}: the CSP that forbids every request"
+            "{}: the CSP that forbids every request",
+            kind.name
         );
-        assert!(html.contains(&format!("data-page=\"{kind}\"")), "{kind}");
+        assert!(
+            html.contains(&format!("data-page=\"{}\"", kind.page)),
+            "{}",
+            kind.name
+        );
     }
     // The 28-layer run: under 2 MB.
     let (_, html, json) = page("run");
@@ -322,11 +389,14 @@ fn expected_marks(kind: &str, json: &Value) -> Vec<(&'static str, u64)> {
             ("#chart-flops .mark", len(json)),
             ("#chart-time .mark", len(json)),
         ],
-        "budget" => vec![(
-            "#chart-budget .mark",
-            1 + u64::from(!json["schedule"].is_null() && json.get("schedule").is_some())
-                + u64::from(json.get("next").is_some_and(|n| !n.is_null())),
-        )],
+        "budget" => {
+            // The reference (frame budget) or the solution (target), the answer, the next.
+            let some = |k: &str| u64::from(json.get(k).is_some_and(|v| !v.is_null()));
+            vec![(
+                "#chart-budget .mark",
+                some("reference") + some("schedule") + some("solution") + some("next"),
+            )]
+        }
         "pareto" => vec![(
             "#chart-pareto .mark",
             json["rows"]
@@ -355,41 +425,36 @@ fn pages_render_in_chromium() {
     let Some(mut b) = browser::launch_or_skip("pages_render_in_chromium", &dir) else {
         return;
     };
-    for (kind, path, json) in pages() {
+    for (k, path, json) in pages() {
+        let (kind, name) = (&k.page, k.name);
         let p = b.open(path, 1280, 800).unwrap();
-        let shot = dir.join(format!("{kind}.png"));
-        b.screenshot(&p, &shot, false).unwrap();
-        b.screenshot(&p, &dir.join(format!("{kind}-full.png")), true)
-            .unwrap();
-        println!(
-            "{kind}: {} and {}",
-            shot.display(),
-            dir.join(format!("{kind}-full.png")).display()
+        let (shot, full) = (
+            dir.join(format!("{name}.png")),
+            dir.join(format!("{name}-full.png")),
         );
+        b.screenshot(&p, &shot, false).unwrap();
+        b.screenshot(&p, &full, true).unwrap();
+        println!("{name}: {} and {}", shot.display(), full.display());
         let got = probe(&mut b, &p);
         assert_eq!(
-            got["rendered"], *kind,
-            "{kind}: the page script finished: {got}"
+            got["rendered"], **kind,
+            "{name}: the page script finished: {got}"
         );
-        assert!(got["svgs"].as_u64().unwrap() >= 1, "{kind}: {got}");
-        assert!(
-            got["scrollWidth"].as_u64().unwrap() <= 1280,
-            "{kind}: wider than the window: {got}"
-        );
-        assert!(
-            got["minFont"].as_f64().unwrap() >= 12.0,
-            "{kind}: text under 12 px: {got}"
-        );
+        assert!(got["svgs"].as_u64().unwrap() >= 1, "{name}: {got}");
+        let width = got["scrollWidth"].as_u64().unwrap();
+        assert!(width <= 1280, "{name}: wider than the window: {got}");
+        let font_px = got["minFont"].as_f64().unwrap();
+        assert!(font_px >= 12.0, "{name}: text under 12 px: {got}");
         for (selector, want) in expected_marks(kind, json) {
-            assert_eq!(count(&mut b, &p, selector), want, "{kind}: {selector}");
+            assert_eq!(count(&mut b, &p, selector), want, "{name}: {selector}");
         }
-        match *kind {
+        match name {
             "run" => check_run_interactions(&mut b, &p, json),
             "sweep" => check_sweep_interactions(&mut b, &p, json),
             _ => {}
         }
         let problems = b.problems(&p).unwrap();
-        assert!(problems.0.is_empty(), "{kind}: {:#?}", problems.0);
+        assert!(problems.0.is_empty(), "{name}: {:#?}", problems.0);
         b.close(p).unwrap();
     }
 }
