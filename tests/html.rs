@@ -313,6 +313,24 @@ fn tables_hold_every_figure_without_javascript() {
 }
 
 #[test]
+fn compare_errors_are_one_line() {
+    for (args, want) in [
+        (&["compare"][..], "not provided: --schedule"),
+        (&["compare", "--schedule", "linear,linear"][..], "twice"),
+        (
+            &["compare", "--schedule", "linear,nope"][..],
+            "schedule nope",
+        ),
+    ] {
+        let out = bin().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
 fn commands_without_a_page_say_so() {
     let out = bin()
         .args(["reproduce", "--format", "html"])
@@ -534,6 +552,32 @@ fn check_sweep_interactions(b: &mut browser::Browser, p: &browser::Page, json: &
             .unwrap(),
         other
     );
+}
+
+#[test]
+fn tables_show_without_javascript() {
+    let dir = out_dir();
+    let Some(mut b) = browser::launch_or_skip("tables_show_without_javascript", &dir) else {
+        return;
+    };
+    let (path, _, json) = page("run");
+    let p = b.open_with(&path, 1280, 800, false).unwrap();
+    b.screenshot(&p, &dir.join("run-no-js-full.png"), true)
+        .unwrap();
+    // The operator table is all there and visible; no chart was drawn; the notice shows.
+    let visible = "[...document.querySelectorAll('#ops tbody tr')].filter((r) => r.getBoundingClientRect().height > 0).length";
+    assert_eq!(b.eval(&p, visible).unwrap(), operators(&json).len());
+    assert_eq!(count(&mut b, &p, ".chart svg"), 0);
+    let notice = b
+        .eval(
+            &p,
+            "document.body.innerText.includes('The charts need JavaScript')",
+        )
+        .unwrap();
+    assert_eq!(notice, true, "the noscript notice shows");
+    let problems = b.problems(&p).unwrap();
+    assert!(problems.0.is_empty(), "{:#?}", problems.0);
+    b.close(p).unwrap();
 }
 
 #[test]

@@ -65,7 +65,8 @@ impl Page<'_> {
              <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta name=\"generator\" content=\"aim-sim {version}\">\n\
-             <title>{title}</title>\n<script>\n{GUARD_JS}</script>\n<style>\n{STYLE_CSS}</style>\n</head>\n<body>\n\
+             <title>{title}</title>\n<script>\n{GUARD_JS}</script>\n<style>\n{STYLE_CSS}</style>\n\
+             <noscript><style>figure.chart-box {{ display: none; }}</style></noscript>\n</head>\n<body>\n\
              <header class=\"top\">\n<h1>{title}</h1>\n<p class=\"sub\">{subtitle}</p>\n\
              <noscript><p class=\"note\">The charts need JavaScript; every figure they show is also in the tables below.</p></noscript>\n\
              </header>\n<main>\n{body}</main>\n\

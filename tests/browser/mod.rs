@@ -195,6 +195,18 @@ impl Browser {
     /// Opens `file` in a fresh tab of `width`×`height` and waits until its script set
     /// `data-rendered` on `<html>` (or 20 s pass).
     pub fn open(&mut self, file: &Path, width: u32, height: u32) -> Result<Page, String> {
+        self.open_with(file, width, height, true)
+    }
+
+    /// [`Browser::open`], with the page's scripts turned off when `scripts` is false (then
+    /// nothing sets `data-rendered` and no wait for it is made).
+    pub fn open_with(
+        &mut self,
+        file: &Path,
+        width: u32,
+        height: u32,
+        scripts: bool,
+    ) -> Result<Page, String> {
         let target = self.call("Target.createTarget", json!({ "url": "about:blank" }), None)?;
         let target_id = target["targetId"]
             .as_str()
@@ -222,6 +234,13 @@ impl Browser {
             json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
             Some(&session),
         )?;
+        if !scripts {
+            self.call(
+                "Emulation.setScriptExecutionDisabled",
+                json!({ "value": true }),
+                Some(&session),
+            )?;
+        }
         let url = format!(
             "file://{}",
             file.canonicalize().map_err(|e| e.to_string())?.display()
@@ -236,12 +255,13 @@ impl Browser {
             url,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while self
-            .eval(
-                &page,
-                "document.documentElement.getAttribute('data-rendered')",
-            )?
-            .is_null()
+        while scripts
+            && self
+                .eval(
+                    &page,
+                    "document.documentElement.getAttribute('data-rendered')",
+                )?
+                .is_null()
         {
             if Instant::now() > deadline {
                 break;
