@@ -45,6 +45,7 @@ pub mod spec;
 // Questions asked of the core: many runs, budgets, the paper's rows. They return data.
 pub mod budget;
 pub mod check;
+pub mod compare;
 #[doc(hidden)]
 pub mod paper;
 pub mod pareto;
@@ -62,6 +63,8 @@ pub mod validate;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
+#[cfg(feature = "html")]
+pub mod html;
 #[cfg(feature = "plot")]
 pub mod plot;
 

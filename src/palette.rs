@@ -212,6 +212,62 @@ pub fn op_kind(kind: OpKind) -> Rgb {
     }
 }
 
+/// Every operator kind, in legend order (charts list the kinds a run has in this order).
+pub const OP_KINDS: [OpKind; 10] = [
+    OpKind::Linear,
+    OpKind::Attention,
+    OpKind::Norm,
+    OpKind::Elementwise,
+    OpKind::LmHead,
+    OpKind::Merge,
+    OpKind::Prune,
+    OpKind::Vision,
+    OpKind::Communication,
+    OpKind::Host,
+];
+
+/// The legend label of an operator kind.
+pub fn op_kind_label(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::Linear => "linear (GEMM)",
+        OpKind::Attention => "attention",
+        OpKind::Norm => "norm",
+        OpKind::Elementwise => "element-wise",
+        OpKind::LmHead => "LM head",
+        OpKind::Merge => "merge",
+        OpKind::Prune => "prune",
+        OpKind::Vision => "vision",
+        OpKind::Communication => "communication",
+        OpKind::Host => "host overhead",
+    }
+}
+
+/// Each line's style when several lines are drawn: its schedule's [`style`], so a schedule has
+/// the same colour in every chart. A schedule drawn more than once (several models or GPUs)
+/// keeps its colour and changes dash (and after three, marker) with each repeat.
+pub fn line_styles(schedules: &[&str]) -> Vec<Style> {
+    const DASHES: [Dash; 3] = [Dash::Solid, Dash::Dashed, Dash::Dotted];
+    let mut out: Vec<Style> = Vec::new();
+    for (i, name) in schedules.iter().enumerate() {
+        let base = style(name);
+        let repeat = schedules[..i].iter().filter(|n| style(n) == base).count();
+        let mut s = base;
+        if repeat > 0 {
+            let d = DASHES.iter().position(|d| *d == base.dash).unwrap_or(0);
+            s.dash = DASHES[(d + repeat) % DASHES.len()];
+            if repeat >= DASHES.len() {
+                let m = FALLBACK_MARKERS
+                    .iter()
+                    .position(|m| *m == base.marker)
+                    .unwrap_or(0);
+                s.marker = FALLBACK_MARKERS[(m + repeat / DASHES.len()) % FALLBACK_MARKERS.len()];
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
 /// How a framework profile's points are drawn (the measurement check's chart).
 pub fn framework(name: &str) -> Style {
     match name {

@@ -10,6 +10,7 @@ const CORE: &[&str] = &[
     "budget",
     "check",
     "choice",
+    "compare",
     "cost",
     "error",
     "framework",
@@ -33,7 +34,8 @@ const CORE: &[&str] = &[
 const UPPER: &[(&str, &[&str])] = &[
     ("validate", &[]),
     ("plot", &[]),
-    ("cli", &["plot", "validate"]),
+    ("html", &[]),
+    ("cli", &["plot", "html", "validate"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

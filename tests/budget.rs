@@ -123,7 +123,7 @@ fn impossible_or_malformed_questions_are_one_line_errors() {
         (vec!["budget", "--tokens", "6272"], "--frames"),
         (
             vec!["budget", "--format", "csv"],
-            "[possible values: table, json]",
+            "[possible values: table, json, html]",
         ),
         (
             vec!["budget", "--reference-schedule", "nope"],

@@ -6,7 +6,6 @@
 use super::choice;
 use crate::cost::{CostModelKind, ImportanceKernel};
 use crate::error::Result;
-use crate::report::Format;
 use crate::schedule::PruneTiming;
 use crate::spec::{parse_count, parse_count_or_zero, AttentionImpl, Definition, Spec};
 use clap::Args;
@@ -241,18 +240,19 @@ impl SimArgs {
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Output format.
-    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = choice::<Format>())]
-    pub format: Format,
+    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = super::format::parser())]
+    pub format: super::format::OutputFormat,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', help_heading = "Output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
-/// Where and how a single answer is written: a table or JSON (no CSV: there are no rows).
+/// Where and how a single answer is written: a table, JSON or an HTML page (no CSV: there
+/// are no rows).
 #[derive(Debug, Clone, Args)]
 pub struct AnswerOutputArgs {
     /// Output format.
-    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
+    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = ["table", "json", "html"])]
     pub format: String,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', help_heading = "Output", value_name = "FILE")]
@@ -262,11 +262,12 @@ pub struct AnswerOutputArgs {
 impl AnswerOutputArgs {
     /// As general output arguments.
     pub fn general(&self) -> OutputArgs {
+        use super::format::OutputFormat;
         OutputArgs {
-            format: if self.format == "json" {
-                Format::Json
-            } else {
-                Format::Table
+            format: match self.format.as_str() {
+                "json" => OutputFormat::Text(crate::report::Format::Json),
+                "html" => OutputFormat::Html,
+                _ => OutputFormat::Text(crate::report::Format::Table),
             },
             output: self.output.clone(),
         }

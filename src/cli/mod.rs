@@ -4,8 +4,14 @@
 
 pub mod args;
 pub mod commands;
+pub mod format;
+#[cfg(not(feature = "html"))]
+pub mod html;
 
+#[cfg(feature = "html")]
+pub use crate::html;
 pub use args::{GpuArgs, OutputArgs, SimArgs};
+pub use format::OutputFormat;
 
 use crate::choice::Choice;
 use crate::error::{Error, Result};
@@ -111,6 +117,17 @@ pub enum Command {
         sim: Box<SimArgs>,
         #[command(flatten)]
         pareto: commands::pareto::ParetoArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Several schedules on one input, side by side: time, FLOPs, speed-up against the first,
+    /// reduction against no reduction, peak memory and whether it fits, importance cost.
+    ///
+    /// `--schedule` takes a comma list (presets or files); every other flag of a single run
+    /// applies to all of them. `--format html -o FILE.html` writes one chart per metric.
+    Compare {
+        #[command(flatten)]
+        compare: Box<commands::compare::CompareArgs>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -238,6 +255,7 @@ pub fn run(cli: Cli) -> Result<()> {
             pareto,
             output,
         }) => commands::pareto::command(&sim, &pareto, &output),
+        Some(Command::Compare { compare, output }) => commands::compare::command(&compare, &output),
         Some(Command::Reproduce { output }) => commands::reproduce::command(&output),
         Some(Command::Validate {
             sim,
@@ -315,7 +333,7 @@ impl OutputArgs {
     /// Table format on standard output.
     pub fn stdout() -> OutputArgs {
         OutputArgs {
-            format: crate::report::Format::Table,
+            format: OutputFormat::Text(crate::report::Format::Table),
             output: None,
         }
     }

@@ -287,6 +287,16 @@ impl Row {
             By::Time => self.time_s,
         }
     }
+
+    /// How the row is drawn in every chart: the benchmark's no-reduction row as the baseline
+    /// (`none`), any other by its method.
+    pub fn style(&self) -> crate::palette::Style {
+        if self.baseline {
+            crate::palette::style("none")
+        } else {
+            crate::palette::style(&self.method)
+        }
+    }
 }
 
 /// Accuracy against cost for one benchmark.

@@ -6,7 +6,7 @@ use super::{theme, tick, titled, Scale};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
 use crate::model::Model;
-use crate::palette::{self, Dash, Marker, Style};
+use crate::palette::Style;
 use crate::sweep::SweepRow;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::Shift;
@@ -32,38 +32,7 @@ pub struct Data {
 /// Most lines one chart holds.
 pub const MAX_LINES: usize = 10;
 
-/// Each line's style: its schedule's palette style, so a schedule has the same colour in every
-/// chart. A schedule drawn more than once (several models or GPUs) keeps its colour and
-/// changes dash (and after three, marker) with each repeat.
-pub fn line_styles(schedules: &[&str]) -> Vec<Style> {
-    const DASHES: [Dash; 3] = [Dash::Solid, Dash::Dashed, Dash::Dotted];
-    const MARKERS: [Marker; 5] = [
-        Marker::Circle,
-        Marker::Square,
-        Marker::Diamond,
-        Marker::TriangleUp,
-        Marker::TriangleDown,
-    ];
-    let mut out: Vec<Style> = Vec::new();
-    for (i, name) in schedules.iter().enumerate() {
-        let base = palette::style(name);
-        let repeat = schedules[..i]
-            .iter()
-            .filter(|n| palette::style(n) == base)
-            .count();
-        let mut s = base;
-        if repeat > 0 {
-            let d = DASHES.iter().position(|d| *d == base.dash).unwrap_or(0);
-            s.dash = DASHES[(d + repeat) % DASHES.len()];
-            if repeat >= DASHES.len() {
-                let m = MARKERS.iter().position(|m| *m == base.marker).unwrap_or(0);
-                s.marker = MARKERS[(m + repeat / DASHES.len()) % MARKERS.len()];
-            }
-        }
-        out.push(s);
-    }
-    out
-}
+pub use crate::palette::line_styles;
 
 /// The columns that tell two lines apart, besides x. Against tokens, the frame split that
 /// `--tokens` implies is part of x, not of the line.

@@ -92,36 +92,16 @@ pub(crate) mod theme {
     pub const LEGEND_PX: u32 = 16;
 }
 
-/// Colour (the shared palette's, `crate::palette::op_kind`) and legend label of an operator kind.
+/// Colour and legend label of an operator kind (the shared palette's).
 fn kind_style(kind: OpKind) -> (RGBColor, &'static str) {
-    let label = match kind {
-        OpKind::Linear => "linear (GEMM)",
-        OpKind::Attention => "attention",
-        OpKind::Norm => "norm",
-        OpKind::Elementwise => "element-wise",
-        OpKind::LmHead => "LM head",
-        OpKind::Merge => "merge",
-        OpKind::Prune => "prune",
-        OpKind::Vision => "vision",
-        OpKind::Communication => "communication",
-        OpKind::Host => "host overhead",
-    };
-    (marker::rgb(crate::palette::op_kind(kind)), label)
+    (
+        marker::rgb(crate::palette::op_kind(kind)),
+        crate::palette::op_kind_label(kind),
+    )
 }
 
 /// All kinds, in legend order.
-const KINDS: [OpKind; 10] = [
-    OpKind::Linear,
-    OpKind::Attention,
-    OpKind::Norm,
-    OpKind::Elementwise,
-    OpKind::LmHead,
-    OpKind::Merge,
-    OpKind::Prune,
-    OpKind::Vision,
-    OpKind::Communication,
-    OpKind::Host,
-];
+const KINDS: [OpKind; 10] = crate::palette::OP_KINDS;
 
 /// A number for an axis label: 3 significant digits, no trailing zeros.
 fn tick(v: f64) -> String {

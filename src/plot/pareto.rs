@@ -24,11 +24,7 @@ const LABEL_PX: u32 = 14;
 
 /// The style of a row: the benchmark's no-reduction row is the baseline ("none").
 pub fn row_style(r: &Row) -> Style {
-    if r.baseline {
-        palette::style("none")
-    } else {
-        palette::style(&r.method)
-    }
+    r.style()
 }
 
 /// x of a cost: TFLOPs or ms.

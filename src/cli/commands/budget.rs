@@ -2,7 +2,7 @@
 //! a reduction factor (the logic is `crate::budget`).
 
 use crate::budget::{self, BudgetQuery, By, Solve, DEFAULT_MAX_FRAMES};
-use crate::cli::{choice, emit, OutputArgs, SimArgs};
+use crate::cli::{choice, emit, html, OutputArgs, OutputFormat, SimArgs};
 use crate::error::Result;
 use crate::spec::parse_count;
 
@@ -44,7 +44,12 @@ impl BudgetArgs {
 }
 
 pub fn command(sim: &SimArgs, b: &BudgetArgs, output: &OutputArgs) -> Result<()> {
-    budget::check_format(output.format)?;
+    if let OutputFormat::Text(format) = output.format {
+        budget::check_format(format)?;
+    }
     let answer = budget::answer(&sim.to_spec()?, &b.query())?;
-    emit(output, &budget::render(&answer, output.format)?)
+    match output.format {
+        OutputFormat::Text(format) => emit(output, &budget::render(&answer, format)?),
+        OutputFormat::Html => emit(output, &html::budget(&answer)?),
+    }
 }

@@ -2,7 +2,7 @@
 //! (framework profiles fitted to them); the logic is `crate::check`.
 
 use crate::check::{self, fit, CheckOptions, Measurements};
-use crate::cli::{emit, OutputArgs};
+use crate::cli::{emit, html, OutputArgs, OutputFormat};
 use crate::error::{Error, Result};
 use crate::report::Format;
 use std::fmt::Write;
@@ -23,7 +23,10 @@ pub struct CheckArgs {
 pub fn check(args: &CheckArgs, output: &OutputArgs) -> Result<()> {
     let m = Measurements::load(&args.file)?;
     let report = check::check(&m, &CheckOptions { loo: args.loo })?;
-    emit(output, &check::render(&report, output.format))
+    match output.format {
+        OutputFormat::Text(format) => emit(output, &check::render(&report, format)),
+        OutputFormat::Html => emit(output, &html::check(&report)?),
+    }
 }
 
 /// Flags of `aim-sim fit`.
@@ -43,6 +46,7 @@ pub struct FitArgs {
 pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
     let m = Measurements::load(&args.file)?;
     let provenance = format!("aim-sim fit {}", args.file.display());
+    let format = output.format.text("fit")?;
     let reports = fit::fit(&m, &args.framework, &provenance)?;
     if let Some(dir) = &args.write {
         for r in &reports {
@@ -53,7 +57,7 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
             })?;
         }
     }
-    let text = match output.format {
+    let text = match format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&reports).expect("fits serialise");
             s.push('\n');

@@ -27,7 +27,7 @@ fn gpu_present(command: &str, gpu: &GpuArgs, output: &OutputArgs) -> Result<bool
         }
         Err(reason) => {
             let text = match output.format {
-                Format::Json => json(&serde_json::json!({
+                crate::cli::OutputFormat::Text(Format::Json) => json(&serde_json::json!({
                     "command": command,
                     "ran": false,
                     "reason": reason,
@@ -56,6 +56,7 @@ pub fn validate(
     dtype: KernelDtype,
     output: &OutputArgs,
 ) -> Result<()> {
+    output.format.text("validate")?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     if !gpu_present("validate", gpu, output)? {
         return Ok(());
@@ -93,7 +94,7 @@ fn run_validate(
         KernelDtype::F32 => Dtype::F32,
     };
     let report = validate::run_validate(&opts).map_err(Error::from)?;
-    let text = match output.format {
+    let text = match output.format.text("validate")? {
         Format::Json => json(&report),
         _ => validate::render_table(&report),
     };
@@ -149,6 +150,7 @@ pub fn measure(
     calibrated_gpu: Option<&str>,
     output: &OutputArgs,
 ) -> Result<()> {
+    let format = output.format.text("measure")?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     let efficiency = match calibrated_gpu {
         Some(path) => Some(Gpu::load(path)?.efficiency.ok_or_else(|| {
@@ -165,7 +167,7 @@ pub fn measure(
     let mut uncalibrated = scenario.clone();
     uncalibrated.gpu.efficiency = None;
     let report = compare::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
-    let text = match output.format {
+    let text = match format {
         Format::Json => json(&report),
         _ => compare::render_table(&report),
     };
@@ -179,6 +181,7 @@ pub fn calibrate(
     profile: Option<&std::path::Path>,
     output: &OutputArgs,
 ) -> Result<()> {
+    let format = output.format.text("calibrate")?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu, output)? else {
         return Ok(());
@@ -199,7 +202,7 @@ pub fn calibrate(
             source,
         })?;
     }
-    let text = match (output.format, profile) {
+    let text = match (format, profile) {
         (Format::Json, _) => json(&cal),
         (_, Some(path)) => format!(
             "{}\ncalibrated profile written to {}\n",

@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod check;
+pub mod compare;
 pub mod gpu;
 pub mod list;
 pub mod pareto;

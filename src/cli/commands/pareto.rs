@@ -4,7 +4,7 @@
 use super::sweep::GridArgs;
 use crate::budget::By;
 use crate::choice::Choice;
-use crate::cli::{choice, emit, OutputArgs, SimArgs};
+use crate::cli::{choice, emit, html, OutputArgs, OutputFormat, SimArgs};
 use crate::cost::CostModelKind;
 use crate::error::{Error, Result};
 use crate::pareto::{self, Query};
@@ -77,7 +77,10 @@ pub fn query(sim: &SimArgs, benchmark: &str, by: By, command: &str) -> Result<Qu
 pub fn command(sim: &SimArgs, args: &ParetoArgs, output: &OutputArgs) -> Result<()> {
     let q = query(sim, &args.benchmark, args.by, "pareto")?;
     let p = pareto::pareto(&q)?;
-    emit(output, &pareto::render(&p, output.format))
+    match output.format {
+        OutputFormat::Text(format) => emit(output, &pareto::render(&p, format)),
+        OutputFormat::Html => emit(output, &html::pareto(&p)?),
+    }
 }
 
 /// The single-run flags of `plot pareto`, whose flags are the sweep's (lists allowed there):

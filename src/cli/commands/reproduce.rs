@@ -6,5 +6,8 @@ use crate::reproduce;
 
 pub fn command(output: &OutputArgs) -> Result<()> {
     let r = reproduce::reproduce()?;
-    emit(output, &reproduce::render(&r, output.format))
+    emit(
+        output,
+        &reproduce::render(&r, output.format.text("reproduce")?),
+    )
 }

@@ -1,9 +1,11 @@
 //! `aim-sim sweep`: the flags of a single run, with the sweepable ones taking comma lists and
 //! ranges; the rows come from `crate::sweep` and stream to the output as they are priced.
 
-use crate::cli::{choice, SimArgs};
+use crate::choice::Choice;
+use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
 use crate::error::{Error, Result};
-use crate::sweep::{Axes, Grid, GridSpec, Sweep, SweepFormat};
+use crate::sweep::{self, Axes, Grid, GridSpec, Sweep, SweepFormat};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -167,14 +169,37 @@ impl FromArgMatches for GridArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SweepOutputArgs {
     /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = choice::<SweepFormat>())]
-    pub format: SweepFormat,
+    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = sweep_format_parser())]
+    pub format: SweepOutput,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Worker threads pricing the rows [default: one per core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub jobs: Option<u64>,
+}
+
+/// What a sweep writes: rows (streamed) or one HTML page of the curves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepOutput {
+    Rows(SweepFormat),
+    Html,
+}
+
+/// The sweep's row formats and `html`.
+fn sweep_format_parser() -> impl TypedValueParser<Value = SweepOutput> {
+    PossibleValuesParser::new(
+        SweepFormat::CHOICES
+            .iter()
+            .map(|(_, name, help)| PossibleValue::new(*name).help(*help))
+            .chain(std::iter::once(PossibleValue::new("html").help(
+                "The curves as one self-contained interactive page (write it with -o FILE.html)",
+            ))),
+    )
+    .map(|word| match SweepFormat::from_name(&word) {
+        Some(f) => SweepOutput::Rows(f),
+        None => SweepOutput::Html,
+    })
 }
 
 /// A progress bar on standard error that appears only when the sweep has run for a while and
@@ -238,6 +263,19 @@ impl Progress {
 pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
     let grid = Grid::new(&args.to_grid_spec()?)?;
     let sweep = Sweep::prepare(&grid)?;
+    let format = match output.format {
+        SweepOutput::Rows(f) => f,
+        SweepOutput::Html => {
+            // A page holds the rows in memory (html::sweep caps their number).
+            let rows = sweep::run(&grid, |_| {})?;
+            let page = html::sweep(&rows, grid.visual_is_tokens())?;
+            let out = OutputArgs {
+                format: OutputFormat::Html,
+                output: output.output.clone(),
+            };
+            return emit(&out, &page);
+        }
+    };
     let jobs = output
         .jobs
         .map_or_else(crate::sweep::default_jobs, |j| j as usize);
@@ -249,9 +287,7 @@ pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
                 source,
             })?;
             let mut out = BufWriter::with_capacity(1 << 16, file);
-            sweep.write(output.format, jobs, &mut out, path, |done| {
-                progress.update(done)
-            })
+            sweep.write(format, jobs, &mut out, path, |done| progress.update(done))
         }
         None => {
             let stdout = std::io::stdout();
@@ -261,7 +297,7 @@ pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
             }
             let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
             let result = sweep.write(
-                output.format,
+                format,
                 jobs,
                 &mut out,
                 Path::new("standard output"),

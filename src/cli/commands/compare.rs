@@ -1,0 +1,66 @@
+//! `aim-sim compare --schedule a,b,c`: the flags of a single run, with `--schedule` taking a
+//! list; every schedule prices the same input (the logic is `crate::compare`).
+
+use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
+use crate::compare::{self, Query};
+use crate::error::Result;
+use clap::{Arg, ArgMatches, Args, FromArgMatches};
+
+/// The flags of a single run; `--schedule` is a comma list here.
+#[derive(Debug, Clone)]
+pub struct CompareArgs {
+    /// The single-run flags; their `--schedule` is never set here.
+    pub sim: SimArgs,
+    /// The schedules, in the order given.
+    pub schedules: Vec<String>,
+}
+
+impl Args for CompareArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        SimArgs::augment_args(cmd)
+            .mut_arg("schedule", |a| a.long("single-schedule").hide(true))
+            .arg(
+                Arg::new("compare_schedules")
+                    .long("schedule")
+                    .value_name("A,B,...")
+                    .value_delimiter(',')
+                    .required(true)
+                    .help("Schedule presets or files to compare, comma-separated; speed-ups are against the first (e.g. none,linear,fastv)"),
+            )
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for CompareArgs {
+    fn from_arg_matches(m: &ArgMatches) -> std::result::Result<Self, clap::Error> {
+        Ok(CompareArgs {
+            sim: SimArgs::from_arg_matches(m)?,
+            schedules: m
+                .get_many::<String>("compare_schedules")
+                .into_iter()
+                .flatten()
+                .map(|s| s.trim().to_string())
+                .collect(),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> std::result::Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+/// `aim-sim compare`.
+pub fn command(args: &CompareArgs, output: &OutputArgs) -> Result<()> {
+    let c = compare::compare(&Query {
+        base: args.sim.to_spec()?,
+        schedules: args.schedules.clone(),
+    })?;
+    match output.format {
+        OutputFormat::Text(format) => emit(output, &compare::render(&c, format)),
+        OutputFormat::Html => emit(output, &html::compare(&c)?),
+    }
+}

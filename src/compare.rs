@@ -1,0 +1,355 @@
+//! `aim-sim compare`: several schedules (or methods) on one input, side by side — time, FLOPs,
+//! speed-up against the first, reduction against no reduction, peak memory and whether it fits,
+//! and what the pruning's importance scoring costs.
+//!
+//! Every row is an ordinary run ([`Scenario::from_spec`] + [`sim::simulate`]) of the caller's
+//! base spec with only its schedule replaced, so any option of a single run applies to all.
+
+use crate::error::{Error, Result};
+use crate::report::Format;
+use crate::scenario::Scenario;
+use crate::sim::{self, Report};
+use crate::spec::{Definition, Spec};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Most schedules one comparison holds (beyond this a chart's colours repeat).
+pub const MAX_SCHEDULES: usize = 12;
+
+/// The question: the base run, and the schedules to price it with (presets or files).
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub base: Spec,
+    pub schedules: Vec<String>,
+}
+
+/// One schedule's run. Base units: FLOPs, bytes, seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// The schedule as given (preset name or path).
+    pub schedule: String,
+    /// What the schedule does to this model (merge, pruning window).
+    pub summary: String,
+    pub flops: f64,
+    pub bytes: f64,
+    /// Prefill time (refined: time to first token).
+    pub time_s: f64,
+    /// First row's time / this row's: how much faster than the first schedule given.
+    pub speedup: f64,
+    /// First row's FLOPs / this row's.
+    pub flops_ratio: f64,
+    /// No-reduction baseline's time / this row's (as `aim-sim` prints it).
+    pub reduction_time: f64,
+    /// No-reduction baseline's FLOPs / this row's.
+    pub reduction_flops: f64,
+    /// Peak device memory of the prefill (refined: weights + KV + the largest activation;
+    /// llm-viewer: its memory consumption).
+    pub peak_memory_bytes: f64,
+    /// Memory of one device.
+    pub device_memory_bytes: f64,
+    /// `peak_memory_bytes <= device_memory_bytes`.
+    pub fits: bool,
+    /// Time of the pruning's importance scoring (refined only: llm-viewer does not price it).
+    pub importance_time_s: Option<f64>,
+    pub importance_flops: Option<f64>,
+    /// Visual tokens entering the first decoder layer (after merging).
+    pub merged_visual_tokens: u64,
+    /// Sequence length of every decoder layer.
+    pub layer_tokens: Vec<u64>,
+    /// Time of every decoder layer.
+    pub layer_time_s: Vec<f64>,
+    /// The resolved spec of this row: `aim-sim --spec` on it replays the run.
+    pub spec: Spec,
+}
+
+/// The answer: one row per schedule, in the order given, and the shared baseline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Model description (its long name).
+    pub model: String,
+    pub gpu: String,
+    pub cost_model: String,
+    pub framework: String,
+    pub frames: u64,
+    pub tokens_per_frame: u64,
+    pub text_tokens: u64,
+    pub batch: u64,
+    /// The input with no reduction (every row's baseline: the input is the same).
+    pub baseline_flops: f64,
+    pub baseline_time_s: f64,
+    pub baseline_peak_memory_bytes: f64,
+    pub rows: Vec<Row>,
+    /// Warnings of any row, prefixed with its schedule.
+    pub warnings: Vec<String>,
+}
+
+/// Peak and device memory of a run: the refined model's peak, else llm-viewer's consumption.
+fn memory(r: &Report) -> (f64, f64) {
+    match &r.run.peak_memory {
+        Some(p) => (p.peak_bytes, p.device_bytes),
+        None => (r.run.totals.memory_consumption_bytes, r.scenario.gpu.memory),
+    }
+}
+
+/// Prices every schedule of `q` on its base spec.
+pub fn compare(q: &Query) -> Result<Comparison> {
+    if q.schedules.is_empty() {
+        return Err(Error::invalid(
+            "compare needs at least one schedule: give --schedule a,b,c",
+        ));
+    }
+    if q.schedules.len() > MAX_SCHEDULES {
+        return Err(Error::invalid(format!(
+            "compare takes at most {MAX_SCHEDULES} schedules, got {}: shorten --schedule",
+            q.schedules.len()
+        )));
+    }
+    for (i, s) in q.schedules.iter().enumerate() {
+        if q.schedules[..i].contains(s) {
+            return Err(Error::invalid(format!(
+                "--schedule lists '{s}' twice: give each schedule once"
+            )));
+        }
+    }
+    let mut reports = Vec::with_capacity(q.schedules.len());
+    for name in &q.schedules {
+        let spec = Spec {
+            schedule: Definition::Name(name.clone()),
+            ..q.base.clone()
+        };
+        let report = Scenario::from_spec(&spec)
+            .and_then(|s| sim::simulate(&s))
+            .map_err(|e| Error::invalid(format!("schedule {name}: {e}")))?;
+        reports.push((name, report));
+    }
+    let first = &reports[0].1.run.totals;
+    let (first_time_s, first_flops) = (first.time_s, first.flops);
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::INFINITY };
+    let mut warnings = Vec::new();
+    let rows = reports
+        .iter()
+        .map(|(name, r)| {
+            let t = &r.run.totals;
+            let (peak, device) = memory(r);
+            warnings.extend(r.run.warnings.iter().map(|w| format!("{name}: {w}")));
+            Row {
+                schedule: name.to_string(),
+                summary: r.schedule_summary.clone(),
+                flops: t.flops,
+                bytes: t.bytes,
+                time_s: t.time_s,
+                speedup: ratio(first_time_s, t.time_s),
+                flops_ratio: ratio(first_flops, t.flops),
+                reduction_time: r.reduction.time,
+                reduction_flops: r.reduction.flops,
+                peak_memory_bytes: peak,
+                device_memory_bytes: device,
+                fits: peak <= device,
+                importance_time_s: r.run.pipeline.as_ref().map(|p| p.importance_time_s),
+                importance_flops: r.run.pipeline.as_ref().map(|p| p.importance_flops),
+                merged_visual_tokens: r.plan.merged_visual_tokens,
+                layer_tokens: r.run.layers.iter().map(|l| l.tokens).collect(),
+                layer_time_s: r.run.layers.iter().map(|l| l.time_s).collect(),
+                spec: r.spec.clone(),
+            }
+        })
+        .collect();
+    let r0 = &reports[0].1;
+    let s = &r0.scenario;
+    let model = if s.model.description.is_empty() {
+        s.model.name.clone()
+    } else {
+        s.model.description.clone()
+    };
+    let base = &r0.baseline;
+    Ok(Comparison {
+        model,
+        gpu: s.gpu.name.clone(),
+        cost_model: r0.cost_model.to_string(),
+        framework: r0.spec.framework.label("inline framework").to_string(),
+        frames: s.input.frames,
+        tokens_per_frame: s.input.tokens_per_frame,
+        text_tokens: s.input.text_tokens,
+        batch: s.options.batch,
+        baseline_flops: base.totals.flops,
+        baseline_time_s: base.totals.time_s,
+        baseline_peak_memory_bytes: base
+            .peak_memory
+            .as_ref()
+            .map_or(base.totals.memory_consumption_bytes, |p| p.peak_bytes),
+        rows,
+        warnings,
+    })
+}
+
+/// The comparison as a table, JSON or CSV.
+pub fn render(c: &Comparison, format: Format) -> String {
+    match format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(c).expect("comparison serialises");
+            s.push('\n');
+            s
+        }
+        Format::Csv => csv(c),
+        Format::Table => table(c),
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| v.to_string())
+}
+
+fn csv(c: &Comparison) -> String {
+    let mut out = String::from(
+        "schedule,flops,bytes,time_s,speedup,flops_ratio,reduction_time,reduction_flops,peak_memory_bytes,device_memory_bytes,fits,importance_time_s,importance_flops,merged_visual_tokens\n",
+    );
+    for r in &c.rows {
+        let schedule = if r.schedule.contains([',', '"']) {
+            format!("\"{}\"", r.schedule.replace('"', "\"\""))
+        } else {
+            r.schedule.clone()
+        };
+        let _ = writeln!(
+            out,
+            "{schedule},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            r.flops,
+            r.bytes,
+            r.time_s,
+            r.speedup,
+            r.flops_ratio,
+            r.reduction_time,
+            r.reduction_flops,
+            r.peak_memory_bytes,
+            r.device_memory_bytes,
+            r.fits,
+            opt(r.importance_time_s),
+            opt(r.importance_flops),
+            r.merged_visual_tokens
+        );
+    }
+    out
+}
+
+fn table(c: &Comparison) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "compare: {} on {} · cost model {} · framework {}",
+        c.model, c.gpu, c.cost_model, c.framework
+    );
+    let _ = writeln!(
+        out,
+        "input:   {} frame(s) × {} + {} text tokens · batch {} · no reduction: {:.4} TFLOPs, {:.3} ms, {:.2} GB peak\n",
+        c.frames,
+        c.tokens_per_frame,
+        c.text_tokens,
+        c.batch,
+        c.baseline_flops / 1e12,
+        c.baseline_time_s * 1e3,
+        c.baseline_peak_memory_bytes / 1e9
+    );
+    let width = c
+        .rows
+        .iter()
+        .map(|r| r.schedule.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let first = &c.rows[0].schedule;
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>10} {:>10} {:>9} {:>9} {:>9} {:>5} {:>13}",
+        "schedule", "TFLOPs", "time ms", "speed-up", "vs none", "peak GB", "fits", "importance ms"
+    );
+    for r in &c.rows {
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>10.4} {:>10.3} {:>8.2}× {:>8.2}× {:>9.2} {:>5} {:>13}",
+            r.schedule,
+            r.flops / 1e12,
+            r.time_s * 1e3,
+            r.speedup,
+            r.reduction_time,
+            r.peak_memory_bytes / 1e9,
+            if r.fits { "yes" } else { "NO" },
+            r.importance_time_s
+                .map_or("-".to_string(), |t| format!("{:.3}", t * 1e3)),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nspeed-up: {first}'s time / the row's; vs none: the input's time with no reduction / the row's; peak memory of {} per device",
+        c.gpu
+    );
+    for r in &c.rows {
+        let _ = writeln!(out, "  {:<width$}  {}", r.schedule, r.summary);
+    }
+    for w in &c.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(schedules: &[&str]) -> Query {
+        Query {
+            base: Spec::default(),
+            schedules: schedules.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn rows_are_single_runs_and_speedups_are_against_the_first() {
+        let c = compare(&query(&["none", "linear", "fastv"])).unwrap();
+        assert_eq!(c.rows.len(), 3);
+        for r in &c.rows {
+            let spec = Spec {
+                schedule: Definition::Name(r.schedule.clone()),
+                ..Spec::default()
+            };
+            let single = crate::simulate(&spec).unwrap();
+            assert_eq!(r.time_s, single.run.totals.time_s, "{}", r.schedule);
+            assert_eq!(r.flops, single.run.totals.flops);
+            assert_eq!(r.reduction_time, single.reduction.time);
+            assert_eq!(r.layer_tokens, single.plan.layer_tokens);
+        }
+        // The first is `none`: its speed-up is 1 and equals the reduction against no reduction.
+        assert_eq!(c.rows[0].speedup, 1.0);
+        assert!((c.rows[1].speedup - c.rows[1].reduction_time).abs() < 1e-9);
+        assert_eq!(c.baseline_time_s, c.rows[0].time_s);
+        // AIM's importance is priced in the refined model; `none` prunes nothing.
+        assert_eq!(c.rows[0].importance_time_s, Some(0.0));
+        assert!(c.rows[1].importance_time_s.unwrap() > 0.0);
+        assert!(c.rows.iter().all(|r| r.fits));
+    }
+
+    #[test]
+    fn bad_lists_are_errors() {
+        for (schedules, want) in [
+            (&[][..], "at least one"),
+            (&["linear", "linear"][..], "twice"),
+            (
+                &["linear", "no-such-schedule"][..],
+                "schedule no-such-schedule",
+            ),
+        ] {
+            let e = compare(&query(schedules)).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn table_and_csv_have_one_line_per_schedule() {
+        let c = compare(&query(&["linear", "merge-only"])).unwrap();
+        let csv = render(&c, Format::Csv);
+        assert_eq!(csv.lines().count(), 3);
+        assert!(csv.lines().nth(2).unwrap().starts_with("merge-only,"));
+        let table = render(&c, Format::Table);
+        assert!(table.contains("merge-only"), "{table}");
+        let json: serde_json::Value = serde_json::from_str(&render(&c, Format::Json)).unwrap();
+        assert_eq!(json["rows"][1]["schedule"], "merge-only");
+    }
+}

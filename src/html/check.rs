@@ -1,0 +1,171 @@
+//! The page of `aim-sim check FILE --format html`: predicted against measured time for every
+//! published measurement (log-log, y = x, ±20 % band), one colour per framework profile
+//! (the palette's, as in `plot check`), filled for the profile's prediction and hollow for
+//! the ideal roofline; the error summaries and every row in sortable tables.
+
+use super::{chart, num, opt, section, style_json, txt, Page, Table};
+use crate::check::{CheckReport, Stats, Summary};
+use crate::error::Result;
+use crate::palette;
+use serde_json::json;
+
+const CHECK_JS: &str = include_str!("assets/check.js");
+
+fn pct(e: Option<f64>) -> super::Cell {
+    opt(e.map(|e| e * 100.0), 1)
+}
+
+fn summary_table(id: &str, caption: &str, rows: &[Summary]) -> String {
+    let mut t = Table::new(
+        id,
+        caption,
+        &[
+            ("framework", false),
+            ("rows", true),
+            ("profile median |error| %", true),
+            ("profile worst %", true),
+            ("worst row", false),
+            ("roofline median |error| %", true),
+            ("roofline worst %", true),
+        ],
+    );
+    let m = |s: &Option<Stats>| pct(s.as_ref().map(|s| s.median_abs_error));
+    let w = |s: &Option<Stats>| pct(s.as_ref().map(|s| s.worst_abs_error));
+    for s in rows {
+        t.row(vec![
+            txt(s.group.clone()),
+            opt(s.calibrated.as_ref().map(|c| c.rows as f64), 0),
+            m(&s.calibrated),
+            w(&s.calibrated),
+            txt(s
+                .calibrated
+                .as_ref()
+                .map_or("-".to_string(), |c| c.worst_id.clone())),
+            m(&s.roofline),
+            w(&s.roofline),
+        ]);
+    }
+    t.render()
+}
+
+/// The page of a measurement check.
+pub fn check(r: &CheckReport) -> Result<String> {
+    let priced = r.rows.iter().filter(|x| x.predicted_ms.is_some()).count();
+    let title = format!(
+        "Check: predicted against measured time · {} rows",
+        r.rows.len()
+    );
+    let subtitle = format!(
+        "{} · {priced} priced · filled: the framework profile's prediction, hollow: the ideal roofline",
+        r.file
+    );
+    let mut frameworks: Vec<&str> = Vec::new();
+    for x in &r.rows {
+        if !frameworks.contains(&x.framework.as_str()) {
+            frameworks.push(&x.framework);
+        }
+    }
+    let mut t = Table::new(
+        "rows",
+        "Every measurement (click a header to sort); error = predicted / measured − 1",
+        &[
+            ("row", false),
+            ("framework", false),
+            ("GPU", false),
+            ("model", false),
+            ("measured ms", true),
+            ("predicted ms", true),
+            ("error %", true),
+            ("roofline ms", true),
+            ("roofline error %", true),
+        ],
+    );
+    for x in &r.rows {
+        t.row(vec![
+            txt(x.id.clone()),
+            txt(x.framework.clone()),
+            txt(x.gpu.clone()),
+            txt(x.model.clone()),
+            num(x.measured_ms, 2),
+            opt(x.predicted_ms, 2),
+            pct(x.error),
+            opt(x.roofline_ms, 2),
+            pct(x.roofline_error),
+        ]);
+    }
+    let mut st = Table::new(
+        "speedups",
+        "Speed-ups measured beside a baseline: measured against predicted",
+        &[
+            ("row", false),
+            ("baseline", false),
+            ("framework", false),
+            ("measured ×", true),
+            ("predicted ×", true),
+            ("error %", true),
+            ("roofline ×", true),
+            ("roofline error %", true),
+        ],
+    );
+    for s in &r.speedups {
+        st.row(vec![
+            txt(s.id.clone()),
+            txt(s.baseline.clone()),
+            txt(s.framework.clone()),
+            num(s.measured_speedup, 2),
+            num(s.predicted_speedup, 2),
+            pct(Some(s.error)),
+            num(s.roofline_speedup, 2),
+            pct(Some(s.roofline_error)),
+        ]);
+    }
+    let mut body = section(
+        "chart",
+        "Predicted against measured",
+        &chart(
+            "chart-check",
+            "Predicted against measured time, one point per row",
+            "Each published measurement: the profile's prediction (filled) and the ideal roofline (hollow) against what was measured; the grey band is ±20 %. Hover a point for its row.",
+        ),
+    );
+    body.push_str(&section(
+        "summary",
+        "Errors",
+        &(summary_table(
+            "summary-table",
+            "Relative error of the time, per framework",
+            &r.summary,
+        ) + &summary_table(
+            "speedup-summary-table",
+            "Relative error of the speed-ups, per framework",
+            &r.speedup_summary,
+        )),
+    ));
+    body.push_str(&section("table", "Rows", &t.render()));
+    body.push_str(&section("speedup-rows", "Speed-ups", &st.render()));
+    let rows: Vec<serde_json::Value> = r
+        .rows
+        .iter()
+        .filter(|x| x.predicted_ms.is_some() && x.roofline_ms.is_some())
+        .map(|x| {
+            json!({
+                "id": x.id, "framework": x.framework, "gpu": x.gpu, "model": x.model,
+                "measured_ms": x.measured_ms, "predicted_ms": x.predicted_ms,
+                "roofline_ms": x.roofline_ms, "error": x.error, "roofline_error": x.roofline_error,
+            })
+        })
+        .collect();
+    Ok(Page {
+        kind: "check",
+        title,
+        subtitle,
+        body,
+        data: json!({
+            "page": "check",
+            "rows": rows,
+            "frameworks": frameworks.iter().map(|f| json!({"name": f, "style": style_json(palette::framework(f))})).collect::<Vec<_>>(),
+        }),
+        script: CHECK_JS,
+    }
+    .render())
+}

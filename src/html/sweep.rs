@@ -1,0 +1,204 @@
+//! The page of a sweep (`aim-sim sweep ... --format html`): the efficiency curves of
+//! `plot curves` — FLOPs and prefill time against frames (or visual tokens), one line per
+//! schedule (and per model, GPU, ... when those vary) — with a tooltip per row, a legend that
+//! hides and shows lines, a log/linear switch, and every row in a sortable table.
+
+use super::{chart, esc, num, section, style_json, txt, Page, Table};
+use crate::error::{Error, Result};
+use crate::palette;
+use crate::sweep::SweepRow;
+use serde_json::{json, Value};
+
+const SWEEP_JS: &str = include_str!("assets/sweep.js");
+
+/// Most rows one page holds (the page stays small and quick; use CSV beyond).
+pub const MAX_ROWS: usize = 5000;
+
+/// The columns that tell two lines apart, besides x (as `plot curves` groups them).
+fn key(r: &SweepRow, tokens: bool) -> [String; 7] {
+    [
+        r.schedule.clone(),
+        r.model.clone(),
+        r.gpu.clone(),
+        r.cost_model.clone(),
+        if tokens {
+            String::new()
+        } else {
+            format!("{} tokens/frame", r.tokens_per_frame)
+        },
+        format!("{} text", r.text_tokens),
+        format!("batch {}", r.batch),
+    ]
+}
+
+/// The page of a sweep; `tokens`: x is visual tokens (`--tokens`), else frames.
+pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
+    if rows.len() > MAX_ROWS {
+        return Err(Error::invalid(format!(
+            "--format html draws at most {MAX_ROWS} rows, but the sweep has {}: narrow the ranges, or use --format csv",
+            rows.len()
+        )));
+    }
+    let mut keys: Vec<[String; 7]> = Vec::new();
+    let mut member = Vec::with_capacity(rows.len());
+    for r in rows {
+        let k = key(r, tokens);
+        let i = match keys.iter().position(|x| *x == k) {
+            Some(i) => i,
+            None => {
+                keys.push(k);
+                keys.len() - 1
+            }
+        };
+        member.push(i);
+    }
+    // Label each line by the parts that differ between lines (the schedule always).
+    let varies: Vec<bool> = (0..7)
+        .map(|k| k == 0 || keys.iter().any(|x| x[k] != keys[0][k]))
+        .collect();
+    let styles = palette::line_styles(&keys.iter().map(|k| k[0].as_str()).collect::<Vec<_>>());
+    let series: Vec<Value> = keys
+        .iter()
+        .zip(&styles)
+        .enumerate()
+        .map(|(i, (k, st))| {
+            let label = k
+                .iter()
+                .zip(&varies)
+                .filter(|(_, v)| **v)
+                .map(|(s, _)| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let mut idx: Vec<usize> = (0..rows.len()).filter(|&r| member[r] == i).collect();
+            let x = |r: &SweepRow| if tokens { r.visual_tokens } else { r.frames };
+            idx.sort_by_key(|&r| x(&rows[r]));
+            json!({ "label": label, "style": style_json(*st), "rows": idx })
+        })
+        .collect();
+    let first = &rows[0];
+    let same = |f: fn(&SweepRow) -> String| rows.iter().all(|r| f(r) == f(first));
+    let mut fixed = Vec::new();
+    for (what, f) in [
+        (
+            "model",
+            (|r: &SweepRow| r.model.clone()) as fn(&SweepRow) -> String,
+        ),
+        ("GPU", |r| r.gpu.clone()),
+        ("cost model", |r| r.cost_model.clone()),
+        ("text tokens", |r| r.text_tokens.to_string()),
+        ("batch", |r| r.batch.to_string()),
+    ] {
+        if same(f) {
+            fixed.push(format!("{what} {}", f(first)));
+        }
+    }
+    if !tokens && same(|r| r.tokens_per_frame.to_string()) {
+        fixed.push(format!(
+            "{} visual tokens per frame",
+            first.tokens_per_frame
+        ));
+    }
+    let x_name = if tokens {
+        "visual tokens before merging"
+    } else {
+        "frames"
+    };
+    let title = format!(
+        "Sweep: prefill cost against {} · {} configuration(s), {} line(s)",
+        if tokens { "visual tokens" } else { "frames" },
+        rows.len(),
+        keys.len()
+    );
+    let subtitle = fixed.join(" · ");
+
+    let mut t = Table::new(
+        "rows",
+        "Every configuration (click a header to sort)",
+        &[
+            ("line", false),
+            ("model", false),
+            ("GPU", false),
+            ("schedule", false),
+            ("cost model", false),
+            ("frames", true),
+            ("visual tokens", true),
+            ("after merging", true),
+            ("text", true),
+            ("batch", true),
+            ("TFLOPs", true),
+            ("time ms", true),
+            ("memory GB", true),
+            ("baseline TFLOPs", true),
+            ("baseline ms", true),
+            ("× FLOPs", true),
+            ("× time", true),
+        ],
+    );
+    for (r, &s) in rows.iter().zip(&member) {
+        t.row_with(
+            format!("data-series=\"{s}\""),
+            vec![
+                num(s as f64 + 1.0, 0),
+                txt(r.model.clone()),
+                txt(r.gpu.clone()),
+                txt(r.schedule.clone()),
+                txt(r.cost_model.clone()),
+                num(r.frames as f64, 0),
+                num(r.visual_tokens as f64, 0),
+                num(r.merged_visual_tokens as f64, 0),
+                num(r.text_tokens as f64, 0),
+                num(r.batch as f64, 0),
+                num(r.flops / 1e12, 4),
+                num(r.time_s * 1e3, 3),
+                num(r.memory_consumption_bytes / 1e9, 2),
+                num(r.baseline_flops / 1e12, 4),
+                num(r.baseline_time_s * 1e3, 3),
+                num(r.reduction_flops, 2),
+                num(r.reduction_time, 2),
+            ],
+        );
+    }
+    let mut body = String::new();
+    body.push_str(&section(
+        "curves",
+        "Efficiency curves",
+        &format!(
+            "<div class=\"row2\" id=\"curves-grid\">{}{}</div>",
+            chart(
+                "chart-flops",
+                &format!("Prefill FLOPs against {x_name}"),
+                "Prefill TFLOPs. Hover a point for its row."
+            ),
+            chart(
+                "chart-time",
+                &format!("Prefill time against {x_name}"),
+                "Prefill time (ms). Click a legend entry to hide or show a line."
+            )
+        ),
+    ));
+    let mut lines = String::from("<ol class=\"notes\">");
+    for s in &series {
+        lines.push_str(&format!(
+            "<li><span class=\"swatch\" style=\"background:{}\"></span>{}</li>",
+            esc(s["style"]["color"].as_str().unwrap_or("#000")),
+            esc(s["label"].as_str().unwrap_or(""))
+        ));
+    }
+    lines.push_str("</ol>\n");
+    body.push_str(&section("rows-section", "Rows", &(lines + &t.render())));
+    Ok(Page {
+        kind: "sweep",
+        title,
+        subtitle,
+        body,
+        data: json!({
+            "page": "sweep",
+            "x": if tokens { "visual_tokens" } else { "frames" },
+            "x_label": x_name,
+            "series": series,
+            "rows": rows,
+        }),
+        script: SWEEP_JS,
+    }
+    .render())
+}

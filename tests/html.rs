@@ -1,0 +1,665 @@
+//! The HTML pages (`--format html`), through the real binary: self-contained (no URL, no
+//! request, a Content-Security-Policy that forbids any), small, readable without JavaScript
+//! (every figure in an HTML table), and — in headless Chromium — free of console errors and
+//! failed requests, with the charts and tables drawn, layer filtering, sorting and legend
+//! toggles working, text ≥ 12 px and nothing wider than a 1280 × 800 window.
+//!
+//! The pages and screenshots stay in `target/tmp/html/` (printed) for a person to look at.
+//! Without Chromium the browser tests print why and pass; `AIM_SIM_REQUIRE_BROWSER=1` (set by
+//! .ci/run, which installs Chromium) makes its absence a failure.
+
+mod browser;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_aim-sim"))
+}
+
+/// Where pages and screenshots are kept (an artifact of the test run).
+fn out_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html");
+    std::fs::create_dir_all(&d).expect("artifact directory");
+    d
+}
+
+/// Runs `aim-sim ARGS`, returns standard output; panics with standard error on failure.
+fn run(args: &[&str]) -> String {
+    let out = bin().args(args).output().expect("aim-sim runs");
+    assert!(
+        out.status.success(),
+        "aim-sim {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// One page: its file name, its kind (`data-page`) and the command that writes it.
+struct Kind {
+    name: &'static str,
+    page: &'static str,
+    args: &'static [&'static str],
+}
+
+const KINDS: &[Kind] = &[
+    Kind {
+        name: "run",
+        page: "run",
+        args: &["--tokens", "6272", "--schedule", "linear", "--gpu", "a100"],
+    },
+    Kind {
+        name: "compare",
+        page: "compare",
+        args: &[
+            "compare",
+            "--schedule",
+            "none,linear,fastv,pdrop,merge-only",
+        ],
+    },
+    Kind {
+        name: "sweep",
+        page: "sweep",
+        args: &[
+            "sweep",
+            "--schedule",
+            "none,linear,fastv",
+            "--frames",
+            "8:64:8",
+        ],
+    },
+    Kind {
+        name: "budget",
+        page: "budget",
+        args: &[
+            "budget",
+            "--schedule",
+            "linear",
+            "--reference-schedule",
+            "none",
+            "--reference-frames",
+            "32",
+        ],
+    },
+    Kind {
+        name: "pareto",
+        page: "pareto",
+        args: &["pareto", "--benchmark", "videomme"],
+    },
+    Kind {
+        name: "check",
+        page: "check",
+        args: &["check", "reference/measurements.toml"],
+    },
+    // Variants: the paper's cost model (no pipeline, no peak memory, no importance), vision +
+    // decode + tensor parallelism (more operator kinds), the inverse budget, a token sweep.
+    Kind {
+        name: "run-llm-viewer",
+        page: "run",
+        args: &["--cost-model", "llm-viewer", "--skip-mlp-add"],
+    },
+    Kind {
+        name: "run-vision",
+        page: "run",
+        args: &[
+            "--model",
+            "llava-1.5-7b",
+            "--schedule",
+            "aim-image",
+            "--include-vision",
+            "--gen-tokens",
+            "16",
+            "--tp",
+            "2",
+        ],
+    },
+    Kind {
+        name: "compare-llm-viewer",
+        page: "compare",
+        args: &[
+            "compare",
+            "--schedule",
+            "linear,aim-late",
+            "--cost-model",
+            "llm-viewer",
+        ],
+    },
+    Kind {
+        name: "budget-target",
+        page: "budget",
+        args: &["budget", "--schedule", "linear", "--target-reduction", "4"],
+    },
+    Kind {
+        name: "sweep-tokens",
+        page: "sweep",
+        args: &[
+            "sweep",
+            "--tokens",
+            "1000,2000,4000",
+            "--text-tokens",
+            "10:30:10",
+            "--schedule",
+            "pdrop",
+        ],
+    },
+];
+
+/// Every page, written once per test process: `(kind, html path, the command's JSON)`.
+fn pages() -> &'static Vec<(&'static Kind, PathBuf, Value)> {
+    static PAGES: OnceLock<Vec<(&'static Kind, PathBuf, Value)>> = OnceLock::new();
+    PAGES.get_or_init(|| {
+        let dir = out_dir();
+        KINDS
+            .iter()
+            .map(|k| {
+                let path = dir.join(format!("{}.html", k.name));
+                let mut args = k.args.to_vec();
+                let p = path.to_str().expect("utf-8 path");
+                args.extend(["--format", "html", "-o", p]);
+                run(&args);
+                let mut args = k.args.to_vec();
+                args.extend(["--format", "json"]);
+                let json: Value = serde_json::from_str(&run(&args)).expect("JSON output");
+                (k, path, json)
+            })
+            .collect()
+    })
+}
+
+fn page(kind: &str) -> (PathBuf, String, Value) {
+    let (_, path, json) = pages()
+        .iter()
+        .find(|p| p.0.name == kind)
+        .expect("a page of that kind");
+    let html = std::fs::read_to_string(path).expect("page written");
+    (path.clone(), html, json.clone())
+}
+
+/// Every operator of a run's JSON (stages, layers, head), schedule or `baseline`.
+fn operators(run: &Value) -> Vec<&Value> {
+    let mut v: Vec<&Value> = run["stages"].as_array().into_iter().flatten().collect();
+    for l in run["layers"].as_array().into_iter().flatten() {
+        v.extend(l["operators"].as_array().into_iter().flatten());
+    }
+    v.extend(run["head"].as_array().into_iter().flatten());
+    v
+}
+
+/// Rows of the table `id` in the static HTML (no JavaScript).
+fn table_rows(html: &str, id: &str) -> usize {
+    let start = html
+        .find(&format!("<table class=\"data sortable\" id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("table {id} present"));
+    let end = start + html[start..].find("</table>").expect("closed");
+    html[start..end].matches("<tr").count() - 1
+}
+
+/// The URL-shaped strings of a page that are not the SVG namespace name (which scripts pass to
+/// `createElementNS`; it names a namespace and is never requested).
+fn urls(html: &str) -> Vec<String> {
+    const SVG_NS: &str = "\"http://www.w3.org/2000/svg\"";
+    let text = html.replace(SVG_NS, "\"svg-namespace\"");
+    let mut found = Vec::new();
+    for needle in [
+        "http://",
+        "https://",
+        "ftp://",
+        "file:",
+        "data:image",
+        "data:text",
+        "data:application",
+        "data:font",
+        "url(",
+        "@import",
+        " src=",
+        "srcset=",
+    ] {
+        for (i, _) in text.match_indices(needle) {
+            found.push(text[i.saturating_sub(20)..(i + 40).min(text.len())].to_string());
+        }
+    }
+    // A protocol-relative URL in an attribute, a CSS url or a JS string: quote/paren then //.
+    for pat in ["\"//", "'//", "(//", "=//"] {
+        for (i, _) in text.match_indices(pat) {
+            found.push(text[i.saturating_sub(20)..(i + 40).min(text.len())].to_string());
+        }
+    }
+    // Links may only point inside the page.
+    for (i, _) in text.match_indices("href=\"") {
+        if !text[i + 6..].starts_with('#') {
+            found.push(text[i..(i + 40).min(text.len())].to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn pages_are_self_contained_and_small() {
+    for (kind, path, _) in pages() {
+        let html = std::fs::read_to_string(path).unwrap();
+        let found = urls(&html);
+        assert!(
+            found.is_empty(),
+            "{}: URL-like references {found:?}",
+            kind.name
+        );
+        assert!(
+            html.contains("content=\"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'\""),
+            "{}: the CSP that forbids every request",
+            kind.name
+        );
+        assert!(
+            html.contains(&format!("data-page=\"{}\"", kind.page)),
+            "{}",
+            kind.name
+        );
+    }
+    // The 28-layer run: under 2 MB.
+    let (_, html, json) = page("run");
+    assert_eq!(json["layers"].as_array().unwrap().len(), 28);
+    assert!(html.len() < 2_000_000, "run page is {} bytes", html.len());
+    println!("run page (28 layers): {} bytes", html.len());
+}
+
+#[test]
+fn the_url_check_finds_what_it_must() {
+    for bad in [
+        "<script src=\"x.js\"></script>",
+        "<link href=\"//cdn.example/x.css\">",
+        "body{background:url(a.png)}",
+        "fetch('https://example.com')",
+        "<a href=\"page2.html\">",
+        "<img src='data:image/png;base64,AA'>",
+    ] {
+        assert!(!urls(bad).is_empty(), "{bad}");
+    }
+    assert!(urls("el(\"http://www.w3.org/2000/svg\"); // a comment; <a href=\"#x\">").is_empty());
+}
+
+#[test]
+fn tables_hold_every_figure_without_javascript() {
+    let (_, html, json) = page("run");
+    assert_eq!(table_rows(&html, "ops"), operators(&json).len());
+    assert_eq!(table_rows(&html, "layers"), 28);
+    let (_, html, json) = page("sweep");
+    assert_eq!(table_rows(&html, "rows"), json.as_array().unwrap().len());
+    let (_, html, json) = page("compare");
+    assert_eq!(
+        table_rows(&html, "rows"),
+        json["rows"].as_array().unwrap().len()
+    );
+    let (_, html, json) = page("pareto");
+    assert_eq!(
+        table_rows(&html, "rows"),
+        json["rows"].as_array().unwrap().len()
+    );
+    let (_, html, json) = page("check");
+    assert_eq!(
+        table_rows(&html, "rows"),
+        json["rows"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        table_rows(&html, "speedups"),
+        json["speedups"].as_array().unwrap().len()
+    );
+    // The colours are the palette's (src/palette.rs), written by Rust into the page's data.
+    let (_, html, _) = page("compare");
+    assert!(
+        html.contains("\"color\":\"#d55e00\""),
+        "linear's vermillion"
+    );
+}
+
+#[test]
+fn compare_errors_are_one_line() {
+    for (args, want) in [
+        (&["compare"][..], "not provided: --schedule"),
+        (&["compare", "--schedule", "linear,linear"][..], "twice"),
+        (
+            &["compare", "--schedule", "linear,nope"][..],
+            "schedule nope",
+        ),
+    ] {
+        let out = bin().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn commands_without_a_page_say_so() {
+    let out = bin()
+        .args(["reproduce", "--format", "html"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("reproduce has no HTML page"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// What the browser is asked about each page (one expression; the answer is JSON).
+const PROBE: &str = r#"(() => {
+  const q = (s) => document.querySelectorAll(s).length;
+  let minFont = 1e9, small = '';
+  for (const e of document.querySelectorAll('body *')) {
+    if (!e.childNodes.length || e.closest('[hidden]')) continue;
+    const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const r = e.getBoundingClientRect();
+    if (!r.width && !r.height) continue;
+    const px = parseFloat(getComputedStyle(e).fontSize);
+    if (px < minFont) { minFont = px; small = e.tagName + ': ' + e.textContent.trim().slice(0, 40); }
+  }
+  return JSON.stringify({
+    rendered: document.documentElement.getAttribute('data-rendered'),
+    svgs: q('svg'), marks: q('.chart .mark'), legends: q('.legend button'),
+    scrollWidth: document.documentElement.scrollWidth, minFont, small,
+  });
+})()"#;
+
+fn probe(b: &mut browser::Browser, p: &browser::Page) -> Value {
+    let s = b.eval(p, PROBE).expect("probe runs");
+    serde_json::from_str(s.as_str().expect("a string")).expect("JSON")
+}
+
+fn count(b: &mut browser::Browser, p: &browser::Page, selector: &str) -> u64 {
+    b.eval(
+        p,
+        &format!("document.querySelectorAll({selector:?}).length"),
+    )
+    .unwrap()
+    .as_u64()
+    .unwrap()
+}
+
+/// Rendered marks each page must have, from the same command's JSON.
+fn expected_marks(kind: &str, json: &Value) -> Vec<(&'static str, u64)> {
+    let len = |v: &Value| v.as_array().map_or(0, |a| a.len()) as u64;
+    match kind {
+        "run" => {
+            let layers = len(&json["layers"]);
+            // Every operator that computes is a roofline point, schedule and baseline.
+            let points = operators(json)
+                .into_iter()
+                .chain(operators(&json["baseline"]))
+                .filter(|o| {
+                    o["flops"].as_f64().unwrap() > 0.0
+                        && o["time_s"].as_f64().unwrap() > 0.0
+                        && o["arithmetic_intensity"].is_number()
+                })
+                .count() as u64;
+            vec![
+                ("#chart-tokens .mark", 2 * layers),
+                ("#chart-roofline .mark", points),
+                ("#chart-layers .band", layers),
+            ]
+        }
+        "compare" => vec![
+            ("#chart-time .mark", len(&json["rows"])),
+            ("#chart-memory .mark", len(&json["rows"])),
+        ],
+        "sweep" => vec![
+            ("#chart-flops .mark", len(json)),
+            ("#chart-time .mark", len(json)),
+        ],
+        "budget" => {
+            // The reference (frame budget) or the solution (target), the answer, the next.
+            let some = |k: &str| u64::from(json.get(k).is_some_and(|v| !v.is_null()));
+            vec![(
+                "#chart-budget .mark",
+                some("reference") + some("schedule") + some("solution") + some("next"),
+            )]
+        }
+        "pareto" => vec![(
+            "#chart-pareto .mark",
+            json["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["time_s"].is_number())
+                .count() as u64,
+        )],
+        "check" => vec![(
+            "#chart-check .mark",
+            2 * json["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["predicted_ms"].is_number() && r["roofline_ms"].is_number())
+                .count() as u64,
+        )],
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn pages_render_in_chromium() {
+    let dir = out_dir();
+    let Some(mut b) = browser::launch_or_skip("pages_render_in_chromium", &dir) else {
+        return;
+    };
+    for (k, path, json) in pages() {
+        let (kind, name) = (&k.page, k.name);
+        let p = b.open(path, 1280, 800).unwrap();
+        let (shot, full) = (
+            dir.join(format!("{name}.png")),
+            dir.join(format!("{name}-full.png")),
+        );
+        b.screenshot(&p, &shot, false).unwrap();
+        b.screenshot(&p, &full, true).unwrap();
+        println!("{name}: {} and {}", shot.display(), full.display());
+        let got = probe(&mut b, &p);
+        assert_eq!(
+            got["rendered"], **kind,
+            "{name}: the page script finished: {got}"
+        );
+        assert!(got["svgs"].as_u64().unwrap() >= 1, "{name}: {got}");
+        let width = got["scrollWidth"].as_u64().unwrap();
+        assert!(width <= 1280, "{name}: wider than the window: {got}");
+        let font_px = got["minFont"].as_f64().unwrap();
+        assert!(font_px >= 12.0, "{name}: text under 12 px: {got}");
+        for (selector, want) in expected_marks(kind, json) {
+            assert_eq!(count(&mut b, &p, selector), want, "{name}: {selector}");
+        }
+        match name {
+            "run" => check_run_interactions(&mut b, &p, json),
+            "sweep" => check_sweep_interactions(&mut b, &p, json),
+            _ => {}
+        }
+        let problems = b.problems(&p).unwrap();
+        assert!(problems.0.is_empty(), "{name}: {:#?}", problems.0);
+        b.close(p).unwrap();
+    }
+}
+
+/// A click on layer 14 leaves its operators in the table; a header click sorts.
+fn check_run_interactions(b: &mut browser::Browser, p: &browser::Page, json: &Value) {
+    let layer = &json["layers"][14];
+    let want = layer["operators"].as_array().unwrap().len() as u64;
+    b.eval(
+        p,
+        "document.querySelector('#chart-layers .band[data-layer=\"14\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))",
+    )
+    .unwrap();
+    assert_eq!(
+        count(b, p, "#ops tbody tr:not(.hidden)"),
+        want,
+        "layer 14's operators"
+    );
+    assert_eq!(
+        b.eval(p, "document.documentElement.getAttribute('data-filter')")
+            .unwrap(),
+        "14"
+    );
+    b.eval(p, "document.getElementById('ops-show-all').click()")
+        .unwrap();
+    assert_eq!(
+        count(b, p, "#ops tbody tr:not(.hidden)"),
+        operators(json).len() as u64
+    );
+    // Sort by time, twice: descending; the first row is the slowest operator of the run.
+    let slowest = operators(json)
+        .into_iter()
+        .map(|o| o["time_s"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    let first = b
+        .eval(
+            p,
+            "(() => { const th = [...document.querySelectorAll('#ops th')].find((t) => t.textContent === 'time ms'); th.click(); th.click(); return parseFloat(document.querySelector('#ops tbody tr td[data-v]:nth-child(9)').getAttribute('data-v')); })()",
+        )
+        .unwrap();
+    assert!(
+        (first.as_f64().unwrap() / (slowest * 1e3) - 1.0).abs() < 1e-9,
+        "{first} vs {slowest}"
+    );
+}
+
+/// The legend hides a line in both charts; the scale switch changes the axes.
+fn check_sweep_interactions(b: &mut browser::Browser, p: &browser::Page, json: &Value) {
+    let rows = json.as_array().unwrap();
+    let first_schedule = rows[0]["schedule"].as_str().unwrap();
+    let of_first = rows
+        .iter()
+        .filter(|r| r["schedule"] == first_schedule)
+        .count() as u64;
+    let before = count(b, p, ".chart .mark");
+    b.eval(
+        p,
+        "document.querySelector('#curves-grid-legend button').click()",
+    )
+    .unwrap();
+    assert_eq!(
+        count(b, p, ".chart .mark"),
+        before - 2 * of_first,
+        "one line hidden in both charts"
+    );
+    let scale = b
+        .eval(p, "document.documentElement.getAttribute('data-scale')")
+        .unwrap();
+    let other = if scale == "log" { "linear" } else { "log" };
+    b.eval(
+        p,
+        &format!("(() => {{ const i = document.querySelector('#curves-grid-scale input[value={other}]'); i.checked = true; i.dispatchEvent(new Event('change')); }})()"),
+    )
+    .unwrap();
+    assert_eq!(
+        b.eval(p, "document.documentElement.getAttribute('data-scale')")
+            .unwrap(),
+        other
+    );
+}
+
+#[test]
+fn tables_show_without_javascript() {
+    let dir = out_dir();
+    let Some(mut b) = browser::launch_or_skip("tables_show_without_javascript", &dir) else {
+        return;
+    };
+    let (path, _, json) = page("run");
+    let p = b.open_with(&path, 1280, 800, false).unwrap();
+    b.screenshot(&p, &dir.join("run-no-js-full.png"), true)
+        .unwrap();
+    // The operator table is all there and visible; no chart was drawn; the notice shows.
+    let visible = "[...document.querySelectorAll('#ops tbody tr')].filter((r) => r.getBoundingClientRect().height > 0).length";
+    assert_eq!(b.eval(&p, visible).unwrap(), operators(&json).len());
+    assert_eq!(count(&mut b, &p, ".chart svg"), 0);
+    let notice = b
+        .eval(
+            &p,
+            "document.body.innerText.includes('The charts need JavaScript')",
+        )
+        .unwrap();
+    assert_eq!(notice, true, "the noscript notice shows");
+    let problems = b.problems(&p).unwrap();
+    assert!(problems.0.is_empty(), "{:#?}", problems.0);
+    b.close(p).unwrap();
+}
+
+#[test]
+fn the_browser_check_catches_planted_errors() {
+    let dir = out_dir().join("planted");
+    let Some(mut b) = browser::launch_or_skip("the_browser_check_catches_planted_errors", &dir)
+    else {
+        return;
+    };
+    // The budget page (small) with a script error, a console error, and a missing image.
+    let (_, html, _) = page("budget");
+    let planted = html.replacen(
+        "</main>",
+        "<img src=\"missing.png\" alt=\"\"><script>console.error('planted'); undefinedFunction();</script></main>",
+        1,
+    );
+    // Without the CSP the image is requested and fails; with it, the request is refused. Both
+    // must show.
+    for (name, text) in [
+        (
+            "planted.html",
+            planted.replace("default-src 'none'", "default-src 'self'"),
+        ),
+        ("planted-csp.html", planted.clone()),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let p = b.open(&path, 1280, 800).unwrap();
+        let problems = b.problems(&p).unwrap().0;
+        let has = |s: &str| problems.iter().any(|x| x.contains(s));
+        assert!(has("console.error: \"planted\""), "{name}: {problems:#?}");
+        assert!(
+            has("undefinedFunction is not defined"),
+            "{name}: {problems:#?}"
+        );
+        assert!(has("missing.png"), "{name}: {problems:#?}");
+        b.close(p).unwrap();
+    }
+    // A chart that throws: the page says so, and the check sees it.
+    let broken = html.replacen(
+        "AIM.start(\"budget\", draw);",
+        "AIM.start(\"budget\", function () { null.x; });",
+        1,
+    );
+    assert_ne!(
+        broken, html,
+        "the page's start call is where the test expects it"
+    );
+    let path = dir.join("broken-chart.html");
+    std::fs::write(&path, broken).unwrap();
+    let p = b.open(&path, 1280, 800).unwrap();
+    assert_eq!(
+        b.eval(&p, "document.documentElement.getAttribute('data-rendered')")
+            .unwrap(),
+        "error"
+    );
+    let problems = b.problems(&p).unwrap().0;
+    assert!(
+        problems.iter().any(|x| x.starts_with("exception")),
+        "{problems:#?}"
+    );
+    b.close(p).unwrap();
+}
+
+#[test]
+fn readme_compare_block_is_the_commands_output() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let (begin, end) = ("<!-- compare:begin -->\n", "<!-- compare:end -->");
+    let a = readme.find(begin).expect("README has the compare block") + begin.len();
+    let b = readme.find(end).expect("closed");
+    let block = &readme[a..b];
+    let cmd = "$ aim-sim compare --schedule none,linear,fastv,pdrop,merge-only\n";
+    let want = format!(
+        "```text\n{cmd}{}```\n",
+        run(&[
+            "compare",
+            "--schedule",
+            "none,linear,fastv,pdrop,merge-only"
+        ])
+    );
+    assert_eq!(
+        block, want,
+        "README.md's compare block: rerun the command and paste its output"
+    );
+}
