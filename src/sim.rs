@@ -221,12 +221,13 @@ fn schedule_warnings(
             layer_tokens[i - 1]
         ));
     }
-    if run.totals.time_s > base.totals.time_s {
+    // Beyond rounding: a schedule equal to no reduction prices the same, give or take an ulp.
+    if run.totals.time_s > base.totals.time_s * (1.0 + 1e-9) {
         out.push(format!(
             "the schedule takes {:.2}× the time of no reduction: its merging/importance work costs more than the tokens it removes save",
             run.totals.time_s / base.totals.time_s
         ));
-    } else if run.totals.flops > base.totals.flops {
+    } else if run.totals.flops > base.totals.flops * (1.0 + 1e-9) {
         out.push(format!(
             "the schedule needs {:.2}× the FLOPs of no reduction",
             run.totals.flops / base.totals.flops

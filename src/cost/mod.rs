@@ -187,7 +187,9 @@ impl Roofline {
         TimedOp {
             op,
             bytes,
-            arithmetic_intensity: ai,
+            // No traffic (host work): no intensity to report (0, never an infinity that JSON
+            // would turn into null); the bound above still treats it as compute.
+            arithmetic_intensity: if bytes > 0.0 { ai } else { 0.0 },
             bound,
             time_s,
             dense_flops: None,

@@ -293,7 +293,7 @@ impl ByName {
                 a.arithmetic_intensity = if a.bytes > 0.0 {
                     a.op.flops / a.bytes
                 } else {
-                    f64::INFINITY
+                    0.0
                 };
                 a.bound = if c >= a.time_s - c {
                     Bound::Compute
