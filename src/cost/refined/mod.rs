@@ -11,10 +11,13 @@
 //! Pipeline: stages (vision → merge) → decoder layers (+ importance) → head; then decode.
 
 mod decode;
+mod decoder;
 mod importance;
 pub mod kernel;
 pub mod layer;
+mod moe;
 mod stages;
+mod vision;
 
 use super::{
     Context, CostModel, KvCache, LayerCost, OpKind, PeakMemory, Pipeline, RunCost, TimedOp, Totals,
@@ -39,6 +42,7 @@ impl CostModel for Refined {
 
     fn run_workload(&self, ctx: &Context, w: &Workload) -> RunCost {
         let d = Dims::new(ctx);
+        let arch = decoder::Arch::new(ctx);
         let timer = Timer::for_context(ctx);
         let opts = ctx.options;
         let flash = opts.flash_attention;
@@ -52,7 +56,38 @@ impl CostModel for Refined {
         let mut stage_kernels = Vec::new();
         let mut vision_params = 0.0;
         // A text-only prompt (0 frames) has nothing to encode.
-        if let (true, Some(v), true) = (opts.include_vision, &ctx.model.vision, w.input.frames > 0)
+        if let (true, Some(v), true, Some(input)) = (
+            opts.include_vision,
+            &ctx.model.vision,
+            w.input.frames > 0,
+            opts.vision_input.filter(|_| {
+                ctx.model
+                    .vision
+                    .as_ref()
+                    .is_some_and(|v| v.resize.is_some())
+            }),
+        ) {
+            // A resolution-aware tower: the patches follow from the input's resolution.
+            let frames = w.input.frames * opts.batch;
+            if w.input.tokens_per_frame != input.tokens_per_frame {
+                warnings.push(format!(
+                    "--include-vision: the LLM gets {} tokens per frame but {} yields {} at {}x{}: priced the encoder at that resolution",
+                    w.input.tokens_per_frame, v.name, input.tokens_per_frame, input.width, input.height
+                ));
+            }
+            stage_kernels.extend(vision::tower(v, &input, frames, d.h, d.a, d.w, flash));
+            vision_params = vision::tower_params(v, d.h);
+            memory.vision_activation_bytes =
+                vision::activation_bytes(v, &input, frames, d.a, flash);
+            notes.push(format!(
+                "vision: {} × {} pass(es) of {}x{} patches, not split across GPUs",
+                v.name,
+                frames * input.passes_per_frame,
+                input.grid_w,
+                input.grid_h
+            ));
+        } else if let (true, Some(v), true) =
+            (opts.include_vision, &ctx.model.vision, w.input.frames > 0)
         {
             let per_image = ctx.model.tokens_per_frame;
             let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
@@ -103,7 +138,7 @@ impl CostModel for Refined {
                 } else {
                     layer::eager_attention(&d, n)
                 };
-                let mut ks = layer::layer_ops(&d, n as f64, attention);
+                let mut ks = arch.layer_ops(&d, i, n as f64, attention);
                 let mut map_bytes = 0.0;
                 if let Some(step) = steps.iter().find(|s| s.layer == i) {
                     let work = importance::importance(
@@ -117,7 +152,8 @@ impl CostModel for Refined {
                     map_bytes = work.map_bytes;
                     ks.extend(work.kernels);
                 }
-                memory.layer(i, n, &d, flash, map_bytes);
+                let mlp_bytes = arch.mlp_activation_bytes(&d, i, n as f64);
+                memory.layer(i, n, &d, flash, map_bytes, mlp_bytes);
                 LayerCost::new(i, n, time_all(ks))
             })
             .collect();
@@ -167,8 +203,8 @@ impl CostModel for Refined {
             bytes_per_layer: kv_per_layer,
         };
         let decode = (opts.gen_tokens > 0)
-            .then(|| decode::decode(&d, &timer, w.layer_tokens, opts.gen_tokens));
-        let weights_bytes = (w.layer_tokens.len() as f64 * d.layer_params()
+            .then(|| decode::decode(&d, &arch, &timer, w.layer_tokens, opts.gen_tokens));
+        let weights_bytes = (arch.layers_params(&d, w.layer_tokens.len())
             + 2.0 * d.h * d.vocab / d.tp // embedding and LM head, vocabulary-parallel
             + d.h)
             * d.w
@@ -195,6 +231,7 @@ impl CostModel for Refined {
             kv_cache: Some(kv_cache),
             decode,
             peak_memory: Some(peak),
+            experts: arch.expert_use(&d, w.layer_tokens),
             calibration: Some(calibration(ctx)),
             notes,
             warnings,
@@ -318,6 +355,29 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
             w.prune_steps().len()
         ));
     }
+    if let Some(m) = &ctx.model.moe {
+        notes.push(format!(
+            "experts: {} routed, top-{}{}; a layer's tokens (× batch) read only the experts they touch, E·(1 − (1 − k/E)^n) for uniform routing{} (experts.touched_per_layer)",
+            m.num_experts,
+            m.experts_per_token,
+            if m.shared_intermediate_size > 0 {
+                format!(", shared experts of width {}", m.shared_intermediate_size)
+            } else {
+                String::new()
+            },
+            if m.routing_skew > 0.0 {
+                format!(", here Zipf-skewed with exponent {}", m.routing_skew)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let (Some(i), Some(v)) = (&o.vision_input, &ctx.model.vision) {
+        notes.push(format!(
+            "visual input: {}",
+            i.describe(v.merge(), v.temporal())
+        ));
+    }
     if o.tp > 1 {
         notes.push(format!(
             "tensor parallel over {} GPUs: figures are per GPU; two ring all-reduces per layer",
@@ -349,8 +409,17 @@ impl MemoryTracker {
     }
 
     /// Layer `i` with `n` tokens: the residual stream (input + normed copy) plus the larger of
-    /// the attention working set, the MLP hidden (gate, up, product) and the importance map.
-    fn layer(&mut self, i: usize, n: u64, d: &Dims, flash: bool, importance_map_bytes: f64) {
+    /// the attention working set, the MLP hidden (`mlp` bytes: gate, up, product; the expert
+    /// caches in a MoE layer) and the importance map.
+    fn layer(
+        &mut self,
+        i: usize,
+        n: u64,
+        d: &Dims,
+        flash: bool,
+        importance_map_bytes: f64,
+        mlp: f64,
+    ) {
         let nf = n as f64;
         self.kv_so_far_bytes += d.kv_bytes(nf);
         let stream = 2.0 * nf * d.h * d.b * d.a;
@@ -361,7 +430,6 @@ impl MemoryTracker {
             d.heads * nf * nf * d.b * (d.a + FP32_BYTES)
         };
         let attn = attn_map + 2.0 * nf * d.q_width() * d.b * d.a;
-        let mlp = 3.0 * nf * d.inter * d.b * d.a;
         let (transient, map, what) = [
             (attn, attn_map, "attention"),
             (mlp, 0.0, "MLP"),
