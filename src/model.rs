@@ -17,6 +17,8 @@ pub use vision::{
 
 /// Largest shape value accepted; anything beyond is a typo, not a model.
 const MAX_DIM: u64 = 1 << 24;
+/// Most tiles per image accepted (InternVL uses 12; the grid search is quadratic in it).
+const MAX_TILES: u64 = 256;
 
 /// An LLM backbone (decoder-only, SwiGLU MLP) and its visual front end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +27,10 @@ pub struct Model {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Where the shapes come from (config files, papers), for docs/models.md. Not written to
+    /// outputs.
+    #[serde(default, skip_serializing)]
+    pub source: String,
     pub hidden_size: u64,
     pub num_heads: u64,
     /// Key/value heads (GQA); defaults to `num_heads`.
@@ -304,12 +310,7 @@ impl VisionEncoder {
     /// Fills `patches_per_frame`; returns the LLM tokens of one default image for a
     /// resolution-aware tower.
     fn resolve(&mut self) -> Result<Option<u64>, String> {
-        if self.resize.is_some() && self.patch_size.is_none() {
-            return Err(
-                "vision.patch_size is needed with [vision.resize]: give the patch side in pixels"
-                    .into(),
-            );
-        }
+        self.check_resize()?;
         if let Some(input) = self.default_input()? {
             let patches = input.patches_per_pass() * input.passes_per_frame;
             if self.patches_per_frame == 0 {
@@ -318,11 +319,70 @@ impl VisionEncoder {
             return Ok(Some(input.tokens_per_frame));
         }
         if let (0, Some(p), Some(s)) = (self.patches_per_frame, self.patch_size, self.image_size) {
-            if p > 0 {
-                self.patches_per_frame = (s / p) * (s / p);
+            if let Some(side) = s.checked_div(p) {
+                self.patches_per_frame = side * side;
             }
         }
         Ok(None)
+    }
+
+    /// The keys a resize rule needs to compute patches, checked before any geometry is derived.
+    fn check_resize(&self) -> Result<(), String> {
+        let Some(resize) = &self.resize else {
+            return Ok(());
+        };
+        let patch = self.patch_size.ok_or(
+            "vision.patch_size is needed with [vision.resize]: give the patch side in pixels",
+        )?;
+        check_dim("vision.patch_size", patch)?;
+        check_dim("vision.temporal_patch_size", self.temporal())?;
+        check_dim("vision.spatial_merge_size", self.merge())?;
+        if let Some(w) = self.window_size {
+            if !w.is_multiple_of(patch * self.merge()) {
+                return Err(format!(
+                    "vision.window_size = {w} must be a multiple of patch_size × spatial_merge_size = {}",
+                    patch * self.merge()
+                ));
+            }
+        }
+        if let Resize::Tiles(t) = resize {
+            let side = self
+                .image_size
+                .ok_or("vision.image_size (the tile side) is needed with rule = \"tiles\"")?;
+            if !side.is_multiple_of(patch) || !(side / patch).is_multiple_of(self.merge()) {
+                return Err(format!(
+                    "vision.image_size = {side} must be a whole number of {patch}-px patches, divisible by spatial_merge_size = {}",
+                    self.merge()
+                ));
+            }
+            if !(1..=MAX_TILES).contains(&t.max_tiles) {
+                return Err(format!(
+                    "vision.resize.max_tiles = {} must be between 1 and {MAX_TILES}",
+                    t.max_tiles
+                ));
+            }
+            check_dim("vision.resize.video_max_tiles", t.video_max_tiles)?;
+            if t.min_tiles == 0 || t.min_tiles > t.max_tiles {
+                return Err(format!(
+                    "vision.resize.min_tiles = {} must be between 1 and max_tiles = {}",
+                    t.min_tiles, t.max_tiles
+                ));
+            }
+        }
+        if let Resize::Smart(s) = resize {
+            if s.min_pixels > s.max_pixels || s.max_pixels == 0 {
+                return Err(format!(
+                    "vision.resize: min_pixels = {} must be at most max_pixels = {} (and max_pixels positive)",
+                    s.min_pixels, s.max_pixels
+                ));
+            }
+            if s.fps.is_some_and(|f| !(f > 0.0 && f <= 1000.0)) {
+                return Err(
+                    "vision.resize.fps must be between 0 and 1000 frames per second".into(),
+                );
+            }
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -403,49 +463,7 @@ impl VisionEncoder {
                     }
                 }
             }
-            Some(resize) => {
-                let patch = self.patch_size.unwrap_or(0);
-                if let Some(w) = self.window_size {
-                    if !w.is_multiple_of(patch * self.merge()) {
-                        return Err(format!(
-                            "vision.window_size = {w} must be a multiple of patch_size × spatial_merge_size = {}",
-                            patch * self.merge()
-                        ));
-                    }
-                }
-                if let Resize::Tiles(t) = resize {
-                    let side = self.image_size.ok_or(
-                        "vision.image_size (the tile side) is needed with rule = \"tiles\"",
-                    )?;
-                    if !side.is_multiple_of(patch) || !(side / patch).is_multiple_of(self.merge()) {
-                        return Err(format!(
-                            "vision.image_size = {side} must be a whole number of {patch}-px patches, divisible by spatial_merge_size = {}",
-                            self.merge()
-                        ));
-                    }
-                    check_dim("vision.resize.max_tiles", t.max_tiles)?;
-                    check_dim("vision.resize.video_max_tiles", t.video_max_tiles)?;
-                    if t.min_tiles == 0 || t.min_tiles > t.max_tiles {
-                        return Err(format!(
-                            "vision.resize.min_tiles = {} must be between 1 and max_tiles = {}",
-                            t.min_tiles, t.max_tiles
-                        ));
-                    }
-                }
-                if let Resize::Smart(s) = resize {
-                    if s.min_pixels > s.max_pixels || s.max_pixels == 0 {
-                        return Err(format!(
-                            "vision.resize: min_pixels = {} must be at most max_pixels = {} (and max_pixels positive)",
-                            s.min_pixels, s.max_pixels
-                        ));
-                    }
-                    if s.fps.is_some_and(|f| !(f > 0.0 && f <= 1000.0)) {
-                        return Err(
-                            "vision.resize.fps must be between 0 and 1000 frames per second".into(),
-                        );
-                    }
-                }
-            }
+            Some(_) => self.check_resize()?,
         }
         Ok(())
     }

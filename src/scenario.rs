@@ -534,6 +534,21 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
                 )));
             }
         }
+        if let Some(m) = &model.moe {
+            for (what, value) in [
+                ("expert intermediate size", m.expert_intermediate_size),
+                (
+                    "shared-expert intermediate size",
+                    m.shared_intermediate_size,
+                ),
+            ] {
+                if value % tp != 0 {
+                    return Err(Error::invalid(format!(
+                        "--tp {tp} does not divide the model's {value} {what}: every GPU holds a slice of each expert, so use a divisor of {value}"
+                    )));
+                }
+            }
+        }
         if gpu.interconnect_bandwidth.is_none() {
             return Err(Error::invalid(format!(
                 "--tp {tp} needs 'interconnect_bandwidth' (bytes/s per direction) in the GPU file of {}",

@@ -320,6 +320,30 @@ mod tests {
         assert!((moe(8, 2, 0.0).expected_distinct_experts(1e6) - 8.0).abs() < 1e-9);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// n tokens touch at least k experts (n ≥ 1), at most min(E, n·k), more with more
+        /// tokens, and fewer under skew than uniformly.
+        #[test]
+        fn distinct_experts_are_bounded_and_grow(e in 1u64..300, k_frac in 0.0f64..1.0, n in 1u64..5000, skew in 0.0f64..3.0) {
+            let k = ((k_frac * e as f64).floor() as u64).clamp(1, e);
+            let uniform = moe(e, k, 0.0);
+            let skewed = moe(e, k, skew);
+            for m in [&uniform, &skewed] {
+                let d = m.expected_distinct_experts(n as f64);
+                let more = m.expected_distinct_experts(n as f64 + 1.0);
+                proptest::prop_assert!(d >= k as f64 - 1e-9, "{d} < {k}");
+                proptest::prop_assert!(d <= (e as f64).min((n * k) as f64) + 1e-9, "{d}");
+                proptest::prop_assert!(more >= d - 1e-9);
+            }
+            proptest::prop_assert!(
+                skewed.expected_distinct_experts(n as f64)
+                    <= uniform.expected_distinct_experts(n as f64) + 1e-9
+            );
+        }
+    }
+
     #[test]
     fn sparse_layers_follow_the_hf_keys() {
         let mut m = moe(8, 2, 0.0);

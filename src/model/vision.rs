@@ -587,6 +587,57 @@ mod tests {
         assert_eq!(n(30.0, Some(0.5)), 14); // 15 floored to whole temporal patches
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Sizes print and parse back.
+        #[test]
+        fn sizes_round_trip(w in 1u64..5000, h in 1u64..5000) {
+            let ratio = w.max(h) as f64 / w.min(h) as f64;
+            let parsed = format!("{w}x{h}").parse::<Resolution>();
+            if ratio <= MAX_ASPECT_RATIO {
+                proptest::prop_assert_eq!(parsed.unwrap(), Resolution { width: w, height: h });
+            } else {
+                proptest::prop_assert!(parsed.is_err());
+            }
+        }
+
+        /// `smart_resize` gives whole factors inside the pixel bounds, keeps a size that
+        /// already fits, and the tokens are the merged grid.
+        #[test]
+        fn smart_resize_lands_on_the_grid(w in 16u64..8000, h in 16u64..8000, patch in prop_oneof![Just(14u64), Just(16)]) {
+            proptest::prop_assume!(w.max(h) as f64 / w.min(h) as f64 <= MAX_ASPECT_RATIO);
+            let (r, s) = qwen(patch);
+            let f = 2 * patch;
+            let Resize::Smart(rule) = &r else { unreachable!() };
+            let (hh, ww) = smart_resize(h, w, f, rule.min_pixels as f64, rule.max_pixels as f64);
+            proptest::prop_assert!(hh % f == 0 && ww % f == 0 && hh >= f && ww >= f);
+            proptest::prop_assert!(hh * ww <= rule.max_pixels, "{hh}x{ww}");
+            proptest::prop_assert!(hh * ww >= rule.min_pixels, "{hh}x{ww}");
+            if h % f == 0 && w % f == 0 && h * w <= rule.max_pixels && h * w >= rule.min_pixels {
+                proptest::prop_assert_eq!((hh, ww), (h, w));
+            }
+            let size = Resolution { width: w, height: h };
+            let v = vision_input(&r, s, Media { video: false, size, frames: 1 }).unwrap();
+            proptest::prop_assert_eq!(v.tokens_per_frame, (hh / f) * (ww / f));
+            proptest::prop_assert_eq!(v.patches_per_pass(), 4 * v.tokens_per_frame);
+        }
+
+        /// A video of F frames is ⌈F/2⌉ groups, each within the per-frame video bounds.
+        #[test]
+        fn video_frames_group_by_the_temporal_patch(frames in 1u64..800, w in 64u64..4000, h in 64u64..4000) {
+            proptest::prop_assume!(w.max(h) as f64 / w.min(h) as f64 <= MAX_ASPECT_RATIO);
+            let (r, s) = qwen(14);
+            let size = Resolution { width: w, height: h };
+            let v = vision_input(&r, s, Media { video: true, size, frames }).unwrap();
+            proptest::prop_assert_eq!(v.frames, frames.div_ceil(2));
+            proptest::prop_assert_eq!(v.sampled_frames, 2 * v.frames);
+            proptest::prop_assert!(v.tokens_per_frame >= 128 && v.tokens_per_frame <= 768, "{}", v.tokens_per_frame);
+        }
+    }
+
+    use proptest::prelude::{prop_oneof, Just};
+
     #[test]
     fn sizes_parse_and_refuse_nonsense() {
         let r: Resolution = "1280x720".parse().unwrap();

@@ -186,6 +186,86 @@ fn moe_active_flops_are_two_per_active_parameter_for_published_configs() {
     }
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any MoE shape: linear FLOPs per token are twice the parameters one token runs through,
+    /// whatever the experts, shared width, dense layers, batch and tensor parallelism.
+    #[test]
+    fn moe_flops_are_two_per_active_parameter_for_any_shape(
+        experts in 1u64..64,
+        k_frac in 0.0f64..1.0,
+        expert_width in 1u64..64,
+        shared in 0u64..64,
+        gate in proptest::bool::ANY,
+        first_dense in 0u64..3,
+        step in 1u64..3,
+        n in 1u64..300,
+        batch in 1u64..4,
+        tp in proptest::sample::select(vec![1u64, 2]),
+        qk_norm in proptest::bool::ANY,
+    ) {
+        let k = ((k_frac * experts as f64) as u64).clamp(1, experts);
+        let moe = crate::model::Moe {
+            num_experts: experts,
+            experts_per_token: k,
+            expert_intermediate_size: 2 * expert_width,
+            shared_intermediate_size: 2 * shared,
+            shared_expert_gate: gate && shared > 0,
+            first_dense_layers: first_dense,
+            sparse_step: step,
+            dense_layers: vec![],
+            norm_topk_prob: gate,
+            routing_skew: 0.0,
+        };
+        let model = Model {
+            name: "moe".into(),
+            description: String::new(),
+            source: String::new(),
+            hidden_size: 64,
+            num_heads: 4,
+            num_kv_heads: Some(2),
+            num_layers: 4,
+            intermediate_size: 96,
+            vocab_size: 100,
+            qkv_bias: gate,
+            head_dim: Some(32),
+            qk_norm,
+            moe: Some(moe),
+            tokens_per_frame: 1,
+            default_frames: 1,
+            vision: None,
+        };
+        if model.validate().is_err() {
+            return Ok(()); // no layer routes: not a MoE model
+        }
+        let gpu = Gpu::load("h100").unwrap();
+        let options = RunOptions { batch, tp, ..flash() };
+        let r = run_with(&model, &gpu, &options, &Workload::from_layer_tokens(&[n; 4]));
+        for (l, layer) in r.layers.iter().enumerate() {
+            let linear = sum(&layer.operators, OpKind::Linear);
+            // Per GPU: heads and widths split by tp, the router replicated.
+            let m = model.moe.as_ref().unwrap();
+            let want = if m.is_sparse(l as u64) {
+                let h = 64.0;
+                let t = tp as f64;
+                let (q, kv) = (4.0 * 32.0 / t, 2.0 * 32.0 / t);
+                let bias = if model.qkv_bias { q + 2.0 * kv } else { 0.0 };
+                let g = if m.shared_expert_gate { h } else { 0.0 };
+                h * (q + 2.0 * kv) + bias + q * h + h * experts as f64
+                    + k as f64 * 3.0 * h * (m.expert_intermediate_size / tp) as f64
+                    + 3.0 * h * (m.shared_intermediate_size / tp) as f64 + g
+            } else if tp == 1 {
+                linear_params(&model, l as u64)
+            } else {
+                continue;
+            };
+            let got = linear / (2.0 * (n * batch) as f64);
+            proptest::prop_assert!(close(got, want, 1e-12), "layer {l}: {got} vs {want}");
+        }
+    }
+}
+
 #[test]
 fn moe_weight_traffic_follows_the_experts_touched() {
     let m = hf("Qwen3-30B-A3B", MOE_CONFIGS[0].1);
