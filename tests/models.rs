@@ -269,6 +269,22 @@ fn unsupported_configs_fail_with_the_key() {
 }
 
 #[test]
+fn the_measured_stack_refuses_experts_it_does_not_run() {
+    let e = common::fails(&[
+        "measure",
+        "--synthetic-device",
+        "tests/golden/synthetic-h100.toml",
+        "--gpu",
+        "h100",
+        "--model",
+        "qwen3-vl-30b-a3b",
+        "--frames",
+        "2",
+    ]);
+    assert!(e.contains("experts"), "{e}");
+}
+
+#[test]
 fn moe_runs_report_their_experts() {
     let v = common::json(&["--model", "qwen3-vl-30b-a3b", "--frames", "1"]);
     let e = &v["experts"];

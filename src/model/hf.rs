@@ -417,6 +417,11 @@ fn internvl(v: &Cfg, top: &Cfg, llm_hidden: u64) -> Result<VisionEncoder> {
         (select as u64).clamp(1, layers)
     };
     let width = v.required("hidden_size", needed)?;
+    let patch = v.required("patch_size", needed)?;
+    if patch == 0 {
+        return Err(v.err("key 'vision_config.patch_size' must be at least 1".into()));
+    }
+    let native = v.int("image_size")?.unwrap_or(tile);
     Ok(VisionEncoder {
         name: "InternViT".into(),
         num_layers: run,
@@ -426,7 +431,7 @@ fn internvl(v: &Cfg, top: &Cfg, llm_hidden: u64) -> Result<VisionEncoder> {
         patches_per_frame: 0,
         cls_token: true,
         projector_hidden: llm_hidden,
-        patch_size: Some(v.required("patch_size", needed)?),
+        patch_size: Some(patch),
         image_size: Some(tile),
         temporal_patch_size: None,
         spatial_merge_size: Some(merge),
@@ -435,7 +440,8 @@ fn internvl(v: &Cfg, top: &Cfg, llm_hidden: u64) -> Result<VisionEncoder> {
         window_size: None,
         full_attention_layers: Vec::new(),
         deepstack_layers: Vec::new(),
-        position_embeddings: None,
+        // A learned table of CLS + (image_size / patch)² positions.
+        position_embeddings: Some((native / patch) * (native / patch) + 1),
         rope_2d: false,
         layer_scale: true,
         projector_norm: ProjectorNorm::Post,

@@ -266,6 +266,47 @@ proptest::proptest! {
     }
 }
 
+/// Peak memory holds every weight: for the new presets, LLM + vision tower parameters equal
+/// the independent recount of /work/scratch/models/param_check.py (embedding and LM head
+/// untied, norms, QK-norm, every expert; vision as `tower_parameters_match_the_recount`).
+/// Qwen2.5-VL-7B's 8.292 B equals the checkpoint's tensor count; Qwen3-VL-30B-A3B's LLM is the
+/// 30.5 B of its card.
+#[test]
+fn preset_weights_match_the_parameter_recount() {
+    let gpu = Gpu::load("h100").unwrap();
+    for (name, llm, vision) in [
+        ("qwen2.5-vl-7b", 7_615_616_512.0, 676_550_144.0 + 1280.0),
+        ("qwen3-vl-8b", 8_190_735_360.0, 576_388_336.0),
+        ("qwen3-vl-30b-a3b", 30_532_122_624.0, 538_631_408.0),
+        ("internvl3-8b", 7_612_820_992.0, 331_552_768.0),
+        ("llava-ov-1.5-8b", 8_190_735_360.0, 336_479_264.0 + 1024.0 - 2048.0 - 32.0),
+    ] {
+        let m = Model::load(name).unwrap();
+        let options = RunOptions {
+            include_vision: true,
+            vision_input: m.vision.as_ref().unwrap().default_input().unwrap(),
+            ..flash()
+        };
+        let layers = vec![10; m.num_layers as usize];
+        let w = Workload {
+            input: VisualInput {
+                frames: 1,
+                tokens_per_frame: m.tokens_per_frame,
+                text_tokens: 10,
+            },
+            merged_tokens_per_frame: m.tokens_per_frame,
+            ..Workload::from_layer_tokens(&layers)
+        };
+        let r = run_with(&m, &gpu, &options, &w);
+        let params = r.peak_memory.unwrap().weights_bytes / 2.0;
+        assert!(
+            close(params, llm + vision, 1e-12),
+            "{name}: {params} vs {}",
+            llm + vision
+        );
+    }
+}
+
 #[test]
 fn moe_weight_traffic_follows_the_experts_touched() {
     let m = hf("Qwen3-30B-A3B", MOE_CONFIGS[0].1);

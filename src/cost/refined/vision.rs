@@ -441,6 +441,26 @@ mod tests {
         assert_eq!(out.op.store_act_bytes, 1196.0 * 3584.0 * 2.0);
     }
 
+    /// The towers' parameters against the independent recount of
+    /// /work/scratch/models/param_check.py (from the same config values), up to what is
+    /// documented as not modelled: the patch embedding's bias is counted for every tower
+    /// (Qwen2.5-VL and RICE have none: +1280, +1024), RICE's pre-LayerNorm (2·1024) and its
+    /// CLS position (32) are not.
+    #[test]
+    fn tower_parameters_match_the_recount() {
+        for (name, recount, delta) in [
+            ("qwen2.5-vl-7b", 676_550_144.0, 1280.0),
+            ("qwen3-vl-8b", 576_388_336.0, 0.0),
+            ("qwen3-vl-30b-a3b", 538_631_408.0, 0.0),
+            ("internvl3-8b", 331_552_768.0, 0.0),
+            ("llava-ov-1.5-8b", 336_479_264.0, 1024.0 - 2048.0 - 32.0),
+        ] {
+            let m = Model::load(name).unwrap();
+            let got = tower_params(m.vision.as_ref().unwrap(), m.hidden_size as f64);
+            assert_eq!(got, recount + delta, "{name}");
+        }
+    }
+
     /// One pass reads every weight of the tower once per layer that uses it: the kernels'
     /// weight bytes and the parameter count (peak memory) agree.
     #[test]
