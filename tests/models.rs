@@ -140,6 +140,18 @@ fn tokens_per_frame_follow_the_resolution() {
         "300",
     ]);
     assert_eq!(t, 300);
+    // ... and the encoder, priced at the resolution's own patches, says they disagree.
+    let v = common::json(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--image-size",
+        "1280x720",
+        "--tokens-per-frame",
+        "300",
+        "--include-vision",
+    ]);
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("yields 1196 at 1280x720"), "{warnings}");
 }
 
 #[test]
