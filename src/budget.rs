@@ -195,7 +195,8 @@ fn point(args: &Spec, r: &Report) -> Point {
     let merge = args.merge_tokens_per_frame;
     Point {
         schedule: args.schedule.label("inline schedule").to_string(),
-        frames: r.scenario.input.frames,
+        // The frames as given: a video's sampled frames, not its temporal groups.
+        frames: r.spec.frames.unwrap_or(r.scenario.input.frames),
         flops: r.run.totals.flops,
         time_s: r.run.totals.time_s,
         reduction_flops: r.reduction.flops,

@@ -1,15 +1,26 @@
 //! Model shapes: the LLM backbone the visual tokens flow through, plus how many visual tokens a
 //! frame/image yields. Loaded from `models/*.toml` presets, the user's TOML, or a Hugging Face
-//! `config.json` (flat, or with the LLM under `text_config` / `llm_config`).
+//! `config.json` (flat, or with the LLM under `text_config` / `llm_config`, the vision tower
+//! under `vision_config`: [`hf`]).
+
+mod hf;
+pub mod moe;
+pub mod vision;
 
 use crate::error::{Error, Result};
 use crate::presets::{self, Source};
+pub use moe::Moe;
 use serde::{Deserialize, Serialize};
+pub use vision::{
+    Media, PatchShape, ProjectorNorm, Resize, Resolution, VisionInput, VisionMlp, VisionNorm,
+};
 
 /// Largest shape value accepted (widths, heads, vocabulary); anything beyond is a typo.
 const MAX_DIM: u64 = 1_000_000;
 /// Most decoder or encoder layers accepted (the largest published LLMs have under 200).
 pub const MAX_LAYERS: u64 = 1024;
+/// Most tiles per image accepted (InternVL uses 12; the grid search is quadratic in it).
+const MAX_TILES: u64 = 256;
 
 /// An LLM backbone (decoder-only, SwiGLU MLP) and its visual front end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,20 +29,36 @@ pub struct Model {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Where the shapes come from (config files, papers), for docs/models.md. Not written to
+    /// outputs.
+    #[serde(default, skip_serializing)]
+    pub source: String,
     pub hidden_size: u64,
     pub num_heads: u64,
     /// Key/value heads (GQA); defaults to `num_heads`.
     #[serde(default)]
     pub num_kv_heads: Option<u64>,
     pub num_layers: u64,
-    /// SwiGLU intermediate width.
+    /// SwiGLU intermediate width (of the dense layers, when the model has experts).
     pub intermediate_size: u64,
     pub vocab_size: u64,
     /// Biases on the q/k/v projections (Qwen2 has them, LLaMA does not).
     #[serde(default)]
     pub qkv_bias: bool,
+    /// Width of one attention head; defaults to `hidden_size / num_heads`. Explicit where the q
+    /// projection is not `hidden × hidden` (Qwen3-30B-A3B: 32 heads × 128 = 4096 > 2048).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_dim: Option<u64>,
+    /// Per-head RMSNorm on q and k before RoPE (Qwen3's QK-norm).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub qk_norm: bool,
+    /// Mixture-of-experts MLP (`[moe]`); absent: every layer is dense.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moe: Option<Moe>,
     /// Visual tokens one frame/image yields after the projector (196 for LLaVA-OV video).
-    #[serde(default = "default_tokens_per_frame")]
+    /// Derived for resolution-aware towers (`[vision.resize]`) at their default size; 196 when
+    /// neither is given.
+    #[serde(default)]
     pub tokens_per_frame: u64,
     /// Frames assumed when the user gives no token count (32 for video models, 1 for images).
     #[serde(default = "default_frames")]
@@ -41,7 +68,10 @@ pub struct Model {
     pub vision: Option<VisionEncoder>,
 }
 
-/// A ViT-style vision encoder followed by pooling and a two-layer MLP projector.
+/// A ViT-style vision encoder followed by a merger/pooling and an MLP projector. Without a
+/// `[vision.resize]` rule it is the classic fixed-resolution tower (CLIP, SigLIP: LayerNorm,
+/// GELU MLP, full attention, projector then pooling); with one, the keys below describe the
+/// resolution-aware towers (Qwen2.5-VL, Qwen3-VL, InternVL, RICE).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisionEncoder {
@@ -50,20 +80,84 @@ pub struct VisionEncoder {
     pub hidden_size: u64,
     pub num_heads: u64,
     pub intermediate_size: u64,
-    /// Patch tokens per frame/image entering the encoder (729 for SigLIP-384/14).
+    /// Patch tokens per frame/image entering the encoder (729 for SigLIP-384/14); derived from
+    /// `image_size / patch_size` or the resize rule's default size when absent.
+    #[serde(default)]
     pub patches_per_frame: u64,
-    /// Whether a CLS token is prepended (CLIP yes, SigLIP no).
+    /// Whether a CLS token is prepended (CLIP, InternViT and RICE yes, SigLIP and Qwen no).
     #[serde(default)]
     pub cls_token: bool,
-    /// Hidden width of the projector MLP (encoder width -> this -> LLM hidden size).
+    /// Hidden width of the projector MLP (merged width -> this -> LLM hidden size).
     pub projector_hidden: u64,
+    /// Pixels per patch side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch_size: Option<u64>,
+    /// The encoder's native square input (SigLIP 384) or tile side (InternViT 448), in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<u64>,
+    /// Frames per temporal patch (a Conv3d over 2 frames in Qwen2-VL..Qwen3-VL); default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal_patch_size: Option<u64>,
+    /// `m × m` neighbouring patches concatenated into one LLM token (2×2 merger, pixel
+    /// shuffle 0.5); default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spatial_merge_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub mlp: VisionMlp,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub norm: VisionNorm,
+    /// Window attention inside `window_size`-pixel squares in every layer not listed in
+    /// `full_attention_layers` (Qwen2.5-VL: 112 px, full attention in 7, 15, 23, 31).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub full_attention_layers: Vec<u64>,
+    /// Layers whose outputs also go through their own merger into the LLM (Qwen3-VL DeepStack).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deepstack_layers: Vec<u64>,
+    /// A learned position table of this many entries, bilinearly resampled to every grid
+    /// (Qwen3-VL: 2304 = 48²).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_embeddings: Option<u64>,
+    /// 2-D rotary embedding applied to q and k in every layer (Qwen2.5-VL, Qwen3-VL, RICE).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rope_2d: bool,
+    /// Learned per-channel scales on both residual branches (InternViT `ls1`, `ls2`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub layer_scale: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub projector_norm: ProjectorNorm,
+    /// The merge is a pixel shuffle (InternVL: reshapes and a permute, one copy), not a view.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pixel_shuffle: bool,
+    /// How an image or a video becomes patches (`[vision.resize]`); absent: fixed resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize: Option<Resize>,
 }
 
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Visual tokens per frame when neither the model nor a resize rule says (LLaVA-OV video).
 fn default_tokens_per_frame() -> u64 {
     196
 }
 fn default_frames() -> u64 {
     32
+}
+
+/// A shape value must be positive and below [`MAX_DIM`].
+fn check_dim(key: &str, value: u64) -> Result<(), String> {
+    if value == 0 || value > MAX_DIM {
+        return Err(format!(
+            "key '{key}' = {value} must be between 1 and {MAX_DIM}"
+        ));
+    }
+    Ok(())
 }
 
 impl Model {
@@ -72,9 +166,14 @@ impl Model {
         self.num_kv_heads.unwrap_or(self.num_heads)
     }
 
-    /// Head size `d = h / H`.
+    /// Head size: `head_dim` when given, else `d = h / H`.
     pub fn head_dim(&self) -> u64 {
-        self.hidden_size / self.num_heads
+        self.head_dim.unwrap_or(self.hidden_size / self.num_heads)
+    }
+
+    /// Whether decoder layer `i` routes its MLP through experts.
+    pub fn is_moe_layer(&self, layer: u64) -> bool {
+        self.moe.as_ref().is_some_and(|m| m.is_sparse(layer))
     }
 
     /// Loads a preset name, a model TOML, or a Hugging Face `config.json`, then validates it.
@@ -83,7 +182,8 @@ impl Model {
         Model::from_source(&source)
     }
 
-    /// Parses (TOML or HF JSON, by extension / first character) and validates.
+    /// Parses (TOML or HF JSON, by extension / first character), fills the derived values
+    /// ([`Model::resolve`]) and validates.
     pub fn from_source(source: &Source) -> Result<Model> {
         let is_json = source
             .path
@@ -91,16 +191,40 @@ impl Model {
             .and_then(|p| p.extension())
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
             || source.text.trim_start().starts_with('{');
-        let model = if is_json {
-            from_hf_config(source)?
+        let mut model: Model = if is_json {
+            hf::from_hf_config(source)?
         } else {
             presets::parse_toml(source)?
         };
-        model.validate().map_err(|message| Error::Parse {
-            origin: source.origin.clone(),
-            message,
-        })?;
+        model
+            .resolve()
+            .and_then(|()| model.validate())
+            .map_err(|message| Error::Parse {
+                origin: source.origin.clone(),
+                message,
+            })?;
         Ok(model)
+    }
+
+    /// Fills what follows from other keys: the vision tower's patches per frame, and
+    /// `tokens_per_frame` from the resize rule at its default size (an explicit value must
+    /// agree), else 196.
+    pub fn resolve(&mut self) -> Result<(), String> {
+        let derived = match &mut self.vision {
+            Some(v) => v.resolve()?,
+            None => None,
+        };
+        match (self.tokens_per_frame, derived) {
+            (0, Some(d)) => self.tokens_per_frame = d,
+            (0, None) => self.tokens_per_frame = default_tokens_per_frame(),
+            (given, Some(d)) if given != d => {
+                return Err(format!(
+                    "tokens_per_frame = {given}, but the vision tower yields {d} at its default size: drop the key (it follows from [vision.resize]) or fix it"
+                ))
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Shapes must be positive, divide evenly, and stay below [`MAX_DIM`].
@@ -115,22 +239,22 @@ impl Model {
             ("tokens_per_frame", self.tokens_per_frame),
             ("default_frames", self.default_frames),
         ] {
-            if value == 0 || value > MAX_DIM {
+            check_dim(key, value)?;
+        }
+        match self.head_dim {
+            Some(d) => check_dim("head_dim", d)?,
+            None if !self.hidden_size.is_multiple_of(self.num_heads) => {
                 return Err(format!(
-                    "key '{key}' = {value} must be between 1 and {MAX_DIM}"
+                    "num_heads = {} does not divide hidden_size = {}: fix the shape (or give head_dim)",
+                    self.num_heads, self.hidden_size
                 ));
             }
+            None => {}
         }
         if self.num_layers > MAX_LAYERS {
             return Err(format!(
                 "key 'num_layers' = {} must be at most {MAX_LAYERS}: is it the model's layer count?",
                 self.num_layers
-            ));
-        }
-        if !self.hidden_size.is_multiple_of(self.num_heads) {
-            return Err(format!(
-                "num_heads = {} does not divide hidden_size = {}: fix the shape",
-                self.num_heads, self.hidden_size
             ));
         }
         if !self.num_heads.is_multiple_of(self.kv_heads()) {
@@ -140,115 +264,223 @@ impl Model {
                 self.num_heads
             ));
         }
+        if let Some(m) = &self.moe {
+            m.validate(self.num_layers)?;
+        }
         if let Some(v) = &self.vision {
-            for (key, value) in [
-                ("vision.num_layers", v.num_layers),
-                ("vision.hidden_size", v.hidden_size),
-                ("vision.num_heads", v.num_heads),
-                ("vision.intermediate_size", v.intermediate_size),
-                ("vision.patches_per_frame", v.patches_per_frame),
-                ("vision.projector_hidden", v.projector_hidden),
-            ] {
-                if value == 0 || value > MAX_DIM {
-                    return Err(format!(
-                        "key '{key}' = {value} must be between 1 and {MAX_DIM}"
-                    ));
-                }
-            }
-            if v.num_layers > MAX_LAYERS {
-                return Err(format!(
-                    "key 'vision.num_layers' = {} must be at most {MAX_LAYERS}",
-                    v.num_layers
-                ));
-            }
-            if v.hidden_size % v.num_heads != 0 {
-                return Err(format!(
-                    "vision.num_heads = {} does not divide vision.hidden_size = {}",
-                    v.num_heads, v.hidden_size
-                ));
-            }
+            v.validate()?;
         }
         Ok(())
     }
 }
 
-/// Reads the LLM part of a Hugging Face `config.json`.
-fn from_hf_config(source: &Source) -> Result<Model> {
-    let parse_err = |message: String| Error::Parse {
-        origin: source.origin.clone(),
-        message,
-    };
-    let root: serde_json::Value = serde_json::from_str(&source.text).map_err(|e| {
-        parse_err(format!(
-            "invalid JSON at line {}, column {}: {e}",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let (prefix, llm) = ["text_config", "llm_config"]
-        .iter()
-        .find_map(|k| root.get(*k).filter(|v| v.is_object()).map(|v| (*k, v)))
-        .map(|(k, v)| (format!("{k}."), v))
-        .unwrap_or_else(|| (String::new(), &root));
+impl VisionEncoder {
+    /// Frames per temporal patch.
+    pub fn temporal(&self) -> u64 {
+        self.temporal_patch_size.unwrap_or(1)
+    }
 
-    // A key from the LLM sub-config, falling back to the top level (older LLaVA configs keep
-    // vocab_size there).
-    let get = |key: &str| -> Option<&serde_json::Value> { llm.get(key).or_else(|| root.get(key)) };
-    let int = |key: &str| -> Result<Option<u64>> {
-        match get(key) {
-            None | Some(serde_json::Value::Null) => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-                parse_err(format!(
-                    "key '{prefix}{key}' = {v} must be a positive integer"
-                ))
+    /// Patches per side merged into one token.
+    pub fn merge(&self) -> u64 {
+        self.spatial_merge_size.unwrap_or(1)
+    }
+
+    /// What the resize rule needs to know of the tower (`None` without a patch size).
+    pub fn patch_shape(&self) -> Option<PatchShape> {
+        Some(PatchShape {
+            patch: self.patch_size?,
+            temporal: self.temporal(),
+            merge: self.merge(),
+            tile: self.image_size,
+        })
+    }
+
+    /// Patches and tokens of `media` for a resolution-aware tower; `None` for a fixed one.
+    pub fn input(&self, media: Media) -> Result<Option<VisionInput>, String> {
+        let (Some(resize), Some(shape)) = (&self.resize, self.patch_shape()) else {
+            return Ok(None);
+        };
+        vision::vision_input(resize, shape, media).map(Some)
+    }
+
+    /// One image at the resize rule's default size.
+    pub fn default_input(&self) -> Result<Option<VisionInput>, String> {
+        match &self.resize {
+            Some(r) => self.input(Media {
+                video: false,
+                size: r.default_size(),
+                frames: 1,
             }),
+            None => Ok(None),
         }
-    };
-    let required = |key: &str| -> Result<u64> {
-        int(key)?.ok_or_else(|| {
-            parse_err(format!(
-                "missing key '{prefix}{key}' (needed: hidden_size, num_attention_heads, num_hidden_layers, intermediate_size, vocab_size)"
-            ))
-        })
-    };
-    let model_type = get("model_type").and_then(|v| v.as_str()).unwrap_or("");
-    let qkv_bias = get("attention_bias")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(model_type.starts_with("qwen2"));
-    // `dir/my-model/config.json` is "my-model"; `models/llama-2-7b.json` is "llama-2-7b".
-    let name = source
-        .path
-        .as_ref()
-        .and_then(|p| {
-            if p.file_name().is_some_and(|f| f == "config.json") {
-                p.parent().and_then(|p| p.file_name())
-            } else {
-                p.file_stem()
+    }
+
+    /// Fills `patches_per_frame`; returns the LLM tokens of one default image for a
+    /// resolution-aware tower.
+    fn resolve(&mut self) -> Result<Option<u64>, String> {
+        self.check_resize()?;
+        if let Some(input) = self.default_input()? {
+            let patches = input.patches_per_pass() * input.passes_per_frame;
+            if self.patches_per_frame == 0 {
+                self.patches_per_frame = patches;
             }
-        })
-        .map(|s| s.to_string_lossy().into_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| {
-            if model_type.is_empty() {
-                "hf-config".into()
-            } else {
-                model_type.into()
+            return Ok(Some(input.tokens_per_frame));
+        }
+        if let (0, Some(p), Some(s)) = (self.patches_per_frame, self.patch_size, self.image_size) {
+            if let Some(side) = s.checked_div(p) {
+                self.patches_per_frame = side * side;
             }
-        });
-    Ok(Model {
-        name,
-        description: format!("from {}", source.origin),
-        hidden_size: required("hidden_size")?,
-        num_heads: required("num_attention_heads")?,
-        num_kv_heads: int("num_key_value_heads")?,
-        num_layers: required("num_hidden_layers")?,
-        intermediate_size: required("intermediate_size")?,
-        vocab_size: required("vocab_size")?,
-        qkv_bias,
-        tokens_per_frame: default_tokens_per_frame(),
-        default_frames: default_frames(),
-        vision: None,
-    })
+        }
+        Ok(None)
+    }
+
+    /// The keys a resize rule needs to compute patches, checked before any geometry is derived.
+    fn check_resize(&self) -> Result<(), String> {
+        let Some(resize) = &self.resize else {
+            return Ok(());
+        };
+        let patch = self.patch_size.ok_or(
+            "vision.patch_size is needed with [vision.resize]: give the patch side in pixels",
+        )?;
+        check_dim("vision.patch_size", patch)?;
+        check_dim("vision.temporal_patch_size", self.temporal())?;
+        check_dim("vision.spatial_merge_size", self.merge())?;
+        if let Some(w) = self.window_size {
+            if !w.is_multiple_of(patch * self.merge()) {
+                return Err(format!(
+                    "vision.window_size = {w} must be a multiple of patch_size × spatial_merge_size = {}",
+                    patch * self.merge()
+                ));
+            }
+        }
+        if let Resize::Tiles(t) = resize {
+            let side = self
+                .image_size
+                .ok_or("vision.image_size (the tile side) is needed with rule = \"tiles\"")?;
+            if !side.is_multiple_of(patch) || !(side / patch).is_multiple_of(self.merge()) {
+                return Err(format!(
+                    "vision.image_size = {side} must be a whole number of {patch}-px patches, divisible by spatial_merge_size = {}",
+                    self.merge()
+                ));
+            }
+            if !(1..=MAX_TILES).contains(&t.max_tiles) {
+                return Err(format!(
+                    "vision.resize.max_tiles = {} must be between 1 and {MAX_TILES}",
+                    t.max_tiles
+                ));
+            }
+            check_dim("vision.resize.video_max_tiles", t.video_max_tiles)?;
+            if t.min_tiles == 0 || t.min_tiles > t.max_tiles {
+                return Err(format!(
+                    "vision.resize.min_tiles = {} must be between 1 and max_tiles = {}",
+                    t.min_tiles, t.max_tiles
+                ));
+            }
+        }
+        if let Resize::Smart(s) = resize {
+            if s.min_pixels > s.max_pixels || s.max_pixels == 0 {
+                return Err(format!(
+                    "vision.resize: min_pixels = {} must be at most max_pixels = {} (and max_pixels positive)",
+                    s.min_pixels, s.max_pixels
+                ));
+            }
+            if s.fps.is_some_and(|f| !(f > 0.0 && f <= 1000.0)) {
+                return Err(
+                    "vision.resize.fps must be between 0 and 1000 frames per second".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (key, value) in [
+            ("vision.num_layers", self.num_layers),
+            ("vision.hidden_size", self.hidden_size),
+            ("vision.num_heads", self.num_heads),
+            ("vision.intermediate_size", self.intermediate_size),
+            ("vision.patches_per_frame", self.patches_per_frame),
+            ("vision.projector_hidden", self.projector_hidden),
+            ("vision.temporal_patch_size", self.temporal()),
+            ("vision.spatial_merge_size", self.merge()),
+        ] {
+            check_dim(key, value)?;
+        }
+        for (key, value) in [
+            ("vision.patch_size", self.patch_size),
+            ("vision.image_size", self.image_size),
+            ("vision.window_size", self.window_size),
+            ("vision.position_embeddings", self.position_embeddings),
+        ] {
+            if let Some(v) = value {
+                check_dim(key, v)?;
+            }
+        }
+        if self.num_layers > MAX_LAYERS {
+            return Err(format!(
+                "key 'vision.num_layers' = {} must be at most {MAX_LAYERS}",
+                self.num_layers
+            ));
+        }
+        if !self.hidden_size.is_multiple_of(self.num_heads) {
+            return Err(format!(
+                "vision.num_heads = {} does not divide vision.hidden_size = {}",
+                self.num_heads, self.hidden_size
+            ));
+        }
+        for (key, list) in [
+            ("vision.full_attention_layers", &self.full_attention_layers),
+            ("vision.deepstack_layers", &self.deepstack_layers),
+        ] {
+            if let Some(l) = list.iter().find(|&&l| l >= self.num_layers) {
+                return Err(format!(
+                    "{key} lists layer {l}, but the tower has {} layers (0-based)",
+                    self.num_layers
+                ));
+            }
+        }
+        match &self.resize {
+            None => {
+                // The classic tower prices none of these: refuse them rather than ignore them.
+                let set = [
+                    ("mlp", self.mlp != VisionMlp::default()),
+                    ("norm", self.norm != VisionNorm::default()),
+                    ("temporal_patch_size", self.temporal() > 1),
+                    ("spatial_merge_size", self.merge() > 1),
+                    ("window_size", self.window_size.is_some()),
+                    (
+                        "full_attention_layers",
+                        !self.full_attention_layers.is_empty(),
+                    ),
+                    ("deepstack_layers", !self.deepstack_layers.is_empty()),
+                    ("position_embeddings", self.position_embeddings.is_some()),
+                    ("rope_2d", self.rope_2d),
+                    ("layer_scale", self.layer_scale),
+                    (
+                        "projector_norm",
+                        self.projector_norm != ProjectorNorm::default(),
+                    ),
+                    ("pixel_shuffle", self.pixel_shuffle),
+                ];
+                if let Some((key, _)) = set.iter().find(|(_, on)| *on) {
+                    return Err(format!(
+                        "vision.{key} is modelled for resolution-aware towers only: add a [vision.resize] table (rule = \"smart\" or \"tiles\")"
+                    ));
+                }
+                if let (Some(p), Some(s)) = (self.patch_size, self.image_size) {
+                    let want = (s / p) * (s / p);
+                    if self.patches_per_frame != want {
+                        return Err(format!(
+                            "vision.patches_per_frame = {} but image_size {s} / patch_size {p} gives {want}: fix one",
+                            self.patches_per_frame
+                        ));
+                    }
+                }
+            }
+            Some(_) => self.check_resize()?,
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

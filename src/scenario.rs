@@ -4,7 +4,7 @@
 use crate::cost::{CostModelKind, Precision, PruneDecision, RunOptions, Workload};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
-use crate::model::Model;
+use crate::model::{Media, Model, Resolution, VisionInput};
 use crate::schedule::{
     Importance, Merge, Prune, PruneTiming, Schedule, TokenPlan, VisualInput, MAX_TOKENS,
 };
@@ -134,7 +134,7 @@ impl Scenario {
         let mut schedule = schedule;
         apply_overrides(&mut schedule, args)?;
 
-        let input = resolve_input(&model, args)?;
+        let (input, vision_input) = resolve_input(&model, args)?;
         let precision = resolve_precision(args)?;
         if args.batch > MAX_BATCH {
             return Err(Error::invalid(format!(
@@ -188,7 +188,21 @@ impl Scenario {
                 _ => Definition::Inline(Box::new(framework.clone())),
             },
             tokens: None,
-            frames: Some(input.frames),
+            // A video's frames are the sampled frames (the LLM sees their temporal groups).
+            frames: Some(
+                vision_input
+                    .filter(|g| g.video)
+                    .map_or(input.frames, |g| g.sampled_frames),
+            ),
+            video_seconds: None,
+            fps: None,
+            video_size: vision_input
+                .filter(|g| g.video)
+                .map(|g| Resolution {
+                    width: g.width,
+                    height: g.height,
+                })
+                .or(spec.video_size),
             tokens_per_frame: Some(input.tokens_per_frame),
             prune_timing: Some(prune_timing),
             attention: Some(if flash_attention {
@@ -212,6 +226,7 @@ impl Scenario {
                 tp: args.tp,
                 all_logits: args.all_logits,
                 importance_kernel: args.importance_kernel,
+                vision_input,
             },
             cost_model: args.cost_model,
             prune_timing,
@@ -328,16 +343,104 @@ fn apply_overrides(schedule: &mut Schedule, args: &Spec) -> Result<()> {
     Ok(())
 }
 
-/// Frames and tokens per frame from `--tokens` / `--frames` / `--tokens-per-frame`.
-fn resolve_input(model: &Model, args: &Spec) -> Result<VisualInput> {
-    let per_frame = args.tokens_per_frame.unwrap_or(model.tokens_per_frame);
+/// Patches and tokens of the input in a resolution-aware vision tower: `--image-size` (or the
+/// model's default image), or `--video-size` with `--frames` sampled frames or
+/// `--video-seconds` at `--fps`. `None` for other models, where those flags are errors.
+fn vision_geometry(model: &Model, args: &Spec) -> Result<Option<VisionInput>> {
+    let rule = model
+        .vision
+        .as_ref()
+        .and_then(|v| Some((v, v.resize.as_ref()?, v.patch_shape()?)));
+    let Some((v, resize, shape)) = rule else {
+        let given = [
+            ("--image-size", args.image_size.is_some()),
+            ("--video-size", args.video_size.is_some()),
+            ("--video-seconds", args.video_seconds.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
+            return Err(Error::invalid(format!(
+                "{flag}: model '{}' has no resolution-aware vision tower (every frame yields {} tokens): drop it, or give --tokens-per-frame",
+                model.name, model.tokens_per_frame
+            )));
+        }
+        return Ok(None);
+    };
+    if args.image_size.is_some() && args.video_size.is_some() {
+        return Err(Error::invalid(
+            "give either --image-size or --video-size, not both (one input is an image or a video)",
+        ));
+    }
+    if args.video_seconds.is_some() && (args.frames.is_some() || args.tokens.is_some()) {
+        return Err(Error::invalid(
+            "--video-seconds sets the frame count: drop --frames / --tokens, or drop --video-seconds",
+        ));
+    }
+    if args.fps.is_some() && args.video_seconds.is_none() {
+        return Err(Error::invalid(
+            "--fps samples --video-seconds: give --video-seconds too (or --frames alone)",
+        ));
+    }
+    let video = args.video_size.is_some() || args.video_seconds.is_some();
+    if video && args.tokens.is_some() {
+        return Err(Error::invalid(
+            "--tokens with --video-size: the tokens per frame depend on the frame count, so give --frames (sampled frames) instead",
+        ));
+    }
+    let size = args
+        .video_size
+        .or(args.image_size)
+        .unwrap_or_else(|| resize.default_size());
+    let frames = match (args.video_seconds, args.frames) {
+        (Some(secs), _) => {
+            if !(secs.is_finite() && secs > 0.0)
+                || args.fps.is_some_and(|f| !(f.is_finite() && f > 0.0))
+            {
+                return Err(Error::invalid(
+                    "--video-seconds and --fps must be positive numbers",
+                ));
+            }
+            crate::model::vision::sampled_frames(resize, shape, secs, args.fps)
+                .map_err(Error::invalid)?
+        }
+        (None, Some(f)) => f,
+        (None, None) => model.default_frames,
+    };
+    let what = if video {
+        "--video-size"
+    } else {
+        "--image-size"
+    };
+    v.input(Media {
+        video,
+        size,
+        frames,
+    })
+    .map_err(|m| Error::invalid(format!("{what} {size}: {m}")))
+}
+
+/// Frames and tokens per frame from `--tokens` / `--frames` / `--tokens-per-frame`, and the
+/// resolution of a resolution-aware tower (an explicit `--tokens-per-frame` wins over it).
+fn resolve_input(model: &Model, args: &Spec) -> Result<(VisualInput, Option<VisionInput>)> {
+    let mut geometry = vision_geometry(model, args)?;
+    let per_frame = args
+        .tokens_per_frame
+        .or(geometry.map(|g| g.tokens_per_frame))
+        .unwrap_or(model.tokens_per_frame);
     let (frames, tokens_per_frame) = match (args.tokens, args.frames) {
         // "--tokens alone means N / P frames when it divides, else one frame of N tokens".
         (Some(n), _) if n % per_frame == 0 => (n / per_frame, per_frame),
         (Some(n), _) => (1, n),
+        (None, _) if geometry.is_some_and(|g| g.video) => {
+            (geometry.map_or(0, |g| g.frames), per_frame)
+        }
         (None, Some(f)) => (f, per_frame),
         (None, None) => (model.default_frames, per_frame),
     };
+    if let Some(g) = &mut geometry {
+        if !g.video {
+            (g.frames, g.sampled_frames) = (frames, frames);
+        }
+    }
     let visual = frames.saturating_mul(tokens_per_frame);
     let total = visual.saturating_add(args.text_tokens);
     if total > MAX_TOKENS {
@@ -347,11 +450,14 @@ fn resolve_input(model: &Model, args: &Spec) -> Result<VisualInput> {
             if visual == u64::MAX { "more than 2^64".to_string() } else { total.to_string() }
         )));
     }
-    Ok(VisualInput {
-        frames,
-        tokens_per_frame,
-        text_tokens: args.text_tokens,
-    })
+    Ok((
+        VisualInput {
+            frames,
+            tokens_per_frame,
+            text_tokens: args.text_tokens,
+        },
+        geometry,
+    ))
 }
 
 fn resolve_precision(args: &Spec) -> Result<Precision> {
@@ -446,6 +552,21 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
                     model.kv_heads(),
                     model.intermediate_size
                 )));
+            }
+        }
+        if let Some(m) = &model.moe {
+            for (what, value) in [
+                ("expert intermediate size", m.expert_intermediate_size),
+                (
+                    "shared-expert intermediate size",
+                    m.shared_intermediate_size,
+                ),
+            ] {
+                if value % tp != 0 {
+                    return Err(Error::invalid(format!(
+                        "--tp {tp} does not divide the model's {value} {what}: every GPU holds a slice of each expert, so use a divisor of {value}"
+                    )));
+                }
             }
         }
         if gpu.interconnect_bandwidth.is_none() {

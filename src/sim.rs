@@ -248,6 +248,8 @@ mod tests {
         "llava-1.5-7b",
         "qwen2-vl-7b",
         "internvl2.5-8b",
+        "qwen3-vl-30b-a3b",
+        "qwen3-vl-8b",
     ];
     const GPUS: &[&str] = &["a100", "h100", "l40s", "tests/golden/synthetic-h100.toml"];
     const SCHEDULES: &[&str] = &[

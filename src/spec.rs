@@ -11,7 +11,7 @@ use crate::cost::{CostModelKind, ImportanceKernel};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::hardware::Gpu;
-use crate::model::Model;
+use crate::model::{Model, Resolution};
 use crate::schedule::{PruneTiming, Schedule};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -75,11 +75,14 @@ impl Definition<Model> {
         match self {
             Definition::Name(n) => Model::load(n),
             Definition::Inline(m) => {
-                m.validate().map_err(|message| Error::Parse {
-                    origin: "the spec's inline model".into(),
-                    message,
-                })?;
-                Ok((**m).clone())
+                let mut m = (**m).clone();
+                m.resolve()
+                    .and_then(|()| m.validate())
+                    .map_err(|message| Error::Parse {
+                        origin: "the spec's inline model".into(),
+                        message,
+                    })?;
+                Ok(m)
             }
         }
     }
@@ -179,9 +182,24 @@ pub struct Spec {
     /// Frames (video) or images [default: the model's].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames: Option<u64>,
-    /// Visual tokens per frame before merging [default: the model's].
+    /// Visual tokens per frame before merging [default: the model's, or what its
+    /// resolution-aware vision tower makes of `image_size` / `video_size`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens_per_frame: Option<u64>,
+    /// Size of each image (`WxH` pixels) for a resolution-aware vision tower: the tokens per
+    /// image follow from it [default: the model's, e.g. 448x448].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<Resolution>,
+    /// The input is a video of frames of this size (`WxH`); `frames` counts sampled frames,
+    /// grouped by the tower's temporal patch (2 in Qwen-VL: F frames → F/2 groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_size: Option<Resolution>,
+    /// Video length in seconds, sampled at `fps` (instead of `frames`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_seconds: Option<f64>,
+    /// Frames sampled per second of `video_seconds` [default: the model's processor, 2 for Qwen-VL].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fps: Option<f64>,
     /// Text tokens, always kept.
     pub text_tokens: u64,
     /// Schedule preset or TOML path, or an inline schedule table.
@@ -249,6 +267,10 @@ impl Default for Spec {
             tokens: None,
             frames: None,
             tokens_per_frame: None,
+            image_size: None,
+            video_size: None,
+            video_seconds: None,
+            fps: None,
             text_tokens: DEFAULT_TEXT_TOKENS,
             schedule: DEFAULT_SCHEDULE.into(),
             merge_tokens_per_frame: None,

@@ -18,6 +18,9 @@ const MODELS: &[&str] = &[
     "llava-ov-0.5b",
     "llava-1.5-7b",
     "internvl2.5-8b",
+    "qwen3-vl-30b-a3b",
+    "qwen3-vl-8b",
+    "internvl3-8b",
 ];
 const GPUS: &[&str] = &["a100", "h100", "l40s", "rtx4090", "a100-80g"];
 const SCHEDULES: &[&str] = &[

@@ -49,6 +49,10 @@ class Spec:
         tokens: Optional[int] = None,
         frames: Optional[int] = None,
         tokens_per_frame: Optional[int] = None,
+        image_size: Optional[str] = None,
+        video_size: Optional[str] = None,
+        video_seconds: Optional[float] = None,
+        fps: Optional[float] = None,
         text_tokens: Optional[int] = 100,
         schedule: Optional[Definition] = "linear",
         merge_tokens_per_frame: Optional[int] = None,
@@ -108,6 +112,10 @@ def simulate(
     tokens: Optional[int] = None,
     frames: Optional[int] = None,
     tokens_per_frame: Optional[int] = None,
+    image_size: Optional[str] = None,
+    video_size: Optional[str] = None,
+    video_seconds: Optional[float] = None,
+    fps: Optional[float] = None,
     text_tokens: Optional[int] = 100,
     schedule: Optional[Definition] = "linear",
     merge_tokens_per_frame: Optional[int] = None,
@@ -153,6 +161,15 @@ def simulate(
             for video models, 1 for image models]. Excludes ``tokens``.
         tokens_per_frame: Visual tokens per frame before merging [default: the model's, e.g.
             196 for LLaVA-OV].
+        image_size: Image size ``"WxH"`` in pixels for resolution-aware vision towers (Qwen-VL,
+            InternVL): the tokens per image follow from it [default: the model's, e.g.
+            ``"448x448"``]. Excludes ``video_size``.
+        video_size: The input is a video of ``"WxH"`` frames; ``frames`` counts sampled frames
+            (Qwen-VL groups them in pairs: F frames give F/2 groups of (H/28)·(W/28) tokens
+            after resizing). Excludes ``image_size``.
+        video_seconds: Video length in seconds, sampled at ``fps``, instead of ``frames``.
+        fps: Frames sampled per second of ``video_seconds`` [default: the model's processor, 2
+            for Qwen-VL].
         text_tokens: Text tokens, always kept.
         schedule: Schedule preset name or schedule TOML path, or an inline schedule dict.
         merge_tokens_per_frame: Override of the schedule's merge: visual tokens kept per frame.
@@ -208,6 +225,10 @@ def sweep(
     frames: Optional[Axis] = None,
     tokens: Optional[Axis] = None,
     tokens_per_frame: Optional[Axis] = None,
+    image_size: Optional[str] = None,
+    video_size: Optional[str] = None,
+    video_seconds: Optional[float] = None,
+    fps: Optional[float] = None,
     text_tokens: Optional[Axis] = 100,
     batch: Optional[Axis] = 1,
     merge_tokens_per_frame: Optional[int] = None,
@@ -265,6 +286,10 @@ def budget(
     tokens: Optional[int] = None,
     frames: Optional[int] = None,
     tokens_per_frame: Optional[int] = None,
+    image_size: Optional[str] = None,
+    video_size: Optional[str] = None,
+    video_seconds: Optional[float] = None,
+    fps: Optional[float] = None,
     text_tokens: Optional[int] = 100,
     schedule: Optional[Definition] = "linear",
     merge_tokens_per_frame: Optional[int] = None,

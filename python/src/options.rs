@@ -22,6 +22,10 @@ pub const SIM: &[&str] = &[
     "tokens",
     "frames",
     "tokens_per_frame",
+    "image_size",
+    "video_size",
+    "video_seconds",
+    "fps",
     "text_tokens",
     "schedule",
     "merge_tokens_per_frame",
@@ -71,6 +75,9 @@ const COUNTS: &[&str] = &[
 /// Pairs the command line refuses together (clap `conflicts_with`).
 const CONFLICTS: &[(&str, &str)] = &[
     ("tokens", "frames"),
+    ("image_size", "video_size"),
+    ("video_seconds", "frames"),
+    ("video_seconds", "tokens"),
     ("merge_tokens_per_frame", "merge_keep_ratio"),
     ("flash_attention", "attention"),
     ("target_reduction", "reference_frames"),
@@ -257,6 +264,9 @@ pub fn spec(options: Options) -> Result<Spec> {
     for (a, b) in [
         ("tokens", "frames"),
         ("merge_tokens_per_frame", "merge_keep_ratio"),
+        ("image_size", "video_size"),
+        ("video_seconds", "frames"),
+        ("video_seconds", "tokens"),
     ] {
         if given.contains_key(a) {
             spec.remove(b);

@@ -6,6 +6,7 @@
 use super::choice;
 use crate::cost::{CostModelKind, ImportanceKernel};
 use crate::error::Result;
+use crate::model::Resolution;
 use crate::schedule::PruneTiming;
 use crate::spec::{parse_count, parse_count_or_zero, AttentionImpl, Definition, Spec};
 use clap::Args;
@@ -72,6 +73,20 @@ pub struct SimArgs {
     /// Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV].
     #[arg(help_heading = "Input", long, value_name = "P", value_parser = parse_count)]
     pub tokens_per_frame: Option<u64>,
+    /// Image size WxH in pixels, for resolution-aware vision towers (Qwen-VL, InternVL): the
+    /// tokens per image follow from it [default: the model's, e.g. 448x448].
+    #[arg(long, value_name = "WxH", conflicts_with = "video_size")]
+    pub image_size: Option<Resolution>,
+    /// The input is a video of WxH frames; --frames counts sampled frames (Qwen-VL groups them
+    /// in pairs: F frames give F/2 groups of (H/28)·(W/28) tokens after resizing).
+    #[arg(long, value_name = "WxH")]
+    pub video_size: Option<Resolution>,
+    /// Video length in seconds, sampled at --fps, instead of --frames.
+    #[arg(long, value_name = "S", conflicts_with_all = ["frames", "tokens"])]
+    pub video_seconds: Option<f64>,
+    /// Frames sampled per second of --video-seconds [default: the model's processor, 2 for Qwen-VL].
+    #[arg(long, value_name = "R", requires = "video_seconds")]
+    pub fps: Option<f64>,
     /// Text tokens (always kept) [default: 100].
     #[arg(help_heading = "Input", long, value_name = "T", value_parser = parse_count)]
     pub text_tokens: Option<u64>,
@@ -190,7 +205,18 @@ impl SimArgs {
             (s.tokens, s.frames) = (self.tokens, None);
         }
         if self.frames.is_some() {
-            (s.frames, s.tokens) = (self.frames, None);
+            (s.frames, s.tokens, s.video_seconds) = (self.frames, None, None);
+        }
+        if self.video_seconds.is_some() {
+            (s.video_seconds, s.fps, s.frames, s.tokens) =
+                (self.video_seconds, self.fps, None, None);
+        }
+        // An image size or a video size: the input is one or the other.
+        if self.image_size.is_some() {
+            (s.image_size, s.video_size, s.video_seconds) = (self.image_size, None, None);
+        }
+        if self.video_size.is_some() {
+            (s.video_size, s.image_size) = (self.video_size, None);
         }
         if self.merge_tokens_per_frame.is_some() {
             (s.merge_tokens_per_frame, s.merge_keep_ratio) = (self.merge_tokens_per_frame, None);

@@ -6,6 +6,7 @@ use super::{
     Context, CostModel, Each, LayerCost, LayerMemo, OpKind, Operator, RunCost, Sink, TimedOp,
     Totals,
 };
+use crate::model::Moe;
 
 /// Marker type for the `llm-viewer` cost model.
 pub struct LlmViewer;
@@ -16,8 +17,12 @@ struct Dims {
     heads: f64,
     kv_heads: f64,
     d: f64,
-    /// k/v projection width `h * Hkv // H` (integer arithmetic, as the original).
+    /// k/v projection width `h * Hkv // H` (integer arithmetic, as the original); `Hkv · d`
+    /// for a model with an explicit `head_dim`.
     kv_width: f64,
+    /// q projection width: `h`, or `H · d` for a model with an explicit `head_dim` (where the
+    /// original's `h × h` would misstate Qwen3-30B-A3B's 2048 → 4096 projection).
+    q_width: f64,
     inter: f64,
     vocab: f64,
     b: f64,
@@ -31,13 +36,22 @@ impl Dims {
     fn new(ctx: &Context) -> Dims {
         let m = ctx.model;
         let p = ctx.options.precision;
+        // "head size d = h / H (integer division)", unless the model states it.
+        let (d, kv_width, q_width) = match m.head_dim {
+            None => (
+                m.hidden_size / m.num_heads,
+                m.hidden_size * m.kv_heads() / m.num_heads,
+                m.hidden_size,
+            ),
+            Some(d) => (d, m.kv_heads() * d, m.num_heads * d),
+        };
         Dims {
             h: m.hidden_size as f64,
             heads: m.num_heads as f64,
             kv_heads: m.kv_heads() as f64,
-            // "head size d = h / H (integer division)"
-            d: (m.hidden_size / m.num_heads) as f64,
-            kv_width: (m.hidden_size * m.kv_heads() / m.num_heads) as f64,
+            d: d as f64,
+            kv_width: kv_width as f64,
+            q_width: q_width as f64,
             inter: m.intermediate_size as f64,
             vocab: m.vocab_size as f64,
             b: ctx.options.batch as f64,
@@ -125,16 +139,62 @@ fn attention(d: &Dims, n: f64, flash: bool, out: &mut impl Sink<Operator>) {
     });
 }
 
-/// All operators of one decoder layer processing `n` tokens, in execution order.
-fn layer_ops(d: &Dims, n: f64, flash: bool, skip_mlp_add: bool, ops: &mut impl Sink<Operator>) {
+/// "Linear layers" over the `n·k` (token, expert) rows of a mixture-of-experts layer: ops
+/// `2·in·out·b·n·k`, activations per row, the weights of the `touched` experts only (not in
+/// LLM-Viewer; its formula applied per routed row).
+fn expert_linear(
+    name: &'static str,
+    d: &Dims,
+    n: f64,
+    k: f64,
+    input: f64,
+    output: f64,
+    touched: f64,
+) -> Operator {
+    Operator {
+        load_weight_bytes: touched * input * output * d.w,
+        ..linear(name, d, n * k, input, output, false)
+    }
+}
+
+/// All operators of one decoder layer processing `n` tokens, in execution order; `moe`: the
+/// layer routes its MLP through experts.
+fn layer_ops(
+    d: &Dims,
+    n: f64,
+    flash: bool,
+    skip_mlp_add: bool,
+    moe: Option<&Moe>,
+    ops: &mut impl Sink<Operator>,
+) {
     ops.push(elementwise("attn_norm", OpKind::Norm, d, n, 7.0, 1.0));
-    ops.push(linear("q_proj", d, n, d.h, d.h, false));
+    ops.push(linear("q_proj", d, n, d.h, d.q_width, false));
     ops.push(linear("k_proj", d, n, d.h, d.kv_width, true));
     ops.push(linear("v_proj", d, n, d.h, d.kv_width, true));
     attention(d, n, flash, ops);
-    ops.push(linear("out_proj", d, n, d.h, d.h, false));
+    ops.push(linear("out_proj", d, n, d.q_width, d.h, false));
     ops.push(elementwise("attn_add", OpKind::Elementwise, d, n, 1.0, 1.0));
     ops.push(elementwise("mlp_norm", OpKind::Norm, d, n, 7.0, 1.0));
+    if let Some(m) = moe {
+        let (e, k) = (m.num_experts as f64, m.experts_per_token as f64);
+        let i = m.expert_intermediate_size as f64;
+        let touched = m.expected_distinct_experts(n * d.b);
+        ops.push(linear("router", d, n, d.h, e, false));
+        ops.push(expert_linear("expert_gate_proj", d, n, k, d.h, i, touched));
+        ops.push(expert_linear("expert_up_proj", d, n, k, d.h, i, touched));
+        ops.push(elementwise("mlp_act", OpKind::Elementwise, d, n, 2.0, 2.0));
+        ops.push(expert_linear("expert_down_proj", d, n, k, i, d.h, touched));
+        let s = m.shared_intermediate_size as f64;
+        if s > 0.0 {
+            ops.push(linear("shared_gate_proj", d, n, d.h, s, false));
+            ops.push(linear("shared_up_proj", d, n, d.h, s, false));
+            ops.push(linear("shared_down_proj", d, n, s, d.h, false));
+        }
+        if !skip_mlp_add {
+            ops.push(elementwise("mlp_add", OpKind::Elementwise, d, n, 1.0, 1.0));
+        }
+        return;
+    }
     ops.push(linear("gate_proj", d, n, d.h, d.inter, false));
     ops.push(linear("up_proj", d, n, d.h, d.inter, false));
     // quirk: mlp_act is sized with h, not I; two reads (gate and up), one write.
@@ -215,12 +275,14 @@ fn price(
         store_act_bytes: -0.0,
     };
     let mut last_store_act_bytes = 0.0;
-    // A layer with as many tokens as the one before it reuses its timed operators.
+    // A layer with as many tokens as the one before it reuses its timed operators (not in a
+    // mixture-of-experts model, whose dense and routed layers differ).
     let mut memo = LayerMemo::default();
+    let moe = ctx.model.moe.as_ref();
     for (i, &n) in layer_tokens.iter().enumerate() {
         let mut ops = Vec::new();
         sums.store_act_bytes = -0.0;
-        if memo.holds(n) {
+        if moe.is_none() && memo.holds(n) {
             // On a local copy, so the sums stay in registers: the same additions in order.
             let mut local = sums.clone();
             for t in memo.ops() {
@@ -231,12 +293,13 @@ fn price(
             }
             sums = local;
         } else {
-            memo.start(Some(n));
+            memo.start(moe.is_none().then_some(n));
             layer_ops(
                 &d,
                 n as f64,
                 ctx.options.flash_attention,
                 ctx.options.skip_mlp_add,
+                moe.filter(|m| m.is_sparse(i as u64)),
                 &mut Each(|o: Operator| {
                     let t = roofline.time(o);
                     sums.add(&t);
@@ -257,6 +320,18 @@ fn price(
     totals.add(&head);
     totals.memory_consumption_bytes =
         sums.weight_bytes + sums.store_kv_bytes + last_store_act_bytes;
+    // A MoE layer reads the experts its tokens touch but holds all of them.
+    if let Some(m) = moe {
+        let expert = 3.0 * d.h * m.expert_intermediate_size as f64 * d.w;
+        totals.memory_consumption_bytes += layer_tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| m.is_sparse(*i as u64))
+            .map(|(_, &n)| {
+                (m.num_experts as f64 - m.expected_distinct_experts(n as f64 * d.b)) * expert
+            })
+            .sum::<f64>();
+    }
     (totals, head)
 }
 
@@ -325,6 +400,44 @@ mod tests {
         );
     }
 
+    /// Qwen3-30B-A3B (the LLM of the qwen3-vl-30b-a3b preset): q is 32 × 128 = 4096 wide
+    /// from h = 2048, and each token runs the router and 8 of 128 experts of width 768.
+    #[test]
+    fn moe_layers_count_routed_rows_and_touched_experts() {
+        let model = Model::load("qwen3-vl-30b-a3b").unwrap();
+        let gpu = Gpu::load("a100").unwrap();
+        let options = RunOptions::default();
+        let ctx = Context {
+            model: &model,
+            gpu: &gpu,
+            options: &options,
+        };
+        let n = 10.0;
+        let run = LlmViewer.run(&ctx, &[10; 48]);
+        let ops = &run.layers[0].operators;
+        let linear: f64 = ops
+            .iter()
+            .filter(|o| o.op.kind == OpKind::Linear)
+            .map(|o| o.op.flops)
+            .sum();
+        let (h, q, kv, e, k, i) = (2048.0, 4096.0, 512.0, 128.0, 8.0, 768.0);
+        let params = h * q + 2.0 * h * kv + q * h + h * e + k * 3.0 * h * i;
+        assert_eq!(linear, 2.0 * n * params);
+        let touched = 128.0 * (1.0 - (1.0f64 - 8.0 / 128.0).powf(10.0));
+        let up = ops.iter().find(|o| o.op.name == "expert_up_proj").unwrap();
+        assert!((up.op.load_weight_bytes - touched * h * i * 2.0).abs() < 1e-3);
+        // Memory holds every expert of every layer, not only those read.
+        let expert_weights = 48.0 * 128.0 * 3.0 * h * i * 2.0;
+        assert!(run.totals.memory_consumption_bytes > expert_weights);
+        let read: f64 = run
+            .layers
+            .iter()
+            .flat_map(|l| &l.operators)
+            .map(|o| o.op.load_weight_bytes)
+            .sum();
+        assert!(read < run.totals.memory_consumption_bytes - 0.5 * expert_weights);
+    }
+
     #[test]
     fn flash_attention_has_one_fused_operator_with_the_same_ops() {
         let eager = ctx_run("llava-ov-7b", &[2048], RunOptions::default());
@@ -385,6 +498,7 @@ mod tests {
         let model = Model {
             name: "odd".into(),
             description: String::new(),
+            source: String::new(),
             hidden_size: 1200,
             num_heads: 10,
             num_kv_heads: Some(2),
@@ -392,6 +506,9 @@ mod tests {
             intermediate_size: 3000,
             vocab_size: 5000,
             qkv_bias: false,
+            head_dim: None,
+            qk_norm: false,
+            moe: None,
             tokens_per_frame: 10,
             default_frames: 1,
             vision: None,

@@ -10,7 +10,7 @@ mod summary;
 mod workload;
 
 pub use sink::{Each, LayerMemo, Sink};
-pub use summary::{Decode, KvCache, PeakMemory, Pipeline};
+pub use summary::{Decode, ExpertUse, KvCache, PeakMemory, Pipeline};
 pub use workload::{PruneDecision, PruneStep, Workload};
 
 use crate::choice::Choice;
@@ -252,6 +252,10 @@ pub struct RunOptions {
     pub all_logits: bool,
     /// Refined only: how PageRank importance obtains its probabilities.
     pub importance_kernel: ImportanceKernel,
+    /// The input's patches and tokens in a resolution-aware vision tower (`--image-size`,
+    /// `--video-size`); `None` for fixed-resolution towers and models without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vision_input: Option<crate::model::VisionInput>,
 }
 
 /// How a PageRank importance kernel obtains the tempered attention probabilities.
@@ -292,6 +296,7 @@ impl Default for RunOptions {
             tp: 1,
             all_logits: false,
             importance_kernel: ImportanceKernel::Materialized,
+            vision_input: None,
         }
     }
 }
@@ -417,6 +422,9 @@ pub struct RunCost {
     /// Peak device memory during the prefill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_memory: Option<PeakMemory>,
+    /// Expert use of a mixture-of-experts prefill (refined, MoE models only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experts: Option<ExpertUse>,
     /// How timings were derived: ideal roofline or the GPU file's `[efficiency]` table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<String>,

@@ -66,3 +66,20 @@ pub struct PeakMemory {
     /// The GPU's `memory`.
     pub device_bytes: f64,
 }
+
+/// How a mixture-of-experts prefill uses its experts (MoE models only; per GPU under tensor
+/// parallelism). With uniform routing a layer of `n` tokens (times the batch) touches
+/// `E·(1 − (1 − k/E)^n)` distinct experts on average; only their weights are read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExpertUse {
+    pub num_experts: u64,
+    pub experts_per_token: u64,
+    /// Zipf exponent of expert popularity assumed (0: uniform).
+    pub routing_skew: f64,
+    /// Expected distinct experts each decoder layer's tokens touch (0 in dense layers).
+    pub touched_per_layer: Vec<f64>,
+    /// Routed-expert weights read by the prefill (touched experts only), bytes.
+    pub expert_weight_bytes_read: f64,
+    /// Routed-expert weights held in memory (every expert of every MoE layer), bytes.
+    pub expert_weight_bytes_held: f64,
+}

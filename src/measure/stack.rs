@@ -294,6 +294,12 @@ pub fn plan(scenario: &Scenario) -> Result<StackPlan> {
 /// [`plan`] with the importance kernels of pruning layers chosen by `importance`.
 pub fn plan_with(scenario: &Scenario, importance: ImportanceKernel) -> Result<StackPlan> {
     let m = &scenario.model;
+    if m.moe.is_some() {
+        return Err(crate::error::Error::invalid(format!(
+            "the measured layer stack runs dense MLP GEMMs: model '{}' routes through experts, which it does not run; measure a dense model",
+            m.name
+        )));
+    }
     let tokens = match &scenario.layer_tokens_override {
         Some(list) => list.clone(),
         None => {
@@ -311,7 +317,7 @@ pub fn plan_with(scenario: &Scenario, importance: ImportanceKernel) -> Result<St
         m.head_dim(),
         m.intermediate_size,
     );
-    let kv_width = kv_heads * d;
+    let (q_width, kv_width) = (heads * d, kv_heads * d);
     let layers = tokens
         .iter()
         .enumerate()
@@ -334,18 +340,18 @@ pub fn plan_with(scenario: &Scenario, importance: ImportanceKernel) -> Result<St
             };
             let mut kernels = vec![
                 ew("attn_norm", h, 1, 1, 4),
-                gemm("q_proj", h, h, m.qkv_bias),
+                gemm("q_proj", q_width, h, m.qkv_bias),
                 gemm("k_proj", kv_width, h, m.qkv_bias),
                 gemm("v_proj", kv_width, h, m.qkv_bias),
                 // RoPE rotates q and k in place: read and write both.
-                ew("rope", h + kv_width, 1, 1, 3),
+                ew("rope", q_width + kv_width, 1, 1, 3),
                 KernelCall::Attention {
                     tokens: n,
                     heads,
                     kv_heads,
                     head_dim: d,
                 },
-                gemm("o_proj", h, h, false),
+                gemm("o_proj", h, q_width, false),
                 ew("attn_add", h, 2, 1, 1),
                 ew("mlp_norm", h, 1, 1, 4),
                 gemm("gate_proj", inter, h, false),

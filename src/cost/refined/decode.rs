@@ -1,8 +1,9 @@
 //! `--gen-tokens G` decode steps after the prefill, with the KV cache as pruned: layer `l`
 //! keeps only its own `n_l` prefill tokens, so step `s` attends over `n_l + s + 1` of them.
 
+use super::decoder::Arch;
 use super::kernel::{accumulate, aggregate, Timer};
-use super::layer::{decode_attention, head_ops, layer_ops, Dims};
+use super::layer::{decode_attention, head_ops, Dims};
 use crate::cost::{Bound, Decode, TimedOp};
 
 /// `t` repeated `k` times.
@@ -51,38 +52,35 @@ fn attention_series(d: &Dims, timer: &Timer, first: u64, last: u64) -> Vec<(Time
 }
 
 /// Prices `gen_tokens` decode steps, in O(layers · log G).
-pub fn decode(d: &Dims, timer: &Timer, layer_tokens: &[u64], gen_tokens: u64) -> Decode {
+pub fn decode(
+    d: &Dims,
+    arch: &Arch,
+    timer: &Timer,
+    layer_tokens: &[u64],
+    gen_tokens: u64,
+) -> Decode {
     let g = gen_tokens as f64;
-    let layers = layer_tokens.len() as f64;
-    // Everything but attention is the same for every layer and step: one token through the
-    // weights (memory-bound: each step streams all weights once).
-    let fixed: Vec<TimedOp> = layer_ops(d, 1.0, Vec::new())
+    // Everything but attention is the same for every step and every layer of one kind (dense,
+    // or routing through experts): one token through the weights (memory-bound: each step
+    // streams the weights once, in a MoE layer those of the experts its tokens touch).
+    let mut operators: Vec<TimedOp> = Vec::new();
+    let mut layers_fixed_s = 0.0;
+    for (count, layer) in arch.layer_kinds(layer_tokens.len()) {
+        let fixed: Vec<TimedOp> = arch
+            .layer_ops(d, layer, 1.0, Vec::new())
+            .into_iter()
+            .map(|k| timer.time(k))
+            .collect();
+        let per_layer_fixed_s: f64 = fixed.iter().map(|t| t.time_s).sum();
+        layers_fixed_s += count as f64 * per_layer_fixed_s;
+        operators.extend(fixed.iter().map(|t| scaled(t, g * count as f64)));
+    }
+    let head: Vec<TimedOp> = head_ops(d, 1.0, 1.0)
         .into_iter()
-        .chain(head_ops(d, 1.0, 1.0))
         .map(|k| timer.time(k))
         .collect();
-    let head_names = ["final_norm", "lm_head", "logits_all_gather"];
-    let per_layer_fixed_s: f64 = fixed
-        .iter()
-        .filter(|t| !head_names.contains(&t.op.name))
-        .map(|t| t.time_s)
-        .sum();
-    let head_s: f64 = fixed
-        .iter()
-        .filter(|t| head_names.contains(&t.op.name))
-        .map(|t| t.time_s)
-        .sum();
-    let mut operators: Vec<TimedOp> = fixed
-        .iter()
-        .map(|t| {
-            let reps = if head_names.contains(&t.op.name) {
-                g
-            } else {
-                g * layers
-            };
-            scaled(t, reps)
-        })
-        .collect();
+    let head_s: f64 = head.iter().map(|t| t.time_s).sum();
+    operators.extend(head.iter().map(|t| scaled(t, g)));
 
     // Attention grows with the cache: layer l's steps attend over c = n_l + 1 ..= n_l + G
     // tokens. Summed in closed form, O(log G) per layer (see `attention_series`).
@@ -101,7 +99,7 @@ pub fn decode(d: &Dims, timer: &Timer, layer_tokens: &[u64], gen_tokens: u64) ->
     }
     // The first and last steps, each over every layer as the loop over steps adds them.
     let step_s = |s: u64| {
-        let mut step_s = layers * per_layer_fixed_s + head_s;
+        let mut step_s = layers_fixed_s + head_s;
         for &n in layer_tokens {
             step_s += timer.time(decode_attention(d, (n + s + 1) as f64)).time_s;
         }
@@ -141,6 +139,7 @@ pub fn decode(d: &Dims, timer: &Timer, layer_tokens: &[u64], gen_tokens: u64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cost::refined::layer::layer_ops;
     use crate::cost::{Context, Precision, RunOptions};
     use crate::hardware::{Efficiency, Gpu};
     use crate::model::Model;
@@ -307,7 +306,7 @@ mod tests {
             gpu.name
         );
         assert_same(
-            &decode(&d, &timer, layer_tokens, gen_tokens),
+            &decode(&d, &Arch::new(&ctx), &timer, layer_tokens, gen_tokens),
             &decode_by_steps(&d, &timer, layer_tokens, gen_tokens),
             &what,
         );

@@ -16,11 +16,11 @@ pub const FP32_BYTES: f64 = 4.0;
 
 /// Element-wise FLOPs per element. RMSNorm (HF `Qwen2RMSNorm`): square, mean, scale by
 /// `rsqrt`, multiply by the weight.
-const RMSNORM_FLOPS: f64 = 4.0;
+pub(super) const RMSNORM_FLOPS: f64 = 4.0;
 /// RoPE: `x·cos + rotate_half(x)·sin`, two multiplies and an add.
 const ROPE_FLOPS: f64 = 3.0;
 /// SiLU(gate)·up: `x / (1 + exp(-x))` (exp, add, divide, negate) then the product.
-const SWIGLU_FLOPS: f64 = 5.0;
+pub(super) const SWIGLU_FLOPS: f64 = 5.0;
 /// Softmax per score: max, subtract, exp, sum, divide (the count llm-viewer uses).
 pub const SOFTMAX_FLOPS: f64 = 5.0;
 
@@ -104,14 +104,14 @@ impl Dims {
 
 /// Where a linear layer's output goes.
 #[derive(Clone, Copy, PartialEq)]
-enum Dst {
+pub(super) enum Dst {
     Act,
     Kv,
 }
 
 /// `y = x·W (+ b)` over `n` tokens: 2 FLOPs per multiply-accumulate; a bias is one more MAC per
 /// output (`[x, 1]·[W; b]`), so FLOPs = `2 · params · n` exactly.
-fn linear(
+pub(super) fn linear(
     name: &'static str,
     d: &Dims,
     n: f64,
@@ -133,7 +133,7 @@ fn linear(
 /// Pushes a linear layer, preceded by the dequantisation of its packed weights when the run
 /// dequantises (bitsandbytes `Linear4bit` with more than one token: the packed weights are
 /// expanded into a 16-bit copy, which the GEMM then reads).
-fn push_linear<S: Sink<Kernel>>(ops: &mut S, d: &Dims, mut k: Kernel) {
+pub(super) fn push_linear<S: Sink<Kernel>>(ops: &mut S, d: &Dims, mut k: Kernel) {
     if d.dequant {
         let packed = k.op.load_weight_bytes;
         let params = packed / d.w;

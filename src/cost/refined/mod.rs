@@ -11,10 +11,13 @@
 //! Pipeline: stages (vision → merge) → decoder layers (+ importance) → head; then decode.
 
 mod decode;
+mod decoder;
 mod importance;
 pub mod kernel;
 pub mod layer;
+mod moe;
 mod stages;
+mod vision;
 
 use super::{
     Context, CostModel, Each, KvCache, LayerCost, LayerMemo, OpKind, PeakMemory, Pipeline, RunCost,
@@ -38,6 +41,7 @@ impl CostModel for Refined {
     }
 
     fn run_workload(&self, ctx: &Context, w: &Workload) -> RunCost {
+        let arch = decoder::Arch::new(ctx);
         let mut detail = Detail::default();
         let priced = price(ctx, w, &mut detail);
         let Priced {
@@ -66,7 +70,7 @@ impl CostModel for Refined {
             bytes_per_layer: kv_per_layer,
         };
         let decode = (ctx.options.gen_tokens > 0)
-            .then(|| decode::decode(&d, &timer, w.layer_tokens, ctx.options.gen_tokens));
+            .then(|| decode::decode(&d, &arch, &timer, w.layer_tokens, ctx.options.gen_tokens));
         let peak = peak.report();
         if peak.peak_bytes > peak.device_bytes {
             warnings.push(format!(
@@ -89,6 +93,7 @@ impl CostModel for Refined {
             kv_cache: Some(kv_cache),
             decode,
             peak_memory: Some(peak),
+            experts: arch.expert_use(&d, w.layer_tokens),
             calibration: Some(calibration(ctx)),
             notes,
             warnings,
@@ -198,6 +203,7 @@ impl Sums {
 /// `keep` keeps, so the totals-only pass equals the report's totals bit for bit.
 fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let d = Dims::new(ctx);
+    let arch = decoder::Arch::new(ctx);
     let timer = Timer::for_context(ctx);
     let opts = ctx.options;
     let flash = opts.flash_attention;
@@ -212,7 +218,40 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let mut stage_kernels = Each(|k: Kernel| stages.add(timer.time(k)));
     let mut vision_params = 0.0;
     // A text-only prompt (0 frames) has nothing to encode.
-    if let (true, Some(v), true) = (opts.include_vision, &ctx.model.vision, w.input.frames > 0) {
+    if let (true, Some(v), true, Some(input)) = (
+        opts.include_vision,
+        &ctx.model.vision,
+        w.input.frames > 0,
+        opts.vision_input.filter(|_| {
+            ctx.model
+                .vision
+                .as_ref()
+                .is_some_and(|v| v.resize.is_some())
+        }),
+    ) {
+        // A resolution-aware tower: the patches follow from the input's resolution.
+        let frames = w.input.frames * opts.batch;
+        if w.input.tokens_per_frame != input.tokens_per_frame {
+            keep.warning(|| format!(
+                "--include-vision: the LLM gets {} tokens per frame but {} yields {} at {}x{}: priced the encoder at that resolution",
+                w.input.tokens_per_frame, v.name, input.tokens_per_frame, input.width, input.height
+            ));
+        }
+        stage_kernels.push_all(vision::tower(v, &input, frames, d.h, d.a, d.w, flash));
+        vision_params = vision::tower_params(v, d.h);
+        memory.vision_activation_bytes = vision::activation_bytes(v, &input, frames, d.a, flash);
+        keep.note(|| {
+            format!(
+                "vision: {} × {} pass(es) of {}x{} patches, not split across GPUs",
+                v.name,
+                frames * input.passes_per_frame,
+                input.grid_w,
+                input.grid_h
+            )
+        });
+    } else if let (true, Some(v), true) =
+        (opts.include_vision, &ctx.model.vision, w.input.frames > 0)
+    {
         let per_image = ctx.model.tokens_per_frame;
         let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
         if !w.input.tokens_per_frame.is_multiple_of(per_image) {
@@ -260,8 +299,9 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     // before it (same tokens, neither a pruning layer) reuses its timed operators.
     let text = w.input.text_tokens;
     let mut memo = LayerMemo::default();
-    // A recorder (`aim-sim fit`) must see every layer's kernels.
-    let reuse = !kernel::recording();
+    // A recorder (`aim-sim fit`) must see every layer's kernels; a mixture-of-experts model's
+    // dense and routed layers differ with the same tokens.
+    let reuse = !kernel::recording() && arch.moe.is_none();
     for (i, &n) in w.layer_tokens.iter().enumerate() {
         let step = w.prune_step(i);
         let map_bytes = if reuse && step.is_none() && memo.holds(n) {
@@ -290,7 +330,16 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                     ops.push_all(layer::eager_attention(&d, n));
                 }
             };
-            layer::emit_layer_ops(&d, n as f64, attention, &mut ops);
+            if arch.is_plain() {
+                layer::emit_layer_ops(&d, n as f64, attention, &mut ops);
+            } else {
+                let attention = if flash {
+                    vec![layer::flash_attention(&d, n)]
+                } else {
+                    layer::eager_attention(&d, n).to_vec()
+                };
+                ops.push_all(arch.layer_ops(&d, i, n as f64, attention));
+            }
             match step {
                 Some(step) => importance::importance(
                     &d,
@@ -304,7 +353,8 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 None => 0.0,
             }
         };
-        memory.layer(i, n, &d, flash, map_bytes);
+        let mlp_bytes = arch.mlp_activation_bytes(&d, i, n as f64);
+        memory.layer(i, n, &d, flash, map_bytes, mlp_bytes);
         keep.end_layer(i, n);
     }
 
@@ -336,7 +386,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let mut totals = sums.totals;
     totals.dense_flops = Some(totals.flops + sums.dense_extra_flops);
     let kv_total_bytes: f64 = w.layer_tokens.iter().map(|&n| d.kv_bytes(n as f64)).sum();
-    let weights_bytes = (w.layer_tokens.len() as f64 * d.layer_params()
+    let weights_bytes = (arch.layers_params(&d, w.layer_tokens.len())
         + 2.0 * d.h * d.vocab / d.tp // embedding and LM head, vocabulary-parallel
         + d.h)
         * d.w
@@ -481,6 +531,29 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
             w.prune_steps().len()
         ));
     }
+    if let Some(m) = &ctx.model.moe {
+        notes.push(format!(
+            "experts: {} routed, top-{}{}; a layer's tokens (× batch) read only the experts they touch, E·(1 − (1 − k/E)^n) for uniform routing{} (experts.touched_per_layer)",
+            m.num_experts,
+            m.experts_per_token,
+            if m.shared_intermediate_size > 0 {
+                format!(", shared experts of width {}", m.shared_intermediate_size)
+            } else {
+                String::new()
+            },
+            if m.routing_skew > 0.0 {
+                format!(", here Zipf-skewed with exponent {}", m.routing_skew)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let (Some(i), Some(v)) = (&o.vision_input, &ctx.model.vision) {
+        notes.push(format!(
+            "visual input: {}",
+            i.describe(v.merge(), v.temporal())
+        ));
+    }
     if o.tp > 1 {
         notes.push(format!(
             "tensor parallel over {} GPUs: figures are per GPU; two ring all-reduces per layer",
@@ -556,8 +629,17 @@ impl MemoryTracker {
     }
 
     /// Layer `i` with `n` tokens: the residual stream (input + normed copy) plus the larger of
-    /// the attention working set, the MLP hidden (gate, up, product) and the importance map.
-    fn layer(&mut self, i: usize, n: u64, d: &Dims, flash: bool, importance_map_bytes: f64) {
+    /// the attention working set, the MLP hidden (`mlp` bytes: gate, up, product; the expert
+    /// caches in a MoE layer) and the importance map.
+    fn layer(
+        &mut self,
+        i: usize,
+        n: u64,
+        d: &Dims,
+        flash: bool,
+        importance_map_bytes: f64,
+        mlp: f64,
+    ) {
         let nf = n as f64;
         self.kv_so_far_bytes += d.kv_bytes(nf);
         let stream = 2.0 * nf * d.h * d.b * d.a;
@@ -568,7 +650,6 @@ impl MemoryTracker {
             d.heads * nf * nf * d.b * (d.a + FP32_BYTES)
         };
         let attn = attn_map + 2.0 * nf * d.q_width() * d.b * d.a;
-        let mlp = 3.0 * nf * d.inter * d.b * d.a;
         let (transient, map, what) = [
             (attn, attn_map, "attention"),
             (mlp, 0.0, "MLP"),

@@ -50,8 +50,10 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1e-300)
 }
 
-/// Parameters of one decoder layer's linear layers, from the model file alone.
-fn linear_params(m: &Model) -> f64 {
+/// Parameters of one decoder layer's linear layers that one token runs through, from the
+/// model file alone: q/k/v/o, then the dense SwiGLU, or in a routing layer the router, `k`
+/// experts, the shared experts and their gate.
+fn linear_params(m: &Model, layer: u64) -> f64 {
     let (h, q, kv, i) = (
         m.hidden_size as f64,
         (m.num_heads * m.head_dim()) as f64,
@@ -59,7 +61,17 @@ fn linear_params(m: &Model) -> f64 {
         m.intermediate_size as f64,
     );
     let bias = if m.qkv_bias { q + 2.0 * kv } else { 0.0 };
-    h * (q + 2.0 * kv) + bias + q * h + 3.0 * h * i
+    let mlp = match &m.moe {
+        Some(e) if e.is_sparse(layer) => {
+            let gate = if e.shared_expert_gate { h } else { 0.0 };
+            h * e.num_experts as f64
+                + e.experts_per_token as f64 * 3.0 * h * e.expert_intermediate_size as f64
+                + 3.0 * h * e.shared_intermediate_size as f64
+                + gate
+        }
+        _ => 3.0 * h * i,
+    };
+    h * (q + 2.0 * kv) + bias + q * h + mlp
 }
 
 #[test]
@@ -69,9 +81,313 @@ fn linear_flops_are_two_per_parameter_per_token_for_every_preset() {
         let n = 1234u64;
         let r = run(name, &[n], flash());
         let linear = sum(&r.layers[0].operators, OpKind::Linear);
-        let want = 2.0 * linear_params(&m) * n as f64;
+        let want = 2.0 * linear_params(&m, 0) * n as f64;
         assert!(close(linear, want, 1e-12), "{name}: {linear} vs {want}");
     }
+}
+
+/// A model from Hugging Face `config.json` text.
+fn hf(name: &str, text: &str) -> Model {
+    Model::from_source(&presets::Source {
+        origin: format!("{name} config.json"),
+        text: text.into(),
+        path: None,
+    })
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Mixture-of-experts LLMs from their published `config.json` files (the keys that shape the
+/// compute, copied from the files cited), with their non-embedding active parameters recounted
+/// from those shapes by /work/scratch/models/param_check.py (decoder weights and norms, no
+/// embedding, no LM head; rounded to 1e6). Qwen and Mistral publish "active" counts with the
+/// embeddings (3.3 B, 2.7 B, 14 B, 13 B), which is why the non-embedding recount is used.
+const MOE_CONFIGS: &[(&str, &str, f64)] = &[
+    // Qwen/Qwen3-30B-A3B config.json (Qwen3 technical report Table 2; InternLM/xtuner
+    // Qwen3MoE30BA3Config; identical in the config of Qwen/Qwen3-VL-30B-A3B-Instruct's text part).
+    (
+        "Qwen3-30B-A3B",
+        r#"{"model_type":"qwen3_moe","hidden_size":2048,"intermediate_size":6144,"moe_intermediate_size":768,
+            "num_attention_heads":32,"num_key_value_heads":4,"head_dim":128,"num_hidden_layers":48,
+            "num_experts":128,"num_experts_per_tok":8,"decoder_sparse_step":1,"mlp_only_layers":[],
+            "norm_topk_prob":true,"attention_bias":false,"vocab_size":151936}"#,
+        2.731e9,
+    ),
+    // huggingface.co/mistralai/Mixtral-8x7B-Instruct-v0.1/blob/eba92302/config.json.
+    (
+        "Mixtral-8x7B",
+        r#"{"model_type":"mixtral","hidden_size":4096,"intermediate_size":14336,"num_attention_heads":32,
+            "num_key_value_heads":8,"num_hidden_layers":32,"num_local_experts":8,"num_experts_per_tok":2,
+            "vocab_size":32000}"#,
+        12.617e9,
+    ),
+    // Qwen/Qwen1.5-MoE-A2.7B config.json (as in its fine-tunes with that _name_or_path, and
+    // transformers Qwen2MoeConfig defaults documented as this checkpoint).
+    (
+        "Qwen1.5-MoE-A2.7B",
+        r#"{"model_type":"qwen2_moe","hidden_size":2048,"intermediate_size":5632,"moe_intermediate_size":1408,
+            "shared_expert_intermediate_size":5632,"num_attention_heads":16,"num_key_value_heads":16,
+            "num_hidden_layers":24,"num_experts":60,"num_experts_per_tok":4,"decoder_sparse_step":1,
+            "mlp_only_layers":[],"norm_topk_prob":false,"vocab_size":151936}"#,
+        2.067e9,
+    ),
+    // Qwen/Qwen2-57B-A14B config.json (three uploads with that _name_or_path agree).
+    (
+        "Qwen2-57B-A14B",
+        r#"{"model_type":"qwen2_moe","hidden_size":3584,"intermediate_size":18944,"moe_intermediate_size":2560,
+            "shared_expert_intermediate_size":20480,"num_attention_heads":28,"num_key_value_heads":4,
+            "num_hidden_layers":28,"num_experts":64,"num_experts_per_tok":8,"decoder_sparse_step":1,
+            "mlp_only_layers":[],"norm_topk_prob":false,"vocab_size":151936}"#,
+        13.160e9,
+    ),
+];
+
+#[test]
+fn moe_active_flops_are_two_per_active_parameter_for_published_configs() {
+    let gpu = Gpu::load("a100").unwrap();
+    for &(name, text, published) in MOE_CONFIGS {
+        let m = hf(name, text);
+        assert!(m.moe.is_some(), "{name}");
+        let layers = m.num_layers as usize;
+        let n = 1000u64;
+        let r = run_with(
+            &m,
+            &gpu,
+            &flash(),
+            &Workload::from_layer_tokens(&vec![n; layers]),
+        );
+        let linear: f64 = r
+            .layers
+            .iter()
+            .map(|l| sum(&l.operators, OpKind::Linear))
+            .sum();
+        let per_token = linear / (2.0 * n as f64);
+        let want: f64 = (0..m.num_layers).map(|l| linear_params(&m, l)).sum();
+        assert!(
+            close(per_token, want, 1e-12),
+            "{name}: {per_token} vs {want}"
+        );
+        // Against the independent recount: add the norm weights (2h per layer, the final one,
+        // Qwen3's q/k norms), which move no GEMM FLOPs.
+        let h = m.hidden_size as f64;
+        let qk = if m.qk_norm {
+            2.0 * m.head_dim() as f64
+        } else {
+            0.0
+        };
+        let norms = m.num_layers as f64 * (2.0 * h + qk) + h;
+        assert!(
+            close(per_token + norms, published, 2e-4),
+            "{name}: {} vs {published}",
+            per_token + norms
+        );
+        // The LM head, once for the last position.
+        let head = find(&r.head, "lm_head");
+        assert_eq!(head.op.flops, 2.0 * h * m.vocab_size as f64);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any MoE shape: linear FLOPs per token are twice the parameters one token runs through,
+    /// whatever the experts, shared width, dense layers, batch and tensor parallelism.
+    #[test]
+    fn moe_flops_are_two_per_active_parameter_for_any_shape(
+        experts in 1u64..64,
+        k_frac in 0.0f64..1.0,
+        expert_width in 1u64..64,
+        shared in 0u64..64,
+        gate in proptest::bool::ANY,
+        first_dense in 0u64..3,
+        step in 1u64..3,
+        n in 1u64..300,
+        batch in 1u64..4,
+        tp in proptest::sample::select(vec![1u64, 2]),
+        qk_norm in proptest::bool::ANY,
+    ) {
+        let k = ((k_frac * experts as f64) as u64).clamp(1, experts);
+        let moe = crate::model::Moe {
+            num_experts: experts,
+            experts_per_token: k,
+            expert_intermediate_size: 2 * expert_width,
+            shared_intermediate_size: 2 * shared,
+            shared_expert_gate: gate && shared > 0,
+            first_dense_layers: first_dense,
+            sparse_step: step,
+            dense_layers: vec![],
+            norm_topk_prob: gate,
+            routing_skew: 0.0,
+        };
+        let model = Model {
+            name: "moe".into(),
+            description: String::new(),
+            source: String::new(),
+            hidden_size: 64,
+            num_heads: 4,
+            num_kv_heads: Some(2),
+            num_layers: 4,
+            intermediate_size: 96,
+            vocab_size: 100,
+            qkv_bias: gate,
+            head_dim: Some(32),
+            qk_norm,
+            moe: Some(moe),
+            tokens_per_frame: 1,
+            default_frames: 1,
+            vision: None,
+        };
+        if model.validate().is_err() {
+            return Ok(()); // no layer routes: not a MoE model
+        }
+        let gpu = Gpu::load("h100").unwrap();
+        let options = RunOptions { batch, tp, ..flash() };
+        let r = run_with(&model, &gpu, &options, &Workload::from_layer_tokens(&[n; 4]));
+        for (l, layer) in r.layers.iter().enumerate() {
+            let linear = sum(&layer.operators, OpKind::Linear);
+            // Per GPU: heads and widths split by tp, the router replicated.
+            let m = model.moe.as_ref().unwrap();
+            let want = if m.is_sparse(l as u64) {
+                let h = 64.0;
+                let t = tp as f64;
+                let (q, kv) = (4.0 * 32.0 / t, 2.0 * 32.0 / t);
+                let bias = if model.qkv_bias { q + 2.0 * kv } else { 0.0 };
+                let g = if m.shared_expert_gate { h } else { 0.0 };
+                h * (q + 2.0 * kv) + bias + q * h + h * experts as f64
+                    + k as f64 * 3.0 * h * (m.expert_intermediate_size / tp) as f64
+                    + 3.0 * h * (m.shared_intermediate_size / tp) as f64 + g
+            } else if tp == 1 {
+                linear_params(&model, l as u64)
+            } else {
+                continue;
+            };
+            let got = linear / (2.0 * (n * batch) as f64);
+            proptest::prop_assert!(close(got, want, 1e-12), "layer {l}: {got} vs {want}");
+        }
+    }
+}
+
+/// Peak memory holds every weight: for the new presets, LLM + vision tower parameters equal
+/// the independent recount of /work/scratch/models/param_check.py (embedding and LM head
+/// untied, norms, QK-norm, every expert; vision as `tower_parameters_match_the_recount`).
+/// Qwen2.5-VL-7B's 8.292 B equals the checkpoint's tensor count; Qwen3-VL-30B-A3B's LLM is the
+/// 30.5 B of its card.
+#[test]
+fn preset_weights_match_the_parameter_recount() {
+    let gpu = Gpu::load("h100").unwrap();
+    for (name, llm, vision) in [
+        ("qwen2.5-vl-7b", 7_615_616_512.0, 676_550_144.0 + 1280.0),
+        ("qwen3-vl-8b", 8_190_735_360.0, 576_388_336.0),
+        ("qwen3-vl-30b-a3b", 30_532_122_624.0, 538_631_408.0),
+        ("internvl3-8b", 7_612_820_992.0, 331_552_768.0),
+        (
+            "llava-ov-1.5-8b",
+            8_190_735_360.0,
+            336_479_264.0 + 1024.0 - 2048.0 - 32.0,
+        ),
+    ] {
+        let m = Model::load(name).unwrap();
+        let options = RunOptions {
+            include_vision: true,
+            vision_input: m.vision.as_ref().unwrap().default_input().unwrap(),
+            ..flash()
+        };
+        let layers = vec![10; m.num_layers as usize];
+        let w = Workload {
+            input: VisualInput {
+                frames: 1,
+                tokens_per_frame: m.tokens_per_frame,
+                text_tokens: 10,
+            },
+            merged_tokens_per_frame: m.tokens_per_frame,
+            ..Workload::from_layer_tokens(&layers)
+        };
+        let r = run_with(&m, &gpu, &options, &w);
+        let params = r.peak_memory.unwrap().weights_bytes / 2.0;
+        assert!(
+            close(params, llm + vision, 1e-12),
+            "{name}: {params} vs {}",
+            llm + vision
+        );
+    }
+}
+
+#[test]
+fn moe_weight_traffic_follows_the_experts_touched() {
+    let m = hf("Qwen3-30B-A3B", MOE_CONFIGS[0].1);
+    let gpu = Gpu::load("h100").unwrap();
+    let expert_bytes = 3.0 * 2048.0 * 768.0 * 2.0;
+    let read = |n: u64, batch: u64| -> (f64, f64) {
+        let options = RunOptions { batch, ..flash() };
+        let r = run_with(&m, &gpu, &options, &Workload::from_layer_tokens(&[n; 48]));
+        let e = r.experts.unwrap();
+        let bytes: f64 = r.layers[0]
+            .operators
+            .iter()
+            .filter(|o| o.op.name.starts_with("expert_"))
+            .map(|o| o.op.load_weight_bytes)
+            .sum();
+        assert!(close(e.expert_weight_bytes_read, 48.0 * bytes, 1e-12));
+        assert!(close(
+            e.expert_weight_bytes_held,
+            48.0 * 128.0 * expert_bytes,
+            1e-12
+        ));
+        (bytes / expert_bytes, e.touched_per_layer[0])
+    };
+    // One token: its 8 experts. Four tokens: 128·(1 − (15/16)^4) ≈ 29.1. Thousands: all 128.
+    assert_eq!(read(1, 1), (8.0, 8.0));
+    let four = 128.0 * (1.0 - (1.0f64 - 8.0 / 128.0).powi(4));
+    assert!(close(read(4, 1).0, four, 1e-12));
+    // Batch multiplies the tokens: 4 sequences of one token touch as many as 4 tokens.
+    assert!(close(read(1, 4).0, four, 1e-12));
+    assert!(close(read(5000, 1).0, 128.0, 1e-9));
+    // Memory holds every expert: peak weights exceed what a one-token layer reads.
+    let r = run_with(&m, &gpu, &flash(), &Workload::from_layer_tokens(&[1; 48]));
+    let weights = r.peak_memory.unwrap().weights_bytes;
+    assert!(weights > 48.0 * 128.0 * expert_bytes, "{weights}");
+    // Decode of batch 1 reads 8 experts per layer per step.
+    let options = RunOptions {
+        gen_tokens: 4,
+        ..flash()
+    };
+    let r = run_with(&m, &gpu, &options, &Workload::from_layer_tokens(&[100; 48]));
+    let d = r.decode.unwrap();
+    let up = d
+        .operators
+        .iter()
+        .find(|o| o.op.name == "expert_gate_up_proj")
+        .unwrap();
+    assert!(close(
+        up.op.load_weight_bytes,
+        4.0 * 48.0 * 8.0 * 2048.0 * 1536.0 * 2.0,
+        1e-12
+    ));
+}
+
+#[test]
+fn dense_first_layers_and_shared_experts_are_priced() {
+    // DeepSeek-style first_k_dense_replace on a Qwen2-MoE shape: layer 0 dense.
+    let text = MOE_CONFIGS[2]
+        .1
+        .replace("\"decoder_sparse_step\":1", "\"first_k_dense_replace\":1");
+    let m = hf("Qwen1.5-MoE first dense", &text);
+    let r = run("llava-ov-0.5b", &[1], flash()); // a dense model: no expert report
+    assert!(r.experts.is_none());
+    let gpu = Gpu::load("a100").unwrap();
+    let r = run_with(&m, &gpu, &flash(), &Workload::from_layer_tokens(&[10; 24]));
+    let names =
+        |i: usize| -> Vec<&str> { r.layers[i].operators.iter().map(|o| o.op.name).collect() };
+    assert!(names(0).contains(&"gate_proj") && !names(0).contains(&"router"));
+    for op in [
+        "router",
+        "expert_gate_up_proj",
+        "shared_down_proj",
+        "shared_expert_gate",
+        "moe_combine",
+    ] {
+        assert!(names(1).contains(&op), "{op}");
+    }
+    assert_eq!(r.experts.as_ref().unwrap().touched_per_layer[0], 0.0);
 }
 
 #[test]
@@ -432,7 +748,7 @@ fn decode_reads_the_pruned_cache_and_grows_with_it() {
     let linear = sum(&d.operators, OpKind::Linear);
     assert!(close(
         linear,
-        2.0 * linear_params(&model) * 28.0 * 64.0,
+        2.0 * linear_params(&model, 0) * 28.0 * 64.0,
         1e-12
     ));
     let p = r.pipeline.unwrap();

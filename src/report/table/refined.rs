@@ -1,5 +1,5 @@
 //! Table sections only the refined model fills: settings, stages before the LLM, pipeline
-//! times, dense FLOPs, KV cache, decode, peak memory, calibration, notes and warnings.
+//! times, dense FLOPs, KV cache, expert use, decode, peak memory, calibration, notes and warnings.
 //! Each prints nothing when its part of the report is absent, so `llm-viewer` tables are unchanged.
 
 use crate::cost::{RunCost, TimedOp};
@@ -117,6 +117,28 @@ pub fn summary(out: &mut String, r: &Report) {
             "KV cache: {:.3} GB after prefill; MB per layer: {}",
             kv.total_bytes / GB,
             per_layer.join(" ")
+        );
+    }
+    if let Some(e) = &run.experts {
+        let routed: Vec<f64> = e
+            .touched_per_layer
+            .iter()
+            .copied()
+            .filter(|&t| t > 0.0)
+            .collect();
+        let (lo, hi) = routed
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(l, h), &t| (l.min(t), h.max(t)));
+        let _ = writeln!(
+            out,
+            "experts: {} of {} per token; each MoE layer touches {:.1}–{:.1} of {} (expected); {:.3} GB of expert weights read, {:.3} GB held",
+            e.experts_per_token,
+            e.num_experts,
+            if routed.is_empty() { 0.0 } else { lo },
+            hi,
+            e.num_experts,
+            e.expert_weight_bytes_read / GB,
+            e.expert_weight_bytes_held / GB
         );
     }
     if let Some(d) = &run.decode {

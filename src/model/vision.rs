@@ -1,0 +1,650 @@
+//! Resolution-aware vision towers: how an image or a video becomes encoder patches and LLM
+//! tokens. Two rules are modelled, each transcribed from the code that runs it:
+//! - `smart` — the Qwen2-VL family's `smart_resize` (Qwen2-VL, Qwen2.5-VL, Qwen3-VL,
+//!   LLaVA-OneVision-1.5): both sides rounded to multiples of `patch · merge` with the pixels
+//!   clamped, frames grouped by the temporal patch (qwen-vl-utils `vision_process.py`,
+//!   QwenLM/Qwen3-VL and QwenLM/Qwen2.5-VL);
+//! - `tiles` — InternVL's `dynamic_preprocess`: the aspect-ratio grid of 448-px tiles closest
+//!   to the image plus a thumbnail (OpenGVLab/InternVL README).
+//!
+//! Fixed-resolution towers (CLIP, SigLIP in LLaVA) have no rule: every frame is resized to the
+//! encoder's own size and yields `patches_per_frame` patches.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Longest over shortest side accepted (qwen-vl-utils `MAX_RATIO`).
+pub const MAX_ASPECT_RATIO: f64 = 200.0;
+/// Largest side accepted, in pixels: beyond it the input is a typo.
+const MAX_SIDE: u64 = 1 << 16;
+
+/// An image or frame size in pixels, written `WxH` (width first, as `1280x720`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolution {
+    pub width: u64,
+    pub height: u64,
+}
+
+impl FromStr for Resolution {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let (w, h) = t.split_once(['x', 'X', '×']).ok_or_else(|| {
+            format!("'{t}' is not a size: write WIDTHxHEIGHT in pixels, e.g. 1280x720")
+        })?;
+        let side = |v: &str| -> Result<u64, String> {
+            match v.trim().parse::<u64>() {
+                Ok(n) if (1..=MAX_SIDE).contains(&n) => Ok(n),
+                _ => Err(format!(
+                    "'{t}': each side must be a whole number of pixels between 1 and {MAX_SIDE}"
+                )),
+            }
+        };
+        let r = Resolution {
+            width: side(w)?,
+            height: side(h)?,
+        };
+        let ratio = r.width.max(r.height) as f64 / r.width.min(r.height) as f64;
+        if ratio > MAX_ASPECT_RATIO {
+            return Err(format!(
+                "'{t}': aspect ratio {ratio:.0} exceeds {MAX_ASPECT_RATIO:.0}, which the processors refuse"
+            ));
+        }
+        Ok(r)
+    }
+}
+
+impl fmt::Display for Resolution {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}x{}", self.width, self.height)
+    }
+}
+
+impl Serialize for Resolution {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Resolution {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The encoder MLP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VisionMlp {
+    /// `fc2(GELU(fc1(x)))` with biases (CLIP, SigLIP, InternViT, Qwen3-VL, RICE).
+    #[default]
+    Gelu,
+    /// `down(SiLU(gate(x)) · up(x))` with biases (Qwen2.5-VL).
+    Swiglu,
+}
+
+/// The encoder's normalisation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VisionNorm {
+    #[default]
+    Layernorm,
+    /// Qwen2.5-VL.
+    Rmsnorm,
+}
+
+/// Where the projector normalises: over the encoder width before the `merge × merge` tokens
+/// are concatenated (Qwen `ln_q`, RICE), or over the concatenated width after it (InternVL
+/// `mlp1[0]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectorNorm {
+    #[default]
+    None,
+    Pre,
+    Post,
+}
+
+/// How a resolution-aware tower turns pixels into patches (`[vision.resize]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "kebab-case")]
+pub enum Resize {
+    Smart(SmartResize),
+    Tiles(Tiles),
+}
+
+/// Qwen2-VL-family `smart_resize` (qwen-vl-utils): sides rounded (half to even, as Python's
+/// `round`) to multiples of `factor = patch_size · spatial_merge_size`, then scaled into
+/// `[min_pixels, max_pixels]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmartResize {
+    /// The image assumed when no `--image-size` is given.
+    pub default_size: Resolution,
+    /// Image pixel bounds (the processor's `min_pixels` / `max_pixels`).
+    pub min_pixels: u64,
+    pub max_pixels: u64,
+    /// Per-frame video bounds and the clip budget of qwen-vl-utils `fetch_video`: a frame of
+    /// a clip of `F` frames may have at most `max(min(video_max_pixels, video_total_pixels /
+    /// F · temporal_patch_size), ⌊video_min_pixels · 1.05⌋)` pixels. Absent: video frames use
+    /// the image bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_min_pixels: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_max_pixels: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_total_pixels: Option<u64>,
+    /// Frames sampled per second of video by default (`--video-seconds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<f64>,
+    /// Bounds on the sampled frames when sampling by fps (`FPS_MIN_FRAMES`, `FPS_MAX_FRAMES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_frames: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frames: Option<u64>,
+}
+
+/// InternVL `dynamic_preprocess`: the image is cut into a `cols × rows` grid of
+/// `image_size`-pixel tiles (`min_tiles ≤ cols·rows ≤ max_tiles`, aspect ratio closest to the
+/// image's), plus a thumbnail tile when the grid has more than one tile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tiles {
+    pub default_size: Resolution,
+    #[serde(default = "one")]
+    pub min_tiles: u64,
+    pub max_tiles: u64,
+    #[serde(default)]
+    pub thumbnail: bool,
+    /// Tiles per video frame (InternVL `load_video(max_num=1)`: one).
+    #[serde(default = "one")]
+    pub video_max_tiles: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<f64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl Resize {
+    pub fn default_size(&self) -> Resolution {
+        match self {
+            Resize::Smart(s) => s.default_size,
+            Resize::Tiles(t) => t.default_size,
+        }
+    }
+
+    fn fps(&self) -> Option<f64> {
+        match self {
+            Resize::Smart(s) => s.fps,
+            Resize::Tiles(t) => t.fps,
+        }
+    }
+}
+
+/// The shape facts of a tower that the resize rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatchShape {
+    /// Pixels per patch side.
+    pub patch: u64,
+    /// Frames per temporal patch (2 for Qwen2-VL..Qwen3-VL: two frames share one token set).
+    pub temporal: u64,
+    /// Patches per side merged into one LLM token (2: a 2×2 merger or pixel shuffle 0.5).
+    pub merge: u64,
+    /// Tile side in pixels (`tiles` rule).
+    pub tile: Option<u64>,
+}
+
+/// An image (or several of one size) or a video, as the user gives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Media {
+    pub video: bool,
+    pub size: Resolution,
+    /// Images, or frames sampled from the video.
+    pub frames: u64,
+}
+
+/// What one prompt's visual input becomes in a resolution-aware tower.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VisionInput {
+    pub video: bool,
+    /// The size given (or the model's default).
+    pub width: u64,
+    pub height: u64,
+    /// What one encoder pass sees: the resized frame (`smart`) or one tile (`tiles`).
+    pub resized_width: u64,
+    pub resized_height: u64,
+    /// Frames the processor keeps (a video padded to whole temporal patches; images: their count).
+    pub sampled_frames: u64,
+    /// LLM frames: images, or temporal groups of `temporal_patch_size` video frames. Merging
+    /// (AIM) works within one of these.
+    pub frames: u64,
+    /// Encoder passes (attention segments) per LLM frame: the tiles of an InternVL image, else 1.
+    pub passes_per_frame: u64,
+    /// Patch grid of one pass, before merging.
+    pub grid_h: u64,
+    pub grid_w: u64,
+    /// Visual tokens one LLM frame yields after the merger.
+    pub tokens_per_frame: u64,
+}
+
+impl VisionInput {
+    /// Patches one encoder pass processes (before any CLS token).
+    pub fn patches_per_pass(&self) -> u64 {
+        self.grid_h * self.grid_w
+    }
+
+    /// One line for the run's notes.
+    pub fn describe(&self, merge: u64, temporal: u64) -> String {
+        let what = if self.video {
+            format!(
+                "video of {} frame(s) at {}x{}",
+                self.sampled_frames, self.width, self.height
+            )
+        } else {
+            format!("{} image(s) at {}x{}", self.frames, self.width, self.height)
+        };
+        let passes = if self.passes_per_frame > 1 {
+            format!("{} tiles of ", self.passes_per_frame)
+        } else {
+            String::new()
+        };
+        let groups = if self.video && temporal > 1 {
+            format!(
+                ", {temporal} frames per temporal patch → {} groups",
+                self.frames
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{what} → {passes}{}x{} pixels = {}x{} patches, merged {merge}x{merge} → {} tokens per {}{groups}",
+            self.resized_width,
+            self.resized_height,
+            self.grid_w,
+            self.grid_h,
+            self.tokens_per_frame,
+            if self.video { "group" } else { "image" }
+        )
+    }
+}
+
+/// Python's `round` (half to even), as `round_by_factor` uses it.
+fn round_half_even(x: f64) -> f64 {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 {
+        2.0 * (x / 2.0).round()
+    } else {
+        r
+    }
+}
+
+/// qwen-vl-utils `smart_resize(height, width, factor, min_pixels, max_pixels)` → (h, w).
+pub fn smart_resize(
+    height: u64,
+    width: u64,
+    factor: u64,
+    min_pixels: f64,
+    max_pixels: f64,
+) -> (u64, u64) {
+    let (h, w, f) = (height as f64, width as f64, factor as f64);
+    let round_by = |v: f64| round_half_even(v / f) * f;
+    let floor_by = |v: f64| (v / f).floor() * f;
+    let ceil_by = |v: f64| (v / f).ceil() * f;
+    let mut h_bar = f.max(round_by(h));
+    let mut w_bar = f.max(round_by(w));
+    if h_bar * w_bar > max_pixels {
+        let beta = (h * w / max_pixels).sqrt();
+        // transformers' `smart_resize` keeps at least one factor per side.
+        h_bar = f.max(floor_by(h / beta));
+        w_bar = f.max(floor_by(w / beta));
+    } else if h_bar * w_bar < min_pixels {
+        let beta = (min_pixels / (h * w)).sqrt();
+        h_bar = ceil_by(h * beta);
+        w_bar = ceil_by(w * beta);
+    }
+    (h_bar as u64, w_bar as u64)
+}
+
+/// InternVL `find_closest_aspect_ratio` over the grids `min ≤ cols·rows ≤ max`, sorted by tile
+/// count (ties within a count by (cols, rows)); returns (cols, rows).
+pub fn closest_tile_grid(size: Resolution, tile: u64, min: u64, max: u64) -> (u64, u64) {
+    let mut ratios: Vec<(u64, u64)> = (1..=max)
+        .flat_map(|i| (1..=max).map(move |j| (i, j)))
+        .filter(|(i, j)| (min..=max).contains(&(i * j)))
+        .collect();
+    ratios.sort_by_key(|&(i, j)| (i * j, i, j));
+    let aspect = size.width as f64 / size.height as f64;
+    let area = (size.width * size.height) as f64;
+    let (mut best_diff, mut best) = (f64::INFINITY, (1, 1));
+    for (i, j) in ratios {
+        let diff = (aspect - i as f64 / j as f64).abs();
+        if diff < best_diff {
+            (best_diff, best) = (diff, (i, j));
+        } else if diff == best_diff && area > 0.5 * (tile * tile * i * j) as f64 {
+            best = (i, j);
+        }
+    }
+    best
+}
+
+/// Frames sampled from `seconds` of video at `fps` (qwen-vl-utils `smart_nframes` with `fps`):
+/// `seconds · fps` clamped to `[min_frames, max_frames]` (each rounded to whole temporal
+/// patches), then floored to a whole number of temporal patches. The source video is assumed
+/// to have at least that many frames (the cap by its native frame count is not modelled).
+pub fn sampled_frames(
+    resize: &Resize,
+    shape: PatchShape,
+    seconds: f64,
+    fps: Option<f64>,
+) -> Result<u64, String> {
+    let fps = fps.or(resize.fps()).ok_or(
+        "--video-seconds: the model's [vision.resize] has no default fps: give --fps (frames per second sampled)",
+    )?;
+    let t = shape.temporal as f64;
+    let (min, max) = match resize {
+        Resize::Smart(s) => (s.min_frames, s.max_frames),
+        Resize::Tiles(_) => (None, None),
+    };
+    let min = (min.unwrap_or(1) as f64 / t).ceil() * t;
+    let max = max.map_or(f64::INFINITY, |m| (m as f64 / t).floor() * t);
+    let n = (seconds * fps).max(min).min(max);
+    let n = ((n / t).floor() * t).max(t);
+    if !n.is_finite() || n > 1e7 {
+        return Err(format!(
+            "--video-seconds {seconds} at {fps} fps samples too many frames: shorten the clip"
+        ));
+    }
+    Ok(n as u64)
+}
+
+/// Patches and tokens of `media` under `resize` for a tower of `shape`.
+pub fn vision_input(
+    resize: &Resize,
+    shape: PatchShape,
+    media: Media,
+) -> Result<VisionInput, String> {
+    let Media {
+        video,
+        size,
+        frames,
+    } = media;
+    let merge = shape.merge;
+    match resize {
+        Resize::Smart(s) => {
+            let factor = shape.patch * merge;
+            let t = shape.temporal;
+            // A video is padded to whole temporal patches (the last frame repeated).
+            let sampled = if video {
+                frames.div_ceil(t) * t
+            } else {
+                frames
+            };
+            let (min, max) = if video {
+                let min = s.video_min_pixels.unwrap_or(s.min_pixels) as f64;
+                let max = match (s.video_max_pixels, s.video_total_pixels) {
+                    (Some(vmax), total) => {
+                        let budget = total.map_or(f64::INFINITY, |p| {
+                            p as f64 / sampled.max(1) as f64 * t as f64
+                        });
+                        (vmax as f64).min(budget).max((min * 1.05).floor())
+                    }
+                    (None, _) => s.max_pixels as f64,
+                };
+                (min, max)
+            } else {
+                (s.min_pixels as f64, s.max_pixels as f64)
+            };
+            let (h, w) = smart_resize(size.height, size.width, factor, min, max);
+            let (grid_h, grid_w) = (h / shape.patch, w / shape.patch);
+            Ok(VisionInput {
+                video,
+                width: size.width,
+                height: size.height,
+                resized_width: w,
+                resized_height: h,
+                sampled_frames: sampled,
+                frames: if video { sampled / t } else { frames },
+                passes_per_frame: 1,
+                grid_h,
+                grid_w,
+                tokens_per_frame: (grid_h / merge) * (grid_w / merge),
+            })
+        }
+        Resize::Tiles(tiles) => {
+            let side = shape
+                .tile
+                .ok_or("the tiles rule needs vision.image_size (the tile side)")?;
+            let max = if video {
+                tiles.video_max_tiles
+            } else {
+                tiles.max_tiles
+            };
+            let min = tiles.min_tiles.min(max);
+            let (cols, rows) = closest_tile_grid(size, side, min, max);
+            let blocks = cols * rows;
+            let passes = blocks + u64::from(tiles.thumbnail && blocks != 1);
+            let grid = side / shape.patch;
+            Ok(VisionInput {
+                video,
+                width: size.width,
+                height: size.height,
+                resized_width: side,
+                resized_height: side,
+                sampled_frames: frames,
+                frames,
+                passes_per_frame: passes,
+                grid_h: grid,
+                grid_w: grid,
+                tokens_per_frame: passes * (grid / merge) * (grid / merge),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qwen(patch: u64) -> (Resize, PatchShape) {
+        let f = patch * 2;
+        (
+            Resize::Smart(SmartResize {
+                default_size: "448x448".parse().unwrap(),
+                min_pixels: 4 * f * f,
+                max_pixels: 16384 * f * f,
+                video_min_pixels: Some(128 * f * f),
+                video_max_pixels: Some(768 * f * f),
+                video_total_pixels: Some((128000.0 * (f * f) as f64 * 0.9) as u64),
+                fps: Some(2.0),
+                min_frames: Some(4),
+                max_frames: Some(768),
+            }),
+            PatchShape {
+                patch,
+                temporal: 2,
+                merge: 2,
+                tile: None,
+            },
+        )
+    }
+
+    fn tokens(r: &Resize, s: PatchShape, video: bool, size: &str, frames: u64) -> VisionInput {
+        vision_input(
+            r,
+            s,
+            Media {
+                video,
+                size: size.parse().unwrap(),
+                frames,
+            },
+        )
+        .unwrap()
+    }
+
+    /// /work/scratch/models/token_calc.py (qwen-vl-utils transcribed): image and 32-frame
+    /// video tokens for Qwen2.5-VL (patch 14) and Qwen3-VL (patch 16).
+    #[test]
+    fn qwen_smart_resize_matches_the_processor() {
+        let (r, s) = qwen(14);
+        for (size, want, resized) in [
+            ("448x448", 256, (448, 448)),
+            ("640x480", 391, (644, 476)),
+            ("1280x720", 1196, (1288, 728)),
+            ("1920x1080", 2691, (1932, 1092)),
+        ] {
+            let v = tokens(&r, s, false, size, 1);
+            assert_eq!(v.tokens_per_frame, want, "{size}");
+            assert_eq!((v.resized_width, v.resized_height), resized, "{size}");
+            assert_eq!(v.patches_per_pass(), 4 * want);
+        }
+        // 32 frames of 1280x720: 16 groups of 1008x560 = 720 tokens.
+        let v = tokens(&r, s, true, "1280x720", 32);
+        assert_eq!((v.frames, v.tokens_per_frame), (16, 720));
+        assert_eq!((v.resized_width, v.resized_height), (1008, 560));
+        // An odd frame count is padded to whole temporal patches.
+        let v = tokens(&r, s, true, "448x448", 31);
+        assert_eq!(
+            (v.sampled_frames, v.frames, v.tokens_per_frame),
+            (32, 16, 256)
+        );
+        let (r, s) = qwen(16);
+        for (size, want) in [
+            ("448x448", 196),
+            ("640x480", 300),
+            ("1280x720", 880),
+            ("1920x1080", 2040),
+        ] {
+            assert_eq!(
+                tokens(&r, s, false, size, 1).tokens_per_frame,
+                want,
+                "{size}"
+            );
+        }
+        let v = tokens(&r, s, true, "1920x1080", 32);
+        assert_eq!((v.frames, v.tokens_per_frame), (16, 720));
+        assert_eq!((v.resized_width, v.resized_height), (1152, 640));
+    }
+
+    #[test]
+    fn python_rounding_is_half_to_even() {
+        assert_eq!(round_half_even(2.5), 2.0);
+        assert_eq!(round_half_even(3.5), 4.0);
+        assert_eq!(round_half_even(-0.5), -0.0);
+        assert_eq!(round_half_even(2.4), 2.0);
+        // 70 px = 2.5 factors of 28 → 56 (Python: round(2.5) = 2).
+        assert_eq!(smart_resize(70, 70, 28, 0.0, 1e12), (56, 56));
+    }
+
+    /// InternVL README `dynamic_preprocess` (token_calc.py): 448² → 1 tile; 640x480 → 4x3 +
+    /// thumbnail; 1280x720 and 1920x1080 → 4x2 + thumbnail; video frames one tile each.
+    #[test]
+    fn internvl_tiles_match_dynamic_preprocess() {
+        let r = Resize::Tiles(Tiles {
+            default_size: "448x448".parse().unwrap(),
+            min_tiles: 1,
+            max_tiles: 12,
+            thumbnail: true,
+            video_max_tiles: 1,
+            fps: None,
+        });
+        let s = PatchShape {
+            patch: 14,
+            temporal: 1,
+            merge: 2,
+            tile: Some(448),
+        };
+        for (size, passes) in [
+            ("448x448", 1),
+            ("640x480", 13),
+            ("1280x720", 9),
+            ("1920x1080", 9),
+        ] {
+            let v = tokens(&r, s, false, size, 1);
+            assert_eq!(v.passes_per_frame, passes, "{size}");
+            assert_eq!(v.tokens_per_frame, 256 * passes, "{size}");
+            assert_eq!((v.grid_h, v.grid_w), (32, 32));
+        }
+        let v = tokens(&r, s, true, "1920x1080", 32);
+        assert_eq!(
+            (v.frames, v.passes_per_frame, v.tokens_per_frame),
+            (32, 1, 256)
+        );
+    }
+
+    #[test]
+    fn frames_from_seconds_follow_smart_nframes() {
+        let (r, s) = qwen(14);
+        let n = |secs: f64, fps: Option<f64>| sampled_frames(&r, s, secs, fps).unwrap();
+        assert_eq!(n(16.0, None), 32);
+        assert_eq!(n(1.0, None), 4); // at least FPS_MIN_FRAMES
+        assert_eq!(n(10_000.0, None), 768); // at most FPS_MAX_FRAMES
+        assert_eq!(n(10.0, Some(0.55)), 4);
+        assert_eq!(n(30.0, Some(0.5)), 14); // 15 floored to whole temporal patches
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Sizes print and parse back.
+        #[test]
+        fn sizes_round_trip(w in 1u64..5000, h in 1u64..5000) {
+            let ratio = w.max(h) as f64 / w.min(h) as f64;
+            let parsed = format!("{w}x{h}").parse::<Resolution>();
+            if ratio <= MAX_ASPECT_RATIO {
+                proptest::prop_assert_eq!(parsed.unwrap(), Resolution { width: w, height: h });
+            } else {
+                proptest::prop_assert!(parsed.is_err());
+            }
+        }
+
+        /// `smart_resize` gives whole factors inside the pixel bounds, keeps a size that
+        /// already fits, and the tokens are the merged grid.
+        #[test]
+        fn smart_resize_lands_on_the_grid(w in 16u64..8000, h in 16u64..8000, patch in prop_oneof![Just(14u64), Just(16)]) {
+            proptest::prop_assume!(w.max(h) as f64 / w.min(h) as f64 <= MAX_ASPECT_RATIO);
+            let (r, s) = qwen(patch);
+            let f = 2 * patch;
+            let Resize::Smart(rule) = &r else { unreachable!() };
+            let (hh, ww) = smart_resize(h, w, f, rule.min_pixels as f64, rule.max_pixels as f64);
+            proptest::prop_assert!(hh % f == 0 && ww % f == 0 && hh >= f && ww >= f);
+            proptest::prop_assert!(hh * ww <= rule.max_pixels, "{hh}x{ww}");
+            proptest::prop_assert!(hh * ww >= rule.min_pixels, "{hh}x{ww}");
+            if h % f == 0 && w % f == 0 && h * w <= rule.max_pixels && h * w >= rule.min_pixels {
+                proptest::prop_assert_eq!((hh, ww), (h, w));
+            }
+            let size = Resolution { width: w, height: h };
+            let v = vision_input(&r, s, Media { video: false, size, frames: 1 }).unwrap();
+            proptest::prop_assert_eq!(v.tokens_per_frame, (hh / f) * (ww / f));
+            proptest::prop_assert_eq!(v.patches_per_pass(), 4 * v.tokens_per_frame);
+        }
+
+        /// A video of F frames is ⌈F/2⌉ groups, each within the per-frame video bounds.
+        #[test]
+        fn video_frames_group_by_the_temporal_patch(frames in 1u64..800, w in 64u64..4000, h in 64u64..4000) {
+            proptest::prop_assume!(w.max(h) as f64 / w.min(h) as f64 <= MAX_ASPECT_RATIO);
+            let (r, s) = qwen(14);
+            let size = Resolution { width: w, height: h };
+            let v = vision_input(&r, s, Media { video: true, size, frames }).unwrap();
+            proptest::prop_assert_eq!(v.frames, frames.div_ceil(2));
+            proptest::prop_assert_eq!(v.sampled_frames, 2 * v.frames);
+            proptest::prop_assert!(v.tokens_per_frame >= 128 && v.tokens_per_frame <= 768, "{}", v.tokens_per_frame);
+        }
+    }
+
+    use proptest::prelude::{prop_oneof, Just};
+
+    #[test]
+    fn sizes_parse_and_refuse_nonsense() {
+        let r: Resolution = "1280x720".parse().unwrap();
+        assert_eq!((r.width, r.height), (1280, 720));
+        assert_eq!(r.to_string(), "1280x720");
+        for bad in ["1280", "0x10", "axb", "100000x10", "10000x10"] {
+            assert!(bad.parse::<Resolution>().is_err(), "{bad}");
+        }
+    }
+}

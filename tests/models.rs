@@ -1,0 +1,507 @@
+//! The model presets (issue 17): every preset with every schedule preset, the resolution flags
+//! of resolution-aware vision towers, Hugging Face configs with a `vision_config`, mixture-of-
+//! experts outputs, and the tables of docs/models.md, which are rebuilt here from the presets.
+//! After an intended change: `AIM_SIM_BLESS=1 cargo test --test models`, review the diff.
+
+mod common;
+
+use aim_sim::cost::CostModelKind;
+use aim_sim::model::{Media, Model, VisionEncoder};
+use aim_sim::presets::{self, MODELS, SCHEDULES};
+use aim_sim::{simulate, Spec};
+
+/// The presets this issue added or gave a vision tower.
+const NEW: &[&str] = &[
+    "qwen2.5-vl-7b",
+    "qwen3-vl-8b",
+    "qwen3-vl-30b-a3b",
+    "internvl3-8b",
+    "llava-ov-1.5-8b",
+];
+
+#[test]
+fn every_model_preset_runs_every_schedule_preset() {
+    for model in presets::names(MODELS) {
+        let layers = Model::load(model).unwrap().num_layers as usize;
+        for schedule in presets::names(SCHEDULES) {
+            for cost_model in [CostModelKind::Refined, CostModelKind::LlmViewer] {
+                let spec = Spec {
+                    model: model.into(),
+                    schedule: schedule.into(),
+                    cost_model,
+                    ..Spec::default()
+                };
+                let r = simulate(&spec)
+                    .unwrap_or_else(|e| panic!("{model} × {schedule} ({cost_model:?}): {e}"));
+                assert_eq!(r.plan.layer_tokens.len(), layers, "{model} × {schedule}");
+                let t = &r.run.totals;
+                assert!(
+                    t.flops > 0.0 && t.time_s > 0.0 && t.time_s.is_finite(),
+                    "{model} × {schedule}"
+                );
+                // The schedule never adds LLM tokens.
+                assert!(r
+                    .plan
+                    .layer_tokens
+                    .iter()
+                    .all(|&n| n <= r.scenario.input.visual_tokens() + 100));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_cli_runs_the_new_presets_with_every_schedule() {
+    for model in NEW {
+        for schedule in presets::names(SCHEDULES) {
+            let out = common::ok(&["--model", model, "--schedule", schedule]);
+            assert!(out.contains("reduction"), "{model} × {schedule}");
+        }
+        // And end to end, with the vision tower and decode.
+        let v = common::json(&["--model", model, "--include-vision", "--gen-tokens", "4"]);
+        assert!(
+            v["pipeline"]["vision_time_s"].as_f64().unwrap() > 0.0,
+            "{model}"
+        );
+    }
+}
+
+fn input(args: &[&str]) -> (u64, u64, serde_json::Value) {
+    let v = common::json(args);
+    let i = &v["scenario"]["input"];
+    (
+        i["frames"].as_u64().unwrap(),
+        i["tokens_per_frame"].as_u64().unwrap(),
+        v,
+    )
+}
+
+#[test]
+fn tokens_per_frame_follow_the_resolution() {
+    // Qwen2.5-VL: smart_resize to multiples of 28 (qwen-vl-utils); 1280x720 → 1288x728.
+    let (f, t, _) = input(&["--model", "qwen2.5-vl-7b", "--image-size", "1280x720"]);
+    assert_eq!((f, t), (1, 46 * 26));
+    // Two images of that size.
+    let (f, t, _) = input(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--image-size",
+        "1280x720",
+        "--frames",
+        "2",
+    ]);
+    assert_eq!((f, t), (2, 1196));
+    // Video: 32 frames in 16 temporal groups of 1008x560 / 28² = 720 tokens.
+    let (f, t, v) = input(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-size",
+        "1280x720",
+        "--frames",
+        "32",
+    ]);
+    assert_eq!((f, t), (16, 720));
+    assert_eq!(
+        v["spec"]["frames"], 32,
+        "the resolved spec keeps sampled frames"
+    );
+    // 16 s at the processor's 2 fps: the same 32 frames.
+    let (f2, t2, v2) = input(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-size",
+        "1280x720",
+        "--video-seconds",
+        "16",
+    ]);
+    assert_eq!((f2, t2), (16, 720));
+    assert_eq!(v2["totals"], v["totals"]);
+    // Qwen3-VL (patch 16): 448² → 196; InternVL3: 1280x720 → 4x2 tiles + thumbnail = 9 × 256.
+    assert_eq!(input(&["--model", "qwen3-vl-8b"]).1, 196);
+    let (f, t, _) = input(&["--model", "internvl3-8b", "--image-size", "1280x720"]);
+    assert_eq!((f, t), (1, 9 * 256));
+    // LLaVA-OV-1.5: no temporal merge, every frame its own (H/28)(W/28) tokens.
+    let (f, t, _) = input(&[
+        "--model",
+        "llava-ov-1.5-8b",
+        "--video-size",
+        "448x448",
+        "--frames",
+        "8",
+    ]);
+    assert_eq!((f, t), (8, 256));
+    // An explicit --tokens-per-frame still wins over the resolution.
+    let (_, t, _) = input(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--image-size",
+        "1280x720",
+        "--tokens-per-frame",
+        "300",
+    ]);
+    assert_eq!(t, 300);
+    // ... and the encoder, priced at the resolution's own patches, says they disagree.
+    let v = common::json(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--image-size",
+        "1280x720",
+        "--tokens-per-frame",
+        "300",
+        "--include-vision",
+    ]);
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("yields 1196 at 1280x720"), "{warnings}");
+}
+
+#[test]
+fn a_video_run_replays_from_its_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    let first = common::ok(&[
+        "--model",
+        "qwen3-vl-30b-a3b",
+        "--video-size",
+        "1920x1080",
+        "--video-seconds",
+        "10",
+        "--include-vision",
+        "--format",
+        "json",
+    ]);
+    std::fs::write(&path, &first).unwrap();
+    let again = common::json(&[std::ffi::OsStr::new("--spec"), path.as_os_str()]);
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(again["totals"], first["totals"]);
+    assert_eq!(again["scenario"]["input"], first["scenario"]["input"]);
+    assert_eq!(first["spec"]["frames"], 20);
+}
+
+#[test]
+fn resolution_flags_refuse_what_they_cannot_mean() {
+    let e = common::fails(&["--model", "llava-ov-7b", "--image-size", "640x480"]);
+    assert!(e.contains("no resolution-aware vision tower"), "{e}");
+    let e = common::fails(&["--model", "qwen2.5-vl-7b", "--image-size", "100000x10"]);
+    assert!(e.contains("between 1 and"), "{e}");
+    let e = common::fails(&["--model", "qwen2.5-vl-7b", "--image-size", "640"]);
+    assert!(e.contains("WIDTHxHEIGHT"), "{e}");
+    let e = common::fails(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-size",
+        "640x480",
+        "--tokens",
+        "1000",
+    ]);
+    assert!(e.contains("--frames"), "{e}");
+    common::fails(&["--model", "qwen2.5-vl-7b", "--fps", "1"]);
+    common::fails(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-seconds",
+        "5",
+        "--frames",
+        "8",
+    ]);
+    let e = common::fails(&[
+        "--model",
+        "llava-ov-1.5-8b",
+        "--video-size",
+        "640x480",
+        "--video-seconds",
+        "5",
+    ]);
+    assert!(e.contains("--fps"), "{e}");
+}
+
+/// The shape of a model, without the labels that depend on where it was read.
+fn shape(mut m: Model) -> Model {
+    m.name.clear();
+    m.description.clear();
+    m.source.clear();
+    m
+}
+
+#[test]
+fn a_config_json_with_a_vision_config_is_the_preset() {
+    for (file, preset) in [
+        (
+            "reference/models/qwen2.5-vl-7b-instruct.json",
+            "qwen2.5-vl-7b",
+        ),
+        (
+            "reference/models/qwen3-vl-30b-a3b-instruct.json",
+            "qwen3-vl-30b-a3b",
+        ),
+    ] {
+        let hf = Model::load(file).unwrap();
+        assert!(hf.vision.is_some(), "{file}");
+        assert_eq!(shape(hf), shape(Model::load(preset).unwrap()), "{file}");
+        let args = |m: &str| {
+            common::json(&[
+                "--model",
+                m,
+                "--include-vision",
+                "--video-size",
+                "1280x720",
+                "--frames",
+                "16",
+            ])
+        };
+        assert_eq!(args(file)["totals"], args(preset)["totals"], "{file}");
+    }
+}
+
+#[test]
+fn unsupported_configs_fail_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mla = dir.path().join("config.json");
+    std::fs::write(
+        &mla,
+        r#"{"model_type":"deepseek_v2","hidden_size":2048,"num_attention_heads":16,"num_hidden_layers":27,
+           "intermediate_size":10944,"vocab_size":102400,"kv_lora_rank":512,"q_lora_rank":null,
+           "n_routed_experts":64,"num_experts_per_tok":6,"moe_intermediate_size":1408}"#,
+    )
+    .unwrap();
+    let e = common::fails(&[std::ffi::OsStr::new("--model"), mla.as_os_str()]);
+    assert!(e.contains("kv_lora_rank") && e.contains("latent"), "{e}");
+    // A vision_config of an unknown family: the LLM loads, --include-vision says why not.
+    let odd = dir.path().join("odd").join("config.json");
+    std::fs::create_dir_all(odd.parent().unwrap()).unwrap();
+    std::fs::write(
+        &odd,
+        r#"{"model_type":"mystery_vl","hidden_size":1024,"num_attention_heads":8,"num_hidden_layers":4,
+           "intermediate_size":4096,"vocab_size":1000,"vision_config":{"model_type":"mystery_vit"}}"#,
+    )
+    .unwrap();
+    let path = odd.to_str().unwrap();
+    common::ok(&["--model", path]);
+    let e = common::fails(&["--model", path, "--include-vision"]);
+    assert!(e.contains("no [vision] table"), "{e}");
+}
+
+#[test]
+fn the_measured_stack_refuses_experts_it_does_not_run() {
+    let e = common::fails(&[
+        "measure",
+        "--synthetic-device",
+        "tests/golden/synthetic-h100.toml",
+        "--gpu",
+        "h100",
+        "--model",
+        "qwen3-vl-30b-a3b",
+        "--frames",
+        "2",
+    ]);
+    assert!(e.contains("experts"), "{e}");
+}
+
+#[test]
+fn moe_runs_report_their_experts() {
+    let v = common::json(&["--model", "qwen3-vl-30b-a3b", "--frames", "1"]);
+    let e = &v["experts"];
+    assert_eq!(e["num_experts"], 128);
+    assert_eq!(e["touched_per_layer"].as_array().unwrap().len(), 48);
+    assert!(v["baseline"]["experts"].is_object());
+    // Dense models carry no expert report.
+    assert!(common::json(&["--model", "qwen3-vl-8b"])["experts"].is_null());
+    let table = common::ok(&["--model", "qwen3-vl-30b-a3b"]);
+    assert!(table.contains("experts: 8 of 128 per token"), "{table}");
+}
+
+// ---- docs/models.md ---------------------------------------------------------------------
+
+fn llm(m: &Model) -> String {
+    let mut s = format!(
+        "{} × {}, {}/{} heads × {}",
+        m.num_layers,
+        m.hidden_size,
+        m.num_heads,
+        m.kv_heads(),
+        m.head_dim()
+    );
+    if m.qkv_bias {
+        s += ", q/k/v bias";
+    }
+    if m.qk_norm {
+        s += ", QK-norm";
+    }
+    s
+}
+
+fn mlp(m: &Model) -> String {
+    match &m.moe {
+        None => format!("SwiGLU {}", m.intermediate_size),
+        Some(e) => {
+            let mut s = format!(
+                "MoE {} × {}, top-{}",
+                e.num_experts, e.expert_intermediate_size, e.experts_per_token
+            );
+            if e.shared_intermediate_size > 0 {
+                s += &format!(" + shared {}", e.shared_intermediate_size);
+            }
+            s
+        }
+    }
+}
+
+fn tower(v: &VisionEncoder) -> String {
+    let mut s = format!("{}: {} × {}", v.name, v.num_layers, v.hidden_size);
+    if v.resize.is_none() {
+        return s + &format!(", fixed {} patches", v.patches_per_frame);
+    }
+    s += &format!(", patch {}", v.patch_size.unwrap_or(0));
+    if v.temporal() > 1 {
+        s += &format!("×{} frames", v.temporal());
+    }
+    if v.merge() > 1 {
+        let how = if v.pixel_shuffle {
+            "pixel shuffle"
+        } else {
+            "merge"
+        };
+        s += &format!(", {m}×{m} {how}", m = v.merge());
+    }
+    if let Some(w) = v.window_size {
+        s += &format!(
+            ", {w}-px windows ({} full-attention layers)",
+            v.full_attention_layers.len()
+        );
+    }
+    if !v.deepstack_layers.is_empty() {
+        s += &format!(", DeepStack ×{}", v.deepstack_layers.len());
+    }
+    s
+}
+
+fn tokens_at_default(m: &Model) -> String {
+    match &m.vision {
+        Some(v) => match (v.default_input().unwrap(), &v.resize) {
+            (Some(i), _) => format!(
+                "{} per {}x{} image{}",
+                i.tokens_per_frame,
+                i.width,
+                i.height,
+                if i.passes_per_frame > 1 {
+                    format!(" ({} tiles)", i.passes_per_frame)
+                } else {
+                    String::new()
+                }
+            ),
+            (None, _) => format!("{} per frame (fixed)", m.tokens_per_frame),
+        },
+        None => format!("{} per frame (given)", m.tokens_per_frame),
+    }
+}
+
+fn presets_table() -> String {
+    let mut out = String::from(
+        "| preset | LLM: layers × hidden, q/kv heads × head dim | MLP | vision tower | visual tokens, default input | source |\n|---|---|---|---|---|---|\n",
+    );
+    for name in presets::names(MODELS) {
+        let m = Model::load(name).unwrap();
+        out += &format!(
+            "| `{name}` | {} | {} | {} | {} | {} |\n",
+            llm(&m),
+            mlp(&m),
+            m.vision.as_ref().map_or("not modelled".into(), tower),
+            tokens_at_default(&m),
+            m.source
+        );
+    }
+    out
+}
+
+fn resolution_table() -> String {
+    let sizes = ["640x480", "1280x720", "1920x1080"];
+    let mut out = format!(
+        "| preset | {} | video: 32 frames of 1280x720 |\n|---|---|---|---|---|\n",
+        sizes
+            .iter()
+            .map(|s| format!("image {s}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    for name in presets::names(MODELS) {
+        let m = Model::load(name).unwrap();
+        let Some(v) = m.vision.as_ref().filter(|v| v.resize.is_some()) else {
+            continue;
+        };
+        let at = |video: bool, size: &str, frames: u64| {
+            v.input(Media {
+                video,
+                size: size.parse().unwrap(),
+                frames,
+            })
+            .unwrap()
+            .unwrap()
+        };
+        let images: Vec<String> = sizes
+            .iter()
+            .map(|s| {
+                let i = at(false, s, 1);
+                if i.passes_per_frame > 1 {
+                    format!("{} ({} tiles)", i.tokens_per_frame, i.passes_per_frame)
+                } else {
+                    format!(
+                        "{} ({}x{})",
+                        i.tokens_per_frame, i.resized_width, i.resized_height
+                    )
+                }
+            })
+            .collect();
+        let vid = at(true, "1280x720", 32);
+        out += &format!(
+            "| `{name}` | {} | {} × {} = {} ({}x{}) |\n",
+            images.join(" | "),
+            vid.frames,
+            vid.tokens_per_frame,
+            vid.frames * vid.tokens_per_frame,
+            vid.resized_width,
+            vid.resized_height
+        );
+    }
+    out
+}
+
+/// Replaces (or checks) the block `name` of `path` (as tests/docs_figures.rs).
+fn block(path: &str, name: &str, want: &str, failures: &mut Vec<String>) {
+    let text = std::fs::read_to_string(path).expect("readable doc");
+    let (begin, end) = (
+        format!("<!-- {name}:begin -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
+        failures.push(format!("{path}: markers of block '{name}' missing"));
+        return;
+    };
+    let got = &text[a + begin.len()..b];
+    if got == want {
+        return;
+    }
+    if std::env::var_os("AIM_SIM_BLESS").is_some() {
+        let new = format!("{}{want}{}", &text[..a + begin.len()], &text[b..]);
+        std::fs::write(path, new).expect("doc written");
+    } else {
+        failures.push(format!(
+            "{path}: block '{name}' differs from the presets:\n--- in the file\n{got}--- from the presets\n{want}"
+        ));
+    }
+}
+
+#[test]
+fn docs_models_tables_come_from_the_presets() {
+    let mut failures = Vec::new();
+    block("docs/models.md", "presets", &presets_table(), &mut failures);
+    block(
+        "docs/models.md",
+        "resolutions",
+        &resolution_table(),
+        &mut failures,
+    );
+    assert!(
+        failures.is_empty(),
+        "{}\n(after an intended change: AIM_SIM_BLESS=1 cargo test --test models)",
+        failures.join("\n")
+    );
+}
