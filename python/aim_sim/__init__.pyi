@@ -249,6 +249,7 @@ def sweep(
     a_bits: Optional[int] = 16,
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
+    jobs: Optional[int] = None,
 ) -> Union["pandas.DataFrame", List[Dict[str, Any]]]:
     """Prices every combination of the axes: ``aim-sim sweep [grid] --format csv``.
 
@@ -264,8 +265,9 @@ def sweep(
     ``frames``, ``tokens_per_frame``, ``visual_tokens``, ``merged_visual_tokens``,
     ``text_tokens``, ``batch`` (int64); ``flops``, ``bytes``, ``time_s``,
     ``memory_consumption_bytes``, the same four with ``baseline_``, ``reduction_flops``,
-    ``reduction_time`` (float64; FLOPs, bytes, seconds). The sweep runs on all cores with the
-    GIL released; the frame is built from whole columns.
+    ``reduction_time`` (float64; FLOPs, bytes, seconds). The sweep runs with the GIL released
+    on ``jobs`` worker threads (``--jobs``; default one per core); the frame is built from whole
+    columns.
 
     Raises:
         AimSimError: Bad input, or a configuration that does not run (the message names it).

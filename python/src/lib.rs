@@ -249,8 +249,9 @@ fn sweep_columns<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let options = options_of(py, grid, None)?;
     let columns = core(py, move || {
-        let grid = Grid::new(&options::sweep(options)?)?;
-        let rows = sweep::run(&grid, |_done| {})?;
+        let (grid, jobs) = options::sweep(options)?;
+        let grid = Grid::new(&grid)?;
+        let rows = sweep::Sweep::prepare(&grid)?.run(jobs, |_done| {})?;
         columns::from_rows(&rows)
     })?;
     let out = PyList::empty(py);

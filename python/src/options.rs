@@ -60,6 +60,9 @@ pub const BUDGET: &[&str] = &[
     "solve",
 ];
 
+/// `aim-sim sweep`'s own flags (besides the axes, which are [`SIM`] names).
+pub const SWEEP: &[&str] = &["jobs"];
+
 /// Options that are positive counts on the command line (`parse_count`).
 const COUNTS: &[&str] = &[
     "tokens",
@@ -141,9 +144,22 @@ pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery)> {
 }
 
 /// The grid of `aim_sim.sweep(**grid)`: the axes as `aim-sim sweep` takes them (comma lists and
-/// `START:END:STEP` ranges), every other option the base of all rows.
-pub fn sweep(mut options: Options) -> Result<GridSpec> {
-    options.check_names(&[SIM])?;
+/// `START:END:STEP` ranges), every other option the base of all rows; and the worker threads
+/// (`jobs`, as `--jobs`: 1..=1024, default one per core).
+pub fn sweep(mut options: Options) -> Result<(GridSpec, usize)> {
+    options.check_names(&[SIM, SWEEP])?;
+    let jobs = match options.given.remove("jobs") {
+        None => aim_sim::sweep::default_jobs(),
+        Some(value) => match value.as_u64() {
+            Some(n @ 1..=1024) => n as usize,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "invalid value {value} for 'jobs': give a whole number of worker threads \
+                     from 1 to 1024 (or None for one per core)"
+                )))
+            }
+        },
+    };
     let mut axis = |key: &str| -> Result<Option<String>> {
         match options.given.get(key) {
             // An inline model, GPU or schedule table is not a list: it is the base's.
@@ -165,10 +181,11 @@ pub fn sweep(mut options: Options) -> Result<GridSpec> {
         text_tokens: axis("text_tokens")?,
         batch: axis("batch")?,
     };
-    Ok(GridSpec {
+    let grid = GridSpec {
         base: spec(options)?,
         axes,
-    })
+    };
+    Ok((grid, jobs))
 }
 
 /// One axis as `aim-sim sweep` takes it: a string as is, a number, or a list of either.

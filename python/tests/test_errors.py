@@ -129,6 +129,9 @@ def test_sweep_and_budget_check_their_own_options():
     assert "empty list" in message(aim_sim.sweep, frames=[])
     assert "a sweep axis takes a value, a list of values" in message(aim_sim.sweep, frames=[[8]])
     assert "unknown option 'by'" in message(aim_sim.sweep, by="time")
+    for jobs in (0, -1, 1025, 2.5, "2"):
+        assert f"for 'jobs': give a whole number of worker threads from 1 to 1024" in message(aim_sim.sweep, jobs=jobs)
+    assert "unknown option 'jobs'" in message(aim_sim.simulate, jobs=2)
     assert "'max_frames' cannot be used with 'target_reduction'" in message(aim_sim.budget, target_reduction=2.0, max_frames=9)
     assert "invalid value 'size' for 'by': use one of flops, time" == message(aim_sim.budget, by="size")
     assert "unknown preset kind" in message(aim_sim.list_presets, kind="cpus")

@@ -81,6 +81,15 @@ def test_every_axis_and_the_base_options(cli):
     assert_same_rows(aim_sim.sweep(**grid), cli_frame(cli, *args))
 
 
+def test_jobs_changes_the_threads_not_the_rows():
+    """`jobs` is `--jobs`: rows come in the same order with the same values on 1 or 3 threads."""
+    grid = dict(frames="8:256:8", schedule=["none", "linear", "fastv"], text_tokens=[30, 100])
+    one = aim_sim.sweep(jobs=1, **grid)
+    assert len(one) == 32 * 3 * 2
+    pandas.testing.assert_frame_equal(aim_sim.sweep(jobs=3, **grid), one)
+    pandas.testing.assert_frame_equal(aim_sim.sweep(**grid), one)
+
+
 def test_axes_take_lists_ranges_and_arrays():
     as_range = aim_sim.sweep(frames="8:64:8")
     for same in ([8, 16, 24, 32, 40, 48, 56, 64], range(8, 65, 8), numpy.arange(8, 65, 8), "8,16,24:64:8"):
