@@ -1,6 +1,7 @@
-//! The figures README.md and docs/accuracy.md quote from `aim-sim check` are the command's own:
-//! each marked block (`<!-- name:begin -->` … `<!-- name:end -->`) is rebuilt here from
-//! `aim-sim check reference/measurements.toml --loo --format json` and must match the file.
+//! Figures the docs quote are the commands' own. README.md and docs/accuracy.md quote
+//! `aim-sim check`: each marked block (`<!-- name:begin -->` … `<!-- name:end -->`) is rebuilt
+//! from `aim-sim check reference/measurements.toml --loo --format json` and must match the file.
+//! docs/cost-models.md's headline table and pipeline figures are rerun from the flags they show.
 //! After an intended change: `AIM_SIM_BLESS=1 cargo test --test docs_figures`, review the diff.
 
 mod common;
@@ -194,4 +195,135 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
     }
     block("docs/accuracy.md", "check-params", &rows, &mut failures);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The headline table of docs/cost-models.md: each row's GPU and flags (its second column,
+/// between backticks; none = the defaults) are run, and every figure of the row is the run's.
+/// Bold and labels are the doc's; the numbers are the command's (rewritten under bless).
+#[test]
+fn cost_models_headline_table_is_the_command_output() {
+    let path = "docs/cost-models.md";
+    let text = std::fs::read_to_string(path).expect("readable doc");
+    let header = "| GPU | flags | TFLOPs | prefill ms |";
+    let start = text.find(header).expect("the headline table");
+    let mut out = String::new();
+    let mut failures = Vec::new();
+    let mut rows = 0;
+    let mut rest = &text[start..];
+    out.push_str(&text[..start]);
+    while let Some(line) = rest.lines().next().filter(|l| l.starts_with('|')) {
+        rest = &rest[line.len() + 1..];
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        if cells[0] == "GPU" || cells[0].starts_with("---") {
+            out += line;
+            out.push('\n');
+            continue;
+        }
+        let gpu = cells[0].to_lowercase();
+        let flags: Vec<&str> = match cells[1].split('`').nth(1) {
+            Some(f) => f.split_whitespace().collect(),
+            None => Vec::new(),
+        };
+        let mut args = vec!["--tokens", "6272", "--schedule", "linear", "--gpu", &gpu];
+        args.extend(&flags);
+        let d = common::json(&args);
+        let (t, b) = (&d["totals"], &d["baseline"]["totals"]);
+        let num = |v: &Value| v.as_f64().expect("a number");
+        let llm = |v: &Value| {
+            if flags.contains(&"llm-viewer") {
+                None
+            } else {
+                Some(num(&v["pipeline"]["llm_time_s"]))
+            }
+        };
+        let (llm_s, base_llm_s) = (llm(&d), llm(&d["baseline"]));
+        let computed = [
+            format!("{:.4}", num(&t["flops"]) / 1e12),
+            format!("{:.3}", num(&t["time_s"]) * 1e3),
+            format!("{:.4}", num(&b["flops"]) / 1e12),
+            format!("{:.3}", num(&b["time_s"]) * 1e3),
+            format!("{:.2}×", num(&b["flops"]) / num(&t["flops"])),
+            format!("{:.2}×", num(&b["time_s"]) / num(&t["time_s"])),
+            llm_s.map_or("–".into(), |s| format!("{:.3}", s * 1e3)),
+            match (llm_s, base_llm_s) {
+                (Some(s), Some(base)) => format!("{:.2}×", base / s),
+                _ => "–".into(),
+            },
+        ];
+        let mut new_cells: Vec<String> = cells[..2].iter().map(|c| c.to_string()).collect();
+        for (cell, want) in cells[2..].iter().zip(&computed) {
+            let bold = cell.starts_with("**");
+            if cell.trim_matches('*') != want {
+                failures.push(format!(
+                    "{gpu} {flags:?}: the doc says {cell}, the run {want}"
+                ));
+            }
+            new_cells.push(if bold {
+                format!("**{want}**")
+            } else {
+                want.clone()
+            });
+        }
+        out += &format!("| {} |\n", new_cells.join(" | "));
+        rows += 1;
+    }
+    out.push_str(rest);
+    assert!(rows >= 10, "the headline table has its rows ({rows})");
+    if std::env::var_os("AIM_SIM_BLESS").is_some() {
+        std::fs::write(path, out).expect("doc written");
+    } else {
+        assert!(failures.is_empty(), "{path}: {}", failures.join("\n"));
+    }
+}
+
+/// The pipeline figures docs/cost-models.md quotes in prose (importance, merging, vision
+/// encoder, time to first token, end to end with decode) are the headline run's.
+#[test]
+fn cost_models_pipeline_figures_are_the_command_output() {
+    let text = std::fs::read_to_string("docs/cost-models.md").expect("readable doc");
+    let d = common::json(&[
+        "--tokens",
+        "6272",
+        "--schedule",
+        "linear",
+        "--gpu",
+        "a100",
+        "--include-vision",
+        "--gen-tokens",
+        "128",
+    ]);
+    let (p, b) = (&d["pipeline"], &d["baseline"]["pipeline"]);
+    let f = |v: &Value| v.as_f64().expect("a number");
+    let quoted = [
+        format!(
+            "The PageRank importance costs {:.0} GFLOPs and {:.1} ms on the A100",
+            f(&p["importance_flops"]) / 1e9,
+            f(&p["importance_time_s"]) * 1e3
+        ),
+        format!(
+            "Per-frame merging costs {:.1} GFLOPs and {:.1} ms.",
+            f(&p["merge_flops"]) / 1e9,
+            f(&p["merge_time_s"]) * 1e3
+        ),
+        format!(
+            "{:.1} ms on the A100, untouched by AIM",
+            f(&p["vision_time_s"]) * 1e3
+        ),
+        format!(
+            "time to first token drops {:.1}× ({:.0} vs {:.0} ms)",
+            f(&b["ttft_s"]) / f(&p["ttft_s"]),
+            f(&p["ttft_s"]) * 1e3,
+            f(&b["ttft_s"]) * 1e3
+        ),
+        format!(
+            "is {:.2}× ({:.0} vs {:.0} ms)",
+            f(&b["end_to_end_time_s"]) / f(&p["end_to_end_time_s"]),
+            f(&p["end_to_end_time_s"]) * 1e3,
+            f(&b["end_to_end_time_s"]) * 1e3
+        ),
+    ];
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for q in quoted {
+        assert!(flat.contains(&q), "docs/cost-models.md should say \"{q}\"");
+    }
 }
