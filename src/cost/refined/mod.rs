@@ -454,7 +454,7 @@ fn pipeline(
 fn calibration(ctx: &Context) -> String {
     match &ctx.gpu.efficiency {
         None => format!(
-            "ideal roofline: {} has no [efficiency] table, so every kernel runs at peak compute or peak bandwidth with no launch overhead",
+            "ideal roofline: {} has no [efficiency] table, so every kernel runs at peak compute or peak bandwidth with no launch overhead; real frameworks are slower: --framework trtllm, hf or hf-eager gives times fitted to published measurements (docs/accuracy.md)",
             ctx.gpu.name
         ),
         Some(e) => {
