@@ -50,31 +50,6 @@ fn group<'a>(summary: &'a Value, name: &str) -> &'a Value {
         .expect("the group")
 }
 
-/// Replaces (or checks) the block `name` of `path`.
-fn block(path: &str, name: &str, want: &str, failures: &mut Vec<String>) {
-    let text = std::fs::read_to_string(path).expect("readable doc");
-    let (begin, end) = (
-        format!("<!-- {name}:begin -->\n"),
-        format!("<!-- {name}:end -->"),
-    );
-    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
-        failures.push(format!("{path}: markers of block '{name}' missing"));
-        return;
-    };
-    let got = &text[a + begin.len()..b];
-    if got == want {
-        return;
-    }
-    if std::env::var_os("AIM_SIM_BLESS").is_some() {
-        let new = format!("{}{want}{}", &text[..a + begin.len()], &text[b..]);
-        std::fs::write(path, new).expect("doc written");
-    } else {
-        failures.push(format!(
-            "{path}: block '{name}' differs from `aim-sim check`:\n--- in the file\n{got}--- from the command\n{want}"
-        ));
-    }
-}
-
 #[test]
 fn accuracy_figures_come_from_the_check_command() {
     let report = common::json(&["check", "reference/measurements.toml", "--loo"]);
@@ -86,16 +61,18 @@ fn accuracy_figures_come_from_the_check_command() {
         .count();
     let total = report["rows"].as_array().expect("rows").len();
     let mut failures = Vec::new();
-    block(
+    common::doc_block(
         "docs/accuracy.md",
         "check-time",
         &table(&report["summary"], "priced rows"),
+        "`aim-sim check`",
         &mut failures,
     );
-    block(
+    common::doc_block(
         "docs/accuracy.md",
         "check-speedups",
         &table(&report["speedup_summary"], "pairs"),
+        "`aim-sim check`",
         &mut failures,
     );
     let all = group(&report["summary"], "all");
@@ -115,8 +92,20 @@ fn accuracy_figures_come_from_the_check_command() {
         pct(&sp["roofline"]["median_abs_error"]),
         pct(&sp["roofline"]["worst_abs_error"]),
     );
-    block("README.md", "check-headline", &readme, &mut failures);
-    block("docs/accuracy.md", "check-headline", &readme, &mut failures);
+    common::doc_block(
+        "README.md",
+        "check-headline",
+        &readme,
+        "`aim-sim check`",
+        &mut failures,
+    );
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-headline",
+        &readme,
+        "`aim-sim check`",
+        &mut failures,
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -193,7 +182,13 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
         }
         line("other GPUs (pooled)", &toml::Table::new());
     }
-    block("docs/accuracy.md", "check-params", &rows, &mut failures);
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-params",
+        &rows,
+        "`aim-sim check`",
+        &mut failures,
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -9,32 +9,17 @@
 //! .ci/run, which installs Chromium) makes its absence a failure.
 
 mod browser;
+mod common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_aim-sim"))
-}
 
 /// Where pages and screenshots are kept (an artifact of the test run).
 fn out_dir() -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html");
     std::fs::create_dir_all(&d).expect("artifact directory");
     d
-}
-
-/// Runs `aim-sim ARGS`, returns standard output; panics with standard error on failure.
-fn run(args: &[&str]) -> String {
-    let out = bin().args(args).output().expect("aim-sim runs");
-    assert!(
-        out.status.success(),
-        "aim-sim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// One page: its file name, its kind (`data-page`) and the command that writes it.
@@ -158,10 +143,10 @@ fn pages() -> &'static Vec<(&'static Kind, PathBuf, Value)> {
                 let mut args = k.args.to_vec();
                 let p = path.to_str().expect("utf-8 path");
                 args.extend(["--format", "html", "-o", p]);
-                run(&args);
+                common::ok(&args);
                 let mut args = k.args.to_vec();
                 args.extend(["--format", "json"]);
-                let json: Value = serde_json::from_str(&run(&args)).expect("JSON output");
+                let json: Value = serde_json::from_str(&common::ok(&args)).expect("JSON output");
                 (k, path, json)
             })
             .collect()
@@ -322,24 +307,15 @@ fn compare_errors_are_one_line() {
             "schedule nope",
         ),
     ] {
-        let out = bin().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = common::fails(args);
         assert!(err.contains(want), "{args:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
 
 #[test]
 fn commands_without_a_page_say_so() {
-    let out = bin()
-        .args(["reproduce", "--format", "html"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = common::fails(&["reproduce", "--format", "html"]);
     assert!(err.contains("reproduce has no HTML page"), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 /// What the browser is asked about each page (one expression; the answer is JSON).
@@ -644,22 +620,20 @@ fn the_browser_check_catches_planted_errors() {
 
 #[test]
 fn readme_compare_block_is_the_commands_output() {
-    let readme = std::fs::read_to_string("README.md").unwrap();
-    let (begin, end) = ("<!-- compare:begin -->\n", "<!-- compare:end -->");
-    let a = readme.find(begin).expect("README has the compare block") + begin.len();
-    let b = readme.find(end).expect("closed");
-    let block = &readme[a..b];
     let cmd = "$ aim-sim compare --schedule none,linear,fastv,pdrop,merge-only\n";
     let want = format!(
         "```text\n{cmd}{}```\n",
-        run(&[
+        common::ok(&[
             "compare",
             "--schedule",
             "none,linear,fastv,pdrop,merge-only"
         ])
     );
-    assert_eq!(
-        block, want,
-        "README.md's compare block: rerun the command and paste its output"
+    let mut failures = Vec::new();
+    common::doc_block("README.md", "compare", &want, "the command", &mut failures);
+    assert!(
+        failures.is_empty(),
+        "{}\n(rerun the command and paste its output)",
+        failures.join("\n")
     );
 }

@@ -464,39 +464,21 @@ fn resolution_table() -> String {
     out
 }
 
-/// Replaces (or checks) the block `name` of `path` (as tests/docs_figures.rs).
-fn block(path: &str, name: &str, want: &str, failures: &mut Vec<String>) {
-    let text = std::fs::read_to_string(path).expect("readable doc");
-    let (begin, end) = (
-        format!("<!-- {name}:begin -->\n"),
-        format!("<!-- {name}:end -->"),
-    );
-    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
-        failures.push(format!("{path}: markers of block '{name}' missing"));
-        return;
-    };
-    let got = &text[a + begin.len()..b];
-    if got == want {
-        return;
-    }
-    if std::env::var_os("AIM_SIM_BLESS").is_some() {
-        let new = format!("{}{want}{}", &text[..a + begin.len()], &text[b..]);
-        std::fs::write(path, new).expect("doc written");
-    } else {
-        failures.push(format!(
-            "{path}: block '{name}' differs from the presets:\n--- in the file\n{got}--- from the presets\n{want}"
-        ));
-    }
-}
-
 #[test]
 fn docs_models_tables_come_from_the_presets() {
     let mut failures = Vec::new();
-    block("docs/models.md", "presets", &presets_table(), &mut failures);
-    block(
+    common::doc_block(
+        "docs/models.md",
+        "presets",
+        &presets_table(),
+        "the presets",
+        &mut failures,
+    );
+    common::doc_block(
         "docs/models.md",
         "resolutions",
         &resolution_table(),
+        "the presets",
         &mut failures,
     );
     assert!(

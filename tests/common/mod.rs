@@ -55,3 +55,30 @@ pub fn fails<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
     assert!(!stderr.contains("panicked"), "{stderr}");
     stderr
 }
+
+/// Replaces (under `AIM_SIM_BLESS`) or checks the marked block `name` of the doc at `path`
+/// (`<!-- name:begin -->` … `<!-- name:end -->`) against `want`, computed from `source`;
+/// a difference or missing markers is pushed to `failures`.
+pub fn doc_block(path: &str, name: &str, want: &str, source: &str, failures: &mut Vec<String>) {
+    let text = std::fs::read_to_string(path).expect("readable doc");
+    let (begin, end) = (
+        format!("<!-- {name}:begin -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
+        failures.push(format!("{path}: markers of block '{name}' missing"));
+        return;
+    };
+    let got = &text[a + begin.len()..b];
+    if got == want {
+        return;
+    }
+    if std::env::var_os("AIM_SIM_BLESS").is_some() {
+        let new = format!("{}{want}{}", &text[..a + begin.len()], &text[b..]);
+        std::fs::write(path, new).expect("doc written");
+    } else {
+        failures.push(format!(
+            "{path}: block '{name}' differs from {source}:\n--- in the file\n{got}--- from {source}\n{want}"
+        ));
+    }
+}
