@@ -110,6 +110,29 @@ pub fn decode(
     } else {
         (0.0, 0.0)
     };
+    finish(
+        d,
+        layer_tokens,
+        gen_tokens,
+        operators,
+        attention,
+        compute_s,
+        (first_step_s, last_step_s),
+    )
+}
+
+/// The [`Decode`] of the fixed operators and the summed attention (placed after `rope`, as in
+/// a layer; compute-bound when compute-bound steps take most of its time), with the steps'
+/// first and last times. Shared by the closed form and the step-by-step reference of its tests.
+fn finish(
+    d: &Dims,
+    layer_tokens: &[u64],
+    gen_tokens: u64,
+    mut operators: Vec<TimedOp>,
+    attention: Option<TimedOp>,
+    compute_s: f64,
+    (first_step_s, last_step_s): (f64, f64),
+) -> Decode {
     if let Some(mut a) = attention {
         a.arithmetic_intensity = a.op.flops / a.bytes;
         a.bound = if compute_s >= a.time_s - compute_s {
@@ -166,7 +189,7 @@ mod tests {
             .filter(|t| head_names.contains(&t.op.name))
             .map(|t| t.time_s)
             .sum();
-        let mut operators: Vec<TimedOp> = fixed
+        let operators: Vec<TimedOp> = fixed
             .iter()
             .map(|t| {
                 let reps = if head_names.contains(&t.op.name) {
@@ -198,30 +221,15 @@ mod tests {
             }
             last_step_s = step_s;
         }
-        if let Some(mut a) = attention {
-            a.arithmetic_intensity = a.op.flops / a.bytes;
-            a.bound = if compute_s >= a.time_s - compute_s {
-                Bound::Compute
-            } else {
-                Bound::Memory
-            };
-            operators.insert(5, a);
-        }
-        let operators = aggregate(&operators);
-        let final_kv: f64 = layer_tokens
-            .iter()
-            .map(|&n| d.kv_bytes((n + gen_tokens) as f64))
-            .sum();
-        Decode {
+        finish(
+            d,
+            layer_tokens,
             gen_tokens,
-            flops: operators.iter().map(|o| o.op.flops).sum(),
-            bytes: operators.iter().map(|o| o.bytes).sum(),
-            time_s: operators.iter().map(|o| o.time_s).sum(),
-            first_step_time_s: first_step_s,
-            last_step_time_s: last_step_s,
-            final_kv_cache_bytes: final_kv,
             operators,
-        }
+            attention,
+            compute_s,
+            (first_step_s, last_step_s),
+        )
     }
 
     fn close(a: f64, b: f64) -> bool {
