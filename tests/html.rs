@@ -144,9 +144,7 @@ fn pages() -> &'static Vec<(&'static Kind, PathBuf, Value)> {
                 let p = path.to_str().expect("utf-8 path");
                 args.extend(["--format", "html", "-o", p]);
                 common::ok(&args);
-                let mut args = k.args.to_vec();
-                args.extend(["--format", "json"]);
-                let json: Value = serde_json::from_str(&common::ok(&args)).expect("JSON output");
+                let json = common::json(k.args);
                 (k, path, json)
             })
             .collect()

@@ -15,8 +15,6 @@
 /// What a comparison found.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Agreement {
-    /// Elements compared.
-    pub len: usize,
     /// Largest `|got − want| / (|want| + rms)` over finite elements.
     pub max_rel: f64,
     /// `‖got − want‖₂ / ‖want‖₂` over finite elements.
@@ -126,7 +124,6 @@ fn compare_with(
         0.0
     };
     let agreement = Agreement {
-        len: got.len(),
         max_rel,
         l2_rel,
         bias,

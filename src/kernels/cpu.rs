@@ -59,7 +59,14 @@ where
     });
 }
 
-fn check_len(kernel: &'static str, what: &str, got: usize, want: usize) -> Result<(), KernelError> {
+/// `got == want` elements, else a shape error naming `what` (shared by the CPU, emulated and
+/// GPU launchers, so a wrong size reads the same everywhere).
+pub(crate) fn check_len(
+    kernel: &'static str,
+    what: &str,
+    got: usize,
+    want: usize,
+) -> Result<(), KernelError> {
     if got == want {
         Ok(())
     } else {

@@ -13,7 +13,7 @@
 //! fault is reported with the kernel that caused it.
 
 use super::error::DriverContext;
-use super::launch::{self, Launch};
+use super::launch::{self, int, Launch};
 use super::nvrtc::{self, Target};
 use super::{AttnShape, Dtype, Element, KernelError, KernelSource, SUPPORTED_HEAD_DIMS};
 use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
@@ -255,12 +255,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Sizes as the kernels' `int` parameters.
-fn int(kernel: &'static str, what: &str, value: usize) -> Result<i32, KernelError> {
-    i32::try_from(value)
-        .map_err(|_| KernelError::shape(kernel, format!("{what} = {value} exceeds i32")))
-}
-
 /// Every launch configuration comes from [`launch`] (shared with the CPU emulator), already
 /// checked against CUDA's limits.
 impl From<Launch> for LaunchConfig {
@@ -303,14 +297,7 @@ fn check_len<T>(
     s: &CudaSlice<T>,
     want: usize,
 ) -> Result<(), KernelError> {
-    if s.len() == want {
-        Ok(())
-    } else {
-        Err(KernelError::shape(
-            kernel,
-            format!("{what} has {} elements, the sizes imply {want}", s.len()),
-        ))
-    }
+    super::cpu::check_len(kernel, what, s.len(), want)
 }
 
 // ---- Merge ----------------------------------------------------------------------------------
@@ -1029,23 +1016,6 @@ impl<T: Element> Prune<T> {
 
 // ---- Layer passes ---------------------------------------------------------------------------
 
-pub use super::launch::{rope_pairs_per_thread, vector_lanes, LAYER_MAX_BLOCKS, LAYER_THREADS};
-
-/// Launch configuration of the flat passes (SwiGLU, add, copy): [`launch::flat`].
-pub fn flat_launch(count: usize, dtype: Dtype) -> LaunchConfig {
-    launch::flat(count, dtype).into()
-}
-
-/// Launch configuration of RoPE: [`launch::rope`].
-pub fn rope_launch(rows: usize, width: usize, head_dim: usize, dtype: Dtype) -> LaunchConfig {
-    launch::rope(rows, width, head_dim, dtype).into()
-}
-
-/// Launch configuration of RMSNorm: [`launch::rmsnorm`].
-pub fn rmsnorm_launch(rows: usize) -> Result<LaunchConfig, KernelError> {
-    Ok(launch::rmsnorm(rows)?.into())
-}
-
 fn layer_entry<T: Element>(f32_name: &'static str, bf16_name: &'static str) -> &'static str {
     match T::DTYPE {
         Dtype::F32 => f32_name,
@@ -1085,7 +1055,7 @@ pub fn rmsnorm<T: Element>(
         .arg(&rows_i)
         .arg(&width_i)
         .arg(&eps);
-    let config = rmsnorm_launch(rows)?;
+    let config: LaunchConfig = launch::rmsnorm(rows)?.into();
     // SAFETY: matches layer_rmsnorm_*(const T*, const T*, T*, int, int, float); x and out hold
     // rows*width elements, weight width (checked above); one block per row, 256 threads.
     dev.launched(name, unsafe { launch.launch(config) })
@@ -1115,7 +1085,7 @@ pub fn rope<T: Element>(
     let log2_theta = theta.log2();
     let name = layer_entry::<T>("layer_rope_f32", "layer_rope_bf16");
     let f = dev.function(KernelSource::Layers, name)?;
-    let config = rope_launch(rows, width, head_dim, T::DTYPE);
+    let config: LaunchConfig = launch::rope(rows, width, head_dim, T::DTYPE).into();
     let mut launch = dev.stream.launch_builder(&f);
     launch
         .arg(x)
@@ -1146,7 +1116,7 @@ fn binary_pass<T: Element>(
     // SAFETY: matches layer_{swiglu,add}_*(const T*, const T*, T*, long long); all three buffers
     // hold `count` elements (checked above); grid-stride, any grid is safe.
     dev.launched(name, unsafe {
-        launch.launch(flat_launch(a.len(), T::DTYPE))
+        launch.launch(launch::flat(a.len(), T::DTYPE).into())
     })
 }
 
@@ -1186,56 +1156,6 @@ pub fn copy<T: Element>(
     launch.arg(x).arg(out).arg(&count);
     // SAFETY: matches layer_copy_*(const T*, T*, long long); both hold `count` elements.
     dev.launched(name, unsafe {
-        launch.launch(flat_launch(x.len(), T::DTYPE))
+        launch.launch(launch::flat(x.len(), T::DTYPE).into())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flat_passes_take_one_thread_per_vector() {
-        // 6372 rows x 18944 (SwiGLU at the paper's size), bf16: 8 per vector.
-        let c = flat_launch(6372 * 18944, Dtype::Bf16);
-        assert_eq!(c.block_dim, (256, 1, 1));
-        assert_eq!(c.grid_dim, (6372 * 18944 / 8 / 256, 1, 1));
-        let c = flat_launch(1 << 33, Dtype::Bf16);
-        assert_eq!(
-            c.grid_dim.0 as usize, LAYER_MAX_BLOCKS,
-            "capped, grid-stride"
-        );
-        let c = flat_launch(4096 * 8, Dtype::Bf16);
-        assert_eq!(c.grid_dim, (16, 1, 1), "4096 vectors / 256 threads");
-        let c = flat_launch(4096 * 4, Dtype::F32);
-        assert_eq!(c.grid_dim, (16, 1, 1));
-        // The launch probe: 1024 bf16 = 128 vectors, one block; a tail-only size still gets one.
-        assert_eq!(flat_launch(1024, Dtype::Bf16).grid_dim, (1, 1, 1));
-        assert_eq!(flat_launch(7, Dtype::Bf16).grid_dim, (1, 1, 1));
-    }
-
-    #[test]
-    fn rope_vectorises_when_a_half_head_is_whole_vectors() {
-        assert_eq!(rope_pairs_per_thread(128, Dtype::Bf16), 8);
-        assert_eq!(rope_pairs_per_thread(64, Dtype::Bf16), 8);
-        assert_eq!(rope_pairs_per_thread(64, Dtype::F32), 4);
-        assert_eq!(
-            rope_pairs_per_thread(12, Dtype::Bf16),
-            1,
-            "6 pairs per half"
-        );
-        assert_eq!(rope_pairs_per_thread(12, Dtype::F32), 1);
-        assert_eq!(rope_pairs_per_thread(8, Dtype::F32), 4);
-        // q and k of LLaVA-OV-7B: 28 + 4 heads of 128, 100 rows: 100 * 2048 pairs / 8.
-        let c = rope_launch(100, 32 * 128, 128, Dtype::Bf16);
-        assert_eq!(c.grid_dim, (100 * 2048 / 8 / 256, 1, 1));
-        assert_eq!(rmsnorm_launch(6372).unwrap().grid_dim, (6372, 1, 1));
-        assert!(rmsnorm_launch(1 << 33).is_err());
-    }
-
-    #[test]
-    fn vector_lanes_are_16_bytes() {
-        assert_eq!(vector_lanes(Dtype::Bf16), 8);
-        assert_eq!(vector_lanes(Dtype::F32), 4);
-    }
 }

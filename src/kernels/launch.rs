@@ -426,4 +426,39 @@ mod tests {
         assert_eq!(rmsnorm(6372).unwrap().grid, [6372, 1, 1]);
         assert!(rmsnorm(1 << 33).is_err());
     }
+
+    #[test]
+    fn flat_passes_take_one_thread_per_vector() {
+        // 6372 rows x 18944 (SwiGLU at the paper's size), bf16: 8 per vector.
+        let c = flat(6372 * 18944, Dtype::Bf16);
+        assert_eq!(c.block, [256, 1, 1]);
+        assert_eq!(c.grid, [6372 * 18944 / 8 / 256, 1, 1]);
+        assert_eq!(flat(4096 * 4, Dtype::F32).grid, [16, 1, 1]);
+        // The launch probe: 1024 bf16 = 128 vectors, one block.
+        assert_eq!(flat(1024, Dtype::Bf16).grid, [1, 1, 1]);
+    }
+
+    #[test]
+    fn rope_vectorises_when_a_half_head_is_whole_vectors() {
+        assert_eq!(rope_pairs_per_thread(128, Dtype::Bf16), 8);
+        assert_eq!(rope_pairs_per_thread(64, Dtype::Bf16), 8);
+        assert_eq!(rope_pairs_per_thread(64, Dtype::F32), 4);
+        assert_eq!(
+            rope_pairs_per_thread(12, Dtype::Bf16),
+            1,
+            "6 pairs per half"
+        );
+        assert_eq!(rope_pairs_per_thread(8, Dtype::F32), 4);
+        // q and k of LLaVA-OV-7B: 28 + 4 heads of 128, 100 rows: 100 * 2048 pairs / 8.
+        assert_eq!(
+            rope(100, 32 * 128, 128, Dtype::Bf16).grid,
+            [100 * 2048 / 8 / 256, 1, 1]
+        );
+    }
+
+    #[test]
+    fn vector_lanes_are_16_bytes() {
+        assert_eq!(vector_lanes(Dtype::Bf16), 8);
+        assert_eq!(vector_lanes(Dtype::F32), 4);
+    }
 }

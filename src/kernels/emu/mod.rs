@@ -133,11 +133,6 @@ impl Emu {
         }
     }
 
-    /// The mutant in use, if any.
-    pub fn variant(&self) -> Option<&'static str> {
-        self.variant
-    }
-
     /// Runs `kernel` over `launch` with `args` (in the kernel's parameter order), then checks
     /// that no buffer's guard zone was written.
     pub fn launch(

@@ -5,8 +5,9 @@
 
 pub use super::EmuElement;
 use super::{Arg, Buffer, Emu};
+use crate::kernels::cpu::{self, check_len};
 use crate::kernels::launch::{self, int};
-use crate::kernels::{cpu, AttnShape, Dtype, KernelError, SUPPORTED_HEAD_DIMS};
+use crate::kernels::{AttnShape, Dtype, KernelError, SUPPORTED_HEAD_DIMS};
 use std::ops::Range;
 
 fn nan<T: EmuElement>(len: usize) -> Buffer {
@@ -17,17 +18,6 @@ fn by_dtype<T: EmuElement>(f32_name: &'static str, bf16_name: &'static str) -> &
     match T::DTYPE {
         Dtype::F32 => f32_name,
         Dtype::Bf16 => bf16_name,
-    }
-}
-
-fn check_len(kernel: &'static str, what: &str, got: usize, want: usize) -> Result<(), KernelError> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(KernelError::shape(
-            kernel,
-            format!("{what} has {got} elements, the sizes imply {want}"),
-        ))
     }
 }
 
