@@ -138,6 +138,9 @@ pub struct VisionEncoder {
 fn is_false(v: &bool) -> bool {
     !*v
 }
+fn one() -> u64 {
+    1
+}
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
 }

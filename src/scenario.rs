@@ -3,6 +3,7 @@
 
 use crate::cost::{CostModelKind, Precision, PruneDecision, RunOptions, Workload};
 use crate::error::{Error, Result};
+use crate::framework::Framework;
 use crate::hardware::Gpu;
 use crate::model::{Media, Model, Resolution, VisionInput};
 use crate::schedule::{
@@ -67,19 +68,21 @@ impl Scenario {
         let model = spec.model.load()?;
         let gpu = spec.gpu.load()?;
         let schedule = spec.schedule.load()?;
-        Scenario::from_loaded(spec, model, gpu, schedule)
+        let framework = spec.framework.load()?;
+        Scenario::from_loaded(spec, model, gpu, schedule, &framework)
     }
 
-    /// [`Scenario::from_spec`] with the model, GPU and schedule already loaded from
-    /// `spec.model`, `spec.gpu` and `spec.schedule` (a sweep loads each preset once).
+    /// [`Scenario::from_spec`] with the model, GPU, schedule and framework already loaded from
+    /// `spec.model`, `spec.gpu`, `spec.schedule` and `spec.framework` (a sweep loads each
+    /// preset once, not once per row).
     pub fn from_loaded(
         spec: &Spec,
         model: Model,
         mut gpu: Gpu,
         schedule: Schedule,
+        framework: &Framework,
     ) -> Result<Scenario> {
         let args = spec;
-        let framework = spec.framework.load()?;
         if args.tokens.is_some() && args.frames.is_some() {
             return Err(Error::invalid(
                 "give either tokens or frames, not both (--tokens N means N / tokens-per-frame frames)",

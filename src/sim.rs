@@ -156,25 +156,23 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
 /// `null` in JSON or `inf ms` in a table.
 fn finite(run: &RunCost, what: &str) -> Result<()> {
     finite_totals(&run.totals, what)?;
-    let t = &run.totals;
-    let ops = run
+    let mut ops = run
         .stages
         .iter()
         .chain(run.layers.iter().flat_map(|l| &l.operators))
         .chain(&run.head);
-    let bad = [t.flops, t.bytes, t.time_s, t.memory_consumption_bytes]
-        .into_iter()
-        .any(|v| !v.is_finite())
-        || ops
-            .clone()
-            .any(|o| !(o.time_s.is_finite() && o.op.flops.is_finite()));
-    if bad || t.time_s > MAX_TIME_S {
-        return Err(Error::invalid(format!(
-            "{what} prices to {} s, beyond what aim-sim can report: check the GPU and model figures (a bandwidth or peak many orders of magnitude too small?)",
-            t.time_s
-        )));
+    if ops.any(|o| !(o.time_s.is_finite() && o.op.flops.is_finite())) {
+        return Err(beyond(&run.totals, what));
     }
     Ok(())
+}
+
+/// The error of a run whose figures are not finite or beyond [`MAX_TIME_S`].
+fn beyond(t: &Totals, what: &str) -> Error {
+    Error::invalid(format!(
+        "{what} prices to {} s, beyond what aim-sim can report: check the GPU and model figures (a bandwidth or peak many orders of magnitude too small?)",
+        t.time_s
+    ))
 }
 
 /// [`finite`] for totals alone (a sweep row).
@@ -183,10 +181,7 @@ fn finite_totals(t: &Totals, what: &str) -> Result<()> {
         .into_iter()
         .any(|v| !v.is_finite());
     if bad || t.time_s > MAX_TIME_S {
-        return Err(Error::invalid(format!(
-            "{what} prices to {} s, beyond what aim-sim can report: check the GPU and model figures (a bandwidth or peak many orders of magnitude too small?)",
-            t.time_s
-        )));
+        return Err(beyond(t, what));
     }
     Ok(())
 }

@@ -105,11 +105,9 @@ impl Definition<Gpu> {
 }
 
 impl Definition<Framework> {
-    /// Loads a named framework profile or validates an inline one. The ideal `roofline` preset
-    /// is built without parsing (sweeps load it per row).
+    /// Loads a named framework profile or validates an inline one.
     pub fn load(&self) -> Result<Framework> {
         match self {
-            Definition::Name(n) if n == crate::framework::ROOFLINE => Ok(Framework::roofline()),
             Definition::Name(n) => Framework::load(n),
             Definition::Inline(f) => {
                 f.validate().map_err(|message| Error::Parse {

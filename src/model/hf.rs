@@ -233,7 +233,14 @@ fn vision_from_hf(
     llm_hidden: u64,
 ) -> Result<(Option<VisionEncoder>, u64, u64, String)> {
     // LLM-only configs keep the LLaVA-OV video defaults (32 frames × 196).
-    let none = |note: String| Ok((None, 196, 32, note));
+    let none = |note: String| {
+        Ok((
+            None,
+            super::default_tokens_per_frame(),
+            super::default_frames(),
+            note,
+        ))
+    };
     let Some(vc) = root.get("vision_config").filter(|v| v.is_object()) else {
         return none(String::new());
     };
@@ -268,9 +275,13 @@ fn vision_from_hf(
         let tokens = if root_type == "llava" {
             enc.patches_per_frame
         } else {
-            196
+            super::default_tokens_per_frame()
         };
-        let frames = if root_type == "llava" { 1 } else { 32 };
+        let frames = if root_type == "llava" {
+            1
+        } else {
+            super::default_frames()
+        };
         return Ok((Some(enc), tokens, frames, String::new()));
     } else {
         let what = if vision_type.is_empty() {

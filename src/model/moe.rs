@@ -25,42 +25,30 @@ pub struct Moe {
     pub expert_intermediate_size: u64,
     /// SwiGLU width of the shared experts every token also runs, all together
     /// (`shared_expert_intermediate_size`, or `n_shared_experts · moe_intermediate_size`); 0: none.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "super::is_default")]
     pub shared_intermediate_size: u64,
     /// A sigmoid gate `Linear(h, 1)` scales the shared experts' output (Qwen2-MoE).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "super::is_default")]
     pub shared_expert_gate: bool,
     /// The first layers keep a dense MLP of `intermediate_size` (DeepSeek `first_k_dense_replace`).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "super::is_default")]
     pub first_dense_layers: u64,
     /// Layer `i` routes when `(i + 1) % sparse_step == 0` (Qwen `decoder_sparse_step`).
-    #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[serde(default = "super::one", skip_serializing_if = "is_one")]
     pub sparse_step: u64,
     /// Layers that keep a dense MLP regardless (Qwen `mlp_only_layers`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dense_layers: Vec<u64>,
     /// The top-k routing weights are renormalised to sum to 1 (`norm_topk_prob`).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "super::is_default")]
     pub norm_topk_prob: bool,
     /// Zipf exponent of expert popularity (0: uniform routing).
-    #[serde(default, skip_serializing_if = "is_zero_f")]
+    #[serde(default, skip_serializing_if = "super::is_default")]
     pub routing_skew: f64,
 }
 
-fn one() -> u64 {
-    1
-}
 fn is_one(v: &u64) -> bool {
     *v == 1
-}
-fn is_zero(v: &u64) -> bool {
-    *v == 0
-}
-fn is_zero_f(v: &f64) -> bool {
-    *v == 0.0
-}
-fn is_false(v: &bool) -> bool {
-    !*v
 }
 
 /// Largest exponent accepted for `routing_skew` (beyond it one expert takes everything).
@@ -85,12 +73,7 @@ impl Moe {
             ),
             ("moe.sparse_step", self.sparse_step),
         ] {
-            if value == 0 || value > super::MAX_DIM {
-                return Err(format!(
-                    "key '{key}' = {value} must be between 1 and {}",
-                    super::MAX_DIM
-                ));
-            }
+            super::check_dim(key, value)?;
         }
         if self.experts_per_token > self.num_experts {
             return Err(format!(

@@ -154,20 +154,16 @@ pub struct SmartResize {
 #[serde(deny_unknown_fields)]
 pub struct Tiles {
     pub default_size: Resolution,
-    #[serde(default = "one")]
+    #[serde(default = "super::one")]
     pub min_tiles: u64,
     pub max_tiles: u64,
     #[serde(default)]
     pub thumbnail: bool,
     /// Tiles per video frame (InternVL `load_video(max_num=1)`: one).
-    #[serde(default = "one")]
+    #[serde(default = "super::one")]
     pub video_max_tiles: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
-}
-
-fn one() -> u64 {
-    1
 }
 
 impl Resize {

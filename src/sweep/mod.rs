@@ -19,6 +19,7 @@ pub use output::{render, RowWriter, SweepFormat};
 
 use crate::cost::CostModelKind;
 use crate::error::{Error, Result};
+use crate::framework::Framework;
 use crate::hardware::Gpu;
 use crate::model::Model;
 use crate::scenario::Scenario;
@@ -410,6 +411,8 @@ struct Loaded {
     models: Vec<Model>,
     gpus: Vec<Gpu>,
     schedules: Vec<Schedule>,
+    /// Not an axis: the base's.
+    framework: Framework,
 }
 
 impl Loaded {
@@ -422,6 +425,7 @@ impl Loaded {
             self.models[m].clone(),
             self.gpus[g].clone(),
             self.schedules[s].clone(),
+            &self.framework,
         ) {
             Ok(scenario) => Ok((args, scenario)),
             Err(e) => Err(Error::invalid(format!("{}: {e}", describe(&args)))),
@@ -441,6 +445,7 @@ impl Loaded {
                 .iter()
                 .map(|s| s.load())
                 .collect::<Result<_>>()?,
+            framework: grid.base.framework.load()?,
         })
     }
 }

@@ -18,7 +18,7 @@ pub const FP32_BYTES: f64 = 4.0;
 /// `rsqrt`, multiply by the weight.
 pub(super) const RMSNORM_FLOPS: f64 = 4.0;
 /// RoPE: `x·cos + rotate_half(x)·sin`, two multiplies and an add.
-const ROPE_FLOPS: f64 = 3.0;
+pub(super) const ROPE_FLOPS: f64 = 3.0;
 /// SiLU(gate)·up: `x / (1 + exp(-x))` (exp, add, divide, negate) then the product.
 pub(super) const SWIGLU_FLOPS: f64 = 5.0;
 /// Softmax per score: max, subtract, exp, sum, divide (the count llm-viewer uses).

@@ -10,10 +10,10 @@ use crate::model::VisionEncoder;
 const INDEX_BYTES: f64 = 8.0;
 /// LayerNorm FLOPs per element: mean, subtract, square, mean, scale, weight, bias
 /// (the 7 llm-viewer charges for a norm).
-const LAYERNORM_FLOPS: f64 = 7.0;
+pub(super) const LAYERNORM_FLOPS: f64 = 7.0;
 /// GELU (tanh form, SigLIP's `gelu_pytorch_tanh`; CLIP's quick-GELU is cheaper) per element:
 /// cube, two multiplies, add, tanh, add, two multiplies.
-const GELU_FLOPS: f64 = 8.0;
+pub(super) const GELU_FLOPS: f64 = 8.0;
 /// Pixels of one patch: 3 channels × 14 × 14 (both presets' encoders use 14-pixel patches).
 const PATCH_PIXELS: f64 = 3.0 * 14.0 * 14.0;
 /// Bilinear interpolation per output element: four weighted taps.

@@ -9,20 +9,13 @@
 //! Each operator is one entry for all layers of its kind.
 
 use super::kernel::{kernel, Class, Kernel};
-use super::layer::{FLASH_BLOCK_ROWS, FP32_BYTES, SOFTMAX_FLOPS};
+use super::layer::{
+    FLASH_BLOCK_ROWS, FP32_BYTES, RMSNORM_FLOPS, ROPE_FLOPS, SOFTMAX_FLOPS, SWIGLU_FLOPS,
+};
+use super::stages::{GELU_FLOPS, LAYERNORM_FLOPS};
 use crate::cost::OpKind;
 use crate::model::{ProjectorNorm, VisionEncoder, VisionInput, VisionMlp, VisionNorm};
 
-/// LayerNorm FLOPs per element (as `stages.rs`): mean, subtract, square, mean, scale, weight, bias.
-const LAYERNORM_FLOPS: f64 = 7.0;
-/// RMSNorm: square, mean, scale by `rsqrt`, weight.
-const RMSNORM_FLOPS: f64 = 4.0;
-/// GELU (tanh form) per element, as `stages.rs`.
-const GELU_FLOPS: f64 = 8.0;
-/// SiLU(gate)·up per element, as the decoder's SwiGLU.
-const SWIGLU_FLOPS: f64 = 5.0;
-/// RoPE per rotated element: two multiplies and an add.
-const ROPE_FLOPS: f64 = 3.0;
 /// Bilinear resampling of the position table per output element (four taps) plus the add.
 const BILINEAR_ADD_FLOPS: f64 = 9.0;
 
