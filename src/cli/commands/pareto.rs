@@ -24,31 +24,21 @@ pub struct ParetoArgs {
 
 /// The flags a row sets itself, as `(flag, given)`: giving one is an error, not silently ignored.
 fn row_flags(sim: &SimArgs, spec: &Spec) -> Vec<(&'static str, bool)> {
+    // `spec` is the flags laid over `--spec`: a flag given is set there too, except the
+    // text tokens and the schedule, which always have a value.
     vec![
-        ("tokens", sim.tokens.is_some() || spec.tokens.is_some()),
-        ("frames", sim.frames.is_some() || spec.frames.is_some()),
-        (
-            "tokens-per-frame",
-            sim.tokens_per_frame.is_some() || spec.tokens_per_frame.is_some(),
-        ),
+        ("tokens", spec.tokens.is_some()),
+        ("frames", spec.frames.is_some()),
+        ("tokens-per-frame", spec.tokens_per_frame.is_some()),
         ("text-tokens", sim.text_tokens.is_some()),
         ("schedule", sim.schedule.is_some()),
         (
             "merge-tokens-per-frame",
-            sim.merge_tokens_per_frame.is_some() || spec.merge_tokens_per_frame.is_some(),
+            spec.merge_tokens_per_frame.is_some(),
         ),
-        (
-            "merge-keep-ratio",
-            sim.merge_keep_ratio.is_some() || spec.merge_keep_ratio.is_some(),
-        ),
-        (
-            "prune-start",
-            sim.prune_start.is_some() || spec.prune_start.is_some(),
-        ),
-        (
-            "layer-tokens",
-            sim.layer_tokens.is_some() || spec.layer_tokens.is_some(),
-        ),
+        ("merge-keep-ratio", spec.merge_keep_ratio.is_some()),
+        ("prune-start", spec.prune_start.is_some()),
+        ("layer-tokens", spec.layer_tokens.is_some()),
     ]
 }
 
