@@ -294,7 +294,49 @@ impl Default for Spec {
     }
 }
 
+/// Options that are two ways of giving one thing: setting the first over a base (a run file,
+/// `--spec`, Python's `spec=`) clears the base's others. One table for the command line and
+/// Python, so `--spec f --tokens N` and `simulate(spec=f, tokens=N)` mean the same.
+pub const REPLACES: &[(&str, &[&str])] = &[
+    // `fps` only samples `video_seconds`: it goes with it.
+    ("tokens", &["frames", "video_seconds", "fps"]),
+    ("frames", &["tokens", "video_seconds", "fps"]),
+    ("video_seconds", &["frames", "tokens", "fps"]),
+    ("image_size", &["video_size", "video_seconds", "fps"]),
+    ("video_size", &["image_size"]),
+    ("merge_tokens_per_frame", &["merge_keep_ratio"]),
+    ("merge_keep_ratio", &["merge_tokens_per_frame"]),
+    // The pruning window comes whole: a base's end or step does not outlive a new start.
+    ("prune_start", &["prune_end", "prune_step"]),
+];
+
 impl Spec {
+    /// Clears what the options `given` (by field name) replace ([`REPLACES`]), before they are
+    /// laid over this spec.
+    pub fn clear_replaced(&mut self, given: impl Fn(&str) -> bool) {
+        for (option, cleared) in REPLACES {
+            if given(option) {
+                for field in *cleared {
+                    match *field {
+                        "tokens" => self.tokens = None,
+                        "frames" => self.frames = None,
+                        "video_seconds" => self.video_seconds = None,
+                        "fps" => self.fps = None,
+                        "image_size" => self.image_size = None,
+                        "video_size" => self.video_size = None,
+                        "merge_tokens_per_frame" => self.merge_tokens_per_frame = None,
+                        "merge_keep_ratio" => self.merge_keep_ratio = None,
+                        "prune_end" => self.prune_end = None,
+                        "prune_step" => self.prune_step = None,
+                        other => {
+                            unreachable!("REPLACES names a field clear_replaced lacks: {other}")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Reads a run file: a spec in TOML, a spec in JSON, or any aim-sim JSON output that carries
     /// one under `"spec"` (replays that run).
     pub fn load(path: &Path) -> Result<Spec> {

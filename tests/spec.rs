@@ -184,3 +184,43 @@ fn bad_run_files_are_one_line_errors() {
     let err = common::fails(&["--spec", "/no/such/run.toml"]);
     assert!(err.contains("/no/such/run.toml"), "{err}");
 }
+
+/// A flag replaces the run file's other ways of giving the same input (`spec::REPLACES`):
+/// `--frames` over a file's video length and rate was refused before (its `fps` survived),
+/// and `--video-seconds` drops the file's sampling rate unless `--fps` is given (as `--frames`
+/// and `--tokens` do: a rate samples a video length only).
+#[test]
+fn a_flag_replaces_the_files_other_way_of_giving_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("video.toml");
+    std::fs::write(
+        &path,
+        "model = \"qwen2.5-vl-7b\"\nvideo_size = \"640x360\"\nvideo_seconds = 10.0\nfps = 1.0\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let frames = common::json(&["--spec", file, "--frames", "8"]);
+    assert_eq!(frames["spec"]["frames"], 8);
+    assert!(
+        frames["spec"].get("video_seconds").is_none() && frames["spec"].get("fps").is_none(),
+        "{}",
+        frames["spec"]
+    );
+    let from_file = common::json(&["--spec", file]);
+    let longer = common::json(&["--spec", file, "--video-seconds", "20"]);
+    let longer_default_fps = longer["spec"]["frames"].as_u64().unwrap();
+    let same_fps = common::json(&["--spec", file, "--video-seconds", "20", "--fps", "1"]);
+    assert_eq!(
+        same_fps["spec"]["frames"].as_u64().unwrap(),
+        2 * from_file["spec"]["frames"].as_u64().unwrap(),
+        "20 s at the file's 1 fps: twice its frames"
+    );
+    assert_ne!(
+        longer_default_fps,
+        same_fps["spec"]["frames"].as_u64().unwrap(),
+        "without --fps the model's rate (2 for Qwen-VL), not the file's"
+    );
+    // An image size and a video length contradict each other: refused, not one dropped.
+    let err = common::fails(&["--image-size", "448x448", "--video-seconds", "4"]);
+    assert!(err.contains("--video-seconds"), "{err}");
+}

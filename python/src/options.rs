@@ -79,6 +79,7 @@ const COUNTS: &[&str] = &[
 const CONFLICTS: &[(&str, &str)] = &[
     ("tokens", "frames"),
     ("image_size", "video_size"),
+    ("image_size", "video_seconds"),
     ("video_seconds", "frames"),
     ("video_seconds", "tokens"),
     ("merge_tokens_per_frame", "merge_keep_ratio"),
@@ -217,14 +218,20 @@ fn axis_text(key: &str, value: &Value) -> Result<String> {
 pub fn spec(options: Options) -> Result<Spec> {
     let Options { base, mut given } = options;
     conflicts(&given)?;
-    for (needs, what) in [
-        ("prune_start", "prune_end"),
-        ("prune_end", "prune_start"),
-        ("prune_step", "prune_start"),
+    let window = "the linear pruning window is prune_start=l1, prune_end=l2";
+    for (needs, what, why) in [
+        ("prune_start", "prune_end", window),
+        ("prune_end", "prune_start", window),
+        ("prune_step", "prune_start", window),
+        (
+            "fps",
+            "video_seconds",
+            "fps samples a video of video_seconds",
+        ),
     ] {
         if given.contains_key(needs) && !given.contains_key(what) {
             return Err(Error::invalid(format!(
-                "'{needs}' needs '{what}' too: the linear pruning window is prune_start=l1, prune_end=l2"
+                "'{needs}' needs '{what}' too: {why}"
             )));
         }
     }
@@ -273,29 +280,12 @@ pub fn spec(options: Options) -> Result<Spec> {
         }
     }
 
-    let base = base.unwrap_or_default();
+    let mut base = base.unwrap_or_default();
+    // An option given replaces the base's other ways of giving the same thing (as the flags).
+    base.clear_replaced(|option| given.contains_key(option));
     let Value::Object(mut spec) = serde_json::to_value(&base).expect("a spec serialises") else {
         unreachable!("a spec serialises to an object")
     };
-    // Two ways of giving one input: the option given replaces the base's other way.
-    for (a, b) in [
-        ("tokens", "frames"),
-        ("merge_tokens_per_frame", "merge_keep_ratio"),
-        ("image_size", "video_size"),
-        ("video_seconds", "frames"),
-        ("video_seconds", "tokens"),
-    ] {
-        if given.contains_key(a) {
-            spec.remove(b);
-        }
-        if given.contains_key(b) {
-            spec.remove(a);
-        }
-    }
-    // The window comes whole: a base's step does not outlive a new window.
-    if given.contains_key("prune_start") {
-        spec.remove("prune_step");
-    }
     spec.extend(given);
     Spec::parse(&Value::Object(spec).to_string(), "keyword options")
 }

@@ -3,6 +3,8 @@
 import json
 import pickle
 
+import pytest
+
 import aim_sim
 from aim_sim import Spec
 
@@ -55,6 +57,22 @@ def test_options_override_the_base_as_flags_override_a_run_file(cli, tmp_path):
     assert aim_sim.simulate(spec=changed) == cli.json("--spec", path, *flags)
     # Switches may be turned off again from Python (the CLI has no --no-... flags).
     assert Spec(include_vision=True).replace(include_vision=False) == Spec()
+
+
+@pytest.mark.parametrize(
+    "option, flags",
+    [
+        # Each replaces the base's other ways of giving the video, exactly as the flag does.
+        ({"frames": 8}, ["--frames", "8"]),
+        ({"video_seconds": 4}, ["--video-seconds", "4"]),
+        ({"image_size": "448x448"}, ["--image-size", "448x448"]),
+    ],
+)
+def test_a_video_base_is_replaced_as_the_flags_replace_it(cli, tmp_path, option, flags):
+    base = Spec(model="qwen2.5-vl-7b", video_size="640x360", video_seconds=10, fps=1)
+    path = tmp_path / "video.json"
+    path.write_text(base.to_json())
+    assert aim_sim.simulate(spec=base, **option) == cli.json("--spec", path, *flags)
 
 
 def test_inline_definitions(cli, tmp_path):

@@ -75,7 +75,7 @@ pub struct SimArgs {
     pub tokens_per_frame: Option<u64>,
     /// Image size WxH in pixels, for resolution-aware vision towers (Qwen-VL, InternVL): the
     /// tokens per image follow from it [default: the model's, e.g. 448x448].
-    #[arg(long, value_name = "WxH", conflicts_with = "video_size")]
+    #[arg(long, value_name = "WxH", conflicts_with_all = ["video_size", "video_seconds"])]
     pub image_size: Option<Resolution>,
     /// The input is a video of WxH frames; --frames counts sampled frames (Qwen-VL groups them
     /// in pairs: F frames give F/2 groups of (H/28)·(W/28) tokens after resizing).
@@ -200,34 +200,18 @@ impl SimArgs {
         if let Some(x) = &self.schedule {
             s.schedule = Definition::Name(x.clone());
         }
-        // --tokens and --frames are two ways of giving the same input: the flag wins over the file.
-        if self.tokens.is_some() {
-            (s.tokens, s.frames) = (self.tokens, None);
-        }
-        if self.frames.is_some() {
-            (s.frames, s.tokens, s.video_seconds) = (self.frames, None, None);
-        }
-        if self.video_seconds.is_some() {
-            (s.video_seconds, s.fps, s.frames, s.tokens) =
-                (self.video_seconds, self.fps, None, None);
-        }
-        // An image size or a video size: the input is one or the other.
-        if self.image_size.is_some() {
-            (s.image_size, s.video_size, s.video_seconds) = (self.image_size, None, None);
-        }
-        if self.video_size.is_some() {
-            (s.video_size, s.image_size) = (self.video_size, None);
-        }
-        if self.merge_tokens_per_frame.is_some() {
-            (s.merge_tokens_per_frame, s.merge_keep_ratio) = (self.merge_tokens_per_frame, None);
-        }
-        if self.merge_keep_ratio.is_some() {
-            (s.merge_keep_ratio, s.merge_tokens_per_frame) = (self.merge_keep_ratio, None);
-        }
-        if self.prune_start.is_some() {
-            (s.prune_start, s.prune_end, s.prune_step) =
-                (self.prune_start, self.prune_end, self.prune_step);
-        }
+        // A flag wins over the file, also over the file's other way of giving the same thing.
+        s.clear_replaced(|option| match option {
+            "tokens" => self.tokens.is_some(),
+            "frames" => self.frames.is_some(),
+            "video_seconds" => self.video_seconds.is_some(),
+            "image_size" => self.image_size.is_some(),
+            "video_size" => self.video_size.is_some(),
+            "merge_tokens_per_frame" => self.merge_tokens_per_frame.is_some(),
+            "merge_keep_ratio" => self.merge_keep_ratio.is_some(),
+            "prune_start" => self.prune_start.is_some(),
+            _ => false,
+        });
         macro_rules! take {
             ($($field:ident),*) => {$(
                 if let Some(v) = self.$field.clone() {
@@ -235,6 +219,19 @@ impl SimArgs {
                 }
             )*};
         }
+        take!(
+            tokens,
+            frames,
+            video_seconds,
+            fps,
+            image_size,
+            video_size,
+            merge_tokens_per_frame,
+            merge_keep_ratio,
+            prune_start,
+            prune_end,
+            prune_step
+        );
         take!(
             tokens_per_frame,
             layer_tokens,
