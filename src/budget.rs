@@ -516,7 +516,7 @@ pub fn answer(sim: &Spec, b: &BudgetQuery) -> Result<Answer> {
 }
 
 /// A budget answers one question: table or JSON, no CSV.
-pub fn check_format(format: Format) -> Result<()> {
+fn check_format(format: Format) -> Result<()> {
     match format {
         Format::Csv => Err(Error::invalid(
             "budget answers one question: use --format table or --format json",

@@ -97,3 +97,18 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     }
     i
 }
+
+/// A message made safe for one line (a terminal's, a Python exception's): control characters
+/// (a newline in a file name, an escape sequence) are written as escapes.
+pub fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}

@@ -12,7 +12,10 @@ fn main() -> ExitCode {
     match aim_sim::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("aim-sim: error: {}", one_line(&e.to_string()));
+            eprintln!(
+                "aim-sim: error: {}",
+                aim_sim::error::one_line(&e.to_string())
+            );
             ExitCode::from(e.exit_code())
         }
     }
@@ -59,24 +62,9 @@ fn clap_message(rendered: &str) -> String {
         }
     }
     let joined = parts.join("; ");
-    one_line(if joined.is_empty() {
+    aim_sim::error::one_line(if joined.is_empty() {
         "invalid arguments"
     } else {
         &joined
     })
-}
-
-/// A message made safe for one terminal line: control characters (a newline in a file name, an
-/// escape sequence) are written as escapes.
-fn one_line(message: &str) -> String {
-    message
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }

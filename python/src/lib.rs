@@ -28,7 +28,7 @@ pyo3::create_exception!(
 
 /// The core's error as the Python exception.
 fn error(e: aim_sim::Error) -> PyErr {
-    AimSimError::new_err(e.to_string())
+    AimSimError::new_err(aim_sim::error::one_line(&e.to_string()))
 }
 
 fn invalid(message: String) -> PyErr {

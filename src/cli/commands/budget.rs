@@ -44,9 +44,6 @@ impl BudgetArgs {
 }
 
 pub fn command(sim: &SimArgs, b: &BudgetArgs, output: &OutputArgs) -> Result<()> {
-    if let OutputFormat::Text(format) = output.format {
-        budget::check_format(format)?;
-    }
     let answer = budget::answer(&sim.to_spec()?, &b.query())?;
     match output.format {
         OutputFormat::Text(format) => emit(output, &budget::render(&answer, format)?),

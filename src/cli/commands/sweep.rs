@@ -4,7 +4,7 @@
 use crate::choice::Choice;
 use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
 use crate::error::{Error, Result};
-use crate::sweep::{self, Axes, Grid, GridSpec, Sweep, SweepFormat};
+use crate::sweep::{Axes, Grid, GridSpec, Sweep, SweepFormat};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
 use std::io::{BufWriter, IsTerminal, Write};
@@ -263,11 +263,14 @@ impl Progress {
 pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
     let grid = Grid::new(&args.to_grid_spec()?)?;
     let sweep = Sweep::prepare(&grid)?;
+    let jobs = output
+        .jobs
+        .map_or_else(crate::sweep::default_jobs, |j| j as usize);
     let format = match output.format {
         SweepOutput::Rows(f) => f,
         SweepOutput::Html => {
             // A page holds the rows in memory (html::sweep caps their number).
-            let rows = sweep::run(&grid, |_| {})?;
+            let rows = sweep.run(jobs, |_| {})?;
             let page = html::sweep(&rows, grid.visual_is_tokens())?;
             let out = OutputArgs {
                 format: OutputFormat::Html,
@@ -276,9 +279,6 @@ pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
             return emit(&out, &page);
         }
     };
-    let jobs = output
-        .jobs
-        .map_or_else(crate::sweep::default_jobs, |j| j as usize);
     let mut progress = Progress::new(grid.len());
     let result = match &output.output {
         Some(path) => {
