@@ -36,6 +36,16 @@ pub enum By {
     Time,
 }
 
+impl By {
+    /// The quantity in words, for titles and sentences.
+    pub fn noun(self) -> &'static str {
+        match self {
+            By::Flops => "FLOPs",
+            By::Time => "prefill time",
+        }
+    }
+}
+
 impl Choice for By {
     const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
         (By::Flops, "flops", "Total prefill FLOPs"),
@@ -397,13 +407,6 @@ pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSo
     })
 }
 
-fn unit(by: By) -> &'static str {
-    match by {
-        By::Flops => "FLOPs",
-        By::Time => "prefill time",
-    }
-}
-
 fn cost_line(p: &Point) -> String {
     format!("{:.4} TFLOPs, {:.3} ms", p.flops / 1e12, p.time_s * 1e3)
 }
@@ -416,7 +419,7 @@ fn render_budget(a: &FrameBudget) -> String {
         a.model,
         a.gpu,
         a.cost_model,
-        unit(a.by)
+        a.by.noun()
     );
     let _ = writeln!(
         out,
@@ -478,7 +481,7 @@ fn render_target(t: &TargetSolution) -> String {
         out,
         "target: {}× less {} · {} on {} · cost model {} · varying the {}",
         t.target_reduction,
-        unit(t.by),
+        t.by.noun(),
         t.model,
         t.gpu,
         t.cost_model,
@@ -530,17 +533,11 @@ pub fn render(answer: &Answer, format: Format) -> Result<String> {
     check_format(format)?;
     match (format, answer) {
         (Format::Csv, _) => unreachable!("checked above"),
-        (Format::Json, Answer::Target(t)) => Ok(json(t)),
-        (Format::Json, Answer::Frames(a)) => Ok(json(a)),
+        (Format::Json, Answer::Target(t)) => Ok(crate::report::json_text(t)),
+        (Format::Json, Answer::Frames(a)) => Ok(crate::report::json_text(a)),
         (Format::Table, Answer::Target(t)) => Ok(render_target(t)),
         (Format::Table, Answer::Frames(a)) => Ok(render_budget(a)),
     }
-}
-
-fn json<T: Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("answer serialises");
-    s.push('\n');
-    s
 }
 
 #[cfg(test)]

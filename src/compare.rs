@@ -156,11 +156,7 @@ pub fn compare(q: &Query) -> Result<Comparison> {
         .collect();
     let r0 = &reports[0].1;
     let s = &r0.scenario;
-    let model = if s.model.description.is_empty() {
-        s.model.name.clone()
-    } else {
-        s.model.description.clone()
-    };
+    let model = s.model.label().to_string();
     let base = &r0.baseline;
     Ok(Comparison {
         model,
@@ -185,11 +181,7 @@ pub fn compare(q: &Query) -> Result<Comparison> {
 /// The comparison as a table, JSON or CSV.
 pub fn render(c: &Comparison, format: Format) -> String {
     match format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(c).expect("comparison serialises");
-            s.push('\n');
-            s
-        }
+        Format::Json => crate::report::json_text(c),
         Format::Csv => csv(c),
         Format::Table => table(c),
     }
@@ -204,11 +196,7 @@ fn csv(c: &Comparison) -> String {
         "schedule,flops,bytes,time_s,speedup,flops_ratio,reduction_time,reduction_flops,peak_memory_bytes,device_memory_bytes,fits,importance_time_s,importance_flops,merged_visual_tokens\n",
     );
     for r in &c.rows {
-        let schedule = if r.schedule.contains([',', '"']) {
-            format!("\"{}\"", r.schedule.replace('"', "\"\""))
-        } else {
-            r.schedule.clone()
-        };
+        let schedule = crate::report::csv_field(&r.schedule);
         let _ = writeln!(
             out,
             "{schedule},{},{},{},{},{},{},{},{},{},{},{},{},{}",

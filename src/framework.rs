@@ -94,12 +94,6 @@ impl Params {
             let m = m
                 .replace("efficiency.", "")
                 .replace("'elementwise'", "'memory'");
-            // Fractions have no unit; drop the bandwidth example of the generic message.
-            let m = m
-                .split(" in base SI units")
-                .next()
-                .unwrap_or(&m)
-                .to_string();
             format!("[{table}]: {m}")
         })
     }

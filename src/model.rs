@@ -164,6 +164,15 @@ fn check_dim(key: &str, value: u64) -> Result<(), String> {
 }
 
 impl Model {
+    /// The long name for titles and headers: the description, else the name.
+    pub fn label(&self) -> &str {
+        if self.description.is_empty() {
+            &self.name
+        } else {
+            &self.description
+        }
+    }
+
     /// Key/value heads, resolving the default.
     pub fn kv_heads(&self) -> u64 {
         self.num_kv_heads.unwrap_or(self.num_heads)

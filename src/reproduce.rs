@@ -186,10 +186,6 @@ pub fn render(r: &Reproduction, format: Format) -> String {
     match format {
         Format::Table => table(r),
         Format::Csv => csv(r),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(r).expect("rows serialise");
-            s.push('\n');
-            s
-        }
+        Format::Json => crate::report::json_text(r),
     }
 }

@@ -50,7 +50,6 @@ const MEMORY_MAX: f64 = 0.95;
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub id: String,
-    pub framework: String,
     /// The GPU preset (or file) the row ran on: the key of its per-GPU parameters.
     pub gpu: String,
     pub measured_s: f64,
@@ -129,7 +128,6 @@ pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Reco
         let p = scenario.options.precision;
         out.push(Recorded {
             id: r.id.clone(),
-            framework: r.framework.clone(),
             gpu: r.gpu.clone(),
             measured_s: r.measured_ms / 1e3,
             roofline: ctx_roofline,
@@ -184,24 +182,6 @@ impl Slot {
             self,
             Slot::Fixed | Slot::Latency | Slot::Launch(_) | Slot::PooledLaunch
         )
-    }
-
-    /// This slot's value in a fitted profile (a warm start).
-    fn value_in(&self, f: &Framework) -> Option<f64> {
-        let g = |name: &String| f.gpu.get(name);
-        match self {
-            Slot::Memory => f.params.memory,
-            Slot::Fixed => f.params.fixed_overhead_s,
-            Slot::Latency => f.params.collective_latency_s,
-            Slot::Dequant => f.params.dequant,
-            Slot::Pooled16 => f.params.matmul,
-            Slot::Pooled8 => f.params.matmul_8bit,
-            Slot::PooledLaunch => f.params.launch_overhead_s,
-            Slot::Matmul16(n) => g(n).and_then(|p| p.matmul),
-            Slot::Matmul8(n) => g(n).and_then(|p| p.matmul_8bit),
-            Slot::Launch(n) => g(n).and_then(|p| p.launch_overhead_s),
-            Slot::Link(n) => g(n).and_then(|p| p.link),
-        }
     }
 
     fn start(&self) -> f64 {
@@ -328,13 +308,8 @@ fn efficiency(f: &Framework, r: &Recorded) -> Efficiency {
 const STARTS: usize = 12;
 
 /// Fits `base`'s parameters to `rows` (all of one framework). `Err` when there are none.
+/// Starts from several deterministic points.
 pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
-    fit_from(rows, base, None)
-}
-
-/// [`fit_rows`], starting from `warm` (a fit of similar rows) when given, else from several
-/// deterministic starting points.
-fn fit_from(rows: &[Recorded], base: &Framework, warm: Option<&Framework>) -> Result<Framework> {
     if rows.is_empty() {
         return Err(Error::invalid(format!(
             "framework {}: no priced measurement to fit",
@@ -353,35 +328,26 @@ fn fit_from(rows: &[Recorded], base: &Framework, warm: Option<&Framework>) -> Re
         out.extend(v.priors());
         out
     };
-    let mut starts: Vec<Vec<f64>> = Vec::new();
-    if let Some(w) = warm {
+    let mut starts: Vec<Vec<f64>> = vec![slots.iter().map(Slot::start).collect()];
+    // Deterministic spread over each range: fractions uniform, times log-uniform.
+    let mut rng = crate::kernels::rng::SplitMix64::new(0x05ee_df17);
+    for _ in 1..STARTS {
         starts.push(
             slots
                 .iter()
-                .map(|s| s.value_in(w).unwrap_or(s.start()))
+                .map(|s| {
+                    let b = s.bound();
+                    let t = f64::from(rng.uniform());
+                    if s.is_time() {
+                        (1e-7f64.ln() + t * ((b.hi).ln() - 1e-7f64.ln())).exp()
+                    } else {
+                        b.lo + t * (b.hi - b.lo)
+                    }
+                })
                 .collect(),
         );
-    } else {
-        starts.push(slots.iter().map(Slot::start).collect());
-        // Deterministic spread over each range: fractions uniform, times log-uniform.
-        let mut rng = crate::kernels::rng::SplitMix64::new(0x05ee_df17);
-        for _ in 1..STARTS {
-            starts.push(
-                slots
-                    .iter()
-                    .map(|s| {
-                        let b = s.bound();
-                        let t = f64::from(rng.uniform());
-                        if s.is_time() {
-                            (1e-7f64.ln() + t * ((b.hi).ln() - 1e-7f64.ln())).exp()
-                        } else {
-                            b.lo + t * (b.hi - b.lo)
-                        }
-                    })
-                    .collect(),
-            );
-        }
     }
+
     let mut best: Option<(Vec<f64>, f64)> = None;
     for s in starts {
         let (x, cost) = minimize(&residuals, &bounds, &s, 300);
@@ -410,8 +376,6 @@ pub struct FitReport {
     pub framework: String,
     /// Rows used (priced rows of this framework).
     pub rows: Vec<String>,
-    #[serde(skip)]
-    pub profile: Framework,
     /// The profile as TOML, ready to save in `frameworks/`.
     pub profile_toml: String,
     pub in_sample: Option<Stats>,
@@ -443,13 +407,7 @@ pub fn frameworks(m: &Measurements) -> Vec<String> {
 
 /// The profile a framework name refers to in `m` (its structure is the fit's starting point).
 fn base(m: &Measurements, name: &str) -> Result<Framework> {
-    let path = m.dir.join(name);
-    let def = if crate::presets::FRAMEWORKS.iter().any(|(n, _)| *n == name) {
-        name.to_string()
-    } else {
-        path.display().to_string()
-    };
-    Framework::load(&def)
+    Framework::load(&m.reference(name, crate::presets::FRAMEWORKS))
 }
 
 /// Predictions of every row of `rows` by a fit without it: each refit starts afresh from the
@@ -516,7 +474,6 @@ pub fn fit(m: &Measurements, names: &[String], provenance: &str) -> Result<Vec<F
             framework: name,
             rows: rows.iter().map(|r| r.id.clone()).collect(),
             profile_toml: profile_toml(&profile),
-            profile,
             in_sample,
             loo: loo_stats,
             predictions,

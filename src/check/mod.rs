@@ -188,21 +188,21 @@ impl Measurements {
     }
 
     /// A preset name as is, else a path relative to the file.
-    fn reference<T>(&self, value: &str, presets: &[presets::Preset]) -> Definition<T> {
+    fn reference(&self, value: &str, presets: &[presets::Preset]) -> String {
         if presets.iter().any(|(n, _)| *n == value) {
-            Definition::Name(value.to_string())
+            value.to_string()
         } else {
-            Definition::Name(self.dir.join(value).display().to_string())
+            self.dir.join(value).display().to_string()
         }
     }
 
     /// The run a row measured, as a spec (refined cost model; `ttft` prices the vision encoder).
     pub fn spec(&self, r: &Measurement) -> Spec {
         Spec {
-            model: self.reference(&r.model, presets::MODELS),
-            gpu: self.reference(&r.gpu, presets::GPUS),
-            framework: self.reference(&r.framework, presets::FRAMEWORKS),
-            schedule: self.reference(&r.schedule, presets::SCHEDULES),
+            model: Definition::Name(self.reference(&r.model, presets::MODELS)),
+            gpu: Definition::Name(self.reference(&r.gpu, presets::GPUS)),
+            framework: Definition::Name(self.reference(&r.framework, presets::FRAMEWORKS)),
+            schedule: Definition::Name(self.reference(&r.schedule, presets::SCHEDULES)),
             frames: Some(r.frames),
             tokens_per_frame: r.tokens_per_frame,
             text_tokens: r.text_tokens,
@@ -226,11 +226,6 @@ impl Measurements {
             spec.framework = Definition::Inline(Box::new(f.clone()));
         }
         Scenario::from_spec(&spec).map_err(|e| row_error(&r.id, e))
-    }
-
-    /// The id's row.
-    pub fn row(&self, id: &str) -> Option<&Measurement> {
-        self.rows.iter().find(|r| r.id == id)
     }
 }
 

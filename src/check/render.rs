@@ -174,9 +174,7 @@ fn csv(r: &CheckReport) -> String {
             f(x.error),
             f(x.loo_predicted_ms),
             f(x.loo_error),
-            x.not_priced
-                .as_deref()
-                .map_or(String::new(), |w| format!("\"{w}\""))
+            crate::report::csv_field(x.not_priced.as_deref().unwrap_or(""))
         );
     }
     out
@@ -187,10 +185,6 @@ pub fn render(r: &CheckReport, format: Format) -> String {
     match format {
         Format::Table => table(r),
         Format::Csv => csv(r),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(r).expect("a check serialises");
-            s.push('\n');
-            s
-        }
+        Format::Json => crate::report::json_text(r),
     }
 }

@@ -139,6 +139,16 @@ pub enum Bound {
     Memory,
 }
 
+impl Bound {
+    /// Its name, as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bound::Compute => "compute",
+            Bound::Memory => "memory",
+        }
+    }
+}
+
 /// An operator with its roofline timing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimedOp {

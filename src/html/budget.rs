@@ -10,13 +10,6 @@ use serde_json::{json, Value};
 
 const BUDGET_JS: &str = include_str!("assets/budget.js");
 
-fn by_word(by: By) -> &'static str {
-    match by {
-        By::Flops => "FLOPs",
-        By::Time => "prefill time",
-    }
-}
-
 /// What a point changes: frames, the pruning window or the merge.
 fn setting(p: &Point) -> String {
     match (p.merge_tokens_per_frame, p.prune_start, p.prune_end) {
@@ -61,7 +54,7 @@ pub fn budget(answer: &Answer) -> Result<String> {
                     a.schedule
                         .as_ref()
                         .map_or("the schedule", |s| s.schedule.as_str()),
-                    by_word(a.by),
+                    a.by.noun(),
                     a.reference.schedule,
                     a.reference.frames,
                     if a.at_max_frames {
@@ -92,7 +85,7 @@ pub fn budget(answer: &Answer) -> Result<String> {
                 setting(&t.solution),
                 format!(
                     "the least aggressive setting whose {} reduction reaches {}×",
-                    by_word(t.by),
+                    t.by.noun(),
                     fixed(t.target_reduction, 2)
                 ),
                 None,
@@ -103,7 +96,7 @@ pub fn budget(answer: &Answer) -> Result<String> {
     let title = format!("Budget: {headline}");
     let subtitle = format!(
         "{model} on {gpu} · cost model {cost_model} · by {}",
-        by_word(by)
+        by.noun()
     );
     let mut t = Table::new(
         "points",

@@ -3,7 +3,6 @@
 //! Pareto frontier as a staircase, and every row in a sortable table.
 
 use super::{chart, messages, num, opt, section, style_json, txt, Cell, Page, Table};
-use crate::budget::By;
 use crate::error::Result;
 use crate::pareto::Pareto;
 use serde_json::json;
@@ -12,10 +11,7 @@ const PARETO_JS: &str = include_str!("assets/pareto.js");
 
 /// The page of a Pareto table.
 pub fn pareto(p: &Pareto) -> Result<String> {
-    let by = match p.by {
-        By::Flops => "FLOPs",
-        By::Time => "prefill time",
-    };
+    let by = p.by.noun();
     let title = format!("{}: accuracy against {by}", p.benchmark.name);
     let subtitle = format!(
         "{} · cost model {}{}{} · Pareto-optimal: no other row at least as accurate for at most the cost",

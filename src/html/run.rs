@@ -142,16 +142,6 @@ fn data(r: &Report) -> Value {
     })
 }
 
-/// The model's long name.
-fn model_name(r: &Report) -> &str {
-    let m = &r.scenario.model;
-    if m.description.is_empty() {
-        &m.name
-    } else {
-        &m.description
-    }
-}
-
 fn op_table(r: &Report) -> String {
     let mut t = Table::new(
         "ops",
@@ -189,7 +179,7 @@ fn op_table(r: &Report) -> String {
                 } else {
                     txt("-")
                 },
-                txt(bound(o)),
+                txt(o.bound.name()),
                 num(o.time_s * 1e3, 4),
                 num(100.0 * o.time_s / total, 2),
             ],
@@ -207,13 +197,6 @@ fn op_table(r: &Report) -> String {
         add("head", None, o);
     }
     t.render()
-}
-
-fn bound(o: &TimedOp) -> &'static str {
-    match o.bound {
-        crate::cost::Bound::Compute => "compute",
-        crate::cost::Bound::Memory => "memory",
-    }
 }
 
 fn layer_table(r: &Report) -> String {
@@ -242,10 +225,7 @@ fn layer_table(r: &Report) -> String {
                 num(l.flops / 1e12, 4),
                 num(l.bytes / 1e9, 3),
                 num(l.arithmetic_intensity, 1),
-                txt(match l.bound {
-                    crate::cost::Bound::Compute => "compute",
-                    crate::cost::Bound::Memory => "memory",
-                }),
+                txt(l.bound.name()),
                 num(l.time_s * 1e3, 3),
                 num(b.time_s * 1e3, 3),
             ],
@@ -337,7 +317,7 @@ pub fn run(r: &Report) -> Result<String> {
     let s = &r.scenario;
     let i = &s.input;
     let p = &s.options.precision;
-    let title = format!("{} on {}", model_name(r), s.gpu.name);
+    let title = format!("{} on {}", r.scenario.model.label(), s.gpu.name);
     let subtitle = format!(
         "schedule {} ({}) · cost model {} · framework {} · {} frame(s) × {} + {} text tokens · batch {} · W{}A{}KV{}",
         s.schedule.name,
@@ -463,11 +443,11 @@ pub fn run(r: &Report) -> Result<String> {
             &spec,
         ) + &format!(
             "<p>Model: {} · {} layers, hidden {}, {} heads ({} KV). GPU: {} · {} TFLOP/s fp16, {} GB/s.</p>\n",
-            esc(model_name(r)),
+            esc(r.scenario.model.label()),
             s.model.num_layers,
             s.model.hidden_size,
             s.model.num_heads,
-            s.model.num_kv_heads.unwrap_or(s.model.num_heads),
+            s.model.kv_heads(),
             esc(&s.gpu.name),
             fixed(s.gpu.fp16_peak / 1e12, 0),
             fixed(s.gpu.bandwidth / 1e9, 0)

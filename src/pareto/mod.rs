@@ -367,13 +367,6 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
             ))
         })
     };
-    // The baseline row prices the caller's settings: if it cannot be priced, the settings are
-    // wrong (an unknown GPU, an impossible option) and that is the answer. A later row that
-    // fails fails for its own reason (its layer list does not fit --model, its model has no
-    // vision encoder for --include-vision) and is listed unpriced with that reason.
-    if let Some(Some(Err(e))) = selected.iter().find(|r| r.baseline).map(|r| price(r)) {
-        return Err(e);
-    }
     let mut unfit = 0;
     for r in selected {
         let mut note = r.note.clone();
@@ -388,6 +381,12 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
                     priced_model = Some(report.scenario.model.name.clone());
                     spec = Some(report.spec.clone());
                 }
+                // The baseline row prices the caller's settings: if it cannot be priced, the
+                // settings are wrong (an unknown GPU, an impossible option) and that is the
+                // answer. Another row that fails fails for its own reason (its layer list does
+                // not fit --model, its model has no vision encoder for --include-vision) and is
+                // listed unpriced with that reason.
+                Err(e) if r.baseline => return Err(e),
                 Err(e) => {
                     unfit += 1;
                     note = Some(format!("not priced: {e}"));

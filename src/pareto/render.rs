@@ -1,8 +1,7 @@
 //! An accuracy-against-cost answer as a table, CSV or JSON.
 
 use super::{published, CostSource, Pareto, Row};
-use crate::budget::By;
-use crate::report::Format;
+use crate::report::{csv_field, Format};
 use std::fmt::Write;
 
 /// Writes the answer as a table, CSV or JSON (`{"rows": [...], ...}`).
@@ -10,23 +9,12 @@ pub fn render(p: &Pareto, format: Format) -> String {
     match format {
         Format::Table => table(p),
         Format::Csv => csv(p),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(p).expect("rows serialise");
-            s.push('\n');
-            s
-        }
+        Format::Json => crate::report::json_text(p),
     }
 }
 
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "—".to_string(), f)
-}
-
-fn by_name(by: By) -> &'static str {
-    match by {
-        By::Flops => "FLOPs",
-        By::Time => "prefill time",
-    }
 }
 
 fn table(p: &Pareto) -> String {
@@ -59,7 +47,7 @@ fn table(p: &Pareto) -> String {
         p.model_override
             .as_ref()
             .map_or(String::new(), |m| format!(" · every row on model {m}")),
-        by_name(p.by),
+        p.by.noun(),
         baseline
     );
     let _ = writeln!(out);
@@ -115,7 +103,7 @@ fn table(p: &Pareto) -> String {
     let _ = writeln!(
         out,
         "\nPareto frontier by {} ({} of {} rows): {}",
-        by_name(p.by),
+        p.by.noun(),
         frontier.len(),
         p.rows.iter().filter(|r| r.same_as.is_none()).count(),
         frontier
@@ -141,15 +129,6 @@ fn table(p: &Pareto) -> String {
     out
 }
 
-/// A CSV field, quoted when it holds a comma, quote or newline.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 fn csv(p: &Pareto) -> String {
     let mut out = String::from(
         "benchmark,id,group,method,model,label,baseline,status,accuracy,priced_model,flops,time_s,cost_source,flops_reduction,time_reduction,printed_flops,printed_time_s,pareto,same_as,setting,source\n",
@@ -172,13 +151,13 @@ fn csv(p: &Pareto) -> String {
             p.benchmark.key,
             r.id,
             r.group,
-            field(&r.method),
-            field(&r.model),
-            field(&r.label),
+            csv_field(&r.method),
+            csv_field(&r.model),
+            csv_field(&r.label),
             r.baseline,
             status,
             r.accuracy,
-            field(r.priced_model.as_deref().unwrap_or("")),
+            csv_field(r.priced_model.as_deref().unwrap_or("")),
             num(r.flops),
             num(r.time_s),
             cost_source,
@@ -188,8 +167,8 @@ fn csv(p: &Pareto) -> String {
             r.printed_time_s,
             r.pareto,
             r.same_as.as_deref().unwrap_or(""),
-            field(&r.setting),
-            field(&r.source)
+            csv_field(&r.setting),
+            csv_field(&r.source)
         );
     }
     out
@@ -199,8 +178,8 @@ fn csv(p: &Pareto) -> String {
 mod tests {
     #[test]
     fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(super::field("a,b"), "\"a,b\"");
-        assert_eq!(super::field("say \"x\""), "\"say \"\"x\"\"\"");
-        assert_eq!(super::field("plain"), "plain");
+        assert_eq!(super::csv_field("a,b"), "\"a,b\"");
+        assert_eq!(super::csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+        assert_eq!(super::csv_field("plain"), "plain");
     }
 }

@@ -32,7 +32,7 @@ pub struct Data {
 /// Most lines one chart holds.
 pub const MAX_LINES: usize = 10;
 
-pub use crate::palette::line_styles;
+use crate::palette::line_styles;
 
 /// The columns that tell two lines apart, besides x. Against tokens, the frame split that
 /// `--tokens` implies is part of x, not of the line.
@@ -112,7 +112,7 @@ impl Data {
         let models = unique(rows.iter().map(|r| r.model.clone()))
             .iter()
             // The long name when the row names a preset or file; the label as is otherwise.
-            .map(|m| Model::load(m).map_or(m.clone(), |m| super::model_label(&m).to_string()))
+            .map(|m| Model::load(m).map_or(m.clone(), |m| m.label().to_string()))
             .collect::<Vec<_>>();
         let gpus = unique(rows.iter().map(|r| r.gpu.clone()))
             .iter()

@@ -2,7 +2,7 @@
 //! the baseline's bar (faded, left) beside the schedule's (solid, right).
 
 use super::marker::rgb;
-use super::{kind_style, model_label, theme, tick, titled, KINDS};
+use super::{kind_style, theme, tick, titled, KINDS};
 use crate::cost::{OpKind, RunCost};
 use crate::palette;
 use crate::sim::Report;
@@ -62,7 +62,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
     let n = r.run.layers.len();
     let title = format!(
         "Per-layer prefill · {} on {} · cost model {}",
-        model_label(&s.model),
+        s.model.label(),
         s.gpu.name,
         r.cost_model
     );

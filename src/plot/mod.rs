@@ -22,8 +22,7 @@ mod pareto;
 mod roofline;
 mod text;
 
-pub use curves::{line_styles, Data as CurvesData};
-pub use pareto::row_style;
+pub use curves::Data as CurvesData;
 
 use crate::cost::OpKind;
 use crate::error::{Error, Result};
@@ -171,15 +170,6 @@ fn titled<DB: DrawingBackend>(
         (w / 2, 14 + theme::TITLE_PX as i32),
     )?;
     Ok(rest)
-}
-
-/// The model's long name (its description, else its name).
-fn model_label(m: &crate::model::Model) -> &str {
-    if m.description.is_empty() {
-        &m.name
-    } else {
-        &m.description
-    }
 }
 
 /// Draws on a PNG or SVG backend, whichever the path asks for.

@@ -22,11 +22,6 @@ type DrawResult<DB> =
 const R: i32 = 6;
 const LABEL_PX: u32 = 14;
 
-/// The style of a row: the benchmark's no-reduction row is the baseline ("none").
-pub fn row_style(r: &Row) -> Style {
-    r.style()
-}
-
 /// x of a cost: TFLOPs or ms.
 fn x_of(by: By, flops: f64, time_s: f64) -> f64 {
     match by {
@@ -288,7 +283,7 @@ pub fn draw<DB: DrawingBackend>(
     // The paper's positions and arrows to aim-sim's.
     if compare {
         for pt in &pts {
-            let style = row_style(pt.row);
+            let style = pt.row.style();
             plot.draw(&MarkerAt::new(pt.paper, &style, R, false))?;
             if let Some(at) = pt.at {
                 arrow(root, px(pt.paper), px(at), rgb(style.color))?;
@@ -298,7 +293,7 @@ pub fn draw<DB: DrawingBackend>(
     // The points: filled when computed, hollow when at the printed cost.
     for pt in &pts {
         if let Some(at) = pt.at {
-            let style = row_style(pt.row);
+            let style = pt.row.style();
             let filled = pt.row.cost_source == CostSource::Computed;
             plot.draw(&MarkerAt::new(at, &style, R, filled))?;
             if pt.row.pareto {
@@ -481,7 +476,7 @@ fn legend_entries(p: &Pareto, pts: &[Point], lines: &[Series], compare: bool) ->
     let mut out: Vec<Entry> = Vec::new();
     let mut seen: Vec<Style> = Vec::new();
     for pt in pts {
-        let s = row_style(pt.row);
+        let s = pt.row.style();
         if seen.contains(&s) {
             continue;
         }

@@ -1,7 +1,7 @@
 //! Roofline chart: the GPU's attainable performance against arithmetic intensity, with every
 //! operator of the run (solid, by kind) and of its baseline (hollow grey) as a point.
 
-use super::{kind_style, model_label, theme, tick, titled, KINDS};
+use super::{kind_style, theme, tick, titled, KINDS};
 use crate::cost::{Context, OpKind, RunCost, TimedOp};
 use crate::sim::Report;
 use plotters::coord::Shift;
@@ -54,7 +54,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
 
     let title = format!(
         "Roofline · {} on {} · cost model {}",
-        model_label(&s.model),
+        s.model.label(),
         s.gpu.name,
         r.cost_model
     );

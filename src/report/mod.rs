@@ -33,15 +33,27 @@ impl crate::choice::Choice for Format {
     ];
 }
 
+/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+/// Pretty JSON and a final newline: what every command's `--format json` prints.
+pub fn json_text<T: serde::Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("output serialises");
+    s.push('\n');
+    s
+}
+
 /// Renders a report in the chosen format.
 pub fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Table => table::render(report),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(report).expect("report serialises");
-            s.push('\n');
-            s
-        }
+        Format::Json => json_text(report),
         Format::Csv => csv::render(report),
     }
 }

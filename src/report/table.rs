@@ -7,13 +7,6 @@ use crate::cost::{Bound, LayerCost, RunCost, TimedOp};
 use crate::sim::Report;
 use std::fmt::Write;
 
-fn bound(b: Bound) -> &'static str {
-    match b {
-        Bound::Compute => "compute",
-        Bound::Memory => "memory",
-    }
-}
-
 fn line(out: &mut String, label: &str, tokens: u64, flops: f64, bytes: f64, b: Bound, time_s: f64) {
     let ai = if bytes > 0.0 { flops / bytes } else { 0.0 };
     let _ = writeln!(
@@ -21,7 +14,7 @@ fn line(out: &mut String, label: &str, tokens: u64, flops: f64, bytes: f64, b: B
         "{label:>7} {tokens:>9} {:>10.4} {:>10.3} {ai:>10.1} {:>8} {:>10.3}",
         flops / 1e12,
         bytes / 1e9,
-        bound(b),
+        b.name(),
         time_s * 1e3
     );
 }
@@ -82,11 +75,7 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(
         out,
         "aim-sim: {} on {} · cost model {}",
-        if m.description.is_empty() {
-            &m.name
-        } else {
-            &m.description
-        },
+        m.label(),
         s.gpu.name,
         r.cost_model
     );

@@ -5,6 +5,7 @@
 
 use super::SweepRow;
 use crate::choice::Choice;
+use crate::report::csv_field;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -187,22 +188,13 @@ pub fn render(rows: &[SweepRow], format: SweepFormat) -> String {
     out
 }
 
-/// A CSV field, quoted when it holds a comma, quote or newline (RFC 4180).
-fn field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
-    }
-}
-
 fn csv_row(r: &SweepRow, out: &mut String) {
     let _ = writeln!(
         out,
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-        field(&r.model),
-        field(&r.gpu),
-        field(&r.schedule),
+        csv_field(&r.model),
+        csv_field(&r.gpu),
+        csv_field(&r.schedule),
         r.cost_model,
         r.frames,
         r.tokens_per_frame,

@@ -58,11 +58,7 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
         }
     }
     let text = match format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&reports).expect("fits serialise");
-            s.push('\n');
-            s
-        }
+        Format::Json => crate::report::json_text(&reports),
         Format::Csv => {
             let mut s = String::from("framework,id,gpu,measured_ms,fitted_ms,loo_ms\n");
             for r in &reports {

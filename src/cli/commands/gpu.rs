@@ -27,7 +27,7 @@ fn gpu_present(command: &str, gpu: &GpuArgs, output: &OutputArgs) -> Result<bool
         }
         Err(reason) => {
             let text = match output.format {
-                crate::cli::OutputFormat::Text(Format::Json) => json(&serde_json::json!({
+                crate::cli::OutputFormat::Text(Format::Json) => crate::report::json_text(&serde_json::json!({
                     "command": command,
                     "ran": false,
                     "reason": reason,
@@ -41,12 +41,6 @@ fn gpu_present(command: &str, gpu: &GpuArgs, output: &OutputArgs) -> Result<bool
             Ok(false)
         }
     }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("reports serialise");
-    s.push('\n');
-    s
 }
 
 /// `aim-sim validate`.
@@ -95,7 +89,7 @@ fn run_validate(
     };
     let report = validate::run_validate(&opts).map_err(Error::from)?;
     let text = match output.format.text("validate")? {
-        Format::Json => json(&report),
+        Format::Json => crate::report::json_text(&report),
         _ => validate::render_table(&report),
     };
     emit(output, &text)?;
@@ -168,7 +162,7 @@ pub fn measure(
     uncalibrated.gpu.efficiency = None;
     let report = compare::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
     let text = match format {
-        Format::Json => json(&report),
+        Format::Json => crate::report::json_text(&report),
         _ => compare::render_table(&report),
     };
     emit(output, &text)
@@ -203,7 +197,7 @@ pub fn calibrate(
         })?;
     }
     let text = match (format, profile) {
-        (Format::Json, _) => json(&cal),
+        (Format::Json, _) => crate::report::json_text(&cal),
         (_, Some(path)) => format!(
             "{}\ncalibrated profile written to {}\n",
             calibrate::render_table(&cal),

@@ -138,7 +138,7 @@ var AIM = (function () {
       el("line", { x1: m.l, x2: m.l + pw, y1: py, y2: py, "class": "grid" }, grid);
       text(grid, m.l - 6, py + 4, (o.yfmt || fmt)(v), { "text-anchor": "end" });
     });
-    var xt = o.xband ? x.ticks() : x.ticks();
+    var xt = x.ticks();
     xt.forEach(function (v) {
       var px = o.xband ? x.center(v) : x(v);
       if (!o.xband) el("line", { x1: px, x2: px, y1: m.t, y2: m.t + ph, "class": "grid" }, grid);
