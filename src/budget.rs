@@ -201,6 +201,12 @@ fn price(args: &Spec) -> Result<Report> {
     sim::simulate(&Scenario::from_spec(args)?)
 }
 
+/// Totals and reductions only, bit for bit those of [`price`] (`sim::summarize`): what the
+/// searches compare, many times per question; the points they answer with are [`price`]d.
+fn summary(args: &Spec) -> Result<sim::Summary> {
+    sim::summarize(&Scenario::from_spec(args)?)
+}
+
 fn point(args: &Spec, r: &Report) -> Point {
     let merge = args.merge_tokens_per_frame;
     Point {
@@ -263,9 +269,13 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
     let ref_report = price(&reference)?;
     let limit = metric(b.by, &ref_report.run.totals);
 
-    let at = |frames: u64| -> Result<(Spec, Report)> {
+    let with_frames = |frames: u64| {
         let mut a = sim.clone();
         a.frames = Some(frames);
+        a
+    };
+    let at = |frames: u64| -> Result<(Spec, Report)> {
+        let a = with_frames(frames);
         let r = price(&a)?;
         Ok((a, r))
     };
@@ -279,7 +289,7 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
     let pricable = (MAX_TOKENS.saturating_sub(input.text_tokens) / tokens_per_frame).max(1);
     let search_limit_frames = b.max_frames.min(pricable);
     let frames = last_fitting(1, search_limit_frames, |f| {
-        Ok(metric(b.by, &at(f)?.1.run.totals) <= limit)
+        Ok(metric(b.by, &summary(&with_frames(f))?.run) <= limit)
     })?
     .unwrap_or(0);
     let schedule = (frames > 0)
@@ -319,9 +329,9 @@ pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSo
     }
     let base = Scenario::from_spec(sim)?;
     let layers = base.model.num_layers;
-    let reduction = |r: &Report| match b.by {
-        By::Flops => r.reduction.flops,
-        By::Time => r.reduction.time,
+    let reduction = |s: &sim::Summary| match b.by {
+        By::Flops => s.reduction_flops,
+        By::Time => s.reduction_time,
     };
     let mut args = sim.clone();
     // (knob range, how a knob value sets the flags); larger values are less aggressive.
@@ -375,15 +385,19 @@ pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSo
             }
         }
     };
-    let at = |v: u64| -> Result<(Spec, Report)> {
+    let with = |v: u64| {
         let mut a = args.clone();
         set(&mut a, v);
+        a
+    };
+    let at = |v: u64| -> Result<(Spec, Report)> {
+        let a = with(v);
         let r = price(&a)?;
         Ok((a, r))
     };
-    let best = last_fitting(lo, hi, |v| Ok(reduction(&at(v)?.1) >= target))?;
+    let best = last_fitting(lo, hi, |v| Ok(reduction(&summary(&with(v))?) >= target))?;
     let Some(best) = best else {
-        let (_, r) = at(lo)?;
+        let r = summary(&with(lo))?;
         return Err(Error::invalid(format!(
             "a {target}× {} reduction is out of reach by --solve {}: the most aggressive setting gives {:.3}×",
             match b.by { By::Flops => "FLOPs", By::Time => "time" },
