@@ -275,14 +275,15 @@ fn price(
         store_act_bytes: -0.0,
     };
     let mut last_store_act_bytes = 0.0;
-    // A layer with as many tokens as the one before it reuses its timed operators (not in a
-    // mixture-of-experts model, whose dense and routed layers differ).
+    // A layer with as many tokens as the one before it, routing alike, reuses its timed
+    // operators.
     let mut memo = LayerMemo::default();
     let moe = ctx.model.moe.as_ref();
     for (i, &n) in layer_tokens.iter().enumerate() {
         let mut ops = Vec::new();
         sums.store_act_bytes = -0.0;
-        if moe.is_none() && memo.holds(n) {
+        let routed = moe.filter(|m| m.is_sparse(i as u64));
+        if memo.holds(n, routed.is_some()) {
             // On a local copy, so the sums stay in registers: the same additions in order.
             let mut local = sums.clone();
             for t in memo.ops() {
@@ -293,13 +294,13 @@ fn price(
             }
             sums = local;
         } else {
-            memo.start(moe.is_none().then_some(n));
+            memo.start(Some((n, routed.is_some())));
             layer_ops(
                 &d,
                 n as f64,
                 ctx.options.flash_attention,
                 ctx.options.skip_mlp_add,
-                moe.filter(|m| m.is_sparse(i as u64)),
+                routed,
                 &mut Each(|o: Operator| {
                     let t = roofline.time(o);
                     sums.add(&t);

@@ -35,10 +35,11 @@ const MEMO_CAPACITY: usize = 24;
 /// The timed operators of the last layer priced, so that following identical layers (same
 /// token count, no pruning work) add the same values in the same order without being priced
 /// again: the baseline's layers are all alike, and a schedule keeps runs of equal layers.
-/// A layer's operators depend only on its token count and the run's settings; a cost model
-/// whose layers came to differ by index would have to key this on the index too.
+/// A layer's operators depend only on its token count, whether it routes its MLP through
+/// experts (a mixture-of-experts model's dense and routed layers differ) and the run's
+/// settings: the key is `(tokens, routed)`.
 pub struct LayerMemo<T> {
-    tokens: Option<u64>,
+    key: Option<(u64, bool)>,
     ops: [Option<T>; MEMO_CAPACITY],
     len: usize,
 }
@@ -46,7 +47,7 @@ pub struct LayerMemo<T> {
 impl<T: Clone> Default for LayerMemo<T> {
     fn default() -> Self {
         LayerMemo {
-            tokens: None,
+            key: None,
             ops: std::array::from_fn(|_| None),
             len: 0,
         }
@@ -54,9 +55,9 @@ impl<T: Clone> Default for LayerMemo<T> {
 }
 
 impl<T: Clone> LayerMemo<T> {
-    /// Whether the recorded layer had `tokens` tokens (and may be reused).
-    pub fn holds(&self, tokens: u64) -> bool {
-        self.tokens == Some(tokens)
+    /// Whether the recorded layer had `tokens` tokens and routed as given (and may be reused).
+    pub fn holds(&self, tokens: u64, routed: bool) -> bool {
+        self.key == Some((tokens, routed))
     }
 
     /// The recorded operators, in the order they were priced.
@@ -64,20 +65,20 @@ impl<T: Clone> LayerMemo<T> {
         self.ops[..self.len].iter().flatten()
     }
 
-    /// Starts recording a layer of `tokens` tokens; `None`: this layer is not to be reused.
-    pub fn start(&mut self, tokens: Option<u64>) {
-        self.tokens = tokens;
+    /// Starts recording a layer of `(tokens, routed)`; `None`: this layer is not to be reused.
+    pub fn start(&mut self, key: Option<(u64, bool)>) {
+        self.key = key;
         self.len = 0;
     }
 
     /// Records one operator of the layer being priced (beyond the capacity, the layer is
     /// simply not reused).
     pub fn record(&mut self, op: &T) {
-        if self.tokens.is_none() {
+        if self.key.is_none() {
             return;
         }
         if self.len == MEMO_CAPACITY {
-            self.tokens = None;
+            self.key = None;
             return;
         }
         self.ops[self.len] = Some(op.clone());

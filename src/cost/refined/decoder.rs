@@ -43,6 +43,11 @@ impl Arch {
         !self.qk_norm && self.moe.is_none()
     }
 
+    /// Whether layer `i` routes its MLP through experts.
+    pub fn routes(&self, i: usize) -> bool {
+        self.routed(i).is_some()
+    }
+
     /// The MoE shapes when layer `i` routes.
     fn routed(&self, i: usize) -> Option<&MoeDims> {
         self.moe

@@ -299,12 +299,12 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     // before it (same tokens, neither a pruning layer) reuses its timed operators.
     let text = w.input.text_tokens;
     let mut memo = LayerMemo::default();
-    // A recorder (`aim-sim fit`) must see every layer's kernels; a mixture-of-experts model's
-    // dense and routed layers differ with the same tokens.
-    let reuse = !kernel::recording() && arch.moe.is_none();
+    // A recorder (`aim-sim fit`) must see every layer's kernels.
+    let reuse = !kernel::recording();
     for (i, &n) in w.layer_tokens.iter().enumerate() {
         let step = w.prune_step(i);
-        let map_bytes = if reuse && step.is_none() && memo.holds(n) {
+        let routed = arch.routes(i);
+        let map_bytes = if reuse && step.is_none() && memo.holds(n, routed) {
             // On a local copy, so the sums stay in registers: the same additions in order.
             let mut local = sums.clone();
             for t in memo.ops() {
@@ -316,7 +316,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             sums = local;
             0.0
         } else {
-            memo.start(step.is_none().then_some(n));
+            memo.start(step.is_none().then_some((n, routed)));
             let mut ops = Each(|k: Kernel| {
                 let t = timer.time(k);
                 sums.add(&t, true);

@@ -242,6 +242,12 @@ proptest::proptest! {
         let gpu = Gpu::load("h100").unwrap();
         let options = RunOptions { batch, tp, ..flash() };
         let r = run_with(&model, &gpu, &options, &Workload::from_layer_tokens(&[n; 4]));
+        // Layers alike in tokens but not in routing are not reused for each other: priced
+        // under a recorder (every layer priced afresh), the report is the same.
+        let (fresh, _) = kernel::record(|| {
+            run_with(&model, &gpu, &options, &Workload::from_layer_tokens(&[n; 4]))
+        });
+        proptest::prop_assert_eq!(&fresh, &r);
         for (l, layer) in r.layers.iter().enumerate() {
             let linear = sum(&layer.operators, OpKind::Linear);
             // Per GPU: heads and widths split by tp, the router replicated.
