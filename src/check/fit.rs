@@ -65,12 +65,12 @@ pub struct Recorded {
 impl Recorded {
     /// Predicted time under `e`, seconds.
     pub fn time_s(&self, e: &Efficiency) -> f64 {
-        let timer = Timer {
-            roofline: self.roofline,
-            efficiency: Some(e.clone()),
-            interconnect_bytes_per_s: self.interconnect_bytes_per_s,
-            eight_bit: self.eight_bit,
-        };
+        let timer = Timer::new(
+            self.roofline,
+            Some(e),
+            self.interconnect_bytes_per_s,
+            self.eight_bit,
+        );
         self.kernels
             .iter()
             .map(|(k, n)| n * timer.time(k.clone()).time_s)

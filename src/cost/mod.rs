@@ -408,6 +408,19 @@ impl Totals {
         self.load_kv_bytes += op.op.load_kv_bytes;
         self.store_kv_bytes += op.op.store_kv_bytes;
     }
+
+    /// Adds the work and time of other totals (a layer's, summed apart).
+    #[inline]
+    pub fn add_totals(&mut self, o: &Totals) {
+        self.flops += o.flops;
+        self.bytes += o.bytes;
+        self.time_s += o.time_s;
+        self.load_weight_bytes += o.load_weight_bytes;
+        self.load_act_bytes += o.load_act_bytes;
+        self.store_act_bytes += o.store_act_bytes;
+        self.load_kv_bytes += o.load_kv_bytes;
+        self.store_kv_bytes += o.store_kv_bytes;
+    }
 }
 
 /// The cost of one prefill: per-layer operators, the head, and the totals.

@@ -2,7 +2,10 @@
 //! (one row per operator per layer).
 
 mod csv;
+mod number;
 mod table;
+
+pub use number::push_f64;
 
 use crate::sim::Report;
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 
 use super::SweepRow;
 use crate::choice::Choice;
-use crate::report::csv_field;
+use crate::report::{csv_field, push_f64};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -189,19 +189,26 @@ pub fn render(rows: &[SweepRow], format: SweepFormat) -> String {
 }
 
 fn csv_row(r: &SweepRow, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+    for text in [
         csv_field(&r.model),
         csv_field(&r.gpu),
         csv_field(&r.schedule),
-        r.cost_model,
+        r.cost_model.as_str().into(),
+    ] {
+        out.push_str(&text);
+        out.push(',');
+    }
+    for count in [
         r.frames,
         r.tokens_per_frame,
         r.visual_tokens,
         r.merged_visual_tokens,
         r.text_tokens,
         r.batch,
+    ] {
+        let _ = write!(out, "{count},");
+    }
+    let numbers = [
         r.flops,
         r.bytes,
         r.time_s,
@@ -211,8 +218,16 @@ fn csv_row(r: &SweepRow, out: &mut String) {
         r.baseline_time_s,
         r.baseline_memory_consumption_bytes,
         r.reduction_flops,
-        r.reduction_time
-    );
+        r.reduction_time,
+    ];
+    for (i, x) in numbers.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // Shortest round-trip digits, as `{}` prints them (report::push_f64).
+        push_f64(out, x);
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

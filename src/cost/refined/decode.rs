@@ -308,7 +308,7 @@ mod tests {
             gpu,
             options: &options,
         };
-        let (d, timer) = (Dims::new(&ctx), Timer::new(ctx.roofline(), gpu));
+        let (d, timer) = (Dims::new(&ctx), Timer::for_context(&ctx));
         let what = format!(
             "{} kv{kv_bits} tp{tp} {layer_tokens:?} G={gen_tokens}",
             gpu.name
@@ -358,7 +358,7 @@ mod tests {
             gpu: &gpu,
             options: &options,
         };
-        let (d, timer) = (Dims::new(&ctx), Timer::new(ctx.roofline(), &gpu));
+        let (d, timer) = (Dims::new(&ctx), Timer::for_context(&ctx));
         let bounds: Vec<Bound> = attention_series(&d, &timer, 2, 1001)
             .into_iter()
             .map(|(_, b)| b)

@@ -5,7 +5,7 @@
 //! host overhead per forward. [`Timer::time`] is the one place where a kernel gets its time.
 
 use crate::cost::{Bound, OpKind, Operator, Roofline, TimedOp};
-use crate::hardware::{Efficiency, Gpu};
+use crate::hardware::Efficiency;
 
 /// Which efficiency factor of the GPU file applies to a kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,36 +128,79 @@ impl Kernel {
 /// Times kernels on one GPU.
 #[derive(Debug, Clone)]
 pub struct Timer {
-    pub roofline: Roofline,
-    pub efficiency: Option<Efficiency>,
-    pub interconnect_bytes_per_s: Option<f64>,
-    /// GEMMs run on the 8-bit tensor path (`int8_peak`): `efficiency.matmul_8bit` applies.
-    pub eight_bit: bool,
+    efficiency: Efficiency,
+    interconnect_bytes_per_s: Option<f64>,
+    /// The roofs each [`Class`] runs under, `(peak FLOP/s, bandwidth bytes/s)`, scaled by its
+    /// achieved fractions once here rather than per kernel.
+    roofs: [(f64, f64); CLASSES],
+}
+
+/// How many [`Class`]es there are (the rows of [`Timer::roofs`]).
+const CLASSES: usize = 6;
+
+impl Class {
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 impl Timer {
-    pub fn new(roofline: Roofline, gpu: &Gpu) -> Timer {
+    /// A timer for `roofline` (the device's peaks at the run's precision) at the achieved
+    /// fractions of `efficiency` (ideal when `None`); `eight_bit`: GEMMs run on the 8-bit
+    /// tensor path (`int8_peak`), so `efficiency.matmul_8bit` applies.
+    pub fn new(
+        roofline: Roofline,
+        efficiency: Option<&Efficiency>,
+        interconnect_bytes_per_s: Option<f64>,
+        eight_bit: bool,
+    ) -> Timer {
+        let e = efficiency.unwrap_or(&IDEAL).clone();
+        let mut roofs = [(0.0, 0.0); CLASSES];
+        for class in [
+            Class::Matmul,
+            Class::Attention,
+            Class::Elementwise,
+            Class::Communication,
+            Class::Dequant,
+            Class::Host,
+        ] {
+            let (compute_frac, bandwidth_frac) = match class {
+                // A GEMM that is memory-bound streams its weights like any other pass.
+                Class::Matmul if eight_bit => (e.matmul_8bit.unwrap_or(e.matmul), e.elementwise),
+                Class::Matmul => (e.matmul, e.elementwise),
+                Class::Attention => (e.attention, e.attention),
+                Class::Elementwise | Class::Communication | Class::Host => (1.0, e.elementwise),
+                Class::Dequant => (1.0, e.dequant.unwrap_or(e.elementwise)),
+            };
+            roofs[class.index()] = (
+                roofline.peak_flops_per_s * compute_frac,
+                roofline.bandwidth_bytes_per_s * bandwidth_frac,
+            );
+        }
         Timer {
-            roofline,
-            efficiency: gpu.efficiency.clone(),
-            interconnect_bytes_per_s: gpu.interconnect_bandwidth,
-            eight_bit: false,
+            efficiency: e,
+            interconnect_bytes_per_s,
+            roofs,
         }
     }
 
     /// The timer of a run: its roofline, its GPU's efficiency, its precision's GEMM path.
     pub fn for_context(ctx: &crate::cost::Context) -> Timer {
-        Timer {
-            eight_bit: ctx.options.precision.uses_int8_peak(),
-            ..Timer::new(ctx.roofline(), ctx.gpu)
-        }
+        Timer::new(
+            ctx.roofline(),
+            ctx.gpu.efficiency.as_ref(),
+            ctx.gpu.interconnect_bandwidth,
+            ctx.options.precision.uses_int8_peak(),
+        )
     }
 
     /// `max(flops / (peak·e_c), bytes / (BW·e_b))` (the roofline of llm-viewer-cost-model.md
-    /// with achieved fractions), plus `launches × launch_overhead_s`; collectives take
+    /// with achieved fractions; the two times are computed side by side, which equals its
+    /// `flops / (ai·BW)` up to rounding and keeps one division off the critical path), plus
+    /// `launches × launch_overhead_s`; collectives take
     /// `link_bytes / (interconnect_bandwidth · link) + collective_latency_s` when that is longer
     /// than their memory traffic; host work takes `fixed_overhead_s`.
-    #[inline]
+    #[inline(always)]
     pub fn time(&self, k: Kernel) -> TimedOp {
         if RECORDERS.load(std::sync::atomic::Ordering::Relaxed) > 0 {
             RECORDED.with(|r| {
@@ -166,39 +209,44 @@ impl Timer {
                 }
             });
         }
-        let e = self.efficiency.as_ref().unwrap_or(&IDEAL);
-        let (compute_frac, bandwidth_frac) = match k.class {
-            // A GEMM that is memory-bound streams its weights like any other pass.
-            Class::Matmul if self.eight_bit => (e.matmul_8bit.unwrap_or(e.matmul), e.elementwise),
-            Class::Matmul => (e.matmul, e.elementwise),
-            Class::Attention => (e.attention, e.attention),
-            Class::Elementwise | Class::Communication | Class::Host => (1.0, e.elementwise),
-            Class::Dequant => (1.0, e.dequant.unwrap_or(e.elementwise)),
+        let e = &self.efficiency;
+        let (peak_flops_per_s, bandwidth_bytes_per_s) = self.roofs[k.class.index()];
+        let op = k.op;
+        let bytes = op.bytes();
+        let compute_s = op.flops / peak_flops_per_s;
+        let memory_s = bytes / bandwidth_bytes_per_s;
+        // No traffic (host work): no intensity to report (0, never an infinity).
+        let arithmetic_intensity = if bytes > 0.0 { op.flops / bytes } else { 0.0 };
+        let (mut bound, mut time_s) = if memory_s > compute_s {
+            (Bound::Memory, memory_s)
+        } else {
+            (Bound::Compute, compute_s)
         };
-        let roofline = Roofline {
-            peak_flops_per_s: self.roofline.peak_flops_per_s * compute_frac,
-            bandwidth_bytes_per_s: self.roofline.bandwidth_bytes_per_s * bandwidth_frac,
-        };
-        let mut t = roofline.time(k.op);
         match k.class {
             Class::Communication => {
                 let link_s = match self.interconnect_bytes_per_s {
                     Some(bw) => k.link_bytes / (bw * e.link.unwrap_or(1.0)),
                     None => 0.0,
                 } + k.launches * e.collective_latency_s;
-                if link_s > t.time_s {
-                    t.time_s = link_s;
-                    t.bound = Bound::Memory;
+                if link_s > time_s {
+                    time_s = link_s;
+                    bound = Bound::Memory;
                 }
             }
-            Class::Host => t.time_s = k.launches * e.fixed_overhead_s,
+            Class::Host => time_s = k.launches * e.fixed_overhead_s,
             _ => {}
         }
         if k.class != Class::Host {
-            t.time_s += k.launches * e.launch_overhead_s;
+            time_s += k.launches * e.launch_overhead_s;
         }
-        t.dense_flops = k.dense_flops;
-        t
+        TimedOp {
+            op,
+            bytes,
+            arithmetic_intensity,
+            bound,
+            time_s,
+            dense_flops: k.dense_flops,
+        }
     }
 }
 
@@ -310,15 +358,11 @@ mod tests {
     use super::*;
 
     fn timer(eff: Option<Efficiency>) -> Timer {
-        Timer {
-            roofline: Roofline {
-                peak_flops_per_s: 100e12,
-                bandwidth_bytes_per_s: 1e12,
-            },
-            efficiency: eff,
-            interconnect_bytes_per_s: Some(100e9),
-            eight_bit: false,
-        }
+        let roofline = Roofline {
+            peak_flops_per_s: 100e12,
+            bandwidth_bytes_per_s: 1e12,
+        };
+        Timer::new(roofline, eff.as_ref(), Some(100e9), false)
     }
 
     #[test]

@@ -132,7 +132,9 @@ pub(super) fn linear(
 
 /// Pushes a linear layer, preceded by the dequantisation of its packed weights when the run
 /// dequantises (bitsandbytes `Linear4bit` with more than one token: the packed weights are
-/// expanded into a 16-bit copy, which the GEMM then reads).
+/// expanded into a 16-bit copy, which the GEMM then reads). Inlined so the kernel stays in
+/// registers on its way to the sink (see `LayerSink`).
+#[inline(always)]
 pub(super) fn push_linear<S: Sink<Kernel>>(ops: &mut S, d: &Dims, mut k: Kernel) {
     if d.dequant {
         let packed = k.op.load_weight_bytes;

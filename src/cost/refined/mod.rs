@@ -177,8 +177,9 @@ struct Priced {
     peak: Peak,
 }
 
-/// Running sums of the timed operators, in the order they are priced: stages, layers, head.
-#[derive(Clone, Default)]
+/// Running sums of the timed operators, in the order they are priced: stages, layers (each
+/// summed apart first, so an identical layer adds its sums once), head.
+#[derive(Clone)]
 struct Sums {
     totals: Totals,
     /// `dense_flops − flops` of stages and layers; starts at −0.0 as `f64: Sum` does, so the
@@ -187,6 +188,13 @@ struct Sums {
 }
 
 impl Sums {
+    fn new() -> Sums {
+        Sums {
+            totals: Totals::default(),
+            dense_extra_flops: -0.0,
+        }
+    }
+
     #[inline(always)]
     fn add(&mut self, o: &TimedOp, dense: bool) {
         self.totals.add(o);
@@ -195,6 +203,36 @@ impl Sums {
                 self.dense_extra_flops += f - o.op.flops;
             }
         }
+    }
+
+    /// Adds a layer's sums.
+    #[inline(always)]
+    fn add_sums(&mut self, o: &Sums) {
+        self.totals.add_totals(&o.totals);
+        self.dense_extra_flops += o.dense_extra_flops;
+    }
+}
+
+/// Where a decoder layer's kernels go: timed, added to the layer's sums, recorded for reuse
+/// and kept as `K` keeps them. A sink type rather than a closure so that `push` is inlined
+/// where each kernel is built: through a call, the kernel made a round trip through memory
+/// that stalled on store forwarding (a third of a sweep's time).
+struct LayerSink<'a, K> {
+    timer: &'a Timer,
+    sums: &'a mut Sums,
+    memo: &'a mut LayerMemo<TimedOp>,
+    keep: &'a mut K,
+}
+
+impl<K: Keep> Sink<Kernel> for LayerSink<'_, K> {
+    #[inline(always)]
+    fn push(&mut self, k: Kernel) {
+        let t = self.timer.time(k);
+        self.sums.add(&t, true);
+        if K::DETAIL {
+            self.memo.record(&t);
+        }
+        self.keep.layer_op(t);
     }
 }
 
@@ -208,10 +246,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let opts = ctx.options;
     let flash = opts.flash_attention;
     let mut memory = MemoryTracker::default();
-    let mut sums = Sums {
-        dense_extra_flops: -0.0,
-        ..Sums::default()
-    };
+    let mut sums = Sums::new();
 
     // Stages before the LLM: vision encoder (optional), then per-frame merging.
     let mut stages = ByName::new();
@@ -296,34 +331,34 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     }
 
     // Decoder layers, with the importance work at each pruning layer. A layer like the one
-    // before it (same tokens, neither a pruning layer) reuses its timed operators.
+    // before it (same tokens, neither a pruning layer) reuses its sums (and its timed
+    // operators, when they are kept).
     let text = w.input.text_tokens;
-    let mut memo = LayerMemo::default();
+    let mut memo = LayerMemo::<TimedOp>::default();
+    let mut memo_sums = Sums::new();
     // A recorder (`aim-sim fit`) must see every layer's kernels.
     let reuse = !kernel::recording();
     for (i, &n) in w.layer_tokens.iter().enumerate() {
         let step = w.prune_step(i);
         let routed = arch.routes(i);
         let map_bytes = if reuse && step.is_none() && memo.holds(n, routed) {
-            // On a local copy, so the sums stay in registers: the same additions in order.
-            let mut local = sums.clone();
-            for t in memo.ops() {
-                local.add(t, true);
-                if K::DETAIL {
+            sums.add_sums(&memo_sums);
+            if K::DETAIL {
+                for t in memo.ops() {
                     keep.layer_op(t.clone());
                 }
             }
-            sums = local;
             0.0
         } else {
             memo.start(step.is_none().then_some((n, routed)));
-            let mut ops = Each(|k: Kernel| {
-                let t = timer.time(k);
-                sums.add(&t, true);
-                memo.record(&t);
-                keep.layer_op(t);
-            });
-            let attention = |ops: &mut Each<_>| {
+            let mut layer_sums = Sums::new();
+            let mut ops = LayerSink {
+                timer: &timer,
+                sums: &mut layer_sums,
+                memo: &mut memo,
+                keep,
+            };
+            let attention = |ops: &mut LayerSink<K>| {
                 if flash {
                     ops.push(layer::flash_attention(&d, n));
                 } else {
@@ -340,7 +375,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 };
                 ops.push_all(arch.layer_ops(&d, i, n as f64, attention));
             }
-            match step {
+            let map_bytes = match step {
                 Some(step) => importance::importance(
                     &d,
                     step,
@@ -351,7 +386,10 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                     &mut ops,
                 ),
                 None => 0.0,
-            }
+            };
+            sums.add_sums(&layer_sums);
+            memo_sums = layer_sums;
+            map_bytes
         };
         let mlp_bytes = arch.mlp_activation_bytes(&d, i, n as f64);
         memory.layer(i, n, &d, flash, map_bytes, mlp_bytes);
