@@ -11,6 +11,7 @@ use crate::schedule::{
 };
 use crate::spec::{AttentionImpl, Definition, Spec};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Largest batch accepted.
 const MAX_BATCH: u64 = 1_000_000;
@@ -18,9 +19,10 @@ const MAX_BATCH: u64 = 1_000_000;
 /// One prefill to price: model, device, input, schedule and settings, all checked.
 #[derive(Debug, Clone, Serialize)]
 pub struct Scenario {
-    pub model: Model,
-    pub gpu: Gpu,
-    pub schedule: Schedule,
+    /// Shared, not copied: a sweep's rows all point at the presets it loaded once.
+    pub model: Arc<Model>,
+    pub gpu: Arc<Gpu>,
+    pub schedule: Arc<Schedule>,
     pub input: VisualInput,
     /// `--layer-tokens`: overrides the schedule when present.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,7 +71,13 @@ impl Scenario {
         let gpu = spec.gpu.load()?;
         let schedule = spec.schedule.load()?;
         let framework = spec.framework.load()?;
-        Scenario::from_loaded(spec, model, gpu, schedule, &framework)
+        Scenario::from_loaded(
+            spec,
+            Arc::new(model),
+            Arc::new(gpu),
+            Arc::new(schedule),
+            &framework,
+        )
     }
 
     /// [`Scenario::from_spec`] with the model, GPU, schedule and framework already loaded from
@@ -77,9 +85,9 @@ impl Scenario {
     /// preset once, not once per row).
     pub fn from_loaded(
         spec: &Spec,
-        model: Model,
-        mut gpu: Gpu,
-        schedule: Schedule,
+        model: Arc<Model>,
+        mut gpu: Arc<Gpu>,
+        schedule: Arc<Schedule>,
         framework: &Framework,
     ) -> Result<Scenario> {
         let args = spec;
@@ -132,7 +140,7 @@ impl Scenario {
         }
         let resolved_schedule = match &spec.schedule {
             Definition::Name(n) if is_preset(crate::presets::SCHEDULES, n) => spec.schedule.clone(),
-            _ => Definition::Inline(Box::new(schedule.clone())),
+            _ => Definition::Inline(Box::new((*schedule).clone())),
         };
         let mut schedule = schedule;
         apply_overrides(&mut schedule, args)?;
@@ -171,17 +179,17 @@ impl Scenario {
                     framework.name
                 )));
             }
-            gpu.efficiency = Some(efficiency);
+            Arc::make_mut(&mut gpu).efficiency = Some(efficiency);
             framework_notes = notes;
         }
         let resolved = Spec {
             model: match &spec.model {
                 Definition::Name(n) if is_preset(crate::presets::MODELS, n) => spec.model.clone(),
-                _ => Definition::Inline(Box::new(model.clone())),
+                _ => Definition::Inline(Box::new((*model).clone())),
             },
             gpu: match &spec.gpu {
                 Definition::Name(n) if is_preset(crate::presets::GPUS, n) => spec.gpu.clone(),
-                _ => Definition::Inline(Box::new(gpu.clone())),
+                _ => Definition::Inline(Box::new((*gpu).clone())),
             },
             schedule: resolved_schedule,
             framework: match &spec.framework {
@@ -316,9 +324,15 @@ fn is_preset(presets: &[crate::presets::Preset], name: &str) -> bool {
 }
 
 /// `--merge-*` and `--prune-*` flags replace the schedule's own tables.
-fn apply_overrides(schedule: &mut Schedule, args: &Spec) -> Result<()> {
+fn apply_overrides(schedule: &mut Arc<Schedule>, args: &Spec) -> Result<()> {
+    let merge = args.merge_tokens_per_frame.is_some() || args.merge_keep_ratio.is_some();
+    let prune = args.prune_start.is_some() && args.prune_end.is_some();
+    if !merge && !prune {
+        return Ok(());
+    }
+    let schedule = Arc::make_mut(schedule);
     let mut changed = false;
-    if args.merge_tokens_per_frame.is_some() || args.merge_keep_ratio.is_some() {
+    if merge {
         schedule.merge = Some(Merge {
             tokens_per_frame: args.merge_tokens_per_frame,
             keep_ratio: args.merge_keep_ratio,

@@ -118,7 +118,7 @@ fn compare_run(
     let calibrated = match efficiency {
         Some(e) => {
             let mut s = scenario.clone();
-            s.gpu.efficiency = Some(e.clone());
+            std::sync::Arc::make_mut(&mut s.gpu).efficiency = Some(e.clone());
             Some(predict(&s)?)
         }
         None => None,
@@ -160,13 +160,13 @@ pub fn measure(
     efficiency: Option<&Efficiency>,
 ) -> Result<MeasureReport> {
     let mut baseline = scenario.clone();
-    baseline.schedule = Schedule {
+    baseline.schedule = std::sync::Arc::new(Schedule {
         name: "none".into(),
         description: String::new(),
         scale_to_layers: None,
         merge: None,
         prune: None,
-    };
+    });
     baseline.layer_tokens_override = None;
     let run = compare_run(source, scenario, &stack::plan(scenario)?, efficiency)?;
     let base = compare_run(source, &baseline, &stack::plan(&baseline)?, efficiency)?;

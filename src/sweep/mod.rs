@@ -28,6 +28,7 @@ use crate::sim;
 use crate::spec::{parse_count, Definition, Spec};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Largest number of configurations one sweep may have.
 pub const MAX_CONFIGS: usize = 10_000_000;
@@ -406,11 +407,11 @@ pub struct SweepRow {
     pub reduction_time: f64,
 }
 
-/// Each distinct preset loaded once.
+/// Each distinct preset loaded once, shared by every row's scenario.
 struct Loaded {
-    models: Vec<Model>,
-    gpus: Vec<Gpu>,
-    schedules: Vec<Schedule>,
+    models: Vec<Arc<Model>>,
+    gpus: Vec<Arc<Gpu>>,
+    schedules: Vec<Arc<Schedule>>,
     /// Not an axis: the base's.
     framework: Framework,
 }
@@ -437,13 +438,17 @@ impl Loaded {
             models: grid
                 .models
                 .iter()
-                .map(|m| m.load())
+                .map(|m| m.load().map(Arc::new))
                 .collect::<Result<_>>()?,
-            gpus: grid.gpus.iter().map(|g| g.load()).collect::<Result<_>>()?,
+            gpus: grid
+                .gpus
+                .iter()
+                .map(|g| g.load().map(Arc::new))
+                .collect::<Result<_>>()?,
             schedules: grid
                 .schedules
                 .iter()
-                .map(|s| s.load())
+                .map(|s| s.load().map(Arc::new))
                 .collect::<Result<_>>()?,
             framework: grid.base.framework.load()?,
         })

@@ -81,7 +81,7 @@ fn run_validate(
     )?;
     let sizes =
         ValidateSizes::from_plan(&scenario.model, &scenario.input, &plan).map_err(Error::from)?;
-    let mut opts = ValidateOptions::new(scenario.model.clone(), scenario.gpu.clone(), sizes);
+    let mut opts = ValidateOptions::new((*scenario.model).clone(), (*scenario.gpu).clone(), sizes);
     opts.device = gpu.device;
     opts.dtype = match dtype {
         KernelDtype::Bf16 => Dtype::Bf16,
@@ -159,7 +159,7 @@ pub fn measure(
     };
     // The uncalibrated prediction uses the profile without its table.
     let mut uncalibrated = scenario.clone();
-    uncalibrated.gpu.efficiency = None;
+    std::sync::Arc::make_mut(&mut uncalibrated.gpu).efficiency = None;
     let report = compare::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
     let text = match format {
         Format::Json => crate::report::json_text(&report),
@@ -182,8 +182,9 @@ pub fn calibrate(
     };
     // The shapes of both the schedule's run and the baseline: every size a comparison meets.
     let mut baseline = scenario.clone();
-    baseline.schedule.merge = None;
-    baseline.schedule.prune = None;
+    let schedule = std::sync::Arc::make_mut(&mut baseline.schedule);
+    schedule.merge = None;
+    schedule.prune = None;
     baseline.layer_tokens_override = None;
     let plans = [stack::plan(&scenario)?, stack::plan(&baseline)?];
     let kernels = calibrate::distinct_kernels(plans.iter());
