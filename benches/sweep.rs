@@ -6,7 +6,9 @@
 //! - `rows`: the rows collected ([`sweep::run`], what plots use);
 //! - the mixed grid of earlier figures: 1,000 frame counts × 10 schedules.
 //!
-//! Criterion reports the throughput in elements (configurations) per second.
+//! Criterion reports the throughput in elements (configurations) per second. Target (issue
+//! 13): `refined/write-csv/10k` at 200,000 or more on 2 cores (235,000 measured on the
+//! 2-core VM, README "Speed").
 
 use aim_sim::spec::Spec;
 use aim_sim::sweep::{self, Axes, Grid, GridSpec, Sweep, SweepFormat};
