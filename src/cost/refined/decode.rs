@@ -140,7 +140,12 @@ fn finish(
         } else {
             Bound::Memory
         };
-        operators.insert(5, a);
+        // After the first `rope` (not at a fixed index: Qwen3's q/k norm comes before it).
+        let at = operators
+            .iter()
+            .position(|o| o.op.name == "rope")
+            .map_or(operators.len(), |i| i + 1);
+        operators.insert(at, a);
     }
     let operators = aggregate(&operators);
     let final_kv: f64 = layer_tokens

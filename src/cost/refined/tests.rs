@@ -729,6 +729,37 @@ fn peak_memory_counts_the_attention_map_and_warns_beyond_the_device() {
     assert!(f.warnings.is_empty());
 }
 
+/// Regression: decode's summed attention was put at index 5 of the operator list, which with
+/// Qwen3's q/k norm put it before `rope` (`qk_norm`, `decode_attention`, `rope`). It sits
+/// right after `rope`, as in a prefill layer.
+#[test]
+fn decode_attention_follows_rope_whatever_the_layer_has() {
+    for model in ["llava-ov-7b", "qwen3-vl-8b", "qwen3-vl-30b-a3b"] {
+        let layers = Model::load(model).unwrap().num_layers as usize;
+        let r = run(
+            model,
+            &vec![300; layers],
+            RunOptions {
+                gen_tokens: 8,
+                ..flash()
+            },
+        );
+        let names: Vec<&str> = r
+            .decode
+            .unwrap()
+            .operators
+            .iter()
+            .map(|o| o.op.name)
+            .collect();
+        let rope = names.iter().position(|&n| n == "rope").unwrap();
+        assert_eq!(names[rope + 1], "decode_attention", "{model}: {names:?}");
+        assert_eq!(
+            names.iter().filter(|&&n| n == "decode_attention").count(),
+            1
+        );
+    }
+}
+
 #[test]
 fn decode_reads_the_pruned_cache_and_grows_with_it() {
     let tokens = aim_code_tokens();
