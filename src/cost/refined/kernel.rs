@@ -139,8 +139,26 @@ pub struct Timer {
 const CLASSES: usize = 6;
 
 impl Class {
+    /// Every class, in [`Class::index`] order.
+    const ALL: [Class; CLASSES] = [
+        Class::Matmul,
+        Class::Attention,
+        Class::Elementwise,
+        Class::Communication,
+        Class::Dequant,
+        Class::Host,
+    ];
+
+    /// Its row in [`Timer::roofs`] (a class added to the enum must be given one here).
     fn index(self) -> usize {
-        self as usize
+        match self {
+            Class::Matmul => 0,
+            Class::Attention => 1,
+            Class::Elementwise => 2,
+            Class::Communication => 3,
+            Class::Dequant => 4,
+            Class::Host => 5,
+        }
     }
 }
 
@@ -156,14 +174,7 @@ impl Timer {
     ) -> Timer {
         let e = efficiency.unwrap_or(&IDEAL).clone();
         let mut roofs = [(0.0, 0.0); CLASSES];
-        for class in [
-            Class::Matmul,
-            Class::Attention,
-            Class::Elementwise,
-            Class::Communication,
-            Class::Dequant,
-            Class::Host,
-        ] {
+        for class in Class::ALL {
             let (compute_frac, bandwidth_frac) = match class {
                 // A GEMM that is memory-bound streams its weights like any other pass.
                 Class::Matmul if eight_bit => (e.matmul_8bit.unwrap_or(e.matmul), e.elementwise),
@@ -363,6 +374,15 @@ mod tests {
             bandwidth_bytes_per_s: 1e12,
         };
         Timer::new(roofline, eff.as_ref(), Some(100e9), false)
+    }
+
+    #[test]
+    fn every_class_has_its_own_row_of_roofs() {
+        for (i, class) in Class::ALL.into_iter().enumerate() {
+            assert_eq!(class.index(), i);
+        }
+        let t = timer(None);
+        assert!(t.roofs.iter().all(|&(p, b)| p > 0.0 && b > 0.0));
     }
 
     #[test]
