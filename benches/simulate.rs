@@ -2,7 +2,6 @@
 //! schedule, A100) in each cost model, with every operator and with totals only (a sweep row).
 //! Target (issue 2): well under 0.1 ms per 28-layer configuration.
 
-use aim_sim::cost::Context;
 use aim_sim::scenario::Scenario;
 use aim_sim::sim;
 use aim_sim::spec::Spec;
@@ -32,11 +31,7 @@ fn bench(c: &mut Criterion) {
             |b| b.iter(|| sim::simulate(black_box(&scenario)).unwrap()),
         );
         let plan = scenario.plan().unwrap();
-        let ctx = Context {
-            model: &scenario.model,
-            gpu: &scenario.gpu,
-            options: &scenario.options,
-        };
+        let ctx = scenario.context();
         let model = scenario.cost_model.implementation();
         c.bench_function(&format!("{cost_model}: one 28-layer prefill"), |b| {
             b.iter(|| model.run(black_box(&ctx), black_box(&plan.layer_tokens)))

@@ -1,7 +1,7 @@
 //! A validated, fully resolved simulation input: the border between a [`Spec`] (what the user
 //! asked for) and the cost models (what they price).
 
-use crate::cost::{CostModelKind, Precision, PruneDecision, RunOptions, Workload};
+use crate::cost::{Context, CostModelKind, Precision, PruneDecision, RunOptions, Workload};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::hardware::Gpu;
@@ -253,6 +253,15 @@ impl Scenario {
         // layer, explicit lists of the wrong length) now, as input errors.
         scenario.plan()?;
         Ok(scenario)
+    }
+
+    /// What the cost models price against: this scenario's model, GPU and run options.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            model: &self.model,
+            gpu: &self.gpu,
+            options: &self.options,
+        }
     }
 
     /// The spec with every default resolved: frames and tokens per frame explicit, prune timing,

@@ -1,7 +1,7 @@
 //! Runs a scenario through its cost model twice — with the schedule and without any
 //! reduction — and states the reduction factors.
 
-use crate::cost::{Context, RunCost, Totals};
+use crate::cost::{RunCost, Totals};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use crate::schedule::TokenPlan;
@@ -67,11 +67,7 @@ fn ratio(baseline: f64, run: f64) -> f64 {
 pub fn summarize(scenario: &Scenario) -> Result<Summary> {
     let plan = scenario.plan()?;
     let cost_model = scenario.cost_model.implementation();
-    let ctx = Context {
-        model: &scenario.model,
-        gpu: &scenario.gpu,
-        options: &scenario.options,
-    };
+    let ctx = scenario.context();
     let run = cost_model.run_totals(&ctx, &scenario.workload(&plan));
     let baseline_tokens = scenario.baseline_tokens();
     let baseline = cost_model.run_totals(&ctx, &scenario.baseline_workload(&baseline_tokens));
@@ -90,11 +86,7 @@ pub fn summarize(scenario: &Scenario) -> Result<Summary> {
 pub fn simulate(scenario: &Scenario) -> Result<Report> {
     let plan = scenario.plan()?;
     let cost_model = scenario.cost_model.implementation();
-    let ctx = Context {
-        model: &scenario.model,
-        gpu: &scenario.gpu,
-        options: &scenario.options,
-    };
+    let ctx = scenario.context();
     let mut run: RunCost = cost_model.run_workload(&ctx, &scenario.workload(&plan));
     run.notes.extend(scenario.framework_notes.iter().cloned());
     let baseline_tokens = scenario.baseline_tokens();

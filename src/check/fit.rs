@@ -119,12 +119,7 @@ pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Reco
                 }
             }
         }
-        let ctx_roofline = crate::cost::Context {
-            model: &scenario.model,
-            gpu: &scenario.gpu,
-            options: &scenario.options,
-        }
-        .roofline();
+        let ctx_roofline = scenario.context().roofline();
         let p = scenario.options.precision;
         out.push(Recorded {
             id: r.id.clone(),

@@ -237,11 +237,7 @@ pub fn row_error(id: &str, e: Error) -> Error {
 /// Predicted time of a scenario's own run (no baseline), seconds.
 pub fn predicted_time_s(scenario: &Scenario) -> Result<f64> {
     let plan = scenario.plan()?;
-    let ctx = crate::cost::Context {
-        model: &scenario.model,
-        gpu: &scenario.gpu,
-        options: &scenario.options,
-    };
+    let ctx = scenario.context();
     let run = scenario
         .cost_model
         .implementation()

@@ -7,7 +7,7 @@ use super::{
     cards, chart, esc, fixed, grey, messages, num, num_as, section, settings_table, style_json,
     txt, Page, Table,
 };
-use crate::cost::{Context, OpKind, RunCost, TimedOp};
+use crate::cost::{OpKind, RunCost, TimedOp};
 use crate::error::Result;
 use crate::palette;
 use crate::sim::Report;
@@ -79,12 +79,7 @@ fn kind_name(k: OpKind) -> String {
 
 fn data(r: &Report) -> Value {
     let s = &r.scenario;
-    let roof = Context {
-        model: &s.model,
-        gpu: &s.gpu,
-        options: &s.options,
-    }
-    .roofline();
+    let roof = s.context().roofline();
     let all_ops = || {
         r.run
             .stages

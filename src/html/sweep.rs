@@ -14,23 +14,6 @@ const SWEEP_JS: &str = include_str!("assets/sweep.js");
 /// Most rows one page holds (the page stays small and quick; use CSV beyond).
 pub const MAX_ROWS: usize = 5000;
 
-/// The columns that tell two lines apart, besides x (as `plot curves` groups them).
-fn key(r: &SweepRow, tokens: bool) -> [String; 7] {
-    [
-        r.schedule.clone(),
-        r.model.clone(),
-        r.gpu.clone(),
-        r.cost_model.clone(),
-        if tokens {
-            String::new()
-        } else {
-            format!("{} tokens/frame", r.tokens_per_frame)
-        },
-        format!("{} text", r.text_tokens),
-        format!("batch {}", r.batch),
-    ]
-}
-
 /// The page of a sweep; `tokens`: x is visual tokens (`--tokens`), else frames.
 pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
     if rows.len() > MAX_ROWS {
@@ -39,41 +22,20 @@ pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
             rows.len()
         )));
     }
-    let mut keys: Vec<[String; 7]> = Vec::new();
-    let mut member = Vec::with_capacity(rows.len());
-    for r in rows {
-        let k = key(r, tokens);
-        let i = match keys.iter().position(|x| *x == k) {
-            Some(i) => i,
-            None => {
-                keys.push(k);
-                keys.len() - 1
-            }
-        };
-        member.push(i);
+    let lines = crate::sweep::lines(rows, tokens);
+    // The line of each row.
+    let mut member = vec![0; rows.len()];
+    for (i, l) in lines.iter().enumerate() {
+        for &r in &l.rows {
+            member[r] = i;
+        }
     }
-    // Label each line by the parts that differ between lines (the schedule always).
-    let varies: Vec<bool> = (0..7)
-        .map(|k| k == 0 || keys.iter().any(|x| x[k] != keys[0][k]))
-        .collect();
-    let styles = palette::line_styles(&keys.iter().map(|k| k[0].as_str()).collect::<Vec<_>>());
-    let series: Vec<Value> = keys
+    let schedules: Vec<&str> = lines.iter().map(|l| l.schedule.as_str()).collect();
+    let styles = palette::line_styles(&schedules);
+    let series: Vec<Value> = lines
         .iter()
         .zip(&styles)
-        .enumerate()
-        .map(|(i, (k, st))| {
-            let label = k
-                .iter()
-                .zip(&varies)
-                .filter(|(_, v)| **v)
-                .map(|(s, _)| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" · ");
-            let mut idx: Vec<usize> = (0..rows.len()).filter(|&r| member[r] == i).collect();
-            let x = |r: &SweepRow| if tokens { r.visual_tokens } else { r.frames };
-            idx.sort_by_key(|&r| x(&rows[r]));
-            json!({ "label": label, "style": style_json(*st), "rows": idx })
-        })
+        .map(|(l, st)| json!({ "label": l.label, "style": style_json(*st), "rows": l.rows }))
         .collect();
     let first = &rows[0];
     let same = |f: fn(&SweepRow) -> String| rows.iter().all(|r| f(r) == f(first));
@@ -107,7 +69,7 @@ pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
         "Sweep: prefill cost against {} · {} configuration(s), {} line(s)",
         if tokens { "visual tokens" } else { "frames" },
         rows.len(),
-        keys.len()
+        lines.len()
     );
     let subtitle = fixed.join(" · ");
 

@@ -34,24 +34,6 @@ pub const MAX_LINES: usize = 10;
 
 use crate::palette::line_styles;
 
-/// The columns that tell two lines apart, besides x. Against tokens, the frame split that
-/// `--tokens` implies is part of x, not of the line.
-fn key(r: &SweepRow, tokens: bool) -> [String; 7] {
-    [
-        r.schedule.clone(),
-        r.model.clone(),
-        r.gpu.clone(),
-        r.cost_model.clone(),
-        if tokens {
-            String::new()
-        } else {
-            format!("{} tokens/frame", r.tokens_per_frame)
-        },
-        format!("{} text", r.text_tokens),
-        format!("batch {}", r.batch),
-    ]
-}
-
 fn unique<T: PartialEq + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
     let mut out: Vec<T> = Vec::new();
     for i in items {
@@ -70,43 +52,30 @@ impl Data {
                 "plot curves needs at least one configuration",
             ));
         }
-        let keys: Vec<[String; 7]> = unique(rows.iter().map(|r| key(r, tokens)));
-        if keys.len() > MAX_LINES {
+        let lines = crate::sweep::lines(rows, tokens);
+        if lines.len() > MAX_LINES {
             return Err(Error::invalid(format!(
                 "plot curves draws at most {MAX_LINES} lines, but the lists give {}: shorten the lists of schedules, models, GPUs, ...",
-                keys.len()
+                lines.len()
             )));
         }
-        // Label each line by the key parts that differ between lines (the schedule always).
-        let varies: Vec<bool> = (0..7)
-            .map(|k| k == 0 || keys.iter().any(|x| x[k] != keys[0][k]))
-            .collect();
-        let styles = line_styles(&keys.iter().map(|k| k[0].as_str()).collect::<Vec<_>>());
-        let series = keys
-            .iter()
+        let schedules: Vec<&str> = lines.iter().map(|l| l.schedule.as_str()).collect();
+        let styles = line_styles(&schedules);
+        let series = lines
+            .into_iter()
             .zip(styles)
-            .map(|(k, style)| {
-                let mut points: Vec<(f64, f64, f64)> = rows
+            .map(|(l, style)| Series {
+                points: l
+                    .rows
                     .iter()
-                    .filter(|r| key(r, tokens) == *k)
-                    .map(|r| {
+                    .map(|&i| {
+                        let r = &rows[i];
                         let x = if tokens { r.visual_tokens } else { r.frames };
                         (x as f64, r.flops / 1e12, r.time_s * 1e3)
                     })
-                    .collect();
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let label = k
-                    .iter()
-                    .zip(&varies)
-                    .filter(|(_, v)| **v)
-                    .map(|(s, _)| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" · ");
-                Series {
-                    label,
-                    style,
-                    points,
-                }
+                    .collect(),
+                label: l.label,
+                style,
             })
             .collect();
         let models = unique(rows.iter().map(|r| r.model.clone()))

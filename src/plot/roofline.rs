@@ -2,7 +2,7 @@
 //! operator of the run (solid, by kind) and of its baseline (hollow grey) as a point.
 
 use super::{kind_style, theme, tick, titled, KINDS};
-use crate::cost::{Context, OpKind, RunCost, TimedOp};
+use crate::cost::{OpKind, RunCost, TimedOp};
 use crate::sim::Report;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -33,12 +33,7 @@ fn points(run: &RunCost) -> Vec<(f64, f64, OpKind)> {
 /// Draws the roofline of `r`'s GPU at its precision.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> DrawResult<DB> {
     let s = &r.scenario;
-    let roof = Context {
-        model: &s.model,
-        gpu: &s.gpu,
-        options: &s.options,
-    }
-    .roofline();
+    let roof = s.context().roofline();
     let peak_t = roof.peak_flops_per_s / 1e12;
     let bw = roof.bandwidth_bytes_per_s;
     let ridge = roof.peak_flops_per_s / bw;

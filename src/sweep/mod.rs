@@ -12,9 +12,11 @@
 //! counter, and handed over in order as they complete: [`Sweep::write`] streams them to any
 //! [`std::io::Write`] in flat memory, [`run`] collects them.
 
+mod lines;
 mod output;
 mod stream;
 
+pub use lines::{lines, Line};
 pub use output::{render, RowWriter, SweepFormat};
 
 use crate::cost::CostModelKind;

@@ -169,6 +169,18 @@ fn dequant_name(linear: &str) -> &'static str {
     }
 }
 
+/// SwiGLU's `silu(gate) · up` over `elements` values: reads both, writes one.
+pub(super) fn silu_mul(name: &'static str, d: &Dims, elements: f64) -> Kernel {
+    kernel(
+        name,
+        OpKind::Elementwise,
+        Class::Elementwise,
+        SWIGLU_FLOPS * elements,
+    )
+    .reads(2.0 * elements * d.a)
+    .writes(elements * d.a)
+}
+
 /// RMSNorm over `n` tokens of width `h`: one read, one write, the weight vector.
 fn rmsnorm(name: &'static str, d: &Dims, n: f64) -> Kernel {
     let act = n * d.h * d.b * d.a;
@@ -371,17 +383,7 @@ pub fn emit_layer_ops<S: Sink<Kernel>>(
         d,
         linear("up_proj", d, n, d.h, d.inter, false, Dst::Act),
     );
-    let act = n * d.inter * d.b;
-    ops.push(
-        kernel(
-            "silu_mul",
-            OpKind::Elementwise,
-            Class::Elementwise,
-            SWIGLU_FLOPS * act,
-        )
-        .reads(2.0 * act * d.a)
-        .writes(act * d.a),
-    );
+    ops.push(silu_mul("silu_mul", d, n * d.inter * d.b));
     push_linear(
         ops,
         d,

@@ -9,7 +9,7 @@
 //! slice of every expert); the router is replicated.
 
 use super::kernel::{kernel, Class, Kernel};
-use super::layer::{linear, push_linear, Dims, Dst, SOFTMAX_FLOPS, SWIGLU_FLOPS};
+use super::layer::{linear, push_linear, silu_mul, Dims, Dst, SOFTMAX_FLOPS};
 use crate::cost::OpKind;
 use crate::model::Moe;
 
@@ -130,16 +130,7 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
         grouped_gemm("expert_gate_up_proj", d, pairs, h, 2.0 * m.inter, touched)
             .reads(pairs * INDEX_BYTES),
     );
-    ops.push(
-        kernel(
-            "expert_silu_mul",
-            OpKind::Elementwise,
-            Class::Elementwise,
-            SWIGLU_FLOPS * pairs * m.inter,
-        )
-        .reads(2.0 * pairs * m.inter * d.a)
-        .writes(pairs * m.inter * d.a),
-    );
+    ops.push(silu_mul("expert_silu_mul", d, pairs * m.inter));
     push_linear(
         &mut ops,
         d,
@@ -156,16 +147,7 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
             d,
             linear("shared_up_proj", d, n, h, m.shared, false, Dst::Act),
         );
-        ops.push(
-            kernel(
-                "shared_silu_mul",
-                OpKind::Elementwise,
-                Class::Elementwise,
-                SWIGLU_FLOPS * t * m.shared,
-            )
-            .reads(2.0 * t * m.shared * d.a)
-            .writes(t * m.shared * d.a),
-        );
+        ops.push(silu_mul("shared_silu_mul", d, t * m.shared));
         push_linear(
             &mut ops,
             d,
