@@ -41,6 +41,10 @@ pub struct Measurement {
     pub id: String,
     /// Paper and table, or repository, file and version.
     pub source: String,
+    /// The harness the row shares with others (same paper, or same document version):
+    /// validation by source leaves a whole group out at a time. Defaults to `source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_group: Option<String>,
     /// Model preset, or a model file path relative to the measurement file.
     pub model: String,
     /// GPU preset, or a GPU file path relative to the measurement file.
@@ -91,6 +95,13 @@ pub struct Measurement {
     pub confidence: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+impl Measurement {
+    /// The row's source group: `source_group` when given, else the whole `source`.
+    pub fn group(&self) -> &str {
+        self.source_group.as_deref().unwrap_or(&self.source)
+    }
 }
 
 fn one() -> u64 {
