@@ -629,18 +629,33 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
 /// operating system's share of a memory shared with the CPU.
 fn gpu_notes(gpu: &Gpu, precision: &Precision) -> Vec<String> {
     let mut notes = Vec::new();
-    if precision.is_four_bit() {
-        notes.push(match precision.tensor_path(gpu) {
+    if precision.w_bits <= 4 && precision.a_bits <= 4 {
+        let path = precision.tensor_path(gpu);
+        let on = match path {
+            TensorPath::Fp16 => {
+                format!("16-bit path, fp16_peak {:.0} TFLOP/s", gpu.fp16_peak / 1e12)
+            }
+            TensorPath::Int8 => format!("8-bit path, int8_peak {:.0} TOP/s", gpu.int8_peak / 1e12),
             TensorPath::Fp4 => format!(
-                "4-bit: weights and activations at <= 4 bits run on the FP4 tensor path (NVFP4/MXFP4) of {}, fp4_peak {:.0} TFLOP/s",
-                gpu.name,
-                gpu.fp4_peak.unwrap_or(0.0) / 1e12
+                "FP4 tensor path (NVFP4/MXFP4), fp4_peak {:.0} TFLOP/s",
+                path.peak(gpu) / 1e12
             ),
-            _ => format!(
-                "4-bit: {} has no 4-bit tensor path (no fp4_peak), so the 4-bit GEMMs are priced on its 8-bit path, int8_peak {:.0} TOP/s (the LLM-Viewer convention the paper used)",
-                gpu.name,
-                gpu.int8_peak / 1e12
-            ),
+        };
+        notes.push(if path == TensorPath::Fp4 {
+            format!(
+                "4-bit: {} runs the GEMMs of weights and activations at <= 4 bits on its {on}",
+                gpu.name
+            )
+        } else if gpu.fp4_peak.is_some() {
+            format!(
+                "4-bit: --kv-bits {} is above 4, so the GEMMs run on the {on} (the FP4 path needs every width <= 4, as the 8-bit one needs every width <= 8)",
+                precision.kv_bits
+            )
+        } else {
+            format!(
+                "4-bit: {} has no 4-bit tensor path (no fp4_peak), so the 4-bit GEMMs are priced on its {on} (the LLM-Viewer convention the paper used)",
+                gpu.name
+            )
         });
     }
     if let Some(os) = gpu.os_memory_bytes {
