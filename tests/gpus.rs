@@ -441,3 +441,62 @@ fn docs_gpus_ridge_points_are_the_presets() {
         );
     }
 }
+
+#[test]
+fn the_tensor_path_is_the_old_rule_unless_a_gpu_has_fp4() {
+    use aim_sim::cost::{Precision, TensorPath};
+    // Every width combination on every preset: a GPU without `fp4_peak` (all that existed
+    // before) keeps LLM-Viewer's rule exactly; one with it takes the FP4 path iff every width
+    // is <= 4 bits, and the 8-bit rule otherwise.
+    let bits = Precision::SUPPORTED_BITS;
+    for name in presets::names(GPUS) {
+        let g = Gpu::load(name).unwrap();
+        for &w_bits in bits {
+            for &a_bits in bits {
+                for &kv_bits in bits {
+                    let p = Precision {
+                        w_bits,
+                        a_bits,
+                        kv_bits,
+                    };
+                    let old = if w_bits <= 8 && a_bits <= 8 && kv_bits <= 8 {
+                        TensorPath::Int8
+                    } else {
+                        TensorPath::Fp16
+                    };
+                    let four = w_bits <= 4 && a_bits <= 4 && kv_bits <= 4;
+                    let want = if four && g.fp4_peak.is_some() {
+                        TensorPath::Fp4
+                    } else {
+                        old
+                    };
+                    assert_eq!(p.tensor_path(&g), want, "{name} {p:?}");
+                    let peak = match want {
+                        TensorPath::Fp16 => g.fp16_peak,
+                        TensorPath::Int8 => g.int8_peak,
+                        TensorPath::Fp4 => g.fp4_peak.unwrap(),
+                    };
+                    assert_eq!(want.peak(&g), peak, "{name} {p:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_fp4_peak_out_of_range_is_refused() {
+    let dir = std::env::temp_dir().join(format!("aim-sim-gpus-fp4-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base: String = text("b200")
+        .lines()
+        .filter(|l| !l.starts_with("fp4_peak"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for bad in ["9e9", "0", "nan", "9e18"] {
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, format!("{base}fp4_peak = {bad}\n")).unwrap();
+        let err = common::fails(&["--gpu", path.to_str().unwrap()]);
+        assert!(err.contains("fp4_peak"), "{bad}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
