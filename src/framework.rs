@@ -178,8 +178,14 @@ impl Framework {
         let params = match table {
             Some(t) => t.or(&self.params),
             None => {
+                // Say where the pooled values come from: they carry other GPUs' efficiency to
+                // this one unchecked (no measured row of it was fitted).
+                let fitted_on = match self.provenance.split(';').next().map(str::trim) {
+                    Some(p) if !p.is_empty() => format!(" (from {p})"),
+                    _ => String::new(),
+                };
                 notes.push(format!(
-                    "framework {}: no parameters fitted for {}; its pooled [params] are used",
+                    "framework {}: no parameters fitted for {} (no measured rows on it); its pooled [params]{fitted_on} are used",
                     self.name,
                     gpu.map_or("a GPU from a file".to_string(), |g| format!("GPU '{g}'"))
                 ));

@@ -17,11 +17,21 @@ pub struct Gpu {
     pub fp16_peak: f64,
     /// Dense INT8 tensor-core peak, op/s.
     pub int8_peak: f64,
+    /// Dense 4-bit floating-point tensor-core peak (NVFP4/MXFP4 on Blackwell), FLOP/s. Absent:
+    /// the GPU has no 4-bit tensor path, so 4-bit GEMMs run on the 8-bit one
+    /// ([`crate::cost::TensorPath`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fp4_peak: Option<f64>,
     /// On-chip buffer LLM-Viewer uses to size FlashAttention blocks, bytes
     /// (LLM-Viewer convention: SMs × 256 KiB register file).
     pub onchip_buffer: f64,
     /// Device memory, bytes.
     pub memory: f64,
+    /// Unified memory shared with the CPU (Jetson): the bytes of `memory` the operating system
+    /// and its processes are assumed to hold, which the model cannot use. Absent: a discrete
+    /// GPU, all of `memory` is the model's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_memory_bytes: Option<f64>,
     /// GPU-to-GPU bandwidth per direction, bytes/s (tensor parallelism). Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interconnect_bandwidth: Option<f64>,
@@ -186,6 +196,17 @@ impl Gpu {
                 "85899345920 for 80 GiB",
             ),
         ];
+        if let Some(peak) = self.fp4_peak {
+            figures.push(("fp4_peak", peak, 1e11, 1e17, "FLOP/s", "9e15 for 9 PFLOP/s"));
+        }
+        if let Some(os) = self.os_memory_bytes {
+            if !(os.is_finite() && os >= 0.0 && os < self.memory) {
+                return Err(format!(
+                    "key 'os_memory_bytes' = {os} must be at least 0 and less than 'memory' ({}): it is the share of the unified memory the OS holds, e.g. 4294967296 for 4 GiB",
+                    self.memory
+                ));
+            }
+        }
         if let Some(bw) = self.interconnect_bandwidth {
             figures.push((
                 "interconnect_bandwidth",
@@ -207,6 +228,14 @@ impl Gpu {
             eff.validate()?;
         }
         Ok(())
+    }
+}
+
+impl Gpu {
+    /// Memory the model can use: `memory` less the operating system's share on a GPU that
+    /// shares its memory with the CPU (`os_memory_bytes`), bytes.
+    pub fn model_memory_bytes(&self) -> f64 {
+        self.memory - self.os_memory_bytes.unwrap_or(0.0)
     }
 }
 

@@ -15,7 +15,10 @@ macro_rules! presets {
 
 /// GPU profiles in `hardware/`.
 pub const GPUS: &[Preset] = presets!("hardware":
-    "a100", "a100-80g", "a800", "h100", "h100-pcie", "h200", "l40s", "l40", "a6000", "rtx4090", "v100");
+    "a100", "a100-80g", "a800", "h100", "h100-pcie", "h200", "l40s", "l40", "a6000", "rtx4090", "v100",
+    // GPUs bought now and at the edge (issue 27); each file cites its datasheet.
+    "b200", "gb200", "rtx5090", "rtx-pro-6000", "l4", "a10g", "mi300x", "mi325x",
+    "jetson-agx-orin", "jetson-orin-nano");
 
 /// Model presets in `models/`.
 pub const MODELS: &[Preset] = presets!("models":

@@ -1,7 +1,9 @@
 //! A validated, fully resolved simulation input: the border between a [`Spec`] (what the user
 //! asked for) and the cost models (what they price).
 
-use crate::cost::{Context, CostModelKind, Precision, PruneDecision, RunOptions, Workload};
+use crate::cost::{
+    Context, CostModelKind, Precision, PruneDecision, RunOptions, TensorPath, Workload,
+};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::hardware::Gpu;
@@ -33,7 +35,8 @@ pub struct Scenario {
     /// The framework profile whose efficiency `gpu.efficiency` holds (`roofline`: the GPU
     /// file's own table, if any).
     pub framework: String,
-    /// What the framework profile could not fit for this run (pooled values used instead).
+    /// Notes added to every run: what the framework profile could not fit (pooled values used
+    /// instead), the tensor path 4-bit GEMMs take, the OS's share of a shared memory.
     #[serde(skip)]
     pub framework_notes: Vec<String>,
     /// Settings that were given but do not apply as a user may expect (reported as warnings).
@@ -181,7 +184,18 @@ impl Scenario {
             }
             Arc::make_mut(&mut gpu).efficiency = Some(efficiency);
             framework_notes = notes;
+            if precision.tensor_path(&gpu) == TensorPath::Fp4 {
+                let used = match gpu.efficiency.as_ref().and_then(|e| e.matmul_8bit) {
+                    Some(_) => "the 8-bit one (matmul_8bit)",
+                    None => "the 16-bit one (matmul; no 8-bit one was fitted either)",
+                };
+                framework_notes.push(format!(
+                    "framework {}: no 4-bit GEMM efficiency fitted (no measured 4-bit rows); {used} is used",
+                    framework.name
+                ));
+            }
         }
+        framework_notes.extend(gpu_notes(&gpu, &precision));
         let resolved = Spec {
             model: match &spec.model {
                 Definition::Name(n) if is_preset(crate::presets::MODELS, n) => spec.model.clone(),
@@ -595,6 +609,12 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
                 }
             }
         }
+        if gpu.os_memory_bytes.is_some() && gpu.interconnect_bandwidth.is_none() {
+            return Err(Error::invalid(format!(
+                "--tp {tp}: {} is a single system-on-chip with no GPU-to-GPU link: use --tp 1",
+                gpu.name
+            )));
+        }
         if gpu.interconnect_bandwidth.is_none() {
             return Err(Error::invalid(format!(
                 "--tp {tp} needs 'interconnect_bandwidth' (bytes/s per direction) in the GPU file of {}",
@@ -603,6 +623,51 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
         }
     }
     Ok(())
+}
+
+/// What the GPU makes of this run, one note each: which tensor path 4-bit GEMMs take, and the
+/// operating system's share of a memory shared with the CPU.
+fn gpu_notes(gpu: &Gpu, precision: &Precision) -> Vec<String> {
+    let mut notes = Vec::new();
+    if precision.w_bits <= 4 && precision.a_bits <= 4 {
+        let path = precision.tensor_path(gpu);
+        let on = match path {
+            TensorPath::Fp16 => {
+                format!("16-bit path, fp16_peak {:.0} TFLOP/s", gpu.fp16_peak / 1e12)
+            }
+            TensorPath::Int8 => format!("8-bit path, int8_peak {:.0} TOP/s", gpu.int8_peak / 1e12),
+            TensorPath::Fp4 => format!(
+                "FP4 tensor path (NVFP4/MXFP4), fp4_peak {:.0} TFLOP/s",
+                path.peak(gpu) / 1e12
+            ),
+        };
+        notes.push(if path == TensorPath::Fp4 {
+            format!(
+                "4-bit: {} runs the GEMMs of weights and activations at <= 4 bits on its {on}",
+                gpu.name
+            )
+        } else if gpu.fp4_peak.is_some() {
+            format!(
+                "4-bit: --kv-bits {} is above 4, so the GEMMs run on the {on} (the FP4 path needs every width <= 4, as the 8-bit one needs every width <= 8)",
+                precision.kv_bits
+            )
+        } else {
+            format!(
+                "4-bit: {} has no 4-bit tensor path (no fp4_peak), so the 4-bit GEMMs are priced on its {on} (the LLM-Viewer convention the paper used)",
+                gpu.name
+            )
+        });
+    }
+    if let Some(os) = gpu.os_memory_bytes {
+        notes.push(format!(
+            "shared memory: {} shares its {:.1} GB with the CPU; {:.1} GB is assumed held by the OS (os_memory_bytes in the GPU file), leaving {:.1} GB for weights, KV cache and activations",
+            gpu.name,
+            gpu.memory / 1e9,
+            os / 1e9,
+            gpu.model_memory_bytes() / 1e9
+        ));
+    }
+    notes
 }
 
 /// Flags that are accepted but do not do what they might seem to.

@@ -15,6 +15,7 @@ const DOCS: &[&str] = &[
     "docs/accuracy.md",
     "docs/architecture.md",
     "docs/cost-models.md",
+    "docs/gpus.md",
     "docs/kernels.md",
     "docs/validation.md",
     "python/README.md",

@@ -228,9 +228,52 @@ impl Precision {
     pub fn kv_bytes(&self) -> f64 {
         self.kv_bits as f64 / 8.0
     }
-    /// llm-viewer-cost-model.md: INT8 peak when every width is <= 8 bits, else FP16.
+    /// llm-viewer-cost-model.md: INT8 peak when every width is <= 8 bits, else FP16. (Also
+    /// true on the 4-bit path: its GEMMs are low-precision ones, `efficiency.matmul_8bit`.)
     pub fn uses_int8_peak(&self) -> bool {
         self.w_bits <= 8 && self.a_bits <= 8 && self.kv_bits <= 8
+    }
+
+    /// Whether every width is <= 4 bits, so a GPU with a 4-bit tensor path (`fp4_peak`) runs
+    /// the GEMMs on it (the 8-bit rule above, one step down).
+    pub fn is_four_bit(&self) -> bool {
+        self.w_bits <= 4 && self.a_bits <= 4 && self.kv_bits <= 4
+    }
+
+    /// The tensor-core path this precision takes on `gpu`: 4-bit where every width is <= 4
+    /// and the GPU has `fp4_peak`, else the llm-viewer rule (8-bit, else 16-bit). A GPU without
+    /// `fp4_peak` prices 4-bit GEMMs on its 8-bit path, as LLM-Viewer (and so the paper) does.
+    pub fn tensor_path(&self, gpu: &Gpu) -> TensorPath {
+        if self.is_four_bit() && gpu.fp4_peak.is_some() {
+            TensorPath::Fp4
+        } else if self.uses_int8_peak() {
+            TensorPath::Int8
+        } else {
+            TensorPath::Fp16
+        }
+    }
+}
+
+/// The tensor-core path a run's GEMMs take, and so the peak its roofline uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TensorPath {
+    /// `fp16_peak`.
+    Fp16,
+    /// `int8_peak` (FP8 or INT8; the datasheets of the presets give them the same dense peak).
+    Int8,
+    /// `fp4_peak` (NVFP4/MXFP4).
+    Fp4,
+}
+
+impl TensorPath {
+    /// The peak of this path on `gpu`, op/s (`fp4_peak` falls back to `int8_peak` when absent,
+    /// which [`Precision::tensor_path`] never picks).
+    pub fn peak(self, gpu: &Gpu) -> f64 {
+        match self {
+            TensorPath::Fp16 => gpu.fp16_peak,
+            TensorPath::Int8 => gpu.int8_peak,
+            TensorPath::Fp4 => gpu.fp4_peak.unwrap_or(gpu.int8_peak),
+        }
     }
 }
 
@@ -322,11 +365,7 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The roofline at this run's precision.
     pub fn roofline(&self) -> Roofline {
-        let peak = if self.options.precision.uses_int8_peak() {
-            self.gpu.int8_peak
-        } else {
-            self.gpu.fp16_peak
-        };
+        let peak = self.options.precision.tensor_path(self.gpu).peak(self.gpu);
         Roofline {
             peak_flops_per_s: peak,
             bandwidth_bytes_per_s: self.gpu.bandwidth,

@@ -285,8 +285,10 @@ mod tests {
             bandwidth: 1e12,
             fp16_peak: 10e12,
             int8_peak: 20e12,
+            fp4_peak: None,
             onchip_buffer: 1e7,
             memory: 8e10,
+            os_memory_bytes: None,
             interconnect_bandwidth: Some(1e11),
             efficiency: efficiency.then_some(Efficiency {
                 matmul: 0.7,

@@ -73,10 +73,17 @@ impl CostModel for Refined {
             .then(|| decode::decode(&d, &arch, &timer, w.layer_tokens, ctx.options.gen_tokens));
         let peak = peak.report();
         if peak.peak_bytes > peak.device_bytes {
+            let device = match ctx.gpu.os_memory_bytes {
+                Some(os) => format!(
+                    "the {:.1} GB of shared memory left after the {:.1} GB assumed for the OS (os_memory_bytes)",
+                    peak.device_bytes / 1e9,
+                    os / 1e9
+                ),
+                None => format!("the GPU's {:.1} GB", peak.device_bytes / 1e9),
+            };
             warnings.push(format!(
-                "peak memory {:.1} GB exceeds the GPU's {:.1} GB ({}): {}",
+                "peak memory {:.1} GB exceeds {device} ({}): {}",
                 peak.peak_bytes / 1e9,
-                peak.device_bytes / 1e9,
                 peak.activations_at,
                 memory_advice(ctx, &peak)
             ));
@@ -429,7 +436,8 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
         + d.h)
         * d.w
         + vision_params * d.w;
-    let peak = memory.peak(weights_bytes, kv_total_bytes, ctx.gpu.memory);
+    // A GPU sharing its memory with the CPU (Jetson) leaves the OS its share.
+    let peak = memory.peak(weights_bytes, kv_total_bytes, ctx.gpu.model_memory_bytes());
     totals.memory_consumption_bytes = peak.peak_bytes;
     Priced {
         d,
@@ -442,6 +450,10 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
 /// What would bring the peak down, given what holds it.
 fn memory_advice(ctx: &Context, peak: &PeakMemory) -> &'static str {
     let o = ctx.options;
+    if ctx.gpu.interconnect_bandwidth.is_none() {
+        // No GPU-to-GPU link (a Jetson): --tp is refused there, so it is not advised.
+        return "use fewer frames or fewer bits (--w-bits/--kv-bits), or --attention flash and --importance-kernel fused";
+    }
     if peak.activations_at.contains("importance")
         && o.importance_kernel == super::ImportanceKernel::Materialized
     {
