@@ -1,20 +1,30 @@
 //! `aim_sim._core`: the compiled half of the `aim_sim` Python package (python/aim_sim/ is the
 //! other half, and the public API). It speaks the core's data: keyword options become a
-//! [`Spec`] (options.rs mirrors the command line's flags), results come back as the CLI's JSON
-//! text or, for sweeps, as packed columns (columns.rs). Rust works with the GIL released, bad
-//! input raises `AimSimError` with the core's one-line message, and a panic never crosses.
+//! [`Spec`] (options.rs mirrors the command line's flags), results come back as Python objects
+//! built straight from the core's serde data, the structure of the CLI's JSON (objects.rs), or,
+//! for sweeps, as packed columns (columns.rs). Rust works with the GIL released, bad input
+//! raises `AimSimError` with the core's one-line message, and a panic never crosses.
+//!
+//! Each Python function is one `#[pyfunction]` here, exported in the `_core` module at the
+//! end; a new one (a command of the CLI) follows the same shape: options in, `core(...)` for
+//! the work, `objects::to_python` for the answer.
 
+mod batch;
 mod columns;
+mod objects;
 mod options;
 
+use aim_sim::cost::Totals;
 use aim_sim::report::Format;
+use aim_sim::sim::Reduction;
 use aim_sim::sweep::{self, Grid};
-use aim_sim::{presets, Scenario, Spec};
+use aim_sim::{presets, Report, Scenario, Spec};
 use columns::Column;
 use options::Options;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -227,6 +237,162 @@ fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResul
     })
 }
 
+/// How much of a report `simulate` returns.
+#[derive(Debug, Clone, Copy)]
+enum Detail {
+    /// The whole report: the CLI's JSON.
+    Full,
+    /// [`TotalsOnly`]: the figures a search over schedules reads.
+    Totals,
+}
+
+impl Detail {
+    fn parse(word: &str) -> PyResult<Detail> {
+        match word {
+            "full" => Ok(Detail::Full),
+            "totals" => Ok(Detail::Totals),
+            other => Err(invalid(format!(
+                "invalid value '{other}' for 'detail': use \"full\" (the whole report) or \"totals\""
+            ))),
+        }
+    }
+
+    /// What this detail keeps of a report (a batch drops the operators as it goes).
+    fn keep(self, report: Report) -> Kept {
+        match self {
+            Detail::Full => Kept::Full(Box::new(report)),
+            Detail::Totals => Kept::Totals(Box::new(TotalsOnly::of(report))),
+        }
+    }
+}
+
+/// A report, whole or its totals; serialises as that.
+enum Kept {
+    Full(Box<Report>),
+    Totals(Box<TotalsOnly>),
+}
+
+impl Serialize for Kept {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Kept::Full(report) => report.serialize(s),
+            Kept::Totals(totals) => totals.serialize(s),
+        }
+    }
+}
+
+/// `detail="totals"`: the report's `spec`, `totals`, `warnings`, `baseline` (its `totals`
+/// only) and `reduction`, in the report's key order; each is the full report's value at the
+/// same key, so code written for one reads the other.
+#[derive(Serialize)]
+struct TotalsOnly {
+    spec: Spec,
+    totals: Totals,
+    warnings: Vec<String>,
+    baseline: BaselineTotals,
+    reduction: Reduction,
+}
+
+#[derive(Serialize)]
+struct BaselineTotals {
+    totals: Totals,
+}
+
+impl TotalsOnly {
+    fn of(report: Report) -> Self {
+        TotalsOnly {
+            spec: report.spec,
+            totals: report.run.totals,
+            warnings: report.run.warnings,
+            baseline: BaselineTotals {
+                totals: report.baseline.totals,
+            },
+            reduction: report.reduction,
+        }
+    }
+}
+
+/// `aim-sim [options] --format json` as Python objects: the report (`detail="full"`) or its
+/// totals (`detail="totals"`).
+#[pyfunction]
+#[pyo3(signature = (detail = "full", **options))]
+fn simulate<'py>(
+    py: Python<'py>,
+    detail: &str,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let detail = Detail::parse(detail)?;
+    let options = options_of(py, options, None)?;
+    let kept = core(py, move || {
+        Ok(detail.keep(batch::simulate_one(&options::simulate(options)?)?))
+    })?;
+    objects::to_python(py, &kept)
+}
+
+/// Many prefills at once: each item of `specs` a `Spec` or a dict of `simulate`'s options,
+/// priced on `jobs` threads with the GIL released; a list of reports in the same order.
+#[pyfunction]
+#[pyo3(signature = (specs, detail = "totals", jobs = None))]
+fn simulate_many<'py>(
+    py: Python<'py>,
+    specs: &Bound<'py, PyAny>,
+    detail: &str,
+    jobs: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let detail = Detail::parse(detail)?;
+    let jobs = match jobs {
+        Some(value) if !value.is_none() => Some(to_json("jobs", value)?),
+        _ => None,
+    };
+    let jobs = options::jobs(jobs).map_err(error)?;
+    if specs.is_instance_of::<PyDict>() || specs.cast::<PySpec>().is_ok() {
+        return Err(invalid(format!(
+            "simulate_many takes a list of specs, not one ({}): wrap it in a list",
+            describe(specs)
+        )));
+    }
+    let items = specs.try_iter().map_err(|_| {
+        invalid(format!(
+            "simulate_many takes a list of aim_sim.Spec or dicts of simulate's options, not {}",
+            describe(specs)
+        ))
+    })?;
+    let mut list = Vec::new();
+    for (i, item) in items.enumerate() {
+        list.push(batch_item(py, i, &item?)?);
+    }
+    let kept = core(py, move || {
+        batch::simulate_many(&list, jobs, |report| detail.keep(report))
+    })?;
+    let out = kept
+        .iter()
+        .map(|k| objects::to_python(py, k))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, out)
+}
+
+/// Item `i` of `simulate_many`'s list as a spec; errors say which item.
+fn batch_item(py: Python<'_>, i: usize, item: &Bound<'_, PyAny>) -> PyResult<Spec> {
+    let named = |e: PyErr| {
+        if e.is_instance_of::<AimSimError>(py) {
+            invalid(format!("specs[{i}]: {}", e.value(py)))
+        } else {
+            e
+        }
+    };
+    if let Ok(spec) = item.cast::<PySpec>() {
+        return Ok(spec.get().inner.clone());
+    }
+    if let Ok(dict) = item.cast::<PyDict>() {
+        let options = options_of(py, Some(dict), None).map_err(named)?;
+        return options::simulate(options).map_err(error).map_err(named);
+    }
+    Err(invalid(format!(
+        "specs[{i}] is {}: give an aim_sim.Spec or a dict of simulate's options",
+        describe(item)
+    )))
+}
+
 /// `aim-sim budget [options] --format json`: the answer as JSON text.
 #[pyfunction]
 #[pyo3(signature = (**options))]
@@ -237,6 +403,22 @@ fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<
         let answer = aim_sim::budget::answer(&spec, &query)?;
         aim_sim::budget::render(&answer, Format::Json)
     })
+}
+
+/// `aim-sim budget [options] --format json` as Python objects.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+fn budget<'py>(py: Python<'py>, options: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    use aim_sim::budget::Answer;
+    let options = options_of(py, options, None)?;
+    let answer = core(py, move || {
+        let (spec, query) = options::budget(options)?;
+        aim_sim::budget::answer(&spec, &query)
+    })?;
+    match &answer {
+        Answer::Frames(a) => objects::to_python(py, a),
+        Answer::Target(t) => objects::to_python(py, t),
+    }
 }
 
 /// `aim-sim sweep [grid]` as columns: `[(name, kind, data, categories)]` with kind `"category"`
@@ -399,7 +581,7 @@ impl PySpec {
 
     /// The spec as a dict in the run file's keys.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("json")?.call_method1("loads", (self.to_json(),))
+        objects::to_python(py, &self.inner)
     }
 
     /// This spec with every default made explicit (model's frames, attention, prune timing,
@@ -421,12 +603,10 @@ impl PySpec {
         ) else {
             unreachable!("specs serialise to objects")
         };
-        let json = py.import("json")?;
         let mut parts = Vec::new();
         for (k, v) in &this {
             if default.get(k) != Some(v) {
-                let value = json.call_method1("loads", (v.to_string(),))?;
-                parts.push(format!("{k}={}", value.repr()?));
+                parts.push(format!("{k}={}", objects::to_python(py, v)?.repr()?));
             }
         }
         Ok(format!("Spec({})", parts.join(", ")))
@@ -446,7 +626,8 @@ impl PySpec {
 mod _core {
     #[pymodule_export]
     use super::{
-        budget_json, check_json, list_presets, simulate_json, sweep_columns, AimSimError, PySpec,
+        budget, budget_json, check_json, list_presets, simulate, simulate_json, simulate_many,
+        sweep_columns, AimSimError, PySpec,
     };
 
     #[pymodule_init]
