@@ -73,7 +73,7 @@ pub fn simulate_one(spec: &Spec) -> Result<Report> {
 }
 
 /// What `keep` takes of every spec's report, in order, on `jobs` threads (a report is dropped
-/// as soon as it is kept); the first error in list order names its item (`specs[3]: ...`).
+/// as soon as it is kept); the first failed run in list order names its item (`specs[3]: ...`).
 pub fn simulate_many<T: Send>(
     specs: &[Spec],
     jobs: usize,
