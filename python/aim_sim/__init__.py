@@ -74,7 +74,8 @@ def sweep(**grid):
             data[name] = pandas.Categorical.from_codes(codes, categories=categories)
         else:
             data[name] = numpy.frombuffer(buffer, dtype=numpy.dtype(kind))
-    return pandas.DataFrame(data)
+    # The arrays own writable buffers no one else holds: the frame takes them as they are.
+    return pandas.DataFrame(data, copy=False)
 
 
 def _records(columns):

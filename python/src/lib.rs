@@ -23,7 +23,7 @@ use columns::Column;
 use options::Options;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyInt, PyList, PyString};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::panic::AssertUnwindSafe;
@@ -422,7 +422,8 @@ fn budget<'py>(py: Python<'py>, options: Option<&Bound<'py, PyDict>>) -> PyResul
 }
 
 /// `aim-sim sweep [grid]` as columns: `[(name, kind, data, categories)]` with kind `"category"`
-/// (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed values).
+/// (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed values), data a
+/// `bytearray` that numpy arrays can share (one copy out of Rust, none after).
 #[pyfunction]
 #[pyo3(signature = (**grid))]
 fn sweep_columns<'py>(
@@ -445,7 +446,7 @@ fn sweep_columns<'py>(
             Column::Int64(data) => ("int64", data, py.None().into_bound(py)),
             Column::Float64(data) => ("float64", data, py.None().into_bound(py)),
         };
-        out.append((name, kind, PyBytes::new(py, &data), categories))?;
+        out.append((name, kind, PyByteArray::new(py, &data), categories))?;
     }
     Ok(out)
 }

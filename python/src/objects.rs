@@ -11,6 +11,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString};
 use serde::ser::{self, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::fmt;
 
 /// `value` as Python objects (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`).
@@ -20,25 +21,47 @@ pub fn to_python<'py, T: Serialize + ?Sized>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let keys = Keys {
         py,
-        cache: RefCell::new(HashMap::new()),
+        cache: RefCell::new(HashMap::default()),
     };
     value.serialize(Objects(&keys)).map_err(|e| e.0)
 }
 
 /// Field names made Python strings once per conversion: a report repeats the same few dozen
-/// keys in every operator of every layer (as `json.loads` memoises them).
+/// keys in every operator of every layer (as `json.loads` memoises them). Keyed by where the
+/// `&'static str` lives (a field name is one constant), so a lookup hashes no text.
 struct Keys<'py> {
     py: Python<'py>,
-    cache: RefCell<HashMap<&'static str, Bound<'py, PyString>>>,
+    cache: RefCell<HashMap<(usize, usize), Bound<'py, PyString>, BuildHasherDefault<Address>>>,
 }
 
 impl<'py> Keys<'py> {
     fn get(&self, key: &'static str) -> Bound<'py, PyString> {
         self.cache
             .borrow_mut()
-            .entry(key)
+            .entry((key.as_ptr() as usize, key.len()))
             .or_insert_with(|| PyString::intern(self.py, key))
             .clone()
+    }
+}
+
+/// A hasher for addresses: one multiply (Fibonacci hashing), enough for a few dozen keys.
+#[derive(Default)]
+struct Address(u64);
+
+impl Hasher for Address {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
