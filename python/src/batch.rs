@@ -58,9 +58,7 @@ static FRAMEWORKS: Cache<Framework> = Cache::new();
 fn scenario(spec: &Spec) -> Result<Scenario> {
     let model = MODELS.get(&spec.model, presets::MODELS, || spec.model.load())?;
     let gpu = GPUS.get(&spec.gpu, presets::GPUS, || spec.gpu.load())?;
-    let schedule = SCHEDULES.get(&spec.schedule, presets::SCHEDULES, || {
-        spec.schedule.load()
-    })?;
+    let schedule = SCHEDULES.get(&spec.schedule, presets::SCHEDULES, || spec.schedule.load())?;
     let framework = FRAMEWORKS.get(&spec.framework, presets::FRAMEWORKS, || {
         spec.framework.load()
     })?;
@@ -99,7 +97,10 @@ pub fn simulate_many<T: Send>(
             let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
                 .collect()
         })
     };
@@ -110,8 +111,12 @@ pub fn simulate_many<T: Send>(
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            r.expect("every item priced")
-                .map_err(|e| Error::invalid(format!("specs[{i}]: {}", aim_sim::error::one_line(&e.to_string()))))
+            r.expect("every item priced").map_err(|e| {
+                Error::invalid(format!(
+                    "specs[{i}]: {}",
+                    aim_sim::error::one_line(&e.to_string())
+                ))
+            })
         })
         .collect()
 }

@@ -226,7 +226,8 @@ fn options_of(
     Ok(options)
 }
 
-/// `aim-sim [options] --format json`: the report as JSON text.
+/// `aim-sim [options] --format json`: the report as JSON text, the CLI's renderer (the tests
+/// hold `simulate`'s objects to it).
 #[pyfunction]
 #[pyo3(signature = (**options))]
 fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
@@ -393,7 +394,7 @@ fn batch_item(py: Python<'_>, i: usize, item: &Bound<'_, PyAny>) -> PyResult<Spe
     )))
 }
 
-/// `aim-sim budget [options] --format json`: the answer as JSON text.
+/// `aim-sim budget [options] --format json`: the answer as JSON text (the tests' reference).
 #[pyfunction]
 #[pyo3(signature = (**options))]
 fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
@@ -408,7 +409,10 @@ fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<
 /// `aim-sim budget [options] --format json` as Python objects.
 #[pyfunction]
 #[pyo3(signature = (**options))]
-fn budget<'py>(py: Python<'py>, options: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+fn budget<'py>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
     use aim_sim::budget::Answer;
     let options = options_of(py, options, None)?;
     let answer = core(py, move || {

@@ -6,13 +6,13 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::IntoPyObjectExt;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString};
+use pyo3::IntoPyObjectExt;
 use serde::ser::{self, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// `value` as Python objects (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`).
 pub fn to_python<'py, T: Serialize + ?Sized>(
@@ -31,8 +31,11 @@ pub fn to_python<'py, T: Serialize + ?Sized>(
 /// `&'static str` lives (a field name is one constant), so a lookup hashes no text.
 struct Keys<'py> {
     py: Python<'py>,
-    cache: RefCell<HashMap<(usize, usize), Bound<'py, PyString>, BuildHasherDefault<Address>>>,
+    cache: RefCell<KeyCache<'py>>,
 }
+
+/// (address, length) of a `&'static str` → its Python string.
+type KeyCache<'py> = HashMap<(usize, usize), Bound<'py, PyString>, BuildHasherDefault<Address>>;
 
 impl<'py> Keys<'py> {
     fn get(&self, key: &'static str) -> Bound<'py, PyString> {
