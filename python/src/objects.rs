@@ -22,8 +22,9 @@ pub fn to_python<'py, T: Serialize + ?Sized>(
     let keys = Keys {
         py,
         cache: RefCell::new(HashMap::default()),
+        texts: RefCell::new(HashMap::default()),
     };
-    value.serialize(Objects(&keys)).map_err(|e| e.0)
+    value.serialize(Objects::new(&keys)).map_err(|e| e.0)
 }
 
 /// Field names made Python strings once per conversion: a report repeats the same few dozen
@@ -32,7 +33,14 @@ pub fn to_python<'py, T: Serialize + ?Sized>(
 struct Keys<'py> {
     py: Python<'py>,
     cache: RefCell<KeyCache<'py>>,
+    /// A map's keys (a flattened struct's field names arrive as map keys, in the same static
+    /// strings each time) by address, with their text to check that the address still holds it.
+    texts: RefCell<TextCache<'py>>,
 }
+
+/// (address, length) of a `&str` → its text and Python string.
+type TextCache<'py> =
+    HashMap<(usize, usize), (Box<str>, Bound<'py, PyString>), BuildHasherDefault<Address>>;
 
 /// (address, length) of a `&'static str` → its Python string.
 type KeyCache<'py> = HashMap<(usize, usize), Bound<'py, PyString>, BuildHasherDefault<Address>>;
@@ -44,6 +52,21 @@ impl<'py> Keys<'py> {
             .entry((key.as_ptr() as usize, key.len()))
             .or_insert_with(|| PyString::intern(self.py, key))
             .clone()
+    }
+
+    /// A map key's string, made once per distinct text.
+    fn text(&self, key: &str) -> Bound<'py, PyString> {
+        let at = (key.as_ptr() as usize, key.len());
+        if let Some((text, found)) = self.texts.borrow().get(&at) {
+            if **text == *key {
+                return found.clone();
+            }
+        }
+        let made = PyString::intern(self.py, key);
+        self.texts
+            .borrow_mut()
+            .insert(at, (key.into(), made.clone()));
+        made
     }
 }
 
@@ -94,13 +117,21 @@ impl From<PyErr> for Error {
 
 type Result<T> = std::result::Result<T, Error>;
 
-/// The serializer: each value becomes one Python object.
+/// The serializer: each value becomes one Python object. `key`: this value is a map's key
+/// (a string made once per distinct text).
 #[derive(Clone, Copy)]
-struct Objects<'a, 'py>(&'a Keys<'py>);
+struct Objects<'a, 'py> {
+    keys: &'a Keys<'py>,
+    key: bool,
+}
 
 impl<'a, 'py> Objects<'a, 'py> {
+    fn new(keys: &'a Keys<'py>) -> Self {
+        Objects { keys, key: false }
+    }
+
     fn py(self) -> Python<'py> {
-        self.0.py
+        self.keys.py
     }
 
     fn int(self, v: impl IntoPyObject<'py>) -> Result<Bound<'py, PyAny>> {
@@ -118,7 +149,7 @@ impl<'a, 'py> Objects<'a, 'py> {
     /// `{variant: value}`, serde_json's externally tagged enum.
     fn tagged(self, variant: &'static str, value: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>> {
         let dict = PyDict::new(self.py());
-        dict.set_item(self.0.get(variant), value)?;
+        dict.set_item(self.keys.get(variant), value)?;
         Ok(dict.into_any())
     }
 }
@@ -187,6 +218,9 @@ impl<'a, 'py> ser::Serializer for Objects<'a, 'py> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<Self::Ok> {
+        if self.key {
+            return Ok(self.keys.text(v).into_any());
+        }
         Ok(PyString::new(self.py(), v).into_any())
     }
     /// serde_json writes bytes as a list of numbers.
@@ -211,7 +245,7 @@ impl<'a, 'py> ser::Serializer for Objects<'a, 'py> {
         _index: u32,
         variant: &'static str,
     ) -> Result<Self::Ok> {
-        Ok(self.0.get(variant).into_any())
+        Ok(self.keys.get(variant).into_any())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -272,7 +306,7 @@ impl<'a, 'py> ser::Serializer for Objects<'a, 'py> {
         _len: usize,
     ) -> Result<Self::SerializeStructVariant> {
         let mut dict = self.dict();
-        dict.key = Some(self.0.get(variant).into_any());
+        dict.key = Some(self.keys.get(variant).into_any());
         Ok(dict)
     }
 }
@@ -360,7 +394,7 @@ impl<'py> ser::SerializeStruct for Dict<'_, 'py> {
         value: &T,
     ) -> Result<()> {
         let value = value.serialize(self.to)?;
-        self.dict.set_item(self.to.0.get(key), value)?;
+        self.dict.set_item(self.to.keys.get(key), value)?;
         Ok(())
     }
     fn end(self) -> Result<Self::Ok> {
@@ -391,7 +425,10 @@ impl<'py> ser::SerializeMap for Dict<'_, 'py> {
     type Error = Error;
     /// A JSON object's keys are strings: serde_json writes a number or a bool key as its text.
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
-        let key = key.serialize(self.to)?;
+        let key = key.serialize(Objects {
+            key: true,
+            ..self.to
+        })?;
         self.key = Some(if key.is_instance_of::<PyString>() {
             key
         } else if key.is_instance_of::<PyBool>() {
