@@ -2,9 +2,10 @@
 prefill, per operator and per layer, on a given GPU.
 
 The functions mirror the ``aim-sim`` command line: options are its long flags with ``_`` for
-``-`` and have the same defaults; results are the CLI's JSON (``simulate``, ``budget``) or
-its CSV rows as a ``pandas.DataFrame`` (``sweep``). The simulation runs in Rust with the GIL
-released. Every option is documented in ``__init__.pyi``, the type stub editors read; at
+``-`` and have the same defaults; results are the structure of the CLI's JSON (``simulate``,
+``simulate_many``, ``budget``), built as Python objects in Rust without JSON text, or its CSV
+rows as a ``pandas.DataFrame`` (``sweep``). The simulation runs in Rust with the GIL
+released. Only the API is public: ``dir(aim_sim)`` is ``__all__``. Every option is documented in ``__init__.pyi``, the type stub editors read; at
 import, its docstrings and signatures are given to the functions here too, so ``help()`` and a
 notebook's ``?`` show them.
 """

@@ -58,7 +58,9 @@ def test_the_speed_figures_are_what_the_benchmark_prints():
     spec = importlib.util.spec_from_file_location("speed", PYTHON / "bench" / "speed.py")
     speed = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(speed)
-    cli = shutil.which("true")
+    cli = shutil.which("true")  # a "binary" that returns at once: the CLI line's label
+    if cli is None:
+        pytest.skip("no `true` command to stand in for the aim-sim binary")
     section = README.split("<!-- speed:", 1)[1]
     shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
     runs = re.split(r"^aim_sim from .*\n", shown, flags=re.M)
