@@ -48,8 +48,8 @@ def figure(wall_cpu, scale=1.0, unit="s"):
     return f"{wall * factor:.3g} {unit} ({cpu * factor:.3g} {unit} CPU)"
 
 
-def rows(aim_sim, repeat, cli):
-    """(label, figure) for each measurement."""
+def rows(aim_sim, repeat, cli, python=sys.executable):
+    """(label, figure) for each measurement (`python`: the interpreter timed as a process)."""
     new = hasattr(aim_sim, "simulate_many")  # detail= and simulate_many came together
     specs = [dict(RUN, text_tokens=t) for t in range(1, CALLS + 1)]
     calls = range(SINGLE)
@@ -68,14 +68,22 @@ def rows(aim_sim, repeat, cli):
     many = best(repeat, lambda: aim_sim.simulate_many(specs)) if new else None
     out.append((f"simulate_many(the same {CALLS:,} runs)", figure(many) if new else "-"))
     out.append(("sweep(frames='1:10000:1', text_tokens='100:109:1'): 100,000 rows", figure(best(repeat, lambda: aim_sim.sweep(**GRID)))))
+    script = f"import aim_sim; aim_sim.sweep(frames={GRID['frames']!r}, text_tokens={GRID['text_tokens']!r})"
+    out.append(("python -c 'import aim_sim; aim_sim.sweep(same grid)' (a process)", figure(process(repeat, [python, "-c", script]))))
     if cli:
-        runs = []
-        for _ in range(repeat):
-            cpu0, wall0 = cpu_s(resource.RUSAGE_CHILDREN), time.perf_counter()
-            subprocess.run([cli, "sweep", *CLI_GRID, "--format", "csv"], stdout=subprocess.DEVNULL, check=True)
-            runs.append((time.perf_counter() - wall0, cpu_s(resource.RUSAGE_CHILDREN) - cpu0))
-        out.append(("aim-sim sweep, same grid, --format csv > /dev/null (a process)", figure(min(runs))))
+        command = [cli, "sweep", *CLI_GRID, "--format", "csv"]
+        out.append(("aim-sim sweep, same grid, --format csv > /dev/null (a process)", figure(process(repeat, command))))
     return out
+
+
+def process(repeat, command):
+    """(wall s, CPU s) of the fastest of `repeat` runs of `command` as a process."""
+    runs = []
+    for _ in range(repeat):
+        cpu0, wall0 = cpu_s(resource.RUSAGE_CHILDREN), time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+        runs.append((time.perf_counter() - wall0, cpu_s(resource.RUSAGE_CHILDREN) - cpu0))
+    return min(runs)
 
 
 def main():

@@ -58,7 +58,7 @@ def test_the_speed_figures_are_what_the_benchmark_prints():
     spec = importlib.util.spec_from_file_location("speed", PYTHON / "bench" / "speed.py")
     speed = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(speed)
-    cli = shutil.which("true")  # a "binary" that returns at once: the CLI line's label
+    cli = shutil.which("true")  # a command that returns at once, for the process lines' labels
     if cli is None:
         pytest.skip("no `true` command to stand in for the aim-sim binary")
     section = README.split("<!-- speed:", 1)[1]
@@ -67,7 +67,7 @@ def test_the_speed_figures_are_what_the_benchmark_prints():
     assert runs[0] == "" and len(runs) == 3, "the previous version's run, then this one's"
     figure = re.compile(r"^(-|[0-9.]+ (ms|s) \([0-9.]+ (ms|s) CPU\))$")
     for run, new in zip(runs[1:], [False, True]):
-        expected = [label for label, _ in speed.rows(_Instant(new), 1, cli)]
+        expected = [label for label, _ in speed.rows(_Instant(new), 1, cli, python=cli)]
         lines = run.splitlines()
         assert [line[:74].strip() for line in lines] == expected
         for line in lines:
