@@ -11,20 +11,19 @@
 
 mod batch;
 mod columns;
+mod detail;
 mod objects;
 mod options;
 
-use aim_sim::cost::Totals;
 use aim_sim::report::Format;
-use aim_sim::sim::Reduction;
 use aim_sim::sweep::{self, Grid};
-use aim_sim::{presets, Report, Scenario, Spec};
+use aim_sim::{presets, Scenario, Spec};
 use columns::Column;
+use detail::Detail;
 use options::Options;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyInt, PyList, PyString};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -238,81 +237,6 @@ fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResul
     })
 }
 
-/// How much of a report `simulate` returns.
-#[derive(Debug, Clone, Copy)]
-enum Detail {
-    /// The whole report: the CLI's JSON.
-    Full,
-    /// [`TotalsOnly`]: the figures a search over schedules reads.
-    Totals,
-}
-
-impl Detail {
-    fn parse(word: &str) -> PyResult<Detail> {
-        match word {
-            "full" => Ok(Detail::Full),
-            "totals" => Ok(Detail::Totals),
-            other => Err(invalid(format!(
-                "invalid value '{other}' for 'detail': use \"full\" (the whole report) or \"totals\""
-            ))),
-        }
-    }
-
-    /// What this detail keeps of a report (a batch drops the operators as it goes).
-    fn keep(self, report: Report) -> Kept {
-        match self {
-            Detail::Full => Kept::Full(Box::new(report)),
-            Detail::Totals => Kept::Totals(Box::new(TotalsOnly::of(report))),
-        }
-    }
-}
-
-/// A report, whole or its totals; serialises as that.
-enum Kept {
-    Full(Box<Report>),
-    Totals(Box<TotalsOnly>),
-}
-
-impl Serialize for Kept {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Kept::Full(report) => report.serialize(s),
-            Kept::Totals(totals) => totals.serialize(s),
-        }
-    }
-}
-
-/// `detail="totals"`: the report's `spec`, `totals`, `warnings`, `baseline` (its `totals`
-/// only) and `reduction`, in the report's key order; each is the full report's value at the
-/// same key, so code written for one reads the other.
-#[derive(Serialize)]
-struct TotalsOnly {
-    spec: Spec,
-    totals: Totals,
-    warnings: Vec<String>,
-    baseline: BaselineTotals,
-    reduction: Reduction,
-}
-
-#[derive(Serialize)]
-struct BaselineTotals {
-    totals: Totals,
-}
-
-impl TotalsOnly {
-    fn of(report: Report) -> Self {
-        TotalsOnly {
-            spec: report.spec,
-            totals: report.run.totals,
-            warnings: report.run.warnings,
-            baseline: BaselineTotals {
-                totals: report.baseline.totals,
-            },
-            reduction: report.reduction,
-        }
-    }
-}
-
 /// `aim-sim [options] --format json` as Python objects: the report (`detail="full"`) or its
 /// totals (`detail="totals"`).
 #[pyfunction]
@@ -322,7 +246,7 @@ fn simulate<'py>(
     detail: &str,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let detail = Detail::parse(detail)?;
+    let detail = Detail::parse(detail).map_err(error)?;
     let options = options_of(py, options, None)?;
     let kept = core(py, move || {
         Ok(detail.keep(batch::simulate_one(&options::simulate(options)?)?))
@@ -340,7 +264,7 @@ fn simulate_many<'py>(
     detail: &str,
     jobs: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let detail = Detail::parse(detail)?;
+    let detail = Detail::parse(detail).map_err(error)?;
     let jobs = match jobs {
         Some(value) if !value.is_none() => Some(to_json("jobs", value)?),
         _ => None,
