@@ -107,7 +107,7 @@ class Spec:
 
 def simulate(
     *,
-    detail: Detail = "full",
+    detail: Optional[Detail] = "full",
     spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
@@ -225,7 +225,7 @@ def simulate(
 def simulate_many(
     specs: Iterable[Union[Spec, Mapping[str, Any]]],
     *,
-    detail: Detail = "totals",
+    detail: Optional[Detail] = "totals",
     jobs: Optional[int] = None,
 ) -> List[Dict[str, Any]]:
     """Simulates many prefills at once: ``[simulate(detail=detail, **options) for options in

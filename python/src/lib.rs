@@ -240,13 +240,13 @@ fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResul
 /// `aim-sim [options] --format json` as Python objects: the report (`detail="full"`) or its
 /// totals (`detail="totals"`).
 #[pyfunction]
-#[pyo3(signature = (detail = "full", **options))]
+#[pyo3(signature = (detail = None, **options))]
 fn simulate<'py>(
     py: Python<'py>,
-    detail: &str,
+    detail: Option<&str>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let detail = Detail::parse(detail).map_err(error)?;
+    let detail = Detail::parse(detail.unwrap_or("full")).map_err(error)?;
     let options = options_of(py, options, None)?;
     let kept = core(py, move || {
         Ok(detail.keep(batch::simulate_one(&options::simulate(options)?)?))
@@ -257,14 +257,14 @@ fn simulate<'py>(
 /// Many prefills at once: each item of `specs` a `Spec` or a dict of `simulate`'s options,
 /// priced on `jobs` threads with the GIL released; a list of reports in the same order.
 #[pyfunction]
-#[pyo3(signature = (specs, detail = "totals", jobs = None))]
+#[pyo3(signature = (specs, detail = None, jobs = None))]
 fn simulate_many<'py>(
     py: Python<'py>,
     specs: &Bound<'py, PyAny>,
-    detail: &str,
+    detail: Option<&str>,
     jobs: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let detail = Detail::parse(detail).map_err(error)?;
+    let detail = Detail::parse(detail.unwrap_or("totals")).map_err(error)?;
     let jobs = match jobs {
         Some(value) if !value.is_none() => Some(to_json("jobs", value)?),
         _ => None,

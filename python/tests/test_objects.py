@@ -75,6 +75,11 @@ def test_simulate_many_names_the_bad_item(cli):
         aim_sim.simulate_many([{}], jobs=0)
 
 
+def test_detail_none_is_the_default():
+    assert aim_sim.simulate(detail=None, frames=4) == aim_sim.simulate(frames=4)
+    assert aim_sim.simulate_many([{"frames": 4}], detail=None) == aim_sim.simulate_many([{"frames": 4}])
+
+
 def test_a_bad_detail_is_named():
     for call in (lambda: aim_sim.simulate(detail="layers"), lambda: aim_sim.simulate_many([{}], detail="x")):
         with pytest.raises(aim_sim.AimSimError, match="'detail': use \"full\""):
