@@ -91,6 +91,7 @@ def test_presets_parsed_once_still_follow_files(tmp_path):
     read again, in simulate and in simulate_many."""
     path = tmp_path / "gpu.toml"
     text = (REPO / "hardware" / "h100.toml").read_text()
+    assert "\nbandwidth = 3.35e12\n" in text  # the line edited below
     path.write_text(text)
     first = aim_sim.simulate(detail="totals", gpu=path)["totals"]
     assert first == aim_sim.simulate(detail="totals", gpu="h100")["totals"]
