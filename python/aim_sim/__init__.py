@@ -2,20 +2,19 @@
 prefill, per operator and per layer, on a given GPU.
 
 The functions mirror the ``aim-sim`` command line: options are its long flags with ``_`` for
-``-`` and have the same defaults; results are the CLI's JSON (``simulate``, ``budget``) or
-its CSV rows as a ``pandas.DataFrame`` (``sweep``). The simulation runs in Rust with the GIL
-released. Every option is documented in ``__init__.pyi``, the type stub editors read; at
+``-`` and have the same defaults; results are the structure of the CLI's JSON (``simulate``,
+``simulate_many``, ``budget``), built as Python objects in Rust without JSON text, or its CSV
+rows as a ``pandas.DataFrame`` (``sweep``). The simulation runs in Rust with the GIL
+released. Only the API is public: ``dir(aim_sim)`` is ``__all__``. Every option is documented in ``__init__.pyi``, the type stub editors read; at
 import, its docstrings and signatures are given to the functions here too, so ``help()`` and a
 notebook's ``?`` show them.
 """
 
-from __future__ import annotations
-
-import ast
-import inspect
-import json
-from array import array
-from pathlib import Path
+import ast as _ast
+import inspect as _inspect
+import json as _json
+from array import array as _array
+from pathlib import Path as _Path
 
 try:
     from . import _core
@@ -33,19 +32,31 @@ __all__ = [
     "check",
     "list_presets",
     "simulate",
+    "simulate_many",
     "sweep",
     "__version__",
 ]
 
 
-def simulate(**options):
-    """One simulated prefill: the structure of ``aim-sim [options] --format json``."""
-    return json.loads(_core.simulate_json(**options))
+def __dir__():
+    """``dir(aim_sim)``: the API, not the modules it imports."""
+    return sorted(__all__)
+
+
+def simulate(*, detail="full", **options):
+    """One simulated prefill: the structure of ``aim-sim [options] --format json``, built as
+    Python objects in Rust (no JSON text); ``detail="totals"`` keeps the totals."""
+    return _core.simulate(detail, **options)
+
+
+def simulate_many(specs, *, detail="totals", jobs=None):
+    """Many simulated prefills on worker threads: one report per item of ``specs``."""
+    return _core.simulate_many(specs, detail, jobs)
 
 
 def budget(**options):
     """A frame budget or target reduction: ``aim-sim budget [options] --format json``."""
-    return json.loads(_core.budget_json(**options))
+    return _core.budget(**options)
 
 
 def sweep(**grid):
@@ -64,7 +75,8 @@ def sweep(**grid):
             data[name] = pandas.Categorical.from_codes(codes, categories=categories)
         else:
             data[name] = numpy.frombuffer(buffer, dtype=numpy.dtype(kind))
-    return pandas.DataFrame(data)
+    # The arrays own writable buffers no one else holds: the frame takes them as they are.
+    return pandas.DataFrame(data, copy=False)
 
 
 def _records(columns):
@@ -72,7 +84,7 @@ def _records(columns):
     names, values = [], []
     for name, kind, buffer, categories in columns:
         typecode = {"category": "i", "int64": "q", "float64": "d"}[kind]
-        column = array(typecode)
+        column = _array(typecode)
         column.frombytes(buffer)
         names.append(name)
         values.append([categories[c] for c in column] if categories is not None else column.tolist())
@@ -81,7 +93,7 @@ def _records(columns):
 
 def check(path, loo=False):
     """The published-measurement check: ``aim-sim check FILE [--loo] --format json``."""
-    return json.loads(_core.check_json(path, loo))
+    return _json.loads(_core.check_json(path, loo))
 
 
 def list_presets(kind=None):
@@ -92,34 +104,34 @@ def list_presets(kind=None):
 def _document_from_stub():
     """Gives each function the docstring and signature its stub declares (one source)."""
     try:
-        stub = ast.parse(Path(__file__).with_name("__init__.pyi").read_text(encoding="utf-8"))
+        stub = _ast.parse(_Path(__file__).with_name("__init__.pyi").read_text(encoding="utf-8"))
     except OSError:
         return
     for node in stub.body:
         function = globals().get(getattr(node, "name", None))
-        if not isinstance(node, ast.FunctionDef) or not inspect.isfunction(function):
+        if not isinstance(node, _ast.FunctionDef) or not _inspect.isfunction(function):
             continue
-        args, empty = node.args, inspect.Parameter.empty
+        args, empty = node.args, _inspect.Parameter.empty
 
         def parameter(arg, default, kind):
-            return inspect.Parameter(
+            return _inspect.Parameter(
                 arg.arg,
                 kind,
-                default=empty if default is None else ast.literal_eval(default),
-                annotation=ast.unparse(arg.annotation) if arg.annotation else empty,
+                default=empty if default is None else _ast.literal_eval(default),
+                annotation=_ast.unparse(arg.annotation) if arg.annotation else empty,
             )
 
         defaults = [None] * (len(args.args) - len(args.defaults)) + args.defaults
         parameters = [
-            parameter(a, d, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            parameter(a, d, _inspect.Parameter.POSITIONAL_OR_KEYWORD)
             for a, d in zip(args.args, defaults)
         ] + [
-            parameter(a, d, inspect.Parameter.KEYWORD_ONLY)
+            parameter(a, d, _inspect.Parameter.KEYWORD_ONLY)
             for a, d in zip(args.kwonlyargs, args.kw_defaults)
         ]
-        returns = ast.unparse(node.returns) if node.returns else inspect.Signature.empty
-        function.__signature__ = inspect.Signature(parameters, return_annotation=returns)
-        function.__doc__ = ast.get_docstring(node)
+        returns = _ast.unparse(node.returns) if node.returns else _inspect.Signature.empty
+        function.__signature__ = _inspect.Signature(parameters, return_annotation=returns)
+        function.__doc__ = _ast.get_docstring(node)
 
 
 _document_from_stub()

@@ -8,7 +8,7 @@ base's value). Results are the CLI's JSON (``simulate``, ``budget``) or its swee
 """
 
 import os
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Union
 
 import pandas
 
@@ -25,6 +25,8 @@ CostModel = Literal["refined", "llm-viewer"]
 PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 ImportanceKernel = Literal["materialized", "fused"]
+#: How much of a report ``simulate`` returns: the whole report, or its totals.
+Detail = Literal["full", "totals"]
 
 class AimSimError(ValueError):
     """Bad input: the one-line message the command line prints after ``aim-sim: error:``."""
@@ -105,6 +107,7 @@ class Spec:
 
 def simulate(
     *,
+    detail: Optional[Detail] = "full",
     spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
@@ -141,12 +144,17 @@ def simulate(
 ) -> Dict[str, Any]:
     """Simulates one prefill, schedule against baseline: ``aim-sim [options] --format json``.
 
-    Returns the CLI's JSON as a dict, the same numbers: ``"totals"`` and ``"baseline"`` (FLOPs,
-    bytes, ``time_s``, memory), ``"reduction"`` (baseline / schedule), ``"layers"`` (every
-    operator of every decoder layer), ``"spec"`` (the resolved spec: ``Spec.from_dict`` replays
-    the run), and the rest of the report. Base units: FLOPs, bytes, seconds.
+    Returns the CLI's JSON as a dict, the same keys and numbers: ``"totals"`` and
+    ``"baseline"`` (FLOPs, bytes, ``time_s``, memory), ``"reduction"`` (baseline / schedule),
+    ``"layers"`` (every operator of every decoder layer), ``"spec"`` (the resolved spec:
+    ``Spec.from_dict`` replays the run), and the rest of the report. Base units: FLOPs, bytes,
+    seconds. The dict is built in Rust from the report itself, with no JSON text in between.
 
     Args:
+        detail: ``"full"``: the whole report. ``"totals"``: only ``"spec"``, ``"totals"``,
+            ``"warnings"``, ``"baseline"`` (``{"totals": ...}``) and ``"reduction"``, each the
+            whole report's value at the same key: no per-operator objects to build, for loops
+            and searches (python/README.md, "Speed"; ``simulate_many`` runs many at once).
         spec: A run file (TOML or JSON, or an earlier run's JSON output), a ``Spec`` or a dict:
             the base that every other option given overrides (``--spec``).
         model: Model preset name, model TOML or Hugging Face ``config.json`` path, or an inline
@@ -212,6 +220,31 @@ def simulate(
     Raises:
         AimSimError: Bad input (an unknown preset, a count of 0, ``tokens`` with ``frames``,
             an unknown option, ...), with the command line's one-line message.
+    """
+
+def simulate_many(
+    specs: Iterable[Union[Spec, Mapping[str, Any]]],
+    *,
+    detail: Optional[Detail] = "totals",
+    jobs: Optional[int] = None,
+) -> List[Dict[str, Any]]:
+    """Simulates many prefills at once: ``[simulate(detail=detail, **options) for options in
+    specs]``, the same dicts, in the same order.
+
+    Each item is a ``Spec`` or a dict of ``simulate``'s options (``{"frames": 64,
+    "schedule": "fastv"}``). The prefills run in Rust with the GIL released on ``jobs`` worker
+    threads (one per core by default), with each preset parsed once, and only the asked
+    ``detail`` is kept: ``"totals"`` by default, since a loop reads totals (``"full"`` keeps
+    every operator of every report).
+
+    Args:
+        specs: The runs: ``Spec`` objects or dicts of ``simulate``'s options.
+        detail: ``"totals"`` or ``"full"``, as for ``simulate``.
+        jobs: Worker threads, 1 to 1024 [default: one per core].
+
+    Raises:
+        AimSimError: Bad input in an item (the message starts with ``specs[i]:``), or an item
+            that is neither a ``Spec`` nor a dict.
     """
 
 def sweep(

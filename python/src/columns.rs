@@ -1,6 +1,7 @@
 //! Sweep rows as columns, built in Rust so Python makes one array per column instead of one
-//! object per cell: numbers as packed native-endian bytes (`numpy.frombuffer`), names as
-//! categorical codes plus their categories (`pandas.Categorical.from_codes`).
+//! object per cell: numbers as packed native-endian bytes (`numpy.frombuffer` over a
+//! `bytearray`: no copy, and writable), names as categorical codes plus their categories
+//! (`pandas.Categorical.from_codes`).
 
 use aim_sim::sweep::SweepRow;
 use aim_sim::{Error, Result};
@@ -97,8 +98,14 @@ fn categorical(rows: &[SweepRow], name: fn(&SweepRow) -> &str) -> Result<Column>
     let mut index: HashMap<&str, i32> = HashMap::new();
     let mut categories = Vec::new();
     let mut codes = Vec::with_capacity(rows.len() * 4);
+    let mut last: Option<(&str, i32)> = None;
     for r in rows {
         let value = name(r);
+        // Neighbouring rows mostly share a name (one axis varies fastest): skip the lookup.
+        if let Some((_, code)) = last.filter(|(previous, _)| *previous == value) {
+            codes.extend_from_slice(&code.to_ne_bytes());
+            continue;
+        }
         let code = match index.get(value) {
             Some(&code) => code,
             None => {
@@ -109,6 +116,7 @@ fn categorical(rows: &[SweepRow], name: fn(&SweepRow) -> &str) -> Result<Column>
                 code
             }
         };
+        last = Some((value, code));
         codes.extend_from_slice(&code.to_ne_bytes());
     }
     Ok(Column::Categorical { codes, categories })

@@ -1,20 +1,29 @@
 //! `aim_sim._core`: the compiled half of the `aim_sim` Python package (python/aim_sim/ is the
 //! other half, and the public API). It speaks the core's data: keyword options become a
-//! [`Spec`] (options.rs mirrors the command line's flags), results come back as the CLI's JSON
-//! text or, for sweeps, as packed columns (columns.rs). Rust works with the GIL released, bad
-//! input raises `AimSimError` with the core's one-line message, and a panic never crosses.
+//! [`Spec`] (options.rs mirrors the command line's flags), results come back as Python objects
+//! built straight from the core's serde data, the structure of the CLI's JSON (objects.rs), or,
+//! for sweeps, as packed columns (columns.rs). Rust works with the GIL released, bad input
+//! raises `AimSimError` with the core's one-line message, and a panic never crosses.
+//!
+//! Each Python function is one `#[pyfunction]` here, exported in the `_core` module at the
+//! end; a new one (a command of the CLI) follows the same shape: options in, `core(...)` for
+//! the work, `objects::to_python` for the answer.
 
+mod batch;
 mod columns;
+mod detail;
+mod objects;
 mod options;
 
 use aim_sim::report::Format;
 use aim_sim::sweep::{self, Grid};
 use aim_sim::{presets, Scenario, Spec};
 use columns::Column;
+use detail::Detail;
 use options::Options;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyInt, PyList, PyString};
 use serde_json::{Map, Value};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -216,7 +225,8 @@ fn options_of(
     Ok(options)
 }
 
-/// `aim-sim [options] --format json`: the report as JSON text.
+/// `aim-sim [options] --format json`: the report as JSON text, the CLI's renderer (the tests
+/// hold `simulate`'s objects to it).
 #[pyfunction]
 #[pyo3(signature = (**options))]
 fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
@@ -227,7 +237,88 @@ fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResul
     })
 }
 
-/// `aim-sim budget [options] --format json`: the answer as JSON text.
+/// `aim-sim [options] --format json` as Python objects: the report (`detail="full"`) or its
+/// totals (`detail="totals"`).
+#[pyfunction]
+#[pyo3(signature = (detail = None, **options))]
+fn simulate<'py>(
+    py: Python<'py>,
+    detail: Option<&str>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let detail = Detail::parse(detail.unwrap_or("full")).map_err(error)?;
+    let options = options_of(py, options, None)?;
+    let kept = core(py, move || {
+        Ok(detail.keep(batch::simulate_one(&options::simulate(options)?)?))
+    })?;
+    objects::to_python(py, &kept)
+}
+
+/// Many prefills at once: each item of `specs` a `Spec` or a dict of `simulate`'s options,
+/// priced on `jobs` threads with the GIL released; a list of reports in the same order.
+#[pyfunction]
+#[pyo3(signature = (specs, detail = None, jobs = None))]
+fn simulate_many<'py>(
+    py: Python<'py>,
+    specs: &Bound<'py, PyAny>,
+    detail: Option<&str>,
+    jobs: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let detail = Detail::parse(detail.unwrap_or("totals")).map_err(error)?;
+    let jobs = match jobs {
+        Some(value) if !value.is_none() => Some(to_json("jobs", value)?),
+        _ => None,
+    };
+    let jobs = options::jobs(jobs).map_err(error)?;
+    if specs.is_instance_of::<PyDict>() || specs.cast::<PySpec>().is_ok() {
+        return Err(invalid(format!(
+            "simulate_many takes a list of specs, not one ({}): wrap it in a list",
+            describe(specs)
+        )));
+    }
+    let items = specs.try_iter().map_err(|_| {
+        invalid(format!(
+            "simulate_many takes a list of aim_sim.Spec or dicts of simulate's options, not {}",
+            describe(specs)
+        ))
+    })?;
+    let mut list = Vec::new();
+    for (i, item) in items.enumerate() {
+        list.push(batch_item(py, i, &item?)?);
+    }
+    let kept = core(py, move || {
+        batch::simulate_many(&list, jobs, |report| detail.keep(report))
+    })?;
+    let out = kept
+        .iter()
+        .map(|k| objects::to_python(py, k))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, out)
+}
+
+/// Item `i` of `simulate_many`'s list as a spec; errors say which item.
+fn batch_item(py: Python<'_>, i: usize, item: &Bound<'_, PyAny>) -> PyResult<Spec> {
+    let named = |e: PyErr| {
+        if e.is_instance_of::<AimSimError>(py) {
+            invalid(format!("specs[{i}]: {}", e.value(py)))
+        } else {
+            e
+        }
+    };
+    if let Ok(spec) = item.cast::<PySpec>() {
+        return Ok(spec.get().inner.clone());
+    }
+    if let Ok(dict) = item.cast::<PyDict>() {
+        let options = options_of(py, Some(dict), None).map_err(named)?;
+        return options::simulate(options).map_err(error).map_err(named);
+    }
+    Err(invalid(format!(
+        "specs[{i}] is {}: give an aim_sim.Spec or a dict of simulate's options",
+        describe(item)
+    )))
+}
+
+/// `aim-sim budget [options] --format json`: the answer as JSON text (the tests' reference).
 #[pyfunction]
 #[pyo3(signature = (**options))]
 fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
@@ -239,8 +330,28 @@ fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<
     })
 }
 
+/// `aim-sim budget [options] --format json` as Python objects.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+fn budget<'py>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use aim_sim::budget::Answer;
+    let options = options_of(py, options, None)?;
+    let answer = core(py, move || {
+        let (spec, query) = options::budget(options)?;
+        aim_sim::budget::answer(&spec, &query)
+    })?;
+    match &answer {
+        Answer::Frames(a) => objects::to_python(py, a),
+        Answer::Target(t) => objects::to_python(py, t),
+    }
+}
+
 /// `aim-sim sweep [grid]` as columns: `[(name, kind, data, categories)]` with kind `"category"`
-/// (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed values).
+/// (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed values), data a
+/// `bytearray` that numpy arrays can share (one copy out of Rust, none after).
 #[pyfunction]
 #[pyo3(signature = (**grid))]
 fn sweep_columns<'py>(
@@ -263,7 +374,7 @@ fn sweep_columns<'py>(
             Column::Int64(data) => ("int64", data, py.None().into_bound(py)),
             Column::Float64(data) => ("float64", data, py.None().into_bound(py)),
         };
-        out.append((name, kind, PyBytes::new(py, &data), categories))?;
+        out.append((name, kind, PyByteArray::new(py, &data), categories))?;
     }
     Ok(out)
 }
@@ -399,7 +510,7 @@ impl PySpec {
 
     /// The spec as a dict in the run file's keys.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("json")?.call_method1("loads", (self.to_json(),))
+        objects::to_python(py, &self.inner)
     }
 
     /// This spec with every default made explicit (model's frames, attention, prune timing,
@@ -421,12 +532,10 @@ impl PySpec {
         ) else {
             unreachable!("specs serialise to objects")
         };
-        let json = py.import("json")?;
         let mut parts = Vec::new();
         for (k, v) in &this {
             if default.get(k) != Some(v) {
-                let value = json.call_method1("loads", (v.to_string(),))?;
-                parts.push(format!("{k}={}", value.repr()?));
+                parts.push(format!("{k}={}", objects::to_python(py, v)?.repr()?));
             }
         }
         Ok(format!("Spec({})", parts.join(", ")))
@@ -446,7 +555,8 @@ impl PySpec {
 mod _core {
     #[pymodule_export]
     use super::{
-        budget_json, check_json, list_presets, simulate_json, sweep_columns, AimSimError, PySpec,
+        budget, budget_json, check_json, list_presets, simulate, simulate_json, simulate_many,
+        sweep_columns, AimSimError, PySpec,
     };
 
     #[pymodule_init]

@@ -149,18 +149,7 @@ pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery)> {
 /// (`jobs`, as `--jobs`: 1..=1024, default one per core).
 pub fn sweep(mut options: Options) -> Result<(GridSpec, usize)> {
     options.check_names(&[SIM, SWEEP])?;
-    let jobs = match options.given.remove("jobs") {
-        None => aim_sim::sweep::default_jobs(),
-        Some(value) => match value.as_u64() {
-            Some(n @ 1..=1024) => n as usize,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "invalid value {value} for 'jobs': give a whole number of worker threads \
-                     from 1 to 1024 (or None for one per core)"
-                )))
-            }
-        },
-    };
+    let jobs = jobs(options.given.remove("jobs"))?;
     let mut axis = |key: &str| -> Result<Option<String>> {
         match options.given.get(key) {
             // An inline model, GPU or schedule table is not a list: it is the base's.
@@ -187,6 +176,20 @@ pub fn sweep(mut options: Options) -> Result<(GridSpec, usize)> {
         axes,
     };
     Ok((grid, jobs))
+}
+
+/// The `jobs` option, as `--jobs`: worker threads, 1..=1024, default one per core.
+pub fn jobs(value: Option<Value>) -> Result<usize> {
+    match value {
+        None => Ok(aim_sim::sweep::default_jobs()),
+        Some(value) => match value.as_u64() {
+            Some(n @ 1..=1024) => Ok(n as usize),
+            _ => Err(Error::invalid(format!(
+                "invalid value {value} for 'jobs': give a whole number of worker threads \
+                 from 1 to 1024 (or None for one per core)"
+            ))),
+        },
+    }
 }
 
 /// One axis as `aim-sim sweep` takes it: a string as is, a number, or a list of either.

@@ -16,10 +16,18 @@ FUNCTIONS = {n.name: n for n in STUB.body if isinstance(n, ast.FunctionDef)}
 CLASSES = {n.name: n for n in STUB.body if isinstance(n, ast.ClassDef)}
 
 
+#: Keywords of the Python API that are not command-line flags: what `simulate` returns.
+PYTHON_ONLY = {"detail"}
+
+
 def keywords(function):
-    """Keyword-only parameters and their default values."""
+    """Keyword-only parameters that are options of a run, and their default values."""
     args = function.args
-    return {a.arg: ast.literal_eval(d) for a, d in zip(args.kwonlyargs, args.kw_defaults)}
+    return {
+        a.arg: ast.literal_eval(d)
+        for a, d in zip(args.kwonlyargs, args.kw_defaults)
+        if a.arg not in PYTHON_ONLY
+    }
 
 
 def cli_flags(cli, *command):
@@ -32,6 +40,16 @@ def cli_flags(cli, *command):
 def test_the_package_ships_its_stub_and_marker():
     assert (PACKAGE / "py.typed").is_file()
     assert set(aim_sim.__all__) <= set(FUNCTIONS) | set(CLASSES) | {"__version__"}
+
+
+def test_dir_lists_the_api_only():
+    """`dir(aim_sim)` (and tab completion) shows the API, not the modules the package imports."""
+    assert dir(aim_sim) == sorted(aim_sim.__all__)
+    assert set(aim_sim.__all__) == {
+        name for name in vars(aim_sim) if not name.startswith("_")
+    } | {"__version__"}
+    for name in aim_sim.__all__:
+        assert hasattr(aim_sim, name), name
 
 
 @pytest.mark.parametrize("name, command", [("simulate", ["simulate"]), ("sweep", ["sweep"]), ("budget", ["budget"])])
@@ -63,7 +81,7 @@ def test_stub_defaults_are_the_defaults(name):
 
 def test_the_functions_carry_the_stub_signatures_and_docs():
     """help(aim_sim.simulate) and a notebook's `?` show what the stub says."""
-    for name in ["simulate", "sweep", "budget", "check", "list_presets"]:
+    for name in ["simulate", "simulate_many", "sweep", "budget", "check", "list_presets"]:
         function = getattr(aim_sim, name)
         assert function.__doc__ == ast.get_docstring(FUNCTIONS[name]), name
         parameters = inspect.signature(function).parameters
@@ -73,11 +91,14 @@ def test_the_functions_carry_the_stub_signatures_and_docs():
 
 
 def test_every_option_and_function_is_documented():
-    for name in ["simulate", "sweep", "budget", "check", "list_presets"]:
+    for name in ["simulate", "simulate_many", "sweep", "budget", "check", "list_presets"]:
         assert ast.get_docstring(FUNCTIONS[name]), name
     documented = ast.get_docstring(FUNCTIONS["simulate"])
-    for option in keywords(FUNCTIONS["simulate"]):
+    for option in [*keywords(FUNCTIONS["simulate"]), *PYTHON_ONLY]:
         assert re.search(rf"^\s+{option}:", documented, re.M), option
+    many = FUNCTIONS["simulate_many"].args
+    for option in many.args + many.kwonlyargs:
+        assert re.search(rf"^\s+{option.arg}:", ast.get_docstring(FUNCTIONS["simulate_many"]), re.M), option.arg
     budget_doc = ast.get_docstring(FUNCTIONS["budget"])
     for option in ["reference_schedule", "reference_frames", "by", "max_frames", "target_reduction", "solve"]:
         assert f"{option}:" in budget_doc, option
