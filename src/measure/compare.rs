@@ -35,6 +35,9 @@ pub struct RunComparison {
     /// Merging before layer 0 (zero when the schedule does not merge).
     pub merge_measured_time_s: f64,
     pub merge_predicted_time_s: f64,
+    /// The merge stage predicted with the `[efficiency]` table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_predicted_calibrated_time_s: Option<f64>,
     pub layers: Vec<LayerComparison>,
     pub measured_time_s: f64,
     pub predicted_time_s: f64,
@@ -147,6 +150,7 @@ fn compare_run(
     Ok(RunComparison {
         merge_measured_time_s: merge_measured,
         merge_predicted_time_s: merge_pred,
+        merge_predicted_calibrated_time_s: calibrated.as_ref().map(|(m, _)| *m),
         measured_time_s: merge_measured + sum(&|l| l.measured_time_s),
         predicted_time_s: merge_pred + sum(&|l| l.predicted_time_s),
         predicted_calibrated_time_s: calibrated.as_ref().map(|(m, c)| m + c.iter().sum::<f64>()),
