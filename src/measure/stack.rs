@@ -468,14 +468,14 @@ fn launch(group: &[PricedKernel]) -> Result<KernelCall> {
                 }
             }
         }
-        Call::TopK { candidates, .. } => {
+        Call::TopK { tokens, .. } => {
             let gathered = group.iter().find_map(|k| match k.kernel.call {
                 Call::Gather { rows, width } => Some((rows, width)),
                 _ => None,
             });
             match gathered {
                 Some((rows, width)) => KernelCall::SelectGather {
-                    tokens: whole(candidates.max(rows)),
+                    tokens: whole(tokens.max(rows)),
                     kept: whole(rows),
                     hidden: whole(width),
                 },

@@ -190,6 +190,7 @@ pub fn importance(
                 Class::Elementwise,
                 m * m.log2().max(1.0) * b,
                 Call::TopK {
+                    tokens: n * b,
                     candidates: m * b,
                     kept: (kept - text).max(0.0) * b,
                 },

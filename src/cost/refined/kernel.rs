@@ -88,8 +88,13 @@ pub enum Call {
         head_dim: f64,
         iterations: u32,
     },
-    /// Top-k over `candidates` visual scores, keeping `kept` of them.
-    TopK { candidates: f64, kept: f64 },
+    /// Top-k over the `candidates` visual scores of `tokens` scored tokens, keeping `kept` of
+    /// them.
+    TopK {
+        tokens: f64,
+        candidates: f64,
+        kept: f64,
+    },
     /// Gather of `rows` kept hidden states of `width`.
     Gather { rows: f64, width: f64 },
     /// One step of a bipartite-soft-matching pass over `frames` frames of `tokens_per_frame`
@@ -377,36 +382,11 @@ impl Timer {
     /// than their memory traffic; host work takes `fixed_overhead_s`.
     #[inline(always)]
     pub fn time(&self, k: Kernel) -> TimedOp {
-        let e = &self.efficiency;
-        let (peak_flops_per_s, bandwidth_bytes_per_s) = self.roofs[k.class.index()];
         let op = k.op;
         let bytes = op.bytes();
-        let compute_s = op.flops / peak_flops_per_s;
-        let memory_s = bytes / bandwidth_bytes_per_s;
         // No traffic (host work): no intensity to report (0, never an infinity).
         let arithmetic_intensity = if bytes > 0.0 { op.flops / bytes } else { 0.0 };
-        let (mut bound, mut time_s) = if memory_s > compute_s {
-            (Bound::Memory, memory_s)
-        } else {
-            (Bound::Compute, compute_s)
-        };
-        match k.class {
-            Class::Communication => {
-                let link_s = match self.interconnect_bytes_per_s {
-                    Some(bw) => k.link_bytes / (bw * e.link.unwrap_or(1.0)),
-                    None => 0.0,
-                } + k.launches * e.collective_latency_s;
-                if link_s > time_s {
-                    time_s = link_s;
-                    bound = Bound::Memory;
-                }
-            }
-            Class::Host => time_s = k.launches * e.fixed_overhead_s,
-            _ => {}
-        }
-        if k.class != Class::Host {
-            time_s += k.launches * e.launch_overhead_s;
-        }
+        let (bound, time_s) = self.time_work(k.class, op.flops, bytes, k.launches, k.link_bytes);
         TimedOp {
             op,
             bytes,
@@ -415,6 +395,47 @@ impl Timer {
             time_s,
             dense_flops: k.dense_flops,
         }
+    }
+
+    /// [`Timer::time`] of work of `class` given as numbers: `flops` and `bytes` over
+    /// `launches` launches (`link_bytes` over the interconnect for a collective). What
+    /// `aim-sim validate` prices its kernels with.
+    #[inline(always)]
+    pub fn time_work(
+        &self,
+        class: Class,
+        flops: f64,
+        bytes: f64,
+        launches: f64,
+        link_bytes: f64,
+    ) -> (Bound, f64) {
+        let e = &self.efficiency;
+        let (peak_flops_per_s, bandwidth_bytes_per_s) = self.roofs[class.index()];
+        let compute_s = flops / peak_flops_per_s;
+        let memory_s = bytes / bandwidth_bytes_per_s;
+        let (mut bound, mut time_s) = if memory_s > compute_s {
+            (Bound::Memory, memory_s)
+        } else {
+            (Bound::Compute, compute_s)
+        };
+        match class {
+            Class::Communication => {
+                let link_s = match self.interconnect_bytes_per_s {
+                    Some(bw) => link_bytes / (bw * e.link.unwrap_or(1.0)),
+                    None => 0.0,
+                } + launches * e.collective_latency_s;
+                if link_s > time_s {
+                    time_s = link_s;
+                    bound = Bound::Memory;
+                }
+            }
+            Class::Host => time_s = launches * e.fixed_overhead_s,
+            _ => {}
+        }
+        if class != Class::Host {
+            time_s += launches * e.launch_overhead_s;
+        }
+        (bound, time_s)
     }
 }
 
