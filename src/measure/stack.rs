@@ -382,11 +382,11 @@ fn launch(group: &[PricedKernel]) -> Result<KernelCall> {
         Call::Attention {
             variant: Attention::FlashCausal,
             tokens,
-            sequences,
+            sequences: 1.0,
             heads,
             kv_heads,
             head_dim,
-        } if sequences == 1.0 => KernelCall::Attention {
+        } => KernelCall::Attention {
             tokens: whole(tokens),
             heads: whole(heads),
             kv_heads: whole(kv_heads),
