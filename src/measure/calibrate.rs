@@ -137,8 +137,12 @@ impl Split {
 /// `Σ ideal ÷ Σ busy`, or an error naming the class when nothing was usable.
 fn ratio(class: &str, ideal_s: f64, busy_s: f64, gpu: &Gpu) -> Result<f64> {
     if ideal_s <= 0.0 || busy_s <= 0.0 {
+        let hint = match class {
+            "Attention" => "calibrate with fused attention (--attention flash, the default)",
+            _ => "include a schedule whose layers run such kernels",
+        };
         return Err(Error::invalid(format!(
-            "calibration has no usable {class} kernel timings: include a schedule whose layers run such kernels"
+            "calibration has no usable {class} kernel timings: {hint}"
         )));
     }
     // Within 5 % above 1 is timing noise (or a cache helping): 1. Far above means the device is
@@ -371,6 +375,15 @@ mod tests {
         let table = render_table(&cal);
         assert_eq!(table.lines().count(), 4 + ks.len());
         assert!(table.contains("matmul 0.72"), "{table}");
+    }
+
+    #[test]
+    fn eager_attention_alone_cannot_calibrate_attention() {
+        let spec = crate::spec::Spec::from_flags(&["--gpu", "h100", "--attention", "eager"]);
+        let s = Scenario::from_spec(&spec.unwrap()).unwrap();
+        let units = distinct_units([&stack::plan(&s).unwrap()]);
+        let err = calibrate(&mut fake(), &s.gpu, &units).unwrap_err();
+        assert!(err.to_string().contains("--attention flash"), "{err}");
     }
 
     #[test]
