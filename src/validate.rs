@@ -10,7 +10,7 @@
 //! (also available up front from [`gpu_status`]); it never panics.
 
 pub use crate::kernels::gpu::gpu_status;
-pub use crate::kernels::work::{predicted_time_s, refined_time_s, Work};
+pub use crate::kernels::work::{model_time_s, predicted_time_s, Work};
 
 use crate::hardware::Gpu;
 use crate::kernels::gpu::{
@@ -348,6 +348,7 @@ impl<'a, T: Element> Validator<'a, T> {
                 flops: 0.0,
                 bytes: 0.0,
                 launches: 0,
+                class: crate::cost::refined::kernel::Class::Elementwise,
             };
             for &r in &passes {
                 want = cpu::merge_pass(&want, frames, tokens, dim, r)?
@@ -568,10 +569,7 @@ fn measure(
     times_s.sort_by(f64::total_cmp);
     let median_s = times_s[times_s.len() / 2];
     let gpu = &opts.gpu;
-    let (prediction_model, predicted_time_s) = match refined_time_s(&work, gpu) {
-        Some(t) => ("roofline+efficiency", t),
-        None => ("roofline", predicted_time_s(work.flops, work.bytes, gpu)),
-    };
+    let (prediction_model, predicted_time_s) = model_time_s(&work, gpu);
     Ok(KernelRow {
         kernel: kernel.to_string(),
         shape,

@@ -85,7 +85,7 @@ fn calibrate_then_measure_on_a_synthetic_device() {
     // The fit recovers the synthetic device's fractions.
     for (key, want) in [("matmul", 0.7), ("attention", 0.45), ("elementwise", 0.8)] {
         let got = cal["efficiency"][key].as_f64().unwrap();
-        assert!((got / want - 1.0).abs() < 0.02, "{key}: {got}");
+        assert!((got / want - 1.0).abs() < 1e-6, "{key}: {got}");
     }
     // The written profile loads as a GPU and carries the table.
     let text = std::fs::read_to_string(&profile).unwrap();
@@ -103,7 +103,8 @@ fn calibrate_then_measure_on_a_synthetic_device() {
     let measured = run["measured_time_s"].as_f64().unwrap();
     let raw = run["predicted_time_s"].as_f64().unwrap();
     let calibrated = run["predicted_calibrated_time_s"].as_f64().unwrap();
-    assert!((calibrated / measured - 1.0).abs() < 0.05);
+    // The calibration inverts the model's timer and the stack is the model's kernel list.
+    assert!((calibrated / measured - 1.0).abs() < 0.005);
     assert!(
         (raw / measured - 1.0).abs() > 0.2,
         "the ideal roofline is optimistic"
@@ -116,4 +117,71 @@ fn calibrate_then_measure_on_a_synthetic_device() {
 fn synthetic_device_needs_an_efficiency_table() {
     let err = common::fails(&["measure", "--synthetic-device", "h100"]);
     assert!(err.contains("no [efficiency] table"), "{err}");
+}
+
+/// Issue 22, "done when": on a synthetic device whose speed is exactly the `--gpu` profile's
+/// `[efficiency]` table, the calibrated prediction equals the measurement for every layer, the
+/// merge stage and the total, of the schedule's run and the baseline's (within 0.5 %; it is
+/// exact to rounding, since both come from one kernel list timed by one timer). Before, the
+/// measured stack was a separate description of the prefill: off by up to 40 % per layer (VTW
+/// layer 14), −3.8 % in total (FastV), and MoE models were refused.
+#[test]
+fn calibrated_prediction_equals_a_synthetic_measurement() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = synthetic_device(&dir);
+    let cases: Vec<(&str, &str)> = ["none", "linear", "fastv", "pdrop", "vtw"]
+        .into_iter()
+        .map(|s| ("llava-ov-7b", s))
+        .chain([("qwen3-vl-30b-a3b", "none"), ("qwen3-vl-30b-a3b", "linear")])
+        .collect();
+    for (model, schedule) in cases {
+        let m = common::json(&[
+            "measure",
+            "--model",
+            model,
+            "--gpu",
+            &device,
+            "--synthetic-device",
+            &device,
+            "--frames",
+            "8",
+            "--schedule",
+            schedule,
+        ]);
+        let what = format!("{model} {schedule}");
+        let close = |predicted: f64, measured: f64, part: &str| {
+            if measured == 0.0 {
+                assert_eq!(predicted, 0.0, "{what} {part}");
+            } else {
+                let err = predicted / measured - 1.0;
+                assert!(err.abs() <= 0.005, "{what} {part}: {:+.3} %", err * 100.0);
+            }
+        };
+        for run in ["schedule_run", "baseline_run"] {
+            let r = &m[run];
+            let f = |key: &str| r[key].as_f64().unwrap();
+            close(
+                f("merge_predicted_calibrated_time_s"),
+                f("merge_measured_time_s"),
+                &format!("{run} merge"),
+            );
+            close(
+                f("predicted_calibrated_time_s"),
+                f("measured_time_s"),
+                &format!("{run} total"),
+            );
+            let layers = r["layers"].as_array().unwrap();
+            assert!(!layers.is_empty(), "{what}");
+            for l in layers {
+                close(
+                    l["predicted_calibrated_time_s"].as_f64().unwrap(),
+                    l["measured_time_s"].as_f64().unwrap(),
+                    &format!("{run} layer {}", l["layer"]),
+                );
+            }
+        }
+        if schedule == "linear" {
+            assert!(m["schedule_run"]["merge_measured_time_s"].as_f64().unwrap() > 0.0);
+        }
+    }
 }

@@ -280,9 +280,11 @@ fn unsupported_configs_fail_with_the_key() {
     assert!(e.contains("no [vision] table"), "{e}");
 }
 
+/// Issue 22: the measured stack is the model's kernel list, MoE layers included (it refused
+/// them before): every routed layer launches its expert GEMMs.
 #[test]
-fn the_measured_stack_refuses_experts_it_does_not_run() {
-    let e = common::fails(&[
+fn the_measured_stack_runs_the_experts() {
+    let m = common::json(&[
         "measure",
         "--synthetic-device",
         "tests/golden/synthetic-h100.toml",
@@ -293,7 +295,11 @@ fn the_measured_stack_refuses_experts_it_does_not_run() {
         "--frames",
         "2",
     ]);
-    assert!(e.contains("experts"), "{e}");
+    let layers = m["schedule_run"]["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 48);
+    assert!(layers
+        .iter()
+        .all(|l| l["measured_time_s"].as_f64().unwrap() > 0.0));
 }
 
 #[test]

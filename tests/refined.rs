@@ -226,3 +226,112 @@ fn fused_importance_is_refined_only() {
     ]));
     assert!(err.contains("refined"), "{err}");
 }
+
+/// The kernel list (issue 22) is the model's own pricing: its totals are the report's bit for
+/// bit, and every launch description agrees with the FLOPs priced for it (a GEMM's `m·n·k`, an
+/// expert GEMM's touched experts × tokens per expert), over models, schedules and options.
+#[test]
+fn the_kernel_list_is_the_priced_prefill() {
+    use aim_sim::cost::refined::kernel::{Call, Class};
+    use aim_sim::cost::refined::{kernel_list, Refined};
+    use aim_sim::cost::CostModel;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+    let cases: &[&[&str]] = &[
+        &["--frames", "8", "--schedule", "linear"],
+        &[
+            "--frames",
+            "8",
+            "--schedule",
+            "fastv",
+            "--attention",
+            "eager",
+        ],
+        &["--frames", "8", "--schedule", "vtw", "--batch", "2"],
+        &["--frames", "8", "--schedule", "sparsevlm-192", "--tp", "2"],
+        &[
+            "--frames",
+            "4",
+            "--include-vision",
+            "--importance-kernel",
+            "fused",
+        ],
+        &[
+            "--model",
+            "qwen3-vl-30b-a3b",
+            "--frames",
+            "8",
+            "--schedule",
+            "linear",
+        ],
+        &[
+            "--model",
+            "qwen3-vl-8b",
+            "--frames",
+            "2",
+            "--w-bits",
+            "4",
+            "--framework",
+            "hf",
+        ],
+    ];
+    for args in cases {
+        let spec = aim_sim::Spec::from_flags(args).unwrap();
+        let s = aim_sim::Scenario::from_spec(&spec).unwrap();
+        let plan = s.plan().unwrap();
+        let (ctx, w) = (s.context(), s.workload(&plan));
+        let list = kernel_list(&ctx, &w);
+        let run = Refined.run_workload(&ctx, &w);
+        assert_eq!(list.totals, run.totals, "{args:?}");
+        assert_eq!(list.layers.len(), run.layers.len(), "{args:?}");
+        for (l, r) in list.layers.iter().zip(&run.layers) {
+            let t: f64 = l.kernels.iter().map(|k| k.time_s).sum();
+            assert!(
+                close(t, r.time_s),
+                "{args:?} layer {}: {t} vs {}",
+                l.layer,
+                r.time_s
+            );
+        }
+        let mut gemms = 0;
+        for k in list.all() {
+            let flops = k.kernel.op.flops;
+            match k.kernel.call {
+                Call::Gemm {
+                    m,
+                    n,
+                    k: inner,
+                    bias,
+                    count,
+                    ..
+                } => {
+                    gemms += 1;
+                    let want = 2.0 * count * m * n * (inner + if bias { 1.0 } else { 0.0 });
+                    assert!(
+                        close(flops, want),
+                        "{args:?} {}: {flops} vs {want}",
+                        k.kernel.op.name
+                    );
+                }
+                Call::ExpertGemm {
+                    experts,
+                    tokens_per_expert,
+                    n,
+                    k: inner,
+                    ..
+                } => {
+                    let want = 2.0 * experts * tokens_per_expert * n * inner;
+                    assert!(
+                        close(flops, want),
+                        "{args:?} {}: {flops} vs {want}",
+                        k.kernel.op.name
+                    );
+                }
+                _ => {}
+            }
+            if matches!(k.kernel.call, Call::Gemm { .. } | Call::ExpertGemm { .. }) {
+                assert_eq!(k.kernel.class, Class::Matmul, "{}", k.kernel.op.name);
+            }
+        }
+        assert!(gemms > 0, "{args:?}");
+    }
+}

@@ -1,7 +1,7 @@
 //! Fitting a framework profile to published measurements, and leave-one-out error.
 //!
-//! Each priced row is recorded once: every kernel the refined model times for it
-//! ([`kernel::record`]), with how many identical copies it has. A candidate profile then
+//! Each priced row is recorded once: every kernel the refined model prices for it (its kernel
+//! list, [`crate::measure::stack::kernel_list`]), with how many identical copies it has. A candidate profile then
 //! re-times those kernels through the same [`Timer`] the model uses, so the fit and the model
 //! can never disagree about a formula.
 //!
@@ -23,8 +23,8 @@
 //! physical (fractions in (0, 1], memory ≤ 0.95, overheads ≥ 0).
 
 use super::lm::{minimize, Bound};
-use super::{predicted_time_s, row_error, Measurements, Stats};
-use crate::cost::refined::kernel::{self, Kernel, Timer};
+use super::{row_error, Measurements, Stats};
+use crate::cost::refined::kernel::{Kernel, Timer};
 use crate::cost::Roofline;
 use crate::error::{Error, Result};
 use crate::framework::{Framework, Params};
@@ -104,8 +104,7 @@ pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Reco
         .filter(|r| r.framework == name && r.setting_known)
     {
         let scenario = m.scenario(r, Some(&probe))?;
-        let (time, kernels) = kernel::record(|| predicted_time_s(&scenario));
-        time.map_err(|e| row_error(&r.id, e))?;
+        let kernels = row_kernels(&scenario).map_err(|e| row_error(&r.id, e))?;
         // Identical kernels (the layers of a text-only prompt) are timed once, counted n times.
         let mut distinct: Vec<(Kernel, f64)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -134,6 +133,12 @@ pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Reco
         });
     }
     Ok(out)
+}
+
+/// Every kernel the refined model prices for a row's scenario, in order.
+fn row_kernels(scenario: &crate::scenario::Scenario) -> Result<Vec<Kernel>> {
+    let list = crate::measure::stack::kernel_list(scenario)?;
+    Ok(list.all().map(|k| k.kernel.clone()).collect())
 }
 
 /// What one fitted parameter is.
@@ -546,6 +551,7 @@ pub fn leave_one_out(m: &Measurements) -> Result<BTreeMap<String, f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::predicted_time_s;
 
     /// Synthetic measurements: the rows of `gpus` priced under the profile `truth`.
     fn synthetic(truth: &Framework, gpus: &[&str]) -> Measurements {

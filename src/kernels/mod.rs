@@ -272,10 +272,10 @@ impl AttnShape {
     }
 }
 
-/// AIM's importance softmax temperature (paper-cases.md, "PageRank importance in the code").
-pub const PAGERANK_TEMPERATURE: f32 = 0.1;
-/// AIM's power iterations.
-pub const PAGERANK_ITERATIONS: usize = 5;
+/// AIM's importance softmax temperature and power iterations: the refined cost model's, one
+/// definition for the kernels and the priced work (paper-cases.md, "PageRank importance in
+/// the code").
+pub use crate::cost::refined::{PAGERANK_ITERATIONS, PAGERANK_TEMPERATURE};
 
 /// Token counts of each merging pass that takes a frame of `tokens` down to `target`: every pass
 /// merges `r = min(current - target, current / 2)` tokens (ToMe's bound: at most half), so

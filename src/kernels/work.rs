@@ -1,6 +1,7 @@
 //! The work each kernel must do: its minimal FLOPs and the minimal bytes it must move through
-//! device memory, and the roofline time those imply on a GPU profile. `aim-sim validate` prints
-//! measured times against these predictions.
+//! device memory, and the time the refined model's [`Timer`] gives it on a GPU profile (the
+//! efficiency factor of its class). `aim-sim validate` prints measured times against these
+//! predictions.
 //!
 //! "Minimal" means: every input read once, every output written once, intermediate tensors that
 //! the algorithm materialises (logits, probabilities) written and re-read as often as the
@@ -8,6 +9,8 @@
 //! division and comparisons as 1 where listed, since they are small next to the products.
 
 use super::AttnShape;
+use crate::cost::refined::kernel::{Class, Timer};
+use crate::cost::Roofline;
 use crate::hardware::Gpu;
 use serde::Serialize;
 
@@ -18,6 +21,10 @@ pub struct Work {
     pub bytes: f64,
     /// Kernel launches the implementation makes (for the launch-overhead term).
     pub launches: u32,
+    /// The efficiency class the refined model prices this work under (cost/refined: the merging
+    /// pass is element-wise but for its similarity GEMM, timed here as element-wise; the
+    /// importance logits are a GEMM; fused importance is attention).
+    pub class: Class,
 }
 
 /// Roofline time: `max(flops / fp16_peak, bytes / bandwidth)`, seconds. This is the same
@@ -28,14 +35,32 @@ pub fn predicted_time_s(flops: f64, bytes: f64, gpu: &Gpu) -> f64 {
     (flops / gpu.fp16_peak).max(bytes / gpu.bandwidth)
 }
 
-/// The refined prediction when the GPU profile carries measured efficiencies
-/// (`[efficiency]` in its TOML): compute at `matmul` × peak, memory at `elementwise` ×
-/// bandwidth, plus `launch_overhead_s` per launch. `None` without a calibration.
-pub fn refined_time_s(work: &Work, gpu: &Gpu) -> Option<f64> {
-    let eff = gpu.efficiency.as_ref()?;
-    let compute_s = work.flops / (gpu.fp16_peak * eff.matmul);
-    let memory_s = work.bytes / (gpu.bandwidth * eff.elementwise);
-    Some(compute_s.max(memory_s) + eff.launch_overhead_s * work.launches as f64)
+/// The refined model's prediction of `work`: its [`Timer`] on the profile's bf16 roofline at
+/// the profile's `[efficiency]` (`"roofline+efficiency"`), or the ideal roofline without one
+/// (`"roofline"`, [`predicted_time_s`]). Returns (which, seconds).
+pub fn model_time_s(work: &Work, gpu: &Gpu) -> (&'static str, f64) {
+    let timer = Timer::new(
+        Roofline {
+            peak_flops_per_s: gpu.fp16_peak,
+            bandwidth_bytes_per_s: gpu.bandwidth,
+        },
+        gpu.efficiency.as_ref(),
+        gpu.interconnect_bandwidth,
+        false,
+    );
+    let (_, time_s) = timer.time_work(
+        work.class,
+        work.flops,
+        work.bytes,
+        work.launches as f64,
+        0.0,
+    );
+    let which = if gpu.efficiency.is_some() {
+        "roofline+efficiency"
+    } else {
+        "roofline"
+    };
+    (which, time_s)
 }
 
 /// One merging pass over `frames` frames of `tokens` × `dim` elements of `elem_bytes` bytes,
@@ -52,6 +77,7 @@ pub fn merge_pass(frames: usize, tokens: usize, dim: usize, r: usize, elem_bytes
         flops: f * (2.0 * n_a * n_b * d + 2.0 * p * d + r * d + n_b * d),
         bytes: f * ((p + (p - r)) * d * e + 2.0 * n_a * n_b * 4.0 + 2.0 * n_a * 4.0),
         launches: 3,
+        class: Class::Elementwise,
     }
 }
 
@@ -65,6 +91,7 @@ pub fn attention_flash(shape: &AttnShape, elem_bytes: usize) -> Work {
         flops: h * pairs * (4.0 * d + 5.0),
         bytes: (2.0 * h + 2.0 * hkv) * n * d * elem_bytes as f64,
         launches: 1,
+        class: Class::Attention,
     }
 }
 
@@ -76,6 +103,7 @@ pub fn attention_logits(shape: &AttnShape, elem_bytes: usize) -> Work {
         flops: h * shape.causal_pairs() * 2.0 * d,
         bytes: (h + hkv) * n * d * elem_bytes as f64 + h * n * n * 4.0,
         launches: 1,
+        class: Class::Matmul,
     }
 }
 
@@ -89,6 +117,7 @@ pub fn attention_eager(shape: &AttnShape, elem_bytes: usize) -> Work {
         flops: logits.flops + h * shape.causal_pairs() * (4.0 + 2.0 * d),
         bytes: logits.bytes + 3.0 * lower + (hkv + h) * n * d * elem_bytes as f64,
         launches: 3,
+        class: Class::Attention,
     }
 }
 
@@ -103,6 +132,7 @@ pub fn pagerank_materialised(heads: usize, tokens: usize, iterations: usize) -> 
         flops: h * pairs * 4.0 + it * h * pairs * 2.0 + 3.0 * h * n,
         bytes: (2.0 + it) * h * pairs * 4.0 + (2.0 * it + 1.0) * h * n * 4.0 + n * 4.0,
         launches: 3 + iterations as u32,
+        class: Class::Elementwise,
     }
 }
 
@@ -119,6 +149,7 @@ pub fn pagerank_fused(shape: &AttnShape, iterations: usize, elem_bytes: usize) -
             + (2.0 + 4.0 * iterations as f64) * h * n * 4.0
             + n * 4.0,
         launches: 3 + iterations as u32,
+        class: Class::Attention,
     }
 }
 
@@ -129,6 +160,7 @@ pub fn prune(tokens: usize, width: usize, kept: usize, elem_bytes: usize) -> Wor
         flops: 0.0,
         bytes: tokens as f64 * 4.0 * 2.0 + 2.0 * kept as f64 * width as f64 * elem_bytes as f64,
         launches: 3,
+        class: Class::Elementwise,
     }
 }
 
@@ -199,19 +231,28 @@ mod tests {
     }
 
     #[test]
-    fn refined_prediction_needs_a_calibration() {
+    fn the_model_times_work_by_its_class() {
         let mut gpu = Gpu::load("h100").unwrap();
         let work = attention_flash(&OV, 2);
-        assert!(refined_time_s(&work, &gpu).is_none());
+        let plain = predicted_time_s(work.flops, work.bytes, &gpu);
+        assert_eq!(model_time_s(&work, &gpu), ("roofline", plain));
         gpu.efficiency = Some(crate::hardware::Efficiency {
             matmul: 0.5,
-            attention: 0.5,
+            attention: 0.25,
             elementwise: 0.5,
             launch_overhead_s: 5e-6,
             ..crate::hardware::Efficiency::ideal()
         });
-        let refined = refined_time_s(&work, &gpu).unwrap();
-        let plain = predicted_time_s(work.flops, work.bytes, &gpu);
-        assert!((refined - (2.0 * plain + 5e-6)).abs() < 1e-12);
+        // Attention at the attention factor on both roofs (the GEMM factor was used before).
+        let (which, refined) = model_time_s(&work, &gpu);
+        assert_eq!(which, "roofline+efficiency");
+        assert!((refined - (4.0 * plain + 5e-6)).abs() < 1e-12, "{refined}");
+        // Memory-bound element-wise work at the element-wise factor, one overhead per launch.
+        let p = prune(6372, 3584, 1472, 2);
+        let (_, t) = model_time_s(&p, &gpu);
+        assert!(
+            (t - (2.0 * p.bytes / gpu.bandwidth + 3.0 * 5e-6)).abs() < 1e-12,
+            "{t}"
+        );
     }
 }

@@ -1,30 +1,43 @@
-//! `aim-sim calibrate`: time the kernels a prefill launches and turn the timings into the
+//! `aim-sim calibrate`: time the launches of a prefill's kernels and turn the timings into the
 //! `[efficiency]` table of a GPU profile (the refined model's calibration hook).
 //!
-//! The refined model reads `[efficiency]` as (cost/refined/kernel.rs): a kernel takes
-//! `max(flops / (peak · c), bytes / (bandwidth · b)) + launch_overhead_s`, with `(c, b)` =
-//! `(matmul, elementwise)` for GEMMs, `(attention, attention)` for attention and importance,
-//! `(1, elementwise)` for element-wise passes. Calibration fits each factor as
-//! `Σ roofline_time / Σ (measured − launch_overhead)` over the kernels that factor governs —
-//! compute-bound GEMMs for `matmul`, memory-bound passes for `elementwise`, attention kernels
-//! for `attention`: the time-weighted fit that makes each group's total come out right.
+//! The refined model times a kernel with its [`Timer`] (cost/refined/kernel.rs):
+//! `max(flops / (peak · c), bytes / (bandwidth · b)) + launches · launch_overhead_s`, with
+//! `(c, b)` = `(matmul, elementwise)` for GEMMs, `(attention, attention)` for attention,
+//! `(1, elementwise)` for element-wise passes. Calibration inverts exactly that, one factor at a
+//! time, on the launches whose priced kernels are all of one class:
+//! - `launch_overhead_s`: a tiny copy, less its own memory time;
+//! - `elementwise`: `Σ bytes / bandwidth ÷ Σ busy` over element-wise launches that are
+//!   memory-bound even at full bandwidth (busy = measured − launches · overhead);
+//! - `attention`: `Σ roofline time ÷ Σ busy` over attention launches (one factor on both roofs);
+//! - `matmul`: `Σ flops / peak ÷ Σ busy` over GEMMs slower than their weights and activations
+//!   stream at the fitted bandwidth (compute-bound; a memory-bound GEMM runs at `elementwise`).
+//!
+//! Each is the time-weighted fit that makes its group's total come out right; on a device that
+//! runs exactly as the model says (the synthetic device), it recovers the factors exactly.
 
-use super::stack::{KernelCall, KernelClass, StackPlan};
+use super::stack::{KernelCall, StackPlan, Unit};
 use super::TimingSource;
+use crate::cost::refined::kernel::{kernel, Call, Class, Timer};
+use crate::cost::refined::PricedKernel;
+use crate::cost::{OpKind, Roofline};
 use crate::error::{Error, Result};
 use crate::hardware::{Efficiency, Gpu};
 use serde::Serialize;
 
-/// One timed kernel.
+/// One timed launch.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
     pub kernel: String,
-    pub class: KernelClass,
+    /// The class of its priced kernels; `None` when they mix classes (not fitted).
+    pub class: Option<Class>,
     pub flops: f64,
     pub bytes: f64,
+    pub launches: f64,
+    /// The ideal roofline time of its kernels (no efficiency, no launch overhead).
     pub roofline_time_s: f64,
     pub measured_time_s: f64,
-    /// `roofline_time / (measured − launch overhead)`.
+    /// `roofline_time / (measured − launches · launch overhead)`.
     pub fraction_of_roofline: f64,
 }
 
@@ -36,94 +49,203 @@ pub struct Calibration {
     pub samples: Vec<Sample>,
 }
 
-/// A tiny element-wise launch: its time is almost all launch overhead.
-pub const LAUNCH_PROBE: KernelCall = KernelCall::Elementwise {
-    name: "launch_probe",
-    elements: 1024,
-    width: 1024,
-    reads: 1,
-    writes: 1,
-    flops_per_element: 1,
-};
+/// Elements of the launch probe: 4 KiB in, 4 KiB out, so its time is almost all overhead.
+const PROBE_ELEMENTS: f64 = 1024.0;
 
-/// `max(flops / peak, bytes / bandwidth)`: the roofline floor of a kernel.
-pub fn roofline_time_s(call: &KernelCall, gpu: &Gpu) -> f64 {
-    (call.flops() / gpu.fp16_peak).max(call.min_bytes() / gpu.bandwidth)
+/// The bf16 roofline of `gpu` (what `measure` runs: bf16 weights and activations).
+fn roofline(gpu: &Gpu) -> Roofline {
+    Roofline {
+        peak_flops_per_s: gpu.fp16_peak,
+        bandwidth_bytes_per_s: gpu.bandwidth,
+    }
 }
 
-/// The distinct kernel shapes of one or more stack plans (each shape timed once).
-pub fn distinct_kernels<'a>(plans: impl IntoIterator<Item = &'a StackPlan>) -> Vec<KernelCall> {
-    let mut out: Vec<KernelCall> = Vec::new();
+/// The ideal timer of `gpu`: roofline time, no efficiency, no launch overhead.
+fn ideal(gpu: &Gpu) -> Timer {
+    Timer::new(roofline(gpu), None, gpu.interconnect_bandwidth, false)
+}
+
+/// A tiny element-wise copy: its time is almost all launch overhead.
+pub fn launch_probe(gpu: &Gpu) -> Unit {
+    let bytes = PROBE_ELEMENTS * 2.0;
+    let k = kernel(
+        "launch_probe",
+        OpKind::Elementwise,
+        Class::Elementwise,
+        PROBE_ELEMENTS,
+        Call::Elementwise {
+            elements: PROBE_ELEMENTS,
+            width: PROBE_ELEMENTS,
+            count: 1.0,
+        },
+    )
+    .reads(bytes)
+    .writes(bytes);
+    let time_s = ideal(gpu).time(k.clone()).time_s;
+    Unit {
+        call: KernelCall::Elementwise {
+            name: "launch_probe",
+            elements: PROBE_ELEMENTS as u64,
+            width: PROBE_ELEMENTS as u64,
+        },
+        kernels: vec![PricedKernel { kernel: k, time_s }],
+    }
+}
+
+/// The distinct launches of one or more stack plans (each shape timed once).
+pub fn distinct_units<'a>(plans: impl IntoIterator<Item = &'a StackPlan>) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::new();
     for plan in plans {
-        for k in plan
-            .merge
-            .iter()
-            .chain(plan.layers.iter().flat_map(|l| &l.kernels))
-        {
-            if !out.contains(k) {
-                out.push(k.clone());
+        for u in plan.units() {
+            if !out
+                .iter()
+                .any(|o| o.call == u.call && o.kernels == u.kernels)
+            {
+                out.push(u.clone());
             }
         }
     }
     out
 }
 
-/// Times `kernels` and fits the efficiency factors.
-pub fn calibrate(
-    source: &mut dyn TimingSource,
-    gpu: &Gpu,
-    kernels: &[KernelCall],
-) -> Result<Calibration> {
-    let launch_overhead_s = source.time_kernel(&LAUNCH_PROBE)?.max(0.0);
-    let mut samples = Vec::with_capacity(kernels.len());
-    for k in kernels {
-        let measured = source.time_kernel(k)?;
-        let roof = roofline_time_s(k, gpu);
-        let busy = (measured - launch_overhead_s).max(f64::MIN_POSITIVE);
-        samples.push(Sample {
-            kernel: k.label(),
-            class: k.class(),
-            flops: k.flops(),
-            bytes: k.min_bytes(),
-            roofline_time_s: roof,
-            measured_time_s: measured,
-            fraction_of_roofline: roof / busy,
-        });
-    }
-    let fit = |class: KernelClass| -> Result<f64> {
-        let (roof, busy) =
-            samples
+/// Per unit: its ideal compute and memory seconds, kernel by kernel.
+struct Split {
+    /// `flops / peak` of each kernel.
+    compute_s: Vec<f64>,
+    /// `bytes / bandwidth` of each kernel.
+    memory_s: Vec<f64>,
+}
+
+impl Split {
+    fn of(unit: &Unit, gpu: &Gpu) -> Split {
+        let r = roofline(gpu);
+        Split {
+            compute_s: unit
+                .kernels
                 .iter()
-                .filter(|s| s.class == class)
-                .fold((0.0, 0.0), |(r, b), s| {
-                    (
-                        r + s.roofline_time_s,
-                        b + (s.measured_time_s - launch_overhead_s).max(0.0),
-                    )
-                });
-        if roof <= 0.0 || busy <= 0.0 {
-            return Err(Error::invalid(format!(
-                "calibration has no usable {class:?} kernel timings: include a schedule whose layers run such kernels"
-            )));
+                .map(|k| k.kernel.op.flops / r.peak_flops_per_s)
+                .collect(),
+            memory_s: unit
+                .kernels
+                .iter()
+                .map(|k| k.kernel.op.bytes() / r.bandwidth_bytes_per_s)
+                .collect(),
         }
-        // Within 5 % above 1 is timing noise (or a cache helping): 1. Far above means the
-        // device is faster than the --gpu profile allows: the profile is not this device's, and
-        // a clamped 1.0 would hide it.
-        let fraction = roof / busy;
-        if fraction > 1.05 {
-            return Err(Error::invalid(format!(
-                "the {class:?} kernels ran {fraction:.2}× faster than the roofline of '{}' allows: that profile is not this device's; pass the matching --gpu",
-                gpu.name
-            )));
-        }
-        Ok(fraction.min(1.0))
+    }
+}
+
+/// `Σ ideal ÷ Σ busy`, or an error naming the class when nothing was usable.
+fn ratio(class: &str, ideal_s: f64, busy_s: f64, gpu: &Gpu) -> Result<f64> {
+    if ideal_s <= 0.0 || busy_s <= 0.0 {
+        let hint = match class {
+            "Attention" => "calibrate with fused attention (--attention flash, the default)",
+            _ => "include a schedule whose layers run such kernels",
+        };
+        return Err(Error::invalid(format!(
+            "calibration has no usable {class} kernel timings: {hint}"
+        )));
+    }
+    // Within 5 % above 1 is timing noise (or a cache helping): 1. Far above means the device is
+    // faster than the --gpu profile allows: the profile is not this device's, and a clamped 1.0
+    // would hide it.
+    let fraction = ideal_s / busy_s;
+    if fraction > 1.05 {
+        return Err(Error::invalid(format!(
+            "the {class} kernels ran {fraction:.2}× faster than the roofline of '{}' allows: that profile is not this device's; pass the matching --gpu",
+            gpu.name
+        )));
+    }
+    Ok(fraction.min(1.0))
+}
+
+/// Times `units` and fits the efficiency factors.
+pub fn calibrate(source: &mut dyn TimingSource, gpu: &Gpu, units: &[Unit]) -> Result<Calibration> {
+    let probe = launch_probe(gpu);
+    let probe_s = source.time_unit(&probe)?.max(0.0);
+    let measured: Vec<f64> = units
+        .iter()
+        .map(|u| source.time_unit(u))
+        .collect::<Result<_>>()?;
+    let splits: Vec<Split> = units.iter().map(|u| Split::of(u, gpu)).collect();
+    let probe_memory_s: f64 = Split::of(&probe, gpu).memory_s.iter().sum();
+    let of_class = |class: Class| {
+        units
+            .iter()
+            .zip(&measured)
+            .zip(&splits)
+            .filter(move |((u, _), _)| u.class() == Some(class))
     };
+    // Element-wise launches memory-bound at any bandwidth fraction: their busy time is
+    // `bytes / (bandwidth · elementwise)`.
+    let elementwise_fit = |overhead_s: f64| {
+        let (ideal_s, busy_s) = of_class(Class::Elementwise)
+            .filter(|(_, s)| s.memory_s.iter().zip(&s.compute_s).all(|(m, c)| m >= c))
+            .fold((0.0, 0.0), |(i, b), ((u, &t), s)| {
+                (
+                    i + s.memory_s.iter().sum::<f64>(),
+                    b + (t - u.launches() * overhead_s).max(0.0),
+                )
+            });
+        ratio("Elementwise", ideal_s, busy_s, gpu)
+    };
+    // The probe's own memory time is part of its measurement: take it off at the fitted
+    // bandwidth, then refit (twice is exact to rounding; the probe moves 4 KiB).
+    let mut launch_overhead_s = probe_s;
+    let mut elementwise = elementwise_fit(launch_overhead_s)?;
+    for _ in 0..2 {
+        launch_overhead_s = (probe_s - probe_memory_s / elementwise).max(0.0);
+        elementwise = elementwise_fit(launch_overhead_s)?;
+    }
+    let busy = |u: &Unit, t: f64| (t - u.launches() * launch_overhead_s).max(0.0);
+    let (ideal_s, busy_s) = of_class(Class::Attention).fold((0.0, 0.0), |(i, b), ((u, &t), s)| {
+        let roof: f64 = s
+            .compute_s
+            .iter()
+            .zip(&s.memory_s)
+            .map(|(c, m)| c.max(*m))
+            .sum();
+        (i + roof, b + busy(u, t))
+    });
+    let attention = ratio("Attention", ideal_s, busy_s, gpu)?;
+    // GEMMs slower than their bytes stream at the fitted bandwidth: compute-bound (0.01 % of
+    // margin, so a GEMM at the crossover, where either roof gives its time, is left out).
+    let (ideal_s, busy_s) = of_class(Class::Matmul)
+        .filter(|((u, &t), s)| {
+            u.kernels.len() == 1 && busy(u, t) > s.memory_s[0] / elementwise * 1.0001
+        })
+        .fold((0.0, 0.0), |(i, b), ((u, &t), s)| {
+            (i + s.compute_s[0], b + busy(u, t))
+        });
+    let matmul = ratio("Matmul", ideal_s, busy_s, gpu)?;
+
+    let ideal_timer = ideal(gpu);
+    let samples = units
+        .iter()
+        .zip(&measured)
+        .map(|(u, &t)| {
+            let roof: f64 = u
+                .kernels
+                .iter()
+                .map(|k| ideal_timer.time(k.kernel.clone()).time_s)
+                .sum();
+            Sample {
+                kernel: u.call.label(),
+                class: u.class(),
+                flops: u.flops(),
+                bytes: u.bytes(),
+                launches: u.launches(),
+                roofline_time_s: roof,
+                measured_time_s: t,
+                fraction_of_roofline: roof / busy(u, t).max(f64::MIN_POSITIVE),
+            }
+        })
+        .collect();
     Ok(Calibration {
         device: source.describe(),
         efficiency: Efficiency {
-            matmul: fit(KernelClass::Matmul)?,
-            attention: fit(KernelClass::Attention)?,
-            elementwise: fit(KernelClass::Elementwise)?,
+            matmul,
+            attention,
+            elementwise,
             launch_overhead_s,
             ..crate::hardware::Efficiency::ideal()
         },
@@ -174,7 +296,8 @@ pub fn render_table(c: &Calibration) -> String {
             out,
             "{:<44} {:>12} {:>12.1} {:>14.1} {:>10.3}",
             s.kernel,
-            format!("{:?}", s.class).to_lowercase(),
+            s.class
+                .map_or("mixed".to_string(), |c| format!("{c:?}").to_lowercase()),
             s.roofline_time_s * 1e6,
             s.measured_time_s * 1e6,
             s.fraction_of_roofline
@@ -203,10 +326,10 @@ mod tests {
         }
     }
 
-    fn kernels() -> Vec<KernelCall> {
+    fn kernels() -> Vec<Unit> {
         let spec = crate::spec::Spec::from_flags(&["--gpu", "h100", "--tokens", "6272"]);
         let s = Scenario::from_spec(&spec.unwrap()).unwrap();
-        distinct_kernels([&stack::plan(&s).unwrap()])
+        distinct_units([&stack::plan(&s).unwrap()])
     }
 
     #[test]
@@ -215,14 +338,15 @@ mod tests {
         let want = dev.efficiency.clone();
         let cal = calibrate(&mut dev, &Gpu::load("h100").unwrap(), &kernels()).unwrap();
         let e = &cal.efficiency;
-        // The probe's own roofline time is part of its measurement: overhead within 1 %.
-        assert!((e.launch_overhead_s / want.launch_overhead_s - 1.0).abs() < 0.01);
+        // The device runs exactly as the model's timer says: every factor comes back (to
+        // rounding), the launch overhead with the probe's own memory time taken off.
         for (got, want) in [
+            (e.launch_overhead_s, want.launch_overhead_s),
             (e.matmul, want.matmul),
             (e.attention, want.attention),
             (e.elementwise, want.elementwise),
         ] {
-            assert!((got / want - 1.0).abs() < 0.01, "got {got}, want {want}");
+            assert!((got / want - 1.0).abs() < 1e-9, "got {got}, want {want}");
         }
     }
 
@@ -254,16 +378,26 @@ mod tests {
     }
 
     #[test]
+    fn eager_attention_alone_cannot_calibrate_attention() {
+        let spec = crate::spec::Spec::from_flags(&["--gpu", "h100", "--attention", "eager"]);
+        let s = Scenario::from_spec(&spec.unwrap()).unwrap();
+        let units = distinct_units([&stack::plan(&s).unwrap()]);
+        let err = calibrate(&mut fake(), &s.gpu, &units).unwrap_err();
+        assert!(err.to_string().contains("--attention flash"), "{err}");
+    }
+
+    #[test]
     fn a_class_without_kernels_is_an_error() {
         let mut dev = fake();
-        let only_gemm = vec![KernelCall::Gemm {
-            name: "q",
-            m: 1024,
-            n: 1024,
-            k: 1024,
-            bias: false,
-        }];
+        let only_gemm: Vec<Unit> = kernels()
+            .into_iter()
+            .filter(|u| matches!(u.call, KernelCall::Gemm { .. }))
+            .collect();
         let err = calibrate(&mut dev, &Gpu::load("h100").unwrap(), &only_gemm).unwrap_err();
-        assert!(err.to_string().contains("Attention"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("no usable Elementwise kernel timings"),
+            "{err}"
+        );
     }
 }

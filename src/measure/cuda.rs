@@ -1,13 +1,15 @@
-//! The GPU [`TimingSource`]: every [`KernelCall`] of a [`StackPlan`](super::StackPlan) launched
-//! for real on one CUDA device and timed with CUDA events.
+//! The GPU [`TimingSource`]: the [`KernelCall`] of every [`Unit`] of a
+//! [`StackPlan`](super::StackPlan) launched for real on one CUDA device and timed with CUDA
+//! events.
 //!
 //! | call | what runs |
 //! |---|---|
-//! | `Gemm` | cuBLAS `gemm_ex`, bf16 in and out, fp32 accumulation ([`linear_gemm_args`]) |
+//! | `Gemm` | cuBLAS `gemm_ex` (strided-batched when `count > 1`: experts, eager heads), bf16 in and out, fp32 accumulation ([`linear_gemm_args`]) |
 //! | `Elementwise` | `kernels/layers.cu`, chosen by name ([`LayerPass::for_name`]) |
+//! | `Copy` | `kernels/layers.cu` copy: the bandwidth stand-in of a kernel without its own |
 //! | `Attention` | `FlashAttention` (bf16, head dim 64 or 128, GQA) |
 //! | `PageRank` | `PageRankFused` (importance recomputed from Q and K) |
-//! | `PageRankMaterialised` | `AttentionLogits` then `PageRankMaterialised` |
+//! | `PageRankMaterialised` | `AttentionLogits` (when `logits`) then `PageRankMaterialised` |
 //! | `SelectGather` | `Prune` (top-k flags, compaction, row gather) |
 //! | `MergePass` | `MergePass` (one bipartite-matching pass over every frame) |
 //!
@@ -25,7 +27,7 @@
 //! adds are `1 / 2k` of the product's FLOPs), and batching of the importance kernels (a
 //! `PageRank` call is one sequence, as [`stack::plan`](super::stack::plan) emits it).
 
-use super::stack::KernelCall;
+use super::stack::{KernelCall, LayerPass, Unit};
 use super::TimingSource;
 use crate::hardware::Gpu;
 use crate::kernels::gpu::{
@@ -34,7 +36,7 @@ use crate::kernels::gpu::{
 };
 use crate::kernels::rng::SplitMix64;
 use crate::kernels::{cpu, AttnShape, KernelError};
-use cudarc::cublas::{sys as cublas_sys, CudaBlas, Gemm, GemmConfig};
+use cudarc::cublas::{sys as cublas_sys, CudaBlas, Gemm, GemmConfig, StridedBatchedConfig};
 use cudarc::driver::sys::CUdevice_attribute;
 use cudarc::driver::CudaSlice;
 use half::bf16;
@@ -253,8 +255,9 @@ impl TimingSource for CudaTiming {
         )
     }
 
-    fn time_kernel(&mut self, call: &KernelCall) -> crate::error::Result<f64> {
-        self.time_call(call).map_err(crate::error::Error::from)
+    fn time_unit(&mut self, unit: &Unit) -> crate::error::Result<f64> {
+        self.time_call(&unit.call)
+            .map_err(crate::error::Error::from)
     }
 }
 
@@ -478,40 +481,61 @@ pub fn linear_bf16(
     })
 }
 
-// ---- Element-wise passes --------------------------------------------------------------------
-
-/// The kernel of `kernels/layers.cu` an element-wise call runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LayerPass {
-    RmsNorm,
-    Rope,
-    SwiGlu,
-    Add,
-    Copy,
-}
-
-impl LayerPass {
-    /// The pass for a [`KernelCall::Elementwise`] name of the stack plan.
-    pub fn for_name(name: &str) -> Option<LayerPass> {
-        Some(match name {
-            "attn_norm" | "mlp_norm" => LayerPass::RmsNorm,
-            "rope" => LayerPass::Rope,
-            "swiglu" => LayerPass::SwiGlu,
-            "attn_add" | "mlp_add" => LayerPass::Add,
-            "launch_probe" => LayerPass::Copy,
-            _ => return None,
-        })
+/// `count` independent linear layers `y_i = x_i · W_iᵀ` through one strided-batched cuBLAS call
+/// (the experts of a MoE layer, the heads of eager attention); `count = 1` is [`linear_bf16`].
+pub fn linear_bf16_batched(
+    blas: &CudaBlas,
+    args: &GemmArgs,
+    count: usize,
+    x: &CudaSlice<bf16>,
+    weight: &CudaSlice<bf16>,
+    y: &mut CudaSlice<bf16>,
+) -> Result<(), KernelError> {
+    if count <= 1 {
+        return linear_bf16(blas, args, x, weight, y);
     }
-
-    /// Tensors of the call's size the kernel reads and writes (the weight of RMSNorm, one row,
-    /// is not counted).
-    pub fn tensors(self) -> (u32, u32) {
-        match self {
-            LayerPass::RmsNorm | LayerPass::Rope | LayerPass::Copy => (1, 1),
-            LayerPass::SwiGlu | LayerPass::Add => (2, 1),
+    let (rows, out, inner) = (args.n as usize, args.m as usize, args.k as usize);
+    for (what, len, want) in [
+        ("activations", x.len(), count * rows * inner),
+        ("weight", weight.len(), count * out * inner),
+        ("output", y.len(), count * rows * out),
+    ] {
+        if len != want {
+            return Err(KernelError::shape(
+                "gemm",
+                format!("{what} has {len} elements, the sizes imply {want}"),
+            ));
         }
     }
+    let batch = i32::try_from(count)
+        .map_err(|_| KernelError::shape("gemm", format!("batch of {count} GEMMs")))?;
+    let cfg = StridedBatchedConfig {
+        gemm: GemmConfig {
+            transa: cublas_op(args.transa),
+            transb: cublas_op(args.transb),
+            m: args.m,
+            n: args.n,
+            k: args.k,
+            alpha: bf16::ONE,
+            lda: args.lda,
+            ldb: args.ldb,
+            beta: bf16::ZERO,
+            ldc: args.ldc,
+        },
+        batch_size: batch,
+        stride_a: (out * inner) as i64,
+        stride_b: (rows * inner) as i64,
+        stride_c: (rows * out) as i64,
+    };
+    // SAFETY: each buffer holds `count` matrices of exactly the elements the sizes, leading
+    // dimensions and strides address (checked above); cuBLAS runs on the default stream.
+    unsafe { blas.gemm_strided_batched(cfg, weight, x, y) }.map_err(|source| KernelError::Cublas {
+        context: format!("{count} x gemm {rows}x{out}x{inner}"),
+        source,
+    })
 }
+
+// ---- Element-wise passes --------------------------------------------------------------------
 
 /// The head dimension RoPE pairs elements within when timing a call of `width`: 128 when it
 /// divides the width, else 64. The choice only decides which elements pair up: bytes, FLOPs and
@@ -527,22 +551,22 @@ pub fn rope_head_dim(width: u64) -> Result<usize, KernelError> {
     }
 }
 
-/// The element-wise pass of `call` with its rows: checks the name is known, `elements` is whole
-/// rows of `width`, and the call counts the tensors the kernel moves.
+/// The element-wise pass of `call` with its rows: checks the name is known and `elements` is
+/// whole rows of `width`.
 pub fn elementwise_pass(call: &KernelCall) -> Result<(LayerPass, u64), KernelError> {
-    let KernelCall::Elementwise {
-        name,
-        elements,
-        width,
-        reads,
-        writes,
-        ..
-    } = *call
-    else {
-        return Err(KernelError::shape(
-            "elementwise",
-            format!("{} is not element-wise", call.label()),
-        ));
+    let (name, elements, width) = match *call {
+        KernelCall::Elementwise {
+            name,
+            elements,
+            width,
+        } => (name, elements, width),
+        KernelCall::Copy { elements, .. } => return Ok((LayerPass::Copy, elements)),
+        _ => {
+            return Err(KernelError::shape(
+                "elementwise",
+                format!("{} is not element-wise", call.label()),
+            ))
+        }
     };
     let pass = LayerPass::for_name(name).ok_or_else(|| {
         KernelError::shape(
@@ -554,15 +578,6 @@ pub fn elementwise_pass(call: &KernelCall) -> Result<(LayerPass, u64), KernelErr
         return Err(KernelError::shape(
             "elementwise",
             format!("{name}: {elements} elements are not whole rows of width {width}"),
-        ));
-    }
-    if pass.tensors() != (reads, writes) {
-        let (r, w) = pass.tensors();
-        return Err(KernelError::shape(
-            "elementwise",
-            format!(
-                "{name} counts {reads} reads and {writes} writes, its kernel moves {r} and {w}"
-            ),
         ));
     }
     Ok((pass, elements / width))
@@ -602,9 +617,12 @@ pub fn buffer_bytes(call: &KernelCall) -> Result<u64, KernelError> {
     };
     let mul = |a: u64, b: u64| a.checked_mul(b).ok_or_else(overflow);
     match *call {
-        KernelCall::Gemm { m, n, k, .. } => {
-            sum(&[(mul(m, k)?, BF16), (mul(n, k)?, BF16), (mul(m, n)?, BF16)])
-        }
+        KernelCall::Gemm { m, n, k, count, .. } => sum(&[
+            (mul(mul(m, k)?, count)?, BF16),
+            (mul(mul(n, k)?, count)?, BF16),
+            (mul(mul(m, n)?, count)?, BF16),
+        ]),
+        KernelCall::Copy { elements, .. } => sum(&[(elements, 2 * BF16)]),
         KernelCall::Elementwise {
             elements, width, ..
         } => {
@@ -654,6 +672,8 @@ pub fn buffer_bytes(call: &KernelCall) -> Result<u64, KernelError> {
             head_dim,
             ..
         } => {
+            // The logits are allocated (and written once) even when eager attention would have
+            // left them in memory: the plan reads them.
             let (q, kv) = (
                 mul(mul(heads, tokens)?, head_dim)?,
                 mul(mul(kv_heads, tokens)?, head_dim)?,
@@ -708,6 +728,7 @@ fn random_bf16(rng: &mut SplitMix64, len: usize, lo: f32, hi: f32) -> Vec<bf16> 
 enum Prepared {
     Gemm {
         args: GemmArgs,
+        count: usize,
         x: CudaSlice<bf16>,
         weight: CudaSlice<bf16>,
         y: CudaSlice<bf16>,
@@ -748,6 +769,8 @@ enum Prepared {
         q: CudaSlice<bf16>,
         k: CudaSlice<bf16>,
         logits: AttentionLogits<bf16>,
+        /// Whether the logits are computed in the timed run (not when eager attention left them).
+        compute_logits: bool,
         plan: PageRankMaterialised,
     },
     SelectGather {
@@ -766,14 +789,23 @@ impl Prepared {
         let mut rng = SplitMix64::new(seed);
         let mut upload = |len: usize| dev.upload(&random_bf16(&mut rng, len, -1.0, 1.0));
         Ok(match *call {
-            KernelCall::Gemm { m, n, k, .. } => {
+            KernelCall::Gemm { m, n, k, count, .. } => {
                 let args = linear_gemm_args(m, n, k)?;
                 let (rows, out, inner) = (args.n as usize, args.m as usize, args.k as usize);
+                let count = usize_of("count", count)?.max(1);
                 Prepared::Gemm {
                     args,
-                    x: upload(rows * inner)?,
-                    weight: upload(out * inner)?,
-                    y: upload(rows * out)?,
+                    count,
+                    x: upload(count * rows * inner)?,
+                    weight: upload(count * out * inner)?,
+                    y: upload(count * rows * out)?,
+                }
+            }
+            KernelCall::Copy { elements, .. } => {
+                let len = usize_of("elements", elements)?;
+                Prepared::Copy {
+                    x: upload(len)?,
+                    out: upload(len)?,
                 }
             }
             KernelCall::Elementwise {
@@ -852,9 +884,10 @@ impl Prepared {
                 kv_heads,
                 head_dim,
                 iterations,
+                logits: compute_logits,
             } => {
                 let shape = attn_shape(tokens, heads, kv_heads, head_dim)?;
-                let logits = AttentionLogits::new(dev, shape)?;
+                let mut logits = AttentionLogits::new(dev, shape)?;
                 let plan = PageRankMaterialised::new(
                     dev,
                     shape.heads,
@@ -862,10 +895,16 @@ impl Prepared {
                     crate::kernels::PAGERANK_TEMPERATURE,
                     iterations as usize,
                 )?;
+                let (q, k) = (upload(shape.q_len())?, upload(shape.kv_len())?);
+                if !compute_logits {
+                    // Eager attention left them in memory: written once here, read by each run.
+                    logits.run(dev, &q, &k)?;
+                }
                 Prepared::PageRankMaterialised {
-                    q: upload(shape.q_len())?,
-                    k: upload(shape.kv_len())?,
+                    q,
+                    k,
                     logits,
+                    compute_logits,
                     plan,
                 }
             }
@@ -912,7 +951,13 @@ impl Prepared {
     /// One run: only launches (and the cuBLAS call), nothing allocated.
     fn run(&mut self, dev: &Device, blas: &CudaBlas) -> Result<(), KernelError> {
         match self {
-            Prepared::Gemm { args, x, weight, y } => linear_bf16(blas, args, x, weight, y),
+            Prepared::Gemm {
+                args,
+                count,
+                x,
+                weight,
+                y,
+            } => linear_bf16_batched(blas, args, *count, x, weight, y),
             Prepared::RmsNorm {
                 x,
                 weight,
@@ -929,8 +974,16 @@ impl Prepared {
             Prepared::Copy { x, out } => gpu::copy(dev, x, out),
             Prepared::Attention { q, k, v, plan } => plan.run(dev, q, k, v),
             Prepared::PageRankFused { q, k, plan } => plan.run(dev, q, k),
-            Prepared::PageRankMaterialised { q, k, logits, plan } => {
-                logits.run(dev, q, k)?;
+            Prepared::PageRankMaterialised {
+                q,
+                k,
+                logits,
+                compute_logits,
+                plan,
+            } => {
+                if *compute_logits {
+                    logits.run(dev, q, k)?;
+                }
                 plan.run(dev, &logits.logits)
             }
             Prepared::SelectGather {
@@ -1010,19 +1063,20 @@ impl<V> ShapeCache<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cost::ImportanceKernel;
-    use crate::measure::calibrate::LAUNCH_PROBE;
+    use crate::measure::calibrate::launch_probe;
     use crate::measure::stack;
     use crate::scenario::Scenario;
 
-    fn plan_calls(args: &[&str], importance: ImportanceKernel) -> Vec<KernelCall> {
-        let s = Scenario::from_spec(&crate::spec::Spec::from_flags(args).unwrap()).unwrap();
-        let p = stack::plan_with(&s, importance).unwrap();
-        p.merge
-            .iter()
-            .chain(p.layers.iter().flat_map(|l| &l.kernels))
-            .cloned()
-            .collect()
+    /// The launches of a scenario's stack, with `--importance-kernel fused`.
+    fn plan_calls(args: &[&str]) -> Vec<KernelCall> {
+        let args = [args, &["--importance-kernel", "fused"]].concat();
+        let s = Scenario::from_spec(&crate::spec::Spec::from_flags(&args).unwrap()).unwrap();
+        let p = stack::plan(&s).unwrap();
+        p.units().map(|u| u.call.clone()).collect()
+    }
+
+    fn probe() -> KernelCall {
+        launch_probe(&gpu_profile()).call
     }
 
     /// Row-major `y[rows × out] = x[rows × in] · wᵀ`, `w` `[out × in]`.
@@ -1085,11 +1139,8 @@ mod tests {
     fn every_elementwise_call_of_the_plan_has_a_kernel() {
         let mut names = Vec::new();
         for model in ["llava-ov-7b", "llava-ov-0.5b"] {
-            let calls = plan_calls(
-                &["--model", model, "--tokens", "6272", "--schedule", "linear"],
-                ImportanceKernel::Fused,
-            );
-            for call in calls.iter().chain([&LAUNCH_PROBE]) {
+            let calls = plan_calls(&["--model", model, "--tokens", "6272", "--schedule", "linear"]);
+            for call in calls.iter().chain([&probe()]) {
                 if let KernelCall::Elementwise { name, width, .. } = *call {
                     let (pass, rows) = elementwise_pass(call).unwrap();
                     assert!(rows > 0);
@@ -1106,13 +1157,13 @@ mod tests {
         assert_eq!(
             names,
             [
-                "attn_add",
                 "attn_norm",
+                "attn_residual",
                 "launch_probe",
-                "mlp_add",
                 "mlp_norm",
+                "mlp_residual",
                 "rope",
-                "swiglu"
+                "silu_mul"
             ]
         );
     }
@@ -1122,29 +1173,29 @@ mod tests {
         assert_eq!(LayerPass::for_name("attn_norm"), Some(LayerPass::RmsNorm));
         assert_eq!(LayerPass::for_name("mlp_norm"), Some(LayerPass::RmsNorm));
         assert_eq!(LayerPass::for_name("rope"), Some(LayerPass::Rope));
-        assert_eq!(LayerPass::for_name("swiglu"), Some(LayerPass::SwiGlu));
-        assert_eq!(LayerPass::for_name("mlp_add"), Some(LayerPass::Add));
+        assert_eq!(LayerPass::for_name("silu_mul"), Some(LayerPass::SwiGlu));
+        assert_eq!(LayerPass::for_name("mlp_residual"), Some(LayerPass::Add));
         assert_eq!(LayerPass::for_name("launch_probe"), Some(LayerPass::Copy));
         assert_eq!(LayerPass::for_name("gelu"), None);
-        let call = |name, reads, width| KernelCall::Elementwise {
+        let call = |name, width| KernelCall::Elementwise {
             name,
             elements: 12 * 3584,
             width,
-            reads,
-            writes: 1,
-            flops_per_element: 1,
         };
         assert_eq!(
-            elementwise_pass(&call("attn_add", 2, 3584)).unwrap(),
+            elementwise_pass(&call("attn_residual", 3584)).unwrap(),
             (LayerPass::Add, 12)
         );
-        let err = elementwise_pass(&call("attn_add", 1, 3584)).unwrap_err();
-        assert!(err.to_string().contains("moves 2 and 1"), "{err}");
         assert!(
-            elementwise_pass(&call("attn_norm", 1, 5000)).is_err(),
+            elementwise_pass(&call("attn_norm", 5000)).is_err(),
             "partial rows"
         );
-        assert!(elementwise_pass(&call("gelu", 1, 3584)).is_err());
+        assert!(elementwise_pass(&call("gelu", 3584)).is_err());
+        let copy = KernelCall::Copy {
+            name: "moe_combine",
+            elements: 77,
+        };
+        assert_eq!(elementwise_pass(&copy).unwrap(), (LayerPass::Copy, 77));
         assert_eq!(rope_head_dim(4096).unwrap(), 128);
         assert_eq!(rope_head_dim(896 + 128).unwrap(), 128);
         assert_eq!(rope_head_dim(64 * 3).unwrap(), 64);
@@ -1159,18 +1210,28 @@ mod tests {
             n: 20,
             k: 30,
             bias: true,
+            count: 1,
         };
         assert_eq!(
             buffer_bytes(&gemm).unwrap(),
             2 * (10 * 30 + 20 * 30 + 10 * 20)
         );
+        let experts = KernelCall::Gemm {
+            name: "expert_down_proj",
+            m: 10,
+            n: 20,
+            k: 30,
+            bias: false,
+            count: 8,
+        };
+        assert_eq!(
+            buffer_bytes(&experts).unwrap(),
+            8 * 2 * (10 * 30 + 20 * 30 + 10 * 20)
+        );
         let norm = KernelCall::Elementwise {
             name: "attn_norm",
             elements: 40,
             width: 8,
-            reads: 1,
-            writes: 1,
-            flops_per_element: 4,
         };
         assert_eq!(buffer_bytes(&norm).unwrap(), 2 * 2 * 40 + 2 * 8);
         // Materialised importance at the paper's 7B size: two [28, 6372, 6372] f32 maps.
@@ -1180,6 +1241,7 @@ mod tests {
             kv_heads: 4,
             head_dim: 128,
             iterations: 5,
+            logits: true,
         };
         let maps = 2 * 4 * 28 * 6372u64 * 6372;
         let bytes = buffer_bytes(&mat).unwrap();
@@ -1198,6 +1260,7 @@ mod tests {
             n: 4,
             k: 4,
             bias: false,
+            count: 1,
         };
         assert!(buffer_bytes(&huge).is_err());
     }
@@ -1218,6 +1281,7 @@ mod tests {
             n: 1,
             k: 1,
             bias: false,
+            count: 1,
         };
         let mut cache = ShapeCache::<u64>::default();
         cache.insert(call(1), 1, 100);
@@ -1362,24 +1426,22 @@ mod tests {
     #[test]
     #[ignore = "needs a GPU: run with --ignored (AIM_SIM_REQUIRE_GPU=1 makes a missing GPU fail)"]
     fn gpu_times_every_kind_of_call_and_reuses_buffers() {
-        let mut calls = plan_calls(
-            &[
-                "--model",
-                "llava-ov-0.5b",
-                "--frames",
-                "4",
-                "--schedule",
-                "linear",
-            ],
-            ImportanceKernel::Fused,
-        );
-        calls.push(LAUNCH_PROBE);
+        let mut calls = plan_calls(&[
+            "--model",
+            "llava-ov-0.5b",
+            "--frames",
+            "4",
+            "--schedule",
+            "linear",
+        ]);
+        calls.push(probe());
         calls.push(KernelCall::PageRankMaterialised {
             tokens: 300,
             heads: 14,
             kv_heads: 2,
             head_dim: 64,
             iterations: 5,
+            logits: true,
         });
         // Built first, so that without a GPU the plan and its buffers are still checked.
         assert!(calls.iter().all(|c| buffer_bytes(c).is_ok()));

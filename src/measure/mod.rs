@@ -1,8 +1,9 @@
-//! Measuring a prefill on a real GPU and calibrating the cost model (issue 6).
+//! Measuring a prefill on a real GPU and calibrating the cost model (issues 6 and 22).
 //!
-//! [`stack`] is the kernel-by-kernel plan of a prefill; [`calibrate`] turns timings of those
-//! kernels into an `[efficiency]` table; [`compare`] sets measured layers against predictions.
-//! Timings come from a [`TimingSource`]: the GPU, or [`FakeDevice`] in tests.
+//! [`stack`] groups the refined model's kernel list of a prefill into the launches a GPU
+//! makes; [`calibrate`] turns timings of those launches into an `[efficiency]` table;
+//! [`compare`] sets measured layers against predictions. Timings come from a
+//! [`TimingSource`]: the GPU, or [`FakeDevice`] in tests.
 
 pub mod calibrate;
 pub mod compare;
@@ -10,23 +11,42 @@ pub mod compare;
 pub mod cuda;
 pub mod stack;
 
+use crate::cost::refined::kernel::Timer;
+use crate::cost::Roofline;
 use crate::error::Result;
-pub use stack::{KernelCall, KernelClass, StackPlan};
+pub use stack::{KernelCall, StackPlan, Unit};
 
-/// Anything that can time a kernel launch: a GPU, or a synthetic device in tests.
+/// Anything that can time a launch: a GPU, or a synthetic device in tests.
 pub trait TimingSource {
     /// A short description of the device (name, driver), recorded with results.
     fn describe(&self) -> String;
-    /// Median time of the launch, seconds.
-    fn time_kernel(&mut self, call: &KernelCall) -> Result<f64>;
+    /// Median time of the unit's launches, seconds.
+    fn time_unit(&mut self, unit: &Unit) -> Result<f64>;
 }
 
-/// A synthetic device whose kernels run at fixed fractions of a GPU profile's roofline,
-/// plus a launch overhead: lets calibration and comparison be tested without a GPU.
+/// A synthetic device whose kernels run exactly as the refined model's [`Timer`] says under
+/// `efficiency` on `gpu`'s bf16 roofline: lets calibration and comparison be tested without a
+/// GPU (a calibration of it must recover `efficiency`, and its calibrated prediction must
+/// equal its measurement).
 #[derive(Debug, Clone)]
 pub struct FakeDevice {
     pub gpu: crate::hardware::Gpu,
     pub efficiency: crate::hardware::Efficiency,
+}
+
+impl FakeDevice {
+    /// The timer this device runs at.
+    pub fn timer(&self) -> Timer {
+        Timer::new(
+            Roofline {
+                peak_flops_per_s: self.gpu.fp16_peak,
+                bandwidth_bytes_per_s: self.gpu.bandwidth,
+            },
+            Some(&self.efficiency),
+            self.gpu.interconnect_bandwidth,
+            false,
+        )
+    }
 }
 
 impl TimingSource for FakeDevice {
@@ -34,17 +54,12 @@ impl TimingSource for FakeDevice {
         format!("synthetic device modelled on {}", self.gpu.name)
     }
 
-    fn time_kernel(&mut self, call: &KernelCall) -> Result<f64> {
-        let e = &self.efficiency;
-        // The refined model's reading of [efficiency] (cost/refined/kernel.rs): GEMMs compute
-        // at `matmul` and stream at `elementwise`; attention at `attention` on both roofs.
-        let (compute_fraction, bandwidth_fraction) = match call.class() {
-            KernelClass::Matmul => (e.matmul, e.elementwise),
-            KernelClass::Attention => (e.attention, e.attention),
-            KernelClass::Elementwise => (1.0, e.elementwise),
-        };
-        let compute_s = call.flops() / (self.gpu.fp16_peak * compute_fraction);
-        let memory_s = call.min_bytes() / (self.gpu.bandwidth * bandwidth_fraction);
-        Ok(compute_s.max(memory_s) + e.launch_overhead_s)
+    fn time_unit(&mut self, unit: &Unit) -> Result<f64> {
+        let timer = self.timer();
+        Ok(unit
+            .kernels
+            .iter()
+            .map(|k| timer.time(k.kernel.clone()).time_s)
+            .sum())
     }
 }

@@ -187,8 +187,8 @@ pub fn calibrate(
     schedule.prune = None;
     baseline.layer_tokens_override = None;
     let plans = [stack::plan(&scenario)?, stack::plan(&baseline)?];
-    let kernels = calibrate::distinct_kernels(plans.iter());
-    let cal = calibrate::calibrate(source.as_mut(), &scenario.gpu, &kernels)?;
+    let units = calibrate::distinct_units(plans.iter());
+    let cal = calibrate::calibrate(source.as_mut(), &scenario.gpu, &units)?;
     let date = today();
     let toml = calibrate::calibrated_profile(&scenario.gpu, &cal, &date)?;
     if let Some(path) = profile {

@@ -3,7 +3,7 @@
 //! ([`super::moe`]) instead of the dense SwiGLU in the layers that route. A model with neither
 //! gets exactly [`layer::layer_ops`].
 
-use super::kernel::{kernel, Class, Kernel};
+use super::kernel::{kernel, Call, Class, Kernel};
 use super::layer::{self, Dims, RMSNORM_FLOPS};
 use super::moe::{self, MoeDims};
 use crate::cost::{Context, ExpertUse, OpKind};
@@ -150,6 +150,11 @@ fn qk_norm(d: &Dims, n: f64) -> Kernel {
         OpKind::Norm,
         Class::Elementwise,
         RMSNORM_FLOPS * (q + k),
+        Call::Elementwise {
+            elements: q + k,
+            width: d.d,
+            count: 1.0,
+        },
     )
     .weights(2.0 * d.d * d.w)
     .reads(q * d.a)

@@ -2,25 +2,27 @@
 //! (`importance` key of a schedule's `[prune]`). paper-cases.md, "PageRank importance in the
 //! code"; models-and-methods.md, "attention it needs".
 
-use super::kernel::{kernel, Class, Kernel};
+use super::kernel::{kernel, Call, Class, ImportanceStep, Kernel};
 use super::layer::{Dims, FP32_BYTES, SOFTMAX_FLOPS};
 use crate::cost::{ImportanceKernel, OpKind, PruneStep, Sink};
 use crate::schedule::Importance;
 
 /// AIM's power iterations: `dist = dist @ M`, 5 times from the uniform vector (paper-cases.md).
-pub const PAGERANK_ITERATIONS: f64 = 5.0;
+/// The one definition: the kernels (`crate::kernels`) and the priced work both use it.
+pub const PAGERANK_ITERATIONS: usize = 5;
 /// AIM's temperature on the attention logits before the importance softmax (paper-cases.md).
-pub const PAGERANK_TEMPERATURE: f64 = 0.1;
+pub const PAGERANK_TEMPERATURE: f32 = 0.1;
 /// Bytes of an int64 index (top-k output, argmax indices).
 const INDEX_BYTES: f64 = 8.0;
 
 /// Root-mean-square of the per-head PageRank vectors: one fp32 score per token.
-fn rms_over_heads(heads: f64, n: f64, b: f64) -> Kernel {
+fn rms_over_heads(heads: f64, n: f64, b: f64, call: Call) -> Kernel {
     kernel(
         "importance_rms_over_heads",
         OpKind::Prune,
         Class::Elementwise,
         3.0 * heads * n * b,
+        call,
     )
     .reads(heads * n * b * FP32_BYTES)
     .writes(n * b * FP32_BYTES)
@@ -50,6 +52,17 @@ pub fn importance(
     let visual = n - text;
     let kept = step.kept_tokens as f64;
     let (b, heads, a) = (d.b, d.heads, d.a);
+    let iterations = PAGERANK_ITERATIONS as f64;
+    // What a GPU launches for each step of the rule.
+    let call = |step: ImportanceStep| Call::Importance {
+        rule,
+        step,
+        tokens: n,
+        heads,
+        kv_heads: d.kv_heads,
+        head_dim: d.d,
+        iterations: PAGERANK_ITERATIONS as u32,
+    };
     let mut map_bytes = 0.0;
     match rule {
         Importance::Pagerank if implementation == ImportanceKernel::Fused => {
@@ -58,7 +71,7 @@ pub fn importance(
             // into the vector, over the causal triangle only. Q and K are re-read by each of
             // the 1 + 5 passes; no n × n value ever reaches memory (docs/kernels.md).
             let pairs = nf_pairs(n) * heads * b;
-            let passes = 1.0 + PAGERANK_ITERATIONS;
+            let passes = 1.0 + iterations;
             let qk = 2.0 * d.d * pairs;
             let vectors = heads * n * b * FP32_BYTES;
             kernels.push(
@@ -66,17 +79,22 @@ pub fn importance(
                     "pagerank_fused",
                     OpKind::Prune,
                     Class::Attention,
-                    passes * (qk + (SOFTMAX_FLOPS + 1.0) * pairs)
-                        + PAGERANK_ITERATIONS * 2.0 * pairs,
+                    passes * (qk + (SOFTMAX_FLOPS + 1.0) * pairs) + iterations * 2.0 * pairs,
+                    call(ImportanceStep::Fused),
                 )
                 .reads(passes * n * d.q_width() * b * a)
                 .reads_kv(passes * n * d.kv_width() * b * d.kv)
                 // normalisers (max, sum) once; the vector read and written per iteration.
-                .writes(2.0 * vectors + PAGERANK_ITERATIONS * vectors)
-                .reads(PAGERANK_ITERATIONS * vectors)
+                .writes(2.0 * vectors + iterations * vectors)
+                .reads(iterations * vectors)
                 .launches(passes),
             );
-            kernels.push(rms_over_heads(heads, n, b));
+            kernels.push(rms_over_heads(
+                heads,
+                n,
+                b,
+                call(ImportanceStep::RmsOverHeads),
+            ));
         }
         Importance::Pagerank => {
             let scores = heads * n * n * b;
@@ -88,6 +106,7 @@ pub fn importance(
                         OpKind::Prune,
                         Class::Matmul,
                         2.0 * scores * d.d,
+                        call(ImportanceStep::Logits),
                     )
                     .reads(n * d.q_width() * b * a)
                     .reads_kv(n * d.q_width() * b * d.kv)
@@ -101,6 +120,7 @@ pub fn importance(
                     OpKind::Prune,
                     Class::Elementwise,
                     (SOFTMAX_FLOPS + 2.0) * scores,
+                    call(ImportanceStep::Softmax),
                 )
                 .reads(scores * a)
                 .writes(scores * FP32_BYTES),
@@ -111,13 +131,19 @@ pub fn importance(
                     "pagerank_power_iterations",
                     OpKind::Prune,
                     Class::Elementwise,
-                    PAGERANK_ITERATIONS * 2.0 * scores,
+                    iterations * 2.0 * scores,
+                    call(ImportanceStep::PowerIterations),
                 )
-                .reads(PAGERANK_ITERATIONS * (scores + heads * n * b) * FP32_BYTES)
-                .writes(PAGERANK_ITERATIONS * heads * n * b * FP32_BYTES)
-                .launches(PAGERANK_ITERATIONS),
+                .reads(iterations * (scores + heads * n * b) * FP32_BYTES)
+                .writes(iterations * heads * n * b * FP32_BYTES)
+                .launches(iterations),
             );
-            kernels.push(rms_over_heads(heads, n, b));
+            kernels.push(rms_over_heads(
+                heads,
+                n,
+                b,
+                call(ImportanceStep::RmsOverHeads),
+            ));
             map_bytes = scores * (a + FP32_BYTES);
         }
         Importance::LastToken | Importance::TextToVisual => {
@@ -135,11 +161,19 @@ pub fn importance(
                     OpKind::Prune,
                     Class::Attention,
                     (2.0 * d.d + SOFTMAX_FLOPS + 1.0) * scores,
+                    call(ImportanceStep::Rows),
                 )
                 .reads(rows * d.q_width() * b * a)
                 .reads_kv(keys * d.q_width() * b * d.kv)
             } else {
-                kernel(name, OpKind::Prune, Class::Elementwise, scores).reads(scores * a)
+                kernel(
+                    name,
+                    OpKind::Prune,
+                    Class::Elementwise,
+                    scores,
+                    call(ImportanceStep::Rows),
+                )
+                .reads(scores * a)
             };
             kernels.push(k.writes(keys * b * FP32_BYTES));
             map_bytes = scores * FP32_BYTES;
@@ -155,6 +189,11 @@ pub fn importance(
                 OpKind::Prune,
                 Class::Elementwise,
                 m * m.log2().max(1.0) * b,
+                Call::TopK {
+                    tokens: n * b,
+                    candidates: m * b,
+                    kept: (kept - text).max(0.0) * b,
+                },
             )
             .reads(m * b * FP32_BYTES)
             .writes((kept - text).max(0.0) * b * INDEX_BYTES),
@@ -163,9 +202,18 @@ pub fn importance(
     // Gather the kept hidden states (full width: replicated across TP ranks).
     let kept_act = kept * d.h * b * a;
     kernels.push(
-        kernel("gather_kept", OpKind::Prune, Class::Elementwise, 0.0)
-            .reads(kept_act + kept * b * INDEX_BYTES)
-            .writes(kept_act),
+        kernel(
+            "gather_kept",
+            OpKind::Prune,
+            Class::Elementwise,
+            0.0,
+            Call::Gather {
+                rows: kept * b,
+                width: d.h,
+            },
+        )
+        .reads(kept_act + kept * b * INDEX_BYTES)
+        .writes(kept_act),
     );
     map_bytes
 }

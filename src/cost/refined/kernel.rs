@@ -6,9 +6,12 @@
 
 use crate::cost::{Bound, OpKind, Operator, Roofline, TimedOp};
 use crate::hardware::Efficiency;
+use crate::schedule::Importance;
+use serde::Serialize;
 
 /// Which efficiency factor of the GPU file applies to a kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Class {
     /// GEMMs: `efficiency.matmul` of peak compute.
     Matmul,
@@ -27,42 +30,205 @@ pub enum Class {
     Host,
 }
 
-thread_local! {
-    /// Kernels timed on this thread while [`record`] runs (`None` otherwise).
-    static RECORDED: std::cell::RefCell<Option<Vec<Kernel>>> = const { std::cell::RefCell::new(None) };
+/// What a GPU must launch to run a [`Kernel`]: the shapes and element types a timing source
+/// needs (`aim-sim measure`, `calibrate`). Shapes are per launch as the refined model priced
+/// them (per GPU under tensor parallelism); `count` is how many identical launches the kernel
+/// stands for (layers of an encoder, sequences of a batch). Sizes are `f64` as the model
+/// computes them; a timing source rounds them to whole elements.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum Call {
+    /// `C[m×n] = A[m×k] · W[k×n]` (+ a bias row), activations of `act_bits` and weights of
+    /// `weight_bits` bits.
+    Gemm {
+        m: f64,
+        n: f64,
+        k: f64,
+        bias: bool,
+        act_bits: u8,
+        weight_bits: u8,
+        count: f64,
+    },
+    /// A mixture-of-experts grouped GEMM: `experts` experts (the expected number the layer's
+    /// tokens touch), each `[tokens_per_expert × k] · [k × n]` at the expected tokens per
+    /// expert.
+    ExpertGemm {
+        experts: f64,
+        tokens_per_expert: f64,
+        n: f64,
+        k: f64,
+        act_bits: u8,
+        weight_bits: u8,
+    },
+    /// Attention of `sequences` sequences of `tokens` queries (`tokens` keys; decode: one query
+    /// over `tokens` cached keys).
+    Attention {
+        variant: Attention,
+        tokens: f64,
+        sequences: f64,
+        heads: f64,
+        kv_heads: f64,
+        head_dim: f64,
+    },
+    /// An element-wise pass over `elements` values in rows of `width` (the kernel's name says
+    /// which pass: RMSNorm, RoPE, SwiGLU, residual add, ...).
+    Elementwise {
+        elements: f64,
+        width: f64,
+        count: f64,
+    },
+    /// One step of a pruning layer's importance rule over `tokens` tokens (`iterations` power
+    /// iterations for PageRank).
+    Importance {
+        rule: Importance,
+        step: ImportanceStep,
+        tokens: f64,
+        heads: f64,
+        kv_heads: f64,
+        head_dim: f64,
+        iterations: u32,
+    },
+    /// Top-k over the `candidates` visual scores of `tokens` scored tokens, keeping `kept` of
+    /// them.
+    TopK {
+        tokens: f64,
+        candidates: f64,
+        kept: f64,
+    },
+    /// Gather of `rows` kept hidden states of `width`.
+    Gather { rows: f64, width: f64 },
+    /// One step of a bipartite-soft-matching pass over `frames` frames of `tokens_per_frame`
+    /// tokens of width `hidden`, merging `merged` per frame.
+    Merge {
+        step: MergeStep,
+        frames: f64,
+        tokens_per_frame: f64,
+        merged: f64,
+        hidden: f64,
+    },
+    /// A collective (ring all-reduce, all-gather) of a `bytes` message.
+    Collective { bytes: f64 },
+    /// Dequantising `params` packed weights to 16 bits.
+    Dequant { params: f64 },
+    /// Host work of a forward (no launch).
+    Host,
 }
 
-/// Recorders active in the process: the timer looks at its thread's recorder only when one is
-/// (one relaxed load per kernel otherwise).
-static RECORDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Which attention kernel a [`Call::Attention`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attention {
+    /// Fused causal FlashAttention-2.
+    FlashCausal,
+    /// Eager `Q·Kᵀ` written out (a batched GEMM).
+    EagerScores,
+    /// Eager mask + softmax over the written scores.
+    EagerSoftmax,
+    /// Eager `P·V` (a batched GEMM).
+    EagerValues,
+    /// Bidirectional attention within segments (vision encoders), fused or eager.
+    Bidirectional,
+    /// One query per sequence over the KV cache.
+    Decode,
+}
+
+/// Which step of an importance rule a [`Call::Importance`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportanceStep {
+    /// PageRank fused: Q·Kᵀ recomputed in a normaliser pass and every power iteration.
+    Fused,
+    /// `Q·Kᵀ` recomputed and written out as `[heads, n, n]` logits.
+    Logits,
+    /// The tempered softmax written as the matrix `M`.
+    Softmax,
+    /// The power iterations over `M`.
+    PowerIterations,
+    /// Root-mean-square of the per-head vectors.
+    RmsOverHeads,
+    /// The attention rows a rule needs (last query, text queries), recomputed or read back.
+    Rows,
+}
+
+/// Which step of a merging pass a [`Call::Merge`] is (kernels/merge.cu runs the five as one
+/// pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeStep {
+    Normalize,
+    Similarity,
+    BestMatch,
+    Sort,
+    ScatterMean,
+}
+
+impl Call {
+    /// `k` identical launches as one (the layers of an encoder, the steps of a decode).
+    pub fn times(self, k: f64) -> Call {
+        match self {
+            Call::Gemm {
+                m,
+                n,
+                k: inner,
+                bias,
+                act_bits,
+                weight_bits,
+                count,
+            } => Call::Gemm {
+                m,
+                n,
+                k: inner,
+                bias,
+                act_bits,
+                weight_bits,
+                count: count * k,
+            },
+            Call::Attention {
+                variant,
+                tokens,
+                sequences,
+                heads,
+                kv_heads,
+                head_dim,
+            } => Call::Attention {
+                variant,
+                tokens,
+                sequences: sequences * k,
+                heads,
+                kv_heads,
+                head_dim,
+            },
+            Call::Elementwise {
+                elements,
+                width,
+                count,
+            } => Call::Elementwise {
+                elements,
+                width,
+                count: count * k,
+            },
+            // Already sized for every frame, step or GPU it covers.
+            other => other,
+        }
+    }
+
+    /// Bits of an element `bytes` wide (4-bit weights are half a byte).
+    pub fn bits(bytes: f64) -> u8 {
+        (bytes * 8.0).round() as u8
+    }
+}
 
 /// The ideal efficiency, for timers without a table.
 static IDEAL: Efficiency = Efficiency::ideal();
 
-/// Whether this thread records timed kernels ([`record`]): then every kernel must really be
-/// timed (no reuse of an identical layer's timed operators).
-pub fn recording() -> bool {
-    RECORDERS.load(std::sync::atomic::Ordering::Relaxed) > 0
-        && RECORDED.with(|r| r.borrow().is_some())
-}
-
-/// Runs `f` and returns every kernel [`Timer::time`] timed meanwhile on this thread, so a run can
-/// be re-timed under other efficiency parameters without pricing it again (`aim-sim fit`).
-pub fn record<T>(f: impl FnOnce() -> T) -> (T, Vec<Kernel>) {
-    use std::sync::atomic::Ordering;
-    RECORDED.with(|r| *r.borrow_mut() = Some(Vec::new()));
-    RECORDERS.fetch_add(1, Ordering::SeqCst);
-    let out = f();
-    RECORDERS.fetch_sub(1, Ordering::SeqCst);
-    let kernels = RECORDED.with(|r| r.borrow_mut().take()).unwrap_or_default();
-    (out, kernels)
-}
-
-/// An operator before timing, with what the timing needs besides FLOPs and bytes.
+/// An operator before timing, with what the timing needs besides FLOPs and bytes, and what a
+/// GPU must launch to run it ([`Call`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kernel {
     pub op: Operator,
     pub class: Class,
+    /// What a GPU launches for it: `aim-sim measure` and `calibrate` run this.
+    pub call: Call,
     /// Kernel launches this operator stands for (identical layers or passes batched into one).
     pub launches: f64,
     /// Dense-count FLOPs where the executed count differs (causal attention).
@@ -71,11 +237,13 @@ pub struct Kernel {
     pub link_bytes: f64,
 }
 
-/// A kernel with `flops` and no traffic yet; add bytes with the builder methods.
-pub fn kernel(name: &'static str, kind: OpKind, class: Class, flops: f64) -> Kernel {
+/// A kernel with `flops`, launched as `call`, and no traffic yet; add bytes with the builder
+/// methods.
+pub fn kernel(name: &'static str, kind: OpKind, class: Class, flops: f64, call: Call) -> Kernel {
     Kernel {
         op: Operator::new(name, kind, flops),
         class,
+        call,
         launches: 1.0,
         dense_flops: None,
         link_bytes: 0.0,
@@ -121,6 +289,7 @@ impl Kernel {
         self.launches *= k;
         self.dense_flops = self.dense_flops.map(|f| f * k);
         self.link_bytes *= k;
+        self.call = self.call.times(k);
         self
     }
 }
@@ -213,43 +382,11 @@ impl Timer {
     /// than their memory traffic; host work takes `fixed_overhead_s`.
     #[inline(always)]
     pub fn time(&self, k: Kernel) -> TimedOp {
-        if RECORDERS.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-            RECORDED.with(|r| {
-                if let Some(v) = r.borrow_mut().as_mut() {
-                    v.push(k.clone());
-                }
-            });
-        }
-        let e = &self.efficiency;
-        let (peak_flops_per_s, bandwidth_bytes_per_s) = self.roofs[k.class.index()];
         let op = k.op;
         let bytes = op.bytes();
-        let compute_s = op.flops / peak_flops_per_s;
-        let memory_s = bytes / bandwidth_bytes_per_s;
         // No traffic (host work): no intensity to report (0, never an infinity).
         let arithmetic_intensity = if bytes > 0.0 { op.flops / bytes } else { 0.0 };
-        let (mut bound, mut time_s) = if memory_s > compute_s {
-            (Bound::Memory, memory_s)
-        } else {
-            (Bound::Compute, compute_s)
-        };
-        match k.class {
-            Class::Communication => {
-                let link_s = match self.interconnect_bytes_per_s {
-                    Some(bw) => k.link_bytes / (bw * e.link.unwrap_or(1.0)),
-                    None => 0.0,
-                } + k.launches * e.collective_latency_s;
-                if link_s > time_s {
-                    time_s = link_s;
-                    bound = Bound::Memory;
-                }
-            }
-            Class::Host => time_s = k.launches * e.fixed_overhead_s,
-            _ => {}
-        }
-        if k.class != Class::Host {
-            time_s += k.launches * e.launch_overhead_s;
-        }
+        let (bound, time_s) = self.time_work(k.class, op.flops, bytes, k.launches, k.link_bytes);
         TimedOp {
             op,
             bytes,
@@ -258,6 +395,47 @@ impl Timer {
             time_s,
             dense_flops: k.dense_flops,
         }
+    }
+
+    /// [`Timer::time`] of work of `class` given as numbers: `flops` and `bytes` over
+    /// `launches` launches (`link_bytes` over the interconnect for a collective). What
+    /// `aim-sim validate` prices its kernels with.
+    #[inline(always)]
+    pub fn time_work(
+        &self,
+        class: Class,
+        flops: f64,
+        bytes: f64,
+        launches: f64,
+        link_bytes: f64,
+    ) -> (Bound, f64) {
+        let e = &self.efficiency;
+        let (peak_flops_per_s, bandwidth_bytes_per_s) = self.roofs[class.index()];
+        let compute_s = flops / peak_flops_per_s;
+        let memory_s = bytes / bandwidth_bytes_per_s;
+        let (mut bound, mut time_s) = if memory_s > compute_s {
+            (Bound::Memory, memory_s)
+        } else {
+            (Bound::Compute, compute_s)
+        };
+        match class {
+            Class::Communication => {
+                let link_s = match self.interconnect_bytes_per_s {
+                    Some(bw) => link_bytes / (bw * e.link.unwrap_or(1.0)),
+                    None => 0.0,
+                } + launches * e.collective_latency_s;
+                if link_s > time_s {
+                    time_s = link_s;
+                    bound = Bound::Memory;
+                }
+            }
+            Class::Host => time_s = launches * e.fixed_overhead_s,
+            _ => {}
+        }
+        if class != Class::Host {
+            time_s += launches * e.launch_overhead_s;
+        }
+        (bound, time_s)
     }
 }
 
@@ -387,7 +565,7 @@ mod tests {
 
     #[test]
     fn efficiency_scales_the_roofs_and_adds_launch_overhead() {
-        let gemm = kernel("g", OpKind::Linear, Class::Matmul, 1e12).reads(1e6);
+        let gemm = kernel("g", OpKind::Linear, Class::Matmul, 1e12, Call::Host).reads(1e6);
         let ideal = timer(None).time(gemm.clone());
         assert!((ideal.time_s - 0.01).abs() < 1e-12);
         let eff = Efficiency {
@@ -413,7 +591,16 @@ mod tests {
         let ops: Vec<TimedOp> = (0..90)
             .map(|i| {
                 let flops = 1e9 * (1 + i % 7) as f64;
-                t.time(kernel(NAMES[i % 30], OpKind::Linear, Class::Matmul, flops).reads(1e7))
+                t.time(
+                    kernel(
+                        NAMES[i % 30],
+                        OpKind::Linear,
+                        Class::Matmul,
+                        flops,
+                        Call::Host,
+                    )
+                    .reads(1e7),
+                )
             })
             .collect();
         let agg = aggregate(&ops);
@@ -431,9 +618,15 @@ mod tests {
 
     #[test]
     fn collectives_take_the_link_time() {
-        let ar = kernel("ar", OpKind::Communication, Class::Communication, 0.0)
-            .reads(1e6)
-            .link(1e9);
+        let ar = kernel(
+            "ar",
+            OpKind::Communication,
+            Class::Communication,
+            0.0,
+            Call::Collective { bytes: 1e6 },
+        )
+        .reads(1e6)
+        .link(1e9);
         assert!((timer(None).time(ar).time_s - 0.01).abs() < 1e-12);
     }
 }

@@ -2,7 +2,7 @@
 //! RoPE, causal attention (FlashAttention-2 or eager), residual adds, SwiGLU, and the
 //! tensor-parallel all-reduces; the final norm and LM head. Per GPU when `tp > 1`.
 
-use super::kernel::{kernel, Class, Kernel};
+use super::kernel::{kernel, Attention, Call, Class, Kernel};
 use crate::cost::{Context, OpKind, Sink};
 
 /// FlashAttention-2 forward tile: query rows per thread block (`kBlockM`).
@@ -121,9 +121,24 @@ pub(super) fn linear(
     dst: Dst,
 ) -> Kernel {
     let params = input * output + if bias { output } else { 0.0 };
-    let k = kernel(name, OpKind::Linear, Class::Matmul, 2.0 * params * n * d.b)
-        .weights(params * d.w)
-        .reads(input * n * d.b * d.a);
+    let call = Call::Gemm {
+        m: n * d.b,
+        n: output,
+        k: input,
+        bias,
+        act_bits: Call::bits(d.a),
+        weight_bits: Call::bits(d.w),
+        count: 1.0,
+    };
+    let k = kernel(
+        name,
+        OpKind::Linear,
+        Class::Matmul,
+        2.0 * params * n * d.b,
+        call,
+    )
+    .weights(params * d.w)
+    .reads(input * n * d.b * d.a);
     match dst {
         Dst::Act => k.writes(output * n * d.b * d.a),
         Dst::Kv => k.writes_kv(output * n * d.b * d.kv),
@@ -146,6 +161,7 @@ pub(super) fn push_linear<S: Sink<Kernel>>(ops: &mut S, d: &Dims, mut k: Kernel)
                 OpKind::Linear,
                 Class::Dequant,
                 params,
+                Call::Dequant { params },
             )
             .weights(packed)
             .writes(expanded),
@@ -169,13 +185,19 @@ fn dequant_name(linear: &str) -> &'static str {
     }
 }
 
-/// SwiGLU's `silu(gate) · up` over `elements` values: reads both, writes one.
-pub(super) fn silu_mul(name: &'static str, d: &Dims, elements: f64) -> Kernel {
+/// SwiGLU's `silu(gate) · up` over `elements` values in rows of `width`: reads both, writes
+/// one.
+pub(super) fn silu_mul(name: &'static str, d: &Dims, elements: f64, width: f64) -> Kernel {
     kernel(
         name,
         OpKind::Elementwise,
         Class::Elementwise,
         SWIGLU_FLOPS * elements,
+        Call::Elementwise {
+            elements,
+            width,
+            count: 1.0,
+        },
     )
     .reads(2.0 * elements * d.a)
     .writes(elements * d.a)
@@ -189,6 +211,11 @@ fn rmsnorm(name: &'static str, d: &Dims, n: f64) -> Kernel {
         OpKind::Norm,
         Class::Elementwise,
         RMSNORM_FLOPS * n * d.h * d.b,
+        Call::Elementwise {
+            elements: n * d.h * d.b,
+            width: d.h,
+            count: 1.0,
+        },
     )
     .weights(d.h * d.w)
     .reads(act)
@@ -198,19 +225,35 @@ fn rmsnorm(name: &'static str, d: &Dims, n: f64) -> Kernel {
 /// Residual add: reads both operands, writes the sum.
 fn residual(name: &'static str, d: &Dims, n: f64) -> Kernel {
     let act = n * d.h * d.b * d.a;
-    kernel(name, OpKind::Elementwise, Class::Elementwise, n * d.h * d.b)
-        .reads(2.0 * act)
-        .writes(act)
+    kernel(
+        name,
+        OpKind::Elementwise,
+        Class::Elementwise,
+        n * d.h * d.b,
+        Call::Elementwise {
+            elements: n * d.h * d.b,
+            width: d.h,
+            count: 1.0,
+        },
+    )
+    .reads(2.0 * act)
+    .writes(act)
 }
 
 /// Ring all-reduce of an `n × h` activation: each GPU sends `2 (tp − 1) / tp` of the message
 /// (Patarasuk & Yuan 2009; NCCL's "bus bandwidth" factor) and reads/writes it once in memory.
 fn all_reduce(name: &'static str, d: &Dims, n: f64) -> Kernel {
     let message = n * d.h * d.b * d.a;
-    kernel(name, OpKind::Communication, Class::Communication, 0.0)
-        .reads(message)
-        .writes(message)
-        .link(2.0 * (d.tp - 1.0) / d.tp * message)
+    kernel(
+        name,
+        OpKind::Communication,
+        Class::Communication,
+        0.0,
+        Call::Collective { bytes: message },
+    )
+    .reads(message)
+    .writes(message)
+    .link(2.0 * (d.tp - 1.0) / d.tp * message)
 }
 
 /// Query rows × key columns a causal FlashAttention-2 forward computes for `n` tokens: each
@@ -266,6 +309,7 @@ pub fn flash_attention(d: &Dims, n: u64) -> Kernel {
         OpKind::Attention,
         Class::Attention,
         per_score * pairs * d.heads * d.b,
+        attention_call(Attention::FlashCausal, d, nf),
     )
     .dense(per_score * nf * nf * d.heads * d.b)
     .reads(nf * d.q_width() * d.b * d.a)
@@ -284,23 +328,48 @@ pub fn eager_attention(d: &Dims, n: u64) -> [Kernel; 3] {
     let gemm = 2.0 * nf * nf * d.d * d.heads * d.b;
     [
         // Batched GEMMs (cuBLAS) and a memory-bound softmax: timed as such.
-        kernel("qk_matmul", OpKind::Attention, Class::Matmul, gemm)
-            .reads(q)
-            .reads_kv(kv)
-            .writes(map),
+        kernel(
+            "qk_matmul",
+            OpKind::Attention,
+            Class::Matmul,
+            gemm,
+            attention_call(Attention::EagerScores, d, nf),
+        )
+        .reads(q)
+        .reads_kv(kv)
+        .writes(map),
         kernel(
             "mask_softmax",
             OpKind::Attention,
             Class::Elementwise,
             (SOFTMAX_FLOPS + 1.0) * d.heads * nf * nf * d.b,
+            attention_call(Attention::EagerSoftmax, d, nf),
         )
         .reads(map)
         .writes(map),
-        kernel("sv_matmul", OpKind::Attention, Class::Matmul, gemm)
-            .reads(map)
-            .reads_kv(kv)
-            .writes(q),
+        kernel(
+            "sv_matmul",
+            OpKind::Attention,
+            Class::Matmul,
+            gemm,
+            attention_call(Attention::EagerValues, d, nf),
+        )
+        .reads(map)
+        .reads_kv(kv)
+        .writes(q),
     ]
+}
+
+/// The attention call of this run's layer for `tokens` tokens (per sequence, `b` sequences).
+fn attention_call(variant: Attention, d: &Dims, tokens: f64) -> Call {
+    Call::Attention {
+        variant,
+        tokens,
+        sequences: d.b,
+        heads: d.heads,
+        kv_heads: d.kv_heads,
+        head_dim: d.d,
+    }
 }
 
 /// Single-query attention over `context` cached tokens (decode): K and V read once per KV
@@ -311,6 +380,7 @@ pub fn decode_attention(d: &Dims, context: f64) -> Kernel {
         OpKind::Attention,
         Class::Attention,
         (4.0 * d.d + SOFTMAX_FLOPS) * context * d.heads * d.b,
+        attention_call(Attention::Decode, d, context),
     )
     .reads(2.0 * d.q_width() * d.b * d.a)
     .reads_kv(2.0 * context * d.kv_width() * d.b * d.kv)
@@ -356,6 +426,11 @@ pub fn emit_layer_ops<S: Sink<Kernel>>(
             OpKind::Elementwise,
             Class::Elementwise,
             ROPE_FLOPS * (q + k),
+            Call::Elementwise {
+                elements: q + k,
+                width: d.q_width() + d.kv_width(),
+                count: 1.0,
+            },
         )
         .reads(q * d.a + 2.0 * n * d.d * d.b * d.a) // q and the cos/sin tables
         .reads_kv(k * d.kv)
@@ -383,7 +458,7 @@ pub fn emit_layer_ops<S: Sink<Kernel>>(
         d,
         linear("up_proj", d, n, d.h, d.inter, false, Dst::Act),
     );
-    ops.push(silu_mul("silu_mul", d, n * d.inter * d.b));
+    ops.push(silu_mul("silu_mul", d, n * d.inter * d.b, d.inter));
     push_linear(
         ops,
         d,
@@ -414,6 +489,15 @@ pub fn emit_head_ops(d: &Dims, n: f64, rows: f64, ops: &mut impl Sink<Kernel>) {
             OpKind::LmHead,
             Class::Matmul,
             2.0 * rows * d.h * vocab * d.b,
+            Call::Gemm {
+                m: rows * d.b,
+                n: vocab,
+                k: d.h,
+                bias: false,
+                act_bits: Call::bits(d.a),
+                weight_bits: Call::bits(d.w),
+                count: 1.0,
+            },
         )
         .weights(d.h * vocab * d.w)
         .reads(rows * d.h * d.b * d.a)
@@ -427,6 +511,7 @@ pub fn emit_head_ops(d: &Dims, n: f64, rows: f64, ops: &mut impl Sink<Kernel>) {
                 OpKind::Communication,
                 Class::Communication,
                 0.0,
+                Call::Collective { bytes: message },
             )
             .reads(message / d.tp)
             .writes(message)

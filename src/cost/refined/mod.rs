@@ -112,11 +112,75 @@ impl CostModel for Refined {
     }
 }
 
+/// A kernel as the refined model priced it: what it computes and moves, what a GPU launches
+/// for it ([`Kernel::call`]), and its time under the run's [`Timer`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedKernel {
+    pub kernel: Kernel,
+    pub time_s: f64,
+}
+
+/// The kernels of one decoder layer, in execution order (the pruning layer's importance work
+/// last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerKernels {
+    pub layer: usize,
+    pub tokens: u64,
+    pub kernels: Vec<PricedKernel>,
+}
+
+/// Every kernel of one prefill as the refined model prices it: the one description of a prefill
+/// that `aim-sim measure`, `calibrate` and `fit` time (issue 22). Decode is not included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelList {
+    /// Work before the LLM (vision encoder, merging), each kernel as built (the report sums
+    /// these by name).
+    pub stages: Vec<PricedKernel>,
+    pub layers: Vec<LayerKernels>,
+    /// Final norm, LM head (and host overhead when the profile has one).
+    pub head: Vec<PricedKernel>,
+    /// The same totals the report of this run has.
+    pub totals: Totals,
+}
+
+impl KernelList {
+    /// Every kernel, in the order priced.
+    pub fn all(&self) -> impl Iterator<Item = &PricedKernel> {
+        self.stages
+            .iter()
+            .chain(self.layers.iter().flat_map(|l| &l.kernels))
+            .chain(&self.head)
+    }
+}
+
+/// The kernels `ctx` and `w` price into, each with its time: the same builders, timer and order
+/// as [`Refined::run_workload`] (every layer priced afresh, none reused).
+pub fn kernel_list(ctx: &Context, w: &Workload) -> KernelList {
+    let mut keep = Kernels {
+        stages: Vec::new(),
+        current: Vec::new(),
+        layers: Vec::new(),
+        head: Vec::new(),
+    };
+    let totals = price(ctx, w, &mut keep).totals;
+    KernelList {
+        stages: keep.stages,
+        layers: keep.layers,
+        head: keep.head,
+        totals,
+    }
+}
+
 /// What a pricing pass keeps besides the totals: everything for a report ([`Detail`]), or
 /// nothing ([`TotalsOnly`], a sweep row). Text is passed as closures, built only when kept.
 trait Keep {
     /// Whether anything is kept (else the operators need not even be copied).
     const DETAIL: bool;
+    /// Whether every kernel is kept as built ([`kernel_list`]): then no layer reuses another's
+    /// sums.
+    const KERNELS: bool = false;
+    /// A kernel as built, with its time (only when [`Keep::KERNELS`]).
+    fn kernel(&mut self, _part: Part, _k: PricedKernel) {}
     /// A stage operator (work before the LLM), summed over passes by name.
     fn stage(&mut self, op: TimedOp);
     /// An operator of the current decoder layer.
@@ -126,6 +190,46 @@ trait Keep {
     fn head_op(&mut self, op: TimedOp);
     fn note(&mut self, text: impl FnOnce() -> String);
     fn warning(&mut self, text: impl FnOnce() -> String);
+}
+
+/// Where a kept kernel belongs.
+#[derive(Clone, Copy)]
+enum Part {
+    Stage,
+    Layer,
+    Head,
+}
+
+/// Every kernel as built ([`kernel_list`]).
+struct Kernels {
+    stages: Vec<PricedKernel>,
+    current: Vec<PricedKernel>,
+    layers: Vec<LayerKernels>,
+    head: Vec<PricedKernel>,
+}
+
+impl Keep for Kernels {
+    const DETAIL: bool = false;
+    const KERNELS: bool = true;
+    fn kernel(&mut self, part: Part, k: PricedKernel) {
+        match part {
+            Part::Stage => self.stages.push(k),
+            Part::Layer => self.current.push(k),
+            Part::Head => self.head.push(k),
+        }
+    }
+    fn stage(&mut self, _: TimedOp) {}
+    fn layer_op(&mut self, _: TimedOp) {}
+    fn end_layer(&mut self, layer: usize, tokens: u64) {
+        self.layers.push(LayerKernels {
+            layer,
+            tokens,
+            kernels: std::mem::take(&mut self.current),
+        });
+    }
+    fn head_op(&mut self, _: TimedOp) {}
+    fn note(&mut self, _: impl FnOnce() -> String) {}
+    fn warning(&mut self, _: impl FnOnce() -> String) {}
 }
 
 /// Every operator, layer, note and warning: the parts of a [`RunCost`].
@@ -234,7 +338,13 @@ struct LayerSink<'a, K> {
 impl<K: Keep> Sink<Kernel> for LayerSink<'_, K> {
     #[inline(always)]
     fn push(&mut self, k: Kernel) {
+        let kept = K::KERNELS.then(|| k.clone());
         let t = self.timer.time(k);
+        if let Some(kernel) = kept {
+            let time_s = t.time_s;
+            self.keep
+                .kernel(Part::Layer, PricedKernel { kernel, time_s });
+        }
         self.sums.add(&t, true);
         if K::DETAIL {
             self.memo.record(&t);
@@ -257,7 +367,17 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
 
     // Stages before the LLM: vision encoder (optional), then per-frame merging.
     let mut stages = ByName::new();
-    let mut stage_kernels = Each(|k: Kernel| stages.add(timer.time(k)));
+    // Kept as built for a kernel list (the report sums them by name).
+    let mut stage_list: Vec<PricedKernel> = Vec::new();
+    let mut stage_kernels = Each(|k: Kernel| {
+        let kept = K::KERNELS.then(|| k.clone());
+        let t = timer.time(k);
+        if let Some(kernel) = kept {
+            let time_s = t.time_s;
+            stage_list.push(PricedKernel { kernel, time_s });
+        }
+        stages.add(t)
+    });
     let mut vision_params = 0.0;
     // A text-only prompt (0 frames) has nothing to encode.
     if let (true, Some(v), true, Some(input)) = (
@@ -332,6 +452,9 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             &mut stage_kernels,
         );
     }
+    for k in stage_list {
+        keep.kernel(Part::Stage, k);
+    }
     for o in stages.finish() {
         sums.add(&o, true);
         keep.stage(o);
@@ -343,8 +466,8 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let text = w.input.text_tokens;
     let mut memo = LayerMemo::<TimedOp>::default();
     let mut memo_sums = Sums::new();
-    // A recorder (`aim-sim fit`) must see every layer's kernels.
-    let reuse = !kernel::recording();
+    // A kernel list must see every layer's kernels.
+    let reuse = !K::KERNELS;
     for (i, &n) in w.layer_tokens.iter().enumerate() {
         let step = w.prune_step(i);
         let routed = arch.routes(i);
@@ -407,7 +530,12 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let last = w.layer_tokens.last().copied().unwrap_or(0) as f64;
     let rows = if opts.all_logits { last } else { 1.0 };
     let mut head = Each(|k: Kernel| {
+        let kept = K::KERNELS.then(|| k.clone());
         let t = timer.time(k);
+        if let Some(kernel) = kept {
+            let time_s = t.time_s;
+            keep.kernel(Part::Head, PricedKernel { kernel, time_s });
+        }
         sums.add(&t, false);
         keep.head_op(t);
     });
@@ -424,6 +552,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             OpKind::Host,
             kernel::Class::Host,
             0.0,
+            kernel::Call::Host,
         ));
     }
     memory.head(last, rows, &d);

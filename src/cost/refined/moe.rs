@@ -8,7 +8,7 @@
 //! Expert and shared widths are split across GPUs under tensor parallelism (each GPU holds a
 //! slice of every expert); the router is replicated.
 
-use super::kernel::{kernel, Class, Kernel};
+use super::kernel::{kernel, Call, Class, Kernel};
 use super::layer::{linear, push_linear, silu_mul, Dims, Dst, SOFTMAX_FLOPS};
 use crate::cost::OpKind;
 use crate::model::Moe;
@@ -90,6 +90,15 @@ fn grouped_gemm(
         OpKind::Linear,
         Class::Matmul,
         2.0 * rows * input * output,
+        Call::ExpertGemm {
+            experts: touched,
+            // Uniform routing: the (token, expert) rows spread evenly over the touched experts.
+            tokens_per_expert: if touched > 0.0 { rows / touched } else { 0.0 },
+            n: output,
+            k: input,
+            act_bits: Call::bits(d.a),
+            weight_bits: Call::bits(d.w),
+        },
     )
     .weights(touched * input * output * d.w)
     .reads(rows * input * d.a)
@@ -114,15 +123,30 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
             OpKind::Elementwise,
             Class::Elementwise,
             t * (SOFTMAX_FLOPS * e + k * e + renorm),
+            Call::Elementwise {
+                elements: t * e,
+                width: e,
+                count: 1.0,
+            },
         )
         .reads(t * e * d.a)
         .writes(pairs * (INDEX_BYTES + WEIGHT_BYTES)),
     );
     // Sort the (token, expert) pairs by expert into GEMM blocks (`moe_align_block_size`).
     ops.push(
-        kernel("moe_align", OpKind::Elementwise, Class::Elementwise, pairs)
-            .reads(pairs * INDEX_BYTES)
-            .writes(2.0 * pairs * INDEX_BYTES),
+        kernel(
+            "moe_align",
+            OpKind::Elementwise,
+            Class::Elementwise,
+            pairs,
+            Call::Elementwise {
+                elements: pairs,
+                width: k,
+                count: 1.0,
+            },
+        )
+        .reads(pairs * INDEX_BYTES)
+        .writes(2.0 * pairs * INDEX_BYTES),
     );
     push_linear(
         &mut ops,
@@ -130,7 +154,7 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
         grouped_gemm("expert_gate_up_proj", d, pairs, h, 2.0 * m.inter, touched)
             .reads(pairs * INDEX_BYTES),
     );
-    ops.push(silu_mul("expert_silu_mul", d, pairs * m.inter));
+    ops.push(silu_mul("expert_silu_mul", d, pairs * m.inter, m.inter));
     push_linear(
         &mut ops,
         d,
@@ -147,7 +171,7 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
             d,
             linear("shared_up_proj", d, n, h, m.shared, false, Dst::Act),
         );
-        ops.push(silu_mul("shared_silu_mul", d, t * m.shared));
+        ops.push(silu_mul("shared_silu_mul", d, t * m.shared, m.shared));
         push_linear(
             &mut ops,
             d,
@@ -166,6 +190,11 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
                     OpKind::Elementwise,
                     Class::Elementwise,
                     t * (SIGMOID_FLOPS + h),
+                    Call::Elementwise {
+                        elements: t * h,
+                        width: h,
+                        count: 1.0,
+                    },
                 )
                 .reads(t * (h + 1.0) * d.a)
                 .writes(t * h * d.a),
@@ -180,6 +209,11 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
             OpKind::Elementwise,
             Class::Elementwise,
             2.0 * pairs * h + shared_in,
+            Call::Elementwise {
+                elements: t * h,
+                width: h,
+                count: 1.0,
+            },
         )
         .reads((pairs * h + shared_in) * d.a + pairs * WEIGHT_BYTES)
         .writes(t * h * d.a),

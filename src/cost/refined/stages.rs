@@ -1,7 +1,7 @@
 //! Work before the first decoder layer: the vision encoder, pooling and projector
 //! (`--include-vision`), then AIM's per-frame token merging.
 
-use super::kernel::{kernel, Class, Kernel};
+use super::kernel::{kernel, Attention, Call, Class, Kernel, MergeStep};
 use super::layer::{FLASH_BLOCK_ROWS, FP32_BYTES, SOFTMAX_FLOPS};
 use crate::cost::{Each, OpKind, Sink};
 use crate::model::VisionEncoder;
@@ -30,12 +30,21 @@ fn merge_pass(frames: f64, tokens: u64, r: u64, h: f64, a: f64, ops: &mut impl S
     let r = r as f64;
     let x = t * h * a;
     let sim = set_a * set_b;
+    // One call of kernels/merge.cu's pass per step (the GPU runs the five as one pass).
+    let call = |step: MergeStep| Call::Merge {
+        step,
+        frames,
+        tokens_per_frame: t,
+        merged: r,
+        hidden: h,
+    };
     let pass = [
         kernel(
             "merge_normalize",
             OpKind::Merge,
             Class::Elementwise,
             3.0 * t * h,
+            call(MergeStep::Normalize),
         )
         .reads(x)
         .writes(x),
@@ -44,17 +53,25 @@ fn merge_pass(frames: f64, tokens: u64, r: u64, h: f64, a: f64, ops: &mut impl S
             OpKind::Merge,
             Class::Matmul,
             2.0 * sim * h,
+            call(MergeStep::Similarity),
         )
         .reads(x)
         .writes(sim * a),
-        kernel("merge_best_match", OpKind::Merge, Class::Elementwise, sim)
-            .reads(sim * a)
-            .writes(set_a * (a + INDEX_BYTES)),
+        kernel(
+            "merge_best_match",
+            OpKind::Merge,
+            Class::Elementwise,
+            sim,
+            call(MergeStep::BestMatch),
+        )
+        .reads(sim * a)
+        .writes(set_a * (a + INDEX_BYTES)),
         kernel(
             "merge_sort",
             OpKind::Merge,
             Class::Elementwise,
             set_a * set_a.log2().max(1.0),
+            call(MergeStep::Sort),
         )
         .reads(set_a * a)
         .writes(set_a * INDEX_BYTES),
@@ -65,6 +82,7 @@ fn merge_pass(frames: f64, tokens: u64, r: u64, h: f64, a: f64, ops: &mut impl S
             OpKind::Merge,
             Class::Elementwise,
             (r + set_b) * h,
+            call(MergeStep::ScatterMean),
         )
         .reads(x + set_a * INDEX_BYTES)
         .writes((t - r) * h * a),
@@ -113,27 +131,61 @@ pub fn vision(
     let tok = u * p;
     let lin = |name: &'static str, rows: f64, input: f64, output: f64| {
         let params = input * output + output;
-        kernel(name, OpKind::Vision, Class::Matmul, 2.0 * params * rows)
-            .weights(params * w)
-            .reads(rows * input * a)
-            .writes(rows * output * a)
+        let call = Call::Gemm {
+            m: rows,
+            n: output,
+            k: input,
+            bias: true,
+            act_bits: Call::bits(a),
+            weight_bits: Call::bits(w),
+            count: 1.0,
+        };
+        kernel(
+            name,
+            OpKind::Vision,
+            Class::Matmul,
+            2.0 * params * rows,
+            call,
+        )
+        .weights(params * w)
+        .reads(rows * input * a)
+        .writes(rows * output * a)
     };
-    let elementwise = |name: &'static str, elems: f64, flops: f64, reads: f64| {
-        kernel(name, OpKind::Vision, Class::Elementwise, flops * elems)
-            .reads(reads * elems * a)
-            .writes(elems * a)
+    let elementwise = |name: &'static str, elems: f64, width: f64, flops: f64, reads: f64| {
+        let call = Call::Elementwise {
+            elements: elems,
+            width,
+            count: 1.0,
+        };
+        kernel(
+            name,
+            OpKind::Vision,
+            Class::Elementwise,
+            flops * elems,
+            call,
+        )
+        .reads(reads * elems * a)
+        .writes(elems * a)
     };
     ops.push(lin("vision_patch_embed", u * patches, PATCH_PIXELS, hv));
     // Per layer: LN, q/k/v (with biases), attention, o, residual, LN, fc1, GELU, fc2, residual.
     let mut layer = Each(|k: Kernel| ops.push(k.times(layers)));
     layer.push(
-        elementwise("vision_layernorm", tok * hv, LAYERNORM_FLOPS, 1.0)
+        elementwise("vision_layernorm", tok * hv, hv, LAYERNORM_FLOPS, 1.0)
             .weights(2.0 * hv * w)
             .times(2.0),
     );
     layer.push(lin("vision_qkv_proj", tok, hv, hv).times(3.0));
     let per_score = 4.0 * dv + SOFTMAX_FLOPS;
     let qo = 2.0 * tok * hv * a;
+    let call = Call::Attention {
+        variant: Attention::Bidirectional,
+        tokens: p,
+        sequences: u,
+        heads,
+        kv_heads: heads,
+        head_dim: dv,
+    };
     layer.push(if flash {
         // Bidirectional: every tile is computed; K, V re-read once per query block.
         let blocks = (p / FLASH_BLOCK_ROWS as f64).ceil();
@@ -142,6 +194,7 @@ pub fn vision(
             OpKind::Vision,
             Class::Attention,
             per_score * p * p * heads * u,
+            call,
         )
         .reads(qo / 2.0 + 2.0 * blocks * tok * hv * a)
         .writes(qo / 2.0 + tok * heads * FP32_BYTES)
@@ -153,21 +206,28 @@ pub fn vision(
             OpKind::Vision,
             Class::Attention,
             per_score * p * p * heads * u,
+            call,
         )
         .reads(qo / 2.0 + 2.0 * tok * hv * a + 2.0 * map)
         .writes(qo / 2.0 + 2.0 * map)
         .launches(3.0)
     });
     layer.push(lin("vision_out_proj", tok, hv, hv));
-    layer.push(elementwise("vision_residual", tok * hv, 1.0, 2.0).times(2.0));
+    layer.push(elementwise("vision_residual", tok * hv, hv, 1.0, 2.0).times(2.0));
     layer.push(lin("vision_fc1", tok, hv, iv));
-    layer.push(elementwise("vision_gelu", tok * iv, GELU_FLOPS, 1.0));
+    layer.push(elementwise("vision_gelu", tok * iv, iv, GELU_FLOPS, 1.0));
     layer.push(lin("vision_fc2", tok, iv, hv));
     // Projector on the patch tokens (CLS dropped), then pooling in the LLM width.
     let rows = u * patches;
     let ph = v.projector_hidden as f64;
     ops.push(lin("projector_fc1", rows, hv, ph));
-    ops.push(elementwise("projector_gelu", rows * ph, GELU_FLOPS, 1.0));
+    ops.push(elementwise(
+        "projector_gelu",
+        rows * ph,
+        ph,
+        GELU_FLOPS,
+        1.0,
+    ));
     ops.push(lin("projector_fc2", rows, ph, llm_h));
     let pooled = (u * tokens_per_image as f64).min(rows);
     if pooled < rows {
@@ -177,6 +237,11 @@ pub fn vision(
                 OpKind::Vision,
                 Class::Elementwise,
                 BILINEAR_FLOPS * pooled * llm_h,
+                Call::Elementwise {
+                    elements: pooled * llm_h,
+                    width: llm_h,
+                    count: 1.0,
+                },
             )
             .reads(rows * llm_h * a)
             .writes(pooled * llm_h * a),

@@ -242,12 +242,20 @@ proptest::proptest! {
         let gpu = Gpu::load("h100").unwrap();
         let options = RunOptions { batch, tp, ..flash() };
         let r = run_with(&model, &gpu, &options, &Workload::from_layer_tokens(&[n; 4]));
-        // Layers alike in tokens but not in routing are not reused for each other: priced
-        // under a recorder (every layer priced afresh), the report is the same.
-        let (fresh, _) = kernel::record(|| {
-            run_with(&model, &gpu, &options, &Workload::from_layer_tokens(&[n; 4]))
-        });
-        proptest::prop_assert_eq!(&fresh, &r);
+        // Layers alike in tokens but not in routing are not reused for each other: priced as a
+        // kernel list (every layer priced afresh), the totals and every layer's time are the
+        // same.
+        let ctx = Context {
+            model: &model,
+            gpu: &gpu,
+            options: &options,
+        };
+        let list = super::kernel_list(&ctx, &Workload::from_layer_tokens(&[n; 4]));
+        proptest::prop_assert_eq!(&list.totals, &r.totals);
+        for (fresh, layer) in list.layers.iter().zip(&r.layers) {
+            let time_s: f64 = fresh.kernels.iter().map(|k| k.time_s).sum();
+            proptest::prop_assert!(close(time_s, layer.time_s, 1e-12), "{time_s} vs {}", layer.time_s);
+        }
         for (l, layer) in r.layers.iter().enumerate() {
             let linear = sum(&layer.operators, OpKind::Linear);
             // Per GPU: heads and widths split by tp, the router replicated.

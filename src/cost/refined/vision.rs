@@ -8,7 +8,7 @@
 //! (`m × m` patches concatenated, normalised before or after) and the MLP projector.
 //! Each operator is one entry for all layers of its kind.
 
-use super::kernel::{kernel, Class, Kernel};
+use super::kernel::{kernel, Attention, Call, Class, Kernel};
 use super::layer::{
     FLASH_BLOCK_ROWS, FP32_BYTES, RMSNORM_FLOPS, ROPE_FLOPS, SOFTMAX_FLOPS, SWIGLU_FLOPS,
 };
@@ -62,11 +62,25 @@ fn attention(
     let per_score = 4.0 * dv + SOFTMAX_FLOPS;
     let pairs: f64 = segments.iter().map(|&(n, s)| n * s * s).sum::<f64>() * passes;
     let tok: f64 = segments.iter().map(|&(n, s)| n * s).sum::<f64>() * passes;
+    let sequences: f64 = segments.iter().map(|&(n, _)| n).sum::<f64>() * passes;
     let k = kernel(
         name,
         OpKind::Vision,
         Class::Attention,
         per_score * pairs * heads,
+        Call::Attention {
+            variant: Attention::Bidirectional,
+            // Segments differ in length (windows at the edges): their mean.
+            tokens: if sequences > 0.0 {
+                tok / sequences
+            } else {
+                0.0
+            },
+            sequences,
+            heads,
+            kv_heads: heads,
+            head_dim: dv,
+        },
     );
     let q_o = tok * hv * a;
     if flash {
@@ -88,17 +102,44 @@ fn attention(
 /// `y = x·W + b` over `rows` rows.
 fn lin(name: &'static str, rows: f64, input: f64, output: f64, a: f64, w: f64) -> Kernel {
     let params = input * output + output;
-    kernel(name, OpKind::Vision, Class::Matmul, 2.0 * params * rows)
-        .weights(params * w)
-        .reads(rows * input * a)
-        .writes(rows * output * a)
+    let call = Call::Gemm {
+        m: rows,
+        n: output,
+        k: input,
+        bias: true,
+        act_bits: Call::bits(a),
+        weight_bits: Call::bits(w),
+        count: 1.0,
+    };
+    kernel(
+        name,
+        OpKind::Vision,
+        Class::Matmul,
+        2.0 * params * rows,
+        call,
+    )
+    .weights(params * w)
+    .reads(rows * input * a)
+    .writes(rows * output * a)
 }
 
-/// One pass over `elems` elements: `flops` each, `reads` inputs of that size, one output.
+/// One pass over `elems` elements: `flops` each, `reads` inputs of that size, one output
+/// (launched as one flat row).
 fn elementwise(name: &'static str, elems: f64, flops: f64, reads: f64, a: f64) -> Kernel {
-    kernel(name, OpKind::Vision, Class::Elementwise, flops * elems)
-        .reads(reads * elems * a)
-        .writes(elems * a)
+    let call = Call::Elementwise {
+        elements: elems,
+        width: elems,
+        count: 1.0,
+    };
+    kernel(
+        name,
+        OpKind::Vision,
+        Class::Elementwise,
+        flops * elems,
+        call,
+    )
+    .reads(reads * elems * a)
+    .writes(elems * a)
 }
 
 /// A norm over `rows × width`: LayerNorm (weight and bias) or RMSNorm (weight).
@@ -107,7 +148,13 @@ fn norm(name: &'static str, kind: VisionNorm, rows: f64, width: f64, a: f64, w: 
         VisionNorm::Layernorm => (LAYERNORM_FLOPS, 2.0),
         VisionNorm::Rmsnorm => (RMSNORM_FLOPS, 1.0),
     };
-    elementwise(name, rows * width, flops, 1.0, a).weights(params * width * w)
+    let mut k = elementwise(name, rows * width, flops, 1.0, a).weights(params * width * w);
+    k.call = Call::Elementwise {
+        elements: rows * width,
+        width,
+        count: 1.0,
+    };
+    k
 }
 
 /// Shapes every builder below uses.
