@@ -9,6 +9,7 @@
 //! docs/serving.md says what is modelled, what is not, and how it compares with published
 //! serving benchmarks.
 
+pub mod check;
 pub mod engine;
 pub mod render;
 pub mod step;

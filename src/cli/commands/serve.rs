@@ -75,6 +75,18 @@ pub struct ServeArgs {
     /// Search the highest Poisson rate at which --slo-attainment of the requests meet the targets.
     #[arg(long, help_heading = "Targets")]
     pub find_max_rate: bool,
+    /// Price the published serving measurements of this file instead (reference/serving.toml).
+    #[arg(long, help_heading = "Validation", value_name = "FILE", conflicts_with_all = ["trace", "find_max_rate"])]
+    pub reference: Option<PathBuf>,
+    /// Framework profiles the --reference rows are priced under.
+    #[arg(
+        long,
+        help_heading = "Validation",
+        value_delimiter = ',',
+        default_value = "roofline,trtllm,hf",
+        value_name = "A,B,..."
+    )]
+    pub reference_frameworks: Vec<String>,
 }
 
 impl ServeArgs {
@@ -132,6 +144,19 @@ impl ServeArgs {
 
 /// Runs the replica the flags describe and writes the result.
 pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<()> {
+    if let Some(path) = &args.reference {
+        let format = match output.format {
+            OutputFormat::Text(f) => f,
+            OutputFormat::Html => {
+                return Err(Error::invalid(
+                    "--reference has no HTML page: use --format table, json or csv",
+                ))
+            }
+        };
+        let reference = serve::check::Reference::load(path)?;
+        let report = serve::check::check(&reference, &args.reference_frameworks)?;
+        return emit(output, &serve::check::render(&report, format));
+    }
     let spec = sim.to_spec()?;
     if spec.gen_tokens > 0 {
         return Err(Error::invalid(
