@@ -17,6 +17,7 @@ const DOCS: &[&str] = &[
     "docs/cost-models.md",
     "docs/kernels.md",
     "docs/validation.md",
+    "docs/serving.md",
     "python/README.md",
 ];
 

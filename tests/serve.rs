@@ -314,3 +314,74 @@ fn bad_serve_input_is_one_line_and_exit_2() {
     assert_eq!(out.lines().count(), 21);
     assert!(out.starts_with("id,arrival_s,"));
 }
+
+/// docs/serving.md's comparison table is `serve --reference reference/serving.toml`'s output.
+/// After an intended change: `AIM_SIM_BLESS=1 cargo test --test serve`, review the diff.
+#[test]
+fn serving_doc_table_is_the_reference_check() {
+    let report = common::json(&["serve", "--reference", "reference/serving.toml"]);
+    let frameworks = ["roofline", "trtllm", "hf"];
+    let signed = |e: f64| {
+        let p = format!("{:.1}", 100.0 * e.abs());
+        if e < 0.0 {
+            format!("−{p} %")
+        } else {
+            format!("+{p} %")
+        }
+    };
+    let rows = report["rows"].as_array().expect("rows");
+    let mut want = String::from(
+        "| row | measured output tok/s | roofline | trtllm | hf |\n|---|---|---|---|---|\n",
+    );
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["framework"] == "roofline")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in ids {
+        let of = |fw: &str| {
+            rows.iter()
+                .find(|r| r["id"] == id && r["framework"] == fw)
+                .expect("every row under every framework")
+        };
+        want += &format!(
+            "| {id} | {:.0} |",
+            of("roofline")["measured_output_tokens_per_s"]
+                .as_f64()
+                .unwrap()
+        );
+        for fw in frameworks {
+            let r = of(fw);
+            want += &format!(
+                " {:.0} ({}) |",
+                r["predicted_output_tokens_per_s"].as_f64().unwrap(),
+                signed(r["error"].as_f64().unwrap())
+            );
+        }
+        want += "\n";
+    }
+    want += "| median \\|error\\| (worst) | |";
+    for fw in frameworks {
+        let s = report["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["framework"] == fw)
+            .unwrap();
+        want += &format!(
+            " {:.1} % ({:.1} %) |",
+            100.0 * s["median_abs_error"].as_f64().unwrap(),
+            100.0 * s["worst_abs_error"].as_f64().unwrap()
+        );
+    }
+    want += "\n";
+    let mut failures = Vec::new();
+    common::doc_block(
+        "docs/serving.md",
+        "serving-check",
+        &want,
+        "aim-sim serve --reference reference/serving.toml",
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
