@@ -278,17 +278,16 @@ impl Server {
                     - reserve
             }
         };
-        if let (Some(_), false) = (
-            self.limits.kv_cache_bytes,
-            capacity_bytes > block_bytes * layers as f64,
-        ) {
+        // One block per layer at least (NaN counts as too small).
+        let room = capacity_bytes > block_bytes * layers as f64;
+        if let (Some(_), false) = (self.limits.kv_cache_bytes, room) {
             return Err(Error::invalid(format!(
                 "--kv-cache-gb {}: less than one {}-token block per layer; give more",
                 capacity_bytes / 1e9,
                 self.limits.block_size
             )));
         }
-        if !(capacity_bytes > block_bytes * layers as f64) {
+        if !room {
             return Err(Error::invalid(format!(
                 "no room for a KV cache: {:.1} GB × {} leaves {:.2} GB after {:.1} GB of weights and {:.2} GB of activations; raise --gpu-memory-utilization or use --tp",
                 self.base.gpu.memory / 1e9,
