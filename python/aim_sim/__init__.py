@@ -32,6 +32,7 @@ __all__ = [
     "budget",
     "check",
     "list_presets",
+    "serve",
     "simulate",
     "sweep",
     "__version__",
@@ -41,6 +42,12 @@ __all__ = [
 def simulate(**options):
     """One simulated prefill: the structure of ``aim-sim [options] --format json``."""
     return json.loads(_core.simulate_json(**options))
+
+
+def serve(**options):
+    """One replica under a stream of requests: ``aim-sim serve [options] --format json``
+    (``find_max_rate=True``: the highest rate meeting ``slo_ttft``/``slo_tpot``)."""
+    return json.loads(_core.serve_json(**options))
 
 
 def budget(**options):

@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod engine;
+pub mod query;
 pub mod render;
 pub mod step;
 pub mod workload;

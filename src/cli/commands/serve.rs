@@ -2,8 +2,7 @@
 
 use crate::cli::{emit, OutputArgs, OutputFormat, SimArgs};
 use crate::error::{Error, Result};
-use crate::scenario::Scenario;
-use crate::serve::{self, render, Arrivals, Dist, Limits, Server, Slo};
+use crate::serve::{self, query::Query};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -90,80 +89,31 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    fn limits(&self) -> Result<Limits> {
-        if let Some(gb) = self.kv_cache_gb {
-            if !(gb.is_finite() && gb > 0.0) {
-                return Err(Error::invalid(format!(
-                    "--kv-cache-gb {gb}: give a positive size"
-                )));
-            }
-        }
-        Ok(Limits {
+    fn query(&self) -> Query {
+        Query {
+            rate: self.rate,
+            requests: self.requests,
+            duration: self.duration,
+            seed: self.seed,
+            output_tokens: self.output_tokens.clone(),
+            frames_dist: self.frames_dist.clone(),
+            text_dist: self.text_dist.clone(),
             max_num_seqs: self.max_num_seqs,
             max_num_batched_tokens: self.max_num_batched_tokens,
             chunked_prefill: !self.no_chunked_prefill,
             block_size: self.block_size,
             gpu_memory_utilization: self.gpu_memory_utilization,
-            kv_cache_bytes: self.kv_cache_gb.map(|g| g * 1e9),
-        })
-    }
-
-    fn slo(&self) -> Result<Slo> {
-        for (name, v) in [("--slo-ttft", self.slo_ttft), ("--slo-tpot", self.slo_tpot)] {
-            if let Some(v) = v {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(Error::invalid(format!(
-                        "{name} {v}: give a positive number of seconds"
-                    )));
-                }
-            }
+            kv_cache_gb: self.kv_cache_gb,
+            slo_ttft: self.slo_ttft,
+            slo_tpot: self.slo_tpot,
+            slo_attainment: self.slo_attainment,
+            find_max_rate: self.find_max_rate,
         }
-        Ok(Slo {
-            ttft_s: self.slo_ttft,
-            tpot_s: self.slo_tpot,
-            attainment: self.slo_attainment,
-        })
-    }
-
-    fn arrivals(&self, s: &Scenario) -> Result<Arrivals> {
-        let dist = |flag: &Option<String>, name: &str, default: u64| match flag {
-            Some(t) => Dist::parse(t, name),
-            None => Ok(Dist::Fixed { value: default }),
-        };
-        Ok(Arrivals {
-            rate_per_s: self.rate,
-            requests: self.requests.or(self.duration.is_none().then_some(1000)),
-            duration_s: self.duration,
-            frames: dist(&self.frames_dist, "--frames-dist", s.input.frames)?,
-            text_tokens: dist(&self.text_dist, "--text-dist", s.input.text_tokens)?,
-            output_tokens: Dist::parse(&self.output_tokens, "--output-tokens")?,
-            seed: self.seed,
-        })
     }
 }
 
 /// Runs the replica the flags describe and writes the result.
 pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<()> {
-    if let Some(path) = &args.reference {
-        let format = match output.format {
-            OutputFormat::Text(f) => f,
-            OutputFormat::Html => {
-                return Err(Error::invalid(
-                    "--reference has no HTML page: use --format table, json or csv",
-                ))
-            }
-        };
-        let reference = serve::check::Reference::load(path)?;
-        let report = serve::check::check(&reference, &args.reference_frameworks)?;
-        return emit(output, &serve::check::render(&report, format));
-    }
-    let spec = sim.to_spec()?;
-    if spec.gen_tokens > 0 {
-        return Err(Error::invalid(
-            "serve generates --output-tokens per request: drop --gen-tokens",
-        ));
-    }
-    let scenario = Scenario::from_spec(&spec)?;
     let format = match output.format {
         OutputFormat::Text(f) => f,
         OutputFormat::Html => {
@@ -172,26 +122,29 @@ pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<(
             ))
         }
     };
-    let mut server = Server::new(&scenario, args.limits()?)?;
-    let slo = args.slo()?;
-    if args.find_max_rate {
-        let m = serve::find_max_rate(&mut server, &args.arrivals(&scenario)?, slo)?;
-        return emit(output, &render::render_max_rate(&m, format));
+    if let Some(path) = &args.reference {
+        let reference = serve::check::Reference::load(path)?;
+        let report = serve::check::check(&reference, &args.reference_frameworks)?;
+        return emit(output, &serve::check::render(&report, format));
     }
-    let (requests, rate) = match &args.trace {
+    let spec = sim.to_spec()?;
+    let trace = match &args.trace {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
                 path: path.clone(),
                 source,
             })?;
-            let per_frame = scenario.input.tokens_per_frame;
-            (
-                serve::workload::parse_trace(&text, &path.display().to_string(), per_frame)?,
-                None,
-            )
+            let per_frame = crate::scenario::Scenario::from_spec(&spec)?
+                .input
+                .tokens_per_frame;
+            Some(serve::workload::parse_trace(
+                &text,
+                &path.display().to_string(),
+                per_frame,
+            )?)
         }
-        None => (args.arrivals(&scenario)?.generate()?, Some(args.rate)),
+        None => None,
     };
-    let report = server.run(&requests, slo, rate)?;
-    emit(output, &render::render(&report, format))
+    let answer = serve::query::answer(&spec, &args.query(), trace)?;
+    emit(output, &answer.render(format))
 }
