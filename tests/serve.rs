@@ -385,3 +385,47 @@ fn serving_doc_table_is_the_reference_check() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `--schedules a,b` is each schedule's own run, side by side.
+#[test]
+fn schedules_side_by_side_are_the_single_runs() {
+    let base = [
+        "serve",
+        "--gpu",
+        "h100",
+        "--frames",
+        "8",
+        "--requests",
+        "40",
+        "--rate",
+        "5",
+    ];
+    let args: Vec<&str> = base
+        .iter()
+        .copied()
+        .chain(["--schedules", "none,linear", "--format", "json"])
+        .collect();
+    let both: serde_json::Value = serde_json::from_str(&common::ok(&args)).unwrap();
+    for (i, s) in ["none", "linear"].iter().enumerate() {
+        let args: Vec<&str> = base
+            .iter()
+            .copied()
+            .chain(["--schedule", s, "--format", "json"])
+            .collect();
+        let one: serde_json::Value = serde_json::from_str(&common::ok(&args)).unwrap();
+        assert_eq!(both["answers"][i], one, "{s}");
+        assert_eq!(both["schedules"][i], *s);
+    }
+    let table = common::ok(&[
+        "serve",
+        "--gpu",
+        "h100",
+        "--frames",
+        "8",
+        "--requests",
+        "40",
+        "--schedules",
+        "none,linear,fastv",
+    ]);
+    assert_eq!(table.lines().filter(|l| l.starts_with("fastv ")).count(), 1);
+}

@@ -159,3 +159,126 @@ pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result
     };
     Ok(Answer::Run(Box::new(server.run(&requests, slo, rate)?)))
 }
+
+/// Several schedules on the same requests, side by side.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub schedules: Vec<String>,
+    pub answers: Vec<Answer>,
+}
+
+/// Answers `query` once per schedule (each replaces the spec's), on the same seed and lengths.
+pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Comparison> {
+    if schedules.is_empty() {
+        return Err(Error::invalid(
+            "--schedules: give at least one schedule, e.g. none,linear",
+        ));
+    }
+    let answers = schedules
+        .iter()
+        .map(|s| {
+            let spec = Spec {
+                schedule: crate::spec::Definition::Name(s.clone()),
+                ..spec.clone()
+            };
+            answer(&spec, query, None)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Comparison {
+        schedules: schedules.to_vec(),
+        answers,
+    })
+}
+
+impl Comparison {
+    /// A table with one row per schedule (the max rate first when searched), JSON, or CSV.
+    pub fn render(&self, format: Format) -> String {
+        use std::fmt::Write;
+        match format {
+            Format::Json => crate::report::json_text(self),
+            Format::Table | Format::Csv => {
+                let csv = format == Format::Csv;
+                let mut o = String::new();
+                let head = [
+                    "schedule",
+                    "rate_per_s",
+                    "requests_per_s",
+                    "output_tokens_per_s",
+                    "ttft_p50_ms",
+                    "ttft_p90_ms",
+                    "ttft_p99_ms",
+                    "tpot_p50_ms",
+                    "tpot_p90_ms",
+                    "slo_attainment",
+                    "mean_batch",
+                    "peak_kv_utilization",
+                    "requests_that_fit",
+                    "preemptions",
+                    "prefill_alone_ms",
+                ];
+                if csv {
+                    let _ = writeln!(o, "{}", head.join(","));
+                } else {
+                    let _ = writeln!(
+                        o,
+                        "{:<16} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>9}",
+                        "schedule", "rate/s", "req/s", "out tok/s", "TTFT p50", "TTFT p90", "TTFT p99", "TPOT p50", "SLO met", "batch", "KV pk", "fit", "preem", "prefill"
+                    );
+                }
+                for (name, a) in self.schedules.iter().zip(&self.answers) {
+                    let r = match a {
+                        Answer::Run(r) => r.as_ref(),
+                        Answer::MaxRate(m) => &m.at_max,
+                    };
+                    let s = &r.summary;
+                    let rate = r.rate_per_s.unwrap_or(f64::NAN);
+                    if csv {
+                        let _ = writeln!(
+                            o,
+                            "{name},{rate},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                            s.throughput_requests_per_s,
+                            s.output_tokens_per_s,
+                            s.ttft.p50_s * 1e3,
+                            s.ttft.p90_s * 1e3,
+                            s.ttft.p99_s * 1e3,
+                            s.tpot.p50_s * 1e3,
+                            s.tpot.p90_s * 1e3,
+                            s.slo_attainment,
+                            s.mean_batch,
+                            s.peak_kv_utilization,
+                            r.kv.requests_that_fit,
+                            s.preemptions,
+                            s.prefill_alone_s * 1e3
+                        );
+                    } else {
+                        let _ = writeln!(
+                            o,
+                            "{:<16} {:>9.3} {:>8.3} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>6.1}% {:>7.1} {:>5.1}% {:>6} {:>6} {:>9.1}",
+                            name,
+                            rate,
+                            s.throughput_requests_per_s,
+                            s.output_tokens_per_s,
+                            s.ttft.p50_s * 1e3,
+                            s.ttft.p90_s * 1e3,
+                            s.ttft.p99_s * 1e3,
+                            s.tpot.p50_s * 1e3,
+                            100.0 * s.slo_attainment,
+                            s.mean_batch,
+                            100.0 * s.peak_kv_utilization,
+                            r.kv.requests_that_fit,
+                            s.preemptions,
+                            s.prefill_alone_s * 1e3
+                        );
+                    }
+                }
+                if !csv {
+                    let _ = writeln!(
+                        o,
+                        "\nlatencies in ms; rate/s: the Poisson rate run (with --find-max-rate: the highest meeting the targets); fit: requests of the first shape the KV cache holds at full length; prefill: one request alone"
+                    );
+                }
+                o
+            }
+        }
+    }
+}

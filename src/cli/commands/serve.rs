@@ -74,6 +74,15 @@ pub struct ServeArgs {
     /// Search the highest Poisson rate at which --slo-attainment of the requests meet the targets.
     #[arg(long, help_heading = "Targets")]
     pub find_max_rate: bool,
+    /// Several schedules side by side on the same requests (replaces --schedule), e.g. none,linear.
+    #[arg(
+        long,
+        help_heading = "Workload",
+        value_delimiter = ',',
+        value_name = "A,B,...",
+        conflicts_with = "trace"
+    )]
+    pub schedules: Vec<String>,
     /// Price the published serving measurements of this file instead (reference/serving.toml).
     #[arg(long, help_heading = "Validation", value_name = "FILE", conflicts_with_all = ["trace", "find_max_rate"])]
     pub reference: Option<PathBuf>,
@@ -128,6 +137,10 @@ pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<(
         return emit(output, &serve::check::render(&report, format));
     }
     let spec = sim.to_spec()?;
+    if !args.schedules.is_empty() {
+        let c = serve::query::compare(&spec, &args.query(), &args.schedules)?;
+        return emit(output, &c.render(format));
+    }
     let trace = match &args.trace {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
