@@ -331,50 +331,103 @@ fn serving_doc_table_is_the_reference_check() {
     };
     let rows = report["rows"].as_array().expect("rows");
     let mut want = String::from(
-        "| row | measured output tok/s | roofline | trtllm | hf |\n|---|---|---|---|---|\n",
+        "| row | metric | measured | roofline | trtllm | hf |\n|---|---|---|---|---|---|\n",
     );
     let ids: Vec<&str> = rows
         .iter()
         .filter(|r| r["framework"] == "roofline")
         .map(|r| r["id"].as_str().unwrap())
         .collect();
+    // (metric, measured key, predicted key, error key, scale, decimals)
+    let metrics = [
+        (
+            "output tok/s",
+            "measured_output_tokens_per_s",
+            "predicted_output_tokens_per_s",
+            "error",
+            1.0,
+            0,
+        ),
+        (
+            "requests/s",
+            "measured_requests_per_s",
+            "predicted_requests_per_s",
+            "error",
+            1.0,
+            2,
+        ),
+        (
+            "mean TTFT ms",
+            "measured_mean_ttft_s",
+            "predicted_mean_ttft_s",
+            "ttft_error",
+            1e3,
+            1,
+        ),
+        (
+            "mean TPOT ms",
+            "measured_mean_tpot_s",
+            "predicted_mean_tpot_s",
+            "tpot_error",
+            1e3,
+            2,
+        ),
+    ];
     for id in ids {
         let of = |fw: &str| {
             rows.iter()
                 .find(|r| r["id"] == id && r["framework"] == fw)
                 .expect("every row under every framework")
         };
-        want += &format!(
-            "| {id} | {:.0} |",
-            of("roofline")["measured_output_tokens_per_s"]
-                .as_f64()
-                .unwrap()
-        );
+        let first = of("roofline");
+        let mut throughput_shown = false;
+        for (name, m, p, e, scale, dp) in metrics {
+            let (Some(measured), Some(_)) = (first[m].as_f64(), first[e].as_f64()) else {
+                continue;
+            };
+            // The throughput error is on output tokens when measured, else on requests.
+            if e == "error" {
+                if throughput_shown {
+                    continue;
+                }
+                throughput_shown = true;
+            }
+            want += &format!("| {id} | {name} | {:.dp$} |", measured * scale);
+            for fw in frameworks {
+                let r = of(fw);
+                want += &format!(
+                    " {:.dp$} ({}) |",
+                    r[p].as_f64().unwrap() * scale,
+                    signed(r[e].as_f64().unwrap())
+                );
+            }
+            want += "\n";
+        }
+    }
+    let pct = |v: &serde_json::Value| {
+        v.as_f64()
+            .map_or("–".to_string(), |v| format!("{:.1} %", 100.0 * v))
+    };
+    for (what, key, worst) in [
+        ("throughput", "median_abs_error", Some("worst_abs_error")),
+        ("mean TPOT", "tpot_median_abs_error", None),
+        ("mean TTFT", "ttft_median_abs_error", None),
+    ] {
+        want += &format!("| median \\|error\\| | {what} | |");
         for fw in frameworks {
-            let r = of(fw);
-            want += &format!(
-                " {:.0} ({}) |",
-                r["predicted_output_tokens_per_s"].as_f64().unwrap(),
-                signed(r["error"].as_f64().unwrap())
-            );
+            let s = report["summary"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["framework"] == fw)
+                .unwrap();
+            match worst {
+                Some(w) => want += &format!(" {} (worst {}) |", pct(&s[key]), pct(&s[w])),
+                None => want += &format!(" {} |", pct(&s[key])),
+            }
         }
         want += "\n";
     }
-    want += "| median \\|error\\| (worst) | |";
-    for fw in frameworks {
-        let s = report["summary"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["framework"] == fw)
-            .unwrap();
-        want += &format!(
-            " {:.1} % ({:.1} %) |",
-            100.0 * s["median_abs_error"].as_f64().unwrap(),
-            100.0 * s["worst_abs_error"].as_f64().unwrap()
-        );
-    }
-    want += "\n";
     let mut failures = Vec::new();
     common::doc_block(
         "docs/serving.md",
