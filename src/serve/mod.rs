@@ -23,9 +23,10 @@ use std::collections::HashMap;
 use step::{price_prompt, Pricer, Prompt};
 pub use workload::{Arrivals, Dist, Request};
 
-/// The engine's limits, vLLM's names and defaults (V1 engine, OpenAI server on an 80 GB GPU:
-/// vllm/engine/arg_utils.py; `block_size` and `gpu_memory_utilization` from
-/// vllm/config: CacheConfig).
+/// The engine's limits, with vLLM's names and defaults: `gpu_memory_utilization` 0.9 and
+/// `block_size` 16 (vLLM's documented cache defaults), chunked prefill (always on in V1);
+/// `max_num_seqs` 256 and `max_num_batched_tokens` 8192 are its usual limits, which vary
+/// with the version, entry point and GPU (docs/serving.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
     /// Requests in one step at most.
