@@ -39,6 +39,7 @@ pub mod presets;
 pub mod report;
 pub mod scenario;
 pub mod schedule;
+pub mod serve;
 pub mod sim;
 pub mod spec;
 

@@ -28,6 +28,7 @@ const CORE: &[&str] = &[
     "schedule",
     "sim",
     "spec",
+    "serve",
     "sweep",
 ];
 /// Layers above the core, and what each may name besides the core.

@@ -18,6 +18,7 @@ const DOCS: &[&str] = &[
     "docs/gpus.md",
     "docs/kernels.md",
     "docs/validation.md",
+    "docs/serving.md",
     "python/README.md",
 ];
 

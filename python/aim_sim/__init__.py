@@ -31,6 +31,7 @@ __all__ = [
     "budget",
     "check",
     "list_presets",
+    "serve",
     "simulate",
     "simulate_many",
     "sweep",
@@ -52,6 +53,12 @@ def simulate(*, detail="full", **options):
 def simulate_many(specs, *, detail="totals", jobs=None):
     """Many simulated prefills on worker threads: one report per item of ``specs``."""
     return _core.simulate_many(specs, detail, jobs)
+
+
+def serve(**options):
+    """One replica under a stream of requests: ``aim-sim serve [options] --format json``
+    (``find_max_rate=True``: the highest rate meeting ``slo_ttft``/``slo_tpot``)."""
+    return _json.loads(_core.serve_json(**options))
 
 
 def budget(**options):

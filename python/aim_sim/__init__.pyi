@@ -306,6 +306,95 @@ def sweep(
         AimSimError: Bad input, or a configuration that does not run (the message names it).
     """
 
+def serve(
+    *,
+    spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
+    rate: Optional[float] = 1.0,
+    requests: Optional[int] = None,
+    duration: Optional[float] = None,
+    seed: Optional[int] = 0,
+    output_tokens: Union[int, str, None] = 64,
+    frames_dist: Optional[str] = None,
+    text_dist: Optional[str] = None,
+    max_num_seqs: Optional[int] = 256,
+    max_num_batched_tokens: Optional[int] = 8192,
+    chunked_prefill: Optional[bool] = True,
+    block_size: Optional[int] = 16,
+    gpu_memory_utilization: Optional[float] = 0.9,
+    kv_cache_gb: Optional[float] = None,
+    slo_ttft: Optional[float] = None,
+    slo_tpot: Optional[float] = None,
+    slo_attainment: Optional[float] = 0.9,
+    find_max_rate: Optional[bool] = False,
+    model: Optional[Definition] = "llava-ov-7b",
+    gpu: Optional[Definition] = "a100",
+    framework: Optional[Definition] = "roofline",
+    tokens: Optional[int] = None,
+    frames: Optional[int] = None,
+    tokens_per_frame: Optional[int] = None,
+    image_size: Optional[str] = None,
+    video_size: Optional[str] = None,
+    video_seconds: Optional[float] = None,
+    fps: Optional[float] = None,
+    text_tokens: Optional[int] = 100,
+    schedule: Optional[Definition] = "linear",
+    merge_tokens_per_frame: Optional[int] = None,
+    merge_keep_ratio: Optional[float] = None,
+    prune_start: Optional[int] = None,
+    prune_end: Optional[int] = None,
+    prune_step: Optional[float] = None,
+    layer_tokens: Union[Sequence[int], str, None] = None,
+    cost_model: Optional[CostModel] = "refined",
+    prune_timing: Optional[PruneTiming] = None,
+    flash_attention: Optional[bool] = False,
+    attention: Optional[Attention] = None,
+    include_vision: Optional[bool] = False,
+    gen_tokens: Optional[int] = 0,
+    tp: Optional[int] = 1,
+    all_logits: Optional[bool] = False,
+    importance_kernel: Optional[ImportanceKernel] = "materialized",
+    batch: Optional[int] = 1,
+    w_bits: Optional[int] = 16,
+    a_bits: Optional[int] = 16,
+    kv_bits: Optional[int] = None,
+    skip_mlp_add: Optional[bool] = False,
+) -> Dict[str, Any]:
+    """One model replica under a stream of requests: ``aim-sim serve [options] --format json``.
+
+    Poisson arrivals; vLLM V1's scheduler (continuous batching, chunked prefill, paged KV
+    cache with per-layer blocks, preemption by recomputation); every engine step priced by the
+    refined model under ``framework`` (docs/serving.md). Returns the settings, a summary
+    (TTFT, TPOT and end-to-end percentiles, throughput, goodput, KV use, preemptions), the KV
+    capacity, a timeline and one record per request; with ``find_max_rate``, the highest rate
+    meeting the targets (``rate_per_s``), the run at that rate (``at_max``) and the rates
+    tried. The options of the run are those of ``simulate`` (each request is its input).
+
+    Args:
+        rate: Poisson arrival rate, requests per second (``find_max_rate``: where the search
+            starts).
+        requests: Requests to simulate [default: 1000 unless ``duration`` is given].
+        duration: Arrivals for this many seconds.
+        seed: Seed of the arrivals and lengths (the same seed gives the same result).
+        output_tokens: Output tokens per request: a count, ``"uniform:MIN:MAX"`` or
+            ``"exp:MEAN"``.
+        frames_dist: Frames per request drawn from a distribution [default: ``frames``].
+        text_dist: Text tokens per request drawn from a distribution [default: ``text_tokens``].
+        max_num_seqs: Requests in one step at most (vLLM's ``max_num_seqs``).
+        max_num_batched_tokens: Tokens in one step at most (vLLM's ``max_num_batched_tokens``).
+        chunked_prefill: Split long prompts across steps (vLLM V1 always does).
+        block_size: Tokens per KV block.
+        gpu_memory_utilization: Share of GPU memory for weights, activations and KV cache.
+        kv_cache_gb: KV-cache size per GPU in GB, instead of what the memory leaves.
+        slo_ttft: Time-to-first-token target, seconds.
+        slo_tpot: Time-per-output-token target, seconds.
+        slo_attainment: Share of requests that must meet the targets.
+        find_max_rate: Search the highest rate at which ``slo_attainment`` of the requests meet
+            the targets.
+
+    Raises:
+        AimSimError: Bad input, or a configuration that does not run (the message names it).
+    """
+
 def budget(
     *,
     spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,

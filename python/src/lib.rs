@@ -349,6 +349,18 @@ fn budget<'py>(
     }
 }
 
+/// `aim-sim serve [options] --format json`: the run (or `find_max_rate`'s answer) as JSON text.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
+    let options = options_of(py, options, None)?;
+    core(py, move || {
+        let (spec, query) = options::serve(options)?;
+        let answer = aim_sim::serve::query::answer(&spec, &query, None)?;
+        Ok(answer.render(Format::Json))
+    })
+}
+
 /// `aim-sim sweep [grid]` as columns: `[(name, kind, data, categories)]` with kind `"category"`
 /// (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed values), data a
 /// `bytearray` that numpy arrays can share (one copy out of Rust, none after).
@@ -555,8 +567,8 @@ impl PySpec {
 mod _core {
     #[pymodule_export]
     use super::{
-        budget, budget_json, check_json, list_presets, simulate, simulate_json, simulate_many,
-        sweep_columns, AimSimError, PySpec,
+        budget, budget_json, check_json, list_presets, serve_json, simulate, simulate_json,
+        simulate_many, sweep_columns, AimSimError, PySpec,
     };
 
     #[pymodule_init]

@@ -60,6 +60,27 @@ pub const BUDGET: &[&str] = &[
     "solve",
 ];
 
+/// `aim-sim serve`'s own flags (`aim_sim::serve::query::Query`'s fields).
+pub const SERVE: &[&str] = &[
+    "rate",
+    "requests",
+    "duration",
+    "seed",
+    "output_tokens",
+    "frames_dist",
+    "text_dist",
+    "max_num_seqs",
+    "max_num_batched_tokens",
+    "chunked_prefill",
+    "block_size",
+    "gpu_memory_utilization",
+    "kv_cache_gb",
+    "slo_ttft",
+    "slo_tpot",
+    "slo_attainment",
+    "find_max_rate",
+];
+
 /// `aim-sim sweep`'s own flags (besides the axes, which are [`SIM`] names).
 pub const SWEEP: &[&str] = &["jobs"];
 
@@ -129,6 +150,23 @@ impl Options {
 pub fn simulate(options: Options) -> Result<Spec> {
     options.check_names(&[SIM])?;
     spec(options)
+}
+
+/// The spec and question of `aim_sim.serve(**options)`; lengths may be given as numbers or as
+/// the distributions the command line takes (`"uniform:8:64"`).
+pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query)> {
+    options.check_names(&[SIM, SERVE])?;
+    let mut query = options.take(SERVE);
+    for key in ["output_tokens", "frames_dist", "text_dist"] {
+        if let Some(v) = query.get_mut(key) {
+            if v.is_number() {
+                *v = Value::String(v.to_string());
+            }
+        }
+    }
+    let query = serde_json::from_value(Value::Object(query))
+        .map_err(|e| Error::invalid(format!("serve options: {e}")))?;
+    Ok((spec(options)?, query))
 }
 
 /// The spec and question of `aim_sim.budget(**options)`.

@@ -218,6 +218,23 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Serving: one replica under a stream of requests (vLLM-style continuous batching,
+    /// chunked prefill, paged KV cache) — TTFT, time per output token, throughput, goodput.
+    ///
+    /// Every request is the single run's input (--frames, --text-tokens, --schedule, --gpu,
+    /// --framework, --tp ...) unless drawn from a distribution or a trace; each engine step
+    /// is priced by the refined model. docs/serving.md says what is modelled.
+    #[command(
+        after_help = "Examples:\n  aim-sim serve --gpu h100 --framework hf --frames 32 --schedule linear --rate 2\n  aim-sim serve --gpu h100 --framework hf --schedule linear --find-max-rate --slo-ttft 2\n  aim-sim serve --trace requests.csv --format csv"
+    )]
+    Serve {
+        #[command(flatten)]
+        sim: Box<SimArgs>,
+        #[command(flatten)]
+        serve: Box<commands::serve::ServeArgs>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Shell completions on standard output (`aim-sim completions bash > /etc/bash_completion.d/aim-sim`).
     #[command(
         after_help = "Examples:\n  aim-sim completions bash > ~/.local/share/bash-completion/completions/aim-sim\n  aim-sim completions zsh > ~/.zfunc/_aim-sim"
@@ -275,6 +292,9 @@ pub fn run(cli: Cli) -> Result<()> {
             profile,
             output,
         }) => commands::gpu::calibrate(&sim, &gpu, profile.as_deref(), &output),
+        Some(Command::Serve { sim, serve, output }) => {
+            commands::serve::command(&sim, &serve, &output)
+        }
         Some(Command::List { kind }) => commands::list::command(kind),
         Some(Command::Check { check, output }) => commands::check::check(&check, &output),
         Some(Command::Completions { shell }) => {

@@ -9,4 +9,5 @@ pub mod pareto;
 pub mod plot;
 pub mod reproduce;
 pub mod run;
+pub mod serve;
 pub mod sweep;

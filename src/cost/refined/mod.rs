@@ -11,7 +11,7 @@
 //! Pipeline: stages (vision → merge) → decoder layers (+ importance) → head; then decode.
 
 mod decode;
-mod decoder;
+pub mod decoder;
 mod importance;
 pub mod kernel;
 pub mod layer;

@@ -1,0 +1,37 @@
+"""aim_sim.serve is `aim-sim serve --format json`: the same options, the same answer."""
+
+import ast
+import json
+from pathlib import Path
+
+import aim_sim
+
+STUB = ast.parse((Path(aim_sim.__file__).parent / "__init__.pyi").read_text())
+SERVE = next(n for n in STUB.body if isinstance(n, ast.FunctionDef) and n.name == "serve")
+CASE = dict(gpu="h100", framework="hf", frames=8, text_tokens=100, schedule="linear", requests=50, rate=4)
+
+
+def test_serve_is_the_cli_json(cli):
+    got = aim_sim.serve(**CASE)
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in CASE.items()]
+    want = json.loads(cli.run("serve", *flags, "--format", "json").stdout)
+    assert got == want
+
+
+def test_a_request_alone_has_simulates_ttft():
+    r = aim_sim.serve(gpu="h100", framework="hf", frames=32, schedule="linear", rate=0.01, requests=1)
+    sim = aim_sim.simulate(gpu="h100", framework="hf", frames=32, schedule="linear")
+    ttft = sim["pipeline"]["ttft_s"]
+    assert abs(r["requests"][0]["ttft_s"] - ttft) <= 1e-9 * ttft
+
+
+def test_serve_options_are_the_cli_flags(cli):
+    """The command line's serve flags, less what a file argument gives there (a trace, the
+    reference check) and with chunked_prefill for --no-chunked-prefill."""
+    text = cli.run("serve", "--help").stdout
+    import re
+
+    flags = {m.replace("-", "_") for m in re.findall(r"^\s+(?:-\w, )?--([a-z0-9-]+)", text, re.M)}
+    flags -= {"help", "format", "output", "trace", "reference", "reference_frameworks", "no_chunked_prefill"}
+    flags |= {"chunked_prefill"}
+    assert {a.arg for a in SERVE.args.kwonlyargs} == flags

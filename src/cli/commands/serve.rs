@@ -1,0 +1,163 @@
+//! `aim-sim serve`: one replica under a stream of requests (the logic is `crate::serve`).
+
+use crate::cli::{emit, OutputArgs, OutputFormat, SimArgs};
+use crate::error::{Error, Result};
+use crate::serve::{self, query::Query};
+use clap::Args;
+use std::path::PathBuf;
+
+/// The workload, the engine's limits and the latency targets.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Poisson arrival rate, requests per second (with --find-max-rate: where the search starts).
+    #[arg(
+        long,
+        help_heading = "Workload",
+        default_value_t = 1.0,
+        value_name = "PER_S"
+    )]
+    pub rate: f64,
+    /// Requests to simulate [default: 1000 unless --duration is given].
+    #[arg(long, help_heading = "Workload", value_name = "N")]
+    pub requests: Option<u64>,
+    /// Arrivals for this many seconds.
+    #[arg(long, help_heading = "Workload", value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    /// Requests from a trace instead: CSV with a header (arrival_s, frames or visual_tokens,
+    /// text_tokens, output_tokens) or JSON Lines with those keys.
+    #[arg(long, help_heading = "Workload", value_name = "FILE", conflicts_with_all = ["requests", "duration", "find_max_rate"])]
+    pub trace: Option<PathBuf>,
+    /// Seed of the arrivals and lengths (the same seed gives the same output).
+    #[arg(long, help_heading = "Workload", default_value_t = 0)]
+    pub seed: u64,
+    /// Output tokens per request: N, uniform:MIN:MAX or exp:MEAN.
+    #[arg(
+        long,
+        help_heading = "Workload",
+        default_value = "64",
+        value_name = "DIST"
+    )]
+    pub output_tokens: String,
+    /// Frames per request drawn from a distribution (uniform:MIN:MAX, exp:MEAN) [default: --frames].
+    #[arg(long, help_heading = "Workload", value_name = "DIST")]
+    pub frames_dist: Option<String>,
+    /// Text tokens per request drawn from a distribution [default: --text-tokens].
+    #[arg(long, help_heading = "Workload", value_name = "DIST")]
+    pub text_dist: Option<String>,
+    /// Requests in one step at most (vLLM's max_num_seqs).
+    #[arg(long, help_heading = "Engine", default_value_t = 256)]
+    pub max_num_seqs: u64,
+    /// Tokens in one step at most (vLLM's max_num_batched_tokens).
+    #[arg(long, help_heading = "Engine", default_value_t = 8192)]
+    pub max_num_batched_tokens: u64,
+    /// Prefill whole prompts only (vLLM V1 always chunks).
+    #[arg(long, help_heading = "Engine")]
+    pub no_chunked_prefill: bool,
+    /// Tokens per KV block.
+    #[arg(long, help_heading = "Engine", default_value_t = 16)]
+    pub block_size: u64,
+    /// Share of GPU memory for weights, activations and KV cache.
+    #[arg(long, help_heading = "Engine", default_value_t = 0.9)]
+    pub gpu_memory_utilization: f64,
+    /// KV-cache size per GPU in GB, instead of what the memory leaves.
+    #[arg(long, help_heading = "Engine", value_name = "GB")]
+    pub kv_cache_gb: Option<f64>,
+    /// Time-to-first-token target, seconds.
+    #[arg(long, help_heading = "Targets", value_name = "SECONDS")]
+    pub slo_ttft: Option<f64>,
+    /// Time-per-output-token target, seconds.
+    #[arg(long, help_heading = "Targets", value_name = "SECONDS")]
+    pub slo_tpot: Option<f64>,
+    /// Share of requests that must meet the targets.
+    #[arg(long, help_heading = "Targets", default_value_t = 0.9)]
+    pub slo_attainment: f64,
+    /// Search the highest Poisson rate at which --slo-attainment of the requests meet the targets.
+    #[arg(long, help_heading = "Targets")]
+    pub find_max_rate: bool,
+    /// Several schedules side by side on the same requests (replaces --schedule), e.g. none,linear.
+    #[arg(
+        long,
+        help_heading = "Workload",
+        value_delimiter = ',',
+        value_name = "A,B,...",
+        conflicts_with = "trace"
+    )]
+    pub schedules: Vec<String>,
+    /// Price the published serving measurements of this file instead (reference/serving.toml).
+    #[arg(long, help_heading = "Validation", value_name = "FILE", conflicts_with_all = ["trace", "find_max_rate"])]
+    pub reference: Option<PathBuf>,
+    /// Framework profiles the --reference rows are priced under.
+    #[arg(
+        long,
+        help_heading = "Validation",
+        value_delimiter = ',',
+        default_value = "roofline,trtllm,hf",
+        value_name = "A,B,..."
+    )]
+    pub reference_frameworks: Vec<String>,
+}
+
+impl ServeArgs {
+    fn query(&self) -> Query {
+        Query {
+            rate: self.rate,
+            requests: self.requests,
+            duration: self.duration,
+            seed: self.seed,
+            output_tokens: self.output_tokens.clone(),
+            frames_dist: self.frames_dist.clone(),
+            text_dist: self.text_dist.clone(),
+            max_num_seqs: self.max_num_seqs,
+            max_num_batched_tokens: self.max_num_batched_tokens,
+            chunked_prefill: !self.no_chunked_prefill,
+            block_size: self.block_size,
+            gpu_memory_utilization: self.gpu_memory_utilization,
+            kv_cache_gb: self.kv_cache_gb,
+            slo_ttft: self.slo_ttft,
+            slo_tpot: self.slo_tpot,
+            slo_attainment: self.slo_attainment,
+            find_max_rate: self.find_max_rate,
+        }
+    }
+}
+
+/// Runs the replica the flags describe and writes the result.
+pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<()> {
+    let format = match output.format {
+        OutputFormat::Text(f) => f,
+        OutputFormat::Html => {
+            return Err(Error::invalid(
+                "serve has no HTML page yet: use --format table, json or csv",
+            ))
+        }
+    };
+    if let Some(path) = &args.reference {
+        let reference = serve::check::Reference::load(path)?;
+        let report = serve::check::check(&reference, &args.reference_frameworks)?;
+        return emit(output, &serve::check::render(&report, format));
+    }
+    let spec = sim.to_spec()?;
+    if !args.schedules.is_empty() {
+        let c = serve::query::compare(&spec, &args.query(), &args.schedules)?;
+        return emit(output, &c.render(format));
+    }
+    let trace = match &args.trace {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let per_frame = crate::scenario::Scenario::from_spec(&spec)?
+                .input
+                .tokens_per_frame;
+            Some(serve::workload::parse_trace(
+                &text,
+                &path.display().to_string(),
+                per_frame,
+            )?)
+        }
+        None => None,
+    };
+    let answer = serve::query::answer(&spec, &args.query(), trace)?;
+    emit(output, &answer.render(format))
+}

@@ -1,0 +1,536 @@
+//! Serving: a discrete-event simulation of one model replica (tensor parallelism allowed)
+//! under a stream of requests, to ask what a token-reduction schedule buys a deployment —
+//! requests per second at a latency target, and how many prompts its KV cache holds.
+//!
+//! [`workload`] makes the requests, [`engine`] schedules them as vLLM's V1 scheduler does
+//! (continuous batching, chunked prefill, paged KV cache, preemption by recomputation),
+//! [`step`] prices each engine step with the refined cost model under the scenario's
+//! framework, and this module turns the outcome into latencies, throughput and goodput.
+//! docs/serving.md says what is modelled, what is not, and how it compares with published
+//! serving benchmarks.
+
+pub mod check;
+pub mod engine;
+pub mod query;
+pub mod render;
+pub mod step;
+pub mod workload;
+
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use step::{price_prompt, Pricer, Prompt};
+pub use workload::{Arrivals, Dist, Request};
+
+/// The engine's limits, with vLLM's names and defaults: `gpu_memory_utilization` 0.9 and
+/// `block_size` 16 (vLLM's documented cache defaults), chunked prefill (always on in V1);
+/// `max_num_seqs` 256 and `max_num_batched_tokens` 8192 are its usual limits, which vary
+/// with the version, entry point and GPU (docs/serving.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Requests in one step at most.
+    pub max_num_seqs: u64,
+    /// Tokens (prefill chunks + decodes) in one step at most.
+    pub max_num_batched_tokens: u64,
+    /// Split long prompts across steps (always on in V1).
+    pub chunked_prefill: bool,
+    /// Tokens per KV block.
+    pub block_size: u64,
+    /// Share of the GPU's memory the engine takes (weights, activations, KV cache).
+    pub gpu_memory_utilization: f64,
+    /// Replaces the KV-cache capacity the memory budget gives (per GPU), bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_cache_bytes: Option<f64>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_num_seqs: 256,
+            max_num_batched_tokens: 8192,
+            chunked_prefill: true,
+            block_size: 16,
+            gpu_memory_utilization: 0.9,
+            kv_cache_bytes: None,
+        }
+    }
+}
+
+/// Latency targets; a request meets them when its TTFT and its time per output token are
+/// each within the given bound (an absent bound holds always).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Slo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpot_s: Option<f64>,
+    /// Share of requests that must meet them for a rate to count (`--find-max-rate`).
+    pub attainment: f64,
+}
+
+impl Slo {
+    fn met_by(&self, r: &RequestResult) -> bool {
+        self.ttft_s.is_none_or(|t| r.ttft_s <= t) && self.tpot_s.is_none_or(|t| r.tpot_s <= t)
+    }
+}
+
+/// One request's fate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestResult {
+    pub id: usize,
+    pub arrival_s: f64,
+    pub frames: u64,
+    pub text_tokens: u64,
+    /// Tokens of layer 0 (after merging).
+    pub prompt_tokens: u64,
+    pub output_tokens: u64,
+    pub first_token_s: f64,
+    pub finish_s: f64,
+    /// Time to first token.
+    pub ttft_s: f64,
+    /// Time per output token after the first (0 with one output token).
+    pub tpot_s: f64,
+    /// Arrival to last token.
+    pub e2e_s: f64,
+    pub preemptions: u32,
+}
+
+/// One engine step (the raw timeline; reports carry [`Bucket`]s).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub start_s: f64,
+    pub time_s: f64,
+    pub batch: u32,
+    pub prefill_tokens: u32,
+    pub queued: u32,
+    pub kv_used: f32,
+}
+
+/// The timeline averaged over an interval (time-weighted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bucket {
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Requests in a step.
+    pub batch: f64,
+    /// Requests waiting.
+    pub queued: f64,
+    /// Share of the KV blocks in use.
+    pub kv_utilization: f64,
+}
+
+/// Mean and percentiles of a latency, seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Latency {
+    pub mean_s: f64,
+    pub p50_s: f64,
+    pub p90_s: f64,
+    pub p99_s: f64,
+}
+
+impl Latency {
+    /// Nearest-rank percentiles.
+    fn of(mut v: Vec<f64>) -> Latency {
+        if v.is_empty() {
+            return Latency::default();
+        }
+        v.sort_by(f64::total_cmp);
+        let at = |p: f64| v[(((p / 100.0) * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        Latency {
+            mean_s: v.iter().sum::<f64>() / v.len() as f64,
+            p50_s: at(50.0),
+            p90_s: at(90.0),
+            p99_s: at(99.0),
+        }
+    }
+}
+
+/// What the KV cache holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KvCapacity {
+    /// `memory × gpu_memory_utilization − weights − activations` (per GPU), or the given size.
+    pub capacity_bytes: f64,
+    pub weights_bytes: f64,
+    /// The reserve for one step's activations (the refined model's peak for the largest of:
+    /// the first request's prompt, a text prefill of `max_num_batched_tokens`).
+    pub activation_reserve_bytes: f64,
+    /// Blocks of `block_size` tokens of one layer.
+    pub layer_blocks: u64,
+    /// KV bytes of one token in every layer, without reduction.
+    pub bytes_per_token_all_layers: f64,
+    /// Requests of the first request's shape, at their full length (prompt + output), that fit
+    /// together: the concurrency memory allows.
+    pub requests_that_fit: u64,
+    /// Layer-blocks one such request holds at its full length.
+    pub blocks_per_request: u64,
+}
+
+/// Latencies, throughput and memory of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub requests: usize,
+    /// Last token of the last request.
+    pub makespan_s: f64,
+    pub throughput_requests_per_s: f64,
+    pub output_tokens_per_s: f64,
+    pub ttft: Latency,
+    pub tpot: Latency,
+    pub e2e: Latency,
+    /// Requests meeting the SLOs, per second of makespan.
+    pub goodput_requests_per_s: f64,
+    /// Share of requests meeting the SLOs.
+    pub slo_attainment: f64,
+    pub preemptions: u64,
+    pub steps: u64,
+    /// Time-weighted over the makespan.
+    pub mean_batch: f64,
+    pub max_batch: u32,
+    pub mean_kv_utilization: f64,
+    pub peak_kv_utilization: f64,
+    /// The prefill of the first request's prompt alone (`simulate`'s TTFT).
+    pub prefill_alone_s: f64,
+}
+
+/// A serving run: its settings, summary, memory, timeline and per-request rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServeReport {
+    pub schedule: String,
+    pub framework: String,
+    pub model: String,
+    pub gpu: String,
+    pub tp: u64,
+    /// Poisson rate (`None` for a trace).
+    pub rate_per_s: Option<f64>,
+    pub limits: Limits,
+    pub slo: Slo,
+    pub summary: Summary,
+    pub kv: KvCapacity,
+    pub timeline: Vec<Bucket>,
+    pub requests: Vec<RequestResult>,
+}
+
+/// A prepared replica: the scenario's pricer, prompts priced once, the KV capacity.
+pub struct Server {
+    pricer: Pricer,
+    prompts: Vec<Prompt>,
+    by_shape: HashMap<(u64, u64), usize>,
+    base: Scenario,
+    limits: Limits,
+    capacity_blocks: Option<u64>,
+    kv: Option<KvCapacity>,
+}
+
+impl Server {
+    pub fn new(base: &Scenario, limits: Limits) -> Result<Server> {
+        if base.layer_tokens_override.is_some() {
+            return Err(Error::invalid(
+                "serve prices each request's own plan: drop --layer-tokens (use a schedule)",
+            ));
+        }
+        if limits.max_num_seqs == 0 || limits.max_num_batched_tokens == 0 || limits.block_size == 0
+        {
+            return Err(Error::invalid(
+                "--max-num-seqs, --max-num-batched-tokens and --block-size must be at least 1",
+            ));
+        }
+        let u = limits.gpu_memory_utilization;
+        if !(u > 0.0 && u <= 1.0) {
+            return Err(Error::invalid(format!(
+                "--gpu-memory-utilization {u}: give a share in (0, 1]"
+            )));
+        }
+        Ok(Server {
+            pricer: Pricer::new(base)?,
+            prompts: Vec::new(),
+            by_shape: HashMap::new(),
+            base: base.clone(),
+            limits,
+            capacity_blocks: None,
+            kv: None,
+        })
+    }
+
+    fn prompt(&mut self, frames: u64, text: u64) -> Result<usize> {
+        if let Some(&i) = self.by_shape.get(&(frames, text)) {
+            return Ok(i);
+        }
+        let p = price_prompt(&self.base, frames, text)?;
+        self.prompts.push(p);
+        self.by_shape.insert((frames, text), self.prompts.len() - 1);
+        Ok(self.prompts.len() - 1)
+    }
+
+    /// The KV capacity, fixed by the first request shape seen (the activation reserve).
+    fn capacity(&mut self, first: &Request, first_prompt: usize) -> Result<(u64, KvCapacity)> {
+        if let (Some(c), Some(kv)) = (self.capacity_blocks, &self.kv) {
+            return Ok((c, kv.clone()));
+        }
+        let p = &self.prompts[first_prompt];
+        let layers = self.pricer.layers() as u64;
+        let per_token = self.pricer.kv_bytes_per_token();
+        let block_bytes = per_token * self.limits.block_size as f64;
+        let profile = price_prompt(&self.base, 0, self.limits.max_num_batched_tokens)?;
+        let reserve = p.activations_bytes.max(profile.activations_bytes);
+        let capacity_bytes = match self.limits.kv_cache_bytes {
+            Some(b) => b,
+            None => {
+                self.base.gpu.memory * self.limits.gpu_memory_utilization
+                    - p.weights_bytes
+                    - reserve
+            }
+        };
+        // One block per layer at least (NaN counts as too small).
+        let room = capacity_bytes > block_bytes * layers as f64;
+        if let (Some(_), false) = (self.limits.kv_cache_bytes, room) {
+            return Err(Error::invalid(format!(
+                "--kv-cache-gb {}: less than one {}-token block per layer; give more",
+                capacity_bytes / 1e9,
+                self.limits.block_size
+            )));
+        }
+        if !room {
+            return Err(Error::invalid(format!(
+                "no room for a KV cache: {:.1} GB × {} leaves {:.2} GB after {:.1} GB of weights and {:.2} GB of activations; raise --gpu-memory-utilization or use --tp",
+                self.base.gpu.memory / 1e9,
+                self.limits.gpu_memory_utilization,
+                capacity_bytes / 1e9,
+                p.weights_bytes / 1e9,
+                reserve / 1e9
+            )));
+        }
+        let layer_blocks = (capacity_blocks_f(capacity_bytes, block_bytes)) as u64;
+        let bs = self.limits.block_size;
+        let cached = first.output_tokens.saturating_sub(1);
+        let blocks_per_request: u64 = p
+            .layer_tokens
+            .iter()
+            .map(|&n| (n + cached).div_ceil(bs))
+            .sum();
+        let kv = KvCapacity {
+            capacity_bytes,
+            weights_bytes: p.weights_bytes,
+            activation_reserve_bytes: reserve,
+            layer_blocks,
+            bytes_per_token_all_layers: per_token * layers as f64,
+            requests_that_fit: layer_blocks / blocks_per_request.max(1),
+            blocks_per_request,
+        };
+        self.capacity_blocks = Some(layer_blocks);
+        self.kv = Some(kv.clone());
+        Ok((layer_blocks, kv))
+    }
+
+    /// Runs `requests` (sorted by arrival) through the replica.
+    pub fn run(
+        &mut self,
+        requests: &[Request],
+        slo: Slo,
+        rate_per_s: Option<f64>,
+    ) -> Result<ServeReport> {
+        if requests.is_empty() {
+            return Err(Error::invalid(
+                "no requests arrive: raise --rate or --duration",
+            ));
+        }
+        let prompt_of: Vec<usize> = requests
+            .iter()
+            .map(|r| self.prompt(r.frames, r.text_tokens))
+            .collect::<Result<_>>()?;
+        let (capacity, kv) = self.capacity(&requests[0], prompt_of[0])?;
+        let out = engine::run(
+            &mut self.pricer,
+            &self.prompts,
+            requests,
+            &prompt_of,
+            &self.limits,
+            capacity,
+        )?;
+        let summary = summarize(&out, slo, self.prompts[prompt_of[0]].prefill_alone_s);
+        let s = &self.base;
+        Ok(ServeReport {
+            schedule: s.schedule.name.clone(),
+            framework: s.framework.clone(),
+            model: s.model.name.clone(),
+            gpu: s.gpu.name.clone(),
+            tp: s.options.tp,
+            rate_per_s,
+            limits: self.limits.clone(),
+            slo,
+            summary,
+            kv,
+            timeline: buckets(&out.timeline, 200),
+            requests: out.requests,
+        })
+    }
+}
+
+fn capacity_blocks_f(capacity_bytes: f64, block_bytes: f64) -> f64 {
+    (capacity_bytes / block_bytes).floor()
+}
+
+fn summarize(out: &engine::Outcome, slo: Slo, prefill_alone_s: f64) -> Summary {
+    let r = &out.requests;
+    let makespan_s = r.iter().map(|q| q.finish_s).fold(0.0, f64::max);
+    let met = r.iter().filter(|q| slo.met_by(q)).count();
+    let out_tokens: u64 = r.iter().map(|q| q.output_tokens).sum();
+    let span: f64 = out
+        .timeline
+        .iter()
+        .map(|s| s.time_s)
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
+    let weighted = |f: &dyn Fn(&Sample) -> f64| {
+        out.timeline.iter().map(|s| f(s) * s.time_s).sum::<f64>() / span
+    };
+    Summary {
+        requests: r.len(),
+        makespan_s,
+        throughput_requests_per_s: r.len() as f64 / makespan_s,
+        output_tokens_per_s: out_tokens as f64 / makespan_s,
+        ttft: Latency::of(r.iter().map(|q| q.ttft_s).collect()),
+        tpot: Latency::of(
+            r.iter()
+                .filter(|q| q.output_tokens > 1)
+                .map(|q| q.tpot_s)
+                .collect(),
+        ),
+        e2e: Latency::of(r.iter().map(|q| q.e2e_s).collect()),
+        goodput_requests_per_s: met as f64 / makespan_s,
+        slo_attainment: met as f64 / r.len() as f64,
+        preemptions: out.preemptions,
+        steps: out.steps,
+        mean_batch: weighted(&|s| s.batch as f64),
+        max_batch: out.timeline.iter().map(|s| s.batch).max().unwrap_or(0),
+        mean_kv_utilization: weighted(&|s| s.kv_used as f64),
+        peak_kv_utilization: out
+            .timeline
+            .iter()
+            .map(|s| s.kv_used as f64)
+            .fold(0.0, f64::max),
+        prefill_alone_s,
+    }
+}
+
+/// The timeline in `n` equal intervals of the busy span, time-weighted (idle time between
+/// steps counts as an empty batch).
+fn buckets(samples: &[Sample], n: usize) -> Vec<Bucket> {
+    let Some(last) = samples.last() else {
+        return Vec::new();
+    };
+    let end = last.start_s + last.time_s;
+    let width = end / n as f64;
+    let mut out: Vec<Bucket> = (0..n)
+        .map(|i| Bucket {
+            start_s: i as f64 * width,
+            end_s: (i + 1) as f64 * width,
+            batch: 0.0,
+            queued: 0.0,
+            kv_utilization: 0.0,
+        })
+        .collect();
+    for s in samples {
+        let (a, b) = (s.start_s, s.start_s + s.time_s);
+        let first = ((a / width) as usize).min(n - 1);
+        let last = ((b / width) as usize).min(n - 1);
+        for (i, bucket) in out.iter_mut().enumerate().take(last + 1).skip(first) {
+            let lo = a.max(i as f64 * width);
+            let hi = b.min((i + 1) as f64 * width);
+            let w = (hi - lo).max(0.0) / width;
+            bucket.batch += w * s.batch as f64;
+            bucket.queued += w * s.queued as f64;
+            bucket.kv_utilization += w * s.kv_used as f64;
+        }
+    }
+    out
+}
+
+/// The highest Poisson rate at which at least `slo.attainment` of the requests meet the SLOs.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaxRate {
+    pub rate_per_s: f64,
+    /// The run at that rate.
+    pub at_max: ServeReport,
+    /// Every rate tried, with its attainment.
+    pub tried: Vec<(f64, f64)>,
+}
+
+/// Searches the highest rate meeting `slo` (doubling, then bisection to 0.5 %), with the same
+/// seed and lengths at every rate.
+pub fn find_max_rate(server: &mut Server, arrivals: &Arrivals, slo: Slo) -> Result<MaxRate> {
+    if slo.ttft_s.is_none() && slo.tpot_s.is_none() {
+        return Err(Error::invalid(
+            "--find-max-rate needs a target: give --slo-ttft and/or --slo-tpot",
+        ));
+    }
+    if !(slo.attainment > 0.0 && slo.attainment <= 1.0) {
+        return Err(Error::invalid(format!(
+            "--slo-attainment {}: give a share in (0, 1]",
+            slo.attainment
+        )));
+    }
+    let mut tried = Vec::new();
+    let mut at = |rate: f64, tried: &mut Vec<(f64, f64)>| -> Result<(bool, ServeReport)> {
+        let requests = Arrivals {
+            rate_per_s: rate,
+            ..arrivals.clone()
+        }
+        .generate()?;
+        let report = server.run(&requests, slo, Some(rate))?;
+        let a = report.summary.slo_attainment;
+        tried.push((rate, a));
+        Ok((a >= slo.attainment, report))
+    };
+    let start = arrivals.rate_per_s;
+    let (ok, mut best) = at(start, &mut tried)?;
+    let (mut lo, mut hi);
+    if ok {
+        lo = start;
+        hi = start * 2.0;
+        loop {
+            let (ok, r) = at(hi, &mut tried)?;
+            if !ok {
+                break;
+            }
+            (lo, best) = (hi, r);
+            hi *= 2.0;
+            if hi > 1e6 {
+                return Err(Error::invalid(
+                    "the SLOs hold beyond 10⁶ requests/s: check --slo-ttft/--slo-tpot",
+                ));
+            }
+        }
+    } else {
+        hi = start;
+        lo = start / 2.0;
+        loop {
+            let (ok, r) = at(lo, &mut tried)?;
+            if ok {
+                best = r;
+                break;
+            }
+            hi = lo;
+            lo /= 2.0;
+            if lo < start * 1e-4 {
+                return Err(Error::invalid(format!(
+                    "the SLOs fail even at {lo:.2e} requests/s: a request alone takes {:.3} s to its first token; loosen the targets",
+                    best.summary.prefill_alone_s
+                )));
+            }
+        }
+    }
+    while (hi - lo) / lo > 0.005 {
+        let mid = 0.5 * (lo + hi);
+        let (ok, r) = at(mid, &mut tried)?;
+        if ok {
+            (lo, best) = (mid, r);
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(MaxRate {
+        rate_per_s: lo,
+        at_max: best,
+        tried,
+    })
+}

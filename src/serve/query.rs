@@ -1,0 +1,284 @@
+//! A serving question as plain data — the workload, the engine's limits, the targets — shared
+//! by the command line (`aim-sim serve`) and the Python package (`aim_sim.serve`).
+
+use super::render;
+use super::{find_max_rate, Arrivals, Dist, Limits, MaxRate, Request, ServeReport, Server, Slo};
+use crate::error::{Error, Result};
+use crate::report::Format;
+use crate::scenario::Scenario;
+use crate::spec::Spec;
+use serde::{Deserialize, Serialize};
+
+/// Everything `serve` asks besides the single run's spec; vLLM's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Query {
+    /// Poisson rate, requests/s (with `find_max_rate`: where the search starts).
+    pub rate: f64,
+    /// Requests [default: 1000 unless `duration` is given].
+    pub requests: Option<u64>,
+    pub duration: Option<f64>,
+    pub seed: u64,
+    /// `N`, `uniform:MIN:MAX` or `exp:MEAN`.
+    pub output_tokens: String,
+    /// Frames drawn from a distribution [default: the spec's frames].
+    pub frames_dist: Option<String>,
+    /// Text tokens drawn from a distribution [default: the spec's text tokens].
+    pub text_dist: Option<String>,
+    pub max_num_seqs: u64,
+    pub max_num_batched_tokens: u64,
+    pub chunked_prefill: bool,
+    pub block_size: u64,
+    pub gpu_memory_utilization: f64,
+    /// KV-cache size per GPU in GB instead of what the memory leaves.
+    pub kv_cache_gb: Option<f64>,
+    pub slo_ttft: Option<f64>,
+    pub slo_tpot: Option<f64>,
+    pub slo_attainment: f64,
+    pub find_max_rate: bool,
+}
+
+impl Default for Query {
+    fn default() -> Query {
+        let l = Limits::default();
+        Query {
+            rate: 1.0,
+            requests: None,
+            duration: None,
+            seed: 0,
+            output_tokens: "64".into(),
+            frames_dist: None,
+            text_dist: None,
+            max_num_seqs: l.max_num_seqs,
+            max_num_batched_tokens: l.max_num_batched_tokens,
+            chunked_prefill: l.chunked_prefill,
+            block_size: l.block_size,
+            gpu_memory_utilization: l.gpu_memory_utilization,
+            kv_cache_gb: None,
+            slo_ttft: None,
+            slo_tpot: None,
+            slo_attainment: 0.9,
+            find_max_rate: false,
+        }
+    }
+}
+
+/// A run, or the highest rate meeting the targets.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Run(Box<ServeReport>),
+    MaxRate(Box<MaxRate>),
+}
+
+impl Answer {
+    pub fn render(&self, format: Format) -> String {
+        match self {
+            Answer::Run(r) => render::render(r, format),
+            Answer::MaxRate(m) => render::render_max_rate(m, format),
+        }
+    }
+}
+
+impl Query {
+    pub fn limits(&self) -> Result<Limits> {
+        if let Some(gb) = self.kv_cache_gb {
+            if !(gb.is_finite() && gb > 0.0) {
+                return Err(Error::invalid(format!(
+                    "--kv-cache-gb {gb}: give a positive size"
+                )));
+            }
+        }
+        Ok(Limits {
+            max_num_seqs: self.max_num_seqs,
+            max_num_batched_tokens: self.max_num_batched_tokens,
+            chunked_prefill: self.chunked_prefill,
+            block_size: self.block_size,
+            gpu_memory_utilization: self.gpu_memory_utilization,
+            kv_cache_bytes: self.kv_cache_gb.map(|g| g * 1e9),
+        })
+    }
+
+    pub fn slo(&self) -> Result<Slo> {
+        for (name, v) in [("--slo-ttft", self.slo_ttft), ("--slo-tpot", self.slo_tpot)] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(Error::invalid(format!(
+                        "{name} {v}: give a positive number of seconds"
+                    )));
+                }
+            }
+        }
+        Ok(Slo {
+            ttft_s: self.slo_ttft,
+            tpot_s: self.slo_tpot,
+            attainment: self.slo_attainment,
+        })
+    }
+
+    /// The Poisson workload, lengths from the scenario unless drawn.
+    pub fn arrivals(&self, s: &Scenario) -> Result<Arrivals> {
+        let dist = |flag: &Option<String>, name: &str, default: u64| match flag {
+            Some(t) => Dist::parse(t, name),
+            None => Ok(Dist::Fixed { value: default }),
+        };
+        Ok(Arrivals {
+            rate_per_s: self.rate,
+            requests: self.requests.or(self.duration.is_none().then_some(1000)),
+            duration_s: self.duration,
+            frames: dist(&self.frames_dist, "--frames-dist", s.input.frames)?,
+            text_tokens: dist(&self.text_dist, "--text-dist", s.input.text_tokens)?,
+            output_tokens: Dist::parse(&self.output_tokens, "--output-tokens")?,
+            seed: self.seed,
+        })
+    }
+}
+
+/// Answers `query` on `spec`: the Poisson run (or `trace`'s requests), or the rate search.
+pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result<Answer> {
+    if spec.gen_tokens > 0 {
+        return Err(Error::invalid(
+            "serve generates --output-tokens per request: drop --gen-tokens",
+        ));
+    }
+    let scenario = Scenario::from_spec(spec)?;
+    let mut server = Server::new(&scenario, query.limits()?)?;
+    let slo = query.slo()?;
+    if query.find_max_rate {
+        if trace.is_some() {
+            return Err(Error::invalid(
+                "--find-max-rate varies a Poisson rate: drop --trace",
+            ));
+        }
+        let m = find_max_rate(&mut server, &query.arrivals(&scenario)?, slo)?;
+        return Ok(Answer::MaxRate(Box::new(m)));
+    }
+    let (requests, rate) = match trace {
+        Some(t) => (t, None),
+        None => (query.arrivals(&scenario)?.generate()?, Some(query.rate)),
+    };
+    Ok(Answer::Run(Box::new(server.run(&requests, slo, rate)?)))
+}
+
+/// Several schedules on the same requests, side by side.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub schedules: Vec<String>,
+    pub answers: Vec<Answer>,
+}
+
+/// Answers `query` once per schedule (each replaces the spec's), on the same seed and lengths.
+pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Comparison> {
+    if schedules.is_empty() {
+        return Err(Error::invalid(
+            "--schedules: give at least one schedule, e.g. none,linear",
+        ));
+    }
+    let answers = schedules
+        .iter()
+        .map(|s| {
+            let spec = Spec {
+                schedule: crate::spec::Definition::Name(s.clone()),
+                ..spec.clone()
+            };
+            answer(&spec, query, None)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Comparison {
+        schedules: schedules.to_vec(),
+        answers,
+    })
+}
+
+impl Comparison {
+    /// A table with one row per schedule (the max rate first when searched), JSON, or CSV.
+    pub fn render(&self, format: Format) -> String {
+        use std::fmt::Write;
+        match format {
+            Format::Json => crate::report::json_text(self),
+            Format::Table | Format::Csv => {
+                let csv = format == Format::Csv;
+                let mut o = String::new();
+                let head = [
+                    "schedule",
+                    "rate_per_s",
+                    "requests_per_s",
+                    "output_tokens_per_s",
+                    "ttft_p50_ms",
+                    "ttft_p90_ms",
+                    "ttft_p99_ms",
+                    "tpot_p50_ms",
+                    "tpot_p90_ms",
+                    "slo_attainment",
+                    "mean_batch",
+                    "peak_kv_utilization",
+                    "requests_that_fit",
+                    "preemptions",
+                    "prefill_alone_ms",
+                ];
+                if csv {
+                    let _ = writeln!(o, "{}", head.join(","));
+                } else {
+                    let _ = writeln!(
+                        o,
+                        "{:<16} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>9}",
+                        "schedule", "rate/s", "req/s", "out tok/s", "TTFT p50", "TTFT p90", "TTFT p99", "TPOT p50", "SLO met", "batch", "KV pk", "fit", "preem", "prefill"
+                    );
+                }
+                for (name, a) in self.schedules.iter().zip(&self.answers) {
+                    let r = match a {
+                        Answer::Run(r) => r.as_ref(),
+                        Answer::MaxRate(m) => &m.at_max,
+                    };
+                    let s = &r.summary;
+                    let rate = r.rate_per_s.unwrap_or(f64::NAN);
+                    if csv {
+                        let _ = writeln!(
+                            o,
+                            "{name},{rate},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                            s.throughput_requests_per_s,
+                            s.output_tokens_per_s,
+                            s.ttft.p50_s * 1e3,
+                            s.ttft.p90_s * 1e3,
+                            s.ttft.p99_s * 1e3,
+                            s.tpot.p50_s * 1e3,
+                            s.tpot.p90_s * 1e3,
+                            s.slo_attainment,
+                            s.mean_batch,
+                            s.peak_kv_utilization,
+                            r.kv.requests_that_fit,
+                            s.preemptions,
+                            s.prefill_alone_s * 1e3
+                        );
+                    } else {
+                        let _ = writeln!(
+                            o,
+                            "{:<16} {:>9.3} {:>8.3} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>6.1}% {:>7.1} {:>5.1}% {:>6} {:>6} {:>9.1}",
+                            name,
+                            rate,
+                            s.throughput_requests_per_s,
+                            s.output_tokens_per_s,
+                            s.ttft.p50_s * 1e3,
+                            s.ttft.p90_s * 1e3,
+                            s.ttft.p99_s * 1e3,
+                            s.tpot.p50_s * 1e3,
+                            100.0 * s.slo_attainment,
+                            s.mean_batch,
+                            100.0 * s.peak_kv_utilization,
+                            r.kv.requests_that_fit,
+                            s.preemptions,
+                            s.prefill_alone_s * 1e3
+                        );
+                    }
+                }
+                if !csv {
+                    let _ = writeln!(
+                        o,
+                        "\nlatencies in ms; rate/s: the Poisson rate run (with --find-max-rate: the highest meeting the targets); fit: requests of the first shape the KV cache holds at full length; prefill: one request alone"
+                    );
+                }
+                o
+            }
+        }
+    }
+}

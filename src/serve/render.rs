@@ -1,0 +1,153 @@
+//! A serving run as a table, JSON (everything) or CSV (one row per request).
+
+use super::{Latency, MaxRate, ServeReport};
+use crate::report::{json_text, Format};
+use std::fmt::Write;
+
+/// Renders one run.
+pub fn render(r: &ServeReport, format: Format) -> String {
+    match format {
+        Format::Table => table(r),
+        Format::Json => json_text(r),
+        Format::Csv => csv(r),
+    }
+}
+
+/// Renders a `--find-max-rate` answer: the rate, then the run at that rate.
+pub fn render_max_rate(m: &MaxRate, format: Format) -> String {
+    match format {
+        Format::Table => {
+            let mut s = format!(
+                "max rate: {:.3} requests/s with {:.0} % of requests within{} (searched {} rates)\n\n",
+                m.rate_per_s,
+                100.0 * m.at_max.slo.attainment,
+                slo_text(&m.at_max),
+                m.tried.len()
+            );
+            s.push_str(&table(&m.at_max));
+            s
+        }
+        Format::Json => json_text(m),
+        Format::Csv => csv(&m.at_max),
+    }
+}
+
+fn slo_text(r: &ServeReport) -> String {
+    let mut s = String::new();
+    if let Some(t) = r.slo.ttft_s {
+        let _ = write!(s, " TTFT ≤ {t} s");
+    }
+    if let Some(t) = r.slo.tpot_s {
+        let _ = write!(s, " TPOT ≤ {} ms", t * 1e3);
+    }
+    s
+}
+
+fn ms(l: &Latency) -> String {
+    format!(
+        "{:>10.1} {:>10.1} {:>10.1} {:>10.1}",
+        l.mean_s * 1e3,
+        l.p50_s * 1e3,
+        l.p90_s * 1e3,
+        l.p99_s * 1e3
+    )
+}
+
+fn table(r: &ServeReport) -> String {
+    let s = &r.summary;
+    let k = &r.kv;
+    let mut o = String::new();
+    let rate = r.rate_per_s.map_or("trace".to_string(), |x| {
+        format!("{x:.3} requests/s (Poisson)")
+    });
+    let _ = writeln!(
+        o,
+        "serve: {} on {} (tp {}) · framework {} · schedule {} · {}",
+        r.model, r.gpu, r.tp, r.framework, r.schedule, rate
+    );
+    let l = &r.limits;
+    let _ = writeln!(
+        o,
+        "engine: max_num_seqs {} · max_num_batched_tokens {} · chunked prefill {} · block {} tokens · gpu_memory_utilization {}",
+        l.max_num_seqs,
+        l.max_num_batched_tokens,
+        if l.chunked_prefill { "on" } else { "off" },
+        l.block_size,
+        l.gpu_memory_utilization
+    );
+    let _ = writeln!(
+        o,
+        "KV cache: {:.2} GB ({} layer-blocks) after {:.2} GB weights and {:.2} GB activations · a request holds {} layer-blocks at full length → {} fit at once",
+        k.capacity_bytes / 1e9,
+        k.layer_blocks,
+        k.weights_bytes / 1e9,
+        k.activation_reserve_bytes / 1e9,
+        k.blocks_per_request,
+        k.requests_that_fit
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "  latency ms        {:>10} {:>10} {:>10} {:>10}",
+        "mean", "p50", "p90", "p99"
+    );
+    let _ = writeln!(o, "  TTFT              {}", ms(&s.ttft));
+    let _ = writeln!(o, "  TPOT              {}", ms(&s.tpot));
+    let _ = writeln!(o, "  end to end        {}", ms(&s.e2e));
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "  requests {} in {:.2} s · {:.3} requests/s · {:.1} output tokens/s",
+        s.requests, s.makespan_s, s.throughput_requests_per_s, s.output_tokens_per_s
+    );
+    if r.slo.ttft_s.is_some() || r.slo.tpot_s.is_some() {
+        let _ = writeln!(
+            o,
+            "  SLO{}: {:.1} % met · goodput {:.3} requests/s",
+            slo_text(r),
+            100.0 * s.slo_attainment,
+            s.goodput_requests_per_s
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  batch mean {:.1}, max {} · KV use mean {:.1} %, peak {:.1} % · preemptions {} · steps {}",
+        s.mean_batch,
+        s.max_batch,
+        100.0 * s.mean_kv_utilization,
+        100.0 * s.peak_kv_utilization,
+        s.preemptions,
+        s.steps
+    );
+    let _ = writeln!(
+        o,
+        "  prefill alone (simulate's TTFT): {:.1} ms",
+        s.prefill_alone_s * 1e3
+    );
+    o
+}
+
+fn csv(r: &ServeReport) -> String {
+    let mut o = String::from(
+        "id,arrival_s,frames,text_tokens,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,preemptions\n",
+    );
+    for q in &r.requests {
+        let _ = writeln!(
+            o,
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            q.id,
+            q.arrival_s,
+            q.frames,
+            q.text_tokens,
+            q.prompt_tokens,
+            q.output_tokens,
+            q.first_token_s,
+            q.finish_s,
+            q.ttft_s,
+            q.tpot_s,
+            q.e2e_s,
+            q.preemptions
+        );
+    }
+    o
+}

@@ -1,0 +1,411 @@
+//! The requests a server sees: Poisson arrivals with lengths fixed or drawn from a stated
+//! distribution, or a trace file. Deterministic: the same seed gives the same requests.
+
+use crate::error::{Error, Result};
+use crate::kernels::rng::SplitMix64;
+use serde::{Deserialize, Serialize};
+
+/// One request: when it arrives and how long its prompt and answer are.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub arrival_s: f64,
+    /// Video frames (images) of the prompt, before merging.
+    pub frames: u64,
+    pub text_tokens: u64,
+    /// Tokens generated, the first one by the prefill.
+    pub output_tokens: u64,
+}
+
+/// A length: fixed, or drawn per request.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Dist {
+    Fixed {
+        value: u64,
+    },
+    /// Uniform over the integers `min..=max`.
+    Uniform {
+        min: u64,
+        max: u64,
+    },
+    /// Exponential with this mean, rounded to the nearest integer.
+    Exponential {
+        mean: f64,
+    },
+}
+
+impl Dist {
+    /// `64`, `uniform:8:64` or `exp:64`; `what` names the flag in the error.
+    pub fn parse(text: &str, what: &str) -> Result<Dist> {
+        let bad = || {
+            Error::invalid(format!(
+                "{what} '{text}': expected a count (64), uniform:MIN:MAX or exp:MEAN"
+            ))
+        };
+        let num = |s: &str| s.trim().parse::<u64>().map_err(|_| bad());
+        let parts: Vec<&str> = text.split(':').collect();
+        match parts.as_slice() {
+            [v] => Ok(Dist::Fixed { value: num(v)? }),
+            ["uniform", a, b] => {
+                let (min, max) = (num(a)?, num(b)?);
+                if min > max {
+                    return Err(Error::invalid(format!(
+                        "{what} '{text}': MIN is above MAX; write uniform:{max}:{min}"
+                    )));
+                }
+                Ok(Dist::Uniform { min, max })
+            }
+            ["exp", m] => {
+                let mean: f64 = m.trim().parse().map_err(|_| bad())?;
+                if !(mean.is_finite() && mean > 0.0) {
+                    return Err(Error::invalid(format!(
+                        "{what} '{text}': the mean must be a positive number"
+                    )));
+                }
+                Ok(Dist::Exponential { mean })
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    fn sample(&self, rng: &mut SplitMix64) -> u64 {
+        match *self {
+            Dist::Fixed { value } => value,
+            Dist::Uniform { min, max } => min + rng.next_u64() % (max - min + 1),
+            Dist::Exponential { mean } => (-mean * unit(rng).ln()).round() as u64,
+        }
+    }
+
+    /// The largest value it can give (`None`: unbounded).
+    pub fn max(&self) -> Option<u64> {
+        match *self {
+            Dist::Fixed { value } => Some(value),
+            Dist::Uniform { max, .. } => Some(max),
+            Dist::Exponential { .. } => None,
+        }
+    }
+}
+
+/// Uniform in (0, 1): 53 random bits, offset by half a step so the logarithm is finite.
+fn unit(rng: &mut SplitMix64) -> f64 {
+    ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+}
+
+/// Poisson arrivals and the length of each request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Arrivals {
+    pub rate_per_s: f64,
+    /// Stop after this many requests …
+    pub requests: Option<u64>,
+    /// … or at the first arrival after this many seconds.
+    pub duration_s: Option<f64>,
+    pub frames: Dist,
+    pub text_tokens: Dist,
+    pub output_tokens: Dist,
+    pub seed: u64,
+}
+
+impl Arrivals {
+    /// The requests, in arrival order: exponential gaps of mean `1 / rate` (a Poisson process).
+    pub fn generate(&self) -> Result<Vec<Request>> {
+        if !(self.rate_per_s.is_finite() && self.rate_per_s > 0.0) {
+            return Err(Error::invalid(format!(
+                "--rate {}: give a positive number of requests per second",
+                self.rate_per_s
+            )));
+        }
+        if self.requests.is_none() && self.duration_s.is_none() {
+            return Err(Error::invalid(
+                "no end to the arrivals: give --requests N or --duration SECONDS",
+            ));
+        }
+        if let Some(d) = self.duration_s {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(Error::invalid(format!(
+                    "--duration {d}: give a positive number of seconds"
+                )));
+            }
+        }
+        let limit = self.requests.unwrap_or(u64::MAX);
+        if let Some(n) = self.requests {
+            if n == 0 {
+                return Err(Error::invalid("--requests 0: give at least one request"));
+            }
+        }
+        // Separate streams so a change of one length does not move the arrival times.
+        let mut gaps = SplitMix64::new(self.seed);
+        let mut lengths = SplitMix64::new(self.seed ^ 0x5EED_1E46_7A15_0000);
+        let mut out = Vec::new();
+        let mut t = 0.0;
+        while (out.len() as u64) < limit {
+            t += -unit(&mut gaps).ln() / self.rate_per_s;
+            if self.duration_s.is_some_and(|d| t > d) {
+                break;
+            }
+            out.push(Request {
+                arrival_s: t,
+                frames: self.frames.sample(&mut lengths),
+                text_tokens: self.text_tokens.sample(&mut lengths),
+                output_tokens: self.output_tokens.sample(&mut lengths).max(1),
+            });
+            if out.len() > 10_000_000 {
+                return Err(Error::invalid(
+                    "more than 10 million requests: lower --rate or --duration",
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A trace: CSV with a header (`arrival_s`, `frames` or `visual_tokens`, `text_tokens`,
+/// `output_tokens`), or JSON Lines with those keys. Visual tokens become frames of
+/// `tokens_per_frame` tokens. Sorted by arrival.
+pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Vec<Request>> {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let rows: Vec<(usize, Row)> = if first.trim_start().starts_with('{') {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                serde_json::from_str::<Row>(l)
+                    .map(|r| (i + 1, r))
+                    .map_err(|e| parse_error(origin, i + 1, &e.to_string()))
+            })
+            .collect::<Result<_>>()?
+    } else {
+        csv_rows(text, origin)?
+    };
+    if rows.is_empty() {
+        return Err(Error::Parse {
+            origin: origin.into(),
+            message: "no requests in the trace; one row per request".into(),
+        });
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (line, r) in rows {
+        let frames = match (r.frames, r.visual_tokens) {
+            (Some(f), None) => f,
+            (None, Some(v)) if v % tokens_per_frame == 0 => v / tokens_per_frame,
+            (None, Some(v)) => {
+                return Err(parse_error(
+                    origin,
+                    line,
+                    &format!("{v} visual tokens is not a whole number of {tokens_per_frame}-token frames; give frames"),
+                ))
+            }
+            (Some(_), Some(_)) => {
+                return Err(parse_error(origin, line, "give frames or visual_tokens, not both"))
+            }
+            (None, None) => 0,
+        };
+        if !(r.arrival_s.is_finite() && r.arrival_s >= 0.0) {
+            return Err(parse_error(
+                origin,
+                line,
+                "arrival_s must be a number of seconds ≥ 0",
+            ));
+        }
+        if r.output_tokens == 0 {
+            return Err(parse_error(
+                origin,
+                line,
+                "output_tokens must be at least 1 (the prefill's token)",
+            ));
+        }
+        out.push(Request {
+            arrival_s: r.arrival_s,
+            frames,
+            text_tokens: r.text_tokens,
+            output_tokens: r.output_tokens,
+        });
+    }
+    out.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
+    Ok(out)
+}
+
+fn parse_error(origin: &str, line: usize, message: &str) -> Error {
+    Error::Parse {
+        origin: format!("{origin}, line {line}"),
+        message: crate::error::one_line(message),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    arrival_s: f64,
+    #[serde(default)]
+    frames: Option<u64>,
+    #[serde(default)]
+    visual_tokens: Option<u64>,
+    #[serde(default)]
+    text_tokens: u64,
+    output_tokens: u64,
+}
+
+/// Comma-separated rows under a header naming [`Row`]'s fields, any order.
+fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let Some((hline, header)) = lines.next() else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    let known = [
+        "arrival_s",
+        "frames",
+        "visual_tokens",
+        "text_tokens",
+        "output_tokens",
+    ];
+    if let Some(bad) = names.iter().find(|n| !known.contains(n)) {
+        return Err(parse_error(
+            origin,
+            hline + 1,
+            &format!(
+                "unknown column '{bad}': the header names {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    for need in ["arrival_s", "output_tokens"] {
+        if !names.contains(&need) {
+            return Err(parse_error(
+                origin,
+                hline + 1,
+                &format!("no '{need}' column in the header"),
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    for (i, l) in lines {
+        let cells: Vec<&str> = l.split(',').map(str::trim).collect();
+        if cells.len() != names.len() {
+            return Err(parse_error(
+                origin,
+                i + 1,
+                &format!("{} cells, the header has {}", cells.len(), names.len()),
+            ));
+        }
+        let mut row = Row {
+            arrival_s: 0.0,
+            frames: None,
+            visual_tokens: None,
+            text_tokens: 0,
+            output_tokens: 0,
+        };
+        for (name, cell) in names.iter().zip(&cells) {
+            let int = || {
+                cell.parse::<u64>().map_err(|_| {
+                    parse_error(
+                        origin,
+                        i + 1,
+                        &format!("{name} '{cell}' is not a whole number"),
+                    )
+                })
+            };
+            match *name {
+                "arrival_s" => {
+                    row.arrival_s = cell.parse().map_err(|_| {
+                        parse_error(
+                            origin,
+                            i + 1,
+                            &format!("arrival_s '{cell}' is not a number"),
+                        )
+                    })?
+                }
+                "frames" => row.frames = Some(int()?),
+                "visual_tokens" => row.visual_tokens = Some(int()?),
+                "text_tokens" => row.text_tokens = int()?,
+                _ => row.output_tokens = int()?,
+            }
+        }
+        rows.push((i + 1, row));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arrivals(rate: f64, n: u64, seed: u64) -> Arrivals {
+        Arrivals {
+            rate_per_s: rate,
+            requests: Some(n),
+            duration_s: None,
+            frames: Dist::Uniform { min: 8, max: 64 },
+            text_tokens: Dist::Fixed { value: 100 },
+            output_tokens: Dist::Exponential { mean: 64.0 },
+            seed,
+        }
+    }
+
+    #[test]
+    fn poisson_mean_gap_is_one_over_rate() {
+        let r = arrivals(4.0, 20_000, 7).generate().unwrap();
+        let mean_gap = r.last().unwrap().arrival_s / r.len() as f64;
+        assert!((mean_gap - 0.25).abs() < 0.01, "{mean_gap}");
+        let mean_out = r.iter().map(|q| q.output_tokens as f64).sum::<f64>() / r.len() as f64;
+        assert!((mean_out - 64.0).abs() < 2.0, "{mean_out}");
+        assert!(r.iter().all(|q| (8..=64).contains(&q.frames)));
+    }
+
+    #[test]
+    fn distributions_parse_and_reject() {
+        assert_eq!(Dist::parse("64", "x").unwrap(), Dist::Fixed { value: 64 });
+        assert_eq!(
+            Dist::parse("uniform:8:64", "x").unwrap(),
+            Dist::Uniform { min: 8, max: 64 }
+        );
+        assert!(Dist::parse("uniform:64:8", "--frames-dist")
+            .unwrap_err()
+            .to_string()
+            .contains("uniform:8:64"));
+        assert!(Dist::parse("exp:-1", "x").is_err());
+        assert!(Dist::parse("normal:3", "x").is_err());
+    }
+
+    #[test]
+    fn traces_in_csv_and_json_lines_agree() {
+        let csv = "arrival_s,visual_tokens,text_tokens,output_tokens\n0.5,392,10,4\n0.1,196,20,8\n";
+        let jsonl = "{\"arrival_s\":0.5,\"frames\":2,\"text_tokens\":10,\"output_tokens\":4}\n{\"arrival_s\":0.1,\"frames\":1,\"text_tokens\":20,\"output_tokens\":8}\n";
+        let a = parse_trace(csv, "t.csv", 196).unwrap();
+        let b = parse_trace(jsonl, "t.jsonl", 196).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a[0].arrival_s, 0.1);
+        assert_eq!(a[1].frames, 2);
+        let e = parse_trace(
+            "arrival_s,visual_tokens,output_tokens\n0,100,1\n",
+            "t.csv",
+            196,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("t.csv, line 2") && e.contains("give frames"),
+            "{e}"
+        );
+        assert!(parse_trace("arrival_s,speed,output_tokens\n", "t.csv", 196).is_err());
+        assert!(parse_trace("arrival_s,output_tokens\n1,0\n", "t.csv", 196).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn same_seed_same_requests(seed in any::<u64>(), rate in 0.1f64..100.0) {
+            let a = arrivals(rate, 50, seed).generate().unwrap();
+            let b = arrivals(rate, 50, seed).generate().unwrap();
+            prop_assert_eq!(&a, &b);
+            prop_assert!(a.windows(2).all(|w| w[0].arrival_s <= w[1].arrival_s));
+        }
+
+        #[test]
+        fn trace_parser_never_panics(text in "[ -~\n]{0,200}") {
+            let _ = parse_trace(&text, "t", 196);
+        }
+    }
+}
