@@ -7,6 +7,7 @@ pub mod commands;
 pub mod format;
 #[cfg(not(feature = "html"))]
 pub mod html;
+pub mod outfile;
 
 #[cfg(feature = "html")]
 pub use crate::html;
@@ -315,9 +316,12 @@ pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
 /// Writes `text` to `--output` or standard output. A closed pipe (`| head`) is not an error.
 pub fn emit(output: &OutputArgs, text: &str) -> Result<()> {
     match &output.output {
-        Some(path) => std::fs::write(path, text).map_err(|source| Error::Output {
-            path: path.clone(),
-            source,
+        Some(path) => outfile::write_with(path, |out| {
+            out.write_all(text.as_bytes())
+                .map_err(|source| Error::Output {
+                    path: path.clone(),
+                    source,
+                })
         }),
         None => match std::io::stdout().lock().write_all(text.as_bytes()) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {

@@ -35,6 +35,10 @@ use std::sync::Arc;
 /// Largest number of configurations one sweep may have.
 pub const MAX_CONFIGS: usize = 10_000_000;
 
+/// Most rows a chart or an HTML page of a sweep draws (`plot curves`, `sweep --format html`):
+/// beyond it the picture is unreadable and the rows would be held in memory; use CSV.
+pub const MAX_DRAWN_ROWS: usize = 5000;
+
 /// The values each axis of a sweep takes, as typed: comma lists of names, or of counts and
 /// inclusive ranges `START:END[:STEP]`. `None`: the base spec's single value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -537,6 +541,32 @@ impl<'a> Sweep<'a> {
         Ok(Sweep { grid, loaded })
     }
 
+    /// Checks every configuration of the grid (not only its extremes) on `jobs` threads: the
+    /// first invalid one in row order is the error.
+    pub fn validate(&self, jobs: usize) -> Result<()> {
+        struct Nothing;
+        impl stream::Consumer<()> for Nothing {
+            fn chunk(&mut self, (): ()) -> Result<()> {
+                Ok(())
+            }
+            fn tick(&mut self, _: usize) -> Result<()> {
+                Ok(())
+            }
+        }
+        let (grid, loaded) = (self.grid, &self.loaded);
+        stream::ordered(
+            grid.len(),
+            jobs,
+            |range| {
+                for i in range {
+                    loaded.scenario(grid, i)?;
+                }
+                Ok(())
+            },
+            &mut Nothing,
+        )
+    }
+
     /// Every row, in order, priced on `jobs` worker threads.
     pub fn run(&self, jobs: usize, progress: impl FnMut(usize)) -> Result<Vec<SweepRow>> {
         struct Rows<P> {
@@ -622,6 +652,10 @@ impl<'a> Sweep<'a> {
             progress,
             unflushed: false,
         };
+        // Every configuration is checked before the first byte is written, so an invalid row
+        // inside the grid never leaves rows that look complete (validation is cheap beside
+        // pricing).
+        self.validate(jobs)?;
         let mut head = String::new();
         writer.begin(&mut head);
         text.put(&head)?;

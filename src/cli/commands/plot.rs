@@ -211,6 +211,14 @@ pub fn command(args: &PlotArgs) -> Result<()> {
     match args.kind {
         PlotKind::Curves => {
             let grid = Grid::new(&curves_grid(&args.grid)?)?;
+            // The rows are held in memory: refuse a grid too large before pricing it.
+            if grid.len() > sweep::MAX_DRAWN_ROWS {
+                return Err(Error::invalid(format!(
+                    "plot curves draws at most {} points, but the lists give {} configurations: use a larger range step, or `aim-sim sweep --format csv`",
+                    sweep::MAX_DRAWN_ROWS,
+                    grid.len()
+                )));
+            }
             let rows = sweep::run(&grid, |_| {})?;
             let data = plot::CurvesData::from_rows(&rows, grid.visual_is_tokens())?;
             let scale = match args.y_scale {

@@ -269,7 +269,14 @@ pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
     let format = match output.format {
         SweepOutput::Rows(f) => f,
         SweepOutput::Html => {
-            // A page holds the rows in memory (html::sweep caps their number).
+            // A page holds the rows in memory: refuse a grid too large before pricing it.
+            if grid.len() > crate::sweep::MAX_DRAWN_ROWS {
+                return Err(Error::invalid(format!(
+                    "--format html draws at most {} rows, but the sweep has {}: narrow the ranges, or use --format csv",
+                    crate::sweep::MAX_DRAWN_ROWS,
+                    grid.len()
+                )));
+            }
             let rows = sweep.run(jobs, |_| {})?;
             let page = html::sweep(&rows, grid.visual_is_tokens())?;
             let out = OutputArgs {
@@ -281,14 +288,9 @@ pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
     };
     let mut progress = Progress::new(grid.len());
     let result = match &output.output {
-        Some(path) => {
-            let file = std::fs::File::create(path).map_err(|source| Error::Output {
-                path: path.clone(),
-                source,
-            })?;
-            let mut out = BufWriter::with_capacity(1 << 16, file);
-            sweep.write(format, jobs, &mut out, path, |done| progress.update(done))
-        }
+        Some(path) => crate::cli::outfile::write_with(path, |out| {
+            sweep.write(format, jobs, out, path, |done| progress.update(done))
+        }),
         None => {
             let stdout = std::io::stdout();
             // Rows streaming to the terminal show progress themselves: no bar over them.
