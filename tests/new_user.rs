@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fails, run};
+use common::{fails, ok, run};
 
 /// Item 2: an invalid configuration inside the grid (not at its extremes) is found before the
 /// first row: no file with rows that look complete, no rows on standard output.
@@ -56,4 +56,83 @@ fn item3_too_many_rows_to_draw_are_refused_before_pricing() {
     assert!(!png.exists());
     // Refused, not priced: a debug build prices ~10^5 rows a second at best.
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}
+
+/// Item 12: every page `aim-sim man` lists as `aim-sim-NAME(1)` is one `aim-sim man NAME` prints.
+#[test]
+fn item12_every_listed_man_page_exists() {
+    let main = ok(&["man"]);
+    let listed: Vec<String> = main
+        .lines()
+        .filter_map(|l| l.strip_prefix("aim\\-sim\\-"))
+        .filter_map(|l| l.strip_suffix("(1)"))
+        .map(|n| n.replace("\\-", "-"))
+        .collect();
+    assert!(listed.len() >= 10, "{listed:?}");
+    for name in &listed {
+        let page = ok(&["man", name.as_str()]);
+        assert!(page.contains(&format!(".TH aim-sim-{name} 1")), "{name}");
+    }
+    let err = fails(&["man", "sweeep"]);
+    assert!(err.contains("sweep"), "{err}");
+}
+
+/// Item 14: a mistyped preset gets a "did you mean", names are case-insensitive, and shell
+/// completions offer the presets of --gpu/--model/--schedule/--framework.
+#[test]
+fn item14_presets_forgive_case_and_typos_and_complete() {
+    let err = fails(&["--schedule", "linaer"]);
+    assert!(err.contains("did you mean 'linear'?"), "{err}");
+    let err = fails(&["--model", "llava-ov-7"]);
+    assert!(err.contains("did you mean 'llava-ov-7b'?"), "{err}");
+    // Far from every name: no guess.
+    assert!(!fails(&["--gpu", "zzz"]).contains("did you mean"));
+    assert_eq!(
+        ok(&["--gpu", "H100", "--format", "json"]),
+        ok(&["--gpu", "h100", "--format", "json"])
+    );
+    let bash = ok(&["completions", "bash"]);
+    for (flag, preset) in [
+        ("--gpu", "a100-80g"),
+        ("--model", "llava-video-7b"),
+        ("--schedule", "merge-only"),
+        ("--framework", "hf-eager"),
+    ] {
+        let case = bash
+            .split(&format!("{flag})"))
+            .nth(1)
+            .and_then(|rest| rest.split(";;").next())
+            .unwrap_or_default();
+        assert!(case.contains(preset), "{flag}: {case}");
+    }
+}
+
+/// Item 17 (files): a device, a FIFO, a directory or a symlink loop given as a preset path is
+/// named for what it is, not "no such file".
+#[cfg(unix)]
+#[test]
+fn item17_non_regular_preset_paths_are_named_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.toml");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for path in [
+        std::path::PathBuf::from("/dev/zero"),
+        fifo,
+        dir.path().to_path_buf(),
+    ] {
+        let err = fails(&["--gpu", path.to_str().unwrap()]);
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    let (a, b) = (dir.path().join("a.toml"), dir.path().join("b.toml"));
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    let err = fails(&["--gpu", a.to_str().unwrap()]);
+    assert!(
+        !err.contains("no such file") && err.contains("symbolic links"),
+        "{err}"
+    );
 }

@@ -53,15 +53,15 @@ pub struct SimArgs {
     #[arg(help_heading = "Input", long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
     /// Model preset name, a model TOML, or a Hugging Face config.json [default: llava-ov-7b].
-    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH", value_parser = super::preset_or_path(crate::presets::MODELS), hide_possible_values = true)]
     pub model: Option<String>,
     /// GPU preset name or a GPU TOML [default: a100].
-    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH", value_parser = super::preset_or_path(crate::presets::GPUS), hide_possible_values = true)]
     pub gpu: Option<String>,
     /// Framework profile: how the software stack runs the kernels. `roofline` (ideal, what the
     /// paper computes), `trtllm`, `hf`, `hf-eager` (fitted to published measurements,
     /// docs/accuracy.md), or a profile TOML [default: roofline].
-    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH")]
+    #[arg(help_heading = "Model and GPU", long, value_name = "NAME|PATH", value_parser = super::preset_or_path(crate::presets::FRAMEWORKS), hide_possible_values = true)]
     pub framework: Option<String>,
     /// Visual tokens before merging (N / tokens-per-frame frames when it divides, else one frame).
     #[arg(help_heading = "Input", long, value_name = "N", value_parser = parse_count, conflicts_with = "frames")]
@@ -91,7 +91,7 @@ pub struct SimArgs {
     #[arg(help_heading = "Input", long, value_name = "T", value_parser = parse_count)]
     pub text_tokens: Option<u64>,
     /// Schedule preset name or a schedule TOML [default: linear].
-    #[arg(help_heading = "Schedule", long, value_name = "NAME|PATH")]
+    #[arg(help_heading = "Schedule", long, value_name = "NAME|PATH", value_parser = super::preset_or_path(crate::presets::SCHEDULES), hide_possible_values = true)]
     pub schedule: Option<String>,
     /// Override the schedule's merge: visual tokens kept per frame.
     #[arg(help_heading = "Schedule", long, value_name = "K", value_parser = parse_count, conflicts_with = "merge_keep_ratio")]

@@ -229,7 +229,14 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// The manual page (roff) on standard output (`aim-sim man > aim-sim.1; man ./aim-sim.1`).
-    Man,
+    #[command(
+        after_help = "Examples:\n  aim-sim man > aim-sim.1\n  aim-sim man sweep > aim-sim-sweep.1"
+    )]
+    Man {
+        /// A subcommand's page instead (the pages `aim-sim man` lists as aim-sim-NAME(1)).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
     /// List the embedded presets (GPUs, models, schedules, frameworks).
     #[command(after_help = "Examples:\n  aim-sim list\n  aim-sim list frameworks")]
     List {
@@ -288,9 +295,9 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             emit(&OutputArgs::stdout(), &String::from_utf8_lossy(&out))
         }
-        Some(Command::Man) => {
+        Some(Command::Man { command }) => {
             let mut out = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            man_page(command.as_deref())?
                 .render(&mut out)
                 .map_err(|source| Error::Output {
                     path: "standard output".into(),
@@ -302,6 +309,32 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The manual page of `aim-sim` or of one of its subcommands (`aim-sim-NAME(1)`, as the main
+/// page's SUBCOMMANDS section names them).
+fn man_page(command: Option<&str>) -> Result<clap_mangen::Man> {
+    let mut cli = <Cli as clap::CommandFactory>::command();
+    cli.build();
+    let Some(name) = command else {
+        return Ok(clap_mangen::Man::new(cli));
+    };
+    let name = name.strip_prefix("aim-sim-").unwrap_or(name);
+    let sub = cli
+        .get_subcommands()
+        .find(|c| c.get_name() == name)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+            Error::invalid(format!(
+                "aim-sim man: no page for '{}': give one of {}",
+                crate::error::shorten(name, 40),
+                names.join(", ")
+            ))
+        })?;
+    // clap names are 'static; one page per process, so leaking the title is harmless.
+    let title: &'static str = Box::leak(format!("aim-sim-{}", sub.get_name()).into_boxed_str());
+    Ok(clap_mangen::Man::new(sub.name(title).bin_name(title)))
+}
+
 /// A clap value parser for a core [`Choice`] enum: lists the words in `--help` and in errors,
 /// suggests the nearest on a typo.
 pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
@@ -311,6 +344,50 @@ pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
             .map(|(_, name, help)| PossibleValue::new(*name).help(*help)),
     )
     .map(|word| T::from_name(&word).expect("clap accepted only listed words"))
+}
+
+/// A value parser for `--gpu/--model/--schedule/--framework`: any preset name or path is taken
+/// as typed (the core resolves it), while the preset names are the possible values that shell
+/// completions offer (hidden from `--help`, which names the presets in words).
+pub fn preset_or_path(presets: &'static [crate::presets::Preset]) -> PresetOrPath {
+    PresetOrPath(presets)
+}
+
+/// See [`preset_or_path`].
+#[derive(Clone)]
+pub struct PresetOrPath(&'static [crate::presets::Preset]);
+
+impl TypedValueParser for PresetOrPath {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        let typed = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        // `H100` is the preset `h100` (unless a file has that name): the run records the
+        // preset's own name, as if it had been typed so. Sweep axes are comma lists: each item
+        // is matched on its own (an item that matches nothing is kept exactly as typed).
+        Ok(typed
+            .split(',')
+            .map(|item| {
+                self.0
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(item.trim()))
+                    .filter(|_| !std::path::Path::new(item.trim()).exists())
+                    .map_or(item, |(n, _)| *n)
+            })
+            .collect::<Vec<_>>()
+            .join(","))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|(name, _)| PossibleValue::new(*name)),
+        ))
+    }
 }
 
 /// Writes `text` to `--output` or standard output. A closed pipe (`| head`) is not an error.

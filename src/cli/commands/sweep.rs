@@ -122,15 +122,26 @@ impl Args for GridArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         let mut cmd = SimArgs::augment_args(cmd);
         for axis in AXES {
+            let mut list = Arg::new(axis.list_id)
+                .long(axis.long)
+                .value_name(axis.value_name)
+                .help(axis.help)
+                .help_heading("Sweep axes (comma lists and START:END[:STEP] ranges)");
+            // Shell completions offer the presets (a list is still typed freely).
+            let presets = match axis.id {
+                "model" => Some(crate::presets::MODELS),
+                "gpu" => Some(crate::presets::GPUS),
+                "schedule" => Some(crate::presets::SCHEDULES),
+                _ => None,
+            };
+            if let Some(presets) = presets {
+                list = list
+                    .value_parser(crate::cli::preset_or_path(presets))
+                    .hide_possible_values(true);
+            }
             cmd = cmd
                 .mut_arg(axis.id, |a| a.long(axis.hidden_long).hide(true))
-                .arg(
-                    Arg::new(axis.list_id)
-                        .long(axis.long)
-                        .value_name(axis.value_name)
-                        .help(axis.help)
-                        .help_heading("Sweep axes (comma lists and START:END[:STEP] ranges)"),
-                );
+                .arg(list);
         }
         cmd.mut_arg("list_tokens", |a| a.conflicts_with("list_frames"))
     }
