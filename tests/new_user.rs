@@ -136,3 +136,85 @@ fn item17_non_regular_preset_paths_are_named_for_what_they_are() {
         "{err}"
     );
 }
+
+/// Item 13: `-h` is one screen (at most 50 lines of at most 100 columns) for aim-sim and every
+/// subcommand; the common flags come first and the niche ones wait for `--help`; in `sweep`'s
+/// help the axes, the point of the command, come before the flags of a single run.
+#[test]
+fn item13_short_help_is_one_screen_with_the_common_flags_first() {
+    let commands = [
+        "",
+        "simulate",
+        "sweep",
+        "budget",
+        "plot",
+        "pareto",
+        "compare",
+        "reproduce",
+        "validate",
+        "measure",
+        "calibrate",
+        "check",
+        "fit",
+        "completions",
+        "man",
+        "list",
+    ];
+    for cmd in commands {
+        let args: Vec<&str> = [cmd, "-h"].into_iter().filter(|a| !a.is_empty()).collect();
+        let help = ok(&args);
+        assert!(
+            help.lines().count() <= 50,
+            "aim-sim {cmd} -h: {} lines",
+            help.lines().count()
+        );
+        for line in help.lines() {
+            assert!(line.chars().count() <= 100, "aim-sim {cmd} -h: {line}");
+        }
+    }
+    let short = ok(&["-h"]);
+    for common in [
+        "--model",
+        "--gpu",
+        "--schedule",
+        "--tokens",
+        "--frames",
+        "--format",
+    ] {
+        assert!(short.contains(common), "{common} missing from -h");
+    }
+    for niche in [
+        "--image-size",
+        "--video-seconds",
+        "--fps",
+        "--kv-bits",
+        "--all-logits",
+    ] {
+        assert!(!short.contains(niche), "{niche} in -h");
+        assert!(
+            ok(&["--help"]).contains(niche),
+            "{niche} missing from --help"
+        );
+    }
+    // The first heading of options is not a list of niche flags.
+    let options = short.split("\nOptions:\n").nth(1).unwrap();
+    assert!(
+        options.lines().next().unwrap().contains("--help"),
+        "{options}"
+    );
+    for args in [["sweep", "-h"], ["sweep", "--help"]] {
+        let help = ok(&args);
+        let axes = help.find("Sweep axes").unwrap();
+        for heading in [
+            "Input:",
+            "Model and GPU:",
+            "Schedule:",
+            "Cost model:",
+            "Output:",
+        ] {
+            if let Some(at) = help.find(heading) {
+                assert!(axes < at, "{args:?}: {heading} before the sweep axes");
+            }
+        }
+    }
+}

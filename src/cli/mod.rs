@@ -29,10 +29,12 @@ use std::path::PathBuf;
 #[command(
     name = "aim-sim",
     version,
-    about,
+    about = "Prefill cost of visual-token reduction (AIM: merge + PageRank pruning) in multi-modal LLMs",
+    disable_version_flag = true,
     args_conflicts_with_subcommands = true,
     allow_negative_numbers = true,
-    after_help = "Examples:\n  aim-sim --tokens 6272 --schedule linear --gpu a100        AIM on a 32-frame video, A100\n  aim-sim --cost-model llm-viewer --skip-mlp-add            the paper's accounting, exactly\n  aim-sim --framework hf --gpu a100-80g --format json       as HF transformers would run it\n  aim-sim --spec run.toml --frames 64                       a run file, one flag changed\n  aim-sim list                                              presets (models, GPUs, schedules, frameworks)"
+    after_help = "Example: aim-sim --tokens 6272 --schedule linear --gpu a100 (more, every flag: --help)",
+    after_long_help = "Examples:\n  aim-sim --tokens 6272 --schedule linear --gpu a100        AIM on a 32-frame video, A100\n  aim-sim --cost-model llm-viewer --skip-mlp-add            the paper's accounting, exactly\n  aim-sim --framework hf --gpu a100-80g --format json       as HF transformers would run it\n  aim-sim --spec run.toml --frames 64                       a run file, one flag changed\n  aim-sim list                                              presets (models, GPUs, schedules, frameworks)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -41,6 +43,9 @@ pub struct Cli {
     pub sim: SimArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Print version.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version, hide_short_help = true)]
+    version: (),
 }
 
 /// Subcommands besides the default single simulation.
@@ -70,7 +75,7 @@ pub enum Command {
         #[command(flatten)]
         output: commands::sweep::SweepOutputArgs,
     },
-    /// Frames a schedule fits in a reference's FLOPs/time, or the setting that hits a reduction.
+    /// Frames that fit a reference's cost, or the setting that hits a reduction.
     ///
     /// Without --target-reduction: the largest number of frames whose FLOPs (--by time: prefill
     /// time) stay within the reference run's. With it: the least aggressive pruning window,
@@ -86,6 +91,8 @@ pub enum Command {
         #[command(flatten)]
         output: args::AnswerOutputArgs,
     },
+    /// Charts (PNG or SVG): curves, layers, roofline, accuracy, pareto, check.
+    ///
     /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, a measurement, or
     /// published accuracy against cost.
     ///
@@ -102,7 +109,7 @@ pub enum Command {
         #[command(flatten)]
         plot: Box<commands::plot::PlotArgs>,
     },
-    /// Published accuracy beside computed cost: every row of a benchmark, Pareto-optimal marked.
+    /// Published accuracy beside computed cost, Pareto-optimal rows marked.
     ///
     /// Each published row (reference/accuracy.toml: AIM and the methods it compares with) is
     /// priced at its own token setting with the cost flags given here (--gpu, --cost-model,
@@ -121,6 +128,8 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Several schedules on one input, side by side.
+    ///
     /// Several schedules on one input, side by side: time, FLOPs, speed-up against the first,
     /// reduction against no reduction, peak memory and whether it fits, importance cost.
     ///
@@ -138,6 +147,8 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Run and check the CUDA kernels at a configuration's sizes (GPU).
+    ///
     /// Run the CUDA kernels (merge, PageRank, attention) at the sizes a configuration implies,
     /// check them against the CPU references and time them against the prediction.
     ///
@@ -150,12 +161,14 @@ pub enum Command {
         sim: Box<SimArgs>,
         #[command(flatten)]
         gpu: GpuArgs,
-        /// Element type of the kernel inputs.
-        #[arg(long, value_enum, default_value = "bf16")]
+        /// Kernel input type.
+        #[arg(long, value_enum, default_value = "bf16", value_name = "TYPE")]
         dtype: args::KernelDtype,
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Time the prefill's layers on the GPU against the prediction (GPU).
+    ///
     /// Run the prefill's layer stack on the GPU with tokens really removed, and set every
     /// layer's measured time against the cost model's prediction (uncalibrated and calibrated).
     ///
@@ -168,6 +181,8 @@ pub enum Command {
         sim: Box<SimArgs>,
         #[command(flatten)]
         gpu: GpuArgs,
+        /// A GPU TOML whose [efficiency] table calibrates [default: --gpu's].
+        ///
         /// A GPU profile whose [efficiency] table gives the calibrated prediction
         /// [default: the --gpu profile's own table, if it has one].
         #[arg(long, value_name = "PATH")]
@@ -175,6 +190,8 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Fit the --gpu profile's [efficiency] table to timed kernels (GPU).
+    ///
     /// Time the kernels of a prefill (schedule and baseline) on the GPU and write the --gpu
     /// profile with a fitted [efficiency] table (the refined model's calibration hook).
     ///
@@ -187,7 +204,7 @@ pub enum Command {
         sim: Box<SimArgs>,
         #[command(flatten)]
         gpu: GpuArgs,
-        /// Write the calibrated GPU profile (TOML) here [default: standard output].
+        /// Write the calibrated GPU TOML here [default: standard output].
         #[arg(long, value_name = "FILE")]
         profile: Option<PathBuf>,
         #[command(flatten)]
@@ -208,6 +225,8 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Fit framework profiles to a measurement file.
+    ///
     /// Fit framework profiles (launch overhead, GEMM and memory efficiency, ...) to a
     /// measurement file; print in-sample and leave-one-out errors and the profiles.
     #[command(
@@ -219,7 +238,7 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Shell completions on standard output (`aim-sim completions bash > /etc/bash_completion.d/aim-sim`).
+    /// Shell completions on standard output (presets complete --gpu, --model, ...).
     #[command(
         after_help = "Examples:\n  aim-sim completions bash > ~/.local/share/bash-completion/completions/aim-sim\n  aim-sim completions zsh > ~/.zfunc/_aim-sim"
     )]
@@ -228,7 +247,7 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The manual page (roff) on standard output (`aim-sim man > aim-sim.1; man ./aim-sim.1`).
+    /// The manual page (roff) on standard output (`aim-sim man > aim-sim.1`).
     #[command(
         after_help = "Examples:\n  aim-sim man > aim-sim.1\n  aim-sim man sweep > aim-sim-sweep.1"
     )]

@@ -14,6 +14,8 @@ pub struct CheckArgs {
     /// A measurement file (reference/measurements.toml is the published data set).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Leave-one-out errors too (takes longer).
+    ///
     /// Also refit each framework once per row without that row and predict the row: the error
     /// to expect on a setting that was not fitted (takes longer).
     #[arg(long)]
@@ -35,10 +37,10 @@ pub struct FitArgs {
     /// A measurement file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Frameworks to fit, comma-separated [default: every framework the file's rows name].
+    /// Frameworks to fit, comma-separated [default: every one the rows name].
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub framework: Vec<String>,
-    /// Write each fitted profile here as NAME.toml (e.g. frameworks/) [default: print them].
+    /// Write each profile here as NAME.toml [default: print them].
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
 }
