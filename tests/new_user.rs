@@ -218,3 +218,193 @@ fn item13_short_help_is_one_screen_with_the_common_flags_first() {
         }
     }
 }
+
+fn doc(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// Item 10: the quick start says what `cargo test` needs beside Rust (build.rs compiles the
+/// emulator with a C++20 compiler), and the top README's Python line installs what the Python
+/// example uses (pandas: `sweep` returns a list without it).
+#[test]
+fn item10_quick_start_names_the_cpp_compiler_and_installs_pandas() {
+    let readme = doc("README.md");
+    let quick = readme.split("## Quick start").nth(1).unwrap();
+    let quick = &quick[..quick.find("```").unwrap()];
+    assert!(quick.contains("C++20"), "{quick}");
+    assert!(doc("build.rs").contains("-std=c++20"));
+    let pip = readme
+        .lines()
+        .find(|l| l.contains("pip install"))
+        .expect("a pip line");
+    let extra = pip
+        .split("./python[")
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .unwrap_or_else(|| panic!("the pip line installs no extra: {pip}"));
+    let pyproject = doc("python/pyproject.toml");
+    let deps = pyproject
+        .lines()
+        .find(|l| l.starts_with(&format!("{extra} = [")))
+        .unwrap_or_else(|| panic!("no extra '{extra}' in python/pyproject.toml"));
+    assert!(deps.contains("pandas"), "{deps}");
+    // What the Python example needs: it calls .itertuples() on sweep's DataFrame.
+    assert!(doc("python/README.md").contains("itertuples"));
+}
+
+/// Item 11: python/README.md, the GPU list, the decode figure, the links and the "no GPU" dates
+/// say what is true today.
+#[test]
+fn item11_docs_are_current() {
+    let py = doc("python/README.md");
+    assert!(!py.contains("NotImplementedError"), "check() works");
+    let refused = py
+        .split("refuses in its parser")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    assert!(
+        !refused.contains("frames=0"),
+        "frames=0 is a text-only prompt: {refused}"
+    );
+    assert!(!py.contains("88 s and 92 s"), "stale speed figures");
+
+    // Every GPU preset is in the README's list.
+    let readme = doc("README.md");
+    let list = readme
+        .split("\nPresets: `a100`")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    for name in aim_sim::presets::names(aim_sim::presets::GPUS) {
+        assert!(
+            name == "a100" || list.contains(&format!("`{name}`")),
+            "{name} missing from the GPU list: {list}"
+        );
+    }
+
+    // The decode sentence's command gives the figures it quotes.
+    let cost = doc("docs/cost-models.md");
+    let sentence = cost.split("With 128 decode steps (`").nth(1).unwrap();
+    let flags: Vec<&str> = sentence.split('`').next().unwrap().split(' ').collect();
+    let quoted = sentence.split("is ").nth(1).unwrap();
+    let ratio: f64 = quoted.split('×').next().unwrap().parse().unwrap();
+    let ms: Vec<f64> = quoted
+        .split('(')
+        .nth(1)
+        .unwrap()
+        .split(" ms")
+        .next()
+        .unwrap()
+        .split(" vs ")
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let mut args = flags.clone();
+    args.extend(["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    let run_ms = v["pipeline"]["end_to_end_time_s"].as_f64().unwrap() * 1e3;
+    let base_ms = v["baseline"]["pipeline"]["end_to_end_time_s"]
+        .as_f64()
+        .unwrap()
+        * 1e3;
+    assert_eq!(
+        (run_ms.round(), base_ms.round()),
+        (ms[0], ms[1]),
+        "{flags:?}"
+    );
+    assert_eq!(format!("{:.2}", base_ms / run_ms), format!("{ratio:.2}"));
+
+    // Links and file references stay inside the repository.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for path in [
+        "README.md",
+        "docs/accuracy.md",
+        "docs/architecture.md",
+        "docs/cost-models.md",
+        "docs/kernels.md",
+        "docs/validation.md",
+        "python/README.md",
+    ] {
+        let text = doc(path);
+        assert!(
+            !text.contains("shared/specs"),
+            "{path} points outside the repository"
+        );
+        for target in text.split("](").skip(1) {
+            let target = target.split(')').next().unwrap().split('#').next().unwrap();
+            if target.starts_with("http") || target.is_empty() {
+                continue;
+            }
+            let file = root.join(path).parent().unwrap().join(target);
+            assert!(file.exists(), "{path}: link to {target} goes nowhere");
+        }
+        for span in text.split('`').skip(1).step_by(2) {
+            assert!(
+                !(span.ends_with(".md") && !span.contains('/')),
+                "{path}: `{span}` names a file that is not in the repository"
+            );
+        }
+    }
+
+    // One date for "no GPU yet".
+    let dates = |text: &str, marker: &str| -> String {
+        let at = text.find(marker).unwrap();
+        let rest = &text[at..at + 300];
+        let i = rest.find("2026-").unwrap();
+        rest[i..i + 10].to_string()
+    };
+    assert_eq!(
+        dates(&readme, "no GPU measurement yet"),
+        dates(&doc("docs/accuracy.md"), "no measurement yet")
+    );
+}
+
+/// Item 6: `fit --write DIR` with rows whose framework is a path writes DIR/STEM.toml, not
+/// `/that/path.toml.toml` beside the profile (outside DIR, two extensions).
+#[test]
+fn item6_fit_writes_profiles_named_by_path_inside_the_directory() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("profiles");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    let profile = profiles.join("trtllm.toml");
+    std::fs::copy(root.join("frameworks/trtllm.toml"), &profile).unwrap();
+    // The trtllm rows of the published file, naming their profile by its path.
+    let text = doc("reference/measurements.toml")
+        .replace(
+            "model = \"models/",
+            &format!("model = \"{}/reference/models/", root.display()),
+        )
+        .replace(
+            "framework = \"trtllm\"",
+            &format!("framework = \"{}\"", profile.display()),
+        );
+    // A few of them (fitting is quadratic in rows).
+    let mut blocks = text.split("\n[[measurement]]\n");
+    let head = blocks.next().unwrap().to_string();
+    let rows: Vec<&str> = blocks
+        .filter(|b| b.contains(&*profile.to_string_lossy()))
+        .take(6)
+        .collect();
+    assert_eq!(rows.len(), 6);
+    let file = dir.path().join("meas.toml");
+    let sep = "\n[[measurement]]\n";
+    std::fs::write(&file, head + sep + &rows.join(sep)).unwrap();
+    ok(&[
+        "fit",
+        file.to_str().unwrap(),
+        "--framework",
+        profile.to_str().unwrap(),
+        "--write",
+        out.to_str().unwrap(),
+    ]);
+    assert!(out.join("trtllm.toml").is_file());
+    assert!(!profiles.join("trtllm.toml.toml").exists());
+    assert_eq!(std::fs::read_dir(&profiles).unwrap().count(), 1);
+}
