@@ -408,3 +408,54 @@ fn item6_fit_writes_profiles_named_by_path_inside_the_directory() {
     assert!(!profiles.join("trtllm.toml.toml").exists());
     assert_eq!(std::fs::read_dir(&profiles).unwrap().count(), 1);
 }
+
+fn stderr(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(out.status.success(), "{args:?}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Item 1: `--tokens` that is not a whole number of the model's frames is priced as one frame
+/// of that many tokens; it says so (it did only when --tokens-per-frame was given).
+#[test]
+fn item1_tokens_that_are_not_whole_frames_warn() {
+    let warn = stderr(&["--tokens", "6272", "--model", "llava-video-7b"]);
+    assert!(
+        warn.contains("--tokens 6272 is not a multiple of 182") && warn.contains("one frame"),
+        "{warn}"
+    );
+    let warn = stderr(&[
+        "--tokens",
+        "256",
+        "--model",
+        "llava-1.5-7b",
+        "--schedule",
+        "aim-image",
+    ]);
+    assert!(
+        warn.contains("--tokens 256 is not a multiple of 576"),
+        "{warn}"
+    );
+    // A whole number of frames: no warning.
+    assert!(stderr(&["--tokens", "6272"]).is_empty());
+}
+
+/// Item 8: decode's growing KV cache that outgrows the GPU warns; when the weights alone do not
+/// fit, the advice is --tp / --w-bits, not a smaller importance map.
+#[test]
+fn item8_memory_warnings_see_decode_and_weights() {
+    let warn = stderr(&["--gen-tokens", "1000000"]);
+    assert!(
+        warn.contains("after 1000000 decode steps the KV cache is 57.4 GB"),
+        "{warn}"
+    );
+    assert!(stderr(&["--gen-tokens", "128"]).is_empty());
+    let warn = stderr(&["--model", "llava-ov-72b", "--gpu", "h100"]);
+    assert!(
+        warn.contains("weights alone do not fit")
+            && warn.contains("--tp")
+            && warn.contains("--w-bits"),
+        "{warn}"
+    );
+    assert!(!warn.contains("--importance-kernel fused"), "{warn}");
+}
