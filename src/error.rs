@@ -126,3 +126,13 @@ pub fn shorten(text: &str, max_chars: usize) -> String {
     let head: String = text.chars().take(max_chars).collect();
     format!("{head}… ({count} characters)")
 }
+
+/// A number a user typed, for a message: as typed when it is of everyday size, in scientific
+/// notation (`1e308`, `1e-310`) otherwise, so that no message prints hundreds of digits.
+pub fn bounded(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e6).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}

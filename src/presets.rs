@@ -60,8 +60,14 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
     match std::fs::metadata(path) {
         // It exists: read_input says what it is if it is not a regular file.
         Ok(_) => {}
-        // A symlink loop, a permission problem: say so, not "no such file".
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+        // A symlink loop, a permission problem: say so, not "no such file". (A name too long
+        // for a path is a name.)
+        Err(e)
+            if !matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidFilename
+            ) =>
+        {
             return Err(Error::Io {
                 path: path.to_path_buf(),
                 source: e,
@@ -96,6 +102,16 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
         }
     }
     let text = read_input(path)?;
+    // An empty file would be all defaults (a schedule that does nothing), silently.
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(Error::invalid(format!(
+            "{} is empty: a {kind} file needs its settings (`aim-sim list` names presets to start from)",
+            path.display()
+        )));
+    }
     Ok(Source {
         origin: path.display().to_string(),
         text,
@@ -143,6 +159,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     d[a.len()][b.len()]
+}
+
+/// Longest `name` a model, GPU or schedule file may give: names go into titles, labels and
+/// messages (a 5 MB name made `plot layers` lay out text for minutes).
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Checks a file's `name` against [`MAX_NAME_CHARS`].
+pub fn check_name(name: &str) -> std::result::Result<(), String> {
+    let count = name.chars().count();
+    if count > MAX_NAME_CHARS {
+        return Err(format!(
+            "key 'name' has {count} characters, more than {MAX_NAME_CHARS}: give a short name"
+        ));
+    }
+    Ok(())
 }
 
 /// The names of a preset list, in file order.

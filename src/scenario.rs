@@ -613,13 +613,10 @@ fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
         // Issue 24: `--tokens 6272` on a model of 182 tokens per frame silently priced one
         // frame of 6272 tokens (merging within it); say so whatever set the tokens per frame.
         if per_frame > 0 && n % per_frame != 0 {
+            // One text whether the model or the flag set it: a replayed run (whose spec names
+            // the tokens per frame) warns the same.
             out.push(format!(
-                "--tokens {n} is not a multiple of {per_frame} tokens per frame ({}): priced as one frame of {n} tokens, merged within it; give --frames, or --tokens a multiple of {per_frame}",
-                if args.tokens_per_frame.is_some() {
-                    "--tokens-per-frame".to_string()
-                } else {
-                    format!("{}'s", model.name)
-                }
+                "--tokens {n} is not a multiple of --tokens-per-frame {per_frame}: priced as one frame of {n} tokens, merged within it; give --frames, or --tokens a multiple of {per_frame}"
             ));
         }
     }

@@ -459,3 +459,103 @@ fn item8_memory_warnings_see_decode_and_weights() {
     );
     assert!(!warn.contains("--importance-kernel fused"), "{warn}");
 }
+
+/// Item 17 (the small ones): numbers in messages are bounded, `sweep --frames 0:2` is a
+/// text-only row as `--frames 0` is in a run, an empty schedule file and a duplicate JSON key
+/// are errors, the layer limit is one message, "1 layer", no `-0.0`, and a huge name is refused
+/// before it is laid out in a chart.
+#[test]
+fn item17_small_things() {
+    let err = fails(&[
+        "budget",
+        "--schedule",
+        "linear",
+        "--target-reduction",
+        "1e308",
+    ]);
+    assert!(err.len() < 200 && err.contains("1e308"), "{err}");
+    let err = fails(&[
+        "--prune-start",
+        "10",
+        "--prune-end",
+        "20",
+        "--prune-step",
+        "1e-310",
+    ]);
+    assert!(err.len() < 200 && err.contains("1e-310"), "{err}");
+
+    let rows = ok(&["sweep", "--frames", "0:2", "--format", "csv"]);
+    assert_eq!(rows.lines().count(), 4, "{rows}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "# nothing yet\n\n").unwrap();
+    assert!(fails(&["--schedule", empty.to_str().unwrap()]).contains("is empty"));
+    let dup = dir.path().join("dup.json");
+    std::fs::write(&dup, r#"{"frames": 8, "frames": 16}"#).unwrap();
+    assert!(fails(&["--spec", dup.to_str().unwrap()]).contains("duplicate key 'frames'"));
+
+    let model = |layers: u64| {
+        let path = dir.path().join(format!("m{layers}.toml"));
+        std::fs::write(
+            &path,
+            format!("name = \"m\"\nhidden_size = 64\nnum_heads = 4\nnum_layers = {layers}\nintermediate_size = 128\nvocab_size = 100\n"),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (a, b) = (
+        fails(&["--model", &model(1025)]),
+        fails(&["--model", &model(16_777_216)]),
+    );
+    assert!(
+        a.contains("between 1 and 1024") && b.contains("between 1 and 1024"),
+        "{a}{b}"
+    );
+    let one = fails(&["--model", &model(1)]);
+    assert!(one.contains("has 1 layer (layer 0)"), "{one}");
+
+    let measure = ok(&[
+        "measure",
+        "--synthetic-device",
+        "tests/golden/synthetic-h100.toml",
+        "--gpu",
+        "h100",
+        "--frames",
+        "4",
+        "--format",
+        "json",
+    ]);
+    assert!(!measure.contains("-0.0"), "negative zero in measure JSON");
+
+    let sched = dir.path().join("long.toml");
+    let linear = doc("schedules/linear.toml");
+    let long_name = format!("name = \"{}\"", "y".repeat(1_000_000));
+    let text: Vec<String> = linear
+        .lines()
+        .map(|l| {
+            if l.starts_with("name =") {
+                long_name.clone()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&sched, text.join("\n")).unwrap();
+    let png = dir.path().join("l.png");
+    let start = std::time::Instant::now();
+    let err = fails(&[
+        "plot",
+        "layers",
+        "--schedule",
+        sched.to_str().unwrap(),
+        "-o",
+        png.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("key 'name'") && err.len() < 300,
+        "{}",
+        &err[..300.min(err.len())]
+    );
+    assert!(start.elapsed().as_secs() < 10);
+}

@@ -101,7 +101,8 @@ pub struct GridSpec {
 }
 
 /// Positive counts from `8,16,32`, `8:256:8` (end inclusive), `1:4` (step 1) or a mix
-/// `1,2,4:64:4`. `flag` names the option in error messages.
+/// `1,2,4:64:4`. `flag` names the option in error messages. `--frames` may be 0 (a text-only
+/// prompt, as in a single run).
 pub fn parse_counts(flag: &str, spec: &str) -> Result<Vec<u64>> {
     let bad = |what: String| Error::invalid(format!("{flag} '{spec}': {what}"));
     let mut out = Vec::new();
@@ -114,10 +115,17 @@ pub fn parse_counts(flag: &str, spec: &str) -> Result<Vec<u64>> {
         }
         let parts: Vec<&str> = item.split(':').collect();
         let count = |s: &str| parse_count(s).map_err(|m| bad(format!("'{s}' {m}")));
+        let value = |s: &str| {
+            if flag == "--frames" {
+                crate::spec::parse_count_or_zero(s).map_err(|m| bad(format!("'{s}' {m}")))
+            } else {
+                count(s)
+            }
+        };
         match parts.as_slice() {
-            [one] => out.push(count(one)?),
+            [one] => out.push(value(one)?),
             [start, end] | [start, end, _] => {
-                let (start, end) = (count(start)?, count(end)?);
+                let (start, end) = (value(start)?, value(end)?);
                 let step = if let [_, _, step] = parts.as_slice() {
                     count(step)?
                 } else {
@@ -695,6 +703,10 @@ mod tests {
             [1, 2, 4, 8]
         );
         assert_eq!(parse_counts("--frames", "5:5").unwrap(), [5]);
+        // Issue 24: 0 frames is a text-only prompt in a sweep as in a run; other axes start at 1.
+        assert_eq!(parse_counts("--frames", "0:2").unwrap(), [0, 1, 2]);
+        assert!(parse_counts("--frames", "0:8:0").is_err());
+        assert!(parse_counts("--tokens", "0:2").is_err());
     }
 
     #[test]
@@ -735,9 +747,7 @@ mod tests {
 
     #[test]
     fn bad_ranges_say_what_to_type() {
-        for bad in [
-            "", "8:4", "0:8", "8:16:0", "a:b", "1:2:3:4", "1,,2", "-1", "2.5",
-        ] {
+        for bad in ["", "8:4", "8:16:0", "a:b", "1:2:3:4", "1,,2", "-1", "2.5"] {
             let e = parse_counts("--frames", bad).unwrap_err().to_string();
             assert!(e.starts_with("--frames '"), "{bad}: {e}");
             assert!(!e.contains('\n'), "{e}");
