@@ -421,7 +421,8 @@ fn stderr(args: &[&str]) -> String {
 fn item1_tokens_that_are_not_whole_frames_warn() {
     let warn = stderr(&["--tokens", "6272", "--model", "llava-video-7b"]);
     assert!(
-        warn.contains("--tokens 6272 is not a multiple of --tokens-per-frame 182") && warn.contains("one frame"),
+        warn.contains("--tokens 6272 is not a multiple of --tokens-per-frame 182")
+            && warn.contains("one frame"),
         "{warn}"
     );
     let warn = stderr(&[
