@@ -455,60 +455,6 @@ pub fn parse_count(s: &str) -> Result<u64, String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_round_trip_through_toml_and_json() {
-        let spec = Spec::default();
-        let toml_text = spec.to_toml();
-        assert_eq!(Spec::parse(&toml_text, "t").unwrap(), spec);
-        let json = serde_json::to_string(&spec).unwrap();
-        assert_eq!(Spec::parse(&json, "j").unwrap(), spec);
-    }
-
-    #[test]
-    fn a_run_file_needs_only_what_differs() {
-        let spec = Spec::parse(
-            "gpu = \"h100\"\nframes = 64\ncost_model = \"llm-viewer\"\n",
-            "t",
-        )
-        .unwrap();
-        assert_eq!(spec.gpu, Definition::Name("h100".into()));
-        assert_eq!(spec.frames, Some(64));
-        assert_eq!(spec.cost_model, CostModelKind::LlmViewer);
-        assert_eq!(spec.text_tokens, DEFAULT_TEXT_TOKENS);
-    }
-
-    #[test]
-    fn unknown_keys_are_errors_naming_the_key() {
-        let err = Spec::parse("frmes = 3\n", "run.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("run.toml") && err.contains("frmes"), "{err}");
-        assert!(!err.contains('\n'));
-    }
-
-    #[test]
-    fn an_inline_gpu_is_a_table() {
-        let text = "[gpu]\nname = \"x\"\nbandwidth = 1e12\nfp16_peak = 1e14\nint8_peak = 2e14\nonchip_buffer = 1e7\nmemory = 1e10\n";
-        let spec = Spec::parse(text, "t").unwrap();
-        let gpu = spec.gpu.load().unwrap();
-        assert_eq!(gpu.bandwidth, 1e12);
-    }
-
-    #[test]
-    fn counts_say_what_to_type() {
-        assert_eq!(parse_count("32"), Ok(32));
-        assert_eq!(parse_count("1e3"), Ok(1000));
-        assert!(parse_count("0").unwrap_err().contains("at least 1"));
-        assert!(parse_count("-3").unwrap_err().contains("positive"));
-        assert!(parse_count("2.5").unwrap_err().contains("whole"));
-        assert!(parse_count("x").unwrap_err().contains("not a number"));
-    }
-}
-
 /// Any JSON value; deserializing it fails on an object that has the same key twice.
 struct NoDuplicateKeys;
 
@@ -563,5 +509,59 @@ impl<'de> Deserialize<'de> for NoDuplicateKeys {
             }
         }
         d.deserialize_any(Visit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_through_toml_and_json() {
+        let spec = Spec::default();
+        let toml_text = spec.to_toml();
+        assert_eq!(Spec::parse(&toml_text, "t").unwrap(), spec);
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(Spec::parse(&json, "j").unwrap(), spec);
+    }
+
+    #[test]
+    fn a_run_file_needs_only_what_differs() {
+        let spec = Spec::parse(
+            "gpu = \"h100\"\nframes = 64\ncost_model = \"llm-viewer\"\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(spec.gpu, Definition::Name("h100".into()));
+        assert_eq!(spec.frames, Some(64));
+        assert_eq!(spec.cost_model, CostModelKind::LlmViewer);
+        assert_eq!(spec.text_tokens, DEFAULT_TEXT_TOKENS);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key() {
+        let err = Spec::parse("frmes = 3\n", "run.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("run.toml") && err.contains("frmes"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn an_inline_gpu_is_a_table() {
+        let text = "[gpu]\nname = \"x\"\nbandwidth = 1e12\nfp16_peak = 1e14\nint8_peak = 2e14\nonchip_buffer = 1e7\nmemory = 1e10\n";
+        let spec = Spec::parse(text, "t").unwrap();
+        let gpu = spec.gpu.load().unwrap();
+        assert_eq!(gpu.bandwidth, 1e12);
+    }
+
+    #[test]
+    fn counts_say_what_to_type() {
+        assert_eq!(parse_count("32"), Ok(32));
+        assert_eq!(parse_count("1e3"), Ok(1000));
+        assert!(parse_count("0").unwrap_err().contains("at least 1"));
+        assert!(parse_count("-3").unwrap_err().contains("positive"));
+        assert!(parse_count("2.5").unwrap_err().contains("whole"));
+        assert!(parse_count("x").unwrap_err().contains("not a number"));
     }
 }

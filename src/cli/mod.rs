@@ -45,7 +45,7 @@ pub struct Cli {
     pub output: OutputArgs,
     /// Print version.
     #[arg(short = 'V', long, action = clap::ArgAction::Version, hide_short_help = true)]
-    version: (),
+    pub version: (),
 }
 
 /// Subcommands besides the default single simulation.
