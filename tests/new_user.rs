@@ -560,3 +560,36 @@ fn item17_small_things() {
     );
     assert!(start.elapsed().as_secs() < 10);
 }
+
+/// The JSON data block of an HTML page.
+fn page_data(html: &str) -> serde_json::Value {
+    let start = html
+        .find("<script type=\"application/json\"")
+        .expect("a data block");
+    let body = &html[start..];
+    let body = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
+    serde_json::from_str(body).expect("page data is JSON")
+}
+
+/// Item 15 (what can be checked without a browser; tests/html.rs checks the rendered pages in
+/// Chromium): the Pareto page opens on a log cost axis as its PNG does, the sweep table's
+/// headers may wrap so its many columns fit 1280 px, and the budget label moves left of the
+/// line where it would be clipped.
+#[test]
+fn item15_pages_open_as_their_pngs_and_fit() {
+    let pareto = ok(&["pareto", "--benchmark", "videomme", "--format", "html"]);
+    assert_eq!(page_data(&pareto)["x_log"], true);
+    assert!(
+        pareto.contains("var log = D.x_log;"),
+        "the page script starts from x_log"
+    );
+    let sweep = ok(&["sweep", "--frames", "8,16", "--format", "html"]);
+    assert!(sweep.contains("class=\"data sortable wrap-head\""));
+    assert!(sweep.contains("table.data.wrap-head th { white-space: normal;"));
+    let budget = ok(&["budget", "--schedule", "linear", "--format", "html"]);
+    // (Structural: the script places the label left of the line when it would pass the edge.)
+    assert!(
+        budget.contains("right ? lx - 4 : lx + 4"),
+        "the label can move left"
+    );
+}

@@ -95,7 +95,8 @@ pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
             ("× FLOPs", true),
             ("× time", true),
         ],
-    );
+    )
+    .wrapping_headers();
     for (r, &s) in rows.iter().zip(&member) {
         t.row_with(
             format!("data-series=\"{s}\""),
