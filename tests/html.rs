@@ -263,8 +263,17 @@ fn operators(run: &Value) -> Vec<&Value> {
 
 /// Rows of the table `id` in the static HTML (no JavaScript).
 fn table_rows(html: &str, id: &str) -> usize {
+    // (Its class may name more than `data sortable`: `wrap-head`.)
     let start = html
-        .find(&format!("<table class=\"data sortable\" id=\"{id}\">"))
+        .match_indices("<table class=\"data sortable")
+        .map(|(i, _)| i)
+        .find(|&i| {
+            html[i..]
+                .split('>')
+                .next()
+                .unwrap()
+                .contains(&format!("id=\"{id}\""))
+        })
         .unwrap_or_else(|| panic!("table {id} present"));
     let end = start + html[start..].find("</table>").expect("closed");
     html[start..end].matches("<tr").count() - 1
