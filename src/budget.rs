@@ -319,7 +319,8 @@ type SetKnob = Box<dyn Fn(&mut Spec, u64)>;
 pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSolution> {
     if !(target.is_finite() && target >= 1.0) {
         return Err(Error::invalid(format!(
-            "--target-reduction {target} must be a factor of at least 1 (baseline / schedule)"
+            "--target-reduction {} must be a factor of at least 1 (baseline / schedule)",
+            crate::error::bounded(target)
         )));
     }
     if sim.layer_tokens.is_some() {
@@ -399,7 +400,8 @@ pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSo
     let Some(best) = best else {
         let r = summary(&with(lo))?;
         return Err(Error::invalid(format!(
-            "a {target}× {} reduction is out of reach by --solve {}: the most aggressive setting gives {:.3}×",
+            "a {}× {} reduction is out of reach by --solve {}: the most aggressive setting gives {:.3}×",
+            crate::error::bounded(target),
             match b.by { By::Flops => "FLOPs", By::Time => "time" },
             solve.name(),
             reduction(&r)

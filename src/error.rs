@@ -8,11 +8,14 @@ use std::path::PathBuf;
 pub enum Error {
     /// A preset name that is not embedded in the binary and is not a file either.
     #[error(
-        "unknown {kind} '{name}': valid presets are {valid} (or give a path to your own file)"
+        "unknown {kind} '{name}'{hint}: valid presets are {valid} (or give a path to your own file)"
     )]
     UnknownPreset {
         kind: &'static str,
+        /// The name as typed, shortened if long.
         name: String,
+        /// ` (did you mean 'x'?)` when a preset is one or two typos away, else empty.
+        hint: String,
         valid: String,
     },
     /// A file that could not be read.
@@ -111,4 +114,25 @@ pub fn one_line(message: &str) -> String {
             }
         })
         .collect()
+}
+
+/// `text` cut to at most `max_chars` characters (an ellipsis and the length marking the cut),
+/// so that a message quoting user input stays one readable line.
+pub fn shorten(text: &str, max_chars: usize) -> String {
+    let count = text.chars().count();
+    if count <= max_chars {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(max_chars).collect();
+    format!("{head}… ({count} characters)")
+}
+
+/// A number a user typed, for a message: as typed when it is of everyday size, in scientific
+/// notation (`1e308`, `1e-310`) otherwise, so that no message prints hundreds of digits.
+pub fn bounded(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e6).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }

@@ -152,6 +152,7 @@ impl Gpu {
 
     /// Every figure must be finite and positive; a zero bandwidth would give infinite times.
     pub fn validate(&self) -> Result<(), String> {
+        crate::presets::check_name(&self.name)?;
         // Physically sensible ranges, so that a unit slip (GB/s written as bytes/s) is an
         // error, not a prediction off by 1e9.
         let mut figures = vec![

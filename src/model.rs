@@ -155,10 +155,14 @@ fn default_frames() -> u64 {
 
 /// A shape value must be positive and below [`MAX_DIM`].
 fn check_dim(key: &str, value: u64) -> Result<(), String> {
-    if value == 0 || value > MAX_DIM {
-        return Err(format!(
-            "key '{key}' = {value} must be between 1 and {MAX_DIM}"
-        ));
+    // Layer counts have their own, lower limit: one message whatever the value (issue 24).
+    let max = if key.ends_with("num_layers") {
+        MAX_LAYERS
+    } else {
+        MAX_DIM
+    };
+    if value == 0 || value > max {
+        return Err(format!("key '{key}' = {value} must be between 1 and {max}"));
     }
     Ok(())
 }
@@ -241,6 +245,7 @@ impl Model {
 
     /// Shapes must be positive, divide evenly, and stay below [`MAX_DIM`].
     pub fn validate(&self) -> Result<(), String> {
+        crate::presets::check_name(&self.name)?;
         for (key, value) in [
             ("hidden_size", self.hidden_size),
             ("num_heads", self.num_heads),
@@ -262,12 +267,6 @@ impl Model {
                 ));
             }
             None => {}
-        }
-        if self.num_layers > MAX_LAYERS {
-            return Err(format!(
-                "key 'num_layers' = {} must be at most {MAX_LAYERS}: is it the model's layer count?",
-                self.num_layers
-            ));
         }
         if !self.num_heads.is_multiple_of(self.kv_heads()) {
             return Err(format!(
@@ -428,12 +427,7 @@ impl VisionEncoder {
                 check_dim(key, v)?;
             }
         }
-        if self.num_layers > MAX_LAYERS {
-            return Err(format!(
-                "key 'vision.num_layers' = {} must be at most {MAX_LAYERS}",
-                self.num_layers
-            ));
-        }
+        check_dim("vision.num_layers", self.num_layers)?;
         if !self.hidden_size.is_multiple_of(self.num_heads) {
             return Err(format!(
                 "vision.num_heads = {} does not divide vision.hidden_size = {}",

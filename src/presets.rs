@@ -60,25 +60,123 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
     let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
         || name_or_path.contains('/')
         || path.extension().is_some();
-    if !path.is_file() {
-        if looks_like_path {
+    match std::fs::metadata(path) {
+        // It exists: read_input says what it is if it is not a regular file.
+        Ok(_) => {}
+        // A symlink loop, a permission problem: say so, not "no such file". (A name too long
+        // for a path is a name.)
+        Err(e)
+            if !matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidFilename
+            ) =>
+        {
             return Err(Error::Io {
                 path: path.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                source: e,
+            })
+        }
+        Err(_) => {
+            // Names are lower case; `H100` means the preset `h100`.
+            if let Some((name, text)) = presets
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name_or_path))
+            {
+                return Ok(Source {
+                    origin: format!("{kind} preset '{name}'"),
+                    text: (*text).to_string(),
+                    path: None,
+                });
+            }
+            if looks_like_path {
+                return Err(Error::Io {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                });
+            }
+            return Err(Error::UnknownPreset {
+                kind,
+                name: crate::error::shorten(name_or_path, 60),
+                hint: nearest(name_or_path, presets)
+                    .map(|n| format!(" (did you mean '{n}'?)"))
+                    .unwrap_or_default(),
+                valid: names(presets).join(", "),
             });
         }
-        return Err(Error::UnknownPreset {
-            kind,
-            name: name_or_path.to_string(),
-            valid: names(presets).join(", "),
-        });
     }
     let text = read_input(path)?;
+    // An empty file would be all defaults (a schedule that does nothing), silently.
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(Error::invalid(format!(
+            "{} is empty: a {kind} file needs its settings (`aim-sim list` names presets to start from)",
+            path.display()
+        )));
+    }
     Ok(Source {
         origin: path.display().to_string(),
         text,
         path: Some(path.to_path_buf()),
     })
+}
+
+/// The preset a mistyped name most likely meant: at most two edits away (one for names of up
+/// to four letters), case ignored.
+pub fn nearest(typed: &str, presets: &[Preset]) -> Option<&'static str> {
+    if typed.len() > 64 {
+        return None;
+    }
+    let typed = typed.to_ascii_lowercase();
+    let limit = if typed.chars().count() <= 4 { 1 } else { 2 };
+    presets
+        .iter()
+        .map(|(n, _)| (edit_distance(&typed, n), *n))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions; a swap of neighbours counts
+/// one, as in Damerau's variant, so `linaer` is one edit from `linear`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Longest `name` a model, GPU or schedule file may give: names go into titles, labels and
+/// messages (a 5 MB name made `plot layers` lay out text for minutes).
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Checks a file's `name` against [`MAX_NAME_CHARS`].
+pub fn check_name(name: &str) -> std::result::Result<(), String> {
+    let count = name.chars().count();
+    if count > MAX_NAME_CHARS {
+        return Err(format!(
+            "key 'name' has {count} characters, more than {MAX_NAME_CHARS}: give a short name"
+        ));
+    }
+    Ok(())
 }
 
 /// The names of a preset list, in file order.

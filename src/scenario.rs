@@ -675,9 +675,13 @@ fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
     let mut out = Vec::new();
     let per_frame = args.tokens_per_frame.unwrap_or(model.tokens_per_frame);
     if let Some(n) = args.tokens {
-        if n % per_frame != 0 && args.tokens_per_frame.is_some() {
+        // Issue 24: `--tokens 6272` on a model of 182 tokens per frame silently priced one
+        // frame of 6272 tokens (merging within it); say so whatever set the tokens per frame.
+        if per_frame > 0 && n % per_frame != 0 {
+            // One text whether the model or the flag set it: a replayed run (whose spec names
+            // the tokens per frame) warns the same.
             out.push(format!(
-                "--tokens {n} is not a multiple of --tokens-per-frame {per_frame}: priced as one frame of {n} tokens"
+                "--tokens {n} is not a multiple of --tokens-per-frame {per_frame}: priced as one frame of {n} tokens, merged within it; give --frames, or --tokens a multiple of {per_frame}"
             ));
         }
     }

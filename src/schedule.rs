@@ -141,6 +141,9 @@ impl crate::choice::Choice for PruneTiming {
 /// arithmetic such as `start + span` from overflowing).
 pub const MAX_LAYER_INDEX: u64 = 1_000_000;
 
+/// Smallest linear pruning step (fraction of the visual tokens per layer) a schedule may give.
+pub const MIN_PRUNE_STEP: f64 = 1e-6;
+
 /// Largest sequence a layer may hold; beyond this the input is a typo.
 pub const MAX_TOKENS: u64 = 1_000_000_000;
 
@@ -197,6 +200,7 @@ impl Schedule {
 
     /// Checks independent of the model and input.
     pub fn validate(&self) -> Result<(), String> {
+        crate::presets::check_name(&self.name)?;
         if let Some(m) = &self.merge {
             match (m.tokens_per_frame, m.keep_ratio) {
                 (Some(0), _) => return Err("merge.tokens_per_frame must be at least 1".into()),
@@ -250,8 +254,13 @@ impl Schedule {
                     ));
                 }
                 if let Some(s) = step {
-                    if !(s.is_finite() && *s > 0.0 && *s <= 1.0) {
-                        return Err(format!("prune step = {s} must be in (0, 1]"));
+                    // Below MIN_PRUNE_STEP a step prunes under one token in a million per
+                    // layer: a typo (1e-310), not a schedule.
+                    if !(s.is_finite() && *s >= MIN_PRUNE_STEP && *s <= 1.0) {
+                        return Err(format!(
+                            "prune step = {} must be between {MIN_PRUNE_STEP:e} and 1",
+                            crate::error::bounded(*s)
+                        ));
                     }
                 }
             }
@@ -339,9 +348,12 @@ impl Schedule {
                 let (l1, l2) = (self.scale(*start, layers), self.scale(*end, layers));
                 if l1 >= layers {
                     return Err(Error::invalid(format!(
-                        "schedule '{}' starts pruning at layer {l1} but the model has {layers} layers (0..{}): lower prune start",
+                        "schedule '{}' starts pruning at layer {l1} but the model has {}: lower prune start",
                         self.name,
-                        layers - 1
+                        match layers {
+                            1 => "1 layer (layer 0)".to_string(),
+                            n => format!("{n} layers (0..{})", n - 1),
+                        }
                     )));
                 }
                 if l2 <= l1 {
@@ -426,7 +438,9 @@ impl Schedule {
                 start, end, step, ..
             }) => {
                 let (l1, l2) = (self.scale(*start, layers), self.scale(*end, layers));
-                let s = step.map(|s| format!(", step {s}")).unwrap_or_default();
+                let s = step
+                    .map(|s| format!(", step {}", crate::error::bounded(s)))
+                    .unwrap_or_default();
                 format!("prune linear l1={l1} l2={l2}{s}")
             }
             Some(Prune::Steps { at, keep, .. }) => {

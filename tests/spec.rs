@@ -65,10 +65,15 @@ fn a_json_output_replays_exactly() {
         let path = dir.path().join("out.json");
         std::fs::write(&path, &first).unwrap();
         let again = common::ok(&["--spec", path.to_str().unwrap(), "--format", "json"]);
-        let (a, b): (Value, Value) = (
+        let (mut a, b): (Value, Value) = (
             serde_json::from_str(&first).unwrap(),
             serde_json::from_str(&again).unwrap(),
         );
+        // The warning that --tokens is not whole frames (issue 24) is about the input as typed;
+        // the replayed spec states the one frame it was resolved to, so it has none.
+        if let Some(w) = a["warnings"].as_array_mut() {
+            w.retain(|w| !w.as_str().unwrap_or("").starts_with("--tokens "));
+        }
         assert_eq!(a, b, "replay of {flags:?} differs");
     }
 }

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod format;
 #[cfg(not(feature = "html"))]
 pub mod html;
+pub mod outfile;
 
 #[cfg(feature = "html")]
 pub use crate::html;
@@ -28,10 +29,12 @@ use std::path::PathBuf;
 #[command(
     name = "aim-sim",
     version,
-    about,
+    about = "Prefill cost of visual-token reduction (AIM: merge + PageRank pruning) in multi-modal LLMs",
+    disable_version_flag = true,
     args_conflicts_with_subcommands = true,
     allow_negative_numbers = true,
-    after_help = "Examples:\n  aim-sim --tokens 6272 --schedule linear --gpu a100        AIM on a 32-frame video, A100\n  aim-sim --cost-model llm-viewer --skip-mlp-add            the paper's accounting, exactly\n  aim-sim --framework hf --gpu a100-80g --format json       as HF transformers would run it\n  aim-sim --spec run.toml --frames 64                       a run file, one flag changed\n  aim-sim list                                              presets (models, GPUs, schedules, frameworks)"
+    after_help = "Example: aim-sim --tokens 6272 --schedule linear --gpu a100 (more, every flag: --help)",
+    after_long_help = "Examples:\n  aim-sim --tokens 6272 --schedule linear --gpu a100        AIM on a 32-frame video, A100\n  aim-sim --cost-model llm-viewer --skip-mlp-add            the paper's accounting, exactly\n  aim-sim --framework hf --gpu a100-80g --format json       as HF transformers would run it\n  aim-sim --spec run.toml --frames 64                       a run file, one flag changed\n  aim-sim list                                              presets (models, GPUs, schedules, frameworks)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,6 +43,9 @@ pub struct Cli {
     pub sim: SimArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Print version.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version, hide_short_help = true)]
+    pub version: (),
 }
 
 /// Subcommands besides the default single simulation.
@@ -69,7 +75,7 @@ pub enum Command {
         #[command(flatten)]
         output: commands::sweep::SweepOutputArgs,
     },
-    /// Frames a schedule fits in a reference's FLOPs/time, or the setting that hits a reduction.
+    /// Frames that fit a reference's cost, or the setting that hits a reduction.
     ///
     /// Without --target-reduction: the largest number of frames whose FLOPs (--by time: prefill
     /// time) stay within the reference run's. With it: the least aggressive pruning window,
@@ -85,6 +91,8 @@ pub enum Command {
         #[command(flatten)]
         output: args::AnswerOutputArgs,
     },
+    /// Charts (PNG or SVG): curves, layers, roofline, accuracy, pareto, check.
+    ///
     /// Charts (PNG or SVG): efficiency curves, a per-layer view, a roofline, a measurement, or
     /// published accuracy against cost.
     ///
@@ -101,7 +109,7 @@ pub enum Command {
         #[command(flatten)]
         plot: Box<commands::plot::PlotArgs>,
     },
-    /// Published accuracy beside computed cost: every row of a benchmark, Pareto-optimal marked.
+    /// Published accuracy beside computed cost, Pareto-optimal rows marked.
     ///
     /// Each published row (reference/accuracy.toml: AIM and the methods it compares with) is
     /// priced at its own token setting with the cost flags given here (--gpu, --cost-model,
@@ -120,6 +128,8 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Several schedules on one input, side by side.
+    ///
     /// Several schedules on one input, side by side: time, FLOPs, speed-up against the first,
     /// reduction against no reduction, peak memory and whether it fits, importance cost.
     ///
@@ -137,6 +147,8 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Run and check the CUDA kernels at a configuration's sizes (GPU).
+    ///
     /// Run the CUDA kernels (merge, PageRank, attention) at the sizes a configuration implies,
     /// check them against the CPU references and time them against the prediction.
     ///
@@ -149,12 +161,14 @@ pub enum Command {
         sim: Box<SimArgs>,
         #[command(flatten)]
         gpu: GpuArgs,
-        /// Element type of the kernel inputs.
-        #[arg(long, value_enum, default_value = "bf16")]
+        /// Kernel input type.
+        #[arg(long, value_enum, default_value = "bf16", value_name = "TYPE")]
         dtype: args::KernelDtype,
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Time the prefill's layers on the GPU against the prediction (GPU).
+    ///
     /// Run the prefill's layer stack on the GPU with tokens really removed, and set every
     /// layer's measured time against the cost model's prediction (uncalibrated and calibrated).
     ///
@@ -167,6 +181,8 @@ pub enum Command {
         sim: Box<SimArgs>,
         #[command(flatten)]
         gpu: GpuArgs,
+        /// A GPU TOML whose [efficiency] table calibrates [default: --gpu's].
+        ///
         /// A GPU profile whose [efficiency] table gives the calibrated prediction
         /// [default: the --gpu profile's own table, if it has one].
         #[arg(long, value_name = "PATH")]
@@ -174,6 +190,8 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Fit the --gpu profile's [efficiency] table to timed kernels (GPU).
+    ///
     /// Time the kernels of a prefill (schedule and baseline) on the GPU and write the --gpu
     /// profile with a fitted [efficiency] table (the refined model's calibration hook).
     ///
@@ -186,7 +204,7 @@ pub enum Command {
         sim: Box<SimArgs>,
         #[command(flatten)]
         gpu: GpuArgs,
-        /// Write the calibrated GPU profile (TOML) here [default: standard output].
+        /// Write the calibrated GPU TOML here [default: standard output].
         #[arg(long, value_name = "FILE")]
         profile: Option<PathBuf>,
         #[command(flatten)]
@@ -207,6 +225,8 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Fit framework profiles to a measurement file.
+    ///
     /// Fit framework profiles (launch overhead, GEMM and memory efficiency, ...) to a
     /// measurement file; print in-sample and leave-one-out errors and the profiles.
     #[command(
@@ -235,7 +255,7 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Shell completions on standard output (`aim-sim completions bash > /etc/bash_completion.d/aim-sim`).
+    /// Shell completions on standard output (presets complete --gpu, --model, ...).
     #[command(
         after_help = "Examples:\n  aim-sim completions bash > ~/.local/share/bash-completion/completions/aim-sim\n  aim-sim completions zsh > ~/.zfunc/_aim-sim"
     )]
@@ -244,8 +264,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The manual page (roff) on standard output (`aim-sim man > aim-sim.1; man ./aim-sim.1`).
-    Man,
+    /// The manual page (roff) on standard output (`aim-sim man > aim-sim.1`).
+    #[command(
+        after_help = "Examples:\n  aim-sim man > aim-sim.1\n  aim-sim man sweep > aim-sim-sweep.1"
+    )]
+    Man {
+        /// A subcommand's page instead (the pages `aim-sim man` lists as aim-sim-NAME(1)).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
     /// List the embedded presets (GPUs, models, schedules, frameworks).
     #[command(after_help = "Examples:\n  aim-sim list\n  aim-sim list frameworks")]
     List {
@@ -307,9 +334,9 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             emit(&OutputArgs::stdout(), &String::from_utf8_lossy(&out))
         }
-        Some(Command::Man) => {
+        Some(Command::Man { command }) => {
             let mut out = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            man_page(command.as_deref())?
                 .render(&mut out)
                 .map_err(|source| Error::Output {
                     path: "standard output".into(),
@@ -319,6 +346,32 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Fit { fit, output }) => commands::check::fit(&fit, &output),
     }
+}
+
+/// The manual page of `aim-sim` or of one of its subcommands (`aim-sim-NAME(1)`, as the main
+/// page's SUBCOMMANDS section names them).
+fn man_page(command: Option<&str>) -> Result<clap_mangen::Man> {
+    let mut cli = <Cli as clap::CommandFactory>::command();
+    cli.build();
+    let Some(name) = command else {
+        return Ok(clap_mangen::Man::new(cli));
+    };
+    let name = name.strip_prefix("aim-sim-").unwrap_or(name);
+    let sub = cli
+        .get_subcommands()
+        .find(|c| c.get_name() == name)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+            Error::invalid(format!(
+                "aim-sim man: no page for '{}': give one of {}",
+                crate::error::shorten(name, 40),
+                names.join(", ")
+            ))
+        })?;
+    // clap names are 'static; one page per process, so leaking the title is harmless.
+    let title: &'static str = Box::leak(format!("aim-sim-{}", sub.get_name()).into_boxed_str());
+    Ok(clap_mangen::Man::new(sub.name(title).bin_name(title)))
 }
 
 /// A clap value parser for a core [`Choice`] enum: lists the words in `--help` and in errors,
@@ -332,12 +385,59 @@ pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
     .map(|word| T::from_name(&word).expect("clap accepted only listed words"))
 }
 
+/// A value parser for `--gpu/--model/--schedule/--framework`: any preset name or path is taken
+/// as typed (the core resolves it), while the preset names are the possible values that shell
+/// completions offer (hidden from `--help`, which names the presets in words).
+pub fn preset_or_path(presets: &'static [crate::presets::Preset]) -> PresetOrPath {
+    PresetOrPath(presets)
+}
+
+/// See [`preset_or_path`].
+#[derive(Clone)]
+pub struct PresetOrPath(&'static [crate::presets::Preset]);
+
+impl TypedValueParser for PresetOrPath {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        let typed = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        // `H100` is the preset `h100` (unless a file has that name): the run records the
+        // preset's own name, as if it had been typed so. Sweep axes are comma lists: each item
+        // is matched on its own (an item that matches nothing is kept exactly as typed).
+        Ok(typed
+            .split(',')
+            .map(|item| {
+                self.0
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(item.trim()))
+                    .filter(|_| !std::path::Path::new(item.trim()).exists())
+                    .map_or(item, |(n, _)| *n)
+            })
+            .collect::<Vec<_>>()
+            .join(","))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|(name, _)| PossibleValue::new(*name)),
+        ))
+    }
+}
+
 /// Writes `text` to `--output` or standard output. A closed pipe (`| head`) is not an error.
 pub fn emit(output: &OutputArgs, text: &str) -> Result<()> {
     match &output.output {
-        Some(path) => std::fs::write(path, text).map_err(|source| Error::Output {
-            path: path.clone(),
-            source,
+        Some(path) => outfile::write_with(path, |out| {
+            out.write_all(text.as_bytes())
+                .map_err(|source| Error::Output {
+                    path: path.clone(),
+                    source,
+                })
         }),
         None => match std::io::stdout().lock().write_all(text.as_bytes()) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {

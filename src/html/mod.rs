@@ -185,6 +185,8 @@ pub(crate) struct Table {
     pub rows: Vec<(String, Vec<Cell>)>,
     /// Columns whose long text wraps (descriptions), by index.
     pub wrap: Vec<usize>,
+    /// Headers may wrap (class `wrap-head`).
+    wrap_head: bool,
 }
 
 impl Table {
@@ -195,7 +197,14 @@ impl Table {
             columns: columns.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
             rows: Vec::new(),
             wrap: Vec::new(),
+            wrap_head: false,
         }
+    }
+
+    /// Lets the headers wrap between words (a table of many columns fits the window).
+    pub fn wrapping_headers(mut self) -> Table {
+        self.wrap_head = true;
+        self
     }
 
     /// Lets column `i`'s text wrap.
@@ -217,7 +226,8 @@ impl Table {
         let mut out = String::new();
         let _ = write!(
             out,
-            "<div class=\"table-wrap\"><table class=\"data sortable\" id=\"{}\">\n<caption>{}</caption>\n<thead><tr>",
+            "<div class=\"table-wrap\"><table class=\"data sortable{}\" id=\"{}\">\n<caption>{}</caption>\n<thead><tr>",
+            if self.wrap_head { " wrap-head" } else { "" },
             esc(&self.id),
             esc(&self.caption)
         );

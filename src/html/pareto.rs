@@ -106,6 +106,8 @@ pub fn pareto(p: &Pareto) -> Result<String> {
         body,
         data: json!({
             "page": "pareto",
+            // Costs span decades (10 ms to 1 s): the page opens on a log x axis, as the PNG.
+            "x_log": true,
             "by": p.by,
             "unit": p.benchmark.unit,
             "benchmark": p.benchmark.name,

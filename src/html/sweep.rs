@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 const SWEEP_JS: &str = include_str!("assets/sweep.js");
 
 /// Most rows one page holds (the page stays small and quick; use CSV beyond).
-pub const MAX_ROWS: usize = 5000;
+pub const MAX_ROWS: usize = crate::sweep::MAX_DRAWN_ROWS;
 
 /// The page of a sweep; `tokens`: x is visual tokens (`--tokens`), else frames.
 pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
@@ -95,7 +95,8 @@ pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
             ("× FLOPs", true),
             ("× time", true),
         ],
-    );
+    )
+    .wrapping_headers();
     for (r, &s) in rows.iter().zip(&member) {
         t.row_with(
             format!("data-series=\"{s}\""),

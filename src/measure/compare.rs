@@ -104,7 +104,8 @@ fn predict(scenario: &Scenario) -> Result<(f64, Vec<f64>)> {
     let mut s = scenario.clone();
     s.prune_timing = PruneTiming::Code;
     let r = sim::simulate(&s)?;
-    let stages = r.run.stages.iter().map(|o| o.time_s).sum();
+    // An empty f64 sum is -0.0, which JSON printed as `-0.0` (issue 24): start from +0.
+    let stages = r.run.stages.iter().fold(0.0, |t, o| t + o.time_s);
     Ok((stages, r.run.layers.iter().map(|l| l.time_s).collect()))
 }
 
@@ -130,8 +131,7 @@ fn compare_run(
     let merge_measured: f64 = plan
         .merge
         .iter()
-        .map(|u| source.time_unit(u))
-        .sum::<Result<f64>>()?;
+        .try_fold(0.0, |t, u| Ok::<f64, Error>(t + source.time_unit(u)?))?;
     let mut layers = Vec::with_capacity(plan.layers.len());
     for (i, l) in plan.layers.iter().enumerate() {
         let measured = time_layer(source, l)?;

@@ -11,7 +11,7 @@
 //! the prompts it prefills. One prefill alone is then exactly the refined model's prefill.
 
 use crate::cost::refined::decoder::Arch;
-use crate::cost::refined::kernel::{kernel, Class, Kernel, Timer};
+use crate::cost::refined::kernel::{kernel, Call, Class, Kernel, Timer};
 use crate::cost::refined::layer::{self, Dims};
 use crate::cost::{CostModel, OpKind};
 use crate::error::{Error, Result};
@@ -146,6 +146,11 @@ impl Pricer {
                 OpKind::Elementwise,
                 Class::Elementwise,
                 0.0,
+                Call::Elementwise {
+                    elements: 0.0,
+                    width: 1.0,
+                    count: 1.0,
+                },
             ))
             .time_s;
         let fixed = ctx
@@ -155,7 +160,7 @@ impl Pricer {
             .is_some_and(|e| e.fixed_overhead_s > 0.0);
         let host_s = if fixed {
             timer
-                .time(kernel("host_overhead", OpKind::Host, Class::Host, 0.0))
+                .time(kernel("host_overhead", OpKind::Host, Class::Host, 0.0, Call::Host))
                 .time_s
         } else {
             0.0

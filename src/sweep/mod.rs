@@ -35,6 +35,10 @@ use std::sync::Arc;
 /// Largest number of configurations one sweep may have.
 pub const MAX_CONFIGS: usize = 10_000_000;
 
+/// Most rows a chart or an HTML page of a sweep draws (`plot curves`, `sweep --format html`):
+/// beyond it the picture is unreadable and the rows would be held in memory; use CSV.
+pub const MAX_DRAWN_ROWS: usize = 5000;
+
 /// The values each axis of a sweep takes, as typed: comma lists of names, or of counts and
 /// inclusive ranges `START:END[:STEP]`. `None`: the base spec's single value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -97,7 +101,8 @@ pub struct GridSpec {
 }
 
 /// Positive counts from `8,16,32`, `8:256:8` (end inclusive), `1:4` (step 1) or a mix
-/// `1,2,4:64:4`. `flag` names the option in error messages.
+/// `1,2,4:64:4`. `flag` names the option in error messages. `--frames` may be 0 (a text-only
+/// prompt, as in a single run).
 pub fn parse_counts(flag: &str, spec: &str) -> Result<Vec<u64>> {
     let bad = |what: String| Error::invalid(format!("{flag} '{spec}': {what}"));
     let mut out = Vec::new();
@@ -110,10 +115,17 @@ pub fn parse_counts(flag: &str, spec: &str) -> Result<Vec<u64>> {
         }
         let parts: Vec<&str> = item.split(':').collect();
         let count = |s: &str| parse_count(s).map_err(|m| bad(format!("'{s}' {m}")));
+        let value = |s: &str| {
+            if flag == "--frames" {
+                crate::spec::parse_count_or_zero(s).map_err(|m| bad(format!("'{s}' {m}")))
+            } else {
+                count(s)
+            }
+        };
         match parts.as_slice() {
-            [one] => out.push(count(one)?),
+            [one] => out.push(value(one)?),
             [start, end] | [start, end, _] => {
-                let (start, end) = (count(start)?, count(end)?);
+                let (start, end) = (value(start)?, value(end)?);
                 let step = if let [_, _, step] = parts.as_slice() {
                     count(step)?
                 } else {
@@ -537,6 +549,32 @@ impl<'a> Sweep<'a> {
         Ok(Sweep { grid, loaded })
     }
 
+    /// Checks every configuration of the grid (not only its extremes) on `jobs` threads: the
+    /// first invalid one in row order is the error.
+    pub fn validate(&self, jobs: usize) -> Result<()> {
+        struct Nothing;
+        impl stream::Consumer<()> for Nothing {
+            fn chunk(&mut self, (): ()) -> Result<()> {
+                Ok(())
+            }
+            fn tick(&mut self, _: usize) -> Result<()> {
+                Ok(())
+            }
+        }
+        let (grid, loaded) = (self.grid, &self.loaded);
+        stream::ordered(
+            grid.len(),
+            jobs,
+            |range| {
+                for i in range {
+                    loaded.scenario(grid, i)?;
+                }
+                Ok(())
+            },
+            &mut Nothing,
+        )
+    }
+
     /// Every row, in order, priced on `jobs` worker threads.
     pub fn run(&self, jobs: usize, progress: impl FnMut(usize)) -> Result<Vec<SweepRow>> {
         struct Rows<P> {
@@ -622,6 +660,10 @@ impl<'a> Sweep<'a> {
             progress,
             unflushed: false,
         };
+        // Every configuration is checked before the first byte is written, so an invalid row
+        // inside the grid never leaves rows that look complete (validation is cheap beside
+        // pricing).
+        self.validate(jobs)?;
         let mut head = String::new();
         writer.begin(&mut head);
         text.put(&head)?;
@@ -661,6 +703,10 @@ mod tests {
             [1, 2, 4, 8]
         );
         assert_eq!(parse_counts("--frames", "5:5").unwrap(), [5]);
+        // Issue 24: 0 frames is a text-only prompt in a sweep as in a run; other axes start at 1.
+        assert_eq!(parse_counts("--frames", "0:2").unwrap(), [0, 1, 2]);
+        assert!(parse_counts("--frames", "0:8:0").is_err());
+        assert!(parse_counts("--tokens", "0:2").is_err());
     }
 
     #[test]
@@ -701,9 +747,7 @@ mod tests {
 
     #[test]
     fn bad_ranges_say_what_to_type() {
-        for bad in [
-            "", "8:4", "0:8", "8:16:0", "a:b", "1:2:3:4", "1,,2", "-1", "2.5",
-        ] {
+        for bad in ["", "8:4", "8:16:0", "a:b", "1:2:3:4", "1,,2", "-1", "2.5"] {
             let e = parse_counts("--frames", bad).unwrap_err().to_string();
             assert!(e.starts_with("--frames '"), "{bad}: {e}");
             assert!(!e.contains('\n'), "{e}");

@@ -31,9 +31,24 @@ pub(super) trait Consumer<T> {
 /// Runs `work` over `0..n` in chunks on `jobs` threads and gives `consumer` the results in
 /// order. Stops at the first error in order (of `work` or of the consumer): chunks after it
 /// are not handed over, and workers stop taking new ones.
+///
+/// A worker that cannot be spawned (a process or memory limit) is not an error: the sweep runs
+/// on the workers that did start, or on the calling thread when none did.
 pub(super) fn ordered<T: Send>(
     n: usize,
     jobs: usize,
+    work: impl Fn(Range<usize>) -> Result<T> + Sync,
+    consumer: &mut impl Consumer<T>,
+) -> Result<()> {
+    ordered_spawning(n, jobs, usize::MAX, work, consumer)
+}
+
+/// [`ordered`], where spawning worker `spawn_limit` or later fails as if the OS refused it
+/// (tests use a small limit; a real refusal is handled the same way).
+fn ordered_spawning<T: Send>(
+    n: usize,
+    jobs: usize,
+    spawn_limit: usize,
     work: impl Fn(Range<usize>) -> Result<T> + Sync,
     consumer: &mut impl Consumer<T>,
 ) -> Result<()> {
@@ -51,11 +66,12 @@ pub(super) fn ordered<T: Send>(
 
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<(usize, Result<T>)>();
-        for _ in 0..jobs {
+        let mut spawned = 0usize;
+        for k in 0..jobs {
             let tx = tx.clone();
             let (work, claimed, stop, handed, advanced) =
                 (&work, &claimed, &stop, &handed, &advanced);
-            scope.spawn(move || loop {
+            let worker = move || loop {
                 let c = claimed.fetch_add(1, Ordering::Relaxed);
                 if c >= chunks || stop.load(Ordering::Relaxed) {
                     break;
@@ -69,9 +85,24 @@ pub(super) fn ordered<T: Send>(
                 if stop.load(Ordering::Relaxed) || tx.send((c, work(range(c)))).is_err() {
                     break;
                 }
-            });
+            };
+            let started = if k < spawn_limit {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, worker)
+                    .is_ok()
+            } else {
+                false
+            };
+            if !started {
+                // The OS refused a thread: go on with the workers that started.
+                break;
+            }
+            spawned += 1;
         }
         drop(tx);
+        if spawned == 0 {
+            return inline(chunks, range, &work, consumer);
+        }
 
         let mut pending: BTreeMap<usize, Result<T>> = BTreeMap::new();
         let (mut next, mut done) = (0usize, 0usize);
@@ -123,6 +154,24 @@ pub(super) fn ordered<T: Send>(
     })
 }
 
+/// Every chunk in order on the calling thread (no worker could be spawned).
+fn inline<T>(
+    chunks: usize,
+    range: impl Fn(usize) -> Range<usize>,
+    work: impl Fn(Range<usize>) -> Result<T>,
+    consumer: &mut impl Consumer<T>,
+) -> Result<()> {
+    let mut last_tick = Instant::now();
+    for c in 0..chunks {
+        consumer.chunk(work(range(c))?)?;
+        if last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
+            consumer.tick(range(c).end)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +216,43 @@ mod tests {
             .unwrap();
             assert_eq!(c.seen, (0..n).collect::<Vec<_>>(), "n = {n}, jobs = {jobs}");
         }
+    }
+
+    /// Issue 24 item 4: no thread could be spawned (a process limit) panicked the sweep.
+    #[test]
+    fn refused_threads_fall_back_to_fewer_or_to_the_calling_thread() {
+        for (jobs, limit) in [(4, 0), (4, 1), (1, 0), (8, 3)] {
+            let mut c = Collect {
+                seen: Vec::new(),
+                stop_after: None,
+            };
+            ordered_spawning(3000, jobs, limit, |r: Range<usize>| Ok(r.collect()), &mut c).unwrap();
+            assert_eq!(
+                c.seen,
+                (0..3000).collect::<Vec<_>>(),
+                "jobs {jobs}, limit {limit}"
+            );
+        }
+        let mut c = Collect {
+            seen: Vec::new(),
+            stop_after: None,
+        };
+        let e = ordered_spawning(
+            3000,
+            2,
+            0,
+            |r: Range<usize>| {
+                if r.contains(&1000) {
+                    Err(Error::invalid("row 1000"))
+                } else {
+                    Ok(r.collect())
+                }
+            },
+            &mut c,
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "row 1000");
+        assert!(c.seen.len() <= 1000);
     }
 
     #[test]

@@ -27,10 +27,28 @@ pub fn find() -> Option<PathBuf> {
     None
 }
 
+/// Why a browser test cannot run here, when it cannot: no Chromium found and none required.
+/// The harness (tests/html.rs) then reports the test as ignored with this reason, as the GPU
+/// tests are, instead of a silent pass. With `AIM_SIM_REQUIRE_BROWSER=1` a missing Chromium
+/// is no reason: the test runs and fails.
+pub fn skip_reason(found: Option<&Path>, required: bool) -> Option<String> {
+    match (found, required) {
+        (None, false) => Some(
+            "no Chromium on PATH (apt-get install chromium, or set AIM_SIM_CHROMIUM; AIM_SIM_REQUIRE_BROWSER=1 makes this a failure)".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// Whether `AIM_SIM_REQUIRE_BROWSER=1` is set.
+pub fn required() -> bool {
+    std::env::var("AIM_SIM_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
+}
+
 /// The browser when there is one; without, `None` after printing why — or a panic when
 /// `AIM_SIM_REQUIRE_BROWSER=1` (CI installs Chromium and sets it).
 pub fn launch_or_skip(test: &str, log_dir: &Path) -> Option<Browser> {
-    let required = std::env::var("AIM_SIM_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let required = required();
     match find() {
         Some(path) => Some(Browser::launch(&path, log_dir).unwrap_or_else(|e| {
             panic!("{test}: Chromium at {} did not start: {e}", path.display())

@@ -10,23 +10,25 @@ use crate::spec::parse_count;
 #[derive(Debug, Clone, clap::Args)]
 pub struct BudgetArgs {
     /// Schedule of the reference run.
-    #[arg(long, default_value = "none", value_name = "NAME|PATH")]
+    #[arg(long, default_value = "none", value_name = "NAME")]
     pub reference_schedule: String,
-    /// Frames of the reference run [default: --frames, else the model's].
+    /// Reference frames [default: --frames, else the model's].
     #[arg(long, value_name = "F", value_parser = parse_count)]
     pub reference_frames: Option<u64>,
-    /// Quantity compared: FLOPs or prefill time.
+    /// What is compared.
     #[arg(long, value_name = "QUANTITY", default_value = "flops", value_parser = choice::<By>())]
     pub by: By,
     /// Largest frame count considered.
     #[arg(long, default_value_t = DEFAULT_MAX_FRAMES, value_name = "F", value_parser = parse_count)]
     pub max_frames: u64,
+    /// The mildest --solve setting that reaches reduction X.
+    ///
     /// Inverse question: the least aggressive --solve setting whose reduction factor
     /// (baseline / schedule, --by) reaches X at the given input.
     #[arg(long, value_name = "X", conflicts_with_all = ["reference_frames", "max_frames"])]
     pub target_reduction: Option<f64>,
-    /// What --target-reduction varies [default: window].
-    #[arg(long, value_name = "KNOB", value_parser = choice::<Solve>())]
+    /// The knob: window, start, end or merge [default: window].
+    #[arg(long, value_name = "KNOB", value_parser = choice::<Solve>(), hide_possible_values = true)]
     pub solve: Option<Solve>,
 }
 

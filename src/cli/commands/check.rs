@@ -6,7 +6,7 @@ use crate::cli::{emit, html, OutputArgs, OutputFormat};
 use crate::error::{Error, Result};
 use crate::report::Format;
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Flags of `aim-sim check`.
 #[derive(Debug, Clone, clap::Args)]
@@ -14,6 +14,8 @@ pub struct CheckArgs {
     /// A measurement file (reference/measurements.toml is the published data set).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Leave-one-out errors too (takes longer).
+    ///
     /// Also refit each framework once per row without that row and predict the row: the error
     /// to expect on a setting that was not fitted (takes longer).
     #[arg(long)]
@@ -35,10 +37,10 @@ pub struct FitArgs {
     /// A measurement file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Frameworks to fit, comma-separated [default: every framework the file's rows name].
+    /// Frameworks to fit, comma-separated [default: every one the rows name].
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub framework: Vec<String>,
-    /// Write each fitted profile here as NAME.toml (e.g. frameworks/) [default: print them].
+    /// Write each profile here as NAME.toml [default: print them].
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
 }
@@ -50,10 +52,14 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
     let reports = fit::fit(&m, &args.framework, &provenance)?;
     if let Some(dir) = &args.write {
         for r in &reports {
-            let path = dir.join(format!("{}.toml", r.framework));
-            std::fs::write(&path, &r.profile_toml).map_err(|source| Error::Output {
-                path: path.clone(),
-                source,
+            let path = profile_path(dir, &r.framework)?;
+            crate::cli::outfile::write_with(&path, |out| {
+                std::io::Write::write_all(out, r.profile_toml.as_bytes()).map_err(|source| {
+                    Error::Output {
+                        path: path.clone(),
+                        source,
+                    }
+                })
             })?;
         }
     }
@@ -116,7 +122,7 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
                         let _ = writeln!(
                             s,
                             "  profile written to {}\n",
-                            dir.join(format!("{}.toml", r.framework)).display()
+                            profile_path(dir, &r.framework)?.display()
                         );
                     }
                     None => {
@@ -128,4 +134,46 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
         }
     };
     emit(output, &text)
+}
+
+/// Where `fit --write DIR` puts a framework's profile: `DIR/NAME.toml`, NAME being the
+/// framework's name, or the file stem when a row names a profile by its path (issue 24: a path
+/// wrote `/that/path.toml.toml`, outside DIR; `../` escaped too).
+fn profile_path(dir: &Path, framework: &str) -> Result<PathBuf> {
+    let stem = Path::new(framework)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "fit --write: framework '{}' gives no file name: name the rows' framework",
+                crate::error::shorten(framework, 60)
+            ))
+        })?;
+    Ok(dir.join(format!("{stem}.toml")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_profiles_stay_in_the_directory_with_one_extension() {
+        let dir = Path::new("out");
+        for (framework, want) in [
+            ("hf", "out/hf.toml"),
+            ("/that/path.toml", "out/path.toml"),
+            ("../../etc/x.toml", "out/x.toml"),
+            ("../hf", "out/hf.toml"),
+            ("my.profile.toml", "out/my.profile.toml"),
+        ] {
+            assert_eq!(
+                profile_path(dir, framework).unwrap(),
+                Path::new(want),
+                "{framework}"
+            );
+        }
+        assert!(profile_path(dir, "..").is_err());
+        assert!(profile_path(dir, "/").is_err());
+    }
 }

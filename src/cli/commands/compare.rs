@@ -25,7 +25,7 @@ impl Args for CompareArgs {
                     .value_name("A,B,...")
                     .value_delimiter(',')
                     .required(true)
-                    .help("Schedule presets or files to compare, comma-separated; speed-ups are against the first (e.g. none,linear,fastv)"),
+                    .help("Schedules, comma-separated; speed-ups against the first"),
             )
     }
 

@@ -13,11 +13,13 @@ use crate::spec::{parse_count, Spec};
 /// Flags of `aim-sim pareto` besides those of a single run.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ParetoArgs {
+    /// The accuracy column (videomme, mvbench, mme, ...).
+    ///
     /// The accuracy column: videomme, videomme-subs, mvbench, mlvu, egoschema, nextqa,
     /// perceptiontest, vqav2, gqa, mme, textvqa, sqa-img, mmb, pope.
     #[arg(long, value_name = "NAME")]
     pub benchmark: String,
-    /// The cost Pareto optimality is judged by: FLOPs or prefill time.
+    /// Cost judged by.
     #[arg(long, value_name = "QUANTITY", default_value = "time", value_parser = choice::<By>())]
     pub by: By,
 }

@@ -66,22 +66,38 @@ pub struct PlotArgs {
     /// Image size in pixels [default: 1400x800; 1400x1000 for accuracy].
     #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
-    /// Y-axis scale of `curves`.
-    #[arg(long, value_enum, default_value = "auto")]
+    /// Y scale of `curves`: auto, log or linear.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        value_name = "SCALE",
+        hide_possible_values = true
+    )]
     pub y_scale: YScale,
+    /// The measurement of `accuracy` or `check`.
+    ///
     /// `accuracy`: the measurement to draw, as written by `aim-sim measure --format json`;
     /// `check`: a measurement file (reference/measurements.toml).
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
+    /// `check`: draw leave-one-out predictions.
+    ///
     /// `check` only: draw leave-one-out predictions (each framework refitted without the row).
     #[arg(long)]
     pub loo: bool,
+    /// `pareto`: the accuracy column (videomme, mvbench, mme, ...).
+    ///
     /// `pareto` only: the accuracy column (videomme, mvbench, mme, ...; see `aim-sim pareto`).
     #[arg(long, value_name = "NAME")]
     pub benchmark: Option<String>,
+    /// `pareto`: the cost on the x axis: time or flops.
+    ///
     /// `pareto` only: the cost on the x axis and the frontier's: prefill time or FLOPs.
-    #[arg(long, value_name = "QUANTITY", value_parser = crate::cli::choice::<By>())]
+    #[arg(long, value_name = "QUANTITY", value_parser = crate::cli::choice::<By>(), hide_possible_values = true)]
     pub by: Option<By>,
+    /// `pareto`: also draw each point at the paper's printed cost.
+    ///
     /// `pareto` only: draw each point at the paper's printed cost too (hollow), an arrow
     /// leading to aim-sim's cost of the same setting.
     #[arg(long)]
@@ -211,6 +227,14 @@ pub fn command(args: &PlotArgs) -> Result<()> {
     match args.kind {
         PlotKind::Curves => {
             let grid = Grid::new(&curves_grid(&args.grid)?)?;
+            // The rows are held in memory: refuse a grid too large before pricing it.
+            if grid.len() > sweep::MAX_DRAWN_ROWS {
+                return Err(Error::invalid(format!(
+                    "plot curves draws at most {} points, but the lists give {} configurations: use a larger range step, or `aim-sim sweep --format csv`",
+                    sweep::MAX_DRAWN_ROWS,
+                    grid.len()
+                )));
+            }
             let rows = sweep::run(&grid, |_| {})?;
             let data = plot::CurvesData::from_rows(&rows, grid.visual_is_tokens())?;
             let scale = match args.y_scale {

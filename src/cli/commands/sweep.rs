@@ -62,7 +62,7 @@ const AXES: &[Axis] = &[
         hidden_long: "single-frames",
         list_id: "list_frames",
         value_name: "LIST",
-        help: "Frames: a list and/or ranges START:END[:STEP], end inclusive, e.g. 8:256:8 [default: the model's]",
+        help: "Frames, e.g. 8,16 or 8:256:8 (end inclusive) [default: the model's]",
     },
     Axis {
         id: "tokens",
@@ -70,7 +70,7 @@ const AXES: &[Axis] = &[
         hidden_long: "single-tokens",
         list_id: "list_tokens",
         value_name: "LIST",
-        help: "Visual tokens before merging (instead of --frames): list and/or ranges",
+        help: "Visual tokens before merging (instead of --frames)",
     },
     Axis {
         id: "tokens_per_frame",
@@ -78,7 +78,7 @@ const AXES: &[Axis] = &[
         hidden_long: "single-tokens-per-frame",
         list_id: "list_tokens_per_frame",
         value_name: "LIST",
-        help: "Visual tokens per frame before merging: list and/or ranges [default: the model's]",
+        help: "Visual tokens per frame before merging [default: the model's]",
     },
     Axis {
         id: "text_tokens",
@@ -86,7 +86,7 @@ const AXES: &[Axis] = &[
         hidden_long: "single-text-tokens",
         list_id: "list_text_tokens",
         value_name: "LIST",
-        help: "Text tokens: list and/or ranges [default: 100]",
+        help: "Text tokens [default: 100]",
     },
     Axis {
         id: "batch",
@@ -94,7 +94,7 @@ const AXES: &[Axis] = &[
         hidden_long: "single-batch",
         list_id: "list_batch",
         value_name: "LIST",
-        help: "Batch sizes: list and/or ranges [default: 1]",
+        help: "Batch sizes [default: 1]",
     },
 ];
 
@@ -120,17 +120,32 @@ impl GridArgs {
 
 impl Args for GridArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
+        // The axes come first, so `sweep --help` shows them first: they are the point of the
+        // command. The single-value flags they replace are renamed and hidden below.
+        let mut cmd = cmd;
+        for axis in AXES {
+            let mut list = Arg::new(axis.list_id)
+                .long(axis.long)
+                .value_name(axis.value_name)
+                .help(axis.help)
+                .help_heading("Sweep axes (comma lists and START:END[:STEP] ranges)");
+            // Shell completions offer the presets (a list is still typed freely).
+            let presets = match axis.id {
+                "model" => Some(crate::presets::MODELS),
+                "gpu" => Some(crate::presets::GPUS),
+                "schedule" => Some(crate::presets::SCHEDULES),
+                _ => None,
+            };
+            if let Some(presets) = presets {
+                list = list
+                    .value_parser(crate::cli::preset_or_path(presets))
+                    .hide_possible_values(true);
+            }
+            cmd = cmd.arg(list);
+        }
         let mut cmd = SimArgs::augment_args(cmd);
         for axis in AXES {
-            cmd = cmd
-                .mut_arg(axis.id, |a| a.long(axis.hidden_long).hide(true))
-                .arg(
-                    Arg::new(axis.list_id)
-                        .long(axis.long)
-                        .value_name(axis.value_name)
-                        .help(axis.help)
-                        .help_heading("Sweep axes (comma lists and START:END[:STEP] ranges)"),
-                );
+            cmd = cmd.mut_arg(axis.id, |a| a.long(axis.hidden_long).hide(true));
         }
         cmd.mut_arg("list_tokens", |a| a.conflicts_with("list_frames"))
     }
@@ -168,14 +183,14 @@ impl FromArgMatches for GridArgs {
 /// Where and how a sweep's rows are written, and on how many threads they are priced.
 #[derive(Debug, Clone, Args)]
 pub struct SweepOutputArgs {
-    /// Output format.
+    /// Format.
     #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = sweep_format_parser())]
     pub format: SweepOutput,
     /// Write to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, short = 'o', help_heading = "Output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Worker threads pricing the rows [default: one per core].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, help_heading = "Output", value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub jobs: Option<u64>,
 }
 
@@ -269,7 +284,14 @@ pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
     let format = match output.format {
         SweepOutput::Rows(f) => f,
         SweepOutput::Html => {
-            // A page holds the rows in memory (html::sweep caps their number).
+            // A page holds the rows in memory: refuse a grid too large before pricing it.
+            if grid.len() > crate::sweep::MAX_DRAWN_ROWS {
+                return Err(Error::invalid(format!(
+                    "--format html draws at most {} rows, but the sweep has {}: narrow the ranges, or use --format csv",
+                    crate::sweep::MAX_DRAWN_ROWS,
+                    grid.len()
+                )));
+            }
             let rows = sweep.run(jobs, |_| {})?;
             let page = html::sweep(&rows, grid.visual_is_tokens())?;
             let out = OutputArgs {
@@ -281,14 +303,9 @@ pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
     };
     let mut progress = Progress::new(grid.len());
     let result = match &output.output {
-        Some(path) => {
-            let file = std::fs::File::create(path).map_err(|source| Error::Output {
-                path: path.clone(),
-                source,
-            })?;
-            let mut out = BufWriter::with_capacity(1 << 16, file);
-            sweep.write(format, jobs, &mut out, path, |done| progress.update(done))
-        }
+        Some(path) => crate::cli::outfile::write_with(path, |out| {
+            sweep.write(format, jobs, out, path, |done| progress.update(done))
+        }),
         None => {
             let stdout = std::io::stdout();
             // Rows streaming to the terminal show progress themselves: no bar over them.

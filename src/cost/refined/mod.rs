@@ -88,6 +88,20 @@ impl CostModel for Refined {
                 memory_advice(ctx, &peak)
             ));
         }
+        // The prefill's peak does not see the KV cache that decode grows (issue 24): the
+        // weights and the last step's cache must fit as well.
+        if let Some(dec) = &decode {
+            let end_bytes = peak.weights_bytes + dec.final_kv_cache_bytes;
+            if end_bytes > peak.device_bytes && peak.peak_bytes <= peak.device_bytes {
+                warnings.push(format!(
+                    "after {} decode steps the KV cache is {:.1} GB: with the weights {:.1} GB, more than the GPU's {:.1} GB; use fewer --gen-tokens, --kv-bits 8 or --tp",
+                    dec.gen_tokens,
+                    dec.final_kv_cache_bytes / 1e9,
+                    end_bytes / 1e9,
+                    peak.device_bytes / 1e9
+                ));
+            }
+        }
 
         let pipeline = pipeline(&stage_ops, &layers, &head, &totals, decode.as_ref());
         notes.extend(model_notes(ctx, w));
@@ -579,11 +593,18 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
 /// What would bring the peak down, given what holds it.
 fn memory_advice(ctx: &Context, peak: &PeakMemory) -> &'static str {
     let o = ctx.options;
-    if ctx.gpu.interconnect_bandwidth.is_none() {
+    if peak.weights_bytes > peak.device_bytes {
+        // No activation saving helps when the weights alone do not fit.
+        if ctx.gpu.interconnect_bandwidth.is_none() {
+            // No GPU-to-GPU link (a Jetson): --tp is refused there, so it is not advised.
+            "the weights alone do not fit: use fewer --w-bits or a GPU with more memory"
+        } else {
+            "the weights alone do not fit: use --tp (split them over GPUs) or fewer --w-bits"
+        }
+    } else if ctx.gpu.interconnect_bandwidth.is_none() {
         // No GPU-to-GPU link (a Jetson): --tp is refused there, so it is not advised.
-        return "use fewer frames or fewer bits (--w-bits/--kv-bits), or --attention flash and --importance-kernel fused";
-    }
-    if peak.activations_at.contains("importance")
+        "use fewer frames or fewer bits (--w-bits/--kv-bits), or --attention flash and --importance-kernel fused"
+    } else if peak.activations_at.contains("importance")
         && o.importance_kernel == super::ImportanceKernel::Materialized
     {
         "use --importance-kernel fused (no n² importance map), --tp or fewer frames"

@@ -43,7 +43,10 @@
     });
     var lx = f.x(line);
     AIM.el("line", { x1: lx, x2: lx, y1: f.top - 4, y2: f.top + f.height, stroke: "#000", "stroke-width": 2, "stroke-dasharray": "5 3" }, f.plot);
-    AIM.text(f.plot, lx + 4, f.top + 10, (target ? "target " : "limit ") + AIM.fmt(line) + " " + unit);
+    // The label goes left of the line when it would run past the plot's right edge (clipped).
+    var label = (target ? "target " : "limit ") + AIM.fmt(line) + " " + unit;
+    var right = lx + 4 + label.length * 7.5 > f.left + f.width;
+    AIM.text(f.plot, right ? lx - 4 : lx + 4, f.top + 10, label, right ? { "text-anchor": "end" } : {});
   }
 
   AIM.start("budget", draw);

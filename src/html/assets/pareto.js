@@ -4,7 +4,7 @@
   "use strict";
   var D = AIM.data();
   var hidden = {};
-  var log = false;
+  var log = D.x_log; /* as the PNG draws it (src/plot/pareto.rs) */
   var cost = function (r) {
     var v = D.by === "flops" ? r.flops : r.time_s;
     return v === null ? null : D.by === "flops" ? v / 1e12 : v * 1e3;
