@@ -238,14 +238,16 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Serving: one replica under a stream of requests (vLLM-style continuous batching,
-    /// chunked prefill, paged KV cache) — TTFT, time per output token, throughput, goodput.
+    /// Serving: TTFT, time per output token and throughput of one replica under load.
+    ///
+    /// One replica under a stream of requests (vLLM-style continuous batching, chunked
+    /// prefill, paged KV cache): TTFT, time per output token, throughput, goodput.
     ///
     /// Every request is the single run's input (--frames, --text-tokens, --schedule, --gpu,
     /// --framework, --tp ...) unless drawn from a distribution or a trace; each engine step
     /// is priced by the refined model. docs/serving.md says what is modelled.
     #[command(
-        after_help = "Examples:\n  aim-sim serve --gpu h100 --framework hf --frames 32 --schedule linear --rate 2\n  aim-sim serve --gpu h100 --framework hf --schedule linear --find-max-rate --slo-ttft 2\n  aim-sim serve --trace requests.csv --format csv"
+        after_long_help = "Examples:\n  aim-sim serve --gpu h100 --framework hf --frames 32 --schedule linear --rate 2\n  aim-sim serve --gpu h100 --framework hf --schedule linear --find-max-rate --slo-ttft 2\n  aim-sim serve --trace requests.csv --format csv"
     )]
     Serve {
         #[command(flatten)]

@@ -160,7 +160,13 @@ impl Pricer {
             .is_some_and(|e| e.fixed_overhead_s > 0.0);
         let host_s = if fixed {
             timer
-                .time(kernel("host_overhead", OpKind::Host, Class::Host, 0.0, Call::Host))
+                .time(kernel(
+                    "host_overhead",
+                    OpKind::Host,
+                    Class::Host,
+                    0.0,
+                    Call::Host,
+                ))
                 .time_s
         } else {
             0.0

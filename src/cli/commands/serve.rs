@@ -9,7 +9,9 @@ use std::path::PathBuf;
 /// The workload, the engine's limits and the latency targets.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Poisson arrival rate, requests per second (with --find-max-rate: where the search starts).
+    /// Poisson arrival rate, requests per second.
+    ///
+    /// With --find-max-rate: where the search starts.
     #[arg(
         long,
         help_heading = "Workload",
@@ -23,14 +25,21 @@ pub struct ServeArgs {
     /// Arrivals for this many seconds.
     #[arg(long, help_heading = "Workload", value_name = "SECONDS")]
     pub duration: Option<f64>,
-    /// Requests from a trace instead: CSV with a header (arrival_s, frames or visual_tokens,
-    /// text_tokens, output_tokens) or JSON Lines with those keys.
+    /// Requests from a trace file (CSV or JSON Lines) instead.
+    ///
+    /// CSV with a header (arrival_s, frames or visual_tokens, text_tokens, output_tokens) or
+    /// JSON Lines with those keys.
     #[arg(long, help_heading = "Workload", value_name = "FILE", conflicts_with_all = ["requests", "duration", "find_max_rate"])]
     pub trace: Option<PathBuf>,
     /// Seed of the arrivals and lengths (the same seed gives the same output).
-    #[arg(long, help_heading = "Workload", default_value_t = 0)]
+    #[arg(
+        long,
+        help_heading = "Workload",
+        default_value_t = 0,
+        hide_short_help = true
+    )]
     pub seed: u64,
-    /// Output tokens per request: N, uniform:MIN:MAX or exp:MEAN.
+    /// Output tokens per request (N, uniform:MIN:MAX, exp:MEAN).
     #[arg(
         long,
         help_heading = "Workload",
@@ -38,29 +47,63 @@ pub struct ServeArgs {
         value_name = "DIST"
     )]
     pub output_tokens: String,
-    /// Frames per request drawn from a distribution (uniform:MIN:MAX, exp:MEAN) [default: --frames].
-    #[arg(long, help_heading = "Workload", value_name = "DIST")]
+    /// Frames per request drawn from a distribution (uniform:MIN:MAX, exp:MEAN).
+    ///
+    /// Default: every request has --frames.
+    #[arg(
+        long,
+        help_heading = "Workload",
+        value_name = "DIST",
+        hide_short_help = true
+    )]
     pub frames_dist: Option<String>,
-    /// Text tokens per request drawn from a distribution [default: --text-tokens].
-    #[arg(long, help_heading = "Workload", value_name = "DIST")]
+    /// Text tokens per request drawn from a distribution.
+    ///
+    /// Default: every request has --text-tokens.
+    #[arg(
+        long,
+        help_heading = "Workload",
+        value_name = "DIST",
+        hide_short_help = true
+    )]
     pub text_dist: Option<String>,
     /// Requests in one step at most (vLLM's max_num_seqs).
-    #[arg(long, help_heading = "Engine", default_value_t = 256)]
+    #[arg(long, help_heading = "Engine", default_value_t = 256, value_name = "N")]
     pub max_num_seqs: u64,
     /// Tokens in one step at most (vLLM's max_num_batched_tokens).
-    #[arg(long, help_heading = "Engine", default_value_t = 8192)]
+    #[arg(
+        long,
+        help_heading = "Engine",
+        default_value_t = 8192,
+        value_name = "N"
+    )]
     pub max_num_batched_tokens: u64,
     /// Prefill whole prompts only (vLLM V1 always chunks).
-    #[arg(long, help_heading = "Engine")]
+    #[arg(long, help_heading = "Engine", hide_short_help = true)]
     pub no_chunked_prefill: bool,
     /// Tokens per KV block.
-    #[arg(long, help_heading = "Engine", default_value_t = 16)]
+    #[arg(
+        long,
+        help_heading = "Engine",
+        default_value_t = 16,
+        hide_short_help = true
+    )]
     pub block_size: u64,
     /// Share of GPU memory for weights, activations and KV cache.
-    #[arg(long, help_heading = "Engine", default_value_t = 0.9)]
+    #[arg(
+        long,
+        help_heading = "Engine",
+        default_value_t = 0.9,
+        hide_short_help = true
+    )]
     pub gpu_memory_utilization: f64,
     /// KV-cache size per GPU in GB, instead of what the memory leaves.
-    #[arg(long, help_heading = "Engine", value_name = "GB")]
+    #[arg(
+        long,
+        help_heading = "Engine",
+        value_name = "GB",
+        hide_short_help = true
+    )]
     pub kv_cache_gb: Option<f64>,
     /// Time-to-first-token target, seconds.
     #[arg(long, help_heading = "Targets", value_name = "SECONDS")]
@@ -69,12 +112,21 @@ pub struct ServeArgs {
     #[arg(long, help_heading = "Targets", value_name = "SECONDS")]
     pub slo_tpot: Option<f64>,
     /// Share of requests that must meet the targets.
-    #[arg(long, help_heading = "Targets", default_value_t = 0.9)]
+    #[arg(
+        long,
+        help_heading = "Targets",
+        default_value_t = 0.9,
+        hide_short_help = true
+    )]
     pub slo_attainment: f64,
-    /// Search the highest Poisson rate at which --slo-attainment of the requests meet the targets.
+    /// Search the highest rate at which the requests meet the targets.
+    ///
+    /// The highest Poisson rate at which --slo-attainment of the requests meet them.
     #[arg(long, help_heading = "Targets")]
     pub find_max_rate: bool,
-    /// Several schedules side by side on the same requests (replaces --schedule), e.g. none,linear.
+    /// Several schedules side by side on the same requests, e.g. none,linear.
+    ///
+    /// Replaces --schedule.
     #[arg(
         long,
         help_heading = "Workload",
@@ -83,8 +135,8 @@ pub struct ServeArgs {
         conflicts_with = "trace"
     )]
     pub schedules: Vec<String>,
-    /// Price the published serving measurements of this file instead (reference/serving.toml).
-    #[arg(long, help_heading = "Validation", value_name = "FILE", conflicts_with_all = ["trace", "find_max_rate"])]
+    /// Price the published serving measurements of this file (reference/serving.toml).
+    #[arg(long, help_heading = "Validation", value_name = "FILE", conflicts_with_all = ["trace", "find_max_rate"], hide_short_help = true)]
     pub reference: Option<PathBuf>,
     /// Framework profiles the --reference rows are priced under.
     #[arg(
@@ -92,7 +144,8 @@ pub struct ServeArgs {
         help_heading = "Validation",
         value_delimiter = ',',
         default_value = "roofline,trtllm,hf",
-        value_name = "A,B,..."
+        value_name = "A,B,...",
+        hide_short_help = true
     )]
     pub reference_frameworks: Vec<String>,
 }
