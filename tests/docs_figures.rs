@@ -1,6 +1,7 @@
 //! Figures the docs quote are the commands' own. README.md and docs/accuracy.md quote
 //! `aim-sim check`: each marked block (`<!-- name:begin -->` … `<!-- name:end -->`) is rebuilt
-//! from `aim-sim check reference/measurements.toml --loo --format json` and must match the file.
+//! from `aim-sim check reference/measurements.toml --cv source,row --format json` and must match
+//! the file.
 //! docs/cost-models.md's headline table and pipeline figures are rerun from the flags they show.
 //! After an intended change: `AIM_SIM_BLESS=1 cargo test --test docs_figures`, review the diff.
 
@@ -26,15 +27,23 @@ fn stats(s: &Value) -> String {
 
 fn table(summary: &Value, what: &str) -> String {
     let mut out = format!(
-        "| framework | {what} | ideal roofline: median / worst | with the profile (in-sample) | leave-one-out |\n|---|---|---|---|---|\n"
+        "| framework | {what} | source groups | ideal roofline: median / worst | with the profile (in-sample) | **leave-one-source-out** | of which on fallbacks | leave-one-row-out |\n|---|---|---|---|---|---|---|---|\n"
     );
     for s in summary.as_array().expect("summary rows") {
         let rows = s["roofline"]["rows"].as_u64().unwrap_or(0);
+        let name = match s["gpu"].as_str() {
+            Some(g) => format!("{} | {g}", s["group"].as_str().expect("a group")),
+            None => s["group"].as_str().expect("a group").to_string(),
+        };
         out += &format!(
-            "| {} | {rows} | {} | {} | {} |\n",
-            s["group"].as_str().expect("a group"),
+            "| {name} | {rows} | {} | {} | {} | **{}** | {} | {} |\n",
+            s["source_groups"],
             stats(&s["roofline"]),
             stats(&s["calibrated"]),
+            stats(&s["loso"]),
+            s["loso_fallback_rows"]
+                .as_u64()
+                .map_or("–".into(), |n| n.to_string()),
             stats(&s["loo"])
         );
     }
@@ -52,7 +61,7 @@ fn group<'a>(summary: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn accuracy_figures_come_from_the_check_command() {
-    let report = common::json(&["check", "reference/measurements.toml", "--loo"]);
+    let report = common::json(&["check", "reference/measurements.toml", "--cv", "source,row"]);
     let priced = report["rows"]
         .as_array()
         .expect("rows")
@@ -75,16 +84,34 @@ fn accuracy_figures_come_from_the_check_command() {
         "`aim-sim check`",
         &mut failures,
     );
+    let by_gpu = table(&report["by_gpu"], "priced rows").replacen(
+        "| framework | priced rows |",
+        "| framework | GPU | priced rows |",
+        1,
+    );
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-gpu",
+        &by_gpu.replacen("|---|", "|---|---|", 1),
+        "`aim-sim check`",
+        &mut failures,
+    );
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(
-        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements), the ideal roofline is off by {} at the median and {} at worst; with the fitted framework profiles, predicting each row with its framework refitted **without that row** (leave-one-out), by {} at the median and {} at worst ({} in-sample). Measured speed-ups of reduced runs over their baselines ({} pairs) are predicted within {} at the median and {} at worst under leave-one-out ({} / {} in-sample; the roofline: {} / {}).\n",
+        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements, {} source groups), the ideal roofline is off by {} at the median and {} at worst. With the fitted framework profiles, predicting each row with its framework refitted **without the row's whole source** (leave-one-source-out: the error on a stack that was never fitted), by {} at the median and {} at worst ({} of these rows had no other source of their framework or GPU, so their fit fell back on pooled values or other frameworks); refitted without the row alone (leave-one-row-out, the rest of its source kept), by {} / {}; in-sample {}. Measured speed-ups of reduced runs over their baselines ({} pairs): {} at the median and {} at worst leave-one-source-out ({} / {} leave-one-row-out, {} / {} in-sample; the roofline: {} / {}).\n",
+        all["source_groups"],
         pct(&all["roofline"]["median_abs_error"]),
         pct(&all["roofline"]["worst_abs_error"]),
+        pct(&all["loso"]["median_abs_error"]),
+        pct(&all["loso"]["worst_abs_error"]),
+        all["loso_fallback_rows"],
         pct(&all["loo"]["median_abs_error"]),
         pct(&all["loo"]["worst_abs_error"]),
         stats(&all["calibrated"]),
         sp["roofline"]["rows"],
+        pct(&sp["loso"]["median_abs_error"]),
+        pct(&sp["loso"]["worst_abs_error"]),
         pct(&sp["loo"]["median_abs_error"]),
         pct(&sp["loo"]["worst_abs_error"]),
         pct(&sp["calibrated"]["median_abs_error"]),

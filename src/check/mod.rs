@@ -17,7 +17,7 @@ mod render;
 pub use render::render;
 
 use crate::error::{Error, Result};
-use crate::framework::Framework;
+use crate::framework::{Framework, Spread};
 use crate::presets;
 use crate::scenario::Scenario;
 use crate::spec::{AttentionImpl, Definition, Spec};
@@ -272,7 +272,22 @@ pub struct RowCheck {
     /// The ideal roofline (no profile).
     pub roofline_ms: Option<f64>,
     pub roofline_error: Option<f64>,
-    /// With the framework refitted without this row (`--loo`).
+    /// The 80 % interval of `predicted_ms` from the profile's `[spread]` (leave-one-source-out
+    /// residuals); absent without a spread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_interval_ms: Option<[f64; 2]>,
+    /// The row's source group (harness).
+    pub source_group: String,
+    /// With the framework refitted without the row's whole source group (`--cv source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_predicted_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_error: Option<f64>,
+    /// What the leave-one-source-out fit fell back on (the source was the only one of its
+    /// framework or GPU).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_fallback: Option<String>,
+    /// With the framework refitted without this row alone (`--cv row`, `--loo`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo_predicted_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -316,13 +331,28 @@ impl Stats {
     }
 }
 
-/// A group's errors: with the profiles, uncalibrated (roofline), and leave-one-out.
+/// A group's errors: with the profiles, uncalibrated (roofline), leave-one-source-out and
+/// leave-one-row-out.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     /// A framework name, or "all".
     pub group: String,
+    /// With `by_gpu`: the GPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
+    /// Source groups behind the rows.
+    pub source_groups: usize,
     pub calibrated: Option<Stats>,
     pub roofline: Option<Stats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso: Option<Stats>,
+    /// Rows of `loso` whose fit fell back on pooled values or other frameworks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_fallback_rows: Option<usize>,
+    /// Share of rows whose measurement lies inside the 80 % interval around the
+    /// leave-one-source-out prediction (σ from the profile's `[spread]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_interval_coverage: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo: Option<Stats>,
 }
@@ -340,6 +370,13 @@ pub struct SpeedupCheck {
     pub error: f64,
     pub roofline_speedup: f64,
     pub roofline_error: f64,
+    /// The 80 % interval of `predicted_speedup` from the profile's `[spread]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_interval: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_speedup: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_error: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo_speedup: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -353,26 +390,45 @@ pub struct CheckReport {
     pub rows: Vec<RowCheck>,
     /// Per framework, then "all".
     pub summary: Vec<Summary>,
+    /// Per framework and GPU.
+    pub by_gpu: Vec<Summary>,
     pub speedups: Vec<SpeedupCheck>,
     /// Per framework, then "all": median and worst |speed-up error|.
     pub speedup_summary: Vec<Summary>,
 }
 
+/// Cross-validation of a check: which rows a refit leaves out to predict a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cv {
+    /// The row's whole source group (same paper, same harness): the error on a new stack.
+    Source,
+    /// The row alone; the rest of its source stays in the fit (interpolation inside a source).
+    Row,
+}
+
 /// Options of a check.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
-    /// Also refit each framework without each row (slower).
-    pub loo: bool,
+    /// Cross-validations to run (each refits every framework; slower).
+    pub cv: Vec<Cv>,
 }
 
 /// Prices every row of `m` and compares.
 pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
     let roofline = Framework::roofline();
-    let loo = if options.loo {
+    let loo = if options.cv.contains(&Cv::Row) {
         Some(fit::leave_one_out(m)?)
     } else {
         None
     };
+    let loso = if options.cv.contains(&Cv::Source) {
+        Some(fit::leave_one_source_out(m)?)
+    } else {
+        None
+    };
+    // The σ of each framework's prediction interval, from its profile's [spread].
+    let mut spreads: std::collections::BTreeMap<String, Option<Spread>> = Default::default();
     let mut rows = Vec::with_capacity(m.rows.len());
     for r in &m.rows {
         let mut row = RowCheck {
@@ -386,6 +442,11 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
             error: None,
             roofline_ms: None,
             roofline_error: None,
+            predicted_interval_ms: None,
+            source_group: r.group().to_string(),
+            loso_predicted_ms: None,
+            loso_error: None,
+            loso_fallback: None,
             loo_predicted_ms: None,
             loo_error: None,
             not_priced: None,
@@ -408,6 +469,17 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         row.error = Some(err(ms));
         row.roofline_ms = Some(ideal);
         row.roofline_error = Some(err(ideal));
+        if !spreads.contains_key(&r.framework) {
+            spreads.insert(r.framework.clone(), spread_of(m, &r.framework)?);
+        }
+        if let Some(s) = &spreads[&r.framework] {
+            row.predicted_interval_ms = Some(Spread::interval80(ms, s.time_sigma()));
+        }
+        if let Some(p) = loso.as_ref().and_then(|l| l.get(&r.id)) {
+            row.loso_predicted_ms = Some(p.time_s * 1e3);
+            row.loso_error = Some(err(p.time_s * 1e3));
+            row.loso_fallback = p.fallback.clone();
+        }
         if let Some(loo) = &loo {
             if let Some(p) = loo.get(&r.id) {
                 row.loo_predicted_ms = Some(p * 1e3);
@@ -416,44 +488,123 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         }
         rows.push(row);
     }
-    let speedups = speedups(m, &rows);
+    let speedups = speedups(m, &rows, &spreads);
     let mut groups: Vec<String> = Vec::new();
     for r in &rows {
         if !groups.contains(&r.framework) {
             groups.push(r.framework.clone());
         }
     }
-    let summary_of = |group: &str, rs: &[&RowCheck]| Summary {
-        group: group.to_string(),
-        calibrated: Stats::of(
-            rs.iter()
-                .filter_map(|r| r.error.map(|e| (r.id.as_str(), e))),
-        ),
-        roofline: Stats::of(
-            rs.iter()
-                .filter_map(|r| r.roofline_error.map(|e| (r.id.as_str(), e))),
-        ),
-        loo: Stats::of(
-            rs.iter()
-                .filter_map(|r| r.loo_error.map(|e| (r.id.as_str(), e))),
-        ),
+    let summary_of = |group: &str, gpu: Option<&str>, rs: &[&RowCheck]| {
+        let priced: Vec<&&RowCheck> = rs.iter().filter(|r| r.predicted_ms.is_some()).collect();
+        let mut sources: Vec<&str> = priced.iter().map(|r| r.source_group.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let with_loso: Vec<&&&RowCheck> = priced
+            .iter()
+            .filter(|r| r.loso_predicted_ms.is_some())
+            .collect();
+        let covered: Vec<bool> = with_loso
+            .iter()
+            .filter_map(|r| {
+                let s = spreads.get(&r.framework)?.as_ref()?;
+                let [lo, hi] = Spread::interval80(r.loso_predicted_ms?, s.time_sigma());
+                Some((lo..=hi).contains(&r.measured_ms))
+            })
+            .collect();
+        Summary {
+            group: group.to_string(),
+            gpu: gpu.map(String::from),
+            source_groups: sources.len(),
+            calibrated: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.error.map(|e| (r.id.as_str(), e))),
+            ),
+            roofline: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.roofline_error.map(|e| (r.id.as_str(), e))),
+            ),
+            loso: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.loso_error.map(|e| (r.id.as_str(), e))),
+            ),
+            loso_fallback_rows: (!with_loso.is_empty()).then(|| {
+                with_loso
+                    .iter()
+                    .filter(|r| r.loso_fallback.is_some())
+                    .count()
+            }),
+            loso_interval_coverage: (!covered.is_empty())
+                .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
+            loo: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.loo_error.map(|e| (r.id.as_str(), e))),
+            ),
+        }
     };
     let mut summary: Vec<Summary> = groups
         .iter()
         .map(|g| {
             let rs: Vec<&RowCheck> = rows.iter().filter(|r| &r.framework == g).collect();
-            summary_of(g, &rs)
+            summary_of(g, None, &rs)
         })
         .collect();
-    summary.push(summary_of("all", &rows.iter().collect::<Vec<_>>()));
-    let speedup_summary_of = |group: &str, ss: &[&SpeedupCheck]| Summary {
-        group: group.to_string(),
-        calibrated: Stats::of(ss.iter().map(|s| (s.id.as_str(), s.error))),
-        roofline: Stats::of(ss.iter().map(|s| (s.id.as_str(), s.roofline_error))),
-        loo: Stats::of(
-            ss.iter()
-                .filter_map(|s| s.loo_error.map(|e| (s.id.as_str(), e))),
-        ),
+    summary.push(summary_of("all", None, &rows.iter().collect::<Vec<_>>()));
+    let mut by_gpu = Vec::new();
+    for g in &groups {
+        let mut gpus: Vec<&str> = Vec::new();
+        for r in rows.iter().filter(|r| &r.framework == g) {
+            if !gpus.contains(&r.gpu.as_str()) {
+                gpus.push(&r.gpu);
+            }
+        }
+        for gpu in gpus {
+            let rs: Vec<&RowCheck> = rows
+                .iter()
+                .filter(|r| &r.framework == g && r.gpu == gpu && r.predicted_ms.is_some())
+                .collect();
+            if !rs.is_empty() {
+                by_gpu.push(summary_of(g, Some(gpu), &rs));
+            }
+        }
+    }
+    let speedup_summary_of = |group: &str, ss: &[&SpeedupCheck]| {
+        let mut sources: Vec<&str> = ss
+            .iter()
+            .filter_map(|s| {
+                rows.iter()
+                    .find(|r| r.id == s.id)
+                    .map(|r| r.source_group.as_str())
+            })
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let covered: Vec<bool> = ss
+            .iter()
+            .filter_map(|s| {
+                let sp = spreads.get(&s.framework)?.as_ref()?;
+                let [lo, hi] = Spread::interval80(s.loso_speedup?, sp.speedup_sigma());
+                Some((lo..=hi).contains(&s.measured_speedup))
+            })
+            .collect();
+        Summary {
+            group: group.to_string(),
+            gpu: None,
+            source_groups: sources.len(),
+            calibrated: Stats::of(ss.iter().map(|s| (s.id.as_str(), s.error))),
+            roofline: Stats::of(ss.iter().map(|s| (s.id.as_str(), s.roofline_error))),
+            loso: Stats::of(
+                ss.iter()
+                    .filter_map(|s| s.loso_error.map(|e| (s.id.as_str(), e))),
+            ),
+            loso_fallback_rows: None,
+            loso_interval_coverage: (!covered.is_empty())
+                .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
+            loo: Stats::of(
+                ss.iter()
+                    .filter_map(|s| s.loo_error.map(|e| (s.id.as_str(), e))),
+            ),
+        }
     };
     let mut speedup_summary: Vec<Summary> = groups
         .iter()
@@ -470,13 +621,25 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         file: m.origin.clone(),
         rows,
         summary,
+        by_gpu,
         speedups,
         speedup_summary,
     })
 }
 
+/// The `[spread]` of the profile a framework name refers to in `m` (`None`: the roofline, or a
+/// profile without one).
+fn spread_of(m: &Measurements, name: &str) -> Result<Option<Spread>> {
+    let f = Framework::load(&m.reference(name, presets::FRAMEWORKS))?;
+    Ok(if f.is_roofline() { None } else { f.spread })
+}
+
 /// Speed-ups of every priced row against its priced baseline.
-fn speedups(m: &Measurements, rows: &[RowCheck]) -> Vec<SpeedupCheck> {
+fn speedups(
+    m: &Measurements,
+    rows: &[RowCheck],
+    spreads: &std::collections::BTreeMap<String, Option<Spread>>,
+) -> Vec<SpeedupCheck> {
     let by_id = |id: &str| rows.iter().find(|r| r.id == id);
     let mut out = Vec::new();
     for (r, row) in m.rows.iter().zip(rows) {
@@ -498,6 +661,14 @@ fn speedups(m: &Measurements, rows: &[RowCheck]) -> Vec<SpeedupCheck> {
             .loo_predicted_ms
             .zip(b.loo_predicted_ms)
             .map(|(l, bl)| bl / l);
+        let loso = row
+            .loso_predicted_ms
+            .zip(b.loso_predicted_ms)
+            .map(|(l, bl)| bl / l);
+        let interval = spreads
+            .get(&row.framework)
+            .and_then(|s| s.as_ref())
+            .map(|s| Spread::interval80(predicted, s.speedup_sigma()));
         out.push(SpeedupCheck {
             id: row.id.clone(),
             baseline: b.id.clone(),
@@ -507,6 +678,9 @@ fn speedups(m: &Measurements, rows: &[RowCheck]) -> Vec<SpeedupCheck> {
             error: predicted / measured - 1.0,
             roofline_speedup: ideal,
             roofline_error: ideal / measured - 1.0,
+            predicted_interval: interval,
+            loso_speedup: loso,
+            loso_error: loso.map(|l| l / measured - 1.0),
             loo_speedup: loo,
             loo_error: loo.map(|l| l / measured - 1.0),
         });
