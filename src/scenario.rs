@@ -36,6 +36,10 @@ pub struct Scenario {
     /// What the framework profile could not fit for this run (pooled values used instead).
     #[serde(skip)]
     pub framework_notes: Vec<String>,
+    /// The profile's spread of predictions on a new source (its 80 % interval); `None` for the
+    /// roofline, a bound with no interval.
+    #[serde(skip)]
+    pub spread: Option<crate::framework::Spread>,
     /// Settings that were given but do not apply as a user may expect (reported as warnings).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -170,6 +174,7 @@ impl Scenario {
             _ => None,
         };
         let mut framework_notes = Vec::new();
+        let mut spread = None;
         if let Some((efficiency, notes)) =
             framework.efficiency_for(gpu_preset, precision.uses_int8_peak())
         {
@@ -181,6 +186,7 @@ impl Scenario {
             }
             Arc::make_mut(&mut gpu).efficiency = Some(efficiency);
             framework_notes = notes;
+            spread = framework.spread;
         }
         let resolved = Spec {
             model: match &spec.model {
@@ -243,6 +249,7 @@ impl Scenario {
             prune_timing,
             framework: framework.name.clone(),
             framework_notes,
+            spread,
             warnings: input_warnings(args, &model),
             model,
             gpu,

@@ -261,3 +261,79 @@ fn framework_flags_are_checked() {
         "{notes:?}"
     );
 }
+
+/// Issue 21: a time predicted under a fitted profile carries its 80 % interval (the profile's
+/// leave-one-source-out spread), in `simulate`'s JSON and table and in `check`'s rows; the
+/// roofline, a bound, carries none.
+#[test]
+fn fitted_predictions_carry_an_interval_and_the_roofline_none() {
+    let d = common::json(&["--framework", "hf", "--gpu", "a100-80g"]);
+    let t = d["totals"]["time_s"].as_f64().unwrap();
+    let i = &d["totals"]["time_interval_s"];
+    let (lo, hi) = (i[0].as_f64().unwrap(), i[1].as_f64().unwrap());
+    assert!(lo < t && t < hi, "{lo} {t} {hi}");
+    // Log-symmetric: the prediction is the geometric centre.
+    assert!(((lo * hi).sqrt() / t - 1.0).abs() < 1e-9);
+    let s = d["reduction"]["time"].as_f64().unwrap();
+    let si = &d["reduction"]["time_interval"];
+    assert!(si[0].as_f64().unwrap() < s && s < si[1].as_f64().unwrap());
+    let table = common::ok(&["--framework", "hf", "--gpu", "a100-80g"]);
+    assert!(table.contains("(80 %: "), "{table}");
+
+    let roof = common::json(&["--gpu", "a100-80g"]);
+    assert!(roof["totals"].get("time_interval_s").is_none());
+    assert!(roof["reduction"].get("time_interval").is_none());
+    assert!(!common::ok(&["--gpu", "a100-80g"]).contains("80 %"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = [
+        row("a", "llava-ov-7b", "hf", 8, "", 100.0),
+        row("b", "llava-ov-7b", "roofline", 8, "", 100.0),
+    ]
+    .concat();
+    let r = common::json(&["check", &write(dir.path(), &text)]);
+    let rows = r["rows"].as_array().unwrap();
+    let p = rows[0]["predicted_ms"].as_f64().unwrap();
+    let iv = &rows[0]["predicted_interval_ms"];
+    assert!(iv[0].as_f64().unwrap() < p && p < iv[1].as_f64().unwrap());
+    assert!(rows[1].get("predicted_interval_ms").is_none());
+}
+
+/// Issue 24 item 9: hf has no H100 rows (its [gpu.h100] only fixes attention), so a run there
+/// is pooled, and says so — not "fitted for h100".
+#[test]
+fn a_gpu_the_profile_was_not_fitted_on_says_pooled() {
+    let out = common::ok(&["--framework", "hf", "--gpu", "h100"]);
+    assert!(!out.contains("fitted for h100"), "{out}");
+    assert!(out.contains("framework hf (pooled parameters)"), "{out}");
+    assert!(out.contains("no parameters fitted for GPU 'h100'"), "{out}");
+}
+
+/// `--cv source` leaves a row's whole source group out: with two sources, each is predicted
+/// from the other alone; `--loo` is `--cv row`.
+#[test]
+fn cross_validation_by_source_and_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = |g: &str| format!("source_group = \"{g}\"");
+    let text = [
+        row("a", "llava-ov-7b", "hf", 8, &group("p"), 120.0),
+        row("b", "llava-ov-7b", "hf", 16, &group("p"), 200.0),
+        row("c", "llava-ov-7b", "hf", 8, &group("q"), 90.0),
+        row("d", "llava-ov-7b", "hf", 16, &group("q"), 160.0),
+    ]
+    .concat();
+    let file = write(dir.path(), &text);
+    let r = common::json(&["check", &file, "--cv"]);
+    let rows = r["rows"].as_array().unwrap();
+    for x in rows {
+        assert!(x["loso_predicted_ms"].as_f64().is_some(), "{x}");
+        assert!(x.get("loo_predicted_ms").is_none(), "{x}");
+    }
+    let hf = &r["summary"][0];
+    assert_eq!(hf["source_groups"], 2);
+    assert_eq!(hf["loso"]["rows"], 4);
+    let loo = common::json(&["check", &file, "--loo"]);
+    let row_cv = common::json(&["check", &file, "--cv", "row"]);
+    assert_eq!(loo["rows"], row_cv["rows"]);
+    assert!(loo["rows"][0]["loo_predicted_ms"].as_f64().is_some());
+}

@@ -96,6 +96,51 @@ fn accuracy_figures_come_from_the_check_command() {
         "`aim-sim check`",
         &mut failures,
     );
+    // Prediction intervals: each profile's [spread] and how often the interval around the
+    // leave-one-source-out prediction holds the measurement.
+    let mut intervals = String::from(
+        "| framework | source groups | σ between sources | σ within a source | 80 % interval of a time | holds, leave-one-source-out | speed-up pairs | 80 % interval of a speed-up | holds |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for name in ["trtllm", "hf", "hf-eager"] {
+        let t: toml::Table =
+            toml::from_str(&std::fs::read_to_string(format!("frameworks/{name}.toml")).unwrap())
+                .unwrap();
+        let sp = t["spread"].as_table().expect("a [spread]");
+        let f = |k: &str| sp.get(k).and_then(|v| v.as_float());
+        let (b, w) = (f("between_sources").unwrap(), f("within_source").unwrap());
+        let z = 1.281_551_565_545;
+        let time = b.hypot(w);
+        let speed = f("speedup").unwrap_or(std::f64::consts::SQRT_2 * w);
+        let cover = |summary: &Value| {
+            summary
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["group"] == name)
+                .and_then(|s| s["loso_interval_coverage"].as_f64())
+                .map_or("–".into(), |c| format!("{:.0} %", c * 100.0))
+        };
+        intervals +=
+            &format!(
+            "| {name} | {} | {b:.3} | {w:.3} | ×{:.2}–×{:.2} | {} | {} | ×{:.2}–×{:.2}{} | {} |\n",
+            sp["source_groups"],
+            (-z * time).exp(),
+            (z * time).exp(),
+            cover(&report["summary"]),
+            sp["speedup_pairs"],
+            (-z * speed).exp(),
+            (z * speed).exp(),
+            if f("speedup").is_none() { " (√2 · within)" } else { "" },
+            cover(&report["speedup_summary"]),
+        );
+    }
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-intervals",
+        &intervals,
+        "`aim-sim check`",
+        &mut failures,
+    );
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(
