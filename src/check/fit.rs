@@ -101,7 +101,7 @@ pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Reco
     for r in m
         .rows
         .iter()
-        .filter(|r| r.framework == name && r.setting_known)
+        .filter(|r| r.framework == name && r.unpriced_reason().is_none())
     {
         let scenario = m.scenario(r, Some(&probe))?;
         let (time, kernels) = kernel::record(|| predicted_time_s(&scenario));
@@ -392,7 +392,7 @@ pub struct FitRow {
 /// The frameworks named by a file's priced rows, in order of appearance.
 pub fn frameworks(m: &Measurements) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for r in m.rows.iter().filter(|r| r.setting_known) {
+    for r in m.rows.iter().filter(|r| r.unpriced_reason().is_none()) {
         if !out.contains(&r.framework) && r.framework != crate::framework::ROOFLINE {
             out.push(r.framework.clone());
         }

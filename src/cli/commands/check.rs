@@ -18,11 +18,21 @@ pub struct CheckArgs {
     /// to expect on a setting that was not fitted (takes longer).
     #[arg(long)]
     pub loo: bool,
+    /// Price every row under this framework profile (a preset or a profile file) instead of the
+    /// one each row names: how another stack's profile fares on these measurements.
+    #[arg(long, value_name = "NAME")]
+    pub framework: Option<String>,
 }
 
 pub fn check(args: &CheckArgs, output: &OutputArgs) -> Result<()> {
     let m = Measurements::load(&args.file)?;
-    let report = check::check(&m, &CheckOptions { loo: args.loo })?;
+    let report = check::check(
+        &m,
+        &CheckOptions {
+            loo: args.loo,
+            framework: args.framework.clone(),
+        },
+    )?;
     match output.format {
         OutputFormat::Text(format) => emit(output, &check::render(&report, format)),
         OutputFormat::Html => emit(output, &html::check(&report)?),

@@ -229,7 +229,13 @@ pub fn command(args: &PlotArgs) -> Result<()> {
         PlotKind::Check => {
             let input = args.input.as_deref().expect("checked by check_kind_flags");
             let m = crate::check::Measurements::load(input)?;
-            let report = crate::check::check(&m, &crate::check::CheckOptions { loo: args.loo })?;
+            let report = crate::check::check(
+                &m,
+                &crate::check::CheckOptions {
+                    loo: args.loo,
+                    ..Default::default()
+                },
+            )?;
             plot::check(&args.output, size, &report)
         }
         PlotKind::Pareto => {
