@@ -111,7 +111,11 @@ fn record_where(
 ) -> Result<Vec<Recorded>> {
     let probe = probe(base);
     let mut out = Vec::new();
-    for r in m.rows.iter().filter(|r| keep(r) && r.setting_known) {
+    for r in m
+        .rows
+        .iter()
+        .filter(|r| keep(r) && r.unpriced_reason().is_none())
+    {
         let scenario = m.scenario(r, Some(&probe))?;
         let (time, kernels) = kernel::record(|| predicted_time_s(&scenario));
         time.map_err(|e| row_error(&r.id, e))?;
@@ -430,7 +434,7 @@ pub struct FitRow {
 /// The frameworks named by a file's priced rows, in order of appearance.
 pub fn frameworks(m: &Measurements) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for r in m.rows.iter().filter(|r| r.setting_known) {
+    for r in m.rows.iter().filter(|r| r.unpriced_reason().is_none()) {
         if !out.contains(&r.framework) && r.framework != crate::framework::ROOFLINE {
             out.push(r.framework.clone());
         }

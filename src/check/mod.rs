@@ -54,8 +54,13 @@ pub struct Measurement {
     pub timed: Timed,
     pub attention: AttentionImpl,
     pub w_bits: u32,
+    /// Activation bits [default: 16, as the main command's `--a-bits`].
+    #[serde(default = "sixteen")]
     pub a_bits: u32,
-    pub kv_bits: u32,
+    /// KV-cache bits [default: `a_bits`, as the main command's `--kv-bits`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_bits: Option<u32>,
+    #[serde(default = "one")]
     pub batch: u64,
     #[serde(default = "one")]
     pub tp: u64,
@@ -102,19 +107,61 @@ impl Measurement {
     pub fn group(&self) -> &str {
         self.source_group.as_deref().unwrap_or(&self.source)
     }
+
+    /// Why the row cannot be priced (it is listed, not compared), or `None` when it can.
+    pub fn unpriced_reason(&self) -> Option<&'static str> {
+        if self.gpu == UNKNOWN_GPU {
+            Some("the source does not name its GPU")
+        } else if !self.setting_known {
+            Some("the source gives only the token budget, not the per-layer setting")
+        } else {
+            None
+        }
+    }
+
+    /// Visual plus text tokens of the prompt before any reduction.
+    fn prompt_tokens(&self) -> u64 {
+        self.frames
+            .saturating_mul(self.tokens_per_frame.unwrap_or(0))
+            .saturating_add(self.text_tokens)
+    }
 }
+
+/// One `[[measurement]]` table on its own, to place a schema error on its line and key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OneRow {
+    #[allow(dead_code)]
+    measurement: Vec<Measurement>,
+}
+
+/// The line, column and key of row `i`'s schema error: the row's text is parsed again on its
+/// own, behind as many empty lines as precede it, so the line numbers are the file's.
+fn row_error_line(text: &str, headers: &[usize], i: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = *headers.get(i)? - 1;
+    let end = headers.get(i + 1).map_or(lines.len(), |h| h - 1);
+    let slice = format!("{}{}", "\n".repeat(start), lines[start..end].join("\n"));
+    toml::from_str::<OneRow>(&slice)
+        .err()
+        .map(|e| crate::error::toml_error_line(&slice, &e))
+}
+
+/// `gpu = "unknown"`: the source does not say which GPU it ran on; the row is listed, not priced.
+pub const UNKNOWN_GPU: &str = "unknown";
+
+/// Bounds of `measured_ms`: a prefill shorter than a microsecond or longer than a day is a
+/// typo or a unit mistake (seconds, microseconds), and would print as 0 or infinity.
+pub const MEASURED_MS_RANGE: (f64, f64) = (1e-3, 86_400_000.0);
 
 fn one() -> u64 {
     1
 }
+fn sixteen() -> u32 {
+    16
+}
 fn yes() -> bool {
     true
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    measurement: Vec<Measurement>,
 }
 
 /// A measurement file, its rows and the folder its relative paths start from.
@@ -139,14 +186,58 @@ impl Measurements {
         Measurements::parse(&text, &path.display().to_string(), dir)
     }
 
-    /// Parses measurement-file text whose relative paths start at `dir`.
+    /// Parses measurement-file text whose relative paths start at `dir`. A row that does not
+    /// fit the schema (a missing or misspelt key) is named by its `id` and the line of its
+    /// `[[measurement]]`, not by the file's first line.
     pub fn parse(text: &str, origin: &str, dir: PathBuf) -> Result<Measurements> {
-        let file: File = toml::from_str(text).map_err(|e| Error::Parse {
+        let parse_error = |message: String| Error::Parse {
             origin: origin.to_string(),
-            message: crate::error::toml_error_line(text, &e),
-        })?;
+            message,
+        };
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| parse_error(crate::error::toml_error_line(text, &e)))?;
+        if let Some(key) = table.keys().find(|k| k.as_str() != "measurement") {
+            return Err(parse_error(format!(
+                "unknown top-level key '{key}': a measurement file holds only [[measurement]] tables"
+            )));
+        }
+        let rows =
+            match table.get("measurement") {
+                None => Vec::new(),
+                Some(toml::Value::Array(items)) => {
+                    // Line of each `[[measurement]]` header, in order, to place a row's error.
+                    let headers: Vec<usize> = text
+                        .lines()
+                        .enumerate()
+                        .filter(|(_, l)| l.trim_start().starts_with("[[measurement]]"))
+                        .map(|(i, _)| i + 1)
+                        .collect();
+                    let mut rows = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        let row = Measurement::deserialize(item.clone()).map_err(|e| {
+                            let id = item
+                                .get("id")
+                                .and_then(|v| v.as_str())
+                                .map_or(format!("#{} (no id)", i + 1), |id| format!("'{id}'"));
+                            let message = row_error_line(text, &headers, i).unwrap_or_else(|| {
+                                let line = headers
+                                    .get(i)
+                                    .map_or(String::new(), |l| format!("line {l}: "));
+                                format!("{line}{}", e.message().replace('\n', " ").trim())
+                            });
+                            parse_error(format!("measurement {id}: {message}"))
+                        })?;
+                        rows.push(row);
+                    }
+                    rows
+                }
+                Some(_) => return Err(parse_error(
+                    "'measurement' must be an array of tables: write each row as [[measurement]]"
+                        .into(),
+                )),
+            };
         let m = Measurements {
-            rows: file.measurement,
+            rows,
             dir,
             origin: origin.to_string(),
         };
@@ -171,11 +262,12 @@ impl Measurements {
             if self.rows[..i].iter().any(|o| o.id == r.id) {
                 return bad(&r.id, "the id is used twice: ids must be unique".into());
             }
-            if !(r.measured_ms.is_finite() && r.measured_ms > 0.0 && r.measured_ms < 1e7) {
+            let (lo, hi) = MEASURED_MS_RANGE;
+            if !(r.measured_ms >= lo && r.measured_ms <= hi) {
                 return bad(
                     &r.id,
                     format!(
-                        "measured_ms = {} must be a positive number of milliseconds",
+                        "measured_ms = {:?} is outside {lo} ms (1 µs) to {hi} ms (1 day): give the measured time in milliseconds",
                         r.measured_ms
                     ),
                 );
@@ -193,6 +285,45 @@ impl Measurements {
                     &r.id,
                     "a row with frames > 0 needs tokens_per_frame (visual tokens per frame before reduction)".into(),
                 );
+            }
+            if r.timed == Timed::Ttft && r.frames == 0 {
+                return bad(
+                    &r.id,
+                    "timed = \"ttft\" on a text-only row (frames = 0): there is no vision encoder to add, so aim-sim would price its prefill; write timed = \"prefill\" (and say in timed_note what the source timed)".into(),
+                );
+            }
+            if let Some(list) = &r.layer_tokens {
+                if r.schedule != "none" {
+                    return bad(
+                        &r.id,
+                        format!(
+                            "layer_tokens and schedule = \"{}\" both set every layer's tokens: layer_tokens replaces the schedule (no merging or importance is priced), so write schedule = \"none\" beside it, or drop layer_tokens",
+                            r.schedule
+                        ),
+                    );
+                }
+                let prompt = r.prompt_tokens();
+                if let Some((i, n)) = list.iter().enumerate().find(|(_, &n)| n > prompt) {
+                    return bad(
+                        &r.id,
+                        format!(
+                            "layer_tokens[{i}] = {n} is more than the prompt's {prompt} tokens (text_tokens + frames × tokens_per_frame): a layer cannot hold tokens the input does not have"
+                        ),
+                    );
+                }
+            }
+            for (key, value, list, kind) in [
+                ("model", &r.model, presets::MODELS, "model"),
+                ("gpu", &r.gpu, presets::GPUS, "GPU"),
+                ("framework", &r.framework, presets::FRAMEWORKS, "framework"),
+                ("schedule", &r.schedule, presets::SCHEDULES, "schedule"),
+            ] {
+                if key == "gpu" && value == UNKNOWN_GPU {
+                    continue;
+                }
+                if let Some(message) = unknown_name(key, value, list, kind) {
+                    return bad(&r.id, message);
+                }
             }
         }
         Ok(())
@@ -222,7 +353,7 @@ impl Measurements {
             include_vision: r.timed == Timed::Ttft && r.frames > 0,
             w_bits: r.w_bits,
             a_bits: r.a_bits,
-            kv_bits: Some(r.kv_bits),
+            kv_bits: r.kv_bits,
             batch: r.batch,
             tp: r.tp,
             ..Spec::default()
@@ -230,8 +361,16 @@ impl Measurements {
     }
 
     /// The row's scenario, with `framework` instead of the row's own when given. Errors name the
-    /// row.
+    /// row and its keys (not the main command's flags).
     pub fn scenario(&self, r: &Measurement, framework: Option<&Framework>) -> Result<Scenario> {
+        if r.gpu == UNKNOWN_GPU {
+            return Err(row_error(
+                &r.id,
+                Error::invalid(
+                    "gpu = \"unknown\": the source does not name its GPU, so the row cannot be priced",
+                ),
+            ));
+        }
         let mut spec = self.spec(r);
         if let Some(f) = framework {
             spec.framework = Definition::Inline(Box::new(f.clone()));
@@ -240,9 +379,132 @@ impl Measurements {
     }
 }
 
-/// An error of one row, naming it.
+/// The main command's flags and the measurement keys they stand for, longest flag first so that
+/// `--text-tokens` is not read as `--tokens`.
+const FLAG_KEYS: &[(&str, &str)] = &[
+    ("--tokens-per-frame", "tokens_per_frame"),
+    ("--layer-tokens", "layer_tokens"),
+    ("--text-tokens", "text_tokens"),
+    ("--framework", "framework"),
+    ("--attention", "attention"),
+    ("--schedule", "schedule"),
+    ("--kv-bits", "kv_bits"),
+    ("--frames", "frames"),
+    ("--w-bits", "w_bits"),
+    ("--a-bits", "a_bits"),
+    ("--model", "model"),
+    ("--batch", "batch"),
+    ("--gpu", "gpu"),
+    ("--tp", "tp"),
+];
+
+/// A spec error reworded for a measurement file: each `--flag` becomes the row's key.
+fn file_keys(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    'scan: while let Some(at) = rest.find("--") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        for (flag, key) in FLAG_KEYS {
+            let follows = tail[flag.len().min(tail.len())..].chars().next();
+            if tail.starts_with(flag) && !follows.is_some_and(|c| c.is_alphanumeric() || c == '-') {
+                out.push_str(key);
+                rest = &tail[flag.len()..];
+                continue 'scan;
+            }
+        }
+        out.push_str("--");
+        rest = &tail[2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An error of one row, naming it (and its keys where the message names a flag).
 pub fn row_error(id: &str, e: Error) -> Error {
-    Error::invalid(format!("measurement '{id}': {e}"))
+    Error::invalid(format!("measurement '{id}': {}", file_keys(&e.to_string())))
+}
+
+/// Edit distance of two short names (Levenshtein), for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The presets nearest to a misspelt name, closest first (at most three): those with at most a
+/// third of their letters different, and those the name extends or shortens (`a800-80g`, `a800`).
+pub fn suggestions<'a>(name: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    let mut near: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| (edit_distance(&lower, n), *n))
+        .filter(|(d, n)| {
+            *d <= (n.len().max(3) / 3).max(1)
+                || (n.len() >= 2 && (lower.starts_with(n) || n.starts_with(lower.as_str())))
+        })
+        .collect();
+    near.sort_by_key(|(d, _)| *d);
+    near.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+/// Whether a value names a file rather than a preset: a folder in it, or a file extension
+/// (letters only, so `llava-1.5-7b` stays a name).
+fn looks_like_path(value: &str) -> bool {
+    value.contains('/')
+        || value.contains(std::path::MAIN_SEPARATOR)
+        || Path::new(value)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// A message for a `key = "value"` that is neither a preset nor a file path, or `None`.
+fn unknown_name(key: &str, value: &str, list: &[presets::Preset], kind: &str) -> Option<String> {
+    let names = presets::names(list);
+    if names.contains(&value) || looks_like_path(value) {
+        return None;
+    }
+    let near = suggestions(value, &names);
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "did you mean {}? ",
+            near.iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
+    };
+    let unknown = if key == "gpu" {
+        format!(", or \"{UNKNOWN_GPU}\" when the source does not name its GPU")
+    } else {
+        String::new()
+    };
+    let (given, relative) = if key.starts_with("--") {
+        (format!("{key} {value}"), "")
+    } else {
+        (
+            format!("{key} = \"{value}\""),
+            ", relative to the measurement file",
+        )
+    };
+    Some(format!(
+        "{given} is not a {kind} preset: {hint}valid names are {}{unknown} (or a path to your own file{relative})",
+        names.join(", ")
+    ))
 }
 
 /// Predicted time of a scenario's own run (no baseline), seconds.
@@ -395,6 +657,20 @@ pub struct CheckReport {
     pub speedups: Vec<SpeedupCheck>,
     /// Per framework, then "all": median and worst |speed-up error|.
     pub speedup_summary: Vec<Summary>,
+    /// Rows with a baseline whose speed-up is not compared, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpaired: Vec<Unpaired>,
+    /// The profile every row was priced under (`--framework`), when not the rows' own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+}
+
+/// A row measured against a baseline whose speed-up cannot be compared.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unpaired {
+    pub id: String,
+    pub baseline: String,
+    pub reason: String,
 }
 
 /// Cross-validation of a check: which rows a refit leaves out to predict a row.
@@ -412,11 +688,29 @@ pub enum Cv {
 pub struct CheckOptions {
     /// Cross-validations to run (each refits every framework; slower).
     pub cv: Vec<Cv>,
+    /// Price every row under this framework profile (a preset or a file) instead of its own.
+    pub framework: Option<String>,
 }
 
 /// Prices every row of `m` and compares.
 pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
     let roofline = Framework::roofline();
+    let profile = match &options.framework {
+        Some(name) => {
+            if !options.cv.is_empty() {
+                return Err(Error::invalid(
+                    "--framework prices every row under one fixed profile while --cv/--loo refits each row's own: give one of them",
+                ));
+            }
+            if let Some(message) =
+                unknown_name("--framework", name, presets::FRAMEWORKS, "framework")
+            {
+                return Err(Error::invalid(message));
+            }
+            Some(Framework::load(name)?)
+        }
+        None => None,
+    };
     let loo = if options.cv.contains(&Cv::Row) {
         Some(fit::leave_one_out(m)?)
     } else {
@@ -433,7 +727,10 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
     for r in &m.rows {
         let mut row = RowCheck {
             id: r.id.clone(),
-            framework: r.framework.clone(),
+            framework: options
+                .framework
+                .clone()
+                .unwrap_or_else(|| r.framework.clone()),
             gpu: r.gpu.clone(),
             model: r.model.clone(),
             timed: r.timed,
@@ -452,14 +749,16 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
             not_priced: None,
             source: r.source.clone(),
         };
-        // Names are checked for every row, priced or not.
-        let scenario = m.scenario(r, None)?;
-        if !r.setting_known {
-            row.not_priced =
-                Some("the source gives only the token budget, not the per-layer setting".into());
+        // Names are checked for every row, priced or not (a row without a GPU has none to check).
+        let scenario = match r.gpu.as_str() {
+            UNKNOWN_GPU => None,
+            _ => Some(m.scenario(r, profile.as_ref())?),
+        };
+        let (Some(scenario), None) = (scenario, r.unpriced_reason()) else {
+            row.not_priced = r.unpriced_reason().map(String::from);
             rows.push(row);
             continue;
-        }
+        };
         let err = |ms: f64| ms / r.measured_ms - 1.0;
         let ms = predicted_time_s(&scenario).map_err(|e| row_error(&r.id, e))? * 1e3;
         let ideal = predicted_time_s(&m.scenario(r, Some(&roofline))?)
@@ -469,10 +768,15 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         row.error = Some(err(ms));
         row.roofline_ms = Some(ideal);
         row.roofline_error = Some(err(ideal));
-        if !spreads.contains_key(&r.framework) {
-            spreads.insert(r.framework.clone(), spread_of(m, &r.framework)?);
+        if !spreads.contains_key(&row.framework) {
+            let spread = match &profile {
+                Some(p) if p.is_roofline() => None,
+                Some(p) => p.spread,
+                None => spread_of(m, &row.framework)?,
+            };
+            spreads.insert(row.framework.clone(), spread);
         }
-        if let Some(s) = &spreads[&r.framework] {
+        if let Some(s) = &spreads[&row.framework] {
             row.predicted_interval_ms = Some(Spread::interval80(ms, s.time_sigma()));
         }
         if let Some(p) = loso.as_ref().and_then(|l| l.get(&r.id)) {
@@ -488,7 +792,7 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         }
         rows.push(row);
     }
-    let speedups = speedups(m, &rows, &spreads);
+    let (speedups, unpaired) = speedups(m, &rows, &spreads);
     let mut groups: Vec<String> = Vec::new();
     for r in &rows {
         if !groups.contains(&r.framework) {
@@ -624,6 +928,8 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         by_gpu,
         speedups,
         speedup_summary,
+        unpaired,
+        framework: options.framework.clone(),
     })
 }
 
@@ -634,14 +940,16 @@ fn spread_of(m: &Measurements, name: &str) -> Result<Option<Spread>> {
     Ok(if f.is_roofline() { None } else { f.spread })
 }
 
-/// Speed-ups of every priced row against its priced baseline.
+/// Speed-ups of every priced row against its priced baseline; the rows with a baseline that
+/// cannot be compared, with the reason.
 fn speedups(
     m: &Measurements,
     rows: &[RowCheck],
     spreads: &std::collections::BTreeMap<String, Option<Spread>>,
-) -> Vec<SpeedupCheck> {
+) -> (Vec<SpeedupCheck>, Vec<Unpaired>) {
     let by_id = |id: &str| rows.iter().find(|r| r.id == id);
     let mut out = Vec::new();
+    let mut unpaired = Vec::new();
     for (r, row) in m.rows.iter().zip(rows) {
         let Some(b) = r.baseline.as_deref().and_then(by_id) else {
             continue;
@@ -652,6 +960,16 @@ fn speedups(
             row.roofline_ms,
             b.roofline_ms,
         ) else {
+            let reason = match (&row.not_priced, &b.not_priced) {
+                (Some(why), _) => format!("the row is not priced: {why}"),
+                (None, Some(why)) => format!("its baseline is not priced: {why}"),
+                (None, None) => "not priced".to_string(),
+            };
+            unpaired.push(Unpaired {
+                id: row.id.clone(),
+                baseline: b.id.clone(),
+                reason,
+            });
             continue;
         };
         let measured = b.measured_ms / row.measured_ms;
@@ -685,7 +1003,7 @@ fn speedups(
             loo_error: loo.map(|l| l / measured - 1.0),
         });
     }
-    out
+    (out, unpaired)
 }
 
 #[cfg(test)]

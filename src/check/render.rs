@@ -79,6 +79,12 @@ fn table(r: &CheckReport) -> String {
         "aim-sim check: {} — predicted vs measured prefill/TTFT, error = predicted / measured − 1",
         r.file
     );
+    if let Some(f) = &r.framework {
+        let _ = writeln!(
+            out,
+            "every row priced under the '{f}' profile (--framework), not the one it names"
+        );
+    }
     let _ = writeln!(
         out,
         "{:<44} {:<9} {:<9} {:>9} {:>9} {:>8} {:>9} {:>8}{}{}",
@@ -188,6 +194,12 @@ fn table(r: &CheckReport) -> String {
             loso,
             loo,
         );
+    }
+    if !r.unpaired.is_empty() {
+        let _ = writeln!(out, "\nspeed-ups not compared:");
+        for u in &r.unpaired {
+            let _ = writeln!(out, "  {} (baseline {}): {}", u.id, u.baseline, u.reason);
+        }
     }
     out
 }

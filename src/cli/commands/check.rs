@@ -31,6 +31,10 @@ pub struct CheckArgs {
     /// Leave-one-ROW-out, as before --cv existed: the same as --cv row.
     #[arg(long)]
     pub loo: bool,
+    /// Price every row under this framework profile (a preset or a profile file) instead of the
+    /// one each row names: how another stack's profile fares on these measurements.
+    #[arg(long, value_name = "NAME")]
+    pub framework: Option<String>,
 }
 
 /// A cross-validation named on the command line.
@@ -41,9 +45,12 @@ pub enum CvArg {
 }
 
 impl CheckArgs {
-    /// The cross-validations asked for, in a fixed order.
+    /// The cross-validations asked for, in a fixed order, and the profile override.
     pub fn options(&self) -> CheckOptions {
-        options(&self.cv, self.loo)
+        CheckOptions {
+            framework: self.framework.clone(),
+            ..options(&self.cv, self.loo)
+        }
     }
 }
 
@@ -56,7 +63,10 @@ pub fn options(cv: &[CvArg], loo: bool) -> CheckOptions {
     if loo || cv.contains(&CvArg::Row) {
         out.push(check::Cv::Row);
     }
-    CheckOptions { cv: out }
+    CheckOptions {
+        cv: out,
+        framework: None,
+    }
 }
 
 pub fn check(args: &CheckArgs, output: &OutputArgs) -> Result<()> {
