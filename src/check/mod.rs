@@ -10,6 +10,7 @@
 //! framework is refitted once per row without that row ([`fit::leave_one_out`]): the error a
 //! user should expect on a setting that was not fitted.
 
+pub mod anchor;
 pub mod fit;
 mod lm;
 mod render;

@@ -39,6 +39,8 @@ pub struct Cli {
     #[command(flatten)]
     pub sim: SimArgs,
     #[command(flatten)]
+    pub anchor: commands::run::AnchorArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -52,6 +54,8 @@ pub enum Command {
     Simulate {
         #[command(flatten)]
         sim: Box<SimArgs>,
+        #[command(flatten)]
+        anchor: commands::run::AnchorArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -241,8 +245,12 @@ pub enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        None => commands::run::simulate(&cli.sim, &cli.output),
-        Some(Command::Simulate { sim, output }) => commands::run::simulate(&sim, &output),
+        None => commands::run::simulate(&cli.sim, &cli.anchor, &cli.output),
+        Some(Command::Simulate {
+            sim,
+            anchor,
+            output,
+        }) => commands::run::simulate(&sim, &anchor, &output),
         Some(Command::Sweep { grid, output }) => commands::sweep::command(&grid, &output),
         Some(Command::Budget {
             sim,
