@@ -141,6 +141,29 @@ fn accuracy_figures_come_from_the_check_command() {
         "`aim-sim check`",
         &mut failures,
     );
+    // One anchor: rows with a baseline, leave-one-source-out, without and with the anchor.
+    let mut anchored = String::from(
+        "| framework | reduced rows with a baseline | leave-one-source-out: median / worst | anchored on the baseline's measured time: median / worst |\n|---|---|---|---|\n",
+    );
+    for s in report["summary"].as_array().unwrap() {
+        if s["loso_anchored"].is_null() {
+            continue;
+        }
+        anchored += &format!(
+            "| {} | {} | {} | {} |\n",
+            s["group"].as_str().unwrap(),
+            s["loso_anchored"]["rows"],
+            stats(&s["loso_unanchored"]),
+            stats(&s["loso_anchored"]),
+        );
+    }
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-anchor",
+        &anchored,
+        "`aim-sim check`",
+        &mut failures,
+    );
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(

@@ -471,6 +471,34 @@ pub struct CvPrediction {
     pub time_s: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// For a row with a baseline: the same fit anchored on the baseline's measured time
+    /// ([`super::anchor`]: per-kernel overhead, then host work, refitted to it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchored_s: Option<f64>,
+}
+
+/// `r`'s time under `e` refitted to `anchor`'s measurement, as `--anchor-ms` does: the
+/// per-kernel overhead solved within its bound, then host work per forward for the rest.
+/// `None` when the anchor is faster than the profile with no overhead.
+fn anchored_time_s(r: &Recorded, anchor: &Recorded, e: &Efficiency) -> Option<f64> {
+    use super::anchor::{solve_increasing, FIXED_MAX_S, LAUNCH_MAX_S};
+    let with = |launch: f64, extra: f64| Efficiency {
+        launch_overhead_s: launch,
+        fixed_overhead_s: e.fixed_overhead_s + extra,
+        ..e.clone()
+    };
+    let base = |launch: f64| anchor.time_s(&with(launch, 0.0));
+    let target = anchor.measured_s;
+    let (lo, hi) = (base(0.0), base(LAUNCH_MAX_S));
+    if target < lo || target > hi + FIXED_MAX_S {
+        return None;
+    }
+    let e = if target > hi {
+        with(LAUNCH_MAX_S, target - hi)
+    } else {
+        with(solve_increasing(base, target, 0.0, LAUNCH_MAX_S), 0.0)
+    };
+    Some(r.time_s(&e))
 }
 
 /// Source groups of `rows`, in order of appearance.
@@ -517,6 +545,7 @@ fn loso_predictions(
                     fallback: Some(format!(
                         "'{g}' is the only source and no other framework has rows: the ideal roofline"
                     )),
+                    anchored_s: None,
                 });
                 continue;
             };
@@ -542,9 +571,15 @@ fn loso_predictions(
             } else {
                 None
             };
+            let anchored_s = r
+                .baseline
+                .as_ref()
+                .and_then(|b| rows.iter().find(|o| &o.id == b))
+                .and_then(|b| anchored_time_s(r, b, &efficiency(f, b)));
             out[i] = Some(CvPrediction {
                 time_s: r.time_s(&efficiency(f, r)),
                 fallback,
+                anchored_s,
             });
         }
     }

@@ -550,6 +550,12 @@ pub struct RowCheck {
     /// framework or GPU).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_fallback: Option<String>,
+    /// The leave-one-source-out fit anchored on the baseline's measured time (rows with a
+    /// baseline): what `--anchor-ms` would predict for a user who timed that baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_anchored_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_anchored_error: Option<f64>,
     /// With the framework refitted without this row alone (`--cv row`, `--loo`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo_predicted_ms: Option<f64>,
@@ -616,6 +622,12 @@ pub struct Summary {
     /// leave-one-source-out prediction (σ from the profile's `[spread]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_interval_coverage: Option<f64>,
+    /// Rows with a baseline: leave-one-source-out without an anchor, and anchored on the
+    /// baseline's measured time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_unanchored: Option<Stats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_anchored: Option<Stats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo: Option<Stats>,
 }
@@ -745,6 +757,8 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
             loso_predicted_ms: None,
             loso_error: None,
             loso_fallback: None,
+            loso_anchored_ms: None,
+            loso_anchored_error: None,
             loo_predicted_ms: None,
             loo_error: None,
             not_priced: None,
@@ -784,6 +798,8 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
             row.loso_predicted_ms = Some(p.time_s * 1e3);
             row.loso_error = Some(err(p.time_s * 1e3));
             row.loso_fallback = p.fallback.clone();
+            row.loso_anchored_ms = p.anchored_s.map(|a| a * 1e3);
+            row.loso_anchored_error = p.anchored_s.map(|a| err(a * 1e3));
         }
         if let Some(loo) = &loo {
             if let Some(p) = loo.get(&r.id) {
@@ -841,6 +857,15 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
             }),
             loso_interval_coverage: (!covered.is_empty())
                 .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
+            loso_unanchored: Stats::of(rs.iter().filter_map(|r| {
+                r.loso_anchored_error
+                    .and(r.loso_error)
+                    .map(|e| (r.id.as_str(), e))
+            })),
+            loso_anchored: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.loso_anchored_error.map(|e| (r.id.as_str(), e))),
+            ),
             loo: Stats::of(
                 rs.iter()
                     .filter_map(|r| r.loo_error.map(|e| (r.id.as_str(), e))),
@@ -905,6 +930,8 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
             loso_fallback_rows: None,
             loso_interval_coverage: (!covered.is_empty())
                 .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
+            loso_unanchored: None,
+            loso_anchored: None,
             loo: Stats::of(
                 ss.iter()
                     .filter_map(|s| s.loo_error.map(|e| (s.id.as_str(), e))),
