@@ -417,3 +417,50 @@ fn cost_models_pipeline_figures_are_the_command_output() {
         assert!(flat.contains(&q), "docs/cost-models.md should say \"{q}\"");
     }
 }
+
+/// README's speed-up of the AIM default under real stacks: each row's command is run, and its
+/// times, speed-up and 80 % intervals are the command's.
+#[test]
+fn readme_speedups_under_frameworks_are_the_command_output() {
+    let rows = [
+        (
+            "HF transformers, eager attention (what AIM's code runs)",
+            "--gpu a100-80g --framework hf-eager --attention eager",
+        ),
+        ("TensorRT-LLM", "--gpu a100-80g --framework trtllm"),
+    ];
+    let mut out = String::from(
+        "| stack | command | AIM default ms (80 %) | baseline ms (80 %) | speed-up (80 %) |\n|---|---|---|---|---|\n",
+    );
+    for (label, flags) in rows {
+        let args: Vec<&str> = flags.split_whitespace().collect();
+        let d = common::json(&args);
+        let num = |v: &Value| v.as_f64().expect("a number");
+        let ms = |t: &Value| {
+            format!(
+                "{:.1} ({:.0}–{:.0})",
+                num(&t["time_s"]) * 1e3,
+                num(&t["time_interval_s"][0]) * 1e3,
+                num(&t["time_interval_s"][1]) * 1e3
+            )
+        };
+        let r = &d["reduction"];
+        out += &format!(
+            "| {label} | `aim-sim {flags}` | {} | {} | **{:.2}×** ({:.2}–{:.2}×) |\n",
+            ms(&d["totals"]),
+            ms(&d["baseline"]["totals"]),
+            num(&r["time"]),
+            num(&r["time_interval"][0]),
+            num(&r["time_interval"][1]),
+        );
+    }
+    let mut failures = Vec::new();
+    common::doc_block(
+        "README.md",
+        "readme-frameworks",
+        &out,
+        "`aim-sim --framework`",
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
