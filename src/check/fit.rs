@@ -345,9 +345,26 @@ pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
     let residuals = |x: &[f64]| -> Vec<f64> {
         let v = Values { slots: &slots, x };
         let f = v.framework(base);
+        // One efficiency per (GPU, GEMM precision), not per row: the profile lookup formats
+        // notes and a source string, which the re-timing does not need (issue 24 item 7).
+        let mut cache: Vec<(&str, bool, Efficiency)> = Vec::new();
         let mut out: Vec<f64> = rows
             .iter()
-            .map(|r| (r.time_s(&efficiency(&f, r)) / r.measured_s).ln() / DATA_SIGMA)
+            .map(|r| {
+                let i = match cache
+                    .iter()
+                    .position(|(g, b, _)| *g == r.gpu && *b == r.eight_bit)
+                {
+                    Some(i) => i,
+                    None => {
+                        let mut e = efficiency(&f, r);
+                        e.source = None;
+                        cache.push((&r.gpu, r.eight_bit, e));
+                        cache.len() - 1
+                    }
+                };
+                (r.time_s(&cache[i].2) / r.measured_s).ln() / DATA_SIGMA
+            })
             .collect();
         out.extend(v.priors());
         out
