@@ -98,11 +98,7 @@ fn probe(base: &Framework) -> Framework {
 pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Recorded>> {
     let probe = probe(base);
     let mut out = Vec::new();
-    for r in m
-        .rows
-        .iter()
-        .filter(|r| r.framework == name && r.unpriced_reason().is_none())
-    {
+    for r in m.rows.iter().filter(|r| fitted(r) && r.framework == name) {
         let scenario = m.scenario(r, Some(&probe))?;
         let (time, kernels) = kernel::record(|| predicted_time_s(&scenario));
         time.map_err(|e| row_error(&r.id, e))?;
@@ -392,12 +388,18 @@ pub struct FitRow {
 /// The frameworks named by a file's priced rows, in order of appearance.
 pub fn frameworks(m: &Measurements) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for r in m.rows.iter().filter(|r| r.unpriced_reason().is_none()) {
+    for r in m.rows.iter().filter(|r| fitted(r)) {
         if !out.contains(&r.framework) && r.framework != crate::framework::ROOFLINE {
             out.push(r.framework.clone());
         }
     }
     out
+}
+
+/// Whether a row enters the fit: priced, and timing the whole run (encoder-only rows,
+/// `timed = "vision"`, are checked but not fitted yet: the fit records every kernel of a run).
+fn fitted(r: &crate::check::Measurement) -> bool {
+    r.unpriced_reason().is_none() && r.timed != crate::check::Timed::Vision
 }
 
 /// The profile a framework name refers to in `m` (its structure is the fit's starting point).
