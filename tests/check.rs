@@ -609,3 +609,61 @@ fn measured_times_outside_a_microsecond_to_a_day_are_refused() {
         common::ok(&["check", &write(dir.path(), &text)]);
     }
 }
+
+#[test]
+fn a_vision_row_is_priced_as_the_vision_stage_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = row("v", "llava-1.5-7b", "hf", 64, "", 500.0)
+        .replace("\"prefill\"", "\"vision\"")
+        .replace("tokens_per_frame = 196", "tokens_per_frame = 576");
+    let r = common::json(&["check", &write(dir.path(), &text)]);
+    let main = common::json(&[
+        "--model",
+        "llava-1.5-7b",
+        "--gpu",
+        "a100-80g",
+        "--framework",
+        "hf",
+        "--frames",
+        "64",
+        "--tokens-per-frame",
+        "576",
+        "--text-tokens",
+        "100",
+        "--schedule",
+        "none",
+        "--attention",
+        "flash",
+        "--include-vision",
+    ]);
+    let vision_ms = main["pipeline"]["vision_time_s"].as_f64().unwrap() * 1e3;
+    let total_ms = main["totals"]["time_s"].as_f64().unwrap() * 1e3;
+    let p = r["rows"][0]["predicted_ms"].as_f64().unwrap();
+    assert!((p / vision_ms - 1.0).abs() < 1e-12, "{p} vs {vision_ms}");
+    assert!(p < 0.9 * total_ms, "{p} vs the whole TTFT {total_ms}");
+    assert_eq!(r["rows"][0]["timed"], "vision");
+    // Vision rows are checked, not fitted (yet): the fit of two prefill rows ignores a third.
+    let fit_text = [
+        row("a", "llava-1.5-7b", "hf", 1, "", 60.0),
+        row("b", "llava-1.5-7b", "hf", 2, "", 90.0),
+        text.clone(),
+    ]
+    .concat();
+    let fit = common::ok(&["fit", &write(dir.path(), &fit_text)]);
+    assert!(fit.contains("framework hf: 2 rows"), "{fit}");
+    // So are mixture-of-experts rows (no parameter prices their expert GEMMs yet).
+    let moe_text = [
+        row("a", "llava-1.5-7b", "hf", 1, "", 60.0),
+        row("b", "llava-1.5-7b", "hf", 2, "", 90.0),
+        row("m", "qwen3-vl-30b-a3b", "hf", 1, "", 80.0),
+    ]
+    .concat();
+    let moe_file = write(dir.path(), &moe_text);
+    let fit = common::ok(&["fit", &moe_file]);
+    assert!(fit.contains("framework hf: 2 rows"), "{fit}");
+    let checked = common::json(&["check", &moe_file]);
+    assert!(checked["rows"][2]["predicted_ms"].as_f64().is_some());
+    let none = text.replace("frames = 64", "frames = 0");
+    let err = common::fails(&["check", &write(dir.path(), &none)]);
+    assert!(err.contains("timed = \"vision\""), "{err}");
+}

@@ -167,10 +167,11 @@ fn accuracy_figures_come_from_the_check_command() {
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(
-        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements, {} source groups), the ideal roofline is off by {} at the median and {} at worst. With the fitted framework profiles, predicting each row with its framework refitted **without the row's whole source** (leave-one-source-out: the error on a stack that was never fitted), by {} at the median and {} at worst ({} of these rows had no other source of their framework or GPU, so their fit fell back on pooled values or other frameworks); refitted without the row alone (leave-one-row-out, the rest of its source kept), by {} / {}; in-sample {}. Measured speed-ups of reduced runs over their baselines ({} pairs): {} at the median and {} at worst leave-one-source-out ({} / {} leave-one-row-out, {} / {} in-sample; the roofline: {} / {}).\n",
+        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements, {} source groups), the ideal roofline is off by {} at the median and {} at worst. With the fitted framework profiles, predicting each row with its framework refitted **without the row's whole source** (leave-one-source-out: the error on a stack that was never fitted; over the {} rows the fit uses), by {} at the median and {} at worst ({} of these rows had no other source of their framework or GPU, so their fit fell back on pooled values or other frameworks); refitted without the row alone (leave-one-row-out, the rest of its source kept), by {} / {}; in-sample {}. Measured speed-ups of reduced runs over their baselines ({} pairs): {} at the median and {} at worst leave-one-source-out ({} / {} leave-one-row-out, {} / {} in-sample; the roofline: {} / {}).\n",
         all["source_groups"],
         pct(&all["roofline"]["median_abs_error"]),
         pct(&all["roofline"]["worst_abs_error"]),
+        all["loso"]["rows"],
         pct(&all["loso"]["median_abs_error"]),
         pct(&all["loso"]["worst_abs_error"]),
         all["loso_fallback_rows"],

@@ -33,6 +33,9 @@ pub enum Timed {
     Prefill,
     /// Vision encoder + projector + prefill + the first output token.
     Ttft,
+    /// The vision encoder (and projector) alone, over `frames` images in one batch: what the
+    /// encoder's own benchmarks time. Priced as the vision stage of the run, nothing else.
+    Vision,
 }
 
 /// One published measurement.
@@ -287,6 +290,12 @@ impl Measurements {
                     "a row with frames > 0 needs tokens_per_frame (visual tokens per frame before reduction)".into(),
                 );
             }
+            if r.timed == Timed::Vision && r.frames == 0 {
+                return bad(
+                    &r.id,
+                    "timed = \"vision\" times the vision encoder over `frames` images: give frames > 0".into(),
+                );
+            }
             if r.timed == Timed::Ttft && r.frames == 0 {
                 return bad(
                     &r.id,
@@ -351,7 +360,7 @@ impl Measurements {
             text_tokens: r.text_tokens,
             layer_tokens: r.layer_tokens.clone(),
             attention: Some(r.attention),
-            include_vision: r.timed == Timed::Ttft && r.frames > 0,
+            include_vision: matches!(r.timed, Timed::Ttft | Timed::Vision) && r.frames > 0,
             w_bits: r.w_bits,
             a_bits: r.a_bits,
             kv_bits: r.kv_bits,
@@ -517,6 +526,26 @@ pub fn predicted_time_s(scenario: &Scenario) -> Result<f64> {
         .implementation()
         .run_workload(&ctx, &scenario.workload(&plan));
     Ok(run.totals.time_s)
+}
+
+/// Predicted time of what a row timed, seconds: the whole run, or for `timed = "vision"` the
+/// vision stage alone (encoder and projector; the LLM's host overhead per forward is not in it).
+pub fn row_time_s(scenario: &Scenario, timed: Timed) -> Result<f64> {
+    if timed != Timed::Vision {
+        return predicted_time_s(scenario);
+    }
+    let plan = scenario.plan()?;
+    let ctx = scenario.context();
+    let run = scenario
+        .cost_model
+        .implementation()
+        .run_workload(&ctx, &scenario.workload(&plan));
+    match run.pipeline.map(|p| p.vision_time_s) {
+        Some(t) if t > 0.0 => Ok(t),
+        _ => Err(Error::invalid(
+            "timed = \"vision\": the model prices no vision encoder (a text-only model, or a cost model without stages)",
+        )),
+    }
 }
 
 /// One row of a check.
@@ -775,8 +804,8 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
             continue;
         };
         let err = |ms: f64| ms / r.measured_ms - 1.0;
-        let ms = predicted_time_s(&scenario).map_err(|e| row_error(&r.id, e))? * 1e3;
-        let ideal = predicted_time_s(&m.scenario(r, Some(&roofline))?)
+        let ms = row_time_s(&scenario, r.timed).map_err(|e| row_error(&r.id, e))? * 1e3;
+        let ideal = row_time_s(&m.scenario(r, Some(&roofline))?, r.timed)
             .map_err(|e| row_error(&r.id, e))?
             * 1e3;
         row.predicted_ms = Some(ms);
