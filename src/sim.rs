@@ -103,10 +103,13 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
         // A new source's error: log-normal with the profile's leave-one-source-out σ.
         run.totals.time_interval_s = Some(Spread::interval80(run.totals.time_s, sp.time_sigma()));
         base.totals.time_interval_s = Some(Spread::interval80(base.totals.time_s, sp.time_sigma()));
-        Spread::interval80(
-            ratio(base.totals.time_s, run.totals.time_s),
-            sp.speedup_sigma(),
-        )
+        let speedup = ratio(base.totals.time_s, run.totals.time_s);
+        if speedup == 1.0 {
+            // The run is its own baseline: no ratio of two runs, nothing uncertain.
+            [1.0, 1.0]
+        } else {
+            Spread::interval80(speedup, sp.speedup_sigma())
+        }
     });
     run.warnings
         .extend(scenario.warnings.iter().cloned().chain(schedule_warnings(

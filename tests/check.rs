@@ -667,3 +667,28 @@ fn a_vision_row_is_priced_as_the_vision_stage_alone() {
     let err = common::fails(&["check", &write(dir.path(), &none)]);
     assert!(err.contains("timed = \"vision\""), "{err}");
 }
+
+/// `compare` carries the intervals under a fitted profile (a schedule that reduces nothing is
+/// its own baseline: speed-up interval [1, 1]); the roofline comparison has none.
+#[test]
+fn compare_carries_intervals_under_a_fitted_profile() {
+    let d = common::json(&[
+        "compare",
+        "--schedule",
+        "none,linear",
+        "--framework",
+        "hf",
+        "--gpu",
+        "a100-80g",
+    ]);
+    let rows = d["rows"].as_array().unwrap();
+    assert_eq!(
+        rows[0]["reduction_time_interval"],
+        serde_json::json!([1.0, 1.0])
+    );
+    let t = rows[1]["time_s"].as_f64().unwrap();
+    let i = &rows[1]["time_interval_s"];
+    assert!(i[0].as_f64().unwrap() < t && t < i[1].as_f64().unwrap());
+    let roof = common::json(&["compare", "--schedule", "none,linear"]);
+    assert!(roof["rows"][1].get("time_interval_s").is_none());
+}
