@@ -40,6 +40,12 @@ pub struct Row {
     pub flops_ratio: f64,
     /// No-reduction baseline's time / this row's (as `aim-sim` prints it).
     pub reduction_time: f64,
+    /// 80 % prediction intervals of `time_s` and `reduction_time` under a fitted framework
+    /// profile (its `[spread]`); absent for the roofline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_interval_s: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reduction_time_interval: Option<[f64; 2]>,
     /// No-reduction baseline's FLOPs / this row's.
     pub reduction_flops: f64,
     /// Peak device memory of the prefill (refined: weights + KV + the largest activation;
@@ -141,6 +147,8 @@ pub fn compare(q: &Query) -> Result<Comparison> {
                 speedup: ratio(first_time_s, t.time_s),
                 flops_ratio: ratio(first_flops, t.flops),
                 reduction_time: r.reduction.time,
+                time_interval_s: t.time_interval_s,
+                reduction_time_interval: r.reduction.time_interval,
                 reduction_flops: r.reduction.flops,
                 peak_memory_bytes: peak,
                 device_memory_bytes: device,
@@ -271,6 +279,25 @@ fn table(c: &Comparison) -> String {
     );
     for r in &c.rows {
         let _ = writeln!(out, "  {:<width$}  {}", r.schedule, r.summary);
+    }
+    if c.rows.iter().any(|r| r.time_interval_s.is_some()) {
+        let _ = writeln!(
+            out,
+            "\n80 % intervals on a stack the framework profile was not fitted to (its [spread], docs/accuracy.md):"
+        );
+        for r in &c.rows {
+            if let (Some([lo, hi]), Some([slo, shi])) =
+                (r.time_interval_s, r.reduction_time_interval)
+            {
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  time {:.1}–{:.1} ms · vs none {slo:.2}–{shi:.2}×",
+                    r.schedule,
+                    lo * 1e3,
+                    hi * 1e3
+                );
+            }
+        }
     }
     for w in &c.warnings {
         let _ = writeln!(out, "warning: {w}");

@@ -118,6 +118,71 @@ pub struct Framework {
     /// Parameters fitted for one GPU, by GPU preset name; they override `params`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub gpu: BTreeMap<String, Params>,
+    /// How far predictions land from measurements of sources the fit never saw; absent: no
+    /// interval is stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<Spread>,
+}
+
+/// z of a two-sided 80 % interval of a normal distribution (the 90th percentile).
+const Z80: f64 = 1.281_551_565_545;
+
+/// How far a prediction under a profile lands from a measurement on a source (paper, harness)
+/// the fit never saw: leave-one-source-out residuals `ln(predicted / measured)` of `aim-sim
+/// fit` (docs/accuracy.md). A new user's stack is a new source, so its 80 % interval is
+/// `predicted · exp(±1.2816 · √(between² + within²))` (log-normal).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spread {
+    /// σ between sources: root mean square over source groups of each group's mean log
+    /// residual (a harness's offset, bias included).
+    pub between_sources: f64,
+    /// σ within a source: pooled standard deviation of log residuals around their group's mean.
+    pub within_source: f64,
+    /// σ of `ln(predicted / measured speed-up)` over leave-one-source-out pairs; absent when no
+    /// row has a baseline, and then `√2 · within_source` is used (two runs of one harness).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup: Option<f64>,
+    /// Source groups and rows behind the figures.
+    pub source_groups: usize,
+    pub rows: usize,
+    pub speedup_pairs: usize,
+}
+
+impl Spread {
+    /// σ of a time prediction's log error on a new source.
+    pub fn time_sigma(&self) -> f64 {
+        self.between_sources.hypot(self.within_source)
+    }
+
+    /// σ of a speed-up prediction's log error.
+    pub fn speedup_sigma(&self) -> f64 {
+        self.speedup
+            .unwrap_or(std::f64::consts::SQRT_2 * self.within_source)
+    }
+
+    /// The 80 % interval `[low, high]` around `value` for log-σ `sigma`.
+    pub fn interval80(value: f64, sigma: f64) -> [f64; 2] {
+        [value * (-Z80 * sigma).exp(), value * (Z80 * sigma).exp()]
+    }
+
+    /// Every figure finite and ≥ 0.
+    fn validate(&self) -> Result<(), String> {
+        for (k, v) in [
+            ("between_sources", Some(self.between_sources)),
+            ("within_source", Some(self.within_source)),
+            ("speedup", self.speedup),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && (0.0..10.0).contains(&v)) {
+                    return Err(format!(
+                        "[spread]: '{k}' = {v} must be a log-σ between 0 and 10"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Framework {
@@ -130,6 +195,7 @@ impl Framework {
             notes: Vec::new(),
             params: Params::default(),
             gpu: BTreeMap::new(),
+            spread: None,
         }
     }
 
@@ -155,6 +221,9 @@ impl Framework {
         for (gpu, p) in &self.gpu {
             p.validate(&format!("gpu.{gpu}"))?;
         }
+        if let Some(s) = &self.spread {
+            s.validate()?;
+        }
         Ok(())
     }
 
@@ -175,30 +244,43 @@ impl Framework {
         }
         let mut notes = Vec::new();
         let table = gpu.and_then(|g| self.gpu.get(g));
+        // A table that holds only fixed figures (attention from kernel benchmarks) was not
+        // fitted: the run gets the pooled values and must not be called fitted for the GPU.
+        let fitted = table.is_some_and(|t| {
+            t.matmul.is_some()
+                || t.matmul_8bit.is_some()
+                || t.launch_overhead_s.is_some()
+                || t.link.is_some()
+        });
         let params = match table {
             Some(t) => t.or(&self.params),
-            None => {
-                // Say where the pooled values come from: they carry other GPUs' efficiency to
-                // this one unchecked (no measured row of it was fitted).
-                let fitted_on = match self.provenance.split(';').next().map(str::trim) {
-                    Some(p) if !p.is_empty() => format!(" (from {p})"),
-                    _ => String::new(),
-                };
-                notes.push(format!(
-                    "framework {}: no parameters fitted for {} (no measured rows on it); its pooled [params]{fitted_on} are used",
-                    self.name,
-                    gpu.map_or("a GPU from a file".to_string(), |g| format!("GPU '{g}'"))
-                ));
-                self.params.clone()
-            }
+            None => self.params.clone(),
         };
+        if !fitted {
+            // Say where the pooled values come from: they carry other GPUs' efficiency to this
+            // one unchecked (no measured row of it was fitted).
+            let fitted_on = match self.provenance.split(';').next().map(str::trim) {
+                Some(p) if !p.is_empty() => format!(" (from {p})"),
+                _ => String::new(),
+            };
+            notes.push(format!(
+                "framework {}: no parameters fitted for {} (no measured rows on it); its pooled [params]{fitted_on} are used{}",
+                self.name,
+                gpu.map_or("a GPU from a file".to_string(), |g| format!("GPU '{g}'")),
+                if table.is_some() {
+                    " (with this GPU's fixed attention figure)"
+                } else {
+                    ""
+                }
+            ));
+        }
         let own = |f: fn(&Params) -> Option<f64>| table.and_then(f).is_some();
         let gemm_fitted = if eight_bit {
             own(|p| p.matmul_8bit)
         } else {
             own(|p| p.matmul)
         };
-        if table.is_some() && !gemm_fitted {
+        if fitted && !gemm_fitted {
             notes.push(format!(
                 "framework {}: no {}-bit GEMM efficiency fitted for {}; the pooled value is used",
                 self.name,
@@ -206,8 +288,8 @@ impl Framework {
                 gpu.unwrap_or("this GPU")
             ));
         }
-        let source = match (gpu, table) {
-            (Some(g), Some(_)) => format!("framework {} (fitted for {g})", self.name),
+        let source = match gpu {
+            Some(g) if fitted => format!("framework {} (fitted for {g})", self.name),
             _ => format!("framework {} (pooled parameters)", self.name),
         };
         Some((params.efficiency(source), notes))
@@ -248,6 +330,31 @@ mod tests {
         assert!(notes[0].contains("no parameters fitted"), "{notes:?}");
         let (_, notes) = f.efficiency_for(Some("h100"), true).unwrap();
         assert!(notes[0].contains("8-bit"), "{notes:?}");
+    }
+
+    /// Issue 24 item 9: a GPU table holding only the fixed attention figure (hf's h100) is not
+    /// a fit for that GPU; the run says pooled, not "fitted for h100".
+    #[test]
+    fn a_gpu_with_only_fixed_figures_is_pooled_not_fitted() {
+        let text = "name = \"x\"\n[params]\nmatmul = 0.6\n[gpu.h100]\nattention = 0.35\n";
+        let f = Framework::from_source(&Source {
+            origin: "t".into(),
+            text: text.into(),
+            path: None,
+        })
+        .unwrap();
+        let (e, notes) = f.efficiency_for(Some("h100"), false).unwrap();
+        assert_eq!((e.matmul, e.attention), (0.6, 0.35));
+        let source = e.source.unwrap();
+        assert!(
+            source.contains("pooled") && !source.contains("fitted for"),
+            "{source}"
+        );
+        assert!(
+            notes[0].contains("no parameters fitted for GPU 'h100'"),
+            "{notes:?}"
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct Scenario {
     /// instead), the tensor path 4-bit GEMMs take, the OS's share of a shared memory.
     #[serde(skip)]
     pub framework_notes: Vec<String>,
+    /// The profile's spread of predictions on a new source (its 80 % interval); `None` for the
+    /// roofline, a bound with no interval.
+    #[serde(skip)]
+    pub spread: Option<crate::framework::Spread>,
     /// Settings that were given but do not apply as a user may expect (reported as warnings).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -173,6 +177,7 @@ impl Scenario {
             _ => None,
         };
         let mut framework_notes = Vec::new();
+        let mut spread = None;
         if let Some((efficiency, notes)) =
             framework.efficiency_for(gpu_preset, precision.uses_int8_peak())
         {
@@ -194,6 +199,7 @@ impl Scenario {
                     framework.name
                 ));
             }
+            spread = framework.spread;
         }
         framework_notes.extend(gpu_notes(&gpu, &precision));
         let resolved = Spec {
@@ -257,6 +263,7 @@ impl Scenario {
             prune_timing,
             framework: framework.name.clone(),
             framework_notes,
+            spread,
             warnings: input_warnings(args, &model),
             model,
             gpu,

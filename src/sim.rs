@@ -3,6 +3,7 @@
 
 use crate::cost::{RunCost, Totals};
 use crate::error::{Error, Result};
+use crate::framework::Spread;
 use crate::scenario::Scenario;
 use crate::schedule::TokenPlan;
 use serde::Serialize;
@@ -38,6 +39,9 @@ pub struct Reduction {
     /// Time to first token + decode (refined).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_to_end_time: Option<f64>,
+    /// 80 % prediction interval of `time` `[low, high]` under a fitted framework profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_interval: Option<[f64; 2]>,
 }
 
 /// A scenario's totals beside its baseline's, without per-layer detail: what a sweep row needs.
@@ -94,6 +98,19 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
         cost_model.run_workload(&ctx, &scenario.baseline_workload(&baseline_tokens));
     finite(&run, "the schedule's run")?;
     finite(&base, "the baseline")?;
+    let mut base = base;
+    let time_interval = scenario.spread.map(|sp| {
+        // A new source's error: log-normal with the profile's leave-one-source-out σ.
+        run.totals.time_interval_s = Some(Spread::interval80(run.totals.time_s, sp.time_sigma()));
+        base.totals.time_interval_s = Some(Spread::interval80(base.totals.time_s, sp.time_sigma()));
+        let speedup = ratio(base.totals.time_s, run.totals.time_s);
+        if speedup == 1.0 {
+            // The run is its own baseline: no ratio of two runs, nothing uncertain.
+            [1.0, 1.0]
+        } else {
+            Spread::interval80(speedup, sp.speedup_sigma())
+        }
+    });
     run.warnings
         .extend(scenario.warnings.iter().cloned().chain(schedule_warnings(
             &plan.layer_tokens,
@@ -134,6 +151,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
                 .as_ref()
                 .zip(base.pipeline.as_ref())
                 .map(|(r, b)| ratio(b.end_to_end_time_s, r.end_to_end_time_s)),
+            time_interval,
         },
         spec: scenario.resolved_spec().clone(),
         scenario: scenario.clone(),

@@ -1,6 +1,7 @@
 //! Figures the docs quote are the commands' own. README.md and docs/accuracy.md quote
 //! `aim-sim check`: each marked block (`<!-- name:begin -->` … `<!-- name:end -->`) is rebuilt
-//! from `aim-sim check reference/measurements.toml --loo --format json` and must match the file.
+//! from `aim-sim check reference/measurements.toml --cv source,row --format json` and must match
+//! the file.
 //! docs/cost-models.md's headline table and pipeline figures are rerun from the flags they show.
 //! After an intended change: `AIM_SIM_BLESS=1 cargo test --test docs_figures`, review the diff.
 
@@ -26,15 +27,23 @@ fn stats(s: &Value) -> String {
 
 fn table(summary: &Value, what: &str) -> String {
     let mut out = format!(
-        "| framework | {what} | ideal roofline: median / worst | with the profile (in-sample) | leave-one-out |\n|---|---|---|---|---|\n"
+        "| framework | {what} | source groups | ideal roofline: median / worst | with the profile (in-sample) | **leave-one-source-out** | of which on fallbacks | leave-one-row-out |\n|---|---|---|---|---|---|---|---|\n"
     );
     for s in summary.as_array().expect("summary rows") {
         let rows = s["roofline"]["rows"].as_u64().unwrap_or(0);
+        let name = match s["gpu"].as_str() {
+            Some(g) => format!("{} | {g}", s["group"].as_str().expect("a group")),
+            None => s["group"].as_str().expect("a group").to_string(),
+        };
         out += &format!(
-            "| {} | {rows} | {} | {} | {} |\n",
-            s["group"].as_str().expect("a group"),
+            "| {name} | {rows} | {} | {} | {} | **{}** | {} | {} |\n",
+            s["source_groups"],
             stats(&s["roofline"]),
             stats(&s["calibrated"]),
+            stats(&s["loso"]),
+            s["loso_fallback_rows"]
+                .as_u64()
+                .map_or("–".into(), |n| n.to_string()),
             stats(&s["loo"])
         );
     }
@@ -52,7 +61,7 @@ fn group<'a>(summary: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn accuracy_figures_come_from_the_check_command() {
-    let report = common::json(&["check", "reference/measurements.toml", "--loo"]);
+    let report = common::json(&["check", "reference/measurements.toml", "--cv", "source,row"]);
     let priced = report["rows"]
         .as_array()
         .expect("rows")
@@ -75,16 +84,103 @@ fn accuracy_figures_come_from_the_check_command() {
         "`aim-sim check`",
         &mut failures,
     );
+    let by_gpu = table(&report["by_gpu"], "priced rows").replacen(
+        "| framework | priced rows |",
+        "| framework | GPU | priced rows |",
+        1,
+    );
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-gpu",
+        &by_gpu.replacen("|---|", "|---|---|", 1),
+        "`aim-sim check`",
+        &mut failures,
+    );
+    // Prediction intervals: each profile's [spread] and how often the interval around the
+    // leave-one-source-out prediction holds the measurement.
+    let mut intervals = String::from(
+        "| framework | source groups | σ between sources | σ within a source | 80 % interval of a time | holds, leave-one-source-out | speed-up pairs | 80 % interval of a speed-up | holds |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for name in ["trtllm", "hf", "hf-eager"] {
+        let t: toml::Table =
+            toml::from_str(&std::fs::read_to_string(format!("frameworks/{name}.toml")).unwrap())
+                .unwrap();
+        let sp = t["spread"].as_table().expect("a [spread]");
+        let f = |k: &str| sp.get(k).and_then(|v| v.as_float());
+        let (b, w) = (f("between_sources").unwrap(), f("within_source").unwrap());
+        let z = 1.281_551_565_545;
+        let time = b.hypot(w);
+        let speed = f("speedup").unwrap_or(std::f64::consts::SQRT_2 * w);
+        let cover = |summary: &Value| {
+            summary
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["group"] == name)
+                .and_then(|s| s["loso_interval_coverage"].as_f64())
+                .map_or("–".into(), |c| format!("{:.0} %", c * 100.0))
+        };
+        intervals +=
+            &format!(
+            "| {name} | {} | {b:.3} | {w:.3} | ×{:.2}–×{:.2} | {} | {} | ×{:.2}–×{:.2}{} | {} |\n",
+            sp["source_groups"],
+            (-z * time).exp(),
+            (z * time).exp(),
+            cover(&report["summary"]),
+            sp["speedup_pairs"],
+            (-z * speed).exp(),
+            (z * speed).exp(),
+            if f("speedup").is_none() { " (√2 · within)" } else { "" },
+            cover(&report["speedup_summary"]),
+        );
+    }
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-intervals",
+        &intervals,
+        "`aim-sim check`",
+        &mut failures,
+    );
+    // One anchor: rows with a baseline, leave-one-source-out, without and with the anchor.
+    let mut anchored = String::from(
+        "| framework | reduced rows with a baseline | leave-one-source-out: median / worst | anchored on the baseline's measured time: median / worst |\n|---|---|---|---|\n",
+    );
+    for s in report["summary"].as_array().unwrap() {
+        if s["loso_anchored"].is_null() {
+            continue;
+        }
+        anchored += &format!(
+            "| {} | {} | {} | {} |\n",
+            s["group"].as_str().unwrap(),
+            s["loso_anchored"]["rows"],
+            stats(&s["loso_unanchored"]),
+            stats(&s["loso_anchored"]),
+        );
+    }
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-anchor",
+        &anchored,
+        "`aim-sim check`",
+        &mut failures,
+    );
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(
-        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements), the ideal roofline is off by {} at the median and {} at worst; with the fitted framework profiles, predicting each row with its framework refitted **without that row** (leave-one-out), by {} at the median and {} at worst ({} in-sample). Measured speed-ups of reduced runs over their baselines ({} pairs) are predicted within {} at the median and {} at worst under leave-one-out ({} / {} in-sample; the roofline: {} / {}).\n",
+        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements, {} source groups), the ideal roofline is off by {} at the median and {} at worst. With the fitted framework profiles, predicting each row with its framework refitted **without the row's whole source** (leave-one-source-out: the error on a stack that was never fitted; over the {} rows the fit uses), by {} at the median and {} at worst ({} of these rows had no other source of their framework or GPU, so their fit fell back on pooled values or other frameworks); refitted without the row alone (leave-one-row-out, the rest of its source kept), by {} / {}; in-sample {}. Measured speed-ups of reduced runs over their baselines ({} pairs): {} at the median and {} at worst leave-one-source-out ({} / {} leave-one-row-out, {} / {} in-sample; the roofline: {} / {}).\n",
+        all["source_groups"],
         pct(&all["roofline"]["median_abs_error"]),
         pct(&all["roofline"]["worst_abs_error"]),
+        all["loso"]["rows"],
+        pct(&all["loso"]["median_abs_error"]),
+        pct(&all["loso"]["worst_abs_error"]),
+        all["loso_fallback_rows"],
         pct(&all["loo"]["median_abs_error"]),
         pct(&all["loo"]["worst_abs_error"]),
         stats(&all["calibrated"]),
         sp["roofline"]["rows"],
+        pct(&sp["loso"]["median_abs_error"]),
+        pct(&sp["loso"]["worst_abs_error"]),
         pct(&sp["loo"]["median_abs_error"]),
         pct(&sp["loo"]["worst_abs_error"]),
         pct(&sp["calibrated"]["median_abs_error"]),
@@ -321,4 +417,51 @@ fn cost_models_pipeline_figures_are_the_command_output() {
     for q in quoted {
         assert!(flat.contains(&q), "docs/cost-models.md should say \"{q}\"");
     }
+}
+
+/// README's speed-up of the AIM default under real stacks: each row's command is run, and its
+/// times, speed-up and 80 % intervals are the command's.
+#[test]
+fn readme_speedups_under_frameworks_are_the_command_output() {
+    let rows = [
+        (
+            "HF transformers, eager attention (what AIM's code runs)",
+            "--gpu a100-80g --framework hf-eager --attention eager",
+        ),
+        ("TensorRT-LLM", "--gpu a100-80g --framework trtllm"),
+    ];
+    let mut out = String::from(
+        "| stack | command | AIM default ms (80 %) | baseline ms (80 %) | speed-up (80 %) |\n|---|---|---|---|---|\n",
+    );
+    for (label, flags) in rows {
+        let args: Vec<&str> = flags.split_whitespace().collect();
+        let d = common::json(&args);
+        let num = |v: &Value| v.as_f64().expect("a number");
+        let ms = |t: &Value| {
+            format!(
+                "{:.1} ({:.0}–{:.0})",
+                num(&t["time_s"]) * 1e3,
+                num(&t["time_interval_s"][0]) * 1e3,
+                num(&t["time_interval_s"][1]) * 1e3
+            )
+        };
+        let r = &d["reduction"];
+        out += &format!(
+            "| {label} | `aim-sim {flags}` | {} | {} | **{:.2}×** ({:.2}–{:.2}×) |\n",
+            ms(&d["totals"]),
+            ms(&d["baseline"]["totals"]),
+            num(&r["time"]),
+            num(&r["time_interval"][0]),
+            num(&r["time_interval"][1]),
+        );
+    }
+    let mut failures = Vec::new();
+    common::doc_block(
+        "README.md",
+        "readme-frameworks",
+        &out,
+        "`aim-sim --framework`",
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -329,3 +329,32 @@ fn a_schedule_keeps_its_colour_in_every_chart() {
         "a chart without fastv uses fastv's colour"
     );
 }
+
+#[test]
+fn accuracy_refuses_run_times_outside_a_microsecond_to_a_day() {
+    // Issue 24: a measured total of 1e308 s printed "measured inf ms".
+    let dir = tempfile::tempdir().unwrap();
+    let input = synthetic_measurement(&dir);
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
+    let png = dir.path().join("x.png");
+    for (t, shown) in [(1e308, "1e308"), (5e-324, "5e-324")] {
+        report["schedule_run"]["measured_time_s"] = serde_json::json!(t);
+        let edited = dir.path().join("edited.json");
+        std::fs::write(&edited, report.to_string()).unwrap();
+        let err = common::fails(&[
+            "plot",
+            "accuracy",
+            "--input",
+            edited.to_str().unwrap(),
+            "--output",
+            png.to_str().unwrap(),
+        ]);
+        assert!(
+            err.contains(&format!("schedule_run.measured_time_s = {shown} s"))
+                && err.contains("1 day"),
+            "{err}"
+        );
+    }
+    assert!(!png.exists());
+}

@@ -460,14 +460,16 @@ def budget(
         AimSimError: Bad input, with the command line's one-line message.
     """
 
-def check(path: PathLike, loo: bool = False) -> Dict[str, Any]:
-    """The published-measurement check: ``aim-sim check FILE [--loo] --format json`` — every
+def check(path: PathLike, loo: bool = False, loso: bool = False) -> Dict[str, Any]:
+    """The published-measurement check: ``aim-sim check FILE [--cv source,row] --format json`` — every
     published measurement in the file set against aim-sim's prediction.
 
     Returns ``{"file", "rows": [{"id", "framework", "gpu", "measured_ms", "predicted_ms",
     "error", "roofline_ms", "roofline_error", ...}], "summary": [...], "speedups": [...],
-    "speedup_summary": [...]}``; errors are ``predicted / measured - 1``. ``loo=True`` adds
-    leave-one-out predictions (each framework refitted without the row; slower).
+    "speedup_summary": [...]}``; errors are ``predicted / measured - 1``; rows under a fitted
+    profile carry ``predicted_interval_ms`` (80 %). ``loso=True`` adds leave-one-source-out
+    predictions (each framework refitted without the row's whole source group: the error on a
+    stack never fitted), ``loo=True`` leave-one-row-out (the row alone; slower).
 
     Raises:
         AimSimError: An unreadable file, or a row naming an unknown model, GPU, framework or

@@ -391,13 +391,25 @@ fn sweep_columns<'py>(
     Ok(out)
 }
 
-/// `aim-sim check FILE --format json` (`loo`: with leave-one-out refits).
+/// `aim-sim check FILE --format json` (`loo`: `--cv row`, leave-one-row-out refits; `loso`:
+/// `--cv source`, leave-one-source-out refits).
 #[pyfunction]
-#[pyo3(signature = (path, loo = false))]
-fn check_json(py: Python<'_>, path: &Bound<'_, PyAny>, loo: bool) -> PyResult<String> {
+#[pyo3(signature = (path, loo = false, loso = false))]
+fn check_json(py: Python<'_>, path: &Bound<'_, PyAny>, loo: bool, loso: bool) -> PyResult<String> {
     from_file(py, path, move |p| {
         let m = aim_sim::check::Measurements::load(p)?;
-        let report = aim_sim::check::check(&m, &aim_sim::check::CheckOptions { loo })?;
+        let mut cv = Vec::new();
+        if loso {
+            cv.push(aim_sim::check::Cv::Source);
+        }
+        if loo {
+            cv.push(aim_sim::check::Cv::Row);
+        }
+        let options = aim_sim::check::CheckOptions {
+            cv,
+            ..Default::default()
+        };
+        let report = aim_sim::check::check(&m, &options)?;
         Ok(aim_sim::check::render(&report, Format::Json))
     })
 }

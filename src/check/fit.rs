@@ -27,7 +27,7 @@ use super::{row_error, Measurements, Stats};
 use crate::cost::refined::kernel::{Kernel, Timer};
 use crate::cost::Roofline;
 use crate::error::{Error, Result};
-use crate::framework::{Framework, Params};
+use crate::framework::{Framework, Params, Spread};
 use crate::hardware::Efficiency;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -52,6 +52,10 @@ pub struct Recorded {
     pub id: String,
     /// The GPU preset (or file) the row ran on: the key of its per-GPU parameters.
     pub gpu: String,
+    /// The row's source group (harness): leave-one-source-out leaves these out together.
+    pub group: String,
+    /// The row's baseline id, for speed-ups.
+    pub baseline: Option<String>,
     pub measured_s: f64,
     roofline: Roofline,
     interconnect_bytes_per_s: Option<f64>,
@@ -96,14 +100,25 @@ fn probe(base: &Framework) -> Framework {
 /// Records every priced row of `m` whose framework is `name`, with `base` as the profile
 /// structure.
 pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Recorded>> {
+    record_where(m, |r| r.framework == name, base)
+}
+
+/// Records every priced row of `m` that `keep` selects, with `base` as the profile structure.
+fn record_where(
+    m: &Measurements,
+    keep: impl Fn(&super::Measurement) -> bool,
+    base: &Framework,
+) -> Result<Vec<Recorded>> {
     let probe = probe(base);
     let mut out = Vec::new();
-    for r in m
-        .rows
-        .iter()
-        .filter(|r| r.framework == name && r.setting_known)
-    {
+    for r in m.rows.iter().filter(|r| keep(r) && fitted(r)) {
         let scenario = m.scenario(r, Some(&probe))?;
+        // Mixture-of-experts rows are checked, not fitted: no profile parameter prices expert
+        // GEMMs with few tokens per expert, so one such row would bend the dense GEMM
+        // efficiency of its GPU (issue 21) instead of being modelled.
+        if scenario.model.moe.is_some() {
+            continue;
+        }
         let kernels = row_kernels(&scenario).map_err(|e| row_error(&r.id, e))?;
         // Identical kernels (the layers of a text-only prompt) are timed once, counted n times.
         let mut distinct: Vec<(Kernel, f64)> = Vec::new();
@@ -123,6 +138,8 @@ pub fn record(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Reco
         out.push(Recorded {
             id: r.id.clone(),
             gpu: r.gpu.clone(),
+            group: r.group().to_string(),
+            baseline: r.baseline.clone(),
             measured_s: r.measured_ms / 1e3,
             roofline: ctx_roofline,
             interconnect_bytes_per_s: scenario.gpu.interconnect_bandwidth,
@@ -249,8 +266,22 @@ impl Values<'_> {
             launch_overhead_s: self.get(&Slot::PooledLaunch),
             link: None,
         };
-        // The base profile's per-GPU values that are not fitted (e.g. attention) stay.
-        let mut gpu: BTreeMap<String, Params> = base.gpu.clone();
+        // The base profile's per-GPU values that are not fitted (attention) stay; its fitted
+        // ones must not, or a refit without a GPU's rows would still carry their fit.
+        let mut gpu: BTreeMap<String, Params> = base
+            .gpu
+            .iter()
+            .filter(|(_, p)| p.attention.is_some())
+            .map(|(g, p)| {
+                (
+                    g.clone(),
+                    Params {
+                        attention: p.attention,
+                        ..Params::default()
+                    },
+                )
+            })
+            .collect();
         let mut links = Vec::new();
         for (s, x) in self.slots.iter().zip(self.x) {
             match s {
@@ -321,9 +352,26 @@ pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
     let residuals = |x: &[f64]| -> Vec<f64> {
         let v = Values { slots: &slots, x };
         let f = v.framework(base);
+        // One efficiency per (GPU, GEMM precision), not per row: the profile lookup formats
+        // notes and a source string, which the re-timing does not need (issue 24 item 7).
+        let mut cache: Vec<(&str, bool, Efficiency)> = Vec::new();
         let mut out: Vec<f64> = rows
             .iter()
-            .map(|r| (r.time_s(&efficiency(&f, r)) / r.measured_s).ln() / DATA_SIGMA)
+            .map(|r| {
+                let i = match cache
+                    .iter()
+                    .position(|(g, b, _)| *g == r.gpu && *b == r.eight_bit)
+                {
+                    Some(i) => i,
+                    None => {
+                        let mut e = efficiency(&f, r);
+                        e.source = None;
+                        cache.push((&r.gpu, r.eight_bit, e));
+                        cache.len() - 1
+                    }
+                };
+                (r.time_s(&cache[i].2) / r.measured_s).ln() / DATA_SIGMA
+            })
             .collect();
         out.extend(v.priors());
         out
@@ -370,17 +418,26 @@ pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
     Ok(fitted)
 }
 
-/// One framework's fit: the profile and its in-sample and leave-one-out errors.
+/// One framework's fit: the profile and its in-sample and cross-validated errors.
 #[derive(Debug, Clone, Serialize)]
 pub struct FitReport {
     pub framework: String,
     /// Rows used (priced rows of this framework).
     pub rows: Vec<String>,
+    /// Source groups behind the rows.
+    pub source_groups: Vec<String>,
     /// The profile as TOML, ready to save in `frameworks/`.
     pub profile_toml: String,
     pub in_sample: Option<Stats>,
+    /// Leave-one-source-out: the headline (a new user's stack is a new source).
+    pub loso: Option<Stats>,
+    /// Rows whose leave-one-source-out prediction fell back on pooled values or other frameworks.
+    pub loso_fallback_rows: usize,
+    /// Leave-one-row-out (the rest of the row's source stays in the fit).
     pub loo: Option<Stats>,
-    /// Per row: measured, in-sample and leave-one-out predictions, ms.
+    /// The profile's `[spread]`: leave-one-source-out residuals, the prediction interval.
+    pub spread: Spread,
+    /// Per row: measured, in-sample and cross-validated predictions, ms.
     pub predictions: Vec<FitRow>,
 }
 
@@ -389,20 +446,30 @@ pub struct FitReport {
 pub struct FitRow {
     pub id: String,
     pub gpu: String,
+    pub source_group: String,
     pub measured_ms: f64,
     pub fitted_ms: f64,
+    pub loso_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_fallback: Option<String>,
     pub loo_ms: f64,
 }
 
 /// The frameworks named by a file's priced rows, in order of appearance.
 pub fn frameworks(m: &Measurements) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for r in m.rows.iter().filter(|r| r.setting_known) {
+    for r in m.rows.iter().filter(|r| fitted(r)) {
         if !out.contains(&r.framework) && r.framework != crate::framework::ROOFLINE {
             out.push(r.framework.clone());
         }
     }
     out
+}
+
+/// Whether a row enters the fit: priced, and timing the whole run (encoder-only rows,
+/// `timed = "vision"`, are checked but not fitted yet: the fit records every kernel of a run).
+fn fitted(r: &crate::check::Measurement) -> bool {
+    r.unpriced_reason().is_none() && r.timed != crate::check::Timed::Vision
 }
 
 /// The profile a framework name refers to in `m` (its structure is the fit's starting point).
@@ -427,7 +494,197 @@ fn loo_predictions(rows: &[Recorded], base: &Framework) -> Result<Vec<f64>> {
         .collect()
 }
 
-/// Fits every framework `names` (all of the file's when empty) and measures leave-one-out.
+/// A cross-validated prediction: the time, and what the fit fell back on when the left-out
+/// source was the only one of its framework, of its GPU, or of its GEMM precision there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CvPrediction {
+    pub time_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// For a row with a baseline: the same fit anchored on the baseline's measured time
+    /// ([`super::anchor`]: per-kernel overhead, then host work, refitted to it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchored_s: Option<f64>,
+}
+
+/// `r`'s time under `e` refitted to `anchor`'s measurement, as `--anchor-ms` does: the
+/// per-kernel overhead solved within its bound, then host work per forward for the rest.
+/// `None` when the anchor is faster than the profile with no overhead.
+fn anchored_time_s(r: &Recorded, anchor: &Recorded, e: &Efficiency) -> Option<f64> {
+    use super::anchor::{solve_increasing, FIXED_MAX_S, LAUNCH_MAX_S};
+    let with = |launch: f64, extra: f64| Efficiency {
+        launch_overhead_s: launch,
+        fixed_overhead_s: e.fixed_overhead_s + extra,
+        ..e.clone()
+    };
+    let base = |launch: f64| anchor.time_s(&with(launch, 0.0));
+    let target = anchor.measured_s;
+    let (lo, hi) = (base(0.0), base(LAUNCH_MAX_S));
+    if target < lo || target > hi + FIXED_MAX_S {
+        return None;
+    }
+    let e = if target > hi {
+        with(LAUNCH_MAX_S, target - hi)
+    } else {
+        with(solve_increasing(base, target, 0.0, LAUNCH_MAX_S), 0.0)
+    };
+    Some(r.time_s(&e))
+}
+
+/// Source groups of `rows`, in order of appearance.
+fn groups_of(rows: &[Recorded]) -> Vec<String> {
+    let mut g: Vec<String> = Vec::new();
+    for r in rows {
+        if !g.contains(&r.group) {
+            g.push(r.group.clone());
+        }
+    }
+    g
+}
+
+/// Leave-one-source-out: every row predicted by a fit of its framework on the *other* source
+/// groups only (cold starts, as [`fit_rows`]), so nothing of its harness — same paper, same
+/// table, same document version — enters. When the group is the framework's only source, the
+/// profile's structure is fitted to `others` (every other framework's rows, recorded with this
+/// profile's structure) instead, and the row says so; when no row is left at all, the ideal
+/// roofline predicts it. A GPU (or GEMM precision on it) that only the left-out source ran gets
+/// the pooled values, also said.
+fn loso_predictions(
+    rows: &[Recorded],
+    others: &[Recorded],
+    base: &Framework,
+) -> Result<Vec<CvPrediction>> {
+    let mut out: Vec<Option<CvPrediction>> = vec![None; rows.len()];
+    for g in groups_of(rows) {
+        let own: Vec<Recorded> = rows.iter().filter(|r| r.group != g).cloned().collect();
+        let only_source = own.is_empty();
+        let train: Vec<Recorded> = if only_source {
+            others.iter().filter(|r| r.group != g).cloned().collect()
+        } else {
+            own
+        };
+        let fitted = if train.is_empty() {
+            None
+        } else {
+            Some(fit_rows(&train, base)?)
+        };
+        for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.group == g) {
+            let Some(f) = &fitted else {
+                out[i] = Some(CvPrediction {
+                    time_s: r.time_s(&Efficiency::ideal()),
+                    fallback: Some(format!(
+                        "'{g}' is the only source and no other framework has rows: the ideal roofline"
+                    )),
+                    anchored_s: None,
+                });
+                continue;
+            };
+            let fallback = if only_source {
+                Some(format!(
+                    "'{g}' is framework {}'s only source: its structure fitted to the other frameworks' rows",
+                    base.name
+                ))
+            } else if !train.iter().any(|t| t.gpu == r.gpu) {
+                Some(format!(
+                    "'{g}' is the only source on {}: the framework's pooled values",
+                    r.gpu
+                ))
+            } else if !train
+                .iter()
+                .any(|t| t.gpu == r.gpu && t.eight_bit == r.eight_bit)
+            {
+                Some(format!(
+                    "'{g}' is the only source of {}-bit GEMMs on {}: the pooled GEMM efficiency",
+                    if r.eight_bit { 8 } else { 16 },
+                    r.gpu
+                ))
+            } else {
+                None
+            };
+            let anchored_s = r
+                .baseline
+                .as_ref()
+                .and_then(|b| rows.iter().find(|o| &o.id == b))
+                .and_then(|b| anchored_time_s(r, b, &efficiency(f, b)));
+            out[i] = Some(CvPrediction {
+                time_s: r.time_s(&efficiency(f, r)),
+                fallback,
+                anchored_s,
+            });
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|p| p.expect("every row is in a group"))
+        .collect())
+}
+
+/// The spread of cross-validated predictions `predicted_s` (parallel to `rows`) around the
+/// measurements: between source groups, within them, and of speed-ups (rows whose baseline is
+/// among `rows`).
+pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
+    let e: Vec<f64> = rows
+        .iter()
+        .zip(predicted_s)
+        .map(|(r, p)| (p / r.measured_s).ln())
+        .collect();
+    let groups = groups_of(rows);
+    let mut between_sq = 0.0;
+    let mut within_sq = 0.0;
+    for g in &groups {
+        let v: Vec<f64> = rows
+            .iter()
+            .zip(&e)
+            .filter(|(r, _)| &r.group == g)
+            .map(|(_, e)| *e)
+            .collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        between_sq += mean * mean;
+        within_sq += v.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
+    }
+    let free = rows.len().saturating_sub(groups.len());
+    let mut pairs = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let Some(b) = r.baseline.as_ref() else {
+            continue;
+        };
+        if let Some(j) = rows.iter().position(|o| &o.id == b) {
+            // ln(predicted speed-up / measured speed-up) = e_row − e_baseline.
+            pairs.push(e[i] - e[j]);
+        }
+    }
+    Spread {
+        between_sources: if groups.is_empty() {
+            0.0
+        } else {
+            (between_sq / groups.len() as f64).sqrt()
+        },
+        within_source: if free == 0 {
+            0.0
+        } else {
+            (within_sq / free as f64).sqrt()
+        },
+        speedup: (!pairs.is_empty())
+            .then(|| (pairs.iter().map(|x| x * x).sum::<f64>() / pairs.len() as f64).sqrt()),
+        source_groups: groups.len(),
+        rows: rows.len(),
+        speedup_pairs: pairs.len(),
+    }
+}
+
+/// Rows of every framework but `name`, recorded with `base`'s structure (the fallback of a
+/// framework's only source).
+fn other_frameworks(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Recorded>> {
+    record_where(
+        m,
+        |r| r.framework != name && r.framework != crate::framework::ROOFLINE,
+        base,
+    )
+}
+
+/// Fits every framework `names` (all of the file's when empty) and cross-validates: leave one
+/// source out (the profile's `[spread]` and the headline of its `provenance`) and leave one row
+/// out.
 pub fn fit(m: &Measurements, names: &[String], provenance: &str) -> Result<Vec<FitReport>> {
     let names = if names.is_empty() {
         frameworks(m)
@@ -440,46 +697,97 @@ pub fn fit(m: &Measurements, names: &[String], provenance: &str) -> Result<Vec<F
         let rows = record(m, &name, &base)?;
         let mut profile = fit_rows(&rows, &base)?;
         let loo = loo_predictions(&rows, &base)?;
+        let others = other_frameworks(m, &name, &base)?;
+        let loso = loso_predictions(&rows, &others, &base)?;
         let predictions: Vec<FitRow> = rows
             .iter()
             .zip(&loo)
-            .map(|(r, l)| FitRow {
+            .zip(&loso)
+            .map(|((r, l), c)| FitRow {
                 id: r.id.clone(),
                 gpu: r.gpu.clone(),
+                source_group: r.group.clone(),
                 measured_ms: r.measured_s * 1e3,
                 fitted_ms: r.time_s(&efficiency(&profile, r)) * 1e3,
+                loso_ms: c.time_s * 1e3,
+                loso_fallback: c.fallback.clone(),
                 loo_ms: l * 1e3,
             })
             .collect();
-        let in_sample = Stats::of(
-            predictions
-                .iter()
-                .map(|p| (p.id.as_str(), p.fitted_ms / p.measured_ms - 1.0)),
-        );
-        let loo_stats = Stats::of(
-            predictions
-                .iter()
-                .map(|p| (p.id.as_str(), p.loo_ms / p.measured_ms - 1.0)),
-        );
+        let stats = |f: fn(&FitRow) -> f64| {
+            Stats::of(
+                predictions
+                    .iter()
+                    .map(|p| (p.id.as_str(), f(p) / p.measured_ms - 1.0)),
+            )
+        };
+        let in_sample = stats(|p| p.fitted_ms);
+        let loo_stats = stats(|p| p.loo_ms);
+        let loso_stats = stats(|p| p.loso_ms);
+        let fallbacks = predictions
+            .iter()
+            .filter(|p| p.loso_fallback.is_some())
+            .count();
+        let loso_s: Vec<f64> = loso.iter().map(|c| c.time_s).collect();
+        let spread = spread(&rows, &loso_s);
+        profile.spread = Some(round_spread(spread));
+        let groups = groups_of(&rows);
+        let pc = |s: &Option<Stats>, worst: bool| {
+            s.as_ref().map_or(0.0, |s| {
+                100.0
+                    * if worst {
+                        s.worst_abs_error
+                    } else {
+                        s.median_abs_error
+                    }
+            })
+        };
         profile.provenance = format!(
-            "{provenance}: {} rows ({}); in-sample median |error| {:.1} %, worst {:.1} %; leave-one-out median {:.1} %, worst {:.1} %",
+            "{provenance}: {} rows from {} source group(s) ({}); leave-one-source-out median |error| {:.1} %, worst {:.1} %{}; leave-one-row-out median {:.1} %, worst {:.1} %; in-sample median {:.1} %, worst {:.1} %",
             rows.len(),
+            groups.len(),
             gpus_of(&rows).join(", "),
-            in_sample.as_ref().map_or(0.0, |s| s.median_abs_error * 100.0),
-            in_sample.as_ref().map_or(0.0, |s| s.worst_abs_error * 100.0),
-            loo_stats.as_ref().map_or(0.0, |s| s.median_abs_error * 100.0),
-            loo_stats.as_ref().map_or(0.0, |s| s.worst_abs_error * 100.0),
+            pc(&loso_stats, false),
+            pc(&loso_stats, true),
+            if fallbacks > 0 {
+                format!(" ({fallbacks} rows on pooled values or other frameworks: their source was the only one of its framework or GPU)")
+            } else {
+                String::new()
+            },
+            pc(&loo_stats, false),
+            pc(&loo_stats, true),
+            pc(&in_sample, false),
+            pc(&in_sample, true),
         );
         out.push(FitReport {
             framework: name,
             rows: rows.iter().map(|r| r.id.clone()).collect(),
+            source_groups: groups,
             profile_toml: profile_toml(&profile),
             in_sample,
+            loso: loso_stats,
+            loso_fallback_rows: fallbacks,
             loo: loo_stats,
+            spread,
             predictions,
         });
     }
     Ok(out)
+}
+
+/// Four decimals, as the profile stores it.
+fn round_spread(s: Spread) -> Spread {
+    let r = |v: f64| {
+        format!("{v:.4}")
+            .parse::<f64>()
+            .expect("a formatted float parses")
+    };
+    Spread {
+        between_sources: r(s.between_sources),
+        within_source: r(s.within_source),
+        speedup: s.speedup.map(r),
+        ..s
+    }
 }
 
 fn gpus_of(rows: &[Recorded]) -> Vec<String> {
@@ -535,7 +843,22 @@ pub fn profile_toml(f: &Framework) -> String {
     )
 }
 
-/// Leave-one-out predictions (seconds) of every priced row of every framework in `m`.
+/// Leave-one-source-out predictions of every priced row of every framework in `m`
+/// ([`loso_predictions`]).
+pub fn leave_one_source_out(m: &Measurements) -> Result<BTreeMap<String, CvPrediction>> {
+    let mut out = BTreeMap::new();
+    for name in frameworks(m) {
+        let base = base(m, &name)?;
+        let rows = record(m, &name, &base)?;
+        let others = other_frameworks(m, &name, &base)?;
+        for (r, p) in rows.iter().zip(loso_predictions(&rows, &others, &base)?) {
+            out.insert(r.id.clone(), p);
+        }
+    }
+    Ok(out)
+}
+
+/// Leave-one-row-out predictions (seconds) of every priced row of every framework in `m`.
 pub fn leave_one_out(m: &Measurements) -> Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
     for name in frameworks(m) {
@@ -659,5 +982,120 @@ mod tests {
         let loo2 = loo_predictions(&changed, &base).unwrap();
         assert_eq!(loo[0], loo2[0]);
         assert!(loo[1..].iter().zip(&loo2[1..]).any(|(a, b)| a != b));
+    }
+
+    /// Leave-one-source-out: a group's predictions do not move when its own measurements do
+    /// (nothing of the source enters its fit), but the other groups' do; a group that is the
+    /// only one on its GPU is predicted from pooled values and says so.
+    #[test]
+    fn leave_one_source_out_never_sees_the_source_it_predicts() {
+        let text = crate::check::MEASUREMENTS_TOML;
+        let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
+        let base = Framework::load("hf").unwrap();
+        let rows: Vec<Recorded> = record(&m, "hf", &base).unwrap();
+        let groups = groups_of(&rows);
+        assert!(groups.len() >= 2, "{groups:?}");
+        let loso = loso_predictions(&rows, &[], &base).unwrap();
+        let target = &groups[0];
+        let mut changed = rows.clone();
+        for r in changed.iter_mut().filter(|r| &r.group == target) {
+            r.measured_s *= 3.0;
+        }
+        let loso2 = loso_predictions(&changed, &[], &base).unwrap();
+        for ((r, a), b) in rows.iter().zip(&loso).zip(&loso2) {
+            if &r.group == target {
+                // The anchored figure uses the baseline's measurement by design (the user's
+                // anchor); the held-out prediction itself must not move.
+                assert_eq!((a.time_s, &a.fallback), (b.time_s, &b.fallback), "{}", r.id);
+            }
+        }
+        assert!(rows
+            .iter()
+            .zip(loso.iter().zip(&loso2))
+            .any(|(r, (a, b))| &r.group != target && a.time_s != b.time_s));
+        // FlowCut is the only A800 source: pooled values, reported.
+        for (r, p) in rows.iter().zip(&loso) {
+            assert_eq!(
+                p.fallback.is_some(),
+                !rows.iter().any(|o| o.gpu == r.gpu && o.group != r.group),
+                "{}: {:?}",
+                r.id,
+                p.fallback
+            );
+        }
+    }
+
+    /// A framework with one source is predicted from the other frameworks' rows, and says so;
+    /// with none at all, from the ideal roofline.
+    #[test]
+    fn a_frameworks_only_source_falls_back_and_says_so() {
+        let text = crate::check::MEASUREMENTS_TOML;
+        let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
+        let base = Framework::load("hf-eager").unwrap();
+        let rows: Vec<Recorded> = record(&m, "hf-eager", &base).unwrap();
+        let rows = &rows[..3];
+        assert_eq!(groups_of(rows).len(), 1);
+        let alone = loso_predictions(rows, &[], &base).unwrap();
+        for (r, p) in rows.iter().zip(&alone) {
+            assert!(p.fallback.as_ref().unwrap().contains("ideal roofline"));
+            assert_eq!(p.time_s, r.time_s(&Efficiency::ideal()));
+        }
+        let others: Vec<Recorded> = record(&m, "hf", &base).unwrap();
+        let pooled = loso_predictions(rows, &others[..4], &base).unwrap();
+        for p in &pooled {
+            assert!(
+                p.fallback.as_ref().unwrap().contains("only source"),
+                "{p:?}"
+            );
+        }
+    }
+
+    /// The spread splits log residuals into a between-source and a within-source part.
+    #[test]
+    fn spread_separates_between_and_within_sources() {
+        let text = crate::check::MEASUREMENTS_TOML;
+        let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
+        let base = Framework::load("hf").unwrap();
+        let mut rows: Vec<Recorded> = record(&m, "hf", &base).unwrap();
+        for r in &mut rows {
+            r.baseline = None;
+        }
+        // Group k's predictions are exp(0.1·k) too high, with ±0.05 alternating inside it.
+        let groups = groups_of(&rows);
+        let mut count: HashMap<String, usize> = HashMap::new();
+        let predicted: Vec<f64> = rows
+            .iter()
+            .map(|r| {
+                let k = groups.iter().position(|g| g == &r.group).unwrap() as f64;
+                let n = count.entry(r.group.clone()).or_default();
+                *n += 1;
+                let wiggle = if n.is_multiple_of(2) { 0.05 } else { -0.05 };
+                r.measured_s * (0.1 * (k + 1.0) + wiggle).exp()
+            })
+            .collect();
+        let s = spread(&rows, &predicted);
+        assert_eq!(s.source_groups, groups.len());
+        assert_eq!((s.speedup, s.speedup_pairs), (None, 0));
+        assert!(s.between_sources > 0.1 && s.between_sources < 0.3, "{s:?}");
+        assert!(s.within_source > 0.03 && s.within_source < 0.07, "{s:?}");
+    }
+
+    /// Regression: a refit without a GPU's rows carried the shipped profile's fitted values for
+    /// that GPU (hf's a800), so leaving FlowCut out still predicted it with FlowCut's fit.
+    #[test]
+    fn a_refit_keeps_no_fitted_value_of_a_gpu_without_rows() {
+        let text = crate::check::MEASUREMENTS_TOML;
+        let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
+        let base = Framework::load("hf").unwrap();
+        assert!(base.gpu["a800"].matmul.is_some());
+        let rows: Vec<Recorded> = record(&m, "hf", &base)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.gpu != "a800")
+            .collect();
+        let f = fit_rows(&rows, &base).unwrap();
+        assert!(!f.gpu.contains_key("a800"), "{:?}", f.gpu.get("a800"));
+        // The fixed attention figures stay.
+        assert_eq!(f.gpu["h100"].attention, Some(0.35));
     }
 }

@@ -10,6 +10,7 @@
 //! framework is refitted once per row without that row ([`fit::leave_one_out`]): the error a
 //! user should expect on a setting that was not fitted.
 
+pub mod anchor;
 pub mod fit;
 mod lm;
 mod render;
@@ -17,7 +18,7 @@ mod render;
 pub use render::render;
 
 use crate::error::{Error, Result};
-use crate::framework::Framework;
+use crate::framework::{Framework, Spread};
 use crate::presets;
 use crate::scenario::Scenario;
 use crate::spec::{AttentionImpl, Definition, Spec};
@@ -32,6 +33,9 @@ pub enum Timed {
     Prefill,
     /// Vision encoder + projector + prefill + the first output token.
     Ttft,
+    /// The vision encoder (and projector) alone, over `frames` images in one batch: what the
+    /// encoder's own benchmarks time. Priced as the vision stage of the run, nothing else.
+    Vision,
 }
 
 /// One published measurement.
@@ -54,8 +58,13 @@ pub struct Measurement {
     pub timed: Timed,
     pub attention: AttentionImpl,
     pub w_bits: u32,
+    /// Activation bits [default: 16, as the main command's `--a-bits`].
+    #[serde(default = "sixteen")]
     pub a_bits: u32,
-    pub kv_bits: u32,
+    /// KV-cache bits [default: `a_bits`, as the main command's `--kv-bits`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_bits: Option<u32>,
+    #[serde(default = "one")]
     pub batch: u64,
     #[serde(default = "one")]
     pub tp: u64,
@@ -102,19 +111,61 @@ impl Measurement {
     pub fn group(&self) -> &str {
         self.source_group.as_deref().unwrap_or(&self.source)
     }
+
+    /// Why the row cannot be priced (it is listed, not compared), or `None` when it can.
+    pub fn unpriced_reason(&self) -> Option<&'static str> {
+        if self.gpu == UNKNOWN_GPU {
+            Some("the source does not name its GPU")
+        } else if !self.setting_known {
+            Some("the source gives only the token budget, not the per-layer setting")
+        } else {
+            None
+        }
+    }
+
+    /// Visual plus text tokens of the prompt before any reduction.
+    fn prompt_tokens(&self) -> u64 {
+        self.frames
+            .saturating_mul(self.tokens_per_frame.unwrap_or(0))
+            .saturating_add(self.text_tokens)
+    }
 }
+
+/// One `[[measurement]]` table on its own, to place a schema error on its line and key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OneRow {
+    #[allow(dead_code)]
+    measurement: Vec<Measurement>,
+}
+
+/// The line, column and key of row `i`'s schema error: the row's text is parsed again on its
+/// own, behind as many empty lines as precede it, so the line numbers are the file's.
+fn row_error_line(text: &str, headers: &[usize], i: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = *headers.get(i)? - 1;
+    let end = headers.get(i + 1).map_or(lines.len(), |h| h - 1);
+    let slice = format!("{}{}", "\n".repeat(start), lines[start..end].join("\n"));
+    toml::from_str::<OneRow>(&slice)
+        .err()
+        .map(|e| crate::error::toml_error_line(&slice, &e))
+}
+
+/// `gpu = "unknown"`: the source does not say which GPU it ran on; the row is listed, not priced.
+pub const UNKNOWN_GPU: &str = "unknown";
+
+/// Bounds of `measured_ms`: a prefill shorter than a microsecond or longer than a day is a
+/// typo or a unit mistake (seconds, microseconds), and would print as 0 or infinity.
+pub const MEASURED_MS_RANGE: (f64, f64) = (1e-3, 86_400_000.0);
 
 fn one() -> u64 {
     1
 }
+fn sixteen() -> u32 {
+    16
+}
 fn yes() -> bool {
     true
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    measurement: Vec<Measurement>,
 }
 
 /// A measurement file, its rows and the folder its relative paths start from.
@@ -139,14 +190,58 @@ impl Measurements {
         Measurements::parse(&text, &path.display().to_string(), dir)
     }
 
-    /// Parses measurement-file text whose relative paths start at `dir`.
+    /// Parses measurement-file text whose relative paths start at `dir`. A row that does not
+    /// fit the schema (a missing or misspelt key) is named by its `id` and the line of its
+    /// `[[measurement]]`, not by the file's first line.
     pub fn parse(text: &str, origin: &str, dir: PathBuf) -> Result<Measurements> {
-        let file: File = toml::from_str(text).map_err(|e| Error::Parse {
+        let parse_error = |message: String| Error::Parse {
             origin: origin.to_string(),
-            message: crate::error::toml_error_line(text, &e),
-        })?;
+            message,
+        };
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| parse_error(crate::error::toml_error_line(text, &e)))?;
+        if let Some(key) = table.keys().find(|k| k.as_str() != "measurement") {
+            return Err(parse_error(format!(
+                "unknown top-level key '{key}': a measurement file holds only [[measurement]] tables"
+            )));
+        }
+        let rows =
+            match table.get("measurement") {
+                None => Vec::new(),
+                Some(toml::Value::Array(items)) => {
+                    // Line of each `[[measurement]]` header, in order, to place a row's error.
+                    let headers: Vec<usize> = text
+                        .lines()
+                        .enumerate()
+                        .filter(|(_, l)| l.trim_start().starts_with("[[measurement]]"))
+                        .map(|(i, _)| i + 1)
+                        .collect();
+                    let mut rows = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        let row = Measurement::deserialize(item.clone()).map_err(|e| {
+                            let id = item
+                                .get("id")
+                                .and_then(|v| v.as_str())
+                                .map_or(format!("#{} (no id)", i + 1), |id| format!("'{id}'"));
+                            let message = row_error_line(text, &headers, i).unwrap_or_else(|| {
+                                let line = headers
+                                    .get(i)
+                                    .map_or(String::new(), |l| format!("line {l}: "));
+                                format!("{line}{}", e.message().replace('\n', " ").trim())
+                            });
+                            parse_error(format!("measurement {id}: {message}"))
+                        })?;
+                        rows.push(row);
+                    }
+                    rows
+                }
+                Some(_) => return Err(parse_error(
+                    "'measurement' must be an array of tables: write each row as [[measurement]]"
+                        .into(),
+                )),
+            };
         let m = Measurements {
-            rows: file.measurement,
+            rows,
             dir,
             origin: origin.to_string(),
         };
@@ -171,11 +266,12 @@ impl Measurements {
             if self.rows[..i].iter().any(|o| o.id == r.id) {
                 return bad(&r.id, "the id is used twice: ids must be unique".into());
             }
-            if !(r.measured_ms.is_finite() && r.measured_ms > 0.0 && r.measured_ms < 1e7) {
+            let (lo, hi) = MEASURED_MS_RANGE;
+            if !(r.measured_ms >= lo && r.measured_ms <= hi) {
                 return bad(
                     &r.id,
                     format!(
-                        "measured_ms = {} must be a positive number of milliseconds",
+                        "measured_ms = {:?} is outside {lo} ms (1 µs) to {hi} ms (1 day): give the measured time in milliseconds",
                         r.measured_ms
                     ),
                 );
@@ -193,6 +289,51 @@ impl Measurements {
                     &r.id,
                     "a row with frames > 0 needs tokens_per_frame (visual tokens per frame before reduction)".into(),
                 );
+            }
+            if r.timed == Timed::Vision && r.frames == 0 {
+                return bad(
+                    &r.id,
+                    "timed = \"vision\" times the vision encoder over `frames` images: give frames > 0".into(),
+                );
+            }
+            if r.timed == Timed::Ttft && r.frames == 0 {
+                return bad(
+                    &r.id,
+                    "timed = \"ttft\" on a text-only row (frames = 0): there is no vision encoder to add, so aim-sim would price its prefill; write timed = \"prefill\" (and say in timed_note what the source timed)".into(),
+                );
+            }
+            if let Some(list) = &r.layer_tokens {
+                if r.schedule != "none" {
+                    return bad(
+                        &r.id,
+                        format!(
+                            "layer_tokens and schedule = \"{}\" both set every layer's tokens: layer_tokens replaces the schedule (no merging or importance is priced), so write schedule = \"none\" beside it, or drop layer_tokens",
+                            r.schedule
+                        ),
+                    );
+                }
+                let prompt = r.prompt_tokens();
+                if let Some((i, n)) = list.iter().enumerate().find(|(_, &n)| n > prompt) {
+                    return bad(
+                        &r.id,
+                        format!(
+                            "layer_tokens[{i}] = {n} is more than the prompt's {prompt} tokens (text_tokens + frames × tokens_per_frame): a layer cannot hold tokens the input does not have"
+                        ),
+                    );
+                }
+            }
+            for (key, value, list, kind) in [
+                ("model", &r.model, presets::MODELS, "model"),
+                ("gpu", &r.gpu, presets::GPUS, "GPU"),
+                ("framework", &r.framework, presets::FRAMEWORKS, "framework"),
+                ("schedule", &r.schedule, presets::SCHEDULES, "schedule"),
+            ] {
+                if key == "gpu" && value == UNKNOWN_GPU {
+                    continue;
+                }
+                if let Some(message) = unknown_name(key, value, list, kind) {
+                    return bad(&r.id, message);
+                }
             }
         }
         Ok(())
@@ -219,10 +360,10 @@ impl Measurements {
             text_tokens: r.text_tokens,
             layer_tokens: r.layer_tokens.clone(),
             attention: Some(r.attention),
-            include_vision: r.timed == Timed::Ttft && r.frames > 0,
+            include_vision: matches!(r.timed, Timed::Ttft | Timed::Vision) && r.frames > 0,
             w_bits: r.w_bits,
             a_bits: r.a_bits,
-            kv_bits: Some(r.kv_bits),
+            kv_bits: r.kv_bits,
             batch: r.batch,
             tp: r.tp,
             ..Spec::default()
@@ -230,8 +371,16 @@ impl Measurements {
     }
 
     /// The row's scenario, with `framework` instead of the row's own when given. Errors name the
-    /// row.
+    /// row and its keys (not the main command's flags).
     pub fn scenario(&self, r: &Measurement, framework: Option<&Framework>) -> Result<Scenario> {
+        if r.gpu == UNKNOWN_GPU {
+            return Err(row_error(
+                &r.id,
+                Error::invalid(
+                    "gpu = \"unknown\": the source does not name its GPU, so the row cannot be priced",
+                ),
+            ));
+        }
         let mut spec = self.spec(r);
         if let Some(f) = framework {
             spec.framework = Definition::Inline(Box::new(f.clone()));
@@ -240,9 +389,132 @@ impl Measurements {
     }
 }
 
-/// An error of one row, naming it.
+/// The main command's flags and the measurement keys they stand for, longest flag first so that
+/// `--text-tokens` is not read as `--tokens`.
+const FLAG_KEYS: &[(&str, &str)] = &[
+    ("--tokens-per-frame", "tokens_per_frame"),
+    ("--layer-tokens", "layer_tokens"),
+    ("--text-tokens", "text_tokens"),
+    ("--framework", "framework"),
+    ("--attention", "attention"),
+    ("--schedule", "schedule"),
+    ("--kv-bits", "kv_bits"),
+    ("--frames", "frames"),
+    ("--w-bits", "w_bits"),
+    ("--a-bits", "a_bits"),
+    ("--model", "model"),
+    ("--batch", "batch"),
+    ("--gpu", "gpu"),
+    ("--tp", "tp"),
+];
+
+/// A spec error reworded for a measurement file: each `--flag` becomes the row's key.
+fn file_keys(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    'scan: while let Some(at) = rest.find("--") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        for (flag, key) in FLAG_KEYS {
+            let follows = tail[flag.len().min(tail.len())..].chars().next();
+            if tail.starts_with(flag) && !follows.is_some_and(|c| c.is_alphanumeric() || c == '-') {
+                out.push_str(key);
+                rest = &tail[flag.len()..];
+                continue 'scan;
+            }
+        }
+        out.push_str("--");
+        rest = &tail[2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An error of one row, naming it (and its keys where the message names a flag).
 pub fn row_error(id: &str, e: Error) -> Error {
-    Error::invalid(format!("measurement '{id}': {e}"))
+    Error::invalid(format!("measurement '{id}': {}", file_keys(&e.to_string())))
+}
+
+/// Edit distance of two short names (Levenshtein), for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The presets nearest to a misspelt name, closest first (at most three): those with at most a
+/// third of their letters different, and those the name extends or shortens (`a800-80g`, `a800`).
+pub fn suggestions<'a>(name: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    let mut near: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| (edit_distance(&lower, n), *n))
+        .filter(|(d, n)| {
+            *d <= (n.len().max(3) / 3).max(1)
+                || (n.len() >= 2 && (lower.starts_with(n) || n.starts_with(lower.as_str())))
+        })
+        .collect();
+    near.sort_by_key(|(d, _)| *d);
+    near.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+/// Whether a value names a file rather than a preset: a folder in it, or a file extension
+/// (letters only, so `llava-1.5-7b` stays a name).
+fn looks_like_path(value: &str) -> bool {
+    value.contains('/')
+        || value.contains(std::path::MAIN_SEPARATOR)
+        || Path::new(value)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// A message for a `key = "value"` that is neither a preset nor a file path, or `None`.
+fn unknown_name(key: &str, value: &str, list: &[presets::Preset], kind: &str) -> Option<String> {
+    let names = presets::names(list);
+    if names.contains(&value) || looks_like_path(value) {
+        return None;
+    }
+    let near = suggestions(value, &names);
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "did you mean {}? ",
+            near.iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
+    };
+    let unknown = if key == "gpu" {
+        format!(", or \"{UNKNOWN_GPU}\" when the source does not name its GPU")
+    } else {
+        String::new()
+    };
+    let (given, relative) = if key.starts_with("--") {
+        (format!("{key} {value}"), "")
+    } else {
+        (
+            format!("{key} = \"{value}\""),
+            ", relative to the measurement file",
+        )
+    };
+    Some(format!(
+        "{given} is not a {kind} preset: {hint}valid names are {}{unknown} (or a path to your own file{relative})",
+        names.join(", ")
+    ))
 }
 
 /// Predicted time of a scenario's own run (no baseline), seconds.
@@ -254,6 +526,26 @@ pub fn predicted_time_s(scenario: &Scenario) -> Result<f64> {
         .implementation()
         .run_workload(&ctx, &scenario.workload(&plan));
     Ok(run.totals.time_s)
+}
+
+/// Predicted time of what a row timed, seconds: the whole run, or for `timed = "vision"` the
+/// vision stage alone (encoder and projector; the LLM's host overhead per forward is not in it).
+pub fn row_time_s(scenario: &Scenario, timed: Timed) -> Result<f64> {
+    if timed != Timed::Vision {
+        return predicted_time_s(scenario);
+    }
+    let plan = scenario.plan()?;
+    let ctx = scenario.context();
+    let run = scenario
+        .cost_model
+        .implementation()
+        .run_workload(&ctx, &scenario.workload(&plan));
+    match run.pipeline.map(|p| p.vision_time_s) {
+        Some(t) if t > 0.0 => Ok(t),
+        _ => Err(Error::invalid(
+            "timed = \"vision\": the model prices no vision encoder (a text-only model, or a cost model without stages)",
+        )),
+    }
 }
 
 /// One row of a check.
@@ -272,7 +564,28 @@ pub struct RowCheck {
     /// The ideal roofline (no profile).
     pub roofline_ms: Option<f64>,
     pub roofline_error: Option<f64>,
-    /// With the framework refitted without this row (`--loo`).
+    /// The 80 % interval of `predicted_ms` from the profile's `[spread]` (leave-one-source-out
+    /// residuals); absent without a spread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_interval_ms: Option<[f64; 2]>,
+    /// The row's source group (harness).
+    pub source_group: String,
+    /// With the framework refitted without the row's whole source group (`--cv source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_predicted_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_error: Option<f64>,
+    /// What the leave-one-source-out fit fell back on (the source was the only one of its
+    /// framework or GPU).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_fallback: Option<String>,
+    /// The leave-one-source-out fit anchored on the baseline's measured time (rows with a
+    /// baseline): what `--anchor-ms` would predict for a user who timed that baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_anchored_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_anchored_error: Option<f64>,
+    /// With the framework refitted without this row alone (`--cv row`, `--loo`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo_predicted_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -316,13 +629,34 @@ impl Stats {
     }
 }
 
-/// A group's errors: with the profiles, uncalibrated (roofline), and leave-one-out.
+/// A group's errors: with the profiles, uncalibrated (roofline), leave-one-source-out and
+/// leave-one-row-out.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     /// A framework name, or "all".
     pub group: String,
+    /// With `by_gpu`: the GPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
+    /// Source groups behind the rows.
+    pub source_groups: usize,
     pub calibrated: Option<Stats>,
     pub roofline: Option<Stats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso: Option<Stats>,
+    /// Rows of `loso` whose fit fell back on pooled values or other frameworks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_fallback_rows: Option<usize>,
+    /// Share of rows whose measurement lies inside the 80 % interval around the
+    /// leave-one-source-out prediction (σ from the profile's `[spread]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_interval_coverage: Option<f64>,
+    /// Rows with a baseline: leave-one-source-out without an anchor, and anchored on the
+    /// baseline's measured time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_unanchored: Option<Stats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_anchored: Option<Stats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo: Option<Stats>,
 }
@@ -340,6 +674,13 @@ pub struct SpeedupCheck {
     pub error: f64,
     pub roofline_speedup: f64,
     pub roofline_error: f64,
+    /// The 80 % interval of `predicted_speedup` from the profile's `[spread]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_interval: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_speedup: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_error: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo_speedup: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -353,31 +694,85 @@ pub struct CheckReport {
     pub rows: Vec<RowCheck>,
     /// Per framework, then "all".
     pub summary: Vec<Summary>,
+    /// Per framework and GPU.
+    pub by_gpu: Vec<Summary>,
     pub speedups: Vec<SpeedupCheck>,
     /// Per framework, then "all": median and worst |speed-up error|.
     pub speedup_summary: Vec<Summary>,
+    /// Rows with a baseline whose speed-up is not compared, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpaired: Vec<Unpaired>,
+    /// The profile every row was priced under (`--framework`), when not the rows' own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+}
+
+/// A row measured against a baseline whose speed-up cannot be compared.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unpaired {
+    pub id: String,
+    pub baseline: String,
+    pub reason: String,
+}
+
+/// Cross-validation of a check: which rows a refit leaves out to predict a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cv {
+    /// The row's whole source group (same paper, same harness): the error on a new stack.
+    Source,
+    /// The row alone; the rest of its source stays in the fit (interpolation inside a source).
+    Row,
 }
 
 /// Options of a check.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
-    /// Also refit each framework without each row (slower).
-    pub loo: bool,
+    /// Cross-validations to run (each refits every framework; slower).
+    pub cv: Vec<Cv>,
+    /// Price every row under this framework profile (a preset or a file) instead of its own.
+    pub framework: Option<String>,
 }
 
 /// Prices every row of `m` and compares.
 pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
     let roofline = Framework::roofline();
-    let loo = if options.loo {
+    let profile = match &options.framework {
+        Some(name) => {
+            if !options.cv.is_empty() {
+                return Err(Error::invalid(
+                    "--framework prices every row under one fixed profile while --cv/--loo refits each row's own: give one of them",
+                ));
+            }
+            if let Some(message) =
+                unknown_name("--framework", name, presets::FRAMEWORKS, "framework")
+            {
+                return Err(Error::invalid(message));
+            }
+            Some(Framework::load(name)?)
+        }
+        None => None,
+    };
+    let loo = if options.cv.contains(&Cv::Row) {
         Some(fit::leave_one_out(m)?)
     } else {
         None
     };
+    let loso = if options.cv.contains(&Cv::Source) {
+        Some(fit::leave_one_source_out(m)?)
+    } else {
+        None
+    };
+    // The σ of each framework's prediction interval, from its profile's [spread].
+    let mut spreads: std::collections::BTreeMap<String, Option<Spread>> = Default::default();
     let mut rows = Vec::with_capacity(m.rows.len());
     for r in &m.rows {
         let mut row = RowCheck {
             id: r.id.clone(),
-            framework: r.framework.clone(),
+            framework: options
+                .framework
+                .clone()
+                .unwrap_or_else(|| r.framework.clone()),
             gpu: r.gpu.clone(),
             model: r.model.clone(),
             timed: r.timed,
@@ -386,28 +781,55 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
             error: None,
             roofline_ms: None,
             roofline_error: None,
+            predicted_interval_ms: None,
+            source_group: r.group().to_string(),
+            loso_predicted_ms: None,
+            loso_error: None,
+            loso_fallback: None,
+            loso_anchored_ms: None,
+            loso_anchored_error: None,
             loo_predicted_ms: None,
             loo_error: None,
             not_priced: None,
             source: r.source.clone(),
         };
-        // Names are checked for every row, priced or not.
-        let scenario = m.scenario(r, None)?;
-        if !r.setting_known {
-            row.not_priced =
-                Some("the source gives only the token budget, not the per-layer setting".into());
+        // Names are checked for every row, priced or not (a row without a GPU has none to check).
+        let scenario = match r.gpu.as_str() {
+            UNKNOWN_GPU => None,
+            _ => Some(m.scenario(r, profile.as_ref())?),
+        };
+        let (Some(scenario), None) = (scenario, r.unpriced_reason()) else {
+            row.not_priced = r.unpriced_reason().map(String::from);
             rows.push(row);
             continue;
-        }
+        };
         let err = |ms: f64| ms / r.measured_ms - 1.0;
-        let ms = predicted_time_s(&scenario).map_err(|e| row_error(&r.id, e))? * 1e3;
-        let ideal = predicted_time_s(&m.scenario(r, Some(&roofline))?)
+        let ms = row_time_s(&scenario, r.timed).map_err(|e| row_error(&r.id, e))? * 1e3;
+        let ideal = row_time_s(&m.scenario(r, Some(&roofline))?, r.timed)
             .map_err(|e| row_error(&r.id, e))?
             * 1e3;
         row.predicted_ms = Some(ms);
         row.error = Some(err(ms));
         row.roofline_ms = Some(ideal);
         row.roofline_error = Some(err(ideal));
+        if !spreads.contains_key(&row.framework) {
+            let spread = match &profile {
+                Some(p) if p.is_roofline() => None,
+                Some(p) => p.spread,
+                None => spread_of(m, &row.framework)?,
+            };
+            spreads.insert(row.framework.clone(), spread);
+        }
+        if let Some(s) = &spreads[&row.framework] {
+            row.predicted_interval_ms = Some(Spread::interval80(ms, s.time_sigma()));
+        }
+        if let Some(p) = loso.as_ref().and_then(|l| l.get(&r.id)) {
+            row.loso_predicted_ms = Some(p.time_s * 1e3);
+            row.loso_error = Some(err(p.time_s * 1e3));
+            row.loso_fallback = p.fallback.clone();
+            row.loso_anchored_ms = p.anchored_s.map(|a| a * 1e3);
+            row.loso_anchored_error = p.anchored_s.map(|a| err(a * 1e3));
+        }
         if let Some(loo) = &loo {
             if let Some(p) = loo.get(&r.id) {
                 row.loo_predicted_ms = Some(p * 1e3);
@@ -416,44 +838,134 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         }
         rows.push(row);
     }
-    let speedups = speedups(m, &rows);
+    let (speedups, unpaired) = speedups(m, &rows, &spreads);
     let mut groups: Vec<String> = Vec::new();
     for r in &rows {
         if !groups.contains(&r.framework) {
             groups.push(r.framework.clone());
         }
     }
-    let summary_of = |group: &str, rs: &[&RowCheck]| Summary {
-        group: group.to_string(),
-        calibrated: Stats::of(
-            rs.iter()
-                .filter_map(|r| r.error.map(|e| (r.id.as_str(), e))),
-        ),
-        roofline: Stats::of(
-            rs.iter()
-                .filter_map(|r| r.roofline_error.map(|e| (r.id.as_str(), e))),
-        ),
-        loo: Stats::of(
-            rs.iter()
-                .filter_map(|r| r.loo_error.map(|e| (r.id.as_str(), e))),
-        ),
+    let summary_of = |group: &str, gpu: Option<&str>, rs: &[&RowCheck]| {
+        let priced: Vec<&&RowCheck> = rs.iter().filter(|r| r.predicted_ms.is_some()).collect();
+        let mut sources: Vec<&str> = priced.iter().map(|r| r.source_group.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let with_loso: Vec<&&&RowCheck> = priced
+            .iter()
+            .filter(|r| r.loso_predicted_ms.is_some())
+            .collect();
+        let covered: Vec<bool> = with_loso
+            .iter()
+            .filter_map(|r| {
+                let s = spreads.get(&r.framework)?.as_ref()?;
+                let [lo, hi] = Spread::interval80(r.loso_predicted_ms?, s.time_sigma());
+                Some((lo..=hi).contains(&r.measured_ms))
+            })
+            .collect();
+        Summary {
+            group: group.to_string(),
+            gpu: gpu.map(String::from),
+            source_groups: sources.len(),
+            calibrated: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.error.map(|e| (r.id.as_str(), e))),
+            ),
+            roofline: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.roofline_error.map(|e| (r.id.as_str(), e))),
+            ),
+            loso: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.loso_error.map(|e| (r.id.as_str(), e))),
+            ),
+            loso_fallback_rows: (!with_loso.is_empty()).then(|| {
+                with_loso
+                    .iter()
+                    .filter(|r| r.loso_fallback.is_some())
+                    .count()
+            }),
+            loso_interval_coverage: (!covered.is_empty())
+                .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
+            loso_unanchored: Stats::of(rs.iter().filter_map(|r| {
+                r.loso_anchored_error
+                    .and(r.loso_error)
+                    .map(|e| (r.id.as_str(), e))
+            })),
+            loso_anchored: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.loso_anchored_error.map(|e| (r.id.as_str(), e))),
+            ),
+            loo: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.loo_error.map(|e| (r.id.as_str(), e))),
+            ),
+        }
     };
     let mut summary: Vec<Summary> = groups
         .iter()
         .map(|g| {
             let rs: Vec<&RowCheck> = rows.iter().filter(|r| &r.framework == g).collect();
-            summary_of(g, &rs)
+            summary_of(g, None, &rs)
         })
         .collect();
-    summary.push(summary_of("all", &rows.iter().collect::<Vec<_>>()));
-    let speedup_summary_of = |group: &str, ss: &[&SpeedupCheck]| Summary {
-        group: group.to_string(),
-        calibrated: Stats::of(ss.iter().map(|s| (s.id.as_str(), s.error))),
-        roofline: Stats::of(ss.iter().map(|s| (s.id.as_str(), s.roofline_error))),
-        loo: Stats::of(
-            ss.iter()
-                .filter_map(|s| s.loo_error.map(|e| (s.id.as_str(), e))),
-        ),
+    summary.push(summary_of("all", None, &rows.iter().collect::<Vec<_>>()));
+    let mut by_gpu = Vec::new();
+    for g in &groups {
+        let mut gpus: Vec<&str> = Vec::new();
+        for r in rows.iter().filter(|r| &r.framework == g) {
+            if !gpus.contains(&r.gpu.as_str()) {
+                gpus.push(&r.gpu);
+            }
+        }
+        for gpu in gpus {
+            let rs: Vec<&RowCheck> = rows
+                .iter()
+                .filter(|r| &r.framework == g && r.gpu == gpu && r.predicted_ms.is_some())
+                .collect();
+            if !rs.is_empty() {
+                by_gpu.push(summary_of(g, Some(gpu), &rs));
+            }
+        }
+    }
+    let speedup_summary_of = |group: &str, ss: &[&SpeedupCheck]| {
+        let mut sources: Vec<&str> = ss
+            .iter()
+            .filter_map(|s| {
+                rows.iter()
+                    .find(|r| r.id == s.id)
+                    .map(|r| r.source_group.as_str())
+            })
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let covered: Vec<bool> = ss
+            .iter()
+            .filter_map(|s| {
+                let sp = spreads.get(&s.framework)?.as_ref()?;
+                let [lo, hi] = Spread::interval80(s.loso_speedup?, sp.speedup_sigma());
+                Some((lo..=hi).contains(&s.measured_speedup))
+            })
+            .collect();
+        Summary {
+            group: group.to_string(),
+            gpu: None,
+            source_groups: sources.len(),
+            calibrated: Stats::of(ss.iter().map(|s| (s.id.as_str(), s.error))),
+            roofline: Stats::of(ss.iter().map(|s| (s.id.as_str(), s.roofline_error))),
+            loso: Stats::of(
+                ss.iter()
+                    .filter_map(|s| s.loso_error.map(|e| (s.id.as_str(), e))),
+            ),
+            loso_fallback_rows: None,
+            loso_interval_coverage: (!covered.is_empty())
+                .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
+            loso_unanchored: None,
+            loso_anchored: None,
+            loo: Stats::of(
+                ss.iter()
+                    .filter_map(|s| s.loo_error.map(|e| (s.id.as_str(), e))),
+            ),
+        }
     };
     let mut speedup_summary: Vec<Summary> = groups
         .iter()
@@ -470,15 +982,31 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         file: m.origin.clone(),
         rows,
         summary,
+        by_gpu,
         speedups,
         speedup_summary,
+        unpaired,
+        framework: options.framework.clone(),
     })
 }
 
-/// Speed-ups of every priced row against its priced baseline.
-fn speedups(m: &Measurements, rows: &[RowCheck]) -> Vec<SpeedupCheck> {
+/// The `[spread]` of the profile a framework name refers to in `m` (`None`: the roofline, or a
+/// profile without one).
+fn spread_of(m: &Measurements, name: &str) -> Result<Option<Spread>> {
+    let f = Framework::load(&m.reference(name, presets::FRAMEWORKS))?;
+    Ok(if f.is_roofline() { None } else { f.spread })
+}
+
+/// Speed-ups of every priced row against its priced baseline; the rows with a baseline that
+/// cannot be compared, with the reason.
+fn speedups(
+    m: &Measurements,
+    rows: &[RowCheck],
+    spreads: &std::collections::BTreeMap<String, Option<Spread>>,
+) -> (Vec<SpeedupCheck>, Vec<Unpaired>) {
     let by_id = |id: &str| rows.iter().find(|r| r.id == id);
     let mut out = Vec::new();
+    let mut unpaired = Vec::new();
     for (r, row) in m.rows.iter().zip(rows) {
         let Some(b) = r.baseline.as_deref().and_then(by_id) else {
             continue;
@@ -489,6 +1017,16 @@ fn speedups(m: &Measurements, rows: &[RowCheck]) -> Vec<SpeedupCheck> {
             row.roofline_ms,
             b.roofline_ms,
         ) else {
+            let reason = match (&row.not_priced, &b.not_priced) {
+                (Some(why), _) => format!("the row is not priced: {why}"),
+                (None, Some(why)) => format!("its baseline is not priced: {why}"),
+                (None, None) => "not priced".to_string(),
+            };
+            unpaired.push(Unpaired {
+                id: row.id.clone(),
+                baseline: b.id.clone(),
+                reason,
+            });
             continue;
         };
         let measured = b.measured_ms / row.measured_ms;
@@ -498,6 +1036,14 @@ fn speedups(m: &Measurements, rows: &[RowCheck]) -> Vec<SpeedupCheck> {
             .loo_predicted_ms
             .zip(b.loo_predicted_ms)
             .map(|(l, bl)| bl / l);
+        let loso = row
+            .loso_predicted_ms
+            .zip(b.loso_predicted_ms)
+            .map(|(l, bl)| bl / l);
+        let interval = spreads
+            .get(&row.framework)
+            .and_then(|s| s.as_ref())
+            .map(|s| Spread::interval80(predicted, s.speedup_sigma()));
         out.push(SpeedupCheck {
             id: row.id.clone(),
             baseline: b.id.clone(),
@@ -507,11 +1053,14 @@ fn speedups(m: &Measurements, rows: &[RowCheck]) -> Vec<SpeedupCheck> {
             error: predicted / measured - 1.0,
             roofline_speedup: ideal,
             roofline_error: ideal / measured - 1.0,
+            predicted_interval: interval,
+            loso_speedup: loso,
+            loso_error: loso.map(|l| l / measured - 1.0),
             loo_speedup: loo,
             loo_error: loo.map(|l| l / measured - 1.0),
         });
     }
-    out
+    (out, unpaired)
 }
 
 #[cfg(test)]

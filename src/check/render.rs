@@ -24,27 +24,43 @@ fn stats(s: &Option<Stats>) -> String {
     })
 }
 
-fn summary_table(out: &mut String, title: &str, rows: &[Summary], loo: bool) {
+fn summary_table(out: &mut String, title: &str, rows: &[Summary], loso: bool, loo: bool) {
     let _ = writeln!(out, "\n{title}");
     let _ = writeln!(
         out,
-        "  {:<10} {:<44} {:<44}{}",
+        "  {:<18} {:<7} {:<44} {:<44}{}{}",
         "framework",
+        "sources",
         "roofline: median  worst  rows (worst row)",
         "profile: median  worst  rows (worst row)",
+        if loso {
+            "  leave-one-source-out: median  worst  rows (worst row)"
+        } else {
+            ""
+        },
         if loo {
-            "  leave-one-out: median  worst  rows (worst row)"
+            "  leave-one-row-out: median  worst  rows (worst row)"
         } else {
             ""
         }
     );
     for s in rows {
+        let name = match &s.gpu {
+            Some(g) => format!("{} {g}", s.group),
+            None => s.group.clone(),
+        };
         let _ = writeln!(
             out,
-            "  {:<10} {:<44} {:<44}{}",
-            s.group,
+            "  {:<18} {:<7} {:<44} {:<44}{}{}",
+            name,
+            s.source_groups,
             stats(&s.roofline),
             stats(&s.calibrated),
+            if loso {
+                format!("  {:<54}", stats(&s.loso))
+            } else {
+                String::new()
+            },
             if loo {
                 format!("  {}", stats(&s.loo))
             } else {
@@ -56,15 +72,22 @@ fn summary_table(out: &mut String, title: &str, rows: &[Summary], loo: bool) {
 
 fn table(r: &CheckReport) -> String {
     let loo = r.rows.iter().any(|x| x.loo_predicted_ms.is_some());
+    let loso = r.rows.iter().any(|x| x.loso_predicted_ms.is_some());
     let mut out = String::new();
     let _ = writeln!(
         out,
         "aim-sim check: {} — predicted vs measured prefill/TTFT, error = predicted / measured − 1",
         r.file
     );
+    if let Some(f) = &r.framework {
+        let _ = writeln!(
+            out,
+            "every row priced under the '{f}' profile (--framework), not the one it names"
+        );
+    }
     let _ = writeln!(
         out,
-        "{:<44} {:<9} {:<9} {:>9} {:>9} {:>8} {:>9} {:>8}{}",
+        "{:<44} {:<9} {:<9} {:>9} {:>9} {:>8} {:>9} {:>8}{}{}",
         "id",
         "framework",
         "gpu",
@@ -73,6 +96,7 @@ fn table(r: &CheckReport) -> String {
         "error",
         "profile",
         "error",
+        if loso { "      loso    error" } else { "" },
         if loo { "       loo    error" } else { "" }
     );
     for x in &r.rows {
@@ -86,7 +110,7 @@ fn table(r: &CheckReport) -> String {
         }
         let _ = writeln!(
             out,
-            "{:<44} {:<9} {:<9} {:>9.2} {:>9} {:>8} {:>9} {:>8}{}",
+            "{:<44} {:<9} {:<9} {:>9.2} {:>9} {:>8} {:>9} {:>8}{}{}",
             x.id,
             x.framework,
             x.gpu,
@@ -95,6 +119,16 @@ fn table(r: &CheckReport) -> String {
             pct(x.roofline_error),
             ms(x.predicted_ms),
             pct(x.error),
+            if loso {
+                format!(
+                    " {:>9} {:>8}{}",
+                    ms(x.loso_predicted_ms),
+                    pct(x.loso_error),
+                    if x.loso_fallback.is_some() { "*" } else { " " }
+                )
+            } else {
+                String::new()
+            },
             if loo {
                 format!(" {:>9} {:>8}", ms(x.loo_predicted_ms), pct(x.loo_error))
             } else {
@@ -106,8 +140,16 @@ fn table(r: &CheckReport) -> String {
         &mut out,
         "|error| of predicted time (ms above):",
         &r.summary,
+        loso,
         loo,
     );
+    summary_table(&mut out, "per framework and GPU:", &r.by_gpu, loso, loo);
+    if loso {
+        let _ = writeln!(
+            out,
+            "\n* leave-one-source-out: the row's source was the only one of its framework or GPU; the fit fell back on pooled values or other frameworks (--format json: loso_fallback)"
+        );
+    }
     if !r.speedups.is_empty() {
         let _ = writeln!(
             out,
@@ -115,25 +157,30 @@ fn table(r: &CheckReport) -> String {
         );
         let _ = writeln!(
             out,
-            "{:<44} {:>9} {:>9} {:>8} {:>9} {:>8}{}",
+            "{:<44} {:>9} {:>9} {:>8} {:>9} {:>8}{}{}",
             "id",
             "measured",
             "roofline",
             "error",
             "profile",
             "error",
+            if loso { "      loso    error" } else { "" },
             if loo { "       loo    error" } else { "" }
         );
         for s in &r.speedups {
             let _ = writeln!(
                 out,
-                "{:<44} {:>8.2}× {:>8.2}× {:>8} {:>8.2}× {:>8}{}",
+                "{:<44} {:>8.2}× {:>8.2}× {:>8} {:>8.2}× {:>8}{}{}",
                 s.id,
                 s.measured_speedup,
                 s.roofline_speedup,
                 pct(Some(s.roofline_error)),
                 s.predicted_speedup,
                 pct(Some(s.error)),
+                match (s.loso_speedup, s.loso_error) {
+                    (Some(l), e) => format!(" {:>8.2}× {:>8}", l, pct(e)),
+                    _ => String::new(),
+                },
                 match (s.loo_speedup, s.loo_error) {
                     (Some(l), e) => format!(" {:>8.2}× {:>8}", l, pct(e)),
                     _ => String::new(),
@@ -144,21 +191,28 @@ fn table(r: &CheckReport) -> String {
             &mut out,
             "|error| of predicted speed-ups:",
             &r.speedup_summary,
+            loso,
             loo,
         );
+    }
+    if !r.unpaired.is_empty() {
+        let _ = writeln!(out, "\nspeed-ups not compared:");
+        for u in &r.unpaired {
+            let _ = writeln!(out, "  {} (baseline {}): {}", u.id, u.baseline, u.reason);
+        }
     }
     out
 }
 
 fn csv(r: &CheckReport) -> String {
     let mut out = String::from(
-        "id,framework,gpu,model,timed,measured_ms,roofline_ms,roofline_error,predicted_ms,error,loo_predicted_ms,loo_error,not_priced\n",
+        "id,framework,gpu,model,timed,source_group,measured_ms,roofline_ms,roofline_error,predicted_ms,error,predicted_low_ms,predicted_high_ms,loso_predicted_ms,loso_error,loso_fallback,loo_predicted_ms,loo_error,not_priced\n",
     );
     let f = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for x in &r.rows {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             x.id,
             x.framework,
             x.gpu,
@@ -167,11 +221,17 @@ fn csv(r: &CheckReport) -> String {
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),
+            crate::report::csv_field(&x.source_group),
             x.measured_ms,
             f(x.roofline_ms),
             f(x.roofline_error),
             f(x.predicted_ms),
             f(x.error),
+            f(x.predicted_interval_ms.map(|i| i[0])),
+            f(x.predicted_interval_ms.map(|i| i[1])),
+            f(x.loso_predicted_ms),
+            f(x.loso_error),
+            crate::report::csv_field(x.loso_fallback.as_deref().unwrap_or("")),
             f(x.loo_predicted_ms),
             f(x.loo_error),
             crate::report::csv_field(x.not_priced.as_deref().unwrap_or(""))

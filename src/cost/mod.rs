@@ -432,6 +432,10 @@ pub struct Totals {
     /// `flops` with attention counted dense (`n²`), as papers quote it; refined model only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dense_flops: Option<f64>,
+    /// 80 % prediction interval of `time_s` `[low, high]` under a fitted framework profile
+    /// (its `[spread]`, docs/accuracy.md); absent for the roofline, which is a bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_interval_s: Option<[f64; 2]>,
 }
 
 impl Totals {

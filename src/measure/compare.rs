@@ -62,6 +62,9 @@ pub struct MeasureReport {
     pub predicted_calibrated_speedup: Option<f64>,
 }
 
+/// Bounds of a run's total time in a measure report, seconds: one microsecond to one day.
+pub const RUN_TIME_S_RANGE: (f64, f64) = (1e-6, 86_400.0);
+
 impl MeasureReport {
     /// Reads back the result of `aim-sim measure --format json` (for `aim-sim plot accuracy`).
     pub fn load(path: &Path) -> Result<MeasureReport> {
@@ -90,8 +93,26 @@ impl MeasureReport {
             });
             if let Some(t) = times.find(|t| !t.is_finite() || *t < 0.0 || *t > 1e6) {
                 return Err(bad(format!(
-                    "{name} has a layer time of {t} s (times must be between 0 and 1e6 s)"
+                    "{name} has a layer time of {t:?} s (times must be between 0 and 1e6 s)"
                 )));
+            }
+            // A whole run shorter than a microsecond or longer than a day is a unit mistake or
+            // an edited file, and would print as 0 or "inf ms" (issue 24).
+            let (lo, hi) = RUN_TIME_S_RANGE;
+            let totals = [
+                ("measured_time_s", Some(run.measured_time_s)),
+                ("predicted_time_s", Some(run.predicted_time_s)),
+                (
+                    "predicted_calibrated_time_s",
+                    run.predicted_calibrated_time_s,
+                ),
+            ];
+            for (key, t) in totals {
+                if let Some(t) = t.filter(|t| !(*t >= lo && *t <= hi)) {
+                    return Err(bad(format!(
+                        "{name}.{key} = {t:?} s is outside {lo} s (1 µs) to {hi} s (1 day): is it the file `aim-sim measure --format json` wrote?"
+                    )));
+                }
             }
         }
         Ok(report)

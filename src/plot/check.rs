@@ -19,13 +19,17 @@ const BAND: f64 = 0.2;
 
 /// Draws the chart of `r`.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) -> DrawResult<DB> {
-    let loo = r.rows.iter().any(|x| x.loo_predicted_ms.is_some());
+    // Leave-one-source-out first (the headline), else leave-one-row-out, else in-sample.
+    let loso = r.rows.iter().any(|x| x.loso_predicted_ms.is_some());
+    let loo = !loso && r.rows.iter().any(|x| x.loo_predicted_ms.is_some());
     // (framework, measured, predicted, roofline) per priced row.
     let pts: Vec<(&str, f64, f64, f64)> = r
         .rows
         .iter()
         .filter_map(|x| {
-            let p = if loo {
+            let p = if loso {
+                x.loso_predicted_ms
+            } else if loo {
                 x.loo_predicted_ms
             } else {
                 x.predicted_ms
@@ -35,7 +39,9 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         .collect();
     let all = r.summary.iter().find(|s| s.group == "all");
     let stat = all.and_then(|s| {
-        if loo {
+        if loso {
+            s.loso.as_ref()
+        } else if loo {
             s.loo.as_ref()
         } else {
             s.calibrated.as_ref()
@@ -48,7 +54,13 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
     );
     let sub = format!(
         "filled: framework profile{} (median |error| {:.1} %, worst {:.1} %) · hollow: ideal roofline (median {:.1} %, worst {:.1} %) · band ±20 %",
-        if loo { ", leave-one-out" } else { "" },
+        if loso {
+            ", leave-one-source-out"
+        } else if loo {
+            ", leave-one-row-out"
+        } else {
+            ""
+        },
         stat.map_or(0.0, |s| s.median_abs_error * 100.0),
         stat.map_or(0.0, |s| s.worst_abs_error * 100.0),
         ideal.map_or(0.0, |s| s.median_abs_error * 100.0),

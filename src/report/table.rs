@@ -58,12 +58,24 @@ fn totals_line(out: &mut String, label: &str, run: &RunCost) {
     };
     let _ = writeln!(
         out,
-        "{label:<10} {:>10.4} TFLOPs {:>9.3} GB moved {:>10.3} ms · {memory} {:>7.2} GB",
+        "{label:<10} {:>10.4} TFLOPs {:>9.3} GB moved {:>10.3} ms{} · {memory} {:>7.2} GB",
         t.flops / 1e12,
         t.bytes / 1e9,
         t.time_s * 1e3,
-        t.memory_consumption_bytes / 1e9
+        t.time_interval_s.map_or(String::new(), |[lo, hi]| format!(
+            " (80 %: {}–{} ms)",
+            interval_ms(lo),
+            interval_ms(hi)
+        )),
+        t.memory_consumption_bytes / 1e9,
     );
+}
+
+/// An interval bound in ms, to three significant figures (the interval is no finer).
+fn interval_ms(s: f64) -> String {
+    let ms = s * 1e3;
+    let digits = (2 - ms.abs().log10().floor() as i32).max(0) as usize;
+    format!("{ms:.digits$}")
 }
 
 /// Renders the report as an aligned text table.
@@ -125,9 +137,22 @@ pub fn render(r: &Report) -> String {
     totals_line(&mut out, "baseline", &r.baseline);
     let _ = writeln!(
         out,
-        "reduction  {:>9.2}× FLOPs {:>9.2}× bytes    {:>9.2}× time",
-        r.reduction.flops, r.reduction.bytes, r.reduction.time
+        "reduction  {:>9.2}× FLOPs {:>9.2}× bytes    {:>9.2}× time{}",
+        r.reduction.flops,
+        r.reduction.bytes,
+        r.reduction.time,
+        r.reduction
+            .time_interval
+            .map_or(String::new(), |[lo, hi]| format!(
+                " (80 %: {lo:.2}–{hi:.2}×)"
+            ))
     );
+    if r.run.totals.time_interval_s.is_some() {
+        let _ = writeln!(
+            out,
+            "interval: 80 % of runs on a stack this profile was not fitted to land inside (the profile's [spread]: leave-one-source-out residuals, docs/accuracy.md)"
+        );
+    }
     refined::summary(&mut out, r);
     out
 }

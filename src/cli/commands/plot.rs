@@ -81,11 +81,24 @@ pub struct PlotArgs {
     /// `check`: a measurement file (reference/measurements.toml).
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
-    /// `check`: draw leave-one-out predictions.
+    /// `check`: draw leave-one-ROW-out predictions (the same as --cv row).
     ///
-    /// `check` only: draw leave-one-out predictions (each framework refitted without the row).
+    /// `check` only: draw leave-one-ROW-out predictions (each framework refitted without the
+    /// row); the same as --cv row.
     #[arg(long)]
     pub loo: bool,
+    /// `check`: draw cross-validated predictions (source|row).
+    ///
+    /// `check` only: draw cross-validated predictions; `source` (a bare --cv) leaves the row's
+    /// whole source group out of the fit, `row` the row alone (see `aim-sim check --help`).
+    #[arg(
+        long,
+        value_name = "source|row",
+        value_delimiter = ',',
+        num_args = 0..,
+        default_missing_value = "source"
+    )]
+    pub cv: Vec<super::check::CvArg>,
     /// `pareto`: the accuracy column (videomme, mvbench, mme, ...).
     ///
     /// `pareto` only: the accuracy column (videomme, mvbench, mme, ...; see `aim-sim pareto`).
@@ -168,9 +181,9 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
             )))
         }
     }
-    if args.loo && args.kind != PlotKind::Check {
+    if (args.loo || !args.cv.is_empty()) && args.kind != PlotKind::Check {
         return Err(Error::invalid(format!(
-            "--loo is only for `plot check`, not `plot {}`",
+            "--loo and --cv are only for `plot check`, not `plot {}`",
             args.kind.name()
         )));
     }
@@ -253,7 +266,7 @@ pub fn command(args: &PlotArgs) -> Result<()> {
         PlotKind::Check => {
             let input = args.input.as_deref().expect("checked by check_kind_flags");
             let m = crate::check::Measurements::load(input)?;
-            let report = crate::check::check(&m, &crate::check::CheckOptions { loo: args.loo })?;
+            let report = crate::check::check(&m, &super::check::options(&args.cv, args.loo))?;
             plot::check(&args.output, size, &report)
         }
         PlotKind::Pareto => {

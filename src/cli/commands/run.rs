@@ -6,9 +6,37 @@ use crate::report;
 use crate::scenario::Scenario;
 use crate::sim;
 
+/// One-anchor calibration of a single run (docs/accuracy.md, "One anchor").
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AnchorArgs {
+    /// Your measured time, ms, of this input WITHOUT token reduction on your own stack (prefill,
+    /// or time to first token with --include-vision): refits the --framework profile's
+    /// per-kernel overhead so the baseline takes exactly that, then predicts the schedule from
+    /// there, with the narrower interval an anchor leaves.
+    #[arg(help_heading = "Model and GPU", long, value_name = "MS")]
+    pub anchor_ms: Option<f64>,
+}
+
 /// Simulates the run the flags (and `--spec`) describe and writes it.
-pub fn simulate(args: &SimArgs, output: &OutputArgs) -> Result<()> {
-    let scenario = Scenario::from_spec(&args.to_spec()?)?;
+pub fn simulate(args: &SimArgs, anchor: &AnchorArgs, output: &OutputArgs) -> Result<()> {
+    let mut spec = args.to_spec()?;
+    let mut note = None;
+    if let Some(ms) = anchor.anchor_ms {
+        let (framework, a) = crate::check::anchor::anchor(&spec, ms / 1e3)?;
+        note = Some(format!(
+            "anchored on the measured baseline {ms} ms: framework {}'s per-kernel overhead refitted to {:.2} µs{}; the interval is what an anchor leaves (the profile's speed-up σ)",
+            framework.name,
+            a.launch_overhead_s * 1e6,
+            if a.extra_host_s > 0.0 {
+                format!(" and {:.3} ms more host work per forward", a.extra_host_s * 1e3)
+            } else {
+                String::new()
+            }
+        ));
+        spec.framework = crate::spec::Definition::Inline(Box::new(framework));
+    }
+    let mut scenario = Scenario::from_spec(&spec)?;
+    scenario.framework_notes.extend(note);
     let report = sim::simulate(&scenario)?;
     warn(&report.run.warnings);
     match output.format {
