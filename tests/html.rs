@@ -220,6 +220,49 @@ const KINDS: &[Kind] = &[
             "pdrop",
         ],
     },
+    // Serving (issue 26 item 5): one schedule, several side by side, the rate search.
+    Kind {
+        name: "serve",
+        page: "serve",
+        args: &[
+            "serve",
+            "--schedule",
+            "linear",
+            "--rate",
+            "2",
+            "--requests",
+            "100",
+            "--slo-ttft",
+            "2",
+        ],
+    },
+    Kind {
+        name: "serve-schedules",
+        page: "serve",
+        args: &[
+            "serve",
+            "--schedules",
+            "none,linear,fastv",
+            "--rate",
+            "2",
+            "--requests",
+            "100",
+        ],
+    },
+    Kind {
+        name: "serve-max-rate",
+        page: "serve",
+        args: &[
+            "serve",
+            "--schedule",
+            "linear",
+            "--find-max-rate",
+            "--requests",
+            "100",
+            "--slo-ttft",
+            "2",
+        ],
+    },
 ];
 
 /// Every page, written once per test process: `(kind, html path, the command's JSON)`.
@@ -259,6 +302,22 @@ fn operators(run: &Value) -> Vec<&Value> {
     }
     v.extend(run["head"].as_array().into_iter().flatten());
     v
+}
+
+/// The runs of a serve command's JSON, each with the rates its search tried (if searched): a
+/// run, a `--find-max-rate` answer, or `--schedules`' list of either.
+fn serve_runs(json: &Value) -> Vec<(&Value, Option<&Vec<Value>>)> {
+    let answers: Vec<&Value> = match json.get("answers") {
+        Some(a) => a.as_array().unwrap().iter().collect(),
+        None => vec![json],
+    };
+    answers
+        .into_iter()
+        .map(|a| match a.get("at_max") {
+            Some(run) => (run, a["tried"].as_array()),
+            None => (a, None),
+        })
+        .collect()
 }
 
 /// Rows of the table `id` in the static HTML (no JavaScript).
@@ -384,6 +443,54 @@ fn tables_hold_every_figure_without_javascript() {
         table_rows(&html, "speedups"),
         json["speedups"].as_array().unwrap().len()
     );
+    // Serving pages: a summary row per schedule, every interval of the timeline, every request,
+    // every rate searched; and the JSON's own figures in the cells (p50 TTFT, p99 TPOT, the
+    // highest rate), printed from the same numbers.
+    for name in ["serve", "serve-schedules", "serve-max-rate"] {
+        let (_, html, json) = page(name);
+        let runs = serve_runs(&json);
+        let len = |v: &Value| v.as_array().unwrap().len();
+        assert_eq!(table_rows(&html, "summary"), runs.len(), "{name}");
+        assert_eq!(table_rows(&html, "latencies"), 3 * runs.len(), "{name}");
+        assert_eq!(
+            table_rows(&html, "timeline"),
+            runs.iter().map(|(r, _)| len(&r["timeline"])).sum::<usize>(),
+            "{name}"
+        );
+        assert_eq!(
+            table_rows(&html, "requests"),
+            runs.iter().map(|(r, _)| len(&r["requests"])).sum::<usize>(),
+            "{name}"
+        );
+        let cell = |v: f64, places: usize| format!("data-v=\"{v:e}\">{v:.places$}</td>");
+        for (r, tried) in &runs {
+            let s = &r["summary"];
+            for (k, places) in [("ttft", 1), ("tpot", 1), ("e2e", 1)] {
+                for p in ["p50_s", "p99_s"] {
+                    let v = s[k][p].as_f64().unwrap() * 1e3;
+                    assert!(html.contains(&cell(v, places)), "{name}: {k} {p} = {v} ms");
+                }
+            }
+            let tput = s["throughput_requests_per_s"].as_f64().unwrap();
+            assert!(html.contains(&cell(tput, 3)), "{name}: {tput} requests/s");
+            if let Some(tried) = tried {
+                assert_eq!(table_rows(&html, "search"), tried.len(), "{name}");
+                let rate = json["rate_per_s"].as_f64().unwrap();
+                assert!(html.contains(&cell(rate, 3)), "{name}: max rate {rate}");
+            }
+        }
+        if !runs.iter().any(|(_, t)| t.is_some()) {
+            assert!(
+                !html.contains("id=\"search\""),
+                "{name}: no search, no table"
+            );
+        }
+    }
+    let (_, html, _) = page("serve-schedules");
+    for s in ["none", "linear", "fastv"] {
+        assert!(html.contains(&format!("<td>{s}</td>")), "{s}'s rows");
+    }
+
     // The colours are the palette's (src/palette.rs), written by Rust into the page's data.
     let (_, html, _) = page("compare");
     assert!(
@@ -409,6 +516,14 @@ fn compare_errors_are_one_line() {
 fn commands_without_a_page_say_so() {
     let err = common::fails(&["reproduce", "--format", "html"]);
     assert!(err.contains("reproduce has no HTML page"), "{err}");
+    let err = common::fails(&[
+        "serve",
+        "--reference",
+        "reference/serving.toml",
+        "--format",
+        "html",
+    ]);
+    assert!(err.contains("serve --reference has no HTML page"), "{err}");
 }
 
 /// What the browser is asked about each page (one expression; the answer is JSON).
@@ -512,6 +627,24 @@ fn expected_marks(kind: &str, json: &Value) -> Vec<(&'static str, u64)> {
                 .filter(|r| r["predicted_ms"].is_number() && r["roofline_ms"].is_number())
                 .count() as u64,
         )],
+        "serve" => {
+            let runs = serve_runs(json);
+            let n = runs.len() as u64;
+            let tried: u64 = runs
+                .iter()
+                .map(|(_, t)| t.map_or(0, |t| t.len() as u64))
+                .sum();
+            vec![
+                // p50, p90, p99 on each CDF, per schedule; one line per schedule in each timeline.
+                ("#chart-ttft .mark", 3 * n),
+                ("#chart-tpot .mark", 3 * n),
+                ("#chart-e2e .mark", 3 * n),
+                ("#chart-queue path[data-schedule]", n),
+                ("#chart-batch path[data-schedule]", n),
+                ("#chart-kv path[data-schedule]", n),
+                ("#chart-search .mark", tried),
+            ]
+        }
         _ => unreachable!(),
     }
 }
@@ -555,6 +688,7 @@ fn pages_render_in_chromium() {
         match name {
             "run" => check_run_interactions(&mut b, &p, json),
             "sweep" => check_sweep_interactions(&mut b, &p, json),
+            "serve-schedules" => check_serve_interactions(&mut b, &p),
             _ => {}
         }
         let problems = b.problems(&p).unwrap();
@@ -603,6 +737,19 @@ fn check_run_interactions(b: &mut browser::Browser, p: &browser::Page, json: &Va
         (first.as_f64().unwrap() / (slowest * 1e3) - 1.0).abs() < 1e-9,
         "{first} vs {slowest}"
     );
+}
+
+/// A legend click hides the first schedule in every timeline and CDF; a second shows it again.
+fn check_serve_interactions(b: &mut browser::Browser, p: &browser::Page) {
+    let marks = "#cdf-grid .chart .mark";
+    let lines = "#timeline-grid path[data-schedule]";
+    let (before, lines_before) = (count(b, p, marks), count(b, p, lines));
+    let click = "document.querySelector('#timeline-grid-legend button').click()";
+    b.eval(p, click).unwrap();
+    assert_eq!(count(b, p, marks), before - 9, "3 CDFs x 3 percentiles");
+    assert_eq!(count(b, p, lines), lines_before - 3, "3 timelines");
+    b.eval(p, click).unwrap();
+    assert_eq!(count(b, p, marks), before);
 }
 
 /// The legend hides a line in both charts; the scale switch changes the axes.
@@ -660,6 +807,24 @@ fn tables_show_without_javascript() {
         )
         .unwrap();
     assert_eq!(notice, true, "the noscript notice shows");
+    let problems = b.problems(&p).unwrap();
+    assert!(problems.0.is_empty(), "{:#?}", problems.0);
+    b.close(p).unwrap();
+    // The serving page: every request of every schedule and the summary show, no chart.
+    let (path, _, json) = page("serve-schedules");
+    let p = b.open_with(&path, 1280, 800, false).unwrap();
+    b.screenshot(&p, &dir.join("serve-no-js-full.png"), true)
+        .unwrap();
+    let shown = |id: &str| {
+        format!("[...document.querySelectorAll('#{id} tbody tr')].filter((r) => r.getBoundingClientRect().height > 0).length")
+    };
+    let requests: usize = serve_runs(&json)
+        .iter()
+        .map(|(r, _)| r["requests"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(b.eval(&p, &shown("requests")).unwrap(), requests);
+    assert_eq!(b.eval(&p, &shown("summary")).unwrap(), 3);
+    assert_eq!(count(&mut b, &p, ".chart svg"), 0);
     let problems = b.problems(&p).unwrap();
     assert!(problems.0.is_empty(), "{:#?}", problems.0);
     b.close(p).unwrap();

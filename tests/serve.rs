@@ -294,7 +294,10 @@ fn bad_serve_input_is_one_line_and_exit_2() {
         (&["--gen-tokens", "4"], "--output-tokens"),
         (&["--cost-model", "llm-viewer"], "refined"),
         (&["--kv-cache-gb", "0.0001"], "--kv-cache-gb"),
-        (&["--format", "html"], "table"),
+        (
+            &["--reference", "reference/serving.toml", "--format", "html"][..],
+            "serve --reference has no HTML page",
+        ),
     ] {
         let args: Vec<&str> = base.iter().chain(extra).copied().collect();
         let e = common::fails(&args);

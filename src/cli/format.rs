@@ -17,7 +17,7 @@ pub enum OutputFormat {
 }
 
 /// The commands that write an HTML page, for the error of those that do not.
-const HTML_COMMANDS: &str = "the main command, sweep, budget, pareto, check and compare";
+const HTML_COMMANDS: &str = "the main command, sweep, budget, pareto, check, compare and serve";
 
 impl OutputFormat {
     /// The text format, or an error saying `command` writes no HTML page.

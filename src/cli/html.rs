@@ -37,3 +37,11 @@ pub fn check(_: &CheckReport) -> Result<String> {
 pub fn compare(_: &Comparison) -> Result<String> {
     unavailable()
 }
+
+pub fn serve(_: &crate::serve::query::Answer) -> Result<String> {
+    unavailable()
+}
+
+pub fn serve_compare(_: &crate::serve::query::Comparison) -> Result<String> {
+    unavailable()
+}

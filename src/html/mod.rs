@@ -1,5 +1,5 @@
 //! Self-contained interactive HTML pages: one file per run, sweep, budget, Pareto table,
-//! measurement check or comparison, that opens from a laptop, a cluster's file browser or a CI
+//! measurement check, comparison or serving run, that opens from a laptop, a cluster's file browser or a CI
 //! artifact with no network.
 //!
 //! A page is built here as a string: the figures as plain HTML tables (readable without
@@ -17,6 +17,7 @@ mod check;
 mod compare;
 mod pareto;
 mod run;
+mod serve;
 mod sweep;
 
 pub use budget::budget;
@@ -24,6 +25,7 @@ pub use check::check;
 pub use compare::compare;
 pub use pareto::pareto;
 pub use run::run;
+pub use serve::{serve, serve_compare};
 pub use sweep::sweep;
 
 use crate::palette::{self, Style};
@@ -42,7 +44,7 @@ const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'un
 
 /// One page: its kind (`data-page`, which script draws it), titles, body and chart data.
 pub(crate) struct Page<'a> {
-    /// `run`, `sweep`, `budget`, `pareto`, `check` or `compare`.
+    /// `run`, `sweep`, `budget`, `pareto`, `check`, `compare` or `serve`.
     pub kind: &'static str,
     pub title: String,
     /// One line under the title.

@@ -1,6 +1,6 @@
 //! `aim-sim serve`: one replica under a stream of requests (the logic is `crate::serve`).
 
-use crate::cli::{emit, OutputArgs, OutputFormat, SimArgs};
+use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
 use crate::error::{Error, Result};
 use crate::serve::{self, query::Query};
 use clap::Args;
@@ -177,14 +177,11 @@ impl ServeArgs {
 /// Runs the replica the flags describe and writes the result.
 pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<()> {
     let format = match output.format {
-        OutputFormat::Text(f) => f,
-        OutputFormat::Html => {
-            return Err(Error::invalid(
-                "serve has no HTML page yet: use --format table, json or csv",
-            ))
-        }
+        OutputFormat::Text(f) => Some(f),
+        OutputFormat::Html => None,
     };
     if let Some(path) = &args.reference {
+        let format = output.format.text("serve --reference")?;
         let reference = serve::check::Reference::load(path)?;
         let report = serve::check::check(&reference, &args.reference_frameworks)?;
         return emit(output, &serve::check::render(&report, format));
@@ -192,7 +189,10 @@ pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<(
     let spec = sim.to_spec()?;
     if !args.schedules.is_empty() {
         let c = serve::query::compare(&spec, &args.query(), &args.schedules)?;
-        return emit(output, &c.render(format));
+        return match format {
+            Some(f) => emit(output, &c.render(f)),
+            None => emit(output, &html::serve_compare(&c)?),
+        };
     }
     let trace = match &args.trace {
         Some(path) => {
@@ -212,5 +212,8 @@ pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<(
         None => None,
     };
     let answer = serve::query::answer(&spec, &args.query(), trace)?;
-    emit(output, &answer.render(format))
+    match format {
+        Some(f) => emit(output, &answer.render(f)),
+        None => emit(output, &html::serve(&answer)?),
+    }
 }
