@@ -383,8 +383,9 @@ fn emu_mutants_are_caught() {
 
 /// The suites a mutant of `file` can change (kernels of other sources run as written).
 fn suites_for(file: &str) -> Vec<(&'static str, fn(&Emu) -> CaseResult)> {
-    let mut suites: Vec<(&'static str, &'static str, fn(&Emu) -> CaseResult)> = vec![
-        ("merge.cu", "merge", |e| merge_suite(e)),
+    // Edge cases first, then the random suites, merging last (the slowest to emulate).
+    let mut suites = edge_suites();
+    suites.extend::<Vec<(&'static str, &'static str, fn(&Emu) -> CaseResult)>>(vec![
         ("attention.cu", "attention", |e| attention_suite(e)),
         ("pagerank.cu", "importance", |e| pagerank_suite(e)),
         ("pagerank.cu", "pruning", |e| prune_suite(e)),
@@ -403,8 +404,8 @@ fn suites_for(file: &str) -> Vec<(&'static str, fn(&Emu) -> CaseResult)> {
             Ok(())
         }),
         ("layers.cu", "layers", |e| layers_suite(e)),
-    ];
-    suites.extend(edge_suites());
+        ("merge.cu", "merge", |e| merge_suite(e)),
+    ]);
     suites
         .into_iter()
         .filter(|(source, _, _)| file.ends_with("common.cuh") || file.ends_with(source))
@@ -427,12 +428,27 @@ fn emu_mutation_score() {
         missing.is_empty(),
         "mutants not in this build (build with AIM_EMU_MUTANTS=all, as .ci/mutants.sh does): {missing:?}"
     );
+    // Two workers (launches run in forked children, so they overlap).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let verdicts = std::sync::Mutex::new(vec![None; MUTANTS.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(m) = MUTANTS.get(i) else { break };
+                let emu = Emu::mutant(m.name).unwrap_or_else(|e| panic!("{e}"));
+                let verdict = suites_for(m.file)
+                    .into_iter()
+                    .find_map(|(name, suite)| suite(&emu).err().map(|e| (name, e)));
+                eprintln!("mutant {} done", m.name);
+                verdicts.lock().unwrap()[i] = Some(verdict);
+            });
+        }
+    });
+    let verdicts = verdicts.into_inner().unwrap();
     let (mut caught, mut survived, mut equivalent) = (0usize, Vec::new(), 0usize);
-    for m in MUTANTS {
-        let emu = Emu::mutant(m.name).unwrap_or_else(|e| panic!("{e}"));
-        let verdict = suites_for(m.file)
-            .into_iter()
-            .find_map(|(name, suite)| suite(&emu).err().map(|e| (name, e)));
+    for (m, verdict) in MUTANTS.iter().zip(verdicts) {
+        let verdict = verdict.expect("every mutant was run");
         match (verdict, m.equivalent) {
             (Some((suite, e)), None) => {
                 caught += 1;

@@ -786,7 +786,7 @@ extern "C" int aim_emu_launch(const char* variant, const char* kernel, const Aim
         return fail(err, err_len, format("%s: dynamic shared memory (%u bytes) is not emulated", kernel, cfg->shared_bytes));
     }
 
-    std::lock_guard<std::mutex> guard(g_lock);
+    std::unique_lock<std::mutex> guard(g_lock);
     Scheduler& s = g_sched;
     if (s.fibers.size() < threads) s.fibers.resize(threads);
     for (unsigned t = 0; t < threads; ++t) {
@@ -872,6 +872,8 @@ extern "C" int aim_emu_launch(const char* variant, const char* kernel, const Aim
         _exit(0);
     }
     close(alive[1]);
+    // The child has its own copy of the scheduler and the checker: other launches may start.
+    guard.unlock();
     // Wait, polling, for at most AIM_EMU_TIMEOUT_S seconds (default 60): a kernel that loops
     // forever is killed and reported.
     const char* limit_env = std::getenv("AIM_EMU_TIMEOUT_S");
