@@ -52,7 +52,10 @@ fn main() {
             build.get_compiler().path()
         );
     }
-    if !build.is_flag_supported("-fsanitize=thread").unwrap_or(false) {
+    if !build
+        .is_flag_supported("-fsanitize=thread")
+        .unwrap_or(false)
+    {
         panic!(
             "the CUDA emulator's checks need -fsanitize=thread instrumentation: {:?} does not accept it. \
              Install g++ >= 10 (or clang++ >= 10) or point CXX at one.",
@@ -102,15 +105,22 @@ fn main() {
         if compiled {
             let dir = mutant_dir.join(m.name);
             std::fs::create_dir_all(&dir).expect("OUT_DIR is writable");
-            let mut files: Vec<&str> = SOURCES.iter().map(|s| match *s {
-                "merge" => "merge.cu",
-                "pagerank" => "pagerank.cu",
-                "attention" => "attention.cu",
-                _ => "layers.cu",
-            }).collect();
+            let mut files: Vec<&str> = SOURCES
+                .iter()
+                .map(|s| match *s {
+                    "merge" => "merge.cu",
+                    "pagerank" => "pagerank.cu",
+                    "attention" => "attention.cu",
+                    _ => "layers.cu",
+                })
+                .collect();
             files.push("common.cuh");
             for file in files {
-                let original = if file == m.file { text.replacen(m.find, m.replace, 1) } else { read(file) };
+                let original = if file == m.file {
+                    text.replacen(m.find, m.replace, 1)
+                } else {
+                    read(file)
+                };
                 write_if_changed(&dir.join(file), &original.replace("extern \"C\" ", ""));
             }
             for source in SOURCES {

@@ -10,7 +10,7 @@ use aim_sim::kernels::emu::{self, ops, Arg, Buffer, Emu, MUTANTS};
 use aim_sim::kernels::launch::{self, Launch};
 use aim_sim::kernels::rng::SplitMix64;
 use aim_sim::kernels::{cpu, KernelError, KernelSource};
-use kernel_cases::edge::{self, compact_edge_cases, edge_suites};
+use kernel_cases::edge::{self, edge_suites};
 use kernel_cases::*;
 use std::collections::BTreeSet;
 
@@ -195,55 +195,7 @@ fn emu_layer_edge_cases_match_cpu() {
 
 #[test]
 fn emu_compact_edge_sizes() {
-    let emu = Emu::new();
-    for flags in compact_edge_cases() {
-        let want: Vec<i32> = (0..flags.len() as i32)
-            .filter(|&j| flags[j as usize] == 1)
-            .collect();
-        let (index, count) = ops::select_compact(&emu, &flags, want.len()).unwrap();
-        assert_eq!(count as usize, want.len(), "n = {}", flags.len());
-        assert_eq!(index, want, "n = {}", flags.len());
-    }
-}
-
-/// A small run of every operation in both element types and head dims: every entry point of
-/// every source must have been launched (and compared) by the end.
-#[test]
-fn emu_every_entry_point_runs() {
-    let emu = Emu::new();
-    use half::bf16;
-    let mut results = vec![
-        merge_case::<f32>(&emu, 1, 20, 8, 5, 8),
-        merge_case::<bf16>(&emu, 1, 20, 8, 5, 8),
-        pagerank_materialised_case(&emu, 2, 20, 8),
-        prune_case::<f32>(&emu, 30, 4, 3..27, 9, Scores::Normal, 8),
-        prune_case::<bf16>(&emu, 30, 4, 3..27, 9, Scores::Normal, 8),
-    ];
-    for d in [64, 128] {
-        let s = shape(2, 1, 20, d);
-        results.push(flash_case::<f32>(&emu, &s, 8));
-        results.push(flash_case::<bf16>(&emu, &s, 8));
-        results.push(eager_case::<f32>(&emu, &s, 8));
-        results.push(eager_case::<bf16>(&emu, &s, 8));
-        results.push(pagerank_fused_case::<f32>(&emu, &s, 8));
-        results.push(pagerank_fused_case::<bf16>(&emu, &s, 8));
-    }
-    results.push(rmsnorm_case::<f32>(&emu, 2, 16, 8));
-    results.push(rmsnorm_case::<bf16>(&emu, 2, 16, 8));
-    results.push(rope_case::<f32>(&emu, 2, 2, 16, 8));
-    results.push(rope_case::<bf16>(&emu, 2, 2, 16, 8));
-    results.push(swiglu_case::<f32>(&emu, 40, 8));
-    results.push(swiglu_case::<bf16>(&emu, 40, 8));
-    results.push(add_and_copy_case::<f32>(&emu, 40, 8));
-    results.push(add_and_copy_case::<bf16>(&emu, 40, 8));
-    ok(all(results));
-    let launched: BTreeSet<&str> = emu::launched().into_iter().collect();
-    let missing: Vec<&str> = KernelSource::ALL
-        .iter()
-        .flat_map(|s| s.entry_points().iter().copied())
-        .filter(|name| !launched.contains(name))
-        .collect();
-    assert!(missing.is_empty(), "never launched: {missing:?}");
+    ok(edge::compact_edge_suite(&Emu::new()));
 }
 
 // ---- Planted bugs ---------------------------------------------------------------------------
@@ -313,7 +265,9 @@ fn check_for(mutant: &str) -> Vec<Check> {
         // The missing barriers of the issue, each found by the race detector itself.
         "block_sum_no_first_barrier" => vec![(
             "race in block_sum (a softmax's block_max then block_sum)",
-            must_report("race", |e: &Emu| eager_case::<f32>(e, &shape(2, 1, 40, 64), 5)),
+            must_report("race", |e: &Emu| {
+                eager_case::<f32>(e, &shape(2, 1, 40, 64), 5)
+            }),
         )],
         "flash_no_reload_barrier" => vec![(
             "race in flash attention",
@@ -332,7 +286,9 @@ fn check_for(mutant: &str) -> Vec<Check> {
         // The misaligned vector access that once killed the test binary with SIGSEGV.
         "rope_vector_misaligned" => vec![(
             "rope with head dim 12",
-            must_report("layer_rope_f32", |e: &Emu| rope_case::<f32>(e, 20, 5, 12, 3)),
+            must_report("layer_rope_f32", |e: &Emu| {
+                rope_case::<f32>(e, 20, 5, 12, 3)
+            }),
         )],
         _ => Vec::new(),
     }
@@ -351,7 +307,10 @@ fn emu_mutants_are_caught() {
     for m in MUTANTS.iter().filter(|m| m.planted) {
         if !m.applies {
             // A changed source, not a wrong result: the mutation score reports it as stale.
-            report.push(format!("{} skipped: stale (its text is gone from {})", m.name, m.file));
+            report.push(format!(
+                "{} skipped: stale (its text is gone from {})",
+                m.name, m.file
+            ));
             continue;
         }
         let emu = Emu::mutant(m.name).unwrap_or_else(|e| panic!("{e}"));
@@ -389,20 +348,6 @@ fn suites_for(file: &str) -> Vec<(&'static str, fn(&Emu) -> CaseResult)> {
         ("attention.cu", "attention", |e| attention_suite(e)),
         ("pagerank.cu", "importance", |e| pagerank_suite(e)),
         ("pagerank.cu", "pruning", |e| prune_suite(e)),
-        ("pagerank.cu", "compaction edges", |e| {
-            for flags in compact_edge_cases() {
-                let want = flags.iter().filter(|&&f| f == 1).count();
-                let (index, count) =
-                    ops::select_compact(e, &flags, want).map_err(|err| err.to_string())?;
-                let expect: Vec<i32> = (0..flags.len() as i32)
-                    .filter(|&j| flags[j as usize] == 1)
-                    .collect();
-                if count as usize != want || index != expect {
-                    return Err(format!("compaction of {} flags differs", flags.len()));
-                }
-            }
-            Ok(())
-        }),
         ("layers.cu", "layers", |e| layers_suite(e)),
         ("merge.cu", "merge", |e| merge_suite(e)),
     ]);
@@ -418,12 +363,20 @@ fn suites_for(file: &str) -> Vec<(&'static str, fn(&Emu) -> CaseResult)> {
 #[test]
 #[ignore = "needs AIM_EMU_MUTANTS=all at build time; run .ci/mutants.sh"]
 fn emu_mutation_score() {
-    let stale: Vec<&str> = MUTANTS.iter().filter(|m| !m.applies).map(|m| m.name).collect();
+    let stale: Vec<&str> = MUTANTS
+        .iter()
+        .filter(|m| !m.applies)
+        .map(|m| m.name)
+        .collect();
     assert!(
         stale.is_empty(),
         "stale mutants (their text is gone from the source; update kernels/emu/mutants.rs): {stale:?}"
     );
-    let missing: Vec<&str> = MUTANTS.iter().filter(|m| !m.compiled).map(|m| m.name).collect();
+    let missing: Vec<&str> = MUTANTS
+        .iter()
+        .filter(|m| !m.compiled)
+        .map(|m| m.name)
+        .collect();
     assert!(
         missing.is_empty(),
         "mutants not in this build (build with AIM_EMU_MUTANTS=all, as .ci/mutants.sh does): {missing:?}"
@@ -453,7 +406,10 @@ fn emu_mutation_score() {
             (Some((suite, e)), None) => {
                 caught += 1;
                 let first = e.lines().nth(1).or(e.lines().next()).unwrap_or("").trim();
-                println!("MUTANT {:<30} {:<9} caught    by {suite}: {first:.200}", m.name, m.class);
+                println!(
+                    "MUTANT {:<30} {:<9} caught    by {suite}: {first:.200}",
+                    m.name, m.class
+                );
             }
             (Some((suite, e)), Some(_)) => panic!(
                 "mutant {} is listed as equivalent but the {suite} suite catches it: {e}",
@@ -583,7 +539,8 @@ fn emu_runtime_reports_deadlocks_and_overruns() {
     .unwrap_err();
     // The checker sees the first access past the end, naming the line.
     assert!(
-        err.to_string().contains("out-of-bounds global write") && err.to_string().contains("selftest.cpp:"),
+        err.to_string().contains("out-of-bounds global write")
+            && err.to_string().contains("selftest.cpp:"),
         "{err}"
     );
 
@@ -625,7 +582,9 @@ fn race(kind: i32) -> Result<Vec<i32>, KernelError> {
 }
 
 fn race_message(kind: i32) -> String {
-    race(kind).expect_err("the checker must flag this kernel").to_string()
+    race(kind)
+        .expect_err("the checker must flag this kernel")
+        .to_string()
 }
 
 #[test]
@@ -655,8 +614,8 @@ fn emu_checker_flags_write_after_write() {
 fn emu_checker_orders_a_warp_by_syncwarp_but_not_by_a_shuffle() {
     // __syncwarp orders its lanes' memory accesses (PTX bar.warp.sync) ...
     let out = race(3).unwrap();
-    for t in 0..64 {
-        assert_eq!(out[t], (t ^ 1) as i32);
+    for (t, &got) in out[..64].iter().enumerate() {
+        assert_eq!(got, (t ^ 1) as i32);
     }
     // ... a shuffle only exchanges registers: the same exchange through shared memory races.
     let m = race_message(4);
@@ -688,14 +647,24 @@ fn emu_checker_flags_out_of_bounds_global_reads() {
         "emu_selftest_read_past",
         1,
         [64, 1, 1],
-        &mut [Arg::Buf(&mut input), Arg::Buf(&mut out), Arg::I32(64), Arg::I32(0)],
+        &mut [
+            Arg::Buf(&mut input),
+            Arg::Buf(&mut out),
+            Arg::I32(64),
+            Arg::I32(0),
+        ],
     )
     .unwrap();
     let err = selftest(
         "emu_selftest_read_past",
         1,
         [64, 1, 1],
-        &mut [Arg::Buf(&mut input), Arg::Buf(&mut out), Arg::I32(64), Arg::I32(1)],
+        &mut [
+            Arg::Buf(&mut input),
+            Arg::Buf(&mut out),
+            Arg::I32(64),
+            Arg::I32(1),
+        ],
     )
     .unwrap_err()
     .to_string();
@@ -714,7 +683,12 @@ fn emu_checker_flags_misaligned_vectors_and_survives_crashes() {
             "emu_selftest_vector",
             1,
             [32, 1, 1],
-            &mut [Arg::Buf(&mut input), Arg::Buf(&mut out), Arg::I32(offset), Arg::I32(crash)],
+            &mut [
+                Arg::Buf(&mut input),
+                Arg::Buf(&mut out),
+                Arg::I32(offset),
+                Arg::I32(crash),
+            ],
         )
     };
     run(4, 0).unwrap();

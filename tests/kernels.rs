@@ -424,7 +424,9 @@ fn gpu_flash_attention_times() {
         };
         let mut rng = SplitMix64::new(7);
         let mut data = |len: usize| -> Vec<half::bf16> {
-            (0..len).map(|_| half::bf16::from_f32(rng.normal())).collect()
+            (0..len)
+                .map(|_| half::bf16::from_f32(rng.normal()))
+                .collect()
         };
         let (q, k, v) = (data(s.q_len()), data(s.kv_len()), data(s.kv_len()));
         let upload = |x: &[half::bf16]| dev.upload(x).unwrap_or_else(|e| panic!("{e}"));

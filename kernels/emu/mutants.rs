@@ -54,7 +54,12 @@ pub const MUTANT_SPECS: &[MutantSpec] = &[
         find: "    v = warp_max(v);\n    __syncthreads();\n    if (lane == 0) scratch[warp] = v;",
         replace: "    v = warp_max(v);\n    if (lane == 0) scratch[warp] = v;",
         planted: false,
-        equivalent: None,
+        equivalent: Some(
+            "every block_max call is the first use of its scratch in its block (softmax_row calls \
+             block_max, then block_sum), so no earlier reader exists for the barrier to wait for; \
+             the checker confirms no race. It becomes a real bug as soon as a kernel reduces twice \
+             with block_max first, as block_sum_no_first_barrier shows",
+        ),
     },
     MutantSpec {
         name: "block_max_pads_zero",

@@ -57,7 +57,15 @@ pub fn merge_edge_suite(b: &impl Backend) -> CaseResult {
     let dim = 16;
     let one: Vec<f32> = (0..dim).map(|c| c as f32 - 7.5).collect();
     let x: Vec<f32> = (0..2 * 30).flat_map(|_| one.iter().copied()).collect();
-    results.push(merge_case_on::<f32>(b, &x, 2, 30, dim, 9, "merge all-equal tokens"));
+    results.push(merge_case_on::<f32>(
+        b,
+        &x,
+        2,
+        30,
+        dim,
+        9,
+        "merge all-equal tokens",
+    ));
     // Sizes at and one past the 32-token score tiles (nA, nB = 32, 33), the 32-wide feature
     // slices (dim 31, 32, 33) and the 128 threads of merge_match (nA = 128, 129).
     for (seed, &(tokens, dim, r)) in [
@@ -120,16 +128,33 @@ pub fn attention_edge_suite(b: &impl Backend) -> CaseResult {
     for kind in 0..3u8 {
         let s = shape(4, 2, 45, 64);
         let what = format!("attention structured kind {kind}");
-        results.push(flash_case_on::<f32>(b, &s, structured_qkv(&s, kind, 720), &what));
-        results.push(eager_case_on::<f32>(b, &s, structured_qkv(&s, kind, 721), &what));
-        results.push(flash_case_on::<bf16>(b, &s, structured_qkv(&s, kind, 722), &what));
+        results.push(flash_case_on::<f32>(
+            b,
+            &s,
+            structured_qkv(&s, kind, 720),
+            &what,
+        ));
+        results.push(eager_case_on::<f32>(
+            b,
+            &s,
+            structured_qkv(&s, kind, 721),
+            &what,
+        ));
+        results.push(flash_case_on::<bf16>(
+            b,
+            &s,
+            structured_qkv(&s, kind, 722),
+            &what,
+        ));
     }
     // Head dims the presets' vision towers use but the tiles do not: refused, not run wrong.
     let s = shape(2, 2, 8, 80);
     let zeros = vec![0.0f32; s.q_len()];
     results.push(match b.flash(&s, &zeros, &zeros, &zeros) {
         Err(_) => Ok(()),
-        Ok(_) => Err("flash attention accepted head dim 80, which has no tile instantiation".into()),
+        Ok(_) => {
+            Err("flash attention accepted head dim 80, which has no tile instantiation".into())
+        }
     });
     all(results)
 }
@@ -153,12 +178,7 @@ pub fn pagerank_edge_suite(b: &impl Backend) -> CaseResult {
     let mut results = Vec::new();
     // All-negative, all-equal and partly -inf logits; n at and past the 32-column step tiles
     // and the 256-thread softmax rows.
-    for &(heads, n, kind) in &[
-        (2, 33, 0u8),
-        (1, 257, 0),
-        (2, 32, 1),
-        (2, 40, 2),
-    ] {
+    for &(heads, n, kind) in &[(2, 33, 0u8), (1, 257, 0), (2, 32, 1), (2, 40, 2)] {
         let logits = structured_logits(heads, n, kind, 800 + n as u64);
         let what = format!("materialised importance H={heads} n={n} logits kind {kind}");
         results.push(pagerank_materialised_on(b, &logits, heads, n, &what));
@@ -212,7 +232,9 @@ pub fn prune_edge_suite(b: &impl Backend) -> CaseResult {
             "prune n={tokens} visual {visual:?} keep {keep} scores {:?}..",
             &score[..3]
         );
-        results.push(prune_case_on::<f32>(b, &hidden, 4, &score, visual, keep, &what));
+        results.push(prune_case_on::<f32>(
+            b, &hidden, 4, &score, visual, keep, &what,
+        ));
     }
     all(results)
 }
@@ -221,7 +243,14 @@ pub fn prune_edge_suite(b: &impl Backend) -> CaseResult {
 /// (1 + 2^-8 and (1 + 2^-7) + 2^-8, and their negatives), which round to even.
 pub fn bf16_tie_case(b: &impl Backend) -> CaseResult {
     let base = [1.0f32, 1.0078125, -1.0, -1.0078125, 3.0, 0.5];
-    let half_ulp = [0.00390625f32, 0.00390625, -0.00390625, -0.00390625, 0.0078125, 0.0009765625];
+    let half_ulp = [
+        0.00390625f32,
+        0.00390625,
+        -0.00390625,
+        -0.00390625,
+        0.0078125,
+        0.0009765625,
+    ];
     let n = 64;
     let a: Vec<bf16> = (0..n).map(|e| bf16::from_f32(base[e % 6])).collect();
     let c: Vec<bf16> = (0..n).map(|e| bf16::from_f32(half_ulp[e % 6])).collect();
@@ -262,7 +291,17 @@ pub fn layers_edge_suite(b: &impl Backend) -> CaseResult {
         results.push(add_and_copy_case::<bf16>(b, count, 1201));
     }
     // SwiGLU at ±inf, huge negative gates (silu -> -0) and NaN.
-    let gate = [f32::INFINITY, f32::NEG_INFINITY, -200.0, 200.0, f32::NAN, 0.0, -0.0, 3.0, -3.0];
+    let gate = [
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        -200.0,
+        200.0,
+        f32::NAN,
+        0.0,
+        -0.0,
+        3.0,
+        -3.0,
+    ];
     let up = [2.0f32, 2.0, 1.0, 1.0, 1.0, 5.0, 5.0, f32::INFINITY, -1.0];
     results.push(match b.swiglu(&gate, &up) {
         Ok(got) => cpu::swiglu(&gate, &up)
@@ -274,21 +313,52 @@ pub fn layers_edge_suite(b: &impl Backend) -> CaseResult {
     all(results)
 }
 
-/// Ordered compaction at and one past a warp and the 1024-thread block, capacity exact.
-pub fn compact_edge_cases() -> Vec<Vec<i32>> {
-    [31usize, 32, 33, 1023, 1024, 1025, 2049]
+/// Ordered compaction at and one past a warp and the 1024-thread block, with the capacity
+/// exact, and more flags set than the capacity (the launcher's over-count check): `(flags,
+/// capacity)`.
+pub fn compact_edge_cases() -> Vec<(Vec<i32>, usize)> {
+    let mut cases: Vec<(Vec<i32>, usize)> = [31usize, 32, 33, 1023, 1024, 1025, 2049]
         .iter()
-        .map(|&n| (0..n).map(|j| ((j * 7) % 3 != 0) as i32).collect())
-        .collect()
+        .map(|&n| {
+            let flags: Vec<i32> = (0..n).map(|j| ((j * 7) % 3 != 0) as i32).collect();
+            let kept = flags.iter().filter(|&&f| f == 1).count();
+            (flags, kept)
+        })
+        .collect();
+    cases.push((vec![1; 700], 100));
+    cases.push((vec![1; 1025], 1024));
+    cases
+}
+
+/// [`compact_edge_cases`] against the expected positions and count: the first `capacity` kept
+/// positions, and the true count.
+pub fn compact_edge_suite(e: &Emu) -> CaseResult {
+    for (flags, capacity) in compact_edge_cases() {
+        let kept: Vec<i32> = (0..flags.len() as i32)
+            .filter(|&j| flags[j as usize] == 1)
+            .collect();
+        let what = format!("compaction of {} flags into {capacity}", flags.len());
+        let (index, count) = ops::select_compact(e, &flags, capacity).map_err(ke(&what))?;
+        if count as usize != kept.len() {
+            return Err(format!("{what}: count {count}, want {}", kept.len()));
+        }
+        equal(&index, &kept[..capacity.min(kept.len())], &what)?;
+    }
+    Ok(())
 }
 
 /// Every edge suite.
 pub fn edge_suites() -> Vec<(&'static str, &'static str, fn(&Emu) -> CaseResult)> {
     vec![
         ("merge.cu", "merge edges", |e| merge_edge_suite(e)),
-        ("attention.cu", "attention edges", |e| attention_edge_suite(e)),
-        ("pagerank.cu", "importance edges", |e| pagerank_edge_suite(e)),
+        ("attention.cu", "attention edges", |e| {
+            attention_edge_suite(e)
+        }),
+        ("pagerank.cu", "importance edges", |e| {
+            pagerank_edge_suite(e)
+        }),
         ("pagerank.cu", "pruning edges", |e| prune_edge_suite(e)),
+        ("pagerank.cu", "compaction edges", compact_edge_suite),
         ("layers.cu", "layer edges", |e| layers_edge_suite(e)),
     ]
 }
