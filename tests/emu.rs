@@ -198,6 +198,46 @@ fn emu_compact_edge_sizes() {
     ok(edge::compact_edge_suite(&Emu::new()));
 }
 
+/// A small run of every operation in both element types and head dims: every entry point of
+/// every source must have been launched (and compared) by the end.
+#[test]
+fn emu_every_entry_point_runs() {
+    let emu = Emu::new();
+    use half::bf16;
+    let mut results = vec![
+        merge_case::<f32>(&emu, 1, 20, 8, 5, 8),
+        merge_case::<bf16>(&emu, 1, 20, 8, 5, 8),
+        pagerank_materialised_case(&emu, 2, 20, 8),
+        prune_case::<f32>(&emu, 30, 4, 3..27, 9, Scores::Normal, 8),
+        prune_case::<bf16>(&emu, 30, 4, 3..27, 9, Scores::Normal, 8),
+    ];
+    for d in [64, 128] {
+        let s = shape(2, 1, 20, d);
+        results.push(flash_case::<f32>(&emu, &s, 8));
+        results.push(flash_case::<bf16>(&emu, &s, 8));
+        results.push(eager_case::<f32>(&emu, &s, 8));
+        results.push(eager_case::<bf16>(&emu, &s, 8));
+        results.push(pagerank_fused_case::<f32>(&emu, &s, 8));
+        results.push(pagerank_fused_case::<bf16>(&emu, &s, 8));
+    }
+    results.push(rmsnorm_case::<f32>(&emu, 2, 16, 8));
+    results.push(rmsnorm_case::<bf16>(&emu, 2, 16, 8));
+    results.push(rope_case::<f32>(&emu, 2, 2, 16, 8));
+    results.push(rope_case::<bf16>(&emu, 2, 2, 16, 8));
+    results.push(swiglu_case::<f32>(&emu, 40, 8));
+    results.push(swiglu_case::<bf16>(&emu, 40, 8));
+    results.push(add_and_copy_case::<f32>(&emu, 40, 8));
+    results.push(add_and_copy_case::<bf16>(&emu, 40, 8));
+    ok(all(results));
+    let launched: BTreeSet<&str> = emu::launched().into_iter().collect();
+    let missing: Vec<&str> = KernelSource::ALL
+        .iter()
+        .flat_map(|s| s.entry_points().iter().copied())
+        .filter(|name| !launched.contains(name))
+        .collect();
+    assert!(missing.is_empty(), "never launched: {missing:?}");
+}
+
 // ---- Planted bugs ---------------------------------------------------------------------------
 
 /// A named check run on the kernels as written and on a mutant.
