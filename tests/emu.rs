@@ -380,11 +380,14 @@ fn emu_mutants_are_caught() {
     println!("{}", report.join("\n"));
 }
 
+/// A suite's name and the suite on the emulator.
+type NamedSuite = (&'static str, fn(&Emu) -> CaseResult);
+
 /// The suites a mutant of `file` can change (kernels of other sources run as written).
-fn suites_for(file: &str) -> Vec<(&'static str, fn(&Emu) -> CaseResult)> {
+fn suites_for(file: &str) -> Vec<NamedSuite> {
     // Edge cases first, then the random suites, merging last (the slowest to emulate).
     let mut suites = edge_suites();
-    suites.extend::<Vec<(&'static str, &'static str, fn(&Emu) -> CaseResult)>>(vec![
+    suites.extend::<Vec<edge::Suite>>(vec![
         ("attention.cu", "attention", |e| attention_suite(e)),
         ("pagerank.cu", "importance", |e| pagerank_suite(e)),
         ("pagerank.cu", "pruning", |e| prune_suite(e)),

@@ -168,7 +168,7 @@ pub fn structured_logits(heads: usize, n: usize, kind: u8, seed: u64) -> Vec<f32
         .map(|e| match kind {
             0 => -200.0 - 100.0 * rng.uniform(),
             1 => 0.25,
-            _ if e % 3 == 1 && (e / n) % n != 0 => f32::NEG_INFINITY,
+            _ if e % 3 == 1 && !(e / n).is_multiple_of(n) => f32::NEG_INFINITY,
             _ => rng.normal(),
         })
         .collect()
@@ -347,8 +347,11 @@ pub fn compact_edge_suite(e: &Emu) -> CaseResult {
     Ok(())
 }
 
+/// A suite: the source whose mutants it can catch, its name, and the suite on the emulator.
+pub type Suite = (&'static str, &'static str, fn(&Emu) -> CaseResult);
+
 /// Every edge suite.
-pub fn edge_suites() -> Vec<(&'static str, &'static str, fn(&Emu) -> CaseResult)> {
+pub fn edge_suites() -> Vec<Suite> {
     vec![
         ("merge.cu", "merge edges", |e| merge_edge_suite(e)),
         ("attention.cu", "attention edges", |e| {

@@ -444,6 +444,7 @@ pub fn flash_case_on<T: EmuElement>(
     [q, k, v]: [Vec<T>; 3],
     what: &str,
 ) -> CaseResult {
+    let what = what.to_string();
     let [q32, k32, v32] = [image(&q), image(&k), image(&v)];
     let got = b.flash(s, &q, &k, &v).map_err(ke(&what))?;
     let want = cpu::attention_causal(&q32, &k32, &v32, s).map_err(ke(&what))?;
@@ -465,6 +466,7 @@ pub fn eager_case_on<T: EmuElement>(
     [q, k, v]: [Vec<T>; 3],
     what: &str,
 ) -> CaseResult {
+    let what = what.to_string();
     let [q32, k32, v32] = [image(&q), image(&k), image(&v)];
     let run = b.eager(s, &q, &k, &v).map_err(ke(&what))?;
     let logits = cpu::causal_logits(&q32, &k32, s).map_err(ke(&what))?;
