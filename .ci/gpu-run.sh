@@ -280,14 +280,25 @@ attention="$out/attention.txt"
 : >"$attention"
 export AIM_SIM_ATTN_SHAPES="${AIM_SIM_ATTN_SHAPES:-28x4x4096x128,14x2x4096x64}"
 attention_vs_sdpa() {
-    local ours py=python3
-    command -v python3 >/dev/null 2>&1 || py=/opt/torch/.venv/bin/python3
+    local ours py="" candidate
+    # The first Python that has torch (the system one may not).
+    for candidate in python3 /opt/torch/.venv/bin/python3 /usr/bin/python3; do
+        if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import torch' 2>/dev/null; then
+            py=$candidate
+            break
+        fi
+    done
+    if [[ -z "$py" ]]; then
+        echo "no python3 with torch found (tried python3, /opt/torch/.venv/bin/python3, /usr/bin/python3)"
+        return 1
+    fi
     ours="$("$bin/kernels-test" --ignored --exact gpu_flash_attention_times --nocapture --test-threads=1 2>&1)" || {
         echo "$ours"
         return 1
     }
     echo "$ours"
-    grep '^ATTN ' <<<"$ours" | "$py" -c '
+    # With --nocapture the first line may follow libtest's "test NAME ... " on the same line.
+    grep -o 'ATTN [0-9].*' <<<"$ours" | "$py" -c '
 import sys, torch
 import torch.nn.functional as F
 goal, worst = 1.3, 0.0
