@@ -1,74 +1,18 @@
 //! With the `emu` feature (which `cargo test` turns on, see Cargo.toml): compiles every
 //! `kernels/*.cu` for the CPU, unmodified, as C++20 with the shim `kernels/emu/cuda_emu.h` and
-//! the fiber runtime `kernels/emu/runtime.cpp` (docs/kernels.md, "Emulated execution"), plus the
-//! mutants below — copies of a source with one planted bug each, under their own names — which
-//! `tests/emu.rs` (`emu_mutants_are_caught`) must see fail. Needs a C++20 compiler (g++ ≥ 10 or
-//! clang++ ≥ 10), nothing from CUDA. Without the feature it does nothing.
+//! the fiber runtime `kernels/emu/runtime.cpp` (docs/kernels.md, "Emulated execution"), plus
+//! mutants from `kernels/emu/mutants.rs` — copies of the sources with one bug each, under their
+//! own names: the planted ones always (`tests/emu.rs` `emu_mutants_are_caught` must see them
+//! fail), all of them when `AIM_EMU_MUTANTS=all` (`.ci/mutants.sh`, the mutation score). A mutant
+//! whose text no longer occurs exactly once is not built and is reported as stale by the score,
+//! never counted as caught. Needs a C++20 compiler (g++ ≥ 10 or clang++ ≥ 10) that accepts
+//! -fsanitize=thread, nothing from CUDA. Without the feature it does nothing.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// A planted bug: `find` (which must occur exactly once in `file`) replaced by `replace`.
-struct Mutant {
-    name: &'static str,
-    file: &'static str,
-    what: &'static str,
-    find: &'static str,
-    replace: &'static str,
-}
-
-const MUTANTS: &[Mutant] = &[
-    Mutant {
-        name: "merge_rank_inverted",
-        file: "merge",
-        what: "merge_match ranks A tokens by ascending instead of descending best score",
-        find: "rank += (other > mine || (other == mine && k < i)) ? 1 : 0;",
-        replace: "rank += (other < mine || (other == mine && k < i)) ? 1 : 0;",
-    },
-    Mutant {
-        name: "merge_copy_wrong_row",
-        file: "merge",
-        what: "merge_apply's copy path copies the B token next to the unmerged A token",
-        find: "const T* src = frame + (long long)(2 * unm_src[(long long)f * n_unm + o]) * D;",
-        replace:
-            "const T* src = frame + (long long)(2 * unm_src[(long long)f * n_unm + o] + 1) * D;",
-    },
-    Mutant {
-        name: "attn_causal_future_key",
-        file: "attention",
-        what: "attn_flash's causal mask admits one future key (j <= i + 1)",
-        find: "s[mm] = (j <= i && i < n) ? s[mm] * scale_log2 : -AIM_INF;",
-        replace: "s[mm] = (j <= i + 1 && i < n) ? s[mm] * scale_log2 : -AIM_INF;",
-    },
-    Mutant {
-        name: "silu_sign",
-        file: "layers",
-        what: "SwiGLU's SiLU computes a / (1 + e^a) instead of a / (1 + e^-a)",
-        find: "return a / (1.0f + expf(-a)) * b;",
-        replace: "return a / (1.0f + expf(a)) * b;",
-    },
-    Mutant {
-        name: "rmsnorm_one_percent",
-        file: "layers",
-        what: "RMSNorm's output is 1 % too large",
-        find: "const float inv = 1.0f / sqrtf(ss / (float)width + eps);",
-        replace: "const float inv = 1.01f / sqrtf(ss / (float)width + eps);",
-    },
-    Mutant {
-        name: "importance_one_percent",
-        file: "pagerank",
-        what: "pagerank_rms's importance scores are 1 % too large",
-        find: "score[j] = sqrtf(sum / (float)H);",
-        replace: "score[j] = sqrtf(sum / (float)H) * 1.01f;",
-    },
-    Mutant {
-        name: "compact_unbounded",
-        file: "pagerank",
-        what: "select_compact writes index[before] without the capacity bound",
-        find: "if (flag && before < capacity) index[before] = j;",
-        replace: "if (flag) index[before] = j;",
-    },
-];
+// The mutation list (`MUTANT_SPECS`), shared with tests/emu.rs.
+include!("kernels/emu/mutants.rs");
 
 /// The kernel sources and the table each one's emulator translation unit defines.
 const SOURCES: &[&str] = &["merge", "pagerank", "attention", "layers"];
@@ -76,6 +20,7 @@ const SOURCES: &[&str] = &["merge", "pagerank", "attention", "layers"];
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=kernels");
+    println!("cargo:rerun-if-env-changed=AIM_EMU_MUTANTS");
     if std::env::var_os("CARGO_FEATURE_EMU").is_none() {
         return;
     }
@@ -84,17 +29,35 @@ fn main() {
     let kernels = root.join("kernels");
     let emu = kernels.join("emu");
 
-    let mut build = cc::Build::new();
-    build
-        .cpp(true)
-        .warnings(false)
-        .opt_level(2)
-        .debug(false)
-        .include(&emu)
-        .include(&kernels);
+    // Two libraries: the runtime (plain) and the kernel sources, instrumented with
+    // -fsanitize=thread so that the compiler calls the runtime's __tsan_* hooks before every
+    // memory access (the race, initialisation and bounds checks; no ThreadSanitizer runtime is
+    // linked), with line tables (-g1) for the reports.
+    let new_build = || {
+        let mut b = cc::Build::new();
+        b.cpp(true)
+            .warnings(false)
+            .opt_level(2)
+            .debug(false)
+            .include(&emu)
+            .include(&kernels);
+        b
+    };
+    let mut runtime = new_build();
+    let mut build = new_build();
     if !build.is_flag_supported("-std=c++20").unwrap_or(false) {
         panic!(
             "the CUDA emulator (feature `emu`, on for `cargo test`) needs a C++20 compiler: {:?} does not accept -std=c++20. \
+             Install g++ >= 10 (or clang++ >= 10) or point CXX at one.",
+            build.get_compiler().path()
+        );
+    }
+    if !build
+        .is_flag_supported("-fsanitize=thread")
+        .unwrap_or(false)
+    {
+        panic!(
+            "the CUDA emulator's checks need -fsanitize=thread instrumentation: {:?} does not accept it. \
              Install g++ >= 10 (or clang++ >= 10) or point CXX at one.",
             build.get_compiler().path()
         );
@@ -110,8 +73,10 @@ fn main() {
         "-Wno-unknown-pragmas",
     ] {
         build.flag(flag);
+        runtime.flag(flag);
     }
-    build.file(emu.join("runtime.cpp"));
+    build.flag("-fsanitize=thread").flag("-g1");
+    runtime.file(emu.join("runtime.cpp"));
     build.file(emu.join("selftest.cpp"));
     let mut tables: Vec<String> = vec!["aim_emu_table_selftest".to_string()];
     for source in SOURCES {
@@ -119,56 +84,85 @@ fn main() {
         tables.push(format!("aim_emu_table_{source}"));
     }
 
-    // Mutants: a mutated copy of the source, with `extern "C"` dropped so that its entry points
-    // live in the mutant's namespace instead of clashing with the originals.
+    // Mutants: a copy of every source in the mutant's own directory with one file mutated, and
+    // `extern "C"` dropped so that its entry points live in the mutant's namespaces instead of
+    // clashing with the originals. A mutant of common.cuh compiles every source; one of a .cu file
+    // compiles that source only (the others fall back to the originals at launch).
+    let all = std::env::var("AIM_EMU_MUTANTS").is_ok_and(|v| v == "all");
     let mutant_dir = out.join("mutants");
     std::fs::create_dir_all(&mutant_dir).expect("OUT_DIR is writable");
     let mut listing = String::from(
-        "/// The planted bugs build.rs compiled (or could not apply), for `tests/emu.rs`.\npub const MUTANTS: &[Mutant] = &[\n",
+        "/// The mutants of kernels/emu/mutants.rs as build.rs left them, for `tests/emu.rs`.\npub const MUTANTS: &[Mutant] = &[\n",
     );
-    for m in MUTANTS {
-        let path = kernels.join(format!("{}.cu", m.file));
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let applied = text.matches(m.find).count() == 1;
-        if applied {
-            let mutated = text
-                .replacen(m.find, m.replace, 1)
-                .replace("extern \"C\" ", "");
-            let cu = mutant_dir.join(format!("{}.cu", m.name));
-            write_if_changed(&cu, &mutated);
-            let unit = mutant_dir.join(format!("{}.cpp", m.name));
-            let table = format!("aim_emu_table_mutant_{}", m.name);
-            write_if_changed(
-                &unit,
-                &format!(
-                    "// Generated by build.rs: mutant {name} of kernels/{file}.cu.\n\
-                     #define AIM_EMU_SOURCE {cu:?}\n#define AIM_EMU_LABEL \"kernels/{file}.cu (mutant {name})\"\n\
-                     #define AIM_EMU_VARIANT {name:?}\n\
-                     #define AIM_EMU_NS aim_emu_mutant_{name}\n#define AIM_EMU_TABLE {table}\n\
-                     #include {wrapper:?}\n",
-                    name = m.name,
-                    file = m.file,
-                    cu = cu.display().to_string(),
-                    wrapper = emu.join(format!("{}.cpp", m.file)).display().to_string(),
-                ),
-            );
-            build.file(&unit);
-            tables.push(table);
-        } else {
+    let read = |file: &str| {
+        let path = kernels.join(file);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    for m in MUTANT_SPECS {
+        let text = read(m.file);
+        let applies = text.matches(m.find).count() == 1;
+        let compiled = applies && (m.planted || all);
+        if compiled {
+            let dir = mutant_dir.join(m.name);
+            std::fs::create_dir_all(&dir).expect("OUT_DIR is writable");
+            let mut files: Vec<&str> = SOURCES
+                .iter()
+                .map(|s| match *s {
+                    "merge" => "merge.cu",
+                    "pagerank" => "pagerank.cu",
+                    "attention" => "attention.cu",
+                    _ => "layers.cu",
+                })
+                .collect();
+            files.push("common.cuh");
+            for file in files {
+                let original = if file == m.file {
+                    text.replacen(m.find, m.replace, 1)
+                } else {
+                    read(file)
+                };
+                write_if_changed(&dir.join(file), &original.replace("extern \"C\" ", ""));
+            }
+            for source in SOURCES {
+                if m.file != "common.cuh" && m.file != format!("{source}.cu") {
+                    continue;
+                }
+                let unit = dir.join(format!("{source}.cpp"));
+                let table = format!("aim_emu_table_mutant_{}_{source}", m.name);
+                write_if_changed(
+                    &unit,
+                    &format!(
+                        "// Generated by build.rs: kernels/{source}.cu for mutant {name} of kernels/{file}.\n\
+                         #define AIM_EMU_SOURCE {cu:?}\n#define AIM_EMU_LABEL \"kernels/{source}.cu (mutant {name})\"\n\
+                         #define AIM_EMU_VARIANT {name:?}\n\
+                         #define AIM_EMU_NS aim_emu_mutant_{name}_{source}\n#define AIM_EMU_TABLE {table}\n\
+                         #include {wrapper:?}\n",
+                        name = m.name,
+                        file = m.file,
+                        cu = dir.join(format!("{source}.cu")).display().to_string(),
+                        wrapper = emu.join(format!("{source}.cpp")).display().to_string(),
+                    ),
+                );
+                build.file(&unit);
+                tables.push(table);
+            }
+        } else if !applies {
             println!(
-                "cargo:warning=emulator mutant {} not built: its line is no longer in kernels/{}.cu exactly once (update build.rs)",
+                "cargo:warning=emulator mutant {} not built: its text is no longer in kernels/{} exactly once (update kernels/emu/mutants.rs)",
                 m.name, m.file
             );
         }
         let _ = writeln!(
             listing,
-            "    Mutant {{ name: {:?}, file: {:?}, what: {:?}, find: {:?}, replace: {:?}, compiled: {applied} }},",
+            "    Mutant {{ name: {:?}, file: {:?}, class: {:?}, what: {:?}, find: {:?}, replace: {:?}, planted: {}, equivalent: {:?}, applies: {applies}, compiled: {compiled} }},",
             m.name,
-            format!("kernels/{}.cu", m.file),
+            format!("kernels/{}", m.file),
+            m.class,
             m.what,
             m.find,
-            m.replace
+            m.replace,
+            m.planted,
+            m.equivalent,
         );
     }
     listing.push_str("];\n");
@@ -187,9 +181,10 @@ fn main() {
     registry.push_str("};\nconst std::size_t table_count = sizeof tables / sizeof tables[0];\n}  // namespace aim_emu\n");
     let registry_path = out.join("emu_registry.cpp");
     write_if_changed(&registry_path, &registry);
-    build.file(&registry_path);
+    runtime.file(&registry_path);
 
-    build.compile("aim_emu");
+    build.compile("aim_emu_kernels");
+    runtime.compile("aim_emu");
 }
 
 /// Writes `text` unless the file already holds it (keeps the C++ objects' inputs' timestamps).

@@ -4,24 +4,32 @@
 #
 #   out/gpu-bundle/gpu-run.sh OUTDIR        (or with $OUT set: out/gpu-bundle/gpu-run.sh)
 #
-# Steps, each with its own time limit, all within AIM_SIM_GPU_RUN_BUDGET_S (default 330 s; a step
+# Steps, each with its own time limit, all within AIM_SIM_GPU_RUN_BUDGET_S (default 360 s; a step
 # gets at most what is left, a step with under 10 s left is skipped):
+#   0. glibc      `ldd --version` against the bundle's minimum (BUILD: glibc-min, from the GLIBC_
+#                 symbol versions the binaries import; 2.35 for a build on Debian 12's 2.36); an
+#                 older glibc stops the run before any binary is started
 #   1. libraries  which libcuda / libnvrtc / libcublas load by bare name (as cudarc opens them) once
 #                 the wheels' nvidia/cu13/lib is first on LD_LIBRARY_PATH; a stub, a missing or a
 #                 non-13 library stops the run
 #   2. tests      cuda-test (every kernel on the GPU against the CPU references, f32 and bf16) and
 #                 lib-test's GPU tests (cuBLAS, the timing source), a missing GPU a failure
-#   3. sanitizer  compute-sanitizer memcheck and racecheck on a short run of every kernel, if the
-#                 tool is installed
+#   3. sanitizer  compute-sanitizer memcheck and racecheck on a short run of every kernel. A step
+#                 that cannot run (no tool, the tool fails to start or attach under this driver and
+#                 runtime, no ERROR SUMMARY, the test did not run) is NOT RUN in summary.txt,
+#                 never PASS; PASS needs the tool's "ERROR SUMMARY: 0 errors" and the test passed
+#   3b. attention our causal attention (attn_flash bf16, kernels-test) beside torch 2.x's
+#                 scaled_dot_product_attention(is_causal=True, enable_gqa=True) at the same shapes;
+#                 attention.txt has both medians and the ratio; the goal is within 1.3x (FAIL above)
 #   4. validate   aim-sim validate at the paper's sizes, for the profile of the GPU found
 #   5. calibrate  aim-sim calibrate: the profile with a fitted [efficiency] table
 #   6. measure    aim-sim measure against the uncalibrated and calibrated predictions
 # Kernels are compiled by NVRTC once for the whole run (AIM_SIM_KERNEL_CACHE).
 #
-# Results, 8 files in OUTDIR: summary.txt (device, libraries, each step's status and time),
-# kernel-tests.txt, sanitizer.txt, validate.json, calibrate.txt, <profile>-calibrated.toml,
-# measure.json, steps.log (everything else the steps print). Exit status 0 when every step
-# passed. AIM_SIM_RUN_ARGS adds flags to calibrate and measure (e.g. "--frames 8").
+# Results, 9 files in OUTDIR: summary.txt (device, libraries, each step's status and time),
+# kernel-tests.txt, sanitizer.txt, attention.txt, validate.json, calibrate.txt, <profile>-calibrated.toml,
+# measure.json, steps.log (everything else the steps print). Exit status 0 when every step that
+# ran passed (NOT RUN steps are listed in the summary's last line). AIM_SIM_RUN_ARGS adds flags to calibrate and measure (e.g. "--frames 8").
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,8 +51,9 @@ steps_log="$out/steps.log"
 : >"$steps_log"
 
 start=$(date +%s)
-budget="${AIM_SIM_GPU_RUN_BUDGET_S:-330}"
+budget="${AIM_SIM_GPU_RUN_BUDGET_S:-360}"
 failures=0
+not_run=0
 
 say() { echo "$*" | tee -a "$summary"; }
 elapsed() { echo $(($(date +%s) - start)); }
@@ -78,6 +87,20 @@ step() {
 }
 
 say "aim-sim GPU run, $(date -u +%Y-%m-%dT%H:%M:%SZ), bundle: $(head -n 1 "$bin/BUILD" 2>/dev/null || echo '?')"
+
+# ---- glibc: the bundle's binaries need at least the glibc they were linked against ----------
+glibc_min="$(sed -n 's/^glibc-min //p' "$bin/BUILD" 2>/dev/null)"
+glibc_min="${glibc_min:-2.35}"
+glibc_here="$(ldd --version 2>/dev/null | head -n 1 | grep -o '[0-9][0-9]*\.[0-9][0-9]*' | tail -n 1)"
+if [[ -z "$glibc_here" ]]; then
+    say "FAIL      glibc: \`ldd --version\` printed no version (the bundle needs glibc >= $glibc_min); nothing else runs"
+    exit 1
+fi
+if [[ "$(printf '%s\n%s\n' "$glibc_min" "$glibc_here" | sort -V | head -n 1)" != "$glibc_min" ]]; then
+    say "FAIL      glibc $glibc_here is older than the bundle's minimum $glibc_min: rebuild the bundle on an older system; nothing else runs"
+    exit 1
+fi
+say "glibc: $glibc_here (bundle needs >= $glibc_min)"
 
 # ---- Device ---------------------------------------------------------------------------------
 gpu_line="$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>>"$steps_log" | head -n 1)"
@@ -204,14 +227,113 @@ grep -h '^test result' "$tests" | sed 's/^/          /' | tee -a "$summary"
 sanitizer="$out/sanitizer.txt"
 : >"$sanitizer"
 cs="$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda-13*/bin/compute-sanitizer 2>/dev/null | head -n 1)"
+# sanitize TOOL: one compute-sanitizer tool over the short run of every kernel, classified from its
+# own output: PASS only with "ERROR SUMMARY: 0 errors" and the test passed; FAIL with errors
+# found; NOT RUN when the tool could not do its job (it did not start, attach or finish), which
+# is never a pass.
+sanitize() {
+    local tool=$1 limit=40 left=$((budget - $(elapsed)))
+    if ((left < 10)); then
+        say "$(printf '%-9s %-22s' "NOT RUN" "$tool") (no time left in the ${budget}s budget)"
+        not_run=$((not_run + 1))
+        return
+    fi
+    ((limit > left)) && limit=$left
+    local part t0 rc
+    part="$(mktemp)"
+    t0=$(date +%s)
+    printf '\n$ %s --tool %s ...\n' "$cs" "$tool" >>"$sanitizer"
+    timeout --kill-after=5 "$limit" "$cs" --tool "$tool" --error-exitcode 9 \
+        "$bin/cuda-test" --exact gpu_short_run_of_every_kernel --test-threads=1 >"$part" 2>&1
+    rc=$?
+    cat "$part" >>"$sanitizer"
+    local summary_line errors status
+    summary_line="$(grep -o 'ERROR SUMMARY: [0-9]* error' "$part" | tail -n 1)"
+    errors="$(grep -o '[0-9][0-9]*' <<<"$summary_line")"
+    if [[ -n "$errors" && "$errors" != 0 ]] || ((rc == 9)); then
+        status="FAIL($rc)"
+        failures=$((failures + 1))
+    elif [[ "$errors" == 0 ]] && ((rc == 0)) && grep -q 'test result: ok. 1 passed' "$part"; then
+        status=PASS
+    else
+        status="NOT RUN"
+        not_run=$((not_run + 1))
+    fi
+    local why=""
+    [[ "$status" == "NOT RUN" ]] && why=" (exit $rc, ${summary_line:-no ERROR SUMMARY}: $(grep -m 1 -i -e error -e unsupported -e 'not supported' "$part" | cut -c1-120))"
+    say "$(printf '%-9s %-22s %4ss of %3ss  -> %s%s' "$status" "$tool" $(($(date +%s) - t0)) "$limit" sanitizer.txt "$why")"
+    rm -f "$part"
+}
 if [[ -n "$cs" ]]; then
     for tool in memcheck racecheck; do
-        step "$tool" 40 "$sanitizer" "$cs" --tool "$tool" --error-exitcode 9 \
-            "$bin/cuda-test" --exact gpu_short_run_of_every_kernel --test-threads=1
+        sanitize "$tool"
     done
 else
-    say "$(printf '%-9s %-22s' SKIPPED sanitizer) (compute-sanitizer not found)"
+    for tool in memcheck racecheck; do
+        say "$(printf '%-9s %-22s' "NOT RUN" "$tool") (compute-sanitizer not found)"
+        not_run=$((not_run + 1))
+    done
 fi
+
+# ---- Our causal attention beside torch's scaled_dot_product_attention, same shapes, bf16 -----
+attention="$out/attention.txt"
+: >"$attention"
+export AIM_SIM_ATTN_SHAPES="${AIM_SIM_ATTN_SHAPES:-28x4x4096x128,14x2x4096x64}"
+attention_vs_sdpa() {
+    local ours py="" candidate
+    # The first Python that has torch (the system one may not).
+    for candidate in python3 /opt/torch/.venv/bin/python3 /usr/bin/python3; do
+        if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import torch' 2>/dev/null; then
+            py=$candidate
+            break
+        fi
+    done
+    if [[ -z "$py" ]]; then
+        echo "no python3 with torch found (tried python3, /opt/torch/.venv/bin/python3, /usr/bin/python3)"
+        return 1
+    fi
+    ours="$("$bin/kernels-test" --ignored --exact gpu_flash_attention_times --nocapture --test-threads=1 2>&1)" || {
+        echo "$ours"
+        return 1
+    }
+    echo "$ours"
+    # With --nocapture the first line may follow libtest's "test NAME ... " on the same line.
+    grep -o 'ATTN [0-9].*' <<<"$ours" | "$py" -c '
+import sys, torch
+import torch.nn.functional as F
+goal, worst = 1.3, 0.0
+print(f"torch {torch.__version__}, {torch.cuda.get_device_name(0)}")
+print("%-24s %9s %9s %9s" % ("shape (H, Hkv, n, d)", "ours_ms", "sdpa_ms", "ours/sdpa"))
+for line in sys.stdin:
+    _, h, hkv, n, d, ours_s = line.split()
+    h, hkv, n, d, ours_s = int(h), int(hkv), int(n), int(d), float(ours_s)
+    g = torch.Generator(device="cuda").manual_seed(7)
+    q = torch.randn(1, h, n, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    k = torch.randn(1, hkv, n, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    v = torch.randn(1, hkv, n, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
+    run = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+    for _ in range(3):
+        run()
+    times = []
+    for _ in range(20):
+        flush.zero_()  # as Device::time_runs: no input served from L2
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record(); run(); b.record()
+        torch.cuda.synchronize()
+        times.append(a.elapsed_time(b) * 1e-3)
+    sdpa_s = sorted(times)[len(times) // 2]
+    ratio = ours_s / sdpa_s
+    worst = max(worst, ratio)
+    print(f"{str((h, hkv, n, d)):24} {ours_s*1e3:9.3f} {sdpa_s*1e3:9.3f} {ratio:9.2f}")
+print(f"worst ratio {worst:.2f} (goal: within {goal}x)")
+sys.exit(0 if 0 < worst <= goal else 1)
+'
+}
+export bin
+export -f attention_vs_sdpa
+step attention-vs-sdpa 60 "$attention" bash -c attention_vs_sdpa
+grep -E '^(torch|worst)' "$attention" | sed 's/^/          /' | tee -a "$summary"
 
 if [[ -n "$profile" ]]; then
     step validate 60 "$steps_log" "$bin/aim-sim" validate --require-gpu --gpu "$profile" \
@@ -230,5 +352,5 @@ else
 fi
 
 say ""
-say "done in $(elapsed)s: $failures step(s) did not pass"
+say "done in $(elapsed)s: $failures step(s) did not pass, $not_run not run"
 ((failures == 0))

@@ -10,6 +10,7 @@ use aim_sim::kernels::emu::{self, ops, Arg, Buffer, Emu, MUTANTS};
 use aim_sim::kernels::launch::{self, Launch};
 use aim_sim::kernels::rng::SplitMix64;
 use aim_sim::kernels::{cpu, KernelError, KernelSource};
+use kernel_cases::edge::{self, edge_suites};
 use kernel_cases::*;
 use std::collections::BTreeSet;
 
@@ -165,6 +166,38 @@ fn emu_layer_passes_match_cpu() {
     ok(layers_suite(&Emu::new()));
 }
 
+// ---- Edge-case inputs (tests/kernel_cases/edge.rs) ------------------------------------------
+
+#[test]
+fn emu_merge_edge_cases_match_cpu() {
+    ok(edge::merge_edge_suite(&Emu::new()));
+}
+
+#[test]
+fn emu_attention_edge_cases_match_cpu() {
+    ok(edge::attention_edge_suite(&Emu::new()));
+}
+
+#[test]
+fn emu_importance_edge_cases_match_cpu() {
+    ok(edge::pagerank_edge_suite(&Emu::new()));
+}
+
+#[test]
+fn emu_prune_edge_cases_match_cpu() {
+    ok(edge::prune_edge_suite(&Emu::new()));
+}
+
+#[test]
+fn emu_layer_edge_cases_match_cpu() {
+    ok(edge::layers_edge_suite(&Emu::new()));
+}
+
+#[test]
+fn emu_compact_edge_sizes() {
+    ok(edge::compact_edge_suite(&Emu::new()));
+}
+
 /// A small run of every operation in both element types and head dims: every entry point of
 /// every source must have been launched (and compared) by the end.
 #[test]
@@ -210,7 +243,21 @@ fn emu_every_entry_point_runs() {
 /// A named check run on the kernels as written and on a mutant.
 type Check = (&'static str, Box<dyn Fn(&Emu) -> CaseResult>);
 
-/// The checks that must fail for each mutant build.rs plants (and pass without it).
+/// A check that must fail with a message containing `needle` (the checker's own finding, not a
+/// wrong number that happens to follow).
+fn must_report(
+    needle: &'static str,
+    f: impl Fn(&Emu) -> CaseResult + 'static,
+) -> Box<dyn Fn(&Emu) -> CaseResult> {
+    Box::new(move |e: &Emu| match f(e) {
+        Err(msg) if !msg.contains(needle) => Err(format!(
+            "failed, but without `{needle}` in the message (the checker did not see it): {msg}"
+        )),
+        other => other,
+    })
+}
+
+/// The checks that must fail for each planted mutant (and pass without it).
 fn check_for(mutant: &str) -> Vec<Check> {
     use half::bf16;
     match mutant {
@@ -255,6 +302,34 @@ fn check_for(mutant: &str) -> Vec<Check> {
                     .map_err(|err| err.to_string())
             }),
         )],
+        // The missing barriers of the issue, each found by the race detector itself.
+        "block_sum_no_first_barrier" => vec![(
+            "race in block_sum (a softmax's block_max then block_sum)",
+            must_report("race", |e: &Emu| {
+                eager_case::<f32>(e, &shape(2, 1, 40, 64), 5)
+            }),
+        )],
+        "flash_no_reload_barrier" => vec![(
+            "race in flash attention",
+            must_report("race", |e: &Emu| {
+                flash_case::<f32>(e, &shape(2, 1, 40, 64), 3)
+            }),
+        )],
+        "compact_no_totals_barrier" => vec![(
+            "race in select_compact",
+            must_report("race", |e: &Emu| {
+                ops::select_compact(e, &vec![1; 100], 100)
+                    .map(|_| ())
+                    .map_err(|err| err.to_string())
+            }),
+        )],
+        // The misaligned vector access that once killed the test binary with SIGSEGV.
+        "rope_vector_misaligned" => vec![(
+            "rope with head dim 12",
+            must_report("layer_rope_f32", |e: &Emu| {
+                rope_case::<f32>(e, 20, 5, 12, 3)
+            }),
+        )],
         _ => Vec::new(),
     }
 }
@@ -264,12 +339,20 @@ fn emu_mutants_are_caught() {
     // The three the issue names must be among them.
     for required in ["merge_rank_inverted", "attn_causal_future_key", "silu_sign"] {
         assert!(
-            MUTANTS.iter().any(|m| m.name == required),
-            "mutant {required} is gone from build.rs"
+            MUTANTS.iter().any(|m| m.name == required && m.planted),
+            "mutant {required} is gone from kernels/emu/mutants.rs"
         );
     }
     let mut report = Vec::new();
-    for m in MUTANTS {
+    for m in MUTANTS.iter().filter(|m| m.planted) {
+        if !m.applies {
+            // A changed source, not a wrong result: the mutation score reports it as stale.
+            report.push(format!(
+                "{} skipped: stale (its text is gone from {})",
+                m.name, m.file
+            ));
+            continue;
+        }
         let emu = Emu::mutant(m.name).unwrap_or_else(|e| panic!("{e}"));
         let checks = check_for(m.name);
         assert!(
@@ -295,6 +378,108 @@ fn emu_mutants_are_caught() {
         }
     }
     println!("{}", report.join("\n"));
+}
+
+/// A suite's name and the suite on the emulator.
+type NamedSuite = (&'static str, fn(&Emu) -> CaseResult);
+
+/// The suites a mutant of `file` can change (kernels of other sources run as written).
+fn suites_for(file: &str) -> Vec<NamedSuite> {
+    // Edge cases first, then the random suites, merging last (the slowest to emulate).
+    let mut suites = edge_suites();
+    suites.extend::<Vec<edge::Suite>>(vec![
+        ("attention.cu", "attention", |e| attention_suite(e)),
+        ("pagerank.cu", "importance", |e| pagerank_suite(e)),
+        ("pagerank.cu", "pruning", |e| prune_suite(e)),
+        ("layers.cu", "layers", |e| layers_suite(e)),
+        ("merge.cu", "merge", |e| merge_suite(e)),
+    ]);
+    suites
+        .into_iter()
+        .filter(|(source, _, _)| file.ends_with("common.cuh") || file.ends_with(source))
+        .map(|(_, name, f)| (name, f))
+        .collect()
+}
+
+/// The mutation score (issue 23): every mutant of kernels/emu/mutants.rs against the suites its
+/// source can change. Needs the build with every mutant: `.ci/mutants.sh` (AIM_EMU_MUTANTS=all).
+#[test]
+#[ignore = "needs AIM_EMU_MUTANTS=all at build time; run .ci/mutants.sh"]
+fn emu_mutation_score() {
+    let stale: Vec<&str> = MUTANTS
+        .iter()
+        .filter(|m| !m.applies)
+        .map(|m| m.name)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "stale mutants (their text is gone from the source; update kernels/emu/mutants.rs): {stale:?}"
+    );
+    let missing: Vec<&str> = MUTANTS
+        .iter()
+        .filter(|m| !m.compiled)
+        .map(|m| m.name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "mutants not in this build (build with AIM_EMU_MUTANTS=all, as .ci/mutants.sh does): {missing:?}"
+    );
+    // Two workers (launches run in forked children, so they overlap).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let verdicts = std::sync::Mutex::new(vec![None; MUTANTS.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(m) = MUTANTS.get(i) else { break };
+                let emu = Emu::mutant(m.name).unwrap_or_else(|e| panic!("{e}"));
+                let verdict = suites_for(m.file)
+                    .into_iter()
+                    .find_map(|(name, suite)| suite(&emu).err().map(|e| (name, e)));
+                eprintln!("mutant {} done", m.name);
+                verdicts.lock().unwrap()[i] = Some(verdict);
+            });
+        }
+    });
+    let verdicts = verdicts.into_inner().unwrap();
+    let (mut caught, mut survived, mut equivalent) = (0usize, Vec::new(), 0usize);
+    for (m, verdict) in MUTANTS.iter().zip(verdicts) {
+        let verdict = verdict.expect("every mutant was run");
+        match (verdict, m.equivalent) {
+            (Some((suite, e)), None) => {
+                caught += 1;
+                let first = e.lines().nth(1).or(e.lines().next()).unwrap_or("").trim();
+                println!(
+                    "MUTANT {:<30} {:<9} caught    by {suite}: {first:.200}",
+                    m.name, m.class
+                );
+            }
+            (Some((suite, e)), Some(_)) => panic!(
+                "mutant {} is listed as equivalent but the {suite} suite catches it: {e}",
+                m.name
+            ),
+            (None, Some(why)) => {
+                equivalent += 1;
+                println!("MUTANT {:<30} {:<9} equivalent: {why}", m.name, m.class);
+            }
+            (None, None) => {
+                survived.push(m.name);
+                println!("MUTANT {:<30} {:<9} SURVIVED: {}", m.name, m.class, m.what);
+            }
+        }
+    }
+    let scored = MUTANTS.len() - equivalent;
+    let score = caught as f64 / scored as f64;
+    println!(
+        "MUTATION SCORE {caught}/{scored} = {:.1} % ({} mutants, {equivalent} equivalent, survivors {survived:?})",
+        100.0 * score,
+        MUTANTS.len()
+    );
+    assert!(
+        score >= 0.95,
+        "mutation score {:.1} % is below 95 %: survivors {survived:?}",
+        100.0 * score
+    );
 }
 
 // ---- The emulator itself --------------------------------------------------------------------
@@ -395,7 +580,12 @@ fn emu_runtime_reports_deadlocks_and_overruns() {
         &mut [Arg::Buf(&mut out), Arg::I32(100), Arg::I32(3)],
     )
     .unwrap_err();
-    assert!(err.to_string().contains("past the end"), "{err}");
+    // The checker sees the first access past the end, naming the line.
+    assert!(
+        err.to_string().contains("out-of-bounds global write")
+            && err.to_string().contains("selftest.cpp:"),
+        "{err}"
+    );
 
     // Arguments that do not match the kernel's parameters are refused before it runs.
     let err = selftest(
@@ -418,4 +608,140 @@ fn emu_runtime_reports_deadlocks_and_overruns() {
         .launch("no_such_kernel", launch::select_compact().unwrap(), &mut [])
         .is_err());
     assert!(Emu::mutant("no_such_mutant").is_err());
+}
+
+// ---- The checker: races, uninitialised shared memory, bounds, alignment, crashes -------------
+
+fn race(kind: i32) -> Result<Vec<i32>, KernelError> {
+    // Two blocks: block 0 resumes its threads in increasing order (which access comes first).
+    let mut out = Buffer::filled(128, -1i32);
+    selftest(
+        "emu_selftest_race",
+        2,
+        [64, 1, 1],
+        &mut [Arg::Buf(&mut out), Arg::I32(kind)],
+    )?;
+    Ok(out.to_vec())
+}
+
+fn race_message(kind: i32) -> String {
+    race(kind)
+        .expect_err("the checker must flag this kernel")
+        .to_string()
+}
+
+#[test]
+fn emu_checker_flags_read_after_write() {
+    let m = race_message(0);
+    assert!(m.contains("shared-memory race (read after write)"), "{m}");
+    assert!(m.contains("emu_selftest_race"), "names the kernel: {m}");
+    // Both source lines and the shared array.
+    assert!(m.matches("selftest.cpp:").count() >= 2, "{m}");
+    assert!(m.contains("::s + "), "names the array: {m}");
+}
+
+#[test]
+fn emu_checker_flags_write_after_read() {
+    let m = race_message(1);
+    assert!(m.contains("shared-memory race (write after read)"), "{m}");
+    assert!(m.matches("selftest.cpp:").count() >= 2, "{m}");
+}
+
+#[test]
+fn emu_checker_flags_write_after_write() {
+    let m = race_message(2);
+    assert!(m.contains("shared-memory race (write after write)"), "{m}");
+}
+
+#[test]
+fn emu_checker_orders_a_warp_by_syncwarp_but_not_by_a_shuffle() {
+    // __syncwarp orders its lanes' memory accesses (PTX bar.warp.sync) ...
+    let out = race(3).unwrap();
+    for (t, &got) in out[..64].iter().enumerate() {
+        assert_eq!(got, (t ^ 1) as i32);
+    }
+    // ... a shuffle only exchanges registers: the same exchange through shared memory races.
+    let m = race_message(4);
+    assert!(m.contains("shared-memory race (read after write)"), "{m}");
+}
+
+#[test]
+fn emu_checker_flags_uninitialised_shared_reads() {
+    let m = race_message(5);
+    assert!(m.contains("uninitialised shared-memory read"), "{m}");
+    assert!(m.contains("thread 63"), "{m}");
+}
+
+#[test]
+fn emu_checker_passes_the_barriered_version() {
+    let out = race(6).unwrap();
+    for b in 0..2 {
+        for t in 0..64 {
+            assert_eq!(out[b * 64 + t], if t >= 32 { t as i32 - 32 } else { 0 });
+        }
+    }
+}
+
+#[test]
+fn emu_checker_flags_out_of_bounds_global_reads() {
+    let mut input = Buffer::filled(64, 1.0f32);
+    let mut out = Buffer::filled(64, 0.0f32);
+    selftest(
+        "emu_selftest_read_past",
+        1,
+        [64, 1, 1],
+        &mut [
+            Arg::Buf(&mut input),
+            Arg::Buf(&mut out),
+            Arg::I32(64),
+            Arg::I32(0),
+        ],
+    )
+    .unwrap();
+    let err = selftest(
+        "emu_selftest_read_past",
+        1,
+        [64, 1, 1],
+        &mut [
+            Arg::Buf(&mut input),
+            Arg::Buf(&mut out),
+            Arg::I32(64),
+            Arg::I32(1),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("out-of-bounds global read of 4 bytes at byte offset 256 of argument 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn emu_checker_flags_misaligned_vectors_and_survives_crashes() {
+    let mut input = Buffer::filled(64, 1.0f32);
+    let mut out = Buffer::filled(32, 0.0f32);
+    let mut run = |offset: i32, crash: i32| {
+        selftest(
+            "emu_selftest_vector",
+            1,
+            [32, 1, 1],
+            &mut [
+                Arg::Buf(&mut input),
+                Arg::Buf(&mut out),
+                Arg::I32(offset),
+                Arg::I32(crash),
+            ],
+        )
+    };
+    run(4, 0).unwrap();
+    let err = run(2, 0).unwrap_err().to_string();
+    assert!(err.contains("misaligned 16-byte read"), "{err}");
+    // A kernel that faults fails its own launch, by name; the test binary lives on.
+    let err = run(0, 1).unwrap_err().to_string();
+    assert!(
+        err.contains("emu_selftest_vector") && err.contains("crashed the emulator with signal"),
+        "{err}"
+    );
+    run(4, 0).unwrap();
 }

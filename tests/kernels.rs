@@ -387,3 +387,57 @@ fn every_cu_file_is_registered() {
     registered.sort();
     assert_eq!(on_disk, registered, "add new .cu files to KernelSource");
 }
+
+// ---- GPU timing of the causal attention kernel (.ci/gpu-run.sh, step `attention-vs-sdpa`) ----
+
+/// Times `attn_flash_*_bf16` on the GPU at the shapes of `AIM_SIM_ATTN_SHAPES` (comma-separated
+/// `HEADSxKV_HEADSxTOKENSxHEAD_DIM`, default the presets' 28x4x4096x128 and 14x2x4096x64), with
+/// `Device::time_runs` (CUDA events, L2 flushed before each run, 3 warm-up and 20 timed runs), and
+/// prints one line per shape, `ATTN heads kv_heads tokens head_dim median_s`, which the GPU run
+/// compares with torch's scaled_dot_product_attention at the same shapes. Needs a GPU (run with
+/// --ignored; the bundle's `kernels-test` runs it where no Rust toolchain is).
+#[cfg(feature = "cuda")]
+#[test]
+#[ignore = "needs a GPU; .ci/gpu-run.sh runs it"]
+fn gpu_flash_attention_times() {
+    use aim_sim::kernels::gpu::{Device, FlashAttention};
+    let spec = std::env::var("AIM_SIM_ATTN_SHAPES")
+        .unwrap_or_else(|_| "28x4x4096x128,14x2x4096x64".to_string());
+    let dev = Device::open(0).unwrap_or_else(|e| panic!("no usable GPU: {e}"));
+    for item in spec.split(',') {
+        let dims: Vec<usize> = item
+            .split('x')
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("AIM_SIM_ATTN_SHAPES: `{item}` is not HxKVxNxD"))
+            })
+            .collect();
+        let [heads, kv_heads, tokens, head_dim] = dims[..] else {
+            panic!("AIM_SIM_ATTN_SHAPES: `{item}` is not HxKVxNxD (e.g. 28x4x4096x128)");
+        };
+        let s = AttnShape {
+            heads,
+            kv_heads,
+            tokens,
+            head_dim,
+        };
+        let mut rng = SplitMix64::new(7);
+        let mut data = |len: usize| -> Vec<half::bf16> {
+            (0..len)
+                .map(|_| half::bf16::from_f32(rng.normal()))
+                .collect()
+        };
+        let (q, k, v) = (data(s.q_len()), data(s.kv_len()), data(s.kv_len()));
+        let upload = |x: &[half::bf16]| dev.upload(x).unwrap_or_else(|e| panic!("{e}"));
+        let (q, k, v) = (upload(&q), upload(&k), upload(&v));
+        let mut plan = FlashAttention::<half::bf16>::new(&dev, s).unwrap_or_else(|e| panic!("{e}"));
+        let mut times_s = dev
+            .time_runs(|| plan.run(&dev, &q, &k, &v), 3, 20)
+            .unwrap_or_else(|e| panic!("{e}"));
+        times_s.sort_by(f64::total_cmp);
+        let median_s = times_s[times_s.len() / 2];
+        assert!(median_s > 0.0, "a zero kernel time for {item}");
+        println!("ATTN {heads} {kv_heads} {tokens} {head_dim} {median_s:.9e}");
+    }
+}

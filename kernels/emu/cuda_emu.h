@@ -37,14 +37,35 @@ struct uint3 {
 struct dim3 {
     unsigned int x, y, z;
 };
-struct alignas(16) uint4 {
-    unsigned int x, y, z, w;
-};
-struct alignas(16) float4 {
-    float x, y, z, w;
-};
-inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, unsigned int w) { return uint4{x, y, z, w}; }
-inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+namespace aim_emu {
+// Reports a 16-byte vector access at `p` that is not 16-byte aligned (a misaligned-address fault
+// on a GPU), at the kernel code that made it (kernels/emu/runtime.cpp, the checker).
+void vector_access(const void* p, bool write, const void* pc);
+}  // namespace aim_emu
+
+// 16-byte vectors whose copies check their alignment: a kernel reading or writing one through a
+// reinterpret_cast pointer (layers.cu) is checked, whatever instructions the host compiler picks.
+#define AIM_EMU_VECTOR4(V, E)                                                                              \
+    struct alignas(16) V {                                                                                 \
+        E x, y, z, w;                                                                                      \
+        V() = default;                                                                                     \
+        V(E x_, E y_, E z_, E w_) : x(x_), y(y_), z(z_), w(w_) {}                                          \
+        __attribute__((always_inline)) V(const V& o) {                                                     \
+            aim_emu::vector_access(&o, false, __builtin_return_address(0));                                \
+            x = o.x, y = o.y, z = o.z, w = o.w;                                                            \
+        }                                                                                                  \
+        __attribute__((always_inline)) V& operator=(const V& o) {                                          \
+            aim_emu::vector_access(&o, false, __builtin_return_address(0));                                \
+            aim_emu::vector_access(this, true, __builtin_return_address(0));                               \
+            x = o.x, y = o.y, z = o.z, w = o.w;                                                            \
+            return *this;                                                                                  \
+        }                                                                                                  \
+    };
+AIM_EMU_VECTOR4(uint4, unsigned int)
+AIM_EMU_VECTOR4(float4, float)
+#undef AIM_EMU_VECTOR4
+inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, unsigned int w) { return uint4(x, y, z, w); }
+inline float4 make_float4(float x, float y, float z, float w) { return float4(x, y, z, w); }
 
 // Set by the scheduler before it resumes a thread.
 extern uint3 threadIdx;

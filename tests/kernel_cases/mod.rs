@@ -22,6 +22,8 @@ use aim_sim::kernels::{
 };
 use std::ops::Range;
 
+pub mod edge;
+
 pub type CaseResult = Result<(), String>;
 
 /// Merging does the reference's arithmetic in the reference's order: only the cosines differ.
@@ -292,7 +294,23 @@ pub fn merge_case<T: EmuElement>(
 ) -> CaseResult {
     let what = format!("merge {frames}x{tokens}x{dim} r={r} {}", T::DTYPE);
     let mut rng = SplitMix64::new(seed);
-    let (x, x32) = random::<T>(&mut rng, frames * tokens * dim);
+    let (x, _) = random::<T>(&mut rng, frames * tokens * dim);
+    merge_case_on(b, &x, frames, tokens, dim, r, &what)
+}
+
+/// [`merge_case`] on given tokens `x` `[frames, tokens, dim]`.
+pub fn merge_case_on<T: EmuElement>(
+    b: &impl Backend,
+    x: &[T],
+    frames: usize,
+    tokens: usize,
+    dim: usize,
+    r: usize,
+    what: &str,
+) -> CaseResult {
+    let what = what.to_string();
+    let x32 = image(x);
+    let x = x.to_vec();
     let run = b
         .merge_pass(&x, frames, tokens, dim, r)
         .map_err(ke(&what))?;
@@ -415,7 +433,19 @@ fn random_qkv<T: EmuElement>(s: &AttnShape, seed: u64) -> ([Vec<T>; 3], [Vec<f32
 /// Flash attention against `cpu::attention_causal`.
 pub fn flash_case<T: EmuElement>(b: &impl Backend, s: &AttnShape, seed: u64) -> CaseResult {
     let what = format!("flash attention {s:?} {}", T::DTYPE);
-    let ([q, k, v], [q32, k32, v32]) = random_qkv::<T>(s, seed);
+    let (qkv, _) = random_qkv::<T>(s, seed);
+    flash_case_on(b, s, qkv, &what)
+}
+
+/// [`flash_case`] on given Q, K, V.
+pub fn flash_case_on<T: EmuElement>(
+    b: &impl Backend,
+    s: &AttnShape,
+    [q, k, v]: [Vec<T>; 3],
+    what: &str,
+) -> CaseResult {
+    let what = what.to_string();
+    let [q32, k32, v32] = [image(&q), image(&k), image(&v)];
     let got = b.flash(s, &q, &k, &v).map_err(ke(&what))?;
     let want = cpu::attention_causal(&q32, &k32, &v32, s).map_err(ke(&what))?;
     close(&got, &want, ATTN_RTOL, &what)
@@ -425,7 +455,19 @@ pub fn flash_case<T: EmuElement>(b: &impl Backend, s: &AttnShape, seed: u64) -> 
 /// lower triangle and the output.
 pub fn eager_case<T: EmuElement>(b: &impl Backend, s: &AttnShape, seed: u64) -> CaseResult {
     let what = format!("eager attention {s:?} {}", T::DTYPE);
-    let ([q, k, v], [q32, k32, v32]) = random_qkv::<T>(s, seed);
+    let (qkv, _) = random_qkv::<T>(s, seed);
+    eager_case_on(b, s, qkv, &what)
+}
+
+/// [`eager_case`] on given Q, K, V.
+pub fn eager_case_on<T: EmuElement>(
+    b: &impl Backend,
+    s: &AttnShape,
+    [q, k, v]: [Vec<T>; 3],
+    what: &str,
+) -> CaseResult {
+    let what = what.to_string();
+    let [q32, k32, v32] = [image(&q), image(&k), image(&v)];
     let run = b.eager(s, &q, &k, &v).map_err(ke(&what))?;
     let logits = cpu::causal_logits(&q32, &k32, s).map_err(ke(&what))?;
     f32_close(&run.logits, &logits, ATTN_RTOL, &format!("{what}: logits"))?;
@@ -483,6 +525,19 @@ pub fn pagerank_materialised_case(
     let s = shape(heads, heads, tokens, 64);
     let ([q, k, _], _) = random_qkv::<f32>(&s, seed);
     let logits = cpu::causal_logits(&q, &k, &s).map_err(ke(&what))?;
+    pagerank_materialised_on(b, &logits, heads, tokens, &what)
+}
+
+/// [`pagerank_materialised_case`] on given logits `[heads, n, n]`.
+pub fn pagerank_materialised_on(
+    b: &impl Backend,
+    logits: &[f32],
+    heads: usize,
+    tokens: usize,
+    what: &str,
+) -> CaseResult {
+    let what = what.to_string();
+    let logits = logits.to_vec();
     let run = b
         .pagerank_materialised(&logits, heads, tokens)
         .map_err(ke(&what))?;
@@ -619,11 +674,26 @@ pub fn prune_case<T: EmuElement>(
     let mut rng = SplitMix64::new(seed);
     let (hidden, _) = random::<T>(&mut rng, tokens * width);
     let score = scores(kind, tokens, &mut rng);
+    prune_case_on(b, &hidden, width, &score, visual, keep, &what)
+}
+
+/// [`prune_case`] on given hidden rows and scores.
+pub fn prune_case_on<T: EmuElement>(
+    b: &impl Backend,
+    hidden: &[T],
+    width: usize,
+    score: &[f32],
+    visual: Range<usize>,
+    keep: usize,
+    what: &str,
+) -> CaseResult {
+    let what = what.to_string();
+    let tokens = score.len();
     let run = b
-        .prune(&hidden, width, &score, visual.clone(), keep)
+        .prune(hidden, width, score, visual.clone(), keep)
         .map_err(ke(&what))?;
     let (index, rows) =
-        cpu::select_and_gather(&hidden, width, &score, visual, keep).map_err(ke(&what))?;
+        cpu::select_and_gather(hidden, width, score, visual, keep).map_err(ke(&what))?;
     if !run.flags.is_empty() {
         let mut flags = vec![0i32; tokens];
         for &j in &index {
@@ -706,8 +776,22 @@ pub fn rmsnorm_case<T: EmuElement>(
 ) -> CaseResult {
     let what = format!("rmsnorm {rows}x{width} {}", T::DTYPE);
     let mut rng = SplitMix64::new(seed);
-    let (x, x32) = random::<T>(&mut rng, rows * width);
-    let (w, w32) = random::<T>(&mut rng, width);
+    let (x, _) = random::<T>(&mut rng, rows * width);
+    let (w, _) = random::<T>(&mut rng, width);
+    rmsnorm_case_on(b, &x, &w, width, &what)
+}
+
+/// [`rmsnorm_case`] on given rows and weight.
+pub fn rmsnorm_case_on<T: EmuElement>(
+    b: &impl Backend,
+    x: &[T],
+    w: &[T],
+    width: usize,
+    what: &str,
+) -> CaseResult {
+    let what = what.to_string();
+    let (x32, w32) = (image(x), image(w));
+    let (x, w) = (x.to_vec(), w.to_vec());
     let got = b.rmsnorm(&x, &w, width).map_err(ke(&what))?;
     let want = cpu::rmsnorm(&x32, &w32, width, cpu::RMSNORM_EPS).map_err(ke(&what))?;
     close(&got, &want, LAYER_RTOL, &what)

@@ -16,20 +16,29 @@ use super::launch::Launch;
 use super::{Dtype, KernelError};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
-/// A planted bug that build.rs compiled as its own set of kernels (`tests/emu.rs` checks that
-/// the emulated tests catch each).
+/// A single-point bug in `kernels/*.cu` from the mutation list `kernels/emu/mutants.rs`, which
+/// build.rs compiles as its own set of kernels: the planted ones always (`tests/emu.rs` checks
+/// that the emulated tests catch each), every one with `AIM_EMU_MUTANTS=all` (the mutation score).
 #[derive(Debug, Clone, Copy)]
 pub struct Mutant {
     /// The variant name to give [`Emu::mutant`].
     pub name: &'static str,
     /// The mutated source, e.g. `kernels/merge.cu`.
     pub file: &'static str,
+    /// The kind of bug: barrier, tie, inf, reduction, numeric, bounds, vector, copy.
+    pub class: &'static str,
     /// What the bug does.
     pub what: &'static str,
-    /// The original line and its mutation.
+    /// The original text and its mutation.
     pub find: &'static str,
     pub replace: &'static str,
-    /// False when build.rs could not find `find` exactly once in `file` (the test then fails).
+    /// Compiled in every test build.
+    pub planted: bool,
+    /// Why the mutant cannot change a result, when it cannot.
+    pub equivalent: Option<&'static str>,
+    /// Whether `find` occurs exactly once in `file` (false: the list is stale).
+    pub applies: bool,
+    /// Whether this build holds it.
     pub compiled: bool,
 }
 
@@ -49,6 +58,7 @@ extern "C" {
         cfg: *const RawLaunch,
         signature: *const c_char,
         args: *const *mut c_void,
+        arg_bytes: *const usize,
         err: *mut c_char,
         err_len: usize,
     ) -> c_int;
@@ -119,11 +129,17 @@ impl Emu {
             Some(m) if m.compiled => Ok(Emu {
                 variant: Some(m.name),
             }),
+            Some(m) if !m.applies => Err(KernelError::Emulator {
+                kernel: m.file.to_string(),
+                message: format!(
+                    "mutant {name} is stale: `{}` is no longer in {} exactly once (update kernels/emu/mutants.rs)",
+                    m.find, m.file
+                ),
+            }),
             Some(m) => Err(KernelError::Emulator {
                 kernel: m.file.to_string(),
                 message: format!(
-                    "mutant {name} was not built: `{}` is no longer in {} exactly once (update build.rs)",
-                    m.find, m.file
+                    "mutant {name} is not in this build (set AIM_EMU_MUTANTS=all, as .ci/mutants.sh does)"
                 ),
             }),
             None => Err(KernelError::Emulator {
@@ -149,8 +165,14 @@ impl Emu {
         // slot, as cuLaunchKernel's kernelParams.
         let mut slots: Vec<[u8; 8]> = Vec::with_capacity(args.len());
         let mut signature = String::with_capacity(args.len());
+        // The data bytes of each buffer argument (0 for scalars): the runtime's bounds check.
+        let mut arg_bytes: Vec<usize> = Vec::with_capacity(args.len());
         for arg in args.iter_mut() {
             let mut slot = [0u8; 8];
+            arg_bytes.push(match arg {
+                Arg::Buf(b) => b.len * b.elem_bytes,
+                _ => 0,
+            });
             match arg {
                 Arg::Buf(b) => {
                     let p = b.data_ptr() as usize;
@@ -186,10 +208,11 @@ impl Emu {
             block: launch.block,
             shared_bytes: launch.shared_bytes,
         };
-        let mut err = vec![0 as c_char; 1024];
+        let mut err = vec![0 as c_char; 4096];
         // SAFETY: every pointer is valid for the call: the name, variant and signature strings;
         // `raw`; `pointers` (one per argument, each to an 8-byte slot holding the value, the
-        // runtime checks that the kernel's parameters match `signature` before reading them); the
+        // runtime checks that the kernel's parameters match `signature` before reading them);
+        // `arg_bytes` (one per argument); the
         // buffers behind the pointer arguments are alive and exclusively borrowed in `args`, and
         // every access a kernel makes past them lands in their guard zones (checked below) or is
         // a bug the emulator cannot contain; `err` holds err.len() bytes.
@@ -200,6 +223,7 @@ impl Emu {
                 &raw,
                 sig.as_ptr(),
                 pointers.as_ptr(),
+                arg_bytes.as_ptr(),
                 err.as_mut_ptr(),
                 err.len(),
             )
