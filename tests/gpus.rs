@@ -313,7 +313,7 @@ fn framework_profiles_say_no_rows_were_fitted_for_a_new_gpu() {
         assert!(
             notes(&r).iter().any(|n| n.contains(&format!(
                 "no parameters fitted for GPU '{gpu}' (no measured rows on it)"
-            )) && n.contains("rows (")),
+            )) && n.contains(" rows from ")),
             "{gpu}: {:?}",
             notes(&r)
         );

@@ -15,7 +15,7 @@ pub struct CheckArgs {
     /// A measurement file (reference/measurements.toml is the published data set).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Cross-validate by source or by row (--cv source,row: both; a bare --cv: source).
+    /// Cross-validate by source or by row (a bare --cv: source).
     ///
     /// Refit each framework without the rows it predicts. `source` (the default of a bare --cv,
     /// and the headline of docs/accuracy.md) leaves a row's whole source group out — same
@@ -26,7 +26,8 @@ pub struct CheckArgs {
         value_name = "source|row",
         value_delimiter = ',',
         num_args = 0..,
-        default_missing_value = "source"
+        default_missing_value = "source",
+        hide_possible_values = true
     )]
     pub cv: Vec<CvArg>,
     /// Leave-one-ROW-out errors too: the same as --cv row (takes longer).
@@ -35,6 +36,8 @@ pub struct CheckArgs {
     /// the rest of its source in the fit (takes longer).
     #[arg(long)]
     pub loo: bool,
+    /// Price every row under this framework profile instead of each row's own.
+    ///
     /// Price every row under this framework profile (a preset or a profile file) instead of the
     /// one each row names: how another stack's profile fares on these measurements.
     #[arg(long, value_name = "NAME")]

@@ -81,7 +81,7 @@ pub struct PlotArgs {
     /// `check`: a measurement file (reference/measurements.toml).
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
-    /// `check`: draw leave-one-ROW-out predictions (the same as --cv row).
+    /// `check`: draw leave-one-row-out predictions (= --cv row).
     ///
     /// `check` only: draw leave-one-ROW-out predictions (each framework refitted without the
     /// row); the same as --cv row.
@@ -96,7 +96,8 @@ pub struct PlotArgs {
         value_name = "source|row",
         value_delimiter = ',',
         num_args = 0..,
-        default_missing_value = "source"
+        default_missing_value = "source",
+        hide_possible_values = true
     )]
     pub cv: Vec<super::check::CvArg>,
     /// `pareto`: the accuracy column (videomme, mvbench, mme, ...).

@@ -9,6 +9,8 @@ use crate::sim;
 /// One-anchor calibration of a single run (docs/accuracy.md, "One anchor").
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AnchorArgs {
+    /// Measured ms of this input without reduction: calibrates --framework.
+    ///
     /// Your measured time, ms, of this input WITHOUT token reduction on your own stack (prefill,
     /// or time to first token with --include-vision): refits the --framework profile's
     /// per-kernel overhead so the baseline takes exactly that, then predicts the schedule from

@@ -67,10 +67,10 @@ pub struct ServeArgs {
         hide_short_help = true
     )]
     pub text_dist: Option<String>,
-    /// Requests in one step at most (vLLM's max_num_seqs).
+    /// Requests in one step at most (vLLM max_num_seqs).
     #[arg(long, help_heading = "Engine", default_value_t = 256, value_name = "N")]
     pub max_num_seqs: u64,
-    /// Tokens in one step at most (vLLM's max_num_batched_tokens).
+    /// Tokens per step at most (max_num_batched_tokens).
     #[arg(
         long,
         help_heading = "Engine",
