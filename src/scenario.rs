@@ -93,10 +93,22 @@ impl Scenario {
     pub fn from_loaded(
         spec: &Spec,
         model: Arc<Model>,
-        mut gpu: Arc<Gpu>,
+        gpu: Arc<Gpu>,
         schedule: Arc<Schedule>,
         framework: &Framework,
     ) -> Result<Scenario> {
+        Scenario::from_loaded_planned(spec, model, gpu, schedule, framework).map(|(s, _)| s)
+    }
+
+    /// [`Scenario::from_loaded`] and the token plan it checked ([`Scenario::plan`]): a sweep
+    /// prices with that plan instead of computing it again.
+    pub fn from_loaded_planned(
+        spec: &Spec,
+        model: Arc<Model>,
+        mut gpu: Arc<Gpu>,
+        schedule: Arc<Schedule>,
+        framework: &Framework,
+    ) -> Result<(Scenario, TokenPlan)> {
         let args = spec;
         if args.tokens.is_some() && args.frames.is_some() {
             return Err(Error::invalid(
@@ -272,8 +284,8 @@ impl Scenario {
         };
         // Surface schedule/model mismatches (merge larger than a frame, l1 beyond the last
         // layer, explicit lists of the wrong length) now, as input errors.
-        scenario.plan()?;
-        Ok(scenario)
+        let plan = scenario.plan()?;
+        Ok((scenario, plan))
     }
 
     /// What the cost models price against: this scenario's model, GPU and run options.

@@ -69,10 +69,15 @@ fn ratio(baseline: f64, run: f64) -> f64 {
 
 /// Prices the scenario and its baseline, totals only ([`crate::cost::CostModel::run_totals`]).
 pub fn summarize(scenario: &Scenario) -> Result<Summary> {
-    let plan = scenario.plan()?;
+    summarize_planned(scenario, &scenario.plan()?)
+}
+
+/// [`summarize`] with the scenario's token plan already at hand (a sweep has it from
+/// [`Scenario::from_loaded_planned`]); `plan` must be `scenario.plan()`.
+pub fn summarize_planned(scenario: &Scenario, plan: &TokenPlan) -> Result<Summary> {
     let cost_model = scenario.cost_model.implementation();
     let ctx = scenario.context();
-    let run = cost_model.run_totals(&ctx, &scenario.workload(&plan));
+    let run = cost_model.run_totals(&ctx, &scenario.workload(plan));
     let baseline_tokens = scenario.baseline_tokens();
     let baseline = cost_model.run_totals(&ctx, &scenario.baseline_workload(&baseline_tokens));
     finite_totals(&run, "the schedule's run")?;

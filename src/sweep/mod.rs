@@ -25,7 +25,7 @@ use crate::framework::Framework;
 use crate::hardware::Gpu;
 use crate::model::Model;
 use crate::scenario::Scenario;
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, TokenPlan};
 use crate::sim;
 use crate::spec::{parse_count, Definition, Spec};
 use serde::{Deserialize, Serialize};
@@ -304,11 +304,29 @@ impl Grid {
 
     /// The spec of configuration `index`.
     pub fn spec(&self, index: usize) -> Spec {
-        let [m, g, c, b, t, p, v, s] = self.position(index);
-        let mut a = self.base.clone();
-        a.model.clone_from(&self.models[m]);
-        a.gpu.clone_from(&self.gpus[g]);
-        a.schedule.clone_from(&self.schedules[s]);
+        let mut scratch = Scratch::new(self);
+        self.fill(index, &mut scratch);
+        scratch.spec
+    }
+
+    /// Makes `scratch.spec` configuration `index`'s spec in place: the counts set, a name
+    /// cloned only when it differs from the scratch's last configuration (no allocation per
+    /// row). Returns the configuration's axis positions.
+    fn fill(&self, index: usize, scratch: &mut Scratch) -> [usize; 8] {
+        let pos = self.position(index);
+        let [m, g, c, b, t, p, v, s] = pos;
+        let last = scratch.at.replace(pos);
+        let changed = |k: usize| last.is_none_or(|l| l[k] != pos[k]);
+        let a = &mut scratch.spec;
+        if changed(0) {
+            a.model.clone_from(&self.models[m]);
+        }
+        if changed(1) {
+            a.gpu.clone_from(&self.gpus[g]);
+        }
+        if changed(7) {
+            a.schedule.clone_from(&self.schedules[s]);
+        }
         a.cost_model = self.cost_models[c];
         a.batch = self.batch[b];
         a.text_tokens = self.text_tokens[t];
@@ -317,7 +335,24 @@ impl Grid {
             Visual::Frames(f) => (f, None),
             Visual::Tokens(n) => (None, Some(n)),
         };
-        a
+        pos
+    }
+}
+
+/// One worker's reusable spec: the grid's base with the axes of the last configuration it
+/// priced ([`Grid::fill`]).
+struct Scratch {
+    spec: Spec,
+    /// Axis positions `spec` holds; `None`: the base's, before any configuration.
+    at: Option<[usize; 8]>,
+}
+
+impl Scratch {
+    fn new(grid: &Grid) -> Scratch {
+        Scratch {
+            spec: grid.base.clone(),
+            at: None,
+        }
     }
 }
 
@@ -431,20 +466,24 @@ struct Loaded {
 }
 
 impl Loaded {
-    /// Configuration `index`'s spec and validated scenario; errors name the configuration.
-    fn scenario(&self, grid: &Grid, index: usize) -> Result<(Spec, Scenario)> {
-        let [m, g, _, _, _, _, _, s] = grid.position(index);
-        let args = grid.spec(index);
-        match Scenario::from_loaded(
-            &args,
+    /// Configuration `index`'s validated scenario and its token plan, its spec left in
+    /// `scratch.spec`; errors name the configuration.
+    fn scenario(
+        &self,
+        grid: &Grid,
+        index: usize,
+        scratch: &mut Scratch,
+    ) -> Result<(Scenario, TokenPlan)> {
+        let [m, g, _, _, _, _, _, s] = grid.fill(index, scratch);
+        let args = &scratch.spec;
+        Scenario::from_loaded_planned(
+            args,
             self.models[m].clone(),
             self.gpus[g].clone(),
             self.schedules[s].clone(),
             &self.framework,
-        ) {
-            Ok(scenario) => Ok((args, scenario)),
-            Err(e) => Err(Error::invalid(format!("{}: {e}", describe(&args)))),
-        }
+        )
+        .map_err(|e| Error::invalid(format!("{}: {e}", describe(args))))
     }
 
     fn new(grid: &Grid) -> Result<Loaded> {
@@ -470,17 +509,42 @@ impl Loaded {
 }
 
 /// Prices configuration `index`: totals only ([`sim::summarize`]), no per-operator detail.
-fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
-    let (args, scenario) = loaded.scenario(grid, index)?;
-    let summary = sim::summarize(&scenario)
-        .map_err(|e| Error::invalid(format!("{}: {e}", describe(&args))))?;
+fn row(grid: &Grid, loaded: &Loaded, index: usize, scratch: &mut Scratch) -> Result<SweepRow> {
+    let mut out = SweepRow::empty();
+    row_into(grid, loaded, index, scratch, &mut out)?;
+    Ok(out)
+}
+
+/// [`row`] into `out`, reusing its label strings' memory.
+fn row_into(
+    grid: &Grid,
+    loaded: &Loaded,
+    index: usize,
+    scratch: &mut Scratch,
+    out: &mut SweepRow,
+) -> Result<()> {
+    let (scenario, plan) = loaded.scenario(grid, index, scratch)?;
+    let args = &scratch.spec;
+    let summary = sim::summarize_planned(&scenario, &plan)
+        .map_err(|e| Error::invalid(format!("{}: {e}", describe(args))))?;
     let (run, base) = (&summary.run, &summary.baseline);
     let input = &scenario.input;
-    Ok(SweepRow {
-        model: args.model.label("inline model").to_string(),
-        gpu: args.gpu.label("inline GPU").to_string(),
-        schedule: args.schedule.label("inline schedule").to_string(),
-        cost_model: scenario.cost_model.implementation().name().to_string(),
+    let set = |field: &mut String, text: &str| {
+        field.clear();
+        field.push_str(text);
+    };
+    set(&mut out.model, args.model.label("inline model"));
+    set(&mut out.gpu, args.gpu.label("inline GPU"));
+    set(&mut out.schedule, args.schedule.label("inline schedule"));
+    set(
+        &mut out.cost_model,
+        scenario.cost_model.implementation().name(),
+    );
+    *out = SweepRow {
+        model: std::mem::take(&mut out.model),
+        gpu: std::mem::take(&mut out.gpu),
+        schedule: std::mem::take(&mut out.schedule),
+        cost_model: std::mem::take(&mut out.cost_model),
         frames: input.frames,
         tokens_per_frame: input.tokens_per_frame,
         visual_tokens: input.visual_tokens(),
@@ -497,7 +561,36 @@ fn row(grid: &Grid, loaded: &Loaded, index: usize) -> Result<SweepRow> {
         baseline_memory_consumption_bytes: base.memory_consumption_bytes,
         reduction_flops: summary.reduction_flops,
         reduction_time: summary.reduction_time,
-    })
+    };
+    Ok(())
+}
+
+impl SweepRow {
+    /// A row to fill ([`row_into`]).
+    fn empty() -> SweepRow {
+        SweepRow {
+            model: String::new(),
+            gpu: String::new(),
+            schedule: String::new(),
+            cost_model: String::new(),
+            frames: 0,
+            tokens_per_frame: 0,
+            visual_tokens: 0,
+            merged_visual_tokens: 0,
+            text_tokens: 0,
+            batch: 0,
+            flops: 0.0,
+            bytes: 0.0,
+            time_s: 0.0,
+            memory_consumption_bytes: 0.0,
+            baseline_flops: 0.0,
+            baseline_bytes: 0.0,
+            baseline_time_s: 0.0,
+            baseline_memory_consumption_bytes: 0.0,
+            reduction_flops: 0.0,
+            reduction_time: 0.0,
+        }
+    }
 }
 
 /// The configuration in words, for error messages.
@@ -543,8 +636,9 @@ pub struct Sweep<'a> {
 impl<'a> Sweep<'a> {
     pub fn prepare(grid: &'a Grid) -> Result<Sweep<'a>> {
         let loaded = Loaded::new(grid)?;
+        let mut scratch = Scratch::new(grid);
         for index in grid.extremes() {
-            loaded.scenario(grid, index)?;
+            loaded.scenario(grid, index, &mut scratch)?;
         }
         Ok(Sweep { grid, loaded })
     }
@@ -566,8 +660,9 @@ impl<'a> Sweep<'a> {
             grid.len(),
             jobs,
             |range| {
+                let mut scratch = Scratch::new(grid);
                 for i in range {
-                    loaded.scenario(grid, i)?;
+                    loaded.scenario(grid, i, &mut scratch)?;
                 }
                 Ok(())
             },
@@ -599,7 +694,10 @@ impl<'a> Sweep<'a> {
         stream::ordered(
             grid.len(),
             jobs,
-            |range| range.map(|i| row(grid, loaded, i)).collect(),
+            |range| {
+                let mut scratch = Scratch::new(grid);
+                range.map(|i| row(grid, loaded, i, &mut scratch)).collect()
+            },
             &mut rows,
         )?;
         (rows.progress)(grid.len());
@@ -672,8 +770,10 @@ impl<'a> Sweep<'a> {
             jobs,
             |range| {
                 let mut s = String::with_capacity(range.len() * 360);
+                let (mut scratch, mut r) = (Scratch::new(grid), SweepRow::empty());
                 for i in range {
-                    writer.row(&row(grid, loaded, i)?, i == 0, &mut s);
+                    row_into(grid, loaded, i, &mut scratch, &mut r)?;
+                    writer.row(&r, i == 0, &mut s);
                 }
                 Ok(s)
             },

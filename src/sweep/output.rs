@@ -188,6 +188,22 @@ pub fn render(rows: &[SweepRow], format: SweepFormat) -> String {
     out
 }
 
+/// `n` in decimal, as `{}` prints it, without going through `core::fmt` (a CSV row has six).
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+}
+
 fn csv_row(r: &SweepRow, out: &mut String) {
     for text in [
         csv_field(&r.model),
@@ -206,7 +222,8 @@ fn csv_row(r: &SweepRow, out: &mut String) {
         r.text_tokens,
         r.batch,
     ] {
-        let _ = write!(out, "{count},");
+        push_u64(out, count);
+        out.push(',');
     }
     let numbers = [
         r.flops,
@@ -232,6 +249,27 @@ fn csv_row(r: &SweepRow, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The hand-written integer digits are `{}`'s.
+        #[test]
+        fn counts_print_as_display_does(n in any::<u64>()) {
+            let mut out = String::from("x");
+            super::push_u64(&mut out, n);
+            prop_assert_eq!(out, format!("x{n}"));
+        }
+    }
+
+    #[test]
+    fn counts_print_as_display_does_at_the_edges() {
+        for n in [0, 9, 10, 99, 100, u64::MAX] {
+            let mut out = String::new();
+            super::push_u64(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+
     #[test]
     fn header_names_every_field_in_order() {
         let row = super::SweepRow {
