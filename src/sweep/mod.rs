@@ -845,6 +845,75 @@ mod tests {
         assert_eq!(picked, want, "in row order");
     }
 
+    /// A worker's scratch spec, filled in place in any order of configurations, is each
+    /// configuration's own spec (every name updated when it changes, kept when it does not).
+    #[test]
+    fn a_reused_scratch_spec_is_each_configurations_spec() {
+        let grid = Grid::new(&GridSpec {
+            axes: Axes {
+                model: Some("llava-ov-7b,qwen3-vl-30b-a3b".into()),
+                gpu: Some("a100,h100".into()),
+                schedule: Some("none,linear,fastv".into()),
+                frames: Some("0,8,16".into()),
+                text_tokens: Some("5,100".into()),
+                ..Axes::default()
+            },
+            ..GridSpec::default()
+        })
+        .unwrap();
+        let fresh = |i: usize| {
+            let [m, g, c, b, t, p, v, s] = grid.position(i);
+            let mut a = grid.base.clone();
+            a.model = grid.models[m].clone();
+            a.gpu = grid.gpus[g].clone();
+            a.schedule = grid.schedules[s].clone();
+            a.cost_model = grid.cost_models[c];
+            a.batch = grid.batch[b];
+            a.text_tokens = grid.text_tokens[t];
+            a.tokens_per_frame = grid.tokens_per_frame[p];
+            (a.frames, a.tokens) = match grid.visual[v] {
+                Visual::Frames(f) => (f, None),
+                Visual::Tokens(n) => (None, Some(n)),
+            };
+            a
+        };
+        let n = grid.len();
+        let mut scratch = Scratch::new(&grid);
+        // In order, backwards, and jumping about (a worker's chunks are not contiguous).
+        let order = (0..n).chain((0..n).rev()).chain((0..n).map(|i| i * 7 % n));
+        for i in order {
+            grid.fill(i, &mut scratch);
+            assert_eq!(scratch.spec, fresh(i), "configuration {i}");
+        }
+    }
+
+    /// Rows collected ([`Sweep::run`]) and rows streamed ([`Sweep::write`], each worker
+    /// reusing one row) render the same text, on one thread and on several.
+    #[test]
+    fn collected_and_streamed_rows_agree() {
+        let grid = Grid::new(&GridSpec {
+            axes: Axes {
+                model: Some("llava-ov-7b,qwen3-vl-30b-a3b".into()),
+                schedule: Some("none,linear,pdrop".into()),
+                frames: Some("0:24:4".into()),
+                ..Axes::default()
+            },
+            ..GridSpec::default()
+        })
+        .unwrap();
+        let sweep = Sweep::prepare(&grid).unwrap();
+        let rows = sweep.run(1, |_| {}).unwrap();
+        let want = render(&rows, SweepFormat::Csv);
+        for jobs in [1, 3] {
+            let mut out = Vec::new();
+            sweep
+                .write(SweepFormat::Csv, jobs, &mut out, Path::new("mem"), |_| {})
+                .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "--jobs {jobs}");
+        }
+        assert_eq!(sweep.run(3, |_| {}).unwrap(), rows);
+    }
+
     #[test]
     fn bad_ranges_say_what_to_type() {
         for bad in ["", "8:4", "8:16:0", "a:b", "1:2:3:4", "1,,2", "-1", "2.5"] {
