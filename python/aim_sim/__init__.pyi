@@ -141,6 +141,7 @@ def simulate(
     a_bits: Optional[int] = 16,
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
+    anchor_ms: Optional[float] = None,
 ) -> Dict[str, Any]:
     """Simulates one prefill, schedule against baseline: ``aim-sim [options] --format json``.
 
@@ -216,6 +217,10 @@ def simulate(
         kv_bits: KV-cache bits [default: ``a_bits``].
         skip_mlp_add: Drop the second residual add from the totals (as the paper's video runs
             did).
+        anchor_ms: Your measured time, ms, of this input without token reduction on your own
+            stack (``--anchor-ms``): refits the ``framework`` profile's per-kernel overhead so
+            the baseline takes that time, then predicts the schedule from there, with the
+            narrower interval an anchor leaves (docs/accuracy.md, "One anchor").
 
     Raises:
         AimSimError: Bad input (an unknown preset, a count of 0, ``tokens`` with ``frames``,
@@ -326,6 +331,7 @@ def serve(
     slo_tpot: Optional[float] = None,
     slo_attainment: Optional[float] = 0.9,
     find_max_rate: Optional[bool] = False,
+    schedules: Optional[Sequence[str]] = None,
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
     framework: Optional[Definition] = "roofline",
@@ -390,6 +396,8 @@ def serve(
         slo_attainment: Share of requests that must meet the targets.
         find_max_rate: Search the highest rate at which ``slo_attainment`` of the requests meet
             the targets.
+        schedules: Several schedules side by side on the same requests (``--schedules``;
+            replaces ``schedule``): the answer is the comparison.
 
     Raises:
         AimSimError: Bad input, or a configuration that does not run (the message names it).

@@ -232,9 +232,19 @@ fn options_of(
 fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
     let options = options_of(py, options, None)?;
     core(py, move || {
-        let report = aim_sim::simulate(&options::simulate(options)?)?;
+        let report = simulate_report(options)?;
         Ok(aim_sim::report::render(&report, Format::Json))
     })
+}
+
+/// The report of `aim_sim.simulate(**options)`, anchored when `anchor_ms` is given.
+fn simulate_report(options: options::Options) -> aim_sim::Result<aim_sim::Report> {
+    match options::simulate_anchored(options)? {
+        (spec, None) => batch::simulate_one(&spec),
+        (spec, Some(ms)) => {
+            aim_sim::sim::simulate(&aim_sim::check::anchor::anchored_scenario(&spec, ms)?)
+        }
+    }
 }
 
 /// `aim-sim [options] --format json` as Python objects: the report (`detail="full"`) or its
@@ -248,9 +258,7 @@ fn simulate<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let detail = Detail::parse(detail.unwrap_or("full")).map_err(error)?;
     let options = options_of(py, options, None)?;
-    let kept = core(py, move || {
-        Ok(detail.keep(batch::simulate_one(&options::simulate(options)?)?))
-    })?;
+    let kept = core(py, move || Ok(detail.keep(simulate_report(options)?)))?;
     objects::to_python(py, &kept)
 }
 
@@ -355,9 +363,14 @@ fn budget<'py>(
 fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
     let options = options_of(py, options, None)?;
     core(py, move || {
-        let (spec, query) = options::serve(options)?;
-        let answer = aim_sim::serve::query::answer(&spec, &query, None)?;
-        Ok(answer.render(Format::Json))
+        let (spec, query, schedules) = options::serve(options)?;
+        if schedules.is_empty() {
+            let answer = aim_sim::serve::query::answer(&spec, &query, None)?;
+            Ok(answer.render(Format::Json))
+        } else {
+            let comparison = aim_sim::serve::query::compare(&spec, &query, &schedules)?;
+            Ok(comparison.render(Format::Json))
+        }
     })
 }
 

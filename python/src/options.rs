@@ -152,10 +152,30 @@ pub fn simulate(options: Options) -> Result<Spec> {
     spec(options)
 }
 
-/// The spec and question of `aim_sim.serve(**options)`; lengths may be given as numbers or as
-/// the distributions the command line takes (`"uniform:8:64"`).
-pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query)> {
-    options.check_names(&[SIM, SERVE])?;
+/// The spec of `aim_sim.simulate(**options)` and its `anchor_ms` (`--anchor-ms`: a measured
+/// baseline the framework profile is refitted to), which is no part of a spec.
+pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<f64>)> {
+    options.check_names(&[SIM, &["anchor_ms"]])?;
+    let anchor_ms = match options.take(&["anchor_ms"]).remove("anchor_ms") {
+        None => None,
+        Some(v) => Some(v.as_f64().ok_or_else(|| {
+            Error::invalid("anchor_ms: give the measured baseline time in milliseconds, e.g. 170.5")
+        })?),
+    };
+    Ok((spec(options)?, anchor_ms))
+}
+
+/// The spec, question and `schedules` (`--schedules`: several side by side) of
+/// `aim_sim.serve(**options)`; lengths may be given as numbers or as the distributions the
+/// command line takes (`"uniform:8:64"`).
+pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query, Vec<String>)> {
+    options.check_names(&[SIM, SERVE, &["schedules"]])?;
+    let schedules = match options.take(&["schedules"]).remove("schedules") {
+        None => Vec::new(),
+        Some(v) => serde_json::from_value::<Vec<String>>(v).map_err(|_| {
+            Error::invalid("schedules: give a list of schedule names, e.g. [\"none\", \"linear\"]")
+        })?,
+    };
     let mut query = options.take(SERVE);
     for key in ["output_tokens", "frames_dist", "text_dist"] {
         if let Some(v) = query.get_mut(key) {
@@ -166,7 +186,7 @@ pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query
     }
     let query = serde_json::from_value(Value::Object(query))
         .map_err(|e| Error::invalid(format!("serve options: {e}")))?;
-    Ok((spec(options)?, query))
+    Ok((spec(options)?, query, schedules))
 }
 
 /// The spec and question of `aim_sim.budget(**options)`.

@@ -49,7 +49,6 @@ def test_simulate_errors_are_the_cli_messages(cli, options):
     "args",
     [
         ["--frames", "8:4"],
-        ["--frames", "0:8"],
         ["--frames", "1:2:3:4"],
         ["--schedule", "none,,linear"],
         ["--cost-model", "refined,foo"],

@@ -35,3 +35,12 @@ def test_serve_options_are_the_cli_flags(cli):
     flags -= {"help", "format", "output", "trace", "reference", "reference_frameworks", "no_chunked_prefill"}
     flags |= {"chunked_prefill"}
     assert {a.arg for a in SERVE.args.kwonlyargs} == flags
+
+
+def test_several_schedules_are_the_cli_comparison(cli):
+    case = {k: v for k, v in CASE.items() if k != "schedule"}
+    got = aim_sim.serve(schedules=["none", "linear"], **case)
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in case.items()]
+    want = json.loads(cli.run("serve", *flags, "--schedules", "none,linear", "--format", "json").stdout)
+    assert got == want
+    assert got != aim_sim.serve(**CASE)

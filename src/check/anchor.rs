@@ -152,6 +152,28 @@ fn finish(
     )
 }
 
+/// The scenario of `spec` anchored on a measured baseline of `anchor_ms` milliseconds (the
+/// CLI's `--anchor-ms`, Python's `anchor_ms`): the framework refitted by [`anchor`], and a note
+/// saying what was refitted.
+pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
+    let (framework, a) = anchor(spec, anchor_ms / 1e3)?;
+    let note = format!(
+        "anchored on the measured baseline {anchor_ms} ms: framework {}'s per-kernel overhead refitted to {:.2} µs{}; the interval is what an anchor leaves (the profile's speed-up σ)",
+        framework.name,
+        a.launch_overhead_s * 1e6,
+        if a.extra_host_s > 0.0 {
+            format!(" and {:.3} ms more host work per forward", a.extra_host_s * 1e3)
+        } else {
+            String::new()
+        }
+    );
+    let mut spec = spec.clone();
+    spec.framework = Definition::Inline(Box::new(framework));
+    let mut scenario = Scenario::from_spec(&spec)?;
+    scenario.framework_notes.push(note);
+    Ok(scenario)
+}
+
 /// What an anchor refitted.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Anchored {

@@ -21,24 +21,11 @@ pub struct AnchorArgs {
 
 /// Simulates the run the flags (and `--spec`) describe and writes it.
 pub fn simulate(args: &SimArgs, anchor: &AnchorArgs, output: &OutputArgs) -> Result<()> {
-    let mut spec = args.to_spec()?;
-    let mut note = None;
-    if let Some(ms) = anchor.anchor_ms {
-        let (framework, a) = crate::check::anchor::anchor(&spec, ms / 1e3)?;
-        note = Some(format!(
-            "anchored on the measured baseline {ms} ms: framework {}'s per-kernel overhead refitted to {:.2} µs{}; the interval is what an anchor leaves (the profile's speed-up σ)",
-            framework.name,
-            a.launch_overhead_s * 1e6,
-            if a.extra_host_s > 0.0 {
-                format!(" and {:.3} ms more host work per forward", a.extra_host_s * 1e3)
-            } else {
-                String::new()
-            }
-        ));
-        spec.framework = crate::spec::Definition::Inline(Box::new(framework));
-    }
-    let mut scenario = Scenario::from_spec(&spec)?;
-    scenario.framework_notes.extend(note);
+    let spec = args.to_spec()?;
+    let scenario = match anchor.anchor_ms {
+        Some(ms) => crate::check::anchor::anchored_scenario(&spec, ms)?,
+        None => Scenario::from_spec(&spec)?,
+    };
     let report = sim::simulate(&scenario)?;
     warn(&report.run.warnings);
     match output.format {
