@@ -391,13 +391,20 @@ pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
     let mut starts: Vec<Vec<f64>> = vec![slots.iter().map(Slot::start).collect()];
     // Deterministic spread over each range: fractions uniform, times log-uniform.
     let mut rng = crate::kernels::rng::SplitMix64::new(0x05ee_df17);
+    // The MoE parameter draws from its own stream, so adding MoE rows leaves the dense
+    // parameters' starting points (and their fit) as they were without them.
+    let mut moe_rng = crate::kernels::rng::SplitMix64::new(0x0e4e_12f5);
     for _ in 1..STARTS {
         starts.push(
             slots
                 .iter()
                 .map(|s| {
                     let b = s.bound();
-                    let t = f64::from(rng.uniform());
+                    let t = f64::from(if *s == Slot::ExpertHalf {
+                        moe_rng.uniform()
+                    } else {
+                        rng.uniform()
+                    });
                     if s.is_time() {
                         (1e-7f64.ln() + t * ((b.hi).ln() - 1e-7f64.ln())).exp()
                     } else {
