@@ -15,6 +15,8 @@
 //!   without rows gets. Each GPU's value is tied to the pooled one by a weak prior (log-normal,
 //!   σ = 0.25 for GEMM efficiency, 0.7 for launch overhead; `link` around 0.5 with σ = 0.7), so
 //!   a GPU with few rows borrows strength from the others instead of over-fitting them.
+//! - per framework where mixture-of-experts rows exist: `expert_half_tokens`, the tokens per
+//!   expert at which a grouped expert GEMM reaches half the dense GEMM efficiency (issue 21);
 //! - not fitted: `attention`, the fused attention kernel's fraction of peak, taken from kernel
 //!   benchmarks in the profile itself (FlashAttention-2: 50–73 % on A100).
 //!
