@@ -54,6 +54,10 @@ pub struct Params {
     /// bandwidth (bitsandbytes); absent: packed weights are read directly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dequant: Option<f64>,
+    /// Tokens per expert at which a mixture-of-experts grouped GEMM reaches half the dense GEMM
+    /// efficiency (`m / (m + m_half)`); absent: dense efficiency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expert_half_tokens: Option<f64>,
 }
 
 impl Params {
@@ -69,6 +73,7 @@ impl Params {
             collective_latency_s: self.collective_latency_s.or(fallback.collective_latency_s),
             link: self.link.or(fallback.link),
             dequant: self.dequant.or(fallback.dequant),
+            expert_half_tokens: self.expert_half_tokens.or(fallback.expert_half_tokens),
         }
     }
 
@@ -84,6 +89,7 @@ impl Params {
             collective_latency_s: self.collective_latency_s.unwrap_or(0.0),
             link: self.link,
             dequant: self.dequant,
+            expert_half_tokens: self.expert_half_tokens,
             source: Some(source),
         }
     }
@@ -364,6 +370,8 @@ mod tests {
             "memory = 0",
             "launch_overhead_s = -1e-6",
             "link = nan",
+            "expert_half_tokens = -5",
+            "expert_half_tokens = 1e6",
         ] {
             let text = format!("name = \"x\"\n[gpu.a100]\n{bad}\n");
             let err = Framework::from_source(&Source {

@@ -73,6 +73,12 @@ pub struct Efficiency {
     /// the packed weights directly (fused dequantisation, as in AWQ/Marlin kernels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dequant: Option<f64>,
+    /// Mixture-of-experts grouped GEMMs with `m` tokens per expert reach `m / (m + m_half)` of
+    /// the dense GEMM efficiency (half-saturation in tokens per expert: small per-expert tiles,
+    /// expert scheduling, token permutation; TensorRT-LLM's "MoE as dense GEMM" blog). Absent:
+    /// expert GEMMs run at the dense efficiency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expert_half_tokens: Option<f64>,
     /// Where these figures come from, for reports (e.g. "framework trtllm, fitted for h100").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -95,6 +101,7 @@ impl Efficiency {
             collective_latency_s: 0.0,
             link: None,
             dequant: None,
+            expert_half_tokens: None,
             source: None,
         }
     }
@@ -129,9 +136,20 @@ impl Efficiency {
                 ));
             }
         }
+        if let Some(m) = self.expert_half_tokens {
+            if !(m.is_finite() && (0.0..=MAX_EXPERT_HALF_TOKENS).contains(&m)) {
+                return Err(format!(
+                    "key 'efficiency.expert_half_tokens' = {m} is a number of tokens per expert: it must be between 0 and {MAX_EXPERT_HALF_TOKENS}"
+                ));
+            }
+        }
         Ok(())
     }
 }
+
+/// Largest half-saturation size of a grouped expert GEMM, tokens per expert: beyond a few
+/// thousand rows per expert any GEMM kernel is saturated, so a larger value is a typo.
+pub const MAX_EXPERT_HALF_TOKENS: f64 = 4096.0;
 
 impl Gpu {
     /// Loads a preset name or a TOML file path, then validates it.

@@ -651,7 +651,8 @@ fn a_vision_row_is_priced_as_the_vision_stage_alone() {
     .concat();
     let fit = common::ok(&["fit", &write(dir.path(), &fit_text)]);
     assert!(fit.contains("framework hf: 2 rows"), "{fit}");
-    // So are mixture-of-experts rows (no parameter prices their expert GEMMs yet).
+    // Mixture-of-experts rows are fitted (issue 21): their expert GEMMs get their own
+    // parameter, the half-saturation size in tokens per expert, which the profile carries.
     let moe_text = [
         row("a", "llava-1.5-7b", "hf", 1, "", 60.0),
         row("b", "llava-1.5-7b", "hf", 2, "", 90.0),
@@ -660,7 +661,8 @@ fn a_vision_row_is_priced_as_the_vision_stage_alone() {
     .concat();
     let moe_file = write(dir.path(), &moe_text);
     let fit = common::ok(&["fit", &moe_file]);
-    assert!(fit.contains("framework hf: 2 rows"), "{fit}");
+    assert!(fit.contains("framework hf: 3 rows"), "{fit}");
+    assert!(fit.contains("expert_half_tokens = "), "{fit}");
     let checked = common::json(&["check", &moe_file]);
     assert!(checked["rows"][2]["predicted_ms"].as_f64().is_some());
     let none = text.replace("frames = 64", "frames = 0");

@@ -218,7 +218,7 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
     ]);
     let mut failures = Vec::new();
     let mut rows = String::from(
-        "| framework | GPU | GEMM 16-bit | GEMM 8-bit | attention (fixed) | memory | launch µs | host ms per forward | collective µs | link | dequant |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| framework | GPU | GEMM 16-bit | GEMM 8-bit | attention (fixed) | memory | launch µs | host ms per forward | collective µs | link | dequant | MoE half-saturation, tokens per expert |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for name in ["trtllm", "hf", "hf-eager"] {
         let fitted = std::fs::read_to_string(dir.path().join(format!("{name}.toml"))).unwrap();
@@ -255,7 +255,7 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
         };
         let mut line = |gpu: &str, p: &toml::Table| {
             rows += &format!(
-                "| {name} | {gpu} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {name} | {gpu} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 f(p, "matmul", 1.0, 2),
                 f(p, "matmul_8bit", 1.0, 2),
                 f(p, "attention", 1.0, 2),
@@ -265,6 +265,7 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
                 f(p, "collective_latency_s", 1e6, 1),
                 f(p, "link", 1.0, 2),
                 f(p, "dequant", 1.0, 2),
+                f(p, "expert_half_tokens", 1.0, 0),
             );
         };
         if let Some(gpus) = t.get("gpu").and_then(|g| g.as_table()) {

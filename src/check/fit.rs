@@ -15,6 +15,8 @@
 //!   without rows gets. Each GPU's value is tied to the pooled one by a weak prior (log-normal,
 //!   σ = 0.25 for GEMM efficiency, 0.7 for launch overhead; `link` around 0.5 with σ = 0.7), so
 //!   a GPU with few rows borrows strength from the others instead of over-fitting them.
+//! - per framework where mixture-of-experts rows exist: `expert_half_tokens`, the tokens per
+//!   expert at which a grouped expert GEMM reaches half the dense GEMM efficiency (issue 21);
 //! - not fitted: `attention`, the fused attention kernel's fraction of peak, taken from kernel
 //!   benchmarks in the profile itself (FlashAttention-2: 50–73 % on A100).
 //!
@@ -62,6 +64,9 @@ pub struct Recorded {
     eight_bit: bool,
     uses_tp: bool,
     dequantizes: bool,
+    /// Mixture-of-experts rows: their grouped expert GEMMs determine `expert_half_tokens`
+    /// (without that parameter, one such row bent its GPU's dense GEMM efficiency; issue 21).
+    moe: bool,
     /// Distinct kernels and how many times each runs.
     kernels: Vec<(Kernel, f64)>,
 }
@@ -113,12 +118,6 @@ fn record_where(
     let mut out = Vec::new();
     for r in m.rows.iter().filter(|r| keep(r) && fitted(r)) {
         let scenario = m.scenario(r, Some(&probe))?;
-        // Mixture-of-experts rows are checked, not fitted: no profile parameter prices expert
-        // GEMMs with few tokens per expert, so one such row would bend the dense GEMM
-        // efficiency of its GPU (issue 21) instead of being modelled.
-        if scenario.model.moe.is_some() {
-            continue;
-        }
         let kernels = row_kernels(&scenario).map_err(|e| row_error(&r.id, e))?;
         // Identical kernels (the layers of a text-only prompt) are timed once, counted n times.
         let mut distinct: Vec<(Kernel, f64)> = Vec::new();
@@ -146,6 +145,7 @@ fn record_where(
             eight_bit: p.uses_int8_peak(),
             uses_tp: scenario.options.tp > 1,
             dequantizes: base.params.dequant.is_some() && p.w_bits < p.a_bits,
+            moe: scenario.model.moe.is_some(),
             kernels: distinct,
         });
     }
@@ -165,6 +165,7 @@ enum Slot {
     Fixed,
     Latency,
     Dequant,
+    ExpertHalf,
     Pooled16,
     Pooled8,
     PooledLaunch,
@@ -190,6 +191,12 @@ impl Slot {
                 lo: 1e-8,
                 hi: 300e-6,
             },
+            // Tokens per expert: 0 is a grouped GEMM as efficient as a dense one; beyond a few
+            // thousand rows any GEMM is saturated (crate::hardware::MAX_EXPERT_HALF_TOKENS).
+            Slot::ExpertHalf => Bound {
+                lo: 0.0,
+                hi: crate::hardware::MAX_EXPERT_HALF_TOKENS,
+            },
             _ => Bound { lo: 0.02, hi: 1.0 },
         }
     }
@@ -209,6 +216,7 @@ impl Slot {
             Slot::Dequant => 0.3,
             Slot::Launch(_) | Slot::PooledLaunch => 1e-5,
             Slot::Link(_) => 0.5,
+            Slot::ExpertHalf => 64.0,
             _ => 0.6,
         }
     }
@@ -238,6 +246,9 @@ fn slots(rows: &[Recorded]) -> Vec<Slot> {
         if r.dequantizes {
             add(Slot::Dequant);
         }
+        if r.moe {
+            add(Slot::ExpertHalf);
+        }
     }
     s
 }
@@ -265,6 +276,9 @@ impl Values<'_> {
             matmul_8bit: self.get(&Slot::Pooled8),
             launch_overhead_s: self.get(&Slot::PooledLaunch),
             link: None,
+            // Fitted where MoE rows exist; never the base profile's value, which was fitted
+            // on rows a leave-one-source-out refit must not see (absent: dense efficiency).
+            expert_half_tokens: self.get(&Slot::ExpertHalf),
         };
         // The base profile's per-GPU values that are not fitted (attention) stay; its fitted
         // ones must not, or a refit without a GPU's rows would still carry their fit.
@@ -379,13 +393,20 @@ pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
     let mut starts: Vec<Vec<f64>> = vec![slots.iter().map(Slot::start).collect()];
     // Deterministic spread over each range: fractions uniform, times log-uniform.
     let mut rng = crate::kernels::rng::SplitMix64::new(0x05ee_df17);
+    // The MoE parameter draws from its own stream, so adding MoE rows leaves the dense
+    // parameters' starting points (and their fit) as they were without them.
+    let mut moe_rng = crate::kernels::rng::SplitMix64::new(0x0e4e_12f5);
     for _ in 1..STARTS {
         starts.push(
             slots
                 .iter()
                 .map(|s| {
                     let b = s.bound();
-                    let t = f64::from(rng.uniform());
+                    let t = f64::from(if *s == Slot::ExpertHalf {
+                        moe_rng.uniform()
+                    } else {
+                        rng.uniform()
+                    });
                     if s.is_time() {
                         (1e-7f64.ln() + t * ((b.hi).ln() - 1e-7f64.ln())).exp()
                     } else {
@@ -675,11 +696,18 @@ pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
 /// Rows of every framework but `name`, recorded with `base`'s structure (the fallback of a
 /// framework's only source).
 fn other_frameworks(m: &Measurements, name: &str, base: &Framework) -> Result<Vec<Recorded>> {
-    record_where(
+    // Without its mixture-of-experts rows: what they teach (`expert_half_tokens`, how one
+    // engine's grouped GEMMs run) is that engine's own, and fitted into the stand-in profile
+    // of another framework they only move its dense parameters (hf-eager's fallback went
+    // from 46.7 % to 54.4 % median error with the Mixtral row in).
+    Ok(record_where(
         m,
         |r| r.framework != name && r.framework != crate::framework::ROOFLINE,
         base,
-    )
+    )?
+    .into_iter()
+    .filter(|r| !r.moe)
+    .collect())
 }
 
 /// Fits every framework `names` (all of the file's when empty) and cross-validates: leave one
@@ -817,6 +845,10 @@ pub fn profile_toml(f: &Framework) -> String {
         {
             *v = format!("{v:.4}").parse().expect("a formatted float parses");
         }
+        // Tokens per expert: whole tokens.
+        for v in [&mut p.expert_half_tokens].into_iter().flatten() {
+            *v = v.round();
+        }
         for v in [
             &mut p.launch_overhead_s,
             &mut p.fixed_overhead_s,
@@ -938,6 +970,72 @@ mod tests {
         close(fitted.params.memory, 0.85, 0.01);
         close(fitted.params.fixed_overhead_s, 0.004, 0.02);
         close(fitted.gpu["a100-80g"].launch_overhead_s, 2.2e-5, 0.02);
+    }
+
+    /// Mixture-of-experts rows at two sizes of tokens per expert, beside dense rows, priced
+    /// under a known half-saturation size: the fit finds it, and a refit without the MoE rows
+    /// drops it (no fitted value outlives its rows).
+    #[test]
+    fn the_fit_recovers_the_expert_gemm_half_saturation_size() {
+        let truth = profile("name = \"trtllm\"\n[params]\nattention = 0.6\nmemory = 0.85\nmatmul = 0.75\nlaunch_overhead_s = 1.2e-5\nexpert_half_tokens = 150.0\n");
+        let mut text = String::new();
+        for (i, (model, tokens)) in [
+            ("llava-1.5-7b", 128),
+            ("llava-1.5-7b", 2048),
+            ("llava-1.5-13b", 512),
+            ("models/mixtral-8x7b-v0.1.json", 256),
+            ("models/mixtral-8x7b-v0.1.json", 4096),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            text += &format!(
+                "[[measurement]]\nid = \"m{i}\"\nsource = \"synthetic\"\nsource_group = \"g{i}\"\nmodel = \"{model}\"\ngpu = \"a100-80g\"\nframework = \"trtllm\"\ntimed = \"prefill\"\nattention = \"flash\"\nw_bits = 8\na_bits = 16\nkv_bits = 16\nbatch = 1\ntext_tokens = {tokens}\nframes = 0\nschedule = \"none\"\nmeasured_ms = 1.0\n\n"
+            );
+        }
+        // Model files are named relative to the file's folder, as in reference/.
+        let mut m = Measurements::parse(&text, "synthetic", "reference".into()).unwrap();
+        for k in 0..m.rows.len() {
+            let s = m.scenario(&m.rows[k], Some(&truth)).unwrap();
+            m.rows[k].measured_ms = predicted_time_s(&s).unwrap() * 1e3;
+        }
+        let base = Framework::load("trtllm").unwrap();
+        let rows = record(&m, "trtllm", &base).unwrap();
+        assert_eq!(rows.iter().filter(|r| r.moe).count(), 2);
+        let fitted = fit_rows(&rows, &base).unwrap();
+        close(fitted.params.expert_half_tokens, 150.0, 0.05);
+        for r in &rows {
+            let p = r.time_s(&efficiency(&fitted, r));
+            assert!(
+                (p / r.measured_s - 1.0).abs() < 0.01,
+                "{}: {p} vs {}",
+                r.id,
+                r.measured_s
+            );
+        }
+        // The MoE rows are really slower than dense efficiency would make them.
+        let dense = Framework {
+            params: Params {
+                expert_half_tokens: None,
+                ..fitted.params.clone()
+            },
+            ..fitted.clone()
+        };
+        for r in rows.iter().filter(|r| r.moe) {
+            assert!(
+                r.time_s(&efficiency(&dense, r)) < 0.95 * r.measured_s,
+                "{}",
+                r.id
+            );
+        }
+        let without: Vec<Recorded> = rows.into_iter().filter(|r| !r.moe).collect();
+        assert_eq!(
+            fit_rows(&without, &fitted)
+                .unwrap()
+                .params
+                .expert_half_tokens,
+            None
+        );
     }
 
     /// Two GPUs with different GEMM efficiency: each GPU's value is found, pulled a few per

@@ -386,7 +386,18 @@ impl Timer {
         let bytes = op.bytes();
         // No traffic (host work): no intensity to report (0, never an infinity).
         let arithmetic_intensity = if bytes > 0.0 { op.flops / bytes } else { 0.0 };
-        let (bound, time_s) = self.time_work(k.class, op.flops, bytes, k.launches, k.link_bytes);
+        // A grouped expert GEMM with `m` tokens per expert runs at `m / (m + m_half)` of the
+        // dense efficiency: its compute time is that of `(1 + m_half / m)` times its FLOPs.
+        let flops = match (k.call, self.efficiency.expert_half_tokens) {
+            (
+                Call::ExpertGemm {
+                    tokens_per_expert, ..
+                },
+                Some(half),
+            ) if tokens_per_expert > 0.0 => op.flops * (1.0 + half / tokens_per_expert),
+            _ => op.flops,
+        };
+        let (bound, time_s) = self.time_work(k.class, flops, bytes, k.launches, k.link_bytes);
         TimedOp {
             op,
             bytes,
@@ -577,6 +588,55 @@ mod tests {
         };
         let real = timer(Some(eff)).time(gemm.launches(2.0));
         assert!((real.time_s - (0.02 + 10e-6)).abs() < 1e-12);
+    }
+
+    /// A grouped expert GEMM with `m` tokens per expert computes at `m / (m + m_half)` of the
+    /// dense efficiency; its memory time, a dense GEMM and a profile without `m_half` are
+    /// untouched (the default roofline stays byte-identical).
+    #[test]
+    fn expert_gemms_run_below_dense_efficiency_with_few_tokens_per_expert() {
+        let expert = |m: f64| {
+            kernel(
+                "e",
+                OpKind::Linear,
+                Class::Matmul,
+                1e12,
+                Call::ExpertGemm {
+                    experts: 8.0,
+                    tokens_per_expert: m,
+                    n: 1.0,
+                    k: 1.0,
+                    act_bits: 16,
+                    weight_bits: 16,
+                },
+            )
+            .reads(1e6)
+        };
+        let eff = Efficiency {
+            matmul: 0.5,
+            expert_half_tokens: Some(100.0),
+            ..crate::hardware::Efficiency::ideal()
+        };
+        let dense_s = timer(Some(Efficiency {
+            expert_half_tokens: None,
+            ..eff.clone()
+        }))
+        .time(expert(50.0))
+        .time_s;
+        assert!((dense_s - 0.02).abs() < 1e-12, "{dense_s}");
+        for m in [25.0, 100.0, 400.0] {
+            let t = timer(Some(eff.clone())).time(expert(m)).time_s;
+            let want = 0.02 * (m + 100.0) / m;
+            assert!((t - want).abs() < 1e-12, "m = {m}: {t} vs {want}");
+        }
+        // A dense GEMM of the same work ignores m_half.
+        let gemm = kernel("g", OpKind::Linear, Class::Matmul, 1e12, Call::Host).reads(1e6);
+        assert!((timer(Some(eff.clone())).time(gemm).time_s - 0.02).abs() < 1e-12);
+        // Memory-bound (weights dominate): the slower compute stays under the memory time.
+        let streamed = timer(Some(eff)).time(expert(400.0).weights(1e11)).time_s;
+        assert!((streamed - (1e11 + 1e6) / 1e12).abs() < 1e-12, "{streamed}");
+        // The ideal timer (the default roofline) has no m_half at all.
+        assert!((timer(None).time(expert(1.0)).time_s - 0.01).abs() < 1e-12);
     }
 
     #[test]
