@@ -130,26 +130,7 @@ pub fn vision(
     let layers = v.num_layers as f64;
     let tok = u * p;
     let lin = |name: &'static str, rows: f64, input: f64, output: f64| {
-        let params = input * output + output;
-        let call = Call::Gemm {
-            m: rows,
-            n: output,
-            k: input,
-            bias: true,
-            act_bits: Call::bits(a),
-            weight_bits: Call::bits(w),
-            count: 1.0,
-        };
-        kernel(
-            name,
-            OpKind::Vision,
-            Class::Matmul,
-            2.0 * params * rows,
-            call,
-        )
-        .weights(params * w)
-        .reads(rows * input * a)
-        .writes(rows * output * a)
+        super::vision::lin(name, rows, input, output, a, w)
     };
     let elementwise = |name: &'static str, elems: f64, width: f64, flops: f64, reads: f64| {
         let call = Call::Elementwise {

@@ -99,8 +99,15 @@ fn attention(
     }
 }
 
-/// `y = x·W + b` over `rows` rows.
-fn lin(name: &'static str, rows: f64, input: f64, output: f64, a: f64, w: f64) -> Kernel {
+/// `y = x·W + b` over `rows` rows (vision encoder and projector).
+pub(super) fn lin(
+    name: &'static str,
+    rows: f64,
+    input: f64,
+    output: f64,
+    a: f64,
+    w: f64,
+) -> Kernel {
     let params = input * output + output;
     let call = Call::Gemm {
         m: rows,
