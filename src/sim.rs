@@ -91,6 +91,24 @@ pub fn summarize_planned(scenario: &Scenario, plan: &TokenPlan) -> Result<Summar
     })
 }
 
+/// The 80 % prediction intervals of the run's time, the baseline's time (s) and the speed-up
+/// `base_time_s / run_time_s` under a profile's `[spread]`: a new source's error is log-normal
+/// with the profile's leave-one-source-out σ (framework.rs, docs/accuracy.md). One place for
+/// `simulate` and `sweep`, so their intervals agree bit for bit.
+pub fn intervals80(sp: &Spread, run_time_s: f64, base_time_s: f64) -> [[f64; 2]; 3] {
+    let speedup = ratio(base_time_s, run_time_s);
+    [
+        Spread::interval80(run_time_s, sp.time_sigma()),
+        Spread::interval80(base_time_s, sp.time_sigma()),
+        if speedup == 1.0 {
+            // The run is its own baseline: no ratio of two runs, nothing uncertain.
+            [1.0, 1.0]
+        } else {
+            Spread::interval80(speedup, sp.speedup_sigma())
+        },
+    ]
+}
+
 /// Prices the scenario and its baseline.
 pub fn simulate(scenario: &Scenario) -> Result<Report> {
     let plan = scenario.plan()?;
@@ -105,16 +123,11 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
     finite(&base, "the baseline")?;
     let mut base = base;
     let time_interval = scenario.spread.map(|sp| {
-        // A new source's error: log-normal with the profile's leave-one-source-out σ.
-        run.totals.time_interval_s = Some(Spread::interval80(run.totals.time_s, sp.time_sigma()));
-        base.totals.time_interval_s = Some(Spread::interval80(base.totals.time_s, sp.time_sigma()));
-        let speedup = ratio(base.totals.time_s, run.totals.time_s);
-        if speedup == 1.0 {
-            // The run is its own baseline: no ratio of two runs, nothing uncertain.
-            [1.0, 1.0]
-        } else {
-            Spread::interval80(speedup, sp.speedup_sigma())
-        }
+        let [run_iv, base_iv, speedup_iv] =
+            intervals80(&sp, run.totals.time_s, base.totals.time_s);
+        run.totals.time_interval_s = Some(run_iv);
+        base.totals.time_interval_s = Some(base_iv);
+        speedup_iv
     });
     run.warnings
         .extend(scenario.warnings.iter().cloned().chain(schedule_warnings(

@@ -290,3 +290,73 @@ fn rows_stream_and_a_closed_pipe_stops_the_sweep() {
     };
     assert!(status.success(), "{status}");
 }
+
+/// Under a fitted framework every row carries the 80 % intervals `simulate` states for the same
+/// configuration (its JSON `totals.time_interval_s`, `baseline.totals.time_interval_s`,
+/// `reduction.time_interval`), in CSV, JSON Lines and the table; the roofline has none.
+#[test]
+fn a_fitted_framework_adds_the_single_runs_intervals() {
+    let sweep = |format: &str| {
+        common::ok(&[
+            "sweep",
+            "--frames",
+            "8,32",
+            "--schedule",
+            "none,fastv",
+            "--framework",
+            "hf",
+            "--format",
+            format,
+        ])
+    };
+    let csv = sweep("csv");
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let tail = [
+        "time_low_s",
+        "time_high_s",
+        "baseline_time_low_s",
+        "baseline_time_high_s",
+        "reduction_time_low",
+        "reduction_time_high",
+    ];
+    assert_eq!(header[header.len() - 6..], tail);
+    let objects: Vec<serde_json::Value> = sweep("jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 4);
+    for (o, line) in objects.iter().zip(csv.lines().skip(1)) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let single = common::json(&[
+            "--frames",
+            &o["frames"].to_string(),
+            "--schedule",
+            o["schedule"].as_str().unwrap(),
+            "--framework",
+            "hf",
+        ]);
+        let want = [
+            &single["totals"]["time_interval_s"][0],
+            &single["totals"]["time_interval_s"][1],
+            &single["baseline"]["totals"]["time_interval_s"][0],
+            &single["baseline"]["totals"]["time_interval_s"][1],
+            &single["reduction"]["time_interval"][0],
+            &single["reduction"]["time_interval"][1],
+        ];
+        for (i, (key, w)) in tail.iter().zip(want).enumerate() {
+            assert_eq!(&o[key], w, "{key} of {o}");
+            let cell: f64 = cells[header.len() - 6 + i].parse().unwrap();
+            assert_eq!(Some(cell), w.as_f64(), "CSV {key}");
+        }
+        assert!(o["time_low_s"].as_f64() < o["time_s"].as_f64());
+        assert!(o["time_s"].as_f64() < o["time_high_s"].as_f64());
+        if o["schedule"] == "none" {
+            assert_eq!(o["reduction_time_low"].as_f64(), Some(1.0));
+        }
+    }
+    let table = sweep("table");
+    assert!(table.lines().next().unwrap().ends_with("×time 80 %"), "{table}");
+    assert_eq!(table.lines().count(), 5);
+    let roofline = common::ok(&["sweep", "--frames", "8", "--format", "csv"]);
+    assert!(!roofline.contains("time_low_s"), "{roofline}");
+}

@@ -51,6 +51,42 @@ const COLUMNS: &[(&str, Get)] = &[
     ("reduction_time", Get::Quantity(|r| r.reduction_time)),
 ];
 
+/// The columns a fitted framework profile adds (its 80 % intervals), after [`COLUMNS`] as in
+/// the CLI's CSV; every row has them when the first has.
+const INTERVAL_COLUMNS: &[(&str, Get)] = &[
+    ("time_low_s", Get::Quantity(|r| interval(r).time_low_s)),
+    ("time_high_s", Get::Quantity(|r| interval(r).time_high_s)),
+    (
+        "baseline_time_low_s",
+        Get::Quantity(|r| interval(r).baseline_time_low_s),
+    ),
+    (
+        "baseline_time_high_s",
+        Get::Quantity(|r| interval(r).baseline_time_high_s),
+    ),
+    (
+        "reduction_time_low",
+        Get::Quantity(|r| interval(r).reduction_time_low),
+    ),
+    (
+        "reduction_time_high",
+        Get::Quantity(|r| interval(r).reduction_time_high),
+    ),
+];
+
+/// A row's intervals; NaN where it has none (never, beside a row that has them: one sweep has
+/// one framework).
+fn interval(r: &SweepRow) -> aim_sim::sweep::RowInterval {
+    r.interval.unwrap_or(aim_sim::sweep::RowInterval {
+        time_low_s: f64::NAN,
+        time_high_s: f64::NAN,
+        baseline_time_low_s: f64::NAN,
+        baseline_time_high_s: f64::NAN,
+        reduction_time_low: f64::NAN,
+        reduction_time_high: f64::NAN,
+    })
+}
+
 /// One column's values.
 pub enum Column {
     /// `int32` codes (native endian) into `categories`, in order of first appearance.
@@ -66,8 +102,10 @@ pub enum Column {
 
 /// Named columns, in CSV order.
 pub fn from_rows(rows: &[SweepRow]) -> Result<Vec<(&'static str, Column)>> {
+    let intervals = rows.first().is_some_and(|r| r.interval.is_some());
     COLUMNS
         .iter()
+        .chain(INTERVAL_COLUMNS.iter().filter(|_| intervals))
         .map(|(name, get)| {
             let column = match get {
                 Get::Name(f) => categorical(rows, *f)?,

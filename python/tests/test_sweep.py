@@ -81,6 +81,18 @@ def test_every_axis_and_the_base_options(cli):
     assert_same_rows(aim_sim.sweep(**grid), cli_frame(cli, *args))
 
 
+def test_a_fitted_framework_adds_the_cli_interval_columns(cli):
+    """Under a fitted profile the 80 % interval columns follow the CLI's, bit for bit."""
+    frame = aim_sim.sweep(frames="8,32", schedule="none,fastv", framework="hf")
+    assert list(frame.columns[-6:]) == [
+        "time_low_s", "time_high_s", "baseline_time_low_s", "baseline_time_high_s",
+        "reduction_time_low", "reduction_time_high",
+    ]
+    assert (frame["time_low_s"] < frame["time_s"]).all() and (frame["time_s"] < frame["time_high_s"]).all()
+    assert_same_rows(frame, cli_frame(cli, "--frames", "8,32", "--schedule", "none,fastv", "--framework", "hf"))
+    assert "time_low_s" not in aim_sim.sweep(frames=8).columns
+
+
 def test_jobs_changes_the_threads_not_the_rows():
     """`jobs` is `--jobs`: rows come in the same order with the same values on 1 or 3 threads."""
     grid = dict(frames="8:256:8", schedule=["none", "linear", "fastv"], text_tokens=[30, 100])

@@ -6,6 +6,7 @@ mod number;
 mod table;
 
 pub use number::push_f64;
+pub(crate) use table::interval_ms;
 
 use crate::sim::Report;
 use serde::{Deserialize, Serialize};

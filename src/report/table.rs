@@ -72,7 +72,7 @@ fn totals_line(out: &mut String, label: &str, run: &RunCost) {
 }
 
 /// An interval bound in ms, to three significant figures (the interval is no finer).
-fn interval_ms(s: f64) -> String {
+pub(crate) fn interval_ms(s: f64) -> String {
     let ms = s * 1e3;
     let digits = (2 - ms.abs().log10().floor() as i32).max(0) as usize;
     format!("{ms:.digits$}")

@@ -454,6 +454,37 @@ pub struct SweepRow {
     pub reduction_flops: f64,
     /// `baseline_time_s / time_s`.
     pub reduction_time: f64,
+    /// 80 % prediction intervals under a fitted framework profile (its `[spread]`); `None`
+    /// under the roofline, a bound with none (its columns are then absent).
+    #[serde(flatten)]
+    pub interval: Option<RowInterval>,
+}
+
+/// A sweep row's 80 % prediction intervals (`sim::intervals80`, as `simulate` states them).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RowInterval {
+    pub time_low_s: f64,
+    pub time_high_s: f64,
+    pub baseline_time_low_s: f64,
+    pub baseline_time_high_s: f64,
+    /// Of the speed-up `reduction_time`.
+    pub reduction_time_low: f64,
+    pub reduction_time_high: f64,
+}
+
+impl RowInterval {
+    fn new(spread: &crate::framework::Spread, run_time_s: f64, base_time_s: f64) -> RowInterval {
+        let [[time_low_s, time_high_s], [baseline_time_low_s, baseline_time_high_s], [reduction_time_low, reduction_time_high]] =
+            sim::intervals80(spread, run_time_s, base_time_s);
+        RowInterval {
+            time_low_s,
+            time_high_s,
+            baseline_time_low_s,
+            baseline_time_high_s,
+            reduction_time_low,
+            reduction_time_high,
+        }
+    }
 }
 
 /// Each distinct preset loaded once, shared by every row's scenario.
@@ -561,6 +592,9 @@ fn row_into(
         baseline_memory_consumption_bytes: base.memory_consumption_bytes,
         reduction_flops: summary.reduction_flops,
         reduction_time: summary.reduction_time,
+        interval: scenario
+            .spread
+            .map(|sp| RowInterval::new(&sp, run.time_s, base.time_s)),
     };
     Ok(())
 }
@@ -589,6 +623,7 @@ impl SweepRow {
             baseline_memory_consumption_bytes: 0.0,
             reduction_flops: 0.0,
             reduction_time: 0.0,
+            interval: None,
         }
     }
 }
@@ -751,7 +786,9 @@ impl<'a> Sweep<'a> {
         }
         let (grid, loaded) = (self.grid, &self.loaded);
         let [models, gpus, schedules] = grid.labels();
-        let writer = RowWriter::new(format, models, gpus, schedules);
+        let writer = RowWriter::new(format, models, gpus, schedules).with_intervals(
+            !loaded.framework.is_roofline() && loaded.framework.spread.is_some(),
+        );
         let mut text = Text {
             out,
             destination,

@@ -55,6 +55,9 @@ impl From<crate::report::Format> for SweepFormat {
 /// CSV columns, in [`SweepRow`] field order.
 const CSV_HEADER: &str = "model,gpu,schedule,cost_model,frames,tokens_per_frame,visual_tokens,merged_visual_tokens,text_tokens,batch,flops,bytes,time_s,memory_consumption_bytes,baseline_flops,baseline_bytes,baseline_time_s,baseline_memory_consumption_bytes,reduction_flops,reduction_time";
 
+/// CSV columns a fitted framework profile adds, in [`super::RowInterval`] field order.
+const CSV_INTERVAL_HEADER: &str = ",time_low_s,time_high_s,baseline_time_low_s,baseline_time_high_s,reduction_time_low,reduction_time_high";
+
 /// Formats rows one at a time: the text before the first row, each row (knowing whether it is
 /// the first), and the text after the last.
 #[derive(Debug, Clone)]
@@ -62,6 +65,8 @@ pub struct RowWriter {
     format: SweepFormat,
     /// Table column widths of model, GPU and schedule.
     widths: [usize; 3],
+    /// Whether rows carry 80 % intervals (a fitted framework profile): extra columns.
+    intervals: bool,
 }
 
 impl RowWriter {
@@ -87,7 +92,14 @@ impl RowWriter {
                 width(&mut gpus.into_iter(), "gpu"),
                 width(&mut schedules.into_iter(), "schedule"),
             ],
+            intervals: false,
         }
+    }
+
+    /// With the interval columns (rows priced under a fitted framework profile carry them).
+    pub fn with_intervals(mut self, intervals: bool) -> RowWriter {
+        self.intervals = intervals;
+        self
     }
 
     /// For rows already at hand: the widths of their own labels.
@@ -98,6 +110,7 @@ impl RowWriter {
             rows.iter().map(|r| r.gpu.as_str()),
             rows.iter().map(|r| r.schedule.as_str()),
         )
+        .with_intervals(rows.first().is_some_and(|r| r.interval.is_some()))
     }
 
     /// Text before the first row: the header (table, CSV).
@@ -111,9 +124,17 @@ impl RowWriter {
                     "model", "gpu", "schedule", "cost model", "frames", "visual", "into L0", "text", "batch",
                     "TFLOPs", "time ms", "base TFLOP", "base ms", "×FLOPs", "×time"
                 );
+                if self.intervals {
+                    // Before the newline: the interval columns extend the same line.
+                    out.pop();
+                    let _ = writeln!(out, " {:>15} {:>15} {:>11}", "time 80 % ms", "base 80 % ms", "×time 80 %");
+                }
             }
             SweepFormat::Csv => {
                 out.push_str(CSV_HEADER);
+                if self.intervals {
+                    out.push_str(CSV_INTERVAL_HEADER);
+                }
                 out.push('\n');
             }
             SweepFormat::Json | SweepFormat::Jsonl => {}
@@ -173,6 +194,23 @@ impl RowWriter {
             r.reduction_flops,
             r.reduction_time
         );
+        if let Some(i) = r.interval.filter(|_| self.intervals) {
+            out.pop();
+            let ms = |lo: f64, hi: f64| {
+                format!(
+                    "{}–{}",
+                    crate::report::interval_ms(lo),
+                    crate::report::interval_ms(hi)
+                )
+            };
+            let _ = writeln!(
+                out,
+                " {:>15} {:>15} {:>11}",
+                ms(i.time_low_s, i.time_high_s),
+                ms(i.baseline_time_low_s, i.baseline_time_high_s),
+                format!("{:.2}–{:.2}", i.reduction_time_low, i.reduction_time_high)
+            );
+        }
     }
 }
 
@@ -244,6 +282,19 @@ fn csv_row(r: &SweepRow, out: &mut String) {
         // Shortest round-trip digits, as `{}` prints them (report::push_f64).
         push_f64(out, x);
     }
+    if let Some(i) = r.interval {
+        for x in [
+            i.time_low_s,
+            i.time_high_s,
+            i.baseline_time_low_s,
+            i.baseline_time_high_s,
+            i.reduction_time_low,
+            i.reduction_time_high,
+        ] {
+            out.push(',');
+            push_f64(out, x);
+        }
+    }
     out.push('\n');
 }
 
@@ -293,6 +344,7 @@ mod tests {
             baseline_memory_consumption_bytes: 8.0,
             reduction_flops: 5.0,
             reduction_time: 7.0 / 3.0,
+            interval: None,
         };
         let json = serde_json::to_value(&row).unwrap();
         let mut keys: Vec<&str> = json
@@ -336,6 +388,7 @@ mod tests {
                 baseline_memory_consumption_bytes: 1.7e10,
                 reduction_flops: f64::INFINITY,
                 reduction_time: 6.0,
+                interval: None,
             })
             .collect()
     }
