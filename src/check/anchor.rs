@@ -7,11 +7,19 @@
 //! With the harness's offset pinned by the anchor, what is left of a prediction's error is the
 //! error of a ratio of two runs of one harness: the profile's speed-up σ (`[spread].speedup`),
 //! which becomes the anchored interval's σ.
+//!
+//! `--anchor FILE` generalises it to several measured rows in the measurement schema
+//! (reference/measurements.toml's): the same two harness-level quantities (per-kernel overhead,
+//! then host work per forward once the overhead is at its bound) fitted by least squares on
+//! the rows' log errors, each row priced as `check` prices it. One row is fitted exactly, as
+//! `--anchor-ms` fits its baseline.
 
+use super::{row_error, Measurement, Measurements};
 use crate::error::{Error, Result};
 use crate::framework::{Framework, Spread};
 use crate::scenario::Scenario;
 use crate::spec::{Definition, Spec};
+use std::path::Path;
 
 /// Largest per-kernel overhead an anchor may imply, s (the fit's bound, fit.rs).
 pub const LAUNCH_MAX_S: f64 = 300e-6;
@@ -95,14 +103,18 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
             ));
         }
     }
-    if anchor_s < lo || anchor_s > hi + FIXED_MAX_S {
+    // Beyond `hi` here means beyond the host-work bound too (the branch above returned
+    // otherwise): the bound counts the profile's own host work (issue 21: an anchor just under
+    // `hi + FIXED_MAX_S` under a profile with host work used to fall through to the bisection
+    // and silently miss the anchor).
+    if anchor_s < lo || anchor_s > hi {
         return Err(Error::invalid(format!(
-            "--anchor-ms {:.3}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for a per-kernel overhead of 0–{:.0} µs and up to {:.0} ms more host work): check that the anchor times the same model, input (--include-vision for a time to first token), GPU and precision, without token reduction",
+            "--anchor-ms {:.3}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for a per-kernel overhead of 0–{:.0} µs and host work per forward up to {:.0} ms): check that the anchor times the same model, input (--include-vision for a time to first token), GPU and precision, without token reduction",
             anchor_s * 1e3,
             framework.name,
             scenario.gpu.name,
             lo * 1e3,
-            (hi + FIXED_MAX_S) * 1e3,
+            (hi + host_headroom_s(&framework)) * 1e3,
             LAUNCH_MAX_S * 1e6,
             FIXED_MAX_S * 1e3
         )));
@@ -174,6 +186,210 @@ pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
     Ok(scenario)
 }
 
+/// Host work per forward an anchor may still add to the profile's own, s.
+fn host_headroom_s(framework: &Framework) -> f64 {
+    (FIXED_MAX_S - framework.params.fixed_overhead_s.unwrap_or(0.0)).max(0.0)
+}
+
+/// Golden-section search for the minimum of `f` over `[lo, hi]` (unimodal there: a sum of
+/// squared log errors of times increasing in the parameter).
+fn golden_min(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    let r = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut a, mut b) = (lo, hi);
+    let (mut c, mut d) = (b - r * (b - a), a + r * (b - a));
+    let (mut fc, mut fd) = (f(c), f(d));
+    for _ in 0..80 {
+        if fc <= fd {
+            (b, d, fd) = (d, c, fc);
+            c = b - r * (b - a);
+            fc = f(c);
+        } else {
+            (a, c, fc) = (c, d, fd);
+            d = a + r * (b - a);
+            fd = f(d);
+        }
+    }
+    // The bounds themselves when they are better (an optimum at a bound).
+    let m = 0.5 * (a + b);
+    [lo, m, hi]
+        .into_iter()
+        .map(|x| (f(x), x))
+        .fold((f64::INFINITY, m), |best, (fx, x)| if fx < best.0 { (fx, x) } else { best })
+        .1
+}
+
+/// `framework` with the per-kernel overhead `launch_s` and `extra_s` more host work per forward
+/// in every table that states one (as [`anchor`] sets them).
+fn with_harness(framework: &Framework, launch_s: f64, extra_s: f64) -> Framework {
+    let mut out = with_launch(framework, launch_s);
+    if extra_s > 0.0 {
+        out.params.fixed_overhead_s = Some(framework.params.fixed_overhead_s.unwrap_or(0.0) + extra_s);
+        for p in out.gpu.values_mut() {
+            if let Some(f) = p.fixed_overhead_s.as_mut() {
+                *f += extra_s;
+            }
+        }
+    }
+    out
+}
+
+/// The spec's profile refitted to the measured rows of the file at `path` (`--anchor FILE`):
+/// every row priced as `check` prices it, under the run's profile with a per-kernel overhead
+/// (and, beyond its bound, more host work per forward) chosen to minimise the sum of squared
+/// log errors `ln(predicted / measured)`; its spread reduced as [`anchor`] reduces it. One row
+/// gives [`anchor`]'s exact fit. Errors name the file, its keys and the row ids.
+pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
+    let file = Measurements::load(path)?;
+    let origin = file.origin.clone();
+    let framework = match &spec.framework {
+        Definition::Inline(f) => (**f).clone(),
+        Definition::Name(n) => Framework::load(n)?,
+    };
+    let in_file = |message: String| Error::Parse {
+        origin: origin.clone(),
+        message,
+    };
+    if framework.is_roofline() {
+        return Err(Error::invalid(
+            "--anchor refits a fitted framework profile: add --framework trtllm|hf|hf-eager (or a profile file); the roofline is a bound with nothing to refit",
+        ));
+    }
+    for r in &file.rows {
+        if let Some(why) = r.unpriced_reason() {
+            return Err(in_file(format!(
+                "measurement '{}': {why}, so it cannot anchor: give the row's gpu and its per-layer setting, or drop the row",
+                r.id
+            )));
+        }
+        let named = Framework::load(&file.reference(&r.framework, crate::presets::FRAMEWORKS))
+            .map_err(|e| in_file(format!("measurement '{}': {e}", r.id)))?;
+        if named.name != framework.name {
+            return Err(in_file(format!(
+                "measurement '{}': framework = \"{}\" but the run's profile is {}: anchor rows time the stack whose profile is refitted, so write framework = \"{}\" or run with --framework {}",
+                r.id, r.framework, framework.name, framework.name, r.framework
+            )));
+        }
+    }
+    // Each row's time under a candidate profile (the row's own setup, the run's profile).
+    let price = |r: &Measurement, f: &Framework| -> Result<f64> {
+        let scenario = file.scenario(r, Some(f))?;
+        super::row_time_s(&scenario, r.timed).map_err(|e| row_error(&r.id, e))
+    };
+    let measured_s: Vec<f64> = file.rows.iter().map(|r| r.measured_ms / 1e3).collect();
+    let times = |launch_s: f64, extra_s: f64| -> Result<Vec<f64>> {
+        let f = with_harness(&framework, launch_s, extra_s);
+        file.rows.iter().map(|r| price(r, &f)).collect()
+    };
+    let (lo, hi, top) = (
+        times(0.0, 0.0).map_err(|e| in_file(e.to_string()))?,
+        times(LAUNCH_MAX_S, 0.0)?,
+        times(LAUNCH_MAX_S, host_headroom_s(&framework))?,
+    );
+    let reach = |i: usize| {
+        format!(
+            "measurement '{}': measured_ms = {} but {} prices it at {:.3}–{:.3} ms (per-kernel overhead 0–{:.0} µs, host work per forward up to {:.0} ms)",
+            file.rows[i].id,
+            file.rows[i].measured_ms,
+            framework.name,
+            lo[i] * 1e3,
+            top[i] * 1e3,
+            LAUNCH_MAX_S * 1e6,
+            FIXED_MAX_S * 1e3
+        )
+    };
+    let fix = "check that the rows time the model, input (timed = \"ttft\" for a time to first token), GPU and precision they name, on the stack of the run's --framework";
+    if let Some(i) = (0..lo.len()).find(|&i| measured_s[i] < lo[i]) {
+        if (0..lo.len()).all(|j| measured_s[j] < lo[j]) {
+            return Err(in_file(format!("{}: no row can be reached: {fix}", reach(i))));
+        }
+    }
+    if let Some(i) = (0..lo.len()).find(|&i| measured_s[i] > top[i]) {
+        if (0..lo.len()).all(|j| measured_s[j] > top[j]) {
+            return Err(in_file(format!("{}: no row can be reached: {fix}", reach(i))));
+        }
+    }
+    let (launch_s, extra_s) = if let [only] = file.rows.as_slice() {
+        // One row: the exact fit, as `--anchor-ms` makes it.
+        let (target, base_hi) = (measured_s[0], hi[0]);
+        if target > base_hi {
+            // Within the headroom: `top` bounds it (checked above).
+            (LAUNCH_MAX_S, target - base_hi)
+        } else {
+            let launch = solve_increasing(
+                |l| price(only, &with_launch(&framework, l)).unwrap_or(f64::INFINITY),
+                target,
+                0.0,
+                LAUNCH_MAX_S,
+            );
+            (launch, 0.0)
+        }
+    } else {
+        // Least squares on the log errors: first the per-kernel overhead, then host work once
+        // the overhead is at its bound and the rows still want more.
+        let sse = |t: &[f64]| -> f64 {
+            t.iter()
+                .zip(&measured_s)
+                .map(|(p, m)| (p / m).ln().powi(2))
+                .sum()
+        };
+        let cost = |l: f64, x: f64| times(l, x).map_or(f64::INFINITY, |t| sse(&t));
+        let launch = golden_min(|l| cost(l, 0.0), 0.0, LAUNCH_MAX_S);
+        let short = hi.iter().zip(&measured_s).map(|(p, m)| (p / m).ln()).sum::<f64>() < 0.0;
+        if launch > LAUNCH_MAX_S * (1.0 - 1e-6) && short {
+            (
+                LAUNCH_MAX_S,
+                golden_min(|x| cost(LAUNCH_MAX_S, x), 0.0, host_headroom_s(&framework)),
+            )
+        } else {
+            (launch, 0.0)
+        }
+    };
+    let out = with_harness(&framework, launch_s, extra_s);
+    let (mut out, a) = finish(
+        &framework,
+        out,
+        measured_s[0],
+        launch_s,
+        (extra_s > 0.0).then_some(extra_s),
+    );
+    // `finish` names one anchor; name the file instead.
+    out.notes.pop();
+    out.notes.push(format!(
+        "anchored on {} measured row(s) of {}: per-kernel overhead {:.2} µs{}",
+        file.rows.len(),
+        origin,
+        launch_s * 1e6,
+        if extra_s > 0.0 {
+            format!(" (its bound) and {:.3} ms more host work per forward", extra_s * 1e3)
+        } else {
+            String::new()
+        }
+    ));
+    Ok((out, a))
+}
+
+/// The scenario of `spec` anchored on the measured rows of `path` (the CLI's `--anchor FILE`,
+/// Python's `anchor`): [`anchor_file`]'s profile, and a note saying what was refitted.
+pub fn anchored_scenario_file(spec: &Spec, path: &Path) -> Result<Scenario> {
+    let (framework, a) = anchor_file(spec, path)?;
+    let note = format!(
+        "anchored on the rows of {}: framework {}'s per-kernel overhead refitted to {:.2} µs{}; the interval is what an anchor leaves (the profile's speed-up σ)",
+        path.display(),
+        framework.name,
+        a.launch_overhead_s * 1e6,
+        if a.extra_host_s > 0.0 {
+            format!(" and {:.3} ms more host work per forward", a.extra_host_s * 1e3)
+        } else {
+            String::new()
+        }
+    );
+    let mut spec = spec.clone();
+    spec.framework = Definition::Inline(Box::new(framework));
+    let mut scenario = Scenario::from_spec(&spec)?;
+    scenario.framework_notes.push(note);
+    Ok(scenario)
+}
+
 /// What an anchor refitted.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Anchored {
@@ -221,6 +437,66 @@ mod tests {
             assert!(new.time_sigma() <= old.time_sigma() + 1e-12);
             assert_eq!(new.between_sources, 0.0);
         }
+    }
+
+    /// Rows measured as a profile with a known per-kernel overhead would time them: the least
+    /// squares fit over several setups finds that overhead again.
+    #[test]
+    fn several_rows_recover_the_overhead_they_were_timed_with() {
+        let truth_s = 41e-6;
+        let framework = with_launch(&Framework::load("hf").unwrap(), truth_s);
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::new();
+        for (i, frames) in [4u64, 16, 48].into_iter().enumerate() {
+            let mut s = spec("hf");
+            s.frames = Some(frames);
+            s.schedule = Definition::Name("none".into());
+            s.framework = Definition::Inline(Box::new(framework.clone()));
+            let ms = crate::sim::summarize(&Scenario::from_spec(&s).unwrap())
+                .unwrap()
+                .baseline
+                .time_s
+                * 1e3;
+            text += &format!(
+                "[[measurement]]\nid = \"r{i}\"\nsource = \"mine\"\nmodel = \"llava-ov-7b\"\ngpu = \"a100-80g\"\nframework = \"hf\"\ntimed = \"prefill\"\nattention = \"flash\"\nw_bits = 16\ntext_tokens = 100\nframes = {frames}\ntokens_per_frame = 196\nschedule = \"none\"\nmeasured_ms = {ms}\n\n"
+            );
+        }
+        let path = dir.path().join("rows.toml");
+        std::fs::write(&path, text).unwrap();
+        let (_, a) = anchor_file(&spec("hf"), &path).unwrap();
+        assert!(
+            (a.launch_overhead_s / truth_s - 1.0).abs() < 1e-4,
+            "{} vs {truth_s}",
+            a.launch_overhead_s
+        );
+        assert_eq!(a.extra_host_s, 0.0);
+    }
+
+    /// Regression: under a profile with its own host work (hf-eager), an anchor just inside
+    /// `hi + FIXED_MAX_S` but beyond the headroom left by that host work used to fall through to
+    /// the bisection, which saturated and silently missed the anchor.
+    #[test]
+    fn an_anchor_beyond_the_host_work_headroom_is_refused() {
+        let s = spec("hf-eager");
+        let f = Framework::load("hf-eager").unwrap();
+        let mut t = s.clone();
+        t.framework = Definition::Inline(Box::new(with_launch(&f, LAUNCH_MAX_S)));
+        let hi = crate::sim::summarize(&Scenario::from_spec(&t).unwrap())
+            .unwrap()
+            .baseline
+            .time_s;
+        let own = f.params.fixed_overhead_s.unwrap();
+        assert!(own > 0.0);
+        let e = anchor(&s, hi + FIXED_MAX_S - own / 2.0).unwrap_err().to_string();
+        assert!(e.contains("cannot reach"), "{e}");
+        // Within the headroom: reproduced.
+        let (g, _) = anchor(&s, hi + FIXED_MAX_S - 2.0 * own).unwrap();
+        t.framework = Definition::Inline(Box::new(g));
+        let got = crate::sim::summarize(&Scenario::from_spec(&t).unwrap())
+            .unwrap()
+            .baseline
+            .time_s;
+        assert!((got / (hi + FIXED_MAX_S - 2.0 * own) - 1.0).abs() < 1e-9);
     }
 
     #[test]

@@ -17,14 +17,29 @@ pub struct AnchorArgs {
     /// there, with the narrower interval an anchor leaves.
     #[arg(help_heading = "Model and GPU", long, value_name = "MS")]
     pub anchor_ms: Option<f64>,
+
+    /// Measured rows (reference/measurements.toml's schema) that calibrate --framework.
+    ///
+    /// Your own measured times, several rows in the schema of reference/measurements.toml, on
+    /// your own stack: refits the --framework profile's per-kernel overhead (then host work per
+    /// forward) by least squares on their log errors, then predicts this run from there with the
+    /// interval an anchor leaves. One row gives --anchor-ms's fit.
+    #[arg(
+        help_heading = "Model and GPU",
+        long,
+        value_name = "FILE",
+        conflicts_with = "anchor_ms"
+    )]
+    pub anchor: Option<std::path::PathBuf>,
 }
 
 /// Simulates the run the flags (and `--spec`) describe and writes it.
 pub fn simulate(args: &SimArgs, anchor: &AnchorArgs, output: &OutputArgs) -> Result<()> {
     let spec = args.to_spec()?;
-    let scenario = match anchor.anchor_ms {
-        Some(ms) => crate::check::anchor::anchored_scenario(&spec, ms)?,
-        None => Scenario::from_spec(&spec)?,
+    let scenario = match (anchor.anchor_ms, &anchor.anchor) {
+        (Some(ms), _) => crate::check::anchor::anchored_scenario(&spec, ms)?,
+        (None, Some(file)) => crate::check::anchor::anchored_scenario_file(&spec, file)?,
+        (None, None) => Scenario::from_spec(&spec)?,
     };
     let report = sim::simulate(&scenario)?;
     warn(&report.run.warnings);

@@ -1,0 +1,133 @@
+//! `--anchor FILE` through the real binary: several measured rows in the measurement schema
+//! refit the framework profile's harness parameters; one row gives `--anchor-ms`'s result, and a
+//! bad file is a one-line error (exit 2) naming the file, the row and its key.
+
+mod common;
+
+use std::path::Path;
+
+/// One measured row of the user's stack in reference/measurements.toml's schema.
+fn row(id: &str, framework: &str, frames: u64, measured_ms: f64) -> String {
+    format!(
+        r#"[[measurement]]
+id = "{id}"
+source = "my own stack"
+model = "llava-ov-7b"
+gpu = "a100-80g"
+framework = "{framework}"
+timed = "prefill"
+attention = "flash"
+w_bits = 16
+text_tokens = 100
+frames = {frames}
+tokens_per_frame = 196
+schedule = "none"
+measured_ms = {measured_ms}
+"#
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+const RUN: [&str; 8] = [
+    "--framework",
+    "hf",
+    "--gpu",
+    "a100-80g",
+    "--frames",
+    "32",
+    "--schedule",
+    "fastv",
+];
+
+/// The report's figures, without the notes (which name the anchor) and the resolved inputs.
+fn figures(mut v: serde_json::Value) -> serde_json::Value {
+    let o = v.as_object_mut().unwrap();
+    for key in ["notes", "spec", "scenario", "warnings"] {
+        o.remove(key);
+    }
+    v
+}
+
+#[test]
+fn one_row_is_the_anchor_ms_result() {
+    let dir = tempfile::tempdir().unwrap();
+    // Within the per-kernel overhead's reach (437–555 ms for this input), and beyond it (host
+    // work per forward added).
+    for ms in [450.0, 520.0, 900.0] {
+        let file = write(dir.path(), "one.toml", &row("mine", "hf", 32, ms));
+        let mut by_ms = RUN.to_vec();
+        let ms_text = ms.to_string();
+        by_ms.extend(["--anchor-ms", &ms_text]);
+        let mut by_file = RUN.to_vec();
+        by_file.extend(["--anchor", &file]);
+        let (a, b) = (common::json(&by_ms), common::json(&by_file));
+        assert_eq!(figures(a.clone()), figures(b.clone()), "{ms} ms");
+        assert!(
+            (b["baseline"]["totals"]["time_s"].as_f64().unwrap() - ms / 1e3).abs() < 1e-9,
+            "{ms} ms: {}",
+            b["baseline"]["totals"]["time_s"]
+        );
+        assert!(b["reduction"]["time_interval"].is_array());
+        let notes = b["notes"].to_string();
+        assert!(notes.contains("one.toml"), "{notes}");
+    }
+}
+
+/// Two rows of one setup with one measurement: least squares on both is the exact fit of one.
+#[test]
+fn duplicated_rows_fit_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = write(dir.path(), "one.toml", &row("a", "hf", 32, 700.0));
+    let two = write(
+        dir.path(),
+        "two.toml",
+        &format!("{}\n{}", row("a", "hf", 32, 700.0), row("b", "hf", 32, 700.0)),
+    );
+    let time = |file: &str| {
+        let mut args = RUN.to_vec();
+        args.extend(["--anchor", file]);
+        common::json(&args)["totals"]["time_s"].as_f64().unwrap()
+    };
+    let (t1, t2) = (time(&one), time(&two));
+    assert!((t2 / t1 - 1.0).abs() < 1e-6, "{t1} vs {t2}");
+}
+
+#[test]
+fn bad_files_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |file: &str, extra: &[&str]| {
+        let mut args = RUN.to_vec();
+        args.extend(["--anchor", file]);
+        args.extend_from_slice(extra);
+        common::fails(&args)
+    };
+    let file = write(dir.path(), "other.toml", &row("mine", "trtllm", 32, 700.0));
+    let e = run(&file, &[]);
+    assert!(
+        e.contains("other.toml") && e.contains("'mine'") && e.contains("framework = \"trtllm\""),
+        "{e}"
+    );
+    let file = write(dir.path(), "fast.toml", &row("quick", "hf", 32, 1.0));
+    let e = run(&file, &[]);
+    assert!(e.contains("'quick'") && e.contains("measured_ms = 1"), "{e}");
+    let missing = row("nokey", "hf", 32, 700.0).replace("attention = \"flash\"\n", "");
+    let file = write(dir.path(), "missing.toml", &missing);
+    let e = run(&file, &[]);
+    assert!(e.contains("'nokey'") && e.contains("attention"), "{e}");
+    let unknown = row("where", "hf", 32, 700.0).replace("a100-80g", "unknown");
+    let file = write(dir.path(), "unknown.toml", &unknown);
+    let e = run(&file, &[]);
+    assert!(e.contains("'where'") && e.contains("GPU"), "{e}");
+    let e = run(&dir.path().join("absent.toml").display().to_string(), &[]);
+    assert!(e.contains("absent.toml"), "{e}");
+    let e = run(&file, &["--anchor-ms", "500"]);
+    assert!(e.contains("--anchor-ms"), "{e}");
+    let file = write(dir.path(), "ok.toml", &row("mine", "hf", 32, 700.0));
+    let e = common::fails(&["--anchor", file.as_str()]);
+    assert!(e.contains("--framework"), "{e}");
+}
