@@ -466,3 +466,36 @@ fn readme_speedups_under_frameworks_are_the_command_output() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// docs/img/check.png (README.md and docs/accuracy.md) is the output of the command shown
+/// beside it, byte for byte (the plot backend draws its own glyphs: no system fonts involved).
+#[test]
+fn check_figure_is_the_plot_command_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("check.png");
+    common::ok(&[
+        "plot",
+        "check",
+        "--input",
+        "reference/measurements.toml",
+        "--cv",
+        "-o",
+        fresh.to_str().unwrap(),
+    ]);
+    let (want, path) = (std::fs::read(&fresh).unwrap(), "docs/img/check.png");
+    for doc in ["README.md", "docs/accuracy.md"] {
+        let text = std::fs::read_to_string(doc).unwrap();
+        assert!(
+            text.contains("aim-sim plot check --input reference/measurements.toml --cv -o docs/img/check.png"),
+            "{doc} no longer shows the command of {path}"
+        );
+    }
+    if std::fs::read(path).ok().as_deref() == Some(want.as_slice()) {
+        return;
+    }
+    if std::env::var_os("AIM_SIM_BLESS").is_some() {
+        std::fs::write(path, &want).unwrap();
+    } else {
+        panic!("{path} differs from `aim-sim plot check --input reference/measurements.toml --cv`: rerun with AIM_SIM_BLESS=1 and look at the figure");
+    }
+}

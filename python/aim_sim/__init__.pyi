@@ -142,6 +142,7 @@ def simulate(
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
     anchor_ms: Optional[float] = None,
+    anchor: Optional[Union[str, os.PathLike]] = None,
 ) -> Dict[str, Any]:
     """Simulates one prefill, schedule against baseline: ``aim-sim [options] --format json``.
 
@@ -221,6 +222,10 @@ def simulate(
             stack (``--anchor-ms``): refits the ``framework`` profile's per-kernel overhead so
             the baseline takes that time, then predicts the schedule from there, with the
             narrower interval an anchor leaves (docs/accuracy.md, "One anchor").
+        anchor: A file of your own measured rows in the schema of reference/measurements.toml
+            (``--anchor FILE``): refits the ``framework`` profile's per-kernel overhead (then
+            host work per forward) by least squares on their log errors; one row gives
+            ``anchor_ms``'s fit.
 
     Raises:
         AimSimError: Bad input (an unknown preset, a count of 0, ``tokens`` with ``frames``,

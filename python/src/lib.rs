@@ -237,13 +237,16 @@ fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResul
     })
 }
 
-/// The report of `aim_sim.simulate(**options)`, anchored when `anchor_ms` is given.
+/// The report of `aim_sim.simulate(**options)`, anchored when `anchor_ms` or `anchor` is given.
 fn simulate_report(options: options::Options) -> aim_sim::Result<aim_sim::Report> {
     match options::simulate_anchored(options)? {
         (spec, None) => batch::simulate_one(&spec),
-        (spec, Some(ms)) => {
+        (spec, Some(options::Anchor::Ms(ms))) => {
             aim_sim::sim::simulate(&aim_sim::check::anchor::anchored_scenario(&spec, ms)?)
         }
+        (spec, Some(options::Anchor::File(path))) => aim_sim::sim::simulate(
+            &aim_sim::check::anchor::anchored_scenario_file(&spec, &path)?,
+        ),
     }
 }
 

@@ -152,17 +152,37 @@ pub fn simulate(options: Options) -> Result<Spec> {
     spec(options)
 }
 
+/// What `aim_sim.simulate` refits the framework profile to.
+pub enum Anchor {
+    /// `anchor_ms` (`--anchor-ms`): the measured baseline, ms.
+    Ms(f64),
+    /// `anchor` (`--anchor FILE`): measured rows in the measurement schema.
+    File(std::path::PathBuf),
+}
+
 /// The spec of `aim_sim.simulate(**options)` and its `anchor_ms` (`--anchor-ms`: a measured
-/// baseline the framework profile is refitted to), which is no part of a spec.
-pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<f64>)> {
-    options.check_names(&[SIM, &["anchor_ms"]])?;
-    let anchor_ms = match options.take(&["anchor_ms"]).remove("anchor_ms") {
-        None => None,
-        Some(v) => Some(v.as_f64().ok_or_else(|| {
+/// baseline the framework profile is refitted to) or `anchor` (`--anchor FILE`: measured rows),
+/// which are no part of a spec.
+pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<Anchor>)> {
+    options.check_names(&[SIM, &["anchor_ms", "anchor"]])?;
+    let mut given = options.take(&["anchor_ms", "anchor"]);
+    let anchor = match (given.remove("anchor_ms"), given.remove("anchor")) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "anchor_ms and anchor both refit the profile: give one (anchor_ms for one measured baseline, anchor for a file of measured rows)",
+            ))
+        }
+        (None, None) => None,
+        (Some(v), None) => Some(Anchor::Ms(v.as_f64().ok_or_else(|| {
             Error::invalid("anchor_ms: give the measured baseline time in milliseconds, e.g. 170.5")
-        })?),
+        })?)),
+        (None, Some(v)) => Some(Anchor::File(v.as_str().map(Into::into).ok_or_else(|| {
+            Error::invalid(
+                "anchor: give the path of a measurement file (reference/measurements.toml's schema), as a str or pathlib.Path",
+            )
+        })?)),
     };
-    Ok((spec(options)?, anchor_ms))
+    Ok((spec(options)?, anchor))
 }
 
 /// The spec, question and `schedules` (`--schedules`: several side by side) of

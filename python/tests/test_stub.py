@@ -58,10 +58,11 @@ def test_options_are_the_cli_long_flags(cli, name, command):
 
 
 def test_spec_takes_the_options_of_simulate():
-    """All but ``anchor_ms``: a measured baseline the profile is refitted to, not part of a run."""
+    """All but ``anchor_ms`` and ``anchor``: measurements the profile is refitted to, not part of a run."""
     init = next(n for n in CLASSES["Spec"].body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
     options = keywords(FUNCTIONS["simulate"])
     assert options.pop("anchor_ms") is None
+    assert options.pop("anchor") is None
     assert keywords(init) == options
 
 

@@ -1,7 +1,9 @@
 //! Predicted against measured time for every priced row of a measurement check: log-log, one
 //! point per row coloured by framework, the y = x line and a ±20 % band. Filled points are the
 //! framework profile's prediction (leave-one-out when the check has it), hollow ones the ideal
-//! roofline's, so the distance the profiles close is visible.
+//! roofline's, so the distance the profiles close is visible. A bar through each filled point
+//! is the profile's 80 % prediction interval (its `[spread]`, issue 21): the row is inside it
+//! where the bar crosses the y = x line.
 
 use super::marker::{rgb, MarkerAt};
 use super::pareto::log_axis;
@@ -37,6 +39,28 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
             Some((x.framework.as_str(), x.measured_ms, p, x.roofline_ms?))
         })
         .collect();
+    // The 80 % interval's factor `exp(z·σ)` per row, from its in-sample interval (the interval
+    // is `predicted · exp(±z·σ)`, framework.rs), applied to the plotted prediction; 1 where the
+    // profile states no spread. In `pts` order.
+    let factors: Vec<f64> = r
+        .rows
+        .iter()
+        .filter(|x| {
+            let p = if loso {
+                x.loso_predicted_ms
+            } else if loo {
+                x.loo_predicted_ms
+            } else {
+                x.predicted_ms
+            };
+            p.is_some() && x.roofline_ms.is_some()
+        })
+        .map(|x| match (x.predicted_interval_ms, x.predicted_ms) {
+            (Some([_, hi]), Some(p)) if p > 0.0 => hi / p,
+            _ => 1.0,
+        })
+        .collect();
+    let intervals = factors.iter().any(|f| *f > 1.0);
     let all = r.summary.iter().find(|s| s.group == "all");
     let stat = all.and_then(|s| {
         if loso {
@@ -53,7 +77,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         pts.len()
     );
     let sub = format!(
-        "filled: framework profile{} (median |error| {:.1} %, worst {:.1} %) · hollow: ideal roofline (median {:.1} %, worst {:.1} %) · band ±20 %",
+        "filled: framework profile{} (median |error| {:.1} %, worst {:.1} %){} · hollow: ideal roofline (median {:.1} %, worst {:.1} %) · band ±20 %",
         if loso {
             ", leave-one-source-out"
         } else if loo {
@@ -63,11 +87,19 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         },
         stat.map_or(0.0, |s| s.median_abs_error * 100.0),
         stat.map_or(0.0, |s| s.worst_abs_error * 100.0),
+        match all.and_then(|s| s.loso_interval_coverage) {
+            Some(c) if intervals && loso => format!(", bars: 80 % interval, holds {:.0} %", c * 100.0),
+            _ if intervals => ", bars: 80 % interval".to_string(),
+            _ => String::new(),
+        },
         ideal.map_or(0.0, |s| s.median_abs_error * 100.0),
         ideal.map_or(0.0, |s| s.worst_abs_error * 100.0),
     );
     let area = titled(root, &title, &sub)?;
-    let values = pts.iter().flat_map(|(_, m, p, q)| [*m, *p, *q]);
+    let values = pts
+        .iter()
+        .zip(&factors)
+        .flat_map(|((_, m, p, q), f)| [*m, *p / f, *p * f, *q]);
     let (lo, hi) = values.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
@@ -106,6 +138,21 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         [(lo, lo), (hi, hi)],
         RGBColor(0, 0, 0).mix(0.6).stroke_width(2),
     ))?;
+    // Each row's 80 % interval: a broad translucent bar with end ticks, under the points.
+    for ((fw, m, p, _), f) in pts.iter().zip(&factors).filter(|(_, f)| **f > 1.0) {
+        let color = rgb(palette::framework(fw).color);
+        let (lo, hi) = (p / f, p * f);
+        chart.draw_series(LineSeries::new(
+            [(*m, lo), (*m, hi)],
+            color.mix(0.22).stroke_width(7),
+        ))?;
+        for y in [lo, hi] {
+            chart.draw_series(LineSeries::new(
+                [(*m / 1.04, y), (*m * 1.04, y)],
+                color.mix(0.6).stroke_width(2),
+            ))?;
+        }
+    }
     // Each row: a thin line from its roofline prediction to the profile's.
     for (fw, m, p, q) in &pts {
         let color = rgb(palette::framework(fw).color).mix(0.35);
