@@ -123,8 +123,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
     finite(&base, "the baseline")?;
     let mut base = base;
     let time_interval = scenario.spread.map(|sp| {
-        let [run_iv, base_iv, speedup_iv] =
-            intervals80(&sp, run.totals.time_s, base.totals.time_s);
+        let [run_iv, base_iv, speedup_iv] = intervals80(&sp, run.totals.time_s, base.totals.time_s);
         run.totals.time_interval_s = Some(run_iv);
         base.totals.time_interval_s = Some(base_iv);
         speedup_iv

@@ -86,7 +86,11 @@ fn duplicated_rows_fit_as_one() {
     let two = write(
         dir.path(),
         "two.toml",
-        &format!("{}\n{}", row("a", "hf", 32, 700.0), row("b", "hf", 32, 700.0)),
+        &format!(
+            "{}\n{}",
+            row("a", "hf", 32, 700.0),
+            row("b", "hf", 32, 700.0)
+        ),
     );
     let time = |file: &str| {
         let mut args = RUN.to_vec();
@@ -114,7 +118,10 @@ fn bad_files_are_one_line_errors() {
     );
     let file = write(dir.path(), "fast.toml", &row("quick", "hf", 32, 1.0));
     let e = run(&file, &[]);
-    assert!(e.contains("'quick'") && e.contains("measured_ms = 1"), "{e}");
+    assert!(
+        e.contains("'quick'") && e.contains("measured_ms = 1"),
+        "{e}"
+    );
     let missing = row("nokey", "hf", 32, 700.0).replace("attention = \"flash\"\n", "");
     let file = write(dir.path(), "missing.toml", &missing);
     let e = run(&file, &[]);

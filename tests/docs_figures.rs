@@ -486,7 +486,9 @@ fn check_figure_is_the_plot_command_output() {
     for doc in ["README.md", "docs/accuracy.md"] {
         let text = std::fs::read_to_string(doc).unwrap();
         assert!(
-            text.contains("aim-sim plot check --input reference/measurements.toml --cv -o docs/img/check.png"),
+            text.contains(
+                "aim-sim plot check --input reference/measurements.toml --cv -o docs/img/check.png"
+            ),
             "{doc} no longer shows the command of {path}"
         );
     }

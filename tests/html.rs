@@ -35,6 +35,10 @@ fn main() -> std::process::ExitCode {
         ),
         plain("compare_errors_are_one_line", compare_errors_are_one_line),
         plain(
+            "fitted_times_show_their_intervals",
+            fitted_times_show_their_intervals,
+        ),
+        plain(
             "commands_without_a_page_say_so",
             commands_without_a_page_say_so,
         ),
@@ -218,6 +222,40 @@ const KINDS: &[Kind] = &[
             "10:30:10",
             "--schedule",
             "pdrop",
+        ],
+    },
+    // Under a fitted framework (issue 21): every fitted time with its 80 % interval.
+    Kind {
+        name: "run-fitted",
+        page: "run",
+        args: &["--framework", "hf", "--gpu", "a100-80g", "--frames", "32"],
+    },
+    Kind {
+        name: "compare-fitted",
+        page: "compare",
+        args: &[
+            "compare",
+            "--schedule",
+            "none,linear,fastv",
+            "--framework",
+            "hf",
+            "--gpu",
+            "a100-80g",
+        ],
+    },
+    Kind {
+        name: "sweep-fitted",
+        page: "sweep",
+        args: &[
+            "sweep",
+            "--schedule",
+            "linear,fastv",
+            "--frames",
+            "8:32:8",
+            "--framework",
+            "hf",
+            "--gpu",
+            "a100-80g",
         ],
     },
     // Serving (issue 26 item 5): one schedule, several side by side, the rate search.
@@ -497,6 +535,88 @@ fn tables_hold_every_figure_without_javascript() {
         html.contains("\"color\":\"#d55e00\""),
         "linear's vermillion"
     );
+}
+
+/// `LO–HI` as the pages print an interval in ms (three significant figures, as the text report).
+fn interval_text(lo_s: f64, hi_s: f64) -> String {
+    let sig3 = |s: f64| {
+        let ms = s * 1e3;
+        let digits = (2 - ms.abs().log10().floor() as i32).max(0) as usize;
+        format!("{ms:.digits$}")
+    };
+    format!("{}–{}", sig3(lo_s), sig3(hi_s))
+}
+
+/// Under a fitted framework every page that shows a time shows its 80 % interval, from the
+/// command's own JSON; the roofline pages have none.
+fn fitted_times_show_their_intervals() {
+    let pair = |v: &Value| (v[0].as_f64().unwrap(), v[1].as_f64().unwrap());
+    let (_, html, json) = page("run-fitted");
+    for run in [&json, &json["baseline"]] {
+        let (lo, hi) = pair(&run["totals"]["time_interval_s"]);
+        assert!(
+            html.contains(&interval_text(lo, hi)),
+            "run page lacks {lo}–{hi}"
+        );
+    }
+    let (lo, hi) = pair(&json["reduction"]["time_interval"]);
+    assert!(
+        html.contains(&format!("{lo:.2}–{hi:.2}×")),
+        "run page lacks the speed-up interval"
+    );
+    let (_, html, json) = page("compare-fitted");
+    for r in json["rows"].as_array().unwrap() {
+        let (lo, hi) = pair(&r["time_interval_s"]);
+        assert!(
+            html.contains(&interval_text(lo, hi)),
+            "compare page lacks {r}"
+        );
+    }
+    let (_, html, json) = page("sweep-fitted");
+    for r in json.as_array().unwrap() {
+        let (lo, hi) = (
+            r["time_low_s"].as_f64().unwrap(),
+            r["time_high_s"].as_f64().unwrap(),
+        );
+        assert!(
+            html.contains(&interval_text(lo, hi)),
+            "sweep page lacks {r}"
+        );
+    }
+    let (_, html, json) = page("check");
+    let mut shown = 0;
+    for r in json["rows"].as_array().unwrap() {
+        if let Some(iv) = r.get("predicted_interval_ms").filter(|v| !v.is_null()) {
+            let (lo, hi) = pair(iv);
+            assert!(
+                html.contains(&interval_text(lo / 1e3, hi / 1e3)),
+                "check page lacks {r}"
+            );
+            shown += 1;
+        }
+    }
+    assert!(shown > 10, "{shown} check rows with an interval");
+    for kind in ["run", "compare", "sweep"] {
+        let (_, html, _) = page(kind);
+        // The page's own text and data, without its scripts (shared by every page).
+        let mut text = String::new();
+        let mut rest = html.as_str();
+        while let Some(a) = rest.find("<script") {
+            text.push_str(&rest[..a]);
+            let (script, after) = rest[a..]
+                .split_once("</script>")
+                .unwrap_or((&rest[a..], ""));
+            if script.contains("application/json") {
+                text.push_str(script);
+            }
+            rest = after;
+        }
+        text.push_str(rest);
+        assert!(
+            !text.contains("80 %") && !text.contains("interval"),
+            "the roofline {kind} page shows an interval"
+        );
+    }
 }
 
 fn compare_errors_are_one_line() {

@@ -355,7 +355,10 @@ fn a_fitted_framework_adds_the_single_runs_intervals() {
         }
     }
     let table = sweep("table");
-    assert!(table.lines().next().unwrap().ends_with("×time 80 %"), "{table}");
+    assert!(
+        table.lines().next().unwrap().ends_with("×time 80 %"),
+        "{table}"
+    );
     assert_eq!(table.lines().count(), 5);
     let roofline = common::ok(&["sweep", "--frames", "8", "--format", "csv"]);
     assert!(!roofline.contains("time_low_s"), "{roofline}");

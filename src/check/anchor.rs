@@ -214,7 +214,10 @@ fn golden_min(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
     [lo, m, hi]
         .into_iter()
         .map(|x| (f(x), x))
-        .fold((f64::INFINITY, m), |best, (fx, x)| if fx < best.0 { (fx, x) } else { best })
+        .fold(
+            (f64::INFINITY, m),
+            |best, (fx, x)| if fx < best.0 { (fx, x) } else { best },
+        )
         .1
 }
 
@@ -223,7 +226,8 @@ fn golden_min(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
 fn with_harness(framework: &Framework, launch_s: f64, extra_s: f64) -> Framework {
     let mut out = with_launch(framework, launch_s);
     if extra_s > 0.0 {
-        out.params.fixed_overhead_s = Some(framework.params.fixed_overhead_s.unwrap_or(0.0) + extra_s);
+        out.params.fixed_overhead_s =
+            Some(framework.params.fixed_overhead_s.unwrap_or(0.0) + extra_s);
         for p in out.gpu.values_mut() {
             if let Some(f) = p.fixed_overhead_s.as_mut() {
                 *f += extra_s;
@@ -300,12 +304,18 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
     let fix = "check that the rows time the model, input (timed = \"ttft\" for a time to first token), GPU and precision they name, on the stack of the run's --framework";
     if let Some(i) = (0..lo.len()).find(|&i| measured_s[i] < lo[i]) {
         if (0..lo.len()).all(|j| measured_s[j] < lo[j]) {
-            return Err(in_file(format!("{}: no row can be reached: {fix}", reach(i))));
+            return Err(in_file(format!(
+                "{}: no row can be reached: {fix}",
+                reach(i)
+            )));
         }
     }
     if let Some(i) = (0..lo.len()).find(|&i| measured_s[i] > top[i]) {
         if (0..lo.len()).all(|j| measured_s[j] > top[j]) {
-            return Err(in_file(format!("{}: no row can be reached: {fix}", reach(i))));
+            return Err(in_file(format!(
+                "{}: no row can be reached: {fix}",
+                reach(i)
+            )));
         }
     }
     let (launch_s, extra_s) = if let [only] = file.rows.as_slice() {
@@ -334,7 +344,12 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
         };
         let cost = |l: f64, x: f64| times(l, x).map_or(f64::INFINITY, |t| sse(&t));
         let launch = golden_min(|l| cost(l, 0.0), 0.0, LAUNCH_MAX_S);
-        let short = hi.iter().zip(&measured_s).map(|(p, m)| (p / m).ln()).sum::<f64>() < 0.0;
+        let short = hi
+            .iter()
+            .zip(&measured_s)
+            .map(|(p, m)| (p / m).ln())
+            .sum::<f64>()
+            < 0.0;
         if launch > LAUNCH_MAX_S * (1.0 - 1e-6) && short {
             (
                 LAUNCH_MAX_S,
@@ -360,7 +375,10 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
         origin,
         launch_s * 1e6,
         if extra_s > 0.0 {
-            format!(" (its bound) and {:.3} ms more host work per forward", extra_s * 1e3)
+            format!(
+                " (its bound) and {:.3} ms more host work per forward",
+                extra_s * 1e3
+            )
         } else {
             String::new()
         }
@@ -487,7 +505,9 @@ mod tests {
             .time_s;
         let own = f.params.fixed_overhead_s.unwrap();
         assert!(own > 0.0);
-        let e = anchor(&s, hi + FIXED_MAX_S - own / 2.0).unwrap_err().to_string();
+        let e = anchor(&s, hi + FIXED_MAX_S - own / 2.0)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot reach"), "{e}");
         // Within the headroom: reproduced.
         let (g, _) = anchor(&s, hi + FIXED_MAX_S - 2.0 * own).unwrap();

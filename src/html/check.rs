@@ -80,6 +80,11 @@ pub fn check(r: &CheckReport) -> Result<String> {
             ("roofline error %", true),
         ],
     );
+    let intervals = r.rows.iter().any(|x| x.predicted_interval_ms.is_some());
+    if intervals {
+        // Fitted framework profiles: the 80 % interval of each prediction (its [spread]).
+        t.columns.insert(6, ("80 % interval ms".into(), true));
+    }
     for x in &r.rows {
         t.row(vec![
             txt(x.id.clone()),
@@ -92,6 +97,12 @@ pub fn check(r: &CheckReport) -> Result<String> {
             opt(x.roofline_ms, 2),
             pct(x.roofline_error),
         ]);
+        if intervals {
+            let row = &mut t.rows.last_mut().expect("the row just added").1;
+            // `interval_ms` takes seconds; the check's figures are in ms.
+            let seconds = x.predicted_interval_ms.map(|[lo, hi]| [lo / 1e3, hi / 1e3]);
+            row.insert(6, super::interval_ms(seconds));
+        }
     }
     let mut st = Table::new(
         "speedups",
@@ -107,6 +118,10 @@ pub fn check(r: &CheckReport) -> Result<String> {
             ("roofline error %", true),
         ],
     );
+    let speedup_intervals = r.speedups.iter().any(|s| s.predicted_interval.is_some());
+    if speedup_intervals {
+        st.columns.insert(5, ("predicted 80 %".into(), true));
+    }
     for s in &r.speedups {
         st.row(vec![
             txt(s.id.clone()),
@@ -118,6 +133,10 @@ pub fn check(r: &CheckReport) -> Result<String> {
             num(s.roofline_speedup, 2),
             pct(Some(s.roofline_error)),
         ]);
+        if speedup_intervals {
+            let row = &mut st.rows.last_mut().expect("the row just added").1;
+            row.insert(5, super::interval_x(s.predicted_interval));
+        }
     }
     let mut body = section(
         "chart",
@@ -125,7 +144,11 @@ pub fn check(r: &CheckReport) -> Result<String> {
         &chart(
             "chart-check",
             "Predicted against measured time, one point per row",
-            "Each published measurement: the profile's prediction (filled) and the ideal roofline (hollow) against what was measured; the grey band is ±20 %. Hover a point for its row.",
+            if intervals {
+                "Each published measurement: the profile's prediction (filled, with a bar for its 80 % interval) and the ideal roofline (hollow) against what was measured; the grey band is ±20 %. Hover a point for its row."
+            } else {
+                "Each published measurement: the profile's prediction (filled) and the ideal roofline (hollow) against what was measured; the grey band is ±20 %. Hover a point for its row."
+            },
         ),
     );
     body.push_str(&section(
@@ -148,11 +171,16 @@ pub fn check(r: &CheckReport) -> Result<String> {
         .iter()
         .filter(|x| x.predicted_ms.is_some() && x.roofline_ms.is_some())
         .map(|x| {
-            json!({
+            let mut v = json!({
                 "id": x.id, "framework": x.framework, "gpu": x.gpu, "model": x.model,
                 "measured_ms": x.measured_ms, "predicted_ms": x.predicted_ms,
                 "roofline_ms": x.roofline_ms, "error": x.error, "roofline_error": x.roofline_error,
-            })
+            });
+            // Only under a fitted profile (the chart's bar; roofline pages stay as they were).
+            if let Some(iv) = x.predicted_interval_ms {
+                v["predicted_interval_ms"] = json!(iv);
+            }
+            v
         })
         .collect();
     Ok(Page {

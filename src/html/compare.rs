@@ -93,6 +93,12 @@ pub fn compare(c: &Comparison) -> Result<String> {
         ],
     )
     .wrapping(1);
+    let intervals = c.rows.iter().any(|r| r.time_interval_s.is_some());
+    if intervals {
+        // A fitted framework profile: 80 % intervals beside the time and the reduction.
+        t.columns.insert(4, ("time 80 % ms".into(), true));
+        t.columns.insert(7, ("× none 80 %".into(), true));
+    }
     for r in &c.rows {
         t.row(vec![
             txt(r.schedule.clone()),
@@ -112,11 +118,22 @@ pub fn compare(c: &Comparison) -> Result<String> {
             opt(r.importance_flops.map(|f| f / 1e12), 4),
             num(r.layer_tokens.first().copied().unwrap_or(0) as f64, 0),
         ]);
+        if intervals {
+            let row = &mut t.rows.last_mut().expect("the row just added").1;
+            row.insert(4, super::interval_ms(r.time_interval_s));
+            row.insert(7, super::interval_x(r.reduction_time_interval));
+        }
     }
     let mut body = messages(&c.warnings, &[]);
     let mut grid = String::from("<div class=\"row2\" id=\"metrics-grid\">");
-    for (id, label, _, caption) in METRICS {
-        grid.push_str(&chart(id, label, caption));
+    for (id, label, field, caption) in METRICS {
+        if intervals && matches!(*field, "time_s" | "reduction_time") {
+            let caption =
+                format!("{caption} Whisker: the 80 % interval (the framework profile's [spread]).");
+            grid.push_str(&chart(id, label, &caption));
+        } else {
+            grid.push_str(&chart(id, label, caption));
+        }
     }
     grid.push_str("</div>\n");
     body.push_str(&section("metrics", "Side by side", &grid));

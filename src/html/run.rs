@@ -259,6 +259,18 @@ fn totals_table(r: &Report) -> String {
         num_as(red.time, format!("{}×", fixed(red.time, 2))),
         txt("-"),
     ]);
+    if red.time_interval.is_some() {
+        // A fitted framework profile: the 80 % interval of each time and of the speed-up.
+        t.columns.push(("80 % interval".into(), true));
+        let cells = [
+            super::interval_ms(r.run.totals.time_interval_s),
+            super::interval_ms(r.baseline.totals.time_interval_s),
+            super::interval_x(red.time_interval),
+        ];
+        for ((_, row), cell) in t.rows.iter_mut().zip(cells) {
+            row.push(cell);
+        }
+    }
     let mut out = t.render();
     if let (Some(p), Some(b)) = (&r.run.pipeline, &r.baseline.pipeline) {
         let mut pt = Table::new(
@@ -357,6 +369,21 @@ pub fn run(r: &Report) -> Result<String> {
             ),
         ),
     ];
+    if let (Some([lo, hi]), Some([slo, shi])) = (run.time_interval_s, r.reduction.time_interval) {
+        items.push((
+            "80 % interval".to_string(),
+            format!(
+                "{}–{} ms",
+                crate::report::interval_ms(lo),
+                crate::report::interval_ms(hi)
+            ),
+            format!(
+                "speed-up {}–{}× (the profile's [spread])",
+                fixed(slo, 2),
+                fixed(shi, 2)
+            ),
+        ));
+    }
     if let Some(m) = &r.run.peak_memory {
         items.push((
             "peak memory".to_string(),

@@ -97,6 +97,17 @@ pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
         ],
     )
     .wrapping_headers();
+    let intervals = rows.iter().any(|r| r.interval.is_some());
+    if intervals {
+        // A fitted framework profile: 80 % intervals of the times and the speed-up.
+        for (at, name) in [
+            (12, "time 80 % ms"),
+            (16, "baseline 80 % ms"),
+            (19, "× time 80 %"),
+        ] {
+            t.columns.insert(at, (name.into(), true));
+        }
+    }
     for (r, &s) in rows.iter().zip(&member) {
         t.row_with(
             format!("data-series=\"{s}\""),
@@ -120,6 +131,18 @@ pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
                 num(r.reduction_time, 2),
             ],
         );
+        if let Some(i) = r.interval.filter(|_| intervals) {
+            let row = &mut t.rows.last_mut().expect("the row just added").1;
+            row.insert(12, super::interval_ms(Some([i.time_low_s, i.time_high_s])));
+            row.insert(
+                16,
+                super::interval_ms(Some([i.baseline_time_low_s, i.baseline_time_high_s])),
+            );
+            row.push(super::interval_x(Some([
+                i.reduction_time_low,
+                i.reduction_time_high,
+            ])));
+        }
     }
     let mut body = String::new();
     body.push_str(&section(

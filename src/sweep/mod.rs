@@ -786,9 +786,8 @@ impl<'a> Sweep<'a> {
         }
         let (grid, loaded) = (self.grid, &self.loaded);
         let [models, gpus, schedules] = grid.labels();
-        let writer = RowWriter::new(format, models, gpus, schedules).with_intervals(
-            !loaded.framework.is_roofline() && loaded.framework.spread.is_some(),
-        );
+        let writer = RowWriter::new(format, models, gpus, schedules)
+            .with_intervals(!loaded.framework.is_roofline() && loaded.framework.spread.is_some());
         let mut text = Text {
             out,
             destination,

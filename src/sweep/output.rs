@@ -127,7 +127,11 @@ impl RowWriter {
                 if self.intervals {
                     // Before the newline: the interval columns extend the same line.
                     out.pop();
-                    let _ = writeln!(out, " {:>15} {:>15} {:>11}", "time 80 % ms", "base 80 % ms", "×time 80 %");
+                    let _ = writeln!(
+                        out,
+                        " {:>15} {:>15} {:>11}",
+                        "time 80 % ms", "base 80 % ms", "×time 80 %"
+                    );
                 }
             }
             SweepFormat::Csv => {

@@ -1,5 +1,6 @@
 /* The page of a measurement check: predicted against measured time, log-log, y = x with a
-   +-20 % band; filled points the framework profile, hollow the ideal roofline.
+   +-20 % band; filled points the framework profile (with a bar for its 80 % interval under a
+   fitted profile), hollow the ideal roofline.
    Data: src/html/check.rs. */
 (function () {
   "use strict";
@@ -11,7 +12,10 @@
   function draw() {
     var box = document.getElementById("chart-check");
     var vals = [];
-    D.rows.forEach(function (r) { vals.push(r.measured_ms, r.predicted_ms, r.roofline_ms); });
+    D.rows.forEach(function (r) {
+      vals.push(r.measured_ms, r.predicted_ms, r.roofline_ms);
+      if (r.predicted_interval_ms) { vals.push.apply(vals, r.predicted_interval_ms); }
+    });
     var d = AIM.domain(vals, true, 1.4);
     var f = AIM.frame(box, {
       height: 500, x: d, xlog: true, y: d, ylog: true,
@@ -24,6 +28,16 @@
       fill: "#000", "fill-opacity": 0.06, stroke: "none"
     }, f.plot);
     AIM.line(f.plot, [[f.x(d[0]), f.y(d[0])], [f.x(d[1]), f.y(d[1])]], { color: "#555", dash: "dashed" }, 1.2);
+    // Each prediction's 80 % interval: a translucent bar under the points.
+    D.rows.forEach(function (r) {
+      if (hidden[r.framework] || !r.predicted_interval_ms) return;
+      var x = f.x(r.measured_ms);
+      AIM.el("path", {
+        d: "M" + x + "," + f.y(r.predicted_interval_ms[0]) + "L" + x + "," + f.y(r.predicted_interval_ms[1]),
+        stroke: styleOf[r.framework].color, "stroke-opacity": 0.3, "stroke-width": 5, fill: "none",
+        "class": "interval", "data-framework": r.framework
+      }, f.plot);
+    });
     [false, true].forEach(function (profile) {
       D.rows.forEach(function (r) {
         if (hidden[r.framework]) return;
@@ -37,7 +51,9 @@
             ["framework", r.framework + " \u00b7 " + r.gpu],
             ["model", r.model],
             ["measured", AIM.fix(r.measured_ms, 2) + " ms"],
-            ["profile", AIM.fix(r.predicted_ms, 2) + " ms (" + AIM.fix(r.error * 100, 1) + " %)"],
+            ["profile", AIM.fix(r.predicted_ms, 2) + " ms (" + AIM.fix(r.error * 100, 1) + " %)" +
+              (r.predicted_interval_ms ? ", 80 %: " + AIM.fix(r.predicted_interval_ms[0], 1) + "\u2013" +
+                AIM.fix(r.predicted_interval_ms[1], 1) + " ms" : "")],
             ["roofline", AIM.fix(r.roofline_ms, 2) + " ms (" + AIM.fix(r.roofline_error * 100, 1) + " %)"]
           ]];
         });

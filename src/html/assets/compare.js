@@ -1,5 +1,6 @@
 /* The page of a comparison: a horizontal bar chart per metric (one bar per schedule, in its
-   palette colour), tokens and time per layer as lines. Data: src/html/compare.rs. */
+   palette colour), tokens and time per layer as lines. Under a fitted framework the time and
+   the reduction bars carry a whisker for their 80 % interval. Data: src/html/compare.rs. */
 (function () {
   "use strict";
   var D = AIM.data();
@@ -14,6 +15,12 @@
     if (field === "peak_memory_bytes") return v / 1e9;
     return v;
   }
+  /* A bar's 80 % interval in the chart's unit, or null (the roofline, other metrics). */
+  function interval(r, field) {
+    if (field === "time_s" && r.time_interval_s) return [r.time_interval_s[0] * 1e3, r.time_interval_s[1] * 1e3];
+    if (field === "reduction_time" && r.reduction_time_interval) return r.reduction_time_interval;
+    return null;
+  }
   function unit(field) {
     return { time_s: " ms", importance_time_s: " ms", flops: " TFLOPs", peak_memory_bytes: " GB" }[field] || "\u00d7";
   }
@@ -21,7 +28,8 @@
   function rowTip(r) {
     return [r.schedule, [
       ["what it does", r.summary],
-      ["time", AIM.fix(r.time_s * 1e3, 3) + " ms"],
+      ["time", AIM.fix(r.time_s * 1e3, 3) + " ms" + (r.time_interval_s ? " (80 %: " +
+        AIM.fix(r.time_interval_s[0] * 1e3, 1) + "\u2013" + AIM.fix(r.time_interval_s[1] * 1e3, 1) + " ms)" : "")],
       ["TFLOPs", AIM.fix(r.flops / 1e12, 4)],
       ["speed-up vs " + D.first, AIM.fix(r.speedup, 2) + "\u00d7"],
       ["vs no reduction", AIM.fix(r.reduction_time, 2) + "\u00d7 time, " + AIM.fix(r.reduction_flops, 2) + "\u00d7 FLOPs"],
@@ -36,6 +44,7 @@
     var vals = rows.map(function (r) { return value(r, m.field); });
     var extra = [];
     if (m.field === "peak_memory_bytes") extra = rows.map(function (r) { return r.device_memory_bytes / 1e9; });
+    rows.forEach(function (r) { var iv = interval(r, m.field); if (iv) extra.push(iv[1]); });
     var rowH = 26;
     var labelW = Math.min(220, 24 + 7.2 * Math.max.apply(null, D.rows.map(function (r) { return r.schedule.length; })));
     var f = AIM.frame(box, {
@@ -59,6 +68,17 @@
       }, f.plot);
       AIM.hover(b, function () { return rowTip(r); });
       var label = AIM.fmt(v) + unit(m.field) + (m.field === "peak_memory_bytes" && !r.fits ? " (does not fit)" : "");
+      var iv = interval(r, m.field);
+      if (iv) {
+        // The 80 % interval: a whisker across the bar's end, the label past its high end.
+        var lo = f.x(iv[0]), hi = f.x(iv[1]), mid = y + h / 2;
+        var whisker = "M" + lo + "," + mid + "L" + hi + "," + mid + "M" + lo + "," + (mid - 5) + "L" + lo + "," + (mid + 5) +
+            "M" + hi + "," + (mid - 5) + "L" + hi + "," + (mid + 5);
+        // A white halo under a dark line: visible on every bar colour, black included.
+        AIM.el("path", { d: whisker, stroke: "#fff", "stroke-width": 3.5, fill: "none" }, f.plot);
+        AIM.el("path", { d: whisker, stroke: "#222", "stroke-width": 1.5, fill: "none", "class": "interval" }, f.plot);
+        x1 = Math.max(x1, hi);
+      }
       AIM.text(f.plot, x1 + 5, y + h / 2 + 4, label);
       if (m.field === "peak_memory_bytes") {
         var dx = f.x(r.device_memory_bytes / 1e9);
