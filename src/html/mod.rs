@@ -341,6 +341,32 @@ pub(crate) fn settings_table(id: &str, caption: &str, v: &Value) -> String {
     t.render()
 }
 
+/// An 80 % prediction interval of a time, `LO–HI` ms to three significant figures (as the text
+/// report prints it), sorting by its low end; `-` when there is none (the roofline).
+pub(crate) fn interval_ms(iv: Option<[f64; 2]>) -> Cell {
+    iv.map_or_else(
+        || txt("-"),
+        |[lo, hi]| {
+            num_as(
+                lo,
+                format!(
+                    "{}–{}",
+                    crate::report::interval_ms(lo),
+                    crate::report::interval_ms(hi)
+                ),
+            )
+        },
+    )
+}
+
+/// An 80 % prediction interval of a ratio (a speed-up), `LO–HI×`; `-` when there is none.
+pub(crate) fn interval_x(iv: Option<[f64; 2]>) -> Cell {
+    iv.map_or_else(
+        || txt("-"),
+        |[lo, hi]| num_as(lo, format!("{}–{}×", fixed(lo, 2), fixed(hi, 2))),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,30 +396,4 @@ mod tests {
         assert!(h.contains("<tr data-layer=\"3\"><td>a&lt;b</td><td class=\"n\" data-v=\"1.23456e0\">1.23</td></tr>"), "{h}");
         assert!(h.contains("<td class=\"n\">∞</td>"), "{h}");
     }
-}
-
-/// An 80 % prediction interval of a time, `LO–HI` ms to three significant figures (as the text
-/// report prints it), sorting by its low end; `-` when there is none (the roofline).
-pub(crate) fn interval_ms(iv: Option<[f64; 2]>) -> Cell {
-    iv.map_or_else(
-        || txt("-"),
-        |[lo, hi]| {
-            num_as(
-                lo,
-                format!(
-                    "{}–{}",
-                    crate::report::interval_ms(lo),
-                    crate::report::interval_ms(hi)
-                ),
-            )
-        },
-    )
-}
-
-/// An 80 % prediction interval of a ratio (a speed-up), `LO–HI×`; `-` when there is none.
-pub(crate) fn interval_x(iv: Option<[f64; 2]>) -> Cell {
-    iv.map_or_else(
-        || txt("-"),
-        |[lo, hi]| num_as(lo, format!("{}–{}×", fixed(lo, 2), fixed(hi, 2))),
-    )
 }
