@@ -490,6 +490,42 @@ mod tests {
         assert_eq!(a.extra_host_s, 0.0);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+        /// A file of one row timing the run's own input without reduction refits the profile
+        /// exactly as `--anchor-ms` does (the same overhead, host work and spread), wherever the
+        /// anchor lies within reach, per-kernel overhead or host work.
+        #[test]
+        fn one_row_in_a_file_is_anchor_ms(frames in 1u64..48, factor in 1.0f64..1.9) {
+            let mut s = spec("hf");
+            s.frames = Some(frames);
+            let (lo, hi) = {
+                let at = |l: f64| {
+                    let mut t = s.clone();
+                    t.framework = Definition::Inline(Box::new(with_launch(&Framework::load("hf").unwrap(), l)));
+                    crate::sim::summarize(&Scenario::from_spec(&t).unwrap()).unwrap().baseline.time_s
+                };
+                (at(0.0), at(LAUNCH_MAX_S))
+            };
+            // From no overhead to past the overhead's bound (host work), within reach.
+            let anchor_s = (lo * factor).min(hi + 0.9 * FIXED_MAX_S);
+            let (want, a) = anchor(&s, anchor_s).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("one.toml");
+            std::fs::write(&path, format!(
+                "[[measurement]]\nid = \"mine\"\nsource = \"mine\"\nmodel = \"llava-ov-7b\"\ngpu = \"a100-80g\"\nframework = \"hf\"\ntimed = \"prefill\"\nattention = \"flash\"\nw_bits = 16\ntext_tokens = 100\nframes = {frames}\ntokens_per_frame = 196\nschedule = \"none\"\nmeasured_ms = {}\n",
+                anchor_s * 1e3
+            )).unwrap();
+            let (got, b) = anchor_file(&s, &path).unwrap();
+            // `measured_ms` goes through decimal text: equal to the last bit of the time it
+            // holds, so compare the refitted figures to 1e-9 (the bisection's own resolution
+            // is 300 µs / 2⁶⁰).
+            proptest::prop_assert!((a.launch_overhead_s - b.launch_overhead_s).abs() <= 1e-9 * LAUNCH_MAX_S, "{a:?} vs {b:?}");
+            proptest::prop_assert!((a.extra_host_s - b.extra_host_s).abs() <= 1e-9 * anchor_s, "{a:?} vs {b:?}");
+            proptest::prop_assert_eq!(want.spread, got.spread);
+        }
+    }
+
     /// Regression: under a profile with its own host work (hf-eager), an anchor just inside
     /// `hi + FIXED_MAX_S` but beyond the headroom left by that host work used to fall through to
     /// the bisection, which saturated and silently missed the anchor.
