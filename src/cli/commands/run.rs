@@ -28,7 +28,8 @@ pub struct AnchorArgs {
         help_heading = "Model and GPU",
         long,
         value_name = "FILE",
-        conflicts_with = "anchor_ms"
+        conflicts_with = "anchor_ms",
+        hide_short_help = true
     )]
     pub anchor: Option<std::path::PathBuf>,
 }
