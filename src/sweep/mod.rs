@@ -55,24 +55,58 @@ pub struct Axes {
     pub batch: Option<String>,
 }
 
+/// `Axes::slots` and `slots_mut`: each field by name, from one list of the fields.
+macro_rules! axis_slots {
+    ($($field:ident),*) => {
+        fn slots(&self) -> Vec<(&'static str, &Option<String>)> {
+            vec![$((stringify!($field), &self.$field)),*]
+        }
+
+        fn slots_mut(&mut self) -> Vec<(&'static str, &mut Option<String>)> {
+            vec![$((stringify!($field), &mut self.$field)),*]
+        }
+    };
+}
+
 impl Axes {
-    /// The axes that were given, as `(flag, value)` pairs (e.g. `("frames", "8:64:8")`).
-    pub fn given(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("model", &self.model),
-            ("gpu", &self.gpu),
-            ("schedule", &self.schedule),
-            ("cost-model", &self.cost_model),
-            ("frames", &self.frames),
-            ("tokens", &self.tokens),
-            ("tokens-per-frame", &self.tokens_per_frame),
-            ("text-tokens", &self.text_tokens),
-            ("batch", &self.batch),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-        .collect()
+    /// The axes that were given, as `(flag, value)` pairs (e.g. `("frames", "8:64:8")`), in
+    /// the order of [`crate::spec::options::AXES`].
+    pub fn given(&self) -> Vec<(String, &str)> {
+        crate::spec::options::AXES
+            .iter()
+            .filter_map(|a| self.get(a.name).map(|v| (a.flag(), v)))
+            .collect()
     }
+
+    /// The list given for the axis `name` (a field, named as in `spec::options::AXES`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.slots()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// Gives the axis `name` (as in `spec::options::AXES`) this list.
+    pub fn set(&mut self, name: &str, list: String) {
+        let slot = self
+            .slots_mut()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("spec::options::AXES names an axis Axes lacks: {name}"));
+        *slot.1 = Some(list);
+    }
+
+    axis_slots!(
+        model,
+        gpu,
+        schedule,
+        cost_model,
+        frames,
+        tokens,
+        tokens_per_frame,
+        text_tokens,
+        batch
+    );
 }
 
 /// A sweep: every setting of `base`, with the axes that are given replaced by their lists.
