@@ -361,3 +361,16 @@ fn the_python_stub_takes_every_option_as_the_table_declares() {
         }
     }
 }
+
+/// `RunOptions::default()` (what the cost model's own tests start from) is the run the spec's
+/// defaults describe, eager attention aside (its default is the paper's operator list): the
+/// defaults are the spec's, not a second set.
+#[test]
+fn run_options_default_is_the_default_spec() {
+    let spec = Spec {
+        attention: Some(aim_sim::spec::AttentionImpl::Eager),
+        ..Spec::default()
+    };
+    let scenario = aim_sim::scenario::Scenario::from_spec(&spec).unwrap();
+    assert_eq!(scenario.options, aim_sim::cost::RunOptions::default());
+}
