@@ -200,10 +200,11 @@ fn every_sweep_axis_is_a_list_flag_and_a_field() {
         let single = arg(&cmd, axis.name);
         assert!(single.is_hide_set(), "--{} single", axis.flag());
         let mut axes = Axes::default();
-        axes.set(axis.name, "1".into());
-        assert_eq!(axes.get(axis.name), Some("1"));
+        axes.set(axis.name, "1".into()).unwrap();
+        assert_eq!(axes.get(axis.name).as_deref(), Some("1"));
         assert_eq!(axes.given().len(), 1);
     }
+    assert!(Axes::default().set("frmes", "1".into()).is_err());
     let fields = serde_json::to_value(Axes::default()).unwrap();
     let fields: Vec<&String> = fields.as_object().unwrap().keys().collect();
     let mut names: Vec<&str> = AXES.iter().map(|a| a.name).collect();

@@ -196,7 +196,7 @@ pub fn sweep(mut options: Options) -> Result<(GridSpec, usize)> {
     let mut axes = Axes::default();
     for a in options::AXES {
         if let Some(list) = axis(a.name)? {
-            axes.set(a.name, list);
+            axes.set(a.name, list)?;
         }
     }
     let grid = GridSpec {

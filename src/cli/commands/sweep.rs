@@ -86,7 +86,9 @@ impl FromArgMatches for GridArgs {
         let mut axes = Axes::default();
         for axis in AXES {
             if let Some(list) = m.get_one::<String>(list_id(axis)) {
-                axes.set(axis.name, list.clone());
+                axes.set(axis.name, list.clone()).map_err(|e| {
+                    clap::Error::raw(clap::error::ErrorKind::InvalidValue, e.to_string())
+                })?;
             }
         }
         Ok(GridArgs {
