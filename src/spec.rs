@@ -350,7 +350,10 @@ impl Spec {
                     $(stringify!($field) => {
                         self.$field = FromValue::from_value(value.clone()).ok_or_else(mismatch)?
                     })*
-                    "flash_attention" => self.attention = Some(AttentionImpl::Flash),
+                    "flash_attention" if value == options::Value::On => {
+                        self.attention = Some(AttentionImpl::Flash)
+                    }
+                    "flash_attention" => return Err(mismatch()),
                     other => return Err(Error::invalid(format!("a spec has no option '{other}'"))),
                 }
             };

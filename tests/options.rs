@@ -181,6 +181,7 @@ fn apply_refuses_a_wrong_kind_and_an_unknown_option() {
     let mut spec = Spec::default();
     assert!(spec.apply("frames", Value::Text("x".into())).is_err());
     assert!(spec.apply("frmes", Value::Whole(3)).is_err());
+    assert!(spec.apply("flash_attention", Value::Whole(1)).is_err());
     spec.apply("frames", Value::Whole(3)).unwrap();
     assert_eq!(spec.frames, Some(3));
 }
