@@ -56,7 +56,8 @@ pub struct SimArgs {
     pub given: Vec<(&'static str, Value)>,
 }
 
-/// The clap argument of one option of the table.
+/// The clap argument of one option of the table. The long flag is leaked: clap without its
+/// `string` feature takes `&'static str`, and the command is built once per process.
 fn arg(o: &'static RunOption) -> Arg {
     let mut a = Arg::new(o.name)
         .long(o.flag().leak() as &str)

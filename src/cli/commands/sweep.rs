@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The clap id of an axis's list flag (its single-value flag of [`SimArgs`] keeps the option's
-/// name as id, renamed `--single-NAME` out of the way and hidden).
+/// name as id, renamed `--single-NAME` out of the way and hidden). Leaked: clap without its
+/// `string` feature takes `&'static str`, and the command is built once per process.
 fn list_id(axis: &SweepAxis) -> &'static str {
     format!("list_{}", axis.name).leak()
 }
