@@ -49,7 +49,7 @@ pub const SERVE: &[&str] = &[
     "find_max_rate",
 ];
 
-/// `aim-sim sweep`'s own flags (besides the axes, which are [`SIM`] names).
+/// `aim-sim sweep`'s own flags (besides the axes, which are options of a run: [`sim`]).
 pub const SWEEP: &[&str] = &["jobs"];
 
 /// `aim-sim budget`'s options that are positive counts on the command line (`parse_count`).
