@@ -16,6 +16,8 @@ use crate::schedule::{PruneTiming, Schedule};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+pub mod options;
+
 /// A model, GPU or schedule: a preset name or file path, or the definition itself.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -337,6 +339,61 @@ impl Spec {
         }
     }
 
+    /// Lays one option of [`options::RUN`] over this spec, by the option's name, with the value
+    /// the command line parsed for it (`flash_attention` sets `attention`). The one place that
+    /// maps an option to its field; `tests/options.rs` sets every option through it.
+    pub fn apply(&mut self, option: &str, value: options::Value) -> Result<()> {
+        let mismatch = || Error::invalid(format!("option '{option}' cannot take {value:?}"));
+        macro_rules! fields {
+            ($($field:ident),*) => {
+                match option {
+                    $(stringify!($field) => {
+                        self.$field = FromValue::from_value(value.clone()).ok_or_else(mismatch)?
+                    })*
+                    "flash_attention" if value == options::Value::On => {
+                        self.attention = Some(AttentionImpl::Flash)
+                    }
+                    "flash_attention" => return Err(mismatch()),
+                    other => return Err(Error::invalid(format!("a spec has no option '{other}'"))),
+                }
+            };
+        }
+        fields!(
+            model,
+            gpu,
+            framework,
+            tokens,
+            frames,
+            tokens_per_frame,
+            image_size,
+            video_size,
+            video_seconds,
+            fps,
+            text_tokens,
+            schedule,
+            merge_tokens_per_frame,
+            merge_keep_ratio,
+            prune_start,
+            prune_end,
+            prune_step,
+            layer_tokens,
+            cost_model,
+            prune_timing,
+            attention,
+            include_vision,
+            gen_tokens,
+            tp,
+            all_logits,
+            importance_kernel,
+            batch,
+            w_bits,
+            a_bits,
+            kv_bits,
+            skip_mlp_add
+        );
+        Ok(())
+    }
+
     /// Reads a run file: a spec in TOML, a spec in JSON, or any aim-sim JSON output that carries
     /// one under `"spec"` (replays that run).
     pub fn load(path: &Path) -> Result<Spec> {
@@ -424,6 +481,91 @@ impl Spec {
             .map_err(|e| Error::invalid(format!("flags {flags:?}: {e}")))
     }
 }
+
+/// A spec field's value from an option's ([`Spec::apply`]); `None` when the kinds differ.
+trait FromValue: Sized {
+    fn from_value(value: options::Value) -> Option<Self>;
+}
+
+impl FromValue for u64 {
+    fn from_value(value: options::Value) -> Option<Self> {
+        match value {
+            options::Value::Whole(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for u32 {
+    fn from_value(value: options::Value) -> Option<Self> {
+        match value {
+            options::Value::Bits(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(value: options::Value) -> Option<Self> {
+        match value {
+            options::Value::Real(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for bool {
+    fn from_value(value: options::Value) -> Option<Self> {
+        (value == options::Value::On).then_some(true)
+    }
+}
+
+impl FromValue for Resolution {
+    fn from_value(value: options::Value) -> Option<Self> {
+        match value {
+            options::Value::Size(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for Vec<u64> {
+    fn from_value(value: options::Value) -> Option<Self> {
+        match value {
+            options::Value::Counts(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl<T> FromValue for Definition<T> {
+    fn from_value(value: options::Value) -> Option<Self> {
+        match value {
+            options::Value::Text(v) => Some(Definition::Name(v)),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: options::Value) -> Option<Self> {
+        T::from_value(value).map(Some)
+    }
+}
+
+macro_rules! choice_from_value {
+    ($($t:ty),*) => {$(
+        impl FromValue for $t {
+            fn from_value(value: options::Value) -> Option<Self> {
+                match value {
+                    options::Value::Text(word) => <$t as Choice>::from_name(&word),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+choice_from_value!(CostModelKind, PruneTiming, AttentionImpl, ImportanceKernel);
 
 /// A count that may be 0 (`--frames 0`: a text-only prompt).
 pub fn parse_count_or_zero(s: &str) -> Result<u64, String> {

@@ -1,54 +1,22 @@
 //! Keyword options → the core's inputs, the way `cli::args::SimArgs::overlay` turns flags into a
-//! [`Spec`]: names are the long flags with `_` for `-`, every option is optional and overrides
-//! the `spec` base (a run file, a `Spec`, or the defaults), and the command line's exclusions
-//! hold (`tokens` or `frames`, `flash_attention` or `attention`, `prune_start` with
-//! `prune_end`). No Python here: values arrive as JSON, so the rules can be read alone.
+//! [`Spec`]: the options of a run, their kinds, exclusions and needs are the core's one table
+//! (`aim_sim::spec::options::RUN`, from which the command line builds its flags too), names are
+//! the long flags with `_` for `-`, every option is optional and overrides the `spec` base (a
+//! run file, a `Spec`, or the defaults). No Python here: values arrive as JSON, so the rules can
+//! be read alone.
 
 use aim_sim::budget::{BudgetQuery, By, Solve};
 use aim_sim::choice::Choice;
-use aim_sim::cost::{CostModelKind, ImportanceKernel};
-use aim_sim::schedule::PruneTiming;
-use aim_sim::spec::{parse_count, parse_count_or_zero, AttentionImpl};
+use aim_sim::spec::options::{self, Kind, RUN};
+use aim_sim::spec::{parse_count, parse_count_or_zero};
 use aim_sim::sweep::{Axes, GridSpec};
 use aim_sim::{Error, Result, Spec};
 use serde_json::{Map, Value};
 
-/// The options of one simulated prefill: `aim-sim simulate`'s long flags.
-pub const SIM: &[&str] = &[
-    "spec",
-    "model",
-    "gpu",
-    "framework",
-    "tokens",
-    "frames",
-    "tokens_per_frame",
-    "image_size",
-    "video_size",
-    "video_seconds",
-    "fps",
-    "text_tokens",
-    "schedule",
-    "merge_tokens_per_frame",
-    "merge_keep_ratio",
-    "prune_start",
-    "prune_end",
-    "prune_step",
-    "layer_tokens",
-    "cost_model",
-    "prune_timing",
-    "flash_attention",
-    "attention",
-    "include_vision",
-    "gen_tokens",
-    "tp",
-    "all_logits",
-    "importance_kernel",
-    "batch",
-    "w_bits",
-    "a_bits",
-    "kv_bits",
-    "skip_mlp_add",
-];
+/// The options of one simulated prefill: `aim-sim simulate`'s long flags, from the core's table.
+pub fn sim() -> Vec<&'static str> {
+    RUN.iter().map(|o| o.name).collect()
+}
 
 /// `aim-sim budget`'s own flags.
 pub const BUDGET: &[&str] = &[
@@ -81,33 +49,33 @@ pub const SERVE: &[&str] = &[
     "find_max_rate",
 ];
 
-/// `aim-sim sweep`'s own flags (besides the axes, which are [`SIM`] names).
+/// `aim-sim sweep`'s own flags (besides the axes, which are options of a run: [`sim`]).
 pub const SWEEP: &[&str] = &["jobs"];
 
-/// Options that are positive counts on the command line (`parse_count`).
-const COUNTS: &[&str] = &[
-    "tokens",
-    "tokens_per_frame",
-    "text_tokens",
-    "merge_tokens_per_frame",
-    "tp",
-    "batch",
-    "reference_frames",
-    "max_frames",
-];
+/// `aim-sim budget`'s options that are positive counts on the command line (`parse_count`).
+const BUDGET_COUNTS: &[&str] = &["reference_frames", "max_frames"];
 
-/// Pairs the command line refuses together (clap `conflicts_with`).
-const CONFLICTS: &[(&str, &str)] = &[
-    ("tokens", "frames"),
-    ("image_size", "video_size"),
-    ("image_size", "video_seconds"),
-    ("video_seconds", "frames"),
-    ("video_seconds", "tokens"),
-    ("merge_tokens_per_frame", "merge_keep_ratio"),
-    ("flash_attention", "attention"),
+/// Pairs `aim-sim budget` refuses together (clap `conflicts_with`).
+const BUDGET_CONFLICTS: &[(&str, &str)] = &[
     ("target_reduction", "reference_frames"),
     ("target_reduction", "max_frames"),
 ];
+
+/// The options of a run that are positive counts on the command line (`parse_count`), but
+/// `gen_tokens`, whose 0 may be said here (the command line's default).
+fn sim_counts() -> Vec<&'static str> {
+    RUN.iter()
+        .filter(|o| matches!(o.kind, Kind::Count) && o.name != "gen_tokens")
+        .map(|o| o.name)
+        .collect()
+}
+
+/// The pairs of options of a run that the command line refuses together.
+fn sim_conflicts() -> Vec<(&'static str, &'static str)> {
+    RUN.iter()
+        .flat_map(|o| o.conflicts.iter().map(move |c| (o.name, *c)))
+        .collect()
+}
 
 /// Options given by keyword, `None`s already dropped, plus the base they override.
 #[derive(Debug, Clone, Default)]
@@ -119,9 +87,15 @@ pub struct Options {
 }
 
 impl Options {
-    /// Checks the names against `allowed` (the `spec` option is handled by the caller).
+    /// Checks the names against the options of a run and `allowed` (the `spec` option is
+    /// handled by the caller).
     pub fn check_names(&self, allowed: &[&[&str]]) -> Result<()> {
-        let known = || allowed.iter().flat_map(|list| list.iter().copied());
+        let sim = sim();
+        let known = || {
+            std::iter::once(&sim[..])
+                .chain(allowed.iter().copied())
+                .flat_map(|list| list.iter().copied())
+        };
         for key in self.given.keys() {
             if !known().any(|k| k == key) {
                 let hint = known()
@@ -148,7 +122,7 @@ impl Options {
 
 /// The spec of `aim_sim.simulate(**options)`.
 pub fn simulate(options: Options) -> Result<Spec> {
-    options.check_names(&[SIM])?;
+    options.check_names(&[])?;
     spec(options)
 }
 
@@ -164,7 +138,7 @@ pub enum Anchor {
 /// baseline the framework profile is refitted to) or `anchor` (`--anchor FILE`: measured rows),
 /// which are no part of a spec.
 pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<Anchor>)> {
-    options.check_names(&[SIM, &["anchor_ms", "anchor"]])?;
+    options.check_names(&[&["anchor_ms", "anchor"]])?;
     let mut given = options.take(&["anchor_ms", "anchor"]);
     let anchor = match (given.remove("anchor_ms"), given.remove("anchor")) {
         (Some(_), Some(_)) => {
@@ -189,7 +163,7 @@ pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<Anchor>)>
 /// `aim_sim.serve(**options)`; lengths may be given as numbers or as the distributions the
 /// command line takes (`"uniform:8:64"`).
 pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query, Vec<String>)> {
-    options.check_names(&[SIM, SERVE, &["schedules"]])?;
+    options.check_names(&[SERVE, &["schedules"]])?;
     let schedules = match options.take(&["schedules"]).remove("schedules") {
         None => Vec::new(),
         Some(v) => serde_json::from_value::<Vec<String>>(v).map_err(|_| {
@@ -211,10 +185,10 @@ pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query
 
 /// The spec and question of `aim_sim.budget(**options)`.
 pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery)> {
-    options.check_names(&[SIM, BUDGET])?;
+    options.check_names(&[BUDGET])?;
     let mut query = options.take(BUDGET);
-    conflicts(&query)?;
-    counts(&mut query)?;
+    conflicts(&query, BUDGET_CONFLICTS)?;
+    counts(&mut query, BUDGET_COUNTS)?;
     choice::<By>(&mut query, "by")?;
     choice::<Solve>(&mut query, "solve")?;
     let query = serde_json::from_value(Value::Object(query))
@@ -222,11 +196,12 @@ pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery)> {
     Ok((spec(options)?, query))
 }
 
-/// The grid of `aim_sim.sweep(**grid)`: the axes as `aim-sim sweep` takes them (comma lists and
+/// The grid of `aim_sim.sweep(**grid)`: the axes (`aim_sim::spec::options::AXES`) as
+/// `aim-sim sweep` takes them (comma lists and
 /// `START:END:STEP` ranges), every other option the base of all rows; and the worker threads
 /// (`jobs`, as `--jobs`: 1..=1024, default one per core).
 pub fn sweep(mut options: Options) -> Result<(GridSpec, usize)> {
-    options.check_names(&[SIM, SWEEP])?;
+    options.check_names(&[SWEEP])?;
     let jobs = jobs(options.given.remove("jobs"))?;
     let mut axis = |key: &str| -> Result<Option<String>> {
         match options.given.get(key) {
@@ -238,17 +213,12 @@ pub fn sweep(mut options: Options) -> Result<(GridSpec, usize)> {
             }
         }
     };
-    let axes = Axes {
-        model: axis("model")?,
-        gpu: axis("gpu")?,
-        schedule: axis("schedule")?,
-        cost_model: axis("cost_model")?,
-        frames: axis("frames")?,
-        tokens: axis("tokens")?,
-        tokens_per_frame: axis("tokens_per_frame")?,
-        text_tokens: axis("text_tokens")?,
-        batch: axis("batch")?,
-    };
+    let mut axes = Axes::default();
+    for a in options::AXES {
+        if let Some(list) = axis(a.name)? {
+            axes.set(a.name, list)?;
+        }
+    }
     let grid = GridSpec {
         base: spec(options)?,
         axes,
@@ -298,56 +268,55 @@ fn axis_text(key: &str, value: &Value) -> Result<String> {
 /// `options.base` (or the default spec) with every given option laid over it.
 pub fn spec(options: Options) -> Result<Spec> {
     let Options { base, mut given } = options;
-    conflicts(&given)?;
-    let window = "the linear pruning window is prune_start=l1, prune_end=l2";
-    for (needs, what, why) in [
-        ("prune_start", "prune_end", window),
-        ("prune_end", "prune_start", window),
-        ("prune_step", "prune_start", window),
-        (
-            "fps",
-            "video_seconds",
-            "fps samples a video of video_seconds",
-        ),
-    ] {
-        if given.contains_key(needs) && !given.contains_key(what) {
-            return Err(Error::invalid(format!(
-                "'{needs}' needs '{what}' too: {why}"
-            )));
+    conflicts(&given, &sim_conflicts())?;
+    for o in RUN {
+        if let Some((what, why)) = o.requires {
+            if given.contains_key(o.name) && !given.contains_key(what) {
+                return Err(Error::invalid(format!(
+                    "'{}' needs '{what}' too: {why}",
+                    o.name
+                )));
+            }
         }
     }
-    counts(&mut given)?;
-    if let Some(v) = given.get_mut("frames") {
-        // 0 frames is a text-only prompt, as `--frames 0`.
-        let text = match &*v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        *v = Value::from(parse_count_or_zero(&text).map_err(|why| {
-            Error::invalid(format!("invalid value '{text}' for 'frames': {why}"))
-        })?);
+    counts(&mut given, &sim_counts())?;
+    for o in RUN {
+        match o.kind {
+            Kind::CountOrZero => {
+                if let Some(v) = given.get_mut(o.name) {
+                    // 0 is said as on the command line (`--frames 0`: a text-only prompt).
+                    let text = match &*v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    *v = Value::from(parse_count_or_zero(&text).map_err(|why| {
+                        Error::invalid(format!("invalid value '{text}' for '{}': {why}", o.name))
+                    })?);
+                }
+            }
+            Kind::Choice(words) => choice_of(&mut given, o.name, &words())?,
+            Kind::Counts => {
+                if let Some(v) = given.get_mut(o.name) {
+                    let items = match &*v {
+                        Value::String(s) => s.split(',').map(|t| Value::from(t.trim())).collect(),
+                        Value::Array(items) => items.clone(),
+                        other => vec![other.clone()],
+                    };
+                    *v = items
+                        .iter()
+                        .map(|t| count(o.name, t).map(Value::from))
+                        .collect::<Result<Vec<_>>>()?
+                        .into();
+                }
+            }
+            _ => {}
+        }
     }
-    choice::<CostModelKind>(&mut given, "cost_model")?;
-    choice::<PruneTiming>(&mut given, "prune_timing")?;
-    choice::<AttentionImpl>(&mut given, "attention")?;
-    choice::<ImportanceKernel>(&mut given, "importance_kernel")?;
     if let Some(v) = given.get_mut("gen_tokens") {
         // A count on the command line, where 0 is only the default; here 0 may be said.
         if v.as_u64() != Some(0) {
             *v = Value::from(count("gen_tokens", v)?);
         }
-    }
-    if let Some(v) = given.get_mut("layer_tokens") {
-        let items = match &*v {
-            Value::String(s) => s.split(',').map(|t| Value::from(t.trim())).collect(),
-            Value::Array(items) => items.clone(),
-            other => vec![other.clone()],
-        };
-        *v = items
-            .iter()
-            .map(|t| count("layer_tokens", t).map(Value::from))
-            .collect::<Result<Vec<_>>>()?
-            .into();
     }
     match given.remove("flash_attention") {
         None | Some(Value::Bool(false)) => {}
@@ -371,10 +340,10 @@ pub fn spec(options: Options) -> Result<Spec> {
     Spec::parse(&Value::Object(spec).to_string(), "keyword options")
 }
 
-/// The command line's exclusions, among the options given.
-fn conflicts(given: &Map<String, Value>) -> Result<()> {
+/// The command line's exclusions `pairs`, among the options given.
+fn conflicts(given: &Map<String, Value>, pairs: &[(&str, &str)]) -> Result<()> {
     let set = |k: &str| given.get(k).is_some_and(|v| v != &Value::Bool(false));
-    for (a, b) in CONFLICTS {
+    for (a, b) in pairs {
         if set(a) && set(b) {
             return Err(Error::invalid(format!(
                 "the option '{b}' cannot be used with '{a}'"
@@ -384,9 +353,9 @@ fn conflicts(given: &Map<String, Value>) -> Result<()> {
     Ok(())
 }
 
-/// Every count option given, checked as the command line checks it and made a number.
-fn counts(given: &mut Map<String, Value>) -> Result<()> {
-    for key in COUNTS {
+/// Every count option of `keys` given, checked as the command line checks it and made a number.
+fn counts(given: &mut Map<String, Value>, keys: &[&str]) -> Result<()> {
+    for key in keys {
         if let Some(v) = given.get_mut(*key) {
             *v = Value::from(count(key, v)?);
         }
@@ -396,14 +365,27 @@ fn counts(given: &mut Map<String, Value>) -> Result<()> {
 
 /// A word for an enum, as the command line takes it (any case), or a message listing the words.
 fn choice<T: Choice>(given: &mut Map<String, Value>, key: &str) -> Result<()> {
+    choice_of(given, key, &options::words::<T>())
+}
+
+/// A word of `words` (`(word, help)`, any case), or a message listing the words.
+fn choice_of(
+    given: &mut Map<String, Value>,
+    key: &str,
+    words: &[(&'static str, &'static str)],
+) -> Result<()> {
     if let Some(Value::String(word)) = given.get_mut(key) {
-        match T::from_name(word) {
-            Some(v) => *word = v.name().to_string(),
+        match words
+            .iter()
+            .find(|(w, _)| w.eq_ignore_ascii_case(word.trim()))
+        {
+            Some((w, _)) => *word = w.to_string(),
             None => {
+                let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
                 return Err(Error::invalid(format!(
                     "invalid value '{word}' for '{key}': use one of {}",
-                    T::names()
-                )))
+                    names.join(", ")
+                )));
             }
         }
     }

@@ -40,7 +40,8 @@ pub const MAX_CONFIGS: usize = 10_000_000;
 pub const MAX_DRAWN_ROWS: usize = 5000;
 
 /// The values each axis of a sweep takes, as typed: comma lists of names, or of counts and
-/// inclusive ranges `START:END[:STEP]`. `None`: the base spec's single value.
+/// inclusive ranges `START:END[:STEP]`. `None`: the base spec's single value. One field per
+/// axis of [`crate::spec::options::AXES`], of the same name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Axes {
@@ -56,22 +57,36 @@ pub struct Axes {
 }
 
 impl Axes {
-    /// The axes that were given, as `(flag, value)` pairs (e.g. `("frames", "8:64:8")`).
-    pub fn given(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("model", &self.model),
-            ("gpu", &self.gpu),
-            ("schedule", &self.schedule),
-            ("cost-model", &self.cost_model),
-            ("frames", &self.frames),
-            ("tokens", &self.tokens),
-            ("tokens-per-frame", &self.tokens_per_frame),
-            ("text-tokens", &self.text_tokens),
-            ("batch", &self.batch),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-        .collect()
+    /// The axes that were given, as `(flag, value)` pairs (e.g. `("frames", "8:64:8")`), in
+    /// the order of [`crate::spec::options::AXES`].
+    pub fn given(&self) -> Vec<(String, String)> {
+        crate::spec::options::AXES
+            .iter()
+            .filter_map(|a| self.get(a.name).map(|v| (a.flag(), v)))
+            .collect()
+    }
+
+    /// The list given for the axis `name` (a field, named as in `spec::options::AXES`).
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.fields().get(name)?.as_str().map(String::from)
+    }
+
+    /// Gives the axis `name` (as in `spec::options::AXES`) this list; an error when `Axes`
+    /// has no such field.
+    pub fn set(&mut self, name: &str, list: String) -> Result<()> {
+        let mut fields = self.fields();
+        fields.insert(name.to_string(), list.into());
+        *self = serde_json::from_value(serde_json::Value::Object(fields))
+            .map_err(|e| Error::invalid(format!("sweep axis '{name}': {e}")))?;
+        Ok(())
+    }
+
+    /// The fields by name (serde's, so there is no second list of them).
+    fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(fields)) => fields,
+            _ => unreachable!("Axes serialises to an object"),
+        }
     }
 }
 

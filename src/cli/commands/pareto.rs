@@ -8,6 +8,7 @@ use crate::cli::{choice, emit, html, OutputArgs, OutputFormat, SimArgs};
 use crate::cost::CostModelKind;
 use crate::error::{Error, Result};
 use crate::pareto::{self, Query};
+use crate::spec::options::Value;
 use crate::spec::{parse_count, Spec};
 
 /// Flags of `aim-sim pareto` besides those of a single run.
@@ -32,8 +33,8 @@ fn row_flags(sim: &SimArgs, spec: &Spec) -> Vec<(&'static str, bool)> {
         ("tokens", spec.tokens.is_some()),
         ("frames", spec.frames.is_some()),
         ("tokens-per-frame", spec.tokens_per_frame.is_some()),
-        ("text-tokens", sim.text_tokens.is_some()),
-        ("schedule", sim.schedule.is_some()),
+        ("text-tokens", sim.is_given("text_tokens")),
+        ("schedule", sim.is_given("schedule")),
         (
             "merge-tokens-per-frame",
             spec.merge_tokens_per_frame.is_some(),
@@ -56,7 +57,7 @@ pub fn query(sim: &SimArgs, benchmark: &str, by: By, command: &str) -> Result<Qu
     }
     // A model given (by flag, or by a --spec file) replaces every row's own.
     let model =
-        (sim.model.is_some() || base.model != Spec::default().model).then(|| base.model.clone());
+        (sim.is_given("model") || base.model != Spec::default().model).then(|| base.model.clone());
     Ok(Query {
         benchmark: benchmark.to_string(),
         by,
@@ -90,23 +91,25 @@ pub fn sim_from_grid(grid: &GridArgs) -> Result<SimArgs> {
     };
     let a = &grid.axes;
     if let Some(v) = &a.model {
-        sim.model = Some(one("model", v)?);
+        sim.set("model", Value::Text(one("model", v)?));
     }
     if let Some(v) = &a.gpu {
-        sim.gpu = Some(one("gpu", v)?);
+        sim.set("gpu", Value::Text(one("gpu", v)?));
     }
     if let Some(v) = &a.cost_model {
         let v = one("cost-model", v)?;
-        sim.cost_model = Some(CostModelKind::from_name(&v).ok_or_else(|| {
+        let kind = CostModelKind::from_name(&v).ok_or_else(|| {
             Error::invalid(format!(
                 "unknown cost model '{v}': give one of {}",
                 CostModelKind::names()
             ))
-        })?);
+        })?;
+        sim.set("cost_model", Value::Text(kind.name().to_string()));
     }
     if let Some(v) = &a.batch {
         let v = one("batch", v)?;
-        sim.batch = Some(parse_count(&v).map_err(|e| Error::invalid(format!("--batch {v}: {e}")))?);
+        let batch = parse_count(&v).map_err(|e| Error::invalid(format!("--batch {v}: {e}")))?;
+        sim.set("batch", Value::Whole(batch));
     }
     for (flag, v) in [
         ("schedule", &a.schedule),

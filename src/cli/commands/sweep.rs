@@ -4,6 +4,7 @@
 use crate::choice::Choice;
 use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
 use crate::error::{Error, Result};
+use crate::spec::options::{self, Kind, SweepAxis, AXES};
 use crate::sweep::{Axes, Grid, GridSpec, Sweep, SweepFormat};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
@@ -11,92 +12,12 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// A flag of [`SimArgs`] that a sweep accepts as a list.
-struct Axis {
-    /// The `SimArgs` field (clap id).
-    id: &'static str,
-    long: &'static str,
-    /// The single-value flag of `SimArgs`, renamed out of the way and hidden.
-    hidden_long: &'static str,
-    list_id: &'static str,
-    value_name: &'static str,
-    help: &'static str,
+/// The clap id of an axis's list flag (its single-value flag of [`SimArgs`] keeps the option's
+/// name as id, renamed `--single-NAME` out of the way and hidden). Leaked: clap without its
+/// `string` feature takes `&'static str`, and the command is built once per process.
+fn list_id(axis: &SweepAxis) -> &'static str {
+    format!("list_{}", axis.name).leak()
 }
-
-const AXES: &[Axis] = &[
-    Axis {
-        id: "model",
-        long: "model",
-        hidden_long: "single-model",
-        list_id: "list_model",
-        value_name: "NAMES",
-        help: "Model presets or files, comma-separated [default: llava-ov-7b]",
-    },
-    Axis {
-        id: "gpu",
-        long: "gpu",
-        hidden_long: "single-gpu",
-        list_id: "list_gpu",
-        value_name: "NAMES",
-        help: "GPU presets or files, comma-separated [default: a100]",
-    },
-    Axis {
-        id: "schedule",
-        long: "schedule",
-        hidden_long: "single-schedule",
-        list_id: "list_schedule",
-        value_name: "NAMES",
-        help: "Schedule presets or files, comma-separated [default: linear]",
-    },
-    Axis {
-        id: "cost_model",
-        long: "cost-model",
-        hidden_long: "single-cost-model",
-        list_id: "list_cost_model",
-        value_name: "NAMES",
-        help: "Cost models, comma-separated [default: as for a single run]",
-    },
-    Axis {
-        id: "frames",
-        long: "frames",
-        hidden_long: "single-frames",
-        list_id: "list_frames",
-        value_name: "LIST",
-        help: "Frames, e.g. 8,16 or 8:256:8 (end inclusive) [default: the model's]",
-    },
-    Axis {
-        id: "tokens",
-        long: "tokens",
-        hidden_long: "single-tokens",
-        list_id: "list_tokens",
-        value_name: "LIST",
-        help: "Visual tokens before merging (instead of --frames)",
-    },
-    Axis {
-        id: "tokens_per_frame",
-        long: "tokens-per-frame",
-        hidden_long: "single-tokens-per-frame",
-        list_id: "list_tokens_per_frame",
-        value_name: "LIST",
-        help: "Visual tokens per frame before merging [default: the model's]",
-    },
-    Axis {
-        id: "text_tokens",
-        long: "text-tokens",
-        hidden_long: "single-text-tokens",
-        list_id: "list_text_tokens",
-        value_name: "LIST",
-        help: "Text tokens [default: 100]",
-    },
-    Axis {
-        id: "batch",
-        long: "batch",
-        hidden_long: "single-batch",
-        list_id: "list_batch",
-        value_name: "LIST",
-        help: "Batch sizes [default: 1]",
-    },
-];
 
 /// The flags of a single run, with the sweepable ones taking lists. Every other flag of
 /// `aim-sim simulate` (pruning overrides, precision, --skip-mlp-add, ...) applies to all rows.
@@ -124,19 +45,13 @@ impl Args for GridArgs {
         // command. The single-value flags they replace are renamed and hidden below.
         let mut cmd = cmd;
         for axis in AXES {
-            let mut list = Arg::new(axis.list_id)
-                .long(axis.long)
+            let mut list = Arg::new(list_id(axis))
+                .long(axis.flag().leak() as &str)
                 .value_name(axis.value_name)
                 .help(axis.help)
                 .help_heading("Sweep axes (comma lists and START:END[:STEP] ranges)");
             // Shell completions offer the presets (a list is still typed freely).
-            let presets = match axis.id {
-                "model" => Some(crate::presets::MODELS),
-                "gpu" => Some(crate::presets::GPUS),
-                "schedule" => Some(crate::presets::SCHEDULES),
-                _ => None,
-            };
-            if let Some(presets) = presets {
+            if let Some(Kind::Preset(presets)) = options::find(axis.name).map(|o| o.kind) {
                 list = list
                     .value_parser(crate::cli::preset_or_path(presets))
                     .hide_possible_values(true);
@@ -145,9 +60,21 @@ impl Args for GridArgs {
         }
         let mut cmd = SimArgs::augment_args(cmd);
         for axis in AXES {
-            cmd = cmd.mut_arg(axis.id, |a| a.long(axis.hidden_long).hide(true));
+            cmd = cmd.mut_arg(axis.name, |a| {
+                a.long(format!("single-{}", axis.flag()).leak() as &str)
+                    .hide(true)
+            });
         }
-        cmd.mut_arg("list_tokens", |a| a.conflicts_with("list_frames"))
+        // Two axes that are two ways of giving one thing (--frames, --tokens) exclude each other.
+        for axis in AXES {
+            for other in AXES {
+                let conflicts = options::find(axis.name).map_or(&[][..], |o| o.conflicts);
+                if conflicts.contains(&other.name) {
+                    cmd = cmd.mut_arg(list_id(axis), |a| a.conflicts_with(list_id(other)));
+                }
+            }
+        }
+        cmd
     }
 
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
@@ -157,20 +84,17 @@ impl Args for GridArgs {
 
 impl FromArgMatches for GridArgs {
     fn from_arg_matches(m: &ArgMatches) -> std::result::Result<Self, clap::Error> {
-        let list = |id: &str| m.get_one::<String>(id).cloned();
+        let mut axes = Axes::default();
+        for axis in AXES {
+            if let Some(list) = m.get_one::<String>(list_id(axis)) {
+                axes.set(axis.name, list.clone()).map_err(|e| {
+                    clap::Error::raw(clap::error::ErrorKind::InvalidValue, e.to_string())
+                })?;
+            }
+        }
         Ok(GridArgs {
             sim: SimArgs::from_arg_matches(m)?,
-            axes: Axes {
-                model: list("list_model"),
-                gpu: list("list_gpu"),
-                schedule: list("list_schedule"),
-                cost_model: list("list_cost_model"),
-                frames: list("list_frames"),
-                tokens: list("list_tokens"),
-                tokens_per_frame: list("list_tokens_per_frame"),
-                text_tokens: list("list_text_tokens"),
-                batch: list("list_batch"),
-            },
+            axes,
         })
     }
 

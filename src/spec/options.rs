@@ -1,0 +1,350 @@
+//! The options of a run, declared once: [`RUN`] (every option of one simulated prefill) and
+//! [`AXES`] (the ones a sweep takes as lists). Plain data, no command-line types: the command
+//! line builds its flags from these tables (`cli::args`), the Python binding its keywords, their
+//! conflicts and checks (`python/src/options.rs`), and `tests/options.rs` walks them against
+//! clap's arguments, `Spec`'s keys and the `.pyi` stub. How to add one: docs/architecture.md,
+//! "How to add an option or a sweep axis".
+
+use crate::choice::Choice;
+use crate::cost::{CostModelKind, ImportanceKernel};
+use crate::presets::{Preset, FRAMEWORKS, GPUS, MODELS, SCHEDULES};
+use crate::schedule::PruneTiming;
+use crate::spec::AttentionImpl;
+
+/// What an option's value is, and so how it is parsed and checked (the same on the command line
+/// and in Python).
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// A run file to load as the base (`--spec`); no spec key of its own.
+    RunFile,
+    /// A preset name of this list, or a file path (the core resolves it).
+    Preset(&'static [Preset]),
+    /// A positive count (`crate::spec::parse_count`).
+    Count,
+    /// A count that may be 0 (`crate::spec::parse_count_or_zero`).
+    CountOrZero,
+    /// Any whole number (a layer index).
+    Whole,
+    /// A bit width.
+    Bits,
+    /// A real number.
+    Real,
+    /// A size `WxH` in pixels (`crate::model::Resolution`).
+    Size,
+    /// Positive counts, comma-separated.
+    Counts,
+    /// One of an enum's words ([`Choice`]): `(word, help)`.
+    Choice(fn() -> Vec<(&'static str, &'static str)>),
+    /// A switch: present or not.
+    Switch,
+}
+
+/// The `(word, help)` pairs of an enum, for [`Kind::Choice`].
+pub fn words<T: Choice>() -> Vec<(&'static str, &'static str)> {
+    T::CHOICES.iter().map(|(_, w, h)| (*w, *h)).collect()
+}
+
+/// One option of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOption {
+    /// The Python keyword; the long flag is this with `-` for `_`.
+    pub name: &'static str,
+    /// The spec key it sets (`None`: the `spec` option itself, which is the base).
+    pub key: Option<&'static str>,
+    pub kind: Kind,
+    /// The value's placeholder in the command line's help (`""` for a switch).
+    pub value_name: &'static str,
+    /// The section of the command line's help.
+    pub heading: &'static str,
+    /// One line of help (`-h`).
+    pub help: &'static str,
+    /// The whole help (`--help`), when it says more than `help`.
+    pub long_help: Option<&'static str>,
+    /// Shown by `-h` too (else only by `--help`).
+    pub short: bool,
+    /// Options that cannot be given with this one.
+    pub conflicts: &'static [&'static str],
+    /// An option this one needs, and why.
+    pub requires: Option<(&'static str, &'static str)>,
+}
+
+impl RunOption {
+    /// An option that sets the spec key `name`, shown by `--help` only.
+    const fn new(
+        name: &'static str,
+        kind: Kind,
+        value_name: &'static str,
+        heading: &'static str,
+        help: &'static str,
+    ) -> RunOption {
+        RunOption {
+            name,
+            key: Some(name),
+            kind,
+            value_name,
+            heading,
+            help,
+            long_help: None,
+            short: false,
+            conflicts: &[],
+            requires: None,
+        }
+    }
+
+    /// Shown by `-h` too.
+    const fn short(mut self) -> RunOption {
+        self.short = true;
+        self
+    }
+
+    const fn long_help(mut self, text: &'static str) -> RunOption {
+        self.long_help = Some(text);
+        self
+    }
+
+    const fn conflicts(mut self, names: &'static [&'static str]) -> RunOption {
+        self.conflicts = names;
+        self
+    }
+
+    const fn requires(mut self, name: &'static str, why: &'static str) -> RunOption {
+        self.requires = Some((name, why));
+        self
+    }
+
+    const fn sets(mut self, key: Option<&'static str>) -> RunOption {
+        self.key = key;
+        self
+    }
+
+    /// The long flag, without `--`.
+    pub fn flag(&self) -> String {
+        self.name.replace('_', "-")
+    }
+}
+
+const INPUT: &str = "Input";
+const MODEL_GPU: &str = "Model and GPU";
+const SCHEDULE: &str = "Schedule";
+const COST: &str = "Cost model";
+const WINDOW: &str = "the linear pruning window is prune_start=l1, prune_end=l2";
+
+/// Every option of one simulated prefill, in the order of the command line's help.
+pub static RUN: &[RunOption] = &[
+    RunOption::new("spec", Kind::RunFile, "FILE", INPUT,
+        "A run file (TOML/JSON spec, or an earlier run's JSON output); flags override it")
+        .long_help("A run file (TOML/JSON spec, or an earlier run's JSON output); flags override it.\n\nA run file: a spec in TOML or JSON, or the JSON output of an earlier run (replays it). Flags given beside it override its values.")
+        .sets(None).short(),
+    RunOption::new("model", Kind::Preset(MODELS), "NAME|PATH", MODEL_GPU,
+        "Model preset, model TOML or HF config.json [default: llava-ov-7b]").short(),
+    RunOption::new("gpu", Kind::Preset(GPUS), "NAME|PATH", MODEL_GPU,
+        "GPU preset name or a GPU TOML [default: a100]").short(),
+    RunOption::new("framework", Kind::Preset(FRAMEWORKS), "NAME|PATH", MODEL_GPU,
+        "Software stack profile: roofline, trtllm, hf, hf-eager, or a TOML")
+        .long_help("Software stack profile: roofline, trtllm, hf, hf-eager, or a TOML.\n\nFramework profile: how the software stack runs the kernels. `roofline` (ideal, what the paper computes), `trtllm`, `hf`, `hf-eager` (fitted to published measurements, docs/accuracy.md), or a profile TOML [default: roofline].")
+        .short(),
+    RunOption::new("tokens", Kind::Count, "N", INPUT,
+        "Visual tokens before merging (N / tokens-per-frame frames)")
+        .long_help("Visual tokens before merging (N / tokens-per-frame frames).\n\nVisual tokens before merging: N / tokens-per-frame frames. When it does not divide, the input is one frame of N tokens (merging works within it) and a warning says so.")
+        .conflicts(&["frames"]).short(),
+    RunOption::new("frames", Kind::CountOrZero, "F", INPUT,
+        "Frames (video) or images; 0 for a text-only prompt [default: the model's]")
+        .long_help("Frames (video) or images; 0 for a text-only prompt [default: the model's].\n\nFrames (video) or images; 0 for a text-only prompt [default: the model's, 32 for video models, 1 for image models].")
+        .short(),
+    RunOption::new("tokens_per_frame", Kind::Count, "P", INPUT,
+        "Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV]"),
+    RunOption::new("image_size", Kind::Size, "WxH", INPUT,
+        "Image size WxH in pixels, for resolution-aware vision towers (Qwen-VL, InternVL): the tokens per image follow from it [default: the model's, e.g. 448x448]")
+        .conflicts(&["video_size", "video_seconds"]),
+    RunOption::new("video_size", Kind::Size, "WxH", INPUT,
+        "The input is a video of WxH frames; --frames counts sampled frames (Qwen-VL groups them in pairs: F frames give F/2 groups of (H/28)·(W/28) tokens after resizing)"),
+    RunOption::new("video_seconds", Kind::Real, "S", INPUT,
+        "Video length in seconds, sampled at --fps, instead of --frames")
+        .conflicts(&["frames", "tokens"]),
+    RunOption::new("fps", Kind::Real, "R", INPUT,
+        "Frames sampled per second of --video-seconds [default: the model's processor, 2 for Qwen-VL]")
+        .requires("video_seconds", "fps samples a video of video_seconds"),
+    RunOption::new("text_tokens", Kind::Count, "T", INPUT, "Text tokens (always kept) [default: 100]"),
+    RunOption::new("schedule", Kind::Preset(SCHEDULES), "NAME|PATH", SCHEDULE,
+        "Schedule preset name or a schedule TOML [default: linear]").short(),
+    RunOption::new("merge_tokens_per_frame", Kind::Count, "K", SCHEDULE,
+        "Override the schedule's merge: visual tokens kept per frame")
+        .conflicts(&["merge_keep_ratio"]),
+    RunOption::new("merge_keep_ratio", Kind::Real, "X", SCHEDULE,
+        "Override the schedule's merge: fraction of each frame kept, floor(P·x)"),
+    RunOption::new("prune_start", Kind::Whole, "L1", SCHEDULE,
+        "Override the schedule's pruning: linear pruning start layer l1")
+        .requires("prune_end", WINDOW),
+    RunOption::new("prune_end", Kind::Whole, "L2", SCHEDULE,
+        "Override the schedule's pruning: linear pruning end layer l2")
+        .requires("prune_start", WINDOW),
+    RunOption::new("prune_step", Kind::Real, "S", SCHEDULE,
+        "Override the linear pruning step [default: 1/(l2-l1)]")
+        .requires("prune_start", WINDOW),
+    RunOption::new("layer_tokens", Kind::Counts, "A,B,C,...", SCHEDULE,
+        "Exact sequence length of every layer, comma-separated (overrides the schedule)"),
+    RunOption::new("cost_model", Kind::Choice(words::<CostModelKind>), "MODEL", COST,
+        "Cost model [default: refined]")
+        .long_help("Cost model [default: refined].\n\nCost model: `refined` (what a GPU runs) or `llm-viewer` (the paper's, exactly) [default: refined].")
+        .short(),
+    RunOption::new("prune_timing", Kind::Choice(words::<PruneTiming>), "WHEN", SCHEDULE,
+        "When a pruning decision takes effect [default: code for refined, paper for llm-viewer]"),
+    RunOption::new("flash_attention", Kind::Switch, "", COST,
+        "Model attention as one fused FlashAttention operator (same as --attention flash)")
+        .conflicts(&["attention"]).sets(Some("attention")),
+    RunOption::new("attention", Kind::Choice(words::<AttentionImpl>), "IMPL", COST,
+        "Attention implementation [default: flash for refined, eager for llm-viewer]"),
+    RunOption::new("include_vision", Kind::Switch, "", COST,
+        "Also price the vision encoder and projector (time to first token)").short(),
+    RunOption::new("gen_tokens", Kind::Count, "G", COST,
+        "Refined: decode this many tokens after the prefill, with the pruned KV cache"),
+    RunOption::new("tp", Kind::Count, "N", MODEL_GPU,
+        "Refined: tensor-parallel degree (weights and heads split over N GPUs) [default: 1]"),
+    RunOption::new("all_logits", Kind::Switch, "", COST,
+        "Refined: compute logits for every position instead of only the last one"),
+    RunOption::new("importance_kernel", Kind::Choice(words::<ImportanceKernel>), "KERNEL", SCHEDULE,
+        "How PageRank importance gets attention probabilities [default: materialized]")
+        .long_help("How PageRank importance gets attention probabilities [default: materialized].\n\nRefined: how PageRank importance gets its attention probabilities. `materialized`: the H×n×n fp32 matrix is written and streamed by each power iteration (the AIM reference code); `fused`: Q·Kᵀ tiles recomputed in every iteration, no n² traffic (kernels/pagerank.cu) [default: materialized]."),
+    RunOption::new("batch", Kind::Count, "B", INPUT, "Batch size [default: 1]"),
+    RunOption::new("w_bits", Kind::Bits, "BITS", MODEL_GPU, "Weight bits [default: 16]"),
+    RunOption::new("a_bits", Kind::Bits, "BITS", MODEL_GPU, "Activation bits [default: 16]"),
+    RunOption::new("kv_bits", Kind::Bits, "BITS", MODEL_GPU, "KV-cache bits [default: --a-bits]"),
+    RunOption::new("skip_mlp_add", Kind::Switch, "", COST,
+        "Drop the second residual add from the totals (as the paper's video runs did)"),
+];
+
+/// An option of [`RUN`] that a sweep takes as a list (`Axes` holds the lists as typed).
+#[derive(Debug, Clone, Copy)]
+pub struct SweepAxis {
+    /// The [`RUN`] option (and the `crate::sweep::Axes` field).
+    pub name: &'static str,
+    /// `NAMES` (comma lists of names) or `LIST` (counts and ranges).
+    pub value_name: &'static str,
+    /// One line of help for the list flag.
+    pub help: &'static str,
+}
+
+impl SweepAxis {
+    const fn new(name: &'static str, value_name: &'static str, help: &'static str) -> SweepAxis {
+        SweepAxis {
+            name,
+            value_name,
+            help,
+        }
+    }
+
+    /// The long flag, without `--`.
+    pub fn flag(&self) -> String {
+        self.name.replace('_', "-")
+    }
+}
+
+/// The sweep's axes, in the order of `sweep --help`.
+pub static AXES: &[SweepAxis] = &[
+    SweepAxis::new(
+        "model",
+        "NAMES",
+        "Model presets or files, comma-separated [default: llava-ov-7b]",
+    ),
+    SweepAxis::new(
+        "gpu",
+        "NAMES",
+        "GPU presets or files, comma-separated [default: a100]",
+    ),
+    SweepAxis::new(
+        "schedule",
+        "NAMES",
+        "Schedule presets or files, comma-separated [default: linear]",
+    ),
+    SweepAxis::new(
+        "cost_model",
+        "NAMES",
+        "Cost models, comma-separated [default: as for a single run]",
+    ),
+    SweepAxis::new(
+        "frames",
+        "LIST",
+        "Frames, e.g. 8,16 or 8:256:8 (end inclusive) [default: the model's]",
+    ),
+    SweepAxis::new(
+        "tokens",
+        "LIST",
+        "Visual tokens before merging (instead of --frames)",
+    ),
+    SweepAxis::new(
+        "tokens_per_frame",
+        "LIST",
+        "Visual tokens per frame before merging [default: the model's]",
+    ),
+    SweepAxis::new("text_tokens", "LIST", "Text tokens [default: 100]"),
+    SweepAxis::new("batch", "LIST", "Batch sizes [default: 1]"),
+];
+
+/// The option of [`RUN`] named `name`.
+pub fn find(name: &str) -> Option<&'static RunOption> {
+    RUN.iter().find(|o| o.name == name)
+}
+
+/// A value of an option, typed by its [`Kind`] (what the command line parsed).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A preset name or path, or an enum's word.
+    Text(String),
+    /// A count or whole number.
+    Whole(u64),
+    Bits(u32),
+    Real(f64),
+    Size(crate::model::Resolution),
+    Counts(Vec<u64>),
+    /// A switch that was given.
+    On,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_references_resolve() {
+        for (i, o) in RUN.iter().enumerate() {
+            assert!(
+                RUN[..i].iter().all(|p| p.name != o.name),
+                "{} twice",
+                o.name
+            );
+            for other in o.conflicts.iter().chain(o.requires.iter().map(|(r, _)| r)) {
+                assert!(
+                    find(other).is_some(),
+                    "{} names unknown option {other}",
+                    o.name
+                );
+            }
+            assert!(
+                !o.help.ends_with('.'),
+                "{}: the short help has no period",
+                o.name
+            );
+            if let Some(long) = o.long_help {
+                assert!(
+                    long.starts_with(o.help),
+                    "{}: the long help starts with the short",
+                    o.name
+                );
+            }
+            assert_eq!(
+                o.value_name.is_empty(),
+                matches!(o.kind, Kind::Switch),
+                "{}",
+                o.name
+            );
+        }
+        for (i, a) in AXES.iter().enumerate() {
+            assert!(
+                AXES[..i].iter().all(|b| b.name != a.name),
+                "{} twice",
+                a.name
+            );
+            assert!(find(a.name).is_some(), "axis {} is no option", a.name);
+        }
+    }
+}
