@@ -309,7 +309,7 @@ fn the_python_stub_takes_every_option_as_the_table_declares() {
     .unwrap();
     let default = serde_json::to_value(Spec::default()).unwrap();
     let own: BTreeMap<&str, &[&str]> = [
-        ("simulate", &["detail", "anchor_ms"][..]),
+        ("simulate", &["detail", "anchor_ms", "anchor"][..]),
         ("__init__", &[][..]),
         ("sweep", &["jobs"][..]),
         ("budget", &[][..]),
