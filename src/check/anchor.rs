@@ -8,6 +8,7 @@
 //! error of a ratio of two runs of one harness: the profile's speed-up σ (`[spread].speedup`),
 //! which becomes the anchored interval's σ.
 
+use crate::error::keys::{ANCHOR_MS, FRAMEWORK, INCLUDE_VISION};
 use crate::error::{Error, Result};
 use crate::framework::{Framework, Spread};
 use crate::scenario::Scenario;
@@ -51,7 +52,7 @@ fn with_launch(framework: &Framework, launch_s: f64) -> Framework {
 pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
     if !(anchor_s.is_finite() && anchor_s > 0.0) {
         return Err(Error::invalid(format!(
-            "--anchor-ms {} must be a positive number of milliseconds",
+            "{ANCHOR_MS} {} must be a positive number of milliseconds",
             anchor_s * 1e3
         )));
     }
@@ -62,7 +63,7 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
     };
     if framework.is_roofline() {
         return Err(Error::invalid(
-            "--anchor-ms refits a fitted framework profile: add --framework trtllm|hf|hf-eager (or a profile file); the roofline is a bound with nothing to refit",
+            format!("{ANCHOR_MS} refits a fitted framework profile: add {FRAMEWORK} trtllm|hf|hf-eager (or a profile file); the roofline is a bound with nothing to refit"),
         ));
     }
     let baseline_s = |launch_s: f64| -> Result<f64> {
@@ -97,7 +98,7 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
     }
     if anchor_s < lo || anchor_s > hi + FIXED_MAX_S {
         return Err(Error::invalid(format!(
-            "--anchor-ms {:.3}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for a per-kernel overhead of 0–{:.0} µs and up to {:.0} ms more host work): check that the anchor times the same model, input (--include-vision for a time to first token), GPU and precision, without token reduction",
+            "{ANCHOR_MS} {:.3}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for a per-kernel overhead of 0–{:.0} µs and up to {:.0} ms more host work): check that the anchor times the same model, input ({INCLUDE_VISION} for a time to first token), GPU and precision, without token reduction",
             anchor_s * 1e3,
             framework.name,
             scenario.gpu.name,
@@ -226,10 +227,10 @@ mod tests {
     #[test]
     fn the_roofline_and_impossible_anchors_are_refused() {
         let e = anchor(&spec("roofline"), 0.5).unwrap_err().to_string();
-        assert!(e.contains("--framework"), "{e}");
+        assert!(e.contains("framework trtllm"), "{e}");
         for bad in [0.0, -1.0, f64::NAN, 1e-6, 1e4] {
             let e = anchor(&spec("hf"), bad).unwrap_err().to_string();
-            assert!(e.contains("--anchor-ms"), "{bad}: {e}");
+            assert!(e.contains("anchor_ms"), "{bad}: {e}");
         }
     }
 }

@@ -10,6 +10,7 @@
 //! Fixed-resolution towers (CLIP, SigLIP in LLaVA) have no rule: every frame is resized to the
 //! encoder's own size and yields `patches_per_frame` patches.
 
+use crate::error::keys::{FPS, VIDEO_SECONDS};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -338,9 +339,9 @@ pub fn sampled_frames(
     seconds: f64,
     fps: Option<f64>,
 ) -> Result<u64, String> {
-    let fps = fps.or(resize.fps()).ok_or(
-        "--video-seconds: the model's [vision.resize] has no default fps: give --fps (frames per second sampled)",
-    )?;
+    let fps = fps.or(resize.fps()).ok_or_else(|| {
+        format!("{VIDEO_SECONDS}: the model's [vision.resize] has no default fps: give {FPS} (frames per second sampled)")
+    })?;
     let t = shape.temporal as f64;
     let (min, max) = match resize {
         Resize::Smart(s) => (s.min_frames, s.max_frames),
@@ -352,7 +353,7 @@ pub fn sampled_frames(
     let n = ((n / t).floor() * t).max(t);
     if !n.is_finite() || n > 1e7 {
         return Err(format!(
-            "--video-seconds {seconds} at {fps} fps samples too many frames: shorten the clip"
+            "{VIDEO_SECONDS} {seconds} at {fps} fps samples too many frames: shorten the clip"
         ));
     }
     Ok(n as u64)

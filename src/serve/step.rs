@@ -14,6 +14,7 @@ use crate::cost::refined::decoder::Arch;
 use crate::cost::refined::kernel::{kernel, Call, Class, Kernel, Timer};
 use crate::cost::refined::layer::{self, Dims};
 use crate::cost::{CostModel, OpKind};
+use crate::error::keys::{BATCH, COST_MODEL};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use std::collections::HashMap;
@@ -129,15 +130,15 @@ pub struct Pricer {
 impl Pricer {
     pub fn new(base: &Scenario) -> Result<Pricer> {
         if base.cost_model != crate::cost::CostModelKind::Refined {
-            return Err(Error::invalid(
-                "serve prices steps with the refined model: drop --cost-model llm-viewer",
-            ));
+            return Err(Error::invalid(format!(
+                "serve prices steps with the refined model: drop {COST_MODEL} llm-viewer"
+            )));
         }
         let ctx = base.context();
         if ctx.options.batch != 1 {
-            return Err(Error::invalid(
-                "serve batches requests itself: drop --batch (each request is one sequence)",
-            ));
+            return Err(Error::invalid(format!(
+                "serve batches requests itself: drop {BATCH} (each request is one sequence)"
+            )));
         }
         let timer = Timer::for_context(&ctx);
         let launch_s = timer
