@@ -42,7 +42,7 @@ pub enum By {
 
 impl By {
     /// The quantity in words, for titles and sentences.
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             By::Flops => "FLOPs",
             By::Time => "prefill time",
@@ -112,7 +112,7 @@ pub struct BudgetQuery {
 }
 
 /// Default largest frame count a frame budget considers.
-pub const DEFAULT_MAX_FRAMES: u64 = 100_000;
+pub(crate) const DEFAULT_MAX_FRAMES: u64 = 100_000;
 
 impl Default for BudgetQuery {
     fn default() -> Self {
@@ -320,7 +320,7 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
 type SetKnob = Box<dyn Fn(&mut Spec, u64)>;
 
 /// The inverse question: the least aggressive setting reaching `target` × reduction.
-pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSolution> {
+pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSolution> {
     if !(target.is_finite() && target >= 1.0) {
         return Err(Error::invalid(format!(
             "{TARGET_REDUCTION} {} must be a factor of at least 1 (baseline / schedule)",

@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// Most schedules one comparison holds (beyond this a chart's colours repeat).
-pub const MAX_SCHEDULES: usize = 12;
+pub(crate) const MAX_SCHEDULES: usize = 12;
 
 /// The question: the base run, and the schedules to price it with (presets or files).
 #[derive(Debug, Clone)]

@@ -190,7 +190,7 @@ impl std::fmt::Display for Key {
 }
 
 /// `text` with each marked key written by `name`; anything else, unchanged.
-pub fn render_keys(text: &str, name: impl Fn(Key) -> String) -> String {
+pub(crate) fn render_keys(text: &str, name: impl Fn(Key) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(OPEN) {
@@ -236,7 +236,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One-line description of a TOML parse error: `line L, column C: message`.
 /// The toml crate's own Display spans several lines with a source excerpt.
-pub fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
+pub(crate) fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
     let message = err.message().replace('\n', " ");
     match err.span() {
         Some(span) => {
@@ -289,7 +289,7 @@ pub fn one_line(message: &str) -> String {
 
 /// `text` cut to at most `max_chars` characters (an ellipsis and the length marking the cut),
 /// so that a message quoting user input stays one readable line.
-pub fn shorten(text: &str, max_chars: usize) -> String {
+pub(crate) fn shorten(text: &str, max_chars: usize) -> String {
     let count = text.chars().count();
     if count <= max_chars {
         return text.to_string();

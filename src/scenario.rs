@@ -61,7 +61,7 @@ pub struct Scenario {
 impl CostModelKind {
     /// The prune timing a cost model uses unless told otherwise: `llm-viewer` counts as the
     /// paper did, so it stays exact.
-    pub fn default_prune_timing(self) -> PruneTiming {
+    pub(crate) fn default_prune_timing(self) -> PruneTiming {
         match self {
             CostModelKind::LlmViewer => PruneTiming::Paper,
             CostModelKind::Refined => PruneTiming::Code,
@@ -69,7 +69,7 @@ impl CostModelKind {
     }
 
     /// Whether attention is fused unless told otherwise: the paper ran eager attention.
-    pub fn default_flash_attention(self) -> bool {
+    pub(crate) fn default_flash_attention(self) -> bool {
         match self {
             CostModelKind::LlmViewer => false,
             CostModelKind::Refined => true,
@@ -108,7 +108,7 @@ impl Scenario {
 
     /// [`Scenario::from_loaded`] and the token plan it checked ([`Scenario::plan`]): a sweep
     /// prices with that plan instead of computing it again.
-    pub fn from_loaded_planned(
+    pub(crate) fn from_loaded_planned(
         spec: &Spec,
         model: Arc<Model>,
         mut gpu: Arc<Gpu>,
@@ -350,7 +350,7 @@ impl Scenario {
     }
 
     /// The baseline's workload: the same input, no merging, no pruning.
-    pub fn baseline_workload<'a>(&self, layer_tokens: &'a [u64]) -> Workload<'a> {
+    pub(crate) fn baseline_workload<'a>(&self, layer_tokens: &'a [u64]) -> Workload<'a> {
         Workload {
             layer_tokens,
             input: self.input,
@@ -361,7 +361,7 @@ impl Scenario {
     }
 
     /// Every layer at full length: the same input with no reduction.
-    pub fn baseline_tokens(&self) -> Vec<u64> {
+    pub(crate) fn baseline_tokens(&self) -> Vec<u64> {
         vec![self.input.visual_tokens() + self.input.text_tokens; self.model.num_layers as usize]
     }
 }

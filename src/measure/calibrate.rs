@@ -67,7 +67,7 @@ fn ideal(gpu: &Gpu) -> Timer {
 }
 
 /// A tiny element-wise copy: its time is almost all launch overhead.
-pub fn launch_probe(gpu: &Gpu) -> Unit {
+pub(crate) fn launch_probe(gpu: &Gpu) -> Unit {
     let bytes = PROBE_ELEMENTS * 2.0;
     let k = kernel(
         "launch_probe",

@@ -49,7 +49,7 @@ impl Prompt {
 
 /// Prices the prompt of `frames` frames and `text_tokens` text tokens on `base`'s model, GPU,
 /// framework and schedule.
-pub fn price_prompt(base: &Scenario, frames: u64, text_tokens: u64) -> Result<Prompt> {
+pub(crate) fn price_prompt(base: &Scenario, frames: u64, text_tokens: u64) -> Result<Prompt> {
     let mut s = base.clone();
     s.input.frames = frames;
     s.input.text_tokens = text_tokens;
@@ -192,7 +192,7 @@ impl Pricer {
     }
 
     /// KV-cache bytes of one token in one layer on this GPU.
-    pub fn kv_bytes_per_token(&self) -> f64 {
+    pub(crate) fn kv_bytes_per_token(&self) -> f64 {
         self.d.kv_bytes(1.0)
     }
 
@@ -240,7 +240,7 @@ impl Pricer {
 
     /// The time of one step running `work` (one entry per scheduled request), plus `extra_s`
     /// (encoders, merging, importance of the prompts it prefills).
-    pub fn step_time(&mut self, work: &[Work], extra_s: f64) -> f64 {
+    pub(crate) fn step_time(&mut self, work: &[Work], extra_s: f64) -> f64 {
         if work.is_empty() {
             return 0.0;
         }
