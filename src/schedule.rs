@@ -1,8 +1,8 @@
 //! Token-reduction schedules: how many tokens each decoder layer processes.
 //!
 //! A schedule has an optional `[merge]` (before the LLM, per frame) and an optional `[prune]`
-//! (inside the LLM). Rules follow ../shared/specs/paper-cases.md (AIM's piecewise-linear
-//! scheduler) and models-and-methods.md (FastV, PDrop, VTW ... as `steps`).
+//! (inside the LLM). Rules follow docs/specs/paper-cases.md (AIM's piecewise-linear
+//! scheduler) and docs/specs/models-and-methods.md (FastV, PDrop, VTW ... as `steps`).
 
 use crate::error::{Error, Result};
 use crate::presets::{self, Source};
