@@ -161,7 +161,7 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
         "NVRTC's own compiler options",
     ),
     (
-        "src/measure/compare.rs",
+        "src/measure/prediction.rs",
         "aim-sim measure --format json",
         "names the command that wrote a file",
     ),

@@ -26,7 +26,7 @@ pub use curves::Data as CurvesData;
 
 use crate::cost::OpKind;
 use crate::error::{Error, Result};
-use crate::measure::compare::MeasureReport;
+use crate::measure::prediction::MeasureReport;
 use crate::sim::Report;
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -9,8 +9,8 @@
 //! docs/serving.md says what is modelled, what is not, and how it compares with published
 //! serving benchmarks.
 
-pub mod check;
 pub mod engine;
+pub mod published;
 pub mod query;
 pub mod render;
 pub mod step;
