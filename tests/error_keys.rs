@@ -187,12 +187,32 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "src/cost/refined/mod.rs",
-        "--w-bits",
+        "do not fit: use fewer --w-bits or a GPU",
         "memory advice in a warning (output)",
     ),
     (
         "src/cost/refined/mod.rs",
-        "--tp",
+        "do not fit: use --tp (split them",
+        "memory advice in a warning (output)",
+    ),
+    (
+        "src/cost/refined/mod.rs",
+        "use fewer frames or fewer bits (--w-bits",
+        "memory advice in a warning (output)",
+    ),
+    (
+        "src/cost/refined/mod.rs",
+        "use --importance-kernel fused (no n²",
+        "memory advice in a warning (output)",
+    ),
+    (
+        "src/cost/refined/mod.rs",
+        "use --attention flash (no n²",
+        "memory advice in a warning (output)",
+    ),
+    (
+        "src/cost/refined/mod.rs",
+        "use --tp, fewer frames or fewer bits",
         "memory advice in a warning (output)",
     ),
     (
