@@ -16,6 +16,10 @@
 
 use crate::choice::Choice;
 use crate::cost::Totals;
+use crate::error::keys::{
+    FRAMES, LAYER_TOKENS, PRUNE_END, PRUNE_START, SCHEDULE, SOLVE, TARGET_REDUCTION, TOKENS,
+    TOKENS_PER_FRAME,
+};
 use crate::error::{Error, Result};
 use crate::report::Format;
 use crate::scenario::Scenario;
@@ -38,7 +42,7 @@ pub enum By {
 
 impl By {
     /// The quantity in words, for titles and sentences.
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             By::Flops => "FLOPs",
             By::Time => "prefill time",
@@ -108,7 +112,7 @@ pub struct BudgetQuery {
 }
 
 /// Default largest frame count a frame budget considers.
-pub const DEFAULT_MAX_FRAMES: u64 = 100_000;
+pub(crate) const DEFAULT_MAX_FRAMES: u64 = 100_000;
 
 impl Default for BudgetQuery {
     fn default() -> Self {
@@ -249,13 +253,13 @@ fn last_fitting(
 pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
     if sim.tokens.is_some() {
         return Err(Error::invalid(
-            "budget varies the number of frames: give --frames and --tokens-per-frame instead of --tokens",
+            format!("budget varies the number of frames: give {FRAMES} and {TOKENS_PER_FRAME} instead of {TOKENS}"),
         ));
     }
     if sim.layer_tokens.is_some() {
-        return Err(Error::invalid(
-            "budget varies the number of frames, which --layer-tokens fixes: drop --layer-tokens",
-        ));
+        return Err(Error::invalid(format!(
+            "budget varies the number of frames, which {LAYER_TOKENS} fixes: drop {LAYER_TOKENS}"
+        )));
     }
     let mut reference = sim.clone();
     reference.schedule = Definition::Name(b.reference_schedule.clone());
@@ -316,16 +320,16 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
 type SetKnob = Box<dyn Fn(&mut Spec, u64)>;
 
 /// The inverse question: the least aggressive setting reaching `target` × reduction.
-pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSolution> {
+pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSolution> {
     if !(target.is_finite() && target >= 1.0) {
         return Err(Error::invalid(format!(
-            "--target-reduction {} must be a factor of at least 1 (baseline / schedule)",
+            "{TARGET_REDUCTION} {} must be a factor of at least 1 (baseline / schedule)",
             crate::error::bounded(target)
         )));
     }
     if sim.layer_tokens.is_some() {
         return Err(Error::invalid(
-            "--target-reduction varies the schedule, which --layer-tokens replaces: drop --layer-tokens",
+            format!("{TARGET_REDUCTION} varies the schedule, which {LAYER_TOKENS} replaces: drop {LAYER_TOKENS}"),
         ));
     }
     let base = Scenario::from_spec(sim)?;
@@ -351,7 +355,7 @@ pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSo
                 (Some(s), Some(e)) => (s, e),
                 _ => base.schedule.linear_layers(layers).ok_or_else(|| {
                     Error::invalid(format!(
-                        "--solve {} moves a linear pruning window, but schedule '{}' has none: use e.g. --schedule linear, or give --prune-start and --prune-end",
+                        "{SOLVE} {} moves a linear pruning window, but schedule '{}' has none: use e.g. {SCHEDULE} linear, or give {PRUNE_START} and {PRUNE_END}",
                         knob.name(),
                         base.schedule.name
                     ))
@@ -400,7 +404,7 @@ pub fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<TargetSo
     let Some(best) = best else {
         let r = summary(&with(lo))?;
         return Err(Error::invalid(format!(
-            "a {}× {} reduction is out of reach by --solve {}: the most aggressive setting gives {:.3}×",
+            "a {}× {} reduction is out of reach by {SOLVE} {}: the most aggressive setting gives {:.3}×",
             crate::error::bounded(target),
             match b.by { By::Flops => "FLOPs", By::Time => "time" },
             solve.name(),
@@ -527,9 +531,9 @@ fn render_target(t: &TargetSolution) -> String {
 pub fn answer(sim: &Spec, b: &BudgetQuery) -> Result<Answer> {
     match b.target_reduction {
         Some(target) => Ok(Answer::Target(solve_target(sim, b, target)?)),
-        None if b.solve.is_some() => Err(Error::invalid(
-            "--solve says what --target-reduction varies: give --target-reduction X too",
-        )),
+        None if b.solve.is_some() => Err(Error::invalid(format!(
+            "{SOLVE} says what {TARGET_REDUCTION} varies: give {TARGET_REDUCTION} X too"
+        ))),
         None => Ok(Answer::Frames(frame_budget(sim, b)?)),
     }
 }

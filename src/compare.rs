@@ -5,6 +5,7 @@
 //! Every row is an ordinary run ([`Scenario::from_spec`] + [`sim::simulate`]) of the caller's
 //! base spec with only its schedule replaced, so any option of a single run applies to all.
 
+use crate::error::keys::SCHEDULE;
 use crate::error::{Error, Result};
 use crate::report::Format;
 use crate::scenario::Scenario;
@@ -14,7 +15,7 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// Most schedules one comparison holds (beyond this a chart's colours repeat).
-pub const MAX_SCHEDULES: usize = 12;
+pub(crate) const MAX_SCHEDULES: usize = 12;
 
 /// The question: the base run, and the schedules to price it with (presets or files).
 #[derive(Debug, Clone)]
@@ -100,20 +101,20 @@ fn memory(r: &Report) -> (f64, f64) {
 /// Prices every schedule of `q` on its base spec.
 pub fn compare(q: &Query) -> Result<Comparison> {
     if q.schedules.is_empty() {
-        return Err(Error::invalid(
-            "compare needs at least one schedule: give --schedule a,b,c",
-        ));
+        return Err(Error::invalid(format!(
+            "compare needs at least one schedule: give {SCHEDULE} a,b,c"
+        )));
     }
     if q.schedules.len() > MAX_SCHEDULES {
         return Err(Error::invalid(format!(
-            "compare takes at most {MAX_SCHEDULES} schedules, got {}: shorten --schedule",
+            "compare takes at most {MAX_SCHEDULES} schedules, got {}: shorten {SCHEDULE}",
             q.schedules.len()
         )));
     }
     for (i, s) in q.schedules.iter().enumerate() {
         if q.schedules[..i].contains(s) {
             return Err(Error::invalid(format!(
-                "--schedule lists '{s}' twice: give each schedule once"
+                "{SCHEDULE} lists '{s}' twice: give each schedule once"
             )));
         }
     }
@@ -125,7 +126,7 @@ pub fn compare(q: &Query) -> Result<Comparison> {
         };
         let report = Scenario::from_spec(&spec)
             .and_then(|s| sim::simulate(&s))
-            .map_err(|e| Error::invalid(format!("schedule {name}: {e}")))?;
+            .map_err(|e| Error::invalid(format!("schedule {name}: {}", e.marked())))?;
         reports.push((name, report));
     }
     let first = &reports[0].1.run.totals;

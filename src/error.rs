@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 /// An input the simulator cannot use. Messages are single-line by construction.
-#[derive(Debug, thiserror::Error)]
+///
+/// A message names the options it is about by [`Key`]: `Display` writes each as the spec's key
+/// (`prune_start`, what a run file and Python call it); the command line writes its flag
+/// (`--prune-start`) through [`Error::render`].
+#[derive(Debug)]
 pub enum Error {
     /// A preset name that is not embedded in the binary and is not a file either.
-    #[error(
-        "unknown {kind} '{name}'{hint}: valid presets are {valid} (or give a path to your own file)"
-    )]
     UnknownPreset {
         kind: &'static str,
         /// The name as typed, shortened if long.
@@ -19,29 +20,200 @@ pub enum Error {
         valid: String,
     },
     /// A file that could not be read.
-    #[error("cannot read {}: {source} (check the path)", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     /// A file that was read but does not parse, or parses to the wrong shape.
-    #[error("{origin}: {message}")]
     Parse { origin: String, message: String },
     /// A value that parses but makes no sense (zero tokens, NaN bandwidth, l2 <= l1 ...).
-    #[error("{0}")]
     Invalid(String),
     /// A GPU command found no usable GPU and `--require-gpu` was given.
-    #[error("{0} (and --require-gpu was given)")]
     GpuUnavailable(String),
     /// A GPU run failed (kernel compile error, launch failure, results off the CPU reference).
-    #[error("GPU run failed: {0}")]
     Gpu(String),
     /// The result could not be written (disk full, permission denied).
-    #[error("cannot write {}: {source}", path.display())]
     Output {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl Error {
+    /// The message with its keys still marked: what another error's message quotes when it
+    /// wraps this one, so that each reader still sees its own names.
+    pub fn marked(&self) -> String {
+        match self {
+            Error::UnknownPreset {
+                kind,
+                name,
+                hint,
+                valid,
+            } => format!(
+                "unknown {kind} '{name}'{hint}: valid presets are {valid} (or give a path to your own file)"
+            ),
+            Error::Io { path, source } => {
+                format!("cannot read {}: {source} (check the path)", path.display())
+            }
+            Error::Parse { origin, message } => format!("{origin}: {message}"),
+            Error::Invalid(m) => m.clone(),
+            Error::GpuUnavailable(m) => format!("{m} (and --require-gpu was given)"),
+            Error::Gpu(m) => format!("GPU run failed: {m}"),
+            Error::Output { path, source } => format!("cannot write {}: {source}", path.display()),
+        }
+    }
+
+    /// The message with each key written by `name` (the command line passes its flag).
+    pub fn render(&self, name: impl Fn(Key) -> String) -> String {
+        render_keys(&self.marked(), name)
+    }
+}
+
+/// The message as a spec file and Python name things: each key as the spec's key.
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(|k| k.name().to_string()))
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } | Error::Output { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Marks around a key inside a message (Unicode private-use characters, never typed).
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+
+macro_rules! keys {
+    ($($variant:ident / $konst:ident = $name:literal),* $(,)?) => {
+        /// An option a message names: a key of the [`Spec`](crate::spec::Spec) or of a question
+        /// (serve, budget, sweep, check), spelled as a run file and Python spell it. Formatting
+        /// one (`{}`) marks it in the message; [`Error`]'s `Display` writes [`Key::name`], the
+        /// command line its flag.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Key {
+            $(#[doc = $name] $variant),*
+        }
+
+        impl Key {
+            /// Every key, for tests and for mapping them all.
+            pub const ALL: &'static [Key] = &[$(Key::$variant),*];
+
+            /// The key as a spec file and Python name it (`prune_start`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Key::$variant => $name),*
+                }
+            }
+        }
+
+        /// Each [`Key`] as a constant, to name in a message: `format!("{PRUNE_START} needs ...")`.
+        pub mod keys {
+            use super::Key;
+            $(#[doc = $name] pub const $konst: Key = Key::$variant;)*
+        }
+    };
+}
+
+keys! {
+    // The spec's own keys (`Spec`'s fields).
+    Model / MODEL = "model",
+    Gpu / GPU = "gpu",
+    Framework / FRAMEWORK = "framework",
+    Tokens / TOKENS = "tokens",
+    Frames / FRAMES = "frames",
+    TokensPerFrame / TOKENS_PER_FRAME = "tokens_per_frame",
+    ImageSize / IMAGE_SIZE = "image_size",
+    VideoSize / VIDEO_SIZE = "video_size",
+    VideoSeconds / VIDEO_SECONDS = "video_seconds",
+    Fps / FPS = "fps",
+    TextTokens / TEXT_TOKENS = "text_tokens",
+    Schedule / SCHEDULE = "schedule",
+    MergeTokensPerFrame / MERGE_TOKENS_PER_FRAME = "merge_tokens_per_frame",
+    MergeKeepRatio / MERGE_KEEP_RATIO = "merge_keep_ratio",
+    PruneStart / PRUNE_START = "prune_start",
+    PruneEnd / PRUNE_END = "prune_end",
+    PruneStep / PRUNE_STEP = "prune_step",
+    LayerTokens / LAYER_TOKENS = "layer_tokens",
+    CostModel / COST_MODEL = "cost_model",
+    PruneTiming / PRUNE_TIMING = "prune_timing",
+    Attention / ATTENTION = "attention",
+    IncludeVision / INCLUDE_VISION = "include_vision",
+    GenTokens / GEN_TOKENS = "gen_tokens",
+    Tp / TP = "tp",
+    AllLogits / ALL_LOGITS = "all_logits",
+    ImportanceKernel / IMPORTANCE_KERNEL = "importance_kernel",
+    Batch / BATCH = "batch",
+    WBits / W_BITS = "w_bits",
+    ABits / A_BITS = "a_bits",
+    KvBits / KV_BITS = "kv_bits",
+    SkipMlpAdd / SKIP_MLP_ADD = "skip_mlp_add",
+    // serve's options.
+    Rate / RATE = "rate",
+    Duration / DURATION = "duration",
+    Requests / REQUESTS = "requests",
+    Trace / TRACE = "trace",
+    FramesDist / FRAMES_DIST = "frames_dist",
+    TextDist / TEXT_DIST = "text_dist",
+    OutputTokens / OUTPUT_TOKENS = "output_tokens",
+    MaxNumSeqs / MAX_NUM_SEQS = "max_num_seqs",
+    MaxNumBatchedTokens / MAX_NUM_BATCHED_TOKENS = "max_num_batched_tokens",
+    NoChunkedPrefill / NO_CHUNKED_PREFILL = "chunked_prefill=False",
+    BlockSize / BLOCK_SIZE = "block_size",
+    GpuMemoryUtilization / GPU_MEMORY_UTILIZATION = "gpu_memory_utilization",
+    KvCacheGb / KV_CACHE_GB = "kv_cache_gb",
+    FindMaxRate / FIND_MAX_RATE = "find_max_rate",
+    SloTtft / SLO_TTFT = "slo_ttft",
+    SloTpot / SLO_TPOT = "slo_tpot",
+    SloAttainment / SLO_ATTAINMENT = "slo_attainment",
+    Schedules / SCHEDULES = "schedules",
+    // budget's.
+    TargetReduction / TARGET_REDUCTION = "target_reduction",
+    Solve / SOLVE = "solve",
+    MaxFrames / MAX_FRAMES = "max_frames",
+    // check's.
+    AnchorMs / ANCHOR_MS = "anchor_ms",
+    Anchor / ANCHOR = "anchor",
+    Loo / LOO = "loo",
+    Cv / CV = "cv",
+}
+
+/// Marks the key in a message (see [`Error::render`]).
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{OPEN}{}{CLOSE}", self.name())
+    }
+}
+
+/// `text` with each marked key written by `name`; anything else, unchanged.
+pub(crate) fn render_keys(text: &str, name: impl Fn(Key) -> String) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(OPEN) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + OPEN.len_utf8()..];
+        let key = tail.find(CLOSE).and_then(|end| {
+            let key = Key::ALL.iter().find(|k| k.name() == &tail[..end])?;
+            Some((*key, end))
+        });
+        match key {
+            Some((key, end)) => {
+                out.push_str(&name(key));
+                rest = &tail[end + CLOSE.len_utf8()..];
+            }
+            None => {
+                out.push(OPEN);
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Error {
@@ -65,7 +237,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One-line description of a TOML parse error: `line L, column C: message`.
 /// The toml crate's own Display spans several lines with a source excerpt.
-pub fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
+pub(crate) fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
     let message = err.message().replace('\n', " ");
     match err.span() {
         Some(span) => {
@@ -118,7 +290,7 @@ pub fn one_line(message: &str) -> String {
 
 /// `text` cut to at most `max_chars` characters (an ellipsis and the length marking the cut),
 /// so that a message quoting user input stays one readable line.
-pub fn shorten(text: &str, max_chars: usize) -> String {
+pub(crate) fn shorten(text: &str, max_chars: usize) -> String {
     let count = text.chars().count();
     if count <= max_chars {
         return text.to_string();

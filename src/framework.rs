@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The name of the ideal profile.
-pub const ROOFLINE: &str = "roofline";
+pub(crate) const ROOFLINE: &str = "roofline";
 
 /// Parameters of a framework on one GPU (or pooled); absent keys fall back to `[params]`, then
 /// to the ideal.
@@ -157,18 +157,18 @@ pub struct Spread {
 
 impl Spread {
     /// σ of a time prediction's log error on a new source.
-    pub fn time_sigma(&self) -> f64 {
+    pub(crate) fn time_sigma(&self) -> f64 {
         self.between_sources.hypot(self.within_source)
     }
 
     /// σ of a speed-up prediction's log error.
-    pub fn speedup_sigma(&self) -> f64 {
+    pub(crate) fn speedup_sigma(&self) -> f64 {
         self.speedup
             .unwrap_or(std::f64::consts::SQRT_2 * self.within_source)
     }
 
     /// The 80 % interval `[low, high]` around `value` for log-σ `sigma`.
-    pub fn interval80(value: f64, sigma: f64) -> [f64; 2] {
+    pub(crate) fn interval80(value: f64, sigma: f64) -> [f64; 2] {
         [value * (-Z80 * sigma).exp(), value * (Z80 * sigma).exp()]
     }
 
@@ -234,13 +234,13 @@ impl Framework {
     }
 
     /// Whether this is the ideal profile (no parameters at all).
-    pub fn is_roofline(&self) -> bool {
+    pub(crate) fn is_roofline(&self) -> bool {
         self.params == Params::default() && self.gpu.is_empty()
     }
 
     /// The efficiency a run on `gpu` (a preset name, or `None` for a GPU from a file) gets, and a
     /// note when a needed figure was not fitted for that GPU. `None` for the ideal profile.
-    pub fn efficiency_for(
+    pub(crate) fn efficiency_for(
         &self,
         gpu: Option<&str>,
         eight_bit: bool,

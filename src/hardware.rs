@@ -149,7 +149,7 @@ impl Efficiency {
 
 /// Largest half-saturation size of a grouped expert GEMM, tokens per expert: beyond a few
 /// thousand rows per expert any GEMM kernel is saturated, so a larger value is a typo.
-pub const MAX_EXPERT_HALF_TOKENS: f64 = 4096.0;
+pub(crate) const MAX_EXPERT_HALF_TOKENS: f64 = 4096.0;
 
 impl Gpu {
     /// Loads a preset name or a TOML file path, then validates it.
@@ -253,15 +253,15 @@ impl Gpu {
 impl Gpu {
     /// Memory the model can use: `memory` less the operating system's share on a GPU that
     /// shares its memory with the CPU (`os_memory_bytes`), bytes.
-    pub fn model_memory_bytes(&self) -> f64 {
+    pub(crate) fn model_memory_bytes(&self) -> f64 {
         self.memory - self.os_memory_bytes.unwrap_or(0.0)
     }
 }
 
 /// Smallest achieved fraction of peak accepted: a kernel below 0.1 % of its roof is a typo.
-pub const MIN_FRACTION: f64 = 1e-3;
+pub(crate) const MIN_FRACTION: f64 = 1e-3;
 /// Largest per-kernel or per-forward overhead accepted, seconds.
-pub const MAX_OVERHEAD_S: f64 = 1.0;
+pub(crate) const MAX_OVERHEAD_S: f64 = 1.0;
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,24 @@
 //! # Ok::<(), aim_sim::Error>(())
 //! ```
 //!
+//! # The public API
+//!
+//! What the `aim-sim` binary, the Python package (`python/`), the benches and `tests/` use;
+//! everything else is `pub(crate)` or an implementation detail of the modules below.
+//!
+//! - One run: [`Spec`] (what to simulate; [`Spec::parse`], [`Spec::load`] for run files),
+//!   [`simulate`] → [`Report`]; [`Scenario::from_spec`] and [`sim::simulate`] to validate once
+//!   and price many times; [`report::render`] for the table, JSON or CSV.
+//! - The data a run reads: [`model::Model`], [`hardware::Gpu`], [`schedule::Schedule`],
+//!   [`framework::Framework`] (each `load`s a preset name or a file), [`presets`] (the names).
+//! - Questions of many runs: [`sweep`] (`GridSpec` → `Grid` → `Sweep`), [`budget::answer`],
+//!   [`compare`], [`pareto`], [`serve`] (`serve::query::answer`), [`check::check`],
+//!   [`reproduce`].
+//! - Errors: [`Error`] (one line each, `exit_code`), which names options by [`Key`] — the
+//!   spec's key in `Display`, a flag where the command line renders it (`cli::keys`).
+//! - Kernels and measurement: [`kernels`] (CPU references, launch shapes; GPU with `cuda`),
+//!   [`measure`].
+//!
 //! Layers (docs/architecture.md): everything here builds with `--no-default-features` and then
 //! depends on none of clap, indicatif, plotters or cudarc. The `cli` feature adds [`cli`]
 //! (the `aim-sim` binary's flags and commands), `plot` adds [`plot`], `cuda` adds the GPU
@@ -69,7 +87,7 @@ pub mod html;
 #[cfg(feature = "plot")]
 pub mod plot;
 
-pub use error::{Error, Result};
+pub use error::{Error, Key, Result};
 pub use scenario::Scenario;
 pub use sim::Report;
 pub use spec::Spec;

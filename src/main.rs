@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!(
                 "aim-sim: error: {}",
-                aim_sim::error::one_line(&e.to_string())
+                aim_sim::error::one_line(&aim_sim::cli::keys::message(&e))
             );
             ExitCode::from(e.exit_code())
         }

@@ -18,7 +18,7 @@ pub use vision::{
 /// Largest shape value accepted (widths, heads, vocabulary); anything beyond is a typo.
 const MAX_DIM: u64 = 1_000_000;
 /// Most decoder or encoder layers accepted (the largest published LLMs have under 200).
-pub const MAX_LAYERS: u64 = 1024;
+pub(crate) const MAX_LAYERS: u64 = 1024;
 /// Most tiles per image accepted (InternVL uses 12; the grid search is quadratic in it).
 const MAX_TILES: u64 = 256;
 
@@ -188,7 +188,7 @@ impl Model {
     }
 
     /// Whether decoder layer `i` routes its MLP through experts.
-    pub fn is_moe_layer(&self, layer: u64) -> bool {
+    pub(crate) fn is_moe_layer(&self, layer: u64) -> bool {
         self.moe.as_ref().is_some_and(|m| m.is_sparse(layer))
     }
 
@@ -297,7 +297,7 @@ impl VisionEncoder {
     }
 
     /// What the resize rule needs to know of the tower (`None` without a patch size).
-    pub fn patch_shape(&self) -> Option<PatchShape> {
+    pub(crate) fn patch_shape(&self) -> Option<PatchShape> {
         Some(PatchShape {
             patch: self.patch_size?,
             temporal: self.temporal(),

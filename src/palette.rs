@@ -25,20 +25,20 @@ impl Rgb {
 /// The Okabe–Ito colours, by their published names.
 pub mod okabe_ito {
     use super::Rgb;
-    pub const BLACK: Rgb = Rgb(0, 0, 0);
-    pub const ORANGE: Rgb = Rgb(230, 159, 0);
-    pub const SKY_BLUE: Rgb = Rgb(86, 180, 233);
-    pub const BLUISH_GREEN: Rgb = Rgb(0, 158, 115);
+    pub(crate) const BLACK: Rgb = Rgb(0, 0, 0);
+    pub(crate) const ORANGE: Rgb = Rgb(230, 159, 0);
+    pub(crate) const SKY_BLUE: Rgb = Rgb(86, 180, 233);
+    pub(crate) const BLUISH_GREEN: Rgb = Rgb(0, 158, 115);
     pub const YELLOW: Rgb = Rgb(240, 228, 66);
-    pub const BLUE: Rgb = Rgb(0, 114, 178);
-    pub const VERMILLION: Rgb = Rgb(213, 94, 0);
-    pub const REDDISH_PURPLE: Rgb = Rgb(204, 121, 167);
+    pub(crate) const BLUE: Rgb = Rgb(0, 114, 178);
+    pub(crate) const VERMILLION: Rgb = Rgb(213, 94, 0);
+    pub(crate) const REDDISH_PURPLE: Rgb = Rgb(204, 121, 167);
 }
 
 use okabe_ito::*;
 
 /// Neutral grey: other models (not a reduction method), the baseline's faded bars.
-pub const GREY: Rgb = Rgb(119, 119, 119);
+pub(crate) const GREY: Rgb = Rgb(119, 119, 119);
 
 /// The shape a point of a method is drawn with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

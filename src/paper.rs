@@ -9,7 +9,7 @@ use crate::spec::Spec;
 use serde::Deserialize;
 
 /// The embedded table of cases.
-pub const CASES_TOML: &str = include_str!("../reference/paper-cases.toml");
+pub(crate) const CASES_TOML: &str = include_str!("../reference/paper-cases.toml");
 
 /// One printed row and the settings that produce it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -166,10 +166,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Longest `name` a model, GPU or schedule file may give: names go into titles, labels and
 /// messages (a 5 MB name made `plot layers` lay out text for minutes).
-pub const MAX_NAME_CHARS: usize = 200;
+pub(crate) const MAX_NAME_CHARS: usize = 200;
 
 /// Checks a file's `name` against [`MAX_NAME_CHARS`].
-pub fn check_name(name: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_name(name: &str) -> std::result::Result<(), String> {
     let count = name.chars().count();
     if count > MAX_NAME_CHARS {
         return Err(format!(
@@ -185,7 +185,7 @@ pub fn names(presets: &[Preset]) -> Vec<&'static str> {
 }
 
 /// Parses TOML text into `T`, turning errors into one line that names the origin.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T> {
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T> {
     toml::from_str(&source.text).map_err(|e| Error::Parse {
         origin: source.origin.clone(),
         message: crate::error::toml_error_line(&source.text, &e),
@@ -209,11 +209,11 @@ pub fn describe(text: &str) -> String {
 
 /// Largest input file read: presets, specs, measurements and reports are kilobytes; anything
 /// near this is a mistake (a binary, a log), and reading it whole would cost gigabytes.
-pub const MAX_INPUT_BYTES: u64 = 10 * 1024 * 1024;
+pub(crate) const MAX_INPUT_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Reads a user's input file: a regular file (not a FIFO, a device or a directory, which could
 /// block or never end) of at most [`MAX_INPUT_BYTES`], as UTF-8 text.
-pub fn read_input(path: &Path) -> Result<String> {
+pub(crate) fn read_input(path: &Path) -> Result<String> {
     let io = |source: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         source,

@@ -47,7 +47,7 @@ fn rel(value: f64, reference: f64) -> f64 {
 }
 
 /// Runs one case through the simulator.
-pub fn run_case(case: &Case) -> Result<Row> {
+pub(crate) fn run_case(case: &Case) -> Result<Row> {
     let args = case.cli_args();
     let report = sim::simulate(&Scenario::from_spec(&case.spec())?)?;
     let tflops = report.run.totals.flops / 1e12;

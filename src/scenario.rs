@@ -4,6 +4,12 @@
 use crate::cost::{
     Context, CostModelKind, Precision, PruneDecision, RunOptions, TensorPath, Workload,
 };
+use crate::error::keys::{
+    ALL_LOGITS, A_BITS, BATCH, COST_MODEL, FPS, FRAMES, FRAMEWORK, GEN_TOKENS, IMAGE_SIZE,
+    IMPORTANCE_KERNEL, INCLUDE_VISION, KV_BITS, LAYER_TOKENS, MERGE_KEEP_RATIO,
+    MERGE_TOKENS_PER_FRAME, PRUNE_END, PRUNE_START, PRUNE_STEP, SKIP_MLP_ADD, TEXT_TOKENS, TOKENS,
+    TOKENS_PER_FRAME, TP, VIDEO_SECONDS, VIDEO_SIZE, W_BITS,
+};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::hardware::Gpu;
@@ -55,7 +61,7 @@ pub struct Scenario {
 impl CostModelKind {
     /// The prune timing a cost model uses unless told otherwise: `llm-viewer` counts as the
     /// paper did, so it stays exact.
-    pub fn default_prune_timing(self) -> PruneTiming {
+    pub(crate) fn default_prune_timing(self) -> PruneTiming {
         match self {
             CostModelKind::LlmViewer => PruneTiming::Paper,
             CostModelKind::Refined => PruneTiming::Code,
@@ -63,7 +69,7 @@ impl CostModelKind {
     }
 
     /// Whether attention is fused unless told otherwise: the paper ran eager attention.
-    pub fn default_flash_attention(self) -> bool {
+    pub(crate) fn default_flash_attention(self) -> bool {
         match self {
             CostModelKind::LlmViewer => false,
             CostModelKind::Refined => true,
@@ -102,7 +108,7 @@ impl Scenario {
 
     /// [`Scenario::from_loaded`] and the token plan it checked ([`Scenario::plan`]): a sweep
     /// prices with that plan instead of computing it again.
-    pub fn from_loaded_planned(
+    pub(crate) fn from_loaded_planned(
         spec: &Spec,
         model: Arc<Model>,
         mut gpu: Arc<Gpu>,
@@ -112,46 +118,46 @@ impl Scenario {
         let args = spec;
         if args.tokens.is_some() && args.frames.is_some() {
             return Err(Error::invalid(
-                "give either tokens or frames, not both (--tokens N means N / tokens-per-frame frames)",
+                format!("give either tokens or frames, not both ({TOKENS} N means N / tokens-per-frame frames)"),
             ));
         }
         if args.prune_start.is_some() != args.prune_end.is_some() {
-            return Err(Error::invalid(
-                "--prune-start and --prune-end go together: give both (l1 and l2)",
-            ));
+            return Err(Error::invalid(format!(
+                "{PRUNE_START} and {PRUNE_END} go together: give both (l1 and l2)"
+            )));
         }
         if args.prune_step.is_some() && args.prune_start.is_none() {
-            return Err(Error::invalid(
-                "--prune-step overrides the step of --prune-start/--prune-end: give those too",
-            ));
+            return Err(Error::invalid(format!(
+                "{PRUNE_STEP} overrides the step of {PRUNE_START}/{PRUNE_END}: give those too"
+            )));
         }
         if args.layer_tokens.is_some() {
             let replaced = [
-                ("--prune-start", args.prune_start.is_some()),
+                (PRUNE_START, args.prune_start.is_some()),
                 (
-                    "--merge-tokens-per-frame",
+                    MERGE_TOKENS_PER_FRAME,
                     args.merge_tokens_per_frame.is_some(),
                 ),
-                ("--merge-keep-ratio", args.merge_keep_ratio.is_some()),
+                (MERGE_KEEP_RATIO, args.merge_keep_ratio.is_some()),
             ];
             if let Some((flag, _)) = replaced.iter().find(|(_, given)| *given) {
                 return Err(Error::invalid(format!(
-                    "--layer-tokens replaces the whole schedule, so {flag} would be ignored: give one or the other"
+                    "{LAYER_TOKENS} replaces the whole schedule, so {flag} would be ignored: give one or the other"
                 )));
             }
         }
         if args.merge_tokens_per_frame.is_some() && args.merge_keep_ratio.is_some() {
-            return Err(Error::invalid(
-                "give either --merge-tokens-per-frame or --merge-keep-ratio, not both",
-            ));
+            return Err(Error::invalid(format!(
+                "give either {MERGE_TOKENS_PER_FRAME} or {MERGE_KEEP_RATIO}, not both"
+            )));
         }
         for (flag, value) in [
-            ("--text-tokens", Some(args.text_tokens)),
-            ("--batch", Some(args.batch)),
-            ("--tp", Some(args.tp)),
-            ("--tokens", args.tokens),
-            ("--tokens-per-frame", args.tokens_per_frame),
-            ("--merge-tokens-per-frame", args.merge_tokens_per_frame),
+            (TEXT_TOKENS, Some(args.text_tokens)),
+            (BATCH, Some(args.batch)),
+            (TP, Some(args.tp)),
+            (TOKENS, args.tokens),
+            (TOKENS_PER_FRAME, args.tokens_per_frame),
+            (MERGE_TOKENS_PER_FRAME, args.merge_tokens_per_frame),
         ] {
             if value == Some(0) {
                 return Err(Error::invalid(format!("{flag} must be at least 1")));
@@ -168,7 +174,7 @@ impl Scenario {
         let precision = resolve_precision(args)?;
         if args.batch > MAX_BATCH {
             return Err(Error::invalid(format!(
-                "--batch {} is too large (at most {MAX_BATCH})",
+                "{BATCH} {} is too large (at most {MAX_BATCH})",
                 args.batch
             )));
         }
@@ -195,7 +201,7 @@ impl Scenario {
         {
             if args.cost_model == CostModelKind::LlmViewer {
                 return Err(Error::invalid(format!(
-                    "--framework {} times real runs, which only the refined cost model prices: drop --framework or use --cost-model refined",
+                    "{FRAMEWORK} {} times real runs, which only the refined cost model prices: drop {FRAMEWORK} or use {COST_MODEL} refined",
                     framework.name
                 )));
             }
@@ -344,7 +350,7 @@ impl Scenario {
     }
 
     /// The baseline's workload: the same input, no merging, no pruning.
-    pub fn baseline_workload<'a>(&self, layer_tokens: &'a [u64]) -> Workload<'a> {
+    pub(crate) fn baseline_workload<'a>(&self, layer_tokens: &'a [u64]) -> Workload<'a> {
         Workload {
             layer_tokens,
             input: self.input,
@@ -355,7 +361,7 @@ impl Scenario {
     }
 
     /// Every layer at full length: the same input with no reduction.
-    pub fn baseline_tokens(&self) -> Vec<u64> {
+    pub(crate) fn baseline_tokens(&self) -> Vec<u64> {
         vec![self.input.visual_tokens() + self.input.text_tokens; self.model.num_layers as usize]
     }
 }
@@ -412,37 +418,37 @@ fn vision_geometry(model: &Model, args: &Spec) -> Result<Option<VisionInput>> {
         .and_then(|v| Some((v, v.resize.as_ref()?, v.patch_shape()?)));
     let Some((v, resize, shape)) = rule else {
         let given = [
-            ("--image-size", args.image_size.is_some()),
-            ("--video-size", args.video_size.is_some()),
-            ("--video-seconds", args.video_seconds.is_some()),
+            (IMAGE_SIZE, args.image_size.is_some()),
+            (VIDEO_SIZE, args.video_size.is_some()),
+            (VIDEO_SECONDS, args.video_seconds.is_some()),
         ];
         if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
             return Err(Error::invalid(format!(
-                "{flag}: model '{}' has no resolution-aware vision tower (every frame yields {} tokens): drop it, or give --tokens-per-frame",
+                "{flag}: model '{}' has no resolution-aware vision tower (every frame yields {} tokens): drop it, or give {TOKENS_PER_FRAME}",
                 model.name, model.tokens_per_frame
             )));
         }
         return Ok(None);
     };
     if args.image_size.is_some() && args.video_size.is_some() {
-        return Err(Error::invalid(
-            "give either --image-size or --video-size, not both (one input is an image or a video)",
-        ));
+        return Err(Error::invalid(format!(
+            "give either {IMAGE_SIZE} or {VIDEO_SIZE}, not both (one input is an image or a video)"
+        )));
     }
     if args.video_seconds.is_some() && (args.frames.is_some() || args.tokens.is_some()) {
         return Err(Error::invalid(
-            "--video-seconds sets the frame count: drop --frames / --tokens, or drop --video-seconds",
+            format!("{VIDEO_SECONDS} sets the frame count: drop {FRAMES} / {TOKENS}, or drop {VIDEO_SECONDS}"),
         ));
     }
     if args.fps.is_some() && args.video_seconds.is_none() {
-        return Err(Error::invalid(
-            "--fps samples --video-seconds: give --video-seconds too (or --frames alone)",
-        ));
+        return Err(Error::invalid(format!(
+            "{FPS} samples {VIDEO_SECONDS}: give {VIDEO_SECONDS} too (or {FRAMES} alone)"
+        )));
     }
     let video = args.video_size.is_some() || args.video_seconds.is_some();
     if video && args.tokens.is_some() {
         return Err(Error::invalid(
-            "--tokens with --video-size: the tokens per frame depend on the frame count, so give --frames (sampled frames) instead",
+            format!("{TOKENS} with {VIDEO_SIZE}: the tokens per frame depend on the frame count, so give {FRAMES} (sampled frames) instead"),
         ));
     }
     let size = args
@@ -454,9 +460,9 @@ fn vision_geometry(model: &Model, args: &Spec) -> Result<Option<VisionInput>> {
             if !(secs.is_finite() && secs > 0.0)
                 || args.fps.is_some_and(|f| !(f.is_finite() && f > 0.0))
             {
-                return Err(Error::invalid(
-                    "--video-seconds and --fps must be positive numbers",
-                ));
+                return Err(Error::invalid(format!(
+                    "{VIDEO_SECONDS} and {FPS} must be positive numbers"
+                )));
             }
             crate::model::vision::sampled_frames(resize, shape, secs, args.fps)
                 .map_err(Error::invalid)?
@@ -464,11 +470,7 @@ fn vision_geometry(model: &Model, args: &Spec) -> Result<Option<VisionInput>> {
         (None, Some(f)) => f,
         (None, None) => model.default_frames,
     };
-    let what = if video {
-        "--video-size"
-    } else {
-        "--image-size"
-    };
+    let what = if video { VIDEO_SIZE } else { IMAGE_SIZE };
     v.input(Media {
         video,
         size,
@@ -525,11 +527,7 @@ fn resolve_precision(args: &Spec) -> Result<Precision> {
         a_bits: args.a_bits,
         kv_bits: args.kv_bits.unwrap_or(args.a_bits),
     };
-    for (flag, bits) in [
-        ("--w-bits", p.w_bits),
-        ("--a-bits", p.a_bits),
-        ("--kv-bits", p.kv_bits),
-    ] {
+    for (flag, bits) in [(W_BITS, p.w_bits), (A_BITS, p.a_bits), (KV_BITS, p.kv_bits)] {
         if !Precision::SUPPORTED_BITS.contains(&bits) {
             return Err(Error::invalid(format!(
                 "{flag} {bits} is not supported: use one of {:?}",
@@ -543,13 +541,13 @@ fn resolve_precision(args: &Spec) -> Result<Precision> {
 fn check_layer_tokens(list: &[u64], layers: u64) -> Result<()> {
     if list.len() as u64 != layers {
         return Err(Error::invalid(format!(
-            "--layer-tokens has {} values but the model has {layers} layers: give one per layer",
+            "{LAYER_TOKENS} has {} values but the model has {layers} layers: give one per layer",
             list.len()
         )));
     }
     if let Some(v) = list.iter().find(|&&v| v > MAX_TOKENS) {
         return Err(Error::invalid(format!(
-            "--layer-tokens value {v} exceeds the limit of {MAX_TOKENS} tokens"
+            "{LAYER_TOKENS} value {v} exceeds the limit of {MAX_TOKENS} tokens"
         )));
     }
     Ok(())
@@ -562,29 +560,33 @@ const MAX_GEN_TOKENS: u64 = 1_000_000;
 fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInput) -> Result<()> {
     if args.cost_model == CostModelKind::LlmViewer {
         let used = [
-            ("--include-vision", args.include_vision),
-            ("--gen-tokens", args.gen_tokens > 0),
-            ("--tp", args.tp > 1),
-            ("--all-logits", args.all_logits),
+            (INCLUDE_VISION, args.include_vision),
+            (GEN_TOKENS, args.gen_tokens > 0),
+            (TP, args.tp > 1),
+            (ALL_LOGITS, args.all_logits),
             (
-                "--importance-kernel fused",
+                IMPORTANCE_KERNEL,
                 args.importance_kernel == crate::cost::ImportanceKernel::Fused,
             ),
         ];
-        if let Some((flag, _)) = used.iter().find(|(_, on)| *on) {
+        if let Some((key, _)) = used.iter().find(|(_, on)| *on) {
+            let flag = match *key {
+                IMPORTANCE_KERNEL => format!("{key} fused"),
+                key => key.to_string(),
+            };
             return Err(Error::invalid(format!(
-                "{flag} is priced only by the refined cost model: drop it or use --cost-model refined"
+                "{flag} is priced only by the refined cost model: drop it or use {COST_MODEL} refined"
             )));
         }
     }
     if args.cost_model == CostModelKind::Refined && args.skip_mlp_add {
         return Err(Error::invalid(
-            "--skip-mlp-add reproduces a quirk of the paper's accounting: use it with --cost-model llm-viewer (refined always counts both residual adds)",
+            format!("{SKIP_MLP_ADD} reproduces a quirk of the paper's accounting: use it with {COST_MODEL} llm-viewer (refined always counts both residual adds)"),
         ));
     }
     if args.include_vision && model.vision.is_none() {
         return Err(Error::invalid(format!(
-            "--include-vision: model '{}' has no [vision] table: add one to the model file",
+            "{INCLUDE_VISION}: model '{}' has no [vision] table: add one to the model file",
             model.name
         )));
     }
@@ -593,7 +595,7 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
         let context = input.visual_tokens() + input.text_tokens;
         if g > MAX_GEN_TOKENS || context.saturating_add(g) > MAX_TOKENS {
             return Err(Error::invalid(format!(
-                "--gen-tokens {g} is too many (at most {MAX_GEN_TOKENS}, and prompt + generated at most {MAX_TOKENS})"
+                "{GEN_TOKENS} {g} is too many (at most {MAX_GEN_TOKENS}, and prompt + generated at most {MAX_TOKENS})"
             )));
         }
     }
@@ -606,7 +608,7 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
         ] {
             if value % tp != 0 {
                 return Err(Error::invalid(format!(
-                    "--tp {tp} does not divide the model's {value} {what}: use a common divisor of {} heads, {} KV heads and {} (intermediate size)",
+                    "{TP} {tp} does not divide the model's {value} {what}: use a common divisor of {} heads, {} KV heads and {} (intermediate size)",
                     model.num_heads,
                     model.kv_heads(),
                     model.intermediate_size
@@ -623,20 +625,20 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             ] {
                 if value % tp != 0 {
                     return Err(Error::invalid(format!(
-                        "--tp {tp} does not divide the model's {value} {what}: every GPU holds a slice of each expert, so use a divisor of {value}"
+                        "{TP} {tp} does not divide the model's {value} {what}: every GPU holds a slice of each expert, so use a divisor of {value}"
                     )));
                 }
             }
         }
         if gpu.os_memory_bytes.is_some() && gpu.interconnect_bandwidth.is_none() {
             return Err(Error::invalid(format!(
-                "--tp {tp}: {} is a single system-on-chip with no GPU-to-GPU link: use --tp 1",
+                "{TP} {tp}: {} is a single system-on-chip with no GPU-to-GPU link: use {TP} 1",
                 gpu.name
             )));
         }
         if gpu.interconnect_bandwidth.is_none() {
             return Err(Error::invalid(format!(
-                "--tp {tp} needs 'interconnect_bandwidth' (bytes/s per direction) in the GPU file of {}",
+                "{TP} {tp} needs 'interconnect_bandwidth' (bytes/s per direction) in the GPU file of {}",
                 gpu.name
             )));
         }

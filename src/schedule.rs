@@ -1,8 +1,8 @@
 //! Token-reduction schedules: how many tokens each decoder layer processes.
 //!
 //! A schedule has an optional `[merge]` (before the LLM, per frame) and an optional `[prune]`
-//! (inside the LLM). Rules follow ../shared/specs/paper-cases.md (AIM's piecewise-linear
-//! scheduler) and models-and-methods.md (FastV, PDrop, VTW ... as `steps`).
+//! (inside the LLM). Rules follow docs/specs/paper-cases.md (AIM's piecewise-linear
+//! scheduler) and docs/specs/models-and-methods.md (FastV, PDrop, VTW ... as `steps`).
 
 use crate::error::{Error, Result};
 use crate::presets::{self, Source};
@@ -103,7 +103,7 @@ impl Prune {
     }
 
     /// The `importance` key exactly as written (None when absent).
-    pub fn importance_key(&self) -> Option<Importance> {
+    pub(crate) fn importance_key(&self) -> Option<Importance> {
         match self {
             Prune::Linear { importance, .. }
             | Prune::Steps { importance, .. }
@@ -139,13 +139,13 @@ impl crate::choice::Choice for PruneTiming {
 
 /// Largest layer index a schedule or override may name (far beyond any model; keeps layer
 /// arithmetic such as `start + span` from overflowing).
-pub const MAX_LAYER_INDEX: u64 = 1_000_000;
+pub(crate) const MAX_LAYER_INDEX: u64 = 1_000_000;
 
 /// Smallest linear pruning step (fraction of the visual tokens per layer) a schedule may give.
-pub const MIN_PRUNE_STEP: f64 = 1e-6;
+pub(crate) const MIN_PRUNE_STEP: f64 = 1e-6;
 
 /// Largest sequence a layer may hold; beyond this the input is a typo.
-pub const MAX_TOKENS: u64 = 1_000_000_000;
+pub(crate) const MAX_TOKENS: u64 = 1_000_000_000;
 
 /// The visual input to the LLM: `frames` frames of `tokens_per_frame` tokens each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -304,7 +304,7 @@ impl Schedule {
     }
 
     /// Visual tokens per frame after merging a frame of `frame_tokens`.
-    pub fn merged_per_frame(&self, frame_tokens: u64) -> Result<u64> {
+    pub(crate) fn merged_per_frame(&self, frame_tokens: u64) -> Result<u64> {
         let Some(m) = &self.merge else {
             return Ok(frame_tokens);
         };
@@ -421,7 +421,7 @@ impl Schedule {
 
     /// `(l1, l2)` of a linear pruning as applied to a model of `layers` layers (scaled when the
     /// file says `scale_to_layers`); `None` for other kinds.
-    pub fn linear_layers(&self, layers: u64) -> Option<(u64, u64)> {
+    pub(crate) fn linear_layers(&self, layers: u64) -> Option<(u64, u64)> {
         match &self.prune {
             Some(Prune::Linear { start, end, .. }) => {
                 Some((self.scale(*start, layers), self.scale(*end, layers)))
@@ -431,7 +431,7 @@ impl Schedule {
     }
 
     /// A one-line human summary of the pruning, e.g. "prune linear l1=14 l2=22".
-    pub fn prune_summary(&self, layers: u64) -> String {
+    pub(crate) fn prune_summary(&self, layers: u64) -> String {
         match &self.prune {
             None => "no pruning".into(),
             Some(Prune::Linear {

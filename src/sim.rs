@@ -74,7 +74,7 @@ pub fn summarize(scenario: &Scenario) -> Result<Summary> {
 
 /// [`summarize`] with the scenario's token plan already at hand (a sweep has it from
 /// [`Scenario::from_loaded_planned`]); `plan` must be `scenario.plan()`.
-pub fn summarize_planned(scenario: &Scenario, plan: &TokenPlan) -> Result<Summary> {
+pub(crate) fn summarize_planned(scenario: &Scenario, plan: &TokenPlan) -> Result<Summary> {
     let cost_model = scenario.cost_model.implementation();
     let ctx = scenario.context();
     let run = cost_model.run_totals(&ctx, &scenario.workload(plan));

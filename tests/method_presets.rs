@@ -1,5 +1,5 @@
 //! The method presets of `schedules/`: each loads, and its per-layer token counts are what its
-//! paper describes (../shared/specs/models-and-methods.md).
+//! paper describes (docs/specs/models-and-methods.md).
 
 mod common;
 

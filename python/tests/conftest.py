@@ -7,6 +7,7 @@ AIM_SIM_REQUIRE_CLI=1 (set by .ci/run), which makes its absence a failure.
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -81,3 +82,10 @@ def flags(options):
         else:
             out += [flag, str(value)]
     return out
+
+
+def keywords(message):
+    """The command line's message as the library says it: each `--flag` as its key
+    (`--prune-start` → `prune_start`), the one difference between the two."""
+    message = message.replace("--no-chunked-prefill", "chunked_prefill=False")
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), message)

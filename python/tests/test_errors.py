@@ -1,5 +1,5 @@
-"""Bad input raises AimSimError (a ValueError) with the command line's one-line message, and
-nothing else escapes: no panic, no TypeError, no silent default."""
+"""Bad input raises AimSimError (a ValueError) with the command line's one-line message (its
+`--flags` named as keywords), and nothing else escapes: no panic, no TypeError, no silent default."""
 
 import math
 import random
@@ -7,7 +7,7 @@ import random
 import pytest
 
 import aim_sim
-from conftest import flags
+from conftest import flags, keywords
 
 
 def message(call, **options):
@@ -24,7 +24,7 @@ def test_it_is_a_value_error():
         aim_sim.simulate(gpu="nope")
 
 
-# The core's own checks: the message is the CLI's, word for word.
+# The core's own checks: the message is the CLI's, word for word, with keywords for flags.
 SIMULATE = [
     {"gpu": "nope"},
     {"schedule": "nope"},
@@ -42,7 +42,7 @@ SIMULATE = [
 
 @pytest.mark.parametrize("options", SIMULATE, ids=lambda o: " ".join(flags(o)))
 def test_simulate_errors_are_the_cli_messages(cli, options):
-    assert message(aim_sim.simulate, **options) == cli.error(*flags(options))
+    assert message(aim_sim.simulate, **options) == keywords(cli.error(*flags(options)))
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_simulate_errors_are_the_cli_messages(cli, options):
 )
 def test_sweep_errors_are_the_cli_messages(cli, args):
     options = {args[0][2:].replace("-", "_"): args[1]}
-    assert message(aim_sim.sweep, **options) == cli.error("sweep", *args)
+    assert message(aim_sim.sweep, **options) == keywords(cli.error("sweep", *args))
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_sweep_errors_are_the_cli_messages(cli, args):
     ids=lambda o: " ".join(flags(o)),
 )
 def test_budget_errors_are_the_cli_messages(cli, options):
-    assert message(aim_sim.budget, **options) == cli.error("budget", *flags(options))
+    assert message(aim_sim.budget, **options) == keywords(cli.error("budget", *flags(options)))
 
 
 def test_run_file_errors_are_the_cli_messages(cli, tmp_path):
@@ -123,7 +123,7 @@ def test_argument_errors_name_the_option(options, words):
 
 def test_sweep_and_budget_check_their_own_options():
     assert message(aim_sim.sweep, frames=[8], tokens=[100]) == (
-        "give either --frames or --tokens as the sweep's visual input, not both"
+        "give either frames or tokens as the sweep's visual input, not both"
     )
     assert "empty list" in message(aim_sim.sweep, frames=[])
     assert "a sweep axis takes a value, a list of values" in message(aim_sim.sweep, frames=[[8]])

@@ -10,7 +10,7 @@ import pytest
 
 import aim_sim
 from aim_sim import _core
-from conftest import REPO, flags
+from conftest import REPO, flags, keywords
 from test_simulate import RUNS
 
 TOTALS_KEYS = ["spec", "totals", "warnings", "baseline", "reduction"]
@@ -57,7 +57,7 @@ def test_simulate_many_is_simulate_in_a_loop():
 
 def test_simulate_many_names_the_bad_item(cli):
     runs = [{"frames": 8}, {"frames": 8, "gpu": "h1000"}, {"frames": 8, "gpu": "h2000"}]
-    message = cli.error("--frames", "8", "--gpu", "h1000")
+    message = keywords(cli.error("--frames", "8", "--gpu", "h1000"))
     with pytest.raises(aim_sim.AimSimError) as e:
         aim_sim.simulate_many(runs)
     assert str(e.value) == f"specs[1]: {message}"  # the first in list order, on any thread

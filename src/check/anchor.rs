@@ -15,6 +15,7 @@
 //! `--anchor-ms` fits its baseline.
 
 use super::{row_error, Measurement, Measurements};
+use crate::error::keys::{ANCHOR, ANCHOR_MS, FRAMEWORK, INCLUDE_VISION};
 use crate::error::{Error, Result};
 use crate::framework::{Framework, Spread};
 use crate::scenario::Scenario;
@@ -59,7 +60,7 @@ fn with_launch(framework: &Framework, launch_s: f64) -> Framework {
 pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
     if !(anchor_s.is_finite() && anchor_s > 0.0) {
         return Err(Error::invalid(format!(
-            "--anchor-ms {} must be a positive number of milliseconds",
+            "{ANCHOR_MS} {} must be a positive number of milliseconds",
             anchor_s * 1e3
         )));
     }
@@ -70,7 +71,7 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
     };
     if framework.is_roofline() {
         return Err(Error::invalid(
-            "--anchor-ms refits a fitted framework profile: add --framework trtllm|hf|hf-eager (or a profile file); the roofline is a bound with nothing to refit",
+            format!("{ANCHOR_MS} refits a fitted framework profile: add {FRAMEWORK} trtllm|hf|hf-eager (or a profile file); the roofline is a bound with nothing to refit"),
         ));
     }
     let baseline_s = |launch_s: f64| -> Result<f64> {
@@ -109,7 +110,7 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
     // and silently miss the anchor).
     if anchor_s < lo || anchor_s > hi {
         return Err(Error::invalid(format!(
-            "--anchor-ms {:.3}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for a per-kernel overhead of 0–{:.0} µs and host work per forward up to {:.0} ms): check that the anchor times the same model, input (--include-vision for a time to first token), GPU and precision, without token reduction",
+            "{ANCHOR_MS} {:.3}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for a per-kernel overhead of 0–{:.0} µs and host work per forward up to {:.0} ms): check that the anchor times the same model, input ({INCLUDE_VISION} for a time to first token), GPU and precision, without token reduction",
             anchor_s * 1e3,
             framework.name,
             scenario.gpu.name,
@@ -254,9 +255,9 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
         message,
     };
     if framework.is_roofline() {
-        return Err(Error::invalid(
-            "--anchor refits a fitted framework profile: add --framework trtllm|hf|hf-eager (or a profile file); the roofline is a bound with nothing to refit",
-        ));
+        return Err(Error::invalid(format!(
+            "{ANCHOR} refits a fitted framework profile: add {FRAMEWORK} trtllm|hf|hf-eager (or a profile file); the roofline is a bound with nothing to refit",
+        )));
     }
     for r in &file.rows {
         if let Some(why) = r.unpriced_reason() {
@@ -269,7 +270,7 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
             .map_err(|e| in_file(format!("measurement '{}': {e}", r.id)))?;
         if named.name != framework.name {
             return Err(in_file(format!(
-                "measurement '{}': framework = \"{}\" but the run's profile is {}: anchor rows time the stack whose profile is refitted, so write framework = \"{}\" or run with --framework {}",
+                "measurement '{}': framework = \"{}\" but the run's profile is {}: anchor rows time the stack whose profile is refitted, so write framework = \"{}\" or run with {FRAMEWORK} {}",
                 r.id, r.framework, framework.name, framework.name, r.framework
             )));
         }
@@ -301,7 +302,7 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
             FIXED_MAX_S * 1e3
         )
     };
-    let fix = "check that the rows time the model, input (timed = \"ttft\" for a time to first token), GPU and precision they name, on the stack of the run's --framework";
+    let fix = format!("check that the rows time the model, input (timed = \"ttft\" for a time to first token), GPU and precision they name, on the stack of the run's {FRAMEWORK}");
     if let Some(i) = (0..lo.len()).find(|&i| measured_s[i] < lo[i]) {
         if (0..lo.len()).all(|j| measured_s[j] < lo[j]) {
             return Err(in_file(format!(
@@ -558,10 +559,10 @@ mod tests {
     #[test]
     fn the_roofline_and_impossible_anchors_are_refused() {
         let e = anchor(&spec("roofline"), 0.5).unwrap_err().to_string();
-        assert!(e.contains("--framework"), "{e}");
+        assert!(e.contains("framework trtllm"), "{e}");
         for bad in [0.0, -1.0, f64::NAN, 1e-6, 1e4] {
             let e = anchor(&spec("hf"), bad).unwrap_err().to_string();
-            assert!(e.contains("--anchor-ms"), "{bad}: {e}");
+            assert!(e.contains("anchor_ms"), "{bad}: {e}");
         }
     }
 }

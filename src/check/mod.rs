@@ -17,6 +17,10 @@ mod render;
 
 pub use render::render;
 
+use crate::error::{
+    keys::{CV, FRAMEWORK, LOO},
+    Key,
+};
 use crate::error::{Error, Result};
 use crate::framework::{Framework, Spread};
 use crate::presets;
@@ -331,7 +335,7 @@ impl Measurements {
                 if key == "gpu" && value == UNKNOWN_GPU {
                     continue;
                 }
-                if let Some(message) = unknown_name(key, value, list, kind) {
+                if let Some(message) = unknown_name(key, None, value, list, kind) {
                     return bad(&r.id, message);
                 }
             }
@@ -389,50 +393,10 @@ impl Measurements {
     }
 }
 
-/// The main command's flags and the measurement keys they stand for, longest flag first so that
-/// `--text-tokens` is not read as `--tokens`.
-const FLAG_KEYS: &[(&str, &str)] = &[
-    ("--tokens-per-frame", "tokens_per_frame"),
-    ("--layer-tokens", "layer_tokens"),
-    ("--text-tokens", "text_tokens"),
-    ("--framework", "framework"),
-    ("--attention", "attention"),
-    ("--schedule", "schedule"),
-    ("--kv-bits", "kv_bits"),
-    ("--frames", "frames"),
-    ("--w-bits", "w_bits"),
-    ("--a-bits", "a_bits"),
-    ("--model", "model"),
-    ("--batch", "batch"),
-    ("--gpu", "gpu"),
-    ("--tp", "tp"),
-];
-
-/// A spec error reworded for a measurement file: each `--flag` becomes the row's key.
-fn file_keys(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    'scan: while let Some(at) = rest.find("--") {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        for (flag, key) in FLAG_KEYS {
-            let follows = tail[flag.len().min(tail.len())..].chars().next();
-            if tail.starts_with(flag) && !follows.is_some_and(|c| c.is_alphanumeric() || c == '-') {
-                out.push_str(key);
-                rest = &tail[flag.len()..];
-                continue 'scan;
-            }
-        }
-        out.push_str("--");
-        rest = &tail[2..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// An error of one row, naming it (and its keys where the message names a flag).
+/// An error of one row, naming it; the core's message names the row's keys (`frames`, not
+/// the command line's `--frames`).
 pub fn row_error(id: &str, e: Error) -> Error {
-    Error::invalid(format!("measurement '{id}': {}", file_keys(&e.to_string())))
+    Error::invalid(format!("measurement '{id}': {e}"))
 }
 
 /// Edit distance of two short names (Levenshtein), for "did you mean".
@@ -480,8 +444,15 @@ fn looks_like_path(value: &str) -> bool {
             .is_some_and(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
-/// A message for a `key = "value"` that is neither a preset nor a file path, or `None`.
-fn unknown_name(key: &str, value: &str, list: &[presets::Preset], kind: &str) -> Option<String> {
+/// A message for a `key = "value"` that is neither a preset nor a file path, or `None`; `option`
+/// names the option instead of a file's key when the value came from one.
+fn unknown_name(
+    key: &str,
+    option: Option<Key>,
+    value: &str,
+    list: &[presets::Preset],
+    kind: &str,
+) -> Option<String> {
     let names = presets::names(list);
     if names.contains(&value) || looks_like_path(value) {
         return None;
@@ -503,8 +474,8 @@ fn unknown_name(key: &str, value: &str, list: &[presets::Preset], kind: &str) ->
     } else {
         String::new()
     };
-    let (given, relative) = if key.starts_with("--") {
-        (format!("{key} {value}"), "")
+    let (given, relative) = if let Some(option) = option {
+        (format!("{option} {value}"), "")
     } else {
         (
             format!("{key} = \"{value}\""),
@@ -741,12 +712,16 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         Some(name) => {
             if !options.cv.is_empty() {
                 return Err(Error::invalid(
-                    "--framework prices every row under one fixed profile while --cv/--loo refits each row's own: give one of them",
+                    format!("{FRAMEWORK} prices every row under one fixed profile while {CV}/{LOO} refits each row's own: give one of them"),
                 ));
             }
-            if let Some(message) =
-                unknown_name("--framework", name, presets::FRAMEWORKS, "framework")
-            {
+            if let Some(message) = unknown_name(
+                "framework",
+                Some(FRAMEWORK),
+                name,
+                presets::FRAMEWORKS,
+                "framework",
+            ) {
                 return Err(Error::invalid(message));
             }
             Some(Framework::load(name)?)

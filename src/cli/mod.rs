@@ -7,6 +7,7 @@ pub mod commands;
 pub mod format;
 #[cfg(not(feature = "html"))]
 pub mod html;
+pub mod keys;
 pub mod outfile;
 
 #[cfg(feature = "html")]

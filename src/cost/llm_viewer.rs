@@ -1,5 +1,5 @@
 //! The LLM-Viewer prefill model exactly as the AIM paper used it, quirks included
-//! (../shared/specs/llm-viewer-cost-model.md). Every formula below cites that file's section.
+//! (docs/specs/llm-viewer-cost-model.md). Every formula below cites that file's section.
 //! Do not "fix" anything here: the `refined` model is where physics is corrected.
 
 use super::{

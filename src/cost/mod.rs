@@ -219,13 +219,13 @@ impl Precision {
     /// Widths the tool accepts: the quantisation widths used in practice.
     pub const SUPPORTED_BITS: &'static [u32] = &[1, 2, 3, 4, 5, 6, 8, 16, 32];
 
-    pub fn w_bytes(&self) -> f64 {
+    pub(crate) fn w_bytes(&self) -> f64 {
         self.w_bits as f64 / 8.0
     }
-    pub fn a_bytes(&self) -> f64 {
+    pub(crate) fn a_bytes(&self) -> f64 {
         self.a_bits as f64 / 8.0
     }
-    pub fn kv_bytes(&self) -> f64 {
+    pub(crate) fn kv_bytes(&self) -> f64 {
         self.kv_bits as f64 / 8.0
     }
     /// llm-viewer-cost-model.md: INT8 peak when every width is <= 8 bits, else FP16. (Also
@@ -236,7 +236,7 @@ impl Precision {
 
     /// Whether every width is <= 4 bits, so a GPU with a 4-bit tensor path (`fp4_peak`) runs
     /// the GEMMs on it (the 8-bit rule above, one step down).
-    pub fn is_four_bit(&self) -> bool {
+    pub(crate) fn is_four_bit(&self) -> bool {
         self.w_bits <= 4 && self.a_bits <= 4 && self.kv_bits <= 4
     }
 
@@ -454,7 +454,7 @@ impl Totals {
 
     /// Adds the work and time of other totals (a layer's, summed apart).
     #[inline]
-    pub fn add_totals(&mut self, o: &Totals) {
+    pub(crate) fn add_totals(&mut self, o: &Totals) {
         self.flops += o.flops;
         self.bytes += o.bytes;
         self.time_s += o.time_s;

@@ -46,7 +46,7 @@ pub struct Workload<'a> {
 impl<'a> Workload<'a> {
     /// Only per-layer counts are known: one "frame" of `layer_tokens[0]` tokens, no merging,
     /// pagerank importance at every drop, decisions as the code runs.
-    pub fn from_layer_tokens(layer_tokens: &'a [u64]) -> Workload<'a> {
+    pub(crate) fn from_layer_tokens(layer_tokens: &'a [u64]) -> Workload<'a> {
         let first = layer_tokens.first().copied().unwrap_or(0);
         Workload {
             layer_tokens,

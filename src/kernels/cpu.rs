@@ -9,7 +9,7 @@ use super::{AttnShape, KernelError};
 use std::ops::Range;
 
 /// F.normalize's epsilon: norms below it are clamped, so a zero token has similarity 0.
-pub const NORM_EPS: f32 = 1e-12;
+pub(crate) const NORM_EPS: f32 = 1e-12;
 
 /// `sum(a[k] * b[k])` with eight independent partial sums (vectorises; order is fixed).
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -552,7 +552,7 @@ pub fn rmsnorm(x: &[f32], weight: &[f32], width: usize, eps: f32) -> Result<Vec<
 
 /// The rotation angle of pair `i` at position `pos`: `pos · theta^(-2 i / head_dim)`, computed
 /// in the kernel's order (f32, `2^(-e · log2 theta)`).
-pub fn rope_angle(pos: usize, i: usize, head_dim: usize, log2_theta: f32) -> f32 {
+pub(crate) fn rope_angle(pos: usize, i: usize, head_dim: usize, log2_theta: f32) -> f32 {
     let e = (2 * i) as f32 / head_dim as f32;
     pos as f32 * (-e * log2_theta).exp2()
 }
@@ -578,7 +578,7 @@ pub fn rope(x: &mut [f32], width: usize, head_dim: usize, theta: f32) -> Result<
 }
 
 /// The sizes [`rope`] and its kernel accept: an even head dimension that divides the width.
-pub fn check_rope(len: usize, width: usize, head_dim: usize) -> Result<(), KernelError> {
+pub(crate) fn check_rope(len: usize, width: usize, head_dim: usize) -> Result<(), KernelError> {
     if head_dim < 2
         || !head_dim.is_multiple_of(2)
         || width == 0

@@ -11,28 +11,28 @@
 use super::{AttnShape, Dtype, KernelError};
 
 /// Largest `gridDim.x`.
-pub const MAX_GRID_X: u64 = (1 << 31) - 1;
+pub(crate) const MAX_GRID_X: u64 = (1 << 31) - 1;
 /// Largest `gridDim.y` and `gridDim.z`.
-pub const MAX_GRID_YZ: u64 = 65_535;
+pub(crate) const MAX_GRID_YZ: u64 = 65_535;
 /// Most threads in one block (every GPU since compute capability 2.0).
-pub const MAX_BLOCK_THREADS: u64 = 1024;
+pub(crate) const MAX_BLOCK_THREADS: u64 = 1024;
 /// Largest `blockDim.z`.
-pub const MAX_BLOCK_Z: u32 = 64;
+pub(crate) const MAX_BLOCK_Z: u32 = 64;
 
 /// Rows of an attention tile and threads of a tile block: `TILE` / `TILE_THREADS` in
 /// kernels/common.cuh.
-pub const TILE: usize = 32;
-pub const TILE_THREADS: u32 = 128;
+pub(crate) const TILE: usize = 32;
+pub(crate) const TILE_THREADS: u32 = 128;
 /// `MERGE_MAX_A` in kernels/merge.cu: `merge_match` keeps per-A state in shared memory.
 pub const MERGE_MAX_A: usize = 1024;
 /// Threads of the row-wise kernels (merge scores and apply, softmax, selection, gather).
-pub const ROW_THREADS: u32 = 256;
+pub(crate) const ROW_THREADS: u32 = 256;
 /// Threads of `merge_match` (one block per frame).
-pub const MATCH_THREADS: u32 = 128;
+pub(crate) const MATCH_THREADS: u32 = 128;
 /// Threads of `select_compact` (one block; any multiple of 32 up to 1024 works).
-pub const COMPACT_THREADS: u32 = 1024;
+pub(crate) const COMPACT_THREADS: u32 = 1024;
 /// Threads per block of every layer pass (a multiple of 32, as `block_sum` requires).
-pub const LAYER_THREADS: u32 = 256;
+pub(crate) const LAYER_THREADS: u32 = 256;
 /// Grid cap of the grid-stride layer passes: beyond it each thread loops (65 536 blocks of 256
 /// threads are 16.7 M threads, several waves on any GPU).
 pub const LAYER_MAX_BLOCKS: usize = 1 << 16;
@@ -260,7 +260,7 @@ pub fn gather_rows(kept: usize) -> Result<Launch, KernelError> {
 // ---- Layer passes ---------------------------------------------------------------------------
 
 /// Elements of `dtype` in one 16-byte vector access (`Lanes` in kernels/layers.cu).
-pub fn vector_lanes(dtype: Dtype) -> usize {
+pub(crate) fn vector_lanes(dtype: Dtype) -> usize {
     16 / dtype.bytes()
 }
 
@@ -284,7 +284,7 @@ pub fn flat(count: usize, dtype: Dtype) -> Launch {
 
 /// Pairs each RoPE thread rotates: a whole vector of each half-head when `head_dim / 2` is a
 /// multiple of the vector width, else one (the kernel's `rope` makes the same choice).
-pub fn rope_pairs_per_thread(head_dim: usize, dtype: Dtype) -> usize {
+pub(crate) fn rope_pairs_per_thread(head_dim: usize, dtype: Dtype) -> usize {
     let lanes = vector_lanes(dtype);
     if head_dim >= 2 && (head_dim / 2).is_multiple_of(lanes) {
         lanes

@@ -266,7 +266,7 @@ impl AttnShape {
     }
 
     /// Visible (query, key) pairs per head under the causal mask: `n (n + 1) / 2`.
-    pub fn causal_pairs(&self) -> f64 {
+    pub(crate) fn causal_pairs(&self) -> f64 {
         let n = self.tokens as f64;
         n * (n + 1.0) / 2.0
     }

@@ -21,6 +21,7 @@ use super::TimingSource;
 use crate::cost::refined::kernel::{kernel, Call, Class, Timer};
 use crate::cost::refined::PricedKernel;
 use crate::cost::{OpKind, Roofline};
+use crate::error::keys::{ATTENTION, GPU};
 use crate::error::{Error, Result};
 use crate::hardware::{Efficiency, Gpu};
 use serde::Serialize;
@@ -66,7 +67,7 @@ fn ideal(gpu: &Gpu) -> Timer {
 }
 
 /// A tiny element-wise copy: its time is almost all launch overhead.
-pub fn launch_probe(gpu: &Gpu) -> Unit {
+pub(crate) fn launch_probe(gpu: &Gpu) -> Unit {
     let bytes = PROBE_ELEMENTS * 2.0;
     let k = kernel(
         "launch_probe",
@@ -138,8 +139,10 @@ impl Split {
 fn ratio(class: &str, ideal_s: f64, busy_s: f64, gpu: &Gpu) -> Result<f64> {
     if ideal_s <= 0.0 || busy_s <= 0.0 {
         let hint = match class {
-            "Attention" => "calibrate with fused attention (--attention flash, the default)",
-            _ => "include a schedule whose layers run such kernels",
+            "Attention" => {
+                format!("calibrate with fused attention ({ATTENTION} flash, the default)")
+            }
+            _ => "include a schedule whose layers run such kernels".to_string(),
         };
         return Err(Error::invalid(format!(
             "calibration has no usable {class} kernel timings: {hint}"
@@ -151,7 +154,7 @@ fn ratio(class: &str, ideal_s: f64, busy_s: f64, gpu: &Gpu) -> Result<f64> {
     let fraction = ideal_s / busy_s;
     if fraction > 1.05 {
         return Err(Error::invalid(format!(
-            "the {class} kernels ran {fraction:.2}× faster than the roofline of '{}' allows: that profile is not this device's; pass the matching --gpu",
+            "the {class} kernels ran {fraction:.2}× faster than the roofline of '{}' allows: that profile is not this device's; pass the matching {GPU}",
             gpu.name
         )));
     }
@@ -383,7 +386,7 @@ mod tests {
         let s = Scenario::from_spec(&spec.unwrap()).unwrap();
         let units = distinct_units([&stack::plan(&s).unwrap()]);
         let err = calibrate(&mut fake(), &s.gpu, &units).unwrap_err();
-        assert!(err.to_string().contains("--attention flash"), "{err}");
+        assert!(err.to_string().contains("attention flash"), "{err}");
     }
 
     #[test]

@@ -2,13 +2,13 @@
 //!
 //! [`stack`] groups the refined model's kernel list of a prefill into the launches a GPU
 //! makes; [`calibrate`] turns timings of those launches into an `[efficiency]` table;
-//! [`compare`] sets measured layers against predictions. Timings come from a
+//! [`prediction`] sets measured layers against predictions. Timings come from a
 //! [`TimingSource`]: the GPU, or [`FakeDevice`] in tests.
 
 pub mod calibrate;
-pub mod compare;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+pub mod prediction;
 pub mod stack;
 
 use crate::cost::refined::kernel::Timer;

@@ -14,6 +14,7 @@
 
 use crate::cost::refined::kernel::{Attention, Call, Class, ImportanceStep, Kernel, MergeStep};
 use crate::cost::refined::{self, KernelList, PricedKernel};
+use crate::error::keys::{BATCH, INCLUDE_VISION, TP};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use crate::schedule::{Importance, PruneTiming};
@@ -242,7 +243,7 @@ pub fn kernel_list(scenario: &Scenario) -> Result<KernelList> {
 pub fn plan(scenario: &Scenario) -> Result<StackPlan> {
     if scenario.options.tp > 1 {
         return Err(Error::invalid(format!(
-            "the measured layer stack runs on one GPU: drop --tp {} (tensor parallelism is priced, not measured)",
+            "the measured layer stack runs on one GPU: drop {TP} {} (tensor parallelism is priced, not measured)",
             scenario.options.tp
         )));
     }
@@ -421,7 +422,7 @@ fn launch(group: &[PricedKernel]) -> Result<KernelCall> {
             ..
         } => {
             return Err(Error::invalid(format!(
-                "{name}: the measured stack runs causal FlashAttention on one sequence; drop --batch (batches are priced, not measured)"
+                "{name}: the measured stack runs causal FlashAttention on one sequence; drop {BATCH} (batches are priced, not measured)"
             )))
         }
         // Mask and softmax over the written scores: memory-bound, the bandwidth stand-in.
@@ -431,7 +432,7 @@ fn launch(group: &[PricedKernel]) -> Result<KernelCall> {
         } => copy(),
         Call::Attention { variant, .. } => {
             return Err(Error::invalid(format!(
-                "{name}: the measured stack has no kernel for {variant:?} attention; measure the prefill alone (no --include-vision)"
+                "{name}: the measured stack has no kernel for {variant:?} attention; measure the prefill alone (no {INCLUDE_VISION})"
             )))
         }
         Call::Importance {
@@ -727,8 +728,8 @@ mod tests {
     #[test]
     fn what_one_gpu_cannot_run_is_a_one_line_error() {
         let err = plan(&scenario(&["--frames", "8", "--tp", "2"])).unwrap_err();
-        assert!(err.to_string().contains("drop --tp 2"), "{err}");
+        assert!(err.to_string().contains("drop tp 2"), "{err}");
         let err = plan(&scenario(&["--frames", "8", "--batch", "2"])).unwrap_err();
-        assert!(err.to_string().contains("drop --batch"), "{err}");
+        assert!(err.to_string().contains("drop batch"), "{err}");
     }
 }

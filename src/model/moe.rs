@@ -56,7 +56,7 @@ const MAX_SKEW: f64 = 10.0;
 
 impl Moe {
     /// Whether decoder layer `i` (0-based) routes its MLP through the experts.
-    pub fn is_sparse(&self, layer: u64) -> bool {
+    pub(crate) fn is_sparse(&self, layer: u64) -> bool {
         layer >= self.first_dense_layers
             && (layer + 1).is_multiple_of(self.sparse_step)
             && !self.dense_layers.contains(&layer)
@@ -108,12 +108,12 @@ impl Moe {
     }
 
     /// Probability that one token routes to each expert, most popular first; they sum to `k`.
-    pub fn inclusion_probabilities(&self) -> Vec<f64> {
+    pub(crate) fn inclusion_probabilities(&self) -> Vec<f64> {
         inclusion_probabilities(self.num_experts, self.experts_per_token, self.routing_skew)
     }
 
     /// Expected distinct experts `n` tokens touch in one layer (see the module docs).
-    pub fn expected_distinct_experts(&self, tokens: f64) -> f64 {
+    pub(crate) fn expected_distinct_experts(&self, tokens: f64) -> f64 {
         if tokens <= 0.0 {
             return 0.0;
         }
@@ -131,7 +131,7 @@ impl Moe {
 
 /// `π_e = min(1, c·w_e)` with `w_e ∝ rank^-skew` and `c` chosen so that `Σ π = k`: the experts
 /// a token certainly picks are fixed at 1 and the rest of the `k` picks shared in proportion.
-pub fn inclusion_probabilities(experts: u64, k: u64, skew: f64) -> Vec<f64> {
+pub(crate) fn inclusion_probabilities(experts: u64, k: u64, skew: f64) -> Vec<f64> {
     let w: Vec<f64> = (1..=experts).map(|r| (r as f64).powf(-skew)).collect();
     let mut pi = vec![0.0; w.len()];
     let mut certain = 0usize; // the most popular `certain` experts have π = 1

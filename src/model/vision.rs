@@ -10,12 +10,13 @@
 //! Fixed-resolution towers (CLIP, SigLIP in LLaVA) have no rule: every frame is resized to the
 //! encoder's own size and yields `patches_per_frame` patches.
 
+use crate::error::keys::{FPS, VIDEO_SECONDS};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// Longest over shortest side accepted (qwen-vl-utils `MAX_RATIO`).
-pub const MAX_ASPECT_RATIO: f64 = 200.0;
+pub(crate) const MAX_ASPECT_RATIO: f64 = 200.0;
 /// Largest side accepted, in pixels: beyond it the input is a typo.
 const MAX_SIDE: u64 = 1 << 16;
 
@@ -167,7 +168,7 @@ pub struct Tiles {
 }
 
 impl Resize {
-    pub fn default_size(&self) -> Resolution {
+    pub(crate) fn default_size(&self) -> Resolution {
         match self {
             Resize::Smart(s) => s.default_size,
             Resize::Tiles(t) => t.default_size,
@@ -230,7 +231,7 @@ pub struct VisionInput {
 
 impl VisionInput {
     /// Patches one encoder pass processes (before any CLS token).
-    pub fn patches_per_pass(&self) -> u64 {
+    pub(crate) fn patches_per_pass(&self) -> u64 {
         self.grid_h * self.grid_w
     }
 
@@ -308,7 +309,7 @@ pub fn smart_resize(
 
 /// InternVL `find_closest_aspect_ratio` over the grids `min ≤ cols·rows ≤ max`, sorted by tile
 /// count (ties within a count by (cols, rows)); returns (cols, rows).
-pub fn closest_tile_grid(size: Resolution, tile: u64, min: u64, max: u64) -> (u64, u64) {
+pub(crate) fn closest_tile_grid(size: Resolution, tile: u64, min: u64, max: u64) -> (u64, u64) {
     let mut ratios: Vec<(u64, u64)> = (1..=max)
         .flat_map(|i| (1..=max).map(move |j| (i, j)))
         .filter(|(i, j)| (min..=max).contains(&(i * j)))
@@ -332,15 +333,15 @@ pub fn closest_tile_grid(size: Resolution, tile: u64, min: u64, max: u64) -> (u6
 /// `seconds · fps` clamped to `[min_frames, max_frames]` (each rounded to whole temporal
 /// patches), then floored to a whole number of temporal patches. The source video is assumed
 /// to have at least that many frames (the cap by its native frame count is not modelled).
-pub fn sampled_frames(
+pub(crate) fn sampled_frames(
     resize: &Resize,
     shape: PatchShape,
     seconds: f64,
     fps: Option<f64>,
 ) -> Result<u64, String> {
-    let fps = fps.or(resize.fps()).ok_or(
-        "--video-seconds: the model's [vision.resize] has no default fps: give --fps (frames per second sampled)",
-    )?;
+    let fps = fps.or(resize.fps()).ok_or_else(|| {
+        format!("{VIDEO_SECONDS}: the model's [vision.resize] has no default fps: give {FPS} (frames per second sampled)")
+    })?;
     let t = shape.temporal as f64;
     let (min, max) = match resize {
         Resize::Smart(s) => (s.min_frames, s.max_frames),
@@ -352,14 +353,14 @@ pub fn sampled_frames(
     let n = ((n / t).floor() * t).max(t);
     if !n.is_finite() || n > 1e7 {
         return Err(format!(
-            "--video-seconds {seconds} at {fps} fps samples too many frames: shorten the clip"
+            "{VIDEO_SECONDS} {seconds} at {fps} fps samples too many frames: shorten the clip"
         ));
     }
     Ok(n as u64)
 }
 
 /// Patches and tokens of `media` under `resize` for a tower of `shape`.
-pub fn vision_input(
+pub(crate) fn vision_input(
     resize: &Resize,
     shape: PatchShape,
     media: Media,

@@ -31,7 +31,7 @@ mod render;
 pub use render::render;
 
 /// The embedded table of published accuracies.
-pub const ACCURACY_TOML: &str = include_str!("../../reference/accuracy.toml");
+pub(crate) const ACCURACY_TOML: &str = include_str!("../../reference/accuracy.toml");
 
 /// One accuracy column of the paper.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -198,7 +198,7 @@ impl Setting {
 /// timing, eager attention, 16 bits, batch 1, the skipped residual add, every other option at
 /// its default — so that a printed cost is a cost of the same kind as a computed one. The
 /// fields a row sets are ignored.
-pub fn is_paper_accounting(base: &Spec) -> bool {
+pub(crate) fn is_paper_accounting(base: &Spec) -> bool {
     let normalise = |s: &Spec| {
         let mut s = s.clone();
         s.prune_timing.get_or_insert(PruneTiming::Paper);

@@ -5,7 +5,7 @@
 use super::layers::layer_tick;
 use super::marker::rgb;
 use super::{theme, tick, titled};
-use crate::measure::compare::{LayerComparison, MeasureReport, RunComparison};
+use crate::measure::prediction::{LayerComparison, MeasureReport, RunComparison};
 use crate::palette;
 use plotters::coord::Shift;
 use plotters::prelude::*;

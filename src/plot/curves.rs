@@ -30,7 +30,7 @@ pub struct Data {
 }
 
 /// Most lines one chart holds.
-pub const MAX_LINES: usize = 10;
+pub(crate) const MAX_LINES: usize = 10;
 
 use crate::palette::line_styles;
 

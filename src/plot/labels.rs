@@ -26,7 +26,7 @@ impl Rect {
         Rect::new(x - r, y - r, x + r, y + r)
     }
 
-    pub fn intersects(&self, o: &Rect) -> bool {
+    pub(crate) fn intersects(&self, o: &Rect) -> bool {
         self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
     }
 
@@ -106,13 +106,13 @@ fn candidate((x, y): (f64, f64), (w, h): (f64, f64), k: usize, d: f64) -> Rect {
 /// Places `labels` inside `bounds`, avoiding every point's marker and each other. `None`: no
 /// free position was found (the label is left out).
 #[cfg(test)]
-pub fn place(labels: &[Label], bounds: Rect, opt: Options) -> Vec<Option<Placed>> {
+pub(crate) fn place(labels: &[Label], bounds: Rect, opt: Options) -> Vec<Option<Placed>> {
     place_with(labels, &[], &[], bounds, opt)
 }
 
 /// [`place`], with more markers to keep clear (`points`, unlabelled) and boxes already taken
 /// (a legend).
-pub fn place_with(
+pub(crate) fn place_with(
     labels: &[Label],
     points: &[(f64, f64)],
     taken: &[Rect],

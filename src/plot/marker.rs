@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 /// A palette colour for plotters.
-pub fn rgb(c: Rgb) -> RGBColor {
+pub(crate) fn rgb(c: Rgb) -> RGBColor {
     RGBColor(c.0, c.1, c.2)
 }
 
@@ -173,12 +173,12 @@ impl<DB: DrawingBackend> Drawable<DB> for LegendGlyph {
 }
 
 /// A legend glyph at `at` (for `SeriesAnno::legend`).
-pub fn legend_glyph(at: BackendCoord, style: &Style) -> LegendGlyph {
+pub(crate) fn legend_glyph(at: BackendCoord, style: &Style) -> LegendGlyph {
     LegendGlyph { at, style: *style }
 }
 
 /// `(dash length, gap)` in pixels of a dash style; `None` for a solid line.
-pub fn dash_pattern(dash: Dash) -> Option<(i32, i32)> {
+pub(crate) fn dash_pattern(dash: Dash) -> Option<(i32, i32)> {
     match dash {
         Dash::Solid => None,
         Dash::Dashed => Some((10, 6)),

@@ -26,7 +26,7 @@ pub use curves::Data as CurvesData;
 
 use crate::cost::OpKind;
 use crate::error::{Error, Result};
-use crate::measure::compare::MeasureReport;
+use crate::measure::prediction::MeasureReport;
 use crate::sim::Report;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -49,7 +49,7 @@ pub enum ImageFormat {
 }
 
 /// The image format the file name asks for (`.png` or `.svg`), or an error saying so.
-pub fn image_format(path: &Path) -> Result<ImageFormat> {
+pub(crate) fn image_format(path: &Path) -> Result<ImageFormat> {
     match path
         .extension()
         .and_then(|e| e.to_str())
@@ -83,12 +83,12 @@ fn register_fonts() {
 
 /// Font sizes and colours shared by every chart.
 pub(crate) mod theme {
-    pub const TITLE_PX: u32 = 26;
-    pub const SUBTITLE_PX: u32 = 18;
-    pub const PANEL_TITLE_PX: u32 = 20;
-    pub const AXIS_DESC_PX: u32 = 18;
-    pub const LABEL_PX: u32 = 16;
-    pub const LEGEND_PX: u32 = 16;
+    pub(crate) const TITLE_PX: u32 = 26;
+    pub(crate) const SUBTITLE_PX: u32 = 18;
+    pub(crate) const PANEL_TITLE_PX: u32 = 20;
+    pub(crate) const AXIS_DESC_PX: u32 = 18;
+    pub(crate) const LABEL_PX: u32 = 16;
+    pub(crate) const LEGEND_PX: u32 = 16;
 }
 
 /// Colour and legend label of an operator kind (the shared palette's).

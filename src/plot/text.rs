@@ -47,7 +47,7 @@ fn face(style: FontStyle) -> &'static FontRef<'static> {
 /// calls `pixel(x, y, coverage)` for every covered pixel. The origin is the left end of the
 /// text; the baseline sits `size_px / 2` below it, where plotters' own backend puts it, so
 /// layout boxes and anchors mean the same as before.
-pub fn rasterize(
+pub(crate) fn rasterize(
     font: &FontRef<'_>,
     size_px: f32,
     text: &str,
@@ -77,7 +77,7 @@ pub fn rasterize(
 /// advances and kerning; height `size / 1.24`) but for the face actually drawn: plotters'
 /// `FontDesc::style(Bold)` keeps the regular face's metrics (and glyphs), so a bold title was
 /// measured, and drawn, regular.
-pub fn layout(font: &FontRef<'_>, size_px: f32, text: &str) -> (i32, i32) {
+pub(crate) fn layout(font: &FontRef<'_>, size_px: f32, text: &str) -> (i32, i32) {
     let scaled = font.as_scaled(size_px);
     let mut width = 0.0_f32;
     let mut prev: Option<GlyphId> = None;

@@ -8,6 +8,7 @@
 use super::step::{Pricer, Prompt, Work};
 use super::workload::Request;
 use super::{Limits, RequestResult, Sample};
+use crate::error::keys::{GPU_MEMORY_UTILIZATION, MAX_NUM_BATCHED_TOKENS, NO_CHUNKED_PREFILL, TP};
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
 
@@ -83,19 +84,19 @@ pub fn run(
         let need = held(p, 1, 1, r.output_tokens.saturating_sub(1));
         if need > capacity_blocks {
             return Err(Error::invalid(format!(
-                "a request of {} frames, {} text and {} output tokens needs {} KV blocks alone, the cache has {}: raise --gpu-memory-utilization, use --tp, a smaller model or fewer frames",
+                "a request of {} frames, {} text and {} output tokens needs {} KV blocks alone, the cache has {}: raise {GPU_MEMORY_UTILIZATION}, use {TP}, a smaller model or fewer frames",
                 r.frames, r.text_tokens, r.output_tokens, need, capacity_blocks
             )));
         }
         if p.prunes && p.tokens() + r.output_tokens > limits.max_num_batched_tokens {
             return Err(Error::invalid(format!(
-                "a pruned prompt of {} tokens (+{} generated if recomputed) runs whole in one step, but --max-num-batched-tokens is {}: raise it",
+                "a pruned prompt of {} tokens (+{} generated if recomputed) runs whole in one step, but {MAX_NUM_BATCHED_TOKENS} is {}: raise it",
                 p.tokens(), r.output_tokens, limits.max_num_batched_tokens
             )));
         }
         if !limits.chunked_prefill && p.tokens() + r.output_tokens > limits.max_num_batched_tokens {
             return Err(Error::invalid(format!(
-                "a prompt of {} tokens does not fit --max-num-batched-tokens {} without chunked prefill: raise it or drop --no-chunked-prefill",
+                "a prompt of {} tokens does not fit {MAX_NUM_BATCHED_TOKENS} {} without chunked prefill: raise it or drop {NO_CHUNKED_PREFILL}",
                 p.tokens(), limits.max_num_batched_tokens
             )));
         }
@@ -236,7 +237,7 @@ pub fn run(
                 continue;
             }
             return Err(Error::invalid(
-                "the scheduler cannot place any request (a prompt larger than the token budget or the cache): raise --max-num-batched-tokens or --gpu-memory-utilization",
+                format!("the scheduler cannot place any request (a prompt larger than the token budget or the cache): raise {MAX_NUM_BATCHED_TOKENS} or {GPU_MEMORY_UTILIZATION}"),
             ));
         }
 

@@ -9,13 +9,17 @@
 //! docs/serving.md says what is modelled, what is not, and how it compares with published
 //! serving benchmarks.
 
-pub mod check;
 pub mod engine;
+pub mod published;
 pub mod query;
 pub mod render;
 pub mod step;
 pub mod workload;
 
+use crate::error::keys::{
+    BLOCK_SIZE, DURATION, FIND_MAX_RATE, GPU_MEMORY_UTILIZATION, KV_CACHE_GB, LAYER_TOKENS,
+    MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS, RATE, SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT, TP,
+};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
@@ -224,20 +228,20 @@ pub struct Server {
 impl Server {
     pub fn new(base: &Scenario, limits: Limits) -> Result<Server> {
         if base.layer_tokens_override.is_some() {
-            return Err(Error::invalid(
-                "serve prices each request's own plan: drop --layer-tokens (use a schedule)",
-            ));
+            return Err(Error::invalid(format!(
+                "serve prices each request's own plan: drop {LAYER_TOKENS} (use a schedule)"
+            )));
         }
         if limits.max_num_seqs == 0 || limits.max_num_batched_tokens == 0 || limits.block_size == 0
         {
-            return Err(Error::invalid(
-                "--max-num-seqs, --max-num-batched-tokens and --block-size must be at least 1",
-            ));
+            return Err(Error::invalid(format!(
+                "{MAX_NUM_SEQS}, {MAX_NUM_BATCHED_TOKENS} and {BLOCK_SIZE} must be at least 1"
+            )));
         }
         let u = limits.gpu_memory_utilization;
         if !(u > 0.0 && u <= 1.0) {
             return Err(Error::invalid(format!(
-                "--gpu-memory-utilization {u}: give a share in (0, 1]"
+                "{GPU_MEMORY_UTILIZATION} {u}: give a share in (0, 1]"
             )));
         }
         Ok(Server {
@@ -284,14 +288,14 @@ impl Server {
         let room = capacity_bytes > block_bytes * layers as f64;
         if let (Some(_), false) = (self.limits.kv_cache_bytes, room) {
             return Err(Error::invalid(format!(
-                "--kv-cache-gb {}: less than one {}-token block per layer; give more",
+                "{KV_CACHE_GB} {}: less than one {}-token block per layer; give more",
                 capacity_bytes / 1e9,
                 self.limits.block_size
             )));
         }
         if !room {
             return Err(Error::invalid(format!(
-                "no room for a KV cache: {:.1} GB × {} leaves {:.2} GB after {:.1} GB of weights and {:.2} GB of activations; raise --gpu-memory-utilization or use --tp",
+                "no room for a KV cache: {:.1} GB × {} leaves {:.2} GB after {:.1} GB of weights and {:.2} GB of activations; raise {GPU_MEMORY_UTILIZATION} or use {TP}",
                 self.base.gpu.memory / 1e9,
                 self.limits.gpu_memory_utilization,
                 capacity_bytes / 1e9,
@@ -329,9 +333,9 @@ impl Server {
         rate_per_s: Option<f64>,
     ) -> Result<ServeReport> {
         if requests.is_empty() {
-            return Err(Error::invalid(
-                "no requests arrive: raise --rate or --duration",
-            ));
+            return Err(Error::invalid(format!(
+                "no requests arrive: raise {RATE} or {DURATION}"
+            )));
         }
         let prompt_of: Vec<usize> = requests
             .iter()
@@ -459,13 +463,13 @@ pub struct MaxRate {
 /// seed and lengths at every rate.
 pub fn find_max_rate(server: &mut Server, arrivals: &Arrivals, slo: Slo) -> Result<MaxRate> {
     if slo.ttft_s.is_none() && slo.tpot_s.is_none() {
-        return Err(Error::invalid(
-            "--find-max-rate needs a target: give --slo-ttft and/or --slo-tpot",
-        ));
+        return Err(Error::invalid(format!(
+            "{FIND_MAX_RATE} needs a target: give {SLO_TTFT} and/or {SLO_TPOT}"
+        )));
     }
     if !(slo.attainment > 0.0 && slo.attainment <= 1.0) {
         return Err(Error::invalid(format!(
-            "--slo-attainment {}: give a share in (0, 1]",
+            "{SLO_ATTAINMENT} {}: give a share in (0, 1]",
             slo.attainment
         )));
     }
@@ -495,9 +499,9 @@ pub fn find_max_rate(server: &mut Server, arrivals: &Arrivals, slo: Slo) -> Resu
             (lo, best) = (hi, r);
             hi *= 2.0;
             if hi > 1e6 {
-                return Err(Error::invalid(
-                    "the SLOs hold beyond 10⁶ requests/s: check --slo-ttft/--slo-tpot",
-                ));
+                return Err(Error::invalid(format!(
+                    "the SLOs hold beyond 10⁶ requests/s: check {SLO_TTFT}/{SLO_TPOT}"
+                )));
             }
         }
     } else {

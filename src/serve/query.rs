@@ -3,6 +3,13 @@
 
 use super::render;
 use super::{find_max_rate, Arrivals, Dist, Limits, MaxRate, Request, ServeReport, Server, Slo};
+use crate::error::{
+    keys::{
+        FIND_MAX_RATE, FRAMES_DIST, GEN_TOKENS, KV_CACHE_GB, OUTPUT_TOKENS, SCHEDULES, SLO_TPOT,
+        SLO_TTFT, TEXT_DIST, TRACE,
+    },
+    Key,
+};
 use crate::error::{Error, Result};
 use crate::report::Format;
 use crate::scenario::Scenario;
@@ -85,7 +92,7 @@ impl Query {
         if let Some(gb) = self.kv_cache_gb {
             if !(gb.is_finite() && gb > 0.0) {
                 return Err(Error::invalid(format!(
-                    "--kv-cache-gb {gb}: give a positive size"
+                    "{KV_CACHE_GB} {gb}: give a positive size"
                 )));
             }
         }
@@ -100,7 +107,7 @@ impl Query {
     }
 
     pub fn slo(&self) -> Result<Slo> {
-        for (name, v) in [("--slo-ttft", self.slo_ttft), ("--slo-tpot", self.slo_tpot)] {
+        for (name, v) in [(SLO_TTFT, self.slo_ttft), (SLO_TPOT, self.slo_tpot)] {
             if let Some(v) = v {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(Error::invalid(format!(
@@ -118,7 +125,7 @@ impl Query {
 
     /// The Poisson workload, lengths from the scenario unless drawn.
     pub fn arrivals(&self, s: &Scenario) -> Result<Arrivals> {
-        let dist = |flag: &Option<String>, name: &str, default: u64| match flag {
+        let dist = |flag: &Option<String>, name: Key, default: u64| match flag {
             Some(t) => Dist::parse(t, name),
             None => Ok(Dist::Fixed { value: default }),
         };
@@ -126,9 +133,9 @@ impl Query {
             rate_per_s: self.rate,
             requests: self.requests.or(self.duration.is_none().then_some(1000)),
             duration_s: self.duration,
-            frames: dist(&self.frames_dist, "--frames-dist", s.input.frames)?,
-            text_tokens: dist(&self.text_dist, "--text-dist", s.input.text_tokens)?,
-            output_tokens: Dist::parse(&self.output_tokens, "--output-tokens")?,
+            frames: dist(&self.frames_dist, FRAMES_DIST, s.input.frames)?,
+            text_tokens: dist(&self.text_dist, TEXT_DIST, s.input.text_tokens)?,
+            output_tokens: Dist::parse(&self.output_tokens, OUTPUT_TOKENS)?,
             seed: self.seed,
         })
     }
@@ -137,18 +144,18 @@ impl Query {
 /// Answers `query` on `spec`: the Poisson run (or `trace`'s requests), or the rate search.
 pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result<Answer> {
     if spec.gen_tokens > 0 {
-        return Err(Error::invalid(
-            "serve generates --output-tokens per request: drop --gen-tokens",
-        ));
+        return Err(Error::invalid(format!(
+            "serve generates {OUTPUT_TOKENS} per request: drop {GEN_TOKENS}"
+        )));
     }
     let scenario = Scenario::from_spec(spec)?;
     let mut server = Server::new(&scenario, query.limits()?)?;
     let slo = query.slo()?;
     if query.find_max_rate {
         if trace.is_some() {
-            return Err(Error::invalid(
-                "--find-max-rate varies a Poisson rate: drop --trace",
-            ));
+            return Err(Error::invalid(format!(
+                "{FIND_MAX_RATE} varies a Poisson rate: drop {TRACE}"
+            )));
         }
         let m = find_max_rate(&mut server, &query.arrivals(&scenario)?, slo)?;
         return Ok(Answer::MaxRate(Box::new(m)));
@@ -170,9 +177,9 @@ pub struct Comparison {
 /// Answers `query` once per schedule (each replaces the spec's), on the same seed and lengths.
 pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Comparison> {
     if schedules.is_empty() {
-        return Err(Error::invalid(
-            "--schedules: give at least one schedule, e.g. none,linear",
-        ));
+        return Err(Error::invalid(format!(
+            "{SCHEDULES}: give at least one schedule, e.g. none,linear"
+        )));
     }
     let answers = schedules
         .iter()

@@ -14,7 +14,7 @@ pub fn render(r: &ServeReport, format: Format) -> String {
 }
 
 /// Renders a `--find-max-rate` answer: the rate, then the run at that rate.
-pub fn render_max_rate(m: &MaxRate, format: Format) -> String {
+pub(crate) fn render_max_rate(m: &MaxRate, format: Format) -> String {
     match format {
         Format::Table => {
             let mut s = format!(

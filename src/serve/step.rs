@@ -14,6 +14,7 @@ use crate::cost::refined::decoder::Arch;
 use crate::cost::refined::kernel::{kernel, Call, Class, Kernel, Timer};
 use crate::cost::refined::layer::{self, Dims};
 use crate::cost::{CostModel, OpKind};
+use crate::error::keys::{BATCH, COST_MODEL};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use std::collections::HashMap;
@@ -48,7 +49,7 @@ impl Prompt {
 
 /// Prices the prompt of `frames` frames and `text_tokens` text tokens on `base`'s model, GPU,
 /// framework and schedule.
-pub fn price_prompt(base: &Scenario, frames: u64, text_tokens: u64) -> Result<Prompt> {
+pub(crate) fn price_prompt(base: &Scenario, frames: u64, text_tokens: u64) -> Result<Prompt> {
     let mut s = base.clone();
     s.input.frames = frames;
     s.input.text_tokens = text_tokens;
@@ -129,15 +130,15 @@ pub struct Pricer {
 impl Pricer {
     pub fn new(base: &Scenario) -> Result<Pricer> {
         if base.cost_model != crate::cost::CostModelKind::Refined {
-            return Err(Error::invalid(
-                "serve prices steps with the refined model: drop --cost-model llm-viewer",
-            ));
+            return Err(Error::invalid(format!(
+                "serve prices steps with the refined model: drop {COST_MODEL} llm-viewer"
+            )));
         }
         let ctx = base.context();
         if ctx.options.batch != 1 {
-            return Err(Error::invalid(
-                "serve batches requests itself: drop --batch (each request is one sequence)",
-            ));
+            return Err(Error::invalid(format!(
+                "serve batches requests itself: drop {BATCH} (each request is one sequence)"
+            )));
         }
         let timer = Timer::for_context(&ctx);
         let launch_s = timer
@@ -191,7 +192,7 @@ impl Pricer {
     }
 
     /// KV-cache bytes of one token in one layer on this GPU.
-    pub fn kv_bytes_per_token(&self) -> f64 {
+    pub(crate) fn kv_bytes_per_token(&self) -> f64 {
         self.d.kv_bytes(1.0)
     }
 
@@ -239,7 +240,7 @@ impl Pricer {
 
     /// The time of one step running `work` (one entry per scheduled request), plus `extra_s`
     /// (encoders, merging, importance of the prompts it prefills).
-    pub fn step_time(&mut self, work: &[Work], extra_s: f64) -> f64 {
+    pub(crate) fn step_time(&mut self, work: &[Work], extra_s: f64) -> f64 {
         if work.is_empty() {
             return 0.0;
         }

@@ -1,6 +1,10 @@
 //! The requests a server sees: Poisson arrivals with lengths fixed or drawn from a stated
 //! distribution, or a trace file. Deterministic: the same seed gives the same requests.
 
+use crate::error::{
+    keys::{DURATION, RATE, REQUESTS},
+    Key,
+};
 use crate::error::{Error, Result};
 use crate::kernels::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
@@ -35,8 +39,8 @@ pub enum Dist {
 }
 
 impl Dist {
-    /// `64`, `uniform:8:64` or `exp:64`; `what` names the flag in the error.
-    pub fn parse(text: &str, what: &str) -> Result<Dist> {
+    /// `64`, `uniform:8:64` or `exp:64`; `what` names the option in the error.
+    pub fn parse(text: &str, what: Key) -> Result<Dist> {
         let bad = || {
             Error::invalid(format!(
                 "{what} '{text}': expected a count (64), uniform:MIN:MAX or exp:MEAN"
@@ -110,26 +114,28 @@ impl Arrivals {
     pub fn generate(&self) -> Result<Vec<Request>> {
         if !(self.rate_per_s.is_finite() && self.rate_per_s > 0.0) {
             return Err(Error::invalid(format!(
-                "--rate {}: give a positive number of requests per second",
+                "{RATE} {}: give a positive number of requests per second",
                 self.rate_per_s
             )));
         }
         if self.requests.is_none() && self.duration_s.is_none() {
-            return Err(Error::invalid(
-                "no end to the arrivals: give --requests N or --duration SECONDS",
-            ));
+            return Err(Error::invalid(format!(
+                "no end to the arrivals: give {REQUESTS} N or {DURATION} SECONDS"
+            )));
         }
         if let Some(d) = self.duration_s {
             if !(d.is_finite() && d > 0.0) {
                 return Err(Error::invalid(format!(
-                    "--duration {d}: give a positive number of seconds"
+                    "{DURATION} {d}: give a positive number of seconds"
                 )));
             }
         }
         let limit = self.requests.unwrap_or(u64::MAX);
         if let Some(n) = self.requests {
             if n == 0 {
-                return Err(Error::invalid("--requests 0: give at least one request"));
+                return Err(Error::invalid(format!(
+                    "{REQUESTS} 0: give at least one request"
+                )));
             }
         }
         // Separate streams so a change of one length does not move the arrival times.
@@ -149,9 +155,9 @@ impl Arrivals {
                 output_tokens: self.output_tokens.sample(&mut lengths).max(1),
             });
             if out.len() > 10_000_000 {
-                return Err(Error::invalid(
-                    "more than 10 million requests: lower --rate or --duration",
-                ));
+                return Err(Error::invalid(format!(
+                    "more than 10 million requests: lower {RATE} or {DURATION}"
+                )));
             }
         }
         Ok(out)
@@ -357,17 +363,20 @@ mod tests {
 
     #[test]
     fn distributions_parse_and_reject() {
-        assert_eq!(Dist::parse("64", "x").unwrap(), Dist::Fixed { value: 64 });
         assert_eq!(
-            Dist::parse("uniform:8:64", "x").unwrap(),
+            Dist::parse("64", Key::FramesDist).unwrap(),
+            Dist::Fixed { value: 64 }
+        );
+        assert_eq!(
+            Dist::parse("uniform:8:64", Key::FramesDist).unwrap(),
             Dist::Uniform { min: 8, max: 64 }
         );
-        assert!(Dist::parse("uniform:64:8", "--frames-dist")
+        assert!(Dist::parse("uniform:64:8", crate::error::Key::FramesDist)
             .unwrap_err()
             .to_string()
             .contains("uniform:8:64"));
-        assert!(Dist::parse("exp:-1", "x").is_err());
-        assert!(Dist::parse("normal:3", "x").is_err());
+        assert!(Dist::parse("exp:-1", Key::FramesDist).is_err());
+        assert!(Dist::parse("normal:3", Key::FramesDist).is_err());
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub use lines::{lines, Line};
 pub use output::{render, RowWriter, SweepFormat};
 
 use crate::cost::CostModelKind;
+use crate::error::{
+    keys::{
+        BATCH, COST_MODEL, FRAMES, GPU, MODEL, SCHEDULE, TEXT_TOKENS, TOKENS, TOKENS_PER_FRAME,
+    },
+    Key,
+};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::hardware::Gpu;
@@ -116,10 +122,10 @@ pub struct GridSpec {
 }
 
 /// Positive counts from `8,16,32`, `8:256:8` (end inclusive), `1:4` (step 1) or a mix
-/// `1,2,4:64:4`. `flag` names the option in error messages. `--frames` may be 0 (a text-only
+/// `1,2,4:64:4`. `key` names the option in error messages. `frames` may be 0 (a text-only
 /// prompt, as in a single run).
-pub fn parse_counts(flag: &str, spec: &str) -> Result<Vec<u64>> {
-    let bad = |what: String| Error::invalid(format!("{flag} '{spec}': {what}"));
+pub fn parse_counts(key: Key, spec: &str) -> Result<Vec<u64>> {
+    let bad = |what: String| Error::invalid(format!("{key} '{spec}': {what}"));
     let mut out = Vec::new();
     for item in spec.split(',') {
         let item = item.trim();
@@ -131,7 +137,7 @@ pub fn parse_counts(flag: &str, spec: &str) -> Result<Vec<u64>> {
         let parts: Vec<&str> = item.split(':').collect();
         let count = |s: &str| parse_count(s).map_err(|m| bad(format!("'{s}' {m}")));
         let value = |s: &str| {
-            if flag == "--frames" {
+            if key == FRAMES {
                 crate::spec::parse_count_or_zero(s).map_err(|m| bad(format!("'{s}' {m}")))
             } else {
                 count(s)
@@ -170,13 +176,13 @@ pub fn parse_counts(flag: &str, spec: &str) -> Result<Vec<u64>> {
 }
 
 /// Non-empty names from a comma list.
-pub fn parse_names(flag: &str, spec: &str) -> Result<Vec<String>> {
+pub fn parse_names(key: Key, spec: &str) -> Result<Vec<String>> {
     spec.split(',')
         .map(|s| {
             let s = s.trim();
             if s.is_empty() {
                 Err(Error::invalid(format!(
-                    "{flag} '{spec}': empty list item: write names like none,linear,fastv"
+                    "{key} '{spec}': empty list item: write names like none,linear,fastv"
                 )))
             } else {
                 Ok(s.to_string())
@@ -211,40 +217,37 @@ impl Grid {
     pub fn new(spec: &GridSpec) -> Result<Grid> {
         fn names<T>(
             axis: &Option<String>,
-            flag: &str,
+            key: Key,
             single: &Definition<T>,
         ) -> Result<Vec<Definition<T>>>
         where
             Definition<T>: Clone,
         {
             match axis {
-                Some(list) => Ok(parse_names(flag, list)?
+                Some(list) => Ok(parse_names(key, list)?
                     .into_iter()
                     .map(Definition::Name)
                     .collect()),
                 None => Ok(vec![single.clone()]),
             }
         }
-        let counts = |axis: &Option<String>, flag: &str| -> Result<Option<Vec<u64>>> {
-            axis.as_deref().map(|s| parse_counts(flag, s)).transpose()
+        let counts = |axis: &Option<String>, key: Key| -> Result<Option<Vec<u64>>> {
+            axis.as_deref().map(|s| parse_counts(key, s)).transpose()
         };
         let (base, axes) = (&spec.base, &spec.axes);
         let cost_models = match &axes.cost_model {
             None => vec![base.cost_model],
-            Some(spec) => parse_names("--cost-model", spec)?
+            Some(spec) => parse_names(COST_MODEL, spec)?
                 .iter()
                 .map(|n| parse_cost_model(n))
                 .collect::<Result<_>>()?,
         };
         if axes.frames.is_some() && axes.tokens.is_some() {
-            return Err(Error::invalid(
-                "give either --frames or --tokens as the sweep's visual input, not both",
-            ));
+            return Err(Error::invalid(format!(
+                "give either {FRAMES} or {TOKENS} as the sweep's visual input, not both"
+            )));
         }
-        let visual = match (
-            counts(&axes.frames, "--frames")?,
-            counts(&axes.tokens, "--tokens")?,
-        ) {
+        let visual = match (counts(&axes.frames, FRAMES)?, counts(&axes.tokens, TOKENS)?) {
             (Some(f), _) => f.into_iter().map(|f| Visual::Frames(Some(f))).collect(),
             (None, Some(t)) => t.into_iter().map(Visual::Tokens).collect(),
             (None, None) => vec![match (base.tokens, base.frames) {
@@ -253,17 +256,17 @@ impl Grid {
             }],
         };
         let grid = Grid {
-            models: names(&axes.model, "--model", &base.model)?,
-            gpus: names(&axes.gpu, "--gpu", &base.gpu)?,
-            schedules: names(&axes.schedule, "--schedule", &base.schedule)?,
+            models: names(&axes.model, MODEL, &base.model)?,
+            gpus: names(&axes.gpu, GPU, &base.gpu)?,
+            schedules: names(&axes.schedule, SCHEDULE, &base.schedule)?,
             cost_models,
             visual,
-            tokens_per_frame: counts(&axes.tokens_per_frame, "--tokens-per-frame")?
+            tokens_per_frame: counts(&axes.tokens_per_frame, TOKENS_PER_FRAME)?
                 .map(|v| v.into_iter().map(Some).collect())
                 .unwrap_or_else(|| vec![base.tokens_per_frame]),
-            text_tokens: counts(&axes.text_tokens, "--text-tokens")?
+            text_tokens: counts(&axes.text_tokens, TEXT_TOKENS)?
                 .unwrap_or_else(|| vec![base.text_tokens]),
-            batch: counts(&axes.batch, "--batch")?.unwrap_or_else(|| vec![base.batch]),
+            batch: counts(&axes.batch, BATCH)?.unwrap_or_else(|| vec![base.batch]),
             base: base.clone(),
         };
         let n = grid.dims().iter().try_fold(1usize, |acc, &d| {
@@ -434,7 +437,7 @@ fn parse_cost_model(name: &str) -> Result<CostModelKind> {
     use crate::choice::Choice;
     CostModelKind::from_name(name).ok_or_else(|| {
         Error::invalid(format!(
-            "--cost-model: unknown cost model '{name}': use one of {}",
+            "{COST_MODEL}: unknown cost model '{name}': use one of {}",
             CostModelKind::names()
         ))
     })
@@ -529,7 +532,7 @@ impl Loaded {
             self.schedules[s].clone(),
             &self.framework,
         )
-        .map_err(|e| Error::invalid(format!("{}: {e}", describe(args))))
+        .map_err(|e| Error::invalid(format!("{}: {}", describe(args), e.marked())))
     }
 
     fn new(grid: &Grid) -> Result<Loaded> {
@@ -572,7 +575,7 @@ fn row_into(
     let (scenario, plan) = loaded.scenario(grid, index, scratch)?;
     let args = &scratch.spec;
     let summary = sim::summarize_planned(&scenario, &plan)
-        .map_err(|e| Error::invalid(format!("{}: {e}", describe(args))))?;
+        .map_err(|e| Error::invalid(format!("{}: {}", describe(args), e.marked())))?;
     let (run, base) = (&summary.run, &summary.baseline);
     let input = &scenario.input;
     let set = |field: &mut String, text: &str| {
@@ -845,19 +848,16 @@ mod tests {
 
     #[test]
     fn ranges_are_inclusive_and_lists_mix() {
-        assert_eq!(parse_counts("--frames", "8:32:8").unwrap(), [8, 16, 24, 32]);
-        assert_eq!(parse_counts("--frames", "8:30:8").unwrap(), [8, 16, 24]);
-        assert_eq!(parse_counts("--frames", "1:3").unwrap(), [1, 2, 3]);
-        assert_eq!(parse_counts("--frames", "4").unwrap(), [4]);
-        assert_eq!(
-            parse_counts("--frames", "1, 2,4:8:4").unwrap(),
-            [1, 2, 4, 8]
-        );
-        assert_eq!(parse_counts("--frames", "5:5").unwrap(), [5]);
+        assert_eq!(parse_counts(FRAMES, "8:32:8").unwrap(), [8, 16, 24, 32]);
+        assert_eq!(parse_counts(FRAMES, "8:30:8").unwrap(), [8, 16, 24]);
+        assert_eq!(parse_counts(FRAMES, "1:3").unwrap(), [1, 2, 3]);
+        assert_eq!(parse_counts(FRAMES, "4").unwrap(), [4]);
+        assert_eq!(parse_counts(FRAMES, "1, 2,4:8:4").unwrap(), [1, 2, 4, 8]);
+        assert_eq!(parse_counts(FRAMES, "5:5").unwrap(), [5]);
         // Issue 24: 0 frames is a text-only prompt in a sweep as in a run; other axes start at 1.
-        assert_eq!(parse_counts("--frames", "0:2").unwrap(), [0, 1, 2]);
-        assert!(parse_counts("--frames", "0:8:0").is_err());
-        assert!(parse_counts("--tokens", "0:2").is_err());
+        assert_eq!(parse_counts(FRAMES, "0:2").unwrap(), [0, 1, 2]);
+        assert!(parse_counts(FRAMES, "0:8:0").is_err());
+        assert!(parse_counts(TOKENS, "0:2").is_err());
     }
 
     #[test]
@@ -968,10 +968,10 @@ mod tests {
     #[test]
     fn bad_ranges_say_what_to_type() {
         for bad in ["", "8:4", "8:16:0", "a:b", "1:2:3:4", "1,,2", "-1", "2.5"] {
-            let e = parse_counts("--frames", bad).unwrap_err().to_string();
-            assert!(e.starts_with("--frames '"), "{bad}: {e}");
+            let e = parse_counts(FRAMES, bad).unwrap_err().to_string();
+            assert!(e.starts_with("frames '"), "{bad}: {e}");
             assert!(!e.contains('\n'), "{e}");
         }
-        assert!(parse_counts("--frames", "1:100000000000").is_err());
+        assert!(parse_counts(FRAMES, "1:100000000000").is_err());
     }
 }

@@ -5,7 +5,7 @@ use crate::cli::args::KernelDtype;
 use crate::cli::{emit, GpuArgs, OutputArgs, SimArgs};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
-use crate::measure::{calibrate, compare, stack, FakeDevice, TimingSource};
+use crate::measure::{calibrate, prediction, stack, FakeDevice, TimingSource};
 use crate::report::Format;
 use crate::scenario::Scenario;
 
@@ -160,10 +160,10 @@ pub fn measure(
     // The uncalibrated prediction uses the profile without its table.
     let mut uncalibrated = scenario.clone();
     std::sync::Arc::make_mut(&mut uncalibrated.gpu).efficiency = None;
-    let report = compare::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
+    let report = prediction::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
     let text = match format {
         Format::Json => crate::report::json_text(&report),
-        _ => compare::render_table(&report),
+        _ => prediction::render_table(&report),
     };
     emit(output, &text)
 }

@@ -228,7 +228,7 @@ pub fn command(args: &PlotArgs) -> Result<()> {
 /// `aim-sim plot`.
 #[cfg(feature = "plot")]
 pub fn command(args: &PlotArgs) -> Result<()> {
-    use crate::measure::compare::MeasureReport;
+    use crate::measure::prediction::MeasureReport;
     use crate::plot::{self, Scale};
     use crate::sweep;
     plot::image_format(&args.output)?;

@@ -182,9 +182,9 @@ pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<(
     };
     if let Some(path) = &args.reference {
         let format = output.format.text("serve --reference")?;
-        let reference = serve::check::Reference::load(path)?;
-        let report = serve::check::check(&reference, &args.reference_frameworks)?;
-        return emit(output, &serve::check::render(&report, format));
+        let reference = serve::published::Reference::load(path)?;
+        let report = serve::published::check(&reference, &args.reference_frameworks)?;
+        return emit(output, &serve::published::render(&report, format));
     }
     let spec = sim.to_spec()?;
     if !args.schedules.is_empty() {

@@ -63,7 +63,7 @@ pub struct MeasureReport {
 }
 
 /// Bounds of a run's total time in a measure report, seconds: one microsecond to one day.
-pub const RUN_TIME_S_RANGE: (f64, f64) = (1e-6, 86_400.0);
+pub(crate) const RUN_TIME_S_RANGE: (f64, f64) = (1e-6, 86_400.0);
 
 impl MeasureReport {
     /// Reads back the result of `aim-sim measure --format json` (for `aim-sim plot accuracy`).
