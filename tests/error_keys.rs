@@ -222,8 +222,10 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Layers above the core: they speak flags.
+/// Layers above the core: they speak flags. `src/spec/options.rs` is the option table: plain
+/// data in the core, but its `help` texts are the command line's `--help` (it holds no errors).
 const ABOVE_CORE: &[&str] = &[
+    "src/spec/options.rs",
     "src/cli",
     "src/plot",
     "src/html",
@@ -268,6 +270,11 @@ fn literals(line: &str) -> Vec<String> {
 /// output text; an error names a [`Key`] instead.
 #[test]
 fn the_core_spells_no_flag_in_its_errors() {
+    let table = std::fs::read_to_string("src/spec/options.rs").expect("readable");
+    assert!(
+        !table.contains("Error"),
+        "src/spec/options.rs makes errors now: walk it (remove it from ABOVE_CORE)"
+    );
     let mut files = Vec::new();
     rust_files(Path::new("src"), &mut files);
     let mut bad = Vec::new();
