@@ -193,13 +193,15 @@ pub fn resolve(
 ) -> Result<Format> {
     let by_name = output.and_then(Format::from_path);
     let chosen = match (format, by_name, output) {
-        (Some(f), Some(e), Some(path)) if f != e => return Err(Error::invalid(format!(
+        (Some(f), Some(e), Some(path)) if f != e => {
+            return Err(Error::invalid(format!(
             "--format {} contradicts -o {} (a {} file name): drop --format, or name the file .{}",
             f.name(),
             path.display(),
             e.name(),
             f.exporter().extensions().first().copied().unwrap_or("txt")
-        ))),
+        )))
+        }
         (Some(f), _, _) => f,
         (None, Some(e), _) => e,
         (None, None, _) => Format::Table,
