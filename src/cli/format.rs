@@ -300,8 +300,9 @@ pub fn long_help(views: &[View]) -> String {
     let offered = Format::offered(views);
     let width = offered.iter().map(|f| f.name().len()).max().unwrap_or(0);
     let mut s = String::from(
-        "Output format [default: table]. -o FILE without --format takes it from the file's \
-         extension (.csv .json .jsonl .md .html .png .svg), if the command has that format\n",
+        "Output format [default: table]. -o FILE without --format takes it from the file's\n\
+         extension (.csv .json .jsonl .md .html .png .svg); a --format that the extension\n\
+         contradicts is an error\n",
     );
     for f in offered {
         s.push_str(&format!(
