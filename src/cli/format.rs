@@ -299,10 +299,15 @@ pub fn short_help(views: &[View]) -> String {
 pub fn long_help(views: &[View]) -> String {
     let offered = Format::offered(views);
     let width = offered.iter().map(|f| f.name().len()).max().unwrap_or(0);
-    let mut s = String::from(
+    let extensions: Vec<String> = offered
+        .iter()
+        .filter_map(|f| f.exporter().extensions().first())
+        .map(|e| format!(".{e}"))
+        .collect();
+    let mut s = format!(
         "Output format [default: table]. -o FILE without --format takes it from the file's\n\
-         extension (.csv .json .jsonl .md .html .png .svg); a --format that the extension\n\
-         contradicts is an error\n",
+         extension ({}); a --format that the extension contradicts is an error\n",
+        extensions.join(" ")
     );
     for f in offered {
         s.push_str(&format!(
