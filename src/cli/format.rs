@@ -363,6 +363,36 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The rules of `resolve`, for any pair of --format and file extension: the format
+        /// given wins unless the extension names another (an error); no --format takes the
+        /// extension's, else the table; an image needs its own extension.
+        #[test]
+        fn resolution_follows_the_rules(
+            given in proptest::option::of(0..Format::ALL.len()),
+            ext in proptest::sample::select(vec![
+                "csv", "json", "jsonl", "md", "markdown", "html", "htm", "png", "svg", "txt",
+                "toml", "",
+            ]),
+        ) {
+            let given = given.map(|i| Format::ALL[i]);
+            let file = format!("out.{ext}");
+            let path = Path::new(&file);
+            let named = Format::from_path(path);
+            let got = resolve("sweep", EVERY_VIEW, given, Some(path));
+            let want = given.or(named).unwrap_or(Format::Table);
+            let contradicts = matches!((given, named), (Some(g), Some(n)) if g != n);
+            let image_misnamed = want.exporter().draws_file() && named != Some(want);
+            if contradicts || image_misnamed {
+                proptest::prop_assert!(got.is_err());
+                let e = got.unwrap_err().to_string();
+                proptest::prop_assert!(e.contains(&file) && e.lines().count() == 1, "{}", e);
+            } else {
+                proptest::prop_assert_eq!(got.unwrap(), want);
+            }
+        }
+    }
+
     #[test]
     fn resolution() {
         let csv = Some(Path::new("x.csv"));
