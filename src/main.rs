@@ -1,11 +1,9 @@
 //! The `aim-sim` binary: parse flags, run, map errors to exit codes (2 = fix your input).
 
-use aim_sim::cli::Cli;
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match aim_sim::cli::parse() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };

@@ -300,7 +300,7 @@ fn bad_serve_input_is_one_line_and_exit_2() {
         (&["--kv-cache-gb", "0.0001"], "--kv-cache-gb"),
         (
             &["--reference", "reference/serving.toml", "--format", "html"][..],
-            "serve --reference has no HTML page",
+            "serve --reference has no html output: its formats are table, json, csv, markdown",
         ),
     ] {
         let args: Vec<&str> = base.iter().chain(extra).copied().collect();

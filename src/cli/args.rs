@@ -189,40 +189,25 @@ impl SimArgs {
     }
 }
 
-/// Where and how results are written.
+/// Where and how results are written (`crate::cli::format`: each command offers its own
+/// formats; `-o FILE` alone takes the format from the extension).
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = super::format::parser())]
-    pub format: super::format::OutputFormat,
+    /// Output format [default: table, or the -o file's extension].
+    #[arg(long, help_heading = "Output", value_name = "FORMAT", value_parser = super::format::parser(super::format::EVERY_VIEW))]
+    pub format: Option<super::format::Format>,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', help_heading = "Output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
-/// Where and how a single answer is written: a table, JSON or an HTML page (no CSV: there
-/// are no rows).
-#[derive(Debug, Clone, Args)]
-pub struct AnswerOutputArgs {
-    /// Output format.
-    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = ["table", "json", "html"])]
-    pub format: String,
-    /// Write to this file instead of standard output.
-    #[arg(long, short = 'o', help_heading = "Output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
-impl AnswerOutputArgs {
-    /// As general output arguments.
-    pub fn general(&self) -> OutputArgs {
-        use super::format::OutputFormat;
-        OutputArgs {
-            format: match self.format.as_str() {
-                "json" => OutputFormat::Text(crate::report::Format::Json),
-                "html" => OutputFormat::Html,
-                _ => OutputFormat::Text(crate::report::Format::Table),
-            },
-            output: self.output.clone(),
-        }
+impl OutputArgs {
+    /// The format of a command whose result has `views` (an error for a format it lacks).
+    pub fn resolve(
+        &self,
+        command: &str,
+        views: &[super::format::View],
+    ) -> Result<super::format::Format> {
+        super::format::resolve(command, views, self.format, self.output.as_deref())
     }
 }

@@ -13,13 +13,12 @@ pub mod outfile;
 #[cfg(feature = "html")]
 pub use crate::html;
 pub use args::{GpuArgs, OutputArgs, SimArgs};
-pub use format::OutputFormat;
+pub use format::Format;
 
 use crate::choice::Choice;
 use crate::error::{Error, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// What a visual-token reduction schedule costs in a multi-modal LLM's prefill.
@@ -94,7 +93,7 @@ pub enum Command {
         #[command(flatten)]
         budget: commands::budget::BudgetArgs,
         #[command(flatten)]
-        output: args::AnswerOutputArgs,
+        output: OutputArgs,
     },
     /// Charts (PNG or SVG): curves, layers, roofline, accuracy, pareto, check.
     ///
@@ -305,7 +304,7 @@ pub fn run(cli: Cli) -> Result<()> {
             sim,
             budget,
             output,
-        }) => commands::budget::command(&sim, &budget, &output.general()),
+        }) => commands::budget::command(&sim, &budget, &output),
         Some(Command::Plot { plot }) => commands::plot::command(&plot),
         Some(Command::Pareto {
             sim,
@@ -339,12 +338,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Check { check, output }) => commands::check::check(&check, &output),
         Some(Command::Completions { shell }) => {
             let mut out = Vec::new();
-            clap_complete::generate(
-                shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "aim-sim",
-                &mut out,
-            );
+            clap_complete::generate(shell, &mut command(), "aim-sim", &mut out);
             emit(&OutputArgs::stdout(), &String::from_utf8_lossy(&out))
         }
         Some(Command::Man { command }) => {
@@ -363,10 +357,10 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// The manual page of `aim-sim` or of one of its subcommands (`aim-sim-NAME(1)`, as the main
 /// page's SUBCOMMANDS section names them).
-fn man_page(command: Option<&str>) -> Result<clap_mangen::Man> {
-    let mut cli = <Cli as clap::CommandFactory>::command();
+fn man_page(name: Option<&str>) -> Result<clap_mangen::Man> {
+    let mut cli = command();
     cli.build();
-    let Some(name) = command else {
+    let Some(name) = name else {
         return Ok(clap_mangen::Man::new(cli));
     };
     let name = name.strip_prefix("aim-sim-").unwrap_or(name);
@@ -444,30 +438,64 @@ impl TypedValueParser for PresetOrPath {
 
 /// Writes `text` to `--output` or standard output. A closed pipe (`| head`) is not an error.
 pub fn emit(output: &OutputArgs, text: &str) -> Result<()> {
-    match &output.output {
-        Some(path) => outfile::write_with(path, |out| {
-            out.write_all(text.as_bytes())
-                .map_err(|source| Error::Output {
-                    path: path.clone(),
-                    source,
-                })
-        }),
-        None => match std::io::stdout().lock().write_all(text.as_bytes()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
-                path: "standard output".into(),
-                source: e,
-            }),
-            _ => Ok(()),
-        },
+    format::write(format::Format::Table, output.output.as_deref(), &Text(text))
+}
+
+/// Text already rendered, written as is (whatever the format was).
+struct Text<'a>(&'a str);
+
+impl format::Output for Text<'_> {
+    fn write(&self, _: format::View, out: &mut format::Sink<'_>) -> Result<()> {
+        out.put(self.0)
     }
 }
 
 impl OutputArgs {
-    /// Table format on standard output.
+    /// Standard output, no format given.
     pub fn stdout() -> OutputArgs {
         OutputArgs {
-            format: OutputFormat::Text(crate::report::Format::Table),
+            format: None,
             output: None,
         }
     }
+}
+
+/// The formats each command offers (the views of its result), for `--format`'s values and help.
+fn formats() -> [(&'static str, &'static [format::View]); 13] {
+    use commands::*;
+    [
+        ("simulate", run::VIEWS),
+        ("sweep", sweep::VIEWS),
+        ("budget", budget::VIEWS),
+        ("pareto", pareto::VIEWS),
+        ("compare", compare::VIEWS),
+        ("reproduce", reproduce::VIEWS),
+        ("validate", gpu::VALIDATE_VIEWS),
+        ("measure", gpu::MEASURE_VIEWS),
+        ("calibrate", gpu::CALIBRATE_VIEWS),
+        ("check", check::CHECK_VIEWS),
+        ("fit", check::FIT_VIEWS),
+        ("serve", serve::VIEWS),
+        ("", run::VIEWS),
+    ]
+}
+
+/// The command line's definition: the derived one, with each command's `--format` offering its
+/// own formats.
+pub fn command() -> clap::Command {
+    let mut cli = <Cli as clap::CommandFactory>::command();
+    for (name, views) in formats() {
+        cli = if name.is_empty() {
+            format::offer(cli, views)
+        } else {
+            cli.mut_subcommand(name, |c| format::offer(c, views))
+        };
+    }
+    cli
+}
+
+/// Parses the command line (see [`command`]).
+pub fn parse() -> std::result::Result<Cli, clap::Error> {
+    let matches = command().try_get_matches()?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
 }

@@ -2,7 +2,8 @@
 //! a reduction factor (the logic is `crate::budget`).
 
 use crate::budget::{self, BudgetQuery, By, Solve, DEFAULT_MAX_FRAMES};
-use crate::cli::{choice, emit, html, OutputArgs, OutputFormat, SimArgs};
+use crate::cli::format::{self, Output, Sink, View};
+use crate::cli::{choice, html, OutputArgs, SimArgs};
 use crate::error::Result;
 use crate::spec::parse_count;
 
@@ -46,9 +47,21 @@ impl BudgetArgs {
 }
 
 pub fn command(sim: &SimArgs, b: &BudgetArgs, output: &OutputArgs) -> Result<()> {
+    let format = output.resolve("budget", VIEWS)?;
     let answer = budget::answer(&sim.to_spec()?, &b.query())?;
-    match output.format {
-        OutputFormat::Text(format) => emit(output, &budget::render(&answer, format)?),
-        OutputFormat::Html => emit(output, &html::budget(&answer)?),
+    format::write(format, output.output.as_deref(), &answer)
+}
+
+/// A budget answers one question: no rows, so no CSV.
+pub const VIEWS: &[View] = &[View::Table, View::Json, View::Html];
+
+impl Output for budget::Answer {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        out.put(&match view {
+            View::Table => budget::render(self, crate::report::Format::Table)?,
+            View::Json => budget::render(self, crate::report::Format::Json)?,
+            View::Html => html::budget(self)?,
+            other => return Err(format::lacks("budget", other)),
+        })
     }
 }

@@ -2,7 +2,8 @@
 //! (framework profiles fitted to them); the logic is `crate::check`.
 
 use crate::check::{self, fit, CheckOptions, Measurements};
-use crate::cli::{emit, html, OutputArgs, OutputFormat};
+use crate::cli::format::{self, Output, Sink, View};
+use crate::cli::{html, OutputArgs};
 use crate::error::{Error, Result};
 use crate::framework::Spread;
 use crate::report::Format;
@@ -77,11 +78,31 @@ pub fn options(cv: &[CvArg], loo: bool) -> CheckOptions {
 }
 
 pub fn check(args: &CheckArgs, output: &OutputArgs) -> Result<()> {
+    let format = output.resolve("check", CHECK_VIEWS)?;
     let m = Measurements::load(&args.file)?;
     let report = check::check(&m, &args.options())?;
-    match output.format {
-        OutputFormat::Text(format) => emit(output, &check::render(&report, format)),
-        OutputFormat::Html => emit(output, &html::check(&report)?),
+    format::write(format, output.output.as_deref(), &report)
+}
+
+/// What a check can be written as; its chart is `plot check`.
+pub const CHECK_VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html, View::Chart];
+
+impl Output for check::CheckReport {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        out.put(&match view {
+            View::Table => check::render(self, Format::Table),
+            View::Json => check::render(self, Format::Json),
+            View::Csv => check::render(self, Format::Csv),
+            View::Html => html::check(self)?,
+            other => return Err(format::lacks("check", other)),
+        })
+    }
+
+    fn draw(&self, path: &Path) -> Result<()> {
+        #[cfg(feature = "plot")]
+        return crate::plot::check(path, (1100, 1000), self);
+        #[cfg(not(feature = "plot"))]
+        Err(super::plot::unavailable(path))
     }
 }
 
@@ -102,7 +123,7 @@ pub struct FitArgs {
 pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
     let m = Measurements::load(&args.file)?;
     let provenance = format!("aim-sim fit {}", args.file.display());
-    let format = output.format.text("fit")?;
+    let format = output.resolve("fit", FIT_VIEWS)?;
     let reports = fit::fit(&m, &args.framework, &provenance)?;
     if let Some(dir) = &args.write {
         for r in &reports {
@@ -117,13 +138,40 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
             })?;
         }
     }
-    let text = match format {
+    format::write(
+        format,
+        output.output.as_deref(),
+        &Fitted(&reports, args.write.as_deref()),
+    )
+}
+
+/// What a fit can be written as.
+pub const FIT_VIEWS: &[View] = &[View::Table, View::Json, View::Csv];
+
+/// The fitted profiles of `aim-sim fit`.
+struct Fitted<'a>(&'a [fit::FitReport], Option<&'a Path>);
+
+impl Output for Fitted<'_> {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        let format = match view {
+            View::Table => Format::Table,
+            View::Json => Format::Json,
+            View::Csv => Format::Csv,
+            other => return Err(format::lacks("fit", other)),
+        };
+        out.put(&fit_text(self.0, self.1, format)?)
+    }
+}
+
+/// The fit's table, JSON or CSV; `write`: where the profiles were written.
+fn fit_text(reports: &[fit::FitReport], write: Option<&Path>, format: Format) -> Result<String> {
+    Ok(match format {
         Format::Json => crate::report::json_text(&reports),
         Format::Csv => {
             let mut s = String::from(
                 "framework,id,gpu,source_group,measured_ms,fitted_ms,loso_ms,loo_ms\n",
             );
-            for r in &reports {
+            for r in reports {
                 for p in &r.predictions {
                     let _ = writeln!(
                         s,
@@ -143,7 +191,7 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
         }
         Format::Table => {
             let mut s = String::new();
-            for r in &reports {
+            for r in reports {
                 let stat = |st: &Option<check::Stats>| {
                     st.as_ref().map_or("-".to_string(), |st| {
                         format!(
@@ -202,7 +250,7 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
                         ""
                     }
                 );
-                match &args.write {
+                match write {
                     Some(dir) => {
                         let _ = writeln!(
                             s,
@@ -217,8 +265,7 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
             }
             s
         }
-    };
-    emit(output, &text)
+    })
 }
 
 /// Where `fit --write DIR` puts a framework's profile: `DIR/NAME.toml`, NAME being the

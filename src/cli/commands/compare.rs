@@ -1,7 +1,8 @@
 //! `aim-sim compare --schedule a,b,c`: the flags of a single run, with `--schedule` taking a
 //! list; every schedule prices the same input (the logic is `crate::compare`).
 
-use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
+use crate::cli::format::{self, Output, Sink, View};
+use crate::cli::{html, OutputArgs, SimArgs};
 use crate::compare::{self, Query};
 use crate::error::Result;
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
@@ -55,12 +56,26 @@ impl FromArgMatches for CompareArgs {
 
 /// `aim-sim compare`.
 pub fn command(args: &CompareArgs, output: &OutputArgs) -> Result<()> {
+    let format = output.resolve("compare", VIEWS)?;
     let c = compare::compare(&Query {
         base: args.sim.to_spec()?,
         schedules: args.schedules.clone(),
     })?;
-    match output.format {
-        OutputFormat::Text(format) => emit(output, &compare::render(&c, format)),
-        OutputFormat::Html => emit(output, &html::compare(&c)?),
+    format::write(format, output.output.as_deref(), &c)
+}
+
+/// What a comparison can be written as.
+pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html];
+
+impl Output for compare::Comparison {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        use crate::report::Format;
+        out.put(&match view {
+            View::Table => compare::render(self, Format::Table),
+            View::Json => compare::render(self, Format::Json),
+            View::Csv => compare::render(self, Format::Csv),
+            View::Html => html::compare(self)?,
+            other => return Err(format::lacks("compare", other)),
+        })
     }
 }

@@ -2,11 +2,11 @@
 //! for one first and, without it, prints one line and exits 0 (2 with `--require-gpu`).
 
 use crate::cli::args::KernelDtype;
+use crate::cli::format::{self, Format, Output, Sink, View};
 use crate::cli::{emit, GpuArgs, OutputArgs, SimArgs};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
 use crate::measure::{calibrate, prediction, stack, FakeDevice, TimingSource};
-use crate::report::Format;
 use crate::scenario::Scenario;
 
 /// Why no GPU can be used here, or `Ok` when one can.
@@ -19,15 +19,15 @@ fn gpu_status() -> std::result::Result<(), String> {
 
 /// `Ok(true)` when a GPU is usable; `Ok(false)` after telling the user there is none, in the
 /// format asked for (JSON stays JSON).
-fn gpu_present(command: &str, gpu: &GpuArgs, output: &OutputArgs) -> Result<bool> {
+fn gpu_present(command: &str, gpu: &GpuArgs, output: &OutputArgs, format: Format) -> Result<bool> {
     match gpu_status() {
         Ok(()) => Ok(true),
         Err(reason) if gpu.require_gpu => {
             Err(Error::GpuUnavailable(format!("{command}: {reason}")))
         }
         Err(reason) => {
-            let text = match output.format {
-                crate::cli::OutputFormat::Text(Format::Json) => crate::report::json_text(&serde_json::json!({
+            let text = match format {
+                Format::Json => crate::report::json_text(&serde_json::json!({
                     "command": command,
                     "ran": false,
                     "reason": reason,
@@ -37,11 +37,24 @@ fn gpu_present(command: &str, gpu: &GpuArgs, output: &OutputArgs) -> Result<bool
                     "aim-sim {command}: {reason}; nothing to run (exit 0; --require-gpu makes this an error)\n"
                 ),
             };
-            emit(output, &text)?;
+            // An image format gets no text in its file: the line goes to standard output.
+            let to = if format.exporter().draws_file() {
+                OutputArgs::stdout()
+            } else {
+                output.clone()
+            };
+            emit(&to, &text)?;
             Ok(false)
         }
     }
 }
+
+/// What `validate` can be written as.
+pub const VALIDATE_VIEWS: &[View] = &[View::Table, View::Json];
+/// What `measure` can be written as; its chart is `plot accuracy`.
+pub const MEASURE_VIEWS: &[View] = &[View::Table, View::Json, View::Chart];
+/// What `calibrate` can be written as.
+pub const CALIBRATE_VIEWS: &[View] = &[View::Table, View::Json];
 
 /// `aim-sim validate`.
 pub fn validate(
@@ -50,16 +63,22 @@ pub fn validate(
     dtype: KernelDtype,
     output: &OutputArgs,
 ) -> Result<()> {
-    output.format.text("validate")?;
+    let format = output.resolve("validate", VALIDATE_VIEWS)?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
-    if !gpu_present("validate", gpu, output)? {
+    if !gpu_present("validate", gpu, output, format)? {
         return Ok(());
     }
-    run_validate(&scenario, gpu, dtype, output)
+    run_validate(&scenario, gpu, dtype, output, format)
 }
 
 #[cfg(not(feature = "cuda"))]
-fn run_validate(_: &Scenario, _: &GpuArgs, _: KernelDtype, _: &OutputArgs) -> Result<()> {
+fn run_validate(
+    _: &Scenario,
+    _: &GpuArgs,
+    _: KernelDtype,
+    _: &OutputArgs,
+    _: Format,
+) -> Result<()> {
     unreachable!("gpu_present is false without the cuda feature")
 }
 
@@ -69,6 +88,7 @@ fn run_validate(
     gpu: &GpuArgs,
     dtype: KernelDtype,
     output: &OutputArgs,
+    format: Format,
 ) -> Result<()> {
     use crate::kernels::Dtype;
     use crate::schedule::PruneTiming;
@@ -88,9 +108,10 @@ fn run_validate(
         KernelDtype::F32 => Dtype::F32,
     };
     let report = validate::run_validate(&opts).map_err(Error::from)?;
-    let text = match output.format.text("validate")? {
+    let text = match format {
         Format::Json => crate::report::json_text(&report),
-        _ => validate::render_table(&report),
+        Format::Table => validate::render_table(&report),
+        other => return Err(format::lacks("validate", other.exporter().view())),
     };
     emit(output, &text)?;
     if report.all_passed {
@@ -110,6 +131,7 @@ fn timing_source(
     gpu: &GpuArgs,
     profile: &Gpu,
     output: &OutputArgs,
+    format: Format,
 ) -> Result<Option<Box<dyn TimingSource>>> {
     if let Some(path) = &gpu.synthetic_device {
         let model = Gpu::load(path)?;
@@ -123,7 +145,7 @@ fn timing_source(
             efficiency,
         })));
     }
-    if !gpu_present(command, gpu, output)? {
+    if !gpu_present(command, gpu, output, format)? {
         return Ok(None);
     }
     #[cfg(feature = "cuda")]
@@ -144,7 +166,7 @@ pub fn measure(
     calibrated_gpu: Option<&str>,
     output: &OutputArgs,
 ) -> Result<()> {
-    let format = output.format.text("measure")?;
+    let format = output.resolve("measure", MEASURE_VIEWS)?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     let efficiency = match calibrated_gpu {
         Some(path) => Some(Gpu::load(path)?.efficiency.ok_or_else(|| {
@@ -154,18 +176,31 @@ pub fn measure(
         })?),
         None => scenario.gpu.efficiency.clone(),
     };
-    let Some(mut source) = timing_source("measure", gpu, &scenario.gpu, output)? else {
+    let Some(mut source) = timing_source("measure", gpu, &scenario.gpu, output, format)? else {
         return Ok(());
     };
     // The uncalibrated prediction uses the profile without its table.
     let mut uncalibrated = scenario.clone();
     std::sync::Arc::make_mut(&mut uncalibrated.gpu).efficiency = None;
     let report = prediction::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
-    let text = match format {
-        Format::Json => crate::report::json_text(&report),
-        _ => prediction::render_table(&report),
-    };
-    emit(output, &text)
+    format::write(format, output.output.as_deref(), &report)
+}
+
+impl Output for prediction::MeasureReport {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        out.put(&match view {
+            View::Table => prediction::render_table(self),
+            View::Json => crate::report::json_text(self),
+            other => return Err(format::lacks("measure", other)),
+        })
+    }
+
+    fn draw(&self, path: &std::path::Path) -> Result<()> {
+        #[cfg(feature = "plot")]
+        return crate::plot::accuracy(path, (1400, 1000), self);
+        #[cfg(not(feature = "plot"))]
+        Err(super::plot::unavailable(path))
+    }
 }
 
 /// `aim-sim calibrate`.
@@ -175,9 +210,9 @@ pub fn calibrate(
     profile: Option<&std::path::Path>,
     output: &OutputArgs,
 ) -> Result<()> {
-    let format = output.format.text("calibrate")?;
+    let format = output.resolve("calibrate", CALIBRATE_VIEWS)?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
-    let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu, output)? else {
+    let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu, output, format)? else {
         return Ok(());
     };
     // The shapes of both the schedule's run and the baseline: every size a comparison meets.
@@ -199,15 +234,16 @@ pub fn calibrate(
     }
     let text = match (format, profile) {
         (Format::Json, _) => crate::report::json_text(&cal),
-        (_, Some(path)) => format!(
+        (Format::Table, Some(path)) => format!(
             "{}\ncalibrated profile written to {}\n",
             calibrate::render_table(&cal),
             path.display()
         ),
-        (_, None) => format!(
+        (Format::Table, None) => format!(
             "{}\n# the calibrated profile (save it with --profile FILE):\n{toml}",
             calibrate::render_table(&cal)
         ),
+        (other, _) => return Err(format::lacks("calibrate", other.exporter().view())),
     };
     emit(output, &text)
 }

@@ -4,7 +4,8 @@
 use super::sweep::GridArgs;
 use crate::budget::By;
 use crate::choice::Choice;
-use crate::cli::{choice, emit, html, OutputArgs, OutputFormat, SimArgs};
+use crate::cli::format::{self, Output, Sink, View};
+use crate::cli::{choice, html, OutputArgs, SimArgs};
 use crate::cost::CostModelKind;
 use crate::error::{Error, Result};
 use crate::pareto::{self, Query};
@@ -68,11 +69,32 @@ pub fn query(sim: &SimArgs, benchmark: &str, by: By, command: &str) -> Result<Qu
 
 /// `aim-sim pareto`.
 pub fn command(sim: &SimArgs, args: &ParetoArgs, output: &OutputArgs) -> Result<()> {
+    let format = output.resolve("pareto", VIEWS)?;
     let q = query(sim, &args.benchmark, args.by, "pareto")?;
     let p = pareto::pareto(&q)?;
-    match output.format {
-        OutputFormat::Text(format) => emit(output, &pareto::render(&p, format)),
-        OutputFormat::Html => emit(output, &html::pareto(&p)?),
+    format::write(format, output.output.as_deref(), &p)
+}
+
+/// What a Pareto table can be written as; its chart is `plot pareto`.
+pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html, View::Chart];
+
+impl Output for pareto::Pareto {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        use crate::report::Format;
+        out.put(&match view {
+            View::Table => pareto::render(self, Format::Table),
+            View::Json => pareto::render(self, Format::Json),
+            View::Csv => pareto::render(self, Format::Csv),
+            View::Html => html::pareto(self)?,
+            other => return Err(format::lacks("pareto", other)),
+        })
+    }
+
+    fn draw(&self, path: &std::path::Path) -> Result<()> {
+        #[cfg(feature = "plot")]
+        return crate::plot::pareto(path, (1400, 800), self, false);
+        #[cfg(not(feature = "plot"))]
+        Err(super::plot::unavailable(path))
     }
 }
 

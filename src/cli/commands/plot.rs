@@ -215,6 +215,16 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
     }
 }
 
+/// The error of a chart (`plot`, or another command's `-o FILE.png|svg`) in a build without
+/// the `plot` feature.
+#[cfg(not(feature = "plot"))]
+pub fn unavailable(path: &std::path::Path) -> Error {
+    Error::invalid(format!(
+        "{}: this aim-sim was built without the `plot` feature: rebuild with default features",
+        path.display()
+    ))
+}
+
 /// `aim-sim plot` in a build without the `plot` feature.
 #[cfg(not(feature = "plot"))]
 pub fn command(args: &PlotArgs) -> Result<()> {

@@ -1,13 +1,27 @@
 //! `aim-sim reproduce`: the AIM paper's efficiency rows beside aim-sim's figures.
 
-use crate::cli::{emit, OutputArgs};
+use crate::cli::format::{self, Output, Sink, View};
+use crate::cli::OutputArgs;
 use crate::error::Result;
+use crate::report::Format;
 use crate::reproduce;
 
 pub fn command(output: &OutputArgs) -> Result<()> {
+    let format = output.resolve("reproduce", VIEWS)?;
     let r = reproduce::reproduce()?;
-    emit(
-        output,
-        &reproduce::render(&r, output.format.text("reproduce")?),
-    )
+    format::write(format, output.output.as_deref(), &r)
+}
+
+/// What the reproduction can be written as.
+pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv];
+
+impl Output for reproduce::Reproduction {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        out.put(&match view {
+            View::Table => reproduce::render(self, Format::Table),
+            View::Json => reproduce::render(self, Format::Json),
+            View::Csv => reproduce::render(self, Format::Csv),
+            other => return Err(format::lacks("reproduce", other)),
+        })
+    }
 }

@@ -1,10 +1,12 @@
 //! `aim-sim [flags]` / `aim-sim simulate`: one prefill, schedule against baseline.
 
-use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
+use crate::cli::format::{self, Output, Sink, View};
+use crate::cli::{html, OutputArgs, SimArgs};
 use crate::error::Result;
 use crate::report;
 use crate::scenario::Scenario;
 use crate::sim;
+use std::path::Path;
 
 /// One-anchor calibration of a single run (docs/accuracy.md, "One anchor").
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -36,6 +38,7 @@ pub struct AnchorArgs {
 
 /// Simulates the run the flags (and `--spec`) describe and writes it.
 pub fn simulate(args: &SimArgs, anchor: &AnchorArgs, output: &OutputArgs) -> Result<()> {
+    let format = output.resolve("simulate", VIEWS)?;
     let spec = args.to_spec()?;
     let scenario = match (anchor.anchor_ms, &anchor.anchor) {
         (Some(ms), _) => crate::check::anchor::anchored_scenario(&spec, ms)?,
@@ -44,9 +47,28 @@ pub fn simulate(args: &SimArgs, anchor: &AnchorArgs, output: &OutputArgs) -> Res
     };
     let report = sim::simulate(&scenario)?;
     warn(&report.run.warnings);
-    match output.format {
-        OutputFormat::Text(format) => emit(output, &report::render(&report, format)),
-        OutputFormat::Html => emit(output, &html::run(&report)?),
+    format::write(format, output.output.as_deref(), &report)
+}
+
+/// What a run can be written as; its chart is `plot layers`.
+pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html, View::Chart];
+
+impl Output for sim::Report {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        out.put(&match view {
+            View::Table => report::render(self, report::Format::Table),
+            View::Json => report::render(self, report::Format::Json),
+            View::Csv => report::render(self, report::Format::Csv),
+            View::Html => html::run(self)?,
+            other => return Err(format::lacks("simulate", other)),
+        })
+    }
+
+    fn draw(&self, path: &Path) -> Result<()> {
+        #[cfg(feature = "plot")]
+        return crate::plot::layers(path, (1400, 800), self);
+        #[cfg(not(feature = "plot"))]
+        Err(super::plot::unavailable(path))
     }
 }
 

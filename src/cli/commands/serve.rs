@@ -1,7 +1,9 @@
 //! `aim-sim serve`: one replica under a stream of requests (the logic is `crate::serve`).
 
-use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
+use crate::cli::format::{self, Output, Sink, View};
+use crate::cli::{html, OutputArgs, SimArgs};
 use crate::error::{Error, Result};
+use crate::report::Format;
 use crate::serve::{self, query::Query};
 use clap::Args;
 use std::path::PathBuf;
@@ -176,23 +178,18 @@ impl ServeArgs {
 
 /// Runs the replica the flags describe and writes the result.
 pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<()> {
-    let format = match output.format {
-        OutputFormat::Text(f) => Some(f),
-        OutputFormat::Html => None,
-    };
+    let to = output.output.as_deref();
     if let Some(path) = &args.reference {
-        let format = output.format.text("serve --reference")?;
+        let format = output.resolve("serve --reference", REFERENCE_VIEWS)?;
         let reference = serve::published::Reference::load(path)?;
         let report = serve::published::check(&reference, &args.reference_frameworks)?;
-        return emit(output, &serve::published::render(&report, format));
+        return format::write(format, to, &report);
     }
+    let format = output.resolve("serve", VIEWS)?;
     let spec = sim.to_spec()?;
     if !args.schedules.is_empty() {
         let c = serve::query::compare(&spec, &args.query(), &args.schedules)?;
-        return match format {
-            Some(f) => emit(output, &c.render(f)),
-            None => emit(output, &html::serve_compare(&c)?),
-        };
+        return format::write(format, to, &c);
     }
     let trace = match &args.trace {
         Some(path) => {
@@ -212,8 +209,47 @@ pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<(
         None => None,
     };
     let answer = serve::query::answer(&spec, &args.query(), trace)?;
-    match format {
-        Some(f) => emit(output, &answer.render(f)),
-        None => emit(output, &html::serve(&answer)?),
+    format::write(format, to, &answer)
+}
+
+/// What a serving run (or a comparison of schedules) can be written as.
+pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html];
+/// What `serve --reference` can be written as.
+const REFERENCE_VIEWS: &[View] = &[View::Table, View::Json, View::Csv];
+
+/// The core's text format of a view.
+fn text(command: &str, view: View) -> Result<Format> {
+    match view {
+        View::Table => Ok(Format::Table),
+        View::Json => Ok(Format::Json),
+        View::Csv => Ok(Format::Csv),
+        other => Err(format::lacks(command, other)),
+    }
+}
+
+impl Output for serve::query::Answer {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        out.put(&match view {
+            View::Html => html::serve(self)?,
+            view => self.render(text("serve", view)?),
+        })
+    }
+}
+
+impl Output for serve::query::Comparison {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        out.put(&match view {
+            View::Html => html::serve_compare(self)?,
+            view => self.render(text("serve", view)?),
+        })
+    }
+}
+
+impl Output for serve::published::CheckReport {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        out.put(&serve::published::render(
+            self,
+            text("serve --reference", view)?,
+        ))
     }
 }

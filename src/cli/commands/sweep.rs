@@ -1,14 +1,14 @@
 //! `aim-sim sweep`: the flags of a single run, with the sweepable ones taking comma lists and
 //! ranges; the rows come from `crate::sweep` and stream to the output as they are priced.
 
-use crate::choice::Choice;
-use crate::cli::{emit, html, OutputArgs, OutputFormat, SimArgs};
+use crate::cli::format::{self, Format, Output, Sink, View};
+use crate::cli::{html, SimArgs};
 use crate::error::{Error, Result};
 use crate::spec::options::{self, Kind, SweepAxis, AXES};
 use crate::sweep::{Axes, Grid, GridSpec, Sweep, SweepFormat};
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
-use std::io::{BufWriter, IsTerminal, Write};
+use std::cell::RefCell;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -107,9 +107,9 @@ impl FromArgMatches for GridArgs {
 /// Where and how a sweep's rows are written, and on how many threads they are priced.
 #[derive(Debug, Clone, Args)]
 pub struct SweepOutputArgs {
-    /// Format.
-    #[arg(long, help_heading = "Output", value_name = "FORMAT", default_value = "table", value_parser = sweep_format_parser())]
-    pub format: SweepOutput,
+    /// Output format [default: table, or the -o file's extension].
+    #[arg(long, help_heading = "Output", value_name = "FORMAT", value_parser = format::parser(format::EVERY_VIEW))]
+    pub format: Option<Format>,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', help_heading = "Output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -118,28 +118,16 @@ pub struct SweepOutputArgs {
     pub jobs: Option<u64>,
 }
 
-/// What a sweep writes: rows (streamed) or one HTML page of the curves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SweepOutput {
-    Rows(SweepFormat),
-    Html,
-}
-
-/// The sweep's row formats and `html`.
-fn sweep_format_parser() -> impl TypedValueParser<Value = SweepOutput> {
-    PossibleValuesParser::new(
-        SweepFormat::CHOICES
-            .iter()
-            .map(|(_, name, help)| PossibleValue::new(*name).help(*help))
-            .chain(std::iter::once(PossibleValue::new("html").help(
-                "The curves as one self-contained interactive page (write it with -o FILE.html)",
-            ))),
-    )
-    .map(|word| match SweepFormat::from_name(&word) {
-        Some(f) => SweepOutput::Rows(f),
-        None => SweepOutput::Html,
-    })
-}
+/// What a sweep can be written as: its rows streamed as they are priced (table, JSON, CSV,
+/// JSON Lines), or, held in memory, one HTML page or the chart of the curves (`plot curves`).
+pub const VIEWS: &[View] = &[
+    View::Table,
+    View::Json,
+    View::Csv,
+    View::Jsonl,
+    View::Html,
+    View::Chart,
+];
 
 /// A progress bar on standard error that appears only when the sweep has run for a while and
 /// standard error is a terminal; piped or redirected output never gets one.
@@ -200,66 +188,78 @@ impl Progress {
 
 /// `aim-sim sweep`: expand, check the extremes, then price and write the rows as they come.
 pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
+    let format = format::resolve("sweep", VIEWS, output.format, output.output.as_deref())?;
     let grid = Grid::new(&args.to_grid_spec()?)?;
     let sweep = Sweep::prepare(&grid)?;
     let jobs = output
         .jobs
         .map_or_else(crate::sweep::default_jobs, |j| j as usize);
-    let format = match output.format {
-        SweepOutput::Rows(f) => f,
-        SweepOutput::Html => {
-            // A page holds the rows in memory: refuse a grid too large before pricing it.
-            if grid.len() > crate::sweep::MAX_DRAWN_ROWS {
-                return Err(Error::invalid(format!(
-                    "--format html draws at most {} rows, but the sweep has {}: narrow the ranges, or use --format csv",
-                    crate::sweep::MAX_DRAWN_ROWS,
-                    grid.len()
-                )));
-            }
-            let rows = sweep.run(jobs, |_| {})?;
-            let page = html::sweep(&rows, grid.visual_is_tokens())?;
-            let out = OutputArgs {
-                format: OutputFormat::Html,
-                output: output.output.clone(),
-            };
-            return emit(&out, &page);
-        }
-    };
     let mut progress = Progress::new(grid.len());
-    let result = match &output.output {
-        Some(path) => crate::cli::outfile::write_with(path, |out| {
-            sweep.write(format, jobs, out, path, |done| progress.update(done))
-        }),
-        None => {
-            let stdout = std::io::stdout();
-            // Rows streaming to the terminal show progress themselves: no bar over them.
-            if stdout.is_terminal() {
-                progress.disable();
-            }
-            let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-            let result = sweep.write(
-                format,
-                jobs,
-                &mut out,
-                Path::new("standard output"),
-                |done| progress.update(done),
-            );
-            // A closed pipe (`| head`) is not an error: the reader has what it wanted.
-            match result {
-                Err(Error::Output { source, .. })
-                    if source.kind() == std::io::ErrorKind::BrokenPipe =>
-                {
-                    Ok(())
-                }
-                other => other.and_then(|()| {
-                    out.flush().map_err(|source| Error::Output {
-                        path: "standard output".into(),
-                        source,
-                    })
-                }),
-            }
-        }
+    // Rows streaming to the terminal show progress themselves: no bar over them.
+    if output.output.is_none() && std::io::stdout().is_terminal() {
+        progress.disable();
+    }
+    let rows = Rows {
+        grid: &grid,
+        sweep: &sweep,
+        jobs,
+        progress: RefCell::new(progress),
     };
-    progress.finish();
+    let result = format::write(format, output.output.as_deref(), &rows);
+    rows.progress.into_inner().finish();
     result
+}
+
+/// A sweep about to be priced, as the formats see it.
+struct Rows<'a> {
+    grid: &'a Grid,
+    sweep: &'a Sweep<'a>,
+    jobs: usize,
+    progress: RefCell<Progress>,
+}
+
+impl Rows<'_> {
+    /// Every row in memory, for a page or a chart: refuses a grid too large before pricing it.
+    fn drawn(&self, what: &str) -> Result<Vec<crate::sweep::SweepRow>> {
+        if self.grid.len() > crate::sweep::MAX_DRAWN_ROWS {
+            return Err(Error::invalid(format!(
+                "{what} draws at most {} rows, but the sweep has {}: narrow the ranges, or use --format csv",
+                crate::sweep::MAX_DRAWN_ROWS,
+                self.grid.len()
+            )));
+        }
+        self.sweep.run(self.jobs, |_| {})
+    }
+}
+
+impl Output for Rows<'_> {
+    fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
+        let rows = match view {
+            View::Table => SweepFormat::Table,
+            View::Json => SweepFormat::Json,
+            View::Csv => SweepFormat::Csv,
+            View::Jsonl => SweepFormat::Jsonl,
+            View::Html => {
+                let rows = self.drawn("--format html")?;
+                return out.put(&html::sweep(&rows, self.grid.visual_is_tokens())?);
+            }
+            View::Chart => return Err(format::lacks("sweep", view)),
+        };
+        let mut progress = self.progress.borrow_mut();
+        self.sweep
+            .write(rows, self.jobs, &mut out.out, out.name, |done| {
+                progress.update(done)
+            })
+    }
+
+    fn draw(&self, path: &Path) -> Result<()> {
+        #[cfg(feature = "plot")]
+        {
+            let rows = self.drawn("a chart")?;
+            let data = crate::plot::CurvesData::from_rows(&rows, self.grid.visual_is_tokens())?;
+            crate::plot::curves(path, (1400, 800), &data, crate::plot::Scale::Auto)
+        }
+        #[cfg(not(feature = "plot"))]
+        Err(super::plot::unavailable(path))
+    }
 }

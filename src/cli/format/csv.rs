@@ -1,0 +1,23 @@
+//! `--format csv`: rows with a header, base units (RFC 4180).
+
+use super::{Exporter, View};
+
+pub struct Csv;
+
+impl Exporter for Csv {
+    fn name(&self) -> &'static str {
+        "csv"
+    }
+
+    fn help(&self) -> &'static str {
+        "Rows with a header, base units"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["csv"]
+    }
+
+    fn view(&self) -> View {
+        View::Csv
+    }
+}

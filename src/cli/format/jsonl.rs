@@ -1,0 +1,23 @@
+//! `--format jsonl`: JSON Lines, one compact object per row.
+
+use super::{Exporter, View};
+
+pub struct Jsonl;
+
+impl Exporter for Jsonl {
+    fn name(&self) -> &'static str {
+        "jsonl"
+    }
+
+    fn help(&self) -> &'static str {
+        "JSON Lines: one compact row object per line, base units"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["jsonl"]
+    }
+
+    fn view(&self) -> View {
+        View::Jsonl
+    }
+}
