@@ -356,3 +356,19 @@ fn every_key_is_a_spec_key_or_an_option_of_a_question() {
         );
     }
 }
+
+/// The keys errors can name and the option table are two lists of the same names: every
+/// option of a run that sets a spec key has its [`Key`], so a new option's errors can name it
+/// (the table is the first list; this keeps the second from falling behind).
+#[test]
+fn every_option_of_the_table_has_its_key() {
+    for option in aim_sim::spec::options::RUN {
+        if let Some(name) = option.key {
+            assert!(
+                Key::ALL.iter().any(|k| k.name() == name),
+                "option '{}' sets spec key '{name}' but src/error.rs's keys! has no Key for it: add one",
+                option.name
+            );
+        }
+    }
+}
