@@ -12,6 +12,7 @@
 
 pub mod anchor;
 pub mod fit;
+mod folds;
 mod lm;
 mod render;
 
