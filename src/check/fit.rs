@@ -25,7 +25,7 @@
 //! physical (fractions in (0, 1], memory ≤ 0.95, overheads ≥ 0).
 
 use super::folds::{self, Progress};
-use super::lm::{minimize, Bound};
+use super::lm::{minimize_into, Bound};
 use super::{row_error, Measurements, Stats};
 use crate::cost::refined::kernel::{Call, Class, Kernel, Timer};
 use crate::cost::Roofline;
@@ -33,7 +33,6 @@ use crate::error::{Error, Result};
 use crate::framework::{Framework, Params, Spread};
 use crate::hardware::Efficiency;
 use serde::Serialize;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 /// Relative scatter assumed for a published measurement (σ of `ln(measured)`): the same cell of
@@ -370,7 +369,9 @@ impl Values<'_> {
         }
     }
 
-    /// Prior residuals tying per-GPU values to the pooled ones.
+    /// Prior residuals tying per-GPU values to the pooled ones ([`Layout::priors`] computes
+    /// them in the fit; a test holds the two equal).
+    #[cfg(test)]
     fn priors(&self) -> Vec<f64> {
         let mut out = Vec::new();
         for (s, x) in self.slots.iter().zip(self.x) {
@@ -387,6 +388,155 @@ impl Values<'_> {
             out.extend(r);
         }
         out
+    }
+}
+
+/// Where each fitted value sits in the solver's vector, found once per fit: an evaluation
+/// then builds its (GPU, precision) groups' efficiencies and the priors by index, with no
+/// profile built and no name looked up — the values [`Values::framework`] and
+/// [`Framework::efficiency_for`] give, through the same [`Params::or`] and
+/// [`Params::efficiency`] (a test holds them equal).
+struct Layout<'a> {
+    base: &'a Framework,
+    memory: Option<usize>,
+    fixed: Option<usize>,
+    latency: Option<usize>,
+    dequant: Option<usize>,
+    expert_half: Option<usize>,
+    pooled16: Option<usize>,
+    pooled8: Option<usize>,
+    pooled_launch: Option<usize>,
+    /// Every GPU's `link`, in slot order (the pooled value is their geometric mean).
+    links: Vec<usize>,
+    /// Per group: its GPU's table (absent: the pooled values alone).
+    tables: Vec<Option<Table>>,
+    /// Per prior, in slot order: the value and what it is tied to.
+    priors: Vec<(usize, Prior)>,
+}
+
+/// A GPU's table in the fitted profile: the base profile's fixed attention figure and where
+/// its fitted values sit.
+struct Table {
+    attention: Option<f64>,
+    matmul: Option<usize>,
+    matmul_8bit: Option<usize>,
+    launch: Option<usize>,
+    link: Option<usize>,
+}
+
+/// What a per-GPU value is tied to ([`Values::priors`]).
+enum Prior {
+    /// The pooled value at this index, with this σ.
+    Pooled(usize, f64),
+    /// [`LINK_PRIOR`].
+    Link,
+}
+
+impl<'a> Layout<'a> {
+    fn new(slots: &[Slot], base: &'a Framework, rows: &[&Recorded], groups: &[Vec<usize>]) -> Self {
+        let at = |s: &Slot| slots.iter().position(|t| t == s);
+        let tables = groups
+            .iter()
+            .map(|g| {
+                let gpu = &rows[g[0]].gpu;
+                let t = Table {
+                    attention: base.gpu.get(gpu).and_then(|p| p.attention),
+                    matmul: at(&Slot::Matmul16(gpu.clone())),
+                    matmul_8bit: at(&Slot::Matmul8(gpu.clone())),
+                    launch: at(&Slot::Launch(gpu.clone())),
+                    link: at(&Slot::Link(gpu.clone())),
+                };
+                let any = t.attention.is_some()
+                    || t.matmul.is_some()
+                    || t.matmul_8bit.is_some()
+                    || t.launch.is_some()
+                    || t.link.is_some();
+                any.then_some(t)
+            })
+            .collect();
+        let priors = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let tie = |pooled: Slot, sigma: f64| at(&pooled).map(|p| Prior::Pooled(p, sigma));
+                let prior = match s {
+                    Slot::Matmul16(_) => tie(Slot::Pooled16, MATMUL_PRIOR_SIGMA),
+                    Slot::Matmul8(_) => tie(Slot::Pooled8, MATMUL_PRIOR_SIGMA),
+                    Slot::Launch(_) => tie(Slot::PooledLaunch, LAUNCH_PRIOR_SIGMA),
+                    Slot::Link(_) => Some(Prior::Link),
+                    _ => None,
+                };
+                prior.map(|p| (i, p))
+            })
+            .collect();
+        Layout {
+            base,
+            memory: at(&Slot::Memory),
+            fixed: at(&Slot::Fixed),
+            latency: at(&Slot::Latency),
+            dequant: at(&Slot::Dequant),
+            expert_half: at(&Slot::ExpertHalf),
+            pooled16: at(&Slot::Pooled16),
+            pooled8: at(&Slot::Pooled8),
+            pooled_launch: at(&Slot::PooledLaunch),
+            links: (0..slots.len())
+                .filter(|&i| matches!(slots[i], Slot::Link(_)))
+                .collect(),
+            tables,
+            priors,
+        }
+    }
+
+    /// The pooled `[params]` of the profile `x` gives ([`Values::framework`]).
+    fn pooled(&self, x: &[f64]) -> Params {
+        let at = |i: Option<usize>| i.map(|i| x[i]);
+        Params {
+            attention: self.base.params.attention,
+            memory: at(self.memory),
+            fixed_overhead_s: at(self.fixed),
+            collective_latency_s: at(self.latency),
+            dequant: at(self.dequant).or(self.base.params.dequant),
+            matmul: at(self.pooled16),
+            matmul_8bit: at(self.pooled8),
+            launch_overhead_s: at(self.pooled_launch),
+            // GPUs without tensor-parallel rows get the geometric mean of the fitted links.
+            link: (!self.links.is_empty()).then(|| {
+                (self.links.iter().map(|&i| x[i].ln()).sum::<f64>() / self.links.len() as f64)
+                    .exp()
+            }),
+            expert_half_tokens: at(self.expert_half),
+        }
+    }
+
+    /// The efficiency group `g`'s rows get from the profile `x` gives (no `source`).
+    fn efficiency(&self, g: usize, x: &[f64], pooled: &Params) -> Efficiency {
+        if self.base.is_roofline() {
+            return Efficiency::ideal();
+        }
+        let at = |i: Option<usize>| i.map(|i| x[i]);
+        let params = match &self.tables[g] {
+            Some(t) => Params {
+                attention: t.attention,
+                matmul: at(t.matmul),
+                matmul_8bit: at(t.matmul_8bit),
+                launch_overhead_s: at(t.launch),
+                link: at(t.link),
+                ..Params::default()
+            }
+            .or(pooled),
+            None => pooled.clone(),
+        };
+        let mut e = params.efficiency(String::new());
+        e.source = None;
+        e
+    }
+
+    /// Appends the prior residuals of `x` to `out` ([`Values::priors`]).
+    fn priors(&self, x: &[f64], out: &mut Vec<f64>) {
+        out.extend(self.priors.iter().map(|(i, p)| match p {
+            Prior::Pooled(pooled, sigma) => (x[*i] / x[*pooled]).ln() / sigma,
+            Prior::Link => (x[*i] / LINK_PRIOR.0).ln() / LINK_PRIOR.1,
+        }));
     }
 }
 
@@ -460,23 +610,19 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
             None => groups.push(vec![i]),
         }
     }
-    let memos: RefCell<Vec<Memo>> = RefCell::new(
-        groups
-            .iter()
-            .map(|_| Memo {
-                entries: Vec::with_capacity(MEMO_ENTRIES + 1),
-            })
-            .collect(),
-    );
-    let residuals = |x: &[f64]| -> Vec<f64> {
-        let v = Values { slots: &slots, x };
-        let f = v.framework(base);
-        let mut out = vec![0.0; rows.len()];
-        let mut memos = memos.borrow_mut();
-        for (g, memo) in groups.iter().zip(memos.iter_mut()) {
-            let mut e = efficiency(&f, rows[g[0]]);
-            e.source = None;
-            let r = memo.get(e, |e| {
+    let layout = Layout::new(&slots, base, rows, &groups);
+    let mut memos: Vec<Memo> = groups
+        .iter()
+        .map(|_| Memo {
+            entries: Vec::with_capacity(MEMO_ENTRIES + 1),
+        })
+        .collect();
+    let mut residuals = |x: &[f64], out: &mut Vec<f64>| {
+        let pooled = layout.pooled(x);
+        out.clear();
+        out.resize(rows.len(), 0.0);
+        for (k, (g, memo)) in groups.iter().zip(memos.iter_mut()).enumerate() {
+            let r = memo.get(layout.efficiency(k, x, &pooled), |e| {
                 g.iter()
                     .map(|&i| (rows[i].time_s(e) / rows[i].measured_s).ln() / DATA_SIGMA)
                     .collect()
@@ -485,8 +631,7 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
                 out[i] = *r;
             }
         }
-        out.extend(v.priors());
-        out
+        layout.priors(x, out);
     };
     let mut starts: Vec<Vec<f64>> = vec![slots.iter().map(Slot::start).collect()];
     // Deterministic spread over each range: fractions uniform, times log-uniform.
@@ -517,7 +662,7 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
 
     let mut best: Option<(Vec<f64>, f64)> = None;
     for s in starts {
-        let (x, cost) = minimize(&residuals, &bounds, &s, 300);
+        let (x, cost) = minimize_into(&mut residuals, &bounds, &s, 300);
         if best.as_ref().is_none_or(|(_, c)| cost < *c) {
             best = Some((x, cost));
         }
@@ -1366,6 +1511,61 @@ mod tests {
             fitted.gpu["h100"].matmul.unwrap(),
         );
         assert!(a > h, "the faster GPU stays faster: {a} vs {h}");
+    }
+
+    /// The fit's by-index efficiencies and priors ([`Layout`]) are those of the profile the
+    /// values give ([`Values::framework`], [`Framework::efficiency_for`]), bit for bit, at
+    /// random points of every reference framework's parameter box, for its own rows and for the
+    /// other frameworks' (its only-source fallback).
+    #[test]
+    fn the_fits_efficiencies_are_the_profiles() {
+        let m = Measurements::parse(crate::check::MEASUREMENTS_TOML, "reference", "reference".into())
+            .unwrap();
+        let mut rng = crate::kernels::rng::SplitMix64::new(7);
+        let mut checked = 0;
+        for name in frameworks(&m) {
+            let base = base(&m, &name).unwrap();
+            let owned = record(&m, &name, &base).unwrap();
+            let others = other_frameworks(&m, &name, &base).unwrap();
+            for rows in [&owned, &others] {
+                let rows: Vec<&Recorded> = rows.iter().collect();
+                let slots = slots(&rows);
+                let mut groups: Vec<Vec<usize>> = Vec::new();
+                for (i, r) in rows.iter().enumerate() {
+                    match groups.iter_mut().find(|g| {
+                        rows[g[0]].gpu == r.gpu && rows[g[0]].eight_bit == r.eight_bit
+                    }) {
+                        Some(g) => g.push(i),
+                        None => groups.push(vec![i]),
+                    }
+                }
+                let layout = Layout::new(&slots, &base, &rows, &groups);
+                for _ in 0..20 {
+                    let x: Vec<f64> = slots
+                        .iter()
+                        .map(|s| {
+                            let b = s.bound();
+                            b.lo + f64::from(rng.uniform()) * (b.hi - b.lo)
+                        })
+                        .collect();
+                    let v = Values { slots: &slots, x: &x };
+                    let f = v.framework(&base);
+                    let pooled = layout.pooled(&x);
+                    for (k, g) in groups.iter().enumerate() {
+                        let mut slow = efficiency(&f, rows[g[0]]);
+                        slow.source = None;
+                        let fast = layout.efficiency(k, &x, &pooled);
+                        assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{name}");
+                        checked += 1;
+                    }
+                    let mut priors = Vec::new();
+                    layout.priors(&x, &mut priors);
+                    let bits = |v: &[f64]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&priors), bits(&v.priors()), "{name}");
+                }
+            }
+        }
+        assert!(checked > 200, "{checked}");
     }
 
     /// Kernels counted as copies of one are exactly those whose every field prints the same
