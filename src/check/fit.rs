@@ -531,11 +531,25 @@ impl<'a> Layout<'a> {
         e
     }
 
-    /// Appends the prior residuals of `x` to `out` ([`Values::priors`]).
-    fn priors(&self, x: &[f64], out: &mut Vec<f64>) {
-        out.extend(self.priors.iter().map(|(i, p)| match p {
-            Prior::Pooled(pooled, sigma) => (x[*i] / x[*pooled]).ln() / sigma,
-            Prior::Link => (x[*i] / LINK_PRIOR.0).ln() / LINK_PRIOR.1,
+    /// Appends the prior residuals of `x` to `out` ([`Values::priors`]). `memo` keeps each
+    /// prior's last inputs (bits) and value: a Jacobian step moves one value, so most priors
+    /// are what they were.
+    fn priors(&self, x: &[f64], memo: &mut Vec<(u64, u64, f64)>, out: &mut Vec<f64>) {
+        memo.resize(self.priors.len(), (u64::MAX, u64::MAX, 0.0));
+        out.extend(self.priors.iter().zip(memo).map(|((i, p), m)| {
+            let (value, tied) = match p {
+                Prior::Pooled(pooled, _) => (x[*i], x[*pooled]),
+                Prior::Link => (x[*i], LINK_PRIOR.0),
+            };
+            let key = (value.to_bits(), tied.to_bits());
+            if (m.0, m.1) != key {
+                let sigma = match p {
+                    Prior::Pooled(_, sigma) => *sigma,
+                    Prior::Link => LINK_PRIOR.1,
+                };
+                *m = (key.0, key.1, (value / tied).ln() / sigma);
+            }
+            m.2
         }));
     }
 }
@@ -571,17 +585,20 @@ struct Memo {
 const MEMO_ENTRIES: usize = 2;
 
 impl Memo {
-    /// The residuals under `e`, computed by `compute` unless remembered.
-    fn get(&mut self, e: Efficiency, compute: impl FnOnce(&Efficiency) -> Vec<f64>) -> &[f64] {
+    /// The residuals under `e`, written by `compute` (into an emptied buffer) unless remembered.
+    fn get(&mut self, e: Efficiency, compute: impl FnOnce(&Efficiency, &mut Vec<f64>)) -> &[f64] {
         match self.entries.iter().position(|(m, _)| *m == e) {
-            Some(i) => {
-                let hit = self.entries.remove(i);
-                self.entries.insert(0, hit);
-            }
+            Some(i) => self.entries[..=i].rotate_right(1),
             None => {
-                let r = compute(&e);
+                // The least recent entry's buffer is reused once the memo is full.
+                let mut r = if self.entries.len() == MEMO_ENTRIES {
+                    self.entries.pop().map(|(_, r)| r).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                r.clear();
+                compute(&e, &mut r);
                 self.entries.insert(0, (e, r));
-                self.entries.truncate(MEMO_ENTRIES);
             }
         }
         &self.entries[0].1
@@ -617,21 +634,23 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
             entries: Vec::with_capacity(MEMO_ENTRIES + 1),
         })
         .collect();
+    let mut prior_memo = Vec::new();
     let mut residuals = |x: &[f64], out: &mut Vec<f64>| {
         let pooled = layout.pooled(x);
         out.clear();
         out.resize(rows.len(), 0.0);
         for (k, (g, memo)) in groups.iter().zip(memos.iter_mut()).enumerate() {
-            let r = memo.get(layout.efficiency(k, x, &pooled), |e| {
-                g.iter()
-                    .map(|&i| (rows[i].time_s(e) / rows[i].measured_s).ln() / DATA_SIGMA)
-                    .collect()
+            let r = memo.get(layout.efficiency(k, x, &pooled), |e, r| {
+                r.extend(
+                    g.iter()
+                        .map(|&i| (rows[i].time_s(e) / rows[i].measured_s).ln() / DATA_SIGMA),
+                )
             });
             for (&i, r) in g.iter().zip(r) {
                 out[i] = *r;
             }
         }
-        layout.priors(x, out);
+        layout.priors(x, &mut prior_memo, out);
     };
     let mut starts: Vec<Vec<f64>> = vec![slots.iter().map(Slot::start).collect()];
     // Deterministic spread over each range: fractions uniform, times log-uniform.
@@ -1559,7 +1578,7 @@ mod tests {
                         checked += 1;
                     }
                     let mut priors = Vec::new();
-                    layout.priors(&x, &mut priors);
+                    layout.priors(&x, &mut Vec::new(), &mut priors);
                     let bits = |v: &[f64]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
                     assert_eq!(bits(&priors), bits(&v.priors()), "{name}");
                 }
