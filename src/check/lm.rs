@@ -116,6 +116,7 @@ pub fn minimize_into(
     let mut step = Vec::with_capacity(n);
     let mut moved = u.clone();
     let mut rk = Vec::new();
+    let mut nonzero: Vec<usize> = Vec::with_capacity(n);
     for _ in 0..max_iterations {
         // Jacobian by forward differences.
         let h = 1e-6;
@@ -135,9 +136,19 @@ pub fn minimize_into(
         jtj.fill(0.0);
         jtr.fill(0.0);
         for (row, ri) in jac.chunks_exact(n).zip(&r) {
-            for a in 0..n {
+            // A residual depends on few parameters (a GPU's rows on its own values): terms
+            // with a zero derivative are skipped. That is exact: the sums start at +0 and
+            // never become −0 (x + (−x) is +0), so adding a ±0 product changes nothing, as
+            // long as the other factors are finite (0 · ∞ is NaN: such a row is summed whole).
+            nonzero.clear();
+            nonzero.extend((0..n).filter(|&a| row[a] != 0.0));
+            if !(ri.is_finite() && row.iter().all(|v| v.is_finite())) {
+                nonzero.clear();
+                nonzero.extend(0..n);
+            }
+            for (k, &a) in nonzero.iter().enumerate() {
                 jtr[a] += row[a] * ri;
-                for b in a..n {
+                for &b in &nonzero[k..] {
                     jtj[a * n + b] += row[a] * row[b];
                 }
             }
