@@ -122,15 +122,16 @@ pub fn minimize_into(
         let h = 1e-6;
         jac.clear();
         jac.resize(r.len() * n, 0.0);
-        moved.copy_from_slice(&u);
+        // One coordinate moves at a time: only its value is mapped again.
+        to_x(&u, &mut x);
         for k in 0..n {
-            moved[k] += h;
-            to_x(&moved, &mut x);
+            let kept = x[k];
+            x[k] = bounds[k].to_x(u[k] + h);
             residuals(&x, &mut rk);
             for (i, (a, b)) in rk.iter().zip(&r).enumerate() {
                 jac[i * n + k] = (a - b) / h;
             }
-            moved[k] = u[k];
+            x[k] = kept;
         }
         // Normal equations JᵀJ and Jᵀr.
         jtj.fill(0.0);
@@ -187,7 +188,6 @@ pub fn minimize_into(
             }
             lambda *= 4.0;
         }
-        moved.copy_from_slice(&u);
         if !improved {
             break;
         }
