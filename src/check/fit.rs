@@ -102,7 +102,13 @@ impl Work {
     fn time_s(&self, timer: &Timer) -> f64 {
         let flops = timer.priced_flops(&self.call, self.flops);
         timer
-            .time_work(self.class, flops, self.bytes, self.launches, self.link_bytes)
+            .time_work(
+                self.class,
+                flops,
+                self.bytes,
+                self.launches,
+                self.link_bytes,
+            )
             .1
     }
 }
@@ -116,10 +122,7 @@ impl Recorded {
             self.interconnect_bytes_per_s,
             self.eight_bit,
         );
-        self.kernels
-            .iter()
-            .map(|(k, n)| n * k.time_s(&timer))
-            .sum()
+        self.kernels.iter().map(|(k, n)| n * k.time_s(&timer)).sum()
     }
 }
 
@@ -501,8 +504,7 @@ impl<'a> Layout<'a> {
             launch_overhead_s: at(self.pooled_launch),
             // GPUs without tensor-parallel rows get the geometric mean of the fitted links.
             link: (!self.links.is_empty()).then(|| {
-                (self.links.iter().map(|&i| x[i].ln()).sum::<f64>() / self.links.len() as f64)
-                    .exp()
+                (self.links.iter().map(|&i| x[i].ln()).sum::<f64>() / self.links.len() as f64).exp()
             }),
             expert_half_tokens: at(self.expert_half),
         }
@@ -806,7 +808,9 @@ struct SourceFold {
 /// one-by-one run), then assembles the predictions.
 fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fits>> {
     let mut jobs: Vec<Job> = Vec::new();
-    let mut plans: Vec<(Option<usize>, Option<usize>, Option<Vec<SourceFold>>)> = Vec::new();
+    // Per framework: the full fit's job, the first leave-one-row-out job, the source folds.
+    type Plan = (Option<usize>, Option<usize>, Option<Vec<SourceFold>>);
+    let mut plans: Vec<Plan> = Vec::new();
     for f in frameworks {
         let base = &f.base;
         let full = asked.full.then(|| {
@@ -901,7 +905,11 @@ fn loo_predictions(rows: &[Recorded], base: &Framework) -> Result<Vec<f64>> {
         loso: false,
     };
     let fits = run(std::slice::from_ref(&framed), asked, &folds::quiet)?;
-    Ok(fits.into_iter().next().and_then(|f| f.loo).unwrap_or_default())
+    Ok(fits
+        .into_iter()
+        .next()
+        .and_then(|f| f.loo)
+        .unwrap_or_default())
 }
 
 /// A cross-validated prediction: the time, and what the fit fell back on when the left-out
@@ -976,7 +984,11 @@ fn loso_predictions(
         loso: true,
     };
     let fits = run(std::slice::from_ref(&framed), asked, &folds::quiet)?;
-    Ok(fits.into_iter().next().and_then(|f| f.loso).unwrap_or_default())
+    Ok(fits
+        .into_iter()
+        .next()
+        .and_then(|f| f.loso)
+        .unwrap_or_default())
 }
 
 /// The predictions of [`loso_predictions`] from its folds' refits (`fitted`, by job).
@@ -1538,8 +1550,12 @@ mod tests {
     /// other frameworks' (its only-source fallback).
     #[test]
     fn the_fits_efficiencies_are_the_profiles() {
-        let m = Measurements::parse(crate::check::MEASUREMENTS_TOML, "reference", "reference".into())
-            .unwrap();
+        let m = Measurements::parse(
+            crate::check::MEASUREMENTS_TOML,
+            "reference",
+            "reference".into(),
+        )
+        .unwrap();
         let mut rng = crate::kernels::rng::SplitMix64::new(7);
         let mut checked = 0;
         for name in frameworks(&m) {
@@ -1551,9 +1567,10 @@ mod tests {
                 let slots = slots(&rows);
                 let mut groups: Vec<Vec<usize>> = Vec::new();
                 for (i, r) in rows.iter().enumerate() {
-                    match groups.iter_mut().find(|g| {
-                        rows[g[0]].gpu == r.gpu && rows[g[0]].eight_bit == r.eight_bit
-                    }) {
+                    match groups
+                        .iter_mut()
+                        .find(|g| rows[g[0]].gpu == r.gpu && rows[g[0]].eight_bit == r.eight_bit)
+                    {
                         Some(g) => g.push(i),
                         None => groups.push(vec![i]),
                     }
@@ -1567,7 +1584,10 @@ mod tests {
                             b.lo + f64::from(rng.uniform()) * (b.hi - b.lo)
                         })
                         .collect();
-                    let v = Values { slots: &slots, x: &x };
+                    let v = Values {
+                        slots: &slots,
+                        x: &x,
+                    };
                     let f = v.framework(&base);
                     let pooled = layout.pooled(&x);
                     for (k, g) in groups.iter().enumerate() {
@@ -1591,8 +1611,12 @@ mod tests {
     /// (the key the fit used before, formatting each kernel), on every reference row.
     #[test]
     fn identical_kernels_are_those_that_print_the_same() {
-        let m = Measurements::parse(crate::check::MEASUREMENTS_TOML, "reference", "reference".into())
-            .unwrap();
+        let m = Measurements::parse(
+            crate::check::MEASUREMENTS_TOML,
+            "reference",
+            "reference".into(),
+        )
+        .unwrap();
         let mut checked = 0;
         for name in frameworks(&m) {
             let base = base(&m, &name).unwrap();

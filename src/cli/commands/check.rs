@@ -82,9 +82,8 @@ pub fn options(cv: &[CvArg], loo: bool) -> CheckOptions {
 pub fn check(args: &CheckArgs, output: &OutputArgs) -> Result<()> {
     let m = Measurements::load(&args.file)?;
     let progress = Refits::new();
-    let report = check::check_with_progress(&m, &args.options(), &|done, all| {
-        progress.update(done, all)
-    });
+    let report =
+        check::check_with_progress(&m, &args.options(), &|done, all| progress.update(done, all));
     progress.finish();
     let report = report?;
     match output.format {
