@@ -23,6 +23,12 @@
 //! The objective is `Σ (ln(predicted / measured) / 0.1)²` (10 % measurement scatter) plus the
 //! priors; bounds keep every value
 //! physical (fractions in (0, 1], memory ≤ 0.95, overheads ≥ 0).
+//!
+//! Speed (issue 25 item 4), with every number unchanged: a row's kernels are reduced to their
+//! numbers once ([`Work`]); an evaluation rebuilds one efficiency per (GPU, GEMM precision)
+//! by index ([`Layout`]) and re-times a group's rows only when its efficiency changed
+//! ([`Memo`]); the full fit and every fold run side by side ([`folds::map`]), each from the
+//! same cold starts as alone, so no held-out row reaches its own prediction.
 
 use super::folds::{self, Progress};
 use super::lm::{minimize_into, Bound};
