@@ -25,9 +25,9 @@
 //! physical (fractions in (0, 1], memory ≤ 0.95, overheads ≥ 0).
 //!
 //! Speed (issue 25 item 4), with every number unchanged: a row's kernels are reduced to their
-//! numbers once ([`Work`]); an evaluation rebuilds one efficiency per (GPU, GEMM precision)
-//! by index ([`Layout`]) and re-times a group's rows only when its efficiency changed
-//! ([`Memo`]); the full fit and every fold run side by side ([`folds::map`]), each from the
+//! numbers once (`Work`); an evaluation rebuilds one efficiency per (GPU, GEMM precision)
+//! by index (`Layout`) and re-times a group's rows only when its efficiency changed
+//! (`Memo`); the full fit and every fold run side by side (`folds::map`), each from the
 //! same cold starts as alone, so no held-out row reaches its own prediction.
 
 use super::folds::{self, Progress};
@@ -1329,8 +1329,8 @@ fn frame(m: &Measurements, names: &[String], with_others: bool) -> Result<Vec<Fr
         .collect()
 }
 
-/// Leave-one-row-out predictions (seconds) and leave-one-source-out predictions
-/// ([`loso_assemble`]) of every priced row of every framework in `m`, each when asked for; all
+/// Leave-one-row-out predictions (seconds) and leave-one-source-out predictions (with what
+/// each fell back on) of every priced row of every framework in `m`, each when asked for; all
 /// refits run side by side, `progress` told (refits done, refits in all) as they finish.
 pub fn cross_validate(
     m: &Measurements,
