@@ -23,10 +23,17 @@
 //! The objective is `Σ (ln(predicted / measured) / 0.1)²` (10 % measurement scatter) plus the
 //! priors; bounds keep every value
 //! physical (fractions in (0, 1], memory ≤ 0.95, overheads ≥ 0).
+//!
+//! Speed (issue 25 item 4), with every number unchanged: a row's kernels are reduced to their
+//! numbers once (`Work`); an evaluation rebuilds one efficiency per (GPU, GEMM precision)
+//! by index (`Layout`) and re-times a group's rows only when its efficiency changed
+//! (`Memo`); the full fit and every fold run side by side (`folds::map`), each from the
+//! same cold starts as alone, so no held-out row reaches its own prediction.
 
-use super::lm::{minimize, Bound};
+use super::folds::{self, Progress};
+use super::lm::{minimize_into, Bound};
 use super::{row_error, Measurements, Stats};
-use crate::cost::refined::kernel::{Kernel, Timer};
+use crate::cost::refined::kernel::{Call, Class, Kernel, Timer};
 use crate::cost::Roofline;
 use crate::error::{Error, Result};
 use crate::framework::{Framework, Params, Spread};
@@ -67,8 +74,49 @@ pub struct Recorded {
     /// Mixture-of-experts rows: their grouped expert GEMMs determine `expert_half_tokens`
     /// (without that parameter, one such row bent its GPU's dense GEMM efficiency; issue 21).
     moe: bool,
-    /// Distinct kernels and how many times each runs.
-    kernels: Vec<(Kernel, f64)>,
+    /// Distinct kernels, priced once, and how many times each runs.
+    kernels: Vec<(Work, f64)>,
+}
+
+/// A kernel as the row's pricing gave it, reduced to the numbers its time depends on: only
+/// these are re-timed per parameter set ([`Timer::time_work`], the model's own formula), so a
+/// fit never prices a row twice (issue 25 item 4).
+#[derive(Debug, Clone, Copy)]
+struct Work {
+    class: Class,
+    /// How it is launched (a grouped expert GEMM's tokens per expert scale its FLOPs).
+    call: Call,
+    flops: f64,
+    bytes: f64,
+    launches: f64,
+    link_bytes: f64,
+}
+
+impl Work {
+    fn of(k: &Kernel) -> Work {
+        Work {
+            class: k.class,
+            call: k.call,
+            flops: k.op.flops,
+            bytes: k.op.bytes(),
+            launches: k.launches,
+            link_bytes: k.link_bytes,
+        }
+    }
+
+    /// Its time under `timer`: [`Timer::time`] of the kernel, without rebuilding its report.
+    fn time_s(&self, timer: &Timer) -> f64 {
+        let flops = timer.priced_flops(&self.call, self.flops);
+        timer
+            .time_work(
+                self.class,
+                flops,
+                self.bytes,
+                self.launches,
+                self.link_bytes,
+            )
+            .1
+    }
 }
 
 impl Recorded {
@@ -80,10 +128,7 @@ impl Recorded {
             self.interconnect_bytes_per_s,
             self.eight_bit,
         );
-        self.kernels
-            .iter()
-            .map(|(k, n)| n * timer.time(k.clone()).time_s)
-            .sum()
+        self.kernels.iter().map(|(k, n)| n * k.time_s(&timer)).sum()
     }
 }
 
@@ -119,19 +164,10 @@ fn record_where(
     for r in m.rows.iter().filter(|r| keep(r) && fitted(r)) {
         let scenario = m.scenario(r, Some(&probe))?;
         let kernels = row_kernels(&scenario).map_err(|e| row_error(&r.id, e))?;
-        // Identical kernels (the layers of a text-only prompt) are timed once, counted n times.
-        let mut distinct: Vec<(Kernel, f64)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for k in kernels {
-            let key = format!("{:?}", k);
-            match index.get(&key) {
-                Some(&i) => distinct[i].1 += 1.0,
-                None => {
-                    index.insert(key, distinct.len());
-                    distinct.push((k, 1.0));
-                }
-            }
-        }
+        let distinct = distinct(kernels)
+            .into_iter()
+            .map(|(k, n)| (Work::of(&k), n))
+            .collect();
         let ctx_roofline = scenario.context().roofline();
         let p = scenario.options.precision;
         out.push(Recorded {
@@ -150,6 +186,27 @@ fn record_where(
         });
     }
     Ok(out)
+}
+
+/// Identical kernels (the layers of a text-only prompt) once each, in order of first
+/// appearance, with how many times each runs: they are timed once and counted n times.
+/// Identical means every field equal (sizes are never NaN or −0, so equal numbers are equal
+/// bits); candidates are found by name, FLOPs and bytes, not by formatting every kernel.
+fn distinct(kernels: Vec<Kernel>) -> Vec<(Kernel, f64)> {
+    let mut out: Vec<(Kernel, f64)> = Vec::new();
+    let mut index: HashMap<(&'static str, u64, u64), Vec<usize>> = HashMap::new();
+    for k in kernels {
+        let key = (k.op.name, k.op.flops.to_bits(), k.op.bytes().to_bits());
+        let candidates = index.entry(key).or_default();
+        match candidates.iter().find(|&&i| out[i].0 == k) {
+            Some(&i) => out[i].1 += 1.0,
+            None => {
+                candidates.push(out.len());
+                out.push((k, 1.0));
+            }
+        }
+    }
+    out
 }
 
 /// Every kernel the refined model prices for a row's scenario, in order.
@@ -223,7 +280,7 @@ impl Slot {
 }
 
 /// The parameters a set of rows can determine.
-fn slots(rows: &[Recorded]) -> Vec<Slot> {
+fn slots(rows: &[&Recorded]) -> Vec<Slot> {
     let mut s = vec![Slot::Memory, Slot::Fixed, Slot::PooledLaunch];
     let mut add = |slot: Slot| {
         if !s.contains(&slot) {
@@ -321,7 +378,9 @@ impl Values<'_> {
         }
     }
 
-    /// Prior residuals tying per-GPU values to the pooled ones.
+    /// Prior residuals tying per-GPU values to the pooled ones ([`Layout::priors`] computes
+    /// them in the fit; a test holds the two equal).
+    #[cfg(test)]
     fn priors(&self) -> Vec<f64> {
         let mut out = Vec::new();
         for (s, x) in self.slots.iter().zip(self.x) {
@@ -341,6 +400,168 @@ impl Values<'_> {
     }
 }
 
+/// Where each fitted value sits in the solver's vector, found once per fit: an evaluation
+/// then builds its (GPU, precision) groups' efficiencies and the priors by index, with no
+/// profile built and no name looked up — the values [`Values::framework`] and
+/// [`Framework::efficiency_for`] give, through the same [`Params::or`] and
+/// [`Params::efficiency`] (a test holds them equal).
+struct Layout<'a> {
+    base: &'a Framework,
+    memory: Option<usize>,
+    fixed: Option<usize>,
+    latency: Option<usize>,
+    dequant: Option<usize>,
+    expert_half: Option<usize>,
+    pooled16: Option<usize>,
+    pooled8: Option<usize>,
+    pooled_launch: Option<usize>,
+    /// Every GPU's `link`, in slot order (the pooled value is their geometric mean).
+    links: Vec<usize>,
+    /// Per group: its GPU's table (absent: the pooled values alone).
+    tables: Vec<Option<Table>>,
+    /// Per prior, in slot order: the value and what it is tied to.
+    priors: Vec<(usize, Prior)>,
+}
+
+/// A GPU's table in the fitted profile: the base profile's fixed attention figure and where
+/// its fitted values sit.
+struct Table {
+    attention: Option<f64>,
+    matmul: Option<usize>,
+    matmul_8bit: Option<usize>,
+    launch: Option<usize>,
+    link: Option<usize>,
+}
+
+/// What a per-GPU value is tied to ([`Values::priors`]).
+enum Prior {
+    /// The pooled value at this index, with this σ.
+    Pooled(usize, f64),
+    /// [`LINK_PRIOR`].
+    Link,
+}
+
+impl<'a> Layout<'a> {
+    fn new(slots: &[Slot], base: &'a Framework, rows: &[&Recorded], groups: &[Vec<usize>]) -> Self {
+        let at = |s: &Slot| slots.iter().position(|t| t == s);
+        let tables = groups
+            .iter()
+            .map(|g| {
+                let gpu = &rows[g[0]].gpu;
+                let t = Table {
+                    attention: base.gpu.get(gpu).and_then(|p| p.attention),
+                    matmul: at(&Slot::Matmul16(gpu.clone())),
+                    matmul_8bit: at(&Slot::Matmul8(gpu.clone())),
+                    launch: at(&Slot::Launch(gpu.clone())),
+                    link: at(&Slot::Link(gpu.clone())),
+                };
+                let any = t.attention.is_some()
+                    || t.matmul.is_some()
+                    || t.matmul_8bit.is_some()
+                    || t.launch.is_some()
+                    || t.link.is_some();
+                any.then_some(t)
+            })
+            .collect();
+        let priors = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let tie = |pooled: Slot, sigma: f64| at(&pooled).map(|p| Prior::Pooled(p, sigma));
+                let prior = match s {
+                    Slot::Matmul16(_) => tie(Slot::Pooled16, MATMUL_PRIOR_SIGMA),
+                    Slot::Matmul8(_) => tie(Slot::Pooled8, MATMUL_PRIOR_SIGMA),
+                    Slot::Launch(_) => tie(Slot::PooledLaunch, LAUNCH_PRIOR_SIGMA),
+                    Slot::Link(_) => Some(Prior::Link),
+                    _ => None,
+                };
+                prior.map(|p| (i, p))
+            })
+            .collect();
+        Layout {
+            base,
+            memory: at(&Slot::Memory),
+            fixed: at(&Slot::Fixed),
+            latency: at(&Slot::Latency),
+            dequant: at(&Slot::Dequant),
+            expert_half: at(&Slot::ExpertHalf),
+            pooled16: at(&Slot::Pooled16),
+            pooled8: at(&Slot::Pooled8),
+            pooled_launch: at(&Slot::PooledLaunch),
+            links: (0..slots.len())
+                .filter(|&i| matches!(slots[i], Slot::Link(_)))
+                .collect(),
+            tables,
+            priors,
+        }
+    }
+
+    /// The pooled `[params]` of the profile `x` gives ([`Values::framework`]).
+    fn pooled(&self, x: &[f64]) -> Params {
+        let at = |i: Option<usize>| i.map(|i| x[i]);
+        Params {
+            attention: self.base.params.attention,
+            memory: at(self.memory),
+            fixed_overhead_s: at(self.fixed),
+            collective_latency_s: at(self.latency),
+            dequant: at(self.dequant).or(self.base.params.dequant),
+            matmul: at(self.pooled16),
+            matmul_8bit: at(self.pooled8),
+            launch_overhead_s: at(self.pooled_launch),
+            // GPUs without tensor-parallel rows get the geometric mean of the fitted links.
+            link: (!self.links.is_empty()).then(|| {
+                (self.links.iter().map(|&i| x[i].ln()).sum::<f64>() / self.links.len() as f64).exp()
+            }),
+            expert_half_tokens: at(self.expert_half),
+        }
+    }
+
+    /// The efficiency group `g`'s rows get from the profile `x` gives (no `source`).
+    fn efficiency(&self, g: usize, x: &[f64], pooled: &Params) -> Efficiency {
+        if self.base.is_roofline() {
+            return Efficiency::ideal();
+        }
+        let at = |i: Option<usize>| i.map(|i| x[i]);
+        let params = match &self.tables[g] {
+            Some(t) => Params {
+                attention: t.attention,
+                matmul: at(t.matmul),
+                matmul_8bit: at(t.matmul_8bit),
+                launch_overhead_s: at(t.launch),
+                link: at(t.link),
+                ..Params::default()
+            }
+            .or(pooled),
+            None => pooled.clone(),
+        };
+        let mut e = params.efficiency(String::new());
+        e.source = None;
+        e
+    }
+
+    /// Appends the prior residuals of `x` to `out` ([`Values::priors`]). `memo` keeps each
+    /// prior's last inputs (bits) and value: a Jacobian step moves one value, so most priors
+    /// are what they were.
+    fn priors(&self, x: &[f64], memo: &mut Vec<(u64, u64, f64)>, out: &mut Vec<f64>) {
+        memo.resize(self.priors.len(), (u64::MAX, u64::MAX, 0.0));
+        out.extend(self.priors.iter().zip(memo).map(|((i, p), m)| {
+            let (value, tied) = match p {
+                Prior::Pooled(pooled, _) => (x[*i], x[*pooled]),
+                Prior::Link => (x[*i], LINK_PRIOR.0),
+            };
+            let key = (value.to_bits(), tied.to_bits());
+            if (m.0, m.1) != key {
+                let sigma = match p {
+                    Prior::Pooled(_, sigma) => *sigma,
+                    Prior::Link => LINK_PRIOR.1,
+                };
+                *m = (key.0, key.1, (value / tied).ln() / sigma);
+            }
+            m.2
+        }));
+    }
+}
+
 /// The efficiency a recorded row gets from a profile.
 fn efficiency(f: &Framework, r: &Recorded) -> Efficiency {
     f.efficiency_for(Some(&r.gpu), r.eight_bit)
@@ -355,6 +576,45 @@ const STARTS: usize = 12;
 /// Fits `base`'s parameters to `rows` (all of one framework). `Err` when there are none.
 /// Starts from several deterministic points.
 pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
+    fit_refs(&rows.iter().collect::<Vec<_>>(), base)
+}
+
+/// Residuals of one group of rows sharing an efficiency (one GPU and GEMM precision), kept
+/// for the last few efficiencies the solver asked about: a forward-difference Jacobian moves
+/// one parameter at a time, and a per-GPU parameter leaves every other GPU's rows where they
+/// were. A hit needs an equal efficiency, so it returns the very numbers a recomputation
+/// would (the re-timing is a pure function of the efficiency).
+struct Memo {
+    /// Most recent first.
+    entries: Vec<(Efficiency, Vec<f64>)>,
+}
+
+/// Efficiencies remembered per group: the point the Jacobian is taken at, and the last one moved.
+const MEMO_ENTRIES: usize = 2;
+
+impl Memo {
+    /// The residuals under `e`, written by `compute` (into an emptied buffer) unless remembered.
+    fn get(&mut self, e: Efficiency, compute: impl FnOnce(&Efficiency, &mut Vec<f64>)) -> &[f64] {
+        match self.entries.iter().position(|(m, _)| *m == e) {
+            Some(i) => self.entries[..=i].rotate_right(1),
+            None => {
+                // The least recent entry's buffer is reused once the memo is full.
+                let mut r = if self.entries.len() == MEMO_ENTRIES {
+                    self.entries.pop().map(|(_, r)| r).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                r.clear();
+                compute(&e, &mut r);
+                self.entries.insert(0, (e, r));
+            }
+        }
+        &self.entries[0].1
+    }
+}
+
+/// [`fit_rows`] of borrowed rows (a fold's training set borrows the rows it keeps).
+fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
     if rows.is_empty() {
         return Err(Error::invalid(format!(
             "framework {}: no priced measurement to fit",
@@ -363,32 +623,42 @@ pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
     }
     let slots = slots(rows);
     let bounds: Vec<Bound> = slots.iter().map(Slot::bound).collect();
-    let residuals = |x: &[f64]| -> Vec<f64> {
-        let v = Values { slots: &slots, x };
-        let f = v.framework(base);
-        // One efficiency per (GPU, GEMM precision), not per row: the profile lookup formats
-        // notes and a source string, which the re-timing does not need (issue 24 item 7).
-        let mut cache: Vec<(&str, bool, Efficiency)> = Vec::new();
-        let mut out: Vec<f64> = rows
-            .iter()
-            .map(|r| {
-                let i = match cache
-                    .iter()
-                    .position(|(g, b, _)| *g == r.gpu && *b == r.eight_bit)
-                {
-                    Some(i) => i,
-                    None => {
-                        let mut e = efficiency(&f, r);
-                        e.source = None;
-                        cache.push((&r.gpu, r.eight_bit, e));
-                        cache.len() - 1
-                    }
-                };
-                (r.time_s(&cache[i].2) / r.measured_s).ln() / DATA_SIGMA
-            })
-            .collect();
-        out.extend(v.priors());
-        out
+    // Rows by (GPU, GEMM precision): one efficiency each, not one per row (the profile lookup
+    // formats notes and a source string, which the re-timing does not need; issue 24 item 7).
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        match groups
+            .iter_mut()
+            .find(|g| rows[g[0]].gpu == r.gpu && rows[g[0]].eight_bit == r.eight_bit)
+        {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    let layout = Layout::new(&slots, base, rows, &groups);
+    let mut memos: Vec<Memo> = groups
+        .iter()
+        .map(|_| Memo {
+            entries: Vec::with_capacity(MEMO_ENTRIES + 1),
+        })
+        .collect();
+    let mut prior_memo = Vec::new();
+    let mut residuals = |x: &[f64], out: &mut Vec<f64>| {
+        let pooled = layout.pooled(x);
+        out.clear();
+        out.resize(rows.len(), 0.0);
+        for (k, (g, memo)) in groups.iter().zip(memos.iter_mut()).enumerate() {
+            let r = memo.get(layout.efficiency(k, x, &pooled), |e, r| {
+                r.extend(
+                    g.iter()
+                        .map(|&i| (rows[i].time_s(e) / rows[i].measured_s).ln() / DATA_SIGMA),
+                )
+            });
+            for (&i, r) in g.iter().zip(r) {
+                out[i] = *r;
+            }
+        }
+        layout.priors(x, &mut prior_memo, out);
     };
     let mut starts: Vec<Vec<f64>> = vec![slots.iter().map(Slot::start).collect()];
     // Deterministic spread over each range: fractions uniform, times log-uniform.
@@ -419,7 +689,7 @@ pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
 
     let mut best: Option<(Vec<f64>, f64)> = None;
     for s in starts {
-        let (x, cost) = minimize(&residuals, &bounds, &s, 300);
+        let (x, cost) = minimize_into(&mut residuals, &bounds, &s, 300);
         if best.as_ref().is_none_or(|(_, c)| cost < *c) {
             best = Some((x, cost));
         }
@@ -498,21 +768,154 @@ fn base(m: &Measurements, name: &str) -> Result<Framework> {
     Framework::load(&m.reference(name, crate::presets::FRAMEWORKS))
 }
 
+/// One framework's recorded rows and what its cross-validations need.
+struct Framed {
+    base: Framework,
+    rows: Vec<Recorded>,
+    /// Every other framework's rows with this structure (the fallback of an only source).
+    others: Vec<Recorded>,
+}
+
+/// Which fits of each framework to run.
+#[derive(Debug, Clone, Copy)]
+struct Asked {
+    /// On every row (the profile).
+    full: bool,
+    /// Once per row without it.
+    loo: bool,
+    /// Once per source group without it.
+    loso: bool,
+}
+
+/// What a framework's fits gave.
+struct Fits {
+    full: Option<Framework>,
+    loo: Option<Vec<f64>>,
+    loso: Option<Vec<CvPrediction>>,
+}
+
+/// One refit: the rows it trains on.
+struct Job<'a> {
+    base: &'a Framework,
+    train: Vec<&'a Recorded>,
+}
+
+/// A leave-one-source-out fold: the group left out, whether it is its framework's only source
+/// (its training rows are then the other frameworks'), and its refit (none when no row is left).
+struct SourceFold {
+    group: String,
+    only_source: bool,
+    job: Option<usize>,
+}
+
+/// Runs every refit `asked` needs for each of `frameworks`, all side by side on every core
+/// ([`folds::map`]; each refit cold-starts from the same deterministic points as a lone
+/// [`fit_rows`], so no held-out row enters its own prediction and the numbers are those of a
+/// one-by-one run), then assembles the predictions.
+fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fits>> {
+    let mut jobs: Vec<Job> = Vec::new();
+    // Per framework: the full fit's job, the first leave-one-row-out job, the source folds.
+    type Plan = (Option<usize>, Option<usize>, Option<Vec<SourceFold>>);
+    let mut plans: Vec<Plan> = Vec::new();
+    for f in frameworks {
+        let base = &f.base;
+        let full = asked.full.then(|| {
+            jobs.push(Job {
+                base,
+                train: f.rows.iter().collect(),
+            });
+            jobs.len() - 1
+        });
+        // Leave one row out: the row's measurement enters nowhere in its refit.
+        let loo = asked.loo.then(|| {
+            let first = jobs.len();
+            for i in 0..f.rows.len() {
+                jobs.push(Job {
+                    base,
+                    train: f
+                        .rows
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, r)| r)
+                        .collect(),
+                });
+            }
+            first
+        });
+        let loso = asked.loso.then(|| {
+            groups_of(&f.rows)
+                .into_iter()
+                .map(|g| {
+                    let own: Vec<&Recorded> = f.rows.iter().filter(|r| r.group != g).collect();
+                    let only_source = own.is_empty();
+                    let train: Vec<&Recorded> = if only_source {
+                        f.others.iter().filter(|r| r.group != g).collect()
+                    } else {
+                        own
+                    };
+                    let job = (!train.is_empty()).then(|| {
+                        jobs.push(Job { base, train });
+                        jobs.len() - 1
+                    });
+                    SourceFold {
+                        group: g,
+                        only_source,
+                        job,
+                    }
+                })
+                .collect()
+        });
+        plans.push((full, loo, loso));
+    }
+    // The largest training sets first, so no core waits on a long fit at the end.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].train.len()));
+    let fitted: Vec<Framework> = folds::map(
+        jobs.len(),
+        &order,
+        |i| fit_refs(&jobs[i].train, jobs[i].base),
+        progress,
+    )
+    .into_iter()
+    .collect::<Result<_>>()?;
+    Ok(frameworks
+        .iter()
+        .zip(plans)
+        .map(|(f, (full, loo, loso))| Fits {
+            full: full.map(|j| fitted[j].clone()),
+            loo: loo.map(|first| {
+                f.rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| r.time_s(&efficiency(&fitted[first + i], r)))
+                    .collect()
+            }),
+            loso: loso.map(|folds| loso_assemble(f, &folds, &jobs, &fitted)),
+        })
+        .collect())
+}
+
 /// Predictions of every row of `rows` by a fit without it: each refit starts afresh from the
 /// same deterministic starting points, so the left-out row's measurement enters nowhere.
+#[cfg(test)]
 fn loo_predictions(rows: &[Recorded], base: &Framework) -> Result<Vec<f64>> {
-    (0..rows.len())
-        .map(|i| {
-            let others: Vec<Recorded> = rows
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, r)| r.clone())
-                .collect();
-            let f = fit_rows(&others, base)?;
-            Ok(rows[i].time_s(&efficiency(&f, &rows[i])))
-        })
-        .collect()
+    let framed = Framed {
+        base: base.clone(),
+        rows: rows.to_vec(),
+        others: Vec::new(),
+    };
+    let asked = Asked {
+        full: false,
+        loo: true,
+        loso: false,
+    };
+    let fits = run(std::slice::from_ref(&framed), asked, &folds::quiet)?;
+    Ok(fits
+        .into_iter()
+        .next()
+        .and_then(|f| f.loo)
+        .unwrap_or_default())
 }
 
 /// A cross-validated prediction: the time, and what the fit fell back on when the left-out
@@ -570,27 +973,46 @@ fn groups_of(rows: &[Recorded]) -> Vec<String> {
 /// profile's structure) instead, and the row says so; when no row is left at all, the ideal
 /// roofline predicts it. A GPU (or GEMM precision on it) that only the left-out source ran gets
 /// the pooled values, also said.
+#[cfg(test)]
 fn loso_predictions(
     rows: &[Recorded],
     others: &[Recorded],
     base: &Framework,
 ) -> Result<Vec<CvPrediction>> {
+    let framed = Framed {
+        base: base.clone(),
+        rows: rows.to_vec(),
+        others: others.to_vec(),
+    };
+    let asked = Asked {
+        full: false,
+        loo: false,
+        loso: true,
+    };
+    let fits = run(std::slice::from_ref(&framed), asked, &folds::quiet)?;
+    Ok(fits
+        .into_iter()
+        .next()
+        .and_then(|f| f.loso)
+        .unwrap_or_default())
+}
+
+/// The predictions of [`loso_predictions`] from its folds' refits (`fitted`, by job).
+fn loso_assemble(
+    f: &Framed,
+    source_folds: &[SourceFold],
+    jobs: &[Job],
+    fitted: &[Framework],
+) -> Vec<CvPrediction> {
+    let (rows, base) = (&f.rows, &f.base);
     let mut out: Vec<Option<CvPrediction>> = vec![None; rows.len()];
-    for g in groups_of(rows) {
-        let own: Vec<Recorded> = rows.iter().filter(|r| r.group != g).cloned().collect();
-        let only_source = own.is_empty();
-        let train: Vec<Recorded> = if only_source {
-            others.iter().filter(|r| r.group != g).cloned().collect()
-        } else {
-            own
-        };
-        let fitted = if train.is_empty() {
-            None
-        } else {
-            Some(fit_rows(&train, base)?)
-        };
-        for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.group == g) {
-            let Some(f) = &fitted else {
+    for fold in source_folds {
+        let g = &fold.group;
+        let only_source = fold.only_source;
+        let train: &[&Recorded] = fold.job.map_or(&[], |j| &jobs[j].train);
+        let fitted = fold.job.map(|j| &fitted[j]);
+        for (i, r) in rows.iter().enumerate().filter(|(_, r)| &r.group == g) {
+            let Some(f) = fitted else {
                 out[i] = Some(CvPrediction {
                     time_s: r.time_s(&Efficiency::ideal()),
                     fallback: Some(format!(
@@ -634,10 +1056,9 @@ fn loso_predictions(
             });
         }
     }
-    Ok(out
-        .into_iter()
+    out.into_iter()
         .map(|p| p.expect("every row is in a group"))
-        .collect())
+        .collect()
 }
 
 /// The spread of cross-validated predictions `predicted_s` (parallel to `rows`) around the
@@ -714,19 +1135,34 @@ fn other_frameworks(m: &Measurements, name: &str, base: &Framework) -> Result<Ve
 /// source out (the profile's `[spread]` and the headline of its `provenance`) and leave one row
 /// out.
 pub fn fit(m: &Measurements, names: &[String], provenance: &str) -> Result<Vec<FitReport>> {
+    fit_with_progress(m, names, provenance, &folds::quiet)
+}
+
+/// [`fit`], calling `progress` with (refits done, refits in all) as they finish.
+pub fn fit_with_progress(
+    m: &Measurements,
+    names: &[String],
+    provenance: &str,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<FitReport>> {
     let names = if names.is_empty() {
         frameworks(m)
     } else {
         names.to_vec()
     };
+    let framed = frame(m, &names, true)?;
+    let asked = Asked {
+        full: true,
+        loo: true,
+        loso: true,
+    };
+    let fits = run(&framed, asked, progress)?;
     let mut out = Vec::new();
-    for name in names {
-        let base = base(m, &name)?;
-        let rows = record(m, &name, &base)?;
-        let mut profile = fit_rows(&rows, &base)?;
-        let loo = loo_predictions(&rows, &base)?;
-        let others = other_frameworks(m, &name, &base)?;
-        let loso = loso_predictions(&rows, &others, &base)?;
+    for ((name, f), fits) in names.into_iter().zip(&framed).zip(fits) {
+        let rows = &f.rows;
+        let mut profile = fits.full.expect("the full fit was asked for");
+        let loo = fits.loo.expect("leave-one-row-out was asked for");
+        let loso = fits.loso.expect("leave-one-source-out was asked for");
         let predictions: Vec<FitRow> = rows
             .iter()
             .zip(&loo)
@@ -757,9 +1193,9 @@ pub fn fit(m: &Measurements, names: &[String], provenance: &str) -> Result<Vec<F
             .filter(|p| p.loso_fallback.is_some())
             .count();
         let loso_s: Vec<f64> = loso.iter().map(|c| c.time_s).collect();
-        let spread = spread(&rows, &loso_s);
+        let spread = spread(rows, &loso_s);
         profile.spread = Some(round_spread(spread));
-        let groups = groups_of(&rows);
+        let groups = groups_of(rows);
         let pc = |s: &Option<Stats>, worst: bool| {
             s.as_ref().map_or(0.0, |s| {
                 100.0
@@ -774,7 +1210,7 @@ pub fn fit(m: &Measurements, names: &[String], provenance: &str) -> Result<Vec<F
             "{provenance}: {} rows from {} source group(s) ({}); leave-one-source-out median |error| {:.1} %, worst {:.1} %{}; leave-one-row-out median {:.1} %, worst {:.1} %; in-sample median {:.1} %, worst {:.1} %",
             rows.len(),
             groups.len(),
-            gpus_of(&rows).join(", "),
+            gpus_of(rows).join(", "),
             pc(&loso_stats, false),
             pc(&loso_stats, true),
             if fallbacks > 0 {
@@ -875,32 +1311,81 @@ pub fn profile_toml(f: &Framework) -> String {
     )
 }
 
-/// Leave-one-source-out predictions of every priced row of every framework in `m`
-/// ([`loso_predictions`]).
-pub fn leave_one_source_out(m: &Measurements) -> Result<BTreeMap<String, CvPrediction>> {
-    let mut out = BTreeMap::new();
-    for name in frameworks(m) {
-        let base = base(m, &name)?;
-        let rows = record(m, &name, &base)?;
-        let others = other_frameworks(m, &name, &base)?;
-        for (r, p) in rows.iter().zip(loso_predictions(&rows, &others, &base)?) {
-            out.insert(r.id.clone(), p);
+/// Each framework of `names` with its rows recorded (and, for leave-one-source-out, every
+/// other framework's rows with its structure), in order.
+fn frame(m: &Measurements, names: &[String], with_others: bool) -> Result<Vec<Framed>> {
+    names
+        .iter()
+        .map(|name| {
+            let base = base(m, name)?;
+            let rows = record(m, name, &base)?;
+            let others = if with_others {
+                other_frameworks(m, name, &base)?
+            } else {
+                Vec::new()
+            };
+            Ok(Framed { base, rows, others })
+        })
+        .collect()
+}
+
+/// Leave-one-row-out predictions (seconds) and leave-one-source-out predictions (with what
+/// each fell back on) of every priced row of every framework in `m`, each when asked for; all
+/// refits run side by side, `progress` told (refits done, refits in all) as they finish.
+pub fn cross_validate(
+    m: &Measurements,
+    by_row: bool,
+    by_source: bool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<CrossValidated> {
+    if !by_row && !by_source {
+        return Ok(CrossValidated::default());
+    }
+    let names = frameworks(m);
+    let framed = frame(m, &names, by_source)?;
+    let asked = Asked {
+        full: false,
+        loo: by_row,
+        loso: by_source,
+    };
+    let fits = run(&framed, asked, progress)?;
+    let mut out = CrossValidated {
+        loo: by_row.then(BTreeMap::new),
+        loso: by_source.then(BTreeMap::new),
+    };
+    for (f, fits) in framed.iter().zip(fits) {
+        if let (Some(map), Some(p)) = (&mut out.loo, fits.loo) {
+            map.extend(f.rows.iter().map(|r| r.id.clone()).zip(p));
+        }
+        if let (Some(map), Some(p)) = (&mut out.loso, fits.loso) {
+            map.extend(f.rows.iter().map(|r| r.id.clone()).zip(p));
         }
     }
     Ok(out)
 }
 
+/// Cross-validated predictions by row id ([`cross_validate`]).
+#[derive(Debug, Clone, Default)]
+pub struct CrossValidated {
+    /// Leave one row out: seconds.
+    pub loo: Option<BTreeMap<String, f64>>,
+    /// Leave one source group out.
+    pub loso: Option<BTreeMap<String, CvPrediction>>,
+}
+
+/// Leave-one-source-out predictions of every priced row of every framework in `m`
+/// ([`cross_validate`]).
+pub fn leave_one_source_out(m: &Measurements) -> Result<BTreeMap<String, CvPrediction>> {
+    Ok(cross_validate(m, false, true, &folds::quiet)?
+        .loso
+        .unwrap_or_default())
+}
+
 /// Leave-one-row-out predictions (seconds) of every priced row of every framework in `m`.
 pub fn leave_one_out(m: &Measurements) -> Result<BTreeMap<String, f64>> {
-    let mut out = BTreeMap::new();
-    for name in frameworks(m) {
-        let base = base(m, &name)?;
-        let rows = record(m, &name, &base)?;
-        for (r, p) in rows.iter().zip(loo_predictions(&rows, &base)?) {
-            out.insert(r.id.clone(), p);
-        }
-    }
-    Ok(out)
+    Ok(cross_validate(m, true, false, &folds::quiet)?
+        .loo
+        .unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -1063,6 +1548,104 @@ mod tests {
             fitted.gpu["h100"].matmul.unwrap(),
         );
         assert!(a > h, "the faster GPU stays faster: {a} vs {h}");
+    }
+
+    /// The fit's by-index efficiencies and priors ([`Layout`]) are those of the profile the
+    /// values give ([`Values::framework`], [`Framework::efficiency_for`]), bit for bit, at
+    /// random points of every reference framework's parameter box, for its own rows and for the
+    /// other frameworks' (its only-source fallback).
+    #[test]
+    fn the_fits_efficiencies_are_the_profiles() {
+        let m = Measurements::parse(
+            crate::check::MEASUREMENTS_TOML,
+            "reference",
+            "reference".into(),
+        )
+        .unwrap();
+        let mut rng = crate::kernels::rng::SplitMix64::new(7);
+        let mut checked = 0;
+        for name in frameworks(&m) {
+            let base = base(&m, &name).unwrap();
+            let owned = record(&m, &name, &base).unwrap();
+            let others = other_frameworks(&m, &name, &base).unwrap();
+            for rows in [&owned, &others] {
+                let rows: Vec<&Recorded> = rows.iter().collect();
+                let slots = slots(&rows);
+                let mut groups: Vec<Vec<usize>> = Vec::new();
+                for (i, r) in rows.iter().enumerate() {
+                    match groups
+                        .iter_mut()
+                        .find(|g| rows[g[0]].gpu == r.gpu && rows[g[0]].eight_bit == r.eight_bit)
+                    {
+                        Some(g) => g.push(i),
+                        None => groups.push(vec![i]),
+                    }
+                }
+                let layout = Layout::new(&slots, &base, &rows, &groups);
+                for _ in 0..20 {
+                    let x: Vec<f64> = slots
+                        .iter()
+                        .map(|s| {
+                            let b = s.bound();
+                            b.lo + f64::from(rng.uniform()) * (b.hi - b.lo)
+                        })
+                        .collect();
+                    let v = Values {
+                        slots: &slots,
+                        x: &x,
+                    };
+                    let f = v.framework(&base);
+                    let pooled = layout.pooled(&x);
+                    for (k, g) in groups.iter().enumerate() {
+                        let mut slow = efficiency(&f, rows[g[0]]);
+                        slow.source = None;
+                        let fast = layout.efficiency(k, &x, &pooled);
+                        assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{name}");
+                        checked += 1;
+                    }
+                    let mut priors = Vec::new();
+                    layout.priors(&x, &mut Vec::new(), &mut priors);
+                    let bits = |v: &[f64]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&priors), bits(&v.priors()), "{name}");
+                }
+            }
+        }
+        assert!(checked > 200, "{checked}");
+    }
+
+    /// Kernels counted as copies of one are exactly those whose every field prints the same
+    /// (the key the fit used before, formatting each kernel), on every reference row.
+    #[test]
+    fn identical_kernels_are_those_that_print_the_same() {
+        let m = Measurements::parse(
+            crate::check::MEASUREMENTS_TOML,
+            "reference",
+            "reference".into(),
+        )
+        .unwrap();
+        let mut checked = 0;
+        for name in frameworks(&m) {
+            let base = base(&m, &name).unwrap();
+            let probe = probe(&base);
+            for r in m.rows.iter().filter(|r| r.framework == name && fitted(r)) {
+                let kernels = row_kernels(&m.scenario(r, Some(&probe)).unwrap()).unwrap();
+                let mut by_text: Vec<(String, f64)> = Vec::new();
+                for k in &kernels {
+                    let text = format!("{k:?}");
+                    match by_text.iter_mut().find(|(t, _)| *t == text) {
+                        Some((_, n)) => *n += 1.0,
+                        None => by_text.push((text, 1.0)),
+                    }
+                }
+                let fast: Vec<(String, f64)> = distinct(kernels)
+                    .into_iter()
+                    .map(|(k, n)| (format!("{k:?}"), n))
+                    .collect();
+                assert_eq!(fast, by_text, "{}", r.id);
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked}");
     }
 
     #[test]

@@ -28,19 +28,29 @@ fn sum_sq(r: &[f64]) -> f64 {
     r.iter().map(|v| v * v).sum()
 }
 
-/// Solves `a · x = b` (a square, row-major) by Gaussian elimination with partial pivoting.
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+/// Solves `a · x = b` (`a` square, `n × n` row-major in one slice) by Gaussian elimination
+/// with partial pivoting, in place; `x` receives the solution. `false` when `a` is singular or
+/// the solution is not finite.
+fn solve(a: &mut [f64], b: &mut [f64], x: &mut Vec<f64>) -> bool {
     let n = b.len();
     for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-300 {
-            return None;
+        let Some(pivot) =
+            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))
+        else {
+            return false;
+        };
+        if a[pivot * n + col].abs() < 1e-300 {
+            return false;
         }
-        a.swap(col, pivot);
-        b.swap(col, pivot);
-        let (top, rest) = a.split_at_mut(col + 1);
-        let pivot_row = &top[col];
-        for (offset, row) in rest.iter_mut().enumerate() {
+        if pivot != col {
+            for k in 0..n {
+                a.swap(col * n + k, pivot * n + k);
+            }
+            b.swap(col, pivot);
+        }
+        let (top, rest) = a.split_at_mut((col + 1) * n);
+        let pivot_row = &top[col * n..];
+        for (offset, row) in rest.chunks_exact_mut(n).enumerate() {
             let f = row[col] / pivot_row[col];
             for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
                 *x -= f * p;
@@ -48,72 +58,129 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
             b[col + 1 + offset] -= f * b[col];
         }
     }
-    let mut x = vec![0.0; n];
+    x.clear();
+    x.resize(n, 0.0);
     for i in (0..n).rev() {
-        let s: f64 = (i + 1..n).map(|k| a[i][k] * x[k]).sum();
-        x[i] = (b[i] - s) / a[i][i];
+        let s: f64 = (i + 1..n).map(|k| a[i * n + k] * x[k]).sum();
+        x[i] = (b[i] - s) / a[i * n + i];
     }
-    x.iter().all(|v| v.is_finite()).then_some(x)
+    x.iter().all(|v| v.is_finite())
 }
 
 /// Minimises `Σ residuals(x)²` over `x` within `bounds`, from `start`. Returns the best `x`
 /// and its cost.
+#[cfg(test)]
 pub fn minimize(
     residuals: &dyn Fn(&[f64]) -> Vec<f64>,
     bounds: &[Bound],
     start: &[f64],
     max_iterations: usize,
 ) -> (Vec<f64>, f64) {
+    minimize_into(
+        &mut |x: &[f64], out: &mut Vec<f64>| *out = residuals(x),
+        bounds,
+        start,
+        max_iterations,
+    )
+}
+
+/// Minimises `Σ residuals(x)²` over `x` within `bounds`, from `start`; returns the best `x`
+/// and its cost. The residuals are written into a buffer the solver keeps, so nothing is
+/// allocated per evaluation (a fit evaluates its residuals thousands of
+/// times; issue 25 item 4).
+pub fn minimize_into(
+    residuals: &mut dyn FnMut(&[f64], &mut Vec<f64>),
+    bounds: &[Bound],
+    start: &[f64],
+    max_iterations: usize,
+) -> (Vec<f64>, f64) {
     let n = bounds.len();
-    let to_x = |u: &[f64]| -> Vec<f64> { u.iter().zip(bounds).map(|(u, b)| b.to_x(*u)).collect() };
+    let to_x = |u: &[f64], x: &mut Vec<f64>| {
+        x.clear();
+        x.extend(u.iter().zip(bounds).map(|(u, b)| b.to_x(*u)));
+    };
     let mut u: Vec<f64> = start.iter().zip(bounds).map(|(x, b)| b.to_u(*x)).collect();
-    let mut r = residuals(&to_x(&u));
+    let mut x = Vec::with_capacity(n);
+    let mut r = Vec::new();
+    to_x(&u, &mut x);
+    residuals(&x, &mut r);
     let mut cost = sum_sq(&r);
     let mut lambda = 1e-3;
+    // Buffers kept across iterations: the Jacobian (row-major, one row per residual), the
+    // normal equations, a moved point and its residuals.
+    let mut jac: Vec<f64> = Vec::new();
+    let mut jtj = vec![0.0; n * n];
+    let mut jtr = vec![0.0; n];
+    let mut m = vec![0.0; n * n];
+    let mut rhs = vec![0.0; n];
+    let mut step = Vec::with_capacity(n);
+    let mut moved = u.clone();
+    let mut rk = Vec::new();
+    let mut nonzero: Vec<usize> = Vec::with_capacity(n);
     for _ in 0..max_iterations {
         // Jacobian by forward differences.
         let h = 1e-6;
-        let mut jac = vec![vec![0.0; n]; r.len()];
+        jac.clear();
+        jac.resize(r.len() * n, 0.0);
+        // One coordinate moves at a time: only its value is mapped again.
+        to_x(&u, &mut x);
         for k in 0..n {
-            let mut up = u.clone();
-            up[k] += h;
-            let rk = residuals(&to_x(&up));
+            let kept = x[k];
+            x[k] = bounds[k].to_x(u[k] + h);
+            residuals(&x, &mut rk);
             for (i, (a, b)) in rk.iter().zip(&r).enumerate() {
-                jac[i][k] = (a - b) / h;
+                jac[i * n + k] = (a - b) / h;
             }
+            x[k] = kept;
         }
         // Normal equations JᵀJ and Jᵀr.
-        let mut jtj = vec![vec![0.0; n]; n];
-        let mut jtr = vec![0.0; n];
-        for (row, ri) in jac.iter().zip(&r) {
-            for a in 0..n {
+        jtj.fill(0.0);
+        jtr.fill(0.0);
+        for (row, ri) in jac.chunks_exact(n).zip(&r) {
+            // A residual depends on few parameters (a GPU's rows on its own values): terms
+            // with a zero derivative are skipped. That is exact: the sums start at +0 and
+            // never become −0 (x + (−x) is +0), so adding a ±0 product changes nothing, as
+            // long as the other factors are finite (0 · ∞ is NaN: such a row is summed whole).
+            nonzero.clear();
+            nonzero.extend((0..n).filter(|&a| row[a] != 0.0));
+            if !(ri.is_finite() && row.iter().all(|v| v.is_finite())) {
+                nonzero.clear();
+                nonzero.extend(0..n);
+            }
+            for (k, &a) in nonzero.iter().enumerate() {
                 jtr[a] += row[a] * ri;
-                for b in a..n {
-                    jtj[a][b] += row[a] * row[b];
+                for &b in &nonzero[k..] {
+                    jtj[a * n + b] += row[a] * row[b];
                 }
             }
         }
         // Mirror the upper triangle.
         for (a, b) in (0..n).flat_map(|a| (0..a).map(move |b| (a, b))) {
-            jtj[a][b] = jtj[b][a];
+            jtj[a * n + b] = jtj[b * n + a];
         }
         let mut improved = false;
         for _ in 0..12 {
-            let mut m = jtj.clone();
-            for (k, row) in m.iter_mut().enumerate() {
-                row[k] += lambda * (jtj[k][k] + 1e-9);
+            m.copy_from_slice(&jtj);
+            for k in 0..n {
+                m[k * n + k] += lambda * (jtj[k * n + k] + 1e-9);
             }
-            let Some(step) = solve(m, jtr.iter().map(|v| -v).collect()) else {
+            for (d, v) in rhs.iter_mut().zip(&jtr) {
+                *d = -v;
+            }
+            if !solve(&mut m, &mut rhs, &mut step) {
                 lambda *= 10.0;
                 continue;
-            };
-            let trial: Vec<f64> = u.iter().zip(&step).map(|(a, d)| a + d).collect();
-            let rt = residuals(&to_x(&trial));
-            let ct = sum_sq(&rt);
+            }
+            for ((t, a), d) in moved.iter_mut().zip(&u).zip(&step) {
+                *t = a + d;
+            }
+            to_x(&moved, &mut x);
+            residuals(&x, &mut rk);
+            let ct = sum_sq(&rk);
             if ct.is_finite() && ct < cost {
                 let gain = cost - ct;
-                u = trial;
-                r = rt;
+                u.copy_from_slice(&moved);
+                std::mem::swap(&mut r, &mut rk);
                 cost = ct;
                 lambda = (lambda / 3.0).max(1e-12);
                 improved = gain > 1e-14 * (1.0 + cost);
@@ -125,7 +192,8 @@ pub fn minimize(
             break;
         }
     }
-    (to_x(&u), cost)
+    to_x(&u, &mut x);
+    (x, cost)
 }
 
 #[cfg(test)]

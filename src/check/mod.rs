@@ -12,6 +12,7 @@
 
 pub mod anchor;
 pub mod fit;
+mod folds;
 mod lm;
 mod render;
 
@@ -707,6 +708,16 @@ pub struct CheckOptions {
 
 /// Prices every row of `m` and compares.
 pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
+    check_with_progress(m, options, &|_, _| {})
+}
+
+/// [`check`], calling `progress` with (refits done, refits in all) as the cross-validations'
+/// refits finish.
+pub fn check_with_progress(
+    m: &Measurements,
+    options: &CheckOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<CheckReport> {
     let roofline = Framework::roofline();
     let profile = match &options.framework {
         Some(name) => {
@@ -728,16 +739,13 @@ pub fn check(m: &Measurements, options: &CheckOptions) -> Result<CheckReport> {
         }
         None => None,
     };
-    let loo = if options.cv.contains(&Cv::Row) {
-        Some(fit::leave_one_out(m)?)
-    } else {
-        None
-    };
-    let loso = if options.cv.contains(&Cv::Source) {
-        Some(fit::leave_one_source_out(m)?)
-    } else {
-        None
-    };
+    // Both cross-validations' refits run side by side (fit::cross_validate).
+    let fit::CrossValidated { loo, loso } = fit::cross_validate(
+        m,
+        options.cv.contains(&Cv::Row),
+        options.cv.contains(&Cv::Source),
+        progress,
+    )?;
     // The σ of each framework's prediction interval, from its profile's [spread].
     let mut spreads: std::collections::BTreeMap<String, Option<Spread>> = Default::default();
     let mut rows = Vec::with_capacity(m.rows.len());

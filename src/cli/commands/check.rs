@@ -8,7 +8,10 @@ use crate::error::{Error, Result};
 use crate::framework::Spread;
 use crate::report::Format;
 use std::fmt::Write;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Flags of `aim-sim check`.
 #[derive(Debug, Clone, clap::Args)]
@@ -80,7 +83,11 @@ pub fn options(cv: &[CvArg], loo: bool) -> CheckOptions {
 pub fn check(args: &CheckArgs, output: &OutputArgs) -> Result<()> {
     let format = output.resolve("check", CHECK_VIEWS)?;
     let m = Measurements::load(&args.file)?;
-    let report = check::check(&m, &args.options())?;
+    let progress = Refits::new();
+    let report =
+        check::check_with_progress(&m, &args.options(), &|done, all| progress.update(done, all));
+    progress.finish();
+    let report = report?;
     format::write(format, output.output.as_deref(), &report)
 }
 
@@ -106,6 +113,54 @@ impl Output for check::CheckReport {
     }
 }
 
+/// A bar on standard error counting the refits of `fit` and cross-validation (issue 24 item 7:
+/// a long run showed nothing): drawn only when standard error is a terminal and the run has
+/// lasted a moment, so captured output and tests never see it.
+struct Refits {
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+    started: Instant,
+    terminal: bool,
+}
+
+impl Refits {
+    /// Delay before a bar appears.
+    const AFTER: Duration = Duration::from_millis(300);
+
+    fn new() -> Refits {
+        Refits {
+            bar: Mutex::new(None),
+            started: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// `done` of `all` refits have finished (called from the threads that run them).
+    fn update(&self, done: usize, all: usize) {
+        if !self.terminal {
+            return;
+        }
+        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        if bar.is_none() && done < all && self.started.elapsed() >= Self::AFTER {
+            let b = indicatif::ProgressBar::new(all as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} refits, eta {eta}")
+                    .expect("valid template"),
+            );
+            *bar = Some(b);
+        }
+        if let Some(b) = bar.as_ref() {
+            b.set_position(done as u64);
+        }
+    }
+
+    /// Removes the bar.
+    fn finish(self) {
+        if let Some(b) = self.bar.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            b.finish_and_clear();
+        }
+    }
+}
+
 /// Flags of `aim-sim fit`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FitArgs {
@@ -124,7 +179,12 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
     let m = Measurements::load(&args.file)?;
     let provenance = format!("aim-sim fit {}", args.file.display());
     let format = output.resolve("fit", FIT_VIEWS)?;
-    let reports = fit::fit(&m, &args.framework, &provenance)?;
+    let progress = Refits::new();
+    let reports = fit::fit_with_progress(&m, &args.framework, &provenance, &|done, all| {
+        progress.update(done, all)
+    });
+    progress.finish();
+    let reports = reports?;
     if let Some(dir) = &args.write {
         for r in &reports {
             let path = profile_path(dir, &r.framework)?;

@@ -386,17 +386,7 @@ impl Timer {
         let bytes = op.bytes();
         // No traffic (host work): no intensity to report (0, never an infinity).
         let arithmetic_intensity = if bytes > 0.0 { op.flops / bytes } else { 0.0 };
-        // A grouped expert GEMM with `m` tokens per expert runs at `m / (m + m_half)` of the
-        // dense efficiency: its compute time is that of `(1 + m_half / m)` times its FLOPs.
-        let flops = match (k.call, self.efficiency.expert_half_tokens) {
-            (
-                Call::ExpertGemm {
-                    tokens_per_expert, ..
-                },
-                Some(half),
-            ) if tokens_per_expert > 0.0 => op.flops * (1.0 + half / tokens_per_expert),
-            _ => op.flops,
-        };
+        let flops = self.priced_flops(&k.call, op.flops);
         let (bound, time_s) = self.time_work(k.class, flops, bytes, k.launches, k.link_bytes);
         TimedOp {
             op,
@@ -405,6 +395,23 @@ impl Timer {
             bound,
             time_s,
             dense_flops: k.dense_flops,
+        }
+    }
+
+    /// The FLOPs a kernel launched as `call` is timed for, given its `flops`: a grouped expert
+    /// GEMM with `m` tokens per expert runs at `m / (m + m_half)` of the dense efficiency, so
+    /// its compute time is that of `(1 + m_half / m)` times its FLOPs. [`Timer::time`] and the
+    /// framework fit (which re-times recorded kernels) both use it.
+    #[inline(always)]
+    pub fn priced_flops(&self, call: &Call, flops: f64) -> f64 {
+        match (call, self.efficiency.expert_half_tokens) {
+            (
+                Call::ExpertGemm {
+                    tokens_per_expert, ..
+                },
+                Some(half),
+            ) if *tokens_per_expert > 0.0 => flops * (1.0 + half / tokens_per_expert),
+            _ => flops,
         }
     }
 
