@@ -345,6 +345,10 @@ struct Scratch {
     spec: Spec,
     /// Axis positions `spec` holds; `None`: the base's, before any configuration.
     at: Option<[usize; 8]>,
+    /// The last scenario built, with the model, GPU, cost model and schedule positions it was
+    /// built for: a configuration that differs from it only in its counts re-targets it
+    /// ([`Scenario::retarget`]) instead of building one.
+    built: Option<([usize; 4], Scenario)>,
 }
 
 impl Scratch {
@@ -352,7 +356,14 @@ impl Scratch {
         Scratch {
             spec: grid.base.clone(),
             at: None,
+            built: None,
         }
+    }
+
+    /// The scenario [`Loaded::scenario`] made last.
+    fn scenario(&self) -> &Scenario {
+        let built = self.built.as_ref().map(|(_, s)| s);
+        built.expect("a scenario is made before it is priced")
     }
 }
 
@@ -466,24 +477,36 @@ struct Loaded {
 }
 
 impl Loaded {
-    /// Configuration `index`'s validated scenario and its token plan, its spec left in
-    /// `scratch.spec`; errors name the configuration.
-    fn scenario(
-        &self,
-        grid: &Grid,
-        index: usize,
-        scratch: &mut Scratch,
-    ) -> Result<(Scenario, TokenPlan)> {
-        let [m, g, _, _, _, _, _, s] = grid.fill(index, scratch);
+    /// Makes configuration `index`'s validated scenario `scratch.scenario()` and returns its
+    /// token plan, its spec left in `scratch.spec`; errors name the configuration. The scenario is the scratch's last one
+    /// re-targeted when only the counts changed ([`Scenario::retarget`]: the same checks and
+    /// values), else built afresh; a configuration the re-targeting refuses is built afresh
+    /// too, so its error is the single run's.
+    fn scenario(&self, grid: &Grid, index: usize, scratch: &mut Scratch) -> Result<TokenPlan> {
+        let [m, g, c, _, _, _, _, s] = grid.fill(index, scratch);
+        let key = [m, g, c, s];
         let args = &scratch.spec;
-        Scenario::from_loaded_planned(
-            args,
-            self.models[m].clone(),
-            self.gpus[g].clone(),
-            self.schedules[s].clone(),
-            &self.framework,
-        )
-        .map_err(|e| Error::invalid(format!("{}: {e}", describe(args))))
+        let retargeted = match &mut scratch.built {
+            Some((k, scenario)) if *k == key => scenario.retarget(args),
+            _ => None,
+        };
+        let plan = match retargeted {
+            Some(plan) => plan,
+            None => {
+                scratch.built = None;
+                let (scenario, plan) = Scenario::from_loaded_planned(
+                    args,
+                    self.models[m].clone(),
+                    self.gpus[g].clone(),
+                    self.schedules[s].clone(),
+                    &self.framework,
+                )
+                .map_err(|e| Error::invalid(format!("{}: {e}", describe(args))))?;
+                scratch.built = Some((key, scenario));
+                plan
+            }
+        };
+        Ok(plan)
     }
 
     fn new(grid: &Grid) -> Result<Loaded> {
@@ -523,9 +546,9 @@ fn row_into(
     scratch: &mut Scratch,
     out: &mut SweepRow,
 ) -> Result<()> {
-    let (scenario, plan) = loaded.scenario(grid, index, scratch)?;
-    let args = &scratch.spec;
-    let summary = sim::summarize_planned(&scenario, &plan)
+    let plan = loaded.scenario(grid, index, scratch)?;
+    let (scenario, args) = (scratch.scenario(), &scratch.spec);
+    let summary = sim::summarize_planned(scenario, &plan)
         .map_err(|e| Error::invalid(format!("{}: {e}", describe(args))))?;
     let (run, base) = (&summary.run, &summary.baseline);
     let input = &scenario.input;
