@@ -14,12 +14,14 @@
 
 mod lines;
 mod output;
+#[cfg(test)]
+mod retarget_tests;
 mod stream;
 
 pub use lines::{lines, Line};
 pub use output::{render, RowWriter, SweepFormat};
 
-use crate::cost::CostModelKind;
+use crate::cost::{CostModelKind, LayerCache};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::hardware::Gpu;
@@ -349,6 +351,8 @@ struct Scratch {
     /// built for: a configuration that differs from it only in its counts re-targets it
     /// ([`Scenario::retarget`]) instead of building one.
     built: Option<([usize; 4], Scenario)>,
+    /// Layer sums of the rows this worker priced ([`sim::summarize_cached`]).
+    layers: LayerCache,
 }
 
 impl Scratch {
@@ -357,13 +361,8 @@ impl Scratch {
             spec: grid.base.clone(),
             at: None,
             built: None,
+            layers: LayerCache::new(),
         }
-    }
-
-    /// The scenario [`Loaded::scenario`] made last.
-    fn scenario(&self) -> &Scenario {
-        let built = self.built.as_ref().map(|(_, s)| s);
-        built.expect("a scenario is made before it is priced")
     }
 }
 
@@ -547,8 +546,16 @@ fn row_into(
     out: &mut SweepRow,
 ) -> Result<()> {
     let plan = loaded.scenario(grid, index, scratch)?;
-    let (scenario, args) = (scratch.scenario(), &scratch.spec);
-    let summary = sim::summarize_planned(scenario, &plan)
+    let Scratch {
+        spec: args,
+        built: Some((_, scenario)),
+        layers,
+        ..
+    } = scratch
+    else {
+        unreachable!("a scenario is made before it is priced")
+    };
+    let summary = sim::summarize_cached(scenario, &plan, layers)
         .map_err(|e| Error::invalid(format!("{}: {e}", describe(args))))?;
     let (run, base) = (&summary.run, &summary.baseline);
     let input = &scenario.input;
@@ -679,13 +686,13 @@ impl<'a> Sweep<'a> {
             }
         }
         let (grid, loaded) = (self.grid, &self.loaded);
-        stream::ordered(
+        stream::ordered_with(
             grid.len(),
             jobs,
-            |range| {
-                let mut scratch = Scratch::new(grid);
+            || Scratch::new(grid),
+            |scratch, range| {
                 for i in range {
-                    loaded.scenario(grid, i, &mut scratch)?;
+                    loaded.scenario(grid, i, scratch)?;
                 }
                 Ok(())
             },
@@ -714,13 +721,11 @@ impl<'a> Sweep<'a> {
             rows: Vec::with_capacity(grid.len()),
             progress,
         };
-        stream::ordered(
+        stream::ordered_with(
             grid.len(),
             jobs,
-            |range| {
-                let mut scratch = Scratch::new(grid);
-                range.map(|i| row(grid, loaded, i, &mut scratch)).collect()
-            },
+            || Scratch::new(grid),
+            |scratch, range| range.map(|i| row(grid, loaded, i, scratch)).collect(),
             &mut rows,
         )?;
         (rows.progress)(grid.len());
@@ -788,15 +793,15 @@ impl<'a> Sweep<'a> {
         let mut head = String::new();
         writer.begin(&mut head);
         text.put(&head)?;
-        stream::ordered(
+        stream::ordered_with(
             grid.len(),
             jobs,
-            |range| {
+            || (Scratch::new(grid), SweepRow::empty()),
+            |(scratch, r), range| {
                 let mut s = String::with_capacity(range.len() * 360);
-                let (mut scratch, mut r) = (Scratch::new(grid), SweepRow::empty());
                 for i in range {
-                    row_into(grid, loaded, i, &mut scratch, &mut r)?;
-                    writer.row(&r, i == 0, &mut s);
+                    row_into(grid, loaded, i, scratch, r)?;
+                    writer.row(r, i == 0, &mut s);
                 }
                 Ok(s)
             },
