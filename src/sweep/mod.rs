@@ -11,6 +11,10 @@
 //! Rows are priced on every core ([`default_jobs`]) in small chunks taken from a shared
 //! counter, and handed over in order as they complete: [`Sweep::write`] streams them to any
 //! [`std::io::Write`] in flat memory, [`run`] collects them.
+//!
+//! A worker keeps its scenario and re-targets it along the count axes (`Scenario::retarget`,
+//! the same checks and values as a fresh build), and keeps the sums of the decoder layers it
+//! priced ([`LayerCache`], the same totals bit for bit), from one chunk to the next (issue 25).
 
 mod lines;
 mod output;
