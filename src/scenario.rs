@@ -730,6 +730,8 @@ impl Scenario {
             return None;
         }
         let (input, vision_input) = resolve_input(&self.model, spec).ok()?;
+        // `self.gpu` may carry a framework's efficiency; the checks read only its name, memory
+        // and link, which that leaves as loaded.
         check_refined_flags(spec, &self.model, &self.gpu, &input).ok()?;
         self.input = input;
         self.options.batch = spec.batch;
