@@ -8,8 +8,9 @@
 //!
 //! Criterion reports the throughput in elements (configurations) per second. Target (issue
 //! 13): `refined/write-csv/10k` at 200,000 or more on 2 cores (235,000 measured on the
-//! 2-core VM, README "Speed"). Issue 25 asks 600,000: not reached (368,000 on one job,
-//! 2026-12-05, README "Speed").
+//! 2-core VM, README "Speed"). Issue 25 asks 600,000: 517,000 measured on 2 cores at a load
+//! average of 6 (445,000 on one job; before its second pass 287,000 and 327,000 in the same
+//! session), 2026-12-05, README "Speed"; not shown on an idle machine.
 
 use aim_sim::spec::Spec;
 use aim_sim::sweep::{self, Axes, Grid, GridSpec, Sweep, SweepFormat};

@@ -708,3 +708,49 @@ fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
     }
     out
 }
+
+impl Scenario {
+    /// Makes this scenario `spec`'s, where `spec` differs from the spec it was built from
+    /// ([`Scenario::from_loaded_planned`]) only in its counts: frames or tokens, tokens per
+    /// frame, text tokens, batch (a sweep's rows along those axes). Recomputes what depends on
+    /// them, with the same functions and checks, and returns the token plan; nothing else is
+    /// rebuilt (no spec, notes or names copied, no allocation beyond the plan's).
+    ///
+    /// `None` when a check fails, with `self` left unusable: build the scenario afresh for the
+    /// error (its text and the order of the checks are [`Scenario::from_loaded_planned`]'s).
+    pub(crate) fn retarget(&mut self, spec: &Spec) -> Option<TokenPlan> {
+        // The count checks of `from_loaded_planned`; what does not depend on the counts passed
+        // when this scenario was built.
+        let zero = [
+            Some(spec.text_tokens),
+            Some(spec.batch),
+            spec.tokens,
+            spec.tokens_per_frame,
+        ]
+        .contains(&Some(0));
+        if zero || spec.batch > MAX_BATCH || (spec.tokens.is_some() && spec.frames.is_some()) {
+            return None;
+        }
+        let (input, vision_input) = resolve_input(&self.model, spec).ok()?;
+        // `self.gpu` may carry a framework's efficiency; the checks read only its name, memory
+        // and link, which that leaves as loaded.
+        check_refined_flags(spec, &self.model, &self.gpu, &input).ok()?;
+        self.input = input;
+        self.options.batch = spec.batch;
+        self.options.vision_input = vision_input;
+        self.warnings = input_warnings(spec, &self.model);
+        let video = vision_input.filter(|g| g.video);
+        let r = &mut self.resolved;
+        r.frames = Some(video.map_or(input.frames, |g| g.sampled_frames));
+        r.video_size = video
+            .map(|g| Resolution {
+                width: g.width,
+                height: g.height,
+            })
+            .or(spec.video_size);
+        r.tokens_per_frame = Some(input.tokens_per_frame);
+        r.text_tokens = spec.text_tokens;
+        r.batch = spec.batch;
+        self.plan().ok()
+    }
+}

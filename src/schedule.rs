@@ -408,9 +408,11 @@ impl Schedule {
             keep.rotate_right(1);
             keep[0] = 1.0;
         }
+        // floor(r · N): `as u64` truncates, which is the floor for every f64 (negatives and NaN
+        // go to 0 either way) without a libm call per layer (issue 25: a sweep's plans).
         let layer_tokens = keep
             .iter()
-            .map(|r| (r * n as f64).floor() as u64 + input.text_tokens)
+            .map(|r| (r * n as f64) as u64 + input.text_tokens)
             .collect();
         Ok(TokenPlan {
             merged_tokens_per_frame: merged_per_frame,
@@ -582,5 +584,14 @@ mod tests {
             keep_ratio: None,
         });
         assert!(big.plan(28, &OV, PruneTiming::Paper).is_err());
+    }
+
+    proptest::proptest! {
+        /// `plan` floors `r · N` with an `as u64` cast (issue 25): the same count as
+        /// `floor` for every f64, negatives, NaN and the infinities included.
+        #[test]
+        fn truncating_is_flooring_for_a_count(x in proptest::num::f64::ANY) {
+            proptest::prop_assert_eq!(x as u64, x.floor() as u64);
+        }
     }
 }

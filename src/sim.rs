@@ -1,7 +1,7 @@
 //! Runs a scenario through its cost model twice — with the schedule and without any
 //! reduction — and states the reduction factors.
 
-use crate::cost::{RunCost, Totals};
+use crate::cost::{LayerCache, RunCost, Totals, Workload};
 use crate::error::{Error, Result};
 use crate::framework::Spread;
 use crate::scenario::Scenario;
@@ -75,11 +75,35 @@ pub fn summarize(scenario: &Scenario) -> Result<Summary> {
 /// [`summarize`] with the scenario's token plan already at hand (a sweep has it from
 /// [`Scenario::from_loaded_planned`]); `plan` must be `scenario.plan()`.
 pub(crate) fn summarize_planned(scenario: &Scenario, plan: &TokenPlan) -> Result<Summary> {
+    summarize_with(scenario, plan, None)
+}
+
+/// [`summarize_planned`], reusing the layer sums `cache` kept from earlier scenarios on the
+/// same model, GPU and options ([`crate::cost::CostModel::run_totals_cached`]; the same
+/// figures bit for bit): one cache per sweep worker.
+pub(crate) fn summarize_cached(
+    scenario: &Scenario,
+    plan: &TokenPlan,
+    cache: &mut LayerCache,
+) -> Result<Summary> {
+    cache.bind(&scenario.model, &scenario.gpu, &scenario.options);
+    summarize_with(scenario, plan, Some(cache))
+}
+
+fn summarize_with(
+    scenario: &Scenario,
+    plan: &TokenPlan,
+    mut cache: Option<&mut LayerCache>,
+) -> Result<Summary> {
     let cost_model = scenario.cost_model.implementation();
     let ctx = scenario.context();
-    let run = cost_model.run_totals(&ctx, &scenario.workload(plan));
+    let mut totals = |w: &Workload| match cache.as_deref_mut() {
+        Some(cache) => cost_model.run_totals_cached(&ctx, w, cache),
+        None => cost_model.run_totals(&ctx, w),
+    };
+    let run = totals(&scenario.workload(plan));
     let baseline_tokens = scenario.baseline_tokens();
-    let baseline = cost_model.run_totals(&ctx, &scenario.baseline_workload(&baseline_tokens));
+    let baseline = totals(&scenario.baseline_workload(&baseline_tokens));
     finite_totals(&run, "the schedule's run")?;
     finite_totals(&baseline, "the baseline")?;
     Ok(Summary {

@@ -9,6 +9,7 @@ mod sink;
 mod summary;
 mod workload;
 
+pub use refined::LayerCache;
 pub use sink::{Each, LayerMemo, Sink};
 pub use summary::{Decode, ExpertUse, KvCache, PeakMemory, Pipeline};
 pub use workload::{PruneDecision, PruneStep, Workload};
@@ -517,5 +518,17 @@ pub trait CostModel: Sync {
     /// the per-layer and per-operator lists, notes or labels (what a sweep row needs).
     fn run_totals(&self, ctx: &Context, workload: &Workload) -> Totals {
         self.run_workload(ctx, workload).totals
+    }
+    /// [`CostModel::run_totals`], the same figures bit for bit, reusing the layer sums of
+    /// earlier prefills kept in `cache` where this model keeps any (the refined one; a sweep's
+    /// rows share one per worker).
+    fn run_totals_cached(
+        &self,
+        ctx: &Context,
+        workload: &Workload,
+        cache: &mut LayerCache,
+    ) -> Totals {
+        let _ = cache;
+        self.run_totals(ctx, workload)
     }
 }

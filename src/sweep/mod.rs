@@ -11,15 +11,21 @@
 //! Rows are priced on every core ([`default_jobs`]) in small chunks taken from a shared
 //! counter, and handed over in order as they complete: [`Sweep::write`] streams them to any
 //! [`std::io::Write`] in flat memory, [`run`] collects them.
+//!
+//! A worker keeps its scenario and re-targets it along the count axes (`Scenario::retarget`,
+//! the same checks and values as a fresh build), and keeps the sums of the decoder layers it
+//! priced ([`LayerCache`], the same totals bit for bit), from one chunk to the next (issue 25).
 
 mod lines;
 mod output;
+#[cfg(test)]
+mod retarget_tests;
 mod stream;
 
 pub use lines::{lines, Line};
 pub use output::{render, RowWriter, SweepFormat};
 
-use crate::cost::CostModelKind;
+use crate::cost::{CostModelKind, LayerCache};
 use crate::error::{
     keys::{
         BATCH, COST_MODEL, FRAMES, GPU, MODEL, SCHEDULE, TEXT_TOKENS, TOKENS, TOKENS_PER_FRAME,
@@ -363,6 +369,12 @@ struct Scratch {
     spec: Spec,
     /// Axis positions `spec` holds; `None`: the base's, before any configuration.
     at: Option<[usize; 8]>,
+    /// The last scenario built, with the model, GPU, cost model and schedule positions it was
+    /// built for: a configuration that differs from it only in its counts re-targets it
+    /// ([`Scenario::retarget`]) instead of building one.
+    built: Option<([usize; 4], Scenario)>,
+    /// Layer sums of the rows this worker priced ([`sim::summarize_cached`]).
+    layers: LayerCache,
 }
 
 impl Scratch {
@@ -370,6 +382,8 @@ impl Scratch {
         Scratch {
             spec: grid.base.clone(),
             at: None,
+            built: None,
+            layers: LayerCache::new(),
         }
     }
 }
@@ -515,24 +529,36 @@ struct Loaded {
 }
 
 impl Loaded {
-    /// Configuration `index`'s validated scenario and its token plan, its spec left in
-    /// `scratch.spec`; errors name the configuration.
-    fn scenario(
-        &self,
-        grid: &Grid,
-        index: usize,
-        scratch: &mut Scratch,
-    ) -> Result<(Scenario, TokenPlan)> {
-        let [m, g, _, _, _, _, _, s] = grid.fill(index, scratch);
+    /// Makes configuration `index`'s validated scenario `scratch.scenario()` and returns its
+    /// token plan, its spec left in `scratch.spec`; errors name the configuration. The scenario is the scratch's last one
+    /// re-targeted when only the counts changed ([`Scenario::retarget`]: the same checks and
+    /// values), else built afresh; a configuration the re-targeting refuses is built afresh
+    /// too, so its error is the single run's.
+    fn scenario(&self, grid: &Grid, index: usize, scratch: &mut Scratch) -> Result<TokenPlan> {
+        let [m, g, c, _, _, _, _, s] = grid.fill(index, scratch);
+        let key = [m, g, c, s];
         let args = &scratch.spec;
-        Scenario::from_loaded_planned(
-            args,
-            self.models[m].clone(),
-            self.gpus[g].clone(),
-            self.schedules[s].clone(),
-            &self.framework,
-        )
-        .map_err(|e| Error::invalid(format!("{}: {}", describe(args), e.marked())))
+        let retargeted = match &mut scratch.built {
+            Some((k, scenario)) if *k == key => scenario.retarget(args),
+            _ => None,
+        };
+        let plan = match retargeted {
+            Some(plan) => plan,
+            None => {
+                scratch.built = None;
+                let (scenario, plan) = Scenario::from_loaded_planned(
+                    args,
+                    self.models[m].clone(),
+                    self.gpus[g].clone(),
+                    self.schedules[s].clone(),
+                    &self.framework,
+                )
+                .map_err(|e| Error::invalid(format!("{}: {}", describe(args), e.marked())))?;
+                scratch.built = Some((key, scenario));
+                plan
+            }
+        };
+        Ok(plan)
     }
 
     fn new(grid: &Grid) -> Result<Loaded> {
@@ -572,9 +598,17 @@ fn row_into(
     scratch: &mut Scratch,
     out: &mut SweepRow,
 ) -> Result<()> {
-    let (scenario, plan) = loaded.scenario(grid, index, scratch)?;
-    let args = &scratch.spec;
-    let summary = sim::summarize_planned(&scenario, &plan)
+    let plan = loaded.scenario(grid, index, scratch)?;
+    let Scratch {
+        spec: args,
+        built: Some((_, scenario)),
+        layers,
+        ..
+    } = scratch
+    else {
+        unreachable!("a scenario is made before it is priced")
+    };
+    let summary = sim::summarize_cached(scenario, &plan, layers)
         .map_err(|e| Error::invalid(format!("{}: {}", describe(args), e.marked())))?;
     let (run, base) = (&summary.run, &summary.baseline);
     let input = &scenario.input;
@@ -709,13 +743,13 @@ impl<'a> Sweep<'a> {
             }
         }
         let (grid, loaded) = (self.grid, &self.loaded);
-        stream::ordered(
+        stream::ordered_with(
             grid.len(),
             jobs,
-            |range| {
-                let mut scratch = Scratch::new(grid);
+            || Scratch::new(grid),
+            |scratch, range| {
                 for i in range {
-                    loaded.scenario(grid, i, &mut scratch)?;
+                    loaded.scenario(grid, i, scratch)?;
                 }
                 Ok(())
             },
@@ -744,13 +778,11 @@ impl<'a> Sweep<'a> {
             rows: Vec::with_capacity(grid.len()),
             progress,
         };
-        stream::ordered(
+        stream::ordered_with(
             grid.len(),
             jobs,
-            |range| {
-                let mut scratch = Scratch::new(grid);
-                range.map(|i| row(grid, loaded, i, &mut scratch)).collect()
-            },
+            || Scratch::new(grid),
+            |scratch, range| range.map(|i| row(grid, loaded, i, scratch)).collect(),
             &mut rows,
         )?;
         (rows.progress)(grid.len());
@@ -819,15 +851,15 @@ impl<'a> Sweep<'a> {
         let mut head = String::new();
         writer.begin(&mut head);
         text.put(&head)?;
-        stream::ordered(
+        stream::ordered_with(
             grid.len(),
             jobs,
-            |range| {
+            || (Scratch::new(grid), SweepRow::empty()),
+            |(scratch, r), range| {
                 let mut s = String::with_capacity(range.len() * 360);
-                let (mut scratch, mut r) = (Scratch::new(grid), SweepRow::empty());
                 for i in range {
-                    row_into(grid, loaded, i, &mut scratch, &mut r)?;
-                    writer.row(&r, i == 0, &mut s);
+                    row_into(grid, loaded, i, scratch, r)?;
+                    writer.row(r, i == 0, &mut s);
                 }
                 Ok(s)
             },

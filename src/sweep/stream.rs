@@ -34,22 +34,37 @@ pub(super) trait Consumer<T> {
 ///
 /// A worker that cannot be spawned (a process or memory limit) is not an error: the sweep runs
 /// on the workers that did start, or on the calling thread when none did.
-pub(super) fn ordered<T: Send>(
+#[cfg(test)]
+fn ordered<T: Send>(
     n: usize,
     jobs: usize,
     work: impl Fn(Range<usize>) -> Result<T> + Sync,
     consumer: &mut impl Consumer<T>,
 ) -> Result<()> {
-    ordered_spawning(n, jobs, usize::MAX, work, consumer)
+    ordered_spawning(n, jobs, usize::MAX, || (), |(), r| work(r), consumer)
 }
 
-/// [`ordered`], where spawning worker `spawn_limit` or later fails as if the OS refused it
+/// [`ordered`] where each worker (or the calling thread, when none could start) keeps a state
+/// from one chunk to the next: `state()` makes it, `work` gets it with each chunk (a sweep's
+/// scenario and layer cache outlive the chunk).
+pub(super) fn ordered_with<S, T: Send>(
+    n: usize,
+    jobs: usize,
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, Range<usize>) -> Result<T> + Sync,
+    consumer: &mut impl Consumer<T>,
+) -> Result<()> {
+    ordered_spawning(n, jobs, usize::MAX, state, work, consumer)
+}
+
+/// [`ordered_with`], where spawning worker `spawn_limit` or later fails as if the OS refused it
 /// (tests use a small limit; a real refusal is handled the same way).
-fn ordered_spawning<T: Send>(
+fn ordered_spawning<S, T: Send>(
     n: usize,
     jobs: usize,
     spawn_limit: usize,
-    work: impl Fn(Range<usize>) -> Result<T> + Sync,
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, Range<usize>) -> Result<T> + Sync,
     consumer: &mut impl Consumer<T>,
 ) -> Result<()> {
     let jobs = jobs.max(1);
@@ -69,21 +84,25 @@ fn ordered_spawning<T: Send>(
         let mut spawned = 0usize;
         for k in 0..jobs {
             let tx = tx.clone();
-            let (work, claimed, stop, handed, advanced) =
-                (&work, &claimed, &stop, &handed, &advanced);
-            let worker = move || loop {
-                let c = claimed.fetch_add(1, Ordering::Relaxed);
-                if c >= chunks || stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                {
-                    let mut h = handed.lock().unwrap_or_else(|e| e.into_inner());
-                    while c >= *h + window && !stop.load(Ordering::Relaxed) {
-                        h = advanced.wait(h).unwrap_or_else(|e| e.into_inner());
+            let (state, work, claimed, stop, handed, advanced) =
+                (&state, &work, &claimed, &stop, &handed, &advanced);
+            let worker = move || {
+                let mut s = state();
+                loop {
+                    let c = claimed.fetch_add(1, Ordering::Relaxed);
+                    if c >= chunks || stop.load(Ordering::Relaxed) {
+                        break;
                     }
-                }
-                if stop.load(Ordering::Relaxed) || tx.send((c, work(range(c)))).is_err() {
-                    break;
+                    {
+                        let mut h = handed.lock().unwrap_or_else(|e| e.into_inner());
+                        while c >= *h + window && !stop.load(Ordering::Relaxed) {
+                            h = advanced.wait(h).unwrap_or_else(|e| e.into_inner());
+                        }
+                    }
+                    if stop.load(Ordering::Relaxed) || tx.send((c, work(&mut s, range(c)))).is_err()
+                    {
+                        break;
+                    }
                 }
             };
             let started = if k < spawn_limit {
@@ -101,7 +120,8 @@ fn ordered_spawning<T: Send>(
         }
         drop(tx);
         if spawned == 0 {
-            return inline(chunks, range, &work, consumer);
+            let mut s = state();
+            return inline(chunks, range, |r| work(&mut s, r), consumer);
         }
 
         let mut pending: BTreeMap<usize, Result<T>> = BTreeMap::new();
@@ -158,7 +178,7 @@ fn ordered_spawning<T: Send>(
 fn inline<T>(
     chunks: usize,
     range: impl Fn(usize) -> Range<usize>,
-    work: impl Fn(Range<usize>) -> Result<T>,
+    mut work: impl FnMut(Range<usize>) -> Result<T>,
     consumer: &mut impl Consumer<T>,
 ) -> Result<()> {
     let mut last_tick = Instant::now();
@@ -226,7 +246,15 @@ mod tests {
                 seen: Vec::new(),
                 stop_after: None,
             };
-            ordered_spawning(3000, jobs, limit, |r: Range<usize>| Ok(r.collect()), &mut c).unwrap();
+            ordered_spawning(
+                3000,
+                jobs,
+                limit,
+                || (),
+                |(), r: Range<usize>| Ok(r.collect()),
+                &mut c,
+            )
+            .unwrap();
             assert_eq!(
                 c.seen,
                 (0..3000).collect::<Vec<_>>(),
@@ -241,7 +269,8 @@ mod tests {
             3000,
             2,
             0,
-            |r: Range<usize>| {
+            || (),
+            |(), r: Range<usize>| {
                 if r.contains(&1000) {
                     Err(Error::invalid("row 1000"))
                 } else {

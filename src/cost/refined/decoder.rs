@@ -34,7 +34,11 @@ impl Arch {
         Arch {
             qk_norm: m.qk_norm,
             moe: m.moe.as_ref().map(|x| MoeDims::new(x, ctx.options.tp)),
-            sparse: (0..m.num_layers).map(|l| m.is_moe_layer(l)).collect(),
+            // Read only with `moe` (no allocation for a dense model, once per prefill).
+            sparse: match m.moe {
+                Some(_) => (0..m.num_layers).map(|l| m.is_moe_layer(l)).collect(),
+                None => Vec::new(),
+            },
         }
     }
 

@@ -538,12 +538,14 @@ impl ByName {
         }
     }
 
-    /// The entries in first-seen order, arithmetic intensity and bound settled.
-    pub fn finish(self) -> impl Iterator<Item = TimedOp> {
-        self.inline
-            .into_iter()
-            .flatten()
-            .chain(self.spill)
+    /// The entries in first-seen order, arithmetic intensity and bound settled; taken out in
+    /// place (moving the inline array would copy all of its slots, a sweep row's largest copy).
+    pub fn finish(&mut self) -> impl Iterator<Item = TimedOp> + '_ {
+        let len = std::mem::take(&mut self.len);
+        self.inline[..len]
+            .iter_mut()
+            .filter_map(Option::take)
+            .chain(self.spill.drain(..))
             .map(|(mut a, c)| {
                 a.arithmetic_intensity = if a.bytes > 0.0 {
                     a.op.flops / a.bytes

@@ -10,6 +10,7 @@
 //!
 //! Pipeline: stages (vision → merge) → decoder layers (+ importance) → head; then decode.
 
+mod cache;
 mod decode;
 pub mod decoder;
 mod importance;
@@ -26,6 +27,7 @@ use super::{
 use kernel::{ByName, Kernel, Timer};
 use layer::{Dims, FLASH_BLOCK_COLS, FLASH_BLOCK_ROWS, FP32_BYTES};
 
+pub use cache::LayerCache;
 pub use importance::{PAGERANK_ITERATIONS, PAGERANK_TEMPERATURE};
 
 /// Marker type for the `refined` cost model.
@@ -124,6 +126,14 @@ impl CostModel for Refined {
     fn run_totals(&self, ctx: &Context, w: &Workload) -> Totals {
         price(ctx, w, &mut TotalsOnly).totals
     }
+
+    fn run_totals_cached(&self, ctx: &Context, w: &Workload, cache: &mut LayerCache) -> Totals {
+        if cache.serves(ctx) {
+            price(ctx, w, &mut Cached(cache)).totals
+        } else {
+            price(ctx, w, &mut TotalsOnly).totals
+        }
+    }
 }
 
 /// A kernel as the refined model priced it: what it computes and moves, what a GPU launches
@@ -204,6 +214,14 @@ trait Keep {
     fn head_op(&mut self, op: TimedOp);
     fn note(&mut self, text: impl FnOnce() -> String);
     fn warning(&mut self, text: impl FnOnce() -> String);
+    /// The sums of the kernels of an earlier layer of `(tokens, routed)`, importance work
+    /// left out, if kept ([`Cached`] only; the memo within one prefill is apart from this).
+    fn cached(&self, _tokens: u64, _routed: bool) -> Option<Sums> {
+        None
+    }
+    /// The kernels of a layer of `(tokens, routed)` summed to `sums` (before any importance
+    /// work).
+    fn priced(&mut self, _tokens: u64, _routed: bool, _sums: &Sums) {}
 }
 
 /// Where a kept kernel belongs.
@@ -291,6 +309,28 @@ impl Keep for TotalsOnly {
     fn head_op(&mut self, _: TimedOp) {}
     fn note(&mut self, _: impl FnOnce() -> String) {}
     fn warning(&mut self, _: impl FnOnce() -> String) {}
+}
+
+/// Keeps nothing but the layer sums, across prefills ([`LayerCache`], bound to this run's
+/// context by the caller).
+struct Cached<'a>(&'a mut LayerCache);
+
+impl Keep for Cached<'_> {
+    const DETAIL: bool = false;
+    fn stage(&mut self, _: TimedOp) {}
+    fn layer_op(&mut self, _: TimedOp) {}
+    fn end_layer(&mut self, _: usize, _: u64) {}
+    fn head_op(&mut self, _: TimedOp) {}
+    fn note(&mut self, _: impl FnOnce() -> String) {}
+    fn warning(&mut self, _: impl FnOnce() -> String) {}
+    #[inline]
+    fn cached(&self, tokens: u64, routed: bool) -> Option<Sums> {
+        self.0.get(tokens, routed).cloned()
+    }
+    #[inline]
+    fn priced(&mut self, tokens: u64, routed: bool, sums: &Sums) {
+        self.0.put(tokens, routed, sums);
+    }
 }
 
 /// What every pricing pass returns, whatever it keeps.
@@ -485,7 +525,14 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     for (i, &n) in w.layer_tokens.iter().enumerate() {
         let step = w.prune_step(i);
         let routed = arch.routes(i);
-        let map_bytes = if reuse && step.is_none() && memo.holds(n, routed) {
+        let memo_reuse = reuse && step.is_none() && memo.holds(n, routed);
+        // An earlier prefill's layer of these tokens: the sums of its kernels (before any
+        // importance work), as pricing them again adds them.
+        let earlier = match memo_reuse {
+            false if !K::DETAIL && !K::KERNELS => keep.cached(n, routed),
+            _ => None,
+        };
+        let map_bytes = if memo_reuse {
             sums.add_sums(&memo_sums);
             if K::DETAIL {
                 for t in memo.ops() {
@@ -495,30 +542,38 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             0.0
         } else {
             memo.start(step.is_none().then_some((n, routed)));
-            let mut layer_sums = Sums::new();
-            let mut ops = LayerSink {
-                timer: &timer,
-                sums: &mut layer_sums,
-                memo: &mut memo,
-                keep,
-            };
-            let attention = |ops: &mut LayerSink<K>| {
-                if flash {
-                    ops.push(layer::flash_attention(&d, n));
-                } else {
-                    ops.push_all(layer::eager_attention(&d, n));
+            let layer_sums = match earlier {
+                Some(earlier) => earlier,
+                None => {
+                    let mut layer_sums = Sums::new();
+                    let mut ops = LayerSink {
+                        timer: &timer,
+                        sums: &mut layer_sums,
+                        memo: &mut memo,
+                        keep,
+                    };
+                    let attention = |ops: &mut LayerSink<K>| {
+                        if flash {
+                            ops.push(layer::flash_attention(&d, n));
+                        } else {
+                            ops.push_all(layer::eager_attention(&d, n));
+                        }
+                    };
+                    if arch.is_plain() {
+                        layer::emit_layer_ops(&d, n as f64, attention, &mut ops);
+                    } else {
+                        let attention = if flash {
+                            vec![layer::flash_attention(&d, n)]
+                        } else {
+                            layer::eager_attention(&d, n).to_vec()
+                        };
+                        ops.push_all(arch.layer_ops(&d, i, n as f64, attention));
+                    }
+                    keep.priced(n, routed, &layer_sums);
+                    layer_sums
                 }
             };
-            if arch.is_plain() {
-                layer::emit_layer_ops(&d, n as f64, attention, &mut ops);
-            } else {
-                let attention = if flash {
-                    vec![layer::flash_attention(&d, n)]
-                } else {
-                    layer::eager_attention(&d, n).to_vec()
-                };
-                ops.push_all(arch.layer_ops(&d, i, n as f64, attention));
-            }
+            let mut layer_sums = layer_sums;
             let map_bytes = match step {
                 Some(step) => importance::importance(
                     &d,
@@ -527,7 +582,12 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                     w.importance,
                     flash,
                     opts.importance_kernel,
-                    &mut ops,
+                    &mut LayerSink {
+                        timer: &timer,
+                        sums: &mut layer_sums,
+                        memo: &mut memo,
+                        keep,
+                    },
                 ),
                 None => 0.0,
             };
