@@ -41,7 +41,7 @@
 //! Layers (docs/architecture.md): everything here builds with `--no-default-features` and then
 //! depends on none of clap, indicatif, plotters or cudarc. The `cli` feature adds [`cli`]
 //! (the `aim-sim` binary's flags and commands), `plot` adds [`plot`], `cuda` adds the GPU
-//! kernels' launchers ([`kernels`]`::gpu`), [`validate`] and the CUDA timing source of
+//! kernels' launchers ([`kernels`]`::gpu`), [`kernel_validation`] and the CUDA timing source of
 //! [`measure`].
 
 // Core: the input, the data it reads, the cost models and what they produce.
@@ -73,10 +73,10 @@ pub mod sweep;
 
 // Kernels: CPU references always; GPU launchers with `cuda`. Measurement: the plan of a
 // prefill's kernels and the calibration fit always; the CUDA timing source with `cuda`.
+#[cfg(feature = "cuda")]
+pub mod kernel_validation;
 pub mod kernels;
 pub mod measure;
-#[cfg(feature = "cuda")]
-pub mod validate;
 
 // Above the core.
 #[cfg(feature = "cli")]
