@@ -1,6 +1,6 @@
 //! The command line: flags → [`Spec`](crate::spec::Spec) → the library → text on stdout and an
-//! exit code. Nothing below this module imports it; each command in [`commands`] parses its
-//! flags, calls the core (or the plot / GPU layers) for data, and hands the text to [`emit`].
+//! exit code. Nothing below this module imports it; each command in `commands` parses its
+//! flags, calls the core (or the plot / GPU layers) for data, and hands the text to `emit`.
 
 pub(crate) mod args;
 pub(crate) mod commands;
@@ -482,7 +482,7 @@ fn formats() -> [(&'static str, &'static [format::View]); 13] {
 
 /// The command line's definition: the derived one, with each command's `--format` offering its
 /// own formats.
-pub(crate) fn command() -> clap::Command {
+pub fn command() -> clap::Command {
     let mut cli = <Cli as clap::CommandFactory>::command();
     for (name, views) in formats() {
         cli = if name.is_empty() {
