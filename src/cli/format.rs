@@ -13,7 +13,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-/// Declares the formats: `Variant in file` for each `src/cli/format/file.rs`, whose unit
+/// Declares the formats: `Variant in file` for each `src/cli/format/<file>.rs`, whose unit
 /// struct `Variant` is the format's [`Exporter`]. Adding a format is one file and one line here.
 macro_rules! formats {
     ($($variant:ident in $file:ident,)*) => {
