@@ -35,14 +35,18 @@
 //!   [`reproduce`].
 //! - Errors: [`Error`] (one line each, `exit_code`), which names options by [`Key`] — the
 //!   spec's key in `Display`, a flag where the command line renders it (`cli::keys`).
-//! - Kernels and measurement: [`kernels`] (CPU references, launch shapes; GPU with `cuda`),
-//!   [`measure`].
+//! - Kernels and measurement: [`kernels`] (CPU references, launch shapes, [`kernels::tolerance`]
+//!   for comparing an output with its reference; GPU with `cuda`), [`measure`],
+//!   [`kernel_validation`] (`aim-sim validate`; `gpu_status` says whether a GPU is usable).
+//! - The binary (`src/main.rs`): `cli::parse`, `cli::run` and `cli::keys` (a [`Key`]'s flag);
+//!   `cli::Cli` and `cli::SimArgs` for the tests of the flags. Everything else in `cli` (the
+//!   commands, formats, output files) is `pub(crate)`.
 //!
 //! Layers (docs/architecture.md): everything here builds with `--no-default-features` and then
 //! depends on none of clap, indicatif, plotters or cudarc. The `cli` feature adds [`cli`]
-//! (the `aim-sim` binary's flags and commands), `plot` adds [`plot`], `cuda` adds the GPU
-//! kernels' launchers ([`kernels`]`::gpu`), [`validate`] and the CUDA timing source of
-//! [`measure`].
+//! (the `aim-sim` binary's flags and commands), `plot` adds [`plot`], `html` adds [`html`],
+//! `cuda` adds the GPU kernels' launchers ([`kernels`]`::gpu`), [`kernel_validation`] and the
+//! CUDA timing source of [`measure`].
 
 // Core: the input, the data it reads, the cost models and what they produce.
 pub mod choice;
@@ -73,10 +77,10 @@ pub mod sweep;
 
 // Kernels: CPU references always; GPU launchers with `cuda`. Measurement: the plan of a
 // prefill's kernels and the calibration fit always; the CUDA timing source with `cuda`.
+#[cfg(feature = "cuda")]
+pub mod kernel_validation;
 pub mod kernels;
 pub mod measure;
-#[cfg(feature = "cuda")]
-pub mod validate;
 
 // Above the core.
 #[cfg(feature = "cli")]

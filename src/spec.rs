@@ -57,7 +57,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Definition<T> {
 
 impl<T> Definition<T> {
     /// The name or path, or `what` for an inline definition (for messages and labels).
-    pub fn label<'a>(&'a self, inline: &'a str) -> &'a str {
+    pub(crate) fn label<'a>(&'a self, inline: &'a str) -> &'a str {
         match self {
             Definition::Name(n) => n,
             Definition::Inline(_) => inline,

@@ -79,10 +79,10 @@ fn tier(module: &str) -> Option<usize> {
 
 /// Layers above the core, and what each may name besides the core.
 const UPPER: &[(&str, &[&str])] = &[
-    ("validate", &[]),
+    ("kernel_validation", &[]),
     ("plot", &[]),
     ("html", &[]),
-    ("cli", &["plot", "html", "validate"]),
+    ("cli", &["plot", "html", "kernel_validation"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -229,7 +229,7 @@ const ABOVE_CORE: &[&str] = &[
     "src/cli",
     "src/plot",
     "src/html",
-    "src/validate.rs",
+    "src/kernel_validation.rs",
     "src/main.rs",
 ];
 

@@ -5,7 +5,7 @@
 mod common;
 
 fn gpu_present() -> bool {
-    match aim_sim::validate::gpu_status() {
+    match aim_sim::kernel_validation::gpu_status() {
         Ok(()) => {
             println!("a GPU is present: the no-GPU behaviour is not testable on this machine");
             true

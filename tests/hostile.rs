@@ -277,7 +277,7 @@ fn unwritable_outputs_are_exit_2() {
 
 #[test]
 fn gpu_commands_speak_json_when_asked() {
-    if aim_sim::validate::gpu_status().is_ok() {
+    if aim_sim::kernel_validation::gpu_status().is_ok() {
         return; // a GPU is present: the no-GPU answer cannot be observed here
     }
     for cmd in ["validate", "measure", "calibrate"] {

@@ -5,14 +5,14 @@
 //! the reason, when not).
 
 use aim_sim::kernels::rng::SplitMix64;
-use aim_sim::kernels::{check, cpu};
+use aim_sim::kernels::{cpu, tolerance};
 use aim_sim::kernels::{
     merge_passes, AttnShape, KernelSource, PAGERANK_ITERATIONS, PAGERANK_TEMPERATURE,
 };
 
-/// Relative to each value and to the tensor's scale (`check::f32_close`).
+/// Relative to each value and to the tensor's scale (`tolerance::f32_close`).
 fn assert_close(got: &[f32], want: &[f32], rtol: f64, what: &str) {
-    if let Err(e) = check::f32_close(got, want, rtol, what) {
+    if let Err(e) = tolerance::f32_close(got, want, rtol, what) {
         panic!("{e}");
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// Options of the commands that run on a GPU.
 #[derive(Debug, Clone, Args)]
-pub struct GpuArgs {
+pub(crate) struct GpuArgs {
     /// Exit with code 2 (instead of 0) when no usable GPU is found.
     #[arg(long)]
     pub require_gpu: bool,
@@ -31,14 +31,14 @@ pub struct GpuArgs {
 
 /// Element type of the validated kernels' inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum KernelDtype {
+pub(crate) enum KernelDtype {
     Bf16,
     F32,
 }
 
 /// Which preset list `aim-sim list` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PresetKind {
+pub(crate) enum PresetKind {
     Gpus,
     Models,
     Schedules,
@@ -149,7 +149,7 @@ impl FromArgMatches for SimArgs {
 
 impl SimArgs {
     /// The value given for the option `name`, if any.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.given.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
@@ -159,7 +159,7 @@ impl SimArgs {
     }
 
     /// Gives the option `name` (of [`options::RUN`]) this value, as if typed.
-    pub fn set(&mut self, name: &str, value: Value) {
+    pub(crate) fn set(&mut self, name: &str, value: Value) {
         let o = options::find(name).expect("an option of the table");
         match self.given.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
@@ -179,7 +179,7 @@ impl SimArgs {
 
     /// `base` with every flag that was given laid over it. A flag wins over the file, also
     /// over the file's other way of giving the same thing (`crate::spec::REPLACES`).
-    pub fn overlay(&self, base: Spec) -> Result<Spec> {
+    pub(crate) fn overlay(&self, base: Spec) -> Result<Spec> {
         let mut s = base;
         s.clear_replaced(|option| self.is_given(option));
         for (name, value) in &self.given {
@@ -192,7 +192,7 @@ impl SimArgs {
 /// Where and how results are written (`crate::cli::format`: each command offers its own
 /// formats; `-o FILE` alone takes the format from the extension).
 #[derive(Debug, Clone, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Output format [default: table, or the -o file's extension].
     #[arg(long, help_heading = "Output", value_name = "FORMAT", value_parser = super::format::parser(super::format::EVERY_VIEW))]
     pub format: Option<super::format::Format>,
@@ -203,7 +203,7 @@ pub struct OutputArgs {
 
 impl OutputArgs {
     /// The format of a command whose result has `views` (an error for a format it lacks).
-    pub fn resolve(
+    pub(crate) fn resolve(
         &self,
         command: &str,
         views: &[super::format::View],

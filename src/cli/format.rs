@@ -13,7 +13,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-/// Declares the formats: `Variant in file` for each `src/cli/format/file.rs`, whose unit
+/// Declares the formats: `Variant in file` for each `src/cli/format/<file>.rs`, whose unit
 /// struct `Variant` is the format's [`Exporter`]. Adding a format is one file and one line here.
 macro_rules! formats {
     ($($variant:ident in $file:ident,)*) => {
@@ -21,7 +21,7 @@ macro_rules! formats {
 
         /// An output format (`--format`, or `-o FILE`'s extension).
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Format {
+        pub(crate) enum Format {
             $($variant,)*
         }
 
@@ -52,7 +52,7 @@ formats! {
 
 /// A part of a command's result that formats are written from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
+pub(crate) enum View {
     /// The human table (human units).
     Table,
     /// The result as pretty JSON (base units).
@@ -78,7 +78,7 @@ pub const EVERY_VIEW: &[View] = &[
 ];
 
 /// A text destination: the writer and its name for errors.
-pub struct Sink<'a> {
+pub(crate) struct Sink<'a> {
     pub out: &'a mut dyn Write,
     /// The file (or "standard output") the text goes to.
     pub name: &'a Path,
@@ -86,7 +86,7 @@ pub struct Sink<'a> {
 
 impl Sink<'_> {
     /// Writes `text`.
-    pub fn put(&mut self, text: &str) -> Result<()> {
+    pub(crate) fn put(&mut self, text: &str) -> Result<()> {
         self.out
             .write_all(text.as_bytes())
             .map_err(|source| Error::Output {
@@ -97,14 +97,14 @@ impl Sink<'_> {
 }
 
 /// Where an exporter writes: a stream of text, or an image file it draws itself.
-pub enum To<'a> {
+pub(crate) enum To<'a> {
     Stream(Sink<'a>),
     File(&'a Path),
 }
 
 /// One output format: its name, its help, the extensions that imply it, the view it is written
 /// from, and the writing.
-pub trait Exporter: Sync {
+pub(crate) trait Exporter: Sync {
     /// The word of `--format`.
     fn name(&self) -> &'static str;
     /// What `--help` says of it.
@@ -130,7 +130,7 @@ pub trait Exporter: Sync {
 }
 
 /// A command's result, as the exporters see it.
-pub trait Output {
+pub(crate) trait Output {
     /// Writes one text view (never [`View::Chart`]; only views the command offers).
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()>;
     /// Draws the chart to `path` (PNG or SVG by its extension).
@@ -150,12 +150,12 @@ pub fn lacks(command: &str, view: View) -> Error {
 
 impl Format {
     /// The word of `--format`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.exporter().name()
     }
 
     /// The format a file name's extension says, if it says one.
-    pub fn from_path(path: &Path) -> Option<Format> {
+    pub(crate) fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         Format::ALL
             .iter()
@@ -164,7 +164,7 @@ impl Format {
     }
 
     /// The formats a command whose result has `views` can be written in.
-    pub fn offered(views: &[View]) -> Vec<Format> {
+    pub(crate) fn offered(views: &[View]) -> Vec<Format> {
         Format::ALL
             .iter()
             .copied()

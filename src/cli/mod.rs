@@ -1,19 +1,19 @@
 //! The command line: flags → [`Spec`](crate::spec::Spec) → the library → text on stdout and an
-//! exit code. Nothing below this module imports it; each command in [`commands`] parses its
-//! flags, calls the core (or the plot / GPU layers) for data, and hands the text to [`emit`].
+//! exit code. Nothing below this module imports it; each command in `commands` parses its
+//! flags, calls the core (or the plot / GPU layers) for data, and hands the text to `emit`.
 
-pub mod args;
-pub mod commands;
-pub mod format;
+pub(crate) mod args;
+pub(crate) mod commands;
+pub(crate) mod format;
 #[cfg(not(feature = "html"))]
-pub mod html;
+pub(crate) mod html;
 pub mod keys;
-pub mod outfile;
+pub(crate) mod outfile;
 
 #[cfg(feature = "html")]
-pub use crate::html;
-pub use args::{GpuArgs, OutputArgs, SimArgs};
-pub use format::Format;
+pub(crate) use crate::html;
+pub use args::SimArgs;
+pub(crate) use args::{GpuArgs, OutputArgs};
 
 use crate::choice::Choice;
 use crate::error::{Error, Result};
@@ -38,13 +38,13 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
     #[command(flatten)]
     pub sim: SimArgs,
     #[command(flatten)]
-    pub anchor: commands::run::AnchorArgs,
+    pub(crate) anchor: commands::run::AnchorArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
     /// Print version.
     #[arg(short = 'V', long, action = clap::ArgAction::Version, hide_short_help = true)]
     pub version: (),
@@ -52,7 +52,7 @@ pub struct Cli {
 
 /// Subcommands besides the default single simulation.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Simulate one prefill (the default when no subcommand is given).
     #[command(
         after_help = "Examples:\n  aim-sim simulate --model llava-1.5-7b --schedule aim-image --include-vision\n  aim-sim simulate --frames 192 --importance-kernel fused --gpu h100"
@@ -383,7 +383,7 @@ fn man_page(name: Option<&str>) -> Result<clap_mangen::Man> {
 
 /// A clap value parser for a core [`Choice`] enum: lists the words in `--help` and in errors,
 /// suggests the nearest on a typo.
-pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
+pub(crate) fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
     PossibleValuesParser::new(
         T::CHOICES
             .iter()
@@ -395,13 +395,13 @@ pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
 /// A value parser for `--gpu/--model/--schedule/--framework`: any preset name or path is taken
 /// as typed (the core resolves it), while the preset names are the possible values that shell
 /// completions offer (hidden from `--help`, which names the presets in words).
-pub fn preset_or_path(presets: &'static [crate::presets::Preset]) -> PresetOrPath {
+pub(crate) fn preset_or_path(presets: &'static [crate::presets::Preset]) -> PresetOrPath {
     PresetOrPath(presets)
 }
 
 /// See [`preset_or_path`].
 #[derive(Clone)]
-pub struct PresetOrPath(&'static [crate::presets::Preset]);
+pub(crate) struct PresetOrPath(&'static [crate::presets::Preset]);
 
 impl TypedValueParser for PresetOrPath {
     type Value = String;
@@ -437,7 +437,7 @@ impl TypedValueParser for PresetOrPath {
 }
 
 /// Writes `text` to `--output` or standard output. A closed pipe (`| head`) is not an error.
-pub fn emit(output: &OutputArgs, text: &str) -> Result<()> {
+pub(crate) fn emit(output: &OutputArgs, text: &str) -> Result<()> {
     format::write(format::Format::Table, output.output.as_deref(), &Text(text))
 }
 
@@ -452,7 +452,7 @@ impl format::Output for Text<'_> {
 
 impl OutputArgs {
     /// Standard output, no format given.
-    pub fn stdout() -> OutputArgs {
+    pub(crate) fn stdout() -> OutputArgs {
         OutputArgs {
             format: None,
             output: None,

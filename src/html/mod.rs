@@ -59,7 +59,7 @@ pub(crate) struct Page<'a> {
 
 impl Page<'_> {
     /// The whole file.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::with_capacity(self.body.len() + 64 * 1024);
         let _ = write!(
             out,
@@ -192,7 +192,7 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    pub fn new(id: &str, caption: impl Into<String>, columns: &[(&str, bool)]) -> Table {
+    pub(crate) fn new(id: &str, caption: impl Into<String>, columns: &[(&str, bool)]) -> Table {
         Table {
             id: id.to_string(),
             caption: caption.into(),
@@ -204,27 +204,27 @@ impl Table {
     }
 
     /// Lets the headers wrap between words (a table of many columns fits the window).
-    pub fn wrapping_headers(mut self) -> Table {
+    pub(crate) fn wrapping_headers(mut self) -> Table {
         self.wrap_head = true;
         self
     }
 
     /// Lets column `i`'s text wrap.
-    pub fn wrapping(mut self, i: usize) -> Table {
+    pub(crate) fn wrapping(mut self, i: usize) -> Table {
         self.wrap.push(i);
         self
     }
 
-    pub fn row(&mut self, cells: Vec<Cell>) {
+    pub(crate) fn row(&mut self, cells: Vec<Cell>) {
         self.rows.push((String::new(), cells));
     }
 
     /// A row with attributes, written as given (`data-layer="3"`).
-    pub fn row_with(&mut self, attrs: String, cells: Vec<Cell>) {
+    pub(crate) fn row_with(&mut self, attrs: String, cells: Vec<Cell>) {
         self.rows.push((attrs, cells));
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         let _ = write!(
             out,

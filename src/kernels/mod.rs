@@ -9,9 +9,8 @@
 //!
 //! [`launch`] computes every kernel's grid and block, checked against CUDA's limits, for the GPU
 //! launchers and for `emu` (feature `emu`, on in tests), which executes the same `.cu` sources on
-//! the CPU; [`check`] compares outputs with the references using relative tolerances.
+//! the CPU; [`tolerance`] compares outputs with the references using relative tolerances.
 
-pub mod check;
 pub mod cpu;
 #[cfg(feature = "emu")]
 pub mod emu;
@@ -22,6 +21,7 @@ pub mod launch;
 #[cfg(feature = "cuda")]
 pub mod nvrtc;
 pub mod rng;
+pub mod tolerance;
 pub mod work;
 
 pub use error::KernelError;

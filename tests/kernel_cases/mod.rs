@@ -3,7 +3,7 @@
 //! `kernels/*.cu` or a CUDA device — and compares every output, intermediate buffers included
 //! where the backend exposes them, with the CPU references of `aim_sim::kernels::cpu`.
 //!
-//! Tolerances are relative (`aim_sim::kernels::check`): an f32 result may differ from its
+//! Tolerances are relative (`aim_sim::kernels::tolerance`): an f32 result may differ from its
 //! reference by `rtol · (|want| + rms(want))`, a bf16 result by half a bf16 ulp more. Each `rtol`
 //! below is at least ten times the largest deviation the emulator shows (6e-6 at most: the fused
 //! importance's row sums; 2e-6 for attention, 0 for merging, RoPE and SwiGLU), which leaves room
@@ -12,11 +12,11 @@
 //! rows, copies) must be exact.
 #![allow(dead_code)]
 
-use aim_sim::kernels::check::{bf16_close, equal, f32_close};
 use aim_sim::kernels::cpu;
 use aim_sim::kernels::emu::ops::{self, EagerRun, EmuElement, MergeRun, PageRankRun, PruneRun};
 use aim_sim::kernels::emu::Emu;
 use aim_sim::kernels::rng::SplitMix64;
+use aim_sim::kernels::tolerance::{bf16_close, equal, f32_close};
 use aim_sim::kernels::{
     merge_passes, AttnShape, Dtype, KernelError, PAGERANK_ITERATIONS, PAGERANK_TEMPERATURE,
 };

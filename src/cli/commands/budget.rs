@@ -9,7 +9,7 @@ use crate::spec::parse_count;
 
 /// Flags of `aim-sim budget` besides those of a single run.
 #[derive(Debug, Clone, clap::Args)]
-pub struct BudgetArgs {
+pub(crate) struct BudgetArgs {
     /// Schedule of the reference run.
     #[arg(long, default_value = "none", value_name = "NAME")]
     pub reference_schedule: String,

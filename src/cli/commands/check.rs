@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// Flags of `aim-sim check`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// A measurement file (reference/measurements.toml is the published data set).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -50,14 +50,14 @@ pub struct CheckArgs {
 
 /// A cross-validation named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CvArg {
+pub(crate) enum CvArg {
     Source,
     Row,
 }
 
 impl CheckArgs {
     /// The cross-validations asked for, in a fixed order, and the profile override.
-    pub fn options(&self) -> CheckOptions {
+    pub(crate) fn options(&self) -> CheckOptions {
         CheckOptions {
             framework: self.framework.clone(),
             ..options(&self.cv, self.loo)
@@ -163,7 +163,7 @@ impl Refits {
 
 /// Flags of `aim-sim fit`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct FitArgs {
+pub(crate) struct FitArgs {
     /// A measurement file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,

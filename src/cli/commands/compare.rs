@@ -9,7 +9,7 @@ use clap::{Arg, ArgMatches, Args, FromArgMatches};
 
 /// The flags of a single run; `--schedule` is a comma list here.
 #[derive(Debug, Clone)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// The single-run flags; their `--schedule` is never set here.
     pub sim: SimArgs,
     /// The schedules, in the order given.

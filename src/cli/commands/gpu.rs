@@ -12,7 +12,7 @@ use crate::scenario::Scenario;
 /// Why no GPU can be used here, or `Ok` when one can.
 fn gpu_status() -> std::result::Result<(), String> {
     #[cfg(feature = "cuda")]
-    return crate::validate::gpu_status();
+    return crate::kernel_validation::gpu_status();
     #[cfg(not(feature = "cuda"))]
     Err("this aim-sim was built without the `cuda` feature (rebuild with default features)".into())
 }
@@ -90,9 +90,9 @@ fn run_validate(
     output: &OutputArgs,
     format: Format,
 ) -> Result<()> {
+    use crate::kernel_validation::{self, ValidateOptions, ValidateSizes};
     use crate::kernels::Dtype;
     use crate::schedule::PruneTiming;
-    use crate::validate::{self, ValidateOptions, ValidateSizes};
     // Kernels run as the reference code does: importance in layer i shrinks layer i+1.
     let plan = scenario.schedule.plan(
         scenario.model.num_layers,
@@ -107,10 +107,10 @@ fn run_validate(
         KernelDtype::Bf16 => Dtype::Bf16,
         KernelDtype::F32 => Dtype::F32,
     };
-    let report = validate::run_validate(&opts).map_err(Error::from)?;
+    let report = kernel_validation::run_validate(&opts).map_err(Error::from)?;
     let text = match format {
         Format::Json => crate::report::json_text(&report),
-        Format::Table => validate::render_table(&report),
+        Format::Table => kernel_validation::render_table(&report),
         other => return Err(format::lacks("validate", other.exporter().view())),
     };
     emit(output, &text)?;

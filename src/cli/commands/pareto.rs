@@ -14,7 +14,7 @@ use crate::spec::{parse_count, Spec};
 
 /// Flags of `aim-sim pareto` besides those of a single run.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ParetoArgs {
+pub(crate) struct ParetoArgs {
     /// The accuracy column (videomme, mvbench, mme, ...).
     ///
     /// The accuracy column: videomme, videomme-subs, mvbench, mlvu, egoschema, nextqa,

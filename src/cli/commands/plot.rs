@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// Y-axis scale of `curves`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum YScale {
+pub(crate) enum YScale {
     /// Logarithmic when the lines span more than 20×, else linear.
     Auto,
     Log,
@@ -20,7 +20,7 @@ pub enum YScale {
 
 /// Which chart `aim-sim plot` draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlotKind {
+pub(crate) enum PlotKind {
     /// FLOPs and prefill time against frames, one line per schedule; lists and ranges allowed
     /// [default: --frames 8:256:8 --schedule none,merge-only,fastv,pdrop,linear].
     Curves,
@@ -56,7 +56,7 @@ impl PlotKind {
 
 /// Flags of `aim-sim plot`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct PlotArgs {
+pub(crate) struct PlotArgs {
     /// What to draw.
     #[arg(value_enum)]
     pub kind: PlotKind,

@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// One-anchor calibration of a single run (docs/accuracy.md, "One anchor").
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct AnchorArgs {
+pub(crate) struct AnchorArgs {
     /// Measured ms of this input without reduction: calibrates --framework.
     ///
     /// Your measured time, ms, of this input WITHOUT token reduction on your own stack (prefill,

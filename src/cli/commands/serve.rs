@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 /// The workload, the engine's limits and the latency targets.
 #[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Poisson arrival rate, requests per second.
     ///
     /// With --find-max-rate: where the search starts.

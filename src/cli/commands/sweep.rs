@@ -22,7 +22,7 @@ fn list_id(axis: &SweepAxis) -> &'static str {
 /// The flags of a single run, with the sweepable ones taking lists. Every other flag of
 /// `aim-sim simulate` (pruning overrides, precision, --skip-mlp-add, ...) applies to all rows.
 #[derive(Debug, Clone)]
-pub struct GridArgs {
+pub(crate) struct GridArgs {
     /// The single-run flags; the sweepable ones are never set here.
     pub sim: SimArgs,
     /// The list flags as typed.
@@ -31,7 +31,7 @@ pub struct GridArgs {
 
 impl GridArgs {
     /// The sweep these flags describe (the `--spec` file, if any, is the base of every row).
-    pub fn to_grid_spec(&self) -> Result<GridSpec> {
+    pub(crate) fn to_grid_spec(&self) -> Result<GridSpec> {
         Ok(GridSpec {
             base: self.sim.to_spec()?,
             axes: self.axes.clone(),
@@ -106,7 +106,7 @@ impl FromArgMatches for GridArgs {
 
 /// Where and how a sweep's rows are written, and on how many threads they are priced.
 #[derive(Debug, Clone, Args)]
-pub struct SweepOutputArgs {
+pub(crate) struct SweepOutputArgs {
     /// Output format [default: table, or the -o file's extension].
     #[arg(long, help_heading = "Output", value_name = "FORMAT", value_parser = format::parser(format::EVERY_VIEW))]
     pub format: Option<Format>,
@@ -131,7 +131,7 @@ pub const VIEWS: &[View] = &[
 
 /// A progress bar on standard error that appears only when the sweep has run for a while and
 /// standard error is a terminal; piped or redirected output never gets one.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
     total: usize,
     started: Instant,
@@ -142,7 +142,7 @@ impl Progress {
     /// Delay before a bar appears.
     const AFTER: Duration = Duration::from_millis(300);
 
-    pub fn new(total: usize) -> Progress {
+    pub(crate) fn new(total: usize) -> Progress {
         Progress {
             bar: None,
             total,
@@ -152,12 +152,12 @@ impl Progress {
     }
 
     /// Never show a bar (the rows themselves go to the terminal).
-    pub fn disable(&mut self) {
+    pub(crate) fn disable(&mut self) {
         self.enabled = false;
     }
 
     /// Reports `done` configurations.
-    pub fn update(&mut self, done: usize) {
+    pub(crate) fn update(&mut self, done: usize) {
         if self.enabled
             && self.bar.is_none()
             && done < self.total
@@ -179,7 +179,7 @@ impl Progress {
     }
 
     /// Removes the bar.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }

@@ -2,7 +2,7 @@
 
 use super::{Exporter, View};
 
-pub struct Csv;
+pub(crate) struct Csv;
 
 impl Exporter for Csv {
     fn name(&self) -> &'static str {

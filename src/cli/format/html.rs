@@ -2,7 +2,7 @@
 
 use super::{Exporter, View};
 
-pub struct Html;
+pub(crate) struct Html;
 
 impl Exporter for Html {
     fn name(&self) -> &'static str {

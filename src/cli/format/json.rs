@@ -2,7 +2,7 @@
 
 use super::{Exporter, View};
 
-pub struct Json;
+pub(crate) struct Json;
 
 impl Exporter for Json {
     fn name(&self) -> &'static str {

@@ -2,7 +2,7 @@
 
 use super::{Exporter, View};
 
-pub struct Jsonl;
+pub(crate) struct Jsonl;
 
 impl Exporter for Jsonl {
     fn name(&self) -> &'static str {

@@ -9,7 +9,7 @@ use super::{Exporter, Output, Sink, To, View};
 use crate::error::{Error, Result};
 use std::io::Write;
 
-pub struct Markdown;
+pub(crate) struct Markdown;
 
 impl Exporter for Markdown {
     fn name(&self) -> &'static str {

@@ -2,7 +2,7 @@
 
 use super::{Exporter, View};
 
-pub struct Png;
+pub(crate) struct Png;
 
 impl Exporter for Png {
     fn name(&self) -> &'static str {

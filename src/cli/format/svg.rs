@@ -2,7 +2,7 @@
 
 use super::{Exporter, View};
 
-pub struct Svg;
+pub(crate) struct Svg;
 
 impl Exporter for Svg {
     fn name(&self) -> &'static str {

@@ -2,7 +2,7 @@
 
 use super::{Exporter, View};
 
-pub struct Table;
+pub(crate) struct Table;
 
 impl Exporter for Table {
     fn name(&self) -> &'static str {
