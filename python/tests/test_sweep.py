@@ -140,7 +140,10 @@ def test_the_gil_is_released_while_rust_works():
         time.sleep(0.3)
         rate = (count[0] - c0) / (time.perf_counter() - t0)
         c0, t0 = count[0], time.perf_counter()
-        _core.sweep_columns(frames="1:30", text_tokens="1:100")
+        # Long enough (100,000 configurations, one worker) that the spinning thread is scheduled
+        # during it even on a loaded 2-core machine: 3,000 took a few ms once sweeps got faster
+        # (issue 25) and the spinning thread was not scheduled at all under load (CI, rate 0).
+        _core.sweep_columns(frames="1:1000", text_tokens="1:100", jobs=1)
         during = (count[0] - c0) / (time.perf_counter() - t0)
     finally:
         stop.set()
