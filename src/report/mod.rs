@@ -37,6 +37,39 @@ impl crate::choice::Choice for Format {
     ];
 }
 
+/// The text formats the core writes a result in: the one format type of the crate's renderers
+/// (the command line's table, JSON, CSV and JSON Lines views map to it in one place,
+/// `cli::format::text`; its other formats are made from these, or drawn). A result that has
+/// no such shape refuses the format ([`TextFormat::lacks`]), never falls back to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFormat {
+    /// Aligned columns in human units (TFLOPs, GB, ms).
+    Table,
+    /// The result as pretty JSON, base units ([`json_text`]).
+    Json,
+    /// Rows with a header, base units.
+    Csv,
+    /// One compact JSON object per line (results that are rows).
+    Jsonl,
+}
+
+impl TextFormat {
+    /// The word of `--format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextFormat::Table => "table",
+            TextFormat::Json => "json",
+            TextFormat::Csv => "csv",
+            TextFormat::Jsonl => "jsonl",
+        }
+    }
+
+    /// The error of `what` asked in a format it has no shape for.
+    pub fn lacks(self, what: &str) -> crate::error::Error {
+        crate::error::Error::invalid(format!("{what} has no {} output", self.name()))
+    }
+}
+
 /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
 pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) {
