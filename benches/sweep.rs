@@ -12,8 +12,9 @@
 //! average of 6 (445,000 on one job; before its second pass 287,000 and 327,000 in the same
 //! session), 2026-12-05, README "Speed"; not shown on an idle machine.
 
+use aim_sim::report::TextFormat;
 use aim_sim::spec::Spec;
-use aim_sim::sweep::{self, Axes, Grid, GridSpec, Sweep, SweepFormat};
+use aim_sim::sweep::{self, Axes, Grid, GridSpec, Sweep};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::path::Path;
@@ -58,7 +59,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 s.write(
-                    SweepFormat::Csv,
+                    TextFormat::Csv,
                     jobs,
                     &mut std::io::sink(),
                     Path::new("sink"),

@@ -21,7 +21,7 @@ use crate::error::keys::{
     TOKENS_PER_FRAME,
 };
 use crate::error::{Error, Result};
-use crate::report::Format;
+use crate::report::TextFormat;
 use crate::scenario::Scenario;
 use crate::schedule::MAX_TOKENS;
 use crate::sim::{self, Report};
@@ -538,25 +538,16 @@ pub fn answer(sim: &Spec, b: &BudgetQuery) -> Result<Answer> {
     }
 }
 
-/// A budget answers one question: table or JSON, no CSV.
-fn check_format(format: Format) -> Result<()> {
-    match format {
-        Format::Csv => Err(Error::invalid(
+/// Writes an answer as a table or JSON: a budget answers one question, so it has no rows.
+pub fn render(answer: &Answer, format: TextFormat) -> Result<String> {
+    match (format, answer) {
+        (TextFormat::Json, Answer::Target(t)) => Ok(crate::report::json_text(t)),
+        (TextFormat::Json, Answer::Frames(a)) => Ok(crate::report::json_text(a)),
+        (TextFormat::Table, Answer::Target(t)) => Ok(render_target(t)),
+        (TextFormat::Table, Answer::Frames(a)) => Ok(render_budget(a)),
+        (TextFormat::Csv | TextFormat::Jsonl, _) => Err(Error::invalid(
             "budget answers one question: use --format table or --format json",
         )),
-        _ => Ok(()),
-    }
-}
-
-/// Writes an answer as a table or JSON.
-pub fn render(answer: &Answer, format: Format) -> Result<String> {
-    check_format(format)?;
-    match (format, answer) {
-        (Format::Csv, _) => unreachable!("checked above"),
-        (Format::Json, Answer::Target(t)) => Ok(crate::report::json_text(t)),
-        (Format::Json, Answer::Frames(a)) => Ok(crate::report::json_text(a)),
-        (Format::Table, Answer::Target(t)) => Ok(render_target(t)),
-        (Format::Table, Answer::Frames(a)) => Ok(render_budget(a)),
     }
 }
 

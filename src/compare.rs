@@ -7,7 +7,7 @@
 
 use crate::error::keys::SCHEDULE;
 use crate::error::{Error, Result};
-use crate::report::Format;
+use crate::report::TextFormat;
 use crate::scenario::Scenario;
 use crate::sim::{self, Report};
 use crate::spec::{Definition, Spec};
@@ -188,12 +188,13 @@ pub fn compare(q: &Query) -> Result<Comparison> {
 }
 
 /// The comparison as a table, JSON or CSV.
-pub fn render(c: &Comparison, format: Format) -> String {
-    match format {
-        Format::Json => crate::report::json_text(c),
-        Format::Csv => csv(c),
-        Format::Table => table(c),
-    }
+pub fn render(c: &Comparison, format: TextFormat) -> Result<String> {
+    Ok(match format {
+        TextFormat::Json => crate::report::json_text(c),
+        TextFormat::Csv => csv(c),
+        TextFormat::Table => table(c),
+        TextFormat::Jsonl => return Err(format.lacks("a comparison")),
+    })
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -360,12 +361,17 @@ mod tests {
     #[test]
     fn table_and_csv_have_one_line_per_schedule() {
         let c = compare(&query(&["linear", "merge-only"])).unwrap();
-        let csv = render(&c, Format::Csv);
+        let csv = render(&c, TextFormat::Csv).unwrap();
         assert_eq!(csv.lines().count(), 3);
         assert!(csv.lines().nth(2).unwrap().starts_with("merge-only,"));
-        let table = render(&c, Format::Table);
+        let table = render(&c, TextFormat::Table).unwrap();
         assert!(table.contains("merge-only"), "{table}");
-        let json: serde_json::Value = serde_json::from_str(&render(&c, Format::Json)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&c, TextFormat::Json).unwrap()).unwrap();
         assert_eq!(json["rows"][1]["schedule"], "merge-only");
+        // A comparison is not rows of JSON objects: JSON Lines is refused, not written as
+        // another format.
+        let e = render(&c, TextFormat::Jsonl).unwrap_err().to_string();
+        assert!(e.contains("no jsonl output"), "{e}");
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::error::Result;
 use crate::paper::{self, Case};
-use crate::report::Format;
+use crate::report::TextFormat;
 use crate::scenario::Scenario;
 use crate::sim;
 use serde::Serialize;
@@ -182,10 +182,11 @@ fn csv(r: &Reproduction) -> String {
 }
 
 /// Writes the reproduction as a table, CSV or JSON.
-pub fn render(r: &Reproduction, format: Format) -> String {
-    match format {
-        Format::Table => table(r),
-        Format::Csv => csv(r),
-        Format::Json => crate::report::json_text(r),
-    }
+pub fn render(r: &Reproduction, format: TextFormat) -> Result<String> {
+    Ok(match format {
+        TextFormat::Table => table(r),
+        TextFormat::Csv => csv(r),
+        TextFormat::Json => crate::report::json_text(r),
+        TextFormat::Jsonl => return Err(format.lacks("a reproduction")),
+    })
 }

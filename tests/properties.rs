@@ -156,7 +156,7 @@ proptest! {
                 "{flags:?}: {:?}", report.run.warnings
             );
         }
-        let json = aim_sim::report::render(&report, aim_sim::report::Format::Json);
+        let json = aim_sim::report::render(&report, aim_sim::report::TextFormat::Json).unwrap();
         prop_assert!(!json.contains("null") && !json.contains("NaN") && !json.contains("inf"), "{flags:?}");
     }
 }

@@ -15,7 +15,7 @@ mod detail;
 mod objects;
 mod options;
 
-use aim_sim::report::Format;
+use aim_sim::report::TextFormat;
 use aim_sim::sweep::{self, Grid};
 use aim_sim::{presets, Scenario, Spec};
 use columns::Column;
@@ -233,7 +233,7 @@ fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResul
     let options = options_of(py, options, None)?;
     core(py, move || {
         let report = simulate_report(options)?;
-        Ok(aim_sim::report::render(&report, Format::Json))
+        aim_sim::report::render(&report, TextFormat::Json)
     })
 }
 
@@ -337,7 +337,7 @@ fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<
     core(py, move || {
         let (spec, query) = options::budget(options)?;
         let answer = aim_sim::budget::answer(&spec, &query)?;
-        aim_sim::budget::render(&answer, Format::Json)
+        aim_sim::budget::render(&answer, TextFormat::Json)
     })
 }
 
@@ -369,10 +369,10 @@ fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<S
         let (spec, query, schedules) = options::serve(options)?;
         if schedules.is_empty() {
             let answer = aim_sim::serve::query::answer(&spec, &query, None)?;
-            Ok(answer.render(Format::Json))
+            answer.render(TextFormat::Json)
         } else {
             let comparison = aim_sim::serve::query::compare(&spec, &query, &schedules)?;
-            Ok(comparison.render(Format::Json))
+            comparison.render(TextFormat::Json)
         }
     })
 }
@@ -426,7 +426,7 @@ fn check_json(py: Python<'_>, path: &Bound<'_, PyAny>, loo: bool, loso: bool) ->
             ..Default::default()
         };
         let report = aim_sim::check::check(&m, &options)?;
-        Ok(aim_sim::check::render(&report, Format::Json))
+        aim_sim::check::render(&report, TextFormat::Json)
     })
 }
 

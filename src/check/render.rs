@@ -1,7 +1,8 @@
 //! A check report as a table, JSON or CSV.
 
 use super::{CheckReport, Stats, Summary};
-use crate::report::Format;
+use crate::error::Result;
+use crate::report::TextFormat;
 use std::fmt::Write;
 
 fn pct(e: Option<f64>) -> String {
@@ -241,10 +242,11 @@ fn csv(r: &CheckReport) -> String {
 }
 
 /// Writes a check report in the chosen format.
-pub fn render(r: &CheckReport, format: Format) -> String {
-    match format {
-        Format::Table => table(r),
-        Format::Csv => csv(r),
-        Format::Json => crate::report::json_text(r),
-    }
+pub fn render(r: &CheckReport, format: TextFormat) -> Result<String> {
+    Ok(match format {
+        TextFormat::Table => table(r),
+        TextFormat::Csv => csv(r),
+        TextFormat::Json => crate::report::json_text(r),
+        TextFormat::Jsonl => return Err(format.lacks("a check report")),
+    })
 }

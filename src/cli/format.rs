@@ -9,6 +9,7 @@
 //! `--format` is an error, an unknown one keeps the default (the table).
 
 use crate::error::{Error, Result};
+use crate::report::TextFormat;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -146,6 +147,18 @@ pub(crate) trait Output {
 /// compute, so this is a guard, never a fallback to another format).
 pub fn lacks(command: &str, view: View) -> Error {
     Error::invalid(format!("{command} has no {view:?} output"))
+}
+
+/// The core's text format of a view: the one place the command line's views map to the
+/// renderers' [`TextFormat`]; a page or a chart has none ([`lacks`]).
+pub(crate) fn text(command: &str, view: View) -> Result<TextFormat> {
+    match view {
+        View::Table => Ok(TextFormat::Table),
+        View::Json => Ok(TextFormat::Json),
+        View::Csv => Ok(TextFormat::Csv),
+        View::Jsonl => Ok(TextFormat::Jsonl),
+        View::Html | View::Chart => Err(lacks(command, view)),
+    }
 }
 
 impl Format {

@@ -1,16 +1,18 @@
 //! An accuracy-against-cost answer as a table, CSV or JSON.
 
 use super::{published, CostSource, Pareto, Row};
-use crate::report::{csv_field, Format};
+use crate::error::Result;
+use crate::report::{csv_field, TextFormat};
 use std::fmt::Write;
 
 /// Writes the answer as a table, CSV or JSON (`{"rows": [...], ...}`).
-pub fn render(p: &Pareto, format: Format) -> String {
-    match format {
-        Format::Table => table(p),
-        Format::Csv => csv(p),
-        Format::Json => crate::report::json_text(p),
-    }
+pub fn render(p: &Pareto, format: TextFormat) -> Result<String> {
+    Ok(match format {
+        TextFormat::Table => table(p),
+        TextFormat::Csv => csv(p),
+        TextFormat::Json => crate::report::json_text(p),
+        TextFormat::Jsonl => return Err(format.lacks("an accuracy-against-cost answer")),
+    })
 }
 
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {

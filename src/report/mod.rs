@@ -8,33 +8,40 @@ mod table;
 pub use number::push_f64;
 pub(crate) use table::interval_ms;
 
+use crate::error::Result;
 use crate::sim::Report;
-use serde::{Deserialize, Serialize};
 
-/// Output format (`--format`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    #[default]
+/// The text formats the core writes a result in: the one format type of the crate's renderers
+/// (the command line's table, JSON, CSV and JSON Lines views map to it in one place,
+/// `cli::format::text`; its other formats are made from these, or drawn). A result that has
+/// no such shape refuses the format ([`TextFormat::lacks`]), never falls back to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFormat {
+    /// Aligned columns in human units (TFLOPs, GB, ms).
     Table,
+    /// The result as pretty JSON, base units ([`json_text`]).
     Json,
+    /// Rows with a header, base units.
     Csv,
+    /// One compact JSON object per line (results that are rows).
+    Jsonl,
 }
 
-impl crate::choice::Choice for Format {
-    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
-        (Format::Table, "table", "Human units: TFLOPs, GB, ms"),
-        (
-            Format::Json,
-            "json",
-            "Base units (FLOPs, bytes, seconds); the resolved spec included",
-        ),
-        (
-            Format::Csv,
-            "csv",
-            "One row per operator per layer, schedule and baseline",
-        ),
-    ];
+impl TextFormat {
+    /// The word of `--format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextFormat::Table => "table",
+            TextFormat::Json => "json",
+            TextFormat::Csv => "csv",
+            TextFormat::Jsonl => "jsonl",
+        }
+    }
+
+    /// The error of `what` asked in a format it has no shape for.
+    pub fn lacks(self, what: &str) -> crate::error::Error {
+        crate::error::Error::invalid(format!("{what} has no {} output", self.name()))
+    }
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
@@ -54,10 +61,11 @@ pub fn json_text<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Renders a report in the chosen format.
-pub fn render(report: &Report, format: Format) -> String {
-    match format {
-        Format::Table => table::render(report),
-        Format::Json => json_text(report),
-        Format::Csv => csv::render(report),
-    }
+pub fn render(report: &Report, format: TextFormat) -> Result<String> {
+    Ok(match format {
+        TextFormat::Table => table::render(report),
+        TextFormat::Json => json_text(report),
+        TextFormat::Csv => csv::render(report),
+        TextFormat::Jsonl => return Err(format.lacks("a run report")),
+    })
 }

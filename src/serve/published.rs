@@ -5,6 +5,7 @@
 
 use super::{Limits, Request, Server, Slo};
 use crate::error::{Error, Result};
+use crate::report::TextFormat;
 use crate::scenario::Scenario;
 use crate::spec::{Definition, Spec};
 use serde::{Deserialize, Serialize};
@@ -323,11 +324,10 @@ fn pct(v: Option<f64>) -> String {
 }
 
 /// The check as a table, JSON or CSV.
-pub fn render(c: &CheckReport, format: crate::report::Format) -> String {
-    use crate::report::Format;
-    match format {
-        Format::Json => crate::report::json_text(c),
-        Format::Csv => {
+pub fn render(c: &CheckReport, format: TextFormat) -> Result<String> {
+    Ok(match format {
+        TextFormat::Json => crate::report::json_text(c),
+        TextFormat::Csv => {
             let mut o = String::from("id,framework,measured_output_tokens_per_s,predicted_output_tokens_per_s,measured_requests_per_s,predicted_requests_per_s,error,measured_mean_ttft_s,predicted_mean_ttft_s,ttft_error,measured_mean_tpot_s,predicted_mean_tpot_s,tpot_error,kv_requests_that_fit,preemptions\n");
             for r in &c.rows {
                 let _ = writeln!(
@@ -352,7 +352,7 @@ pub fn render(c: &CheckReport, format: crate::report::Format) -> String {
             }
             o
         }
-        Format::Table => {
+        TextFormat::Table => {
             let mut o = format!("serving measurements: {}\n\n", c.origin);
             let _ = writeln!(
                 o,
@@ -418,5 +418,6 @@ pub fn render(c: &CheckReport, format: crate::report::Format) -> String {
             }
             o
         }
-    }
+        TextFormat::Jsonl => return Err(format.lacks("a check of serving measurements")),
+    })
 }

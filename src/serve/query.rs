@@ -11,7 +11,7 @@ use crate::error::{
     Key,
 };
 use crate::error::{Error, Result};
-use crate::report::Format;
+use crate::report::TextFormat;
 use crate::scenario::Scenario;
 use crate::spec::Spec;
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,7 @@ pub enum Answer {
 }
 
 impl Answer {
-    pub fn render(&self, format: Format) -> String {
+    pub fn render(&self, format: TextFormat) -> Result<String> {
         match self {
             Answer::Run(r) => render::render(r, format),
             Answer::MaxRate(m) => render::render_max_rate(m, format),
@@ -199,12 +199,12 @@ pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Compa
 
 impl Comparison {
     /// A table with one row per schedule (the max rate first when searched), JSON, or CSV.
-    pub fn render(&self, format: Format) -> String {
+    pub fn render(&self, format: TextFormat) -> Result<String> {
         use std::fmt::Write;
-        match format {
-            Format::Json => crate::report::json_text(self),
-            Format::Table | Format::Csv => {
-                let csv = format == Format::Csv;
+        Ok(match format {
+            TextFormat::Json => crate::report::json_text(self),
+            TextFormat::Table | TextFormat::Csv => {
+                let csv = format == TextFormat::Csv;
                 let mut o = String::new();
                 let head = [
                     "schedule",
@@ -286,6 +286,7 @@ impl Comparison {
                 }
                 o
             }
-        }
+            TextFormat::Jsonl => return Err(format.lacks("a comparison of serving runs")),
+        })
     }
 }

@@ -1,22 +1,24 @@
 //! A serving run as a table, JSON (everything) or CSV (one row per request).
 
 use super::{Latency, MaxRate, ServeReport};
-use crate::report::{json_text, Format};
+use crate::error::Result;
+use crate::report::{json_text, TextFormat};
 use std::fmt::Write;
 
 /// Renders one run.
-pub fn render(r: &ServeReport, format: Format) -> String {
-    match format {
-        Format::Table => table(r),
-        Format::Json => json_text(r),
-        Format::Csv => csv(r),
-    }
+pub fn render(r: &ServeReport, format: TextFormat) -> Result<String> {
+    Ok(match format {
+        TextFormat::Table => table(r),
+        TextFormat::Json => json_text(r),
+        TextFormat::Csv => csv(r),
+        TextFormat::Jsonl => return Err(format.lacks("a serving run")),
+    })
 }
 
 /// Renders a `--find-max-rate` answer: the rate, then the run at that rate.
-pub(crate) fn render_max_rate(m: &MaxRate, format: Format) -> String {
-    match format {
-        Format::Table => {
+pub(crate) fn render_max_rate(m: &MaxRate, format: TextFormat) -> Result<String> {
+    Ok(match format {
+        TextFormat::Table => {
             let mut s = format!(
                 "max rate: {:.3} requests/s with {:.0} % of requests within{} (searched {} rates)\n\n",
                 m.rate_per_s,
@@ -27,9 +29,10 @@ pub(crate) fn render_max_rate(m: &MaxRate, format: Format) -> String {
             s.push_str(&table(&m.at_max));
             s
         }
-        Format::Json => json_text(m),
-        Format::Csv => csv(&m.at_max),
-    }
+        TextFormat::Json => json_text(m),
+        TextFormat::Csv => csv(&m.at_max),
+        TextFormat::Jsonl => return Err(format.lacks("a max-rate answer")),
+    })
 }
 
 fn slo_text(r: &ServeReport) -> String {

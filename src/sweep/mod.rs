@@ -23,7 +23,7 @@ mod retarget_tests;
 mod stream;
 
 pub use lines::{lines, Line};
-pub use output::{render, RowWriter, SweepFormat};
+pub use output::{render, RowWriter};
 
 use crate::cost::{CostModelKind, LayerCache};
 use crate::error::{
@@ -36,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::hardware::Gpu;
 use crate::model::Model;
+use crate::report::TextFormat;
 use crate::scenario::Scenario;
 use crate::schedule::{Schedule, TokenPlan};
 use crate::sim;
@@ -797,7 +798,7 @@ impl<'a> Sweep<'a> {
     /// [`Sweep::run`]'s rows.
     pub fn write(
         &self,
-        format: SweepFormat,
+        format: TextFormat,
         jobs: usize,
         out: &mut impl std::io::Write,
         destination: &Path,
@@ -986,11 +987,11 @@ mod tests {
         .unwrap();
         let sweep = Sweep::prepare(&grid).unwrap();
         let rows = sweep.run(1, |_| {}).unwrap();
-        let want = render(&rows, SweepFormat::Csv);
+        let want = render(&rows, TextFormat::Csv);
         for jobs in [1, 3] {
             let mut out = Vec::new();
             sweep
-                .write(SweepFormat::Csv, jobs, &mut out, Path::new("mem"), |_| {})
+                .write(TextFormat::Csv, jobs, &mut out, Path::new("mem"), |_| {})
                 .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), want, "--jobs {jobs}");
         }

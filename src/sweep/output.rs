@@ -4,53 +4,8 @@
 //! all rows at once ([`render`]) gives the same text.
 
 use super::SweepRow;
-use crate::choice::Choice;
-use crate::report::{csv_field, push_f64};
-use serde::{Deserialize, Serialize};
+use crate::report::{csv_field, push_f64, TextFormat};
 use std::fmt::Write;
-
-/// Output format of a sweep (`aim-sim sweep --format`): the single run's formats, plus JSON
-/// Lines.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SweepFormat {
-    #[default]
-    Table,
-    Json,
-    Csv,
-    Jsonl,
-}
-
-impl Choice for SweepFormat {
-    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
-        (SweepFormat::Table, "table", "Human units: TFLOPs, ms"),
-        (
-            SweepFormat::Json,
-            "json",
-            "One JSON array of row objects, base units (FLOPs, bytes, seconds)",
-        ),
-        (
-            SweepFormat::Csv,
-            "csv",
-            "One row per configuration with a header, base units",
-        ),
-        (
-            SweepFormat::Jsonl,
-            "jsonl",
-            "JSON Lines: one compact row object per line, base units",
-        ),
-    ];
-}
-
-impl From<crate::report::Format> for SweepFormat {
-    fn from(f: crate::report::Format) -> SweepFormat {
-        match f {
-            crate::report::Format::Table => SweepFormat::Table,
-            crate::report::Format::Json => SweepFormat::Json,
-            crate::report::Format::Csv => SweepFormat::Csv,
-        }
-    }
-}
 
 /// CSV columns, in [`SweepRow`] field order.
 const CSV_HEADER: &str = "model,gpu,schedule,cost_model,frames,tokens_per_frame,visual_tokens,merged_visual_tokens,text_tokens,batch,flops,bytes,time_s,memory_consumption_bytes,baseline_flops,baseline_bytes,baseline_time_s,baseline_memory_consumption_bytes,reduction_flops,reduction_time";
@@ -62,7 +17,7 @@ const CSV_INTERVAL_HEADER: &str = ",time_low_s,time_high_s,baseline_time_low_s,b
 /// the first), and the text after the last.
 #[derive(Debug, Clone)]
 pub struct RowWriter {
-    format: SweepFormat,
+    format: TextFormat,
     /// Table column widths of model, GPU and schedule.
     widths: [usize; 3],
     /// Whether rows carry 80 % intervals (a fitted framework profile): extra columns.
@@ -73,7 +28,7 @@ impl RowWriter {
     /// `labels`: every model, GPU and schedule label the rows can hold (the table's column
     /// widths; other formats ignore them).
     pub fn new<'a>(
-        format: SweepFormat,
+        format: TextFormat,
         models: impl IntoIterator<Item = &'a str>,
         gpus: impl IntoIterator<Item = &'a str>,
         schedules: impl IntoIterator<Item = &'a str>,
@@ -103,7 +58,7 @@ impl RowWriter {
     }
 
     /// For rows already at hand: the widths of their own labels.
-    pub fn for_rows(format: SweepFormat, rows: &[SweepRow]) -> RowWriter {
+    pub fn for_rows(format: TextFormat, rows: &[SweepRow]) -> RowWriter {
         RowWriter::new(
             format,
             rows.iter().map(|r| r.model.as_str()),
@@ -117,7 +72,7 @@ impl RowWriter {
     pub fn begin(&self, out: &mut String) {
         let [wm, wg, ws] = self.widths;
         match self.format {
-            SweepFormat::Table => {
+            TextFormat::Table => {
                 let _ = writeln!(
                     out,
                     "{:<wm$} {:<wg$} {:<ws$} {:>11} {:>7} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
@@ -134,23 +89,23 @@ impl RowWriter {
                     );
                 }
             }
-            SweepFormat::Csv => {
+            TextFormat::Csv => {
                 out.push_str(CSV_HEADER);
                 if self.intervals {
                     out.push_str(CSV_INTERVAL_HEADER);
                 }
                 out.push('\n');
             }
-            SweepFormat::Json | SweepFormat::Jsonl => {}
+            TextFormat::Json | TextFormat::Jsonl => {}
         }
     }
 
     /// One row; `first`: whether it is the first row written.
     pub fn row(&self, r: &SweepRow, first: bool, out: &mut String) {
         match self.format {
-            SweepFormat::Table => self.table_row(r, out),
-            SweepFormat::Csv => csv_row(r, out),
-            SweepFormat::Json => {
+            TextFormat::Table => self.table_row(r, out),
+            TextFormat::Csv => csv_row(r, out),
+            TextFormat::Json => {
                 // `serde_json::to_string_pretty` of the whole array, element by element.
                 out.push_str(if first { "[\n" } else { ",\n" });
                 let object = serde_json::to_string_pretty(r).expect("rows serialise");
@@ -162,7 +117,7 @@ impl RowWriter {
                     out.push_str(line);
                 }
             }
-            SweepFormat::Jsonl => {
+            TextFormat::Jsonl => {
                 out.push_str(&serde_json::to_string(r).expect("rows serialise"));
                 out.push('\n');
             }
@@ -171,7 +126,7 @@ impl RowWriter {
 
     /// Text after the last row; `rows`: how many were written.
     pub fn end(&self, rows: usize, out: &mut String) {
-        if self.format == SweepFormat::Json {
+        if self.format == TextFormat::Json {
             out.push_str(if rows == 0 { "[]\n" } else { "\n]\n" });
         }
     }
@@ -219,7 +174,7 @@ impl RowWriter {
 }
 
 /// Renders the rows in the chosen format, all at once.
-pub fn render(rows: &[SweepRow], format: SweepFormat) -> String {
+pub fn render(rows: &[SweepRow], format: TextFormat) -> String {
     let writer = RowWriter::for_rows(format, rows);
     let mut out = String::with_capacity(64 + rows.len() * 320);
     writer.begin(&mut out);
@@ -361,7 +316,7 @@ mod tests {
         keys.sort_unstable();
         header.sort_unstable();
         assert_eq!(keys, header);
-        let csv = super::render(std::slice::from_ref(&row), super::SweepFormat::Csv);
+        let csv = super::render(std::slice::from_ref(&row), super::TextFormat::Csv);
         assert!(
             csv.lines().nth(1).unwrap().starts_with("\"m,1\",g,s,"),
             "{csv}"
@@ -404,7 +359,7 @@ mod tests {
             let mut want = serde_json::to_string_pretty(&rows).unwrap();
             want.push('\n');
             assert_eq!(
-                super::render(&rows, super::SweepFormat::Json),
+                super::render(&rows, super::TextFormat::Json),
                 want,
                 "{n} rows"
             );
@@ -414,7 +369,7 @@ mod tests {
     #[test]
     fn json_lines_parse_back_one_row_per_line() {
         let rows = rows(3);
-        let text = super::render(&rows, super::SweepFormat::Jsonl);
+        let text = super::render(&rows, super::TextFormat::Jsonl);
         assert_eq!(text.lines().count(), 3);
         for (line, row) in text.lines().zip(&rows) {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();

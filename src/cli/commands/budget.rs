@@ -58,10 +58,8 @@ pub const VIEWS: &[View] = &[View::Table, View::Json, View::Html];
 impl Output for budget::Answer {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
         out.put(&match view {
-            View::Table => budget::render(self, crate::report::Format::Table)?,
-            View::Json => budget::render(self, crate::report::Format::Json)?,
             View::Html => html::budget(self)?,
-            other => return Err(format::lacks("budget", other)),
+            view => budget::render(self, format::text("budget", view)?)?,
         })
     }
 }

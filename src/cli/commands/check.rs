@@ -6,7 +6,7 @@ use crate::cli::format::{self, Output, Sink, View};
 use crate::cli::{html, OutputArgs};
 use crate::error::{Error, Result};
 use crate::framework::Spread;
-use crate::report::Format;
+use crate::report::TextFormat;
 use std::fmt::Write;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -97,11 +97,8 @@ pub const CHECK_VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Htm
 impl Output for check::CheckReport {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
         out.put(&match view {
-            View::Table => check::render(self, Format::Table),
-            View::Json => check::render(self, Format::Json),
-            View::Csv => check::render(self, Format::Csv),
             View::Html => html::check(self)?,
-            other => return Err(format::lacks("check", other)),
+            view => check::render(self, format::text("check", view)?)?,
         })
     }
 
@@ -213,21 +210,19 @@ struct Fitted<'a>(&'a [fit::FitReport], Option<&'a Path>);
 
 impl Output for Fitted<'_> {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
-        let format = match view {
-            View::Table => Format::Table,
-            View::Json => Format::Json,
-            View::Csv => Format::Csv,
-            other => return Err(format::lacks("fit", other)),
-        };
-        out.put(&fit_text(self.0, self.1, format)?)
+        out.put(&fit_text(self.0, self.1, format::text("fit", view)?)?)
     }
 }
 
 /// The fit's table, JSON or CSV; `write`: where the profiles were written.
-fn fit_text(reports: &[fit::FitReport], write: Option<&Path>, format: Format) -> Result<String> {
+fn fit_text(
+    reports: &[fit::FitReport],
+    write: Option<&Path>,
+    format: TextFormat,
+) -> Result<String> {
     Ok(match format {
-        Format::Json => crate::report::json_text(&reports),
-        Format::Csv => {
+        TextFormat::Json => crate::report::json_text(&reports),
+        TextFormat::Csv => {
             let mut s = String::from(
                 "framework,id,gpu,source_group,measured_ms,fitted_ms,loso_ms,loo_ms\n",
             );
@@ -249,7 +244,7 @@ fn fit_text(reports: &[fit::FitReport], write: Option<&Path>, format: Format) ->
             }
             s
         }
-        Format::Table => {
+        TextFormat::Table => {
             let mut s = String::new();
             for r in reports {
                 let stat = |st: &Option<check::Stats>| {
@@ -325,6 +320,7 @@ fn fit_text(reports: &[fit::FitReport], write: Option<&Path>, format: Format) ->
             }
             s
         }
+        TextFormat::Jsonl => return Err(format.lacks("fit")),
     })
 }
 

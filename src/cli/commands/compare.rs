@@ -69,13 +69,9 @@ pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html];
 
 impl Output for compare::Comparison {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
-        use crate::report::Format;
         out.put(&match view {
-            View::Table => compare::render(self, Format::Table),
-            View::Json => compare::render(self, Format::Json),
-            View::Csv => compare::render(self, Format::Csv),
             View::Html => html::compare(self)?,
-            other => return Err(format::lacks("compare", other)),
+            view => compare::render(self, format::text("compare", view)?)?,
         })
     }
 }

@@ -80,13 +80,9 @@ pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html, Vie
 
 impl Output for pareto::Pareto {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
-        use crate::report::Format;
         out.put(&match view {
-            View::Table => pareto::render(self, Format::Table),
-            View::Json => pareto::render(self, Format::Json),
-            View::Csv => pareto::render(self, Format::Csv),
             View::Html => html::pareto(self)?,
-            other => return Err(format::lacks("pareto", other)),
+            view => pareto::render(self, format::text("pareto", view)?)?,
         })
     }
 

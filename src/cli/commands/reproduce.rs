@@ -3,7 +3,6 @@
 use crate::cli::format::{self, Output, Sink, View};
 use crate::cli::OutputArgs;
 use crate::error::Result;
-use crate::report::Format;
 use crate::reproduce;
 
 pub fn command(output: &OutputArgs) -> Result<()> {
@@ -17,11 +16,6 @@ pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv];
 
 impl Output for reproduce::Reproduction {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
-        out.put(&match view {
-            View::Table => reproduce::render(self, Format::Table),
-            View::Json => reproduce::render(self, Format::Json),
-            View::Csv => reproduce::render(self, Format::Csv),
-            other => return Err(format::lacks("reproduce", other)),
-        })
+        out.put(&reproduce::render(self, format::text("reproduce", view)?)?)
     }
 }

@@ -56,11 +56,8 @@ pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html, Vie
 impl Output for sim::Report {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
         out.put(&match view {
-            View::Table => report::render(self, report::Format::Table),
-            View::Json => report::render(self, report::Format::Json),
-            View::Csv => report::render(self, report::Format::Csv),
             View::Html => html::run(self)?,
-            other => return Err(format::lacks("simulate", other)),
+            view => report::render(self, format::text("simulate", view)?)?,
         })
     }
 

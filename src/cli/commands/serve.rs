@@ -3,7 +3,6 @@
 use crate::cli::format::{self, Output, Sink, View};
 use crate::cli::{html, OutputArgs, SimArgs};
 use crate::error::{Error, Result};
-use crate::report::Format;
 use crate::serve::{self, query::Query};
 use clap::Args;
 use std::path::PathBuf;
@@ -217,21 +216,11 @@ pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html];
 /// What `serve --reference` can be written as.
 const REFERENCE_VIEWS: &[View] = &[View::Table, View::Json, View::Csv];
 
-/// The core's text format of a view.
-fn text(command: &str, view: View) -> Result<Format> {
-    match view {
-        View::Table => Ok(Format::Table),
-        View::Json => Ok(Format::Json),
-        View::Csv => Ok(Format::Csv),
-        other => Err(format::lacks(command, other)),
-    }
-}
-
 impl Output for serve::query::Answer {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
         out.put(&match view {
             View::Html => html::serve(self)?,
-            view => self.render(text("serve", view)?),
+            view => self.render(format::text("serve", view)?)?,
         })
     }
 }
@@ -240,7 +229,7 @@ impl Output for serve::query::Comparison {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
         out.put(&match view {
             View::Html => html::serve_compare(self)?,
-            view => self.render(text("serve", view)?),
+            view => self.render(format::text("serve", view)?)?,
         })
     }
 }
@@ -249,7 +238,7 @@ impl Output for serve::published::CheckReport {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
         out.put(&serve::published::render(
             self,
-            text("serve --reference", view)?,
-        ))
+            format::text("serve --reference", view)?,
+        )?)
     }
 }

@@ -5,7 +5,7 @@ use crate::cli::format::{self, Format, Output, Sink, View};
 use crate::cli::{html, SimArgs};
 use crate::error::{Error, Result};
 use crate::spec::options::{self, Kind, SweepAxis, AXES};
-use crate::sweep::{Axes, Grid, GridSpec, Sweep, SweepFormat};
+use crate::sweep::{Axes, Grid, GridSpec, Sweep};
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
 use std::cell::RefCell;
 use std::io::IsTerminal;
@@ -235,15 +235,11 @@ impl Rows<'_> {
 impl Output for Rows<'_> {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
         let rows = match view {
-            View::Table => SweepFormat::Table,
-            View::Json => SweepFormat::Json,
-            View::Csv => SweepFormat::Csv,
-            View::Jsonl => SweepFormat::Jsonl,
             View::Html => {
                 let rows = self.drawn("--format html")?;
                 return out.put(&html::sweep(&rows, self.grid.visual_is_tokens())?);
             }
-            View::Chart => return Err(format::lacks("sweep", view)),
+            view => format::text("sweep", view)?,
         };
         let mut progress = self.progress.borrow_mut();
         self.sweep
