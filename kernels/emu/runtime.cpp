@@ -410,9 +410,12 @@ void global_access(std::uintptr_t a, unsigned size, bool write, std::uintptr_t p
     for (const BufferRange& b : g_check.buffers) {
         if (a + size > b.lo - (b.lo > kNear ? kNear : b.lo) && a < b.hi + kNear) {
             const long long offset = (long long)a - (long long)b.lo;
-            report(format("out-of-bounds global %s of %u bytes at byte offset %lld of argument %d (%lu bytes) by thread %u at %s",
-                          write ? "write" : "read", size, offset, b.arg, (unsigned long)(b.hi - b.lo), current_tid(),
-                          code_place(pc).c_str()));
+            // Both addresses, so that a report about memory that is no buffer's guard zone (some
+            // other mapping that happens to lie within 1 MiB) can be told from a real overrun.
+            report(format("out-of-bounds global %s of %u bytes at byte offset %lld of argument %d (%lu bytes at 0x%lx; the "
+                          "access at 0x%lx) by thread %u at %s",
+                          write ? "write" : "read", size, offset, b.arg, (unsigned long)(b.hi - b.lo), (unsigned long)b.lo,
+                          (unsigned long)a, current_tid(), code_place(pc).c_str()));
             return;
         }
     }
