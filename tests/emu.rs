@@ -715,6 +715,25 @@ fn emu_checker_flags_out_of_bounds_global_reads() {
         err.contains("out-of-bounds global read of 4 bytes at byte offset 256 of argument 0"),
         "{err}"
     );
+    // The report gives the buffer's and the access's addresses (256 bytes apart), so that a
+    // report about some other mapping near a buffer can be told from a real overrun.
+    let hex_after = |key: &str| {
+        let at = err
+            .find(key)
+            .unwrap_or_else(|| panic!("no `{key}` in: {err}"))
+            + key.len();
+        let digits: String = err[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .collect();
+        u64::from_str_radix(&digits, 16)
+            .unwrap_or_else(|_| panic!("no address after `{key}`: {err}"))
+    };
+    assert_eq!(
+        hex_after("the access at 0x") - hex_after(" bytes at 0x"),
+        256,
+        "{err}"
+    );
 }
 
 #[test]

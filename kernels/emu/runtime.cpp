@@ -132,6 +132,8 @@ void make_context(Context& c, char* stack, std::size_t size, void (*entry)()) {
 namespace {
 constexpr std::size_t kStackBytes = 64 * 1024;
 constexpr unsigned kMaxThreads = 1024;
+// Kernel parameters, each passed in an 8-byte slot (src/kernels/emu/mod.rs, Emu::launch).
+constexpr std::size_t kMaxArgs = 32;
 
 enum class State : unsigned char { Runnable, AtBarrier, AtWarp, Exited };
 
@@ -155,6 +157,7 @@ struct Scheduler {
     Fiber* current = nullptr;
     void (*invoke)(void* const*) = nullptr;
     void* const* args = nullptr;
+    std::size_t nargs = 0;  // the entry's parameter count (its signature's length)
     std::string error;
 };
 
@@ -407,9 +410,12 @@ void global_access(std::uintptr_t a, unsigned size, bool write, std::uintptr_t p
     for (const BufferRange& b : g_check.buffers) {
         if (a + size > b.lo - (b.lo > kNear ? kNear : b.lo) && a < b.hi + kNear) {
             const long long offset = (long long)a - (long long)b.lo;
-            report(format("out-of-bounds global %s of %u bytes at byte offset %lld of argument %d (%lu bytes) by thread %u at %s",
-                          write ? "write" : "read", size, offset, b.arg, (unsigned long)(b.hi - b.lo), current_tid(),
-                          code_place(pc).c_str()));
+            // Both addresses, so that a report about memory that is no buffer's guard zone (some
+            // other mapping that happens to lie within 1 MiB) can be told from a real overrun.
+            report(format("out-of-bounds global %s of %u bytes at byte offset %lld of argument %d (%lu bytes at 0x%lx; the "
+                          "access at 0x%lx) by thread %u at %s",
+                          write ? "write" : "read", size, offset, b.arg, (unsigned long)(b.hi - b.lo), (unsigned long)b.lo,
+                          (unsigned long)a, current_tid(), code_place(pc).c_str()));
             return;
         }
     }
@@ -483,7 +489,18 @@ namespace {
 
 [[noreturn]] void fiber_main() {
     Scheduler& s = g_sched;
-    s.invoke(s.args);
+    // The instrumented entry point reads its arguments through `args` (cuda_emu.h, Kernel::call):
+    // give it a copy on this fiber's own stack, which the checker skips. The caller's slots live
+    // in its heap, in a thread's malloc arena that the kernel may map anywhere, so reading them
+    // there would be "out of bounds" whenever a buffer happened to be mapped within 1 MiB of them
+    // (global_access): a false report that depended on the address-space layout.
+    std::uint64_t values[kMaxArgs];
+    void* pointers[kMaxArgs];
+    for (std::size_t a = 0; a < s.nargs; ++a) {
+        std::memcpy(&values[a], s.args[a], sizeof values[a]);
+        pointers[a] = &values[a];
+    }
+    s.invoke(pointers);
     Fiber* f = s.current;
     f->state = State::Exited;
     switch_context(f->ctx, s.home);
@@ -782,6 +799,9 @@ extern "C" int aim_emu_launch(const char* variant, const char* kernel, const Aim
     if (cfg->grid[0] > 0x7fffffffu || cfg->grid[1] > 65535u || cfg->grid[2] > 65535u) {
         return fail(err, err_len, format("%s: grid %ux%ux%u exceeds the CUDA limits", kernel, cfg->grid[0], cfg->grid[1], cfg->grid[2]));
     }
+    if (std::strlen(signature) > kMaxArgs) {
+        return fail(err, err_len, format("%s: %zu parameters, the emulator passes at most %zu", kernel, std::strlen(signature), kMaxArgs));
+    }
     if (cfg->shared_bytes != 0) {
         return fail(err, err_len, format("%s: dynamic shared memory (%u bytes) is not emulated", kernel, cfg->shared_bytes));
     }
@@ -820,6 +840,7 @@ extern "C" int aim_emu_launch(const char* variant, const char* kernel, const Aim
     auto run_grid = [&]() {
         s.invoke = entry->invoke;
         s.args = args;
+        s.nargs = std::strlen(signature);
         s.error.clear();
         g_check.finding.clear();
         g_check.on = true;

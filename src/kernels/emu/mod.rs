@@ -461,3 +461,70 @@ impl Buffer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flaky `emu_attention_matches_cpu` (an "out-of-bounds read" under load, gone on rerun):
+    /// the kernels read their arguments through the caller's slots, which live in a test thread's
+    /// malloc arena; when the kernel happened to map a buffer within 1 MiB of that arena, the
+    /// bounds check took the argument read for an access to the buffer's guard zone. Here the
+    /// slots are placed 512 KiB below the buffer on purpose: a correct kernel must pass.
+    #[test]
+    fn argument_slots_mapped_near_a_buffer_are_not_out_of_bounds() {
+        const FLOATS: usize = 100;
+        // One 1 MiB mapping: the slots and their pointers at its start, the buffer in its middle.
+        let host = Buffer::filled(1 << 18, 0.0f32);
+        let base = host.data_ptr();
+        // SAFETY: every offset below is within the 1 MiB data region of `host`, 8-byte aligned.
+        let (slots, pointers, data) = unsafe {
+            (
+                base as *mut u64,
+                base.add(64) as *mut *mut c_void,
+                base.add(512 << 10) as *mut f32,
+            )
+        };
+        let values: [u64; 3] = [data as usize as u64, FLOATS as u64, 0];
+        for (k, v) in values.iter().enumerate() {
+            // SAFETY: within `host`, see above.
+            unsafe {
+                slots.add(k).write(*v);
+                pointers.add(k).write(slots.add(k) as *mut c_void);
+            }
+        }
+        let arg_bytes = [FLOATS * 4, 0, 0];
+        let raw = RawLaunch {
+            grid: [1, 1, 1],
+            block: [128, 1, 1],
+            shared_bytes: 0,
+        };
+        let mut err = vec![0 as c_char; 4096];
+        // SAFETY: the strings are NUL-terminated; `pointers` holds 3 pointers to 8-byte slots
+        // holding a pointer to FLOATS floats (arg_bytes[0] bytes inside `host`) and two ints, as
+        // emu_selftest_overrun(float*, int n, int extra) takes; `err` holds err.len() bytes.
+        let rc = unsafe {
+            aim_emu_launch(
+                std::ptr::null(),
+                c"emu_selftest_overrun".as_ptr(),
+                &raw,
+                c"Fii".as_ptr(),
+                pointers,
+                arg_bytes.as_ptr(),
+                err.as_mut_ptr(),
+                err.len(),
+            )
+        };
+        // SAFETY: the runtime NUL-terminates its message within err.len() bytes.
+        let message = unsafe { CStr::from_ptr(err.as_ptr()) }.to_string_lossy();
+        assert_eq!(rc, 0, "{message}");
+        let out = host.to_vec::<f32>();
+        let at = (512 << 10) / 4;
+        assert!(out[at..at + FLOATS].iter().all(|&x| x == 1.0));
+        assert_eq!(
+            out[at + FLOATS],
+            0.0,
+            "the kernel wrote only its n elements"
+        );
+    }
+}
