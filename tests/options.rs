@@ -418,9 +418,69 @@ fn stub_region(function: &str, indent: &str, default: &serde_json::Value) -> Str
         .collect()
 }
 
+/// `text` as one docstring entry `name: text` of an `Args:` section: greedy lines of at most
+/// 95 characters (the stub's width), the first at 8 spaces, the rest at 12.
+fn doc_entry(name: &str, text: &str) -> String {
+    let mut out = String::new();
+    let mut line = format!("        {name}:");
+    for word in text.split(' ') {
+        if line.chars().count() + 1 + word.chars().count() <= 95 {
+            line.push(' ');
+            line.push_str(word);
+        } else {
+            out.push_str(&line);
+            out.push('\n');
+            line = format!("            {word}");
+        }
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The stub with `simulate`'s documented options generated from the table: in the `Args:` of
+/// its docstring, the entries of the table's options (a docstring has no room for markers: the
+/// run of entries from the first that names an option of the table to the next that names none)
+/// become each option's `doc`, in the table's order.
+fn with_simulate_docs(stub: &str) -> String {
+    let def = stub.find("\ndef simulate(").expect("the stub has simulate");
+    let args = def
+        + stub[def..]
+            .find("\n    Args:\n")
+            .expect("simulate documents its Args")
+        + 1;
+    let section_start = args + "    Args:\n".len();
+    let section_len = stub[section_start..].find("\n\n").expect("Args ends") + 1;
+    let section = &stub[section_start..section_start + section_len];
+    let entry = |line: &str| -> Option<bool> {
+        let name = line.strip_prefix("        ")?.split_once(':')?.0;
+        (!name.starts_with(' ')).then(|| options::find(name).is_some())
+    };
+    let mut offset = 0;
+    let (mut from, mut to) = (None, section.len());
+    for line in section.split_inclusive('\n') {
+        match (entry(line), from) {
+            (Some(true), None) => from = Some(offset),
+            (Some(false), Some(_)) => {
+                to = offset;
+                break;
+            }
+            _ => {}
+        }
+        offset += line.len();
+    }
+    let from = from.expect("simulate documents the table's options");
+    let docs: String = RUN.iter().map(|o| doc_entry(o.name, o.doc)).collect();
+    format!(
+        "{}{docs}{}",
+        &stub[..section_start + from],
+        &stub[section_start + to..]
+    )
+}
+
 /// The stub's marked regions (`# <options:begin>` … `# <options:end>` inside `Spec.__init__`,
-/// `simulate`, `sweep`, `serve` and `budget`) are what the table generates; under
-/// `AIM_SIM_BLESS` they are rewritten. A new option of the table is a new parameter of every
+/// `simulate`, `sweep`, `serve` and `budget`) and the options documented in `simulate`'s
+/// `Args:` are what the table generates; under `AIM_SIM_BLESS` they are rewritten. A new option of the table is a new parameter of every
 /// function without a hand-written line.
 #[test]
 fn the_python_stub_option_parameters_are_generated_from_the_table() {
@@ -460,6 +520,7 @@ fn the_python_stub_option_parameters_are_generated_from_the_table() {
         ["__init__", "simulate", "sweep", "serve", "budget"],
         "the stub's marked regions"
     );
+    let out = with_simulate_docs(&out);
     if out == stub {
         return;
     }
