@@ -163,90 +163,135 @@ impl Choice for AttentionImpl {
     ];
 }
 
+/// Declares `Spec` once: each field with its attributes, type and default (`= DEFAULT`), and
+/// from that list the struct, its `Default` and `Spec::set_field` (the option of a run of the
+/// same name laid over the field: a field cannot be missing from it, and a type the option
+/// values cannot fill is a compile error).
+macro_rules! spec_fields {
+    (
+        $(#[$struct_attr:meta])*
+        pub struct Spec {
+            $($(#[$attr:meta])* $field:ident: $ty:ty = $default:expr,)*
+        }
+    ) => {
+        $(#[$struct_attr])*
+        pub struct Spec {
+            $($(#[$attr])* pub $field: $ty,)*
+        }
+
+        impl Default for Spec {
+            fn default() -> Self {
+                Spec {
+                    $($field: $default,)*
+                }
+            }
+        }
+
+        impl Spec {
+            /// Sets the field named `option` from `value`; `None` when no field has that name,
+            /// `Some(false)` when the value is of the wrong kind for it.
+            fn set_field(&mut self, option: &str, value: &options::Value) -> Option<bool> {
+                match option {
+                    $(stringify!($field) => match FromValue::from_value(value.clone()) {
+                        Some(v) => {
+                            self.$field = v;
+                            Some(true)
+                        }
+                        None => Some(false),
+                    },)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+spec_fields! {
 /// Everything that defines one simulated prefill. Field names are the long flags of the
 /// command line with `_` for `-`; absent optional fields take the documented defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Spec {
     /// Model preset, model TOML or Hugging Face `config.json` path, or an inline model table.
-    pub model: Definition<Model>,
+    model: Definition<Model> = DEFAULT_MODEL.into(),
     /// GPU preset or GPU TOML path, or an inline GPU table.
-    pub gpu: Definition<Gpu>,
+    gpu: Definition<Gpu> = DEFAULT_GPU.into(),
     /// Framework profile (preset, TOML path or inline table): how the software stack runs the
     /// kernels [default: roofline, the ideal].
-    pub framework: Definition<Framework>,
+    framework: Definition<Framework> = crate::framework::ROOFLINE.into(),
     /// Visual tokens before merging: `tokens / tokens_per_frame` frames when it divides, else
     /// one frame of `tokens`. Excludes `frames`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<u64>,
+    tokens: Option<u64> = None,
     /// Frames (video) or images [default: the model's].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub frames: Option<u64>,
+    frames: Option<u64> = None,
     /// Visual tokens per frame before merging [default: the model's, or what its
     /// resolution-aware vision tower makes of `image_size` / `video_size`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokens_per_frame: Option<u64>,
+    tokens_per_frame: Option<u64> = None,
     /// Size of each image (`WxH` pixels) for a resolution-aware vision tower: the tokens per
     /// image follow from it [default: the model's, e.g. 448x448].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_size: Option<Resolution>,
+    image_size: Option<Resolution> = None,
     /// The input is a video of frames of this size (`WxH`); `frames` counts sampled frames,
     /// grouped by the tower's temporal patch (2 in Qwen-VL: F frames → F/2 groups).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub video_size: Option<Resolution>,
+    video_size: Option<Resolution> = None,
     /// Video length in seconds, sampled at `fps` (instead of `frames`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub video_seconds: Option<f64>,
+    video_seconds: Option<f64> = None,
     /// Frames sampled per second of `video_seconds` [default: the model's processor, 2 for Qwen-VL].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fps: Option<f64>,
+    fps: Option<f64> = None,
     /// Text tokens, always kept.
-    pub text_tokens: u64,
+    text_tokens: u64 = DEFAULT_TEXT_TOKENS,
     /// Schedule preset or TOML path, or an inline schedule table.
-    pub schedule: Definition<Schedule>,
+    schedule: Definition<Schedule> = DEFAULT_SCHEDULE.into(),
     /// Override of the schedule's merge: visual tokens kept per frame.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub merge_tokens_per_frame: Option<u64>,
+    merge_tokens_per_frame: Option<u64> = None,
     /// Override of the schedule's merge: fraction of each frame kept, `floor(P·x)`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub merge_keep_ratio: Option<f64>,
+    merge_keep_ratio: Option<f64> = None,
     /// Override of the schedule's pruning: linear start layer l1 (needs `prune_end`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub prune_start: Option<u64>,
+    prune_start: Option<u64> = None,
     /// Override of the schedule's pruning: linear end layer l2 (needs `prune_start`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub prune_end: Option<u64>,
+    prune_end: Option<u64> = None,
     /// Override of the linear pruning step [default: 1/(l2-l1)].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub prune_step: Option<f64>,
+    prune_step: Option<f64> = None,
     /// Exact sequence length of every layer; replaces the whole schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub layer_tokens: Option<Vec<u64>>,
-    pub cost_model: CostModelKind,
+    layer_tokens: Option<Vec<u64>> = None,
+    cost_model: CostModelKind = CostModelKind::Refined,
     /// When a pruning decision takes effect [default: code for refined, paper for llm-viewer].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub prune_timing: Option<PruneTiming>,
+    prune_timing: Option<PruneTiming> = None,
     /// Attention implementation [default: flash for refined, eager for llm-viewer].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attention: Option<AttentionImpl>,
+    attention: Option<AttentionImpl> = None,
     /// Refined: price the vision encoder, pooling and projector too (time to first token).
-    pub include_vision: bool,
+    include_vision: bool = false,
     /// Refined: decode this many tokens after the prefill (0: prefill only).
-    pub gen_tokens: u64,
+    gen_tokens: u64 = 0,
     /// Refined: tensor-parallel degree.
-    pub tp: u64,
+    tp: u64 = 1,
     /// Refined: logits for every position instead of the last one only.
-    pub all_logits: bool,
+    all_logits: bool = false,
     /// Refined: how PageRank importance obtains its attention probabilities.
-    pub importance_kernel: ImportanceKernel,
-    pub batch: u64,
-    pub w_bits: u32,
-    pub a_bits: u32,
+    importance_kernel: ImportanceKernel = ImportanceKernel::Materialized,
+    batch: u64 = 1,
+    w_bits: u32 = 16,
+    a_bits: u32 = 16,
     /// KV-cache bits [default: `a_bits`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kv_bits: Option<u32>,
+    kv_bits: Option<u32> = None,
     /// llm-viewer: drop the second residual add from the totals (the paper's video runs did).
-    pub skip_mlp_add: bool,
+    skip_mlp_add: bool = false,
+}
 }
 
 /// Default model preset.
@@ -257,44 +302,6 @@ pub const DEFAULT_GPU: &str = "a100";
 pub const DEFAULT_SCHEDULE: &str = "linear";
 /// Default text tokens (the paper's video runs).
 pub const DEFAULT_TEXT_TOKENS: u64 = 100;
-
-impl Default for Spec {
-    fn default() -> Self {
-        Spec {
-            model: DEFAULT_MODEL.into(),
-            gpu: DEFAULT_GPU.into(),
-            framework: crate::framework::ROOFLINE.into(),
-            tokens: None,
-            frames: None,
-            tokens_per_frame: None,
-            image_size: None,
-            video_size: None,
-            video_seconds: None,
-            fps: None,
-            text_tokens: DEFAULT_TEXT_TOKENS,
-            schedule: DEFAULT_SCHEDULE.into(),
-            merge_tokens_per_frame: None,
-            merge_keep_ratio: None,
-            prune_start: None,
-            prune_end: None,
-            prune_step: None,
-            layer_tokens: None,
-            cost_model: CostModelKind::Refined,
-            prune_timing: None,
-            attention: None,
-            include_vision: false,
-            gen_tokens: 0,
-            tp: 1,
-            all_logits: false,
-            importance_kernel: ImportanceKernel::Materialized,
-            batch: 1,
-            w_bits: 16,
-            a_bits: 16,
-            kv_bits: None,
-            skip_mlp_add: false,
-        }
-    }
-}
 
 /// Options that are two ways of giving one thing: setting the first over a base (a run file,
 /// `--spec`, Python's `spec=`) clears the base's others. One table for the command line and
@@ -340,57 +347,20 @@ impl Spec {
     }
 
     /// Lays one option of [`options::RUN`] over this spec, by the option's name, with the value
-    /// the command line parsed for it (`flash_attention` sets `attention`). The one place that
-    /// maps an option to its field; `tests/options.rs` sets every option through it.
+    /// the command line parsed for it: the field of the option's name (every field of
+    /// `spec_fields!` is one), and `flash_attention` sets `attention`. `tests/options.rs` sets
+    /// every option through it.
     pub fn apply(&mut self, option: &str, value: options::Value) -> Result<()> {
         let mismatch = || Error::invalid(format!("option '{option}' cannot take {value:?}"));
-        macro_rules! fields {
-            ($($field:ident),*) => {
-                match option {
-                    $(stringify!($field) => {
-                        self.$field = FromValue::from_value(value.clone()).ok_or_else(mismatch)?
-                    })*
-                    "flash_attention" if value == options::Value::On => {
-                        self.attention = Some(AttentionImpl::Flash)
-                    }
-                    "flash_attention" => return Err(mismatch()),
-                    other => return Err(Error::invalid(format!("a spec has no option '{other}'"))),
-                }
-            };
+        match self.set_field(option, &value) {
+            Some(true) => {}
+            Some(false) => return Err(mismatch()),
+            None if option == "flash_attention" && value == options::Value::On => {
+                self.attention = Some(AttentionImpl::Flash)
+            }
+            None if option == "flash_attention" => return Err(mismatch()),
+            None => return Err(Error::invalid(format!("a spec has no option '{option}'"))),
         }
-        fields!(
-            model,
-            gpu,
-            framework,
-            tokens,
-            frames,
-            tokens_per_frame,
-            image_size,
-            video_size,
-            video_seconds,
-            fps,
-            text_tokens,
-            schedule,
-            merge_tokens_per_frame,
-            merge_keep_ratio,
-            prune_start,
-            prune_end,
-            prune_step,
-            layer_tokens,
-            cost_model,
-            prune_timing,
-            attention,
-            include_vision,
-            gen_tokens,
-            tp,
-            all_logits,
-            importance_kernel,
-            batch,
-            w_bits,
-            a_bits,
-            kv_bits,
-            skip_mlp_add
-        );
         Ok(())
     }
 

@@ -2,9 +2,10 @@
 //! written beside it: clap's arguments of every command that takes the options of a run, the
 //! spec key each option sets, the sweep's list flags and `Axes`, and the Python stub
 //! (`python/aim_sim/__init__.pyi`: its keywords, their order, types and defaults). The Python
-//! keyword list itself is the table (`python/src/options.rs`), and python/tests/test_stub.py
-//! holds the stub to the functions' signatures: adding an option to the table and not to the
-//! stub fails here.
+//! keyword list itself is the table (`python/src/options.rs`); the stub's option parameters are
+//! generated from the table into its marked regions (`# <options:begin>` … `# <options:end>`),
+//! and python/tests/test_stub.py holds the stub to the functions' signatures. After a change to
+//! the table: `AIM_SIM_BLESS=1 cargo test --test options`, review the stub's diff.
 
 #![cfg(feature = "cli")]
 
@@ -240,7 +241,7 @@ fn stub_params(stub: &str, name: &str) -> Vec<(String, Param)> {
         .lines()
         .skip(1)
         .map(str::trim)
-        .filter(|l| !l.is_empty() && *l != "*," && *l != "self,")
+        .filter(|l| !l.is_empty() && *l != "*," && *l != "self," && !l.starts_with('#'))
         .map(|l| {
             let l = l.trim_end_matches(',');
             let (param, rest) = l
@@ -375,4 +376,168 @@ fn run_options_default_is_the_default_spec() {
     };
     let scenario = aim_sim::scenario::Scenario::from_spec(&spec).unwrap();
     assert_eq!(scenario.options, aim_sim::cost::RunOptions::default());
+}
+
+/// The stub's annotation of option `o` in function `function` (a sweep axis takes an `Axis`,
+/// a preset axis also an inline definition; an enum takes its `Literal` alias, named as the
+/// option in CamelCase).
+fn stub_annotation(function: &str, o: &options::RunOption) -> String {
+    if function == "sweep" && AXES.iter().any(|a| a.name == o.name) {
+        return match o.kind {
+            Kind::Preset(_) => "Union[Axis, Mapping[str, Any], None]".into(),
+            _ => "Optional[Axis]".into(),
+        };
+    }
+    match python_type(o.kind) {
+        Some(t) => t.into(),
+        None => {
+            let alias: String = o
+                .name
+                .split('_')
+                .map(|w| w[..1].to_uppercase() + &w[1..])
+                .collect();
+            format!("Optional[{alias}]")
+        }
+    }
+}
+
+/// What the table generates for one marked region of the stub: every option but the run file
+/// (`spec`, the base, which each function writes first by hand), in the table's order, one
+/// `name: annotation = default,` line each at the marker's indentation.
+fn stub_region(function: &str, indent: &str, default: &serde_json::Value) -> String {
+    RUN.iter()
+        .filter(|o| !matches!(o.kind, Kind::RunFile))
+        .map(|o| {
+            format!(
+                "{indent}{}: {} = {},\n",
+                o.name,
+                stub_annotation(function, o),
+                python_default(o, default)
+            )
+        })
+        .collect()
+}
+
+/// `text` as one docstring entry `name: text` of an `Args:` section: greedy lines of at most
+/// 95 characters (the stub's width), the first at 8 spaces, the rest at 12.
+fn doc_entry(name: &str, text: &str) -> String {
+    let mut out = String::new();
+    let mut line = format!("        {name}:");
+    for word in text.split(' ') {
+        if line.chars().count() + 1 + word.chars().count() <= 95 {
+            line.push(' ');
+            line.push_str(word);
+        } else {
+            out.push_str(&line);
+            out.push('\n');
+            line = format!("            {word}");
+        }
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The stub with `simulate`'s documented options generated from the table: in the `Args:` of
+/// its docstring, the entries of the table's options (a docstring has no room for markers: the
+/// run of entries from the first that names an option of the table to the next that names none)
+/// become each option's `doc`, in the table's order.
+fn with_simulate_docs(stub: &str) -> String {
+    let def = stub.find("\ndef simulate(").expect("the stub has simulate");
+    let args = def
+        + stub[def..]
+            .find("\n    Args:\n")
+            .expect("simulate documents its Args")
+        + 1;
+    let section_start = args + "    Args:\n".len();
+    let section_len = stub[section_start..].find("\n\n").expect("Args ends") + 1;
+    let section = &stub[section_start..section_start + section_len];
+    let entry = |line: &str| -> Option<bool> {
+        let name = line.strip_prefix("        ")?.split_once(':')?.0;
+        (!name.starts_with(' ')).then(|| options::find(name).is_some())
+    };
+    let mut offset = 0;
+    let (mut from, mut to) = (None, section.len());
+    for line in section.split_inclusive('\n') {
+        match (entry(line), from) {
+            (Some(true), None) => from = Some(offset),
+            (Some(false), Some(_)) => {
+                to = offset;
+                break;
+            }
+            _ => {}
+        }
+        offset += line.len();
+    }
+    let from = from.expect("simulate documents the table's options");
+    let docs: String = RUN.iter().map(|o| doc_entry(o.name, o.doc)).collect();
+    format!(
+        "{}{docs}{}",
+        &stub[..section_start + from],
+        &stub[section_start + to..]
+    )
+}
+
+/// The stub's marked regions (`# <options:begin>` … `# <options:end>` inside `Spec.__init__`,
+/// `simulate`, `sweep`, `serve` and `budget`) and the options documented in `simulate`'s
+/// `Args:` are what the table generates; under `AIM_SIM_BLESS` they are rewritten. A new option of the table is a new parameter of every
+/// function without a hand-written line.
+#[test]
+fn the_python_stub_option_parameters_are_generated_from_the_table() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/aim_sim/__init__.pyi");
+    let stub = std::fs::read_to_string(&path).unwrap();
+    let default = serde_json::to_value(Spec::default()).unwrap();
+    let (begin, end) = ("# <options:begin>\n", "# <options:end>\n");
+    let mut out = String::new();
+    let mut rest = stub.as_str();
+    let mut functions = Vec::new();
+    while let Some(a) = rest.find(begin) {
+        let line_start = rest[..a].rfind('\n').map_or(0, |i| i + 1);
+        let indent = &rest[line_start..a];
+        assert!(
+            indent.chars().all(|c| c == ' '),
+            "the stub's '{}' stands alone on its line",
+            begin.trim_end()
+        );
+        let before = format!("{out}{}", &rest[..a]);
+        let function = before
+            .rsplit_once("def ")
+            .and_then(|(_, f)| f.split_once('('))
+            .map(|(f, _)| f.to_string())
+            .expect("a marked region is inside a def's signature");
+        let body = &rest[a + begin.len()..];
+        let b = body
+            .find(&format!("{indent}{end}"))
+            .unwrap_or_else(|| panic!("stub {function}: '{}' missing", end.trim_end()));
+        out.push_str(&rest[..a + begin.len()]);
+        out.push_str(&stub_region(&function, indent, &default));
+        functions.push(function);
+        rest = &body[b..];
+    }
+    out.push_str(rest);
+    assert_eq!(
+        functions,
+        ["__init__", "simulate", "sweep", "serve", "budget"],
+        "the stub's marked regions"
+    );
+    let out = with_simulate_docs(&out);
+    if out == stub {
+        return;
+    }
+    if std::env::var_os("AIM_SIM_BLESS").is_some() {
+        std::fs::write(&path, out).unwrap();
+        return;
+    }
+    let first = stub
+        .lines()
+        .zip(out.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(0);
+    panic!(
+        "python/aim_sim/__init__.pyi differs from the option table at line {}:\n  in the file: {:?}\n  generated:   {:?}\n\
+         (after an intended change: AIM_SIM_BLESS=1 cargo test --test options, review the diff)",
+        first + 1,
+        stub.lines().nth(first).unwrap_or(""),
+        out.lines().nth(first).unwrap_or(""),
+    );
 }

@@ -45,6 +45,7 @@ class Spec:
         self,
         *,
         spec: Union["Spec", PathLike, Mapping[str, Any], None] = None,
+        # <options:begin>
         model: Optional[Definition] = "llava-ov-7b",
         gpu: Optional[Definition] = "a100",
         framework: Optional[Definition] = "roofline",
@@ -77,6 +78,7 @@ class Spec:
         a_bits: Optional[int] = 16,
         kv_bits: Optional[int] = None,
         skip_mlp_add: Optional[bool] = False,
+        # <options:end>
     ) -> None:
         """The defaults (or ``spec``) with the given options laid over them; the options are
         those of ``simulate``."""
@@ -109,6 +111,7 @@ def simulate(
     *,
     detail: Optional[Detail] = "full",
     spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
+    # <options:begin>
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
     framework: Optional[Definition] = "roofline",
@@ -141,6 +144,7 @@ def simulate(
     a_bits: Optional[int] = 16,
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
+    # <options:end>
     anchor_ms: Optional[float] = None,
     anchor: Optional[Union[str, os.PathLike]] = None,
 ) -> Dict[str, Any]:
@@ -260,26 +264,26 @@ def simulate_many(
 def sweep(
     *,
     spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
+    # <options:begin>
     model: Union[Axis, Mapping[str, Any], None] = "llava-ov-7b",
     gpu: Union[Axis, Mapping[str, Any], None] = "a100",
     framework: Optional[Definition] = "roofline",
-    schedule: Union[Axis, Mapping[str, Any], None] = "linear",
-    cost_model: Optional[Axis] = "refined",
-    frames: Optional[Axis] = None,
     tokens: Optional[Axis] = None,
+    frames: Optional[Axis] = None,
     tokens_per_frame: Optional[Axis] = None,
     image_size: Optional[str] = None,
     video_size: Optional[str] = None,
     video_seconds: Optional[float] = None,
     fps: Optional[float] = None,
     text_tokens: Optional[Axis] = 100,
-    batch: Optional[Axis] = 1,
+    schedule: Union[Axis, Mapping[str, Any], None] = "linear",
     merge_tokens_per_frame: Optional[int] = None,
     merge_keep_ratio: Optional[float] = None,
     prune_start: Optional[int] = None,
     prune_end: Optional[int] = None,
     prune_step: Optional[float] = None,
     layer_tokens: Union[Sequence[int], str, None] = None,
+    cost_model: Optional[Axis] = "refined",
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
@@ -288,10 +292,12 @@ def sweep(
     tp: Optional[int] = 1,
     all_logits: Optional[bool] = False,
     importance_kernel: Optional[ImportanceKernel] = "materialized",
+    batch: Optional[Axis] = 1,
     w_bits: Optional[int] = 16,
     a_bits: Optional[int] = 16,
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
+    # <options:end>
     jobs: Optional[int] = None,
 ) -> Union["pandas.DataFrame", List[Dict[str, Any]]]:
     """Prices every combination of the axes: ``aim-sim sweep [grid] --format csv``.
@@ -340,6 +346,7 @@ def serve(
     slo_attainment: Optional[float] = 0.9,
     find_max_rate: Optional[bool] = False,
     schedules: Optional[Sequence[str]] = None,
+    # <options:begin>
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
     framework: Optional[Definition] = "roofline",
@@ -372,6 +379,7 @@ def serve(
     a_bits: Optional[int] = 16,
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
+    # <options:end>
 ) -> Dict[str, Any]:
     """One model replica under a stream of requests: ``aim-sim serve [options] --format json``.
 
@@ -420,6 +428,7 @@ def budget(
     max_frames: Optional[int] = 100000,
     target_reduction: Optional[float] = None,
     solve: Optional[Literal["window", "start", "end", "merge"]] = None,
+    # <options:begin>
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
     framework: Optional[Definition] = "roofline",
@@ -452,6 +461,7 @@ def budget(
     a_bits: Optional[int] = 16,
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
+    # <options:end>
 ) -> Dict[str, Any]:
     """Frames a schedule fits in a reference's FLOPs or time, or the setting that reaches a
     reduction: ``aim-sim budget [options] --format json``.

@@ -66,6 +66,9 @@ pub struct RunOption {
     pub conflicts: &'static [&'static str],
     /// An option this one needs, and why.
     pub requires: Option<(&'static str, &'static str)>,
+    /// Its entry in the Python docstrings (the `Args:` of `simulate` in the `.pyi` stub,
+    /// generated from this; `tests/options.rs`), in reStructuredText, one paragraph.
+    pub doc: &'static str,
 }
 
 impl RunOption {
@@ -88,6 +91,7 @@ impl RunOption {
             short: false,
             conflicts: &[],
             requires: None,
+            doc: "",
         }
     }
 
@@ -109,6 +113,11 @@ impl RunOption {
 
     const fn requires(mut self, name: &'static str, why: &'static str) -> RunOption {
         self.requires = Some((name, why));
+        self
+    }
+
+    const fn doc(mut self, text: &'static str) -> RunOption {
+        self.doc = text;
         self
     }
 
@@ -134,83 +143,116 @@ pub static RUN: &[RunOption] = &[
     RunOption::new("spec", Kind::RunFile, "FILE", INPUT,
         "A run file (TOML/JSON spec, or an earlier run's JSON output); flags override it")
         .long_help("A run file (TOML/JSON spec, or an earlier run's JSON output); flags override it.\n\nA run file: a spec in TOML or JSON, or the JSON output of an earlier run (replays it). Flags given beside it override its values.")
-        .sets(None).short(),
+        .sets(None).short()
+        .doc(r#"A run file (TOML or JSON, or an earlier run's JSON output), a ``Spec`` or a dict: the base that every other option given overrides (``--spec``)."#),
     RunOption::new("model", Kind::Preset(MODELS), "NAME|PATH", MODEL_GPU,
-        "Model preset, model TOML or HF config.json [default: llava-ov-7b]").short(),
+        "Model preset, model TOML or HF config.json [default: llava-ov-7b]").short()
+        .doc(r#"Model preset name, model TOML or Hugging Face ``config.json`` path, or an inline model dict (``aim_sim.list_presets("models")``)."#),
     RunOption::new("gpu", Kind::Preset(GPUS), "NAME|PATH", MODEL_GPU,
-        "GPU preset name or a GPU TOML [default: a100]").short(),
+        "GPU preset name or a GPU TOML [default: a100]").short()
+        .doc(r#"GPU preset name or GPU TOML path, or an inline GPU dict."#),
     RunOption::new("framework", Kind::Preset(FRAMEWORKS), "NAME|PATH", MODEL_GPU,
         "Software stack profile: roofline, trtllm, hf, hf-eager, or a TOML")
         .long_help("Software stack profile: roofline, trtllm, hf, hf-eager, or a TOML.\n\nFramework profile: how the software stack runs the kernels. `roofline` (ideal, what the paper computes), `trtllm`, `hf`, `hf-eager` (fitted to published measurements, docs/accuracy.md), or a profile TOML [default: roofline].")
-        .short(),
+        .short()
+        .doc(r#"Framework profile: how the software stack runs the kernels. ``"roofline"`` (ideal, what the paper computes), ``"trtllm"``, ``"hf"``, ``"hf-eager"`` (fitted to published measurements, docs/accuracy.md), a profile TOML path, or an inline dict."#),
     RunOption::new("tokens", Kind::Count, "N", INPUT,
         "Visual tokens before merging (N / tokens-per-frame frames)")
         .long_help("Visual tokens before merging (N / tokens-per-frame frames).\n\nVisual tokens before merging: N / tokens-per-frame frames. When it does not divide, the input is one frame of N tokens (merging works within it) and a warning says so.")
-        .conflicts(&["frames"]).short(),
+        .conflicts(&["frames"]).short()
+        .doc(r#"Visual tokens before merging (``tokens / tokens_per_frame`` frames when it divides, else one frame of ``tokens``). Excludes ``frames``."#),
     RunOption::new("frames", Kind::CountOrZero, "F", INPUT,
         "Frames (video) or images; 0 for a text-only prompt [default: the model's]")
         .long_help("Frames (video) or images; 0 for a text-only prompt [default: the model's].\n\nFrames (video) or images; 0 for a text-only prompt [default: the model's, 32 for video models, 1 for image models].")
-        .short(),
+        .short()
+        .doc(r#"Frames (video) or images; 0 for a text-only prompt [default: the model's, 32 for video models, 1 for image models]. Excludes ``tokens``."#),
     RunOption::new("tokens_per_frame", Kind::Count, "P", INPUT,
-        "Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV]"),
+        "Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV]")
+        .doc(r#"Visual tokens per frame before merging [default: the model's, e.g. 196 for LLaVA-OV]."#),
     RunOption::new("image_size", Kind::Size, "WxH", INPUT,
         "Image size WxH in pixels, for resolution-aware vision towers (Qwen-VL, InternVL): the tokens per image follow from it [default: the model's, e.g. 448x448]")
-        .conflicts(&["video_size", "video_seconds"]),
+        .conflicts(&["video_size", "video_seconds"])
+        .doc(r#"Image size ``"WxH"`` in pixels for resolution-aware vision towers (Qwen-VL, InternVL): the tokens per image follow from it [default: the model's, e.g. ``"448x448"``]. Excludes ``video_size``."#),
     RunOption::new("video_size", Kind::Size, "WxH", INPUT,
-        "The input is a video of WxH frames; --frames counts sampled frames (Qwen-VL groups them in pairs: F frames give F/2 groups of (H/28)·(W/28) tokens after resizing)"),
+        "The input is a video of WxH frames; --frames counts sampled frames (Qwen-VL groups them in pairs: F frames give F/2 groups of (H/28)·(W/28) tokens after resizing)")
+        .doc(r#"The input is a video of ``"WxH"`` frames; ``frames`` counts sampled frames (Qwen-VL groups them in pairs: F frames give F/2 groups of (H/28)·(W/28) tokens after resizing). Excludes ``image_size``."#),
     RunOption::new("video_seconds", Kind::Real, "S", INPUT,
         "Video length in seconds, sampled at --fps, instead of --frames")
-        .conflicts(&["frames", "tokens"]),
+        .conflicts(&["frames", "tokens"])
+        .doc(r#"Video length in seconds, sampled at ``fps``, instead of ``frames``."#),
     RunOption::new("fps", Kind::Real, "R", INPUT,
         "Frames sampled per second of --video-seconds [default: the model's processor, 2 for Qwen-VL]")
-        .requires("video_seconds", "fps samples a video of video_seconds"),
-    RunOption::new("text_tokens", Kind::Count, "T", INPUT, "Text tokens (always kept) [default: 100]"),
+        .requires("video_seconds", "fps samples a video of video_seconds")
+        .doc(r#"Frames sampled per second of ``video_seconds`` [default: the model's processor, 2 for Qwen-VL]."#),
+    RunOption::new("text_tokens", Kind::Count, "T", INPUT, "Text tokens (always kept) [default: 100]")
+        .doc(r#"Text tokens, always kept."#),
     RunOption::new("schedule", Kind::Preset(SCHEDULES), "NAME|PATH", SCHEDULE,
-        "Schedule preset name or a schedule TOML [default: linear]").short(),
+        "Schedule preset name or a schedule TOML [default: linear]").short()
+        .doc(r#"Schedule preset name or schedule TOML path, or an inline schedule dict."#),
     RunOption::new("merge_tokens_per_frame", Kind::Count, "K", SCHEDULE,
         "Override the schedule's merge: visual tokens kept per frame")
-        .conflicts(&["merge_keep_ratio"]),
+        .conflicts(&["merge_keep_ratio"])
+        .doc(r#"Override of the schedule's merge: visual tokens kept per frame. Excludes ``merge_keep_ratio``."#),
     RunOption::new("merge_keep_ratio", Kind::Real, "X", SCHEDULE,
-        "Override the schedule's merge: fraction of each frame kept, floor(P·x)"),
+        "Override the schedule's merge: fraction of each frame kept, floor(P·x)")
+        .doc(r#"Override of the schedule's merge: fraction of each frame kept, ``floor(P·x)``."#),
     RunOption::new("prune_start", Kind::Whole, "L1", SCHEDULE,
         "Override the schedule's pruning: linear pruning start layer l1")
-        .requires("prune_end", WINDOW),
+        .requires("prune_end", WINDOW)
+        .doc(r#"Override of the schedule's pruning: linear pruning start layer l1 (needs ``prune_end``)."#),
     RunOption::new("prune_end", Kind::Whole, "L2", SCHEDULE,
         "Override the schedule's pruning: linear pruning end layer l2")
-        .requires("prune_start", WINDOW),
+        .requires("prune_start", WINDOW)
+        .doc(r#"Override of the schedule's pruning: linear pruning end layer l2 (needs ``prune_start``)."#),
     RunOption::new("prune_step", Kind::Real, "S", SCHEDULE,
         "Override the linear pruning step [default: 1/(l2-l1)]")
-        .requires("prune_start", WINDOW),
+        .requires("prune_start", WINDOW)
+        .doc(r#"Override of the linear pruning step [default: 1/(l2-l1)] (needs ``prune_start``)."#),
     RunOption::new("layer_tokens", Kind::Counts, "A,B,C,...", SCHEDULE,
-        "Exact sequence length of every layer, comma-separated (overrides the schedule)"),
+        "Exact sequence length of every layer, comma-separated (overrides the schedule)")
+        .doc(r#"Exact sequence length of every layer (a list, or ``"A,B,C"``); replaces the whole schedule."#),
     RunOption::new("cost_model", Kind::Choice(words::<CostModelKind>), "MODEL", COST,
         "Cost model [default: refined]")
         .long_help("Cost model [default: refined].\n\nCost model: `refined` (what a GPU runs) or `llm-viewer` (the paper's, exactly) [default: refined].")
-        .short(),
+        .short()
+        .doc(r#"``"refined"`` (what a GPU runs) or ``"llm-viewer"`` (the AIM paper's roofline, exactly)."#),
     RunOption::new("prune_timing", Kind::Choice(words::<PruneTiming>), "WHEN", SCHEDULE,
-        "When a pruning decision takes effect [default: code for refined, paper for llm-viewer]"),
+        "When a pruning decision takes effect [default: code for refined, paper for llm-viewer]")
+        .doc(r#"When a pruning decision takes effect: ``"code"`` (the reference code: importance computed in layer i shrinks layer i + 1) or ``"paper"`` [default: code for refined, paper for llm-viewer]."#),
     RunOption::new("flash_attention", Kind::Switch, "", COST,
         "Model attention as one fused FlashAttention operator (same as --attention flash)")
-        .conflicts(&["attention"]).sets(Some("attention")),
+        .conflicts(&["attention"]).sets(Some("attention"))
+        .doc(r#"Attention as one fused FlashAttention operator (same as ``attention="flash"``)."#),
     RunOption::new("attention", Kind::Choice(words::<AttentionImpl>), "IMPL", COST,
-        "Attention implementation [default: flash for refined, eager for llm-viewer]"),
+        "Attention implementation [default: flash for refined, eager for llm-viewer]")
+        .doc(r#"``"flash"`` or ``"eager"`` (materialised softmax) [default: flash for refined, eager for llm-viewer]."#),
     RunOption::new("include_vision", Kind::Switch, "", COST,
-        "Also price the vision encoder and projector (time to first token)").short(),
+        "Also price the vision encoder and projector (time to first token)").short()
+        .doc(r#"Refined: price the vision encoder, pooling and projector too (time to first token)."#),
     RunOption::new("gen_tokens", Kind::Count, "G", COST,
-        "Refined: decode this many tokens after the prefill, with the pruned KV cache"),
+        "Refined: decode this many tokens after the prefill, with the pruned KV cache")
+        .doc(r#"Refined: decode this many tokens after the prefill, with the pruned KV cache (0: prefill only)."#),
     RunOption::new("tp", Kind::Count, "N", MODEL_GPU,
-        "Refined: tensor-parallel degree (weights and heads split over N GPUs) [default: 1]"),
+        "Refined: tensor-parallel degree (weights and heads split over N GPUs) [default: 1]")
+        .doc(r#"Refined: tensor-parallel degree (weights and heads split over N GPUs)."#),
     RunOption::new("all_logits", Kind::Switch, "", COST,
-        "Refined: compute logits for every position instead of only the last one"),
+        "Refined: compute logits for every position instead of only the last one")
+        .doc(r#"Refined: logits for every position instead of only the last one."#),
     RunOption::new("importance_kernel", Kind::Choice(words::<ImportanceKernel>), "KERNEL", SCHEDULE,
         "How PageRank importance gets attention probabilities [default: materialized]")
-        .long_help("How PageRank importance gets attention probabilities [default: materialized].\n\nRefined: how PageRank importance gets its attention probabilities. `materialized`: the H×n×n fp32 matrix is written and streamed by each power iteration (the AIM reference code); `fused`: Q·Kᵀ tiles recomputed in every iteration, no n² traffic (kernels/pagerank.cu) [default: materialized]."),
-    RunOption::new("batch", Kind::Count, "B", INPUT, "Batch size [default: 1]"),
-    RunOption::new("w_bits", Kind::Bits, "BITS", MODEL_GPU, "Weight bits [default: 16]"),
-    RunOption::new("a_bits", Kind::Bits, "BITS", MODEL_GPU, "Activation bits [default: 16]"),
-    RunOption::new("kv_bits", Kind::Bits, "BITS", MODEL_GPU, "KV-cache bits [default: --a-bits]"),
+        .long_help("How PageRank importance gets attention probabilities [default: materialized].\n\nRefined: how PageRank importance gets its attention probabilities. `materialized`: the H×n×n fp32 matrix is written and streamed by each power iteration (the AIM reference code); `fused`: Q·Kᵀ tiles recomputed in every iteration, no n² traffic (kernels/pagerank.cu) [default: materialized].")
+        .doc(r#"Refined: how PageRank importance gets its attention probabilities: ``"materialized"`` (an H×n×n fp32 matrix streamed by each power iteration, the AIM reference code) or ``"fused"`` (Q·Kᵀ tiles recomputed, no n² traffic)."#),
+    RunOption::new("batch", Kind::Count, "B", INPUT, "Batch size [default: 1]")
+        .doc(r#"Batch size."#),
+    RunOption::new("w_bits", Kind::Bits, "BITS", MODEL_GPU, "Weight bits [default: 16]")
+        .doc(r#"Weight bits."#),
+    RunOption::new("a_bits", Kind::Bits, "BITS", MODEL_GPU, "Activation bits [default: 16]")
+        .doc(r#"Activation bits."#),
+    RunOption::new("kv_bits", Kind::Bits, "BITS", MODEL_GPU, "KV-cache bits [default: --a-bits]")
+        .doc(r#"KV-cache bits [default: ``a_bits``]."#),
     RunOption::new("skip_mlp_add", Kind::Switch, "", COST,
-        "Drop the second residual add from the totals (as the paper's video runs did)"),
+        "Drop the second residual add from the totals (as the paper's video runs did)")
+        .doc(r#"Drop the second residual add from the totals (as the paper's video runs did)."#),
 ];
 
 /// An option of [`RUN`] that a sweep takes as a list (`Axes` holds the lists as typed).
@@ -331,6 +373,7 @@ mod tests {
                     o.name
                 );
             }
+            assert!(!o.doc.is_empty(), "{}: the Python doc", o.name);
             assert_eq!(
                 o.value_name.is_empty(),
                 matches!(o.kind, Kind::Switch),
