@@ -184,6 +184,239 @@ mod tests {
         head_dim: 128,
     };
 
+    /// The refined model's kernels for one standalone kernel call, summed: (flops, bytes,
+    /// launches, classes).
+    fn model_sum(ks: &[crate::cost::refined::kernel::Kernel]) -> (f64, f64, f64, Vec<Class>) {
+        let mut out = (0.0, 0.0, 0.0, Vec::new());
+        for k in ks {
+            out.0 += k.op.flops;
+            out.1 += k.op.bytes();
+            out.2 += k.launches;
+            if !out.3.contains(&k.class) {
+                out.3.push(k.class);
+            }
+        }
+        out
+    }
+
+    fn dims(shape: &AttnShape, e: f64) -> crate::cost::refined::layer::Dims {
+        crate::cost::refined::layer::Dims {
+            h: 3584.0,
+            heads: shape.heads as f64,
+            kv_heads: shape.kv_heads as f64,
+            d: shape.head_dim as f64,
+            inter: 0.0,
+            vocab: 0.0,
+            b: 1.0,
+            w: e,
+            a: e,
+            kv: e,
+            tp: 1.0,
+            qkv_bias: false,
+            dequant: false,
+        }
+    }
+
+    /// One `validate` kernel beside the refined model's kernels for the same call, with the
+    /// bands the ratios `work / model` must stay in and why they differ.
+    struct Pair {
+        name: String,
+        work: Work,
+        model: (f64, f64, f64, Vec<Class>),
+        flops_ratio: (f64, f64),
+        bytes_ratio: (f64, f64),
+        /// The model's launches minus the kernel's.
+        extra_launches: f64,
+        model_classes: &'static [Class],
+    }
+
+    fn check(p: &Pair) {
+        let (m_flops, m_bytes, m_launches, m_classes) = &p.model;
+        let flops_ratio = if *m_flops > 0.0 {
+            p.work.flops / m_flops
+        } else {
+            1.0
+        };
+        let bytes_ratio = p.work.bytes / m_bytes;
+        println!(
+            "{:<28} flops {:.3e} / {:.3e} = {flops_ratio:.3}  bytes {:.3e} / {:.3e} = \
+             {bytes_ratio:.3}  launches {} / {m_launches}  class {:?} / {m_classes:?}",
+            p.name, p.work.flops, m_flops, p.work.bytes, m_bytes, p.work.launches, p.work.class
+        );
+        let within = |x: f64, (lo, hi): (f64, f64)| (lo..=hi).contains(&x);
+        assert!(
+            within(flops_ratio, p.flops_ratio),
+            "{}: flops ratio {flops_ratio}",
+            p.name
+        );
+        assert!(
+            within(bytes_ratio, p.bytes_ratio),
+            "{}: bytes ratio {bytes_ratio}",
+            p.name
+        );
+        assert_eq!(
+            m_launches - p.work.launches as f64,
+            p.extra_launches,
+            "{}",
+            p.name
+        );
+        assert_eq!(m_classes.as_slice(), p.model_classes, "{}", p.name);
+        // Eager attention is priced by `validate` as one attention-class sequence, by the model
+        // as two GEMMs and an element-wise softmax.
+        let eager = p.name.starts_with("eager");
+        assert_eq!(
+            m_classes.contains(&p.work.class),
+            !eager,
+            "{}: class",
+            p.name
+        );
+    }
+
+    /// Issue 22: `validate` prices each kernel from this file, the refined model from its own
+    /// kernel builders. They are not one description yet; this pins how far apart they are and
+    /// why, so a change to either side shows up here.
+    ///
+    /// - merge: the model prices five kernels (normalise, similarity GEMM, best match, sort,
+    ///   scatter-mean) that each go through memory (normalised tokens, the `nA × nB` matrix);
+    ///   kernels/merge.cu keeps them on chip: ~1/3 of the model's bytes, 2 fewer launches.
+    /// - flash: the model prices FlashAttention-2's 128×64 tiles (masked halves of diagonal
+    ///   tiles computed, K/V re-read per query block, fp32 log-sum-exp written);
+    ///   kernels/attention.cu uses 32×32 tiles and is priced on the exact causal triangle.
+    /// - eager and logits: the model prices HF `eager_attention_forward` (all `n²` products,
+    ///   `repeat_kv`-expanded K/V, bf16 scores); the kernel computes the causal triangle only and
+    ///   writes f32 logits, so its FLOPs are `(n + 1) / 2n` of the model's.
+    /// - materialised importance: the model prices a dense `n²` softmax over bf16 logits; the
+    ///   kernel reads f32 logits and touches the lower triangle only.
+    /// - fused importance and prune: the same algorithm; small constant differences (6 vs 4
+    ///   FLOPs per pair for the exponential; top-k's comparisons counted by the model; the
+    ///   RMS over heads a separate element-wise kernel in the model).
+    #[test]
+    fn work_beside_the_refined_model() {
+        use crate::cost::refined::{importance::importance, layer, stages};
+        use crate::cost::{ImportanceKernel, PruneStep};
+        use crate::schedule::Importance;
+        use Class::{Attention, Elementwise, Matmul};
+        let e = 2usize;
+        let ef = e as f64;
+        let mut pairs = Vec::new();
+        for (frames, tokens, dim, r) in [(16, 196, 3584, 98), (16, 98, 3584, 49), (4, 64, 1024, 20)]
+        {
+            let mut ks = Vec::new();
+            let (f, t, to) = (frames as u64, tokens as u64, (tokens - r) as u64);
+            stages::merge(f, t, to, dim as f64, ef, &mut ks);
+            pairs.push(Pair {
+                name: format!("merge {frames}x{tokens}x{dim} r={r}"),
+                work: merge_pass(frames, tokens, dim, r, e),
+                model: model_sum(&ks),
+                flops_ratio: (0.97, 1.0),
+                bytes_ratio: (0.33, 0.38),
+                extra_launches: 2.0,
+                model_classes: &[Elementwise, Matmul],
+            });
+        }
+        for n in [1668usize, 500, 129] {
+            let shape = AttnShape { tokens: n, ..OV };
+            let d = dims(&shape, ef);
+            let nf = n as f64;
+            let causal = (nf + 1.0) / (2.0 * nf);
+            pairs.push(Pair {
+                name: format!("flash n={n}"),
+                work: attention_flash(&shape, e),
+                model: model_sum(&[layer::flash_attention(&d, n as u64)]),
+                flops_ratio: (0.50, 0.94),
+                bytes_ratio: (0.53, 0.89),
+                extra_launches: 0.0,
+                model_classes: &[Attention],
+            });
+            let eager = layer::eager_attention(&d, n as u64);
+            pairs.push(Pair {
+                name: format!("eager n={n}"),
+                work: attention_eager(&shape, e),
+                model: model_sum(&eager),
+                flops_ratio: (0.49, 0.51),
+                bytes_ratio: (0.90, 1.21),
+                extra_launches: 0.0,
+                model_classes: &[Matmul, Elementwise],
+            });
+            pairs.push(Pair {
+                name: format!("logits n={n}"),
+                work: attention_logits(&shape, e),
+                model: model_sum(&eager[..1]),
+                flops_ratio: (causal * (1.0 - 1e-12), causal * (1.0 + 1e-12)),
+                bytes_ratio: (1.0, 1.82),
+                extra_launches: 0.0,
+                model_classes: &[Matmul],
+            });
+            for fused in [false, true] {
+                let implementation = if fused {
+                    ImportanceKernel::Fused
+                } else {
+                    ImportanceKernel::Materialized
+                };
+                let step = PruneStep {
+                    layer: 0,
+                    scored_tokens: n as u64,
+                    kept_tokens: (n / 2) as u64,
+                };
+                let mut ks = Vec::new();
+                importance(
+                    &d,
+                    step,
+                    0,
+                    Importance::Pagerank,
+                    false,
+                    implementation,
+                    &mut ks,
+                );
+                let (select, rank): (Vec<_>, Vec<_>) = ks.into_iter().partition(|k| {
+                    matches!(
+                        k.call,
+                        crate::cost::refined::kernel::Call::TopK { .. }
+                            | crate::cost::refined::kernel::Call::Gather { .. }
+                    )
+                });
+                pairs.push(if fused {
+                    Pair {
+                        name: format!("importance fused n={n}"),
+                        work: pagerank_fused(&shape, 5, e),
+                        model: model_sum(&rank),
+                        flops_ratio: (0.98, 0.99),
+                        bytes_ratio: (1.01, 1.03),
+                        extra_launches: -1.0,
+                        model_classes: &[Attention, Elementwise],
+                    }
+                } else {
+                    Pair {
+                        name: format!("importance materialised n={n}"),
+                        work: pagerank_materialised(shape.heads, n, 5),
+                        model: model_sum(&rank),
+                        flops_ratio: (0.41, 0.42),
+                        bytes_ratio: (0.53, 0.55),
+                        extra_launches: -1.0,
+                        model_classes: &[Elementwise],
+                    }
+                });
+                if fused {
+                    // Top-k's comparisons are counted by the model only (work: 0 FLOPs).
+                    let mut model = model_sum(&select);
+                    model.0 = 0.0;
+                    pairs.push(Pair {
+                        name: format!("prune n={n}"),
+                        work: prune(n, 3584, n / 2, e),
+                        model,
+                        flops_ratio: (1.0, 1.0),
+                        bytes_ratio: (0.99, 1.0),
+                        extra_launches: -1.0,
+                        model_classes: &[Elementwise],
+                    });
+                }
+            }
+        }
+        for p in &pairs {
+            check(p);
+        }
+    }
+
     #[test]
     fn predicted_time_is_the_cost_model_roofline() {
         let gpu = Gpu::load("h100").unwrap();

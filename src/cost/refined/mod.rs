@@ -13,11 +13,11 @@
 mod cache;
 mod decode;
 pub mod decoder;
-mod importance;
+pub(crate) mod importance;
 pub mod kernel;
 pub mod layer;
 mod moe;
-mod stages;
+pub(crate) mod stages;
 mod vision;
 
 use super::{
