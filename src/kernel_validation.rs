@@ -524,7 +524,7 @@ impl<'a, T: Element> Validator<'a, T> {
                 "n={n} visual={}..{} keep={keep} width={width}",
                 visual.start, visual.end
             ),
-            work::prune(n, width, index.len(), e),
+            work::prune(n, visual.len(), width, index.len(), keep, e),
             "cpu::select_and_gather",
             0.0,
             || cell.borrow_mut().run(dev, &dh, &ds),

@@ -153,14 +153,37 @@ pub fn pagerank_fused(shape: &AttnShape, iterations: usize, elem_bytes: usize) -
     }
 }
 
-/// Pruning: read the `[n]` scores, read and write the `kept` rows of `width` elements. The
-/// ranking is comparisons only (no FLOPs counted).
-pub fn prune(tokens: usize, width: usize, kept: usize, elem_bytes: usize) -> Work {
+/// Pruning `tokens` scored tokens whose `visual` positions are candidates: keep
+/// `kept_visual` of them by score, then gather the `kept` rows (text and kept visual) of
+/// `width` elements. The refined model's own kernels for this step (issue 22: one
+/// description): its top-k (`m log2 m` comparisons over the candidates) and its gather, both
+/// element-wise, one launch each.
+pub fn prune(
+    tokens: usize,
+    visual: usize,
+    width: usize,
+    kept: usize,
+    kept_visual: usize,
+    elem_bytes: usize,
+) -> Work {
+    use crate::cost::refined::importance::{gather_kept, topk_visual};
+    let (n, m) = (tokens as f64, visual as f64);
+    from_model(&[
+        topk_visual(n, m, kept_visual as f64, 1.0),
+        gather_kept(kept as f64, width as f64, 1.0, elem_bytes as f64),
+    ])
+}
+
+/// The summed work of the refined model's `kernels`, which must share one class (a [`Work`]
+/// is timed under one efficiency factor).
+fn from_model(kernels: &[crate::cost::refined::kernel::Kernel]) -> Work {
+    let class = kernels[0].class;
+    debug_assert!(kernels.iter().all(|k| k.class == class));
     Work {
-        flops: 0.0,
-        bytes: tokens as f64 * 4.0 * 2.0 + 2.0 * kept as f64 * width as f64 * elem_bytes as f64,
-        launches: 3,
-        class: Class::Elementwise,
+        flops: kernels.iter().map(|k| k.op.flops).sum(),
+        bytes: kernels.iter().map(|k| k.op.bytes()).sum(),
+        launches: kernels.iter().map(|k| k.launches).sum::<f64>().round() as u32,
+        class,
     }
 }
 
@@ -273,7 +296,7 @@ mod tests {
     }
 
     /// Issue 22: `validate` prices each kernel from this file, the refined model from its own
-    /// kernel builders. They are not one description yet; this pins how far apart they are and
+    /// kernel builders. Only `prune` is one description so far; this pins how far apart they are and
     /// why, so a change to either side shows up here.
     ///
     /// - merge: the model prices five kernels (normalise, similarity GEMM, best match, sort,
@@ -287,9 +310,11 @@ mod tests {
     ///   writes f32 logits, so its FLOPs are `(n + 1) / 2n` of the model's.
     /// - materialised importance: the model prices a dense `n²` softmax over bf16 logits; the
     ///   kernel reads f32 logits and touches the lower triangle only.
-    /// - fused importance and prune: the same algorithm; small constant differences (6 vs 4
-    ///   FLOPs per pair for the exponential; top-k's comparisons counted by the model; the
-    ///   RMS over heads a separate element-wise kernel in the model).
+    /// - fused importance: the same algorithm; small constant differences (6 vs 4 FLOPs per
+    ///   pair for the exponential; the RMS over heads a separate element-wise kernel in the
+    ///   model; the kernels launch 3 + iterations, the model prices 1 + iterations + 1).
+    /// - prune: built from the model's top-k and gather kernels, so it agrees exactly
+    ///   (kernels/pagerank.cu launches three kernels; the model prices two).
     #[test]
     fn work_beside_the_refined_model() {
         use crate::cost::refined::{importance::importance, layer, stages};
@@ -397,16 +422,14 @@ mod tests {
                     }
                 });
                 if fused {
-                    // Top-k's comparisons are counted by the model only (work: 0 FLOPs).
-                    let mut model = model_sum(&select);
-                    model.0 = 0.0;
+                    // One description: `prune` is built from the model's own kernels.
                     pairs.push(Pair {
                         name: format!("prune n={n}"),
-                        work: prune(n, 3584, n / 2, e),
-                        model,
+                        work: prune(n, n, 3584, n / 2, n / 2, e),
+                        model: model_sum(&select),
                         flops_ratio: (1.0, 1.0),
-                        bytes_ratio: (0.99, 1.0),
-                        extra_launches: -1.0,
+                        bytes_ratio: (1.0, 1.0),
+                        extra_launches: 0.0,
                         model_classes: &[Elementwise],
                     });
                 }
@@ -481,10 +504,11 @@ mod tests {
         assert_eq!(which, "roofline+efficiency");
         assert!((refined - (4.0 * plain + 5e-6)).abs() < 1e-12, "{refined}");
         // Memory-bound element-wise work at the element-wise factor, one overhead per launch.
-        let p = prune(6372, 3584, 1472, 2);
+        let p = prune(6372, 5760, 3584, 1472, 860, 2);
+        assert_eq!(p.launches, 2);
         let (_, t) = model_time_s(&p, &gpu);
         assert!(
-            (t - (2.0 * p.bytes / gpu.bandwidth + 3.0 * 5e-6)).abs() < 1e-12,
+            (t - (2.0 * p.bytes / gpu.bandwidth + 2.0 * 5e-6)).abs() < 1e-12,
             "{t}"
         );
     }

@@ -181,39 +181,46 @@ pub fn importance(
         Importance::None => {}
     }
     if rule != Importance::None {
-        // Top-k over the visual candidates (text is always kept): ~ m·log2(m) comparisons.
-        let m = visual.max(1.0);
-        kernels.push(
-            kernel(
-                "topk_visual",
-                OpKind::Prune,
-                Class::Elementwise,
-                m * m.log2().max(1.0) * b,
-                Call::TopK {
-                    tokens: n * b,
-                    candidates: m * b,
-                    kept: (kept - text).max(0.0) * b,
-                },
-            )
-            .reads(m * b * FP32_BYTES)
-            .writes((kept - text).max(0.0) * b * INDEX_BYTES),
-        );
+        kernels.push(topk_visual(n, visual, (kept - text).max(0.0), b));
     }
-    // Gather the kept hidden states (full width: replicated across TP ranks).
-    let kept_act = kept * d.h * b * a;
-    kernels.push(
-        kernel(
-            "gather_kept",
-            OpKind::Prune,
-            Class::Elementwise,
-            0.0,
-            Call::Gather {
-                rows: kept * b,
-                width: d.h,
-            },
-        )
-        .reads(kept_act + kept * b * INDEX_BYTES)
-        .writes(kept_act),
-    );
+    kernels.push(gather_kept(kept, d.h, b, a));
     map_bytes
+}
+
+/// Top-k over the `visual` candidates of `n` scored tokens (text is always kept), keeping
+/// `kept_visual`, for `b` sequences: ~ m·log2(m) comparisons. `aim-sim validate` prices
+/// its `select_flags`/`select_compact` kernels with it too.
+pub(crate) fn topk_visual(n: f64, visual: f64, kept_visual: f64, b: f64) -> Kernel {
+    let m = visual.max(1.0);
+    kernel(
+        "topk_visual",
+        OpKind::Prune,
+        Class::Elementwise,
+        m * m.log2().max(1.0) * b,
+        Call::TopK {
+            tokens: n * b,
+            candidates: m * b,
+            kept: kept_visual * b,
+        },
+    )
+    .reads(m * b * FP32_BYTES)
+    .writes(kept_visual * b * INDEX_BYTES)
+}
+
+/// Gather of the `kept` hidden states of width `h` (`a` bytes each; full width: replicated
+/// across TP ranks) for `b` sequences.
+pub(crate) fn gather_kept(kept: f64, h: f64, b: f64, a: f64) -> Kernel {
+    let kept_act = kept * h * b * a;
+    kernel(
+        "gather_kept",
+        OpKind::Prune,
+        Class::Elementwise,
+        0.0,
+        Call::Gather {
+            rows: kept * b,
+            width: h,
+        },
+    )
+    .reads(kept_act + kept * b * INDEX_BYTES)
+    .writes(kept_act)
 }
