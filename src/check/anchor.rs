@@ -170,8 +170,19 @@ fn finish(
 /// saying what was refitted.
 pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
     let (framework, a) = anchor(spec, anchor_ms / 1e3)?;
+    with_refitted(
+        spec,
+        framework,
+        a,
+        &format!("the measured baseline {anchor_ms} ms"),
+    )
+}
+
+/// The scenario of `spec` under the refitted `framework`, with a note saying what was refitted
+/// to what (`on`), for [`anchored_scenario`] and [`anchored_scenario_file`].
+fn with_refitted(spec: &Spec, framework: Framework, a: Anchored, on: &str) -> Result<Scenario> {
     let note = format!(
-        "anchored on the measured baseline {anchor_ms} ms: framework {}'s per-kernel overhead refitted to {:.2} µs{}; the interval is what an anchor leaves (the profile's speed-up σ)",
+        "anchored on {on}: framework {}'s per-kernel overhead refitted to {:.2} µs{}; the interval is what an anchor leaves (the profile's speed-up σ)",
         framework.name,
         a.launch_overhead_s * 1e6,
         if a.extra_host_s > 0.0 {
@@ -391,22 +402,12 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
 /// Python's `anchor`): [`anchor_file`]'s profile, and a note saying what was refitted.
 pub fn anchored_scenario_file(spec: &Spec, path: &Path) -> Result<Scenario> {
     let (framework, a) = anchor_file(spec, path)?;
-    let note = format!(
-        "anchored on the rows of {}: framework {}'s per-kernel overhead refitted to {:.2} µs{}; the interval is what an anchor leaves (the profile's speed-up σ)",
-        path.display(),
-        framework.name,
-        a.launch_overhead_s * 1e6,
-        if a.extra_host_s > 0.0 {
-            format!(" and {:.3} ms more host work per forward", a.extra_host_s * 1e3)
-        } else {
-            String::new()
-        }
-    );
-    let mut spec = spec.clone();
-    spec.framework = Definition::Inline(Box::new(framework));
-    let mut scenario = Scenario::from_spec(&spec)?;
-    scenario.framework_notes.push(note);
-    Ok(scenario)
+    with_refitted(
+        spec,
+        framework,
+        a,
+        &format!("the rows of {}", path.display()),
+    )
 }
 
 /// What an anchor refitted.
