@@ -81,35 +81,31 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
             .baseline
             .time_s)
     };
+    // Priced here first so that a pricing error is reported as itself.
     let (lo, hi) = (baseline_s(0.0)?, baseline_s(LAUNCH_MAX_S)?);
-    if anchor_s > hi {
-        // Beyond what per-kernel overhead explains: the rest is host work per forward (added
-        // once to the forward, as `fixed_overhead_s`), within the fit's bound.
-        let mut out = with_launch(&framework, LAUNCH_MAX_S);
-        let extra_s = anchor_s - hi;
-        let fixed_s = framework.params.fixed_overhead_s.unwrap_or(0.0) + extra_s;
-        if fixed_s <= FIXED_MAX_S {
-            out.params.fixed_overhead_s = Some(fixed_s);
-            for p in out.gpu.values_mut() {
-                if let Some(f) = p.fixed_overhead_s.as_mut() {
-                    *f += extra_s;
-                }
-            }
-            return Ok(finish(
+    let solved = solve_harness(
+        |l| baseline_s(l).unwrap_or(f64::INFINITY),
+        anchor_s,
+        framework.params.fixed_overhead_s.unwrap_or(0.0),
+    );
+    match solved {
+        Some(Harness {
+            launch_s,
+            extra_host_s,
+        }) => {
+            let out = with_harness(&framework, launch_s, extra_host_s);
+            Ok(finish(
                 &framework,
                 out,
                 anchor_s,
-                LAUNCH_MAX_S,
-                Some(extra_s),
-            ));
+                launch_s,
+                (extra_host_s > 0.0).then_some(extra_host_s),
+            ))
         }
-    }
-    // Beyond `hi` here means beyond the host-work bound too (the branch above returned
-    // otherwise): the bound counts the profile's own host work (issue 21: an anchor just under
-    // `hi + FIXED_MAX_S` under a profile with host work used to fall through to the bisection
-    // and silently miss the anchor).
-    if anchor_s < lo || anchor_s > hi {
-        return Err(Error::invalid(format!(
+        // Out of reach: the bound counts the profile's own host work (issue 21: an anchor just
+        // under `hi + FIXED_MAX_S` under a profile with host work used to fall through to the
+        // bisection and silently miss the anchor).
+        None => Err(Error::invalid(format!(
             "{ANCHOR_MS} {:.3}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for a per-kernel overhead of 0–{:.0} µs and host work per forward up to {:.0} ms): check that the anchor times the same model, input ({INCLUDE_VISION} for a time to first token), GPU and precision, without token reduction",
             anchor_s * 1e3,
             framework.name,
@@ -118,17 +114,45 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
             (hi + host_headroom_s(&framework)) * 1e3,
             LAUNCH_MAX_S * 1e6,
             FIXED_MAX_S * 1e3
-        )));
+        ))),
     }
-    // Bisection on the summarised baseline (monotone in the overhead: every kernel adds it).
-    let launch_s = solve_increasing(
-        |l| baseline_s(l).unwrap_or(f64::INFINITY),
-        anchor_s,
-        0.0,
-        LAUNCH_MAX_S,
-    );
-    let out = with_launch(&framework, launch_s);
-    Ok(finish(&framework, out, anchor_s, launch_s, None))
+}
+
+/// The harness quantities one anchor implies (issue 21 item 4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Harness {
+    /// Per-kernel overhead, s, within `0..=LAUNCH_MAX_S`.
+    pub launch_s: f64,
+    /// Host work per forward added to the profile's own, s (0 unless the overhead is at its bound).
+    pub extra_host_s: f64,
+}
+
+/// The one solve behind `--anchor-ms` and the fit's anchored figures: the per-kernel overhead
+/// that makes the baseline take `anchor_s` (`baseline_s(launch)`: its time with that overhead
+/// and the profile's own host work `own_fixed_s`, increasing in `launch`), and beyond the
+/// overhead's bound the rest as host work per forward, within `FIXED_MAX_S` in all (the
+/// profile's own counted). `None` when no value within the bounds reaches the anchor.
+pub(crate) fn solve_harness(
+    baseline_s: impl Fn(f64) -> f64,
+    anchor_s: f64,
+    own_fixed_s: f64,
+) -> Option<Harness> {
+    let (lo, hi) = (baseline_s(0.0), baseline_s(LAUNCH_MAX_S));
+    if anchor_s > hi {
+        let extra_host_s = anchor_s - hi;
+        return (own_fixed_s + extra_host_s <= FIXED_MAX_S).then_some(Harness {
+            launch_s: LAUNCH_MAX_S,
+            extra_host_s,
+        });
+    }
+    if anchor_s < lo {
+        return None;
+    }
+    // Bisection on the baseline (monotone in the overhead: every kernel adds it).
+    Some(Harness {
+        launch_s: solve_increasing(baseline_s, anchor_s, 0.0, LAUNCH_MAX_S),
+        extra_host_s: 0.0,
+    })
 }
 
 /// The anchored profile: its spread reduced to what an anchor leaves, a note saying so.
@@ -490,6 +514,35 @@ mod tests {
             a.launch_overhead_s
         );
         assert_eq!(a.extra_host_s, 0.0);
+    }
+
+    proptest::proptest! {
+        /// The one solve (`--anchor-ms` and the fit's anchored figures): on a baseline linear in
+        /// the overhead it reproduces any reachable anchor, and refuses exactly the anchors
+        /// beyond the host-work bound with the profile's own host work counted (the fit's copy
+        /// of this solve ignored that host work).
+        #[test]
+        fn harness_solve_reaches_what_the_bounds_allow(
+            base_ms in 1.0..500.0f64,
+            kernels in 10.0..5000.0f64,
+            own_ms in 0.0..400.0f64,
+            frac in -0.2..1.5f64,
+        ) {
+            let (base_s, own_s) = (base_ms / 1e3, own_ms / 1e3);
+            let baseline_s = |l: f64| base_s + own_s + kernels * l;
+            let (lo, hi) = (baseline_s(0.0), baseline_s(LAUNCH_MAX_S));
+            let top = hi + (FIXED_MAX_S - own_s);
+            let anchor_s = lo + frac * (top - lo) * 1.1;
+            match solve_harness(baseline_s, anchor_s, own_s) {
+                Some(h) => {
+                    proptest::prop_assert!(anchor_s >= lo && anchor_s <= top + 1e-12);
+                    let got = baseline_s(h.launch_s) + h.extra_host_s;
+                    proptest::prop_assert!((got / anchor_s - 1.0).abs() < 1e-9, "{got} vs {anchor_s}");
+                    proptest::prop_assert!(h.extra_host_s == 0.0 || h.launch_s == LAUNCH_MAX_S);
+                }
+                None => proptest::prop_assert!(anchor_s < lo || anchor_s > top - 1e-12),
+            }
+        }
     }
 
     proptest::proptest! {

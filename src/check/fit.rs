@@ -931,28 +931,22 @@ pub struct CvPrediction {
     pub anchored_s: Option<f64>,
 }
 
-/// `r`'s time under `e` refitted to `anchor`'s measurement, as `--anchor-ms` does: the
-/// per-kernel overhead solved within its bound, then host work per forward for the rest.
-/// `None` when the anchor is faster than the profile with no overhead.
+/// `r`'s time under `e` refitted to `anchor`'s measurement by the solve `--anchor-ms` uses
+/// ([`super::anchor::solve_harness`]: the per-kernel overhead within its bound, then host work
+/// per forward for the rest, the profile's own host work counted against that bound). `None`
+/// when no value within the bounds reaches the anchor.
 fn anchored_time_s(r: &Recorded, anchor: &Recorded, e: &Efficiency) -> Option<f64> {
-    use super::anchor::{solve_increasing, FIXED_MAX_S, LAUNCH_MAX_S};
     let with = |launch: f64, extra: f64| Efficiency {
         launch_overhead_s: launch,
         fixed_overhead_s: e.fixed_overhead_s + extra,
         ..e.clone()
     };
-    let base = |launch: f64| anchor.time_s(&with(launch, 0.0));
-    let target = anchor.measured_s;
-    let (lo, hi) = (base(0.0), base(LAUNCH_MAX_S));
-    if target < lo || target > hi + FIXED_MAX_S {
-        return None;
-    }
-    let e = if target > hi {
-        with(LAUNCH_MAX_S, target - hi)
-    } else {
-        with(solve_increasing(base, target, 0.0, LAUNCH_MAX_S), 0.0)
-    };
-    Some(r.time_s(&e))
+    let h = super::anchor::solve_harness(
+        |launch| anchor.time_s(&with(launch, 0.0)),
+        anchor.measured_s,
+        e.fixed_overhead_s,
+    )?;
+    Some(r.time_s(&with(h.launch_s, h.extra_host_s)))
 }
 
 /// Source groups of `rows`, in order of appearance.
