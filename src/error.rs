@@ -143,6 +143,7 @@ keys! {
     CostModel / COST_MODEL = "cost_model",
     PruneTiming / PRUNE_TIMING = "prune_timing",
     Attention / ATTENTION = "attention",
+    VisionAttention / VISION_ATTENTION = "vision_attention",
     IncludeVision / INCLUDE_VISION = "include_vision",
     GenTokens / GEN_TOKENS = "gen_tokens",
     Tp / TP = "tp",

@@ -118,6 +118,11 @@ pub struct Framework {
     /// Where the values that are not fitted come from (kept by `aim-sim fit`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// How the stack runs the vision encoder's attention when a run does not say
+    /// (`vision_attention`): the LLaVA code bases run it eagerly whatever the LLM's attention
+    /// (LLaVA-NeXT `siglip_encoder.py`); absent: as the LLM's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vision_attention: Option<crate::attention::AttentionImpl>,
     /// Parameters for every GPU (fitted pooled values, and those fixed from kernel benchmarks).
     #[serde(default)]
     pub params: Params,
@@ -199,6 +204,7 @@ impl Framework {
             description: String::new(),
             provenance: String::new(),
             notes: Vec::new(),
+            vision_attention: None,
             params: Params::default(),
             gpu: BTreeMap::new(),
             spread: None,

@@ -49,6 +49,7 @@
 //! CUDA timing source of [`measure`].
 
 // Core: the input, the data it reads, the cost models and what they produce.
+pub mod attention;
 pub mod choice;
 pub mod cost;
 pub mod error;

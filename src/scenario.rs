@@ -187,6 +187,8 @@ impl Scenario {
             Some(AttentionImpl::Eager) => false,
             None => args.cost_model.default_flash_attention(),
         };
+        // The vision tower's attention: the run's, else the stack's (profile), else the LLM's.
+        let vision_attention = args.vision_attention.or(framework.vision_attention);
         let prune_timing = args
             .prune_timing
             .unwrap_or_else(|| args.cost_model.default_prune_timing());
@@ -260,6 +262,7 @@ impl Scenario {
                 AttentionImpl::Eager
             }),
             kv_bits: Some(precision.kv_bits),
+            vision_attention,
             ..spec.clone()
         };
         let scenario = Scenario {
@@ -269,6 +272,7 @@ impl Scenario {
                 batch: args.batch,
                 precision,
                 flash_attention,
+                vision_flash_attention: vision_attention.map(|a| a == AttentionImpl::Flash),
                 skip_mlp_add: args.skip_mlp_add,
                 include_vision: args.include_vision,
                 gen_tokens: args.gen_tokens,

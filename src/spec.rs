@@ -138,30 +138,7 @@ impl Definition<Schedule> {
     }
 }
 
-/// How attention runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AttentionImpl {
-    /// One fused kernel (FlashAttention-2 in `refined`, LLM-Viewer's fused operator in `llm-viewer`).
-    Flash,
-    /// Materialised softmax: `n²` logits written and read back.
-    Eager,
-}
-
-impl Choice for AttentionImpl {
-    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
-        (
-            AttentionImpl::Flash,
-            "flash",
-            "One fused kernel (FlashAttention-2 in refined, LLM-Viewer's fused operator in llm-viewer)",
-        ),
-        (
-            AttentionImpl::Eager,
-            "eager",
-            "Materialised softmax: n² logits written and read back",
-        ),
-    ];
-}
+pub use crate::attention::AttentionImpl;
 
 /// Declares `Spec` once: each field with its attributes, type and default (`= DEFAULT`), and
 /// from that list the struct, its `Default` and `Spec::set_field` (the option of a run of the
@@ -273,6 +250,9 @@ pub struct Spec {
     /// Attention implementation [default: flash for refined, eager for llm-viewer].
     #[serde(skip_serializing_if = "Option::is_none")]
     attention: Option<AttentionImpl> = None,
+    /// Refined: the vision encoder's attention [default: the framework profile's, else `attention`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vision_attention: Option<AttentionImpl> = None,
     /// Refined: price the vision encoder, pooling and projector too (time to first token).
     include_vision: bool = false,
     /// Refined: decode this many tokens after the prefill (0: prefill only).

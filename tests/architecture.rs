@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 /// path of a run: what a run is (the spec) → what it reads (models, GPUs, schedules) → what
 /// its kernels cost → one run priced → questions asked of many runs.
 const TIERS: &[(&str, &[&str])] = &[
-    // What every module uses: typed errors and keys, enum words, the embedded preset files.
-    ("foundations", &["error", "choice", "presets"]),
+    // What every module uses: typed errors and keys, enum words, the embedded preset files,
+    // how attention runs (named by specs, measurement rows and framework profiles alike).
+    ("foundations", &["error", "choice", "presets", "attention"]),
     ("spec", &["spec"]),
     ("data", &["model", "hardware", "schedule", "framework"]),
     // The cost models, and the kernels (CPU references) they price.

@@ -420,6 +420,52 @@ fn cost_models_pipeline_figures_are_the_command_output() {
     }
 }
 
+/// The attention operator's bracketed figures in docs/cost-models.md's operator table (layer 0
+/// of the headline run, n = 1668, A100) and the eager-baseline bullet are the command's output.
+#[test]
+fn cost_models_attention_figures_are_the_command_output() {
+    let text = std::fs::read_to_string("docs/cost-models.md").expect("readable doc");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let head = ["--tokens", "6272", "--schedule", "linear", "--gpu", "a100"];
+    let attention = |extra: &[&str]| -> String {
+        let args: Vec<&str> = head.iter().chain(extra).copied().collect();
+        let d = common::json(&args);
+        let ops = d["layers"][0]["operators"].as_array().expect("operators");
+        let names = [
+            "qk_matmul",
+            "mask_softmax",
+            "softmax",
+            "sv_matmul",
+            "flash_attention",
+        ];
+        let (flops, time_s) = ops
+            .iter()
+            .filter(|o| names.contains(&o["name"].as_str().unwrap_or("")))
+            .fold((0.0, 0.0), |(f, t), o| {
+                (
+                    f + o["flops"].as_f64().unwrap(),
+                    t + o["time_s"].as_f64().unwrap(),
+                )
+            });
+        format!("[{:.1} GF, {:.0} µs]", flops / 1e9, time_s * 1e6)
+    };
+    let mut quoted = vec![
+        attention(&["--cost-model", "llm-viewer"]),
+        attention(&[]),
+        attention(&["--attention", "eager"]),
+    ];
+    let eager = common::json(&[&head[..], &["--attention", "eager"]].concat());
+    quoted.push(format!(
+        "takes {:.1} ms on the A100 (`--attention eager` row), and AIM's prefill speed-up against it is {:.2}×",
+        eager["baseline"]["totals"]["time_s"].as_f64().unwrap() * 1e3,
+        eager["baseline"]["totals"]["time_s"].as_f64().unwrap()
+            / eager["totals"]["time_s"].as_f64().unwrap()
+    ));
+    for q in quoted {
+        assert!(flat.contains(&q), "docs/cost-models.md should say \"{q}\"");
+    }
+}
+
 /// README's speed-up of the AIM default under real stacks: each row's command is run, and its
 /// times, speed-up and 80 % intervals are the command's.
 #[test]

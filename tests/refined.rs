@@ -120,6 +120,48 @@ fn vision_decode_and_tp_sections() {
     }
 }
 
+/// The vision tower's attention: the run's `--vision-attention`, else the framework profile's
+/// (`hf` runs SigLIP eagerly, as the LLaVA code bases do), else the LLM's `--attention`; the
+/// LLM's own attention is untouched by it. Eager costs more than fused at 32 × 729 patches.
+#[test]
+fn vision_attention_follows_run_then_profile_then_llm() {
+    let stage = |extra: &[&str]| -> (Vec<String>, f64, Vec<String>) {
+        let v = common::json(&args(&[&["--include-vision"], extra].concat()));
+        let names: Vec<String> = v["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap().to_string())
+            .collect();
+        (
+            names,
+            f(&v, &["pipeline", "vision_time_s"]),
+            ops_of(&v["layers"][0]),
+        )
+    };
+    let fused = |n: &[String]| n.iter().any(|s| s == "vision_attention");
+    let eager = |n: &[String]| {
+        ["vision_qk_matmul", "vision_softmax", "vision_sv_matmul"]
+            .iter()
+            .all(|k| n.iter().any(|s| s == k))
+    };
+    let (roofline, roofline_s, llm) = stage(&[]);
+    assert!(fused(&roofline) && !eager(&roofline), "{roofline:?}");
+    assert!(llm.iter().any(|s| s == "flash_attention"));
+    let (forced, forced_s, llm) = stage(&["--vision-attention", "eager"]);
+    assert!(eager(&forced) && !fused(&forced), "{forced:?}");
+    assert!(llm.iter().any(|s| s == "flash_attention"), "{llm:?}");
+    assert!(forced_s > roofline_s, "{forced_s} vs {roofline_s}");
+    let (llm_eager, _, _) = stage(&["--attention", "eager"]);
+    assert!(eager(&llm_eager), "{llm_eager:?}");
+    let hf = ["--framework", "hf"];
+    let (profile, _, llm) = stage(&hf);
+    assert!(eager(&profile), "{profile:?}");
+    assert!(llm.iter().any(|s| s == "flash_attention"), "{llm:?}");
+    let (run, _, _) = stage(&[&hf[..], &["--vision-attention", "flash"]].concat());
+    assert!(fused(&run) && !eager(&run), "{run:?}");
+}
+
 #[test]
 fn importance_key_of_a_schedule_file() {
     let file = temp_toml(

@@ -24,6 +24,7 @@ Axis = Union[int, str, Sequence[Union[int, str]]]
 CostModel = Literal["refined", "llm-viewer"]
 PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
+VisionAttention = Literal["flash", "eager"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]
@@ -68,6 +69,7 @@ class Spec:
         prune_timing: Optional[PruneTiming] = None,
         flash_attention: Optional[bool] = False,
         attention: Optional[Attention] = None,
+        vision_attention: Optional[VisionAttention] = None,
         include_vision: Optional[bool] = False,
         gen_tokens: Optional[int] = 0,
         tp: Optional[int] = 1,
@@ -134,6 +136,7 @@ def simulate(
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
+    vision_attention: Optional[VisionAttention] = None,
     include_vision: Optional[bool] = False,
     gen_tokens: Optional[int] = 0,
     tp: Optional[int] = 1,
@@ -207,6 +210,8 @@ def simulate(
             ``attention="flash"``).
         attention: ``"flash"`` or ``"eager"`` (materialised softmax) [default: flash for
             refined, eager for llm-viewer].
+        vision_attention: Refined: the vision encoder's attention, ``"flash"`` or ``"eager"``
+            [default: the framework profile's ``vision_attention``, else ``attention``].
         include_vision: Refined: price the vision encoder, pooling and projector too (time to
             first token).
         gen_tokens: Refined: decode this many tokens after the prefill, with the pruned KV
@@ -287,6 +292,7 @@ def sweep(
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
+    vision_attention: Optional[VisionAttention] = None,
     include_vision: Optional[bool] = False,
     gen_tokens: Optional[int] = 0,
     tp: Optional[int] = 1,
@@ -369,6 +375,7 @@ def serve(
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
+    vision_attention: Optional[VisionAttention] = None,
     include_vision: Optional[bool] = False,
     gen_tokens: Optional[int] = 0,
     tp: Optional[int] = 1,
@@ -451,6 +458,7 @@ def budget(
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
+    vision_attention: Optional[VisionAttention] = None,
     include_vision: Optional[bool] = False,
     gen_tokens: Optional[int] = 0,
     tp: Optional[int] = 1,

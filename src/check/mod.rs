@@ -62,6 +62,10 @@ pub struct Measurement {
     pub framework: String,
     pub timed: Timed,
     pub attention: AttentionImpl,
+    /// The vision encoder's attention where the source's code says [default: the framework
+    /// profile's `vision_attention`, else `attention`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vision_attention: Option<AttentionImpl>,
     pub w_bits: u32,
     /// Activation bits [default: 16, as the main command's `--a-bits`].
     #[serde(default = "sixteen")]
@@ -365,6 +369,7 @@ impl Measurements {
             text_tokens: r.text_tokens,
             layer_tokens: r.layer_tokens.clone(),
             attention: Some(r.attention),
+            vision_attention: r.vision_attention,
             include_vision: matches!(r.timed, Timed::Ttft | Timed::Vision) && r.frames > 0,
             w_bits: r.w_bits,
             a_bits: r.a_bits,

@@ -294,6 +294,10 @@ pub struct RunOptions {
     pub batch: u64,
     pub precision: Precision,
     pub flash_attention: bool,
+    /// The vision encoder's attention when the run or its framework profile names one (fused:
+    /// `true`); `None`: as the LLM's ([`RunOptions::vision_flash`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vision_flash_attention: Option<bool>,
     /// Drop the second residual add (`mlp_add`) from the totals, as the paper's video runs did.
     pub skip_mlp_add: bool,
     /// Refined only: price the vision encoder, pooling and projector before the LLM.
@@ -338,12 +342,21 @@ impl Choice for ImportanceKernel {
     ];
 }
 
+impl RunOptions {
+    /// Whether the vision encoder's attention is fused: as the run or profile says, else as
+    /// the LLM's.
+    pub fn vision_flash(&self) -> bool {
+        self.vision_flash_attention.unwrap_or(self.flash_attention)
+    }
+}
+
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             batch: 1,
             precision: Precision::default(),
             flash_attention: false,
+            vision_flash_attention: None,
             skip_mlp_add: false,
             include_vision: false,
             gen_tokens: 0,

@@ -226,6 +226,10 @@ pub static RUN: &[RunOption] = &[
     RunOption::new("attention", Kind::Choice(words::<AttentionImpl>), "IMPL", COST,
         "Attention implementation [default: flash for refined, eager for llm-viewer]")
         .doc(r#"``"flash"`` or ``"eager"`` (materialised softmax) [default: flash for refined, eager for llm-viewer]."#),
+    RunOption::new("vision_attention", Kind::Choice(words::<AttentionImpl>), "IMPL", COST,
+        "Refined: the vision encoder's attention [default: the framework's, else --attention]")
+        .long_help("Refined: the vision encoder's attention [default: the framework's, else --attention].\n\nHow the stack runs the vision tower's attention, apart from the LLM's: the LLaVA code bases run SigLIP/CLIP eagerly (n² scores, fp32 softmax) whatever the LLM uses, and the hf and hf-eager profiles say so; the roofline and trtllm price it as --attention [default: the framework profile's vision_attention, else --attention].")
+        .doc(r#"Refined: the vision encoder's attention, ``"flash"`` or ``"eager"`` [default: the framework profile's ``vision_attention``, else ``attention``]."#),
     RunOption::new("include_vision", Kind::Switch, "", COST,
         "Also price the vision encoder and projector (time to first token)").short()
         .doc(r#"Refined: price the vision encoder, pooling and projector too (time to first token)."#),

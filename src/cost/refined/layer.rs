@@ -317,17 +317,51 @@ pub fn flash_attention(d: &Dims, n: u64) -> Kernel {
     .writes(nf * d.q_width() * d.b * d.a + nf * d.heads * d.b * FP32_BYTES)
 }
 
+/// The element-wise passes PyTorch's eager attention runs over the `n²` scores between its two
+/// batched GEMMs, as transformers' `eager_attention_forward` (and LLaVA-1.5's Llama,
+/// transformers 4.31) and LLaVA-NeXT's `SigLipAttention` write them: `scores * scale` (read,
+/// write), `+ mask` where there is one (read, write; the mask's own read is counted once per
+/// sequence by the caller, L2 serving the other heads where it fits), `softmax(dim=-1,
+/// dtype=float32)` (read 16-bit, write fp32: one CUDA kernel for fp16 input; bf16 input adds
+/// a cast pass, not counted) and `.to(dtype)` (read fp32, write 16-bit). Bytes per score with
+/// `a`-byte activations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EagerChain {
+    pub reads_per_score: f64,
+    pub writes_per_score: f64,
+    pub flops_per_score: f64,
+    pub launches: f64,
+}
+
+impl EagerChain {
+    pub fn new(a: f64, masked: bool) -> EagerChain {
+        let mask = if masked { 1.0 } else { 0.0 };
+        EagerChain {
+            // scale + mask add + softmax read the scores; the cast reads fp32.
+            reads_per_score: (2.0 + mask) * a + FP32_BYTES,
+            // scale + mask add + cast write 16-bit; softmax writes fp32.
+            writes_per_score: (2.0 + mask) * a + FP32_BYTES,
+            flops_per_score: SOFTMAX_FLOPS + 1.0 + mask,
+            launches: 3.0 + mask,
+        }
+    }
+}
+
 /// Eager attention as HF `eager_attention_forward` (what the AIM reference code runs):
-/// `Q·Kᵀ` over all `n²` pairs written out, mask + softmax read and written, `P·V` read back.
+/// `Q·Kᵀ` over all `n²` pairs written out, the scale, mask, fp32 softmax and cast passes of
+/// [`EagerChain`], `P·V` read back.
 pub fn eager_attention(d: &Dims, n: u64) -> [Kernel; 3] {
     let nf = n as f64;
-    let map = d.heads * nf * nf * d.b * d.a;
+    let scores = d.heads * nf * nf * d.b;
+    let map = scores * d.a;
     let q = nf * d.q_width() * d.b * d.a;
     // K and V as each query head reads them (`repeat_kv` expands the GQA heads).
     let kv = nf * d.q_width() * d.b * d.kv;
     let gemm = 2.0 * nf * nf * d.d * d.heads * d.b;
+    let chain = EagerChain::new(d.a, true);
+    let mask = nf * nf * d.b * d.a;
     [
-        // Batched GEMMs (cuBLAS) and a memory-bound softmax: timed as such.
+        // Batched GEMMs (cuBLAS) and memory-bound passes: timed as such.
         kernel(
             "qk_matmul",
             OpKind::Attention,
@@ -342,11 +376,12 @@ pub fn eager_attention(d: &Dims, n: u64) -> [Kernel; 3] {
             "mask_softmax",
             OpKind::Attention,
             Class::Elementwise,
-            (SOFTMAX_FLOPS + 1.0) * d.heads * nf * nf * d.b,
+            chain.flops_per_score * scores,
             attention_call(Attention::EagerSoftmax, d, nf),
         )
-        .reads(map)
-        .writes(map),
+        .reads(chain.reads_per_score * scores + mask)
+        .writes(chain.writes_per_score * scores)
+        .launches(chain.launches),
         kernel(
             "sv_matmul",
             OpKind::Attention,

@@ -416,6 +416,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let timer = Timer::for_context(ctx);
     let opts = ctx.options;
     let flash = opts.flash_attention;
+    let vision_flash = opts.vision_flash();
     let mut memory = MemoryTracker::default();
     let mut sums = Sums::new();
 
@@ -453,9 +454,18 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 w.input.tokens_per_frame, v.name, input.tokens_per_frame, input.width, input.height
             ));
         }
-        stage_kernels.push_all(vision::tower(v, &input, frames, d.h, d.a, d.w, flash));
+        stage_kernels.push_all(vision::tower(
+            v,
+            &input,
+            frames,
+            d.h,
+            d.a,
+            d.w,
+            vision_flash,
+        ));
         vision_params = vision::tower_params(v, d.h);
-        memory.vision_activation_bytes = vision::activation_bytes(v, &input, frames, d.a, flash);
+        memory.vision_activation_bytes =
+            vision::activation_bytes(v, &input, frames, d.a, vision_flash);
         keep.note(|| {
             format!(
                 "vision: {} × {} pass(es) of {}x{} patches, not split across GPUs",
@@ -483,12 +493,12 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             d.h,
             d.a,
             d.w,
-            flash,
+            vision_flash,
             &mut stage_kernels,
         );
         vision_params = stages::vision_params(v, d.h);
         memory.vision_activation_bytes =
-            stages::vision_activation_bytes(v, images * opts.batch, d.a, flash);
+            stages::vision_activation_bytes(v, images * opts.batch, d.a, vision_flash);
         keep.note(|| {
             format!(
                 "vision: {} × {images} image(s) of {} patches, not split across GPUs",

@@ -1,8 +1,8 @@
 //! Work before the first decoder layer: the vision encoder, pooling and projector
 //! (`--include-vision`), then AIM's per-frame token merging.
 
-use super::kernel::{kernel, Attention, Call, Class, Kernel, MergeStep};
-use super::layer::{FLASH_BLOCK_ROWS, FP32_BYTES, SOFTMAX_FLOPS};
+use super::kernel::{kernel, Call, Class, Kernel, MergeStep};
+use super::layer::FP32_BYTES;
 use crate::cost::{Each, OpKind, Sink};
 use crate::model::VisionEncoder;
 
@@ -126,7 +126,6 @@ pub fn vision(
         v.intermediate_size as f64,
         v.num_heads as f64,
     );
-    let dv = hv / heads;
     let layers = v.num_layers as f64;
     let tok = u * p;
     let lin = |name: &'static str, rows: f64, input: f64, output: f64| {
@@ -157,42 +156,17 @@ pub fn vision(
             .times(2.0),
     );
     layer.push(lin("vision_qkv_proj", tok, hv, hv).times(3.0));
-    let per_score = 4.0 * dv + SOFTMAX_FLOPS;
-    let qo = 2.0 * tok * hv * a;
-    let call = Call::Attention {
-        variant: Attention::Bidirectional,
-        tokens: p,
-        sequences: u,
+    for k in super::vision::attention(
+        &super::vision::FULL,
+        &vec![(u, p)],
+        1.0,
+        hv,
         heads,
-        kv_heads: heads,
-        head_dim: dv,
-    };
-    layer.push(if flash {
-        // Bidirectional: every tile is computed; K, V re-read once per query block.
-        let blocks = (p / FLASH_BLOCK_ROWS as f64).ceil();
-        kernel(
-            "vision_attention",
-            OpKind::Vision,
-            Class::Attention,
-            per_score * p * p * heads * u,
-            call,
-        )
-        .reads(qo / 2.0 + 2.0 * blocks * tok * hv * a)
-        .writes(qo / 2.0 + tok * heads * FP32_BYTES)
-    } else {
-        // Eager: logits written, softmax read + written, probabilities read.
-        let map = heads * p * p * u * a;
-        kernel(
-            "vision_attention",
-            OpKind::Vision,
-            Class::Attention,
-            per_score * p * p * heads * u,
-            call,
-        )
-        .reads(qo / 2.0 + 2.0 * tok * hv * a + 2.0 * map)
-        .writes(qo / 2.0 + 2.0 * map)
-        .launches(3.0)
-    });
+        a,
+        flash,
+    ) {
+        layer.push(k);
+    }
     layer.push(lin("vision_out_proj", tok, hv, hv));
     layer.push(elementwise("vision_residual", tok * hv, hv, 1.0, 2.0).times(2.0));
     layer.push(lin("vision_fc1", tok, hv, iv));

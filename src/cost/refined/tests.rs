@@ -482,6 +482,37 @@ fn flash_attention_moves_no_n_squared_bytes_and_eager_does() {
     assert!(qk.dense_flops.is_none());
 }
 
+/// Between its two GEMMs PyTorch's eager attention makes one pass per op over the `H × n²`
+/// scores (transformers `eager_attention_forward`, fp16): `* scale`, `+ mask` (the mask read
+/// once), `softmax(dtype=float32)` (16-bit in, fp32 out), `.to(fp16)`. The model's element-wise
+/// kernel is those passes, launch for launch (it used to count one softmax read and write).
+#[test]
+fn eager_attention_is_pytorchs_passes_over_the_scores() {
+    let n = 2048u64;
+    let scores = 28.0 * (n as f64).powi(2);
+    // (reads, writes) per score, bytes, of each pass.
+    let passes = [(2.0, 2.0), (2.0, 2.0), (2.0, 4.0), (4.0, 2.0)];
+    let e = run("llava-ov-7b", &[n], eager());
+    let chain = e.layers[0]
+        .operators
+        .iter()
+        .find(|o| o.op.name == "mask_softmax")
+        .expect("the element-wise passes");
+    let mask_bytes = (n as f64).powi(2) * 2.0;
+    let reads: f64 = passes.iter().map(|p| p.0).sum::<f64>() * scores + mask_bytes;
+    let writes: f64 = passes.iter().map(|p| p.1).sum::<f64>() * scores;
+    assert_eq!(chain.op.load_act_bytes, reads);
+    assert_eq!(chain.op.store_act_bytes, writes);
+    let chain = layer::EagerChain::new(2.0, true);
+    assert_eq!(chain.launches, passes.len() as f64);
+    // A vision tower has no mask: three passes.
+    let v = layer::EagerChain::new(2.0, false);
+    assert_eq!(
+        (v.reads_per_score, v.writes_per_score, v.launches),
+        (8.0, 8.0, 3.0)
+    );
+}
+
 #[test]
 fn logits_only_for_the_last_position_unless_asked() {
     let r = run("llava-ov-7b", &[500], flash());

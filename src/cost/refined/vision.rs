@@ -10,7 +10,8 @@
 
 use super::kernel::{kernel, Attention, Call, Class, Kernel};
 use super::layer::{
-    FLASH_BLOCK_ROWS, FP32_BYTES, RMSNORM_FLOPS, ROPE_FLOPS, SOFTMAX_FLOPS, SWIGLU_FLOPS,
+    EagerChain, FLASH_BLOCK_ROWS, FP32_BYTES, RMSNORM_FLOPS, ROPE_FLOPS, SOFTMAX_FLOPS,
+    SWIGLU_FLOPS,
 };
 use super::stages::{GELU_FLOPS, LAYERNORM_FLOPS};
 use crate::cost::OpKind;
@@ -46,42 +47,61 @@ fn windows(input: &VisionInput, v: &VisionEncoder, window_px: u64) -> Segments {
     segs
 }
 
+/// The kernel names of one kind of vision attention: fused, and eager's three.
+pub(super) struct AttentionNames {
+    fused: &'static str,
+    eager: [&'static str; 3],
+}
+
+/// Attention over the whole pass (every layer of a ViT; the full layers of a windowed tower).
+pub(super) const FULL: AttentionNames = AttentionNames {
+    fused: "vision_attention",
+    eager: ["vision_qk_matmul", "vision_softmax", "vision_sv_matmul"],
+};
+
+/// Attention within windows (Qwen2.5-VL's window layers).
+const WINDOW: AttentionNames = AttentionNames {
+    fused: "vision_window_attention",
+    eager: [
+        "vision_window_qk_matmul",
+        "vision_window_softmax",
+        "vision_window_sv_matmul",
+    ],
+};
+
 /// Bidirectional attention over `segments` in each of `passes` passes, width `hv`, `heads` heads.
 /// Fused (FlashAttention varlen: every tile computed, K and V re-read once per 128-row query
-/// block) or eager (`heads × s²` logits written, softmax read and written, read by `P·V`).
-fn attention(
-    name: &'static str,
+/// block): one kernel. Eager (LLaVA-NeXT's `SigLipAttention`, transformers' CLIP/SigLIP eager
+/// path): `Q·Kᵀ` written as `heads × s²` scores by a batched GEMM, the scale, fp32 softmax
+/// and cast passes of [`EagerChain`] (no mask), `P·V` reading them back: three kernels, timed
+/// as GEMMs and memory-bound passes.
+pub(super) fn attention(
+    names: &AttentionNames,
     segments: &Segments,
     passes: f64,
     hv: f64,
     heads: f64,
     a: f64,
     flash: bool,
-) -> Kernel {
+) -> Vec<Kernel> {
     let dv = hv / heads;
     let per_score = 4.0 * dv + SOFTMAX_FLOPS;
     let pairs: f64 = segments.iter().map(|&(n, s)| n * s * s).sum::<f64>() * passes;
     let tok: f64 = segments.iter().map(|&(n, s)| n * s).sum::<f64>() * passes;
     let sequences: f64 = segments.iter().map(|&(n, _)| n).sum::<f64>() * passes;
-    let k = kernel(
-        name,
-        OpKind::Vision,
-        Class::Attention,
-        per_score * pairs * heads,
-        Call::Attention {
-            variant: Attention::Bidirectional,
-            // Segments differ in length (windows at the edges): their mean.
-            tokens: if sequences > 0.0 {
-                tok / sequences
-            } else {
-                0.0
-            },
-            sequences,
-            heads,
-            kv_heads: heads,
-            head_dim: dv,
+    let call = |variant: Attention| Call::Attention {
+        variant,
+        // Segments differ in length (windows at the edges): their mean.
+        tokens: if sequences > 0.0 {
+            tok / sequences
+        } else {
+            0.0
         },
-    );
+        sequences,
+        heads,
+        kv_heads: heads,
+        head_dim: dv,
+    };
     let q_o = tok * hv * a;
     if flash {
         let kv_rows: f64 = segments
@@ -89,14 +109,50 @@ fn attention(
             .map(|&(n, s)| n * (s / FLASH_BLOCK_ROWS as f64).ceil() * s)
             .sum::<f64>()
             * passes;
-        k.reads(q_o + 2.0 * kv_rows * hv * a)
-            .writes(q_o + tok * heads * FP32_BYTES)
-    } else {
-        let map = heads * pairs * a;
-        k.reads(q_o + 2.0 * tok * hv * a + 2.0 * map)
-            .writes(q_o + 2.0 * map)
-            .launches(3.0)
+        return vec![kernel(
+            names.fused,
+            OpKind::Vision,
+            Class::Attention,
+            per_score * pairs * heads,
+            call(Attention::Bidirectional),
+        )
+        .reads(q_o + 2.0 * kv_rows * hv * a)
+        .writes(q_o + tok * heads * FP32_BYTES)];
     }
+    let scores = heads * pairs;
+    let gemm = 2.0 * dv * scores;
+    let chain = EagerChain::new(a, false);
+    let [qk, softmax, sv] = names.eager;
+    vec![
+        kernel(
+            qk,
+            OpKind::Vision,
+            Class::Matmul,
+            gemm,
+            call(Attention::EagerScores),
+        )
+        .reads(2.0 * q_o)
+        .writes(scores * a),
+        kernel(
+            softmax,
+            OpKind::Vision,
+            Class::Elementwise,
+            chain.flops_per_score * scores,
+            call(Attention::EagerSoftmax),
+        )
+        .reads(chain.reads_per_score * scores)
+        .writes(chain.writes_per_score * scores)
+        .launches(chain.launches),
+        kernel(
+            sv,
+            OpKind::Vision,
+            Class::Matmul,
+            gemm,
+            call(Attention::EagerValues),
+        )
+        .reads(scores * a + q_o)
+        .writes(q_o),
+    ]
 }
 
 /// `y = x·W + b` over `rows` rows (vision encoder and projector).
@@ -318,24 +374,18 @@ pub fn tower(
     };
     let whole: Segments = vec![(1.0, t.seq)];
     if full_layers > 0.0 {
-        ops.push(
-            attention("vision_attention", &whole, t.passes, hv, t.heads, a, flash)
-                .times(full_layers),
+        ops.extend(
+            attention(&FULL, &whole, t.passes, hv, t.heads, a, flash)
+                .into_iter()
+                .map(|k| k.times(full_layers)),
         );
     }
     if let (Some(px), true) = (v.window_size, layers > full_layers) {
         let segs = windows(input, v, px);
-        ops.push(
-            attention(
-                "vision_window_attention",
-                &segs,
-                t.passes,
-                hv,
-                t.heads,
-                a,
-                flash,
-            )
-            .times(layers - full_layers),
+        ops.extend(
+            attention(&WINDOW, &segs, t.passes, hv, t.heads, a, flash)
+                .into_iter()
+                .map(|k| k.times(layers - full_layers)),
         );
     }
     if v.pixel_shuffle {
