@@ -466,6 +466,37 @@ fn cost_models_attention_figures_are_the_command_output() {
     }
 }
 
+/// docs/accuracy.md's vision-stage figures for the long-video time to first token (issue 21):
+/// the command it shows, under the `hf` profile's eager vision tower and with it fused.
+#[test]
+fn accuracy_vision_stage_figures_are_the_command_output() {
+    let text = std::fs::read_to_string("docs/accuracy.md").expect("readable doc");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let vision_ms = |extra: &[&str]| -> f64 {
+        let base = [
+            "--model",
+            "llava-ov-7b",
+            "--frames",
+            "64",
+            "--gpu",
+            "a100",
+            "--framework",
+            "hf",
+            "--include-vision",
+            "--schedule",
+            "none",
+        ];
+        let d = common::json(&[&base[..], extra].concat());
+        d["pipeline"]["vision_time_s"].as_f64().unwrap() * 1e3
+    };
+    let q = format!(
+        "--include-vision --schedule none` now prices the vision stage at {:.1} ms (with `--vision-attention flash`: {:.1} ms)",
+        vision_ms(&[]),
+        vision_ms(&["--vision-attention", "flash"])
+    );
+    assert!(flat.contains(&q), "docs/accuracy.md should say \"{q}\"");
+}
+
 /// README's speed-up of the AIM default under real stacks: each row's command is run, and its
 /// times, speed-up and 80 % intervals are the command's.
 #[test]
