@@ -276,7 +276,7 @@ impl Framework {
                 _ => String::new(),
             };
             notes.push(format!(
-                "framework {}: no parameters fitted for {} (no measured rows on it); its pooled [params]{fitted_on} are used{}",
+                "framework {}: no parameters fitted for {} (no measured rows on it from two or more sources); its pooled [params]{fitted_on} are used{}",
                 self.name,
                 gpu.map_or("a GPU from a file".to_string(), |g| format!("GPU '{g}'")),
                 if table.is_some() {

@@ -312,7 +312,7 @@ fn framework_profiles_say_no_rows_were_fitted_for_a_new_gpu() {
         let r = common::json(&["--gpu", gpu, "--framework", "hf"]);
         assert!(
             notes(&r).iter().any(|n| n.contains(&format!(
-                "no parameters fitted for GPU '{gpu}' (no measured rows on it)"
+                "no parameters fitted for GPU '{gpu}' (no measured rows on it from two or more sources)"
             )) && n.contains(" rows from ")),
             "{gpu}: {:?}",
             notes(&r)

@@ -1155,6 +1155,7 @@ pub fn fit_with_progress(
     for ((name, f), fits) in names.into_iter().zip(&framed).zip(fits) {
         let rows = &f.rows;
         let mut profile = fits.full.expect("the full fit was asked for");
+        let harness_only = ship_population_values(&mut profile, rows);
         let loo = fits.loo.expect("leave-one-row-out was asked for");
         let loso = fits.loso.expect("leave-one-source-out was asked for");
         let predictions: Vec<FitRow> = rows
@@ -1216,7 +1217,12 @@ pub fn fit_with_progress(
             pc(&loo_stats, true),
             pc(&in_sample, false),
             pc(&in_sample, true),
-        );
+        ) + &harness_only
+            .iter()
+            .map(|(gpu, group)| {
+                format!("; {gpu} ships the pooled values: its only source ({group}) is one harness, whose fit is its own")
+            })
+            .collect::<String>();
         out.push(FitReport {
             framework: name,
             rows: rows.iter().map(|r| r.id.clone()).collect(),
@@ -1231,6 +1237,42 @@ pub fn fit_with_progress(
         });
     }
     Ok(out)
+}
+
+/// Drops from `profile` the fitted values of every GPU whose rows come from one source group,
+/// where the framework has others, and returns those GPUs with their source. One source's fit
+/// of a GPU is that harness as much as the GPU (issue 21: FlowCut's HF harness on the A800, the
+/// A100's chip, costs 3× the A100 papers' per kernel, and other A800 papers ran near the
+/// latter): a new user's stack on it is better served by the pooled values, and the profile's
+/// `[spread]`, from leave-one-source-out (where such a GPU's rows already get the pooled
+/// values), states that error. Fixed figures (`attention`) stay.
+fn ship_population_values(profile: &mut Framework, rows: &[Recorded]) -> Vec<(String, String)> {
+    if groups_of(rows).len() < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for gpu in gpus_of(rows) {
+        let mut sources: Vec<&String> = Vec::new();
+        for r in rows.iter().filter(|r| r.gpu == gpu) {
+            if !sources.contains(&&r.group) {
+                sources.push(&r.group);
+            }
+        }
+        if sources.len() != 1 {
+            continue;
+        }
+        if let Some(t) = profile.gpu.get_mut(&gpu) {
+            t.matmul = None;
+            t.matmul_8bit = None;
+            t.launch_overhead_s = None;
+            t.link = None;
+            if *t == crate::framework::Params::default() {
+                profile.gpu.remove(&gpu);
+            }
+            out.push((gpu, sources[0].clone()));
+        }
+    }
+    out
 }
 
 /// Four decimals, as the profile stores it.
@@ -1755,14 +1797,47 @@ mod tests {
         assert!(s.within_source > 0.03 && s.within_source < 0.07, "{s:?}");
     }
 
+    /// A GPU whose rows come from one source ships the pooled values (its fit is that
+    /// harness's) when the framework has other sources; a GPU backed by two keeps its own, and
+    /// fixed figures stay. A framework with one source keeps its fit.
+    #[test]
+    fn a_gpu_of_one_source_ships_the_pooled_values() {
+        let text = crate::check::MEASUREMENTS_TOML;
+        let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
+        let base = Framework::load("hf").unwrap();
+        let rows: Vec<Recorded> = record(&m, "hf", &base).unwrap();
+        let mut f = fit_rows(&rows, &base).unwrap();
+        assert!(f.gpu["a800"].launch_overhead_s.is_some());
+        let stripped = ship_population_values(&mut f, &rows);
+        assert_eq!(stripped.len(), 1, "{stripped:?}");
+        assert_eq!(stripped[0].0, "a800");
+        assert!(!f.gpu.contains_key("a800"), "{:?}", f.gpu.get("a800"));
+        assert!(f.gpu["a100-80g"].launch_overhead_s.is_some());
+        assert_eq!(f.gpu["h100"].attention, Some(0.35));
+        // FlowCut alone: one source in all, nothing to pool over.
+        let one: Vec<Recorded> = rows.into_iter().filter(|r| r.gpu == "a800").collect();
+        let mut g = fit_rows(&one, &base).unwrap();
+        let before = g.clone();
+        assert!(ship_population_values(&mut g, &one).is_empty());
+        assert_eq!(g, before);
+    }
+
     /// Regression: a refit without a GPU's rows carried the shipped profile's fitted values for
     /// that GPU (hf's a800), so leaving FlowCut out still predicted it with FlowCut's fit.
     #[test]
     fn a_refit_keeps_no_fitted_value_of_a_gpu_without_rows() {
         let text = crate::check::MEASUREMENTS_TOML;
         let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
-        let base = Framework::load("hf").unwrap();
-        assert!(base.gpu["a800"].matmul.is_some());
+        let mut base = Framework::load("hf").unwrap();
+        // A profile with a fitted a800 table (the shipped one has none since issue 21).
+        base.gpu.insert(
+            "a800".into(),
+            crate::framework::Params {
+                matmul: Some(0.87),
+                launch_overhead_s: Some(127e-6),
+                ..Default::default()
+            },
+        );
         let rows: Vec<Recorded> = record(&m, "hf", &base)
             .unwrap()
             .into_iter()
