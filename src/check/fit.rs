@@ -1809,11 +1809,24 @@ mod tests {
         let mut f = fit_rows(&rows, &base).unwrap();
         assert!(f.gpu["a800"].launch_overhead_s.is_some());
         let stripped = ship_population_values(&mut f, &rows);
-        assert_eq!(stripped.len(), 1, "{stripped:?}");
-        assert_eq!(stripped[0].0, "a800");
+        // Exactly the GPUs whose rows come from one source (FlowCut's A800, DIPrune's H800).
+        for gpu in gpus_of(&rows) {
+            let mut sources: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.gpu == gpu)
+                .map(|r| r.group.as_str())
+                .collect();
+            sources.sort();
+            sources.dedup();
+            let shipped_pooled = stripped.iter().any(|(g, _)| *g == gpu);
+            assert_eq!(shipped_pooled, sources.len() == 1, "{gpu}: {sources:?}");
+        }
+        assert!(stripped.iter().any(|(g, _)| g == "a800"), "{stripped:?}");
         assert!(!f.gpu.contains_key("a800"), "{:?}", f.gpu.get("a800"));
         assert!(f.gpu["a100-80g"].launch_overhead_s.is_some());
+        // A stripped GPU keeps its fixed figure (h100's attention) and nothing fitted.
         assert_eq!(f.gpu["h100"].attention, Some(0.35));
+        assert_eq!(f.gpu["h100"].launch_overhead_s, None);
         // FlowCut alone: one source in all, nothing to pool over.
         let one: Vec<Recorded> = rows.into_iter().filter(|r| r.gpu == "a800").collect();
         let mut g = fit_rows(&one, &base).unwrap();
