@@ -91,6 +91,7 @@ impl Params {
             dequant: self.dequant,
             expert_half_tokens: self.expert_half_tokens,
             source: Some(source),
+            eager_dispatch: false,
         }
     }
 
@@ -123,6 +124,11 @@ pub struct Framework {
     /// (LLaVA-NeXT `siglip_encoder.py`); absent: as the LLM's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vision_attention: Option<crate::attention::AttentionImpl>,
+    /// The stack dispatches PyTorch's ops one by one (HF transformers): its per-kernel overhead
+    /// is per op, and each modelled kernel costs the ops the stack runs for it
+    /// ([`crate::hardware::Efficiency::eager_dispatch`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub eager_dispatch: bool,
     /// Parameters for every GPU (fitted pooled values, and those fixed from kernel benchmarks).
     #[serde(default)]
     pub params: Params,
@@ -205,6 +211,7 @@ impl Framework {
             provenance: String::new(),
             notes: Vec::new(),
             vision_attention: None,
+            eager_dispatch: false,
             params: Params::default(),
             gpu: BTreeMap::new(),
             spread: None,
@@ -304,7 +311,9 @@ impl Framework {
             Some(g) if fitted => format!("framework {} (fitted for {g})", self.name),
             _ => format!("framework {} (pooled parameters)", self.name),
         };
-        Some((params.efficiency(source), notes))
+        let mut e = params.efficiency(source);
+        e.eager_dispatch = self.eager_dispatch;
+        Some((e, notes))
     }
 }
 

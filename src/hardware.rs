@@ -82,10 +82,19 @@ pub struct Efficiency {
     /// Where these figures come from, for reports (e.g. "framework trtllm, fitted for h100").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The framework dispatches PyTorch's ops one by one (HF transformers): `launch_overhead_s`
+    /// is paid per op it runs, and a modelled kernel stands for the ops of
+    /// [`crate::cost::refined::dispatch`] (an RMSNorm is eight). Off: per modelled launch.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub eager_dispatch: bool,
 }
 
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Efficiency {
@@ -103,6 +112,7 @@ impl Efficiency {
             dequant: None,
             expert_half_tokens: None,
             source: None,
+            eager_dispatch: false,
         }
     }
 

@@ -497,6 +497,40 @@ fn accuracy_vision_stage_figures_are_the_command_output() {
     assert!(flat.contains(&q), "docs/accuracy.md should say \"{q}\"");
 }
 
+/// docs/accuracy.md's figures for transformers' CLIP A10G rows are `check`'s predictions.
+#[test]
+fn accuracy_clip_rows_figures_are_the_check_output() {
+    let text = std::fs::read_to_string("docs/accuracy.md").expect("readable doc");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let d = common::json(&["check", "reference/measurements.toml"]);
+    let ms = |id: &str| -> f64 {
+        d["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("row {id}"))["predicted_ms"]
+            .as_f64()
+            .unwrap()
+    };
+    let row = |attn: &str, b: u32| ms(&format!("hfdoc-clipvision-l14-224-a10g-{attn}-b{b}"));
+    for q in [
+        format!(
+            "prices the eager tower at {:.2} ms against 181 / 149 ms measured (the two versions) and SDPA at {:.2} against 146 / 127, so eager costs {:.2}× SDPA predicted",
+            row("eager", 32),
+            row("sdpa", 32),
+            row("eager", 32) / row("sdpa", 32)
+        ),
+        format!(
+            "per op, {:.2} ms eager and {:.2} ms SDPA against 16 / 13 and 12 / 10 ms.",
+            row("eager", 1),
+            row("sdpa", 1)
+        ),
+    ] {
+        assert!(flat.contains(&q), "docs/accuracy.md should say \"{q}\"");
+    }
+}
+
 /// README's speed-up of the AIM default under real stacks: each row's command is run, and its
 /// times, speed-up and 80 % intervals are the command's.
 #[test]

@@ -89,6 +89,8 @@ struct Work {
     flops: f64,
     bytes: f64,
     launches: f64,
+    /// The PyTorch ops it stands for under an eager-dispatch framework.
+    ops: f64,
     link_bytes: f64,
 }
 
@@ -100,6 +102,7 @@ impl Work {
             flops: k.op.flops,
             bytes: k.op.bytes(),
             launches: k.launches,
+            ops: crate::cost::refined::dispatch::ops(k),
             link_bytes: k.link_bytes,
         }
     }
@@ -107,14 +110,13 @@ impl Work {
     /// Its time under `timer`: [`Timer::time`] of the kernel, without rebuilding its report.
     fn time_s(&self, timer: &Timer) -> f64 {
         let flops = timer.priced_flops(&self.call, self.flops);
+        let launches = if timer.eager_dispatch() {
+            self.ops
+        } else {
+            self.launches
+        };
         timer
-            .time_work(
-                self.class,
-                flops,
-                self.bytes,
-                self.launches,
-                self.link_bytes,
-            )
+            .time_work(self.class, flops, self.bytes, launches, self.link_bytes)
             .1
     }
 }
@@ -536,6 +538,7 @@ impl<'a> Layout<'a> {
         };
         let mut e = params.efficiency(String::new());
         e.source = None;
+        e.eager_dispatch = self.base.eager_dispatch;
         e
     }
 
@@ -1473,7 +1476,7 @@ mod tests {
     /// One GPU: the model's own predictions under a known profile give that profile back.
     #[test]
     fn the_fit_recovers_known_parameters_from_synthetic_measurements() {
-        let truth = profile("name = \"hf\"\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.72\nlaunch_overhead_s = 2.2e-5\n");
+        let truth = profile("name = \"hf\"\neager_dispatch = true\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.72\nlaunch_overhead_s = 2.2e-5\n");
         let m = synthetic(&truth, &["a100-80g"]);
         let base = Framework::load("hf").unwrap();
         let rows = record(&m, "hf", &base).unwrap();
@@ -1563,7 +1566,7 @@ mod tests {
     /// cent towards the other by the pooling prior, and predictions stay within 3 %.
     #[test]
     fn per_gpu_parameters_are_recovered_up_to_partial_pooling() {
-        let truth = profile("name = \"hf\"\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.63\nlaunch_overhead_s = 2e-5\n[gpu.a100-80g]\nmatmul = 0.72\n[gpu.h100]\nattention = 0.35\nmatmul = 0.55\n");
+        let truth = profile("name = \"hf\"\neager_dispatch = true\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.63\nlaunch_overhead_s = 2e-5\n[gpu.a100-80g]\nmatmul = 0.72\n[gpu.h100]\nattention = 0.35\nmatmul = 0.55\n");
         let m = synthetic(&truth, &["a100-80g", "h100"]);
         let base = Framework::load("hf").unwrap();
         let rows = record(&m, "hf", &base).unwrap();

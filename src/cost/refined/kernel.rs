@@ -382,12 +382,13 @@ impl Timer {
     /// than their memory traffic; host work takes `fixed_overhead_s`.
     #[inline(always)]
     pub fn time(&self, k: Kernel) -> TimedOp {
+        let launches = self.launches(&k);
         let op = k.op;
         let bytes = op.bytes();
         // No traffic (host work): no intensity to report (0, never an infinity).
         let arithmetic_intensity = if bytes > 0.0 { op.flops / bytes } else { 0.0 };
         let flops = self.priced_flops(&k.call, op.flops);
-        let (bound, time_s) = self.time_work(k.class, flops, bytes, k.launches, k.link_bytes);
+        let (bound, time_s) = self.time_work(k.class, flops, bytes, launches, k.link_bytes);
         TimedOp {
             op,
             bytes,
@@ -395,6 +396,23 @@ impl Timer {
             bound,
             time_s,
             dense_flops: k.dense_flops,
+        }
+    }
+
+    /// Whether the framework pays its overhead per PyTorch op ([`Efficiency::eager_dispatch`]).
+    #[inline(always)]
+    pub fn eager_dispatch(&self) -> bool {
+        self.efficiency.eager_dispatch
+    }
+
+    /// The launches whose overhead `k` pays: its modelled launches, or under an eager-dispatch
+    /// framework the PyTorch ops it stands for ([`super::dispatch`]).
+    #[inline(always)]
+    pub fn launches(&self, k: &Kernel) -> f64 {
+        if self.efficiency.eager_dispatch {
+            super::dispatch::ops(k)
+        } else {
+            k.launches
         }
     }
 

@@ -13,6 +13,7 @@
 mod cache;
 mod decode;
 pub mod decoder;
+pub(crate) mod dispatch;
 pub(crate) mod importance;
 pub mod kernel;
 pub mod layer;
