@@ -50,3 +50,49 @@ pub fn ops_per_launch(name: &str) -> f64 {
 pub fn ops(k: &Kernel) -> f64 {
     k.launches * ops_per_launch(k.op.name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::refined::kernel::{kernel, Call, Class, Timer};
+    use crate::cost::{OpKind, Roofline};
+    use crate::hardware::Efficiency;
+
+    /// Under an eager-dispatch profile a kernel pays the overhead of every op HF runs for it
+    /// (an RMSNorm eight, a linear layer one); otherwise once per modelled launch.
+    #[test]
+    fn an_eager_dispatch_framework_pays_per_op() {
+        let e = |dispatch: bool| Efficiency {
+            launch_overhead_s: 1e-5,
+            eager_dispatch: dispatch,
+            ..Efficiency::ideal()
+        };
+        let roofline = Roofline {
+            peak_flops_per_s: 1e15,
+            bandwidth_bytes_per_s: 1e12,
+        };
+        let empty = |name: &'static str| {
+            kernel(
+                name,
+                OpKind::Norm,
+                Class::Elementwise,
+                0.0,
+                Call::Elementwise {
+                    elements: 0.0,
+                    width: 1.0,
+                    count: 1.0,
+                },
+            )
+        };
+        let time = |dispatch: bool, name: &'static str| {
+            Timer::new(roofline, Some(&e(dispatch)), None, false)
+                .time(empty(name))
+                .time_s
+        };
+        assert!((time(true, "attn_norm") - 8e-5).abs() < 1e-15);
+        assert!((time(true, "q_proj") - 1e-5).abs() < 1e-15);
+        assert!((time(false, "attn_norm") - 1e-5).abs() < 1e-15);
+        // A kernel of several modelled launches pays each launch's ops.
+        assert_eq!(ops(&empty("rope").launches(2.0)), 28.0);
+    }
+}
