@@ -59,6 +59,15 @@ fn group<'a>(summary: &'a Value, name: &str) -> &'a Value {
         .expect("the group")
 }
 
+/// Every quoted string is in the doc at `path` (whitespace aside: the doc wraps its lines).
+fn assert_doc_says(path: &str, quoted: &[String]) {
+    let text = std::fs::read_to_string(path).expect("readable doc");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for q in quoted {
+        assert!(flat.contains(q.as_str()), "{path} should say \"{q}\"");
+    }
+}
+
 #[test]
 fn accuracy_figures_come_from_the_check_command() {
     let report = common::json(&["check", "reference/measurements.toml", "--cv", "source,row"]);
@@ -372,7 +381,6 @@ fn cost_models_headline_table_is_the_command_output() {
 /// encoder, time to first token, end to end with decode) are the headline run's.
 #[test]
 fn cost_models_pipeline_figures_are_the_command_output() {
-    let text = std::fs::read_to_string("docs/cost-models.md").expect("readable doc");
     let d = common::json(&[
         "--tokens",
         "6272",
@@ -414,18 +422,13 @@ fn cost_models_pipeline_figures_are_the_command_output() {
             f(&b["end_to_end_time_s"]) * 1e3
         ),
     ];
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    for q in quoted {
-        assert!(flat.contains(&q), "docs/cost-models.md should say \"{q}\"");
-    }
+    assert_doc_says("docs/cost-models.md", &quoted);
 }
 
 /// The attention operator's bracketed figures in docs/cost-models.md's operator table (layer 0
 /// of the headline run, n = 1668, A100) and the eager-baseline bullet are the command's output.
 #[test]
 fn cost_models_attention_figures_are_the_command_output() {
-    let text = std::fs::read_to_string("docs/cost-models.md").expect("readable doc");
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let head = ["--tokens", "6272", "--schedule", "linear", "--gpu", "a100"];
     let attention = |extra: &[&str]| -> String {
         let args: Vec<&str> = head.iter().chain(extra).copied().collect();
@@ -461,17 +464,13 @@ fn cost_models_attention_figures_are_the_command_output() {
         eager["baseline"]["totals"]["time_s"].as_f64().unwrap()
             / eager["totals"]["time_s"].as_f64().unwrap()
     ));
-    for q in quoted {
-        assert!(flat.contains(&q), "docs/cost-models.md should say \"{q}\"");
-    }
+    assert_doc_says("docs/cost-models.md", &quoted);
 }
 
 /// docs/accuracy.md's vision-stage figures for the long-video time to first token (issue 21):
 /// the command it shows, under the `hf` profile's eager vision tower and with it fused.
 #[test]
 fn accuracy_vision_stage_figures_are_the_command_output() {
-    let text = std::fs::read_to_string("docs/accuracy.md").expect("readable doc");
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let vision_ms = |extra: &[&str]| -> f64 {
         let base = [
             "--model",
@@ -494,14 +493,12 @@ fn accuracy_vision_stage_figures_are_the_command_output() {
         vision_ms(&[]),
         vision_ms(&["--vision-attention", "flash"])
     );
-    assert!(flat.contains(&q), "docs/accuracy.md should say \"{q}\"");
+    assert_doc_says("docs/accuracy.md", &[q]);
 }
 
 /// docs/accuracy.md's figures for transformers' CLIP A10G rows are `check`'s predictions.
 #[test]
 fn accuracy_clip_rows_figures_are_the_check_output() {
-    let text = std::fs::read_to_string("docs/accuracy.md").expect("readable doc");
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let d = common::json(&["check", "reference/measurements.toml"]);
     let ms = |id: &str| -> f64 {
         d["rows"]
@@ -514,7 +511,7 @@ fn accuracy_clip_rows_figures_are_the_check_output() {
             .unwrap()
     };
     let row = |attn: &str, b: u32| ms(&format!("hfdoc-clipvision-l14-224-a10g-{attn}-b{b}"));
-    for q in [
+    let quoted = [
         format!(
             "prices the eager tower at {:.2} ms against 181 / 149 ms measured (the two versions) and SDPA at {:.2} against 146 / 127, so eager costs {:.2}× SDPA predicted",
             row("eager", 32),
@@ -526,9 +523,8 @@ fn accuracy_clip_rows_figures_are_the_check_output() {
             row("eager", 1),
             row("sdpa", 1)
         ),
-    ] {
-        assert!(flat.contains(&q), "docs/accuracy.md should say \"{q}\"");
-    }
+    ];
+    assert_doc_says("docs/accuracy.md", &quoted);
 }
 
 /// README's speed-up of the AIM default under real stacks: each row's command is run, and its
