@@ -160,6 +160,17 @@ fn vision_attention_follows_run_then_profile_then_llm() {
     assert!(llm.iter().any(|s| s == "flash_attention"), "{llm:?}");
     let (run, _, _) = stage(&[&hf[..], &["--vision-attention", "flash"]].concat());
     assert!(fused(&run) && !eager(&run), "{run:?}");
+    // The run says so when the tower's attention differs from the LLM's, and only then.
+    let says = |extra: &[&str]| {
+        common::json(&args(&[&["--include-vision"], extra].concat()))["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("vision encoder: "))
+    };
+    assert!(says(&hf));
+    assert!(!says(&[]));
+    assert!(!says(&[&hf[..], &["--vision-attention", "flash"]].concat()));
 }
 
 #[test]

@@ -507,6 +507,16 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             )
         });
     }
+    if opts.include_vision && vision_flash != flash {
+        keep.note(|| {
+            if vision_flash {
+                "vision encoder: fused attention (vision_attention); the LLM's attention is eager"
+                    .to_string()
+            } else {
+                "vision encoder: eager attention, n² scores written, as the LLaVA code runs SigLIP/CLIP (vision_attention); the LLM's attention is fused".to_string()
+            }
+        });
+    }
     if w.merges() {
         stages::merge(
             w.input.frames * opts.batch,
