@@ -116,7 +116,8 @@ pub struct Pricer {
     timer: Timer,
     layers: usize,
     flash: bool,
-    /// One launch's overhead (merged attention kernels launch once).
+    /// One attention launch's overhead (merged attention kernels launch once; under an
+    /// eager-dispatch framework, the ops of one attention call).
     launch_s: f64,
     /// Host work of one forward.
     host_s: f64,
@@ -141,9 +142,16 @@ impl Pricer {
             )));
         }
         let timer = Timer::for_context(&ctx);
+        // The launch a merged (varlen) attention saves per extra prefill: under an
+        // eager-dispatch framework, every op of a fused attention call (refined/dispatch.rs).
+        let launch_name = if ctx.options.flash_attention {
+            "flash_attention"
+        } else {
+            "launch"
+        };
         let launch_s = timer
             .time(kernel(
-                "launch",
+                launch_name,
                 OpKind::Elementwise,
                 Class::Elementwise,
                 0.0,
