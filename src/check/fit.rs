@@ -903,22 +903,24 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
 /// same deterministic starting points, so the left-out row's measurement enters nowhere.
 #[cfg(test)]
 fn loo_predictions(rows: &[Recorded], base: &Framework) -> Result<Vec<f64>> {
-    let framed = Framed {
-        base: base.clone(),
-        rows: rows.to_vec(),
-        others: Vec::new(),
-    };
     let asked = Asked {
         full: false,
         loo: true,
         loso: false,
     };
+    Ok(run_one(rows, &[], base, asked)?.loo.unwrap_or_default())
+}
+
+/// [`run`] on one framework's `rows` (and `others`, for its stand-in fit), quietly.
+#[cfg(test)]
+fn run_one(rows: &[Recorded], others: &[Recorded], base: &Framework, asked: Asked) -> Result<Fits> {
+    let framed = Framed {
+        base: base.clone(),
+        rows: rows.to_vec(),
+        others: others.to_vec(),
+    };
     let fits = run(std::slice::from_ref(&framed), asked, &folds::quiet)?;
-    Ok(fits
-        .into_iter()
-        .next()
-        .and_then(|f| f.loo)
-        .unwrap_or_default())
+    Ok(fits.into_iter().next().expect("one framework, one fit"))
 }
 
 /// A cross-validated prediction: the time, and what the fit fell back on when the left-out
@@ -976,22 +978,12 @@ fn loso_predictions(
     others: &[Recorded],
     base: &Framework,
 ) -> Result<Vec<CvPrediction>> {
-    let framed = Framed {
-        base: base.clone(),
-        rows: rows.to_vec(),
-        others: others.to_vec(),
-    };
     let asked = Asked {
         full: false,
         loo: false,
         loso: true,
     };
-    let fits = run(std::slice::from_ref(&framed), asked, &folds::quiet)?;
-    Ok(fits
-        .into_iter()
-        .next()
-        .and_then(|f| f.loso)
-        .unwrap_or_default())
+    Ok(run_one(rows, others, base, asked)?.loso.unwrap_or_default())
 }
 
 /// The predictions of [`loso_predictions`] from its folds' refits (`fitted`, by job).
