@@ -152,8 +152,17 @@ const Z80: f64 = 1.281_551_565_545;
 #[serde(deny_unknown_fields)]
 pub struct Spread {
     /// σ between sources: root mean square over source groups of each group's mean log
-    /// residual (a harness's offset, bias included).
+    /// residual (a harness's offset, bias included), over the dense models' rows.
     pub between_sources: f64,
+    /// σ between sources of mixture-of-experts rows, alone: their grouped expert GEMMs rest on
+    /// a parameter of their own (`expert_half_tokens`) fitted on few sources, so a MoE run's
+    /// error on a new source is not a dense run's (one MoE blog once widened every dense
+    /// TensorRT-LLM interval from ×0.9–×1.1 to ×0.64–×1.57). Absent: no MoE row was fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moe_between_sources: Option<f64>,
+    /// Source groups with mixture-of-experts rows behind `moe_between_sources`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub moe_source_groups: usize,
     /// σ within a source: pooled standard deviation of log residuals around their group's mean.
     pub within_source: f64,
     /// σ of `ln(predicted / measured speed-up)` over leave-one-source-out pairs; absent when no
@@ -166,7 +175,33 @@ pub struct Spread {
     pub speedup_pairs: usize,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Spread {
+    /// The spread a run of a dense (`moe = false`) or mixture-of-experts model gets: a MoE
+    /// run takes the MoE sources' σ between sources where there is one (the dense one, and a
+    /// note from [`Spread::moe_note`], where not).
+    pub(crate) fn for_model(&self, moe: bool) -> Spread {
+        match (moe, self.moe_between_sources) {
+            (true, Some(b)) => Spread {
+                between_sources: b,
+                ..*self
+            },
+            _ => *self,
+        }
+    }
+
+    /// What a MoE run's interval rests on, when no MoE source is behind it.
+    pub(crate) fn moe_note(&self, framework: &str) -> Option<String> {
+        self.moe_between_sources.is_none().then(|| {
+            format!(
+                "framework {framework}: no mixture-of-experts row was fitted; the grouped expert GEMMs run at the dense efficiency and the 80 % interval is the dense models' (a MoE run may land outside it)"
+            )
+        })
+    }
+
     /// σ of a time prediction's log error on a new source.
     pub(crate) fn time_sigma(&self) -> f64 {
         self.between_sources.hypot(self.within_source)
@@ -187,6 +222,7 @@ impl Spread {
     fn validate(&self) -> Result<(), String> {
         for (k, v) in [
             ("between_sources", Some(self.between_sources)),
+            ("moe_between_sources", self.moe_between_sources),
             ("within_source", Some(self.within_source)),
             ("speedup", self.speedup),
         ] {

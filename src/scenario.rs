@@ -219,7 +219,11 @@ impl Scenario {
                     framework.name
                 ));
             }
-            spread = framework.spread;
+            let moe = model.moe.is_some();
+            spread = framework.spread.map(|s| s.for_model(moe));
+            if moe {
+                framework_notes.extend(framework.spread.and_then(|s| s.moe_note(&framework.name)));
+            }
         }
         framework_notes.extend(gpu_notes(&gpu, &precision));
         let resolved = Spec {

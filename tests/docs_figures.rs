@@ -287,6 +287,20 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
             }
         }
         line("other GPUs (pooled)", &toml::Table::new());
+        // The dense and the MoE interval the prose quotes (trtllm, the one profile with MoE rows).
+        if let Some(moe) = t["spread"].get("moe_between_sources") {
+            let sp = t["spread"].as_table().unwrap();
+            let within = sp["within_source"].as_float().unwrap();
+            let iv = |between: f64| {
+                let z = 1.281_551_565_545 * between.hypot(within);
+                format!("×{:.2}–×{:.2}", (-z).exp(), z.exp())
+            };
+            let dense = iv(sp["between_sources"].as_float().unwrap());
+            let moe = iv(moe.as_float().unwrap());
+            for doc in ["README.md", "docs/accuracy.md"] {
+                assert_doc_says(doc, &[dense.clone(), moe.clone()]);
+            }
+        }
     }
     common::doc_block(
         "docs/accuracy.md",

@@ -168,6 +168,7 @@ fn finish(
         // (the speed-up σ). Where sources barely differ that is wider than the unanchored σ,
         // and an anchor adds nothing: never wider than without it.
         between_sources: 0.0,
+        moe_between_sources: s.moe_between_sources.map(|_| 0.0),
         within_source: s.speedup_sigma().min(s.time_sigma()),
         ..s
     });

@@ -1060,7 +1060,25 @@ pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
         .map(|(r, p)| (p / r.measured_s).ln())
         .collect();
     let groups = groups_of(rows);
-    let mut between_sq = 0.0;
+    // Root mean square over source groups of each group's mean residual, over the rows of one
+    // kind (dense or MoE): (σ, groups behind it).
+    let between = |moe: bool| {
+        let means: Vec<f64> = groups
+            .iter()
+            .filter_map(|g| {
+                let v: Vec<f64> = rows
+                    .iter()
+                    .zip(&e)
+                    .filter(|(r, _)| &r.group == g && r.moe == moe)
+                    .map(|(_, e)| *e)
+                    .collect();
+                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+            })
+            .collect();
+        let sigma = (!means.is_empty())
+            .then(|| (means.iter().map(|m| m * m).sum::<f64>() / means.len() as f64).sqrt());
+        (sigma, means.len())
+    };
     let mut within_sq = 0.0;
     for g in &groups {
         let v: Vec<f64> = rows
@@ -1070,7 +1088,6 @@ pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
             .map(|(_, e)| *e)
             .collect();
         let mean = v.iter().sum::<f64>() / v.len() as f64;
-        between_sq += mean * mean;
         within_sq += v.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
     }
     let free = rows.len().saturating_sub(groups.len());
@@ -1084,12 +1101,13 @@ pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
             pairs.push(e[i] - e[j]);
         }
     }
+    let (dense, _) = between(false);
+    let (moe, moe_groups) = between(true);
     Spread {
-        between_sources: if groups.is_empty() {
-            0.0
-        } else {
-            (between_sq / groups.len() as f64).sqrt()
-        },
+        // A file of MoE rows alone: their σ is the only one there is.
+        between_sources: dense.or(moe).unwrap_or(0.0),
+        moe_between_sources: moe,
+        moe_source_groups: moe_groups,
         within_source: if free == 0 {
             0.0
         } else {
@@ -1279,6 +1297,7 @@ fn round_spread(s: Spread) -> Spread {
     };
     Spread {
         between_sources: r(s.between_sources),
+        moe_between_sources: s.moe_between_sources.map(r),
         within_source: r(s.within_source),
         speedup: s.speedup.map(r),
         ..s
@@ -1792,6 +1811,40 @@ mod tests {
         assert!(s.within_source > 0.03 && s.within_source < 0.07, "{s:?}");
     }
 
+    /// Mixture-of-experts rows have a σ between sources of their own: one MoE source far off
+    /// widens MoE runs' intervals, not the dense models' (regression: one MoE blog row once
+    /// took trtllm's dense interval from ×0.91–×1.10 to ×0.64–×1.57).
+    #[test]
+    fn moe_sources_have_their_own_spread() {
+        let text = crate::check::MEASUREMENTS_TOML;
+        let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
+        let base = Framework::load("trtllm").unwrap();
+        let mut rows: Vec<Recorded> = record(&m, "trtllm", &base).unwrap();
+        for r in &mut rows {
+            r.baseline = None;
+        }
+        assert!(rows.iter().any(|r| r.moe) && rows.iter().any(|r| !r.moe));
+        // Dense rows 5 % high, MoE rows 2× low.
+        let predicted: Vec<f64> = rows
+            .iter()
+            .map(|r| r.measured_s * if r.moe { 0.5 } else { 1.05 })
+            .collect();
+        let s = spread(&rows, &predicted);
+        assert!((s.between_sources - 1.05f64.ln()).abs() < 1e-9, "{s:?}");
+        let moe = s.moe_between_sources.expect("MoE rows were given");
+        assert!((moe - 2f64.ln()).abs() < 1e-9, "{s:?}");
+        assert_eq!(s.moe_source_groups, 1);
+        assert!(s.within_source < 1e-9, "{s:?}");
+        // A run takes its kind's σ; without MoE rows a MoE run takes the dense one, with a note.
+        assert_eq!(s.for_model(false).time_sigma(), s.time_sigma());
+        assert!((s.for_model(true).between_sources - moe).abs() < 1e-12);
+        assert!(s.moe_note("trtllm").is_none());
+        let dense: Vec<Recorded> = rows.iter().filter(|r| !r.moe).cloned().collect();
+        let d = spread(&dense, &vec![1.0; dense.len()]);
+        assert_eq!((d.moe_between_sources, d.moe_source_groups), (None, 0));
+        assert_eq!(d.for_model(true), d);
+        assert!(d.moe_note("hf").unwrap().contains("dense"));
+    }
     /// A GPU whose rows come from one source ships the pooled values (its fit is that
     /// harness's) when the framework has other sources; a GPU backed by two keeps its own, and
     /// fixed figures stay. A framework with one source keeps its fit.

@@ -571,6 +571,9 @@ pub struct RowCheck {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_priced: Option<String>,
     pub source: String,
+    /// A mixture-of-experts model: its interval takes the MoE sources' spread.
+    #[serde(skip)]
+    pub moe: bool,
 }
 
 /// Median and worst |error| of a set of rows.
@@ -780,6 +783,7 @@ pub fn check_with_progress(
             loo_error: None,
             not_priced: None,
             source: r.source.clone(),
+            moe: false,
         };
         // Names are checked for every row, priced or not (a row without a GPU has none to check).
         let scenario = match r.gpu.as_str() {
@@ -798,6 +802,7 @@ pub fn check_with_progress(
             * 1e3;
         row.predicted_ms = Some(ms);
         row.error = Some(err(ms));
+        row.moe = scenario.model.moe.is_some();
         row.roofline_ms = Some(ideal);
         row.roofline_error = Some(err(ideal));
         if !spreads.contains_key(&row.framework) {
@@ -809,7 +814,8 @@ pub fn check_with_progress(
             spreads.insert(row.framework.clone(), spread);
         }
         if let Some(s) = &spreads[&row.framework] {
-            row.predicted_interval_ms = Some(Spread::interval80(ms, s.time_sigma()));
+            row.predicted_interval_ms =
+                Some(Spread::interval80(ms, s.for_model(row.moe).time_sigma()));
         }
         if let Some(p) = loso.as_ref().and_then(|l| l.get(&r.id)) {
             row.loso_predicted_ms = Some(p.time_s * 1e3);
@@ -846,7 +852,8 @@ pub fn check_with_progress(
             .iter()
             .filter_map(|r| {
                 let s = spreads.get(&r.framework)?.as_ref()?;
-                let [lo, hi] = Spread::interval80(r.loso_predicted_ms?, s.time_sigma());
+                let [lo, hi] =
+                    Spread::interval80(r.loso_predicted_ms?, s.for_model(r.moe).time_sigma());
                 Some((lo..=hi).contains(&r.measured_ms))
             })
             .collect();

@@ -292,13 +292,23 @@ fn fit_text(
                 }
                 let _ = writeln!(
                     s,
-                    "  80 % interval on a new source: ×{:.2}–×{:.2} of the prediction (σ between sources {:.3}, within {:.3}); speed-ups ×{:.2}–×{:.2}{}",
+                    "  80 % interval on a new source: ×{:.2}–×{:.2} of the prediction (σ between sources {:.3}, within {:.3}); speed-ups ×{:.2}–×{:.2}{}{}",
                     Spread::interval80(1.0, r.spread.time_sigma())[0],
                     Spread::interval80(1.0, r.spread.time_sigma())[1],
                     r.spread.between_sources,
                     r.spread.within_source,
                     Spread::interval80(1.0, r.spread.speedup_sigma())[0],
                     Spread::interval80(1.0, r.spread.speedup_sigma())[1],
+                    match r.spread.moe_between_sources {
+                        Some(b) => {
+                            let [lo, hi] = Spread::interval80(1.0, r.spread.for_model(true).time_sigma());
+                            format!(
+                                "\n  mixture-of-experts runs: ×{lo:.2}–×{hi:.2} (σ between {} MoE source(s) {b:.3})",
+                                r.spread.moe_source_groups
+                            )
+                        }
+                        None => String::new(),
+                    },
                     if r.loso_fallback_rows > 0 {
                         "\n  * leave-one-source-out fell back on pooled values or other frameworks (the source was the only one of its framework or GPU)"
                     } else {
