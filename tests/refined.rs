@@ -388,3 +388,37 @@ fn the_kernel_list_is_the_priced_prefill() {
         assert!(gemms > 0, "{args:?}");
     }
 }
+
+/// Under `hf` (a stack that runs the model's transformers code) Qwen3-VL-MoE sends every token
+/// through all 128 experts, as transformers 4.57 does at inference, and says so; TensorRT-LLM
+/// and the roofline price the routed pairs (unchanged).
+#[test]
+fn hf_runs_qwen3_vl_moe_experts_as_transformers_does() {
+    let run = |framework: &str| {
+        common::json(&[
+            "--model",
+            "qwen3-vl-30b-a3b",
+            "--gpu",
+            "h100",
+            "--frames",
+            "8",
+            "--schedule",
+            "none",
+            "--framework",
+            framework,
+        ])
+    };
+    let flops = |v: &serde_json::Value| v["totals"]["flops"].as_f64().unwrap();
+    let (hf, trt, roof) = (run("hf"), run("trtllm"), run("roofline"));
+    assert_eq!(flops(&trt), flops(&roof));
+    // The expert GEMMs are most of the routed FLOPs; at 16× they dominate.
+    assert!(
+        flops(&hf) > 5.0 * flops(&trt),
+        "{} vs {}",
+        flops(&hf),
+        flops(&trt)
+    );
+    let notes = hf["notes"].to_string();
+    assert!(notes.contains("all 128 experts"), "{notes}");
+    assert!(!trt["notes"].to_string().contains("all 128 experts"));
+}

@@ -4,7 +4,9 @@
 //! CLIP/SigLIP). Keys a config cannot carry (the image processor's pixel bounds, which live in
 //! `preprocessor_config.json`) take the values of the family's official processor, cited below.
 
-use super::{Model, Moe, ProjectorNorm, Resize, VisionEncoder, VisionMlp, VisionNorm};
+use super::{
+    EagerExperts, Model, Moe, ProjectorNorm, Resize, VisionEncoder, VisionMlp, VisionNorm,
+};
 use crate::error::{Error, Result};
 use crate::presets::Source;
 use serde_json::Value;
@@ -222,6 +224,14 @@ fn moe_from_hf(c: &Cfg, model_type: &str) -> Result<Option<Moe>> {
             .boolean("norm_topk_prob")
             .unwrap_or(model_type == "mixtral"),
         routing_skew: 0.0,
+        // transformers 4.57 runs Qwen3-VL-MoE's and Llama 4's experts densely at inference
+        // (`Qwen3VLMoeTextExperts`, `Llama4TextExperts`: every token through every expert).
+        eager_experts: if model_type.starts_with("qwen3_vl_moe") || model_type.starts_with("llama4")
+        {
+            EagerExperts::All
+        } else {
+            EagerExperts::Loop
+        },
     }))
 }
 

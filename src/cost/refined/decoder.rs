@@ -33,7 +33,15 @@ impl Arch {
         let m = ctx.model;
         Arch {
             qk_norm: m.qk_norm,
-            moe: m.moe.as_ref().map(|x| MoeDims::new(x, ctx.options.tp)),
+            moe: m.moe.as_ref().map(|x| {
+                // A stack that dispatches PyTorch's ops one by one runs the model's own code.
+                let eager = ctx
+                    .gpu
+                    .efficiency
+                    .as_ref()
+                    .is_some_and(|e| e.eager_dispatch);
+                MoeDims::new(x, ctx.options.tp, eager)
+            }),
             // Read only with `moe` (no allocation for a dense model, once per prefill).
             sparse: match m.moe {
                 Some(_) => (0..m.num_layers).map(|l| m.is_moe_layer(l)).collect(),

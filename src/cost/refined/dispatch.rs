@@ -20,6 +20,12 @@
 //!   `matmul` and its normalisation (2); `pow`, `mean`, `sqrt` over heads (3); `topk` and the
 //!   sort of its indices (2); the kept rows' index `gather`, the `cat` with the text tokens and
 //!   the positions' gather (3);
+//! - a mixture-of-experts block as transformers runs it ([`crate::model::EagerExperts`]):
+//!   the router's `softmax`, `topk`, `sum`, `/` and cast (5); the loop's expert mask
+//!   (`one_hot`, the output's `zeros`, `sum`, `greater`, `nonzero`: 5) and per hit expert its
+//!   `where`, token gather, routing-weight index, `*` and `index_add_` (5) beside its linear
+//!   layers and `act_fn(gate) * up` (2); all experts at once: `zeros_like` + `scatter_` of the
+//!   routing weights (2), `repeat` (1), and `* routing_weights`, `sum` (2);
 //! - everything else (linear layers, residual adds, LayerNorm, the vision tower's GELU, the
 //!   eager score passes already counted one launch per op): 1 op each.
 //!
@@ -37,7 +43,9 @@ pub fn ops_per_launch(name: &str) -> f64 {
         "rope" => 14.0,
         "flash_attention" => 5.0,
         "sv_matmul" => 2.0,
-        "silu_mul" => 2.0,
+        "silu_mul" | "expert_silu_mul" | "shared_silu_mul" => 2.0,
+        "router_topk" | "moe_align" | "expert_loop_index" => 5.0,
+        "router_scatter" | "moe_weighted_sum" => 2.0,
         "merge_normalize" | "merge_sort" => 2.0,
         "merge_scatter_mean" => 4.0,
         "importance_softmax_t0.1" | "importance_rms_over_heads" | "gather_kept" => 3.0,
@@ -94,5 +102,7 @@ mod tests {
         assert!((time(false, "attn_norm") - 1e-5).abs() < 1e-15);
         // A kernel of several modelled launches pays each launch's ops.
         assert_eq!(ops(&empty("rope").launches(2.0)), 28.0);
+        // transformers' expert loop: 5 bookkeeping ops per hit expert.
+        assert_eq!(ops(&empty("expert_loop_index").launches(3.0)), 15.0);
     }
 }

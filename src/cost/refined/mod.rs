@@ -813,7 +813,25 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
         ));
     }
     if let Some(m) = &ctx.model.moe {
-        notes.push(format!(
+        let eager = ctx
+            .gpu
+            .efficiency
+            .as_ref()
+            .is_some_and(|e| e.eager_dispatch);
+        if eager {
+            notes.push(match m.eager_experts {
+                crate::model::EagerExperts::All => format!(
+                    "experts: the framework runs the model's transformers code, which sends every token through all {} experts (batched GEMMs, unrouted ones weighted by 0; model key moe.eager_experts): {:.0}× the routed FLOPs, every expert's weights read",
+                    m.num_experts,
+                    m.num_experts as f64 / m.experts_per_token as f64
+                ),
+                crate::model::EagerExperts::Loop => format!(
+                    "experts: the framework runs the model's transformers code, a Python loop over the hit experts: each expert's linear layers launched on their own, with its gather and index_add (model key moe.eager_experts = \"loop\"); {} routed, top-{}",
+                    m.num_experts, m.experts_per_token
+                ),
+            });
+        } else {
+            notes.push(format!(
             "experts: {} routed, top-{}{}; a layer's tokens (× batch) read only the experts they touch, E·(1 − (1 − k/E)^n) for uniform routing{} (experts.touched_per_layer)",
             m.num_experts,
             m.experts_per_token,
@@ -828,6 +846,7 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
                 String::new()
             }
         ));
+        }
     }
     if let (Some(i), Some(v)) = (&o.vision_input, &ctx.model.vision) {
         notes.push(format!(

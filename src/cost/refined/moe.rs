@@ -7,11 +7,17 @@
 //! ([`crate::model::Moe::expected_distinct_experts`]): untouched experts are not read.
 //! Expert and shared widths are split across GPUs under tensor parallelism (each GPU holds a
 //! slice of every expert); the router is replicated.
+//!
+//! A stack that runs the model's transformers code op by op (an `eager_dispatch` profile) runs
+//! the experts as that code does ([`crate::model::EagerExperts`]): a loop over the hit experts
+//! (the same FLOPs and weights, one GEMM launch per expert and projection, plus the loop's
+//! gather, weighting and `index_add_` per expert), or every token through every expert (`E/k`
+//! times the routed FLOPs, every expert's weights read).
 
 use super::kernel::{kernel, Call, Class, Kernel};
 use super::layer::{linear, push_linear, silu_mul, Dims, Dst, SOFTMAX_FLOPS};
 use crate::cost::OpKind;
-use crate::model::Moe;
+use crate::model::{EagerExperts, Moe};
 
 /// Bytes of an expert index (int32, vLLM `topk_ids`).
 const INDEX_BYTES: f64 = 4.0;
@@ -30,10 +36,23 @@ pub struct MoeDims {
     pub inter: f64,
     /// The shared experts' width on this GPU (`I_s / tp`); 0 without.
     pub shared: f64,
+    /// How the stack runs the experts.
+    pub run: ExpertRun,
+}
+
+/// How the run's stack executes the routed experts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpertRun {
+    /// A fused-MoE kernel sequence over the routed pairs (vLLM, TensorRT-LLM; the roofline).
+    Fused,
+    /// The model's transformers code, op by op ([`EagerExperts`]).
+    Eager(EagerExperts),
 }
 
 impl MoeDims {
-    pub fn new(moe: &Moe, tp: u64) -> MoeDims {
+    /// `eager`: the stack runs the model's transformers code op by op (an `eager_dispatch`
+    /// framework profile).
+    pub fn new(moe: &Moe, tp: u64, eager: bool) -> MoeDims {
         let tp = tp.max(1);
         MoeDims {
             moe: moe.clone(),
@@ -41,7 +60,17 @@ impl MoeDims {
             k: moe.experts_per_token as f64,
             inter: (moe.expert_intermediate_size / tp) as f64,
             shared: (moe.shared_intermediate_size / tp) as f64,
+            run: if eager {
+                ExpertRun::Eager(moe.eager_experts)
+            } else {
+                ExpertRun::Fused
+            },
         }
+    }
+
+    /// Whether every token runs through every expert.
+    fn all_experts(&self) -> bool {
+        self.run == ExpertRun::Eager(EagerExperts::All)
     }
 
     /// Parameters of one routed expert on this GPU (gate, up, down; no biases).
@@ -49,9 +78,23 @@ impl MoeDims {
         3.0 * d.h * self.inter
     }
 
-    /// Expected distinct experts `tokens` tokens (the whole batch) touch in one layer.
+    /// Expected distinct experts `tokens` tokens (the whole batch) touch in one layer: every
+    /// expert when every token runs through all of them.
     pub fn touched(&self, tokens: f64) -> f64 {
+        if self.all_experts() && tokens > 0.0 {
+            return self.experts;
+        }
         self.moe.expected_distinct_experts(tokens)
+    }
+
+    /// (token, expert) rows the expert GEMMs compute for `t` tokens: the routed `t·k`, or
+    /// `t·E` when every token runs through every expert.
+    pub fn rows(&self, t: f64) -> f64 {
+        t * if self.all_experts() {
+            self.experts
+        } else {
+            self.k
+        }
     }
 
     /// MLP parameters of one MoE layer on this GPU: router, every expert, shared experts and
@@ -71,7 +114,9 @@ impl MoeDims {
     /// (`n·k × 2I`, `n·k × I`, `n·k × h`) and the shared expert's hidden.
     pub fn activation_bytes(&self, d: &Dims, n: f64) -> f64 {
         let t = n * d.b;
-        (t * self.k * (3.0 * self.inter + d.h) + 3.0 * t * self.shared) * d.a
+        // Every expert at once: the repeated input beside the three caches, `t·E` rows each.
+        let repeat = if self.all_experts() { d.h } else { 0.0 };
+        (self.rows(t) * (3.0 * self.inter + d.h + repeat) + 3.0 * t * self.shared) * d.a
     }
 }
 
@@ -110,8 +155,14 @@ fn grouped_gemm(
 pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
     let t = n * d.b;
     let (e, k, h) = (m.experts, m.k, d.h);
-    let pairs = t * k;
+    // The (token, expert) rows the expert GEMMs compute: routed pairs, or every token × expert.
+    let pairs = m.rows(t);
     let touched = m.touched(t);
+    // A Python loop launches each hit expert's kernels on their own.
+    let per_expert = match m.run {
+        ExpertRun::Eager(EagerExperts::Loop) => touched.max(1.0),
+        _ => 1.0,
+    };
     let mut ops = Vec::with_capacity(12);
     // Router logits: Linear(h, E) without bias, replicated on every GPU.
     push_linear(&mut ops, d, linear("router", d, n, h, e, false, Dst::Act));
@@ -130,36 +181,96 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
             },
         )
         .reads(t * e * d.a)
-        .writes(pairs * (INDEX_BYTES + WEIGHT_BYTES)),
+        .writes(t * k * (INDEX_BYTES + WEIGHT_BYTES)),
     );
-    // Sort the (token, expert) pairs by expert into GEMM blocks (`moe_align_block_size`).
-    ops.push(
-        kernel(
-            "moe_align",
-            OpKind::Elementwise,
-            Class::Elementwise,
-            pairs,
-            Call::Elementwise {
-                elements: pairs,
-                width: k,
-                count: 1.0,
-            },
-        )
-        .reads(pairs * INDEX_BYTES)
-        .writes(2.0 * pairs * INDEX_BYTES),
-    );
+    if m.all_experts() {
+        // `zeros_like(router_logits).scatter_(…)`: the dense t × E routing weights, then
+        // `hidden_states.repeat(E, 1)`, the input of the batched GEMMs.
+        ops.push(
+            kernel(
+                "router_scatter",
+                OpKind::Elementwise,
+                Class::Elementwise,
+                0.0,
+                Call::Elementwise {
+                    elements: t * e,
+                    width: e,
+                    count: 1.0,
+                },
+            )
+            .reads(t * k * (INDEX_BYTES + d.a))
+            .writes(t * e * d.a),
+        );
+        ops.push(
+            kernel(
+                "expert_repeat",
+                OpKind::Elementwise,
+                Class::Elementwise,
+                0.0,
+                Call::Elementwise {
+                    elements: pairs * h,
+                    width: h,
+                    count: 1.0,
+                },
+            )
+            .reads(t * h * d.a)
+            .writes(pairs * h * d.a),
+        );
+    } else {
+        // Sort the (token, expert) pairs by expert into GEMM blocks (`moe_align_block_size`; the
+        // loop's one-hot expert mask and the list of hit experts).
+        ops.push(
+            kernel(
+                "moe_align",
+                OpKind::Elementwise,
+                Class::Elementwise,
+                pairs,
+                Call::Elementwise {
+                    elements: pairs,
+                    width: k,
+                    count: 1.0,
+                },
+            )
+            .reads(pairs * INDEX_BYTES)
+            .writes(2.0 * pairs * INDEX_BYTES),
+        );
+    }
+    // The loop runs gate and up as two linear layers per expert (Mixtral w1/w3, Qwen
+    // gate_proj/up_proj).
+    let gate_up_launches = if per_expert > 1.0 { 2.0 } else { 1.0 };
     push_linear(
         &mut ops,
         d,
         grouped_gemm("expert_gate_up_proj", d, pairs, h, 2.0 * m.inter, touched)
-            .reads(pairs * INDEX_BYTES),
+            .reads(pairs * INDEX_BYTES)
+            .launches(gate_up_launches * per_expert),
     );
-    ops.push(silu_mul("expert_silu_mul", d, pairs * m.inter, m.inter));
+    ops.push(silu_mul("expert_silu_mul", d, pairs * m.inter, m.inter).launches(per_expert));
     push_linear(
         &mut ops,
         d,
-        grouped_gemm("expert_down_proj", d, pairs, m.inter, h, touched),
+        grouped_gemm("expert_down_proj", d, pairs, m.inter, h, touched).launches(per_expert),
     );
+    if per_expert > 1.0 {
+        // Per hit expert: `torch.where` on its mask, the gather of its tokens, its routing
+        // weights indexed, `*` and `index_add_` into the output (transformers MixtralSparseMoeBlock).
+        ops.push(
+            kernel(
+                "expert_loop_index",
+                OpKind::Elementwise,
+                Class::Elementwise,
+                2.0 * pairs * h,
+                Call::Elementwise {
+                    elements: pairs * h,
+                    width: h,
+                    count: per_expert,
+                },
+            )
+            .reads((4.0 * pairs * h) * d.a + pairs * WEIGHT_BYTES)
+            .writes((3.0 * pairs * h) * d.a)
+            .launches(per_expert),
+        );
+    }
     if m.shared > 0.0 {
         push_linear(
             &mut ops,
@@ -201,8 +312,48 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
             );
         }
     }
-    // Σ over each token's k expert outputs times their routing weights (+ the shared output).
+    // Σ over each token's k expert outputs times their routing weights (+ the shared output);
+    // all experts: `* routing_weights` over t·E rows, then `.sum(0)`; the loop summed with
+    // `index_add_` and adds only the shared output.
     let shared_in = if m.shared > 0.0 { t * h } else { 0.0 };
+    if m.all_experts() {
+        ops.push(
+            kernel(
+                "moe_weighted_sum",
+                OpKind::Elementwise,
+                Class::Elementwise,
+                2.0 * pairs * h + shared_in,
+                Call::Elementwise {
+                    elements: pairs * h,
+                    width: h,
+                    count: 1.0,
+                },
+            )
+            .reads((2.0 * pairs * h + shared_in) * d.a + pairs * d.a)
+            .writes((pairs * h + t * h) * d.a),
+        );
+        return ops;
+    }
+    if per_expert > 1.0 {
+        if shared_in > 0.0 {
+            ops.push(
+                kernel(
+                    "moe_combine_shared",
+                    OpKind::Elementwise,
+                    Class::Elementwise,
+                    shared_in,
+                    Call::Elementwise {
+                        elements: t * h,
+                        width: h,
+                        count: 1.0,
+                    },
+                )
+                .reads(2.0 * t * h * d.a)
+                .writes(t * h * d.a),
+            );
+        }
+        return ops;
+    }
     ops.push(
         kernel(
             "moe_combine",
@@ -240,7 +391,7 @@ mod tests {
     #[test]
     fn one_token_reads_k_experts_and_many_read_all() {
         let model = Model::load("qwen3-vl-30b-a3b").unwrap();
-        let m = MoeDims::new(model.moe.as_ref().unwrap(), 1);
+        let m = MoeDims::new(model.moe.as_ref().unwrap(), 1, false);
         let d = dims(&model, &RunOptions::default());
         let weight_bytes = |n: f64| -> f64 {
             mlp(&d, &m, n)
@@ -264,7 +415,7 @@ mod tests {
     #[test]
     fn batch_multiplies_tokens_and_dequant_covers_touched_experts_only() {
         let model = Model::load("qwen3-vl-30b-a3b").unwrap();
-        let m = MoeDims::new(model.moe.as_ref().unwrap(), 1);
+        let m = MoeDims::new(model.moe.as_ref().unwrap(), 1, false);
         let b4 = RunOptions {
             batch: 4,
             ..RunOptions::default()
@@ -312,5 +463,53 @@ mod tests {
             "{packed}"
         );
         assert_eq!(gate_up(&ops), packed / 0.5 * 2.0);
+    }
+
+    /// Under a stack that runs transformers' code, a loop over the hit experts keeps the
+    /// routed FLOPs and weights but launches each expert's linear layers on their own (gate and
+    /// up apart) with its gather/index_add; all experts at once computes `E/k` times the routed
+    /// FLOPs and reads every expert. The fused sequence is what every other stack prices.
+    #[test]
+    fn transformers_runs_experts_in_a_loop_or_all_at_once() {
+        let mut model = Model::load("qwen3-vl-30b-a3b").unwrap();
+        let d = dims(&model, &RunOptions::default());
+        let n = 100.0;
+        let expert = |ops: &[Kernel], f: fn(&Kernel) -> f64| -> f64 {
+            ops.iter()
+                .filter(|k| k.op.name.starts_with("expert_") && k.class == Class::Matmul)
+                .map(f)
+                .sum()
+        };
+        let flops = |k: &Kernel| k.op.flops;
+        let weights = |k: &Kernel| k.op.load_weight_bytes;
+        let launches =
+            |ops: &[Kernel], name: &str| ops.iter().find(|k| k.op.name == name).map(|k| k.launches);
+        let moe = model.moe.clone().unwrap();
+        let fused = mlp(&d, &MoeDims::new(&moe, 1, false), n);
+        assert_eq!(moe.eager_experts, EagerExperts::All, "the preset says all");
+        let all_dims = MoeDims::new(&moe, 1, true);
+        let all = mlp(&d, &all_dims, n);
+        model.moe.as_mut().unwrap().eager_experts = EagerExperts::Loop;
+        let loop_dims = MoeDims::new(model.moe.as_ref().unwrap(), 1, true);
+        let looped = mlp(&d, &loop_dims, n);
+        // The loop: FLOPs and weights as fused, launches per hit expert.
+        assert_eq!(expert(&looped, flops), expert(&fused, flops));
+        assert_eq!(expert(&looped, weights), expert(&fused, weights));
+        let hit = loop_dims.touched(n);
+        assert!(hit > 8.0 && hit < 128.0, "{hit}");
+        assert_eq!(launches(&looped, "expert_gate_up_proj"), Some(2.0 * hit));
+        assert_eq!(launches(&looped, "expert_down_proj"), Some(hit));
+        assert_eq!(launches(&looped, "expert_loop_index"), Some(hit));
+        assert_eq!(launches(&fused, "expert_loop_index"), None);
+        assert_eq!(launches(&fused, "expert_gate_up_proj"), Some(1.0));
+        // All at once: E/k = 16 times the routed FLOPs, all 128 experts read, one batched GEMM.
+        assert!((expert(&all, flops) / expert(&fused, flops) - 16.0).abs() < 1e-12);
+        let one_expert = all_dims.expert_params(&d) * d.w;
+        assert!((expert(&all, weights) / one_expert - 128.0).abs() < 1e-9);
+        assert_eq!(launches(&all, "expert_gate_up_proj"), Some(1.0));
+        assert!(launches(&all, "moe_weighted_sum").is_some());
+        assert!(launches(&all, "moe_combine").is_none());
+        // Its live activations hold t·E rows.
+        assert!(all_dims.activation_bytes(&d, n) > 10.0 * loop_dims.activation_bytes(&d, n));
     }
 }

@@ -217,6 +217,7 @@ proptest::proptest! {
             dense_layers: vec![],
             norm_topk_prob: gate,
             routing_skew: 0.0,
+            eager_experts: Default::default(),
         };
         let model = Model {
             name: "moe".into(),
