@@ -541,6 +541,86 @@ fn accuracy_clip_rows_figures_are_the_check_output() {
     assert_doc_says("docs/accuracy.md", &quoted);
 }
 
+/// The expert-loop check of docs/accuracy.md ("Causes modelled"): the rows kept out of the fit
+/// (`fit = false`), each predicted against measured, as `aim-sim check` prints them.
+#[test]
+fn accuracy_moe_loop_figures_are_the_check_output() {
+    let d = common::json(&["check", "reference/measurements.toml"]);
+    let parts: Vec<String> = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
+        .enumerate()
+        .map(|(i, r)| {
+            let (p, m) = (
+                r["predicted_ms"].as_f64().unwrap(),
+                r["measured_ms"].as_f64().unwrap(),
+            );
+            let e = (p / m - 1.0) * 100.0;
+            let id = r["id"].as_str().unwrap();
+            if i == 0 {
+                format!("{id}: {p:.2} ms predicted against {m:.2} measured ({e:+.1} %)")
+            } else {
+                format!("{id}: {p:.2} against {m:.2} ({e:+.1} %)")
+            }
+        })
+        .collect();
+    assert_eq!(parts.len(), 4);
+    // The same rows priced on the a100-80g preset (the A100 papers' own per-op overhead).
+    let errors_80g: Vec<f64> = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
+        .map(|r| {
+            let run = common::json(&[
+                "--model",
+                "reference/models/qwen1.5-moe-a2.7b.json",
+                "--frames",
+                "0",
+                "--text-tokens",
+                &r["id"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit("-s")
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                "--batch",
+                if r["id"].as_str().unwrap().contains("-b4-") {
+                    "4"
+                } else {
+                    "1"
+                },
+                "--gpu",
+                "a100-80g",
+                "--framework",
+                "hf",
+                "--schedule",
+                "none",
+            ]);
+            let p = run["totals"]["time_s"].as_f64().unwrap() * 1e3;
+            (1.0 - p / r["measured_ms"].as_f64().unwrap()) * 100.0
+        })
+        .collect();
+    let lo = errors_80g.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = errors_80g.iter().cloned().fold(0.0, f64::max);
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!("the four rows are {lo:.0}–{hi:.0} % low")],
+    );
+    let mut failures = Vec::new();
+    common::doc_block(
+        "docs/accuracy.md",
+        "moe-loop",
+        &format!("  {}.\n  ", parts.join("; ")),
+        "`aim-sim check reference/measurements.toml`",
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// README's speed-up of the AIM default under real stacks: each row's command is run, and its
 /// times, speed-up and 80 % intervals are the command's.
 #[test]

@@ -760,10 +760,11 @@ pub fn frameworks(m: &Measurements) -> Vec<String> {
     out
 }
 
-/// Whether a row enters the fit: priced, and timing the whole run (encoder-only rows,
-/// `timed = "vision"`, are checked but not fitted yet: the fit records every kernel of a run).
+/// Whether a row enters the fit: priced, timing the whole run (encoder-only rows,
+/// `timed = "vision"`, are checked but not fitted yet: the fit records every kernel of a run),
+/// and not kept out of it (`fit = false`).
 fn fitted(r: &crate::check::Measurement) -> bool {
-    r.unpriced_reason().is_none() && r.timed != crate::check::Timed::Vision
+    r.unpriced_reason().is_none() && r.timed != crate::check::Timed::Vision && r.fit
 }
 
 /// The profile a framework name refers to in `m` (its structure is the fit's starting point).
@@ -1809,6 +1810,24 @@ mod tests {
         assert_eq!((s.speedup, s.speedup_pairs), (None, 0));
         assert!(s.between_sources > 0.1 && s.between_sources < 0.3, "{s:?}");
         assert!(s.within_source > 0.03 && s.within_source < 0.07, "{s:?}");
+    }
+
+    /// A row marked `fit = false` is checked but never fitted: the reference set's expert-loop
+    /// rows are in the file and out of hf's fit.
+    #[test]
+    fn rows_kept_out_of_the_fit_are_not_recorded() {
+        let text = crate::check::MEASUREMENTS_TOML;
+        let m = Measurements::parse(text, "reference", "reference".into()).unwrap();
+        let kept_out: Vec<&str> = m
+            .rows
+            .iter()
+            .filter(|r| !r.fit)
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(kept_out.len(), 4, "{kept_out:?}");
+        let rows = record(&m, "hf", &Framework::load("hf").unwrap()).unwrap();
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|r| !kept_out.contains(&r.id.as_str())));
     }
 
     /// Mixture-of-experts rows have a σ between sources of their own: one MoE source far off

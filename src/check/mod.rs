@@ -90,6 +90,10 @@ pub struct Measurement {
     /// `false`: the source gives only a token budget, not the per-layer setting; not priced.
     #[serde(default = "yes")]
     pub setting_known: bool,
+    /// `false`: priced and checked, never fitted — a test of a mechanism the model derives from
+    /// code (HF's expert loop), which fitted parameters must not absorb.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub fit: bool,
     pub measured_ms: f64,
     /// The row of the same setup without reduction, for speed-ups.
     #[serde(default)]
@@ -173,6 +177,10 @@ fn one() -> u64 {
 fn sixteen() -> u32 {
     16
 }
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 fn yes() -> bool {
     true
 }
