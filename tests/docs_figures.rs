@@ -580,13 +580,7 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
                 "--frames",
                 "0",
                 "--text-tokens",
-                &r["id"]
-                    .as_str()
-                    .unwrap()
-                    .rsplit("-s")
-                    .next()
-                    .unwrap()
-                    .to_string(),
+                r["id"].as_str().unwrap().rsplit("-s").next().unwrap(),
                 "--batch",
                 if r["id"].as_str().unwrap().contains("-b4-") {
                     "4"
