@@ -567,6 +567,23 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
         })
         .collect();
     assert_eq!(parts.len(), 4);
+    let abs: Vec<f64> = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
+        .map(|r| r["error"].as_f64().unwrap().abs() * 100.0)
+        .collect();
+    let (min, max) = (
+        abs.iter().cloned().fold(f64::INFINITY, f64::min),
+        abs.iter().cloned().fold(0.0, f64::max),
+    );
+    assert_doc_says(
+        "docs/models.md",
+        &[format!(
+            "{min:.0}–{max:.0} % off on four rows no fit has seen"
+        )],
+    );
     // The same rows priced on the a100-80g preset (the A100 papers' own per-op overhead).
     let errors_80g: Vec<f64> = d["rows"]
         .as_array()

@@ -58,7 +58,9 @@ pub struct Moe {
 pub enum EagerExperts {
     /// A Python loop over the experts the layer's tokens hit: per expert a `torch.where`, a
     /// gather of its tokens, its own linear layers, the routing weight and an `index_add_`
-    /// (Mixtral, Qwen2-MoE, Qwen3-MoE `SparseMoeBlock.forward`, transformers 4.36–4.57).
+    /// (Mixtral, Qwen2-MoE, Qwen3-MoE `SparseMoeBlock.forward`; transformers v5's `eager`
+    /// experts). The first releases (Mixtral's, 4.36) looped over every expert, hit or not:
+    /// at a few tokens per layer they dispatch more than this prices.
     #[default]
     Loop,
     /// Every token through every expert, two batched GEMMs over all `E` of them, the
