@@ -82,6 +82,13 @@ fn arg(o: &'static RunOption) -> Arg {
         Kind::Preset(presets) => a
             .value_parser(super::preset_or_path(presets))
             .hide_possible_values(true),
+        // No visual tokens is a text-only prompt, which `--frames 0` asks for.
+        Kind::Count if o.name == "tokens" => a.value_parser(|s: &str| {
+            parse_count(s).map_err(|e| match s.trim().parse::<u64>() {
+                Ok(0) => format!("{e} (a text-only prompt: --frames 0 --text-tokens N)"),
+                _ => e,
+            })
+        }),
         Kind::Count => a.value_parser(parse_count),
         Kind::CountOrZero => a.value_parser(parse_count_or_zero),
         Kind::Whole => a.value_parser(clap::value_parser!(u64)),
