@@ -338,6 +338,57 @@ fn cross_validation_by_source_and_by_row() {
     assert!(loo["rows"][0]["loo_predicted_ms"].as_f64().is_some());
 }
 
+/// A row with `fit = false` is priced and checked but enters no fit: the other rows'
+/// leave-one-out predictions are those of the file without it, it has none, and the table
+/// says why.
+#[test]
+fn a_row_kept_out_of_the_fit_changes_no_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = |g: &str| format!("source_group = \"{g}\"");
+    let rows = [
+        row("a", "llava-ov-7b", "hf", 8, &group("p"), 120.0),
+        row("b", "llava-ov-7b", "hf", 16, &group("p"), 200.0),
+        row("c", "llava-ov-7b", "hf", 8, &group("q"), 90.0),
+        row("d", "llava-ov-7b", "hf", 16, &group("q"), 160.0),
+    ];
+    let without = write(dir.path(), &rows.concat());
+    let base = common::json(&["check", &without, "--cv", "source"]);
+    let sub = dir.path().join("with");
+    std::fs::create_dir_all(&sub).unwrap();
+    // Wildly off, so fitting it would move every other prediction.
+    let odd = row(
+        "x",
+        "llava-ov-7b",
+        "hf",
+        8,
+        &format!("{}\nfit = false", group("r")),
+        900.0,
+    );
+    let with = write(&sub, &[rows.concat(), odd].concat());
+    let r = common::json(&["check", &with, "--cv", "source"]);
+    let find = |v: &serde_json::Value, id: &str| {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    for id in ["a", "b", "c", "d"] {
+        assert_eq!(
+            find(&r, id)["loso_predicted_ms"],
+            find(&base, id)["loso_predicted_ms"],
+            "{id}"
+        );
+    }
+    let x = find(&r, "x");
+    assert!(x["predicted_ms"].as_f64().is_some(), "{x}");
+    assert!(x.get("loso_predicted_ms").is_none(), "{x}");
+    let table = common::ok(&["check", &with, "--cv", "source"]);
+    assert!(table.contains("or fit = false"), "{table}");
+}
+
 /// Writes `text` as `dir/sub/m.toml` (a measurement file in a folder, as the reference set is).
 fn write_in_folder(dir: &Path, text: &str) -> String {
     let sub = dir.join("sub");

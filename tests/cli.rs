@@ -206,7 +206,10 @@ fn bad_input_is_one_line_and_exit_2() {
         "[prune]\nkind='linear'\nstart=22\nend=14\n",
     );
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["--tokens".into(), "0".into()], "--frames 0 --text-tokens N"),
+        (
+            vec!["--tokens".into(), "0".into()],
+            "--frames 0 --text-tokens N",
+        ),
         (vec!["--tokens".into(), "-5".into()], "positive"),
         (vec!["--tokens".into(), "lots".into()], "not a number"),
         (vec!["--tokens".into(), "2000000000".into()], "exceeds"),

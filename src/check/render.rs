@@ -150,6 +150,15 @@ fn table(r: &CheckReport) -> String {
             out,
             "\n* leave-one-source-out: the row's source was the only one of its framework or GPU; the fit fell back on pooled values or other frameworks (--format json: loso_fallback)"
         );
+        if r.rows
+            .iter()
+            .any(|x| x.predicted_ms.is_some() && x.loso_predicted_ms.is_none())
+        {
+            let _ = writeln!(
+                out,
+                "  a priced row without a leave-one-out figure is not fitted (timed = \"vision\", or fit = false): checked with the profile as shipped, which never saw it"
+            );
+        }
     }
     if !r.speedups.is_empty() {
         let _ = writeln!(
