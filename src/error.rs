@@ -144,6 +144,7 @@ keys! {
     PruneTiming / PRUNE_TIMING = "prune_timing",
     Attention / ATTENTION = "attention",
     VisionAttention / VISION_ATTENTION = "vision_attention",
+    Experts / EXPERTS = "experts",
     IncludeVision / INCLUDE_VISION = "include_vision",
     GenTokens / GEN_TOKENS = "gen_tokens",
     Tp / TP = "tp",

@@ -53,6 +53,7 @@ pub mod attention;
 pub mod choice;
 pub mod cost;
 pub mod error;
+pub mod experts;
 pub mod framework;
 pub mod hardware;
 pub mod model;

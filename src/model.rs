@@ -9,7 +9,7 @@ pub mod vision;
 
 use crate::error::{Error, Result};
 use crate::presets::{self, Source};
-pub use moe::{EagerExperts, Moe};
+pub use moe::Moe;
 use serde::{Deserialize, Serialize};
 pub use vision::{
     Media, PatchShape, ProjectorNorm, Resize, Resolution, VisionInput, VisionMlp, VisionNorm,

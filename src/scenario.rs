@@ -5,7 +5,7 @@ use crate::cost::{
     Context, CostModelKind, Precision, PruneDecision, RunOptions, TensorPath, Workload,
 };
 use crate::error::keys::{
-    ALL_LOGITS, A_BITS, BATCH, COST_MODEL, FPS, FRAMES, FRAMEWORK, GEN_TOKENS, IMAGE_SIZE,
+    ALL_LOGITS, A_BITS, BATCH, COST_MODEL, EXPERTS, FPS, FRAMES, FRAMEWORK, GEN_TOKENS, IMAGE_SIZE,
     IMPORTANCE_KERNEL, INCLUDE_VISION, KV_BITS, LAYER_TOKENS, MERGE_KEEP_RATIO,
     MERGE_TOKENS_PER_FRAME, PRUNE_END, PRUNE_START, PRUNE_STEP, SKIP_MLP_ADD, TEXT_TOKENS, TOKENS,
     TOKENS_PER_FRAME, TP, VIDEO_SECONDS, VIDEO_SIZE, W_BITS,
@@ -189,6 +189,12 @@ impl Scenario {
         };
         // The vision tower's attention: the run's, else the stack's (profile), else the LLM's.
         let vision_attention = args.vision_attention.or(framework.vision_attention);
+        // A MoE layer's experts: the run's, else, under a stack that runs the model's
+        // transformers code op by op, what that code does (`[moe] eager_experts`), else fused.
+        let experts = model.moe.as_ref().and_then(|m| {
+            args.experts
+                .or(framework.eager_dispatch.then_some(m.eager_experts))
+        });
         let prune_timing = args
             .prune_timing
             .unwrap_or_else(|| args.cost_model.default_prune_timing());
@@ -277,6 +283,7 @@ impl Scenario {
                 precision,
                 flash_attention,
                 vision_flash_attention: vision_attention.map(|a| a == AttentionImpl::Flash),
+                experts,
                 skip_mlp_add: args.skip_mlp_add,
                 include_vision: args.include_vision,
                 gen_tokens: args.gen_tokens,
@@ -572,6 +579,7 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             (GEN_TOKENS, args.gen_tokens > 0),
             (TP, args.tp > 1),
             (ALL_LOGITS, args.all_logits),
+            (EXPERTS, args.experts.is_some()),
             (
                 IMPORTANCE_KERNEL,
                 args.importance_kernel == crate::cost::ImportanceKernel::Fused,
@@ -713,6 +721,12 @@ fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
                 "--tokens {n} is not a multiple of --tokens-per-frame {per_frame}: priced as one frame of {n} tokens, merged within it; give --frames, or --tokens a multiple of {per_frame}"
             ));
         }
+    }
+    if args.experts.is_some() && model.moe.is_none() {
+        out.push(format!(
+            "{EXPERTS}: model '{}' has no mixture-of-experts layers, so it changes nothing",
+            model.name
+        ));
     }
     out
 }

@@ -253,6 +253,10 @@ pub struct Spec {
     /// Refined: the vision encoder's attention [default: the framework profile's, else `attention`].
     #[serde(skip_serializing_if = "Option::is_none")]
     vision_attention: Option<AttentionImpl> = None,
+    /// Refined: how a mixture-of-experts layer runs its experts [default: fused; under an
+    /// eager-dispatch framework, what the model's transformers code does].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    experts: Option<crate::experts::ExpertsImpl> = None,
     /// Refined: price the vision encoder, pooling and projector too (time to first token).
     include_vision: bool = false,
     /// Refined: decode this many tokens after the prefill (0: prefill only).
@@ -515,7 +519,13 @@ macro_rules! choice_from_value {
         }
     )*};
 }
-choice_from_value!(CostModelKind, PruneTiming, AttentionImpl, ImportanceKernel);
+choice_from_value!(
+    CostModelKind,
+    PruneTiming,
+    AttentionImpl,
+    ImportanceKernel,
+    crate::experts::ExpertsImpl
+);
 
 /// A count that may be 0 (`--frames 0`: a text-only prompt).
 pub fn parse_count_or_zero(s: &str) -> Result<u64, String> {

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 const TIERS: &[(&str, &[&str])] = &[
     // What every module uses: typed errors and keys, enum words, the embedded preset files,
     // how attention runs (named by specs, measurement rows and framework profiles alike).
-    ("foundations", &["error", "choice", "presets", "attention"]),
+    (
+        "foundations",
+        &["error", "choice", "presets", "attention", "experts"],
+    ),
     ("spec", &["spec"]),
     ("data", &["model", "hardware", "schedule", "framework"]),
     // The cost models, and the kernels (CPU references) they price.

@@ -546,11 +546,30 @@ fn accuracy_clip_rows_figures_are_the_check_output() {
 #[test]
 fn accuracy_moe_loop_figures_are_the_check_output() {
     let d = common::json(&["check", "reference/measurements.toml"]);
+    let of = |r: &serde_json::Value, kind: &str| {
+        r["source_group"] == "hf-pr42697-experts-a100" && r["id"].as_str().unwrap().contains(kind)
+    };
+    let loop_row = |r: &serde_json::Value| of(r, "-eager-");
+    // The same harness with grouped GEMMs for the experts (experts = "fused").
+    let grouped: Vec<String> = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| of(r, "-grouped-"))
+        .map(|r| {
+            let (p, m) = (
+                r["predicted_ms"].as_f64().unwrap(),
+                r["measured_ms"].as_f64().unwrap(),
+            );
+            format!("{p:.2}/{m:.2} ({:+.1} %)", (p / m - 1.0) * 100.0)
+        })
+        .collect();
+    assert_eq!(grouped.len(), 4);
     let parts: Vec<String> = d["rows"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
+        .filter(|r| loop_row(r))
         .enumerate()
         .map(|(i, r)| {
             let (p, m) = (
@@ -571,7 +590,7 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
+        .filter(|r| loop_row(r))
         .map(|r| r["error"].as_f64().unwrap().abs() * 100.0)
         .collect();
     let (min, max) = (
@@ -589,7 +608,7 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
+        .filter(|r| loop_row(r))
         .map(|r| {
             let run = common::json(&[
                 "--model",
@@ -625,7 +644,11 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
     common::doc_block(
         "docs/accuracy.md",
         "moe-loop",
-        &format!("  {}.\n  ", parts.join("; ")),
+        &format!(
+            "  {}. With grouped GEMMs for the experts (`experts = \"fused\"`), predicted/measured ms: {}.\n  ",
+            parts.join("; "),
+            grouped.join(", ")
+        ),
         "`aim-sim check reference/measurements.toml`",
         &mut failures,
     );

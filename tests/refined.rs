@@ -421,4 +421,35 @@ fn hf_runs_qwen3_vl_moe_experts_as_transformers_does() {
     let notes = hf["notes"].to_string();
     assert!(notes.contains("all 128 experts"), "{notes}");
     assert!(!trt["notes"].to_string().contains("all 128 experts"));
+    // `--experts` overrides the stack's default: fused under hf prices the routed pairs,
+    // all under trtllm every expert; a dense model warns that it changes nothing.
+    let with = |framework: &str, experts: &str| {
+        common::json(&[
+            "--model",
+            "qwen3-vl-30b-a3b",
+            "--gpu",
+            "h100",
+            "--frames",
+            "8",
+            "--schedule",
+            "none",
+            "--framework",
+            framework,
+            "--experts",
+            experts,
+        ])
+    };
+    assert_eq!(flops(&with("hf", "fused")), flops(&trt));
+    assert_eq!(flops(&with("trtllm", "all")), flops(&hf));
+    assert_eq!(flops(&with("hf", "all")), flops(&hf));
+    let dense = common::json(&["--experts", "loop"]);
+    assert!(
+        dense["warnings"]
+            .to_string()
+            .contains("no mixture-of-experts"),
+        "{}",
+        dense["warnings"]
+    );
+    let e = common::fails(&["--experts", "loop", "--cost-model", "llm-viewer"]);
+    assert!(e.contains("refined"), "{e}");
 }

@@ -25,6 +25,7 @@ CostModel = Literal["refined", "llm-viewer"]
 PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 VisionAttention = Literal["flash", "eager"]
+Experts = Literal["fused", "loop", "all"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]
@@ -70,6 +71,7 @@ class Spec:
         flash_attention: Optional[bool] = False,
         attention: Optional[Attention] = None,
         vision_attention: Optional[VisionAttention] = None,
+        experts: Optional[Experts] = None,
         include_vision: Optional[bool] = False,
         gen_tokens: Optional[int] = 0,
         tp: Optional[int] = 1,
@@ -137,6 +139,7 @@ def simulate(
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
     vision_attention: Optional[VisionAttention] = None,
+    experts: Optional[Experts] = None,
     include_vision: Optional[bool] = False,
     gen_tokens: Optional[int] = 0,
     tp: Optional[int] = 1,
@@ -212,6 +215,9 @@ def simulate(
             refined, eager for llm-viewer].
         vision_attention: Refined: the vision encoder's attention, ``"flash"`` or ``"eager"``
             [default: the framework profile's ``vision_attention``, else ``attention``].
+        experts: Refined: how a mixture-of-experts layer runs its experts, ``"fused"``,
+            ``"loop"`` or ``"all"`` [default: ``"fused"``; under an eager-dispatch framework
+            (``hf``) the model's ``moe.eager_experts``].
         include_vision: Refined: price the vision encoder, pooling and projector too (time to
             first token).
         gen_tokens: Refined: decode this many tokens after the prefill, with the pruned KV
@@ -293,6 +299,7 @@ def sweep(
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
     vision_attention: Optional[VisionAttention] = None,
+    experts: Optional[Experts] = None,
     include_vision: Optional[bool] = False,
     gen_tokens: Optional[int] = 0,
     tp: Optional[int] = 1,
@@ -376,6 +383,7 @@ def serve(
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
     vision_attention: Optional[VisionAttention] = None,
+    experts: Optional[Experts] = None,
     include_vision: Optional[bool] = False,
     gen_tokens: Optional[int] = 0,
     tp: Optional[int] = 1,
@@ -459,6 +467,7 @@ def budget(
     flash_attention: Optional[bool] = False,
     attention: Optional[Attention] = None,
     vision_attention: Optional[VisionAttention] = None,
+    experts: Optional[Experts] = None,
     include_vision: Optional[bool] = False,
     gen_tokens: Optional[int] = 0,
     tp: Optional[int] = 1,

@@ -66,6 +66,10 @@ pub struct Measurement {
     /// profile's `vision_attention`, else `attention`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vision_attention: Option<AttentionImpl>,
+    /// How a mixture-of-experts layer ran its experts where the source says (transformers'
+    /// `experts_implementation`) [default: the framework's, as for a run].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experts: Option<crate::experts::ExpertsImpl>,
     pub w_bits: u32,
     /// Activation bits [default: 16, as the main command's `--a-bits`].
     #[serde(default = "sixteen")]
@@ -378,6 +382,7 @@ impl Measurements {
             layer_tokens: r.layer_tokens.clone(),
             attention: Some(r.attention),
             vision_attention: r.vision_attention,
+            experts: r.experts,
             include_vision: matches!(r.timed, Timed::Ttft | Timed::Vision) && r.frames > 0,
             w_bits: r.w_bits,
             a_bits: r.a_bits,

@@ -298,6 +298,11 @@ pub struct RunOptions {
     /// `true`); `None`: as the LLM's ([`RunOptions::vision_flash`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vision_flash_attention: Option<bool>,
+    /// How a mixture-of-experts layer runs its experts, when the run or its stack says (an
+    /// eager-dispatch profile runs the model's transformers code, `[moe] eager_experts`);
+    /// `None`: fused grouped GEMMs over the routed pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experts: Option<crate::experts::ExpertsImpl>,
     /// Drop the second residual add (`mlp_add`) from the totals, as the paper's video runs did.
     pub skip_mlp_add: bool,
     /// Refined only: price the vision encoder, pooling and projector before the LLM.
@@ -357,6 +362,7 @@ impl Default for RunOptions {
             precision: Precision::default(),
             flash_attention: false,
             vision_flash_attention: None,
+            experts: None,
             skip_mlp_add: false,
             include_vision: false,
             gen_tokens: 0,

@@ -4,10 +4,9 @@
 //! CLIP/SigLIP). Keys a config cannot carry (the image processor's pixel bounds, which live in
 //! `preprocessor_config.json`) take the values of the family's official processor, cited below.
 
-use super::{
-    EagerExperts, Model, Moe, ProjectorNorm, Resize, VisionEncoder, VisionMlp, VisionNorm,
-};
+use super::{Model, Moe, ProjectorNorm, Resize, VisionEncoder, VisionMlp, VisionNorm};
 use crate::error::{Error, Result};
+use crate::experts::ExpertsImpl;
 use crate::presets::Source;
 use serde_json::Value;
 
@@ -228,9 +227,9 @@ fn moe_from_hf(c: &Cfg, model_type: &str) -> Result<Option<Moe>> {
         // (`Qwen3VLMoeTextExperts`, `Llama4TextExperts`: every token through every expert).
         eager_experts: if model_type.starts_with("qwen3_vl_moe") || model_type.starts_with("llama4")
         {
-            EagerExperts::All
+            ExpertsImpl::All
         } else {
-            EagerExperts::Loop
+            ExpertsImpl::Loop
         },
     }))
 }

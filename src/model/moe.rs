@@ -49,24 +49,7 @@ pub struct Moe {
     /// runs that code op by op (an `eager_dispatch` framework profile: `hf`) pays for; fused
     /// engines (vLLM, TensorRT-LLM) run grouped GEMMs over the routed pairs whatever it says.
     #[serde(default, skip_serializing_if = "super::is_default")]
-    pub eager_experts: EagerExperts,
-}
-
-/// How a model's transformers MoE block runs its experts at inference.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EagerExperts {
-    /// A Python loop over the experts the layer's tokens hit: per expert a `torch.where`, a
-    /// gather of its tokens, its own linear layers, the routing weight and an `index_add_`
-    /// (Mixtral, Qwen2-MoE, Qwen3-MoE `SparseMoeBlock.forward`; transformers v5's `eager`
-    /// experts). The first releases (Mixtral's, 4.36) looped over every expert, hit or not:
-    /// at a few tokens per layer they dispatch more than this prices.
-    #[default]
-    Loop,
-    /// Every token through every expert, two batched GEMMs over all `E` of them, the
-    /// unrouted ones weighted by 0 (transformers 4.57 `Qwen3VLMoeTextExperts.forward` when not
-    /// training: `hidden_states.repeat(num_experts, 1)` then `torch.bmm`; Llama 4 likewise).
-    All,
+    pub eager_experts: crate::experts::ExpertsImpl,
 }
 
 fn is_one(v: &u64) -> bool {
@@ -197,7 +180,7 @@ mod tests {
             dense_layers: vec![],
             norm_topk_prob: false,
             routing_skew: skew,
-            eager_experts: EagerExperts::Loop,
+            eager_experts: crate::experts::ExpertsImpl::Loop,
         }
     }
 

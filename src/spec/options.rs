@@ -230,6 +230,10 @@ pub static RUN: &[RunOption] = &[
         "Refined: the vision encoder's attention [default: the framework's, else --attention]")
         .long_help("Refined: the vision encoder's attention [default: the framework's, else --attention].\n\nHow the stack runs the vision tower's attention, apart from the LLM's: the LLaVA code bases run SigLIP/CLIP eagerly (n² scores, fp32 softmax) whatever the LLM uses, and the hf and hf-eager profiles say so; the roofline and trtllm price it as --attention [default: the framework profile's vision_attention, else --attention].")
         .doc(r#"Refined: the vision encoder's attention, ``"flash"`` or ``"eager"`` [default: the framework profile's ``vision_attention``, else ``attention``]."#),
+    RunOption::new("experts", Kind::Choice(words::<crate::experts::ExpertsImpl>), "IMPL", COST,
+        "Refined: how a MoE layer runs its experts [default: fused; hf: as the model's code]")
+        .long_help("Refined: how a MoE layer runs its experts [default: fused; hf: as the model's code].\n\nfused: grouped GEMMs over the routed (token, expert) pairs (vLLM, TensorRT-LLM, transformers' grouped_mm); loop: a Python loop over the hit experts, each expert's layers launched on their own; all: every token through every expert (transformers 4.57 Qwen3-VL-MoE). Under an eager-dispatch framework (hf, hf-eager) the default is what the model's transformers code runs (the model's moe.eager_experts); elsewhere fused. A dense model ignores it.")
+        .doc(r#"Refined: how a mixture-of-experts layer runs its experts, ``"fused"``, ``"loop"`` or ``"all"`` [default: ``"fused"``; under an eager-dispatch framework (``hf``) the model's ``moe.eager_experts``]."#),
     RunOption::new("include_vision", Kind::Switch, "", COST,
         "Also price the vision encoder and projector (time to first token)").short()
         .doc(r#"Refined: price the vision encoder, pooling and projector too (time to first token)."#),

@@ -7,6 +7,7 @@ use super::kernel::{kernel, Call, Class, Kernel};
 use super::layer::{self, Dims, RMSNORM_FLOPS};
 use super::moe::{self, MoeDims};
 use crate::cost::{Context, ExpertUse, OpKind};
+use crate::experts::ExpertsImpl;
 
 /// The dense MLP kernels a routed layer replaces (with their dequantisation kernels).
 const DENSE_MLP: &[&str] = &[
@@ -33,14 +34,13 @@ impl Arch {
         let m = ctx.model;
         Arch {
             qk_norm: m.qk_norm,
+            // As the run says (scenario.rs resolves the stack's default), else fused.
             moe: m.moe.as_ref().map(|x| {
-                // A stack that dispatches PyTorch's ops one by one runs the model's own code.
-                let eager = ctx
-                    .gpu
-                    .efficiency
-                    .as_ref()
-                    .is_some_and(|e| e.eager_dispatch);
-                MoeDims::new(x, ctx.options.tp, eager)
+                MoeDims::new(
+                    x,
+                    ctx.options.tp,
+                    ctx.options.experts.unwrap_or(ExpertsImpl::Fused),
+                )
             }),
             // Read only with `moe` (no allocation for a dense model, once per prefill).
             sparse: match m.moe {

@@ -20,7 +20,7 @@
 //!   `matmul` and its normalisation (2); `pow`, `mean`, `sqrt` over heads (3); `topk` and the
 //!   sort of its indices (2); the kept rows' index `gather`, the `cat` with the text tokens and
 //!   the positions' gather (3);
-//! - a mixture-of-experts block as transformers runs it ([`crate::model::EagerExperts`]):
+//! - a mixture-of-experts block as transformers runs it ([`crate::experts::ExpertsImpl`]):
 //!   the router's `softmax`, `topk`, `sum`, `/` and cast (5); the loop's expert mask
 //!   (`one_hot`, the output's `zeros`, `sum`, `greater`, `nonzero`: 5) and per hit expert its
 //!   `where`, token gather, routing-weight index, `*` and `index_add_` (5) beside its linear

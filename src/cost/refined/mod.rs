@@ -813,20 +813,16 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
         ));
     }
     if let Some(m) = &ctx.model.moe {
-        let eager = ctx
-            .gpu
-            .efficiency
-            .as_ref()
-            .is_some_and(|e| e.eager_dispatch);
-        if eager {
-            notes.push(match m.eager_experts {
-                crate::model::EagerExperts::All => format!(
-                    "experts: the framework runs the model's transformers code, which sends every token through all {} experts (batched GEMMs, unrouted ones weighted by 0; model key moe.eager_experts): {:.0}× the routed FLOPs, every expert's weights read",
+        let run = o.experts.unwrap_or(crate::experts::ExpertsImpl::Fused);
+        if run != crate::experts::ExpertsImpl::Fused {
+            notes.push(match run {
+                crate::experts::ExpertsImpl::All => format!(
+                    "experts: every token through all {} experts (batched GEMMs, unrouted ones weighted by 0; experts = all, as transformers runs this model: model key moe.eager_experts): {:.0}× the routed FLOPs, every expert's weights read",
                     m.num_experts,
                     m.num_experts as f64 / m.experts_per_token as f64
                 ),
-                crate::model::EagerExperts::Loop => format!(
-                    "experts: the framework runs the model's transformers code, a Python loop over the hit experts: each expert's linear layers launched on their own, with its gather and index_add (model key moe.eager_experts = \"loop\"); {} routed, top-{}",
+                _ => format!(
+                    "experts: a Python loop over the hit experts, each expert's linear layers launched on their own, with its gather and index_add (experts = loop, as transformers runs this model: model key moe.eager_experts); {} routed, top-{}",
                     m.num_experts, m.experts_per_token
                 ),
             });

@@ -9,7 +9,7 @@
 //! slice of every expert); the router is replicated.
 //!
 //! A stack that runs the model's transformers code op by op (an `eager_dispatch` profile) runs
-//! the experts as that code does ([`crate::model::EagerExperts`]): a loop over the hit experts
+//! the experts as that code does ([`ExpertsImpl`]): a loop over the hit experts
 //! (the same FLOPs and weights, one GEMM launch per expert and projection, plus the loop's
 //! gather, weighting and `index_add_` per expert), or every token through every expert (`E/k`
 //! times the routed FLOPs, every expert's weights read).
@@ -17,7 +17,8 @@
 use super::kernel::{kernel, Call, Class, Kernel};
 use super::layer::{linear, push_linear, silu_mul, Dims, Dst, SOFTMAX_FLOPS};
 use crate::cost::OpKind;
-use crate::model::{EagerExperts, Moe};
+use crate::experts::ExpertsImpl;
+use crate::model::Moe;
 
 /// Bytes of an expert index (int32, vLLM `topk_ids`).
 const INDEX_BYTES: f64 = 4.0;
@@ -36,23 +37,12 @@ pub struct MoeDims {
     pub inter: f64,
     /// The shared experts' width on this GPU (`I_s / tp`); 0 without.
     pub shared: f64,
-    /// How the stack runs the experts.
-    pub run: ExpertRun,
-}
-
-/// How the run's stack executes the routed experts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExpertRun {
-    /// A fused-MoE kernel sequence over the routed pairs (vLLM, TensorRT-LLM; the roofline).
-    Fused,
-    /// The model's transformers code, op by op ([`EagerExperts`]).
-    Eager(EagerExperts),
+    /// How the run's stack executes the routed experts.
+    pub run: ExpertsImpl,
 }
 
 impl MoeDims {
-    /// `eager`: the stack runs the model's transformers code op by op (an `eager_dispatch`
-    /// framework profile).
-    pub fn new(moe: &Moe, tp: u64, eager: bool) -> MoeDims {
+    pub fn new(moe: &Moe, tp: u64, run: ExpertsImpl) -> MoeDims {
         let tp = tp.max(1);
         MoeDims {
             moe: moe.clone(),
@@ -60,17 +50,13 @@ impl MoeDims {
             k: moe.experts_per_token as f64,
             inter: (moe.expert_intermediate_size / tp) as f64,
             shared: (moe.shared_intermediate_size / tp) as f64,
-            run: if eager {
-                ExpertRun::Eager(moe.eager_experts)
-            } else {
-                ExpertRun::Fused
-            },
+            run,
         }
     }
 
     /// Whether every token runs through every expert.
     fn all_experts(&self) -> bool {
-        self.run == ExpertRun::Eager(EagerExperts::All)
+        self.run == ExpertsImpl::All
     }
 
     /// Parameters of one routed expert on this GPU (gate, up, down; no biases).
@@ -160,7 +146,7 @@ pub fn mlp(d: &Dims, m: &MoeDims, n: f64) -> Vec<Kernel> {
     let touched = m.touched(t);
     // A Python loop launches each hit expert's kernels on their own.
     let per_expert = match m.run {
-        ExpertRun::Eager(EagerExperts::Loop) => touched.max(1.0),
+        ExpertsImpl::Loop => touched.max(1.0),
         _ => 1.0,
     };
     let mut ops = Vec::with_capacity(12);
@@ -391,7 +377,7 @@ mod tests {
     #[test]
     fn one_token_reads_k_experts_and_many_read_all() {
         let model = Model::load("qwen3-vl-30b-a3b").unwrap();
-        let m = MoeDims::new(model.moe.as_ref().unwrap(), 1, false);
+        let m = MoeDims::new(model.moe.as_ref().unwrap(), 1, ExpertsImpl::Fused);
         let d = dims(&model, &RunOptions::default());
         let weight_bytes = |n: f64| -> f64 {
             mlp(&d, &m, n)
@@ -415,7 +401,7 @@ mod tests {
     #[test]
     fn batch_multiplies_tokens_and_dequant_covers_touched_experts_only() {
         let model = Model::load("qwen3-vl-30b-a3b").unwrap();
-        let m = MoeDims::new(model.moe.as_ref().unwrap(), 1, false);
+        let m = MoeDims::new(model.moe.as_ref().unwrap(), 1, ExpertsImpl::Fused);
         let b4 = RunOptions {
             batch: 4,
             ..RunOptions::default()
@@ -485,12 +471,12 @@ mod tests {
         let launches =
             |ops: &[Kernel], name: &str| ops.iter().find(|k| k.op.name == name).map(|k| k.launches);
         let moe = model.moe.clone().unwrap();
-        let fused = mlp(&d, &MoeDims::new(&moe, 1, false), n);
-        assert_eq!(moe.eager_experts, EagerExperts::All, "the preset says all");
-        let all_dims = MoeDims::new(&moe, 1, true);
+        let fused = mlp(&d, &MoeDims::new(&moe, 1, ExpertsImpl::Fused), n);
+        assert_eq!(moe.eager_experts, ExpertsImpl::All, "the preset says all");
+        let all_dims = MoeDims::new(&moe, 1, ExpertsImpl::All);
         let all = mlp(&d, &all_dims, n);
-        model.moe.as_mut().unwrap().eager_experts = EagerExperts::Loop;
-        let loop_dims = MoeDims::new(model.moe.as_ref().unwrap(), 1, true);
+        model.moe.as_mut().unwrap().eager_experts = ExpertsImpl::Loop;
+        let loop_dims = MoeDims::new(model.moe.as_ref().unwrap(), 1, ExpertsImpl::Loop);
         let looped = mlp(&d, &loop_dims, n);
         // The loop: FLOPs and weights as fused, launches per hit expert.
         assert_eq!(expert(&looped, flops), expert(&fused, flops));
