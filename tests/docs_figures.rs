@@ -565,6 +565,24 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
         })
         .collect();
     assert_eq!(grouped.len(), 4);
+    // How many of the eight land inside hf's 80 % interval (a test of the intervals too).
+    let (inside, all) = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
+        .fold((0, 0), |(i, n), r| {
+            let iv = r["predicted_interval_ms"].as_array().unwrap();
+            let m = r["measured_ms"].as_f64().unwrap();
+            let hit = iv[0].as_f64().unwrap() <= m && m <= iv[1].as_f64().unwrap();
+            (i + usize::from(hit), n + 1)
+        });
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "{inside} of these {all} measurements lie inside `hf`'s 80 % interval"
+        )],
+    );
     let parts: Vec<String> = d["rows"]
         .as_array()
         .unwrap()
