@@ -3,7 +3,8 @@
 //! framework profile's prediction (leave-one-out when the check has it), hollow ones the ideal
 //! roofline's, so the distance the profiles close is visible. A bar through each filled point
 //! is the profile's 80 % prediction interval (its `[spread]`, issue 21): the row is inside it
-//! where the bar crosses the y = x line.
+//! where the bar crosses the y = x line. Beside leave-one-out points, rows no fit uses
+//! (`timed = "vision"`, `fit = false`) are crosses at the shipped profile's prediction.
 
 use super::marker::{rgb, MarkerAt};
 use super::pareto::log_axis;
@@ -60,6 +61,22 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
             _ => 1.0,
         })
         .collect();
+    // Rows priced but in no fit (`timed = "vision"`, `fit = false`) have no leave-one-out
+    // prediction: beside leave-one-out points they show the shipped profile's, as crosses —
+    // the checks no fit has seen. (framework, measured, predicted, interval factor).
+    let unfitted: Vec<(&str, f64, f64, f64)> = r
+        .rows
+        .iter()
+        .filter(|x| (loso || loo) && x.loso_predicted_ms.is_none() && x.loo_predicted_ms.is_none())
+        .filter_map(|x| {
+            let p = x.predicted_ms?;
+            let f = match x.predicted_interval_ms {
+                Some([_, hi]) if p > 0.0 => hi / p,
+                _ => 1.0,
+            };
+            Some((x.framework.as_str(), x.measured_ms, p, f))
+        })
+        .collect();
     let intervals = factors.iter().any(|f| *f > 1.0);
     let all = r.summary.iter().find(|s| s.group == "all");
     let stat = all.and_then(|s| {
@@ -74,7 +91,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
     let ideal = all.and_then(|s| s.roofline.as_ref());
     let title = format!(
         "Predicted vs. measured prefill time: {} published measurements",
-        pts.len()
+        pts.len() + unfitted.len()
     );
     let sub = format!(
         "filled: framework profile{} (median |error| {:.1} %, worst {:.1} %){} · hollow: ideal roofline (median {:.1} %, worst {:.1} %) · band ±20 %",
@@ -99,7 +116,12 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
     let values = pts
         .iter()
         .zip(&factors)
-        .flat_map(|((_, m, p, q), f)| [*m, *p / f, *p * f, *q]);
+        .flat_map(|((_, m, p, q), f)| [*m, *p / f, *p * f, *q])
+        .chain(
+            unfitted
+                .iter()
+                .flat_map(|(_, m, p, f)| [*m, *p / f, *p * f]),
+        );
     let (lo, hi) = values.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
@@ -153,6 +175,21 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
             ))?;
         }
     }
+    // The unfitted rows: their interval, then a cross in the framework's colour.
+    for (fw, m, p, f) in &unfitted {
+        let color = rgb(palette::framework(fw).color);
+        if *f > 1.0 {
+            chart.draw_series(LineSeries::new(
+                [(*m, p / f), (*m, p * f)],
+                color.mix(0.15).stroke_width(5),
+            ))?;
+        }
+        let cross = palette::Style {
+            marker: palette::Marker::Cross,
+            ..palette::framework(fw)
+        };
+        chart.draw_series(std::iter::once(MarkerAt::new((*m, *p), &cross, 6, true)))?;
+    }
     // Each row: a thin line from its roofline prediction to the profile's.
     for (fw, m, p, q) in &pts {
         let color = rgb(palette::framework(fw).color).mix(0.35);
@@ -171,6 +208,20 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         }
     }
     let (x0, y0) = (110, 70);
+    if !unfitted.is_empty() {
+        let y = y0 + frameworks.len() as i32 * 26;
+        // A black cross (the roofline's style), for every framework's unfitted rows.
+        let cross = palette::framework(crate::framework::ROOFLINE);
+        area.draw(&MarkerAt::new((x0, y), &cross, 6, true))?;
+        area.draw(&Text::new(
+            format!(
+                "checked, never fitted ({} rows): the profile as shipped",
+                unfitted.len()
+            ),
+            (x0 + 16, y - 9),
+            ("sans-serif", theme::LEGEND_PX).into_font(),
+        ))?;
+    }
     for (i, fw) in frameworks.iter().enumerate() {
         let style = palette::framework(fw);
         let y = y0 + i as i32 * 26;
