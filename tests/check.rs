@@ -745,3 +745,42 @@ fn compare_carries_intervals_under_a_fitted_profile() {
     let roof = common::json(&["compare", "--schedule", "none,linear"]);
     assert!(roof["rows"][1].get("time_interval_s").is_none());
 }
+
+/// The check plot draws every priced row: beside leave-one-source-out points, the rows no fit
+/// uses appear at the shipped profile's prediction, counted in the legend.
+#[test]
+fn the_check_plot_shows_the_rows_no_fit_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("check.svg");
+    let file = "reference/measurements.toml";
+    common::ok(&[
+        "plot",
+        "check",
+        "--input",
+        file,
+        "--cv",
+        "source",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    let r = common::json(&["check", file, "--cv", "source"]);
+    let rows = r["rows"].as_array().unwrap();
+    let priced = rows
+        .iter()
+        .filter(|x| x["predicted_ms"].is_number())
+        .count();
+    let unfitted = rows
+        .iter()
+        .filter(|x| x["predicted_ms"].is_number() && x.get("loso_predicted_ms").is_none())
+        .count();
+    assert!(unfitted > 0);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains(&format!("checked, never fitted ({unfitted} rows)")),
+        "legend"
+    );
+    assert!(
+        text.contains(&format!("{priced} published measurements")),
+        "title"
+    );
+}
