@@ -173,6 +173,36 @@ fn accuracy_figures_come_from_the_check_command() {
         "`aim-sim check`",
         &mut failures,
     );
+    // The per-framework-and-GPU figures the prose quotes.
+    let on = |framework: &str, gpu: &str| -> &Value {
+        report["by_gpu"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["group"] == framework && s["gpu"] == gpu)
+            .unwrap_or_else(|| panic!("{framework} on {gpu}"))
+    };
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[
+            format!(
+                "predicted from the other sources it is {} off at the median",
+                pct(&on("hf", "a800")["loso"]["median_abs_error"])
+            ),
+            format!(
+                "HF on the A100 (two sources) is {}.",
+                pct(&on("hf", "a100-80g")["loso"]["median_abs_error"])
+            ),
+            format!(
+                "which leaves FlowCut's own rows {} off in-sample at the median",
+                pct(&on("hf", "a800")["calibrated"]["median_abs_error"])
+            ),
+            format!(
+                "predicted from the other frameworks: {} off",
+                pct(&on("hf-eager", "a100-80g")["loso"]["median_abs_error"])
+            ),
+        ],
+    );
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(
