@@ -576,54 +576,56 @@ fn accuracy_clip_rows_figures_are_the_check_output() {
 #[test]
 fn accuracy_moe_loop_figures_are_the_check_output() {
     let d = common::json(&["check", "reference/measurements.toml"]);
-    let of = |r: &serde_json::Value, kind: &str| {
-        r["source_group"] == "hf-pr42697-experts-a100" && r["id"].as_str().unwrap().contains(kind)
-    };
-    let loop_row = |r: &serde_json::Value| of(r, "-eager-");
-    // The same harness with grouped GEMMs for the experts (experts = "fused").
-    let grouped: Vec<String> = d["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| of(r, "-grouped-"))
-        .map(|r| {
-            let (p, m) = (
-                r["predicted_ms"].as_f64().unwrap(),
-                r["measured_ms"].as_f64().unwrap(),
-            );
-            format!("{p:.2}/{m:.2} ({:+.1} %)", (p / m - 1.0) * 100.0)
-        })
-        .collect();
-    assert_eq!(grouped.len(), 4);
-    // How many of the eight land inside hf's 80 % interval (a test of the intervals too).
-    let (inside, all) = d["rows"]
+    // The group's rows: transformers' expert loop (`-eager-`) and grouped GEMMs (`-grouped-`).
+    let group: Vec<&Value> = d["rows"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
-        .fold((0, 0), |(i, n), r| {
+        .collect();
+    let of = |kind: &str| -> Vec<&Value> {
+        group
+            .iter()
+            .copied()
+            .filter(|r| r["id"].as_str().unwrap().contains(kind))
+            .collect()
+    };
+    let (looped, grouped) = (of("-eager-"), of("-grouped-"));
+    assert_eq!((looped.len(), grouped.len()), (4, 4));
+    let ms = |r: &Value| {
+        (
+            r["predicted_ms"].as_f64().unwrap(),
+            r["measured_ms"].as_f64().unwrap(),
+        )
+    };
+    let grouped: Vec<String> = grouped
+        .iter()
+        .map(|r| {
+            let (p, m) = ms(r);
+            format!("{p:.2}/{m:.2} ({:+.1} %)", (p / m - 1.0) * 100.0)
+        })
+        .collect();
+    // How many of the eight land inside hf's 80 % interval (a test of the intervals too).
+    let inside = group
+        .iter()
+        .filter(|r| {
             let iv = r["predicted_interval_ms"].as_array().unwrap();
-            let m = r["measured_ms"].as_f64().unwrap();
-            let hit = iv[0].as_f64().unwrap() <= m && m <= iv[1].as_f64().unwrap();
-            (i + usize::from(hit), n + 1)
-        });
+            let (_, m) = ms(r);
+            iv[0].as_f64().unwrap() <= m && m <= iv[1].as_f64().unwrap()
+        })
+        .count();
     assert_doc_says(
         "docs/accuracy.md",
         &[format!(
-            "{inside} of these {all} measurements lie inside `hf`'s 80 % interval"
+            "{inside} of these {} measurements lie inside `hf`'s 80 % interval",
+            group.len()
         )],
     );
-    let parts: Vec<String> = d["rows"]
-        .as_array()
-        .unwrap()
+    let parts: Vec<String> = looped
         .iter()
-        .filter(|r| loop_row(r))
         .enumerate()
         .map(|(i, r)| {
-            let (p, m) = (
-                r["predicted_ms"].as_f64().unwrap(),
-                r["measured_ms"].as_f64().unwrap(),
-            );
+            let (p, m) = ms(r);
             let e = (p / m - 1.0) * 100.0;
             let id = r["id"].as_str().unwrap();
             if i == 0 {
@@ -633,44 +635,37 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
             }
         })
         .collect();
-    assert_eq!(parts.len(), 4);
-    let abs: Vec<f64> = d["rows"]
-        .as_array()
-        .unwrap()
+    let span = |v: &[f64]| {
+        (
+            v.iter().cloned().fold(f64::INFINITY, f64::min),
+            v.iter().cloned().fold(0.0, f64::max),
+        )
+    };
+    let abs: Vec<f64> = looped
         .iter()
-        .filter(|r| loop_row(r))
         .map(|r| r["error"].as_f64().unwrap().abs() * 100.0)
         .collect();
-    let (min, max) = (
-        abs.iter().cloned().fold(f64::INFINITY, f64::min),
-        abs.iter().cloned().fold(0.0, f64::max),
-    );
+    let (min, max) = span(&abs);
     assert_doc_says(
         "docs/models.md",
         &[format!(
             "{min:.0}–{max:.0} % off on four rows no fit has seen"
         )],
     );
-    // The same rows priced on the a100-80g preset (the A100 papers' own per-op overhead).
-    let errors_80g: Vec<f64> = d["rows"]
-        .as_array()
-        .unwrap()
+    // The loop rows priced on the a100-80g preset (the A100 papers' own per-op overhead).
+    let low_80g: Vec<f64> = looped
         .iter()
-        .filter(|r| loop_row(r))
         .map(|r| {
+            let id = r["id"].as_str().unwrap();
             let run = common::json(&[
                 "--model",
                 "reference/models/qwen1.5-moe-a2.7b.json",
                 "--frames",
                 "0",
                 "--text-tokens",
-                r["id"].as_str().unwrap().rsplit("-s").next().unwrap(),
+                id.rsplit("-s").next().unwrap(),
                 "--batch",
-                if r["id"].as_str().unwrap().contains("-b4-") {
-                    "4"
-                } else {
-                    "1"
-                },
+                if id.contains("-b4-") { "4" } else { "1" },
                 "--gpu",
                 "a100-80g",
                 "--framework",
@@ -679,11 +674,10 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
                 "none",
             ]);
             let p = run["totals"]["time_s"].as_f64().unwrap() * 1e3;
-            (1.0 - p / r["measured_ms"].as_f64().unwrap()) * 100.0
+            (1.0 - p / ms(r).1) * 100.0
         })
         .collect();
-    let lo = errors_80g.iter().cloned().fold(f64::INFINITY, f64::min);
-    let hi = errors_80g.iter().cloned().fold(0.0, f64::max);
+    let (lo, hi) = span(&low_80g);
     assert_doc_says(
         "docs/accuracy.md",
         &[format!("the four rows are {lo:.0}–{hi:.0} % low")],

@@ -394,8 +394,9 @@ fn the_kernel_list_is_the_priced_prefill() {
 /// and the roofline price the routed pairs (unchanged).
 #[test]
 fn hf_runs_qwen3_vl_moe_experts_as_transformers_does() {
-    let run = |framework: &str| {
-        common::json(&[
+    // Qwen3-VL-30B-A3B on an H100, 8 frames, no reduction, under `framework` (and `--experts`).
+    let with = |framework: &str, experts: Option<&str>| {
+        let mut args = vec![
             "--model",
             "qwen3-vl-30b-a3b",
             "--gpu",
@@ -406,8 +407,13 @@ fn hf_runs_qwen3_vl_moe_experts_as_transformers_does() {
             "none",
             "--framework",
             framework,
-        ])
+        ];
+        if let Some(e) = experts {
+            args.extend(["--experts", e]);
+        }
+        common::json(&args)
     };
+    let run = |framework: &str| with(framework, None);
     let flops = |v: &serde_json::Value| v["totals"]["flops"].as_f64().unwrap();
     let (hf, trt, roof) = (run("hf"), run("trtllm"), run("roofline"));
     assert_eq!(flops(&trt), flops(&roof));
@@ -423,25 +429,9 @@ fn hf_runs_qwen3_vl_moe_experts_as_transformers_does() {
     assert!(!trt["notes"].to_string().contains("all 128 experts"));
     // `--experts` overrides the stack's default: fused under hf prices the routed pairs,
     // all under trtllm every expert; a dense model warns that it changes nothing.
-    let with = |framework: &str, experts: &str| {
-        common::json(&[
-            "--model",
-            "qwen3-vl-30b-a3b",
-            "--gpu",
-            "h100",
-            "--frames",
-            "8",
-            "--schedule",
-            "none",
-            "--framework",
-            framework,
-            "--experts",
-            experts,
-        ])
-    };
-    assert_eq!(flops(&with("hf", "fused")), flops(&trt));
-    assert_eq!(flops(&with("trtllm", "all")), flops(&hf));
-    assert_eq!(flops(&with("hf", "all")), flops(&hf));
+    assert_eq!(flops(&with("hf", Some("fused"))), flops(&trt));
+    assert_eq!(flops(&with("trtllm", Some("all"))), flops(&hf));
+    assert_eq!(flops(&with("hf", Some("all"))), flops(&hf));
     let dense = common::json(&["--experts", "loop"]);
     assert!(
         dense["warnings"]
