@@ -474,6 +474,37 @@ fn layer_tokens_must_not_fight_the_schedule_or_exceed_the_prompt() {
     // As long as the prompt is fine.
     let full = row("f", "llava-1.5-7b", "hf", 1, &list(296), 50.0);
     common::ok(&["check", &write(dir.path(), &full)]);
+    // Without tokens_per_frame the model's (576 for llava-1.5-7b) bounds the layers.
+    let model_default = |n: u64| {
+        row("d", "llava-1.5-7b", "hf", 1, &list(n), 50.0).replace("tokens_per_frame = 196\n", "")
+    };
+    let err = common::fails(&["check", &write(dir.path(), &model_default(677))]);
+    assert!(
+        err.contains("measurement 'd'") && err.contains("676"),
+        "{err}"
+    );
+    common::ok(&["check", &write(dir.path(), &model_default(676))]);
+}
+
+/// tokens_per_frame defaults to the model's, as on the main command (the docs list it as
+/// optional; a row without it was refused).
+#[test]
+fn tokens_per_frame_defaults_to_the_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let price = |text: String| {
+        let r = common::json(&["check", &write(dir.path(), &text)]);
+        r["rows"][0]["predicted_ms"].as_f64().unwrap()
+    };
+    // llava-ov-7b: 196 tokens per frame.
+    let explicit = price(row("a", "llava-ov-7b", "hf", 8, "", 100.0));
+    let default =
+        price(row("a", "llava-ov-7b", "hf", 8, "", 100.0).replace("tokens_per_frame = 196\n", ""));
+    assert_eq!(explicit, default);
+    let other = price(
+        row("a", "llava-ov-7b", "hf", 8, "", 100.0)
+            .replace("tokens_per_frame = 196", "tokens_per_frame = 100"),
+    );
+    assert!(other < explicit);
 }
 
 #[test]

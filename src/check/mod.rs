@@ -140,6 +140,15 @@ impl Measurement {
         }
     }
 
+    /// Why `layer_tokens` cannot be: a layer longer than the prompt's `prompt` tokens.
+    fn layer_beyond_prompt(&self, prompt: u64) -> Option<String> {
+        let list = self.layer_tokens.as_ref()?;
+        let (i, n) = list.iter().enumerate().find(|(_, &n)| n > prompt)?;
+        Some(format!(
+            "layer_tokens[{i}] = {n} is more than the prompt's {prompt} tokens (text_tokens + frames × tokens_per_frame): a layer cannot hold tokens the input does not have"
+        ))
+    }
+
     /// Visual plus text tokens of the prompt before any reduction.
     fn prompt_tokens(&self) -> u64 {
         self.frames
@@ -305,12 +314,6 @@ impl Measurements {
                     );
                 }
             }
-            if r.frames > 0 && r.tokens_per_frame.is_none() {
-                return bad(
-                    &r.id,
-                    "a row with frames > 0 needs tokens_per_frame (visual tokens per frame before reduction)".into(),
-                );
-            }
             if r.timed == Timed::Vision && r.frames == 0 {
                 return bad(
                     &r.id,
@@ -323,7 +326,7 @@ impl Measurements {
                     "timed = \"ttft\" on a text-only row (frames = 0): there is no vision encoder to add, so aim-sim would price its prefill; write timed = \"prefill\" (and say in timed_note what the source timed)".into(),
                 );
             }
-            if let Some(list) = &r.layer_tokens {
+            if r.layer_tokens.is_some() {
                 if r.schedule != "none" {
                     return bad(
                         &r.id,
@@ -333,14 +336,12 @@ impl Measurements {
                         ),
                     );
                 }
-                let prompt = r.prompt_tokens();
-                if let Some((i, n)) = list.iter().enumerate().find(|(_, &n)| n > prompt) {
-                    return bad(
-                        &r.id,
-                        format!(
-                            "layer_tokens[{i}] = {n} is more than the prompt's {prompt} tokens (text_tokens + frames × tokens_per_frame): a layer cannot hold tokens the input does not have"
-                        ),
-                    );
+                // Without tokens_per_frame the model's default applies, known once the row's
+                // scenario is built (Measurements::scenario checks it there).
+                if r.frames == 0 || r.tokens_per_frame.is_some() {
+                    if let Some(message) = r.layer_beyond_prompt(r.prompt_tokens()) {
+                        return bad(&r.id, message);
+                    }
                 }
             }
             for (key, value, list, kind) in [
@@ -408,7 +409,13 @@ impl Measurements {
         if let Some(f) = framework {
             spec.framework = Definition::Inline(Box::new(f.clone()));
         }
-        Scenario::from_spec(&spec).map_err(|e| row_error(&r.id, e))
+        let scenario = Scenario::from_spec(&spec).map_err(|e| row_error(&r.id, e))?;
+        // tokens_per_frame absent: the model's, now known.
+        let prompt = scenario.input.visual_tokens() + scenario.input.text_tokens;
+        match r.layer_beyond_prompt(prompt) {
+            Some(message) => Err(row_error(&r.id, Error::invalid(message))),
+            None => Ok(scenario),
+        }
     }
 }
 
