@@ -652,6 +652,30 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
             "{min:.0}–{max:.0} % off on four rows no fit has seen"
         )],
     );
+    // Decode through the same loop (docs/models.md quotes the command's figure).
+    let decode = common::json(&[
+        "--model",
+        "reference/models/qwen1.5-moe-a2.7b.json",
+        "--frames",
+        "0",
+        "--text-tokens",
+        "16",
+        "--gpu",
+        "a100",
+        "--framework",
+        "hf",
+        "--schedule",
+        "none",
+        "--gen-tokens",
+        "16",
+    ]);
+    assert_doc_says(
+        "docs/models.md",
+        &[format!(
+            "prices the 16 decode steps at {:.1} ms",
+            decode["decode"]["time_s"].as_f64().unwrap() * 1e3
+        )],
+    );
     // The loop rows priced on the a100-80g preset (the A100 papers' own per-op overhead).
     let low_80g: Vec<f64> = looped
         .iter()
