@@ -815,3 +815,27 @@ fn the_check_plot_shows_the_rows_no_fit_uses() {
         "title"
     );
 }
+
+/// `--loo` on a framework with one row predicts it from the other frameworks' rows (as
+/// leave-one-source-out does for an only source); a file with nothing else to refit on says
+/// why and what to do.
+#[test]
+fn leave_one_row_out_of_a_lone_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let lone = row("h", "llava-ov-7b", "hf", 8, "", 120.0);
+    let err = common::fails(&["check", &write(dir.path(), &lone), "--loo"]);
+    assert!(
+        err.contains("framework hf") && err.contains("add rows"),
+        "{err}"
+    );
+    let text = [
+        lone,
+        row("t1", "llava-ov-7b", "trtllm", 8, "", 30.0),
+        row("t2", "llava-ov-7b", "trtllm", 16, "", 60.0),
+    ]
+    .concat();
+    let r = common::json(&["check", &write(dir.path(), &text), "--loo"]);
+    for x in r["rows"].as_array().unwrap() {
+        assert!(x["loo_predicted_ms"].as_f64().is_some(), "{x}");
+    }
+}

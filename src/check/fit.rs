@@ -620,7 +620,7 @@ impl Memo {
 fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
     if rows.is_empty() {
         return Err(Error::invalid(format!(
-            "framework {}: no priced measurement to fit",
+            "framework {}: no priced measurement to fit (cross-validation refits on the file's own rows: one row of a framework, and none of another, leaves nothing once it is left out; add rows, or check without --cv/--loo)",
             base.name
         )));
     }
@@ -830,19 +830,26 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
             });
             jobs.len() - 1
         });
-        // Leave one row out: the row's measurement enters nowhere in its refit.
+        // Leave one row out: the row's measurement enters nowhere in its refit. The only row
+        // of its framework is predicted from the other frameworks' rows, as leave-one-source-out
+        // does for an only source.
         let loo = asked.loo.then(|| {
             let first = jobs.len();
             for i in 0..f.rows.len() {
+                let own: Vec<&Recorded> = f
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, r)| r)
+                    .collect();
                 jobs.push(Job {
                     base,
-                    train: f
-                        .rows
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| *j != i)
-                        .map(|(_, r)| r)
-                        .collect(),
+                    train: if own.is_empty() {
+                        f.others.iter().collect()
+                    } else {
+                        own
+                    },
                 });
             }
             first
@@ -1362,8 +1369,8 @@ pub fn profile_toml(f: &Framework) -> String {
     )
 }
 
-/// Each framework of `names` with its rows recorded (and, for leave-one-source-out, every
-/// other framework's rows with its structure), in order.
+/// Each framework of `names` with its rows recorded (and, for the stand-in fit of an only
+/// source or row, every other framework's rows with its structure), in order.
 fn frame(m: &Measurements, names: &[String], with_others: bool) -> Result<Vec<Framed>> {
     names
         .iter()
@@ -1393,7 +1400,11 @@ pub fn cross_validate(
         return Ok(CrossValidated::default());
     }
     let names = frameworks(m);
-    let framed = frame(m, &names, by_source)?;
+    let mut framed = frame(m, &names, by_source)?;
+    // A framework's only row, left out, is refitted on the other frameworks' rows.
+    if by_row && !by_source && framed.iter().any(|f| f.rows.len() == 1) {
+        framed = frame(m, &names, true)?;
+    }
     let asked = Asked {
         full: false,
         loo: by_row,
