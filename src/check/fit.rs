@@ -110,11 +110,7 @@ impl Work {
     /// Its time under `timer`: [`Timer::time`] of the kernel, without rebuilding its report.
     fn time_s(&self, timer: &Timer) -> f64 {
         let flops = timer.priced_flops(&self.call, self.flops);
-        let launches = if timer.eager_dispatch() {
-            self.ops
-        } else {
-            self.launches
-        };
+        let launches = timer.launches_of(self.launches, self.ops);
         timer
             .time_work(self.class, flops, self.bytes, launches, self.link_bytes)
             .1

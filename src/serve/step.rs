@@ -11,7 +11,7 @@
 //! the prompts it prefills. One prefill alone is then exactly the refined model's prefill.
 
 use crate::cost::refined::decoder::Arch;
-use crate::cost::refined::kernel::{kernel, Call, Class, Kernel, Timer};
+use crate::cost::refined::kernel::{kernel, no_work, Call, Class, Kernel, Timer};
 use crate::cost::refined::layer::{self, Dims};
 use crate::cost::{CostModel, OpKind};
 use crate::error::keys::{BATCH, COST_MODEL};
@@ -149,19 +149,7 @@ impl Pricer {
         } else {
             "launch"
         };
-        let launch_s = timer
-            .time(kernel(
-                launch_name,
-                OpKind::Elementwise,
-                Class::Elementwise,
-                0.0,
-                Call::Elementwise {
-                    elements: 0.0,
-                    width: 1.0,
-                    count: 1.0,
-                },
-            ))
-            .time_s;
+        let launch_s = timer.time(no_work(launch_name)).time_s;
         let fixed = ctx
             .gpu
             .efficiency

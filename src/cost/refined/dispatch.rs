@@ -62,8 +62,8 @@ pub fn ops(k: &Kernel) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cost::refined::kernel::{kernel, Call, Class, Timer};
-    use crate::cost::{OpKind, Roofline};
+    use crate::cost::refined::kernel::{no_work, Timer};
+    use crate::cost::Roofline;
     use crate::hardware::Efficiency;
 
     /// Under an eager-dispatch profile a kernel pays the overhead of every op HF runs for it
@@ -79,30 +79,17 @@ mod tests {
             peak_flops_per_s: 1e15,
             bandwidth_bytes_per_s: 1e12,
         };
-        let empty = |name: &'static str| {
-            kernel(
-                name,
-                OpKind::Norm,
-                Class::Elementwise,
-                0.0,
-                Call::Elementwise {
-                    elements: 0.0,
-                    width: 1.0,
-                    count: 1.0,
-                },
-            )
-        };
         let time = |dispatch: bool, name: &'static str| {
             Timer::new(roofline, Some(&e(dispatch)), None, false)
-                .time(empty(name))
+                .time(no_work(name))
                 .time_s
         };
         assert!((time(true, "attn_norm") - 8e-5).abs() < 1e-15);
         assert!((time(true, "q_proj") - 1e-5).abs() < 1e-15);
         assert!((time(false, "attn_norm") - 1e-5).abs() < 1e-15);
         // A kernel of several modelled launches pays each launch's ops.
-        assert_eq!(ops(&empty("rope").launches(2.0)), 28.0);
+        assert_eq!(ops(&no_work("rope").launches(2.0)), 28.0);
         // transformers' expert loop: 5 bookkeeping ops per hit expert.
-        assert_eq!(ops(&empty("expert_loop_index").launches(3.0)), 15.0);
+        assert_eq!(ops(&no_work("expert_loop_index").launches(3.0)), 15.0);
     }
 }

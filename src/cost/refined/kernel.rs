@@ -250,6 +250,21 @@ pub fn kernel(name: &'static str, kind: OpKind, class: Class, flops: f64, call: 
     }
 }
 
+/// A launch that does no work: what one kernel launch costs alone (its overhead).
+pub fn no_work(name: &'static str) -> Kernel {
+    kernel(
+        name,
+        OpKind::Elementwise,
+        Class::Elementwise,
+        0.0,
+        Call::Elementwise {
+            elements: 0.0,
+            width: 1.0,
+            count: 1.0,
+        },
+    )
+}
+
 impl Kernel {
     pub fn weights(mut self, bytes: f64) -> Kernel {
         self.op.load_weight_bytes += bytes;
@@ -399,20 +414,22 @@ impl Timer {
         }
     }
 
-    /// Whether the framework pays its overhead per PyTorch op ([`Efficiency::eager_dispatch`]).
-    #[inline(always)]
-    pub fn eager_dispatch(&self) -> bool {
-        self.efficiency.eager_dispatch
-    }
-
     /// The launches whose overhead `k` pays: its modelled launches, or under an eager-dispatch
     /// framework the PyTorch ops it stands for ([`super::dispatch`]).
     #[inline(always)]
     pub fn launches(&self, k: &Kernel) -> f64 {
+        self.launches_of(k.launches, super::dispatch::ops(k))
+    }
+
+    /// [`Timer::launches`] of a kernel given as numbers: its modelled `launches` and the
+    /// PyTorch `ops` it stands for (the fit re-times recorded kernels with it).
+    #[inline(always)]
+    pub fn launches_of(&self, launches: f64, ops: f64) -> f64 {
+        // Per PyTorch op under an eager-dispatch framework (Efficiency::eager_dispatch).
         if self.efficiency.eager_dispatch {
-            super::dispatch::ops(k)
+            ops
         } else {
-            k.launches
+            launches
         }
     }
 

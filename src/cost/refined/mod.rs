@@ -813,36 +813,33 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
         ));
     }
     if let Some(m) = &ctx.model.moe {
-        let run = o.experts.unwrap_or(crate::experts::ExpertsImpl::Fused);
-        if run != crate::experts::ExpertsImpl::Fused {
-            notes.push(match run {
-                crate::experts::ExpertsImpl::All => format!(
-                    "experts: every token through all {} experts (batched GEMMs, unrouted ones weighted by 0; experts = all, as transformers runs this model: model key moe.eager_experts): {:.0}× the routed FLOPs, every expert's weights read",
-                    m.num_experts,
-                    m.num_experts as f64 / m.experts_per_token as f64
-                ),
-                _ => format!(
-                    "experts: a Python loop over the hit experts, each expert's linear layers launched on their own, with its gather and index_add (experts = loop, as transformers runs this model: model key moe.eager_experts); {} routed, top-{}",
-                    m.num_experts, m.experts_per_token
-                ),
-            });
-        } else {
-            notes.push(format!(
-            "experts: {} routed, top-{}{}; a layer's tokens (× batch) read only the experts they touch, E·(1 − (1 − k/E)^n) for uniform routing{} (experts.touched_per_layer)",
-            m.num_experts,
-            m.experts_per_token,
-            if m.shared_intermediate_size > 0 {
-                format!(", shared experts of width {}", m.shared_intermediate_size)
-            } else {
-                String::new()
-            },
-            if m.routing_skew > 0.0 {
-                format!(", here Zipf-skewed with exponent {}", m.routing_skew)
-            } else {
-                String::new()
-            }
-        ));
-        }
+        use crate::experts::ExpertsImpl;
+        notes.push(match o.experts.unwrap_or(ExpertsImpl::Fused) {
+            ExpertsImpl::All => format!(
+                "experts: every token through all {} experts (batched GEMMs, unrouted ones weighted by 0; experts = all, as transformers runs this model: model key moe.eager_experts): {:.0}× the routed FLOPs, every expert's weights read",
+                m.num_experts,
+                m.num_experts as f64 / m.experts_per_token as f64
+            ),
+            ExpertsImpl::Loop => format!(
+                "experts: a Python loop over the hit experts, each expert's linear layers launched on their own, with its gather and index_add (experts = loop, as transformers runs this model: model key moe.eager_experts); {} routed, top-{}",
+                m.num_experts, m.experts_per_token
+            ),
+            ExpertsImpl::Fused => format!(
+                "experts: {} routed, top-{}{}; a layer's tokens (× batch) read only the experts they touch, E·(1 − (1 − k/E)^n) for uniform routing{} (experts.touched_per_layer)",
+                m.num_experts,
+                m.experts_per_token,
+                if m.shared_intermediate_size > 0 {
+                    format!(", shared experts of width {}", m.shared_intermediate_size)
+                } else {
+                    String::new()
+                },
+                if m.routing_skew > 0.0 {
+                    format!(", here Zipf-skewed with exponent {}", m.routing_skew)
+                } else {
+                    String::new()
+                }
+            ),
+        });
     }
     if let (Some(i), Some(v)) = (&o.vision_input, &ctx.model.vision) {
         notes.push(format!(
