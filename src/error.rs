@@ -183,6 +183,7 @@ keys! {
     Anchor / ANCHOR = "anchor",
     Loo / LOO = "loo",
     Cv / CV = "cv",
+    RefitAlso / REFIT_ALSO = "refit_also",
 }
 
 /// Marks the key in a message (see [`Error::render`]).

@@ -839,3 +839,98 @@ fn leave_one_row_out_of_a_lone_row() {
         assert!(x["loo_predicted_ms"].as_f64().is_some(), "{x}");
     }
 }
+
+/// `--refit-also FILE`: the cross-validations' refits train on both files, only the checked
+/// file's rows are reported, and the report says what the refits saw. A lone row that cannot be
+/// cross-validated on its own file can be beside the published set; published rows copied
+/// under new ids (their source group kept) get the leave-one-source-out prediction the
+/// published set gives them (the group left out, the training rows are the same).
+#[test]
+fn check_refits_on_the_file_and_the_published_set_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/reference/measurements.toml");
+    let published = std::fs::read_to_string(reference).unwrap();
+    let lone = row(
+        "h",
+        "llava-ov-7b",
+        "hf",
+        8,
+        "source_group = \"mine\"",
+        120.0,
+    );
+    let file = write(dir.path(), &lone);
+    let err = common::fails(&["check", &file, "--loo"]);
+    assert!(err.contains("--refit-also"), "{err}");
+    let err = common::fails(&["check", &file, "--refit-also", reference]);
+    assert!(
+        err.contains("--refit-also") && err.contains("--cv"),
+        "{err}"
+    );
+    let r = common::json(&[
+        "check",
+        &file,
+        "--cv",
+        "source,row",
+        "--refit-also",
+        reference,
+    ]);
+    assert_eq!(
+        r["rows"].as_array().unwrap().len(),
+        1,
+        "only the file's rows"
+    );
+    let x = &r["rows"][0];
+    assert!(x["loso_predicted_ms"].as_f64().is_some(), "{x}");
+    assert!(x["loo_predicted_ms"].as_f64().is_some(), "{x}");
+    let on = r["refit_on"].as_str().unwrap();
+    let published_rows = published
+        .lines()
+        .filter(|l| l.starts_with("[[measurement]]"))
+        .count();
+    assert!(
+        on.contains("(1 rows) and") && on.contains(&format!("({published_rows} rows)")),
+        "{on}"
+    );
+    let plain = common::ok(&["check", &file]);
+    assert!(!plain.contains("refits on"), "{plain}");
+
+    // Published rows under new ids: the same leave-one-source-out prediction.
+    let copied: String = published
+        .split("[[measurement]]")
+        .filter(|b| b.contains("id = \"fastvid-"))
+        .map(|b| {
+            let b = b.replace("id = \"fastvid-", "id = \"copy-fastvid-");
+            format!(
+                "[[measurement]]{}",
+                b.replace("e = \"fastvid-", "e = \"copy-fastvid-")
+            )
+        })
+        .collect();
+    assert!(copied.matches("[[measurement]]").count() >= 2);
+    let file = write(dir.path(), &copied);
+    let mine = common::json(&["check", &file, "--cv", "--refit-also", reference]);
+    let theirs = common::json(&["check", reference, "--cv"]);
+    for x in mine["rows"].as_array().unwrap() {
+        let id = x["id"].as_str().unwrap().trim_start_matches("copy-");
+        let t = theirs["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap();
+        let (a, b) = (
+            x["loso_predicted_ms"].as_f64().unwrap(),
+            t["loso_predicted_ms"].as_f64().unwrap(),
+        );
+        assert!((a / b - 1.0).abs() < 1e-9, "{id}: {a} against {b}");
+    }
+    // Two rows with one id in both files: the checked file's is taken, and counted.
+    let own = published
+        .split("[[measurement]]")
+        .find(|b| b.contains("id = \"fastvid-"))
+        .unwrap();
+    let file = write(dir.path(), &format!("[[measurement]]{own}"));
+    let r = common::json(&["check", &file, "--cv", "--refit-also", reference]);
+    let on = r["refit_on"].as_str().unwrap();
+    assert!(on.contains("1 more share an id"), "{on}");
+}

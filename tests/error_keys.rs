@@ -176,6 +176,11 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
         "the table's footnote (output)",
     ),
     (
+        "src/check/render.rs",
+        "--refit-also reference/measurements.toml",
+        "the table's hint under its caption (output)",
+    ),
+    (
         "src/cost/refined/mod.rs",
         "use fewer --gen-tokens",
         "a warning of the report (output)",

@@ -98,9 +98,9 @@ def _records(columns):
     return [dict(zip(names, row)) for row in zip(*values)]
 
 
-def check(path, loo=False, loso=False):
+def check(path, loo=False, loso=False, refit_also=None):
     """The published-measurement check: ``aim-sim check FILE [--cv source,row] --format json``."""
-    return _json.loads(_core.check_json(path, loo, loso))
+    return _json.loads(_core.check_json(path, loo, loso, refit_also))
 
 
 def list_presets(kind=None):

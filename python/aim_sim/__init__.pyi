@@ -503,7 +503,9 @@ def budget(
         AimSimError: Bad input, with the command line's one-line message.
     """
 
-def check(path: PathLike, loo: bool = False, loso: bool = False) -> Dict[str, Any]:
+def check(
+    path: PathLike, loo: bool = False, loso: bool = False, refit_also: Optional[PathLike] = None
+) -> Dict[str, Any]:
     """The published-measurement check: ``aim-sim check FILE [--cv source,row] --format json`` — every
     published measurement in the file set against aim-sim's prediction.
 
@@ -513,6 +515,9 @@ def check(path: PathLike, loo: bool = False, loso: bool = False) -> Dict[str, An
     profile carry ``predicted_interval_ms`` (80 %). ``loso=True`` adds leave-one-source-out
     predictions (each framework refitted without the row's whole source group: the error on a
     stack never fitted), ``loo=True`` leave-one-row-out (the row alone; slower).
+    ``refit_also`` (``--refit-also FILE``, e.g. ``reference/measurements.toml``): those refits
+    train on this file's rows and that file's too (only this file's rows are checked); the
+    result's ``refit_on`` says what they trained on.
 
     Raises:
         AimSimError: An unreadable file, or a row naming an unknown model, GPU, framework or

@@ -408,12 +408,23 @@ fn sweep_columns<'py>(
 }
 
 /// `aim-sim check FILE --format json` (`loo`: `--cv row`, leave-one-row-out refits; `loso`:
-/// `--cv source`, leave-one-source-out refits).
+/// `--cv source`, leave-one-source-out refits; `refit_also`: `--refit-also FILE`).
 #[pyfunction]
-#[pyo3(signature = (path, loo = false, loso = false))]
-fn check_json(py: Python<'_>, path: &Bound<'_, PyAny>, loo: bool, loso: bool) -> PyResult<String> {
+#[pyo3(signature = (path, loo = false, loso = false, refit_also = None))]
+fn check_json(
+    py: Python<'_>,
+    path: &Bound<'_, PyAny>,
+    loo: bool,
+    loso: bool,
+    refit_also: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let refit_also = refit_also.map(path_of).transpose()?;
     from_file(py, path, move |p| {
         let m = aim_sim::check::Measurements::load(p)?;
+        let refit_also = refit_also
+            .as_deref()
+            .map(aim_sim::check::Measurements::load)
+            .transpose()?;
         let mut cv = Vec::new();
         if loso {
             cv.push(aim_sim::check::Cv::Source);
@@ -423,6 +434,7 @@ fn check_json(py: Python<'_>, path: &Bound<'_, PyAny>, loo: bool, loso: bool) ->
         }
         let options = aim_sim::check::CheckOptions {
             cv,
+            refit_also,
             ..Default::default()
         };
         let report = aim_sim::check::check(&m, &options)?;

@@ -91,6 +91,24 @@ def test_check_is_the_clis(cli):
     assert ours["summary"][-1]["group"] == "all"
 
 
+def test_check_refit_also_is_the_clis(cli, tmp_path):
+    reference = REPO / "reference" / "measurements.toml"
+    mine = tmp_path / "m.toml"
+    mine.write_text(
+        '[[measurement]]\nid = "mine"\nsource = "s"\nmodel = "llava-ov-7b"\ngpu = "a100-80g"\n'
+        'framework = "hf"\ntimed = "prefill"\nattention = "flash"\nw_bits = 16\n'
+        'text_tokens = 100\nframes = 8\nschedule = "none"\nmeasured_ms = 120.0\n'
+    )
+    ours = aim_sim.check(mine, loso=True, refit_also=reference)
+    theirs = json.loads(
+        cli.run("check", str(mine), "--cv", "--refit-also", str(reference), "--format", "json").stdout
+    )
+    assert ours == theirs
+    assert [r["id"] for r in ours["rows"]] == ["mine"]
+    assert ours["rows"][0]["loso_predicted_ms"] > 0
+    assert "measurements.toml" in ours["refit_on"]
+
+
 def test_check_names_the_bad_row(tmp_path):
     bad = tmp_path / "m.toml"
     bad.write_text(

@@ -616,7 +616,7 @@ impl Memo {
 fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
     if rows.is_empty() {
         return Err(Error::invalid(format!(
-            "framework {}: no priced measurement to fit (cross-validation refits on the file's own rows: one row of a framework, and none of another, leaves nothing once it is left out; add rows, or check without --cv/--loo)",
+            "framework {}: no priced measurement to fit (cross-validation refits on the file's own rows: one row of a framework, and none of another, leaves nothing once it is left out; add rows, refit on the published set too with --refit-also reference/measurements.toml, or check without --cv/--loo)",
             base.name
         )));
     }

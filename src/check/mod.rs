@@ -19,7 +19,7 @@ mod render;
 pub use render::render;
 
 use crate::error::{
-    keys::{CV, FRAMEWORK, LOO},
+    keys::{CV, FRAMEWORK, LOO, REFIT_ALSO},
     Key,
 };
 use crate::error::{Error, Result};
@@ -359,6 +359,47 @@ impl Measurements {
             }
         }
         Ok(())
+    }
+
+    /// These rows and `other`'s, for refits on both (`--refit-also`): `other`'s file paths are
+    /// made absolute so that they still resolve from this file's folder, and a row of `other`
+    /// whose id this file also has is left out (this file's row is the one checked). Returns
+    /// the pool and how many of `other`'s rows were left out so.
+    pub fn with_rows_of(&self, other: &Measurements) -> Result<(Measurements, usize)> {
+        let mut rows = self.rows.clone();
+        let mut shadowed = 0;
+        for r in &other.rows {
+            if self.rows.iter().any(|o| o.id == r.id) {
+                shadowed += 1;
+                continue;
+            }
+            let mut r = r.clone();
+            for (value, list) in [
+                (&mut r.model, presets::MODELS),
+                (&mut r.gpu, presets::GPUS),
+                (&mut r.framework, presets::FRAMEWORKS),
+                (&mut r.schedule, presets::SCHEDULES),
+            ] {
+                if value != UNKNOWN_GPU && !list.iter().any(|(n, _)| n == value) {
+                    let path = other.dir.join(&*value);
+                    *value = std::path::absolute(&path)
+                        .map_err(|source| Error::Io {
+                            path: path.clone(),
+                            source,
+                        })?
+                        .display()
+                        .to_string();
+                }
+            }
+            rows.push(r);
+        }
+        let pool = Measurements {
+            rows,
+            dir: self.dir.clone(),
+            origin: format!("{} + {}", self.origin, other.origin),
+        };
+        pool.validate()?;
+        Ok((pool, shadowed))
     }
 
     /// A preset name as is, else a path relative to the file.
@@ -705,6 +746,11 @@ pub struct CheckReport {
     /// The profile every row was priced under (`--framework`), when not the rows' own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
+    /// The rows the cross-validations refitted on (absent without `--cv`/`--loo`). The
+    /// profile column is each row's profile as shipped: the presets are fitted on
+    /// `reference/measurements.toml`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refit_on: Option<String>,
 }
 
 /// A row measured against a baseline whose speed-up cannot be compared.
@@ -732,6 +778,9 @@ pub struct CheckOptions {
     pub cv: Vec<Cv>,
     /// Price every row under this framework profile (a preset or a file) instead of its own.
     pub framework: Option<String>,
+    /// More rows the cross-validations refit on besides the checked file's (`--refit-also`,
+    /// e.g. the published set beside a user's own rows); only the file's rows are reported.
+    pub refit_also: Option<Measurements>,
 }
 
 /// Prices every row of `m` and compares.
@@ -767,9 +816,40 @@ pub fn check_with_progress(
         }
         None => None,
     };
+    // What the cross-validations refit on: the file's rows, and `--refit-also`'s if given.
+    let (pool, refit_on) = match (&options.refit_also, options.cv.is_empty()) {
+        (Some(_), true) => {
+            return Err(Error::invalid(format!(
+                "{REFIT_ALSO} adds rows to the refits of {CV} and {LOO}, and none was asked for: give {CV} (or {LOO}) beside it, or drop it"
+            )))
+        }
+        (Some(extra), false) => {
+            let (pool, shadowed) = m.with_rows_of(extra)?;
+            let also = format!(
+                "{} ({} rows{})",
+                extra.origin,
+                extra.rows.len() - shadowed,
+                match shadowed {
+                    0 => String::new(),
+                    n => format!("; {n} more share an id with the checked file's and are taken from it"),
+                }
+            );
+            let on = format!("{} ({} rows) and {also}", m.origin, m.rows.len());
+            (std::borrow::Cow::Owned(pool), Some(on))
+        }
+        (None, false) => (
+            std::borrow::Cow::Borrowed(m),
+            Some(format!(
+                "{}'s own {} rows only",
+                m.origin,
+                m.rows.len()
+            )),
+        ),
+        (None, true) => (std::borrow::Cow::Borrowed(m), None),
+    };
     // Both cross-validations' refits run side by side (fit::cross_validate).
     let fit::CrossValidated { loo, loso } = fit::cross_validate(
-        m,
+        &pool,
         options.cv.contains(&Cv::Row),
         options.cv.contains(&Cv::Source),
         progress,
@@ -1002,6 +1082,7 @@ pub fn check_with_progress(
         speedup_summary,
         unpaired,
         framework: options.framework.clone(),
+        refit_on,
     })
 }
 

@@ -86,6 +86,18 @@ fn table(r: &CheckReport) -> String {
             "every row priced under the '{f}' profile (--framework), not the one it names"
         );
     }
+    if let Some(on) = &r.refit_on {
+        let _ = writeln!(
+            out,
+            "cross-validation refits on: {on}; the profile column is each row's profile as shipped (fitted on reference/measurements.toml)"
+        );
+        if on.ends_with(" rows only") {
+            let _ = writeln!(
+                out,
+                "  to refit on the published rows too: --refit-also reference/measurements.toml"
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "{:<44} {:<9} {:<9} {:>9} {:>9} {:>8} {:>9} {:>8}{}{}",

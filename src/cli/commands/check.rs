@@ -46,6 +46,14 @@ pub(crate) struct CheckArgs {
     /// one each row names: how another stack's profile fares on these measurements.
     #[arg(long, value_name = "NAME")]
     pub framework: Option<String>,
+    /// --cv/--loo refit on these rows too (e.g. reference/measurements.toml).
+    ///
+    /// With --cv/--loo, each refit trains on FILE's rows and this file's (a row of this file
+    /// whose id FILE also has is taken from FILE); only FILE's rows are checked. Without it the
+    /// refits see FILE's rows alone. The profile column is always the shipped profile, fitted
+    /// on reference/measurements.toml.
+    #[arg(long, value_name = "FILE")]
+    pub refit_also: Option<PathBuf>,
 }
 
 /// A cross-validation named on the command line.
@@ -57,11 +65,16 @@ pub(crate) enum CvArg {
 
 impl CheckArgs {
     /// The cross-validations asked for, in a fixed order, and the profile override.
-    pub(crate) fn options(&self) -> CheckOptions {
-        CheckOptions {
+    pub(crate) fn options(&self) -> Result<CheckOptions> {
+        Ok(CheckOptions {
             framework: self.framework.clone(),
+            refit_also: self
+                .refit_also
+                .as_deref()
+                .map(Measurements::load)
+                .transpose()?,
             ..options(&self.cv, self.loo)
-        }
+        })
     }
 }
 
@@ -76,16 +89,16 @@ pub fn options(cv: &[CvArg], loo: bool) -> CheckOptions {
     }
     CheckOptions {
         cv: out,
-        framework: None,
+        ..CheckOptions::default()
     }
 }
 
 pub fn check(args: &CheckArgs, output: &OutputArgs) -> Result<()> {
     let format = output.resolve("check", CHECK_VIEWS)?;
     let m = Measurements::load(&args.file)?;
+    let options = args.options()?;
     let progress = Refits::new();
-    let report =
-        check::check_with_progress(&m, &args.options(), &|done, all| progress.update(done, all));
+    let report = check::check_with_progress(&m, &options, &|done, all| progress.update(done, all));
     progress.finish();
     let report = report?;
     format::write(format, output.output.as_deref(), &report)
