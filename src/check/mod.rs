@@ -825,15 +825,15 @@ pub fn check_with_progress(
         }
         (Some(extra), false) => {
             let (pool, shadowed) = m.with_rows_of(extra)?;
-            let also = format!(
-                "{} ({} rows{})",
-                extra.origin,
-                extra.rows.len() - shadowed,
-                match shadowed {
-                    0 => String::new(),
-                    n => format!("; {n} more share an id with the checked file's and are taken from it"),
-                }
-            );
+            let also = match shadowed {
+                0 => format!("{} ({} rows)", extra.origin, extra.rows.len()),
+                n => format!(
+                    "{} ({} of its {} rows; {n} share an id with the checked file's rows, which are taken instead)",
+                    extra.origin,
+                    extra.rows.len() - n,
+                    extra.rows.len()
+                ),
+            };
             let on = format!("{} ({} rows) and {also}", m.origin, m.rows.len());
             (std::borrow::Cow::Owned(pool), Some(on))
         }
