@@ -27,7 +27,7 @@ fn stats(s: &Value) -> String {
 
 fn table(summary: &Value, what: &str) -> String {
     let mut out = format!(
-        "| framework | {what} | source groups | ideal roofline: median / worst | with the profile (in-sample) | **leave-one-source-out** | of which on fallbacks | leave-one-row-out |\n|---|---|---|---|---|---|---|---|\n"
+        "| framework | {what} | source groups | ideal roofline: median / worst | with the profile (in-sample) | **leave-one-source-out** | the same, each source weighted equally: median | of which on fallbacks | leave-one-row-out |\n|---|---|---|---|---|---|---|---|---|\n"
     );
     for s in summary.as_array().expect("summary rows") {
         let rows = s["roofline"]["rows"].as_u64().unwrap_or(0);
@@ -36,11 +36,14 @@ fn table(summary: &Value, what: &str) -> String {
             None => s["group"].as_str().expect("a group").to_string(),
         };
         out += &format!(
-            "| {name} | {rows} | {} | {} | {} | **{}** | {} | {} |\n",
+            "| {name} | {rows} | {} | {} | {} | **{}** | {} | {} | {} |\n",
             s["source_groups"],
             stats(&s["roofline"]),
             stats(&s["calibrated"]),
             stats(&s["loso"]),
+            s["loso_source_weighted"]
+                .as_f64()
+                .map_or("–".into(), |m| format!("{:.1} %", m * 100.0)),
             s["loso_fallback_rows"]
                 .as_u64()
                 .map_or("–".into(), |n| n.to_string()),
@@ -206,7 +209,7 @@ fn accuracy_figures_come_from_the_check_command() {
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(
-        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements, {} source groups), the ideal roofline is off by {} at the median and {} at worst. With the fitted framework profiles, predicting each row with its framework refitted **without the row's whole source** (leave-one-source-out: the error on a stack that was never fitted; over the {} rows the fit uses), by {} at the median and {} at worst ({} of these rows had no other source of their framework or GPU, so their fit fell back on pooled values or other frameworks); refitted without the row alone (leave-one-row-out, the rest of its source kept), by {} / {}; in-sample {}. Measured speed-ups of reduced runs over their baselines ({} pairs): {} at the median and {} at worst leave-one-source-out ({} / {} leave-one-row-out, {} / {} in-sample; the roofline: {} / {}).\n",
+        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements, {} source groups), the ideal roofline is off by {} at the median and {} at worst. With the fitted framework profiles, predicting each row with its framework refitted **without the row's whole source** (leave-one-source-out: the error on a stack that was never fitted; over the {} rows the fit uses), by {} at the median and {} at worst ({} of these rows had no other source of their framework or GPU, so their fit fell back on pooled values or other frameworks; with each source group weighted equally, as a user's stack is one new source, {} at the median); refitted without the row alone (leave-one-row-out, the rest of its source kept), by {} / {}; in-sample {}. Measured speed-ups of reduced runs over their baselines ({} pairs): {} at the median and {} at worst leave-one-source-out ({} / {} leave-one-row-out, {} / {} in-sample; the roofline: {} / {}).\n",
         all["source_groups"],
         pct(&all["roofline"]["median_abs_error"]),
         pct(&all["roofline"]["worst_abs_error"]),
@@ -214,6 +217,7 @@ fn accuracy_figures_come_from_the_check_command() {
         pct(&all["loso"]["median_abs_error"]),
         pct(&all["loso"]["worst_abs_error"]),
         all["loso_fallback_rows"],
+        pct(&all["loso_source_weighted"]),
         pct(&all["loo"]["median_abs_error"]),
         pct(&all["loo"]["worst_abs_error"]),
         stats(&all["calibrated"]),

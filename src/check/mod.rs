@@ -670,6 +670,38 @@ impl Stats {
     }
 }
 
+/// The median of |error| with each source group weighted equally: a row of a group of `n`
+/// rows weighs `1 / n`. Where the cumulated weight reaches exactly half at a row, the median is
+/// the mean of that row and the next (so equal groups of one row each give the plain median).
+/// `None` for no rows.
+pub fn source_weighted_median<'a>(errors: impl IntoIterator<Item = (&'a str, f64)>) -> Option<f64> {
+    let rows: Vec<(&str, f64)> = errors.into_iter().collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mut sizes: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (g, _) in &rows {
+        *sizes.entry(g).or_default() += 1;
+    }
+    let mut weighted: Vec<(f64, f64)> = rows
+        .iter()
+        .map(|(g, e)| (e.abs(), 1.0 / sizes[g] as f64))
+        .collect();
+    weighted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let half = sizes.len() as f64 / 2.0;
+    let mut cumulated = 0.0;
+    for (i, (e, w)) in weighted.iter().enumerate() {
+        cumulated += w;
+        if (cumulated - half).abs() < 1e-9 {
+            return Some(weighted.get(i + 1).map_or(*e, |next| (e + next.0) / 2.0));
+        }
+        if cumulated > half {
+            return Some(*e);
+        }
+    }
+    weighted.last().map(|l| l.0)
+}
+
 /// A group's errors: with the profiles, uncalibrated (roofline), leave-one-source-out and
 /// leave-one-row-out.
 #[derive(Debug, Clone, Serialize)]
@@ -685,6 +717,11 @@ pub struct Summary {
     pub roofline: Option<Stats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso: Option<Stats>,
+    /// Median |leave-one-source-out error| with each source group weighted equally (its rows
+    /// share one unit of weight): a user's stack is one new source, and a source with many
+    /// rows (three releases of one benchmark table) would otherwise set the row median alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_source_weighted: Option<f64>,
     /// Rows of `loso` whose fit fell back on pooled values or other frameworks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_fallback_rows: Option<usize>,
@@ -973,6 +1010,10 @@ pub fn check_with_progress(
                 rs.iter()
                     .filter_map(|r| r.loso_error.map(|e| (r.id.as_str(), e))),
             ),
+            loso_source_weighted: source_weighted_median(
+                rs.iter()
+                    .filter_map(|r| r.loso_error.map(|e| (r.source_group.as_str(), e))),
+            ),
             loso_fallback_rows: (!with_loso.is_empty()).then(|| {
                 with_loso
                     .iter()
@@ -1051,6 +1092,10 @@ pub fn check_with_progress(
                 ss.iter()
                     .filter_map(|s| s.loso_error.map(|e| (s.id.as_str(), e))),
             ),
+            loso_source_weighted: source_weighted_median(ss.iter().filter_map(|s| {
+                let group = rows.iter().find(|r| r.id == s.id)?.source_group.as_str();
+                s.loso_error.map(|e| (group, e))
+            })),
             loso_fallback_rows: None,
             loso_interval_coverage: (!covered.is_empty())
                 .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
@@ -1173,6 +1218,27 @@ mod tests {
         let even = Stats::of([("a", 0.1), ("b", -0.3), ("c", 0.2), ("d", 0.0)]).unwrap();
         assert!((even.median_abs_error - 0.15).abs() < 1e-15);
         assert!(Stats::of([]).is_none());
+    }
+
+    #[test]
+    fn a_source_weighted_median_gives_each_source_one_vote() {
+        // One row per source: the plain median, even counts averaged.
+        let plain = [("a", 0.1), ("b", -0.3), ("c", 0.2)];
+        assert_eq!(source_weighted_median(plain), Some(0.2));
+        let even = [("a", 0.1), ("b", -0.3), ("c", 0.2), ("d", 0.0)];
+        assert!((source_weighted_median(even).unwrap() - 0.15).abs() < 1e-15);
+        // Nine rows of one source at 1 % and two sources at 30 % and 50 %: the row median
+        // is 1 %, the sources' is 30 %.
+        let mut crowded: Vec<(&str, f64)> = vec![("big", 0.01); 9];
+        crowded.extend([("p", 0.3), ("q", -0.5)]);
+        assert_eq!(
+            Stats::of(crowded.iter().map(|(g, e)| (*g, *e)))
+                .unwrap()
+                .median_abs_error,
+            0.01
+        );
+        assert_eq!(source_weighted_median(crowded), Some(0.3));
+        assert_eq!(source_weighted_median([]), None);
     }
 
     #[test]

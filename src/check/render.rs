@@ -71,6 +71,24 @@ fn summary_table(out: &mut String, title: &str, rows: &[Summary], loso: bool, lo
     }
 }
 
+/// The leave-one-source-out medians with each source group weighted equally, one line.
+fn source_weighted(out: &mut String, rows: &[Summary]) {
+    let parts: Vec<String> = rows
+        .iter()
+        .filter_map(|s| {
+            s.loso_source_weighted
+                .map(|m| format!("{} {:.1}%", s.group, m * 100.0))
+        })
+        .collect();
+    if !parts.is_empty() {
+        let _ = writeln!(
+            out,
+            "  leave-one-source-out median with each source group weighted equally (a new stack is one new source): {}",
+            parts.join(", ")
+        );
+    }
+}
+
 fn table(r: &CheckReport) -> String {
     let loo = r.rows.iter().any(|x| x.loo_predicted_ms.is_some());
     let loso = r.rows.iter().any(|x| x.loso_predicted_ms.is_some());
@@ -156,6 +174,9 @@ fn table(r: &CheckReport) -> String {
         loso,
         loo,
     );
+    if loso {
+        source_weighted(&mut out, &r.summary);
+    }
     summary_table(&mut out, "per framework and GPU:", &r.by_gpu, loso, loo);
     if loso {
         let _ = writeln!(
@@ -216,6 +237,9 @@ fn table(r: &CheckReport) -> String {
             loso,
             loo,
         );
+        if loso {
+            source_weighted(&mut out, &r.speedup_summary);
+        }
     }
     if !r.unpaired.is_empty() {
         let _ = writeln!(out, "\nspeed-ups not compared:");

@@ -16,25 +16,35 @@ fn pct(e: Option<f64>) -> super::Cell {
 }
 
 fn summary_table(id: &str, caption: &str, rows: &[Summary]) -> String {
-    let mut t = Table::new(
-        id,
-        caption,
-        &[
-            ("framework", false),
-            ("rows", true),
-            ("profile median |error| %", true),
-            ("profile worst %", true),
-            ("worst row", false),
-            ("roofline median |error| %", true),
-            ("roofline worst %", true),
-        ],
-    );
+    // With --cv source, the headline figures (a stack the fit never saw) come first.
+    let loso = rows.iter().any(|s| s.loso.is_some());
+    let mut columns = vec![("framework", false), ("rows", true)];
+    if loso {
+        columns.extend([
+            ("leave-one-source-out median |error| %", true),
+            ("leave-one-source-out worst %", true),
+            ("the same, each source weighted equally: median %", true),
+        ]);
+    }
+    columns.extend([
+        ("profile median |error| %", true),
+        ("profile worst %", true),
+        ("worst row", false),
+        ("roofline median |error| %", true),
+        ("roofline worst %", true),
+    ]);
+    let mut t = Table::new(id, caption, &columns);
     let m = |s: &Option<Stats>| pct(s.as_ref().map(|s| s.median_abs_error));
     let w = |s: &Option<Stats>| pct(s.as_ref().map(|s| s.worst_abs_error));
     for s in rows {
-        t.row(vec![
+        let mut cells = vec![
             txt(s.group.clone()),
             opt(s.calibrated.as_ref().map(|c| c.rows as f64), 0),
+        ];
+        if loso {
+            cells.extend([m(&s.loso), w(&s.loso), pct(s.loso_source_weighted)]);
+        }
+        cells.extend([
             m(&s.calibrated),
             w(&s.calibrated),
             txt(s
@@ -44,6 +54,7 @@ fn summary_table(id: &str, caption: &str, rows: &[Summary]) -> String {
             m(&s.roofline),
             w(&s.roofline),
         ]);
+        t.row(cells);
     }
     t.render()
 }
@@ -56,8 +67,11 @@ pub fn check(r: &CheckReport) -> Result<String> {
         r.rows.len()
     );
     let subtitle = format!(
-        "{} · {priced} priced · filled: the framework profile's prediction, hollow: the ideal roofline",
-        r.file
+        "{} · {priced} priced · filled: the framework profile's prediction, hollow: the ideal roofline{}",
+        r.file,
+        r.refit_on
+            .as_ref()
+            .map_or(String::new(), |on| format!(" · cross-validation refits on {on}"))
     );
     let mut frameworks: Vec<&str> = Vec::new();
     for x in &r.rows {
