@@ -267,3 +267,35 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The source-weighted median (docs/accuracy.md's fairer forecast): one row per source is
+    /// the plain median; it lies between the smallest and largest |error|; and repeating every
+    /// row of one source k times changes nothing (a source's vote does not grow with its rows).
+    #[test]
+    fn the_source_weighted_median_gives_each_source_one_vote(
+        errors in prop::collection::vec((0usize..5, -2.0f64..2.0), 1..30),
+        k in 1usize..5,
+    ) {
+        use aim_sim::check::{source_weighted_median, Stats};
+        let names = ["a", "b", "c", "d", "e"];
+        let rows: Vec<(&str, f64)> = errors.iter().map(|(g, e)| (names[*g], *e)).collect();
+        let m = source_weighted_median(rows.iter().copied()).unwrap();
+        let lo = rows.iter().map(|r| r.1.abs()).fold(f64::INFINITY, f64::min);
+        let hi = rows.iter().map(|r| r.1.abs()).fold(0.0, f64::max);
+        prop_assert!(m >= lo - 1e-12 && m <= hi + 1e-12, "{m} outside {lo}..{hi}");
+        let mut repeated = rows.clone();
+        for r in rows.iter().filter(|r| r.0 == rows[0].0) {
+            for _ in 1..k {
+                repeated.push(*r);
+            }
+        }
+        let again = source_weighted_median(repeated.iter().copied()).unwrap();
+        prop_assert!((again - m).abs() < 1e-12, "{again} against {m}");
+        let singles: Vec<(String, f64)> =
+            rows.iter().enumerate().map(|(i, r)| (i.to_string(), r.1)).collect();
+        let plain = Stats::of(singles.iter().map(|(g, e)| (g.as_str(), *e))).unwrap();
+        let weighted = source_weighted_median(singles.iter().map(|(g, e)| (g.as_str(), *e))).unwrap();
+        prop_assert!((weighted - plain.median_abs_error).abs() < 1e-12);
+    }
+}
