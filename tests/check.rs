@@ -940,3 +940,61 @@ fn check_refits_on_the_file_and_the_published_set_when_asked() {
         "{on}"
     );
 }
+
+/// The held-out coverage: each source's rows against an interval whose σ, too, comes from the
+/// other sources' leave-one-source-out residuals alone (σ between = |their mean|, σ within =
+/// their pooled scatter), recomputed here by hand; a framework with one source has none.
+#[test]
+fn held_out_coverage_takes_sigma_from_the_other_sources_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = |g: &str| format!("source_group = \"{g}\"");
+    let text = [
+        row("a", "llava-ov-7b", "hf", 8, &group("p"), 120.0),
+        row("b", "llava-ov-7b", "hf", 16, &group("p"), 200.0),
+        row("c", "llava-ov-7b", "hf", 8, &group("q"), 90.0),
+        row("d", "llava-ov-7b", "hf", 16, &group("q"), 250.0),
+    ]
+    .concat();
+    let r = common::json(&["check", &write(dir.path(), &text), "--cv"]);
+    let rows = r["rows"].as_array().unwrap();
+    let ln = |x: &serde_json::Value| {
+        (x["loso_predicted_ms"].as_f64().unwrap() / x["measured_ms"].as_f64().unwrap()).ln()
+    };
+    let sigma_of = |g: &str| {
+        let e: Vec<f64> = rows
+            .iter()
+            .filter(|x| x["source_group"] == g)
+            .map(ln)
+            .collect();
+        let mean = e.iter().sum::<f64>() / e.len() as f64;
+        let within =
+            (e.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (e.len() - 1) as f64).sqrt();
+        mean.abs().hypot(within)
+    };
+    let z = 1.281_551_565_545;
+    let inside = rows
+        .iter()
+        .filter(|x| {
+            let other = if x["source_group"] == "p" { "q" } else { "p" };
+            ln(x).abs() <= z * sigma_of(other)
+        })
+        .count();
+    let hf = &r["summary"][0];
+    let got = hf["loso_interval_coverage_held_out"].as_f64().unwrap();
+    assert!(
+        (got - inside as f64 / 4.0).abs() < 1e-12,
+        "{got} against {inside} of 4"
+    );
+    // One source: no σ without it.
+    let one = [
+        row("a", "llava-ov-7b", "hf", 8, &group("p"), 120.0),
+        row("b", "llava-ov-7b", "hf", 16, &group("p"), 200.0),
+        row("t", "llava-ov-7b", "trtllm", 16, &group("t"), 60.0),
+    ]
+    .concat();
+    let r = common::json(&["check", &write(dir.path(), &one), "--cv"]);
+    let hf = &r["summary"][0];
+    assert_eq!(hf["group"], "hf");
+    assert!(hf["loso_interval_coverage"].as_f64().is_some(), "{hf}");
+    assert!(hf.get("loso_interval_coverage_held_out").is_none(), "{hf}");
+}

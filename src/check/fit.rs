@@ -1058,12 +1058,42 @@ fn loso_assemble(
 /// measurements: between source groups, within them, and of speed-ups (rows whose baseline is
 /// among `rows`).
 pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
-    let e: Vec<f64> = rows
+    let residuals: Vec<Residual> = rows
         .iter()
         .zip(predicted_s)
-        .map(|(r, p)| (p / r.measured_s).ln())
+        .map(|(r, p)| Residual {
+            group: &r.group,
+            moe: r.moe,
+            ln_error: (p / r.measured_s).ln(),
+            baseline: r
+                .baseline
+                .as_ref()
+                .and_then(|b| rows.iter().position(|o| &o.id == b)),
+        })
         .collect();
-    let groups = groups_of(rows);
+    spread_of(&residuals)
+}
+
+/// One cross-validated row for [`spread_of`]: its source group, whether its model is a
+/// mixture of experts, `ln(predicted / measured)`, and its baseline's index among the rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Residual<'a> {
+    pub group: &'a str,
+    pub moe: bool,
+    pub ln_error: f64,
+    pub baseline: Option<usize>,
+}
+
+/// [`spread`] of residuals: σ between source groups (root mean square of each group's mean,
+/// dense and MoE rows apart), σ within them (pooled), and σ of speed-ups (pairs whose baseline
+/// is among `rows`).
+pub fn spread_of(rows: &[Residual]) -> Spread {
+    let mut groups: Vec<&str> = Vec::new();
+    for r in rows {
+        if !groups.contains(&r.group) {
+            groups.push(r.group);
+        }
+    }
     // Root mean square over source groups of each group's mean residual, over the rows of one
     // kind (dense or MoE): (σ, groups behind it).
     let between = |moe: bool| {
@@ -1072,9 +1102,8 @@ pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
             .filter_map(|g| {
                 let v: Vec<f64> = rows
                     .iter()
-                    .zip(&e)
-                    .filter(|(r, _)| &r.group == g && r.moe == moe)
-                    .map(|(_, e)| *e)
+                    .filter(|r| r.group == *g && r.moe == moe)
+                    .map(|r| r.ln_error)
                     .collect();
                 (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
             })
@@ -1087,24 +1116,18 @@ pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
     for g in &groups {
         let v: Vec<f64> = rows
             .iter()
-            .zip(&e)
-            .filter(|(r, _)| &r.group == g)
-            .map(|(_, e)| *e)
+            .filter(|r| r.group == *g)
+            .map(|r| r.ln_error)
             .collect();
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         within_sq += v.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
     }
     let free = rows.len().saturating_sub(groups.len());
-    let mut pairs = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        let Some(b) = r.baseline.as_ref() else {
-            continue;
-        };
-        if let Some(j) = rows.iter().position(|o| &o.id == b) {
-            // ln(predicted speed-up / measured speed-up) = e_row − e_baseline.
-            pairs.push(e[i] - e[j]);
-        }
-    }
+    // ln(predicted speed-up / measured speed-up) = e_row − e_baseline.
+    let pairs: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| Some(r.ln_error - rows.get(r.baseline?)?.ln_error))
+        .collect();
     let (dense, _) = between(false);
     let (moe, moe_groups) = between(true);
     Spread {

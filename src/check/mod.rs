@@ -729,6 +729,11 @@ pub struct Summary {
     /// leave-one-source-out prediction (σ from the profile's `[spread]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_interval_coverage: Option<f64>,
+    /// The same with σ, too, estimated without the row's source (from the other sources'
+    /// leave-one-source-out residuals): how often the interval holds on a stack neither the fit
+    /// nor its spread saw. Rows whose framework has no other source are not counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_interval_coverage_held_out: Option<f64>,
     /// Rows with a baseline: leave-one-source-out without an anchor, and anchored on the
     /// baseline's measured time.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -994,6 +999,15 @@ pub fn check_with_progress(
                 Some((lo..=hi).contains(&r.measured_ms))
             })
             .collect();
+        let held_out: Vec<bool> = with_loso
+            .iter()
+            .filter_map(|r| {
+                let s = spread_without(&rows, &r.framework, &r.source_group)?;
+                let [lo, hi] =
+                    Spread::interval80(r.loso_predicted_ms?, s.for_model(r.moe).time_sigma());
+                Some((lo..=hi).contains(&r.measured_ms))
+            })
+            .collect();
         Summary {
             group: group.to_string(),
             gpu: gpu.map(String::from),
@@ -1020,8 +1034,8 @@ pub fn check_with_progress(
                     .filter(|r| r.loso_fallback.is_some())
                     .count()
             }),
-            loso_interval_coverage: (!covered.is_empty())
-                .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
+            loso_interval_coverage: share(&covered),
+            loso_interval_coverage_held_out: share(&held_out),
             loso_unanchored: Stats::of(rs.iter().filter_map(|r| {
                 r.loso_anchored_error
                     .and(r.loso_error)
@@ -1082,6 +1096,28 @@ pub fn check_with_progress(
                 Some((lo..=hi).contains(&s.measured_speedup))
             })
             .collect();
+        // σ of speed-ups from the other sources' pairs (else √2 · their σ within a source).
+        let held_out: Vec<bool> = ss
+            .iter()
+            .filter_map(|s| {
+                let group = &rows.iter().find(|r| r.id == s.id)?.source_group;
+                let others: Vec<f64> = speedups
+                    .iter()
+                    .filter(|o| o.framework == s.framework)
+                    .filter(|o| {
+                        rows.iter()
+                            .any(|r| r.id == o.id && &r.source_group != group)
+                    })
+                    .filter_map(|o| Some((o.loso_speedup? / o.measured_speedup).ln()))
+                    .collect();
+                let sigma = match others.len() {
+                    0 => spread_without(&rows, &s.framework, group)?.speedup_sigma(),
+                    n => (others.iter().map(|x| x * x).sum::<f64>() / n as f64).sqrt(),
+                };
+                let [lo, hi] = Spread::interval80(s.loso_speedup?, sigma);
+                Some((lo..=hi).contains(&s.measured_speedup))
+            })
+            .collect();
         Summary {
             group: group.to_string(),
             gpu: None,
@@ -1097,8 +1133,8 @@ pub fn check_with_progress(
                 s.loso_error.map(|e| (group, e))
             })),
             loso_fallback_rows: None,
-            loso_interval_coverage: (!covered.is_empty())
-                .then(|| covered.iter().filter(|c| **c).count() as f64 / covered.len() as f64),
+            loso_interval_coverage: share(&covered),
+            loso_interval_coverage_held_out: share(&held_out),
             loso_unanchored: None,
             loso_anchored: None,
             loo: Stats::of(
@@ -1129,6 +1165,30 @@ pub fn check_with_progress(
         framework: options.framework.clone(),
         refit_on,
     })
+}
+
+/// The share of `true`s (`None` for none).
+fn share(hits: &[bool]) -> Option<f64> {
+    (!hits.is_empty()).then(|| hits.iter().filter(|h| **h).count() as f64 / hits.len() as f64)
+}
+
+/// The [`Spread`] that `framework`'s leave-one-source-out residuals give without `group`'s rows:
+/// the profile's `[spread]` had the fit never seen that source. `None` when no other source of
+/// the framework has a cross-validated row.
+fn spread_without(rows: &[RowCheck], framework: &str, group: &str) -> Option<Spread> {
+    let residuals: Vec<fit::Residual> = rows
+        .iter()
+        .filter(|r| r.framework == framework && r.source_group != group)
+        .filter_map(|r| {
+            Some(fit::Residual {
+                group: &r.source_group,
+                moe: r.moe,
+                ln_error: (r.loso_predicted_ms? / r.measured_ms).ln(),
+                baseline: None,
+            })
+        })
+        .collect();
+    (!residuals.is_empty()).then(|| fit::spread_of(&residuals))
 }
 
 /// The `[spread]` of the profile a framework name refers to in `m` (`None`: the roofline, or a

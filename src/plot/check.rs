@@ -105,7 +105,15 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         stat.map_or(0.0, |s| s.median_abs_error * 100.0),
         stat.map_or(0.0, |s| s.worst_abs_error * 100.0),
         match all.and_then(|s| s.loso_interval_coverage) {
-            Some(c) if intervals && loso => format!(", bars: 80 % interval, holds {:.0} %", c * 100.0),
+            Some(c) if intervals && loso => format!(
+                ", bars: 80 % interval, holds {:.0} %{}",
+                c * 100.0,
+                all.and_then(|s| s.loso_interval_coverage_held_out)
+                    .map_or(String::new(), |h| format!(
+                        " ({:.0} % with σ, too, from the other sources)",
+                        h * 100.0
+                    ))
+            ),
             _ if intervals => ", bars: 80 % interval".to_string(),
             _ => String::new(),
         },
