@@ -87,6 +87,26 @@ fn source_weighted(out: &mut String, rows: &[Summary]) {
             parts.join(", ")
         );
     }
+    let holds: Vec<String> = rows
+        .iter()
+        .filter_map(|s| {
+            let c = s.loso_interval_coverage?;
+            Some(format!(
+                "{} {:.0}% ({})",
+                s.group,
+                c * 100.0,
+                s.loso_interval_coverage_held_out
+                    .map_or("-".to_string(), |h| format!("{:.0}%", h * 100.0))
+            ))
+        })
+        .collect();
+    if !holds.is_empty() {
+        let _ = writeln!(
+            out,
+            "  80 % intervals around those predictions hold (with σ, too, from the other sources alone): {}",
+            holds.join(", ")
+        );
+    }
 }
 
 fn table(r: &CheckReport) -> String {
