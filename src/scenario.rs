@@ -230,6 +230,11 @@ impl Scenario {
             if moe {
                 framework_notes.extend(framework.spread.and_then(|s| s.moe_note(&framework.name)));
             }
+            framework_notes.extend(
+                framework
+                    .spread
+                    .and_then(|s| s.coverage_note(&framework.name)),
+            );
         }
         framework_notes.extend(gpu_notes(&gpu, &precision));
         let resolved = Spec {

@@ -133,6 +133,22 @@ fn accuracy_figures_come_from_the_check_command() {
                 .map_or("–".into(), |c| format!("{:.0} %", c * 100.0))
         };
         let (all, held) = ("loso_interval_coverage", "loso_interval_coverage_held_out");
+        // The profile's [spread] stores check's held-out coverage (its run note quotes it).
+        for (key, summary) in [
+            ("held_out_coverage", &report["summary"]),
+            ("held_out_speedup_coverage", &report["speedup_summary"]),
+        ] {
+            let checked = summary
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["group"] == name)
+                .and_then(|s| s[held].as_f64());
+            match (f(key), checked) {
+                (Some(a), Some(b)) => assert!((a - b).abs() < 1e-4, "{name} {key}: {a} vs {b}"),
+                (a, b) => assert_eq!(a.is_some(), b.is_some(), "{name} {key}: {a:?} vs {b:?}"),
+            }
+        }
         intervals += &format!(
             "| {name} | {} | {b:.3} | {w:.3} | ×{:.2}–×{:.2} | {} | {} | {} | ×{:.2}–×{:.2}{} | {} | {} |\n",
             sp["source_groups"],

@@ -1145,7 +1145,54 @@ pub fn spread_of(rows: &[Residual]) -> Spread {
         source_groups: groups.len(),
         rows: rows.len(),
         speedup_pairs: pairs.len(),
+        held_out_coverage: None,
+        held_out_speedup_coverage: None,
     }
+}
+
+/// Whether each row's measurement lies inside the 80 % interval around its cross-validated
+/// prediction when σ, too, is estimated without the row's source ([`spread_of`] of the other
+/// sources' residuals): the interval a stack gets that neither the fit nor its `[spread]` saw.
+/// Per row, for its time and for its speed-up over its baseline (`None`: no other source, or
+/// for the speed-up no baseline among `rows`).
+pub fn held_out_hits(rows: &[Residual]) -> Vec<(Option<bool>, Option<bool>)> {
+    rows.iter()
+        .map(|r| {
+            // The other sources' rows, their baselines re-indexed among them.
+            let kept: Vec<usize> = (0..rows.len())
+                .filter(|&j| rows[j].group != r.group)
+                .collect();
+            if kept.is_empty() {
+                return (None, None);
+            }
+            let others: Vec<Residual> = kept
+                .iter()
+                .map(|&j| Residual {
+                    baseline: rows[j]
+                        .baseline
+                        .and_then(|b| kept.iter().position(|&k| k == b)),
+                    ..rows[j]
+                })
+                .collect();
+            let s = spread_of(&others);
+            let inside = |e: f64, sigma: f64| {
+                let [lo, hi] = Spread::interval80(1.0, sigma);
+                (lo.ln()..=hi.ln()).contains(&e)
+            };
+            let time = inside(r.ln_error, s.for_model(r.moe).time_sigma());
+            let speedup = r
+                .baseline
+                .and_then(|b| rows.get(b))
+                .map(|b| inside(r.ln_error - b.ln_error, s.speedup_sigma()));
+            (Some(time), speedup)
+        })
+        .collect()
+}
+
+/// The share of `Some(true)` among the `Some`s (`None` for none).
+pub fn share_of(hits: impl IntoIterator<Item = Option<bool>>) -> Option<f64> {
+    let known: Vec<bool> = hits.into_iter().flatten().collect();
+    (!known.is_empty()).then(|| known.iter().filter(|h| **h).count() as f64 / known.len() as f64)
 }
 
 /// Rows of every framework but `name`, recorded with `base`'s structure (the fallback of a
@@ -1228,7 +1275,23 @@ pub fn fit_with_progress(
             .filter(|p| p.loso_fallback.is_some())
             .count();
         let loso_s: Vec<f64> = loso.iter().map(|c| c.time_s).collect();
-        let spread = spread(rows, &loso_s);
+        let mut spread = spread(rows, &loso_s);
+        let residuals: Vec<Residual> = rows
+            .iter()
+            .zip(&loso_s)
+            .map(|(r, p)| Residual {
+                group: &r.group,
+                moe: r.moe,
+                ln_error: (p / r.measured_s).ln(),
+                baseline: r
+                    .baseline
+                    .as_ref()
+                    .and_then(|b| rows.iter().position(|o| &o.id == b)),
+            })
+            .collect();
+        let hits = held_out_hits(&residuals);
+        spread.held_out_coverage = share_of(hits.iter().map(|h| h.0));
+        spread.held_out_speedup_coverage = share_of(hits.iter().map(|h| h.1));
         profile.spread = Some(round_spread(spread));
         let groups = groups_of(rows);
         let pc = |s: &Option<Stats>, worst: bool| {
@@ -1327,6 +1390,8 @@ fn round_spread(s: Spread) -> Spread {
         moe_between_sources: s.moe_between_sources.map(r),
         within_source: r(s.within_source),
         speedup: s.speedup.map(r),
+        held_out_coverage: s.held_out_coverage.map(r),
+        held_out_speedup_coverage: s.held_out_speedup_coverage.map(r),
         ..s
     }
 }
@@ -1863,6 +1928,27 @@ mod tests {
     /// Mixture-of-experts rows have a σ between sources of their own: one MoE source far off
     /// widens MoE runs' intervals, not the dense models' (regression: one MoE blog row once
     /// took trtllm's dense interval from ×0.91–×1.10 to ×0.64–×1.57).
+    #[test]
+    fn a_spread_below_its_coverage_says_so_in_a_note() {
+        let mut s = spread(&[], &[]);
+        assert!(s.coverage_note("hf").is_none(), "no coverage, no note");
+        s.held_out_coverage = Some(0.643);
+        s.held_out_speedup_coverage = Some(0.556);
+        let note = s.coverage_note("hf").unwrap();
+        assert!(
+            note.contains("64 % of times and 56 % of speed-ups"),
+            "{note}"
+        );
+        s.held_out_coverage = Some(0.86);
+        s.held_out_speedup_coverage = None;
+        assert!(s.coverage_note("trtllm").is_none(), "86 % needs no note");
+        s.held_out_speedup_coverage = Some(0.5);
+        assert!(s
+            .coverage_note("x")
+            .unwrap()
+            .contains("held 50 % of speed-ups"));
+    }
+
     #[test]
     fn moe_sources_have_their_own_spread() {
         let text = crate::check::MEASUREMENTS_TOML;

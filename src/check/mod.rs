@@ -981,6 +981,32 @@ pub fn check_with_progress(
             groups.push(r.framework.clone());
         }
     }
+    // Held-out coverage: per framework, each row against the interval whose σ, too, comes
+    // from the other sources' leave-one-source-out residuals (fit::held_out_hits).
+    let mut held: std::collections::BTreeMap<&str, (Option<bool>, Option<bool>)> =
+        Default::default();
+    for g in &groups {
+        let cv: Vec<(&RowCheck, &Measurement)> = rows
+            .iter()
+            .zip(&m.rows)
+            .filter(|(r, _)| &r.framework == g && r.loso_predicted_ms.is_some())
+            .collect();
+        let residuals: Vec<fit::Residual> = cv
+            .iter()
+            .map(|(r, row)| fit::Residual {
+                group: &r.source_group,
+                moe: r.moe,
+                ln_error: (r.loso_predicted_ms.unwrap_or(f64::NAN) / r.measured_ms).ln(),
+                baseline: row
+                    .baseline
+                    .as_ref()
+                    .and_then(|b| cv.iter().position(|(o, _)| &o.id == b)),
+            })
+            .collect();
+        for ((r, _), hit) in cv.iter().zip(fit::held_out_hits(&residuals)) {
+            held.insert(r.id.as_str(), hit);
+        }
+    }
     let summary_of = |group: &str, gpu: Option<&str>, rs: &[&RowCheck]| {
         let priced: Vec<&&RowCheck> = rs.iter().filter(|r| r.predicted_ms.is_some()).collect();
         let mut sources: Vec<&str> = priced.iter().map(|r| r.source_group.as_str()).collect();
@@ -994,15 +1020,6 @@ pub fn check_with_progress(
             .iter()
             .filter_map(|r| {
                 let s = spreads.get(&r.framework)?.as_ref()?;
-                let [lo, hi] =
-                    Spread::interval80(r.loso_predicted_ms?, s.for_model(r.moe).time_sigma());
-                Some((lo..=hi).contains(&r.measured_ms))
-            })
-            .collect();
-        let held_out: Vec<bool> = with_loso
-            .iter()
-            .filter_map(|r| {
-                let s = spread_without(&rows, &r.framework, &r.source_group)?;
                 let [lo, hi] =
                     Spread::interval80(r.loso_predicted_ms?, s.for_model(r.moe).time_sigma());
                 Some((lo..=hi).contains(&r.measured_ms))
@@ -1034,8 +1051,12 @@ pub fn check_with_progress(
                     .filter(|r| r.loso_fallback.is_some())
                     .count()
             }),
-            loso_interval_coverage: share(&covered),
-            loso_interval_coverage_held_out: share(&held_out),
+            loso_interval_coverage: fit::share_of(covered.iter().map(|c| Some(*c))),
+            loso_interval_coverage_held_out: fit::share_of(
+                with_loso
+                    .iter()
+                    .map(|r| held.get(r.id.as_str()).and_then(|h| h.0)),
+            ),
             loso_unanchored: Stats::of(rs.iter().filter_map(|r| {
                 r.loso_anchored_error
                     .and(r.loso_error)
@@ -1096,28 +1117,6 @@ pub fn check_with_progress(
                 Some((lo..=hi).contains(&s.measured_speedup))
             })
             .collect();
-        // σ of speed-ups from the other sources' pairs (else √2 · their σ within a source).
-        let held_out: Vec<bool> = ss
-            .iter()
-            .filter_map(|s| {
-                let group = &rows.iter().find(|r| r.id == s.id)?.source_group;
-                let others: Vec<f64> = speedups
-                    .iter()
-                    .filter(|o| o.framework == s.framework)
-                    .filter(|o| {
-                        rows.iter()
-                            .any(|r| r.id == o.id && &r.source_group != group)
-                    })
-                    .filter_map(|o| Some((o.loso_speedup? / o.measured_speedup).ln()))
-                    .collect();
-                let sigma = match others.len() {
-                    0 => spread_without(&rows, &s.framework, group)?.speedup_sigma(),
-                    n => (others.iter().map(|x| x * x).sum::<f64>() / n as f64).sqrt(),
-                };
-                let [lo, hi] = Spread::interval80(s.loso_speedup?, sigma);
-                Some((lo..=hi).contains(&s.measured_speedup))
-            })
-            .collect();
         Summary {
             group: group.to_string(),
             gpu: None,
@@ -1133,8 +1132,10 @@ pub fn check_with_progress(
                 s.loso_error.map(|e| (group, e))
             })),
             loso_fallback_rows: None,
-            loso_interval_coverage: share(&covered),
-            loso_interval_coverage_held_out: share(&held_out),
+            loso_interval_coverage: fit::share_of(covered.iter().map(|c| Some(*c))),
+            loso_interval_coverage_held_out: fit::share_of(
+                ss.iter().map(|s| held.get(s.id.as_str()).and_then(|h| h.1)),
+            ),
             loso_unanchored: None,
             loso_anchored: None,
             loo: Stats::of(
@@ -1165,30 +1166,6 @@ pub fn check_with_progress(
         framework: options.framework.clone(),
         refit_on,
     })
-}
-
-/// The share of `true`s (`None` for none).
-fn share(hits: &[bool]) -> Option<f64> {
-    (!hits.is_empty()).then(|| hits.iter().filter(|h| **h).count() as f64 / hits.len() as f64)
-}
-
-/// The [`Spread`] that `framework`'s leave-one-source-out residuals give without `group`'s rows:
-/// the profile's `[spread]` had the fit never seen that source. `None` when no other source of
-/// the framework has a cross-validated row.
-fn spread_without(rows: &[RowCheck], framework: &str, group: &str) -> Option<Spread> {
-    let residuals: Vec<fit::Residual> = rows
-        .iter()
-        .filter(|r| r.framework == framework && r.source_group != group)
-        .filter_map(|r| {
-            Some(fit::Residual {
-                group: &r.source_group,
-                moe: r.moe,
-                ln_error: (r.loso_predicted_ms? / r.measured_ms).ln(),
-                baseline: None,
-            })
-        })
-        .collect();
-    (!residuals.is_empty()).then(|| fit::spread_of(&residuals))
 }
 
 /// The `[spread]` of the profile a framework name refers to in `m` (`None`: the roofline, or a
