@@ -477,4 +477,38 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_spread_outside_its_ranges_is_rejected() {
+        let spread = "[spread]\nbetween_sources = 0.2\nwithin_source = 0.1\nsource_groups = 2\nrows = 4\nspeedup_pairs = 0\n";
+        for (bad, key) in [
+            ("held_out_coverage = 1.5", "held_out_coverage"),
+            (
+                "held_out_speedup_coverage = -0.1",
+                "held_out_speedup_coverage",
+            ),
+            ("within_source = nan", "within_source"),
+        ] {
+            let text = format!(
+                "name = \"x\"\n{}{bad}\n",
+                spread.replace(&format!("{key} = 0.1\n"), "")
+            );
+            let err = Framework::from_source(&Source {
+                origin: "f.toml".into(),
+                text,
+                path: None,
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(key), "{err}");
+        }
+        let ok = format!("name = \"x\"\n{spread}held_out_coverage = 0.64\n");
+        let f = Framework::from_source(&Source {
+            origin: "f.toml".into(),
+            text: ok,
+            path: None,
+        })
+        .unwrap();
+        assert_eq!(f.spread.unwrap().held_out_coverage, Some(0.64));
+    }
 }
