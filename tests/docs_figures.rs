@@ -237,6 +237,11 @@ fn accuracy_figures_come_from_the_check_command() {
             ),
         ],
     );
+    // README's command table counts the published measurements.
+    assert_doc_says(
+        "README.md",
+        &[format!("predicted against {total} published measured")],
+    );
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(
