@@ -396,6 +396,15 @@ impl Framework {
 mod tests {
     use super::*;
 
+    /// A profile from TOML text (origin `f.toml`).
+    fn parse(text: &str) -> Result<Framework> {
+        Framework::from_source(&Source {
+            origin: "f.toml".into(),
+            text: text.into(),
+            path: None,
+        })
+    }
+
     #[test]
     fn every_preset_loads_and_roofline_is_ideal() {
         for name in presets::names(presets::FRAMEWORKS) {
@@ -464,13 +473,7 @@ mod tests {
             "expert_half_tokens = 1e6",
         ] {
             let text = format!("name = \"x\"\n[gpu.a100]\n{bad}\n");
-            let err = Framework::from_source(&Source {
-                origin: "f.toml".into(),
-                text,
-                path: None,
-            })
-            .unwrap_err()
-            .to_string();
+            let err = parse(&text).unwrap_err().to_string();
             assert!(
                 err.contains("gpu.a100") && err.contains(bad.split(' ').next().unwrap()),
                 "{err}"
@@ -493,22 +496,11 @@ mod tests {
                 "name = \"x\"\n{}{bad}\n",
                 spread.replace(&format!("{key} = 0.1\n"), "")
             );
-            let err = Framework::from_source(&Source {
-                origin: "f.toml".into(),
-                text,
-                path: None,
-            })
-            .unwrap_err()
-            .to_string();
+            let err = parse(&text).unwrap_err().to_string();
             assert!(err.contains(key), "{err}");
         }
         let ok = format!("name = \"x\"\n{spread}held_out_coverage = 0.64\n");
-        let f = Framework::from_source(&Source {
-            origin: "f.toml".into(),
-            text: ok,
-            path: None,
-        })
-        .unwrap();
+        let f = parse(&ok).unwrap();
         assert_eq!(f.spread.unwrap().held_out_coverage, Some(0.64));
     }
 }

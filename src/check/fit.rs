@@ -1058,8 +1058,12 @@ fn loso_assemble(
 /// measurements: between source groups, within them, and of speed-ups (rows whose baseline is
 /// among `rows`).
 pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
-    let residuals: Vec<Residual> = rows
-        .iter()
+    spread_of(&residuals(rows, predicted_s))
+}
+
+/// The rows' residuals `ln(predicted / measured)` with their groups and baselines.
+fn residuals<'a>(rows: &'a [Recorded], predicted_s: &[f64]) -> Vec<Residual<'a>> {
+    rows.iter()
         .zip(predicted_s)
         .map(|(r, p)| Residual {
             group: &r.group,
@@ -1070,8 +1074,7 @@ pub fn spread(rows: &[Recorded], predicted_s: &[f64]) -> Spread {
                 .as_ref()
                 .and_then(|b| rows.iter().position(|o| &o.id == b)),
         })
-        .collect();
-    spread_of(&residuals)
+        .collect()
 }
 
 /// One cross-validated row for [`spread_of`]: its source group, whether its model is a
@@ -1276,20 +1279,7 @@ pub fn fit_with_progress(
             .count();
         let loso_s: Vec<f64> = loso.iter().map(|c| c.time_s).collect();
         let mut spread = spread(rows, &loso_s);
-        let residuals: Vec<Residual> = rows
-            .iter()
-            .zip(&loso_s)
-            .map(|(r, p)| Residual {
-                group: &r.group,
-                moe: r.moe,
-                ln_error: (p / r.measured_s).ln(),
-                baseline: r
-                    .baseline
-                    .as_ref()
-                    .and_then(|b| rows.iter().position(|o| &o.id == b)),
-            })
-            .collect();
-        let hits = held_out_hits(&residuals);
+        let hits = held_out_hits(&residuals(rows, &loso_s));
         spread.held_out_coverage = share_of(hits.iter().map(|h| h.0));
         spread.held_out_speedup_coverage = share_of(hits.iter().map(|h| h.1));
         profile.spread = Some(round_spread(spread));
