@@ -985,6 +985,19 @@ fn held_out_coverage_takes_sigma_from_the_other_sources_only() {
         (got - inside as f64 / 4.0).abs() < 1e-12,
         "{got} against {inside} of 4"
     );
+    // The median half-width of the rows' intervals, (high − low) / 2 over the prediction.
+    let mut widths: Vec<f64> = rows
+        .iter()
+        .map(|x| {
+            let i = &x["predicted_interval_ms"];
+            let (lo, hi) = (i[0].as_f64().unwrap(), i[1].as_f64().unwrap());
+            (hi - lo) / 2.0 / x["predicted_ms"].as_f64().unwrap()
+        })
+        .collect();
+    widths.sort_by(f64::total_cmp);
+    let want = (widths[1] + widths[2]) / 2.0;
+    let got = hf["interval_half_width"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-12, "{got} against {want}");
     // One source: no σ without it.
     let one = [
         row("a", "llava-ov-7b", "hf", 8, &group("p"), 120.0),

@@ -734,6 +734,10 @@ pub struct Summary {
     /// nor its spread saw. Rows whose framework has no other source are not counted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_interval_coverage_held_out: Option<f64>,
+    /// Median half-width of the rows' 80 % intervals, `(high − low) / 2` over the prediction
+    /// (issue 21's bar: ≤ 40 %).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_half_width: Option<f64>,
     /// Rows with a baseline: leave-one-source-out without an anchor, and anchored on the
     /// baseline's measured time.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1057,6 +1061,10 @@ pub fn check_with_progress(
                     .iter()
                     .map(|r| held.get(r.id.as_str()).and_then(|h| h.0)),
             ),
+            interval_half_width: half_width(
+                rs.iter()
+                    .filter_map(|r| r.predicted_interval_ms.zip(r.predicted_ms)),
+            ),
             loso_unanchored: Stats::of(rs.iter().filter_map(|r| {
                 r.loso_anchored_error
                     .and(r.loso_error)
@@ -1136,6 +1144,10 @@ pub fn check_with_progress(
             loso_interval_coverage_held_out: fit::share_of(
                 ss.iter().map(|s| held.get(s.id.as_str()).and_then(|h| h.1)),
             ),
+            interval_half_width: half_width(
+                ss.iter()
+                    .filter_map(|s| s.predicted_interval.map(|i| (i, s.predicted_speedup))),
+            ),
             loso_unanchored: None,
             loso_anchored: None,
             loo: Stats::of(
@@ -1165,6 +1177,24 @@ pub fn check_with_progress(
         unpaired,
         framework: options.framework.clone(),
         refit_on,
+    })
+}
+
+/// The median of `(high − low) / 2 / value` over `([low, high], value)` pairs (`None` for none).
+fn half_width(intervals: impl IntoIterator<Item = ([f64; 2], f64)>) -> Option<f64> {
+    let mut w: Vec<f64> = intervals
+        .into_iter()
+        .map(|([lo, hi], v)| (hi - lo) / 2.0 / v)
+        .collect();
+    if w.is_empty() {
+        return None;
+    }
+    w.sort_by(f64::total_cmp);
+    let n = w.len();
+    Some(if n % 2 == 1 {
+        w[n / 2]
+    } else {
+        (w[n / 2 - 1] + w[n / 2]) / 2.0
     })
 }
 

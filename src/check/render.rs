@@ -92,18 +92,20 @@ fn source_weighted(out: &mut String, rows: &[Summary]) {
         .filter_map(|s| {
             let c = s.loso_interval_coverage?;
             Some(format!(
-                "{} {:.0}% ({})",
+                "{} {:.0}% ({}){}",
                 s.group,
                 c * 100.0,
                 s.loso_interval_coverage_held_out
-                    .map_or("-".to_string(), |h| format!("{:.0}%", h * 100.0))
+                    .map_or("-".to_string(), |h| format!("{:.0}%", h * 100.0)),
+                s.interval_half_width
+                    .map_or(String::new(), |w| format!(" ±{:.0}%", w * 100.0))
             ))
         })
         .collect();
     if !holds.is_empty() {
         let _ = writeln!(
             out,
-            "  80 % intervals around those predictions hold (with σ, too, from the other sources alone): {}",
+            "  80 % intervals around those predictions hold (with σ, too, from the other sources alone) ±median half-width: {}",
             holds.join(", ")
         );
     }
