@@ -177,6 +177,41 @@ fn accuracy_figures_come_from_the_check_command() {
             held(&report["speedup_summary"], "hf")
         )],
     );
+    // Issue 21's bars, as forecast by leave-one-source-out over this file.
+    let mut forecast = String::from(
+        "| framework | source groups | time: median \\|error\\|, sources weighted equally (≤ 12 %) | speed-up: the same (≤ 12 %) | 80 % interval holds, σ too without the source (≥ 75 %) | median half-width of the interval (≤ 40 %) |\n|---|---|---|---|---|---|\n",
+    );
+    for s in report["summary"].as_array().unwrap() {
+        let name = s["group"].as_str().unwrap();
+        let sp = report["speedup_summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["group"] == name);
+        let p = |v: Option<&Value>| {
+            v.and_then(|v| v.as_f64())
+                .map_or("–".into(), |x| format!("{:.1} %", x * 100.0))
+        };
+        let p0 = |v: Option<&Value>| {
+            v.and_then(|v| v.as_f64())
+                .map_or("–".into(), |x| format!("{:.0} %", x * 100.0))
+        };
+        forecast += &format!(
+            "| {name} | {} | {} | {} | {} | {} |\n",
+            s["source_groups"],
+            p(s.get("loso_source_weighted")),
+            p(sp.and_then(|x| x.get("loso_source_weighted"))),
+            p0(s.get("loso_interval_coverage_held_out")),
+            p0(s.get("interval_half_width")),
+        );
+    }
+    common::doc_block(
+        "docs/accuracy.md",
+        "check-forecast",
+        &forecast,
+        "`aim-sim check`",
+        &mut failures,
+    );
     common::doc_block(
         "docs/accuracy.md",
         "check-intervals",
