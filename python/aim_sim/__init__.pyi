@@ -517,7 +517,10 @@ def check(
     stack never fitted), ``loo=True`` leave-one-row-out (the row alone; slower).
     ``refit_also`` (``--refit-also FILE``, e.g. ``reference/measurements.toml``): those refits
     train on this file's rows and that file's too (only this file's rows are checked); the
-    result's ``refit_on`` says what they trained on.
+    result's ``refit_on`` says what they trained on. With ``loso``, each summary also has
+    ``loso_source_weighted`` (the median with each source group weighted equally),
+    ``loso_interval_coverage_held_out`` (the 80 % interval's coverage with σ, too, estimated
+    without the row's source) and ``interval_half_width`` (the intervals' median half-width).
 
     Raises:
         AimSimError: An unreadable file, or a row naming an unknown model, GPU, framework or
