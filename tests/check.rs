@@ -909,6 +909,15 @@ fn check_refits_on_the_file_and_the_published_set_when_asked() {
     assert!(copied.matches("[[measurement]]").count() >= 2);
     let file = write(dir.path(), &copied);
     let mine = common::json(&["check", &file, "--cv", "--refit-also", reference]);
+    // One source in the file, but the refits saw others: the held-out coverage takes σ from
+    // the published sources.
+    assert!(
+        mine["summary"][0]["loso_interval_coverage_held_out"]
+            .as_f64()
+            .is_some(),
+        "{}",
+        mine["summary"][0]
+    );
     let theirs = common::json(&["check", reference, "--cv"]);
     for x in mine["rows"].as_array().unwrap() {
         let id = x["id"].as_str().unwrap().trim_start_matches("copy-");

@@ -986,29 +986,44 @@ pub fn check_with_progress(
         }
     }
     // Held-out coverage: per framework, each row against the interval whose σ, too, comes
-    // from the other sources' leave-one-source-out residuals (fit::held_out_hits).
-    let mut held: std::collections::BTreeMap<&str, (Option<bool>, Option<bool>)> =
+    // from the other sources' leave-one-source-out residuals (fit::held_out_hits), over every
+    // row the refits saw (with --refit-also, the other file's too).
+    let mut held: std::collections::BTreeMap<String, (Option<bool>, Option<bool>)> =
         Default::default();
-    for g in &groups {
-        let cv: Vec<(&RowCheck, &Measurement)> = rows
-            .iter()
-            .zip(&m.rows)
-            .filter(|(r, _)| &r.framework == g && r.loso_predicted_ms.is_some())
-            .collect();
-        let residuals: Vec<fit::Residual> = cv
-            .iter()
-            .map(|(r, row)| fit::Residual {
-                group: &r.source_group,
-                moe: r.moe,
-                ln_error: (r.loso_predicted_ms.unwrap_or(f64::NAN) / r.measured_ms).ln(),
-                baseline: row
-                    .baseline
-                    .as_ref()
-                    .and_then(|b| cv.iter().position(|(o, _)| &o.id == b)),
-            })
-            .collect();
-        for ((r, _), hit) in cv.iter().zip(fit::held_out_hits(&residuals)) {
-            held.insert(r.id.as_str(), hit);
+    if let Some(loso) = &loso {
+        let mut names: Vec<&str> = Vec::new();
+        for r in &pool.rows {
+            if loso.contains_key(&r.id) && !names.contains(&r.framework.as_str()) {
+                names.push(&r.framework);
+            }
+        }
+        for name in names {
+            // (row, its leave-one-source-out prediction in ms, a mixture-of-experts model)
+            let cv: Vec<(&Measurement, f64, bool)> = pool
+                .rows
+                .iter()
+                .filter(|r| r.framework == name)
+                .filter_map(|r| {
+                    let p = loso.get(&r.id)?;
+                    let moe = pool.scenario(r, None).ok()?.model.moe.is_some();
+                    Some((r, p.time_s * 1e3, moe))
+                })
+                .collect();
+            let residuals: Vec<fit::Residual> = cv
+                .iter()
+                .map(|(r, p, moe)| fit::Residual {
+                    group: r.group(),
+                    moe: *moe,
+                    ln_error: (p / r.measured_ms).ln(),
+                    baseline: r
+                        .baseline
+                        .as_ref()
+                        .and_then(|b| cv.iter().position(|(o, ..)| &o.id == b)),
+                })
+                .collect();
+            for ((r, ..), hit) in cv.iter().zip(fit::held_out_hits(&residuals)) {
+                held.insert(r.id.clone(), hit);
+            }
         }
     }
     let summary_of = |group: &str, gpu: Option<&str>, rs: &[&RowCheck]| {
