@@ -655,11 +655,8 @@ impl Stats {
         }
         v.sort_by(|a, b| a.1.total_cmp(&b.1));
         let n = v.len();
-        let median = if n % 2 == 1 {
-            v[n / 2].1
-        } else {
-            (v[n / 2 - 1].1 + v[n / 2].1) / 2.0
-        };
+        let sorted: Vec<f64> = v.iter().map(|(_, e)| *e).collect();
+        let median = median_of_sorted(&sorted).expect("at least one row");
         let (worst_id, worst) = v[n - 1];
         Some(Stats {
             rows: n,
@@ -1201,16 +1198,18 @@ fn half_width(intervals: impl IntoIterator<Item = ([f64; 2], f64)>) -> Option<f6
         .into_iter()
         .map(|([lo, hi], v)| (hi - lo) / 2.0 / v)
         .collect();
-    if w.is_empty() {
-        return None;
-    }
     w.sort_by(f64::total_cmp);
-    let n = w.len();
-    Some(if n % 2 == 1 {
-        w[n / 2]
-    } else {
-        (w[n / 2 - 1] + w[n / 2]) / 2.0
-    })
+    median_of_sorted(&w)
+}
+
+/// The median of ascending values, the mean of the middle two for an even count.
+fn median_of_sorted(v: &[f64]) -> Option<f64> {
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
 }
 
 /// The `[spread]` of the profile a framework name refers to in `m` (`None`: the roofline, or a

@@ -21,9 +21,11 @@ fn summary_table(id: &str, caption: &str, rows: &[Summary]) -> String {
     let mut columns = vec![("framework", false), ("rows", true)];
     if loso {
         columns.extend([
-            ("leave-one-source-out median |error| %", true),
-            ("leave-one-source-out worst %", true),
-            ("the same, each source weighted equally: median %", true),
+            ("source left out: median |error| %", true),
+            ("worst %", true),
+            ("sources weighted equally: median %", true),
+            ("80 % interval holds (σ held out) %", true),
+            ("interval ± %", true),
         ]);
     }
     columns.extend([
@@ -42,7 +44,13 @@ fn summary_table(id: &str, caption: &str, rows: &[Summary]) -> String {
             opt(s.calibrated.as_ref().map(|c| c.rows as f64), 0),
         ];
         if loso {
-            cells.extend([m(&s.loso), w(&s.loso), pct(s.loso_source_weighted)]);
+            cells.extend([
+                m(&s.loso),
+                w(&s.loso),
+                pct(s.loso_source_weighted),
+                pct(s.loso_interval_coverage_held_out),
+                pct(s.interval_half_width),
+            ]);
         }
         cells.extend([
             m(&s.calibrated),
