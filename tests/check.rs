@@ -311,18 +311,22 @@ fn a_gpu_the_profile_was_not_fitted_on_says_pooled() {
 
 /// `--cv source` leaves a row's whole source group out: with two sources, each is predicted
 /// from the other alone; `--loo` is `--cv row`.
-#[test]
-fn cross_validation_by_source_and_by_row() {
-    let dir = tempfile::tempdir().unwrap();
+/// Four hf rows from two sources, p and q (8 and 16 frames each); `d_ms`: q's 16-frame row.
+fn two_sources(d_ms: f64) -> String {
     let group = |g: &str| format!("source_group = \"{g}\"");
-    let text = [
+    [
         row("a", "llava-ov-7b", "hf", 8, &group("p"), 120.0),
         row("b", "llava-ov-7b", "hf", 16, &group("p"), 200.0),
         row("c", "llava-ov-7b", "hf", 8, &group("q"), 90.0),
-        row("d", "llava-ov-7b", "hf", 16, &group("q"), 160.0),
+        row("d", "llava-ov-7b", "hf", 16, &group("q"), d_ms),
     ]
-    .concat();
-    let file = write(dir.path(), &text);
+    .concat()
+}
+
+#[test]
+fn cross_validation_by_source_and_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), &two_sources(160.0));
     let r = common::json(&["check", &file, "--cv"]);
     let rows = r["rows"].as_array().unwrap();
     for x in rows {
@@ -957,14 +961,7 @@ fn check_refits_on_the_file_and_the_published_set_when_asked() {
 fn held_out_coverage_takes_sigma_from_the_other_sources_only() {
     let dir = tempfile::tempdir().unwrap();
     let group = |g: &str| format!("source_group = \"{g}\"");
-    let text = [
-        row("a", "llava-ov-7b", "hf", 8, &group("p"), 120.0),
-        row("b", "llava-ov-7b", "hf", 16, &group("p"), 200.0),
-        row("c", "llava-ov-7b", "hf", 8, &group("q"), 90.0),
-        row("d", "llava-ov-7b", "hf", 16, &group("q"), 250.0),
-    ]
-    .concat();
-    let r = common::json(&["check", &write(dir.path(), &text), "--cv"]);
+    let r = common::json(&["check", &write(dir.path(), &two_sources(250.0)), "--cv"]);
     let rows = r["rows"].as_array().unwrap();
     let ln = |x: &serde_json::Value| {
         (x["loso_predicted_ms"].as_f64().unwrap() / x["measured_ms"].as_f64().unwrap()).ln()

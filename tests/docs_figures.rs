@@ -188,21 +188,17 @@ fn accuracy_figures_come_from_the_check_command() {
             .unwrap()
             .iter()
             .find(|x| x["group"] == name);
-        let p = |v: Option<&Value>| {
+        let p = |v: Option<&Value>, digits: usize| {
             v.and_then(|v| v.as_f64())
-                .map_or("–".into(), |x| format!("{:.1} %", x * 100.0))
-        };
-        let p0 = |v: Option<&Value>| {
-            v.and_then(|v| v.as_f64())
-                .map_or("–".into(), |x| format!("{:.0} %", x * 100.0))
+                .map_or("–".into(), |x| format!("{:.*} %", digits, x * 100.0))
         };
         forecast += &format!(
             "| {name} | {} | {} | {} | {} | {} |\n",
             s["source_groups"],
-            p(s.get("loso_source_weighted")),
-            p(sp.and_then(|x| x.get("loso_source_weighted"))),
-            p0(s.get("loso_interval_coverage_held_out")),
-            p0(s.get("interval_half_width")),
+            p(s.get("loso_source_weighted"), 1),
+            p(sp.and_then(|x| x.get("loso_source_weighted")), 1),
+            p(s.get("loso_interval_coverage_held_out"), 0),
+            p(s.get("interval_half_width"), 0),
         );
     }
     common::doc_block(

@@ -1158,7 +1158,7 @@ pub fn spread_of(rows: &[Residual]) -> Spread {
 /// sources' residuals): the interval a stack gets that neither the fit nor its `[spread]` saw.
 /// Per row, for its time and for its speed-up over its baseline (`None`: no other source, or
 /// for the speed-up no baseline among `rows`).
-pub fn held_out_hits(rows: &[Residual]) -> Vec<(Option<bool>, Option<bool>)> {
+pub fn held_out_hits(rows: &[Residual]) -> Vec<HeldOut> {
     rows.iter()
         .map(|r| {
             // The other sources' rows, their baselines re-indexed among them.
@@ -1166,7 +1166,7 @@ pub fn held_out_hits(rows: &[Residual]) -> Vec<(Option<bool>, Option<bool>)> {
                 .filter(|&j| rows[j].group != r.group)
                 .collect();
             if kept.is_empty() {
-                return (None, None);
+                return HeldOut::default();
             }
             let others: Vec<Residual> = kept
                 .iter()
@@ -1187,9 +1187,20 @@ pub fn held_out_hits(rows: &[Residual]) -> Vec<(Option<bool>, Option<bool>)> {
                 .baseline
                 .and_then(|b| rows.get(b))
                 .map(|b| inside(r.ln_error - b.ln_error, s.speedup_sigma()));
-            (Some(time), speedup)
+            HeldOut {
+                time: Some(time),
+                speedup,
+            }
         })
         .collect()
+}
+
+/// Whether a row's time and its speed-up lie inside the held-out interval ([`held_out_hits`]);
+/// `None` where there is nothing to say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeldOut {
+    pub time: Option<bool>,
+    pub speedup: Option<bool>,
 }
 
 /// The share of `Some(true)` among the `Some`s (`None` for none).
@@ -1280,8 +1291,8 @@ pub fn fit_with_progress(
         let loso_s: Vec<f64> = loso.iter().map(|c| c.time_s).collect();
         let mut spread = spread(rows, &loso_s);
         let hits = held_out_hits(&residuals(rows, &loso_s));
-        spread.held_out_coverage = share_of(hits.iter().map(|h| h.0));
-        spread.held_out_speedup_coverage = share_of(hits.iter().map(|h| h.1));
+        spread.held_out_coverage = share_of(hits.iter().map(|h| h.time));
+        spread.held_out_speedup_coverage = share_of(hits.iter().map(|h| h.speedup));
         profile.spread = Some(round_spread(spread));
         let groups = groups_of(rows);
         let pc = |s: &Option<Stats>, worst: bool| {
@@ -1488,12 +1499,16 @@ pub fn cross_validate(
     let mut out = CrossValidated {
         loo: by_row.then(BTreeMap::new),
         loso: by_source.then(BTreeMap::new),
+        held_out: by_source.then(BTreeMap::new),
     };
     for (f, fits) in framed.iter().zip(fits) {
         if let (Some(map), Some(p)) = (&mut out.loo, fits.loo) {
             map.extend(f.rows.iter().map(|r| r.id.clone()).zip(p));
         }
-        if let (Some(map), Some(p)) = (&mut out.loso, fits.loso) {
+        if let (Some(map), Some(held), Some(p)) = (&mut out.loso, &mut out.held_out, fits.loso) {
+            let loso_s: Vec<f64> = p.iter().map(|c| c.time_s).collect();
+            let hits = held_out_hits(&residuals(&f.rows, &loso_s));
+            held.extend(f.rows.iter().map(|r| r.id.clone()).zip(hits));
             map.extend(f.rows.iter().map(|r| r.id.clone()).zip(p));
         }
     }
@@ -1507,6 +1522,9 @@ pub struct CrossValidated {
     pub loo: Option<BTreeMap<String, f64>>,
     /// Leave one source group out.
     pub loso: Option<BTreeMap<String, CvPrediction>>,
+    /// With leave-one-source-out: whether each row's time and speed-up lie inside the interval
+    /// whose σ, too, was estimated without its source ([`held_out_hits`]).
+    pub held_out: Option<BTreeMap<String, HeldOut>>,
 }
 
 /// Leave-one-source-out predictions of every priced row of every framework in `m`

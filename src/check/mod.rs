@@ -891,7 +891,11 @@ pub fn check_with_progress(
         (None, true) => (std::borrow::Cow::Borrowed(m), None),
     };
     // Both cross-validations' refits run side by side (fit::cross_validate).
-    let fit::CrossValidated { loo, loso } = fit::cross_validate(
+    let fit::CrossValidated {
+        loo,
+        loso,
+        held_out,
+    } = fit::cross_validate(
         &pool,
         options.cv.contains(&Cv::Row),
         options.cv.contains(&Cv::Source),
@@ -982,47 +986,8 @@ pub fn check_with_progress(
             groups.push(r.framework.clone());
         }
     }
-    // Held-out coverage: per framework, each row against the interval whose σ, too, comes
-    // from the other sources' leave-one-source-out residuals (fit::held_out_hits), over every
-    // row the refits saw (with --refit-also, the other file's too).
-    let mut held: std::collections::BTreeMap<String, (Option<bool>, Option<bool>)> =
-        Default::default();
-    if let Some(loso) = &loso {
-        let mut names: Vec<&str> = Vec::new();
-        for r in &pool.rows {
-            if loso.contains_key(&r.id) && !names.contains(&r.framework.as_str()) {
-                names.push(&r.framework);
-            }
-        }
-        for name in names {
-            // (row, its leave-one-source-out prediction in ms, a mixture-of-experts model)
-            let cv: Vec<(&Measurement, f64, bool)> = pool
-                .rows
-                .iter()
-                .filter(|r| r.framework == name)
-                .filter_map(|r| {
-                    let p = loso.get(&r.id)?;
-                    let moe = pool.scenario(r, None).ok()?.model.moe.is_some();
-                    Some((r, p.time_s * 1e3, moe))
-                })
-                .collect();
-            let residuals: Vec<fit::Residual> = cv
-                .iter()
-                .map(|(r, p, moe)| fit::Residual {
-                    group: r.group(),
-                    moe: *moe,
-                    ln_error: (p / r.measured_ms).ln(),
-                    baseline: r
-                        .baseline
-                        .as_ref()
-                        .and_then(|b| cv.iter().position(|(o, ..)| &o.id == b)),
-                })
-                .collect();
-            for ((r, ..), hit) in cv.iter().zip(fit::held_out_hits(&residuals)) {
-                held.insert(r.id.clone(), hit);
-            }
-        }
-    }
+    // Held-out coverage (fit::held_out_hits), over every row the refits saw.
+    let held = held_out.unwrap_or_default();
     let summary_of = |group: &str, gpu: Option<&str>, rs: &[&RowCheck]| {
         let priced: Vec<&&RowCheck> = rs.iter().filter(|r| r.predicted_ms.is_some()).collect();
         let mut sources: Vec<&str> = priced.iter().map(|r| r.source_group.as_str()).collect();
@@ -1071,7 +1036,7 @@ pub fn check_with_progress(
             loso_interval_coverage_held_out: fit::share_of(
                 with_loso
                     .iter()
-                    .map(|r| held.get(r.id.as_str()).and_then(|h| h.0)),
+                    .map(|r| held.get(r.id.as_str()).and_then(|h| h.time)),
             ),
             interval_half_width: half_width(
                 rs.iter()
@@ -1154,7 +1119,8 @@ pub fn check_with_progress(
             loso_fallback_rows: None,
             loso_interval_coverage: fit::share_of(covered.iter().map(|c| Some(*c))),
             loso_interval_coverage_held_out: fit::share_of(
-                ss.iter().map(|s| held.get(s.id.as_str()).and_then(|h| h.1)),
+                ss.iter()
+                    .map(|s| held.get(s.id.as_str()).and_then(|h| h.speedup)),
             ),
             interval_half_width: half_width(
                 ss.iter()
