@@ -314,6 +314,18 @@ impl VisionEncoder {
         vision::vision_input(resize, shape, media).map(Some)
     }
 
+    /// `frames` images of `tokens_per_frame` tokens each ([`vision::input_for_tokens`]).
+    pub(crate) fn input_for_tokens(
+        &self,
+        tokens_per_frame: u64,
+        frames: u64,
+    ) -> Result<Option<VisionInput>, String> {
+        let (Some(resize), Some(shape)) = (&self.resize, self.patch_shape()) else {
+            return Ok(None);
+        };
+        vision::input_for_tokens(resize, shape, tokens_per_frame, frames).map(Some)
+    }
+
     /// One image at the resize rule's default size.
     pub fn default_input(&self) -> Result<Option<VisionInput>, String> {
         match &self.resize {

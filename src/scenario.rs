@@ -500,7 +500,8 @@ fn vision_geometry(model: &Model, args: &Spec) -> Result<Option<VisionInput>> {
 }
 
 /// Frames and tokens per frame from `--tokens` / `--frames` / `--tokens-per-frame`, and the
-/// resolution of a resolution-aware tower (an explicit `--tokens-per-frame` wins over it).
+/// resolution of a resolution-aware tower (an explicit `--tokens-per-frame` wins over it for the
+/// LLM; without an image size the encoder then sees the patches of those tokens).
 fn resolve_input(model: &Model, args: &Spec) -> Result<(VisualInput, Option<VisionInput>)> {
     let mut geometry = vision_geometry(model, args)?;
     let per_frame = args
@@ -518,7 +519,20 @@ fn resolve_input(model: &Model, args: &Spec) -> Result<(VisualInput, Option<Visi
         (None, None) => (model.default_frames, per_frame),
     };
     if let Some(g) = &mut geometry {
-        if !g.video {
+        let given_size = g.video || args.image_size.is_some();
+        if g.tokens_per_frame != tokens_per_frame && !given_size {
+            // Tokens given per image, and no image: the encoder sees the patches of those
+            // tokens, not the model's default image's. (Beside a given image or video size the
+            // tokens are what enters the LLM and the encoder sees the given size.)
+            *g = model
+                .vision
+                .as_ref()
+                .map(|v| v.input_for_tokens(tokens_per_frame, frames))
+                .transpose()
+                .map_err(|m| Error::invalid(format!("{TOKENS_PER_FRAME} {tokens_per_frame}: {m}")))?
+                .flatten()
+                .unwrap_or(*g);
+        } else if !g.video {
             (g.frames, g.sampled_frames) = (frames, frames);
         }
     }

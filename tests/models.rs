@@ -152,6 +152,25 @@ fn tokens_per_frame_follow_the_resolution() {
     ]);
     let warnings = v["warnings"].to_string();
     assert!(warnings.contains("yields 1196 at 1280x720"), "{warnings}");
+    // Without an image size the encoder sees the patches of the tokens asked for, not the
+    // default 448x448 image's 256 (a bug found pricing PACE's 2048-token Qwen2.5-VL rows).
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--model",
+            "qwen2.5-vl-7b",
+            "--include-vision",
+            "--schedule",
+            "none",
+        ];
+        args.extend_from_slice(extra);
+        common::json(&args)
+    };
+    let by_tokens = run(&["--tokens-per-frame", "2048"]);
+    let by_image = run(&["--image-size", "1792x896"]);
+    assert_eq!(by_tokens["pipeline"], by_image["pipeline"]);
+    let default = run(&[]);
+    let vision_flops = |v: &serde_json::Value| v["pipeline"]["vision_flops"].as_f64().unwrap();
+    assert!(vision_flops(&by_tokens) > 7.0 * vision_flops(&default));
 }
 
 #[test]

@@ -443,9 +443,89 @@ pub(crate) fn vision_input(
     }
 }
 
+/// The input of `frames` images that yield `tokens_per_frame` tokens each, for a run that
+/// gives its tokens per image instead of an image size (`tokens_per_frame`, `--tokens`): the
+/// encoder must see the patches those tokens come from, not the model's default image.
+/// `smart`: a near-square grid of exactly that many merged tokens (the largest divisor not
+/// above the square root, times its cofactor); `tiles`: the whole tiles that hold them.
+pub(crate) fn input_for_tokens(
+    resize: &Resize,
+    shape: PatchShape,
+    tokens_per_frame: u64,
+    frames: u64,
+) -> Result<VisionInput, String> {
+    if tokens_per_frame == 0 {
+        return Err("0 tokens per image".into());
+    }
+    match resize {
+        Resize::Smart(_) => {
+            let rows = (1..=tokens_per_frame.isqrt())
+                .rev()
+                .find(|d| tokens_per_frame.is_multiple_of(*d))
+                .unwrap_or(1);
+            let cols = tokens_per_frame / rows;
+            let (grid_h, grid_w) = (rows * shape.merge, cols * shape.merge);
+            let (h, w) = (grid_h * shape.patch, grid_w * shape.patch);
+            Ok(VisionInput {
+                video: false,
+                width: w,
+                height: h,
+                resized_width: w,
+                resized_height: h,
+                sampled_frames: frames,
+                frames,
+                passes_per_frame: 1,
+                grid_h,
+                grid_w,
+                tokens_per_frame,
+            })
+        }
+        Resize::Tiles(_) => {
+            let side = shape
+                .tile
+                .ok_or("the tiles rule needs vision.image_size (the tile side)")?;
+            let grid = side / shape.patch;
+            // Whole tiles: a count that is not a multiple of a tile's tokens is taken as that
+            // many tokens of the next whole number of tiles.
+            let per_tile = (grid / shape.merge).pow(2);
+            Ok(VisionInput {
+                video: false,
+                width: side,
+                height: side,
+                resized_width: side,
+                resized_height: side,
+                sampled_frames: frames,
+                frames,
+                passes_per_frame: tokens_per_frame.div_ceil(per_tile),
+                grid_h: grid,
+                grid_w: grid,
+                tokens_per_frame,
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run giving its tokens per image prices the encoder on the patches of those tokens
+    /// (PACE's Qwen2.5-VL rows: 2048 tokens an image were priced as the 448x448 default's 256).
+    #[test]
+    fn tokens_per_image_set_the_patches_the_encoder_sees() {
+        let (resize, shape) = qwen(14);
+        let v = input_for_tokens(&resize, shape, 2048, 3).unwrap();
+        assert_eq!((v.grid_h, v.grid_w), (64, 128));
+        assert_eq!(v.patches_per_pass(), 2048 * 4);
+        assert_eq!(
+            (v.frames, v.tokens_per_frame, v.passes_per_frame),
+            (3, 2048, 1)
+        );
+        // A prime count still gives exactly its tokens.
+        let p = input_for_tokens(&resize, shape, 577, 1).unwrap();
+        assert_eq!((p.grid_h / 2) * (p.grid_w / 2), 577);
+        assert!(input_for_tokens(&resize, shape, 0, 1).is_err());
+    }
 
     fn qwen(patch: u64) -> (Resize, PatchShape) {
         let f = patch * 2;
