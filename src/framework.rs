@@ -141,13 +141,12 @@ pub struct Framework {
     pub spread: Option<Spread>,
 }
 
-/// z of a two-sided 80 % interval of a normal distribution (the 90th percentile).
-const Z80: f64 = 1.281_551_565_545;
-
 /// How far a prediction under a profile lands from a measurement on a source (paper, harness)
 /// the fit never saw: leave-one-source-out residuals `ln(predicted / measured)` of `aim-sim
 /// fit` (docs/accuracy.md). A new user's stack is a new source, so its 80 % interval is
-/// `predicted · exp(±1.2816 · √(between² + within²))` (log-normal).
+/// `predicted · exp(±t · √(between² + within²))` (log-normal), t the 90th percentile of
+/// Student's t with the degrees of freedom σ was estimated from (`time_dof`; few sources give
+/// a wide t: 1.53 with four, against the normal 1.28).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spread {
@@ -173,6 +172,18 @@ pub struct Spread {
     pub source_groups: usize,
     pub rows: usize,
     pub speedup_pairs: usize,
+    /// Degrees of freedom of the time σ √(between² + within²): Welch–Satterthwaite over the
+    /// source groups behind `between_sources` and the rows' spread within them. Absent: not
+    /// stated, the interval takes the normal z.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_dof: Option<f64>,
+    /// The same for a mixture-of-experts run's σ (with `moe_between_sources`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moe_time_dof: Option<f64>,
+    /// Degrees of freedom of the speed-up σ: the source groups with pairs (pairs of one
+    /// harness move together, so a group counts once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup_dof: Option<f64>,
     /// Share of the fitted rows inside their 80 % interval when σ, too, is estimated without
     /// their source (`check`'s held-out coverage): how the interval fared on stacks that neither
     /// the fit nor this spread saw. Absent with one source.
@@ -195,6 +206,7 @@ impl Spread {
         match (moe, self.moe_between_sources) {
             (true, Some(b)) => Spread {
                 between_sources: b,
+                time_dof: self.moe_time_dof,
                 ..*self
             },
             _ => *self,
@@ -240,9 +252,27 @@ impl Spread {
             .unwrap_or(std::f64::consts::SQRT_2 * self.within_source)
     }
 
-    /// The 80 % interval `[low, high]` around `value` for log-σ `sigma`.
-    pub(crate) fn interval80(value: f64, sigma: f64) -> [f64; 2] {
-        [value * (-Z80 * sigma).exp(), value * (Z80 * sigma).exp()]
+    /// The 80 % interval `[low, high]` of a time predicted as `value` on a new source.
+    pub(crate) fn time_interval(&self, value: f64) -> [f64; 2] {
+        Self::interval80(value, self.time_sigma(), self.time_dof)
+    }
+
+    /// The 80 % interval `[low, high]` of a speed-up predicted as `value`.
+    pub(crate) fn speedup_interval(&self, value: f64) -> [f64; 2] {
+        // Without pairs the σ is √2 · within: the rows' spread within their groups.
+        let dof = if self.speedup.is_some() {
+            self.speedup_dof
+        } else {
+            Some(self.rows.saturating_sub(self.source_groups) as f64)
+        };
+        Self::interval80(value, self.speedup_sigma(), dof)
+    }
+
+    /// The 80 % interval `[low, high]` around `value` for log-σ `sigma` estimated with `dof`
+    /// degrees of freedom (`None`: the normal limit).
+    pub(crate) fn interval80(value: f64, sigma: f64, dof: Option<f64>) -> [f64; 2] {
+        let t = crate::stats::t80(dof);
+        [value * (-t * sigma).exp(), value * (t * sigma).exp()]
     }
 
     /// Every figure finite and ≥ 0.
@@ -257,6 +287,19 @@ impl Spread {
                 if !(v.is_finite() && (0.0..10.0).contains(&v)) {
                     return Err(format!(
                         "[spread]: '{k}' = {v} must be a log-σ between 0 and 10"
+                    ));
+                }
+            }
+        }
+        for (k, v) in [
+            ("time_dof", self.time_dof),
+            ("moe_time_dof", self.moe_time_dof),
+            ("speedup_dof", self.speedup_dof),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v >= 1.0) {
+                    return Err(format!(
+                        "[spread]: '{k}' = {v} must be degrees of freedom, at least 1"
                     ));
                 }
             }
@@ -491,6 +534,8 @@ mod tests {
                 "held_out_speedup_coverage",
             ),
             ("within_source = nan", "within_source"),
+            ("time_dof = 0.5", "time_dof"),
+            ("speedup_dof = inf", "speedup_dof"),
         ] {
             let text = format!(
                 "name = \"x\"\n{}{bad}\n",
@@ -502,5 +547,33 @@ mod tests {
         let ok = format!("name = \"x\"\n{spread}held_out_coverage = 0.64\n");
         let f = parse(&ok).unwrap();
         assert_eq!(f.spread.unwrap().held_out_coverage, Some(0.64));
+    }
+
+    /// A σ estimated from few sources widens its interval (Student's t); without degrees of
+    /// freedom the interval is the normal one, as profiles written before them had.
+    #[test]
+    fn few_degrees_of_freedom_widen_the_interval() {
+        let base = "name = \"x\"\n[spread]\nbetween_sources = 0.2\nwithin_source = 0.1\nsource_groups = 4\nrows = 12\nspeedup_pairs = 3\nspeedup = 0.2\n";
+        let normal = parse(base).unwrap().spread.unwrap();
+        let few = parse(&format!("{base}time_dof = 4\nspeedup_dof = 2\n"))
+            .unwrap()
+            .spread
+            .unwrap();
+        let [lo, hi] = normal.time_interval(100.0);
+        let z = (hi / 100.0).ln() / normal.time_sigma();
+        assert!((z - crate::stats::Z80).abs() < 1e-12 && (lo * hi - 1e4).abs() < 1e-6);
+        let [_, hi4] = few.time_interval(100.0);
+        assert!(((hi4 / 100.0).ln() / few.time_sigma() - 1.533).abs() < 1e-3);
+        let [_, s2] = few.speedup_interval(2.0);
+        assert!(((s2 / 2.0).ln() / 0.2 - 1.886).abs() < 1e-3);
+        // A MoE run takes the MoE σ's degrees of freedom.
+        let moe = parse(&format!(
+            "{base}time_dof = 9\nmoe_between_sources = 0.5\nmoe_source_groups = 1\nmoe_time_dof = 1.2\n"
+        ))
+        .unwrap()
+        .spread
+        .unwrap()
+        .for_model(true);
+        assert_eq!(moe.time_dof, Some(1.2));
     }
 }

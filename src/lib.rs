@@ -66,6 +66,7 @@ pub mod schedule;
 pub mod serve;
 pub mod sim;
 pub mod spec;
+pub mod stats;
 
 // Questions asked of the core: many runs, budgets, the paper's rows. They return data.
 pub mod budget;

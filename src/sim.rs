@@ -122,13 +122,13 @@ fn summarize_with(
 pub fn intervals80(sp: &Spread, run_time_s: f64, base_time_s: f64) -> [[f64; 2]; 3] {
     let speedup = ratio(base_time_s, run_time_s);
     [
-        Spread::interval80(run_time_s, sp.time_sigma()),
-        Spread::interval80(base_time_s, sp.time_sigma()),
+        sp.time_interval(run_time_s),
+        sp.time_interval(base_time_s),
         if speedup == 1.0 {
             // The run is its own baseline: no ratio of two runs, nothing uncertain.
             [1.0, 1.0]
         } else {
-            Spread::interval80(speedup, sp.speedup_sigma())
+            sp.speedup_interval(speedup)
         },
     ]
 }

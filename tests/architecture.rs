@@ -15,7 +15,14 @@ const TIERS: &[(&str, &[&str])] = &[
     // how attention runs (named by specs, measurement rows and framework profiles alike).
     (
         "foundations",
-        &["error", "choice", "presets", "attention", "experts"],
+        &[
+            "error",
+            "choice",
+            "presets",
+            "attention",
+            "experts",
+            "stats",
+        ],
     ),
     ("spec", &["spec"]),
     ("data", &["model", "hardware", "schedule", "framework"]),

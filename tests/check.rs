@@ -975,14 +975,18 @@ fn held_out_coverage_takes_sigma_from_the_other_sources_only() {
         let mean = e.iter().sum::<f64>() / e.len() as f64;
         let within =
             (e.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (e.len() - 1) as f64).sqrt();
-        mean.abs().hypot(within)
+        // σ of one source's offset (one degree of freedom) and its scatter (rows − 1), their
+        // degrees of freedom combined by Welch–Satterthwaite: Student's t, not the normal z.
+        let (b2, w2) = (mean * mean, within * within);
+        let dof = (b2 + w2).powi(2) / (b2 * b2 + w2 * w2 / (e.len() - 1) as f64);
+        (mean.abs().hypot(within), aim_sim::stats::t80(Some(dof)))
     };
-    let z = 1.281_551_565_545;
     let inside = rows
         .iter()
         .filter(|x| {
             let other = if x["source_group"] == "p" { "q" } else { "p" };
-            ln(x).abs() <= z * sigma_of(other)
+            let (sigma, t) = sigma_of(other);
+            ln(x).abs() <= t * sigma
         })
         .count();
     let hf = &r["summary"][0];

@@ -1126,31 +1126,58 @@ pub fn spread_of(rows: &[Residual]) -> Spread {
         within_sq += v.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
     }
     let free = rows.len().saturating_sub(groups.len());
-    // ln(predicted speed-up / measured speed-up) = e_row − e_baseline.
-    let pairs: Vec<f64> = rows
+    // ln(predicted speed-up / measured speed-up) = e_row − e_baseline, with the row's group.
+    let pairs: Vec<(f64, &str)> = rows
         .iter()
-        .filter_map(|r| Some(r.ln_error - rows.get(r.baseline?)?.ln_error))
+        .filter_map(|r| Some((r.ln_error - rows.get(r.baseline?)?.ln_error, r.group)))
         .collect();
-    let (dense, _) = between(false);
+    let mut pair_groups: Vec<&str> = pairs.iter().map(|p| p.1).collect();
+    pair_groups.sort_unstable();
+    pair_groups.dedup();
+    let (dense, dense_groups) = between(false);
     let (moe, moe_groups) = between(true);
+    let within = if free == 0 {
+        0.0
+    } else {
+        (within_sq / free as f64).sqrt()
+    };
+    // A file of MoE rows alone: their σ is the only one there is.
+    let (between_sources, between_groups) = match dense {
+        Some(b) => (b, dense_groups),
+        None => (moe.unwrap_or(0.0), moe_groups),
+    };
     Spread {
-        // A file of MoE rows alone: their σ is the only one there is.
-        between_sources: dense.or(moe).unwrap_or(0.0),
+        between_sources,
         moe_between_sources: moe,
         moe_source_groups: moe_groups,
-        within_source: if free == 0 {
-            0.0
-        } else {
-            (within_sq / free as f64).sqrt()
-        },
+        within_source: within,
         speedup: (!pairs.is_empty())
-            .then(|| (pairs.iter().map(|x| x * x).sum::<f64>() / pairs.len() as f64).sqrt()),
+            .then(|| (pairs.iter().map(|(x, _)| x * x).sum::<f64>() / pairs.len() as f64).sqrt()),
         source_groups: groups.len(),
         rows: rows.len(),
         speedup_pairs: pairs.len(),
+        time_dof: welch_dof(between_sources, between_groups, within, free),
+        moe_time_dof: moe.and_then(|b| welch_dof(b, moe_groups, within, free)),
+        speedup_dof: (!pair_groups.is_empty()).then_some(pair_groups.len() as f64),
         held_out_coverage: None,
         held_out_speedup_coverage: None,
     }
+}
+
+/// Degrees of freedom of `√(between² + within²)` when `between` was estimated from `groups`
+/// group means (root mean square about zero: one each) and `within` from `free` (Welch–
+/// Satterthwaite: `(b² + w²)² / (b⁴/groups + w⁴/free)`). `None` where both σ are zero.
+fn welch_dof(between: f64, groups: usize, within: f64, free: usize) -> Option<f64> {
+    let (b2, w2) = (between * between, within * within);
+    let term = |s2: f64, n: usize| {
+        if s2 == 0.0 {
+            0.0
+        } else {
+            s2 * s2 / n.max(1) as f64
+        }
+    };
+    let denominator = term(b2, groups) + term(w2, free);
+    (denominator > 0.0).then(|| (b2 + w2).powi(2) / denominator)
 }
 
 /// Whether each row's measurement lies inside the 80 % interval around its cross-validated
@@ -1178,15 +1205,12 @@ pub fn held_out_hits(rows: &[Residual]) -> Vec<HeldOut> {
                 })
                 .collect();
             let s = spread_of(&others);
-            let inside = |e: f64, sigma: f64| {
-                let [lo, hi] = Spread::interval80(1.0, sigma);
-                (lo.ln()..=hi.ln()).contains(&e)
-            };
-            let time = inside(r.ln_error, s.for_model(r.moe).time_sigma());
+            let inside = |e: f64, [lo, hi]: [f64; 2]| (lo.ln()..=hi.ln()).contains(&e);
+            let time = inside(r.ln_error, s.for_model(r.moe).time_interval(1.0));
             let speedup = r
                 .baseline
                 .and_then(|b| rows.get(b))
-                .map(|b| inside(r.ln_error - b.ln_error, s.speedup_sigma()));
+                .map(|b| inside(r.ln_error - b.ln_error, s.speedup_interval(1.0)));
             HeldOut {
                 time: Some(time),
                 speedup,
@@ -1391,6 +1415,9 @@ fn round_spread(s: Spread) -> Spread {
         moe_between_sources: s.moe_between_sources.map(r),
         within_source: r(s.within_source),
         speedup: s.speedup.map(r),
+        time_dof: s.time_dof.map(r),
+        moe_time_dof: s.moe_time_dof.map(r),
+        speedup_dof: s.speedup_dof.map(r),
         held_out_coverage: s.held_out_coverage.map(r),
         held_out_speedup_coverage: s.held_out_speedup_coverage.map(r),
         ..s
@@ -1911,8 +1938,28 @@ mod tests {
         let s = spread(&rows, &predicted);
         assert_eq!(s.source_groups, groups.len());
         assert_eq!((s.speedup, s.speedup_pairs), (None, 0));
-        assert!(s.between_sources > 0.1 && s.between_sources < 0.3, "{s:?}");
+        // Root mean square of the groups' offsets 0.1·(k + 1), give or take the wiggle's share.
+        let rms = ((1..=groups.len())
+            .map(|k| (0.1 * k as f64).powi(2))
+            .sum::<f64>()
+            / groups.len() as f64)
+            .sqrt();
+        assert!(
+            (s.between_sources - rms).abs() < 0.05,
+            "{s:?} against {rms}"
+        );
         assert!(s.within_source > 0.03 && s.within_source < 0.07, "{s:?}");
+        // Welch–Satterthwaite: between dominates, so close to the number of groups, never below
+        // one group's worth nor above all the rows.
+        let dof = s.time_dof.unwrap();
+        let (b2, w2) = (s.between_sources.powi(2), s.within_source.powi(2));
+        let free = (rows.len() - groups.len()) as f64;
+        let want = (b2 + w2).powi(2) / (b2 * b2 / groups.len() as f64 + w2 * w2 / free);
+        assert!((dof - want).abs() < 1e-9, "{dof} against {want}");
+        assert!(
+            dof >= groups.len() as f64 && dof <= rows.len() as f64,
+            "{dof}"
+        );
     }
 
     /// A row marked `fit = false` is checked but never fitted: the reference set's expert-loop

@@ -961,8 +961,7 @@ pub fn check_with_progress(
             spreads.insert(row.framework.clone(), spread);
         }
         if let Some(s) = &spreads[&row.framework] {
-            row.predicted_interval_ms =
-                Some(Spread::interval80(ms, s.for_model(row.moe).time_sigma()));
+            row.predicted_interval_ms = Some(s.for_model(row.moe).time_interval(ms));
         }
         if let Some(p) = loso.as_ref().and_then(|l| l.get(&r.id)) {
             row.loso_predicted_ms = Some(p.time_s * 1e3);
@@ -1001,8 +1000,7 @@ pub fn check_with_progress(
             .iter()
             .filter_map(|r| {
                 let s = spreads.get(&r.framework)?.as_ref()?;
-                let [lo, hi] =
-                    Spread::interval80(r.loso_predicted_ms?, s.for_model(r.moe).time_sigma());
+                let [lo, hi] = s.for_model(r.moe).time_interval(r.loso_predicted_ms?);
                 Some((lo..=hi).contains(&r.measured_ms))
             })
             .collect();
@@ -1098,7 +1096,7 @@ pub fn check_with_progress(
             .iter()
             .filter_map(|s| {
                 let sp = spreads.get(&s.framework)?.as_ref()?;
-                let [lo, hi] = Spread::interval80(s.loso_speedup?, sp.speedup_sigma());
+                let [lo, hi] = sp.speedup_interval(s.loso_speedup?);
                 Some((lo..=hi).contains(&s.measured_speedup))
             })
             .collect();
@@ -1231,7 +1229,7 @@ fn speedups(
         let interval = spreads
             .get(&row.framework)
             .and_then(|s| s.as_ref())
-            .map(|s| Spread::interval80(predicted, s.speedup_sigma()));
+            .map(|s| s.speedup_interval(predicted));
         out.push(SpeedupCheck {
             id: row.id.clone(),
             baseline: b.id.clone(),

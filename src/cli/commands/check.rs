@@ -5,7 +5,6 @@ use crate::check::{self, fit, CheckOptions, Measurements};
 use crate::cli::format::{self, Output, Sink, View};
 use crate::cli::{html, OutputArgs};
 use crate::error::{Error, Result};
-use crate::framework::Spread;
 use crate::report::TextFormat;
 use std::fmt::Write;
 use std::io::IsTerminal;
@@ -306,15 +305,15 @@ fn fit_text(
                 let _ = writeln!(
                     s,
                     "  80 % interval on a new source: ×{:.2}–×{:.2} of the prediction (σ between sources {:.3}, within {:.3}); speed-ups ×{:.2}–×{:.2}{}{}",
-                    Spread::interval80(1.0, r.spread.time_sigma())[0],
-                    Spread::interval80(1.0, r.spread.time_sigma())[1],
+                    r.spread.time_interval(1.0)[0],
+                    r.spread.time_interval(1.0)[1],
                     r.spread.between_sources,
                     r.spread.within_source,
-                    Spread::interval80(1.0, r.spread.speedup_sigma())[0],
-                    Spread::interval80(1.0, r.spread.speedup_sigma())[1],
+                    r.spread.speedup_interval(1.0)[0],
+                    r.spread.speedup_interval(1.0)[1],
                     match r.spread.moe_between_sources {
                         Some(b) => {
-                            let [lo, hi] = Spread::interval80(1.0, r.spread.for_model(true).time_sigma());
+                            let [lo, hi] = r.spread.for_model(true).time_interval(1.0);
                             format!(
                                 "\n  mixture-of-experts runs: ×{lo:.2}–×{hi:.2} (σ between {} MoE source(s) {b:.3})",
                                 r.spread.moe_source_groups
