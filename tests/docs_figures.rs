@@ -388,19 +388,44 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
             }
         }
         line("other GPUs (pooled)", &toml::Table::new());
+        let sp = t["spread"].as_table().unwrap();
+        let dof = |k: &str| sp.get(k).and_then(|v| v.as_float());
+        // The degrees of freedom and Student's t the prose quotes for each profile.
+        let (time_dof, t_time) = (
+            dof("time_dof").unwrap(),
+            aim_sim::stats::t80(dof("time_dof")),
+        );
+        let quoted = match name {
+            "hf" => format!("`hf` {time_dof:.1} (t = {t_time:.2})"),
+            "trtllm" => format!("`trtllm` {time_dof:.1} ({t_time:.2})"),
+            _ => format!(
+                "`hf-eager` {time_dof:.1} ({t_time:.2}: one source) and its speed-ups {} ({:.2})",
+                dof("speedup_dof").unwrap(),
+                aim_sim::stats::t80(dof("speedup_dof"))
+            ),
+        };
+        assert_doc_says("docs/accuracy.md", &[quoted]);
         // The dense and the MoE interval the prose quotes (trtllm, the one profile with MoE rows).
-        if let Some(moe) = t["spread"].get("moe_between_sources") {
-            let sp = t["spread"].as_table().unwrap();
+        if let Some(moe) = sp.get("moe_between_sources") {
             let within = sp["within_source"].as_float().unwrap();
-            let iv = |between: f64| {
-                let z = 1.281_551_565_545 * between.hypot(within);
+            let iv = |between: f64, dof: Option<f64>| {
+                let z = aim_sim::stats::t80(dof) * between.hypot(within);
                 format!("×{:.2}–×{:.2}", (-z).exp(), z.exp())
             };
-            let dense = iv(sp["between_sources"].as_float().unwrap());
-            let moe = iv(moe.as_float().unwrap());
+            let dense = iv(sp["between_sources"].as_float().unwrap(), dof("time_dof"));
+            let moe_dof = dof("moe_time_dof");
+            let moe = iv(moe.as_float().unwrap(), moe_dof);
             for doc in ["README.md", "docs/accuracy.md"] {
                 assert_doc_says(doc, &[dense.clone(), moe.clone()]);
             }
+            assert_doc_says(
+                "docs/accuracy.md",
+                &[format!(
+                    "mixture-of-experts runs {:.1} ({:.2}: one MoE source)",
+                    moe_dof.unwrap(),
+                    aim_sim::stats::t80(moe_dof)
+                )],
+            );
         }
     }
     common::doc_block(

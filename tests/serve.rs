@@ -490,14 +490,15 @@ fn schedules_side_by_side_are_the_single_runs() {
     assert_eq!(table.lines().filter(|l| l.starts_with("fastv ")).count(), 1);
 }
 
-/// The regime the property above leaves out, found by it: under `hf` a 2-frame prompt prefills
-/// slower with AIM than without, and a 4-frame one faster (docs/serving.md).
+/// The regime the property above leaves out, found by it: under `hf` a 1-frame prompt prefills
+/// slower with AIM than without, and a 4-frame one faster (docs/serving.md; 2 frames broke even
+/// once `hf`'s pooled per-op overhead fell with the desktop sources).
 #[test]
 fn tiny_prompts_prefill_slower_with_aim_under_hf() {
     let ttft = |schedule: &str, frames: u64| {
         let s = scenario(&spec(schedule, frames, 100));
         aim_sim::sim::simulate(&s).unwrap().run.totals.time_s
     };
-    assert!(ttft("linear", 2) > ttft("none", 2));
+    assert!(ttft("linear", 1) > ttft("none", 1));
     assert!(ttft("linear", 4) < ttft("none", 4));
 }
