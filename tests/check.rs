@@ -1021,3 +1021,49 @@ fn held_out_coverage_takes_sigma_from_the_other_sources_only() {
     assert!(hf["loso_interval_coverage"].as_f64().is_some(), "{hf}");
     assert!(hf.get("loso_interval_coverage_held_out").is_none(), "{hf}");
 }
+
+/// A profile given as a long path (or a long id) widens its column instead of pushing the
+/// numbers out of line: `check FILE --framework /some/dir/hf.toml` printed each row's numbers
+/// past the header's (found re-pricing rows with an older commit's profile).
+#[test]
+fn long_framework_paths_keep_the_table_aligned() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir
+        .path()
+        .join("a-rather-long-folder-name")
+        .join("profiles");
+    std::fs::create_dir_all(&deep).unwrap();
+    let profile = deep.join("hf-of-an-older-commit.toml");
+    std::fs::copy("frameworks/hf.toml", &profile).unwrap();
+    let text = [
+        row(
+            "a-row-whose-id-is-longer-than-the-usual-forty-four",
+            "llava-ov-7b",
+            "hf",
+            8,
+            "",
+            120.0,
+        ),
+        row("b", "llava-ov-7b", "hf", 16, "", 200.0),
+    ]
+    .concat();
+    let out = common::ok(&[
+        "check",
+        &write(dir.path(), &text),
+        "--framework",
+        profile.to_str().unwrap(),
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    let header = lines.iter().position(|l| l.starts_with("id ")).unwrap();
+    let end = |l: &str, word: &str| l.find(word).map(|i| i + word.len());
+    let measured_end = end(lines[header], "measured").unwrap();
+    for l in &lines[header + 1..header + 3] {
+        // The measured column's number ends where its header does.
+        let ms = if l.starts_with('b') {
+            "200.00"
+        } else {
+            "120.00"
+        };
+        assert_eq!(end(l, ms), Some(measured_end), "{}\n{l}", lines[header]);
+    }
+}

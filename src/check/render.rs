@@ -138,9 +138,19 @@ fn table(r: &CheckReport) -> String {
             );
         }
     }
+    // Columns as wide as their longest entry (a profile file's path, a long id), at least the
+    // widths of the published set's.
+    let width = |min: usize, f: &dyn Fn(&super::RowCheck) -> usize| {
+        r.rows.iter().map(f).max().unwrap_or(0).max(min)
+    };
+    let (wi, wf, wg) = (
+        width(44, &|x| x.id.chars().count()),
+        width(9, &|x| x.framework.chars().count()),
+        width(9, &|x| x.gpu.chars().count()),
+    );
     let _ = writeln!(
         out,
-        "{:<44} {:<9} {:<9} {:>9} {:>9} {:>8} {:>9} {:>8}{}{}",
+        "{:<wi$} {:<wf$} {:<wg$} {:>9} {:>9} {:>8} {:>9} {:>8}{}{}",
         "id",
         "framework",
         "gpu",
@@ -156,14 +166,14 @@ fn table(r: &CheckReport) -> String {
         if let Some(why) = &x.not_priced {
             let _ = writeln!(
                 out,
-                "{:<44} {:<9} {:<9} {:>9.2}  not priced: {why}",
+                "{:<wi$} {:<wf$} {:<wg$} {:>9.2}  not priced: {why}",
                 x.id, x.framework, x.gpu, x.measured_ms
             );
             continue;
         }
         let _ = writeln!(
             out,
-            "{:<44} {:<9} {:<9} {:>9.2} {:>9} {:>8} {:>9} {:>8}{}{}",
+            "{:<wi$} {:<wf$} {:<wg$} {:>9.2} {:>9} {:>8} {:>9} {:>8}{}{}",
             x.id,
             x.framework,
             x.gpu,
