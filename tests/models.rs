@@ -166,6 +166,13 @@ fn tokens_per_frame_follow_the_resolution() {
         common::json(&args)
     };
     let by_tokens = run(&["--tokens-per-frame", "2048"]);
+    assert!(
+        by_tokens["notes"]
+            .to_string()
+            .contains("1 image(s) of 2048 tokens given, shaped as 1792x896"),
+        "{}",
+        by_tokens["notes"]
+    );
     let by_image = run(&["--image-size", "1792x896"]);
     assert_eq!(by_tokens["pipeline"], by_image["pipeline"]);
     let default = run(&[]);

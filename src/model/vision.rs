@@ -227,6 +227,10 @@ pub struct VisionInput {
     pub grid_w: u64,
     /// Visual tokens one LLM frame yields after the merger.
     pub tokens_per_frame: u64,
+    /// Shaped from a token count given per image (no image size given): `width × height` is
+    /// the image those tokens come from, not one the user named.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_tokens: bool,
 }
 
 impl VisionInput {
@@ -241,6 +245,11 @@ impl VisionInput {
             format!(
                 "video of {} frame(s) at {}x{}",
                 self.sampled_frames, self.width, self.height
+            )
+        } else if self.from_tokens {
+            format!(
+                "{} image(s) of {} tokens given, shaped as {}x{}",
+                self.frames, self.tokens_per_frame, self.width, self.height
             )
         } else {
             format!("{} image(s) at {}x{}", self.frames, self.width, self.height)
@@ -410,6 +419,7 @@ pub(crate) fn vision_input(
                 grid_h,
                 grid_w,
                 tokens_per_frame: (grid_h / merge) * (grid_w / merge),
+                from_tokens: false,
             })
         }
         Resize::Tiles(tiles) => {
@@ -438,6 +448,7 @@ pub(crate) fn vision_input(
                 grid_h: grid,
                 grid_w: grid,
                 tokens_per_frame: passes * (grid / merge) * (grid / merge),
+                from_tokens: false,
             })
         }
     }
@@ -478,6 +489,7 @@ pub(crate) fn input_for_tokens(
                 grid_h,
                 grid_w,
                 tokens_per_frame,
+                from_tokens: true,
             })
         }
         Resize::Tiles(_) => {
@@ -500,6 +512,7 @@ pub(crate) fn input_for_tokens(
                 grid_h: grid,
                 grid_w: grid,
                 tokens_per_frame,
+                from_tokens: true,
             })
         }
     }
