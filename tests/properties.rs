@@ -299,3 +299,16 @@ proptest! {
         prop_assert!((weighted - plain.median_abs_error).abs() < 1e-12);
     }
 }
+
+proptest! {
+    /// Student's t of an 80 % interval: never narrower than the normal z, narrower with more
+    /// degrees of freedom, and the normal z in the limit (the prediction intervals' width).
+    #[test]
+    fn student_t_widens_as_the_degrees_of_freedom_fall(a in 1.0f64..2000.0, b in 1.0f64..2000.0) {
+        let (few, many) = if a < b { (a, b) } else { (b, a) };
+        let (t_few, t_many) = (aim_sim::stats::t80(Some(few)), aim_sim::stats::t80(Some(many)));
+        prop_assert!(t_many >= aim_sim::stats::Z80 - 1e-9);
+        prop_assert!(t_few >= t_many - 1e-9, "t({few}) = {t_few} < t({many}) = {t_many}");
+        prop_assert!(t_few <= 3.078 + 1e-3);
+    }
+}
