@@ -238,6 +238,29 @@ fn accuracy_figures_come_from_the_check_command() {
         "`aim-sim check`",
         &mut failures,
     );
+    // The prose under it: the desktop sources' reduced rows, anchored, all too fast by a range.
+    let desktop: Vec<f64> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            ["trevs-rtx4090", "s2prune-rtx5090"].contains(&r["source_group"].as_str().unwrap_or(""))
+        })
+        .filter_map(|r| r["loso_anchored_error"].as_f64())
+        .collect();
+    assert_eq!(desktop.len(), 7, "the desktop sources' reduced rows");
+    assert!(desktop.iter().all(|e| *e < 0.0), "{desktop:?}");
+    let (lo, hi) = desktop.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), e| {
+        (lo.min(-e), hi.max(-e))
+    });
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "come out {:.0}–{:.0} % too fast",
+            lo * 100.0,
+            hi * 100.0
+        )],
+    );
     // The per-framework-and-GPU figures the prose quotes.
     let on = |framework: &str, gpu: &str| -> &Value {
         report["by_gpu"]
@@ -405,6 +428,18 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
             ),
         };
         assert_doc_says("docs/accuracy.md", &[quoted]);
+        // The RTX 4090's own hf values the desktop-sources bullet quotes.
+        if name == "hf" {
+            let g = t["gpu"]["rtx4090"].as_table().unwrap();
+            assert_doc_says(
+                "docs/accuracy.md",
+                &[format!(
+                    "(GEMMs at {:.0} % of the 165 TFLOP/s FP32-accumulate peak, {:.1} µs per op)",
+                    g["matmul"].as_float().unwrap() * 100.0,
+                    g["launch_overhead_s"].as_float().unwrap() * 1e6
+                )],
+            );
+        }
         // The dense and the MoE interval the prose quotes (trtllm, the one profile with MoE rows).
         if let Some(moe) = sp.get("moe_between_sources") {
             let within = sp["within_source"].as_float().unwrap();
@@ -897,4 +932,64 @@ fn check_figure_is_the_plot_command_output() {
     } else {
         panic!("{path} differs from `aim-sim plot check --input reference/measurements.toml --cv`: rerun with AIM_SIM_BLESS=1 and look at the figure");
     }
+}
+
+/// docs/accuracy.md's first pricing of the desktop sources: their rows under `hf` as shipped
+/// before them (`reference/history/hf-0e97621.toml`), as `aim-sim check … --framework` prints.
+#[test]
+fn desktop_sources_first_pricing_is_the_check_output() {
+    let d = common::json(&[
+        "check",
+        "reference/measurements.toml",
+        "--framework",
+        "reference/history/hf-0e97621.toml",
+    ]);
+    let groups = ["pace-rtx4090", "trevs-rtx4090", "s2prune-rtx5090"];
+    let rows: Vec<&Value> = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| groups.contains(&r["source_group"].as_str().unwrap_or("")))
+        .collect();
+    let pct = |e: f64| e * 100.0;
+    let prefill: Vec<f64> = rows
+        .iter()
+        .filter(|r| r["timed"] == "prefill")
+        .map(|r| pct(r["error"].as_f64().unwrap()))
+        .collect();
+    let vision: Vec<f64> = rows
+        .iter()
+        .filter(|r| r["timed"] == "vision")
+        .map(|r| pct(r["error"].as_f64().unwrap()))
+        .collect();
+    assert_eq!((prefill.len(), vision.len()), (10, 1));
+    let mut sorted = prefill.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = (sorted[4] + sorted[5]) / 2.0;
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let speedups: Vec<f64> = d["speedups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| ids.contains(&s["id"].as_str().unwrap()))
+        .map(|s| pct(s["error"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(speedups.len(), 7);
+    let mut abs: Vec<f64> = speedups.iter().map(|e| e.abs()).collect();
+    abs.sort_by(f64::total_cmp);
+    let lo = speedups.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = speedups.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "times +{:.0} % to +{:.0} % (the ten prefill rows, median +{:.0} %; the encoder row −{:.0} %), speed-ups −{:.0} % to +{:.0} % (median |error| {:.1} %)",
+            sorted[0],
+            sorted[9],
+            median,
+            -vision[0],
+            -lo,
+            hi,
+            abs[3]
+        )],
+    );
 }
