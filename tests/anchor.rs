@@ -138,3 +138,22 @@ fn bad_files_are_one_line_errors() {
     let e = common::fails(&["--anchor", file.as_str()]);
     assert!(e.contains("--framework"), "{e}");
 }
+
+/// An anchored run also states the other estimate from the same measurement, the baseline
+/// times the unanchored predicted speed-up, with that speed-up's interval.
+#[test]
+fn an_anchor_also_states_the_baseline_times_the_predicted_speedup() {
+    let plain = common::json(&RUN);
+    let speedup = plain["reduction"]["time"].as_f64().unwrap();
+    let [lo, hi] = [0, 1].map(|i| plain["reduction"]["time_interval"][i].as_f64().unwrap());
+    let mut args = RUN.to_vec();
+    args.extend(["--anchor-ms", "480"]);
+    let notes = common::json(&args)["notes"].to_string();
+    let want = format!(
+        "the measured baseline × the predicted speed-up ({speedup:.2}×) instead: {:.1} ms (80 %: {:.1}–{:.1} ms)",
+        480.0 / speedup,
+        480.0 / hi,
+        480.0 / lo
+    );
+    assert!(notes.contains(&want), "{notes}\nshould contain: {want}");
+}
