@@ -259,13 +259,17 @@ impl Spread {
 
     /// The 80 % interval `[low, high]` of a speed-up predicted as `value`.
     pub(crate) fn speedup_interval(&self, value: f64) -> [f64; 2] {
-        // Without pairs the σ is √2 · within: the rows' spread within their groups.
-        let dof = if self.speedup.is_some() {
+        Self::interval80(value, self.speedup_sigma(), self.speedup_sigma_dof())
+    }
+
+    /// Degrees of freedom of [`Spread::speedup_sigma`]: the pairs' source groups, or without
+    /// pairs (σ = √2 · within) the rows' spread within their groups.
+    pub(crate) fn speedup_sigma_dof(&self) -> Option<f64> {
+        if self.speedup.is_some() {
             self.speedup_dof
         } else {
             Some(self.rows.saturating_sub(self.source_groups) as f64)
-        };
-        Self::interval80(value, self.speedup_sigma(), dof)
+        }
     }
 
     /// The 80 % interval `[low, high]` around `value` for log-σ `sigma` estimated with `dof`

@@ -163,14 +163,24 @@ fn finish(
     launch_s: f64,
     extra_host_s: Option<f64>,
 ) -> (Framework, Anchored) {
-    out.spread = framework.spread.map(|s| Spread {
+    out.spread = framework.spread.map(|s| {
         // The anchor pins the harness: a new run's error is that of a ratio of two runs of it
         // (the speed-up σ). Where sources barely differ that is wider than the unanchored σ,
-        // and an anchor adds nothing: never wider than without it.
-        between_sources: 0.0,
-        moe_between_sources: s.moe_between_sources.map(|_| 0.0),
-        within_source: s.speedup_sigma().min(s.time_sigma()),
-        ..s
+        // and an anchor adds nothing: never wider than without it. The σ kept brings its
+        // degrees of freedom.
+        let (sigma, dof) = if s.speedup_sigma() < s.time_sigma() {
+            (s.speedup_sigma(), s.speedup_sigma_dof())
+        } else {
+            (s.time_sigma(), s.time_dof)
+        };
+        Spread {
+            between_sources: 0.0,
+            moe_between_sources: s.moe_between_sources.map(|_| 0.0),
+            within_source: sigma,
+            time_dof: dof,
+            moe_time_dof: s.moe_time_dof.and(dof),
+            ..s
+        }
     });
     out.notes.push(format!(
         "anchored on the measured baseline {:.3} ms: per-kernel overhead {:.2} µs{}",
@@ -496,6 +506,10 @@ mod tests {
             );
             assert!(new.time_sigma() <= old.time_sigma() + 1e-12);
             assert_eq!(new.between_sources, 0.0);
+            // hf's speed-up σ is the narrower: the anchored interval takes its degrees of
+            // freedom (its pairs' sources), not the unanchored time σ's.
+            assert!(old.speedup_sigma() < old.time_sigma());
+            assert_eq!(new.time_dof, old.speedup_dof);
         }
     }
 
