@@ -304,11 +304,15 @@ fn fit_text(
                 }
                 let _ = writeln!(
                     s,
-                    "  80 % interval on a new source: ×{:.2}–×{:.2} of the prediction (σ between sources {:.3}, within {:.3}); speed-ups ×{:.2}–×{:.2}{}{}",
+                    "  80 % interval on a new source: ×{:.2}–×{:.2} of the prediction (σ between sources {:.3}, within {:.3}{}); speed-ups ×{:.2}–×{:.2}{}{}",
                     r.spread.time_interval(1.0)[0],
                     r.spread.time_interval(1.0)[1],
                     r.spread.between_sources,
                     r.spread.within_source,
+                    r.spread.time_dof.map_or(String::new(), |d| format!(
+                        "; Student's t {:.2} on {d:.1} degrees of freedom",
+                        crate::stats::t80(Some(d))
+                    )),
                     r.spread.speedup_interval(1.0)[0],
                     r.spread.speedup_interval(1.0)[1],
                     match r.spread.moe_between_sources {
