@@ -428,8 +428,22 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
             ),
         };
         assert_doc_says("docs/accuracy.md", &[quoted]);
-        // The RTX 4090's own hf values the desktop-sources bullet quotes.
+        // The RTX 4090's own hf values the desktop-sources bullet quotes, and hf's σ.
         if name == "hf" {
+            let (b, w) = (
+                sp["between_sources"].as_float().unwrap(),
+                sp["within_source"].as_float().unwrap(),
+            );
+            assert_doc_says(
+                "docs/accuracy.md",
+                &[
+                    format!("(`between_sources` {b:.2} against `within_source` {w:.2})"),
+                    format!(
+                        "differ by about ±{:.0} % (σ between sources {b:.2}, in log terms)",
+                        b * 100.0
+                    ),
+                ],
+            );
             let g = t["gpu"]["rtx4090"].as_table().unwrap();
             assert_doc_says(
                 "docs/accuracy.md",
