@@ -3,6 +3,8 @@
 //! - `write-csv`: the default sweep columns streamed as CSV (what `aim-sim sweep --format csv`
 //!   does: pricing, formatting on the workers, writing in order) to `io::sink`, on every core
 //!   and on one;
+//! - `refined-hf/write-csv/10k`: the same under the fitted `hf` profile, whose rows carry
+//!   their 80 % intervals;
 //! - `rows`: the rows collected ([`sweep::run`], what plots use);
 //! - the mixed grid of earlier figures: 1,000 frame counts × 10 schedules.
 //!
@@ -23,8 +25,12 @@ const SCHEDULES: &str =
     "none,linear,fastv,pdrop,vtw,sparsevlm-192,aim-late,aim-aggressive,fastvid,merge-only";
 
 fn grid(cost_model: &str, axes: Axes) -> Grid {
+    grid_with(&["--cost-model", cost_model], axes)
+}
+
+fn grid_with(flags: &[&str], axes: Axes) -> Grid {
     let spec = GridSpec {
-        base: Spec::from_flags(&["--cost-model", cost_model]).expect("valid flags"),
+        base: Spec::from_flags(flags).expect("valid flags"),
         axes,
     };
     Grid::new(&spec).expect("valid grid")
@@ -33,8 +39,12 @@ fn grid(cost_model: &str, axes: Axes) -> Grid {
 /// `--frames 1:1000 --text-tokens 100:109 --schedule linear`: 10,000 configurations, the
 /// shape of the README's 100,000-configuration command.
 fn frames_by_text(cost_model: &str) -> Grid {
-    grid(
-        cost_model,
+    frames_by_text_with(&["--cost-model", cost_model])
+}
+
+fn frames_by_text_with(flags: &[&str]) -> Grid {
+    grid_with(
+        flags,
         Axes {
             frames: Some("1:1000".into()),
             text_tokens: Some("100:109".into()),
@@ -48,12 +58,28 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("sweep");
     group.sample_size(10);
     let all_cores = sweep::default_jobs();
-    for (name, cost_model, jobs) in [
-        ("refined/write-csv/10k", "refined", all_cores),
-        ("refined/write-csv/10k/1-job", "refined", 1),
-        ("llm-viewer/write-csv/10k", "llm-viewer", all_cores),
+    // A fitted profile adds three 80 % intervals per row (Student's t: computed once per
+    // degrees of freedom, not per row, which once made this 5× slower than without them).
+    let hf: &[&str] = &["--framework", "hf", "--gpu", "a100-80g"];
+    for (name, flags, jobs) in [
+        (
+            "refined/write-csv/10k",
+            &["--cost-model", "refined"][..],
+            all_cores,
+        ),
+        (
+            "refined/write-csv/10k/1-job",
+            &["--cost-model", "refined"][..],
+            1,
+        ),
+        (
+            "llm-viewer/write-csv/10k",
+            &["--cost-model", "llm-viewer"][..],
+            all_cores,
+        ),
+        ("refined-hf/write-csv/10k", hf, all_cores),
     ] {
-        let g = frames_by_text(cost_model);
+        let g = frames_by_text_with(flags);
         let s = Sweep::prepare(&g).expect("valid sweep");
         group.throughput(Throughput::Elements(g.len() as u64));
         group.bench_function(name, |b| {

@@ -13,9 +13,32 @@ pub const Z80: f64 = 1.281_551_565_545;
 /// normal limit [`Z80`]; `dof` below 1 is taken as 1 (fewer than one group says nothing more).
 pub fn t80(dof: Option<f64>) -> f64 {
     match dof {
-        Some(v) if v.is_finite() => t_quantile(0.9, v.max(1.0)),
+        Some(v) if v.is_finite() => cached(v.max(1.0)),
         _ => Z80,
     }
+}
+
+/// [`t_quantile`] at 0.9, remembered per thread: a profile has two or three degrees of freedom,
+/// and a sweep asks for their t on every row (the bisection costs microseconds, a row's pricing
+/// a few).
+fn cached(dof: f64) -> f64 {
+    use std::cell::RefCell;
+    thread_local! {
+        static KNOWN: RefCell<Vec<(u64, f64)>> = const { RefCell::new(Vec::new()) };
+    }
+    KNOWN.with(|known| {
+        let key = dof.to_bits();
+        if let Some(&(_, t)) = known.borrow().iter().find(|(k, _)| *k == key) {
+            return t;
+        }
+        let t = t_quantile(0.9, dof);
+        let mut known = known.borrow_mut();
+        if known.len() >= 16 {
+            known.remove(0);
+        }
+        known.push((key, t));
+        t
+    })
 }
 
 /// The `p` quantile (0.5 ≤ p < 1) of Student's t with `dof` > 0 degrees of freedom, by bisection
@@ -143,6 +166,21 @@ mod tests {
         ] {
             let got = t80(Some(dof));
             assert!((got - t).abs() < 6e-4, "ν = {dof}: {got} against {t}");
+        }
+    }
+
+    /// The per-thread memory gives the bisection's value, also once more than it keeps.
+    #[test]
+    fn remembered_values_are_the_computed_ones() {
+        for round in 0..2 {
+            for k in 1..40 {
+                let dof = k as f64 * 0.75;
+                assert_eq!(
+                    t80(Some(dof)),
+                    t_quantile(0.9, dof.max(1.0)),
+                    "{round} {dof}"
+                );
+            }
         }
     }
 
