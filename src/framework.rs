@@ -274,7 +274,7 @@ impl Spread {
 
     /// The 80 % interval `[low, high]` around `value` for log-σ `sigma` estimated with `dof`
     /// degrees of freedom (`None`: the normal limit).
-    pub(crate) fn interval80(value: f64, sigma: f64, dof: Option<f64>) -> [f64; 2] {
+    fn interval80(value: f64, sigma: f64, dof: Option<f64>) -> [f64; 2] {
         let t = crate::stats::t80(dof);
         [value * (-t * sigma).exp(), value * (t * sigma).exp()]
     }

@@ -524,14 +524,15 @@ fn resolve_input(model: &Model, args: &Spec) -> Result<(VisualInput, Option<Visi
             // Tokens given per image, and no image: the encoder sees the patches of those
             // tokens, not the model's default image's. (Beside a given image or video size the
             // tokens are what enters the LLM and the encoder sees the given size.)
-            *g = model
-                .vision
-                .as_ref()
-                .map(|v| v.input_for_tokens(tokens_per_frame, frames))
-                .transpose()
-                .map_err(|m| Error::invalid(format!("{TOKENS_PER_FRAME} {tokens_per_frame}: {m}")))?
-                .flatten()
-                .unwrap_or(*g);
+            let shaped = match &model.vision {
+                Some(v) => v.input_for_tokens(tokens_per_frame, frames).map_err(|m| {
+                    Error::invalid(format!("{TOKENS_PER_FRAME} {tokens_per_frame}: {m}"))
+                })?,
+                None => None,
+            };
+            if let Some(shaped) = shaped {
+                *g = shaped;
+            }
         } else if !g.video {
             (g.frames, g.sampled_frames) = (frames, frames);
         }

@@ -80,13 +80,11 @@ fn source_weighted(out: &mut String, rows: &[Summary]) {
                 .map(|m| format!("{} {:.1}%", s.group, m * 100.0))
         })
         .collect();
-    if !parts.is_empty() {
-        let _ = writeln!(
-            out,
-            "  leave-one-source-out median with each source group weighted equally (a new stack is one new source): {}",
-            parts.join(", ")
-        );
-    }
+    summary_line(
+        out,
+        "leave-one-source-out median with each source group weighted equally (a new stack is one new source)",
+        &parts,
+    );
     let holds: Vec<String> = rows
         .iter()
         .filter_map(|s| {
@@ -102,12 +100,17 @@ fn source_weighted(out: &mut String, rows: &[Summary]) {
             ))
         })
         .collect();
-    if !holds.is_empty() {
-        let _ = writeln!(
-            out,
-            "  80 % intervals around those predictions hold (with σ, too, from the other sources alone) ±median half-width: {}",
-            holds.join(", ")
-        );
+    summary_line(
+        out,
+        "80 % intervals around those predictions hold (with σ, too, from the other sources alone) ±median half-width",
+        &holds,
+    );
+}
+
+/// `  label: a, b, c` under a table, when there is anything to list.
+fn summary_line(out: &mut String, label: &str, parts: &[String]) {
+    if !parts.is_empty() {
+        let _ = writeln!(out, "  {label}: {}", parts.join(", "));
     }
 }
 

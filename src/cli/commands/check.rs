@@ -302,19 +302,17 @@ fn fit_text(
                         if p.loso_fallback.is_some() { "  *" } else { "" }
                     );
                 }
+                let [time_lo, time_hi] = r.spread.time_interval(1.0);
+                let [speedup_lo, speedup_hi] = r.spread.speedup_interval(1.0);
                 let _ = writeln!(
                     s,
-                    "  80 % interval on a new source: ×{:.2}–×{:.2} of the prediction (σ between sources {:.3}, within {:.3}{}); speed-ups ×{:.2}–×{:.2}{}{}",
-                    r.spread.time_interval(1.0)[0],
-                    r.spread.time_interval(1.0)[1],
+                    "  80 % interval on a new source: ×{time_lo:.2}–×{time_hi:.2} of the prediction (σ between sources {:.3}, within {:.3}{}); speed-ups ×{speedup_lo:.2}–×{speedup_hi:.2}{}{}",
                     r.spread.between_sources,
                     r.spread.within_source,
                     r.spread.time_dof.map_or(String::new(), |d| format!(
                         "; Student's t {:.2} on {d:.1} degrees of freedom",
                         crate::stats::t80(Some(d))
                     )),
-                    r.spread.speedup_interval(1.0)[0],
-                    r.spread.speedup_interval(1.0)[1],
                     match r.spread.moe_between_sources {
                         Some(b) => {
                             let [lo, hi] = r.spread.for_model(true).time_interval(1.0);
