@@ -56,9 +56,8 @@ fn figures(mut v: serde_json::Value) -> serde_json::Value {
 #[test]
 fn one_row_is_the_anchor_ms_result() {
     let dir = tempfile::tempdir().unwrap();
-    // Within the per-kernel overhead's reach (437–555 ms for this input), and beyond it (host
-    // work per forward added).
-    for ms in [450.0, 520.0, 900.0] {
+    // Faster and slower than the profile prices this input (449 ms), and far slower.
+    for ms in [400.0, 520.0, 900.0] {
         let file = write(dir.path(), "one.toml", &row("mine", "hf", 32, ms));
         let mut by_ms = RUN.to_vec();
         let ms_text = ms.to_string();
@@ -78,7 +77,9 @@ fn one_row_is_the_anchor_ms_result() {
     }
 }
 
-/// Two rows of one setup with one measurement: least squares on both is the exact fit of one.
+/// Two rows of one setup with one measurement: least squares on both (each with a user's
+/// timing scatter, 2 %, against the priors) lands within a fraction of that scatter of the
+/// exact fit of one.
 #[test]
 fn duplicated_rows_fit_as_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,7 +99,7 @@ fn duplicated_rows_fit_as_one() {
         common::json(&args)["totals"]["time_s"].as_f64().unwrap()
     };
     let (t1, t2) = (time(&one), time(&two));
-    assert!((t2 / t1 - 1.0).abs() < 1e-6, "{t1} vs {t2}");
+    assert!((t2 / t1 - 1.0).abs() < 0.005, "{t1} vs {t2}");
 }
 
 #[test]

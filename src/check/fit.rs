@@ -46,9 +46,9 @@ use std::collections::{BTreeMap, HashMap};
 /// so the priors below weigh as priors against data with this noise.
 const DATA_SIGMA: f64 = 0.1;
 /// σ of the log-normal prior tying a GPU's GEMM efficiency to the framework's pooled value.
-const MATMUL_PRIOR_SIGMA: f64 = 0.25;
+pub(crate) const MATMUL_PRIOR_SIGMA: f64 = 0.25;
 /// σ of the prior on a GPU's launch overhead around the pooled value.
-const LAUNCH_PRIOR_SIGMA: f64 = 0.7;
+pub(crate) const LAUNCH_PRIOR_SIGMA: f64 = 0.7;
 /// Centre and σ of the prior on collectives' fraction of the link bandwidth.
 const LINK_PRIOR: (f64, f64) = (0.5, 0.7);
 /// Highest fraction of HBM bandwidth a kernel reaches (streaming benchmarks on HBM2e/HBM3
@@ -941,21 +941,34 @@ pub struct CvPrediction {
 }
 
 /// `r`'s time under `e` refitted to `anchor`'s measurement by the solve `--anchor-ms` uses
-/// ([`super::anchor::solve_harness`]: the per-kernel overhead within its bound, then host work
-/// per forward for the rest, the profile's own host work counted against that bound). `None`
-/// when no value within the bounds reaches the anchor.
+/// ([`super::anchor::solve::solve_harness`]: GEMM efficiency and per-kernel overhead, the
+/// split most likely under the fit's priors; host work per forward beyond both knobs' reach,
+/// the profile's own host work counted against its bound). `None` when no values within the
+/// bounds reach the anchor.
 fn anchored_time_s(r: &Recorded, anchor: &Recorded, e: &Efficiency) -> Option<f64> {
-    let with = |launch: f64, extra: f64| Efficiency {
+    use super::anchor::solve::{solve_harness, Knobs, MATMUL_MIN};
+    let with = |scale: f64, launch: f64, extra: f64| Efficiency {
+        matmul: (e.matmul * scale).clamp(MATMUL_MIN, 1.0),
+        matmul_8bit: e.matmul_8bit.map(|m| (m * scale).clamp(MATMUL_MIN, 1.0)),
         launch_overhead_s: launch,
         fixed_overhead_s: e.fixed_overhead_s + extra,
         ..e.clone()
     };
-    let h = super::anchor::solve_harness(
-        |launch| anchor.time_s(&with(launch, 0.0)),
+    let knobs = Knobs {
+        matmul: if anchor.eight_bit {
+            e.matmul_8bit.unwrap_or(e.matmul)
+        } else {
+            e.matmul
+        },
+        launch_s: e.launch_overhead_s,
+    };
+    let h = solve_harness(
+        |scale, launch| anchor.time_s(&with(scale, launch, 0.0)),
         anchor.measured_s,
+        knobs,
         e.fixed_overhead_s,
     )?;
-    Some(r.time_s(&with(h.launch_s, h.extra_host_s)))
+    Some(r.time_s(&with(h.matmul_scale, h.launch_s, h.extra_host_s)))
 }
 
 /// Source groups of `rows`, in order of appearance.

@@ -623,6 +623,12 @@ pub struct RowCheck {
     pub loso_anchored_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_anchored_error: Option<f64>,
+    /// The other estimate from the same baseline measurement (rows with a baseline): its
+    /// measured time over the leave-one-source-out predicted speed-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_scaled_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_scaled_error: Option<f64>,
     /// With the framework refitted without this row alone (`--cv row`, `--loo`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo_predicted_ms: Option<f64>,
@@ -741,6 +747,9 @@ pub struct Summary {
     pub loso_unanchored: Option<Stats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_anchored: Option<Stats>,
+    /// The same rows as the baseline's measured time over the predicted speed-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_scaled: Option<Stats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loo: Option<Stats>,
 }
@@ -926,6 +935,8 @@ pub fn check_with_progress(
             loso_fallback: None,
             loso_anchored_ms: None,
             loso_anchored_error: None,
+            loso_scaled_ms: None,
+            loso_scaled_error: None,
             loo_predicted_ms: None,
             loo_error: None,
             not_priced: None,
@@ -977,6 +988,20 @@ pub fn check_with_progress(
             }
         }
         rows.push(row);
+    }
+    // The baseline × the predicted speed-up, where the anchored figure exists (the same pairs).
+    let scaled: Vec<Option<f64>> = rows
+        .iter()
+        .map(|r| {
+            r.loso_anchored_ms?;
+            let id = m.rows.iter().find(|x| x.id == r.id)?.baseline.as_ref()?;
+            let b = rows.iter().find(|b| &b.id == id)?;
+            Some(b.measured_ms * r.loso_predicted_ms? / b.loso_predicted_ms?)
+        })
+        .collect();
+    for (r, ms) in rows.iter_mut().zip(scaled) {
+        r.loso_scaled_ms = ms;
+        r.loso_scaled_error = ms.map(|ms| ms / r.measured_ms - 1.0);
     }
     let (speedups, unpaired) = speedups(m, &rows, &spreads);
     let mut groups: Vec<String> = Vec::new();
@@ -1048,6 +1073,10 @@ pub fn check_with_progress(
             loso_anchored: Stats::of(
                 rs.iter()
                     .filter_map(|r| r.loso_anchored_error.map(|e| (r.id.as_str(), e))),
+            ),
+            loso_scaled: Stats::of(
+                rs.iter()
+                    .filter_map(|r| r.loso_scaled_error.map(|e| (r.id.as_str(), e))),
             ),
             loo: Stats::of(
                 rs.iter()
@@ -1126,6 +1155,7 @@ pub fn check_with_progress(
             ),
             loso_unanchored: None,
             loso_anchored: None,
+            loso_scaled: None,
             loo: Stats::of(
                 ss.iter()
                     .filter_map(|s| s.loo_error.map(|e| (s.id.as_str(), e))),

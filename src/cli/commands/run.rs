@@ -14,8 +14,9 @@ pub(crate) struct AnchorArgs {
     /// Measured ms of this input without reduction: calibrates --framework.
     ///
     /// Your measured time, ms, of this input WITHOUT token reduction on your own stack (prefill,
-    /// or time to first token with --include-vision): refits the --framework profile's
-    /// per-kernel overhead so the baseline takes exactly that, then predicts the schedule from
+    /// or time to first token with --include-vision): refits the --framework profile's GEMM
+    /// efficiency and per-kernel overhead so the baseline takes exactly that (split between the
+    /// two as the spread between harnesses makes most likely), then predicts the schedule from
     /// there, with the narrower interval an anchor leaves.
     #[arg(help_heading = "Model and GPU", long, value_name = "MS")]
     pub anchor_ms: Option<f64>,
@@ -23,9 +24,10 @@ pub(crate) struct AnchorArgs {
     /// Measured rows (reference/measurements.toml's schema) that calibrate --framework.
     ///
     /// Your own measured times, several rows in the schema of reference/measurements.toml, on
-    /// your own stack: refits the --framework profile's per-kernel overhead (then host work per
-    /// forward) by least squares on their log errors, then predicts this run from there with the
-    /// interval an anchor leaves. One row gives --anchor-ms's fit.
+    /// your own stack: refits the --framework profile's GEMM efficiency and per-kernel overhead
+    /// (then host work per forward) by least squares on their log errors, with the fit's priors,
+    /// then predicts this run from there with the interval an anchor leaves. One row gives
+    /// --anchor-ms's fit.
     #[arg(
         help_heading = "Model and GPU",
         long,
