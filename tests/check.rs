@@ -1067,3 +1067,43 @@ fn long_framework_paths_keep_the_table_aligned() {
         assert_eq!(end(l, ms), Some(measured_end), "{}\n{l}", lines[header]);
     }
 }
+
+/// A row faster than its ideal roofline (no run of the priced work can be) is listed with both
+/// times, in the table and in JSON; rows the GPU can reach are not.
+#[test]
+fn rows_faster_than_the_roofline_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let roofline_ms = |frames: u64| -> f64 {
+        let file = write(
+            dir.path(),
+            &row("probe", "llava-ov-7b", "hf", frames, "", 1000.0),
+        );
+        let d = common::json(&["check", &file]);
+        d["rows"][0]["roofline_ms"].as_f64().unwrap()
+    };
+    let (small, big) = (roofline_ms(1), roofline_ms(8));
+    let file = write(
+        dir.path(),
+        &format!(
+            "{}\n{}",
+            row("too-fast", "llava-ov-7b", "hf", 1, "", 0.8 * small),
+            row("reachable", "llava-ov-7b", "hf", 8, "", 1.5 * big)
+        ),
+    );
+    let d = common::json(&["check", &file]);
+    let listed = d["below_roofline"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], "too-fast");
+    assert_eq!(listed[0]["timed"], "prefill");
+    assert!((listed[0]["roofline_ms"].as_f64().unwrap() / small - 1.0).abs() < 1e-9);
+    let text = common::ok(&["check", &file]);
+    assert!(
+        text.contains("measured faster than the ideal roofline")
+            && text.contains(&format!(
+                "too-fast (prefill): {:.2} ms measured, {small:.2} ms at the roofline",
+                0.8 * small
+            )),
+        "{text}"
+    );
+    assert!(!text.contains("reachable (prefill)"), "{text}");
+}

@@ -1253,3 +1253,23 @@ fn serving_prose_is_the_serve_output() {
         ],
     );
 }
+
+/// docs/accuracy.md says which published row `check` lists as faster than its roofline.
+#[test]
+fn the_rows_below_the_roofline_are_the_ones_named() {
+    let d = common::json(&["check", "reference/measurements.toml"]);
+    let ids: Vec<&str> = d["below_roofline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["timm-clip336-rtx4090-pt291-nchw-b1024"]);
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[
+            "In this file that is one row, timm's CLIP-L/336 at batch 1024 on the RTX 4090"
+                .to_string(),
+        ],
+    );
+}

@@ -43,6 +43,17 @@ pub enum Timed {
     Vision,
 }
 
+impl Timed {
+    /// Its name in a measurement file (`timed = "..."`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Timed::Prefill => "prefill",
+            Timed::Ttft => "ttft",
+            Timed::Vision => "vision",
+        }
+    }
+}
+
 /// One published measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -795,6 +806,9 @@ pub struct CheckReport {
     /// Rows with a baseline whose speed-up is not compared, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unpaired: Vec<Unpaired>,
+    /// Rows measured faster than the ideal roofline of the work priced for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub below_roofline: Vec<BelowRoofline>,
     /// The profile every row was priced under (`--framework`), when not the rows' own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
@@ -803,6 +817,20 @@ pub struct CheckReport {
     /// `reference/measurements.toml`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refit_on: Option<String>,
+}
+
+/// A row measured faster than its ideal roofline (every kernel at the GPU's datasheet peaks, no
+/// overhead), which no run of the priced work can be: the source timed less than the row says
+/// (no GPU synchronisation, part of the model, fewer tokens), or the priced work is more than
+/// the source ran (a projector its harness leaves out). Listed so that a user's file, or a
+/// paper's table, is read again before it is trusted (SpecFlow's 64-token A6000 row was faster
+/// than the A6000 streams the model's weights once; docs/accuracy.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct BelowRoofline {
+    pub id: String,
+    pub timed: Timed,
+    pub measured_ms: f64,
+    pub roofline_ms: f64,
 }
 
 /// A row measured against a baseline whose speed-up cannot be compared.
@@ -1004,6 +1032,18 @@ pub fn check_with_progress(
         r.loso_scaled_error = ms.map(|ms| ms / r.measured_ms - 1.0);
     }
     let (speedups, unpaired) = speedups(m, &rows, &spreads);
+    let below_roofline = rows
+        .iter()
+        .filter_map(|r| {
+            let roofline_ms = r.roofline_ms?;
+            (r.measured_ms < roofline_ms).then(|| BelowRoofline {
+                id: r.id.clone(),
+                timed: r.timed,
+                measured_ms: r.measured_ms,
+                roofline_ms,
+            })
+        })
+        .collect();
     let mut groups: Vec<String> = Vec::new();
     for r in &rows {
         if !groups.contains(&r.framework) {
@@ -1181,6 +1221,7 @@ pub fn check_with_progress(
         speedups,
         speedup_summary,
         unpaired,
+        below_roofline,
         framework: options.framework.clone(),
         refit_on,
     })
@@ -1282,6 +1323,14 @@ fn speedups(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Timed::name` is the word a measurement file writes (serde's name), for every variant.
+    #[test]
+    fn timed_names_are_the_file_words() {
+        for t in [Timed::Prefill, Timed::Ttft, Timed::Vision] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.name());
+        }
+    }
 
     #[test]
     fn stats_are_median_and_worst_of_absolute_errors() {

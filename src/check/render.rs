@@ -282,6 +282,22 @@ fn table(r: &CheckReport) -> String {
             let _ = writeln!(out, "  {} (baseline {}): {}", u.id, u.baseline, u.reason);
         }
     }
+    if !r.below_roofline.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nmeasured faster than the ideal roofline (the priced work at the GPU's peaks, no overhead: no run of it is faster; the source timed less than the row says, or it ran less than is priced — read the row again):"
+        );
+        for b in &r.below_roofline {
+            let _ = writeln!(
+                out,
+                "  {} ({}): {:.2} ms measured, {:.2} ms at the roofline",
+                b.id,
+                b.timed.name(),
+                b.measured_ms,
+                b.roofline_ms
+            );
+        }
+    }
     out
 }
 
@@ -298,10 +314,7 @@ fn csv(r: &CheckReport) -> String {
             x.framework,
             x.gpu,
             x.model,
-            serde_json::to_value(x.timed)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
+            x.timed.name(),
             crate::report::csv_field(&x.source_group),
             x.measured_ms,
             f(x.roofline_ms),
