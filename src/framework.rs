@@ -242,6 +242,25 @@ impl Spread {
     }
 
     /// σ of a time prediction's log error on a new source.
+    /// What an anchor leaves (issue 21 item 4): the harness pinned, a new run's error is that of
+    /// a ratio of two runs of it, the speed-up σ with its degrees of freedom — never wider than
+    /// without the anchor (where sources barely differ, the time σ is the narrower).
+    pub(crate) fn anchored(&self) -> Spread {
+        let (sigma, dof) = if self.speedup_sigma() < self.time_sigma() {
+            (self.speedup_sigma(), self.speedup_sigma_dof())
+        } else {
+            (self.time_sigma(), self.time_dof)
+        };
+        Spread {
+            between_sources: 0.0,
+            moe_between_sources: self.moe_between_sources.map(|_| 0.0),
+            within_source: sigma,
+            time_dof: dof,
+            moe_time_dof: self.moe_time_dof.and(dof),
+            ..*self
+        }
+    }
+
     pub(crate) fn time_sigma(&self) -> f64 {
         self.between_sources.hypot(self.within_source)
     }

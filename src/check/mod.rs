@@ -634,6 +634,9 @@ pub struct RowCheck {
     pub loso_anchored_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_anchored_error: Option<f64>,
+    /// Its 80 % interval: the profile's spread as an anchor leaves it ([`Spread::anchored`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_anchored_interval_ms: Option<[f64; 2]>,
     /// The other estimate from the same baseline measurement (rows with a baseline): its
     /// measured time over the leave-one-source-out predicted speed-up.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -758,6 +761,9 @@ pub struct Summary {
     pub loso_unanchored: Option<Stats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_anchored: Option<Stats>,
+    /// Share of the anchored predictions whose 80 % interval holds the measurement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loso_anchored_coverage: Option<f64>,
     /// The same rows as the baseline's measured time over the predicted speed-up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_scaled: Option<Stats>,
@@ -963,6 +969,7 @@ pub fn check_with_progress(
             loso_fallback: None,
             loso_anchored_ms: None,
             loso_anchored_error: None,
+            loso_anchored_interval_ms: None,
             loso_scaled_ms: None,
             loso_scaled_error: None,
             loo_predicted_ms: None,
@@ -1008,6 +1015,13 @@ pub fn check_with_progress(
             row.loso_fallback = p.fallback.clone();
             row.loso_anchored_ms = p.anchored_s.map(|a| a * 1e3);
             row.loso_anchored_error = p.anchored_s.map(|a| err(a * 1e3));
+            row.loso_anchored_interval_ms = p.anchored_s.and_then(|a| {
+                let s = spreads[&row.framework]
+                    .as_ref()?
+                    .for_model(row.moe)
+                    .anchored();
+                Some(s.time_interval(a * 1e3))
+            });
         }
         if let Some(loo) = &loo {
             if let Some(p) = loo.get(&r.id) {
@@ -1114,6 +1128,10 @@ pub fn check_with_progress(
                 rs.iter()
                     .filter_map(|r| r.loso_anchored_error.map(|e| (r.id.as_str(), e))),
             ),
+            loso_anchored_coverage: fit::share_of(rs.iter().map(|r| {
+                r.loso_anchored_interval_ms
+                    .map(|[lo, hi]| lo <= r.measured_ms && r.measured_ms <= hi)
+            })),
             loso_scaled: Stats::of(
                 rs.iter()
                     .filter_map(|r| r.loso_scaled_error.map(|e| (r.id.as_str(), e))),
@@ -1195,6 +1213,7 @@ pub fn check_with_progress(
             ),
             loso_unanchored: None,
             loso_anchored: None,
+            loso_anchored_coverage: None,
             loso_scaled: None,
             loo: Stats::of(
                 ss.iter()

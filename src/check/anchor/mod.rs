@@ -21,7 +21,7 @@ pub mod solve;
 use super::{row_error, Measurement, Measurements};
 use crate::error::keys::{ANCHOR, ANCHOR_MS, FRAMEWORK, INCLUDE_VISION};
 use crate::error::{Error, Result};
-use crate::framework::{Framework, Spread};
+use crate::framework::Framework;
 use crate::scenario::Scenario;
 use crate::spec::{Definition, Spec};
 use solve::{solve_harness, Harness, Knobs, LAUNCH_MIN_S, MATMUL_MIN};
@@ -154,25 +154,7 @@ fn finish(
     h: Harness,
     knobs: Knobs,
 ) -> (Framework, Anchored) {
-    out.spread = framework.spread.map(|s| {
-        // The anchor pins the harness: a new run's error is that of a ratio of two runs of it
-        // (the speed-up σ). Where sources barely differ that is wider than the unanchored σ,
-        // and an anchor adds nothing: never wider than without it. The σ kept brings its
-        // degrees of freedom.
-        let (sigma, dof) = if s.speedup_sigma() < s.time_sigma() {
-            (s.speedup_sigma(), s.speedup_sigma_dof())
-        } else {
-            (s.time_sigma(), s.time_dof)
-        };
-        Spread {
-            between_sources: 0.0,
-            moe_between_sources: s.moe_between_sources.map(|_| 0.0),
-            within_source: sigma,
-            time_dof: dof,
-            moe_time_dof: s.moe_time_dof.and(dof),
-            ..s
-        }
-    });
+    out.spread = framework.spread.map(|s| s.anchored());
     (out, Anchored { harness: h, knobs })
 }
 
