@@ -18,7 +18,9 @@ pub const GPUS: &[Preset] = presets!("hardware":
     "a100", "a100-80g", "a800", "h100", "h100-pcie", "h200", "l40s", "l40", "a6000", "rtx4090", "v100",
     // GPUs bought now and at the edge (issue 27); each file cites its datasheet.
     "b200", "gb200", "rtx5090", "rtx-pro-6000", "l4", "a10g", "mi300x", "mi325x",
-    "jetson-agx-orin", "jetson-orin-nano");
+    "jetson-agx-orin", "jetson-orin-nano",
+    // The RTX 4090's export variant, for a published source measured on it (issue 21).
+    "rtx4090d");
 
 /// Model presets in `models/`.
 pub const MODELS: &[Preset] = presets!("models":

@@ -241,26 +241,32 @@ fn accuracy_figures_come_from_the_check_command() {
         "`aim-sim check`",
         &mut failures,
     );
-    // The prose under it: FlowCut's LLaVA-NeXT reduced rows, too fast by either estimate.
-    let next: Vec<f64> = report["rows"]
+    // The prose under it: the reduced rows of FlowCut's group (FlowCut's LLaVA-NeXT rows, all
+    // of STD's), too fast by either estimate.
+    let group_rows: Vec<f64> = report["rows"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["id"].as_str().unwrap().starts_with("flowcut-llavanext"))
+        .filter(|r| {
+            let id = r["id"].as_str().unwrap();
+            id.starts_with("flowcut-llavanext") || id.starts_with("std-")
+        })
         .filter(|r| !r["loso_anchored_error"].is_null())
         .flat_map(|r| {
             [&r["loso_anchored_error"], &r["loso_scaled_error"]].map(|e| e.as_f64().unwrap())
         })
         .collect();
     assert_eq!(
-        next.len(),
-        4,
-        "FlowCut's two LLaVA-NeXT reduced rows, two estimates each"
+        group_rows.len(),
+        12,
+        "two FlowCut and four STD reduced rows, two estimates each"
     );
-    assert!(next.iter().all(|e| *e < 0.0), "{next:?}");
-    let (lo, hi) = next.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), e| {
-        (lo.min(-e), hi.max(-e))
-    });
+    assert!(group_rows.iter().all(|e| *e < 0.0), "{group_rows:?}");
+    let (lo, hi) = group_rows
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), e| {
+            (lo.min(-e), hi.max(-e))
+        });
     assert_doc_says(
         "docs/accuracy.md",
         &[format!(
@@ -284,7 +290,7 @@ fn accuracy_figures_come_from_the_check_command() {
             nuwa["loso_scaled_error"].as_f64().unwrap() * 100.0
         )],
     );
-    // The anchored interval misses exactly FlowCut's two LLaVA-NeXT rows and Nüwa's.
+    // The anchored interval misses exactly rows of those three harnesses.
     let missed: Vec<&str> = report["rows"]
         .as_array()
         .unwrap()
@@ -302,9 +308,12 @@ fn accuracy_figures_come_from_the_check_command() {
         [
             "flowcut-llavanext-7b-a800-visionzip160",
             "flowcut-llavanext-7b-a800-flowcut160",
-            "nuwa-llava15-7b-a100-visionzip64"
+            "nuwa-llava15-7b-a100-visionzip64",
+            "std-llava15-7b-4090d-flowcut64",
+            "std-llavanext-7b-4090d-flowcut160",
+            "std-llavanext-7b-4090d-std160"
         ],
-        "the rows the anchored interval misses (docs/accuracy.md: all but three)"
+        "the rows the anchored interval misses (docs/accuracy.md: all but six)"
     );
     // README: both estimates' medians over every pair.
     let all_rows = group(&report["summary"], "all");
@@ -1309,5 +1318,64 @@ fn the_rows_below_the_roofline_are_the_ones_named() {
             "In this file that is one row, timm's CLIP-L/336 at batch 1024 on the RTX 4090"
                 .to_string(),
         ],
+    );
+}
+
+/// docs/accuracy.md's first pricing of STD and InfoMerge: their rows under `hf` as shipped
+/// before them (`reference/history/hf-837ceb5.toml`).
+#[test]
+fn last_sources_first_pricing_is_the_check_output() {
+    let d = common::json(&[
+        "check",
+        "reference/measurements.toml",
+        "--framework",
+        "reference/history/hf-837ceb5.toml",
+    ]);
+    let rows: Vec<&Value> = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            ["std-rtx4090d", "infomerge-v100"].contains(&r["source_group"].as_str().unwrap_or(""))
+        })
+        .filter(|r| r["error"].is_number())
+        .collect();
+    let median_abs = |v: &[f64]| {
+        let mut a: Vec<f64> = v.iter().map(|e| e.abs()).collect();
+        a.sort_by(f64::total_cmp);
+        let n = a.len();
+        if n.is_multiple_of(2) {
+            (a[n / 2 - 1] + a[n / 2]) / 2.0
+        } else {
+            a[n / 2]
+        }
+    };
+    let errors: Vec<f64> = rows
+        .iter()
+        .map(|r| r["error"].as_f64().unwrap() * 100.0)
+        .collect();
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let speedups: Vec<f64> = d["speedups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| ids.contains(&s["id"].as_str().unwrap()))
+        .map(|s| s["error"].as_f64().unwrap() * 100.0)
+        .collect();
+    let lo = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = |v: &[f64]| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "times −{:.0} % to +{:.0} % ({} rows, median |error| {:.0} %), speed-ups −{:.0} % to +{:.0} % ({} pairs, median |error| {:.0} %)",
+            -lo(&errors),
+            hi(&errors),
+            if errors.len() == 10 { "ten" } else { "?" },
+            median_abs(&errors),
+            -lo(&speedups),
+            hi(&speedups),
+            if speedups.len() == 7 { "seven" } else { "?" },
+            median_abs(&speedups)
+        )],
     );
 }
