@@ -53,6 +53,16 @@ fn table(summary: &Value, what: &str) -> String {
     out
 }
 
+/// The row `id` of a `check --format json` report.
+fn row_of<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("row {id}"))
+}
+
 fn group<'a>(summary: &'a Value, name: &str) -> &'a Value {
     summary
         .as_array()
@@ -276,12 +286,7 @@ fn accuracy_figures_come_from_the_check_command() {
         )],
     );
     // Nüwa's VisionZip row, too slow under both estimates.
-    let nuwa = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "nuwa-llava15-7b-a100-visionzip64")
-        .unwrap();
+    let nuwa = row_of(&report, "nuwa-llava15-7b-a100-visionzip64");
     assert_doc_says(
         "docs/accuracy.md",
         &[format!(
@@ -753,16 +758,7 @@ fn accuracy_vision_stage_figures_are_the_command_output() {
 #[test]
 fn accuracy_clip_rows_figures_are_the_check_output() {
     let d = common::json(&["check", "reference/measurements.toml"]);
-    let ms = |id: &str| -> f64 {
-        d["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["id"] == id)
-            .unwrap_or_else(|| panic!("row {id}"))["predicted_ms"]
-            .as_f64()
-            .unwrap()
-    };
+    let ms = |id: &str| -> f64 { row_of(&d, id)["predicted_ms"].as_f64().unwrap() };
     let row = |attn: &str, b: u32| ms(&format!("hfdoc-clipvision-l14-224-a10g-{attn}-b{b}"));
     let quoted = [
         format!(
@@ -1135,16 +1131,7 @@ fn timm_rtx5090_rows_are_the_check_output() {
             args.extend(["--framework", f]);
         }
         let d = common::json(&args);
-        let ms = |id: &str| {
-            d["rows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| r["id"] == id)
-                .unwrap_or_else(|| panic!("{id}"))["predicted_ms"]
-                .as_f64()
-                .unwrap()
-        };
+        let ms = |id: &str| row_of(&d, id)["predicted_ms"].as_f64().unwrap();
         [
             ms("timm-clip336-rtx5090-pt291-nchw-b1024"),
             ms("timm-siglip384-rtx5090-pt291-nchw-b768"),
