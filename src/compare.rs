@@ -22,6 +22,8 @@ pub(crate) const MAX_SCHEDULES: usize = 12;
 pub struct Query {
     pub base: Spec,
     pub schedules: Vec<String>,
+    /// Notes to carry into the comparison (what an anchor refitted the base's profile to).
+    pub notes: Vec<String>,
 }
 
 /// One schedule's run. Base units: FLOPs, bytes, seconds.
@@ -88,6 +90,9 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     /// Warnings of any row, prefixed with its schedule.
     pub warnings: Vec<String>,
+    /// What the caller says of the base run (an anchored profile).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Peak and device memory of a run: the refined model's peak, else llm-viewer's consumption.
@@ -184,6 +189,7 @@ pub fn compare(q: &Query) -> Result<Comparison> {
             .map_or(base.totals.memory_consumption_bytes, |p| p.peak_bytes),
         rows,
         warnings,
+        notes: q.notes.clone(),
     })
 }
 
@@ -301,6 +307,9 @@ fn table(c: &Comparison) -> String {
             }
         }
     }
+    for n in &c.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
     for w in &c.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
@@ -313,6 +322,7 @@ mod tests {
 
     fn query(schedules: &[&str]) -> Query {
         Query {
+            notes: Vec::new(),
             base: Spec::default(),
             schedules: schedules.iter().map(|s| s.to_string()).collect(),
         }

@@ -158,3 +158,67 @@ fn an_anchor_also_states_the_baseline_times_the_predicted_speedup() {
     );
     assert!(notes.contains(&want), "{notes}\nshould contain: {want}");
 }
+
+/// `compare --anchor-ms` prices every schedule under the profile the anchor refits, as one
+/// anchored run per schedule does: the `none` row takes the anchor, every row the time of
+/// `aim-sim --schedule X --anchor-ms` with the same flags; its notes say what was refitted; a
+/// file of one row anchors it the same way.
+#[test]
+fn compare_prices_every_schedule_under_the_anchored_profile() {
+    let run = ["--framework", "hf", "--gpu", "a100-80g", "--frames", "32"];
+    let mut args = vec![
+        "compare",
+        "--schedule",
+        "none,linear,fastv",
+        "--anchor-ms",
+        "480",
+    ];
+    args.extend(run);
+    let c = common::json(&args);
+    let rows = c["rows"].as_array().unwrap();
+    let time = |r: &serde_json::Value| r["time_s"].as_f64().unwrap();
+    assert!(
+        (time(&rows[0]) - 0.48).abs() < 1e-9,
+        "{}",
+        rows[0]["time_s"]
+    );
+    for r in rows {
+        let schedule = r["schedule"].as_str().unwrap();
+        let mut one = vec!["--schedule", schedule, "--anchor-ms", "480"];
+        one.extend(run);
+        let alone = common::json(&one)["totals"]["time_s"].as_f64().unwrap();
+        assert!(
+            (time(r) / alone - 1.0).abs() < 1e-12,
+            "{schedule}: {} vs {alone}",
+            time(r)
+        );
+    }
+    let notes = c["notes"].to_string();
+    assert!(
+        notes.contains("anchored on the measured baseline 480 ms"),
+        "{notes}"
+    );
+    let mut html = args.clone();
+    html.extend(["--format", "html"]);
+    assert!(common::ok(&html).contains("anchored on the measured baseline 480 ms"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "one.toml", &row("mine", "hf", 32, 480.0));
+    let mut by_file = vec![
+        "compare",
+        "--schedule",
+        "none,linear,fastv",
+        "--anchor",
+        &file,
+    ];
+    by_file.extend(run);
+    let f = common::json(&by_file);
+    for (a, b) in rows.iter().zip(f["rows"].as_array().unwrap()) {
+        assert!((time(a) / time(b) - 1.0).abs() < 1e-9, "{a} vs {b}");
+    }
+    // Without a fitted profile there is nothing to refit: one line, exit 2.
+    let e = common::fails(&["compare", "--schedule", "none,linear", "--anchor-ms", "480"]);
+    assert!(
+        e.contains("--anchor-ms") && e.contains("--framework"),
+        "{e}"
+    );
+}

@@ -124,7 +124,7 @@ pub fn compare(c: &Comparison) -> Result<String> {
             row.insert(7, super::interval_x(r.reduction_time_interval));
         }
     }
-    let mut body = messages(&c.warnings, &[]);
+    let mut body = messages(&c.warnings, &c.notes);
     let mut grid = String::from("<div class=\"row2\" id=\"metrics-grid\">");
     for (id, label, field, caption) in METRICS {
         if intervals && matches!(*field, "time_s" | "reduction_time") {

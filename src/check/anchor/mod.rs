@@ -188,8 +188,18 @@ pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
 /// The scenario of `spec` under the refitted `framework`, with a note saying what was refitted
 /// to what (`on`), for [`anchored_scenario`] and [`anchored_scenario_file`].
 fn with_refitted(spec: &Spec, framework: Framework, a: Anchored, on: &str) -> Result<Scenario> {
+    let note = refitted_note(&framework, a, on);
+    let mut spec = spec.clone();
+    spec.framework = Definition::Inline(Box::new(framework));
+    let mut scenario = Scenario::from_spec(&spec)?;
+    scenario.framework_notes.push(note);
+    Ok(scenario)
+}
+
+/// What an anchor refitted, in one line, for a run's notes.
+fn refitted_note(framework: &Framework, a: Anchored, on: &str) -> String {
     let (h, k) = (a.harness, a.knobs);
-    let note = format!(
+    format!(
         "anchored on {on}: framework {}'s GEMM efficiency refitted to {:.1} % of peak (from {:.1} %) and per-kernel overhead to {:.2} µs (from {:.2} µs){}, the split most likely under the spread between harnesses; the interval is what an anchor leaves (the profile's speed-up σ)",
         framework.name,
         a.matmul() * 100.0,
@@ -201,12 +211,38 @@ fn with_refitted(spec: &Spec, framework: Framework, a: Anchored, on: &str) -> Re
         } else {
             String::new()
         }
-    );
+    )
+}
+
+/// `spec` with its profile refitted to a measured baseline (`anchor_ms`, as `--anchor-ms`) or
+/// to measured rows (`file`, as `--anchor FILE`), and the note saying so; `None` without
+/// either. What `compare` prices every schedule under: the anchor is the input without
+/// reduction, the same for every schedule.
+pub fn anchored_spec(
+    spec: &Spec,
+    anchor_ms: Option<f64>,
+    file: Option<&Path>,
+) -> Result<Option<(Spec, String)>> {
+    let (framework, a, on) = match (anchor_ms, file) {
+        (Some(ms), _) => {
+            let (f, a) = anchor(spec, ms / 1e3)?;
+            (f, a, format!("the measured baseline {ms} ms"))
+        }
+        (None, Some(path)) => {
+            let (f, a) = anchor_file(spec, path)?;
+            let rows = Measurements::load(path)?.rows.len();
+            (
+                f,
+                a,
+                format!("{rows} measured row(s) of {}", path.display()),
+            )
+        }
+        (None, None) => return Ok(None),
+    };
+    let note = refitted_note(&framework, a, &on);
     let mut spec = spec.clone();
     spec.framework = Definition::Inline(Box::new(framework));
-    let mut scenario = Scenario::from_spec(&spec)?;
-    scenario.framework_notes.push(note);
-    Ok(scenario)
+    Ok(Some((spec, note)))
 }
 
 /// Host work per forward an anchor may still add to the profile's own, s.

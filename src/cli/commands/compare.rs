@@ -1,6 +1,7 @@
 //! `aim-sim compare --schedule a,b,c`: the flags of a single run, with `--schedule` taking a
 //! list; every schedule prices the same input (the logic is `crate::compare`).
 
+use super::run::AnchorArgs;
 use crate::cli::format::{self, Output, Sink, View};
 use crate::cli::{html, OutputArgs, SimArgs};
 use crate::compare::{self, Query};
@@ -14,11 +15,13 @@ pub(crate) struct CompareArgs {
     pub sim: SimArgs,
     /// The schedules, in the order given.
     pub schedules: Vec<String>,
+    /// Your measured baseline: every schedule is priced under the profile refitted to it.
+    pub anchor: AnchorArgs,
 }
 
 impl Args for CompareArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
-        SimArgs::augment_args(cmd)
+        AnchorArgs::augment_args(SimArgs::augment_args(cmd))
             .mut_arg("schedule", |a| a.long("single-schedule").hide(true))
             .arg(
                 Arg::new("compare_schedules")
@@ -45,6 +48,7 @@ impl FromArgMatches for CompareArgs {
                 .flatten()
                 .map(|s| s.trim().to_string())
                 .collect(),
+            anchor: AnchorArgs::from_arg_matches(m)?,
         })
     }
 
@@ -57,9 +61,19 @@ impl FromArgMatches for CompareArgs {
 /// `aim-sim compare`.
 pub fn command(args: &CompareArgs, output: &OutputArgs) -> Result<()> {
     let format = output.resolve("compare", VIEWS)?;
+    let base = args.sim.to_spec()?;
+    let (base, notes) = match crate::check::anchor::anchored_spec(
+        &base,
+        args.anchor.anchor_ms,
+        args.anchor.anchor.as_deref(),
+    )? {
+        Some((spec, note)) => (spec, vec![note]),
+        None => (base, Vec::new()),
+    };
     let c = compare::compare(&Query {
-        base: args.sim.to_spec()?,
+        base,
         schedules: args.schedules.clone(),
+        notes,
     })?;
     format::write(format, output.output.as_deref(), &c)
 }
