@@ -946,29 +946,21 @@ pub struct CvPrediction {
 /// the profile's own host work counted against its bound). `None` when no values within the
 /// bounds reach the anchor.
 fn anchored_time_s(r: &Recorded, anchor: &Recorded, e: &Efficiency) -> Option<f64> {
-    use super::anchor::solve::{solve_harness, Knobs, MATMUL_MIN};
-    let with = |scale: f64, launch: f64, extra: f64| Efficiency {
-        matmul: (e.matmul * scale).clamp(MATMUL_MIN, 1.0),
-        matmul_8bit: e.matmul_8bit.map(|m| (m * scale).clamp(MATMUL_MIN, 1.0)),
-        launch_overhead_s: launch,
-        fixed_overhead_s: e.fixed_overhead_s + extra,
+    use super::anchor::solve::{solve_harness, Harness, Knobs};
+    let with = |h: Harness| Efficiency {
+        matmul: h.matmul(e.matmul),
+        matmul_8bit: e.matmul_8bit.map(|m| h.matmul(m)),
+        launch_overhead_s: h.launch_s,
+        fixed_overhead_s: e.fixed_overhead_s + h.extra_host_s,
         ..e.clone()
     };
-    let knobs = Knobs {
-        matmul: if anchor.eight_bit {
-            e.matmul_8bit.unwrap_or(e.matmul)
-        } else {
-            e.matmul
-        },
-        launch_s: e.launch_overhead_s,
-    };
     let h = solve_harness(
-        |scale, launch| anchor.time_s(&with(scale, launch, 0.0)),
+        |scale, launch| anchor.time_s(&with(Harness::new(scale, launch, 0.0))),
         anchor.measured_s,
-        knobs,
+        Knobs::of(e, anchor.eight_bit),
         e.fixed_overhead_s,
     )?;
-    Some(r.time_s(&with(h.matmul_scale, h.launch_s, h.extra_host_s)))
+    Some(r.time_s(&with(h)))
 }
 
 /// Source groups of `rows`, in order of appearance.

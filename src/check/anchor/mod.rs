@@ -25,7 +25,7 @@ use crate::framework::Framework;
 use crate::scenario::Scenario;
 use crate::spec::{Definition, Spec};
 use solve::{solve_harness, Harness, Knobs, LAUNCH_MIN_S, MATMUL_MIN};
-pub use solve::{solve_increasing, FIXED_MAX_S, LAUNCH_MAX_S};
+pub use solve::{FIXED_MAX_S, LAUNCH_MAX_S};
 use std::path::Path;
 
 /// `framework` with the anchor's harness figures: every GEMM efficiency (pooled and per GPU,
@@ -35,7 +35,7 @@ fn with_harness(framework: &Framework, h: Harness) -> Framework {
     let mut f = framework.clone();
     let scale = |m: &mut Option<f64>| {
         if let Some(m) = m.as_mut() {
-            *m = (*m * h.matmul_scale).clamp(MATMUL_MIN, 1.0);
+            *m = h.matmul(*m);
         }
     };
     scale(&mut f.params.matmul);
@@ -80,14 +80,7 @@ fn knobs(scenario: &Scenario) -> Knobs {
         .efficiency
         .as_ref()
         .expect("a fitted framework gives the run an efficiency");
-    Knobs {
-        matmul: if scenario.options.precision.uses_int8_peak() {
-            e.matmul_8bit.unwrap_or(e.matmul)
-        } else {
-            e.matmul
-        },
-        launch_s: e.launch_overhead_s,
-    }
+    Knobs::of(e, scenario.options.precision.uses_int8_peak())
 }
 
 /// The spec's profile refitted to the measured baseline time `anchor_s`: its GEMM efficiency
@@ -112,11 +105,7 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
             .baseline
             .time_s)
     };
-    let at = |matmul_scale: f64, launch_s: f64| Harness {
-        matmul_scale,
-        launch_s,
-        extra_host_s: 0.0,
-    };
+    let at = |matmul_scale: f64, launch_s: f64| Harness::new(matmul_scale, launch_s, 0.0);
     // The reach of the two knobs, priced here first so that a pricing error is reported as
     // itself.
     let fastest = baseline_s(at(1.0 / knobs.matmul, LAUNCH_MIN_S))?;
@@ -130,7 +119,7 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
     ) {
         Some(h) => {
             let out = with_harness(&framework, h);
-            Ok(finish(&framework, out, h, knobs))
+            Ok(finish(&framework, out, h, knobs, 1))
         }
         // Out of reach: the bound counts the profile's own host work.
         None => Err(Error::invalid(format!(
@@ -153,25 +142,27 @@ fn finish(
     mut out: Framework,
     h: Harness,
     knobs: Knobs,
+    rows: usize,
 ) -> (Framework, Anchored) {
     out.spread = framework.spread.map(|s| s.anchored());
-    (out, Anchored { harness: h, knobs })
+    (
+        out,
+        Anchored {
+            harness: h,
+            knobs,
+            rows,
+        },
+    )
 }
 
 /// The scenario of `spec` anchored on a measured baseline of `anchor_ms` milliseconds (the
 /// CLI's `--anchor-ms`, Python's `anchor_ms`): the framework refitted by [`anchor`], and a note
 /// saying what was refitted.
 pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
-    let (framework, a) = anchor(spec, anchor_ms / 1e3)?;
+    let mut scenario = refitted_scenario(spec, Some(anchor_ms), None)?;
     // The other estimate from the same measurement: the baseline times the unanchored
     // predicted speed-up (its error is the speed-up's, docs/accuracy.md "One anchor").
     let scaled = crate::sim::simulate(&Scenario::from_spec(spec)?)?.reduction;
-    let mut scenario = with_refitted(
-        spec,
-        framework,
-        a,
-        &format!("the measured baseline {anchor_ms} ms"),
-    )?;
     if scaled.time > 0.0 && scaled.time != 1.0 {
         let interval = scaled.time_interval.map_or(String::new(), |[lo, hi]| {
             format!(" (80 %: {:.1}–{:.1} ms)", anchor_ms / hi, anchor_ms / lo)
@@ -185,12 +176,10 @@ pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
     Ok(scenario)
 }
 
-/// The scenario of `spec` under the refitted `framework`, with a note saying what was refitted
-/// to what (`on`), for [`anchored_scenario`] and [`anchored_scenario_file`].
-fn with_refitted(spec: &Spec, framework: Framework, a: Anchored, on: &str) -> Result<Scenario> {
-    let note = refitted_note(&framework, a, on);
-    let mut spec = spec.clone();
-    spec.framework = Definition::Inline(Box::new(framework));
+/// The scenario of [`anchored_spec`], its note among the run's notes, for
+/// [`anchored_scenario`] and [`anchored_scenario_file`].
+fn refitted_scenario(spec: &Spec, anchor_ms: Option<f64>, file: Option<&Path>) -> Result<Scenario> {
+    let (spec, note) = anchored_spec(spec, anchor_ms, file)?.expect("an anchor is given");
     let mut scenario = Scenario::from_spec(&spec)?;
     scenario.framework_notes.push(note);
     Ok(scenario)
@@ -230,11 +219,10 @@ pub fn anchored_spec(
         }
         (None, Some(path)) => {
             let (f, a) = anchor_file(spec, path)?;
-            let rows = Measurements::load(path)?.rows.len();
             (
                 f,
                 a,
-                format!("{rows} measured row(s) of {}", path.display()),
+                format!("{} measured row(s) of {}", a.rows, path.display()),
             )
         }
         (None, None) => return Ok(None),
@@ -292,16 +280,12 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
         file.rows.iter().map(|r| price(r, &f)).collect()
     };
     let (fastest, slowest) = (
-        Harness {
-            matmul_scale: 1.0 / knobs.matmul,
-            launch_s: LAUNCH_MIN_S,
-            extra_host_s: 0.0,
-        },
-        Harness {
-            matmul_scale: MATMUL_MIN / knobs.matmul,
-            launch_s: LAUNCH_MAX_S,
-            extra_host_s: host_headroom_s(&framework),
-        },
+        Harness::new(1.0 / knobs.matmul, LAUNCH_MIN_S, 0.0),
+        Harness::new(
+            MATMUL_MIN / knobs.matmul,
+            LAUNCH_MAX_S,
+            host_headroom_s(&framework),
+        ),
     );
     let (lo, top) = (
         times(fastest).map_err(|e| in_file(e.to_string()))?,
@@ -338,54 +322,35 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
     let own_fixed_s = framework.params.fixed_overhead_s.unwrap_or(0.0);
     let h = if let [only] = file.rows.as_slice() {
         // One row: the exact fit, as `--anchor-ms` makes it (within reach: checked above).
-        let one = |m: f64, l: f64, extra: f64| {
-            price(
-                only,
-                &with_harness(
-                    &framework,
-                    Harness {
-                        matmul_scale: m,
-                        launch_s: l,
-                        extra_host_s: extra,
-                    },
-                ),
-            )
-            .unwrap_or(f64::INFINITY)
+        let one = |m: f64, l: f64| {
+            price(only, &with_harness(&framework, Harness::new(m, l, 0.0))).unwrap_or(f64::INFINITY)
         };
-        solve_harness(|m, l| one(m, l, 0.0), measured_s[0], knobs, own_fixed_s)
+        solve_harness(one, measured_s[0], knobs, own_fixed_s)
             .ok_or_else(|| in_file(format!("{}: {fix}", reach(0))))?
     } else {
         solve::fit_rows(
             |m, l, extra| {
-                times(Harness {
-                    matmul_scale: m,
-                    launch_s: l,
-                    extra_host_s: extra,
-                })
-                .unwrap_or_else(|_| vec![f64::INFINITY; measured_s.len()])
+                times(Harness::new(m, l, extra))
+                    .unwrap_or_else(|_| vec![f64::INFINITY; measured_s.len()])
             },
             &measured_s,
             knobs,
             host_headroom_s(&framework),
         )
     };
-    Ok(finish(&framework, with_harness(&framework, h), h, knobs))
+    Ok(finish(
+        &framework,
+        with_harness(&framework, h),
+        h,
+        knobs,
+        file.rows.len(),
+    ))
 }
 
 /// The scenario of `spec` anchored on the measured rows of `path` (the CLI's `--anchor FILE`,
 /// Python's `anchor`): [`anchor_file`]'s profile, and a note saying what was refitted.
 pub fn anchored_scenario_file(spec: &Spec, path: &Path) -> Result<Scenario> {
-    let (framework, a) = anchor_file(spec, path)?;
-    with_refitted(
-        spec,
-        framework,
-        a,
-        &format!(
-            "{} measured row(s) of {}",
-            Measurements::load(path)?.rows.len(),
-            path.display()
-        ),
-    )
+    refitted_scenario(spec, None, Some(path))
 }
 
 /// What an anchor refitted, and from where.
@@ -395,12 +360,14 @@ pub struct Anchored {
     pub harness: Harness,
     /// The profile's own, for the run.
     pub knobs: Knobs,
+    /// How many measured rows it was refitted to (1 for `--anchor-ms`).
+    pub rows: usize,
 }
 
 impl Anchored {
     /// The run's refitted GEMM efficiency.
     pub fn matmul(&self) -> f64 {
-        (self.knobs.matmul * self.harness.matmul_scale).clamp(MATMUL_MIN, 1.0)
+        self.harness.matmul(self.knobs.matmul)
     }
 }
 
@@ -426,11 +393,7 @@ mod tests {
     }
 
     fn harness(matmul_scale: f64, launch_s: f64) -> Harness {
-        Harness {
-            matmul_scale,
-            launch_s,
-            extra_host_s: 0.0,
-        }
+        Harness::new(matmul_scale, launch_s, 0.0)
     }
 
     /// The anchored profile reproduces the anchor for the baseline, moves the schedule's time

@@ -13,6 +13,7 @@
 
 use super::super::fit::{LAUNCH_PRIOR_SIGMA, MATMUL_PRIOR_SIGMA};
 use super::super::lm::{minimize_into, Bound};
+use crate::hardware::Efficiency;
 
 /// Largest per-kernel overhead an anchor may imply, s (the fit's bound, fit.rs).
 pub const LAUNCH_MAX_S: f64 = 300e-6;
@@ -48,7 +49,36 @@ pub struct Harness {
     pub extra_host_s: f64,
 }
 
+impl Harness {
+    pub fn new(matmul_scale: f64, launch_s: f64, extra_host_s: f64) -> Harness {
+        Harness {
+            matmul_scale,
+            launch_s,
+            extra_host_s,
+        }
+    }
+
+    /// A GEMM efficiency `m` of the profile as this harness has it: scaled, within
+    /// `MATMUL_MIN..=1`.
+    pub fn matmul(&self, m: f64) -> f64 {
+        (m * self.matmul_scale).clamp(MATMUL_MIN, 1.0)
+    }
+}
+
 impl Knobs {
+    /// Where an efficiency puts the knobs for a run on the 8-bit tensor path (`eight_bit`) or
+    /// the 16-bit one.
+    pub fn of(e: &Efficiency, eight_bit: bool) -> Knobs {
+        Knobs {
+            matmul: if eight_bit {
+                e.matmul_8bit.unwrap_or(e.matmul)
+            } else {
+                e.matmul
+            },
+            launch_s: e.launch_overhead_s,
+        }
+    }
+
     /// The prior's centre for the overhead, s (a profile without overhead: 1 ns).
     fn launch_centre_s(&self) -> f64 {
         self.launch_s.max(LAUNCH_MIN_S)
@@ -89,11 +119,7 @@ impl Knobs {
     }
 
     fn harness(&self, x: f64, y: f64, extra_host_s: f64) -> Harness {
-        Harness {
-            matmul_scale: x.exp(),
-            launch_s: self.launch_s_at(y),
-            extra_host_s,
-        }
+        Harness::new(x.exp(), self.launch_s_at(y), extra_host_s)
     }
 }
 
@@ -210,20 +236,6 @@ pub fn fit_rows(
         return knobs.harness(x, y_hi, extra);
     }
     knobs.harness(x, y, 0.0)
-}
-
-/// Bisection on a monotone increasing `f` over `[lo, hi]` for `f(x) = target`.
-pub fn solve_increasing(f: impl Fn(f64) -> f64, target: f64, lo: f64, hi: f64) -> f64 {
-    let (mut a, mut b) = (lo, hi);
-    for _ in 0..60 {
-        let m = 0.5 * (a + b);
-        if f(m) < target {
-            a = m;
-        } else {
-            b = m;
-        }
-    }
-    0.5 * (a + b)
 }
 
 /// `x` in `[lo, hi]` with `f(x) = target`, for `f` monotone either way with the target between
