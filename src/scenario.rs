@@ -49,6 +49,10 @@ pub struct Scenario {
     /// roofline, a bound with no interval.
     #[serde(skip)]
     pub spread: Option<crate::framework::Spread>,
+    /// What the profile was refitted on, when it was (`--anchor-ms`, `--anchor FILE`): the
+    /// interval is then what an anchor leaves, and a measured baseline has none.
+    #[serde(skip)]
+    pub anchor: Option<Anchor>,
     /// Settings that were given but do not apply as a user may expect (reported as warnings).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -56,6 +60,16 @@ pub struct Scenario {
     /// [`Scenario::resolved_spec`]).
     #[serde(skip)]
     resolved: Spec,
+}
+
+/// What a run's profile was refitted on (issue 21 item 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// A measured time of this input without reduction (`--anchor-ms`): the baseline is that
+    /// measurement, reproduced exactly.
+    Baseline,
+    /// Measured rows of a file (`--anchor FILE`): the baseline is predicted.
+    Rows,
 }
 
 impl CostModelKind {
@@ -302,6 +316,7 @@ impl Scenario {
             framework: framework.name.clone(),
             framework_notes,
             spread,
+            anchor: None,
             warnings: input_warnings(args, &model),
             model,
             gpu,

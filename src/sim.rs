@@ -148,8 +148,15 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
     let mut base = base;
     let time_interval = scenario.spread.map(|sp| {
         let [run_iv, base_iv, speedup_iv] = intervals80(&sp, run.totals.time_s, base.totals.time_s);
-        run.totals.time_interval_s = Some(run_iv);
-        base.totals.time_interval_s = Some(base_iv);
+        // Anchored on a measured baseline, the baseline is that measurement (reproduced
+        // exactly): no interval, nor for a run that is the baseline (`--schedule none`).
+        let measured = scenario.anchor == Some(crate::scenario::Anchor::Baseline);
+        if !(measured && speedup_iv == [1.0, 1.0]) {
+            run.totals.time_interval_s = Some(run_iv);
+        }
+        if !measured {
+            base.totals.time_interval_s = Some(base_iv);
+        }
         speedup_iv
     });
     run.warnings

@@ -65,7 +65,14 @@ fn one_row_is_the_anchor_ms_result() {
         let mut by_file = RUN.to_vec();
         by_file.extend(["--anchor", &file]);
         let (a, b) = (common::json(&by_ms), common::json(&by_file));
-        assert_eq!(figures(a.clone()), figures(b.clone()), "{ms} ms");
+        // A file's rows are not known to be this input's baseline, so its predicted baseline
+        // keeps an interval; --anchor-ms's baseline is the measurement (no interval).
+        let mut b_figures = figures(b.clone());
+        b_figures["baseline"]["totals"]
+            .as_object_mut()
+            .unwrap()
+            .remove("time_interval_s");
+        assert_eq!(figures(a.clone()), b_figures, "{ms} ms");
         assert!(
             (b["baseline"]["totals"]["time_s"].as_f64().unwrap() - ms / 1e3).abs() < 1e-9,
             "{ms} ms: {}",
@@ -157,6 +164,51 @@ fn an_anchor_also_states_the_baseline_times_the_predicted_speedup() {
         480.0 / lo
     );
     assert!(notes.contains(&want), "{notes}\nshould contain: {want}");
+}
+
+/// Anchored on a measured baseline, the baseline is that measurement: it carries no interval
+/// (JSON, table), nor does a run that is the baseline; the schedule's run does, and the
+/// table's interval line says it is what an anchor leaves. Unanchored, the line points to the
+/// anchor.
+#[test]
+fn a_measured_baseline_carries_no_interval() {
+    let mut args = RUN.to_vec();
+    args.extend(["--anchor-ms", "480"]);
+    let r = common::json(&args);
+    assert!(
+        r["baseline"]["totals"].get("time_interval_s").is_none(),
+        "{}",
+        r["baseline"]["totals"]
+    );
+    assert!(r["totals"]["time_interval_s"].is_array(), "{}", r["totals"]);
+    assert!(
+        r["reduction"]["time_interval"].is_array(),
+        "{}",
+        r["reduction"]
+    );
+    let table = common::ok(&args);
+    assert!(
+        table.contains("480.000 ms (measured: the anchor)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("interval: 80 % of runs on the anchored stack"),
+        "{table}"
+    );
+    let mut none: Vec<&str> = RUN.iter().copied().filter(|a| *a != "fastv").collect();
+    none.extend(["none", "--anchor-ms", "480"]);
+    let n = common::json(&none);
+    assert!(
+        n["totals"].get("time_interval_s").is_none(),
+        "{}",
+        n["totals"]
+    );
+    let plain = common::ok(&RUN);
+    assert!(
+        plain.contains("one measured baseline of your own stack (--anchor-ms) narrows it"),
+        "{plain}"
+    );
+    assert!(plain.contains(" ms (80 %: "), "{plain}");
 }
 
 /// `compare --anchor-ms` prices every schedule under the profile the anchor refits, as one

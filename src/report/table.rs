@@ -4,6 +4,7 @@
 mod refined;
 
 use crate::cost::{Bound, LayerCost, RunCost, TimedOp};
+use crate::scenario::Anchor;
 use crate::sim::Report;
 use std::fmt::Write;
 
@@ -47,7 +48,7 @@ fn layer_line(out: &mut String, l: &LayerCost) {
     );
 }
 
-fn totals_line(out: &mut String, label: &str, run: &RunCost) {
+fn totals_line(out: &mut String, label: &str, run: &RunCost, tag: &str) {
     let t = &run.totals;
     // The refined model reports the peak; llm-viewer its "memory consumption" (weights + KV +
     // the last layer's activations, llm-viewer-cost-model.md).
@@ -58,7 +59,7 @@ fn totals_line(out: &mut String, label: &str, run: &RunCost) {
     };
     let _ = writeln!(
         out,
-        "{label:<10} {:>10.4} TFLOPs {:>9.3} GB moved {:>10.3} ms{} · {memory} {:>7.2} GB",
+        "{label:<10} {:>10.4} TFLOPs {:>9.3} GB moved {:>10.3} ms{tag}{} · {memory} {:>7.2} GB",
         t.flops / 1e12,
         t.bytes / 1e9,
         t.time_s * 1e3,
@@ -133,8 +134,18 @@ pub fn render(r: &Report) -> String {
     head_line(&mut out, &r.run.head);
     out.push('\n');
     refined::stages(&mut out, &r.run, s.input.visual_tokens());
-    totals_line(&mut out, "schedule", &r.run);
-    totals_line(&mut out, "baseline", &r.baseline);
+    totals_line(&mut out, "schedule", &r.run, "");
+    let measured = r.scenario.anchor == Some(Anchor::Baseline);
+    totals_line(
+        &mut out,
+        "baseline",
+        &r.baseline,
+        if measured {
+            " (measured: the anchor)"
+        } else {
+            ""
+        },
+    );
     let _ = writeln!(
         out,
         "reduction  {:>9.2}× FLOPs {:>9.2}× bytes    {:>9.2}× time{}",
@@ -150,7 +161,11 @@ pub fn render(r: &Report) -> String {
     if r.run.totals.time_interval_s.is_some() {
         let _ = writeln!(
             out,
-            "interval: 80 % of runs on a stack this profile was not fitted to land inside (the profile's [spread]: leave-one-source-out residuals, docs/accuracy.md)"
+            "{}",
+            match r.scenario.anchor {
+                None => "interval: 80 % of runs on a stack this profile was not fitted to land inside (the profile's [spread]: leave-one-source-out residuals, docs/accuracy.md); one measured baseline of your own stack (--anchor-ms) narrows it",
+                Some(_) => "interval: 80 % of runs on the anchored stack land inside: the error of a ratio of two runs of one harness (the profile's speed-up σ, from leave-one-source-out residuals; docs/accuracy.md, one anchor)",
+            }
         );
     }
     refined::summary(&mut out, r);

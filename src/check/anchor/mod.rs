@@ -182,6 +182,10 @@ fn refitted_scenario(spec: &Spec, anchor_ms: Option<f64>, file: Option<&Path>) -
     let (spec, note) = anchored_spec(spec, anchor_ms, file)?.expect("an anchor is given");
     let mut scenario = Scenario::from_spec(&spec)?;
     scenario.framework_notes.push(note);
+    scenario.anchor = Some(match anchor_ms {
+        Some(_) => crate::scenario::Anchor::Baseline,
+        None => crate::scenario::Anchor::Rows,
+    });
     Ok(scenario)
 }
 
