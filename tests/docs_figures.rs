@@ -1366,3 +1366,49 @@ fn last_sources_first_pricing_is_the_check_output() {
         )],
     );
 }
+
+/// docs/accuracy.md's first pricing of SimpleCluster (checked, not fitted): its rows under
+/// `hf` as shipped before it (`reference/history/hf-80d3fae.toml`), and its rows kept out of
+/// the fit.
+#[test]
+fn simplecluster_first_pricing_is_the_check_output() {
+    let d = common::json(&[
+        "check",
+        "reference/measurements.toml",
+        "--framework",
+        "reference/history/hf-80d3fae.toml",
+    ]);
+    let row = |id: &str| {
+        let r = row_of(&d, id);
+        (
+            r["predicted_ms"].as_f64().unwrap(),
+            r["measured_ms"].as_f64().unwrap(),
+            r["error"].as_f64().unwrap() * 100.0,
+        )
+    };
+    let (p0, m0, e0) = row("simplecluster-llavaov-7b-a800-6272");
+    let (p1, m1, e1) = row("simplecluster-llavaov-7b-a800-simplecluster627");
+    let s = d["speedups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "simplecluster-llavaov-7b-a800-simplecluster627")
+        .expect("the pair");
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "the baseline {p0:.1} ms against {m0:.1} measured (−{:.0} %), SimpleCluster's run {p1:.1} ms against {m1:.1} (−{:.0} %), the speed-up {:.2}× against {:.2}× (+{:.0} %)",
+            -e0,
+            -e1,
+            s["predicted_speedup"].as_f64().unwrap(),
+            s["measured_speedup"].as_f64().unwrap(),
+            s["error"].as_f64().unwrap() * 100.0
+        )],
+    );
+    let m = std::fs::read_to_string("reference/measurements.toml").unwrap();
+    let block = &m[m
+        .find("id = \"simplecluster-llavaov-7b-a800-6272\"")
+        .unwrap()..];
+    let block = &block[..block.find("[[measurement]]").unwrap()];
+    assert!(block.contains("fit = false"), "{block}");
+}
