@@ -1107,3 +1107,46 @@ fn rows_faster_than_the_roofline_are_listed() {
     );
     assert!(!text.contains("reachable (prefill)"), "{text}");
 }
+
+/// A row with `all_logits = true` is priced as the main command's `--all-logits` (the LM head
+/// over every prompt position, as the LLaVA code bases' wrappers run it): the same time, and
+/// more than the row without it.
+#[test]
+fn a_row_that_computes_every_positions_logits_is_priced_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |extra: &str| {
+        common::json(&[
+            "check",
+            &write(dir.path(), &row("a", "llava-ov-7b", "hf", 32, extra, 500.0)),
+        ])["rows"][0]["predicted_ms"]
+            .as_f64()
+            .unwrap()
+    };
+    let (last, all) = (p(""), p("all_logits = true"));
+    let cli = |extra: &[&str]| {
+        let mut args = vec![
+            "--framework",
+            "hf",
+            "--frames",
+            "32",
+            "--schedule",
+            "none",
+            "--attention",
+            "flash",
+        ];
+        args.extend_from_slice(extra);
+        predicted_ms(&args)
+    };
+    assert!(
+        (last / cli(&[]) - 1.0).abs() < 1e-9,
+        "{last} vs {}",
+        cli(&[])
+    );
+    assert!(
+        (all / cli(&["--all-logits"]) - 1.0).abs() < 1e-9,
+        "{all} vs {}",
+        cli(&["--all-logits"])
+    );
+    // 6372 positions × 152,064 logits × 3584 × 2 FLOPs ≈ 6.9 TFLOPs more: tens of ms.
+    assert!(all - last > 10.0, "{last} -> {all}");
+}

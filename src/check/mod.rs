@@ -109,6 +109,11 @@ pub struct Measurement {
     /// code (HF's expert loop), which fitted parameters must not absorb.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub fit: bool,
+    /// `true`: the harness computes the logits of every prompt position in the prefill, as
+    /// transformers did before v4.45 (`num_logits_to_keep`) under the LLaVA code bases that pin
+    /// it (`all_logits_note` says why); priced as the main command's `all_logits`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_logits: bool,
     pub measured_ms: f64,
     /// The row of the same setup without reduction, for speed-ups.
     #[serde(default)]
@@ -126,6 +131,8 @@ pub struct Measurement {
     pub text_tokens_note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_logits_note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_visual_tokens: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -442,6 +449,7 @@ impl Measurements {
             kv_bits: r.kv_bits,
             batch: r.batch,
             tp: r.tp,
+            all_logits: r.all_logits,
             ..Spec::default()
         }
     }
