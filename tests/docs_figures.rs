@@ -826,6 +826,30 @@ fn accuracy_moe_loop_figures_are_the_check_output() {
             group.len()
         )],
     );
+    // The per-op overheads the paragraph names, as runs on either A100 variant print them.
+    let overhead = |gpu: &str| {
+        let out = common::ok(&["--gpu", gpu, "--framework", "hf"]);
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("timing:"))
+            .expect("a timing line")
+            .to_string();
+        let at = line.find(" µs launch overhead").expect("the overhead");
+        line[..at].rsplit(' ').next().unwrap().to_string()
+    };
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[
+            format!(
+                "as `a100` it gets `hf`'s pooled per-op overhead ({} µs;",
+                overhead("a100")
+            ),
+            format!(
+                "as `a100-80g`, the A100 papers' own {} µs,",
+                overhead("a100-80g")
+            ),
+        ],
+    );
     let parts: Vec<String> = looped
         .iter()
         .enumerate()
@@ -1308,13 +1332,35 @@ fn the_rows_below_the_roofline_are_the_ones_named() {
     );
 }
 
+/// The published file as its sources were first priced, before rows said `all_logits` (added
+/// 2026-12-05, after those pricings): a copy without that key, beside the models it names.
+fn as_first_priced() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = std::fs::read_to_string("reference/measurements.toml")
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("all_logits"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::os::unix::fs::symlink(
+        std::fs::canonicalize("reference/models").unwrap(),
+        dir.path().join("models"),
+    )
+    .unwrap();
+    let path = dir.path().join("measurements.toml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap().to_string();
+    (dir, path)
+}
+
 /// docs/accuracy.md's first pricing of STD and InfoMerge: their rows under `hf` as shipped
 /// before them (`reference/history/hf-837ceb5.toml`).
 #[test]
 fn last_sources_first_pricing_is_the_check_output() {
+    let (_dir, file) = as_first_priced();
     let d = common::json(&[
         "check",
-        "reference/measurements.toml",
+        &file,
         "--framework",
         "reference/history/hf-837ceb5.toml",
     ]);
@@ -1372,9 +1418,10 @@ fn last_sources_first_pricing_is_the_check_output() {
 /// the fit.
 #[test]
 fn simplecluster_first_pricing_is_the_check_output() {
+    let (_dir, file) = as_first_priced();
     let d = common::json(&[
         "check",
-        "reference/measurements.toml",
+        &file,
         "--framework",
         "reference/history/hf-80d3fae.toml",
     ]);
@@ -1403,6 +1450,20 @@ fn simplecluster_first_pricing_is_the_check_output() {
             s["predicted_speedup"].as_f64().unwrap(),
             s["measured_speedup"].as_f64().unwrap(),
             s["error"].as_f64().unwrap() * 100.0
+        )],
+    );
+    // What today's profile leaves unpriced in each row, ms.
+    let today = common::json(&["check", "reference/measurements.toml"]);
+    let gap = |id: &str| {
+        let r = row_of(&today, id);
+        r["measured_ms"].as_f64().unwrap() - r["predicted_ms"].as_f64().unwrap()
+    };
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "({:.0} and {:.0} ms under today's profile, which prices the logits at every position, below)",
+            gap("simplecluster-llavaov-7b-a800-6272"),
+            gap("simplecluster-llavaov-7b-a800-simplecluster627")
         )],
     );
     let m = std::fs::read_to_string("reference/measurements.toml").unwrap();
