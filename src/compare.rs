@@ -24,6 +24,9 @@ pub struct Query {
     pub schedules: Vec<String>,
     /// Notes to carry into the comparison (what an anchor refitted the base's profile to).
     pub notes: Vec<String>,
+    /// What the base's profile was refitted on, if anything: on a measured baseline, the
+    /// `none` row is that measurement and carries no interval (as `aim-sim --anchor-ms`).
+    pub anchor: Option<crate::scenario::Anchor>,
 }
 
 /// One schedule's run. Base units: FLOPs, bytes, seconds.
@@ -130,7 +133,10 @@ pub fn compare(q: &Query) -> Result<Comparison> {
             ..q.base.clone()
         };
         let report = Scenario::from_spec(&spec)
-            .and_then(|s| sim::simulate(&s))
+            .and_then(|mut s| {
+                s.anchor = q.anchor;
+                sim::simulate(&s)
+            })
             .map_err(|e| Error::invalid(format!("schedule {name}: {}", e.marked())))?;
         reports.push((name, report));
     }
@@ -323,6 +329,7 @@ mod tests {
     fn query(schedules: &[&str]) -> Query {
         Query {
             notes: Vec::new(),
+            anchor: None,
             base: Spec::default(),
             schedules: schedules.iter().map(|s| s.to_string()).collect(),
         }

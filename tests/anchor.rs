@@ -234,6 +234,9 @@ fn compare_prices_every_schedule_under_the_anchored_profile() {
         "{}",
         rows[0]["time_s"]
     );
+    // The `none` row is the measurement: no interval; the others carry the anchored one.
+    assert!(rows[0].get("time_interval_s").is_none(), "{}", rows[0]);
+    assert!(rows[1]["time_interval_s"].is_array(), "{}", rows[1]);
     for r in rows {
         let schedule = r["schedule"].as_str().unwrap();
         let mut one = vec!["--schedule", schedule, "--anchor-ms", "480"];

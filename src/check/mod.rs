@@ -109,9 +109,9 @@ pub struct Measurement {
     /// code (HF's expert loop), which fitted parameters must not absorb.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub fit: bool,
-    /// `true`: the harness computes the logits of every prompt position in the prefill, as
-    /// transformers did before v4.45 (`num_logits_to_keep`) under the LLaVA code bases that pin
-    /// it (`all_logits_note` says why); priced as the main command's `all_logits`.
+    /// `true`: the harness computes the logits of every prompt position in the prefill, as the
+    /// LLaVA code bases' model wrappers do (they pass transformers no `logits_to_keep`;
+    /// `all_logits_note` cites the code); priced as the main command's `all_logits`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub all_logits: bool,
     pub measured_ms: f64,

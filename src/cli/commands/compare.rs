@@ -70,10 +70,16 @@ pub fn command(args: &CompareArgs, output: &OutputArgs) -> Result<()> {
         Some((spec, note)) => (spec, vec![note]),
         None => (base, Vec::new()),
     };
+    let anchor = match (args.anchor.anchor_ms, &args.anchor.anchor) {
+        (Some(_), _) => Some(crate::scenario::Anchor::Baseline),
+        (None, Some(_)) => Some(crate::scenario::Anchor::Rows),
+        (None, None) => None,
+    };
     let c = compare::compare(&Query {
         base,
         schedules: args.schedules.clone(),
         notes,
+        anchor,
     })?;
     format::write(format, output.output.as_deref(), &c)
 }
