@@ -1473,3 +1473,49 @@ fn simplecluster_first_pricing_is_the_check_output() {
     let block = &block[..block.find("[[measurement]]").unwrap()];
     assert!(block.contains("fit = false"), "{block}");
 }
+
+/// docs/accuracy.md's AccelMark rows (vLLM, checked under `trtllm`, never fitted): each GPU's
+/// predicted and measured time, as `aim-sim check` prints them.
+#[test]
+fn accelmark_rows_are_the_check_output() {
+    let d = common::json(&["check", "reference/measurements.toml"]);
+    let rows: Vec<&Value> = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source_group"] == "accelmark-suite-d-vllm073")
+        .collect();
+    assert_eq!(rows.len(), 6);
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let iv = r["predicted_interval_ms"].as_array().unwrap();
+            format!(
+                "{}: {:.0} ms predicted against {:.0} measured ({:+.1} %, 80 %: {:.0}–{:.0})",
+                r["gpu"].as_str().unwrap(),
+                r["predicted_ms"].as_f64().unwrap(),
+                r["measured_ms"].as_f64().unwrap(),
+                r["error"].as_f64().unwrap() * 100.0,
+                iv[0].as_f64().unwrap(),
+                iv[1].as_f64().unwrap()
+            )
+        })
+        .collect();
+    // Checked, never fitted: every one of the group's rows in the file says so.
+    let m = std::fs::read_to_string("reference/measurements.toml").unwrap();
+    let blocks: Vec<&str> = m
+        .split("[[measurement]]")
+        .filter(|b| b.contains("source_group = \"accelmark-suite-d-vllm073\""))
+        .collect();
+    assert_eq!(blocks.len(), 6);
+    assert!(blocks.iter().all(|b| b.contains("\nfit = false\n")));
+    let mut failures = Vec::new();
+    common::doc_block(
+        "docs/accuracy.md",
+        "accelmark",
+        &format!("  {}.\n  ", parts.join("; ")),
+        "`aim-sim check reference/measurements.toml`",
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}
