@@ -1501,6 +1501,28 @@ fn accelmark_rows_are_the_check_output() {
             )
         })
         .collect();
+    // The README's summary of them: the Ampere span and the two Hopper rows.
+    let error = |gpu: &str| {
+        rows.iter()
+            .find(|r| r["gpu"] == gpu)
+            .map(|r| r["error"].as_f64().unwrap() * 100.0)
+            .unwrap()
+    };
+    let ampere: Vec<f64> = ["a100", "a100-80g", "a800", "a6000"]
+        .iter()
+        .map(|g| error(g))
+        .collect();
+    let lo = ampere.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = ampere.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    assert!(lo > 0.0, "{ampere:?}");
+    assert_doc_says(
+        "README.md",
+        &[format!(
+            "lands +{lo:.1} % to +{hi:.1} % on four Ampere GPUs and −{:.1} % / −{:.1} % on the H100 / H200",
+            -error("h100"),
+            -error("h200")
+        )],
+    );
     // Checked, never fitted: every one of the group's rows in the file says so.
     let m = std::fs::read_to_string("reference/measurements.toml").unwrap();
     let blocks: Vec<&str> = m
