@@ -63,6 +63,16 @@ fn row_of<'a>(report: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("row {id}"))
 }
 
+/// The check report's rows of these source groups, in file order.
+fn rows_of_groups<'a>(report: &'a Value, groups: &[&str]) -> Vec<&'a Value> {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| groups.contains(&r["source_group"].as_str().unwrap_or("")))
+        .collect()
+}
+
 fn group<'a>(summary: &'a Value, name: &str) -> &'a Value {
     summary
         .as_array()
@@ -782,12 +792,7 @@ fn accuracy_clip_rows_figures_are_the_check_output() {
 fn accuracy_moe_loop_figures_are_the_check_output() {
     let d = common::json(&["check", "reference/measurements.toml"]);
     // The group's rows: transformers' expert loop (`-eager-`) and grouped GEMMs (`-grouped-`).
-    let group: Vec<&Value> = d["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["source_group"] == "hf-pr42697-experts-a100")
-        .collect();
+    let group = rows_of_groups(&d, &["hf-pr42697-experts-a100"]);
     let of = |kind: &str| -> Vec<&Value> {
         group
             .iter()
@@ -1043,12 +1048,7 @@ fn desktop_sources_first_pricing_is_the_check_output() {
         "reference/history/hf-0e97621.toml",
     ]);
     let groups = ["pace-rtx4090", "trevs-rtx4090", "s2prune-rtx5090"];
-    let rows: Vec<&Value> = d["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| groups.contains(&r["source_group"].as_str().unwrap_or("")))
-        .collect();
+    let rows = rows_of_groups(&d, &groups);
     let pct = |e: f64| e * 100.0;
     let prefill: Vec<f64> = rows
         .iter()
@@ -1108,11 +1108,8 @@ fn later_sources_first_pricing_is_the_check_output() {
         "clse-rtxpro6000",
         "vicur-h200",
     ];
-    let rows: Vec<&Value> = d["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| groups.contains(&r["source_group"].as_str().unwrap_or("")))
+    let rows: Vec<&Value> = rows_of_groups(&d, &groups)
+        .into_iter()
         .filter(|r| r["error"].is_number())
         .collect();
     let errors: Vec<f64> = rows
@@ -1364,13 +1361,8 @@ fn last_sources_first_pricing_is_the_check_output() {
         "--framework",
         "reference/history/hf-837ceb5.toml",
     ]);
-    let rows: Vec<&Value> = d["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| {
-            ["std-rtx4090d", "infomerge-v100"].contains(&r["source_group"].as_str().unwrap_or(""))
-        })
+    let rows: Vec<&Value> = rows_of_groups(&d, &["std-rtx4090d", "infomerge-v100"])
+        .into_iter()
         .filter(|r| r["error"].is_number())
         .collect();
     let median_abs = |v: &[f64]| {
@@ -1479,12 +1471,7 @@ fn simplecluster_first_pricing_is_the_check_output() {
 #[test]
 fn accelmark_rows_are_the_check_output() {
     let d = common::json(&["check", "reference/measurements.toml"]);
-    let rows: Vec<&Value> = d["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["source_group"] == "accelmark-suite-d-vllm073")
-        .collect();
+    let rows = rows_of_groups(&d, &["accelmark-suite-d-vllm073"]);
     assert_eq!(rows.len(), 6);
     let parts: Vec<String> = rows
         .iter()

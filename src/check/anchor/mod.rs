@@ -22,7 +22,7 @@ use super::{row_error, Measurement, Measurements};
 use crate::error::keys::{ANCHOR, ANCHOR_MS, FRAMEWORK, INCLUDE_VISION};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
-use crate::scenario::Scenario;
+use crate::scenario::{Anchor, Scenario};
 use crate::spec::{Definition, Spec};
 use solve::{solve_harness, Harness, Knobs, LAUNCH_MIN_S, MATMUL_MIN};
 pub use solve::{FIXED_MAX_S, LAUNCH_MAX_S};
@@ -179,13 +179,10 @@ pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
 /// The scenario of [`anchored_spec`], its note among the run's notes, for
 /// [`anchored_scenario`] and [`anchored_scenario_file`].
 fn refitted_scenario(spec: &Spec, anchor_ms: Option<f64>, file: Option<&Path>) -> Result<Scenario> {
-    let (spec, note) = anchored_spec(spec, anchor_ms, file)?.expect("an anchor is given");
+    let (spec, note, kind) = anchored_spec(spec, anchor_ms, file)?.expect("an anchor is given");
     let mut scenario = Scenario::from_spec(&spec)?;
     scenario.framework_notes.push(note);
-    scenario.anchor = Some(match anchor_ms {
-        Some(_) => crate::scenario::Anchor::Baseline,
-        None => crate::scenario::Anchor::Rows,
-    });
+    scenario.anchor = Some(kind);
     Ok(scenario)
 }
 
@@ -208,33 +205,31 @@ fn refitted_note(framework: &Framework, a: Anchored, on: &str) -> String {
 }
 
 /// `spec` with its profile refitted to a measured baseline (`anchor_ms`, as `--anchor-ms`) or
-/// to measured rows (`file`, as `--anchor FILE`), and the note saying so; `None` without
-/// either. What `compare` prices every schedule under: the anchor is the input without
+/// to measured rows (`file`, as `--anchor FILE`), the note saying so and which it was; `None`
+/// without either. What `compare` prices every schedule under: the anchor is the input without
 /// reduction, the same for every schedule.
 pub fn anchored_spec(
     spec: &Spec,
     anchor_ms: Option<f64>,
     file: Option<&Path>,
-) -> Result<Option<(Spec, String)>> {
-    let (framework, a, on) = match (anchor_ms, file) {
+) -> Result<Option<(Spec, String, Anchor)>> {
+    let (framework, a, on, kind) = match (anchor_ms, file) {
         (Some(ms), _) => {
             let (f, a) = anchor(spec, ms / 1e3)?;
-            (f, a, format!("the measured baseline {ms} ms"))
+            let on = format!("the measured baseline {ms} ms");
+            (f, a, on, Anchor::Baseline)
         }
         (None, Some(path)) => {
             let (f, a) = anchor_file(spec, path)?;
-            (
-                f,
-                a,
-                format!("{} measured row(s) of {}", a.rows, path.display()),
-            )
+            let on = format!("{} measured row(s) of {}", a.rows, path.display());
+            (f, a, on, Anchor::Rows)
         }
         (None, None) => return Ok(None),
     };
     let note = refitted_note(&framework, a, &on);
     let mut spec = spec.clone();
     spec.framework = Definition::Inline(Box::new(framework));
-    Ok(Some((spec, note)))
+    Ok(Some((spec, note, kind)))
 }
 
 /// Host work per forward an anchor may still add to the profile's own, s.

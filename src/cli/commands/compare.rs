@@ -62,18 +62,13 @@ impl FromArgMatches for CompareArgs {
 pub fn command(args: &CompareArgs, output: &OutputArgs) -> Result<()> {
     let format = output.resolve("compare", VIEWS)?;
     let base = args.sim.to_spec()?;
-    let (base, notes) = match crate::check::anchor::anchored_spec(
+    let (base, notes, anchor) = match crate::check::anchor::anchored_spec(
         &base,
         args.anchor.anchor_ms,
         args.anchor.anchor.as_deref(),
     )? {
-        Some((spec, note)) => (spec, vec![note]),
-        None => (base, Vec::new()),
-    };
-    let anchor = match (args.anchor.anchor_ms, &args.anchor.anchor) {
-        (Some(_), _) => Some(crate::scenario::Anchor::Baseline),
-        (None, Some(_)) => Some(crate::scenario::Anchor::Rows),
-        (None, None) => None,
+        Some((spec, note, kind)) => (spec, vec![note], Some(kind)),
+        None => (base, Vec::new(), None),
     };
     let c = compare::compare(&Query {
         base,
