@@ -343,7 +343,11 @@ impl VisionEncoder {
     fn resolve(&mut self) -> Result<Option<u64>, String> {
         self.check_resize()?;
         if let Some(input) = self.default_input()? {
-            let patches = input.patches_per_pass() * input.passes_per_frame;
+            // Anyres towers run the classic tower once per crop: patches of one pass.
+            let patches = match self.resize {
+                Some(Resize::Anyres(_)) => input.patches_per_pass(),
+                _ => input.patches_per_pass() * input.passes_per_frame,
+            };
             if self.patches_per_frame == 0 {
                 self.patches_per_frame = patches;
             }
@@ -397,6 +401,30 @@ impl VisionEncoder {
                 return Err(format!(
                     "vision.resize.min_tiles = {} must be between 1 and max_tiles = {}",
                     t.min_tiles, t.max_tiles
+                ));
+            }
+        }
+        if let Resize::Anyres(any) = resize {
+            let side = self
+                .image_size
+                .ok_or("vision.image_size (the crop side) is needed with rule = \"anyres\"")?;
+            if !side.is_multiple_of(patch) || self.merge() != 1 {
+                return Err(format!(
+                    "vision.image_size = {side} must be a whole number of {patch}-px patches, and anyres takes no spatial_merge_size"
+                ));
+            }
+            if any.grid_pinpoints.is_empty() || any.grid_pinpoints.len() > MAX_TILES as usize {
+                return Err(format!(
+                    "vision.resize.grid_pinpoints must list 1 to {MAX_TILES} resolutions, e.g. [\"336x672\", \"672x336\", \"672x672\"]"
+                ));
+            }
+            if let Some(p) = any.grid_pinpoints.iter().find(|p| {
+                !p.width.is_multiple_of(side)
+                    || !p.height.is_multiple_of(side)
+                    || (p.width / side) * (p.height / side) > MAX_TILES
+            }) {
+                return Err(format!(
+                    "vision.resize.grid_pinpoints: {p} must be whole {side}-px crops (image_size), at most {MAX_TILES} of them"
                 ));
             }
         }
@@ -458,7 +486,9 @@ impl VisionEncoder {
             }
         }
         match &self.resize {
-            None => {
+            // Anyres runs the classic tower once per crop.
+            None | Some(Resize::Anyres(_)) => {
+                self.check_resize()?;
                 // The classic tower prices none of these: refuse them rather than ignore them.
                 let set = [
                     ("mlp", self.mlp != VisionMlp::default()),
@@ -482,7 +512,7 @@ impl VisionEncoder {
                 ];
                 if let Some((key, _)) = set.iter().find(|(_, on)| *on) {
                     return Err(format!(
-                        "vision.{key} is modelled for resolution-aware towers only: add a [vision.resize] table (rule = \"smart\" or \"tiles\")"
+                        "vision.{key} is modelled for the Qwen-VL and InternVL towers only: add a [vision.resize] table (rule = \"smart\" or \"tiles\")"
                     ));
                 }
                 if let (Some(p), Some(s)) = (self.patch_size, self.image_size) {

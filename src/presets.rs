@@ -24,7 +24,7 @@ pub const GPUS: &[Preset] = presets!("hardware":
 
 /// Model presets in `models/`.
 pub const MODELS: &[Preset] = presets!("models":
-    "llava-ov-0.5b", "llava-ov-7b", "llava-ov-72b", "llava-video-7b", "llava-1.5-7b",
+    "llava-ov-0.5b", "llava-ov-7b", "llava-ov-72b", "llava-video-7b", "llava-1.5-7b", "llava-next-7b",
     "llava-1.5-13b", "qwen2-vl-7b", "qwen2.5-vl-7b", "internvl2.5-8b",
     // Current models (issue 17): each file cites its config source.
     "qwen3-vl-8b", "qwen3-vl-30b-a3b", "internvl3-8b", "llava-ov-1.5-8b");

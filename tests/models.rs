@@ -6,7 +6,7 @@
 mod common;
 
 use aim_sim::cost::CostModelKind;
-use aim_sim::model::{Media, Model, VisionEncoder};
+use aim_sim::model::{Media, Model, Resize, VisionEncoder, VisionInput};
 use aim_sim::presets::{self, MODELS, SCHEDULES};
 use aim_sim::{simulate, Spec};
 
@@ -17,6 +17,7 @@ const NEW: &[&str] = &[
     "qwen3-vl-30b-a3b",
     "internvl3-8b",
     "llava-ov-1.5-8b",
+    "llava-next-7b",
 ];
 
 #[test]
@@ -394,6 +395,12 @@ fn tower(v: &VisionEncoder) -> String {
         };
         s += &format!(", {m}×{m} {how}", m = v.merge());
     }
+    if let Some(Resize::Anyres(_)) = &v.resize {
+        s += &format!(
+            ", anyres: the base image and {}-px crops",
+            v.image_size.unwrap_or(0)
+        );
+    }
     if let Some(w) = v.window_size {
         s += &format!(
             ", {w}-px windows ({} full-attention layers)",
@@ -414,15 +421,20 @@ fn tokens_at_default(m: &Model) -> String {
                 i.tokens_per_frame,
                 i.width,
                 i.height,
-                if i.passes_per_frame > 1 {
-                    format!(" ({} tiles)", i.passes_per_frame)
-                } else {
-                    String::new()
-                }
+                passes(&i)
             ),
             (None, _) => format!("{} per frame (fixed)", m.tokens_per_frame),
         },
         None => format!("{} per frame (given)", m.tokens_per_frame),
+    }
+}
+
+/// The encoder passes of an image, when more than one: InternVL's tiles, anyres's crops.
+fn passes(i: &VisionInput) -> String {
+    match (i.passes_per_frame, i.unpadded) {
+        (p, Some(_)) => format!(" (base + {} crops)", p - 1),
+        (1, None) => String::new(),
+        (p, None) => format!(" ({p} tiles)"),
     }
 }
 
@@ -465,35 +477,130 @@ fn resolution_table() -> String {
                 size: size.parse().unwrap(),
                 frames,
             })
-            .unwrap()
-            .unwrap()
+            .map(Option::unwrap)
         };
         let images: Vec<String> = sizes
             .iter()
             .map(|s| {
-                let i = at(false, s, 1);
-                if i.passes_per_frame > 1 {
-                    format!("{} ({} tiles)", i.tokens_per_frame, i.passes_per_frame)
-                } else {
-                    format!(
+                let i = at(false, s, 1).unwrap();
+                match passes(&i) {
+                    p if p.is_empty() => format!(
                         "{} ({}x{})",
                         i.tokens_per_frame, i.resized_width, i.resized_height
-                    )
+                    ),
+                    p => format!("{}{p}", i.tokens_per_frame),
                 }
             })
             .collect();
-        let vid = at(true, "1280x720", 32);
-        out += &format!(
-            "| `{name}` | {} | {} × {} = {} ({}x{}) |\n",
-            images.join(" | "),
-            vid.frames,
-            vid.tokens_per_frame,
-            vid.frames * vid.tokens_per_frame,
-            vid.resized_width,
-            vid.resized_height
-        );
+        // Anyres takes images only (the error is the table's cell).
+        let vid = match at(true, "1280x720", 32) {
+            Ok(vid) => format!(
+                "{} × {} = {} ({}x{})",
+                vid.frames,
+                vid.tokens_per_frame,
+                vid.frames * vid.tokens_per_frame,
+                vid.resized_width,
+                vid.resized_height
+            ),
+            Err(_) => "images only".to_string(),
+        };
+        out += &format!("| `{name}` | {} | {vid} |\n", images.join(" | "));
     }
     out
+}
+
+/// LLaVA-NeXT's anyres as its code runs it: a 640x480 image is the base image and 2x2 crops
+/// through CLIP (five passes of 577 tokens, no pooling), and the LLM gets the unpadded 2340
+/// tokens, not the 2880 the papers name; a video is refused with the way out.
+#[test]
+fn llava_next_prices_its_crops_and_the_unpadded_tokens() {
+    let v = common::json(&[
+        "--model",
+        "llava-next-7b",
+        "--image-size",
+        "640x480",
+        "--schedule",
+        "none",
+        "--include-vision",
+    ]);
+    assert_eq!(v["plan"]["layer_tokens"][0], 2340 + 100);
+    let stage = |d: &serde_json::Value, name: &str| {
+        d["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .map(|k| k["flops"].as_f64().unwrap())
+    };
+    // Five passes of LLaVA-1.5's tower (one image of it, five times), no pooling.
+    let classic = |frames: &str| {
+        common::json(&[
+            "--model",
+            "llava-1.5-7b",
+            "--frames",
+            frames,
+            "--schedule",
+            "none",
+            "--include-vision",
+        ])
+    };
+    let (one, five) = (classic("1"), classic("5"));
+    let qkv = stage(&v, "vision_qkv_proj").unwrap();
+    assert_eq!(qkv, stage(&five, "vision_qkv_proj").unwrap());
+    assert!((qkv - 5.0 * stage(&one, "vision_qkv_proj").unwrap()).abs() < 1e-3 * qkv);
+    assert!(stage(&v, "pool_2x2_bilinear").is_none());
+    let vision = |d: &serde_json::Value| d["pipeline"]["vision_time_s"].as_f64().unwrap();
+    assert!((vision(&v) - vision(&five)).abs() < 1e-12);
+    let out = common::run(&[
+        "--model",
+        "llava-next-7b",
+        "--video-size",
+        "640x480",
+        "--frames",
+        "8",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("images only"));
+}
+
+/// The anyres figures the prose quotes (docs/models.md, README, docs/accuracy.md) are the preset's.
+#[test]
+fn anyres_figures_in_the_docs_are_the_presets() {
+    let m = Model::load("llava-next-7b").unwrap();
+    let tokens = |size: &str| {
+        m.vision
+            .as_ref()
+            .unwrap()
+            .input(Media {
+                video: false,
+                size: size.parse().unwrap(),
+                frames: 1,
+            })
+            .unwrap()
+            .unwrap()
+            .tokens_per_frame
+    };
+    let flat = |path: &str| {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (vga, coco, square) = (tokens("640x480"), tokens("640x427"), tokens("672x672"));
+    let want = format!(
+        "a 640x480 image gives 576 + 36 × (48 + 1) = {vga} tokens, 640x427 gives {coco}, a square image {square}"
+    );
+    assert!(
+        flat("docs/models.md").contains(&want),
+        "docs/models.md should say {want:?}"
+    );
+    assert!(flat("README.md").contains(&format!("{vga} tokens for a 640x480 image")));
+    assert!(flat("docs/accuracy.md").contains(&format!(
+        "five CLIP passes and {},{:03} LLM tokens",
+        vga / 1000,
+        vga % 1000
+    )));
 }
 
 #[test]

@@ -5,12 +5,15 @@
 //!   clamped, frames grouped by the temporal patch (qwen-vl-utils `vision_process.py`,
 //!   QwenLM/Qwen3-VL and QwenLM/Qwen2.5-VL);
 //! - `tiles` — InternVL's `dynamic_preprocess`: the aspect-ratio grid of 448-px tiles closest
-//!   to the image plus a thumbnail (OpenGVLab/InternVL README).
+//!   to the image plus a thumbnail (OpenGVLab/InternVL README);
+//! - `anyres` — LLaVA-NeXT's: the base image and the crops of the grid resolution that keeps
+//!   most of the image (`mm_utils.select_best_resolution`), the crops' feature grid unpadded to
+//!   the image's aspect with a newline token per row (`llava_arch.py`, `spatial_unpad`).
 //!
 //! Fixed-resolution towers (CLIP, SigLIP in LLaVA) have no rule: every frame is resized to the
 //! encoder's own size and yields `patches_per_frame` patches.
 
-use crate::error::keys::{FPS, VIDEO_SECONDS};
+use crate::error::keys::{FPS, FRAMES, TOKENS_PER_FRAME, VIDEO_SECONDS};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -115,6 +118,7 @@ pub enum ProjectorNorm {
 pub enum Resize {
     Smart(SmartResize),
     Tiles(Tiles),
+    Anyres(Anyres),
 }
 
 /// Qwen2-VL-family `smart_resize` (qwen-vl-utils): sides rounded (half to even, as Python's
@@ -167,11 +171,29 @@ pub struct Tiles {
     pub fps: Option<f64>,
 }
 
+/// LLaVA-NeXT (LLaVA-1.6) `anyres` with `mm_patch_merge_type = "spatial_unpad"`: the image is
+/// fitted into the `grid_pinpoints` resolution that keeps most of its pixels (then wastes the
+/// fewest), cut into `image_size`-pixel crops, and each crop and the base image (resized to
+/// one crop) go through the encoder. The LLM gets the base image's patches, then the crops'
+/// patch grid with the padding rows or columns removed and, with `newline`, one token per row.
+/// Images only: LLaVA-NeXT's video models pool frames instead (`llava-video-7b`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Anyres {
+    pub default_size: Resolution,
+    /// The candidate resolutions (`image_grid_pinpoints`), `WxH`, each a whole number of crops.
+    pub grid_pinpoints: Vec<Resolution>,
+    /// `image_newline`: one learned token appended to every row of the unpadded grid.
+    #[serde(default)]
+    pub newline: bool,
+}
+
 impl Resize {
     pub(crate) fn default_size(&self) -> Resolution {
         match self {
             Resize::Smart(s) => s.default_size,
             Resize::Tiles(t) => t.default_size,
+            Resize::Anyres(a) => a.default_size,
         }
     }
 
@@ -179,6 +201,7 @@ impl Resize {
         match self {
             Resize::Smart(s) => s.fps,
             Resize::Tiles(t) => t.fps,
+            Resize::Anyres(_) => None,
         }
     }
 }
@@ -231,6 +254,9 @@ pub struct VisionInput {
     /// the image those tokens come from, not one the user named.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub from_tokens: bool,
+    /// Anyres: the crops' patch grid after unpadding, `[rows, columns]` (before newlines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpadded: Option<[u64; 2]>,
 }
 
 impl VisionInput {
@@ -254,6 +280,23 @@ impl VisionInput {
         } else {
             format!("{} image(s) at {}x{}", self.frames, self.width, self.height)
         };
+        if let Some([rows, cols]) = self.unpadded {
+            let newline = if self.tokens_per_frame > self.patches_per_pass() + rows * cols {
+                ", a newline token per row"
+            } else {
+                ""
+            };
+            return format!(
+                "{what} → the base image and {} crops of {}x{} pixels ({} passes of {}x{} patches); the crops' grid unpadded to {rows}x{cols}{newline} → {} tokens per image",
+                self.passes_per_frame - 1,
+                self.resized_width,
+                self.resized_height,
+                self.passes_per_frame,
+                self.grid_w,
+                self.grid_h,
+                self.tokens_per_frame
+            );
+        }
         let passes = if self.passes_per_frame > 1 {
             format!("{} tiles of ", self.passes_per_frame)
         } else {
@@ -354,7 +397,7 @@ pub(crate) fn sampled_frames(
     let t = shape.temporal as f64;
     let (min, max) = match resize {
         Resize::Smart(s) => (s.min_frames, s.max_frames),
-        Resize::Tiles(_) => (None, None),
+        Resize::Tiles(_) | Resize::Anyres(_) => (None, None),
     };
     let min = (min.unwrap_or(1) as f64 / t).ceil() * t;
     let max = max.map_or(f64::INFINITY, |m| (m as f64 / t).floor() * t);
@@ -420,6 +463,7 @@ pub(crate) fn vision_input(
                 grid_w,
                 tokens_per_frame: (grid_h / merge) * (grid_w / merge),
                 from_tokens: false,
+                unpadded: None,
             })
         }
         Resize::Tiles(tiles) => {
@@ -449,8 +493,77 @@ pub(crate) fn vision_input(
                 grid_w: grid,
                 tokens_per_frame: passes * (grid / merge) * (grid / merge),
                 from_tokens: false,
+                unpadded: None,
             })
         }
+        Resize::Anyres(any) => {
+            if video {
+                return Err(anyres_video());
+            }
+            let side = shape
+                .tile
+                .ok_or("the anyres rule needs vision.image_size (the crop side)")?;
+            let (width, height) = best_resolution(size, &any.grid_pinpoints);
+            let (cols, rows) = (width / side, height / side);
+            let grid = side / shape.patch;
+            let (unpadded_h, unpadded_w) = unpad(size, rows * grid, cols * grid);
+            let newline = u64::from(any.newline);
+            Ok(VisionInput {
+                video,
+                width: size.width,
+                height: size.height,
+                resized_width: side,
+                resized_height: side,
+                sampled_frames: frames,
+                frames,
+                passes_per_frame: 1 + cols * rows,
+                grid_h: grid,
+                grid_w: grid,
+                tokens_per_frame: grid * grid + unpadded_h * (unpadded_w + newline),
+                from_tokens: false,
+                unpadded: Some([unpadded_h, unpadded_w]),
+            })
+        }
+    }
+}
+
+/// Why an anyres tower refuses a video, and the way out.
+fn anyres_video() -> String {
+    format!("the anyres rule (LLaVA-NeXT) takes images only: price a video with a video model (llava-video-7b, llava-ov-7b) or give {FRAMES} and {TOKENS_PER_FRAME}")
+}
+
+/// LLaVA `select_best_resolution`: of the candidate `(width, height)`s, the one whose
+/// aspect-preserving downscale of the image keeps the most pixels (capped at the image's own),
+/// ties broken by the fewest wasted pixels.
+pub(crate) fn best_resolution(size: Resolution, candidates: &[Resolution]) -> (u64, u64) {
+    let (ow, oh) = (size.width as f64, size.height as f64);
+    let mut best = (0, 0);
+    let (mut most, mut least_waste) = (0u64, u64::MAX);
+    for c in candidates {
+        let scale = (c.width as f64 / ow).min(c.height as f64 / oh);
+        let kept = ((ow * scale) as u64) * ((oh * scale) as u64);
+        let effective = kept.min(size.width * size.height);
+        let waste = c.width * c.height - effective;
+        if effective > most || (effective == most && waste < least_waste) {
+            (most, least_waste, best) = (effective, waste, (c.width, c.height));
+        }
+    }
+    best
+}
+
+/// LLaVA `unpad_image`: the `height × width` feature grid of the crops with the rows (or
+/// columns) that only hold the resize's padding removed, as `(rows, cols)` (Python's `int`
+/// truncation and `//` as the code has them).
+pub(crate) fn unpad(size: Resolution, height: u64, width: u64) -> (u64, u64) {
+    let (ow, oh) = (size.width as f64, size.height as f64);
+    if ow / oh > width as f64 / height as f64 {
+        let new_h = (oh * (width as f64 / ow)) as u64;
+        let pad = height.saturating_sub(new_h) / 2;
+        (height - 2 * pad, width)
+    } else {
+        let new_w = (ow * (height as f64 / oh)) as u64;
+        let pad = width.saturating_sub(new_w) / 2;
+        (height, width - 2 * pad)
     }
 }
 
@@ -490,16 +603,32 @@ pub(crate) fn input_for_tokens(
                 grid_w,
                 tokens_per_frame,
                 from_tokens: true,
+                unpadded: None,
             })
         }
-        Resize::Tiles(_) => {
+        Resize::Tiles(_) | Resize::Anyres(_) => {
             let side = shape
                 .tile
-                .ok_or("the tiles rule needs vision.image_size (the tile side)")?;
+                .ok_or("the tiles and anyres rules need vision.image_size (the tile side)")?;
             let grid = side / shape.patch;
             // Whole tiles: a count that is not a multiple of a tile's tokens is taken as that
-            // many tokens of the next whole number of tiles.
+            // many tokens of the next whole number of tiles. Anyres: the fewest crops (and the
+            // base image) whose unpadded grid can hold that many (2880 = the 2x2 grid's 5 passes).
             let per_tile = (grid / shape.merge).pow(2);
+            let passes = match resize {
+                Resize::Anyres(any) => any
+                    .grid_pinpoints
+                    .iter()
+                    .map(|p| (p.width / side, p.height / side))
+                    .filter(|(c, r)| {
+                        let newline = u64::from(any.newline);
+                        per_tile + r * grid * (c * grid + newline) >= tokens_per_frame
+                    })
+                    .map(|(c, r)| 1 + c * r)
+                    .min(),
+                _ => None,
+            }
+            .unwrap_or(tokens_per_frame.div_ceil(per_tile));
             Ok(VisionInput {
                 video: false,
                 width: side,
@@ -508,11 +637,12 @@ pub(crate) fn input_for_tokens(
                 resized_height: side,
                 sampled_frames: frames,
                 frames,
-                passes_per_frame: tokens_per_frame.div_ceil(per_tile),
+                passes_per_frame: passes,
                 grid_h: grid,
                 grid_w: grid,
                 tokens_per_frame,
                 from_tokens: true,
+                unpadded: None,
             })
         }
     }
@@ -677,6 +807,88 @@ mod tests {
         assert_eq!(n(30.0, Some(0.5)), 14); // 15 floored to whole temporal patches
     }
 
+    fn anyres() -> (Resize, PatchShape) {
+        let pins = ["336x672", "672x336", "672x672", "1008x336", "336x1008"];
+        (
+            Resize::Anyres(Anyres {
+                default_size: "640x480".parse().unwrap(),
+                grid_pinpoints: pins.iter().map(|p| p.parse().unwrap()).collect(),
+                newline: true,
+            }),
+            PatchShape {
+                patch: 14,
+                temporal: 1,
+                merge: 1,
+                tile: Some(336),
+            },
+        )
+    }
+
+    /// LLaVA-NeXT-7B's tokens per image, from a Python transcription of LLaVA's
+    /// `select_best_resolution` and `unpad_image` (llava/mm_utils.py, llava/model/llava_arch.py)
+    /// with llava-v1.6-vicuna-7b's grid pinpoints: COCO's sizes give 2144–2352, not the 2880
+    /// the papers name; a square image 2928 (every row keeps its newline).
+    #[test]
+    fn llava_next_anyres_matches_the_llava_code() {
+        let (r, s) = anyres();
+        for (size, grid, passes, want) in [
+            ("640x480", (672, 672), 5, 2340),
+            ("640x427", (672, 672), 5, 2144),
+            ("480x640", (672, 672), 5, 2352),
+            ("427x640", (672, 672), 5, 2160),
+            ("500x375", (672, 672), 5, 2340),
+            ("672x672", (672, 672), 5, 2928),
+            ("1920x1080", (672, 672), 5, 1948),
+            ("1000x300", (1008, 336), 4, 2182),
+            ("300x1000", (336, 1008), 4, 2232),
+            ("336x336", (336, 672), 3, 1176),
+        ] {
+            let Resize::Anyres(a) = &r else {
+                unreachable!()
+            };
+            assert_eq!(
+                best_resolution(size.parse().unwrap(), &a.grid_pinpoints),
+                grid,
+                "{size}"
+            );
+            let v = tokens(&r, s, false, size, 1);
+            assert_eq!(
+                (v.passes_per_frame, v.tokens_per_frame),
+                (passes, want),
+                "{size}"
+            );
+            assert_eq!(v.patches_per_pass(), 576);
+        }
+        // Images only: a video is refused with the way out.
+        let video = vision_input(
+            &r,
+            s,
+            Media {
+                video: true,
+                size: "640x480".parse().unwrap(),
+                frames: 8,
+            },
+        );
+        assert!(video.unwrap_err().contains("images only"));
+        // A count given per image: the fewest crops whose unpadded grid can hold it (2340 fits
+        // the 1x3 grid's 2376, though a 640x480 image takes the 2x2 one: give the image size).
+        for (given, passes) in [
+            (2880, 5),
+            (2377, 5),
+            (2340, 4),
+            (2328, 4),
+            (1752, 3),
+            (576, 3),
+        ] {
+            let v = input_for_tokens(&r, s, given, 1).unwrap();
+            assert_eq!(
+                (v.passes_per_frame, v.tokens_per_frame),
+                (passes, given),
+                "{given}"
+            );
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
@@ -690,6 +902,25 @@ mod tests {
             } else {
                 proptest::prop_assert!(parsed.is_err());
             }
+        }
+
+        /// Anyres: one candidate grid, the base image plus its crops, the unpadded grid inside
+        /// the crops' grid with one side whole, and a newline per kept row.
+        #[test]
+        fn anyres_unpads_inside_the_chosen_grid(w in 1u64..4000, h in 1u64..4000) {
+            proptest::prop_assume!(w.max(h) as f64 / w.min(h) as f64 <= MAX_ASPECT_RATIO);
+            let (r, s) = anyres();
+            let v = tokens(&r, s, false, &format!("{w}x{h}"), 1);
+            let [rows, cols] = v.unpadded.unwrap();
+            let Resize::Anyres(a) = &r else { unreachable!() };
+            let (gw, gh) = best_resolution(Resolution { width: w, height: h }, &a.grid_pinpoints);
+            let chosen = Resolution { width: gw, height: gh };
+            proptest::prop_assert!(a.grid_pinpoints.contains(&chosen));
+            let (full_rows, full_cols) = (gh / 336 * 24, gw / 336 * 24);
+            proptest::prop_assert_eq!(v.passes_per_frame, 1 + (gw / 336) * (gh / 336));
+            proptest::prop_assert!(rows <= full_rows && cols <= full_cols);
+            proptest::prop_assert!(rows == full_rows || cols == full_cols, "{}x{}", rows, cols);
+            proptest::prop_assert_eq!(v.tokens_per_frame, 576 + rows * (cols + 1));
         }
 
         /// `smart_resize` gives whole factors inside the pixel bounds, keeps a size that

@@ -441,10 +441,9 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
         &ctx.model.vision,
         w.input.frames > 0,
         opts.vision_input.filter(|_| {
-            ctx.model
-                .vision
-                .as_ref()
-                .is_some_and(|v| v.resize.is_some())
+            ctx.model.vision.as_ref().is_some_and(|v| {
+                v.resize.is_some() && !matches!(v.resize, Some(crate::model::Resize::Anyres(_)))
+            })
         }),
     ) {
         // A resolution-aware tower: the patches follow from the input's resolution.
@@ -474,6 +473,36 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 frames * input.passes_per_frame,
                 input.grid_w,
                 input.grid_h
+            )
+        });
+    } else if let (true, Some(v), true, Some(input)) = (
+        opts.include_vision,
+        &ctx.model.vision,
+        w.input.frames > 0,
+        opts.vision_input,
+    ) {
+        // LLaVA-NeXT's anyres: the classic tower over the base image and each crop; the LLM's
+        // tokens are those patches unpadded (a slice, no pooling) plus the newline tokens.
+        let images = w.input.frames * input.passes_per_frame * opts.batch;
+        stages::vision(
+            v,
+            images,
+            input.patches_per_pass(),
+            d.h,
+            d.a,
+            d.w,
+            vision_flash,
+            &mut stage_kernels,
+        );
+        vision_params = stages::vision_params(v, d.h);
+        memory.vision_activation_bytes =
+            stages::vision_activation_bytes(v, images, d.a, vision_flash);
+        keep.note(|| {
+            format!(
+                "vision: {} × {images} pass(es) of {} patches (base image + {} crop(s) each), not split across GPUs",
+                v.name,
+                v.patches_per_frame,
+                input.passes_per_frame - 1
             )
         });
     } else if let (true, Some(v), true) =
