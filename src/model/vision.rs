@@ -480,21 +480,8 @@ pub(crate) fn vision_input(
             let blocks = cols * rows;
             let passes = blocks + u64::from(tiles.thumbnail && blocks != 1);
             let grid = side / shape.patch;
-            Ok(VisionInput {
-                video,
-                width: size.width,
-                height: size.height,
-                resized_width: side,
-                resized_height: side,
-                sampled_frames: frames,
-                frames,
-                passes_per_frame: passes,
-                grid_h: grid,
-                grid_w: grid,
-                tokens_per_frame: passes * (grid / merge) * (grid / merge),
-                from_tokens: false,
-                unpadded: None,
-            })
+            let tokens = passes * (grid / merge) * (grid / merge);
+            Ok(square_passes(media, side, grid, passes, tokens, None))
         }
         Resize::Anyres(any) => {
             if video {
@@ -507,23 +494,44 @@ pub(crate) fn vision_input(
             let (cols, rows) = (width / side, height / side);
             let grid = side / shape.patch;
             let (unpadded_h, unpadded_w) = unpad(size, rows * grid, cols * grid);
-            let newline = u64::from(any.newline);
-            Ok(VisionInput {
-                video,
-                width: size.width,
-                height: size.height,
-                resized_width: side,
-                resized_height: side,
-                sampled_frames: frames,
-                frames,
-                passes_per_frame: 1 + cols * rows,
-                grid_h: grid,
-                grid_w: grid,
-                tokens_per_frame: grid * grid + unpadded_h * (unpadded_w + newline),
-                from_tokens: false,
-                unpadded: Some([unpadded_h, unpadded_w]),
-            })
+            let tokens = grid * grid + unpadded_h * (unpadded_w + u64::from(any.newline));
+            let unpadded = Some([unpadded_h, unpadded_w]);
+            Ok(square_passes(
+                media,
+                side,
+                grid,
+                1 + cols * rows,
+                tokens,
+                unpadded,
+            ))
         }
+    }
+}
+
+/// `media` as `passes` square encoder passes of `side` pixels (`grid × grid` patches each):
+/// InternVL's tiles, LLaVA-NeXT's base image and crops.
+fn square_passes(
+    media: Media,
+    side: u64,
+    grid: u64,
+    passes: u64,
+    tokens_per_frame: u64,
+    unpadded: Option<[u64; 2]>,
+) -> VisionInput {
+    VisionInput {
+        video: media.video,
+        width: media.size.width,
+        height: media.size.height,
+        resized_width: side,
+        resized_height: side,
+        sampled_frames: media.frames,
+        frames: media.frames,
+        passes_per_frame: passes,
+        grid_h: grid,
+        grid_w: grid,
+        tokens_per_frame,
+        from_tokens: false,
+        unpadded,
     }
 }
 

@@ -475,47 +475,35 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 input.grid_h
             )
         });
-    } else if let (true, Some(v), true, Some(input)) = (
-        opts.include_vision,
-        &ctx.model.vision,
-        w.input.frames > 0,
-        opts.vision_input,
-    ) {
-        // LLaVA-NeXT's anyres: the classic tower over the base image and each crop; the LLM's
-        // tokens are those patches unpadded (a slice, no pooling) plus the newline tokens.
-        let images = w.input.frames * input.passes_per_frame * opts.batch;
-        stages::vision(
-            v,
-            images,
-            input.patches_per_pass(),
-            d.h,
-            d.a,
-            d.w,
-            vision_flash,
-            &mut stage_kernels,
-        );
-        vision_params = stages::vision_params(v, d.h);
-        memory.vision_activation_bytes =
-            stages::vision_activation_bytes(v, images, d.a, vision_flash);
-        keep.note(|| {
-            format!(
-                "vision: {} × {images} pass(es) of {} patches (base image + {} crop(s) each), not split across GPUs",
-                v.name,
-                v.patches_per_frame,
-                input.passes_per_frame - 1
-            )
-        });
     } else if let (true, Some(v), true) =
         (opts.include_vision, &ctx.model.vision, w.input.frames > 0)
     {
-        let per_image = ctx.model.tokens_per_frame;
-        let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
-        if !w.input.tokens_per_frame.is_multiple_of(per_image) {
-            keep.warning(|| format!(
-                "--include-vision: {} tokens per frame is not a multiple of the {per_image} one {} pass yields; priced {images} encoder passes",
-                w.input.tokens_per_frame, v.name
-            ));
-        }
+        // The classic tower (CLIP, SigLIP) over whole images; LLaVA-NeXT's anyres runs it over
+        // the base image and each crop, and the LLM's tokens are those patches unpadded (a
+        // slice, no pooling) plus newlines.
+        let (images, per_image, what) = match opts.vision_input {
+            Some(input) => (
+                w.input.frames * input.passes_per_frame,
+                input.patches_per_pass(),
+                format!(
+                    "pass(es) of {} patches (base image + {} crop(s) each)",
+                    v.patches_per_frame,
+                    input.passes_per_frame - 1
+                ),
+            ),
+            None => {
+                let per_image = ctx.model.tokens_per_frame;
+                let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
+                if !w.input.tokens_per_frame.is_multiple_of(per_image) {
+                    keep.warning(|| format!(
+                        "--include-vision: {} tokens per frame is not a multiple of the {per_image} one {} pass yields; priced {images} encoder passes",
+                        w.input.tokens_per_frame, v.name
+                    ));
+                }
+                let what = format!("image(s) of {} patches", v.patches_per_frame);
+                (images, per_image, what)
+            }
+        };
         stages::vision(
             v,
             images * opts.batch,
@@ -531,8 +519,8 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             stages::vision_activation_bytes(v, images * opts.batch, d.a, vision_flash);
         keep.note(|| {
             format!(
-                "vision: {} × {images} image(s) of {} patches, not split across GPUs",
-                v.name, v.patches_per_frame
+                "vision: {} × {images} {what}, not split across GPUs",
+                v.name
             )
         });
     }
