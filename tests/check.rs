@@ -1150,3 +1150,67 @@ fn a_row_that_computes_every_positions_logits_is_priced_so() {
     // 6372 positions × 152,064 logits × 3584 × 2 FLOPs ≈ 6.9 TFLOPs more: tens of ms.
     assert!(all - last > 10.0, "{last} -> {all}");
 }
+
+/// Runs of one source priced as the same work but measured more than 5 % apart are listed
+/// (fastest first): the timer holds work the rows do not price. Within 5 % they are scatter.
+#[test]
+fn the_same_work_measured_apart_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = [
+        row("fast", "llava-ov-7b", "hf", 8, "", 70.0),
+        row("slow", "llava-ov-7b", "hf", 8, "", 80.0),
+        row("near", "llava-ov-7b", "hf", 16, "", 100.0),
+        row("near2", "llava-ov-7b", "hf", 16, "", 104.0),
+    ]
+    .concat();
+    let file = write(dir.path(), &text);
+    let r = common::json(&["check", &file]);
+    let apart = r["same_work_apart"].as_array().unwrap();
+    assert_eq!(apart.len(), 1, "{apart:?}");
+    assert_eq!(apart[0]["ids"], serde_json::json!(["fast", "slow"]));
+    assert_eq!(apart[0]["measured_ms"], serde_json::json!([70.0, 80.0]));
+    assert_eq!(apart[0]["timed"], "prefill");
+    let out = common::ok(&["check", &file]);
+    assert!(out.contains("priced as the same work but measured more than 5 % apart"));
+    assert!(out.contains("fast 70.00 ms, slow 80.00 ms"), "{out}");
+    // Another source's run of the same work is not the same harness.
+    let other = text.replace(
+        "id = \"slow\"\nsource = \"fixture\"",
+        "id = \"slow\"\nsource = \"another\"",
+    );
+    let r = common::json(&["check", &write(dir.path(), &other)]);
+    assert!(r.get("same_work_apart").is_none(), "{r:?}");
+}
+
+/// In the published file: the pairs that showed FlowCut's, STD's and Cen-Prune's timers hold
+/// the vision side, S²Prune's selection inside its prefill, and timm's two memory layouts.
+#[test]
+fn the_published_runs_of_the_same_work_apart_are_these() {
+    let r = common::json(&["check", "reference/measurements.toml"]);
+    let mut got: Vec<String> = r["same_work_apart"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let ids: Vec<&str> = c["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_str().unwrap())
+                .collect();
+            ids.join(" < ")
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "cenprune-llava15-7b-a6000-divprune64 < cenprune-llava15-7b-a6000-cdpruner64",
+            "flowcut-llavanext-7b-a800-flowcut160 < flowcut-llavanext-7b-a800-visionzip160",
+            "s2prune-qwen25vl-7b-rtx5090-gprune64 < s2prune-qwen25vl-7b-rtx5090-vispruner64",
+            "std-llava15-7b-4090d-std64 < std-llava15-7b-4090d-flowcut64",
+            "std-llavanext-7b-4090d-std160 < std-llavanext-7b-4090d-flowcut160",
+            "timm-siglip384-rtx4090-pt240-nhwc-b512 < timm-siglip384-rtx4090-pt240-nchw-b512",
+        ]
+    );
+}

@@ -823,6 +823,9 @@ pub struct CheckReport {
     /// Rows measured faster than the ideal roofline of the work priced for them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub below_roofline: Vec<BelowRoofline>,
+    /// Rows of one source priced as the same work but measured apart.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub same_work_apart: Vec<SameWorkApart>,
     /// The profile every row was priced under (`--framework`), when not the rows' own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
@@ -845,6 +848,62 @@ pub struct BelowRoofline {
     pub timed: Timed,
     pub measured_ms: f64,
     pub roofline_ms: f64,
+}
+
+/// Rows of one source group priced as the same work (the same roofline and prediction) whose
+/// measured times lie more than [`SAME_WORK_SPREAD`] apart: the timer holds work these rows do
+/// not price — for a `prefill` row the vision encoder, or a method's own selection before the
+/// LLM (how FlowCut's, STD's and Cen-Prune's timers were read as holding the encoder, issue 21).
+#[derive(Debug, Clone, Serialize)]
+pub struct SameWorkApart {
+    pub source_group: String,
+    pub timed: Timed,
+    /// Fastest first.
+    pub ids: Vec<String>,
+    pub measured_ms: Vec<f64>,
+    pub predicted_ms: f64,
+}
+
+/// How far apart (slowest / fastest − 1) measurements of the same priced work of one source
+/// may lie before `check` lists them: run-to-run scatter of one harness is a few per cent (the
+/// same TensorRT-LLM cell moves by up to 10 % only between releases, docs/accuracy.md).
+pub const SAME_WORK_SPREAD: f64 = 0.05;
+
+/// The clusters of `rows` (one source group each, the same roofline and prediction) whose
+/// measured times spread more than [`SAME_WORK_SPREAD`].
+fn same_work_apart(rows: &[RowCheck]) -> Vec<SameWorkApart> {
+    let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+    let mut clusters: Vec<Vec<&RowCheck>> = Vec::new();
+    for r in rows {
+        let (Some(p), Some(roof)) = (r.predicted_ms, r.roofline_ms) else {
+            continue;
+        };
+        let home = clusters.iter_mut().find(|c| {
+            let o = c[0];
+            o.source_group == r.source_group
+                && o.timed == r.timed
+                && o.predicted_ms.is_some_and(|q| same(p, q))
+                && o.roofline_ms.is_some_and(|q| same(roof, q))
+        });
+        match home {
+            Some(c) => c.push(r),
+            None => clusters.push(vec![r]),
+        }
+    }
+    clusters
+        .into_iter()
+        .filter_map(|mut c| {
+            c.sort_by(|a, b| a.measured_ms.total_cmp(&b.measured_ms));
+            let (fast, slow) = (c[0].measured_ms, c[c.len() - 1].measured_ms);
+            (c.len() > 1 && slow > fast * (1.0 + SAME_WORK_SPREAD)).then(|| SameWorkApart {
+                source_group: c[0].source_group.clone(),
+                timed: c[0].timed,
+                ids: c.iter().map(|r| r.id.clone()).collect(),
+                measured_ms: c.iter().map(|r| r.measured_ms).collect(),
+                predicted_ms: c[0].predicted_ms.unwrap_or(0.0),
+            })
+        })
+        .collect()
 }
 
 /// A row measured against a baseline whose speed-up cannot be compared.
@@ -1066,6 +1125,7 @@ pub fn check_with_progress(
             })
         })
         .collect();
+    let same_work_apart = same_work_apart(&rows);
     let mut groups: Vec<String> = Vec::new();
     for r in &rows {
         if !groups.contains(&r.framework) {
@@ -1249,6 +1309,7 @@ pub fn check_with_progress(
         speedup_summary,
         unpaired,
         below_roofline,
+        same_work_apart,
         framework: options.framework.clone(),
         refit_on,
     })

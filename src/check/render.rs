@@ -282,6 +282,29 @@ fn table(r: &CheckReport) -> String {
             let _ = writeln!(out, "  {} (baseline {}): {}", u.id, u.baseline, u.reason);
         }
     }
+    if !r.same_work_apart.is_empty() {
+        let _ = writeln!(
+            out,
+            "\npriced as the same work but measured more than {:.0} % apart (one source: the runs differ in what these rows do not price — work inside the timer, such as a method's own selection or, for prefill rows, the vision encoder (then say timed = \"ttft\"), or a variant of the harness):",
+            super::SAME_WORK_SPREAD * 100.0
+        );
+        for c in &r.same_work_apart {
+            let runs: Vec<String> = c
+                .ids
+                .iter()
+                .zip(&c.measured_ms)
+                .map(|(id, ms)| format!("{id} {ms:.2} ms"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} ({}, priced {:.2} ms): {}",
+                c.source_group,
+                c.timed.name(),
+                c.predicted_ms,
+                runs.join(", ")
+            );
+        }
+    }
     if !r.below_roofline.is_empty() {
         let _ = writeln!(
             out,
