@@ -1182,8 +1182,9 @@ fn the_same_work_measured_apart_is_listed() {
     assert!(r.get("same_work_apart").is_none(), "{r:?}");
 }
 
-/// In the published file: the pairs that showed FlowCut's, STD's and Cen-Prune's timers hold
-/// the vision side, S²Prune's selection inside its prefill, and timm's two memory layouts.
+/// In the published file: pairs that showed STD's and Cen-Prune's timers hold the vision side,
+/// S²Prune's selection inside its prefill, and timm's two memory layouts. (FlowCut's LLaVA-NeXT
+/// runs are priced with more work than VisionZip's and STD's since its layer-1 prune was read.)
 #[test]
 fn the_published_runs_of_the_same_work_apart_are_these() {
     let r = common::json(&["check", "reference/measurements.toml"]);
@@ -1206,10 +1207,8 @@ fn the_published_runs_of_the_same_work_apart_are_these() {
         got,
         [
             "cenprune-llava15-7b-a6000-divprune64 < cenprune-llava15-7b-a6000-cdpruner64",
-            "flowcut-llavanext-7b-a800-flowcut160 < flowcut-llavanext-7b-a800-visionzip160",
             "s2prune-qwen25vl-7b-rtx5090-gprune64 < s2prune-qwen25vl-7b-rtx5090-vispruner64",
             "std-llava15-7b-4090d-std64 < std-llava15-7b-4090d-flowcut64",
-            "std-llavanext-7b-4090d-std160 < std-llavanext-7b-4090d-flowcut160",
             "timm-siglip384-rtx4090-pt240-nhwc-b512 < timm-siglip384-rtx4090-pt240-nchw-b512",
         ]
     );

@@ -1333,7 +1333,7 @@ fn the_rows_below_the_roofline_are_the_ones_named() {
 
 /// The published file as its sources were first priced: a copy beside the models it names, without
 /// what the rows learnt after those pricings (2026-12-05): `all_logits`, the timer scopes read as
-/// holding the vision encoder, and LLaVA-NeXT's unpadded token counts.
+/// holding the vision encoder, LLaVA-NeXT's unpadded token counts and FlowCut's layer-1 prune.
 fn as_first_priced() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = std::fs::read_to_string("reference/measurements.toml").unwrap();
@@ -1343,6 +1343,8 @@ fn as_first_priced() -> (tempfile::TempDir, String) {
             // The timer scope read later from the rows themselves (vision encoder inside) and
             // LLaVA-NeXT's unpadded token count: undone, as the rows were first priced.
             let vision_read_later = block.contains("Read as the vision encoder + prefill");
+            // FlowCut's prune at LLM layer 1 on LLaVA-NeXT, read from its code later.
+            let layer_one_later = block.contains("'prune visual token at layer 1'");
             let unpadded_later = block.contains("schedule_note = \"LLaVA-NeXT's anyres");
             block
                 .lines()
@@ -1353,6 +1355,9 @@ fn as_first_priced() -> (tempfile::TempDir, String) {
                 })
                 .map(|l| match l {
                     "timed = \"ttft\"" if vision_read_later => "timed = \"prefill\"\n".to_string(),
+                    _ if layer_one_later && l.starts_with("layer_tokens") => {
+                        format!("{}\n", l.replacen("[460, 460, ", "[220, 220, ", 1))
+                    }
                     _ => format!("{l}\n"),
                 })
                 .collect::<String>()
