@@ -114,6 +114,18 @@ fn summary_line(out: &mut String, label: &str, parts: &[String]) {
     }
 }
 
+/// A titled list after a blank line, one indented line per item; nothing when it is empty.
+fn list(out: &mut String, title: &str, items: impl Iterator<Item = String>) {
+    let mut items = items.peekable();
+    if items.peek().is_none() {
+        return;
+    }
+    let _ = writeln!(out, "\n{title}");
+    for item in items {
+        let _ = writeln!(out, "  {item}");
+    }
+}
+
 fn table(r: &CheckReport) -> String {
     let loo = r.rows.iter().any(|x| x.loo_predicted_ms.is_some());
     let loso = r.rows.iter().any(|x| x.loso_predicted_ms.is_some());
@@ -276,51 +288,48 @@ fn table(r: &CheckReport) -> String {
             source_weighted(&mut out, &r.speedup_summary);
         }
     }
-    if !r.unpaired.is_empty() {
-        let _ = writeln!(out, "\nspeed-ups not compared:");
-        for u in &r.unpaired {
-            let _ = writeln!(out, "  {} (baseline {}): {}", u.id, u.baseline, u.reason);
-        }
-    }
-    if !r.same_work_apart.is_empty() {
-        let _ = writeln!(
-            out,
-            "\npriced as the same work but measured more than {:.0} % apart (one source: the runs differ in what these rows do not price — work inside the timer, such as a method's own selection or, for prefill rows, the vision encoder (then say timed = \"ttft\"), or a variant of the harness):",
+    list(
+        &mut out,
+        "speed-ups not compared:",
+        r.unpaired
+            .iter()
+            .map(|u| format!("{} (baseline {}): {}", u.id, u.baseline, u.reason)),
+    );
+    list(
+        &mut out,
+        &format!(
+            "priced as the same work but measured more than {:.0} % apart (one source: the runs differ in what these rows do not price — work inside the timer, such as a method's own selection or, for prefill rows, the vision encoder (then say timed = \"ttft\"), or a variant of the harness):",
             super::SAME_WORK_SPREAD * 100.0
-        );
-        for c in &r.same_work_apart {
+        ),
+        r.same_work_apart.iter().map(|c| {
             let runs: Vec<String> = c
                 .ids
                 .iter()
                 .zip(&c.measured_ms)
                 .map(|(id, ms)| format!("{id} {ms:.2} ms"))
                 .collect();
-            let _ = writeln!(
-                out,
-                "  {} ({}, priced {:.2} ms): {}",
+            format!(
+                "{} ({}, priced {:.2} ms): {}",
                 c.source_group,
                 c.timed.name(),
                 c.predicted_ms,
                 runs.join(", ")
-            );
-        }
-    }
-    if !r.below_roofline.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nmeasured faster than the ideal roofline (the priced work at the GPU's peaks, no overhead: no run of it is faster; the source timed less than the row says, or it ran less than is priced — read the row again):"
-        );
-        for b in &r.below_roofline {
-            let _ = writeln!(
-                out,
-                "  {} ({}): {:.2} ms measured, {:.2} ms at the roofline",
+            )
+        }),
+    );
+    list(
+        &mut out,
+        "measured faster than the ideal roofline (the priced work at the GPU's peaks, no overhead: no run of it is faster; the source timed less than the row says, or it ran less than is priced — read the row again):",
+        r.below_roofline.iter().map(|b| {
+            format!(
+                "{} ({}): {:.2} ms measured, {:.2} ms at the roofline",
                 b.id,
                 b.timed.name(),
                 b.measured_ms,
                 b.roofline_ms
-            );
-        }
-    }
+            )
+        }),
+    );
     out
 }
 
