@@ -826,6 +826,9 @@ pub struct CheckReport {
     /// Rows of one source priced as the same work but measured apart.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub same_work_apart: Vec<SameWorkApart>,
+    /// Pairs of one source where the run priced as more work was measured faster.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub order_inverted: Vec<OrderInverted>,
     /// The profile every row was priced under (`--framework`), when not the rows' own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
@@ -904,6 +907,52 @@ fn same_work_apart(rows: &[RowCheck]) -> Vec<SameWorkApart> {
             })
         })
         .collect()
+}
+
+/// Two rows of one source group (and what they timed) where the run priced as more work was
+/// measured more than [`SAME_WORK_SPREAD`] faster than the other: what separates them in the
+/// harness is work the rows do not price (FlowCut's LLaVA-NeXT run, priced with its layer-1
+/// prune, is measured faster than VisionZip's, whose selection before the LLM is not priced).
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderInverted {
+    pub source_group: String,
+    pub timed: Timed,
+    /// The run priced as more work, measured faster.
+    pub faster: String,
+    pub slower: String,
+    /// `[faster, slower]`.
+    pub measured_ms: [f64; 2],
+    pub predicted_ms: [f64; 2],
+}
+
+/// The pairs of `rows` (one source group, one `timed`) whose measured order contradicts their
+/// priced order by more than [`SAME_WORK_SPREAD`]: priced as at least 1 % more work, measured
+/// that much faster.
+fn order_inverted(rows: &[RowCheck]) -> Vec<OrderInverted> {
+    let priced: Vec<(&RowCheck, f64)> = rows
+        .iter()
+        .filter_map(|r| Some((r, r.predicted_ms?)))
+        .collect();
+    let mut out = Vec::new();
+    for &(a, pa) in &priced {
+        for &(b, pb) in &priced {
+            if a.source_group == b.source_group
+                && a.timed == b.timed
+                && pa > pb * 1.01
+                && a.measured_ms * (1.0 + SAME_WORK_SPREAD) < b.measured_ms
+            {
+                out.push(OrderInverted {
+                    source_group: a.source_group.clone(),
+                    timed: a.timed,
+                    faster: a.id.clone(),
+                    slower: b.id.clone(),
+                    measured_ms: [a.measured_ms, b.measured_ms],
+                    predicted_ms: [pa, pb],
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A row measured against a baseline whose speed-up cannot be compared.
@@ -1126,6 +1175,7 @@ pub fn check_with_progress(
         })
         .collect();
     let same_work_apart = same_work_apart(&rows);
+    let order_inverted = order_inverted(&rows);
     let mut groups: Vec<String> = Vec::new();
     for r in &rows {
         if !groups.contains(&r.framework) {
@@ -1310,6 +1360,7 @@ pub fn check_with_progress(
         unpaired,
         below_roofline,
         same_work_apart,
+        order_inverted,
         framework: options.framework.clone(),
         refit_on,
     })

@@ -319,6 +319,26 @@ fn table(r: &CheckReport) -> String {
     );
     list(
         &mut out,
+        &format!(
+            "priced as more work but measured more than {:.0} % faster (one source: what separates the runs is work the rows do not price, inside the timer):",
+            super::SAME_WORK_SPREAD * 100.0
+        ),
+        r.order_inverted.iter().map(|p| {
+            format!(
+                "{} ({}): {} {:.2} ms (priced {:.2}) < {} {:.2} ms (priced {:.2})",
+                p.source_group,
+                p.timed.name(),
+                p.faster,
+                p.measured_ms[0],
+                p.predicted_ms[0],
+                p.slower,
+                p.measured_ms[1],
+                p.predicted_ms[1]
+            )
+        }),
+    );
+    list(
+        &mut out,
         "measured faster than the ideal roofline (the priced work at the GPU's peaks, no overhead: no run of it is faster; the source timed less than the row says, or it ran less than is priced — read the row again):",
         r.below_roofline.iter().map(|b| {
             format!(
