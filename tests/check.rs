@@ -1182,27 +1182,31 @@ fn the_same_work_measured_apart_is_listed() {
     assert!(r.get("same_work_apart").is_none(), "{r:?}");
 }
 
+/// `check` on the published file, and its list `key` with each entry named by `name`, sorted.
+fn published_list(
+    key: &str,
+    name: impl Fn(&serde_json::Value) -> String,
+) -> (serde_json::Value, Vec<String>) {
+    let r = common::json(&["check", "reference/measurements.toml"]);
+    let mut got: Vec<String> = r[key].as_array().unwrap().iter().map(name).collect();
+    got.sort();
+    (r, got)
+}
+
 /// In the published file: pairs that showed STD's and Cen-Prune's timers hold the vision side,
 /// S²Prune's selection inside its prefill, and timm's two memory layouts. (FlowCut's LLaVA-NeXT
 /// runs are priced with more work than VisionZip's and STD's since its layer-1 prune was read.)
 #[test]
 fn the_published_runs_of_the_same_work_apart_are_these() {
-    let r = common::json(&["check", "reference/measurements.toml"]);
-    let mut got: Vec<String> = r["same_work_apart"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let ids: Vec<&str> = c["ids"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i.as_str().unwrap())
-                .collect();
-            ids.join(" < ")
-        })
-        .collect();
-    got.sort();
+    let (_, got) = published_list("same_work_apart", |c| {
+        let ids: Vec<&str> = c["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().unwrap())
+            .collect();
+        ids.join(" < ")
+    });
     assert_eq!(
         got,
         [
@@ -1245,20 +1249,13 @@ fn a_priced_order_the_measurements_invert_is_listed() {
 /// (below its roofline) and AccelMark's H200 slower than its H100.
 #[test]
 fn the_published_priced_order_inversions_are_these() {
-    let r = common::json(&["check", "reference/measurements.toml"]);
-    let mut got: Vec<String> = r["order_inverted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            format!(
-                "{} < {}",
-                p["faster"].as_str().unwrap(),
-                p["slower"].as_str().unwrap()
-            )
-        })
-        .collect();
-    got.sort();
+    let (r, got) = published_list("order_inverted", |p| {
+        format!(
+            "{} < {}",
+            p["faster"].as_str().unwrap(),
+            p["slower"].as_str().unwrap()
+        )
+    });
     assert_eq!(
         got,
         [
