@@ -551,6 +551,21 @@ fn llava_next_prices_its_crops_and_the_unpadded_tokens() {
     assert!(stage(&v, "pool_2x2_bilinear").is_none());
     let vision = |d: &serde_json::Value| d["pipeline"]["vision_time_s"].as_f64().unwrap();
     assert!((vision(&v) - vision(&five)).abs() < 1e-12);
+    // More tokens per image than the largest grid holds: priced, and said.
+    let tokens = |n: &str| {
+        common::run(&[
+            "--model",
+            "llava-next-7b",
+            "--tokens-per-frame",
+            n,
+            "--schedule",
+            "none",
+            "--include-vision",
+        ])
+    };
+    let said = |n: &str| String::from_utf8_lossy(&tokens(n).stderr).contains("largest anyres grid");
+    assert!(said("5000"));
+    assert!(!said("2880"));
     let out = common::run(&[
         "--model",
         "llava-next-7b",

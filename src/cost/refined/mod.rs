@@ -482,15 +482,33 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
         // the base image and each crop, and the LLM's tokens are those patches unpadded (a
         // slice, no pooling) plus newlines.
         let (images, per_image, what) = match opts.vision_input {
-            Some(input) => (
-                w.input.frames * input.passes_per_frame,
-                input.patches_per_pass(),
-                format!(
-                    "pass(es) of {} patches (base image + {} crop(s) each)",
-                    v.patches_per_frame,
-                    input.passes_per_frame - 1
-                ),
-            ),
+            Some(input) => {
+                if let (Some(crate::model::Resize::Anyres(any)), Some(side)) =
+                    (&v.resize, v.image_size)
+                {
+                    let most = any
+                        .grid_pinpoints
+                        .iter()
+                        .map(|p| 1 + (p.width / side) * (p.height / side))
+                        .max()
+                        .unwrap_or(1);
+                    if input.passes_per_frame > most {
+                        keep.warning(|| format!(
+                            "--include-vision: {} tokens per image are more than the largest anyres grid yields (the base image and {} crops); priced {} encoder passes",
+                            input.tokens_per_frame, most - 1, input.passes_per_frame
+                        ));
+                    }
+                }
+                (
+                    w.input.frames * input.passes_per_frame,
+                    input.patches_per_pass(),
+                    format!(
+                        "pass(es) of {} patches (base image + {} crop(s) each)",
+                        v.patches_per_frame,
+                        input.passes_per_frame - 1
+                    ),
+                )
+            }
             None => {
                 let per_image = ctx.model.tokens_per_frame;
                 let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
