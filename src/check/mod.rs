@@ -876,34 +876,34 @@ pub const SAME_WORK_SPREAD: f64 = 0.05;
 /// measured times spread more than [`SAME_WORK_SPREAD`].
 fn same_work_apart(rows: &[RowCheck]) -> Vec<SameWorkApart> {
     let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
-    let mut clusters: Vec<Vec<&RowCheck>> = Vec::new();
+    // (prediction, roofline, rows) of each cluster.
+    let mut clusters: Vec<(f64, f64, Vec<&RowCheck>)> = Vec::new();
     for r in rows {
         let (Some(p), Some(roof)) = (r.predicted_ms, r.roofline_ms) else {
             continue;
         };
-        let home = clusters.iter_mut().find(|c| {
-            let o = c[0];
-            o.source_group == r.source_group
-                && o.timed == r.timed
-                && o.predicted_ms.is_some_and(|q| same(p, q))
-                && o.roofline_ms.is_some_and(|q| same(roof, q))
+        let home = clusters.iter_mut().find(|(q, qr, c)| {
+            c[0].source_group == r.source_group
+                && c[0].timed == r.timed
+                && same(p, *q)
+                && same(roof, *qr)
         });
         match home {
-            Some(c) => c.push(r),
-            None => clusters.push(vec![r]),
+            Some((_, _, c)) => c.push(r),
+            None => clusters.push((p, roof, vec![r])),
         }
     }
     clusters
         .into_iter()
-        .filter_map(|mut c| {
+        .filter_map(|(predicted_ms, _, mut c)| {
             c.sort_by(|a, b| a.measured_ms.total_cmp(&b.measured_ms));
             let (fast, slow) = (c[0].measured_ms, c[c.len() - 1].measured_ms);
-            (c.len() > 1 && slow > fast * (1.0 + SAME_WORK_SPREAD)).then(|| SameWorkApart {
+            (slow > fast * (1.0 + SAME_WORK_SPREAD)).then(|| SameWorkApart {
                 source_group: c[0].source_group.clone(),
                 timed: c[0].timed,
                 ids: c.iter().map(|r| r.id.clone()).collect(),
                 measured_ms: c.iter().map(|r| r.measured_ms).collect(),
-                predicted_ms: c[0].predicted_ms.unwrap_or(0.0),
+                predicted_ms,
             })
         })
         .collect()

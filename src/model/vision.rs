@@ -188,6 +188,20 @@ pub struct Anyres {
     pub newline: bool,
 }
 
+impl Anyres {
+    /// Each candidate resolution as `(columns, rows)` of `side`-pixel crops.
+    pub(crate) fn grids(&self, side: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.grid_pinpoints
+            .iter()
+            .map(move |p| (p.width / side, p.height / side))
+    }
+
+    /// Encoder passes of the largest grid: its crops and the base image.
+    pub(crate) fn most_passes(&self, side: u64) -> u64 {
+        self.grids(side).map(|(c, r)| 1 + c * r).max().unwrap_or(1)
+    }
+}
+
 impl Resize {
     pub(crate) fn default_size(&self) -> Resolution {
         match self {
@@ -625,9 +639,7 @@ pub(crate) fn input_for_tokens(
             let per_tile = (grid / shape.merge).pow(2);
             let passes = match resize {
                 Resize::Anyres(any) => any
-                    .grid_pinpoints
-                    .iter()
-                    .map(|p| (p.width / side, p.height / side))
+                    .grids(side)
                     .filter(|(c, r)| {
                         let newline = u64::from(any.newline);
                         per_tile + r * grid * (c * grid + newline) >= tokens_per_frame

@@ -442,7 +442,10 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
         w.input.frames > 0,
         opts.vision_input.filter(|_| {
             ctx.model.vision.as_ref().is_some_and(|v| {
-                v.resize.is_some() && !matches!(v.resize, Some(crate::model::Resize::Anyres(_)))
+                matches!(
+                    v.resize,
+                    Some(crate::model::Resize::Smart(_) | crate::model::Resize::Tiles(_))
+                )
             })
         }),
     ) {
@@ -486,12 +489,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 if let (Some(crate::model::Resize::Anyres(any)), Some(side)) =
                     (&v.resize, v.image_size)
                 {
-                    let most = any
-                        .grid_pinpoints
-                        .iter()
-                        .map(|p| 1 + (p.width / side) * (p.height / side))
-                        .max()
-                        .unwrap_or(1);
+                    let most = any.most_passes(side);
                     if input.passes_per_frame > most {
                         keep.warning(|| format!(
                             "--include-vision: {} tokens per image are more than the largest anyres grid yields (the base image and {} crops); priced {} encoder passes",
