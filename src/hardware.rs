@@ -25,6 +25,16 @@ pub struct Gpu {
     /// On-chip buffer LLM-Viewer uses to size FlashAttention blocks, bytes
     /// (LLM-Viewer convention: SMs × 256 KiB register file).
     pub onchip_buffer: f64,
+    /// Last-level on-chip cache that every SM shares, bytes (NVIDIA: L2; AMD CDNA 3: the
+    /// Infinity Cache, which sits before HBM as NVIDIA's L2 does). With `sms` it decides whether
+    /// FlashAttention's K/V re-reads come from the cache or from device memory
+    /// ([`crate::cost::refined::layer::L2`]). Absent: every re-read is priced from memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l2_bytes: Option<f64>,
+    /// Streaming multiprocessors (AMD: compute units): how many attention thread blocks run at
+    /// once, so how many heads' K/V must sit in `l2_bytes` together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<f64>,
     /// Device memory, bytes.
     pub memory: f64,
     /// Unified memory shared with the CPU (Jetson): the bytes of `memory` the operating system
@@ -233,6 +243,16 @@ impl Gpu {
                 return Err(format!(
                     "key 'os_memory_bytes' = {os} must be at least 0 and less than 'memory' ({}): it is the share of the unified memory the OS holds, e.g. 4294967296 for 4 GiB",
                     self.memory
+                ));
+            }
+        }
+        if let Some(l2) = self.l2_bytes {
+            figures.push(("l2_bytes", l2, 1e5, 1e10, "bytes", "41943040 for 40 MiB"));
+        }
+        if let Some(sms) = self.sms {
+            if !(sms.is_finite() && sms.fract() == 0.0 && (1.0..=4096.0).contains(&sms)) {
+                return Err(format!(
+                    "key 'sms' = {sms} must be a whole number of streaming multiprocessors between 1 and 4096, e.g. 108 for the A100"
                 ));
             }
         }

@@ -161,7 +161,8 @@ fn user_files_are_accepted() {
     let gpu = write(
         &dir,
         "my-gpu.toml",
-        "name='half A100'\nbandwidth=777.5e9\nfp16_peak=156e12\nint8_peak=312e12\nonchip_buffer=27648e3\nmemory=4e10\n",
+        // The A100's cache, so that only the roofs differ.
+        "name='half A100'\nbandwidth=777.5e9\nfp16_peak=156e12\nint8_peak=312e12\nonchip_buffer=27648e3\nl2_bytes=41943040\nsms=108\nmemory=4e10\n",
     );
     let full = json(&["--gpu", "a100"]);
     let half = json(&["--gpu", &gpu]);

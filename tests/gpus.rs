@@ -337,6 +337,37 @@ fn framework_profiles_say_no_rows_were_fitted_for_a_new_gpu() {
     );
 }
 
+/// Every preset gives the L2 and SM count that price FlashAttention's K/V re-reads, under a
+/// `# L2:` comment that states them and names where they come from.
+#[test]
+fn every_preset_gives_its_l2_and_sms_with_a_source() {
+    for name in presets::names(GPUS) {
+        let g = Gpu::load(name).unwrap();
+        assert!(
+            g.l2_bytes.is_some() && g.sms.is_some(),
+            "{name}: set l2_bytes and sms"
+        );
+        let comment = text(name)
+            .lines()
+            .find(|l| l.starts_with("# L2:"))
+            .unwrap_or_else(|| panic!("{name}: no '# L2:' comment"));
+        // The comment states the figure it sources, and the file's comments the SM count.
+        let mib = figure(g.l2_bytes, 1048576.0);
+        assert!(
+            comment.contains(&format!("{mib} MiB")),
+            "{name}: the '# L2:' comment should state {mib} MiB: {comment}"
+        );
+        let sms = figure(g.sms, 1.0);
+        assert!(
+            text(name)
+                .lines()
+                .filter(|l| l.starts_with('#'))
+                .any(|l| l.contains(&format!("{sms} SMs")) || l.contains(&format!("{sms} CUs"))),
+            "{name}: no comment gives its {sms} SMs"
+        );
+    }
+}
+
 // ---- docs/gpus.md and README --------------------------------------------------------------
 
 fn figure(x: Option<f64>, scale: f64) -> String {
@@ -355,7 +386,7 @@ fn figure(x: Option<f64>, scale: f64) -> String {
 
 fn gpus_table() -> String {
     let mut out = String::from(
-        "| preset | GPU | FP16 dense TFLOP/s | INT8 / FP8 dense TOP/s | FP4 dense TFLOP/s | bandwidth GB/s | memory GB | link GB/s per direction | source |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| preset | GPU | FP16 dense TFLOP/s | INT8 / FP8 dense TOP/s | FP4 dense TFLOP/s | bandwidth GB/s | memory GB | link GB/s per direction | L2 MiB | SMs | source |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for name in presets::names(GPUS) {
         let g = Gpu::load(name).unwrap();
@@ -370,13 +401,15 @@ fn gpus_table() -> String {
         let (doc, url) = source(name);
         let doc = doc.trim_end_matches(',');
         out += &format!(
-            "| `{name}` | {} | {} | {} | {} | {} | {memory} | {} | {} |\n",
+            "| `{name}` | {} | {} | {} | {} | {} | {memory} | {} | {} | {} | {} |\n",
             g.name,
             figure(Some(g.fp16_peak), 1e12),
             figure(Some(g.int8_peak), 1e12),
             figure(g.fp4_peak, 1e12),
             figure(Some(g.bandwidth), 1e9),
             figure(g.interconnect_bandwidth, 1e9),
+            figure(g.l2_bytes, 1048576.0),
+            figure(g.sms, 1.0),
             match url {
                 Some(u) => format!("[{doc}]({u})"),
                 None => doc.to_string(),
@@ -499,4 +532,70 @@ fn an_fp4_peak_out_of_range_is_refused() {
         assert!(err.contains("fp4_peak"), "{bad}: {err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `l2_bytes` and `sms` out of range are refused in one line naming the key.
+#[test]
+fn an_l2_or_sm_count_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base: String = text("a100")
+        .lines()
+        .filter(|l| !l.starts_with("l2_bytes") && !l.starts_with("sms"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for (key, bad) in [
+        ("l2_bytes", "0"),
+        ("l2_bytes", "nan"),
+        ("l2_bytes", "40"),
+        ("sms", "0"),
+        ("sms", "10.5"),
+        ("sms", "1e9"),
+    ] {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, format!("{base}{key} = {bad}\n")).unwrap();
+        let err = common::fails(&["--gpu", path.to_str().unwrap()]);
+        assert!(
+            err.contains(key) && err.trim().lines().count() == 1,
+            "{key} = {bad}: {err}"
+        );
+    }
+}
+
+/// The attention note says where K/V re-reads come from: the L2 of a profile that gives it,
+/// memory for one that does not (the pricing before `l2_bytes` and `sms` existed), and the
+/// run's bytes differ accordingly while its FLOPs do not.
+#[test]
+fn the_attention_note_says_where_kv_rereads_come_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let without: String = text("a100")
+        .lines()
+        .filter(|l| !l.starts_with("l2_bytes") && !l.starts_with("sms"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = dir.path().join("a100-no-l2.toml");
+    std::fs::write(&path, without).unwrap();
+    let args =
+        |gpu: &str| common::json(&["--gpu", gpu, "--model", "llava-1.5-7b", "--tokens", "576"]);
+    let (cached, uncached) = (args("a100"), args(path.to_str().unwrap()));
+    let note = |r: &Value| {
+        notes(r)
+            .into_iter()
+            .find(|n| n.starts_with("attention:"))
+            .unwrap()
+    };
+    assert!(
+        note(&cached)
+            .ends_with("K/V re-reads from the 40 MiB L2 as far as the blocks in flight fit it"),
+        "{}",
+        note(&cached)
+    );
+    assert!(
+        note(&uncached)
+            .ends_with("K/V re-reads from memory (the GPU profile gives no l2_bytes and sms)"),
+        "{}",
+        note(&uncached)
+    );
+    let total = |r: &Value, key: &str| r["totals"][key].as_f64().unwrap();
+    assert_eq!(total(&cached, "flops"), total(&uncached, "flops"));
+    assert!(total(&cached, "bytes") < total(&uncached, "bytes"));
 }

@@ -516,6 +516,8 @@ mod tests {
         };
         let gpu = Gpu {
             onchip_buffer: 50_000.0,
+            l2_bytes: None,
+            sms: None,
             ..Gpu::load("a100").unwrap()
         };
         let (h, hq, hkv, i_, v) = (1200.0, 10.0, 2.0, 3000.0, 5000.0);

@@ -237,6 +237,8 @@ mod tests {
             tp: 1.0,
             qkv_bias: false,
             dequant: false,
+            // The emulated kernel counts every load it issues: no cache in between.
+            l2: None,
         }
     }
 

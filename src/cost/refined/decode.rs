@@ -287,6 +287,8 @@ mod tests {
             int8_peak: 20e12,
             fp4_peak: None,
             onchip_buffer: 1e7,
+            l2_bytes: None,
+            sms: None,
             memory: 8e10,
             os_memory_bytes: None,
             interconnect_bandwidth: Some(1e11),

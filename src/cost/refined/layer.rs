@@ -4,6 +4,7 @@
 
 use super::kernel::{kernel, Attention, Call, Class, Kernel};
 use crate::cost::{Context, OpKind, Sink};
+use crate::hardware::Gpu;
 
 /// FlashAttention-2 forward tile: query rows per thread block (`kBlockM`).
 /// flash-attention `flash_fwd_launch_template.h`, head dims 64–128 on sm80/sm90: 128.
@@ -11,6 +12,11 @@ pub const FLASH_BLOCK_ROWS: u64 = 128;
 /// FlashAttention-2 forward tile: key columns per iteration (`kBlockN`); 64 for head dim 128
 /// with causal masking on sm80 (same file).
 pub const FLASH_BLOCK_COLS: u64 = 64;
+/// FlashAttention-2 forward thread blocks resident on one SM at head dims up to 128: the
+/// 128×64 tile keeps Q, K and V in 64 KiB of shared memory and runs 4 warps, whose registers
+/// (up to 255 a thread) take half of an SM's 64 K, so two blocks fit on sm80 and sm90
+/// (flash-attention `kernel_traits.h`, `flash_fwd_launch_template.h`).
+pub const FLASH_BLOCKS_PER_SM: f64 = 2.0;
 /// Bytes of an fp32 value (softmax statistics, importance maps, upcast logits).
 pub const FP32_BYTES: f64 = 4.0;
 
@@ -44,6 +50,69 @@ pub struct Dims {
     pub qkv_bias: bool,
     /// Weight-only quantisation dequantised before every GEMM (the efficiency's `dequant`).
     pub dequant: bool,
+    /// The cache that serves FlashAttention's K/V re-reads; `None`: all priced from memory.
+    pub l2: Option<L2>,
+}
+
+/// The GPU's last-level cache as FlashAttention's K/V re-reads meet it: its size and how many
+/// attention thread blocks run at once (so how many heads' K/V it must hold together).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct L2 {
+    pub bytes: f64,
+    pub resident_blocks: f64,
+}
+
+impl L2 {
+    /// From the profile's `l2_bytes` and `sms`; `None` when either is absent.
+    pub fn of(gpu: &Gpu) -> Option<L2> {
+        Some(L2 {
+            bytes: gpu.l2_bytes?,
+            resident_blocks: gpu.sms? * FLASH_BLOCKS_PER_SM,
+        })
+    }
+
+    /// Fraction of FlashAttention-2's K/V re-reads (every read of a KV head's K and V after
+    /// the first) that miss the cache and reach device memory.
+    ///
+    /// The kernel's grid runs query blocks fastest, then sequences, then heads (FA2
+    /// `flash_fwd_launch_template.h`: `dim3 grid(num_m_block, b, h)`), so the blocks in flight
+    /// cover `⌈resident / query_blocks⌉ + 1` (sequence, head) pairs. Each re-reads its own
+    /// `kv_set_bytes` of K and V, except that one sequence's query heads of a GQA group share
+    /// theirs. Those sets must stay in the cache together: when they fit every re-read hits,
+    /// else a cache of `bytes` keeps about `bytes / working set` of a cyclic stream.
+    pub fn reread_miss(
+        &self,
+        query_blocks: f64,
+        kv_set_bytes: f64,
+        sequences: f64,
+        heads: f64,
+        kv_heads: f64,
+    ) -> f64 {
+        if query_blocks <= 1.0 || kv_set_bytes <= 0.0 {
+            return 0.0;
+        }
+        let pairs = ((self.resident_blocks / query_blocks).ceil() + 1.0).min(sequences * heads);
+        let sets = if sequences <= 1.0 {
+            let group = (heads / kv_heads.max(1.0)).max(1.0);
+            ((pairs / group).ceil() + 1.0).min(kv_heads)
+        } else {
+            pairs.min(sequences * kv_heads)
+        };
+        let working_set = sets * kv_set_bytes;
+        if working_set <= self.bytes {
+            0.0
+        } else {
+            1.0 - self.bytes / working_set
+        }
+    }
+}
+
+/// How attention runs: PyTorch's eager chain, or fused FlashAttention-2 with the cache that
+/// serves its K/V re-reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AttentionRun {
+    Eager,
+    Flash(Option<L2>),
 }
 
 impl Dims {
@@ -70,6 +139,7 @@ impl Dims {
                     .efficiency
                     .as_ref()
                     .is_some_and(|e| e.dequant.is_some()),
+            l2: L2::of(ctx.gpu),
         }
     }
 
@@ -296,13 +366,26 @@ pub fn flash_causal_work_loop(n: u64, block_rows: u64, block_cols: u64) -> (f64,
 
 /// Attention of `n` tokens as one fused causal FlashAttention-2 kernel: Q read once, K and V
 /// read once per query block up to the diagonal, O written once with its fp32 log-sum-exp;
-/// no `n²` traffic. K/V re-reads are counted per KV head: the query heads of one GQA group
-/// read the same tiles, which L2 serves after the first (counting them per query head would
-/// multiply this traffic by `H / Hkv`). FLOPs as executed
-/// (`4·d + 5` per computed score); the dense `n²` count goes in `dense_flops`.
+/// no `n²` traffic. K/V reads are counted per KV head: the query heads of one GQA group read
+/// the same tiles, which L2 serves after the first (counting them per query head would
+/// multiply this traffic by `H / Hkv`). Of the re-reads by later query blocks, memory serves
+/// only those the cache cannot hold ([`L2::reread_miss`]); the first read always comes from
+/// memory. FLOPs as executed (`4·d + 5` per computed score); the dense `n²` count goes in
+/// `dense_flops`.
 pub fn flash_attention(d: &Dims, n: u64) -> Kernel {
     let nf = n as f64;
     let (pairs, keys_read) = flash_causal_work(n, FLASH_BLOCK_ROWS, FLASH_BLOCK_COLS);
+    let once = nf.min(keys_read);
+    let miss = d.l2.map_or(1.0, |l2| {
+        l2.reread_miss(
+            (nf / FLASH_BLOCK_ROWS as f64).ceil(),
+            2.0 * nf * d.d * d.kv,
+            d.b,
+            d.heads,
+            d.kv_heads,
+        )
+    });
+    let keys_read = once + miss * (keys_read - once);
     let per_score = 4.0 * d.d + SOFTMAX_FLOPS;
     kernel(
         "flash_attention",
@@ -597,6 +680,102 @@ mod tests {
                     "n = {n}, tile {br}×{bc}"
                 );
             }
+        }
+    }
+
+    /// Llama-2-7B's decoder (MHA: 32 query and 32 KV heads of 128) in 16 bits, with `l2`.
+    fn llama2(l2: Option<L2>) -> Dims {
+        Dims {
+            h: 4096.0,
+            heads: 32.0,
+            kv_heads: 32.0,
+            d: 128.0,
+            inter: 11008.0,
+            vocab: 32000.0,
+            b: 1.0,
+            w: 2.0,
+            a: 2.0,
+            kv: 2.0,
+            tp: 1.0,
+            qkv_bias: false,
+            dequant: false,
+            l2,
+        }
+    }
+
+    const MIB: f64 = 1048576.0;
+
+    #[test]
+    fn kv_rereads_come_from_l2_when_the_blocks_in_flight_fit_it() {
+        // 2048 tokens: 16 query blocks, K/V read by block k up to row 128·(k+1).
+        let (_, keys_read) = flash_causal_work(2048, 128, 64);
+        assert_eq!(keys_read, 128.0 * 16.0 * 17.0 / 2.0);
+        let kv_row = 2.0 * 4096.0 * 2.0; // K and V of one token, all heads
+        let from_memory = flash_attention(&llama2(None), 2048);
+        assert_eq!(from_memory.op.load_kv_bytes, keys_read * kv_row);
+        // L40S: 96 MiB, 142 SMs; the 284 blocks in flight span 19 heads of 1 MiB K/V each.
+        let l40s = L2 {
+            bytes: 96.0 * MIB,
+            resident_blocks: 142.0 * FLASH_BLOCKS_PER_SM,
+        };
+        let cached = flash_attention(&llama2(Some(l40s)), 2048);
+        assert_eq!(cached.op.load_kv_bytes, 2048.0 * kv_row);
+        // Only K/V traffic changes: the FLOPs and the other bytes are the same.
+        assert_eq!(cached.op.flops, from_memory.op.flops);
+        assert_eq!(cached.op.load_act_bytes, from_memory.op.load_act_bytes);
+    }
+
+    #[test]
+    fn a_small_l2_serves_the_share_of_the_rereads_it_holds() {
+        // V100: 6 MiB, 80 SMs, 160 blocks in flight over 16 query blocks each: 11 heads, and
+        // (no GQA sharing) 12 KV sets of 2 · 2048 · 128 · 2 bytes = 1 MiB: 12 MiB, half held.
+        let v100 = L2 {
+            bytes: 6.0 * MIB,
+            resident_blocks: 80.0 * FLASH_BLOCKS_PER_SM,
+        };
+        assert_eq!(v100.reread_miss(16.0, MIB, 1.0, 32.0, 32.0), 0.5);
+        let (_, keys_read) = flash_causal_work(2048, 128, 64);
+        let kv_row = 2.0 * 4096.0 * 2.0;
+        let k = flash_attention(&llama2(Some(v100)), 2048);
+        assert_eq!(
+            k.op.load_kv_bytes,
+            (2048.0 + 0.5 * (keys_read - 2048.0)) * kv_row
+        );
+        // One query block reads K/V once: nothing to re-read.
+        assert_eq!(v100.reread_miss(1.0, 64.0 * MIB, 1.0, 32.0, 32.0), 0.0);
+        // GQA: Qwen2-7B's 28 query heads share 4 KV heads. Two query blocks a head put 81
+        // heads in flight, but they hold only the 4 KV heads' sets: 8 MiB, 6 of them held.
+        let miss = v100.reread_miss(2.0, 2.0 * MIB, 1.0, 28.0, 4.0);
+        assert_eq!(miss, 1.0 - 6.0 / (4.0 * 2.0));
+        // Two sequences: each (sequence, head) pair has its own K/V.
+        let miss = v100.reread_miss(2.0, 2.0 * MIB, 2.0, 28.0, 4.0);
+        assert_eq!(miss, 1.0 - 6.0 / (8.0 * 2.0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// The share of re-reads that misses is a fraction, grows with the K/V each head
+        /// holds and shrinks as the cache grows.
+        #[test]
+        fn reread_misses_are_a_fraction_monotone_in_sizes(
+            l2_mib in 1.0f64..256.0,
+            sms in 1.0f64..200.0,
+            blocks in 1.0f64..2000.0,
+            set_mib in 0.01f64..64.0,
+            sequences in 1.0f64..64.0,
+            kv_heads in 1.0f64..64.0,
+            group in 1.0f64..8.0,
+        ) {
+            let (blocks, sequences, kv_heads, group) =
+                (blocks.floor(), sequences.floor(), kv_heads.floor(), group.floor());
+            let heads = kv_heads * group;
+            let l2 = L2 { bytes: l2_mib * MIB, resident_blocks: sms.floor() * 2.0 };
+            let miss = |l2: L2, set: f64| l2.reread_miss(blocks, set * MIB, sequences, heads, kv_heads);
+            let m = miss(l2, set_mib);
+            proptest::prop_assert!((0.0..1.0).contains(&m), "{m}");
+            proptest::prop_assert!(miss(l2, 2.0 * set_mib) >= m);
+            let bigger = L2 { bytes: 2.0 * l2.bytes, ..l2 };
+            proptest::prop_assert!(miss(bigger, set_mib) <= m);
         }
     }
 }

@@ -418,6 +418,10 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     let opts = ctx.options;
     let flash = opts.flash_attention;
     let vision_flash = opts.vision_flash();
+    let vision_run = match vision_flash {
+        true => layer::AttentionRun::Flash(d.l2),
+        false => layer::AttentionRun::Eager,
+    };
     let mut memory = MemoryTracker::default();
     let mut sums = Sums::new();
 
@@ -457,15 +461,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 w.input.tokens_per_frame, v.name, input.tokens_per_frame, input.width, input.height
             ));
         }
-        stage_kernels.push_all(vision::tower(
-            v,
-            &input,
-            frames,
-            d.h,
-            d.a,
-            d.w,
-            vision_flash,
-        ));
+        stage_kernels.push_all(vision::tower(v, &input, frames, d.h, d.a, d.w, vision_run));
         vision_params = vision::tower_params(v, d.h);
         memory.vision_activation_bytes =
             vision::activation_bytes(v, &input, frames, d.a, vision_flash);
@@ -527,7 +523,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             d.h,
             d.a,
             d.w,
-            vision_flash,
+            vision_run,
             &mut stage_kernels,
         );
         vision_params = stages::vision_params(v, d.h);
@@ -813,8 +809,15 @@ fn calibration(ctx: &Context) -> String {
 fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
     let o = ctx.options;
     let mut notes = vec![if o.flash_attention {
+        let rereads = match layer::L2::of(ctx.gpu) {
+            Some(l2) => format!(
+                "K/V re-reads from the {:.0} MiB L2 as far as the blocks in flight fit it",
+                l2.bytes / (1u64 << 20) as f64
+            ),
+            None => "K/V re-reads from memory (the GPU profile gives no l2_bytes and sms)".into(),
+        };
         format!(
-            "attention: causal FlashAttention-2, {FLASH_BLOCK_ROWS}×{FLASH_BLOCK_COLS} tiles, FLOPs as executed (totals.dense_flops has the n² count)"
+            "attention: causal FlashAttention-2, {FLASH_BLOCK_ROWS}×{FLASH_BLOCK_COLS} tiles, FLOPs as executed (totals.dense_flops has the n² count), {rereads}"
         )
     } else {
         "attention: eager (HF), n² logits written and read back; FLOPs dense as executed".into()

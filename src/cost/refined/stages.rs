@@ -106,7 +106,7 @@ pub fn merge(frames: u64, from: u64, to: u64, h: f64, a: f64, ops: &mut impl Sin
 /// Vision encoder over `images` frames/crops, then pooling to `tokens_per_image` and the
 /// two-layer GELU projector to the LLM width `llm_h` (LLaVA-NeXT `encode_images` projects
 /// before `get_2dPool` pools). Layers are identical, so each operator is one entry for all
-/// layers. `flash`: fused non-causal attention, else eager with `p²` maps.
+/// layers. `run`: fused non-causal attention (and its cache), else eager with `p²` maps.
 #[allow(clippy::too_many_arguments)] // the shapes, then where the kernels go
 pub fn vision(
     v: &VisionEncoder,
@@ -115,7 +115,7 @@ pub fn vision(
     llm_h: f64,
     a: f64,
     w: f64,
-    flash: bool,
+    run: super::layer::AttentionRun,
     ops: &mut impl Sink<Kernel>,
 ) {
     let u = images as f64;
@@ -156,15 +156,7 @@ pub fn vision(
             .times(2.0),
     );
     layer.push(lin("vision_qkv_proj", tok, hv, hv).times(3.0));
-    for k in super::vision::attention(
-        &super::vision::FULL,
-        &vec![(u, p)],
-        1.0,
-        hv,
-        heads,
-        a,
-        flash,
-    ) {
+    for k in super::vision::attention(&super::vision::FULL, &vec![(u, p)], 1.0, hv, heads, a, run) {
         layer.push(k);
     }
     layer.push(lin("vision_out_proj", tok, hv, hv));

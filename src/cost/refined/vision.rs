@@ -10,8 +10,8 @@
 
 use super::kernel::{kernel, Attention, Call, Class, Kernel};
 use super::layer::{
-    EagerChain, FLASH_BLOCK_ROWS, FP32_BYTES, RMSNORM_FLOPS, ROPE_FLOPS, SOFTMAX_FLOPS,
-    SWIGLU_FLOPS,
+    AttentionRun, EagerChain, FLASH_BLOCK_ROWS, FP32_BYTES, RMSNORM_FLOPS, ROPE_FLOPS,
+    SOFTMAX_FLOPS, SWIGLU_FLOPS,
 };
 use super::stages::{GELU_FLOPS, LAYERNORM_FLOPS};
 use crate::cost::OpKind;
@@ -71,7 +71,7 @@ const WINDOW: AttentionNames = AttentionNames {
 
 /// Bidirectional attention over `segments` in each of `passes` passes, width `hv`, `heads` heads.
 /// Fused (FlashAttention varlen: every tile computed, K and V re-read once per 128-row query
-/// block): one kernel. Eager (LLaVA-NeXT's `SigLipAttention`, transformers' CLIP/SigLIP eager
+/// block, from memory only where the cache cannot hold them, [`super::layer::L2::reread_miss`]): one kernel. Eager (LLaVA-NeXT's `SigLipAttention`, transformers' CLIP/SigLIP eager
 /// path): `Q·Kᵀ` written as `heads × s²` scores by a batched GEMM, the scale, fp32 softmax
 /// and cast passes of [`EagerChain`] (no mask), `P·V` reading them back: three kernels, timed
 /// as GEMMs and memory-bound passes.
@@ -82,7 +82,7 @@ pub(super) fn attention(
     hv: f64,
     heads: f64,
     a: f64,
-    flash: bool,
+    run: AttentionRun,
 ) -> Vec<Kernel> {
     let dv = hv / heads;
     let per_score = 4.0 * dv + SOFTMAX_FLOPS;
@@ -103,10 +103,16 @@ pub(super) fn attention(
         head_dim: dv,
     };
     let q_o = tok * hv * a;
-    if flash {
+    if let AttentionRun::Flash(l2) = run {
         let kv_rows: f64 = segments
             .iter()
-            .map(|&(n, s)| n * (s / FLASH_BLOCK_ROWS as f64).ceil() * s)
+            .map(|&(n, s)| {
+                let blocks = (s / FLASH_BLOCK_ROWS as f64).ceil();
+                let miss = l2.map_or(1.0, |l2| {
+                    l2.reread_miss(blocks, 2.0 * s * dv * a, n * passes, heads, heads)
+                });
+                n * s * (1.0 + miss * (blocks - 1.0).max(0.0))
+            })
             .sum::<f64>()
             * passes;
         return vec![kernel(
@@ -287,7 +293,7 @@ fn projector(
 }
 
 /// The tower over `frames` LLM frames (times the batch) of `input`, then the merger and
-/// projector to the LLM width `llm_h`. `flash`: fused attention, else eager.
+/// projector to the LLM width `llm_h`. `run`: fused attention (and its cache) or eager.
 pub fn tower(
     v: &VisionEncoder,
     input: &VisionInput,
@@ -295,7 +301,7 @@ pub fn tower(
     llm_h: f64,
     a: f64,
     w: f64,
-    flash: bool,
+    run: AttentionRun,
 ) -> Vec<Kernel> {
     let t = Tower::new(v, input, frames);
     let (hv, iv, tok) = (t.hv, t.iv, t.tokens());
@@ -375,7 +381,7 @@ pub fn tower(
     let whole: Segments = vec![(1.0, t.seq)];
     if full_layers > 0.0 {
         ops.extend(
-            attention(&FULL, &whole, t.passes, hv, t.heads, a, flash)
+            attention(&FULL, &whole, t.passes, hv, t.heads, a, run)
                 .into_iter()
                 .map(|k| k.times(full_layers)),
         );
@@ -383,7 +389,7 @@ pub fn tower(
     if let (Some(px), true) = (v.window_size, layers > full_layers) {
         let segs = windows(input, v, px);
         ops.extend(
-            attention(&WINDOW, &segs, t.passes, hv, t.heads, a, flash)
+            attention(&WINDOW, &segs, t.passes, hv, t.heads, a, run)
                 .into_iter()
                 .map(|k| k.times(layers - full_layers)),
         );
@@ -528,7 +534,7 @@ mod tests {
         assert!(segs.contains(&(66.0, 64.0)));
         assert!(segs.contains(&(1.0, 16.0)));
         // Window layers compute far fewer scores than full ones.
-        let ops = tower(v, &i, 1, 3584.0, 2.0, 2.0, true);
+        let ops = tower(v, &i, 1, 3584.0, 2.0, 2.0, AttentionRun::Flash(None));
         let f = |name: &str| ops.iter().find(|k| k.op.name == name).unwrap().op.flops;
         let per_full = f("vision_attention") / 4.0;
         let per_window = f("vision_window_attention") / 28.0;
@@ -572,7 +578,7 @@ mod tests {
             let v = m.vision.as_ref().unwrap();
             let i = input(&m, false, "448x448", 1);
             let h = m.hidden_size as f64;
-            let ops = tower(v, &i, 1, h, 2.0, 2.0, true);
+            let ops = tower(v, &i, 1, h, 2.0, 2.0, AttentionRun::Flash(None));
             let weights: f64 = ops.iter().map(|k| k.op.load_weight_bytes).sum::<f64>() / 2.0;
             let cls = if v.cls_token {
                 v.hidden_size as f64
