@@ -534,15 +534,20 @@ fn an_fp4_peak_out_of_range_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The `a100` preset's text without its `l2_bytes` and `sms` lines.
+fn a100_without_l2() -> String {
+    text("a100")
+        .lines()
+        .filter(|l| !l.starts_with("l2_bytes") && !l.starts_with("sms"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// `l2_bytes` and `sms` out of range are refused in one line naming the key.
 #[test]
 fn an_l2_or_sm_count_out_of_range_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let base: String = text("a100")
-        .lines()
-        .filter(|l| !l.starts_with("l2_bytes") && !l.starts_with("sms"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let base = a100_without_l2();
     for (key, bad) in [
         ("l2_bytes", "0"),
         ("l2_bytes", "nan"),
@@ -567,11 +572,7 @@ fn an_l2_or_sm_count_out_of_range_is_refused() {
 #[test]
 fn the_attention_note_says_where_kv_rereads_come_from() {
     let dir = tempfile::tempdir().unwrap();
-    let without: String = text("a100")
-        .lines()
-        .filter(|l| !l.starts_with("l2_bytes") && !l.starts_with("sms"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let without = a100_without_l2();
     let path = dir.path().join("a100-no-l2.toml");
     std::fs::write(&path, without).unwrap();
     let args =
