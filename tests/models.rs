@@ -578,6 +578,49 @@ fn llava_next_prices_its_crops_and_the_unpadded_tokens() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("images only"));
 }
 
+/// Fewer tokens per frame than one CLIP pass yields (LLaVA-NeXT-Video's 144 a frame, DivPrune's
+/// rows) are LLaVA-NeXT's video path: one pass a frame, pooled, not the base image and two
+/// crops that an anyres image needs at least (regression: priced as three passes a frame).
+#[test]
+fn llava_next_frames_below_one_pass_are_one_pooled_pass_each() {
+    let run = |model: &str, frames: &str, tokens: &str| {
+        common::json(&[
+            "--model",
+            model,
+            "--frames",
+            frames,
+            "--tokens-per-frame",
+            tokens,
+            "--schedule",
+            "none",
+            "--include-vision",
+        ])
+    };
+    let stage = |d: &serde_json::Value, name: &str| {
+        d["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .map(|k| k["flops"].as_f64().unwrap())
+    };
+    let video = run("llava-next-7b", "8", "144");
+    let eight_passes = run("llava-1.5-7b", "8", "576");
+    assert_eq!(
+        stage(&video, "vision_qkv_proj"),
+        stage(&eight_passes, "vision_qkv_proj")
+    );
+    assert!(stage(&video, "pool_2x2_bilinear").is_some());
+    assert_eq!(video["plan"]["layer_tokens"][0], 8 * 144 + 100);
+    // One pass's worth of tokens or more is an anyres image again: three passes at least.
+    let image = run("llava-next-7b", "1", "576");
+    let three = run("llava-1.5-7b", "3", "576");
+    assert_eq!(
+        stage(&image, "vision_qkv_proj"),
+        stage(&three, "vision_qkv_proj")
+    );
+}
+
 /// The anyres figures the prose quotes (docs/models.md, README, docs/accuracy.md) are the preset's.
 #[test]
 fn anyres_figures_in_the_docs_are_the_presets() {

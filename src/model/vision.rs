@@ -324,6 +324,17 @@ impl VisionInput {
         } else {
             String::new()
         };
+        let merged = (self.grid_h / merge) * (self.grid_w / merge);
+        if self.from_tokens && self.passes_per_frame == 1 && self.tokens_per_frame < merged {
+            return format!(
+                "{what} → one pass of {}x{} pixels = {}x{} patches, pooled to {} tokens per image",
+                self.resized_width,
+                self.resized_height,
+                self.grid_w,
+                self.grid_h,
+                self.tokens_per_frame
+            );
+        }
         format!(
             "{what} → {passes}{}x{} pixels = {}x{} patches, merged {merge}x{merge} → {} tokens per {}{groups}",
             self.resized_width,
@@ -635,9 +646,12 @@ pub(crate) fn input_for_tokens(
             let grid = side / shape.patch;
             // Whole tiles: a count that is not a multiple of a tile's tokens is taken as that
             // many tokens of the next whole number of tiles. Anyres: the fewest crops (and the
-            // base image) whose unpadded grid can hold that many (2880 = the 2x2 grid's 5 passes).
+            // base image) whose unpadded grid can hold that many (2880 = the 2x2 grid's 5 passes);
+            // fewer tokens than one pass yields are no anyres image but a frame of LLaVA-NeXT's
+            // video path, one pass pooled (`encode_images`, then `get_2dPool`: 576 → 144).
             let per_tile = (grid / shape.merge).pow(2);
             let passes = match resize {
+                Resize::Anyres(_) if tokens_per_frame < per_tile => Some(1),
                 Resize::Anyres(any) => any
                     .grids(side)
                     .filter(|(c, r)| {

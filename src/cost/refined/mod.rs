@@ -495,12 +495,16 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 }
                 (
                     w.input.frames * input.passes_per_frame,
-                    input.patches_per_pass(),
-                    format!(
-                        "pass(es) of {} patches (base image + {} crop(s) each)",
-                        v.patches_per_frame,
-                        input.passes_per_frame - 1
-                    ),
+                    // Fewer tokens than a pass's patches: the pass pooled to them.
+                    input.patches_per_pass().min(input.tokens_per_frame),
+                    match input.passes_per_frame {
+                        1 => format!("pass(es) of {} patches", v.patches_per_frame),
+                        passes => format!(
+                            "pass(es) of {} patches (base image + {} crop(s) each)",
+                            v.patches_per_frame,
+                            passes - 1
+                        ),
+                    },
                 )
             }
             None => {
