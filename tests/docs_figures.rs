@@ -1583,3 +1583,39 @@ fn accelmark_rows_are_the_check_output() {
     );
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// docs/accuracy.md's DivPrune arithmetic: its greedy selection as K steps of six PyTorch ops
+/// at `hf`'s per-op cost (pooled, and the V100's), against the gap the paper measures between
+/// its run and FastV's (rows of reference/measurements.toml).
+#[test]
+fn divprune_selection_arithmetic_is_the_profile_and_the_rows() {
+    let hf: toml::Table =
+        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
+    let overhead = |t: &toml::Value| t["launch_overhead_s"].as_float().unwrap();
+    let pooled = overhead(&hf["params"]);
+    let v100 = overhead(&hf["gpu"]["v100"]);
+    let (steps, ops) = (115.0, 6.0);
+    let data: toml::Table =
+        toml::from_str(&std::fs::read_to_string("reference/measurements.toml").unwrap()).unwrap();
+    let measured = |id: &str| {
+        data["measurement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"].as_str() == Some(id))
+            .unwrap()["measured_ms"]
+            .as_float()
+            .unwrap()
+    };
+    let divprune = measured("divprune-llavanextvideo7b-v100-divprune115");
+    let fastv = measured("divprune-llavanextvideo7b-v100-fastv");
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "is {:.1} ms for its 115-token video run at the pooled cost and {:.1} ms at the V100's, against the {:.0} ms ({divprune:.0} against {fastv:.0} ms)",
+            steps * ops * pooled * 1e3,
+            steps * ops * v100 * 1e3,
+            divprune - fastv
+        )],
+    );
+}
