@@ -145,6 +145,7 @@ keys! {
     Attention / ATTENTION = "attention",
     VisionAttention / VISION_ATTENTION = "vision_attention",
     Experts / EXPERTS = "experts",
+    Selection / SELECTION = "selection",
     IncludeVision / INCLUDE_VISION = "include_vision",
     GenTokens / GEN_TOKENS = "gen_tokens",
     Tp / TP = "tp",

@@ -63,6 +63,7 @@ pub mod presets;
 pub mod report;
 pub mod scenario;
 pub mod schedule;
+pub mod selection;
 pub mod serve;
 pub mod sim;
 pub mod spec;

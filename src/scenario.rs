@@ -7,8 +7,8 @@ use crate::cost::{
 use crate::error::keys::{
     ALL_LOGITS, A_BITS, BATCH, COST_MODEL, EXPERTS, FPS, FRAMES, FRAMEWORK, GEN_TOKENS, IMAGE_SIZE,
     IMPORTANCE_KERNEL, INCLUDE_VISION, KV_BITS, LAYER_TOKENS, MERGE_KEEP_RATIO,
-    MERGE_TOKENS_PER_FRAME, PRUNE_END, PRUNE_START, PRUNE_STEP, SKIP_MLP_ADD, TEXT_TOKENS, TOKENS,
-    TOKENS_PER_FRAME, TP, VIDEO_SECONDS, VIDEO_SIZE, W_BITS,
+    MERGE_TOKENS_PER_FRAME, PRUNE_END, PRUNE_START, PRUNE_STEP, SELECTION, SKIP_MLP_ADD,
+    TEXT_TOKENS, TOKENS, TOKENS_PER_FRAME, TP, VIDEO_SECONDS, VIDEO_SIZE, W_BITS,
 };
 use crate::error::{Error, Result};
 use crate::framework::Framework;
@@ -303,6 +303,7 @@ impl Scenario {
                 flash_attention,
                 vision_flash_attention: vision_attention.map(|a| a == AttentionImpl::Flash),
                 experts,
+                selection: args.selection,
                 skip_mlp_add: args.skip_mlp_add,
                 include_vision: args.include_vision,
                 gen_tokens: args.gen_tokens,
@@ -381,6 +382,7 @@ impl Scenario {
             } else {
                 PruneDecision::BeforeDrop
             },
+            selection: self.options.selection,
         }
     }
 
@@ -392,6 +394,7 @@ impl Scenario {
             merged_tokens_per_frame: self.input.tokens_per_frame,
             importance: Importance::None,
             decision: PruneDecision::BeforeDrop,
+            selection: None,
         }
     }
 
@@ -615,6 +618,7 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             (TP, args.tp > 1),
             (ALL_LOGITS, args.all_logits),
             (EXPERTS, args.experts.is_some()),
+            (SELECTION, args.selection.is_some()),
             (
                 IMPORTANCE_KERNEL,
                 args.importance_kernel == crate::cost::ImportanceKernel::Fused,
@@ -628,6 +632,29 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             return Err(Error::invalid(format!(
                 "{flag} is priced only by the refined cost model: drop it or use {COST_MODEL} refined"
             )));
+        }
+    }
+    if args.selection.is_some() {
+        // The selection keeps layer 0's visual tokens out of the input's.
+        let visual = input.visual_tokens();
+        let kept = match &args.layer_tokens {
+            Some(layers) => layers.first().map(|&n| n.saturating_sub(input.text_tokens)),
+            None => None,
+        };
+        match kept {
+            None => {
+                return Err(Error::invalid(format!(
+                    "{SELECTION} prices a method's choice of the tokens layer 0 keeps: give {LAYER_TOKENS} (its first entry less the text tokens is the kept count)"
+                )))
+            }
+            Some(k) if k == 0 || k >= visual => {
+                return Err(Error::invalid(format!(
+                    "{SELECTION}: {LAYER_TOKENS}' first entry keeps {k} of the input's {visual} visual tokens, nothing to select: give a first entry between {} and {}",
+                    input.text_tokens + 1,
+                    input.text_tokens + visual - 1
+                )))
+            }
+            Some(_) => {}
         }
     }
     if args.cost_model == CostModelKind::Refined && args.skip_mlp_add {

@@ -257,6 +257,10 @@ pub struct Spec {
     /// eager-dispatch framework, what the model's transformers code does].
     #[serde(skip_serializing_if = "Option::is_none")]
     experts: Option<crate::experts::ExpertsImpl> = None,
+    /// Refined: price this method's own selection of the visual tokens that enter layer 0
+    /// (needs `layer_tokens`: the kept tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selection: Option<crate::selection::Selection> = None,
     /// Refined: price the vision encoder, pooling and projector too (time to first token).
     include_vision: bool = false,
     /// Refined: decode this many tokens after the prefill (0: prefill only).
@@ -524,7 +528,8 @@ choice_from_value!(
     PruneTiming,
     AttentionImpl,
     ImportanceKernel,
-    crate::experts::ExpertsImpl
+    crate::experts::ExpertsImpl,
+    crate::selection::Selection
 );
 
 /// A count that may be 0 (`--frames 0`: a text-only prompt).

@@ -21,6 +21,7 @@ const TIERS: &[(&str, &[&str])] = &[
             "presets",
             "attention",
             "experts",
+            "selection",
             "stats",
         ],
     ),

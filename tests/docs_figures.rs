@@ -1363,7 +1363,8 @@ fn the_rows_below_the_roofline_are_the_ones_named() {
 
 /// The published file as its sources were first priced: a copy beside the models it names, without
 /// what the rows learnt after those pricings (2026-12-05): `all_logits`, the timer scopes read as
-/// holding the vision encoder, LLaVA-NeXT's unpadded token counts and FlowCut's layer-1 prune.
+/// holding the vision encoder, LLaVA-NeXT's unpadded token counts, FlowCut's layer-1 prune and
+/// the methods' own selections (`selection`).
 fn as_first_priced() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = std::fs::read_to_string("reference/measurements.toml").unwrap();
@@ -1379,6 +1380,8 @@ fn as_first_priced() -> (tempfile::TempDir, String) {
             block
                 .lines()
                 .filter(|l| !l.starts_with("all_logits"))
+                // Methods' own selections, priced later.
+                .filter(|l| !l.starts_with("selection = "))
                 .filter(|l| {
                     !(unpadded_later
                         && (l.starts_with("layer_tokens") || l.starts_with("schedule_note")))

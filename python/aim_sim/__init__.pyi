@@ -26,6 +26,7 @@ PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 VisionAttention = Literal["flash", "eager"]
 Experts = Literal["fused", "loop", "all"]
+Selection = Literal["divprune"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]
@@ -66,6 +67,7 @@ class Spec:
         prune_end: Optional[int] = None,
         prune_step: Optional[float] = None,
         layer_tokens: Union[Sequence[int], str, None] = None,
+        selection: Optional[Selection] = None,
         cost_model: Optional[CostModel] = "refined",
         prune_timing: Optional[PruneTiming] = None,
         flash_attention: Optional[bool] = False,
@@ -134,6 +136,7 @@ def simulate(
     prune_end: Optional[int] = None,
     prune_step: Optional[float] = None,
     layer_tokens: Union[Sequence[int], str, None] = None,
+    selection: Optional[Selection] = None,
     cost_model: Optional[CostModel] = "refined",
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,
@@ -204,6 +207,9 @@ def simulate(
             ``prune_start``).
         layer_tokens: Exact sequence length of every layer (a list, or ``"A,B,C"``); replaces
             the whole schedule.
+        selection: Refined: price this method's own selection of the visual tokens layer 0
+            keeps, ``"divprune"`` (needs ``layer_tokens``, whose first entry less the text
+            tokens is the kept count).
         cost_model: ``"refined"`` (what a GPU runs) or ``"llm-viewer"`` (the AIM paper's
             roofline, exactly).
         prune_timing: When a pruning decision takes effect: ``"code"`` (the reference code:
@@ -294,6 +300,7 @@ def sweep(
     prune_end: Optional[int] = None,
     prune_step: Optional[float] = None,
     layer_tokens: Union[Sequence[int], str, None] = None,
+    selection: Optional[Selection] = None,
     cost_model: Optional[Axis] = "refined",
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,
@@ -378,6 +385,7 @@ def serve(
     prune_end: Optional[int] = None,
     prune_step: Optional[float] = None,
     layer_tokens: Union[Sequence[int], str, None] = None,
+    selection: Optional[Selection] = None,
     cost_model: Optional[CostModel] = "refined",
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,
@@ -462,6 +470,7 @@ def budget(
     prune_end: Optional[int] = None,
     prune_step: Optional[float] = None,
     layer_tokens: Union[Sequence[int], str, None] = None,
+    selection: Optional[Selection] = None,
     cost_model: Optional[CostModel] = "refined",
     prune_timing: Optional[PruneTiming] = None,
     flash_attention: Optional[bool] = False,

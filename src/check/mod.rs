@@ -102,6 +102,10 @@ pub struct Measurement {
     /// Explicit sequence length of every decoder layer (replaces the schedule's pruning).
     #[serde(default)]
     pub layer_tokens: Option<Vec<u64>>,
+    /// The method's own selection of the tokens layer 0 keeps, where its code was read (priced
+    /// as the main command's `selection`; needs `layer_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<crate::selection::Selection>,
     /// `false`: the source gives only a token budget, not the per-layer setting; not priced.
     #[serde(default = "yes")]
     pub setting_known: bool,
@@ -450,6 +454,7 @@ impl Measurements {
             batch: r.batch,
             tp: r.tp,
             all_logits: r.all_logits,
+            selection: r.selection,
             ..Spec::default()
         }
     }

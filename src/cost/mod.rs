@@ -303,6 +303,10 @@ pub struct RunOptions {
     /// `None`: fused grouped GEMMs over the routed pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experts: Option<crate::experts::ExpertsImpl>,
+    /// Refined only: a method's own selection of the visual tokens layer 0 keeps, priced before
+    /// the LLM; `None`: the kept-token counts only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<crate::selection::Selection>,
     /// Drop the second residual add (`mlp_add`) from the totals, as the paper's video runs did.
     pub skip_mlp_add: bool,
     /// Refined only: price the vision encoder, pooling and projector before the LLM.
@@ -363,6 +367,7 @@ impl Default for RunOptions {
             flash_attention: false,
             vision_flash_attention: None,
             experts: None,
+            selection: None,
             skip_mlp_add: false,
             include_vision: false,
             gen_tokens: 0,

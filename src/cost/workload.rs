@@ -41,6 +41,9 @@ pub struct Workload<'a> {
     /// What each pruning layer computes to choose the kept tokens.
     pub importance: Importance,
     pub decision: PruneDecision,
+    /// A method's own selection of layer 0's visual tokens, priced before the LLM (the
+    /// baseline, which selects nothing, has none).
+    pub selection: Option<crate::selection::Selection>,
 }
 
 impl<'a> Workload<'a> {
@@ -58,6 +61,7 @@ impl<'a> Workload<'a> {
             merged_tokens_per_frame: first,
             importance: Importance::default(),
             decision: PruneDecision::BeforeDrop,
+            selection: None,
         }
     }
 

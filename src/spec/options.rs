@@ -135,6 +135,9 @@ impl RunOption {
 const INPUT: &str = "Input";
 const MODEL_GPU: &str = "Model and GPU";
 const SCHEDULE: &str = "Schedule";
+/// Why `selection` needs `layer_tokens`.
+const SELECTION_KEEPS: &str =
+    "its first entry less the text tokens is how many tokens the selection keeps";
 const COST: &str = "Cost model";
 const WINDOW: &str = "the linear pruning window is prune_start=l1, prune_end=l2";
 
@@ -211,6 +214,11 @@ pub static RUN: &[RunOption] = &[
     RunOption::new("layer_tokens", Kind::Counts, "A,B,C,...", SCHEDULE,
         "Exact sequence length of every layer, comma-separated (overrides the schedule)")
         .doc(r#"Exact sequence length of every layer (a list, or ``"A,B,C"``); replaces the whole schedule."#),
+    RunOption::new("selection", Kind::Choice(words::<crate::selection::Selection>), "METHOD", SCHEDULE,
+        "Refined: price this method's own selection of the tokens layer 0 keeps (needs --layer-tokens)")
+        .requires("layer_tokens", SELECTION_KEEPS)
+        .long_help("Refined: price this method's own selection of the tokens layer 0 keeps (needs --layer-tokens).\n\nThe work a token-reduction method does to choose its tokens, as its released code runs it, between the projector and the LLM: divprune: a cosine-distance matrix over the input's visual tokens, then one greedy step (six PyTorch ops) per kept token. The kept visual tokens are --layer-tokens' first entry less the text tokens.")
+        .doc(r#"Refined: price this method's own selection of the visual tokens layer 0 keeps, ``"divprune"`` (needs ``layer_tokens``, whose first entry less the text tokens is the kept count)."#),
     RunOption::new("cost_model", Kind::Choice(words::<CostModelKind>), "MODEL", COST,
         "Cost model [default: refined]")
         .long_help("Cost model [default: refined].\n\nCost model: `refined` (what a GPU runs) or `llm-viewer` (the paper's, exactly) [default: refined].")

@@ -16,6 +16,9 @@
 //! - AIM's merging as its code writes it (dragonlzm/AIM `llava/model/token_merge.py`, per pass):
 //!   `norm` and `/` (normalise, 2), `a @ bᵀ` (1), `max` (1), `argsort` and the index `gather`
 //!   (2), two `gather`s, `scatter_reduce` and `cat` (4);
+//! - DivPrune's selection (vbdi/divprune `DivPrune`): normalise (2), the first pick (`topk`, a
+//!   row view, `argmax`, the store: 4), each later greedy step (`arange`, two `index_select`s,
+//!   `min`, `argmax`, the store: 6), the kept indices sorted and gathered (2);
 //! - PageRank importance in PyTorch: mask add, `/ τ`, `softmax` (3); per power iteration a
 //!   `matmul` and its normalisation (2); `pow`, `mean`, `sqrt` over heads (3); `topk` and the
 //!   sort of its indices (2); the kept rows' index `gather`, the `cat` with the text tokens and
@@ -48,6 +51,9 @@ pub fn ops_per_launch(name: &str) -> f64 {
         "router_scatter" | "moe_weighted_sum" => 2.0,
         "merge_normalize" | "merge_sort" => 2.0,
         "merge_scatter_mean" => 4.0,
+        "divprune_normalize" | "divprune_gather_kept" => 2.0,
+        "divprune_first_pick" => 4.0,
+        "divprune_greedy_steps" => 6.0,
         "importance_softmax_t0.1" | "importance_rms_over_heads" | "gather_kept" => 3.0,
         "pagerank_power_iterations" | "topk_visual" => 2.0,
         _ => 1.0,

@@ -18,6 +18,7 @@ pub(crate) mod importance;
 pub mod kernel;
 pub mod layer;
 mod moe;
+mod selection;
 pub(crate) mod stages;
 mod vision;
 
@@ -559,6 +560,29 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             d.a,
             &mut stage_kernels,
         );
+    }
+    if let Some(method) = w.selection {
+        // The kept visual tokens: layer 0's, less the text (the scenario checked there are
+        // fewer than the input's).
+        let candidates = w.input.visual_tokens();
+        let kept = w
+            .layer_tokens
+            .first()
+            .map_or(0, |&n| n.saturating_sub(w.input.text_tokens));
+        stage_kernels.push_all(selection::kernels(
+            method,
+            candidates as f64,
+            kept as f64,
+            d.h,
+            d.a,
+            opts.batch as f64,
+        ));
+        keep.note(|| {
+            format!(
+                "selection: {} keeping {kept} of {candidates} visual tokens, priced before the LLM with the merging (as its released code runs it)",
+                crate::choice::Choice::name(method)
+            )
+        });
     }
     for k in stage_list {
         keep.kernel(Part::Stage, k);

@@ -552,6 +552,7 @@ fn aim_workload(tokens: &[u64], decision: PruneDecision) -> Workload<'_> {
         merged_tokens_per_frame: 49,
         importance: Importance::Pagerank,
         decision,
+        selection: None,
     }
 }
 

@@ -1,0 +1,153 @@
+//! `selection`: a method's own choice of the tokens layer 0 keeps, priced before the LLM as its
+//! released code runs it (DivPrune's greedy max-min loop), on the command line and in rows.
+
+mod common;
+
+use std::io::Write;
+
+/// DivPrune's LLaVA-NeXT-Video run: 8 frames of 144 tokens, 56 text tokens, 115 kept.
+fn divprune_args(extra: &[&str]) -> Vec<String> {
+    let layers = vec!["171"; 32].join(",");
+    let mut args: Vec<String> = [
+        "--model",
+        "llava-next-7b",
+        "--frames",
+        "8",
+        "--tokens-per-frame",
+        "144",
+        "--text-tokens",
+        "56",
+        "--layer-tokens",
+        &layers,
+        "--gpu",
+        "l40s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn stage_time_s(v: &serde_json::Value, name: &str) -> f64 {
+    v["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no stage {name}"))["time_s"]
+        .as_f64()
+        .unwrap()
+}
+
+/// Under HF's eager dispatch the greedy loop costs its ops: 114 later steps of six PyTorch ops
+/// at the profile's per-op cost (the L40S has no values of its own: the pooled ones), beside
+/// kilobytes of data; the run's merging time holds it and the baseline selects nothing.
+#[test]
+fn divprune_is_priced_before_the_llm_and_the_baseline_has_none() {
+    let v = common::json(&divprune_args(&[
+        "--selection",
+        "divprune",
+        "--framework",
+        "hf",
+    ]));
+    let hf: toml::Table =
+        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
+    let per_op_s = hf["params"]["launch_overhead_s"].as_float().unwrap();
+    let greedy = stage_time_s(&v, "divprune_greedy_steps");
+    let ops_s = 114.0 * 6.0 * per_op_s;
+    assert!(
+        greedy >= ops_s && greedy < ops_s + 1e-3,
+        "{greedy} against {ops_s}"
+    );
+    let merge = v["pipeline"]["merge_time_s"].as_f64().unwrap();
+    assert!(merge >= greedy, "{merge}");
+    assert_eq!(v["baseline"]["pipeline"]["merge_time_s"], 0.0);
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n
+        .as_str()
+        .unwrap()
+        .starts_with("selection: divprune keeping 115 of 1152")));
+    // Without the option the same run prices no selection: the difference is the selection.
+    let plain = common::json(&divprune_args(&["--framework", "hf"]));
+    let ttft = |v: &serde_json::Value| v["pipeline"]["ttft_s"].as_f64().unwrap();
+    assert!((ttft(&v) - ttft(&plain) - merge).abs() < 1e-12);
+    // The ideal roofline prices its kernels at the roofs, with no launch cost: microseconds.
+    let ideal = common::json(&divprune_args(&["--selection", "divprune"]));
+    assert!(stage_time_s(&ideal, "divprune_greedy_steps") < 1e-4);
+}
+
+/// Bad input is refused in one line naming the fix: no layer tokens to say the kept count, a
+/// first layer that keeps every visual token (or none), the llm-viewer cost model.
+#[test]
+fn a_selection_without_a_kept_count_is_refused() {
+    let err = common::fails(&[
+        "--model",
+        "llava-next-7b",
+        "--frames",
+        "8",
+        "--tokens-per-frame",
+        "144",
+        "--selection",
+        "divprune",
+    ]);
+    assert!(
+        err.contains("layer-tokens") || err.contains("layer_tokens"),
+        "{err}"
+    );
+    for first in ["1208", "56"] {
+        let layers = vec![first; 32].join(",");
+        let args: Vec<String> = divprune_args(&["--selection", "divprune"])
+            .into_iter()
+            .map(|a| {
+                if a.starts_with("171,") {
+                    layers.clone()
+                } else {
+                    a
+                }
+            })
+            .collect();
+        let err = common::fails(&args);
+        assert!(
+            err.contains("nothing to select") && err.trim().lines().count() == 1,
+            "{err}"
+        );
+    }
+    let err = common::fails(&divprune_args(&[
+        "--selection",
+        "divprune",
+        "--cost-model",
+        "llm-viewer",
+    ]));
+    assert!(err.contains("refined"), "{err}");
+}
+
+/// A measurement row names its method's selection as the main command does; without
+/// `layer_tokens` it is refused with the row's id.
+#[test]
+fn a_row_prices_its_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |selection: &str, layers: &str| {
+        format!(
+            "[[measurement]]\nid = \"r\"\nsource = \"test\"\nmodel = \"llava-next-7b\"\ngpu = \"l40s\"\nframework = \"hf\"\ntimed = \"prefill\"\nattention = \"flash\"\nw_bits = 16\ntext_tokens = 56\nframes = 8\ntokens_per_frame = 144\nschedule = \"none\"\n{selection}{layers}measured_ms = 100\n"
+        )
+    };
+    let layers = format!("layer_tokens = [{}]\n", vec!["171"; 32].join(", "));
+    let write = |text: &str| {
+        let path = dir.path().join("rows.toml");
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let predicted = |text: &str| {
+        common::json(&["check", &write(text)])["rows"][0]["predicted_ms"]
+            .as_f64()
+            .unwrap()
+    };
+    let with = predicted(&row("selection = \"divprune\"\n", &layers));
+    let without = predicted(&row("", &layers));
+    assert!(with > without + 5.0, "{with} against {without}");
+    let err = common::fails(&["check", &write(&row("selection = \"divprune\"\n", ""))]);
+    assert!(err.contains("'r'") && err.contains("layer_tokens"), "{err}");
+}
