@@ -509,6 +509,16 @@ fn resolution_table() -> String {
     out
 }
 
+/// The FLOPs of the stage `name` of a run's JSON, if it has one.
+fn stage_flops(d: &serde_json::Value, name: &str) -> Option<f64> {
+    d["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == name)
+        .map(|k| k["flops"].as_f64().unwrap())
+}
+
 /// LLaVA-NeXT's anyres as its code runs it: a 640x480 image is the base image and 2x2 crops
 /// through CLIP (five passes of 577 tokens, no pooling), and the LLM gets the unpadded 2340
 /// tokens, not the 2880 the papers name; a video is refused with the way out.
@@ -524,14 +534,6 @@ fn llava_next_prices_its_crops_and_the_unpadded_tokens() {
         "--include-vision",
     ]);
     assert_eq!(v["plan"]["layer_tokens"][0], 2340 + 100);
-    let stage = |d: &serde_json::Value, name: &str| {
-        d["stages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|k| k["name"] == name)
-            .map(|k| k["flops"].as_f64().unwrap())
-    };
     // Five passes of LLaVA-1.5's tower (one image of it, five times), no pooling.
     let classic = |frames: &str| {
         common::json(&[
@@ -545,10 +547,10 @@ fn llava_next_prices_its_crops_and_the_unpadded_tokens() {
         ])
     };
     let (one, five) = (classic("1"), classic("5"));
-    let qkv = stage(&v, "vision_qkv_proj").unwrap();
-    assert_eq!(qkv, stage(&five, "vision_qkv_proj").unwrap());
-    assert!((qkv - 5.0 * stage(&one, "vision_qkv_proj").unwrap()).abs() < 1e-3 * qkv);
-    assert!(stage(&v, "pool_2x2_bilinear").is_none());
+    let qkv = stage_flops(&v, "vision_qkv_proj").unwrap();
+    assert_eq!(qkv, stage_flops(&five, "vision_qkv_proj").unwrap());
+    assert!((qkv - 5.0 * stage_flops(&one, "vision_qkv_proj").unwrap()).abs() < 1e-3 * qkv);
+    assert!(stage_flops(&v, "pool_2x2_bilinear").is_none());
     let vision = |d: &serde_json::Value| d["pipeline"]["vision_time_s"].as_f64().unwrap();
     assert!((vision(&v) - vision(&five)).abs() < 1e-12);
     // More tokens per image than the largest grid holds: priced, and said.
@@ -596,28 +598,20 @@ fn llava_next_frames_below_one_pass_are_one_pooled_pass_each() {
             "--include-vision",
         ])
     };
-    let stage = |d: &serde_json::Value, name: &str| {
-        d["stages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|k| k["name"] == name)
-            .map(|k| k["flops"].as_f64().unwrap())
-    };
     let video = run("llava-next-7b", "8", "144");
     let eight_passes = run("llava-1.5-7b", "8", "576");
     assert_eq!(
-        stage(&video, "vision_qkv_proj"),
-        stage(&eight_passes, "vision_qkv_proj")
+        stage_flops(&video, "vision_qkv_proj"),
+        stage_flops(&eight_passes, "vision_qkv_proj")
     );
-    assert!(stage(&video, "pool_2x2_bilinear").is_some());
+    assert!(stage_flops(&video, "pool_2x2_bilinear").is_some());
     assert_eq!(video["plan"]["layer_tokens"][0], 8 * 144 + 100);
     // One pass's worth of tokens or more is an anyres image again: three passes at least.
     let image = run("llava-next-7b", "1", "576");
     let three = run("llava-1.5-7b", "3", "576");
     assert_eq!(
-        stage(&image, "vision_qkv_proj"),
-        stage(&three, "vision_qkv_proj")
+        stage_flops(&image, "vision_qkv_proj"),
+        stage_flops(&three, "vision_qkv_proj")
     );
 }
 

@@ -80,16 +80,16 @@ fn divprune_is_priced_before_the_llm_and_the_baseline_has_none() {
 /// first layer that keeps every visual token (or none), the llm-viewer cost model.
 #[test]
 fn a_selection_without_a_kept_count_is_refused() {
-    let err = common::fails(&[
-        "--model",
-        "llava-next-7b",
-        "--frames",
-        "8",
-        "--tokens-per-frame",
-        "144",
-        "--selection",
-        "divprune",
-    ]);
+    // DivPrune's run without its --layer-tokens.
+    let args = divprune_args(&["--selection", "divprune"]);
+    let at = args.iter().position(|a| a == "--layer-tokens").unwrap();
+    let without: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != at && *i != at + 1)
+        .map(|(_, a)| a)
+        .collect();
+    let err = common::fails(&without);
     assert!(
         err.contains("layer-tokens") || err.contains("layer_tokens"),
         "{err}"
