@@ -13,12 +13,24 @@ pub enum Selection {
     /// kept token.
     #[serde(rename = "divprune")]
     DivPrune,
+    /// CDPruner (Theia-4869/CDPruner, `encode_images` in `llava_arch.py` and
+    /// `clip_encoder.py`): CLIP's text tower on the prompt for relevance scores, a
+    /// relevance-weighted similarity kernel, then a greedy DPP loop of one step per kept token.
+    #[serde(rename = "cdpruner")]
+    CdPruner,
 }
 
 impl Choice for Selection {
-    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[(
-        Selection::DivPrune,
-        "divprune",
-        "DivPrune's greedy max-min diversity selection (a cosine matrix, then six PyTorch ops per kept token)",
-    )];
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Selection::DivPrune,
+            "divprune",
+            "DivPrune's greedy max-min diversity selection (a cosine matrix, then six PyTorch ops per kept token)",
+        ),
+        (
+            Selection::CdPruner,
+            "cdpruner",
+            "CDPruner's conditional DPP (CLIP's text tower, a similarity kernel, then 16 PyTorch ops per kept token)",
+        ),
+    ];
 }

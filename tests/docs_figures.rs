@@ -1610,6 +1610,23 @@ fn divprune_selection_arithmetic_is_the_profile_and_the_rows() {
             .as_float()
             .unwrap()
     };
+    // Cen-Prune's two selections, priced (the shipped profile) and measured.
+    let report = common::json(&["check", "reference/measurements.toml"]);
+    let [d, c] = [
+        "cenprune-llava15-7b-a6000-divprune64",
+        "cenprune-llava15-7b-a6000-cdpruner64",
+    ]
+    .map(|id| row_of(&report, id));
+    let ms = |r: &Value, key: &str| r[key].as_f64().unwrap();
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "no longer the same work measured {:.0} % apart: priced {:.0} ms apart where they are measured {:.0} ms apart",
+            (ms(c, "measured_ms") / ms(d, "measured_ms") - 1.0) * 100.0,
+            ms(c, "predicted_ms") - ms(d, "predicted_ms"),
+            ms(c, "measured_ms") - ms(d, "measured_ms"),
+        )],
+    );
     let divprune = measured("divprune-llavanextvideo7b-v100-divprune115");
     let fastv = measured("divprune-llavanextvideo7b-v100-fastv");
     assert_doc_says(

@@ -151,3 +151,21 @@ fn a_row_prices_its_selection() {
     let err = common::fails(&["check", &write(&row("selection = \"divprune\"\n", ""))]);
     assert!(err.contains("'r'") && err.contains("layer_tokens"), "{err}");
 }
+
+/// CDPruner's selection (CLIP's text tower, then 16 ops per kept token) costs more under HF's
+/// dispatch than DivPrune's (6 per kept token) on the same run, and both are in the merging time.
+#[test]
+fn cdpruner_costs_more_than_divprune_under_eager_dispatch() {
+    let merge_s = |method: &str| {
+        common::json(&divprune_args(&[
+            "--selection",
+            method,
+            "--framework",
+            "hf",
+        ]))["pipeline"]["merge_time_s"]
+            .as_f64()
+            .unwrap()
+    };
+    let (div, cd) = (merge_s("divprune"), merge_s("cdpruner"));
+    assert!(cd > 2.0 * div, "cdpruner {cd} s against divprune {div} s");
+}

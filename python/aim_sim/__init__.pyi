@@ -26,7 +26,7 @@ PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 VisionAttention = Literal["flash", "eager"]
 Experts = Literal["fused", "loop", "all"]
-Selection = Literal["divprune"]
+Selection = Literal["divprune", "cdpruner"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]

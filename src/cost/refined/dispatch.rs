@@ -18,7 +18,9 @@
 //!   (2), two `gather`s, `scatter_reduce` and `cat` (4);
 //! - DivPrune's selection (vbdi/divprune `DivPrune`): normalise (2), the first pick (`topk`, a
 //!   row view, `argmax`, the store: 4), each later greedy step (`arange`, two `index_select`s,
-//!   `min`, `argmax`, the store: 6), the kept indices sorted and gathered (2);
+//!   `min`, `argmax`, the store: 6), the kept indices sorted and gathered (2); CDPruner's
+//!   (Theia-4869/CDPruner): each DPP step 16 ops, its other kernels one launch an op (counted
+//!   in their launches: [`super::selection`]);
 //! - PageRank importance in PyTorch: mask add, `/ τ`, `softmax` (3); per power iteration a
 //!   `matmul` and its normalisation (2); `pow`, `mean`, `sqrt` over heads (3); `topk` and the
 //!   sort of its indices (2); the kept rows' index `gather`, the `cat` with the text tokens and
@@ -54,6 +56,7 @@ pub fn ops_per_launch(name: &str) -> f64 {
         "divprune_normalize" | "divprune_gather_kept" => 2.0,
         "divprune_first_pick" => 4.0,
         "divprune_greedy_steps" => 6.0,
+        "cdpruner_dpp_steps" => 16.0,
         "importance_softmax_t0.1" | "importance_rms_over_heads" | "gather_kept" => 3.0,
         "pagerank_power_iterations" | "topk_visual" => 2.0,
         _ => 1.0,

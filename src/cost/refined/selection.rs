@@ -18,6 +18,7 @@ pub fn kernels(
 ) -> Vec<Kernel> {
     let list = match method {
         Selection::DivPrune => divprune(candidates, keep, width, a),
+        Selection::CdPruner => cdpruner(candidates, keep, width, a),
     };
     list.into_iter().map(|k| k.times(sequences)).collect()
 }
@@ -106,6 +107,146 @@ fn divprune(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
     ]
 }
 
+/// CLIP ViT-L/14-336, as CDPruner's `clip_encoder.py` loads it beside LLaVA's tower
+/// (openai/clip-vit-large-patch14-336 config.json): the vision width its projection reads, the
+/// joint embedding width, and the text tower's layers, width, MLP and positions (the prompt is
+/// padded to all 77).
+const CLIP_VISION_WIDTH: f64 = 1024.0;
+const CLIP_EMBED: f64 = 768.0;
+const CLIP_TEXT_LAYERS: f64 = 12.0;
+const CLIP_TEXT_WIDTH: f64 = 768.0;
+const CLIP_TEXT_MLP: f64 = 3072.0;
+const CLIP_TEXT_TOKENS: f64 = 77.0;
+/// PyTorch ops of one transformers (4.37) `CLIPEncoderLayer` forward besides its six linear
+/// layers: two LayerNorms, `* scale`, three `contiguous` head reshapes, two `bmm`s, the causal
+/// and padding mask adds, `softmax`, the output reshape, two residual adds and `quick_gelu`'s
+/// three (`* 1.702`, `sigmoid`, `*`).
+const CLIP_TEXT_LAYER_OPS: f64 = 17.0;
+/// The text tower's ops outside its layers: token and position embeddings and their sum (3),
+/// the causal mask (4) and the padding mask expanded (3), the final LayerNorm (1), the pooled
+/// row (`argmax`, `arange`, index: 3).
+const CLIP_TEXT_OTHER_OPS: f64 = 14.0;
+
+/// CDPruner's `encode_images` (Theia-4869/CDPruner, `llava_arch.py`, with `clip_encoder.py`)
+/// over `n` projected tokens of width `d` keeping `k`:
+/// - CLIP's text tower on the prompt padded to 77 tokens (its own CUDA stream, but dispatched by
+///   the same Python thread) and the image side's `post_layernorm`, fp32 cast and
+///   `visual_projection` (3 ops);
+/// - the similarity: `norm`, `/`, `.float()`, an `n × n × d` fp32 `matmul` (4 ops);
+/// - the relevance: both embeddings normalised (4), their `matmul`, `neg`, `mean`, and the
+///   min-max rescaling (`min`, `-`, `+`, `max`, `min`, `-`, `/`): 14 ops;
+/// - the kernel `r · S · r` (2 ops over `n²`), `cis` zeroed and the diagonal cloned (2);
+/// - per kept token a DPP step: `argmax`, three `arange`s and three indexings, an `einsum` over
+///   the `i` rows of `cis` so far, `-`, `sqrt`, `/`, `square`, `-=` and three stores (16 ops);
+/// - the kept indices sorted and scattered into a mask (3 ops).
+fn cdpruner(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
+    const F32: f64 = 4.0;
+    let pass = |elements: f64, width: f64, count: f64| Call::Elementwise {
+        elements,
+        width,
+        count,
+    };
+    let gemm = |m: f64, cols: f64, inner: f64, bits: f64| Call::Gemm {
+        m,
+        n: cols,
+        k: inner,
+        bias: false,
+        act_bits: Call::bits(bits),
+        weight_bits: Call::bits(bits),
+        count: 1.0,
+    };
+    // The text tower: its linear layers (q, k, v, out, fc1, fc2 a layer; the projection).
+    let (t, w) = (CLIP_TEXT_TOKENS, CLIP_TEXT_WIDTH);
+    let layer_params = 4.0 * w * w + 2.0 * w * CLIP_TEXT_MLP;
+    let text_params = CLIP_TEXT_LAYERS * layer_params + w * CLIP_EMBED;
+    let text_acts = t * w * a;
+    let steps_rows = k * (k - 1.0) / 2.0;
+    vec![
+        kernel(
+            "cdpruner_text_linears",
+            OpKind::Merge,
+            Class::Matmul,
+            2.0 * t * text_params,
+            gemm(t, w, w, a),
+        )
+        .weights(text_params * a)
+        .reads(CLIP_TEXT_LAYERS * 6.0 * text_acts)
+        .writes(CLIP_TEXT_LAYERS * 6.0 * text_acts)
+        .launches(CLIP_TEXT_LAYERS * 6.0 + 1.0),
+        kernel(
+            "cdpruner_text_other",
+            OpKind::Merge,
+            Class::Elementwise,
+            CLIP_TEXT_LAYERS * (CLIP_TEXT_LAYER_OPS * t * w + 4.0 * t * t * w),
+            pass(CLIP_TEXT_LAYERS * CLIP_TEXT_LAYER_OPS * t * w, w, 1.0),
+        )
+        .reads(CLIP_TEXT_LAYERS * CLIP_TEXT_LAYER_OPS * text_acts)
+        .writes(CLIP_TEXT_LAYERS * CLIP_TEXT_LAYER_OPS * text_acts)
+        .launches(CLIP_TEXT_LAYERS * CLIP_TEXT_LAYER_OPS + CLIP_TEXT_OTHER_OPS),
+        kernel(
+            "cdpruner_image_embeds",
+            OpKind::Merge,
+            Class::Matmul,
+            2.0 * n * CLIP_VISION_WIDTH * CLIP_EMBED,
+            gemm(n, CLIP_EMBED, CLIP_VISION_WIDTH, F32),
+        )
+        .weights(CLIP_VISION_WIDTH * CLIP_EMBED * a)
+        .reads(n * CLIP_VISION_WIDTH * (a + F32))
+        .writes(n * (CLIP_VISION_WIDTH + CLIP_EMBED) * F32)
+        .launches(3.0),
+        kernel(
+            "cdpruner_similarity",
+            OpKind::Merge,
+            Class::Matmul,
+            2.0 * n * n * d,
+            gemm(n, n, d, F32),
+        )
+        .reads(2.0 * n * d * a + 2.0 * n * d * F32)
+        .writes(n * d * F32 + n * n * F32)
+        .launches(4.0),
+        kernel(
+            "cdpruner_relevance",
+            OpKind::Merge,
+            Class::Elementwise,
+            n * CLIP_EMBED * 4.0,
+            pass(n * CLIP_EMBED, CLIP_EMBED, 1.0),
+        )
+        .reads(2.0 * n * CLIP_EMBED * F32)
+        .writes(n * CLIP_EMBED * F32 + 10.0 * n * F32)
+        .launches(14.0),
+        kernel(
+            "cdpruner_kernel",
+            OpKind::Merge,
+            Class::Elementwise,
+            2.0 * n * n,
+            pass(n * n, n, 1.0),
+        )
+        .reads(2.0 * n * n * F32)
+        .writes(2.0 * n * n * F32 + k * n * F32)
+        .launches(4.0),
+        kernel(
+            "cdpruner_dpp_steps",
+            OpKind::Merge,
+            Class::Elementwise,
+            2.0 * steps_rows * n + 6.0 * k * n,
+            pass(steps_rows * n, n, k),
+        )
+        .reads((steps_rows + 4.0 * k) * n * F32)
+        .writes(3.0 * k * n * F32)
+        .launches(k),
+        kernel(
+            "cdpruner_select_sort",
+            OpKind::Merge,
+            Class::Elementwise,
+            k * k.max(2.0).log2(),
+            pass(n, n, 1.0),
+        )
+        .reads(k * 8.0)
+        .writes(n)
+        .launches(3.0),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +269,29 @@ mod tests {
         // Two prompts: twice the work and the launches.
         let two = kernels(Selection::DivPrune, 1152.0, 115.0, 4096.0, 2.0, 2.0);
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * total);
+    }
+
+    /// CDPruner at Cen-Prune's 64 of 576 tokens: the text tower's 12 × (6 + 17) + 14 + 1 ops,
+    /// then 3 + 4 + 14 + 4 + 16 · 64 + 3 for the selection itself.
+    #[test]
+    fn cdpruner_is_the_text_tower_and_sixteen_ops_per_kept_token() {
+        let list = kernels(Selection::CdPruner, 576.0, 64.0, 4096.0, 2.0, 1.0);
+        let ops_of = |prefix: &str| -> f64 {
+            list.iter()
+                .filter(|k| k.op.name.starts_with(prefix))
+                .map(ops)
+                .sum()
+        };
+        assert_eq!(ops_of("cdpruner_text"), 12.0 * 23.0 + 14.0 + 1.0);
+        let by = |name: &str| list.iter().find(|k| k.op.name == name).unwrap();
+        assert_eq!(by("cdpruner_dpp_steps").launches, 64.0);
+        assert_eq!(
+            list.iter().map(ops).sum::<f64>(),
+            12.0 * 23.0 + 15.0 + 3.0 + 4.0 + 14.0 + 4.0 + 16.0 * 64.0 + 3.0
+        );
+        assert_eq!(
+            by("cdpruner_similarity").op.flops,
+            2.0 * 576.0 * 576.0 * 4096.0
+        );
     }
 }
