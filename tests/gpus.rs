@@ -592,7 +592,7 @@ fn the_attention_note_says_where_kv_rereads_come_from() {
     );
     assert!(
         note(&uncached)
-            .ends_with("K/V re-reads from memory (the GPU profile gives no l2_bytes and sms)"),
+            .ends_with("K/V re-reads from memory (the GPU profile lacks l2_bytes or sms)"),
         "{}",
         note(&uncached)
     );

@@ -842,7 +842,7 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
                 "K/V re-reads from the {:.0} MiB L2 as far as the blocks in flight fit it",
                 l2.bytes / (1u64 << 20) as f64
             ),
-            None => "K/V re-reads from memory (the GPU profile gives no l2_bytes and sms)".into(),
+            None => "K/V re-reads from memory (the GPU profile lacks l2_bytes or sms)".into(),
         };
         format!(
             "attention: causal FlashAttention-2, {FLASH_BLOCK_ROWS}×{FLASH_BLOCK_COLS} tiles, FLOPs as executed (totals.dense_flops has the n² count), {rereads}"
