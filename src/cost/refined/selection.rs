@@ -3,6 +3,7 @@
 //! kernels of kind `Merge`, so the pipeline's "token merging" holds them.
 
 use super::kernel::{kernel, Call, Class, Kernel};
+use super::layer::FP32_BYTES;
 use crate::cost::OpKind;
 use crate::selection::Selection;
 
@@ -23,6 +24,28 @@ pub fn kernels(
     list.into_iter().map(|k| k.times(sequences)).collect()
 }
 
+/// An element-wise pass over `elements` values in rows of `width`, `count` launches' worth.
+fn pass(elements: f64, width: f64, count: f64) -> Call {
+    Call::Elementwise {
+        elements,
+        width,
+        count,
+    }
+}
+
+/// An activation × activation product `[m × inner] · [inner × cols]` at `bytes` per value.
+fn gemm(m: f64, cols: f64, inner: f64, bytes: f64) -> Call {
+    Call::Gemm {
+        m,
+        n: cols,
+        k: inner,
+        bias: false,
+        act_bits: Call::bits(bytes),
+        weight_bits: Call::bits(bytes),
+        count: 1.0,
+    }
+}
+
 /// DivPrune's `DivPrune` (vbdi/divprune, `llava_arch.py`; CVPR 2025) over `n` tokens keeping
 /// `k`: `matrix / matrix.norm(dim=1)` (2 ops), `torch.mm` of that with its transpose (an
 /// `n × n × d` GEMM), `1.0 -` it (1 op); step 0: `topk(2, dim=0)`, its `[1, :]` row, `argmax`
@@ -35,11 +58,6 @@ fn divprune(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
     let x = n * d * a;
     let matrix = n * n * a;
     let rows = k * (k - 1.0) / 2.0;
-    let pass = |elements: f64, width: f64, count: f64| Call::Elementwise {
-        elements,
-        width,
-        count,
-    };
     vec![
         kernel(
             "divprune_normalize",
@@ -55,15 +73,7 @@ fn divprune(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
             OpKind::Merge,
             Class::Matmul,
             2.0 * n * n * d,
-            Call::Gemm {
-                m: n,
-                n,
-                k: d,
-                bias: false,
-                act_bits: Call::bits(a),
-                weight_bits: Call::bits(a),
-                count: 1.0,
-            },
+            gemm(n, n, d, a),
         )
         .reads(2.0 * x)
         .writes(matrix),
@@ -140,21 +150,6 @@ const CLIP_TEXT_OTHER_OPS: f64 = 14.0;
 ///   the `i` rows of `cis` so far, `-`, `sqrt`, `/`, `square`, `-=` and three stores (16 ops);
 /// - the kept indices sorted and scattered into a mask (3 ops).
 fn cdpruner(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
-    const F32: f64 = 4.0;
-    let pass = |elements: f64, width: f64, count: f64| Call::Elementwise {
-        elements,
-        width,
-        count,
-    };
-    let gemm = |m: f64, cols: f64, inner: f64, bits: f64| Call::Gemm {
-        m,
-        n: cols,
-        k: inner,
-        bias: false,
-        act_bits: Call::bits(bits),
-        weight_bits: Call::bits(bits),
-        count: 1.0,
-    };
     // The text tower: its linear layers (q, k, v, out, fc1, fc2 a layer; the projection).
     let (t, w) = (CLIP_TEXT_TOKENS, CLIP_TEXT_WIDTH);
     let layer_params = 4.0 * w * w + 2.0 * w * CLIP_TEXT_MLP;
@@ -188,21 +183,21 @@ fn cdpruner(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
             OpKind::Merge,
             Class::Matmul,
             2.0 * n * CLIP_VISION_WIDTH * CLIP_EMBED,
-            gemm(n, CLIP_EMBED, CLIP_VISION_WIDTH, F32),
+            gemm(n, CLIP_EMBED, CLIP_VISION_WIDTH, FP32_BYTES),
         )
         .weights(CLIP_VISION_WIDTH * CLIP_EMBED * a)
-        .reads(n * CLIP_VISION_WIDTH * (a + F32))
-        .writes(n * (CLIP_VISION_WIDTH + CLIP_EMBED) * F32)
+        .reads(n * CLIP_VISION_WIDTH * (a + FP32_BYTES))
+        .writes(n * (CLIP_VISION_WIDTH + CLIP_EMBED) * FP32_BYTES)
         .launches(3.0),
         kernel(
             "cdpruner_similarity",
             OpKind::Merge,
             Class::Matmul,
             2.0 * n * n * d,
-            gemm(n, n, d, F32),
+            gemm(n, n, d, FP32_BYTES),
         )
-        .reads(2.0 * n * d * a + 2.0 * n * d * F32)
-        .writes(n * d * F32 + n * n * F32)
+        .reads(2.0 * n * d * a + 2.0 * n * d * FP32_BYTES)
+        .writes(n * d * FP32_BYTES + n * n * FP32_BYTES)
         .launches(4.0),
         kernel(
             "cdpruner_relevance",
@@ -211,8 +206,8 @@ fn cdpruner(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
             n * CLIP_EMBED * 4.0,
             pass(n * CLIP_EMBED, CLIP_EMBED, 1.0),
         )
-        .reads(2.0 * n * CLIP_EMBED * F32)
-        .writes(n * CLIP_EMBED * F32 + 10.0 * n * F32)
+        .reads(2.0 * n * CLIP_EMBED * FP32_BYTES)
+        .writes(n * CLIP_EMBED * FP32_BYTES + 10.0 * n * FP32_BYTES)
         .launches(14.0),
         kernel(
             "cdpruner_kernel",
@@ -221,8 +216,8 @@ fn cdpruner(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
             2.0 * n * n,
             pass(n * n, n, 1.0),
         )
-        .reads(2.0 * n * n * F32)
-        .writes(2.0 * n * n * F32 + k * n * F32)
+        .reads(2.0 * n * n * FP32_BYTES)
+        .writes(2.0 * n * n * FP32_BYTES + k * n * FP32_BYTES)
         .launches(4.0),
         kernel(
             "cdpruner_dpp_steps",
@@ -231,8 +226,8 @@ fn cdpruner(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
             2.0 * steps_rows * n + 6.0 * k * n,
             pass(steps_rows * n, n, k),
         )
-        .reads((steps_rows + 4.0 * k) * n * F32)
-        .writes(3.0 * k * n * F32)
+        .reads((steps_rows + 4.0 * k) * n * FP32_BYTES)
+        .writes(3.0 * k * n * FP32_BYTES)
         .launches(k),
         kernel(
             "cdpruner_select_sort",
