@@ -634,7 +634,15 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             )));
         }
     }
-    if args.selection.is_some() {
+    if let (Some(method), Some(layers)) = (args.selection, &args.layer_tokens) {
+        if method.inside_llm() && !layers.windows(2).any(|w| w[1] < w[0]) {
+            return Err(Error::invalid(format!(
+                "{SELECTION} {}: prices the method's work at each layer where {LAYER_TOKENS} drops, and it never drops: give the per-layer counts its schedule keeps",
+                crate::choice::Choice::name(method)
+            )));
+        }
+    }
+    if args.selection.is_some_and(|m| !m.inside_llm()) {
         // The selection keeps layer 0's visual tokens out of the input's.
         let visual = input.visual_tokens();
         let kept = match &args.layer_tokens {

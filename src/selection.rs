@@ -18,6 +18,27 @@ pub enum Selection {
     /// relevance-weighted similarity kernel, then a greedy DPP loop of one step per kept token.
     #[serde(rename = "cdpruner")]
     CdPruner,
+    /// SparseVLM v1.0 (Gumpest/SparseVLMs, `LlamaDynamicvitModel.forward` in
+    /// `modelling_sparse_llama.py`, with `score.py` and `utils.py`): inside the LLM, at each
+    /// layer where `layer_tokens` drops, the text raters' attention over the visual tokens,
+    /// a top-k, and the pruned tokens' most relevant 30 % clustered into recycled tokens
+    /// (`cluster_and_merge`).
+    #[serde(rename = "sparsevlm")]
+    SparseVlm,
+    /// VisionZip (dvlab-research/VisionZip, `visionzip/clip_encoder.py` and `utils.py`): CLIP
+    /// run with its attention maps returned and every layer's keys averaged over heads, then
+    /// dominant tokens by the CLS row's attention and contextual ones merged by key
+    /// similarity.
+    #[serde(rename = "visionzip")]
+    VisionZip,
+}
+
+impl Selection {
+    /// Whether the method selects inside the LLM (at the layers where `layer_tokens` drops),
+    /// not between the projector and the LLM.
+    pub fn inside_llm(self) -> bool {
+        self == Selection::SparseVlm
+    }
 }
 
 impl Choice for Selection {
@@ -31,6 +52,16 @@ impl Choice for Selection {
             Selection::CdPruner,
             "cdpruner",
             "CDPruner's conditional DPP (CLIP's text tower, a similarity kernel, then 16 PyTorch ops per kept token)",
+        ),
+        (
+            Selection::SparseVlm,
+            "sparsevlm",
+            "SparseVLM's scoring and token recycling at each layer where the per-layer token counts drop (80 PyTorch ops and a pairwise-distance tensor per pruning layer)",
+        ),
+        (
+            Selection::VisionZip,
+            "visionzip",
+            "VisionZip's dominant and contextual tokens (every CLIP layer's keys averaged, then 34 PyTorch ops with five host syncs)",
         ),
     ];
 }

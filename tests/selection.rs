@@ -169,3 +169,79 @@ fn cdpruner_costs_more_than_divprune_under_eager_dispatch() {
     let (div, cd) = (merge_s("divprune"), merge_s("cdpruner"));
     assert!(cd > 2.0 * div, "cdpruner {cd} s against divprune {div} s");
 }
+
+/// SparseVLM's 64-token LLaVA-1.5 run (score.py's [66, 30, 17], with the recycled tokens:
+/// 82, 32 and 18 visual tokens after layers 2, 6 and 15; 60 text tokens).
+fn sparsevlm_layers() -> String {
+    let mut layers = vec![636; 3];
+    layers.extend([142; 4]);
+    layers.extend([92; 9]);
+    layers.extend([78; 16]);
+    layers
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// SparseVLM selects inside the LLM: its work is priced at the three layers where the counts
+/// drop (pruning work, not merging), each about 80 ops at the profile's per-op cost; a list
+/// that never drops is refused in one line.
+#[test]
+fn sparsevlm_is_priced_at_its_pruning_layers() {
+    let layers = sparsevlm_layers();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--model",
+            "llava-1.5-7b",
+            "--frames",
+            "1",
+            "--text-tokens",
+            "60",
+            "--layer-tokens",
+            &layers,
+            "--framework",
+            "hf",
+            "--gpu",
+            "a100-80g",
+        ];
+        args.extend(extra);
+        common::json(&args)
+    };
+    let with = run(&["--selection", "sparsevlm"]);
+    let plain = run(&[]);
+    let hf: toml::Table =
+        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
+    let per_op_s = hf["gpu"]["a100-80g"]["launch_overhead_s"]
+        .as_float()
+        .unwrap();
+    let importance = |v: &serde_json::Value| v["pipeline"]["importance_time_s"].as_f64().unwrap();
+    let added = importance(&with) - importance(&plain);
+    // Three layers of 77 ops each, plus the data they move (the 154 × 154 × 4096 difference
+    // tensor at the first): more than the ops alone, under a millisecond more.
+    assert!(
+        added > 3.0 * 77.0 * per_op_s && added < 3.0 * 77.0 * per_op_s + 1e-3,
+        "{added} s"
+    );
+    assert_eq!(
+        with["pipeline"]["merge_time_s"],
+        plain["pipeline"]["merge_time_s"]
+    );
+    let flat = vec!["636"; 32].join(",");
+    let err = common::fails(&[
+        "--model",
+        "llava-1.5-7b",
+        "--frames",
+        "1",
+        "--text-tokens",
+        "60",
+        "--layer-tokens",
+        &flat,
+        "--selection",
+        "sparsevlm",
+    ]);
+    assert!(
+        err.contains("never drops") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+}

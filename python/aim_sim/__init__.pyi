@@ -26,7 +26,7 @@ PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 VisionAttention = Literal["flash", "eager"]
 Experts = Literal["fused", "loop", "all"]
-Selection = Literal["divprune", "cdpruner"]
+Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]
@@ -207,9 +207,10 @@ def simulate(
             ``prune_start``).
         layer_tokens: Exact sequence length of every layer (a list, or ``"A,B,C"``); replaces
             the whole schedule.
-        selection: Refined: price this method's own selection of the visual tokens layer 0
-            keeps, ``"divprune"`` (needs ``layer_tokens``, whose first entry less the text
-            tokens is the kept count).
+        selection: Refined: price this method's own selection of its visual tokens, as its
+            released code runs it: ``"divprune"`` or ``"cdpruner"`` of the tokens layer 0 keeps
+            (``layer_tokens``' first entry less the text tokens), or ``"sparsevlm"`` at each
+            layer where ``layer_tokens`` drops (needs ``layer_tokens``).
         cost_model: ``"refined"`` (what a GPU runs) or ``"llm-viewer"`` (the AIM paper's
             roofline, exactly).
         prune_timing: When a pruning decision takes effect: ``"code"`` (the reference code:

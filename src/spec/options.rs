@@ -137,7 +137,7 @@ const MODEL_GPU: &str = "Model and GPU";
 const SCHEDULE: &str = "Schedule";
 /// Why `selection` needs `layer_tokens`.
 const SELECTION_KEEPS: &str =
-    "its first entry less the text tokens is how many tokens the selection keeps";
+    "its first entry less the text tokens is how many tokens the selection keeps (sparsevlm: its drops are the pruning layers)";
 const COST: &str = "Cost model";
 const WINDOW: &str = "the linear pruning window is prune_start=l1, prune_end=l2";
 
@@ -215,10 +215,10 @@ pub static RUN: &[RunOption] = &[
         "Exact sequence length of every layer, comma-separated (overrides the schedule)")
         .doc(r#"Exact sequence length of every layer (a list, or ``"A,B,C"``); replaces the whole schedule."#),
     RunOption::new("selection", Kind::Choice(words::<crate::selection::Selection>), "METHOD", SCHEDULE,
-        "Refined: price this method's own selection of the tokens layer 0 keeps (needs --layer-tokens)")
+        "Refined: price this method's own selection of the tokens it keeps (needs --layer-tokens)")
         .requires("layer_tokens", SELECTION_KEEPS)
-        .long_help("Refined: price this method's own selection of the tokens layer 0 keeps (needs --layer-tokens).\n\nThe work a token-reduction method does to choose its tokens, as its released code runs it, between the projector and the LLM: divprune: a cosine-distance matrix over the input's visual tokens, then one greedy step (six PyTorch ops) per kept token. The kept visual tokens are --layer-tokens' first entry less the text tokens.")
-        .doc(r#"Refined: price this method's own selection of the visual tokens layer 0 keeps, ``"divprune"`` (needs ``layer_tokens``, whose first entry less the text tokens is the kept count)."#),
+        .long_help("Refined: price this method's own selection of the tokens it keeps (needs --layer-tokens).\n\nThe work a token-reduction method does to choose its tokens, as its released code runs it. Between the projector and the LLM (the kept visual tokens are --layer-tokens' first entry less the text tokens): divprune: a cosine-distance matrix over the input's visual tokens, then one greedy step (six PyTorch ops) per kept token; cdpruner: CLIP's text tower on the prompt, a similarity kernel, then 16 PyTorch ops per kept token. Inside the LLM, at each layer where --layer-tokens drops (its counts holding the recycled tokens): sparsevlm: the text raters' attention averaged over heads, a top-k, and the pruned tokens' top 30 % clustered into recycled tokens (80 PyTorch ops and an m × m × hidden distance tensor per pruning layer).")
+        .doc(r#"Refined: price this method's own selection of its visual tokens, as its released code runs it: ``"divprune"`` or ``"cdpruner"`` of the tokens layer 0 keeps (``layer_tokens``' first entry less the text tokens), or ``"sparsevlm"`` at each layer where ``layer_tokens`` drops (needs ``layer_tokens``)."#),
     RunOption::new("cost_model", Kind::Choice(words::<CostModelKind>), "MODEL", COST,
         "Cost model [default: refined]")
         .long_help("Cost model [default: refined].\n\nCost model: `refined` (what a GPU runs) or `llm-viewer` (the paper's, exactly) [default: refined].")

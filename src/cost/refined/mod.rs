@@ -23,8 +23,8 @@ pub(crate) mod stages;
 mod vision;
 
 use super::{
-    Context, CostModel, Each, KvCache, LayerCost, LayerMemo, OpKind, PeakMemory, Pipeline, RunCost,
-    Sink, TimedOp, Totals, Workload,
+    Context, CostModel, Each, KvCache, LayerCost, LayerMemo, OpKind, PeakMemory, Pipeline,
+    PruneStep, RunCost, Sink, TimedOp, Totals, Workload,
 };
 use kernel::{ByName, Kernel, Timer};
 use layer::{Dims, FLASH_BLOCK_COLS, FLASH_BLOCK_ROWS, FP32_BYTES};
@@ -409,6 +409,29 @@ impl<K: Keep> Sink<Kernel> for LayerSink<'_, K> {
     }
 }
 
+/// SparseVLM's own work at pruning layer `step` ([`selection::sparsevlm_step`]): its visual
+/// tokens go from the scored layer's to the next layer's (kept plus recycled clusters). Its
+/// raters are the text tokens whose attention to the visual ones is above their mean
+/// (`torch.where(m_v_t > m_v_t.mean())`): half the text, as a mean splits them.
+fn sparsevlm_step(d: &Dims, step: PruneStep, text: u64, sink: &mut impl Sink<Kernel>) {
+    let before = step.scored_tokens.saturating_sub(text);
+    let after = step.kept_tokens.saturating_sub(text);
+    // A drop the code's arithmetic cannot produce is priced as if its clusters were absent.
+    let pruned = selection::sparsevlm_pruned(before, after).unwrap_or(before - after.min(before));
+    let raters = (text as f64 / 2.0).max(1.0);
+    for k in selection::sparsevlm_step(
+        step.scored_tokens as f64,
+        d.heads,
+        raters,
+        before as f64,
+        pruned,
+        d.h,
+        d.a,
+    ) {
+        sink.push(k.times(d.b));
+    }
+}
+
 /// One prefill priced: every kernel built by the same functions, timed by the same [`Timer`]
 /// and added to the totals in the same order (stages summed by name, layers, head), whatever
 /// `keep` keeps, so the totals-only pass equals the report's totals bit for bit.
@@ -561,7 +584,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             &mut stage_kernels,
         );
     }
-    if let Some(method) = w.selection {
+    if let Some(method) = w.selection.filter(|m| !m.inside_llm()) {
         // The kept visual tokens: layer 0's, less the text (the scenario checked there are
         // fewer than the input's).
         let candidates = w.input.visual_tokens();
@@ -669,6 +692,16 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 ),
                 None => 0.0,
             };
+            if let (Some(step), Some(crate::selection::Selection::SparseVlm)) = (step, w.selection)
+            {
+                let mut sink = LayerSink {
+                    timer: &timer,
+                    sums: &mut layer_sums,
+                    memo: &mut memo,
+                    keep,
+                };
+                sparsevlm_step(&d, step, text, &mut sink);
+            }
             sums.add_sums(&layer_sums);
             memo_sums = layer_sums;
             map_bytes

@@ -20,6 +20,9 @@ pub fn kernels(
     let list = match method {
         Selection::DivPrune => divprune(candidates, keep, width, a),
         Selection::CdPruner => cdpruner(candidates, keep, width, a),
+        Selection::VisionZip => visionzip(candidates, keep, a),
+        // Inside the LLM: priced per pruning layer by `sparsevlm_step`.
+        Selection::SparseVlm => Vec::new(),
     };
     list.into_iter().map(|k| k.times(sequences)).collect()
 }
@@ -242,6 +245,206 @@ fn cdpruner(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
     ]
 }
 
+/// CLIP ViT-L/14-336's encoder as VisionZip patches it: layers, heads and head width
+/// (openai/clip-vit-large-patch14-336 config.json).
+const CLIP_VISION_LAYERS: f64 = 24.0;
+const CLIP_VISION_HEADS: f64 = 16.0;
+const CLIP_HEAD_DIM: f64 = 64.0;
+
+/// VisionZip's contextual tokens per kept token: its README's LLaVA-1.5 settings keep 54 + 10,
+/// 108 + 20 and 162 + 30 (dominant + contextual) for 64, 128 and 192 tokens.
+const VISIONZIP_CONTEXTUAL_SHARE: f64 = 10.0 / 64.0;
+
+/// PyTorch ops of VisionZip's selection after CLIP (`CLIPVisionTower_VisionZip.forward`,
+/// dvlab-research/VisionZip at 3151f6d): the CLS row summed over heads, `topk`, `+ 1`, `zeros`,
+/// `cat`, `ones_like`, `scatter_` (7); the dominant tokens by `masked_select` (`~`, the select:
+/// 2); the other tokens' keys and states by boolean index and `masked_select` (2); `norm`, `/`
+/// (2); the contextual targets (`arange`, an index: 2); the rest (`arange`, `isin`, `~`, a
+/// boolean index: 4); the similarity `bmm`, `zeros`, `argmax`, `scatter_`, `sum`, `clamp` (6);
+/// the states again (`arange`, `isin`, `~`, a boolean index: 4); the merge `bmm`, `/`, an index,
+/// `+` (4); the final `cat` (1). Five of them (the boolean selections) synchronise with the host.
+const VISIONZIP_SELECT_OPS: f64 = 34.0;
+
+/// VisionZip over `n` visual tokens keeping `k`, `a`-byte activations: every one of CLIP's 24
+/// layers runs its patched attention, which clones the keys and averages them over heads (2
+/// ops a layer, `CLIPAttention_forward` in `visionzip/utils.py`; CLIP returns every layer's
+/// attention map, which the eager attention writes anyway), then [`VISIONZIP_SELECT_OPS`] over
+/// CLIP's width. Its projector then runs on the `k` kept tokens, where aim-sim's vision stage
+/// prices it on all `n`: a few GFLOPs over-priced.
+fn visionzip(n: f64, k: f64, a: f64) -> Vec<Kernel> {
+    let keys = CLIP_VISION_HEADS * n * CLIP_HEAD_DIM;
+    let w = CLIP_VISION_WIDTH;
+    let contextual = (k * VISIONZIP_CONTEXTUAL_SHARE).round().max(1.0);
+    let rest = n - k + contextual;
+    vec![
+        kernel(
+            "visionzip_key_metric",
+            OpKind::Merge,
+            Class::Elementwise,
+            CLIP_VISION_LAYERS * keys,
+            pass(
+                CLIP_VISION_LAYERS * keys,
+                CLIP_HEAD_DIM,
+                2.0 * CLIP_VISION_LAYERS,
+            ),
+        )
+        .reads(2.0 * CLIP_VISION_LAYERS * keys * a)
+        .writes(CLIP_VISION_LAYERS * (keys + n * CLIP_HEAD_DIM) * a)
+        .launches(2.0 * CLIP_VISION_LAYERS),
+        kernel(
+            "visionzip_select",
+            OpKind::Merge,
+            Class::Elementwise,
+            2.0 * rest * contextual * (CLIP_HEAD_DIM + w) + 4.0 * n * w,
+            pass(3.0 * n * w, w, VISIONZIP_SELECT_OPS),
+        )
+        .reads(CLIP_VISION_HEADS * n * a + 3.0 * n * w * a + 2.0 * rest * CLIP_HEAD_DIM * a)
+        .writes(2.0 * n * w * a + k * w * a)
+        .launches(VISIONZIP_SELECT_OPS),
+    ]
+}
+
+/// SparseVLM v1.0's share of the pruned visual tokens it recycles (`merge_token_num_stage1 =
+/// int(pruned * 0.3) + 1`, "Top 30%") and its tokens per recycled cluster (`cluster_num =
+/// int(merged / 10) + 1`): Gumpest/SparseVLMs, `modelling_sparse_llama.py`.
+const SPARSEVLM_RECYCLED_SHARE: f64 = 0.3;
+const SPARSEVLM_TOKENS_PER_CLUSTER: u64 = 10;
+
+/// SparseVLM's recycling of `pruned` tokens: how many it merges and into how many clusters,
+/// in the code's own integer arithmetic.
+pub fn sparsevlm_recycled(pruned: u64) -> (u64, u64) {
+    let merged = (pruned as f64 * SPARSEVLM_RECYCLED_SHARE) as u64 + 1;
+    (merged, merged / SPARSEVLM_TOKENS_PER_CLUSTER + 1)
+}
+
+/// The tokens SparseVLM pruned at a layer whose visual tokens go from `before` to `after`,
+/// where `after` holds the kept tokens *and* the recycled clusters: the `pruned` whose
+/// clusters make up the difference (`before − after + clusters(pruned)`). `None` when no
+/// count fits (a drop SparseVLM's arithmetic cannot produce).
+pub fn sparsevlm_pruned(before: u64, after: u64) -> Option<u64> {
+    (1..=after).find_map(|clusters| {
+        let pruned = (before + clusters).checked_sub(after)?;
+        (pruned > 0 && sparsevlm_recycled(pruned).1 == clusters).then_some(pruned)
+    })
+}
+
+/// PyTorch ops of SparseVLM's `cluster_and_merge` besides the pairwise differences and their
+/// norm: `/ √C`, `topk`, the density (`** 2`, `mean`, `neg`, `exp`: 4) and its noise (`rand`,
+/// `* 1e-6`, `+`: 3), the mask (`>`, `type`: 2), `max`, the parent distance (`*`, `1 −`, `*`,
+/// `+`, `min`: 5), the score (`*`, `topk`: 2), `index_points` (`arange`, its copy to the GPU,
+/// `repeat`, the index: 4), `argmin`, the centres merging to themselves (two `arange` +
+/// `expand`, two `reshape` copies of them, the store: 5), the token indices (`arange` copied to
+/// the GPU), two `new_ones`, the cluster index (`arange`, `*`, `+`: 3), the weights
+/// (`new_zeros`, `index_add_`, `+ 1e-6`, an index, `/`: 5) and the merge (`new_zeros`, `*`,
+/// `index_add_`: 3).
+const SPARSEVLM_CLUSTER_OPS: f64 = 43.0;
+
+/// SparseVLM v1.0 at one pruning layer (Gumpest/SparseVLMs at 26a5f48:
+/// `LlamaDynamicvitModel.forward`, `attn_postprocess_topk` in `score.py`, `cluster_and_merge`
+/// and `batch_index_select` in `utils.py`) over `n` tokens, `heads` heads, `raters` text
+/// raters, `visual` visual tokens of which `pruned` are dropped, width `c`, `a`-byte
+/// activations. Its layers run attention in Python (`utils.scaled_dot_product_attention`:
+/// the probabilities written out in every layer, priced by the row's `attention = "eager"`);
+/// here is what the pruning layer adds to them:
+/// - the head mean of those probabilities (1 op over `heads · n²`);
+/// - the raters' rows over the visual columns, their mean, `zeros_like`, `topk`, the mask's
+///   store and the raters' offset (6);
+/// - the policy: `ones`, the scores cast and stored, the prompt and question rows set (5), and
+///   `torch.where(policy == 0)` (2, a host sync);
+/// - the recycled tokens picked: `torch.where` again (2), `batch_index_select` (`arange`, `*`,
+///   `+`, the index: 4), `torch.where(pred == 0)` (2), their relevance indexed, `topk`, and the
+///   tokens gathered (3);
+/// - `cluster_and_merge` over the `m` picked: `x1 − x2` (an `m × m × C` tensor) and its `norm`
+///   (2), then [`SPARSEVLM_CLUSTER_OPS`] over `m²` distances;
+/// - the kept tokens: `torch.where(policy == 1)` (2), `batch_index_select`'s index arithmetic
+///   (3), `pred.sum()` and the new visual count (2); the index, `cat` and positions are the
+///   prune step's own gather.
+pub fn sparsevlm_step(
+    n: f64,
+    heads: f64,
+    raters: f64,
+    visual: f64,
+    pruned: u64,
+    c: f64,
+    a: f64,
+) -> Vec<Kernel> {
+    let (merged, clusters) = sparsevlm_recycled(pruned);
+    let (m, p) = (merged as f64, pruned as f64);
+    let scores = heads * n * n;
+    let pairs = m * m;
+    vec![
+        kernel(
+            "sparsevlm_head_mean",
+            OpKind::Prune,
+            Class::Elementwise,
+            scores,
+            pass(scores, n, 1.0),
+        )
+        .reads(scores * a)
+        .writes(n * n * a),
+        kernel(
+            "sparsevlm_rater_topk",
+            OpKind::Prune,
+            Class::Elementwise,
+            2.0 * raters * visual,
+            pass(raters * visual, visual, 6.0),
+        )
+        .reads(2.0 * raters * visual * a)
+        .writes(raters * visual * a + 3.0 * visual * a)
+        .launches(6.0),
+        kernel(
+            "sparsevlm_policy",
+            OpKind::Prune,
+            Class::Elementwise,
+            2.0 * n,
+            pass(n, n, 7.0),
+        )
+        .reads(3.0 * n * a)
+        .writes(4.0 * n * a)
+        .launches(7.0),
+        kernel(
+            "sparsevlm_recycle_pick",
+            OpKind::Prune,
+            Class::Elementwise,
+            p + m,
+            pass((p + m) * c, c, 11.0),
+        )
+        .reads((p + m) * c * a + 4.0 * n * a)
+        .writes((p + m) * c * a)
+        .launches(11.0),
+        kernel(
+            "sparsevlm_cluster_distances",
+            OpKind::Prune,
+            Class::Elementwise,
+            3.0 * pairs * c,
+            pass(pairs * c, c, 2.0),
+        )
+        .reads(2.0 * m * c * a + pairs * c * a)
+        .writes(pairs * c * a + pairs * a)
+        .launches(2.0),
+        kernel(
+            "sparsevlm_cluster_merge",
+            OpKind::Prune,
+            Class::Elementwise,
+            SPARSEVLM_CLUSTER_OPS * pairs + 2.0 * m * c,
+            pass(pairs, m, SPARSEVLM_CLUSTER_OPS),
+        )
+        .reads(SPARSEVLM_CLUSTER_OPS * pairs * a + 2.0 * m * c * a)
+        .writes(SPARSEVLM_CLUSTER_OPS * pairs * a + clusters as f64 * c * a)
+        .launches(SPARSEVLM_CLUSTER_OPS),
+        kernel(
+            "sparsevlm_keep",
+            OpKind::Prune,
+            Class::Elementwise,
+            2.0 * n,
+            pass(n, n, 7.0),
+        )
+        .reads(2.0 * n * a)
+        .writes(n * 8.0)
+        .launches(7.0),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +491,64 @@ mod tests {
             by("cdpruner_similarity").op.flops,
             2.0 * 576.0 * 576.0 * 4096.0
         );
+    }
+
+    /// SparseVLM v1.0's recycling, in its own integer arithmetic, for its three LLaVA-1.5
+    /// budgets (score.py: 64 → [66, 30, 17], 128 → [303, 110, 36], 192 → [300, 200, 110]): the
+    /// recycled clusters stay in the visual segment and are candidates at the next stage.
+    #[test]
+    fn sparsevlm_recycles_as_its_code_counts() {
+        for (budgets, visual) in [
+            ([66u64, 30, 17], [82u64, 32, 18]),
+            ([303, 110, 36], [312, 117, 39]),
+            ([300, 200, 110], [309, 204, 113]),
+        ] {
+            let mut before = 576;
+            for (keep, after) in budgets.into_iter().zip(visual) {
+                let kept = keep.min(before - 1);
+                let pruned = before - kept;
+                assert_eq!(kept + sparsevlm_recycled(pruned).1, after, "{budgets:?}");
+                // From the per-layer counts alone, the pruned tokens are recovered.
+                assert_eq!(
+                    sparsevlm_pruned(before, after),
+                    Some(pruned),
+                    "{before} → {after}"
+                );
+                before = after;
+            }
+        }
+        // 510 pruned: int(153.0) + 1 = 154 merged into 16 clusters.
+        assert_eq!(sparsevlm_recycled(510), (154, 16));
+        // A drop no recycling produces (every count above is too few clusters).
+        assert_eq!(sparsevlm_pruned(576, 1), None);
+    }
+
+    /// One pruning layer: 77 PyTorch ops of its own (the prune step's gather adds 3), and the
+    /// pairwise-difference tensor of the recycled tokens, `m × m × C` values written and read.
+    #[test]
+    fn sparsevlm_step_is_eighty_ops_and_the_difference_tensor() {
+        let list = sparsevlm_step(636.0, 32.0, 30.0, 576.0, 510, 4096.0, 2.0);
+        assert_eq!(list.iter().map(ops).sum::<f64>(), 77.0);
+        let by = |name: &str| list.iter().find(|k| k.op.name == name).unwrap();
+        let m = 154.0;
+        let d = by("sparsevlm_cluster_distances");
+        assert!(d.op.store_act_bytes >= m * m * 4096.0 * 2.0);
+        assert!(d.op.load_act_bytes >= m * m * 4096.0 * 2.0);
+        assert_eq!(
+            by("sparsevlm_head_mean").op.load_act_bytes,
+            32.0 * 636.0 * 636.0 * 2.0
+        );
+        assert!(list.iter().all(|k| k.op.kind == OpKind::Prune));
+    }
+
+    /// VisionZip at 64 of 576: two ops in each of CLIP's 24 layers (the keys cloned and
+    /// averaged over heads) and 34 for the selection, 82 in all; two prompts twice that.
+    #[test]
+    fn visionzip_is_two_ops_a_clip_layer_and_its_selection() {
+        let list = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 1.0);
+        assert_eq!(list.iter().map(ops).sum::<f64>(), 2.0 * 24.0 + 34.0);
+        let two = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 2.0);
+        assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * 82.0);
+        assert!(list.iter().all(|k| k.op.kind == OpKind::Merge));
     }
 }
