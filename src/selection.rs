@@ -31,13 +31,19 @@ pub enum Selection {
     /// similarity.
     #[serde(rename = "visionzip")]
     VisionZip,
+    /// S²Prune (yuanyuanjia71-spec/S2Prune, `s2prune_prefill` in `s2prune/qwen.py` and
+    /// `select_s2prune_tokens` in `allocation.py`): after the first decoder layer, each visual
+    /// token's residual-update norm, then one `argmax` per kept token over its cell of a
+    /// Laplacian-weighted grid, each read back to the host.
+    #[serde(rename = "s2prune")]
+    S2Prune,
 }
 
 impl Selection {
     /// Whether the method selects inside the LLM (at the layers where `layer_tokens` drops),
     /// not between the projector and the LLM.
     pub fn inside_llm(self) -> bool {
-        self == Selection::SparseVlm
+        matches!(self, Selection::SparseVlm | Selection::S2Prune)
     }
 }
 
@@ -62,6 +68,11 @@ impl Choice for Selection {
             Selection::VisionZip,
             "visionzip",
             "VisionZip's dominant and contextual tokens (every CLIP layer's keys averaged, then 34 PyTorch ops with five host syncs)",
+        ),
+        (
+            Selection::S2Prune,
+            "s2prune",
+            "S²Prune's selection where the per-layer token counts drop (residual-update norms, then five PyTorch ops and two host reads per kept token)",
         ),
     ];
 }

@@ -245,3 +245,46 @@ fn sparsevlm_is_priced_at_its_pruning_layers() {
         "{err}"
     );
 }
+
+/// S²Prune selects after the first decoder layer: its work is priced where the counts drop
+/// (43 ops and five per kept token), as pruning work.
+#[test]
+fn s2prune_is_priced_after_the_first_layer() {
+    let mut layers = vec!["616".to_string()];
+    layers.extend(std::iter::repeat_n("104".to_string(), 27));
+    let layers = layers.join(",");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--model",
+            "qwen2.5-vl-7b",
+            "--tokens",
+            "576",
+            "--tokens-per-frame",
+            "576",
+            "--text-tokens",
+            "40",
+            "--layer-tokens",
+            &layers,
+            "--framework",
+            "hf",
+            "--gpu",
+            "rtx4090",
+        ];
+        args.extend(extra);
+        common::json(&args)
+    };
+    let with = run(&["--selection", "s2prune"]);
+    let plain = run(&[]);
+    let hf: toml::Table =
+        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
+    let per_op_s = hf["gpu"]["rtx4090"]["launch_overhead_s"]
+        .as_float()
+        .unwrap();
+    let importance = |v: &serde_json::Value| v["pipeline"]["importance_time_s"].as_f64().unwrap();
+    let added = importance(&with) - importance(&plain);
+    let ops_s = (43.0 + 5.0 * 64.0) * per_op_s;
+    assert!(
+        added >= ops_s && added < ops_s + 1e-4,
+        "{added} s against {ops_s} s"
+    );
+}

@@ -26,7 +26,7 @@ PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 VisionAttention = Literal["flash", "eager"]
 Experts = Literal["fused", "loop", "all"]
-Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip"]
+Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip", "s2prune"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]
@@ -209,8 +209,8 @@ def simulate(
             the whole schedule.
         selection: Refined: price this method's own selection of its visual tokens, as its
             released code runs it: ``"divprune"`` or ``"cdpruner"`` of the tokens layer 0 keeps
-            (``layer_tokens``' first entry less the text tokens), or ``"sparsevlm"`` at each
-            layer where ``layer_tokens`` drops (needs ``layer_tokens``).
+            (``layer_tokens``' first entry less the text tokens), or ``"sparsevlm"`` /
+            ``"s2prune"`` at each layer where ``layer_tokens`` drops (needs ``layer_tokens``).
         cost_model: ``"refined"`` (what a GPU runs) or ``"llm-viewer"`` (the AIM paper's
             roofline, exactly).
         prune_timing: When a pruning decision takes effect: ``"code"`` (the reference code:

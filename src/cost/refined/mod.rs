@@ -409,25 +409,40 @@ impl<K: Keep> Sink<Kernel> for LayerSink<'_, K> {
     }
 }
 
-/// SparseVLM's own work at pruning layer `step` ([`selection::sparsevlm_step`]): its visual
-/// tokens go from the scored layer's to the next layer's (kept plus recycled clusters). Its
-/// raters are the text tokens whose attention to the visual ones is above their mean
-/// (`torch.where(m_v_t > m_v_t.mean())`): half the text, as a mean splits them.
-fn sparsevlm_step(d: &Dims, step: PruneStep, text: u64, sink: &mut impl Sink<Kernel>) {
+/// A method's own work at pruning layer `step` when it selects inside the LLM: its visual
+/// tokens go from the scored layer's to the next layer's. SparseVLM's next layer holds the kept
+/// tokens and its recycled clusters ([`selection::sparsevlm_step`]); its raters are the text
+/// tokens whose attention to the visual ones is above their mean (`torch.where(m_v_t >
+/// m_v_t.mean())`): half the text, as a mean splits them. S²Prune keeps exactly the next
+/// layer's ([`selection::s2prune_step`]).
+fn selection_step(
+    d: &Dims,
+    method: crate::selection::Selection,
+    step: PruneStep,
+    text: u64,
+    sink: &mut impl Sink<Kernel>,
+) {
     let before = step.scored_tokens.saturating_sub(text);
     let after = step.kept_tokens.saturating_sub(text);
-    // A drop the code's arithmetic cannot produce is priced as if its clusters were absent.
-    let pruned = selection::sparsevlm_pruned(before, after).unwrap_or(before - after.min(before));
-    let raters = (text as f64 / 2.0).max(1.0);
-    for k in selection::sparsevlm_step(
-        step.scored_tokens as f64,
-        d.heads,
-        raters,
-        before as f64,
-        pruned,
-        d.h,
-        d.a,
-    ) {
+    let n = step.scored_tokens as f64;
+    let list = match method {
+        crate::selection::Selection::SparseVlm => {
+            // A drop the code's arithmetic cannot produce is priced as if its clusters were
+            // absent.
+            let pruned =
+                selection::sparsevlm_pruned(before, after).unwrap_or(before - after.min(before));
+            let raters = (text as f64 / 2.0).max(1.0);
+            selection::sparsevlm_step(n, d.heads, raters, before as f64, pruned, d.h, d.a)
+        }
+        crate::selection::Selection::S2Prune => {
+            selection::s2prune_step(n, before as f64, after as f64, d.h, d.a)
+        }
+        // Priced before the LLM, with the merging.
+        crate::selection::Selection::DivPrune
+        | crate::selection::Selection::CdPruner
+        | crate::selection::Selection::VisionZip => Vec::new(),
+    };
+    for k in list {
         sink.push(k.times(d.b));
     }
 }
@@ -692,15 +707,14 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 ),
                 None => 0.0,
             };
-            if let (Some(step), Some(crate::selection::Selection::SparseVlm)) = (step, w.selection)
-            {
+            if let (Some(step), Some(method)) = (step, w.selection.filter(|m| m.inside_llm())) {
                 let mut sink = LayerSink {
                     timer: &timer,
                     sums: &mut layer_sums,
                     memo: &mut memo,
                     keep,
                 };
-                sparsevlm_step(&d, step, text, &mut sink);
+                selection_step(&d, method, step, text, &mut sink);
             }
             sums.add_sums(&layer_sums);
             memo_sums = layer_sums;

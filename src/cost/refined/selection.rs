@@ -21,8 +21,8 @@ pub fn kernels(
         Selection::DivPrune => divprune(candidates, keep, width, a),
         Selection::CdPruner => cdpruner(candidates, keep, width, a),
         Selection::VisionZip => visionzip(candidates, keep, a),
-        // Inside the LLM: priced per pruning layer by `sparsevlm_step`.
-        Selection::SparseVlm => Vec::new(),
+        // Inside the LLM: priced per pruning layer by `sparsevlm_step` / `s2prune_step`.
+        Selection::SparseVlm | Selection::S2Prune => Vec::new(),
     };
     list.into_iter().map(|k| k.times(sequences)).collect()
 }
@@ -304,6 +304,49 @@ fn visionzip(n: f64, k: f64, a: f64) -> Vec<Kernel> {
     ]
 }
 
+/// PyTorch ops of S²Prune's `s2prune_prefill` (yuanyuanjia71-spec/S2Prune at 9955d8a,
+/// `s2prune/qwen.py`) besides its per-token loop: the visual positions (`==`, `nonzero`) and
+/// their states cloned before the first layer (index, `clone`: 4); after it, their update's
+/// norm (index, `-`, `.float()`, `vector_norm`: 4); the grid shape read back (`.cpu()`: 1); the
+/// kept indices checked (`torch.tensor` to the GPU, `unique`, `sort`, `equal`: 4); the kept
+/// positions (`index_select`, `!=` and `nonzero`, `cat`, `sort`, the ids' `index_select`, two
+/// boolean selections of two ops, two `equal`s: 12); the states, mask, positions and the first
+/// layer's K and V gathered (5); the shorter sequence's causal mask, rotary tables and cache
+/// positions built again (13).
+const S2PRUNE_OTHER_OPS: f64 = 43.0;
+/// Per kept token (`select_s2prune_tokens` in `allocation.py`): its cell's candidate indices
+/// copied to the GPU (`torch.tensor`), `index_select`, `argmax`, `.item()`, and the winner's
+/// `.item()` — 5 ops, two of them reads back to the host.
+const S2PRUNE_OPS_PER_KEPT: f64 = 5.0;
+
+/// S²Prune after the first decoder layer over `n` tokens, `visual` of them visual, keeping
+/// `kept` (width `c`, `a`-byte activations). The Laplacian allocation runs in NumPy on the
+/// source image, host time aimed at no kernel: not priced.
+pub fn s2prune_step(n: f64, visual: f64, kept: f64, c: f64, a: f64) -> Vec<Kernel> {
+    vec![
+        kernel(
+            "s2prune_update_norms",
+            OpKind::Prune,
+            Class::Elementwise,
+            3.0 * visual * c,
+            pass(visual * c, c, S2PRUNE_OTHER_OPS),
+        )
+        .reads(3.0 * visual * c * a + 2.0 * n * c * a)
+        .writes(2.0 * visual * c * a + visual * FP32_BYTES)
+        .launches(S2PRUNE_OTHER_OPS),
+        kernel(
+            "s2prune_cell_argmax",
+            OpKind::Prune,
+            Class::Elementwise,
+            visual,
+            pass(visual, visual, S2PRUNE_OPS_PER_KEPT * kept),
+        )
+        .reads(visual * FP32_BYTES + kept * 8.0)
+        .writes(3.0 * kept * 8.0)
+        .launches(S2PRUNE_OPS_PER_KEPT * kept),
+    ]
+}
+
 /// SparseVLM v1.0's share of the pruned visual tokens it recycles (`merge_token_num_stage1 =
 /// int(pruned * 0.3) + 1`, "Top 30%") and its tokens per recycled cluster (`cluster_num =
 /// int(merged / 10) + 1`): Gumpest/SparseVLMs, `modelling_sparse_llama.py`.
@@ -550,5 +593,13 @@ mod tests {
         let two = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 2.0);
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * 82.0);
         assert!(list.iter().all(|k| k.op.kind == OpKind::Merge));
+    }
+
+    /// S²Prune at 64 of 576: 43 ops around its loop and five per kept token, 363 in all.
+    #[test]
+    fn s2prune_is_five_ops_per_kept_token_and_its_bookkeeping() {
+        let list = s2prune_step(616.0, 576.0, 64.0, 3584.0, 2.0);
+        assert_eq!(list.iter().map(ops).sum::<f64>(), 43.0 + 5.0 * 64.0);
+        assert!(list.iter().all(|k| k.op.kind == OpKind::Prune));
     }
 }
