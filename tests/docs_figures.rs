@@ -306,7 +306,7 @@ fn accuracy_figures_come_from_the_check_command() {
         )],
     );
     // The anchored interval misses exactly the rows the prose names: selection or scoring work
-    // inside the timer (S²Prune, STD, InfoMerge) and Nüwa's harness.
+    // inside the timer (VisPruner in S²Prune's harness, STD, InfoMerge) and Nüwa's harness.
     let missed: Vec<&str> = report["rows"]
         .as_array()
         .unwrap()
@@ -323,7 +323,6 @@ fn accuracy_figures_come_from_the_check_command() {
         missed,
         [
             "s2prune-qwen25vl-7b-rtx5090-vispruner64",
-            "s2prune-qwen25vl-7b-rtx5090-s2prune64",
             "nuwa-llava15-7b-a100-visionzip64",
             "std-llava15-7b-4090d-flowcut64",
             "std-llava15-7b-4090d-std64",
