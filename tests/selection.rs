@@ -184,39 +184,47 @@ fn sparsevlm_layers() -> String {
         .join(",")
 }
 
+/// A run of `base` under `hf` on `gpu` with and without `--selection method`, and the GPU's
+/// fitted per-op cost: what an inside-the-LLM selection adds is pruning time.
+fn with_and_without(
+    base: &[&str],
+    gpu: &str,
+    method: &str,
+) -> (serde_json::Value, serde_json::Value, f64) {
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend(["--framework", "hf", "--gpu", gpu]);
+        args.extend(extra);
+        common::json(&args)
+    };
+    let hf: toml::Table =
+        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
+    let per_op_s = hf["gpu"][gpu]["launch_overhead_s"].as_float().unwrap();
+    (run(&["--selection", method]), run(&[]), per_op_s)
+}
+
+fn importance_s(v: &serde_json::Value) -> f64 {
+    v["pipeline"]["importance_time_s"].as_f64().unwrap()
+}
+
 /// SparseVLM selects inside the LLM: its work is priced at the three layers where the counts
 /// drop (pruning work, not merging), each about 80 ops at the profile's per-op cost; a list
 /// that never drops is refused in one line.
 #[test]
 fn sparsevlm_is_priced_at_its_pruning_layers() {
     let layers = sparsevlm_layers();
-    let run = |extra: &[&str]| {
-        let mut args = vec![
-            "--model",
-            "llava-1.5-7b",
-            "--frames",
-            "1",
-            "--text-tokens",
-            "60",
-            "--layer-tokens",
-            &layers,
-            "--framework",
-            "hf",
-            "--gpu",
-            "a100-80g",
-        ];
-        args.extend(extra);
-        common::json(&args)
-    };
-    let with = run(&["--selection", "sparsevlm"]);
-    let plain = run(&[]);
-    let hf: toml::Table =
-        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
-    let per_op_s = hf["gpu"]["a100-80g"]["launch_overhead_s"]
-        .as_float()
-        .unwrap();
-    let importance = |v: &serde_json::Value| v["pipeline"]["importance_time_s"].as_f64().unwrap();
-    let added = importance(&with) - importance(&plain);
+    let base = [
+        "--model",
+        "llava-1.5-7b",
+        "--frames",
+        "1",
+        "--text-tokens",
+        "60",
+        "--layer-tokens",
+        &layers,
+    ];
+    let (with, plain, per_op_s) = with_and_without(&base, "a100-80g", "sparsevlm");
+    let added = importance_s(&with) - importance_s(&plain);
     // Three layers of 77 ops each, plus the data they move (the 154 × 154 × 4096 difference
     // tensor at the first): more than the ops alone, under a millisecond more.
     assert!(
@@ -228,18 +236,10 @@ fn sparsevlm_is_priced_at_its_pruning_layers() {
         plain["pipeline"]["merge_time_s"]
     );
     let flat = vec!["636"; 32].join(",");
-    let err = common::fails(&[
-        "--model",
-        "llava-1.5-7b",
-        "--frames",
-        "1",
-        "--text-tokens",
-        "60",
-        "--layer-tokens",
-        &flat,
-        "--selection",
-        "sparsevlm",
-    ]);
+    let mut args = base.to_vec();
+    args[7] = &flat;
+    args.extend(["--selection", "sparsevlm"]);
+    let err = common::fails(&args);
     assert!(
         err.contains("never drops") && err.trim().lines().count() == 1,
         "{err}"
@@ -253,35 +253,20 @@ fn s2prune_is_priced_after_the_first_layer() {
     let mut layers = vec!["616".to_string()];
     layers.extend(std::iter::repeat_n("104".to_string(), 27));
     let layers = layers.join(",");
-    let run = |extra: &[&str]| {
-        let mut args = vec![
-            "--model",
-            "qwen2.5-vl-7b",
-            "--tokens",
-            "576",
-            "--tokens-per-frame",
-            "576",
-            "--text-tokens",
-            "40",
-            "--layer-tokens",
-            &layers,
-            "--framework",
-            "hf",
-            "--gpu",
-            "rtx4090",
-        ];
-        args.extend(extra);
-        common::json(&args)
-    };
-    let with = run(&["--selection", "s2prune"]);
-    let plain = run(&[]);
-    let hf: toml::Table =
-        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
-    let per_op_s = hf["gpu"]["rtx4090"]["launch_overhead_s"]
-        .as_float()
-        .unwrap();
-    let importance = |v: &serde_json::Value| v["pipeline"]["importance_time_s"].as_f64().unwrap();
-    let added = importance(&with) - importance(&plain);
+    let base = [
+        "--model",
+        "qwen2.5-vl-7b",
+        "--tokens",
+        "576",
+        "--tokens-per-frame",
+        "576",
+        "--text-tokens",
+        "40",
+        "--layer-tokens",
+        &layers,
+    ];
+    let (with, plain, per_op_s) = with_and_without(&base, "rtx4090", "s2prune");
+    let added = importance_s(&with) - importance_s(&plain);
     let ops_s = (43.0 + 5.0 * 64.0) * per_op_s;
     assert!(
         added >= ops_s && added < ops_s + 1e-4,
