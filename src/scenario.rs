@@ -371,11 +371,13 @@ impl Scenario {
             layer_tokens: &plan.layer_tokens,
             input: self.input,
             merged_tokens_per_frame: plan.merged_tokens_per_frame,
-            importance: self
-                .schedule
-                .prune
-                .as_ref()
-                .map_or(Importance::default(), Prune::importance),
+            // `--layer-tokens` replaces the schedule: its drops keep the counts given and price
+            // only the gather of the kept tokens (a method's own scoring is its `selection`).
+            // Until 2026-12-06 the default importance, AIM's PageRank, was priced at them.
+            importance: match (&self.layer_tokens_override, &self.schedule.prune) {
+                (Some(_), _) | (None, None) => Importance::None,
+                (None, Some(prune)) => prune.importance(),
+            },
             // Only the linear rule is shifted by the timing (schedule.rs, `plan`).
             decision: if self.prune_timing == PruneTiming::Paper && linear {
                 PruneDecision::AtDrop

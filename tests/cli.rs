@@ -305,3 +305,31 @@ fn layer_tokens_replace_the_whole_schedule() {
     let with_merge = json(&[] as &[&str]);
     assert!(!with_merge["stages"].as_array().unwrap().is_empty());
 }
+
+/// Regression (2026-12-06): a per-layer list's drops price only the gather of the kept tokens.
+/// They priced AIM's PageRank (the default rule) when the schedule had no `[prune]` (`none`,
+/// or the default `linear` under `--layer-tokens`), an n² importance map included.
+#[test]
+fn layer_tokens_price_no_importance_rule() {
+    let mut list = vec!["6372"; 3];
+    list.extend(vec!["1668"; 25]);
+    let list = list.join(",");
+    for schedule in [None, Some("none")] {
+        let mut args = vec!["--layer-tokens", list.as_str()];
+        if let Some(s) = schedule {
+            args.extend(["--schedule", s]);
+        }
+        let v = json(&args);
+        let notes = v["notes"].as_array().unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.as_str().unwrap().starts_with("importance: none")),
+            "{schedule:?}: {notes:?}"
+        );
+        assert_eq!(v["pipeline"]["importance_flops"], 0.0, "{schedule:?}");
+    }
+    // AIM's own schedule still scores its pruning layers with PageRank.
+    let aim = json(&[] as &[&str]);
+    assert!(aim["pipeline"]["importance_flops"].as_f64().unwrap() > 0.0);
+}
