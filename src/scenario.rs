@@ -647,10 +647,11 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
     if args.selection.is_some_and(|m| !m.inside_llm()) {
         // The selection keeps layer 0's visual tokens out of the input's.
         let visual = input.visual_tokens();
-        let kept = match &args.layer_tokens {
-            Some(layers) => layers.first().map(|&n| n.saturating_sub(input.text_tokens)),
-            None => None,
-        };
+        let kept = args
+            .layer_tokens
+            .as_ref()
+            .and_then(|layers| layers.first())
+            .map(|&n| n.saturating_sub(input.text_tokens));
         match kept {
             None => {
                 return Err(Error::invalid(format!(

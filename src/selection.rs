@@ -1,6 +1,7 @@
 //! A token-reduction method's own choice of the visual tokens it keeps, priced as its released
-//! code runs it: the work between the projector and the LLM that the kept-token counts alone do
-//! not carry. A word the spec (`selection`) and measurement rows name, so it sits below them.
+//! code runs it: the work, before the LLM or at its pruning layers, that the kept-token counts
+//! alone do not carry. A word the spec (`selection`) and measurement rows name, so it sits
+//! below them.
 
 use crate::choice::Choice;
 use serde::{Deserialize, Serialize};

@@ -257,8 +257,8 @@ pub struct Spec {
     /// eager-dispatch framework, what the model's transformers code does].
     #[serde(skip_serializing_if = "Option::is_none")]
     experts: Option<crate::experts::ExpertsImpl> = None,
-    /// Refined: price this method's own selection of the visual tokens that enter layer 0
-    /// (needs `layer_tokens`: the kept tokens).
+    /// Refined: price this method's own selection of the visual tokens it keeps (needs
+    /// `layer_tokens`: the kept tokens, and where the counts drop).
     #[serde(skip_serializing_if = "Option::is_none")]
     selection: Option<crate::selection::Selection> = None,
     /// Refined: price the vision encoder, pooling and projector too (time to first token).

@@ -102,8 +102,8 @@ pub struct Measurement {
     /// Explicit sequence length of every decoder layer (replaces the schedule's pruning).
     #[serde(default)]
     pub layer_tokens: Option<Vec<u64>>,
-    /// The method's own selection of the tokens layer 0 keeps, where its code was read (priced
-    /// as the main command's `selection`; needs `layer_tokens`).
+    /// The method's own selection of the tokens it keeps, where its code was read (priced as the
+    /// main command's `selection`; needs `layer_tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<crate::selection::Selection>,
     /// `false`: the source gives only a token budget, not the per-layer setting; not priced.

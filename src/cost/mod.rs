@@ -303,8 +303,8 @@ pub struct RunOptions {
     /// `None`: fused grouped GEMMs over the routed pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experts: Option<crate::experts::ExpertsImpl>,
-    /// Refined only: a method's own selection of the visual tokens layer 0 keeps, priced before
-    /// the LLM; `None`: the kept-token counts only.
+    /// Refined only: a method's own selection of the visual tokens it keeps, priced before the
+    /// LLM or at its pruning layers; `None`: the kept-token counts only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<crate::selection::Selection>,
     /// Drop the second residual add (`mlp_add`) from the totals, as the paper's video runs did.

@@ -41,8 +41,8 @@ pub struct Workload<'a> {
     /// What each pruning layer computes to choose the kept tokens.
     pub importance: Importance,
     pub decision: PruneDecision,
-    /// A method's own selection of layer 0's visual tokens, priced before the LLM (the
-    /// baseline, which selects nothing, has none).
+    /// A method's own selection of the visual tokens it keeps, priced before the LLM or at its
+    /// pruning layers (the baseline, which selects nothing, has none).
     pub selection: Option<crate::selection::Selection>,
 }
 

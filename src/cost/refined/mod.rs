@@ -23,8 +23,8 @@ pub(crate) mod stages;
 mod vision;
 
 use super::{
-    Context, CostModel, Each, KvCache, LayerCost, LayerMemo, OpKind, PeakMemory, Pipeline,
-    PruneStep, RunCost, Sink, TimedOp, Totals, Workload,
+    Context, CostModel, Each, KvCache, LayerCost, LayerMemo, OpKind, PeakMemory, Pipeline, RunCost,
+    Sink, TimedOp, Totals, Workload,
 };
 use kernel::{ByName, Kernel, Timer};
 use layer::{Dims, FLASH_BLOCK_COLS, FLASH_BLOCK_ROWS, FP32_BYTES};
@@ -409,44 +409,6 @@ impl<K: Keep> Sink<Kernel> for LayerSink<'_, K> {
     }
 }
 
-/// A method's own work at pruning layer `step` when it selects inside the LLM: its visual
-/// tokens go from the scored layer's to the next layer's. SparseVLM's next layer holds the kept
-/// tokens and its recycled clusters ([`selection::sparsevlm_step`]); its raters are the text
-/// tokens whose attention to the visual ones is above their mean (`torch.where(m_v_t >
-/// m_v_t.mean())`): half the text, as a mean splits them. S²Prune keeps exactly the next
-/// layer's ([`selection::s2prune_step`]).
-fn selection_step(
-    d: &Dims,
-    method: crate::selection::Selection,
-    step: PruneStep,
-    text: u64,
-    sink: &mut impl Sink<Kernel>,
-) {
-    let before = step.scored_tokens.saturating_sub(text);
-    let after = step.kept_tokens.saturating_sub(text);
-    let n = step.scored_tokens as f64;
-    let list = match method {
-        crate::selection::Selection::SparseVlm => {
-            // A drop the code's arithmetic cannot produce is priced as if its clusters were
-            // absent.
-            let pruned =
-                selection::sparsevlm_pruned(before, after).unwrap_or(before - after.min(before));
-            let raters = (text as f64 / 2.0).max(1.0);
-            selection::sparsevlm_step(n, d.heads, raters, before as f64, pruned, d.h, d.a)
-        }
-        crate::selection::Selection::S2Prune => {
-            selection::s2prune_step(n, before as f64, after as f64, d.h, d.a)
-        }
-        // Priced before the LLM, with the merging.
-        crate::selection::Selection::DivPrune
-        | crate::selection::Selection::CdPruner
-        | crate::selection::Selection::VisionZip => Vec::new(),
-    };
-    for k in list {
-        sink.push(k.times(d.b));
-    }
-}
-
 /// One prefill priced: every kernel built by the same functions, timed by the same [`Timer`]
 /// and added to the totals in the same order (stages summed by name, layers, head), whatever
 /// `keep` keeps, so the totals-only pass equals the report's totals bit for bit.
@@ -714,7 +676,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                     memo: &mut memo,
                     keep,
                 };
-                selection_step(&d, method, step, text, &mut sink);
+                sink.push_all(selection::at_pruning_layer(method, &d, step, text));
             }
             sums.add_sums(&layer_sums);
             memo_sums = layer_sums;

@@ -1,14 +1,16 @@
-//! A token-reduction method's own selection of the visual tokens it keeps, before the LLM, as
-//! its released code runs it ([`crate::selection::Selection`]). Priced as merging is: stage
-//! kernels of kind `Merge`, so the pipeline's "token merging" holds them.
+//! A token-reduction method's own selection of the visual tokens it keeps, as its released
+//! code runs it ([`crate::selection::Selection`]). Between the projector and the LLM it is
+//! priced as merging is: stage kernels of kind `Merge`, so the pipeline's "token merging" holds
+//! them ([`kernels`]). Inside the LLM it is pruning work at the layers where the counts drop
+//! ([`at_pruning_layer`]).
 
 use super::kernel::{kernel, Call, Class, Kernel};
-use super::layer::FP32_BYTES;
-use crate::cost::OpKind;
+use super::layer::{Dims, FP32_BYTES};
+use crate::cost::{OpKind, PruneStep};
 use crate::selection::Selection;
 
-/// The kernels of `method` keeping `keep` of `candidates` tokens of width `width` (`a`-byte
-/// activations), once for each of `sequences` prompts.
+/// The kernels of `method`, when it selects before the LLM, keeping `keep` of `candidates`
+/// tokens of width `width` (`a`-byte activations), once for each of `sequences` prompts.
 pub fn kernels(
     method: Selection,
     candidates: f64,
@@ -21,10 +23,35 @@ pub fn kernels(
         Selection::DivPrune => divprune(candidates, keep, width, a),
         Selection::CdPruner => cdpruner(candidates, keep, width, a),
         Selection::VisionZip => visionzip(candidates, keep, a),
-        // Inside the LLM: priced per pruning layer by `sparsevlm_step` / `s2prune_step`.
+        // Inside the LLM: priced at its pruning layers by `at_pruning_layer`.
         Selection::SparseVlm | Selection::S2Prune => Vec::new(),
     };
     list.into_iter().map(|k| k.times(sequences)).collect()
+}
+
+/// The kernels of `method`, when it selects inside the LLM, at pruning layer `step` (`text`
+/// text tokens): its visual tokens go from the scored layer's to the next layer's. SparseVLM's
+/// next layer holds the kept tokens and its recycled clusters ([`sparsevlm_step`]); its raters
+/// are the text tokens whose attention to the visual ones is above their mean
+/// (`torch.where(m_v_t > m_v_t.mean())`): half the text, as a mean splits them. S²Prune keeps
+/// exactly the next layer's ([`s2prune_step`]).
+pub fn at_pruning_layer(method: Selection, d: &Dims, step: PruneStep, text: u64) -> Vec<Kernel> {
+    let before = step.scored_tokens.saturating_sub(text);
+    let after = step.kept_tokens.saturating_sub(text);
+    let n = step.scored_tokens as f64;
+    let list = match method {
+        Selection::SparseVlm => {
+            // A drop the code's arithmetic cannot produce is priced as if its clusters were
+            // absent.
+            let pruned = sparsevlm_pruned(before, after).unwrap_or(before - after.min(before));
+            let raters = (text as f64 / 2.0).max(1.0);
+            sparsevlm_step(n, d.heads, raters, before as f64, pruned, d.h, d.a)
+        }
+        Selection::S2Prune => s2prune_step(n, before as f64, after as f64, d.h, d.a),
+        // Before the LLM: priced with the merging by `kernels`.
+        Selection::DivPrune | Selection::CdPruner | Selection::VisionZip => Vec::new(),
+    };
+    list.into_iter().map(|k| k.times(d.b)).collect()
 }
 
 /// An element-wise pass over `elements` values in rows of `width`, `count` launches' worth.
@@ -34,6 +61,26 @@ fn pass(elements: f64, width: f64, count: f64) -> Call {
         width,
         count,
     }
+}
+
+/// `launches` PyTorch ops over `elements` values in rows of `width`, memory-bound: how a
+/// method's scoring and bookkeeping between the big kernels runs.
+fn torch_ops(
+    name: &'static str,
+    kind: OpKind,
+    flops: f64,
+    elements: f64,
+    width: f64,
+    launches: f64,
+) -> Kernel {
+    kernel(
+        name,
+        kind,
+        Class::Elementwise,
+        flops,
+        pass(elements, width, launches),
+    )
+    .launches(launches)
 }
 
 /// An activation × activation product `[m × inner] · [inner × cols]` at `bytes` per value.
@@ -62,12 +109,13 @@ fn divprune(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
     let matrix = n * n * a;
     let rows = k * (k - 1.0) / 2.0;
     vec![
-        kernel(
+        torch_ops(
             "divprune_normalize",
             OpKind::Merge,
-            Class::Elementwise,
             3.0 * n * d,
-            pass(n * d, d, 1.0),
+            n * d,
+            d,
+            1.0,
         )
         .reads(2.0 * x)
         .writes(x),
@@ -80,40 +128,36 @@ fn divprune(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
         )
         .reads(2.0 * x)
         .writes(matrix),
-        kernel(
-            "divprune_distance",
-            OpKind::Merge,
-            Class::Elementwise,
-            n * n,
-            pass(n * n, n, 1.0),
-        )
-        .reads(matrix)
-        .writes(matrix),
-        kernel(
+        torch_ops("divprune_distance", OpKind::Merge, n * n, n * n, n, 1.0)
+            .reads(matrix)
+            .writes(matrix),
+        torch_ops(
             "divprune_first_pick",
             OpKind::Merge,
-            Class::Elementwise,
             2.0 * n * n,
-            pass(n * n, n, 1.0),
+            n * n,
+            n,
+            1.0,
         )
         .reads(matrix)
         .writes(2.0 * n * a),
-        kernel(
+        torch_ops(
             "divprune_greedy_steps",
             OpKind::Merge,
-            Class::Elementwise,
             rows * n,
-            pass(rows * n, n, (k - 1.0).max(0.0)),
+            rows * n,
+            n,
+            (k - 1.0).max(0.0),
         )
         .reads(2.0 * rows * n * a)
-        .writes(rows * n * a)
-        .launches((k - 1.0).max(0.0)),
-        kernel(
+        .writes(rows * n * a),
+        torch_ops(
             "divprune_gather_kept",
             OpKind::Merge,
-            Class::Elementwise,
             k * k.max(2.0).log2(),
-            pass(k * d, d, 1.0),
+            k * d,
+            d,
+            1.0,
         )
         .reads(k * d * a)
         .writes(k * d * a),
@@ -222,16 +266,16 @@ fn cdpruner(n: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
         .reads(2.0 * n * n * FP32_BYTES)
         .writes(2.0 * n * n * FP32_BYTES + k * n * FP32_BYTES)
         .launches(4.0),
-        kernel(
+        torch_ops(
             "cdpruner_dpp_steps",
             OpKind::Merge,
-            Class::Elementwise,
             2.0 * steps_rows * n + 6.0 * k * n,
-            pass(steps_rows * n, n, k),
+            steps_rows * n,
+            n,
+            k,
         )
         .reads((steps_rows + 4.0 * k) * n * FP32_BYTES)
-        .writes(3.0 * k * n * FP32_BYTES)
-        .launches(k),
+        .writes(3.0 * k * n * FP32_BYTES),
         kernel(
             "cdpruner_select_sort",
             OpKind::Merge,
@@ -277,30 +321,26 @@ fn visionzip(n: f64, k: f64, a: f64) -> Vec<Kernel> {
     let contextual = (k * VISIONZIP_CONTEXTUAL_SHARE).round().max(1.0);
     let rest = n - k + contextual;
     vec![
-        kernel(
+        torch_ops(
             "visionzip_key_metric",
             OpKind::Merge,
-            Class::Elementwise,
             CLIP_VISION_LAYERS * keys,
-            pass(
-                CLIP_VISION_LAYERS * keys,
-                CLIP_HEAD_DIM,
-                2.0 * CLIP_VISION_LAYERS,
-            ),
+            CLIP_VISION_LAYERS * keys,
+            CLIP_HEAD_DIM,
+            2.0 * CLIP_VISION_LAYERS,
         )
         .reads(2.0 * CLIP_VISION_LAYERS * keys * a)
-        .writes(CLIP_VISION_LAYERS * (keys + n * CLIP_HEAD_DIM) * a)
-        .launches(2.0 * CLIP_VISION_LAYERS),
-        kernel(
+        .writes(CLIP_VISION_LAYERS * (keys + n * CLIP_HEAD_DIM) * a),
+        torch_ops(
             "visionzip_select",
             OpKind::Merge,
-            Class::Elementwise,
             2.0 * rest * contextual * (CLIP_HEAD_DIM + w) + 4.0 * n * w,
-            pass(3.0 * n * w, w, VISIONZIP_SELECT_OPS),
+            3.0 * n * w,
+            w,
+            VISIONZIP_SELECT_OPS,
         )
         .reads(CLIP_VISION_HEADS * n * a + 3.0 * n * w * a + 2.0 * rest * CLIP_HEAD_DIM * a)
-        .writes(2.0 * n * w * a + k * w * a)
-        .launches(VISIONZIP_SELECT_OPS),
+        .writes(2.0 * n * w * a + k * w * a),
     ]
 }
 
@@ -322,28 +362,28 @@ const S2PRUNE_OPS_PER_KEPT: f64 = 5.0;
 /// S²Prune after the first decoder layer over `n` tokens, `visual` of them visual, keeping
 /// `kept` (width `c`, `a`-byte activations). The Laplacian allocation runs in NumPy on the
 /// source image, host time aimed at no kernel: not priced.
-pub fn s2prune_step(n: f64, visual: f64, kept: f64, c: f64, a: f64) -> Vec<Kernel> {
+fn s2prune_step(n: f64, visual: f64, kept: f64, c: f64, a: f64) -> Vec<Kernel> {
     vec![
-        kernel(
+        torch_ops(
             "s2prune_update_norms",
             OpKind::Prune,
-            Class::Elementwise,
             3.0 * visual * c,
-            pass(visual * c, c, S2PRUNE_OTHER_OPS),
+            visual * c,
+            c,
+            S2PRUNE_OTHER_OPS,
         )
         .reads(3.0 * visual * c * a + 2.0 * n * c * a)
-        .writes(2.0 * visual * c * a + visual * FP32_BYTES)
-        .launches(S2PRUNE_OTHER_OPS),
-        kernel(
+        .writes(2.0 * visual * c * a + visual * FP32_BYTES),
+        torch_ops(
             "s2prune_cell_argmax",
             OpKind::Prune,
-            Class::Elementwise,
             visual,
-            pass(visual, visual, S2PRUNE_OPS_PER_KEPT * kept),
+            visual,
+            visual,
+            S2PRUNE_OPS_PER_KEPT * kept,
         )
         .reads(visual * FP32_BYTES + kept * 8.0)
-        .writes(3.0 * kept * 8.0)
-        .launches(S2PRUNE_OPS_PER_KEPT * kept),
+        .writes(3.0 * kept * 8.0),
     ]
 }
 
@@ -355,7 +395,7 @@ const SPARSEVLM_TOKENS_PER_CLUSTER: u64 = 10;
 
 /// SparseVLM's recycling of `pruned` tokens: how many it merges and into how many clusters,
 /// in the code's own integer arithmetic.
-pub fn sparsevlm_recycled(pruned: u64) -> (u64, u64) {
+fn sparsevlm_recycled(pruned: u64) -> (u64, u64) {
     let merged = (pruned as f64 * SPARSEVLM_RECYCLED_SHARE) as u64 + 1;
     (merged, merged / SPARSEVLM_TOKENS_PER_CLUSTER + 1)
 }
@@ -364,7 +404,7 @@ pub fn sparsevlm_recycled(pruned: u64) -> (u64, u64) {
 /// where `after` holds the kept tokens *and* the recycled clusters: the `pruned` whose
 /// clusters make up the difference (`before − after + clusters(pruned)`). `None` when no
 /// count fits (a drop SparseVLM's arithmetic cannot produce).
-pub fn sparsevlm_pruned(before: u64, after: u64) -> Option<u64> {
+fn sparsevlm_pruned(before: u64, after: u64) -> Option<u64> {
     (1..=after).find_map(|clusters| {
         let pruned = (before + clusters).checked_sub(after)?;
         (pruned > 0 && sparsevlm_recycled(pruned).1 == clusters).then_some(pruned)
@@ -402,7 +442,7 @@ const SPARSEVLM_CLUSTER_OPS: f64 = 43.0;
 /// - the kept tokens: `torch.where(policy == 1)` (2), `batch_index_select`'s index arithmetic
 ///   (3), `pred.sum()` and the new visual count (2); the index, `cat` and positions are the
 ///   prune step's own gather.
-pub fn sparsevlm_step(
+fn sparsevlm_step(
     n: f64,
     heads: f64,
     raters: f64,
@@ -416,75 +456,55 @@ pub fn sparsevlm_step(
     let scores = heads * n * n;
     let pairs = m * m;
     vec![
-        kernel(
-            "sparsevlm_head_mean",
-            OpKind::Prune,
-            Class::Elementwise,
-            scores,
-            pass(scores, n, 1.0),
-        )
-        .reads(scores * a)
-        .writes(n * n * a),
-        kernel(
+        torch_ops("sparsevlm_head_mean", OpKind::Prune, scores, scores, n, 1.0)
+            .reads(scores * a)
+            .writes(n * n * a),
+        torch_ops(
             "sparsevlm_rater_topk",
             OpKind::Prune,
-            Class::Elementwise,
             2.0 * raters * visual,
-            pass(raters * visual, visual, 6.0),
+            raters * visual,
+            visual,
+            6.0,
         )
         .reads(2.0 * raters * visual * a)
-        .writes(raters * visual * a + 3.0 * visual * a)
-        .launches(6.0),
-        kernel(
-            "sparsevlm_policy",
-            OpKind::Prune,
-            Class::Elementwise,
-            2.0 * n,
-            pass(n, n, 7.0),
-        )
-        .reads(3.0 * n * a)
-        .writes(4.0 * n * a)
-        .launches(7.0),
-        kernel(
+        .writes(raters * visual * a + 3.0 * visual * a),
+        torch_ops("sparsevlm_policy", OpKind::Prune, 2.0 * n, n, n, 7.0)
+            .reads(3.0 * n * a)
+            .writes(4.0 * n * a),
+        torch_ops(
             "sparsevlm_recycle_pick",
             OpKind::Prune,
-            Class::Elementwise,
             p + m,
-            pass((p + m) * c, c, 11.0),
+            (p + m) * c,
+            c,
+            11.0,
         )
         .reads((p + m) * c * a + 4.0 * n * a)
-        .writes((p + m) * c * a)
-        .launches(11.0),
-        kernel(
+        .writes((p + m) * c * a),
+        torch_ops(
             "sparsevlm_cluster_distances",
             OpKind::Prune,
-            Class::Elementwise,
             3.0 * pairs * c,
-            pass(pairs * c, c, 2.0),
+            pairs * c,
+            c,
+            2.0,
         )
         .reads(2.0 * m * c * a + pairs * c * a)
-        .writes(pairs * c * a + pairs * a)
-        .launches(2.0),
-        kernel(
+        .writes(pairs * c * a + pairs * a),
+        torch_ops(
             "sparsevlm_cluster_merge",
             OpKind::Prune,
-            Class::Elementwise,
             SPARSEVLM_CLUSTER_OPS * pairs + 2.0 * m * c,
-            pass(pairs, m, SPARSEVLM_CLUSTER_OPS),
+            pairs,
+            m,
+            SPARSEVLM_CLUSTER_OPS,
         )
         .reads(SPARSEVLM_CLUSTER_OPS * pairs * a + 2.0 * m * c * a)
-        .writes(SPARSEVLM_CLUSTER_OPS * pairs * a + clusters as f64 * c * a)
-        .launches(SPARSEVLM_CLUSTER_OPS),
-        kernel(
-            "sparsevlm_keep",
-            OpKind::Prune,
-            Class::Elementwise,
-            2.0 * n,
-            pass(n, n, 7.0),
-        )
-        .reads(2.0 * n * a)
-        .writes(n * 8.0)
-        .launches(7.0),
+        .writes(SPARSEVLM_CLUSTER_OPS * pairs * a + clusters as f64 * c * a),
+        torch_ops("sparsevlm_keep", OpKind::Prune, 2.0 * n, n, n, 7.0)
+            .reads(2.0 * n * a)
+            .writes(n * 8.0),
     ]
 }
 
