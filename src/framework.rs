@@ -13,7 +13,7 @@
 //! (`aim-sim fit reference/measurements.toml`, docs/accuracy.md) and say so in `provenance`.
 
 use crate::error::{Error, Result};
-use crate::hardware::Efficiency;
+use crate::hardware::{Efficiency, Host};
 use crate::presets::{self, Source};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -58,6 +58,12 @@ pub struct Params {
     /// efficiency (`m / (m + m_half)`); absent: dense efficiency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expert_half_tokens: Option<f64>,
+    /// Pooled cost per kernel (per op under `eager_dispatch`) on a desktop host, s: what a GPU
+    /// whose preset says `host = "desktop"` gets when it has no `launch_overhead_s` of its own.
+    /// PyTorch's dispatch is single-thread host work, faster on desktop CPUs (issue 21).
+    /// Absent: `launch_overhead_s`, whatever the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desktop_launch_overhead_s: Option<f64>,
 }
 
 impl Params {
@@ -74,7 +80,20 @@ impl Params {
             link: self.link.or(fallback.link),
             dequant: self.dequant.or(fallback.dequant),
             expert_half_tokens: self.expert_half_tokens.or(fallback.expert_half_tokens),
+            desktop_launch_overhead_s: self
+                .desktop_launch_overhead_s
+                .or(fallback.desktop_launch_overhead_s),
         }
+    }
+
+    /// The pooled values a GPU on `host` gets: on a desktop, the desktop pool's per-kernel
+    /// cost where the profile has one.
+    pub fn for_host(&self, host: Host) -> Params {
+        let mut p = self.clone();
+        if host == Host::Desktop {
+            p.launch_overhead_s = self.desktop_launch_overhead_s.or(self.launch_overhead_s);
+        }
+        p
     }
 
     /// As the timer reads it; absent keys are ideal (1 for fractions, 0 for overheads).
@@ -102,7 +121,17 @@ impl Params {
                 .replace("efficiency.", "")
                 .replace("'elementwise'", "'memory'");
             format!("[{table}]: {m}")
-        })
+        })?;
+        // The desktop pool is checked as the per-kernel cost it replaces.
+        match self.desktop_launch_overhead_s {
+            Some(d) => Params {
+                launch_overhead_s: Some(d),
+                ..Params::default()
+            }
+            .validate(table)
+            .map_err(|m| m.replace("'launch_overhead_s'", "'desktop_launch_overhead_s'")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -397,6 +426,7 @@ impl Framework {
     pub(crate) fn efficiency_for(
         &self,
         gpu: Option<&str>,
+        host: Host,
         eight_bit: bool,
     ) -> Option<(Efficiency, Vec<String>)> {
         if self.is_roofline() {
@@ -412,9 +442,10 @@ impl Framework {
                 || t.launch_overhead_s.is_some()
                 || t.link.is_some()
         });
+        let pooled = self.params.for_host(host);
         let params = match table {
-            Some(t) => t.or(&self.params),
-            None => self.params.clone(),
+            Some(t) => t.or(&pooled),
+            None => pooled,
         };
         if !fitted {
             // Say where the pooled values come from: they carry other GPUs' efficiency to this
@@ -433,6 +464,18 @@ impl Framework {
                     ""
                 }
             ));
+        }
+        let own_launch = table.is_some_and(|t| t.launch_overhead_s.is_some());
+        if host == Host::Desktop && !own_launch {
+            if let Some(d) = self.params.desktop_launch_overhead_s {
+                notes.push(format!(
+                    "framework {}: a desktop host (the GPU's host key): the pooled per-{} cost of desktop-host GPUs, {:.1} µs (desktop_launch_overhead_s), not the servers' {:.1} µs",
+                    self.name,
+                    if self.eager_dispatch { "op" } else { "kernel" },
+                    d * 1e6,
+                    self.params.launch_overhead_s.unwrap_or(0.0) * 1e6
+                ));
+            }
         }
         let own = |f: fn(&Params) -> Option<f64>| table.and_then(f).is_some();
         let gemm_fitted = if eight_bit {
@@ -480,7 +523,7 @@ mod tests {
         }
         assert!(Framework::load(ROOFLINE)
             .unwrap()
-            .efficiency_for(Some("a100"), false)
+            .efficiency_for(Some("a100"), Host::Server, false)
             .is_none());
     }
 
@@ -493,14 +536,40 @@ mod tests {
             path: None,
         })
         .unwrap();
-        let (e, notes) = f.efficiency_for(Some("h100"), false).unwrap();
+        let (e, notes) = f.efficiency_for(Some("h100"), Host::Server, false).unwrap();
         assert_eq!((e.matmul, e.elementwise), (0.5, 0.8));
         assert!(notes.is_empty(), "{notes:?}");
-        let (e, notes) = f.efficiency_for(Some("a100"), false).unwrap();
+        let (e, notes) = f.efficiency_for(Some("a100"), Host::Server, false).unwrap();
         assert_eq!(e.matmul, 0.6);
         assert!(notes[0].contains("no parameters fitted"), "{notes:?}");
-        let (_, notes) = f.efficiency_for(Some("h100"), true).unwrap();
+        let (_, notes) = f.efficiency_for(Some("h100"), Host::Server, true).unwrap();
         assert!(notes[0].contains("8-bit"), "{notes:?}");
+    }
+
+    /// Issue 21: a desktop-host GPU without a per-kernel cost of its own gets the desktop
+    /// pool, a server GPU the servers' pool, and a GPU with its own value keeps it; a profile
+    /// without a desktop pool prices every host alike.
+    #[test]
+    fn a_desktop_host_gets_the_desktop_pool_unless_its_gpu_has_its_own() {
+        let text = "name = \"x\"\n[params]\nmatmul = 0.6\nlaunch_overhead_s = 2e-5\ndesktop_launch_overhead_s = 1e-5\n[gpu.rtx4090]\nlaunch_overhead_s = 1.2e-5\n";
+        let f = parse(text).unwrap();
+        let launch = |gpu: &str, host: Host| {
+            let (e, notes) = f.efficiency_for(Some(gpu), host, false).unwrap();
+            (e.launch_overhead_s, notes.join(" | "))
+        };
+        let (desktop, notes) = launch("rtx5090", Host::Desktop);
+        assert_eq!(desktop, 1e-5);
+        assert!(notes.contains("desktop_launch_overhead_s"), "{notes}");
+        assert_eq!(launch("rtx5090", Host::Server).0, 2e-5);
+        assert_eq!(launch("h100", Host::Server).0, 2e-5);
+        let (own, notes) = launch("rtx4090", Host::Desktop);
+        assert_eq!(own, 1.2e-5);
+        assert!(!notes.contains("desktop_launch_overhead_s"), "{notes}");
+        let plain = parse("name = \"x\"\n[params]\nlaunch_overhead_s = 2e-5\n").unwrap();
+        let (e, _) = plain
+            .efficiency_for(Some("rtx5090"), Host::Desktop, false)
+            .unwrap();
+        assert_eq!(e.launch_overhead_s, 2e-5);
     }
 
     /// Issue 24 item 9: a GPU table holding only the fixed attention figure (hf's h100) is not
@@ -514,7 +583,7 @@ mod tests {
             path: None,
         })
         .unwrap();
-        let (e, notes) = f.efficiency_for(Some("h100"), false).unwrap();
+        let (e, notes) = f.efficiency_for(Some("h100"), Host::Server, false).unwrap();
         assert_eq!((e.matmul, e.attention), (0.6, 0.35));
         let source = e.source.unwrap();
         assert!(
@@ -537,6 +606,8 @@ mod tests {
             "link = nan",
             "expert_half_tokens = -5",
             "expert_half_tokens = 1e6",
+            "desktop_launch_overhead_s = -1e-6",
+            "desktop_launch_overhead_s = nan",
         ] {
             let text = format!("name = \"x\"\n[gpu.a100]\n{bad}\n");
             let err = parse(&text).unwrap_err().to_string();

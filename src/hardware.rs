@@ -45,9 +45,28 @@ pub struct Gpu {
     /// GPU-to-GPU bandwidth per direction, bytes/s (tensor parallelism). Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interconnect_bandwidth: Option<f64>,
+    /// The host such a GPU usually sits in. PyTorch dispatches its ops one by one on one CPU
+    /// thread, and desktop CPUs run one thread faster than server CPUs, so a fitted framework
+    /// gives a desktop-host GPU without values of its own the desktop pool of per-op cost
+    /// (`desktop_launch_overhead_s`, docs/accuracy.md). Absent: a server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Host>,
     /// Measured efficiency factors (calibration hook of the refined model). Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efficiency: Option<Efficiency>,
+}
+
+/// What kind of computer a GPU sits in, as far as the host's single-thread speed goes.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Host {
+    /// A data-centre server (Xeon, EPYC): the default.
+    #[default]
+    Server,
+    /// A desktop or gaming PC (Core, Ryzen), where GeForce cards usually sit.
+    Desktop,
 }
 
 /// Achieved fractions of peak and fixed costs: measured on a device (`aim-sim calibrate`) or
@@ -281,6 +300,11 @@ impl Gpu {
 }
 
 impl Gpu {
+    /// The host it is taken to sit in (`host`, else a server).
+    pub fn host(&self) -> Host {
+        self.host.unwrap_or_default()
+    }
+
     /// Memory the model can use: `memory` less the operating system's share on a GPU that
     /// shares its memory with the CPU (`os_memory_bytes`), bytes.
     pub(crate) fn model_memory_bytes(&self) -> f64 {
@@ -306,6 +330,29 @@ mod tests {
                 "{name}: implausible ridge point"
             );
         }
+    }
+
+    /// Issue 21: GeForce presets sit in desktops (their per-op dispatch gets the desktop
+    /// pool), every other preset in a server; a GPU file can say either, and nothing else.
+    #[test]
+    fn geforce_presets_are_desktop_hosts_and_a_file_can_say_so() {
+        for name in presets::names(presets::GPUS) {
+            let gpu = Gpu::load(name).unwrap();
+            let geforce = gpu.name.contains("GeForce");
+            let want = if geforce { Host::Desktop } else { Host::Server };
+            assert_eq!(gpu.host(), want, "{name}");
+        }
+        let file = |host: &str| {
+            Gpu::from_source(&Source {
+                origin: "g.toml".into(),
+                text: format!("name='x'\nbandwidth=1e12\nfp16_peak=1e14\nint8_peak=2e14\nonchip_buffer=1e7\nmemory=1e10\nhost='{host}'\n"),
+                path: None,
+            })
+        };
+        assert_eq!(file("server").unwrap().host(), Host::Server);
+        assert_eq!(file("desktop").unwrap().host(), Host::Desktop);
+        let err = file("laptop").unwrap_err().to_string();
+        assert!(err.contains("host") && err.contains("desktop"), "{err}");
     }
 
     #[test]

@@ -219,7 +219,7 @@ impl Scenario {
         let mut framework_notes = Vec::new();
         let mut spread = None;
         if let Some((efficiency, notes)) =
-            framework.efficiency_for(gpu_preset, precision.uses_int8_peak())
+            framework.efficiency_for(gpu_preset, gpu.host(), precision.uses_int8_peak())
         {
             if args.cost_model == CostModelKind::LlmViewer {
                 return Err(Error::invalid(format!(

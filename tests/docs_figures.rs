@@ -520,6 +520,12 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
             }
         }
         line("other GPUs (pooled)", &toml::Table::new());
+        // The desktop pool: what a desktop-host GPU without values of its own gets instead.
+        if let Some(d) = params.get("desktop_launch_overhead_s") {
+            let mut p: toml::Table = params.clone();
+            p.insert("launch_overhead_s".into(), d.clone());
+            line("other GPUs on desktop hosts (pooled)", &p);
+        }
         let sp = t["spread"].as_table().unwrap();
         let dof = |k: &str| sp.get(k).and_then(|v| v.as_float());
         // The degrees of freedom and Student's t the prose quotes for each profile.
@@ -552,6 +558,16 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
                         b * 100.0
                     ),
                 ],
+            );
+            // The desktop hosts' pool against the servers' ("Causes modelled").
+            let us = |k: &str| params[k].as_float().unwrap() * 1e6;
+            assert_doc_says(
+                "docs/accuracy.md",
+                &[format!(
+                    "Fitted: {:.1} µs on desktop hosts against {:.1} µs on servers",
+                    us("desktop_launch_overhead_s"),
+                    us("launch_overhead_s")
+                )],
             );
             let g = t["gpu"]["rtx4090"].as_table().unwrap();
             assert_doc_says(

@@ -37,7 +37,7 @@ use crate::cost::refined::kernel::{Call, Class, Kernel, Timer};
 use crate::cost::Roofline;
 use crate::error::{Error, Result};
 use crate::framework::{Framework, Params, Spread};
-use crate::hardware::Efficiency;
+use crate::hardware::{Efficiency, Host};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -63,6 +63,9 @@ pub struct Recorded {
     pub gpu: String,
     /// The row's source group (harness): leave-one-source-out leaves these out together.
     pub group: String,
+    /// The host its GPU is taken to sit in: a desktop one without values of its own gets the
+    /// desktop pool of per-kernel cost.
+    host: Host,
     /// The row's baseline id, for speed-ups.
     pub baseline: Option<String>,
     pub measured_s: f64,
@@ -172,6 +175,7 @@ fn record_where(
             id: r.id.clone(),
             gpu: r.gpu.clone(),
             group: r.group().to_string(),
+            host: scenario.gpu.host(),
             baseline: r.baseline.clone(),
             measured_s: r.measured_ms / 1e3,
             roofline: ctx_roofline,
@@ -224,9 +228,12 @@ enum Slot {
     Pooled16,
     Pooled8,
     PooledLaunch,
+    /// The pooled per-kernel cost of desktop-host GPUs, tied to `PooledLaunch`.
+    PooledLaunchDesktop,
     Matmul16(String),
     Matmul8(String),
-    Launch(String),
+    /// A GPU's per-kernel cost, tied to its host's pool.
+    Launch(String, Host),
     Link(String),
 }
 
@@ -242,7 +249,7 @@ impl Slot {
                 lo: 0.0,
                 hi: 300e-6,
             },
-            Slot::Launch(_) | Slot::PooledLaunch => Bound {
+            Slot::Launch(..) | Slot::PooledLaunch | Slot::PooledLaunchDesktop => Bound {
                 lo: 1e-8,
                 hi: 300e-6,
             },
@@ -259,7 +266,11 @@ impl Slot {
     fn is_time(&self) -> bool {
         matches!(
             self,
-            Slot::Fixed | Slot::Latency | Slot::Launch(_) | Slot::PooledLaunch
+            Slot::Fixed
+                | Slot::Latency
+                | Slot::Launch(..)
+                | Slot::PooledLaunch
+                | Slot::PooledLaunchDesktop
         )
     }
 
@@ -269,7 +280,7 @@ impl Slot {
             Slot::Fixed => 1e-3,
             Slot::Latency => 1e-5,
             Slot::Dequant => 0.3,
-            Slot::Launch(_) | Slot::PooledLaunch => 1e-5,
+            Slot::Launch(..) | Slot::PooledLaunch | Slot::PooledLaunchDesktop => 1e-5,
             Slot::Link(_) => 0.5,
             Slot::ExpertHalf => 64.0,
             _ => 0.6,
@@ -293,7 +304,10 @@ fn slots(rows: &[&Recorded]) -> Vec<Slot> {
             add(Slot::Pooled16);
             add(Slot::Matmul16(r.gpu.clone()));
         }
-        add(Slot::Launch(r.gpu.clone()));
+        add(Slot::Launch(r.gpu.clone(), r.host));
+        if r.host == Host::Desktop {
+            add(Slot::PooledLaunchDesktop);
+        }
         if r.uses_tp {
             add(Slot::Latency);
             add(Slot::Link(r.gpu.clone()));
@@ -306,6 +320,16 @@ fn slots(rows: &[&Recorded]) -> Vec<Slot> {
         }
     }
     s
+}
+
+/// The pool a GPU's per-kernel cost is tied to: its host's. The desktop pool is itself tied
+/// to the servers' (σ = [`LAUNCH_PRIOR_SIGMA`]), so it moves from it only as far as desktop
+/// rows say.
+fn launch_pool(host: Host) -> Slot {
+    match host {
+        Host::Server => Slot::PooledLaunch,
+        Host::Desktop => Slot::PooledLaunchDesktop,
+    }
 }
 
 /// Fitted values by slot.
@@ -330,6 +354,7 @@ impl Values<'_> {
             matmul: self.get(&Slot::Pooled16),
             matmul_8bit: self.get(&Slot::Pooled8),
             launch_overhead_s: self.get(&Slot::PooledLaunch),
+            desktop_launch_overhead_s: self.get(&Slot::PooledLaunchDesktop),
             link: None,
             // Fitted where MoE rows exist; never the base profile's value, which was fitted
             // on rows a leave-one-source-out refit must not see (absent: dense efficiency).
@@ -356,7 +381,9 @@ impl Values<'_> {
             match s {
                 Slot::Matmul16(g) => gpu.entry(g.clone()).or_default().matmul = Some(*x),
                 Slot::Matmul8(g) => gpu.entry(g.clone()).or_default().matmul_8bit = Some(*x),
-                Slot::Launch(g) => gpu.entry(g.clone()).or_default().launch_overhead_s = Some(*x),
+                Slot::Launch(g, _) => {
+                    gpu.entry(g.clone()).or_default().launch_overhead_s = Some(*x)
+                }
                 Slot::Link(g) => {
                     gpu.entry(g.clone()).or_default().link = Some(*x);
                     links.push(*x);
@@ -388,7 +415,8 @@ impl Values<'_> {
             let r = match s {
                 Slot::Matmul16(_) => tie(Slot::Pooled16, MATMUL_PRIOR_SIGMA),
                 Slot::Matmul8(_) => tie(Slot::Pooled8, MATMUL_PRIOR_SIGMA),
-                Slot::Launch(_) => tie(Slot::PooledLaunch, LAUNCH_PRIOR_SIGMA),
+                Slot::Launch(_, host) => tie(launch_pool(*host), LAUNCH_PRIOR_SIGMA),
+                Slot::PooledLaunchDesktop => tie(Slot::PooledLaunch, LAUNCH_PRIOR_SIGMA),
                 Slot::Link(_) => Some((x / LINK_PRIOR.0).ln() / LINK_PRIOR.1),
                 _ => None,
             };
@@ -413,6 +441,9 @@ struct Layout<'a> {
     pooled16: Option<usize>,
     pooled8: Option<usize>,
     pooled_launch: Option<usize>,
+    pooled_launch_desktop: Option<usize>,
+    /// Per group: the host of its GPU.
+    hosts: Vec<Host>,
     /// Every GPU's `link`, in slot order (the pooled value is their geometric mean).
     links: Vec<usize>,
     /// Per group: its GPU's table (absent: the pooled values alone).
@@ -450,7 +481,7 @@ impl<'a> Layout<'a> {
                     attention: base.gpu.get(gpu).and_then(|p| p.attention),
                     matmul: at(&Slot::Matmul16(gpu.clone())),
                     matmul_8bit: at(&Slot::Matmul8(gpu.clone())),
-                    launch: at(&Slot::Launch(gpu.clone())),
+                    launch: at(&Slot::Launch(gpu.clone(), rows[g[0]].host)),
                     link: at(&Slot::Link(gpu.clone())),
                 };
                 let any = t.attention.is_some()
@@ -469,7 +500,8 @@ impl<'a> Layout<'a> {
                 let prior = match s {
                     Slot::Matmul16(_) => tie(Slot::Pooled16, MATMUL_PRIOR_SIGMA),
                     Slot::Matmul8(_) => tie(Slot::Pooled8, MATMUL_PRIOR_SIGMA),
-                    Slot::Launch(_) => tie(Slot::PooledLaunch, LAUNCH_PRIOR_SIGMA),
+                    Slot::Launch(_, host) => tie(launch_pool(*host), LAUNCH_PRIOR_SIGMA),
+                    Slot::PooledLaunchDesktop => tie(Slot::PooledLaunch, LAUNCH_PRIOR_SIGMA),
                     Slot::Link(_) => Some(Prior::Link),
                     _ => None,
                 };
@@ -486,6 +518,8 @@ impl<'a> Layout<'a> {
             pooled16: at(&Slot::Pooled16),
             pooled8: at(&Slot::Pooled8),
             pooled_launch: at(&Slot::PooledLaunch),
+            pooled_launch_desktop: at(&Slot::PooledLaunchDesktop),
+            hosts: groups.iter().map(|g| rows[g[0]].host).collect(),
             links: (0..slots.len())
                 .filter(|&i| matches!(slots[i], Slot::Link(_)))
                 .collect(),
@@ -506,6 +540,7 @@ impl<'a> Layout<'a> {
             matmul: at(self.pooled16),
             matmul_8bit: at(self.pooled8),
             launch_overhead_s: at(self.pooled_launch),
+            desktop_launch_overhead_s: at(self.pooled_launch_desktop),
             // GPUs without tensor-parallel rows get the geometric mean of the fitted links.
             link: (!self.links.is_empty()).then(|| {
                 (self.links.iter().map(|&i| x[i].ln()).sum::<f64>() / self.links.len() as f64).exp()
@@ -520,6 +555,8 @@ impl<'a> Layout<'a> {
             return Efficiency::ideal();
         }
         let at = |i: Option<usize>| i.map(|i| x[i]);
+        let host = pooled.for_host(self.hosts[g]);
+        let pooled = &host;
         let params = match &self.tables[g] {
             Some(t) => Params {
                 attention: t.attention,
@@ -563,7 +600,7 @@ impl<'a> Layout<'a> {
 
 /// The efficiency a recorded row gets from a profile.
 fn efficiency(f: &Framework, r: &Recorded) -> Efficiency {
-    f.efficiency_for(Some(&r.gpu), r.eight_bit)
+    f.efficiency_for(Some(&r.gpu), r.host, r.eight_bit)
         .map(|(e, _)| e)
         .unwrap_or_else(Efficiency::ideal)
 }
@@ -1462,6 +1499,7 @@ pub fn profile_toml(f: &Framework) -> String {
         }
         for v in [
             &mut p.launch_overhead_s,
+            &mut p.desktop_launch_overhead_s,
             &mut p.fixed_overhead_s,
             &mut p.collective_latency_s,
         ]
@@ -1734,6 +1772,57 @@ mod tests {
             fitted.gpu["h100"].matmul.unwrap(),
         );
         assert!(a > h, "the faster GPU stays faster: {a} vs {h}");
+    }
+
+    /// Issue 21: rows on a server GPU and on a desktop-host one, priced with a desktop per-op
+    /// cost half the servers', give a desktop GPU's value (and the desktop pool) below the
+    /// server's; priced with one cost for both, they do not (the split is the data's, not the
+    /// structure's). A refit without desktop rows has no desktop pool.
+    #[test]
+    fn the_desktop_pool_is_fitted_from_desktop_host_rows_only() {
+        let base = Framework::load("hf").unwrap();
+        let fit = |desktop_s: f64| {
+            let truth = profile(&format!("name = \"hf\"\neager_dispatch = true\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.63\nlaunch_overhead_s = 2.4e-5\ndesktop_launch_overhead_s = {desktop_s:e}\n"));
+            let m = synthetic(&truth, &["a100-80g", "rtx4090"]);
+            let rows = record(&m, "hf", &base).unwrap();
+            let fitted = fit_rows(&rows, &base).unwrap();
+            for r in &rows {
+                let p = r.time_s(&efficiency(&fitted, r));
+                assert!(
+                    (p / r.measured_s - 1.0).abs() < 0.01,
+                    "{}: {p} vs {}",
+                    r.id,
+                    r.measured_s
+                );
+            }
+            (rows, fitted)
+        };
+        let (rows, split) = fit(1.2e-5);
+        assert_eq!(
+            rows.iter().filter(|r| r.host == Host::Desktop).count(),
+            rows.len() / 2
+        );
+        let launch = |f: &Framework, gpu: &str| f.gpu[gpu].launch_overhead_s.unwrap();
+        let ratio = launch(&split, "rtx4090") / launch(&split, "a100-80g");
+        assert!(ratio < 0.7, "{ratio}");
+        let (pooled_desktop, pooled_server) = (
+            split.params.desktop_launch_overhead_s.unwrap(),
+            split.params.launch_overhead_s.unwrap(),
+        );
+        assert!(
+            pooled_desktop < pooled_server,
+            "{pooled_desktop} vs {pooled_server}"
+        );
+        let (_, same) = fit(2.4e-5);
+        let ratio = launch(&same, "rtx4090") / launch(&same, "a100-80g");
+        assert!((ratio - 1.0).abs() < 0.1, "{ratio}");
+        let servers: Vec<Recorded> = rows
+            .iter()
+            .filter(|r| r.host == Host::Server)
+            .cloned()
+            .collect();
+        let refit = fit_rows(&servers, &base).unwrap();
+        assert_eq!(refit.params.desktop_launch_overhead_s, None);
     }
 
     /// The fit's by-index efficiencies and priors ([`Layout`]) are those of the profile the

@@ -41,6 +41,10 @@ fn with_harness(framework: &Framework, h: Harness) -> Framework {
     scale(&mut f.params.matmul);
     scale(&mut f.params.matmul_8bit);
     f.params.launch_overhead_s = Some(h.launch_s);
+    // The anchor's stack is one host: its per-kernel cost, whichever pool it was drawn from.
+    if f.params.desktop_launch_overhead_s.is_some() {
+        f.params.desktop_launch_overhead_s = Some(h.launch_s);
+    }
     if h.extra_host_s > 0.0 {
         f.params.fixed_overhead_s =
             Some(framework.params.fixed_overhead_s.unwrap_or(0.0) + h.extra_host_s);

@@ -292,6 +292,7 @@ mod tests {
             memory: 8e10,
             os_memory_bytes: None,
             interconnect_bandwidth: Some(1e11),
+            host: None,
             efficiency: efficiency.then_some(Efficiency {
                 matmul: 0.7,
                 attention: 0.45,
