@@ -1264,6 +1264,7 @@ fn the_published_priced_order_inversions_are_these() {
         got,
         [
             "accelmark-d-vllm073-llama31-8b-h100-28650 < accelmark-d-vllm073-llama31-8b-h200-28650",
+            "diprune-llava15-7b-h800-576 < diprune-qwen25vl-7b-h800-pope",
             "flowcut-llavanext-7b-a800-flowcut160 < flowcut-llava15-7b-a800-visionzip64",
             "s2prune-qwen25vl-7b-rtx5090-fastv64 < s2prune-qwen25vl-7b-rtx5090-vispruner64",
             "timm-clip336-rtx4090-pt291-nchw-b1024 < timm-siglip384-rtx4090-pt291-nchw-b512",
