@@ -1653,6 +1653,25 @@ mod tests {
         .unwrap()
     }
 
+    /// `hf` fitted to the synthetic rows of `gpus` under `truth`, each row predicted within
+    /// `tol` (relative) by the fitted profile.
+    fn fit_within(truth: &Framework, gpus: &[&str], tol: f64) -> (Vec<Recorded>, Framework) {
+        let m = synthetic(truth, gpus);
+        let base = Framework::load("hf").unwrap();
+        let rows = record(&m, "hf", &base).unwrap();
+        let fitted = fit_rows(&rows, &base).unwrap();
+        for r in &rows {
+            let p = r.time_s(&efficiency(&fitted, r));
+            assert!(
+                (p / r.measured_s - 1.0).abs() < tol,
+                "{}: {p} vs {}",
+                r.id,
+                r.measured_s
+            );
+        }
+        (rows, fitted)
+    }
+
     fn close(a: Option<f64>, b: f64, tol: f64) {
         let a = a.unwrap();
         assert!((a / b - 1.0).abs() < tol, "{a} vs {b}");
@@ -1662,19 +1681,7 @@ mod tests {
     #[test]
     fn the_fit_recovers_known_parameters_from_synthetic_measurements() {
         let truth = profile("name = \"hf\"\neager_dispatch = true\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.72\nlaunch_overhead_s = 2.2e-5\n");
-        let m = synthetic(&truth, &["a100-80g"]);
-        let base = Framework::load("hf").unwrap();
-        let rows = record(&m, "hf", &base).unwrap();
-        let fitted = fit_rows(&rows, &base).unwrap();
-        for r in &rows {
-            let p = r.time_s(&efficiency(&fitted, r));
-            assert!(
-                (p / r.measured_s - 1.0).abs() < 1e-3,
-                "{}: {p} vs {}",
-                r.id,
-                r.measured_s
-            );
-        }
+        let (_, fitted) = fit_within(&truth, &["a100-80g"], 1e-3);
         close(fitted.gpu["a100-80g"].matmul, 0.72, 0.01);
         close(fitted.params.memory, 0.85, 0.01);
         close(fitted.params.fixed_overhead_s, 0.004, 0.02);
@@ -1752,19 +1759,7 @@ mod tests {
     #[test]
     fn per_gpu_parameters_are_recovered_up_to_partial_pooling() {
         let truth = profile("name = \"hf\"\neager_dispatch = true\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.63\nlaunch_overhead_s = 2e-5\n[gpu.a100-80g]\nmatmul = 0.72\n[gpu.h100]\nattention = 0.35\nmatmul = 0.55\n");
-        let m = synthetic(&truth, &["a100-80g", "h100"]);
-        let base = Framework::load("hf").unwrap();
-        let rows = record(&m, "hf", &base).unwrap();
-        let fitted = fit_rows(&rows, &base).unwrap();
-        for r in &rows {
-            let p = r.time_s(&efficiency(&fitted, r));
-            assert!(
-                (p / r.measured_s - 1.0).abs() < 0.03,
-                "{}: {p} vs {}",
-                r.id,
-                r.measured_s
-            );
-        }
+        let (_, fitted) = fit_within(&truth, &["a100-80g", "h100"], 0.03);
         close(fitted.gpu["a100-80g"].matmul, 0.72, 0.05);
         close(fitted.gpu["h100"].matmul, 0.55, 0.05);
         let (a, h) = (
@@ -1783,19 +1778,7 @@ mod tests {
         let base = Framework::load("hf").unwrap();
         let fit = |desktop_s: f64| {
             let truth = profile(&format!("name = \"hf\"\neager_dispatch = true\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.004\nmatmul = 0.63\nlaunch_overhead_s = 2.4e-5\ndesktop_launch_overhead_s = {desktop_s:e}\n"));
-            let m = synthetic(&truth, &["a100-80g", "rtx4090"]);
-            let rows = record(&m, "hf", &base).unwrap();
-            let fitted = fit_rows(&rows, &base).unwrap();
-            for r in &rows {
-                let p = r.time_s(&efficiency(&fitted, r));
-                assert!(
-                    (p / r.measured_s - 1.0).abs() < 0.01,
-                    "{}: {p} vs {}",
-                    r.id,
-                    r.measured_s
-                );
-            }
-            (rows, fitted)
+            fit_within(&truth, &["a100-80g", "rtx4090"], 0.01)
         };
         let (rows, split) = fit(1.2e-5);
         assert_eq!(
