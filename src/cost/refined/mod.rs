@@ -653,31 +653,31 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             };
             let mut layer_sums = layer_sums;
             let map_bytes = match step {
-                Some(step) => importance::importance(
-                    &d,
-                    step,
-                    text,
-                    w.importance,
-                    flash,
-                    opts.importance_kernel,
-                    &mut LayerSink {
+                Some(step) => {
+                    // A pruning layer: the schedule's importance rule, then a method's own
+                    // selection when it selects inside the LLM.
+                    let mut sink = LayerSink {
                         timer: &timer,
                         sums: &mut layer_sums,
                         memo: &mut memo,
                         keep,
-                    },
-                ),
+                    };
+                    let map_bytes = importance::importance(
+                        &d,
+                        step,
+                        text,
+                        w.importance,
+                        flash,
+                        opts.importance_kernel,
+                        &mut sink,
+                    );
+                    if let Some(method) = w.selection.filter(|m| m.inside_llm()) {
+                        sink.push_all(selection::at_pruning_layer(method, &d, step, text));
+                    }
+                    map_bytes
+                }
                 None => 0.0,
             };
-            if let (Some(step), Some(method)) = (step, w.selection.filter(|m| m.inside_llm())) {
-                let mut sink = LayerSink {
-                    timer: &timer,
-                    sums: &mut layer_sums,
-                    memo: &mut memo,
-                    keep,
-                };
-                sink.push_all(selection::at_pruning_layer(method, &d, step, text));
-            }
             sums.add_sums(&layer_sums);
             memo_sums = layer_sums;
             map_bytes

@@ -43,7 +43,7 @@ pub fn at_pruning_layer(method: Selection, d: &Dims, step: PruneStep, text: u64)
         Selection::SparseVlm => {
             // A drop the code's arithmetic cannot produce is priced as if its clusters were
             // absent.
-            let pruned = sparsevlm_pruned(before, after).unwrap_or(before - after.min(before));
+            let pruned = sparsevlm_pruned(before, after).unwrap_or(before.saturating_sub(after));
             let raters = (text as f64 / 2.0).max(1.0);
             sparsevlm_step(n, d.heads, raters, before as f64, pruned, d.h, d.a)
         }
