@@ -445,7 +445,16 @@ fn a_row_that_misses_a_key_is_named_by_its_id_and_line() {
     assert!(
         err.contains("measurement 'second'")
             && err.contains(&format!("line {line},"))
-            && err.contains("missing field `model`"),
+            && err.contains("missing field `model`")
+            && err.contains("`aim-sim list models` lists them"),
+        "{err}"
+    );
+    // A missing word-valued key lists its words.
+    let no_attention = good.replace("attention = \"flash\"\n", "");
+    assert_ne!(no_attention, good, "the row helper writes attention");
+    let err = common::fails(&["check", &write(dir.path(), &no_attention)]);
+    assert!(
+        err.contains("missing field `attention`: write attention = one of flash, eager"),
         "{err}"
     );
     // A wrong type names the key and its line.
@@ -665,6 +674,14 @@ fn batch_and_precision_default_like_tp() {
             .unwrap()
     };
     assert_eq!(p(&full), p(&short));
+    // w_bits defaults to 16 too, as --w-bits does; a w4 row differs, so the default is read.
+    let no_w: String = short
+        .lines()
+        .filter(|l| !l.starts_with("w_bits"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(p(&full), p(&no_w));
+    assert_ne!(p(&full), p(&short.replace("w_bits = 16", "w_bits = 4")));
     // kv_bits follows a_bits, as on the main command.
     let w8a8 = short.replace("w_bits = 16", "w_bits = 8\na_bits = 8");
     let w8a8_kv8 = w8a8.replace("a_bits = 8", "a_bits = 8\nkv_bits = 8");

@@ -44,6 +44,9 @@ pub enum Timed {
 }
 
 impl Timed {
+    /// Every variant, for error messages.
+    pub const ALL: [Timed; 3] = [Timed::Prefill, Timed::Ttft, Timed::Vision];
+
     /// Its name in a measurement file (`timed = "..."`).
     pub fn name(self) -> &'static str {
         match self {
@@ -81,6 +84,8 @@ pub struct Measurement {
     /// `experts_implementation`) [default: the framework's, as for a run].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experts: Option<crate::experts::ExpertsImpl>,
+    /// Weight bits [default: 16, as the main command's `--w-bits`].
+    #[serde(default = "sixteen")]
     pub w_bits: u32,
     /// Activation bits [default: 16, as the main command's `--a-bits`].
     #[serde(default = "sixteen")]
@@ -199,6 +204,36 @@ fn row_error_line(text: &str, headers: &[usize], i: usize) -> Option<String> {
         .map(|e| crate::error::toml_error_line(&slice, &e))
 }
 
+/// What to write for a required key the row lacks (`missing field `attention``), so a user's
+/// first row needs no trip to the docs: the key's words, or what its number means.
+fn missing_key_hint(message: &str) -> Option<String> {
+    let key = message.split("missing field `").nth(1)?.split('`').next()?;
+    let words = |names: String| format!("write {key} = one of {names}");
+    Some(match key {
+        "id" => "write id = \"...\", a name unique in the file".into(),
+        "source" => "write source = \"...\": the paper and table, or your lab and date".into(),
+        "model" | "gpu" | "framework" => format!(
+            "write {key} = a preset (`aim-sim list {key}s` lists them) or a {key} file's path"
+        ),
+        "timed" => words(
+            Timed::ALL
+                .iter()
+                .map(|t| t.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        "attention" => words(<AttentionImpl as crate::choice::Choice>::names()),
+        "text_tokens" => "write text_tokens = the prompt's text tokens".into(),
+        "frames" => "write frames = the images or video frames (0 for a text-only prompt)".into(),
+        "schedule" => {
+            "write schedule = \"none\" for a run without reduction, or a schedule preset or file"
+                .into()
+        }
+        "measured_ms" => "write measured_ms = the time measured, in milliseconds".into(),
+        _ => return None,
+    })
+}
+
 /// `gpu = "unknown"`: the source does not say which GPU it ran on; the row is listed, not priced.
 pub const UNKNOWN_GPU: &str = "unknown";
 
@@ -281,7 +316,9 @@ impl Measurements {
                                     .map_or(String::new(), |l| format!("line {l}: "));
                                 format!("{line}{}", e.message().replace('\n', " ").trim())
                             });
-                            parse_error(format!("measurement {id}: {message}"))
+                            let hint = missing_key_hint(&message)
+                                .map_or(String::new(), |h| format!(": {h}"));
+                            parse_error(format!("measurement {id}: {message}{hint}"))
                         })?;
                         rows.push(row);
                     }
