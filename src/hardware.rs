@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 pub struct Gpu {
     /// Human-readable name, shown in reports.
     pub name: String,
+    /// Other names the preset answers to on `--gpu` and in measurement rows: the device name
+    /// `nvidia-smi` prints ([`crate::presets::aliases`]).
+    #[serde(default, skip_serializing)]
+    pub aliases: Vec<String>,
     /// Device-memory bandwidth, bytes/s.
     pub bandwidth: f64,
     /// Dense FP16/BF16 tensor-core peak, FLOP/s.

@@ -33,6 +33,10 @@ pub struct Model {
     /// outputs.
     #[serde(default, skip_serializing)]
     pub source: String,
+    /// Other names the preset answers to on `--model` and in measurement rows: the Hugging
+    /// Face hub ids of checkpoints with these shapes ([`crate::presets::aliases`]).
+    #[serde(default, skip_serializing)]
+    pub aliases: Vec<String>,
     pub hidden_size: u64,
     pub num_heads: u64,
     /// Key/value heads (GQA); defaults to `num_heads`.

@@ -51,12 +51,14 @@ pub struct Source {
 
 /// Resolves `name_or_path` against `presets`, falling back to reading a file.
 pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Result<Source> {
-    if let Some((name, text)) = presets.iter().find(|(n, _)| *n == name_or_path) {
-        return Ok(Source {
-            origin: format!("{kind} preset '{name}'"),
-            text: (*text).to_string(),
-            path: None,
-        });
+    let preset = |(name, text): Preset| Source {
+        origin: format!("{kind} preset '{name}'"),
+        text: text.to_string(),
+        path: None,
+    };
+    if let Some(name) = canonical(name_or_path, presets) {
+        let text = presets.iter().find(|(n, _)| *n == name).map(|(_, t)| *t);
+        return Ok(preset((name, text.unwrap_or_default())));
     }
     let path = Path::new(name_or_path);
     let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
@@ -79,17 +81,6 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
             })
         }
         Err(_) => {
-            // Names are lower case; `H100` means the preset `h100`.
-            if let Some((name, text)) = presets
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name_or_path))
-            {
-                return Ok(Source {
-                    origin: format!("{kind} preset '{name}'"),
-                    text: (*text).to_string(),
-                    path: None,
-                });
-            }
             if looks_like_path {
                 return Err(Error::Io {
                     path: path.to_path_buf(),
@@ -122,6 +113,62 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
         text,
         path: Some(path.to_path_buf()),
     })
+}
+
+/// The embedded preset `typed` means, or `None` for a file path: its own name; another name of
+/// it ([`aliases`]) unless a file of that name exists (a hub id is also the folder a checkpoint
+/// downloads to, which is no preset file); its name in any case (`H100`) unless a file or
+/// folder has that name. A run records this name, so a fitted profile's per-GPU values and a
+/// replayed run find their preset however it was typed.
+pub fn canonical(typed: &str, presets: &[Preset]) -> Option<&'static str> {
+    canonical_at(typed, presets, Path::new(""))
+}
+
+/// [`canonical`] for a name whose file paths start at `base` (a measurement file's folder).
+pub fn canonical_at(typed: &str, presets: &[Preset], base: &Path) -> Option<&'static str> {
+    if let Some((name, _)) = presets.iter().find(|(n, _)| *n == typed) {
+        return Some(name);
+    }
+    let path = base.join(typed);
+    if !path.is_file() {
+        if let Some((name, _)) = by_alias(typed, presets) {
+            return Some(name);
+        }
+    }
+    if path.exists() {
+        return None;
+    }
+    presets
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(typed.trim()))
+        .map(|(n, _)| *n)
+}
+
+/// The other names a preset answers to, case ignored: its file's `name` (a GPU's "NVIDIA
+/// GeForce RTX 4090") and `aliases` (a model's Hugging Face hub ids; a GPU's device name as
+/// `nvidia-smi` and `torch.cuda.get_device_name()` print it, which is what a harness logs).
+pub fn aliases(text: &str) -> Vec<String> {
+    let table: toml::Table = toml::from_str(text).unwrap_or_default();
+    let name = table
+        .get("name")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let listed = table
+        .get("aliases")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string));
+    name.into_iter().chain(listed).collect()
+}
+
+/// The preset `typed` names by one of its [`aliases`].
+fn by_alias(typed: &str, presets: &[Preset]) -> Option<Preset> {
+    let typed = typed.trim();
+    presets
+        .iter()
+        .copied()
+        .find(|(_, text)| aliases(text).iter().any(|a| a.eq_ignore_ascii_case(typed)))
 }
 
 /// The preset a mistyped name most likely meant: at most two edits away (one for names of up
@@ -242,4 +289,55 @@ pub(crate) fn read_input(path: &Path) -> Result<String> {
             path.display()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every other name (hub id, device name, a GPU's `name`) leads to one preset only, and none
+    /// is another preset's file name: an alias must never change which preset a name means.
+    #[test]
+    fn aliases_name_one_preset_each_and_resolve_to_it() {
+        for (kind, list) in [("GPU", GPUS), ("model", MODELS)] {
+            let mut seen: Vec<(String, &str)> = Vec::new();
+            for (name, text) in list {
+                for alias in aliases(text) {
+                    let lower = alias.to_ascii_lowercase();
+                    assert!(
+                        !list
+                            .iter()
+                            .any(|(n, _)| *n != *name && n.eq_ignore_ascii_case(&lower)),
+                        "{kind} alias '{alias}' of {name} is another preset's name"
+                    );
+                    if let Some((_, other)) = seen.iter().find(|(a, n)| *a == lower && n != name) {
+                        panic!("{kind} alias '{alias}' names both {name} and {other}");
+                    }
+                    seen.push((lower, name));
+                    let source = resolve(kind, &alias, list).unwrap();
+                    assert_eq!(source.origin, format!("{kind} preset '{name}'"), "{alias}");
+                    // Case and surrounding spaces are forgiven, as for preset names.
+                    let shouted = format!(" {} ", alias.to_ascii_uppercase());
+                    assert_eq!(resolve(kind, &shouted, list).unwrap().text, *text);
+                }
+            }
+        }
+        // The names a user pastes: nvidia-smi's device name and a hub id.
+        let a100 = resolve("GPU", "NVIDIA A100-SXM4-80GB", GPUS).unwrap();
+        assert_eq!(a100.origin, "GPU preset 'a100-80g'");
+        let ov = resolve("model", "lmms-lab/llava-onevision-qwen2-7b-ov", MODELS).unwrap();
+        assert_eq!(ov.origin, "model preset 'llava-ov-7b'");
+    }
+
+    /// A file at a path that is also an alias is read as that file (a checkpoint folder's
+    /// config is the user's, not the preset).
+    #[test]
+    fn a_file_named_like_an_alias_is_read_as_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("llava-onevision-7b");
+        std::fs::write(&path, "name = \"mine\"\n").unwrap();
+        let source = resolve("model", path.to_str().unwrap(), MODELS).unwrap();
+        assert_eq!(source.path.as_deref(), Some(path.as_path()));
+        assert!(source.text.contains("mine"));
+    }
 }

@@ -177,10 +177,8 @@ impl Scenario {
                 return Err(Error::invalid(format!("{flag} must be at least 1")));
             }
         }
-        let resolved_schedule = match &spec.schedule {
-            Definition::Name(n) if is_preset(crate::presets::SCHEDULES, n) => spec.schedule.clone(),
-            _ => Definition::Inline(Box::new((*schedule).clone())),
-        };
+        let resolved_schedule =
+            preset_or_inline(&spec.schedule, crate::presets::SCHEDULES, &schedule);
         let mut schedule = schedule;
         apply_overrides(&mut schedule, args)?;
 
@@ -213,7 +211,7 @@ impl Scenario {
             .prune_timing
             .unwrap_or_else(|| args.cost_model.default_prune_timing());
         let gpu_preset = match &spec.gpu {
-            Definition::Name(n) if is_preset(crate::presets::GPUS, n) => Some(n.as_str()),
+            Definition::Name(n) => crate::presets::canonical(n, crate::presets::GPUS),
             _ => None,
         };
         let mut framework_notes = Vec::new();
@@ -252,21 +250,10 @@ impl Scenario {
         }
         framework_notes.extend(gpu_notes(&gpu, &precision));
         let resolved = Spec {
-            model: match &spec.model {
-                Definition::Name(n) if is_preset(crate::presets::MODELS, n) => spec.model.clone(),
-                _ => Definition::Inline(Box::new((*model).clone())),
-            },
-            gpu: match &spec.gpu {
-                Definition::Name(n) if is_preset(crate::presets::GPUS, n) => spec.gpu.clone(),
-                _ => Definition::Inline(Box::new((*gpu).clone())),
-            },
+            model: preset_or_inline(&spec.model, crate::presets::MODELS, &model),
+            gpu: preset_or_inline(&spec.gpu, crate::presets::GPUS, &gpu),
             schedule: resolved_schedule,
-            framework: match &spec.framework {
-                Definition::Name(n) if is_preset(crate::presets::FRAMEWORKS, n) => {
-                    spec.framework.clone()
-                }
-                _ => Definition::Inline(Box::new(framework.clone())),
-            },
+            framework: preset_or_inline(&spec.framework, crate::presets::FRAMEWORKS, framework),
             tokens: None,
             // A video's frames are the sampled frames (the LLM sees their temporal groups).
             frames: Some(
@@ -406,9 +393,20 @@ impl Scenario {
     }
 }
 
-/// Whether `name` is one of the embedded presets (else it is a file path).
-fn is_preset(presets: &[crate::presets::Preset], name: &str) -> bool {
-    presets.iter().any(|(n, _)| *n == name)
+/// How a resolved run records a definition: a preset by its own name (however it was typed:
+/// `H100`, a hub id, a device name), anything else inline, so the run replays without the file.
+fn preset_or_inline<T: Clone>(
+    given: &Definition<T>,
+    presets: &[crate::presets::Preset],
+    loaded: &T,
+) -> Definition<T> {
+    match given {
+        Definition::Name(n) => match crate::presets::canonical(n, presets) {
+            Some(name) => Definition::Name(name.to_string()),
+            None => Definition::Inline(Box::new(loaded.clone())),
+        },
+        Definition::Inline(_) => Definition::Inline(Box::new(loaded.clone())),
+    }
 }
 
 /// `--merge-*` and `--prune-*` flags replace the schedule's own tables.

@@ -246,6 +246,7 @@ fn shape(mut m: Model) -> Model {
     m.name.clear();
     m.description.clear();
     m.source.clear();
+    m.aliases.clear();
     m
 }
 

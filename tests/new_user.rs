@@ -107,6 +107,49 @@ fn item14_presets_forgive_case_and_typos_and_complete() {
     }
 }
 
+/// A model by its Hugging Face hub id and a GPU by the device name `nvidia-smi` prints (what a
+/// harness logs) price as the presets they name, on the command line and in a measurement row.
+#[test]
+fn hub_ids_and_device_names_name_presets() {
+    let by_alias = ok(&[
+        "--model",
+        "llava-hf/llava-onevision-qwen2-7b-ov-hf",
+        "--gpu",
+        "NVIDIA H100 80GB HBM3",
+        "--format",
+        "json",
+    ]);
+    let by_name = ok(&[
+        "--model",
+        "llava-ov-7b",
+        "--gpu",
+        "h100",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(by_alias, by_name);
+    let dir = tempfile::tempdir().unwrap();
+    let row = |model: &str, gpu: &str| {
+        let path = dir.path().join("m.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[[measurement]]\nid = \"r\"\nsource = \"lab\"\nmodel = \"{model}\"\ngpu = \"{gpu}\"\nframework = \"hf\"\ntimed = \"prefill\"\nattention = \"flash\"\ntext_tokens = 40\nframes = 1\nschedule = \"none\"\nmeasured_ms = 60\n"
+            ),
+        )
+        .unwrap();
+        common::json(&["check", path.to_str().unwrap()])["rows"][0]["predicted_ms"].clone()
+    };
+    let by_name = row("llava-1.5-7b", "a100-80g");
+    assert_eq!(
+        row("liuhaotian/llava-v1.5-7b", "NVIDIA A100-SXM4-80GB"),
+        by_name
+    );
+    // Another case, as on the command line (a row used to be refused with "did you mean"), is
+    // the preset itself: `hf`'s own A100 80GB values, not its pooled ones.
+    assert_eq!(row("llava-1.5-7b", "A100-80G"), by_name);
+}
+
 /// Item 17 (files): a device, a FIFO, a directory or a symlink loop given as a preset path is
 /// named for what it is, not "no such file".
 #[cfg(unix)]

@@ -172,9 +172,11 @@ def simulate(
             and searches (python/README.md, "Speed"; ``simulate_many`` runs many at once).
         spec: A run file (TOML or JSON, or an earlier run's JSON output), a ``Spec`` or a dict:
             the base that every other option given overrides (``--spec``).
-        model: Model preset name, model TOML or Hugging Face ``config.json`` path, or an inline
-            model dict (``aim_sim.list_presets("models")``).
-        gpu: GPU preset name or GPU TOML path, or an inline GPU dict.
+        model: Model preset name (or a preset's Hugging Face hub id, e.g.
+            ``lmms-lab/llava-onevision-qwen2-7b-ov``), model TOML or Hugging Face
+            ``config.json`` path, or an inline model dict (``aim_sim.list_presets("models")``).
+        gpu: GPU preset name (or the device name ``nvidia-smi`` prints, e.g. ``NVIDIA
+            A100-SXM4-80GB``), GPU TOML path, or an inline GPU dict.
         framework: Framework profile: how the software stack runs the kernels. ``"roofline"``
             (ideal, what the paper computes), ``"trtllm"``, ``"hf"``, ``"hf-eager"`` (fitted to
             published measurements, docs/accuracy.md), a profile TOML path, or an inline dict.

@@ -329,6 +329,21 @@ impl Measurements {
                         .into(),
                 )),
             };
+        // A preset named another way (`H100`, a hub id, nvidia-smi's device name) is recorded
+        // by its own name: the fit groups rows by GPU, and reports name the preset.
+        let mut rows = rows;
+        for r in &mut rows {
+            for (value, list) in [
+                (&mut r.model, presets::MODELS),
+                (&mut r.gpu, presets::GPUS),
+                (&mut r.framework, presets::FRAMEWORKS),
+                (&mut r.schedule, presets::SCHEDULES),
+            ] {
+                if let Some(name) = presets::canonical_at(value, list, &dir) {
+                    *value = name.to_string();
+                }
+            }
+        }
         let m = Measurements {
             rows,
             dir,
@@ -461,12 +476,11 @@ impl Measurements {
         Ok((pool, shadowed))
     }
 
-    /// A preset name as is, else a path relative to the file.
+    /// A preset by its own name (however the row names it), else a path relative to the file.
     fn reference(&self, value: &str, presets: &[presets::Preset]) -> String {
-        if presets.iter().any(|(n, _)| *n == value) {
-            value.to_string()
-        } else {
-            self.dir.join(value).display().to_string()
+        match presets::canonical_at(value, presets, &self.dir) {
+            Some(name) => name.to_string(),
+            None => self.dir.join(value).display().to_string(),
         }
     }
 
@@ -582,7 +596,7 @@ fn unknown_name(
     kind: &str,
 ) -> Option<String> {
     let names = presets::names(list);
-    if names.contains(&value) || looks_like_path(value) {
+    if presets::canonical(value, list).is_some() || looks_like_path(value) {
         return None;
     }
     let near = suggestions(value, &names);

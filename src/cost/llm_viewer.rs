@@ -500,6 +500,7 @@ mod tests {
             name: "odd".into(),
             description: String::new(),
             source: String::new(),
+            aliases: Vec::new(),
             hidden_size: 1200,
             num_heads: 10,
             num_kv_heads: Some(2),

@@ -160,6 +160,7 @@ pub(super) fn from_hf_config(source: &Source) -> Result<Model> {
         name,
         description: format!("from {origin}{note}"),
         source: origin.to_string(),
+        aliases: Vec::new(),
         hidden_size,
         num_heads: c.required("num_attention_heads", LLM_KEYS)?,
         num_kv_heads: c.int("num_key_value_heads")?,

@@ -149,11 +149,11 @@ pub static RUN: &[RunOption] = &[
         .sets(None).short()
         .doc(r#"A run file (TOML or JSON, or an earlier run's JSON output), a ``Spec`` or a dict: the base that every other option given overrides (``--spec``)."#),
     RunOption::new("model", Kind::Preset(MODELS), "NAME|PATH", MODEL_GPU,
-        "Model preset, model TOML or HF config.json [default: llava-ov-7b]").short()
-        .doc(r#"Model preset name, model TOML or Hugging Face ``config.json`` path, or an inline model dict (``aim_sim.list_presets("models")``)."#),
+        "Preset or hub id, model TOML or HF config.json [default: llava-ov-7b]").short()
+        .doc(r#"Model preset name (or a preset's Hugging Face hub id, e.g. ``lmms-lab/llava-onevision-qwen2-7b-ov``), model TOML or Hugging Face ``config.json`` path, or an inline model dict (``aim_sim.list_presets("models")``)."#),
     RunOption::new("gpu", Kind::Preset(GPUS), "NAME|PATH", MODEL_GPU,
-        "GPU preset name or a GPU TOML [default: a100]").short()
-        .doc(r#"GPU preset name or GPU TOML path, or an inline GPU dict."#),
+        "GPU preset or nvidia-smi name, or a GPU TOML [default: a100]").short()
+        .doc(r#"GPU preset name (or the device name ``nvidia-smi`` prints, e.g. ``NVIDIA A100-SXM4-80GB``), GPU TOML path, or an inline GPU dict."#),
     RunOption::new("framework", Kind::Preset(FRAMEWORKS), "NAME|PATH", MODEL_GPU,
         "Software stack profile: roofline, trtllm, hf, hf-eager, or a TOML")
         .long_help("Software stack profile: roofline, trtllm, hf, hf-eager, or a TOML.\n\nFramework profile: how the software stack runs the kernels. `roofline` (ideal, what the paper computes), `trtllm`, `hf`, `hf-eager` (fitted to published measurements, docs/accuracy.md), or a profile TOML [default: roofline].")

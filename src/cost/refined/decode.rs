@@ -281,6 +281,7 @@ mod tests {
     /// turns compute-bound after a few dozen cached tokens: the series crosses over.
     fn low_peak_gpu(efficiency: bool) -> Gpu {
         Gpu {
+            aliases: Vec::new(),
             name: "low peak".into(),
             bandwidth: 1e12,
             fp16_peak: 10e12,

@@ -223,6 +223,7 @@ proptest::proptest! {
             name: "moe".into(),
             description: String::new(),
             source: String::new(),
+            aliases: Vec::new(),
             hidden_size: 64,
             num_heads: 4,
             num_kv_heads: Some(2),
