@@ -305,9 +305,8 @@ fn accuracy_figures_come_from_the_check_command() {
             nuwa["loso_scaled_error"].as_f64().unwrap() * 100.0
         )],
     );
-    // The anchored interval misses exactly the rows the prose names: SparseVLM's short run
-    // (its harness's per-op cost above the A100 80GB's fitted one), scoring work inside the
-    // timer (STD, InfoMerge) and Nüwa's harness.
+    // The anchored interval misses exactly the rows the prose names: selection or scoring work
+    // inside the timer (VisPruner in S²Prune's harness, STD, InfoMerge) and Nüwa's harness.
     let missed: Vec<&str> = report["rows"]
         .as_array()
         .unwrap()
@@ -323,7 +322,7 @@ fn accuracy_figures_come_from_the_check_command() {
     assert_eq!(
         missed,
         [
-            "sparsevlm-llava15-7b-a100-sparsevlm64",
+            "s2prune-qwen25vl-7b-rtx5090-vispruner64",
             "nuwa-llava15-7b-a100-visionzip64",
             "std-llava15-7b-4090d-flowcut64",
             "std-llava15-7b-4090d-std64",

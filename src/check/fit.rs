@@ -17,6 +17,10 @@
 //!   a GPU with few rows borrows strength from the others instead of over-fitting them.
 //! - per framework where mixture-of-experts rows exist: `expert_half_tokens`, the tokens per
 //!   expert at which a grouped expert GEMM reaches half the dense GEMM efficiency (issue 21);
+//! - per source group (harness), where a framework has more than one: a factor on its GPU's
+//!   GEMM efficiency and one on its per-kernel cost, log-normal around 1 (σ = 0.25 and 0.5),
+//!   never shipped (issue 21): harnesses on one GPU differ in both, so the GPU's value is
+//!   what a new harness is expected to get, not pulled to the harness timed most often;
 //! - not fitted: `attention`, the fused attention kernel's fraction of peak, taken from kernel
 //!   benchmarks in the profile itself (FlashAttention-2: 50–73 % on A100).
 //!
@@ -45,6 +49,10 @@ use std::collections::{BTreeMap, HashMap};
 /// TensorRT-LLM's table moves by up to 10 % between releases. Data residuals are divided by it,
 /// so the priors below weigh as priors against data with this noise.
 const DATA_SIGMA: f64 = 0.1;
+/// σ of a source group's factor on its GPU's GEMM efficiency (log-normal around 1).
+const SOURCE_MATMUL_SIGMA: f64 = 0.25;
+/// σ of a source group's factor on its GPU's per-kernel cost (log-normal around 1).
+const SOURCE_LAUNCH_SIGMA: f64 = 0.5;
 /// σ of the log-normal prior tying a GPU's GEMM efficiency to the framework's pooled value.
 pub(crate) const MATMUL_PRIOR_SIGMA: f64 = 0.25;
 /// σ of the prior on a GPU's launch overhead around the pooled value.
@@ -235,6 +243,12 @@ enum Slot {
     /// A GPU's per-kernel cost, tied to its host's pool.
     Launch(String, Host),
     Link(String),
+    /// A source group's (harness's) factor on its GPU's GEMM efficiency, around 1
+    /// (σ = [`SOURCE_MATMUL_SIGMA`]): never shipped, so a profile holds the GPU's value for a
+    /// new harness, not the mix of the harnesses that happened to be timed on it.
+    SourceMatmul(String),
+    /// A source group's factor on its GPU's per-kernel cost (σ = [`SOURCE_LAUNCH_SIGMA`]).
+    SourceLaunch(String),
 }
 
 impl Slot {
@@ -259,6 +273,7 @@ impl Slot {
                 lo: 0.0,
                 hi: crate::hardware::MAX_EXPERT_HALF_TOKENS,
             },
+            Slot::SourceMatmul(_) | Slot::SourceLaunch(_) => Bound { lo: 0.2, hi: 5.0 },
             _ => Bound { lo: 0.02, hi: 1.0 },
         }
     }
@@ -283,6 +298,7 @@ impl Slot {
             Slot::Launch(..) | Slot::PooledLaunch | Slot::PooledLaunchDesktop => 1e-5,
             Slot::Link(_) => 0.5,
             Slot::ExpertHalf => 64.0,
+            Slot::SourceMatmul(_) | Slot::SourceLaunch(_) => 1.0,
             _ => 0.6,
         }
     }
@@ -317,6 +333,16 @@ fn slots(rows: &[&Recorded]) -> Vec<Slot> {
         }
         if r.moe {
             add(Slot::ExpertHalf);
+        }
+    }
+    // Harness effects where there is more than one harness to tell them from the GPU's value.
+    let mut groups: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    if groups.len() > 1 {
+        for g in groups {
+            s.push(Slot::SourceMatmul(g.to_string()));
+            s.push(Slot::SourceLaunch(g.to_string()));
         }
     }
     s
@@ -663,15 +689,37 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
     // formats notes and a source string, which the re-timing does not need; issue 24 item 7).
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        match groups
-            .iter_mut()
-            .find(|g| rows[g[0]].gpu == r.gpu && rows[g[0]].eight_bit == r.eight_bit)
-        {
+        match groups.iter_mut().find(|g| {
+            rows[g[0]].gpu == r.gpu
+                && rows[g[0]].eight_bit == r.eight_bit
+                && rows[g[0]].group == r.group
+        }) {
             Some(g) => g.push(i),
             None => groups.push(vec![i]),
         }
     }
     let layout = Layout::new(&slots, base, rows, &groups);
+    // Per efficiency group: where its source's factors sit (none with one source).
+    let at = |s: Slot| slots.iter().position(|t| *t == s);
+    let source_factors: Vec<(Option<usize>, Option<usize>)> = groups
+        .iter()
+        .map(|g| {
+            let source = &rows[g[0]].group;
+            (
+                at(Slot::SourceMatmul(source.clone())),
+                at(Slot::SourceLaunch(source.clone())),
+            )
+        })
+        .collect();
+    let source_priors: Vec<(usize, f64)> = slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Slot::SourceMatmul(_) => Some((i, SOURCE_MATMUL_SIGMA)),
+            Slot::SourceLaunch(_) => Some((i, SOURCE_LAUNCH_SIGMA)),
+            _ => None,
+        })
+        .collect();
     let mut memos: Vec<Memo> = groups
         .iter()
         .map(|_| Memo {
@@ -684,7 +732,16 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
         out.clear();
         out.resize(rows.len(), 0.0);
         for (k, (g, memo)) in groups.iter().zip(memos.iter_mut()).enumerate() {
-            let r = memo.get(layout.efficiency(k, x, &pooled), |e, r| {
+            let mut e = layout.efficiency(k, x, &pooled);
+            let (matmul, launch) = source_factors[k];
+            if let Some(i) = matmul {
+                e.matmul = (e.matmul * x[i]).min(1.0);
+                e.matmul_8bit = e.matmul_8bit.map(|m| (m * x[i]).min(1.0));
+            }
+            if let Some(i) = launch {
+                e.launch_overhead_s *= x[i];
+            }
+            let r = memo.get(e, |e, r| {
                 r.extend(
                     g.iter()
                         .map(|&i| (rows[i].time_s(e) / rows[i].measured_s).ln() / DATA_SIGMA),
@@ -695,6 +752,7 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
             }
         }
         layout.priors(x, &mut prior_memo, out);
+        out.extend(source_priors.iter().map(|&(i, sigma)| x[i].ln() / sigma));
     };
     let mut starts: Vec<Vec<f64>> = vec![slots.iter().map(Slot::start).collect()];
     // Deterministic spread over each range: fractions uniform, times log-uniform.
@@ -707,6 +765,11 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
             slots
                 .iter()
                 .map(|s| {
+                    // A harness's factors start at 1 and draw nothing, so the other
+                    // parameters' starting points are those of a fit without them.
+                    if matches!(s, Slot::SourceMatmul(_) | Slot::SourceLaunch(_)) {
+                        return 1.0;
+                    }
                     let b = s.bound();
                     let t = f64::from(if *s == Slot::ExpertHalf {
                         moe_rng.uniform()
@@ -1806,6 +1869,39 @@ mod tests {
             .collect();
         let refit = fit_rows(&servers, &base).unwrap();
         assert_eq!(refit.params.desktop_launch_overhead_s, None);
+    }
+
+    /// Issue 21: two harnesses on one GPU whose GEMMs run at 0.8 and 0.5 of peak, the first
+    /// timed twice as often. Each gets its own factor (a random effect), so the GPU's shipped
+    /// value is near their geometric mean (0.63), not pulled to the harness with more rows
+    /// (0.68 when rows count alike), and no harness's factor is shipped.
+    #[test]
+    fn a_harness_with_more_rows_does_not_set_its_gpus_value() {
+        let base = Framework::load("hf").unwrap();
+        let priced = |matmul: f64, copies: usize, source: &str| {
+            let truth = profile(&format!("name = \"hf\"\neager_dispatch = true\n[params]\nattention = 0.6\nmemory = 0.85\nfixed_overhead_s = 0.0\nmatmul = {matmul}\nlaunch_overhead_s = 1e-5\n"));
+            let mut m = synthetic(&truth, &vec!["a100-80g"; copies]);
+            for r in &mut m.rows {
+                r.source = source.into();
+                r.id = format!("{source}-{}", r.id);
+            }
+            record(&m, "hf", &base).unwrap()
+        };
+        let mut rows = priced(0.8, 2, "fast");
+        rows.extend(priced(0.5, 1, "slow"));
+        let fitted = fit_rows(&rows, &base).unwrap();
+        let matmul = fitted.gpu["a100-80g"].matmul.unwrap();
+        assert!((0.57..0.66).contains(&matmul), "{matmul}");
+        let toml = profile_toml(&fitted);
+        assert!(!toml.contains("fast") && !toml.contains("slow"), "{toml}");
+        // One harness: nothing to tell its effect from the GPU's value, so no factor.
+        let one = slots(
+            &rows
+                .iter()
+                .filter(|r| r.group == "fast")
+                .collect::<Vec<_>>(),
+        );
+        assert!(!one.iter().any(|s| matches!(s, Slot::SourceMatmul(_))));
     }
 
     /// The fit's by-index efficiencies and priors ([`Layout`]) are those of the profile the
