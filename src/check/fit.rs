@@ -17,7 +17,7 @@
 //!   a GPU with few rows borrows strength from the others instead of over-fitting them.
 //! - per framework where mixture-of-experts rows exist: `expert_half_tokens`, the tokens per
 //!   expert at which a grouped expert GEMM reaches half the dense GEMM efficiency (issue 21);
-//! - per source group (harness), where a framework has more than one: a factor on its GPU's
+//! - per source group (harness) on a GPU that more than one timed: a factor on its GPU's
 //!   GEMM efficiency and one on its per-kernel cost, log-normal around 1 (σ = 0.25 and 0.5),
 //!   never shipped (issue 21): harnesses on one GPU differ in both, so the GPU's value is
 //!   what a new harness is expected to get, not pulled to the harness timed most often;
@@ -335,14 +335,18 @@ fn slots(rows: &[&Recorded]) -> Vec<Slot> {
             add(Slot::ExpertHalf);
         }
     }
-    // Harness effects where there is more than one harness to tell them from the GPU's value.
-    let mut groups: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
-    groups.sort_unstable();
-    groups.dedup();
-    if groups.len() > 1 {
-        for g in groups {
-            s.push(Slot::SourceMatmul(g.to_string()));
-            s.push(Slot::SourceLaunch(g.to_string()));
+    // Harness effects on a GPU timed by more than one harness: there they can be told from the
+    // GPU's value (a GPU with one source ships the pooled values anyway).
+    let mut pairs: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.gpu.as_str(), r.group.as_str()))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    for &(gpu, group) in &pairs {
+        if pairs.iter().filter(|(g, _)| *g == gpu).count() > 1 {
+            add(Slot::SourceMatmul(group.to_string()));
+            add(Slot::SourceLaunch(group.to_string()));
         }
     }
     s
