@@ -125,22 +125,19 @@ pub fn canonical(typed: &str, presets: &[Preset]) -> Option<&'static str> {
 }
 
 /// [`canonical`] for a name whose file paths start at `base` (a measurement file's folder).
+/// The file system is asked only about a name that matches a preset, so a file path (a sweep
+/// prices one per row) costs string comparisons, no system call.
 pub fn canonical_at(typed: &str, presets: &[Preset], base: &Path) -> Option<&'static str> {
     if let Some((name, _)) = presets.iter().find(|(n, _)| *n == typed) {
         return Some(name);
     }
-    let path = base.join(typed);
-    if !path.is_file() {
-        if let Some((name, _)) = by_alias(typed, presets) {
-            return Some(name);
-        }
-    }
-    if path.exists() {
-        return None;
+    if let Some(name) = by_alias(typed, presets) {
+        return (!base.join(typed).is_file()).then_some(name);
     }
     presets
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(typed.trim()))
+        .filter(|_| !base.join(typed).exists())
         .map(|(n, _)| *n)
 }
 
@@ -162,13 +159,26 @@ pub fn aliases(text: &str) -> Vec<String> {
     name.into_iter().chain(listed).collect()
 }
 
-/// The preset `typed` names by one of its [`aliases`].
-fn by_alias(typed: &str, presets: &[Preset]) -> Option<Preset> {
-    let typed = typed.trim();
-    presets
+/// The preset of `presets` that `typed` names by one of its [`aliases`], case and surrounding
+/// spaces ignored. The embedded presets' aliases are parsed once, not at every lookup.
+fn by_alias(typed: &str, presets: &[Preset]) -> Option<&'static str> {
+    static TABLE: std::sync::OnceLock<Vec<(String, &'static str)>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        [GPUS, MODELS, SCHEDULES, FRAMEWORKS]
+            .into_iter()
+            .flatten()
+            .flat_map(|(name, text)| {
+                aliases(text)
+                    .into_iter()
+                    .map(move |a| (a.to_ascii_lowercase(), *name))
+            })
+            .collect()
+    });
+    let typed = typed.trim().to_ascii_lowercase();
+    table
         .iter()
-        .copied()
-        .find(|(_, text)| aliases(text).iter().any(|a| a.eq_ignore_ascii_case(typed)))
+        .find(|(alias, name)| *alias == typed && presets.iter().any(|(n, _)| n == name))
+        .map(|(_, name)| *name)
 }
 
 /// The preset a mistyped name most likely meant: at most two edits away (one for names of up

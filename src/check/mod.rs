@@ -476,11 +476,13 @@ impl Measurements {
         Ok((pool, shadowed))
     }
 
-    /// A preset by its own name (however the row names it), else a path relative to the file.
+    /// A preset name as is (parsing recorded every preset by its own name), else a path
+    /// relative to the file.
     fn reference(&self, value: &str, presets: &[presets::Preset]) -> String {
-        match presets::canonical_at(value, presets, &self.dir) {
-            Some(name) => name.to_string(),
-            None => self.dir.join(value).display().to_string(),
+        if presets.iter().any(|(n, _)| *n == value) {
+            value.to_string()
+        } else {
+            self.dir.join(value).display().to_string()
         }
     }
 

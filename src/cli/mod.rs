@@ -414,8 +414,9 @@ impl TypedValueParser for PresetOrPath {
     ) -> std::result::Result<String, clap::Error> {
         let typed = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
         // `H100` (or a hub id, a device name) is the preset `h100` (unless a file has that
-        // name): the run records the preset's own name, as if it had been typed so. Sweep axes are comma lists: each item
-        // is matched on its own (an item that matches nothing is kept exactly as typed).
+        // name): the run records the preset's own name, as if it had been typed so. Sweep axes
+        // are comma lists: each item is matched on its own (an item that matches nothing is
+        // kept exactly as typed).
         Ok(typed
             .split(',')
             .map(|item| crate::presets::canonical(item.trim(), self.0).unwrap_or(item))
