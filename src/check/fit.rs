@@ -35,7 +35,7 @@
 //! same cold starts as alone, so no held-out row reaches its own prediction.
 
 use super::folds::{self, Progress};
-use super::lm::{minimize_into, Bound};
+use super::lm::{Bound, Solver};
 use super::{row_error, Measurements, Stats};
 use crate::cost::refined::kernel::{Call, Class, Kernel, Timer};
 use crate::cost::Roofline;
@@ -639,6 +639,19 @@ fn efficiency(f: &Framework, r: &Recorded) -> Efficiency {
 /// between compute- and memory-bound, so several starts guard against a poor local minimum).
 const STARTS: usize = 12;
 
+/// Iterations every start runs before the starts are ranked by their cost. On the published
+/// set (2026-12-06) the start that wins was always among the two lowest at 20 iterations:
+/// every profile, leave-one-row-out and leave-one-source-out prediction agreed with running
+/// all twelve to the end to 2e-6, in 70 % of the time. Most starts have stopped by then
+/// (median 17 iterations); the rest crawl along a flat valley.
+const SCREEN_ITERATIONS: usize = 20;
+
+/// Starts that go on after the screen.
+const KEPT_STARTS: usize = 2;
+
+/// Iterations of a start that goes on, in all.
+const MAX_ITERATIONS: usize = 300;
+
 /// Fits `base`'s parameters to `rows` (all of one framework). `Err` when there are none.
 /// Starts from several deterministic points.
 pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
@@ -790,9 +803,24 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
         );
     }
 
+    // Every start descends SCREEN_ITERATIONS iterations (most have stopped by then); only the
+    // KEPT_STARTS lowest go on to the end.
+    let mut solvers: Vec<(usize, Solver)> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut solver = Solver::new(&mut residuals, &bounds, s);
+            solver.run(&mut residuals, SCREEN_ITERATIONS);
+            (i, solver)
+        })
+        .collect();
+    solvers.sort_by(|a, b| a.1.cost().total_cmp(&b.1.cost()).then(a.0.cmp(&b.0)));
+    solvers.truncate(KEPT_STARTS);
+    solvers.sort_by_key(|s| s.0);
     let mut best: Option<(Vec<f64>, f64)> = None;
-    for s in starts {
-        let (x, cost) = minimize_into(&mut residuals, &bounds, &s, 300);
+    for (_, mut solver) in solvers {
+        solver.run(&mut residuals, MAX_ITERATIONS);
+        let (x, cost) = solver.into_best();
         if best.as_ref().is_none_or(|(_, c)| cost < *c) {
             best = Some((x, cost));
         }

@@ -94,49 +94,121 @@ pub fn minimize_into(
     start: &[f64],
     max_iterations: usize,
 ) -> (Vec<f64>, f64) {
-    let n = bounds.len();
-    let to_x = |u: &[f64], x: &mut Vec<f64>| {
-        x.clear();
-        x.extend(u.iter().zip(bounds).map(|(u, b)| b.to_x(*u)));
-    };
-    let mut u: Vec<f64> = start.iter().zip(bounds).map(|(x, b)| b.to_u(*x)).collect();
-    let mut x = Vec::with_capacity(n);
-    let mut r = Vec::new();
-    to_x(&u, &mut x);
-    residuals(&x, &mut r);
-    let mut cost = sum_sq(&r);
-    let mut lambda = 1e-3;
+    let mut s = Solver::new(residuals, bounds, start);
+    s.run(residuals, max_iterations);
+    s.into_best()
+}
+
+/// A Levenberg–Marquardt descent that can be paused between iterations and resumed: a
+/// multi-start fit advances every start a few iterations, then only the most promising ones
+/// to the end ([`Solver::run`] in steps gives the very iterates one long run gives).
+pub struct Solver<'b> {
+    bounds: &'b [Bound],
+    /// The current point in unbounded coordinates, its residuals and cost.
+    u: Vec<f64>,
+    r: Vec<f64>,
+    cost: f64,
+    lambda: f64,
+    iterations: usize,
+    done: bool,
     // Buffers kept across iterations: the Jacobian (row-major, one row per residual), the
     // normal equations, a moved point and its residuals.
-    let mut jac: Vec<f64> = Vec::new();
-    let mut jtj = vec![0.0; n * n];
-    let mut jtr = vec![0.0; n];
-    let mut m = vec![0.0; n * n];
-    let mut rhs = vec![0.0; n];
-    let mut step = Vec::with_capacity(n);
-    let mut moved = u.clone();
-    let mut rk = Vec::new();
-    let mut nonzero: Vec<usize> = Vec::with_capacity(n);
-    for _ in 0..max_iterations {
+    x: Vec<f64>,
+    jac: Vec<f64>,
+    jtj: Vec<f64>,
+    jtr: Vec<f64>,
+    m: Vec<f64>,
+    rhs: Vec<f64>,
+    step: Vec<f64>,
+    moved: Vec<f64>,
+    rk: Vec<f64>,
+    nonzero: Vec<usize>,
+}
+
+impl<'b> Solver<'b> {
+    /// A descent from `start` (clamped strictly inside `bounds`), its residuals evaluated once.
+    pub fn new(
+        residuals: &mut dyn FnMut(&[f64], &mut Vec<f64>),
+        bounds: &'b [Bound],
+        start: &[f64],
+    ) -> Self {
+        let n = bounds.len();
+        let u: Vec<f64> = start.iter().zip(bounds).map(|(x, b)| b.to_u(*x)).collect();
+        let mut s = Solver {
+            bounds,
+            moved: u.clone(),
+            u,
+            r: Vec::new(),
+            cost: 0.0,
+            lambda: 1e-3,
+            iterations: 0,
+            done: false,
+            x: Vec::with_capacity(n),
+            jac: Vec::new(),
+            jtj: vec![0.0; n * n],
+            jtr: vec![0.0; n],
+            m: vec![0.0; n * n],
+            rhs: vec![0.0; n],
+            step: Vec::with_capacity(n),
+            rk: Vec::new(),
+            nonzero: Vec::with_capacity(n),
+        };
+        s.map_x();
+        residuals(&s.x, &mut s.r);
+        s.cost = sum_sq(&s.r);
+        s
+    }
+
+    /// The current cost, `Σ residuals²`.
+    pub fn cost(&self) -> f64 {
+        self.cost
+    }
+
+    /// The current point and its cost.
+    pub fn into_best(mut self) -> (Vec<f64>, f64) {
+        self.map_x();
+        (self.x, self.cost)
+    }
+
+    /// `x` of the current `u`.
+    fn map_x(&mut self) {
+        self.x.clear();
+        self.x
+            .extend(self.u.iter().zip(self.bounds).map(|(u, b)| b.to_x(*u)));
+    }
+
+    /// Runs until `max_iterations` in all have run or the descent has stopped.
+    pub fn run(&mut self, residuals: &mut dyn FnMut(&[f64], &mut Vec<f64>), max_iterations: usize) {
+        while !self.done && self.iterations < max_iterations {
+            self.iterations += 1;
+            self.done = !self.iterate(residuals);
+        }
+    }
+
+    /// One iteration; `false` when no step improved the cost (the descent has stopped).
+    fn iterate(&mut self, residuals: &mut dyn FnMut(&[f64], &mut Vec<f64>)) -> bool {
+        let n = self.bounds.len();
+        let bounds = self.bounds;
         // Jacobian by forward differences.
         let h = 1e-6;
-        jac.clear();
-        jac.resize(r.len() * n, 0.0);
+        self.jac.clear();
+        self.jac.resize(self.r.len() * n, 0.0);
         // One coordinate moves at a time: only its value is mapped again.
-        to_x(&u, &mut x);
-        for k in 0..n {
-            let kept = x[k];
-            x[k] = bounds[k].to_x(u[k] + h);
-            residuals(&x, &mut rk);
-            for (i, (a, b)) in rk.iter().zip(&r).enumerate() {
-                jac[i * n + k] = (a - b) / h;
+        self.map_x();
+        for (k, bound) in bounds.iter().enumerate() {
+            let kept = self.x[k];
+            self.x[k] = bound.to_x(self.u[k] + h);
+            residuals(&self.x, &mut self.rk);
+            for (i, (a, b)) in self.rk.iter().zip(&self.r).enumerate() {
+                self.jac[i * n + k] = (a - b) / h;
             }
-            x[k] = kept;
+            self.x[k] = kept;
         }
         // Normal equations JᵀJ and Jᵀr.
+        let (jtj, jtr, nonzero) = (&mut self.jtj, &mut self.jtr, &mut self.nonzero);
         jtj.fill(0.0);
         jtr.fill(0.0);
-        for (row, ri) in jac.chunks_exact(n).zip(&r) {
+        for (row, ri) in self.jac.chunks_exact(n).zip(&self.r) {
             // A residual depends on few parameters (a GPU's rows on its own values): terms
             // with a zero derivative are skipped. That is exact: the sums start at +0 and
             // never become −0 (x + (−x) is +0), so adding a ±0 product changes nothing, as
@@ -158,42 +230,38 @@ pub fn minimize_into(
         for (a, b) in (0..n).flat_map(|a| (0..a).map(move |b| (a, b))) {
             jtj[a * n + b] = jtj[b * n + a];
         }
-        let mut improved = false;
         for _ in 0..12 {
-            m.copy_from_slice(&jtj);
+            self.m.copy_from_slice(&self.jtj);
             for k in 0..n {
-                m[k * n + k] += lambda * (jtj[k * n + k] + 1e-9);
+                self.m[k * n + k] += self.lambda * (self.jtj[k * n + k] + 1e-9);
             }
-            for (d, v) in rhs.iter_mut().zip(&jtr) {
+            for (d, v) in self.rhs.iter_mut().zip(&self.jtr) {
                 *d = -v;
             }
-            if !solve(&mut m, &mut rhs, &mut step) {
-                lambda *= 10.0;
+            if !solve(&mut self.m, &mut self.rhs, &mut self.step) {
+                self.lambda *= 10.0;
                 continue;
             }
-            for ((t, a), d) in moved.iter_mut().zip(&u).zip(&step) {
+            for ((t, a), d) in self.moved.iter_mut().zip(&self.u).zip(&self.step) {
                 *t = a + d;
             }
-            to_x(&moved, &mut x);
-            residuals(&x, &mut rk);
-            let ct = sum_sq(&rk);
-            if ct.is_finite() && ct < cost {
-                let gain = cost - ct;
-                u.copy_from_slice(&moved);
-                std::mem::swap(&mut r, &mut rk);
-                cost = ct;
-                lambda = (lambda / 3.0).max(1e-12);
-                improved = gain > 1e-14 * (1.0 + cost);
-                break;
+            self.x.clear();
+            self.x
+                .extend(self.moved.iter().zip(bounds).map(|(u, b)| b.to_x(*u)));
+            residuals(&self.x, &mut self.rk);
+            let ct = sum_sq(&self.rk);
+            if ct.is_finite() && ct < self.cost {
+                let gain = self.cost - ct;
+                self.u.copy_from_slice(&self.moved);
+                std::mem::swap(&mut self.r, &mut self.rk);
+                self.cost = ct;
+                self.lambda = (self.lambda / 3.0).max(1e-12);
+                return gain > 1e-14 * (1.0 + self.cost);
             }
-            lambda *= 4.0;
+            self.lambda *= 4.0;
         }
-        if !improved {
-            break;
-        }
+        false
     }
-    to_x(&u, &mut x);
-    (x, cost)
 }
 
 #[cfg(test)]
