@@ -19,8 +19,9 @@ pub const GPUS: &[Preset] = presets!("hardware":
     // GPUs bought now and at the edge (issue 27); each file cites its datasheet.
     "b200", "gb200", "rtx5090", "rtx-pro-6000", "l4", "a10g", "mi300x", "mi325x",
     "jetson-agx-orin", "jetson-orin-nano",
-    // The RTX 4090's export variant, for a published source measured on it (issue 21).
-    "rtx4090d");
+    // The RTX 4090's export variant and the A40, for published sources measured on them
+    // (issue 21).
+    "rtx4090d", "a40");
 
 /// Model presets in `models/`.
 pub const MODELS: &[Preset] = presets!("models":

@@ -1654,3 +1654,50 @@ fn divprune_selection_arithmetic_is_the_profile_and_the_rows() {
         )],
     );
 }
+
+/// docs/accuracy.md's first pricing of ProViP's A40 rows: under `hf` as shipped before them
+/// (`reference/history/hf-c039adf.toml`), as `aim-sim check … --framework` prints.
+#[test]
+fn provip_first_pricing_is_the_check_output() {
+    let d = common::json(&[
+        "check",
+        "reference/measurements.toml",
+        "--framework",
+        "reference/history/hf-c039adf.toml",
+    ]);
+    let rows = rows_of_groups(&d, &["provip-a40"]);
+    let pct = |e: &Value| e.as_f64().unwrap() * 100.0;
+    let times: Vec<f64> = rows.iter().map(|r| pct(&r["error"])).collect();
+    assert_eq!(times.len(), 4);
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let speedups: Vec<f64> = d["speedups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| ids.contains(&s["id"].as_str().unwrap()))
+        .map(|s| pct(&s["error"]))
+        .collect();
+    assert_eq!(speedups.len(), 3);
+    let min = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = |v: &[f64]| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    // Every speed-up came out too low: the doc gives them as −a to −b.
+    assert!(max(&speedups) < 0.0, "{speedups:?}");
+    let said = format!(
+        "priced before any fit saw them: −{:.1} to +{:.1} %, speed-ups −{:.0} to −{:.0} %",
+        -min(&times),
+        max(&times),
+        -max(&speedups),
+        -min(&speedups)
+    );
+    assert_doc_says("docs/accuracy.md", &[said]);
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "priced before any fit saw them −{:.1} to +{:.1} % (speed-ups −{:.0} to −{:.0} %)",
+            -min(&times),
+            max(&times),
+            -max(&speedups),
+            -min(&speedups)
+        )],
+    );
+}
