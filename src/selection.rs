@@ -38,6 +38,13 @@ pub enum Selection {
     /// Laplacian-weighted grid, each read back to the host.
     #[serde(rename = "s2prune")]
     S2Prune,
+    /// FlowCut (TungChintao/FlowCut, `flowcut/modeling_clip_flowcut.py` and
+    /// `utils_flowcut.py`): inside CLIP, every layer's CLS-value attention and a score after
+    /// each of the first 22 layers, an entropy-sized cut at every second one (each read back
+    /// to the host), the budget forced after layer 21; on LLaVA-NeXT its crops are restored
+    /// around the projector and a second cut runs at the LLM's layer 1.
+    #[serde(rename = "flowcut")]
+    FlowCut,
 }
 
 impl Selection {
@@ -74,6 +81,11 @@ impl Choice for Selection {
             Selection::S2Prune,
             "s2prune",
             "S²Prune's selection where the per-layer token counts drop (residual-update norms, then five PyTorch ops and two host reads per kept token)",
+        ),
+        (
+            Selection::FlowCut,
+            "flowcut",
+            "FlowCut's information-flow scoring inside CLIP (547 PyTorch ops a tower call, ten of them host reads; on LLaVA-NeXT the crops restored and a second cut at the LLM's layer 1)",
         ),
     ];
 }

@@ -26,7 +26,7 @@ PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 VisionAttention = Literal["flash", "eager"]
 Experts = Literal["fused", "loop", "all"]
-Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip", "s2prune"]
+Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip", "s2prune", "flowcut"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]

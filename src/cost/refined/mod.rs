@@ -521,6 +521,18 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                 (images, per_image, what)
             }
         };
+        // FlowCut prunes inside the tower: its layers run on fewer tokens as they go.
+        let layer_seq = (w.selection == Some(crate::selection::Selection::FlowCut)).then(|| {
+            let kept = w
+                .layer_tokens
+                .first()
+                .map_or(0, |&n| n.saturating_sub(w.input.text_tokens));
+            selection::flowcut_tower_tokens(
+                v.num_layers,
+                v.patches_per_frame as f64,
+                (kept as f64 / images.max(1) as f64).floor(),
+            )
+        });
         stages::vision(
             v,
             images * opts.batch,
@@ -529,6 +541,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             d.a,
             d.w,
             vision_run,
+            layer_seq.as_deref(),
             &mut stage_kernels,
         );
         vision_params = stages::vision_params(v, d.h);
@@ -671,7 +684,9 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                         opts.importance_kernel,
                         &mut sink,
                     );
-                    if let Some(method) = w.selection.filter(|m| m.inside_llm()) {
+                    // A method that selects before the LLM may cut again inside it
+                    // (FlowCut on LLaVA-NeXT): `at_pruning_layer` prices what its code runs.
+                    if let Some(method) = w.selection {
                         sink.push_all(selection::at_pruning_layer(method, &d, step, text));
                     }
                     map_bytes

@@ -23,6 +23,7 @@ pub fn kernels(
         Selection::DivPrune => divprune(candidates, keep, width, a),
         Selection::CdPruner => cdpruner(candidates, keep, width, a),
         Selection::VisionZip => visionzip(candidates, keep, a),
+        Selection::FlowCut => flowcut(candidates, keep, a),
         // Inside the LLM: priced at its pruning layers by `at_pruning_layer`.
         Selection::SparseVlm | Selection::S2Prune => Vec::new(),
     };
@@ -48,6 +49,9 @@ pub fn at_pruning_layer(method: Selection, d: &Dims, step: PruneStep, text: u64)
             sparsevlm_step(n, d.heads, raters, before as f64, pruned, d.h, d.a)
         }
         Selection::S2Prune => s2prune_step(n, before as f64, after as f64, d.h, d.a),
+        // FlowCut selects inside CLIP (priced by `kernels`); where the counts still drop in
+        // the LLM (LLaVA-NeXT, after layer 1) its code scores and cuts again.
+        Selection::FlowCut => flowcut_llm_step(n, step.kept_tokens as f64, d.h, d.a),
         // Before the LLM: priced with the merging by `kernels`.
         Selection::DivPrune | Selection::CdPruner | Selection::VisionZip => Vec::new(),
     };
@@ -344,6 +348,153 @@ fn visionzip(n: f64, k: f64, a: f64) -> Vec<Kernel> {
     ]
 }
 
+/// CLIP ViT-L/14-336's patches per image (a 24 × 24 grid), and so per LLaVA-NeXT crop.
+const CLIP_PATCHES: f64 = 576.0;
+
+/// PyTorch ops FlowCut adds to one CLIP tower call (TungChintao/FlowCut at a2ecd24, read
+/// 2026-12-06), whatever the image:
+/// - in each of the 24 layers' attention (`CLIPAttention_forward`): the values cloned, the CLS
+///   value's `bmm` against them, `softmax`, two head means (5);
+/// - after each of layers 0–21 while the tower holds more than the target
+///   (`CLIPEncoderLayer_forward`, `utils_flowcut.py`): the CLS row's head mean, two
+///   normalisations (4), `+`, an L1 `norm`, `*`, and the running score (`clone` at layer 0, three
+///   ops after): 9 + 21 · 11 = 240;
+/// - the entropy-sized count at layers 1, 3, …, 19 (`adaptive_prune_ratio`): 11 ops and the
+///   count read back (`int(r.round())`, a host sync) — 12 × 10, and one `max` more a step when
+///   the crops are batched;
+/// - the cut at layers 1, 3, …, 21: `topk`, `sort`, three `gather`s, `cat` (6 × 11), and one
+///   `arange` a call.
+///
+/// The 20 CPU-only tensor ops of the count (no launch) are left out.
+const FLOWCUT_ATTENTION_OPS: f64 = 5.0 * 24.0;
+const FLOWCUT_SCORE_OPS: f64 = 9.0 + 21.0 * 11.0;
+const FLOWCUT_COUNT_STEPS: f64 = 10.0;
+const FLOWCUT_COUNT_OPS: f64 = 12.0;
+const FLOWCUT_CUT_OPS: f64 = 6.0 * 11.0 + 1.0;
+/// LLaVA-NeXT after CLIP (`restore_image_features_sorted` and `unpad_mask` in
+/// `flowcut/llava_arch.py`): zeroed features and mask, the mask scattered, the kept crops'
+/// features put back by boolean index (a host sync), the permute copies, the unpadded slices
+/// and their boolean selection (another sync): 14 ops, and the crops' `4 × 576` features
+/// written, read and written again.
+const FLOWCUT_RESTORE_OPS: f64 = 14.0;
+/// LLaVA-NeXT at the LLM's layer 1 (`modeling_llama_flowcut.py`, `prune_kwargs` at
+/// `layer_idx == 1`): the text queries' attention to the visual keys and values (slices, two
+/// `bmm`, scale, fp32 `softmax`, cast, means: 10), the values' mean, `compute_score` (7), `topk`,
+/// `sort`, `cat` (22 in all), then the shorter sequence's states, labels, positions and mask
+/// rebuilt (15).
+const FLOWCUT_LLM_OPS: f64 = 37.0;
+
+/// FlowCut inside CLIP over `n` visual tokens (`n / 576` images or crops in one tower call)
+/// keeping `k` for the LLM, `a`-byte activations: its own ops. What they read is priced on the
+/// stock tower's 577 tokens a layer (kilobytes to megabytes: their time is their launches).
+/// The tower's layers on fewer tokens are priced with the vision stage
+/// ([`flowcut_tower_tokens`], CLIP towers run whole, as LLaVA-1.5 and LLaVA-NeXT run them);
+/// its projector on the kept tokens only is not (a few GFLOPs over-priced).
+fn flowcut(n: f64, k: f64, a: f64) -> Vec<Kernel> {
+    let crops = (n / CLIP_PATCHES).round().max(1.0);
+    let tokens = crops * (CLIP_PATCHES + 1.0);
+    let values = tokens * CLIP_VISION_WIDTH;
+    let batched = crops > 1.0;
+    let count_ops = FLOWCUT_COUNT_STEPS * (FLOWCUT_COUNT_OPS + if batched { 1.0 } else { 0.0 });
+    let mut list = vec![
+        torch_ops(
+            "flowcut_attention_metrics",
+            OpKind::Merge,
+            CLIP_VISION_LAYERS * 4.0 * values,
+            CLIP_VISION_LAYERS * values,
+            CLIP_HEAD_DIM,
+            FLOWCUT_ATTENTION_OPS,
+        )
+        .reads(CLIP_VISION_LAYERS * 3.0 * values * a)
+        .writes(CLIP_VISION_LAYERS * (values + tokens * CLIP_HEAD_DIM) * a),
+        torch_ops(
+            "flowcut_scores",
+            OpKind::Merge,
+            22.0 * 11.0 * tokens * CLIP_HEAD_DIM,
+            22.0 * tokens * CLIP_HEAD_DIM,
+            CLIP_HEAD_DIM,
+            FLOWCUT_SCORE_OPS + count_ops + FLOWCUT_CUT_OPS,
+        )
+        .reads(22.0 * (CLIP_VISION_HEADS + CLIP_HEAD_DIM) * tokens * a)
+        .writes(11.0 * (k / crops + 1.0) * crops * CLIP_VISION_WIDTH * a),
+    ];
+    if batched {
+        let features = (crops - 1.0) * CLIP_PATCHES * LLAVA_WIDTH * a;
+        list.push(
+            torch_ops(
+                "flowcut_restore_crops",
+                OpKind::Merge,
+                0.0,
+                (crops - 1.0) * CLIP_PATCHES * LLAVA_WIDTH,
+                LLAVA_WIDTH,
+                FLOWCUT_RESTORE_OPS,
+            )
+            .reads(2.0 * features)
+            .writes(3.0 * features),
+        );
+    }
+    list
+}
+
+/// The entropy ratio of CLIP's CLS attention FlowCut's cuts are sized by, taken as one figure
+/// for every image and layer. FlowCut's Table 5 prints 1.95 TFLOPs for FlowCut and 2.03 for
+/// VisionZip at 64 tokens: both feed 64 tokens to the LLM and VisionZip runs the whole tower,
+/// so, read as counting the tower, FlowCut's tower does 80 GFLOPs less than the stock one;
+/// 0.94 gives 78 (0.93 gives 85). Each image's own ratio sets its schedule: from 93 % of the
+/// stock tower's token-layers (1.0) to 39 % (0.0).
+pub const FLOWCUT_ENTROPY_RATIO: f64 = 0.94;
+
+/// The tokens each of a CLIP tower's `layers` runs on per image under FlowCut, `patches`
+/// patches plus CLS, keeping `keep` patches ([`flowcut_tower_tokens_at`] at
+/// [`FLOWCUT_ENTROPY_RATIO`]).
+pub fn flowcut_tower_tokens(layers: u64, patches: f64, keep: f64) -> Vec<f64> {
+    flowcut_tower_tokens_at(layers, patches, keep, FLOWCUT_ENTROPY_RATIO)
+}
+
+/// FlowCut's schedule through the tower at entropy ratio `e` (`CLIPEncoder_forward` and
+/// `adaptive_prune_ratio`, TungChintao/FlowCut at a2ecd24): after layer `i`, while the tower
+/// holds more than `keep + 1`, with `r = layers − 3 − i` layers left to prune in, an even
+/// `r > 0` cuts `round((N − keep) / √r · (1 − e²))` of the `N` patches and `r = 0` cuts to
+/// `keep + 1` (Python's `round`: half to even).
+fn flowcut_tower_tokens_at(layers: u64, patches: f64, keep: f64, e: f64) -> Vec<f64> {
+    let target = keep + 1.0;
+    let mut l = patches + 1.0;
+    let mut out = Vec::with_capacity(layers as usize);
+    for i in 0..layers as i64 {
+        out.push(l);
+        let left = layers as i64 - 3 - i;
+        if l > target && left >= 0 && left % 2 == 0 {
+            l = if left > 0 {
+                let n = l - 1.0;
+                let cut = ((n - keep) / (left as f64).sqrt() * (1.0 - e * e)).round_ties_even();
+                (l - cut).max(target)
+            } else {
+                target
+            };
+        }
+    }
+    out
+}
+
+/// The width of the LLM FlowCut's LLaVA-NeXT crops are projected into (Vicuna-7B's hidden
+/// size, liuhaotian/llava-v1.6-vicuna-7b config.json).
+const LLAVA_WIDTH: f64 = 4096.0;
+
+/// FlowCut's cut inside the LLM over `n` tokens (LLaVA-NeXT's layer 1) to `kept` (text and
+/// visual), width `c`: [`FLOWCUT_LLM_OPS`] PyTorch ops; the kept states written once.
+fn flowcut_llm_step(n: f64, kept: f64, c: f64, a: f64) -> Vec<Kernel> {
+    vec![torch_ops(
+        "flowcut_llm_cut",
+        OpKind::Prune,
+        4.0 * n * c,
+        n * c,
+        c,
+        FLOWCUT_LLM_OPS,
+    )
+    .reads(2.0 * n * c * a)
+    .writes(kept * c * a)]
+}
+
 /// PyTorch ops of S²Prune's `s2prune_prefill` (yuanyuanjia71-spec/S2Prune at 9955d8a,
 /// `s2prune/qwen.py`) besides its per-token loop: the visual positions (`==`, `nonzero`) and
 /// their states cloned before the first layer (index, `clone`: 4); after it, their update's
@@ -613,6 +764,58 @@ mod tests {
         let two = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 2.0);
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * 82.0);
         assert!(list.iter().all(|k| k.op.kind == OpKind::Merge));
+    }
+
+    /// FlowCut on one image: 120 + 240 + 10 × 12 + 67 = 547 PyTorch ops a tower call; on
+    /// LLaVA-NeXT's five crops in one call one `max` more per count and 14 ops restoring the
+    /// crops, and 37 at the LLM's layer 1.
+    #[test]
+    fn flowcut_is_547_ops_a_tower_call_and_more_for_batched_crops() {
+        let one = kernels(Selection::FlowCut, 576.0, 64.0, 4096.0, 2.0, 1.0);
+        assert_eq!(one.iter().map(ops).sum::<f64>(), 547.0);
+        assert!(one.iter().all(|k| k.op.kind == OpKind::Merge));
+        let next = kernels(Selection::FlowCut, 2880.0, 400.0, 4096.0, 2.0, 1.0);
+        assert_eq!(next.iter().map(ops).sum::<f64>(), 547.0 + 10.0 + 14.0);
+        let two = kernels(Selection::FlowCut, 576.0, 64.0, 4096.0, 2.0, 2.0);
+        assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * 547.0);
+        let cut = flowcut_llm_step(460.0, 220.0, 4096.0, 2.0);
+        assert_eq!(cut.iter().map(ops).sum::<f64>(), 37.0);
+        assert!(cut.iter().all(|k| k.op.kind == OpKind::Prune));
+    }
+
+    /// FlowCut's schedule through CLIP-L/336 at 64 tokens, as its code's integer arithmetic
+    /// gives it (reproduced apart in Python from `adaptive_prune_ratio`, 2026-12-06): layers
+    /// in pairs, the first pair on all 577, the last on 65; and the entropy ratio shipped
+    /// puts the tower 78 GFLOPs below the stock one, the 80 of FlowCut's Table 5 to its
+    /// rounding.
+    #[test]
+    fn flowcut_prunes_clip_in_pairs_of_layers_down_to_the_budget() {
+        let at = |e| flowcut_tower_tokens_at(24, 576.0, 64.0, e);
+        let pairs = |v: &[f64]| v.iter().flat_map(|&n| [n, n]).collect::<Vec<f64>>();
+        assert_eq!(
+            at(0.9),
+            pairs(&[
+                577.0, 555.0, 533.0, 511.0, 488.0, 465.0, 441.0, 416.0, 389.0, 358.0, 319.0, 65.0
+            ])
+        );
+        assert_eq!(
+            at(0.0),
+            pairs(&[
+                577.0, 463.0, 369.0, 293.0, 232.0, 184.0, 146.0, 117.0, 96.0, 80.0, 69.0, 65.0
+            ])
+        );
+        // No adaptive cut at all: every layer but the last pair on 577.
+        assert_eq!(at(1.0)[..22], [577.0; 22]);
+        let flops = |l: f64| {
+            2.0 * l * (4.0 * 1024.0f64.powi(2) + 2.0 * 1024.0 * 4096.0) + 4.0 * l * l * 1024.0
+        };
+        let stock = 24.0 * flops(577.0);
+        let saved = stock
+            - flowcut_tower_tokens(24, 576.0, 64.0)
+                .into_iter()
+                .map(flops)
+                .sum::<f64>();
+        assert!((saved / 1e9 - 78.1).abs() < 0.1, "{saved}");
     }
 
     /// S²Prune at 64 of 576: 43 ops around its loop and five per kept token, 363 in all.

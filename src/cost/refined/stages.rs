@@ -107,6 +107,8 @@ pub fn merge(frames: u64, from: u64, to: u64, h: f64, a: f64, ops: &mut impl Sin
 /// two-layer GELU projector to the LLM width `llm_h` (LLaVA-NeXT `encode_images` projects
 /// before `get_2dPool` pools). Layers are identical, so each operator is one entry for all
 /// layers. `run`: fused non-causal attention (and its cache), else eager with `p²` maps.
+/// `layer_seq`: the tokens each layer runs on per image when a method prunes inside the
+/// tower (FlowCut), one entry per layer; `None`, every layer on all of them.
 #[allow(clippy::too_many_arguments)] // the shapes, then where the kernels go
 pub fn vision(
     v: &VisionEncoder,
@@ -116,6 +118,7 @@ pub fn vision(
     a: f64,
     w: f64,
     run: super::layer::AttentionRun,
+    layer_seq: Option<&[f64]>,
     ops: &mut impl Sink<Kernel>,
 ) {
     let u = images as f64;
@@ -126,8 +129,19 @@ pub fn vision(
         v.intermediate_size as f64,
         v.num_heads as f64,
     );
-    let layers = v.num_layers as f64;
-    let tok = u * p;
+    // Runs of layers on one sequence length: (tokens per image, layers).
+    let mut runs: Vec<(f64, f64)> = Vec::new();
+    match layer_seq {
+        Some(seq) => {
+            for &n in seq {
+                match runs.last_mut() {
+                    Some((m, count)) if *m == n => *count += 1.0,
+                    _ => runs.push((n, 1.0)),
+                }
+            }
+        }
+        None => runs.push((p, v.num_layers as f64)),
+    }
     let lin = |name: &'static str, rows: f64, input: f64, output: f64| {
         super::vision::lin(name, rows, input, output, a, w)
     };
@@ -149,21 +163,26 @@ pub fn vision(
     };
     ops.push(lin("vision_patch_embed", u * patches, PATCH_PIXELS, hv));
     // Per layer: LN, q/k/v (with biases), attention, o, residual, LN, fc1, GELU, fc2, residual.
-    let mut layer = Each(|k: Kernel| ops.push(k.times(layers)));
-    layer.push(
-        elementwise("vision_layernorm", tok * hv, hv, LAYERNORM_FLOPS, 1.0)
-            .weights(2.0 * hv * w)
-            .times(2.0),
-    );
-    layer.push(lin("vision_qkv_proj", tok, hv, hv).times(3.0));
-    for k in super::vision::attention(&super::vision::FULL, &vec![(u, p)], 1.0, hv, heads, a, run) {
-        layer.push(k);
+    for (p, layers) in runs {
+        let tok = u * p;
+        let mut layer = Each(|k: Kernel| ops.push(k.times(layers)));
+        layer.push(
+            elementwise("vision_layernorm", tok * hv, hv, LAYERNORM_FLOPS, 1.0)
+                .weights(2.0 * hv * w)
+                .times(2.0),
+        );
+        layer.push(lin("vision_qkv_proj", tok, hv, hv).times(3.0));
+        for k in
+            super::vision::attention(&super::vision::FULL, &vec![(u, p)], 1.0, hv, heads, a, run)
+        {
+            layer.push(k);
+        }
+        layer.push(lin("vision_out_proj", tok, hv, hv));
+        layer.push(elementwise("vision_residual", tok * hv, hv, 1.0, 2.0).times(2.0));
+        layer.push(lin("vision_fc1", tok, hv, iv));
+        layer.push(elementwise("vision_gelu", tok * iv, iv, GELU_FLOPS, 1.0));
+        layer.push(lin("vision_fc2", tok, iv, hv));
     }
-    layer.push(lin("vision_out_proj", tok, hv, hv));
-    layer.push(elementwise("vision_residual", tok * hv, hv, 1.0, 2.0).times(2.0));
-    layer.push(lin("vision_fc1", tok, hv, iv));
-    layer.push(elementwise("vision_gelu", tok * iv, iv, GELU_FLOPS, 1.0));
-    layer.push(lin("vision_fc2", tok, iv, hv));
     // Projector on the patch tokens (CLS dropped), then pooling in the LLM width.
     let rows = u * patches;
     let ph = v.projector_hidden as f64;
