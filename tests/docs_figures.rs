@@ -73,6 +73,19 @@ fn rows_of_groups<'a>(report: &'a Value, groups: &[&str]) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The speed-up errors (per cent) `check` reports for the pairs whose reduced run is one of
+/// `rows`, in the report's order.
+fn speedup_errors_pct(report: &Value, rows: &[&Value]) -> Vec<f64> {
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    report["speedups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| ids.contains(&s["id"].as_str().unwrap()))
+        .map(|s| s["error"].as_f64().unwrap() * 100.0)
+        .collect()
+}
+
 fn group<'a>(summary: &'a Value, name: &str) -> &'a Value {
     summary
         .as_array()
@@ -1111,14 +1124,7 @@ fn desktop_sources_first_pricing_is_the_check_output() {
     let mut sorted = prefill.clone();
     sorted.sort_by(f64::total_cmp);
     let median = (sorted[4] + sorted[5]) / 2.0;
-    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let speedups: Vec<f64> = d["speedups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| ids.contains(&s["id"].as_str().unwrap()))
-        .map(|s| pct(s["error"].as_f64().unwrap()))
-        .collect();
+    let speedups = speedup_errors_pct(&d, &rows);
     assert_eq!(speedups.len(), 7);
     let mut abs: Vec<f64> = speedups.iter().map(|e| e.abs()).collect();
     abs.sort_by(f64::total_cmp);
@@ -1169,16 +1175,9 @@ fn later_sources_first_pricing_is_the_check_output() {
     abs.sort_by(f64::total_cmp);
     let lo = errors.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = errors.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let speedups: Vec<String> = d["speedups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| ids.contains(&s["id"].as_str().unwrap()))
-        .map(|s| {
-            let e = s["error"].as_f64().unwrap() * 100.0;
-            format!("{}{:.0} %", if e < 0.0 { "−" } else { "+" }, e.abs())
-        })
+    let speedups: Vec<String> = speedup_errors_pct(&d, &rows)
+        .into_iter()
+        .map(|e| format!("{}{:.0} %", if e < 0.0 { "−" } else { "+" }, e.abs()))
         .collect();
     assert_eq!(speedups.len(), 3);
     assert_doc_says(
@@ -1453,14 +1452,7 @@ fn last_sources_first_pricing_is_the_check_output() {
         .iter()
         .map(|r| r["error"].as_f64().unwrap() * 100.0)
         .collect();
-    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let speedups: Vec<f64> = d["speedups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| ids.contains(&s["id"].as_str().unwrap()))
-        .map(|s| s["error"].as_f64().unwrap() * 100.0)
-        .collect();
+    let speedups = speedup_errors_pct(&d, &rows);
     let lo = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = |v: &[f64]| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     assert_doc_says(
@@ -1670,14 +1662,7 @@ fn provip_first_pricing_is_the_check_output() {
     let pct = |e: &Value| e.as_f64().unwrap() * 100.0;
     let times: Vec<f64> = rows.iter().map(|r| pct(&r["error"])).collect();
     assert_eq!(times.len(), 4);
-    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let speedups: Vec<f64> = d["speedups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| ids.contains(&s["id"].as_str().unwrap()))
-        .map(|s| pct(&s["error"]))
-        .collect();
+    let speedups = speedup_errors_pct(&d, &rows);
     assert_eq!(speedups.len(), 3);
     let min = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
     let max = |v: &[f64]| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
