@@ -666,6 +666,23 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             Some(_) => {}
         }
     }
+    // FlowCut's released code prunes inside LLaVA's CLIP ViT-L/14 (24 layers, a CLS token):
+    // its ops and schedule are that tower's.
+    if args.selection == Some(crate::selection::Selection::FlowCut)
+        && !model
+            .vision
+            .as_ref()
+            .is_some_and(|v| v.cls_token && v.num_layers == 24 && v.hidden_size == 1024)
+    {
+        return Err(Error::invalid(format!(
+            "{SELECTION} flowcut prices FlowCut's LLaVA code, which prunes inside CLIP ViT-L/14 (24 layers, a CLS token), and model '{}' has {}: use a LLaVA-1.5 or LLaVA-NeXT model, or another method",
+            model.name,
+            model
+                .vision
+                .as_ref()
+                .map_or("no vision tower".to_string(), |v| v.name.clone())
+        )));
+    }
     if args.cost_model == CostModelKind::Refined && args.skip_mlp_add {
         return Err(Error::invalid(
             format!("{SKIP_MLP_ADD} reproduces a quirk of the paper's accounting: use it with {COST_MODEL} llm-viewer (refined always counts both residual adds)"),

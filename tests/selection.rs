@@ -273,3 +273,57 @@ fn s2prune_is_priced_after_the_first_layer() {
         "{added} s against {ops_s} s"
     );
 }
+
+/// FlowCut on LLaVA-1.5 (576 → 64 inside CLIP): its 547 ops beside the merging, the tower's
+/// later layers on fewer tokens with the encoder included (so its run's vision stage costs
+/// less than the baseline's), and a tower it was not written for refused in one line.
+#[test]
+fn flowcut_prices_its_ops_and_a_shorter_tower_on_clip_only() {
+    let layers = vec!["124"; 32].join(",");
+    let base = [
+        "--model",
+        "llava-1.5-7b",
+        "--frames",
+        "1",
+        "--tokens-per-frame",
+        "576",
+        "--text-tokens",
+        "60",
+        "--gpu",
+        "a800",
+        "--framework",
+        "hf",
+        "--include-vision",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        common::json(&args)
+    };
+    let with = run(&["--layer-tokens", &layers, "--selection", "flowcut"]);
+    let without = run(&["--layer-tokens", &layers]);
+    let metrics = stage_time_s(&with, "flowcut_attention_metrics");
+    let scores = stage_time_s(&with, "flowcut_scores");
+    assert!(metrics > 0.0 && scores > metrics, "{metrics} {scores}");
+    let fc1 = |v: &serde_json::Value| stage_time_s(v, "vision_fc1");
+    assert!(
+        fc1(&with) < 0.9 * fc1(&without),
+        "{} {}",
+        fc1(&with),
+        fc1(&without)
+    );
+    let err = common::fails(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--text-tokens",
+        "60",
+        "--layer-tokens",
+        &vec!["124"; 28].join(","),
+        "--selection",
+        "flowcut",
+    ]);
+    assert!(
+        err.contains("CLIP ViT-L/14") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+}
