@@ -640,10 +640,11 @@ fn efficiency(f: &Framework, r: &Recorded) -> Efficiency {
 const STARTS: usize = 12;
 
 /// Iterations every start runs before the starts are ranked by their cost. On the published
-/// set (2026-12-06) the start that wins was always among the two lowest at 20 iterations:
-/// every profile, leave-one-row-out and leave-one-source-out prediction agreed with running
-/// all twelve to the end to 2e-6, in 70 % of the time. Most starts have stopped by then
-/// (median 17 iterations); the rest crawl along a flat valley.
+/// set (2026-12-06, 200 rows) every profile, leave-one-row-out and leave-one-source-out
+/// prediction agreed with running all twelve starts to the end to 2e-6, in 70 % of the time;
+/// on that set doubled (each row copied into a copy of its source: 400 rows) all but one to
+/// 1e-5, that one leave-one-row-out prediction 0.15 % apart, in half the time. Most starts
+/// have stopped by then (median 17 iterations); the rest crawl along a flat valley.
 const SCREEN_ITERATIONS: usize = 20;
 
 /// Starts that go on after the screen.
