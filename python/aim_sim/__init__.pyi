@@ -210,8 +210,9 @@ def simulate(
         layer_tokens: Exact sequence length of every layer (a list, or ``"A,B,C"``); replaces
             the whole schedule.
         selection: Refined: price this method's own selection of its visual tokens, as its
-            released code runs it: ``"divprune"`` or ``"cdpruner"`` of the tokens layer 0 keeps
-            (``layer_tokens``' first entry less the text tokens), or ``"sparsevlm"`` /
+            released code runs it: ``"divprune"``, ``"cdpruner"`` or ``"visionzip"`` of the
+            tokens layer 0 keeps (``layer_tokens``' first entry less the text tokens),
+            ``"flowcut"`` inside CLIP (LLaVA's CLIP ViT-L/14 only), or ``"sparsevlm"`` /
             ``"s2prune"`` at each layer where ``layer_tokens`` drops (needs ``layer_tokens``).
         cost_model: ``"refined"`` (what a GPU runs) or ``"llm-viewer"`` (the AIM paper's
             roofline, exactly).
