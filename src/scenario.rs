@@ -666,13 +666,13 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             Some(_) => {}
         }
     }
-    // FlowCut's released code prunes inside LLaVA's CLIP ViT-L/14 (24 layers, a CLS token):
-    // its ops and schedule are that tower's.
+    // FlowCut's released code prunes inside LLaVA's CLIP ViT-L/14: its ops and schedule are
+    // that tower's.
     if args.selection == Some(crate::selection::Selection::FlowCut)
         && !model
             .vision
             .as_ref()
-            .is_some_and(|v| v.cls_token && v.num_layers == 24 && v.hidden_size == 1024)
+            .is_some_and(crate::cost::refined::flowcut_fits_tower)
     {
         return Err(Error::invalid(format!(
             "{SELECTION} flowcut prices FlowCut's LLaVA code, which prunes inside CLIP ViT-L/14 (24 layers, a CLS token), and model '{}' has {}: use a LLaVA-1.5 or LLaVA-NeXT model, or another method",

@@ -99,6 +99,12 @@ pub fn minimize_into(
     s.into_best()
 }
 
+/// Writes into `x` the bounded point of the unbounded coordinates `u`.
+fn to_x_into(bounds: &[Bound], u: &[f64], x: &mut Vec<f64>) {
+    x.clear();
+    x.extend(u.iter().zip(bounds).map(|(u, b)| b.to_x(*u)));
+}
+
 /// A Levenberg–Marquardt descent that can be paused between iterations and resumed: a
 /// multi-start fit advances every start a few iterations, then only the most promising ones
 /// to the end ([`Solver::run`] in steps gives the very iterates one long run gives).
@@ -172,9 +178,7 @@ impl<'b> Solver<'b> {
 
     /// `x` of the current `u`.
     fn map_x(&mut self) {
-        self.x.clear();
-        self.x
-            .extend(self.u.iter().zip(self.bounds).map(|(u, b)| b.to_x(*u)));
+        to_x_into(self.bounds, &self.u, &mut self.x);
     }
 
     /// Runs until `max_iterations` in all have run or the descent has stopped.
@@ -245,9 +249,7 @@ impl<'b> Solver<'b> {
             for ((t, a), d) in self.moved.iter_mut().zip(&self.u).zip(&self.step) {
                 *t = a + d;
             }
-            self.x.clear();
-            self.x
-                .extend(self.moved.iter().zip(bounds).map(|(u, b)| b.to_x(*u)));
+            to_x_into(bounds, &self.moved, &mut self.x);
             residuals(&self.x, &mut self.rk);
             let ct = sum_sq(&self.rk);
             if ct.is_finite() && ct < self.cost {

@@ -31,6 +31,7 @@ use layer::{Dims, FLASH_BLOCK_COLS, FLASH_BLOCK_ROWS, FP32_BYTES};
 
 pub use cache::LayerCache;
 pub use importance::{PAGERANK_ITERATIONS, PAGERANK_TEMPERATURE};
+pub use selection::flowcut_fits_tower;
 
 /// Marker type for the `refined` cost model.
 pub struct Refined;
@@ -440,6 +441,12 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
         stages.add(t)
     });
     let mut vision_params = 0.0;
+    // The visual tokens a selection keeps: layer 0's, less the text (the scenario checked
+    // there are fewer than the input's).
+    let selected = w
+        .layer_tokens
+        .first()
+        .map_or(0, |&n| n.saturating_sub(w.input.text_tokens));
     // A text-only prompt (0 frames) has nothing to encode.
     if let (true, Some(v), true, Some(input)) = (
         opts.include_vision,
@@ -523,14 +530,10 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
         };
         // FlowCut prunes inside the tower: its layers run on fewer tokens as they go.
         let layer_seq = (w.selection == Some(crate::selection::Selection::FlowCut)).then(|| {
-            let kept = w
-                .layer_tokens
-                .first()
-                .map_or(0, |&n| n.saturating_sub(w.input.text_tokens));
             selection::flowcut_tower_tokens(
                 v.num_layers,
                 v.patches_per_frame as f64,
-                (kept as f64 / images.max(1) as f64).floor(),
+                (selected as f64 / images.max(1) as f64).floor(),
             )
         });
         stages::vision(
@@ -575,24 +578,18 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
         );
     }
     if let Some(method) = w.selection.filter(|m| !m.inside_llm()) {
-        // The kept visual tokens: layer 0's, less the text (the scenario checked there are
-        // fewer than the input's).
         let candidates = w.input.visual_tokens();
-        let kept = w
-            .layer_tokens
-            .first()
-            .map_or(0, |&n| n.saturating_sub(w.input.text_tokens));
         stage_kernels.push_all(selection::kernels(
             method,
             candidates as f64,
-            kept as f64,
+            selected as f64,
             d.h,
             d.a,
             opts.batch as f64,
         ));
         keep.note(|| {
             format!(
-                "selection: {} keeping {kept} of {candidates} visual tokens, priced before the LLM with the merging (as its released code runs it)",
+                "selection: {} keeping {selected} of {candidates} visual tokens, priced before the LLM with the merging (as its released code runs it)",
                 crate::choice::Choice::name(method)
             )
         });

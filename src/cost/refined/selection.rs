@@ -476,6 +476,14 @@ fn flowcut_tower_tokens_at(layers: u64, patches: f64, keep: f64, e: f64) -> Vec<
     out
 }
 
+/// Whether `v` is the tower FlowCut's code prunes inside (LLaVA's CLIP ViT-L/14: a CLS token,
+/// the layers and width its ops and schedule are counted for).
+pub fn flowcut_fits_tower(v: &crate::model::VisionEncoder) -> bool {
+    v.cls_token
+        && v.num_layers as f64 == CLIP_VISION_LAYERS
+        && v.hidden_size as f64 == CLIP_VISION_WIDTH
+}
+
 /// The width of the LLM FlowCut's LLaVA-NeXT crops are projected into (Vicuna-7B's hidden
 /// size, liuhaotian/llava-v1.6-vicuna-7b config.json).
 const LLAVA_WIDTH: f64 = 4096.0;
