@@ -666,6 +666,17 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             Some(_) => {}
         }
     }
+    // TReVS's code cuts once inside the LLM (its second stage, before one layer).
+    if args.selection == Some(crate::selection::Selection::TReVS) {
+        let drops = args.layer_tokens.as_ref().map_or(0, |layers| {
+            layers.windows(2).filter(|w| w[1] < w[0]).count()
+        });
+        if drops != 1 {
+            return Err(Error::invalid(format!(
+                "{SELECTION} trevs prices TReVS's code, which selects before the LLM and cuts once inside it, and {LAYER_TOKENS} drops {drops} times: give counts that drop once (e.g. K1 + text for layers 0-7, K1/3 + text after)"
+            )));
+        }
+    }
     // FlowCut's released code prunes inside LLaVA's CLIP ViT-L/14: its ops and schedule are
     // that tower's.
     if args.selection == Some(crate::selection::Selection::FlowCut)

@@ -45,6 +45,15 @@ pub enum Selection {
     /// around the projector and a second cut runs at the LLM's layer 1.
     #[serde(rename = "flowcut")]
     FlowCut,
+    /// TReVS (Physics-Coding/TReVS, `trevs_router.py` with `llava_arch.py` and
+    /// `modelling_sparse_llama.py`): after the projector, each visual token's CLIP CLS
+    /// saliency and its cosine relevance to the prompt's embedded text, a top-k of three
+    /// quarters of the kept tokens and farthest-point sampling of the rest (one PyTorch step per
+    /// point); before the layer where the counts drop, that layer's norm, Q and K run once more
+    /// over the sequence so the text's attention can rank the visual tokens; and with TReVS on,
+    /// every layer reads the largest position back to the host.
+    #[serde(rename = "trevs")]
+    TReVS,
 }
 
 impl Selection {
@@ -86,6 +95,11 @@ impl Choice for Selection {
             Selection::FlowCut,
             "flowcut",
             "FlowCut's information-flow scoring inside CLIP (547 PyTorch ops a tower call, ten of them host reads; on LLaVA-NeXT the crops restored and a second cut at the LLM's layer 1)",
+        ),
+        (
+            Selection::TReVS,
+            "trevs",
+            "TReVS's saliency-and-relevance top-k with farthest-point sampling before the LLM (105 PyTorch ops and nine per sampled token), its look-ahead Q·K where the counts drop (63 ops), and a host read of the positions in every layer",
         ),
     ];
 }

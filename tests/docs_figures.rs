@@ -1101,9 +1101,10 @@ fn check_figure_is_the_plot_command_output() {
 /// before them (`reference/history/hf-0e97621.toml`), as `aim-sim check … --framework` prints.
 #[test]
 fn desktop_sources_first_pricing_is_the_check_output() {
+    let (_dir, file) = rewritten(before_trevs_code);
     let d = common::json(&[
         "check",
-        "reference/measurements.toml",
+        &file,
         "--framework",
         "reference/history/hf-0e97621.toml",
     ]);
@@ -1379,37 +1380,58 @@ fn the_rows_below_the_roofline_are_the_ones_named() {
 /// The published file as its sources were first priced: a copy beside the models it names, without
 /// what the rows learnt after those pricings (2026-12-05): `all_logits`, the timer scopes read as
 /// holding the vision encoder, LLaVA-NeXT's unpadded token counts, FlowCut's layer-1 prune and
-/// the methods' own selections (`selection`).
+/// the methods' own selections (`selection`); and TReVS's preset (2026-12-06, [`before_trevs_code`]).
 fn as_first_priced() -> (tempfile::TempDir, String) {
+    rewritten(|block| {
+        // The timer scope read later from the rows themselves (vision encoder inside) and
+        // LLaVA-NeXT's unpadded token count: undone, as the rows were first priced.
+        let vision_read_later = block.contains("Read as the vision encoder + prefill");
+        // FlowCut's prune at LLM layer 1 on LLaVA-NeXT, read from its code later.
+        let layer_one_later = block.contains("'prune visual token at layer 1'");
+        let unpadded_later = block.contains("schedule_note = \"LLaVA-NeXT's anyres");
+        before_trevs_code(block)
+            .lines()
+            .filter(|l| !l.starts_with("all_logits"))
+            // Methods' own selections, priced later.
+            .filter(|l| !l.starts_with("selection = "))
+            .filter(|l| {
+                !(unpadded_later
+                    && (l.starts_with("layer_tokens") || l.starts_with("schedule_note")))
+            })
+            .map(|l| match l {
+                "timed = \"ttft\"" if vision_read_later => "timed = \"prefill\"\n".to_string(),
+                _ if layer_one_later && l.starts_with("layer_tokens") => {
+                    format!("{}\n", l.replacen("[460, 460, ", "[220, 220, ", 1))
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect::<String>()
+    })
+}
+
+/// A row as it was before TReVS's code was read (2026-12-06): no `selection = "trevs"`, and
+/// the paper's 43 tokens after layer 8 at 64 (K1 / 3) where its preset keeps 42.
+fn before_trevs_code(block: &str) -> String {
+    let preset_42 = block.contains("the code's preset keeps 42");
+    block
+        .lines()
+        .filter(|l| *l != "selection = \"trevs\"")
+        .map(|l| match l {
+            _ if preset_42 && l.starts_with("layer_tokens") => {
+                format!("{}\n", l.replace("108", "109"))
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect()
+}
+
+/// A copy of the published file, each row rewritten by `edit`, beside the models it names.
+fn rewritten(edit: impl Fn(&str) -> String) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = std::fs::read_to_string("reference/measurements.toml").unwrap();
     let text: String = file
         .split("\n[[measurement]]")
-        .map(|block| {
-            // The timer scope read later from the rows themselves (vision encoder inside) and
-            // LLaVA-NeXT's unpadded token count: undone, as the rows were first priced.
-            let vision_read_later = block.contains("Read as the vision encoder + prefill");
-            // FlowCut's prune at LLM layer 1 on LLaVA-NeXT, read from its code later.
-            let layer_one_later = block.contains("'prune visual token at layer 1'");
-            let unpadded_later = block.contains("schedule_note = \"LLaVA-NeXT's anyres");
-            block
-                .lines()
-                .filter(|l| !l.starts_with("all_logits"))
-                // Methods' own selections, priced later.
-                .filter(|l| !l.starts_with("selection = "))
-                .filter(|l| {
-                    !(unpadded_later
-                        && (l.starts_with("layer_tokens") || l.starts_with("schedule_note")))
-                })
-                .map(|l| match l {
-                    "timed = \"ttft\"" if vision_read_later => "timed = \"prefill\"\n".to_string(),
-                    _ if layer_one_later && l.starts_with("layer_tokens") => {
-                        format!("{}\n", l.replacen("[460, 460, ", "[220, 220, ", 1))
-                    }
-                    _ => format!("{l}\n"),
-                })
-                .collect::<String>()
-        })
+        .map(|block| edit(block).trim_end_matches('\n').to_string())
         .collect::<Vec<_>>()
         .join("\n[[measurement]]");
     std::os::unix::fs::symlink(
@@ -1418,7 +1440,7 @@ fn as_first_priced() -> (tempfile::TempDir, String) {
     )
     .unwrap();
     let path = dir.path().join("measurements.toml");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, text + "\n").unwrap();
     let path = path.to_str().unwrap().to_string();
     (dir, path)
 }
@@ -1685,5 +1707,45 @@ fn provip_first_pricing_is_the_check_output() {
             -max(&speedups),
             -min(&speedups)
         )],
+    );
+}
+
+/// docs/accuracy.md's TReVS paragraph: its three pairs left out with TReVS's own work priced, as
+/// `aim-sim check reference/measurements.toml --cv source` prints them (the figures before are
+/// the same command at 3782fec, before the rows said `selection = "trevs"`).
+#[test]
+fn trevs_selection_figures_are_the_check_output() {
+    let d = common::json(&["check", "reference/measurements.toml", "--cv", "source"]);
+    let settings = [("trevs128", "128"), ("trevs64", "64"), ("trevs32", "32")];
+    let loso = |list: &str, id: &str| {
+        d[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == format!("trevs-llava15-7b-rtx4090-{id}"))
+            .unwrap()["loso_error"]
+            .as_f64()
+            .unwrap()
+            * 100.0
+    };
+    let speedups: Vec<String> = settings
+        .iter()
+        .map(|(id, tokens)| format!("{:+.1} % ({tokens})", loso("speedups", id)))
+        .collect();
+    let times: Vec<f64> = settings.iter().map(|(id, _)| loso("rows", id)).collect();
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[
+            format!(
+                "+21.7 % → {}, +11.6 % → {}, +15.3 % → {}",
+                speedups[0], speedups[1], speedups[2]
+            )
+            .replace("-", "−"),
+            format!(
+                "times −5.5 % → {:+.1} %, +3.0 % → {:+.1} %, −0.3 % → {:+.1} %",
+                times[0], times[1], times[2]
+            )
+            .replace("-", "−"),
+        ],
     );
 }

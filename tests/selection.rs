@@ -121,16 +121,18 @@ fn a_selection_without_a_kept_count_is_refused() {
     assert!(err.contains("refined"), "{err}");
 }
 
-/// A measurement row names its method's selection as the main command does; without
-/// `layer_tokens` it is refused with the row's id.
+/// A measurement row names its method's selection as the main command does: a TTFT holds it,
+/// a prefill (the LLM forward) does not, as it runs before the LLM; without `layer_tokens` it
+/// is refused with the row's id.
 #[test]
 fn a_row_prices_its_selection() {
     let dir = tempfile::tempdir().unwrap();
-    let row = |selection: &str, layers: &str| {
+    let row_timed = |timed: &str, selection: &str, layers: &str| {
         format!(
-            "[[measurement]]\nid = \"r\"\nsource = \"test\"\nmodel = \"llava-next-7b\"\ngpu = \"l40s\"\nframework = \"hf\"\ntimed = \"prefill\"\nattention = \"flash\"\nw_bits = 16\ntext_tokens = 56\nframes = 8\ntokens_per_frame = 144\nschedule = \"none\"\n{selection}{layers}measured_ms = 100\n"
+            "[[measurement]]\nid = \"r\"\nsource = \"test\"\nmodel = \"llava-next-7b\"\ngpu = \"l40s\"\nframework = \"hf\"\ntimed = \"{timed}\"\nattention = \"flash\"\nw_bits = 16\ntext_tokens = 56\nframes = 8\ntokens_per_frame = 144\nschedule = \"none\"\n{selection}{layers}measured_ms = 100\n"
         )
     };
+    let row = |selection: &str, layers: &str| row_timed("ttft", selection, layers);
     let layers = format!("layer_tokens = [{}]\n", vec!["171"; 32].join(", "));
     let write = |text: &str| {
         let path = dir.path().join("rows.toml");
@@ -148,6 +150,9 @@ fn a_row_prices_its_selection() {
     let with = predicted(&row("selection = \"divprune\"\n", &layers));
     let without = predicted(&row("", &layers));
     assert!(with > without + 5.0, "{with} against {without}");
+    let prefill = |selection: &str| predicted(&row_timed("prefill", selection, &layers));
+    let (with, without) = (prefill("selection = \"divprune\"\n"), prefill(""));
+    assert!((with - without).abs() < 1e-9, "{with} against {without}");
     let err = common::fails(&["check", &write(&row("selection = \"divprune\"\n", ""))]);
     assert!(err.contains("'r'") && err.contains("layer_tokens"), "{err}");
 }
@@ -326,4 +331,69 @@ fn flowcut_prices_its_ops_and_a_shorter_tower_on_clip_only() {
         err.contains("CLIP ViT-L/14") && err.trim().lines().count() == 1,
         "{err}"
     );
+}
+
+/// TReVS's 64-token LLaVA-1.5 run (its code's preset: 96 top-k + 32 farthest points, 128 kept
+/// for layers 0-7, 42 from layer 8 on; 66 text tokens).
+fn trevs_args(layers: &str) -> Vec<String> {
+    [
+        "--model",
+        "llava-1.5-7b",
+        "--frames",
+        "1",
+        "--tokens-per-frame",
+        "576",
+        "--text-tokens",
+        "66",
+        "--gpu",
+        "rtx4090",
+        "--framework",
+        "hf",
+        "--layer-tokens",
+        layers,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// TReVS: its selection before the LLM in the merging time (82 + 23 ops and nine per sampled
+/// point: 393 at the per-op cost at least), and in the LLM the look-ahead cut and a position
+/// read in every layer (63 + 2 · 32 ops and two projections at least); counts that do not drop
+/// exactly once are refused in one line.
+#[test]
+fn trevs_is_priced_before_the_llm_and_at_its_cut() {
+    let layers = [vec!["194"; 8], vec!["108"; 24]].concat().join(",");
+    let mut with = trevs_args(&layers);
+    with.extend(["--selection".to_string(), "trevs".to_string()]);
+    let (with, without) = (common::json(&with), common::json(&trevs_args(&layers)));
+    let hf: toml::Table =
+        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
+    let per_op_s = hf["gpu"]["rtx4090"]["launch_overhead_s"]
+        .as_float()
+        .unwrap();
+    let merge = with["pipeline"]["merge_time_s"].as_f64().unwrap();
+    assert!(
+        merge >= 393.0 * per_op_s && merge < 393.0 * per_op_s + 3e-3,
+        "{merge} s against {per_op_s} s an op"
+    );
+    assert_eq!(without["pipeline"]["merge_time_s"].as_f64().unwrap(), 0.0);
+    let llm = |v: &serde_json::Value| v["pipeline"]["llm_time_s"].as_f64().unwrap();
+    let cut = llm(&with) - llm(&without);
+    assert!(
+        cut >= (63.0 + 64.0) * per_op_s && cut < (63.0 + 64.0) * per_op_s + 2e-3,
+        "{cut} s"
+    );
+    for layers in [
+        vec!["194"; 32],
+        [vec!["194"; 8], vec!["150"; 8], vec!["108"; 16]].concat(),
+    ] {
+        let mut args = trevs_args(&layers.join(","));
+        args.extend(["--selection".to_string(), "trevs".to_string()]);
+        let err = common::fails(&args);
+        assert!(
+            err.contains("cuts once") && err.trim().lines().count() == 1,
+            "{err}"
+        );
+    }
 }

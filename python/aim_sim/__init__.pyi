@@ -26,7 +26,7 @@ PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 VisionAttention = Literal["flash", "eager"]
 Experts = Literal["fused", "loop", "all"]
-Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip", "s2prune", "flowcut"]
+Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip", "s2prune", "flowcut", "trevs"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]
@@ -212,7 +212,8 @@ def simulate(
         selection: Refined: price this method's own selection of its visual tokens, as its
             released code runs it: ``"divprune"``, ``"cdpruner"`` or ``"visionzip"`` of the
             tokens layer 0 keeps (``layer_tokens``' first entry less the text tokens),
-            ``"flowcut"`` inside CLIP (LLaVA's CLIP ViT-L/14 only), or ``"sparsevlm"`` /
+            ``"flowcut"`` inside CLIP (LLaVA's CLIP ViT-L/14 only), ``"trevs"`` before the LLM
+            and at the one layer where ``layer_tokens`` drops, or ``"sparsevlm"`` /
             ``"s2prune"`` at each layer where ``layer_tokens`` drops (needs ``layer_tokens``).
         cost_model: ``"refined"`` (what a GPU runs) or ``"llm-viewer"`` (the AIM paper's
             roofline, exactly).

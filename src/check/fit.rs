@@ -172,7 +172,7 @@ fn record_where(
     let mut out = Vec::new();
     for r in m.rows.iter().filter(|r| keep(r) && fitted(r)) {
         let scenario = m.scenario(r, Some(&probe))?;
-        let kernels = row_kernels(&scenario).map_err(|e| row_error(&r.id, e))?;
+        let kernels = row_kernels(&scenario, r.timed).map_err(|e| row_error(&r.id, e))?;
         let distinct = distinct(kernels)
             .into_iter()
             .map(|(k, n)| (Work::of(&k), n))
@@ -219,10 +219,16 @@ fn distinct(kernels: Vec<Kernel>) -> Vec<(Kernel, f64)> {
     out
 }
 
-/// Every kernel the refined model prices for a row's scenario, in order.
-fn row_kernels(scenario: &crate::scenario::Scenario) -> Result<Vec<Kernel>> {
+/// Every kernel the refined model prices for what a row timed, in order: a prefill row's
+/// LLM forward leaves out the work before the LLM ([`super::row_time_s`]).
+fn row_kernels(scenario: &crate::scenario::Scenario, timed: super::Timed) -> Result<Vec<Kernel>> {
     let list = crate::measure::stack::kernel_list(scenario)?;
-    Ok(list.all().map(|k| k.kernel.clone()).collect())
+    let skip = if timed == super::Timed::Prefill {
+        list.stages.len()
+    } else {
+        0
+    };
+    Ok(list.all().skip(skip).map(|k| k.kernel.clone()).collect())
 }
 
 /// What one fitted parameter is.
@@ -2015,7 +2021,7 @@ mod tests {
             let base = base(&m, &name).unwrap();
             let probe = probe(&base);
             for r in m.rows.iter().filter(|r| r.framework == name && fitted(r)) {
-                let kernels = row_kernels(&m.scenario(r, Some(&probe)).unwrap()).unwrap();
+                let kernels = row_kernels(&m.scenario(r, Some(&probe)).unwrap(), r.timed).unwrap();
                 let mut by_text: Vec<(String, f64)> = Vec::new();
                 for k in &kernels {
                     let text = format!("{k:?}");

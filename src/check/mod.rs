@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Timed {
-    /// The LLM forward over the prompt.
+    /// The LLM forward over the prompt (work before the LLM, such as a method's own selection
+    /// of its tokens, is outside it).
     Prefill,
     /// Vision encoder + projector + prefill + the first output token.
     Ttft,
@@ -643,23 +644,30 @@ pub fn predicted_time_s(scenario: &Scenario) -> Result<f64> {
     Ok(run.totals.time_s)
 }
 
-/// Predicted time of what a row timed, seconds: the whole run, or for `timed = "vision"` the
-/// vision stage alone (encoder and projector; the LLM's host overhead per forward is not in it).
+/// Predicted time of what a row timed, seconds: for `timed = "prefill"` the LLM forward, so
+/// not the work a method does before the LLM (its selection or merging; what `simulate`'s
+/// totals hold beside it); for `"ttft"` the whole run; for `"vision"` the vision stage alone
+/// (encoder and projector; the LLM's host overhead per forward is not in it).
 pub fn row_time_s(scenario: &Scenario, timed: Timed) -> Result<f64> {
-    if timed != Timed::Vision {
-        return predicted_time_s(scenario);
-    }
     let plan = scenario.plan()?;
     let ctx = scenario.context();
     let run = scenario
         .cost_model
         .implementation()
         .run_workload(&ctx, &scenario.workload(&plan));
-    match run.pipeline.map(|p| p.vision_time_s) {
-        Some(t) if t > 0.0 => Ok(t),
-        _ => Err(Error::invalid(
-            "timed = \"vision\": the model prices no vision encoder (a text-only model, or a cost model without stages)",
-        )),
+    let before_llm_s = run
+        .pipeline
+        .as_ref()
+        .map_or(0.0, |p| p.vision_time_s + p.merge_time_s);
+    match timed {
+        Timed::Ttft => Ok(run.totals.time_s),
+        Timed::Prefill => Ok(run.totals.time_s - before_llm_s),
+        Timed::Vision => match run.pipeline.map(|p| p.vision_time_s) {
+            Some(t) if t > 0.0 => Ok(t),
+            _ => Err(Error::invalid(
+                "timed = \"vision\": the model prices no vision encoder (a text-only model, or a cost model without stages)",
+            )),
+        },
     }
 }
 

@@ -585,6 +585,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             selected as f64,
             d.h,
             d.a,
+            w.input.text_tokens,
             opts.batch as f64,
         ));
         keep.note(|| {
@@ -684,7 +685,13 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
                     // A method that selects before the LLM may cut again inside it
                     // (FlowCut on LLaVA-NeXT): `at_pruning_layer` prices what its code runs.
                     if let Some(method) = w.selection {
-                        sink.push_all(selection::at_pruning_layer(method, &d, step, text));
+                        sink.push_all(selection::at_pruning_layer(
+                            method,
+                            &d,
+                            step,
+                            text,
+                            w.layer_tokens.len(),
+                        ));
                     }
                     map_bytes
                 }

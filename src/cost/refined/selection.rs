@@ -10,13 +10,15 @@ use crate::cost::{OpKind, PruneStep};
 use crate::selection::Selection;
 
 /// The kernels of `method`, when it selects before the LLM, keeping `keep` of `candidates`
-/// tokens of width `width` (`a`-byte activations), once for each of `sequences` prompts.
+/// tokens of width `width` (`a`-byte activations) for a prompt of `text` text tokens, once for
+/// each of `sequences` prompts.
 pub fn kernels(
     method: Selection,
     candidates: f64,
     keep: f64,
     width: f64,
     a: f64,
+    text: u64,
     sequences: f64,
 ) -> Vec<Kernel> {
     let list = match method {
@@ -24,6 +26,7 @@ pub fn kernels(
         Selection::CdPruner => cdpruner(candidates, keep, width, a),
         Selection::VisionZip => visionzip(candidates, keep, a),
         Selection::FlowCut => flowcut(candidates, keep, a),
+        Selection::TReVS => trevs_select(candidates, keep, width, a, text as f64),
         // Inside the LLM: priced at its pruning layers by `at_pruning_layer`.
         Selection::SparseVlm | Selection::S2Prune => Vec::new(),
     };
@@ -35,8 +38,16 @@ pub fn kernels(
 /// next layer holds the kept tokens and its recycled clusters ([`sparsevlm_step`]); its raters
 /// are the text tokens whose attention to the visual ones is above their mean
 /// (`torch.where(m_v_t > m_v_t.mean())`): half the text, as a mean splits them. S²Prune keeps
-/// exactly the next layer's ([`s2prune_step`]).
-pub fn at_pruning_layer(method: Selection, d: &Dims, step: PruneStep, text: u64) -> Vec<Kernel> {
+/// exactly the next layer's ([`s2prune_step`]). TReVS ranks by a look-ahead of the next
+/// layer's attention, and with it on each of the model's `layers` layers reads the positions
+/// back ([`trevs_step`]).
+pub fn at_pruning_layer(
+    method: Selection,
+    d: &Dims,
+    step: PruneStep,
+    text: u64,
+    layers: usize,
+) -> Vec<Kernel> {
     let before = step.scored_tokens.saturating_sub(text);
     let after = step.kept_tokens.saturating_sub(text);
     let n = step.scored_tokens as f64;
@@ -52,6 +63,7 @@ pub fn at_pruning_layer(method: Selection, d: &Dims, step: PruneStep, text: u64)
         // FlowCut selects inside CLIP (priced by `kernels`); where the counts still drop in
         // the LLM (LLaVA-NeXT, after layer 1) its code scores and cuts again.
         Selection::FlowCut => flowcut_llm_step(n, step.kept_tokens as f64, d.h, d.a),
+        Selection::TReVS => trevs_step(d, n, step.kept_tokens as f64, text as f64, layers as f64),
         // Before the LLM: priced with the merging by `kernels`.
         Selection::DivPrune | Selection::CdPruner | Selection::VisionZip => Vec::new(),
     };
@@ -503,6 +515,110 @@ fn flowcut_llm_step(n: f64, kept: f64, c: f64, a: f64) -> Vec<Kernel> {
     .writes(kept * c * a)]
 }
 
+/// TReVS's ops before the LLM (Physics-Coding/TReVS at 049f9c4, `trevs_router.py` called from
+/// `prepare_sparse_inputs_labels_for_multimodal` in `llava_arch.py`; counted by a helper who
+/// ran the code on CPU with the pinned PyTorch 2.1.2 and transformers 4.37.2, B = 1, views
+/// left out): the prompt's text embedded for routing (12, three host reads), a discarded fp32
+/// copy of the visual tokens (1), the text-mask check (4, a read), the CLS saliency's head mean
+/// (1), both sides normalised (8), their `bmm` and clamp (2), the RMS over the text (8), two
+/// median/MAD evidences (27), their fusion (7), the top-k (5) and the rest's mask (5, a read):
+/// 82; then farthest-point sampling's setup (13), the loop's 9 a sampled point, the kept
+/// indices merged and sorted (6, a read) and the kept tokens gathered (4).
+const TREVS_SCORE_OPS: f64 = 82.0;
+const TREVS_FPS_OPS: f64 = 13.0 + 6.0 + 4.0;
+const TREVS_OPS_PER_POINT: f64 = 9.0;
+/// The share of TReVS's kept tokens its top-k takes; farthest-point sampling picks the rest
+/// (`configs/presets.json`, llava15: 96 + 32 for 128 kept, 48 + 16 for 64, 192 + 64 for 256).
+const TREVS_TOP_SHARE: f64 = 0.75;
+
+/// TReVS before the LLM over `n` projected visual tokens of width `d` keeping `k`, a prompt of
+/// `t` text tokens (its relevance reads the text after the image: the whole prompt is taken,
+/// a `t × n × d` product of a tenth of a GFLOP). The CLS saliency comes from the attention map
+/// CLIP's eager attention writes anyway (`output_attentions`). Each sampled point compares one
+/// token with the `n − top` candidates in fp32 (a product, a sum, a minimum).
+fn trevs_select(n: f64, k: f64, d: f64, a: f64, t: f64) -> Vec<Kernel> {
+    let top = (k * TREVS_TOP_SHARE).round();
+    let points = k - top;
+    let rest = n - top;
+    let f = FP32_BYTES;
+    vec![
+        torch_ops(
+            "trevs_scores",
+            OpKind::Merge,
+            2.0 * t * n * d + 8.0 * n * d,
+            n * d,
+            d,
+            TREVS_SCORE_OPS,
+        )
+        .reads(2.0 * n * d * a + 2.0 * n * d * f + t * d * a)
+        .writes(3.0 * n * d * f + t * n * f),
+        torch_ops(
+            "trevs_farthest_points",
+            OpKind::Merge,
+            2.0 * rest * top * d + 2.0 * points * rest * d,
+            points * rest * d,
+            d,
+            TREVS_FPS_OPS + TREVS_OPS_PER_POINT * points,
+        )
+        .reads(n * d * (a + 2.0 * f) + 8.0 * points * rest * d + 2.0 * k * d * a)
+        .writes(n * d * f + rest * top * f + 4.0 * points * rest * d + k * d * a),
+    ]
+}
+
+/// PyTorch ops of TReVS's cut inside the LLM besides the look-ahead's two projections
+/// (`modelling_sparse_llama.py` at 049f9c4, before the decoder layer where the counts drop,
+/// the sink token off as its presets run): the layer's RMSNorm (8), RoPE and its positions'
+/// maximum read back (about 13), the causal mask (6), the text queries' `bmm`, scale, fp32
+/// softmax and cast (4): 33 with the projections' reshapes; the score over the highest-variance
+/// half of the heads (14, a read); the cut (14, a read).
+const TREVS_STEP_OPS: f64 = 61.0;
+/// Ops a layer adds with TReVS on (`position_ids.max().item()` in each attention forward): 2,
+/// one of them a read back to the host.
+const TREVS_LAYER_OPS: f64 = 2.0;
+
+/// TReVS's cut over `n` tokens to `kept` (`t` text tokens, `layers` decoder layers): the next
+/// layer's Q and K projections run once more over all `n` (the layer then runs them again on the
+/// kept tokens), the text's attention over them, the ranking and the gather; and the positions'
+/// maximum read back in every layer of the forward.
+fn trevs_step(d: &Dims, n: f64, kept: f64, t: f64, layers: f64) -> Vec<Kernel> {
+    let c = d.h;
+    let kv = d.kv_heads * d.d;
+    let probs = d.heads * t * n;
+    vec![
+        kernel(
+            "trevs_lookahead_qk",
+            OpKind::Prune,
+            Class::Matmul,
+            2.0 * n * c * (c + kv),
+            gemm(n, c + kv, c, d.a),
+        )
+        .weights(c * (c + kv) * d.w)
+        .reads(n * c * d.a)
+        .writes(n * (c + kv) * d.a)
+        .launches(2.0),
+        torch_ops(
+            "trevs_lookahead_score",
+            OpKind::Prune,
+            2.0 * t * n * c + 10.0 * n * c + 5.0 * probs,
+            n * c,
+            c,
+            TREVS_STEP_OPS,
+        )
+        .reads(4.0 * n * c * d.a + 2.0 * probs * FP32_BYTES + n * c * d.a)
+        .writes(3.0 * n * c * d.a + probs * FP32_BYTES + kept * c * d.a),
+        torch_ops(
+            "trevs_position_reads",
+            OpKind::Prune,
+            0.0,
+            n,
+            n,
+            TREVS_LAYER_OPS * layers,
+        )
+        .reads(layers * n * 8.0)
+        .writes(layers * 16.0),
+    ]
+}
+
 /// PyTorch ops of S²Prune's `s2prune_prefill` (yuanyuanjia71-spec/S2Prune at 9955d8a,
 /// `s2prune/qwen.py`) besides its per-token loop: the visual positions (`==`, `nonzero`) and
 /// their states cloned before the first layer (index, `clone`: 4); after it, their update's
@@ -677,7 +793,7 @@ mod tests {
     /// them in 114 launches.
     #[test]
     fn divprune_is_a_cosine_matrix_and_six_ops_per_later_step() {
-        let list = kernels(Selection::DivPrune, 1152.0, 115.0, 4096.0, 2.0, 1.0);
+        let list = kernels(Selection::DivPrune, 1152.0, 115.0, 4096.0, 2.0, 60, 1.0);
         let by = |name: &str| list.iter().find(|k| k.op.name == name).unwrap();
         assert_eq!(
             by("divprune_cosine").op.flops,
@@ -687,7 +803,7 @@ mod tests {
         let total: f64 = list.iter().map(ops).sum();
         assert_eq!(total, 2.0 + 1.0 + 1.0 + 4.0 + 6.0 * 114.0 + 2.0);
         // Two prompts: twice the work and the launches.
-        let two = kernels(Selection::DivPrune, 1152.0, 115.0, 4096.0, 2.0, 2.0);
+        let two = kernels(Selection::DivPrune, 1152.0, 115.0, 4096.0, 2.0, 60, 2.0);
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * total);
     }
 
@@ -695,7 +811,7 @@ mod tests {
     /// then 3 + 4 + 14 + 4 + 16 · 64 + 3 for the selection itself.
     #[test]
     fn cdpruner_is_the_text_tower_and_sixteen_ops_per_kept_token() {
-        let list = kernels(Selection::CdPruner, 576.0, 64.0, 4096.0, 2.0, 1.0);
+        let list = kernels(Selection::CdPruner, 576.0, 64.0, 4096.0, 2.0, 60, 1.0);
         let ops_of = |prefix: &str| -> f64 {
             list.iter()
                 .filter(|k| k.op.name.starts_with(prefix))
@@ -767,9 +883,9 @@ mod tests {
     /// averaged over heads) and 34 for the selection, 82 in all; two prompts twice that.
     #[test]
     fn visionzip_is_two_ops_a_clip_layer_and_its_selection() {
-        let list = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 1.0);
+        let list = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 60, 1.0);
         assert_eq!(list.iter().map(ops).sum::<f64>(), 2.0 * 24.0 + 34.0);
-        let two = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 2.0);
+        let two = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 60, 2.0);
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * 82.0);
         assert!(list.iter().all(|k| k.op.kind == OpKind::Merge));
     }
@@ -779,15 +895,56 @@ mod tests {
     /// crops, and 37 at the LLM's layer 1.
     #[test]
     fn flowcut_is_547_ops_a_tower_call_and_more_for_batched_crops() {
-        let one = kernels(Selection::FlowCut, 576.0, 64.0, 4096.0, 2.0, 1.0);
+        let one = kernels(Selection::FlowCut, 576.0, 64.0, 4096.0, 2.0, 60, 1.0);
         assert_eq!(one.iter().map(ops).sum::<f64>(), 547.0);
         assert!(one.iter().all(|k| k.op.kind == OpKind::Merge));
-        let next = kernels(Selection::FlowCut, 2880.0, 400.0, 4096.0, 2.0, 1.0);
+        let next = kernels(Selection::FlowCut, 2880.0, 400.0, 4096.0, 2.0, 60, 1.0);
         assert_eq!(next.iter().map(ops).sum::<f64>(), 547.0 + 10.0 + 14.0);
-        let two = kernels(Selection::FlowCut, 576.0, 64.0, 4096.0, 2.0, 2.0);
+        let two = kernels(Selection::FlowCut, 576.0, 64.0, 4096.0, 2.0, 60, 2.0);
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * 547.0);
         let cut = flowcut_llm_step(460.0, 220.0, 4096.0, 2.0);
         assert_eq!(cut.iter().map(ops).sum::<f64>(), 37.0);
+        assert!(cut.iter().all(|k| k.op.kind == OpKind::Prune));
+    }
+
+    /// TReVS at its code's 64-token preset (128 of 576 kept before the LLM: 96 by top-k, 32
+    /// farthest points): 82 + 23 + 9 · 32 = 393 ops, the count a helper took by running the
+    /// code (views left out); at its cut 61 ops and the two look-ahead projections, which read
+    /// Q's and K's weights (64 MiB for Llama-2-7B), and two ops in each of the 32 layers.
+    #[test]
+    fn trevs_is_393_ops_before_the_llm_and_63_at_its_cut() {
+        let before = kernels(Selection::TReVS, 576.0, 128.0, 4096.0, 2.0, 66, 1.0);
+        assert_eq!(before.iter().map(ops).sum::<f64>(), 393.0);
+        assert!(before.iter().all(|k| k.op.kind == OpKind::Merge));
+        let d = Dims {
+            h: 4096.0,
+            heads: 32.0,
+            kv_heads: 32.0,
+            d: 128.0,
+            inter: 11008.0,
+            vocab: 32000.0,
+            b: 1.0,
+            w: 2.0,
+            a: 2.0,
+            kv: 2.0,
+            tp: 1.0,
+            qkv_bias: false,
+            dequant: false,
+            l2: None,
+        };
+        let step = PruneStep {
+            layer: 7,
+            scored_tokens: 194,
+            kept_tokens: 108,
+        };
+        let cut = at_pruning_layer(Selection::TReVS, &d, step, 66, 32);
+        assert_eq!(cut.iter().map(ops).sum::<f64>(), 63.0 + 64.0);
+        let qk = cut
+            .iter()
+            .find(|k| k.op.name == "trevs_lookahead_qk")
+            .unwrap();
+        assert_eq!(qk.op.load_weight_bytes, 2.0 * 4096.0 * 4096.0 * 2.0);
+        assert_eq!(qk.op.flops, 2.0 * 194.0 * 4096.0 * 8192.0);
         assert!(cut.iter().all(|k| k.op.kind == OpKind::Prune));
     }
 
