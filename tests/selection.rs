@@ -285,25 +285,12 @@ fn s2prune_is_priced_after_the_first_layer() {
 #[test]
 fn flowcut_prices_its_ops_and_a_shorter_tower_on_clip_only() {
     let layers = vec!["124"; 32].join(",");
-    let base = [
-        "--model",
-        "llava-1.5-7b",
-        "--frames",
-        "1",
-        "--tokens-per-frame",
-        "576",
-        "--text-tokens",
-        "60",
-        "--gpu",
-        "a800",
-        "--framework",
-        "hf",
-        "--include-vision",
-    ];
     let run = |extra: &[&str]| {
-        let mut args: Vec<&str> = base.to_vec();
-        args.extend_from_slice(extra);
-        common::json(&args)
+        common::json(&llava15_args(
+            "60",
+            "a800",
+            &[&["--include-vision"], extra].concat(),
+        ))
     };
     let with = run(&["--layer-tokens", &layers, "--selection", "flowcut"]);
     let without = run(&["--layer-tokens", &layers]);
@@ -333,9 +320,9 @@ fn flowcut_prices_its_ops_and_a_shorter_tower_on_clip_only() {
     );
 }
 
-/// TReVS's 64-token LLaVA-1.5 run (its code's preset: 96 top-k + 32 farthest points, 128 kept
-/// for layers 0-7, 42 from layer 8 on; 66 text tokens).
-fn trevs_args(layers: &str) -> Vec<String> {
+/// A LLaVA-1.5-7B run on one image (576 visual tokens) under `hf`, with `text` text tokens on
+/// `gpu`, and `extra`.
+fn llava15_args(text: &str, gpu: &str, extra: &[&str]) -> Vec<String> {
     [
         "--model",
         "llava-1.5-7b",
@@ -344,17 +331,22 @@ fn trevs_args(layers: &str) -> Vec<String> {
         "--tokens-per-frame",
         "576",
         "--text-tokens",
-        "66",
+        text,
         "--gpu",
-        "rtx4090",
+        gpu,
         "--framework",
         "hf",
-        "--layer-tokens",
-        layers,
     ]
     .iter()
+    .chain(extra)
     .map(|s| s.to_string())
     .collect()
+}
+
+/// TReVS's 64-token LLaVA-1.5 run (its code's preset: 96 top-k + 32 farthest points, 128 kept
+/// for layers 0-7, 42 from layer 8 on; 66 text tokens).
+fn trevs_args(layers: &str) -> Vec<String> {
+    llava15_args("66", "rtx4090", &["--layer-tokens", layers])
 }
 
 /// TReVS: its selection before the LLM in the merging time (82 + 23 ops and nine per sampled

@@ -638,6 +638,28 @@ pub fn emit_head_ops(d: &Dims, n: f64, rows: f64, ops: &mut impl Sink<Kernel>) {
     }
 }
 
+/// Llama-2-7B's decoder (MHA: 32 query and 32 KV heads of 128) in 16 bits, with `l2`: the
+/// dimensions the model's unit tests price against.
+#[cfg(test)]
+pub(crate) fn llama2(l2: Option<L2>) -> Dims {
+    Dims {
+        h: 4096.0,
+        heads: 32.0,
+        kv_heads: 32.0,
+        d: 128.0,
+        inter: 11008.0,
+        vocab: 32000.0,
+        b: 1.0,
+        w: 2.0,
+        a: 2.0,
+        kv: 2.0,
+        tp: 1.0,
+        qkv_bias: false,
+        dequant: false,
+        l2,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -680,26 +702,6 @@ mod tests {
                     "n = {n}, tile {br}×{bc}"
                 );
             }
-        }
-    }
-
-    /// Llama-2-7B's decoder (MHA: 32 query and 32 KV heads of 128) in 16 bits, with `l2`.
-    fn llama2(l2: Option<L2>) -> Dims {
-        Dims {
-            h: 4096.0,
-            heads: 32.0,
-            kv_heads: 32.0,
-            d: 128.0,
-            inter: 11008.0,
-            vocab: 32000.0,
-            b: 1.0,
-            w: 2.0,
-            a: 2.0,
-            kv: 2.0,
-            tp: 1.0,
-            qkv_bias: false,
-            dequant: false,
-            l2,
         }
     }
 

@@ -916,22 +916,7 @@ mod tests {
         let before = kernels(Selection::TReVS, 576.0, 128.0, 4096.0, 2.0, 66, 1.0);
         assert_eq!(before.iter().map(ops).sum::<f64>(), 393.0);
         assert!(before.iter().all(|k| k.op.kind == OpKind::Merge));
-        let d = Dims {
-            h: 4096.0,
-            heads: 32.0,
-            kv_heads: 32.0,
-            d: 128.0,
-            inter: 11008.0,
-            vocab: 32000.0,
-            b: 1.0,
-            w: 2.0,
-            a: 2.0,
-            kv: 2.0,
-            tp: 1.0,
-            qkv_bias: false,
-            dequant: false,
-            l2: None,
-        };
+        let d = crate::cost::refined::layer::llama2(None);
         let step = PruneStep {
             layer: 7,
             scored_tokens: 194,
