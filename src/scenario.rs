@@ -677,6 +677,13 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
             )));
         }
     }
+    // FastVID's segmentation takes the 7 least similar of its frames' neighbours as cuts.
+    if args.selection == Some(crate::selection::Selection::FastVid) && input.frames < 8 {
+        return Err(Error::invalid(format!(
+            "{SELECTION} fastvid prices FastVID's code, which cuts a video into at least 8 segments, and the input has {} frame(s): give 8 frames or more",
+            input.frames
+        )));
+    }
     // FlowCut's released code prunes inside LLaVA's CLIP ViT-L/14: its ops and schedule are
     // that tower's.
     if args.selection == Some(crate::selection::Selection::FlowCut)

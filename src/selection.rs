@@ -54,6 +54,12 @@ pub enum Selection {
     /// every layer reads the largest position back to the host.
     #[serde(rename = "trevs")]
     TReVS,
+    /// FastVID (LunarShen/FastVID, `Qwen2Model.forward` in LLaVA-NeXT's `modeling_qwen2.py`):
+    /// at the start of the LLM's forward, the video cut into segments by its frames' global
+    /// features, each frame's salient tokens by the SigLIP head's attention, and the rest
+    /// merged into density-peak anchors per segment (a Python loop over the segments).
+    #[serde(rename = "fastvid")]
+    FastVid,
 }
 
 impl Selection {
@@ -100,6 +106,11 @@ impl Choice for Selection {
             Selection::TReVS,
             "trevs",
             "TReVS's saliency-and-relevance top-k with farthest-point sampling before the LLM (105 PyTorch ops and nine per sampled token), its look-ahead Q·K where the counts drop (63 ops), and a host read of the positions in every layer",
+        ),
+        (
+            Selection::FastVid,
+            "fastvid",
+            "FastVID's segmentation, salient tokens and density-peak merging before the first decoder layer (97 PyTorch ops and 35 per segment, eight segments taken; an fp32 distance matrix per frame)",
         ),
     ];
 }

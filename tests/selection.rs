@@ -359,11 +359,7 @@ fn trevs_is_priced_before_the_llm_and_at_its_cut() {
     let mut with = trevs_args(&layers);
     with.extend(["--selection".to_string(), "trevs".to_string()]);
     let (with, without) = (common::json(&with), common::json(&trevs_args(&layers)));
-    let hf: toml::Table =
-        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
-    let per_op_s = hf["gpu"]["rtx4090"]["launch_overhead_s"]
-        .as_float()
-        .unwrap();
+    let per_op_s = common::hf_per_op_s("rtx4090");
     let merge = with["pipeline"]["merge_time_s"].as_f64().unwrap();
     assert!(
         merge >= 393.0 * per_op_s && merge < 393.0 * per_op_s + 3e-3,
@@ -388,4 +384,24 @@ fn trevs_is_priced_before_the_llm_and_at_its_cut() {
             "{err}"
         );
     }
+}
+
+/// FastVID on FastVID's own 32-frame LLaVA-OneVision run (608 of 6272 kept, 120 text tokens):
+/// its work in the merging time, 377 ops at the per-op cost at least; fewer than 8 frames are
+/// refused in one line (its code cuts the video into at least 8 segments).
+#[test]
+fn fastvid_is_priced_before_the_llm_and_needs_eight_frames() {
+    let run = common::fastvid_args;
+    let v = common::json(&run("32", &vec!["728"; 28].join(",")));
+    let per_op_s = common::hf_per_op_s("a100-80g");
+    let merge = v["pipeline"]["merge_time_s"].as_f64().unwrap();
+    assert!(
+        merge >= 377.0 * per_op_s && merge < 377.0 * per_op_s + 2e-3,
+        "{merge} s against {per_op_s} s an op"
+    );
+    let err = common::fails(&run("4", &vec!["196"; 28].join(",")));
+    assert!(
+        err.contains("at least 8 segments") && err.trim().lines().count() == 1,
+        "{err}"
+    );
 }

@@ -26,7 +26,7 @@ PruneTiming = Literal["paper", "code"]
 Attention = Literal["flash", "eager"]
 VisionAttention = Literal["flash", "eager"]
 Experts = Literal["fused", "loop", "all"]
-Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip", "s2prune", "flowcut", "trevs"]
+Selection = Literal["divprune", "cdpruner", "sparsevlm", "visionzip", "s2prune", "flowcut", "trevs", "fastvid"]
 ImportanceKernel = Literal["materialized", "fused"]
 #: How much of a report ``simulate`` returns: the whole report, or its totals.
 Detail = Literal["full", "totals"]
@@ -212,9 +212,10 @@ def simulate(
         selection: Refined: price this method's own selection of its visual tokens, as its
             released code runs it: ``"divprune"``, ``"cdpruner"`` or ``"visionzip"`` of the
             tokens layer 0 keeps (``layer_tokens``' first entry less the text tokens),
-            ``"flowcut"`` inside CLIP (LLaVA's CLIP ViT-L/14 only), ``"trevs"`` before the LLM
-            and at the one layer where ``layer_tokens`` drops, or ``"sparsevlm"`` /
-            ``"s2prune"`` at each layer where ``layer_tokens`` drops (needs ``layer_tokens``).
+            ``"flowcut"`` inside CLIP (LLaVA's CLIP ViT-L/14 only), ``"fastvid"`` before the
+            first decoder layer (video, 8 frames or more), ``"trevs"`` before the LLM and at
+            the one layer where ``layer_tokens`` drops, or ``"sparsevlm"`` / ``"s2prune"`` at
+            each layer where ``layer_tokens`` drops (needs ``layer_tokens``).
         cost_model: ``"refined"`` (what a GPU runs) or ``"llm-viewer"`` (the AIM paper's
             roofline, exactly).
         prune_timing: When a pruning decision takes effect: ``"code"`` (the reference code:

@@ -82,3 +82,40 @@ pub fn doc_block(path: &str, name: &str, want: &str, source: &str, failures: &mu
         ));
     }
 }
+
+/// FastVID's own 32-frame LLaVA-OneVision run under `hf` on an A100 80GB (120 text tokens) with
+/// `frames` frames and per-layer counts `layers`, its selection priced: what FastVID's Table 5
+/// times apart (tests/selection.rs, tests/docs_figures.rs).
+pub fn fastvid_args(frames: &str, layers: &str) -> Vec<String> {
+    [
+        "--model",
+        "llava-ov-7b",
+        "--frames",
+        frames,
+        "--text-tokens",
+        "120",
+        "--gpu",
+        "a100-80g",
+        "--framework",
+        "hf",
+        "--selection",
+        "fastvid",
+        "--layer-tokens",
+        layers,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// `hf`'s per-op cost on `gpu` as shipped (frameworks/hf.toml): its own value, else the pooled one.
+pub fn hf_per_op_s(gpu: &str) -> f64 {
+    let hf: toml::Table =
+        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
+    hf.get("gpu")
+        .and_then(|g| g.get(gpu))
+        .and_then(|g| g.get("launch_overhead_s"))
+        .unwrap_or(&hf["params"]["launch_overhead_s"])
+        .as_float()
+        .unwrap()
+}

@@ -10,12 +10,14 @@ use crate::cost::{OpKind, PruneStep};
 use crate::selection::Selection;
 
 /// The kernels of `method`, when it selects before the LLM, keeping `keep` of `candidates`
-/// tokens of width `width` (`a`-byte activations) for a prompt of `text` text tokens, once for
-/// each of `sequences` prompts.
+/// tokens (over `frames` frames) of width `width` (`a`-byte activations) for a prompt of `text`
+/// text tokens, once for each of `sequences` prompts.
+#[allow(clippy::too_many_arguments)]
 pub fn kernels(
     method: Selection,
     candidates: f64,
     keep: f64,
+    frames: f64,
     width: f64,
     a: f64,
     text: u64,
@@ -27,6 +29,7 @@ pub fn kernels(
         Selection::VisionZip => visionzip(candidates, keep, a),
         Selection::FlowCut => flowcut(candidates, keep, a),
         Selection::TReVS => trevs_select(candidates, keep, width, a, text as f64),
+        Selection::FastVid => fastvid(frames, candidates / frames, keep, width, a),
         // Inside the LLM: priced at its pruning layers by `at_pruning_layer`.
         Selection::SparseVlm | Selection::S2Prune => Vec::new(),
     };
@@ -65,7 +68,9 @@ pub fn at_pruning_layer(
         Selection::FlowCut => flowcut_llm_step(n, step.kept_tokens as f64, d.h, d.a),
         Selection::TReVS => trevs_step(d, n, step.kept_tokens as f64, text as f64, layers as f64),
         // Before the LLM: priced with the merging by `kernels`.
-        Selection::DivPrune | Selection::CdPruner | Selection::VisionZip => Vec::new(),
+        Selection::DivPrune | Selection::CdPruner | Selection::VisionZip | Selection::FastVid => {
+            Vec::new()
+        }
     };
     list.into_iter().map(|k| k.times(d.b)).collect()
 }
@@ -619,6 +624,91 @@ fn trevs_step(d: &Dims, n: f64, kept: f64, t: f64, layers: f64) -> Vec<Kernel> {
     ]
 }
 
+/// FastVID's defaults (LunarShen/FastVID at a40a109, `lmms_eval/models/llava_onevision.py`):
+/// the minimum number of segments `c`, the share of each frame's kept tokens that are merged
+/// anchors rather than salient ones `d`, and the frames an anchor frame stands for `p`.
+const FASTVID_SEGMENTS: f64 = 8.0;
+const FASTVID_ANCHOR_SHARE: f64 = 0.4;
+const FASTVID_ANCHOR_EVERY: f64 = 4.0;
+/// PyTorch ops of FastVID's compression (`Qwen2Model.forward`, `modeling_qwen2.py` lines
+/// 900-1075 at a40a109, as a helper counted them, views left out) outside its loops over
+/// segments: set-up and the segmentation (21, three host reads: `nonzero`, `unique`,
+/// `.tolist()`), the anchor counts' buffers (3), the salient tokens (3), the rest filtered (7,
+/// a read), the distance matrix (`.float()` twice, `cdist`, a scale: 9), the density peaks (18),
+/// the single-frame merge (21), its selection (8, two reads) and the final gather and reorder
+/// (7).
+const FASTVID_OPS: f64 = 97.0;
+/// Per segment: its anchor frames' counts (4 ops); per segment of more than one frame, its
+/// merge (31 ops, nine of them host reads: boolean selections and 0-d tensors used as sizes).
+const FASTVID_OPS_PER_SEGMENT: f64 = 4.0;
+const FASTVID_OPS_PER_MERGED_SEGMENT: f64 = 31.0;
+
+/// FastVID over `frames` frames of `p` tokens keeping `k` (width `d`, `a`-byte activations):
+/// each frame keeps `r = k / frames` tokens, `r − ⌊0.4 r⌋` salient and the rest anchors; the
+/// other `m = p − salient` tokens of each frame get an fp32 distance matrix (`m × m`, a GEMM of
+/// `2 m² d` FLOPs) and density peaks; each segment's tokens are merged into its anchors through
+/// a normalised copy expanded over its anchor frames. The segments depend on the video: the
+/// code's minimum, eight, is taken, all of more than one frame. The fp32 GEMM is priced at the
+/// 16-bit peak (the presets carry no fp32 one): under-priced by about 0.4 ms on an A100 at 32
+/// frames.
+fn fastvid(frames: f64, p: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
+    let f = FP32_BYTES;
+    let retain = (k / frames).round();
+    let salient = retain - (retain * FASTVID_ANCHOR_SHARE).floor();
+    let anchors = retain - salient;
+    let m = p - salient;
+    let segments = FASTVID_SEGMENTS.min(frames);
+    let seg_frames = frames / segments;
+    let anchor_frames = (seg_frames / FASTVID_ANCHOR_EVERY).ceil();
+    // The expanded copy each segment normalises: its anchor frames × its tokens × width.
+    let expanded = segments * anchor_frames * seg_frames * m * d;
+    let per_anchor_frame = (anchors * seg_frames / anchor_frames).floor();
+    let rest = frames * m * d;
+    vec![
+        torch_ops(
+            "fastvid_segments",
+            OpKind::Merge,
+            3.0 * frames * d,
+            frames * d,
+            d,
+            // The rest of FASTVID_OPS beside the distances (9), peaks (18) and merges (36).
+            FASTVID_OPS - 9.0 - 18.0 - 36.0 + FASTVID_OPS_PER_SEGMENT * segments,
+        )
+        .reads(2.0 * frames * d * a + frames * p * a + frames * salient * d * a + rest * a)
+        .writes(frames * salient * d * a + rest * a),
+        kernel(
+            "fastvid_distances",
+            OpKind::Merge,
+            Class::Matmul,
+            2.0 * frames * m * m * d,
+            gemm(m, m, d, f),
+        )
+        .reads(2.0 * rest * a + 2.0 * rest * f)
+        .writes(2.0 * rest * f + frames * m * m * f)
+        .launches(9.0),
+        torch_ops(
+            "fastvid_density_peaks",
+            OpKind::Merge,
+            12.0 * frames * m * m,
+            frames * m * m,
+            m,
+            18.0,
+        )
+        .reads(8.0 * frames * m * m * f)
+        .writes(4.0 * frames * m * m * f),
+        torch_ops(
+            "fastvid_merge",
+            OpKind::Merge,
+            4.0 * rest * anchors + 4.0 * expanded * per_anchor_frame + 3.0 * (rest + expanded),
+            rest + expanded,
+            d,
+            21.0 + 8.0 + 7.0 + FASTVID_OPS_PER_MERGED_SEGMENT * segments,
+        )
+        .reads(3.0 * (rest + expanded) * a + 2.0 * k * d * a)
+        .writes((rest + expanded) * a + 2.0 * k * d * a),
+    ]
+}
+
 /// PyTorch ops of S²Prune's `s2prune_prefill` (yuanyuanjia71-spec/S2Prune at 9955d8a,
 /// `s2prune/qwen.py`) besides its per-token loop: the visual positions (`==`, `nonzero`) and
 /// their states cloned before the first layer (index, `clone`: 4); after it, their update's
@@ -793,7 +883,16 @@ mod tests {
     /// them in 114 launches.
     #[test]
     fn divprune_is_a_cosine_matrix_and_six_ops_per_later_step() {
-        let list = kernels(Selection::DivPrune, 1152.0, 115.0, 4096.0, 2.0, 60, 1.0);
+        let list = kernels(
+            Selection::DivPrune,
+            1152.0,
+            115.0,
+            1.0,
+            4096.0,
+            2.0,
+            60,
+            1.0,
+        );
         let by = |name: &str| list.iter().find(|k| k.op.name == name).unwrap();
         assert_eq!(
             by("divprune_cosine").op.flops,
@@ -803,7 +902,16 @@ mod tests {
         let total: f64 = list.iter().map(ops).sum();
         assert_eq!(total, 2.0 + 1.0 + 1.0 + 4.0 + 6.0 * 114.0 + 2.0);
         // Two prompts: twice the work and the launches.
-        let two = kernels(Selection::DivPrune, 1152.0, 115.0, 4096.0, 2.0, 60, 2.0);
+        let two = kernels(
+            Selection::DivPrune,
+            1152.0,
+            115.0,
+            1.0,
+            4096.0,
+            2.0,
+            60,
+            2.0,
+        );
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * total);
     }
 
@@ -811,7 +919,7 @@ mod tests {
     /// then 3 + 4 + 14 + 4 + 16 · 64 + 3 for the selection itself.
     #[test]
     fn cdpruner_is_the_text_tower_and_sixteen_ops_per_kept_token() {
-        let list = kernels(Selection::CdPruner, 576.0, 64.0, 4096.0, 2.0, 60, 1.0);
+        let list = kernels(Selection::CdPruner, 576.0, 64.0, 1.0, 4096.0, 2.0, 60, 1.0);
         let ops_of = |prefix: &str| -> f64 {
             list.iter()
                 .filter(|k| k.op.name.starts_with(prefix))
@@ -883,9 +991,9 @@ mod tests {
     /// averaged over heads) and 34 for the selection, 82 in all; two prompts twice that.
     #[test]
     fn visionzip_is_two_ops_a_clip_layer_and_its_selection() {
-        let list = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 60, 1.0);
+        let list = kernels(Selection::VisionZip, 576.0, 64.0, 1.0, 4096.0, 2.0, 60, 1.0);
         assert_eq!(list.iter().map(ops).sum::<f64>(), 2.0 * 24.0 + 34.0);
-        let two = kernels(Selection::VisionZip, 576.0, 64.0, 4096.0, 2.0, 60, 2.0);
+        let two = kernels(Selection::VisionZip, 576.0, 64.0, 1.0, 4096.0, 2.0, 60, 2.0);
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * 82.0);
         assert!(list.iter().all(|k| k.op.kind == OpKind::Merge));
     }
@@ -895,16 +1003,40 @@ mod tests {
     /// crops, and 37 at the LLM's layer 1.
     #[test]
     fn flowcut_is_547_ops_a_tower_call_and_more_for_batched_crops() {
-        let one = kernels(Selection::FlowCut, 576.0, 64.0, 4096.0, 2.0, 60, 1.0);
+        let one = kernels(Selection::FlowCut, 576.0, 64.0, 1.0, 4096.0, 2.0, 60, 1.0);
         assert_eq!(one.iter().map(ops).sum::<f64>(), 547.0);
         assert!(one.iter().all(|k| k.op.kind == OpKind::Merge));
-        let next = kernels(Selection::FlowCut, 2880.0, 400.0, 4096.0, 2.0, 60, 1.0);
+        let next = kernels(Selection::FlowCut, 2880.0, 400.0, 1.0, 4096.0, 2.0, 60, 1.0);
         assert_eq!(next.iter().map(ops).sum::<f64>(), 547.0 + 10.0 + 14.0);
-        let two = kernels(Selection::FlowCut, 576.0, 64.0, 4096.0, 2.0, 60, 2.0);
+        let two = kernels(Selection::FlowCut, 576.0, 64.0, 1.0, 4096.0, 2.0, 60, 2.0);
         assert_eq!(two.iter().map(ops).sum::<f64>(), 2.0 * 547.0);
         let cut = flowcut_llm_step(460.0, 220.0, 4096.0, 2.0);
         assert_eq!(cut.iter().map(ops).sum::<f64>(), 37.0);
         assert!(cut.iter().all(|k| k.op.kind == OpKind::Prune));
+    }
+
+    /// FastVID at 32 frames of 196 keeping 19 a frame (608): 97 ops, 4 a segment and 31 a
+    /// merged segment at the code's minimum of eight segments, 377 in all; its distance matrix
+    /// is 184 × 184 a frame (196 less 12 salient tokens), `2 m² d` FLOPs each.
+    #[test]
+    fn fastvid_is_97_ops_and_35_a_segment() {
+        let list = kernels(
+            Selection::FastVid,
+            6272.0,
+            608.0,
+            32.0,
+            3584.0,
+            2.0,
+            120,
+            1.0,
+        );
+        assert_eq!(list.iter().map(ops).sum::<f64>(), 97.0 + 35.0 * 8.0);
+        let cdist = list
+            .iter()
+            .find(|k| k.op.name == "fastvid_distances")
+            .unwrap();
+        assert_eq!(cdist.op.flops, 2.0 * 32.0 * 184.0 * 184.0 * 3584.0);
+        assert!(list.iter().all(|k| k.op.kind == OpKind::Merge));
     }
 
     /// TReVS at its code's 64-token preset (128 of 576 kept before the LLM: 96 by top-k, 32
@@ -913,7 +1045,7 @@ mod tests {
     /// Q's and K's weights (64 MiB for Llama-2-7B), and two ops in each of the 32 layers.
     #[test]
     fn trevs_is_393_ops_before_the_llm_and_63_at_its_cut() {
-        let before = kernels(Selection::TReVS, 576.0, 128.0, 4096.0, 2.0, 66, 1.0);
+        let before = kernels(Selection::TReVS, 576.0, 128.0, 1.0, 4096.0, 2.0, 66, 1.0);
         assert_eq!(before.iter().map(ops).sum::<f64>(), 393.0);
         assert!(before.iter().all(|k| k.op.kind == OpKind::Merge));
         let d = crate::cost::refined::layer::llama2(None);
