@@ -21,7 +21,10 @@ pub const GPUS: &[Preset] = presets!("hardware":
     "jetson-agx-orin", "jetson-orin-nano",
     // The RTX 4090's export variant and the A40, for published sources measured on them
     // (issue 21).
-    "rtx4090d", "a40");
+    "rtx4090d", "a40",
+    // GPUs of AccelMark's suite D (issue 21): the H20 and its 141 GB HBM3e variant, the RTX 6000
+    // Ada, the V100S.
+    "h20", "h20-3e", "rtx6000-ada", "v100s");
 
 /// Model presets in `models/`.
 pub const MODELS: &[Preset] = presets!("models":

@@ -1265,7 +1265,9 @@ fn a_priced_order_the_measurements_invert_is_listed() {
 /// docs/accuracy.md, "Causes modelled"), and its LLaVA-NeXT run faster than runs priced as less
 /// work, S²Prune's FastV run faster than VisPruner's (and than S²Prune's own
 /// until its selection was priced), timm's CLIP-L/336 batch
-/// (below its roofline) and AccelMark's H200 slower than its H100. (Cen-Prune's DivPrune run
+/// (below its roofline), AccelMark's H200 slower than its H100, and AccelMark's RTX 6000 Ada as
+/// slow as an RTX A6000 where its data sheet prices it faster than every Ampere GPU and the H20
+/// (2026-12-06: docs/accuracy.md, "AccelMark on three new GPUs"). (Cen-Prune's DivPrune run
 /// against its CDPruner run was one while only DivPrune's selection was priced; FlowCut's
 /// LLaVA-NeXT run against VisionZip's at the same 160 tokens until VisionZip's was priced.) Mistral-7B against Llama-2-7B
 /// on the L40S was one (regression): with K/V re-reads priced from DRAM, Llama-2's 32 KV heads
@@ -1282,7 +1284,11 @@ fn the_published_priced_order_inversions_are_these() {
     assert_eq!(
         got,
         [
+            "accelmark-d-vllm073-llama31-8b-a100-28650 < accelmark-d-vllm073-llama31-8b-rtx6000ada-28650",
+            "accelmark-d-vllm073-llama31-8b-a100-80g-28650 < accelmark-d-vllm073-llama31-8b-rtx6000ada-28650",
+            "accelmark-d-vllm073-llama31-8b-a800-28650 < accelmark-d-vllm073-llama31-8b-rtx6000ada-28650",
             "accelmark-d-vllm073-llama31-8b-h100-28650 < accelmark-d-vllm073-llama31-8b-h200-28650",
+            "accelmark-d-vllm073-llama31-8b-h20-3e-28650 < accelmark-d-vllm073-llama31-8b-rtx6000ada-28650",
             "diprune-llava15-7b-h800-576 < diprune-qwen25vl-7b-h800-pope",
             "flowcut-llava15-7b-a800-flowcut64 < flowcut-llava15-7b-a800-visionzip64",
             "flowcut-llavanext-7b-a800-flowcut160 < flowcut-llava15-7b-a800-visionzip64",

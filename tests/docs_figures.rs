@@ -1560,7 +1560,7 @@ fn simplecluster_first_pricing_is_the_check_output() {
 fn accelmark_rows_are_the_check_output() {
     let d = common::json(&["check", "reference/measurements.toml"]);
     let rows = rows_of_groups(&d, &["accelmark-suite-d-vllm073"]);
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 9);
     let parts: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -1576,6 +1576,8 @@ fn accelmark_rows_are_the_check_output() {
             )
         })
         .collect();
+    // A signed figure as the docs print it (a true minus sign).
+    let signed = |e: f64| format!("{e:+.1}").replace('-', "−");
     // The README's summary of them: the Ampere span and the two Hopper rows.
     let error = |gpu: &str| {
         rows.iter()
@@ -1593,9 +1595,22 @@ fn accelmark_rows_are_the_check_output() {
     assert_doc_says(
         "README.md",
         &[format!(
-            "lands +{lo:.1} % to +{hi:.1} % on four Ampere GPUs and −{:.1} % / −{:.1} % on the H100 / H200",
+            "lands +{lo:.1} % to +{hi:.1} % on four Ampere GPUs and −{:.1} % / −{:.1} % on the H100 / H200, and first priced on three GPUs whose presets come from their data sheets alone {} % / {} % / {} % on the H20-3e / RTX 6000 Ada / V100S",
             -error("h100"),
-            -error("h200")
+            -error("h200"),
+            signed(error("h20-3e")),
+            signed(error("rtx6000-ada")),
+            signed(error("v100s"))
+        )],
+    );
+    // docs/accuracy.md's paragraph on them quotes the same first pricing.
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[format!(
+            "{} % on the H20-3e, {} % on the RTX 6000 Ada, {} % on the V100S",
+            signed(error("h20-3e")),
+            signed(error("rtx6000-ada")),
+            signed(error("v100s"))
         )],
     );
     // Checked, never fitted: every one of the group's rows in the file says so.
@@ -1604,7 +1619,7 @@ fn accelmark_rows_are_the_check_output() {
         .split("\n[[measurement]]")
         .filter(|b| b.contains("source_group = \"accelmark-suite-d-vllm073\""))
         .collect();
-    assert_eq!(blocks.len(), 6);
+    assert_eq!(blocks.len(), 9);
     assert!(blocks.iter().all(|b| b.contains("\nfit = false\n")));
     let mut failures = Vec::new();
     common::doc_block(
