@@ -455,7 +455,7 @@ impl Framework {
                 _ => String::new(),
             };
             notes.push(format!(
-                "framework {}: no parameters fitted for {} (no measured rows on it from two or more sources); its pooled [params]{fitted_on} are used{}",
+                "framework {}: no parameters fitted for {} (no measured rows on it from two or more sources); its pooled [params]{fitted_on} are used{}; the 80 % interval is the scatter between harnesses on fitted GPUs, not how far this GPU departs from the pooled fractions, which can be far larger (docs/accuracy.md, \"AccelMark on three new GPUs\")",
                 self.name,
                 gpu.map_or("a GPU from a file".to_string(), |g| format!("GPU '{g}'")),
                 if table.is_some() {
