@@ -51,9 +51,8 @@ fn divprune_is_priced_before_the_llm_and_the_baseline_has_none() {
         "--framework",
         "hf",
     ]));
-    let hf: toml::Table =
-        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
-    let per_op_s = hf["params"]["launch_overhead_s"].as_float().unwrap();
+    // The L40S has no values of its own: the pooled ones.
+    let per_op_s = common::hf_per_op_s("l40s");
     let greedy = stage_time_s(&v, "divprune_greedy_steps");
     let ops_s = 114.0 * 6.0 * per_op_s;
     assert!(
@@ -202,9 +201,7 @@ fn with_and_without(
         args.extend(extra);
         common::json(&args)
     };
-    let hf: toml::Table =
-        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
-    let per_op_s = hf["gpu"][gpu]["launch_overhead_s"].as_float().unwrap();
+    let per_op_s = common::hf_per_op_s(gpu);
     (run(&["--selection", method]), run(&[]), per_op_s)
 }
 

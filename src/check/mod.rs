@@ -635,13 +635,16 @@ fn unknown_name(
 
 /// Predicted time of a scenario's own run (no baseline), seconds.
 pub fn predicted_time_s(scenario: &Scenario) -> Result<f64> {
+    Ok(run_of(scenario)?.totals.time_s)
+}
+
+/// The scenario's own run (no baseline), priced.
+fn run_of(scenario: &Scenario) -> Result<crate::cost::RunCost> {
     let plan = scenario.plan()?;
-    let ctx = scenario.context();
-    let run = scenario
+    Ok(scenario
         .cost_model
         .implementation()
-        .run_workload(&ctx, &scenario.workload(&plan));
-    Ok(run.totals.time_s)
+        .run_workload(&scenario.context(), &scenario.workload(&plan)))
 }
 
 /// Predicted time of what a row timed, seconds: for `timed = "prefill"` the LLM forward, so
@@ -649,12 +652,7 @@ pub fn predicted_time_s(scenario: &Scenario) -> Result<f64> {
 /// totals hold beside it); for `"ttft"` the whole run; for `"vision"` the vision stage alone
 /// (encoder and projector; the LLM's host overhead per forward is not in it).
 pub fn row_time_s(scenario: &Scenario, timed: Timed) -> Result<f64> {
-    let plan = scenario.plan()?;
-    let ctx = scenario.context();
-    let run = scenario
-        .cost_model
-        .implementation()
-        .run_workload(&ctx, &scenario.workload(&plan));
+    let run = run_of(scenario)?;
     let before_llm_s = run
         .pipeline
         .as_ref()

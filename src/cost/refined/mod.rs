@@ -583,7 +583,7 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             method,
             candidates as f64,
             selected as f64,
-            (w.input.frames.max(1)) as f64,
+            w.input.frames.max(1) as f64,
             d.h,
             d.a,
             w.input.text_tokens,

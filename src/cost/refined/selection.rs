@@ -632,12 +632,15 @@ const FASTVID_ANCHOR_SHARE: f64 = 0.4;
 const FASTVID_ANCHOR_EVERY: f64 = 4.0;
 /// PyTorch ops of FastVID's compression (`Qwen2Model.forward`, `modeling_qwen2.py` lines
 /// 900-1075 at a40a109, as a helper counted them, views left out) outside its loops over
-/// segments: set-up and the segmentation (21, three host reads: `nonzero`, `unique`,
-/// `.tolist()`), the anchor counts' buffers (3), the salient tokens (3), the rest filtered (7,
-/// a read), the distance matrix (`.float()` twice, `cdist`, a scale: 9), the density peaks (18),
-/// the single-frame merge (21), its selection (8, two reads) and the final gather and reorder
-/// (7).
-const FASTVID_OPS: f64 = 97.0;
+/// segments, 97 in all, by the kernel that prices them: set-up and the segmentation (21, three
+/// host reads: `nonzero`, `unique`, `.tolist()`), the anchor counts' buffers (3), the salient
+/// tokens (3) and the rest filtered (7, a read); the distance matrix (`.float()` twice, `cdist`,
+/// a scale: 9); the density peaks (18); the single-frame merge (21), its selection (8, two
+/// reads) and the final gather and reorder (7).
+const FASTVID_SEGMENT_OPS: f64 = 21.0 + 3.0 + 3.0 + 7.0;
+const FASTVID_DISTANCE_OPS: f64 = 9.0;
+const FASTVID_PEAK_OPS: f64 = 18.0;
+const FASTVID_MERGE_OPS: f64 = 21.0 + 8.0 + 7.0;
 /// Per segment: its anchor frames' counts (4 ops); per segment of more than one frame, its
 /// merge (31 ops, nine of them host reads: boolean selections and 0-d tensors used as sizes).
 const FASTVID_OPS_PER_SEGMENT: f64 = 4.0;
@@ -671,8 +674,7 @@ fn fastvid(frames: f64, p: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
             3.0 * frames * d,
             frames * d,
             d,
-            // The rest of FASTVID_OPS beside the distances (9), peaks (18) and merges (36).
-            FASTVID_OPS - 9.0 - 18.0 - 36.0 + FASTVID_OPS_PER_SEGMENT * segments,
+            FASTVID_SEGMENT_OPS + FASTVID_OPS_PER_SEGMENT * segments,
         )
         .reads(2.0 * frames * d * a + frames * p * a + frames * salient * d * a + rest * a)
         .writes(frames * salient * d * a + rest * a),
@@ -685,14 +687,14 @@ fn fastvid(frames: f64, p: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
         )
         .reads(2.0 * rest * a + 2.0 * rest * f)
         .writes(2.0 * rest * f + frames * m * m * f)
-        .launches(9.0),
+        .launches(FASTVID_DISTANCE_OPS),
         torch_ops(
             "fastvid_density_peaks",
             OpKind::Merge,
             12.0 * frames * m * m,
             frames * m * m,
             m,
-            18.0,
+            FASTVID_PEAK_OPS,
         )
         .reads(8.0 * frames * m * m * f)
         .writes(4.0 * frames * m * m * f),
@@ -702,7 +704,7 @@ fn fastvid(frames: f64, p: f64, k: f64, d: f64, a: f64) -> Vec<Kernel> {
             4.0 * rest * anchors + 4.0 * expanded * per_anchor_frame + 3.0 * (rest + expanded),
             rest + expanded,
             d,
-            21.0 + 8.0 + 7.0 + FASTVID_OPS_PER_MERGED_SEGMENT * segments,
+            FASTVID_MERGE_OPS + FASTVID_OPS_PER_MERGED_SEGMENT * segments,
         )
         .reads(3.0 * (rest + expanded) * a + 2.0 * k * d * a)
         .writes((rest + expanded) * a + 2.0 * k * d * a),
