@@ -117,13 +117,21 @@ fn summarize_with(
 
 /// The 80 % prediction intervals of the run's time, the baseline's time (s) and the speed-up
 /// `base_time_s / run_time_s` under a profile's `[spread]`: a new source's error is log-normal
-/// with the profile's leave-one-source-out σ (framework.rs, docs/accuracy.md). One place for
-/// `simulate` and `sweep`, so their intervals agree bit for bit.
-pub fn intervals80(sp: &Spread, run_time_s: f64, base_time_s: f64) -> [[f64; 2]; 3] {
+/// with the profile's leave-one-source-out σ (framework.rs, docs/accuracy.md). A time's low end
+/// is raised to `floors_s` (the run's, the baseline's [`Totals::floor_time_s`]) where the
+/// log-normal reaches below it: no run of the priced work is faster than its FLOPs at the
+/// peak or its bytes at the bandwidth (a wide MoE interval did). One place for `simulate` and
+/// `sweep`, so their intervals agree bit for bit.
+pub fn intervals80(
+    sp: &Spread,
+    run_time_s: f64,
+    base_time_s: f64,
+    floors_s: [f64; 2],
+) -> [[f64; 2]; 3] {
     let speedup = ratio(base_time_s, run_time_s);
     [
-        sp.time_interval(run_time_s),
-        sp.time_interval(base_time_s),
+        floored(sp.time_interval(run_time_s), run_time_s, floors_s[0]),
+        floored(sp.time_interval(base_time_s), base_time_s, floors_s[1]),
         if speedup == 1.0 {
             // The run is its own baseline: no ratio of two runs, nothing uncertain.
             [1.0, 1.0]
@@ -131,6 +139,13 @@ pub fn intervals80(sp: &Spread, run_time_s: f64, base_time_s: f64) -> [[f64; 2];
             sp.speedup_interval(speedup)
         },
     ]
+}
+
+/// A time's interval `[low, high]` around `time` with its low end raised to `floor`, a time no
+/// run of the work can beat (its roofline; never above `time` itself, should a profile's
+/// fractions exceed the peaks). Any unit, the same for all three.
+pub fn floored([low, high]: [f64; 2], time: f64, floor: f64) -> [f64; 2] {
+    [low.max(floor.min(time)), high]
 }
 
 /// Prices the scenario and its baseline.
@@ -147,7 +162,16 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
     finite(&base, "the baseline")?;
     let mut base = base;
     let time_interval = scenario.spread.map(|sp| {
-        let [run_iv, base_iv, speedup_iv] = intervals80(&sp, run.totals.time_s, base.totals.time_s);
+        let roofline = ctx.roofline();
+        let [run_iv, base_iv, speedup_iv] = intervals80(
+            &sp,
+            run.totals.time_s,
+            base.totals.time_s,
+            [
+                run.totals.floor_time_s(roofline),
+                base.totals.floor_time_s(roofline),
+            ],
+        );
         // Anchored on a measured baseline, the baseline is that measurement (reproduced
         // exactly): no interval, nor for a run that is the baseline (`--schedule none`).
         let measured = scenario.anchor == Some(crate::scenario::Anchor::Baseline);

@@ -299,6 +299,28 @@ fn fitted_predictions_carry_an_interval_and_the_roofline_none() {
     assert!(rows[1].get("predicted_interval_ms").is_none());
 }
 
+/// `check`'s intervals stop at each row's ideal roofline: no run of the priced work is faster.
+/// On the published rows the floor binds for some (hf-eager's one source, timm's encoders,
+/// the one MoE source), and nowhere does an interval start below its roofline.
+#[test]
+fn a_rows_interval_never_starts_below_its_roofline() {
+    let r = common::json(&["check", "reference/measurements.toml"]);
+    let mut floored = 0;
+    for row in r["rows"].as_array().unwrap() {
+        let (Some(iv), Some(roof), Some(p)) = (
+            row.get("predicted_interval_ms"),
+            row["roofline_ms"].as_f64(),
+            row["predicted_ms"].as_f64(),
+        ) else {
+            continue;
+        };
+        let lo = iv[0].as_f64().unwrap();
+        assert!(lo >= roof.min(p), "{}: {lo} below {roof}", row["id"]);
+        floored += usize::from(lo == roof);
+    }
+    assert!(floored >= 3, "{floored}");
+}
+
 /// Issue 24 item 9: hf has no H100 rows (its [gpu.h100] only fixes attention), so a run there
 /// is pooled, and says so — not "fitted for h100".
 #[test]

@@ -363,3 +363,50 @@ fn a_fitted_framework_adds_the_single_runs_intervals() {
     let roofline = common::ok(&["sweep", "--frames", "8", "--format", "csv"]);
     assert!(!roofline.contains("time_low_s"), "{roofline}");
 }
+
+/// A time's 80 % interval never reaches below the run's FLOPs at the peak or its bytes at the
+/// bandwidth (`Totals::floor_time_s`): a wide one (trtllm's MoE runs, one MoE source, t = 3)
+/// did until 2026-12-06. At 128 text tokens the MoE run streams its weights once, so its low
+/// end is those bytes at the H100's bandwidth; `sweep` states the same interval as `simulate`.
+#[test]
+fn a_time_interval_never_reaches_below_the_runs_bandwidth_or_peak_time() {
+    let args = [
+        "--model",
+        "qwen3-vl-30b-a3b",
+        "--frames",
+        "0",
+        "--text-tokens",
+        "128",
+        "--gpu",
+        "h100",
+        "--framework",
+        "trtllm",
+        "--w-bits",
+        "8",
+        "--a-bits",
+        "8",
+        "--schedule",
+        "none",
+    ];
+    let r = common::json(&args);
+    let t = &r["totals"];
+    let [lo, time, hi] = [
+        t["time_interval_s"][0].as_f64().unwrap(),
+        t["time_s"].as_f64().unwrap(),
+        t["time_interval_s"][1].as_f64().unwrap(),
+    ];
+    let bandwidth_s = t["bytes"].as_f64().unwrap() / 3.35e12; // hardware/h100.toml
+    assert!(
+        (lo / bandwidth_s - 1.0).abs() < 1e-12,
+        "{lo} vs {bandwidth_s}"
+    );
+    // The log-normal alone reaches as far below the prediction as it reaches above: the floor
+    // binds here, and the high end is left as it is.
+    assert!(time * time / hi < 0.5 * lo, "{lo} {time} {hi}");
+    let mut sweep = vec!["sweep"];
+    sweep.extend(args);
+    sweep.extend(["--format", "jsonl"]);
+    let row: serde_json::Value = serde_json::from_str(common::ok(&sweep).trim()).unwrap();
+    assert_eq!(row["time_low_s"], t["time_interval_s"][0], "{row}");
+    assert_eq!(row["time_high_s"], t["time_interval_s"][1], "{row}");
+}

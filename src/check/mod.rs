@@ -1187,7 +1187,12 @@ pub fn check_with_progress(
             spreads.insert(row.framework.clone(), spread);
         }
         if let Some(s) = &spreads[&row.framework] {
-            row.predicted_interval_ms = Some(s.for_model(row.moe).time_interval(ms));
+            // Never below the roofline: no run of the priced work is faster.
+            row.predicted_interval_ms = Some(crate::sim::floored(
+                s.for_model(row.moe).time_interval(ms),
+                ms,
+                ideal,
+            ));
         }
         if let Some(p) = loso.as_ref().and_then(|l| l.get(&r.id)) {
             row.loso_predicted_ms = Some(p.time_s * 1e3);
@@ -1200,7 +1205,11 @@ pub fn check_with_progress(
                     .as_ref()?
                     .for_model(row.moe)
                     .anchored();
-                Some(s.time_interval(a * 1e3))
+                Some(crate::sim::floored(
+                    s.time_interval(a * 1e3),
+                    a * 1e3,
+                    ideal,
+                ))
             });
         }
         if let Some(loo) = &loo {
@@ -1261,7 +1270,12 @@ pub fn check_with_progress(
             .iter()
             .filter_map(|r| {
                 let s = spreads.get(&r.framework)?.as_ref()?;
-                let [lo, hi] = s.for_model(r.moe).time_interval(r.loso_predicted_ms?);
+                let predicted_ms = r.loso_predicted_ms?;
+                let [lo, hi] = crate::sim::floored(
+                    s.for_model(r.moe).time_interval(predicted_ms),
+                    predicted_ms,
+                    r.roofline_ms?,
+                );
                 Some((lo..=hi).contains(&r.measured_ms))
             })
             .collect();

@@ -64,17 +64,14 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
     // Rows priced but in no fit (`timed = "vision"`, `fit = false`) have no leave-one-out
     // prediction: beside leave-one-out points they show the shipped profile's, as crosses —
     // the checks no fit has seen. (framework, measured, predicted, interval factor).
-    let unfitted: Vec<(&str, f64, f64, f64)> = r
+    let unfitted: Vec<(&str, f64, f64, Option<[f64; 2]>)> = r
         .rows
         .iter()
         .filter(|x| (loso || loo) && x.loso_predicted_ms.is_none() && x.loo_predicted_ms.is_none())
         .filter_map(|x| {
             let p = x.predicted_ms?;
-            let f = match x.predicted_interval_ms {
-                Some([_, hi]) if p > 0.0 => hi / p,
-                _ => 1.0,
-            };
-            Some((x.framework.as_str(), x.measured_ms, p, f))
+            let iv = x.predicted_interval_ms.filter(|[lo, hi]| hi > lo);
+            Some((x.framework.as_str(), x.measured_ms, p, iv))
         })
         .collect();
     let intervals = factors.iter().any(|f| *f > 1.0);
@@ -125,11 +122,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         .iter()
         .zip(&factors)
         .flat_map(|((_, m, p, q), f)| [*m, *p / f, *p * f, *q])
-        .chain(
-            unfitted
-                .iter()
-                .flat_map(|(_, m, p, f)| [*m, *p / f, *p * f]),
-        );
+        .chain(unfitted.iter().flat_map(|(_, m, p, iv)| {
+            let [lo, hi] = iv.unwrap_or([*p, *p]);
+            [*m, lo, hi]
+        }));
     let (lo, hi) = values.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
@@ -169,9 +165,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         RGBColor(0, 0, 0).mix(0.6).stroke_width(2),
     ))?;
     // Each row's 80 % interval: a broad translucent bar with end ticks, under the points.
-    for ((fw, m, p, _), f) in pts.iter().zip(&factors).filter(|(_, f)| **f > 1.0) {
+    for ((fw, m, p, roof), f) in pts.iter().zip(&factors).filter(|(_, f)| **f > 1.0) {
         let color = rgb(palette::framework(fw).color);
-        let (lo, hi) = (p / f, p * f);
+        // Never below the row's roofline, as the interval stated beside it (sim::floored).
+        let [lo, hi] = crate::sim::floored([p / f, p * f], *p, *roof);
         chart.draw_series(LineSeries::new(
             [(*m, lo), (*m, hi)],
             color.mix(0.22).stroke_width(7),
@@ -184,11 +181,11 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         }
     }
     // The unfitted rows: their interval, then a cross in the framework's colour.
-    for (fw, m, p, f) in &unfitted {
+    for (fw, m, p, iv) in &unfitted {
         let color = rgb(palette::framework(fw).color);
-        if *f > 1.0 {
+        if let Some([lo, hi]) = iv {
             chart.draw_series(LineSeries::new(
-                [(*m, p / f), (*m, p * f)],
+                [(*m, *lo), (*m, *hi)],
                 color.mix(0.15).stroke_width(5),
             ))?;
         }

@@ -506,9 +506,19 @@ pub struct RowInterval {
 }
 
 impl RowInterval {
-    fn new(spread: &crate::framework::Spread, run_time_s: f64, base_time_s: f64) -> RowInterval {
+    fn new(
+        spread: &crate::framework::Spread,
+        run: &crate::cost::Totals,
+        base: &crate::cost::Totals,
+        roofline: crate::cost::Roofline,
+    ) -> RowInterval {
         let [[time_low_s, time_high_s], [baseline_time_low_s, baseline_time_high_s], [reduction_time_low, reduction_time_high]] =
-            sim::intervals80(spread, run_time_s, base_time_s);
+            sim::intervals80(
+                spread,
+                run.time_s,
+                base.time_s,
+                [run.floor_time_s(roofline), base.floor_time_s(roofline)],
+            );
         RowInterval {
             time_low_s,
             time_high_s,
@@ -647,7 +657,7 @@ fn row_into(
         reduction_time: summary.reduction_time,
         interval: scenario
             .spread
-            .map(|sp| RowInterval::new(&sp, run.time_s, base.time_s)),
+            .map(|sp| RowInterval::new(&sp, run, base, scenario.context().roofline())),
     };
     Ok(())
 }
