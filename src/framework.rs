@@ -221,6 +221,20 @@ pub struct Spread {
     /// The same for speed-ups over a baseline of the same source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_out_speedup_coverage: Option<f64>,
+    /// σ of a time's log error on a GPU without fitted values: each GPU that has them (rows
+    /// from two or more sources) predicted by a fit without its rows, so with the pooled values
+    /// a new GPU gets; `√(between² + within²)` of those residuals grouped by GPU. A run on such
+    /// a GPU takes it where it is wider than the time σ ([`Spread::for_gpu`]). Its rows' sources
+    /// have rows on that GPU alone, mostly, so their harness is in it too. Absent: no GPU was
+    /// left out (written before, or one GPU only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_gpu: Option<f64>,
+    /// Degrees of freedom of `new_gpu` (Welch–Satterthwaite over the GPUs and their rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_gpu_dof: Option<f64>,
+    /// GPUs behind `new_gpu`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub new_gpus: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -236,6 +250,23 @@ impl Spread {
             (true, Some(b)) => Spread {
                 between_sources: b,
                 time_dof: self.moe_time_dof,
+                ..*self
+            },
+            _ => *self,
+        }
+    }
+
+    /// The spread a run gets on a GPU with fitted values (`fitted`) or without: then the time
+    /// σ is at least [`Spread::new_gpu`], how far the fitted GPUs each landed when left out
+    /// (the speed-up σ stays: two runs on one GPU). Apply after [`Spread::for_model`].
+    pub(crate) fn for_gpu(&self, fitted: bool) -> Spread {
+        match self.new_gpu {
+            Some(g) if !fitted && g > self.time_sigma() => Spread {
+                // σ = √(between² + within²) = g, the within-source scatter kept.
+                between_sources: (g * g - self.within_source * self.within_source).sqrt(),
+                time_dof: self.new_gpu_dof,
+                speedup: Some(self.speedup_sigma()),
+                speedup_dof: self.speedup_sigma_dof(),
                 ..*self
             },
             _ => *self,
@@ -334,6 +365,7 @@ impl Spread {
             ("moe_between_sources", self.moe_between_sources),
             ("within_source", Some(self.within_source)),
             ("speedup", self.speedup),
+            ("new_gpu", self.new_gpu),
         ] {
             if let Some(v) = v {
                 if !(v.is_finite() && (0.0..10.0).contains(&v)) {
@@ -347,6 +379,7 @@ impl Spread {
             ("time_dof", self.time_dof),
             ("moe_time_dof", self.moe_time_dof),
             ("speedup_dof", self.speedup_dof),
+            ("new_gpu_dof", self.new_gpu_dof),
         ] {
             if let Some(v) = v {
                 if !(v.is_finite() && v >= 1.0) {
@@ -421,6 +454,18 @@ impl Framework {
         self.params == Params::default() && self.gpu.is_empty()
     }
 
+    /// Whether `gpu` (a preset name; `None`: a GPU from a file) has values fitted on its own
+    /// rows. A table that holds only fixed figures (attention from kernel benchmarks) was not
+    /// fitted: the run gets the pooled values and must not be called fitted for the GPU.
+    pub(crate) fn fitted_for(&self, gpu: Option<&str>) -> bool {
+        gpu.and_then(|g| self.gpu.get(g)).is_some_and(|t| {
+            t.matmul.is_some()
+                || t.matmul_8bit.is_some()
+                || t.launch_overhead_s.is_some()
+                || t.link.is_some()
+        })
+    }
+
     /// The efficiency a run on `gpu` (a preset name, or `None` for a GPU from a file) gets, and a
     /// note when a needed figure was not fitted for that GPU. `None` for the ideal profile.
     pub(crate) fn efficiency_for(
@@ -434,14 +479,7 @@ impl Framework {
         }
         let mut notes = Vec::new();
         let table = gpu.and_then(|g| self.gpu.get(g));
-        // A table that holds only fixed figures (attention from kernel benchmarks) was not
-        // fitted: the run gets the pooled values and must not be called fitted for the GPU.
-        let fitted = table.is_some_and(|t| {
-            t.matmul.is_some()
-                || t.matmul_8bit.is_some()
-                || t.launch_overhead_s.is_some()
-                || t.link.is_some()
-        });
+        let fitted = self.fitted_for(gpu);
         let pooled = self.params.for_host(host);
         let params = match table {
             Some(t) => t.or(&pooled),
@@ -455,13 +493,17 @@ impl Framework {
                 _ => String::new(),
             };
             notes.push(format!(
-                "framework {}: no parameters fitted for {} (no measured rows on it from two or more sources); its pooled [params]{fitted_on} are used{}; the 80 % interval is the scatter between harnesses on fitted GPUs, not how far this GPU departs from the pooled fractions, which can be far larger (docs/accuracy.md, \"AccelMark on three new GPUs\")",
+                "framework {}: no parameters fitted for {} (no measured rows on it from two or more sources); its pooled [params]{fitted_on} are used{}; {}",
                 self.name,
                 gpu.map_or("a GPU from a file".to_string(), |g| format!("GPU '{g}'")),
                 if table.is_some() {
                     " (with this GPU's fixed attention figure)"
                 } else {
                     ""
+                },
+                match self.spread.and_then(|s| Some((s.new_gpu?, s.new_gpus))) {
+                    Some((g, n)) => format!("the 80 % interval is at least as wide as the errors of {n} GPUs priced with the pooled values, each left out of the fit (σ {g:.2}, [spread] new_gpu); a GPU unlike them can land further out (docs/accuracy.md, \"AccelMark on three new GPUs\")"),
+                    None => "the 80 % interval is the scatter between harnesses on fitted GPUs, not how far this GPU departs from the pooled fractions, which can be far larger (docs/accuracy.md, \"AccelMark on three new GPUs\")".to_string(),
                 }
             ));
         }
@@ -641,6 +683,41 @@ mod tests {
         let ok = format!("name = \"x\"\n{spread}held_out_coverage = 0.64\n");
         let f = parse(&ok).unwrap();
         assert_eq!(f.spread.unwrap().held_out_coverage, Some(0.64));
+    }
+
+    /// A run on a GPU without fitted values takes the σ of GPUs left out where that is wider
+    /// (the within-source scatter kept, the speed-up σ unchanged); a fitted GPU, a narrower
+    /// `new_gpu` or a profile without one leave the spread as it is. The note says which.
+    #[test]
+    fn a_gpu_without_fitted_values_gets_the_left_out_gpus_sigma() {
+        let base = "name = \"x\"\n[params]\nmatmul = 0.7\n[gpu.a100-80g]\nmatmul = 0.6\n[spread]\nbetween_sources = 0.03\nwithin_source = 0.07\nsource_groups = 4\nrows = 40\nspeedup_pairs = 0\ntime_dof = 40\n";
+        let f = parse(&format!(
+            "{base}new_gpu = 0.2\nnew_gpu_dof = 9\nnew_gpus = 3\n"
+        ))
+        .unwrap();
+        let s = f.spread.unwrap();
+        assert!(f.fitted_for(Some("a100-80g")) && !f.fitted_for(Some("h100")));
+        assert_eq!(s.for_gpu(true), s);
+        let new = s.for_gpu(false);
+        assert!((new.time_sigma() - 0.2).abs() < 1e-12, "{new:?}");
+        assert_eq!(new.within_source, 0.07);
+        assert_eq!(new.time_dof, Some(9.0));
+        assert_eq!(new.speedup_sigma(), s.speedup_sigma());
+        assert_eq!(new.speedup_sigma_dof(), s.speedup_sigma_dof());
+        let narrow = parse(&format!("{base}new_gpu = 0.05\nnew_gpus = 3\n")).unwrap();
+        assert_eq!(
+            narrow.spread.unwrap().for_gpu(false),
+            narrow.spread.unwrap()
+        );
+        let old = parse(base).unwrap().spread.unwrap();
+        assert_eq!(old.for_gpu(false), old);
+        let (_, notes) = f.efficiency_for(Some("h100"), Host::Server, false).unwrap();
+        assert!(notes[0].contains("errors of 3 GPUs"), "{notes:?}");
+        let (_, notes) = parse(base)
+            .unwrap()
+            .efficiency_for(Some("h100"), Host::Server, false)
+            .unwrap();
+        assert!(notes[0].contains("scatter between harnesses"), "{notes:?}");
     }
 
     /// A σ estimated from few sources widens its interval (Student's t); without degrees of

@@ -238,7 +238,8 @@ impl Scenario {
                 ));
             }
             let moe = model.moe.is_some();
-            spread = framework.spread.map(|s| s.for_model(moe));
+            let fitted = framework.fitted_for(gpu_preset);
+            spread = framework.spread.map(|s| s.for_model(moe).for_gpu(fitted));
             if moe {
                 framework_notes.extend(framework.spread.and_then(|s| s.moe_note(&framework.name)));
             }

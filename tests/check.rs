@@ -331,6 +331,32 @@ fn a_gpu_the_profile_was_not_fitted_on_says_pooled() {
     assert!(out.contains("no parameters fitted for GPU 'h100'"), "{out}");
 }
 
+/// A run on a GPU the profile has no values for takes the σ of GPUs left out of the fit
+/// (`[spread] new_gpu`), wider under trtllm than its σ between sources, which three releases
+/// of one benchmark on the same GPUs gave; a fitted GPU keeps the narrower one.
+#[test]
+fn a_gpu_without_fitted_values_gets_a_wider_interval() {
+    let width = |gpu: &str| {
+        let d = common::json(&["--framework", "trtllm", "--gpu", gpu, "--schedule", "none"]);
+        let t = &d["totals"];
+        (t["time_interval_s"][1].as_f64().unwrap() / t["time_s"].as_f64().unwrap()).ln()
+    };
+    let profile: toml::Table =
+        toml::from_str(&std::fs::read_to_string("frameworks/trtllm.toml").unwrap()).unwrap();
+    let sp = profile["spread"].as_table().unwrap();
+    let f = |k: &str| sp[k].as_float().unwrap();
+    let (fitted, new) = (width("a100-80g"), width("a800"));
+    // The same Student's t would give exactly σ's ratio; their degrees of freedom differ a little.
+    let ratio = f("new_gpu") / f("between_sources").hypot(f("within_source"));
+    assert!(ratio > 1.5, "{ratio}");
+    assert!(
+        (new / fitted / ratio - 1.0).abs() < 0.1,
+        "{new} / {fitted} against {ratio}"
+    );
+    let out = common::ok(&["--framework", "trtllm", "--gpu", "a800"]);
+    assert!(out.contains("[spread] new_gpu"), "{out}");
+}
+
 /// `--cv source` leaves a row's whole source group out: with two sources, each is predicted
 /// from the other alone; `--loo` is `--cv row`.
 /// Four hf rows from two sources, p and q (8 and 16 frames each); `d_ms`: q's 16-frame row.

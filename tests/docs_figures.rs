@@ -144,7 +144,7 @@ fn accuracy_figures_come_from_the_check_command() {
     // Prediction intervals: each profile's [spread] and how often the interval around the
     // leave-one-source-out prediction holds the measurement.
     let mut intervals = String::from(
-        "| framework | source groups | σ between sources | σ within a source | 80 % interval of a time | holds, leave-one-source-out | holds, σ too without the source | speed-up pairs | 80 % interval of a speed-up | holds | holds, σ too without the source |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| framework | source groups | σ between sources | σ within a source | 80 % interval of a time | on a GPU without fitted values (σ of the GPUs left out) | holds, leave-one-source-out | holds, σ too without the source | speed-up pairs | 80 % interval of a speed-up | holds | holds, σ too without the source |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for name in ["trtllm", "hf", "hf-eager"] {
         let t: toml::Table =
@@ -182,8 +182,20 @@ fn accuracy_figures_come_from_the_check_command() {
                 (a, b) => assert_eq!(a.is_some(), b.is_some(), "{name} {key}: {a:?} vs {b:?}"),
             }
         }
+        // A GPU without fitted values: σ at least the fitted GPUs' left out (Spread::for_gpu).
+        let new_gpu = match (
+            f("new_gpu"),
+            sp.get("new_gpus").and_then(|v| v.as_integer()),
+        ) {
+            (Some(g), Some(n)) => format!(
+                "×{:.2}–×{:.2} ({g:.3}, {n} GPUs)",
+                (-z * time.max(g)).exp(),
+                (z * time.max(g)).exp()
+            ),
+            _ => "– (no GPU left out)".into(),
+        };
         intervals += &format!(
-            "| {name} | {} | {b:.3} | {w:.3} | ×{:.2}–×{:.2} | {} | {} | {} | ×{:.2}–×{:.2}{} | {} | {} |\n",
+            "| {name} | {} | {b:.3} | {w:.3} | ×{:.2}–×{:.2} | {new_gpu} | {} | {} | {} | ×{:.2}–×{:.2}{} | {} | {} |\n",
             sp["source_groups"],
             (-z * time).exp(),
             (z * time).exp(),

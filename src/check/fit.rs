@@ -924,6 +924,9 @@ struct Asked {
     loo: bool,
     /// Once per source group without it.
     loso: bool,
+    /// Once per GPU with fitted values (rows from two or more sources) without its rows: how
+    /// far a GPU the fit never saw lands ([`Spread::new_gpu`]).
+    logo: bool,
 }
 
 /// What a framework's fits gave.
@@ -931,6 +934,9 @@ struct Fits {
     full: Option<Framework>,
     loo: Option<Vec<f64>>,
     loso: Option<Vec<CvPrediction>>,
+    /// Per row, its time predicted with its GPU left out ([`Asked::logo`]); `None` for a row
+    /// whose GPU was not left out, or whose GEMM precision no row of the fold ran.
+    logo: Option<Vec<Option<f64>>>,
 }
 
 /// One refit: the rows it trains on.
@@ -953,8 +959,14 @@ struct SourceFold {
 /// one-by-one run), then assembles the predictions.
 fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fits>> {
     let mut jobs: Vec<Job> = Vec::new();
-    // Per framework: the full fit's job, the first leave-one-row-out job, the source folds.
-    type Plan = (Option<usize>, Option<usize>, Option<Vec<SourceFold>>);
+    // Per framework: the full fit's job, the first leave-one-row-out job, the source folds,
+    // the GPU folds (the GPU left out, its job).
+    type Plan = (
+        Option<usize>,
+        Option<usize>,
+        Option<Vec<SourceFold>>,
+        Option<Vec<(String, usize)>>,
+    );
     let mut plans: Vec<Plan> = Vec::new();
     for f in frameworks {
         let base = &f.base;
@@ -1012,7 +1024,24 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
                 })
                 .collect()
         });
-        plans.push((full, loo, loso));
+        // Leave one GPU out: each GPU that ships fitted values (rows from two or more sources,
+        // [`ship_population_values`]) predicted by a fit without any of its rows, so it gets
+        // the pooled values, as a GPU the fit never saw does.
+        let logo = asked.logo.then(|| {
+            gpus_of(&f.rows)
+                .into_iter()
+                .filter(|g| {
+                    let of_gpu: Vec<&Recorded> = f.rows.iter().filter(|r| &r.gpu == g).collect();
+                    groups_of_refs(&of_gpu).len() >= 2 && of_gpu.len() < f.rows.len()
+                })
+                .map(|g| {
+                    let train: Vec<&Recorded> = f.rows.iter().filter(|r| r.gpu != g).collect();
+                    jobs.push(Job { base, train });
+                    (g, jobs.len() - 1)
+                })
+                .collect()
+        });
+        plans.push((full, loo, loso, logo));
     }
     // The largest training sets first, so no core waits on a long fit at the end.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
@@ -1028,7 +1057,7 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
     Ok(frameworks
         .iter()
         .zip(plans)
-        .map(|(f, (full, loo, loso))| Fits {
+        .map(|(f, (full, loo, loso, logo))| Fits {
             full: full.map(|j| fitted[j].clone()),
             loo: loo.map(|first| {
                 f.rows
@@ -1038,6 +1067,20 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
                     .collect()
             }),
             loso: loso.map(|folds| loso_assemble(f, &folds, &jobs, &fitted)),
+            logo: logo.map(|folds| {
+                f.rows
+                    .iter()
+                    .map(|r| {
+                        let &(_, j) = folds.iter().find(|(g, _)| *g == r.gpu)?;
+                        // A GEMM precision the fold never ran says nothing of a new GPU.
+                        jobs[j]
+                            .train
+                            .iter()
+                            .any(|t| t.eight_bit == r.eight_bit)
+                            .then(|| r.time_s(&efficiency(&fitted[j], r)))
+                    })
+                    .collect()
+            }),
         })
         .collect())
 }
@@ -1050,6 +1093,7 @@ fn loo_predictions(rows: &[Recorded], base: &Framework) -> Result<Vec<f64>> {
         full: false,
         loo: true,
         loso: false,
+        logo: false,
     };
     Ok(run_one(rows, &[], base, asked)?.loo.unwrap_or_default())
 }
@@ -1077,6 +1121,10 @@ pub struct CvPrediction {
     /// ([`super::anchor`]: per-kernel overhead, then host work, refitted to it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchored_s: Option<f64>,
+    /// No row of the fit ran the row's GPU: it was priced with the pooled values, as a GPU
+    /// without fitted values is ([`Spread::for_gpu`] applies to its interval).
+    #[serde(skip)]
+    pub new_gpu: bool,
 }
 
 /// `r`'s time under `e` refitted to `anchor`'s measurement by the solve `--anchor-ms` uses
@@ -1100,6 +1148,17 @@ fn anchored_time_s(r: &Recorded, anchor: &Recorded, e: &Efficiency) -> Option<f6
         e.fixed_overhead_s,
     )?;
     Some(r.time_s(&with(h)))
+}
+
+/// Source groups of `rows`, by reference.
+fn groups_of_refs(rows: &[&Recorded]) -> Vec<String> {
+    let mut g: Vec<String> = Vec::new();
+    for r in rows {
+        if !g.contains(&r.group) {
+            g.push(r.group.clone());
+        }
+    }
+    g
 }
 
 /// Source groups of `rows`, in order of appearance.
@@ -1130,6 +1189,7 @@ fn loso_predictions(
         full: false,
         loo: false,
         loso: true,
+        logo: false,
     };
     Ok(run_one(rows, others, base, asked)?.loso.unwrap_or_default())
 }
@@ -1156,6 +1216,7 @@ fn loso_assemble(
                         "'{g}' is the only source and no other framework has rows: the ideal roofline"
                     )),
                     anchored_s: None,
+                    new_gpu: false,
                 });
                 continue;
             };
@@ -1190,6 +1251,7 @@ fn loso_assemble(
                 time_s: r.time_s(&efficiency(f, r)),
                 fallback,
                 anchored_s,
+                new_gpu: !train.iter().any(|t| t.gpu == r.gpu),
             });
         }
     }
@@ -1212,6 +1274,7 @@ fn residuals<'a>(rows: &'a [Recorded], predicted_s: &[f64]) -> Vec<Residual<'a>>
         .map(|(r, p)| Residual {
             group: &r.group,
             moe: r.moe,
+            new_gpu: false,
             ln_error: (p / r.measured_s).ln(),
             baseline: r
                 .baseline
@@ -1221,12 +1284,25 @@ fn residuals<'a>(rows: &'a [Recorded], predicted_s: &[f64]) -> Vec<Residual<'a>>
         .collect()
 }
 
+/// [`residuals`] of leave-one-source-out predictions, each marked where its fold had no row
+/// on its GPU ([`CvPrediction::new_gpu`]).
+fn loso_residuals<'a>(rows: &'a [Recorded], loso: &[CvPrediction]) -> Vec<Residual<'a>> {
+    let predicted_s: Vec<f64> = loso.iter().map(|c| c.time_s).collect();
+    let mut out = residuals(rows, &predicted_s);
+    for (r, c) in out.iter_mut().zip(loso) {
+        r.new_gpu = c.new_gpu;
+    }
+    out
+}
+
 /// One cross-validated row for [`spread_of`]: its source group, whether its model is a
 /// mixture of experts, `ln(predicted / measured)`, and its baseline's index among the rows.
 #[derive(Debug, Clone, Copy)]
 pub struct Residual<'a> {
     pub group: &'a str,
     pub moe: bool,
+    /// Predicted by a fit that ran no row on its GPU (pooled values).
+    pub new_gpu: bool,
     pub ln_error: f64,
     pub baseline: Option<usize>,
 }
@@ -1305,7 +1381,44 @@ pub fn spread_of(rows: &[Residual]) -> Spread {
         speedup_dof: (!pair_groups.is_empty()).then_some(pair_groups.len() as f64),
         held_out_coverage: None,
         held_out_speedup_coverage: None,
+        new_gpu: None,
+        new_gpu_dof: None,
+        new_gpus: 0,
     }
+}
+
+/// [`Spread::new_gpu`] from the leave-one-GPU-out predictions `logo` (parallel to `rows`;
+/// `None` for rows no GPU fold predicted): the dense rows' residuals grouped by GPU, σ between
+/// GPUs and within them, as [`spread_of`] does for sources. Sets nothing without a fold.
+fn set_new_gpu(
+    spread: &mut Spread,
+    rows: &[Recorded],
+    logo: &[Option<f64>],
+    loso: &[CvPrediction],
+) {
+    let residuals: Vec<Residual> = rows
+        .iter()
+        .zip(logo.iter().zip(loso))
+        .filter(|(r, _)| !r.moe)
+        .filter_map(|(r, (gpu_out, source_out))| {
+            // Left out with its GPU, or with its source where that was the GPU's only one.
+            let p = gpu_out.or(source_out.new_gpu.then_some(source_out.time_s));
+            Some(Residual {
+                group: &r.gpu,
+                moe: false,
+                new_gpu: true,
+                ln_error: (p? / r.measured_s).ln(),
+                baseline: None,
+            })
+        })
+        .collect();
+    if residuals.is_empty() {
+        return;
+    }
+    let by_gpu = spread_of(&residuals);
+    spread.new_gpu = Some(by_gpu.time_sigma());
+    spread.new_gpu_dof = by_gpu.time_dof;
+    spread.new_gpus = by_gpu.source_groups;
 }
 
 /// Degrees of freedom of `√(between² + within²)` when `between` was estimated from `groups`
@@ -1329,7 +1442,7 @@ fn welch_dof(between: f64, groups: usize, within: f64, free: usize) -> Option<f6
 /// sources' residuals): the interval a stack gets that neither the fit nor its `[spread]` saw.
 /// Per row, for its time and for its speed-up over its baseline (`None`: no other source, or
 /// for the speed-up no baseline among `rows`).
-pub fn held_out_hits(rows: &[Residual]) -> Vec<HeldOut> {
+pub fn held_out_hits(rows: &[Residual], new_gpu: Option<&Spread>) -> Vec<HeldOut> {
     rows.iter()
         .map(|r| {
             // The other sources' rows, their baselines re-indexed among them.
@@ -1348,9 +1461,17 @@ pub fn held_out_hits(rows: &[Residual]) -> Vec<HeldOut> {
                     ..rows[j]
                 })
                 .collect();
-            let s = spread_of(&others);
+            let mut s = spread_of(&others);
+            // A row priced with the pooled values gets a new GPU's interval (its σ from the
+            // GPUs that have fitted values, each left out: not this row's, which has none).
+            if let Some(g) = new_gpu.filter(|_| r.new_gpu) {
+                (s.new_gpu, s.new_gpu_dof, s.new_gpus) = (g.new_gpu, g.new_gpu_dof, g.new_gpus);
+            }
             let inside = |e: f64, [lo, hi]: [f64; 2]| (lo.ln()..=hi.ln()).contains(&e);
-            let time = inside(r.ln_error, s.for_model(r.moe).time_interval(1.0));
+            let time = inside(
+                r.ln_error,
+                s.for_model(r.moe).for_gpu(!r.new_gpu).time_interval(1.0),
+            );
             let speedup = r
                 .baseline
                 .and_then(|b| rows.get(b))
@@ -1418,6 +1539,7 @@ pub fn fit_with_progress(
         full: true,
         loo: true,
         loso: true,
+        logo: true,
     };
     let fits = run(&framed, asked, progress)?;
     let mut out = Vec::new();
@@ -1458,7 +1580,13 @@ pub fn fit_with_progress(
             .count();
         let loso_s: Vec<f64> = loso.iter().map(|c| c.time_s).collect();
         let mut spread = spread(rows, &loso_s);
-        let hits = held_out_hits(&residuals(rows, &loso_s));
+        set_new_gpu(
+            &mut spread,
+            rows,
+            &fits.logo.expect("leave-one-GPU-out was asked for"),
+            &loso,
+        );
+        let hits = held_out_hits(&loso_residuals(rows, &loso), Some(&spread));
         spread.held_out_coverage = share_of(hits.iter().map(|h| h.time));
         spread.held_out_speedup_coverage = share_of(hits.iter().map(|h| h.speedup));
         profile.spread = Some(round_spread(spread));
@@ -1564,6 +1692,8 @@ fn round_spread(s: Spread) -> Spread {
         speedup_dof: s.speedup_dof.map(r),
         held_out_coverage: s.held_out_coverage.map(r),
         held_out_speedup_coverage: s.held_out_speedup_coverage.map(r),
+        new_gpu: s.new_gpu.map(r),
+        new_gpu_dof: s.new_gpu_dof.map(r),
         ..s
     }
 }
@@ -1666,6 +1796,7 @@ pub fn cross_validate(
         full: false,
         loo: by_row,
         loso: by_source,
+        logo: false,
     };
     let fits = run(&framed, asked, progress)?;
     let mut out = CrossValidated {
@@ -1678,8 +1809,7 @@ pub fn cross_validate(
             map.extend(f.rows.iter().map(|r| r.id.clone()).zip(p));
         }
         if let (Some(map), Some(held), Some(p)) = (&mut out.loso, &mut out.held_out, fits.loso) {
-            let loso_s: Vec<f64> = p.iter().map(|c| c.time_s).collect();
-            let hits = held_out_hits(&residuals(&f.rows, &loso_s));
+            let hits = held_out_hits(&loso_residuals(&f.rows, &p), f.base.spread.as_ref());
             held.extend(f.rows.iter().map(|r| r.id.clone()).zip(hits));
             map.extend(f.rows.iter().map(|r| r.id.clone()).zip(p));
         }
@@ -2122,6 +2252,58 @@ mod tests {
                 "{p:?}"
             );
         }
+    }
+
+    /// `new_gpu` is σ between GPUs and within them of the rows predicted without their GPU:
+    /// those a GPU fold priced, and those whose source fold ran no row on their GPU; other rows
+    /// and MoE rows are not counted. The fit writes it for every framework it left a GPU out of.
+    #[test]
+    fn new_gpu_is_the_spread_of_rows_priced_without_their_gpu() {
+        let m = Measurements::parse(
+            crate::check::MEASUREMENTS_TOML,
+            "reference",
+            "reference".into(),
+        )
+        .unwrap();
+        let rows = record(&m, "trtllm", &Framework::load("trtllm").unwrap()).unwrap();
+        let gpus = gpus_of(&rows);
+        // GPU k's rows are exp(0.1·k) too slow; the H200's come from source folds instead.
+        let offset = |r: &Recorded| 0.1 * gpus.iter().position(|g| *g == r.gpu).unwrap() as f64;
+        let logo: Vec<Option<f64>> = rows
+            .iter()
+            .map(|r| (r.gpu != "h200").then(|| r.measured_s * offset(r).exp()))
+            .collect();
+        let loso: Vec<CvPrediction> = rows
+            .iter()
+            .map(|r| CvPrediction {
+                // Far off, so a row counted from here that should not be would show.
+                time_s: r.measured_s
+                    * if r.gpu == "h200" {
+                        offset(r).exp()
+                    } else {
+                        9.0
+                    },
+                fallback: None,
+                anchored_s: None,
+                new_gpu: r.gpu == "h200",
+            })
+            .collect();
+        let mut s = spread(&rows, &vec![1.0; rows.len()]);
+        set_new_gpu(&mut s, &rows, &logo, &loso);
+        // One offset per GPU of a dense row, each GPU once (no scatter within a GPU).
+        let dense: Vec<Recorded> = rows.iter().filter(|r| !r.moe).cloned().collect();
+        let counted: Vec<f64> = gpus_of(&dense)
+            .iter()
+            .map(|g| 0.1 * gpus.iter().position(|x| x == g).unwrap() as f64)
+            .collect();
+        let rms = (counted.iter().map(|o| o * o).sum::<f64>() / counted.len() as f64).sqrt();
+        assert_eq!(s.new_gpus, counted.len());
+        assert!(
+            (s.new_gpu.unwrap() - rms).abs() < 1e-12,
+            "{s:?} against {rms}"
+        );
+        let shipped = Framework::load("trtllm").unwrap().spread.unwrap();
+        assert!(shipped.new_gpus >= 2 && shipped.new_gpu.unwrap() > shipped.time_sigma());
     }
 
     /// The spread splits log residuals into a between-source and a within-source part.

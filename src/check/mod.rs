@@ -700,6 +700,9 @@ pub struct RowCheck {
     /// framework or GPU).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loso_fallback: Option<String>,
+    /// The leave-one-source-out fit ran no row on this GPU (its interval is a new GPU's).
+    #[serde(skip)]
+    pub loso_new_gpu: bool,
     /// The leave-one-source-out fit anchored on the baseline's measured time (rows with a
     /// baseline): what `--anchor-ms` would predict for a user who timed that baseline.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1147,6 +1150,7 @@ pub fn check_with_progress(
             loso_predicted_ms: None,
             loso_error: None,
             loso_fallback: None,
+            loso_new_gpu: false,
             loso_anchored_ms: None,
             loso_anchored_error: None,
             loso_anchored_interval_ms: None,
@@ -1188,16 +1192,15 @@ pub fn check_with_progress(
         }
         if let Some(s) = &spreads[&row.framework] {
             // Never below the roofline: no run of the priced work is faster.
-            row.predicted_interval_ms = Some(crate::sim::floored(
-                s.for_model(row.moe).time_interval(ms),
-                ms,
-                ideal,
-            ));
+            // The run's own spread: its model's, its GPU's (fitted values or pooled).
+            let s = scenario.spread.unwrap_or(s.for_model(row.moe));
+            row.predicted_interval_ms = Some(crate::sim::floored(s.time_interval(ms), ms, ideal));
         }
         if let Some(p) = loso.as_ref().and_then(|l| l.get(&r.id)) {
             row.loso_predicted_ms = Some(p.time_s * 1e3);
             row.loso_error = Some(err(p.time_s * 1e3));
             row.loso_fallback = p.fallback.clone();
+            row.loso_new_gpu = p.new_gpu;
             row.loso_anchored_ms = p.anchored_s.map(|a| a * 1e3);
             row.loso_anchored_error = p.anchored_s.map(|a| err(a * 1e3));
             row.loso_anchored_interval_ms = p.anchored_s.and_then(|a| {
@@ -1272,7 +1275,9 @@ pub fn check_with_progress(
                 let s = spreads.get(&r.framework)?.as_ref()?;
                 let predicted_ms = r.loso_predicted_ms?;
                 let [lo, hi] = crate::sim::floored(
-                    s.for_model(r.moe).time_interval(predicted_ms),
+                    s.for_model(r.moe)
+                        .for_gpu(!r.loso_new_gpu)
+                        .time_interval(predicted_ms),
                     predicted_ms,
                     r.roofline_ms?,
                 );

@@ -306,13 +306,23 @@ fn fit_text(
                 let [speedup_lo, speedup_hi] = r.spread.speedup_interval(1.0);
                 let _ = writeln!(
                     s,
-                    "  80 % interval on a new source: ×{time_lo:.2}–×{time_hi:.2} of the prediction (σ between sources {:.3}, within {:.3}{}); speed-ups ×{speedup_lo:.2}–×{speedup_hi:.2}{}{}",
+                    "  80 % interval on a new source: ×{time_lo:.2}–×{time_hi:.2} of the prediction (σ between sources {:.3}, within {:.3}{}){}; speed-ups ×{speedup_lo:.2}–×{speedup_hi:.2}{}{}",
                     r.spread.between_sources,
                     r.spread.within_source,
                     r.spread.time_dof.map_or(String::new(), |d| format!(
                         "; Student's t {:.2} on {d:.1} degrees of freedom",
                         crate::stats::t80(Some(d))
                     )),
+                    match r.spread.new_gpu {
+                        Some(g) => {
+                            let [lo, hi] = r.spread.for_gpu(false).time_interval(1.0);
+                            format!(
+                                ", on a GPU without fitted values ×{lo:.2}–×{hi:.2} (σ {g:.3} of {} GPUs priced with the pooled values, left out)",
+                                r.spread.new_gpus
+                            )
+                        }
+                        None => String::new(),
+                    },
                     match r.spread.moe_between_sources {
                         Some(b) => {
                             let [lo, hi] = r.spread.for_model(true).time_interval(1.0);
