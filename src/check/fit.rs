@@ -1032,7 +1032,14 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
                 .into_iter()
                 .filter(|g| {
                     let of_gpu: Vec<&Recorded> = f.rows.iter().filter(|r| &r.gpu == g).collect();
-                    groups_of_refs(&of_gpu).len() >= 2 && of_gpu.len() < f.rows.len()
+                    // A fold none of whose rows' GEMM precision the others ran predicts nothing
+                    // (below), so it is not run.
+                    let precision_kept = of_gpu.iter().any(|r| {
+                        f.rows
+                            .iter()
+                            .any(|t| &t.gpu != g && t.eight_bit == r.eight_bit)
+                    });
+                    groups_of_refs(&of_gpu).len() >= 2 && precision_kept
                 })
                 .map(|g| {
                     let train: Vec<&Recorded> = f.rows.iter().filter(|r| r.gpu != g).collect();
