@@ -1039,7 +1039,7 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
                             .iter()
                             .any(|t| &t.gpu != g && t.eight_bit == r.eight_bit)
                     });
-                    groups_of_refs(&of_gpu).len() >= 2 && precision_kept
+                    groups_of(of_gpu.iter().copied()).len() >= 2 && precision_kept
                 })
                 .map(|g| {
                     let train: Vec<&Recorded> = f.rows.iter().filter(|r| r.gpu != g).collect();
@@ -1157,19 +1157,8 @@ fn anchored_time_s(r: &Recorded, anchor: &Recorded, e: &Efficiency) -> Option<f6
     Some(r.time_s(&with(h)))
 }
 
-/// Source groups of `rows`, by reference.
-fn groups_of_refs(rows: &[&Recorded]) -> Vec<String> {
-    let mut g: Vec<String> = Vec::new();
-    for r in rows {
-        if !g.contains(&r.group) {
-            g.push(r.group.clone());
-        }
-    }
-    g
-}
-
 /// Source groups of `rows`, in order of appearance.
-fn groups_of(rows: &[Recorded]) -> Vec<String> {
+fn groups_of<'a>(rows: impl IntoIterator<Item = &'a Recorded>) -> Vec<String> {
     let mut g: Vec<String> = Vec::new();
     for r in rows {
         if !g.contains(&r.group) {
