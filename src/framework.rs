@@ -221,12 +221,12 @@ pub struct Spread {
     /// The same for speed-ups over a baseline of the same source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_out_speedup_coverage: Option<f64>,
-    /// σ of a time's log error on a GPU without fitted values: each GPU that has them (rows
-    /// from two or more sources) predicted by a fit without its rows, so with the pooled values
-    /// a new GPU gets; `√(between² + within²)` of those residuals grouped by GPU. A run on such
-    /// a GPU takes it where it is wider than the time σ ([`Spread::for_gpu`]). Its rows' sources
-    /// have rows on that GPU alone, mostly, so their harness is in it too. Absent: no GPU was
-    /// left out (written before, or one GPU only).
+    /// σ of a time's log error on a GPU without fitted values: the rows of each GPU that has
+    /// them (rows from two or more sources) predicted by a fit without that GPU's rows, and
+    /// the rows whose source, their GPU's only one, was left out (both priced with the pooled
+    /// values, as a new GPU is); `√(between² + within²)` of those residuals grouped by GPU. A
+    /// run on such a GPU takes it where it is wider than the time σ ([`Spread::for_gpu`]).
+    /// Absent: no GPU was left out (written before, or one GPU only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_gpu: Option<f64>,
     /// Degrees of freedom of `new_gpu` (Welch–Satterthwaite over the GPUs and their rows).

@@ -1438,7 +1438,7 @@ fn welch_dof(between: f64, groups: usize, within: f64, free: usize) -> Option<f6
 /// sources' residuals): the interval a stack gets that neither the fit nor its `[spread]` saw.
 /// Per row, for its time and for its speed-up over its baseline (`None`: no other source, or
 /// for the speed-up no baseline among `rows`).
-pub fn held_out_hits(rows: &[Residual], new_gpu: Option<&Spread>) -> Vec<HeldOut> {
+pub fn held_out_hits(rows: &[Residual]) -> Vec<HeldOut> {
     rows.iter()
         .map(|r| {
             // The other sources' rows, their baselines re-indexed among them.
@@ -1458,10 +1458,14 @@ pub fn held_out_hits(rows: &[Residual], new_gpu: Option<&Spread>) -> Vec<HeldOut
                 })
                 .collect();
             let mut s = spread_of(&others);
-            // A row priced with the pooled values gets a new GPU's interval (its σ from the
-            // GPUs that have fitted values, each left out: not this row's, which has none).
-            if let Some(g) = new_gpu.filter(|_| r.new_gpu) {
-                (s.new_gpu, s.new_gpu_dof, s.new_gpus) = (g.new_gpu, g.new_gpu_dof, g.new_gpus);
+            // A row priced with the pooled values gets a new GPU's interval, its σ from the
+            // other sources' rows priced so (each its GPU's only source, so a source is a GPU).
+            let priced_pooled: Vec<Residual> =
+                others.iter().filter(|o| o.new_gpu).copied().collect();
+            if r.new_gpu && !priced_pooled.is_empty() {
+                let g = spread_of(&priced_pooled);
+                (s.new_gpu, s.new_gpu_dof, s.new_gpus) =
+                    (Some(g.time_sigma()), g.time_dof, g.source_groups);
             }
             let inside = |e: f64, [lo, hi]: [f64; 2]| (lo.ln()..=hi.ln()).contains(&e);
             let time = inside(
@@ -1582,7 +1586,7 @@ pub fn fit_with_progress(
             &fits.logo.expect("leave-one-GPU-out was asked for"),
             &loso,
         );
-        let hits = held_out_hits(&loso_residuals(rows, &loso), Some(&spread));
+        let hits = held_out_hits(&loso_residuals(rows, &loso));
         spread.held_out_coverage = share_of(hits.iter().map(|h| h.time));
         spread.held_out_speedup_coverage = share_of(hits.iter().map(|h| h.speedup));
         profile.spread = Some(round_spread(spread));
@@ -1805,7 +1809,7 @@ pub fn cross_validate(
             map.extend(f.rows.iter().map(|r| r.id.clone()).zip(p));
         }
         if let (Some(map), Some(held), Some(p)) = (&mut out.loso, &mut out.held_out, fits.loso) {
-            let hits = held_out_hits(&loso_residuals(&f.rows, &p), f.base.spread.as_ref());
+            let hits = held_out_hits(&loso_residuals(&f.rows, &p));
             held.extend(f.rows.iter().map(|r| r.id.clone()).zip(hits));
             map.extend(f.rows.iter().map(|r| r.id.clone()).zip(p));
         }

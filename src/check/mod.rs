@@ -1191,8 +1191,8 @@ pub fn check_with_progress(
             spreads.insert(row.framework.clone(), spread);
         }
         if let Some(s) = &spreads[&row.framework] {
-            // Never below the roofline: no run of the priced work is faster.
-            // The run's own spread: its model's, its GPU's (fitted values or pooled).
+            // The run's own spread (its model's, its GPU's: fitted values or pooled), and
+            // never below the roofline: no run of the priced work is faster.
             let s = scenario.spread.unwrap_or(s.for_model(row.moe));
             row.predicted_interval_ms = Some(crate::sim::floored(s.time_interval(ms), ms, ideal));
         }
