@@ -618,6 +618,13 @@ fn shipped_profiles_are_the_fit_and_the_docs_show_them() {
             for doc in ["README.md", "docs/accuracy.md"] {
                 assert_doc_says(doc, &[dense.clone(), moe.clone()]);
             }
+            // On a GPU without fitted values: σ new_gpu (Spread::for_gpu keeps within).
+            let g = sp["new_gpu"].as_float().unwrap();
+            let new_gpu = iv((g * g - within * within).sqrt(), dof("new_gpu_dof"));
+            assert_doc_says(
+                "README.md",
+                &[format!("on a GPU it has no values for, {new_gpu}")],
+            );
             assert_doc_says(
                 "docs/accuracy.md",
                 &[format!(
