@@ -466,6 +466,19 @@ impl Framework {
         })
     }
 
+    /// Whether `gpu`'s table has its own GEMM efficiency at the run's GEMM precision (`eight_bit`:
+    /// the 8-bit tensor path). Without it the GEMMs, most of a prefill, take the pooled value, as
+    /// on a GPU without fitted values, and so does the interval ([`Spread::for_gpu`]).
+    pub(crate) fn gemm_fitted_for(&self, gpu: Option<&str>, eight_bit: bool) -> bool {
+        gpu.and_then(|g| self.gpu.get(g)).is_some_and(|t| {
+            if eight_bit {
+                t.matmul_8bit.is_some()
+            } else {
+                t.matmul.is_some()
+            }
+        })
+    }
+
     /// The efficiency a run on `gpu` (a preset name, or `None` for a GPU from a file) gets, and a
     /// note when a needed figure was not fitted for that GPU. `None` for the ideal profile.
     pub(crate) fn efficiency_for(
@@ -519,18 +532,18 @@ impl Framework {
                 ));
             }
         }
-        let own = |f: fn(&Params) -> Option<f64>| table.and_then(f).is_some();
-        let gemm_fitted = if eight_bit {
-            own(|p| p.matmul_8bit)
-        } else {
-            own(|p| p.matmul)
-        };
-        if fitted && !gemm_fitted {
+        if fitted && !self.gemm_fitted_for(gpu, eight_bit) {
             notes.push(format!(
-                "framework {}: no {}-bit GEMM efficiency fitted for {}; the pooled value is used",
+                "framework {}: no {}-bit GEMM efficiency fitted for {}; the pooled value is used{}",
                 self.name,
                 if eight_bit { 8 } else { 16 },
-                gpu.unwrap_or("this GPU")
+                gpu.unwrap_or("this GPU"),
+                match self.spread.and_then(|s| s.new_gpu) {
+                    Some(g) => format!(
+                        ", and the 80 % interval is that of a GPU without fitted values (σ {g:.2}, [spread] new_gpu)"
+                    ),
+                    None => String::new(),
+                }
             ));
         }
         let source = match gpu {

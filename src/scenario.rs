@@ -238,7 +238,9 @@ impl Scenario {
                 ));
             }
             let moe = model.moe.is_some();
-            let fitted = framework.fitted_for(gpu_preset);
+            // Its own values on this GPU, GEMMs at this precision included: else a new GPU's σ.
+            let fitted = framework.fitted_for(gpu_preset)
+                && framework.gemm_fitted_for(gpu_preset, precision.uses_int8_peak());
             spread = framework.spread.map(|s| s.for_model(moe).for_gpu(fitted));
             if moe {
                 framework_notes.extend(framework.spread.and_then(|s| s.moe_note(&framework.name)));

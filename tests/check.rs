@@ -336,11 +336,28 @@ fn a_gpu_the_profile_was_not_fitted_on_says_pooled() {
 /// of one benchmark on the same GPUs gave; a fitted GPU keeps the narrower one.
 #[test]
 fn a_gpu_without_fitted_values_gets_a_wider_interval() {
-    let width = |gpu: &str| {
-        let d = common::json(&["--framework", "trtllm", "--gpu", gpu, "--schedule", "none"]);
+    let width_at = |gpu: &str, bits: &str| {
+        let d = common::json(&[
+            "--framework",
+            "trtllm",
+            "--gpu",
+            gpu,
+            "--schedule",
+            "none",
+            "--w-bits",
+            bits,
+            "--a-bits",
+            bits,
+        ]);
         let t = &d["totals"];
         (t["time_interval_s"][1].as_f64().unwrap() / t["time_s"].as_f64().unwrap()).ln()
     };
+    let width = |gpu: &str| width_at(gpu, "16");
+    // trtllm's H100 values are FP8's: 16-bit GEMMs there take the pooled efficiency, and the
+    // interval of a GPU without fitted values; FP8 keeps the fitted GPU's.
+    let same = |a: f64, b: f64| assert!((a / b - 1.0).abs() < 1e-9, "{a} against {b}");
+    same(width_at("h100", "16"), width("a800"));
+    same(width_at("h100", "8"), width("a100-80g"));
     let profile: toml::Table =
         toml::from_str(&std::fs::read_to_string("frameworks/trtllm.toml").unwrap()).unwrap();
     let sp = profile["spread"].as_table().unwrap();

@@ -1128,8 +1128,8 @@ pub struct CvPrediction {
     /// ([`super::anchor`]: per-kernel overhead, then host work, refitted to it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchored_s: Option<f64>,
-    /// No row of the fit ran the row's GPU: it was priced with the pooled values, as a GPU
-    /// without fitted values is ([`Spread::for_gpu`] applies to its interval).
+    /// No row of the fit ran the row's GPU at its GEMM precision: it was priced with the pooled
+    /// values, as a GPU without fitted values is ([`Spread::for_gpu`] applies to its interval).
     #[serde(skip)]
     pub new_gpu: bool,
 }
@@ -1247,7 +1247,9 @@ fn loso_assemble(
                 time_s: r.time_s(&efficiency(f, r)),
                 fallback,
                 anchored_s,
-                new_gpu: !train.iter().any(|t| t.gpu == r.gpu),
+                new_gpu: !train
+                    .iter()
+                    .any(|t| t.gpu == r.gpu && t.eight_bit == r.eight_bit),
             });
         }
     }
