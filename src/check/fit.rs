@@ -1216,20 +1216,22 @@ fn loso_assemble(
                 });
                 continue;
             };
+            // Whether the fold ran the row's GPU, and its GEMM precision there.
+            let gpu_seen = train.iter().any(|t| t.gpu == r.gpu);
+            let gemm_seen = train
+                .iter()
+                .any(|t| t.gpu == r.gpu && t.eight_bit == r.eight_bit);
             let fallback = if only_source {
                 Some(format!(
                     "'{g}' is framework {}'s only source: its structure fitted to the other frameworks' rows",
                     base.name
                 ))
-            } else if !train.iter().any(|t| t.gpu == r.gpu) {
+            } else if !gpu_seen {
                 Some(format!(
                     "'{g}' is the only source on {}: the framework's pooled values",
                     r.gpu
                 ))
-            } else if !train
-                .iter()
-                .any(|t| t.gpu == r.gpu && t.eight_bit == r.eight_bit)
-            {
+            } else if !gemm_seen {
                 Some(format!(
                     "'{g}' is the only source of {}-bit GEMMs on {}: the pooled GEMM efficiency",
                     if r.eight_bit { 8 } else { 16 },
@@ -1247,9 +1249,7 @@ fn loso_assemble(
                 time_s: r.time_s(&efficiency(f, r)),
                 fallback,
                 anchored_s,
-                new_gpu: !train
-                    .iter()
-                    .any(|t| t.gpu == r.gpu && t.eight_bit == r.eight_bit),
+                new_gpu: !gemm_seen,
             });
         }
     }
@@ -1462,12 +1462,14 @@ pub fn held_out_hits(rows: &[Residual]) -> Vec<HeldOut> {
             let mut s = spread_of(&others);
             // A row priced with the pooled values gets a new GPU's interval, its σ from the
             // other sources' rows priced so (each its GPU's only source, so a source is a GPU).
-            let priced_pooled: Vec<Residual> =
-                others.iter().filter(|o| o.new_gpu).copied().collect();
-            if r.new_gpu && !priced_pooled.is_empty() {
-                let g = spread_of(&priced_pooled);
-                (s.new_gpu, s.new_gpu_dof, s.new_gpus) =
-                    (Some(g.time_sigma()), g.time_dof, g.source_groups);
+            if r.new_gpu {
+                let priced_pooled: Vec<Residual> =
+                    others.iter().filter(|o| o.new_gpu).copied().collect();
+                if !priced_pooled.is_empty() {
+                    let g = spread_of(&priced_pooled);
+                    (s.new_gpu, s.new_gpu_dof, s.new_gpus) =
+                        (Some(g.time_sigma()), g.time_dof, g.source_groups);
+                }
             }
             let inside = |e: f64, [lo, hi]: [f64; 2]| (lo.ln()..=hi.ln()).contains(&e);
             let time = inside(

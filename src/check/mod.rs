@@ -1190,10 +1190,10 @@ pub fn check_with_progress(
             };
             spreads.insert(row.framework.clone(), spread);
         }
-        if let Some(s) = &spreads[&row.framework] {
-            // The run's own spread (its model's, its GPU's: fitted values or pooled), and
-            // never below the roofline: no run of the priced work is faster.
-            let s = scenario.spread.unwrap_or(s.for_model(row.moe));
+        // The run's own spread (its profile's, for its model and its GPU: fitted values or
+        // pooled; none under the roofline), never below the roofline: no run of the priced
+        // work is faster.
+        if let Some(s) = scenario.spread {
             row.predicted_interval_ms = Some(crate::sim::floored(s.time_interval(ms), ms, ideal));
         }
         if let Some(p) = loso.as_ref().and_then(|l| l.get(&r.id)) {
