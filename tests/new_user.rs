@@ -636,3 +636,31 @@ fn item15_pages_open_as_their_pngs_and_fit() {
         "the label can move left"
     );
 }
+
+/// A text-only prompt under the default schedule has nothing to merge: no merge kernel is
+/// priced (under a framework each launch costs time, so 0.09 ms of "token merging" used to
+/// appear) and no warning says the schedule costs more than no reduction.
+#[test]
+fn a_text_only_prompt_prices_no_merging_and_warns_of_nothing() {
+    let args = [
+        "--frames",
+        "0",
+        "--text-tokens",
+        "128",
+        "--framework",
+        "trtllm",
+        "--gpu",
+        "h100",
+    ];
+    let v = common::json(&args);
+    let time_s = v["totals"]["time_s"].as_f64().unwrap();
+    let base_s = v["baseline"]["totals"]["time_s"].as_f64().unwrap();
+    assert!(
+        time_s > 0.0 && time_s == base_s,
+        "{time_s} against {base_s}"
+    );
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let stderr = String::from_utf8_lossy(&run(&args).stderr).into_owned();
+    assert!(!stderr.contains("warning"), "{stderr}");
+}

@@ -92,9 +92,10 @@ impl<'a> Workload<'a> {
         }
     }
 
-    /// Whether merging runs before the LLM.
+    /// Whether merging runs before the LLM: a schedule that merges, on an input with frames
+    /// to merge (a text-only prompt launches no merge kernel, so pays no launch cost for one).
     pub fn merges(&self) -> bool {
-        self.merged_tokens_per_frame < self.input.tokens_per_frame
+        self.input.frames > 0 && self.merged_tokens_per_frame < self.input.tokens_per_frame
     }
 }
 
