@@ -317,6 +317,10 @@ impl Spread {
             within_source: sigma,
             time_dof: dof,
             moe_time_dof: self.moe_time_dof.and(dof),
+            // The anchor was timed on the user's GPU too: a GPU without fitted values no
+            // longer widens the interval ([`Spread::for_gpu`] leaves it).
+            new_gpu: None,
+            new_gpu_dof: None,
             ..*self
         }
     }
@@ -731,6 +735,11 @@ mod tests {
             .efficiency_for(Some("h100"), Host::Server, false)
             .unwrap();
         assert!(notes[0].contains("scatter between harnesses"), "{notes:?}");
+        // An anchor timed on the GPU pins it: no new-GPU widening after it (it used to
+        // re-widen an anchored run on an unfitted GPU to σ = new_gpu).
+        let anchored = s.anchored();
+        assert_eq!(anchored.for_gpu(false), anchored);
+        assert_eq!(anchored.time_sigma(), s.speedup_sigma().min(s.time_sigma()));
     }
 
     /// A σ estimated from few sources widens its interval (Student's t); without degrees of

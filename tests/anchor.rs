@@ -277,3 +277,45 @@ fn compare_prices_every_schedule_under_the_anchored_profile() {
         "{e}"
     );
 }
+
+/// An anchor pins the GPU as well as the harness: on a GPU without fitted values (`a100`, the
+/// 40 GB card) the anchored time's interval is still the ratio of two runs of one harness, as
+/// wide in log terms as the anchored speed-up's, not the wider interval of an unanchored run
+/// on a new GPU (which the anchored run used to take again).
+#[test]
+fn an_anchor_on_a_gpu_without_fitted_values_is_not_widened_again() {
+    let args = [
+        "--framework",
+        "hf",
+        "--gpu",
+        "a100",
+        "--tokens",
+        "6272",
+        "--schedule",
+        "linear",
+        "--anchor-ms",
+        "400",
+    ];
+    let v = common::json(&args);
+    let log_half = |pair: &serde_json::Value, value: f64| {
+        let [lo, hi] = [0, 1].map(|i| pair[i].as_f64().unwrap());
+        assert!(lo < value && value < hi, "{lo} {value} {hi}");
+        ((hi / value).ln(), (value / lo).ln())
+    };
+    let time = log_half(
+        &v["totals"]["time_interval_s"],
+        v["totals"]["time_s"].as_f64().unwrap(),
+    );
+    let speedup = log_half(
+        &v["reduction"]["time_interval"],
+        v["reduction"]["time"].as_f64().unwrap(),
+    );
+    assert!((time.0 - speedup.0).abs() < 1e-9, "{time:?} {speedup:?}");
+    assert!((time.1 - speedup.1).abs() < 1e-9, "{time:?} {speedup:?}");
+    let plain = common::json(&args[..8]);
+    let unanchored = log_half(
+        &plain["totals"]["time_interval_s"],
+        plain["totals"]["time_s"].as_f64().unwrap(),
+    );
+    assert!(time.0 < unanchored.0, "{time:?} against {unanchored:?}");
+}
