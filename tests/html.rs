@@ -573,6 +573,11 @@ fn fitted_times_show_their_intervals() {
         );
     }
     let (_, html, json) = page("sweep-fitted");
+    // The page says which profile priced its times (it did not).
+    assert!(
+        html.contains("framework hf"),
+        "sweep page does not name its framework"
+    );
     for r in json.as_array().unwrap() {
         let (lo, hi) = (
             r["time_low_s"].as_f64().unwrap(),

@@ -358,3 +358,37 @@ fn accuracy_refuses_run_times_outside_a_microsecond_to_a_day() {
     }
     assert!(!png.exists());
 }
+
+/// A chart priced under a fitted framework profile names it (it did not: a `--framework hf`
+/// chart read like the roofline's), and the curves shade each line's 80 % time interval; the
+/// roofline's charts, the default, name none and shade nothing.
+#[test]
+fn a_chart_under_a_framework_names_it_and_shades_the_time_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let draw = |kind: &str, framework: &str| {
+        let svg = dir.path().join(format!("{kind}-{framework}.svg"));
+        let mut args = vec!["plot", kind, "--framework", framework, "-o"];
+        args.push(svg.to_str().unwrap());
+        if kind == "curves" {
+            args.extend(["--frames", "8:32:8", "--schedule", "none,linear"]);
+        }
+        common::ok(&args);
+        svg_text(&svg)
+    };
+    for kind in ["curves", "layers", "roofline"] {
+        let hf = draw(kind, "hf");
+        assert!(hf.contains("framework hf"), "{kind}: no 'framework hf'");
+        let roofline = draw(kind, "roofline");
+        assert!(!roofline.contains("framework"), "{kind}: names a framework");
+        if kind == "curves" {
+            assert!(hf.contains("shaded: 80 % interval"), "no band legend");
+            // One translucent polygon per line (none and linear); markers are opaque ones.
+            assert_eq!(hf.matches("<polygon opacity=\"0.12\"").count(), 2, "bands");
+            assert_eq!(
+                roofline.matches("<polygon opacity=\"0.12\"").count(),
+                0,
+                "bands"
+            );
+        }
+    }
+}

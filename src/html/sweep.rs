@@ -14,8 +14,9 @@ const SWEEP_JS: &str = include_str!("assets/sweep.js");
 /// Most rows one page holds (the page stays small and quick; use CSV beyond).
 pub const MAX_ROWS: usize = crate::sweep::MAX_DRAWN_ROWS;
 
-/// The page of a sweep; `tokens`: x is visual tokens (`--tokens`), else frames.
-pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
+/// The page of a sweep; `tokens`: x is visual tokens (`--tokens`), else frames; `framework`:
+/// the profile that priced the times (named unless it is the roofline, the default).
+pub fn sweep(rows: &[SweepRow], tokens: bool, framework: &str) -> Result<String> {
     if rows.len() > MAX_ROWS {
         return Err(Error::invalid(format!(
             "--format html draws at most {MAX_ROWS} rows, but the sweep has {}: narrow the ranges, or use --format csv",
@@ -53,6 +54,9 @@ pub fn sweep(rows: &[SweepRow], tokens: bool) -> Result<String> {
         if same(f) {
             fixed.push(format!("{what} {}", f(first)));
         }
+    }
+    if framework != crate::framework::ROOFLINE {
+        fixed.push(format!("framework {framework}"));
     }
     if !tokens && same(|r| r.tokens_per_frame.to_string()) {
         fixed.push(format!(

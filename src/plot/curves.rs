@@ -14,11 +14,13 @@ use plotters::prelude::*;
 use std::ops::Range;
 
 /// One line: its label, its style (the schedule's, from the shared palette) and
-/// `(x, TFLOPs, ms)` points in x order.
+/// `(x, TFLOPs, ms)` points in x order, with `(x, low ms, high ms)` of its times' 80 %
+/// intervals under a fitted framework profile (empty under the roofline, a bound).
 pub struct Series {
     pub label: String,
     pub style: Style,
     pub points: Vec<(f64, f64, f64)>,
+    pub band: Vec<(f64, f64, f64)>,
 }
 
 /// Everything the chart shows.
@@ -45,8 +47,10 @@ fn unique<T: PartialEq + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
 }
 
 impl Data {
-    /// Groups a sweep's rows into lines; `tokens`: x is visual tokens, else frames.
-    pub fn from_rows(rows: &[SweepRow], tokens: bool) -> Result<Data> {
+    /// Groups a sweep's rows into lines; `tokens`: x is visual tokens, else frames;
+    /// `framework`: the profile that priced the times (named in the subtitle unless it is the
+    /// roofline, the default, whose chart is as it was).
+    pub fn from_rows(rows: &[SweepRow], tokens: bool, framework: &str) -> Result<Data> {
         if rows.is_empty() {
             return Err(Error::invalid(
                 "plot curves needs at least one configuration",
@@ -72,6 +76,16 @@ impl Data {
                         let r = &rows[i];
                         let x = if tokens { r.visual_tokens } else { r.frames };
                         (x as f64, r.flops / 1e12, r.time_s * 1e3)
+                    })
+                    .collect(),
+                band: l
+                    .rows
+                    .iter()
+                    .filter_map(|&i| {
+                        let r = &rows[i];
+                        let x = if tokens { r.visual_tokens } else { r.frames };
+                        r.interval
+                            .map(|v| (x as f64, v.time_low_s * 1e3, v.time_high_s * 1e3))
                     })
                     .collect(),
                 label: l.label,
@@ -117,19 +131,33 @@ impl Data {
                 gpus.join(", ")
             ),
             subtitle: format!(
-                "cost model {} · {}",
+                "cost model {}{} · {}",
                 cost_models.join(", "),
+                framework_words(framework, rows.iter().any(|r| r.interval.is_some())),
                 input.join(" · ")
             ),
         })
     }
 }
 
-/// One panel's line: label, style, `(x, y)` points.
+/// What the subtitle says of the framework profile: nothing for the roofline (the default),
+/// else its name, and that the shading is its 80 % interval where the rows carry one.
+fn framework_words(framework: &str, band: bool) -> String {
+    if framework == crate::framework::ROOFLINE {
+        String::new()
+    } else if band {
+        format!(" · framework {framework} (shaded: 80 % interval of the time)")
+    } else {
+        format!(" · framework {framework}")
+    }
+}
+
+/// One panel's line: label, style, `(x, y)` points, and `(x, low, high)` of a shaded band.
 struct Line {
     label: String,
     style: Style,
     points: Vec<(f64, f64)>,
+    band: Vec<(f64, f64, f64)>,
 }
 
 type DrawResult<DB> =
@@ -155,18 +183,20 @@ pub fn draw<DB: DrawingBackend>(
     } else {
         (x_min - 1.0).max(0.0)..x_max + 1.0
     };
-    for (panel, pick, caption, unit) in [
+    for (panel, pick, caption, unit, banded) in [
         (
             &left,
             (|p: &(f64, f64, f64)| p.1) as fn(&(f64, f64, f64)) -> f64,
             "Prefill FLOPs",
             "TFLOPs",
+            false,
         ),
         (
             &right,
             |p: &(f64, f64, f64)| p.2,
             "Prefill time",
             "time (ms)",
+            true,
         ),
     ] {
         let lines: Vec<Line> = data
@@ -176,11 +206,18 @@ pub fn draw<DB: DrawingBackend>(
                 label: s.label.clone(),
                 style: s.style,
                 points: s.points.iter().map(|p| (p.0, pick(p))).collect(),
+                band: if banded { s.band.clone() } else { Vec::new() },
             })
             .collect();
+        // The axis holds the bands too.
         let (lo, hi) = lines
             .iter()
-            .flat_map(|l| l.points.iter().map(|p| p.1))
+            .flat_map(|l| {
+                l.points
+                    .iter()
+                    .map(|p| p.1)
+                    .chain(l.band.iter().flat_map(|b| [b.1, b.2]))
+            })
             .filter(|v| *v > 0.0)
             .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
@@ -258,6 +295,20 @@ where
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(200, 200, 200))
         .draw()?;
+    // Bands first, under every line: a translucent polygon from the low ends out and the high
+    // ends back.
+    for line in lines.iter().filter(|l| l.band.len() >= 2) {
+        let outline: Vec<(f64, f64)> = line
+            .band
+            .iter()
+            .map(|b| (b.0, b.1))
+            .chain(line.band.iter().rev().map(|b| (b.0, b.2)))
+            .collect();
+        chart.draw_series(std::iter::once(Polygon::new(
+            outline,
+            rgb(line.style.color).mix(0.12).filled(),
+        )))?;
+    }
     for line in lines {
         let color = rgb(line.style.color);
         let stroke = color.stroke_width(3);

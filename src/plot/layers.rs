@@ -61,10 +61,11 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
     let s = &r.scenario;
     let n = r.run.layers.len();
     let title = format!(
-        "Per-layer prefill · {} on {} · cost model {}",
+        "Per-layer prefill · {} on {} · cost model {}{}",
         s.model.label(),
         s.gpu.name,
-        r.cost_model
+        r.cost_model,
+        super::framework_suffix(&s.framework)
     );
     let subtitle = format!(
         "schedule {} ({}): {:.2} TFLOPs, {:.1} ms · baseline: {:.2} TFLOPs, {:.1} ms · {:.2}× FLOPs, {:.2}× time",

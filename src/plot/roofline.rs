@@ -48,10 +48,11 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
     let y_range = (perf_lo / 3.0).max(1e-6)..peak_t * 3.0;
 
     let title = format!(
-        "Roofline · {} on {} · cost model {}",
+        "Roofline · {} on {} · cost model {}{}",
         s.model.label(),
         s.gpu.name,
-        r.cost_model
+        r.cost_model,
+        super::framework_suffix(&s.framework)
     );
     let p = &s.options.precision;
     let subtitle = format!(

@@ -301,6 +301,12 @@ impl Grid {
         ]
     }
 
+    /// The framework profile every row is priced under (one per sweep), by name: what a chart
+    /// or page of the rows says priced its times.
+    pub fn framework_name(&self) -> Result<String> {
+        Ok(self.base.framework.load()?.name)
+    }
+
     /// Whether the visual input is given as token counts (`--tokens`) rather than frames.
     pub fn visual_is_tokens(&self) -> bool {
         self.visual.iter().any(|v| matches!(v, Visual::Tokens(_)))

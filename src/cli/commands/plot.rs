@@ -260,7 +260,11 @@ pub fn command(args: &PlotArgs) -> Result<()> {
                 )));
             }
             let rows = sweep::run(&grid, |_| {})?;
-            let data = plot::CurvesData::from_rows(&rows, grid.visual_is_tokens())?;
+            let data = plot::CurvesData::from_rows(
+                &rows,
+                grid.visual_is_tokens(),
+                &grid.framework_name()?,
+            )?;
             let scale = match args.y_scale {
                 YScale::Auto => Scale::Auto,
                 YScale::Log => Scale::Log,

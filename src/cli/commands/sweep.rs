@@ -237,7 +237,11 @@ impl Output for Rows<'_> {
         let rows = match view {
             View::Html => {
                 let rows = self.drawn("--format html")?;
-                return out.put(&html::sweep(&rows, self.grid.visual_is_tokens())?);
+                return out.put(&html::sweep(
+                    &rows,
+                    self.grid.visual_is_tokens(),
+                    &self.grid.framework_name()?,
+                )?);
             }
             view => format::text("sweep", view)?,
         };
@@ -252,7 +256,11 @@ impl Output for Rows<'_> {
         #[cfg(feature = "plot")]
         {
             let rows = self.drawn("a chart")?;
-            let data = crate::plot::CurvesData::from_rows(&rows, self.grid.visual_is_tokens())?;
+            let data = crate::plot::CurvesData::from_rows(
+                &rows,
+                self.grid.visual_is_tokens(),
+                &self.grid.framework_name()?,
+            )?;
             crate::plot::curves(path, (1400, 800), &data, crate::plot::Scale::Auto)
         }
         #[cfg(not(feature = "plot"))]
