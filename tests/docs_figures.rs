@@ -1802,3 +1802,76 @@ fn fastvid_selection_figure_is_the_command_output() {
         ],
     );
 }
+
+/// docs/accuracy.md's harness factors are `aim-sim fit`'s, and the optimum-benchmark ranges
+/// beside them are `check --cv source`'s.
+#[test]
+fn harness_factors_are_the_fit_output() {
+    let fit = common::json(&["fit", "reference/measurements.toml", "--framework", "hf"]);
+    let factors = fit[0]["harness_factors"]
+        .as_array()
+        .expect("harness factors");
+    let of = |group: &str, key: &str| {
+        let h = factors
+            .iter()
+            .find(|h| h["source_group"] == group)
+            .unwrap_or_else(|| panic!("no factor for {group}"));
+        format!("×{:.2}", h[key].as_f64().unwrap())
+    };
+    let report = common::json(&["check", "reference/measurements.toml", "--cv", "source"]);
+    let loso_pct = |batched: bool| {
+        let errors: Vec<f64> = rows_of_groups(&report, &["optimum-benchmark-a100"])
+            .into_iter()
+            // The ids say the batch (`-b1-`, `-b8-`, ...).
+            .filter(|r| r["id"].as_str().unwrap().contains("-b1-") != batched)
+            .map(|r| r["loso_error"].as_f64().unwrap() * 100.0)
+            .collect();
+        let lo = errors.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = errors.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let signed = |v: f64| {
+            if v < 0.0 {
+                format!("−{:.0} %", -v)
+            } else {
+                format!("+{v:.0} %")
+            }
+        };
+        format!("between {} and {}", signed(lo), signed(hi))
+    };
+    assert_doc_says(
+        "docs/accuracy.md",
+        &[
+            format!(
+                "SparseVLM {}, FastVID {}",
+                of("sparsevlm-2410.04417", "matmul_factor"),
+                of("fastvid-2503.11187", "matmul_factor")
+            ),
+            format!(
+                "vfold {}, optimum-benchmark {} (its per-kernel cost {})",
+                of("vfold-a100", "matmul_factor"),
+                of("optimum-benchmark-a100", "matmul_factor"),
+                of("optimum-benchmark-a100", "launch_factor")
+            ),
+            format!(
+                "TReVS {} and PACE {}",
+                of("trevs-rtx4090", "matmul_factor"),
+                of("pace-rtx4090", "matmul_factor")
+            ),
+            {
+                let hf: Vec<f64> = report["speedups"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|s| s["framework"] == "hf")
+                    .filter_map(|s| s["loso_error"].as_f64())
+                    .collect();
+                let high = hf.iter().filter(|e| **e > 0.0).count();
+                format!(
+                    "the direction of {high} of the {} `hf` pairs left out",
+                    hf.len()
+                )
+            },
+            format!("batch-1 rows land {}", loso_pct(false)),
+            format!("batch 8–64 rows {}", loso_pct(true)),
+        ],
+    );
+}

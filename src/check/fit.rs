@@ -662,7 +662,27 @@ const MAX_ITERATIONS: usize = 300;
 /// Fits `base`'s parameters to `rows` (all of one framework). `Err` when there are none.
 /// Starts from several deterministic points.
 pub fn fit_rows(rows: &[Recorded], base: &Framework) -> Result<Framework> {
-    fit_refs(&rows.iter().collect::<Vec<_>>(), base)
+    fit_refs(&rows.iter().collect::<Vec<_>>(), base).map(|f| f.framework)
+}
+
+/// A source group's (harness's) fitted factors on its GPU's values: how far that harness ran
+/// from the GPU's value, which is what a new harness gets (issue 21 item 2: harness effects
+/// between sources). Fitted where a GPU was timed by more than one harness; never shipped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HarnessFactor {
+    pub source_group: String,
+    /// The GPUs its rows ran on.
+    pub gpus: Vec<String>,
+    /// Factor on the GPU's GEMM efficiency (> 1: its GEMMs ran faster than the GPU's value).
+    pub matmul_factor: f64,
+    /// Factor on the GPU's per-kernel cost (> 1: a slower host or dispatch).
+    pub launch_factor: f64,
+}
+
+/// A fit's profile and the harness factors it fitted beside it.
+struct Fitted {
+    framework: Framework,
+    harness: Vec<HarnessFactor>,
 }
 
 /// Residuals of one group of rows sharing an efficiency (one GPU and GEMM precision), kept
@@ -700,7 +720,7 @@ impl Memo {
 }
 
 /// [`fit_rows`] of borrowed rows (a fold's training set borrows the rows it keeps).
-fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
+fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
     if rows.is_empty() {
         return Err(Error::invalid(format!(
             "framework {}: no priced measurement to fit (cross-validation refits on the file's own rows: one row of a framework, and none of another, leaves nothing once it is left out; add rows, refit on the published set too with --refit-also reference/measurements.toml, or check without --cv/--loo)",
@@ -844,7 +864,31 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Framework> {
             base.name
         ))
     })?;
-    Ok(fitted)
+    let value = |s: Slot| slots.iter().position(|t| *t == s).map(|i| x[i]);
+    let harness = groups_of(rows.iter().copied())
+        .into_iter()
+        .filter_map(|group| {
+            let matmul_factor = value(Slot::SourceMatmul(group.to_string()))?;
+            let launch_factor = value(Slot::SourceLaunch(group.to_string()))?;
+            let mut gpus: Vec<String> = rows
+                .iter()
+                .filter(|r| r.group == group)
+                .map(|r| r.gpu.clone())
+                .collect();
+            gpus.sort_unstable();
+            gpus.dedup();
+            Some(HarnessFactor {
+                source_group: group.to_string(),
+                gpus,
+                matmul_factor,
+                launch_factor,
+            })
+        })
+        .collect();
+    Ok(Fitted {
+        framework: fitted,
+        harness,
+    })
 }
 
 /// One framework's fit: the profile and its in-sample and cross-validated errors.
@@ -868,6 +912,9 @@ pub struct FitReport {
     pub spread: Spread,
     /// Per row: measured, in-sample and cross-validated predictions, ms.
     pub predictions: Vec<FitRow>,
+    /// The full fit's harness factors, per source group on a GPU more than one timed (not in
+    /// the profile: a new harness gets the GPU's value).
+    pub harness_factors: Vec<HarnessFactor>,
 }
 
 /// A row's predictions in a fit.
@@ -932,6 +979,8 @@ struct Asked {
 /// What a framework's fits gave.
 struct Fits {
     full: Option<Framework>,
+    /// The full fit's harness factors (empty without a full fit).
+    harness: Vec<HarnessFactor>,
     loo: Option<Vec<f64>>,
     loso: Option<Vec<CvPrediction>>,
     /// Per row, its time predicted with its GPU left out ([`Asked::logo`]); `None` for a row
@@ -1053,19 +1102,23 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
     // The largest training sets first, so no core waits on a long fit at the end.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].train.len()));
-    let fitted: Vec<Framework> = folds::map(
+    let (fitted, harness): (Vec<Framework>, Vec<Vec<HarnessFactor>>) = folds::map(
         jobs.len(),
         &order,
         |i| fit_refs(&jobs[i].train, jobs[i].base),
         progress,
     )
     .into_iter()
-    .collect::<Result<_>>()?;
+    .map(|f| f.map(|f| (f.framework, f.harness)))
+    .collect::<Result<Vec<_>>>()?
+    .into_iter()
+    .unzip();
     Ok(frameworks
         .iter()
         .zip(plans)
         .map(|(f, (full, loo, loso, logo))| Fits {
             full: full.map(|j| fitted[j].clone()),
+            harness: full.map_or_else(Vec::new, |j| harness[j].clone()),
             loo: loo.map(|first| {
                 f.rows
                     .iter()
@@ -1638,6 +1691,7 @@ pub fn fit_with_progress(
             loo: loo_stats,
             spread,
             predictions,
+            harness_factors: fits.harness.clone(),
         });
     }
     Ok(out)
@@ -2067,6 +2121,21 @@ mod tests {
         assert!((0.57..0.66).contains(&matmul), "{matmul}");
         let toml = profile_toml(&fitted);
         assert!(!toml.contains("fast") && !toml.contains("slow"), "{toml}");
+        // The factors `fit` reports are each harness's own: their product with the GPU's value
+        // is the harness's efficiency, within the fit's tolerance (0.8 and 0.5).
+        let harness = fit_refs(&rows.iter().collect::<Vec<_>>(), &base)
+            .unwrap()
+            .harness;
+        assert_eq!(harness.len(), 2, "{harness:?}");
+        for h in &harness {
+            let want = if h.source_group == "fast" { 0.8 } else { 0.5 };
+            let got = h.matmul_factor * matmul;
+            assert!(
+                (got / want - 1.0).abs() < 0.05,
+                "{h:?}: {got} against {want}"
+            );
+            assert_eq!(h.gpus, vec!["a100-80g".to_string()]);
+        }
         // One harness: nothing to tell its effect from the GPU's value, so no factor.
         let one = slots(
             &rows

@@ -339,6 +339,23 @@ fn fit_text(
                         ""
                     }
                 );
+                if !r.harness_factors.is_empty() {
+                    let _ = writeln!(
+                        s,
+                        "  harness factors on the GPU's values (fitted beside them, not in the profile: a new harness gets the GPU's value):\n  {:<36} {:<20} {:>14} {:>16}",
+                        "source group", "gpu", "GEMM efficiency", "per-kernel cost"
+                    );
+                    for h in &r.harness_factors {
+                        let _ = writeln!(
+                            s,
+                            "  {:<36} {:<20} {:>13.2}× {:>15.2}×",
+                            h.source_group,
+                            h.gpus.join(", "),
+                            h.matmul_factor,
+                            h.launch_factor
+                        );
+                    }
+                }
                 match write {
                     Some(dir) => {
                         let _ = writeln!(
