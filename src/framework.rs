@@ -235,6 +235,15 @@ pub struct Spread {
     /// GPUs behind `new_gpu`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub new_gpus: usize,
+    /// Set by an anchor ([`Spread::anchored`]): the profile was refitted to the user's own
+    /// measurements, so a run's JSON replayed (`--spec run.json`) still says its interval is
+    /// an anchored one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anchored: bool,
+    /// The measured baseline an `--anchor-ms` run was refitted to, ms: a replay whose baseline
+    /// prices to it is that measurement again (no interval), as the anchored run said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor_ms: Option<f64>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -321,6 +330,7 @@ impl Spread {
             // longer widens the interval ([`Spread::for_gpu`] leaves it).
             new_gpu: None,
             new_gpu_dof: None,
+            anchored: true,
             ..*self
         }
     }
@@ -403,6 +413,13 @@ impl Spread {
                         "[spread]: '{k}' = {v} must be a share between 0 and 1"
                     ));
                 }
+            }
+        }
+        if let Some(ms) = self.anchor_ms {
+            if !(ms.is_finite() && ms > 0.0) {
+                return Err(format!(
+                    "[spread]: 'anchor_ms' = {ms} must be a measured time in ms, above 0"
+                ));
             }
         }
         Ok(())

@@ -307,7 +307,9 @@ impl Scenario {
             framework: framework.name.clone(),
             framework_notes,
             spread,
-            anchor: None,
+            // A profile an anchor refitted, replayed from a run's JSON: still anchored (the
+            // anchored run itself sets the kind it was refitted on).
+            anchor: spread.filter(|s| s.anchored).map(|_| Anchor::Rows),
             warnings: input_warnings(args, &model),
             model,
             gpu,

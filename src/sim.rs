@@ -161,6 +161,18 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
     finite(&run, "the schedule's run")?;
     finite(&base, "the baseline")?;
     let mut base = base;
+    // A replayed anchored run (`--spec run.json`): its baseline is the measurement again when
+    // it prices to it, as the anchored run itself said.
+    let replayed_measurement = scenario.anchor == Some(crate::scenario::Anchor::Rows)
+        && scenario
+            .spread
+            .and_then(|s| s.anchor_ms)
+            .is_some_and(|ms| (base.totals.time_s * 1e3 / ms - 1.0).abs() < 1e-9);
+    let anchor = if replayed_measurement {
+        Some(crate::scenario::Anchor::Baseline)
+    } else {
+        scenario.anchor
+    };
     let time_interval = scenario.spread.map(|sp| {
         let roofline = ctx.roofline();
         let [run_iv, base_iv, speedup_iv] = intervals80(
@@ -174,7 +186,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
         );
         // Anchored on a measured baseline, the baseline is that measurement (reproduced
         // exactly): no interval, nor for a run that is the baseline (`--schedule none`).
-        let measured = scenario.anchor == Some(crate::scenario::Anchor::Baseline);
+        let measured = anchor == Some(crate::scenario::Anchor::Baseline);
         if !(measured && speedup_iv == [1.0, 1.0]) {
             run.totals.time_interval_s = Some(run_iv);
         }
@@ -226,7 +238,11 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
             time_interval,
         },
         spec: scenario.resolved_spec().clone(),
-        scenario: scenario.clone(),
+        scenario: {
+            let mut s = scenario.clone();
+            s.anchor = anchor;
+            s
+        },
         plan,
         run,
         baseline: base,

@@ -319,3 +319,44 @@ fn an_anchor_on_a_gpu_without_fitted_values_is_not_widened_again() {
     );
     assert!(time.0 < unanchored.0, "{time:?} against {unanchored:?}");
 }
+
+/// An anchored run's JSON replays as the anchored run (`--spec run.json`): the same figures,
+/// the baseline still the measurement (no interval; "measured: the anchor"), the interval line
+/// the anchored one. It used to replay the times with the baseline given an interval and the
+/// line of an unanchored run. Replayed on another input, the baseline is predicted again.
+#[test]
+fn an_anchored_runs_json_replays_as_anchored() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let mut args = RUN.to_vec();
+    args.extend(["--anchor-ms", "480", "-o", json.to_str().unwrap()]);
+    common::ok(&args);
+    let first: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let spec = ["--spec", json.to_str().unwrap()];
+    let replay = common::json(&spec);
+    for key in ["totals", "reduction"] {
+        assert_eq!(replay[key], first[key], "{key}");
+    }
+    assert_eq!(replay["baseline"]["totals"], first["baseline"]["totals"]);
+    assert!(first["baseline"]["totals"]["time_interval_s"].is_null());
+    let table = common::ok(&spec);
+    assert!(
+        table.contains("480.000 ms (measured: the anchor)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("interval: 80 % of runs on the anchored stack"),
+        "{table}"
+    );
+    let mut other = spec.to_vec();
+    other.extend(["--frames", "16"]);
+    let moved = common::json(&other);
+    assert!(!moved["baseline"]["totals"]["time_interval_s"].is_null());
+    let table = common::ok(&other);
+    assert!(!table.contains("measured: the anchor"), "{table}");
+    assert!(
+        table.contains("interval: 80 % of runs on the anchored stack"),
+        "{table}"
+    );
+}

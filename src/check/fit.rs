@@ -1435,6 +1435,8 @@ pub fn spread_of(rows: &[Residual]) -> Spread {
         new_gpu: None,
         new_gpu_dof: None,
         new_gpus: 0,
+        anchored: false,
+        anchor_ms: None,
     }
 }
 

@@ -219,7 +219,10 @@ pub fn anchored_spec(
 ) -> Result<Option<(Spec, String, Anchor)>> {
     let (framework, a, on, kind) = match (anchor_ms, file) {
         (Some(ms), _) => {
-            let (f, a) = anchor(spec, ms / 1e3)?;
+            let (mut f, a) = anchor(spec, ms / 1e3)?;
+            if let Some(s) = f.spread.as_mut() {
+                s.anchor_ms = Some(ms);
+            }
             let on = format!("the measured baseline {ms} ms");
             (f, a, on, Anchor::Baseline)
         }
