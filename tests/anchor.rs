@@ -44,6 +44,19 @@ const RUN: [&str; 8] = [
     "fastv",
 ];
 
+/// The table of a run anchored at 480 ms: its baseline is the measurement, its interval line
+/// the anchored one.
+fn assert_anchored_table(table: &str) {
+    assert!(
+        table.contains("480.000 ms (measured: the anchor)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("interval: 80 % of runs on the anchored stack"),
+        "{table}"
+    );
+}
+
 /// The report's figures, without the notes (which name the anchor) and the resolved inputs.
 fn figures(mut v: serde_json::Value) -> serde_json::Value {
     let o = v.as_object_mut().unwrap();
@@ -187,14 +200,7 @@ fn a_measured_baseline_carries_no_interval() {
         r["reduction"]
     );
     let table = common::ok(&args);
-    assert!(
-        table.contains("480.000 ms (measured: the anchor)"),
-        "{table}"
-    );
-    assert!(
-        table.contains("interval: 80 % of runs on the anchored stack"),
-        "{table}"
-    );
+    assert_anchored_table(&table);
     let mut none: Vec<&str> = RUN.iter().copied().filter(|a| *a != "fastv").collect();
     none.extend(["none", "--anchor-ms", "480"]);
     let n = common::json(&none);
@@ -341,14 +347,7 @@ fn an_anchored_runs_json_replays_as_anchored() {
     assert_eq!(replay["baseline"]["totals"], first["baseline"]["totals"]);
     assert!(first["baseline"]["totals"]["time_interval_s"].is_null());
     let table = common::ok(&spec);
-    assert!(
-        table.contains("480.000 ms (measured: the anchor)"),
-        "{table}"
-    );
-    assert!(
-        table.contains("interval: 80 % of runs on the anchored stack"),
-        "{table}"
-    );
+    assert_anchored_table(&table);
     let mut other = spec.to_vec();
     other.extend(["--frames", "16"]);
     let moved = common::json(&other);

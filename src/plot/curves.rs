@@ -65,6 +65,7 @@ impl Data {
         }
         let schedules: Vec<&str> = lines.iter().map(|l| l.schedule.as_str()).collect();
         let styles = line_styles(&schedules);
+        let x_of = |r: &SweepRow| (if tokens { r.visual_tokens } else { r.frames }) as f64;
         let series = lines
             .into_iter()
             .zip(styles)
@@ -74,8 +75,7 @@ impl Data {
                     .iter()
                     .map(|&i| {
                         let r = &rows[i];
-                        let x = if tokens { r.visual_tokens } else { r.frames };
-                        (x as f64, r.flops / 1e12, r.time_s * 1e3)
+                        (x_of(r), r.flops / 1e12, r.time_s * 1e3)
                     })
                     .collect(),
                 band: l
@@ -83,9 +83,8 @@ impl Data {
                     .iter()
                     .filter_map(|&i| {
                         let r = &rows[i];
-                        let x = if tokens { r.visual_tokens } else { r.frames };
                         r.interval
-                            .map(|v| (x as f64, v.time_low_s * 1e3, v.time_high_s * 1e3))
+                            .map(|v| (x_of(r), v.time_low_s * 1e3, v.time_high_s * 1e3))
                     })
                     .collect(),
                 label: l.label,
