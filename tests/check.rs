@@ -1403,3 +1403,23 @@ fn the_published_priced_order_inversions_are_these() {
         assert!(doc.contains(&want), "docs/accuracy.md should say {want:?}");
     }
 }
+
+/// The table says how many of the file's measurements lie inside the profile column's 80 %
+/// interval and names those outside (it gave no interval at all): what a user checking their own
+/// rows asks of it. A roofline row has no interval and is not counted.
+#[test]
+fn the_table_says_which_rows_the_interval_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = predicted_ms(&["--framework", "hf", "--frames", "8", "--schedule", "none"]);
+    let text = [
+        row("near", "llava-ov-7b", "hf", 8, "", p * 1.05),
+        row("far", "llava-ov-7b", "hf", 8, "", p * 5.0),
+        row("bound", "llava-ov-7b", "roofline", 8, "", p),
+    ]
+    .concat();
+    let table = common::ok(&["check", &write(dir.path(), &text)]);
+    assert!(
+        table.contains("holds 1 of 2 rows; outside: far\n"),
+        "{table}"
+    );
+}

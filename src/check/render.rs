@@ -25,6 +25,40 @@ fn stats(s: &Option<Stats>) -> String {
     })
 }
 
+/// How many measurements lie inside the profile column's 80 % interval, and which do not: what
+/// a user checking their own rows wants from the interval (the table has no room for it per
+/// row; the JSON report has `predicted_interval_ms`).
+fn intervals_held(out: &mut String, r: &CheckReport) {
+    let with: Vec<(&str, bool)> = r
+        .rows
+        .iter()
+        .filter_map(|x| {
+            let [lo, hi] = x.predicted_interval_ms?;
+            Some((x.id.as_str(), (lo..=hi).contains(&x.measured_ms)))
+        })
+        .collect();
+    if with.is_empty() {
+        return;
+    }
+    let outside: Vec<&str> = with.iter().filter(|w| !w.1).map(|w| w.0).collect();
+    const NAMED: usize = 6;
+    let _ = writeln!(
+        out,
+        "\nthe profile column's 80 % interval (for a stack it was not fitted to; in-sample for rows it was) holds {} of {} rows{}",
+        with.len() - outside.len(),
+        with.len(),
+        match outside.len() {
+            0 => String::new(),
+            n if n <= NAMED => format!("; outside: {}", outside.join(", ")),
+            n => format!(
+                "; outside: {} and {} more (each row's predicted_interval_ms in the JSON report)",
+                outside[..NAMED].join(", "),
+                n - NAMED
+            ),
+        }
+    );
+}
+
 fn summary_table(out: &mut String, title: &str, rows: &[Summary], loso: bool, loo: bool) {
     let _ = writeln!(out, "\n{title}");
     let _ = writeln!(
@@ -214,6 +248,7 @@ fn table(r: &CheckReport) -> String {
             }
         );
     }
+    intervals_held(&mut out, r);
     summary_table(
         &mut out,
         "|error| of predicted time (ms above):",
