@@ -163,6 +163,9 @@ pub struct FrameBudget {
     pub model: String,
     pub gpu: String,
     pub cost_model: String,
+    /// The framework profile that priced the times, when it is not the roofline (the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
     pub by: By,
     /// Largest frame count within the reference (0: not even one frame fits).
     pub frames: u64,
@@ -184,6 +187,9 @@ pub struct TargetSolution {
     pub model: String,
     pub gpu: String,
     pub cost_model: String,
+    /// The framework profile that priced the times, when it is not the roofline (the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
     pub by: By,
     pub target_reduction: f64,
     pub solve: Solve,
@@ -306,6 +312,7 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
         model: ref_report.scenario.model.name.clone(),
         gpu: ref_report.scenario.gpu.name.clone(),
         cost_model: ref_report.cost_model.to_string(),
+        framework: fitted_framework(&ref_report),
         by: b.by,
         frames,
         at_max_frames: frames == search_limit_frames,
@@ -419,12 +426,26 @@ pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<T
         model: r.scenario.model.name.clone(),
         gpu: r.scenario.gpu.name.clone(),
         cost_model: r.cost_model.to_string(),
+        framework: fitted_framework(&r),
         by: b.by,
         target_reduction: target,
         solve,
         solution: point(&a, &r),
         next,
     })
+}
+
+/// The run's framework profile unless it is the roofline: what an answer names beside the cost
+/// model, so a time priced under `hf` does not read like the roofline's.
+fn fitted_framework(r: &crate::sim::Report) -> Option<String> {
+    (r.scenario.framework != crate::framework::ROOFLINE).then(|| r.scenario.framework.clone())
+}
+
+/// ` · framework NAME`, or nothing under the roofline.
+pub fn framework_words(framework: &Option<String>) -> String {
+    framework
+        .as_ref()
+        .map_or(String::new(), |f| format!(" · framework {f}"))
 }
 
 fn cost_line(p: &Point) -> String {
@@ -435,10 +456,11 @@ fn render_budget(a: &FrameBudget) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "budget: {} on {} · cost model {} · by {}",
+        "budget: {} on {} · cost model {}{} · by {}",
         a.model,
         a.gpu,
         a.cost_model,
+        framework_words(&a.framework),
         a.by.noun()
     );
     let _ = writeln!(
@@ -499,12 +521,13 @@ fn render_target(t: &TargetSolution) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "target: {}× less {} · {} on {} · cost model {} · varying the {}",
+        "target: {}× less {} · {} on {} · cost model {}{} · varying the {}",
         t.target_reduction,
         t.by.noun(),
         t.model,
         t.gpu,
         t.cost_model,
+        framework_words(&t.framework),
         match t.solve {
             Solve::Window => "pruning window (span fixed)",
             Solve::Start => "pruning start l1 (l2 fixed)",

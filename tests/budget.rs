@@ -134,3 +134,22 @@ fn impossible_or_malformed_questions_are_one_line_errors() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+/// An answer priced under a fitted framework profile names it (text, JSON, page); the roofline's
+/// (the default) names none, so its output is as it was.
+#[test]
+fn a_budget_under_a_framework_names_it() {
+    for extra in [
+        &["--by", "time"][..],
+        &["--by", "time", "--target-reduction", "3"][..],
+    ] {
+        let mut hf = vec!["budget", "--framework", "hf", "--gpu", "a100-80g"];
+        hf.extend(extra);
+        assert!(common::ok(&hf).contains("· framework hf ·"), "{hf:?}");
+        assert_eq!(common::json(&hf)["framework"], "hf", "{hf:?}");
+        let mut plain = vec!["budget", "--gpu", "a100-80g"];
+        plain.extend(extra);
+        assert!(!common::ok(&plain).contains("framework"), "{plain:?}");
+        assert!(common::json(&plain).get("framework").is_none(), "{plain:?}");
+    }
+}

@@ -45,7 +45,11 @@ pub fn budget(answer: &Answer) -> Result<String> {
             (
                 &a.model,
                 &a.gpu,
-                &a.cost_model,
+                format!(
+                    "{}{}",
+                    a.cost_model,
+                    crate::budget::framework_words(&a.framework)
+                ),
                 a.by,
                 pts,
                 format!("{} frames", a.frames),
@@ -79,7 +83,11 @@ pub fn budget(answer: &Answer) -> Result<String> {
             (
                 &t.model,
                 &t.gpu,
-                &t.cost_model,
+                format!(
+                    "{}{}",
+                    t.cost_model,
+                    crate::budget::framework_words(&t.framework)
+                ),
                 t.by,
                 pts,
                 setting(&t.solution),
