@@ -441,11 +441,12 @@ fn fitted_framework(r: &crate::sim::Report) -> Option<String> {
     (r.scenario.framework != crate::framework::ROOFLINE).then(|| r.scenario.framework.clone())
 }
 
-/// ` · framework NAME`, or nothing under the roofline.
+/// ` · framework NAME` of an answer's `framework` ([`crate::framework::named`]), or nothing
+/// under the roofline.
 pub fn framework_words(framework: &Option<String>) -> String {
     framework
-        .as_ref()
-        .map_or(String::new(), |f| format!(" · framework {f}"))
+        .as_deref()
+        .map_or(String::new(), crate::framework::named)
 }
 
 fn cost_line(p: &Point) -> String {

@@ -21,6 +21,16 @@ use std::collections::BTreeMap;
 /// The name of the ideal profile.
 pub(crate) const ROOFLINE: &str = "roofline";
 
+/// ` · framework NAME` for output priced under a fitted profile, beside its cost model;
+/// nothing under the roofline (the default), whose output stays as it was.
+pub(crate) fn named(framework: &str) -> String {
+    if framework == ROOFLINE {
+        String::new()
+    } else {
+        format!(" · framework {framework}")
+    }
+}
+
 /// Parameters of a framework on one GPU (or pooled); absent keys fall back to `[params]`, then
 /// to the ideal.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -878,7 +878,7 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
             gpus.sort_unstable();
             gpus.dedup();
             Some(HarnessFactor {
-                source_group: group.to_string(),
+                source_group: group,
                 gpus,
                 matmul_factor,
                 launch_factor,

@@ -139,16 +139,14 @@ impl Data {
     }
 }
 
-/// What the subtitle says of the framework profile: nothing for the roofline (the default),
-/// else its name, and that the shading is its 80 % interval where the rows carry one.
+/// What the subtitle says of the framework profile ([`crate::framework::named`]), and that
+/// the shading is its 80 % interval where the rows carry one.
 fn framework_words(framework: &str, band: bool) -> String {
-    if framework == crate::framework::ROOFLINE {
-        String::new()
-    } else if band {
-        format!(" · framework {framework} (shaded: 80 % interval of the time)")
-    } else {
-        format!(" · framework {framework}")
+    let mut words = crate::framework::named(framework);
+    if band && !words.is_empty() {
+        words.push_str(" (shaded: 80 % interval of the time)");
     }
+    words
 }
 
 /// One panel's line: label, style, `(x, y)` points, and `(x, low, high)` of a shaded band.

@@ -65,7 +65,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         s.model.label(),
         s.gpu.name,
         r.cost_model,
-        super::framework_suffix(&s.framework)
+        crate::framework::named(&s.framework)
     );
     let subtitle = format!(
         "schedule {} ({}): {:.2} TFLOPs, {:.1} ms · baseline: {:.2} TFLOPs, {:.1} ms · {:.2}× FLOPs, {:.2}× time",

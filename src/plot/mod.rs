@@ -125,16 +125,6 @@ fn tick(v: f64) -> String {
     }
 }
 
-/// ` · framework NAME` for a chart priced under a fitted framework profile; nothing under the
-/// roofline (the default), whose charts stay as they were.
-pub(crate) fn framework_suffix(framework: &str) -> String {
-    if framework == crate::framework::ROOFLINE {
-        String::new()
-    } else {
-        format!(" · framework {framework}")
-    }
-}
-
 /// Draws a title (and an optional subtitle) across the top; returns the area below it.
 fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,

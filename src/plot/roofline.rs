@@ -52,7 +52,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         s.model.label(),
         s.gpu.name,
         r.cost_model,
-        super::framework_suffix(&s.framework)
+        crate::framework::named(&s.framework)
     );
     let p = &s.options.precision;
     let subtitle = format!(
