@@ -410,3 +410,58 @@ fn a_time_interval_never_reaches_below_the_runs_bandwidth_or_peak_time() {
     assert_eq!(row["time_low_s"], t["time_interval_s"][0], "{row}");
     assert_eq!(row["time_high_s"], t["time_interval_s"][1], "{row}");
 }
+
+/// Rows priced under a framework profile other than the roofline name it, in every format
+/// (a CSV of `--framework hf` rows read like the roofline's until 2026-12-06): the CSV and the
+/// table gain a `framework` column after the cost model, JSON and JSON Lines a `framework` key;
+/// the roofline's rows have neither.
+#[test]
+fn a_sweep_under_a_framework_names_it_in_every_format() {
+    let sweep = |framework: &str, format: &str| {
+        common::ok(&[
+            "sweep",
+            "--frames",
+            "8,32",
+            "--schedule",
+            "none,fastv",
+            "--framework",
+            framework,
+            "--format",
+            format,
+        ])
+    };
+    let csv = sweep("trtllm", "csv");
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert_eq!(header[3..5], ["cost_model", "framework"], "{csv}");
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        assert_eq!(cells[4], "trtllm", "{line}");
+    }
+    for format in ["json", "jsonl"] {
+        let text = sweep("hf", format);
+        let objects: Vec<serde_json::Value> = if format == "json" {
+            serde_json::from_str::<Vec<_>>(&text).unwrap()
+        } else {
+            text.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        assert_eq!(objects.len(), 4, "{text}");
+        for o in &objects {
+            assert_eq!(o["framework"], "hf", "{format}: {o}");
+        }
+    }
+    let table = sweep("hf", "table");
+    let mut lines = table.lines();
+    let head = lines.next().unwrap();
+    let at = head.find("framework").expect("a framework column");
+    assert!(head[..at].trim_end().ends_with("cost model"), "{head}");
+    for line in lines {
+        assert_eq!(line[at..].split_whitespace().next(), Some("hf"), "{table}");
+    }
+    for format in ["csv", "jsonl", "table"] {
+        let roofline = sweep("roofline", format);
+        assert!(!roofline.contains("framework"), "{format}: {roofline}");
+    }
+}

@@ -340,8 +340,9 @@ def sweep(
     ``frames``, ``tokens_per_frame``, ``visual_tokens``, ``merged_visual_tokens``,
     ``text_tokens``, ``batch`` (int64); ``flops``, ``bytes``, ``time_s``,
     ``memory_consumption_bytes``, the same four with ``baseline_``, ``reduction_flops``,
-    ``reduction_time`` (float64; FLOPs, bytes, seconds); under a fitted ``framework`` also the
-    80 % intervals ``time_low_s``, ``time_high_s``, ``baseline_time_low_s``,
+    ``reduction_time`` (float64; FLOPs, bytes, seconds); under a ``framework`` other than
+    ``"roofline"`` also ``framework`` (category, after ``cost_model``: the profile that priced
+    the times), and under a fitted one the 80 % intervals ``time_low_s``, ``time_high_s``, ``baseline_time_low_s``,
     ``baseline_time_high_s``, ``reduction_time_low``, ``reduction_time_high`` (float64; the
     profile's ``[spread]``, as ``simulate`` states them). The sweep runs with the GIL released
     on ``jobs`` worker threads (``--jobs``; default one per core); the frame is built from whole

@@ -51,6 +51,16 @@ const COLUMNS: &[(&str, Get)] = &[
     ("reduction_time", Get::Quantity(|r| r.reduction_time)),
 ];
 
+/// The column a framework profile other than the roofline adds, after `cost_model` as in the
+/// CLI's CSV (one sweep has one framework: every row has it when the first has).
+const FRAMEWORK_COLUMN: &[(&str, Get)] = &[(
+    "framework",
+    Get::Name(|r| r.framework.as_deref().unwrap_or("")),
+)];
+
+/// Where [`FRAMEWORK_COLUMN`] goes in [`COLUMNS`]: after `cost_model`.
+const FRAMEWORK_AT: usize = 4;
+
 /// The columns a fitted framework profile adds (its 80 % intervals), after [`COLUMNS`] as in
 /// the CLI's CSV; every row has them when the first has.
 const INTERVAL_COLUMNS: &[(&str, Get)] = &[
@@ -103,8 +113,11 @@ pub enum Column {
 /// Named columns, in CSV order.
 pub fn from_rows(rows: &[SweepRow]) -> Result<Vec<(&'static str, Column)>> {
     let intervals = rows.first().is_some_and(|r| r.interval.is_some());
-    COLUMNS
+    let framework = rows.first().is_some_and(|r| r.framework.is_some());
+    COLUMNS[..FRAMEWORK_AT]
         .iter()
+        .chain(FRAMEWORK_COLUMN.iter().filter(|_| framework))
+        .chain(&COLUMNS[FRAMEWORK_AT..])
         .chain(INTERVAL_COLUMNS.iter().filter(|_| intervals))
         .map(|(name, get)| {
             let column = match get {

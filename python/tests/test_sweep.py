@@ -14,7 +14,7 @@ from aim_sim import _core
 pandas = pytest.importorskip("pandas")
 numpy = pytest.importorskip("numpy")
 
-NAMES = ["model", "gpu", "schedule", "cost_model"]
+NAMES = ["model", "gpu", "schedule", "cost_model", "framework"]
 COUNTS = ["frames", "tokens_per_frame", "visual_tokens", "merged_visual_tokens", "text_tokens", "batch"]
 
 
@@ -82,15 +82,18 @@ def test_every_axis_and_the_base_options(cli):
 
 
 def test_a_fitted_framework_adds_the_cli_interval_columns(cli):
-    """Under a fitted profile the 80 % interval columns follow the CLI's, bit for bit."""
+    """Under a fitted profile the framework and 80 % interval columns follow the CLI's, bit for bit."""
     frame = aim_sim.sweep(frames="8,32", schedule="none,fastv", framework="hf")
     assert list(frame.columns[-6:]) == [
         "time_low_s", "time_high_s", "baseline_time_low_s", "baseline_time_high_s",
         "reduction_time_low", "reduction_time_high",
     ]
     assert (frame["time_low_s"] < frame["time_s"]).all() and (frame["time_s"] < frame["time_high_s"]).all()
+    assert list(frame.columns[3:5]) == ["cost_model", "framework"]
+    assert (frame["framework"] == "hf").all()
     assert_same_rows(frame, cli_frame(cli, "--frames", "8,32", "--schedule", "none,fastv", "--framework", "hf"))
     assert "time_low_s" not in aim_sim.sweep(frames=8).columns
+    assert "framework" not in aim_sim.sweep(frames=8).columns
 
 
 def test_jobs_changes_the_threads_not_the_rows():

@@ -472,6 +472,11 @@ pub struct SweepRow {
     pub gpu: String,
     pub schedule: String,
     pub cost_model: String,
+    /// The framework profile that priced the times (one per sweep), when it is not the ideal
+    /// roofline: a CSV of `--framework hf` rows otherwise read like the roofline's. Absent
+    /// under the roofline, whose rows are as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
     pub frames: u64,
     /// Visual tokens per frame before merging.
     pub tokens_per_frame: u64,
@@ -640,11 +645,21 @@ fn row_into(
         &mut out.cost_model,
         scenario.cost_model.implementation().name(),
     );
+    let mut framework = out.framework.take();
+    if loaded.framework.is_roofline() {
+        framework = None;
+    } else {
+        set(
+            framework.get_or_insert_with(String::new),
+            &loaded.framework.name,
+        );
+    }
     *out = SweepRow {
         model: std::mem::take(&mut out.model),
         gpu: std::mem::take(&mut out.gpu),
         schedule: std::mem::take(&mut out.schedule),
         cost_model: std::mem::take(&mut out.cost_model),
+        framework,
         frames: input.frames,
         tokens_per_frame: input.tokens_per_frame,
         visual_tokens: input.visual_tokens(),
@@ -676,6 +691,7 @@ impl SweepRow {
             gpu: String::new(),
             schedule: String::new(),
             cost_model: String::new(),
+            framework: None,
             frames: 0,
             tokens_per_frame: 0,
             visual_tokens: 0,
@@ -854,7 +870,10 @@ impl<'a> Sweep<'a> {
         let (grid, loaded) = (self.grid, &self.loaded);
         let [models, gpus, schedules] = grid.labels();
         let writer = RowWriter::new(format, models, gpus, schedules)
-            .with_intervals(!loaded.framework.is_roofline() && loaded.framework.spread.is_some());
+            .with_intervals(!loaded.framework.is_roofline() && loaded.framework.spread.is_some())
+            .with_framework(
+                (!loaded.framework.is_roofline()).then_some(loaded.framework.name.as_str()),
+            );
         let mut text = Text {
             out,
             destination,

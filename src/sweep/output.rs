@@ -7,8 +7,12 @@ use super::SweepRow;
 use crate::report::{csv_field, push_f64, TextFormat};
 use std::fmt::Write;
 
-/// CSV columns, in [`SweepRow`] field order.
+/// CSV columns, in [`SweepRow`] field order (the framework's, when present, after `cost_model`:
+/// [`CSV_FRAMEWORK_AFTER`]).
 const CSV_HEADER: &str = "model,gpu,schedule,cost_model,frames,tokens_per_frame,visual_tokens,merged_visual_tokens,text_tokens,batch,flops,bytes,time_s,memory_consumption_bytes,baseline_flops,baseline_bytes,baseline_time_s,baseline_memory_consumption_bytes,reduction_flops,reduction_time";
+
+/// The column a framework profile other than the roofline adds, and the column it follows.
+const CSV_FRAMEWORK_AFTER: (&str, &str) = ("cost_model", ",framework");
 
 /// CSV columns a fitted framework profile adds, in [`super::RowInterval`] field order.
 const CSV_INTERVAL_HEADER: &str = ",time_low_s,time_high_s,baseline_time_low_s,baseline_time_high_s,reduction_time_low,reduction_time_high";
@@ -22,6 +26,8 @@ pub struct RowWriter {
     widths: [usize; 3],
     /// Whether rows carry 80 % intervals (a fitted framework profile): extra columns.
     intervals: bool,
+    /// The table width of the framework column, when rows name one (not the roofline).
+    framework: Option<usize>,
 }
 
 impl RowWriter {
@@ -48,7 +54,15 @@ impl RowWriter {
                 width(&mut schedules.into_iter(), "schedule"),
             ],
             intervals: false,
+            framework: None,
         }
+    }
+
+    /// With the framework column, when `name` is a profile other than the roofline (the rows
+    /// then carry it: [`SweepRow::framework`]).
+    pub fn with_framework(mut self, name: Option<&str>) -> RowWriter {
+        self.framework = name.map(|n| n.chars().count().max("framework".len()));
+        self
     }
 
     /// With the interval columns (rows priced under a fitted framework profile carry them).
@@ -66,6 +80,7 @@ impl RowWriter {
             rows.iter().map(|r| r.schedule.as_str()),
         )
         .with_intervals(rows.first().is_some_and(|r| r.interval.is_some()))
+        .with_framework(rows.first().and_then(|r| r.framework.as_deref()))
     }
 
     /// Text before the first row: the header (table, CSV).
@@ -73,11 +88,28 @@ impl RowWriter {
         let [wm, wg, ws] = self.widths;
         match self.format {
             TextFormat::Table => {
+                let _ = write!(
+                    out,
+                    "{:<wm$} {:<wg$} {:<ws$} {:>11}",
+                    "model", "gpu", "schedule", "cost model"
+                );
+                if let Some(wf) = self.framework {
+                    let _ = write!(out, " {:<wf$}", "framework");
+                }
                 let _ = writeln!(
                     out,
-                    "{:<wm$} {:<wg$} {:<ws$} {:>11} {:>7} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
-                    "model", "gpu", "schedule", "cost model", "frames", "visual", "into L0", "text", "batch",
-                    "TFLOPs", "time ms", "base TFLOP", "base ms", "×FLOPs", "×time"
+                    " {:>7} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
+                    "frames",
+                    "visual",
+                    "into L0",
+                    "text",
+                    "batch",
+                    "TFLOPs",
+                    "time ms",
+                    "base TFLOP",
+                    "base ms",
+                    "×FLOPs",
+                    "×time"
                 );
                 if self.intervals {
                     // Before the newline: the interval columns extend the same line.
@@ -90,7 +122,16 @@ impl RowWriter {
                 }
             }
             TextFormat::Csv => {
-                out.push_str(CSV_HEADER);
+                match self.framework {
+                    Some(_) => {
+                        let (after, column) = CSV_FRAMEWORK_AFTER;
+                        let at = CSV_HEADER.find(after).expect("the header has it") + after.len();
+                        out.push_str(&CSV_HEADER[..at]);
+                        out.push_str(column);
+                        out.push_str(&CSV_HEADER[at..]);
+                    }
+                    None => out.push_str(CSV_HEADER),
+                }
                 if self.intervals {
                     out.push_str(CSV_INTERVAL_HEADER);
                 }
@@ -104,7 +145,7 @@ impl RowWriter {
     pub fn row(&self, r: &SweepRow, first: bool, out: &mut String) {
         match self.format {
             TextFormat::Table => self.table_row(r, out),
-            TextFormat::Csv => csv_row(r, out),
+            TextFormat::Csv => csv_row(r, self.framework.is_some(), out),
             TextFormat::Json => {
                 // `serde_json::to_string_pretty` of the whole array, element by element.
                 out.push_str(if first { "[\n" } else { ",\n" });
@@ -134,13 +175,17 @@ impl RowWriter {
     /// Human units: TFLOPs = 1e12 FLOPs, ms.
     fn table_row(&self, r: &SweepRow, out: &mut String) {
         let [wm, wg, ws] = self.widths;
+        let _ = write!(
+            out,
+            "{:<wm$} {:<wg$} {:<ws$} {:>11}",
+            r.model, r.gpu, r.schedule, r.cost_model
+        );
+        if let Some(wf) = self.framework {
+            let _ = write!(out, " {:<wf$}", r.framework.as_deref().unwrap_or(""));
+        }
         let _ = writeln!(
             out,
-            "{:<wm$} {:<wg$} {:<ws$} {:>11} {:>7} {:>8} {:>7} {:>6} {:>6} {:>10.4} {:>10.3} {:>10.4} {:>10.3} {:>8.2} {:>8.2}",
-            r.model,
-            r.gpu,
-            r.schedule,
-            r.cost_model,
+            " {:>7} {:>8} {:>7} {:>6} {:>6} {:>10.4} {:>10.3} {:>10.4} {:>10.3} {:>8.2} {:>8.2}",
             r.frames,
             r.visual_tokens,
             r.merged_visual_tokens,
@@ -201,7 +246,8 @@ fn push_u64(out: &mut String, mut n: u64) {
     out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
-fn csv_row(r: &SweepRow, out: &mut String) {
+/// `framework`: whether the header has the framework column.
+fn csv_row(r: &SweepRow, framework: bool, out: &mut String) {
     for text in [
         csv_field(&r.model),
         csv_field(&r.gpu),
@@ -209,6 +255,10 @@ fn csv_row(r: &SweepRow, out: &mut String) {
         r.cost_model.as_str().into(),
     ] {
         out.push_str(&text);
+        out.push(',');
+    }
+    if framework {
+        out.push_str(&csv_field(r.framework.as_deref().unwrap_or("")));
         out.push(',');
     }
     for count in [
@@ -287,6 +337,7 @@ mod tests {
             gpu: "g".into(),
             schedule: "s".into(),
             cost_model: "llm-viewer".into(),
+            framework: None,
             frames: 1,
             tokens_per_frame: 2,
             visual_tokens: 2,
@@ -331,6 +382,7 @@ mod tests {
                 gpu: "a100".into(),
                 schedule: "linear \"quoted\"".into(),
                 cost_model: "refined".into(),
+                framework: None,
                 frames: i as u64 + 1,
                 tokens_per_frame: 196,
                 visual_tokens: 196 * (i as u64 + 1),
