@@ -96,6 +96,10 @@ pub struct Comparison {
     /// What the caller says of the base run (an anchored profile).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Whether the profile was refitted to the user's measured baseline (`--anchor-ms`,
+    /// `--anchor`): the intervals are then those of the anchored stack, not of a new one.
+    #[serde(skip)]
+    pub anchored: bool,
 }
 
 /// Peak and device memory of a run: the refined model's peak, else llm-viewer's consumption.
@@ -196,6 +200,7 @@ pub fn compare(q: &Query) -> Result<Comparison> {
         rows,
         warnings,
         notes: q.notes.clone(),
+        anchored: s.spread.is_some_and(|sp| sp.anchored),
     })
 }
 
@@ -297,7 +302,12 @@ fn table(c: &Comparison) -> String {
     if c.rows.iter().any(|r| r.time_interval_s.is_some()) {
         let _ = writeln!(
             out,
-            "\n80 % intervals on a stack the framework profile was not fitted to (its [spread], docs/accuracy.md):"
+            "\n{}",
+            if c.anchored {
+                "80 % intervals on the anchored stack (the profile's speed-up σ: two runs of one harness; docs/accuracy.md, one anchor):"
+            } else {
+                "80 % intervals on a stack the framework profile was not fitted to (its [spread], docs/accuracy.md):"
+            }
         );
         for r in &c.rows {
             if let (Some([lo, hi]), Some([slo, shi])) =

@@ -262,6 +262,17 @@ fn compare_prices_every_schedule_under_the_anchored_profile() {
     let mut html = args.clone();
     html.extend(["--format", "html"]);
     assert!(common::ok(&html).contains("anchored on the measured baseline 480 ms"));
+    // The table's interval heading says whose intervals these are: the anchored stack's, not
+    // a new stack's (it said the latter until 2026-12-06); unanchored, a new stack's.
+    let table = common::ok(&args);
+    assert!(
+        table.contains("80 % intervals on the anchored stack") && !table.contains("not fitted to"),
+        "{table}"
+    );
+    let mut plain = vec!["compare", "--schedule", "none,linear,fastv"];
+    plain.extend(run);
+    assert!(common::ok(&plain)
+        .contains("80 % intervals on a stack the framework profile was not fitted to"));
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "one.toml", &row("mine", "hf", 32, 480.0));
     let mut by_file = vec![
