@@ -275,6 +275,15 @@ impl Spread {
         }
     }
 
+    /// Whether a baseline priced at `base_time_s` is the measured baseline this spread was
+    /// anchored on (`--anchor-ms`): then it is that measurement, with no interval.
+    pub fn measured_baseline(&self, base_time_s: f64) -> bool {
+        self.anchored
+            && self
+                .anchor_ms
+                .is_some_and(|ms| (base_time_s * 1e3 / ms - 1.0).abs() < 1e-9)
+    }
+
     /// The spread a run gets on a GPU with fitted values (`fitted`) or without: then the time
     /// σ is at least [`Spread::new_gpu`], how far the fitted GPUs each landed when left out
     /// (the speed-up σ stays: two runs on one GPU). Apply after [`Spread::for_model`].

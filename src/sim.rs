@@ -166,8 +166,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
     let replayed_measurement = scenario.anchor == Some(crate::scenario::Anchor::Rows)
         && scenario
             .spread
-            .and_then(|s| s.anchor_ms)
-            .is_some_and(|ms| (base.totals.time_s * 1e3 / ms - 1.0).abs() < 1e-9);
+            .is_some_and(|s| s.measured_baseline(base.totals.time_s));
     let anchor = if replayed_measurement {
         Some(crate::scenario::Anchor::Baseline)
     } else {

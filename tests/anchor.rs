@@ -370,3 +370,137 @@ fn an_anchored_runs_json_replays_as_anchored() {
         "{table}"
     );
 }
+
+/// `sweep --anchor-ms` prices every schedule under the profile the anchor refits, as one
+/// anchored run per schedule does (`aim-sim --schedule X --anchor-ms`): the same times and
+/// intervals; the baseline is the measurement (a zero-width interval, "measured" in the table)
+/// and the note goes to standard error. `--anchor FILE` anchors a sweep over frames (each row
+/// names its input); a measured baseline of one input cannot anchor several, nor an anchor of
+/// one GPU several GPUs: one-line errors (exit 2). (`sweep` took no anchor until 2026-12-06.)
+#[test]
+fn a_sweep_prices_every_row_under_the_anchored_profile() {
+    let run = ["--framework", "hf", "--gpu", "a100-80g", "--frames", "32"];
+    let mut args = vec![
+        "sweep",
+        "--schedule",
+        "none,linear,fastv",
+        "--anchor-ms",
+        "480",
+    ];
+    args.extend(run);
+    let rows = common::json(&args);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    for r in rows {
+        let schedule = r["schedule"].as_str().unwrap();
+        let mut one = vec!["--schedule", schedule, "--anchor-ms", "480"];
+        one.extend(run);
+        let alone = common::json(&one);
+        let t = &alone["totals"];
+        assert!(
+            (f(&r["time_s"]) / f(&t["time_s"]) - 1.0).abs() < 1e-12,
+            "{schedule}"
+        );
+        assert!((f(&r["baseline_time_s"]) - 0.48).abs() < 1e-12, "{r}");
+        assert_eq!(r["baseline_time_low_s"], r["baseline_time_high_s"], "{r}");
+        assert_eq!(r["framework"], "hf");
+        match t.get("time_interval_s") {
+            Some(iv) => {
+                assert!((f(&r["time_low_s"]) / f(&iv[0]) - 1.0).abs() < 1e-12, "{r}");
+                assert!(
+                    (f(&r["time_high_s"]) / f(&iv[1]) - 1.0).abs() < 1e-12,
+                    "{r}"
+                );
+                let s = &alone["reduction"]["time_interval"];
+                assert!((f(&r["reduction_time_low"]) / f(&s[0]) - 1.0).abs() < 1e-12);
+            }
+            // The `none` row is the measurement itself.
+            None => {
+                assert_eq!(schedule, "none");
+                assert_eq!(r["time_low_s"], r["time_high_s"], "{r}");
+            }
+        }
+    }
+    let out = common::run(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note: anchored on the measured baseline 480 ms"),
+        "{stderr}"
+    );
+    let table = common::ok(&args);
+    assert!(
+        table.lines().nth(1).unwrap().contains("measured"),
+        "{table}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "mine.toml",
+        &format!(
+            "{}\n{}",
+            row("a", "hf", 8, 140.0),
+            row("b", "hf", 32, 480.0)
+        ),
+    );
+    let by_file = common::json(&[
+        "sweep",
+        "--frames",
+        "8,32",
+        "--schedule",
+        "linear",
+        "--framework",
+        "hf",
+        "--gpu",
+        "a100-80g",
+        "--anchor",
+        &file,
+    ]);
+    for r in by_file.as_array().unwrap() {
+        let frames = r["frames"].to_string();
+        let alone = common::json(&[
+            "--frames",
+            &frames,
+            "--schedule",
+            "linear",
+            "--framework",
+            "hf",
+            "--gpu",
+            "a100-80g",
+            "--anchor",
+            &file,
+        ]);
+        let t = &alone["totals"];
+        assert!(
+            (f(&r["time_s"]) / f(&t["time_s"]) - 1.0).abs() < 1e-12,
+            "{r}"
+        );
+        assert!((f(&r["time_low_s"]) / f(&t["time_interval_s"][0]) - 1.0).abs() < 1e-12);
+    }
+    let e = common::fails(&[
+        "sweep",
+        "--frames",
+        "8,32",
+        "--framework",
+        "hf",
+        "--anchor-ms",
+        "480",
+    ]);
+    assert!(
+        e.contains("--anchor-ms")
+            && e.contains("--frames (2 values)")
+            && e.contains("--anchor FILE"),
+        "{e}"
+    );
+    let e = common::fails(&[
+        "sweep",
+        "--gpu",
+        "a100-80g,h100",
+        "--framework",
+        "hf",
+        "--anchor",
+        &file,
+    ]);
+    assert!(e.contains("2 GPUs"), "{e}");
+}

@@ -392,3 +392,84 @@ fn a_chart_under_a_framework_names_it_and_shades_the_time_interval() {
         }
     }
 }
+
+/// The charts of your stack's times take an anchor as `aim-sim` and `sweep` do (they took none
+/// until 2026-12-06): `plot curves --anchor FILE` over frames and `plot layers --anchor-ms` on
+/// one input draw the refitted profile's times and say "hf, anchored"; `--anchor-ms` over
+/// several inputs, and an anchor on a chart of published or measured rows, are one-line errors.
+#[test]
+fn charts_of_a_run_take_an_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("mine.toml");
+    std::fs::write(
+        &rows,
+        r#"[[measurement]]
+id = "mine"
+source = "my own stack"
+model = "llava-ov-7b"
+gpu = "a100-80g"
+framework = "hf"
+timed = "prefill"
+attention = "flash"
+text_tokens = 100
+frames = 32
+schedule = "none"
+measured_ms = 480.0
+"#,
+    )
+    .unwrap();
+    let svg = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = ["--framework", "hf", "--gpu", "a100-80g"];
+    let (curves, layers) = (svg("curves.svg"), svg("layers.svg"));
+    let mut args = vec![
+        "plot",
+        "curves",
+        "--frames",
+        "8:32:8",
+        "--schedule",
+        "none,linear",
+    ];
+    args.extend(run);
+    args.extend(["--anchor", rows.to_str().unwrap(), "-o", &curves]);
+    let out = common::run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("note: anchored on 1 measured row(s)"));
+    assert!(svg_text(Path::new(&curves)).contains("framework hf, anchored"));
+    let mut args = vec!["plot", "layers", "--frames", "32", "--schedule", "linear"];
+    args.extend(run);
+    let mut anchored = args.clone();
+    anchored.extend(["--anchor-ms", "480", "-o", &layers]);
+    common::ok(&anchored);
+    let plain = svg("plain.svg");
+    args.extend(["-o", &plain]);
+    common::ok(&args);
+    assert_ne!(svg_text(Path::new(&layers)), svg_text(Path::new(&plain)));
+    let mut several = vec![
+        "plot",
+        "curves",
+        "--frames",
+        "8,32",
+        "--anchor-ms",
+        "480",
+        "-o",
+        &curves,
+    ];
+    several.extend(run);
+    let e = common::fails(&several);
+    assert!(e.contains("--anchor-ms") && e.contains("--frames"), "{e}");
+    let e = common::fails(&[
+        "plot",
+        "check",
+        "--input",
+        "reference/measurements.toml",
+        "--anchor-ms",
+        "480",
+        "-o",
+        &curves,
+    ]);
+    assert!(e.contains("only for `plot curves`"), "{e}");
+}

@@ -324,6 +324,8 @@ def sweep(
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
     # <options:end>
+    anchor_ms: Optional[float] = None,
+    anchor: Optional[Union[str, os.PathLike]] = None,
     jobs: Optional[int] = None,
 ) -> Union["pandas.DataFrame", List[Dict[str, Any]]]:
     """Prices every combination of the axes: ``aim-sim sweep [grid] --format csv``.
@@ -344,7 +346,10 @@ def sweep(
     ``"roofline"`` also ``framework`` (category, after ``cost_model``: the profile that priced
     the times), and under a fitted one the 80 % intervals ``time_low_s``, ``time_high_s``, ``baseline_time_low_s``,
     ``baseline_time_high_s``, ``reduction_time_low``, ``reduction_time_high`` (float64; the
-    profile's ``[spread]``, as ``simulate`` states them). The sweep runs with the GIL released
+    profile's ``[spread]``, as ``simulate`` states them). ``anchor_ms`` (``--anchor-ms``: your
+    measured time of the one input swept, without reduction) or ``anchor`` (``--anchor FILE``:
+    your measured rows, one GPU) prices every row under the profile refitted to them, as
+    ``simulate`` does one run; a measured baseline's interval is zero-width. The sweep runs with the GIL released
     on ``jobs`` worker threads (``--jobs``; default one per core); the frame is built from whole
     columns.
 

@@ -388,7 +388,16 @@ fn sweep_columns<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let options = options_of(py, grid, None)?;
     let columns = core(py, move || {
-        let (grid, jobs) = options::sweep(options)?;
+        let (grid, jobs, anchor) = options::sweep(options)?;
+        let (ms, file) = match anchor {
+            None => (None, None),
+            Some(options::Anchor::Ms(ms)) => (Some(ms), None),
+            Some(options::Anchor::File(path)) => (None, Some(path)),
+        };
+        let grid = match sweep::anchored(&grid, ms, file.as_deref())? {
+            Some((anchored, _note)) => anchored,
+            None => grid,
+        };
         let grid = Grid::new(&grid)?;
         let rows = sweep::Sweep::prepare(&grid)?.run(jobs, |_done| {})?;
         columns::from_rows(&rows)

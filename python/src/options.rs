@@ -138,8 +138,17 @@ pub enum Anchor {
 /// baseline the framework profile is refitted to) or `anchor` (`--anchor FILE`: measured rows),
 /// which are no part of a spec.
 pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<Anchor>)> {
-    options.check_names(&[&["anchor_ms", "anchor"]])?;
-    let mut given = options.take(&["anchor_ms", "anchor"]);
+    options.check_names(&[ANCHOR])?;
+    let anchor = take_anchor(&mut options)?;
+    Ok((spec(options)?, anchor))
+}
+
+/// The anchor options `simulate` and `sweep` take beside a spec.
+const ANCHOR: &[&str] = &["anchor_ms", "anchor"];
+
+/// `anchor_ms` or `anchor`, taken out of `options` (they are no part of a spec).
+fn take_anchor(options: &mut Options) -> Result<Option<Anchor>> {
+    let mut given = options.take(ANCHOR);
     let anchor = match (given.remove("anchor_ms"), given.remove("anchor")) {
         (Some(_), Some(_)) => {
             return Err(Error::invalid(
@@ -156,7 +165,7 @@ pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<Anchor>)>
             )
         })?)),
     };
-    Ok((spec(options)?, anchor))
+    Ok(anchor)
 }
 
 /// The spec, question and `schedules` (`--schedules`: several side by side) of
@@ -200,9 +209,10 @@ pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery)> {
 /// `aim-sim sweep` takes them (comma lists and
 /// `START:END:STEP` ranges), every other option the base of all rows; and the worker threads
 /// (`jobs`, as `--jobs`: 1..=1024, default one per core).
-pub fn sweep(mut options: Options) -> Result<(GridSpec, usize)> {
-    options.check_names(&[SWEEP])?;
+pub fn sweep(mut options: Options) -> Result<(GridSpec, usize, Option<Anchor>)> {
+    options.check_names(&[SWEEP, ANCHOR])?;
     let jobs = jobs(options.given.remove("jobs"))?;
+    let anchor = take_anchor(&mut options)?;
     let mut axis = |key: &str| -> Result<Option<String>> {
         match options.given.get(key) {
             // An inline model, GPU or schedule table is not a list: it is the base's.
@@ -223,7 +233,7 @@ pub fn sweep(mut options: Options) -> Result<(GridSpec, usize)> {
         base: spec(options)?,
         axes,
     };
-    Ok((grid, jobs))
+    Ok((grid, jobs, anchor))
 }
 
 /// The `jobs` option, as `--jobs`: worker threads, 1..=1024, default one per core.

@@ -153,3 +153,17 @@ def test_the_gil_is_released_while_rust_works():
         thread.join()
     # Held, the spinning thread would stop for the whole call (a rate near 0).
     assert during > 0.05 * rate, (during, rate)
+
+
+def test_an_anchor_prices_every_row_as_the_cli_does(cli):
+    """`anchor_ms` is `--anchor-ms`: every schedule under the refitted profile, bit for bit the CLI's
+    rows; the measured baseline's interval is zero-width; several inputs cannot share one."""
+    grid = dict(frames=32, schedule=["none", "linear", "fastv"], framework="hf", gpu="a100-80g")
+    frame = aim_sim.sweep(anchor_ms=480, **grid)
+    assert numpy.allclose(frame["baseline_time_s"], 0.48, rtol=1e-9, atol=0)
+    assert (frame["baseline_time_low_s"] == frame["baseline_time_high_s"]).all()
+    args = ["--frames", "32", "--schedule", "none,linear,fastv", "--framework", "hf", "--gpu", "a100-80g"]
+    assert_same_rows(frame, cli_frame(cli, *args, "--anchor-ms", "480"))
+    assert not frame.equals(aim_sim.sweep(**grid))
+    with pytest.raises(aim_sim.AimSimError, match="anchor_ms"):
+        aim_sim.sweep(anchor_ms=480, **{**grid, "frames": "8,32"})

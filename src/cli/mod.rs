@@ -77,6 +77,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         grid: Box<commands::sweep::GridArgs>,
         #[command(flatten)]
+        anchor: commands::run::AnchorArgs,
+        #[command(flatten)]
         output: commands::sweep::SweepOutputArgs,
     },
     /// Frames that fit a reference's cost, or the setting that hits a reduction.
@@ -299,7 +301,11 @@ pub fn run(cli: Cli) -> Result<()> {
             anchor,
             output,
         }) => commands::run::simulate(&sim, &anchor, &output),
-        Some(Command::Sweep { grid, output }) => commands::sweep::command(&grid, &output),
+        Some(Command::Sweep {
+            grid,
+            anchor,
+            output,
+        }) => commands::sweep::command(&grid, &anchor, &output),
         Some(Command::Budget {
             sim,
             budget,

@@ -342,18 +342,23 @@ pub(crate) fn settings_table(id: &str, caption: &str, v: &Value) -> String {
 }
 
 /// An 80 % prediction interval of a time, `LO–HI` ms to three significant figures (as the text
-/// report prints it), sorting by its low end; `-` when there is none (the roofline).
+/// report prints it), sorting by its low end; `-` when there is none (the roofline);
+/// "measured" for a zero-width one (a baseline an anchor measured, as the sweep table says).
 pub(crate) fn interval_ms(iv: Option<[f64; 2]>) -> Cell {
     iv.map_or_else(
         || txt("-"),
         |[lo, hi]| {
             num_as(
                 lo,
-                format!(
-                    "{}–{}",
-                    crate::report::interval_ms(lo),
-                    crate::report::interval_ms(hi)
-                ),
+                if lo == hi {
+                    "measured".to_string()
+                } else {
+                    format!(
+                        "{}–{}",
+                        crate::report::interval_ms(lo),
+                        crate::report::interval_ms(hi)
+                    )
+                },
             )
         },
     )

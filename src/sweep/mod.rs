@@ -303,8 +303,14 @@ impl Grid {
 
     /// The framework profile every row is priced under (one per sweep), by name: what a chart
     /// or page of the rows says priced its times.
+    /// A profile an anchor refitted says so ("hf, anchored"): its times are the user's stack's.
     pub fn framework_name(&self) -> Result<String> {
-        Ok(self.base.framework.load()?.name)
+        let f = self.base.framework.load()?;
+        Ok(if f.spread.is_some_and(|s| s.anchored) {
+            format!("{}, anchored", f.name)
+        } else {
+            f.name
+        })
     }
 
     /// Whether the visual input is given as token counts (`--tokens`) rather than frames.
@@ -338,6 +344,50 @@ impl Grid {
         let mut scratch = Scratch::new(self);
         self.fill(index, &mut scratch);
         scratch.spec
+    }
+
+    /// The spec an anchor of this sweep's stack refits the framework profile on: the first
+    /// configuration's. An anchor pins one stack on one GPU (its refitted figures are that
+    /// GPU's), so the sweep may list one GPU only; a measured baseline (`measured_baseline`,
+    /// `--anchor-ms`) is the time of one input without reduction, so then every axis but the
+    /// schedule takes one value. `Err` (one line, the fix) otherwise.
+    pub fn anchor_spec(&self, measured_baseline: bool) -> Result<Spec> {
+        use crate::error::keys::{ANCHOR, ANCHOR_MS};
+        let flag = if measured_baseline { ANCHOR_MS } else { ANCHOR };
+        if self.gpus.len() > 1 {
+            return Err(Error::invalid(format!(
+                "{flag} refits the framework profile to one stack on one GPU, but the sweep lists {} GPUs: sweep one {GPU} per anchor",
+                self.gpus.len()
+            )));
+        }
+        let dims = self.dims();
+        let visual = if self.visual_is_tokens() {
+            TOKENS
+        } else {
+            FRAMES
+        };
+        let keys: [Key; 7] = [
+            MODEL,
+            GPU,
+            COST_MODEL,
+            BATCH,
+            TEXT_TOKENS,
+            TOKENS_PER_FRAME,
+            visual,
+        ];
+        let several: Vec<String> = keys
+            .iter()
+            .zip(dims)
+            .filter(|(_, n)| *n > 1)
+            .map(|(k, n)| format!("{k} ({n} values)"))
+            .collect();
+        if measured_baseline && !several.is_empty() {
+            return Err(Error::invalid(format!(
+                "{ANCHOR_MS} is the measured time of one input without reduction, but the sweep varies {}: sweep only {SCHEDULE} on the input you timed, or give your measured rows with {ANCHOR} FILE (each row names its input)",
+                several.join(", ")
+            )));
+        }
+        Ok(self.spec(0))
     }
 
     /// Makes `scratch.spec` configuration `index`'s spec in place: the counts set, a name
@@ -541,6 +591,28 @@ impl RowInterval {
     }
 }
 
+/// `spec` with its base profile refitted to an anchor of the sweep's stack (`anchor_ms`, as
+/// `--anchor-ms`, or the measured rows of `file`, as `--anchor FILE`; on the spec of
+/// [`Grid::anchor_spec`]), and the note saying what was refitted; `None` without either. Every
+/// row is then priced under the refitted profile, as `compare` prices every schedule.
+pub fn anchored(
+    spec: &GridSpec,
+    anchor_ms: Option<f64>,
+    file: Option<&Path>,
+) -> Result<Option<(GridSpec, String)>> {
+    if anchor_ms.is_none() && file.is_none() {
+        return Ok(None);
+    }
+    let on = Grid::new(spec)?.anchor_spec(anchor_ms.is_some())?;
+    Ok(
+        crate::check::anchor::anchored_spec(&on, anchor_ms, file)?.map(|(refitted, note, _)| {
+            let mut spec = spec.clone();
+            spec.base.framework = refitted.framework;
+            (spec, note)
+        }),
+    )
+}
+
 /// Each distinct preset loaded once, shared by every row's scenario.
 struct Loaded {
     models: Vec<Arc<Model>>,
@@ -676,9 +748,19 @@ fn row_into(
         baseline_memory_consumption_bytes: base.memory_consumption_bytes,
         reduction_flops: summary.reduction_flops,
         reduction_time: summary.reduction_time,
-        interval: scenario
-            .spread
-            .map(|sp| RowInterval::new(&sp, run, base, scenario.context().roofline())),
+        interval: scenario.spread.map(|sp| {
+            let mut i = RowInterval::new(&sp, run, base, scenario.context().roofline());
+            // Anchored on a measured baseline (`--anchor-ms`): the baseline is that measurement,
+            // and so is a run without reduction: a zero-width interval, where `simulate` prints
+            // "measured" and none.
+            if sp.measured_baseline(base.time_s) {
+                [i.baseline_time_low_s, i.baseline_time_high_s] = [base.time_s; 2];
+                if i.reduction_time_low == 1.0 && i.reduction_time_high == 1.0 {
+                    [i.time_low_s, i.time_high_s] = [run.time_s; 2];
+                }
+            }
+            i
+        }),
     };
     Ok(())
 }

@@ -200,12 +200,17 @@ impl RowWriter {
         );
         if let Some(i) = r.interval.filter(|_| self.intervals) {
             out.pop();
+            // A zero-width interval is a measured time (a baseline an anchor measured).
             let ms = |lo: f64, hi: f64| {
-                format!(
-                    "{}–{}",
-                    crate::report::interval_ms(lo),
-                    crate::report::interval_ms(hi)
-                )
+                if lo == hi {
+                    "measured".to_string()
+                } else {
+                    format!(
+                        "{}–{}",
+                        crate::report::interval_ms(lo),
+                        crate::report::interval_ms(hi)
+                    )
+                }
             };
             let _ = writeln!(
                 out,

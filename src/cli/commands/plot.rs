@@ -1,6 +1,7 @@
 //! `aim-sim plot`: runs what the flags describe (a sweep, one run) or reads a saved measurement,
 //! and hands the data to `crate::plot`. Without the `plot` feature it says so.
 
+use super::run::AnchorArgs;
 use super::sweep::GridArgs;
 use crate::budget::By;
 use crate::error::{Error, Result};
@@ -120,6 +121,10 @@ pub(crate) struct PlotArgs {
     /// (`accuracy` takes its run from --input instead).
     #[command(flatten)]
     pub grid: GridArgs,
+    /// `curves`, `layers`, `roofline`: your measured baseline or rows, to draw your stack's
+    /// times (as `aim-sim sweep` and `aim-sim` take them).
+    #[command(flatten)]
+    pub anchor: super::run::AnchorArgs,
 }
 
 fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
@@ -135,8 +140,9 @@ fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-/// The sweep of `curves`, with its defaults for the axes the user did not give.
-fn curves_grid(args: &GridArgs) -> Result<GridSpec> {
+/// The sweep of `curves`, with its defaults for the axes the user did not give; with an
+/// anchor, its profile refitted to it (the note on standard error, as `sweep` puts it).
+fn curves_grid(args: &GridArgs, anchor: &AnchorArgs) -> Result<GridSpec> {
     let mut spec = args.to_grid_spec()?;
     let no_input = spec.base.frames.is_none() && spec.base.tokens.is_none();
     if no_input && spec.axes.frames.is_none() && spec.axes.tokens.is_none() {
@@ -145,11 +151,17 @@ fn curves_grid(args: &GridArgs) -> Result<GridSpec> {
     if spec.axes.schedule.is_none() {
         spec.axes.schedule = Some("none,merge-only,fastv,pdrop,linear".into());
     }
+    if let Some((anchored, note)) =
+        crate::sweep::anchored(&spec, anchor.anchor_ms, anchor.anchor.as_deref())?
+    {
+        spec = anchored;
+        eprintln!("note: {note}");
+    }
     Ok(spec)
 }
 
-/// The one configuration of `layers`/`roofline`.
-fn single(args: &GridArgs, kind: &str) -> Result<sim::Report> {
+/// The one configuration of `layers`/`roofline`, anchored as `aim-sim` anchors it.
+fn single(args: &GridArgs, anchor: &AnchorArgs, kind: &str) -> Result<sim::Report> {
     let spec = args.to_grid_spec()?;
     let grid = Grid::new(&spec)?;
     if grid.len() != 1 {
@@ -158,7 +170,12 @@ fn single(args: &GridArgs, kind: &str) -> Result<sim::Report> {
             grid.len()
         )));
     }
-    sim::simulate(&Scenario::from_spec(&grid.spec(0))?)
+    let spec = grid.spec(0);
+    sim::simulate(&match (anchor.anchor_ms, &anchor.anchor) {
+        (Some(ms), _) => crate::check::anchor::anchored_scenario(&spec, ms)?,
+        (None, Some(file)) => crate::check::anchor::anchored_scenario_file(&spec, file)?,
+        (None, None) => Scenario::from_spec(&spec)?,
+    })
 }
 
 /// Checks the flags that belong to some kinds only.
@@ -181,6 +198,18 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
                 kind.name()
             )))
         }
+    }
+    let anchored = args.anchor.anchor_ms.is_some() || args.anchor.anchor.is_some();
+    if anchored
+        && !matches!(
+            args.kind,
+            PlotKind::Curves | PlotKind::Layers | PlotKind::Roofline
+        )
+    {
+        return Err(Error::invalid(format!(
+            "--anchor-ms and --anchor are only for `plot curves`, `plot layers` and `plot roofline` (times of your stack), not `plot {}`",
+            args.kind.name()
+        )));
     }
     if (args.loo || !args.cv.is_empty()) && args.kind != PlotKind::Check {
         return Err(Error::invalid(format!(
@@ -250,7 +279,7 @@ pub fn command(args: &PlotArgs) -> Result<()> {
     });
     match args.kind {
         PlotKind::Curves => {
-            let grid = Grid::new(&curves_grid(&args.grid)?)?;
+            let grid = Grid::new(&curves_grid(&args.grid, &args.anchor)?)?;
             // The rows are held in memory: refuse a grid too large before pricing it.
             if grid.len() > sweep::MAX_DRAWN_ROWS {
                 return Err(Error::invalid(format!(
@@ -272,8 +301,16 @@ pub fn command(args: &PlotArgs) -> Result<()> {
             };
             plot::curves(&args.output, size, &data, scale)
         }
-        PlotKind::Layers => plot::layers(&args.output, size, &single(&args.grid, "layers")?),
-        PlotKind::Roofline => plot::roofline(&args.output, size, &single(&args.grid, "roofline")?),
+        PlotKind::Layers => plot::layers(
+            &args.output,
+            size,
+            &single(&args.grid, &args.anchor, "layers")?,
+        ),
+        PlotKind::Roofline => plot::roofline(
+            &args.output,
+            size,
+            &single(&args.grid, &args.anchor, "roofline")?,
+        ),
         PlotKind::Accuracy => {
             let input = args.input.as_deref().expect("checked by check_kind_flags");
             plot::accuracy(&args.output, size, &MeasureReport::load(input)?)

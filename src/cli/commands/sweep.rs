@@ -1,6 +1,7 @@
 //! `aim-sim sweep`: the flags of a single run, with the sweepable ones taking comma lists and
 //! ranges; the rows come from `crate::sweep` and stream to the output as they are priced.
 
+use super::run::AnchorArgs;
 use crate::cli::format::{self, Format, Output, Sink, View};
 use crate::cli::{html, SimArgs};
 use crate::error::{Error, Result};
@@ -187,9 +188,18 @@ impl Progress {
 }
 
 /// `aim-sim sweep`: expand, check the extremes, then price and write the rows as they come.
-pub fn command(args: &GridArgs, output: &SweepOutputArgs) -> Result<()> {
+/// With an anchor, every row is priced under the profile refitted to it (its note on standard
+/// error, where it stays out of the rows).
+pub fn command(args: &GridArgs, anchor: &AnchorArgs, output: &SweepOutputArgs) -> Result<()> {
     let format = format::resolve("sweep", VIEWS, output.format, output.output.as_deref())?;
-    let grid = Grid::new(&args.to_grid_spec()?)?;
+    let mut spec = args.to_grid_spec()?;
+    if let Some((anchored, note)) =
+        crate::sweep::anchored(&spec, anchor.anchor_ms, anchor.anchor.as_deref())?
+    {
+        spec = anchored;
+        eprintln!("note: {note}");
+    }
+    let grid = Grid::new(&spec)?;
     let sweep = Sweep::prepare(&grid)?;
     let jobs = output
         .jobs
