@@ -473,3 +473,50 @@ measured_ms = 480.0
     ]);
     assert!(e.contains("only for `plot curves`"), "{e}");
 }
+
+/// A log-scale curves panel is labelled at 1, 2 and 5 × 10^k only (as the check and Pareto
+/// charts are): over less than two decades the bare log scale labelled 60, 70, 80, 90 and
+/// packed its light lines into a grey band (until 2026-12-06).
+#[test]
+fn a_log_curves_panel_is_labelled_at_one_two_and_five() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("curves.svg");
+    common::ok(&[
+        "plot",
+        "curves",
+        "--frames",
+        "8:64:8",
+        "--schedule",
+        "none,linear",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    let text = svg_text(&svg);
+    let labels: Vec<&str> = text
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once('>').map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_once("</text>").map(|(l, _)| l.trim()))
+        .collect();
+    assert!(labels.contains(&"TFLOPs, log scale"), "{labels:?}");
+    // The FLOPs panel's y labels follow its axis titles, rising; its x labels (frames) start
+    // again below the last of them.
+    let start = labels.iter().position(|l| *l == "frames").unwrap() + 1;
+    let numbers: Vec<f64> = labels[start..]
+        .iter()
+        .map_while(|l| l.parse::<f64>().ok())
+        .collect();
+    let rising = numbers
+        .windows(2)
+        .position(|w| w[1] < w[0])
+        .map_or(numbers.len(), |i| i + 1);
+    let y = &numbers[..rising];
+    assert!(y.len() >= 4, "{labels:?}");
+    for v in y {
+        let mantissa = v / 10f64.powf(v.log10().floor());
+        assert!(
+            [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 1e-9),
+            "label {v} in {labels:?}"
+        );
+    }
+}

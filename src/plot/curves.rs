@@ -232,7 +232,9 @@ pub fn draw<DB: DrawingBackend>(
         };
         let first = std::ptr::eq(panel, &left);
         if log {
-            let y: LogCoord<f64> = (lo / 1.3..hi * 1.3).log_scale().into();
+            // Labels at 1, 2 and 5 × 10^k, light lines at the other integers (a bare log scale
+            // packed a band of light lines and labels into less than two decades).
+            let y = super::pareto::log_axis(lo / 1.3, hi * 1.3);
             panel_chart(
                 panel,
                 caption,
