@@ -551,6 +551,42 @@ fn render_target(t: &TargetSolution) -> String {
     out
 }
 
+/// [`answer`] under the run's profile refitted to the user's measurements (`anchor_ms`, as
+/// `--anchor-ms`: the measured time without reduction of the frame budget's reference input,
+/// `reference_frames`, or of the run's input for a target reduction; `file`, as `--anchor
+/// FILE`: measured rows), and the note saying what was refitted; without either, [`answer`]
+/// alone. An anchor refits times, so it needs `by = time`.
+pub fn answer_anchored(
+    sim: &Spec,
+    b: &BudgetQuery,
+    anchor_ms: Option<f64>,
+    file: Option<&std::path::Path>,
+) -> Result<(Answer, Option<String>)> {
+    use crate::error::keys::{ANCHOR, ANCHOR_MS, BY};
+    if anchor_ms.is_none() && file.is_none() {
+        return Ok((answer(sim, b)?, None));
+    }
+    if b.by != By::Time {
+        return Err(Error::invalid(format!(
+            "{} refits the times a framework profile predicts, but the budget compares {}: add {BY} time",
+            if anchor_ms.is_some() { ANCHOR_MS } else { ANCHOR },
+            b.by.name()
+        )));
+    }
+    // "My 32-frame run without reduction takes 480 ms": the frame budget's reference input.
+    let mut on = sim.clone();
+    if b.target_reduction.is_none() {
+        on.frames = b.reference_frames.or(sim.frames);
+    }
+    let (refitted, note, _) =
+        crate::check::anchor::anchored_spec(&on, anchor_ms, file)?.expect("an anchor is given");
+    let spec = Spec {
+        framework: refitted.framework,
+        ..sim.clone()
+    };
+    Ok((answer(&spec, b)?, Some(note)))
+}
+
 /// Answers the budget question `b` asks about the run `sim`.
 pub fn answer(sim: &Spec, b: &BudgetQuery) -> Result<Answer> {
     match b.target_reduction {

@@ -179,6 +179,7 @@ keys! {
     TargetReduction / TARGET_REDUCTION = "target_reduction",
     Solve / SOLVE = "solve",
     MaxFrames / MAX_FRAMES = "max_frames",
+    By / BY = "by",
     // check's.
     AnchorMs / ANCHOR_MS = "anchor_ms",
     Anchor / ANCHOR = "anchor",

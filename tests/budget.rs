@@ -153,3 +153,69 @@ fn a_budget_under_a_framework_names_it() {
         assert!(common::json(&plain).get("framework").is_none(), "{plain:?}");
     }
 }
+
+/// `budget --by time --anchor-ms T` answers under the profile refitted to your measured time of
+/// the reference input without reduction ("my 32-frame run takes 480 ms: how many frames does
+/// linear fit in that?"): the reference is priced at the measurement whatever `--frames` says,
+/// and the answer is the plain answer of the refitted profile (`--anchor FILE` of that one row
+/// gives the same). FLOPs no measurement changes: `--by flops` with an anchor is a one-line
+/// error. (`budget` took no anchor until 2026-12-06.)
+#[test]
+fn a_budget_by_time_takes_an_anchor_on_its_reference() {
+    let base = [
+        "budget",
+        "--schedule",
+        "linear",
+        "--reference-frames",
+        "32",
+        "--by",
+        "time",
+        "--framework",
+        "hf",
+        "--gpu",
+        "a100-80g",
+    ];
+    let mut anchored = base.to_vec();
+    anchored.extend(["--frames", "8", "--anchor-ms", "480"]);
+    let a = common::json(&anchored);
+    let reference_s = a["reference"]["time_s"].as_f64().unwrap();
+    assert!((reference_s - 0.48).abs() < 1e-9, "{reference_s}");
+    let plain = common::json(&base);
+    assert_ne!(a["frames"], plain["frames"], "the anchor changed nothing");
+    // The answer's own condition holds under the refitted profile: within the reference, and
+    // one frame more exceeds it.
+    assert!(a["schedule"]["time_s"].as_f64().unwrap() <= reference_s);
+    assert!(a["next"]["time_s"].as_f64().unwrap() > reference_s);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(
+        &file,
+        r#"[[measurement]]
+id = "mine"
+source = "my own stack"
+model = "llava-ov-7b"
+gpu = "a100-80g"
+framework = "hf"
+timed = "prefill"
+attention = "flash"
+text_tokens = 100
+frames = 32
+schedule = "none"
+measured_ms = 480.0
+"#,
+    )
+    .unwrap();
+    let mut by_file = base.to_vec();
+    by_file.extend(["--anchor", file.to_str().unwrap()]);
+    assert_eq!(common::json(&by_file)["frames"], a["frames"]);
+    let e = common::fails(&[
+        "budget",
+        "--schedule",
+        "linear",
+        "--framework",
+        "hf",
+        "--anchor-ms",
+        "480",
+    ]);
+    assert!(e.contains("--by time"), "{e}");
+}

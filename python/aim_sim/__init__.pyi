@@ -500,6 +500,8 @@ def budget(
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
     # <options:end>
+    anchor_ms: Optional[float] = None,
+    anchor: Optional[Union[str, os.PathLike]] = None,
 ) -> Dict[str, Any]:
     """Frames a schedule fits in a reference's FLOPs or time, or the setting that reaches a
     reduction: ``aim-sim budget [options] --format json``.
@@ -519,6 +521,11 @@ def budget(
             reduction factor (baseline / schedule, ``by``) reaches this. Excludes
             ``reference_frames`` and ``max_frames``.
         solve: What ``target_reduction`` varies [default: window].
+        anchor_ms: Your measured time, ms, of the reference input (``reference_frames``; for
+            ``target_reduction`` the run's input) without token reduction on your own stack
+            (``--anchor-ms``): the ``framework`` profile refitted to it prices every time
+            (``by="time"`` only).
+        anchor: A file of your own measured rows (``--anchor FILE``), as for ``simulate``.
 
     Raises:
         AimSimError: Bad input, with the command line's one-line message.

@@ -335,8 +335,9 @@ fn batch_item(py: Python<'_>, i: usize, item: &Bound<'_, PyAny>) -> PyResult<Spe
 fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
     let options = options_of(py, options, None)?;
     core(py, move || {
-        let (spec, query) = options::budget(options)?;
-        let answer = aim_sim::budget::answer(&spec, &query)?;
+        let (spec, query, anchor) = options::budget(options)?;
+        let (ms, file) = options::Anchor::parts(anchor);
+        let (answer, _note) = aim_sim::budget::answer_anchored(&spec, &query, ms, file.as_deref())?;
         aim_sim::budget::render(&answer, TextFormat::Json)
     })
 }
@@ -351,8 +352,9 @@ fn budget<'py>(
     use aim_sim::budget::Answer;
     let options = options_of(py, options, None)?;
     let answer = core(py, move || {
-        let (spec, query) = options::budget(options)?;
-        aim_sim::budget::answer(&spec, &query)
+        let (spec, query, anchor) = options::budget(options)?;
+        let (ms, file) = options::Anchor::parts(anchor);
+        aim_sim::budget::answer_anchored(&spec, &query, ms, file.as_deref()).map(|(a, _)| a)
     })?;
     match &answer {
         Answer::Frames(a) => objects::to_python(py, a),
@@ -389,11 +391,7 @@ fn sweep_columns<'py>(
     let options = options_of(py, grid, None)?;
     let columns = core(py, move || {
         let (grid, jobs, anchor) = options::sweep(options)?;
-        let (ms, file) = match anchor {
-            None => (None, None),
-            Some(options::Anchor::Ms(ms)) => (Some(ms), None),
-            Some(options::Anchor::File(path)) => (None, Some(path)),
-        };
+        let (ms, file) = options::Anchor::parts(anchor);
         let grid = match sweep::anchored(&grid, ms, file.as_deref())? {
             Some((anchored, _note)) => anchored,
             None => grid,

@@ -126,12 +126,23 @@ pub fn simulate(options: Options) -> Result<Spec> {
     spec(options)
 }
 
-/// What `aim_sim.simulate` refits the framework profile to.
+/// What `aim_sim.simulate` (`sweep`, `budget`) refits the framework profile to.
 pub enum Anchor {
     /// `anchor_ms` (`--anchor-ms`): the measured baseline, ms.
     Ms(f64),
     /// `anchor` (`--anchor FILE`): measured rows in the measurement schema.
     File(std::path::PathBuf),
+}
+
+impl Anchor {
+    /// As the core takes it: the measured baseline in ms, or the file of measured rows.
+    pub fn parts(anchor: Option<Anchor>) -> (Option<f64>, Option<std::path::PathBuf>) {
+        match anchor {
+            None => (None, None),
+            Some(Anchor::Ms(ms)) => (Some(ms), None),
+            Some(Anchor::File(path)) => (None, Some(path)),
+        }
+    }
 }
 
 /// The spec of `aim_sim.simulate(**options)` and its `anchor_ms` (`--anchor-ms`: a measured
@@ -143,7 +154,7 @@ pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<Anchor>)>
     Ok((spec(options)?, anchor))
 }
 
-/// The anchor options `simulate` and `sweep` take beside a spec.
+/// The anchor options `simulate`, `sweep` and `budget` take beside a spec.
 const ANCHOR: &[&str] = &["anchor_ms", "anchor"];
 
 /// `anchor_ms` or `anchor`, taken out of `options` (they are no part of a spec).
@@ -193,8 +204,9 @@ pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query
 }
 
 /// The spec and question of `aim_sim.budget(**options)`.
-pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery)> {
-    options.check_names(&[BUDGET])?;
+pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery, Option<Anchor>)> {
+    options.check_names(&[BUDGET, ANCHOR])?;
+    let anchor = take_anchor(&mut options)?;
     let mut query = options.take(BUDGET);
     conflicts(&query, BUDGET_CONFLICTS)?;
     counts(&mut query, BUDGET_COUNTS)?;
@@ -202,7 +214,7 @@ pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery)> {
     choice::<Solve>(&mut query, "solve")?;
     let query = serde_json::from_value(Value::Object(query))
         .map_err(|e| Error::invalid(format!("budget options: {e}")))?;
-    Ok((spec(options)?, query))
+    Ok((spec(options)?, query, anchor))
 }
 
 /// The grid of `aim_sim.sweep(**grid)`: the axes (`aim_sim::spec::options::AXES`) as

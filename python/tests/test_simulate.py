@@ -64,6 +64,7 @@ def test_choices_ignore_case_as_the_cli_does(cli):
         {"schedule": "fastv", "by": "time", "max_frames": 500},
         {"frames": 32, "target_reduction": 4.0, "solve": "merge"},
         {"frames": 32, "target_reduction": 3.0},
+        {"schedule": "linear", "by": "time", "framework": "hf", "gpu": "a100-80g", "anchor_ms": 480},
     ],
     ids=lambda o: " ".join(flags(o)),
 )

@@ -95,6 +95,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         budget: commands::budget::BudgetArgs,
         #[command(flatten)]
+        anchor: commands::run::AnchorArgs,
+        #[command(flatten)]
         output: OutputArgs,
     },
     /// Charts (PNG or SVG): curves, layers, roofline, accuracy, pareto, check.
@@ -309,8 +311,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Budget {
             sim,
             budget,
+            anchor,
             output,
-        }) => commands::budget::command(&sim, &budget, &output),
+        }) => commands::budget::command(&sim, &budget, &anchor, &output),
         Some(Command::Plot { plot }) => commands::plot::command(&plot),
         Some(Command::Pareto {
             sim,

@@ -46,9 +46,24 @@ impl BudgetArgs {
     }
 }
 
-pub fn command(sim: &SimArgs, b: &BudgetArgs, output: &OutputArgs) -> Result<()> {
+/// With an anchor (`--by time` only), the answer under the profile refitted to it; its note on
+/// standard error, as `sweep` puts it.
+pub fn command(
+    sim: &SimArgs,
+    b: &BudgetArgs,
+    anchor: &super::run::AnchorArgs,
+    output: &OutputArgs,
+) -> Result<()> {
     let format = output.resolve("budget", VIEWS)?;
-    let answer = budget::answer(&sim.to_spec()?, &b.query())?;
+    let (answer, note) = budget::answer_anchored(
+        &sim.to_spec()?,
+        &b.query(),
+        anchor.anchor_ms,
+        anchor.anchor.as_deref(),
+    )?;
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
     format::write(format, output.output.as_deref(), &answer)
 }
 
