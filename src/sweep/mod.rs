@@ -302,8 +302,8 @@ impl Grid {
     }
 
     /// The framework profile every row is priced under (one per sweep), by name: what a chart
-    /// or page of the rows says priced its times.
-    /// A profile an anchor refitted says so ("hf, anchored"): its times are the user's stack's.
+    /// or page of the rows says priced its times. A profile an anchor refitted says so ("hf,
+    /// anchored"): its times are the user's stack's.
     pub fn framework_name(&self) -> Result<String> {
         let f = self.base.framework.load()?;
         Ok(if f.spread.is_some_and(|s| s.anchored) {

@@ -124,7 +124,7 @@ pub(crate) struct PlotArgs {
     /// `curves`, `layers`, `roofline`: your measured baseline or rows, to draw your stack's
     /// times (as `aim-sim sweep` and `aim-sim` take them).
     #[command(flatten)]
-    pub anchor: super::run::AnchorArgs,
+    pub anchor: AnchorArgs,
 }
 
 fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
