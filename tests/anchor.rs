@@ -6,25 +6,9 @@ mod common;
 
 use std::path::Path;
 
-/// One measured row of the user's stack in reference/measurements.toml's schema.
+/// One measured row of the user's stack ([`common::anchor_row`]).
 fn row(id: &str, framework: &str, frames: u64, measured_ms: f64) -> String {
-    format!(
-        r#"[[measurement]]
-id = "{id}"
-source = "my own stack"
-model = "llava-ov-7b"
-gpu = "a100-80g"
-framework = "{framework}"
-timed = "prefill"
-attention = "flash"
-w_bits = 16
-text_tokens = 100
-frames = {frames}
-tokens_per_frame = 196
-schedule = "none"
-measured_ms = {measured_ms}
-"#
-    )
+    common::anchor_row(id, framework, frames, measured_ms)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

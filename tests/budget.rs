@@ -188,23 +188,7 @@ fn a_budget_by_time_takes_an_anchor_on_its_reference() {
     assert!(a["next"]["time_s"].as_f64().unwrap() > reference_s);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mine.toml");
-    std::fs::write(
-        &file,
-        r#"[[measurement]]
-id = "mine"
-source = "my own stack"
-model = "llava-ov-7b"
-gpu = "a100-80g"
-framework = "hf"
-timed = "prefill"
-attention = "flash"
-text_tokens = 100
-frames = 32
-schedule = "none"
-measured_ms = 480.0
-"#,
-    )
-    .unwrap();
+    std::fs::write(&file, common::anchor_row("mine", "hf", 32, 480.0)).unwrap();
     let mut by_file = base.to_vec();
     by_file.extend(["--anchor", file.to_str().unwrap()]);
     assert_eq!(common::json(&by_file)["frames"], a["frames"]);

@@ -401,23 +401,7 @@ fn a_chart_under_a_framework_names_it_and_shades_the_time_interval() {
 fn charts_of_a_run_take_an_anchor() {
     let dir = tempfile::tempdir().unwrap();
     let rows = dir.path().join("mine.toml");
-    std::fs::write(
-        &rows,
-        r#"[[measurement]]
-id = "mine"
-source = "my own stack"
-model = "llava-ov-7b"
-gpu = "a100-80g"
-framework = "hf"
-timed = "prefill"
-attention = "flash"
-text_tokens = 100
-frames = 32
-schedule = "none"
-measured_ms = 480.0
-"#,
-    )
-    .unwrap();
+    std::fs::write(&rows, common::anchor_row("mine", "hf", 32, 480.0)).unwrap();
     let svg = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let run = ["--framework", "hf", "--gpu", "a100-80g"];
     let (curves, layers) = (svg("curves.svg"), svg("layers.svg"));

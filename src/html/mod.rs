@@ -347,20 +347,7 @@ pub(crate) fn settings_table(id: &str, caption: &str, v: &Value) -> String {
 pub(crate) fn interval_ms(iv: Option<[f64; 2]>) -> Cell {
     iv.map_or_else(
         || txt("-"),
-        |[lo, hi]| {
-            num_as(
-                lo,
-                if lo == hi {
-                    "measured".to_string()
-                } else {
-                    format!(
-                        "{}–{}",
-                        crate::report::interval_ms(lo),
-                        crate::report::interval_ms(hi)
-                    )
-                },
-            )
-        },
+        |[lo, hi]| num_as(lo, crate::report::interval_range_ms(lo, hi)),
     )
 }
 

@@ -72,6 +72,16 @@ fn totals_line(out: &mut String, label: &str, run: &RunCost, tag: &str) {
     );
 }
 
+/// An interval `LO–HI` in ms ([`interval_ms`]), or "measured" for a zero-width one (a baseline
+/// an anchor measured: the sweep's table and page).
+pub(crate) fn interval_range_ms(lo: f64, hi: f64) -> String {
+    if lo == hi {
+        "measured".to_string()
+    } else {
+        format!("{}–{}", interval_ms(lo), interval_ms(hi))
+    }
+}
+
 /// An interval bound in ms, to three significant figures (the interval is no finer).
 pub(crate) fn interval_ms(s: f64) -> String {
     let ms = s * 1e3;

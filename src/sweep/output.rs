@@ -201,17 +201,7 @@ impl RowWriter {
         if let Some(i) = r.interval.filter(|_| self.intervals) {
             out.pop();
             // A zero-width interval is a measured time (a baseline an anchor measured).
-            let ms = |lo: f64, hi: f64| {
-                if lo == hi {
-                    "measured".to_string()
-                } else {
-                    format!(
-                        "{}–{}",
-                        crate::report::interval_ms(lo),
-                        crate::report::interval_ms(hi)
-                    )
-                }
-            };
+            let ms = crate::report::interval_range_ms;
             let _ = writeln!(
                 out,
                 " {:>15} {:>15} {:>11}",

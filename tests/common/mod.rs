@@ -119,3 +119,25 @@ pub fn hf_per_op_s(gpu: &str) -> f64 {
         .as_float()
         .unwrap()
 }
+
+/// One measured row of a user's own stack in reference/measurements.toml's schema (LLaVA-OV-7B
+/// on the A100 80GB, prefill, no reduction): what `--anchor FILE` takes.
+pub fn anchor_row(id: &str, framework: &str, frames: u64, measured_ms: f64) -> String {
+    format!(
+        r#"[[measurement]]
+id = "{id}"
+source = "my own stack"
+model = "llava-ov-7b"
+gpu = "a100-80g"
+framework = "{framework}"
+timed = "prefill"
+attention = "flash"
+w_bits = 16
+text_tokens = 100
+frames = {frames}
+tokens_per_frame = 196
+schedule = "none"
+measured_ms = {measured_ms}
+"#
+    )
+}
