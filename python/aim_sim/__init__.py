@@ -69,7 +69,7 @@ def budget(**options):
 def sweep(**grid):
     """Every combination of the grid's axes: ``aim-sim sweep [grid] --format csv`` as a
     ``pandas.DataFrame`` (a list of dicts without pandas)."""
-    columns = _core.sweep_columns(**grid)
+    columns, notes = _core.sweep_columns(**grid)
     try:
         import numpy
         import pandas
@@ -83,7 +83,11 @@ def sweep(**grid):
         else:
             data[name] = numpy.frombuffer(buffer, dtype=numpy.dtype(kind))
     # The arrays own writable buffers no one else holds: the frame takes them as they are.
-    return pandas.DataFrame(data, copy=False)
+    frame = pandas.DataFrame(data, copy=False)
+    if notes:
+        # What the CLI prints on standard error (an anchor's refit), kept with the rows.
+        frame.attrs["notes"] = notes
+    return frame
 
 
 def _records(columns):

@@ -379,26 +379,27 @@ fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<S
     })
 }
 
-/// `aim-sim sweep [grid]` as columns: `[(name, kind, data, categories)]` with kind `"category"`
-/// (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed values), data a
-/// `bytearray` that numpy arrays can share (one copy out of Rust, none after).
+/// `aim-sim sweep [grid]` as columns and notes: `([(name, kind, data, categories)], notes)` with
+/// kind `"category"` (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed
+/// values), data a `bytearray` that numpy arrays can share (one copy out of Rust, none after);
+/// `notes` what the CLI prints on standard error (an anchor's refit).
 #[pyfunction]
 #[pyo3(signature = (**grid))]
 fn sweep_columns<'py>(
     py: Python<'py>,
     grid: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyList>> {
+) -> PyResult<(Bound<'py, PyList>, Vec<String>)> {
     let options = options_of(py, grid, None)?;
-    let columns = core(py, move || {
+    let (columns, notes) = core(py, move || {
         let (grid, jobs, anchor) = options::sweep(options)?;
         let (ms, file) = options::Anchor::parts(anchor);
-        let grid = match sweep::anchored(&grid, ms, file.as_deref())? {
-            Some((anchored, _note)) => anchored,
-            None => grid,
+        let (grid, notes) = match sweep::anchored(&grid, ms, file.as_deref())? {
+            Some((anchored, note)) => (anchored, vec![note]),
+            None => (grid, Vec::new()),
         };
         let grid = Grid::new(&grid)?;
         let rows = sweep::Sweep::prepare(&grid)?.run(jobs, |_done| {})?;
-        columns::from_rows(&rows)
+        Ok((columns::from_rows(&rows)?, notes))
     })?;
     let out = PyList::empty(py);
     for (name, column) in columns {
@@ -411,7 +412,7 @@ fn sweep_columns<'py>(
         };
         out.append((name, kind, PyByteArray::new(py, &data), categories))?;
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// `aim-sim check FILE --format json` (`loo`: `--cv row`, leave-one-row-out refits; `loso`:

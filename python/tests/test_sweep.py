@@ -165,5 +165,7 @@ def test_an_anchor_prices_every_row_as_the_cli_does(cli):
     args = ["--frames", "32", "--schedule", "none,linear,fastv", "--framework", "hf", "--gpu", "a100-80g"]
     assert_same_rows(frame, cli_frame(cli, *args, "--anchor-ms", "480"))
     assert not frame.equals(aim_sim.sweep(**grid))
+    assert frame.attrs["notes"][0].startswith("anchored on the measured baseline 480 ms")
+    assert "notes" not in aim_sim.sweep(**grid).attrs
     with pytest.raises(aim_sim.AimSimError, match="anchor_ms"):
         aim_sim.sweep(anchor_ms=480, **{**grid, "frames": "8,32"})

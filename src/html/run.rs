@@ -372,11 +372,7 @@ pub fn run(r: &Report) -> Result<String> {
     if let (Some([lo, hi]), Some([slo, shi])) = (run.time_interval_s, r.reduction.time_interval) {
         items.push((
             "80 % interval".to_string(),
-            format!(
-                "{}–{} ms",
-                crate::report::interval_ms(lo),
-                crate::report::interval_ms(hi)
-            ),
+            format!("{} ms", crate::report::interval_range_ms(lo, hi)),
             format!(
                 "speed-up {}–{}× (the profile's [spread])",
                 fixed(slo, 2),
