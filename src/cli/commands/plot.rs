@@ -5,7 +5,6 @@ use super::run::AnchorArgs;
 use super::sweep::GridArgs;
 use crate::budget::By;
 use crate::error::{Error, Result};
-use crate::scenario::Scenario;
 use crate::sim;
 use crate::sweep::{Grid, GridSpec};
 use std::path::PathBuf;
@@ -151,13 +150,7 @@ fn curves_grid(args: &GridArgs, anchor: &AnchorArgs) -> Result<GridSpec> {
     if spec.axes.schedule.is_none() {
         spec.axes.schedule = Some("none,merge-only,fastv,pdrop,linear".into());
     }
-    if let Some((anchored, note)) =
-        crate::sweep::anchored(&spec, anchor.anchor_ms, anchor.anchor.as_deref())?
-    {
-        spec = anchored;
-        eprintln!("note: {note}");
-    }
-    Ok(spec)
+    anchor.grid(spec)
 }
 
 /// The one configuration of `layers`/`roofline`, anchored as `aim-sim` anchors it.
@@ -170,12 +163,7 @@ fn single(args: &GridArgs, anchor: &AnchorArgs, kind: &str) -> Result<sim::Repor
             grid.len()
         )));
     }
-    let spec = grid.spec(0);
-    sim::simulate(&match (anchor.anchor_ms, &anchor.anchor) {
-        (Some(ms), _) => crate::check::anchor::anchored_scenario(&spec, ms)?,
-        (None, Some(file)) => crate::check::anchor::anchored_scenario_file(&spec, file)?,
-        (None, None) => Scenario::from_spec(&spec)?,
-    })
+    sim::simulate(&anchor.scenario(&grid.spec(0))?)
 }
 
 /// Checks the flags that belong to some kinds only.

@@ -38,16 +38,33 @@ pub(crate) struct AnchorArgs {
     pub anchor: Option<std::path::PathBuf>,
 }
 
+impl AnchorArgs {
+    /// The scenario of one run, anchored when an anchor is given (its note among the run's).
+    pub(crate) fn scenario(&self, spec: &crate::spec::Spec) -> Result<Scenario> {
+        match (self.anchor_ms, &self.anchor) {
+            (Some(ms), _) => crate::check::anchor::anchored_scenario(spec, ms),
+            (None, Some(file)) => crate::check::anchor::anchored_scenario_file(spec, file),
+            (None, None) => Scenario::from_spec(spec),
+        }
+    }
+
+    /// A sweep's spec under the profile refitted to the anchor, if one is given; the refit's
+    /// note goes to standard error, where it stays out of the rows.
+    pub(crate) fn grid(&self, spec: crate::sweep::GridSpec) -> Result<crate::sweep::GridSpec> {
+        match crate::sweep::anchored(&spec, self.anchor_ms, self.anchor.as_deref())? {
+            Some((anchored, note)) => {
+                eprintln!("note: {note}");
+                Ok(anchored)
+            }
+            None => Ok(spec),
+        }
+    }
+}
+
 /// Simulates the run the flags (and `--spec`) describe and writes it.
 pub fn simulate(args: &SimArgs, anchor: &AnchorArgs, output: &OutputArgs) -> Result<()> {
     let format = output.resolve("simulate", VIEWS)?;
-    let spec = args.to_spec()?;
-    let scenario = match (anchor.anchor_ms, &anchor.anchor) {
-        (Some(ms), _) => crate::check::anchor::anchored_scenario(&spec, ms)?,
-        (None, Some(file)) => crate::check::anchor::anchored_scenario_file(&spec, file)?,
-        (None, None) => Scenario::from_spec(&spec)?,
-    };
-    let report = sim::simulate(&scenario)?;
+    let report = sim::simulate(&anchor.scenario(&args.to_spec()?)?)?;
     warn(&report.run.warnings);
     format::write(format, output.output.as_deref(), &report)
 }

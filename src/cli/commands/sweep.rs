@@ -192,14 +192,7 @@ impl Progress {
 /// error, where it stays out of the rows).
 pub fn command(args: &GridArgs, anchor: &AnchorArgs, output: &SweepOutputArgs) -> Result<()> {
     let format = format::resolve("sweep", VIEWS, output.format, output.output.as_deref())?;
-    let mut spec = args.to_grid_spec()?;
-    if let Some((anchored, note)) =
-        crate::sweep::anchored(&spec, anchor.anchor_ms, anchor.anchor.as_deref())?
-    {
-        spec = anchored;
-        eprintln!("note: {note}");
-    }
-    let grid = Grid::new(&spec)?;
+    let grid = Grid::new(&anchor.grid(args.to_grid_spec()?)?)?;
     let sweep = Sweep::prepare(&grid)?;
     let jobs = output
         .jobs
