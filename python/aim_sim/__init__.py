@@ -74,7 +74,7 @@ def sweep(**grid):
         import numpy
         import pandas
     except ImportError:
-        return _records(columns)
+        return _Rows(_records(columns), notes)
     data = {}
     for name, kind, buffer, categories in columns:
         if kind == "category":
@@ -88,6 +88,15 @@ def sweep(**grid):
         # What the CLI prints on standard error (an anchor's refit), kept with the rows.
         frame.attrs["notes"] = notes
     return frame
+
+
+class _Rows(list):
+    """A sweep's rows without pandas: a list of dicts whose ``notes`` are what the CLI prints
+    on standard error (an anchor's refit; the frame's ``attrs["notes"]``), empty when none."""
+
+    def __init__(self, rows, notes):
+        super().__init__(rows)
+        self.notes = list(notes)
 
 
 def _records(columns):

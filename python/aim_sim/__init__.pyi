@@ -350,7 +350,7 @@ def sweep(
     measured time of the one input swept, without reduction) or ``anchor`` (``--anchor FILE``:
     your measured rows, one GPU) prices every row under the profile refitted to them, as
     ``simulate`` does one run; a measured baseline's interval is zero-width, and the frame's
-    ``attrs["notes"]`` says what was refitted. The sweep runs with the GIL released
+    ``attrs["notes"]`` (the list's ``notes`` without pandas) says what was refitted. The sweep runs with the GIL released
     on ``jobs`` worker threads (``--jobs``; default one per core); the frame is built from whole
     columns.
 

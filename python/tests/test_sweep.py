@@ -118,6 +118,17 @@ def test_without_pandas_a_list_of_dicts(monkeypatch):
     assert isinstance(rows, list) and len(rows) == 4
     assert rows == frame.to_dict("records")
     assert type(rows[0]["frames"]) is int and type(rows[0]["flops"]) is float and rows[1]["schedule"] == "linear"
+    assert rows.notes == []
+
+
+def test_without_pandas_the_rows_keep_an_anchors_note(monkeypatch):
+    """The list has no attrs: its `notes` say what the frame's attrs["notes"] says."""
+    grid = dict(frames=32, schedule=["none", "linear"], framework="hf", gpu="a100-80g", anchor_ms=480)
+    frame = aim_sim.sweep(**grid)
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    rows = aim_sim.sweep(**grid)
+    assert rows == frame.to_dict("records")
+    assert rows.notes == frame.attrs["notes"] and rows.notes[0].startswith("anchored on the measured baseline 480 ms")
 
 
 def test_the_frame_is_an_ordinary_writable_frame():
