@@ -1089,6 +1089,83 @@ fn readme_speedups_under_frameworks_are_the_command_output() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// README's table of one schedule counted in different ways, and the vision encoder's share of
+/// the time to first token (README and docs/cost-models.md): each row is its command's output.
+#[test]
+fn readme_counting_table_is_the_command_output() {
+    const RUN: &str = "--tokens 6272 --schedule linear --gpu a100";
+    let rows = [
+        (
+            "paper (llm-viewer, layer *i* already pruned by its own decision)",
+            "--cost-model llm-viewer --skip-mlp-add",
+        ),
+        (
+            "llm-viewer, pruning as the code runs",
+            "--cost-model llm-viewer --skip-mlp-add --prune-timing code",
+        ),
+        (
+            "**refined** (default): causal FlashAttention-2, biases, RoPE, SwiGLU over the MLP width, PageRank importance at each pruning layer, per-frame merging",
+            "",
+        ),
+        (
+            "refined, no n² importance map",
+            "--importance-kernel fused",
+        ),
+        (
+            "refined, SigLIP encoder + projector: time to first token",
+            "--include-vision",
+        ),
+    ];
+    let mut out = String::from(
+        "| how it is counted | flags beside `aim-sim --tokens 6272 --schedule linear --gpu a100` | TFLOPs | prefill ms | time reduction |\n|---|---|---|---|---|\n",
+    );
+    let mut vision = None;
+    for (label, flags) in rows {
+        let args: Vec<&str> = RUN.split_whitespace().chain(flags.split_whitespace()).collect();
+        let d = common::json(&args);
+        let num = |v: &Value| v.as_f64().expect("a number");
+        let shown = if flags.is_empty() {
+            "(none)".to_string()
+        } else {
+            format!("`{flags}`")
+        };
+        out += &format!(
+            "| {label} | {shown} | {:.2} | {:.2} | {:.2}× |\n",
+            num(&d["totals"]["flops"]) / 1e12,
+            num(&d["totals"]["time_s"]) * 1e3,
+            num(&d["reduction"]["time"]),
+        );
+        if flags == "--include-vision" {
+            let p = &d["pipeline"];
+            vision = Some((
+                num(&p["vision_flops"]) / 1e12,
+                num(&p["vision_time_s"]) * 1e3,
+                num(&p["ttft_s"]) * 1e3,
+            ));
+        }
+    }
+    let mut failures = Vec::new();
+    common::doc_block(
+        "README.md",
+        "readme-counting",
+        &out,
+        "`aim-sim --tokens 6272 --schedule linear --gpu a100 [flags]`",
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let (tflops, vision_ms, ttft_ms) = vision.expect("the --include-vision row");
+    assert_doc_says(
+        "README.md",
+        &[format!(
+            "The vision encoder, which AIM does not touch, takes {vision_ms:.1} ms of the {ttft_ms:.0} ms time to first token."
+        )],
+    );
+    assert_doc_says(
+        "docs/cost-models.md",
+        &[format!("[{tflops:.1} TF, {vision_ms:.1} ms for 32 frames]")],
+    );
+}
+
 /// docs/img/check.png (README.md and docs/accuracy.md) is the output of the command shown
 /// beside it, byte for byte (the plot backend draws its own glyphs: no system fonts involved).
 #[test]
