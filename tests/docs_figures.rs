@@ -1121,7 +1121,10 @@ fn readme_counting_table_is_the_command_output() {
     );
     let mut vision = None;
     for (label, flags) in rows {
-        let args: Vec<&str> = RUN.split_whitespace().chain(flags.split_whitespace()).collect();
+        let args: Vec<&str> = RUN
+            .split_whitespace()
+            .chain(flags.split_whitespace())
+            .collect();
         let d = common::json(&args);
         let num = |v: &Value| v.as_f64().expect("a number");
         let shown = if flags.is_empty() {

@@ -298,6 +298,28 @@ fn bad_serve_input_is_one_line_and_exit_2() {
         (&["--gen-tokens", "4"], "--output-tokens"),
         (&["--cost-model", "llm-viewer"], "refined"),
         (&["--kv-cache-gb", "0.0001"], "--kv-cache-gb"),
+        // Once run as one token without a word (a trace row of 0 was refused).
+        (&["--output-tokens", "0"], "--output-tokens can give 0"),
+        (
+            &["--output-tokens", "uniform:0:3"],
+            "--output-tokens can give 0",
+        ),
+        (&["--text-dist", "uniform:0:5"], "--text-dist can give 0"),
+        // At 1e-16 requests/s the arrivals sat near 1e16 s and every latency printed 0.0.
+        (
+            &["--rate", "1e-16"],
+            "give between 1e-3 and 1e6 requests per second",
+        ),
+        (
+            &["--rate", "1e300"],
+            "give between 1e-3 and 1e6 requests per second",
+        ),
+        // A trace's requests carry their own arrivals and lengths: the Poisson flags were ignored.
+        (&["--trace", "trace.csv", "--seed", "3"], "--seed"),
+        (
+            &["--trace", "trace.csv", "--output-tokens", "7"],
+            "--output-tokens",
+        ),
         (
             &["--reference", "reference/serving.toml", "--format", "html"][..],
             "serve --reference has no html output: its formats are table, json, csv, markdown",
@@ -320,6 +342,46 @@ fn bad_serve_input_is_one_line_and_exit_2() {
     ]);
     assert_eq!(out.lines().count(), 21);
     assert!(out.starts_with("id,arrival_s,"));
+}
+
+/// The rate search finds the same rate from any start (within its 0.5 % bisection and the
+/// steps of attainment over 200 requests): from 10⁶ requests/s it once halved down past a rate
+/// it never tried and reported that the SLOs fail there (they held).
+#[test]
+fn the_max_rate_does_not_depend_on_where_the_search_starts() {
+    let max_rate = |start: &str| {
+        let d = common::json(&[
+            "serve",
+            "--find-max-rate",
+            "--slo-ttft",
+            "2",
+            "--requests",
+            "200",
+            "--rate",
+            start,
+        ]);
+        d["rate_per_s"].as_f64().expect("a rate")
+    };
+    let from_one = max_rate("1");
+    for start in ["1000", "1000000"] {
+        let r = max_rate(start);
+        assert!(
+            (r / from_one - 1.0).abs() < 0.01,
+            "from {start}: {r} against {from_one}"
+        );
+    }
+    let e = common::fails(&[
+        "serve",
+        "--find-max-rate",
+        "--slo-ttft",
+        "0.01",
+        "--requests",
+        "20",
+    ]);
+    assert!(
+        e.contains("the SLOs fail even at 1.953e-3 requests/s, the lowest rate tried"),
+        "{e}"
+    );
 }
 
 /// docs/serving.md's comparison table is `serve --reference reference/serving.toml`'s output.

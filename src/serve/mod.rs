@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use step::{price_prompt, Pricer, Prompt};
 pub use workload::{Arrivals, Dist, Request};
+use workload::{MAX_RATE_PER_S, MIN_RATE_PER_S};
 
 /// The engine's limits, with vLLM's names and defaults: `gpu_memory_utilization` 0.9 and
 /// `block_size` 16 (vLLM's documented cache defaults), chunked prefill (always on in V1);
@@ -498,29 +499,30 @@ pub fn find_max_rate(server: &mut Server, arrivals: &Arrivals, slo: Slo) -> Resu
             }
             (lo, best) = (hi, r);
             hi *= 2.0;
-            if hi > 1e6 {
+            if hi > MAX_RATE_PER_S {
                 return Err(Error::invalid(format!(
-                    "the SLOs hold beyond 10⁶ requests/s: check {SLO_TTFT}/{SLO_TPOT}"
+                    "the SLOs hold beyond {MAX_RATE_PER_S:e} requests/s: check {SLO_TTFT}/{SLO_TPOT}"
                 )));
             }
         }
     } else {
+        // Halve down from the start until a rate meets the SLOs, however high the start: the
+        // floor is absolute (a start of 10⁶ requests/s once gave up near 100 without trying it).
         hi = start;
-        lo = start / 2.0;
         loop {
+            lo = hi / 2.0;
+            if lo < MIN_RATE_PER_S {
+                return Err(Error::invalid(format!(
+                    "the SLOs fail even at {hi:.3e} requests/s, the lowest rate tried: a request alone takes {:.3} s to its first token; loosen the targets",
+                    best.summary.prefill_alone_s
+                )));
+            }
             let (ok, r) = at(lo, &mut tried)?;
             if ok {
                 best = r;
                 break;
             }
             hi = lo;
-            lo /= 2.0;
-            if lo < start * 1e-4 {
-                return Err(Error::invalid(format!(
-                    "the SLOs fail even at {lo:.2e} requests/s: a request alone takes {:.3} s to its first token; loosen the targets",
-                    best.summary.prefill_alone_s
-                )));
-            }
         }
     }
     while (hi - lo) / lo > 0.005 {

@@ -129,13 +129,34 @@ impl Query {
             Some(t) => Dist::parse(t, name),
             None => Ok(Dist::Fixed { value: default }),
         };
+        let text_tokens = dist(&self.text_dist, TEXT_DIST, s.input.text_tokens)?;
+        let output_tokens = Dist::parse(&self.output_tokens, OUTPUT_TOKENS)?;
+        // A stated 0 would be run as 1 (below, an exponential's rare 0 is): refused instead.
+        for (d, name, why) in [
+            (
+                &text_tokens,
+                TEXT_DIST,
+                "a prompt holds at least one text token",
+            ),
+            (
+                &output_tokens,
+                OUTPUT_TOKENS,
+                "every request generates at least one token, the prefill's",
+            ),
+        ] {
+            if d.min() == Some(0) {
+                return Err(Error::invalid(format!(
+                    "{name} can give 0: {why}; give values of at least 1"
+                )));
+            }
+        }
         Ok(Arrivals {
             rate_per_s: self.rate,
             requests: self.requests.or(self.duration.is_none().then_some(1000)),
             duration_s: self.duration,
             frames: dist(&self.frames_dist, FRAMES_DIST, s.input.frames)?,
-            text_tokens: dist(&self.text_dist, TEXT_DIST, s.input.text_tokens)?,
-            output_tokens: Dist::parse(&self.output_tokens, OUTPUT_TOKENS)?,
+            text_tokens,
+            output_tokens,
             seed: self.seed,
         })
     }

@@ -80,6 +80,16 @@ impl Dist {
         }
     }
 
+    /// The smallest value a stated range can give (`None` for a draw from a distribution
+    /// with no stated minimum: the exponential).
+    pub fn min(&self) -> Option<u64> {
+        match *self {
+            Dist::Fixed { value } => Some(value),
+            Dist::Uniform { min, .. } => Some(min),
+            Dist::Exponential { .. } => None,
+        }
+    }
+
     /// The largest value it can give (`None`: unbounded).
     pub fn max(&self) -> Option<u64> {
         match *self {
@@ -109,12 +119,26 @@ pub struct Arrivals {
     pub seed: u64,
 }
 
+/// The slowest Poisson rate simulated, requests per second: one request per 17 minutes, so
+/// ten million arrivals span 10¹⁰ s, where an f64 time still resolves microseconds (at
+/// 10⁻¹⁶ requests/s the arrivals sit near 10¹⁶ s and millisecond latencies round to 0).
+pub const MIN_RATE_PER_S: f64 = 1e-3;
+/// The fastest: a million requests per second, far beyond any one replica (`--find-max-rate`
+/// stops its search there).
+pub const MAX_RATE_PER_S: f64 = 1e6;
+
 impl Arrivals {
     /// The requests, in arrival order: exponential gaps of mean `1 / rate` (a Poisson process).
     pub fn generate(&self) -> Result<Vec<Request>> {
         if !(self.rate_per_s.is_finite() && self.rate_per_s > 0.0) {
             return Err(Error::invalid(format!(
                 "{RATE} {}: give a positive number of requests per second",
+                self.rate_per_s
+            )));
+        }
+        if !(MIN_RATE_PER_S..=MAX_RATE_PER_S).contains(&self.rate_per_s) {
+            return Err(Error::invalid(format!(
+                "{RATE} {:e}: give between {MIN_RATE_PER_S:e} and {MAX_RATE_PER_S:e} requests per second (below, every request is alone and the result is the same; above, no replica keeps up)",
                 self.rate_per_s
             )));
         }
@@ -151,7 +175,9 @@ impl Arrivals {
             out.push(Request {
                 arrival_s: t,
                 frames: self.frames.sample(&mut lengths),
-                text_tokens: self.text_tokens.sample(&mut lengths),
+                // An exponential draw rounds to 0 now and then: a prompt holds a text token
+                // and a request generates one at least (stated ranges below 1 are refused).
+                text_tokens: self.text_tokens.sample(&mut lengths).max(1),
                 output_tokens: self.output_tokens.sample(&mut lengths).max(1),
             });
             if out.len() > 10_000_000 {
@@ -217,6 +243,13 @@ pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Ve
                 origin,
                 line,
                 "output_tokens must be at least 1 (the prefill's token)",
+            ));
+        }
+        if r.text_tokens == 0 {
+            return Err(parse_error(
+                origin,
+                line,
+                "text_tokens must be at least 1 (a prompt's template holds some; the command line's text tokens start at 1 too)",
             ));
         }
         out.push(Request {

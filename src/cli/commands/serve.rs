@@ -30,7 +30,7 @@ pub(crate) struct ServeArgs {
     ///
     /// CSV with a header (arrival_s, frames or visual_tokens, text_tokens, output_tokens) or
     /// JSON Lines with those keys.
-    #[arg(long, help_heading = "Workload", value_name = "FILE", conflicts_with_all = ["requests", "duration", "find_max_rate"])]
+    #[arg(long, help_heading = "Workload", value_name = "FILE", conflicts_with_all = ["rate", "requests", "duration", "find_max_rate", "seed", "output_tokens", "frames_dist", "text_dist"])]
     pub trace: Option<PathBuf>,
     /// Seed of the arrivals and lengths (the same seed gives the same output).
     #[arg(
@@ -40,7 +40,7 @@ pub(crate) struct ServeArgs {
         hide_short_help = true
     )]
     pub seed: u64,
-    /// Output tokens per request (N, uniform:MIN:MAX, exp:MEAN).
+    /// Output tokens per request (N, uniform:MIN:MAX, exp:MEAN; at least 1).
     #[arg(
         long,
         help_heading = "Workload",
@@ -58,7 +58,7 @@ pub(crate) struct ServeArgs {
         hide_short_help = true
     )]
     pub frames_dist: Option<String>,
-    /// Text tokens per request drawn from a distribution.
+    /// Text tokens per request drawn from a distribution (at least 1).
     ///
     /// Default: every request has --text-tokens.
     #[arg(
