@@ -596,6 +596,8 @@ fn resolve_precision(args: &Spec) -> Result<Precision> {
     Ok(p)
 }
 
+/// A per-layer list: one count per layer, at least one token each (a run file or measurement
+/// row once ran a layer of 0 tokens, where the command line refused 0).
 fn check_layer_tokens(list: &[u64], layers: u64) -> Result<()> {
     if list.len() as u64 != layers {
         return Err(Error::invalid(format!(
@@ -603,6 +605,12 @@ fn check_layer_tokens(list: &[u64], layers: u64) -> Result<()> {
             list.len()
         )));
     }
+    if let Some((i, v)) = list.iter().enumerate().find(|(_, &v)| v == 0) {
+        return Err(Error::invalid(format!(
+            "{LAYER_TOKENS} value {v} at layer {i}: a layer holds at least one token"
+        )));
+    }
+
     if let Some(v) = list.iter().find(|&&v| v > MAX_TOKENS) {
         return Err(Error::invalid(format!(
             "{LAYER_TOKENS} value {v} exceeds the limit of {MAX_TOKENS} tokens"
@@ -832,6 +840,18 @@ fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
                 "--tokens {n} is not a multiple of --tokens-per-frame {per_frame}: priced as one frame of {n} tokens, merged within it; give --frames, or --tokens a multiple of {per_frame}"
             ));
         }
+    }
+    // Visual-token reduction keeps the text: a layer below it prunes the prompt's text too,
+    // which a list may mean (text-token pruning) but a typo makes silently (it once did).
+    if let Some((i, v)) = args
+        .layer_tokens
+        .as_ref()
+        .and_then(|list| list.iter().enumerate().find(|(_, &v)| v < args.text_tokens))
+    {
+        out.push(format!(
+            "{LAYER_TOKENS} value {v} at layer {i} is below the {} text tokens: that layer prunes text too, which the schedules here never do; give at least {} there if the list counts visual + text tokens",
+            args.text_tokens, args.text_tokens
+        ));
     }
     if args.experts.is_some() && model.moe.is_none() {
         out.push(format!(

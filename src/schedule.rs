@@ -147,6 +147,14 @@ pub(crate) const MIN_PRUNE_STEP: f64 = 1e-6;
 /// Largest sequence a layer may hold; beyond this the input is a typo.
 pub(crate) const MAX_TOKENS: u64 = 1_000_000_000;
 
+/// "28 layers (0..27)", for errors that name a layer past the model's last.
+fn layer_range(layers: u64) -> String {
+    match layers {
+        1 => "1 layer (layer 0)".to_string(),
+        n => format!("{n} layers (0..{})", n - 1),
+    }
+}
+
 /// The visual input to the LLM: `frames` frames of `tokens_per_frame` tokens each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct VisualInput {
@@ -350,10 +358,7 @@ impl Schedule {
                     return Err(Error::invalid(format!(
                         "schedule '{}' starts pruning at layer {l1} but the model has {}: lower prune start",
                         self.name,
-                        match layers {
-                            1 => "1 layer (layer 0)".to_string(),
-                            n => format!("{n} layers (0..{})", n - 1),
-                        }
+                        layer_range(layers)
                     )));
                 }
                 if l2 <= l1 {
@@ -377,7 +382,17 @@ impl Schedule {
             Some(Prune::Steps { at, keep, .. }) => {
                 let mut r = vec![1.0; n];
                 for (a, k) in at.iter().zip(keep) {
-                    let a = self.scale(*a, layers) as usize;
+                    let a = self.scale(*a, layers);
+                    // A step past the last layer once did nothing without a word (a 12-layer
+                    // model ran `vtw`, at layer 15, as no reduction).
+                    if a >= layers {
+                        return Err(Error::invalid(format!(
+                            "schedule '{}' prunes at layer {a} but the model has {}: lower prune.at, or give scale_to_layers (the depth its layers are written for) so they scale",
+                            self.name,
+                            layer_range(layers)
+                        )));
+                    }
+                    let a = a as usize;
                     for x in r.iter_mut().skip(a) {
                         *x = *k;
                     }
@@ -404,9 +419,27 @@ impl Schedule {
         let mut keep = self.keep_fractions(layers)?;
         // Only the linear rule has a decision-inside-layer-i reading; steps/explicit state
         // directly which layers hold which count (models-and-methods.md, "after layer k").
-        if timing == PruneTiming::Code && matches!(self.prune, Some(Prune::Linear { .. })) {
+        let linear = matches!(self.prune, Some(Prune::Linear { .. }));
+        if timing == PruneTiming::Code && linear {
             keep.rotate_right(1);
             keep[0] = 1.0;
+        }
+        // A scored pruning is decided inside the LLM, by the layer before the first it shrinks:
+        // layer 0 cannot run on fewer tokens than the input (it once did, with no importance
+        // priced anywhere). The paper's bookkeeping (linear, paper timing) scores in the layer
+        // it shrinks, so layer 0 may hold its own decision there.
+        let scored = self
+            .prune
+            .as_ref()
+            .is_some_and(|p| p.importance() != Importance::None);
+        if scored
+            && keep.first().is_some_and(|&r| r < 1.0)
+            && !(linear && timing == PruneTiming::Paper)
+        {
+            return Err(Error::invalid(format!(
+                "schedule '{}' shrinks layer 0: its importance is computed from a layer's attention, so the first layer it can shrink is 1; prune from layer 1, set importance = \"none\" for a drop without scoring, or reduce before the LLM with [merge]",
+                self.name
+            )));
         }
         // floor(r · N): `as u64` truncates, which is the floor for every f64 (negatives and NaN
         // go to 0 either way) without a libm call per layer (issue 25: a sweep's plans).

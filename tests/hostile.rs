@@ -188,6 +188,17 @@ fn schedules_that_do_not_reduce_are_warned_about() {
         "{stderr}"
     );
     assert!(stderr.contains("cannot come back"), "{stderr}");
+    // Fewer tokens than the text: the text is pruned too, which no schedule here does (once
+    // priced without a word).
+    let mut list = vec!["676"; 32];
+    list[30] = "40";
+    let out = common::run(&["--model", "llava-1.5-7b", "--layer-tokens", &list.join(",")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    assert!(
+        stderr.contains("value 40 at layer 30 is below the 100 text tokens"),
+        "{stderr}"
+    );
     // aim-prune-only on LLaVA-1.5 W4A8 with 8 images: the n² importance costs more than
     // pruning saves.
     let r = common::json(&[
@@ -309,4 +320,68 @@ fn help_is_grouped_and_has_examples_completions_and_a_man_page() {
     assert!(!budget.contains("csv"), "budget offers no CSV");
     assert!(common::ok(&["completions", "bash"]).contains("aim-sim"));
     assert!(common::ok(&["man"]).contains(".TH"));
+}
+
+/// A schedule cannot shrink layer 0 with a score from inside the LLM: the first layer that can
+/// hold a scored decision is 1. A steps rule at layer 0 once ran layer 0 on half the tokens
+/// with no importance priced anywhere; with `importance = "none"` (no scoring) it may. Under
+/// the paper's bookkeeping (linear, paper timing) layer 0 scores its own tokens, as layer 1
+/// does when the window starts there (its importance was once left out). And a step past the
+/// model's last layer once did nothing without a word.
+#[test]
+fn schedules_prune_where_a_score_can_be_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let at0 = file(
+        "at0.toml",
+        "name = \"at0\"\n[prune]\nkind = \"steps\"\nat = [0]\nkeep = [0.5]\n",
+    );
+    let err = common::fails(&["--schedule", &at0]);
+    assert!(err.contains("schedule 'at0' shrinks layer 0"), "{err}");
+    let unscored = file(
+        "unscored.toml",
+        "name = \"drop\"\n[prune]\nkind = \"steps\"\nat = [0]\nkeep = [0.5]\nimportance = \"none\"\n",
+    );
+    let r = common::json(&["--schedule", &unscored]);
+    assert!(
+        r["layers"][0]["tokens"].as_u64().unwrap() < 6372,
+        "{}",
+        r["layers"][0]
+    );
+    let explicit = file(
+        "explicit.toml",
+        &format!(
+            "name = \"e\"\n[prune]\nkind = \"explicit\"\nkeep = [{}]\n",
+            vec!["0.0"; 28].join(", ")
+        ),
+    );
+    assert!(common::fails(&["--schedule", &explicit]).contains("shrinks layer 0"));
+
+    let importance = |start: u64| {
+        let s = file(
+            &format!("lin{start}.toml"),
+            &format!(
+                "name = \"l\"\n[prune]\nkind = \"linear\"\nstart = {start}\nend = {}\n",
+                start + 1
+            ),
+        );
+        let r = common::json(&["--schedule", &s, "--prune-timing", "paper"]);
+        r["pipeline"]["importance_flops"].as_f64().unwrap()
+    };
+    let (at0, at1) = (importance(0), importance(1));
+    assert!(at0 > 0.0 && (at0 / at1 - 1.0).abs() < 1e-12, "{at0} {at1}");
+
+    let deep = file(
+        "deep.toml",
+        "name = \"deep\"\n[prune]\nkind = \"steps\"\nat = [40]\nkeep = [0.0]\n",
+    );
+    let err = common::fails(&["--schedule", &deep]);
+    assert!(
+        err.contains("schedule 'deep' prunes at layer 40 but the model has 28 layers (0..27)"),
+        "{err}"
+    );
 }

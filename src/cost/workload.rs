@@ -83,7 +83,14 @@ impl<'a> Workload<'a> {
                 kept_tokens: t[i + 1],
             }),
             PruneDecision::AtDrop => {
-                (i >= 1 && i < t.len() && t[i] < t[i - 1]).then(|| PruneStep {
+                // Layer 0 drops from the input itself (a pruning that starts at layer 0): it
+                // scores its own tokens as any other pruning layer does (its importance was
+                // once left out).
+                let before = match i {
+                    0 => self.merged_tokens_per_frame * self.input.frames + self.input.text_tokens,
+                    _ => *t.get(i - 1)?,
+                };
+                (i < t.len() && t[i] < before).then(|| PruneStep {
                     layer: i,
                     scored_tokens: t[i],
                     kept_tokens: t[i],
