@@ -455,6 +455,13 @@ fn apply_overrides(schedule: &mut Arc<Schedule>, args: &Spec) -> Result<()> {
 /// model's default image), or `--video-size` with `--frames` sampled frames or
 /// `--video-seconds` at `--fps`. `None` for other models, where those flags are errors.
 fn vision_geometry(model: &Model, args: &Spec) -> Result<Option<VisionInput>> {
+    // First, whatever the model: a rate alone once passed unread on a model without a
+    // resolution-aware tower (the parser's check is gone: a run file may hold the length).
+    if args.fps.is_some() && args.video_seconds.is_none() {
+        return Err(Error::invalid(format!(
+            "{FPS} samples {VIDEO_SECONDS}: give {VIDEO_SECONDS} too (or {FRAMES} alone)"
+        )));
+    }
     let rule = model
         .vision
         .as_ref()
@@ -482,11 +489,6 @@ fn vision_geometry(model: &Model, args: &Spec) -> Result<Option<VisionInput>> {
         return Err(Error::invalid(
             format!("{VIDEO_SECONDS} sets the frame count: drop {FRAMES} / {TOKENS}, or drop {VIDEO_SECONDS}"),
         ));
-    }
-    if args.fps.is_some() && args.video_seconds.is_none() {
-        return Err(Error::invalid(format!(
-            "{FPS} samples {VIDEO_SECONDS}: give {VIDEO_SECONDS} too (or {FRAMES} alone)"
-        )));
     }
     let video = args.video_size.is_some() || args.video_seconds.is_some();
     if video && args.tokens.is_some() {

@@ -299,8 +299,16 @@ pub const REPLACES: &[(&str, &[&str])] = &[
     ("tokens", &["frames", "video_seconds", "fps"]),
     ("frames", &["tokens", "video_seconds", "fps"]),
     ("video_seconds", &["frames", "tokens", "fps"]),
-    ("image_size", &["video_size", "video_seconds", "fps"]),
-    ("video_size", &["image_size"]),
+    // A run's JSON holds the frames and tokens per frame these resolved to: a new size, rate
+    // or model resolves them again (a replay once kept the old image's 391 tokens at
+    // `--image-size 1280x960`, the old model's 196 per frame under `--model llava-1.5-7b`).
+    ("fps", &["frames", "tokens"]),
+    (
+        "image_size",
+        &["video_size", "video_seconds", "fps", "tokens_per_frame"],
+    ),
+    ("video_size", &["image_size", "tokens_per_frame"]),
+    ("model", &["tokens_per_frame"]),
     ("merge_tokens_per_frame", &["merge_keep_ratio"]),
     ("merge_keep_ratio", &["merge_tokens_per_frame"]),
     // The pruning window comes whole: a base's end or step does not outlive a new start.
@@ -320,6 +328,7 @@ impl Spec {
                         "video_seconds" => self.video_seconds = None,
                         "fps" => self.fps = None,
                         "image_size" => self.image_size = None,
+                        "tokens_per_frame" => self.tokens_per_frame = None,
                         "video_size" => self.video_size = None,
                         "merge_tokens_per_frame" => self.merge_tokens_per_frame = None,
                         "merge_keep_ratio" => self.merge_keep_ratio = None,

@@ -229,3 +229,153 @@ fn a_flag_replaces_the_files_other_way_of_giving_the_input() {
     let err = common::fails(&["--image-size", "448x448", "--video-seconds", "4"]);
     assert!(err.contains("--video-seconds"), "{err}");
 }
+
+/// A run's JSON holds the frames and tokens per frame its size, rate and model resolved to:
+/// replayed with a new `--image-size`, `--video-size`, `--fps` or `--model`, they are resolved
+/// again, as the same flags give without the file. The replay once kept the old values
+/// (1 × 391 tokens at `--image-size 1280x960`, where a fresh run has 1 × 1564).
+#[test]
+fn a_replay_resolves_what_a_new_size_rate_or_model_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| -> Value {
+        let mut v = common::json(args);
+        v["spec"].take()
+    };
+    let write = |name: &str, args: &[&str]| -> String {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            common::ok(&[args, &["--format", "json"][..]].concat()),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let image = write(
+        "image.json",
+        &["--model", "qwen2.5-vl-7b", "--image-size", "640x480"],
+    );
+    let replayed = run(&["--spec", &image, "--image-size", "1280x960"]);
+    let fresh = run(&["--model", "qwen2.5-vl-7b", "--image-size", "1280x960"]);
+    assert_eq!(replayed["tokens_per_frame"], fresh["tokens_per_frame"]);
+    assert_eq!(replayed["tokens_per_frame"], 1564);
+
+    let video = write(
+        "video.json",
+        &[
+            "--model",
+            "qwen2.5-vl-7b",
+            "--video-size",
+            "640x360",
+            "--video-seconds",
+            "10",
+        ],
+    );
+    let replayed = run(&["--spec", &video, "--video-size", "1280x720"]);
+    let fresh = run(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-size",
+        "1280x720",
+        "--video-seconds",
+        "10",
+    ]);
+    for key in ["frames", "tokens_per_frame"] {
+        assert_eq!(replayed[key], fresh[key], "{key}");
+    }
+    // A run file that holds the video's length: `--fps` samples it again (the parser once
+    // refused `--fps` without `--video-seconds` on the command line, whatever the file held).
+    let length = dir.path().join("length.toml");
+    std::fs::write(
+        &length,
+        "model = \"qwen2.5-vl-7b\"\nvideo_size = \"640x360\"\nvideo_seconds = 10.0\n",
+    )
+    .unwrap();
+    let replayed = run(&["--spec", length.to_str().unwrap(), "--fps", "1"]);
+    let fresh = run(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-size",
+        "640x360",
+        "--video-seconds",
+        "10",
+        "--fps",
+        "1",
+    ]);
+    assert_eq!(replayed["frames"], fresh["frames"]);
+    // The resolved JSON holds the sampled frames, not the length: nothing to sample there.
+    let err = common::fails(&["--spec", &video, "--fps", "1"]);
+    assert!(err.contains("--fps samples --video-seconds"), "{err}");
+
+    // A new model resolves its own tokens per frame; the frames the run gave stay.
+    let frames = write("frames.json", &["--frames", "16"]);
+    let replayed = run(&["--spec", &frames, "--model", "llava-1.5-7b"]);
+    assert_eq!(replayed["frames"], 16);
+    assert_eq!(replayed["tokens_per_frame"], 576);
+}
+
+/// A `layer_tokens` list in a run file is checked as the flag is: a 0 was once priced as a
+/// layer of no tokens from a file while `--layer-tokens` refused it.
+#[test]
+fn a_run_files_layer_tokens_hold_at_least_one_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zero.toml");
+    let mut list = vec!["676"; 32];
+    list[2] = "0";
+    std::fs::write(
+        &path,
+        format!(
+            "model = \"llava-1.5-7b\"\nlayer_tokens = [{}]\n",
+            list.join(", ")
+        ),
+    )
+    .unwrap();
+    let err = common::fails(&["--spec", path.to_str().unwrap()]);
+    assert!(
+        err.contains("value 0 at layer 2: a layer holds at least one token"),
+        "{err}"
+    );
+}
+
+/// A sweep's axes replace the run file's values as a flag does: `sweep --spec run.json
+/// --model a,b` once priced LLaVA-1.5 at the replayed run's 196 tokens per frame.
+#[test]
+fn a_sweeps_axes_replace_what_the_run_file_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    std::fs::write(&path, common::ok(&["--format", "json"])).unwrap();
+    let csv = common::ok(&[
+        "sweep",
+        "--spec",
+        path.to_str().unwrap(),
+        "--model",
+        "llava-ov-7b,llava-1.5-7b",
+        "--schedule",
+        "none",
+        "--format",
+        "csv",
+    ]);
+    let per_frame: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(5).unwrap())
+        .collect();
+    assert_eq!(per_frame, ["196", "576"], "{csv}");
+    // A flag beside the axis still holds for every row.
+    let csv = common::ok(&[
+        "sweep",
+        "--model",
+        "llava-ov-7b,llava-1.5-7b",
+        "--tokens-per-frame",
+        "144",
+        "--schedule",
+        "none",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(5) == Some("144")),
+        "{csv}"
+    );
+}

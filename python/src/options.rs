@@ -241,6 +241,11 @@ pub fn sweep(mut options: Options) -> Result<(GridSpec, usize, Option<Anchor>)> 
             axes.set(a.name, list)?;
         }
     }
+    // The axes replace the base's other ways of giving them, as `aim-sim sweep --spec` does (a
+    // run file's tokens per frame once held for every model of a model axis).
+    if let Some(base) = options.base.as_mut() {
+        base.clear_replaced(|option| axes.get(option).is_some());
+    }
     let grid = GridSpec {
         base: spec(options)?,
         axes,

@@ -128,7 +128,7 @@ def test_sweep_and_budget_check_their_own_options():
     assert "empty list" in message(aim_sim.sweep, frames=[])
     assert "a sweep axis takes a value, a list of values" in message(aim_sim.sweep, frames=[[8]])
     assert "unknown option 'by'" in message(aim_sim.sweep, by="time")
-    assert "'fps' needs 'video_seconds' too" in message(aim_sim.simulate, fps=2)
+    assert "fps samples video_seconds: give video_seconds too" in message(aim_sim.simulate, fps=2)
     # A control character in a name is escaped, as on the command line: still one line.
     assert "'no\\nsuch'" in message(aim_sim.simulate, model="no\nsuch")
     assert "cannot be used with" in message(aim_sim.simulate, image_size="448x448", video_seconds=4)

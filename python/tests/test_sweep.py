@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import sys
 import threading
 import time
@@ -180,3 +181,12 @@ def test_an_anchor_prices_every_row_as_the_cli_does(cli):
     assert "notes" not in aim_sim.sweep(**grid).attrs
     with pytest.raises(aim_sim.AimSimError, match="anchor_ms"):
         aim_sim.sweep(anchor_ms=480, **{**grid, "frames": "8,32"})
+
+
+def test_an_axis_replaces_what_the_base_run_resolved(tmp_path):
+    """A model axis over a replayed run resolves each model's tokens per frame, as the CLI's
+    `sweep --spec run.json --model a,b` does (the run's 196 once held for LLaVA-1.5 too)."""
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps(aim_sim.simulate()))
+    frame = aim_sim.sweep(spec=str(run), model=["llava-ov-7b", "llava-1.5-7b"], schedule="none")
+    assert frame["tokens_per_frame"].tolist() == [196, 576]

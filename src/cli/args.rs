@@ -177,10 +177,18 @@ impl SimArgs {
     /// The spec these flags describe: the `--spec` file (or the defaults), with every flag
     /// that was given laid over it.
     pub fn to_spec(&self) -> Result<Spec> {
-        let base = match &self.spec {
+        self.to_spec_beside(|_| false)
+    }
+
+    /// [`SimArgs::to_spec`] where the options `also` names are given too, elsewhere (a sweep's
+    /// axes): the file's values they replace are cleared as well (`sweep --spec run.json
+    /// --model a,b` once priced every model at the run's tokens per frame).
+    pub(crate) fn to_spec_beside(&self, also: impl Fn(&str) -> bool) -> Result<Spec> {
+        let mut base = match &self.spec {
             Some(path) => Spec::load(path)?,
             None => Spec::default(),
         };
+        base.clear_replaced(also);
         self.overlay(base)
     }
 

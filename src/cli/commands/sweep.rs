@@ -34,7 +34,9 @@ impl GridArgs {
     /// The sweep these flags describe (the `--spec` file, if any, is the base of every row).
     pub(crate) fn to_grid_spec(&self) -> Result<GridSpec> {
         Ok(GridSpec {
-            base: self.sim.to_spec()?,
+            base: self
+                .sim
+                .to_spec_beside(|option| self.axes.get(option).is_some())?,
             axes: self.axes.clone(),
         })
     }
