@@ -303,3 +303,23 @@ fn plot_pareto_draws_png_and_svg() {
         }
     }
 }
+
+/// With the vision encoder priced the costs run to the first token: the table and chart say
+/// so (they once said "prefill cost" and "Pareto-optimal by prefill time").
+#[test]
+fn a_pareto_with_the_vision_encoder_names_its_cost() {
+    let out = common::ok(&["pareto", "--benchmark", "videomme", "--include-vision"]);
+    assert!(
+        out.contains("beside aim-sim's time-to-first-token (vision encoder included) cost"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Pareto-optimal by time to first token"),
+        "{out}"
+    );
+    assert!(!out.contains("prefill"), "{out}");
+    let json = common::json(&["pareto", "--benchmark", "videomme", "--include-vision"]);
+    assert_eq!(json["to_first_token"], true);
+    let json = common::json(&["pareto", "--benchmark", "videomme"]);
+    assert!(json.get("to_first_token").is_none());
+}

@@ -313,6 +313,10 @@ pub struct Pareto {
     pub printed_cost_comparable: bool,
     /// The model every row was priced on instead of its own, if one was given.
     pub model_override: Option<String>,
+    /// The vision encoder is priced too (`include_vision`): the costs are up to the first
+    /// token, not the prefill alone, and the labels say so (they once said "prefill").
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub to_first_token: bool,
     pub rows: Vec<Row>,
     /// What to keep in mind when reading the figures.
     pub notes: Vec<String>,
@@ -329,6 +333,18 @@ pub struct Query {
     pub base: Spec,
     /// Price every row on this model instead of its own.
     pub model: Option<Definition<Model>>,
+}
+
+impl Pareto {
+    /// What the cost is: "prefill time", "prefill FLOPs", or the same up to the first token.
+    pub fn cost_name(&self) -> &'static str {
+        match (self.by, self.to_first_token) {
+            (By::Flops, false) => "prefill FLOPs",
+            (By::Time, false) => "prefill time",
+            (By::Flops, true) => "FLOPs to the first token",
+            (By::Time, true) => "time to first token",
+        }
+    }
 }
 
 /// Indices of the Pareto-optimal points among `(accuracy, cost)`; `None` costs take no part.
@@ -470,6 +486,7 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
     Ok(Pareto {
         benchmark,
         by: q.by,
+        to_first_token: q.base.include_vision,
         cost_model: q.base.cost_model.name().to_string(),
         gpu,
         paper_accounting: paper,

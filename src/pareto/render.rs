@@ -33,8 +33,13 @@ fn table(p: &Pareto) -> String {
         .map_or("—".to_string(), |r| format!("{} ({})", r.method, r.id));
     let _ = writeln!(
         out,
-        "{}{unit}: published accuracy (AIM, arXiv 2412.03248) beside aim-sim's prefill cost",
-        p.benchmark.name
+        "{}{unit}: published accuracy (AIM, arXiv 2412.03248) beside aim-sim's {} cost",
+        p.benchmark.name,
+        if p.to_first_token {
+            "time-to-first-token (vision encoder included)"
+        } else {
+            "prefill"
+        }
     );
     let _ = writeln!(
         out,
@@ -49,7 +54,7 @@ fn table(p: &Pareto) -> String {
         p.model_override
             .as_ref()
             .map_or(String::new(), |m| format!(" · every row on model {m}")),
-        p.by.noun(),
+        p.cost_name(),
         baseline
     );
     let _ = writeln!(out);
@@ -105,7 +110,7 @@ fn table(p: &Pareto) -> String {
     let _ = writeln!(
         out,
         "\nPareto frontier by {} ({} of {} rows): {}",
-        p.by.noun(),
+        p.cost_name(),
         frontier.len(),
         p.rows.iter().filter(|r| r.same_as.is_none()).count(),
         frontier

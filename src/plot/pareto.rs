@@ -157,10 +157,12 @@ pub(crate) fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
     axis.with_key_points(bold).with_light_points(light)
 }
 
-fn axis_name(by: By) -> &'static str {
-    match by {
-        By::Flops => "prefill TFLOPs",
-        By::Time => "prefill time (ms)",
+fn axis_name(p: &Pareto) -> &'static str {
+    match (p.by, p.to_first_token) {
+        (By::Flops, false) => "prefill TFLOPs",
+        (By::Time, false) => "prefill time (ms)",
+        (By::Flops, true) => "TFLOPs to the first token",
+        (By::Time, true) => "time to first token (ms)",
     }
 }
 
@@ -176,10 +178,7 @@ pub fn draw<DB: DrawingBackend>(
         .iter()
         .filter(|r| r.same_as.is_none() && r.cost_source == CostSource::None)
         .count();
-    let what = match p.by {
-        By::Flops => "prefill FLOPs",
-        By::Time => "prefill time",
-    };
+    let what = p.cost_name();
     let title = format!(
         "Published accuracy vs. aim-sim's {what} · {}",
         p.benchmark.name
@@ -237,7 +236,7 @@ pub fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(log_axis(x_lo, x_hi), y_lo..y_hi)?;
     chart
         .configure_mesh()
-        .x_desc(format!("{}, log scale", axis_name(p.by)))
+        .x_desc(format!("{}, log scale", axis_name(p)))
         .y_desc(y_desc)
         .axis_desc_style(("sans-serif", theme::AXIS_DESC_PX))
         .label_style(("sans-serif", theme::LABEL_PX))
