@@ -11,7 +11,11 @@ const PARETO_JS: &str = include_str!("assets/pareto.js");
 
 /// The page of a Pareto table.
 pub fn pareto(p: &Pareto) -> Result<String> {
-    let by = p.by.noun();
+    let by = if p.to_first_token {
+        p.cost_name()
+    } else {
+        p.by.noun()
+    };
     let title = format!("{}: accuracy against {by}", p.benchmark.name);
     let subtitle = format!(
         "{} · cost model {}{}{} · Pareto-optimal: no other row at least as accurate for at most the cost",
