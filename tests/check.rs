@@ -1423,3 +1423,65 @@ fn the_table_says_which_rows_the_interval_holds() {
         "{table}"
     );
 }
+
+/// A baseline of another setup used to be accepted, and its "speed-up" printed: a row on an
+/// H100 with its baseline on an A100, another framework, model, source, `timed` or batch.
+/// Each is now refused, naming the row, the baseline and the key; what may differ (the
+/// reduction, attention) still pairs.
+#[test]
+fn a_baseline_must_be_the_same_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = row("base", "llava-ov-7b", "hf", 8, "", 60.0);
+    let reduced = |extra: &str, from: &str, to: &str| {
+        row(
+            "cut",
+            "llava-ov-7b",
+            "hf",
+            8,
+            &format!("baseline = \"base\"\n{extra}"),
+            40.0,
+        )
+        .replace("schedule = \"none\"", "schedule = \"fastv\"")
+        .replace(from, to)
+    };
+    for (extra, from, to, key) in [
+        ("", "gpu = \"a100-80g\"", "gpu = \"h100\"", "gpu"),
+        (
+            "",
+            "framework = \"hf\"",
+            "framework = \"trtllm\"",
+            "framework",
+        ),
+        (
+            "",
+            "model = \"llava-ov-7b\"",
+            "model = \"llava-ov-0.5b\"",
+            "model",
+        ),
+        (
+            "",
+            "source = \"fixture\"",
+            "source = \"other lab\"",
+            "source",
+        ),
+        ("", "timed = \"prefill\"", "timed = \"ttft\"", "timed"),
+        ("", "batch = 1", "batch = 4", "batch"),
+        ("source_group = \"g\"", "", "", "source_group"),
+    ] {
+        let file = write(dir.path(), &(base.clone() + &reduced(extra, from, to)));
+        let e = common::fails(&["check", &file]);
+        assert!(
+            e.contains("measurement 'cut'")
+                && e.contains("baseline 'base'")
+                && e.contains(&format!("{key} = ")),
+            "{key}: {e}"
+        );
+    }
+    // Another attention (a method that needs eager) still pairs.
+    let file = write(
+        dir.path(),
+        &(base + &reduced("", "attention = \"flash\"", "attention = \"eager\"")),
+    );
+    let r = common::json(&["check", &file]);
+    assert_eq!(r["speedups"][0]["baseline"], "base", "{r}");
+}

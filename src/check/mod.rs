@@ -125,7 +125,8 @@ pub struct Measurement {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub all_logits: bool,
     pub measured_ms: f64,
-    /// The row of the same setup without reduction, for speed-ups.
+    /// The row of the same setup without reduction, for speed-ups: the same source group,
+    /// model, GPU, framework, `timed`, batch and tp (checked when the file is read).
     #[serde(default)]
     pub baseline: Option<String>,
     // Provenance, carried through untouched.
@@ -183,6 +184,49 @@ impl Measurement {
             .saturating_mul(self.tokens_per_frame.unwrap_or(0))
             .saturating_add(self.text_tokens)
     }
+}
+
+/// The first key of the setup in which `row` and its `baseline` differ, with the two values
+/// as written in a file: the keys that make a speed-up compare one setup with and without
+/// reduction. The reduction itself (schedule, layer_tokens, selection) may differ, and so may
+/// attention, precision and the prompt, where a source measured its baseline so (a method that
+/// needs eager attention, beside its flash baseline: docs/accuracy.md); and a GPU the source
+/// does not name (`gpu = "unknown"`).
+fn setup_difference(
+    row: &Measurement,
+    baseline: &Measurement,
+) -> Option<(&'static str, String, String)> {
+    let quoted = |s: &str| format!("\"{s}\"");
+    let keys = [
+        (
+            // The key the file wrote: `source` stands for the group where neither row names one.
+            if row.source_group.is_none() && baseline.source_group.is_none() {
+                "source"
+            } else {
+                "source_group"
+            },
+            quoted(row.group()),
+            quoted(baseline.group()),
+        ),
+        ("model", quoted(&row.model), quoted(&baseline.model)),
+        ("gpu", quoted(&row.gpu), quoted(&baseline.gpu)),
+        (
+            "framework",
+            quoted(&row.framework),
+            quoted(&baseline.framework),
+        ),
+        (
+            "timed",
+            quoted(row.timed.name()),
+            quoted(baseline.timed.name()),
+        ),
+        ("batch", row.batch.to_string(), baseline.batch.to_string()),
+        ("tp", row.tp.to_string(), baseline.tp.to_string()),
+    ];
+    // A GPU the source does not name may be its baseline's (the row is not priced anyway).
+    let unnamed = [&row.gpu, &baseline.gpu].contains(&&UNKNOWN_GPU.to_string());
+    keys.into_iter()
+        .find(|(key, a, b)| a != b && !(*key == "gpu" && unnamed))
 }
 
 /// One `[[measurement]]` table on its own, to place a schema error on its line and key.
@@ -382,10 +426,19 @@ impl Measurements {
                 );
             }
             if let Some(b) = &r.baseline {
-                if !self.rows.iter().any(|o| &o.id == b) || b == &r.id {
+                let Some(base) = self.rows.iter().find(|o| &o.id == b).filter(|_| b != &r.id)
+                else {
                     return bad(
                         &r.id,
                         format!("baseline '{b}' is not another row's id in this file"),
+                    );
+                };
+                if let Some((key, row, theirs)) = setup_difference(r, base) {
+                    return bad(
+                        &r.id,
+                        format!(
+                            "{key} = {row} but its baseline '{b}' has {key} = {theirs}: a baseline is the same setup without reduction (same source group, model, gpu, framework, timed, batch and tp), so a speed-up across them measures the setups, not the reduction; name a baseline of the same setup, or drop baseline"
+                        ),
                     );
                 }
             }
