@@ -1485,3 +1485,20 @@ fn a_baseline_must_be_the_same_setup() {
     let r = common::json(&["check", &file]);
     assert_eq!(r["speedups"][0]["baseline"], "base", "{r}");
 }
+
+/// `id = ""` used to be accepted: its errors then read "measurement ''". Refused, naming the
+/// row by its place in the file.
+#[test]
+fn an_empty_id_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        &[
+            row("a", "llava-ov-7b", "hf", 8, "", 60.0),
+            row("", "llava-ov-7b", "hf", 8, "", 60.0),
+        ]
+        .concat(),
+    );
+    let e = common::fails(&["check", &file]);
+    assert!(e.contains("measurement #2 has an empty id"), "{e}");
+}

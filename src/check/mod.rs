@@ -412,6 +412,15 @@ impl Measurements {
             });
         }
         for (i, r) in self.rows.iter().enumerate() {
+            if r.id.trim().is_empty() {
+                return Err(Error::Parse {
+                    origin: self.origin.clone(),
+                    message: format!(
+                        "measurement #{} has an empty id: give id = \"...\", a name unique in the file (errors and reports name rows by it)",
+                        i + 1
+                    ),
+                });
+            }
             if self.rows[..i].iter().any(|o| o.id == r.id) {
                 return bad(&r.id, "the id is used twice: ids must be unique".into());
             }
