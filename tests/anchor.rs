@@ -488,3 +488,44 @@ fn a_sweep_prices_every_row_under_the_anchored_profile() {
     ]);
     assert!(e.contains("2 GPUs"), "{e}");
 }
+
+/// Rows measured on another GPU used to anchor the run anyway (rows on the A100 80GB, the run
+/// on an H100: an anchored, narrower interval and no word of it). An anchor pins one GPU, so
+/// it is refused, naming both GPUs and the fix; rows on the run's GPU (a preset's alias too)
+/// still anchor, and `--anchor-ms` is unaffected.
+#[test]
+fn an_anchor_measured_on_another_gpu_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "mine.toml", &row("mine", "hf", 32, 700.0));
+    let mut args = RUN.to_vec();
+    args[3] = "h100";
+    args.extend(["--anchor", &file]);
+    let e = common::fails(&args);
+    assert!(
+        e.contains("mine.toml")
+            && e.contains("measured on a100-80g")
+            && e.contains("the run is on h100")
+            && e.contains("--gpu a100-80g"),
+        "{e}"
+    );
+    let mixed = write(
+        dir.path(),
+        "mixed.toml",
+        &format!(
+            "{}\n{}",
+            row("a", "hf", 32, 700.0),
+            row("b", "hf", 16, 400.0).replace("a100-80g", "h100")
+        ),
+    );
+    let mut on_a100 = RUN.to_vec();
+    on_a100.extend(["--anchor", &mixed]);
+    let e = common::fails(&on_a100);
+    assert!(
+        e.contains("measured on h100") && e.contains("run is on a100-80g"),
+        "{e}"
+    );
+    let mut by_ms = RUN.to_vec();
+    by_ms[3] = "h100";
+    by_ms.extend(["--anchor-ms", "400"]);
+    common::ok(&by_ms);
+}

@@ -19,7 +19,7 @@
 pub mod solve;
 
 use super::{row_error, Measurement, Measurements};
-use crate::error::keys::{ANCHOR, ANCHOR_MS, FRAMEWORK, INCLUDE_VISION};
+use crate::error::keys::{ANCHOR, ANCHOR_MS, FRAMEWORK, GPU, INCLUDE_VISION};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::scenario::{Anchor, Scenario};
@@ -274,7 +274,30 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
             )));
         }
     }
-    let knobs = knobs(&Scenario::from_spec(spec)?);
+    let run = Scenario::from_spec(spec)?;
+    // An anchor pins one stack on one GPU (its refitted figures are that GPU's, as `sweep`
+    // refuses two GPUs with an anchor): rows of another GPU would refit the run's profile to
+    // a card it does not run on.
+    let mut elsewhere: Vec<&str> = Vec::new();
+    for r in &file.rows {
+        let gpu = crate::hardware::Gpu::load(&file.reference(&r.gpu, crate::presets::GPUS))
+            .map_err(|e| in_file(format!("measurement '{}': {e}", r.id)))?;
+        if gpu.name != run.gpu.name && !elsewhere.contains(&r.gpu.as_str()) {
+            elsewhere.push(&r.gpu);
+        }
+    }
+    if !elsewhere.is_empty() {
+        let run_gpu = match &spec.gpu {
+            Definition::Name(n) => n.clone(),
+            Definition::Inline(g) => g.name.clone(),
+        };
+        let gpus = elsewhere.join(", ");
+        return Err(in_file(format!(
+            "rows measured on {gpus}, but the run is on {run_gpu}: an anchor refits the profile to one stack on one GPU; anchor with rows measured on {run_gpu}, or run with {GPU} {}",
+            elsewhere[0]
+        )));
+    }
+    let knobs = knobs(&run);
     // Each row's time under a candidate profile (the row's own setup, the run's profile).
     let price = |r: &Measurement, f: &Framework| -> Result<f64> {
         let scenario = file.scenario(r, Some(f))?;
