@@ -1502,3 +1502,48 @@ fn an_empty_id_is_refused() {
     let e = common::fails(&["check", &file]);
     assert!(e.contains("measurement #2 has an empty id"), "{e}");
 }
+
+/// `plot check --framework trtllm` used to draw the rows under their own profiles (the flag,
+/// and a misspelt name, silently ignored), and cost flags such as --w-bits or --tp too, while
+/// --gpu was refused. --framework now prices every row under that profile, as `check
+/// --framework` does; a misspelt name and every other flag of a run are one-line errors.
+#[test]
+fn plot_check_honours_framework_and_refuses_cost_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        &[
+            row("a", "llava-ov-7b", "hf", 8, "", 60.0),
+            row("b", "llava-ov-7b", "hf", 16, "", 90.0),
+        ]
+        .concat(),
+    );
+    let svg = dir.path().join("c.svg");
+    let svg = svg.to_str().unwrap();
+    let plot = |extra: &[&str]| {
+        let mut args = vec!["plot", "check", "--input", &file, "-o", svg];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    common::ok(&plot(&["--framework", "trtllm"]));
+    assert!(
+        std::fs::read_to_string(svg).unwrap().contains("trtllm"),
+        "the chart's legend names the profile the rows were priced under"
+    );
+    let e = common::fails(&plot(&["--framework", "hf-eagr"]));
+    assert!(e.contains("did you mean 'hf-eager'"), "{e}");
+    for flag in [
+        &["--w-bits", "8"][..],
+        &["--attention", "eager"],
+        &["--tp", "2"],
+        &["--include-vision"],
+        &["--skip-mlp-add"],
+        &["--experts", "loop"],
+    ] {
+        let e = common::fails(&plot(flag));
+        assert!(
+            e.contains(&format!("{} does not apply", flag[0])),
+            "{flag:?}: {e}"
+        );
+    }
+}

@@ -37,7 +37,7 @@ pub(crate) enum PlotKind {
     Pareto,
     /// Predicted against measured time for every priced row of a measurement file (--input,
     /// e.g. reference/measurements.toml), log-log, coloured by framework, ±20 % band; --loo
-    /// draws the leave-one-out predictions.
+    /// draws the leave-one-out predictions, --framework prices every row under one profile.
     Check,
 }
 
@@ -209,12 +209,33 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
         (PlotKind::Check, None) => Err(Error::invalid(
             "plot check needs --input FILE: a measurement file such as reference/measurements.toml",
         )),
-        (PlotKind::Check, Some(_)) => match args.grid.axes.given().first() {
-            Some((flag, _)) => Err(Error::invalid(format!(
-                "plot check prices the rows of --input as they are: --{flag} does not apply"
-            ))),
-            None => Ok(()),
-        },
+        (PlotKind::Check, Some(_)) => {
+            // Each row names its own setup; only --framework applies, as in `check`.
+            let cost_flag = args
+                .grid
+                .sim
+                .given
+                .iter()
+                .map(|(name, _)| *name)
+                .find(|name| *name != "framework")
+                .map(|name| name.replace('_', "-"));
+            let spec = args.grid.sim.spec.as_ref().map(|_| "spec".to_string());
+            match args
+                .grid
+                .axes
+                .given()
+                .into_iter()
+                .map(|(flag, _)| flag)
+                .chain(cost_flag)
+                .chain(spec)
+                .next()
+            {
+                Some(flag) => Err(Error::invalid(format!(
+                    "plot check prices the rows of --input as they are: --{flag} does not apply (--framework prices every row under one profile, as `check --framework` does)"
+                ))),
+                None => Ok(()),
+            }
+        }
         (PlotKind::Accuracy, None) => Err(Error::invalid(
             "plot accuracy needs --input MEASURE.json: the output of `aim-sim measure --format json`",
         )),
@@ -306,7 +327,16 @@ pub fn command(args: &PlotArgs) -> Result<()> {
         PlotKind::Check => {
             let input = args.input.as_deref().expect("checked by check_kind_flags");
             let m = crate::check::Measurements::load(input)?;
-            let report = crate::check::check(&m, &super::check::options(&args.cv, args.loo))?;
+            // `--framework` prices every row under that profile, as `check --framework` does.
+            let framework = match args.grid.sim.get("framework") {
+                Some(crate::spec::options::Value::Text(name)) => Some(name.clone()),
+                _ => None,
+            };
+            let options = crate::check::CheckOptions {
+                framework,
+                ..super::check::options(&args.cv, args.loo)
+            };
+            let report = crate::check::check(&m, &options)?;
             plot::check(&args.output, size, &report)
         }
         PlotKind::Pareto => {
