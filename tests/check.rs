@@ -1547,3 +1547,28 @@ fn plot_check_honours_framework_and_refuses_cost_flags() {
         );
     }
 }
+
+/// With no priced row, `plot check` (and `check -o x.png`) used to draw an empty chart whose
+/// subtitle read "median |error| 0.0 %, worst 0.0 %". Refused now, saying why no row is
+/// priced.
+#[test]
+fn a_check_chart_without_a_priced_row_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        &row("a", "llava-ov-7b", "hf", 8, "setting_known = false", 60.0),
+    );
+    let png = dir.path().join("c.png");
+    let png = png.to_str().unwrap();
+    for args in [
+        vec!["plot", "check", "--input", &file, "-o", png],
+        vec!["check", &file, "-o", png],
+    ] {
+        let e = common::fails(&args);
+        assert!(
+            e.contains("no row is priced") && e.contains("token budget"),
+            "{args:?}: {e}"
+        );
+        assert!(!Path::new(png).exists(), "{args:?} drew a chart");
+    }
+}

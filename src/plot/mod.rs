@@ -251,6 +251,25 @@ pub fn roofline(path: &Path, size: (u32, u32), report: &Report) -> Result<()> {
 /// paper's printed cost beside each point, an arrow to aim-sim's.
 /// Predicted against measured time for a measurement check's rows.
 pub fn check(path: &Path, size: (u32, u32), report: &crate::check::CheckReport) -> Result<()> {
+    // No point to draw: an empty chart would read "median |error| 0.0 %".
+    if report.rows.iter().all(|r| r.predicted_ms.is_none()) {
+        let why: Vec<&str> = report
+            .rows
+            .iter()
+            .filter_map(|r| r.not_priced.as_deref())
+            .fold(Vec::new(), |mut all, w| {
+                if !all.contains(&w) {
+                    all.push(w);
+                }
+                all
+            });
+        return Err(Error::invalid(format!(
+            "{}: no row is priced, so the chart has no point to draw ({}): give rows with their gpu and per-layer setting; `aim-sim check {}` lists the rows and why",
+            report.file,
+            why.join("; "),
+            report.file
+        )));
+    }
     render(
         path,
         size,
