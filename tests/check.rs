@@ -1572,3 +1572,28 @@ fn a_check_chart_without_a_priced_row_is_refused() {
         assert!(!Path::new(png).exists(), "{args:?} drew a chart");
     }
 }
+
+/// `fit FILE` with no row to fit (only rows with setting_known = false) used to print nothing
+/// and exit 0 (JSON `[]`, `--write DIR` writing nothing). A one-line error now says no row is
+/// fitted and why.
+#[test]
+fn fit_with_no_row_to_fit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        &[
+            row("a", "llava-ov-7b", "hf", 8, "setting_known = false", 60.0),
+            row("b", "llava-ov-7b", "hf", 16, "fit = false", 90.0),
+        ]
+        .concat(),
+    );
+    for format in ["table", "json"] {
+        let e = common::fails(&["fit", &file, "--format", format]);
+        assert!(
+            e.contains("no row to fit")
+                && e.contains("1 row with setting_known = false")
+                && e.contains("1 row with fit = false"),
+            "{e}"
+        );
+    }
+}

@@ -932,6 +932,63 @@ pub struct FitRow {
 }
 
 /// The frameworks named by a file's priced rows, in order of appearance.
+/// The frameworks `fit` fits: `names` (all of the file's when empty), each a framework whose
+/// rows the file has to fit. Errors say why nothing can be fitted: no row enters a fit, a
+/// name that is no preset (with a guess, as `check`'s), a framework none of whose rows the
+/// file fits, or a single row, which the cross-validations leave nothing of.
+fn fit_names(m: &Measurements, names: &[String]) -> Result<Vec<String>> {
+    let in_file = |message: String| Error::Parse {
+        origin: m.origin.clone(),
+        message,
+    };
+    let all = frameworks(m);
+    if all.is_empty() {
+        return Err(in_file(format!(
+            "no row to fit: {}; fit needs priced rows that time prefill or ttft under a framework profile; `aim-sim check` prices the rows as they are",
+            unfitted_reasons(m.rows.iter())
+        )));
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let name = crate::presets::canonical_at(name, crate::presets::FRAMEWORKS, &m.dir)
+            .map_or_else(|| name.clone(), String::from);
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    let out = if out.is_empty() { all } else { out };
+    Ok(out)
+}
+
+/// Why rows enter no fit, counted: `2 rows with setting_known = false (...), 1 row timed = "vision" (...)`.
+fn unfitted_reasons<'a>(rows: impl Iterator<Item = &'a super::Measurement>) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for r in rows {
+        let why = if r.gpu == super::UNKNOWN_GPU {
+            "with gpu = \"unknown\" (the source does not name its GPU)"
+        } else if !r.setting_known {
+            "with setting_known = false (the source gives only the token budget)"
+        } else if r.timed == crate::check::Timed::Vision {
+            "timed = \"vision\" (the encoder alone is checked, not fitted)"
+        } else if !r.fit {
+            "with fit = false"
+        } else if r.framework == crate::framework::ROOFLINE {
+            "under framework = \"roofline\" (a bound with nothing to fit)"
+        } else {
+            continue;
+        };
+        match counts.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((why, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(why, n)| format!("{n} row{} {why}", if *n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn frameworks(m: &Measurements) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in m.rows.iter().filter(|r| fitted(r)) {
@@ -1588,11 +1645,7 @@ pub fn fit_with_progress(
     provenance: &str,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<FitReport>> {
-    let names = if names.is_empty() {
-        frameworks(m)
-    } else {
-        names.to_vec()
-    };
+    let names = fit_names(m, names)?;
     let framed = frame(m, &names, true)?;
     let asked = Asked {
         full: true,
