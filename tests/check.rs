@@ -1597,3 +1597,33 @@ fn fit_with_no_row_to_fit_is_refused() {
         );
     }
 }
+
+/// `fit` on a file of one row, or with `--framework hf-eager` where the file has no hf-eager
+/// row, used to answer with check's message ("cross-validation refits on the file's own rows
+/// ... --refit-also ..., or check without --cv/--loo"), options fit does not have. Its own
+/// messages now say what fit needs, and which frameworks the file's rows have.
+#[test]
+fn fit_says_what_it_needs_in_its_own_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = write(dir.path(), &row("a", "llava-ov-7b", "hf", 8, "", 60.0));
+    let e = common::fails(&["fit", &one]);
+    assert!(e.contains("one row to fit ('a')"), "{e}");
+    assert!(
+        !e.contains("--refit-also") && !e.contains("--cv") && !e.contains("--loo"),
+        "{e}"
+    );
+    let two = write(
+        dir.path(),
+        &[
+            row("a", "llava-ov-7b", "hf", 8, "", 60.0),
+            row("b", "llava-ov-7b", "hf", 16, "", 90.0),
+        ]
+        .concat(),
+    );
+    let e = common::fails(&["fit", &two, "--framework", "hf-eager"]);
+    assert!(
+        e.contains("no row of framework hf-eager") && e.contains("are of hf"),
+        "{e}"
+    );
+    assert!(!e.contains("--refit-also"), "{e}");
+}

@@ -39,6 +39,7 @@ use super::lm::{Bound, Solver};
 use super::{row_error, Measurements, Stats};
 use crate::cost::refined::kernel::{Call, Class, Kernel, Timer};
 use crate::cost::Roofline;
+use crate::error::keys::FRAMEWORK;
 use crate::error::{Error, Result};
 use crate::framework::{Framework, Params, Spread};
 use crate::hardware::{Efficiency, Host};
@@ -952,11 +953,47 @@ fn fit_names(m: &Measurements, names: &[String]) -> Result<Vec<String>> {
     for name in names {
         let name = crate::presets::canonical_at(name, crate::presets::FRAMEWORKS, &m.dir)
             .map_or_else(|| name.clone(), String::from);
+        if name == crate::framework::ROOFLINE {
+            return Err(Error::invalid(format!(
+                "{FRAMEWORK} {name}: the ideal roofline is a bound with nothing to fit: give {}",
+                all.join(", ")
+            )));
+        }
+        if !all.contains(&name) {
+            let own: Vec<&super::Measurement> =
+                m.rows.iter().filter(|r| r.framework == name).collect();
+            let why = if own.is_empty() {
+                format!("the file has no row of framework {name}")
+            } else {
+                format!(
+                    "none of the file's {} rows of framework {name} is fitted ({})",
+                    own.len(),
+                    unfitted_reasons(own.into_iter())
+                )
+            };
+            return Err(in_file(format!(
+                "{FRAMEWORK} {name}: {why}; the rows it can fit are of {}: give one of those, or add rows of {name}",
+                all.join(", ")
+            )));
+        }
         if !out.contains(&name) {
             out.push(name);
         }
     }
     let out = if out.is_empty() { all } else { out };
+    // The refits leave a row (and its source) out; with one row in the file nothing is left.
+    let fitted_rows: Vec<&str> = m
+        .rows
+        .iter()
+        .filter(|r| fitted(r))
+        .map(|r| r.id.as_str())
+        .collect();
+    if let [only] = fitted_rows.as_slice() {
+        return Err(in_file(format!(
+            "framework {}: one row to fit ('{only}'), and fit cross-validates every fit (it refits without each row, and without each source), which leaves nothing of one row: add measured rows (other inputs, a run with reduction), or price the row against the shipped profile with `aim-sim check`",
+            out[0]
+        )));
+    }
     Ok(out)
 }
 
