@@ -1627,3 +1627,22 @@ fn fit_says_what_it_needs_in_its_own_words() {
     );
     assert!(!e.contains("--refit-also"), "{e}");
 }
+
+/// `fit FILE --framework hf-eagr` used to say "cannot read DIR/hf-eagr: no such file" where
+/// `check --framework hf-eagr` guesses the preset; fit now guesses the same way.
+#[test]
+fn fit_guesses_a_misspelt_framework_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        &[
+            row("a", "llava-ov-7b", "hf", 8, "", 60.0),
+            row("b", "llava-ov-7b", "hf", 16, "", 90.0),
+        ]
+        .concat(),
+    );
+    let fit = common::fails(&["fit", &file, "--framework", "hf-eagr"]);
+    let check = common::fails(&["check", &file, "--framework", "hf-eagr"]);
+    assert!(fit.contains("did you mean 'hf-eager'"), "{fit}");
+    assert_eq!(fit, check);
+}

@@ -951,6 +951,15 @@ fn fit_names(m: &Measurements, names: &[String]) -> Result<Vec<String>> {
     }
     let mut out = Vec::new();
     for name in names {
+        if let Some(message) = super::unknown_name(
+            "framework",
+            Some(FRAMEWORK),
+            name,
+            crate::presets::FRAMEWORKS,
+            "framework",
+        ) {
+            return Err(Error::invalid(message));
+        }
         let name = crate::presets::canonical_at(name, crate::presets::FRAMEWORKS, &m.dir)
             .map_or_else(|| name.clone(), String::from);
         if name == crate::framework::ROOFLINE {

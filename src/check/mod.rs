@@ -653,7 +653,7 @@ fn looks_like_path(value: &str) -> bool {
 
 /// A message for a `key = "value"` that is neither a preset nor a file path, or `None`; `option`
 /// names the option instead of a file's key when the value came from one.
-fn unknown_name(
+pub(crate) fn unknown_name(
     key: &str,
     option: Option<Key>,
     value: &str,
