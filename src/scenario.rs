@@ -723,7 +723,7 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
     }
     if args.include_vision && model.vision.is_none() {
         return Err(Error::invalid(format!(
-            "{INCLUDE_VISION}: model '{}' has no [vision] table: add one to the model file",
+            "{INCLUDE_VISION}: model '{}' has no vision tower aim-sim can price (a text-only model, or a Hugging Face vision_config of a family it does not read; a TOML model file takes a [vision] table): drop {INCLUDE_VISION}, or give a vision-language model",
             model.name
         )));
     }

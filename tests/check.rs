@@ -1646,3 +1646,26 @@ fn fit_guesses_a_misspelt_framework_as_check_does() {
     assert!(fit.contains("did you mean 'hf-eager'"), "{fit}");
     assert_eq!(fit, check);
 }
+
+/// A row timing "ttft" on a text-only model given as a Hugging Face config used to say
+/// "include_vision: model 'llama-2-7b' has no [vision] table: add one to the model file": a
+/// key measurement files do not have, and a fix a JSON config cannot take. It names `timed`
+/// and the missing vision tower now.
+#[test]
+fn ttft_on_a_text_only_model_names_timed() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = std::fs::canonicalize("reference/models/llama-2-7b.json").unwrap();
+    let text =
+        row("t", model.to_str().unwrap(), "hf", 1, "", 50.0).replace("\"prefill\"", "\"ttft\"");
+    let e = common::fails(&["check", &write(dir.path(), &text)]);
+    assert!(
+        e.contains("measurement 't'")
+            && e.contains("timed = \"ttft\"")
+            && e.contains("no vision tower"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("include_vision") && !e.contains("[vision] table"),
+        "{e}"
+    );
+}

@@ -305,7 +305,7 @@ fn unsupported_configs_fail_with_the_key() {
     let path = odd.to_str().unwrap();
     common::ok(&["--model", path]);
     let e = common::fails(&["--model", path, "--include-vision"]);
-    assert!(e.contains("no [vision] table"), "{e}");
+    assert!(e.contains("no vision tower"), "{e}");
 }
 
 /// Issue 22: the measured stack is the model's kernel list, MoE layers included (it refused

@@ -590,7 +590,23 @@ impl Measurements {
         if let Some(f) = framework {
             spec.framework = Definition::Inline(Box::new(f.clone()));
         }
-        let scenario = Scenario::from_spec(&spec).map_err(|e| row_error(&r.id, e))?;
+        let scenario = Scenario::from_spec(&spec).map_err(|e| {
+            // `timed` asks for the encoder (the spec's include_vision, no key of this file):
+            // on a model without one, name the row's key.
+            let without = Spec {
+                include_vision: false,
+                ..spec.clone()
+            };
+            match Scenario::from_spec(&without) {
+                Ok(s) if spec.include_vision && s.model.vision.is_none() => Error::invalid(format!(
+                    "timed = \"{}\" prices the vision encoder, and model '{}' has no vision tower (a text-only model): write timed = \"prefill\" with frames = 0 for a text-only prompt, or name a vision-language model",
+                    r.timed.name(),
+                    s.model.name
+                )),
+                _ => e,
+            }
+        });
+        let scenario = scenario.map_err(|e| row_error(&r.id, e))?;
         // tokens_per_frame absent: the model's, now known.
         let prompt = scenario.input.visual_tokens() + scenario.input.text_tokens;
         match r.layer_beyond_prompt(prompt) {
