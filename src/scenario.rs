@@ -671,6 +671,11 @@ fn check_refined_flags(args: &Spec, model: &Model, gpu: &Gpu, input: &VisualInpu
                     "{SELECTION} prices a method's choice of the tokens layer 0 keeps: give {LAYER_TOKENS} (its first entry less the text tokens is the kept count)"
                 )))
             }
+            Some(_) if visual < 2 => {
+                return Err(Error::invalid(format!(
+                    "{SELECTION} chooses which of the input's visual tokens layer 0 keeps, and the input has {visual}: a selection needs visual tokens to select from; give {FRAMES} (or {TOKENS}), or drop {SELECTION}"
+                )))
+            }
             Some(k) if k == 0 || k >= visual => {
                 return Err(Error::invalid(format!(
                     "{SELECTION}: {LAYER_TOKENS}' first entry keeps {k} of the input's {visual} visual tokens, nothing to select: give a first entry between {} and {}",

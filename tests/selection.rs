@@ -402,3 +402,24 @@ fn fastvid_is_priced_before_the_llm_and_needs_eight_frames() {
         "{err}"
     );
 }
+
+/// A selection on a text-only input (`--frames 0`) used to say "give a first entry between 101
+/// and 99", a range with nothing in it: it says a selection needs visual tokens now.
+#[test]
+fn a_selection_without_visual_tokens_says_so() {
+    let layers = vec!["50"; 32].join(",");
+    let e = common::fails(&[
+        "--model",
+        "llava-1.5-7b",
+        "--frames",
+        "0",
+        "--text-tokens",
+        "100",
+        "--layer-tokens",
+        &layers,
+        "--selection",
+        "divprune",
+    ]);
+    assert!(e.contains("needs visual tokens to select from"), "{e}");
+    assert!(!e.contains("between"), "{e}");
+}
