@@ -1669,3 +1669,59 @@ fn ttft_on_a_text_only_model_names_timed() {
         "{e}"
     );
 }
+
+/// `fit FILE -o profile.toml` used to write the table report into profile.toml (which then
+/// failed to load as a profile), and `fit --write` into a missing folder said only "No such
+/// file or directory (os error 2)". Both are refused before the fit, with the fix.
+#[test]
+fn fit_output_paths_are_checked_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), &two_sources(160.0));
+    let toml = dir.path().join("profile.toml");
+    let e = common::fails(&["fit", &file, "-o", toml.to_str().unwrap()]);
+    assert!(e.contains("--write DIR"), "{e}");
+    assert!(!toml.exists());
+    let missing = dir.path().join("no").join("such");
+    let e = common::fails(&["fit", &file, "--write", missing.to_str().unwrap()]);
+    assert!(
+        e.contains("no such folder") && e.contains("create it"),
+        "{e}"
+    );
+}
+
+/// `check --cv source` used to print the footnote of the star ("* leave-one-source-out ... fell
+/// back") even when no row carried a star; it is printed only when one does.
+#[test]
+fn the_fallback_footnote_comes_with_a_star() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), &two_sources(160.0));
+    let r = common::json(&["check", &file, "--cv"]);
+    let starred = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x.get("loso_fallback").is_some());
+    assert!(!starred, "the fixture's two sources need no fallback: {r}");
+    let table = common::ok(&["check", &file, "--cv"]);
+    assert!(!table.contains("fell back"), "{table}");
+    // The published set has starred rows, and the footnote.
+    let published = common::ok(&["check", "reference/measurements.toml", "--cv"]);
+    assert!(published.contains("* leave-one-source-out"));
+}
+
+/// `plot pareto --input FILE` said "--input is only for `plot accuracy`", though `plot check`
+/// takes it too.
+#[test]
+fn plot_input_names_both_kinds_that_take_it() {
+    let e = common::fails(&[
+        "plot",
+        "pareto",
+        "--benchmark",
+        "videomme",
+        "--input",
+        "reference/measurements.toml",
+        "-o",
+        "x.png",
+    ]);
+    assert!(e.contains("`plot accuracy` and `plot check`"), "{e}");
+}

@@ -261,14 +261,21 @@ fn table(r: &CheckReport) -> String {
     }
     summary_table(&mut out, "per framework and GPU:", &r.by_gpu, loso, loo);
     if loso {
-        let _ = writeln!(
-            out,
-            "\n* leave-one-source-out: the row's source was the only one of its framework or GPU; the fit fell back on pooled values or other frameworks (--format json: loso_fallback)"
-        );
+        // The footnote of the star, where a row carries one.
+        let star = r.rows.iter().any(|x| x.loso_fallback.is_some());
+        if star {
+            let _ = writeln!(
+                out,
+                "\n* leave-one-source-out: the row's source was the only one of its framework or GPU; the fit fell back on pooled values or other frameworks (--format json: loso_fallback)"
+            );
+        }
         if r.rows
             .iter()
             .any(|x| x.predicted_ms.is_some() && x.loso_predicted_ms.is_none())
         {
+            if !star {
+                out.push('\n');
+            }
             let _ = writeln!(
                 out,
                 "  a priced row without a leave-one-out figure is not fitted (timed = \"vision\", or fit = false): checked with the profile as shipped, which never saw it"

@@ -185,6 +185,29 @@ pub(crate) struct FitArgs {
 }
 
 pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
+    // `-o NAME.toml` wrote the table report into a file that reads as a profile, and fails to.
+    if let Some(path) = output.output.as_deref().filter(|p| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    }) {
+        return Err(Error::invalid(format!(
+            "fit -o {}: -o writes the fit's report (table, JSON or CSV), not a profile: write the profiles with --write DIR (each as DIR/NAME.toml)",
+            path.display()
+        )));
+    }
+    // Checked before the refits, which take a while.
+    if let Some(dir) = args.write.as_deref().filter(|d| !d.is_dir()) {
+        return Err(Error::invalid(format!(
+            "fit --write {}: {}: create it (mkdir -p {}) or give an existing folder",
+            dir.display(),
+            if dir.exists() {
+                "not a folder"
+            } else {
+                "no such folder"
+            },
+            dir.display()
+        )));
+    }
     let m = Measurements::load(&args.file)?;
     let provenance = format!("aim-sim fit {}", args.file.display());
     let format = output.resolve("fit", FIT_VIEWS)?;

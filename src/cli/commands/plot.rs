@@ -246,7 +246,7 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
             None => Ok(()),
         },
         (kind, Some(_)) => Err(Error::invalid(format!(
-            "--input is only for `plot accuracy`; `plot {}` simulates the run its flags describe",
+            "--input is only for `plot accuracy` and `plot check`; `plot {}` simulates the run its flags describe",
             kind.name()
         ))),
         (_, None) => Ok(()),
