@@ -1725,3 +1725,42 @@ fn plot_input_names_both_kinds_that_take_it() {
     ]);
     assert!(e.contains("`plot accuracy` and `plot check`"), "{e}");
 }
+
+/// `check` used to price silently what `simulate` warns of for the same run: weights that do
+/// not fit (LLaVA-OV-72B on one A100 without tp), layer_tokens that grow again. Each priced
+/// row's warnings are listed now: in the table under "warnings", in JSON as the row's
+/// `warnings`.
+#[test]
+fn check_lists_the_warnings_simulate_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let grows = format!(
+        "layer_tokens = [{}]",
+        [vec!["300"; 2], vec!["120"; 2], vec!["300"; 24]]
+            .concat()
+            .join(", ")
+    );
+    let file = write(
+        dir.path(),
+        &[
+            row("big", "llava-ov-72b", "hf", 8, "", 900.0),
+            row("grows", "llava-ov-7b", "hf", 8, &grows, 60.0),
+            row("fine", "llava-ov-7b", "hf", 8, "", 60.0),
+        ]
+        .concat(),
+    );
+    let table = common::ok(&["check", &file]);
+    assert!(table.contains("\nwarnings"), "{table}");
+    assert!(table.contains("  big: peak memory"), "{table}");
+    assert!(
+        table.contains("  grows: layer 4 holds more tokens") && table.contains("cannot come back"),
+        "{table}"
+    );
+    let r = common::json(&["check", &file]);
+    let rows = r["rows"].as_array().unwrap();
+    assert!(rows[0]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("weights alone do not fit"));
+    assert!(rows[1]["warnings"].is_array(), "{}", rows[1]);
+    assert!(rows[2].get("warnings").is_none(), "{}", rows[2]);
+}

@@ -804,6 +804,11 @@ pub struct RowCheck {
     /// Why the row is not priced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_priced: Option<String>,
+    /// What `simulate` warns of for the same run (weights that do not fit, a schedule whose
+    /// tokens come back, ...), keys named as the file names them; absent when none, and for
+    /// `timed = "vision"` rows (the warnings are the LLM's, which they do not time).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub source: String,
     /// A mixture-of-experts model: its interval takes the MoE sources' spread.
     #[serde(skip)]
@@ -1237,6 +1242,7 @@ pub fn check_with_progress(
             loo_predicted_ms: None,
             loo_error: None,
             not_priced: None,
+            warnings: Vec::new(),
             source: r.source.clone(),
             moe: false,
         };
@@ -1255,6 +1261,21 @@ pub fn check_with_progress(
         let ideal = row_time_s(&m.scenario(r, Some(&roofline))?, r.timed)
             .map_err(|e| row_error(&r.id, e))?
             * 1e3;
+        // The warnings the main command prints for the same run (its pricing succeeded above).
+        // A `vision` row times the encoder alone: the LLM the run's warnings are about (its
+        // memory over every image's tokens, its layers' tokens) never ran.
+        row.warnings = (r.timed != Timed::Vision)
+            .then(|| crate::sim::simulate(&scenario).ok())
+            .flatten()
+            .map(|report| {
+                report
+                    .run
+                    .warnings
+                    .iter()
+                    .map(|w| crate::error::render_keys(w, |k| k.name().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
         row.predicted_ms = Some(ms);
         row.error = Some(err(ms));
         row.moe = scenario.model.moe.is_some();

@@ -332,6 +332,13 @@ fn table(r: &CheckReport) -> String {
     }
     list(
         &mut out,
+        "warnings (what aim-sim prints for the same run):",
+        r.rows
+            .iter()
+            .flat_map(|x| x.warnings.iter().map(move |w| format!("{}: {w}", x.id))),
+    );
+    list(
+        &mut out,
         "speed-ups not compared:",
         r.unpaired
             .iter()

@@ -160,7 +160,14 @@ pub fn check(r: &CheckReport) -> Result<String> {
             row.insert(5, super::interval_x(s.predicted_interval));
         }
     }
-    let mut body = section(
+    // What the main command warns of for the rows' runs, as the table lists them.
+    let warnings: Vec<String> = r
+        .rows
+        .iter()
+        .flat_map(|x| x.warnings.iter().map(move |w| format!("{}: {w}", x.id)))
+        .collect();
+    let mut body = super::messages(&warnings, &[]);
+    body += &section(
         "chart",
         "Predicted against measured",
         &chart(
