@@ -1764,3 +1764,31 @@ fn check_lists_the_warnings_simulate_prints() {
     assert!(rows[1]["warnings"].is_array(), "{}", rows[1]);
     assert!(rows[2].get("warnings").is_none(), "{}", rows[2]);
 }
+
+/// The HTML check page used to leave out the cross-validation results its header announced
+/// ("cross-validation refits on ..."): no leave-one-row-out figures, no leave-one-source-out
+/// column per row. It carries them now, as the table, JSON and CSV do.
+#[test]
+fn the_check_page_carries_the_cross_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), &two_sources(160.0));
+    let page = dir.path().join("c.html");
+    let page = page.to_str().unwrap();
+    common::ok(&["check", &file, "--cv", "source,row", "-o", page]);
+    let html = std::fs::read_to_string(page).unwrap();
+    for column in [
+        "row left out: median |error| %",
+        "source left out: predicted ms",
+        "row left out: predicted ms",
+    ] {
+        assert!(html.contains(column), "no '{column}' on the page");
+    }
+    let r = common::json(&["check", &file, "--loo"]);
+    let loo_ms = r["rows"][0]["loo_predicted_ms"].as_f64().unwrap();
+    common::ok(&["check", &file, "--loo", "-o", page]);
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(
+        html.contains(&format!("{loo_ms:.2}")),
+        "no {loo_ms:.2} on the page"
+    );
+}

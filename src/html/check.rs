@@ -18,6 +18,7 @@ fn pct(e: Option<f64>) -> super::Cell {
 fn summary_table(id: &str, caption: &str, rows: &[Summary]) -> String {
     // With --cv source, the headline figures (a stack the fit never saw) come first.
     let loso = rows.iter().any(|s| s.loso.is_some());
+    let loo = rows.iter().any(|s| s.loo.is_some());
     let mut columns = vec![("framework", false), ("rows", true)];
     if loso {
         columns.extend([
@@ -26,6 +27,12 @@ fn summary_table(id: &str, caption: &str, rows: &[Summary]) -> String {
             ("sources weighted equally: median %", true),
             ("80 % interval holds (σ held out) %", true),
             ("interval ± %", true),
+        ]);
+    }
+    if loo {
+        columns.extend([
+            ("row left out: median |error| %", true),
+            ("row left out: worst %", true),
         ]);
     }
     columns.extend([
@@ -51,6 +58,9 @@ fn summary_table(id: &str, caption: &str, rows: &[Summary]) -> String {
                 pct(s.loso_interval_coverage_held_out),
                 pct(s.interval_half_width),
             ]);
+        }
+        if loo {
+            cells.extend([m(&s.loo), w(&s.loo)]);
         }
         cells.extend([
             m(&s.calibrated),
@@ -107,7 +117,31 @@ pub fn check(r: &CheckReport) -> Result<String> {
         // Fitted framework profiles: the 80 % interval of each prediction (its [spread]).
         t.columns.insert(6, ("80 % interval ms".into(), true));
     }
+    // The cross-validations' predictions, as the table, JSON and CSV give them.
+    let row_loso = r.rows.iter().any(|x| x.loso_predicted_ms.is_some());
+    let row_loo = r.rows.iter().any(|x| x.loo_predicted_ms.is_some());
+    if row_loso {
+        t.columns
+            .push(("source left out: predicted ms".into(), true));
+        t.columns.push(("source left out: error %".into(), true));
+        t.columns.push(("fell back on".into(), false));
+    }
+    if row_loo {
+        t.columns.push(("row left out: predicted ms".into(), true));
+        t.columns.push(("row left out: error %".into(), true));
+    }
     for x in &r.rows {
+        let mut cross = Vec::new();
+        if row_loso {
+            cross.extend([
+                opt(x.loso_predicted_ms, 2),
+                pct(x.loso_error),
+                txt(x.loso_fallback.clone().unwrap_or_default()),
+            ]);
+        }
+        if row_loo {
+            cross.extend([opt(x.loo_predicted_ms, 2), pct(x.loo_error)]);
+        }
         t.row(vec![
             txt(x.id.clone()),
             txt(x.framework.clone()),
@@ -125,6 +159,11 @@ pub fn check(r: &CheckReport) -> Result<String> {
             let seconds = x.predicted_interval_ms.map(|[lo, hi]| [lo / 1e3, hi / 1e3]);
             row.insert(6, super::interval_ms(seconds));
         }
+        t.rows
+            .last_mut()
+            .expect("the row just added")
+            .1
+            .extend(cross);
     }
     let mut st = Table::new(
         "speedups",
@@ -144,7 +183,24 @@ pub fn check(r: &CheckReport) -> Result<String> {
     if speedup_intervals {
         st.columns.insert(5, ("predicted 80 %".into(), true));
     }
+    let speedup_loso = r.speedups.iter().any(|s| s.loso_speedup.is_some());
+    let speedup_loo = r.speedups.iter().any(|s| s.loo_speedup.is_some());
+    if speedup_loso {
+        st.columns.push(("source left out ×".into(), true));
+        st.columns.push(("source left out: error %".into(), true));
+    }
+    if speedup_loo {
+        st.columns.push(("row left out ×".into(), true));
+        st.columns.push(("row left out: error %".into(), true));
+    }
     for s in &r.speedups {
+        let mut cross = Vec::new();
+        if speedup_loso {
+            cross.extend([opt(s.loso_speedup, 2), pct(s.loso_error)]);
+        }
+        if speedup_loo {
+            cross.extend([opt(s.loo_speedup, 2), pct(s.loo_error)]);
+        }
         st.row(vec![
             txt(s.id.clone()),
             txt(s.baseline.clone()),
@@ -159,6 +215,11 @@ pub fn check(r: &CheckReport) -> Result<String> {
             let row = &mut st.rows.last_mut().expect("the row just added").1;
             row.insert(5, super::interval_x(s.predicted_interval));
         }
+        st.rows
+            .last_mut()
+            .expect("the row just added")
+            .1
+            .extend(cross);
     }
     // What the main command warns of for the rows' runs, as the table lists them.
     let warnings: Vec<String> = r
