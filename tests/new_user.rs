@@ -664,3 +664,66 @@ fn a_text_only_prompt_prices_no_merging_and_warns_of_nothing() {
     let stderr = String::from_utf8_lossy(&run(&args).stderr).into_owned();
     assert!(!stderr.contains("warning"), "{stderr}");
 }
+
+/// Bash completions complete after a subcommand: `aim-sim serve --gpu h`, `aim-sim serve --sch`
+/// and `aim-sim list ` offer words. They used to give an empty COMPREPLY, as clap_complete 4.6
+/// (clap-rs/clap#6421) named the loop's `cmd=` and the case arms differently for a hyphenated
+/// binary name. Every name the loop sets has an arm; where bash runs, the script is sourced.
+#[test]
+fn bash_completions_complete_after_a_subcommand() {
+    let bash = ok(&["completions", "bash"]);
+    let set: Vec<&str> = bash
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("cmd=\""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .filter(|name| !name.is_empty())
+        .collect();
+    assert!(set.len() > 10, "{set:?}");
+    for name in &set {
+        assert!(
+            bash.lines().any(|l| l.trim() == format!("{name})")),
+            "cmd=\"{name}\" has no case arm"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("aim-sim.bash");
+    std::fs::write(&script, &bash).unwrap();
+    for (line, want) in [
+        ("aim-sim serve --gpu h", "h100"),
+        ("aim-sim serve --sch", "--schedule"),
+        ("aim-sim list ", "frameworks"),
+    ] {
+        let mut words: Vec<String> = line.split(' ').map(String::from).collect();
+        if line.ends_with(' ') {
+            words.pop();
+            words.push(String::new());
+        }
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let probe = format!(
+            "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; \
+             COMP_POINT=${{#COMP_LINE}}; _aim__sim aim-sim '{}' '{}'; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            quoted.join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = match std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &probe])
+            .output()
+        {
+            Ok(out) => out,
+            Err(e) => {
+                println!("skipped sourcing the script: bash does not run here ({e})");
+                break;
+            }
+        };
+        let reply = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            reply.lines().any(|w| w == want),
+            "{line}: COMPREPLY {reply:?}, stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

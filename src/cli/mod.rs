@@ -347,8 +347,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Check { check, output }) => commands::check::check(&check, &output),
         Some(Command::Completions { shell }) => {
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut command(), "aim-sim", &mut out);
-            emit(&OutputArgs::stdout(), &String::from_utf8_lossy(&out))
+            clap_complete::generate(shell, &mut command(), BIN, &mut out);
+            let mut script = String::from_utf8_lossy(&out).into_owned();
+            if shell == clap_complete::Shell::Bash {
+                script = bash_case_names_agree(&script);
+            }
+            emit(&OutputArgs::stdout(), &script)
         }
         Some(Command::Man { command }) => {
             let mut out = Vec::new();
@@ -362,6 +366,19 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Fit { fit, output }) => commands::check::fit(&fit, &output),
     }
+}
+
+/// The binary's name, as completions register it.
+const BIN: &str = "aim-sim";
+
+/// Works around clap_complete 4.6's bash script for a hyphenated binary (clap-rs/clap#6421):
+/// its loop sets `cmd="aim__sim__subcmd__serve"` while the case arms read
+/// `aim__subcmd__sim__subcmd__serve)`, so nothing completed after a subcommand. The arms are
+/// renamed to the loop's spelling (a no-op once clap_complete agrees with itself).
+fn bash_case_names_agree(script: &str) -> String {
+    let loop_name = format!("{}__subcmd__", BIN.replace('-', "__"));
+    let arm_name = format!("{}__subcmd__", BIN.replace('-', "__subcmd__"));
+    script.replace(&arm_name, &loop_name)
 }
 
 /// The manual page of `aim-sim` or of one of its subcommands (`aim-sim-NAME(1)`, as the main
