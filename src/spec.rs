@@ -402,7 +402,16 @@ impl Spec {
                 {
                     inner.clone()
                 }
-                _ => value,
+                _ => {
+                    if let Some(command) = output_without_spec(&value) {
+                        return Err(parse(format!(
+                            "this is {command}'s JSON output, which carries no spec to replay: \
+                             give a run file (a TOML or JSON spec, or a single run's JSON \
+                             output) and {command}'s options again"
+                        )));
+                    }
+                    value
+                }
             };
             serde_path_to_error::deserialize(spec)
                 .map_err(|e| parse(format!("key '{}': {}", e.path(), e.inner())))
@@ -414,6 +423,25 @@ impl Spec {
     /// The spec as TOML, for writing a run file.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a spec serialises to TOML")
+    }
+}
+
+/// The command whose JSON output `value` is, when that output carries no `"spec"` (serve,
+/// compare and budget write their own shapes): replaying it would fail on its first
+/// non-spec key, with an error that named that key rather than the file's kind.
+fn output_without_spec(value: &serde_json::Value) -> Option<&'static str> {
+    let has = |key: &str| value.get(key).is_some();
+    if ["timeline", "answers", "at_max", "tried"]
+        .iter()
+        .any(|k| has(k))
+    {
+        Some("serve")
+    } else if has("rows") && has("baseline_time_s") {
+        Some("compare")
+    } else if has("solution") && has("target_reduction") {
+        Some("budget")
+    } else {
+        None
     }
 }
 

@@ -378,4 +378,35 @@ fn a_sweeps_axes_replace_what_the_run_file_resolved() {
             .all(|l| l.split(',').nth(5) == Some("144")),
         "{csv}"
     );
+
+/// serve's, compare's and budget's JSON outputs carry no spec: given to `--spec` (whose help
+/// offers "an earlier run's JSON output") each is named as what it is, with what to give
+/// instead. serve's used to fail with "key 'kv': unknown field 'kv', expected one of 'model', …".
+#[test]
+fn outputs_without_a_spec_are_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, args) in [
+        ("serve", vec!["serve", "--requests", "5"]),
+        (
+            "serve",
+            vec!["serve", "--requests", "5", "--schedules", "none,linear"],
+        ),
+        ("compare", vec!["compare", "--schedule", "none,linear"]),
+        ("budget", vec!["budget", "--target-reduction", "2"]),
+    ] {
+        let out = common::json(&args);
+        let path = dir.path().join(format!("{command}.json"));
+        std::fs::write(&path, out.to_string()).unwrap();
+        for replay in [
+            vec!["--spec", path.to_str().unwrap()],
+            vec!["serve", "--spec", path.to_str().unwrap()],
+        ] {
+            let err = common::fails(&replay);
+            assert!(
+                err.contains(&format!("this is {command}'s JSON output"))
+                    && err.contains("give a run file"),
+                "{args:?}: {err}"
+            );
+        }
+    }
 }
