@@ -416,7 +416,17 @@ impl Spec {
             serde_path_to_error::deserialize(spec)
                 .map_err(|e| parse(format!("key '{}': {}", e.path(), e.inner())))
         } else {
-            toml::from_str(text).map_err(|e| parse(crate::error::toml_error_line(text, &e)))
+            toml::from_str(text).map_err(|e| {
+                // A JSON array reads as a TOML table header and fails on its first item.
+                match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(serde_json::Value::Array(_)) => parse(
+                        "is a JSON array (a sweep's output?), not a run file: a run file is one \
+                         JSON object or a TOML table (a spec, or a single run's JSON output)"
+                            .into(),
+                    ),
+                    _ => parse(crate::error::toml_error_line(text, &e)),
+                }
+            })
         }
     }
 

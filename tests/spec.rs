@@ -410,3 +410,27 @@ fn outputs_without_a_spec_are_named_as_such() {
         }
     }
 }
+
+/// A JSON array given as a run file (a sweep's output, or `[1,2]`) is named as one. It used to
+/// get TOML's reading of it: "line 2, column 3: invalid key-value pair" or "table '1,2':
+/// unclosed table".
+#[test]
+fn a_json_array_is_not_a_run_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = common::ok(&["sweep", "--frames", "8,16", "--format", "json"]);
+    for (name, text) in [("sweep.json", sweep.as_str()), ("pair.json", "[1,2]")] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        for args in [
+            vec!["--spec", path.to_str().unwrap()],
+            vec!["sweep", "--spec", path.to_str().unwrap()],
+        ] {
+            let err = common::fails(&args);
+            assert!(
+                err.contains("is a JSON array (a sweep's output?), not a run file")
+                    && err.contains("one JSON object or a TOML table"),
+                "{name}: {err}"
+            );
+        }
+    }
+}
