@@ -727,3 +727,62 @@ fn bash_completions_complete_after_a_subcommand() {
         );
     }
 }
+
+/// A subcommand's man page carries the program's version in its header, as the main page
+/// does: `aim-sim man serve` used to print `.TH aim-sim-serve 1 "aim-sim-serve "`.
+#[test]
+fn subcommand_man_pages_carry_the_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    for name in ["serve", "sweep", "budget", "plot", "list", "simulate"] {
+        let page = ok(&["man", name]);
+        let header = page
+            .lines()
+            .find(|l| l.starts_with(".TH"))
+            .unwrap_or_default();
+        assert!(
+            header.contains(&format!("\"aim-sim-{name} {version}\"")),
+            "{name}: {header}"
+        );
+    }
+}
+
+/// The READMEs name what exists: README.md's `aim-sim list [...]` row every kind `list`
+/// takes (it lacked `frameworks`), python/README.md's API table every function in
+/// `aim_sim.__all__` (it never mentioned `aim_sim.serve`).
+#[test]
+fn readmes_name_every_list_kind_and_python_function() {
+    let help = ok(&["list", "--help"]);
+    let kinds: Vec<&str> = help
+        .split("[possible values: ")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("list's possible values")
+        .split(", ")
+        .collect();
+    assert!(kinds.contains(&"frameworks"), "{kinds:?}");
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `aim-sim list ["))
+        .expect("README's list row");
+    assert!(
+        row.contains(&format!("`aim-sim list [{}]`", kinds.join("\\|"))),
+        "{row}"
+    );
+    let init = std::fs::read_to_string("python/aim_sim/__init__.py").unwrap();
+    let all = init
+        .split("__all__ = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("__all__");
+    let python_readme = std::fs::read_to_string("python/README.md").unwrap();
+    for name in all.split(',').map(|n| n.trim().trim_matches('"')) {
+        if name.is_empty() || name.starts_with('_') || name.starts_with(char::is_uppercase) {
+            continue;
+        }
+        assert!(
+            python_readme.contains(&format!("| `aim_sim.{name}(")),
+            "python/README.md's API table lacks aim_sim.{name}"
+        );
+    }
+}

@@ -404,7 +404,12 @@ fn man_page(name: Option<&str>) -> Result<clap_mangen::Man> {
         })?;
     // clap names are 'static; one page per process, so leaking the title is harmless.
     let title: &'static str = Box::leak(format!("aim-sim-{}", sub.get_name()).into_boxed_str());
-    Ok(clap_mangen::Man::new(sub.name(title).bin_name(title)))
+    // A subcommand has no version of its own; the page's header shows the program's.
+    Ok(clap_mangen::Man::new(
+        sub.name(title)
+            .bin_name(title)
+            .version(env!("CARGO_PKG_VERSION")),
+    ))
 }
 
 /// A clap value parser for a core [`Choice`] enum: lists the words in `--help` and in errors,
