@@ -61,8 +61,12 @@ pub struct Model {
     pub moe: Option<Moe>,
     /// Visual tokens one frame/image yields after the projector (196 for LLaVA-OV video).
     /// Derived for resolution-aware towers (`[vision.resize]`) at their default size; 196 when
-    /// neither is given.
-    #[serde(default)]
+    /// neither is given. 0 here means "not given" (a file's stated 0 is refused on reading).
+    #[serde(
+        default,
+        deserialize_with = "stated_tokens_per_frame",
+        skip_serializing_if = "is_zero"
+    )]
     pub tokens_per_frame: u64,
     /// Frames assumed when the user gives no token count (32 for video models, 1 for images).
     #[serde(default = "default_frames")]
@@ -137,6 +141,22 @@ pub struct VisionEncoder {
     /// How an image or a video becomes patches (`[vision.resize]`); absent: fixed resolution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resize: Option<Resize>,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+/// A stated `tokens_per_frame`: 0 is refused as `check_dim` refuses any other dimension out
+/// of range, since the field's 0 stands for "not given" (it used to become 196 silently).
+fn stated_tokens_per_frame<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let value = u64::deserialize(d)?;
+    if value == 0 {
+        return Err(serde::de::Error::custom(format!(
+            "0 must be between 1 and {MAX_DIM}: drop the key for the default (196, or what [vision.resize] derives)"
+        )));
+    }
+    Ok(value)
 }
 
 fn is_false(v: &bool) -> bool {

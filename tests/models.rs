@@ -308,6 +308,44 @@ fn unsupported_configs_fail_with_the_key() {
     assert!(e.contains("no vision tower"), "{e}");
 }
 
+/// A stated `tokens_per_frame = 0` is refused as 2e9 is ("must be between 1 and 1000000"),
+/// in a model file and in a spec's inline model; it used to become 196 silently (0 stood for
+/// "not given"). Without the key the model still takes 196, and a resolved model round-trips.
+#[test]
+fn a_stated_zero_tokens_per_frame_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let llm = "name = \"tiny\"\nhidden_size = 1024\nnum_heads = 8\nnum_layers = 4\nintermediate_size = 4096\nvocab_size = 1000\n";
+    let path = dir.path().join("tiny.toml");
+    for (value, expect) in [
+        ("0", "0 must be between 1 and"),
+        ("2000000000", "= 2000000000 must be between 1 and"),
+    ] {
+        std::fs::write(&path, format!("{llm}tokens_per_frame = {value}\n")).unwrap();
+        let e = common::fails(&[std::ffi::OsStr::new("--model"), path.as_os_str()]);
+        assert!(
+            e.contains("tokens_per_frame") && e.contains(expect),
+            "{value}: {e}"
+        );
+    }
+    let run = dir.path().join("run.toml");
+    std::fs::write(&run, format!("[model]\n{llm}tokens_per_frame = 0\n")).unwrap();
+    let e = common::fails(&[std::ffi::OsStr::new("--spec"), run.as_os_str()]);
+    assert!(
+        e.contains("tokens_per_frame") && e.contains("0 must be between 1 and"),
+        "{e}"
+    );
+    std::fs::write(&path, llm).unwrap();
+    let out = common::json(&[std::ffi::OsStr::new("--model"), path.as_os_str()]);
+    assert_eq!(
+        out["scenario"]["input"]["tokens_per_frame"], 196,
+        "{}",
+        out["scenario"]["input"]
+    );
+    // An unresolved inline model (0: not given) writes no key, so its run file reads back.
+    let spec = Spec::parse(&format!("[model]\n{llm}"), "run.toml").unwrap();
+    Spec::parse(&spec.to_toml(), "again.toml").expect("round-trips");
+}
+
 /// Issue 22: the measured stack is the model's kernel list, MoE layers included (it refused
 /// them before): every routed layer launches its expert GEMMs.
 #[test]
