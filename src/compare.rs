@@ -8,7 +8,7 @@
 use crate::error::keys::SCHEDULE;
 use crate::error::{Error, Result};
 use crate::report::TextFormat;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, OVERRIDDEN};
 use crate::sim::{self, Report};
 use crate::spec::{Definition, Spec};
 use serde::Serialize;
@@ -32,7 +32,8 @@ pub struct Query {
 /// One schedule's run. Base units: FLOPs, bytes, seconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
-    /// The schedule as given (preset name or path).
+    /// The schedule as given (preset name or path); `NAME (overridden)` where the base's merge
+    /// or pruning options replaced part of it, as a single run labels it.
     pub schedule: String,
     /// What the schedule does to this model (merge, pruning window).
     pub summary: String,
@@ -142,7 +143,14 @@ pub fn compare(q: &Query) -> Result<Comparison> {
                 sim::simulate(&s)
             })
             .map_err(|e| Error::invalid(format!("schedule {name}: {}", e.marked())))?;
-        reports.push((name, report));
+        // The base's merge/prune options apply to every row, `none` included: say so per row,
+        // as `aim-sim --schedule none --prune-start 3 …` says "none (overridden)".
+        let label = if report.scenario.schedule.name.ends_with(OVERRIDDEN) {
+            format!("{name}{OVERRIDDEN}")
+        } else {
+            name.clone()
+        };
+        reports.push((label, report));
     }
     let first = &reports[0].1.run.totals;
     let (first_time_s, first_flops) = (first.time_s, first.flops);

@@ -24,6 +24,9 @@ use std::sync::Arc;
 /// Largest batch accepted.
 const MAX_BATCH: u64 = 1_000_000;
 
+/// What a schedule's name gains when the run's merge/prune options replaced part of it.
+pub(crate) const OVERRIDDEN: &str = " (overridden)";
+
 /// One prefill to price: model, device, input, schedule and settings, all checked.
 #[derive(Debug, Clone, Serialize)]
 pub struct Scenario {
@@ -443,7 +446,7 @@ fn apply_overrides(schedule: &mut Arc<Schedule>, args: &Spec) -> Result<()> {
         changed = true;
     }
     if changed {
-        schedule.name = format!("{} (overridden)", schedule.name);
+        schedule.name = format!("{}{OVERRIDDEN}", schedule.name);
         schedule
             .validate()
             .map_err(|m| Error::invalid(format!("schedule overrides: {m}")))?;

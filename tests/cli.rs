@@ -333,3 +333,41 @@ fn layer_tokens_price_no_importance_rule() {
     let aim = json(&[] as &[&str]);
     assert!(aim["pipeline"]["importance_flops"].as_f64().unwrap() > 0.0);
 }
+
+/// compare applies the run's merge/prune options to every row, `none` included; such a row is
+/// labelled `NAME (overridden)` as a single run labels it. `compare --schedule none,linear
+/// --prune-start 3 --prune-end 8` used to show a plain "none" row 2.63× faster than no reduction.
+#[test]
+fn compare_labels_overridden_rows_as_simulate_does() {
+    let args = [
+        "compare",
+        "--schedule",
+        "none,linear",
+        "--prune-start",
+        "3",
+        "--prune-end",
+        "8",
+    ];
+    let out = json(&args);
+    let single = json(&[
+        "--schedule",
+        "none",
+        "--prune-start",
+        "3",
+        "--prune-end",
+        "8",
+    ]);
+    assert_eq!(single["scenario"]["schedule"]["name"], "none (overridden)");
+    assert_eq!(out["rows"][0]["schedule"], "none (overridden)");
+    assert_eq!(out["rows"][1]["schedule"], "linear (overridden)");
+    assert_eq!(
+        out["rows"][0]["time_s"], single["totals"]["time_s"],
+        "the row is the single run"
+    );
+    let table = ok(&args);
+    assert!(table.contains("  none (overridden) "), "{table}");
+    // Without overrides the rows keep their names.
+    let plain = json(&["compare", "--schedule", "none,linear"]);
+    assert_eq!(plain["rows"][0]["schedule"], "none");
+    assert_eq!(plain["rows"][1]["schedule"], "linear");
+}
