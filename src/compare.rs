@@ -125,6 +125,14 @@ pub fn compare(q: &Query) -> Result<Comparison> {
         )));
     }
     for (i, s) in q.schedules.iter().enumerate() {
+        if s.trim().is_empty() {
+            return Err(Error::invalid(format!(
+                "{SCHEDULE}'s list has an empty item (item {} of {}): give names between \
+                 single commas, e.g. none,linear",
+                i + 1,
+                q.schedules.len()
+            )));
+        }
         if q.schedules[..i].contains(s) {
             return Err(Error::invalid(format!(
                 "{SCHEDULE} lists '{s}' twice: give each schedule once"

@@ -371,3 +371,16 @@ fn compare_labels_overridden_rows_as_simulate_does() {
     assert_eq!(plain["rows"][0]["schedule"], "none");
     assert_eq!(plain["rows"][1]["schedule"], "linear");
 }
+
+/// An empty item in compare's `--schedule` list is named as one: `--schedule ,` used to say
+/// "--schedule lists '' twice", and `none,,linear` the same.
+#[test]
+fn compare_names_an_empty_schedule_item() {
+    for list in [",", "none,,linear", "none,"] {
+        let err = fails(&["compare", "--schedule", list]);
+        assert!(
+            err.contains("--schedule's list has an empty item") && !err.contains("twice"),
+            "{list}: {err}"
+        );
+    }
+}
