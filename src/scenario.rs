@@ -837,7 +837,7 @@ fn gpu_notes(gpu: &Gpu, precision: &Precision) -> Vec<String> {
 }
 
 /// Flags that are accepted but do not do what they might seem to.
-fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
+pub(crate) fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
     let mut out = Vec::new();
     let per_frame = args.tokens_per_frame.unwrap_or(model.tokens_per_frame);
     if let Some(n) = args.tokens {

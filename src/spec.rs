@@ -597,13 +597,19 @@ pub fn parse_count(s: &str) -> Result<u64, String> {
             Ok(v)
         };
     }
-    if t.parse::<i128>().is_ok() {
-        return Err("must be a positive integer".into());
+    let too_large = || format!("is too large: the most is {}", u64::MAX);
+    if let Ok(v) = t.parse::<i128>() {
+        return Err(if v > 0 {
+            too_large()
+        } else {
+            "must be a positive integer".into()
+        });
     }
     match t.parse::<f64>() {
         Ok(f) if f.is_finite() && f > 0.0 && f.fract() == 0.0 && f <= u64::MAX as f64 => {
             Ok(f as u64)
         }
+        Ok(f) if f > u64::MAX as f64 => Err(too_large()),
         Ok(_) => Err("must be a positive whole number".into()),
         Err(_) => Err(format!("'{t}' is not a number; give a positive integer")),
     }

@@ -465,3 +465,64 @@ fn a_sweep_under_a_framework_names_it_in_every_format() {
         assert!(!roofline.contains("framework"), "{format}: {roofline}");
     }
 }
+
+/// A sweep warns of its input as a single run does: `sweep --tokens 6273` printed no "not a
+/// multiple of 196" warning (simulate and compare do); many such rows give a few warnings and
+/// a count, not one line per row. A clean grid warns of nothing.
+#[test]
+fn a_sweep_warns_of_tokens_that_are_not_whole_frames() {
+    let out = common::run(&["sweep", "--tokens", "6273"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("--tokens 6273 is not a multiple of --tokens-per-frame 196"),
+        "{err}"
+    );
+    let out = common::run(&["sweep", "--tokens", "6000:6300", "--format", "csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 4, "{err}");
+    assert!(
+        err.contains("and 296 more like these in other rows"),
+        "{err}"
+    );
+    let out = common::run(&["sweep", "--tokens", "6272,6468"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Counts and lists that are out of range say why: `--frames 99999999999999999999` used to
+/// say "must be a positive integer", `--frames :` "'' '' is not a number", `budget
+/// --target-reduction -1` "unexpected argument '-1' found".
+#[test]
+fn bad_counts_and_negative_targets_say_what_is_wrong() {
+    for (args, want) in [
+        (
+            &["sweep", "--frames", "99999999999999999999"][..],
+            "is too large: the most is 18446744073709551615",
+        ),
+        (
+            &["--frames", "99999999999999999999"][..],
+            "is too large: the most is 18446744073709551615",
+        ),
+        (&["sweep", "--frames", "1e30"][..], "is too large"),
+        (
+            &["sweep", "--frames", ":"][..],
+            "range ':' lacks its start, end or step",
+        ),
+        (&["sweep", "--frames", "5:"][..], "range '5:' lacks"),
+        (
+            &["sweep", "--frames", "5:x"][..],
+            "--frames '5:x': 'x' is not a number; give a positive integer",
+        ),
+        (
+            &["budget", "--target-reduction", "-1"][..],
+            "--target-reduction -1 must be a factor of at least 1",
+        ),
+    ] {
+        let err = common::fails(args);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}

@@ -142,10 +142,23 @@ pub fn parse_counts(key: Key, spec: &str) -> Result<Vec<u64>> {
             ));
         }
         let parts: Vec<&str> = item.split(':').collect();
-        let count = |s: &str| parse_count(s).map_err(|m| bad(format!("'{s}' {m}")));
+        if parts.len() > 1 && parts.iter().any(|p| p.trim().is_empty()) {
+            return Err(bad(format!(
+                "range '{item}' lacks its start, end or step: write START:END[:STEP], e.g. 8:256:8"
+            )));
+        }
+        // The value once: a message that quotes it already is not prefixed with it again.
+        let named = |s: &str, m: String| {
+            if m.starts_with(&format!("'{}'", s.trim())) {
+                bad(m)
+            } else {
+                bad(format!("'{s}' {m}"))
+            }
+        };
+        let count = |s: &str| parse_count(s).map_err(|m| named(s, m));
         let value = |s: &str| {
             if key == FRAMES {
-                crate::spec::parse_count_or_zero(s).map_err(|m| bad(format!("'{s}' {m}")))
+                crate::spec::parse_count_or_zero(s).map_err(|m| named(s, m))
             } else {
                 count(s)
             }
@@ -843,6 +856,37 @@ impl<'a> Sweep<'a> {
             loaded.scenario(grid, index, &mut scratch)?;
         }
         Ok(Sweep { grid, loaded })
+    }
+
+    /// What a single run of the grid's rows warns of its input (`--tokens` not a multiple of
+    /// the tokens per frame, ...), each warning once: at most `limit` of them, and how many
+    /// more the other rows would add. A single run prints these; a sweep used to say nothing.
+    pub fn input_warnings(&self, limit: usize) -> (Vec<String>, usize) {
+        let grid = self.grid;
+        let (mut shown, mut more) = (Vec::new(), 0);
+        let mut spec = grid.base.clone();
+        for model in &self.loaded.models {
+            for &per_frame in &grid.tokens_per_frame {
+                for &visual in &grid.visual {
+                    spec.tokens_per_frame = per_frame;
+                    (spec.frames, spec.tokens) = match visual {
+                        Visual::Frames(f) => (f, None),
+                        Visual::Tokens(n) => (None, Some(n)),
+                    };
+                    for w in crate::scenario::input_warnings(&spec, model) {
+                        if shown.contains(&w) {
+                            continue;
+                        }
+                        if shown.len() < limit {
+                            shown.push(w);
+                        } else {
+                            more += 1;
+                        }
+                    }
+                }
+            }
+        }
+        (shown, more)
     }
 
     /// Checks every configuration of the grid (not only its extremes) on `jobs` threads: the

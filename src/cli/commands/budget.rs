@@ -26,7 +26,9 @@ pub(crate) struct BudgetArgs {
     ///
     /// Inverse question: the least aggressive --solve setting whose reduction factor
     /// (baseline / schedule, --by) reaches X at the given input.
-    #[arg(long, value_name = "X", conflicts_with_all = ["reference_frames", "max_frames"])]
+    // Negative numbers are values here, so that `-1` gets the range error, not "unexpected
+    // argument".
+    #[arg(long, value_name = "X", allow_negative_numbers = true, conflicts_with_all = ["reference_frames", "max_frames"])]
     pub target_reduction: Option<f64>,
     /// The knob: window, start, end or merge [default: window].
     #[arg(long, value_name = "KNOB", value_parser = choice::<Solve>(), hide_possible_values = true)]

@@ -212,6 +212,15 @@ pub fn command(args: &GridArgs, anchor: &AnchorArgs, output: &SweepOutputArgs) -
     };
     let result = format::write(format, output.output.as_deref(), &rows);
     rows.progress.into_inner().finish();
+    if result.is_ok() {
+        // As a single run warns of its input (each warning once, a few at most); after the
+        // rows, so that an invalid grid's error stays the one line on standard error.
+        let (warnings, more) = sweep.input_warnings(3);
+        super::run::warn(&warnings);
+        if more > 0 {
+            super::run::warn(&[format!("and {more} more like these in other rows")]);
+        }
+    }
     result
 }
 
