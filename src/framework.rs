@@ -18,6 +18,23 @@ use crate::presets::{self, Source};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// A `[gpu.NAME]` table applies to a run on the GPU preset of that exact name; a name one or
+/// two typos from a preset (or its alias, or in other case) would be silently ignored, the run
+/// taking the pooled values: refused with the preset meant. Any other name is kept: a table
+/// for a GPU given by file, which `check` and `fit` price by its rows' GPU name.
+fn check_gpu_table_name(name: &str) -> Result<(), String> {
+    use crate::presets::GPUS;
+    if GPUS.iter().any(|(n, _)| *n == name) {
+        return Ok(());
+    }
+    match presets::canonical(name, GPUS).or_else(|| presets::nearest(name, GPUS)) {
+        Some(preset) => Err(format!(
+            "table [gpu.{name}] names no GPU preset, so no run would use it: did you mean [gpu.{preset}]?"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The name of the ideal profile.
 pub(crate) const ROOFLINE: &str = "roofline";
 
@@ -482,6 +499,7 @@ impl Framework {
         self.params.validate("params")?;
         for (gpu, p) in &self.gpu {
             p.validate(&format!("gpu.{gpu}"))?;
+            check_gpu_table_name(gpu)?;
         }
         if let Some(s) = &self.spread {
             s.validate()?;

@@ -384,3 +384,31 @@ fn compare_names_an_empty_schedule_item() {
         );
     }
 }
+
+/// A framework profile's `[gpu.NAME]` table one or two typos from a GPU preset (or in other
+/// case) is refused with the preset meant: `[gpu.h10]` in trtllm.toml used to be ignored
+/// silently, the H100 run taking the pooled values. A name far from every preset stays
+/// accepted (a table for a GPU from a file, which check and fit price by name).
+#[test]
+fn a_mistyped_gpu_table_in_a_profile_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string("frameworks/trtllm.toml").unwrap();
+    assert!(shipped.contains("[gpu.h100]"));
+    for (table, meant) in [("h10", "h100"), ("H100", "h100"), ("a100-80", "a100-80g")] {
+        let path = dir.path().join(format!("{table}.toml"));
+        std::fs::write(
+            &path,
+            shipped.replace("[gpu.h100]", &format!("[gpu.{table}]")),
+        )
+        .unwrap();
+        let err = fails(&["--gpu", "h100", "--framework", path.to_str().unwrap()]);
+        assert!(
+            err.contains(&format!("table [gpu.{table}] names no GPU preset"))
+                && err.contains(&format!("did you mean [gpu.{meant}]?")),
+            "{table}: {err}"
+        );
+    }
+    let custom = dir.path().join("custom.toml");
+    std::fs::write(&custom, shipped.replace("[gpu.h100]", "[gpu.my-lab-card]")).unwrap();
+    ok(&["--gpu", "h100", "--framework", custom.to_str().unwrap()]);
+}
