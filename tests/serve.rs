@@ -592,3 +592,36 @@ fn tiny_prompts_prefill_slower_with_aim_under_hf() {
         assert!(doc.contains(&want), "docs/serving.md should say {want:?}");
     }
 }
+
+/// One prompt too large for the device (a trace row of 100000 frames, `--frames-dist
+/// exp:1000000`) names the prompt and what to lower; it used to say "no room for a KV cache:
+/// 42.9 GB × 0.9 leaves -4033891.47 GB … raise --gpu-memory-utilization or use --tp", neither
+/// of which helps. Weights past the device keep that advice.
+#[test]
+fn a_prompt_too_large_for_the_device_says_what_to_lower() {
+    for args in [
+        &["serve", "--frames", "100000", "--requests", "3"][..],
+        &["serve", "--frames-dist", "exp:1000000", "--requests", "3"][..],
+    ] {
+        let err = common::fails(args);
+        assert!(
+            err.contains("frame(s) and 100 text tokens does not fit")
+                && err.contains("lower its --frames or --text-tokens")
+                && !err.contains("--gpu-memory-utilization"),
+            "{args:?}: {err}"
+        );
+    }
+    let err = common::fails(&[
+        "serve",
+        "--gpu",
+        "rtx4090",
+        "--model",
+        "llava-ov-72b",
+        "--requests",
+        "3",
+    ]);
+    assert!(
+        err.contains("no room for a KV cache") && err.contains("--tp"),
+        "{err}"
+    );
+}

@@ -186,9 +186,20 @@ pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query
     options.check_names(&[SERVE, &["schedules"]])?;
     let schedules = match options.take(&["schedules"]).remove("schedules") {
         None => Vec::new(),
-        Some(v) => serde_json::from_value::<Vec<String>>(v).map_err(|_| {
-            Error::invalid("schedules: give a list of schedule names, e.g. [\"none\", \"linear\"]")
-        })?,
+        Some(v) => {
+            let list = serde_json::from_value::<Vec<String>>(v).map_err(|_| {
+                Error::invalid(
+                    "schedules: give a list of schedule names, e.g. [\"none\", \"linear\"]",
+                )
+            })?;
+            // Refused as the command line's `--schedules ""` is (an empty list ran the default).
+            if list.is_empty() || list.iter().any(|s| s.trim().is_empty()) {
+                return Err(Error::invalid(
+                    "schedules: give at least one schedule name and no empty one, e.g. [\"none\", \"linear\"], or leave schedules out",
+                ));
+            }
+            list
+        }
     };
     let mut query = options.take(SERVE);
     for key in ["output_tokens", "frames_dist", "text_dist"] {
@@ -198,8 +209,9 @@ pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query
             }
         }
     }
-    let query = serde_json::from_value(Value::Object(query))
-        .map_err(|e| Error::invalid(format!("serve options: {e}")))?;
+    // The keyword at fault is named (`seed: invalid value: integer -1, expected u64`).
+    let query = serde_path_to_error::deserialize(Value::Object(query))
+        .map_err(|e| Error::invalid(format!("serve option {}: {}", e.path(), e.inner())))?;
     Ok((spec(options)?, query, schedules))
 }
 

@@ -44,3 +44,28 @@ def test_several_schedules_are_the_cli_comparison(cli):
     want = json.loads(cli.run("serve", *flags, "--schedules", "none,linear", "--format", "json").stdout)
     assert got == want
     assert got != aim_sim.serve(**CASE)
+
+
+def test_bad_serve_keywords_are_named():
+    """A bad serve keyword is named, as simulate(frames=-1) names frames: serve(seed=-1) used to
+    say "serve options: invalid value: integer '-1', expected u64". schedules=[] is refused as
+    the command line's --schedules "" is (it ran the default schedule silently)."""
+    import pytest
+
+    for key, value in [("seed", -1), ("requests", -5)]:
+        with pytest.raises(aim_sim.AimSimError, match=key):
+            aim_sim.serve(**{key: value})
+    for schedules in [[], ["none", ""]]:
+        with pytest.raises(aim_sim.AimSimError, match="at least one schedule name"):
+            aim_sim.serve(schedules=schedules, requests=3)
+
+
+def test_a_prompt_too_large_says_what_to_lower():
+    """One prompt too large for the device names the prompt and what to lower: it used to say
+    "no room for a KV cache ... leaves -4033891.47 GB ... raise gpu_memory_utilization or use tp",
+    neither of which helps."""
+    import pytest
+
+    with pytest.raises(aim_sim.AimSimError, match="a prompt of 100000 frame") as e:
+        aim_sim.serve(frames=100000, requests=3)
+    assert "frames" in str(e.value) and "gpu_memory_utilization" not in str(e.value)

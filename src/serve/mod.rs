@@ -17,8 +17,9 @@ pub mod step;
 pub mod workload;
 
 use crate::error::keys::{
-    BLOCK_SIZE, DURATION, FIND_MAX_RATE, GPU_MEMORY_UTILIZATION, KV_CACHE_GB, LAYER_TOKENS,
-    MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS, RATE, SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT, TP,
+    BLOCK_SIZE, DURATION, FIND_MAX_RATE, FRAMES, FRAMES_DIST, GPU_MEMORY_UTILIZATION, KV_CACHE_GB,
+    LAYER_TOKENS, MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS, RATE, SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT,
+    TEXT_DIST, TEXT_TOKENS, TP,
 };
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
@@ -292,6 +293,19 @@ impl Server {
                 "{KV_CACHE_GB} {}: less than one {}-token block per layer; give more",
                 capacity_bytes / 1e9,
                 self.limits.block_size
+            )));
+        }
+        // One prompt's activations past the device: no memory setting or split helps it.
+        let without_prompt = self.base.gpu.memory * self.limits.gpu_memory_utilization
+            - p.weights_bytes
+            - profile.activations_bytes;
+        if !room && without_prompt > block_bytes * layers as f64 {
+            return Err(Error::invalid(format!(
+                "a prompt of {} frame(s) and {} text tokens does not fit: its activations take {:.1} GB of the {:.1} GB GPU; lower its {FRAMES} or {TEXT_TOKENS} (or {FRAMES_DIST}/{TEXT_DIST}, or the trace's row)",
+                p.frames,
+                p.text_tokens,
+                p.activations_bytes / 1e9,
+                self.base.gpu.memory / 1e9,
             )));
         }
         if !room {
