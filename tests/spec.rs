@@ -378,6 +378,7 @@ fn a_sweeps_axes_replace_what_the_run_file_resolved() {
             .all(|l| l.split(',').nth(5) == Some("144")),
         "{csv}"
     );
+}
 
 /// serve's, compare's and budget's JSON outputs carry no spec: given to `--spec` (whose help
 /// offers "an earlier run's JSON output") each is named as what it is, with what to give
