@@ -18,23 +18,6 @@ use crate::presets::{self, Source};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A `[gpu.NAME]` table applies to a run on the GPU preset of that exact name; a name one or
-/// two typos from a preset (or its alias, or in other case) would be silently ignored, the run
-/// taking the pooled values: refused with the preset meant. Any other name is kept: a table
-/// for a GPU given by file, which `check` and `fit` price by its rows' GPU name.
-fn check_gpu_table_name(name: &str) -> Result<(), String> {
-    use crate::presets::GPUS;
-    if GPUS.iter().any(|(n, _)| *n == name) {
-        return Ok(());
-    }
-    match presets::canonical(name, GPUS).or_else(|| presets::nearest(name, GPUS)) {
-        Some(preset) => Err(format!(
-            "table [gpu.{name}] names no GPU preset, so no run would use it: did you mean [gpu.{preset}]?"
-        )),
-        None => Ok(()),
-    }
-}
-
 /// The name of the ideal profile.
 pub(crate) const ROOFLINE: &str = "roofline";
 
@@ -499,7 +482,6 @@ impl Framework {
         self.params.validate("params")?;
         for (gpu, p) in &self.gpu {
             p.validate(&format!("gpu.{gpu}"))?;
-            check_gpu_table_name(gpu)?;
         }
         if let Some(s) = &self.spread {
             s.validate()?;
@@ -534,6 +516,24 @@ impl Framework {
             } else {
                 t.matmul.is_some()
             }
+        })
+    }
+
+    /// A `[gpu.NAME]` table that looks meant for the preset `gpu` but does not name it (a typo,
+    /// an alias, another case: `[gpu.h10]` for `h100`), when `gpu` has no table of its own. A
+    /// run on `gpu` takes the pooled values, not that table's: it once did so silently. Such a
+    /// name is not refused when the profile is read: a table may be for a GPU from a file
+    /// (a user's `rtx4080.toml`, one edit from a preset), which `check` and `fit` price by name.
+    pub(crate) fn near_miss_table(&self, gpu: &str) -> Option<&str> {
+        use crate::presets::GPUS;
+        if self.gpu.contains_key(gpu) {
+            return None;
+        }
+        self.gpu.keys().map(String::as_str).find(|name| {
+            !GPUS.iter().any(|(n, _)| n == name)
+                && presets::canonical(name, GPUS)
+                    .or_else(|| presets::nearest(name, GPUS))
+                    .is_some_and(|meant| meant == gpu)
         })
     }
 

@@ -218,6 +218,15 @@ impl Scenario {
             _ => None,
         };
         let mut framework_notes = Vec::new();
+        let mut profile_warnings = Vec::new();
+        if let Some(table) = gpu_preset.and_then(|g| framework.near_miss_table(g)) {
+            profile_warnings.push(format!(
+                "framework {}: no [gpu.{}] table, but a [gpu.{table}] one, which no GPU preset is named: a typo? This run takes the pooled values, not that table's; rename the table to [gpu.{}]",
+                framework.name,
+                gpu_preset.unwrap_or_default(),
+                gpu_preset.unwrap_or_default()
+            ));
+        }
         let mut spread = None;
         if let Some((efficiency, notes)) =
             framework.efficiency_for(gpu_preset, gpu.host(), precision.uses_int8_peak())
@@ -313,7 +322,10 @@ impl Scenario {
             // A profile an anchor refitted, replayed from a run's JSON: still anchored (the
             // anchored run itself sets the kind it was refitted on).
             anchor: spread.filter(|s| s.anchored).map(|_| Anchor::Rows),
-            warnings: input_warnings(args, &model),
+            warnings: input_warnings(args, &model)
+                .into_iter()
+                .chain(profile_warnings)
+                .collect(),
             model,
             gpu,
             schedule,

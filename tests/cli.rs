@@ -386,29 +386,35 @@ fn compare_names_an_empty_schedule_item() {
 }
 
 /// A framework profile's `[gpu.NAME]` table one or two typos from a GPU preset (or in other
-/// case) is refused with the preset meant: `[gpu.h10]` in trtllm.toml used to be ignored
-/// silently, the H100 run taking the pooled values. A name far from every preset stays
-/// accepted (a table for a GPU from a file, which check and fit price by name).
+/// case, or by an alias) is warned about on a run on that preset: `[gpu.h10]` in trtllm.toml
+/// used to be ignored silently, the H100 run taking the pooled values. It is not refused: a
+/// table may be for a GPU from a file named close to a preset (`rtx4080`, one edit from
+/// `rtx4090`), which check and fit price by name.
 #[test]
-fn a_mistyped_gpu_table_in_a_profile_is_refused() {
+fn a_mistyped_gpu_table_in_a_profile_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
     let shipped = std::fs::read_to_string("frameworks/trtllm.toml").unwrap();
     assert!(shipped.contains("[gpu.h100]"));
-    for (table, meant) in [("h10", "h100"), ("H100", "h100"), ("a100-80", "a100-80g")] {
+    for table in ["h10", "H100"] {
         let path = dir.path().join(format!("{table}.toml"));
         std::fs::write(
             &path,
             shipped.replace("[gpu.h100]", &format!("[gpu.{table}]")),
         )
         .unwrap();
-        let err = fails(&["--gpu", "h100", "--framework", path.to_str().unwrap()]);
+        let out = run(&["--gpu", "h100", "--framework", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
         assert!(
-            err.contains(&format!("table [gpu.{table}] names no GPU preset"))
-                && err.contains(&format!("did you mean [gpu.{meant}]?")),
-            "{table}: {err}"
+            stderr.contains(&format!("no [gpu.h100] table, but a [gpu.{table}] one")),
+            "{table}: {stderr}"
         );
     }
-    let custom = dir.path().join("custom.toml");
-    std::fs::write(&custom, shipped.replace("[gpu.h100]", "[gpu.my-lab-card]")).unwrap();
-    ok(&["--gpu", "h100", "--framework", custom.to_str().unwrap()]);
+    // A card of the user's own, named one edit from a preset: loads, and a run on the preset
+    // it resembles, which has its own table, hears nothing.
+    let own = dir.path().join("own.toml");
+    std::fs::write(&own, format!("{shipped}\n[gpu.rtx4080]\nmatmul = 0.5\n")).unwrap();
+    let out = run(&["--gpu", "h100", "--framework", own.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("a typo?"));
 }
