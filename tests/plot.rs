@@ -504,3 +504,32 @@ fn a_log_curves_panel_is_labelled_at_one_two_and_five() {
         );
     }
 }
+
+/// Each kind's default size is the one `plot --help` states (it said 1400x800 for every kind
+/// but accuracy, where `plot check` draws at 1100x1000).
+#[test]
+fn default_sizes_are_the_ones_the_help_states() {
+    let help = common::ok(&["plot", "--help"]);
+    assert!(
+        help.contains("[default: 1400x800; 1400x1000 for accuracy, 1100x1000 for check]"),
+        "{help}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // A PNG's width and height are the big-endian words at bytes 16..24 (its IHDR chunk).
+    let size = |args: &[&str], name: &str| {
+        let path = dir.path().join(name);
+        let path = path.to_str().unwrap();
+        common::ok(&[args, &["-o", path][..]].concat());
+        let b = std::fs::read(path).unwrap();
+        let word = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        (word(16), word(20))
+    };
+    assert_eq!(
+        size(
+            &["plot", "check", "--input", "reference/measurements.toml"],
+            "check.png"
+        ),
+        (1100, 1000)
+    );
+    assert_eq!(size(&["plot", "layers"], "layers.png"), (1400, 800));
+}
