@@ -1792,3 +1792,28 @@ fn the_check_page_carries_the_cross_validation() {
         "no {loo_ms:.2} on the page"
     );
 }
+
+/// `fit --format csv` carries what a leave-one-source-out fit fell back on, as JSON's
+/// `loso_fallback` and the table's `*` do (the CSV had no such column).
+#[test]
+fn fit_csv_names_the_fallbacks_json_names() {
+    let csv = common::ok(&["fit", "reference/measurements.toml", "--format", "csv"]);
+    let json = common::json(&["fit", "reference/measurements.toml"]);
+    let mut want = std::collections::BTreeMap::new();
+    for f in json.as_array().expect("one report per framework") {
+        for p in f["predictions"].as_array().expect("predictions") {
+            let id = p["id"].as_str().unwrap().to_string();
+            want.insert(id, p["loso_fallback"].as_str().unwrap_or("").to_string());
+        }
+    }
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",loo_ms,loso_fallback"));
+    let mut fallbacks = 0;
+    for line in lines {
+        let id = line.split(',').nth(1).unwrap();
+        let last = line.splitn(9, ',').nth(8).unwrap();
+        assert_eq!(last, want[id], "{id}");
+        fallbacks += usize::from(!last.is_empty());
+    }
+    assert!(fallbacks > 0, "the reference set has rows on fallbacks");
+}

@@ -259,21 +259,25 @@ fn fit_text(
         TextFormat::Json => crate::report::json_text(&reports),
         TextFormat::Csv => {
             let mut s = String::from(
-                "framework,id,gpu,source_group,measured_ms,fitted_ms,loso_ms,loo_ms\n",
+                "framework,id,gpu,source_group,measured_ms,fitted_ms,loso_ms,loo_ms,loso_fallback\n",
             );
+            // `loso_fallback`: what a leave-one-source-out fit fell back on (the table's `*`,
+            // JSON's key; empty when the row's source was not the only one of its kind).
+            let csv = crate::report::csv_field;
             for r in reports {
                 for p in &r.predictions {
                     let _ = writeln!(
                         s,
-                        "{},{},{},{},{},{},{},{}",
+                        "{},{},{},{},{},{},{},{},{}",
                         r.framework,
-                        p.id,
-                        p.gpu,
-                        p.source_group,
+                        csv(&p.id),
+                        csv(&p.gpu),
+                        csv(&p.source_group),
                         p.measured_ms,
                         p.fitted_ms,
                         p.loso_ms,
-                        p.loo_ms
+                        p.loo_ms,
+                        csv(p.loso_fallback.as_deref().unwrap_or(""))
                     );
                 }
             }
