@@ -387,11 +387,12 @@ pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<T
             args.prune_step = None;
             let span = l2 - l1;
             match knob {
-                // No layer past the model's depth: l2 = L already prunes the last layer to
-                // nothing (`r_i` reaches 0 at layer l2 - 1), a larger l2 names no layer.
+                // A window may run past the last layer: its later layers are not reached, and
+                // the last one keeps `1 - (L - l1) / (l2 - l1)` of the tokens (a partial
+                // pruning, the least aggressive settings there are).
                 Solve::Window => (
                     0,
-                    layers.saturating_sub(span).min(layers - 1),
+                    layers - 1,
                     Box::new(move |a: &mut Spec, s| {
                         (a.prune_start, a.prune_end) = (Some(s), Some(s + span))
                     }),
@@ -405,7 +406,9 @@ pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<T
                 ),
                 _ => (
                     l1 + 1,
-                    layers.max(l1 + 1),
+                    // An end past the depth is a shallower slope (the last layer keeps some
+                    // tokens); past 2L the window barely prunes, and the search stops there.
+                    (2 * layers).max(l1 + 1),
                     Box::new(move |a: &mut Spec, e| {
                         (a.prune_start, a.prune_end) = (Some(l1), Some(e))
                     }),

@@ -244,15 +244,30 @@ fn target_reduction_by_time_tries_every_layer() {
     }
 }
 
-/// `--solve end` and `--solve window` never propose a layer past the model's depth: at
-/// `--target-reduction 1` on the 28-layer default model they used to answer `l1=14 l2=56` and
-/// `l1=27 l2=35`. l2 = 28 already prunes the last layer (layer 27) to nothing.
+/// `--solve end` and `--solve window` may answer an end past the model's last layer: it is a
+/// shallower slope, whose last layer keeps some of its tokens, the least aggressive pruning
+/// that meets the target (a cap at the depth, tried once, answered `l1=20 l2=28` for a 4×
+/// window where `l1=27 l2=35` meets it with less pruning). The answer, run, meets the target.
 #[test]
-fn target_reduction_stays_within_the_model() {
-    for (solve, l1, l2) in [("end", 14, 28), ("window", 20, 28)] {
-        let v = common::json(&["budget", "--target-reduction", "1", "--solve", solve]);
-        assert_eq!(v["solution"]["prune_start"], l1, "{solve}: {v}");
-        assert_eq!(v["solution"]["prune_end"], l2, "{solve}: {v}");
-        assert!(v["next"].is_null(), "{solve}: {v}");
-    }
+fn target_reduction_may_end_past_the_last_layer() {
+    let v = common::json(&["budget", "--target-reduction", "4", "--solve", "window"]);
+    let (l1, l2) = (
+        v["solution"]["prune_start"].as_u64().unwrap(),
+        v["solution"]["prune_end"].as_u64().unwrap(),
+    );
+    assert_eq!((l1, l2), (27, 35), "{v}");
+    let run = common::json(&[
+        "--prune-start",
+        &l1.to_string(),
+        "--prune-end",
+        &l2.to_string(),
+    ]);
+    assert!(
+        run["reduction"]["flops"].as_f64().unwrap() >= 4.0,
+        "{}",
+        run["reduction"]
+    );
+    let layers = run["layers"].as_array().unwrap();
+    let last = layers.last().unwrap()["tokens"].as_u64().unwrap();
+    assert!(last > 100, "the last layer keeps visual tokens: {last}");
 }
