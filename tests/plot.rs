@@ -511,7 +511,7 @@ fn a_log_curves_panel_is_labelled_at_one_two_and_five() {
 fn default_sizes_are_the_ones_the_help_states() {
     let help = common::ok(&["plot", "--help"]);
     assert!(
-        help.contains("[default: 1400x800; 1400x1000 for accuracy, 1100x1000 for check]"),
+        help.contains("Pixels [default: 1400x800; accuracy 1400x1000, check 1100x1000]"),
         "{help}"
     );
     let dir = tempfile::tempdir().unwrap();

@@ -63,7 +63,7 @@ pub(crate) struct PlotArgs {
     /// Image to write; the extension picks the format: .png or .svg.
     #[arg(long, short = 'o', value_name = "FILE.png|FILE.svg")]
     pub output: PathBuf,
-    /// Image size in pixels [default: 1400x800; 1400x1000 for accuracy, 1100x1000 for check].
+    /// Pixels [default: 1400x800; accuracy 1400x1000, check 1100x1000].
     #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
     /// Y scale of `curves`: auto, log or linear.
