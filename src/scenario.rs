@@ -219,12 +219,11 @@ impl Scenario {
         };
         let mut framework_notes = Vec::new();
         let mut profile_warnings = Vec::new();
-        if let Some(table) = gpu_preset.and_then(|g| framework.near_miss_table(g)) {
+        if let Some((g, table)) = gpu_preset.and_then(|g| Some((g, framework.near_miss_table(g)?)))
+        {
             profile_warnings.push(format!(
-                "framework {}: no [gpu.{}] table, but a [gpu.{table}] one, which no GPU preset is named: a typo? This run takes the pooled values, not that table's; rename the table to [gpu.{}]",
-                framework.name,
-                gpu_preset.unwrap_or_default(),
-                gpu_preset.unwrap_or_default()
+                "framework {}: no [gpu.{g}] table, but a [gpu.{table}] one, which no GPU preset is named: a typo? This run takes the pooled values, not that table's; rename the table to [gpu.{g}]",
+                framework.name
             ));
         }
         let mut spread = None;
@@ -627,7 +626,6 @@ fn check_layer_tokens(list: &[u64], layers: u64) -> Result<()> {
             "{LAYER_TOKENS} value {v} at layer {i}: a layer holds at least one token"
         )));
     }
-
     if let Some(v) = list.iter().find(|&&v| v > MAX_TOKENS) {
         return Err(Error::invalid(format!(
             "{LAYER_TOKENS} value {v} exceeds the limit of {MAX_TOKENS} tokens"

@@ -1010,17 +1010,9 @@ fn fit_names(m: &Measurements, names: &[String]) -> Result<Vec<String>> {
 fn unfitted_reasons<'a>(rows: impl Iterator<Item = &'a super::Measurement>) -> String {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for r in rows {
-        let why = if r.gpu == super::UNKNOWN_GPU {
-            "with gpu = \"unknown\" (the source does not name its GPU)"
-        } else if !r.setting_known {
-            "with setting_known = false (the source gives only the token budget)"
-        } else if r.timed == crate::check::Timed::Vision {
-            "timed = \"vision\" (the encoder alone is checked, not fitted)"
-        } else if !r.fit {
-            "with fit = false"
-        } else if r.framework == crate::framework::ROOFLINE {
-            "under framework = \"roofline\" (a bound with nothing to fit)"
-        } else {
+        let roofline = (r.framework == crate::framework::ROOFLINE)
+            .then_some("under framework = \"roofline\" (a bound with nothing to fit)");
+        let Some(why) = unfitted_reason(r).or(roofline) else {
             continue;
         };
         match counts.iter_mut().find(|(w, _)| *w == why) {
@@ -1049,7 +1041,23 @@ pub fn frameworks(m: &Measurements) -> Vec<String> {
 /// `timed = "vision"`, are checked but not fitted yet: the fit records every kernel of a run),
 /// and not kept out of it (`fit = false`).
 fn fitted(r: &crate::check::Measurement) -> bool {
-    r.unpriced_reason().is_none() && r.timed != crate::check::Timed::Vision && r.fit
+    unfitted_reason(r).is_none()
+}
+
+/// Why a row enters no fit ([`fitted`]), in the file's keys: not priced (a GPU the source
+/// does not name, a setting it does not give), the encoder alone, or kept out.
+fn unfitted_reason(r: &crate::check::Measurement) -> Option<&'static str> {
+    if r.gpu == super::UNKNOWN_GPU {
+        Some("with gpu = \"unknown\" (the source does not name its GPU)")
+    } else if !r.setting_known {
+        Some("with setting_known = false (the source gives only the token budget)")
+    } else if r.timed == crate::check::Timed::Vision {
+        Some("timed = \"vision\" (the encoder alone is checked, not fitted)")
+    } else if !r.fit {
+        Some("with fit = false")
+    } else {
+        None
+    }
 }
 
 /// The profile a framework name refers to in `m` (its structure is the fit's starting point).
