@@ -202,7 +202,7 @@ pub fn compare(q: &Query) -> Result<Comparison> {
         model,
         gpu: s.gpu.name.clone(),
         cost_model: r0.cost_model.to_string(),
-        framework: r0.spec.framework.label("inline framework").to_string(),
+        framework: s.framework_label(),
         frames: s.input.frames,
         tokens_per_frame: s.input.tokens_per_frame,
         text_tokens: s.input.text_tokens,

@@ -353,6 +353,16 @@ impl Scenario {
         &self.resolved
     }
 
+    /// The framework as a reader names it: the name or path the spec gave, else an inline
+    /// profile's own name (an anchor's refit is inline), marked when an anchor refitted it.
+    pub fn framework_label(&self) -> String {
+        match (&self.resolved.framework, self.anchor) {
+            (crate::spec::Definition::Name(n), None) => n.clone(),
+            (_, Some(_)) => format!("{} (anchored)", self.framework),
+            (crate::spec::Definition::Inline(_), None) => self.framework.clone(),
+        }
+    }
+
     /// The sequence length of every layer under the schedule, or the explicit
     /// `--layer-tokens` list, which replaces the whole schedule (no merging is priced; a
     /// schedule TOML with `kind = "explicit"` combines merging with per-layer counts).

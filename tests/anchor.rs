@@ -243,6 +243,9 @@ fn compare_prices_every_schedule_under_the_anchored_profile() {
         notes.contains("anchored on the measured baseline 480 ms"),
         "{notes}"
     );
+    // The refitted profile is named as the profile it came from, marked (it read "inline
+    // framework" until 2026-12-07); unanchored, the name given.
+    assert_eq!(c["framework"], "hf (anchored)", "{}", c["framework"]);
     let mut html = args.clone();
     html.extend(["--format", "html"]);
     assert!(common::ok(&html).contains("anchored on the measured baseline 480 ms"));
@@ -257,6 +260,7 @@ fn compare_prices_every_schedule_under_the_anchored_profile() {
     plain.extend(run);
     assert!(common::ok(&plain)
         .contains("80 % intervals on a stack the framework profile was not fitted to"));
+    assert_eq!(common::json(&plain)["framework"], "hf");
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "one.toml", &row("mine", "hf", 32, 480.0));
     let mut by_file = vec![
@@ -277,6 +281,17 @@ fn compare_prices_every_schedule_under_the_anchored_profile() {
         e.contains("--anchor-ms") && e.contains("--framework"),
         "{e}"
     );
+}
+
+/// A single anchored run's HTML page names its profile as the one refitted, marked (it read
+/// "framework inline framework" until 2026-12-07).
+#[test]
+fn an_anchored_runs_page_names_the_refitted_profile() {
+    let mut args = RUN.to_vec();
+    args.extend(["--anchor-ms", "480", "--format", "html"]);
+    let page = common::ok(&args);
+    assert!(page.contains("framework hf (anchored)"), "{page}");
+    assert!(!page.contains("inline framework"));
 }
 
 /// An anchor pins the GPU as well as the harness: on a GPU without fitted values (`a100`, the

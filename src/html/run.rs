@@ -330,7 +330,7 @@ pub fn run(r: &Report) -> Result<String> {
         s.schedule.name,
         r.schedule_summary,
         r.cost_model,
-        r.spec.framework.label("inline framework"),
+        s.framework_label(),
         i.frames,
         i.tokens_per_frame,
         i.text_tokens,
