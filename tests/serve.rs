@@ -625,3 +625,77 @@ fn a_prompt_too_large_for_the_device_says_what_to_lower() {
         "{err}"
     );
 }
+
+/// `serve --anchor-ms` prices every request under the profile the anchor refits, as
+/// `simulate --anchor-ms` does: one request's prefill alone is the anchored run's time (the
+/// anchor itself without reduction), the framework is named as anchored and the refit's note is
+/// in the table, JSON and each schedule of a comparison. An anchor has nothing to refit under
+/// the roofline, and the published check takes none: one line, exit 2. (`serve` took no anchor
+/// until 2026-12-07.)
+#[test]
+fn an_anchor_prices_every_request_under_the_refitted_profile() {
+    let run = [
+        "--gpu",
+        "a100-80g",
+        "--framework",
+        "hf",
+        "--frames",
+        "32",
+        "--anchor-ms",
+        "400",
+    ];
+    let serve = |schedule: &str| {
+        let mut a = vec!["serve", "--requests", "5", "--schedule", schedule];
+        a.extend(run);
+        common::json(&a)
+    };
+    let alone = |r: &serde_json::Value| r["summary"]["prefill_alone_s"].as_f64().unwrap();
+    let none = serve("none");
+    assert!(rel(alone(&none), 0.4) < 1e-9, "{}", alone(&none));
+    assert_eq!(none["framework"], "hf (anchored)");
+    assert!(none["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("anchored on the measured baseline 400 ms"));
+    let linear = serve("linear");
+    let mut sim = vec!["--schedule", "linear"];
+    sim.extend(run);
+    let simulated = common::json(&sim)["pipeline"]["ttft_s"].as_f64().unwrap();
+    assert!(
+        rel(alone(&linear), simulated) < 1e-9,
+        "{} vs {simulated}",
+        alone(&linear)
+    );
+    // Unanchored, the same request is priced by the profile as shipped: another time, no note.
+    let mut plain = vec!["serve", "--requests", "5", "--schedule", "linear"];
+    plain.extend(&run[..6]);
+    let plain = common::json(&plain);
+    assert!(rel(alone(&plain), simulated) > 0.01);
+    assert!(plain.get("notes").is_none(), "{plain}");
+    assert_eq!(plain["framework"], "hf");
+    let mut table = vec!["serve", "--requests", "5", "--schedules", "none,linear"];
+    table.extend(run);
+    let t = common::ok(&table);
+    assert_eq!(
+        t.matches("note: anchored on the measured baseline 400 ms")
+            .count(),
+        1,
+        "{t}"
+    );
+    for a in common::json(&table)["answers"].as_array().unwrap() {
+        assert!(a["notes"].to_string().contains("400 ms"), "{a}");
+    }
+    let e = common::fails(&["serve", "--requests", "5", "--anchor-ms", "400"]);
+    assert!(e.contains("--framework"), "{e}");
+    let e = common::fails(&[
+        "serve",
+        "--reference",
+        "reference/serving.toml",
+        "--anchor-ms",
+        "400",
+    ]);
+    assert!(
+        e.contains("--anchor-ms") && e.contains("--reference"),
+        "{e}"
+    );
+}

@@ -416,6 +416,8 @@ def serve(
     kv_bits: Optional[int] = None,
     skip_mlp_add: Optional[bool] = False,
     # <options:end>
+    anchor_ms: Optional[float] = None,
+    anchor: Optional[Union[str, os.PathLike]] = None,
 ) -> Dict[str, Any]:
     """One model replica under a stream of requests: ``aim-sim serve [options] --format json``.
 
@@ -450,6 +452,11 @@ def serve(
             the targets.
         schedules: Several schedules side by side on the same requests (``--schedules``;
             replaces ``schedule``): the answer is the comparison.
+        anchor_ms: Your measured time, ms, of one request's input without token reduction,
+            alone on your own stack (``--anchor-ms``): every step is priced under the
+            ``framework`` profile refitted to it, as ``simulate`` refits it; the refit's note
+            is in the run's ``notes``.
+        anchor: A file of your own measured rows (``--anchor FILE``), as for ``simulate``.
 
     Raises:
         AimSimError: Bad input, or a configuration that does not run (the message names it).

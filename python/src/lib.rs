@@ -368,12 +368,20 @@ fn budget<'py>(
 fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
     let options = options_of(py, options, None)?;
     core(py, move || {
-        let (spec, query, schedules) = options::serve(options)?;
+        let (spec, query, schedules, anchor) = options::serve(options)?;
+        let (ms, file) = options::Anchor::parts(anchor);
+        let (spec, note) = aim_sim::serve::query::anchored(&spec, ms, file.as_deref())?;
         if schedules.is_empty() {
-            let answer = aim_sim::serve::query::answer(&spec, &query, None)?;
+            let mut answer = aim_sim::serve::query::answer(&spec, &query, None)?;
+            if let Some(n) = &note {
+                answer.note(n);
+            }
             answer.render(TextFormat::Json)
         } else {
-            let comparison = aim_sim::serve::query::compare(&spec, &query, &schedules)?;
+            let mut comparison = aim_sim::serve::query::compare(&spec, &query, &schedules)?;
+            if let Some(n) = &note {
+                comparison.note(n);
+            }
             comparison.render(TextFormat::Json)
         }
     })

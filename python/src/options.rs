@@ -154,7 +154,7 @@ pub fn simulate_anchored(mut options: Options) -> Result<(Spec, Option<Anchor>)>
     Ok((spec(options)?, anchor))
 }
 
-/// The anchor options `simulate`, `sweep` and `budget` take beside a spec.
+/// The anchor options `simulate`, `sweep`, `budget` and `serve` take beside a spec.
 const ANCHOR: &[&str] = &["anchor_ms", "anchor"];
 
 /// `anchor_ms` or `anchor`, taken out of `options` (they are no part of a spec).
@@ -182,8 +182,16 @@ fn take_anchor(options: &mut Options) -> Result<Option<Anchor>> {
 /// The spec, question and `schedules` (`--schedules`: several side by side) of
 /// `aim_sim.serve(**options)`; lengths may be given as numbers or as the distributions the
 /// command line takes (`"uniform:8:64"`).
-pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query, Vec<String>)> {
-    options.check_names(&[SERVE, &["schedules"]])?;
+pub fn serve(
+    mut options: Options,
+) -> Result<(
+    Spec,
+    aim_sim::serve::query::Query,
+    Vec<String>,
+    Option<Anchor>,
+)> {
+    options.check_names(&[SERVE, &["schedules"], ANCHOR])?;
+    let anchor = take_anchor(&mut options)?;
     let schedules = match options.take(&["schedules"]).remove("schedules") {
         None => Vec::new(),
         Some(v) => {
@@ -212,7 +220,7 @@ pub fn serve(mut options: Options) -> Result<(Spec, aim_sim::serve::query::Query
     // The keyword at fault is named (`seed: invalid value: integer -1, expected u64`).
     let query = serde_path_to_error::deserialize(Value::Object(query))
         .map_err(|e| Error::invalid(format!("serve option {}: {}", e.path(), e.inner())))?;
-    Ok((spec(options)?, query, schedules))
+    Ok((spec(options)?, query, schedules, anchor))
 }
 
 /// The spec and question of `aim_sim.budget(**options)`.

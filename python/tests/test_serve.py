@@ -69,3 +69,17 @@ def test_a_prompt_too_large_says_what_to_lower():
     with pytest.raises(aim_sim.AimSimError, match="a prompt of 100000 frame") as e:
         aim_sim.serve(frames=100000, requests=3)
     assert "frames" in str(e.value) and "gpu_memory_utilization" not in str(e.value)
+
+
+def test_an_anchor_refits_the_profile_every_request_is_priced_under(cli):
+    """serve(anchor_ms=...) is ``aim-sim serve --anchor-ms``: the request alone takes the
+    anchor without reduction, the refit's note is in the run's notes (serve took no anchor
+    until 2026-12-07)."""
+    case = dict(gpu="a100-80g", framework="hf", frames=32, requests=5, anchor_ms=400)
+    got = aim_sim.serve(schedule="none", **case)
+    assert abs(got["summary"]["prefill_alone_s"] - 0.4) < 1e-9
+    assert got["framework"] == "hf (anchored)"
+    assert "anchored on the measured baseline 400 ms" in got["notes"][0]
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in case.items()]
+    want = json.loads(cli.run("serve", *flags, "--schedule=none", "--format", "json").stdout)
+    assert got == want

@@ -265,6 +265,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         serve: Box<commands::serve::ServeArgs>,
         #[command(flatten)]
+        anchor: commands::run::AnchorArgs,
+        #[command(flatten)]
         output: OutputArgs,
     },
     /// Shell completions on standard output (presets complete --gpu, --model, ...).
@@ -340,9 +342,12 @@ pub fn run(cli: Cli) -> Result<()> {
             profile,
             output,
         }) => commands::gpu::calibrate(&sim, &gpu, profile.as_deref(), &output),
-        Some(Command::Serve { sim, serve, output }) => {
-            commands::serve::command(&sim, &serve, &output)
-        }
+        Some(Command::Serve {
+            sim,
+            serve,
+            anchor,
+            output,
+        }) => commands::serve::command(&sim, &serve, &anchor, &output),
         Some(Command::List { kind }) => commands::list::command(kind),
         Some(Command::Check { check, output }) => commands::check::check(&check, &output),
         Some(Command::Completions { shell }) => {

@@ -234,6 +234,14 @@ fn page(runs: &[Shown]) -> Result<String> {
         ]);
     }
     body.push_str(&section("summary-section", "Summary", &t.render()));
+    if !first.notes.is_empty() {
+        // What the runs were priced under (an anchor's refit), the same for every schedule.
+        body.push_str(&section(
+            "notes",
+            "Notes",
+            &super::messages(&[], &first.notes),
+        ));
+    }
 
     if searched {
         let mut st = Table::new(

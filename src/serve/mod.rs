@@ -214,6 +214,9 @@ pub struct ServeReport {
     pub kv: KvCapacity,
     pub timeline: Vec<Bucket>,
     pub requests: Vec<RequestResult>,
+    /// What the run was priced under that its figures alone do not say (an anchor's refit).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A prepared replica: the scenario's pricer, prompts priced once, the KV capacity.
@@ -369,7 +372,10 @@ impl Server {
         let s = &self.base;
         Ok(ServeReport {
             schedule: s.schedule.name.clone(),
-            framework: s.framework.clone(),
+            framework: match s.anchor {
+                Some(_) => format!("{} (anchored)", s.framework),
+                None => s.framework.clone(),
+            },
             model: s.model.name.clone(),
             gpu: s.gpu.name.clone(),
             tp: s.options.tp,
@@ -380,6 +386,7 @@ impl Server {
             kv,
             timeline: buckets(&out.timeline, 200),
             requests: out.requests,
+            notes: Vec::new(),
         })
     }
 }

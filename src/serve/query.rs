@@ -195,6 +195,33 @@ pub struct Comparison {
     pub answers: Vec<Answer>,
 }
 
+/// `spec` with its framework profile refitted to the user's measurements (`anchor_ms`: the
+/// measured time of the run's input without reduction, alone on the engine; `file`: measured
+/// rows), as `simulate` refits it (`check::anchor`), and the note saying so; `spec` unchanged
+/// and no note without either. Every request and schedule is then priced under the refit.
+pub fn anchored(
+    spec: &Spec,
+    anchor_ms: Option<f64>,
+    file: Option<&std::path::Path>,
+) -> Result<(Spec, Option<String>)> {
+    Ok(
+        match crate::check::anchor::anchored_spec(spec, anchor_ms, file)? {
+            Some((refitted, note, _)) => (refitted, Some(note)),
+            None => (spec.clone(), None),
+        },
+    )
+}
+
+impl Answer {
+    /// Adds a note to the run (to the run at the highest rate, for a search).
+    pub fn note(&mut self, note: &str) {
+        match self {
+            Answer::Run(r) => r.notes.push(note.to_string()),
+            Answer::MaxRate(m) => m.at_max.notes.push(note.to_string()),
+        }
+    }
+}
+
 /// Answers `query` once per schedule (each replaces the spec's), on the same seed and lengths.
 pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Comparison> {
     if schedules.is_empty() {
@@ -219,6 +246,13 @@ pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Compa
 }
 
 impl Comparison {
+    /// Adds a note to every schedule's run; the table prints it once.
+    pub fn note(&mut self, note: &str) {
+        for a in &mut self.answers {
+            a.note(note);
+        }
+    }
+
     /// A table with one row per schedule (the max rate first when searched), JSON, or CSV.
     pub fn render(&self, format: TextFormat) -> Result<String> {
         use std::fmt::Write;
@@ -304,6 +338,13 @@ impl Comparison {
                         o,
                         "\nlatencies in ms; rate/s: the Poisson rate run (with --find-max-rate: the highest meeting the targets); fit: requests of the first shape the KV cache holds at full length; prefill: one request alone"
                     );
+                    let first = self.answers.first().map(|a| match a {
+                        Answer::Run(r) => &r.notes,
+                        Answer::MaxRate(m) => &m.at_max.notes,
+                    });
+                    for n in first.into_iter().flatten() {
+                        let _ = writeln!(o, "note: {n}");
+                    }
                 }
                 o
             }

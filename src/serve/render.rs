@@ -127,6 +127,9 @@ fn table(r: &ServeReport) -> String {
         "  prefill alone (simulate's TTFT): {:.1} ms",
         s.prefill_alone_s * 1e3
     );
+    for n in &r.notes {
+        let _ = writeln!(o, "note: {n}");
+    }
     o
 }
 

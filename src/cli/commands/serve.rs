@@ -137,7 +137,7 @@ pub(crate) struct ServeArgs {
     )]
     pub schedules: Vec<String>,
     /// Price the published serving measurements of this file (reference/serving.toml).
-    #[arg(long, help_heading = "Validation", value_name = "FILE", conflicts_with_all = ["trace", "find_max_rate"], hide_short_help = true)]
+    #[arg(long, help_heading = "Validation", value_name = "FILE", conflicts_with_all = ["trace", "find_max_rate", "anchor_ms", "anchor"], hide_short_help = true)]
     pub reference: Option<PathBuf>,
     /// Framework profiles the --reference rows are priced under.
     #[arg(
@@ -175,8 +175,14 @@ impl ServeArgs {
     }
 }
 
-/// Runs the replica the flags describe and writes the result.
-pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<()> {
+/// Runs the replica the flags describe and writes the result; with an anchor, every request
+/// priced under the profile refitted to it, its note in the result.
+pub fn command(
+    sim: &SimArgs,
+    args: &ServeArgs,
+    anchor: &super::run::AnchorArgs,
+    output: &OutputArgs,
+) -> Result<()> {
     let to = output.output.as_deref();
     if let Some(path) = &args.reference {
         let format = output.resolve("serve --reference", REFERENCE_VIEWS)?;
@@ -185,9 +191,13 @@ pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<(
         return format::write(format, to, &report);
     }
     let format = output.resolve("serve", VIEWS)?;
-    let spec = sim.to_spec()?;
+    let (spec, note) =
+        serve::query::anchored(&sim.to_spec()?, anchor.anchor_ms, anchor.anchor.as_deref())?;
     if !args.schedules.is_empty() {
-        let c = serve::query::compare(&spec, &args.query(), &args.schedules)?;
+        let mut c = serve::query::compare(&spec, &args.query(), &args.schedules)?;
+        if let Some(n) = &note {
+            c.note(n);
+        }
         return format::write(format, to, &c);
     }
     let trace = match &args.trace {
@@ -207,7 +217,10 @@ pub fn command(sim: &SimArgs, args: &ServeArgs, output: &OutputArgs) -> Result<(
         }
         None => None,
     };
-    let answer = serve::query::answer(&spec, &args.query(), trace)?;
+    let mut answer = serve::query::answer(&spec, &args.query(), trace)?;
+    if let Some(n) = &note {
+        answer.note(n);
+    }
     format::write(format, to, &answer)
 }
 
