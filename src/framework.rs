@@ -178,6 +178,41 @@ pub struct Framework {
     /// interval is stated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spread: Option<Spread>,
+    /// What an anchor refitted this profile on, as the anchored run's notes said it: written
+    /// by the anchored run (`--anchor-ms`, `--anchor FILE`) into its JSON's profile, so that the
+    /// run replayed (`--spec run.json`) says it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor_notes: Option<AnchorNotes>,
+}
+
+/// The notes an anchored run printed of its anchor ([`Framework::anchor_notes`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorNotes {
+    /// What was refitted, from what: true of every run under the profile.
+    pub refitted: String,
+    /// The other estimate from the same measurement (the measured baseline × the unanchored
+    /// predicted speed-up): true of the anchored run alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaled: Option<RunNote>,
+}
+
+/// A note true of one run only: the run whose schedule prices at `run_time_s` on the measured
+/// baseline the profile was anchored on (the anchored run, or its JSON replayed; a replay on
+/// another input or schedule prices otherwise and does not say it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunNote {
+    pub note: String,
+    /// The schedule's time of the run the note belongs to, s.
+    pub run_time_s: f64,
+}
+
+impl RunNote {
+    /// Whether a run whose schedule prices at `run_time_s` is the one the note belongs to.
+    pub fn belongs_to(&self, run_time_s: f64) -> bool {
+        (run_time_s / self.run_time_s - 1.0).abs() < 1e-9
+    }
 }
 
 /// How far a prediction under a profile lands from a measurement on a source (paper, harness)
@@ -458,6 +493,7 @@ impl Framework {
             params: Params::default(),
             gpu: BTreeMap::new(),
             spread: None,
+            anchor_notes: None,
         }
     }
 

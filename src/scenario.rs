@@ -56,6 +56,11 @@ pub struct Scenario {
     /// interval is then what an anchor leaves, and a measured baseline has none.
     #[serde(skip)]
     pub anchor: Option<Anchor>,
+    /// The note an anchored run says of itself alone (the measured baseline × the unanchored
+    /// predicted speed-up), from the profile an anchor refitted: a run says it when it is that
+    /// run ([`crate::framework::RunNote::belongs_to`]; the anchored run or its JSON replayed).
+    #[serde(skip)]
+    pub anchor_run_note: Option<crate::framework::RunNote>,
     /// Settings that were given but do not apply as a user may expect (reported as warnings).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -263,6 +268,8 @@ impl Scenario {
             );
         }
         framework_notes.extend(gpu_notes(&gpu, &precision));
+        // What an anchor refitted the profile on (the anchored run's note, and its replay's).
+        framework_notes.extend(framework.anchor_notes.as_ref().map(|a| a.refitted.clone()));
         let resolved = Spec {
             model: preset_or_inline(&spec.model, crate::presets::MODELS, &model),
             gpu: preset_or_inline(&spec.gpu, crate::presets::GPUS, &gpu),
@@ -321,6 +328,10 @@ impl Scenario {
             // A profile an anchor refitted, replayed from a run's JSON: still anchored (the
             // anchored run itself sets the kind it was refitted on).
             anchor: spread.filter(|s| s.anchored).map(|_| Anchor::Rows),
+            anchor_run_note: framework
+                .anchor_notes
+                .as_ref()
+                .and_then(|a| a.scaled.clone()),
             warnings: input_warnings(args, &model)
                 .into_iter()
                 .chain(profile_warnings)

@@ -194,6 +194,12 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
         }
         speedup_iv
     });
+    // The anchored run's note of itself, said by that run (or its replay) alone.
+    if let Some(n) = &scenario.anchor_run_note {
+        if anchor == Some(crate::scenario::Anchor::Baseline) && n.belongs_to(run.totals.time_s) {
+            run.notes.push(n.note.clone());
+        }
+    }
     run.warnings
         .extend(scenario.warnings.iter().cloned().chain(schedule_warnings(
             &plan.layer_tokens,

@@ -370,6 +370,73 @@ fn an_anchored_runs_json_replays_as_anchored() {
     );
 }
 
+/// The lines of `text` that are notes.
+fn note_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("note: ")).collect()
+}
+
+/// An anchored run's JSON replayed (`--spec run.json`) says the anchor's notes again, as the
+/// anchored run printed them: what was refitted (`--anchor-ms` and `--anchor FILE`) and the
+/// measured baseline × the predicted speed-up (`--anchor-ms`); the replay's JSON is the run's,
+/// byte for byte. The replay used to keep the refitted profile and figures but drop both notes.
+/// The second note is the anchored run's alone: a replay with another schedule keeps the first
+/// only; a replay anchored again says the new anchor's notes, not the old ones as well.
+#[test]
+fn an_anchored_runs_replay_says_the_anchors_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "rows.toml", &row("mine", "hf", 32, 480.0));
+    for anchor in [["--anchor-ms", "480"], ["--anchor", file.as_str()]] {
+        let json = dir.path().join("run.json");
+        let mut args = RUN.to_vec();
+        args.extend(anchor);
+        let table = common::ok(&args);
+        let notes = note_lines(&table);
+        assert!(
+            notes.iter().any(|n| n.starts_with("note: anchored on ")),
+            "{table}"
+        );
+        let scaled = notes.iter().any(|n| n.contains("× the predicted speed-up"));
+        assert_eq!(scaled, anchor[0] == "--anchor-ms", "{table}");
+        args.extend(["--format", "json", "-o", json.to_str().unwrap()]);
+        common::ok(&args);
+        let first = std::fs::read_to_string(&json).unwrap();
+        let spec = ["--spec", json.to_str().unwrap()];
+        let replayed = common::ok(&spec);
+        assert_eq!(note_lines(&replayed), notes, "{anchor:?}");
+        let mut as_json = spec.to_vec();
+        as_json.extend(["--format", "json"]);
+        assert_eq!(common::ok(&as_json), first, "{anchor:?}");
+        // Another schedule: the profile's refit still holds, the run's own note does not.
+        let mut other = spec.to_vec();
+        other.extend(["--schedule", "linear"]);
+        let moved = common::ok(&other);
+        assert_eq!(
+            note_lines(&moved).last(),
+            notes.iter().find(|n| n.starts_with("note: anchored on ")),
+            "{moved}"
+        );
+        assert!(!moved.contains("× the predicted speed-up"), "{moved}");
+        // Anchored again: the new anchor's notes alone.
+        let mut again = spec.to_vec();
+        again.extend(["--anchor-ms", "500"]);
+        let again = common::ok(&again);
+        let anchored: Vec<_> = note_lines(&again)
+            .into_iter()
+            .filter(|n| n.starts_with("note: anchored on "))
+            .collect();
+        assert_eq!(anchored.len(), 1, "{again}");
+        assert!(
+            anchored[0].contains("the measured baseline 500 ms"),
+            "{again}"
+        );
+        assert_eq!(
+            again.matches("× the predicted speed-up").count(),
+            1,
+            "{again}"
+        );
+    }
+}
+
 /// `sweep --anchor-ms` prices every schedule under the profile the anchor refits, as one
 /// anchored run per schedule does (`aim-sim --schedule X --anchor-ms`): the same times and
 /// intervals; the baseline is the measurement (a zero-width interval, "measured" in the table)

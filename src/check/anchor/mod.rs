@@ -21,7 +21,7 @@ pub mod solve;
 use super::{row_error, Measurement, Measurements};
 use crate::error::keys::{ANCHOR, ANCHOR_MS, FRAMEWORK, GPU, INCLUDE_VISION};
 use crate::error::{Error, Result};
-use crate::framework::Framework;
+use crate::framework::{AnchorNotes, Framework, RunNote};
 use crate::scenario::{Anchor, Scenario};
 use crate::spec::{Definition, Spec};
 use solve::{solve_harness, Harness, Knobs, LAUNCH_MIN_S, MATMUL_MIN};
@@ -160,32 +160,47 @@ fn finish(
 }
 
 /// The scenario of `spec` anchored on a measured baseline of `anchor_ms` milliseconds (the
-/// CLI's `--anchor-ms`, Python's `anchor_ms`): the framework refitted by [`anchor`], and a note
-/// saying what was refitted.
+/// CLI's `--anchor-ms`, Python's `anchor_ms`): the framework refitted by [`anchor`], and notes
+/// saying what was refitted and what the measurement gives without the refit, kept in the
+/// refitted profile so that the run's JSON replayed says them again.
 pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
-    let mut scenario = refitted_scenario(spec, Some(anchor_ms), None)?;
+    let (mut anchored, refitted, kind) =
+        anchored_spec(spec, Some(anchor_ms), None)?.expect("an anchor is given");
     // The other estimate from the same measurement: the baseline times the unanchored
-    // predicted speed-up (its error is the speed-up's, docs/accuracy.md "One anchor").
+    // predicted speed-up (its error is the speed-up's, docs/accuracy.md "One anchor"); a note
+    // of this run alone, which its schedule's time under the refitted profile names.
     let scaled = crate::sim::simulate(&Scenario::from_spec(spec)?)?.reduction;
-    if scaled.time > 0.0 && scaled.time != 1.0 {
+    let scaled = if scaled.time > 0.0 && scaled.time != 1.0 {
         let interval = scaled.time_interval.map_or(String::new(), |[lo, hi]| {
             format!(" (80 %: {:.1}–{:.1} ms)", anchor_ms / hi, anchor_ms / lo)
         });
-        scenario.framework_notes.push(format!(
-            "the measured baseline × the predicted speed-up ({:.2}×) instead: {:.1} ms{interval} (docs/accuracy.md, one anchor)",
-            scaled.time,
-            anchor_ms / scaled.time
-        ));
-    }
-    Ok(scenario)
+        Some(RunNote {
+            note: format!(
+                "the measured baseline × the predicted speed-up ({:.2}×) instead: {:.1} ms{interval} (docs/accuracy.md, one anchor)",
+                scaled.time,
+                anchor_ms / scaled.time
+            ),
+            run_time_s: crate::sim::summarize(&Scenario::from_spec(&anchored)?)?
+                .run
+                .time_s,
+        })
+    } else {
+        None
+    };
+    with_notes(&mut anchored, refitted, scaled);
+    scenario_of(&anchored, kind)
 }
 
-/// The scenario of [`anchored_spec`], its note among the run's notes, for
-/// [`anchored_scenario`] and [`anchored_scenario_file`].
-fn refitted_scenario(spec: &Spec, anchor_ms: Option<f64>, file: Option<&Path>) -> Result<Scenario> {
-    let (spec, note, kind) = anchored_spec(spec, anchor_ms, file)?.expect("an anchor is given");
-    let mut scenario = Scenario::from_spec(&spec)?;
-    scenario.framework_notes.push(note);
+/// `spec`'s (refitted) profile with the anchor's notes in it ([`Framework::anchor_notes`]).
+fn with_notes(spec: &mut Spec, refitted: String, scaled: Option<RunNote>) {
+    if let Definition::Inline(f) = &mut spec.framework {
+        f.anchor_notes = Some(AnchorNotes { refitted, scaled });
+    }
+}
+
+/// The scenario of an anchored spec, its anchor of `kind`.
+fn scenario_of(spec: &Spec, kind: Anchor) -> Result<Scenario> {
+    let mut scenario = Scenario::from_spec(spec)?;
     scenario.anchor = Some(kind);
     Ok(scenario)
 }
@@ -235,6 +250,12 @@ pub fn anchored_spec(
     };
     let note = refitted_note(&framework, a, &on);
     let mut spec = spec.clone();
+    // The notes of an earlier anchor (a replayed anchored run anchored again) are not this
+    // one's: the caller says this one's.
+    let framework = Framework {
+        anchor_notes: None,
+        ..framework
+    };
     spec.framework = Definition::Inline(Box::new(framework));
     Ok(Some((spec, note, kind)))
 }
@@ -379,7 +400,10 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
 /// The scenario of `spec` anchored on the measured rows of `path` (the CLI's `--anchor FILE`,
 /// Python's `anchor`): [`anchor_file`]'s profile, and a note saying what was refitted.
 pub fn anchored_scenario_file(spec: &Spec, path: &Path) -> Result<Scenario> {
-    refitted_scenario(spec, None, Some(path))
+    let (mut anchored, refitted, kind) =
+        anchored_spec(spec, None, Some(path))?.expect("an anchor is given");
+    with_notes(&mut anchored, refitted, None);
+    scenario_of(&anchored, kind)
 }
 
 /// What an anchor refitted, and from where.
