@@ -32,11 +32,34 @@ fn clap_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    eprintln!(
-        "aim-sim: error: {} (see aim-sim --help)",
-        clap_message(&e.render().to_string())
-    );
+    let mut message = clap_message(&e.render().to_string());
+    if let Some(tip) = negative_tip(&e) {
+        // In place of clap's own tip ("use '-- -3'"), which no flag's value takes.
+        let mut parts: Vec<&str> = message
+            .split("; ")
+            .filter(|p| !p.starts_with("tip:"))
+            .collect();
+        parts.push(tip);
+        message = parts.join("; ");
+    }
+    eprintln!("aim-sim: error: {message} (see aim-sim --help)");
     ExitCode::from(2)
+}
+
+/// What to type instead when clap took a negative value for a flag: a negative number reaches
+/// the flag's own check, but a list or range that starts with one (`sweep --frames -3:5`) is
+/// read as a short flag, `-3`.
+fn negative_tip(e: &clap::Error) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let negative = arg
+        .strip_prefix('-')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    (e.kind() == ErrorKind::UnknownArgument && negative).then_some(
+        "counts, lists and ranges take positive integers: start them at 1 or more (e.g. --frames 3:5)",
+    )
 }
 
 /// clap's multi-line error as one line: its text up to the usage, lines joined, tips after `;`.

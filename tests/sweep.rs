@@ -493,6 +493,95 @@ fn a_sweep_warns_of_tokens_that_are_not_whole_frames() {
     );
 }
 
+/// A negative number as a flag's value reaches the flag's own check in every subcommand, as at
+/// the top level (`aim-sim --tokens -5`): `sweep --frames -3` used to say clap's "unexpected
+/// argument '-3' found" (only the top level allowed negative numbers). A list or range that
+/// starts negative (`-3:5`) is still read as a flag by clap; the error then says what to type.
+#[test]
+fn negative_values_reach_the_flags_own_check_in_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("x.png");
+    let png = png.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["sweep", "--frames", "-3"],
+            "--frames '-3': '-3' must be a positive integer",
+        ),
+        (
+            vec!["sweep", "--tokens", "-5"],
+            "--tokens '-5': '-5' must be a positive integer",
+        ),
+        (
+            vec!["sweep", "--tokens-per-frame", "-5"],
+            "'-5' must be a positive integer",
+        ),
+        (
+            vec!["sweep", "--text-tokens", "-5"],
+            "'-5' must be a positive integer",
+        ),
+        (
+            vec!["sweep", "--batch", "-2"],
+            "'-2' must be a positive integer",
+        ),
+        (
+            vec!["sweep", "--frames", "8,-3"],
+            "'-3' must be a positive integer",
+        ),
+        (
+            vec!["sweep", "--anchor-ms", "-3"],
+            "must be a positive number of milliseconds",
+        ),
+        (
+            vec!["simulate", "--frames", "-3"],
+            "must be a positive integer",
+        ),
+        (
+            vec!["compare", "--frames", "-3"],
+            "must be a positive integer",
+        ),
+        (
+            vec!["budget", "--frames", "-3"],
+            "must be a positive integer",
+        ),
+        (
+            vec!["pareto", "--frames", "-3"],
+            "must be a positive integer",
+        ),
+        (
+            vec!["serve", "--rate", "-3"],
+            "give a positive number of requests per second",
+        ),
+        (
+            vec!["plot", "curves", "--frames", "-3", "-o", png],
+            "'-3' must be a positive integer",
+        ),
+        (
+            vec!["plot", "layers", "--frames", "-3", "-o", png],
+            "'-3' must be a positive integer",
+        ),
+        (vec!["--tokens", "-5"], "must be a positive integer"),
+        (
+            vec!["sweep", "--frames", "-3:5"],
+            "counts, lists and ranges take positive integers",
+        ),
+        (
+            vec!["plot", "curves", "--frames", "-3:5", "-o", png],
+            "start them at 1 or more",
+        ),
+    ];
+    for (args, want) in cases {
+        let err = common::fails(&args);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("use '-- -3'"), "{args:?}: {err}");
+    }
+    // A flag where the value belongs is still a missing value.
+    let err = common::fails(&["sweep", "--frames", "--schedule", "linear"]);
+    assert!(
+        err.contains("a value is required for '--frames <LIST>'"),
+        "{err}"
+    );
+}
+
 /// Counts and lists that are out of range say why: `--frames 99999999999999999999` used to
 /// say "must be a positive integer", `--frames :` "'' '' is not a number", `budget
 /// --target-reduction -1` "unexpected argument '-1' found".

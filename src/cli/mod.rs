@@ -512,9 +512,9 @@ fn formats() -> [(&'static str, &'static [format::View]); 13] {
 }
 
 /// The command line's definition: the derived one, with each command's `--format` offering its
-/// own formats.
+/// own formats, and negative numbers taken as values in every subcommand.
 pub fn command() -> clap::Command {
-    let mut cli = <Cli as clap::CommandFactory>::command();
+    let mut cli = negative_numbers(<Cli as clap::CommandFactory>::command());
     for (name, views) in formats() {
         cli = if name.is_empty() {
             format::offer(cli, views)
@@ -523,6 +523,22 @@ pub fn command() -> clap::Command {
         };
     }
     cli
+}
+
+/// `cmd` and its subcommands, nested ones too, taking a negative number as a flag's value, as
+/// the top level does: `sweep --frames -3` reaches the flag's own check ("must be a positive
+/// integer") instead of clap's "unexpected argument '-3'" (which `allow_negative_numbers` on
+/// the top level alone left every subcommand saying).
+fn negative_numbers(cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    names
+        .iter()
+        .fold(cmd.allow_negative_numbers(true), |c, name| {
+            c.mut_subcommand(name, negative_numbers)
+        })
 }
 
 /// Parses the command line (see [`command`]).
