@@ -69,12 +69,12 @@ def budget(**options):
 def sweep(**grid):
     """Every combination of the grid's axes: ``aim-sim sweep [grid] --format csv`` as a
     ``pandas.DataFrame`` (a list of dicts without pandas)."""
-    columns, notes = _core.sweep_columns(**grid)
+    columns, notes, warnings = _core.sweep_columns(**grid)
     try:
         import numpy
         import pandas
     except ImportError:
-        return _Rows(_records(columns), notes)
+        return _Rows(_records(columns), notes, warnings)
     data = {}
     for name, kind, buffer, categories in columns:
         if kind == "category":
@@ -84,19 +84,24 @@ def sweep(**grid):
             data[name] = numpy.frombuffer(buffer, dtype=numpy.dtype(kind))
     # The arrays own writable buffers no one else holds: the frame takes them as they are.
     frame = pandas.DataFrame(data, copy=False)
+    # What the CLI prints on standard error (an anchor's refit, the input's warnings), kept with
+    # the rows.
     if notes:
-        # What the CLI prints on standard error (an anchor's refit), kept with the rows.
         frame.attrs["notes"] = notes
+    if warnings:
+        frame.attrs["warnings"] = warnings
     return frame
 
 
 class _Rows(list):
-    """A sweep's rows without pandas: a list of dicts whose ``notes`` are what the CLI prints
-    on standard error (an anchor's refit; the frame's ``attrs["notes"]``), empty when none."""
+    """A sweep's rows without pandas: a list of dicts whose ``notes`` and ``warnings`` are what
+    the CLI prints on standard error (an anchor's refit, the input's warnings; the frame's
+    ``attrs["notes"]`` and ``attrs["warnings"]``), empty when none."""
 
-    def __init__(self, rows, notes):
+    def __init__(self, rows, notes, warnings):
         super().__init__(rows)
         self.notes = list(notes)
+        self.warnings = list(warnings)
 
 
 def _records(columns):

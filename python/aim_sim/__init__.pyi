@@ -350,7 +350,11 @@ def sweep(
     measured time of the one input swept, without reduction) or ``anchor`` (``--anchor FILE``:
     your measured rows, one GPU) prices every row under the profile refitted to them, as
     ``simulate`` does one run; a measured baseline's interval is zero-width, and the frame's
-    ``attrs["notes"]`` (the list's ``notes`` without pandas) says what was refitted. The sweep runs with the GIL released
+    ``attrs["notes"]`` (the list's ``notes`` without pandas) says what was refitted. The
+    frame's ``attrs["warnings"]`` (the list's ``warnings``) are what ``aim-sim sweep`` warns of
+    the input on standard error, as ``simulate`` gives a run's ``"warnings"`` (``tokens`` that
+    are not whole frames of ``tokens_per_frame``, ...; a few, then how many more); absent (empty)
+    when none. The sweep runs with the GIL released
     on ``jobs`` worker threads (``--jobs``; default one per core); the frame is built from whole
     columns.
 

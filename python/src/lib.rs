@@ -387,18 +387,20 @@ fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<S
     })
 }
 
-/// `aim-sim sweep [grid]` as columns and notes: `([(name, kind, data, categories)], notes)` with
-/// kind `"category"` (data: int32 codes into categories), `"int64"` or `"float64"` (data: packed
-/// values), data a `bytearray` that numpy arrays can share (one copy out of Rust, none after);
-/// `notes` what the CLI prints on standard error (an anchor's refit).
+/// `aim-sim sweep [grid]` as columns, notes and warnings: `([(name, kind, data, categories)],
+/// notes, warnings)` with kind `"category"` (data: int32 codes into categories), `"int64"` or
+/// `"float64"` (data: packed values), data a `bytearray` that numpy arrays can share (one copy
+/// out of Rust, none after); `notes` and `warnings` what the CLI prints on standard error after
+/// `note:` (an anchor's refit) and `warning:` (the input's, as a single run warns of it:
+/// `tokens` not whole frames ...).
 #[pyfunction]
 #[pyo3(signature = (**grid))]
 fn sweep_columns<'py>(
     py: Python<'py>,
     grid: Option<&Bound<'py, PyDict>>,
-) -> PyResult<(Bound<'py, PyList>, Vec<String>)> {
+) -> PyResult<(Bound<'py, PyList>, Vec<String>, Vec<String>)> {
     let options = options_of(py, grid, None)?;
-    let (columns, notes) = core(py, move || {
+    let (columns, notes, warnings) = core(py, move || {
         let (grid, jobs, anchor) = options::sweep(options)?;
         let (ms, file) = options::Anchor::parts(anchor);
         let (grid, notes) = match sweep::anchored(&grid, ms, file.as_deref())? {
@@ -406,8 +408,13 @@ fn sweep_columns<'py>(
             None => (grid, Vec::new()),
         };
         let grid = Grid::new(&grid)?;
-        let rows = sweep::Sweep::prepare(&grid)?.run(jobs, |_done| {})?;
-        Ok((columns::from_rows(&rows)?, notes))
+        let sweep = sweep::Sweep::prepare(&grid)?;
+        let rows = sweep.run(jobs, |_done| {})?;
+        Ok((
+            columns::from_rows(&rows)?,
+            notes,
+            sweep.input_warning_lines(),
+        ))
     })?;
     let out = PyList::empty(py);
     for (name, column) in columns {
@@ -420,7 +427,7 @@ fn sweep_columns<'py>(
         };
         out.append((name, kind, PyByteArray::new(py, &data), categories))?;
     }
-    Ok((out, notes))
+    Ok((out, notes, warnings))
 }
 
 /// `aim-sim check FILE --format json` (`loo`: `--cv row`, leave-one-row-out refits; `loso`:

@@ -119,7 +119,7 @@ def test_without_pandas_a_list_of_dicts(monkeypatch):
     assert isinstance(rows, list) and len(rows) == 4
     assert rows == frame.to_dict("records")
     assert type(rows[0]["frames"]) is int and type(rows[0]["flops"]) is float and rows[1]["schedule"] == "linear"
-    assert rows.notes == []
+    assert rows.notes == [] and rows.warnings == []
 
 
 def test_without_pandas_the_rows_keep_an_anchors_note(monkeypatch):
@@ -130,6 +130,32 @@ def test_without_pandas_the_rows_keep_an_anchors_note(monkeypatch):
     rows = aim_sim.sweep(**grid)
     assert rows == frame.to_dict("records")
     assert rows.notes == frame.attrs["notes"] and rows.notes[0].startswith("anchored on the measured baseline 480 ms")
+
+
+def cli_warnings(cli, *args):
+    """What `aim-sim sweep ARGS` warns on standard error, each line without its prefix."""
+    stderr = cli.run("sweep", *args, "--format", "csv").stderr
+    prefix = "aim-sim: warning: "
+    return [line[len(prefix):] for line in stderr.splitlines() if line.startswith(prefix)]
+
+
+def test_a_sweep_warns_of_its_input_as_the_cli_does(cli, monkeypatch):
+    """Tokens that are not whole frames: the frame's attrs["warnings"] (the list's `warnings`) are
+    the lines the CLI's sweep warns with, a few and then how many more, as `simulate` gives a
+    run's warnings. Python's sweep used to drop them; a sweep of whole frames has none."""
+    frame = aim_sim.sweep(tokens=[6272, 6300])
+    want = cli_warnings(cli, "--tokens", "6272,6300")
+    assert want and "6300 is not a multiple of" in want[0]
+    assert frame.attrs["warnings"] == want
+    assert frame.attrs["warnings"] == aim_sim.simulate(tokens=6300)["warnings"]
+    many = aim_sim.sweep(tokens="6201:6206")
+    assert many.attrs["warnings"] == cli_warnings(cli, "--tokens", "6201:6206")
+    assert many.attrs["warnings"][-1] == "and 3 more like these in other rows"
+    assert "warnings" not in aim_sim.sweep(tokens=[6272, 6468]).attrs
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    rows = aim_sim.sweep(tokens=[6272, 6300])
+    assert rows.warnings == want and rows.notes == []
+    assert aim_sim.sweep(frames=8).warnings == []
 
 
 def test_the_frame_is_an_ordinary_writable_frame():

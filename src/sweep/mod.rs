@@ -889,6 +889,17 @@ impl<'a> Sweep<'a> {
         (shown, more)
     }
 
+    /// The lines a sweep warns of its input with, as `aim-sim sweep` prints them and Python's
+    /// `sweep` keeps them: [`Sweep::input_warnings`], a few at most, then how many more there
+    /// are, if any.
+    pub fn input_warning_lines(&self) -> Vec<String> {
+        let (mut lines, more) = self.input_warnings(3);
+        if more > 0 {
+            lines.push(format!("and {more} more like these in other rows"));
+        }
+        lines
+    }
+
     /// Checks every configuration of the grid (not only its extremes) on `jobs` threads: the
     /// first invalid one in row order is the error.
     pub fn validate(&self, jobs: usize) -> Result<()> {

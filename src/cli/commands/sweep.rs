@@ -215,11 +215,7 @@ pub fn command(args: &GridArgs, anchor: &AnchorArgs, output: &SweepOutputArgs) -
     if result.is_ok() {
         // As a single run warns of its input (each warning once, a few at most); after the
         // rows, so that an invalid grid's error stays the one line on standard error.
-        let (warnings, more) = sweep.input_warnings(3);
-        super::run::warn(&warnings);
-        if more > 0 {
-            super::run::warn(&[format!("and {more} more like these in other rows")]);
-        }
+        super::run::warn(&sweep.input_warning_lines());
     }
     result
 }
