@@ -573,7 +573,8 @@ impl Framework {
         })
     }
 
-    /// The efficiency a run on `gpu` (a preset name, or `None` for a GPU from a file) gets, and a
+    /// The efficiency a run on `gpu` (a preset name, also of a GPU file that names a preset's
+    /// device, [`presets::gpu_preset_of`]; `None` for another GPU from a file) gets, and a
     /// note when a needed figure was not fitted for that GPU. `None` for the ideal profile.
     pub(crate) fn efficiency_for(
         &self,

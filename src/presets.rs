@@ -163,6 +163,24 @@ pub fn aliases(text: &str) -> Vec<String> {
     name.into_iter().chain(listed).collect()
 }
 
+/// The GPU preset a GPU file (or an inline GPU) describes: the preset whose file stem, `name`
+/// or `aliases` is the definition's `name` or one of its `aliases`, case and surrounding
+/// spaces ignored. A copy of a preset's file (its `host` changed, or written by `aim-sim
+/// calibrate`) keeps the preset's `name`, so it is the same device and a framework profile's
+/// values fitted for that preset apply to it. No file is looked up: these are device names.
+pub fn gpu_preset_of<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<&'static str> {
+    names
+        .into_iter()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .find_map(|n| {
+            GPUS.iter()
+                .find(|(stem, _)| stem.eq_ignore_ascii_case(n))
+                .map(|(stem, _)| *stem)
+                .or_else(|| by_alias(n, GPUS))
+        })
+}
+
 /// The preset of `presets` that `typed` names by one of its [`aliases`], case and surrounding
 /// spaces ignored. The embedded presets' aliases are parsed once, not at every lookup.
 fn by_alias(typed: &str, presets: &[Preset]) -> Option<&'static str> {
@@ -341,6 +359,22 @@ mod tests {
         assert_eq!(a100.origin, "GPU preset 'a100-80g'");
         let ov = resolve("model", "lmms-lab/llava-onevision-qwen2-7b-ov", MODELS).unwrap();
         assert_eq!(ov.origin, "model preset 'llava-ov-7b'");
+    }
+
+    /// A GPU file is the preset whose stem, `name` or alias its `name` or an alias is, case
+    /// and spaces forgiven; blank names and other devices are none.
+    #[test]
+    fn a_gpu_file_is_the_preset_it_names() {
+        assert_eq!(gpu_preset_of(["NVIDIA GeForce RTX 4090"]), Some("rtx4090"));
+        assert_eq!(gpu_preset_of([" RTX4090 "]), Some("rtx4090"));
+        assert_eq!(
+            gpu_preset_of(["lab box", "nvidia h100 80gb hbm3"]),
+            Some("h100")
+        );
+        assert_eq!(gpu_preset_of(["", "  "]), None);
+        assert_eq!(gpu_preset_of(["NVIDIA GeForce RTX 4080"]), None);
+        // A model's hub id names no GPU.
+        assert_eq!(gpu_preset_of(["llava-onevision-7b"]), None);
     }
 
     /// A file at a path that is also an alias is read as that file (a checkpoint folder's

@@ -12,7 +12,7 @@ use crate::error::keys::{
 };
 use crate::error::{Error, Result};
 use crate::framework::Framework;
-use crate::hardware::Gpu;
+use crate::hardware::{Efficiency, Gpu};
 use crate::model::{Media, Model, Resolution, VisionInput};
 use crate::schedule::{
     Importance, Merge, Prune, PruneTiming, Schedule, TokenPlan, VisualInput, MAX_TOKENS,
@@ -64,6 +64,10 @@ pub struct Scenario {
     /// Settings that were given but do not apply as a user may expect (reported as warnings).
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// How many of `warnings`, at their end, are the framework profile's on this GPU (they do
+    /// not depend on the counts a sweep retargets).
+    #[serde(skip)]
+    profile_warnings: usize,
     /// The spec this scenario was resolved from, every default filled in (see
     /// [`Scenario::resolved_spec`]).
     #[serde(skip)]
@@ -218,10 +222,21 @@ impl Scenario {
         let prune_timing = args
             .prune_timing
             .unwrap_or_else(|| args.cost_model.default_prune_timing());
+        // The preset this GPU is: named as one, or a file (inline definition) whose `name` or
+        // `aliases` are a preset's (a copy of its file, a calibrated profile of it): the same
+        // device, so a framework profile's values fitted for it apply.
         let gpu_preset = match &spec.gpu {
             Definition::Name(n) => crate::presets::canonical(n, crate::presets::GPUS),
             _ => None,
-        };
+        }
+        .or_else(|| {
+            crate::presets::gpu_preset_of(
+                std::iter::once(gpu.name.as_str()).chain(gpu.aliases.iter().map(String::as_str)),
+            )
+        });
+        // As loaded, before a framework profile replaces its `[efficiency]` table: what the
+        // resolved spec records, so a replay applies the profile to the file's own GPU again.
+        let resolved_gpu = preset_or_inline(&spec.gpu, crate::presets::GPUS, &gpu);
         let mut framework_notes = Vec::new();
         let mut profile_warnings = Vec::new();
         if let Some((g, table)) = gpu_preset.and_then(|g| Some((g, framework.near_miss_table(g)?)))
@@ -240,6 +255,9 @@ impl Scenario {
                     "{FRAMEWORK} {} times real runs, which only the refined cost model prices: drop {FRAMEWORK} or use {COST_MODEL} refined",
                     framework.name
                 )));
+            }
+            if let Some(own) = gpu.efficiency.as_ref().filter(|e| !from_a_profile(e)) {
+                profile_warnings.push(replaced_table_warning(&gpu.name, own, &efficiency));
             }
             Arc::make_mut(&mut gpu).efficiency = Some(efficiency);
             framework_notes = notes;
@@ -272,7 +290,7 @@ impl Scenario {
         framework_notes.extend(framework.anchor_notes.as_ref().map(|a| a.refitted.clone()));
         let resolved = Spec {
             model: preset_or_inline(&spec.model, crate::presets::MODELS, &model),
-            gpu: preset_or_inline(&spec.gpu, crate::presets::GPUS, &gpu),
+            gpu: resolved_gpu,
             schedule: resolved_schedule,
             framework: preset_or_inline(&spec.framework, crate::presets::FRAMEWORKS, framework),
             tokens: None,
@@ -332,6 +350,7 @@ impl Scenario {
                 .anchor_notes
                 .as_ref()
                 .and_then(|a| a.scaled.clone()),
+            profile_warnings: profile_warnings.len(),
             warnings: input_warnings(args, &model)
                 .into_iter()
                 .chain(profile_warnings)
@@ -447,6 +466,28 @@ fn preset_or_inline<T: Clone>(
         },
         Definition::Inline(_) => Definition::Inline(Box::new(loaded.clone())),
     }
+}
+
+/// Whether an `[efficiency]` table is a framework profile's (a run's JSON written before the
+/// resolved spec kept the GPU as loaded carries the profile's values inline), not measured.
+fn from_a_profile(e: &Efficiency) -> bool {
+    e.source
+        .as_deref()
+        .is_some_and(|s| s.starts_with("framework "))
+}
+
+/// The warning of a run whose framework profile replaced the GPU file's own `[efficiency]`
+/// table (measured by `calibrate`, or written by hand): which values the run used, and how to
+/// price with the file's own. It once did so silently, the `timing:` line its only trace.
+fn replaced_table_warning(gpu: &str, own: &Efficiency, used: &Efficiency) -> String {
+    format!(
+        "{} is used, not the [efficiency] table of the GPU file of '{gpu}' (matmul {:.3}, attention {:.3}, element-wise {:.3}, {:.2} µs launch overhead): a framework profile replaces a GPU file's own table; to price with that table, run without a framework profile (roofline, the default)",
+        used.source.as_deref().unwrap_or("the framework profile"),
+        own.matmul,
+        own.attention,
+        own.elementwise,
+        own.launch_overhead_s * 1e6
+    )
 }
 
 /// `--merge-*` and `--prune-*` flags replace the schedule's own tables.
@@ -932,7 +973,11 @@ impl Scenario {
         self.input = input;
         self.options.batch = spec.batch;
         self.options.vision_input = vision_input;
+        let profile = self
+            .warnings
+            .split_off(self.warnings.len() - self.profile_warnings);
         self.warnings = input_warnings(spec, &self.model);
+        self.warnings.extend(profile);
         let video = vision_input.filter(|g| g.video);
         let r = &mut self.resolved;
         r.frames = Some(video.map_or(input.frames, |g| g.sampled_frames));

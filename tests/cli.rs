@@ -418,3 +418,88 @@ fn a_mistyped_gpu_table_in_a_profile_is_warned_about() {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("a typo?"));
 }
+
+/// A GPU file that is a preset's device (a copy of its file, as docs/gpus.md says to make for
+/// `host = "server"`; a calibrated profile of it; a file naming the preset's device name among
+/// its aliases) gets the values a framework profile fitted for that preset: such a copy of
+/// `rtx4090.toml` under `--framework hf` priced 178.686 ms with the pooled values where the
+/// preset priced 149.263 ms. A profile that replaces the file's own `[efficiency]` table says
+/// so in a warning (it did so silently); without a profile the file's own table prices.
+#[test]
+fn a_copy_of_a_preset_gets_the_profiles_values_fitted_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let rtx4090 = std::fs::read_to_string("hardware/rtx4090.toml").unwrap();
+    let copy = write(&dir, "rtx_copy.toml", &rtx4090);
+    let server = write(
+        &dir,
+        "rtx_server.toml",
+        &rtx4090.replace("host = \"desktop\"", "host = \"server\""),
+    );
+    let h100 = std::fs::read_to_string("hardware/h100.toml").unwrap();
+    // Named otherwise, but nvidia-smi's device name (in another case) among its aliases.
+    let lab_text = h100
+        .replace("name = \"NVIDIA H100 80GB SXM\"", "name = \"lab box\"")
+        .replace("\"NVIDIA H100 80GB HBM3\"", "\"nvidia h100 80gb hbm3\"");
+    assert!(!lab_text.contains("\"NVIDIA H100 80GB"), "{lab_text}");
+    let lab = write(&dir, "lab.toml", &lab_text);
+    let time = |gpu: &str, framework: &str| {
+        let v = json(&["--gpu", gpu, "--framework", framework]);
+        (
+            v["totals"]["time_s"].as_f64().unwrap(),
+            v["baseline"]["totals"]["time_s"].as_f64().unwrap(),
+        )
+    };
+    for framework in ["hf", "trtllm", "hf-eager", "roofline"] {
+        let preset = time("rtx4090", framework);
+        assert_eq!(time(&copy, framework), preset, "{framework}: the copy");
+        assert_eq!(
+            time("h100", framework),
+            time(&lab, framework),
+            "{framework}: aliases"
+        );
+    }
+    // hf has values fitted for the RTX 4090, its per-op cost among them: the host changes
+    // nothing, and the run says whose values it took.
+    assert_eq!(time(&server, "hf"), time("rtx4090", "hf"));
+    let out = ok(&["--gpu", &copy, "--framework", "hf"]);
+    assert!(out.contains("framework hf (fitted for rtx4090)"), "{out}");
+    assert!(!out.contains("a GPU from a file"), "{out}");
+
+    // A file of its own measured table: a profile replaces it, and says so.
+    let measured = write(
+        &dir,
+        "measured.toml",
+        &format!("{rtx4090}\n[efficiency]\nmatmul = 0.7\nattention = 0.45\nelementwise = 0.8\nlaunch_overhead_s = 5e-6\n"),
+    );
+    let out = run(&["--gpu", &measured, "--framework", "hf"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: framework hf (fitted for rtx4090) is used, not the [efficiency] table"
+        ) && stderr.contains("matmul 0.700")
+            && stderr.contains("run without a framework profile"),
+        "{stderr}"
+    );
+    assert_eq!(time(&measured, "hf"), time("rtx4090", "hf"));
+    // Without a profile the file's own table prices, and nothing is said.
+    let out = run(&["--gpu", &measured]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("matmul 70 % of peak"));
+    // The run's JSON replays to the same run, the warning included: its spec keeps the file's
+    // own table, not the profile's values that replaced it.
+    let replay = dir.path().join("run.json");
+    std::fs::write(
+        &replay,
+        ok(&["--gpu", &measured, "--framework", "hf", "--format", "json"]),
+    )
+    .unwrap();
+    let out = run(&["--spec", replay.to_str().unwrap(), "--format", "json"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is used, not the [efficiency] table"));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        again["totals"]["time_s"].as_f64().unwrap(),
+        time("rtx4090", "hf").0
+    );
+}

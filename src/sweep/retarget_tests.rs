@@ -129,3 +129,49 @@ fn every_configuration_in_row_order_is_the_one_built_afresh() {
         assert!(ok > 0 && failed > 0, "{ok} valid, {failed} invalid");
     }
 }
+
+/// A framework profile's warning on the GPU (it replaced a GPU file's own `[efficiency]`
+/// table) does not depend on the counts: a retargeted scenario keeps it, as a fresh one has
+/// it (retargeting once rebuilt the warnings from the input alone).
+#[test]
+fn a_retargeted_scenario_keeps_the_profiles_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpu = dir.path().join("measured.toml");
+    let rtx4090 = crate::presets::GPUS
+        .iter()
+        .find(|(n, _)| *n == "rtx4090")
+        .unwrap()
+        .1;
+    std::fs::write(
+        &gpu,
+        format!("{rtx4090}\n[efficiency]\nmatmul = 0.7\nattention = 0.45\nelementwise = 0.8\nlaunch_overhead_s = 5e-6\n"),
+    )
+    .unwrap();
+    let grid = Grid::new(&GridSpec {
+        base: Spec::from_flags(&["--gpu", gpu.to_str().unwrap(), "--framework", "hf"]).unwrap(),
+        axes: Axes {
+            frames: Some("1:4".into()),
+            text_tokens: Some("10,20".into()),
+            ..Axes::default()
+        },
+    })
+    .unwrap();
+    let loaded = Loaded::new(&grid).unwrap();
+    let mut scratch = Scratch::new(&grid);
+    for i in 0..grid.len() {
+        let plan = loaded.scenario(&grid, i, &mut scratch).unwrap();
+        let built = scratch.built.as_ref().map(|(_, s)| s).unwrap();
+        assert!(
+            built
+                .warnings
+                .iter()
+                .any(|w| w.contains("is used, not the [efficiency] table")),
+            "configuration {i}: {:?}",
+            built.warnings
+        );
+        assert_eq!(
+            Ok(describe_scenario(built, &plan)),
+            fresh(&grid, &loaded, i)
+        );
+    }
+}
