@@ -383,6 +383,12 @@ impl Scenario {
         &self.resolved
     }
 
+    /// Whether the GPU's `[efficiency]` table holds a framework profile's values (fitted to
+    /// published times of a software stack), not the GPU file's own measured table.
+    pub fn framework_priced(&self) -> bool {
+        self.gpu.efficiency.as_ref().is_some_and(from_a_profile)
+    }
+
     /// The framework as a reader names it: the name or path the spec gave, else an inline
     /// profile's own name (an anchor's refit is inline), marked when an anchor refitted it.
     pub fn framework_label(&self) -> String {

@@ -113,6 +113,62 @@ fn calibrate_then_measure_on_a_synthetic_device() {
     assert!(m["measured_speedup"].as_f64().unwrap() > 3.0);
 }
 
+/// A framework profile's values are no calibration: `measure --framework hf` printed them as
+/// "calibrated 109.242 ms (+256.1%)" with a per-layer "err cal", and its JSON filled
+/// `predicted_calibrated_time_s` (drawn as "predicted, calibrated"). It is refused in one line;
+/// the calibrated prediction comes from --calibrated-gpu or the GPU file's own table only.
+#[test]
+fn measure_refuses_a_framework_profile_as_calibration() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = synthetic_device(&dir);
+    for gpu in ["a100", "h100", device.as_str()] {
+        let err = common::fails(&[
+            "measure",
+            "--gpu",
+            gpu,
+            "--synthetic-device",
+            &device,
+            "--framework",
+            "hf",
+        ]);
+        assert!(
+            err.contains("framework hf (")
+                && err.contains("no calibration")
+                && err.contains("drop --framework")
+                && err.contains("--calibrated-gpu"),
+            "{gpu}: {err}"
+        );
+    }
+    // The roofline (the default, named or not) leaves the calibrated column to the GPU file.
+    let m = common::json(&[
+        "measure",
+        "--gpu",
+        "h100",
+        "--synthetic-device",
+        &device,
+        "--framework",
+        "roofline",
+        "--frames",
+        "4",
+    ]);
+    assert!(m["schedule_run"]["predicted_calibrated_time_s"].is_null());
+    let m = common::json(&[
+        "measure",
+        "--gpu",
+        &device,
+        "--synthetic-device",
+        &device,
+        "--frames",
+        "4",
+    ]);
+    assert!(
+        m["schedule_run"]["predicted_calibrated_time_s"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}
+
 #[test]
 fn synthetic_device_needs_an_efficiency_table() {
     let err = common::fails(&["measure", "--synthetic-device", "h100"]);

@@ -4,6 +4,7 @@
 use crate::cli::args::KernelDtype;
 use crate::cli::format::{self, Format, Output, Sink, View};
 use crate::cli::{emit, GpuArgs, OutputArgs, SimArgs};
+use crate::error::keys::{FRAMEWORK, GPU};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
 use crate::measure::{calibrate, prediction, stack, FakeDevice, TimingSource};
@@ -168,6 +169,20 @@ pub fn measure(
 ) -> Result<()> {
     let format = output.resolve("measure", MEASURE_VIEWS)?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
+    // A profile's values are a software stack's (HF, TensorRT-LLM), fitted to published
+    // times: no calibration of the kernels measure times. They once filled the "calibrated"
+    // column and JSON field (`--framework hf` printed "calibrated 109.242 ms").
+    if scenario.framework_priced() {
+        let source = scenario
+            .gpu
+            .efficiency
+            .as_ref()
+            .and_then(|e| e.source.clone());
+        return Err(Error::invalid(format!(
+            "measure times aim-sim's own kernels, not a software stack, so the values of {} are no calibration of them: drop {FRAMEWORK} (a calibrated prediction comes from --calibrated-gpu FILE, written by `aim-sim calibrate`, or the {GPU} file's own [efficiency] table)",
+            source.unwrap_or_else(|| format!("framework {}", scenario.framework_label()))
+        )));
+    }
     let efficiency = match calibrated_gpu {
         Some(path) => Some(Gpu::load(path)?.efficiency.ok_or_else(|| {
             Error::invalid(format!(
