@@ -30,7 +30,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
     pub kernel: String,
-    /// The class of its priced kernels; `None` when they mix classes (not fitted).
+    /// The class of its priced kernels; `None` when they mix classes (not fitted), written
+    /// `"mixed"` in the JSON as in the table ([`class_label`]).
+    #[serde(serialize_with = "serialize_class")]
     pub class: Option<Class>,
     pub flops: f64,
     pub bytes: f64,
@@ -40,6 +42,19 @@ pub struct Sample {
     pub measured_time_s: f64,
     /// `roofline_time / (measured − launches · launch overhead)`.
     pub fraction_of_roofline: f64,
+}
+
+/// What the table and the JSON call a launch's class: its kernels' class, or `mixed` when
+/// they mix classes (a merging pass, materialised PageRank). The JSON once wrote `null`.
+pub fn class_label(class: Option<Class>) -> &'static str {
+    class.map_or("mixed", Class::name)
+}
+
+fn serialize_class<S: serde::Serializer>(
+    class: &Option<Class>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(class_label(*class))
 }
 
 /// What calibration found.
@@ -299,8 +314,7 @@ pub fn render_table(c: &Calibration) -> String {
             out,
             "{:<44} {:>12} {:>12.1} {:>14.1} {:>10.3}",
             s.kernel,
-            s.class
-                .map_or("mixed".to_string(), |c| format!("{c:?}").to_lowercase()),
+            class_label(s.class),
             s.roofline_time_s * 1e6,
             s.measured_time_s * 1e6,
             s.fraction_of_roofline
@@ -378,6 +392,41 @@ mod tests {
         let table = render_table(&cal);
         assert_eq!(table.lines().count(), 4 + ks.len());
         assert!(table.contains("matmul 0.72"), "{table}");
+    }
+
+    /// The JSON names each launch's class as the table does: `mixed` for a launch of several
+    /// classes (it wrote `null` where the table said `mixed`).
+    #[test]
+    fn json_and_table_name_the_same_classes() {
+        let mut dev = fake();
+        let cal = calibrate(&mut dev, &Gpu::load("h100").unwrap(), &kernels()).unwrap();
+        let table = render_table(&cal);
+        let json = serde_json::to_value(&cal).unwrap();
+        let samples = json["samples"].as_array().unwrap();
+        assert!(
+            cal.samples.iter().any(|s| s.class.is_none()),
+            "no mixed launch"
+        );
+        // The table's rows follow its four header lines, one per sample, the class fourth
+        // from the right.
+        let rows: Vec<&str> = table.lines().skip(4).collect();
+        assert_eq!(rows.len(), samples.len());
+        for ((s, j), row) in cal.samples.iter().zip(samples).zip(rows) {
+            let class = j["class"].as_str().unwrap_or_else(|| panic!("{j}"));
+            assert_eq!(class, class_label(s.class));
+            let cells: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cells[cells.len() - 4], class, "{row}");
+        }
+        for class in [
+            Class::Matmul,
+            Class::Attention,
+            Class::Elementwise,
+            Class::Communication,
+            Class::Dequant,
+            Class::Host,
+        ] {
+            assert_eq!(serde_json::to_value(class).unwrap(), class.name());
+        }
     }
 
     #[test]

@@ -30,6 +30,20 @@ pub enum Class {
     Host,
 }
 
+impl Class {
+    /// The class as reports write it (lowercase, as it serialises).
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Matmul => "matmul",
+            Class::Attention => "attention",
+            Class::Elementwise => "elementwise",
+            Class::Communication => "communication",
+            Class::Dequant => "dequant",
+            Class::Host => "host",
+        }
+    }
+}
+
 /// What a GPU must launch to run a [`Kernel`]: the shapes and element types a timing source
 /// needs (`aim-sim measure`, `calibrate`). Shapes are per launch as the refined model priced
 /// them (per GPU under tensor parallelism); `count` is how many identical launches the kernel
