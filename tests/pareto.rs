@@ -323,3 +323,69 @@ fn a_pareto_with_the_vision_encoder_names_its_cost() {
     let json = common::json(&["pareto", "--benchmark", "videomme"]);
     assert!(json.get("to_first_token").is_none());
 }
+
+/// The runs a pareto prices warn as a single run of each would (the Jetson holds no row's
+/// weights): each kind once, in the table, JSON, HTML and on standard error; they were dropped.
+#[test]
+fn the_rows_warnings_are_surfaced_once() {
+    let args = [
+        "pareto",
+        "--benchmark",
+        "videomme",
+        "--gpu",
+        "jetson-orin-nano",
+    ];
+    let single = common::run(&["--gpu", "jetson-orin-nano"]);
+    assert!(String::from_utf8_lossy(&single.stderr).contains("the weights alone do not fit"));
+    let out = common::run(&args);
+    assert!(out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let warnings: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stdout}");
+    let w = warnings[0];
+    for needle in [
+        "every priced row: peak memory ",
+        "the weights alone do not fit: use fewer --w-bits",
+        " or layer ",
+    ] {
+        assert!(w.contains(needle), "{needle}: {w}");
+    }
+    assert_eq!(stderr.trim_end(), format!("aim-sim: {w}"));
+    let json = common::json(&args);
+    let listed = json["warnings"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(format!("warning: {}", listed[0].as_str().unwrap()), w);
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("p.html");
+    common::ok(&[&args[..], &["-o", page.to_str().unwrap()]].concat());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<h2>Warnings</h2>") && html.contains("the weights alone do not fit"));
+    // Where every row fits, nothing is said.
+    let a100 = common::run(&["pareto", "--benchmark", "videomme", "--gpu", "h100"]);
+    assert!(
+        a100.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&a100.stderr)
+    );
+    let json = common::json(&["pareto", "--benchmark", "mme"]);
+    assert_eq!(json["warnings"], serde_json::json!([]));
+}
+
+/// A warning that names an option says its flag, not the core's marked key.
+#[test]
+fn the_rows_warnings_name_flags() {
+    let out = common::run(&["pareto", "--benchmark", "mme", "--experts", "fused"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--experts: model"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains('\u{E000}') && stdout.contains("warning: "),
+        "{stdout}"
+    );
+}

@@ -92,7 +92,7 @@ pub fn pareto(p: &Pareto) -> Result<String> {
             })
         })
         .collect();
-    let mut body = messages(&[], &p.notes);
+    let mut body = messages(&p.warnings, &p.notes);
     body.push_str(&section(
         "chart",
         "Accuracy against cost",

@@ -320,6 +320,10 @@ pub struct Pareto {
     pub rows: Vec<Row>,
     /// What to keep in mind when reading the figures.
     pub notes: Vec<String>,
+    /// What the runs priced here warn of (a single run prints the same), each kind once with
+    /// the rows it concerns ([`group_warnings`]). Keys are marked as in [`Error`]'s messages:
+    /// the command line writes them as its flags.
+    pub warnings: Vec<String>,
 }
 
 /// What to price.
@@ -384,6 +388,9 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
         })
     };
     let mut unfit = 0;
+    // Each distinct row's warnings (a `same_as` row repeats its original's).
+    let mut warned: Vec<(String, Vec<String>)> = Vec::new();
+    let mut distinct_priced = 0;
     for r in selected {
         let mut note = r.note.clone();
         let (mut flops, mut time_s, mut source, mut priced_model, mut spec) =
@@ -391,6 +398,10 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
         if let Some(result) = price(r) {
             match result {
                 Ok(report) => {
+                    if r.same_as.is_none() {
+                        distinct_priced += 1;
+                        warned.push((r.id.clone(), report.run.warnings.clone()));
+                    }
                     flops = Some(report.run.totals.flops);
                     time_s = Some(report.run.totals.time_s);
                     source = CostSource::Computed;
@@ -494,7 +505,143 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
         model_override: q.model.as_ref().map(|m| m.label("(inline)").to_string()),
         rows,
         notes,
+        warnings: group_warnings(&warned, distinct_priced),
     })
+}
+
+/// Where a number stands in a message's [`shape`] (a character no message holds).
+const NUMBER: char = '\u{E0FE}';
+/// Where a parenthesised aside stands in a message's [`shape`].
+const ASIDE: char = '\u{E0FF}';
+
+/// `text`'s kind and the parts that may differ between rows: each number (`15.8`) becomes
+/// [`NUMBER`], each top-level parenthesised aside's contents (`layer 27 MLP`) [`ASIDE`]; the
+/// parts in order.
+fn shape(text: &str) -> (String, Vec<&str>) {
+    let b = text.as_bytes();
+    let (mut kind, mut parts, mut i) = (String::with_capacity(text.len()), Vec::new(), 0);
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            parts.push(&text[start..i]);
+            kind.push(NUMBER);
+            continue;
+        }
+        if b[i] == b'(' {
+            let mut depth = 0;
+            let close = text[i..].char_indices().find_map(|(k, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(i + k)
+            });
+            if let Some(close) = close {
+                parts.push(&text[i + 1..close]);
+                kind.push('(');
+                kind.push(ASIDE);
+                kind.push(')');
+                i = close + 1;
+                continue;
+            }
+        }
+        let ch = text[i..].chars().next().expect("in bounds");
+        kind.push(ch);
+        i += ch.len_utf8();
+    }
+    (kind, parts)
+}
+
+/// Messages of one [`shape`]: its kind, and each member's tag with its parts.
+type Shaped<'a, T> = (String, Vec<(T, Vec<&'a str>)>);
+
+/// `items` grouped by the [`shape`] of their text, in the order first seen.
+fn by_shape<'a, T>(items: impl IntoIterator<Item = (T, &'a str)>) -> Vec<Shaped<'a, T>> {
+    let mut groups: Vec<Shaped<'a, T>> = Vec::new();
+    for (tag, text) in items {
+        let (kind, parts) = shape(text);
+        match groups.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, members)) => members.push((tag, parts)),
+            None => groups.push((kind, vec![(tag, parts)])),
+        }
+    }
+    groups
+}
+
+/// One message of `kind` for members whose parts are `parts` (one list per member): a number
+/// that differs as its range (`15.3–30.8`), asides that differ each kind once (`layer 0–27 MLP
+/// or layer 7–21 importance map`).
+fn merged(kind: &str, parts: &[Vec<&str>]) -> String {
+    let mut out = String::with_capacity(kind.len());
+    let mut slot = 0;
+    for ch in kind.chars() {
+        if ch != NUMBER && ch != ASIDE {
+            out.push(ch);
+            continue;
+        }
+        let values: Vec<&str> = parts.iter().map(|p| p[slot]).collect();
+        slot += 1;
+        if ch == ASIDE {
+            let asides: Vec<String> = by_shape(values.into_iter().map(|v| ((), v)))
+                .into_iter()
+                .map(|(k, members)| {
+                    let p: Vec<Vec<&str>> = members.into_iter().map(|(_, p)| p).collect();
+                    merged(&k, &p)
+                })
+                .collect();
+            out.push_str(&asides.join(" or "));
+            continue;
+        }
+        let value = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+        let lo = values
+            .iter()
+            .copied()
+            .min_by(|a, b| value(a).total_cmp(&value(b)));
+        let hi = values
+            .iter()
+            .copied()
+            .max_by(|a, b| value(a).total_cmp(&value(b)));
+        match (lo, hi) {
+            (Some(lo), Some(hi)) if value(lo) < value(hi) => out.push_str(&format!("{lo}–{hi}")),
+            _ => out.push_str(values[0]),
+        }
+    }
+    out
+}
+
+/// The rows' warnings, each kind once: warnings that differ only in their numbers and asides
+/// (each row's peak memory and where it falls) are one, a number given as its range over the
+/// rows (`15.3–30.8 GB`), led by the rows it concerns (`every priced row`, or their ids).
+/// `priced`: how many distinct rows were priced.
+pub(crate) fn group_warnings(rows: &[(String, Vec<String>)], priced: usize) -> Vec<String> {
+    let items = rows
+        .iter()
+        .flat_map(|(id, ws)| ws.iter().map(move |w| (id.as_str(), w.as_str())));
+    by_shape(items)
+        .into_iter()
+        .map(|(kind, members)| {
+            let mut ids: Vec<&str> = members.iter().map(|(id, _)| *id).collect();
+            ids.dedup();
+            let parts: Vec<Vec<&str>> = members.into_iter().map(|(_, p)| p).collect();
+            let who = match ids.len() {
+                n if n == priced && n > 1 => "every priced row".to_string(),
+                1 => format!("row {}", ids[0]),
+                n if n <= 6 => format!("{n} rows ({})", ids.join(", ")),
+                n => format!("{n} rows ({} and {} more)", ids[..5].join(", "), n - 5),
+            };
+            format!("{who}: {}", merged(&kind, &parts))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -719,6 +866,78 @@ mod tests {
             model: None,
         });
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn warnings_of_one_kind_are_one_with_their_ranges_and_rows() {
+        let w = |text: &str| vec![text.to_string()];
+        let rows = vec![
+            (
+                "a".to_string(),
+                w("peak memory 15.8 GB exceeds the GPU's 7.0 GB (layer 27 MLP): do x"),
+            ),
+            (
+                "b".to_string(),
+                w("peak memory 30.8 GB exceeds the GPU's 7.0 GB (layer 14 importance map): do x"),
+            ),
+            (
+                "c".to_string(),
+                w("peak memory 16.4 GB exceeds the GPU's 7.0 GB (layer 5 MLP): do x"),
+            ),
+            ("d".to_string(), vec![]),
+        ];
+        assert_eq!(
+            group_warnings(&rows, 4),
+            vec!["3 rows (a, b, c): peak memory 15.8–30.8 GB exceeds the GPU's 7.0 GB (layer 5–27 MLP or layer 14 importance map): do x"]
+        );
+        // Every priced row, one row, another kind: each said once.
+        let rows = vec![
+            (
+                "a".to_string(),
+                vec!["x 1".to_string(), "other (y)".to_string()],
+            ),
+            ("b".to_string(), w("x 1")),
+        ];
+        assert_eq!(
+            group_warnings(&rows, 2),
+            vec!["every priced row: x 1", "row a: other (y)"]
+        );
+        // Unbalanced parentheses and marks are text like any other.
+        let rows = vec![(
+            "a".to_string(),
+            w(&format!("{} 2 (open", crate::error::keys::TP)),
+        )];
+        assert_eq!(
+            group_warnings(&rows, 1),
+            vec![format!("row a: {} 2 (open", crate::error::keys::TP)]
+        );
+    }
+
+    #[test]
+    fn a_row_run_warns_in_the_answer_once() {
+        let p = pareto(&Query {
+            benchmark: "videomme".into(),
+            by: By::Time,
+            base: Spec {
+                gpu: "jetson-orin-nano".into(),
+                ..Spec::default()
+            },
+            model: None,
+        })
+        .unwrap();
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        let w = &p.warnings[0];
+        assert!(w.starts_with("every priced row: peak memory "), "{w}");
+        assert!(w.contains("the weights alone do not fit"), "{w}");
+        // The A100 holds every row but AIM at 192 frames.
+        let a100 = pareto(&Query {
+            benchmark: "videomme".into(),
+            by: By::Time,
+            base: Spec::default(),
+            model: None,
+        })
+        .unwrap();
+        assert!(a100.warnings.is_empty(), "{:?}", a100.warnings);
     }
 
     #[test]

@@ -133,6 +133,9 @@ fn table(p: &Pareto) -> String {
             let _ = writeln!(out, "note: {} {why}", r.id);
         }
     }
+    for w in &p.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
     out
 }
 

@@ -72,7 +72,19 @@ pub fn command(sim: &SimArgs, args: &ParetoArgs, output: &OutputArgs) -> Result<
     let format = output.resolve("pareto", VIEWS)?;
     let q = query(sim, &args.benchmark, args.by, "pareto")?;
     let p = pareto::pareto(&q)?;
+    warn(&p);
     format::write(format, output.output.as_deref(), &p)
+}
+
+/// The priced runs' warnings on standard error, whatever the format (as a single run's).
+pub(crate) fn warn(p: &pareto::Pareto) {
+    let warnings: Vec<String> = p.warnings.iter().map(|w| flags(w)).collect();
+    super::run::warn(&warnings);
+}
+
+/// `text` with the core's marked keys written as this command line's flags.
+fn flags(text: &str) -> String {
+    crate::error::render_keys(text, crate::cli::keys::flag)
 }
 
 /// What a Pareto table can be written as; its chart is `plot pareto`.
@@ -80,10 +92,10 @@ pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html, Vie
 
 impl Output for pareto::Pareto {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
-        out.put(&match view {
+        out.put(&flags(&match view {
             View::Html => html::pareto(self)?,
             view => pareto::render(self, format::text("pareto", view)?)?,
-        })
+        }))
     }
 
     fn draw(&self, path: &std::path::Path) -> Result<()> {

@@ -347,12 +347,9 @@ pub fn command(args: &PlotArgs) -> Result<()> {
                 .expect("checked by check_kind_flags");
             let by = args.by.unwrap_or(By::Time);
             let q = super::pareto::query(&sim, benchmark, by, "plot pareto")?;
-            plot::pareto(
-                &args.output,
-                size,
-                &crate::pareto::pareto(&q)?,
-                args.compare_paper,
-            )
+            let p = crate::pareto::pareto(&q)?;
+            super::pareto::warn(&p);
+            plot::pareto(&args.output, size, &p, args.compare_paper)
         }
     }
 }
