@@ -389,3 +389,76 @@ fn the_rows_warnings_name_flags() {
         "{stdout}"
     );
 }
+
+/// The header, the JSON, the page and the chart say the settings that change the figures
+/// where they are not the defaults (they once said "cost model refined · NVIDIA A100 40GB SXM"
+/// whether the rows ran under HF transformers or split over two GPUs).
+#[test]
+fn the_header_names_the_settings_that_change_the_figures() {
+    let run = |extra: &[&str]| {
+        let args = [&["pareto", "--benchmark", "videomme"][..], extra].concat();
+        common::ok(&args)
+    };
+    let header = |extra: &[&str]| run(extra).lines().nth(1).unwrap().to_string();
+    assert!(
+        header(&[]).starts_with("cost model refined · NVIDIA A100 40GB SXM · ★ Pareto-optimal"),
+        "{}",
+        header(&[])
+    );
+    for (extra, said) in [
+        (&["--framework", "hf"][..], "framework hf"),
+        (&["--tp", "2"], "tensor parallel 2 (figures per GPU)"),
+        (&["--batch", "2"], "batch 2"),
+        (&["--w-bits", "8"], "W8A16KV16"),
+        (&["--attention", "eager"], "attention eager (n² logits)"),
+        (&["--importance-kernel", "fused"], "importance kernel fused"),
+        (&["--prune-timing", "paper"], "prune timing paper"),
+        (&["--all-logits"], "logits for every position"),
+    ] {
+        let h = header(extra);
+        assert!(
+            h.starts_with(&format!(
+                "cost model refined · NVIDIA A100 40GB SXM · {said} · ★"
+            )),
+            "{extra:?}: {h}"
+        );
+    }
+    let paper = header(&["--cost-model", "llm-viewer", "--skip-mlp-add"]);
+    assert!(
+        paper.starts_with("cost model llm-viewer · NVIDIA A100 40GB SXM · each row counted"),
+        "{paper}"
+    );
+    let v = pareto(
+        "videomme",
+        &["--framework", "hf", "--tp", "2", "--w-bits", "8"],
+    );
+    for (key, want) in [
+        ("framework", serde_json::json!("hf")),
+        ("tp", 2.into()),
+        ("batch", 1.into()),
+        ("w_bits", 8.into()),
+        ("a_bits", 16.into()),
+        ("kv_bits", 16.into()),
+        ("attention", "flash".into()),
+    ] {
+        assert_eq!(v[key], want, "{key}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (page, chart) = (dir.path().join("p.html"), dir.path().join("p.svg"));
+    for out in [&page, &chart] {
+        run(&[
+            "--framework",
+            "hf",
+            "--tp",
+            "2",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(out).unwrap();
+        assert!(
+            text.contains("framework hf · tensor parallel 2 (figures per GPU)"),
+            "{}",
+            out.display()
+        );
+    }
+}

@@ -17,8 +17,9 @@ pub fn pareto(p: &Pareto) -> Result<String> {
         p.by.noun()
     };
     let title = format!("{}: accuracy against {by}", p.benchmark.name);
+    let settings: String = p.settings().iter().map(|s| format!(" · {s}")).collect();
     let subtitle = format!(
-        "{} · cost model {}{}{} · Pareto-optimal: no other row at least as accurate for at most the cost",
+        "{} · cost model {}{settings}{}{} · Pareto-optimal: no other row at least as accurate for at most the cost",
         p.gpu,
         p.cost_model,
         if p.paper_accounting {

@@ -19,7 +19,7 @@
 
 use crate::budget::By;
 use crate::choice::Choice;
-use crate::cost::CostModelKind;
+use crate::cost::{CostModelKind, ImportanceKernel};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::schedule::{PruneTiming, Schedule};
@@ -307,6 +307,19 @@ pub struct Pareto {
     pub by: By,
     pub cost_model: String,
     pub gpu: String,
+    /// The framework profile every row was priced under (`roofline`: the ideal).
+    pub framework: String,
+    /// Tensor-parallel degree: above 1, every FLOP count and time is one GPU's share.
+    pub tp: u64,
+    pub batch: u64,
+    pub w_bits: u32,
+    pub a_bits: u32,
+    pub kv_bits: u32,
+    pub attention: AttentionImpl,
+    pub importance_kernel: ImportanceKernel,
+    pub prune_timing: PruneTiming,
+    /// Logits for every position, not only the last one.
+    pub all_logits: bool,
     /// Rows counted as the paper's runs were (`--skip-mlp-add`).
     pub paper_accounting: bool,
     /// Rows without a known setting are priced at their printed cost.
@@ -340,6 +353,50 @@ pub struct Query {
 }
 
 impl Pareto {
+    /// The settings the rows were priced under that change the figures, beyond the cost model
+    /// and the GPU, each where it is not its default (as a single run's header words them):
+    /// `framework hf`, `tensor parallel 2 (figures per GPU)`, `batch 4`, `W8A16KV16`, ...
+    pub fn settings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.framework != crate::framework::ROOFLINE {
+            out.push(format!("framework {}", self.framework));
+        }
+        if self.tp > 1 {
+            out.push(format!("tensor parallel {} (figures per GPU)", self.tp));
+        }
+        if self.batch > 1 {
+            out.push(format!("batch {}", self.batch));
+        }
+        if (self.w_bits, self.a_bits, self.kv_bits) != (16, 16, 16) {
+            out.push(format!(
+                "W{}A{}KV{}",
+                self.w_bits, self.a_bits, self.kv_bits
+            ));
+        }
+        let fused_by_default =
+            CostModelKind::from_name(&self.cost_model).is_some_and(|k| k.default_flash_attention());
+        match (self.attention, fused_by_default) {
+            (AttentionImpl::Eager, true) => out.push("attention eager (n² logits)".into()),
+            (AttentionImpl::Flash, false) => out.push("attention fused (FlashAttention)".into()),
+            _ => {}
+        }
+        if self.importance_kernel != ImportanceKernel::default() {
+            out.push(format!(
+                "importance kernel {}",
+                self.importance_kernel.name()
+            ));
+        }
+        if CostModelKind::from_name(&self.cost_model)
+            .is_some_and(|k| k.default_prune_timing() != self.prune_timing)
+        {
+            out.push(format!("prune timing {}", self.prune_timing.name()));
+        }
+        if self.all_logits {
+            out.push("logits for every position".into());
+        }
+        out
+    }
+
     /// What the cost is: "prefill time", "prefill FLOPs", or the same up to the first token.
     pub fn cost_name(&self) -> &'static str {
         match (self.by, self.to_first_token) {
@@ -387,6 +444,8 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
             ))
         })
     };
+    // The settings every row shares, as the first priced run resolved them.
+    let mut resolved: Option<crate::scenario::Scenario> = None;
     let mut unfit = 0;
     // Each distinct row's warnings (a `same_as` row repeats its original's).
     let mut warned: Vec<(String, Vec<String>)> = Vec::new();
@@ -398,6 +457,9 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
         if let Some(result) = price(r) {
             match result {
                 Ok(report) => {
+                    if resolved.is_none() {
+                        resolved = Some(report.scenario.clone());
+                    }
                     if r.same_as.is_none() {
                         distinct_priced += 1;
                         warned.push((r.id.clone(), report.run.warnings.clone()));
@@ -494,12 +556,49 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
     if !paper {
         notes.push("counted as aim-sim counts every run; --skip-mlp-add counts each row as the paper's run did (its video runs dropped the second residual add, its Qwen-VL-Chat run used I = 22016)".into());
     }
+    // The settings every row shares, as the first priced run resolved them (as given when no
+    // row could be priced, each failing for its own reason).
+    let b = &q.base;
+    let (framework, tp, batch, (w_bits, a_bits, kv_bits), flash, prune_timing) = match &resolved {
+        Some(s) => {
+            let (o, p) = (&s.options, &s.options.precision);
+            let bits = (p.w_bits, p.a_bits, p.kv_bits);
+            let f = o.flash_attention;
+            (s.framework_label(), o.tp, o.batch, bits, f, s.prune_timing)
+        }
+        None => (
+            b.framework.label("(inline)").to_string(),
+            b.tp,
+            b.batch,
+            (b.w_bits, b.a_bits, b.kv_bits.unwrap_or(b.a_bits)),
+            b.attention
+                .map_or(b.cost_model.default_flash_attention(), |a| {
+                    a == AttentionImpl::Flash
+                }),
+            b.prune_timing
+                .unwrap_or(b.cost_model.default_prune_timing()),
+        ),
+    };
     Ok(Pareto {
         benchmark,
         by: q.by,
         to_first_token: q.base.include_vision,
         cost_model: q.base.cost_model.name().to_string(),
         gpu,
+        framework,
+        tp,
+        batch,
+        w_bits,
+        a_bits,
+        kv_bits,
+        attention: if flash {
+            AttentionImpl::Flash
+        } else {
+            AttentionImpl::Eager
+        },
+        importance_kernel: b.importance_kernel,
+        prune_timing,
+        all_logits: b.all_logits,
         paper_accounting: paper,
         printed_cost_comparable: printed_ok,
         model_override: q.model.as_ref().map(|m| m.label("(inline)").to_string()),

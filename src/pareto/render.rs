@@ -41,9 +41,10 @@ fn table(p: &Pareto) -> String {
             "prefill"
         }
     );
+    let settings: String = p.settings().iter().map(|s| format!(" · {s}")).collect();
     let _ = writeln!(
         out,
-        "cost model {} · {}{}{} · ★ Pareto-optimal by {} · × = reduction against {}",
+        "cost model {} · {}{settings}{}{} · ★ Pareto-optimal by {} · × = reduction against {}",
         p.cost_model,
         p.gpu,
         if p.paper_accounting {

@@ -184,6 +184,7 @@ pub fn draw<DB: DrawingBackend>(
         p.benchmark.name
     );
     let mut sub = vec![format!("cost model {}", p.cost_model), p.gpu.clone()];
+    sub.extend(p.settings());
     if p.paper_accounting {
         sub.push("each row counted as the paper's run".into());
     }
