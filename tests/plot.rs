@@ -533,3 +533,69 @@ fn default_sizes_are_the_ones_the_help_states() {
     );
     assert_eq!(size(&["plot", "layers"], "layers.png"), (1400, 800));
 }
+
+/// At the smallest `--size`, 200x200, every kind is its chart laid out at three quarters of its
+/// default size (as tall or wide as the image's aspect asks) and scaled down, not squeezed into
+/// 200 px with the default size's fonts and margins, which overlapped every title, tick label
+/// and legend. The SVG's body is the one `--size` at that canvas draws, shown at 200x200 (its
+/// viewBox); the PNG is 200x200. At the default size nothing changes (the image is drawn
+/// directly: `docs/img`'s figures and `default_sizes_are_the_ones_the_help_states`).
+#[test]
+fn the_smallest_size_is_the_chart_scaled_down_not_squeezed() {
+    let dir = tempfile::tempdir().unwrap();
+    let measurement = synthetic_measurement(&dir);
+    let measurement = measurement.to_str().unwrap();
+    // Each kind, its flags, and the canvas a 200x200 image of it is laid out on: three
+    // quarters of its default (1400x800 → 1050x600; accuracy 1400x1000 → 1050x750; check
+    // 1100x1000 → 825x750), the width binding, the height as large (a square).
+    let kinds: [(&str, Vec<&str>, &str); 6] = [
+        ("curves", vec!["--frames", "8:64:8"], "1050x1050"),
+        ("layers", vec![], "1050x1050"),
+        ("roofline", vec![], "1050x1050"),
+        (
+            "pareto",
+            vec!["--benchmark", "videomme", "--compare-paper"],
+            "1050x1050",
+        ),
+        ("accuracy", vec!["--input", measurement], "1050x1050"),
+        (
+            "check",
+            vec!["--input", "reference/measurements.toml"],
+            "825x825",
+        ),
+    ];
+    let draw = |kind: &str, extra: &[&str], size: &str, name: &str| {
+        let path = dir.path().join(name);
+        let mut args = vec!["plot", kind, "--size", size, "-o", path.to_str().unwrap()];
+        args.extend(extra);
+        common::ok(&args);
+        std::fs::read(&path).unwrap()
+    };
+    for (kind, extra, canvas) in kinds {
+        let small = String::from_utf8(draw(kind, &extra, "200x200", "small.svg")).unwrap();
+        let large = String::from_utf8(draw(kind, &extra, canvas, "large.svg")).unwrap();
+        let (w, h) = canvas.split_once('x').unwrap();
+        let (small_head, small_body) = small.split_once('\n').unwrap();
+        let (large_head, large_body) = large.split_once('\n').unwrap();
+        assert_eq!(
+            small_head,
+            large_head.replacen(
+                &format!("width=\"{w}\" height=\"{h}\""),
+                "width=\"200\" height=\"200\"",
+                1
+            ),
+            "{kind}"
+        );
+        assert!(
+            small_head.contains(&format!("viewBox=\"0 0 {w} {h}\"")),
+            "{kind}: {small_head}"
+        );
+        assert!(small_body == large_body, "{kind}: not the {canvas} layout");
+        let png = draw(kind, &extra, "200x200", "small.png");
+        let word = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{kind}");
+        assert_eq!((word(16), word(20)), (200, 200), "{kind}");
+        // Drawn, not blank: a white 200x200 PNG compresses to well under 1 KB.
+        assert!(png.len() > 10_000, "{kind}: {} bytes", png.len());
+    }
+}

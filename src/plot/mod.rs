@@ -81,6 +81,80 @@ fn register_fonts() {
     });
 }
 
+/// The default size of `curves`, `layers`, `roofline` and `pareto`, px (`plot --help`).
+pub const DEFAULT_SIZE: (u32, u32) = (1400, 800);
+/// The default size of `accuracy` (three panels and two legend rows), px.
+pub const ACCURACY_SIZE: (u32, u32) = (1400, 1000);
+/// The default size of `check` (a square log-log chart), px.
+pub const CHECK_SIZE: (u32, u32) = (1100, 1000);
+
+/// The canvas a chart of default size `default` is laid out on for an image of `size`, and the
+/// factor the image is of it (≤ 1). The layouts (fonts, margins, legends, tick labels) fit down
+/// to three quarters of the default in each dimension; an image smaller than that (`--size`
+/// goes down to 200x200) is that chart scaled down, drawn on a canvas as much larger as its
+/// aspect asks, not a layout squeezed until its labels overlap. At or above it: the image
+/// itself, drawn as before.
+fn layout_canvas(size: (u32, u32), default: (u32, u32)) -> ((u32, u32), f64) {
+    let min = |d: u32| f64::from(d) * 0.75;
+    let k = (f64::from(size.0) / min(default.0))
+        .min(f64::from(size.1) / min(default.1))
+        .min(1.0);
+    if k == 1.0 {
+        return (size, 1.0);
+    }
+    let up = |d: u32| (f64::from(d) / k).round() as u32;
+    ((up(size.0), up(size.1)), k)
+}
+
+/// For each of `to` samples shrunk from `from` (`to ≤ from`), the source samples it covers and
+/// the share of it each one is (an area average).
+fn shrink_weights(from: u32, to: u32) -> Vec<Vec<(usize, f32)>> {
+    let scale = f64::from(from) / f64::from(to);
+    (0..to)
+        .map(|d| {
+            let (a, b) = (f64::from(d) * scale, f64::from(d + 1) * scale);
+            let first = a.floor() as usize;
+            (first..(b.ceil() as usize).min(from as usize))
+                .filter_map(|s| {
+                    let covered = b.min(s as f64 + 1.0) - a.max(s as f64);
+                    (covered > 0.0).then_some((s, (covered / scale) as f32))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// An RGB image of `from` pixels shrunk to `to` (each no larger), each pixel the average of the
+/// area it covers.
+fn shrink_rgb(src: &[u8], from: (u32, u32), to: (u32, u32)) -> Vec<u8> {
+    let (wx, wy) = (shrink_weights(from.0, to.0), shrink_weights(from.1, to.1));
+    let (sw, dw) = (from.0 as usize, to.0 as usize);
+    // Rows first: every source row shrunk to the new width.
+    let mut rows = vec![0.0_f32; from.1 as usize * dw * 3];
+    for y in 0..from.1 as usize {
+        for (x, ws) in wx.iter().enumerate() {
+            for &(s, w) in ws {
+                for c in 0..3 {
+                    rows[(y * dw + x) * 3 + c] += w * f32::from(src[(y * sw + s) * 3 + c]);
+                }
+            }
+        }
+    }
+    let mut out = vec![0_u8; dw * to.1 as usize * 3];
+    for (y, ws) in wy.iter().enumerate() {
+        for x in 0..dw {
+            for c in 0..3 {
+                let v: f32 = ws
+                    .iter()
+                    .map(|&(s, w)| w * rows[(s * dw + x) * 3 + c])
+                    .sum();
+                out[(y * dw + x) * 3 + c] = v.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    out
+}
+
 /// Font sizes and colours shared by every chart.
 pub(crate) mod theme {
     pub(crate) const TITLE_PX: u32 = 26;
@@ -172,10 +246,13 @@ fn titled<DB: DrawingBackend>(
     Ok(rest)
 }
 
-/// Draws on a PNG or SVG backend, whichever the path asks for.
+/// Draws on a PNG or SVG backend, whichever the path asks for: an image of `size` of a chart
+/// whose default size is `default` ([`layout_canvas`]: below three quarters of it, the chart
+/// laid out larger and scaled down).
 fn render(
     path: &Path,
     size: (u32, u32),
+    default: (u32, u32),
     draw_png: impl FnOnce(&DrawingArea<text::Png, Shift>) -> std::result::Result<(), String>,
     draw_svg: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> std::result::Result<(), String>,
 ) -> Result<()> {
@@ -201,18 +278,55 @@ fn render(
         path: path.to_path_buf(),
         source,
     })?;
+    let (canvas, _) = layout_canvas(size, default);
     match image_format(path)? {
-        ImageFormat::Png => {
+        ImageFormat::Png if canvas == size => {
             let root = text::Png(BitMapBackend::new(path, size)).into_drawing_area();
             root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
             draw_png(&root).map_err(fail)?;
             root.present().map_err(|e| fail(e.to_string()))
         }
-        ImageFormat::Svg => {
+        ImageFormat::Png => {
+            // Drawn on the larger canvas in memory, then shrunk into the image.
+            let mut big = vec![0_u8; canvas.0 as usize * canvas.1 as usize * 3];
+            {
+                let root =
+                    text::Png(BitMapBackend::with_buffer(&mut big, canvas)).into_drawing_area();
+                root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+                draw_png(&root).map_err(fail)?;
+                root.present().map_err(|e| fail(e.to_string()))?;
+            }
+            let small = shrink_rgb(&big, canvas, size);
+            let mut out = BitMapBackend::new(path, size);
+            out.blit_bitmap((0, 0), size, &small)
+                .map_err(|e| fail(e.to_string()))?;
+            out.present().map_err(|e| fail(e.to_string()))
+        }
+        ImageFormat::Svg if canvas == size => {
             let root = SVGBackend::new(path, size).into_drawing_area();
             root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
             draw_svg(&root).map_err(fail)?;
             root.present().map_err(|e| fail(e.to_string()))
+        }
+        ImageFormat::Svg => {
+            // Laid out on the larger canvas (its viewBox), shown at the image's size.
+            let mut text = String::new();
+            {
+                let root = SVGBackend::with_string(&mut text, canvas).into_drawing_area();
+                root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+                draw_svg(&root).map_err(fail)?;
+                root.present().map_err(|e| fail(e.to_string()))?;
+            }
+            let header = format!("<svg width=\"{}\" height=\"{}\"", canvas.0, canvas.1);
+            let text = text.replacen(
+                &header,
+                &format!("<svg width=\"{}\" height=\"{}\"", size.0, size.1),
+                1,
+            );
+            std::fs::write(path, text).map_err(|source| Error::Output {
+                path: path.to_path_buf(),
+                source,
+            })
         }
     }
 }
@@ -222,6 +336,7 @@ pub fn curves(path: &Path, size: (u32, u32), data: &CurvesData, scale: Scale) ->
     render(
         path,
         size,
+        DEFAULT_SIZE,
         |root| curves::draw(root, data, scale).map_err(|e| e.to_string()),
         |root| curves::draw(root, data, scale).map_err(|e| e.to_string()),
     )
@@ -232,6 +347,7 @@ pub fn layers(path: &Path, size: (u32, u32), report: &Report) -> Result<()> {
     render(
         path,
         size,
+        DEFAULT_SIZE,
         |root| layers::draw(root, report).map_err(|e| e.to_string()),
         |root| layers::draw(root, report).map_err(|e| e.to_string()),
     )
@@ -242,6 +358,7 @@ pub fn roofline(path: &Path, size: (u32, u32), report: &Report) -> Result<()> {
     render(
         path,
         size,
+        DEFAULT_SIZE,
         |root| roofline::draw(root, report).map_err(|e| e.to_string()),
         |root| roofline::draw(root, report).map_err(|e| e.to_string()),
     )
@@ -273,6 +390,7 @@ pub fn check(path: &Path, size: (u32, u32), report: &crate::check::CheckReport) 
     render(
         path,
         size,
+        CHECK_SIZE,
         |root| check::draw(root, report).map_err(|e| e.to_string()),
         |root| check::draw(root, report).map_err(|e| e.to_string()),
     )
@@ -287,6 +405,7 @@ pub fn pareto(
     render(
         path,
         size,
+        DEFAULT_SIZE,
         |root| pareto::draw(root, data, compare_paper).map_err(|e| e.to_string()),
         |root| pareto::draw(root, data, compare_paper).map_err(|e| e.to_string()),
     )
@@ -297,6 +416,7 @@ pub fn accuracy(path: &Path, size: (u32, u32), report: &MeasureReport) -> Result
     render(
         path,
         size,
+        ACCURACY_SIZE,
         |root| accuracy::draw(root, report).map_err(|e| e.to_string()),
         |root| accuracy::draw(root, report).map_err(|e| e.to_string()),
     )
@@ -313,6 +433,43 @@ mod tests {
         assert_eq!(tick(2.0), "2");
         assert_eq!(tick(0.25), "0.25");
         assert_eq!(tick(1e6), "1e6");
+    }
+
+    #[test]
+    fn small_images_are_a_larger_layout_scaled_down() {
+        // At or above three quarters of the default: drawn as it is.
+        for size in [DEFAULT_SIZE, (1050, 600), (8000, 8000)] {
+            assert_eq!(layout_canvas(size, DEFAULT_SIZE), (size, 1.0));
+        }
+        assert_eq!(layout_canvas(ACCURACY_SIZE, ACCURACY_SIZE).1, 1.0);
+        assert_eq!(layout_canvas(CHECK_SIZE, CHECK_SIZE).1, 1.0);
+        // Below: the canvas keeps the image's aspect and is at least 1050x600.
+        let (canvas, k) = layout_canvas((200, 200), DEFAULT_SIZE);
+        assert_eq!(canvas, (1050, 1050));
+        assert!((k - 200.0 / 1050.0).abs() < 1e-12);
+        assert_eq!(layout_canvas((8000, 200), DEFAULT_SIZE).0, (24000, 600));
+        assert_eq!(layout_canvas((200, 200), CHECK_SIZE).0, (825, 825));
+    }
+
+    #[test]
+    fn shrinking_averages_the_area_each_pixel_covers() {
+        // 4x2 → 2x1: each output pixel the mean of a 2x2 block.
+        let src: Vec<u8> = [0, 100, 200, 255, 50, 150, 250, 255]
+            .iter()
+            .flat_map(|&v| [v, v, v])
+            .collect();
+        assert_eq!(
+            shrink_rgb(&src, (4, 2), (2, 1)),
+            vec![75, 75, 75, 240, 240, 240]
+        );
+        // 3 → 2: the middle pixel split between both.
+        let src: Vec<u8> = [0, 90, 180].iter().flat_map(|&v| [v, 0, 255]).collect();
+        assert_eq!(
+            shrink_rgb(&src, (3, 1), (2, 1)),
+            vec![30, 0, 255, 150, 0, 255]
+        );
+        // Same size: unchanged.
+        assert_eq!(shrink_rgb(&src, (3, 1), (3, 1)), src);
     }
 
     #[test]

@@ -212,7 +212,7 @@ impl Output for prediction::MeasureReport {
 
     fn draw(&self, path: &std::path::Path) -> Result<()> {
         #[cfg(feature = "plot")]
-        return crate::plot::accuracy(path, (1400, 1000), self);
+        return crate::plot::accuracy(path, crate::plot::ACCURACY_SIZE, self);
         #[cfg(not(feature = "plot"))]
         Err(super::plot::unavailable(path))
     }

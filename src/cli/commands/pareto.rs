@@ -100,7 +100,7 @@ impl Output for pareto::Pareto {
 
     fn draw(&self, path: &std::path::Path) -> Result<()> {
         #[cfg(feature = "plot")]
-        return crate::plot::pareto(path, (1400, 800), self, false);
+        return crate::plot::pareto(path, crate::plot::DEFAULT_SIZE, self, false);
         #[cfg(not(feature = "plot"))]
         Err(super::plot::unavailable(path))
     }

@@ -64,6 +64,11 @@ pub(crate) struct PlotArgs {
     #[arg(long, short = 'o', value_name = "FILE.png|FILE.svg")]
     pub output: PathBuf,
     /// Pixels [default: 1400x800; accuracy 1400x1000, check 1100x1000].
+    ///
+    /// Image size in pixels, each 200 to 8000 [default: 1400x800; accuracy 1400x1000, check
+    /// 1100x1000]. Below three quarters of the default in either dimension, the chart is laid
+    /// out at that size (as wide or tall as the image's aspect asks) and scaled down, its text
+    /// with it: a thumbnail, never a layout squeezed until its labels overlap.
     #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
     /// Y scale of `curves`: auto, log or linear.
@@ -282,9 +287,9 @@ pub fn command(args: &PlotArgs) -> Result<()> {
     plot::image_format(&args.output)?;
     check_kind_flags(args)?;
     let size = args.size.unwrap_or(match args.kind {
-        PlotKind::Accuracy => (1400, 1000),
-        PlotKind::Check => (1100, 1000),
-        _ => (1400, 800),
+        PlotKind::Accuracy => plot::ACCURACY_SIZE,
+        PlotKind::Check => plot::CHECK_SIZE,
+        _ => plot::DEFAULT_SIZE,
     });
     match args.kind {
         PlotKind::Curves => {

@@ -82,7 +82,7 @@ impl Output for sim::Report {
 
     fn draw(&self, path: &Path) -> Result<()> {
         #[cfg(feature = "plot")]
-        return crate::plot::layers(path, (1400, 800), self);
+        return crate::plot::layers(path, crate::plot::DEFAULT_SIZE, self);
         #[cfg(not(feature = "plot"))]
         Err(super::plot::unavailable(path))
     }

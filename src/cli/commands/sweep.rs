@@ -271,7 +271,12 @@ impl Output for Rows<'_> {
                 self.grid.visual_is_tokens(),
                 &self.grid.framework_name()?,
             )?;
-            crate::plot::curves(path, (1400, 800), &data, crate::plot::Scale::Auto)
+            crate::plot::curves(
+                path,
+                crate::plot::DEFAULT_SIZE,
+                &data,
+                crate::plot::Scale::Auto,
+            )
         }
         #[cfg(not(feature = "plot"))]
         Err(super::plot::unavailable(path))
