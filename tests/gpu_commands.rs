@@ -169,6 +169,43 @@ fn measure_refuses_a_framework_profile_as_calibration() {
     );
 }
 
+/// The profile `calibrate --profile` writes keeps the preset's aliases (nvidia-smi's device
+/// name): it lost them, so the written file no longer named the device a harness logs.
+#[test]
+fn the_calibrated_profile_keeps_the_presets_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let b200 = aim_sim::presets::GPUS
+        .iter()
+        .find(|(n, _)| *n == "b200")
+        .unwrap()
+        .1;
+    let device = dir.path().join("synthetic-b200.toml");
+    std::fs::write(
+        &device,
+        format!("{b200}\n[efficiency]\nmatmul = 0.7\nattention = 0.45\nelementwise = 0.8\nlaunch_overhead_s = 5e-6\n"),
+    )
+    .unwrap();
+    let profile = dir.path().join("cal_b200.toml");
+    common::ok(&[
+        "calibrate",
+        "--gpu",
+        "b200",
+        "--synthetic-device",
+        device.to_str().unwrap(),
+        "--frames",
+        "4",
+        "--profile",
+        profile.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&profile).unwrap();
+    assert!(
+        text.contains("name = \"NVIDIA B200 (HGX)\"\naliases = [\"NVIDIA B200\"]\n"),
+        "{text}"
+    );
+    let gpu = aim_sim::hardware::Gpu::load(profile.to_str().unwrap()).unwrap();
+    assert_eq!(gpu.aliases, ["NVIDIA B200"]);
+}
+
 #[test]
 fn synthetic_device_needs_an_efficiency_table() {
     let err = common::fails(&["measure", "--synthetic-device", "h100"]);

@@ -282,8 +282,21 @@ pub fn calibrated_profile(gpu: &Gpu, calibration: &Calibration, date: &str) -> R
             "the calibration gave an impossible profile ({m}); not written"
         ))
     })?;
-    let body = toml::to_string(&calibrated)
+    let mut body = toml::to_string(&calibrated)
         .map_err(|e| Error::invalid(format!("cannot write the calibrated profile: {e}")))?;
+    // A GPU serialises without its aliases (a run's JSON leaves them out), but the profile is a
+    // GPU file: it keeps them, after `name`, so the device names `nvidia-smi` prints still
+    // find it (they were lost).
+    if !gpu.aliases.is_empty() {
+        let aliases = toml::Value::Array(
+            gpu.aliases
+                .iter()
+                .map(|a| toml::Value::String(a.clone()))
+                .collect(),
+        );
+        let after_name = body.find('\n').map_or(body.len(), |i| i + 1);
+        body.insert_str(after_name, &format!("aliases = {aliases}\n"));
+    }
     Ok(format!(
         "# {} calibrated by `aim-sim calibrate` on {date}\n# device: {}\n# {} kernel shapes timed; [efficiency] as the refined model reads it: kernel time =\n# max(flops / (peak · compute factor), bytes / (bandwidth · memory factor)) + launch_overhead_s\n{body}",
         gpu.name,
@@ -381,7 +394,35 @@ mod tests {
         .unwrap();
         assert_eq!(back.efficiency, Some(cal.efficiency.clone()));
         assert_eq!(back.bandwidth, gpu.bandwidth);
+        // The device names the preset answers to stay with it (they were dropped).
+        assert_eq!(back.aliases, ["NVIDIA H100 80GB HBM3"]);
+        assert_eq!(back.aliases, gpu.aliases);
+        assert_eq!(back, calibrated_gpu(&gpu, &cal));
         assert!(text.starts_with("# NVIDIA H100"), "{text}");
+    }
+
+    /// `gpu` with `cal`'s table: what the written profile must read back as.
+    fn calibrated_gpu(gpu: &Gpu, cal: &Calibration) -> Gpu {
+        Gpu {
+            efficiency: Some(cal.efficiency.clone()),
+            ..gpu.clone()
+        }
+    }
+
+    /// Several aliases, and quotes in them, are written as TOML that reads back.
+    #[test]
+    fn every_alias_is_written() {
+        let mut gpu = Gpu::load("b200").unwrap();
+        gpu.aliases = vec!["NVIDIA B200".into(), "a \"quoted\" name".into()];
+        let cal = calibrate(&mut fake(), &Gpu::load("h100").unwrap(), &kernels()).unwrap();
+        let text = calibrated_profile(&gpu, &cal, "2026-11-22").unwrap();
+        let back = Gpu::from_source(&Source {
+            origin: "calibrated".into(),
+            text: text.clone(),
+            path: None,
+        })
+        .unwrap();
+        assert_eq!(back, calibrated_gpu(&gpu, &cal), "{text}");
     }
 
     #[test]
