@@ -278,3 +278,26 @@ fn calibrated_prediction_equals_a_synthetic_measurement() {
         }
     }
 }
+
+/// `--synthetic-device` times kernels for measure and calibrate; validate checks the kernels'
+/// results, which a synthetic device cannot compute. validate listed it in its help and
+/// ignored it ("no GPU"); now its help leaves it out and giving it is refused in one line.
+#[test]
+fn validate_refuses_a_synthetic_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = synthetic_device(&dir);
+    let err = common::fails(&["validate", "--synthetic-device", &device]);
+    assert!(
+        err.contains("--synthetic-device is for measure and calibrate"),
+        "{err}"
+    );
+    for help in ["-h", "--help"] {
+        let text = common::ok(&["validate", help]);
+        assert!(!text.contains("synthetic"), "validate {help}: {text}");
+        let text = common::ok(&["measure", help]);
+        assert!(
+            text.contains("--synthetic-device"),
+            "measure {help}: {text}"
+        );
+    }
+}

@@ -134,6 +134,35 @@ fn bad_requests_are_one_line_errors() {
             "unknown GPU",
         ),
         (vec!["pareto", "--benchmark", "mme", "--by", "cost"], "cost"),
+        // Decode steps change no prefill figure (they were accepted, and the JSON's specs
+        // said gen_tokens 100 beside the same numbers).
+        (
+            vec!["pareto", "--benchmark", "mme", "--gen-tokens", "100"],
+            "--gen-tokens (decode steps) changes none of its figures",
+        ),
+        (
+            vec![
+                "plot",
+                "pareto",
+                "--benchmark",
+                "mme",
+                "--gen-tokens",
+                "8",
+                "-o",
+                png,
+            ],
+            "--gen-tokens (decode steps) changes none of its figures",
+        ),
+        // The input's size sets the tokens per frame a row owns (the error said "give
+        // --tokens-per-frame", which pareto refuses).
+        (
+            vec!["pareto", "--benchmark", "mme", "--video-seconds", "10"],
+            "--video-seconds does not apply",
+        ),
+        (
+            vec!["pareto", "--benchmark", "mme", "--image-size", "336x336"],
+            "--image-size does not apply",
+        ),
         (vec!["plot", "pareto", "-o", png], "needs --benchmark"),
         (
             vec![

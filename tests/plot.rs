@@ -599,3 +599,50 @@ fn the_smallest_size_is_the_chart_scaled_down_not_squeezed() {
         assert!(png.len() > 10_000, "{kind}: {} bytes", png.len());
     }
 }
+
+/// `--y-scale` sets the curves' scale and only theirs: the other charts drew the same file
+/// whatever it said; now they refuse it in one line, and `curves` still honours it.
+#[test]
+fn y_scale_is_for_curves_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("x.png");
+    let png = png.to_str().unwrap();
+    let measurement = synthetic_measurement(&dir);
+    let m = measurement.to_str().unwrap();
+    for kind in [
+        &["layers"][..],
+        &["roofline"],
+        &["pareto", "--benchmark", "videomme"],
+        &["accuracy", "--input", m],
+        &["check", "--input", "reference/measurements.toml"],
+    ] {
+        let args = [&["plot"][..], kind, &["--y-scale", "log", "-o", png]].concat();
+        let err = common::fails(&args);
+        assert!(
+            err.contains(&format!(
+                "--y-scale is only for `plot curves`, not `plot {}`",
+                kind[0]
+            )),
+            "{err}"
+        );
+    }
+    assert!(!Path::new(png).exists());
+    let svg = |scale: &str| {
+        let path = dir.path().join(format!("{scale}.svg"));
+        common::ok(&[
+            "plot",
+            "curves",
+            "--frames",
+            "8:64:8",
+            "--y-scale",
+            scale,
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        svg_text(&path)
+    };
+    assert!(svg("log").contains("TFLOPs, log scale"));
+    assert!(!svg("linear").contains("log scale"));
+    let help = common::ok(&["plot", "--help"]);
+    assert!(help.contains("`curves` only: the y scale"), "{help}");
+}

@@ -20,11 +20,19 @@ pub(crate) struct GpuArgs {
     /// CUDA device ordinal.
     #[arg(long, default_value = "0", value_name = "N")]
     pub device: usize,
-    /// measure/calibrate: time kernels on a synthetic device (a GPU TOML).
+}
+
+/// Options of the commands that time kernels (`measure`, `calibrate`): a GPU's, or a synthetic
+/// device's instead. `validate` checks the kernels' results, which only a GPU computes.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TimingArgs {
+    #[command(flatten)]
+    pub gpu: GpuArgs,
+    /// Time kernels on a synthetic device (a GPU TOML) instead of a GPU.
     ///
-    /// measure/calibrate: time kernels on a synthetic device instead of a GPU — a GPU TOML
-    /// whose [efficiency] table says how fast it runs. For testing the pipeline without a GPU;
-    /// every result says "synthetic".
+    /// Time kernels on a synthetic device instead of a GPU — a GPU TOML whose [efficiency]
+    /// table says how fast it runs. For testing the pipeline without a GPU; every result says
+    /// "synthetic".
     #[arg(long, value_name = "PATH")]
     pub synthetic_device: Option<String>,
 }

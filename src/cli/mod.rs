@@ -13,7 +13,7 @@ pub(crate) mod outfile;
 #[cfg(feature = "html")]
 pub(crate) use crate::html;
 pub use args::SimArgs;
-pub(crate) use args::{GpuArgs, OutputArgs};
+pub(crate) use args::{GpuArgs, OutputArgs, TimingArgs};
 
 use crate::choice::Choice;
 use crate::error::{Error, Result};
@@ -172,6 +172,9 @@ pub(crate) enum Command {
         /// Kernel input type.
         #[arg(long, value_enum, default_value = "bf16", value_name = "TYPE")]
         dtype: args::KernelDtype,
+        /// measure's and calibrate's: refused here with the reason (results need a real GPU).
+        #[arg(long, value_name = "PATH", hide = true)]
+        synthetic_device: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -188,7 +191,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         sim: Box<SimArgs>,
         #[command(flatten)]
-        gpu: GpuArgs,
+        gpu: TimingArgs,
         /// A GPU TOML whose [efficiency] table calibrates [default: --gpu's].
         ///
         /// A GPU profile whose [efficiency] table gives the calibrated prediction
@@ -211,7 +214,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         sim: Box<SimArgs>,
         #[command(flatten)]
-        gpu: GpuArgs,
+        gpu: TimingArgs,
         /// Write the calibrated GPU TOML here [default: standard output].
         #[arg(long, value_name = "FILE")]
         profile: Option<PathBuf>,
@@ -328,8 +331,9 @@ pub fn run(cli: Cli) -> Result<()> {
             sim,
             gpu,
             dtype,
+            synthetic_device,
             output,
-        }) => commands::gpu::validate(&sim, &gpu, dtype, &output),
+        }) => commands::gpu::validate(&sim, &gpu, dtype, synthetic_device.as_deref(), &output),
         Some(Command::Measure {
             sim,
             gpu,

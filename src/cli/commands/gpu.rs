@@ -3,7 +3,7 @@
 
 use crate::cli::args::KernelDtype;
 use crate::cli::format::{self, Format, Output, Sink, View};
-use crate::cli::{emit, GpuArgs, OutputArgs, SimArgs};
+use crate::cli::{emit, GpuArgs, OutputArgs, SimArgs, TimingArgs};
 use crate::error::keys::{FRAMEWORK, GPU};
 use crate::error::{Error, Result};
 use crate::hardware::Gpu;
@@ -62,8 +62,14 @@ pub fn validate(
     args: &SimArgs,
     gpu: &GpuArgs,
     dtype: KernelDtype,
+    synthetic_device: Option<&str>,
     output: &OutputArgs,
 ) -> Result<()> {
+    if synthetic_device.is_some() {
+        return Err(Error::invalid(
+            "validate checks the kernels' results against the CPU references, which only a real GPU computes: --synthetic-device is for measure and calibrate (drop it)",
+        ));
+    }
     let format = output.resolve("validate", VALIDATE_VIEWS)?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
     if !gpu_present("validate", gpu, output, format)? {
@@ -129,12 +135,13 @@ fn run_validate(
 /// GPU; `None` (after one line on stdout) when there is no GPU and none is required.
 fn timing_source(
     command: &str,
-    gpu: &GpuArgs,
+    timing: &TimingArgs,
     profile: &Gpu,
     output: &OutputArgs,
     format: Format,
 ) -> Result<Option<Box<dyn TimingSource>>> {
-    if let Some(path) = &gpu.synthetic_device {
+    let gpu = &timing.gpu;
+    if let Some(path) = &timing.synthetic_device {
         let model = Gpu::load(path)?;
         let efficiency = model.efficiency.clone().ok_or_else(|| {
             Error::invalid(format!(
@@ -163,7 +170,7 @@ fn timing_source(
 /// `aim-sim measure`.
 pub fn measure(
     args: &SimArgs,
-    gpu: &GpuArgs,
+    gpu: &TimingArgs,
     calibrated_gpu: Option<&str>,
     output: &OutputArgs,
 ) -> Result<()> {
@@ -221,7 +228,7 @@ impl Output for prediction::MeasureReport {
 /// `aim-sim calibrate`.
 pub fn calibrate(
     args: &SimArgs,
-    gpu: &GpuArgs,
+    gpu: &TimingArgs,
     profile: Option<&std::path::Path>,
     output: &OutputArgs,
 ) -> Result<()> {

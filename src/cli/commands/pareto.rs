@@ -43,6 +43,11 @@ fn row_flags(sim: &SimArgs, spec: &Spec) -> Vec<(&'static str, bool)> {
         ("merge-keep-ratio", spec.merge_keep_ratio.is_some()),
         ("prune-start", spec.prune_start.is_some()),
         ("layer-tokens", spec.layer_tokens.is_some()),
+        // The input's size, which sets the tokens per frame the row owns.
+        ("image-size", spec.image_size.is_some()),
+        ("video-size", spec.video_size.is_some()),
+        ("video-seconds", spec.video_seconds.is_some()),
+        ("fps", spec.fps.is_some()),
     ]
 }
 
@@ -54,6 +59,13 @@ pub fn query(sim: &SimArgs, benchmark: &str, by: By, command: &str) -> Result<Qu
     if let Some((flag, _)) = row_flags(sim, &base).into_iter().find(|(_, given)| *given) {
         return Err(Error::invalid(format!(
             "{command} prices each published row at its own token setting: --{flag} does not apply (give the cost settings only: --gpu, --cost-model, --model, ...)"
+        )));
+    }
+    // The rows' cost is their prefill (to the first token with --include-vision): decode
+    // steps would change no figure.
+    if base.gen_tokens > 0 {
+        return Err(Error::invalid(format!(
+            "{command} compares each published row's prefill cost: --gen-tokens (decode steps) changes none of its figures; drop it (aim-sim --gen-tokens N prices one run's decode)"
         )));
     }
     // A model given (by flag, or by a --spec file) replaces every row's own.

@@ -71,15 +71,12 @@ pub(crate) struct PlotArgs {
     /// with it: a thumbnail, never a layout squeezed until its labels overlap.
     #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
-    /// Y scale of `curves`: auto, log or linear.
-    #[arg(
-        long,
-        value_enum,
-        default_value = "auto",
-        value_name = "SCALE",
-        hide_possible_values = true
-    )]
-    pub y_scale: YScale,
+    /// `curves`: y scale auto, log or linear [default: auto].
+    ///
+    /// `curves` only: the y scale, auto (logarithmic when the lines span more than 20×, else
+    /// linear), log or linear [default: auto]. The other charts' scales are fixed.
+    #[arg(long, value_enum, value_name = "SCALE", hide_possible_values = true)]
+    pub y_scale: Option<YScale>,
     /// The measurement of `accuracy` or `check`.
     ///
     /// `accuracy`: the measurement to draw, as written by `aim-sim measure --format json`;
@@ -191,6 +188,12 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
                 kind.name()
             )))
         }
+    }
+    if args.y_scale.is_some() && args.kind != PlotKind::Curves {
+        return Err(Error::invalid(format!(
+            "--y-scale is only for `plot curves`, not `plot {}` (its scale is fixed): drop it",
+            args.kind.name()
+        )));
     }
     let anchored = args.anchor.anchor_ms.is_some() || args.anchor.anchor.is_some();
     if anchored
@@ -308,7 +311,7 @@ pub fn command(args: &PlotArgs) -> Result<()> {
                 grid.visual_is_tokens(),
                 &grid.framework_name()?,
             )?;
-            let scale = match args.y_scale {
+            let scale = match args.y_scale.unwrap_or(YScale::Auto) {
                 YScale::Auto => Scale::Auto,
                 YScale::Log => Scale::Log,
                 YScale::Linear => Scale::Linear,
