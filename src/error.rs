@@ -244,6 +244,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The toml crate's own Display spans several lines with a source excerpt.
 pub(crate) fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
     let message = err.message().replace('\n', " ");
+    // A key the whole document lacks: the span is empty at its start, which named line 1 and
+    // whatever key stood there ("line 1, column 1, key 'name': missing field `bandwidth`").
+    if err.span().is_none_or(|s| s.is_empty() && s.start == 0) {
+        if let Some(key) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            return format!("the required key '{key}' is missing: add it");
+        }
+    }
     match err.span() {
         Some(span) => {
             let start = floor_char_boundary(text, span.start.min(text.len()));
@@ -267,6 +277,17 @@ pub(crate) fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
             format!("line {line}, column {column}{key}: {}", message.trim())
         }
         None => message.trim().to_string(),
+    }
+}
+
+/// A number from a user's file as a message quotes it: plain where that is short, else in
+/// scientific notation (`1e300`, not 301 digits; `5e-324`, not 324 decimals).
+pub(crate) fn number(v: f64) -> String {
+    let a = v.abs();
+    if v.is_finite() && a != 0.0 && !(1e-4..1e16).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
     }
 }
 
@@ -311,5 +332,61 @@ pub fn bounded(x: f64) -> String {
         format!("{x:e}")
     } else {
         format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A number is quoted as typed where that is short, in scientific notation where it is
+    /// not (1e300 once printed as 301 digits).
+    #[test]
+    fn numbers_are_quoted_readably() {
+        for (v, want) in [
+            (1e300, "1e300"),
+            (5e-324, "5e-324"),
+            (-2.5e20, "-2.5e20"),
+            (85899345920.0, "85899345920"),
+            (3.35e12, "3350000000000"),
+            (0.7, "0.7"),
+            (1e-6, "1e-6"),
+            (0.0, "0"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+        ] {
+            assert_eq!(number(v), want);
+        }
+    }
+
+    /// A key the whole TOML document lacks is named without a location (its span is the
+    /// document's start, which named line 1 and its key); one a table lacks keeps the table's.
+    #[test]
+    fn a_missing_key_is_named_without_a_misleading_location() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            a: u64,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            name: String,
+            bandwidth: f64,
+            inner: Option<Inner>,
+        }
+        let line = |text: &str| toml_error_line(text, &toml::from_str::<Outer>(text).unwrap_err());
+        assert_eq!(
+            line("name = 'x'\n"),
+            "the required key 'bandwidth' is missing: add it"
+        );
+        assert_eq!(
+            line("[inner]\na = 1\n"),
+            "the required key 'name' is missing: add it"
+        );
+        assert_eq!(
+            line("name = 'x'\nbandwidth = 1\n[inner]\nb = 2\n"),
+            "line 3, column 1, table 'inner': missing field `a`"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! GPU profiles: the handful of datasheet figures a roofline needs, in base SI units.
 //! File format: `hardware/*.toml` (see README "File formats").
 
-use crate::error::{Error, Result};
+use crate::error::{number, Error, Result};
 use crate::presets::{self, Source};
 use serde::{Deserialize, Serialize};
 
@@ -163,7 +163,8 @@ impl Efficiency {
             if let Some(value) = value {
                 if !(value.is_finite() && (MIN_FRACTION..=1.0).contains(&value)) {
                     return Err(format!(
-                        "key '{key}' = {value} is a fraction of peak: it must be in [{MIN_FRACTION}, 1] (0.7 for 70 %)"
+                        "key '{key}' = {} is a fraction of peak: it must be in [{MIN_FRACTION}, 1] (0.7 for 70 %)",
+                        number(value)
                     ));
                 }
             }
@@ -175,14 +176,16 @@ impl Efficiency {
         ] {
             if !(value.is_finite() && (0.0..=MAX_OVERHEAD_S).contains(&value)) {
                 return Err(format!(
-                    "key '{key}' = {value} must be between 0 and {MAX_OVERHEAD_S} seconds (5 µs is 5e-6)"
+                    "key '{key}' = {} must be between 0 and {MAX_OVERHEAD_S} seconds (5 µs is 5e-6)",
+                    number(value)
                 ));
             }
         }
         if let Some(m) = self.expert_half_tokens {
             if !(m.is_finite() && (0.0..=MAX_EXPERT_HALF_TOKENS).contains(&m)) {
                 return Err(format!(
-                    "key 'efficiency.expert_half_tokens' = {m} is a number of tokens per expert: it must be between 0 and {MAX_EXPERT_HALF_TOKENS}"
+                    "key 'efficiency.expert_half_tokens' = {} is a number of tokens per expert: it must be between 0 and {MAX_EXPERT_HALF_TOKENS}",
+                    number(m)
                 ));
             }
         }
@@ -214,6 +217,13 @@ impl Gpu {
     /// Every figure must be finite and positive; a zero bandwidth would give infinite times.
     pub fn validate(&self) -> Result<(), String> {
         crate::presets::check_name(&self.name)?;
+        // An empty name left the run's header "... on  · cost model refined".
+        if self.name.trim().is_empty() {
+            return Err(
+                "key 'name' is empty: give the GPU a name, e.g. name = \"NVIDIA H100 80GB SXM\""
+                    .into(),
+            );
+        }
         // Physically sensible ranges, so that a unit slip (GB/s written as bytes/s) is an
         // error, not a prediction off by 1e9.
         let mut figures = vec![
@@ -264,8 +274,9 @@ impl Gpu {
         if let Some(os) = self.os_memory_bytes {
             if !(os.is_finite() && os >= 0.0 && os < self.memory) {
                 return Err(format!(
-                    "key 'os_memory_bytes' = {os} must be at least 0 and less than 'memory' ({}): it is the share of the unified memory the OS holds, e.g. 4294967296 for 4 GiB",
-                    self.memory
+                    "key 'os_memory_bytes' = {} must be at least 0 and less than 'memory' ({}): it is the share of the unified memory the OS holds, e.g. 4294967296 for 4 GiB",
+                    number(os),
+                    number(self.memory)
                 ));
             }
         }
@@ -275,7 +286,8 @@ impl Gpu {
         if let Some(sms) = self.sms {
             if !(sms.is_finite() && sms.fract() == 0.0 && (1.0..=4096.0).contains(&sms)) {
                 return Err(format!(
-                    "key 'sms' = {sms} must be a whole number of streaming multiprocessors between 1 and 4096, e.g. 108 for the A100"
+                    "key 'sms' = {} must be a whole number of streaming multiprocessors between 1 and 4096, e.g. 108 for the A100",
+                    number(sms)
                 ));
             }
         }
@@ -292,7 +304,8 @@ impl Gpu {
         for (key, value, lo, hi, unit, example) in figures {
             if !(value.is_finite() && (lo..=hi).contains(&value)) {
                 return Err(format!(
-                    "key '{key}' = {value} is outside {lo:e} to {hi:e} {unit}: give it in base units, e.g. {example}"
+                    "key '{key}' = {} is outside {lo:e} to {hi:e} {unit}: give it in base units, e.g. {example}",
+                    number(value)
                 ));
             }
         }

@@ -221,7 +221,10 @@ fn bad_input_is_one_line_and_exit_2() {
         (vec!["--schedule".into(), "fastest".into()], "linear"),
         (vec!["--gpu".into(), bad_toml.clone()], "bad.toml"),
         (vec!["--gpu".into(), nan_gpu], "bandwidth"),
-        (vec!["--gpu".into(), missing], "missing field"),
+        (
+            vec!["--gpu".into(), missing],
+            "the required key 'fp16_peak' is missing",
+        ),
         (
             vec!["--gpu".into(), "/no/such/file.toml".into()],
             "cannot read",
@@ -501,5 +504,71 @@ fn a_copy_of_a_preset_gets_the_profiles_values_fitted_for_it() {
     assert_eq!(
         again["totals"]["time_s"].as_f64().unwrap(),
         time("rtx4090", "hf").0
+    );
+}
+
+/// A GPU file's checks (issue: GPU TOML checks): an empty `name` is refused (the header read
+/// "… on  · cost model refined"); a missing required key names the file and the key, not
+/// "line 1, column 1, key 'name'" (the span of a key the whole file lacks is its start); a
+/// value out of range is quoted readably (`memory = 1e300` printed a 301-digit integer).
+#[test]
+fn gpu_file_checks_name_the_problem_readably() {
+    let dir = tempfile::tempdir().unwrap();
+    let h100 = std::fs::read_to_string("hardware/h100.toml").unwrap();
+    let edited = |file: &str, from: &str, to: &str| {
+        assert!(h100.contains(from), "{from}");
+        write(&dir, file, &h100.replacen(from, to, 1))
+    };
+    let cases = [
+        (
+            edited("noname.toml", "name = \"NVIDIA H100 80GB SXM\"", "name = \"\""),
+            "noname.toml: key 'name' is empty: give the GPU a name",
+        ),
+        (
+            edited("blank.toml", "name = \"NVIDIA H100 80GB SXM\"", "name = \"  \""),
+            "blank.toml: key 'name' is empty",
+        ),
+        (
+            edited("nobw.toml", "bandwidth = 3.35e12", ""),
+            "nobw.toml: the required key 'bandwidth' is missing: add it",
+        ),
+        (
+            write(&dir, "first.toml", "name = 'x'\nfp16_peak = 1e14\n"),
+            "first.toml: the required key 'bandwidth' is missing: add it",
+        ),
+        (
+            edited("big.toml", "memory = 85899345920", "memory = 1e300"),
+            "big.toml: key 'memory' = 1e300 is outside 1e8 to 1e14 bytes",
+        ),
+        (
+            edited("tiny.toml", "memory = 85899345920", "memory = 5e-324"),
+            "key 'memory' = 5e-324 is outside",
+        ),
+        (
+            write(
+                &dir,
+                "slow.toml",
+                &format!("{h100}\n[efficiency]\nmatmul = 0.7\nattention = 0.5\nelementwise = 0.8\nlaunch_overhead_s = 1e200\n"),
+            ),
+            "key 'efficiency.launch_overhead_s' = 1e200 must be between 0 and 1 seconds",
+        ),
+    ];
+    for (file, want) in cases {
+        let err = fails(&["--gpu", &file]);
+        assert!(err.contains(want), "{file}: {err}");
+        assert!(!err.contains("line 1, column 1"), "{err}");
+        assert!(err.len() < 300, "{err}");
+    }
+    // A key missing inside a table still says where the table is.
+    let model = std::fs::read_to_string("models/llava-ov-7b.toml").unwrap();
+    let no_layers = write(
+        &dir,
+        "model.toml",
+        &model.replacen("num_layers = 26\n", "", 1),
+    );
+    let err = fails(&["--model", &no_layers]);
+    assert!(
+        err.contains("table 'vision': missing field `num_layers`"),
+        "{err}"
     );
 }
