@@ -359,6 +359,42 @@ fn accuracy_refuses_run_times_outside_a_microsecond_to_a_day() {
     assert!(!png.exists());
 }
 
+/// A measurement whose figures disagree (an edited file) is refused in one line naming the
+/// problem: a baseline of 5 layers against the schedule's 28, or a layer measured at 0 s, was
+/// drawn as empty bars under header totals that disagreed with them.
+#[test]
+fn accuracy_refuses_a_measurement_that_disagrees_with_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = synthetic_measurement(&dir);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
+    let png = dir.path().join("x.png");
+    let mut short = report.clone();
+    short["baseline_run"]["layers"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(5);
+    let mut zero = report.clone();
+    zero["schedule_run"]["layers"][3]["measured_time_s"] = serde_json::json!(0.0);
+    for (edited, want) in [
+        (short, "schedule_run has 28 layers and baseline_run 5"),
+        (zero, "schedule_run layer 3 has measured_time_s = 0.0 s"),
+    ] {
+        let path = dir.path().join("edited.json");
+        std::fs::write(&path, edited.to_string()).unwrap();
+        let err = common::fails(&[
+            "plot",
+            "accuracy",
+            "--input",
+            path.to_str().unwrap(),
+            "--output",
+            png.to_str().unwrap(),
+        ]);
+        assert!(err.contains("edited.json") && err.contains(want), "{err}");
+    }
+    assert!(!png.exists());
+}
+
 /// A chart priced under a fitted framework profile names it (it did not: a `--framework hf`
 /// chart read like the roofline's), and the curves shade each line's 80 % time interval; the
 /// roofline's charts, the default, name none and shade nothing.
