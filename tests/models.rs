@@ -346,6 +346,45 @@ fn a_stated_zero_tokens_per_frame_is_refused() {
     Spec::parse(&spec.to_toml(), "again.toml").expect("round-trips");
 }
 
+/// A fixed-resolution tower pools its patches down to the LLM's tokens per frame: a model
+/// file with more tokens per frame than patches (`patches_per_frame = 100`, `tokens_per_frame
+/// = 196`) has keys that disagree, and `--include-vision` priced it without a word. It warns,
+/// naming both keys; the presets (tokens at most their patches) do not.
+#[test]
+fn more_tokens_per_frame_than_patches_warns_with_the_encoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let preset = std::fs::read_to_string("models/llava-ov-7b.toml").unwrap();
+    let edited = preset.replacen("patches_per_frame = 729", "patches_per_frame = 100", 1);
+    assert_ne!(edited, preset);
+    let path = dir.path().join("m100.toml");
+    std::fs::write(&path, edited).unwrap();
+    let path = path.to_str().unwrap();
+    let warned = |args: &[&str]| {
+        let out = common::run(args);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = warned(&["--model", path, "--include-vision", "--frames", "2"]);
+    assert!(
+        stderr.contains("196 tokens per frame into the LLM")
+            && stderr.contains("more than the 100 patches")
+            && stderr.contains("vision.patches_per_frame"),
+        "{stderr}"
+    );
+    // Without the encoder the patches are not priced: nothing to say.
+    assert!(!warned(&["--model", path, "--frames", "2"]).contains("patches"));
+    for model in presets::names(MODELS) {
+        if Model::load(model).unwrap().vision.is_none() {
+            continue;
+        }
+        let stderr = warned(&["--model", model, "--include-vision", "--frames", "2"]);
+        assert!(
+            !stderr.contains("tokens per frame into the LLM"),
+            "{model}: {stderr}"
+        );
+    }
+}
+
 /// Issue 22: the measured stack is the model's kernel list, MoE layers included (it refused
 /// them before): every routed layer launches its expert GEMMs.
 #[test]

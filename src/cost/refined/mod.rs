@@ -517,6 +517,14 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
             }
             None => {
                 let per_image = ctx.model.tokens_per_frame;
+                // The tower pools its patches down to the LLM's tokens: more tokens than
+                // patches is a model file whose two keys disagree (it ran without a word).
+                if per_image > v.patches_per_frame {
+                    keep.warning(|| format!(
+                        "--include-vision: model '{}' takes {per_image} tokens per frame into the LLM (tokens_per_frame), more than the {} patches its {} tower yields per frame (vision.patches_per_frame): the tower is priced on {} patches a frame, unpooled, and the LLM on {per_image}; tokens per frame are the patches after pooling (SigLIP-384's 729 pooled to 196), so check both keys",
+                        ctx.model.name, v.patches_per_frame, v.name, v.patches_per_frame
+                    ));
+                }
                 let images = w.input.frames * w.input.tokens_per_frame.div_ceil(per_image);
                 if !w.input.tokens_per_frame.is_multiple_of(per_image) {
                     keep.warning(|| format!(
