@@ -147,11 +147,6 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "src/pareto/mod.rs",
-        "--cost-model llm-viewer --skip-mlp-add",
-        "a note of the table (output)",
-    ),
-    (
-        "src/pareto/mod.rs",
         "--skip-mlp-add counts each row",
         "a note of the table (output)",
     ),

@@ -491,3 +491,78 @@ fn the_header_names_the_settings_that_change_the_figures() {
         );
     }
 }
+
+/// The note on rows without a known setting names what keeps them unpriced: it said "use
+/// --cost-model llm-viewer --skip-mlp-add to see them" to a command that gave both, whose
+/// --gpu h100 was the obstacle.
+#[test]
+fn the_unpriced_rows_note_names_what_blocks_them() {
+    let note = |extra: &[&str]| {
+        let args = [&["pareto", "--benchmark", "videomme"][..], extra].concat();
+        let out = common::ok(&args);
+        out.lines()
+            .find(|l| l.starts_with("note: ") && l.contains("no known token setting"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    for (extra, fix) in [
+        (
+            &[][..],
+            "use --cost-model llm-viewer --skip-mlp-add to see them)",
+        ),
+        (
+            &[
+                "--cost-model",
+                "llm-viewer",
+                "--skip-mlp-add",
+                "--gpu",
+                "h100",
+            ],
+            "drop --gpu h100 to see them)",
+        ),
+        (
+            &[
+                "--cost-model",
+                "llm-viewer",
+                "--skip-mlp-add",
+                "--model",
+                "llava-ov-0.5b",
+            ],
+            "drop --model llava-ov-0.5b to see them)",
+        ),
+        (
+            &["--gpu", "h100"],
+            "use --cost-model llm-viewer --skip-mlp-add and drop --gpu h100 to see them)",
+        ),
+        (
+            &["--cost-model", "llm-viewer"],
+            "use --skip-mlp-add to see them)",
+        ),
+    ] {
+        let n = note(extra);
+        assert!(n.ends_with(fix), "{extra:?}: {n}");
+    }
+    let paper = note(&["--cost-model", "llm-viewer", "--skip-mlp-add"]);
+    assert!(
+        paper.contains("shown at the paper's printed cost"),
+        "{paper}"
+    );
+    // The JSON's note says the flag too, not a marked key.
+    let v = pareto(
+        "videomme",
+        &[
+            "--cost-model",
+            "llm-viewer",
+            "--skip-mlp-add",
+            "--gpu",
+            "h100",
+        ],
+    );
+    let notes = v["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("drop --gpu h100 to see them")),
+        "{notes:?}"
+    );
+}

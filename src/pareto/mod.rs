@@ -20,7 +20,7 @@
 use crate::budget::By;
 use crate::choice::Choice;
 use crate::cost::{CostModelKind, ImportanceKernel};
-use crate::error::{Error, Result};
+use crate::error::{keys, Error, Result};
 use crate::model::Model;
 use crate::schedule::{PruneTiming, Schedule};
 use crate::spec::{AttentionImpl, Definition, Spec};
@@ -199,35 +199,97 @@ impl Setting {
 /// its default — so that a printed cost is a cost of the same kind as a computed one. The
 /// fields a row sets are ignored.
 pub(crate) fn is_paper_accounting(base: &Spec) -> bool {
-    let normalise = |s: &Spec| {
-        let mut s = s.clone();
-        s.prune_timing.get_or_insert(PruneTiming::Paper);
-        s.attention.get_or_insert(AttentionImpl::Eager);
-        s.kv_bits.get_or_insert(s.a_bits);
-        let row = Spec::default();
-        Spec {
-            model: row.model,
-            tokens: None,
-            frames: None,
-            tokens_per_frame: None,
-            text_tokens: row.text_tokens,
-            schedule: row.schedule,
-            merge_tokens_per_frame: None,
-            merge_keep_ratio: None,
-            prune_start: None,
-            prune_end: None,
-            prune_step: None,
-            layer_tokens: None,
-            ..s
-        }
-    };
-    let paper = Spec {
+    normalised(base) == normalised(&paper_accounting())
+}
+
+/// The paper's accounting as a spec (see [`is_paper_accounting`]).
+fn paper_accounting() -> Spec {
+    Spec {
         cost_model: CostModelKind::LlmViewer,
         gpu: "a100".into(),
         skip_mlp_add: true,
         ..Spec::default()
+    }
+}
+
+/// `s` with the defaults the llm-viewer model resolves to filled in and the fields a row sets
+/// at their defaults: two specs that price every row alike are equal.
+fn normalised(s: &Spec) -> Spec {
+    let mut s = s.clone();
+    s.prune_timing.get_or_insert(PruneTiming::Paper);
+    s.attention.get_or_insert(AttentionImpl::Eager);
+    s.kv_bits.get_or_insert(s.a_bits);
+    let row = Spec::default();
+    Spec {
+        model: row.model,
+        tokens: None,
+        frames: None,
+        tokens_per_frame: None,
+        text_tokens: row.text_tokens,
+        schedule: row.schedule,
+        merge_tokens_per_frame: None,
+        merge_keep_ratio: None,
+        prune_start: None,
+        prune_end: None,
+        prune_step: None,
+        layer_tokens: None,
+        ..s
+    }
+}
+
+/// What to change for `base` (and `model`, a model given for every row) to be the paper's
+/// accounting, keys marked: `use cost_model llm-viewer skip_mlp_add` for what it lacks, `drop
+/// gpu h100` for what it sets otherwise (`None` when it is the paper's accounting). Every
+/// option is compared, so one added to [`Spec`] is named without this function knowing it.
+pub(crate) fn to_paper_accounting(
+    base: &Spec,
+    model: Option<&Definition<Model>>,
+) -> Option<String> {
+    let json = |s: &Spec| match serde_json::to_value(normalised(s)) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
     };
-    normalise(base) == normalise(&paper)
+    let (got, paper, default) = (
+        json(base),
+        json(&paper_accounting()),
+        json(&Spec::default()),
+    );
+    // `key value`, the key marked; a switch is its key alone, a file or table too.
+    let said = |key: &str, value: &serde_json::Value| {
+        let key = crate::error::Key::ALL
+            .iter()
+            .find(|k| k.name() == key)
+            .map_or(key.to_string(), |k| k.to_string());
+        match value {
+            serde_json::Value::String(v) => format!("{key} {v}"),
+            serde_json::Value::Number(v) => format!("{key} {v}"),
+            _ => key,
+        }
+    };
+    let (mut give, mut drop) = (Vec::new(), Vec::new());
+    if let Some(m) = model {
+        drop.push(format!("{} {}", keys::MODEL, m.label("(inline)")));
+    }
+    let null = serde_json::Value::Null;
+    for (key, want) in &paper {
+        let have = got.get(key).unwrap_or(&null);
+        if have == want {
+            continue;
+        }
+        if default.get(key) == Some(want) {
+            drop.push(said(key, have));
+        } else {
+            give.push(said(key, want));
+        }
+    }
+    let mut fix = Vec::new();
+    if !give.is_empty() {
+        fix.push(format!("use {}", give.join(" ")));
+    }
+    if !drop.is_empty() {
+        fix.push(format!("drop {}", drop.join(", ")));
+    }
+    (!fix.is_empty()).then(|| fix.join(" and "))
 }
 
 /// Where a row's cost comes from.
@@ -532,7 +594,11 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
         notes.push(if printed_ok {
             format!("{unknown} row(s) have no known token setting: shown at the paper's printed cost (the paper's accounting)")
         } else {
-            format!("{unknown} row(s) have no known token setting: not priced here (their printed cost is the paper's LLM-Viewer figure; use --cost-model llm-viewer --skip-mlp-add to see them)")
+            // What keeps these settings from the paper's accounting, as its fix.
+            let fix = to_paper_accounting(&q.base, q.model.as_ref()).unwrap_or_else(|| {
+                format!("use the paper's accounting ({} llm-viewer {} on the A100, every other option at its default)", keys::COST_MODEL, keys::SKIP_MLP_ADD)
+            });
+            format!("{unknown} row(s) have no known token setting: not priced here (their printed cost is the paper's LLM-Viewer figure; {fix} to see them)")
         });
     }
     if let Some(m) = &q.model {
@@ -1037,6 +1103,47 @@ mod tests {
         })
         .unwrap();
         assert!(a100.warnings.is_empty(), "{:?}", a100.warnings);
+    }
+
+    #[test]
+    fn the_way_to_the_papers_accounting_names_what_blocks_it() {
+        let fix = |base: Spec, model: Option<&str>| {
+            let model = model.map(Definition::from);
+            to_paper_accounting(&base, model.as_ref())
+                .map(|f| crate::error::render_keys(&f, |k| k.name().to_string()))
+        };
+        assert_eq!(fix(paper_base(), None), None);
+        assert_eq!(
+            fix(Spec::default(), None).as_deref(),
+            Some("use cost_model llm-viewer skip_mlp_add")
+        );
+        let h100 = Spec {
+            gpu: "h100".into(),
+            ..paper_base()
+        };
+        assert_eq!(fix(h100.clone(), None).as_deref(), Some("drop gpu h100"));
+        assert_eq!(
+            fix(paper_base(), Some("llava-ov-0.5b")).as_deref(),
+            Some("drop model llava-ov-0.5b")
+        );
+        let many = Spec {
+            cost_model: CostModelKind::Refined,
+            attention: Some(AttentionImpl::Flash),
+            batch: 2,
+            ..h100
+        };
+        assert_eq!(
+            fix(many, None).as_deref(),
+            Some("use cost_model llm-viewer and drop attention flash, batch 2, gpu h100")
+        );
+        // Rows' own settings and the defaults llm-viewer resolves to are no obstacle.
+        let same = Spec {
+            frames: Some(64),
+            prune_timing: Some(PruneTiming::Paper),
+            kv_bits: Some(16),
+            ..paper_base()
+        };
+        assert_eq!(fix(same, None), None);
     }
 
     #[test]
