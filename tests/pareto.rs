@@ -566,3 +566,25 @@ fn the_unpriced_rows_note_names_what_blocks_them() {
         "{notes:?}"
     );
 }
+
+/// The frontier line counts the rows that can be on it: distinct settings with a cost. It said
+/// "8 of 26 rows" for VideoMME, where 5 of the 26 have no cost ("—") outside the paper's
+/// accounting, and "3 of 8" for VideoMME with subtitles, 7 of them priced.
+#[test]
+fn the_frontier_counts_the_priced_rows() {
+    for (benchmark, extra, priced) in [
+        ("videomme", &[][..], 21),
+        ("videomme-subs", &[], 7),
+        ("videomme", PAPER, 26),
+    ] {
+        let v = pareto(benchmark, extra);
+        let distinct: Vec<&Value> = rows(&v).iter().filter(|r| r["same_as"].is_null()).collect();
+        let with_cost = distinct.iter().filter(|r| r["time_s"].is_number()).count();
+        let on = distinct.iter().filter(|r| r["pareto"] == true).count();
+        assert_eq!(with_cost, priced, "{benchmark} {extra:?}");
+        let args = [&["pareto", "--benchmark", benchmark][..], extra].concat();
+        let table = common::ok(&args);
+        let want = format!("Pareto frontier by prefill time ({on} of {priced} priced rows): ");
+        assert!(table.contains(&want), "{want}\n{table}");
+    }
+}

@@ -108,12 +108,18 @@ fn table(p: &Pareto) -> String {
         f.sort_by(|a, b| a.cost(p.by).partial_cmp(&b.cost(p.by)).expect("finite"));
         f
     };
+    // Out of the rows that take part: distinct settings with a cost (an unpriced row is on no
+    // frontier; it was counted as if it could be).
+    let priced = p
+        .rows
+        .iter()
+        .filter(|r| r.same_as.is_none() && r.cost(p.by).is_some())
+        .count();
     let _ = writeln!(
         out,
-        "\nPareto frontier by {} ({} of {} rows): {}",
+        "\nPareto frontier by {} ({} of {priced} priced rows): {}",
         p.cost_name(),
         frontier.len(),
-        p.rows.iter().filter(|r| r.same_as.is_none()).count(),
         frontier
             .iter()
             .map(|r| format!("{} {:.1}", r.label, r.accuracy))
