@@ -110,6 +110,12 @@ pub(crate) trait Exporter: Sync {
     fn name(&self) -> &'static str;
     /// What `--help` says of it.
     fn help(&self) -> &'static str;
+    /// What `--help` says of it for a command whose figures are in `units` rather than base
+    /// units (`reproduce`: the paper's TFLOPs and ms); `None` when the format has no units.
+    fn help_in(&self, units: &str) -> Option<String> {
+        let _ = units;
+        None
+    }
     /// Lowercase file extensions (no dot) that make `-o FILE` mean this format.
     fn extensions(&self) -> &'static [&'static str] {
         &[]
@@ -287,12 +293,24 @@ pub fn write(format: Format, output: Option<&Path>, result: &dyn Output) -> Resu
     }
 }
 
+/// What `--help` says of format `f`, in `units` when the command gives its own.
+fn help_of(f: Format, units: Option<&str>) -> String {
+    units
+        .and_then(|u| f.exporter().help_in(u))
+        .unwrap_or_else(|| f.exporter().help().to_string())
+}
+
 /// The `--format` parser of a command whose result has `views`: its formats only.
 pub fn parser(views: &'static [View]) -> impl TypedValueParser<Value = Format> {
+    parser_in(views, None)
+}
+
+/// [`parser`] of a command whose figures are in `units` ([`Exporter::help_in`]).
+fn parser_in(views: &'static [View], units: Option<&str>) -> impl TypedValueParser<Value = Format> {
     PossibleValuesParser::new(
         Format::offered(views)
             .into_iter()
-            .map(|f| PossibleValue::new(f.name()).help(f.exporter().help())),
+            .map(|f| PossibleValue::new(f.name()).help(help_of(f, units))),
     )
     .map(|word| {
         *Format::ALL
@@ -308,8 +326,9 @@ pub fn short_help(views: &[View]) -> String {
     format!("Output format: table (default), {}", names(&offered[1..]))
 }
 
-/// Long `--help` of `--format`.
-pub fn long_help(views: &[View]) -> String {
+/// Long `--help` of `--format`, each format's figures in `units` when the command gives its
+/// own (else base units).
+pub fn long_help(views: &[View], units: Option<&str>) -> String {
     let offered = Format::offered(views);
     let width = offered.iter().map(|f| f.name().len()).max().unwrap_or(0);
     let extensions: Vec<String> = offered
@@ -323,22 +342,19 @@ pub fn long_help(views: &[View]) -> String {
         extensions.join(" ")
     );
     for f in offered {
-        s.push_str(&format!(
-            "\n- {:<width$}  {}",
-            f.name(),
-            f.exporter().help()
-        ));
+        s.push_str(&format!("\n- {:<width$}  {}", f.name(), help_of(f, units)));
     }
     s
 }
 
-/// `cmd`'s `--format` (id `format`) offering the formats of `views`.
-pub fn offer(cmd: clap::Command, views: &'static [View]) -> clap::Command {
+/// `cmd`'s `--format` (id `format`) offering the formats of `views`, whose figures are in
+/// `units` where the command gives its own (else base units).
+pub fn offer(cmd: clap::Command, views: &'static [View], units: Option<&str>) -> clap::Command {
     cmd.mut_arg("format", |a| {
-        a.value_parser(parser(views))
+        a.value_parser(parser_in(views, units))
             .hide_possible_values(true)
             .help(short_help(views))
-            .long_help(long_help(views))
+            .long_help(long_help(views, units))
     })
 }
 

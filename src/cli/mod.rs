@@ -495,23 +495,27 @@ impl OutputArgs {
     }
 }
 
+/// The views of a command's result, and the units of its figures where they are not base
+/// units (FLOPs, bytes, seconds).
+type Offered = (&'static [format::View], Option<&'static str>);
+
 /// The formats each command offers (the views of its result), for `--format`'s values and help.
-fn formats() -> [(&'static str, &'static [format::View]); 13] {
+fn formats() -> [(&'static str, Offered); 13] {
     use commands::*;
     [
-        ("simulate", run::VIEWS),
-        ("sweep", sweep::VIEWS),
-        ("budget", budget::VIEWS),
-        ("pareto", pareto::VIEWS),
-        ("compare", compare::VIEWS),
-        ("reproduce", reproduce::VIEWS),
-        ("validate", gpu::VALIDATE_VIEWS),
-        ("measure", gpu::MEASURE_VIEWS),
-        ("calibrate", gpu::CALIBRATE_VIEWS),
-        ("check", check::CHECK_VIEWS),
-        ("fit", check::FIT_VIEWS),
-        ("serve", serve::VIEWS),
-        ("", run::VIEWS),
+        ("simulate", (run::VIEWS, None)),
+        ("sweep", (sweep::VIEWS, None)),
+        ("budget", (budget::VIEWS, None)),
+        ("pareto", (pareto::VIEWS, None)),
+        ("compare", (compare::VIEWS, None)),
+        ("reproduce", (reproduce::VIEWS, Some(reproduce::UNITS))),
+        ("validate", (gpu::VALIDATE_VIEWS, None)),
+        ("measure", (gpu::MEASURE_VIEWS, None)),
+        ("calibrate", (gpu::CALIBRATE_VIEWS, None)),
+        ("check", (check::CHECK_VIEWS, None)),
+        ("fit", (check::FIT_VIEWS, None)),
+        ("serve", (serve::VIEWS, None)),
+        ("", (run::VIEWS, None)),
     ]
 }
 
@@ -519,11 +523,11 @@ fn formats() -> [(&'static str, &'static [format::View]); 13] {
 /// own formats, and negative numbers taken as values in every subcommand.
 pub fn command() -> clap::Command {
     let mut cli = negative_numbers(<Cli as clap::CommandFactory>::command());
-    for (name, views) in formats() {
+    for (name, (views, units)) in formats() {
         cli = if name.is_empty() {
-            format::offer(cli, views)
+            format::offer(cli, views, units)
         } else {
-            cli.mut_subcommand(name, |c| format::offer(c, views))
+            cli.mut_subcommand(name, |c| format::offer(c, views, units))
         };
     }
     cli

@@ -14,6 +14,9 @@ pub fn command(output: &OutputArgs) -> Result<()> {
 /// What the reproduction can be written as.
 pub const VIEWS: &[View] = &[View::Table, View::Json, View::Csv];
 
+/// The units of its figures in every format: the paper's, not base units.
+pub const UNITS: &str = "TFLOPs and ms, as each field's name says";
+
 impl Output for reproduce::Reproduction {
     fn write(&self, view: View, out: &mut Sink<'_>) -> Result<()> {
         out.put(&reproduce::render(self, format::text("reproduce", view)?)?)

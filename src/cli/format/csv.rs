@@ -13,6 +13,10 @@ impl Exporter for Csv {
         "Rows with a header, base units"
     }
 
+    fn help_in(&self, units: &str) -> Option<String> {
+        Some(format!("Rows with a header, {units}"))
+    }
+
     fn extensions(&self) -> &'static [&'static str] {
         &["csv"]
     }

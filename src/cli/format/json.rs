@@ -13,6 +13,10 @@ impl Exporter for Json {
         "Base units (FLOPs, bytes, seconds), pretty-printed"
     }
 
+    fn help_in(&self, units: &str) -> Option<String> {
+        Some(format!("{}, pretty-printed", capitalised(units)))
+    }
+
     fn extensions(&self) -> &'static [&'static str] {
         &["json"]
     }
@@ -20,4 +24,12 @@ impl Exporter for Json {
     fn view(&self) -> View {
         View::Json
     }
+}
+
+/// `units` with its first letter upper-case (it opens the help line).
+fn capitalised(units: &str) -> String {
+    let mut c = units.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

@@ -13,6 +13,10 @@ impl Exporter for Jsonl {
         "JSON Lines: one compact row object per line, base units"
     }
 
+    fn help_in(&self, units: &str) -> Option<String> {
+        Some(format!("JSON Lines: one compact row object per line, {units}"))
+    }
+
     fn extensions(&self) -> &'static [&'static str] {
         &["jsonl"]
     }

@@ -20,6 +20,10 @@ impl Exporter for Markdown {
         "The CSV's rows as a Markdown pipe table, base units"
     }
 
+    fn help_in(&self, units: &str) -> Option<String> {
+        Some(format!("The CSV's rows as a Markdown pipe table, {units}"))
+    }
+
     fn extensions(&self) -> &'static [&'static str] {
         &["md", "markdown"]
     }
