@@ -204,7 +204,11 @@ impl<'b> Solver<'b> {
             self.x[k] = bound.to_x(self.u[k] + h);
             residuals(&self.x, &mut self.rk);
             for (i, (a, b)) in self.rk.iter().zip(&self.r).enumerate() {
-                self.jac[i * n + k] = (a - b) / h;
+                // A finite residual the move left as it was (most: a GPU's value moves only
+                // its rows) has derivative (a − a) / h = +0, which the zeroed Jacobian holds.
+                if a.to_bits() != b.to_bits() || !a.is_finite() {
+                    self.jac[i * n + k] = (a - b) / h;
+                }
             }
             self.x[k] = kept;
         }
