@@ -37,7 +37,7 @@
 use super::folds::{self, Progress};
 use super::lm::{Bound, Solver};
 use super::{row_error, Measurements, Stats};
-use crate::cost::refined::kernel::{Call, Class, Kernel, Timer};
+use crate::cost::refined::kernel::{Call, Class, Kernel, Reads, Timer};
 use crate::cost::Roofline;
 use crate::error::keys::FRAMEWORK;
 use crate::error::{Error, Result};
@@ -765,6 +765,21 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
             _ => None,
         })
         .collect();
+    // Per efficiency group: what timing its rows reads, so that a value none of them reads (a
+    // GPU's `link` in rows without a collective, `expert_half_tokens` in dense ones) moves no
+    // group whose rows it cannot move.
+    let reads: Vec<Reads> = groups
+        .iter()
+        .map(|g| {
+            let mut reads = Reads::default();
+            for &i in g {
+                for (w, _) in &rows[i].kernels {
+                    reads.add(w.class, &w.call, rows[i].eight_bit);
+                }
+            }
+            reads
+        })
+        .collect();
     let mut memos: Vec<Memo> = groups
         .iter()
         .map(|_| Memo {
@@ -786,6 +801,7 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
             if let Some(i) = launch {
                 e.launch_overhead_s *= x[i];
             }
+            reads[k].clear_unread(&mut e);
             let r = memo.get(e, |e, r| {
                 r.extend(
                     g.iter()
@@ -2316,6 +2332,54 @@ mod tests {
             }
         }
         assert!(checked > 200, "{checked}");
+    }
+
+    /// A row's time is bit for bit the same with the values its kernels never read cleared
+    /// ([`Reads::clear_unread`], which lets the fit skip re-timing it), on every reference row
+    /// under random efficiencies.
+    #[test]
+    fn clearing_unread_values_changes_no_time() {
+        let m = Measurements::parse(
+            crate::check::MEASUREMENTS_TOML,
+            "reference",
+            "reference".into(),
+        )
+        .unwrap();
+        let mut rng = crate::kernels::rng::SplitMix64::new(13);
+        let mut u = move || f64::from(rng.uniform());
+        let mut cleared = 0;
+        for name in frameworks(&m) {
+            let base = base(&m, &name).unwrap();
+            let mut rows = record(&m, &name, &base).unwrap();
+            rows.extend(other_frameworks(&m, &name, &base).unwrap());
+            for r in &rows {
+                let mut reads = Reads::default();
+                for (w, _) in &r.kernels {
+                    reads.add(w.class, &w.call, r.eight_bit);
+                }
+                for _ in 0..20 {
+                    let e = Efficiency {
+                        matmul: 0.1 + 0.9 * u(),
+                        attention: 0.3 + 0.7 * u(),
+                        elementwise: 0.1 + 0.85 * u(),
+                        launch_overhead_s: 1e-4 * u(),
+                        matmul_8bit: Some(0.1 + 0.9 * u()),
+                        fixed_overhead_s: 1e-2 * u(),
+                        collective_latency_s: 1e-4 * u(),
+                        link: Some(0.1 + 0.9 * u()),
+                        dequant: Some(0.1 + 0.9 * u()),
+                        expert_half_tokens: Some(500.0 * u()),
+                        source: None,
+                        eager_dispatch: base.eager_dispatch,
+                    };
+                    let mut c = e.clone();
+                    reads.clear_unread(&mut c);
+                    cleared += usize::from(c != e);
+                    assert_eq!(r.time_s(&c).to_bits(), r.time_s(&e).to_bits(), "{}", r.id);
+                }
+            }
+        }
+        assert!(cleared > 1000, "{cleared}");
     }
 
     /// Kernels counted as copies of one are exactly those whose every field prints the same

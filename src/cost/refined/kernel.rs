@@ -333,6 +333,54 @@ pub struct Timer {
     roofs: [(f64, f64); CLASSES],
 }
 
+/// Which kinds of kernel a set of kernels holds, as far as the [`Efficiency`] values that timing
+/// them reads go ([`Reads::clear_unread`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reads {
+    /// Per [`Class::index`]: a kernel of that class.
+    classes: [bool; CLASSES],
+    /// A grouped expert GEMM ([`Call::ExpertGemm`]: its priced FLOPs read
+    /// `expert_half_tokens`).
+    expert_gemm: bool,
+    /// A GEMM on the 8-bit tensor path (it reads `matmul_8bit`).
+    eight_bit_gemm: bool,
+}
+
+impl Reads {
+    /// Counts a kernel of `class` launched as `call`, timed on the 8-bit GEMM path or not (the
+    /// `eight_bit` of [`Timer::new`]).
+    pub fn add(&mut self, class: Class, call: &Call, eight_bit: bool) {
+        self.classes[class.index()] = true;
+        self.expert_gemm |= matches!(call, Call::ExpertGemm { .. });
+        self.eight_bit_gemm |= eight_bit && class == Class::Matmul;
+    }
+
+    /// Sets in `e` the values that timing these kernels never reads ([`Timer::new`], then
+    /// [`Timer::time`]) to their defaults: the kernels get the very same times under either,
+    /// and two efficiencies that differ only there become equal. The framework fit re-times a
+    /// group of rows only when its efficiency changed; without this, a GPU's `link` would
+    /// re-time every row without a collective (issue 25 item 4).
+    pub fn clear_unread(&self, e: &mut Efficiency) {
+        let has = |c: Class| self.classes[c.index()];
+        if !has(Class::Communication) {
+            e.link = None;
+            e.collective_latency_s = 0.0;
+        }
+        if !has(Class::Dequant) {
+            e.dequant = None;
+        }
+        if !has(Class::Host) {
+            e.fixed_overhead_s = 0.0;
+        }
+        if !self.expert_gemm {
+            e.expert_half_tokens = None;
+        }
+        if !self.eight_bit_gemm {
+            e.matmul_8bit = None;
+        }
+    }
+}
+
 /// How many [`Class`]es there are (the rows of [`Timer::roofs`]).
 const CLASSES: usize = 6;
 
