@@ -787,6 +787,8 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
         })
         .collect();
     let mut prior_memo = Vec::new();
+    // Per source prior, its last input (bits) and value, as `prior_memo`.
+    let mut source_prior_memo = vec![(u64::MAX, 0.0); source_priors.len()];
     let mut residuals = |x: &[f64], out: &mut Vec<f64>| {
         let pooled = layout.pooled(x);
         out.clear();
@@ -813,7 +815,14 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
             }
         }
         layout.priors(x, &mut prior_memo, out);
-        out.extend(source_priors.iter().map(|&(i, sigma)| x[i].ln() / sigma));
+        out.extend(source_priors.iter().zip(source_prior_memo.iter_mut()).map(
+            |(&(i, sigma), m)| {
+                if m.0 != x[i].to_bits() {
+                    *m = (x[i].to_bits(), x[i].ln() / sigma);
+                }
+                m.1
+            },
+        ));
     };
     let mut starts: Vec<Vec<f64>> = vec![slots.iter().map(Slot::start).collect()];
     // Deterministic spread over each range: fractions uniform, times log-uniform.
