@@ -565,6 +565,32 @@ impl<'a> Layout<'a> {
         }
     }
 
+    /// Every index of `x` that [`Layout::efficiency`] of group `g` may read: the pooled values
+    /// (all of them, whether or not its table overrides one) and its table's. A move of `x`
+    /// elsewhere leaves its efficiency as it was.
+    fn inputs(&self, g: usize) -> Vec<usize> {
+        let pooled = [
+            self.memory,
+            self.fixed,
+            self.latency,
+            self.dequant,
+            self.expert_half,
+            self.pooled16,
+            self.pooled8,
+            self.pooled_launch,
+            self.pooled_launch_desktop,
+        ];
+        let table = self.tables[g]
+            .as_ref()
+            .map_or([None; 4], |t| [t.matmul, t.matmul_8bit, t.launch, t.link]);
+        pooled
+            .into_iter()
+            .chain(table)
+            .flatten()
+            .chain(self.links.iter().copied())
+            .collect()
+    }
+
     /// The pooled `[params]` of the profile `x` gives ([`Values::framework`]).
     fn pooled(&self, x: &[f64]) -> Params {
         let at = |i: Option<usize>| i.map(|i| x[i]);
@@ -700,6 +726,11 @@ struct Memo {
 const MEMO_ENTRIES: usize = 2;
 
 impl Memo {
+    /// The residuals of the efficiency asked for last.
+    fn latest(&self) -> &[f64] {
+        self.entries.first().map_or(&[], |(_, r)| r)
+    }
+
     /// The residuals under `e`, written by `compute` (into an emptied buffer) unless remembered.
     fn get(&mut self, e: Efficiency, compute: impl FnOnce(&Efficiency, &mut Vec<f64>)) -> &[f64] {
         match self.entries.iter().position(|(m, _)| *m == e) {
@@ -787,14 +818,56 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
         })
         .collect();
     let mut prior_memo = Vec::new();
+    // Per index of x, the efficiency groups whose efficiency it may move (their
+    // [`Layout::inputs`] and source factors). Most evaluations move one or two values (a
+    // Jacobian column, and the previous one moved back), so most groups are where they were at
+    // the previous evaluation: their residuals are those its memo gave last, and neither their
+    // efficiency is rebuilt nor their memo searched.
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); slots.len()];
+    for (k, (matmul, launch)) in source_factors.iter().enumerate() {
+        let mut inputs = layout.inputs(k);
+        inputs.extend(matmul.iter().chain(launch));
+        inputs.sort_unstable();
+        inputs.dedup();
+        for i in inputs {
+            dependents[i].push(k);
+        }
+    }
+    let mut last_x: Option<Vec<f64>> = None;
+    let mut moved = vec![false; groups.len()];
     // Per source prior, its last input (bits) and value, as `prior_memo`.
     let mut source_prior_memo = vec![(u64::MAX, 0.0); source_priors.len()];
     let mut residuals = |x: &[f64], out: &mut Vec<f64>| {
-        let pooled = layout.pooled(x);
+        match &mut last_x {
+            Some(last) => {
+                moved.fill(false);
+                for (i, (a, b)) in x.iter().zip(last.iter_mut()).enumerate() {
+                    if a.to_bits() != b.to_bits() {
+                        *b = *a;
+                        for &k in &dependents[i] {
+                            moved[k] = true;
+                        }
+                    }
+                }
+            }
+            None => {
+                last_x = Some(x.to_vec());
+                moved.fill(true);
+            }
+        }
+        // Built once some group needs it (the pooled link is a geometric mean: logarithms).
+        let mut pooled: Option<Params> = None;
         out.clear();
         out.resize(rows.len(), 0.0);
         for (k, (g, memo)) in groups.iter().zip(memos.iter_mut()).enumerate() {
-            let mut e = layout.efficiency(k, x, &pooled);
+            if !moved[k] {
+                for (&i, r) in g.iter().zip(memo.latest()) {
+                    out[i] = *r;
+                }
+                continue;
+            }
+            let pooled = pooled.get_or_insert_with(|| layout.pooled(x));
+            let mut e = layout.efficiency(k, x, pooled);
             let (matmul, launch) = source_factors[k];
             if let Some(i) = matmul {
                 e.matmul = (e.matmul * x[i]).min(1.0);
