@@ -713,41 +713,55 @@ struct Fitted {
 }
 
 /// Residuals of one group of rows sharing an efficiency (one GPU and GEMM precision), kept
-/// for the last few efficiencies the solver asked about: a forward-difference Jacobian moves
-/// one parameter at a time, and a per-GPU parameter leaves every other GPU's rows where they
-/// were. A hit needs an equal efficiency, so it returns the very numbers a recomputation
-/// would (the re-timing is a pure function of the efficiency).
+/// for the last two efficiencies the solver asked about — the point the Jacobian is taken at,
+/// and the last one moved: a forward-difference Jacobian moves one parameter at a time, and a
+/// per-GPU parameter leaves every other GPU's rows where they were. A hit needs an equal
+/// efficiency, so it returns the very numbers a recomputation would (the re-timing is a pure
+/// function of the efficiency). Entries are overwritten in place, never moved (an efficiency
+/// is some 140 bytes, and a fit asks millions of times).
 struct Memo {
-    /// Most recent first.
-    entries: Vec<(Efficiency, Vec<f64>)>,
+    /// Two efficiencies and their residuals (`None`: not yet asked for).
+    entries: [Option<(Efficiency, Vec<f64>)>; 2],
+    /// The entry asked for last.
+    latest: usize,
 }
 
-/// Efficiencies remembered per group: the point the Jacobian is taken at, and the last one moved.
-const MEMO_ENTRIES: usize = 2;
-
 impl Memo {
+    /// A memo that remembers nothing yet.
+    fn new() -> Memo {
+        Memo {
+            entries: [None, None],
+            latest: 0,
+        }
+    }
+
     /// The residuals of the efficiency asked for last.
     fn latest(&self) -> &[f64] {
-        self.entries.first().map_or(&[], |(_, r)| r)
+        self.entries[self.latest]
+            .as_ref()
+            .map_or(&[], |(_, r)| r.as_slice())
     }
 
     /// The residuals under `e`, written by `compute` (into an emptied buffer) unless remembered.
-    fn get(&mut self, e: Efficiency, compute: impl FnOnce(&Efficiency, &mut Vec<f64>)) -> &[f64] {
-        match self.entries.iter().position(|(m, _)| *m == e) {
-            Some(i) => self.entries[..=i].rotate_right(1),
-            None => {
-                // The least recent entry's buffer is reused once the memo is full.
-                let mut r = if self.entries.len() == MEMO_ENTRIES {
-                    self.entries.pop().map(|(_, r)| r).unwrap_or_default()
-                } else {
-                    Vec::new()
-                };
-                r.clear();
-                compute(&e, &mut r);
-                self.entries.insert(0, (e, r));
+    fn get(&mut self, e: &Efficiency, compute: impl FnOnce(&Efficiency, &mut Vec<f64>)) -> &[f64] {
+        if !matches!(&self.entries[self.latest], Some((m, _)) if m == e) {
+            // The other entry: a hit, or else the least recent one, overwritten.
+            self.latest = 1 - self.latest;
+            match &mut self.entries[self.latest] {
+                Some((m, _)) if m == e => {}
+                Some((m, r)) => {
+                    m.clone_from(e);
+                    r.clear();
+                    compute(e, r);
+                }
+                entry @ None => {
+                    let mut r = Vec::new();
+                    compute(e, &mut r);
+                    *entry = Some((e.clone(), r));
+                }
             }
         }
-        &self.entries[0].1
+        self.latest()
     }
 }
 
@@ -811,12 +825,7 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
             reads
         })
         .collect();
-    let mut memos: Vec<Memo> = groups
-        .iter()
-        .map(|_| Memo {
-            entries: Vec::with_capacity(MEMO_ENTRIES + 1),
-        })
-        .collect();
+    let mut memos: Vec<Memo> = groups.iter().map(|_| Memo::new()).collect();
     let mut prior_memo = Vec::new();
     // Per index of x, the efficiency groups whose efficiency it may move (their
     // [`Layout::inputs`] and source factors). Most evaluations move one or two values (a
@@ -877,7 +886,7 @@ fn fit_refs(rows: &[&Recorded], base: &Framework) -> Result<Fitted> {
                 e.launch_overhead_s *= x[i];
             }
             reads[k].clear_unread(&mut e);
-            let r = memo.get(e, |e, r| {
+            let r = memo.get(&e, |e, r| {
                 r.extend(
                     g.iter()
                         .map(|&i| (rows[i].time_s(e) / rows[i].measured_s).ln() / DATA_SIGMA),
