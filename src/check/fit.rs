@@ -1332,20 +1332,37 @@ fn run(frameworks: &[Framed], asked: Asked, progress: Progress) -> Result<Vec<Fi
         });
         plans.push((full, loo, loso, logo));
     }
+    // A refit is a pure function of its profile and training rows, so jobs that train on the
+    // very same rows (a source group of one row is also that row's leave-one-row-out fold) are
+    // fitted once: `distinct` holds the first job of each training set, `fit_of` each job's.
+    let mut distinct: Vec<usize> = Vec::new();
+    let mut fit_of: Vec<usize> = Vec::with_capacity(jobs.len());
+    let mut seen: HashMap<(*const Framework, Vec<*const Recorded>), usize> = HashMap::new();
+    for (j, job) in jobs.iter().enumerate() {
+        let key = (
+            std::ptr::from_ref(job.base),
+            job.train.iter().map(|r| std::ptr::from_ref(*r)).collect(),
+        );
+        fit_of.push(*seen.entry(key).or_insert_with(|| {
+            distinct.push(j);
+            distinct.len() - 1
+        }));
+    }
     // The largest training sets first, so no core waits on a long fit at the end.
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].train.len()));
-    let (fitted, harness): (Vec<Framework>, Vec<Vec<HarnessFactor>>) = folds::map(
-        jobs.len(),
+    let mut order: Vec<usize> = (0..distinct.len()).collect();
+    order.sort_by_key(|&d| std::cmp::Reverse(jobs[distinct[d]].train.len()));
+    let fits: Vec<Fitted> = folds::map(
+        distinct.len(),
         &order,
-        |i| fit_refs(&jobs[i].train, jobs[i].base),
+        |d| fit_refs(&jobs[distinct[d]].train, jobs[distinct[d]].base),
         progress,
     )
     .into_iter()
-    .map(|f| f.map(|f| (f.framework, f.harness)))
-    .collect::<Result<Vec<_>>>()?
-    .into_iter()
-    .unzip();
+    .collect::<Result<_>>()?;
+    let (fitted, harness): (Vec<Framework>, Vec<Vec<HarnessFactor>>) = fit_of
+        .iter()
+        .map(|&d| (fits[d].framework.clone(), fits[d].harness.clone()))
+        .unzip();
     Ok(frameworks
         .iter()
         .zip(plans)
