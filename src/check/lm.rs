@@ -34,11 +34,18 @@ fn sum_sq(r: &[f64]) -> f64 {
 fn solve(a: &mut [f64], b: &mut [f64], x: &mut Vec<f64>) -> bool {
     let n = b.len();
     for col in 0..n {
-        let Some(pivot) =
-            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))
-        else {
-            return false;
-        };
+        // The row of the largest magnitude in the column, the last of equal ones (what
+        // `max_by` with `f64::total_cmp` gives): a magnitude has no sign bit, so its total
+        // order is that of its bits as an integer, one comparison without the float's
+        // sign handling.
+        let mut pivot = col;
+        let mut largest = a[col * n + col].abs().to_bits();
+        for i in col + 1..n {
+            let m = a[i * n + col].abs().to_bits();
+            if m >= largest {
+                (pivot, largest) = (i, m);
+            }
+        }
         if a[pivot * n + col].abs() < 1e-300 {
             return false;
         }
@@ -222,8 +229,14 @@ impl<'b> Solver<'b> {
             // never become −0 (x + (−x) is +0), so adding a ±0 product changes nothing, as
             // long as the other factors are finite (0 · ∞ is NaN: such a row is summed whole).
             nonzero.clear();
-            nonzero.extend((0..n).filter(|&a| row[a] != 0.0));
-            if !(ri.is_finite() && row.iter().all(|v| v.is_finite())) {
+            let mut finite = ri.is_finite();
+            for (a, v) in row.iter().enumerate() {
+                if *v != 0.0 {
+                    nonzero.push(a);
+                }
+                finite &= v.is_finite();
+            }
+            if !finite {
                 nonzero.clear();
                 nonzero.extend(0..n);
             }
