@@ -221,6 +221,24 @@ pub(crate) fn render_keys(text: &str, name: impl Fn(Key) -> String) -> String {
     out
 }
 
+/// `text` (an output line of the core: a warning, a note) with each marked key written by
+/// `name`: the core's warnings and notes mark the options they name as its errors do, and
+/// every place text leaves the program renders them (the command line as flags, Python and run
+/// files as keys). Borrowed unchanged when `text` names no key, as almost every text does.
+pub fn with_keys(text: &str, name: impl Fn(Key) -> String) -> std::borrow::Cow<'_, str> {
+    if text.contains(OPEN) {
+        std::borrow::Cow::Owned(render_keys(text, name))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// `text` with each marked key as the spec's key (`layer_tokens`): what Python and a run file
+/// say ([`with_keys`]).
+pub fn with_key_names(text: &str) -> std::borrow::Cow<'_, str> {
+    with_keys(text, |k| k.name().to_string())
+}
+
 impl Error {
     /// Process exit code: 2 for anything the user can fix (the input, a missing GPU, an
     /// output path that cannot be written), 1 for a GPU run that failed.

@@ -378,3 +378,58 @@ fn every_option_of_the_table_has_its_key() {
         }
     }
 }
+
+/// A warning naming an option by its key (`experts` on a dense model, a `layer_tokens` value
+/// below the text) reached every output with the key's private-use marks around it
+/// (`\u{e000}experts\u{e001}: …`): the command line now writes the flag wherever its text goes
+/// (standard error, the table, JSON, CSV, Markdown, HTML), the library the key.
+#[test]
+fn warnings_name_flags_on_the_command_line_and_keys_in_the_library() {
+    let marks = |s: &str| s.contains('\u{e000}') || s.contains('\u{e001}');
+    let layers = [vec!["6372"; 27], vec!["50"]].concat().join(",");
+    let listed = Spec {
+        tokens: Some(6272),
+        layer_tokens: Some([vec![6372; 27], vec![50]].concat()),
+        ..Spec::default()
+    };
+    for (flags, library, flag, key) in [
+        (
+            vec!["--tokens", "6272", "--experts", "loop"],
+            spec(&["--tokens", "6272", "--experts", "loop"]),
+            "--experts: model 'llava-ov-7b' has no mixture-of-experts layers",
+            "experts: model 'llava-ov-7b' has no mixture-of-experts layers",
+        ),
+        (
+            vec!["--tokens", "6272", "--layer-tokens", layers.as_str()],
+            listed.clone(),
+            "--layer-tokens value 50 at layer 27 is below the 100 text tokens",
+            "layer_tokens value 50 at layer 27 is below the 100 text tokens",
+        ),
+    ] {
+        let report = simulate(&library).expect("priced");
+        let lib = report.run.warnings.join("\n");
+        assert!(
+            aim_sim::error::with_key_names(&lib).contains(key),
+            "{lib:?}"
+        );
+        for format in ["table", "json", "csv", "markdown", "html"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_aim-sim"))
+                .args(&flags)
+                .args(["--format", format])
+                .output()
+                .expect("aim-sim runs");
+            assert!(out.status.success(), "{flags:?} --format {format}");
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert!(!marks(&stdout), "{format}: marks in {stdout:.300}");
+            assert!(!marks(&stderr), "{format}: marks in {stderr}");
+            assert!(stderr.contains(flag), "{format}: {stderr}");
+            if format == "table" || format == "json" {
+                assert!(
+                    stdout.contains(flag),
+                    "{format}: the warning is not in the output"
+                );
+            }
+        }
+    }
+}

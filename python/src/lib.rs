@@ -44,6 +44,16 @@ fn invalid(message: String) -> PyErr {
     AimSimError::new_err(message)
 }
 
+/// `text` with each option it names as the spec's key (`layer_tokens`, what Python's keyword
+/// arguments are): the core marks them in warnings and notes, and each reader writes its own
+/// names (the command line its flags).
+fn named(text: String) -> String {
+    match aim_sim::error::with_key_names(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(named) => named,
+    }
+}
+
 /// Runs core work with the GIL released; an error becomes `AimSimError`, a panic (a bug, never
 /// bad input) a `RuntimeError` instead of unwinding into Python.
 fn core<T: Send>(py: Python<'_>, work: impl FnOnce() -> aim_sim::Result<T> + Send) -> PyResult<T> {
@@ -233,7 +243,7 @@ fn simulate_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResul
     let options = options_of(py, options, None)?;
     core(py, move || {
         let report = simulate_report(options)?;
-        aim_sim::report::render(&report, TextFormat::Json)
+        aim_sim::report::render(&report, TextFormat::Json).map(named)
     })
 }
 
@@ -338,7 +348,7 @@ fn budget_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<
         let (spec, query, anchor) = options::budget(options)?;
         let (ms, file) = options::Anchor::parts(anchor);
         let (answer, _note) = aim_sim::budget::answer_anchored(&spec, &query, ms, file.as_deref())?;
-        aim_sim::budget::render(&answer, TextFormat::Json)
+        aim_sim::budget::render(&answer, TextFormat::Json).map(named)
     })
 }
 
@@ -376,13 +386,13 @@ fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<S
             if let Some(n) = &note {
                 answer.note(n);
             }
-            answer.render(TextFormat::Json)
+            answer.render(TextFormat::Json).map(named)
         } else {
             let mut comparison = aim_sim::serve::query::compare(&spec, &query, &schedules)?;
             if let Some(n) = &note {
                 comparison.note(n);
             }
-            comparison.render(TextFormat::Json)
+            comparison.render(TextFormat::Json).map(named)
         }
     })
 }
@@ -412,8 +422,8 @@ fn sweep_columns<'py>(
         let rows = sweep.run(jobs, |_done| {})?;
         Ok((
             columns::from_rows(&rows)?,
-            notes,
-            sweep.input_warning_lines(),
+            notes.into_iter().map(named).collect(),
+            sweep.input_warning_lines().into_iter().map(named).collect(),
         ))
     })?;
     let out = PyList::empty(py);
@@ -461,7 +471,7 @@ fn check_json(
             ..Default::default()
         };
         let report = aim_sim::check::check(&m, &options)?;
-        aim_sim::check::render(&report, TextFormat::Json)
+        aim_sim::check::render(&report, TextFormat::Json).map(named)
     })
 }
 

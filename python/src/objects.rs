@@ -221,7 +221,9 @@ impl<'a, 'py> ser::Serializer for Objects<'a, 'py> {
         if self.key {
             return Ok(self.keys.text(v).into_any());
         }
-        Ok(PyString::new(self.py(), v).into_any())
+        // A warning or note names options by marked keys: Python says the spec's key.
+        let v = aim_sim::error::with_key_names(v);
+        Ok(PyString::new(self.py(), &v).into_any())
     }
     /// serde_json writes bytes as a list of numbers.
     fn serialize_bytes(self, v: &[u8]) -> Result<Self::Ok> {

@@ -117,3 +117,19 @@ def test_numbers_keep_their_json_types():
     assert type(report["totals"]["flops"]) is float
     assert type(report["spec"]["text_tokens"]) is int
     assert all(math.isfinite(v) for v in report["reduction"].values())
+
+
+def test_warnings_name_the_options_keyword_not_private_marks():
+    """A warning that names an option said it between two private-use characters
+    ('\\ue000layer_tokens\\ue001 value 50 ...'), in every form Python returns: it now says the
+    keyword argument, as the command line says its flag."""
+    layers = [6372] * 27 + [50]
+    want = "layer_tokens value 50 at layer 27 is below the 100 text tokens"
+    for report in (
+        aim_sim.simulate(tokens=6272, layer_tokens=layers),
+        aim_sim.simulate(tokens=6272, layer_tokens=layers, detail="totals"),
+        json.loads(_core.simulate_json(tokens=6272, layer_tokens=layers)),
+    ):
+        text = " ".join(report["warnings"])
+        assert want in text, text
+        assert "\ue000" not in text and "\ue001" not in text, text

@@ -86,10 +86,10 @@ pub(crate) struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    /// Writes `text`.
+    /// Writes `text`, the options a warning or a note names as flags ([`super::keys::flags_in`]).
     pub(crate) fn put(&mut self, text: &str) -> Result<()> {
         self.out
-            .write_all(text.as_bytes())
+            .write_all(super::keys::flags_in(text).as_bytes())
             .map_err(|source| Error::Output {
                 path: self.name.to_path_buf(),
                 source,

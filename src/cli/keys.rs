@@ -11,6 +11,12 @@ pub fn flag(key: Key) -> String {
     }
 }
 
+/// `text` (any output of the core: a warning, a note, a table, a JSON document) as the command
+/// line says it: each marked key as its flag.
+pub fn flags_in(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::error::with_keys(text, flag)
+}
+
 /// `e`'s message as the command line says it: each key as its flag.
 pub fn message(e: &Error) -> String {
     e.render(flag)

@@ -64,7 +64,7 @@ pub fn command(
         anchor.anchor.as_deref(),
     )?;
     if let Some(note) = note {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", crate::cli::keys::flags_in(&note));
     }
     format::write(format, output.output.as_deref(), &answer)
 }
