@@ -615,3 +615,50 @@ fn bad_counts_and_negative_targets_say_what_is_wrong() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+/// A sweep said the input's warnings a single run says (tokens not whole frames) but not the
+/// framework profile's on a GPU: a GPU file of its own measured `[efficiency]` table, swept
+/// under `--framework hf`, was priced with hf's values in silence where a single run warns
+/// that the file's table is not used. The sweep now says each GPU's once.
+#[test]
+fn a_sweep_says_the_profiles_warnings_a_single_run_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let rtx4090 = std::fs::read_to_string("hardware/rtx4090.toml").unwrap();
+    let measured = dir.path().join("measured.toml");
+    std::fs::write(
+        &measured,
+        format!("{rtx4090}\n[efficiency]\nmatmul = 0.7\nattention = 0.45\nelementwise = 0.8\nlaunch_overhead_s = 5e-6\n"),
+    )
+    .unwrap();
+    let gpu = measured.to_str().unwrap();
+    let stderr = |args: &[&str]| {
+        let out = common::run(args);
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let single = stderr(&["--gpu", gpu, "--framework", "hf", "--frames", "8"]);
+    let warning = single
+        .lines()
+        .find(|l| l.contains("is used, not the [efficiency] table"))
+        .expect("the single run warns")
+        .to_string();
+    let swept = stderr(&[
+        "sweep",
+        "--gpu",
+        &format!("a100,{gpu}"),
+        "--framework",
+        "hf",
+        "--frames",
+        "8,16",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        swept.matches(warning.as_str()).count(),
+        1,
+        "the sweep says the single run's warning once: {swept}"
+    );
+    // Without a profile the file's table prices, in both: nothing to say.
+    let plain = stderr(&["sweep", "--gpu", gpu, "--frames", "8,16", "--format", "csv"]);
+    assert!(!plain.contains("warning"), "{plain}");
+}

@@ -889,13 +889,61 @@ impl<'a> Sweep<'a> {
         (shown, more)
     }
 
+    /// The framework profile's warnings on the grid's GPUs, each once, in the grid's order, as
+    /// a single run on each warns (a GPU file's own `[efficiency]` table replaced, a mistyped
+    /// `[gpu.NAME]` table): they do not depend on the counts, so one configuration per model,
+    /// GPU and cost model says them. A configuration that is refused says nothing here;
+    /// pricing it is the error.
+    fn profile_warnings(&self) -> Vec<String> {
+        let grid = self.grid;
+        let mut out: Vec<String> = Vec::new();
+        let mut spec = grid.base.clone();
+        spec.schedule.clone_from(&grid.schedules[0]);
+        spec.tokens_per_frame = grid.tokens_per_frame[0];
+        spec.text_tokens = grid.text_tokens[0];
+        spec.batch = grid.batch[0];
+        (spec.frames, spec.tokens) = match grid.visual[0] {
+            Visual::Frames(f) => (f, None),
+            Visual::Tokens(n) => (None, Some(n)),
+        };
+        for (m, model) in self.loaded.models.iter().enumerate() {
+            spec.model.clone_from(&grid.models[m]);
+            for (g, gpu) in self.loaded.gpus.iter().enumerate() {
+                spec.gpu.clone_from(&grid.gpus[g]);
+                for &cost_model in &grid.cost_models {
+                    spec.cost_model = cost_model;
+                    let Ok((scenario, _)) = Scenario::from_loaded_planned(
+                        &spec,
+                        model.clone(),
+                        gpu.clone(),
+                        self.loaded.schedules[0].clone(),
+                        &self.loaded.framework,
+                    ) else {
+                        continue;
+                    };
+                    for w in scenario.profile_warnings() {
+                        if !out.contains(w) {
+                            out.push(w.clone());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The lines a sweep warns of its input with, as `aim-sim sweep` prints them and Python's
     /// `sweep` keeps them: [`Sweep::input_warnings`], a few at most, then how many more there
-    /// are, if any.
+    /// are, if any; then the framework profile's on each GPU ([`Sweep::profile_warnings`]).
     pub fn input_warning_lines(&self) -> Vec<String> {
         let (mut lines, more) = self.input_warnings(3);
         if more > 0 {
             lines.push(format!("and {more} more like these in other rows"));
+        }
+        for w in self.profile_warnings() {
+            if !lines.contains(&w) {
+                lines.push(w);
+            }
         }
         lines
     }
