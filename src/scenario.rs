@@ -44,6 +44,11 @@ pub struct Scenario {
     /// The framework profile whose efficiency `gpu.efficiency` holds (`roofline`: the GPU
     /// file's own table, if any).
     pub framework: String,
+    /// The GPU preset this device is (named as one, or a file whose `name` or `aliases` are a
+    /// preset's): the `[gpu.NAME]` table of a framework profile that applies to it, and what
+    /// `fit` keys the device's fitted values by.
+    #[serde(skip)]
+    pub gpu_preset: Option<&'static str>,
     /// Notes added to every run: what the framework profile could not fit (pooled values used
     /// instead), the tensor path 4-bit GEMMs take, the OS's share of a shared memory.
     #[serde(skip)]
@@ -341,6 +346,7 @@ impl Scenario {
             cost_model: args.cost_model,
             prune_timing,
             framework: framework.name.clone(),
+            gpu_preset,
             framework_notes,
             spread,
             // A profile an anchor refitted, replayed from a run's JSON: still anchored (the
@@ -951,6 +957,13 @@ pub(crate) fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
 }
 
 impl Scenario {
+    /// The framework profile's warnings on this GPU (a mistyped `[gpu.NAME]` table, a GPU
+    /// file's own `[efficiency]` table replaced): the end of [`Scenario::warnings`], which no
+    /// count a sweep varies changes.
+    pub(crate) fn profile_warnings(&self) -> &[String] {
+        &self.warnings[self.warnings.len() - self.profile_warnings..]
+    }
+
     /// Makes this scenario `spec`'s, where `spec` differs from the spec it was built from
     /// ([`Scenario::from_loaded_planned`]) only in its counts: frames or tokens, tokens per
     /// frame, text tokens, batch (a sweep's rows along those axes). Recomputes what depends on

@@ -1817,3 +1817,55 @@ fn fit_csv_names_the_fallbacks_json_names() {
     }
     assert!(fallbacks > 0, "the reference set has rows on fallbacks");
 }
+
+/// `fit` keyed a device by the row's text: rows on a copy of `hardware/rtx4090.toml` (the
+/// file docs/gpus.md says to make for `host = "server"`) were another GPU than rows naming
+/// `rtx4090`, so two sources on one card were two single-source GPUs (pooled values, no
+/// `[gpu.rtx4090]` table), and a two-source fit of the copy wrote `[gpu."card.toml"]`, a
+/// table no run reads. A run on the copy takes the preset's values, so `fit` now keys it by
+/// the preset, and fits the same profile as with the preset's name.
+#[test]
+fn fit_keys_a_copy_of_a_preset_by_the_preset() {
+    let reference = std::fs::read_to_string("reference/measurements.toml").unwrap();
+    let rows: Vec<&str> = reference
+        .split("\n[[measurement]]\n")
+        .skip(1)
+        .filter(|r| {
+            r.contains("source_group = \"trevs-rtx4090\"")
+                || r.contains("source_group = \"pace-rtx4090\"")
+        })
+        .collect();
+    assert!(rows.len() >= 3, "the two RTX 4090 sources' rows");
+    let fitted = |copy: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy("hardware/rtx4090.toml", dir.path().join("card.toml")).unwrap();
+        let text: String = rows
+            .iter()
+            .map(|r| {
+                let r = if copy && r.contains("trevs-rtx4090") {
+                    r.replace("gpu = \"rtx4090\"", "gpu = \"card.toml\"")
+                } else {
+                    r.to_string()
+                };
+                format!("\n[[measurement]]\n{r}")
+            })
+            .collect();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let file = write(dir.path(), &text);
+        common::ok(&["fit", &file, "--write", out.to_str().unwrap()]);
+        std::fs::read_to_string(out.join("hf.toml")).unwrap()
+    };
+    let named = fitted(false);
+    let copied = fitted(true);
+    assert!(named.contains("[gpu.rtx4090]"), "{named}");
+    assert!(!copied.contains("card.toml"), "{copied}");
+    // Provenance names the measurement file's path (a temporary folder): compare the rest.
+    let without = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("provenance"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without(&copied), without(&named));
+}

@@ -182,7 +182,12 @@ fn record_where(
         let p = scenario.options.precision;
         out.push(Recorded {
             id: r.id.clone(),
-            gpu: r.gpu.clone(),
+            // The preset the row's GPU is (a copy of its file, a device name among its
+            // aliases), as a run on it takes the profile's values: a profile's [gpu.NAME]
+            // tables are keyed by preset, never by a file's path.
+            gpu: scenario
+                .gpu_preset
+                .map_or_else(|| r.gpu.clone(), str::to_string),
             group: r.group().to_string(),
             host: scenario.gpu.host(),
             baseline: r.baseline.clone(),
