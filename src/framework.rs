@@ -183,6 +183,12 @@ pub struct Framework {
     /// run replayed (`--spec run.json`) says it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor_notes: Option<AnchorNotes>,
+    /// The GPU (its name) an anchor refitted this profile on: the refitted figures and the
+    /// narrow interval an anchor leaves are that GPU's, so a run on another GPU is refused
+    /// (a live anchor is; a replayed anchored run on another `gpu` priced the other GPU with
+    /// the refit and the anchored interval). Absent: not anchored, or written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchored_gpu: Option<String>,
 }
 
 /// The notes an anchored run printed of its anchor ([`Framework::anchor_notes`]).
@@ -494,6 +500,7 @@ impl Framework {
             gpu: BTreeMap::new(),
             spread: None,
             anchor_notes: None,
+            anchored_gpu: None,
         }
     }
 

@@ -5,8 +5,8 @@ use crate::cost::{
     Context, CostModelKind, Precision, PruneDecision, RunOptions, TensorPath, Workload,
 };
 use crate::error::keys::{
-    ALL_LOGITS, A_BITS, BATCH, COST_MODEL, EXPERTS, FPS, FRAMES, FRAMEWORK, GEN_TOKENS, IMAGE_SIZE,
-    IMPORTANCE_KERNEL, INCLUDE_VISION, KV_BITS, LAYER_TOKENS, MERGE_KEEP_RATIO,
+    ALL_LOGITS, A_BITS, BATCH, COST_MODEL, EXPERTS, FPS, FRAMES, FRAMEWORK, GEN_TOKENS, GPU,
+    IMAGE_SIZE, IMPORTANCE_KERNEL, INCLUDE_VISION, KV_BITS, LAYER_TOKENS, MERGE_KEEP_RATIO,
     MERGE_TOKENS_PER_FRAME, PRUNE_END, PRUNE_START, PRUNE_STEP, SELECTION, SKIP_MLP_ADD,
     TEXT_TOKENS, TOKENS, TOKENS_PER_FRAME, TP, VIDEO_SECONDS, VIDEO_SIZE, W_BITS,
 };
@@ -242,6 +242,16 @@ impl Scenario {
         // As loaded, before a framework profile replaces its `[efficiency]` table: what the
         // resolved spec records, so a replay applies the profile to the file's own GPU again.
         let resolved_gpu = preset_or_inline(&spec.gpu, crate::presets::GPUS, &gpu);
+        if let Some(on) = framework
+            .anchored_gpu
+            .as_deref()
+            .filter(|on| *on != gpu.name)
+        {
+            return Err(Error::invalid(format!(
+                "framework {} was refitted to a measurement on the {on} (an anchored run's profile): its figures and interval are that GPU's, not the {}'s; keep the anchored run's {GPU}, or give {FRAMEWORK} {} to price this GPU without the anchor",
+                framework.name, gpu.name, framework.name
+            )));
+        }
         let mut framework_notes = Vec::new();
         let mut profile_warnings = Vec::new();
         if let Some((g, table)) = gpu_preset.and_then(|g| Some((g, framework.near_miss_table(g)?)))

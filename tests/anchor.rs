@@ -611,3 +611,39 @@ fn an_anchor_measured_on_another_gpu_is_refused() {
     by_ms.extend(["--anchor-ms", "400"]);
     common::ok(&by_ms);
 }
+
+/// A replayed anchored run on another GPU priced that GPU with the refit made on the anchor's
+/// (`--spec run.json --gpu h100` of a run anchored on the RTX 4090: 20.9 ms, 80 %: 16.3–26.6,
+/// matmul 79 % and 8.7 µs per op, against 33.0 ms, 80 %: 22.0–49.7 unanchored), as a live
+/// anchor on another GPU is refused. The anchored profile now names its GPU, and a run on
+/// another is refused the same way: one line, exit 2, with the way out.
+#[test]
+fn a_replayed_anchored_run_on_another_gpu_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    common::ok(&[
+        "--gpu",
+        "rtx4090",
+        "--model",
+        "llava-1.5-7b",
+        "--framework",
+        "hf",
+        "--schedule",
+        "fastv",
+        "--anchor-ms",
+        "72.7",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
+    let spec = json.to_str().unwrap();
+    let err = common::fails(&["--spec", spec, "--gpu", "h100"]);
+    assert!(
+        err.contains("refitted to a measurement on the NVIDIA GeForce RTX 4090")
+            && err.contains("give --framework hf"),
+        "{err}"
+    );
+    // The same GPU replays, and the way out the error names prices the other GPU unanchored.
+    common::ok(&["--spec", spec]);
+    let unanchored = common::json(&["--spec", spec, "--gpu", "h100", "--framework", "hf"]);
+    assert!(!unanchored["totals"]["time_interval_s"].is_null());
+}

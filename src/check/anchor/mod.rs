@@ -254,6 +254,7 @@ pub fn anchored_spec(
     // one's: the caller says this one's.
     let framework = Framework {
         anchor_notes: None,
+        anchored_gpu: Some(Scenario::from_spec(&spec)?.gpu.name.clone()),
         ..framework
     };
     spec.framework = Definition::Inline(Box::new(framework));
