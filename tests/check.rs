@@ -1869,3 +1869,41 @@ fn fit_keys_a_copy_of_a_preset_by_the_preset() {
     };
     assert_eq!(without(&copied), without(&named));
 }
+
+/// `fit` of a user's own rows from one source, with no other framework's rows, took every
+/// leave-one-source-out "prediction" from the ideal roofline and made the profile's [spread]
+/// of those errors: two rows wrote ×0.14–×7.34, and a run under the written profile said
+/// 39.7 ms (80 %: 15.4–292 ms). One source gives no spread between sources: the shipped
+/// profile's [spread] is kept, and the fit says so in its output and the profile's notes.
+#[test]
+fn one_source_alone_keeps_the_shipped_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [("base", "none", 57.82, ""), ("fastv", "fastv", 36.5, "baseline = \"base\"\n")]
+        .iter()
+        .map(|(id, schedule, ms, extra)| {
+            format!(
+                "[[measurement]]\nid = \"{id}\"\nsource = \"my lab\"\nmodel = \"llava-1.5-7b\"\ngpu = \"a100-80g\"\nframework = \"hf\"\ntimed = \"prefill\"\nattention = \"eager\"\ntext_tokens = 60\nframes = 1\ntokens_per_frame = 576\nschedule = \"{schedule}\"\nmeasured_ms = {ms}\n{extra}\n"
+            )
+        })
+        .collect::<String>();
+    let file = write(dir.path(), &rows);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let printed = common::ok(&["fit", &file, "--write", out.to_str().unwrap()]);
+    assert!(
+        printed.contains(
+            "no spread between sources can be estimated, so [spread] is the shipped hf profile's"
+        ),
+        "{printed}"
+    );
+    let written: toml::Value =
+        toml::from_str(&std::fs::read_to_string(out.join("hf.toml")).unwrap()).unwrap();
+    let shipped: toml::Value =
+        toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
+    assert_eq!(written["spread"], shipped["spread"]);
+    assert!(written["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("no spread between sources")));
+}

@@ -1038,6 +1038,9 @@ pub struct FitReport {
     pub loo: Option<Stats>,
     /// The profile's `[spread]`: leave-one-source-out residuals, the prediction interval.
     pub spread: Spread,
+    /// Where `spread` is not this fit's residuals, and why (one source, no other framework).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spread_note: Option<String>,
     /// Per row: measured, in-sample and cross-validated predictions, ms.
     pub predictions: Vec<FitRow>,
     /// The full fit's harness factors, per source group on a GPU more than one timed (not in
@@ -1440,6 +1443,10 @@ pub struct CvPrediction {
     /// values, as a GPU without fitted values is ([`Spread::for_gpu`] applies to its interval).
     #[serde(skip)]
     pub new_gpu: bool,
+    /// No fit priced the row (its source was the only one and no other framework had rows): the
+    /// ideal roofline stands in, which says nothing of how a fitted profile errs on a new source.
+    #[serde(skip)]
+    pub unfitted: bool,
 }
 
 /// `r`'s time under `e` refitted to `anchor`'s measurement by the solve `--anchor-ms` uses
@@ -1521,6 +1528,7 @@ fn loso_assemble(
                     )),
                     anchored_s: None,
                     new_gpu: false,
+                    unfitted: true,
                 });
                 continue;
             };
@@ -1558,6 +1566,7 @@ fn loso_assemble(
                 fallback,
                 anchored_s,
                 new_gpu: !gemm_seen,
+                unfitted: false,
             });
         }
     }
@@ -1899,7 +1908,25 @@ pub fn fit_with_progress(
         let hits = held_out_hits(&loso_residuals(rows, &loso));
         spread.held_out_coverage = share_of(hits.iter().map(|h| h.time));
         spread.held_out_speedup_coverage = share_of(hits.iter().map(|h| h.speedup));
+        // One source and no other framework's rows: every leave-one-source-out "prediction" is
+        // the ideal roofline, whose errors are no spread of a fitted profile (a user's own two
+        // rows wrote ×0.14–×7.34). The shipped profile's [spread] states how such a profile
+        // errs on a new source; without one, the roofline's errors are kept and said to be.
+        let spread_note = loso.iter().all(|c| c.unfitted).then(|| {
+            let of = format!(
+                "one source group ({}) and no other framework's rows: no spread between sources can be estimated",
+                groups_of(rows).join(", ")
+            );
+            match f.base.spread.filter(|b| !b.anchored) {
+                Some(b) => {
+                    spread = b;
+                    format!("{of}, so [spread] is the shipped {name} profile's (σ between sources {:.3}); add rows of other sources to estimate this stack's", b.between_sources)
+                }
+                None => format!("{of}, and framework {name} ships none: [spread] is the ideal roofline's errors on these rows, as wide as a prediction without a fit"),
+            }
+        });
         profile.spread = Some(round_spread(spread));
+        profile.notes.extend(spread_note.clone());
         let groups = groups_of(rows);
         let pc = |s: &Option<Stats>, worst: bool| {
             s.as_ref().map_or(0.0, |s| {
@@ -1943,6 +1970,7 @@ pub fn fit_with_progress(
             loso_fallback_rows: fallbacks,
             loo: loo_stats,
             spread,
+            spread_note,
             predictions,
             harness_factors: fits.harness.clone(),
         });
@@ -2660,6 +2688,7 @@ mod tests {
                 fallback: None,
                 anchored_s: None,
                 new_gpu: r.gpu == "h200",
+                unfitted: false,
             })
             .collect();
         let mut s = spread(&rows, &vec![1.0; rows.len()]);

@@ -366,6 +366,9 @@ fn fit_text(
                         ""
                     }
                 );
+                if let Some(n) = &r.spread_note {
+                    let _ = writeln!(s, "  note: {n}");
+                }
                 if !r.harness_factors.is_empty() {
                     let _ = writeln!(
                         s,
