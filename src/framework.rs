@@ -305,7 +305,7 @@ impl Spread {
     /// The spread a run of a dense (`moe = false`) or mixture-of-experts model gets: a MoE
     /// run takes the MoE sources' σ between sources where there is one (the dense one, and a
     /// note from [`Spread::moe_note`], where not).
-    pub(crate) fn for_model(&self, moe: bool) -> Spread {
+    pub fn for_model(&self, moe: bool) -> Spread {
         match (moe, self.moe_between_sources) {
             (true, Some(b)) => Spread {
                 between_sources: b,
@@ -328,7 +328,7 @@ impl Spread {
     /// The spread a run gets on a GPU with fitted values (`fitted`) or without: then the time
     /// σ is at least [`Spread::new_gpu`], how far the fitted GPUs each landed when left out
     /// (the speed-up σ stays: two runs on one GPU). Apply after [`Spread::for_model`].
-    pub(crate) fn for_gpu(&self, fitted: bool) -> Spread {
+    pub fn for_gpu(&self, fitted: bool) -> Spread {
         match self.new_gpu {
             Some(g) if !fitted && g > self.time_sigma() => Spread {
                 // σ = √(between² + within²) = g, the within-source scatter kept.
@@ -406,12 +406,12 @@ impl Spread {
     }
 
     /// The 80 % interval `[low, high]` of a time predicted as `value` on a new source.
-    pub(crate) fn time_interval(&self, value: f64) -> [f64; 2] {
+    pub fn time_interval(&self, value: f64) -> [f64; 2] {
         Self::interval80(value, self.time_sigma(), self.time_dof)
     }
 
     /// The 80 % interval `[low, high]` of a speed-up predicted as `value`.
-    pub(crate) fn speedup_interval(&self, value: f64) -> [f64; 2] {
+    pub fn speedup_interval(&self, value: f64) -> [f64; 2] {
         Self::interval80(value, self.speedup_sigma(), self.speedup_sigma_dof())
     }
 
