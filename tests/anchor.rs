@@ -647,3 +647,29 @@ fn a_replayed_anchored_run_on_another_gpu_is_refused() {
     let unanchored = common::json(&["--spec", spec, "--gpu", "h100", "--framework", "hf"]);
     assert!(!unanchored["totals"]["time_interval_s"].is_null());
 }
+
+/// `--anchor FILE` refused a file only when no row could be reached: one row measured faster
+/// than its fastest price beside rows that can (a GPU file copied for another card, a timer
+/// that missed work) pulled the least squares to a bound in silence ("GEMM efficiency
+/// refitted to 100.0 % of peak"). Any row beyond reach is now the error, naming it.
+#[test]
+fn one_row_beyond_reach_is_refused_with_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = row("ok", "hf", 32, 700.0) + "\n" + &row("quick", "hf", 16, 1.0);
+    let file = write(dir.path(), "mixed.toml", &text);
+    let mut args = RUN.to_vec();
+    args.extend(["--anchor", file.as_str()]);
+    let e = common::fails(&args);
+    assert!(
+        e.contains("mixed.toml")
+            && e.contains("'quick'")
+            && e.contains("no values within bounds reach it")
+            && e.contains("or drop the row"),
+        "{e}"
+    );
+    // The reachable row alone anchors.
+    let file = write(dir.path(), "ok.toml", &row("ok", "hf", 32, 700.0));
+    let mut args = RUN.to_vec();
+    args.extend(["--anchor", file.as_str()]);
+    common::ok(&args);
+}

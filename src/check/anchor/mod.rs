@@ -356,19 +356,28 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
         )
     };
     let fix = format!("check that the rows time the model, input (timed = \"ttft\" for a time to first token), GPU and precision they name, on the stack of the run's {FRAMEWORK}");
-    let out_of_reach = |below: bool| {
-        let beyond = |i: usize| {
-            if below {
-                measured_s[i] < lo[i]
+    // Any row beyond what the knobs reach, not only all of them: a row faster than its fastest
+    // price (a GPU file copied for another card, a timer that missed work) otherwise pulled the
+    // least squares to a bound in silence ("GEMM efficiency refitted to 100.0 % of peak").
+    if let Some(i) = (0..lo.len()).find(|&i| measured_s[i] < lo[i] || measured_s[i] > top[i]) {
+        let (n, all) = (
+            lo.len(),
+            (0..lo.len()).all(|j| measured_s[j] < lo[j] || measured_s[j] > top[j]),
+        );
+        return Err(in_file(format!(
+            "{}: {}: {fix}{}",
+            reach(i),
+            if all {
+                "no row can be reached"
             } else {
-                measured_s[i] > top[i]
+                "no values within bounds reach it"
+            },
+            if n > 1 && !all {
+                ", or drop the row"
+            } else {
+                ""
             }
-        };
-        ((0..lo.len()).all(beyond))
-            .then(|| in_file(format!("{}: no row can be reached: {fix}", reach(0))))
-    };
-    if let Some(e) = out_of_reach(true).or_else(|| out_of_reach(false)) {
-        return Err(e);
+        )));
     }
     let own_fixed_s = framework.params.fixed_overhead_s.unwrap_or(0.0);
     let h = if let [only] = file.rows.as_slice() {
