@@ -234,21 +234,40 @@ fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |v| v.to_string())
 }
 
+/// The rows as CSV. Under a fitted framework profile, as `sweep`'s CSV does, a `framework`
+/// column and each time's and reduction's 80 % interval (`*_low`, `*_high`; empty where the
+/// figure has none, as a measured baseline): without them a profile's CSV read as the
+/// roofline's. The roofline's columns are unchanged.
 fn csv(c: &Comparison) -> String {
-    let mut out = String::from(
-        "schedule,flops,bytes,time_s,speedup,flops_ratio,reduction_time,reduction_flops,peak_memory_bytes,device_memory_bytes,fits,importance_time_s,importance_flops,merged_visual_tokens\n",
-    );
+    let fitted = c.framework != crate::framework::ROOFLINE;
+    let mut out = String::from(if fitted {
+        "schedule,framework,flops,bytes,time_s,time_low_s,time_high_s,speedup,flops_ratio,reduction_time,reduction_time_low,reduction_time_high,reduction_flops,peak_memory_bytes,device_memory_bytes,fits,importance_time_s,importance_flops,merged_visual_tokens\n"
+    } else {
+        "schedule,flops,bytes,time_s,speedup,flops_ratio,reduction_time,reduction_flops,peak_memory_bytes,device_memory_bytes,fits,importance_time_s,importance_flops,merged_visual_tokens\n"
+    });
+    let bounds = |i: Option<[f64; 2]>| i.map_or(",".to_string(), |[lo, hi]| format!("{lo},{hi}"));
     for r in &c.rows {
         let schedule = crate::report::csv_field(&r.schedule);
+        let (framework, time_s, reduction_time) = if fitted {
+            (
+                format!("{},", crate::report::csv_field(&c.framework)),
+                format!("{},{}", r.time_s, bounds(r.time_interval_s)),
+                format!("{},{}", r.reduction_time, bounds(r.reduction_time_interval)),
+            )
+        } else {
+            (
+                String::new(),
+                r.time_s.to_string(),
+                r.reduction_time.to_string(),
+            )
+        };
         let _ = writeln!(
             out,
-            "{schedule},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{schedule},{framework}{},{},{time_s},{},{},{reduction_time},{},{},{},{},{},{},{}",
             r.flops,
             r.bytes,
-            r.time_s,
             r.speedup,
             r.flops_ratio,
-            r.reduction_time,
             r.reduction_flops,
             r.peak_memory_bytes,
             r.device_memory_bytes,

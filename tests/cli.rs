@@ -572,3 +572,61 @@ fn gpu_file_checks_name_the_problem_readably() {
         "{err}"
     );
 }
+
+/// compare's CSV and Markdown under a fitted profile dropped the framework and the 80 %
+/// intervals its table, JSON and page carry (a profile's CSV read as the roofline's); they now
+/// have sweep's `framework` and `*_low`/`*_high` columns, the same figures as the JSON, and
+/// the roofline's CSV keeps its columns.
+#[test]
+fn compare_csv_carries_the_framework_and_intervals() {
+    let args = [
+        "compare",
+        "--tokens",
+        "6272",
+        "--schedule",
+        "none,linear",
+        "--gpu",
+        "a100",
+        "--framework",
+        "hf",
+    ];
+    let csv = ok(&[&args[..], &["--format", "csv"]].concat());
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let linear: Vec<&str> = lines.nth(1).unwrap().split(',').collect();
+    let col = |name: &str| {
+        let i = header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        linear[i]
+    };
+    assert_eq!(col("framework"), "hf");
+    let v = json(&args);
+    let row = &v["rows"][1];
+    let [lo, hi] = [0, 1].map(|i| row["time_interval_s"][i].as_f64().unwrap());
+    assert_eq!(col("time_low_s").parse::<f64>().unwrap(), lo);
+    assert_eq!(col("time_high_s").parse::<f64>().unwrap(), hi);
+    assert_eq!(
+        col("reduction_time_high").parse::<f64>().unwrap(),
+        row["reduction_time_interval"][1].as_f64().unwrap()
+    );
+    let md = ok(&[&args[..], &["--format", "markdown"]].concat());
+    assert!(
+        md.contains("| time_low_s |") && md.contains("| hf |"),
+        "{md}"
+    );
+    let roofline = ok(&[
+        "compare",
+        "--tokens",
+        "6272",
+        "--schedule",
+        "none,linear",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        roofline.starts_with("schedule,flops,bytes,time_s,speedup,"),
+        "{roofline}"
+    );
+}
