@@ -699,3 +699,38 @@ fn an_anchor_prices_every_request_under_the_refitted_profile() {
         "{e}"
     );
 }
+
+/// A trace's arrival past 10¹⁰ s is refused as `--rate` below 10⁻³ is: at 10¹⁵ s the clock
+/// lost the milliseconds and the late request printed a TTFT, TPOT and end-to-end time of 0.
+#[test]
+fn a_trace_arrival_past_the_clocks_resolution_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    std::fs::write(
+        &path,
+        "arrival_s,frames,text_tokens,output_tokens\n0,32,100,64\n1e15,8,100,64\n",
+    )
+    .unwrap();
+    let e = common::fails(&["serve", "--trace", path.to_str().unwrap()]);
+    assert!(
+        e.contains("line 3: arrival_s 1e15 is past 1e10 s")
+            && e.contains("relative to the trace's start"),
+        "{e}"
+    );
+    // At the bound the late request still has its milliseconds.
+    std::fs::write(
+        &path,
+        "arrival_s,frames,text_tokens,output_tokens\n0,32,100,64\n1e10,8,100,64\n",
+    )
+    .unwrap();
+    let csv = common::ok(&[
+        "serve",
+        "--trace",
+        path.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let late = csv.lines().nth(2).expect("two requests");
+    let ttft_s: f64 = late.split(',').nth(8).unwrap().parse().unwrap();
+    assert!(ttft_s > 1e-3, "{late}");
+}

@@ -123,6 +123,10 @@ pub struct Arrivals {
 /// ten million arrivals span 10¹⁰ s, where an f64 time still resolves microseconds (at
 /// 10⁻¹⁶ requests/s the arrivals sit near 10¹⁶ s and millisecond latencies round to 0).
 pub const MIN_RATE_PER_S: f64 = 1e-3;
+/// The latest arrival a trace may give, seconds: where a Poisson run at [`MIN_RATE_PER_S`]
+/// ends after ten million requests. Beyond it an f64 clock no longer resolves the
+/// milliseconds latencies are made of (at 10¹⁵ s every latency printed 0).
+pub const MAX_ARRIVAL_S: f64 = 1e10;
 /// The fastest: a million requests per second, far beyond any one replica (`--find-max-rate`
 /// stops its search there).
 pub const MAX_RATE_PER_S: f64 = 1e6;
@@ -236,6 +240,16 @@ pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Ve
                 origin,
                 line,
                 "arrival_s must be a number of seconds ≥ 0",
+            ));
+        }
+        if r.arrival_s > MAX_ARRIVAL_S {
+            return Err(parse_error(
+                origin,
+                line,
+                &format!(
+                    "arrival_s {} is past {MAX_ARRIVAL_S:e} s, where the clock loses the milliseconds latencies are made of: give arrivals relative to the trace's start (subtract the first one)",
+                    crate::error::bounded(r.arrival_s)
+                ),
             ));
         }
         if r.output_tokens == 0 {
