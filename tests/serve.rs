@@ -734,3 +734,35 @@ fn a_trace_arrival_past_the_clocks_resolution_is_refused() {
     let ttft_s: f64 = late.split(',').nth(8).unwrap().parse().unwrap();
     assert!(ttft_s > 1e-3, "{late}");
 }
+
+/// A KV cache larger than the GPU has left after weights and activations is refused: `serve
+/// --kv-cache-gb 1e9` once reported a 10⁹ GB cache and the requests that "fit at once" in it.
+/// The size the message offers is accepted.
+#[test]
+fn a_kv_cache_larger_than_the_gpu_is_refused() {
+    for gb in ["1e9", "100"] {
+        let e = common::fails(&["serve", "--gpu", "a100", "--kv-cache-gb", gb]);
+        assert!(
+            e.contains(&format!("--kv-cache-gb {gb}: the 42.9 GB GPU has "))
+                && e.contains("GB left after")
+                && e.contains("give at most"),
+            "{e}"
+        );
+    }
+    let e = common::fails(&["serve", "--gpu", "a100", "--kv-cache-gb", "100"]);
+    let most = e
+        .split("give at most ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .expect("a size");
+    let out = common::ok(&[
+        "serve",
+        "--gpu",
+        "a100",
+        "--kv-cache-gb",
+        most,
+        "--requests",
+        "3",
+    ]);
+    assert!(out.contains(&format!("KV cache: {most} GB")), "{out}");
+}

@@ -448,7 +448,8 @@ def serve(
         chunked_prefill: Split long prompts across steps (vLLM V1 always does).
         block_size: Tokens per KV block.
         gpu_memory_utilization: Share of GPU memory for weights, activations and KV cache.
-        kv_cache_gb: KV-cache size per GPU in GB, instead of what the memory leaves.
+        kv_cache_gb: KV-cache size per GPU in GB, instead of what the memory leaves (at most
+            what the GPU has left after weights and activations).
         slo_ttft: Time-to-first-token target, seconds.
         slo_tpot: Time-per-output-token target, seconds.
         slo_attainment: Share of requests that must meet the targets.

@@ -289,6 +289,25 @@ impl Server {
                     - reserve
             }
         };
+        // A stated cache is what the engine is told to allocate (as vLLM's
+        // `kv_cache_memory_bytes`, which sets gpu_memory_utilization aside), but it cannot be
+        // memory the GPU does not have: a cache past the room the weights and activations
+        // leave is refused, not priced, since every rate and latency after it would be of a
+        // GPU that does not exist (1e9 GB once "fit" thousands of requests at once).
+        if let Some(b) = self.limits.kv_cache_bytes {
+            let left_bytes = self.base.gpu.memory - p.weights_bytes - reserve;
+            if b > left_bytes {
+                // Rounded down, so that the size the message offers is accepted.
+                let left_gb = (left_bytes.max(0.0) / 1e7).floor() / 100.0;
+                return Err(Error::invalid(format!(
+                    "{KV_CACHE_GB} {}: the {:.1} GB GPU has {left_gb:.2} GB left after {:.1} GB of weights and {:.2} GB of activations; give at most {left_gb:.2} (or use {TP} to spread the weights)",
+                    crate::error::bounded(b / 1e9),
+                    self.base.gpu.memory / 1e9,
+                    p.weights_bytes / 1e9,
+                    reserve / 1e9,
+                )));
+            }
+        }
         // One block per layer at least (NaN counts as too small).
         let room = capacity_bytes > block_bytes * layers as f64;
         if let (Some(_), false) = (self.limits.kv_cache_bytes, room) {
