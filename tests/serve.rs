@@ -766,3 +766,21 @@ fn a_kv_cache_larger_than_the_gpu_is_refused() {
     ]);
     assert!(out.contains(&format!("KV cache: {most} GB")), "{out}");
 }
+
+/// A block so large that one request's blocks (one per layer at least) do not fit says so and
+/// offers a smaller block: `--block-size 1000000` blamed the memory ("no room for a KV cache
+/// … raise --gpu-memory-utilization or use --tp"), which no such setting fixes.
+#[test]
+fn a_block_too_large_for_the_cache_names_the_block_size() {
+    for extra in [&[][..], &["--kv-cache-gb", "10"]] {
+        let mut args = vec!["serve", "--block-size", "1000000"];
+        args.extend_from_slice(extra);
+        let e = common::fails(&args);
+        assert!(
+            e.contains("--block-size 1000000: one request's blocks do not fit")
+                && e.contains("give a smaller block size")
+                && !e.contains("--gpu-memory-utilization"),
+            "{extra:?}: {e}"
+        );
+    }
+}

@@ -310,6 +310,18 @@ impl Server {
         }
         // One block per layer at least (NaN counts as too small).
         let room = capacity_bytes > block_bytes * layers as f64;
+        // The cache would hold a request at the default block size but not at the one given:
+        // the block is the cause, and no memory setting is the fix.
+        let largest_block = (capacity_bytes / (per_token * layers as f64)).floor();
+        let default_block = Limits::default().block_size;
+        if !room && largest_block >= default_block as f64 {
+            return Err(Error::invalid(format!(
+                "{BLOCK_SIZE} {}: one request's blocks do not fit: a block in each of the {layers} layers takes {:.2} GB, the KV cache has {:.2} GB; give a smaller block size (at most {largest_block}; vLLM's default is {default_block})",
+                self.limits.block_size,
+                block_bytes * layers as f64 / 1e9,
+                capacity_bytes / 1e9,
+            )));
+        }
         if let (Some(_), false) = (self.limits.kv_cache_bytes, room) {
             return Err(Error::invalid(format!(
                 "{KV_CACHE_GB} {}: less than one {}-token block per layer; give more",
