@@ -784,3 +784,42 @@ fn a_block_too_large_for_the_cache_names_the_block_size() {
         );
     }
 }
+
+/// `--slo-attainment` is a share in (0, 1] on every run, not only with `--find-max-rate`
+/// (1.5 and 0 once ran), and a rate search that fails at the lowest rate names the target
+/// that fails: `--slo-tpot 1e-9` blamed the time to the first token.
+#[test]
+fn slo_targets_are_checked_and_the_failing_one_is_named() {
+    for share in ["1.5", "0"] {
+        let e = common::fails(&["serve", "--slo-ttft", "2", "--slo-attainment", share]);
+        assert!(
+            e.contains(&format!("--slo-attainment {share}: give a share in (0, 1]")),
+            "{e}"
+        );
+    }
+    let e = common::fails(&[
+        "serve",
+        "--find-max-rate",
+        "--slo-tpot",
+        "1e-9",
+        "--requests",
+        "20",
+    ]);
+    assert!(
+        e.contains("per output token") && e.contains("over --slo-tpot 1e-9; loosen it"),
+        "{e}"
+    );
+    assert!(!e.contains("first token"), "{e}");
+    // With a TTFT target that holds, still only the TPOT is named.
+    let e = common::fails(&[
+        "serve",
+        "--find-max-rate",
+        "--slo-tpot",
+        "1e-9",
+        "--slo-ttft",
+        "10",
+        "--requests",
+        "20",
+    ]);
+    assert!(e.contains("--slo-tpot") && !e.contains("--slo-ttft"), "{e}");
+}

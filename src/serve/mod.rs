@@ -561,12 +561,13 @@ pub fn find_max_rate(server: &mut Server, arrivals: &Arrivals, slo: Slo) -> Resu
         // Halve down from the start until a rate meets the SLOs, however high the start: the
         // floor is absolute (a start of 10⁶ requests/s once gave up near 100 without trying it).
         hi = start;
+        let mut failing = best.clone();
         loop {
             lo = hi / 2.0;
             if lo < MIN_RATE_PER_S {
                 return Err(Error::invalid(format!(
-                    "the SLOs fail even at {hi:.3e} requests/s, the lowest rate tried: a request alone takes {:.3} s to its first token; loosen the targets",
-                    best.summary.prefill_alone_s
+                    "the SLOs fail even at {hi:.3e} requests/s, the lowest rate tried: {}",
+                    unmet_targets(&failing, slo)
                 )));
             }
             let (ok, r) = at(lo, &mut tried)?;
@@ -574,7 +575,7 @@ pub fn find_max_rate(server: &mut Server, arrivals: &Arrivals, slo: Slo) -> Resu
                 best = r;
                 break;
             }
-            hi = lo;
+            (hi, failing) = (lo, r);
         }
     }
     while (hi - lo) / lo > 0.005 {
@@ -591,4 +592,52 @@ pub fn find_max_rate(server: &mut Server, arrivals: &Arrivals, slo: Slo) -> Resu
         at_max: best,
         tried,
     })
+}
+
+/// What keeps `report` (a run at the lowest rate, where requests run alone) below the
+/// attainment: each target that too few requests meet on its own, with what they take, so that
+/// a TPOT beyond reach is not blamed on the TTFT. Both are named where only together they fail.
+fn unmet_targets(report: &ServeReport, slo: Slo) -> String {
+    let share = |met: &dyn Fn(&RequestResult) -> bool| {
+        report.requests.iter().filter(|q| met(q)).count() as f64 / report.requests.len() as f64
+    };
+    let ttft = slo.ttft_s.map(|t| {
+        let s = share(&|q| q.ttft_s <= t);
+        (
+            s,
+            format!(
+                "a request alone takes {:.3} s to its first token, over {SLO_TTFT} {}",
+                report.summary.prefill_alone_s,
+                crate::error::bounded(t)
+            ),
+        )
+    });
+    let tpot = slo.tpot_s.map(|t| {
+        let s = share(&|q| q.tpot_s <= t);
+        (
+            s,
+            format!(
+                "a request takes {:.3e} s per output token (median), over {SLO_TPOT} {}",
+                report.summary.tpot.p50_s,
+                crate::error::bounded(t)
+            ),
+        )
+    });
+    let failing: Vec<String> = [ttft.clone(), tpot.clone()]
+        .into_iter()
+        .flatten()
+        .filter(|(s, _)| *s < slo.attainment)
+        .map(|(_, why)| why)
+        .collect();
+    let named = if failing.is_empty() {
+        [ttft, tpot]
+            .into_iter()
+            .flatten()
+            .map(|(_, why)| why)
+            .collect()
+    } else {
+        failing
+    };
+    let them = if named.len() > 1 { "them" } else { "it" };
+    format!("{}; loosen {them}", named.join(" and "))
 }

@@ -5,8 +5,8 @@ use super::render;
 use super::{find_max_rate, Arrivals, Dist, Limits, MaxRate, Request, ServeReport, Server, Slo};
 use crate::error::{
     keys::{
-        FIND_MAX_RATE, FRAMES_DIST, GEN_TOKENS, KV_CACHE_GB, OUTPUT_TOKENS, SCHEDULES, SLO_TPOT,
-        SLO_TTFT, TEXT_DIST, TRACE,
+        FIND_MAX_RATE, FRAMES_DIST, GEN_TOKENS, KV_CACHE_GB, OUTPUT_TOKENS, SCHEDULES,
+        SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT, TEXT_DIST, TRACE,
     },
     Key,
 };
@@ -115,6 +115,14 @@ impl Query {
                     )));
                 }
             }
+        }
+        // Checked on every run, not only the rate search's: a plain run reports the share
+        // met against it, and 1.5 or 0 there was a target no run can have.
+        if !(self.slo_attainment > 0.0 && self.slo_attainment <= 1.0) {
+            return Err(Error::invalid(format!(
+                "{SLO_ATTAINMENT} {}: give a share in (0, 1] (0.9 is nine requests in ten)",
+                crate::error::bounded(self.slo_attainment)
+            )));
         }
         Ok(Slo {
             ttft_s: self.slo_ttft,
