@@ -303,7 +303,7 @@ impl Model {
             m.validate(self.num_layers)?;
         }
         if let Some(v) = &self.vision {
-            v.validate()?;
+            v.validate(self.num_layers)?;
         }
         Ok(())
     }
@@ -468,7 +468,8 @@ impl VisionEncoder {
         Ok(())
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// `llm_layers`: the LLM's layers, which DeepStack's outputs are added into (one each).
+    fn validate(&self, llm_layers: u64) -> Result<(), String> {
         for (key, value) in [
             ("vision.num_layers", self.num_layers),
             ("vision.hidden_size", self.hidden_size),
@@ -508,6 +509,30 @@ impl VisionEncoder {
                     self.num_layers
                 ));
             }
+            // Each entry is priced once (a full-attention layer, a DeepStack merger): a repeat
+            // priced one layer twice, where the model has it once.
+            if list.len() as u64 > self.num_layers {
+                return Err(format!(
+                    "{key} lists {} layers, but the tower has {}: list each layer once",
+                    list.len(),
+                    self.num_layers
+                ));
+            }
+            let mut sorted = list.clone();
+            sorted.sort_unstable();
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                return Err(format!(
+                    "{key} lists layer {} more than once: list each layer once",
+                    w[0]
+                ));
+            }
+        }
+        // DeepStack adds its i-th merger's output into LLM layer i.
+        if self.deepstack_layers.len() as u64 > llm_layers {
+            return Err(format!(
+                "vision.deepstack_layers lists {} layers, but their outputs go into one LLM layer each and the LLM has {llm_layers}: list at most {llm_layers}",
+                self.deepstack_layers.len()
+            ));
         }
         match &self.resize {
             // Anyres runs the classic tower once per crop.

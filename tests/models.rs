@@ -308,6 +308,54 @@ fn unsupported_configs_fail_with_the_key() {
     assert!(e.contains("no vision tower"), "{e}");
 }
 
+/// A vision tower's layer lists name each layer once and no more layers than they index:
+/// `full_attention_layers = [7, 7, 7, 7, 7]` priced one layer's full attention five times, and
+/// `deepstack_layers = [8, 8, 8]` one merger three times, both exit 0.
+#[test]
+fn vision_layer_lists_name_each_layer_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let qwen25 = std::fs::read_to_string("models/qwen2.5-vl-7b.toml").unwrap();
+    let qwen3 = std::fs::read_to_string("models/qwen3-vl-8b.toml").unwrap();
+    let forty: Vec<String> = (0..40).map(|i| (i % 27).to_string()).collect();
+    let forty = format!("deepstack_layers = [{}]", forty.join(", "));
+    for (name, text, want) in [
+        (
+            "m1.toml",
+            qwen25.replace(
+                "full_attention_layers = [7, 15, 23, 31]",
+                "full_attention_layers = [7, 7, 7, 7, 7]",
+            ),
+            "vision.full_attention_layers lists layer 7 more than once: list each layer once",
+        ),
+        (
+            "m2.toml",
+            qwen3.replace("deepstack_layers = [8, 16, 24]", "deepstack_layers = [8, 8, 8]"),
+            "vision.deepstack_layers lists layer 8 more than once: list each layer once",
+        ),
+        (
+            "m3.toml",
+            qwen3.replace("deepstack_layers = [8, 16, 24]", &forty),
+            "vision.deepstack_layers lists 40 layers, but the tower has 27: list each layer once",
+        ),
+        // More injections than the LLM has layers to take them.
+        (
+            "m4.toml",
+            qwen3.replacen("num_layers = 36", "num_layers = 2", 1),
+            "vision.deepstack_layers lists 3 layers, but their outputs go into one LLM layer each and the LLM has 2: list at most 2",
+        ),
+    ] {
+        assert!(text != qwen25 && text != qwen3, "{name}: the preset changed");
+        let path = dir.path().join(name);
+        std::fs::write(&path, &text).unwrap();
+        let e = common::fails(&["--model", path.to_str().unwrap(), "--include-vision"]);
+        assert!(e.contains(want), "{name}: {e}");
+    }
+    // The shipped lists stay valid.
+    for preset in ["qwen2.5-vl-7b", "qwen3-vl-8b"] {
+        common::ok(&["--model", preset, "--include-vision"]);
+    }
+}
+
 /// A stated `tokens_per_frame = 0` is refused as 2e9 is ("must be between 1 and 1000000"),
 /// in a model file and in a spec's inline model; it used to become 196 silently (0 stood for
 /// "not given"). Without the key the model still takes 196, and a resolved model round-trips.
