@@ -403,9 +403,9 @@ impl Spec {
                     inner.clone()
                 }
                 _ => {
-                    if let Some(command) = output_without_spec(&value) {
+                    if let Some((command, what)) = output_without_spec(&value) {
                         return Err(parse(format!(
-                            "this is {command}'s JSON output, which carries no spec to replay: \
+                            "this is {what}, which carries no spec to replay: \
                              give a run file (a TOML or JSON spec, or a single run's JSON \
                              output) and {command}'s options again"
                         )));
@@ -438,21 +438,35 @@ impl Spec {
 
 /// The command whose JSON output `value` is, when that output carries no `"spec"` (serve,
 /// compare and budget write their own shapes): replaying it would fail on its first
-/// non-spec key, with an error that named that key rather than the file's kind.
-fn output_without_spec(value: &serde_json::Value) -> Option<&'static str> {
+/// non-spec key, with an error that named that key rather than the file's kind (`key
+/// 'at_max_frames': unknown field …` for budget's). Each command's by keys only its output has;
+/// a sweep's row (an element of its array, copied out) too. Returns the command and what the
+/// file is of its output.
+fn output_without_spec(value: &serde_json::Value) -> Option<(&'static str, String)> {
     let has = |key: &str| value.get(key).is_some();
-    if ["timeline", "answers", "at_max", "tried"]
+    let command = if ["timeline", "answers", "at_max", "tried"]
         .iter()
         .any(|k| has(k))
     {
-        Some("serve")
+        "serve"
     } else if has("rows") && has("baseline_time_s") {
-        Some("compare")
-    } else if has("solution") && has("target_reduction") {
-        Some("budget")
+        "compare"
+    } else if (has("solution") && has("target_reduction"))
+        || (has("at_max_frames") && has("search_limit_frames"))
+    {
+        "budget"
+    } else if has("benchmark") && has("rows") {
+        "pareto"
+    } else if has("headline") && has("rows") {
+        "reproduce"
+    } else if has("speedups") && has("by_gpu") {
+        "check"
+    } else if has("baseline_bytes") && has("reduction_time") {
+        return Some(("sweep", "a row of sweep's JSON output".into()));
     } else {
-        None
-    }
+        return None;
+    };
+    Some((command, format!("{command}'s JSON output")))
 }
 
 impl Spec {

@@ -412,6 +412,43 @@ fn outputs_without_a_spec_are_named_as_such() {
     }
 }
 
+/// The JSON outputs of budget (the frame question), pareto, reproduce and check, and a row of
+/// sweep's, carry no spec either and are named as such. Each failed on its first key that is
+/// not a spec's: "key 'at_max_frames': unknown field …, expected one of model, gpu, …".
+#[test]
+fn more_outputs_without_a_spec_are_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = common::json(&["sweep", "--frames", "8,16"]);
+    for (command, what, out) in [
+        ("budget", "budget's JSON output", common::json(&["budget"])),
+        (
+            "pareto",
+            "pareto's JSON output",
+            common::json(&["pareto", "--benchmark", "mvbench"]),
+        ),
+        (
+            "reproduce",
+            "reproduce's JSON output",
+            common::json(&["reproduce"]),
+        ),
+        (
+            "check",
+            "check's JSON output",
+            common::json(&["check", "reference/measurements.toml"]),
+        ),
+        ("sweep", "a row of sweep's JSON output", sweep[0].clone()),
+    ] {
+        let path = dir.path().join(format!("{command}.json"));
+        std::fs::write(&path, out.to_string()).unwrap();
+        let err = common::fails(&["--spec", path.to_str().unwrap()]);
+        assert!(
+            err.contains(&format!("this is {what}, which carries no spec to replay"))
+                && err.contains(&format!("and {command}'s options again")),
+            "{command}: {err}"
+        );
+    }
+}
+
 /// A JSON array given as a run file (a sweep's output, or `[1,2]`) is named as one. It used to
 /// get TOML's reading of it: "line 2, column 3: invalid key-value pair" or "table '1,2':
 /// unclosed table".
