@@ -617,6 +617,9 @@ impl Framework {
                     ""
                 },
                 match self.spread.and_then(|s| Some((s.new_gpu?, s.new_gpus))) {
+                    // An anchor was timed on this GPU: its interval is what the anchor leaves,
+                    // which neither statement below describes.
+                    _ if self.spread.is_some_and(|s| s.anchored) => "the anchor was timed on this GPU, so the 80 % interval is what the anchor leaves, as its note says".to_string(),
                     Some((g, n)) => format!("the 80 % interval is at least as wide as the errors of {n} GPUs priced with the pooled values, each left out of the fit (σ {g:.2}, [spread] new_gpu); a GPU unlike them can land further out (docs/accuracy.md, \"AccelMark on three new GPUs\")"),
                     None => "the 80 % interval is the scatter between harnesses on fitted GPUs, not how far this GPU departs from the pooled fractions, which can be far larger (docs/accuracy.md, \"AccelMark on three new GPUs\")".to_string(),
                 }

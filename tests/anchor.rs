@@ -673,3 +673,37 @@ fn one_row_beyond_reach_is_refused_with_its_id() {
     args.extend(["--anchor", file.as_str()]);
     common::ok(&args);
 }
+
+/// An anchored run on a GPU without fitted values said, beside the anchor's note (the interval
+/// is what an anchor leaves), that its interval was "the scatter between harnesses on fitted
+/// GPUs": the note on pooled values now says the anchored interval is the anchor's.
+#[test]
+fn an_anchored_run_on_pooled_values_describes_one_interval() {
+    let out = common::run(&[
+        "--tokens",
+        "6272",
+        "--schedule",
+        "linear",
+        "--gpu",
+        "a100",
+        "--framework",
+        "hf",
+        "--anchor-ms",
+        "480",
+    ]);
+    assert!(out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("no parameters fitted for GPU 'a100'"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "the anchor was timed on this GPU, so the 80 % interval is what the anchor leaves"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("scatter between harnesses"), "{text}");
+    assert!(!text.contains("at least as wide as the errors"), "{text}");
+}
