@@ -1907,3 +1907,38 @@ fn one_source_alone_keeps_the_shipped_spread() {
         .iter()
         .any(|n| n.as_str().unwrap().contains("no spread between sources")));
 }
+
+/// Two of a measurement file's errors said less than the rest: a row whose setup does not
+/// price (`layer_tokens` one short) named the row but not the file, and a baseline that is no
+/// row's id named no fix.
+#[test]
+fn every_row_error_names_the_file_and_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = format!("layer_tokens = [{}]\n", vec!["1000"; 27].join(", "));
+    let err = common::fails(&[
+        "check",
+        &write(
+            dir.path(),
+            &row("short", "llava-ov-7b", "hf", 8, &short, 90.0),
+        ),
+    ]);
+    assert!(
+        err.contains("m.toml")
+            && err.contains("'short'")
+            && err.contains("layer_tokens has 27 values"),
+        "{err}"
+    );
+    let orphan = row(
+        "orphan",
+        "llava-ov-7b",
+        "hf",
+        8,
+        "baseline = \"gone\"",
+        90.0,
+    );
+    let err = common::fails(&["check", &write(dir.path(), &orphan)]);
+    assert!(
+        err.contains("baseline 'gone' is not another row's id") && err.contains("or drop baseline"),
+        "{err}"
+    );
+}

@@ -439,7 +439,7 @@ impl Measurements {
                 else {
                     return bad(
                         &r.id,
-                        format!("baseline '{b}' is not another row's id in this file"),
+                        format!("baseline '{b}' is not another row's id in this file: add the row measured without reduction under that id, or drop baseline"),
                     );
                 };
                 if let Some((key, row, theirs)) = setup_difference(r, base) {
@@ -606,11 +606,17 @@ impl Measurements {
                 _ => e,
             }
         });
-        let scenario = scenario.map_err(|e| row_error(&r.id, e))?;
+        // Named by the file too, as the file's other errors are: a row's setup that does not
+        // price (layer_tokens of the wrong length) once named the row alone.
+        let in_file = |e: Error| Error::Parse {
+            origin: self.origin.clone(),
+            message: row_error(&r.id, e).marked(),
+        };
+        let scenario = scenario.map_err(in_file)?;
         // tokens_per_frame absent: the model's, now known.
         let prompt = scenario.input.visual_tokens() + scenario.input.text_tokens;
         match r.layer_beyond_prompt(prompt) {
-            Some(message) => Err(row_error(&r.id, Error::invalid(message))),
+            Some(message) => Err(in_file(Error::invalid(message))),
             None => Ok(scenario),
         }
     }

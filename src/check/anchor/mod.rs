@@ -338,10 +338,7 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
             host_headroom_s(&framework),
         ),
     );
-    let (lo, top) = (
-        times(fastest).map_err(|e| in_file(e.to_string()))?,
-        times(slowest)?,
-    );
+    let (lo, top) = (times(fastest)?, times(slowest)?);
     let reach = |i: usize| {
         format!(
             "measurement '{}': measured_ms = {} but {} prices it at {:.3}–{:.3} ms (GEMMs at {:.0}–100 % of peak, per-kernel overhead 0–{:.0} µs, host work per forward up to {:.0} ms)",
