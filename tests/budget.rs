@@ -271,3 +271,27 @@ fn target_reduction_may_end_past_the_last_layer() {
     let last = layers.last().unwrap()["tokens"].as_u64().unwrap();
     assert!(last > 100, "the last layer keeps visual tokens: {last}");
 }
+
+/// An anchored budget named its profile `hf`, as an unanchored one does, where compare and
+/// serve say `hf (anchored)`: its times are the refitted profile's, and it now says so in the
+/// table and the JSON.
+#[test]
+fn an_anchored_budget_names_the_refitted_profile() {
+    let args = [
+        "budget",
+        "--by",
+        "time",
+        "--schedule",
+        "linear",
+        "--gpu",
+        "a100",
+        "--framework",
+        "hf",
+    ];
+    let anchored = [&args[..], &["--anchor-ms", "480"]].concat();
+    let table = common::ok(&anchored);
+    assert!(table.contains("framework hf (anchored)"), "{table}");
+    let v = common::json(&anchored);
+    assert_eq!(v["framework"], "hf (anchored)");
+    assert_eq!(common::json(&args)["framework"], "hf");
+}
