@@ -9,7 +9,8 @@
 //! twice the rows and there are twice as many refits. `cargo bench --bench fit`.
 //!
 //! 2026-12-06, 200 rows: fit 1.84 s, `check --loo` 1.41 s (not met), `--cv source` 0.34 s,
-//! doubled 2.58 s (met); README's speed table has the history.
+//! doubled 2.58 s (met); 2026-12-07, 213 rows, whole process: fit 2.06 s wall, `check --loo`
+//! 1.69 s (not met); README's speed table has the history.
 
 use aim_sim::check::{self, fit, CheckOptions, Cv, Measurements, MEASUREMENTS_TOML};
 use aim_sim::framework::Framework;
