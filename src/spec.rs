@@ -416,7 +416,7 @@ impl Spec {
             serde_path_to_error::deserialize(spec)
                 .map_err(|e| parse(format!("key '{}': {}", e.path(), e.inner())))
         } else {
-            toml::from_str(text).map_err(|e| {
+            let spec: Spec = toml::from_str(text).map_err(|e| {
                 // A JSON array reads as a TOML table header and fails on its first item.
                 match serde_json::from_str::<serde_json::Value>(text) {
                     Ok(serde_json::Value::Array(_)) => parse(
@@ -426,13 +426,44 @@ impl Spec {
                     ),
                     _ => parse(crate::error::toml_error_line(text, &e)),
                 }
-            })
+            })?;
+            // TOML spells nan and inf, which no option means: refused here, where the key is
+            // known, rather than later (the command line did) or never (Python's options
+            // travel as JSON, where NaN is null, and a spec's nan became the default).
+            if let Some((key, v)) = toml::from_str::<toml::Table>(text)
+                .ok()
+                .and_then(|t| non_finite("", &toml::Value::Table(t)))
+            {
+                return Err(parse(format!("key '{key}' = {v}: give a finite number")));
+            }
+            Ok(spec)
         }
     }
 
     /// The spec as TOML, for writing a run file.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a spec serialises to TOML")
+    }
+}
+
+/// The first non-finite float under `value`, with its dotted path (`merge_keep_ratio`,
+/// `schedule.prune.keep[1]`).
+fn non_finite(path: &str, value: &toml::Value) -> Option<(String, f64)> {
+    let at = |key: String| {
+        if path.is_empty() {
+            key
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => Some((path.to_string(), *f)),
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| non_finite(&at(k.clone()), v)),
+        toml::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| non_finite(&format!("{path}[{i}]"), v)),
+        _ => None,
     }
 }
 

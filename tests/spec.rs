@@ -472,3 +472,36 @@ fn a_json_array_is_not_a_run_file() {
         }
     }
 }
+
+/// A TOML spec's `nan` or `inf` (TOML spells both) reached the scenario's checks on the command
+/// line, and in Python, whose options travel as JSON (NaN is null), became the default value:
+/// `merge_keep_ratio = nan` priced the default run. The spec refuses it where it is read,
+/// naming the key, whoever reads it.
+#[test]
+fn non_finite_numbers_in_a_toml_spec_are_refused_with_their_key() {
+    for (text, key) in [
+        ("merge_keep_ratio = nan", "merge_keep_ratio"),
+        (
+            "prune_start = 2\nprune_end = 20\nprune_step = inf",
+            "prune_step",
+        ),
+        ("video_seconds = -inf", "video_seconds"),
+    ] {
+        let e = aim_sim::Spec::parse(text, "run.toml").expect_err(text);
+        let m = e.to_string();
+        assert!(
+            m.starts_with("run.toml: key '")
+                && m.contains(key)
+                && m.contains("give a finite number"),
+            "{m}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nan.toml");
+    std::fs::write(&path, "merge_keep_ratio = nan\n").unwrap();
+    let err = common::fails(&["--spec", path.to_str().unwrap()]);
+    assert!(
+        err.contains("key 'merge_keep_ratio' = NaN: give a finite number"),
+        "{err}"
+    );
+}

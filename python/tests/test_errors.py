@@ -172,3 +172,17 @@ def test_any_junk_is_an_aim_sim_error_or_a_run():
             assert report["totals"]["time_s"] > 0, options
             outcomes["ran"] += 1
     assert outcomes["ran"] > 100 and outcomes["refused"] > 100, outcomes
+
+
+def test_a_spec_files_nan_is_refused_not_the_default(tmp_path):
+    """A TOML spec's nan came back as None (the default) in Python, which priced the default
+    run where the command line refuses the file: both now refuse it, naming the key."""
+    path = tmp_path / "nan.toml"
+    path.write_text("merge_keep_ratio = nan\n")
+    for load in (
+        lambda: aim_sim.Spec.from_toml("merge_keep_ratio = nan"),
+        lambda: aim_sim.Spec.load(path),
+        lambda: aim_sim.simulate(spec=str(path)),
+    ):
+        with pytest.raises(aim_sim.AimSimError, match="merge_keep_ratio.*give a finite number"):
+            load()
