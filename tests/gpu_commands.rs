@@ -301,3 +301,27 @@ fn validate_refuses_a_synthetic_device() {
         );
     }
 }
+
+/// `calibrate --profile` into a folder that does not exist timed every kernel and then failed
+/// to write, losing the fitted table, and without a GPU said "nothing to run" (exit 0): the
+/// path is now checked before anything is timed, with or without a GPU.
+#[test]
+fn an_unwritable_profile_path_is_refused_before_timing() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = synthetic_device(&dir);
+    let missing = dir.path().join("absent").join("x.toml");
+    for extra in [&["--synthetic-device", device.as_str()][..], &[]] {
+        let mut args = vec![
+            "calibrate",
+            "--gpu",
+            "h100",
+            "--profile",
+            missing.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let err = common::fails(&args);
+        assert!(err.contains("does not exist: create it"), "{err}");
+    }
+    let err = common::fails(&["calibrate", "--profile", dir.path().to_str().unwrap()]);
+    assert!(err.contains("is a folder"), "{err}");
+}

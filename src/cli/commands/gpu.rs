@@ -225,6 +225,31 @@ impl Output for prediction::MeasureReport {
     }
 }
 
+/// Refuses a `--profile` path that cannot be written before any kernel is timed: the write
+/// came after the whole calibration, whose fitted table was then lost (and the dry run without
+/// a GPU never said so).
+fn writable(path: &std::path::Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::invalid(format!(
+            "--profile {}: is a folder: give a file path (e.g. {}/my-gpu.toml)",
+            path.display(),
+            path.display()
+        )));
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(Error::invalid(format!(
+            "--profile {}: the folder {} does not exist: create it, or give a path in an existing folder",
+            path.display(),
+            folder.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `aim-sim calibrate`.
 pub fn calibrate(
     args: &SimArgs,
@@ -234,6 +259,9 @@ pub fn calibrate(
 ) -> Result<()> {
     let format = output.resolve("calibrate", CALIBRATE_VIEWS)?;
     let scenario = Scenario::from_spec(&args.to_spec()?)?;
+    if let Some(path) = profile {
+        writable(path)?;
+    }
     let Some(mut source) = timing_source("calibrate", gpu, &scenario.gpu, output, format)? else {
         return Ok(());
     };
