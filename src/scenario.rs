@@ -957,6 +957,29 @@ pub(crate) fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
             args.text_tokens, args.text_tokens
         ));
     }
+    // qwen-vl-utils clamps a clip's seconds × fps to the processor's frame range: a long clip
+    // was priced at the maximum (3600 s at 2 fps, 7200 frames asked: 768) without a word.
+    if let (Some(secs), Some((resize, shape))) = (
+        args.video_seconds,
+        model
+            .vision
+            .as_ref()
+            .and_then(|v| Some((v.resize.as_ref()?, v.patch_shape()?))),
+    ) {
+        let fps = args.fps.or(resize.fps());
+        let sampled = crate::model::vision::sampled_frames(resize, shape, secs, args.fps).ok();
+        if let (Some(fps), Some(n)) = (fps, sampled) {
+            let asked = secs * fps;
+            // More than a temporal patch away: the clamp, not the rounding to whole patches.
+            if (asked - n as f64).abs() >= shape.temporal as f64 {
+                out.push(format!(
+                    "{VIDEO_SECONDS} {secs} at {fps} fps asks for {} frames, but the processor of model '{}' samples {n} (its frame range clamps them, as qwen-vl-utils does): priced at {n} frames",
+                    crate::error::number(asked),
+                    model.name
+                ));
+            }
+        }
+    }
     if args.experts.is_some() && model.moe.is_none() {
         out.push(format!(
             "{EXPERTS}: model '{}' has no mixture-of-experts layers, so it changes nothing",

@@ -630,3 +630,41 @@ fn compare_csv_carries_the_framework_and_intervals() {
         "{roofline}"
     );
 }
+
+/// A clip's seconds × fps outside the processor's frame range was clamped in silence (3600 s
+/// at 2 fps priced 768 frames, 1 s at 0.5 fps 4): a run now warns, naming both counts; a clip
+/// within the range says nothing.
+#[test]
+fn a_clamped_video_frame_count_is_warned_about() {
+    let stderr = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let long = stderr(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-seconds",
+        "3600",
+        "--importance-kernel",
+        "fused",
+    ]);
+    assert!(
+        long.contains("--video-seconds 3600 at 2 fps asks for 7200 frames")
+            && long.contains("priced at 768 frames"),
+        "{long}"
+    );
+    let short = stderr(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-seconds",
+        "1",
+        "--fps",
+        "0.5",
+    ]);
+    assert!(
+        short.contains("asks for 0.5 frames") && short.contains("priced at 4 frames"),
+        "{short}"
+    );
+    assert!(!stderr(&["--model", "qwen2.5-vl-7b", "--video-seconds", "10"]).contains("warning"));
+}

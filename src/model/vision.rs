@@ -211,7 +211,7 @@ impl Resize {
         }
     }
 
-    fn fps(&self) -> Option<f64> {
+    pub(crate) fn fps(&self) -> Option<f64> {
         match self {
             Resize::Smart(s) => s.fps,
             Resize::Tiles(t) => t.fps,
