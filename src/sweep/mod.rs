@@ -889,61 +889,101 @@ impl<'a> Sweep<'a> {
         (shown, more)
     }
 
-    /// The framework profile's warnings on the grid's GPUs, each once, in the grid's order, as
-    /// a single run on each warns (a GPU file's own `[efficiency]` table replaced, a mistyped
-    /// `[gpu.NAME]` table): they do not depend on the counts, so one configuration per model,
-    /// GPU and cost model says them. A configuration that is refused says nothing here;
-    /// pricing it is the error.
-    fn profile_warnings(&self) -> Vec<String> {
+    /// What single runs of the grid would warn that its input warnings do not: the framework
+    /// profile's on each GPU (a GPU file's own `[efficiency]` table replaced, a mistyped
+    /// `[gpu.NAME]` table), each once, and the priced run's own (peak memory beyond the GPU,
+    /// a schedule that grows) at the grid's largest configuration per model, GPU, cost model
+    /// and schedule: the most frames or tokens, tokens per frame, text tokens and batch, so
+    /// a sweep whose largest rows cannot run on the GPU says so (it priced them in silence)
+    /// and one whose largest rows fit needs no word about memory. The latter at most `limit`,
+    /// with how many more. A configuration that is refused says nothing here; pricing it is
+    /// the error.
+    fn run_warnings(&self, limit: usize) -> (Vec<String>, Vec<String>, usize) {
         let grid = self.grid;
-        let mut out: Vec<String> = Vec::new();
-        let mut spec = grid.base.clone();
-        spec.schedule.clone_from(&grid.schedules[0]);
-        spec.tokens_per_frame = grid.tokens_per_frame[0];
-        spec.text_tokens = grid.text_tokens[0];
-        spec.batch = grid.batch[0];
-        (spec.frames, spec.tokens) = match grid.visual[0] {
-            Visual::Frames(f) => (f, None),
-            Visual::Tokens(n) => (None, Some(n)),
+        let largest = |v: &Visual| match v {
+            Visual::Frames(f) => (0, f.unwrap_or(0)),
+            Visual::Tokens(n) => (1, *n),
         };
+        let mut spec = grid.base.clone();
+        spec.tokens_per_frame = grid.tokens_per_frame.iter().max().copied().flatten();
+        spec.text_tokens = grid
+            .text_tokens
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(spec.text_tokens);
+        spec.batch = grid.batch.iter().max().copied().unwrap_or(spec.batch);
+        if let Some(v) = grid.visual.iter().max_by_key(|v| largest(v)) {
+            (spec.frames, spec.tokens) = match *v {
+                Visual::Frames(f) => (f, None),
+                Visual::Tokens(n) => (None, Some(n)),
+            };
+        }
+        let (mut profile, mut runs, mut more): (Vec<String>, Vec<String>, usize) =
+            (Vec::new(), Vec::new(), 0);
         for (m, model) in self.loaded.models.iter().enumerate() {
             spec.model.clone_from(&grid.models[m]);
+            let input = crate::scenario::input_warnings(&spec, model);
             for (g, gpu) in self.loaded.gpus.iter().enumerate() {
                 spec.gpu.clone_from(&grid.gpus[g]);
                 for &cost_model in &grid.cost_models {
                     spec.cost_model = cost_model;
-                    let Ok((scenario, _)) = Scenario::from_loaded_planned(
-                        &spec,
-                        model.clone(),
-                        gpu.clone(),
-                        self.loaded.schedules[0].clone(),
-                        &self.loaded.framework,
-                    ) else {
-                        continue;
-                    };
-                    for w in scenario.profile_warnings() {
-                        if !out.contains(w) {
-                            out.push(w.clone());
+                    for (s, schedule) in self.loaded.schedules.iter().enumerate() {
+                        spec.schedule.clone_from(&grid.schedules[s]);
+                        let Ok((scenario, _)) = Scenario::from_loaded_planned(
+                            &spec,
+                            model.clone(),
+                            gpu.clone(),
+                            schedule.clone(),
+                            &self.loaded.framework,
+                        ) else {
+                            continue;
+                        };
+                        let own = scenario.profile_warnings().to_vec();
+                        let Ok(report) = sim::simulate(&scenario) else {
+                            continue;
+                        };
+                        for w in report.run.warnings {
+                            if own.contains(&w) {
+                                if !profile.contains(&w) {
+                                    profile.push(w);
+                                }
+                            } else if !input.contains(&w) {
+                                let w = format!("{}: {w}", describe(&spec));
+                                if runs.len() < limit {
+                                    runs.push(w);
+                                } else {
+                                    more += 1;
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        out
+        (profile, runs, more)
     }
 
     /// The lines a sweep warns of its input with, as `aim-sim sweep` prints them and Python's
     /// `sweep` keeps them: [`Sweep::input_warnings`], a few at most, then how many more there
-    /// are, if any; then the framework profile's on each GPU ([`Sweep::profile_warnings`]).
+    /// are, if any; then the framework profile's on each GPU and the largest configurations'
+    /// own ([`Sweep::run_warnings`]).
     pub fn input_warning_lines(&self) -> Vec<String> {
         let (mut lines, more) = self.input_warnings(3);
         if more > 0 {
             lines.push(format!("and {more} more like these in other rows"));
         }
-        for w in self.profile_warnings() {
+        let (profile, runs, more) = self.run_warnings(3);
+        for w in profile {
             if !lines.contains(&w) {
                 lines.push(w);
             }
+        }
+        lines.extend(runs);
+        if more > 0 {
+            lines.push(format!(
+                "and {more} more warnings of the largest configurations of other models, GPUs or schedules"
+            ));
         }
         lines
     }
