@@ -325,3 +325,27 @@ fn an_unwritable_profile_path_is_refused_before_timing() {
     let err = common::fails(&["calibrate", "--profile", dir.path().to_str().unwrap()]);
     assert!(err.contains("is a folder"), "{err}");
 }
+
+/// measure compared an H100 (a synthetic one here) with the default `--gpu a100`'s prediction
+/// and reported +103 % on every layer without a word, where calibrate refuses the mismatch:
+/// measure now warns that the device ran faster than the profile's roofline allows, and says
+/// nothing on the matching profile.
+#[test]
+fn measure_warns_when_the_device_outruns_the_profiles_roofline() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = synthetic_device(&dir);
+    let stderr = |extra: &[&str]| {
+        let mut args = vec!["measure", "--synthetic-device", device.as_str()];
+        args.extend_from_slice(extra);
+        let out = common::run(&args);
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let wrong = stderr(&[]);
+    assert!(
+        wrong.contains("faster than the roofline of 'NVIDIA A100 40GB SXM' allows")
+            && wrong.contains("pass the matching --gpu"),
+        "{wrong}"
+    );
+    assert!(!stderr(&["--gpu", "h100"]).contains("warning"));
+}

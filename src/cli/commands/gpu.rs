@@ -205,7 +205,22 @@ pub fn measure(
     let mut uncalibrated = scenario.clone();
     std::sync::Arc::make_mut(&mut uncalibrated.gpu).efficiency = None;
     let report = prediction::measure(source.as_mut(), &uncalibrated, efficiency.as_ref())?;
-    format::write(format, output.output.as_deref(), &report)
+    format::write(format, output.output.as_deref(), &report)?;
+    // As calibrate refuses it: runs faster than the profile's roofline (its peaks, no
+    // overhead) mean the --gpu profile is not this device's, and every error beside it is the
+    // profiles' difference (an H100 measured against the default A100: +103 % on every layer,
+    // unremarked).
+    let fastest = [&report.schedule_run, &report.baseline_run]
+        .iter()
+        .map(|r| r.predicted_time_s / r.measured_time_s)
+        .fold(0.0, f64::max);
+    if fastest > 1.05 {
+        super::run::warn(&[format!(
+            "{} ran {fastest:.2}× faster than the roofline of '{}' allows: that profile is not this device's, so the errors compare two GPUs; pass the matching --gpu",
+            report.device, report.gpu_profile
+        )]);
+    }
+    Ok(())
 }
 
 impl Output for prediction::MeasureReport {
