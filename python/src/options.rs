@@ -97,6 +97,13 @@ impl Options {
                 .flat_map(|list| list.iter().copied())
         };
         for key in self.given.keys() {
+            // An anchor refits the profile for one run: a keyword of simulate(), sweep(),
+            // budget() and serve(), never a spec's (a Spec, simulate_many's items).
+            if matches!(key.as_str(), "anchor_ms" | "anchor") && !known().any(|k| k == key) {
+                return Err(Error::invalid(format!(
+                    "{key} is not a spec's option: an anchor refits the profile for one run; give it to simulate(), sweep(), budget() or serve() (simulate(..., {key}=...)), or pass the spec of an anchored run's report (report[\"spec\"]), which holds the refitted profile"
+                )));
+            }
             if !known().any(|k| k == key) {
                 let hint = known()
                     .filter(|k| edit_distance(k, key) <= 2)

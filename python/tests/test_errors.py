@@ -186,3 +186,14 @@ def test_a_spec_files_nan_is_refused_not_the_default(tmp_path):
     ):
         with pytest.raises(aim_sim.AimSimError, match="merge_keep_ratio.*give a finite number"):
             load()
+
+
+def test_an_anchor_given_to_a_spec_says_where_it_goes():
+    """simulate_many and Spec said 'unknown option anchor_ms', though simulate documents it:
+    an anchor refits the profile for one run, and the message now says where to give it."""
+    for make in (
+        lambda: aim_sim.simulate_many([{"frames": 8, "framework": "hf", "anchor_ms": 300}]),
+        lambda: aim_sim.Spec(anchor_ms=3.0),
+    ):
+        with pytest.raises(aim_sim.AimSimError, match="anchor_ms is not a spec's option"):
+            make()
