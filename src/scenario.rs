@@ -941,7 +941,7 @@ pub(crate) fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
             // One text whether the model or the flag set it: a replayed run (whose spec names
             // the tokens per frame) warns the same.
             out.push(format!(
-                "--tokens {n} is not a multiple of --tokens-per-frame {per_frame}: priced as one frame of {n} tokens, merged within it; give --frames, or --tokens a multiple of {per_frame}"
+                "{TOKENS} {n} is not a multiple of {TOKENS_PER_FRAME} {per_frame}: priced as one frame of {n} tokens, merged within it; give {FRAMES}, or {TOKENS} a multiple of {per_frame}"
             ));
         }
     }

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import sys
 import threading
 import time
@@ -133,10 +134,17 @@ def test_without_pandas_the_rows_keep_an_anchors_note(monkeypatch):
 
 
 def cli_warnings(cli, *args):
-    """What `aim-sim sweep ARGS` warns on standard error, each line without its prefix."""
+    """What `aim-sim sweep ARGS` warns on standard error, each line without its prefix and with
+    each flag as Python's keyword (`--tokens-per-frame` is `tokens_per_frame`), as Python says
+    the same warnings."""
     stderr = cli.run("sweep", *args, "--format", "csv").stderr
     prefix = "aim-sim: warning: "
-    return [line[len(prefix):] for line in stderr.splitlines() if line.startswith(prefix)]
+    keyword = lambda m: m.group(1).replace("-", "_")
+    return [
+        re.sub(r"--([a-z][a-z-]*)", keyword, line[len(prefix):])
+        for line in stderr.splitlines()
+        if line.startswith(prefix)
+    ]
 
 
 def test_a_sweep_warns_of_its_input_as_the_cli_does(cli, monkeypatch):

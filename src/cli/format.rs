@@ -83,13 +83,23 @@ pub(crate) struct Sink<'a> {
     pub out: &'a mut dyn Write,
     /// The file (or "standard output") the text goes to.
     pub name: &'a Path,
+    /// Options a warning or note names are written as the spec's keys (`tokens_per_frame`),
+    /// not as flags: JSON is data in a run file's and Python's words (a run's JSON replays as
+    /// a run file, and Python's report is the same document).
+    pub key_names: bool,
 }
 
 impl Sink<'_> {
-    /// Writes `text`, the options a warning or a note names as flags ([`super::keys::flags_in`]).
+    /// Writes `text`, the options a warning or a note names as flags
+    /// ([`super::keys::flags_in`]), or as keys where [`Sink::key_names`] says so.
     pub(crate) fn put(&mut self, text: &str) -> Result<()> {
+        let text = if self.key_names {
+            crate::error::with_key_names(text)
+        } else {
+            super::keys::flags_in(text)
+        };
         self.out
-            .write_all(super::keys::flags_in(text).as_bytes())
+            .write_all(text.as_bytes())
             .map_err(|source| Error::Output {
                 path: self.name.to_path_buf(),
                 source,
@@ -259,10 +269,18 @@ pub fn resolve(
 /// [`super::outfile`]) or standard output; a closed pipe (`| head`) is not an error.
 pub fn write(format: Format, output: Option<&Path>, result: &dyn Output) -> Result<()> {
     let exporter = format.exporter();
+    let key_names = matches!(format, Format::Json | Format::Jsonl);
     match output {
         Some(path) if exporter.draws_file() => exporter.export(result, To::File(path)),
         Some(path) => super::outfile::write_with(path, |out| {
-            exporter.export(result, To::Stream(Sink { out, name: path }))
+            exporter.export(
+                result,
+                To::Stream(Sink {
+                    out,
+                    name: path,
+                    key_names,
+                }),
+            )
         }),
         None => {
             let name = Path::new("standard output");
@@ -273,6 +291,7 @@ pub fn write(format: Format, output: Option<&Path>, result: &dyn Output) -> Resu
                     To::Stream(Sink {
                         out: &mut out,
                         name,
+                        key_names,
                     }),
                 )
                 .and_then(|()| {

@@ -43,6 +43,7 @@ impl Exporter for Markdown {
             &mut Sink {
                 out: &mut table,
                 name,
+                key_names: false,
             },
         )?;
         table.finish().map_err(|source| Error::Output {

@@ -99,11 +99,14 @@ impl CostModel for Refined {
             let end_bytes = peak.weights_bytes + dec.final_kv_cache_bytes;
             if end_bytes > peak.device_bytes && peak.peak_bytes <= peak.device_bytes {
                 warnings.push(format!(
-                    "after {} decode steps the KV cache is {:.1} GB: with the weights {:.1} GB, more than the GPU's {:.1} GB; use fewer --gen-tokens, --kv-bits 8 or --tp",
+                    "after {} decode steps the KV cache is {:.1} GB: with the weights {:.1} GB, more than the GPU's {:.1} GB; use fewer {}, {} 8 or {}",
                     dec.gen_tokens,
                     dec.final_kv_cache_bytes / 1e9,
                     end_bytes / 1e9,
-                    peak.device_bytes / 1e9
+                    peak.device_bytes / 1e9,
+                    crate::error::keys::GEN_TOKENS,
+                    crate::error::keys::KV_BITS,
+                    crate::error::keys::TP
                 ));
             }
         }
@@ -765,28 +768,34 @@ fn price<K: Keep>(ctx: &Context, w: &Workload, keep: &mut K) -> Priced {
     }
 }
 
-/// What would bring the peak down, given what holds it.
-fn memory_advice(ctx: &Context, peak: &PeakMemory) -> &'static str {
+/// What would bring the peak down, given what holds it (options named by key: the command
+/// line says flags, Python keywords).
+fn memory_advice(ctx: &Context, peak: &PeakMemory) -> String {
+    use crate::error::keys::{ATTENTION, IMPORTANCE_KERNEL, KV_BITS, TP, W_BITS};
     let o = ctx.options;
     if peak.weights_bytes > peak.device_bytes {
         // No activation saving helps when the weights alone do not fit.
         if ctx.gpu.interconnect_bandwidth.is_none() {
-            // No GPU-to-GPU link (a Jetson): --tp is refused there, so it is not advised.
-            "the weights alone do not fit: use fewer --w-bits or a GPU with more memory"
+            // No GPU-to-GPU link (a Jetson): tensor parallelism is refused there, so it is not
+            // advised.
+            format!("the weights alone do not fit: use fewer {W_BITS} or a GPU with more memory")
         } else {
-            "the weights alone do not fit: use --tp (split them over GPUs) or fewer --w-bits"
+            format!(
+                "the weights alone do not fit: use {TP} (split them over GPUs) or fewer {W_BITS}"
+            )
         }
     } else if ctx.gpu.interconnect_bandwidth.is_none() {
-        // No GPU-to-GPU link (a Jetson): --tp is refused there, so it is not advised.
-        "use fewer frames or fewer bits (--w-bits/--kv-bits), or --attention flash and --importance-kernel fused"
+        // No GPU-to-GPU link (a Jetson): tensor parallelism is refused there, so it is not
+        // advised.
+        format!("use fewer frames or fewer bits ({W_BITS}/{KV_BITS}), or {ATTENTION} flash and {IMPORTANCE_KERNEL} fused")
     } else if peak.activations_at.contains("importance")
         && o.importance_kernel == super::ImportanceKernel::Materialized
     {
-        "use --importance-kernel fused (no n² importance map), --tp or fewer frames"
+        format!("use {IMPORTANCE_KERNEL} fused (no n² importance map), {TP} or fewer frames")
     } else if peak.attention_map_bytes > 0.0 && !o.flash_attention {
-        "use --attention flash (no n² attention map), --tp or fewer frames"
+        format!("use {ATTENTION} flash (no n² attention map), {TP} or fewer frames")
     } else {
-        "use --tp, fewer frames or fewer bits (--w-bits/--kv-bits)"
+        format!("use {TP}, fewer frames or fewer bits ({W_BITS}/{KV_BITS})")
     }
 }
 
