@@ -35,9 +35,29 @@ pyo3::create_exception!(
     "Bad input: the one-line message the aim-sim command line prints after `aim-sim: error:`."
 );
 
-/// The core's error as the Python exception.
+/// The core's error as the Python exception, serde's type names in Python's words (`serve
+/// option requests: invalid value: integer `-3`, expected u64` said nothing a user types).
 fn error(e: aim_sim::Error) -> PyErr {
-    AimSimError::new_err(aim_sim::error::one_line(&e.to_string()))
+    AimSimError::new_err(plain_types(&aim_sim::error::one_line(&e.to_string())))
+}
+
+/// `message` with serde's Rust type names (`expected u64`) as what to give in Python.
+fn plain_types(message: &str) -> String {
+    let mut out = message.to_string();
+    for (rust, python) in [
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected u8", "expected a whole number, 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a dict"),
+    ] {
+        out = out.replace(rust, python);
+    }
+    out
 }
 
 fn invalid(message: String) -> PyErr {
@@ -443,14 +463,26 @@ fn sweep_columns<'py>(
 /// `aim-sim check FILE --format json` (`loo`: `--cv row`, leave-one-row-out refits; `loso`:
 /// `--cv source`, leave-one-source-out refits; `refit_also`: `--refit-also FILE`).
 #[pyfunction]
-#[pyo3(signature = (path, loo = false, loso = false, refit_also = None))]
+#[pyo3(signature = (path, loo = None, loso = None, refit_also = None))]
 fn check_json(
     py: Python<'_>,
     path: &Bound<'_, PyAny>,
-    loo: bool,
-    loso: bool,
+    loo: Option<&Bound<'_, PyAny>>,
+    loso: Option<&Bound<'_, PyAny>>,
     refit_also: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
+    // A bool by keyword, named when it is not one (`loo="yes"` raised a bare TypeError).
+    let yes = |name: &str, v: Option<&Bound<'_, PyAny>>| -> PyResult<bool> {
+        match v {
+            None => Ok(false),
+            Some(v) if v.is_instance_of::<PyBool>() => v.extract::<bool>(),
+            Some(v) => Err(invalid(format!(
+                "{name}: give True or False, not {}",
+                describe(v)
+            ))),
+        }
+    };
+    let (loo, loso) = (yes("loo", loo)?, yes("loso", loso)?);
     let refit_also = refit_also.map(path_of).transpose()?;
     from_file(py, path, move |p| {
         let m = aim_sim::check::Measurements::load(p)?;

@@ -7,7 +7,7 @@ import random
 import pytest
 
 import aim_sim
-from conftest import flags, keywords
+from conftest import REPO, flags, keywords
 
 
 def message(call, **options):
@@ -197,3 +197,13 @@ def test_an_anchor_given_to_a_spec_says_where_it_goes():
     ):
         with pytest.raises(aim_sim.AimSimError, match="anchor_ms is not a spec's option"):
             make()
+
+
+def test_type_errors_name_the_keyword_in_pythons_words(tmp_path):
+    """check(loo="yes") raised a bare TypeError naming no keyword, and serve(requests=-3) said
+    'expected u64': both now raise AimSimError in Python's words."""
+    with pytest.raises(aim_sim.AimSimError, match="loo: give True or False, not 'yes'"):
+        aim_sim.check(REPO / "reference" / "measurements.toml", loo="yes")
+    with pytest.raises(aim_sim.AimSimError) as caught:
+        aim_sim.serve(requests=-3)
+    assert "u64" not in str(caught.value) and "whole number" in str(caught.value), caught.value
