@@ -479,12 +479,8 @@ pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<T
 /// The run's framework profile unless it is the roofline: what an answer names beside the cost
 /// model, so a time priced under `hf` does not read like the roofline's.
 fn fitted_framework(r: &crate::sim::Report) -> Option<String> {
-    let s = &r.scenario;
     // "(anchored)" as compare and serve say it: the times are the refitted profile's.
-    (s.framework != crate::framework::ROOFLINE).then(|| match s.anchor {
-        Some(_) => format!("{} (anchored)", s.framework),
-        None => s.framework.clone(),
-    })
+    (r.scenario.framework != crate::framework::ROOFLINE).then(|| r.scenario.profile_name())
 }
 
 /// ` · framework NAME` of an answer's `framework` ([`crate::framework::named`]), or nothing

@@ -410,8 +410,16 @@ impl Scenario {
     pub fn framework_label(&self) -> String {
         match (&self.resolved.framework, self.anchor) {
             (crate::spec::Definition::Name(n), None) => n.clone(),
-            (_, Some(_)) => format!("{} (anchored)", self.framework),
-            (crate::spec::Definition::Inline(_), None) => self.framework.clone(),
+            _ => self.profile_name(),
+        }
+    }
+
+    /// The profile's own name, marked when an anchor refitted it (`hf (anchored)`): what
+    /// budget and serve answers name beside their figures.
+    pub fn profile_name(&self) -> String {
+        match self.anchor {
+            Some(_) => format!("{} (anchored)", self.framework),
+            None => self.framework.clone(),
         }
     }
 

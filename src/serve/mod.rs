@@ -403,10 +403,7 @@ impl Server {
         let s = &self.base;
         Ok(ServeReport {
             schedule: s.schedule.name.clone(),
-            framework: match s.anchor {
-                Some(_) => format!("{} (anchored)", s.framework),
-                None => s.framework.clone(),
-            },
+            framework: s.profile_name(),
             model: s.model.name.clone(),
             gpu: s.gpu.name.clone(),
             tp: s.options.tp,

@@ -218,6 +218,16 @@ enum Visual {
     Tokens(u64),
 }
 
+impl Visual {
+    /// The spec's `(frames, tokens)` of this input.
+    fn frames_tokens(self) -> (Option<u64>, Option<u64>) {
+        match self {
+            Visual::Frames(f) => (f, None),
+            Visual::Tokens(n) => (None, Some(n)),
+        }
+    }
+}
+
 /// Every axis expanded: the sweep is their Cartesian product.
 #[derive(Debug, Clone)]
 pub struct Grid {
@@ -425,10 +435,7 @@ impl Grid {
         a.batch = self.batch[b];
         a.text_tokens = self.text_tokens[t];
         a.tokens_per_frame = self.tokens_per_frame[p];
-        (a.frames, a.tokens) = match self.visual[v] {
-            Visual::Frames(f) => (f, None),
-            Visual::Tokens(n) => (None, Some(n)),
-        };
+        (a.frames, a.tokens) = self.visual[v].frames_tokens();
         pos
     }
 }
@@ -869,10 +876,7 @@ impl<'a> Sweep<'a> {
             for &per_frame in &grid.tokens_per_frame {
                 for &visual in &grid.visual {
                     spec.tokens_per_frame = per_frame;
-                    (spec.frames, spec.tokens) = match visual {
-                        Visual::Frames(f) => (f, None),
-                        Visual::Tokens(n) => (None, Some(n)),
-                    };
+                    (spec.frames, spec.tokens) = visual.frames_tokens();
                     for w in crate::scenario::input_warnings(&spec, model) {
                         if shown.contains(&w) {
                             continue;
@@ -914,10 +918,7 @@ impl<'a> Sweep<'a> {
             .unwrap_or(spec.text_tokens);
         spec.batch = grid.batch.iter().max().copied().unwrap_or(spec.batch);
         if let Some(v) = grid.visual.iter().max_by_key(|v| largest(v)) {
-            (spec.frames, spec.tokens) = match *v {
-                Visual::Frames(f) => (f, None),
-                Visual::Tokens(n) => (None, Some(n)),
-            };
+            (spec.frames, spec.tokens) = v.frames_tokens();
         }
         let (mut profile, mut runs, mut more): (Vec<String>, Vec<String>, usize) =
             (Vec::new(), Vec::new(), 0);
@@ -1215,10 +1216,7 @@ mod tests {
             a.batch = grid.batch[b];
             a.text_tokens = grid.text_tokens[t];
             a.tokens_per_frame = grid.tokens_per_frame[p];
-            (a.frames, a.tokens) = match grid.visual[v] {
-                Visual::Frames(f) => (f, None),
-                Visual::Tokens(n) => (None, Some(n)),
-            };
+            (a.frames, a.tokens) = grid.visual[v].frames_tokens();
             a
         };
         let n = grid.len();
