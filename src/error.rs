@@ -261,7 +261,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// One-line description of a TOML parse error: `line L, column C: message`.
 /// The toml crate's own Display spans several lines with a source excerpt.
 pub(crate) fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
-    let message = err.message().replace('\n', " ");
+    let message = plain_types(&err.message().replace('\n', " "), "a table");
     // A key the whole document lacks: the span is empty at its start, which named line 1 and
     // whatever key stood there ("line 1, column 1, key 'name': missing field `bandwidth`").
     if err.span().is_none_or(|s| s.is_empty() && s.start == 0) {
@@ -296,6 +296,61 @@ pub(crate) fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
         }
         None => message.trim().to_string(),
     }
+}
+
+/// `message` with serde's Rust type names in a reader's words: `expected u64` said nothing a
+/// user writes in a file or types as a flag ("expected a whole number, 0 or more" does).
+/// `map` is said as `container` ("a table" in TOML, "an object" in JSON).
+pub fn plain_types(message: &str, container: &str) -> String {
+    const WHOLE_0: &str = "a whole number, 0 or more";
+    let mut out = message.to_string();
+    // Longest names first, so that `u16` is not read as `u1` followed by `6`.
+    for (rust, plain) in [
+        ("usize", WHOLE_0),
+        ("isize", "a whole number"),
+        ("u128", WHOLE_0),
+        ("i128", "a whole number"),
+        ("u64", WHOLE_0),
+        ("u32", WHOLE_0),
+        ("u16", WHOLE_0),
+        ("u8", WHOLE_0),
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("i16", "a whole number"),
+        ("i8", "a whole number"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+    ] {
+        out = replace_word(
+            &out,
+            &format!("expected {rust}"),
+            &format!("expected {plain}"),
+        );
+    }
+    out = replace_word(&out, "invalid type: sequence", "invalid type: a list");
+    replace_word(
+        &out,
+        "invalid type: map",
+        &format!("invalid type: {container}"),
+    )
+}
+
+/// `text` with each `word` that does not run on into more letters or digits replaced.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        let after = &rest[i + word.len()..];
+        out.push_str(&rest[..i]);
+        if after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A number from a user's file as a message quotes it: plain where that is short, else in
@@ -356,6 +411,39 @@ pub fn bounded(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// serde's Rust type names never reach a reader (a spec's `tokens = -5` said "expected
+    /// u64"); a word that only starts like one (`u64x`) is left alone.
+    #[test]
+    fn rust_type_names_are_said_in_words() {
+        for (message, want) in [
+            (
+                "invalid value: integer `-5`, expected u64",
+                "invalid value: integer `-5`, expected a whole number, 0 or more",
+            ),
+            (
+                "invalid type: string \"x\", expected f64",
+                "invalid type: string \"x\", expected a number",
+            ),
+            (
+                "expected u16 at line 1",
+                "expected a whole number, 0 or more at line 1",
+            ),
+            ("expected i32", "expected a whole number"),
+            (
+                "invalid type: sequence, expected usize",
+                "invalid type: a list, expected a whole number, 0 or more",
+            ),
+            (
+                "invalid type: map, expected f32",
+                "invalid type: a table, expected a number",
+            ),
+            ("expected u64x", "expected u64x"),
+            ("expected u8_t", "expected u8_t"),
+        ] {
+            assert_eq!(plain_types(message, "a table"), want, "{message}");
+        }
+    }
 
     /// A number is quoted as typed where that is short, in scientific notation where it is
     /// not (1e300 once printed as 301 digits).

@@ -413,8 +413,10 @@ impl Spec {
                     value
                 }
             };
-            serde_path_to_error::deserialize(spec)
-                .map_err(|e| parse(format!("key '{}': {}", e.path(), e.inner())))
+            serde_path_to_error::deserialize(spec).map_err(|e| {
+                let message = crate::error::plain_types(&e.inner().to_string(), "an object");
+                parse(format!("key '{}': {message}", e.path()))
+            })
         } else {
             let spec: Spec = toml::from_str(text).map_err(|e| {
                 // A JSON array reads as a TOML table header and fails on its first item.

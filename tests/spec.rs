@@ -506,3 +506,41 @@ fn non_finite_numbers_in_a_toml_spec_are_refused_with_their_key() {
         "{err}"
     );
 }
+
+/// A run file's wrong type is said in a reader's words: `tokens = -5` said "expected u64" and
+/// `frames = [1]` "invalid type: sequence", which name Rust's types, not what to write.
+#[test]
+fn a_run_files_type_errors_name_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, want) in [
+        (
+            "a.json",
+            "{\"tokens\": -5}",
+            "key 'tokens': invalid value: integer `-5`, expected a whole number, 0 or more",
+        ),
+        (
+            "b.json",
+            "{\"merge_keep_ratio\": \"half\"}",
+            "key 'merge_keep_ratio': invalid type: string \"half\", expected a number",
+        ),
+        (
+            "c.toml",
+            "tokens = -5\n",
+            "key 'tokens': invalid value: integer `-5`, expected a whole number, 0 or more",
+        ),
+        ("d.toml", "frames = [1]\n", "invalid type: a list"),
+        (
+            "e.json",
+            "{\"frames\": {\"n\": 1}}",
+            "invalid type: an object",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let err = common::fails(&["--spec", path.to_str().unwrap()]);
+        assert!(err.contains(want), "{text}: {err}");
+        for rust in ["u64", "f64", "sequence", "map"] {
+            assert!(!err.contains(rust), "{text}: {err}");
+        }
+    }
+}
