@@ -3,7 +3,8 @@ prefill, per operator and per layer, on a given GPU.
 
 The functions mirror the ``aim-sim`` command line: options are its long flags with ``_`` for
 ``-`` and have the same defaults; results are the structure of the CLI's JSON (``simulate``,
-``simulate_many``, ``budget``), built as Python objects in Rust without JSON text, or its CSV
+``simulate_many``, ``budget``), built as Python objects in Rust without JSON text (``serve``,
+``compare`` and ``check`` read the CLI's JSON), or its CSV
 rows as a ``pandas.DataFrame`` (``sweep``). The simulation runs in Rust with the GIL
 released. Only the API is public: ``dir(aim_sim)`` is ``__all__``. Every option is documented in ``__init__.pyi``, the type stub editors read; at
 import, its docstrings and signatures are given to the functions here too, so ``help()`` and a
@@ -30,6 +31,7 @@ __all__ = [
     "Spec",
     "budget",
     "check",
+    "compare",
     "list_presets",
     "serve",
     "simulate",
@@ -53,6 +55,12 @@ def simulate(*, detail="full", **options):
 def simulate_many(specs, *, detail="totals", jobs=None):
     """Many simulated prefills on worker threads: one report per item of ``specs``."""
     return _core.simulate_many(specs, detail, jobs)
+
+
+def compare(schedule, **options):
+    """Several schedules on one input, side by side: ``aim-sim compare --schedule A,B,...
+    [options] --format json``."""
+    return _json.loads(_core.compare_json(schedule=schedule, **options))
 
 
 def serve(**options):

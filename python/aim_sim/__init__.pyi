@@ -544,6 +544,78 @@ def budget(
         AimSimError: Bad input, with the command line's one-line message.
     """
 
+def compare(
+    schedule: Union[Sequence[str], str],
+    *,
+    spec: Union[Spec, PathLike, Mapping[str, Any], None] = None,
+    # <options:begin>
+    model: Optional[Definition] = "llava-ov-7b",
+    gpu: Optional[Definition] = "a100",
+    framework: Optional[Definition] = "roofline",
+    tokens: Optional[int] = None,
+    frames: Optional[int] = None,
+    tokens_per_frame: Optional[int] = None,
+    image_size: Optional[str] = None,
+    video_size: Optional[str] = None,
+    video_seconds: Optional[float] = None,
+    fps: Optional[float] = None,
+    text_tokens: Optional[int] = 100,
+    merge_tokens_per_frame: Optional[int] = None,
+    merge_keep_ratio: Optional[float] = None,
+    prune_start: Optional[int] = None,
+    prune_end: Optional[int] = None,
+    prune_step: Optional[float] = None,
+    layer_tokens: Union[Sequence[int], str, None] = None,
+    selection: Optional[Selection] = None,
+    cost_model: Optional[CostModel] = "refined",
+    prune_timing: Optional[PruneTiming] = None,
+    flash_attention: Optional[bool] = False,
+    attention: Optional[Attention] = None,
+    vision_attention: Optional[VisionAttention] = None,
+    experts: Optional[Experts] = None,
+    include_vision: Optional[bool] = False,
+    gen_tokens: Optional[int] = 0,
+    tp: Optional[int] = 1,
+    all_logits: Optional[bool] = False,
+    importance_kernel: Optional[ImportanceKernel] = "materialized",
+    batch: Optional[int] = 1,
+    w_bits: Optional[int] = 16,
+    a_bits: Optional[int] = 16,
+    kv_bits: Optional[int] = None,
+    skip_mlp_add: Optional[bool] = False,
+    # <options:end>
+    anchor_ms: Optional[float] = None,
+    anchor: Optional[Union[str, os.PathLike]] = None,
+) -> Dict[str, Any]:
+    """Several schedules on one input, side by side: ``aim-sim compare --schedule A,B,...
+    [options] --format json``.
+
+    Every schedule prices the same run (the other options, those of ``simulate``), so the rows
+    differ only in their schedule. Returns the CLI's JSON as a dict: the model, GPU, cost
+    model, framework and input; the shared no-reduction baseline (``baseline_flops``,
+    ``baseline_time_s``, ``baseline_peak_memory_bytes``); ``"rows"``, one per schedule in the
+    order given, with FLOPs, bytes, ``time_s``, ``speedup`` (the first schedule's time over
+    this one's), ``flops_ratio``, ``reduction_time`` and ``reduction_flops`` (the baseline's
+    over this one's), peak memory and whether it fits, the pruning's importance cost, the
+    tokens and time of every decoder layer, and the row's resolved ``spec``
+    (``Spec.from_dict`` replays it); under a fitted ``framework`` each row's 80 %
+    intervals ``time_interval_s`` and ``reduction_time_interval`` (the profile's
+    ``[spread]``); ``"warnings"`` of any row, prefixed with its schedule. Base units: FLOPs,
+    bytes, seconds.
+
+    Args:
+        schedule: The schedules, in order: preset names or schedule TOML paths (a list, or the
+            command line's comma list ``"none,linear"``); speed-ups are against the first.
+        anchor_ms: Your measured time, ms, of this input without token reduction on your own
+            stack (``--anchor-ms``): every schedule is priced under the ``framework`` profile
+            refitted to it, as ``simulate`` refits it; the refit's note is in ``"notes"``.
+        anchor: A file of your own measured rows (``--anchor FILE``), as for ``simulate``.
+
+    Raises:
+        AimSimError: Bad input (no schedule, an unknown one, ...), with the command line's
+            one-line message.
+    """
+
 def check(
     path: PathLike, loo: bool = False, loso: bool = False, refit_also: Optional[PathLike] = None
 ) -> Dict[str, Any]:

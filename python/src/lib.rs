@@ -41,23 +41,12 @@ fn error(e: aim_sim::Error) -> PyErr {
     AimSimError::new_err(plain_types(&aim_sim::error::one_line(&e.to_string())))
 }
 
-/// `message` with serde's Rust type names (`expected u64`) as what to give in Python.
+/// `message` with serde's Rust type names (`expected u64`) as what to give in Python: the
+/// core's words for numbers and lists, and a dict where a file would hold a table or object.
 fn plain_types(message: &str) -> String {
-    let mut out = message.to_string();
-    for (rust, python) in [
-        ("expected u64", "expected a whole number, 0 or more"),
-        ("expected u32", "expected a whole number, 0 or more"),
-        ("expected usize", "expected a whole number, 0 or more"),
-        ("expected u8", "expected a whole number, 0 or more"),
-        ("expected i64", "expected a whole number"),
-        ("expected f64", "expected a number"),
-        ("expected f32", "expected a number"),
-        ("invalid type: sequence", "invalid type: a list"),
-        ("invalid type: map", "invalid type: a dict"),
-    ] {
-        out = out.replace(rust, python);
-    }
-    out
+    aim_sim::error::plain_types(message, "a dict")
+        .replace("invalid type: an object", "invalid type: a dict")
+        .replace("invalid type: a table", "invalid type: a dict")
 }
 
 fn invalid(message: String) -> PyErr {
@@ -392,6 +381,30 @@ fn budget<'py>(
     }
 }
 
+/// `aim-sim compare --schedule A,B,... [options] --format json`: every schedule on one input,
+/// as JSON text (the command line's renderer, so the two cannot differ).
+#[pyfunction]
+#[pyo3(signature = (**options))]
+fn compare_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
+    let options = options_of(py, options, None)?;
+    core(py, move || {
+        let (base, schedules, anchor) = options::compare(options)?;
+        let (ms, file) = options::Anchor::parts(anchor);
+        let (base, notes, anchor) =
+            match aim_sim::check::anchor::anchored_spec(&base, ms, file.as_deref())? {
+                Some((spec, note, kind)) => (spec, vec![note], Some(kind)),
+                None => (base, Vec::new(), None),
+            };
+        let c = aim_sim::compare::compare(&aim_sim::compare::Query {
+            base,
+            schedules,
+            notes,
+            anchor,
+        })?;
+        aim_sim::compare::render(&c, TextFormat::Json).map(named)
+    })
+}
+
 /// `aim-sim serve [options] --format json`: the run (or `find_max_rate`'s answer) as JSON text.
 #[pyfunction]
 #[pyo3(signature = (**options))]
@@ -672,8 +685,8 @@ impl PySpec {
 mod _core {
     #[pymodule_export]
     use super::{
-        budget, budget_json, check_json, list_presets, serve_json, simulate, simulate_json,
-        simulate_many, sweep_columns, AimSimError, PySpec,
+        budget, budget_json, check_json, compare_json, list_presets, serve_json, simulate,
+        simulate_json, simulate_many, sweep_columns, AimSimError, PySpec,
     };
 
     #[pymodule_init]

@@ -230,6 +230,27 @@ pub fn serve(
     Ok((spec(options)?, query, schedules, anchor))
 }
 
+/// The base spec, the schedules and the anchor of `aim_sim.compare(schedule, **options)`:
+/// `schedule` is a list (or the command line's comma list `"none,linear"`), the rest a run's
+/// options, as `aim-sim compare --schedule A,B,...` takes them.
+pub fn compare(mut options: Options) -> Result<(Spec, Vec<String>, Option<Anchor>)> {
+    options.check_names(&[ANCHOR])?;
+    let anchor = take_anchor(&mut options)?;
+    const HOW: &str = "give a list of schedule names, e.g. [\"none\", \"linear\"]";
+    let schedules = match options.take(&["schedule"]).remove("schedule") {
+        None => Vec::new(),
+        Some(Value::String(list)) => list.split(',').map(|s| s.trim().to_string()).collect(),
+        Some(v) => serde_json::from_value::<Vec<String>>(v)
+            .map_err(|_| Error::invalid(format!("schedule: {HOW}")))?,
+    };
+    if schedules.is_empty() || schedules.iter().any(|s| s.trim().is_empty()) {
+        return Err(Error::invalid(format!(
+            "schedule: {HOW}, at least one and no empty name"
+        )));
+    }
+    Ok((spec(options)?, schedules, anchor))
+}
+
 /// The spec and question of `aim_sim.budget(**options)`.
 pub fn budget(mut options: Options) -> Result<(Spec, BudgetQuery, Option<Anchor>)> {
     options.check_names(&[BUDGET, ANCHOR])?;

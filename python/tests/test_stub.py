@@ -85,7 +85,7 @@ def test_stub_defaults_are_the_defaults(name):
 
 def test_the_functions_carry_the_stub_signatures_and_docs():
     """help(aim_sim.simulate) and a notebook's `?` show what the stub says."""
-    for name in ["simulate", "simulate_many", "sweep", "budget", "check", "list_presets"]:
+    for name in ["simulate", "simulate_many", "sweep", "budget", "compare", "check", "list_presets"]:
         function = getattr(aim_sim, name)
         assert function.__doc__ == ast.get_docstring(FUNCTIONS[name]), name
         parameters = inspect.signature(function).parameters
@@ -95,7 +95,7 @@ def test_the_functions_carry_the_stub_signatures_and_docs():
 
 
 def test_every_option_and_function_is_documented():
-    for name in ["simulate", "simulate_many", "sweep", "budget", "check", "list_presets"]:
+    for name in ["simulate", "simulate_many", "sweep", "budget", "compare", "check", "list_presets"]:
         assert ast.get_docstring(FUNCTIONS[name]), name
     documented = ast.get_docstring(FUNCTIONS["simulate"])
     for option in [*keywords(FUNCTIONS["simulate"]), *PYTHON_ONLY]:
