@@ -209,6 +209,7 @@ impl Scenario {
         }
         if let Some(list) = &args.layer_tokens {
             check_layer_tokens(list, model.num_layers)?;
+            check_layer_tokens_fit(list, &input)?;
         }
         check_refined_flags(args, &model, &gpu, &input)?;
         let flash_attention = match args.attention {
@@ -724,6 +725,23 @@ fn check_layer_tokens(list: &[u64], layers: u64) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// An explicit list cannot hold more tokens in a layer than the input has (it was a warning:
+/// "the schedule keeps tokens it was not given", beside a priced, impossible run); a
+/// measurement row's `layer_tokens` was already refused (check's `layer_beyond_prompt`).
+fn check_layer_tokens_fit(list: &[u64], input: &VisualInput) -> Result<()> {
+    let prompt = input.visual_tokens().saturating_add(input.text_tokens);
+    match list.iter().enumerate().find(|(_, &n)| n > prompt) {
+        Some((i, n)) => Err(Error::invalid(format!(
+            "{LAYER_TOKENS} value {n} at layer {i} is more than the input's {prompt} tokens \
+             ({} visual + {TEXT_TOKENS} {}): a layer cannot hold tokens the input does not \
+             have; give at most {prompt}, or a larger input",
+            input.visual_tokens(),
+            input.text_tokens
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Largest `--gen-tokens` accepted.

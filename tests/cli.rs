@@ -309,6 +309,25 @@ fn layer_tokens_replace_the_whole_schedule() {
     assert!(!with_merge["stages"].as_array().unwrap().is_empty());
 }
 
+/// Regression (2026-12-07): a layer holding more tokens than the input has was priced with a
+/// warning ("the schedule keeps tokens it was not given"); it is refused, as a measurement
+/// row's was, naming the layer, the input's count and the fix. The input's own count passes.
+#[test]
+fn layer_tokens_beyond_the_input_are_refused() {
+    // llava-1.5-7b: one image of 576 tokens + 100 text tokens = 676, 32 layers.
+    let mut list = vec!["676"; 32];
+    list[5] = "677";
+    let err = fails(&["--model", "llava-1.5-7b", "--layer-tokens", &list.join(",")]);
+    assert!(
+        err.contains("--layer-tokens value 677 at layer 5 is more than the input's 676 tokens (576 visual + --text-tokens 100)")
+            && err.contains("give at most 676"),
+        "{err}"
+    );
+    list[5] = "676";
+    let v = json(&["--model", "llava-1.5-7b", "--layer-tokens", &list.join(",")]);
+    assert_eq!(v["plan"]["layer_tokens"][5], 676);
+}
+
 /// Regression (2026-12-06): a per-layer list's drops price only the gather of the kept tokens.
 /// They priced AIM's PageRank (the default rule) when the schedule had no `[prune]` (`none`,
 /// or the default `linear` under `--layer-tokens`), an n² importance map included.
