@@ -823,3 +823,85 @@ fn slo_targets_are_checked_and_the_failing_one_is_named() {
     ]);
     assert!(e.contains("--slo-tpot") && !e.contains("--slo-ttft"), "{e}");
 }
+
+/// Under a fitted profile a serving run states 80 % intervals (issue 21 item 3): the same
+/// requests with every step × the ends of the profile's interval of a run's time. A request
+/// alone then has exactly `simulate`'s interval of its prefill; every figure's interval holds
+/// the run's own value; steps slower by ×1.5 move the tail latencies by more than ×1.5 once
+/// requests queue; the roofline states none; a measured baseline (`--anchor-ms`) narrows it.
+#[test]
+fn a_serving_run_under_a_fitted_profile_states_intervals() {
+    let run = ["--gpu", "h100", "--framework", "hf", "--frames", "8"];
+    let serve = |extra: &[&str]| {
+        let mut a = vec!["serve"];
+        a.extend(run);
+        a.extend(extra);
+        common::json(&a)
+    };
+    let pair = |v: &serde_json::Value| [v[0].as_f64().unwrap(), v[1].as_f64().unwrap()];
+    let sim = common::json(&run);
+    let want = pair(&sim["totals"]["time_interval_s"]);
+    let alone = serve(&["--rate", "0.01", "--requests", "3"]);
+    let got = pair(&alone["interval"]["prefill_alone_s"]);
+    assert!(
+        rel(got[0], want[0]) < 1e-12 && rel(got[1], want[1]) < 1e-12,
+        "{got:?} vs simulate's {want:?}"
+    );
+    let ttft = pair(&alone["interval"]["ttft_p50_s"]);
+    assert!(
+        rel(ttft[0], want[0]) < 1e-9 && rel(ttft[1], want[1]) < 1e-9,
+        "{ttft:?}"
+    );
+
+    // Near saturation a slower stack queues: the p99 TTFT grows by more than the factor.
+    let busy = serve(&["--rate", "20", "--requests", "300"]);
+    let i = &busy["interval"];
+    let [f_lo, f_hi] = pair(&i["time_factors"]);
+    assert!(f_lo < 1.0 && f_hi > 1.0, "{i}");
+    let s = &busy["summary"];
+    for (key, value) in [
+        ("ttft_p50_s", &s["ttft"]["p50_s"]),
+        ("ttft_p99_s", &s["ttft"]["p99_s"]),
+        ("tpot_p50_s", &s["tpot"]["p50_s"]),
+        ("throughput_requests_per_s", &s["throughput_requests_per_s"]),
+    ] {
+        let [lo, hi] = pair(&i[key]);
+        let v = value.as_f64().unwrap();
+        assert!(
+            lo <= v && v <= hi && lo < hi,
+            "{key}: {v} outside {lo}–{hi}"
+        );
+    }
+    let p99 = s["ttft"]["p99_s"].as_f64().unwrap();
+    assert!(pair(&i["ttft_p99_s"])[1] > f_hi * p99, "{i}");
+
+    // The roofline is a bound: no interval, the JSON as before.
+    let roofline = common::json(&[
+        "serve",
+        "--gpu",
+        "h100",
+        "--frames",
+        "8",
+        "--requests",
+        "20",
+    ]);
+    assert!(roofline.get("interval").is_none(), "{roofline}");
+    // One's own measured baseline narrows the factors.
+    let anchored = serve(&["--requests", "20", "--anchor-ms", "60"]);
+    let [a_lo, a_hi] = pair(&anchored["interval"]["time_factors"]);
+    assert!(a_hi / a_lo < f_hi / f_lo, "{a_lo}–{a_hi} vs {f_lo}–{f_hi}");
+    // The table says it, and so does a search for the highest rate.
+    let mut table = vec!["serve"];
+    table.extend(run);
+    table.extend(["--requests", "50"]);
+    let t = common::ok(&table);
+    assert!(
+        t.contains("80 %, every step ×") && t.contains("TTFT p50 "),
+        "{t}"
+    );
+    let max = serve(&["--requests", "100", "--find-max-rate", "--slo-ttft", "0.2"]);
+    let rate = max["rate_per_s"].as_f64().unwrap();
+    let [r_lo, r_hi] = pair(&max["rate_interval_per_s"]);
+    assert!(r_lo < rate && rate < r_hi, "{r_lo}–{r_hi} around {rate}");
+    assert!(max["at_max"]["interval"].is_object(), "{max}");
+}

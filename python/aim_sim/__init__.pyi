@@ -431,7 +431,11 @@ def serve(
     (TTFT, TPOT and end-to-end percentiles, throughput, goodput, KV use, preemptions), the KV
     capacity, a timeline and one record per request; with ``find_max_rate``, the highest rate
     meeting the targets (``rate_per_s``), the run at that rate (``at_max``) and the rates
-    tried. The options of the run are those of ``simulate`` (each request is its input).
+    tried. Under a fitted ``framework``, ``"interval"`` holds each latency's, rate's and
+    attainment's 80 % interval (``[low, high]``: the same requests with every step at the ends
+    of the profile's interval of a run's time, ``time_factors``) and a search its
+    ``rate_interval_per_s``; the roofline states none. The options of the run are those of
+    ``simulate`` (each request is its input).
 
     Args:
         rate: Poisson arrival rate, requests per second (``find_max_rate``: where the search

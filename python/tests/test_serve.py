@@ -83,3 +83,14 @@ def test_an_anchor_refits_the_profile_every_request_is_priced_under(cli):
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in case.items()]
     want = json.loads(cli.run("serve", *flags, "--schedule=none", "--format", "json").stdout)
     assert got == want
+
+
+def test_a_fitted_profile_states_intervals():
+    """Under a fitted framework a serving run carries 80 % intervals; the roofline, a bound, none."""
+    r = aim_sim.serve(**CASE)
+    i = r["interval"]
+    low, high = i["time_factors"]
+    assert low < 1 < high
+    for key, value in [("ttft_p90_s", r["summary"]["ttft"]["p90_s"]), ("prefill_alone_s", r["summary"]["prefill_alone_s"])]:
+        assert i[key][0] <= value <= i[key][1], key
+    assert "interval" not in aim_sim.serve(**{**CASE, "framework": "roofline"})

@@ -217,6 +217,61 @@ pub struct ServeReport {
     /// What the run was priced under that its figures alone do not say (an anchor's refit).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Under a fitted framework profile: the same requests with every step at the ends of the
+    /// profile's 80 % interval of a run's time. Absent for the roofline (a bound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<ServeInterval>,
+}
+
+/// A serving run's 80 % intervals under a fitted framework profile (issue 21 item 3). A
+/// stack the profile was not fitted to runs every kernel faster or slower alike (its
+/// harness: the profile's `[spread]`, docs/accuracy.md), so the same requests are run again
+/// with every step's time × the low and the high end of the interval of one run's time
+/// (`Spread::time_interval`), and each figure's interval is its range over the three runs:
+/// queueing turns a factor on the steps into far more on the tail latencies near saturation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServeInterval {
+    /// The factors on every step's time: the profile's 80 % interval of a run's time over its
+    /// prediction.
+    pub time_factors: [f64; 2],
+    pub ttft_p50_s: [f64; 2],
+    pub ttft_p90_s: [f64; 2],
+    pub ttft_p99_s: [f64; 2],
+    pub tpot_p50_s: [f64; 2],
+    pub tpot_p90_s: [f64; 2],
+    pub e2e_p50_s: [f64; 2],
+    pub throughput_requests_per_s: [f64; 2],
+    pub output_tokens_per_s: [f64; 2],
+    pub goodput_requests_per_s: [f64; 2],
+    pub slo_attainment: [f64; 2],
+    pub prefill_alone_s: [f64; 2],
+}
+
+impl ServeInterval {
+    /// Each figure's `[min, max]` over `runs` (the run itself and its two ends).
+    fn of(time_factors: [f64; 2], runs: &[&Summary]) -> ServeInterval {
+        let range = |f: &dyn Fn(&Summary) -> f64| {
+            runs.iter()
+                .map(|s| f(s))
+                .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], v| {
+                    [lo.min(v), hi.max(v)]
+                })
+        };
+        ServeInterval {
+            time_factors,
+            ttft_p50_s: range(&|s| s.ttft.p50_s),
+            ttft_p90_s: range(&|s| s.ttft.p90_s),
+            ttft_p99_s: range(&|s| s.ttft.p99_s),
+            tpot_p50_s: range(&|s| s.tpot.p50_s),
+            tpot_p90_s: range(&|s| s.tpot.p90_s),
+            e2e_p50_s: range(&|s| s.e2e.p50_s),
+            throughput_requests_per_s: range(&|s| s.throughput_requests_per_s),
+            output_tokens_per_s: range(&|s| s.output_tokens_per_s),
+            goodput_requests_per_s: range(&|s| s.goodput_requests_per_s),
+            slo_attainment: range(&|s| s.slo_attainment),
+            prefill_alone_s: range(&|s| s.prefill_alone_s),
+        }
+    }
 }
 
 /// A prepared replica: the scenario's pricer, prompts priced once, the KV capacity.
@@ -399,7 +454,8 @@ impl Server {
             &self.limits,
             capacity,
         )?;
-        let summary = summarize(&out, slo, self.prompts[prompt_of[0]].prefill_alone_s);
+        let prefill_alone_s = self.prompts[prompt_of[0]].prefill_alone_s * self.pricer.scale();
+        let summary = summarize(&out, slo, prefill_alone_s);
         let s = &self.base;
         Ok(ServeReport {
             schedule: s.schedule.name.clone(),
@@ -415,7 +471,43 @@ impl Server {
             timeline: buckets(&out.timeline, 200),
             requests: out.requests,
             notes: Vec::new(),
+            interval: None,
         })
+    }
+
+    /// `report` (a run of `requests` at scale 1) with its 80 % intervals: the same requests
+    /// run again with every step × each of `time_factors` ([`ServeInterval`]).
+    pub fn with_interval(
+        &mut self,
+        mut report: ServeReport,
+        requests: &[Request],
+        time_factors: [f64; 2],
+    ) -> Result<ServeReport> {
+        let ends = self.at_scales(time_factors, |server| {
+            server.run(requests, report.slo, report.rate_per_s)
+        })?;
+        report.interval = Some(ServeInterval::of(
+            time_factors,
+            &[&report.summary, &ends[0].summary, &ends[1].summary],
+        ));
+        Ok(report)
+    }
+
+    /// `work` run with every step × each of `factors` in turn, the scale restored after.
+    pub(crate) fn at_scales<T>(
+        &mut self,
+        factors: [f64; 2],
+        mut work: impl FnMut(&mut Server) -> Result<T>,
+    ) -> Result<[T; 2]> {
+        let mut run = |server: &mut Server, f: f64| {
+            server.pricer.set_scale(f);
+            let out = work(server);
+            server.pricer.set_scale(1.0);
+            out
+        };
+        let low = run(self, factors[0])?;
+        let high = run(self, factors[1])?;
+        Ok([low, high])
     }
 }
 
@@ -503,6 +595,11 @@ fn buckets(samples: &[Sample], n: usize) -> Vec<Bucket> {
 #[derive(Debug, Clone, Serialize)]
 pub struct MaxRate {
     pub rate_per_s: f64,
+    /// Under a fitted framework profile: the highest rate again with every step × the ends of
+    /// the profile's 80 % interval of a run's time ([`ServeInterval`]); 0 where even the
+    /// lowest rate fails at the slow end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_interval_per_s: Option<[f64; 2]>,
     /// The run at that rate.
     pub at_max: ServeReport,
     /// Every rate tried, with its attainment.
@@ -586,6 +683,7 @@ pub fn find_max_rate(server: &mut Server, arrivals: &Arrivals, slo: Slo) -> Resu
     }
     Ok(MaxRate {
         rate_per_s: lo,
+        rate_interval_per_s: None,
         at_max: best,
         tried,
     })

@@ -180,20 +180,41 @@ pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result
     let scenario = Scenario::from_spec(spec)?;
     let mut server = Server::new(&scenario, query.limits()?)?;
     let slo = query.slo()?;
+    // Under a fitted profile, the factors of its 80 % interval on a run's time: every step
+    // is priced at each end too (`ServeInterval`).
+    let factors = scenario.spread.map(|sp| sp.time_interval(1.0));
     if query.find_max_rate {
         if trace.is_some() {
             return Err(Error::invalid(format!(
                 "{FIND_MAX_RATE} varies a Poisson rate: drop {TRACE}"
             )));
         }
-        let m = find_max_rate(&mut server, &query.arrivals(&scenario)?, slo)?;
+        let arrivals = query.arrivals(&scenario)?;
+        let mut m = find_max_rate(&mut server, &arrivals, slo)?;
+        if let Some(f) = factors {
+            // The slow end may meet the targets at no rate at all: its highest rate is 0.
+            let ends = server.at_scales(f, |server| {
+                Ok(find_max_rate(server, &arrivals, slo).map_or(0.0, |e| e.rate_per_s))
+            })?;
+            m.rate_interval_per_s = Some([ends[0].min(ends[1]), ends[0].max(ends[1])]);
+            let requests = super::Arrivals {
+                rate_per_s: m.rate_per_s,
+                ..arrivals
+            }
+            .generate()?;
+            m.at_max = server.with_interval(m.at_max, &requests, f)?;
+        }
         return Ok(Answer::MaxRate(Box::new(m)));
     }
     let (requests, rate) = match trace {
         Some(t) => (t, None),
         None => (query.arrivals(&scenario)?.generate()?, Some(query.rate)),
     };
-    Ok(Answer::Run(Box::new(server.run(&requests, slo, rate)?)))
+    let report = server.run(&requests, slo, rate)?;
+    Ok(Answer::Run(Box::new(match factors {
+        Some(f) => server.with_interval(report, &requests, f)?,
+        None => report,
+    })))
 }
 
 /// Several schedules on the same requests, side by side.
@@ -286,8 +307,23 @@ impl Comparison {
                     "preemptions",
                     "prefill_alone_ms",
                 ];
+                // Under a fitted profile, each run's 80 % intervals (`ServeInterval`): four more
+                // CSV columns, and a line per schedule under the table.
+                fn report(a: &Answer) -> &super::ServeReport {
+                    match a {
+                        Answer::Run(r) => r.as_ref(),
+                        Answer::MaxRate(m) => &m.at_max,
+                    }
+                }
+                let intervals = self.answers.iter().any(|a| report(a).interval.is_some());
                 if csv {
-                    let _ = writeln!(o, "{}", head.join(","));
+                    let mut head = head.join(",");
+                    if intervals {
+                        head.push_str(
+                            ",ttft_p90_low_ms,ttft_p90_high_ms,tpot_p50_low_ms,tpot_p50_high_ms,rate_low_per_s,rate_high_per_s",
+                        );
+                    }
+                    let _ = writeln!(o, "{head}");
                 } else {
                     let _ = writeln!(
                         o,
@@ -303,7 +339,7 @@ impl Comparison {
                     let s = &r.summary;
                     let rate = r.rate_per_s.unwrap_or(f64::NAN);
                     if csv {
-                        let _ = writeln!(
+                        let _ = write!(
                             o,
                             "{name},{rate},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                             s.throughput_requests_per_s,
@@ -320,6 +356,28 @@ impl Comparison {
                             s.preemptions,
                             s.prefill_alone_s * 1e3
                         );
+                        if intervals {
+                            let i = r.interval.as_ref();
+                            let ms = |v: Option<[f64; 2]>, k: usize| {
+                                v.map_or(String::new(), |v| (v[k] * 1e3).to_string())
+                            };
+                            let rates = match a {
+                                Answer::MaxRate(m) => m.rate_interval_per_s,
+                                Answer::Run(_) => None,
+                            };
+                            let rate = |k: usize| rates.map_or(String::new(), |v| v[k].to_string());
+                            let _ = write!(
+                                o,
+                                ",{},{},{},{},{},{}",
+                                ms(i.map(|i| i.ttft_p90_s), 0),
+                                ms(i.map(|i| i.ttft_p90_s), 1),
+                                ms(i.map(|i| i.tpot_p50_s), 0),
+                                ms(i.map(|i| i.tpot_p50_s), 1),
+                                rate(0),
+                                rate(1)
+                            );
+                        }
+                        let _ = writeln!(o);
                     } else {
                         let _ = writeln!(
                             o,
@@ -346,6 +404,25 @@ impl Comparison {
                         o,
                         "\nlatencies in ms; rate/s: the Poisson rate run (with --find-max-rate: the highest meeting the targets); fit: requests of the first shape the KV cache holds at full length; prefill: one request alone"
                     );
+                    for (name, a) in self.schedules.iter().zip(&self.answers) {
+                        let Some(i) = &report(a).interval else {
+                            continue;
+                        };
+                        let [f_lo, f_hi] = i.time_factors;
+                        let ms = |[lo, hi]: [f64; 2]| format!("{:.1}–{:.1}", lo * 1e3, hi * 1e3);
+                        let _ = write!(
+                            o,
+                            "80 %, every step ×{f_lo:.2}–×{f_hi:.2}: {name}: TTFT p90 {} ms · TPOT p50 {} ms",
+                            ms(i.ttft_p90_s),
+                            ms(i.tpot_p50_s)
+                        );
+                        if let Answer::MaxRate(m) = a {
+                            if let Some([lo, hi]) = m.rate_interval_per_s {
+                                let _ = write!(o, " · max rate {lo:.3}–{hi:.3} requests/s");
+                            }
+                        }
+                        let _ = writeln!(o);
+                    }
                     let first = self.answers.first().map(|a| match a {
                         Answer::Run(r) => &r.notes,
                         Answer::MaxRate(m) => &m.at_max.notes,

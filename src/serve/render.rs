@@ -19,8 +19,11 @@ pub fn render(r: &ServeReport, format: TextFormat) -> Result<String> {
 pub(crate) fn render_max_rate(m: &MaxRate, format: TextFormat) -> Result<String> {
     Ok(match format {
         TextFormat::Table => {
+            let interval = m.rate_interval_per_s.map_or(String::new(), |[lo, hi]| {
+                format!(" (80 %: {lo:.3}–{hi:.3})")
+            });
             let mut s = format!(
-                "max rate: {:.3} requests/s with {:.0} % of requests within{} (searched {} rates)\n\n",
+                "max rate: {:.3} requests/s{interval} with {:.0} % of requests within{} (searched {} rates)\n\n",
                 m.rate_per_s,
                 100.0 * m.at_max.slo.attainment,
                 slo_text(&m.at_max),
@@ -127,6 +130,33 @@ fn table(r: &ServeReport) -> String {
         "  prefill alone (simulate's TTFT): {:.1} ms",
         s.prefill_alone_s * 1e3
     );
+    if let Some(i) = &r.interval {
+        let ms = |[lo, hi]: [f64; 2]| format!("{:.1}–{:.1}", lo * 1e3, hi * 1e3);
+        let [f_lo, f_hi] = i.time_factors;
+        let _ = writeln!(
+            o,
+            "  80 %, every step ×{f_lo:.2}–×{f_hi:.2} (the profile's interval of a run's time, on a stack it was not fitted to):"
+        );
+        let _ = writeln!(
+            o,
+            "    TTFT p50 {} · p90 {} · p99 {} ms · TPOT p50 {} · p90 {} ms · end to end p50 {} ms",
+            ms(i.ttft_p50_s),
+            ms(i.ttft_p90_s),
+            ms(i.ttft_p99_s),
+            ms(i.tpot_p50_s),
+            ms(i.tpot_p90_s),
+            ms(i.e2e_p50_s)
+        );
+        let [t_lo, t_hi] = i.throughput_requests_per_s;
+        let [o_lo, o_hi] = i.output_tokens_per_s;
+        let mut line =
+            format!("    {t_lo:.3}–{t_hi:.3} requests/s · {o_lo:.1}–{o_hi:.1} output tokens/s");
+        if r.slo.ttft_s.is_some() || r.slo.tpot_s.is_some() {
+            let [a_lo, a_hi] = i.slo_attainment;
+            let _ = write!(line, " · SLO {:.1}–{:.1} % met", 100.0 * a_lo, 100.0 * a_hi);
+        }
+        let _ = writeln!(o, "{line}");
+    }
     for n in &r.notes {
         let _ = writeln!(o, "note: {n}");
     }

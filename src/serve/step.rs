@@ -126,6 +126,9 @@ pub struct Pricer {
     /// Scratch: per layer, tokens, decode count and summed decode context.
     tokens: Vec<u64>,
     decode_context: Vec<f64>,
+    /// Every step's time × this: 1, or an end of the profile's 80 % interval of a run's time
+    /// (a stack's harness makes every kernel faster or slower alike; `ServeInterval`).
+    scale: f64,
 }
 
 impl Pricer {
@@ -180,6 +183,7 @@ impl Pricer {
             rest: HashMap::new(),
             tokens: vec![0; layers],
             decode_context: vec![0.0; layers],
+            scale: 1.0,
         })
     }
 
@@ -237,6 +241,19 @@ impl Pricer {
     /// The time of one step running `work` (one entry per scheduled request), plus `extra_s`
     /// (encoders, merging, importance of the prompts it prefills).
     pub(crate) fn step_time(&mut self, work: &[Work], extra_s: f64) -> f64 {
+        self.scale * self.step_time_unscaled(work, extra_s)
+    }
+
+    /// The factor every step's time is multiplied by (1 unless an interval's end is run).
+    pub(crate) fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    pub(crate) fn set_scale(&mut self, scale: f64) {
+        self.scale = scale;
+    }
+
+    fn step_time_unscaled(&mut self, work: &[Work], extra_s: f64) -> f64 {
         if work.is_empty() {
             return 0.0;
         }
