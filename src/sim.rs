@@ -118,10 +118,9 @@ fn summarize_with(
 /// The 80 % prediction intervals of the run's time, the baseline's time (s) and the speed-up
 /// `base_time_s / run_time_s` under a profile's `[spread]`: a new source's error is log-normal
 /// with the profile's leave-one-source-out σ (framework.rs, docs/accuracy.md). A time's low end
-/// is raised to `floors_s` (the run's, the baseline's [`Totals::floor_time_s`]) where the
-/// log-normal reaches below it: no run of the priced work is faster than its FLOPs at the
-/// peak or its bytes at the bandwidth (a wide MoE interval did). One place for `simulate` and
-/// `sweep`, so their intervals agree bit for bit.
+/// is raised to `floors_s` (the run's, the baseline's [`ideal_floors`]) where the log-normal
+/// reaches below it: no run of the priced work is faster than its ideal roofline (a wide MoE
+/// interval was). One place for `simulate` and `sweep`, so their intervals agree bit for bit.
 pub fn intervals80(
     sp: &Spread,
     run_time_s: f64,
@@ -139,6 +138,24 @@ pub fn intervals80(
             sp.speedup_interval(speedup)
         },
     ]
+}
+
+/// The ideal roofline times `[run, baseline]` of `plan`'s work on `scenario`: every kernel
+/// the stack runs at the GPU's peaks, without the profile's fractions or overheads (what
+/// `check`'s roofline column prices). No run of that work is faster, so an interval's low end
+/// never lies below it. It was the work's FLOPs at the peak or its bytes at the bandwidth,
+/// whichever is longer (the work's totals alone), which lies below the sum over kernels: an
+/// `hf-eager` baseline's interval reached 419 ms where the ideal roofline is 663 ms. Priced only
+/// where an interval is stated (a fitted profile).
+pub fn ideal_floors(scenario: &Scenario, plan: &TokenPlan) -> [f64; 2] {
+    let mut ideal = scenario.clone();
+    std::sync::Arc::make_mut(&mut ideal.gpu).efficiency = None;
+    let ctx = ideal.context();
+    let cost_model = ideal.cost_model.implementation();
+    let run = cost_model.run_totals(&ctx, &ideal.workload(plan));
+    let baseline_tokens = ideal.baseline_tokens();
+    let base = cost_model.run_totals(&ctx, &ideal.baseline_workload(&baseline_tokens));
+    [run.time_s, base.time_s]
 }
 
 /// A time's interval `[low, high]` around `time` with its low end raised to `floor`, a time no
@@ -173,15 +190,11 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
         scenario.anchor
     };
     let time_interval = scenario.spread.map(|sp| {
-        let roofline = ctx.roofline();
         let [run_iv, base_iv, speedup_iv] = intervals80(
             &sp,
             run.totals.time_s,
             base.totals.time_s,
-            [
-                run.totals.floor_time_s(roofline),
-                base.totals.floor_time_s(roofline),
-            ],
+            ideal_floors(scenario, &plan),
         );
         // Anchored on a measured baseline, the baseline is that measurement (reproduced
         // exactly): no interval, nor for a run that is the baseline (`--schedule none`).

@@ -2069,3 +2069,57 @@ fn harness_factors_are_the_fit_output() {
         ],
     );
 }
+
+/// docs/accuracy.md's interval floor: the `hf-eager` A100 baseline's interval starts at the
+/// ideal roofline's time (the roofline's own run of it), and an anchor inside the interval
+/// but below the anchor's reach is refused with the reach the doc quotes.
+#[test]
+fn accuracy_interval_floor_figures_are_the_command_output() {
+    let run = [
+        "--gpu",
+        "a100-80g",
+        "--framework",
+        "hf-eager",
+        "--attention",
+        "eager",
+        "--schedule",
+        "none",
+    ];
+    let fitted = common::json(&run);
+    let roofline = common::json(
+        &run[..2]
+            .iter()
+            .chain(&run[4..])
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    let low_s = fitted["baseline"]["totals"]["time_interval_s"][0]
+        .as_f64()
+        .unwrap();
+    let ideal_s = roofline["baseline"]["totals"]["time_s"].as_f64().unwrap();
+    assert!(
+        (low_s / ideal_s - 1.0).abs() < 1e-12,
+        "{low_s} vs {ideal_s}"
+    );
+    let doc = std::fs::read_to_string("docs/accuracy.md").unwrap();
+    let quoted = format!(
+        "roofline is {:.0} ms (now {:.0}–",
+        ideal_s * 1e3,
+        low_s * 1e3
+    );
+    assert!(doc.contains(&quoted), "docs/accuracy.md lacks {quoted:?}");
+    let mut anchored = run.to_vec();
+    anchored.extend(["--anchor-ms", "700"]);
+    let err = common::fails(&anchored);
+    let reach = err
+        .split_once("reach it for this input without reduction on NVIDIA A100 80GB SXM (")
+        .and_then(|(_, rest)| rest.split_once('–'))
+        .map(|(low, _)| low)
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        doc.contains(&format!(
+            "`--anchor-ms 700` on that input is refused with its reach\n({reach} ms"
+        )),
+        "docs/accuracy.md does not quote the reach {reach}: {err}"
+    );
+}

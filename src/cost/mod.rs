@@ -464,15 +464,6 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// The shortest time this work can take on a GPU with `roofline`'s peaks: its FLOPs at the
-    /// peak or its bytes at the bandwidth, whichever is longer (each operator takes at least
-    /// its share of both, llm-viewer-cost-model.md "Roofline for one operator"; the sum of
-    /// those maxima is at least the max of the sums). No run of it is faster, so a prediction
-    /// interval's low end never lies below it ([`crate::sim::intervals80`]).
-    pub fn floor_time_s(&self, roofline: Roofline) -> f64 {
-        (self.flops / roofline.peak_flops_per_s).max(self.bytes / roofline.bandwidth_bytes_per_s)
-    }
-
     /// Adds one operator's work and time.
     #[inline]
     pub fn add(&mut self, op: &TimedOp) {

@@ -591,15 +591,10 @@ impl RowInterval {
         spread: &crate::framework::Spread,
         run: &crate::cost::Totals,
         base: &crate::cost::Totals,
-        roofline: crate::cost::Roofline,
+        floors_s: [f64; 2],
     ) -> RowInterval {
         let [[time_low_s, time_high_s], [baseline_time_low_s, baseline_time_high_s], [reduction_time_low, reduction_time_high]] =
-            sim::intervals80(
-                spread,
-                run.time_s,
-                base.time_s,
-                [run.floor_time_s(roofline), base.floor_time_s(roofline)],
-            );
+            sim::intervals80(spread, run.time_s, base.time_s, floors_s);
         RowInterval {
             time_low_s,
             time_high_s,
@@ -769,7 +764,7 @@ fn row_into(
         reduction_flops: summary.reduction_flops,
         reduction_time: summary.reduction_time,
         interval: scenario.spread.map(|sp| {
-            let mut i = RowInterval::new(&sp, run, base, scenario.context().roofline());
+            let mut i = RowInterval::new(&sp, run, base, sim::ideal_floors(scenario, &plan));
             // Anchored on a measured baseline (`--anchor-ms`): the baseline is that measurement,
             // and so is a run without reduction: a zero-width interval, where `simulate` prints
             // "measured" and none.
