@@ -149,13 +149,37 @@ pub fn intervals80(
 /// where an interval is stated (a fitted profile).
 pub fn ideal_floors(scenario: &Scenario, plan: &TokenPlan) -> [f64; 2] {
     let mut ideal = scenario.clone();
-    std::sync::Arc::make_mut(&mut ideal.gpu).efficiency = None;
+    ideal.gpu = ideal_gpu(&scenario.gpu);
+    // Priced as `simulate` prices the run (the sweep's cached totals agree bit for bit).
     let ctx = ideal.context();
     let cost_model = ideal.cost_model.implementation();
-    let run = cost_model.run_totals(&ctx, &ideal.workload(plan));
+    let run = cost_model.run_workload(&ctx, &ideal.workload(plan));
     let baseline_tokens = ideal.baseline_tokens();
-    let base = cost_model.run_totals(&ctx, &ideal.baseline_workload(&baseline_tokens));
-    [run.time_s, base.time_s]
+    let base = cost_model.run_workload(&ctx, &ideal.baseline_workload(&baseline_tokens));
+    [run.totals.time_s, base.totals.time_s]
+}
+
+/// `gpu` without a profile's efficiency: its peaks alone ([`ideal_floors`]).
+pub(crate) fn ideal_gpu(
+    gpu: &std::sync::Arc<crate::hardware::Gpu>,
+) -> std::sync::Arc<crate::hardware::Gpu> {
+    let mut ideal = gpu.clone();
+    std::sync::Arc::make_mut(&mut ideal).efficiency = None;
+    ideal
+}
+
+/// [`ideal_floors`] with `ideal_gpu` (the scenario's GPU through [`ideal_gpu`], made once) and
+/// a sweep worker's layer cache for it: the same figures bit for bit, at a cached price.
+pub(crate) fn ideal_floors_cached(
+    scenario: &Scenario,
+    plan: &TokenPlan,
+    ideal_gpu: &std::sync::Arc<crate::hardware::Gpu>,
+    cache: &mut LayerCache,
+) -> Result<[f64; 2]> {
+    let mut ideal = scenario.clone();
+    ideal.gpu = ideal_gpu.clone();
+    let s = summarize_cached(&ideal, plan, cache)?;
+    Ok([s.run.time_s, s.baseline.time_s])
 }
 
 /// A time's interval `[low, high]` around `time` with its low end raised to `floor`, a time no

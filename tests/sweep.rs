@@ -372,7 +372,7 @@ fn a_fitted_framework_adds_the_single_runs_intervals() {
 /// sum over kernels (an hf-eager baseline's low end was 419 ms, its roofline 663 ms). `sweep`
 /// states the same interval as `simulate`.
 #[test]
-fn a_time_interval_never_reaches_below_the_runs_bandwidth_or_peak_time() {
+fn a_time_interval_never_reaches_below_the_runs_ideal_roofline() {
     let args = [
         "--model",
         "qwen3-vl-30b-a3b",
@@ -406,9 +406,10 @@ fn a_time_interval_never_reaches_below_the_runs_bandwidth_or_peak_time() {
         .as_f64()
         .unwrap();
     assert!((lo / ideal_s - 1.0).abs() < 1e-12, "{lo} vs {ideal_s}");
-    // The old floor, the work's bytes at the bandwidth, lies below it.
+    // The old floor, the work's bytes at the bandwidth, is at most it: here every kernel
+    // streams its weights once (memory-bound), so the two agree to rounding.
     let bandwidth_s = t["bytes"].as_f64().unwrap() / 3.35e12; // hardware/h100.toml
-    assert!(bandwidth_s < lo, "{bandwidth_s} vs {lo}");
+    assert!(bandwidth_s <= lo * (1.0 + 1e-12), "{bandwidth_s} vs {lo}");
     // The log-normal alone reaches as far below the prediction as it reaches above: the floor
     // binds here, and the high end is left as it is.
     assert!(time * time / hi < 0.5 * lo, "{lo} {time} {hi}");

@@ -452,6 +452,11 @@ struct Scratch {
     built: Option<([usize; 4], Scenario)>,
     /// Layer sums of the rows this worker priced ([`sim::summarize_cached`]).
     layers: LayerCache,
+    /// Under a fitted profile: the GPU the last scenario ran on and it without the profile's
+    /// efficiency, with the layer sums of its ideal roofline (an interval's floor,
+    /// [`sim::ideal_floors_cached`]).
+    ideal: Option<(Arc<Gpu>, Arc<Gpu>)>,
+    ideal_layers: LayerCache,
 }
 
 impl Scratch {
@@ -461,6 +466,8 @@ impl Scratch {
             at: None,
             built: None,
             layers: LayerCache::new(),
+            ideal: None,
+            ideal_layers: LayerCache::new(),
         }
     }
 }
@@ -712,6 +719,8 @@ fn row_into(
         spec: args,
         built: Some((_, scenario)),
         layers,
+        ideal,
+        ideal_layers,
         ..
     } = scratch
     else {
@@ -720,6 +729,23 @@ fn row_into(
     let summary = sim::summarize_cached(scenario, &plan, layers)
         .map_err(|e| Error::invalid(format!("{}: {}", describe(args), e.marked())))?;
     let (run, base) = (&summary.run, &summary.baseline);
+    // An interval's floor: the same work's ideal roofline (only under a fitted profile).
+    let floors_s = match scenario.spread {
+        Some(_) => {
+            if !ideal
+                .as_ref()
+                .is_some_and(|(of, _)| Arc::ptr_eq(of, &scenario.gpu))
+            {
+                *ideal = Some((scenario.gpu.clone(), sim::ideal_gpu(&scenario.gpu)));
+            }
+            let ideal_gpu = &ideal.as_ref().expect("set above").1;
+            Some(
+                sim::ideal_floors_cached(scenario, &plan, ideal_gpu, ideal_layers)
+                    .map_err(|e| Error::invalid(format!("{}: {}", describe(args), e.marked())))?,
+            )
+        }
+        None => None,
+    };
     let input = &scenario.input;
     let set = |field: &mut String, text: &str| {
         field.clear();
@@ -764,7 +790,8 @@ fn row_into(
         reduction_flops: summary.reduction_flops,
         reduction_time: summary.reduction_time,
         interval: scenario.spread.map(|sp| {
-            let mut i = RowInterval::new(&sp, run, base, sim::ideal_floors(scenario, &plan));
+            let floors_s = floors_s.expect("priced with the spread");
+            let mut i = RowInterval::new(&sp, run, base, floors_s);
             // Anchored on a measured baseline (`--anchor-ms`): the baseline is that measurement,
             // and so is a run without reduction: a zero-width interval, where `simulate` prints
             // "measured" and none.
