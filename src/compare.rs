@@ -5,7 +5,7 @@
 //! Every row is an ordinary run ([`Scenario::from_spec`] + [`sim::simulate`]) of the caller's
 //! base spec with only its schedule replaced, so any option of a single run applies to all.
 
-use crate::error::keys::SCHEDULE;
+use crate::error::keys::{GEN_TOKENS, LAYER_TOKENS, SCHEDULE};
 use crate::error::{Error, Result};
 use crate::report::TextFormat;
 use crate::scenario::{Scenario, OVERRIDDEN};
@@ -139,6 +139,29 @@ pub fn compare(q: &Query) -> Result<Comparison> {
             )));
         }
     }
+    // Options that would make every row the same run, or that no row shows, are refused
+    // (both were taken in silence: every schedule priced as one list of counts, a decode
+    // priced and not reported).
+    if q.base.layer_tokens.is_some() {
+        return Err(Error::invalid(format!(
+            "{LAYER_TOKENS} replaces every schedule, so each row would be the same run: drop it \
+             (a schedule file whose [prune] has kind = \"explicit\" gives one keep fraction \
+             per layer as one of the schedules)"
+        )));
+    }
+    if q.base.gen_tokens > 0 {
+        return Err(Error::invalid(format!(
+            "compare prices each schedule's prefill (time to first token), not a decode: drop \
+             {GEN_TOKENS}, or price one schedule's decode with aim-sim --schedule NAME \
+             {GEN_TOKENS} N"
+        )));
+    }
+    // The base run's own errors (a GPU file that cannot be read, a bad option) are said as a
+    // single run says them, not as the first schedule's: it is priced once with no reduction.
+    Scenario::from_spec(&Spec {
+        schedule: Definition::Name("none".into()),
+        ..q.base.clone()
+    })?;
     let mut reports = Vec::with_capacity(q.schedules.len());
     for name in &q.schedules {
         let spec = Spec {

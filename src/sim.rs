@@ -247,7 +247,10 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
     Ok(Report {
         cost_model: cost_model.name(),
         schedule_summary: if scenario.layer_tokens_override.is_some() {
-            "explicit --layer-tokens".into()
+            format!(
+                "explicit {}, which replaces the schedule (no merging priced)",
+                crate::error::keys::LAYER_TOKENS
+            )
         } else {
             let i = &scenario.input;
             let merge = if plan.merged_tokens_per_frame == i.tokens_per_frame {

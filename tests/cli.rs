@@ -687,3 +687,78 @@ fn a_clamped_video_frame_count_is_warned_about() {
     );
     assert!(!stderr(&["--model", "qwen2.5-vl-7b", "--video-seconds", "10"]).contains("warning"));
 }
+
+/// Regression (2026-12-07, a new user's report): `compare --layer-tokens` priced every schedule
+/// as the same list of counts (a row named `none` 4.79× faster than no reduction),
+/// `compare --gen-tokens` priced a decode no row showed, and an error of the base run (a GPU
+/// file that cannot be read) was blamed on the first schedule ("schedule none: cannot read").
+#[test]
+fn compare_refuses_what_every_row_would_share_and_names_base_errors_plainly() {
+    let list = vec!["1000"; 28].join(",");
+    let err = fails(&[
+        "compare",
+        "--schedule",
+        "none,linear",
+        "--layer-tokens",
+        &list,
+    ]);
+    assert!(
+        err.contains("--layer-tokens replaces every schedule"),
+        "{err}"
+    );
+    let err = fails(&["compare", "--schedule", "none,linear", "--gen-tokens", "10"]);
+    assert!(err.contains("drop --gen-tokens"), "{err}");
+    let err = fails(&[
+        "compare",
+        "--schedule",
+        "none,linear",
+        "--gpu",
+        "/no/such/gpu.toml",
+    ]);
+    assert!(
+        err.contains("cannot read /no/such/gpu.toml") && !err.contains("schedule none"),
+        "{err}"
+    );
+    // A schedule's own error still names the schedule.
+    let err = fails(&["compare", "--schedule", "none,no-such-schedule"]);
+    assert!(err.contains("no-such-schedule"), "{err}");
+}
+
+/// Regression (2026-12-07): `--gen-tokens 0`, the default and what every run's JSON spec says,
+/// was refused on the command line ("must be at least 1") while run files and Python took it.
+#[test]
+fn gen_tokens_zero_is_the_default_and_accepted() {
+    let zero = json(&["--gen-tokens", "0"]);
+    let plain = json(&[] as &[&str]);
+    assert_eq!(zero["totals"], plain["totals"]);
+    assert_eq!(zero["spec"]["gen_tokens"], 0);
+}
+
+/// Regression (2026-12-07): under `--layer-tokens` the header named the replaced schedule
+/// and the input's visual tokens "into layer 0" (`linear: explicit --layer-tokens · 6272
+/// visual tokens into layer 0` where layer 0 held 1000); it now says what the list holds, and
+/// JSON's summary names the key.
+#[test]
+fn the_header_of_an_explicit_list_says_what_it_holds() {
+    let mut list = vec!["1000"; 27];
+    list.push("500");
+    let list = list.join(",");
+    let out = ok(&["--layer-tokens", &list]);
+    let line = out.lines().find(|l| l.starts_with("schedule:")).unwrap();
+    assert!(
+        line.starts_with("schedule: explicit --layer-tokens, which replaces the schedule")
+            && line.contains("layer 0 holds 1000 tokens, the last 500")
+            && !line.contains("6272")
+            && !line.contains("linear"),
+        "{line}"
+    );
+    let v = json(&["--layer-tokens", &list]);
+    assert!(
+        v["schedule_summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("explicit layer_tokens,"),
+        "{}",
+        v["schedule_summary"]
+    );
+}

@@ -111,11 +111,6 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
         "Spec::from_flags speaks flags by design",
     ),
     (
-        "src/sim.rs",
-        "explicit --layer-tokens",
-        "a label in the report (output)",
-    ),
-    (
         "src/budget.rs",
         "more would exceed --max-frames",
         "the table's answer line (output)",

@@ -116,12 +116,26 @@ pub fn render(r: &Report) -> String {
         if s.options.flash_attention { "fused (FlashAttention)" } else { "eager (n² logits)" }
     );
     refined::settings(&mut out, r);
+    // An explicit list replaces the schedule: its name and the visual tokens "into layer 0"
+    // (the input's, no merging) said nothing true of it; its own first and last counts do.
+    let (name, into) = match &s.layer_tokens_override {
+        Some(list) => (
+            String::new(),
+            format!(
+                "layer 0 holds {} tokens, the last {}",
+                list.first().copied().unwrap_or(0),
+                list.last().copied().unwrap_or(0)
+            ),
+        ),
+        None => (
+            format!("{}: ", s.schedule.name),
+            format!("{} visual tokens into layer 0", r.plan.merged_visual_tokens),
+        ),
+    };
     let _ = writeln!(
         out,
-        "schedule: {}: {} · {} visual tokens into layer 0 · prune timing {}{}",
-        s.schedule.name,
+        "schedule: {name}{} · {into} · prune timing {}{}",
         r.schedule_summary,
-        r.plan.merged_visual_tokens,
         match s.prune_timing {
             crate::schedule::PruneTiming::Paper => "paper",
             crate::schedule::PruneTiming::Code => "code",

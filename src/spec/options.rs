@@ -246,8 +246,8 @@ pub static RUN: &[RunOption] = &[
     RunOption::new("include_vision", Kind::Switch, "", COST,
         "Also price the vision encoder and projector (time to first token)").short()
         .doc(r#"Refined: price the vision encoder, pooling and projector too (time to first token)."#),
-    RunOption::new("gen_tokens", Kind::Count, "G", COST,
-        "Refined: decode this many tokens after the prefill, with the pruned KV cache")
+    RunOption::new("gen_tokens", Kind::CountOrZero, "G", COST,
+        "Refined: decode this many tokens after the prefill, with the pruned KV cache [default: 0]")
         .doc(r#"Refined: decode this many tokens after the prefill, with the pruned KV cache (0: prefill only)."#),
     RunOption::new("tp", Kind::Count, "N", MODEL_GPU,
         "Refined: tensor-parallel degree (weights and heads split over N GPUs) [default: 1]")
