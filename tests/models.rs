@@ -804,3 +804,38 @@ fn docs_models_tables_come_from_the_presets() {
         failures.join("\n")
     );
 }
+
+/// Regression (2026-12-07, a new user's report): the MoE note credited a user's own
+/// `--experts loop` to the model ("as transformers runs this model: model key
+/// moe.eager_experts", on a model whose code runs all experts); it says what set it.
+#[test]
+fn the_experts_note_says_what_set_the_experts() {
+    let note = |extra: &[&str]| {
+        let mut a = vec![
+            "--model",
+            "qwen3-vl-30b-a3b",
+            "--gpu",
+            "h100",
+            "--framework",
+            "hf",
+        ];
+        a.extend(extra);
+        let out = common::ok(&a);
+        out.lines()
+            .find(|l| l.starts_with("note: experts:"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    let chosen = note(&["--experts", "loop"]);
+    assert!(
+        chosen.contains("(experts = loop, set by --experts)")
+            && !chosen.contains("as transformers runs"),
+        "{chosen}"
+    );
+    // The profile's default for this model (its moe.eager_experts is `all`) names both.
+    let default = note(&[]);
+    assert!(
+        default.contains("experts = all, set by --experts or, under an eager-dispatch profile, by the model's moe.eager_experts"),
+        "{default}"
+    );
+}

@@ -924,15 +924,28 @@ fn model_notes(ctx: &Context, w: &Workload) -> Vec<String> {
     }
     if let Some(m) = &ctx.model.moe {
         use crate::experts::ExpertsImpl;
+        // Where a loop or all-experts run comes from: the run's option, or (unset) the model's
+        // moe.eager_experts under an eager-dispatch profile; it was credited to the model even
+        // where the user chose it ("as transformers runs this model" for a model whose code
+        // runs all experts).
+        let chosen_by = if o.experts == Some(m.eager_experts) {
+            format!(
+                "set by {} or, under an eager-dispatch profile, by the model's moe.eager_experts",
+                crate::error::keys::EXPERTS
+            )
+        } else {
+            format!("set by {}", crate::error::keys::EXPERTS)
+        };
         notes.push(match o.experts.unwrap_or(ExpertsImpl::Fused) {
             ExpertsImpl::All => format!(
-                "experts: every token through all {} experts (batched GEMMs, unrouted ones weighted by 0; experts = all, as transformers runs this model: model key moe.eager_experts): {:.0}× the routed FLOPs, every expert's weights read",
+                "experts: every token through all {} experts (batched GEMMs, unrouted ones weighted by 0; experts = all, {}): {:.0}× the routed FLOPs, every expert's weights read",
                 m.num_experts,
+                chosen_by,
                 m.num_experts as f64 / m.experts_per_token as f64
             ),
             ExpertsImpl::Loop => format!(
-                "experts: a Python loop over the hit experts, each expert's linear layers launched on their own, with its gather and index_add (experts = loop, as transformers runs this model: model key moe.eager_experts); {} routed, top-{}",
-                m.num_experts, m.experts_per_token
+                "experts: a Python loop over the hit experts, each expert's linear layers launched on their own, with its gather and index_add (experts = loop, {}); {} routed, top-{}",
+                chosen_by, m.num_experts, m.experts_per_token
             ),
             ExpertsImpl::Fused => format!(
                 "experts: {} routed, top-{}{}; a layer's tokens (× batch) read only the experts they touch, E·(1 − (1 − k/E)^n) for uniform routing{} (experts.touched_per_layer)",
