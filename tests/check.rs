@@ -1942,3 +1942,30 @@ fn every_row_error_names_the_file_and_a_fix() {
         "{err}"
     );
 }
+
+/// Regression (2026-12-07, a new user's report): a file of one source, cross-validated alone,
+/// leaves no row to fit, so its leave-one-source-out prediction is the ideal roofline; the
+/// table's footnote said only "pooled values or other frameworks".
+#[test]
+fn a_source_alone_is_cross_validated_against_the_roofline_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.toml");
+    std::fs::write(&path, common::anchor_row("mine", "hf", 8, 200.0)).unwrap();
+    let p = path.to_str().unwrap();
+    let table = common::ok(&["check", p, "--cv", "source"]);
+    assert!(
+        table.contains("with no rows left to fit, the ideal roofline"),
+        "{table}"
+    );
+    let v = common::json(&["check", p, "--cv", "source"]);
+    let row = &v["rows"][0];
+    let [loso, roofline] = ["loso_predicted_ms", "roofline_ms"].map(|k| row[k].as_f64().unwrap());
+    assert!((loso / roofline - 1.0).abs() < 1e-12, "{row}");
+    assert!(
+        row["loso_fallback"]
+            .as_str()
+            .unwrap()
+            .ends_with("the ideal roofline"),
+        "{row}"
+    );
+}

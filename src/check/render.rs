@@ -266,7 +266,7 @@ fn table(r: &CheckReport) -> String {
         if star {
             let _ = writeln!(
                 out,
-                "\n* leave-one-source-out: the row's source was the only one of its framework or GPU; the fit fell back on pooled values or other frameworks (--format json: loso_fallback)"
+                "\n* leave-one-source-out: the row's source was the only one of its framework or GPU; the fit fell back on pooled values, other frameworks or, with no rows left to fit, the ideal roofline (--format json: loso_fallback says which)"
             );
         }
         if r.rows

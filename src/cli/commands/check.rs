@@ -361,7 +361,7 @@ fn fit_text(
                         None => String::new(),
                     },
                     if r.loso_fallback_rows > 0 {
-                        "\n  * leave-one-source-out fell back on pooled values or other frameworks (the source was the only one of its framework or GPU)"
+                        "\n  * leave-one-source-out fell back on pooled values, other frameworks or, with no rows left to fit, the ideal roofline (the source was the only one of its framework or GPU)"
                     } else {
                         ""
                     }
