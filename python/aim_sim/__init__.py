@@ -124,9 +124,9 @@ def _records(columns):
     return [dict(zip(names, row)) for row in zip(*values)]
 
 
-def check(path, loo=False, loso=False, refit_also=None):
+def check(path, loo=False, loso=False, refit_also=None, framework=None):
     """The published-measurement check: ``aim-sim check FILE [--cv source,row] --format json``."""
-    return _json.loads(_core.check_json(path, loo, loso, refit_also))
+    return _json.loads(_core.check_json(path, loo, loso, refit_also, framework))
 
 
 def list_presets(kind=None):

@@ -621,7 +621,11 @@ def compare(
     """
 
 def check(
-    path: PathLike, loo: bool = False, loso: bool = False, refit_also: Optional[PathLike] = None
+    path: PathLike,
+    loo: bool = False,
+    loso: bool = False,
+    refit_also: Optional[PathLike] = None,
+    framework: Optional[Union[str, PathLike]] = None,
 ) -> Dict[str, Any]:
     """The published-measurement check: ``aim-sim check FILE [--cv source,row] --format json`` — every
     published measurement in the file set against aim-sim's prediction.
@@ -638,6 +642,8 @@ def check(
     ``loso_source_weighted`` (the median with each source group weighted equally),
     ``loso_interval_coverage_held_out`` (the 80 % interval's coverage with σ, too, estimated
     without the row's source) and ``interval_half_width`` (the intervals' median half-width).
+    ``framework`` (``--framework NAME``: a preset or a profile file) prices every row under that
+    profile instead of each row's own (not with ``loso`` or ``loo``, which refit each row's).
 
     Raises:
         AimSimError: An unreadable file, or a row naming an unknown model, GPU, framework or

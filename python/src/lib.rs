@@ -474,15 +474,17 @@ fn sweep_columns<'py>(
 }
 
 /// `aim-sim check FILE --format json` (`loo`: `--cv row`, leave-one-row-out refits; `loso`:
-/// `--cv source`, leave-one-source-out refits; `refit_also`: `--refit-also FILE`).
+/// `--cv source`, leave-one-source-out refits; `refit_also`: `--refit-also FILE`;
+/// `framework`: `--framework NAME`, every row under that profile).
 #[pyfunction]
-#[pyo3(signature = (path, loo = None, loso = None, refit_also = None))]
+#[pyo3(signature = (path, loo = None, loso = None, refit_also = None, framework = None))]
 fn check_json(
     py: Python<'_>,
     path: &Bound<'_, PyAny>,
     loo: Option<&Bound<'_, PyAny>>,
     loso: Option<&Bound<'_, PyAny>>,
     refit_also: Option<&Bound<'_, PyAny>>,
+    framework: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     // A bool by keyword, named when it is not one (`loo="yes"` raised a bare TypeError).
     let yes = |name: &str, v: Option<&Bound<'_, PyAny>>| -> PyResult<bool> {
@@ -497,6 +499,28 @@ fn check_json(
     };
     let (loo, loso) = (yes("loo", loo)?, yes("loso", loso)?);
     let refit_also = refit_also.map(path_of).transpose()?;
+    let framework = match framework {
+        None => None,
+        Some(f) => Some(match f.extract::<String>() {
+            Ok(name) => name,
+            Err(_) => path_of(f)?.to_string_lossy().into_owned(),
+        }),
+    };
+    // Said in Python's keywords (the core names the command line's --cv, which Python has not).
+    if refit_also.is_some() && !(loo || loso) {
+        return Err(invalid(
+            "refit_also adds rows to the refits of loso and loo, and neither was asked for: give \
+             loso=True (or loo=True) beside it, or drop it"
+                .into(),
+        ));
+    }
+    if framework.is_some() && (loo || loso) {
+        return Err(invalid(
+            "framework prices every row under one fixed profile while loso/loo refit each row's \
+             own: give one of them"
+                .into(),
+        ));
+    }
     from_file(py, path, move |p| {
         let m = aim_sim::check::Measurements::load(p)?;
         let refit_also = refit_also
@@ -513,7 +537,7 @@ fn check_json(
         let options = aim_sim::check::CheckOptions {
             cv,
             refit_also,
-            ..Default::default()
+            framework,
         };
         let report = aim_sim::check::check(&m, &options)?;
         aim_sim::check::render(&report, TextFormat::Json).map(named)

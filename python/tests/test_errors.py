@@ -207,3 +207,20 @@ def test_type_errors_name_the_keyword_in_pythons_words(tmp_path):
     with pytest.raises(aim_sim.AimSimError) as caught:
         aim_sim.serve(requests=-3)
     assert "u64" not in str(caught.value) and "whole number" in str(caught.value), caught.value
+
+
+def test_check_speaks_pythons_keywords_and_takes_a_framework(cli):
+    """check(refit_also=...) without loso said "give cv (or loo)", a keyword Python has not; and
+    check had no framework= where the command line has --framework."""
+    path = REPO / "reference" / "measurements.toml"
+    with pytest.raises(aim_sim.AimSimError, match=r"give loso=True \(or loo=True\)"):
+        aim_sim.check(path, refit_also=path)
+    with pytest.raises(aim_sim.AimSimError, match="give one of them"):
+        aim_sim.check(path, loso=True, framework="trtllm")
+    got = aim_sim.check(path, framework="trtllm")
+    want = cli.json("check", str(path), "--framework", "trtllm")
+    assert got == want
+    # An hf row is priced under trtllm's profile, not its own.
+    own = {r["id"]: r.get("predicted_ms") for r in aim_sim.check(path)["rows"]}
+    hf = next(r for r in got["rows"] if r["id"] == "sparsevlm-llava15-7b-a100-576")
+    assert hf["predicted_ms"] != own[hf["id"]]
