@@ -404,6 +404,15 @@ impl Spec {
                 }
                 _ => {
                     if let Some((command, what)) = output_without_spec(&value) {
+                        // Each of compare's rows carries its own run's spec: say where.
+                        if command == "compare" {
+                            return Err(parse(
+                                "this is compare's JSON output, a table of runs: each row \
+                                 carries its run's spec (rows[i].spec); save one alone to \
+                                 replay that schedule's run, or give compare's options again"
+                                    .into(),
+                            ));
+                        }
                         return Err(parse(format!(
                             "this is {what}, which carries no spec to replay: \
                              give a run file (a TOML or JSON spec, or a single run's JSON \

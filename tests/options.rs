@@ -407,6 +407,8 @@ fn stub_annotation(function: &str, o: &options::RunOption) -> String {
 fn stub_region(function: &str, indent: &str, default: &serde_json::Value) -> String {
     RUN.iter()
         .filter(|o| !matches!(o.kind, Kind::RunFile))
+        // `compare` takes its schedules as its first parameter, a list.
+        .filter(|o| !(function == "compare" && o.name == "schedule"))
         .map(|o| {
             format!(
                 "{indent}{}: {} = {},\n",
@@ -479,7 +481,7 @@ fn with_simulate_docs(stub: &str) -> String {
 }
 
 /// The stub's marked regions (`# <options:begin>` … `# <options:end>` inside `Spec.__init__`,
-/// `simulate`, `sweep`, `serve` and `budget`) and the options documented in `simulate`'s
+/// `simulate`, `sweep`, `serve`, `budget` and `compare`, whose schedules are its first parameter) and the options documented in `simulate`'s
 /// `Args:` are what the table generates; under `AIM_SIM_BLESS` they are rewritten. A new option of the table is a new parameter of every
 /// function without a hand-written line.
 #[test]
@@ -517,7 +519,7 @@ fn the_python_stub_option_parameters_are_generated_from_the_table() {
     out.push_str(rest);
     assert_eq!(
         functions,
-        ["__init__", "simulate", "sweep", "serve", "budget"],
+        ["__init__", "simulate", "sweep", "serve", "budget", "compare"],
         "the stub's marked regions"
     );
     let out = with_simulate_docs(&out);

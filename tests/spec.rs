@@ -381,7 +381,7 @@ fn a_sweeps_axes_replace_what_the_run_file_resolved() {
     );
 }
 
-/// serve's, compare's and budget's JSON outputs carry no spec: given to `--spec` (whose help
+/// serve's and budget's JSON outputs carry no spec, compare's one per row: given to `--spec` (whose help
 /// offers "an earlier run's JSON output") each is named as what it is, with what to give
 /// instead. serve's used to fail with "key 'kv': unknown field 'kv', expected one of 'model', …".
 #[test]
@@ -404,13 +404,24 @@ fn outputs_without_a_spec_are_named_as_such() {
             vec!["serve", "--spec", path.to_str().unwrap()],
         ] {
             let err = common::fails(&replay);
+            // compare's rows each carry their run's spec (2026-12-07: it said it had none).
+            let instead = if command == "compare" {
+                "each row carries its run's spec (rows[i].spec)"
+            } else {
+                "give a run file"
+            };
             assert!(
-                err.contains(&format!("this is {command}'s JSON output"))
-                    && err.contains("give a run file"),
+                err.contains(&format!("this is {command}'s JSON output")) && err.contains(instead),
                 "{args:?}: {err}"
             );
         }
     }
+    // And a row's spec, saved alone, replays that schedule's run.
+    let out = common::json(&["compare", "--schedule", "none,linear"]);
+    let path = dir.path().join("row.json");
+    std::fs::write(&path, out["rows"][1]["spec"].to_string()).unwrap();
+    let run = common::json(&["--spec", path.to_str().unwrap()]);
+    assert_eq!(run["totals"]["time_s"], out["rows"][1]["time_s"]);
 }
 
 /// The JSON outputs of budget (the frame question), pareto, reproduce and check, and a row of
