@@ -29,6 +29,31 @@ pub struct Query {
     pub anchor: Option<crate::scenario::Anchor>,
 }
 
+impl Query {
+    /// `base` priced with every one of `schedules`, under its framework profile refitted to
+    /// an anchor of the user's stack (`anchor_ms`: the input's measured time without
+    /// reduction; `file`: measured rows), as `aim-sim compare --anchor-ms/--anchor` and Python's
+    /// `compare` ask it; as given without either.
+    pub fn anchored(
+        base: Spec,
+        schedules: Vec<String>,
+        anchor_ms: Option<f64>,
+        file: Option<&std::path::Path>,
+    ) -> Result<Query> {
+        let (base, notes, anchor) =
+            match crate::check::anchor::anchored_spec(&base, anchor_ms, file)? {
+                Some((spec, note, kind)) => (spec, vec![note], Some(kind)),
+                None => (base, Vec::new(), None),
+            };
+        Ok(Query {
+            base,
+            schedules,
+            notes,
+            anchor,
+        })
+    }
+}
+
 /// One schedule's run. Base units: FLOPs, bytes, seconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -152,8 +177,8 @@ pub fn compare(q: &Query) -> Result<Comparison> {
     if q.base.gen_tokens > 0 {
         return Err(Error::invalid(format!(
             "compare prices each schedule's prefill (time to first token), not a decode: drop \
-             {GEN_TOKENS}, or price one schedule's decode with aim-sim --schedule NAME \
-             {GEN_TOKENS} N"
+             {GEN_TOKENS}, or price one schedule's decode in its own run ({GEN_TOKENS} with a \
+             single {SCHEDULE})"
         )));
     }
     // The base run's own errors (a GPU file that cannot be read, a bad option) are said as a

@@ -162,7 +162,7 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "src/check/render.rs",
-        "(--format json: loso_fallback)",
+        "(--format json: loso_fallback says which)",
         "the table's footnote (output)",
     ),
     (

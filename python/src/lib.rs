@@ -390,17 +390,8 @@ fn compare_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult
     core(py, move || {
         let (base, schedules, anchor) = options::compare(options)?;
         let (ms, file) = options::Anchor::parts(anchor);
-        let (base, notes, anchor) =
-            match aim_sim::check::anchor::anchored_spec(&base, ms, file.as_deref())? {
-                Some((spec, note, kind)) => (spec, vec![note], Some(kind)),
-                None => (base, Vec::new(), None),
-            };
-        let c = aim_sim::compare::compare(&aim_sim::compare::Query {
-            base,
-            schedules,
-            notes,
-            anchor,
-        })?;
+        let query = aim_sim::compare::Query::anchored(base, schedules, ms, file.as_deref())?;
+        let c = aim_sim::compare::compare(&query)?;
         aim_sim::compare::render(&c, TextFormat::Json).map(named)
     })
 }

@@ -61,21 +61,12 @@ impl FromArgMatches for CompareArgs {
 /// `aim-sim compare`.
 pub fn command(args: &CompareArgs, output: &OutputArgs) -> Result<()> {
     let format = output.resolve("compare", VIEWS)?;
-    let base = args.sim.to_spec()?;
-    let (base, notes, anchor) = match crate::check::anchor::anchored_spec(
-        &base,
+    let c = compare::compare(&Query::anchored(
+        args.sim.to_spec()?,
+        args.schedules.clone(),
         args.anchor.anchor_ms,
         args.anchor.anchor.as_deref(),
-    )? {
-        Some((spec, note, kind)) => (spec, vec![note], Some(kind)),
-        None => (base, Vec::new(), None),
-    };
-    let c = compare::compare(&Query {
-        base,
-        schedules: args.schedules.clone(),
-        notes,
-        anchor,
-    })?;
+    )?)?;
     format::write(format, output.output.as_deref(), &c)
 }
 
