@@ -904,4 +904,25 @@ fn a_serving_run_under_a_fitted_profile_states_intervals() {
     let [r_lo, r_hi] = pair(&max["rate_interval_per_s"]);
     assert!(r_lo < rate && rate < r_hi, "{r_lo}–{r_hi} around {rate}");
     assert!(max["at_max"]["interval"].is_object(), "{max}");
+    // A target the slow end cannot meet at any rate (a request alone, 53 ms as predicted, ×1.5
+    // is past 60 ms): that end's highest rate is 0, not an error.
+    let edge = common::json(&[
+        "serve",
+        "--gpu",
+        "h100",
+        "--framework",
+        "hf",
+        "--frames",
+        "32",
+        "--requests",
+        "100",
+        "--find-max-rate",
+        "--slo-ttft",
+        "0.06",
+    ]);
+    let [e_lo, e_hi] = pair(&edge["rate_interval_per_s"]);
+    assert!(
+        e_lo == 0.0 && e_hi > edge["rate_per_s"].as_f64().unwrap(),
+        "{edge}"
+    );
 }

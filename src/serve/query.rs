@@ -192,11 +192,16 @@ pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result
         let arrivals = query.arrivals(&scenario)?;
         let mut m = find_max_rate(&mut server, &arrivals, slo)?;
         if let Some(f) = factors {
-            // The slow end may meet the targets at no rate at all: its highest rate is 0.
-            let ends = server.at_scales(f, |server| {
-                Ok(find_max_rate(server, &arrivals, slo).map_or(0.0, |e| e.rate_per_s))
-            })?;
-            m.rate_interval_per_s = Some([ends[0].min(ends[1]), ends[0].max(ends[1])]);
+            // Searched again at each end. The slow end may meet the targets at no rate at
+            // all (its highest rate is 0); the fast end may meet them past the search's limit
+            // (its highest rate is that limit, at least).
+            let ends = server.at_scales(f, |server| Ok(find_max_rate(server, &arrivals, slo)))?;
+            let [fast, slow] = ends.map(|e| e.map(|m| m.rate_per_s));
+            let (fast, slow) = (
+                fast.unwrap_or(super::workload::MAX_RATE_PER_S),
+                slow.unwrap_or(0.0),
+            );
+            m.rate_interval_per_s = Some([slow.min(fast), slow.max(fast)]);
             let requests = super::Arrivals {
                 rate_per_s: m.rate_per_s,
                 ..arrivals
