@@ -177,8 +177,8 @@ pub fn compare(q: &Query) -> Result<Comparison> {
     if q.base.gen_tokens > 0 {
         return Err(Error::invalid(format!(
             "compare prices each schedule's prefill (time to first token), not a decode: drop \
-             {GEN_TOKENS}, or price one schedule's decode in its own run ({GEN_TOKENS} with a \
-             single {SCHEDULE})"
+             {GEN_TOKENS}, or price one schedule's decode with simulate (a single run, \
+             {SCHEDULE} and {GEN_TOKENS})"
         )));
     }
     // The base run's own errors (a GPU file that cannot be read, a bad option) are said as a

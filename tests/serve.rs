@@ -925,4 +925,43 @@ fn a_serving_run_under_a_fitted_profile_states_intervals() {
         e_lo == 0.0 && e_hi > edge["rate_per_s"].as_f64().unwrap(),
         "{edge}"
     );
+
+    // No stack serves the requests faster than the roofline does: a wide profile (trtllm's MoE
+    // runs, ×0.13 at the fast end) once put TTFT and TPOT lows 4.7× below the roofline's run.
+    let moe = [
+        "--model",
+        "qwen3-vl-30b-a3b",
+        "--gpu",
+        "h100",
+        "--rate",
+        "4",
+        "--requests",
+        "100",
+    ];
+    let mut fitted = vec!["serve", "--framework", "trtllm"];
+    fitted.extend(moe);
+    let mut roofline = vec!["serve"];
+    roofline.extend(moe);
+    let (fitted, roofline) = (common::json(&fitted), common::json(&roofline));
+    let i = &fitted["interval"];
+    assert!(pair(&i["time_factors"])[0] < 0.5, "{i}");
+    for (key, ideal) in [
+        ("ttft_p50_s", &roofline["summary"]["ttft"]["p50_s"]),
+        ("tpot_p50_s", &roofline["summary"]["tpot"]["p50_s"]),
+        ("prefill_alone_s", &roofline["summary"]["prefill_alone_s"]),
+    ] {
+        let ideal = ideal.as_f64().unwrap();
+        let low = pair(&i[key])[0];
+        assert!(
+            low >= ideal * (1.0 - 1e-12),
+            "{key}: {low} below the roofline's {ideal}"
+        );
+    }
+    let ideal = roofline["summary"]["throughput_requests_per_s"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        pair(&i["throughput_requests_per_s"])[1] <= ideal * (1.0 + 1e-12),
+        "{i}"
+    );
 }

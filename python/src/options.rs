@@ -201,6 +201,16 @@ pub fn serve(
     let anchor = take_anchor(&mut options)?;
     let schedules = match options.take(&["schedules"]).remove("schedules") {
         None => Vec::new(),
+        // The command line's comma list, as `compare` takes it.
+        Some(Value::String(list)) => {
+            let list: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+            if list.iter().any(|s| s.is_empty()) {
+                return Err(Error::invalid(
+                    "schedules: give at least one schedule name and no empty one, e.g. [\"none\", \"linear\"], or leave schedules out",
+                ));
+            }
+            list
+        }
         Some(v) => {
             let list = serde_json::from_value::<Vec<String>>(v).map_err(|_| {
                 Error::invalid(

@@ -94,3 +94,9 @@ def test_a_fitted_profile_states_intervals():
     for key, value in [("ttft_p90_s", r["summary"]["ttft"]["p90_s"]), ("prefill_alone_s", r["summary"]["prefill_alone_s"])]:
         assert i[key][0] <= value <= i[key][1], key
     assert "interval" not in aim_sim.serve(**{**CASE, "framework": "roofline"})
+
+
+def test_schedules_take_the_command_lines_comma_list():
+    """serve(schedules="none,linear") was refused ("give a list") where compare takes the string."""
+    case = {k: v for k, v in CASE.items() if k != "schedule"}
+    assert aim_sim.serve(schedules="none,linear", **case) == aim_sim.serve(schedules=["none", "linear"], **case)

@@ -248,8 +248,12 @@ pub struct ServeInterval {
 }
 
 impl ServeInterval {
-    /// Each figure's `[min, max]` over `runs` (the run itself and its two ends).
-    fn of(time_factors: [f64; 2], runs: &[&Summary]) -> ServeInterval {
+    /// Each figure's `[min, max]` over `runs` (the run itself and its two ends), bounded by
+    /// `ideal`, the same requests with every kernel at the GPU's peaks (the roofline): no
+    /// stack serves them faster, so a latency's low end is at least the ideal run's and a
+    /// rate's or attainment's high end at most its (a wide profile, trtllm's MoE runs at
+    /// ×0.13, once put TTFT lows 4.7× below the roofline's).
+    fn of(time_factors: [f64; 2], runs: &[&Summary], ideal: &Summary) -> ServeInterval {
         let range = |f: &dyn Fn(&Summary) -> f64| {
             runs.iter()
                 .map(|s| f(s))
@@ -257,19 +261,29 @@ impl ServeInterval {
                     [lo.min(v), hi.max(v)]
                 })
         };
+        // A latency: its low end raised to the ideal run's (never above the run's own).
+        let latency = |f: &dyn Fn(&Summary) -> f64| {
+            let [lo, hi] = range(f);
+            [lo.max(f(ideal).min(f(runs[0]))), hi]
+        };
+        // A rate or share: its high end lowered to the ideal run's (never below the run's).
+        let rate = |f: &dyn Fn(&Summary) -> f64| {
+            let [lo, hi] = range(f);
+            [lo, hi.min(f(ideal).max(f(runs[0])))]
+        };
         ServeInterval {
             time_factors,
-            ttft_p50_s: range(&|s| s.ttft.p50_s),
-            ttft_p90_s: range(&|s| s.ttft.p90_s),
-            ttft_p99_s: range(&|s| s.ttft.p99_s),
-            tpot_p50_s: range(&|s| s.tpot.p50_s),
-            tpot_p90_s: range(&|s| s.tpot.p90_s),
-            e2e_p50_s: range(&|s| s.e2e.p50_s),
-            throughput_requests_per_s: range(&|s| s.throughput_requests_per_s),
-            output_tokens_per_s: range(&|s| s.output_tokens_per_s),
-            goodput_requests_per_s: range(&|s| s.goodput_requests_per_s),
-            slo_attainment: range(&|s| s.slo_attainment),
-            prefill_alone_s: range(&|s| s.prefill_alone_s),
+            ttft_p50_s: latency(&|s| s.ttft.p50_s),
+            ttft_p90_s: latency(&|s| s.ttft.p90_s),
+            ttft_p99_s: latency(&|s| s.ttft.p99_s),
+            tpot_p50_s: latency(&|s| s.tpot.p50_s),
+            tpot_p90_s: latency(&|s| s.tpot.p90_s),
+            e2e_p50_s: latency(&|s| s.e2e.p50_s),
+            throughput_requests_per_s: rate(&|s| s.throughput_requests_per_s),
+            output_tokens_per_s: rate(&|s| s.output_tokens_per_s),
+            goodput_requests_per_s: rate(&|s| s.goodput_requests_per_s),
+            slo_attainment: rate(&|s| s.slo_attainment),
+            prefill_alone_s: latency(&|s| s.prefill_alone_s),
         }
     }
 }
@@ -476,21 +490,34 @@ impl Server {
     }
 
     /// `report` (a run of `requests` at scale 1) with its 80 % intervals: the same requests
-    /// run again with every step × each of `time_factors` ([`ServeInterval`]).
+    /// run again with every step × each of `time_factors`, bounded by their run on `ideal`
+    /// (this replica at the GPU's peaks, [`Server::ideal`]; [`ServeInterval`]).
     pub fn with_interval(
         &mut self,
         mut report: ServeReport,
         requests: &[Request],
         time_factors: [f64; 2],
+        ideal: &mut Server,
     ) -> Result<ServeReport> {
         let ends = self.at_scales(time_factors, |server| {
             server.run(requests, report.slo, report.rate_per_s)
         })?;
+        let bound = ideal.run(requests, report.slo, report.rate_per_s)?;
         report.interval = Some(ServeInterval::of(
             time_factors,
             &[&report.summary, &ends[0].summary, &ends[1].summary],
+            &bound.summary,
         ));
         Ok(report)
+    }
+
+    /// This replica with every kernel at the GPU's peaks, no profile's fractions or overheads
+    /// (the roofline): what bounds an interval's fast end.
+    pub fn ideal(&self) -> Result<Server> {
+        let mut ideal = self.base.clone();
+        ideal.gpu = crate::sim::ideal_gpu(&self.base.gpu);
+        ideal.spread = None;
+        Server::new(&ideal, self.limits.clone())
     }
 
     /// `work` run with every step × each of `factors` in turn, the scale restored after.
@@ -597,7 +624,8 @@ pub struct MaxRate {
     pub rate_per_s: f64,
     /// Under a fitted framework profile: the highest rate again with every step × the ends of
     /// the profile's 80 % interval of a run's time ([`ServeInterval`]); 0 where even the
-    /// lowest rate fails at the slow end.
+    /// lowest rate fails at the slow end; at most the roofline's highest rate, and the
+    /// search's limit where the targets hold beyond it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_interval_per_s: Option<[f64; 2]>,
     /// The run at that rate.

@@ -195,10 +195,15 @@ pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result
             // Searched again at each end. The slow end may meet the targets at no rate at
             // all (its highest rate is 0); the fast end may meet them past the search's limit
             // (its highest rate is that limit, at least).
+            // The fast end is bounded by the replica at the GPU's peaks (the roofline).
             let ends = server.at_scales(f, |server| Ok(find_max_rate(server, &arrivals, slo)))?;
+            let mut ideal = server.ideal()?;
+            let ideal_rate = find_max_rate(&mut ideal, &arrivals, slo)
+                .map_or(super::workload::MAX_RATE_PER_S, |m| m.rate_per_s);
             let [fast, slow] = ends.map(|e| e.map(|m| m.rate_per_s));
             let (fast, slow) = (
-                fast.unwrap_or(super::workload::MAX_RATE_PER_S),
+                fast.unwrap_or(super::workload::MAX_RATE_PER_S)
+                    .min(ideal_rate.max(m.rate_per_s)),
                 slow.unwrap_or(0.0),
             );
             m.rate_interval_per_s = Some([slow.min(fast), slow.max(fast)]);
@@ -207,7 +212,7 @@ pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result
                 ..arrivals
             }
             .generate()?;
-            m.at_max = server.with_interval(m.at_max, &requests, f)?;
+            m.at_max = server.with_interval(m.at_max, &requests, f, &mut ideal)?;
         }
         return Ok(Answer::MaxRate(Box::new(m)));
     }
@@ -217,7 +222,10 @@ pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result
     };
     let report = server.run(&requests, slo, rate)?;
     Ok(Answer::Run(Box::new(match factors {
-        Some(f) => server.with_interval(report, &requests, f)?,
+        Some(f) => {
+            let mut ideal = server.ideal()?;
+            server.with_interval(report, &requests, f, &mut ideal)?
+        }
         None => report,
     })))
 }
@@ -422,8 +430,9 @@ impl Comparison {
                             ms(i.tpot_p50_s)
                         );
                         if let Answer::MaxRate(m) = a {
-                            if let Some([lo, hi]) = m.rate_interval_per_s {
-                                let _ = write!(o, " · max rate {lo:.3}–{hi:.3} requests/s");
+                            if let Some(r) = m.rate_interval_per_s {
+                                let _ =
+                                    write!(o, " · max rate {} requests/s", render::rate_range(r));
                             }
                         }
                         let _ = writeln!(o);

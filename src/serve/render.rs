@@ -19,9 +19,9 @@ pub fn render(r: &ServeReport, format: TextFormat) -> Result<String> {
 pub(crate) fn render_max_rate(m: &MaxRate, format: TextFormat) -> Result<String> {
     Ok(match format {
         TextFormat::Table => {
-            let interval = m.rate_interval_per_s.map_or(String::new(), |[lo, hi]| {
-                format!(" (80 %: {lo:.3}–{hi:.3})")
-            });
+            let interval = m
+                .rate_interval_per_s
+                .map_or(String::new(), |r| format!(" (80 %: {})", rate_range(r)));
             let mut s = format!(
                 "max rate: {:.3} requests/s{interval} with {:.0} % of requests within{} (searched {} rates)\n\n",
                 m.rate_per_s,
@@ -36,6 +36,19 @@ pub(crate) fn render_max_rate(m: &MaxRate, format: TextFormat) -> Result<String>
         TextFormat::Csv => csv(&m.at_max),
         TextFormat::Jsonl => return Err(format.lacks("a max-rate answer")),
     })
+}
+
+/// A max-rate interval as text: its high end at the search's limit is said as such (the
+/// targets hold beyond the rates searched), not printed as a rate of 1000000.
+pub(crate) fn rate_range([lo, hi]: [f64; 2]) -> String {
+    if hi >= super::workload::MAX_RATE_PER_S {
+        format!(
+            "{lo:.3} to beyond {:e}, the highest rate searched",
+            super::workload::MAX_RATE_PER_S
+        )
+    } else {
+        format!("{lo:.3}–{hi:.3}")
+    }
 }
 
 fn slo_text(r: &ServeReport) -> String {
@@ -186,4 +199,20 @@ fn csv(r: &ServeReport) -> String {
         );
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_range;
+
+    /// A max rate whose fast end holds past the search's limit says so, rather than printing
+    /// the limit as a rate ("80 %: 0.000–1000000.000").
+    #[test]
+    fn a_rate_range_at_the_search_limit_is_said_as_such() {
+        assert_eq!(rate_range([2.5, 7.25]), "2.500–7.250");
+        assert_eq!(
+            rate_range([0.0, 1e6]),
+            "0.000 to beyond 1e6, the highest rate searched"
+        );
+    }
 }
