@@ -368,6 +368,35 @@ impl Spec {
         Spec::parse(&text, &path.display().to_string())
     }
 
+    /// The keys the run file at `path` sets (under `"spec"` in a run's JSON output), for
+    /// messages to name them as the file does; empty where it does not read or parse (its
+    /// error comes from [`Spec::load`]).
+    pub fn keys_in(path: &Path) -> Vec<String> {
+        let Ok(text) = crate::presets::read_input(path) else {
+            return Vec::new();
+        };
+        if text.trim_start().starts_with('{') {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+                return Vec::new();
+            };
+            let spec = match value.get("spec") {
+                Some(inner)
+                    if value.get("totals").is_some() || value.get("cost_model").is_some() =>
+                {
+                    inner
+                }
+                _ => &value,
+            };
+            spec.as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        } else {
+            toml::from_str::<toml::Table>(&text)
+                .map(|t| t.keys().cloned().collect())
+                .unwrap_or_default()
+        }
+    }
+
     /// Parses run-file text (TOML, or JSON when it starts with `{`); `origin` names it in errors.
     ///
     /// ```
@@ -637,18 +666,26 @@ choice_from_value!(
 
 /// A count that may be 0 (`--frames 0`: a text-only prompt).
 pub fn parse_count_or_zero(s: &str) -> Result<u64, String> {
-    match s.trim().parse::<u64>() {
-        Ok(0) => Ok(0),
-        _ => parse_count(s),
-    }
+    parse_whole(s, 0)
 }
 
 /// A positive integer count, with a message that says what to type instead.
 pub fn parse_count(s: &str) -> Result<u64, String> {
+    parse_whole(s, 1)
+}
+
+/// A whole number at least `least` (0 or 1), whose errors say what the flag takes: a count that
+/// may be 0 said "must be a positive integer" of `--gen-tokens -1`.
+fn parse_whole(s: &str, least: u64) -> Result<u64, String> {
     let t = s.trim();
+    let wanted = if least == 0 {
+        "a whole number, 0 or more"
+    } else {
+        "a positive integer"
+    };
     if let Ok(v) = t.parse::<u64>() {
-        return if v == 0 {
-            Err("must be at least 1".into())
+        return if v < least {
+            Err(format!("must be at least {least}"))
         } else {
             Ok(v)
         };
@@ -658,16 +695,17 @@ pub fn parse_count(s: &str) -> Result<u64, String> {
         return Err(if v > 0 {
             too_large()
         } else {
-            "must be a positive integer".into()
+            format!("must be {wanted}")
         });
     }
     match t.parse::<f64>() {
-        Ok(f) if f.is_finite() && f > 0.0 && f.fract() == 0.0 && f <= u64::MAX as f64 => {
+        Ok(f) if f.is_finite() && f >= least as f64 && f.fract() == 0.0 && f <= u64::MAX as f64 => {
             Ok(f as u64)
         }
         Ok(f) if f > u64::MAX as f64 => Err(too_large()),
+        Ok(_) if least == 0 => Err(format!("must be {wanted}")),
         Ok(_) => Err("must be a positive whole number".into()),
-        Err(_) => Err(format!("'{t}' is not a number; give a positive integer")),
+        Err(_) => Err(format!("'{t}' is not a number; give {wanted}")),
     }
 }
 

@@ -639,7 +639,8 @@ fn a_replayed_anchored_run_on_another_gpu_is_refused() {
     let err = common::fails(&["--spec", spec, "--gpu", "h100"]);
     assert!(
         err.contains("refitted to a measurement on the NVIDIA GeForce RTX 4090")
-            && err.contains("give --framework hf"),
+            && err.contains(&format!("error: {spec}: framework hf was refitted"))
+            && err.contains("give framework hf"),
         "{err}"
     );
     // The same GPU replays, and the way out the error names prices the other GPU unanchored.

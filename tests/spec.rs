@@ -337,6 +337,44 @@ fn a_run_files_layer_tokens_hold_at_least_one_token() {
     );
 }
 
+/// An error about a value the run file set names the file and the file's key, not a flag
+/// nobody typed (`--layer-tokens has 2 values` was said of a file's `layer_tokens`); a flag
+/// given over the file is named as the flag.
+#[test]
+fn a_run_files_errors_name_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let toml = file("tp.toml", "tp = 3\n");
+    let err = common::fails(&["--spec", &toml]);
+    assert!(
+        err.contains(&format!("{toml}: tp 3 does not divide")),
+        "{err}"
+    );
+    assert!(!err.contains("--tp"), "{err}");
+    // The same key given as a flag: the flag is what the user typed.
+    let err = common::fails(&["--spec", &toml, "--tp", "6"]);
+    assert!(err.contains("error: --tp 6 does not divide"), "{err}");
+    // JSON, a sweep, and a list of the wrong length.
+    let json = file("short.json", "{\"layer_tokens\": [100, 10]}");
+    let err = common::fails(&["sweep", "--spec", &json, "--frames", "1,2"]);
+    assert!(
+        err.contains(&format!("error: {json}: sweep configuration"))
+            && err.contains("layer_tokens has 2 values"),
+        "{err}"
+    );
+    // A file key beside a flag that does not replace it.
+    let text = file("text.toml", "frames = 4\ntext_tokens = 0\n");
+    let err = common::fails(&["--spec", &text, "--tokens", "392"]);
+    assert!(
+        err.contains(&format!("{text}: text_tokens must be at least 1")),
+        "{err}"
+    );
+}
+
 /// A sweep's axes replace the run file's values as a flag does: `sweep --spec run.json
 /// --model a,b` once priced LLaVA-1.5 at the replayed run's 196 tokens per frame.
 #[test]

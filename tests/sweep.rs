@@ -515,7 +515,7 @@ fn negative_values_reach_the_flags_own_check_in_every_subcommand() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["sweep", "--frames", "-3"],
-            "--frames '-3': '-3' must be a positive integer",
+            "--frames '-3': '-3' must be a whole number, 0 or more",
         ),
         (
             vec!["sweep", "--tokens", "-5"],
@@ -535,7 +535,7 @@ fn negative_values_reach_the_flags_own_check_in_every_subcommand() {
         ),
         (
             vec!["sweep", "--frames", "8,-3"],
-            "'-3' must be a positive integer",
+            "'-3' must be a whole number, 0 or more",
         ),
         (
             vec!["sweep", "--anchor-ms", "-3"],
@@ -543,19 +543,19 @@ fn negative_values_reach_the_flags_own_check_in_every_subcommand() {
         ),
         (
             vec!["simulate", "--frames", "-3"],
-            "must be a positive integer",
+            "must be a whole number, 0 or more",
         ),
         (
             vec!["compare", "--frames", "-3"],
-            "must be a positive integer",
+            "must be a whole number, 0 or more",
         ),
         (
             vec!["budget", "--frames", "-3"],
-            "must be a positive integer",
+            "must be a whole number, 0 or more",
         ),
         (
             vec!["pareto", "--frames", "-3"],
-            "must be a positive integer",
+            "must be a whole number, 0 or more",
         ),
         (
             vec!["serve", "--rate", "-3"],
@@ -563,11 +563,15 @@ fn negative_values_reach_the_flags_own_check_in_every_subcommand() {
         ),
         (
             vec!["plot", "curves", "--frames", "-3", "-o", png],
-            "'-3' must be a positive integer",
+            "'-3' must be a whole number, 0 or more",
         ),
         (
             vec!["plot", "layers", "--frames", "-3", "-o", png],
-            "'-3' must be a positive integer",
+            "'-3' must be a whole number, 0 or more",
+        ),
+        (
+            vec!["--gen-tokens", "-1"],
+            "must be a whole number, 0 or more",
         ),
         (vec!["--tokens", "-5"], "must be a positive integer"),
         (
@@ -614,7 +618,7 @@ fn bad_counts_and_negative_targets_say_what_is_wrong() {
         (&["sweep", "--frames", "5:"][..], "range '5:' lacks"),
         (
             &["sweep", "--frames", "5:x"][..],
-            "--frames '5:x': 'x' is not a number; give a positive integer",
+            "--frames '5:x': 'x' is not a number; give a whole number, 0 or more",
         ),
         (
             &["budget", "--target-reduction", "-1"][..],

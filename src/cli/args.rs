@@ -193,7 +193,22 @@ impl SimArgs {
     /// --model a,b` once priced every model at the run's tokens per frame).
     pub(crate) fn to_spec_beside(&self, also: impl Fn(&str) -> bool) -> Result<Spec> {
         let mut base = match &self.spec {
-            Some(path) => Spec::load(path)?,
+            Some(path) => {
+                let spec = Spec::load(path)?;
+                let given = |option: &str| self.is_given(option) || also(option);
+                let replaced = |key: &str| {
+                    crate::spec::REPLACES
+                        .iter()
+                        .any(|(option, cleared)| given(option) && cleared.contains(&key))
+                };
+                super::keys::from_file(
+                    path,
+                    Spec::keys_in(path)
+                        .into_iter()
+                        .filter(|k| !given(k) && !replaced(k)),
+                );
+                spec
+            }
             None => Spec::default(),
         };
         base.clear_replaced(also);

@@ -301,6 +301,7 @@ pub(crate) enum Command {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    keys::forget_file();
     match cli.command {
         None => commands::run::simulate(&cli.sim, &cli.anchor, &cli.output),
         Some(Command::Simulate {
