@@ -718,3 +718,43 @@ fn a_sweep_says_when_its_largest_configurations_do_not_fit() {
     ]);
     assert!(!fits.contains("warning"), "{fits}");
 }
+
+/// `--layer-tokens` replaces the schedule, so a sweep over several schedules gave one
+/// identical row per schedule (the `none` row 13.4× faster than no reduction); `plot curves`
+/// drew the same line under each name. Both are refused as `compare` is; one schedule stays.
+#[test]
+fn layer_tokens_with_several_schedules_is_refused() {
+    let list = vec!["500"; 28].join(",");
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("c.png");
+    for args in [
+        vec![
+            "sweep",
+            "--layer-tokens",
+            &list,
+            "--schedule",
+            "none,linear",
+        ],
+        vec![
+            "plot",
+            "curves",
+            "--layer-tokens",
+            &list,
+            "--schedule",
+            "none,linear",
+            "--frames",
+            "32,64",
+            "-o",
+            png.to_str().unwrap(),
+        ],
+    ] {
+        let err = common::fails(&args);
+        assert!(
+            err.contains("--layer-tokens replaces every schedule")
+                && err.contains("give one --schedule"),
+            "{args:?}: {err}"
+        );
+    }
+    let one = common::ok(&["sweep", "--layer-tokens", &list, "--format", "csv"]);
+    assert_eq!(one.lines().count(), 2, "{one}");
+}

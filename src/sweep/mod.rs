@@ -28,7 +28,8 @@ pub use output::{render, RowWriter};
 use crate::cost::{CostModelKind, LayerCache};
 use crate::error::{
     keys::{
-        BATCH, COST_MODEL, FRAMES, GPU, MODEL, SCHEDULE, TEXT_TOKENS, TOKENS, TOKENS_PER_FRAME,
+        BATCH, COST_MODEL, FRAMES, GPU, LAYER_TOKENS, MODEL, SCHEDULE, TEXT_TOKENS, TOKENS,
+        TOKENS_PER_FRAME,
     },
     Key,
 };
@@ -299,6 +300,16 @@ impl Grid {
             batch: counts(&axes.batch, BATCH)?.unwrap_or_else(|| vec![base.batch]),
             base: base.clone(),
         };
+        // An explicit list replaces the schedule (scenario: `layer_tokens`), so a schedule
+        // axis gave one identical row per schedule, `none` among them priced as reduced.
+        if base.layer_tokens.is_some() && grid.schedules.len() > 1 {
+            return Err(Error::invalid(format!(
+                "{LAYER_TOKENS} replaces every schedule, so each schedule's rows would be the \
+                 same run: give one {SCHEDULE}, or drop {LAYER_TOKENS} (a schedule file whose \
+                 [prune] has kind = \"explicit\" gives one keep fraction per layer as one of \
+                 the schedules)"
+            )));
+        }
         let n = grid.dims().iter().try_fold(1usize, |acc, &d| {
             acc.checked_mul(d).filter(|&p| p <= MAX_CONFIGS)
         });
