@@ -301,6 +301,24 @@ const KINDS: &[Kind] = &[
             "2",
         ],
     },
+    Kind {
+        name: "serve-fitted",
+        page: "serve",
+        args: &[
+            "serve",
+            "--schedules",
+            "none,linear",
+            "--framework",
+            "hf",
+            "--gpu",
+            "h100",
+            "--find-max-rate",
+            "--requests",
+            "60",
+            "--slo-ttft",
+            "2",
+        ],
+    },
 ];
 
 /// Every page, written once per test process: `(kind, html path, the command's JSON)`.
@@ -601,7 +619,32 @@ fn fitted_times_show_their_intervals() {
         }
     }
     assert!(shown > 10, "{shown} check rows with an interval");
-    for kind in ["run", "compare", "sweep"] {
+    // serve's intervals (the text report's lines, JSON's `interval`), one row per schedule.
+    let (_, html, json) = page("serve-fitted");
+    for (run, _) in serve_runs(&json) {
+        let iv = &run["interval"];
+        for key in ["ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "e2e_p50_s"] {
+            let (lo, hi) = pair(&iv[key]);
+            assert!(
+                html.contains(&interval_text(lo, hi)),
+                "serve page lacks {key} {lo}–{hi}"
+            );
+        }
+    }
+    for a in json["answers"].as_array().unwrap() {
+        let (lo, hi) = pair(&a["rate_interval_per_s"]);
+        // A fast end at the search's limit is said as such (serve's text report).
+        let want = if hi >= 1e6 {
+            format!("{lo:.3} to beyond 1e6")
+        } else {
+            format!("{lo:.3}–{hi:.3}")
+        };
+        assert!(
+            html.contains(&want),
+            "serve page lacks the max rate's interval {lo}–{hi}"
+        );
+    }
+    for kind in ["run", "compare", "sweep", "serve", "serve-max-rate"] {
         let (_, html, _) = page(kind);
         // The page's own text and data, without its scripts (shared by every page).
         let mut text = String::new();
@@ -617,10 +660,14 @@ fn fitted_times_show_their_intervals() {
             rest = after;
         }
         text.push_str(rest);
+        // (serve's timeline is "in intervals" of time.)
         assert!(
-            !text.contains("80 %") && !text.contains("interval"),
+            !text.contains("80 %") && !text.contains("prediction interval"),
             "the roofline {kind} page shows an interval"
         );
+        if !kind.starts_with("serve") {
+            assert!(!text.contains("interval"), "the roofline {kind} page");
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! queue length, batch size and KV-cache use, latency CDFs (TTFT, TPOT, end to end), the
 //! `--find-max-rate` search, and every figure again as tables. With `--schedules a,b` the
 //! schedules share each chart (one line per schedule in its palette colour, as in `compare`)
-//! and each table (a `schedule` column).
+//! and each table (a `schedule` column). Under a fitted profile a table of 80 % intervals
+//! follows the summary (the text report's interval lines, [`crate::serve::ServeInterval`]).
 
 use super::{cards, chart, fixed, num, section, settings_table, style_json, txt, Page, Table};
 use crate::error::Result;
@@ -19,6 +20,8 @@ struct Shown<'a> {
     name: &'a str,
     run: &'a ServeReport,
     max_rate: Option<(f64, &'a [(f64, f64)])>,
+    /// The highest rate's 80 % interval (a search under a fitted profile).
+    rate_interval: Option<[f64; 2]>,
 }
 
 fn shown<'a>(name: &'a str, a: &'a Answer) -> Shown<'a> {
@@ -27,11 +30,13 @@ fn shown<'a>(name: &'a str, a: &'a Answer) -> Shown<'a> {
             name,
             run: r,
             max_rate: None,
+            rate_interval: None,
         },
         Answer::MaxRate(m) => Shown {
             name,
             run: &m.at_max,
             max_rate: Some((m.rate_per_s, &m.tried)),
+            rate_interval: m.rate_interval_per_s,
         },
     }
 }
@@ -69,6 +74,85 @@ fn slo_text(r: &ServeReport) -> String {
         parts.push(format!("TPOT ≤ {} ms", t * 1e3));
     }
     parts.join(", ")
+}
+
+/// The 80 % intervals of a run under a fitted profile, one row per schedule (the text report's
+/// interval lines): `None` under the roofline, which states none.
+fn intervals(runs: &[Shown], searched: bool, has_slo: bool) -> Option<String> {
+    if runs.iter().all(|sh| sh.run.interval.is_none()) {
+        return None;
+    }
+    let ms = |[lo, hi]: [f64; 2]| {
+        let (lo_ms, hi_ms) = (
+            crate::report::interval_ms(lo),
+            crate::report::interval_ms(hi),
+        );
+        super::num_as(lo * 1e3, format!("{lo_ms}–{hi_ms}"))
+    };
+    let rate = |[lo, hi]: [f64; 2], decimals: usize| {
+        super::num_as(
+            lo,
+            format!("{}–{}", fixed(lo, decimals), fixed(hi, decimals)),
+        )
+    };
+    let mut columns = vec![("schedule", false), ("every step ×", true)];
+    if searched {
+        columns.push(("max rate /s", true));
+    }
+    columns.extend([
+        ("TTFT p50 ms", true),
+        ("TTFT p90 ms", true),
+        ("TTFT p99 ms", true),
+        ("TPOT p50 ms", true),
+        ("TPOT p90 ms", true),
+        ("e2e p50 ms", true),
+        ("req/s", true),
+        ("out tok/s", true),
+    ]);
+    if has_slo {
+        columns.push(("SLO met %", true));
+    }
+    let mut t = Table::new(
+        "intervals",
+        "The same requests run again with every step's time × the ends of the profile's 80 % interval of a run's time (a stack it was not fitted to speeds or slows every kernel alike); each figure is its range over the three runs, bounded by the requests served at the GPU's peaks (the roofline run). Queueing widens the tail near saturation.",
+        &columns,
+    )
+    .wrapping_headers();
+    for sh in runs {
+        let Some(i) = &sh.run.interval else {
+            let mut row = vec![txt(sh.name)];
+            row.extend((1..columns.len()).map(|_| txt("-")));
+            t.row(row);
+            continue;
+        };
+        let [f_lo, f_hi] = i.time_factors;
+        let mut row = vec![
+            txt(sh.name),
+            super::num_as(f_lo, format!("×{}–×{}", fixed(f_lo, 2), fixed(f_hi, 2))),
+        ];
+        if searched {
+            row.push(sh.rate_interval.map_or_else(
+                || txt("-"),
+                |r| super::num_as(r[0], crate::serve::render::rate_range(r)),
+            ));
+        }
+        row.extend([
+            ms(i.ttft_p50_s),
+            ms(i.ttft_p90_s),
+            ms(i.ttft_p99_s),
+            ms(i.tpot_p50_s),
+            ms(i.tpot_p90_s),
+            ms(i.e2e_p50_s),
+            rate(i.throughput_requests_per_s, 3),
+            rate(i.output_tokens_per_s, 1),
+        ]);
+        if has_slo {
+            let [a_lo, a_hi] = i.slo_attainment;
+            row.push(rate([100.0 * a_lo, 100.0 * a_hi], 1));
+        }
+        t.row(row);
+    }
+    Some(t.render())
 }
 
 fn page(runs: &[Shown]) -> Result<String> {
@@ -128,7 +212,11 @@ fn page(runs: &[Shown]) -> Result<String> {
                 "max rate".to_string(),
                 format!("{} req/s", fixed(rate, 3)),
                 format!(
-                    "{:.0} % within {} ({} rates tried)",
+                    "{}{:.0} % within {} ({} rates tried)",
+                    runs[0].rate_interval.map_or(String::new(), |r| format!(
+                        "80 %: {} req/s · ",
+                        crate::serve::render::rate_range(r)
+                    )),
                     100.0 * s.slo_attainment,
                     slo_text(first),
                     tried.len()
@@ -234,6 +322,9 @@ fn page(runs: &[Shown]) -> Result<String> {
         ]);
     }
     body.push_str(&section("summary-section", "Summary", &t.render()));
+    if let Some(table) = intervals(runs, searched, has_slo) {
+        body.push_str(&section("intervals-section", "80 % intervals", &table));
+    }
     if !first.notes.is_empty() {
         // What the runs were priced under (an anchor's refit), the same for every schedule.
         body.push_str(&section(
