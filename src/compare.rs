@@ -5,7 +5,7 @@
 //! Every row is an ordinary run ([`Scenario::from_spec`] + [`sim::simulate`]) of the caller's
 //! base spec with only its schedule replaced, so any option of a single run applies to all.
 
-use crate::error::keys::{GEN_TOKENS, LAYER_TOKENS, SCHEDULE};
+use crate::error::keys::{GEN_TOKENS, LAYER_TOKENS, SCHEDULE, SELECTION};
 use crate::error::{Error, Result};
 use crate::report::TextFormat;
 use crate::scenario::{Scenario, OVERRIDDEN};
@@ -167,6 +167,14 @@ pub fn compare(q: &Query) -> Result<Comparison> {
     // Options that would make every row the same run, or that no row shows, are refused
     // (both were taken in silence: every schedule priced as one list of counts, a decode
     // priced and not reported).
+    if q.base.selection.is_some() {
+        return Err(Error::invalid(format!(
+            "{SELECTION} prices one method's choice of the tokens layer 0 keeps, which it takes \
+             from {LAYER_TOKENS}, and that list replaces every schedule: compare cannot price a \
+             selection beside its schedules; price the method with simulate ({LAYER_TOKENS} \
+             and {SELECTION}) and drop {SELECTION} here"
+        )));
+    }
     if q.base.layer_tokens.is_some() {
         return Err(Error::invalid(format!(
             "{LAYER_TOKENS} replaces every schedule, so each row would be the same run: drop it \

@@ -708,6 +708,23 @@ fn compare_refuses_what_every_row_would_share_and_names_base_errors_plainly() {
     );
     let err = fails(&["compare", "--schedule", "none,linear", "--gen-tokens", "10"]);
     assert!(err.contains("drop --gen-tokens"), "{err}");
+    // A selection needs the list, which compare refuses: clap's "required --layer-tokens" was
+    // a dead end; the refusal now says why and where to price it.
+    for extra in [&[][..], &["--layer-tokens", &list][..]] {
+        let mut args = vec![
+            "compare",
+            "--schedule",
+            "none,linear",
+            "--selection",
+            "divprune",
+        ];
+        args.extend_from_slice(extra);
+        let err = fails(&args);
+        assert!(
+            err.contains("compare cannot price a selection") && err.contains("with simulate"),
+            "{args:?}: {err}"
+        );
+    }
     let err = fails(&[
         "compare",
         "--schedule",

@@ -23,6 +23,11 @@ impl Args for CompareArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         AnchorArgs::augment_args(SimArgs::augment_args(cmd))
             .mut_arg("schedule", |a| a.long("single-schedule").hide(true))
+            // The core says why compare takes no selection; clap's "required --layer-tokens"
+            // sent the user to a flag compare refuses.
+            .mut_arg("selection", |a| {
+                a.requires(clap::builder::Resettable::Reset)
+            })
             .arg(
                 Arg::new("compare_schedules")
                     .long("schedule")
