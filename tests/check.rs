@@ -896,10 +896,7 @@ fn the_check_plot_shows_the_rows_no_fit_uses() {
         text.contains(&format!("checked, never fitted ({unfitted} rows)")),
         "legend"
     );
-    assert!(
-        text.contains(&format!("{priced} published measurements")),
-        "title"
-    );
+    assert!(text.contains(&format!("{priced} measurements")), "title");
 }
 
 /// `--loo` on a framework with one row predicts it from the other frameworks' rows (as
@@ -916,8 +913,8 @@ fn leave_one_row_out_of_a_lone_row() {
     );
     let text = [
         lone,
-        row("t1", "llava-ov-7b", "trtllm", 8, "", 30.0),
-        row("t2", "llava-ov-7b", "trtllm", 16, "", 60.0),
+        row("t1", "llava-ov-7b", "trtllm", 8, "", 100.0),
+        row("t2", "llava-ov-7b", "trtllm", 16, "", 190.0),
     ]
     .concat();
     let r = common::json(&["check", &write(dir.path(), &text), "--loo"]);
@@ -1094,7 +1091,7 @@ fn held_out_coverage_takes_sigma_from_the_other_sources_only() {
     let one = [
         row("a", "llava-ov-7b", "hf", 8, &group("p"), 120.0),
         row("b", "llava-ov-7b", "hf", 16, &group("p"), 200.0),
-        row("t", "llava-ov-7b", "trtllm", 16, &group("t"), 60.0),
+        row("t", "llava-ov-7b", "trtllm", 16, &group("t"), 190.0),
     ]
     .concat();
     let r = common::json(&["check", &write(dir.path(), &one), "--cv"]);
@@ -1967,5 +1964,83 @@ fn a_source_alone_is_cross_validated_against_the_roofline_and_says_so() {
             .unwrap()
             .ends_with("the ideal roofline"),
         "{row}"
+    );
+}
+
+/// A user's own measurement files (2026-12-07, a new user's hunt): a row measured below its
+/// ideal roofline was fitted in silence (a per-kernel cost pulled to 0.06 µs, an interval of
+/// ×0.03–×31.5); two rows of two sources and no pairs wrote a speed-up interval of
+/// ×1.00–×1.00; a reduced or circular baseline gave 1.00× speed-ups; an empty source_group
+/// made unrelated sources one; a JSON file got a raw TOML error; an encoder-alone row
+/// anchored a prefill profile; and a file of rows on two GPUs was told to run on the other.
+#[test]
+fn a_users_own_rows_are_refused_where_no_fit_can_use_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let row = |id: &str, source: &str, ms: f64| {
+        common::anchor_row(id, "hf", 4, ms).replace("my own stack", source)
+    };
+    // Below the roofline.
+    let low = file("low.toml", row("a", "s1", 120.0) + &row("b", "s2", 5.0));
+    let err = common::fails(&["fit", &low]);
+    assert!(
+        err.contains("measurement 'b': measured_ms = 5 is below its ideal roofline")
+            && err.contains("fit = false"),
+        "{err}"
+    );
+    // No pairs, one row per source: the shipped speed-up σ, said so.
+    let two = file("two.toml", row("a", "s1", 120.0) + &row("b", "s2", 128.0));
+    let fit = common::json(&["fit", &two]);
+    let spread = &fit[0]["spread"];
+    assert!(spread["speedup"].as_f64().unwrap() > 0.05, "{spread}");
+    assert!(
+        fit[0]["spread_note"]
+            .as_str()
+            .unwrap()
+            .contains("no speed-up pairs and one row per source group"),
+        "{fit}"
+    );
+    // A baseline that is itself reduced, or paired.
+    let reduced = row("a", "s1", 120.0).replace("schedule = \"none\"", "schedule = \"fastv\"")
+        + "baseline = \"b\"\n"
+        + &row("b", "s1", 120.0).replace("schedule = \"none\"", "schedule = \"fastv\"")
+        + "baseline = \"a\"\n";
+    let err = common::fails(&["check", &file("reduced.toml", reduced)]);
+    assert!(
+        err.contains("its baseline 'b' names a baseline itself"),
+        "{err}"
+    );
+    let reduced = row("a", "s1", 60.0).replace("schedule = \"none\"", "schedule = \"fastv\"")
+        + "baseline = \"b\"\n"
+        + &row("b", "s1", 120.0).replace("schedule = \"none\"", "schedule = \"linear\"");
+    let err = common::fails(&["check", &file("reduced2.toml", reduced)]);
+    assert!(err.contains("has a schedule other than \"none\""), "{err}");
+    // An empty group or source.
+    let empty = row("a", "s1", 120.0) + "source_group = \"\"\n";
+    let err = common::fails(&["check", &file("empty.toml", empty)]);
+    assert!(err.contains("source_group is empty"), "{err}");
+    let err = common::fails(&["check", &file("nosource.toml", row("a", " ", 120.0))]);
+    assert!(err.contains("source is empty"), "{err}");
+    // JSON.
+    let err = common::fails(&["check", &file("rows.json", "{\"measurement\": []}".into())]);
+    assert!(err.contains("is JSON; a measurement file is TOML"), "{err}");
+    // An encoder-alone row as an anchor.
+    let vision = row("v", "s1", 20.0).replace("timed = \"prefill\"", "timed = \"vision\"");
+    let run = ["--framework", "hf", "--gpu", "a100-80g", "--frames", "4"];
+    let err = common::fails(&[&run[..], &["--anchor", &file("v.toml", vision)]].concat());
+    assert!(
+        err.contains("measurement 'v': timed = \"vision\" times the vision encoder alone"),
+        "{err}"
+    );
+    // Rows on two GPUs: drop the other GPU's rows, not "run on it".
+    let mixed = row("r1", "s1", 120.0) + &row("r2", "s1", 90.0).replace("a100-80g", "h100");
+    let err = common::fails(&[&run[..], &["--anchor", &file("mixed.toml", mixed)]].concat());
+    assert!(
+        err.contains("drop r2 to anchor this run on a100-80g") && !err.contains("--gpu h100"),
+        "{err}"
     );
 }

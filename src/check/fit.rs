@@ -132,9 +132,19 @@ impl Work {
 impl Recorded {
     /// Predicted time under `e`, seconds.
     pub fn time_s(&self, e: &Efficiency) -> f64 {
+        self.time_under(Some(e))
+    }
+
+    /// Its time at the GPU's peaks with no overhead (the ideal roofline), seconds: no profile
+    /// prices it faster.
+    fn ideal_s(&self) -> f64 {
+        self.time_under(None)
+    }
+
+    fn time_under(&self, e: Option<&Efficiency>) -> f64 {
         let timer = Timer::new(
             self.roofline,
-            Some(e),
+            e,
             self.interconnect_bytes_per_s,
             self.eight_bit,
         );
@@ -180,7 +190,7 @@ fn record_where(
             .collect();
         let ctx_roofline = scenario.context().roofline();
         let p = scenario.options.precision;
-        out.push(Recorded {
+        let recorded = Recorded {
             id: r.id.clone(),
             // The preset the row's GPU is (a copy of its file, a device name among its
             // aliases), as a run on it takes the profile's values: a profile's [gpu.NAME]
@@ -199,7 +209,21 @@ fn record_where(
             dequantizes: base.params.dequant.is_some() && p.w_bits < p.a_bits,
             moe: scenario.model.moe.is_some(),
             kernels: distinct,
-        });
+        };
+        // A time below the ideal roofline is no stack's: fitted, it pulled every parameter to
+        // its bound (a per-kernel cost of 0.06 µs, an interval of ×0.03–×31.5) in silence.
+        let ideal_s = recorded.ideal_s();
+        if recorded.measured_s < ideal_s {
+            return Err(row_error(
+                &r.id,
+                Error::invalid(format!(
+                    "measured_ms = {} is below its ideal roofline, {:.2} ms (every kernel at the GPU's peaks, no overhead), so no profile can fit it: check its setting (model, gpu, frames, tokens, timed), or write fit = false to keep it checked and out of fits",
+                    r.measured_ms,
+                    ideal_s * 1e3
+                )),
+            ));
+        }
+        out.push(recorded);
     }
     Ok(out)
 }
@@ -1925,6 +1949,32 @@ pub fn fit_with_progress(
                 None => format!("{of}, and framework {name} ships none: [spread] is the ideal roofline's errors on these rows, as wide as a prediction without a fit"),
             }
         });
+        // No pairs and one row per source: √2 · within (two runs of one harness) rests on
+        // nothing, and a user's two rows of two sources wrote a speed-up interval of ×1.00–×1.00.
+        let mut spread_note = spread_note;
+        if spread.speedup.is_none() && spread.rows <= spread.source_groups {
+            let (sigma, dof, whose) = match f.base.spread.filter(|b| !b.anchored) {
+                Some(b) => (
+                    b.speedup_sigma(),
+                    b.speedup_sigma_dof(),
+                    format!("the shipped {name} profile's"),
+                ),
+                None => (
+                    std::f64::consts::SQRT_2 * spread.time_sigma(),
+                    spread.time_dof,
+                    "√2 × this fit's σ of a time".to_string(),
+                ),
+            };
+            spread.speedup = Some(sigma);
+            spread.speedup_dof = dof;
+            let note = format!(
+                "no speed-up pairs and one row per source group: no spread of a speed-up can be estimated, so its σ ({sigma:.3}) is {whose}; add each reduced run's baseline (the same setup without reduction, named by baseline) to estimate it"
+            );
+            spread_note = Some(match spread_note {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
+        }
         profile.spread = Some(round_spread(spread));
         profile.notes.extend(spread_note.clone());
         let groups = groups_of(rows);

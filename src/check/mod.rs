@@ -330,8 +330,18 @@ impl Measurements {
             origin: origin.to_string(),
             message,
         };
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| parse_error(crate::error::toml_error_line(text, &e)))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            // JSON reads as TOML that fails on its first line: say what the file must be.
+            if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+                parse_error(
+                    "is JSON; a measurement file is TOML: one [[measurement]] table per row, \
+                     in reference/measurements.toml's keys"
+                        .into(),
+                )
+            } else {
+                parse_error(crate::error::toml_error_line(text, &e))
+            }
+        })?;
         if let Some(key) = table.keys().find(|k| k.as_str() != "measurement") {
             return Err(parse_error(format!(
                 "unknown top-level key '{key}': a measurement file holds only [[measurement]] tables"
@@ -351,10 +361,11 @@ impl Measurements {
                     let mut rows = Vec::with_capacity(items.len());
                     for (i, item) in items.iter().enumerate() {
                         let row = Measurement::deserialize(item.clone()).map_err(|e| {
-                            let id = item
-                                .get("id")
-                                .and_then(|v| v.as_str())
-                                .map_or(format!("#{} (no id)", i + 1), |id| format!("'{id}'"));
+                            let id = match item.get("id") {
+                                Some(toml::Value::String(id)) => format!("'{id}'"),
+                                Some(_) => format!("#{} (its id is not a string)", i + 1),
+                                None => format!("#{} (no id)", i + 1),
+                            };
                             let message = row_error_line(text, &headers, i).unwrap_or_else(|| {
                                 let line = headers
                                     .get(i)
@@ -424,6 +435,22 @@ impl Measurements {
             if self.rows[..i].iter().any(|o| o.id == r.id) {
                 return bad(&r.id, "the id is used twice: ids must be unique".into());
             }
+            // A blank group made unrelated sources one (left out together, one harness).
+            if r.source.trim().is_empty() {
+                return bad(
+                    &r.id,
+                    "source is empty: say where the measurement is printed (paper and table, or document); rows of one source are left out together".into(),
+                );
+            }
+            if r.source_group
+                .as_deref()
+                .is_some_and(|g| g.trim().is_empty())
+            {
+                return bad(
+                    &r.id,
+                    "source_group is empty: give the group's name (rows of one paper's table or one document version share it), or drop the key to group by source".into(),
+                );
+            }
             let (lo, hi) = MEASURED_MS_RANGE;
             if !(r.measured_ms >= lo && r.measured_ms <= hi) {
                 return bad(
@@ -442,6 +469,29 @@ impl Measurements {
                         format!("baseline '{b}' is not another row's id in this file: add the row measured without reduction under that id, or drop baseline"),
                     );
                 };
+                // A speed-up is over the same input without reduction: a reduced or paired
+                // baseline (two rows naming each other) printed 1.00× speed-ups.
+                let reduced = if base.baseline.is_some() {
+                    Some("names a baseline itself")
+                } else if base.schedule != "none" {
+                    Some("has a schedule other than \"none\"")
+                } else if base.selection.is_some() {
+                    Some("prices a selection")
+                } else if base
+                    .layer_tokens
+                    .as_ref()
+                    .is_some_and(|l| l.windows(2).any(|w| w[1] < w[0]))
+                {
+                    Some("has layer_tokens that drop")
+                } else {
+                    None
+                };
+                if let Some(why) = reduced {
+                    return bad(
+                        &r.id,
+                        format!("its baseline '{b}' {why}, so it is not the setup without reduction: name the row measured without reduction (schedule = \"none\"), or drop baseline"),
+                    );
+                }
                 if let Some((key, row, theirs)) = setup_difference(r, base) {
                     return bad(
                         &r.id,

@@ -235,9 +235,9 @@ pub fn check(r: &CheckReport) -> Result<String> {
             "chart-check",
             "Predicted against measured time, one point per row",
             if intervals {
-                "Each published measurement: the profile's prediction (filled, with a bar for its 80 % interval) and the ideal roofline (hollow) against what was measured; the grey band is ±20 %. Hover a point for its row."
+                "Each measurement: the profile's prediction (filled, with a bar for its 80 % interval) and the ideal roofline (hollow) against what was measured; the grey band is ±20 %. Hover a point for its row."
             } else {
-                "Each published measurement: the profile's prediction (filled) and the ideal roofline (hollow) against what was measured; the grey band is ±20 %. Hover a point for its row."
+                "Each measurement: the profile's prediction (filled) and the ideal roofline (hollow) against what was measured; the grey band is ±20 %. Hover a point for its row."
             },
         ),
     );

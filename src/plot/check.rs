@@ -87,7 +87,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
     });
     let ideal = all.and_then(|s| s.roofline.as_ref());
     let title = format!(
-        "Predicted vs. measured prefill time: {} published measurements",
+        "Predicted vs. measured prefill time: {} measurements",
         pts.len() + unfitted.len()
     );
     let sub = format!(

@@ -197,16 +197,19 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
     }
     // Checked before the refits, which take a while.
     if let Some(dir) = args.write.as_deref().filter(|d| !d.is_dir()) {
-        return Err(Error::invalid(format!(
-            "fit --write {}: {}: create it (mkdir -p {}) or give an existing folder",
-            dir.display(),
-            if dir.exists() {
-                "not a folder"
-            } else {
-                "no such folder"
-            },
-            dir.display()
-        )));
+        // A file of that name: mkdir -p would fail on it too.
+        return Err(Error::invalid(if dir.exists() {
+            format!(
+                "fit --write {}: a file, not a folder: --write takes the folder the profiles go in (each as FOLDER/NAME.toml); give another path",
+                dir.display()
+            )
+        } else {
+            format!(
+                "fit --write {}: no such folder: create it (mkdir -p {}) or give an existing folder",
+                dir.display(),
+                dir.display()
+            )
+        }));
     }
     let m = Measurements::load(&args.file)?;
     let provenance = format!("aim-sim fit {}", args.file.display());
