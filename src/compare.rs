@@ -43,7 +43,18 @@ impl Query {
         let (base, notes, anchor) =
             match crate::check::anchor::anchored_spec(&base, anchor_ms, file)? {
                 Some((spec, note, kind)) => (spec, vec![note], Some(kind)),
-                None => (base, Vec::new(), None),
+                // A replayed anchored run says what its anchor refitted, as its replay does.
+                None => {
+                    let notes = match &base.framework {
+                        crate::spec::Definition::Inline(f) => f
+                            .anchor_notes
+                            .as_ref()
+                            .map(|n| vec![n.refitted.clone()])
+                            .unwrap_or_default(),
+                        crate::spec::Definition::Name(_) => Vec::new(),
+                    };
+                    (base, notes, None)
+                }
             };
         Ok(Query {
             base,
@@ -203,7 +214,12 @@ pub fn compare(q: &Query) -> Result<Comparison> {
         };
         let report = Scenario::from_spec(&spec)
             .and_then(|mut s| {
-                s.anchor = q.anchor;
+                // A replayed anchored run (`--spec run.json`, no new anchor) keeps the
+                // scenario's own: its label and its measured baseline (compare once named it
+                // plain `hf` and gave the measured `none` row an interval).
+                if q.anchor.is_some() {
+                    s.anchor = q.anchor;
+                }
                 sim::simulate(&s)
             })
             .map_err(|e| Error::invalid(format!("schedule {name}: {}", e.marked())))?;

@@ -197,7 +197,7 @@ pub struct Framework {
 pub struct AnchorNotes {
     /// What was refitted, from what: true of every run under the profile.
     pub refitted: String,
-    /// The other estimate from the same measurement (the measured baseline × the unanchored
+    /// The other estimate from the same measurement (the measured baseline ÷ the unanchored
     /// predicted speed-up): true of the anchored run alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaled: Option<RunNote>,

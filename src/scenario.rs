@@ -61,7 +61,7 @@ pub struct Scenario {
     /// interval is then what an anchor leaves, and a measured baseline has none.
     #[serde(skip)]
     pub anchor: Option<Anchor>,
-    /// The note an anchored run says of itself alone (the measured baseline × the unanchored
+    /// The note an anchored run says of itself alone (the measured baseline ÷ the unanchored
     /// predicted speed-up), from the profile an anchor refitted: a run says it when it is that
     /// run ([`crate::framework::RunNote::belongs_to`]; the anchored run or its JSON replayed).
     #[serde(skip)]

@@ -63,13 +63,22 @@ fn one_row_is_the_anchor_ms_result() {
         by_file.extend(["--anchor", &file]);
         let (a, b) = (common::json(&by_ms), common::json(&by_file));
         // A file's rows are not known to be this input's baseline, so its predicted baseline
-        // keeps an interval; --anchor-ms's baseline is the measurement (no interval).
+        // keeps an interval and its speed-up the speed-up σ; --anchor-ms's baseline is the
+        // measurement (no interval), and its speed-up's interval is the baseline over the
+        // run's (an_anchored_speedup_is_the_baseline_over_the_runs_interval).
         let mut b_figures = figures(b.clone());
         b_figures["baseline"]["totals"]
             .as_object_mut()
             .unwrap()
             .remove("time_interval_s");
-        assert_eq!(figures(a.clone()), b_figures, "{ms} ms");
+        let mut a_figures = figures(a.clone());
+        for f in [&mut a_figures, &mut b_figures] {
+            f["reduction"]
+                .as_object_mut()
+                .unwrap()
+                .remove("time_interval");
+        }
+        assert_eq!(a_figures, b_figures, "{ms} ms");
         assert!(
             (b["baseline"]["totals"]["time_s"].as_f64().unwrap() - ms / 1e3).abs() < 1e-9,
             "{ms} ms: {}",
@@ -155,7 +164,7 @@ fn an_anchor_also_states_the_baseline_times_the_predicted_speedup() {
     args.extend(["--anchor-ms", "480"]);
     let notes = common::json(&args)["notes"].to_string();
     let want = format!(
-        "the measured baseline × the predicted speed-up ({speedup:.2}×) instead: {:.1} ms (80 %: {:.1}–{:.1} ms)",
+        "the measured baseline ÷ the predicted speed-up ({speedup:.2}×) instead: {:.1} ms (80 %: {:.1}–{:.1} ms)",
         480.0 / speedup,
         480.0 / hi,
         480.0 / lo
@@ -377,7 +386,7 @@ fn note_lines(text: &str) -> Vec<&str> {
 
 /// An anchored run's JSON replayed (`--spec run.json`) says the anchor's notes again, as the
 /// anchored run printed them: what was refitted (`--anchor-ms` and `--anchor FILE`) and the
-/// measured baseline × the predicted speed-up (`--anchor-ms`); the replay's JSON is the run's,
+/// measured baseline ÷ the predicted speed-up (`--anchor-ms`); the replay's JSON is the run's,
 /// byte for byte. The replay used to keep the refitted profile and figures but drop both notes.
 /// The second note is the anchored run's alone: a replay with another schedule keeps the first
 /// only; a replay anchored again says the new anchor's notes, not the old ones as well.
@@ -395,7 +404,7 @@ fn an_anchored_runs_replay_says_the_anchors_notes() {
             notes.iter().any(|n| n.starts_with("note: anchored on ")),
             "{table}"
         );
-        let scaled = notes.iter().any(|n| n.contains("× the predicted speed-up"));
+        let scaled = notes.iter().any(|n| n.contains("÷ the predicted speed-up"));
         assert_eq!(scaled, anchor[0] == "--anchor-ms", "{table}");
         args.extend(["--format", "json", "-o", json.to_str().unwrap()]);
         common::ok(&args);
@@ -415,7 +424,7 @@ fn an_anchored_runs_replay_says_the_anchors_notes() {
             notes.iter().find(|n| n.starts_with("note: anchored on ")),
             "{moved}"
         );
-        assert!(!moved.contains("× the predicted speed-up"), "{moved}");
+        assert!(!moved.contains("÷ the predicted speed-up"), "{moved}");
         // Anchored again: the new anchor's notes alone.
         let mut again = spec.to_vec();
         again.extend(["--anchor-ms", "500"]);
@@ -430,7 +439,7 @@ fn an_anchored_runs_replay_says_the_anchors_notes() {
             "{again}"
         );
         assert_eq!(
-            again.matches("× the predicted speed-up").count(),
+            again.matches("÷ the predicted speed-up").count(),
             1,
             "{again}"
         );
@@ -707,4 +716,73 @@ fn an_anchored_run_on_pooled_values_describes_one_interval() {
     );
     assert!(!text.contains("scatter between harnesses"), "{text}");
     assert!(!text.contains("at least as wide as the errors"), "{text}");
+}
+
+/// Anchored on a measured baseline, the run's time is the baseline over the speed-up, so their
+/// intervals are one interval: with the run's low end held at its roofline, the speed-up's own
+/// σ once claimed 6.77× where 335 ms ÷ the 56.8 ms roofline (5.90×) is the most (hf), and
+/// trtllm's two intervals disagreed at both ends. The note's other estimate (the baseline ÷ the
+/// predicted speed-up, once written "×") is held at the roofline too.
+#[test]
+fn an_anchored_speedup_is_the_baseline_over_the_runs_interval() {
+    for framework in ["hf", "trtllm"] {
+        let args = [
+            "--framework",
+            framework,
+            "--gpu",
+            "a100-80g",
+            "--anchor-ms",
+            "335",
+        ];
+        let r = common::json(&args);
+        let pair = |v: &serde_json::Value| [v[0].as_f64().unwrap(), v[1].as_f64().unwrap()];
+        let [t_lo, t_hi] = pair(&r["totals"]["time_interval_s"]);
+        let [s_lo, s_hi] = pair(&r["reduction"]["time_interval"]);
+        let base_s = r["baseline"]["totals"]["time_s"].as_f64().unwrap();
+        assert!((base_s - 0.335).abs() < 1e-12, "{base_s}");
+        assert!((s_hi - base_s / t_lo).abs() < 1e-9 * s_hi, "{framework}");
+        assert!((s_lo - base_s / t_hi).abs() < 1e-9 * s_lo, "{framework}");
+        let roofline = common::json(&["--gpu", "a100-80g"])["totals"]["time_s"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            s_hi <= base_s / roofline * (1.0 + 1e-9),
+            "{framework}: {s_hi}"
+        );
+        let notes = r["notes"].to_string();
+        let at = notes
+            .find("the measured baseline ÷ the predicted speed-up")
+            .unwrap();
+        let low_ms: f64 = notes[at..]
+            .split("80 %: ")
+            .nth(1)
+            .and_then(|t| t.split('–').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(low_ms >= (roofline * 1e3 * 10.0).floor() / 10.0, "{notes}");
+    }
+}
+
+/// A replayed anchored run (`--spec run.json`) anchored again started its refit from the first
+/// refit (500 ms over a run anchored at 400 gave 98.9 ms where a fresh anchor gives 99.1), and
+/// `compare` on the replay named the profile plain `hf`, dropped the anchor's note and gave the
+/// measured `none` row an interval. Both are now the fresh anchored run's, output for output.
+#[test]
+fn an_anchored_replay_is_the_fresh_anchored_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("a400.json");
+    let json = json.to_str().unwrap();
+    let base = ["--framework", "hf", "--gpu", "a100-80g"];
+    common::ok(&[&base[..], &["--anchor-ms", "400", "-o", json]].concat());
+    assert_eq!(
+        common::ok(&["--spec", json, "--anchor-ms", "500"]),
+        common::ok(&[&base[..], &["--anchor-ms", "500"]].concat())
+    );
+    for format in ["table", "csv"] {
+        let schedules = ["compare", "--schedule", "none,linear", "--format", format];
+        let replay = common::ok(&[&schedules[..], &["--spec", json]].concat());
+        let fresh = common::ok(&[&schedules[..], &base[..], &["--anchor-ms", "400"]].concat());
+        assert_eq!(replay, fresh, "{format}");
+    }
 }

@@ -1378,7 +1378,7 @@ pub fn check_with_progress(
         }
         rows.push(row);
     }
-    // The baseline × the predicted speed-up, where the anchored figure exists (the same pairs).
+    // The baseline ÷ the predicted speed-up, where the anchored figure exists (the same pairs).
     let scaled: Vec<Option<f64>> = rows
         .iter()
         .map(|r| {
