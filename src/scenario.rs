@@ -521,6 +521,33 @@ fn replaced_table_warning(gpu: &str, own: &Efficiency, used: &Efficiency) -> Str
     )
 }
 
+/// The overrides' own checks, naming the options given: the schedule's validation names its
+/// file's keys (`merge.keep_ratio = 0 must be in (0, 1]`, `prune end = 10 must be greater than
+/// start = 20`), which the user did not write.
+fn check_overrides(args: &Spec) -> Result<()> {
+    if let Some(x) = args.merge_keep_ratio {
+        if !(x.is_finite() && x > 0.0 && x <= 1.0) {
+            return Err(Error::invalid(format!(
+                "{MERGE_KEEP_RATIO} {} must be in (0, 1]: the share of each frame's tokens merging keeps",
+                crate::error::bounded(x)
+            )));
+        }
+    }
+    if args.merge_tokens_per_frame == Some(0) {
+        return Err(Error::invalid(format!(
+            "{MERGE_TOKENS_PER_FRAME} must be at least 1: the tokens merging keeps per frame"
+        )));
+    }
+    if let (Some(start), Some(end)) = (args.prune_start, args.prune_end) {
+        if end <= start {
+            return Err(Error::invalid(format!(
+                "{PRUNE_END} {end} must be greater than {PRUNE_START} {start}: pruning runs from the start layer to a later end layer (l1 < l2)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `--merge-*` and `--prune-*` flags replace the schedule's own tables.
 fn apply_overrides(schedule: &mut Arc<Schedule>, args: &Spec) -> Result<()> {
     let merge = args.merge_tokens_per_frame.is_some() || args.merge_keep_ratio.is_some();
@@ -528,6 +555,7 @@ fn apply_overrides(schedule: &mut Arc<Schedule>, args: &Spec) -> Result<()> {
     if !merge && !prune {
         return Ok(());
     }
+    check_overrides(args)?;
     let schedule = Arc::make_mut(schedule);
     let mut changed = false;
     if merge {

@@ -4,6 +4,7 @@
 //! (inside the LLM). Rules follow docs/specs/paper-cases.md (AIM's piecewise-linear
 //! scheduler) and docs/specs/models-and-methods.md (FastV, PDrop, VTW ... as `steps`).
 
+use crate::error::keys::{MERGE_KEEP_RATIO, MERGE_TOKENS_PER_FRAME};
 use crate::error::{Error, Result};
 use crate::presets::{self, Source};
 use serde::{Deserialize, Serialize};
@@ -324,13 +325,13 @@ impl Schedule {
         };
         if kept > frame_tokens {
             return Err(Error::invalid(format!(
-                "schedule '{}' merges to {kept} tokens per frame but a frame has only {frame_tokens}: lower merge.tokens_per_frame",
+                "schedule '{}' merges to {kept} tokens per frame but a frame has only {frame_tokens}: lower its tokens per frame ({MERGE_TOKENS_PER_FRAME}, or merge.tokens_per_frame in a schedule file)",
                 self.name
             )));
         }
         if kept == 0 {
             return Err(Error::invalid(format!(
-                "schedule '{}' merges a frame of {frame_tokens} tokens to 0: raise merge.keep_ratio",
+                "schedule '{}' merges a frame of {frame_tokens} tokens to 0: raise its keep ratio ({MERGE_KEEP_RATIO}, or merge.keep_ratio in a schedule file)",
                 self.name
             )));
         }

@@ -248,7 +248,7 @@ fn bad_input_is_one_line_and_exit_2() {
                 "--prune-end".into(),
                 "14".into(),
             ],
-            "greater than start",
+            "greater than --prune-start 22",
         ),
         (
             vec![
@@ -263,7 +263,7 @@ fn bad_input_is_one_line_and_exit_2() {
         (vec!["--kv-bits".into(), "0".into()], "not supported"),
         (
             vec!["--merge-keep-ratio".into(), "1.5".into()],
-            "keep_ratio",
+            "--merge-keep-ratio 1.5 must be in (0, 1]",
         ),
         (
             vec![
@@ -778,4 +778,29 @@ fn the_header_of_an_explicit_list_says_what_it_holds() {
         "{}",
         v["schedule_summary"]
     );
+}
+
+/// The schedule overrides' errors named the schedule file's keys (`merge.keep_ratio = 0 must
+/// be in (0, 1]`, `prune end = 10 must be greater than start = 20`), which the user never
+/// wrote: they name the flags (Python: the keywords).
+#[test]
+fn schedule_overrides_name_the_options_given() {
+    for (args, want) in [
+        (
+            &["--merge-keep-ratio", "0.0"][..],
+            "--merge-keep-ratio 0 must be in (0, 1]",
+        ),
+        (
+            &["--prune-start", "20", "--prune-end", "10"][..],
+            "--prune-end 10 must be greater than --prune-start 20",
+        ),
+        (
+            &["--frames", "1", "--tokens-per-frame", "1"][..],
+            "raise its keep ratio (--merge-keep-ratio, or merge.keep_ratio in a schedule file)",
+        ),
+    ] {
+        let err = fails(args);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("schedule overrides"), "{err}");
+    }
 }
