@@ -565,7 +565,7 @@ fn a_sweep_prices_every_row_under_the_anchored_profile() {
     assert!(
         e.contains("--anchor-ms")
             && e.contains("--frames (2 values)")
-            && e.contains("--anchor FILE"),
+            && e.contains("--anchor (a measurement file"),
         "{e}"
     );
     let e = common::fails(&[

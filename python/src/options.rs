@@ -101,7 +101,7 @@ impl Options {
             // budget() and serve(), never a spec's (a Spec, simulate_many's items).
             if matches!(key.as_str(), "anchor_ms" | "anchor") && !known().any(|k| k == key) {
                 return Err(Error::invalid(format!(
-                    "{key} is not a spec's option: an anchor refits the profile for one run; give it to simulate(), sweep(), budget() or serve() (simulate(..., {key}=...)), or pass the spec of an anchored run's report (report[\"spec\"]), which holds the refitted profile"
+                    "{key} is not a spec's option: an anchor refits the profile for one run; give it to simulate(), compare(), sweep(), budget() or serve() (simulate(..., {key}=...)), or pass the spec of an anchored run's report (report[\"spec\"]), which holds the refitted profile"
                 )));
             }
             if !known().any(|k| k == key) {

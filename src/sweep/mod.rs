@@ -417,7 +417,7 @@ impl Grid {
             .collect();
         if measured_baseline && !several.is_empty() {
             return Err(Error::invalid(format!(
-                "{ANCHOR_MS} is the measured time of one input without reduction, but the sweep varies {}: sweep only {SCHEDULE} on the input you timed, or give your measured rows with {ANCHOR} FILE (each row names its input)",
+                "{ANCHOR_MS} is the measured time of one input without reduction, but the sweep varies {}: sweep only {SCHEDULE} on the input you timed, or give your measured rows with {ANCHOR} (a measurement file: each row names its input)",
                 several.join(", ")
             )));
         }
