@@ -245,3 +245,29 @@ fn a_closed_pipe_is_not_an_error() {
     // And the binary still writes to a pipe that stays open.
     assert!(run(&["reproduce", "--format", "markdown"]).status.success());
 }
+
+/// `-o x.pdf` (a format no command writes) wrote the text table into x.pdf with exit 0; it is
+/// refused with the command's formats. A name without an extension, or `.txt`, takes the table.
+#[test]
+fn an_output_name_of_a_foreign_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, name) in [
+        (&[][..], "x.pdf"),
+        (&["compare", "--schedule", "none,linear"][..], "x.xlsx"),
+        (&["sweep", "--frames", "8,16"][..], "x.parquet"),
+    ] {
+        let path = dir.path().join(name);
+        let mut all = args.to_vec();
+        all.extend(["-o", path.to_str().unwrap()]);
+        let err = common::fails(&all);
+        assert!(err.contains("writes no .") && err.contains("json"), "{err}");
+        assert!(!path.exists(), "{name} was written");
+    }
+    for name in ["table.txt", "table"] {
+        let path = dir.path().join(name);
+        common::ok(&["-o", path.to_str().unwrap()]);
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("reduction"));
+    }
+}

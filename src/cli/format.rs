@@ -214,6 +214,19 @@ fn names(formats: &[Format]) -> String {
 /// The format of a command whose result has `views`: `--format`, else `-o`'s extension, else
 /// the table; a contradiction, a format the command lacks or an image without its file is a
 /// one-line error.
+/// A file name whose extension says a binary or document format aim-sim's text formats are
+/// not (a name without an extension, or `.txt`/`.log`, takes the table).
+fn foreign(path: &Path) -> bool {
+    const FOREIGN: &[&str] = &[
+        "pdf", "png", "svg", "jpg", "jpeg", "gif", "webp", "tif", "tiff", "bmp", "eps", "ps",
+        "xls", "xlsx", "ods", "doc", "docx", "odt", "ppt", "pptx", "parquet", "feather", "arrow",
+        "npy", "npz", "pkl", "pickle", "h5", "hdf5", "zip", "gz", "tar", "bz2", "xz", "zst",
+    ];
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| FOREIGN.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 pub fn resolve(
     command: &str,
     views: &[View],
@@ -233,6 +246,16 @@ pub fn resolve(
         }
         (Some(f), _, _) => f,
         (None, Some(e), _) => e,
+        // A file name of a format no command writes (`-o x.pdf`) got the text table in silence.
+        (None, None, Some(path)) if foreign(path) => {
+            let offered = Format::offered(views);
+            return Err(Error::invalid(format!(
+                "-o {}: {command} writes no .{} file: name it for one of its formats ({}), or give --format",
+                path.display(),
+                path.extension().unwrap_or_default().to_string_lossy(),
+                names(&offered)
+            )));
+        }
         (None, None, _) => Format::Table,
     };
     let offered = Format::offered(views);
