@@ -965,3 +965,37 @@ fn a_serving_run_under_a_fitted_profile_states_intervals() {
         "{i}"
     );
 }
+
+/// `serve --anchor-ms` with requests drawn from a distribution took the anchor in silence
+/// (which input did it time?), and `--schedules` beside `--schedule` ignored the latter: both
+/// are refused, as sweep refuses an anchor over varying frames.
+#[test]
+fn serve_refuses_an_anchor_on_drawn_inputs_and_two_schedule_flags() {
+    let err = common::fails(&[
+        "serve",
+        "--framework",
+        "hf",
+        "--gpu",
+        "h100",
+        "--anchor-ms",
+        "335",
+        "--frames-dist",
+        "uniform:8:64",
+        "--requests",
+        "20",
+    ]);
+    assert!(
+        err.contains("but --frames-dist draws each request's") && err.contains("--anchor"),
+        "{err}"
+    );
+    let err = common::fails(&[
+        "serve",
+        "--schedules",
+        "none,linear",
+        "--schedule",
+        "fastv",
+        "--requests",
+        "20",
+    ]);
+    assert!(err.contains("cannot be used with"), "{err}");
+}

@@ -404,7 +404,7 @@ fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<S
     core(py, move || {
         let (spec, query, schedules, anchor) = options::serve(options)?;
         let (ms, file) = options::Anchor::parts(anchor);
-        let (spec, note) = aim_sim::serve::query::anchored(&spec, ms, file.as_deref())?;
+        let (spec, note) = aim_sim::serve::query::anchored(&spec, &query, ms, file.as_deref())?;
         if schedules.is_empty() {
             let mut answer = aim_sim::serve::query::answer(&spec, &query, None)?;
             if let Some(n) = &note {

@@ -6,7 +6,9 @@ mod number;
 mod table;
 
 pub use number::push_f64;
-pub(crate) use table::{interval_ms, interval_range_ms};
+#[cfg(feature = "html")]
+pub(crate) use table::interval_ms;
+pub(crate) use table::interval_range_ms;
 
 use crate::error::Result;
 use crate::sim::Report;

@@ -5,8 +5,8 @@ use super::render;
 use super::{find_max_rate, Arrivals, Dist, Limits, MaxRate, Request, ServeReport, Server, Slo};
 use crate::error::{
     keys::{
-        FIND_MAX_RATE, FRAMES_DIST, GEN_TOKENS, KV_CACHE_GB, OUTPUT_TOKENS, SCHEDULES,
-        SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT, TEXT_DIST, TRACE,
+        ANCHOR, ANCHOR_MS, FIND_MAX_RATE, FRAMES_DIST, GEN_TOKENS, KV_CACHE_GB, OUTPUT_TOKENS,
+        SCHEDULES, SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT, TEXT_DIST, TRACE,
     },
     Key,
 };
@@ -243,9 +243,25 @@ pub struct Comparison {
 /// and no note without either. Every request and schedule is then priced under the refit.
 pub fn anchored(
     spec: &Spec,
+    query: &Query,
     anchor_ms: Option<f64>,
     file: Option<&std::path::Path>,
 ) -> Result<(Spec, Option<String>)> {
+    // A measured baseline is one input's time; requests drawn from a distribution are not that
+    // input (sweep refuses an anchor on varying frames alike; serve took it in silence).
+    if anchor_ms.is_some() {
+        if let Some(key) = [
+            (FRAMES_DIST, &query.frames_dist),
+            (TEXT_DIST, &query.text_dist),
+        ]
+        .into_iter()
+        .find_map(|(key, d)| d.is_some().then_some(key))
+        {
+            return Err(Error::invalid(format!(
+                "{ANCHOR_MS} is the measured time of one input without reduction, but {key} draws each request's: anchor on the measured rows of a file with {ANCHOR} (each row names its input), or drop {key}"
+            )));
+        }
+    }
     Ok(
         match crate::check::anchor::anchored_spec(spec, anchor_ms, file)? {
             Some((refitted, note, _)) => (refitted, Some(note)),

@@ -133,7 +133,7 @@ pub(crate) struct ServeArgs {
         help_heading = "Workload",
         value_delimiter = ',',
         value_name = "A,B,...",
-        conflicts_with = "trace"
+        conflicts_with_all = ["trace", "schedule"]
     )]
     pub schedules: Vec<String>,
     /// Price the published serving measurements of this file (reference/serving.toml).
@@ -191,8 +191,12 @@ pub fn command(
         return format::write(format, to, &report);
     }
     let format = output.resolve("serve", VIEWS)?;
-    let (spec, note) =
-        serve::query::anchored(&sim.to_spec()?, anchor.anchor_ms, anchor.anchor.as_deref())?;
+    let (spec, note) = serve::query::anchored(
+        &sim.to_spec()?,
+        &args.query(),
+        anchor.anchor_ms,
+        anchor.anchor.as_deref(),
+    )?;
     if !args.schedules.is_empty() {
         let mut c = serve::query::compare(&spec, &args.query(), &args.schedules)?;
         if let Some(n) = &note {
