@@ -479,7 +479,7 @@ fn a_sweep_prices_every_row_under_the_anchored_profile() {
         );
         assert!((f(&r["baseline_time_s"]) - 0.48).abs() < 1e-12, "{r}");
         assert_eq!(r["baseline_time_low_s"], r["baseline_time_high_s"], "{r}");
-        assert_eq!(r["framework"], "hf");
+        assert_eq!(r["framework"], "hf (anchored)", "as compare names it");
         match t.get("time_interval_s") {
             Some(iv) => {
                 assert!((f(&r["time_low_s"]) / f(&iv[0]) - 1.0).abs() < 1e-12, "{r}");

@@ -653,6 +653,9 @@ struct Loaded {
     schedules: Vec<Arc<Schedule>>,
     /// Not an axis: the base's.
     framework: Framework,
+    /// The rows' `framework` column: the profile's name, `hf (anchored)` where an anchor
+    /// refitted it, as `compare` and a single run name it (it said plain `hf`).
+    framework_label: String,
 }
 
 impl Loaded {
@@ -705,6 +708,14 @@ impl Loaded {
                 .iter()
                 .map(|s| s.load().map(Arc::new))
                 .collect::<Result<_>>()?,
+            framework_label: {
+                let f = grid.base.framework.load()?;
+                if f.spread.is_some_and(|s| s.anchored) {
+                    format!("{} (anchored)", f.name)
+                } else {
+                    f.name
+                }
+            },
             framework: grid.base.framework.load()?,
         })
     }
@@ -775,7 +786,7 @@ fn row_into(
     } else {
         set(
             framework.get_or_insert_with(String::new),
-            &loaded.framework.name,
+            &loaded.framework_label,
         );
     }
     *out = SweepRow {
