@@ -146,10 +146,13 @@ fn table(r: &ServeReport) -> String {
     if let Some(i) = &r.interval {
         let ms = |[lo, hi]: [f64; 2]| format!("{:.1}–{:.1}", lo * 1e3, hi * 1e3);
         let [f_lo, f_hi] = i.time_factors;
-        let _ = writeln!(
-            o,
-            "  80 %, every step ×{f_lo:.2}–×{f_hi:.2} (the profile's interval of a run's time, on a stack it was not fitted to):"
-        );
+        // An anchored profile's interval is what the anchor leaves, on the stack it timed.
+        let whose = if r.framework.ends_with("(anchored)") {
+            "the anchored profile's interval of a run's time, on the stack the anchor timed"
+        } else {
+            "the profile's interval of a run's time, on a stack it was not fitted to"
+        };
+        let _ = writeln!(o, "  80 %, every step ×{f_lo:.2}–×{f_hi:.2} ({whose}):");
         let _ = writeln!(
             o,
             "    TTFT p50 {} · p90 {} · p99 {} ms · TPOT p50 {} · p90 {} ms · end to end p50 {} ms",
