@@ -804,3 +804,18 @@ fn schedule_overrides_name_the_options_given() {
         assert!(!err.contains("schedule overrides"), "{err}");
     }
 }
+
+/// A baseline that does not fit the GPU while the reduced run does (`--batch 100 --gpu h100`:
+/// 133 GB against 85.9) gave a 5.3× speed-up over it with no warning; it now says so. A run
+/// whose baseline fits says nothing of it.
+#[test]
+fn a_baseline_that_does_not_fit_is_said() {
+    let r = common::json(&["--batch", "100", "--gpu", "h100"]);
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("the baseline (no reduction) needs 133.3 GB"),
+        "{warnings}"
+    );
+    let r = common::json(&["--gpu", "h100"]);
+    assert!(!r["warnings"].to_string().contains("baseline"), "{r}");
+}
