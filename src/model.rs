@@ -241,7 +241,13 @@ impl Model {
             .and_then(|()| model.validate())
             .map_err(|message| Error::Parse {
                 origin: source.origin.clone(),
-                message,
+                // A config.json names its keys as Hugging Face does: "key 'num_layers'" was said
+                // of a file's num_hidden_layers.
+                message: if is_json {
+                    hf::config_keys(&message)
+                } else {
+                    message
+                },
             })?;
         Ok(model)
     }

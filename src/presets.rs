@@ -85,6 +85,21 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
             })
         }
         Err(_) => {
+            // `--model Qwen/Qwen2-VL-72B-Instruct`: a hub id no preset has was read as a path
+            // ("cannot read …: no such file").
+            let hub_id = kind == "model"
+                && !name_or_path.starts_with(['.', '/', '~'])
+                && !name_or_path.ends_with(".json")
+                && !name_or_path.ends_with(".toml")
+                && matches!(name_or_path.split_once('/'), Some((org, repo)) if !org.is_empty() && !repo.is_empty() && !repo.contains('/'));
+            if hub_id {
+                return Err(Error::UnknownPreset {
+                    kind,
+                    name: crate::error::shorten(name_or_path, 60),
+                    hint: " (a Hugging Face id no preset answers to, and no such file: download the model's config.json and give its path)".into(),
+                    valid: names(presets).join(", "),
+                });
+            }
             if looks_like_path {
                 return Err(Error::Io {
                     path: path.to_path_buf(),

@@ -839,3 +839,37 @@ fn the_experts_note_says_what_set_the_experts() {
         "{default}"
     );
 }
+
+/// A user's own config.json (2026-12-07, a new user's hunt): a layer count out of range was
+/// named by the model TOML's key ('num_layers'), a MoE config of 0 experts beside a top-k was
+/// priced as a dense model, and a Hugging Face id no preset answers to was read as a missing
+/// file.
+#[test]
+fn a_users_config_json_is_named_in_its_own_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixtral = r#"{"model_type":"mixtral","hidden_size":4096,"num_attention_heads":32,"num_key_value_heads":8,"num_hidden_layers":LAYERS,"intermediate_size":14336,"vocab_size":32000,"num_local_experts":EXPERTS,"num_experts_per_tok":2}"#;
+    let write = |name: &str, layers: &str, experts: &str| {
+        let path = dir.path().join(name);
+        let text = mixtral
+            .replace("LAYERS", layers)
+            .replace("EXPERTS", experts);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let err = common::fails(&["--model", &write("big.json", "100000", "8")]);
+    assert!(
+        err.contains("key 'num_hidden_layers' = 100000 must be between 1 and"),
+        "{err}"
+    );
+    let err = common::fails(&["--model", &write("zero.json", "32", "0")]);
+    assert!(err.contains("names 0 experts"), "{err}");
+    let err = common::fails(&["--model", "Qwen/Qwen2-VL-72B-Instruct"]);
+    assert!(
+        err.contains(
+            "unknown model 'Qwen/Qwen2-VL-72B-Instruct' (a Hugging Face id no preset answers to"
+        ),
+        "{err}"
+    );
+    // A preset's own hub id still resolves.
+    common::ok(&["--model", "lmms-lab/llava-onevision-qwen2-7b-ov"]);
+}

@@ -92,6 +92,20 @@ const LLM_KEYS: &str =
     "hidden_size, num_attention_heads, num_hidden_layers, intermediate_size, vocab_size";
 
 /// Reads a Hugging Face `config.json` into a model (not yet resolved or validated).
+/// `message` (of the model's validation, in the model TOML's keys) with each key a config.json
+/// spells otherwise in Hugging Face's spelling.
+pub(super) fn config_keys(message: &str) -> String {
+    [
+        ("num_layers", "num_hidden_layers"),
+        ("num_heads", "num_attention_heads"),
+        ("num_kv_heads", "num_key_value_heads"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (toml, hf)| {
+        m.replace(&format!("'{toml}'"), &format!("'{hf}'"))
+    })
+}
+
 pub(super) fn from_hf_config(source: &Source) -> Result<Model> {
     let origin = source.origin.as_str();
     let root: Value = serde_json::from_str(&source.text).map_err(|e| Error::Parse {
@@ -188,6 +202,12 @@ fn moe_from_hf(c: &Cfg, model_type: &str) -> Result<Option<Moe>> {
             experts = Some(e);
             break;
         }
+    }
+    // Zero experts beside a top-k is no dense model: it was priced as one in silence.
+    if experts == Some(0) && c.int("num_experts_per_tok")?.is_some_and(|k| k > 0) {
+        return Err(c.err(
+            "the config names 0 experts and num_experts_per_tok > 0: give the number of experts (num_local_experts or num_experts), or drop both keys for a dense model".into(),
+        ));
     }
     let Some(num_experts) = experts.filter(|&e| e > 0) else {
         return Ok(None);
