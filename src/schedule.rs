@@ -402,8 +402,15 @@ impl Schedule {
             }
             Some(Prune::Explicit { keep, .. }) => {
                 if keep.len() != n {
+                    // scale_to_layers moves layer indices; a list of one fraction per layer has
+                    // none to move (a user's scale_to_layers was ignored without a word).
+                    let scale = if self.scale_to_layers.is_some() {
+                        " (scale_to_layers moves the layers of steps and linear schedules; an explicit list is one model's and never scales)"
+                    } else {
+                        ""
+                    };
                     return Err(Error::invalid(format!(
-                        "schedule '{}' lists {} keep fractions but the model has {layers} layers: give one per layer",
+                        "schedule '{}' lists {} keep fractions but the model has {layers} layers: give one per layer{scale}",
                         self.name,
                         keep.len()
                     )));

@@ -873,3 +873,28 @@ fn a_users_config_json_is_named_in_its_own_words() {
     // A preset's own hub id still resolves.
     common::ok(&["--model", "lmms-lab/llava-onevision-qwen2-7b-ov"]);
 }
+
+/// `scale_to_layers` beside an explicit list was ignored without a word (README said it made a
+/// schedule follow the depth); the length error now says an explicit list never scales.
+#[test]
+fn an_explicit_list_says_it_never_scales() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ex28.toml");
+    let keep = [vec!["1.0"; 14], vec!["0.5"; 14]].concat().join(", ");
+    std::fs::write(
+        &path,
+        format!("name = \"ex28\"\nscale_to_layers = 28\n[prune]\nkind = \"explicit\"\nkeep = [{keep}]\n"),
+    )
+    .unwrap();
+    let err = common::fails(&[
+        "--schedule",
+        path.to_str().unwrap(),
+        "--model",
+        "llava-1.5-7b",
+    ]);
+    assert!(
+        err.contains("lists 28 keep fractions but the model has 32 layers")
+            && err.contains("an explicit list is one model's and never scales"),
+        "{err}"
+    );
+}
