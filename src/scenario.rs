@@ -987,6 +987,13 @@ fn gpu_notes(gpu: &Gpu, precision: &Precision) -> Vec<String> {
 /// Flags that are accepted but do not do what they might seem to.
 pub(crate) fn input_warnings(args: &Spec, model: &Model) -> Vec<String> {
     let mut out = Vec::new();
+    // GPU files give 16- and 8-bit tensor peaks only: 32-bit GEMMs at the 16-bit peak were a
+    // W32A32 run 8 % slower than W16A16 (its bytes alone), without a word.
+    if args.a_bits == 32 {
+        out.push(format!(
+            "{A_BITS} 32: GEMMs are priced at the GPU's 16-bit tensor peak (GPU files give no FP32 or TF32 rate), only their bytes at 32 bits, so the time is a lower bound; FP32 matrix units run several times slower"
+        ));
+    }
     let per_frame = args.tokens_per_frame.unwrap_or(model.tokens_per_frame);
     if let Some(n) = args.tokens {
         // Issue 24: `--tokens 6272` on a model of 182 tokens per frame silently priced one
