@@ -295,3 +295,35 @@ fn an_anchored_budget_names_the_refitted_profile() {
     assert_eq!(v["framework"], "hf (anchored)");
     assert_eq!(common::json(&args)["framework"], "hf");
 }
+
+/// An anchor's note said "the interval is what an anchor leaves" in `budget`, which states no
+/// interval: the note says what was refitted, and the interval is said where one is shown.
+#[test]
+fn an_anchored_budget_speaks_of_no_interval() {
+    let out = common::run(&[
+        "budget",
+        "--schedule",
+        "linear",
+        "--target-reduction",
+        "4",
+        "--by",
+        "time",
+        "--framework",
+        "hf",
+        "--gpu",
+        "a100-80g",
+        "--anchor-ms",
+        "500",
+    ]);
+    assert!(out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("anchored on the measured baseline 500 ms"),
+        "{all}"
+    );
+    assert!(!all.contains("interval"), "{all}");
+}

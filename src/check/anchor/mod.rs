@@ -244,10 +244,12 @@ fn scenario_of(spec: &Spec, kind: Anchor) -> Result<Scenario> {
 }
 
 /// What an anchor refitted, in one line, for a run's notes.
+/// What an anchor refitted, from what: a note of every command that prices under the anchored
+/// profile (budget's too, which states no interval: the interval is said where one is shown).
 fn refitted_note(framework: &Framework, a: Anchored, on: &str) -> String {
     let (h, k) = (a.harness, a.knobs);
     format!(
-        "anchored on {on}: framework {}'s GEMM efficiency refitted to {:.1} % of peak (from {:.1} %) and per-kernel overhead to {:.2} µs (from {:.2} µs){}, the split most likely under the spread between harnesses; the interval is what an anchor leaves (the profile's speed-up σ)",
+        "anchored on {on}: framework {}'s GEMM efficiency refitted to {:.1} % of peak (from {:.1} %) and per-kernel overhead to {:.2} µs (from {:.2} µs){}, the split most likely under the spread between harnesses",
         framework.name,
         a.matmul() * 100.0,
         k.matmul * 100.0,
