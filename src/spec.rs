@@ -379,15 +379,9 @@ impl Spec {
             let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
                 return Vec::new();
             };
-            let spec = match value.get("spec") {
-                Some(inner)
-                    if value.get("totals").is_some() || value.get("cost_model").is_some() =>
-                {
-                    inner
-                }
-                _ => &value,
-            };
-            spec.as_object()
+            replayed_spec(&value)
+                .unwrap_or(&value)
+                .as_object()
                 .map(|o| o.keys().cloned().collect())
                 .unwrap_or_default()
         } else {
@@ -425,13 +419,9 @@ impl Spec {
             // serde_json keeps the last of two equal keys: a typo'd copy would win silently.
             serde_json::from_str::<NoDuplicateKeys>(text)
                 .map_err(|e| parse(format!("{e}: give each key once")))?;
-            let spec = match value.get("spec") {
-                Some(inner)
-                    if value.get("totals").is_some() || value.get("cost_model").is_some() =>
-                {
-                    inner.clone()
-                }
-                _ => {
+            let spec = match replayed_spec(&value) {
+                Some(inner) => inner.clone(),
+                None => {
                     if let Some((command, what)) = output_without_spec(&value) {
                         // Each of compare's rows carries its own run's spec: say where.
                         if command == "compare" {
@@ -663,6 +653,14 @@ choice_from_value!(
     crate::experts::ExpertsImpl,
     crate::selection::Selection
 );
+
+/// The spec a run's JSON output carries (`"spec"` beside its `totals` or `cost_model`), which
+/// a run file that is such an output replays; `None` for a spec itself.
+fn replayed_spec(value: &serde_json::Value) -> Option<&serde_json::Value> {
+    value
+        .get("spec")
+        .filter(|_| value.get("totals").is_some() || value.get("cost_model").is_some())
+}
 
 /// A count that may be 0 (`--frames 0`: a text-only prompt).
 pub fn parse_count_or_zero(s: &str) -> Result<u64, String> {

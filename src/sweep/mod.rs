@@ -692,6 +692,7 @@ impl Loaded {
     }
 
     fn new(grid: &Grid) -> Result<Loaded> {
+        let framework = grid.base.framework.load()?;
         Ok(Loaded {
             models: grid
                 .models
@@ -708,15 +709,12 @@ impl Loaded {
                 .iter()
                 .map(|s| s.load().map(Arc::new))
                 .collect::<Result<_>>()?,
-            framework_label: {
-                let f = grid.base.framework.load()?;
-                if f.spread.is_some_and(|s| s.anchored) {
-                    format!("{} (anchored)", f.name)
-                } else {
-                    f.name
-                }
+            framework_label: if framework.spread.is_some_and(|s| s.anchored) {
+                format!("{} (anchored)", framework.name)
+            } else {
+                framework.name.clone()
             },
-            framework: grid.base.framework.load()?,
+            framework,
         })
     }
 }
