@@ -308,6 +308,31 @@ fn unsupported_configs_fail_with_the_key() {
     assert!(e.contains("no vision tower"), "{e}");
 }
 
+/// A text-only config.json was priced with LLaVA-OneVision's 32 × 196 video tokens and said
+/// nothing of where 6272 visual tokens came from; the header now says they are a default.
+#[test]
+fn a_text_only_config_says_its_visual_tokens_are_a_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let llama = dir.path().join("llama.json");
+    std::fs::write(
+        &llama,
+        r#"{"model_type":"llama","hidden_size":4096,"num_attention_heads":32,"num_hidden_layers":32,
+           "intermediate_size":11008,"vocab_size":32000}"#,
+    )
+    .unwrap();
+    let path = llama.to_str().unwrap();
+    let out = common::ok(&["--model", path, "--gpu", "a100"]);
+    let header = out.lines().next().unwrap();
+    assert!(
+        header.contains("no vision_config") && header.contains("32 frames × 196"),
+        "{header}"
+    );
+    assert!(
+        out.contains("32 frame(s) × 196 = 6272 visual tokens"),
+        "{out}"
+    );
+}
+
 /// A vision tower's layer lists name each layer once and no more layers than they index:
 /// `full_attention_layers = [7, 7, 7, 7, 7]` priced one layer's full attention five times, and
 /// `deepstack_layers = [8, 8, 8]` one merger three times, both exit 0.

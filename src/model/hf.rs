@@ -272,7 +272,12 @@ fn vision_from_hf(
         ))
     };
     let Some(vc) = root.get("vision_config").filter(|v| v.is_object()) else {
-        return none(String::new());
+        // Said, because 6272 visual tokens on a text-only model is no one's guess but ours.
+        return none(format!(
+            " (no vision_config: the visual tokens default to LLaVA-OneVision video's {} frames × {})",
+            super::default_frames(),
+            super::default_tokens_per_frame(),
+        ));
     };
     let v = Cfg {
         origin,
