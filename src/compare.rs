@@ -411,7 +411,7 @@ fn table(c: &Comparison) -> String {
             out,
             "\n{}",
             if c.anchored {
-                "80 % intervals on the anchored stack (the profile's speed-up σ: two runs of one harness; docs/accuracy.md, one anchor):"
+                "80 % intervals on the anchored stack (the narrower of the profile's speed-up and time σ: two runs of one harness; docs/accuracy.md, one anchor):"
             } else {
                 "80 % intervals on a stack the framework profile was not fitted to (its [spread], docs/accuracy.md):"
             }

@@ -188,7 +188,7 @@ pub fn render(r: &Report) -> String {
             "{}",
             match r.scenario.anchor {
                 None => "interval: 80 % of runs on a stack this profile was not fitted to land inside (the profile's [spread]: leave-one-source-out residuals, docs/accuracy.md); one measured baseline of your own stack (--anchor-ms) narrows it",
-                Some(_) => "interval: 80 % of runs on the anchored stack land inside: the error of a ratio of two runs of one harness (the profile's speed-up σ, from leave-one-source-out residuals; docs/accuracy.md, one anchor)",
+                Some(_) => "interval: 80 % of runs on the anchored stack land inside: the error of a ratio of two runs of one harness (the narrower of the profile's speed-up and time σ, from leave-one-source-out residuals; docs/accuracy.md, one anchor)",
             }
         );
     }

@@ -8,7 +8,7 @@
 //!
 //! With the harness's offset pinned by the anchor, what is left of a prediction's error is the
 //! error of a ratio of two runs of one harness: the profile's speed-up σ (`[spread].speedup`),
-//! which becomes the anchored interval's σ.
+//! which becomes the anchored interval's σ (its time σ where that is the narrower).
 //!
 //! `--anchor FILE` generalises it to several measured rows in the measurement schema
 //! (reference/measurements.toml's): the same two figures fitted by least squares on the rows'
