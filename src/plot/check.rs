@@ -150,14 +150,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         .light_line_style(RGBColor(238, 238, 238))
         .bold_line_style(RGBColor(205, 205, 205))
         .draw()?;
-    // The ±20 % band and y = x.
+    // The ±20 % band and y = x, cut at the axes: a corner outside them was clamped onto the
+    // edge, which bent the band into a wedge crossing y = x.
     chart.draw_series(std::iter::once(Polygon::new(
-        vec![
-            (lo, lo * (1.0 - BAND)),
-            (hi, hi * (1.0 - BAND)),
-            (hi, hi * (1.0 + BAND)),
-            (lo, lo * (1.0 + BAND)),
-        ],
+        band_polygon(lo, hi),
         RGBColor(0, 0, 0).mix(0.07).filled(),
     )))?;
     chart.draw_series(LineSeries::new(
@@ -239,4 +235,45 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         ))?;
     }
     Ok(())
+}
+
+/// The ±[`BAND`] band about y = x inside the square `[lo, hi]²`: a hexagon whose lower edge
+/// y = (1 − BAND)·x starts where it enters the square and whose upper edge y = (1 + BAND)·x
+/// ends where it leaves it.
+fn band_polygon(lo: f64, hi: f64) -> Vec<(f64, f64)> {
+    vec![
+        (lo, lo),
+        (lo / (1.0 - BAND), lo),
+        (hi, hi * (1.0 - BAND)),
+        (hi, hi),
+        (hi / (1.0 + BAND), hi),
+        (lo, lo * (1.0 + BAND)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The band's corners lay outside the axes and were clamped onto them, so `plot check`
+    /// drew a wedge lying above y = x at one end and below it at the other.
+    #[test]
+    fn the_band_stays_inside_the_axes_and_about_y_equals_x() {
+        for (lo, hi) in [(1.0, 1000.0), (3.7, 41.0), (0.02, 9000.0)] {
+            let band = band_polygon(lo, hi);
+            for &(x, y) in &band {
+                assert!((lo..=hi).contains(&x) && (lo..=hi).contains(&y), "{x} {y}");
+                let r = y / x;
+                assert!(r >= 1.0 - BAND - 1e-12 && r <= 1.0 + BAND + 1e-12, "{r}");
+            }
+            // Both ends of y = x inside it, and both edges reached.
+            assert!(band.contains(&(lo, lo)) && band.contains(&(hi, hi)));
+            assert!(band
+                .iter()
+                .any(|&(x, y)| (y / x - (1.0 - BAND)).abs() < 1e-12));
+            assert!(band
+                .iter()
+                .any(|&(x, y)| (y / x - (1.0 + BAND)).abs() < 1e-12));
+        }
+    }
 }
