@@ -314,6 +314,62 @@ fn a_replay_resolves_what_a_new_size_rate_or_model_changes() {
     assert_eq!(replayed["tokens_per_frame"], 576);
 }
 
+/// A run's JSON records what its options derived; a new value of the option derives them again.
+/// `--spec run.json --cost-model llm-viewer` kept the refined model's fused attention and code
+/// timing (6.74× where the direct run says 7.98×), `--a-bits 16` over an A8 run kept KV8,
+/// `--framework trtllm` over an hf run kept hf's eager vision attention, `--model llava-1.5-7b`
+/// kept LLaVA-OneVision's 32 default frames. A value the run chose stays.
+#[test]
+fn a_replay_derives_again_what_a_changed_option_derived() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, args: &[&str]| -> String {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            common::ok(&[args, &["--format", "json"][..]].concat()),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let json = |args: &[&str]| common::ok(&[args, &["--format", "json"][..]].concat());
+    let cases: [(&[&str], &[&str]); 6] = [
+        (&[], &["--cost-model", "llm-viewer"]),
+        (
+            &["--cost-model", "llm-viewer"],
+            &["--cost-model", "refined"],
+        ),
+        (&["--a-bits", "8"], &["--a-bits", "16"]),
+        (
+            &["--framework", "hf", "--include-vision", "--gpu", "a100-80g"],
+            &[
+                "--framework",
+                "trtllm",
+                "--include-vision",
+                "--gpu",
+                "a100-80g",
+            ],
+        ),
+        (&[], &["--model", "llava-1.5-7b"]),
+        (&["--kv-bits", "4"], &["--a-bits", "8"]),
+    ];
+    for (i, (first, then)) in cases.iter().enumerate() {
+        let base = write(&format!("run{i}.json"), first);
+        let replayed = json(&[&["--spec", base.as_str()][..], then].concat());
+        // A chosen value stays: the last case's KV4 was given, so it is the run's with it.
+        let direct: Vec<&str> = if i == 5 {
+            assert_ne!(replayed, json(then), "KV4 was chosen, not derived");
+            [*then, &["--kv-bits", "4"][..]].concat()
+        } else {
+            then.to_vec()
+        };
+        assert_eq!(replayed, json(&direct), "--spec {first:?} then {then:?}");
+    }
+    // An attention the run chose (eager under the refined model) outlives a new cost model.
+    let eager = write("eager.json", &["--attention", "eager"]);
+    let replayed = json(&["--spec", &eager, "--cost-model", "refined"]);
+    assert_eq!(replayed, json(&["--attention", "eager"]));
+}
+
 /// A `layer_tokens` list in a run file is checked as the flag is: a 0 was once priced as a
 /// layer of no tokens from a file while `--layer-tokens` refused it.
 #[test]

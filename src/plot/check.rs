@@ -264,7 +264,7 @@ mod tests {
             for &(x, y) in &band {
                 assert!((lo..=hi).contains(&x) && (lo..=hi).contains(&y), "{x} {y}");
                 let r = y / x;
-                assert!(r >= 1.0 - BAND - 1e-12 && r <= 1.0 + BAND + 1e-12, "{r}");
+                assert!((1.0 - BAND - 1e-12..=1.0 + BAND + 1e-12).contains(&r), "{r}");
             }
             // Both ends of y = x inside it, and both edges reached.
             assert!(band.contains(&(lo, lo)) && band.contains(&(hi, hi)));
