@@ -17,8 +17,8 @@
 use crate::choice::Choice;
 use crate::cost::Totals;
 use crate::error::keys::{
-    FRAMES, LAYER_TOKENS, PRUNE_END, PRUNE_START, SCHEDULE, SOLVE, TARGET_REDUCTION, TOKENS,
-    TOKENS_PER_FRAME,
+    FRAMES, GEN_TOKENS, LAYER_TOKENS, PRUNE_END, PRUNE_START, SCHEDULE, SOLVE, TARGET_REDUCTION,
+    TOKENS, TOKENS_PER_FRAME,
 };
 use crate::error::{Error, Result};
 use crate::report::TextFormat;
@@ -631,6 +631,12 @@ pub fn answer_anchored(
 
 /// Answers the budget question `b` asks about the run `sim`.
 pub fn answer(sim: &Spec, b: &BudgetQuery) -> Result<Answer> {
+    // Budgets are of the prefill: a decode length was accepted and changed nothing.
+    if sim.gen_tokens > 0 {
+        return Err(Error::invalid(format!(
+            "budget weighs the prefill (time to first token), not a decode: drop {GEN_TOKENS}, or price one run's decode with simulate ({FRAMES} and {GEN_TOKENS})"
+        )));
+    }
     match b.target_reduction {
         Some(target) => Ok(Answer::Target(solve_target(sim, b, target)?)),
         None if b.solve.is_some() => Err(Error::invalid(format!(

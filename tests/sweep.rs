@@ -758,3 +758,16 @@ fn layer_tokens_with_several_schedules_is_refused() {
     let one = common::ok(&["sweep", "--layer-tokens", &list, "--format", "csv"]);
     assert_eq!(one.lines().count(), 2, "{one}");
 }
+
+/// sweep and budget price prefills: `--gen-tokens` was accepted and changed nothing (the CSV
+/// was byte for byte the run without it), where compare, pareto and serve refuse it.
+#[test]
+fn sweep_and_budget_refuse_a_decode_length() {
+    for args in [
+        &["sweep", "--gpu", "h100", "--gen-tokens", "10"][..],
+        &["budget", "--by", "time", "--gen-tokens", "1000"][..],
+    ] {
+        let e = common::fails(args);
+        assert!(e.contains("not a decode") && e.contains("drop --gen-tokens"), "{e}");
+    }
+}

@@ -264,7 +264,10 @@ mod tests {
             for &(x, y) in &band {
                 assert!((lo..=hi).contains(&x) && (lo..=hi).contains(&y), "{x} {y}");
                 let r = y / x;
-                assert!((1.0 - BAND - 1e-12..=1.0 + BAND + 1e-12).contains(&r), "{r}");
+                assert!(
+                    (1.0 - BAND - 1e-12..=1.0 + BAND + 1e-12).contains(&r),
+                    "{r}"
+                );
             }
             // Both ends of y = x inside it, and both edges reached.
             assert!(band.contains(&(lo, lo)) && band.contains(&(hi, hi)));

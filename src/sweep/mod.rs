@@ -28,8 +28,8 @@ pub use output::{render, RowWriter};
 use crate::cost::{CostModelKind, LayerCache};
 use crate::error::{
     keys::{
-        BATCH, COST_MODEL, FRAMES, GPU, LAYER_TOKENS, MODEL, SCHEDULE, TEXT_TOKENS, TOKENS,
-        TOKENS_PER_FRAME,
+        BATCH, COST_MODEL, FRAMES, GEN_TOKENS, GPU, LAYER_TOKENS, MODEL, SCHEDULE, TEXT_TOKENS,
+        TOKENS, TOKENS_PER_FRAME,
     },
     Key,
 };
@@ -308,6 +308,12 @@ impl Grid {
                  same run: give one {SCHEDULE}, or drop {LAYER_TOKENS} (a schedule file whose \
                  [prune] has kind = \"explicit\" gives one keep fraction per layer as one of \
                  the schedules)"
+            )));
+        }
+        // A sweep's rows are prefills: a decode length was accepted and changed no row.
+        if base.gen_tokens > 0 {
+            return Err(Error::invalid(format!(
+                "sweep prices each configuration's prefill (time to first token), not a decode: drop {GEN_TOKENS}, or price one configuration's decode with simulate ({GEN_TOKENS})"
             )));
         }
         let n = grid.dims().iter().try_fold(1usize, |acc, &d| {
