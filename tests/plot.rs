@@ -682,3 +682,29 @@ fn y_scale_is_for_curves_only() {
     let help = common::ok(&["plot", "--help"]);
     assert!(help.contains("`curves` only: the y scale"), "{help}");
 }
+
+/// A chart of a run that does not fit its GPU was drawn in silence, where simulate, sweep and
+/// compare warn on standard error: plot warns as they do.
+#[test]
+fn a_chart_warns_as_its_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["layers", "roofline", "curves"] {
+        let path = dir.path().join(format!("{kind}.svg"));
+        let out = common::run(&[
+            "plot",
+            kind,
+            "--batch",
+            "100",
+            "--gpu",
+            "h100",
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{kind}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("warning:") && err.contains("85.9 GB"),
+            "{kind}: {err}"
+        );
+    }
+}

@@ -768,6 +768,9 @@ fn sweep_and_budget_refuse_a_decode_length() {
         &["budget", "--by", "time", "--gen-tokens", "1000"][..],
     ] {
         let e = common::fails(args);
-        assert!(e.contains("not a decode") && e.contains("drop --gen-tokens"), "{e}");
+        assert!(
+            e.contains("not a decode") && e.contains("drop --gen-tokens"),
+            "{e}"
+        );
     }
 }

@@ -165,7 +165,10 @@ fn single(args: &GridArgs, anchor: &AnchorArgs, kind: &str) -> Result<sim::Repor
             grid.len()
         )));
     }
-    sim::simulate(&anchor.scenario(&grid.spec(0))?)
+    let report = sim::simulate(&anchor.scenario(&grid.spec(0))?)?;
+    // As the run itself warns (a model that does not fit the GPU, ...).
+    super::run::warn(&report.run.warnings);
+    Ok(report)
 }
 
 /// Checks the flags that belong to some kinds only.
@@ -305,7 +308,8 @@ pub fn command(args: &PlotArgs) -> Result<()> {
                     grid.len()
                 )));
             }
-            let rows = sweep::run(&grid, |_| {})?;
+            let prepared = sweep::Sweep::prepare(&grid)?;
+            let rows = prepared.run(sweep::default_jobs(), |_| {})?;
             let data = plot::CurvesData::from_rows(
                 &rows,
                 grid.visual_is_tokens(),
@@ -316,7 +320,11 @@ pub fn command(args: &PlotArgs) -> Result<()> {
                 YScale::Log => Scale::Log,
                 YScale::Linear => Scale::Linear,
             };
-            plot::curves(&args.output, size, &data, scale)
+            plot::curves(&args.output, size, &data, scale)?;
+            // What `sweep` warns of the same rows (a model that does not fit the GPU, ...): a
+            // chart drawn in silence looked like a run that holds.
+            super::run::warn(&prepared.input_warning_lines());
+            Ok(())
         }
         PlotKind::Layers => plot::layers(
             &args.output,
