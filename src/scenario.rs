@@ -262,9 +262,16 @@ impl Scenario {
                 framework.name
             ));
         }
+        // The profile's table for this GPU: a preset's, else one named as a GPU file names its
+        // device (`fit` keys the tables of a file's GPU so; they were written and never used).
+        let own_table = match gpu_preset {
+            None if framework.gpu.contains_key(&gpu.name) => Some(gpu.name.clone()),
+            _ => None,
+        };
+        let table_gpu = gpu_preset.or(own_table.as_deref());
         let mut spread = None;
         if let Some((efficiency, notes)) =
-            framework.efficiency_for(gpu_preset, gpu.host(), precision.uses_int8_peak())
+            framework.efficiency_for(table_gpu, gpu.host(), precision.uses_int8_peak())
         {
             if args.cost_model == CostModelKind::LlmViewer {
                 return Err(Error::invalid(format!(
@@ -289,8 +296,8 @@ impl Scenario {
             }
             let moe = model.moe.is_some();
             // Its own values on this GPU, GEMMs at this precision included: else a new GPU's σ.
-            let fitted = framework.fitted_for(gpu_preset)
-                && framework.gemm_fitted_for(gpu_preset, precision.uses_int8_peak());
+            let fitted = framework.fitted_for(table_gpu)
+                && framework.gemm_fitted_for(table_gpu, precision.uses_int8_peak());
             spread = framework.spread.map(|s| s.for_model(moe).for_gpu(fitted));
             if moe {
                 framework_notes.extend(framework.spread.and_then(|s| s.moe_note(&framework.name)));

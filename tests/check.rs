@@ -2044,3 +2044,61 @@ fn a_users_own_rows_are_refused_where_no_fit_can_use_them() {
         "{err}"
     );
 }
+
+/// `fit` on rows timed on a GPU from a file wrote its values as `[gpu."FILE"]`, a table no run
+/// ever used: a run on the file took the pooled values in silence. Tables of a file's GPU are
+/// keyed by the `name` the file gives its device, and a run on the file takes them.
+#[test]
+fn a_fitted_table_of_a_gpu_file_is_the_one_a_run_on_it_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpu = dir.path().join("zorg.toml");
+    let a100 = std::fs::read_to_string("hardware/a100.toml").unwrap();
+    let renamed: String = a100
+        .lines()
+        .filter(|l| !l.starts_with("aliases"))
+        .map(|l| {
+            if l.starts_with("name =") {
+                "name = \"Zorg X1\"\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&gpu, renamed).unwrap();
+    let row = |id: &str, ms: f64, extra: &str| {
+        format!(
+            "[[measurement]]\nid = \"{id}\"\nsource = \"my lab\"\nmodel = \"llava-1.5-7b\"\ngpu = \"{}\"\nframework = \"hf\"\ntimed = \"prefill\"\nattention = \"eager\"\nconfidence = \"read\"\nquote = \"-\"\nschedule = \"none\"\nmeasured_ms = {ms}\ntext_tokens = 40\nframes = 1\n{extra}\n",
+            gpu.display()
+        )
+    };
+    let layers = vec!["104"; 32].join(", ");
+    let rows = dir.path().join("mine.toml");
+    std::fs::write(
+        &rows,
+        row("z1", 90.0, "")
+            + &row(
+                "z2",
+                40.0,
+                &format!("layer_tokens = [{layers}]\nbaseline = \"z1\""),
+            ),
+    )
+    .unwrap();
+    let out = dir.path().join("profiles");
+    std::fs::create_dir(&out).unwrap();
+    common::ok(&[
+        "fit",
+        rows.to_str().unwrap(),
+        "--write",
+        out.to_str().unwrap(),
+    ]);
+    let profile = out.join("hf.toml");
+    let written = std::fs::read_to_string(&profile).unwrap();
+    assert!(written.contains("[gpu.\"Zorg X1\"]"), "{written}");
+    let run = common::ok(&[
+        "--framework",
+        profile.to_str().unwrap(),
+        "--gpu",
+        gpu.to_str().unwrap(),
+    ]);
+    assert!(run.contains("fitted for Zorg X1"), "{run}");
+}

@@ -194,10 +194,11 @@ fn record_where(
             id: r.id.clone(),
             // The preset the row's GPU is (a copy of its file, a device name among its
             // aliases), as a run on it takes the profile's values: a profile's [gpu.NAME]
-            // tables are keyed by preset, never by a file's path.
+            // tables are keyed by preset, else by the `name` a GPU file gives its device (a
+            // run on the file finds it there; keyed by the row's path, it was never used).
             gpu: scenario
                 .gpu_preset
-                .map_or_else(|| r.gpu.clone(), str::to_string),
+                .map_or_else(|| scenario.gpu.name.clone(), str::to_string),
             group: r.group().to_string(),
             host: scenario.gpu.host(),
             baseline: r.baseline.clone(),
