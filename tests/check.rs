@@ -1684,6 +1684,14 @@ fn fit_output_paths_are_checked_first() {
         e.contains("no such folder") && e.contains("create it"),
         "{e}"
     );
+    // A missing `hf.toml` is meant as a file: `mkdir -p hf.toml` was the advice.
+    let named = dir.path().join("hf.toml");
+    let e = common::fails(&["fit", &file, "--write", named.to_str().unwrap()]);
+    assert!(
+        e.contains("takes the folder") && e.contains("then --write"),
+        "{e}"
+    );
+    assert!(!e.contains(&format!("mkdir -p {}", named.display())), "{e}");
 }
 
 /// `check --cv source` used to print the footnote of the star ("* leave-one-source-out ... fell

@@ -198,10 +198,24 @@ pub fn fit(args: &FitArgs, output: &OutputArgs) -> Result<()> {
     // Checked before the refits, which take a while.
     if let Some(dir) = args.write.as_deref().filter(|d| !d.is_dir()) {
         // A file of that name: mkdir -p would fail on it too.
+        let toml = dir
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
         return Err(Error::invalid(if dir.exists() {
             format!(
                 "fit --write {}: a file, not a folder: --write takes the folder the profiles go in (each as FOLDER/NAME.toml); give another path",
                 dir.display()
+            )
+        } else if toml {
+            let folder = dir
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| "profiles".into(), |p| p.join("profiles"));
+            let folder = folder.display();
+            // `--write hf.toml` means a file: `mkdir -p hf.toml` was the advice.
+            format!(
+                "fit --write {}: --write takes the folder the profiles go in (each as FOLDER/NAME.toml, hf.toml for hf), not a file: give a folder (mkdir -p {folder}, then --write {folder})",
+                dir.display(),
             )
         } else {
             format!(
