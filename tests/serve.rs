@@ -596,7 +596,7 @@ fn tiny_prompts_prefill_slower_with_aim_under_hf() {
 /// One prompt too large for the device (a trace row of 100000 frames, `--frames-dist
 /// exp:1000000`) names the prompt and what to lower; it used to say "no room for a KV cache:
 /// 42.9 GB × 0.9 leaves -4033891.47 GB … raise --gpu-memory-utilization or use --tp", neither
-/// of which helps. Weights past the device keep that advice.
+/// of which helps. Weights past the device say so, with --tp.
 #[test]
 fn a_prompt_too_large_for_the_device_says_what_to_lower() {
     for args in [
@@ -621,7 +621,7 @@ fn a_prompt_too_large_for_the_device_says_what_to_lower() {
         "3",
     ]);
     assert!(
-        err.contains("no room for a KV cache") && err.contains("--tp"),
+        err.contains("the weights alone take") && err.contains("--tp"),
         "{err}"
     );
 }
@@ -998,4 +998,29 @@ fn serve_refuses_an_anchor_on_drawn_inputs_and_two_schedule_flags() {
         "20",
     ]);
     assert!(err.contains("cannot be used with"), "{err}");
+}
+
+/// Weights larger than the GPU advised raising --gpu-memory-utilization (already at 1) and
+/// printed a negative room: they are said to be too large, with the fixes that can work.
+#[test]
+fn weights_past_the_gpu_are_said_so() {
+    let e = common::fails(&[
+        "serve",
+        "--rate",
+        "2",
+        "--model",
+        "llava-ov-72b",
+        "--gpu",
+        "h100",
+        "--gpu-memory-utilization",
+        "1.0",
+    ]);
+    assert!(
+        e.contains("the weights alone take") && e.contains("--tp"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("raise --gpu-memory-utilization") && !e.contains("leaves -"),
+        "{e}"
+    );
 }

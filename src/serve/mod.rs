@@ -19,7 +19,7 @@ pub mod workload;
 use crate::error::keys::{
     BLOCK_SIZE, DURATION, FIND_MAX_RATE, FRAMES, FRAMES_DIST, GPU_MEMORY_UTILIZATION, KV_CACHE_GB,
     LAYER_TOKENS, MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS, RATE, SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT,
-    TEXT_DIST, TEXT_TOKENS, TP,
+    TEXT_DIST, TEXT_TOKENS, TP, W_BITS,
 };
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
@@ -411,12 +411,26 @@ impl Server {
                 self.base.gpu.memory / 1e9,
             )));
         }
-        if !room {
+        // The weights alone past the device: no memory share helps (it advised raising a share
+        // already at 1, and printed a negative room).
+        if !room && p.weights_bytes >= self.base.gpu.memory {
             return Err(Error::invalid(format!(
-                "no room for a KV cache: {:.1} GB × {} leaves {:.2} GB after {:.1} GB of weights and {:.2} GB of activations; raise {GPU_MEMORY_UTILIZATION} or use {TP}",
+                "the weights alone take {:.1} GB, more than the GPU's {:.1} GB: split them with {TP}, store them in fewer {W_BITS}, or give a larger GPU",
+                p.weights_bytes / 1e9,
+                self.base.gpu.memory / 1e9,
+            )));
+        }
+        if !room {
+            let fix = if self.limits.gpu_memory_utilization < 1.0 {
+                format!("raise {GPU_MEMORY_UTILIZATION} or use {TP}")
+            } else {
+                format!("use {TP} or fewer {W_BITS}")
+            };
+            return Err(Error::invalid(format!(
+                "no room for a KV cache: {:.1} GB × {} leaves {:.2} GB after {:.1} GB of weights and {:.2} GB of activations; {fix}",
                 self.base.gpu.memory / 1e9,
                 self.limits.gpu_memory_utilization,
-                capacity_bytes / 1e9,
+                capacity_bytes.max(0.0) / 1e9,
                 p.weights_bytes / 1e9,
                 reserve / 1e9
             )));
