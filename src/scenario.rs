@@ -431,6 +431,23 @@ impl Scenario {
         }
     }
 
+    /// The LLM's frames as a reader counts them: `4 frames in 2 temporal groups` for a video
+    /// whose tower groups frames (Qwen-VL: 2 sampled frames a group), else `N frame(s)`. The
+    /// groups alone read as frames against the `--frames` given.
+    pub fn frames_phrase(&self) -> String {
+        match self
+            .options
+            .vision_input
+            .filter(|v| v.video && v.sampled_frames != v.frames)
+        {
+            Some(v) => format!(
+                "{} frames in {} temporal group(s)",
+                v.sampled_frames, v.frames
+            ),
+            None => format!("{} frame(s)", self.input.frames),
+        }
+    }
+
     /// The sequence length of every layer under the schedule, or the explicit
     /// `--layer-tokens` list, which replaces the whole schedule (no merging is priced; a
     /// schedule TOML with `kind = "explicit"` combines merging with per-layer counts).

@@ -923,3 +923,37 @@ fn an_explicit_list_says_it_never_scales() {
         "{err}"
     );
 }
+
+/// A Qwen-VL video's LLM frames are temporal groups of 2 sampled frames: `--frames 4` printed
+/// "2 frame(s) × 391" and `--video-seconds 10` (20 frames sampled) "10 frame(s)". The input
+/// line counts both.
+#[test]
+fn a_videos_temporal_groups_are_not_called_frames() {
+    let line = |args: &[&str]| common::ok(args).lines().nth(1).unwrap().to_string();
+    let four = line(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-size",
+        "640x480",
+        "--frames",
+        "4",
+    ]);
+    assert!(
+        four.contains("4 frames in 2 temporal group(s) × 391"),
+        "{four}"
+    );
+    let ten_s = line(&[
+        "--model",
+        "qwen2.5-vl-7b",
+        "--video-size",
+        "640x480",
+        "--video-seconds",
+        "10",
+    ]);
+    assert!(
+        ten_s.contains("20 frames in 10 temporal group(s)"),
+        "{ten_s}"
+    );
+    // A tower that does not group frames reads as before.
+    assert!(line(&[]).contains("32 frame(s) × 196"));
+}

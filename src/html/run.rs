@@ -326,12 +326,12 @@ pub fn run(r: &Report) -> Result<String> {
     let p = &s.options.precision;
     let title = format!("{} on {}", r.scenario.model.label(), s.gpu.name);
     let subtitle = format!(
-        "schedule {} ({}) · cost model {} · framework {} · {} frame(s) × {} + {} text tokens · batch {} · W{}A{}KV{}",
+        "schedule {} ({}) · cost model {} · framework {} · {} × {} + {} text tokens · batch {} · W{}A{}KV{}",
         s.schedule.name,
         r.schedule_summary,
         r.cost_model,
         s.framework_label(),
-        i.frames,
+        s.frames_phrase(),
         i.tokens_per_frame,
         i.text_tokens,
         s.options.batch,

@@ -104,8 +104,8 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "input:    {} frame(s) × {} = {} visual tokens + {} text tokens · batch {} · W{}A{}KV{} · attention {}",
-        s.input.frames,
+        "input:    {} × {} = {} visual tokens + {} text tokens · batch {} · W{}A{}KV{} · attention {}",
+        s.frames_phrase(),
         s.input.tokens_per_frame,
         s.input.visual_tokens(),
         s.input.text_tokens,
