@@ -461,14 +461,14 @@ impl Spec {
                 Some(inner) => inner.clone(),
                 None => {
                     if let Some((command, what)) = output_without_spec(&value) {
-                        // Each of compare's rows carries its own run's spec: say where.
-                        if command == "compare" {
-                            return Err(parse(
-                                "this is compare's JSON output, a table of runs: each row \
+                        // Each of compare's and pareto's rows carries its own run's spec:
+                        // say where.
+                        if command == "compare" || command == "pareto" {
+                            return Err(parse(format!(
+                                "this is {command}'s JSON output, a table of runs: each row \
                                  carries its run's spec (rows[i].spec); save one alone to \
-                                 replay that schedule's run, or give compare's options again"
-                                    .into(),
-                            ));
+                                 replay that row's run, or give {command}'s options again"
+                            )));
                         }
                         return Err(parse(format!(
                             "this is {what}, which carries no spec to replay: \

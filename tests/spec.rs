@@ -528,11 +528,6 @@ fn more_outputs_without_a_spec_are_named_as_such() {
     for (command, what, out) in [
         ("budget", "budget's JSON output", common::json(&["budget"])),
         (
-            "pareto",
-            "pareto's JSON output",
-            common::json(&["pareto", "--benchmark", "mvbench"]),
-        ),
-        (
             "reproduce",
             "reproduce's JSON output",
             common::json(&["reproduce"]),
@@ -553,6 +548,25 @@ fn more_outputs_without_a_spec_are_named_as_such() {
             "{command}: {err}"
         );
     }
+    // pareto's rows carry their runs' specs, as compare's do: it said it carried none.
+    let pareto = common::json(&["pareto", "--benchmark", "mvbench"]);
+    let path = dir.path().join("pareto.json");
+    std::fs::write(&path, pareto.to_string()).unwrap();
+    let err = common::fails(&["--spec", path.to_str().unwrap()]);
+    assert!(
+        err.contains("each row carries its run's spec (rows[i].spec)"),
+        "{err}"
+    );
+    let row = dir.path().join("row.json");
+    let priced = pareto["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["spec"].is_object() && r["time_s"].is_number())
+        .expect("a priced row");
+    std::fs::write(&row, priced["spec"].to_string()).unwrap();
+    let run = common::json(&["--spec", row.to_str().unwrap()]);
+    assert_eq!(run["totals"]["time_s"], priced["time_s"]);
 }
 
 /// A JSON array given as a run file (a sweep's output, or `[1,2]`) is named as one. It used to
