@@ -774,3 +774,41 @@ fn sweep_and_budget_refuse_a_decode_length() {
         );
     }
 }
+
+/// An anchored sweep's framework cell, `hf (anchored)`, was wider than its column (sized for
+/// `hf`), which pushed every later cell off its header; and `base TFLOP` lacked its s.
+#[test]
+fn an_anchored_sweeps_columns_stay_under_their_headers() {
+    let out = common::ok(&[
+        "sweep",
+        "--schedule",
+        "none,linear",
+        "--framework",
+        "hf",
+        "--gpu",
+        "a100-80g",
+        "--anchor-ms",
+        "400",
+        "--frames",
+        "32",
+    ]);
+    let mut lines = out.lines();
+    let header = lines.next().unwrap();
+    assert!(header.contains("base TFLOPs"), "{header}");
+    // Right-aligned numbers end where their header ends.
+    let end = |line: &str, of: &str| line.find(of).unwrap() + of.len();
+    for row in lines.filter(|l| l.starts_with("llava")) {
+        assert!(row.contains("hf (anchored)"), "{row}");
+        assert_eq!(
+            end(header, "frames"),
+            end(row, " 32 ") - 1,
+            "{header}\n{row}"
+        );
+        let flops = if row.contains("15.2846") {
+            "15.2846"
+        } else {
+            "91.5800"
+        };
+        assert_eq!(end(header, "TFLOPs"), end(row, flops), "{header}\n{row}");
+    }
+}

@@ -1145,8 +1145,9 @@ impl<'a> Sweep<'a> {
         let [models, gpus, schedules] = grid.labels();
         let writer = RowWriter::new(format, models, gpus, schedules)
             .with_intervals(!loaded.framework.is_roofline() && loaded.framework.spread.is_some())
+            // The column's width is the label's the rows carry (`hf (anchored)`).
             .with_framework(
-                (!loaded.framework.is_roofline()).then_some(loaded.framework.name.as_str()),
+                (!loaded.framework.is_roofline()).then_some(loaded.framework_label.as_str()),
             );
         let mut text = Text {
             out,

@@ -98,7 +98,7 @@ impl RowWriter {
                 }
                 let _ = writeln!(
                     out,
-                    " {:>7} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
+                    " {:>7} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>11} {:>10} {:>8} {:>8}",
                     "frames",
                     "visual",
                     "into L0",
@@ -106,7 +106,7 @@ impl RowWriter {
                     "batch",
                     "TFLOPs",
                     "time ms",
-                    "base TFLOP",
+                    "base TFLOPs",
                     "base ms",
                     "×FLOPs",
                     "×time"
@@ -185,7 +185,7 @@ impl RowWriter {
         }
         let _ = writeln!(
             out,
-            " {:>7} {:>8} {:>7} {:>6} {:>6} {:>10.4} {:>10.3} {:>10.4} {:>10.3} {:>8.2} {:>8.2}",
+            " {:>7} {:>8} {:>7} {:>6} {:>6} {:>10.4} {:>10.3} {:>11.4} {:>10.3} {:>8.2} {:>8.2}",
             r.frames,
             r.visual_tokens,
             r.merged_visual_tokens,
