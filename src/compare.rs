@@ -130,6 +130,10 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     /// Warnings of any row, prefixed with its schedule.
     pub warnings: Vec<String>,
+    /// Settings that change what the figures count (`tensor parallel 2 (figures per GPU)`,
+    /// `W4A16KV16`), as simulate's `options:` line says them; empty for the defaults.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
     /// What the caller says of the base run (an anchored profile).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -287,6 +291,16 @@ pub fn compare(q: &Query) -> Result<Comparison> {
             .map_or(base.totals.memory_consumption_bytes, |p| p.peak_bytes),
         rows,
         warnings,
+        // compare's header named neither a split over GPUs nor the precision: its figures
+        // read as one GPU's at 16 bits.
+        options: {
+            let p = s.options.precision;
+            let mut o = crate::report::settings_parts(s);
+            if (p.w_bits, p.a_bits, p.kv_bits) != (16, 16, 16) {
+                o.push(format!("W{}A{}KV{}", p.w_bits, p.a_bits, p.kv_bits));
+            }
+            o
+        },
         notes: q.notes.clone(),
         anchored: s.spread.is_some_and(|sp| sp.anchored),
     })
@@ -370,6 +384,11 @@ fn table(c: &Comparison) -> String {
         c.baseline_time_s * 1e3,
         c.baseline_peak_memory_bytes / 1e9
     );
+    if !c.options.is_empty() {
+        // Before the blank line the input line ends with.
+        out.pop();
+        let _ = writeln!(out, "options: {}\n", c.options.join(" · "));
+    }
     let width = c
         .rows
         .iter()

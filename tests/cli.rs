@@ -834,3 +834,30 @@ fn thirty_two_bit_activations_say_their_gemms_are_priced_at_the_16_bit_peak() {
         .to_string()
         .contains("16-bit tensor peak"));
 }
+
+/// compare's header named neither a split over GPUs nor the precision, so `--tp 2 --w-bits 4`
+/// read as one GPU's figures at 16 bits; it says both, as simulate's `options:` line does.
+#[test]
+fn compare_says_what_its_figures_count() {
+    let args = [
+        "compare",
+        "--schedule",
+        "none,linear",
+        "--tp",
+        "2",
+        "--gpu",
+        "h100",
+        "--w-bits",
+        "4",
+    ];
+    let table = common::ok(&args);
+    assert!(
+        table.contains("options: tensor parallel 2 (figures per GPU) · W4A16KV16"),
+        "{table}"
+    );
+    let json = common::json(&args);
+    assert_eq!(json["options"][0], "tensor parallel 2 (figures per GPU)");
+    // The defaults say nothing more.
+    let plain = common::json(&["compare", "--schedule", "none,linear"]);
+    assert!(plain.get("options").is_none(), "{plain}");
+}

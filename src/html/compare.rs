@@ -72,7 +72,11 @@ pub fn compare(c: &Comparison) -> Result<String> {
         c.framework,
         fixed(c.baseline_time_s * 1e3, 2),
         fixed(c.baseline_flops / 1e12, 2)
-    );
+    ) + &c
+        .options
+        .iter()
+        .map(|o| format!(" · {o}"))
+        .collect::<String>();
     let mut t = Table::new(
         "rows",
         format!("One row per schedule; speed-up: {first}'s time / the row's; × none: the input's time with no reduction / the row's"),

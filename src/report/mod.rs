@@ -9,6 +9,7 @@ pub use number::push_f64;
 #[cfg(feature = "html")]
 pub(crate) use table::interval_ms;
 pub(crate) use table::interval_range_ms;
+pub(crate) use table::settings_parts;
 
 use crate::error::Result;
 use crate::sim::Report;

@@ -3,6 +3,8 @@
 
 mod refined;
 
+pub(crate) use refined::settings_parts;
+
 use crate::cost::{Bound, LayerCost, RunCost, TimedOp};
 use crate::scenario::Anchor;
 use crate::sim::Report;

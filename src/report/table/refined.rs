@@ -10,7 +10,16 @@ const GB: f64 = 1e9;
 
 /// Refined-only settings under the header line.
 pub fn settings(out: &mut String, r: &Report) {
-    let o = &r.scenario.options;
+    let parts = settings_parts(&r.scenario);
+    if !parts.is_empty() {
+        let _ = writeln!(out, "options:  {}", parts.join(" · "));
+    }
+}
+
+/// The run's settings that change what its figures count (per GPU under tensor parallelism,
+/// the encoder included, ...): simulate's `options:` line, and compare's.
+pub fn settings_parts(s: &crate::scenario::Scenario) -> Vec<String> {
+    let o = &s.options;
     let mut parts = Vec::new();
     if o.include_vision {
         parts.push("vision encoder included".to_string());
@@ -24,9 +33,7 @@ pub fn settings(out: &mut String, r: &Report) {
     if o.all_logits {
         parts.push("logits for every position".into());
     }
-    if !parts.is_empty() {
-        let _ = writeln!(out, "options:  {}", parts.join(" · "));
-    }
+    parts
 }
 
 fn op_line(out: &mut String, o: &TimedOp) {
