@@ -288,7 +288,9 @@ where
         .y_desc(y_desc)
         .axis_desc_style(("sans-serif", theme::AXIS_DESC_PX))
         .label_style(("sans-serif", theme::LABEL_PX))
-        .x_label_formatter(&|v| tick(*v))
+        // Frames and tokens are whole counts: a short range's ticks at 0.5, 1.5, … stay
+        // unlabelled (their grid lines stay).
+        .x_label_formatter(&|v| whole_tick(*v))
         .y_label_formatter(&|v| tick(*v))
         .y_labels(12)
         .light_line_style(RGBColor(235, 235, 235))
@@ -339,4 +341,28 @@ where
             .draw()?;
     }
     Ok(())
+}
+
+/// A count's tick: its label where it is a whole number, else none.
+fn whole_tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        tick(v.round())
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `plot curves --frames 0:4:1` labelled its frames axis 0.5, 1.5, …: counts are whole.
+    #[test]
+    fn a_count_axis_labels_whole_numbers_only() {
+        assert_eq!(whole_tick(2.0), "2");
+        assert_eq!(whole_tick(32.000_000_000_01), "32");
+        assert_eq!(whole_tick(1.5), "");
+        assert_eq!(whole_tick(31.2), "");
+        assert_eq!(whole_tick(4096.0), "4096");
+    }
 }
