@@ -159,7 +159,9 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         .margin(12)
         .x_label_area_size(50)
         .y_label_area_size(86)
-        .build_cartesian_2d(x_range, 0.0..max_ms * 1.45)?;
+        // Headroom for the legend's five or six rows above the tallest bars (at 1.45 it hid
+        // the last layers' baseline bars).
+        .build_cartesian_2d(x_range, 0.0..max_ms * 1.8)?;
     chart
         .configure_mesh()
         .x_desc("decoder layer")
