@@ -403,7 +403,36 @@ impl Spec {
     /// one under `"spec"` (replays that run).
     pub fn load(path: &Path) -> Result<Spec> {
         let text = crate::presets::read_input(path)?;
-        Spec::parse(&text, &path.display().to_string())
+        let mut spec = Spec::parse(&text, &path.display().to_string())?;
+        // A file the run file names beside itself (`gpu = "mygpu.toml"` in `runs/a.toml`) is
+        // found there too, as a measurement file's are; the current folder is asked first, as
+        // it always was. Run from another folder, it was "cannot read mygpu.toml".
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            use crate::presets::{canonical, FRAMEWORKS, GPUS, MODELS, SCHEDULES};
+            let beside = |name: &mut String, presets| {
+                let p = Path::new(name.as_str());
+                if canonical(name, presets).is_none()
+                    && p.is_relative()
+                    && !p.exists()
+                    && dir.join(p).exists()
+                {
+                    *name = dir.join(p).display().to_string();
+                }
+            };
+            if let Definition::Name(n) = &mut spec.model {
+                beside(n, MODELS);
+            }
+            if let Definition::Name(n) = &mut spec.gpu {
+                beside(n, GPUS);
+            }
+            if let Definition::Name(n) = &mut spec.framework {
+                beside(n, FRAMEWORKS);
+            }
+            if let Definition::Name(n) = &mut spec.schedule {
+                beside(n, SCHEDULES);
+            }
+        }
+        Ok(spec)
     }
 
     /// The keys the run file at `path` sets (under `"spec"` in a run's JSON output), for

@@ -370,6 +370,29 @@ fn a_replay_derives_again_what_a_changed_option_derived() {
     assert_eq!(replayed, json(&["--attention", "eager"]));
 }
 
+/// A run file's own files (`gpu = "mygpu.toml"` beside `runs/a.toml`) were read from the
+/// current folder only: run from elsewhere, "cannot read mygpu.toml". They are found beside
+/// the run file too, as a measurement file's are.
+#[test]
+fn a_run_files_files_are_found_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpu = std::fs::read_to_string("hardware/h100.toml").unwrap();
+    std::fs::write(dir.path().join("mygpu.toml"), gpu).unwrap();
+    let run = dir.path().join("run.toml");
+    std::fs::write(&run, "gpu = \"mygpu.toml\"\nframes = 8\n").unwrap();
+    let beside = common::json(&["--spec", run.to_str().unwrap()]);
+    let direct = common::json(&["--gpu", "h100", "--frames", "8"]);
+    assert_eq!(beside["totals"], direct["totals"]);
+    // A file of that name in the current folder still wins; a preset name is never a path.
+    std::fs::write(&run, "gpu = \"a100\"\nframes = 8\n").unwrap();
+    std::fs::write(dir.path().join("a100"), "not a gpu").unwrap();
+    let preset = common::json(&["--spec", run.to_str().unwrap()]);
+    assert_eq!(
+        preset["totals"],
+        common::json(&["--gpu", "a100", "--frames", "8"])["totals"]
+    );
+}
+
 /// A `layer_tokens` list in a run file is checked as the flag is: a 0 was once priced as a
 /// layer of no tokens from a file while `--layer-tokens` refused it.
 #[test]

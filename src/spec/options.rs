@@ -145,7 +145,7 @@ const WINDOW: &str = "the linear pruning window is prune_start=l1, prune_end=l2"
 pub static RUN: &[RunOption] = &[
     RunOption::new("spec", Kind::RunFile, "FILE", INPUT,
         "A run file (TOML/JSON spec, or an earlier run's JSON output); flags override it")
-        .long_help("A run file (TOML/JSON spec, or an earlier run's JSON output); flags override it.\n\nA run file: a spec in TOML or JSON, or the JSON output of an earlier single run (replays it; the outputs of serve, budget, reproduce, check and a sweep's rows carry no spec; each of compare's and pareto's rows carries its own (rows[i].spec)). Flags given beside it override its values.")
+        .long_help("A run file (TOML/JSON spec, or an earlier run's JSON output); flags override it.\n\nA run file: a spec in TOML or JSON, or the JSON output of an earlier single run (replays it; the outputs of serve, budget, reproduce, check and a sweep's rows carry no spec; each of compare's and pareto's rows carries its own (rows[i].spec)). A file it names (a GPU, model, schedule or framework file) is read from the current folder, else beside it. Flags given beside it override its values.")
         .sets(None).short()
         .doc(r#"A run file (TOML or JSON, or an earlier run's JSON output), a ``Spec`` or a dict: the base that every other option given overrides (``--spec``)."#),
     RunOption::new("model", Kind::Preset(MODELS), "NAME|PATH", MODEL_GPU,
