@@ -496,14 +496,29 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
         .iter()
         .filter(|r| r.accuracy.contains_key(&benchmark.key))
         .collect();
-    let price = |r: &PublishedRow| {
+    // Another model's depth: a row's pruning window (layers of its own model) is scaled to it,
+    // as the schedule presets scale theirs (`scale_to_layers`). "AIM" priced l1=14 l2=22 on a
+    // 24-layer model where `--schedule linear` on the same model prunes l1=12 l2=19.
+    let override_layers = match &q.model {
+        Some(m) => Some(m.load()?.num_layers),
+        None => None,
+    };
+    let mut scaled = false;
+    let price = |r: &PublishedRow, scaled: &mut bool| {
         r.spec.as_ref().map(|setting| {
-            crate::simulate(&setting.apply(
-                &q.base,
-                paper,
-                r.paper_model.as_ref(),
-                q.model.as_ref(),
-            ))
+            let mut spec = setting.apply(&q.base, paper, r.paper_model.as_ref(), q.model.as_ref());
+            if let (Some(to), Some(start), Some(end)) =
+                (override_layers, setting.prune_start, setting.prune_end)
+            {
+                let from = setting.model.load()?.num_layers;
+                if from != to {
+                    let at = |x: u64| ((x as f64) * to as f64 / from as f64).round() as u64;
+                    spec.prune_start = Some(at(start));
+                    spec.prune_end = Some(at(end).max(at(start) + 1));
+                    *scaled = true;
+                }
+            }
+            crate::simulate(&spec)
         })
     };
     // The settings every row shares, as the first priced run resolved them.
@@ -516,7 +531,7 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
         let mut note = r.note.clone();
         let (mut flops, mut time_s, mut source, mut priced_model, mut spec) =
             (None, None, CostSource::None, None, None);
-        if let Some(result) = price(r) {
+        if let Some(result) = price(r, &mut scaled) {
             match result {
                 Ok(report) => {
                     if resolved.is_none() {
@@ -603,8 +618,16 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
     }
     if let Some(m) = &q.model {
         notes.push(format!(
-            "every row priced on model {} instead of its own",
-            m.label("(inline)")
+            "every row priced on model {} instead of its own{}; the setting column is the paper's run",
+            m.label("(inline)"),
+            if scaled {
+                format!(
+                    ", its pruning windows scaled to its {} layers as the schedule presets scale theirs",
+                    override_layers.unwrap_or(0)
+                )
+            } else {
+                String::new()
+            }
         ));
     }
     if unfit > 0 {
@@ -993,6 +1016,21 @@ mod tests {
             }
         }
         assert!(p.notes.iter().any(|n| n.contains("llava-ov-0.5b")));
+        // AIM's window is the paper's 14–22 of 28 layers, scaled to the 24 as the `linear`
+        // preset scales it: the same run as `--schedule linear` on that model (it priced the
+        // absolute 14–22).
+        let aim = p.rows.iter().find(|r| r.id == "video-aim").unwrap();
+        let linear = crate::simulate(&Spec {
+            model: "llava-ov-0.5b".into(),
+            frames: Some(32),
+            ..Spec::default()
+        })
+        .unwrap();
+        assert_eq!(aim.flops, Some(linear.run.totals.flops));
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.contains("scaled to its 24 layers")));
     }
 
     #[test]
