@@ -708,3 +708,34 @@ fn a_chart_warns_as_its_run_does() {
         );
     }
 }
+
+/// A GPU file's own [efficiency] table put the roofline's points under the roof while the
+/// chart named only the roof: the subtitle names the table's figures.
+#[test]
+fn a_roofline_names_the_gpu_files_efficiency_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpu = dir.path().join("slow.toml");
+    let a100 = std::fs::read_to_string("hardware/a100.toml").unwrap();
+    std::fs::write(
+        &gpu,
+        format!("{a100}\n[efficiency]\nmatmul = 0.7\nattention = 0.5\nelementwise = 0.8\nlaunch_overhead_s = 4e-6\n"),
+    )
+    .unwrap();
+    let svg = dir.path().join("r.svg");
+    common::ok(&[
+        "plot",
+        "roofline",
+        "--gpu",
+        gpu.to_str().unwrap(),
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    let text = svg_text(&svg);
+    assert!(
+        text.contains("GPU [efficiency] table: matmul 70 %, attention 50 %, element-wise 80 %"),
+        "{text}"
+    );
+    // The ideal roofline has no table to name.
+    common::ok(&["plot", "roofline", "-o", svg.to_str().unwrap()]);
+    assert!(!svg_text(&svg).contains("[efficiency]"));
+}
