@@ -111,6 +111,11 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
         "Spec::from_flags speaks flags by design",
     ),
     (
+        "src/serve/render.rs",
+        "(--include-vision prices it, in TTFT and memory)",
+        "serve's table (output of the command line; JSON carries include_vision)",
+    ),
+    (
         "src/budget.rs",
         "more would exceed --max-frames",
         "the table's answer line (output)",

@@ -1024,3 +1024,19 @@ fn weights_past_the_gpu_are_said_so() {
         "{e}"
     );
 }
+
+/// serve's TTFT leaves the vision encoder out unless --include-vision is given, and no output
+/// said which: the table says it and JSON carries include_vision.
+#[test]
+fn serve_says_whether_the_encoder_is_in_its_prefills() {
+    let base = ["serve", "--rate", "1", "--requests", "3"];
+    let without = common::ok(&base);
+    assert!(
+        without.contains("the LLM's alone: no vision encoder"),
+        "{without}"
+    );
+    let with = common::ok(&[&base[..], &["--include-vision"]].concat());
+    assert!(with.contains("vision encoder included"), "{with}");
+    let json = common::json(&base);
+    assert_eq!(json["include_vision"], false);
+}

@@ -206,6 +206,9 @@ pub struct ServeReport {
     pub model: String,
     pub gpu: String,
     pub tp: u64,
+    /// Whether a prefill prices the vision encoder (`--include-vision`): without it TTFT is
+    /// the LLM's alone, which a saved result did not say.
+    pub include_vision: bool,
     /// Poisson rate (`None` for a trace).
     pub rate_per_s: Option<f64>,
     pub limits: Limits,
@@ -491,6 +494,7 @@ impl Server {
             model: s.model.name.clone(),
             gpu: s.gpu.name.clone(),
             tp: s.options.tp,
+            include_vision: s.options.include_vision,
             rate_per_s,
             limits: self.limits.clone(),
             slo,

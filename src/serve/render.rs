@@ -140,8 +140,14 @@ fn table(r: &ServeReport) -> String {
     );
     let _ = writeln!(
         o,
-        "  prefill alone (simulate's TTFT): {:.1} ms",
-        s.prefill_alone_s * 1e3
+        "  prefill alone (simulate's TTFT): {:.1} ms{}",
+        s.prefill_alone_s * 1e3,
+        if r.include_vision {
+            ", vision encoder included"
+        } else {
+            // TTFT without the encoder reads as a whole request's: say it is the LLM's.
+            ", the LLM's alone: no vision encoder (--include-vision prices it, in TTFT and memory)"
+        }
     );
     if let Some(i) = &r.interval {
         let ms = |[lo, hi]: [f64; 2]| format!("{:.1}–{:.1}", lo * 1e3, hi * 1e3);
