@@ -1040,3 +1040,43 @@ fn serve_says_whether_the_encoder_is_in_its_prefills() {
     let json = common::json(&base);
     assert_eq!(json["include_vision"], false);
 }
+
+/// A trace without a frames or visual_tokens column made every request text-only in silence;
+/// --frames beside a trace was accepted and ignored; a trace of absolute timestamps counted
+/// the idle time before its first request, so throughput read 60× low.
+#[test]
+fn a_trace_says_what_it_lacks_and_starts_at_its_first_arrival() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let no_frames = write(
+        "nof.csv",
+        "arrival_s,text_tokens,output_tokens\n0,100,64\n".into(),
+    );
+    let e = common::fails(&["serve", "--trace", &no_frames]);
+    assert!(e.contains("no 'frames' or 'visual_tokens' column"), "{e}");
+    let jsonl = write(
+        "nof.jsonl",
+        "{\"arrival_s\":0,\"text_tokens\":100,\"output_tokens\":64}\n".into(),
+    );
+    let e = common::fails(&["serve", "--trace", &jsonl]);
+    assert!(e.contains("no frames or visual_tokens"), "{e}");
+    let rows = |start: f64| {
+        (0..20)
+            .map(|i| format!("{:.3},8,100,16\n", start + i as f64 * 0.25))
+            .collect::<String>()
+    };
+    let header = "arrival_s,frames,text_tokens,output_tokens\n";
+    let zero = write("zero.csv", format!("{header}{}", rows(0.0)));
+    let e = common::fails(&["serve", "--trace", &zero, "--frames", "32"]);
+    assert!(e.contains("drop --frames"), "{e}");
+    let late = write("late.csv", format!("{header}{}", rows(3600.0)));
+    let (a, b) = (
+        common::json(&["serve", "--trace", &zero]),
+        common::json(&["serve", "--trace", &late]),
+    );
+    assert_eq!(a["summary"], b["summary"]);
+}

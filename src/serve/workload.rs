@@ -233,7 +233,14 @@ pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Ve
             (Some(_), Some(_)) => {
                 return Err(parse_error(origin, line, "give frames or visual_tokens, not both"))
             }
-            (None, None) => 0,
+            // A missing column made every request text-only in silence.
+            (None, None) => {
+                return Err(parse_error(
+                    origin,
+                    line,
+                    "no frames or visual_tokens: give frames (0 for a text-only request) or visual_tokens",
+                ))
+            }
         };
         if !(r.arrival_s.is_finite() && r.arrival_s >= 0.0) {
             return Err(parse_error(
@@ -274,6 +281,12 @@ pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Ve
         });
     }
     out.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
+    // The clock starts at the first arrival: a trace of absolute timestamps (3600 s in) once
+    // counted the idle hour in the makespan, and gave throughput and goodput 60× too low.
+    let start_s = out[0].arrival_s;
+    for r in &mut out {
+        r.arrival_s -= start_s;
+    }
     Ok(out)
 }
 
@@ -322,6 +335,13 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
                 "unknown column '{bad}': the header names {}",
                 known.join(", ")
             ),
+        ));
+    }
+    if !names.contains(&"frames") && !names.contains(&"visual_tokens") {
+        return Err(parse_error(
+            origin,
+            hline + 1,
+            "no 'frames' or 'visual_tokens' column in the header: give one (frames 0 for text-only requests)",
         ));
     }
     for need in ["arrival_s", "output_tokens"] {
@@ -433,7 +453,9 @@ mod tests {
         let a = parse_trace(csv, "t.csv", 196).unwrap();
         let b = parse_trace(jsonl, "t.jsonl", 196).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a[0].arrival_s, 0.1);
+        // Sorted, and counted from the first arrival (0.1 s).
+        assert_eq!(a[0].arrival_s, 0.0);
+        assert!((a[1].arrival_s - 0.4).abs() < 1e-12);
         assert_eq!(a[1].frames, 2);
         let e = parse_trace(
             "arrival_s,visual_tokens,output_tokens\n0,100,1\n",

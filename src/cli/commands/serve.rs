@@ -206,6 +206,16 @@ pub fn command(
     }
     let trace = match &args.trace {
         Some(path) => {
+            // A trace's rows give each request's lengths: these were accepted and ignored.
+            if let Some(flag) = ["frames", "tokens", "text_tokens"]
+                .into_iter()
+                .find(|o| sim.is_given(o))
+            {
+                return Err(Error::invalid(format!(
+                    "--trace gives each request's frames and text tokens in its rows: drop --{} (the trace's columns arrival_s, frames or visual_tokens, text_tokens, output_tokens set them)",
+                    flag.replace('_', "-")
+                )));
+            }
             let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
                 path: path.clone(),
                 source,
