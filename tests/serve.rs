@@ -1080,3 +1080,24 @@ fn a_trace_says_what_it_lacks_and_starts_at_its_first_arrival() {
     );
     assert_eq!(a["summary"], b["summary"]);
 }
+
+/// With no SLO target, a schedule comparison said "SLO met 100.0%" for every schedule, a
+/// result of nothing: it says "—".
+#[test]
+fn no_target_no_slo_met_figure() {
+    let base = [
+        "serve",
+        "--schedules",
+        "none,linear",
+        "--rate",
+        "1",
+        "--requests",
+        "5",
+    ];
+    let table = common::ok(&base);
+    let row = table.lines().find(|l| l.starts_with("linear")).unwrap();
+    assert!(row.contains(" — ") && !row.contains("100.0%"), "{row}");
+    let with = common::ok(&[&base[..], &["--slo-ttft", "10"]].concat());
+    let row = with.lines().find(|l| l.starts_with("linear")).unwrap();
+    assert!(row.contains("100.0%"), "{row}");
+}

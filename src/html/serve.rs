@@ -310,8 +310,17 @@ fn page(runs: &[Shown]) -> Result<String> {
             num(s.tpot.p99_s * 1e3, 1),
             num(s.e2e.p50_s * 1e3, 1),
             num(s.e2e.p99_s * 1e3, 1),
-            num(100.0 * s.slo_attainment, 1),
-            num(s.goodput_requests_per_s, 3),
+            // No target, nothing met: "100.0" read as a result.
+            if has_slo {
+                num(100.0 * s.slo_attainment, 1)
+            } else {
+                txt("—")
+            },
+            if has_slo {
+                num(s.goodput_requests_per_s, 3)
+            } else {
+                txt("—")
+            },
             num(s.mean_batch, 1),
             num(s.max_batch as f64, 0),
             num(100.0 * s.mean_kv_utilization, 1),

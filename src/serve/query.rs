@@ -410,7 +410,7 @@ impl Comparison {
                     } else {
                         let _ = writeln!(
                             o,
-                            "{:<16} {:>9.3} {:>8.3} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>6.1}% {:>7.1} {:>5.1}% {:>6} {:>6} {:>9.1}",
+                            "{:<16} {:>9.3} {:>8.3} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>7.1} {:>5.1}% {:>6} {:>6} {:>9.1}",
                             name,
                             rate,
                             s.throughput_requests_per_s,
@@ -419,7 +419,12 @@ impl Comparison {
                             s.ttft.p90_s * 1e3,
                             s.ttft.p99_s * 1e3,
                             s.tpot.p50_s * 1e3,
-                            100.0 * s.slo_attainment,
+                            // No target, nothing met: "100.0%" read as a result.
+                            if r.slo.ttft_s.is_some() || r.slo.tpot_s.is_some() {
+                                format!("{:.1}%", 100.0 * s.slo_attainment)
+                            } else {
+                                "—".to_string()
+                            },
                             s.mean_batch,
                             100.0 * s.peak_kv_utilization,
                             r.kv.requests_that_fit,
