@@ -1101,3 +1101,11 @@ fn no_target_no_slo_met_figure() {
     let row = with.lines().find(|l| l.starts_with("linear")).unwrap();
     assert!(row.contains("100.0%"), "{row}");
 }
+
+/// `--requests 10000001` was told to "lower --rate or --duration", neither given, and only
+/// after drawing ten million requests; it is told the count is too large, at once.
+#[test]
+fn too_many_requests_names_the_requests() {
+    let e = common::fails(&["serve", "--requests", "10000001"]);
+    assert!(e.contains("--requests 10000001 is more than 10 million"), "{e}");
+}

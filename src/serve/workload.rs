@@ -171,6 +171,12 @@ impl Arrivals {
         let mut lengths = SplitMix64::new(self.seed ^ 0x5EED_1E46_7A15_0000);
         let mut out = Vec::new();
         let mut t = 0.0;
+        if let Some(n) = self.requests.filter(|&n| n > 10_000_000) {
+            // Said before ten million draws, not after them.
+            return Err(Error::invalid(format!(
+                "{REQUESTS} {n} is more than 10 million requests: give fewer"
+            )));
+        }
         while (out.len() as u64) < limit {
             t += -unit(&mut gaps).ln() / self.rate_per_s;
             if self.duration_s.is_some_and(|d| t > d) {
@@ -185,9 +191,12 @@ impl Arrivals {
                 output_tokens: self.output_tokens.sample(&mut lengths).max(1),
             });
             if out.len() > 10_000_000 {
-                return Err(Error::invalid(format!(
-                    "more than 10 million requests: lower {RATE} or {DURATION}"
-                )));
+                return Err(Error::invalid(match self.requests {
+                    Some(n) => {
+                        format!("{REQUESTS} {n} is more than 10 million requests: give fewer")
+                    }
+                    None => format!("more than 10 million requests: lower {RATE} or {DURATION}"),
+                }));
             }
         }
         Ok(out)
