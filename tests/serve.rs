@@ -1107,5 +1107,8 @@ fn no_target_no_slo_met_figure() {
 #[test]
 fn too_many_requests_names_the_requests() {
     let e = common::fails(&["serve", "--requests", "10000001"]);
-    assert!(e.contains("--requests 10000001 is more than 10 million"), "{e}");
+    assert!(
+        e.contains("--requests 10000001 is more than 10 million"),
+        "{e}"
+    );
 }

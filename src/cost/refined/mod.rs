@@ -834,6 +834,18 @@ fn pipeline(
     }
 }
 
+/// A share of a peak in percent: whole numbers, but a share under 1 % keeps two significant
+/// digits (an efficiency of 0.001 read "0 % of peak").
+fn share(x: f64) -> String {
+    let p = x * 100.0;
+    if p >= 1.0 || p <= 0.0 {
+        format!("{p:.0}")
+    } else {
+        let digits = (1.0 - p.log10().floor()).max(1.0) as usize;
+        format!("{p:.digits$}")
+    }
+}
+
 /// Says how times were derived (the calibration hook of the GPU file).
 fn calibration(ctx: &Context) -> String {
     match &ctx.gpu.efficiency {
@@ -852,10 +864,10 @@ fn calibration(ctx: &Context) -> String {
                 e.matmul
             };
             let mut text = format!(
-                "calibrated with {source}: matmul {:.0} % of peak, attention {:.0} %, element-wise {:.0} % of bandwidth, {:.1} µs launch overhead per kernel",
-                matmul * 100.0,
-                e.attention * 100.0,
-                e.elementwise * 100.0,
+                "calibrated with {source}: matmul {} % of peak, attention {} %, element-wise {} % of bandwidth, {:.1} µs launch overhead per kernel",
+                share(matmul),
+                share(e.attention),
+                share(e.elementwise),
                 e.launch_overhead_s * 1e6
             );
             if e.fixed_overhead_s > 0.0 {

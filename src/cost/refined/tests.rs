@@ -833,3 +833,14 @@ fn decode_reads_the_pruned_cache_and_grows_with_it() {
     let p = r.pipeline.unwrap();
     assert!(close(p.end_to_end_time_s, p.ttft_s + d.time_s, 1e-12));
 }
+
+/// An efficiency of 0.001 read "matmul 0 % of peak": a share under 1 % keeps two significant
+/// digits; whole percents stay whole.
+#[test]
+fn a_share_under_one_percent_is_not_zero() {
+    assert_eq!(super::share(0.001), "0.10");
+    assert_eq!(super::share(0.0042), "0.42");
+    assert_eq!(super::share(0.6184), "62");
+    assert_eq!(super::share(1.0), "100");
+    assert_eq!(super::share(0.0), "0");
+}
