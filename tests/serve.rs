@@ -1112,3 +1112,55 @@ fn too_many_requests_names_the_requests() {
         "{e}"
     );
 }
+
+/// `--trace` beside `--schedules` was refused by clap with no reason: each schedule now runs
+/// the trace's requests, as `--schedule NAME --trace` does alone.
+#[test]
+fn schedules_run_side_by_side_on_a_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    let rows: String = (0..12)
+        .map(|i| format!("{:.2},{},100,16\n", i as f64 * 0.3, 4 + 4 * (i % 3)))
+        .collect();
+    std::fs::write(
+        &trace,
+        format!("arrival_s,frames,text_tokens,output_tokens\n{rows}"),
+    )
+    .unwrap();
+    let t = trace.to_str().unwrap();
+    let both = common::json(&["serve", "--trace", t, "--schedules", "none,linear"]);
+    for (i, name) in ["none", "linear"].into_iter().enumerate() {
+        let alone = common::json(&["serve", "--trace", t, "--schedule", name]);
+        assert_eq!(both["answers"][i]["summary"], alone["summary"], "{name}");
+        assert_eq!(both["answers"][i]["requests"], alone["requests"], "{name}");
+    }
+    assert_ne!(both["answers"][0]["summary"], both["answers"][1]["summary"]);
+}
+
+/// `simulate --tokens 6300` warns that 6300 is not whole frames; `serve` priced the same input
+/// and said nothing. It warns on standard error, in the table and in JSON (`warnings`).
+#[test]
+fn serve_warns_of_its_input_as_simulate_does() {
+    let args = ["serve", "--tokens", "6300", "--requests", "5"];
+    let out = common::run(&args);
+    assert!(out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    for text in [&stdout, &stderr] {
+        assert!(
+            text.contains("warning: --tokens 6300 is not a multiple of --tokens-per-frame 196"),
+            "{text}"
+        );
+    }
+    let json = common::json(&args);
+    assert!(json["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("not a multiple"));
+    let compared = common::json(&[&args[..], &["--schedules", "none,linear"]].concat());
+    assert!(compared["answers"][1]["warnings"][0].is_string());
+    let clean = common::json(&["serve", "--frames", "8", "--requests", "5"]);
+    assert!(clean.get("warnings").is_none());
+}

@@ -383,6 +383,7 @@ def serve(
     slo_attainment: Optional[float] = 0.9,
     find_max_rate: Optional[bool] = False,
     schedules: Optional[Sequence[str]] = None,
+    trace: Optional[Union[str, os.PathLike]] = None,
     # <options:begin>
     model: Optional[Definition] = "llava-ov-7b",
     gpu: Optional[Definition] = "a100",
@@ -460,7 +461,14 @@ def serve(
         find_max_rate: Search the highest rate at which ``slo_attainment`` of the requests meet
             the targets.
         schedules: Several schedules side by side on the same requests (``--schedules``;
-            replaces ``schedule``): the answer is the comparison.
+            replaces ``schedule``, which may not be given beside it): the answer is the
+            comparison.
+        trace: Requests from a trace file instead of Poisson arrivals (``--trace``): CSV with a
+            header (``arrival_s``, ``frames`` or ``visual_tokens``, ``text_tokens``,
+            ``output_tokens``) or JSON Lines with those keys; the rows set each request's
+            arrival and lengths, so ``frames``, ``tokens``, ``text_tokens``, ``rate``,
+            ``requests``, ``duration``, ``seed``, ``output_tokens``, the distributions and
+            ``find_max_rate`` may not be given beside it.
         anchor_ms: Your measured time, ms, of one request's input without token reduction,
             alone on your own stack (``--anchor-ms``): every step is priced under the
             ``framework`` profile refitted to it, as ``simulate`` refits it; the refit's note

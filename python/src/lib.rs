@@ -402,17 +402,27 @@ fn compare_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult
 fn serve_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
     let options = options_of(py, options, None)?;
     core(py, move || {
-        let (spec, query, schedules, anchor) = options::serve(options)?;
+        let options::Serve {
+            spec,
+            query,
+            schedules,
+            trace,
+            anchor,
+        } = options::serve(options)?;
         let (ms, file) = options::Anchor::parts(anchor);
         let (spec, note) = aim_sim::serve::query::anchored(&spec, &query, ms, file.as_deref())?;
+        let trace = match &trace {
+            Some(path) => Some(aim_sim::serve::query::load_trace(&spec, path)?),
+            None => None,
+        };
         if schedules.is_empty() {
-            let mut answer = aim_sim::serve::query::answer(&spec, &query, None)?;
+            let mut answer = aim_sim::serve::query::answer(&spec, &query, trace)?;
             if let Some(n) = &note {
                 answer.note(n);
             }
             answer.render(TextFormat::Json).map(named)
         } else {
-            let mut comparison = aim_sim::serve::query::compare(&spec, &query, &schedules)?;
+            let mut comparison = aim_sim::serve::query::compare(&spec, &query, &schedules, trace)?;
             if let Some(n) = &note {
                 comparison.note(n);
             }

@@ -189,16 +189,47 @@ fn take_anchor(options: &mut Options) -> Result<Option<Anchor>> {
 /// The spec, question and `schedules` (`--schedules`: several side by side) of
 /// `aim_sim.serve(**options)`; lengths may be given as numbers or as the distributions the
 /// command line takes (`"uniform:8:64"`).
-pub fn serve(
-    mut options: Options,
-) -> Result<(
-    Spec,
-    aim_sim::serve::query::Query,
-    Vec<String>,
-    Option<Anchor>,
-)> {
-    options.check_names(&[SERVE, &["schedules"], ANCHOR])?;
+pub fn serve(mut options: Options) -> Result<Serve> {
+    options.check_names(&[SERVE, &["schedules", "trace"], ANCHOR])?;
     let anchor = take_anchor(&mut options)?;
+    // As the command line refuses them: `schedule` beside `schedules` was ignored, and a
+    // trace's rows set what these would.
+    if options.given.contains_key("schedules") && options.given.contains_key("schedule") {
+        return Err(Error::invalid(
+            "schedules replaces schedule: give one (schedules=[\"none\", \"linear\"] runs each on the same requests)",
+        ));
+    }
+    let trace = match options.take(&["trace"]).remove("trace") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(path)) => {
+            let clash = [
+                "frames",
+                "tokens",
+                "text_tokens",
+                "rate",
+                "requests",
+                "duration",
+                "find_max_rate",
+                "seed",
+                "output_tokens",
+                "frames_dist",
+                "text_dist",
+            ]
+            .into_iter()
+            .find(|k| options.given.contains_key(*k));
+            if let Some(k) = clash {
+                return Err(Error::invalid(format!(
+                    "trace gives each request's arrival and lengths in its rows: drop {k} (the trace's columns arrival_s, frames or visual_tokens, text_tokens, output_tokens set them)"
+                )));
+            }
+            Some(std::path::PathBuf::from(path))
+        }
+        Some(_) => {
+            return Err(Error::invalid(
+                "trace: give the path of a CSV or JSON Lines file, e.g. \"requests.csv\"",
+            ))
+        }
+    };
     let schedules = match options.take(&["schedules"]).remove("schedules") {
         None => Vec::new(),
         // The command line's comma list, as `compare` takes it.
@@ -237,7 +268,23 @@ pub fn serve(
     // The keyword at fault is named (`seed: invalid value: integer -1, expected u64`).
     let query = serde_path_to_error::deserialize(Value::Object(query))
         .map_err(|e| Error::invalid(format!("serve option {}: {}", e.path(), e.inner())))?;
-    Ok((spec(options)?, query, schedules, anchor))
+    Ok(Serve {
+        spec: spec(options)?,
+        query,
+        schedules,
+        trace,
+        anchor,
+    })
+}
+
+/// What `aim_sim.serve(**options)` asks: the run's spec, the serving question, the schedules
+/// side by side (none: the spec's), a trace file's path and an anchor.
+pub struct Serve {
+    pub spec: Spec,
+    pub query: aim_sim::serve::query::Query,
+    pub schedules: Vec<String>,
+    pub trace: Option<std::path::PathBuf>,
+    pub anchor: Option<Anchor>,
 }
 
 /// The base spec, the schedules and the anchor of `aim_sim.compare(schedule, **options)`:

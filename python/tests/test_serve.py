@@ -26,13 +26,13 @@ def test_a_request_alone_has_simulates_ttft():
 
 
 def test_serve_options_are_the_cli_flags(cli):
-    """The command line's serve flags, less what a file argument gives there (a trace, the
-    reference check) and with chunked_prefill for --no-chunked-prefill."""
+    """The command line's serve flags, less the reference check and with chunked_prefill for
+    --no-chunked-prefill."""
     text = cli.run("serve", "--help").stdout
     import re
 
     flags = {m.replace("-", "_") for m in re.findall(r"^\s+(?:-\w, )?--([a-z0-9-]+)", text, re.M)}
-    flags -= {"help", "format", "output", "trace", "reference", "reference_frameworks", "no_chunked_prefill"}
+    flags -= {"help", "format", "output", "reference", "reference_frameworks", "no_chunked_prefill"}
     flags |= {"chunked_prefill"}
     assert {a.arg for a in SERVE.args.kwonlyargs} == flags
 
@@ -100,3 +100,22 @@ def test_schedules_take_the_command_lines_comma_list():
     """serve(schedules="none,linear") was refused ("give a list") where compare takes the string."""
     case = {k: v for k, v in CASE.items() if k != "schedule"}
     assert aim_sim.serve(schedules="none,linear", **case) == aim_sim.serve(schedules=["none", "linear"], **case)
+
+
+def test_a_trace_is_the_cli_trace(cli, tmp_path):
+    """serve(trace=...) is ``aim-sim serve --trace``, alone and with schedules side by side
+    (Python's serve took no trace; the command line refused --trace beside --schedules)."""
+    import pytest
+
+    rows = "".join(f"{i * 0.3:.2f},{4 + 4 * (i % 3)},100,16\n" for i in range(12))
+    path = tmp_path / "t.csv"
+    path.write_text("arrival_s,frames,text_tokens,output_tokens\n" + rows)
+    case = dict(gpu="h100", framework="hf")
+    flags = ["--gpu=h100", "--framework=hf", "--trace", str(path), "--format", "json"]
+    assert aim_sim.serve(trace=path, **case) == json.loads(cli.run("serve", *flags).stdout)
+    both = aim_sim.serve(trace=str(path), schedules=["none", "linear"], **case)
+    assert both == json.loads(cli.run("serve", *flags, "--schedules", "none,linear").stdout)
+    with pytest.raises(aim_sim.AimSimError, match="drop frames"):
+        aim_sim.serve(trace=path, frames=8)
+    with pytest.raises(aim_sim.AimSimError, match="schedules replaces schedule"):
+        aim_sim.serve(schedules=["none", "linear"], schedule="linear", requests=3)

@@ -203,7 +203,14 @@ fn page(runs: &[Shown]) -> Result<String> {
         }
     );
 
-    let mut body = String::new();
+    // The input's warnings, each once, first as on every page (the same for most schedules).
+    let mut warnings: Vec<String> = Vec::new();
+    for w in runs.iter().flat_map(|s| &s.run.warnings) {
+        if !warnings.contains(w) {
+            warnings.push(w.clone());
+        }
+    }
+    let mut body = super::messages(&warnings, &[]);
     if runs.len() == 1 {
         let s = &first.summary;
         let mut items = Vec::new();

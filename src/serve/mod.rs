@@ -220,6 +220,10 @@ pub struct ServeReport {
     /// What the run was priced under that its figures alone do not say (an anchor's refit).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What `simulate` warns of this input (a setting that does not apply as a user may
+    /// expect); serve priced the same input and said nothing of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Under a fitted framework profile: the same requests with every step at the ends of the
     /// profile's 80 % interval of a run's time. Absent for the roofline (a bound).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -503,6 +507,7 @@ impl Server {
             timeline: buckets(&out.timeline, 200),
             requests: out.requests,
             notes: Vec::new(),
+            warnings: s.warnings.clone(),
             interval: None,
         })
     }

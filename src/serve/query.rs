@@ -271,6 +271,14 @@ pub fn anchored(
 }
 
 impl Answer {
+    /// The run's warnings (the run's at the highest rate, for a search).
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Answer::Run(r) => &r.warnings,
+            Answer::MaxRate(m) => &m.at_max.warnings,
+        }
+    }
+
     /// Adds a note to the run (to the run at the highest rate, for a search).
     pub fn note(&mut self, note: &str) {
         match self {
@@ -280,8 +288,25 @@ impl Answer {
     }
 }
 
-/// Answers `query` once per schedule (each replaces the spec's), on the same seed and lengths.
-pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Comparison> {
+/// The requests of the trace file at `path` (CSV or JSON Lines, `workload::parse_trace`),
+/// frames turned into tokens at `spec`'s model's tokens per frame.
+pub fn load_trace(spec: &Spec, path: &std::path::Path) -> Result<Vec<Request>> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let per_frame = Scenario::from_spec(spec)?.input.tokens_per_frame;
+    super::workload::parse_trace(&text, &path.display().to_string(), per_frame)
+}
+
+/// Answers `query` once per schedule (each replaces the spec's), on the same seed and lengths
+/// (or the same `trace`).
+pub fn compare(
+    spec: &Spec,
+    query: &Query,
+    schedules: &[String],
+    trace: Option<Vec<Request>>,
+) -> Result<Comparison> {
     if schedules.is_empty() {
         return Err(Error::invalid(format!(
             "{SCHEDULES}: give at least one schedule, e.g. none,linear"
@@ -294,7 +319,7 @@ pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Compa
                 schedule: crate::spec::Definition::Name(s.clone()),
                 ..spec.clone()
             };
-            answer(&spec, query, None)
+            answer(&spec, query, trace.clone())
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Comparison {
@@ -304,6 +329,18 @@ pub fn compare(spec: &Spec, query: &Query, schedules: &[String]) -> Result<Compa
 }
 
 impl Comparison {
+    /// Every schedule's warnings, each once, in order (most are the input's, the same for
+    /// every schedule).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for w in self.answers.iter().flat_map(|a| a.warnings()) {
+            if !out.contains(w) {
+                out.push(w.clone());
+            }
+        }
+        out
+    }
+
     /// Adds a note to every schedule's run; the table prints it once.
     pub fn note(&mut self, note: &str) {
         for a in &mut self.answers {
@@ -464,6 +501,9 @@ impl Comparison {
                     });
                     for n in first.into_iter().flatten() {
                         let _ = writeln!(o, "note: {n}");
+                    }
+                    for w in self.warnings() {
+                        let _ = writeln!(o, "warning: {w}");
                     }
                 }
                 o

@@ -182,6 +182,9 @@ fn table(r: &ServeReport) -> String {
     for n in &r.notes {
         let _ = writeln!(o, "note: {n}");
     }
+    for w in &r.warnings {
+        let _ = writeln!(o, "warning: {w}");
+    }
     o
 }
 

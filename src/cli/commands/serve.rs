@@ -133,7 +133,7 @@ pub(crate) struct ServeArgs {
         help_heading = "Workload",
         value_delimiter = ',',
         value_name = "A,B,...",
-        conflicts_with_all = ["trace", "schedule"]
+        conflicts_with_all = ["schedule"]
     )]
     pub schedules: Vec<String>,
     /// Price the published serving measurements of this file (reference/serving.toml).
@@ -197,13 +197,6 @@ pub fn command(
         anchor.anchor_ms,
         anchor.anchor.as_deref(),
     )?;
-    if !args.schedules.is_empty() {
-        let mut c = serve::query::compare(&spec, &args.query(), &args.schedules)?;
-        if let Some(n) = &note {
-            c.note(n);
-        }
-        return format::write(format, to, &c);
-    }
     let trace = match &args.trace {
         Some(path) => {
             // A trace's rows give each request's lengths: these were accepted and ignored.
@@ -216,25 +209,23 @@ pub fn command(
                     flag.replace('_', "-")
                 )));
             }
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let per_frame = crate::scenario::Scenario::from_spec(&spec)?
-                .input
-                .tokens_per_frame;
-            Some(serve::workload::parse_trace(
-                &text,
-                &path.display().to_string(),
-                per_frame,
-            )?)
+            Some(serve::query::load_trace(&spec, path)?)
         }
         None => None,
     };
+    if !args.schedules.is_empty() {
+        let mut c = serve::query::compare(&spec, &args.query(), &args.schedules, trace)?;
+        if let Some(n) = &note {
+            c.note(n);
+        }
+        super::run::warn(&c.warnings());
+        return format::write(format, to, &c);
+    }
     let mut answer = serve::query::answer(&spec, &args.query(), trace)?;
     if let Some(n) = &note {
         answer.note(n);
     }
+    super::run::warn(answer.warnings());
     format::write(format, to, &answer)
 }
 
