@@ -373,9 +373,17 @@ fn table(c: &Comparison) -> String {
         "compare: {} on {} · cost model {} · framework {}",
         c.model, c.gpu, c.cost_model, c.framework
     );
+    // LLM-Viewer's memory is its "memory consumption" (weights + KV + the last activations),
+    // not a peak: the table said "peak GB" of it.
+    let viewer = c.cost_model == "llm-viewer";
+    let (memory, memory_head, memory_foot) = if viewer {
+        ("memory", "mem GB", "mem: LLM-Viewer's memory consumption (weights + KV cache + the last layer's activations)")
+    } else {
+        ("peak", "peak GB", "peak memory")
+    };
     let _ = writeln!(
         out,
-        "input:   {} frame(s) × {} + {} text tokens · batch {} · no reduction: {:.4} TFLOPs, {:.3} ms, {:.2} GB peak\n",
+        "input:   {} frame(s) × {} + {} text tokens · batch {} · no reduction: {:.4} TFLOPs, {:.3} ms, {:.2} GB {memory}\n",
         c.frames,
         c.tokens_per_frame,
         c.text_tokens,
@@ -400,7 +408,14 @@ fn table(c: &Comparison) -> String {
     let _ = writeln!(
         out,
         "  {:<width$} {:>10} {:>10} {:>9} {:>9} {:>9} {:>5} {:>13}",
-        "schedule", "TFLOPs", "time ms", "speed-up", "vs none", "peak GB", "fits", "importance ms"
+        "schedule",
+        "TFLOPs",
+        "time ms",
+        "speed-up",
+        "vs none",
+        memory_head,
+        "fits",
+        "importance ms"
     );
     for r in &c.rows {
         let _ = writeln!(
@@ -419,7 +434,7 @@ fn table(c: &Comparison) -> String {
     }
     let _ = writeln!(
         out,
-        "\nspeed-up: {first}'s time / the row's; vs none: the input's time with no reduction / the row's; peak memory of {} per device",
+        "\nspeed-up: {first}'s time / the row's; vs none: the input's time with no reduction / the row's; {memory_foot} of {} per device",
         c.gpu
     );
     for r in &c.rows {

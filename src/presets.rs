@@ -106,12 +106,28 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
                     source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
                 });
             }
+            // `serve --schedule none,linear`: a list where one run takes one name.
+            let list = name_or_path.contains(',')
+                && name_or_path
+                    .split(',')
+                    .all(|n| presets.iter().any(|p| p.0 == n.trim()));
+            let hint = if list && kind == "schedule" {
+                format!(
+                    " (one schedule per run: compare and sweep take a list in {}, serve in {})",
+                    crate::error::keys::SCHEDULE,
+                    crate::error::keys::SCHEDULES
+                )
+            } else if list {
+                format!(" (one {kind} per run: sweep takes a list)")
+            } else {
+                nearest(name_or_path, presets)
+                    .map(|n| format!(" (did you mean '{n}'?)"))
+                    .unwrap_or_default()
+            };
             return Err(Error::UnknownPreset {
                 kind,
                 name: crate::error::shorten(name_or_path, 60),
-                hint: nearest(name_or_path, presets)
-                    .map(|n| format!(" (did you mean '{n}'?)"))
-                    .unwrap_or_default(),
+                hint,
                 valid: names(presets).join(", "),
             });
         }

@@ -569,6 +569,16 @@ fn check_overrides(args: &Spec) -> Result<()> {
             )));
         }
     }
+    // The schedule's check said "prune step = 2", a key the user did not write.
+    if let Some(s) = args.prune_step {
+        if !(s.is_finite() && (crate::schedule::MIN_PRUNE_STEP..=1.0).contains(&s)) {
+            return Err(Error::invalid(format!(
+                "{PRUNE_STEP} {} must be between {:e} and 1: the share of the visual tokens each layer from {PRUNE_START} to {PRUNE_END} removes",
+                crate::error::bounded(s),
+                crate::schedule::MIN_PRUNE_STEP
+            )));
+        }
+    }
     Ok(())
 }
 

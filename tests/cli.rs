@@ -861,3 +861,64 @@ fn compare_says_what_its_figures_count() {
     let plain = common::json(&["compare", "--schedule", "none,linear"]);
     assert!(plain.get("options").is_none(), "{plain}");
 }
+
+/// `serve --schedule none,linear` (a list where one run takes one name) was answered "unknown
+/// schedule" with the preset list: it says where lists go.
+#[test]
+fn a_list_given_to_one_run_says_where_lists_go() {
+    let e = common::fails(&["serve", "--schedule", "none,linear"]);
+    assert!(
+        e.contains("one schedule per run: compare and sweep take a list in --schedule, serve in --schedules"),
+        "{e}"
+    );
+    let e = common::fails(&["--gpu", "a100,h100"]);
+    assert!(e.contains("one GPU per run: sweep takes a list"), "{e}");
+    let e = common::fails(&["--schedule", "nonee"]);
+    assert!(e.contains("did you mean 'none'"), "{e}");
+}
+
+/// `--prune-step 2` was told "schedule overrides: prune step = 2 must be between 1e-6 and 1",
+/// a schedule file's key the user did not write: it names the flag.
+#[test]
+fn a_bad_prune_step_names_the_flag() {
+    let e = common::fails(&[
+        "--prune-start",
+        "5",
+        "--prune-end",
+        "10",
+        "--prune-step",
+        "2",
+    ]);
+    assert!(
+        e.contains("--prune-step 2 must be between 1e-6 and 1"),
+        "{e}"
+    );
+    assert!(!e.contains("prune step ="), "{e}");
+}
+
+/// Under llm-viewer, compare headed LLM-Viewer's memory consumption (weights + KV + the last
+/// activations) "peak GB", which simulate calls memory consumption: it says what it is.
+#[test]
+fn compare_names_llm_viewers_memory_as_it_is() {
+    let viewer = common::ok(&[
+        "compare",
+        "--cost-model",
+        "llm-viewer",
+        "--schedule",
+        "none,linear",
+    ]);
+    assert!(!viewer.contains("peak"), "{viewer}");
+    assert!(viewer.contains("mem GB") && viewer.contains("LLM-Viewer's memory consumption"));
+    let page = common::ok(&[
+        "compare",
+        "--cost-model",
+        "llm-viewer",
+        "--schedule",
+        "none,linear",
+        "--format",
+        "html",
+    ]);
+    assert!(page.contains("memory GB") && !page.contains("peak GB"));
+    let refined = common::ok(&["compare", "--schedule", "none,linear"]);
+    assert!(refined.contains("peak GB"), "{refined}");
+}

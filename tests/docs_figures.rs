@@ -439,7 +439,7 @@ fn accuracy_figures_come_from_the_check_command() {
     let all = group(&report["summary"], "all");
     let sp = group(&report["speedup_summary"], "all");
     let readme = format!(
-        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements, {} source groups), the ideal roofline is off by {} at the median and {} at worst. With the fitted framework profiles, predicting each row with its framework refitted **without the row's whole source** (leave-one-source-out: the error on a stack that was never fitted; over the {} rows the fit uses), by {} at the median and {} at worst ({} of these rows had no other source of their framework or GPU, so their fit fell back on pooled values or other frameworks; with each source group weighted equally, as a user's stack is one new source, {} at the median); refitted without the row alone (leave-one-row-out, the rest of its source kept), by {} / {}; in-sample {}. Measured speed-ups of reduced runs over their baselines ({} pairs): {} at the median and {} at worst leave-one-source-out ({} / {} leave-one-row-out, {} / {} in-sample; the roofline: {} / {}).\n",
+        "Over the {priced} priced rows of `reference/measurements.toml` ({total} published measurements, {} source groups), the ideal roofline is off by {} at the median and {} at worst. With the fitted framework profiles, predicting each row with its framework refitted **without the row's whole source** (leave-one-source-out: the error on a stack that was never fitted; over the {} rows the fit uses), by {} at the median and {} at worst ({} of these rows had no other source of their framework or GPU, so their fit fell back on pooled values or other frameworks; with each source group weighted equally, as a user's stack is one new source, {} at the median); refitted without the row alone (leave-one-row-out, the rest of its source kept), by {} / {}; in-sample {}. Measured speed-ups of reduced runs over their baselines ({} pairs; the left-out figures over the {} whose rows the fit uses): {} at the median and {} at worst leave-one-source-out ({} / {} leave-one-row-out, {} / {} in-sample; the roofline: {} / {}).\n",
         all["source_groups"],
         pct(&all["roofline"]["median_abs_error"]),
         pct(&all["roofline"]["worst_abs_error"]),
@@ -452,6 +452,7 @@ fn accuracy_figures_come_from_the_check_command() {
         pct(&all["loo"]["worst_abs_error"]),
         stats(&all["calibrated"]),
         sp["roofline"]["rows"],
+        sp["loso"]["rows"],
         pct(&sp["loso"]["median_abs_error"]),
         pct(&sp["loso"]["worst_abs_error"]),
         pct(&sp["loo"]["median_abs_error"]),
@@ -2122,4 +2123,78 @@ fn accuracy_interval_floor_figures_are_the_command_output() {
         )),
         "docs/accuracy.md does not quote the reach {reach}: {err}"
     );
+}
+
+/// The importance kernels' table of docs/cost-models.md and the H100 predictions of
+/// docs/accuracy.md are the commands' output (H100 figures had drifted by 0.001 ms unseen).
+#[test]
+fn importance_and_h100_prediction_tables_are_the_command_output() {
+    let f = |v: &Value| v.as_f64().expect("a number");
+    // The pruning layers' own work: importance, top-k and gather (operators of kind prune).
+    let prune = |d: &Value| {
+        let mut sum = (0.0, 0.0, 0.0);
+        for l in d["layers"].as_array().unwrap() {
+            for o in l["operators"].as_array().unwrap() {
+                if o["kind"] == "prune" {
+                    sum.0 += f(&o["flops"]);
+                    sum.1 += f(&o["bytes"]);
+                    sum.2 += f(&o["time_s"]);
+                }
+            }
+        }
+        sum
+    };
+    let mut table = String::from(
+        "| GPU | kernel | importance GFLOPs | importance GB moved | importance ms | prefill ms | peak memory GB |\n|---|---|---|---|---|---|---|\n",
+    );
+    for gpu in ["a100", "h100"] {
+        for kernel in ["materialized", "fused"] {
+            let d = common::json(&["--gpu", gpu, "--importance-kernel", kernel]);
+            let (flops, bytes, time_s) = prune(&d);
+            table.push_str(&format!(
+                "| {} | {kernel} | {:.1} | {:.2} | {:.3} | {:.3} | {:.2} |\n",
+                gpu.to_uppercase(),
+                flops / 1e9,
+                bytes / 1e9,
+                time_s * 1e3,
+                f(&d["totals"]["time_s"]) * 1e3,
+                f(&d["peak_memory"]["peak_bytes"]) / 1e9
+            ));
+        }
+    }
+    let mut failures = Vec::new();
+    common::doc_block(
+        "docs/cost-models.md",
+        "importance-kernels",
+        &table,
+        "`aim-sim --gpu G --importance-kernel K --format json`",
+        &mut failures,
+    );
+    let mut table = String::from(
+        "| frames | schedule | tokens layer 0 → 27 | TFLOPs | predicted ms | of which importance ms | baseline ms | predicted speed-up |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for frames in ["32", "192"] {
+        for schedule in ["none", "linear", "fastv", "merge-only"] {
+            let d = common::json(&["--gpu", "h100", "--frames", frames, "--schedule", schedule]);
+            let layers = d["layers"].as_array().unwrap();
+            table.push_str(&format!(
+                "| {frames} | {schedule} | {} → {} | {:.4} | {:.3} | {:.3} | {:.3} | {:.2}× |\n",
+                layers[0]["tokens"],
+                layers[layers.len() - 1]["tokens"],
+                f(&d["totals"]["flops"]) / 1e12,
+                f(&d["totals"]["time_s"]) * 1e3,
+                prune(&d).2 * 1e3,
+                f(&d["baseline"]["totals"]["time_s"]) * 1e3,
+                f(&d["reduction"]["time"])
+            ));
+        }
+    }
+    common::doc_block(
+        "docs/accuracy.md",
+        "h100-predictions",
+        &table,
+        "`aim-sim --gpu h100 --frames F --schedule S --format json`",
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -141,11 +141,6 @@ const FLAG_TEXTS: &[(&str, &str, &str)] = &[
         "a model's description (output)",
     ),
     (
-        "src/pareto/mod.rs",
-        "--skip-mlp-add counts each row",
-        "a note of the table (output)",
-    ),
-    (
         "src/serve/query.rs",
         "with --find-max-rate",
         "the table's legend (output)",

@@ -588,3 +588,28 @@ fn the_frontier_counts_the_priced_rows() {
         assert!(table.contains(&want), "{want}\n{table}");
     }
 }
+
+/// Under the refined model the note advised `--skip-mlp-add`, which the refined model refuses:
+/// it names the accounting the flag belongs to, and that advice runs.
+#[test]
+fn the_notes_advice_on_the_papers_accounting_runs() {
+    let table = common::ok(&["pareto", "--benchmark", "videomme"]);
+    let note = table
+        .lines()
+        .find(|l| l.contains("counted as aim-sim counts every run"))
+        .unwrap();
+    assert!(
+        note.contains("--cost-model llm-viewer --skip-mlp-add counts each row"),
+        "{note}"
+    );
+    common::ok(&[
+        "pareto",
+        "--benchmark",
+        "videomme",
+        "--cost-model",
+        "llm-viewer",
+        "--skip-mlp-add",
+    ]);
+    let e = common::fails(&["pareto", "--benchmark", "videomme", "--skip-mlp-add"]);
+    assert!(e.contains("llm-viewer"), "{e}");
+}

@@ -739,3 +739,19 @@ fn a_roofline_names_the_gpu_files_efficiency_table() {
     common::ok(&["plot", "roofline", "-o", svg.to_str().unwrap()]);
     assert!(!svg_text(&svg).contains("[efficiency]"));
 }
+
+/// `plot layers --gen-tokens 10` was refused as "sweep prices each configuration's prefill", a
+/// command never run; and every command that refuses --gen-tokens offered it in its help.
+#[test]
+fn a_decode_length_is_refused_in_the_plots_words_and_not_offered() {
+    for kind in ["layers", "roofline", "curves"] {
+        let e = common::fails(&["plot", kind, "-o", "x.png", "--gen-tokens", "10"]);
+        assert!(e.contains(&format!("plot {kind} draws the prefill")), "{e}");
+        assert!(!e.contains("sweep"), "{e}");
+    }
+    for command in ["sweep", "compare", "budget", "pareto", "serve", "plot"] {
+        let help = common::ok(&[command, "--help"]);
+        assert!(!help.contains("--gen-tokens"), "{command}: {help}");
+    }
+    assert!(common::ok(&["simulate", "--help"]).contains("--gen-tokens"));
+}

@@ -299,12 +299,15 @@ fn bad_serve_input_is_one_line_and_exit_2() {
         (&["--cost-model", "llm-viewer"], "refined"),
         (&["--kv-cache-gb", "0.0001"], "--kv-cache-gb"),
         // Once run as one token without a word (a trace row of 0 was refused).
-        (&["--output-tokens", "0"], "--output-tokens can give 0"),
+        (
+            &["--output-tokens", "0"],
+            "--output-tokens 0: every request",
+        ),
         (
             &["--output-tokens", "uniform:0:3"],
-            "--output-tokens can give 0",
+            "--output-tokens can draw 0",
         ),
-        (&["--text-dist", "uniform:0:5"], "--text-dist can give 0"),
+        (&["--text-dist", "uniform:0:5"], "--text-dist can draw 0"),
         // At 1e-16 requests/s the arrivals sat near 1e16 s and every latency printed 0.0.
         (
             &["--rate", "1e-16"],

@@ -73,6 +73,8 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  aim-sim sweep --frames 8:256:8 --schedule none,linear,fastv --format csv\n  aim-sim sweep --gpu a100,h100 --cost-model refined,llm-viewer --frames 32,64"
     )]
+    // Prices prefills only: --gen-tokens is refused, so the help does not offer it.
+    #[command(mut_arg("gen_tokens", |a| a.hide(true)))]
     Sweep {
         #[command(flatten)]
         grid: Box<commands::sweep::GridArgs>,
@@ -89,6 +91,8 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  aim-sim budget --schedule linear --reference-schedule none --reference-frames 32\n  aim-sim budget --schedule linear --target-reduction 8 --solve window --by time"
     )]
+    // Prices prefills only: --gen-tokens is refused, so the help does not offer it.
+    #[command(mut_arg("gen_tokens", |a| a.hide(true)))]
     Budget {
         #[command(flatten)]
         sim: Box<SimArgs>,
@@ -113,6 +117,8 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  aim-sim plot curves -o curves.png --frames 8:128:8\n  aim-sim plot layers -o layers.svg --schedule fastv\n  aim-sim plot pareto --benchmark videomme -o pareto.png\n  aim-sim plot check --input reference/measurements.toml --cv -o check.png"
     )]
+    // Prices prefills only: --gen-tokens is refused, so the help does not offer it.
+    #[command(mut_arg("gen_tokens", |a| a.hide(true)))]
     Plot {
         #[command(flatten)]
         plot: Box<commands::plot::PlotArgs>,
@@ -123,11 +129,13 @@ pub(crate) enum Command {
     /// priced at its own token setting with the cost flags given here (--gpu, --cost-model,
     /// --attention, ...; --model prices every row on that model instead of its own). A row is
     /// Pareto-optimal when no other row is at least as accurate and at most as costly (--by),
-    /// one strictly. --skip-mlp-add counts each row as the paper's run did; with
-    /// --cost-model llm-viewer it reproduces the paper's printed FLOPs and times.
+    /// one strictly. --cost-model llm-viewer --skip-mlp-add counts each row as the paper's run
+    /// did and reproduces its printed FLOPs and times (VTW's time within 0.2 %).
     #[command(
         after_help = "Examples:\n  aim-sim pareto --benchmark videomme\n  aim-sim pareto --benchmark videomme --cost-model llm-viewer --skip-mlp-add --format json"
     )]
+    // Prices prefills only: --gen-tokens is refused, so the help does not offer it.
+    #[command(mut_arg("gen_tokens", |a| a.hide(true)))]
     Pareto {
         #[command(flatten)]
         sim: Box<SimArgs>,
@@ -143,6 +151,8 @@ pub(crate) enum Command {
     ///
     /// `--schedule` takes a comma list (presets or files); every other flag of a single run
     /// applies to all of them. `--format html -o FILE.html` writes one chart per metric.
+    // Prices prefills only: --gen-tokens is refused, so the help does not offer it.
+    #[command(mut_arg("gen_tokens", |a| a.hide(true)))]
     Compare {
         #[command(flatten)]
         compare: Box<commands::compare::CompareArgs>,
@@ -262,6 +272,8 @@ pub(crate) enum Command {
     #[command(
         after_long_help = "Examples:\n  aim-sim serve --gpu h100 --framework hf --frames 32 --schedule linear --rate 2\n  aim-sim serve --gpu h100 --framework hf --schedule linear --find-max-rate --slo-ttft 2\n  aim-sim serve --trace requests.csv --format csv"
     )]
+    // Prices prefills only: --gen-tokens is refused, so the help does not offer it.
+    #[command(mut_arg("gen_tokens", |a| a.hide(true)))]
     Serve {
         #[command(flatten)]
         sim: Box<SimArgs>,

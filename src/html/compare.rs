@@ -88,7 +88,15 @@ pub fn compare(c: &Comparison) -> Result<String> {
             ("speed-up", true),
             ("× none", true),
             ("× FLOPs vs none", true),
-            ("peak GB", true),
+            (
+                // LLM-Viewer's figure is its memory consumption, not a peak.
+                if c.cost_model == "llm-viewer" {
+                    "memory GB"
+                } else {
+                    "peak GB"
+                },
+                true,
+            ),
             ("device GB", true),
             ("fits", false),
             ("importance ms", true),

@@ -643,7 +643,14 @@ pub fn pareto(q: &Query) -> Result<Pareto> {
         notes.push("rows given as per-layer token counts (FastV, VTW, PDrop, PruMerge, ...) are priced without their methods' own selection work; AIM's merging and PageRank importance are priced".into());
     }
     if !paper {
-        notes.push("counted as aim-sim counts every run; --skip-mlp-add counts each row as the paper's run did (its video runs dropped the second residual add, its Qwen-VL-Chat run used I = 22016)".into());
+        // The flag is the LLM-Viewer accounting's alone: under the refined model it is refused,
+        // so the note named a fix that failed.
+        let how = if q.base.cost_model == CostModelKind::LlmViewer {
+            format!("{}", keys::SKIP_MLP_ADD)
+        } else {
+            format!("{} llm-viewer {}", keys::COST_MODEL, keys::SKIP_MLP_ADD)
+        };
+        notes.push(format!("counted as aim-sim counts every run; {how} counts each row as the paper's run did (its video runs dropped the second residual add, its Qwen-VL-Chat run used I = 22016)"));
     }
     // The settings every row shares, as the first priced run resolved them (as given when no
     // row could be priced, each failing for its own reason).

@@ -153,9 +153,13 @@ impl Query {
             ),
         ] {
             if d.min() == Some(0) {
-                return Err(Error::invalid(format!(
-                    "{name} can give 0: {why}; give values of at least 1"
-                )));
+                // "--output-tokens can give 0" read oddly of a plain 0.
+                return Err(Error::invalid(match d {
+                    Dist::Fixed { .. } => format!("{name} 0: {why}; give at least 1"),
+                    _ => format!(
+                        "{name} can draw 0: {why}; give a distribution whose values are at least 1"
+                    ),
+                }));
             }
         }
         Ok(Arrivals {

@@ -144,7 +144,7 @@ fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
 /// The sweep of `curves`, with its defaults for the axes the user did not give; with an
 /// anchor, its profile refitted to it (the note on standard error, as `sweep` puts it).
 fn curves_grid(args: &GridArgs, anchor: &AnchorArgs) -> Result<GridSpec> {
-    let mut spec = args.to_grid_spec()?;
+    let mut spec = prefill_spec(args, "curves")?;
     let no_input = spec.base.frames.is_none() && spec.base.tokens.is_none();
     if no_input && spec.axes.frames.is_none() && spec.axes.tokens.is_none() {
         spec.axes.frames = Some("8:256:8".into());
@@ -155,9 +155,21 @@ fn curves_grid(args: &GridArgs, anchor: &AnchorArgs) -> Result<GridSpec> {
     anchor.grid(spec)
 }
 
+/// The flags' grid; a decode length is refused in the plot's own words (the sweep's refusal
+/// named `sweep`, a command the user had not run).
+fn prefill_spec(args: &GridArgs, kind: &str) -> Result<GridSpec> {
+    let spec = args.to_grid_spec()?;
+    if spec.base.gen_tokens > 0 {
+        return Err(Error::invalid(format!(
+            "plot {kind} draws the prefill: --gen-tokens changes nothing in it; drop it (aim-sim --gen-tokens N prices one run's decode)"
+        )));
+    }
+    Ok(spec)
+}
+
 /// The one configuration of `layers`/`roofline`, anchored as `aim-sim` anchors it.
 fn single(args: &GridArgs, anchor: &AnchorArgs, kind: &str) -> Result<sim::Report> {
-    let spec = args.to_grid_spec()?;
+    let spec = prefill_spec(args, kind)?;
     let grid = Grid::new(&spec)?;
     if grid.len() != 1 {
         return Err(Error::invalid(format!(
