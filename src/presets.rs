@@ -252,7 +252,7 @@ pub fn nearest(typed: &str, presets: &[Preset]) -> Option<&'static str> {
 
 /// Levenshtein distance (insertions, deletions, substitutions; a swap of neighbours counts
 /// one, as in Damerau's variant, so `linaer` is one edit from `linear`).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for (i, row) in d.iter_mut().enumerate() {

@@ -271,3 +271,33 @@ fn an_output_name_of_a_foreign_format_is_refused() {
             .contains("reduction"));
     }
 }
+
+/// `-o rows.cvs` (a typo of .csv) wrote the text table with exit 0; an extension one edit from a
+/// format's is refused with the one it likely meant. Others (`.out`, `.xyz`) keep the table.
+#[test]
+fn a_misspelt_format_extension_is_refused_with_the_one_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, meant) in [
+        ("rows.cvs", ".csv"),
+        ("run.jsn", ".json"),
+        ("p.hmtl", ".html"),
+    ] {
+        let path = dir.path().join(name);
+        let e = fails(&["sweep", "--frames", "8,16", "-o", path.to_str().unwrap()]);
+        assert!(e.contains(&format!("did you mean {meant}?")), "{e}");
+        assert!(!path.exists(), "{name} was written");
+    }
+    let path = dir.path().join("rows.cvs");
+    ok(&[
+        "--frames",
+        "4",
+        "--format",
+        "csv",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(read(&path).starts_with("run,layer,"), "{}", read(&path));
+    let path = dir.path().join("run.xyz");
+    ok(&["--frames", "4", "-o", path.to_str().unwrap()]);
+    assert_eq!(read(&path), ok(&["--frames", "4"]));
+}

@@ -678,23 +678,7 @@ pub fn row_error(id: &str, e: Error) -> Error {
     Error::invalid(format!("measurement '{id}': {e}"))
 }
 
-/// Edit distance of two short names (Levenshtein), for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
+use crate::presets::edit_distance;
 
 /// The presets nearest to a misspelt name, closest first (at most three): those with at most a
 /// third of their letters different, and those the name extends or shortens (`a800-80g`, `a800`).

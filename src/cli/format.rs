@@ -227,6 +227,20 @@ fn foreign(path: &Path) -> bool {
         .is_some_and(|e| FOREIGN.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// The extension of `path` and the format extension it is one edit from (`cvs` → `csv`), when
+/// it is no extension of a format itself; `txt`, `log` and `out` name the table on purpose.
+fn misspelt(path: &Path) -> Option<(String, &'static str)> {
+    let typed = path.extension()?.to_str()?.to_ascii_lowercase();
+    if typed.len() < 2 || ["txt", "log", "out"].contains(&typed.as_str()) {
+        return None;
+    }
+    Format::ALL
+        .iter()
+        .flat_map(|f| f.exporter().extensions().iter().copied())
+        .find(|e| crate::presets::edit_distance(&typed, e) == 1)
+        .map(|e| (typed, e))
+}
+
 pub fn resolve(
     command: &str,
     views: &[View],
@@ -254,6 +268,14 @@ pub fn resolve(
                 path.display(),
                 path.extension().unwrap_or_default().to_string_lossy(),
                 names(&offered)
+            )));
+        }
+        // `-o rows.cvs`: a typo of a format's extension wrote the table in silence.
+        (None, None, Some(path)) if misspelt(path).is_some() => {
+            let (typed, meant) = misspelt(path).unwrap_or_default();
+            return Err(Error::invalid(format!(
+                "-o {}: .{typed} is no format aim-sim writes; did you mean .{meant}? (a name without an extension, or .txt, takes the table; --format names the format whatever the name)",
+                path.display()
             )));
         }
         (None, None, _) => Format::Table,
