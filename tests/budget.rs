@@ -327,3 +327,44 @@ fn an_anchored_budget_speaks_of_no_interval() {
     );
     assert!(!all.contains("interval"), "{all}");
 }
+
+/// A 3× FLOPs target by the pruning end answered l2 = 56 on a 28-layer model (4.375×) without
+/// a word that merging alone gives 4.09×: at the search's end it says what no pruning gives.
+#[test]
+fn at_the_search_end_the_answer_says_what_merging_alone_gives() {
+    let args = [
+        "budget",
+        "--schedule",
+        "linear",
+        "--target-reduction",
+        "3",
+        "--solve",
+        "end",
+    ];
+    let table = common::ok(&args);
+    assert!(
+        table.contains("with no pruning at all (merging alone) the reduction is 4.091×, which reaches the target already"),
+        "{table}"
+    );
+    let json = common::json(&args);
+    let merge_only = common::json(&["--schedule", "merge-only"]);
+    let want = merge_only["reduction"]["flops"].as_f64().unwrap();
+    let got = json["without_pruning"].as_f64().unwrap();
+    assert!(
+        (got - want).abs() < 1e-9 * want,
+        "{got} vs merge-only {want}"
+    );
+    // Inside the search, the next setting is named and nothing more.
+    let inside = common::json(&[
+        "budget",
+        "--schedule",
+        "linear",
+        "--target-reduction",
+        "8",
+        "--solve",
+        "window",
+        "--by",
+        "time",
+    ]);
+    assert!(inside.get("without_pruning").is_none() && inside["next"].is_object());
+}
