@@ -47,6 +47,10 @@ fn main() -> std::process::ExitCode {
             readme_compare_block_is_the_commands_output,
         ),
         plain(
+            "pages_say_what_does_not_fit_and_per_gpu_figures",
+            pages_say_what_does_not_fit_and_per_gpu_figures,
+        ),
+        plain(
             "browser_tests_without_chromium_are_ignored_with_the_reason",
             browser_tests_without_chromium_are_ignored_with_the_reason,
         ),
@@ -1087,4 +1091,30 @@ fn readme_compare_block_is_the_commands_output() {
         "{}\n(rerun the command and paste its output)",
         failures.join("\n")
     );
+}
+
+/// The sweep page said nothing of configurations beyond the GPU's memory (standard error
+/// warned); the run page's header named no tensor parallelism.
+fn pages_say_what_does_not_fit_and_per_gpu_figures() {
+    let page = common::ok(&[
+        "sweep",
+        "--schedule",
+        "none,linear",
+        "--frames",
+        "8,16",
+        "--gpu",
+        "jetson-orin-nano",
+        "--format",
+        "html",
+    ]);
+    assert!(page.contains("Warnings") && page.contains("exceeds the 7.0 GB"));
+    assert_eq!(
+        page.matches(">NO<").count(),
+        4,
+        "a fits column, every row NO"
+    );
+    let fine = common::ok(&["sweep", "--frames", "8,16", "--format", "html"]);
+    assert!(!fine.contains("Warnings") && fine.contains(">yes<"));
+    let run = common::ok(&["--model", "llava-ov-72b", "--tp", "4", "--format", "html"]);
+    assert!(run.contains("× 4 (tensor parallel: figures per GPU)</h1>"));
 }

@@ -755,3 +755,59 @@ fn a_decode_length_is_refused_in_the_plots_words_and_not_offered() {
     }
     assert!(common::ok(&["simulate", "--help"]).contains("--gen-tokens"));
 }
+
+/// Charts drew configurations beyond the GPU's memory like any other, named no tensor
+/// parallelism (a 72B model on 4 GPUs read as the whole model's figures), and the roofline
+/// dropped the all-reduces without a word.
+#[test]
+fn charts_say_what_does_not_fit_per_gpu_figures_and_what_is_not_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = |args: &[&str], name: &str| {
+        let path = dir.path().join(name);
+        let mut all = args.to_vec();
+        all.extend(["-o", path.to_str().unwrap()]);
+        common::ok(&all);
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let jetson = svg(
+        &[
+            "plot",
+            "curves",
+            "--gpu",
+            "jetson-orin-nano",
+            "--frames",
+            "8,16",
+        ],
+        "jet.svg",
+    );
+    assert!(
+        jetson.contains("hollow: 10 of 10 configurations exceed the GPU"),
+        "no note of the unfit configurations"
+    );
+    let a100 = svg(&["plot", "curves", "--frames", "8,16"], "a100.svg");
+    assert!(!a100.contains("hollow"));
+    for kind in ["layers", "roofline", "curves"] {
+        let big = svg(
+            &[
+                "plot",
+                kind,
+                "--model",
+                "llava-ov-72b",
+                "--tp",
+                "4",
+                "--frames",
+                "8",
+            ],
+            &format!("{kind}.svg"),
+        );
+        assert!(
+            big.contains("× 4 (tensor parallel: figures per GPU)"),
+            "{kind}: no tensor parallelism in the title"
+        );
+        if kind == "roofline" {
+            assert!(big.contains("not drawn (no FLOPs)"), "roofline: no note");
+        }
+    }
+    let one = svg(&["plot", "roofline"], "one.svg");
+    assert!(!one.contains("tensor parallel") && !one.contains("not drawn"));
+}

@@ -324,7 +324,17 @@ pub fn run(r: &Report) -> Result<String> {
     let s = &r.scenario;
     let i = &s.input;
     let p = &s.options.precision;
-    let title = format!("{} on {}", r.scenario.model.label(), s.gpu.name);
+    // Above one GPU every figure is one GPU's share: the header said nothing of it.
+    let title = format!(
+        "{} on {}{}",
+        r.scenario.model.label(),
+        s.gpu.name,
+        if s.options.tp > 1 {
+            format!(" × {} (tensor parallel: figures per GPU)", s.options.tp)
+        } else {
+            String::new()
+        }
+    );
     let subtitle = format!(
         "schedule {} ({}) · cost model {} · framework {} · {} × {} + {} text tokens · batch {} · W{}A{}KV{}",
         s.schedule.name,

@@ -16,7 +16,14 @@ pub const MAX_ROWS: usize = crate::sweep::MAX_DRAWN_ROWS;
 
 /// The page of a sweep; `tokens`: x is visual tokens (`--tokens`), else frames; `framework`:
 /// the profile that priced the times (named unless it is the roofline, the default).
-pub fn sweep(rows: &[SweepRow], tokens: bool, framework: &str) -> Result<String> {
+/// `warnings`: what `sweep` warns of the grid on standard error (the page said nothing of
+/// configurations beyond the GPU's memory).
+pub fn sweep(
+    rows: &[SweepRow],
+    tokens: bool,
+    framework: &str,
+    warnings: &[String],
+) -> Result<String> {
     if rows.len() > MAX_ROWS {
         return Err(Error::invalid(format!(
             "--format html draws at most {MAX_ROWS} rows, but the sweep has {}: narrow the ranges, or use --format csv",
@@ -101,6 +108,7 @@ pub fn sweep(rows: &[SweepRow], tokens: bool, framework: &str) -> Result<String>
         ],
     )
     .wrapping_headers();
+    let fits = crate::sweep::fits(rows);
     let intervals = rows.iter().any(|r| r.interval.is_some());
     if intervals {
         // A fitted framework profile: 80 % intervals of the times and the speed-up.
@@ -112,7 +120,9 @@ pub fn sweep(rows: &[SweepRow], tokens: bool, framework: &str) -> Result<String>
             t.columns.insert(at, (name.into(), true));
         }
     }
-    for (r, &s) in rows.iter().zip(&member) {
+    // Whether the prefill fits the GPU's memory, as a single run says it: the last column.
+    t.columns.push(("fits".into(), false));
+    for ((r, &s), &fit) in rows.iter().zip(&member).zip(&fits) {
         t.row_with(
             format!("data-series=\"{s}\""),
             vec![
@@ -147,8 +157,10 @@ pub fn sweep(rows: &[SweepRow], tokens: bool, framework: &str) -> Result<String>
                 i.reduction_time_high,
             ])));
         }
+        let row = &mut t.rows.last_mut().expect("the row just added").1;
+        row.push(txt(if fit { "yes" } else { "NO" }));
     }
-    let mut body = String::new();
+    let mut body = super::messages(warnings, &[]);
     body.push_str(&section(
         "curves",
         "Efficiency curves",

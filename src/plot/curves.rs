@@ -21,6 +21,9 @@ pub struct Series {
     pub style: Style,
     pub points: Vec<(f64, f64, f64)>,
     pub band: Vec<(f64, f64, f64)>,
+    /// Whether each point's prefill fits the GPU's memory (its peak, per device): a point
+    /// that does not is drawn hollow (the chart drew runs that cannot happen like any other).
+    pub fits: Vec<bool>,
 }
 
 /// Everything the chart shows.
@@ -50,7 +53,9 @@ impl Data {
     /// Groups a sweep's rows into lines; `tokens`: x is visual tokens, else frames;
     /// `framework`: the profile that priced the times (named in the subtitle unless it is the
     /// roofline, the default, whose chart is as it was).
-    pub fn from_rows(rows: &[SweepRow], tokens: bool, framework: &str) -> Result<Data> {
+    /// `tp`: the tensor parallelism every row shares (above 1 the figures are one GPU's share,
+    /// which the title says).
+    pub fn from_rows(rows: &[SweepRow], tokens: bool, framework: &str, tp: u64) -> Result<Data> {
         if rows.is_empty() {
             return Err(Error::invalid(
                 "plot curves needs at least one configuration",
@@ -66,6 +71,8 @@ impl Data {
         let schedules: Vec<&str> = lines.iter().map(|l| l.schedule.as_str()).collect();
         let styles = line_styles(&schedules);
         let x_of = |r: &SweepRow| (if tokens { r.visual_tokens } else { r.frames }) as f64;
+        let fit_of = crate::sweep::fits(rows);
+        let unfit = fit_of.iter().filter(|f| !**f).count();
         let series = lines
             .into_iter()
             .zip(styles)
@@ -87,6 +94,7 @@ impl Data {
                             .map(|v| (x_of(r), v.time_low_s * 1e3, v.time_high_s * 1e3))
                     })
                     .collect(),
+                fits: l.rows.iter().map(|&i| fit_of[i]).collect(),
                 label: l.label,
                 style,
             })
@@ -124,16 +132,25 @@ impl Data {
                 "frames"
             },
             title: format!(
-                "Prefill cost vs. {} · {} on {}",
+                "Prefill cost vs. {} · {} on {}{}",
                 if tokens { "visual tokens" } else { "frames" },
                 models.join(", "),
-                gpus.join(", ")
+                gpus.join(", "),
+                super::per_gpu(tp)
             ),
             subtitle: format!(
-                "cost model {}{} · {}",
+                "cost model {}{} · {}{}",
                 cost_models.join(", "),
                 framework_words(framework, rows.iter().any(|r| r.interval.is_some())),
-                input.join(" · ")
+                input.join(" · "),
+                if unfit > 0 {
+                    format!(
+                        " · hollow: {unfit} of {} configurations exceed the GPU's memory",
+                        rows.len()
+                    )
+                } else {
+                    String::new()
+                }
             ),
         })
     }
@@ -155,6 +172,7 @@ struct Line {
     style: Style,
     points: Vec<(f64, f64)>,
     band: Vec<(f64, f64, f64)>,
+    fits: Vec<bool>,
 }
 
 type DrawResult<DB> =
@@ -204,6 +222,7 @@ pub fn draw<DB: DrawingBackend>(
                 style: s.style,
                 points: s.points.iter().map(|p| (p.0, pick(p))).collect(),
                 band: if banded { s.band.clone() } else { Vec::new() },
+                fits: s.fits.clone(),
             })
             .collect();
         // The axis holds the bands too.
@@ -323,13 +342,16 @@ where
         let style = line.style;
         anno.label(&line.label)
             .legend(move |(x, y)| legend_glyph((x, y), &style));
-        if line.points.len() <= 64 {
-            chart.draw_series(
-                line.points
-                    .iter()
-                    .map(|&p| MarkerAt::new(p, &line.style, 3, true)),
-            )?;
-        }
+        // Every point with a marker up to 64 a line; beyond, only those that do not fit the
+        // GPU (hollow), which a chart must not hide.
+        let all = line.points.len() <= 64;
+        chart.draw_series(
+            line.points
+                .iter()
+                .zip(&line.fits)
+                .filter(|(_, &fits)| all || !fits)
+                .map(|(&p, &fits)| MarkerAt::new(p, &line.style, if fits { 3 } else { 4 }, fits)),
+        )?;
     }
     if legend {
         chart

@@ -61,9 +61,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
     let s = &r.scenario;
     let n = r.run.layers.len();
     let title = format!(
-        "Per-layer prefill · {} on {} · cost model {}{}",
+        "Per-layer prefill · {} on {}{} · cost model {}{}",
         s.model.label(),
         s.gpu.name,
+        crate::plot::per_gpu(s.options.tp),
         r.cost_model,
         crate::framework::named(&s.framework)
     );

@@ -48,9 +48,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
     let y_range = (perf_lo / 3.0).max(1e-6)..peak_t * 3.0;
 
     let title = format!(
-        "Roofline · {} on {} · cost model {}{}",
+        "Roofline · {} on {}{} · cost model {}{}",
         s.model.label(),
         s.gpu.name,
+        crate::plot::per_gpu(s.options.tp),
         r.cost_model,
         crate::framework::named(&s.framework)
     );
@@ -75,6 +76,26 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
             e.elementwise * 100.0
         ),
         None => String::new(),
+    } + &{
+        // Operators without FLOPs (tensor parallelism's all-reduces) have no place on the
+        // roofline's axes: they were dropped without a word.
+        let (count, time_s) = r
+            .run
+            .stages
+            .iter()
+            .chain(r.run.layers.iter().flat_map(|l| &l.operators))
+            .chain(&r.run.head)
+            .filter(|o| o.op.flops <= 0.0 && o.time_s > 0.0)
+            .fold((0usize, 0.0), |(n, t), o| (n + 1, t + o.time_s));
+        // Gathers of a pruned run are a fraction of a per cent; an all-reduce is not.
+        if count > 0 && time_s >= 0.01 * r.run.totals.time_s {
+            format!(
+                " · not drawn (no FLOPs): {count} ops, {:.1} ms",
+                time_s * 1e3
+            )
+        } else {
+            String::new()
+        }
     };
     let area = titled(root, &title, &subtitle)?;
     let mut chart = ChartBuilder::on(&area)

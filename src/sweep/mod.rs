@@ -353,6 +353,11 @@ impl Grid {
         })
     }
 
+    /// The tensor parallelism every configuration shares (figures per GPU above 1).
+    pub fn tp(&self) -> u64 {
+        self.base.tp
+    }
+
     /// Whether the visual input is given as token counts (`--tokens`) rather than frames.
     pub fn visual_is_tokens(&self) -> bool {
         self.visual.iter().any(|v| matches!(v, Visual::Tokens(_)))
@@ -1183,6 +1188,30 @@ impl<'a> Sweep<'a> {
         (text.progress)(grid.len());
         Ok(())
     }
+}
+
+/// Whether each row's prefill fits its GPU's memory for the model (its peak, or LLM-Viewer's
+/// memory consumption, per device, against the GPU less what its file reserves for the OS), as
+/// a single run's `fits` says; a GPU that does not load counts as fitting (nothing to say).
+pub fn fits(rows: &[SweepRow]) -> Vec<bool> {
+    let mut device_bytes: Vec<(&str, Option<f64>)> = Vec::new();
+    rows.iter()
+        .map(|r| {
+            let at = match device_bytes.iter().position(|(g, _)| *g == r.gpu) {
+                Some(i) => i,
+                None => {
+                    let bytes = crate::hardware::Gpu::load(&r.gpu)
+                        .ok()
+                        .map(|g| g.model_memory_bytes());
+                    device_bytes.push((&r.gpu, bytes));
+                    device_bytes.len() - 1
+                }
+            };
+            device_bytes[at]
+                .1
+                .is_none_or(|d| r.memory_consumption_bytes <= d)
+        })
+        .collect()
 }
 
 #[cfg(test)]

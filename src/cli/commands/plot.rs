@@ -326,6 +326,7 @@ pub fn command(args: &PlotArgs) -> Result<()> {
                 &rows,
                 grid.visual_is_tokens(),
                 &grid.framework_name()?,
+                grid.tp(),
             )?;
             let scale = match args.y_scale.unwrap_or(YScale::Auto) {
                 YScale::Auto => Scale::Auto,

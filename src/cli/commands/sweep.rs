@@ -251,6 +251,7 @@ impl Output for Rows<'_> {
                     &rows,
                     self.grid.visual_is_tokens(),
                     &self.grid.framework_name()?,
+                    &self.sweep.input_warning_lines(),
                 )?);
             }
             view => format::text("sweep", view)?,
@@ -270,6 +271,7 @@ impl Output for Rows<'_> {
                 &rows,
                 self.grid.visual_is_tokens(),
                 &self.grid.framework_name()?,
+                self.grid.tp(),
             )?;
             crate::plot::curves(
                 path,
