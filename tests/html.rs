@@ -1117,4 +1117,19 @@ fn pages_say_what_does_not_fit_and_per_gpu_figures() {
     assert!(!fine.contains("Warnings") && fine.contains(">yes<"));
     let run = common::ok(&["--model", "llava-ov-72b", "--tp", "4", "--format", "html"]);
     assert!(run.contains("× 4 (tensor parallel: figures per GPU)</h1>"));
+    // The check page left out what the table lists under the errors.
+    let check = common::ok(&["check", "reference/measurements.toml", "--format", "html"]);
+    for heading in [
+        "Also found",
+        "speed-ups not compared:",
+        "measured faster than the ideal roofline",
+    ] {
+        assert!(check.contains(heading), "the check page lacks '{heading}'");
+    }
+    // The compare page's per-layer charts had no table.
+    let compare = common::ok(&["compare", "--schedule", "none,linear", "--format", "html"]);
+    assert!(compare.contains("Per layer, as a table") && compare.contains("linear tokens"));
+    // The budget page's factors said nothing of what they are against.
+    let budget = common::ok(&["budget", "--format", "html"]);
+    assert!(budget.contains("× FLOPs vs no reduction"));
 }

@@ -14,7 +14,7 @@ pub mod anchor;
 pub mod fit;
 mod folds;
 mod lm;
-mod render;
+pub(crate) mod render;
 
 pub use render::render;
 

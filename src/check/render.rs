@@ -337,16 +337,26 @@ fn table(r: &CheckReport) -> String {
             .iter()
             .flat_map(|x| x.warnings.iter().map(move |w| format!("{}: {w}", x.id))),
     );
-    list(
-        &mut out,
-        "speed-ups not compared:",
+    for (title, items) in findings(r) {
+        list(&mut out, &title, items.into_iter());
+    }
+    out
+}
+
+/// What the check found beside the errors, each a heading and its lines (empty lists
+/// included): speed-ups not compared, runs of the same priced work measured apart, priced order
+/// inverted, rows faster than their roofline. The table and the page list the same.
+pub(crate) fn findings(r: &CheckReport) -> Vec<(String, Vec<String>)> {
+    vec![
+    (
+        "speed-ups not compared:".to_string(),
         r.unpaired
             .iter()
-            .map(|u| format!("{} (baseline {}): {}", u.id, u.baseline, u.reason)),
-    );
-    list(
-        &mut out,
-        &format!(
+            .map(|u| format!("{} (baseline {}): {}", u.id, u.baseline, u.reason))
+            .collect(),
+    ),
+    (
+        format!(
             "priced as the same work but measured more than {:.0} % apart (one source: the runs differ in what these rows do not price — work inside the timer, such as a method's own selection or, for prefill rows, the vision encoder (then say timed = \"ttft\"), or a variant of the harness):",
             super::SAME_WORK_SPREAD * 100.0
         ),
@@ -364,11 +374,11 @@ fn table(r: &CheckReport) -> String {
                 c.predicted_ms,
                 runs.join(", ")
             )
-        }),
-    );
-    list(
-        &mut out,
-        &format!(
+        })
+        .collect(),
+    ),
+    (
+        format!(
             "priced as more work but measured more than {:.0} % faster (one source: what separates the runs is work the rows do not price, inside the timer):",
             super::SAME_WORK_SPREAD * 100.0
         ),
@@ -384,11 +394,11 @@ fn table(r: &CheckReport) -> String {
                 p.measured_ms[1],
                 p.predicted_ms[1]
             )
-        }),
-    );
-    list(
-        &mut out,
-        "measured faster than the ideal roofline (the priced work at the GPU's peaks, no overhead: no run of it is faster; the source timed less than the row says, or it ran less than is priced — read the row again):",
+        })
+        .collect(),
+    ),
+    (
+        "measured faster than the ideal roofline (the priced work at the GPU's peaks, no overhead: no run of it is faster; the source timed less than the row says, or it ran less than is priced — read the row again):".to_string(),
         r.below_roofline.iter().map(|b| {
             format!(
                 "{} ({}): {:.2} ms measured, {:.2} ms at the roofline",
@@ -397,9 +407,10 @@ fn table(r: &CheckReport) -> String {
                 b.measured_ms,
                 b.roofline_ms
             )
-        }),
-    );
-    out
+        })
+        .collect(),
+    ),
+    ]
 }
 
 fn csv(r: &CheckReport) -> String {

@@ -3,7 +3,7 @@
 //! (the palette's, as in `plot check`), filled for the profile's prediction and hollow for
 //! the ideal roofline; the error summaries and every row in sortable tables.
 
-use super::{chart, num, opt, section, style_json, txt, Page, Table};
+use super::{chart, esc, num, opt, section, style_json, txt, Page, Table};
 use crate::check::{CheckReport, Stats, Summary};
 use crate::error::Result;
 use crate::palette;
@@ -256,6 +256,22 @@ pub fn check(r: &CheckReport) -> Result<String> {
     ));
     body.push_str(&section("table", "Rows", &t.render()));
     body.push_str(&section("speedup-rows", "Speed-ups", &st.render()));
+    // What the table lists under the errors (runs measured apart, rows faster than their
+    // roofline, speed-ups not compared): the page left them out.
+    let mut found = String::new();
+    for (title, items) in crate::check::render::findings(r) {
+        if items.is_empty() {
+            continue;
+        }
+        found.push_str(&format!("<h3>{}</h3><ul class=\"notes\">", esc(&title)));
+        for item in items {
+            found.push_str(&format!("<li>{}</li>", esc(&item)));
+        }
+        found.push_str("</ul>");
+    }
+    if !found.is_empty() {
+        body.push_str(&section("findings", "Also found", &found));
+    }
     let rows: Vec<serde_json::Value> = r
         .rows
         .iter()

@@ -167,6 +167,43 @@ pub fn compare(c: &Comparison) -> Result<String> {
         ),
     ));
     body.push_str(&section("table", "Table", &t.render()));
+    // The per-layer charts' figures as a table: without JavaScript they were nowhere on the
+    // page, which says every chart's figures are in its tables.
+    let mut layers = Table::new(
+        "layer-table",
+        "Per decoder layer: tokens entering it and its time (ms), one pair of columns per schedule",
+        &[("layer", true)],
+    )
+    .wrapping_headers();
+    for r in &c.rows {
+        layers
+            .columns
+            .push((format!("{} tokens", r.schedule), true));
+        layers.columns.push((format!("{} ms", r.schedule), true));
+    }
+    let depth = c
+        .rows
+        .iter()
+        .map(|r| r.layer_tokens.len())
+        .max()
+        .unwrap_or(0);
+    for i in 0..depth {
+        let mut row = vec![num(i as f64, 0)];
+        for r in &c.rows {
+            row.push(
+                r.layer_tokens
+                    .get(i)
+                    .map_or(txt("—"), |&n| num(n as f64, 0)),
+            );
+            row.push(r.layer_time_s.get(i).map_or(txt("—"), |&t| num(t * 1e3, 3)));
+        }
+        layers.row(row);
+    }
+    body.push_str(&section(
+        "layer-table-section",
+        "Per layer, as a table",
+        &layers.render(),
+    ));
     let rows: Vec<serde_json::Value> = c
         .rows
         .iter()

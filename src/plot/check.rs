@@ -87,7 +87,8 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
     });
     let ideal = all.and_then(|s| s.roofline.as_ref());
     let title = format!(
-        "Predicted vs. measured prefill time: {} measurements",
+        // Rows time a prefill, a time to first token or the vision encoder alone.
+        "Predicted vs. measured time, as each row was timed: {} measurements",
         pts.len() + unfitted.len()
     );
     let sub = format!(

@@ -215,9 +215,7 @@ fn titled<DB: DrawingBackend>(
     title: &str,
     subtitle: &str,
 ) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let h = theme::TITLE_PX as i32 + theme::SUBTITLE_PX as i32 + 24;
-    let (top, rest) = root.split_vertically(h);
-    let w = top.dim_in_pixel().0 as i32;
+    let w = root.dim_in_pixel().0 as i32;
     let centered = |px: u32, bold: bool| {
         let font = ("sans-serif", px).into_font();
         let font = if bold {
@@ -231,28 +229,54 @@ fn titled<DB: DrawingBackend>(
                 plotters::style::text_anchor::VPos::Top,
             ))
     };
+    let fits = |text: &str, px: u32, bold: bool| {
+        root.estimate_text_size(text, &centered(px, bold))
+            .map(|(tw, _)| (tw as i32) < w - 24)
+            .unwrap_or(true)
+    };
     // The largest size up to `px` at which `text` fits the width (long titles shrink).
     let fitting = |text: &str, px: u32, bold: bool| -> u32 {
         let mut px = px;
-        while px > 11 {
-            let fits = top
-                .estimate_text_size(text, &centered(px, bold))
-                .map(|(tw, _)| (tw as i32) < w - 24)
-                .unwrap_or(true);
-            if fits {
-                break;
-            }
+        while px > 11 && !fits(text, px, bold) {
             px -= 1;
         }
         px
     };
+    // A subtitle that would shrink by more than 2 px is broken in two at the " · " nearest
+    // its middle (check --cv's, which carries the headline figures, was 9 px in an SVG).
+    let lines: Vec<String> = match subtitle
+        .match_indices(" · ")
+        .map(|(i, _)| i)
+        .min_by_key(|&i| (i as i64 - subtitle.len() as i64 / 2).abs())
+    {
+        Some(cut) if !fits(subtitle, theme::SUBTITLE_PX - 2, false) => vec![
+            subtitle[..cut].to_string(),
+            subtitle[cut + " · ".len()..].to_string(),
+        ],
+        _ => vec![subtitle.to_string()],
+    };
+    let line_px = lines
+        .iter()
+        .map(|l| fitting(l, theme::SUBTITLE_PX, false))
+        .min()
+        .unwrap_or(theme::SUBTITLE_PX);
+    let h = theme::TITLE_PX as i32
+        + theme::SUBTITLE_PX as i32
+        + 24
+        + (lines.len() as i32 - 1) * (line_px as i32 + 4);
+    let (top, rest) = root.split_vertically(h);
     let title_px = fitting(title, theme::TITLE_PX, true);
     top.draw_text(title, &centered(title_px, true), (w / 2, 8))?;
-    top.draw_text(
-        subtitle,
-        &centered(fitting(subtitle, theme::SUBTITLE_PX, false), false),
-        (w / 2, 14 + theme::TITLE_PX as i32),
-    )?;
+    for (i, line) in lines.iter().enumerate() {
+        top.draw_text(
+            line,
+            &centered(line_px, false),
+            (
+                w / 2,
+                14 + theme::TITLE_PX as i32 + i as i32 * (line_px as i32 + 4),
+            ),
+        )?;
+    }
     Ok(rest)
 }
 

@@ -19,7 +19,7 @@
     var d = AIM.domain(vals, true, 1.4);
     var f = AIM.frame(box, {
       height: 500, x: d, xlog: true, y: d, ylog: true,
-      title: "Predicted against measured prefill time", xlabel: "measured (ms)", ylabel: "predicted (ms)"
+      title: "Predicted against measured time, as each row was timed", xlabel: "measured (ms)", ylabel: "predicted (ms)"
     });
     // The +-20 % band and the y = x line.
     var band = [[d[0], d[0] * 1.2], [d[1] / 1.2, d[1]], [d[1], d[1]], [d[1], d[1] * 0.8], [d[0], d[0] * 0.8]];
