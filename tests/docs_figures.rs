@@ -1210,6 +1210,75 @@ fn check_figure_is_the_plot_command_output() {
     }
 }
 
+/// README's charts (docs/img/curves.png, layers.png, roofline.png, layers-refined.png) are the
+/// output of the commands README shows, byte for byte, as check.png is (layers.png was once
+/// stale: 7.99× where the run said 7.98×).
+#[test]
+fn readme_charts_are_the_plot_commands_output() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for shown in [
+        "`aim-sim plot curves|layers|roofline\n--cost-model llm-viewer --skip-mlp-add -o docs/img/KIND.png`",
+        "`aim-sim plot layers -o docs/img/layers-refined.png`",
+    ] {
+        assert!(readme.contains(shown), "README no longer shows {shown}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut stale = Vec::new();
+    for (name, args) in [
+        (
+            "curves",
+            &[
+                "plot",
+                "curves",
+                "--cost-model",
+                "llm-viewer",
+                "--skip-mlp-add",
+            ][..],
+        ),
+        (
+            "layers",
+            &[
+                "plot",
+                "layers",
+                "--cost-model",
+                "llm-viewer",
+                "--skip-mlp-add",
+            ][..],
+        ),
+        (
+            "roofline",
+            &[
+                "plot",
+                "roofline",
+                "--cost-model",
+                "llm-viewer",
+                "--skip-mlp-add",
+            ][..],
+        ),
+        ("layers-refined", &["plot", "layers"][..]),
+    ] {
+        let fresh = dir.path().join(format!("{name}.png"));
+        let mut all = args.to_vec();
+        all.extend(["-o", fresh.to_str().unwrap()]);
+        common::ok(&all);
+        let want = std::fs::read(&fresh).unwrap();
+        let path = format!("docs/img/{name}.png");
+        if std::fs::read(&path).ok().as_deref() == Some(want.as_slice()) {
+            continue;
+        }
+        if std::env::var_os("AIM_SIM_BLESS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        } else {
+            stale.push(format!("{path} differs from `aim-sim {}`", args.join(" ")));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "{}: rerun with AIM_SIM_BLESS=1 and look at the figures",
+        stale.join("; ")
+    );
+}
+
 /// docs/accuracy.md's first pricing of the desktop sources: their rows under `hf` as shipped
 /// before them (`reference/history/hf-0e97621.toml`), as `aim-sim check … --framework` prints.
 #[test]

@@ -56,6 +56,21 @@ pub(super) fn layer_tick(v: f64) -> String {
     }
 }
 
+/// How far above the tallest bar a panel's y axis reaches so that its legend (`rows` entries,
+/// upper right, over the last layers' bars) clears the bars: 1.8 at the default size, more
+/// where the panel is short (at 1060 × 610 the legends hid layers 22–27).
+fn headroom(panel_px: u32, x_label_px: u32, rows: usize) -> f64 {
+    // Margins, caption and x labels take this much of the panel; the legend its rows, its
+    // padding and its offset from the plot's top.
+    let plot_px =
+        panel_px as f64 - 24.0 - (theme::PANEL_TITLE_PX as f64 + 10.0) - x_label_px as f64;
+    let legend_px = rows as f64 * (theme::LEGEND_PX as f64 + 6.0) + 30.0;
+    if plot_px <= legend_px {
+        return 1.8;
+    }
+    (1.0 / (1.0 - legend_px / plot_px)).max(1.8)
+}
+
 /// Draws the per-layer chart of `r`.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> DrawResult<DB> {
     let s = &r.scenario;
@@ -105,7 +120,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(86)
-        .build_cartesian_2d(x_range.clone(), 0.0..max_tokens * 1.8)?;
+        .build_cartesian_2d(
+            x_range.clone(),
+            0.0..max_tokens * headroom(top.dim_in_pixel().1, 44, 2),
+        )?;
     chart
         .configure_mesh()
         .x_desc("decoder layer")
@@ -152,6 +170,11 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         .map(|l| l.iter().map(|(_, v)| v).sum::<f64>())
         .fold(0.0_f64, f64::max)
         .max(1e-9);
+    let present: Vec<OpKind> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| run_ms.iter().chain(&base_ms).flatten().any(|(x, _)| x == k))
+        .collect();
     let mut chart = ChartBuilder::on(&bottom)
         .caption(
             "Prefill time per layer by operator kind (left bar: baseline, faded; right bar: schedule)",
@@ -160,9 +183,12 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         .margin(12)
         .x_label_area_size(50)
         .y_label_area_size(86)
-        // Headroom for the legend's five or six rows above the tallest bars (at 1.45 it hid
-        // the last layers' baseline bars).
-        .build_cartesian_2d(x_range, 0.0..max_ms * 1.8)?;
+        // Headroom for the legend's rows above the tallest bars (at 1.45 it hid the last
+        // layers' baseline bars).
+        .build_cartesian_2d(
+            x_range,
+            0.0..max_ms * headroom(bottom.dim_in_pixel().1, 50, present.len()),
+        )?;
     chart
         .configure_mesh()
         .x_desc("decoder layer")
@@ -175,11 +201,6 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         .disable_x_mesh()
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
-    let present: Vec<OpKind> = KINDS
-        .iter()
-        .copied()
-        .filter(|k| run_ms.iter().chain(&base_ms).flatten().any(|(x, _)| x == k))
-        .collect();
     for (layers, baseline) in [(&base_ms, true), (&run_ms, false)] {
         let mut rects = Vec::new();
         for (i, kinds) in layers.iter().enumerate() {
