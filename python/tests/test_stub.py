@@ -54,7 +54,10 @@ def test_dir_lists_the_api_only():
 
 @pytest.mark.parametrize("name, command", [("simulate", ["simulate"]), ("sweep", ["sweep"]), ("budget", ["budget"])])
 def test_options_are_the_cli_long_flags(cli, name, command):
-    assert set(keywords(FUNCTIONS[name])) == cli_flags(cli, *command)
+    # gen_tokens: a run's option that sweep and budget refuse (they price prefills); their
+    # --help hides it, the stub keeps a spec's whole option list.
+    hidden = {"gen_tokens"} if name != "simulate" else set()
+    assert set(keywords(FUNCTIONS[name])) == cli_flags(cli, *command) | hidden
 
 
 def test_spec_takes_the_options_of_simulate():
