@@ -18,7 +18,7 @@ pub fn run(_: &Report) -> Result<String> {
     unavailable()
 }
 
-pub fn sweep(_: &[SweepRow], _: bool, _: &str) -> Result<String> {
+pub fn sweep(_: &[SweepRow], _: bool, _: &str, _: &[String]) -> Result<String> {
     unavailable()
 }
 
