@@ -329,11 +329,7 @@ pub fn run(r: &Report) -> Result<String> {
         "{} on {}{}",
         r.scenario.model.label(),
         s.gpu.name,
-        if s.options.tp > 1 {
-            format!(" × {} (tensor parallel: figures per GPU)", s.options.tp)
-        } else {
-            String::new()
-        }
+        crate::report::per_gpu(s.options.tp)
     );
     let subtitle = format!(
         "schedule {} ({}) · cost model {} · framework {} · {} × {} + {} text tokens · batch {} · W{}A{}KV{}",

@@ -136,7 +136,7 @@ impl Data {
                 if tokens { "visual tokens" } else { "frames" },
                 models.join(", "),
                 gpus.join(", "),
-                super::per_gpu(tp)
+                crate::report::per_gpu(tp)
             ),
             subtitle: format!(
                 "cost model {}{} · {}{}",

@@ -79,7 +79,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         "Per-layer prefill · {} on {}{} · cost model {}{}",
         s.model.label(),
         s.gpu.name,
-        crate::plot::per_gpu(s.options.tp),
+        crate::report::per_gpu(s.options.tp),
         r.cost_model,
         crate::framework::named(&s.framework)
     );

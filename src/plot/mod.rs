@@ -200,16 +200,6 @@ fn tick(v: f64) -> String {
 }
 
 /// Draws a title (and an optional subtitle) across the top; returns the area below it.
-/// ` × 4 (tensor parallel: figures per GPU)` after a GPU's name above one GPU, else nothing: a
-/// chart of a 72B model on 4 GPUs read as the whole model's figures.
-pub(crate) fn per_gpu(tp: u64) -> String {
-    if tp > 1 {
-        format!(" × {tp} (tensor parallel: figures per GPU)")
-    } else {
-        String::new()
-    }
-}
-
 fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,

@@ -10,24 +10,28 @@ use plotters::prelude::*;
 type DrawResult<DB> =
     std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// `(arithmetic intensity FLOP/byte, achieved TFLOP/s, kind)` of every operator that computes.
-fn points(run: &RunCost) -> Vec<(f64, f64, OpKind)> {
-    let ops = run
-        .stages
+/// Every operator of a run: before the LLM, in each layer, the head.
+fn operators(run: &RunCost) -> impl Iterator<Item = &TimedOp> {
+    run.stages
         .iter()
         .chain(run.layers.iter().flat_map(|l| &l.operators))
-        .chain(&run.head);
-    ops.filter(|o: &&TimedOp| {
-        o.op.flops > 0.0 && o.time_s > 0.0 && o.arithmetic_intensity.is_finite()
-    })
-    .map(|o| {
-        (
-            o.arithmetic_intensity,
-            o.op.flops / o.time_s / 1e12,
-            o.op.kind,
-        )
-    })
-    .collect()
+        .chain(&run.head)
+}
+
+/// `(arithmetic intensity FLOP/byte, achieved TFLOP/s, kind)` of every operator that computes.
+fn points(run: &RunCost) -> Vec<(f64, f64, OpKind)> {
+    operators(run)
+        .filter(|o: &&TimedOp| {
+            o.op.flops > 0.0 && o.time_s > 0.0 && o.arithmetic_intensity.is_finite()
+        })
+        .map(|o| {
+            (
+                o.arithmetic_intensity,
+                o.op.flops / o.time_s / 1e12,
+                o.op.kind,
+            )
+        })
+        .collect()
 }
 
 /// Draws the roofline of `r`'s GPU at its precision.
@@ -51,7 +55,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         "Roofline · {} on {}{} · cost model {}{}",
         s.model.label(),
         s.gpu.name,
-        crate::plot::per_gpu(s.options.tp),
+        crate::report::per_gpu(s.options.tp),
         r.cost_model,
         crate::framework::named(&s.framework)
     );
@@ -79,12 +83,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
     } + &{
         // Operators without FLOPs (tensor parallelism's all-reduces) have no place on the
         // roofline's axes: they were dropped without a word.
-        let (count, time_s) = r
-            .run
-            .stages
-            .iter()
-            .chain(r.run.layers.iter().flat_map(|l| &l.operators))
-            .chain(&r.run.head)
+        let (count, time_s) = operators(&r.run)
             .filter(|o| o.op.flops <= 0.0 && o.time_s > 0.0)
             .fold((0usize, 0.0), |(n, t), o| (n + 1, t + o.time_s));
         // Gathers of a pruned run are a fraction of a per cent; an all-reduce is not.

@@ -47,6 +47,16 @@ impl TextFormat {
     }
 }
 
+/// ` × 4 (tensor parallel: figures per GPU)` after a GPU's name above one GPU, else nothing: a
+/// chart of a 72B model on 4 GPUs read as the whole model's figures.
+pub fn per_gpu(tp: u64) -> String {
+    if tp > 1 {
+        format!(" × {tp} (tensor parallel: figures per GPU)")
+    } else {
+        String::new()
+    }
+}
+
 /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
 pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) {
