@@ -402,7 +402,12 @@ pub(crate) fn shorten(text: &str, max_chars: usize) -> String {
 /// notation (`1e308`, `1e-310`) otherwise, so that no message prints hundreds of digits.
 pub fn bounded(x: f64) -> String {
     if x != 0.0 && x.is_finite() && !(1e-4..1e6).contains(&x.abs()) {
-        format!("{x:e}")
+        // Twelve significant digits: a value a unit change made (1e20 GB → bytes → GB) read
+        // 9.999999999999998e19.
+        let s = format!("{x:.11e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        format!("{mantissa}e{exponent}")
     } else {
         format!("{x}")
     }
@@ -411,6 +416,17 @@ pub fn bounded(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Large and tiny values read in short scientific notation, everyday ones as typed.
+    #[test]
+    fn bounded_numbers_read_short() {
+        assert_eq!(bounded(1e20 * 1e9 / 1e9), "1e20");
+        assert_eq!(bounded(9.999999999999998e19), "1e20");
+        assert_eq!(bounded(1.5e300), "1.5e300");
+        assert_eq!(bounded(-2.25e-7), "-2.25e-7");
+        assert_eq!(bounded(123.5), "123.5");
+        assert_eq!(bounded(f64::INFINITY), "inf");
+    }
 
     /// serde's Rust type names never reach a reader (a spec's `tokens = -5` said "expected
     /// u64"); a word that only starts like one (`u64x`) is left alone.

@@ -743,7 +743,8 @@ fn a_trace_arrival_past_the_clocks_resolution_is_refused() {
 /// The size the message offers is accepted.
 #[test]
 fn a_kv_cache_larger_than_the_gpu_is_refused() {
-    for gb in ["1e9", "100"] {
+    // 1e20 printed as 9.999999999999998e19 (GB → bytes → GB).
+    for gb in ["1e9", "100", "1e20"] {
         let e = common::fails(&["serve", "--gpu", "a100", "--kv-cache-gb", gb]);
         assert!(
             e.contains(&format!("--kv-cache-gb {gb}: the 42.9 GB GPU has "))
@@ -768,6 +769,31 @@ fn a_kv_cache_larger_than_the_gpu_is_refused() {
         "3",
     ]);
     assert!(out.contains(&format!("KV cache: {most} GB")), "{out}");
+}
+
+/// A cache size past f64 in bytes is named as typed ("--kv-cache-gb inf" before), and a batch
+/// limit whose profile run takes the memory is named as the cause: `--max-num-batched-tokens
+/// 99999999999999` advised raising --gpu-memory-utilization.
+#[test]
+fn huge_engine_sizes_name_themselves() {
+    let e = common::fails(&["serve", "--gpu", "h100", "--kv-cache-gb", "1e300"]);
+    assert!(
+        e.contains("--kv-cache-gb 1e300: larger than any GPU's memory"),
+        "{e}"
+    );
+    let e = common::fails(&[
+        "serve",
+        "--gpu",
+        "h100",
+        "--max-num-batched-tokens",
+        "99999999999999",
+    ]);
+    assert!(
+        e.contains("--max-num-batched-tokens 99999999999999: a batch that large takes")
+            && e.contains("give fewer (vLLM's default is 8192)")
+            && !e.contains("--gpu-memory-utilization"),
+        "{e}"
+    );
 }
 
 /// A block so large that one request's blocks (one per layer at least) do not fit says so and

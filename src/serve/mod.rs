@@ -401,7 +401,7 @@ impl Server {
         if let (Some(_), false) = (self.limits.kv_cache_bytes, room) {
             return Err(Error::invalid(format!(
                 "{KV_CACHE_GB} {}: less than one {}-token block per layer; give more",
-                capacity_bytes / 1e9,
+                crate::error::bounded(capacity_bytes / 1e9),
                 self.limits.block_size
             )));
         }
@@ -425,6 +425,25 @@ impl Server {
                 "the weights alone take {:.1} GB, more than the GPU's {:.1} GB: split them with {TP}, store them in fewer {W_BITS}, or give a larger GPU",
                 p.weights_bytes / 1e9,
                 self.base.gpu.memory / 1e9,
+            )));
+        }
+        // The engine's profile run (a text prefill of max_num_batched_tokens) reserves the
+        // activations: when it alone leaves no room, the batch limit is the cause (a huge one
+        // advised raising the memory share).
+        let with_prompt_only = self.base.gpu.memory * self.limits.gpu_memory_utilization
+            - p.weights_bytes
+            - p.activations_bytes;
+        if !room
+            && profile.activations_bytes > p.activations_bytes
+            && with_prompt_only > block_bytes * layers as f64
+        {
+            return Err(Error::invalid(format!(
+                "{MAX_NUM_BATCHED_TOKENS} {}: a batch that large takes {:.1} GB of activations, past the {:.1} GB GPU's room after {:.1} GB of weights; give fewer (vLLM's default is {})",
+                self.limits.max_num_batched_tokens,
+                profile.activations_bytes / 1e9,
+                self.base.gpu.memory / 1e9,
+                p.weights_bytes / 1e9,
+                Limits::default().max_num_batched_tokens,
             )));
         }
         if !room {

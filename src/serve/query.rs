@@ -95,6 +95,13 @@ impl Query {
                     "{KV_CACHE_GB} {gb}: give a positive size"
                 )));
             }
+            // Past f64 in bytes: the message said "--kv-cache-gb inf".
+            if !(gb * 1e9).is_finite() {
+                return Err(Error::invalid(format!(
+                    "{KV_CACHE_GB} {}: larger than any GPU's memory; give the GB the engine may use for its KV cache",
+                    crate::error::bounded(gb)
+                )));
+            }
         }
         Ok(Limits {
             max_num_seqs: self.max_num_seqs,

@@ -207,6 +207,8 @@ impl Arrivals {
 /// `output_tokens`), or JSON Lines with those keys. Visual tokens become frames of
 /// `tokens_per_frame` tokens. Sorted by arrival.
 pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Vec<Request>> {
+    // Spreadsheets save CSV with a byte-order mark, which made the first column unknown.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let rows: Vec<(usize, Row)> = if first.trim_start().starts_with('{') {
         text.lines()
@@ -319,6 +321,16 @@ struct Row {
     output_tokens: u64,
 }
 
+/// One CSV cell, trimmed and unquoted: pandas and spreadsheets may quote every cell
+/// (`"arrival_s","frames"`), and the cells here are names and numbers, never holding commas.
+fn cell(raw: &str) -> &str {
+    let t = raw.trim();
+    t.strip_prefix('"')
+        .and_then(|u| u.strip_suffix('"'))
+        .map(str::trim)
+        .unwrap_or(t)
+}
+
 /// Comma-separated rows under a header naming [`Row`]'s fields, any order.
 fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
     let mut lines = text
@@ -328,7 +340,7 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
     let Some((hline, header)) = lines.next() else {
         return Ok(Vec::new());
     };
-    let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    let names: Vec<&str> = header.split(',').map(cell).collect();
     let known = [
         "arrival_s",
         "frames",
@@ -364,7 +376,7 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
     }
     let mut rows = Vec::new();
     for (i, l) in lines {
-        let cells: Vec<&str> = l.split(',').map(str::trim).collect();
+        let cells: Vec<&str> = l.split(',').map(cell).collect();
         if cells.len() != names.len() {
             return Err(parse_error(
                 origin,
@@ -479,6 +491,24 @@ mod tests {
         );
         assert!(parse_trace("arrival_s,speed,output_tokens\n", "t.csv", 196).is_err());
         assert!(parse_trace("arrival_s,output_tokens\n1,0\n", "t.csv", 196).is_err());
+    }
+
+    /// A spreadsheet's CSV (byte-order mark, CRLF, every cell quoted) was refused as
+    /// "unknown column '\u{feff}arrival_s'".
+    #[test]
+    fn a_spreadsheets_csv_reads_as_the_plain_one() {
+        let plain =
+            "arrival_s,visual_tokens,text_tokens,output_tokens\n0.5,392,10,4\n0.1,196,20,8\n";
+        let saved = "\u{feff}\"arrival_s\",\"visual_tokens\",\"text_tokens\",\"output_tokens\"\r\n\"0.5\",\"392\",\"10\",\"4\"\r\n0.1, \"196\" ,20,8\r\n";
+        assert_eq!(
+            parse_trace(saved, "t.csv", 196).unwrap(),
+            parse_trace(plain, "t.csv", 196).unwrap()
+        );
+        // A lone quote is a cell the parser names, not a panic.
+        let e = parse_trace("arrival_s,frames,output_tokens\n\",1,1\n", "t.csv", 196)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("arrival_s '\"' is not a number"), "{e}");
     }
 
     proptest! {
