@@ -298,6 +298,11 @@ fn bad_serve_input_is_one_line_and_exit_2() {
         (&["--gen-tokens", "4"], "--output-tokens"),
         (&["--cost-model", "llm-viewer"], "refined"),
         (&["--kv-cache-gb", "0.0001"], "--kv-cache-gb"),
+        // A stated cache sets the memory share aside: "raise --gpu-memory-utilization" was no fix.
+        (
+            &["--kv-cache-gb", "0.02", "--requests", "3"],
+            "the cache has 610: raise --kv-cache-gb, a smaller model",
+        ),
         // Once run as one token without a word (a trace row of 0 was refused).
         (
             &["--output-tokens", "0"],
@@ -308,6 +313,17 @@ fn bad_serve_input_is_one_line_and_exit_2() {
             "--output-tokens can draw 0",
         ),
         (&["--text-dist", "uniform:0:5"], "--text-dist can draw 0"),
+        // A drawn length replaces the fixed one: --frames beside --frames-dist was ignored.
+        (
+            &["--frames-dist", "uniform:1:10"],
+            "--frames-dist draws each request's length: drop --frames",
+        ),
+        (
+            &["--text-dist", "uniform:1:10", "--text-tokens", "5"],
+            "--text-dist draws each request's length: drop --text-tokens",
+        ),
+        // Priced only the "prefill alone" line, which then disagreed with a lone request's TTFT.
+        (&["--all-logits"], "drop --all-logits"),
         // At 1e-16 requests/s the arrivals sat near 1e16 s and every latency printed 0.0.
         (
             &["--rate", "1e-16"],
@@ -1164,6 +1180,46 @@ fn schedules_run_side_by_side_on_a_trace() {
         assert_eq!(both["answers"][i]["requests"], alone["requests"], "{name}");
     }
     assert_ne!(both["answers"][0]["summary"], both["answers"][1]["summary"]);
+    // A trace has no Poisson rate: the table said NaN, the CSV too; with no target, the CSV's
+    // SLO cell is empty as the table's is "—" (it said 1).
+    let table = common::ok(&["serve", "--trace", t, "--schedules", "none,linear"]);
+    let row = table.lines().find(|l| l.starts_with("linear")).unwrap();
+    assert!(row.contains(" trace ") && row.contains(" — "), "{row}");
+    assert!(!table.contains("NaN"), "{table}");
+    let csv = common::ok(&[
+        "serve",
+        "--trace",
+        t,
+        "--schedules",
+        "none,linear",
+        "--format",
+        "csv",
+    ]);
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let cells: Vec<&str> = csv.lines().nth(2).unwrap().split(',').collect();
+    let cell = |name: &str| cells[head.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(
+        (cell("rate_per_s"), cell("slo_attainment")),
+        ("", ""),
+        "{csv}"
+    );
+    let with_target = common::ok(&[
+        "serve",
+        "--trace",
+        t,
+        "--schedules",
+        "none,linear",
+        "--format",
+        "csv",
+        "--slo-ttft",
+        "5",
+    ]);
+    let cells: Vec<&str> = with_target.lines().nth(2).unwrap().split(',').collect();
+    assert_eq!(cell("slo_attainment"), "", "the cell read before: {csv}");
+    assert_eq!(
+        cells[head.iter().position(|h| *h == "slo_attainment").unwrap()],
+        "1"
+    );
 }
 
 /// `simulate --tokens 6300` warns that 6300 is not whole frames; `serve` priced the same input

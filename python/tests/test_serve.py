@@ -33,9 +33,10 @@ def test_serve_options_are_the_cli_flags(cli):
 
     flags = {m.replace("-", "_") for m in re.findall(r"^\s+(?:-\w, )?--([a-z0-9-]+)", text, re.M)}
     flags -= {"help", "format", "output", "reference", "reference_frameworks", "no_chunked_prefill"}
-    # gen_tokens: a run's option serve refuses (it takes output_tokens); --help hides it, the
-    # stub keeps a spec's whole option list.
-    flags |= {"chunked_prefill", "gen_tokens"}
+    # gen_tokens and all_logits: a run's options serve refuses (it takes output_tokens, and its
+    # engine computes last-position logits); --help hides them, the stub keeps a spec's whole
+    # option list.
+    flags |= {"chunked_prefill", "gen_tokens", "all_logits"}
     assert {a.arg for a in SERVE.args.kwonlyargs} == flags
 
 

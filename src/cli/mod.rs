@@ -272,8 +272,10 @@ pub(crate) enum Command {
     #[command(
         after_long_help = "Examples:\n  aim-sim serve --gpu h100 --framework hf --frames 32 --schedule linear --rate 2\n  aim-sim serve --gpu h100 --framework hf --schedule linear --find-max-rate --slo-ttft 2\n  aim-sim serve --trace requests.csv --format csv"
     )]
-    // Prices prefills only: --gen-tokens is refused, so the help does not offer it.
+    // Generates --output-tokens and prices the engine's last-position logits: --gen-tokens
+    // and --all-logits are refused, so the help does not offer them.
     #[command(mut_arg("gen_tokens", |a| a.hide(true)))]
+    #[command(mut_arg("all_logits", |a| a.hide(true)))]
     Serve {
         #[command(flatten)]
         sim: Box<SimArgs>,

@@ -8,7 +8,9 @@
 use super::step::{Pricer, Prompt, Work};
 use super::workload::Request;
 use super::{Limits, RequestResult, Sample};
-use crate::error::keys::{GPU_MEMORY_UTILIZATION, MAX_NUM_BATCHED_TOKENS, NO_CHUNKED_PREFILL, TP};
+use crate::error::keys::{
+    GPU_MEMORY_UTILIZATION, KV_CACHE_GB, MAX_NUM_BATCHED_TOKENS, NO_CHUNKED_PREFILL, TP,
+};
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
 
@@ -83,8 +85,14 @@ pub fn run(
         let p = &prompts[prompt_of[i]];
         let need = held(p, 1, 1, r.output_tokens.saturating_sub(1));
         if need > capacity_blocks {
+            // A stated cache size sets the memory share aside: raising the share fixed nothing.
+            let room = if limits.kv_cache_bytes.is_some() {
+                format!("raise {KV_CACHE_GB}")
+            } else {
+                format!("raise {GPU_MEMORY_UTILIZATION}, use {TP}")
+            };
             return Err(Error::invalid(format!(
-                "a request of {} frames, {} text and {} output tokens needs {} KV blocks alone, the cache has {}: raise {GPU_MEMORY_UTILIZATION}, use {TP}, a smaller model or fewer frames",
+                "a request of {} frames, {} text and {} output tokens needs {} KV blocks alone, the cache has {}: {room}, a smaller model or fewer frames",
                 r.frames, r.text_tokens, r.output_tokens, need, capacity_blocks
             )));
         }

@@ -5,8 +5,8 @@ use super::render;
 use super::{find_max_rate, Arrivals, Dist, Limits, MaxRate, Request, ServeReport, Server, Slo};
 use crate::error::{
     keys::{
-        ANCHOR, ANCHOR_MS, FIND_MAX_RATE, FRAMES_DIST, GEN_TOKENS, KV_CACHE_GB, OUTPUT_TOKENS,
-        SCHEDULES, SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT, TEXT_DIST, TRACE,
+        ALL_LOGITS, ANCHOR, ANCHOR_MS, FIND_MAX_RATE, FRAMES_DIST, GEN_TOKENS, KV_CACHE_GB,
+        OUTPUT_TOKENS, SCHEDULES, SLO_ATTAINMENT, SLO_TPOT, SLO_TTFT, TEXT_DIST, TRACE,
     },
     Key,
 };
@@ -186,6 +186,13 @@ pub fn answer(spec: &Spec, query: &Query, trace: Option<Vec<Request>>) -> Result
     if spec.gen_tokens > 0 {
         return Err(Error::invalid(format!(
             "serve generates {OUTPUT_TOKENS} per request: drop {GEN_TOKENS}"
+        )));
+    }
+    // The engine's steps compute the last position's logits, as vLLM does; the flag priced
+    // only the "prefill alone" line, which then disagreed with a lone request's TTFT.
+    if spec.all_logits {
+        return Err(Error::invalid(format!(
+            "serve prices an engine that computes each request's last logits only: drop {ALL_LOGITS}"
         )));
     }
     let scenario = Scenario::from_spec(spec)?;
@@ -414,7 +421,10 @@ impl Comparison {
                         Answer::MaxRate(m) => &m.at_max,
                     };
                     let s = &r.summary;
-                    let rate = r.rate_per_s.unwrap_or(f64::NAN);
+                    // A trace has no Poisson rate (it printed NaN); no target has nothing to
+                    // meet (the CSV said 1 where the table says "—").
+                    let rate = r.rate_per_s.map_or(String::new(), |v| v.to_string());
+                    let targets = r.slo.ttft_s.is_some() || r.slo.tpot_s.is_some();
                     if csv {
                         let _ = write!(
                             o,
@@ -426,7 +436,11 @@ impl Comparison {
                             s.ttft.p99_s * 1e3,
                             s.tpot.p50_s * 1e3,
                             s.tpot.p90_s * 1e3,
-                            s.slo_attainment,
+                            if targets {
+                                s.slo_attainment.to_string()
+                            } else {
+                                String::new()
+                            },
                             s.mean_batch,
                             s.peak_kv_utilization,
                             r.kv.requests_that_fit,
@@ -458,9 +472,9 @@ impl Comparison {
                     } else {
                         let _ = writeln!(
                             o,
-                            "{:<16} {:>9.3} {:>8.3} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>7.1} {:>5.1}% {:>6} {:>6} {:>9.1}",
+                            "{:<16} {:>9} {:>8.3} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>7.1} {:>5.1}% {:>6} {:>6} {:>9.1}",
                             name,
-                            rate,
+                            r.rate_per_s.map_or("trace".to_string(), |v| format!("{v:.3}")),
                             s.throughput_requests_per_s,
                             s.output_tokens_per_s,
                             s.ttft.p50_s * 1e3,
@@ -468,7 +482,7 @@ impl Comparison {
                             s.ttft.p99_s * 1e3,
                             s.tpot.p50_s * 1e3,
                             // No target, nothing met: "100.0%" read as a result.
-                            if r.slo.ttft_s.is_some() || r.slo.tpot_s.is_some() {
+                            if targets {
                                 format!("{:.1}%", 100.0 * s.slo_attainment)
                             } else {
                                 "—".to_string()

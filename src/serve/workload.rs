@@ -210,6 +210,13 @@ pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Ve
     // Spreadsheets save CSV with a byte-order mark, which made the first column unknown.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    // A JSON array was read as CSV ("unknown column '[{\"arrival_s\":0'").
+    if first.trim_start().starts_with('[') {
+        return Err(Error::Parse {
+            origin: origin.into(),
+            message: "a JSON trace is JSON Lines, one request object per line, not an array: write each {\"arrival_s\": …} on a line of its own".into(),
+        });
+    }
     let rows: Vec<(usize, Row)> = if first.trim_start().starts_with('{') {
         text.lines()
             .enumerate()
@@ -217,7 +224,7 @@ pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Ve
             .map(|(i, l)| {
                 serde_json::from_str::<Row>(l)
                     .map(|r| (i + 1, r))
-                    .map_err(|e| parse_error(origin, i + 1, &e.to_string()))
+                    .map_err(|e| parse_error(origin, i + 1, &json_message(l, &e)))
             })
             .collect::<Result<_>>()?
     } else {
@@ -301,6 +308,38 @@ pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Ve
     Ok(out)
 }
 
+/// serde's message for one JSON line in a reader's words: the line is named already (serde
+/// said "at line 1 column 27" of a line it saw alone), and no Rust type names ("expected u64").
+/// A value of the wrong type is named by its key, in the words CSV rows get
+/// ("frames '3.0' is not a whole number").
+fn json_message(line: &str, e: &serde_json::Error) -> String {
+    if let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line) {
+        for (key, v) in &map {
+            let bad = match key.as_str() {
+                "arrival_s" => (!v.is_number()).then_some("is not a number"),
+                "frames" | "visual_tokens" | "text_tokens" | "output_tokens" => {
+                    (!v.is_u64()).then_some("is not a whole number")
+                }
+                _ => None,
+            };
+            if let Some(what) = bad {
+                return format!("{key} {v} {what}");
+            }
+        }
+    }
+    let text = e.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(i) => format!("{} (column {})", &text[..i], e.column()),
+        None => text,
+    };
+    crate::error::plain_types(&text, "an object")
+        .replace("floating point `", "the number `")
+        .replace(
+            ", expected a whole number, 0 or more",
+            ", expected a whole number",
+        )
+}
+
 fn parse_error(origin: &str, line: usize, message: &str) -> Error {
     Error::Parse {
         origin: format!("{origin}, line {line}"),
@@ -316,7 +355,8 @@ struct Row {
     frames: Option<u64>,
     #[serde(default)]
     visual_tokens: Option<u64>,
-    #[serde(default)]
+    /// Required: a trace without it was told "text_tokens must be at least 1" on its first
+    /// row, where every other missing column is named as missing.
     text_tokens: u64,
     output_tokens: u64,
 }
@@ -365,7 +405,19 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
             "no 'frames' or 'visual_tokens' column in the header: give one (frames 0 for text-only requests)",
         ));
     }
-    for need in ["arrival_s", "output_tokens"] {
+    if let Some(twice) = names
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| names[..i].contains(n).then_some(n))
+    {
+        // The last copy won in silence (JSON Lines refuses a key given twice).
+        return Err(parse_error(
+            origin,
+            hline + 1,
+            &format!("the column '{twice}' is in the header twice: keep one"),
+        ));
+    }
+    for need in ["arrival_s", "text_tokens", "output_tokens"] {
         if !names.contains(&need) {
             return Err(parse_error(
                 origin,
@@ -479,7 +531,7 @@ mod tests {
         assert!((a[1].arrival_s - 0.4).abs() < 1e-12);
         assert_eq!(a[1].frames, 2);
         let e = parse_trace(
-            "arrival_s,visual_tokens,output_tokens\n0,100,1\n",
+            "arrival_s,visual_tokens,text_tokens,output_tokens\n0,100,5,1\n",
             "t.csv",
             196,
         )
@@ -491,6 +543,56 @@ mod tests {
         );
         assert!(parse_trace("arrival_s,speed,output_tokens\n", "t.csv", 196).is_err());
         assert!(parse_trace("arrival_s,output_tokens\n1,0\n", "t.csv", 196).is_err());
+    }
+
+    /// Each format's mistakes are named as CSV names them: a JSON array was read as CSV, a
+    /// wrong type said "expected u64 at line 1 column 27", a missing text_tokens column was
+    /// told "must be at least 1", and a CSV column given twice let the last copy win.
+    #[test]
+    fn trace_mistakes_are_named_by_key() {
+        let err =
+            |text: &str, origin: &str| parse_trace(text, origin, 196).unwrap_err().to_string();
+        let row = r#""arrival_s":0,"text_tokens":5,"output_tokens":4"#;
+        for (text, origin, want) in [
+            (
+                format!("[{{{row},\"frames\":1}}]"),
+                "t.json",
+                "not an array",
+            ),
+            (
+                format!("{{{row},\"frames\":3.0}}"),
+                "t.jsonl",
+                "frames 3.0 is not a whole number",
+            ),
+            (
+                format!("{{{row},\"frames\":-3}}"),
+                "t.jsonl",
+                "frames -3 is not a whole number",
+            ),
+            (
+                r#"{"arrival_s":"0","frames":1,"text_tokens":5,"output_tokens":4}"#.to_string(),
+                "t.jsonl",
+                "arrival_s \"0\" is not a number",
+            ),
+            (
+                r#"{"arrival_s":0,"frames":1,"output_tokens":4}"#.to_string(),
+                "t.jsonl",
+                "missing field `text_tokens`",
+            ),
+            (
+                "arrival_s,frames,output_tokens\n0,1,10\n".to_string(),
+                "t.csv",
+                "line 1: no 'text_tokens' column",
+            ),
+            (
+                "arrival_s,frames,frames,text_tokens,output_tokens\n0,1,64,100,10\n".to_string(),
+                "t.csv",
+                "the column 'frames' is in the header twice",
+            ),
+        ] {
+            let e = err(&text, origin);
+            assert!(e.contains(want) && !e.contains("u64"), "{text}: {e}");
+        }
     }
 
     /// A spreadsheet's CSV (byte-order mark, CRLF, every cell quoted) was refused as
@@ -505,9 +607,13 @@ mod tests {
             parse_trace(plain, "t.csv", 196).unwrap()
         );
         // A lone quote is a cell the parser names, not a panic.
-        let e = parse_trace("arrival_s,frames,output_tokens\n\",1,1\n", "t.csv", 196)
-            .unwrap_err()
-            .to_string();
+        let e = parse_trace(
+            "arrival_s,frames,text_tokens,output_tokens\n\",1,5,1\n",
+            "t.csv",
+            196,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("arrival_s '\"' is not a number"), "{e}");
     }
 

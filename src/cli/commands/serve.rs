@@ -197,6 +197,22 @@ pub fn command(
         anchor.anchor_ms,
         anchor.anchor.as_deref(),
     )?;
+    // A drawn length replaces the fixed one: `--frames 5` beside `--frames-dist` was ignored.
+    for (dist, given, fixed) in [
+        (
+            &args.frames_dist,
+            "--frames-dist",
+            &["frames", "tokens"][..],
+        ),
+        (&args.text_dist, "--text-dist", &["text_tokens"][..]),
+    ] {
+        if let (Some(_), Some(flag)) = (dist, fixed.iter().find(|o| sim.is_given(o))) {
+            return Err(Error::invalid(format!(
+                "{given} draws each request's length: drop --{}",
+                flag.replace('_', "-")
+            )));
+        }
+    }
     let trace = match &args.trace {
         Some(path) => {
             // A trace's rows give each request's lengths: these were accepted and ignored.
