@@ -179,6 +179,42 @@ pub struct FrameBudget {
     pub schedule: Option<Point>,
     /// The schedule at `frames + 1`, the first that exceeds the reference.
     pub next: Option<Point>,
+    /// When the answer's peak memory exceeds the GPU: the most frames (≤ `frames`) whose peak
+    /// fits. The budget is of FLOPs or time, and a frame count within it once read as
+    /// "fits" on a GPU it needed 17× of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_frames: Option<MemoryLimit>,
+    /// The answer's run warnings, as a single run of it prints them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl FrameBudget {
+    /// The answer past the GPU's memory, in words (table and page).
+    pub fn memory_sentence(&self) -> Option<String> {
+        let (m, s) = (self.memory_frames.as_ref()?, self.schedule.as_ref()?);
+        Some(format!(
+            "{} frames take {:.1} GB at their peak, more than the GPU's {:.1} GB: {}",
+            s.frames,
+            m.peak_bytes / 1e9,
+            m.device_bytes / 1e9,
+            match m.frames {
+                0 => "not even 1 frame fits in memory".to_string(),
+                f => format!("{f} frames fit in memory"),
+            }
+        ))
+    }
+}
+
+/// The most frames the GPU's memory holds, below a budget's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryLimit {
+    /// The answer's peak memory.
+    pub peak_bytes: f64,
+    /// What the GPU holds for a run (its memory less any share the OS keeps).
+    pub device_bytes: f64,
+    /// The most frames whose peak fits (0: not even one frame).
+    pub frames: u64,
 }
 
 /// The answer to `--target-reduction`.
@@ -204,6 +240,9 @@ pub struct TargetSolution {
     /// l2 = 56 on a 28-layer model, 4.375×, where merging alone gives 4.09×).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub without_pruning: Option<f64>,
+    /// The solution's run warnings (peak memory past the GPU, ...), as a single run prints them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn metric(by: By, t: &Totals) -> f64 {
@@ -323,9 +362,31 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
         Ok(metric(b.by, &summary(&with_frames(f))?.run) <= limit)
     })?
     .unwrap_or(0);
-    let schedule = (frames > 0)
-        .then(|| at(frames).map(|(a, r)| point(&a, &r)))
-        .transpose()?;
+    let answer = (frames > 0).then(|| at(frames)).transpose()?;
+    let schedule = answer.as_ref().map(|(a, r)| point(a, r));
+    let warnings = answer
+        .as_ref()
+        .map_or(Vec::new(), |(_, r)| r.run.warnings.clone());
+    let peak_of = |r: &Report| {
+        r.run
+            .peak_memory
+            .as_ref()
+            .map(|p| (p.peak_bytes, p.device_bytes))
+    };
+    let memory_frames = match answer.as_ref().and_then(|(_, r)| peak_of(r)) {
+        Some((peak_bytes, device_bytes)) if peak_bytes > device_bytes => {
+            // The peak grows with the frames, so the frames that fit are a prefix.
+            let fits = last_fitting(1, frames, |f| {
+                Ok(peak_of(&price(&with_frames(f))?).is_none_or(|(p, d)| p <= d))
+            })?;
+            Some(MemoryLimit {
+                peak_bytes,
+                device_bytes,
+                frames: fits.unwrap_or(0),
+            })
+        }
+        _ => None,
+    };
     let next = (frames < search_limit_frames)
         .then(|| at(frames + 1).map(|(a, r)| point(&a, &r)))
         .transpose()?;
@@ -341,6 +402,8 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
         reference: point(&reference, &ref_report),
         schedule,
         next,
+        memory_frames,
+        warnings,
     })
 }
 
@@ -488,6 +551,7 @@ pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<T
         solution: point(&a, &r),
         next,
         without_pruning,
+        warnings: r.run.warnings.clone(),
     })
 }
 
@@ -560,6 +624,12 @@ fn render_budget(a: &FrameBudget) -> String {
             cost_line(n)
         );
     }
+    if let Some(m) = a.memory_sentence() {
+        let _ = writeln!(out, "memory:    but {m}");
+    }
+    for w in &a.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
     out
 }
 
@@ -616,6 +686,9 @@ fn render_target(t: &TargetSolution) -> String {
             }
         );
     }
+    for w in &t.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
     out
 }
 
@@ -669,6 +742,16 @@ pub fn answer(sim: &Spec, b: &BudgetQuery) -> Result<Answer> {
             "{SOLVE} says what {TARGET_REDUCTION} varies: give {TARGET_REDUCTION} X too"
         ))),
         None => Ok(Answer::Frames(frame_budget(sim, b)?)),
+    }
+}
+
+impl Answer {
+    /// The answer's run warnings, for standard error.
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Answer::Frames(a) => &a.warnings,
+            Answer::Target(t) => &t.warnings,
+        }
     }
 }
 

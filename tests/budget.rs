@@ -368,3 +368,50 @@ fn at_the_search_end_the_answer_says_what_merging_alone_gives() {
     ]);
     assert!(inside.get("without_pruning").is_none() && inside["next"].is_object());
 }
+
+/// A budget of FLOPs answered 183 frames on an L4 without a word, where a single run of them
+/// warns that its peak memory is past the GPU's. The answer now says so, with the most frames
+/// the memory holds (a run of them fits; one more does not), on stderr, the table and JSON.
+#[test]
+fn an_answer_past_the_gpus_memory_says_how_many_frames_fit() {
+    let args = [
+        "budget",
+        "--schedule",
+        "linear",
+        "--reference-frames",
+        "32",
+        "--gpu",
+        "l4",
+    ];
+    let v = common::json(&args);
+    let frames = v["frames"].as_u64().unwrap();
+    let fit = v["memory_frames"]["frames"].as_u64().unwrap();
+    assert!(0 < fit && fit < frames, "{v}");
+    assert!(
+        v["memory_frames"]["peak_bytes"].as_f64() > v["memory_frames"]["device_bytes"].as_f64()
+    );
+    assert!(
+        v["warnings"][0].as_str().unwrap().contains("peak memory"),
+        "{v}"
+    );
+    let warns = |f: u64| {
+        let f = f.to_string();
+        let out = common::run(&["--schedule", "linear", "--frames", &f, "--gpu", "l4"]);
+        String::from_utf8_lossy(&out.stderr).contains("exceeds the GPU")
+    };
+    assert!(!warns(fit) && warns(fit + 1), "{fit}");
+    let out = common::run(&args);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stdout.contains(&format!("memory:    but {frames} frames take"))
+            && stdout.contains(&format!("{fit} frames fit in memory")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("warning: peak memory"), "{stderr}");
+    // Where the answer fits, nothing is said.
+    let a100 = common::json(&["budget", "--schedule", "linear", "--gpu", "a100"]);
+    assert!(a100.get("memory_frames").is_none() && a100.get("warnings").is_none());
+}

@@ -133,7 +133,19 @@ pub fn budget(answer: &Answer) -> Result<String> {
             num(p.reduction_time, 2),
         ]);
     }
-    let mut body = cards(&[("answer".into(), headline.clone(), detail.clone())]);
+    // The answer past the GPU's memory first, as the table says it: a budget of FLOPs or
+    // time once answered a frame count the GPU could not hold, without a word.
+    let mut warnings: Vec<String> = match answer {
+        Answer::Frames(a) => a.memory_sentence().into_iter().collect(),
+        Answer::Target(_) => Vec::new(),
+    };
+    warnings.extend(answer.warnings().iter().cloned());
+    let mut body = super::messages(&warnings, &[]);
+    body.push_str(&cards(&[(
+        "answer".into(),
+        headline.clone(),
+        detail.clone(),
+    )]));
     body.push_str(&section(
         "chart",
         "The answer against its limit",

@@ -66,6 +66,7 @@ pub fn command(
     if let Some(note) = note {
         eprintln!("note: {}", crate::cli::keys::flags_in(&note));
     }
+    super::run::warn(answer.warnings());
     format::write(format, output.output.as_deref(), &answer)
 }
 
