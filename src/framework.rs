@@ -317,12 +317,14 @@ impl Spread {
     }
 
     /// Whether a baseline priced at `base_time_s` is the measured baseline this spread was
-    /// anchored on (`--anchor-ms`): then it is that measurement, with no interval.
+    /// anchored on (`--anchor-ms`, or `--anchor FILE` of one row): then it is that
+    /// measurement, with no interval. A file's row goes through decimal text and a least-squares
+    /// fit, which reproduce it to about 1e-6 (`one_row_in_a_file_is_anchor_ms`).
     pub fn measured_baseline(&self, base_time_s: f64) -> bool {
         self.anchored
             && self
                 .anchor_ms
-                .is_some_and(|ms| (base_time_s * 1e3 / ms - 1.0).abs() < 1e-9)
+                .is_some_and(|ms| (base_time_s * 1e3 / ms - 1.0).abs() < 1e-6)
     }
 
     /// The spread a run gets on a GPU with fitted values (`fitted`) or without: then the time

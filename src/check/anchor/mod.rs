@@ -290,7 +290,16 @@ pub fn anchored_spec(
             (f, a, on, Anchor::Baseline)
         }
         (None, Some(path)) => {
-            let (f, a) = anchor_file(spec, path)?;
+            let (mut f, a) = anchor_file(spec, path)?;
+            // One row is `--anchor-ms`'s fit: a baseline priced at its time is that
+            // measurement, with no interval, as `--anchor-ms` says (it got one: "500.000 ms
+            // (80 %: 392–638 ms)" for a baseline the user measured).
+            if a.rows == 1 {
+                let ms = Measurements::load(path)?.rows[0].measured_ms;
+                if let Some(s) = f.spread.as_mut() {
+                    s.anchor_ms = Some(ms);
+                }
+            }
             let on = format!("{} measured row(s) of {}", a.rows, path.display());
             (f, a, on, Anchor::Rows)
         }
