@@ -91,14 +91,25 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &CheckReport) 
         "Predicted vs. measured time, as each row was timed: {} measurements",
         pts.len() + unfitted.len()
     );
+    // Rows whose left-out fit fell back (the table's `*`): with no rows left to fit, the
+    // filled point is the roofline's and hides the hollow one, unexplained.
+    let fell_back = r
+        .rows
+        .iter()
+        .filter(|x| loso && x.loso_predicted_ms.is_some() && x.loso_fallback.is_some())
+        .count();
     let sub = format!(
         "filled: framework profile{} (median |error| {:.1} %, worst {:.1} %){} · hollow: ideal roofline (median {:.1} %, worst {:.1} %) · band ±20 %",
-        if loso {
-            ", leave-one-source-out"
+        if loso && fell_back > 0 {
+            format!(
+                ", leave-one-source-out; {fell_back} fell back, check's *"
+            )
+        } else if loso {
+            ", leave-one-source-out".to_string()
         } else if loo {
-            ", leave-one-row-out"
+            ", leave-one-row-out".to_string()
         } else {
-            ""
+            String::new()
         },
         stat.map_or(0.0, |s| s.median_abs_error * 100.0),
         stat.map_or(0.0, |s| s.worst_abs_error * 100.0),

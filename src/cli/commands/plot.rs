@@ -365,6 +365,12 @@ pub fn command(args: &PlotArgs) -> Result<()> {
                 framework,
                 ..super::check::options(&args.cv, args.loo)
             };
+            // One chart draws one cross-validation: `--cv source,row` drew the first alone.
+            if options.cv.len() > 1 {
+                return Err(Error::invalid(
+                    "plot check draws one cross-validation: give --cv source or --cv row (`check --cv source,row` prints both)",
+                ));
+            }
             let report = crate::check::check(&m, &options)?;
             plot::check(&args.output, size, &report)
         }
