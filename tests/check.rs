@@ -212,6 +212,14 @@ fn fit_writes_profiles_the_main_command_reads() {
     let printed = common::ok(&["fit", &file, "--write", out.to_str().unwrap()]);
     assert!(printed.contains("framework hf: 4 rows"), "{printed}");
     let profile = out.join("hf.toml");
+    // `--framework hf` is the shipped profile: the line says how to run the written one.
+    assert!(
+        printed.contains(&format!(
+            "profile written to {0}: run with --framework {0} (--framework hf is the shipped profile)",
+            profile.display()
+        )),
+        "{printed}"
+    );
     let text = std::fs::read_to_string(&profile).unwrap();
     assert!(
         text.contains("[gpu.a100-80g]") && text.contains("provenance"),

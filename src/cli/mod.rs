@@ -527,8 +527,8 @@ fn formats() -> [(&'static str, Offered); 13] {
         ("validate", (gpu::VALIDATE_VIEWS, None)),
         ("measure", (gpu::MEASURE_VIEWS, None)),
         ("calibrate", (gpu::CALIBRATE_VIEWS, None)),
-        ("check", (check::CHECK_VIEWS, None)),
-        ("fit", (check::FIT_VIEWS, None)),
+        ("check", (check::CHECK_VIEWS, Some(check::UNITS))),
+        ("fit", (check::FIT_VIEWS, Some(check::UNITS))),
         ("serve", (serve::VIEWS, None)),
         ("", (run::VIEWS, None)),
     ]

@@ -103,6 +103,10 @@ pub fn check(args: &CheckArgs, output: &OutputArgs) -> Result<()> {
     format::write(format, output.output.as_deref(), &report)
 }
 
+/// The units of check's and fit's figures: times in ms as the measurement files give them
+/// (`measured_ms`); the help said seconds, the base unit of every other command.
+pub const UNITS: &str = "times in ms as the measurement files give them, as each field's name says";
+
 /// What a check can be written as; its chart is `plot check`.
 pub const CHECK_VIEWS: &[View] = &[View::Table, View::Json, View::Csv, View::Html, View::Chart];
 
@@ -405,10 +409,15 @@ fn fit_text(
                 }
                 match write {
                     Some(dir) => {
+                        // `--framework NAME` is the shipped profile, whatever a folder holds: a
+                        // user who wrote `frameworks/hf.toml` ran `--framework hf` and got the
+                        // shipped one, both named "hf".
+                        let path = profile_path(dir, &r.framework)?;
                         let _ = writeln!(
                             s,
-                            "  profile written to {}\n",
-                            profile_path(dir, &r.framework)?.display()
+                            "  profile written to {0}: run with --framework {0} (--framework {1} is the shipped profile)\n",
+                            path.display(),
+                            r.framework
                         );
                     }
                     None => {
