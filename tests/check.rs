@@ -2004,8 +2004,10 @@ fn a_users_own_rows_are_refused_where_no_fit_can_use_them() {
     let low = file("low.toml", row("a", "s1", 120.0) + &row("b", "s2", 5.0));
     let err = common::fails(&["fit", &low]);
     assert!(
-        err.contains("measurement 'b': measured_ms = 5 is below its ideal roofline")
-            && err.contains("fit = false"),
+        // Named by its file and line too, as a row's schema errors are.
+        err.contains(
+            "low.toml: measurement 'b' (line 15): measured_ms = 5 is below its ideal roofline"
+        ) && err.contains("fit = false"),
         "{err}"
     );
     // No pairs, one row per source: the shipped speed-up σ, said so.
@@ -2117,4 +2119,49 @@ fn a_fitted_table_of_a_gpu_file_is_the_one_a_run_on_it_takes() {
         gpu.to_str().unwrap(),
     ]);
     assert!(run.contains("fitted for Zorg X1"), "{run}");
+}
+
+/// A row's count that starts at 1 says so at both ends: `batch = -1` was told "a whole number,
+/// 0 or more", then `batch = 0` "must be at least 1"; a setting error names the row's line as
+/// its schema errors do.
+#[test]
+fn a_rows_counts_start_at_1_and_its_errors_name_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value, want) in [
+        (
+            "batch",
+            "-1",
+            "key 'batch': invalid value: integer `-1`, expected a whole number, at least 1",
+        ),
+        (
+            "tp",
+            "-2",
+            "key 'tp': invalid value: integer `-2`, expected a whole number, at least 1",
+        ),
+        (
+            "batch",
+            "0",
+            "measurement 'mine' (line 1): batch must be at least 1",
+        ),
+        (
+            "tp",
+            "0",
+            "measurement 'mine' (line 1): tp must be at least 1",
+        ),
+    ] {
+        let path = dir.path().join("r.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "{}{key} = {value}\n",
+                common::anchor_row("mine", "hf", 4, 120.0)
+            ),
+        )
+        .unwrap();
+        let e = common::fails(&["check", path.to_str().unwrap()]);
+        assert!(
+            e.contains(want) && !e.contains("0 or more"),
+            "{key} = {value}: {e}"
+        );
+    }
 }

@@ -36,7 +36,7 @@
 
 use super::folds::{self, Progress};
 use super::lm::{Bound, Solver};
-use super::{row_error, Measurements, Stats};
+use super::{Measurements, Stats};
 use crate::cost::refined::kernel::{Call, Class, Kernel, Reads, Timer};
 use crate::cost::Roofline;
 use crate::error::keys::FRAMEWORK;
@@ -183,7 +183,7 @@ fn record_where(
     let mut out = Vec::new();
     for r in m.rows.iter().filter(|r| keep(r) && fitted(r)) {
         let scenario = m.scenario(r, Some(&probe))?;
-        let kernels = row_kernels(&scenario, r.timed).map_err(|e| row_error(&r.id, e))?;
+        let kernels = row_kernels(&scenario, r.timed).map_err(|e| m.row_error(r, e))?;
         let distinct = distinct(kernels)
             .into_iter()
             .map(|(k, n)| (Work::of(&k), n))
@@ -215,8 +215,7 @@ fn record_where(
         // its bound (a per-kernel cost of 0.06 µs, an interval of ×0.03–×31.5) in silence.
         let ideal_s = recorded.ideal_s();
         if recorded.measured_s < ideal_s {
-            return Err(row_error(
-                &r.id,
+            return Err(m.row_error(r,
                 Error::invalid(format!(
                     "measured_ms = {} is below its ideal roofline, {:.2} ms (every kernel at the GPU's peaks, no overhead), so no profile can fit it: check its setting (model, gpu, frames, tokens, timed), or write fit = false to keep it checked and out of fits",
                     r.measured_ms,

@@ -63,6 +63,10 @@ impl Timed {
 #[serde(deny_unknown_fields)]
 pub struct Measurement {
     pub id: String,
+    /// The line of the row's `[[measurement]]` header in its file, for errors (a row's
+    /// setting errors named its id alone, where its schema errors name the line).
+    #[serde(skip)]
+    pub line: Option<usize>,
     /// Paper and table, or repository, file and version.
     pub source: String,
     /// The harness the row shares with others (same paper, or same document version):
@@ -153,6 +157,14 @@ pub struct Measurement {
 }
 
 impl Measurement {
+    /// "measurement 'ID' (line N)": how an error names the row.
+    pub fn named(&self) -> String {
+        match self.line {
+            Some(l) => format!("measurement '{}' (line {l})", self.id),
+            None => format!("measurement '{}'", self.id),
+        }
+    }
+
     /// The row's source group: `source_group` when given, else the whole `source`.
     pub fn group(&self) -> &str {
         self.source_group.as_deref().unwrap_or(&self.source)
@@ -347,44 +359,61 @@ impl Measurements {
                 "unknown top-level key '{key}': a measurement file holds only [[measurement]] tables"
             )));
         }
-        let rows =
-            match table.get("measurement") {
-                None => Vec::new(),
-                Some(toml::Value::Array(items)) => {
-                    // Line of each `[[measurement]]` header, in order, to place a row's error.
-                    let headers: Vec<usize> = text
-                        .lines()
-                        .enumerate()
-                        .filter(|(_, l)| l.trim_start().starts_with("[[measurement]]"))
-                        .map(|(i, _)| i + 1)
-                        .collect();
-                    let mut rows = Vec::with_capacity(items.len());
-                    for (i, item) in items.iter().enumerate() {
-                        let row = Measurement::deserialize(item.clone()).map_err(|e| {
-                            let id = match item.get("id") {
-                                Some(toml::Value::String(id)) => format!("'{id}'"),
-                                Some(_) => format!("#{} (its id is not a string)", i + 1),
-                                None => format!("#{} (no id)", i + 1),
-                            };
-                            let message = row_error_line(text, &headers, i).unwrap_or_else(|| {
-                                let line = headers
-                                    .get(i)
-                                    .map_or(String::new(), |l| format!("line {l}: "));
-                                format!("{line}{}", e.message().replace('\n', " ").trim())
-                            });
-                            let hint = missing_key_hint(&message)
-                                .map_or(String::new(), |h| format!(": {h}"));
-                            parse_error(format!("measurement {id}: {message}{hint}"))
-                        })?;
-                        rows.push(row);
+        let rows = match table.get("measurement") {
+            None => Vec::new(),
+            Some(toml::Value::Array(items)) => {
+                // Line of each `[[measurement]]` header, in order, to place a row's error.
+                let headers: Vec<usize> = text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| l.trim_start().starts_with("[[measurement]]"))
+                    .map(|(i, _)| i + 1)
+                    .collect();
+                let mut rows = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let mut row = Measurement::deserialize(item.clone()).map_err(|e| {
+                        let id = match item.get("id") {
+                            Some(toml::Value::String(id)) => format!("'{id}'"),
+                            Some(_) => format!("#{} (its id is not a string)", i + 1),
+                            None => format!("#{} (no id)", i + 1),
+                        };
+                        let message = row_error_line(text, &headers, i).unwrap_or_else(|| {
+                            let line = headers
+                                .get(i)
+                                .map_or(String::new(), |l| format!("line {l}: "));
+                            format!("{line}{}", e.message().replace('\n', " ").trim())
+                        });
+                        // Counts that start at 1 (a negative batch was told "0 or more",
+                        // then 0 "must be at least 1").
+                        let message = if ["batch", "tp", "text_tokens", "tokens_per_frame"]
+                            .iter()
+                            .any(|k| message.contains(&format!("key '{k}'")))
+                        {
+                            message
+                                .replace("a whole number, 0 or more", "a whole number, at least 1")
+                        } else {
+                            message
+                        };
+                        let hint =
+                            missing_key_hint(&message).map_or(String::new(), |h| format!(": {h}"));
+                        parse_error(format!("measurement {id}: {message}{hint}"))
+                    })?;
+                    // Counted from `[[measurement]]` headers: a header inside a string
+                    // would miscount, so they are used only when there is one per row.
+                    if headers.len() == items.len() {
+                        row.line = headers.get(i).copied();
                     }
-                    rows
+                    rows.push(row);
                 }
-                Some(_) => return Err(parse_error(
+                rows
+            }
+            Some(_) => {
+                return Err(parse_error(
                     "'measurement' must be an array of tables: write each row as [[measurement]]"
                         .into(),
-                )),
-            };
+                ))
+            }
+        };
         // A preset named another way (`H100`, a hub id, nvidia-smi's device name) is recorded
         // by its own name: the fit groups rows by GPU, and reports name the preset.
         let mut rows = rows;
@@ -410,10 +439,10 @@ impl Measurements {
     }
 
     fn validate(&self) -> Result<()> {
-        let bad = |id: &str, message: String| {
+        let bad = |r: &Measurement, message: String| {
             Err(Error::Parse {
                 origin: self.origin.clone(),
-                message: format!("measurement '{id}': {message}"),
+                message: format!("{}: {message}", r.named()),
             })
         };
         if self.rows.is_empty() {
@@ -433,12 +462,11 @@ impl Measurements {
                 });
             }
             if self.rows[..i].iter().any(|o| o.id == r.id) {
-                return bad(&r.id, "the id is used twice: ids must be unique".into());
+                return bad(r, "the id is used twice: ids must be unique".into());
             }
             // A blank group made unrelated sources one (left out together, one harness).
             if r.source.trim().is_empty() {
-                return bad(
-                    &r.id,
+                return bad(r,
                     "source is empty: say where the measurement is printed (paper and table, or document); rows of one source are left out together".into(),
                 );
             }
@@ -446,15 +474,13 @@ impl Measurements {
                 .as_deref()
                 .is_some_and(|g| g.trim().is_empty())
             {
-                return bad(
-                    &r.id,
+                return bad(r,
                     "source_group is empty: give the group's name (rows of one paper's table or one document version share it), or drop the key to group by source".into(),
                 );
             }
             let (lo, hi) = MEASURED_MS_RANGE;
             if !(r.measured_ms >= lo && r.measured_ms <= hi) {
-                return bad(
-                    &r.id,
+                return bad(r,
                     format!(
                         "measured_ms = {:?} is outside {lo} ms (1 µs) to {hi} ms (1 day): give the measured time in milliseconds",
                         r.measured_ms
@@ -464,8 +490,7 @@ impl Measurements {
             if let Some(b) = &r.baseline {
                 let Some(base) = self.rows.iter().find(|o| &o.id == b).filter(|_| b != &r.id)
                 else {
-                    return bad(
-                        &r.id,
+                    return bad(r,
                         format!("baseline '{b}' is not another row's id in this file: add the row measured without reduction under that id, or drop baseline"),
                     );
                 };
@@ -487,14 +512,12 @@ impl Measurements {
                     None
                 };
                 if let Some(why) = reduced {
-                    return bad(
-                        &r.id,
+                    return bad(r,
                         format!("its baseline '{b}' {why}, so it is not the setup without reduction: name the row measured without reduction (schedule = \"none\"), or drop baseline"),
                     );
                 }
                 if let Some((key, row, theirs)) = setup_difference(r, base) {
-                    return bad(
-                        &r.id,
+                    return bad(r,
                         format!(
                             "{key} = {row} but its baseline '{b}' has {key} = {theirs}: a baseline is the same setup without reduction (same source group, model, gpu, framework, timed, batch and tp), so a speed-up across them measures the setups, not the reduction; name a baseline of the same setup, or drop baseline"
                         ),
@@ -502,21 +525,18 @@ impl Measurements {
                 }
             }
             if r.timed == Timed::Vision && r.frames == 0 {
-                return bad(
-                    &r.id,
+                return bad(r,
                     "timed = \"vision\" times the vision encoder over `frames` images: give frames > 0".into(),
                 );
             }
             if r.timed == Timed::Ttft && r.frames == 0 {
-                return bad(
-                    &r.id,
+                return bad(r,
                     "timed = \"ttft\" on a text-only row (frames = 0): there is no vision encoder to add, so aim-sim would price its prefill; write timed = \"prefill\" (and say in timed_note what the source timed)".into(),
                 );
             }
             if r.layer_tokens.is_some() {
                 if r.schedule != "none" {
-                    return bad(
-                        &r.id,
+                    return bad(r,
                         format!(
                             "layer_tokens and schedule = \"{}\" both set every layer's tokens: layer_tokens replaces the schedule (no merging or importance is priced), so write schedule = \"none\" beside it, or drop layer_tokens",
                             r.schedule
@@ -527,7 +547,7 @@ impl Measurements {
                 // scenario is built (Measurements::scenario checks it there).
                 if r.frames == 0 || r.tokens_per_frame.is_some() {
                     if let Some(message) = r.layer_beyond_prompt(r.prompt_tokens()) {
-                        return bad(&r.id, message);
+                        return bad(r, message);
                     }
                 }
             }
@@ -541,7 +561,7 @@ impl Measurements {
                     continue;
                 }
                 if let Some(message) = unknown_name(key, None, value, list, kind) {
-                    return bad(&r.id, message);
+                    return bad(r, message);
                 }
             }
         }
@@ -629,8 +649,7 @@ impl Measurements {
     /// row and its keys (not the main command's flags).
     pub fn scenario(&self, r: &Measurement, framework: Option<&Framework>) -> Result<Scenario> {
         if r.gpu == UNKNOWN_GPU {
-            return Err(row_error(
-                &r.id,
+            return Err(self.row_error(r,
                 Error::invalid(
                     "gpu = \"unknown\": the source does not name its GPU, so the row cannot be priced",
                 ),
@@ -658,10 +677,7 @@ impl Measurements {
         });
         // Named by the file too, as the file's other errors are: a row's setup that does not
         // price (layer_tokens of the wrong length) once named the row alone.
-        let in_file = |e: Error| Error::Parse {
-            origin: self.origin.clone(),
-            message: row_error(&r.id, e).marked(),
-        };
+        let in_file = |e: Error| self.row_error(r, e);
         let scenario = scenario.map_err(in_file)?;
         // tokens_per_frame absent: the model's, now known.
         let prompt = scenario.input.visual_tokens() + scenario.input.text_tokens;
@@ -672,10 +688,21 @@ impl Measurements {
     }
 }
 
-/// An error of one row, naming it; the core's message names the row's keys (`frames`, not
-/// the command line's `--frames`).
-pub fn row_error(id: &str, e: Error) -> Error {
-    Error::invalid(format!("measurement '{id}': {e}"))
+/// An error of one row, naming it and its line; the core's message names the row's keys
+/// (`frames`, not the command line's `--frames`).
+pub fn row_error(r: &Measurement, e: Error) -> Error {
+    Error::invalid(format!("{}: {e}", r.named()))
+}
+
+impl Measurements {
+    /// [`row_error`] in this file: named by the file too, as its other errors are (a row below
+    /// its ideal roofline named the row alone).
+    pub fn row_error(&self, r: &Measurement, e: Error) -> Error {
+        Error::Parse {
+            origin: self.origin.clone(),
+            message: row_error(r, e).marked(),
+        }
+    }
 }
 
 use crate::presets::edit_distance;
@@ -1297,9 +1324,9 @@ pub fn check_with_progress(
             continue;
         };
         let err = |ms: f64| ms / r.measured_ms - 1.0;
-        let ms = row_time_s(&scenario, r.timed).map_err(|e| row_error(&r.id, e))? * 1e3;
+        let ms = row_time_s(&scenario, r.timed).map_err(|e| m.row_error(r, e))? * 1e3;
         let ideal = row_time_s(&m.scenario(r, Some(&roofline))?, r.timed)
-            .map_err(|e| row_error(&r.id, e))?
+            .map_err(|e| m.row_error(r, e))?
             * 1e3;
         // The warnings the main command prints for the same run (its pricing succeeded above).
         // A `vision` row times the encoder alone: the LLM the run's warnings are about (its

@@ -18,7 +18,7 @@
 
 pub mod solve;
 
-use super::{row_error, Measurement, Measurements};
+use super::{Measurement, Measurements};
 use crate::error::keys::{ANCHOR, ANCHOR_MS, FRAMEWORK, GPU, INCLUDE_VISION};
 use crate::error::{Error, Result};
 use crate::framework::{AnchorNotes, Framework, RunNote};
@@ -404,7 +404,7 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
     // Each row's time under a candidate profile (the row's own setup, the run's profile).
     let price = |r: &Measurement, f: &Framework| -> Result<f64> {
         let scenario = file.scenario(r, Some(f))?;
-        super::row_time_s(&scenario, r.timed).map_err(|e| row_error(&r.id, e))
+        super::row_time_s(&scenario, r.timed).map_err(|e| file.row_error(r, e))
     };
     let measured_s: Vec<f64> = file.rows.iter().map(|r| r.measured_ms / 1e3).collect();
     let times = |h: Harness| -> Result<Vec<f64>> {
