@@ -117,6 +117,10 @@ pub fn resolve(kind: &'static str, name_or_path: &str, presets: &[Preset]) -> Re
                     crate::error::keys::SCHEDULE,
                     crate::error::keys::SCHEDULES
                 )
+            } else if list && kind == "framework" {
+                // No command takes several frameworks (it said "sweep takes a list").
+                " (one framework per run, sweep and compare too: run once per framework)"
+                    .to_string()
             } else if list {
                 format!(" (one {kind} per run: sweep takes a list)")
             } else {

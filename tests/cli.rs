@@ -873,6 +873,14 @@ fn a_list_given_to_one_run_says_where_lists_go() {
     );
     let e = common::fails(&["--gpu", "a100,h100"]);
     assert!(e.contains("one GPU per run: sweep takes a list"), "{e}");
+    // No command takes several frameworks: the hint sent sweep users to a list it refuses.
+    for cmd in [&[][..], &["sweep", "--schedule", "none,linear"]] {
+        let e = common::fails(&[cmd, &["--framework", "hf,trtllm"]].concat());
+        assert!(
+            e.contains("one framework per run, sweep and compare too: run once per framework"),
+            "{e}"
+        );
+    }
     let e = common::fails(&["--schedule", "nonee"]);
     assert!(e.contains("did you mean 'none'"), "{e}");
 }

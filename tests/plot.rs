@@ -492,6 +492,22 @@ fn charts_of_a_run_take_an_anchor() {
         &curves,
     ]);
     assert!(e.contains("only for `plot curves`"), "{e}");
+    // The default frames axis was blamed as the user's "--frames (32 values)".
+    let e = common::fails(&[
+        "plot",
+        "curves",
+        "--framework",
+        "hf",
+        "--anchor-ms",
+        "500",
+        "-o",
+        &curves,
+    ]);
+    assert!(
+        e.contains("plot curves draws over frames (8:256:8 unless given)")
+            && !e.contains("32 values"),
+        "{e}"
+    );
 }
 
 /// A log-scale curves panel is labelled at 1, 2 and 5 × 10^k only (as the check and Pareto

@@ -147,6 +147,13 @@ fn curves_grid(args: &GridArgs, anchor: &AnchorArgs) -> Result<GridSpec> {
     let mut spec = prefill_spec(args, "curves")?;
     let no_input = spec.base.frames.is_none() && spec.base.tokens.is_none();
     if no_input && spec.axes.frames.is_none() && spec.axes.tokens.is_none() {
+        // A measured baseline is one input's: the default axis was blamed as the user's
+        // "--frames (32 values)", a flag not given.
+        if anchor.anchor_ms.is_some() {
+            return Err(Error::invalid(
+                "plot curves draws over frames (8:256:8 unless given), and --anchor-ms is the measured time of one input without reduction: give your measured rows with --anchor FILE (each row names its input), or for the input you timed alone `aim-sim compare --schedule none,linear --frames N --framework NAME --anchor-ms T`",
+            ));
+        }
         spec.axes.frames = Some("8:256:8".into());
     }
     if spec.axes.schedule.is_none() {
