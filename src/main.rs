@@ -42,8 +42,26 @@ fn clap_error(e: clap::Error) -> ExitCode {
         parts.push(tip);
         message = parts.join("; ");
     }
+    if let Some(tip) = swallowed_file_tip(&e) {
+        message = format!("{message}; {tip}");
+    }
     eprintln!("aim-sim: error: {message} (see aim-sim --help)");
     ExitCode::from(2)
+}
+
+/// `check --cv FILE`: --cv's value is optional, so it took the file that followed it.
+fn swallowed_file_tip(e: &clap::Error) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) else {
+        return None;
+    };
+    let file = std::path::Path::new(value).is_file() || value.ends_with(".toml");
+    (e.kind() == ErrorKind::InvalidValue && arg.starts_with("--cv") && file).then_some(
+        "--cv takes an optional source|row and took the file that followed it: give the file first (check FILE --cv) or write --cv source",
+    )
 }
 
 /// What to type instead when clap took a negative value for a flag: a negative number reaches

@@ -2165,3 +2165,18 @@ fn a_rows_counts_start_at_1_and_its_errors_name_its_line() {
         );
     }
 }
+
+/// `check --cv FILE`: the optional value took the file, and clap's message gave no fix.
+#[test]
+fn a_file_after_a_bare_cv_is_explained() {
+    let e = common::fails(&["check", "--cv", "reference/measurements.toml"]);
+    assert!(
+        e.contains("took the file that followed it: give the file first (check FILE --cv)"),
+        "{e}"
+    );
+    let e = common::fails(&["check", "--cv", "bogus", "reference/measurements.toml"]);
+    assert!(
+        e.contains("possible values: source, row") && !e.contains("took the file"),
+        "{e}"
+    );
+}
