@@ -350,9 +350,15 @@ pub(crate) fn read_input(path: &Path) -> Result<String> {
         )));
     }
     let bytes = std::fs::read(path).map_err(io)?;
+    utf8_text(path, bytes)
+}
+
+/// A file's bytes as text, or the error that says it is not text.
+pub(crate) fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| {
         Error::invalid(format!(
-            "{} is not UTF-8 text: give a TOML or JSON file",
+            // Not "a TOML or JSON file": a measurement file is TOML only, a trace CSV too.
+            "{} is not UTF-8 text (a binary file?): is it the right file?",
             path.display()
         ))
     })

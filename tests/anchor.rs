@@ -775,3 +775,17 @@ fn an_anchored_replay_is_the_fresh_anchored_run() {
         assert_eq!(replay, fresh, "{format}");
     }
 }
+
+/// An anchor out of reach is echoed as typed: 0.0001 read "0.000", 1e300 three hundred digits.
+#[test]
+fn an_unreachable_anchor_is_echoed_as_typed() {
+    for (typed, echoed) in [("0.0001", "0.0001"), ("1e300", "1e300"), ("5", "5.000")] {
+        let mut args = RUN.to_vec();
+        args.extend(["--anchor-ms", typed]);
+        let e = common::fails(&args);
+        assert!(
+            e.contains(&format!("--anchor-ms {echoed}: framework")) && e.len() < 700,
+            "{e}"
+        );
+    }
+}

@@ -386,3 +386,24 @@ fn schedules_prune_where_a_score_can_be_taken() {
         "{err}"
     );
 }
+
+/// A binary file is said to be one, whichever option took it: it was told "give a TOML or
+/// JSON file", where check takes TOML only and serve's trace CSV too.
+#[test]
+fn a_binary_file_is_not_told_which_format_to_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.toml");
+    std::fs::write(&path, [0xff_u8, 0xfe, 0x00, 0x81, 0x10]).unwrap();
+    let p = path.to_str().unwrap();
+    for args in [
+        vec!["check", p],
+        vec!["serve", "--trace", p],
+        vec!["--gpu", p],
+    ] {
+        let e = common::fails(&args);
+        assert!(
+            e.contains("is not UTF-8 text (a binary file?)") && !e.contains("JSON"),
+            "{args:?}: {e}"
+        );
+    }
+}

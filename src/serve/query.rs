@@ -309,10 +309,12 @@ impl Answer {
 /// The requests of the trace file at `path` (CSV or JSON Lines, `workload::parse_trace`),
 /// frames turned into tokens at `spec`'s model's tokens per frame.
 pub fn load_trace(spec: &Spec, path: &std::path::Path) -> Result<Vec<Request>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    // No size limit (a trace of ten million requests is hundreds of MB); not text is said so.
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
+    let text = crate::presets::utf8_text(path, bytes)?;
     let per_frame = Scenario::from_spec(spec)?.input.tokens_per_frame;
     super::workload::parse_trace(&text, &path.display().to_string(), per_frame)
 }

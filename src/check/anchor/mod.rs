@@ -154,8 +154,12 @@ pub fn anchor(spec: &Spec, anchor_s: f64) -> Result<(Framework, Anchored)> {
         }
         // Out of reach: the bound counts the profile's own host work.
         None => Err(Error::invalid(format!(
-            "{ANCHOR_MS} {:.3}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for GEMMs at {:.0}–100 % of peak, a per-kernel overhead of 0–{:.0} µs and host work per forward up to {:.0} ms): check that the anchor times the same model, input ({INCLUDE_VISION} for a time to first token), GPU and precision, without token reduction",
-            anchor_s * 1e3,
+            "{ANCHOR_MS} {}: framework {} cannot reach it for this input without reduction on {} ({:.3}–{:.3} ms for GEMMs at {:.0}–100 % of peak, a per-kernel overhead of 0–{:.0} µs and host work per forward up to {:.0} ms): check that the anchor times the same model, input ({INCLUDE_VISION} for a time to first token), GPU and precision, without token reduction",
+            // 0.0001 read "0.000", 1e300 three hundred digits.
+            match anchor_s * 1e3 {
+                ms if (1e-3..1e6).contains(&ms) => format!("{ms:.3}"),
+                ms => crate::error::bounded(ms),
+            },
             framework.name,
             scenario.gpu.name,
             fastest * 1e3,
