@@ -2180,3 +2180,39 @@ fn a_file_after_a_bare_cv_is_explained() {
         "{e}"
     );
 }
+
+/// `check --framework PATH`: the summary tables are as wide as the longest name (the path and
+/// a GPU pushed every later column off its header).
+#[test]
+fn a_profile_paths_summary_rows_stay_under_their_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile_dir = dir.path().join("a/long/folder");
+    std::fs::create_dir_all(&profile_dir).unwrap();
+    let profile = profile_dir.join("hf.toml");
+    std::fs::copy("frameworks/hf.toml", &profile).unwrap();
+    let rows = dir.path().join("r.toml");
+    std::fs::write(
+        &rows,
+        format!(
+            "{}\n{}",
+            common::anchor_row("a", "hf", 4, 120.0),
+            common::anchor_row("b", "hf", 8, 200.0)
+        ),
+    )
+    .unwrap();
+    let out = common::ok(&[
+        "check",
+        rows.to_str().unwrap(),
+        "--framework",
+        profile.to_str().unwrap(),
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("per framework and GPU"))
+        .unwrap();
+    let (head, row) = (lines[at + 1], lines[at + 2]);
+    let col = head.find("sources").unwrap();
+    assert!(row.contains("a100-80g"), "{row}");
+    assert_eq!(&row[col - 1..col + 2], " 1 ", "{head}\n{row}");
+}

@@ -60,10 +60,22 @@ fn intervals_held(out: &mut String, r: &CheckReport) {
 }
 
 fn summary_table(out: &mut String, title: &str, rows: &[Summary], loso: bool, loo: bool) {
+    let name = |s: &Summary| match &s.gpu {
+        Some(g) => format!("{} {g}", s.group),
+        None => s.group.clone(),
+    };
+    // As wide as the longest name: a profile's path (`--framework my/prof/hf.toml`) with its
+    // GPU pushed every later column off its header.
+    let w = rows
+        .iter()
+        .map(|s| name(s).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(18);
     let _ = writeln!(out, "\n{title}");
     let _ = writeln!(
         out,
-        "  {:<18} {:<7} {:<44} {:<44}{}{}",
+        "  {:<w$} {:<7} {:<44} {:<44}{}{}",
         "framework",
         "sources",
         "roofline: median  worst  rows (worst row)",
@@ -80,14 +92,10 @@ fn summary_table(out: &mut String, title: &str, rows: &[Summary], loso: bool, lo
         }
     );
     for s in rows {
-        let name = match &s.gpu {
-            Some(g) => format!("{} {g}", s.group),
-            None => s.group.clone(),
-        };
         let _ = writeln!(
             out,
-            "  {:<18} {:<7} {:<44} {:<44}{}{}",
-            name,
+            "  {:<w$} {:<7} {:<44} {:<44}{}{}",
+            name(s),
             s.source_groups,
             stats(&s.roofline),
             stats(&s.calibrated),

@@ -135,8 +135,13 @@ fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
         w.trim().parse().map_err(|_| bad())?,
         h.trim().parse().map_err(|_| bad())?,
     );
-    if !(200..=8000).contains(&w) || !(200..=8000).contains(&h) {
-        return Err(bad());
+    // The format is right: say which side is out of range (it said "is not WIDTHxHEIGHT").
+    for (side, v) in [("width", w), ("height", h)] {
+        if !(200..=8000).contains(&v) {
+            return Err(format!(
+                "'{s}': a {side} of {v} pixels is outside 200 to 8000; e.g. 1400x800"
+            ));
+        }
     }
     Ok((w, h))
 }
@@ -404,6 +409,17 @@ mod tests {
     fn sizes() {
         assert_eq!(parse_size("1400x800"), Ok((1400, 800)));
         assert!(parse_size("10x10").is_err());
+        // The format right, a side out of range: named, not "is not WIDTHxHEIGHT".
+        assert_eq!(
+            parse_size("9000x800").unwrap_err(),
+            "'9000x800': a width of 9000 pixels is outside 200 to 8000; e.g. 1400x800"
+        );
+        assert!(parse_size("1400x100")
+            .unwrap_err()
+            .contains("a height of 100 pixels"));
+        assert!(parse_size("14x00x8")
+            .unwrap_err()
+            .contains("is not WIDTHxHEIGHT"));
         assert!(parse_size("big").is_err());
     }
 }
