@@ -295,6 +295,11 @@ pub struct Spread {
     /// prices to it is that measurement again (no interval), as the anchored run said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor_ms: Option<f64>,
+    /// Copied from the shipped profile by `fit` (the fitted rows are of one source, which gives
+    /// no spread between sources): a run says whose interval it prints (a user's own profile
+    /// called it "a stack this profile was not fitted to").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shipped: bool,
 }
 
 fn is_zero(n: &usize) -> bool {

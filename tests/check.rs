@@ -1913,7 +1913,24 @@ fn one_source_alone_keeps_the_shipped_spread() {
         toml::from_str(&std::fs::read_to_string(out.join("hf.toml")).unwrap()).unwrap();
     let shipped: toml::Value =
         toml::from_str(&std::fs::read_to_string("frameworks/hf.toml").unwrap()).unwrap();
-    assert_eq!(written["spread"], shipped["spread"]);
+    // The shipped spread, marked as copied: a run on the profile says whose interval it is
+    // (it called it "a stack this profile was not fitted to").
+    let mut copied = written["spread"].clone();
+    assert_eq!(
+        copied.as_table_mut().unwrap().remove("shipped"),
+        Some(toml::Value::Boolean(true))
+    );
+    assert_eq!(copied, shipped["spread"]);
+    let run = common::ok(&[
+        "--framework",
+        out.join("hf.toml").to_str().unwrap(),
+        "--gpu",
+        "a100-80g",
+    ]);
+    assert!(
+        run.contains("interval: the shipped profile's [spread], which `fit` copied"),
+        "{run}"
+    );
     assert!(written["notes"]
         .as_array()
         .unwrap()

@@ -1725,6 +1725,7 @@ pub fn spread_of(rows: &[Residual]) -> Spread {
         new_gpus: 0,
         anchored: false,
         anchor_ms: None,
+        shipped: false,
     }
 }
 
@@ -1943,7 +1944,7 @@ pub fn fit_with_progress(
             );
             match f.base.spread.filter(|b| !b.anchored) {
                 Some(b) => {
-                    spread = b;
+                    spread = Spread { shipped: true, ..b };
                     format!("{of}, so [spread] is the shipped {name} profile's (σ between sources {:.3}); add rows of other sources to estimate this stack's", b.between_sources)
                 }
                 None => format!("{of}, and framework {name} ships none: [spread] is the ideal roofline's errors on these rows, as wide as a prediction without a fit"),

@@ -39,6 +39,9 @@ pub fn pareto(p: &Pareto) -> Result<String> {
             ("row", false),
             ("setting", false),
             ("status", false),
+            // Beside the row's name, not last: at 1280 px the last column sat off-screen, and
+            // no row visibly said it was on the frontier.
+            ("Pareto", false),
             (&format!("accuracy {}", p.benchmark.unit), true),
             ("TFLOPs", true),
             ("time ms", true),
@@ -46,10 +49,10 @@ pub fn pareto(p: &Pareto) -> Result<String> {
             ("× time", true),
             ("printed TFLOPs", true),
             ("printed ms", true),
-            ("Pareto", false),
         ],
     )
-    .wrapping(2);
+    .wrapping(2)
+    .wrapping_headers();
     for r in &p.rows {
         let status = serde_json::to_value(r.status)
             .ok()
@@ -64,6 +67,7 @@ pub fn pareto(p: &Pareto) -> Result<String> {
             txt(r.label.clone()),
             setting,
             txt(status),
+            txt(if r.pareto { "yes" } else { "" }),
             num(r.accuracy, 1),
             opt(r.flops.map(|f| f / 1e12), 2),
             opt(r.time_s.map(|s| s * 1e3), 2),
@@ -71,7 +75,6 @@ pub fn pareto(p: &Pareto) -> Result<String> {
             opt(r.time_reduction, 2),
             num(r.printed_flops / 1e12, 2),
             num(r.printed_time_s * 1e3, 2),
-            txt(if r.pareto { "yes" } else { "" }),
         ]);
     }
     let rows: Vec<serde_json::Value> = p

@@ -188,9 +188,10 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(
             out,
             "{}",
-            match r.scenario.anchor {
-                None => "interval: 80 % of runs on a stack this profile was not fitted to land inside (the profile's [spread]: leave-one-source-out residuals, docs/accuracy.md); one measured baseline of your own stack (--anchor-ms) narrows it",
-                Some(_) => "interval: 80 % of runs on the anchored stack land inside: the error of a ratio of two runs of one harness (the narrower of the profile's speed-up and time σ, from leave-one-source-out residuals; docs/accuracy.md, one anchor)",
+            match (r.scenario.anchor, r.scenario.spread.is_some_and(|s| s.shipped)) {
+                (None, false) => "interval: 80 % of runs on a stack this profile was not fitted to land inside (the profile's [spread]: leave-one-source-out residuals, docs/accuracy.md); one measured baseline of your own stack (--anchor-ms) narrows it",
+                (None, true) => "interval: the shipped profile's [spread], which `fit` copied: this profile's rows are of one source, which gives no spread between sources; 80 % of runs on a stack the shipped profile was not fitted to land inside; one measured baseline (--anchor-ms) narrows it",
+                (Some(_), _) => "interval: 80 % of runs on the anchored stack land inside: the error of a ratio of two runs of one harness (the narrower of the profile's speed-up and time σ, from leave-one-source-out residuals; docs/accuracy.md, one anchor)",
             }
         );
     }
