@@ -2208,15 +2208,7 @@ fn a_profile_paths_summary_rows_stay_under_their_headers() {
     let profile = profile_dir.join("hf.toml");
     std::fs::copy("frameworks/hf.toml", &profile).unwrap();
     let rows = dir.path().join("r.toml");
-    std::fs::write(
-        &rows,
-        format!(
-            "{}\n{}",
-            common::anchor_row("a", "hf", 4, 120.0),
-            common::anchor_row("b", "hf", 8, 200.0)
-        ),
-    )
-    .unwrap();
+    common::write_anchor_rows(&rows, &[("a", 4, 120.0), ("b", 8, 200.0)]);
     let out = common::ok(&[
         "check",
         rows.to_str().unwrap(),

@@ -835,15 +835,7 @@ fn charts_say_what_does_not_fit_per_gpu_figures_and_what_is_not_drawn() {
 fn a_check_chart_draws_one_cross_validation_and_says_what_fell_back() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mine.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "{}\n{}",
-            common::anchor_row("a", "hf", 8, 150.0),
-            common::anchor_row("b", "hf", 32, 600.0)
-        ),
-    )
-    .unwrap();
+    common::write_anchor_rows(&file, &[("a", 8, 150.0), ("b", 32, 600.0)]);
     let (input, out) = (
         file.to_str().unwrap(),
         dir.path().join("c.svg").to_str().unwrap().to_string(),

@@ -120,6 +120,16 @@ pub fn hf_per_op_s(gpu: &str) -> f64 {
         .unwrap()
 }
 
+/// A measurement file at `path` of [`anchor_row`]s, one per `(id, frames, measured_ms)`, all
+/// under framework `hf`.
+pub fn write_anchor_rows(path: &std::path::Path, rows: &[(&str, u64, f64)]) {
+    let text: Vec<String> = rows
+        .iter()
+        .map(|(id, frames, ms)| anchor_row(id, "hf", *frames, *ms))
+        .collect();
+    std::fs::write(path, text.join("\n")).expect("a temporary file is writable");
+}
+
 /// One measured row of a user's own stack in reference/measurements.toml's schema (LLaVA-OV-7B
 /// on the A100 80GB, prefill, no reduction): what `--anchor FILE` takes.
 pub fn anchor_row(id: &str, framework: &str, frames: u64, measured_ms: f64) -> String {
