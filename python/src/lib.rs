@@ -165,6 +165,13 @@ fn to_json(key: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
             .collect::<PyResult<Vec<_>>>()
             .map(Value::Array);
     }
+    // numpy's bool (`np.bool_`, named `bool` in numpy 2) is no Python bool and reads as a
+    // float: `include_vision=np.bool_(True)` was told "floating point `1.0`, expected a
+    // boolean".
+    let type_name: String = value.get_type().name()?.extract()?;
+    if matches!(type_name.as_str(), "bool_" | "bool") {
+        return Ok(Value::Bool(value.is_truthy()?));
+    }
     // numpy scalars and other numbers that are not int or float subclasses.
     if value.hasattr("__index__")? {
         return integer(key, value);
@@ -549,7 +556,22 @@ fn check_json(
 /// `frameworks`).
 #[pyfunction]
 #[pyo3(signature = (kind = None))]
-fn list_presets<'py>(py: Python<'py>, kind: Option<&str>) -> PyResult<Bound<'py, PyDict>> {
+fn list_presets<'py>(
+    py: Python<'py>,
+    kind: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    // `list_presets(5)` raised pyo3's bare TypeError ("'int' object is not an instance of 'str'").
+    let kind: Option<String> = match kind {
+        None => None,
+        Some(k) if k.is_none() => None,
+        Some(k) => Some(k.extract().map_err(|_| {
+            invalid(format!(
+                "list_presets: kind {} is not a string: use gpus, models, schedules or frameworks",
+                describe(&k)
+            ))
+        })?),
+    };
+    let kind = kind.as_deref();
     let kinds: [(&str, &[presets::Preset]); 4] = [
         ("gpus", presets::GPUS),
         ("models", presets::MODELS),

@@ -138,6 +138,18 @@ def test_sweep_and_budget_check_their_own_options():
     assert "'max_frames' cannot be used with 'target_reduction'" in message(aim_sim.budget, target_reduction=2.0, max_frames=9)
     assert "invalid value 'size' for 'by': use one of flops, time" == message(aim_sim.budget, by="size")
     assert "unknown preset kind" in message(aim_sim.list_presets, kind="cpus")
+    # A raw TypeError from pyo3 once ("'int' object is not an instance of 'str'").
+    assert message(aim_sim.list_presets, kind=5) == (
+        "list_presets: kind 5 is not a string: use gpus, models, schedules or frameworks")
+
+
+def test_numpy_bools_are_bools():
+    """numpy's bool read as a float: include_vision=np.bool_(True) was refused as `1.0`."""
+    np = pytest.importorskip("numpy")
+    a = aim_sim.simulate(frames=4, include_vision=np.bool_(True))
+    b = aim_sim.simulate(frames=4, include_vision=True)
+    assert a["totals"] == b["totals"]
+    assert aim_sim.simulate(frames=4, include_vision=np.bool_(False))["totals"] != b["totals"]
 
 
 JUNK = [0, -1, 2**40, 2**64 - 1, 0.0, -2.5, 1e300, math.inf, math.nan, "", "x", "1:2", [], [0],
