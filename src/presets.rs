@@ -302,10 +302,54 @@ pub fn names(presets: &[Preset]) -> Vec<&'static str> {
 
 /// Parses TOML text into `T`, turning errors into one line that names the origin.
 pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T> {
-    toml::from_str(&source.text).map_err(|e| Error::Parse {
-        origin: source.origin.clone(),
-        message: crate::error::toml_error_line(&source.text, &e),
+    toml::from_str(&source.text).map_err(|e| {
+        let message = crate::error::toml_error_line(&source.text, &e);
+        let hint = other_kind(&source.text, &message).unwrap_or_default();
+        Error::Parse {
+            origin: source.origin.clone(),
+            message: format!("{message}{hint}"),
+        }
     })
+}
+
+/// "; it looks like a GPU file: give it to --gpu" where the file holds the keys another kind
+/// of file is made of and the kind it was read as takes none of them (`--model
+/// hardware/h100.toml` listed a model's keys and no more).
+fn other_kind(text: &str, message: &str) -> Option<String> {
+    use crate::error::keys::{FRAMEWORK, GPU, MODEL, SCHEDULE};
+    let expected: Vec<&str> = message
+        .split("expected one of ")
+        .nth(1)?
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .collect();
+    let table: toml::Table = toml::from_str(text).ok()?;
+    let kinds: [(&str, crate::error::Key, &[&str]); 4] = [
+        ("a GPU", GPU, &["bandwidth", "fp16_peak", "memory"]),
+        (
+            "a model",
+            MODEL,
+            &["hidden_size", "num_layers", "num_heads"],
+        ),
+        (
+            "a framework profile",
+            FRAMEWORK,
+            &["params", "spread", "provenance"],
+        ),
+        (
+            "a schedule",
+            SCHEDULE,
+            &["merge", "prune", "scale_to_layers"],
+        ),
+    ];
+    kinds
+        .iter()
+        .find(|(_, _, keys)| {
+            !keys.iter().any(|k| expected.contains(k))
+                && keys.iter().filter(|k| table.contains_key(**k)).count() >= 2
+        })
+        .map(|(what, key, _)| format!("; it looks like {what} file: give it to {key}"))
 }
 
 /// The `description` (or `name`) value of a preset file, for listings.

@@ -407,3 +407,44 @@ fn a_binary_file_is_not_told_which_format_to_be() {
         );
     }
 }
+
+/// A file given to the wrong flag says which flag it looks like it belongs to: `--model
+/// hardware/h100.toml` listed a model's keys and no more. A file of the right kind with an
+/// unknown key gets no such hint.
+#[test]
+fn a_file_given_to_the_wrong_flag_names_the_right_one() {
+    for (flag, file, want) in [
+        (
+            "--model",
+            "hardware/h100.toml",
+            "it looks like a GPU file: give it to --gpu",
+        ),
+        (
+            "--gpu",
+            "models/llava-ov-7b.toml",
+            "it looks like a model file: give it to --model",
+        ),
+        (
+            "--gpu",
+            "frameworks/hf.toml",
+            "it looks like a framework profile file: give it to --framework",
+        ),
+        (
+            "--model",
+            "schedules/linear.toml",
+            "it looks like a schedule file: give it to --schedule",
+        ),
+    ] {
+        let e = common::fails(&[flag, file]);
+        assert!(e.contains(want), "{flag} {file}: {e}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let gpu = dir.path().join("g.toml");
+    let text = std::fs::read_to_string("hardware/h100.toml").unwrap() + "\nfoo = 1\n";
+    std::fs::write(&gpu, text).unwrap();
+    let e = common::fails(&["--gpu", gpu.to_str().unwrap()]);
+    assert!(
+        e.contains("unknown field `foo`") && !e.contains("looks like"),
+        "{e}"
+    );
+}
