@@ -930,3 +930,22 @@ fn compare_names_llm_viewers_memory_as_it_is() {
     let refined = common::ok(&["compare", "--schedule", "none,linear"]);
     assert!(refined.contains("peak GB"), "{refined}");
 }
+
+/// A peak just past the GPU's memory read "peak memory 25.8 GB exceeds the GPU's 25.8 GB":
+/// the warning keeps the decimals that tell the two apart.
+#[test]
+fn a_peak_just_past_the_memory_is_told_apart_from_it() {
+    let out = common::run(&["--schedule", "linear", "--frames", "157", "--gpu", "l4"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let w = stderr
+        .lines()
+        .find(|l| l.contains("peak memory"))
+        .expect("a memory warning");
+    let gb: Vec<&str> = w
+        .split_whitespace()
+        .zip(w.split_whitespace().skip(1))
+        .filter(|(_, unit)| *unit == "GB")
+        .map(|(v, _)| v)
+        .collect();
+    assert!(gb.len() >= 2 && gb[0] != gb[1], "{w}");
+}

@@ -318,7 +318,11 @@ fn json_message(line: &str, e: &serde_json::Error) -> String {
             let bad = match key.as_str() {
                 "arrival_s" => (!v.is_number()).then_some("is not a number"),
                 "frames" | "visual_tokens" | "text_tokens" | "output_tokens" => {
-                    (!v.is_u64()).then_some("is not a whole number")
+                    if v.is_i64() && !v.is_u64() {
+                        Some("is negative: give a whole number, 0 or more")
+                    } else {
+                        (!v.is_u64() && !v.is_null()).then_some("is not a whole number")
+                    }
                 }
                 _ => None,
             };
@@ -463,6 +467,9 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
                         )
                     })?
                 }
+                // A sheet with both columns fills one per row: an empty cell is absent, as a
+                // JSON line's missing key (it was "visual_tokens '' is not a whole number").
+                "frames" | "visual_tokens" if cell.is_empty() => {}
                 "frames" => row.frames = Some(int()?),
                 "visual_tokens" => row.visual_tokens = Some(int()?),
                 "text_tokens" => row.text_tokens = int()?,
@@ -567,7 +574,7 @@ mod tests {
             (
                 format!("{{{row},\"frames\":-3}}"),
                 "t.jsonl",
-                "frames -3 is not a whole number",
+                "frames -3 is negative",
             ),
             (
                 r#"{"arrival_s":"0","frames":1,"text_tokens":5,"output_tokens":4}"#.to_string(),
@@ -593,6 +600,27 @@ mod tests {
             let e = err(&text, origin);
             assert!(e.contains(want) && !e.contains("u64"), "{text}: {e}");
         }
+    }
+
+    /// A sheet with both a frames and a visual_tokens column fills one per row, as JSON
+    /// Lines may: the empty cell was "visual_tokens '' is not a whole number".
+    #[test]
+    fn a_csv_row_may_leave_frames_or_visual_tokens_empty() {
+        let mixed =
+            "arrival_s,frames,visual_tokens,text_tokens,output_tokens\n0,2,,100,4\n1,,196,100,4\n";
+        let jsonl = "{\"arrival_s\":0,\"frames\":2,\"text_tokens\":100,\"output_tokens\":4}\n{\"arrival_s\":1,\"visual_tokens\":196,\"text_tokens\":100,\"output_tokens\":4}\n";
+        assert_eq!(
+            parse_trace(mixed, "t.csv", 196).unwrap(),
+            parse_trace(jsonl, "t.jsonl", 196).unwrap()
+        );
+        let e = parse_trace(
+            "arrival_s,frames,visual_tokens,text_tokens,output_tokens\n0,,,100,4\n",
+            "t.csv",
+            196,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("no frames or visual_tokens"), "{e}");
     }
 
     /// A spreadsheet's CSV (byte-order mark, CRLF, every cell quoted) was refused as

@@ -78,16 +78,23 @@ impl CostModel for Refined {
             .then(|| decode::decode(&d, &arch, &timer, w.layer_tokens, ctx.options.gen_tokens));
         let peak = peak.report();
         if peak.peak_bytes > peak.device_bytes {
+            // Decimals enough to tell the two apart: "25.8 GB exceeds the GPU's 25.8 GB".
+            let digits = (1..=4)
+                .find(|&d| {
+                    format!("{:.d$}", peak.peak_bytes / 1e9)
+                        != format!("{:.d$}", peak.device_bytes / 1e9)
+                })
+                .unwrap_or(4);
             let device = match ctx.gpu.os_memory_bytes {
                 Some(os) => format!(
-                    "the {:.1} GB of shared memory left after the {:.1} GB assumed for the OS (os_memory_bytes)",
+                    "the {:.digits$} GB of shared memory left after the {:.1} GB assumed for the OS (os_memory_bytes)",
                     peak.device_bytes / 1e9,
                     os / 1e9
                 ),
-                None => format!("the GPU's {:.1} GB", peak.device_bytes / 1e9),
+                None => format!("the GPU's {:.digits$} GB", peak.device_bytes / 1e9),
             };
             warnings.push(format!(
-                "peak memory {:.1} GB exceeds {device} ({}): {}",
+                "peak memory {:.digits$} GB exceeds {device} ({}): {}",
                 peak.peak_bytes / 1e9,
                 peak.activations_at,
                 memory_advice(ctx, &peak)
