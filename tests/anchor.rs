@@ -76,7 +76,36 @@ fn one_row_is_the_anchor_ms_result() {
         assert!(b["reduction"]["time_interval"].is_array());
         let notes = b["notes"].to_string();
         assert!(notes.contains("one.toml"), "{notes}");
+        // And the other estimate from the measured baseline, as --anchor-ms gives it (the
+        // file's run said nothing of it).
+        let scaled = |v: &serde_json::Value| -> Vec<String> {
+            v["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|n| n.as_str())
+                .filter(|n| n.starts_with("the measured baseline ÷ the predicted speed-up"))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(scaled(&a).len(), 1, "{}", a["notes"]);
+        assert_eq!(scaled(&a), scaled(&b), "{ms} ms");
     }
+}
+
+/// A one-row file that times another input than the run's (not its baseline) refits the
+/// profile but is no measured baseline of this run: no "baseline ÷ speed-up" estimate.
+#[test]
+fn one_row_of_another_input_gives_no_baseline_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "other.toml", &row("mine", "hf", 8, 150.0));
+    let mut args = RUN.to_vec();
+    args.extend(["--anchor", &file]);
+    let v = common::json(&args);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("other.toml"), "{notes}");
+    assert!(!notes.contains("predicted speed-up"), "{notes}");
+    assert!(v["baseline"]["totals"]["time_interval_s"].is_array());
 }
 
 /// Two rows of one setup with one measurement: least squares on both (each with a user's
@@ -375,7 +404,7 @@ fn note_lines(text: &str) -> Vec<&str> {
 
 /// An anchored run's JSON replayed (`--spec run.json`) says the anchor's notes again, as the
 /// anchored run printed them: what was refitted (`--anchor-ms` and `--anchor FILE`) and the
-/// measured baseline ÷ the predicted speed-up (`--anchor-ms`); the replay's JSON is the run's,
+/// measured baseline ÷ the predicted speed-up (both: the file's one row is this baseline); the replay's JSON is the run's,
 /// byte for byte. The replay used to keep the refitted profile and figures but drop both notes.
 /// The second note is the anchored run's alone: a replay with another schedule keeps the first
 /// only; a replay anchored again says the new anchor's notes, not the old ones as well.
@@ -393,8 +422,12 @@ fn an_anchored_runs_replay_says_the_anchors_notes() {
             notes.iter().any(|n| n.starts_with("note: anchored on ")),
             "{table}"
         );
-        let scaled = notes.iter().any(|n| n.contains("÷ the predicted speed-up"));
-        assert_eq!(scaled, anchor[0] == "--anchor-ms", "{table}");
+        // A one-row file timing this input's baseline is a measured baseline too (the file's
+        // run used to leave this note out).
+        assert!(
+            notes.iter().any(|n| n.contains("÷ the predicted speed-up")),
+            "{table}"
+        );
         args.extend(["--format", "json", "-o", json.to_str().unwrap()]);
         common::ok(&args);
         let first = std::fs::read_to_string(&json).unwrap();

@@ -199,38 +199,42 @@ pub fn anchored_scenario(spec: &Spec, anchor_ms: f64) -> Result<Scenario> {
     let spec = &unanchored(spec, ANCHOR_MS)?;
     let (mut anchored, refitted, kind) =
         anchored_spec(spec, Some(anchor_ms), None)?.expect("an anchor is given");
-    // The other estimate from the same measurement: the baseline times the unanchored
-    // predicted speed-up (its error is the speed-up's, docs/accuracy.md "One anchor"); a note
-    // of this run alone, which its schedule's time under the refitted profile names.
-    let unanchored = Scenario::from_spec(spec)?;
-    let scaled = crate::sim::simulate(&unanchored)?.reduction;
-    let scaled = if scaled.time > 0.0 && scaled.time != 1.0 {
-        // Its low end no lower than the run's ideal roofline, as every interval's (it read
-        // 51.9 ms where the roofline is 56.8).
-        let floor_ms = crate::sim::ideal_floors(&unanchored, &unanchored.plan()?)[0] * 1e3;
-        let interval = scaled.time_interval.map_or(String::new(), |[lo, hi]| {
-            let [lo_ms, hi_ms] = crate::sim::floored(
-                [anchor_ms / hi, anchor_ms / lo],
-                anchor_ms / scaled.time,
-                floor_ms,
-            );
-            format!(" (80 %: {lo_ms:.1}–{hi_ms:.1} ms)")
-        });
-        Some(RunNote {
-            note: format!(
-                "the measured baseline ÷ the predicted speed-up ({:.2}×) instead: {:.1} ms{interval} (docs/accuracy.md, one anchor)",
-                scaled.time,
-                anchor_ms / scaled.time
-            ),
-            run_time_s: crate::sim::summarize(&Scenario::from_spec(&anchored)?)?
-                .run
-                .time_s,
-        })
-    } else {
-        None
-    };
+    let scaled = scaled_note(spec, &anchored, anchor_ms)?;
     with_notes(&mut anchored, refitted, scaled);
     scenario_of(&anchored, kind)
+}
+
+/// The other estimate from the same measured baseline: the baseline times the unanchored
+/// predicted speed-up (its error is the speed-up's, docs/accuracy.md "One anchor"); a note
+/// of this run alone, which its schedule's time under the refitted profile (`anchored`)
+/// names. `None` where the schedule reduces nothing. `spec` is the unanchored run.
+fn scaled_note(spec: &Spec, anchored: &Spec, anchor_ms: f64) -> Result<Option<RunNote>> {
+    let unanchored = Scenario::from_spec(spec)?;
+    let scaled = crate::sim::simulate(&unanchored)?.reduction;
+    if !(scaled.time > 0.0 && scaled.time != 1.0) {
+        return Ok(None);
+    }
+    // Its low end no lower than the run's ideal roofline, as every interval's (it read
+    // 51.9 ms where the roofline is 56.8).
+    let floor_ms = crate::sim::ideal_floors(&unanchored, &unanchored.plan()?)[0] * 1e3;
+    let interval = scaled.time_interval.map_or(String::new(), |[lo, hi]| {
+        let [lo_ms, hi_ms] = crate::sim::floored(
+            [anchor_ms / hi, anchor_ms / lo],
+            anchor_ms / scaled.time,
+            floor_ms,
+        );
+        format!(" (80 %: {lo_ms:.1}–{hi_ms:.1} ms)")
+    });
+    Ok(Some(RunNote {
+        note: format!(
+            "the measured baseline ÷ the predicted speed-up ({:.2}×) instead: {:.1} ms{interval} (docs/accuracy.md, one anchor)",
+            scaled.time,
+            anchor_ms / scaled.time
+        ),
+        run_time_s: crate::sim::summarize(&Scenario::from_spec(anchored)?)?
+            .run
+            .time_s,
+    }))
 }
 
 /// `spec`'s (refitted) profile with the anchor's notes in it ([`Framework::anchor_notes`]).
@@ -492,9 +496,28 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
 /// The scenario of `spec` anchored on the measured rows of `path` (the CLI's `--anchor FILE`,
 /// Python's `anchor`): [`anchor_file`]'s profile, and a note saying what was refitted.
 pub fn anchored_scenario_file(spec: &Spec, path: &Path) -> Result<Scenario> {
+    let spec = &unanchored(spec, ANCHOR)?;
     let (mut anchored, refitted, kind) =
         anchored_spec(spec, None, Some(path))?.expect("an anchor is given");
-    with_notes(&mut anchored, refitted, None);
+    // One row that is this run's baseline is a measured baseline, as `--anchor-ms`'s: the
+    // same other estimate from it.
+    let spread = match &anchored.framework {
+        Definition::Inline(f) => f.spread,
+        Definition::Name(_) => None,
+    };
+    let scaled = match spread.and_then(|s| s.anchor_ms) {
+        Some(ms) => {
+            let base_s = crate::sim::summarize(&Scenario::from_spec(&anchored)?)?
+                .baseline
+                .time_s;
+            match spread.is_some_and(|s| s.measured_baseline(base_s)) {
+                true => scaled_note(spec, &anchored, ms)?,
+                false => None,
+            }
+        }
+        None => None,
+    };
+    with_notes(&mut anchored, refitted, scaled);
     scenario_of(&anchored, kind)
 }
 
