@@ -375,6 +375,43 @@ fn cell(raw: &str) -> &str {
         .unwrap_or(t)
 }
 
+/// The cells of one CSV line: commas inside a quoted cell are the cell's (a spreadsheet
+/// writes `"1,200"` for a number it shows with a thousands separator; the line was split there
+/// and refused as "5 cells, the header has 4"), `""` inside one is a quote. A line with a
+/// quote left open is split at every comma, so that the cell is named as it reads.
+fn split_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        let cur = cells.last_mut().expect("one cell at least");
+        match (quoted, c) {
+            (true, '"') if chars.next_if_eq(&'"').is_some() => cur.push('"'),
+            (true, '"') => quoted = false,
+            (true, c) => cur.push(c),
+            (false, ',') => cells.push(String::new()),
+            (false, '"') if cur.trim().is_empty() => {
+                cur.clear();
+                quoted = true;
+            }
+            (false, c) => cur.push(c),
+        }
+    }
+    if quoted {
+        return line.split(',').map(|c| cell(c).to_owned()).collect();
+    }
+    cells.into_iter().map(|c| c.trim().to_owned()).collect()
+}
+
+/// The fix for a number a spreadsheet wrote with a thousands separator (`"1,200"`).
+fn separator(cell: &str) -> &'static str {
+    if cell.contains(',') {
+        ": write it without the thousands separator (save the sheet with plain numbers)"
+    } else {
+        ""
+    }
+}
+
 /// Comma-separated rows under a header naming [`Row`]'s fields, any order.
 fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
     let mut lines = text
@@ -384,7 +421,8 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
     let Some((hline, header)) = lines.next() else {
         return Ok(Vec::new());
     };
-    let names: Vec<&str> = header.split(',').map(cell).collect();
+    let names = split_cells(header);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let known = [
         "arrival_s",
         "frames",
@@ -432,7 +470,7 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
     }
     let mut rows = Vec::new();
     for (i, l) in lines {
-        let cells: Vec<&str> = l.split(',').map(cell).collect();
+        let cells = split_cells(l);
         if cells.len() != names.len() {
             return Err(parse_error(
                 origin,
@@ -453,7 +491,7 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
                     parse_error(
                         origin,
                         i + 1,
-                        &format!("{name} '{cell}' is not a whole number"),
+                        &format!("{name} '{cell}' is not a whole number{}", separator(cell)),
                     )
                 })
             };
@@ -463,7 +501,7 @@ fn csv_rows(text: &str, origin: &str) -> Result<Vec<(usize, Row)>> {
                         parse_error(
                             origin,
                             i + 1,
-                            &format!("arrival_s '{cell}' is not a number"),
+                            &format!("arrival_s '{cell}' is not a number{}", separator(cell)),
                         )
                     })?
                 }
@@ -643,6 +681,45 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("arrival_s '\"' is not a number"), "{e}");
+    }
+
+    /// A spreadsheet writes a number shown with a thousands separator quoted, `"1,200"`: the
+    /// line was split at its comma and refused as "5 cells, the header has 4". Now the cell
+    /// is one, and named with the fix; commas and quotes inside quotes are the cell's.
+    #[test]
+    fn a_quoted_cell_keeps_its_comma() {
+        let e = parse_trace(
+            "arrival_s,frames,text_tokens,output_tokens\n0,2,\"1,200\",4\n",
+            "t.csv",
+            196,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("text_tokens '1,200' is not a whole number: write it without the thousands separator"),
+            "{e}"
+        );
+        assert_eq!(
+            split_cells(r#" "a, b" ,"say ""hi""",,3 "#),
+            ["a, b", "say \"hi\"", "", "3"]
+        );
+        assert_eq!(split_cells("1,2"), ["1", "2"]);
+        assert_eq!(split_cells(""), [""]);
+        // A header's quoted names with commas around them read as the plain header.
+        assert_eq!(
+            parse_trace(
+                "\"arrival_s\",\"frames\",\"text_tokens\",\"output_tokens\"\n\"0.5\",\"2\",\"10\",\"4\"\n",
+                "t.csv",
+                196
+            )
+            .unwrap(),
+            parse_trace(
+                "arrival_s,frames,text_tokens,output_tokens\n0.5,2,10,4\n",
+                "t.csv",
+                196
+            )
+            .unwrap()
+        );
     }
 
     proptest! {
