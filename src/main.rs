@@ -10,10 +10,10 @@ fn main() -> ExitCode {
     match aim_sim::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
+            aim_sim::cli::to_stderr(format_args!(
                 "aim-sim: error: {}",
                 aim_sim::error::one_line(&aim_sim::cli::keys::message(&e))
-            );
+            ));
             ExitCode::from(e.exit_code())
         }
     }
@@ -45,7 +45,9 @@ fn clap_error(e: clap::Error) -> ExitCode {
     if let Some(tip) = swallowed_file_tip(&e) {
         message = format!("{message}; {tip}");
     }
-    eprintln!("aim-sim: error: {message} (see aim-sim --help)");
+    aim_sim::cli::to_stderr(format_args!(
+        "aim-sim: error: {message} (see aim-sim --help)"
+    ));
     ExitCode::from(2)
 }
 

@@ -246,6 +246,31 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(run(&["reproduce", "--format", "markdown"]).status.success());
 }
 
+/// Standard error closed early (`aim-sim … 2>&1 | head -1`) is not an error either: a run that
+/// warns, or fails, wrote its line with `eprintln!`, which panicked (exit 101, "failed printing
+/// to stderr: Broken pipe").
+#[test]
+fn a_closed_standard_error_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    for (args, code) in [
+        // A warning (1000 tokens is no whole number of frames), then the table.
+        (&["--tokens", "1000"][..], 0),
+        (&["sweep", "--tokens", "1000,2000"][..], 0),
+        // An error's one line.
+        (&["--tokens", "0"][..], 2),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_aim-sim"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(writer)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {out:?}");
+    }
+}
+
 /// `-o x.pdf` (a format no command writes) wrote the text table into x.pdf with exit 0; it is
 /// refused with the command's formats. A name without an extension, or `.txt`, takes the table.
 #[test]

@@ -313,6 +313,14 @@ pub(crate) enum Command {
     },
 }
 
+/// One line on standard error. A closed standard error (`aim-sim … 2>&1 | head -1`) is no
+/// error of the run: `eprintln!` panicked there (exit 101), where a closed standard output
+/// ends the run quietly.
+pub fn to_stderr(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     keys::forget_file();

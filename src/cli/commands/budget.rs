@@ -64,7 +64,7 @@ pub fn command(
         anchor.anchor.as_deref(),
     )?;
     if let Some(note) = note {
-        eprintln!("note: {}", crate::cli::keys::flags_in(&note));
+        crate::cli::to_stderr(format_args!("note: {}", crate::cli::keys::flags_in(&note)));
     }
     super::run::warn(answer.warnings());
     format::write(format, output.output.as_deref(), &answer)

@@ -53,7 +53,7 @@ impl AnchorArgs {
     pub(crate) fn grid(&self, spec: crate::sweep::GridSpec) -> Result<crate::sweep::GridSpec> {
         match crate::sweep::anchored(&spec, self.anchor_ms, self.anchor.as_deref())? {
             Some((anchored, note)) => {
-                eprintln!("note: {}", crate::cli::keys::flags_in(&note));
+                crate::cli::to_stderr(format_args!("note: {}", crate::cli::keys::flags_in(&note)));
                 Ok(anchored)
             }
             None => Ok(spec),
@@ -92,6 +92,9 @@ impl Output for sim::Report {
 /// for them that a reader would see).
 pub fn warn(warnings: &[String]) {
     for w in warnings {
-        eprintln!("aim-sim: warning: {}", crate::cli::keys::flags_in(w));
+        crate::cli::to_stderr(format_args!(
+            "aim-sim: warning: {}",
+            crate::cli::keys::flags_in(w)
+        ));
     }
 }
