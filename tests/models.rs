@@ -293,6 +293,23 @@ fn unsupported_configs_fail_with_the_key() {
     .unwrap();
     let e = common::fails(&[std::ffi::OsStr::new("--model"), mla.as_os_str()]);
     assert!(e.contains("kv_lora_rank") && e.contains("latent"), "{e}");
+    // Llama-3.2-Vision reads the image through cross-attention layers: it was priced as a
+    // LLaVA-style model, 32 × 196 visual tokens in all 40 self-attention layers, exit 0.
+    let mllama = dir.path().join("mllama.json");
+    std::fs::write(
+        &mllama,
+        r#"{"model_type":"mllama","text_config":{"model_type":"mllama_text_model","hidden_size":4096,
+           "num_attention_heads":32,"num_key_value_heads":8,"num_hidden_layers":40,
+           "intermediate_size":14336,"vocab_size":128256,"cross_attention_layers":[3,8,13,18,23,28,33,38]},
+           "vision_config":{"model_type":"mllama_vision_model","hidden_size":1280,"num_hidden_layers":32,
+           "attention_heads":16,"intermediate_size":5120,"image_size":560,"patch_size":14}}"#,
+    )
+    .unwrap();
+    let e = common::fails(&[std::ffi::OsStr::new("--model"), mllama.as_os_str()]);
+    assert!(
+        e.contains("text_config.cross_attention_layers") && e.contains("cross-attention"),
+        "{e}"
+    );
     // A vision_config of an unknown family: the LLM loads, --include-vision says why not.
     let odd = dir.path().join("odd").join("config.json");
     std::fs::create_dir_all(odd.parent().unwrap()).unwrap();

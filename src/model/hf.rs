@@ -134,6 +134,19 @@ pub(super) fn from_hf_config(source: &Source) -> Result<Model> {
             c.prefix
         )));
     }
+    // Llama-3.2-Vision (`cross_attention_layers`), IDEFICS 1 (`cross_layer_interval`): the
+    // image enters through cross-attention layers, never as tokens of the decoder's sequence,
+    // so a visual-token schedule has nothing to reduce; it was priced as a LLaVA-style model
+    // with 32 × 196 visual tokens in every self-attention layer, without a word.
+    if let Some(key) = ["cross_attention_layers", "cross_layer_interval"]
+        .into_iter()
+        .find(|k| c.get(k).is_some())
+    {
+        return Err(c.err(format!(
+            "key '{}{key}': a cross-attention vision model (Llama-3.2-Vision, IDEFICS 1) is not modelled: its image never enters the decoder's sequence as tokens, so no visual-token schedule applies; price a model that feeds visual tokens into the LLM (aim-sim list models)",
+            c.prefix
+        )));
+    }
     let qkv_bias = c
         .boolean("attention_bias")
         .or_else(|| c.boolean("qkv_bias"))
