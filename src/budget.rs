@@ -551,7 +551,14 @@ pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<T
         solution: point(&a, &r),
         next,
         without_pruning,
-        warnings: r.run.warnings.clone(),
+        // The answer says itself that merging alone reaches the target.
+        warnings: r
+            .run
+            .warnings
+            .iter()
+            .filter(|w| without_pruning.is_none() || !sim::is_idle_pruning(w))
+            .cloned()
+            .collect(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! (inside the LLM). Rules follow docs/specs/paper-cases.md (AIM's piecewise-linear
 //! scheduler) and docs/specs/models-and-methods.md (FastV, PDrop, VTW ... as `steps`).
 
-use crate::error::keys::{MERGE_KEEP_RATIO, MERGE_TOKENS_PER_FRAME};
+use crate::error::keys::{MERGE_KEEP_RATIO, MERGE_TOKENS_PER_FRAME, PRUNE_END, PRUNE_START};
 use crate::error::{Error, Result};
 use crate::presets::{self, Source};
 use serde::{Deserialize, Serialize};
@@ -274,7 +274,14 @@ impl Schedule {
                 }
             }
             Some(Prune::Steps { at, keep, .. }) => {
-                if at.is_empty() || at.len() != keep.len() {
+                if at.is_empty() && keep.is_empty() {
+                    // It said "needs as many 'at' layers as 'keep' fractions (got 0 and 0)".
+                    return Err(
+                        "prune 'steps' has no stage: give at = [layer, ...] and keep = [fraction, ...], a keep fraction for each 'at' layer"
+                            .into(),
+                    );
+                }
+                if at.len() != keep.len() {
                     return Err(format!(
                         "prune 'steps' needs as many 'at' layers as 'keep' fractions (got {} and {})",
                         at.len(),
@@ -363,8 +370,16 @@ impl Schedule {
                     )));
                 }
                 if l2 <= l1 {
+                    let why = if self.scale_to_layers.is_some_and(|r| r != layers) {
+                        format!(
+                            ": its window, written for {} layers, closes when scaled to this depth",
+                            self.scale_to_layers.unwrap_or(layers)
+                        )
+                    } else {
+                        String::new()
+                    };
                     return Err(Error::invalid(format!(
-                        "schedule '{}': prune end {l2} <= start {l1} on a {layers}-layer model",
+                        "schedule '{}': prune end {l2} <= start {l1} on a {layers}-layer model{why}; give the window for this model ({PRUNE_START}, {PRUNE_END}) or a schedule without pruning",
                         self.name
                     )));
                 }
@@ -382,13 +397,32 @@ impl Schedule {
             }
             Some(Prune::Steps { at, keep, .. }) => {
                 let mut r = vec![1.0; n];
-                for (a, k) in at.iter().zip(keep) {
-                    let a = self.scale(*a, layers);
+                let mut last: Option<(u64, u64)> = None;
+                for (written, k) in at.iter().zip(keep) {
+                    let a = self.scale(*written, layers);
+                    // Two stages scaled onto one layer: the later replaced the earlier without
+                    // a word (pdrop on a 3-layer model said "keep 0.25 from layer 2, keep
+                    // 0.125 from layer 2"), where the same list written unscaled is refused.
+                    if let Some((before, at_before)) = last.filter(|(_, b)| *b == a) {
+                        return Err(Error::invalid(format!(
+                            "schedule '{}' prunes at layers {before} and {written} (written for {} layers), which both land on layer {at_before} of this {layers}-layer model, so the first stage would be lost: give prune.at for this model's depth without scale_to_layers, or a schedule with fewer stages",
+                            self.name,
+                            self.scale_to_layers.unwrap_or(layers)
+                        )));
+                    }
+                    last = Some((*written, a));
                     // A step past the last layer once did nothing without a word (a 12-layer
                     // model ran `vtw`, at layer 15, as no reduction).
                     if a >= layers {
+                        // A schedule that scales already: "give scale_to_layers" was no fix.
+                        let fix = match self.scale_to_layers {
+                            Some(r) => format!(
+                                "its layers, written for {r} layers, scale past this model's last: give prune.at for this model's depth without scale_to_layers"
+                            ),
+                            None => "lower prune.at, or give scale_to_layers (the depth its layers are written for) so they scale".to_string(),
+                        };
                         return Err(Error::invalid(format!(
-                            "schedule '{}' prunes at layer {a} but the model has {}: lower prune.at, or give scale_to_layers (the depth its layers are written for) so they scale",
+                            "schedule '{}' prunes at layer {a} but the model has {}: {fix}",
                             self.name,
                             layer_range(layers)
                         )));
@@ -588,6 +622,66 @@ mod tests {
         assert!(t[16] < 1668);
         assert_eq!(t[24], 100);
         assert!(t[23] > 100);
+    }
+
+    /// Two stages that scale onto one layer are refused, as the same list written unscaled
+    /// is: the later stage replaced the earlier in silence ("keep 0.5 from layer 7, keep 0.25
+    /// from layer 7"). Stages that stay apart still scale.
+    #[test]
+    fn stages_scaled_onto_one_layer_are_refused() {
+        let steps = |at: Vec<u64>, scale: u64| Schedule {
+            prune: Some(Prune::Steps {
+                at,
+                keep: vec![0.5, 0.25],
+                importance: Some(Importance::LastToken),
+            }),
+            merge: None,
+            scale_to_layers: Some(scale),
+            ..linear(0, 1, None)
+        };
+        let e = steps(vec![20, 21], 80)
+            .plan(28, &OV, PruneTiming::Code)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("layers 20 and 21 (written for 80 layers)")
+                && e.contains("both land on layer 7 of this 28-layer model"),
+            "{e}"
+        );
+        let apart = steps(vec![20, 40], 80)
+            .plan(28, &OV, PruneTiming::Code)
+            .unwrap()
+            .layer_tokens;
+        assert_eq!((apart[6], apart[7], apart[14]), (6372, 3236, 1668));
+        // A stage scaled past the last layer of a schedule that scales: "give scale_to_layers"
+        // was no fix for it.
+        let e = steps(vec![3, 4], 4)
+            .plan(1, &OV, PruneTiming::Code)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("written for 4 layers, scale past")
+                && !e.contains("or give scale_to_layers"),
+            "{e}"
+        );
+    }
+
+    /// An empty list of stages says so (it said "as many 'at' layers as 'keep' fractions (got
+    /// 0 and 0)"); a window a shallow model closes says how to give one.
+    #[test]
+    fn empty_stages_and_closed_windows_name_the_fix() {
+        let s: Schedule =
+            toml::from_str("name = \"x\"\n[prune]\nkind = \"steps\"\nat = []\nkeep = []\n")
+                .unwrap();
+        let e = s.validate().unwrap_err();
+        assert!(e.contains("has no stage"), "{e}");
+        let mut l = linear(14, 22, None);
+        l.scale_to_layers = Some(28);
+        let e = l.plan(3, &OV, PruneTiming::Code).unwrap_err().to_string();
+        assert!(
+            e.contains("written for 28 layers, closes") && e.contains("prune_start"),
+            "{e}"
+        );
     }
 
     #[test]

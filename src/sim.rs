@@ -5,7 +5,7 @@ use crate::cost::{LayerCache, RunCost, Totals, Workload};
 use crate::error::{Error, Result};
 use crate::framework::Spread;
 use crate::scenario::Scenario;
-use crate::schedule::TokenPlan;
+use crate::schedule::{PruneTiming, TokenPlan};
 use serde::Serialize;
 
 /// The result of one simulation; the JSON output is this struct.
@@ -263,6 +263,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Report> {
             &run,
             &base,
         )));
+    run.warnings.extend(idle_pruning(scenario, &plan));
     Ok(Report {
         cost_model: cost_model.name(),
         schedule_summary: if scenario.layer_tokens_override.is_some() {
@@ -352,6 +353,47 @@ fn finite_totals(t: &Totals, what: &str) -> Result<()> {
 /// stays below; beyond, the inputs are not a real device and charts could not draw it.
 const MAX_TIME_S: f64 = 1e15;
 
+/// What [`idle_pruning`]'s warning says, for a caller that says it otherwise ([`is_idle_pruning`]).
+const IDLE_PRUNING: &str = "prunes no visual token";
+
+/// Whether warning `w` is [`idle_pruning`]'s: `budget` says it in its own words where its
+/// least aggressive window is already past the model's layers (merging alone reaches the
+/// target).
+pub(crate) fn is_idle_pruning(w: &str) -> bool {
+    w.starts_with("schedule '") && w.contains(IDLE_PRUNING)
+}
+
+/// A schedule that prunes but removes no visual token from any layer on this model: the run
+/// said "prune linear l1=27 l2=29" over 28 layers and priced every layer at the merged count
+/// without a word (under code timing a layer's decision shrinks the next one, and there is no
+/// next one after the last).
+fn idle_pruning(scenario: &Scenario, plan: &TokenPlan) -> Option<String> {
+    let schedule = &scenario.schedule;
+    let first = *plan.layer_tokens.first()?;
+    if scenario.layer_tokens_override.is_some()
+        || schedule.prune.is_none()
+        || plan.merged_visual_tokens == 0
+        || first < plan.merged_visual_tokens + scenario.input.text_tokens
+        || plan.layer_tokens.iter().any(|&n| n != first)
+    {
+        return None;
+    }
+    let layers = scenario.model.num_layers;
+    let fix = match schedule.linear_layers(layers) {
+        Some((l1, _)) if l1 + 1 >= layers && scenario.prune_timing == PruneTiming::Code => format!(
+            ": its window starts at the last layer, whose decision (code timing) shrinks no layer after it; start it earlier ({}) or price the paper's bookkeeping ({} paper)",
+            crate::error::keys::PRUNE_START,
+            crate::error::keys::PRUNE_TIMING
+        ),
+        _ => String::new(),
+    };
+    Some(format!(
+        "schedule '{}' {IDLE_PRUNING} on this {layers}-layer model ({}){fix}",
+        schedule.name,
+        schedule.prune_summary(layers)
+    ))
+}
+
 /// What a user should hear about a schedule that does not do what a schedule should.
 fn schedule_warnings(
     layer_tokens: &[u64],
@@ -372,7 +414,7 @@ fn schedule_warnings(
     }
     if let Some(i) = (1..layer_tokens.len()).find(|&i| layer_tokens[i] > layer_tokens[i - 1]) {
         out.push(format!(
-            "layer {i} holds more tokens ({}) than layer {} ({}): pruned tokens cannot come back",
+            "layer {i} holds more tokens ({}) than layer {} ({}): pruned tokens cannot come back, yet the layers are priced at the counts listed (a run that prunes keeps at most the earlier count: check the list)",
             layer_tokens[i],
             i - 1,
             layer_tokens[i - 1]

@@ -175,6 +175,34 @@ fn budget_never_wraps_or_prices_frames_nobody_typed() {
     assert!(a["frames"].as_u64().unwrap() >= 32, "{a}");
 }
 
+/// A pruning window that starts at the last layer removes nothing under code timing (a
+/// layer's decision shrinks the next): the run printed "prune linear l1=27 l2=29", priced
+/// every layer at the merged count, and said nothing. The paper's bookkeeping prunes layer 27.
+#[test]
+fn a_pruning_that_removes_nothing_is_warned_about() {
+    let out = common::run(&["--prune-start", "27", "--prune-end", "29"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    assert!(
+        stderr.contains("prunes no visual token on this 28-layer model (prune linear l1=27 l2=29)")
+            && stderr.contains("--prune-start")
+            && stderr.contains("--prune-timing paper"),
+        "{stderr}"
+    );
+    let out = common::run(&[
+        "--prune-start",
+        "27",
+        "--prune-end",
+        "29",
+        "--prune-timing",
+        "paper",
+    ]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("prunes no visual token"));
+    // A schedule that prunes, on an input with visual tokens to prune: no such warning.
+    let out = common::run(&["--schedule", "linear"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("prunes no visual token"));
+}
+
 #[test]
 fn schedules_that_do_not_reduce_are_warned_about() {
     // Counts that rise again (published schedules have such lists: a warning). More tokens
@@ -444,7 +472,28 @@ fn a_file_given_to_the_wrong_flag_names_the_right_one() {
     std::fs::write(&gpu, text).unwrap();
     let e = common::fails(&["--gpu", gpu.to_str().unwrap()]);
     assert!(
-        e.contains("unknown field `foo`") && !e.contains("looks like"),
+        e.contains("unknown field `foo`")
+            && !e.contains("looks like")
+            && !e.contains("did you mean"),
         "{e}"
     );
+    // A typo inside the GPU file's [efficiency] table: it said "it looks like a GPU file:
+    // give it to --gpu" (the table's keys were taken for the file's), and neither the table
+    // nor the key meant.
+    let text = "name = \"mine\"\nbandwidth = 716.8e9\nfp16_peak = 97.5e12\nint8_peak = 389.9e12\nonchip_buffer = 19456e3\nmemory = 17179869184\n[efficiency]\nmatmull = 0.7\n";
+    std::fs::write(&gpu, text).unwrap();
+    let e = common::fails(&["--gpu", gpu.to_str().unwrap()]);
+    assert!(
+        e.contains("key 'matmull' in [efficiency]")
+            && e.contains("(did you mean 'matmul'?)")
+            && !e.contains("looks like"),
+        "{e}"
+    );
+    // A typo at the top level is named too (`foo` above, far from every key, is not guessed at).
+    let text = std::fs::read_to_string("hardware/h100.toml")
+        .unwrap()
+        .replace("fp16_peak", "fp16_peek");
+    std::fs::write(&gpu, text).unwrap();
+    let e = common::fails(&["--gpu", gpu.to_str().unwrap()]);
+    assert!(e.contains("(did you mean 'fp16_peak'?)"), "{e}");
 }
