@@ -292,10 +292,47 @@ pub(crate) fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
                         .then(|| format!(", table '{}'", t.trim_matches(['[', ']', ' '])))
                 })
                 .unwrap_or_default();
-            format!("line {line}, column {column}{key}: {}", message.trim())
+            // A key inside a table: which table (`[efficiency]` of a GPU file said only "key
+            // 'matmull'", and listed keys the top level does not take).
+            let table = if key.starts_with(", key") {
+                before[..line_start]
+                    .lines()
+                    .rev()
+                    .map(str::trim)
+                    .find(|l| l.starts_with('[') && !l.starts_with("[["))
+                    .map(|l| format!(" in [{}]", l.trim_matches(['[', ']', ' '])))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            format!(
+                "line {line}, column {column}{key}{table}: {}{}",
+                message.trim(),
+                unknown_field_hint(&message)
+            )
         }
-        None => message.trim().to_string(),
+        None => format!("{}{}", message.trim(), unknown_field_hint(&message)),
     }
+}
+
+/// " (did you mean 'matmul'?)" for serde's "unknown field `matmull`, expected one of
+/// `matmul`, ..." where one expected key is a typo or two away.
+fn unknown_field_hint(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return String::new();
+    };
+    let Some((typed, expected)) = rest.split_once('`') else {
+        return String::new();
+    };
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|k| (edit_distance(typed, k), k))
+        .filter(|(d, _)| *d > 0 && *d <= 2)
+        .min()
+        .map(|(_, k)| format!(" (did you mean '{k}'?)"))
+        .unwrap_or_default()
 }
 
 /// `message` with serde's Rust type names in a reader's words: `expected u64` said nothing a
@@ -411,6 +448,32 @@ pub fn bounded(x: f64) -> String {
     } else {
         format!("{x}")
     }
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions; a swap of neighbours counts
+/// one, as in Damerau's variant, so `linaer` is one edit from `linear`).
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]

@@ -254,31 +254,8 @@ pub fn nearest(typed: &str, presets: &[Preset]) -> Option<&'static str> {
         .map(|(_, n)| n)
 }
 
-/// Levenshtein distance (insertions, deletions, substitutions; a swap of neighbours counts
-/// one, as in Damerau's variant, so `linaer` is one edit from `linear`).
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
+/// Levenshtein distance, in [`crate::error`] (which messages need it, below this module).
+pub(crate) use crate::error::edit_distance;
 
 /// Longest `name` a model, GPU or schedule file may give: names go into titles, labels and
 /// messages (a 5 MB name made `plot layers` lay out text for minutes).
@@ -325,6 +302,16 @@ fn other_kind(text: &str, message: &str) -> Option<String> {
         .step_by(2)
         .collect();
     let table: toml::Table = toml::from_str(text).ok()?;
+    // An unknown key inside a table (a GPU file's `[efficiency]`) says nothing of the file's
+    // kind: that table's keys were taken for the file's, which named a GPU file "a GPU file:
+    // give it to --gpu" where it was given to --gpu.
+    let unknown = message
+        .split("unknown field `")
+        .nth(1)
+        .and_then(|r| r.split('`').next());
+    if unknown.is_some_and(|k| !table.contains_key(k)) {
+        return None;
+    }
     let kinds: [(&str, crate::error::Key, &[&str]); 4] = [
         ("a GPU", GPU, &["bandwidth", "fp16_peak", "memory"]),
         (

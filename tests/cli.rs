@@ -949,3 +949,17 @@ fn a_peak_just_past_the_memory_is_told_apart_from_it() {
         .collect();
     assert!(gb.len() >= 2 && gb[0] != gb[1], "{w}");
 }
+
+/// The reduction line's continuation (LLM time, end to end) follows it; the interval's line
+/// comes after both (it stood between the reduction and its continuation).
+#[test]
+fn the_interval_line_follows_the_reduction_and_its_continuation() {
+    let table = common::ok(&["--framework", "hf"]);
+    let lines: Vec<&str> = table.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("reduction "))
+        .unwrap();
+    assert!(lines[at + 1].contains("× LLM time (layers + head)"), "{table}");
+    assert!(lines[at + 2].starts_with("interval: "), "{table}");
+}

@@ -184,6 +184,8 @@ pub fn render(r: &Report) -> String {
                 " (80 %: {lo:.2}–{hi:.2}×)"
             ))
     );
+    // The reduction's own continuation before the interval's line (which stood between them).
+    refined::reduction_detail(&mut out, r);
     if r.run.totals.time_interval_s.is_some() {
         let _ = writeln!(
             out,

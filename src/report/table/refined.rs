@@ -61,15 +61,19 @@ pub fn stages(out: &mut String, run: &RunCost, visual_tokens: u64) {
     out.push('\n');
 }
 
-/// Pipeline, memory, decode and notes after the totals.
-pub fn summary(out: &mut String, r: &Report) {
-    let run = &r.run;
+/// The reduction line's continuation: the LLM's and the end-to-end speed-ups.
+pub fn reduction_detail(out: &mut String, r: &Report) {
     if let (Some(llm), Some(e2e)) = (r.reduction.llm_time, r.reduction.end_to_end_time) {
         let _ = writeln!(
             out,
             "           {llm:>9.2}× LLM time (layers + head) {e2e:>8.2}× end to end"
         );
     }
+}
+
+/// Pipeline, memory, decode and notes after the totals.
+pub fn summary(out: &mut String, r: &Report) {
+    let run = &r.run;
     if let Some(dense) = run.totals.dense_flops {
         let _ = writeln!(
             out,
