@@ -186,6 +186,8 @@ keys! {
     Loo / LOO = "loo",
     Cv / CV = "cv",
     RefitAlso / REFIT_ALSO = "refit_also",
+    // A run file to replay (the command line's --spec, Python's spec).
+    Spec / SPEC = "spec",
 }
 
 /// Marks the key in a message (see [`Error::render`]).

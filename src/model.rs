@@ -232,7 +232,8 @@ impl Model {
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
             || source.text.trim_start().starts_with('{');
         let mut model: Model = if is_json {
-            hf::from_hf_config(source)?
+            hf::from_hf_config(source)
+                .map_err(|e| presets::with_kind_hint(e, &source.text, presets::FileKind::Model))?
         } else {
             presets::parse_toml(source)?
         };

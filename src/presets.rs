@@ -1,7 +1,9 @@
 //! Preset files (GPUs, models, schedules) embedded in the binary so the tool runs from any
 //! directory. Each `--gpu`/`--model`/`--schedule` value is first looked up here, then read as a path.
 
+mod kind;
 use crate::error::{Error, Result};
+pub use kind::{kind_hint, looks_like, with_kind_hint, FileKind};
 use std::path::Path;
 
 /// One embedded preset: its name (file stem) and the file's text.
@@ -281,7 +283,15 @@ pub fn names(presets: &[Preset]) -> Vec<&'static str> {
 pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T> {
     toml::from_str(&source.text).map_err(|e| {
         let message = crate::error::toml_error_line(&source.text, &e);
-        let hint = other_kind(&source.text, &message).unwrap_or_default();
+        // A file that is no TOML at all (a run's JSON output, a config.json, a CSV trace)
+        // fails on its first line: say what it looks like.
+        let hint = other_kind(&source.text, &message).unwrap_or_else(|| {
+            if toml::from_str::<toml::Table>(&source.text).is_err() {
+                looks_like(&source.text).map_or(String::new(), FileKind::hint)
+            } else {
+                String::new()
+            }
+        });
         Error::Parse {
             origin: source.origin.clone(),
             message: format!("{message}{hint}"),

@@ -471,6 +471,12 @@ impl Spec {
     /// # Ok::<(), aim_sim::Error>(())
     /// ```
     pub fn parse(text: &str, origin: &str) -> Result<Spec> {
+        // Another kind of file says which (a GPU file listed a spec's keys and no more).
+        Spec::parse_run(text, origin)
+            .map_err(|e| crate::presets::with_kind_hint(e, text, crate::presets::FileKind::Run))
+    }
+
+    fn parse_run(text: &str, origin: &str) -> Result<Spec> {
         let parse = |message: String| Error::Parse {
             origin: origin.to_string(),
             message,

@@ -960,6 +960,9 @@ fn the_interval_line_follows_the_reduction_and_its_continuation() {
         .iter()
         .position(|l| l.starts_with("reduction "))
         .unwrap();
-    assert!(lines[at + 1].contains("× LLM time (layers + head)"), "{table}");
+    assert!(
+        lines[at + 1].contains("× LLM time (layers + head)"),
+        "{table}"
+    );
     assert!(lines[at + 2].starts_with("interval: "), "{table}");
 }

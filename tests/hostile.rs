@@ -436,6 +436,50 @@ fn a_binary_file_is_not_told_which_format_to_be() {
     }
 }
 
+/// The other inputs say what a file given to them looks like too: a measurement file, a run
+/// file, a request trace, and a run's JSON or a CSV trace given to a TOML flag (each said only
+/// what it could not parse: "unknown top-level key 'aliases'", "unknown column 'name = …'",
+/// "invalid key-value pair").
+#[test]
+fn every_input_names_the_flag_a_file_belongs_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.json");
+    common::ok(&["--format", "json", "-o", run.to_str().unwrap()]);
+    let trace = dir.path().join("t.csv");
+    std::fs::write(&trace, "arrival_s,frames,text_tokens,output_tokens\n0,1,2,3\n").unwrap();
+    let (run, trace) = (run.to_str().unwrap(), trace.to_str().unwrap());
+    let gpu_hint = "it looks like a GPU file: give it to --gpu";
+    let run_hint = "it looks like a run file (a spec, or the JSON output of one run): replay it with --spec";
+    let trace_hint = "it looks like a request trace: give it to serve's --trace";
+    for (args, want) in [
+        (&["--framework", "hf", "--anchor", "hardware/h100.toml"][..], gpu_hint),
+        (&["check", "hardware/h100.toml"][..], gpu_hint),
+        (&["check", run][..], run_hint),
+        (&["--spec", "hardware/h100.toml"][..], gpu_hint),
+        (
+            &["--spec", "reference/measurements.toml"][..],
+            "it looks like a measurement file: give it to check, or to --anchor",
+        ),
+        (&["serve", "--trace", "hardware/h100.toml"][..], gpu_hint),
+        (&["serve", "--trace", run][..], run_hint),
+        (&["--model", run][..], run_hint),
+        (&["--gpu", run][..], run_hint),
+        (&["--schedule", run][..], run_hint),
+        (&["--gpu", trace][..], trace_hint),
+        (&["check", trace][..], trace_hint),
+        (&["--spec", trace][..], trace_hint),
+    ] {
+        let e = common::fails(args);
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert_eq!(e.matches("it looks like").count(), 1, "{args:?}: {e}");
+    }
+    // A file of the right kind with a mistake in it gets no such hint.
+    let bad_trace = dir.path().join("bad.csv");
+    std::fs::write(&bad_trace, "arrival_s,frames,text_tokens,output_tokens\n0,x,2,3\n").unwrap();
+    let e = common::fails(&["serve", "--trace", bad_trace.to_str().unwrap()]);
+    assert!(e.contains("frames 'x'") && !e.contains("looks like"), "{e}");
+}
+
 /// A file given to the wrong flag says which flag it looks like it belongs to: `--model
 /// hardware/h100.toml` listed a model's keys and no more. A file of the right kind with an
 /// unknown key gets no such hint.

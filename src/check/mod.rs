@@ -338,9 +338,16 @@ impl Measurements {
     /// fit the schema (a missing or misspelt key) is named by its `id` and the line of its
     /// `[[measurement]]`, not by the file's first line.
     pub fn parse(text: &str, origin: &str, dir: PathBuf) -> Result<Measurements> {
-        let parse_error = |message: String| Error::Parse {
-            origin: origin.to_string(),
-            message,
+        // Another kind of file says which (a GPU file was "unknown top-level key 'aliases'").
+        let parse_error = |message: String| {
+            crate::presets::with_kind_hint(
+                Error::Parse {
+                    origin: origin.to_string(),
+                    message,
+                },
+                text,
+                crate::presets::FileKind::Measurements,
+            )
         };
         let table: toml::Table = toml::from_str(text).map_err(|e| {
             // JSON reads as TOML that fails on its first line: say what the file must be.

@@ -207,6 +207,12 @@ impl Arrivals {
 /// `output_tokens`), or JSON Lines with those keys. Visual tokens become frames of
 /// `tokens_per_frame` tokens. Sorted by arrival.
 pub fn parse_trace(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Vec<Request>> {
+    // Another kind of file says which (a GPU file was "unknown column 'name = …'").
+    trace_requests(text, origin, tokens_per_frame)
+        .map_err(|e| crate::presets::with_kind_hint(e, text, crate::presets::FileKind::Trace))
+}
+
+fn trace_requests(text: &str, origin: &str, tokens_per_frame: u64) -> Result<Vec<Request>> {
     // Spreadsheets save CSV with a byte-order mark, which made the first column unknown.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
