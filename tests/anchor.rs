@@ -822,3 +822,43 @@ fn an_unreachable_anchor_is_echoed_as_typed() {
         );
     }
 }
+
+/// A row with `fit = false` is never fitted (`fit` leaves it out), and an anchor is a fit: it
+/// was fitted in silence (a 30 ms row marked fit = false moved the run from 45.4 to 32.9 ms).
+/// The anchor is the file without it, and says so; a file of such rows alone is refused.
+#[test]
+fn rows_with_fit_false_do_not_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = row("a", "hf", 32, 520.0) + "\n" + &row("b", "hf", 8, 150.0);
+    let plain = write(dir.path(), "plain.toml", &kept);
+    let marked = write(
+        dir.path(),
+        "marked.toml",
+        &format!("{kept}\n{}fit = false\n", row("c", "hf", 16, 40.0)),
+    );
+    let time = |file: &str| {
+        let mut args = RUN.to_vec();
+        args.extend(["--anchor", file]);
+        let v = common::json(&args);
+        (
+            v["totals"]["time_s"].as_f64().unwrap(),
+            v["notes"].to_string(),
+        )
+    };
+    let ((t_plain, _), (t_marked, notes)) = (time(&plain), time(&marked));
+    assert_eq!(t_plain, t_marked);
+    assert!(
+        notes.contains("2 measured row(s)")
+            && notes.contains("its 1 row(s) with fit = false left out"),
+        "{notes}"
+    );
+    let only = write(
+        dir.path(),
+        "only.toml",
+        &format!("{}fit = false\n", row("c", "hf", 16, 40.0)),
+    );
+    let mut args = RUN.to_vec();
+    args.extend(["--anchor", &only]);
+    let e = common::fails(&args);
+    assert!(e.contains("every row says fit = false"), "{e}");
+}

@@ -446,13 +446,21 @@ fn every_input_names_the_flag_a_file_belongs_to() {
     let run = dir.path().join("run.json");
     common::ok(&["--format", "json", "-o", run.to_str().unwrap()]);
     let trace = dir.path().join("t.csv");
-    std::fs::write(&trace, "arrival_s,frames,text_tokens,output_tokens\n0,1,2,3\n").unwrap();
+    std::fs::write(
+        &trace,
+        "arrival_s,frames,text_tokens,output_tokens\n0,1,2,3\n",
+    )
+    .unwrap();
     let (run, trace) = (run.to_str().unwrap(), trace.to_str().unwrap());
     let gpu_hint = "it looks like a GPU file: give it to --gpu";
-    let run_hint = "it looks like a run file (a spec, or the JSON output of one run): replay it with --spec";
+    let run_hint =
+        "it looks like a run file (a spec, or the JSON output of one run): replay it with --spec";
     let trace_hint = "it looks like a request trace: give it to serve's --trace";
     for (args, want) in [
-        (&["--framework", "hf", "--anchor", "hardware/h100.toml"][..], gpu_hint),
+        (
+            &["--framework", "hf", "--anchor", "hardware/h100.toml"][..],
+            gpu_hint,
+        ),
         (&["check", "hardware/h100.toml"][..], gpu_hint),
         (&["check", run][..], run_hint),
         (&["--spec", "hardware/h100.toml"][..], gpu_hint),
@@ -475,7 +483,11 @@ fn every_input_names_the_flag_a_file_belongs_to() {
     }
     // A file of the right kind with a mistake in it gets no such hint.
     let bad_trace = dir.path().join("bad.csv");
-    std::fs::write(&bad_trace, "arrival_s,frames,text_tokens,output_tokens\n0,x,2,3\n").unwrap();
+    std::fs::write(
+        &bad_trace,
+        "arrival_s,frames,text_tokens,output_tokens\n0,x,2,3\n",
+    )
+    .unwrap();
     let e = common::fails(&["serve", "--trace", bad_trace.to_str().unwrap()]);
     assert!(e.contains("frames 'x'") && !e.contains("looks like"), "{e}");
 }

@@ -303,12 +303,19 @@ pub fn anchored_spec(
             // measurement, with no interval, as `--anchor-ms` says (it got one: "500.000 ms
             // (80 %: 392–638 ms)" for a baseline the user measured).
             if a.rows == 1 {
-                let ms = Measurements::load(path)?.rows[0].measured_ms;
+                let ms = anchor_rows(path)?.rows[0].measured_ms;
                 if let Some(s) = f.spread.as_mut() {
                     s.anchor_ms = Some(ms);
                 }
             }
-            let on = format!("{} measured row(s) of {}", a.rows, path.display());
+            let on = match unfitted_rows(path)? {
+                0 => format!("{} measured row(s) of {}", a.rows, path.display()),
+                n => format!(
+                    "{} measured row(s) of {} (its {n} row(s) with fit = false left out)",
+                    a.rows,
+                    path.display()
+                ),
+            };
             (f, a, on, Anchor::Rows)
         }
         (None, None) => return Ok(None),
@@ -338,7 +345,7 @@ fn host_headroom_s(framework: &Framework) -> f64 {
 /// [`solve::fit_rows`]; its spread reduced as [`anchor`] reduces it. One row gives
 /// [`anchor`]'s exact fit. Errors name the file, its keys and the row ids.
 pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
-    let file = Measurements::load(path)?;
+    let file = anchor_rows(path)?;
     let origin = file.origin.clone();
     let framework = fitted_profile(spec, ANCHOR)?;
     let in_file = |message: String| Error::Parse {
@@ -491,6 +498,30 @@ pub fn anchor_file(spec: &Spec, path: &Path) -> Result<(Framework, Anchored)> {
         knobs,
         file.rows.len(),
     ))
+}
+
+/// The rows of the measurement file at `path` an anchor fits: those without `fit = false`
+/// ("never fitted", as `fit` leaves them out; the anchor fitted them in silence). A file of
+/// such rows alone is refused.
+fn anchor_rows(path: &Path) -> Result<Measurements> {
+    let mut file = Measurements::load(path)?;
+    if !file.rows.is_empty() && file.rows.iter().all(|r| !r.fit) {
+        return Err(Error::Parse {
+            origin: file.origin.clone(),
+            message: "every row says fit = false (never fitted), and an anchor is a fit of its rows: drop fit = false from the rows that time your stack".into(),
+        });
+    }
+    file.rows.retain(|r| r.fit);
+    Ok(file)
+}
+
+/// How many rows of the file at `path` say `fit = false`, which an anchor leaves out.
+fn unfitted_rows(path: &Path) -> Result<usize> {
+    Ok(Measurements::load(path)?
+        .rows
+        .iter()
+        .filter(|r| !r.fit)
+        .count())
 }
 
 /// The scenario of `spec` anchored on the measured rows of `path` (the CLI's `--anchor FILE`,
