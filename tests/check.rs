@@ -2225,3 +2225,39 @@ fn a_profile_paths_summary_rows_stay_under_their_headers() {
     assert!(row.contains("a100-80g"), "{row}");
     assert_eq!(&row[col - 1..col + 2], " 1 ", "{head}\n{row}");
 }
+
+/// A baseline row's `batch = 0` is its own error, not a setup mismatch of the reduced row
+/// naming it ("batch = 1 but its baseline 'base' has batch = 0"), whichever comes first.
+#[test]
+fn a_zero_count_on_a_baseline_row_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = row("base", "llava-ov-7b", "hf", 8, "", 200.0).replace("batch = 1", "batch = 0");
+    let reduced = row("cut", "llava-ov-7b", "hf", 8, "baseline = \"base\"", 80.0)
+        .replace("schedule = \"none\"", "schedule = \"linear\"");
+    for text in [format!("{reduced}\n{base}"), format!("{base}\n{reduced}")] {
+        let e = common::fails(&["check", &write(dir.path(), &text)]);
+        assert!(
+            e.contains("measurement 'base'") && e.contains("batch must be at least 1"),
+            "{e}"
+        );
+        assert!(!e.contains("but its baseline"), "{e}");
+    }
+}
+
+/// Rows written `[measurement]` (one bracket): the second is the same table again, which
+/// TOML calls a duplicate key; the message says how rows are written.
+#[test]
+fn rows_written_as_single_tables_are_told_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = [
+        row("a", "llava-ov-7b", "hf", 8, "", 200.0),
+        row("b", "llava-ov-7b", "hf", 16, "", 300.0),
+    ]
+    .concat()
+    .replace("[[measurement]]", "[measurement]");
+    let e = common::fails(&["check", &write(dir.path(), &text)]);
+    assert!(
+        e.contains("duplicate key") && e.contains("written [[measurement]] (with two brackets)"),
+        "{e}"
+    );
+}

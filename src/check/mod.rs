@@ -357,6 +357,14 @@ impl Measurements {
                      in reference/measurements.toml's keys"
                         .into(),
                 )
+            } else if e.message().contains("duplicate key")
+                && text.lines().any(|l| l.trim() == "[measurement]")
+            {
+                // Rows written `[measurement]`: the second is the same table again.
+                parse_error(format!(
+                    "{}: each row is a table of its own, written [[measurement]] (with two brackets)",
+                    crate::error::toml_error_line(text, &e)
+                ))
             } else {
                 parse_error(crate::error::toml_error_line(text, &e))
             }
@@ -457,6 +465,16 @@ impl Measurements {
                 origin: self.origin.clone(),
                 message: "no [[measurement]] tables".into(),
             });
+        }
+        // Counts first, every row: a baseline row's batch = 0 was told as a setup mismatch of
+        // the reduced row that names it ("batch = 1 but its baseline has batch = 0").
+        for r in &self.rows {
+            if let Some(key) = [("batch", r.batch), ("tp", r.tp)]
+                .into_iter()
+                .find_map(|(k, v)| (v == 0).then_some(k))
+            {
+                return bad(r, format!("{key} must be at least 1"));
+            }
         }
         for (i, r) in self.rows.iter().enumerate() {
             if r.id.trim().is_empty() {
