@@ -17,8 +17,8 @@
 use crate::choice::Choice;
 use crate::cost::Totals;
 use crate::error::keys::{
-    FRAMES, GEN_TOKENS, LAYER_TOKENS, PRUNE_END, PRUNE_START, SCHEDULE, SOLVE, TARGET_REDUCTION,
-    TOKENS, TOKENS_PER_FRAME,
+    FRAMES, GEN_TOKENS, LAYER_TOKENS, PRUNE_END, PRUNE_START, REFERENCE_FRAMES, SCHEDULE, SOLVE,
+    TARGET_REDUCTION, TOKENS, TOKENS_PER_FRAME,
 };
 use crate::error::{Error, Result};
 use crate::report::TextFormat;
@@ -327,9 +327,23 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
             "budget varies the number of frames, which {LAYER_TOKENS} fixes: drop {LAYER_TOKENS}"
         )));
     }
+    // The search varies the frames: a run's frames are the reference's where no reference
+    // frames are given (both given, the run's were dropped without a word).
+    if let (Some(r), Some(f)) = (b.reference_frames, sim.frames) {
+        return Err(Error::invalid(format!(
+            "budget varies the number of frames: {FRAMES} {f} would be the reference's, which {REFERENCE_FRAMES} {r} gives already; drop {FRAMES}"
+        )));
+    }
     let mut reference = sim.clone();
     reference.schedule = Definition::Name(b.reference_schedule.clone());
     reference.frames = b.reference_frames.or(sim.frames);
+    // A text-only reference leaves no frames to budget (it answered "not even 1 frame fits
+    // (0 frames)", where reference frames 0 is refused).
+    if reference.frames == Some(0) {
+        return Err(Error::invalid(format!(
+            "{FRAMES} 0 is the reference's frame count, and a reference without frames leaves no frames to budget: give at least 1"
+        )));
+    }
     // The --merge-*/--prune-* overrides shape the schedule under test, not the reference.
     reference.merge_tokens_per_frame = None;
     reference.merge_keep_ratio = None;
@@ -425,6 +439,13 @@ pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<T
     }
     let base = Scenario::from_spec(sim)?;
     let layers = base.model.num_layers;
+    // A text-only input: no setting reduces anything ("out of reach: the best setting gives
+    // 1.000×" named no cause).
+    if base.input.visual_tokens() == 0 {
+        return Err(Error::invalid(format!(
+            "the input has no visual tokens ({FRAMES} 0), so no setting of a visual-token schedule reduces it: give frames"
+        )));
+    }
     let reduction = |s: &sim::Summary| match b.by {
         By::Flops => s.reduction_flops,
         By::Time => s.reduction_time,

@@ -186,6 +186,7 @@ keys! {
     Loo / LOO = "loo",
     Cv / CV = "cv",
     RefitAlso / REFIT_ALSO = "refit_also",
+    ReferenceFrames / REFERENCE_FRAMES = "reference_frames",
     // A run file to replay (the command line's --spec, Python's spec).
     Spec / SPEC = "spec",
 }

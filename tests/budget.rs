@@ -156,8 +156,8 @@ fn a_budget_under_a_framework_names_it() {
 
 /// `budget --by time --anchor-ms T` answers under the profile refitted to your measured time of
 /// the reference input without reduction ("my 32-frame run takes 480 ms: how many frames does
-/// linear fit in that?"): the reference is priced at the measurement whatever `--frames` says,
-/// and the answer is the plain answer of the refitted profile (`--anchor FILE` of that one row
+/// linear fit in that?"): the reference is priced at the measurement (`--frames` beside
+/// `--reference-frames` is refused since 2026-12-07: the search varies the frames), and the answer is the plain answer of the refitted profile (`--anchor FILE` of that one row
 /// gives the same). FLOPs no measurement changes: `--by flops` with an anchor is a one-line
 /// error. (`budget` took no anchor until 2026-12-06.)
 #[test]
@@ -176,7 +176,7 @@ fn a_budget_by_time_takes_an_anchor_on_its_reference() {
         "a100-80g",
     ];
     let mut anchored = base.to_vec();
-    anchored.extend(["--frames", "8", "--anchor-ms", "480"]);
+    anchored.extend(["--anchor-ms", "480"]);
     let a = common::json(&anchored);
     let reference_s = a["reference"]["time_s"].as_f64().unwrap();
     assert!((reference_s - 0.48).abs() < 1e-9, "{reference_s}");
@@ -414,4 +414,29 @@ fn an_answer_past_the_gpus_memory_says_how_many_frames_fit() {
     // Where the answer fits, nothing is said.
     let a100 = common::json(&["budget", "--schedule", "linear", "--gpu", "a100"]);
     assert!(a100.get("memory_frames").is_none() && a100.get("warnings").is_none());
+}
+
+/// The search varies the frames: `--frames` beside `--reference-frames` was dropped without a
+/// word (the answer was byte for byte the one without it), and `--frames 0` answered "not
+/// even 1 frame fits (0 frames)" where `--reference-frames 0` is refused. A target reduction
+/// of a text-only input names the cause, not "out of reach: the best gives 1.000×".
+#[test]
+fn frames_the_search_would_drop_are_refused() {
+    let e = common::fails(&["budget", "--frames", "64", "--reference-frames", "16"]);
+    assert!(
+        e.contains("--reference-frames 16 gives already; drop --frames"),
+        "{e}"
+    );
+    let e = common::fails(&["budget", "--frames", "0"]);
+    assert!(
+        e.contains("--frames 0 is the reference's frame count"),
+        "{e}"
+    );
+    let e = common::fails(&["budget", "--target-reduction", "2", "--frames", "0"]);
+    assert!(e.contains("the input has no visual tokens"), "{e}");
+    // One of them alone is the reference, as before.
+    assert_eq!(
+        common::ok(&["budget", "--frames", "16"]),
+        common::ok(&["budget", "--reference-frames", "16"])
+    );
 }
