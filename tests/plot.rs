@@ -854,3 +854,57 @@ fn a_check_chart_draws_one_cross_validation_and_says_what_fell_back() {
     common::ok(&["plot", "check", "--input", input, "--cv", "row", "-o", &out]);
     assert!(!svg_text(Path::new(&out)).contains("fell back"));
 }
+
+/// `check` tells a user with one source of their own to refit on the published rows too
+/// (`--refit-also`); `plot check` had no such flag, so its left-out points for that file were
+/// the ideal roofline ("2 fell back"). With it the chart draws the refits `check` prints.
+#[test]
+fn a_check_chart_refits_on_the_published_rows_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    common::write_anchor_rows(&file, &[("a", 8, 150.0), ("b", 32, 600.0)]);
+    let input = file.to_str().unwrap();
+    let out = dir.path().join("c.svg");
+    let out = out.to_str().unwrap();
+    common::ok(&[
+        "plot",
+        "check",
+        "--input",
+        input,
+        "--cv",
+        "--refit-also",
+        "reference/measurements.toml",
+        "-o",
+        out,
+    ]);
+    let text = svg_text(Path::new(out));
+    assert!(!text.contains("fell back"), "{text}");
+    // The chart's median is check's, refitted the same way.
+    let check = common::json(&[
+        "check",
+        input,
+        "--cv",
+        "--refit-also",
+        "reference/measurements.toml",
+    ]);
+    let loso: Vec<f64> = check["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["loso_error"].as_f64().unwrap().abs())
+        .collect();
+    let worst = loso.iter().cloned().fold(0.0, f64::max) * 100.0;
+    assert!(
+        text.contains(&format!("worst {worst:.1} %")),
+        "{worst}: {text}"
+    );
+    let e = common::fails(&[
+        "plot",
+        "curves",
+        "--refit-also",
+        "reference/measurements.toml",
+        "-o",
+        out,
+    ]);
+    assert!(e.contains("--refit-also is only for `plot check`"), "{e}");
+}

@@ -102,6 +102,13 @@ pub(crate) struct PlotArgs {
         hide_possible_values = true
     )]
     pub cv: Vec<super::check::CvArg>,
+    /// `check`: --cv/--loo refit on these rows too.
+    ///
+    /// `check` only: with --cv/--loo, each refit trains on this file's rows and the input's, as
+    /// `check --refit-also` does (a file of one source drew every left-out point at the ideal
+    /// roofline: no other source of its framework to refit on).
+    #[arg(long, value_name = "FILE")]
+    pub refit_also: Option<PathBuf>,
     /// `pareto`: the accuracy column (videomme, mvbench, mme, ...).
     ///
     /// `pareto` only: the accuracy column (videomme, mvbench, mme, ...; see `aim-sim pareto`).
@@ -231,6 +238,12 @@ fn check_kind_flags(args: &PlotArgs) -> Result<()> {
     {
         return Err(Error::invalid(format!(
             "--anchor-ms and --anchor are only for `plot curves`, `plot layers` and `plot roofline` (times of your stack), not `plot {}`",
+            args.kind.name()
+        )));
+    }
+    if args.refit_also.is_some() && args.kind != PlotKind::Check {
+        return Err(Error::invalid(format!(
+            "--refit-also is only for `plot check`, not `plot {}`",
             args.kind.name()
         )));
     }
@@ -375,6 +388,11 @@ pub fn command(args: &PlotArgs) -> Result<()> {
             };
             let options = crate::check::CheckOptions {
                 framework,
+                refit_also: args
+                    .refit_also
+                    .as_deref()
+                    .map(crate::check::Measurements::load)
+                    .transpose()?,
                 ..super::check::options(&args.cv, args.loo)
             };
             // One chart draws one cross-validation: `--cv source,row` drew the first alone.
