@@ -2261,3 +2261,39 @@ fn rows_written_as_single_tables_are_told_the_fix() {
         "{e}"
     );
 }
+
+/// Rows that name the user's own profile file: fit and check called it "the shipped profile"
+/// ("(--framework prof/hf.toml is the shipped profile)", "[spread] is the shipped prof/hf.toml
+/// profile's", "each row's profile as shipped").
+#[test]
+fn a_users_own_profile_is_not_called_shipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("prof");
+    std::fs::create_dir(&prof).unwrap();
+    let own = write(
+        dir.path(),
+        &[
+            row("a", "llava-ov-7b", "hf", 8, "", 150.0),
+            row("b", "llava-ov-7b", "hf", 32, "", 520.0),
+        ]
+        .concat(),
+    );
+    common::ok(&["fit", &own, "--write", prof.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&own)
+        .unwrap()
+        .replace("framework = \"hf\"", "framework = \"prof/hf.toml\"");
+    let named = dir.path().join("named.toml");
+    std::fs::write(&named, text).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let printed = common::ok(&[
+        "fit",
+        named.to_str().unwrap(),
+        "--write",
+        out.to_str().unwrap(),
+    ]);
+    assert!(printed.contains("profile written to"), "{printed}");
+    assert!(!printed.contains("shipped"), "{printed}");
+    let checked = common::ok(&["check", named.to_str().unwrap(), "--cv"]);
+    assert!(!checked.contains("as shipped"), "{checked}");
+}

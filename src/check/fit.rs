@@ -1945,7 +1945,14 @@ pub fn fit_with_progress(
             match f.base.spread.filter(|b| !b.anchored) {
                 Some(b) => {
                     spread = Spread { shipped: true, ..b };
-                    format!("{of}, so [spread] is the shipped {name} profile's (σ between sources {:.3}); add rows of other sources to estimate this stack's", b.between_sources)
+                    // A row's own profile file is no shipped one (it said "the shipped
+                    // prof/hf.toml profile's").
+                    let shipped = if crate::presets::canonical(&name, crate::presets::FRAMEWORKS).is_some() {
+                        "shipped "
+                    } else {
+                        ""
+                    };
+                    format!("{of}, so [spread] is the {shipped}{name} profile's (σ between sources {:.3}); add rows of other sources to estimate this stack's", b.between_sources)
                 }
                 None => format!("{of}, and framework {name} ships none: [spread] is the ideal roofline's errors on these rows, as wide as a prediction without a fit"),
             }

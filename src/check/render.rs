@@ -186,7 +186,7 @@ fn table(r: &CheckReport) -> String {
     if let Some(on) = &r.refit_on {
         let _ = writeln!(
             out,
-            "cross-validation refits on: {on}; the profile column is each row's profile as shipped (fitted on reference/measurements.toml)"
+            "cross-validation refits on: {on}; the profile column is each row's profile as it names it (a shipped one as fitted on reference/measurements.toml)"
         );
         if on.ends_with(" rows only") {
             let _ = writeln!(

@@ -413,11 +413,19 @@ fn fit_text(
                         // user who wrote `frameworks/hf.toml` ran `--framework hf` and got the
                         // shipped one, both named "hf".
                         let path = profile_path(dir, &r.framework)?;
+                        // A profile file the rows name is the user's own, not shipped.
+                        let shipped =
+                            if crate::presets::canonical(&r.framework, crate::presets::FRAMEWORKS)
+                                .is_some()
+                            {
+                                format!(" (--framework {} is the shipped profile)", r.framework)
+                            } else {
+                                String::new()
+                            };
                         let _ = writeln!(
                             s,
-                            "  profile written to {0}: run with --framework {0} (--framework {1} is the shipped profile)\n",
+                            "  profile written to {0}: run with --framework {0}{shipped}\n",
                             path.display(),
-                            r.framework
                         );
                     }
                     None => {
