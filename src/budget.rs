@@ -18,7 +18,7 @@ use crate::choice::Choice;
 use crate::cost::Totals;
 use crate::error::keys::{
     FRAMES, GEN_TOKENS, LAYER_TOKENS, PRUNE_END, PRUNE_START, REFERENCE_FRAMES, SCHEDULE, SOLVE,
-    TARGET_REDUCTION, TOKENS, TOKENS_PER_FRAME,
+    TARGET_REDUCTION, TOKENS, TOKENS_PER_FRAME, TP,
 };
 use crate::error::{Error, Result};
 use crate::report::TextFormat;
@@ -378,9 +378,29 @@ pub fn frame_budget(sim: &Spec, b: &BudgetQuery) -> Result<FrameBudget> {
     .unwrap_or(0);
     let answer = (frames > 0).then(|| at(frames)).transpose()?;
     let schedule = answer.as_ref().map(|(a, r)| point(a, r));
-    let warnings = answer
+    let mut warnings = answer
         .as_ref()
         .map_or(Vec::new(), |(_, r)| r.run.warnings.clone());
+    // A reference that does not fit the GPU: the budget is the cost of a run that cannot
+    // happen on it (it was said of the answer alone, or of nothing).
+    if let Some(p) = ref_report
+        .run
+        .peak_memory
+        .as_ref()
+        .filter(|p| p.peak_bytes > p.device_bytes)
+    {
+        warnings.insert(
+            0,
+            format!(
+                "the reference ({} at {} frames) needs {:.1} GB at its peak ({}), more than the GPU's {:.1} GB: the budget is the cost of a run that does not fit this GPU without {TP}, fewer bits or offloading",
+                b.reference_schedule,
+                ref_report.scenario.input.frames,
+                p.peak_bytes / 1e9,
+                p.activations_at,
+                p.device_bytes / 1e9
+            ),
+        );
+    }
     let peak_of = |r: &Report| {
         r.run
             .peak_memory

@@ -440,3 +440,29 @@ fn frames_the_search_would_drop_are_refused() {
         common::ok(&["budget", "--reference-frames", "16"])
     );
 }
+
+/// A reference that does not fit the GPU (320 frames of LLaVA-OV-7B without reduction on an
+/// RTX 4090: 26.9 GB of 25.8) is said to: the budget is the cost of a run that cannot happen
+/// there (only the answer's memory was spoken of). A reference that fits says nothing.
+#[test]
+fn a_reference_that_does_not_fit_is_warned_about() {
+    let args = |frames: &'static str| {
+        [
+            "budget",
+            "--gpu",
+            "rtx4090",
+            "--reference-frames",
+            frames,
+            "--importance-kernel",
+            "fused",
+        ]
+    };
+    let v = common::json(&args("320"));
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("the reference (none at 320 frames) needs 26.9 GB at its peak"),
+        "{warnings}"
+    );
+    let v = common::json(&args("200"));
+    assert!(!v["warnings"].to_string().contains("the reference"), "{v}");
+}
