@@ -1249,3 +1249,23 @@ fn serve_warns_of_its_input_as_simulate_does() {
     let clean = common::json(&["serve", "--frames", "8", "--requests", "5"]);
     assert!(clean.get("warnings").is_none());
 }
+
+/// `--slo-attainment` without a target was accepted and changed nothing: it is the share of
+/// requests meeting `--slo-ttft`/`--slo-tpot`, so alone it is refused.
+#[test]
+fn an_attainment_without_a_target_is_refused() {
+    let e = common::fails(&["serve", "--requests", "5", "--slo-attainment", "0.9"]);
+    assert!(
+        e.contains("--slo-attainment is the share of requests that must meet --slo-ttft or --slo-tpot, and neither is given"),
+        "{e}"
+    );
+    common::ok(&[
+        "serve",
+        "--requests",
+        "5",
+        "--slo-ttft",
+        "1",
+        "--slo-attainment",
+        "0.9",
+    ]);
+}

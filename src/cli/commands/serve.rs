@@ -112,14 +112,16 @@ pub(crate) struct ServeArgs {
     /// Time-per-output-token target, seconds.
     #[arg(long, help_heading = "Targets", value_name = "SECONDS")]
     pub slo_tpot: Option<f64>,
-    /// Share of requests that must meet the targets.
+    /// Share of requests that must meet the targets [default: 0.9].
+    // No clap default: given without --slo-ttft or --slo-tpot, it is refused (it was accepted
+    // and changed nothing).
     #[arg(
         long,
         help_heading = "Targets",
-        default_value_t = 0.9,
+        value_name = "SLO_ATTAINMENT",
         hide_short_help = true
     )]
-    pub slo_attainment: f64,
+    pub slo_attainment: Option<f64>,
     /// Search the highest rate at which the requests meet the targets.
     ///
     /// The highest Poisson rate at which --slo-attainment of the requests meet them.
@@ -169,7 +171,7 @@ impl ServeArgs {
             kv_cache_gb: self.kv_cache_gb,
             slo_ttft: self.slo_ttft,
             slo_tpot: self.slo_tpot,
-            slo_attainment: self.slo_attainment,
+            slo_attainment: self.slo_attainment.unwrap_or(0.9),
             find_max_rate: self.find_max_rate,
         }
     }
@@ -191,6 +193,11 @@ pub fn command(
         return format::write(format, to, &report);
     }
     let format = output.resolve("serve", VIEWS)?;
+    if args.slo_attainment.is_some() && args.slo_ttft.is_none() && args.slo_tpot.is_none() {
+        return Err(Error::invalid(
+            "--slo-attainment is the share of requests that must meet --slo-ttft or --slo-tpot, and neither is given: give a target, or drop --slo-attainment",
+        ));
+    }
     let (spec, note) = serve::query::anchored(
         &sim.to_spec()?,
         &args.query(),
