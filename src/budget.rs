@@ -559,14 +559,21 @@ pub(crate) fn solve_target(sim: &Spec, b: &BudgetQuery, target: f64) -> Result<T
                 (most, "the best setting")
             }
         };
+        // The other knobs, to try ("a 8×" named no way on).
+        let others: Vec<&str> = Solve::CHOICES
+            .iter()
+            .filter(|(s, _, _)| *s != solve)
+            .map(|(_, n, _)| *n)
+            .collect();
         return Err(Error::invalid(format!(
-            "a {}× {} reduction is out of reach by {SOLVE} {}: {what} gives {most:.3}×",
+            "a reduction of {}× in {} is out of reach by {SOLVE} {}: {what} gives {most:.3}×; lower {TARGET_REDUCTION}, or try {SOLVE} {}",
             crate::error::bounded(target),
             match b.by {
                 By::Flops => "FLOPs",
                 By::Time => "time",
             },
             solve.name(),
+            others.join(", ")
         )));
     };
     let (a, r) = at(best)?;
